@@ -1,0 +1,31 @@
+// What every check produces: a finding with a stable code, a severity, a message and what to do next.
+import { FINDING_CODES, type FindingCode } from "./finding-codes.js";
+
+export type Severity = "critical" | "high" | "medium" | "low" | "info";
+
+export const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low", "info"];
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  /** One sentence on what is wrong, naming the entity or certificate. */
+  readonly message: string;
+  /** One sentence on what to do next. */
+  readonly remedy: string;
+  readonly entityID?: string;
+  readonly sha256?: string;
+}
+
+export function createFinding(code: FindingCode, message: string, subject: { entityID?: string; sha256?: string } = {}): Finding {
+  const entry = FINDING_CODES[code];
+  return { code, severity: entry.severity, message, remedy: entry.remedy, ...subject };
+}
+
+/** A finding at high or critical severity makes a check fail (exit code 1). */
+export function isBlocking(finding: Finding): boolean {
+  return finding.severity === "critical" || finding.severity === "high";
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.code.localeCompare(b.code);
+}

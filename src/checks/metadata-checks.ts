@@ -1,0 +1,146 @@
+// Judges inspected IdP metadata: certificates, validity, signatures and roles in; findings out. Pure: the clock is an argument.
+import type { CertificateFacts } from "../saml/certificate.js";
+import { isWeakKey, isWeakSignatureAlgorithm } from "../saml/certificate.js";
+import type { EntityFacts, MetadataInspection } from "../saml/metadata-model.js";
+import { parseXsdDateTime } from "../saml/xml-datetime.js";
+import { createFinding, type Finding } from "./finding.js";
+
+export interface MetadataCheckOptions {
+  readonly now: Date;
+  /** CERT_EXPIRING fires when a signing certificate has fewer days left than this. */
+  readonly warnDays: number;
+}
+
+export const DEFAULT_WARN_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from `now` until `until`, rounded down (negative once passed). */
+export function daysLeft(until: Date, now: Date): number {
+  return Math.floor((until.getTime() - now.getTime()) / DAY_MS);
+}
+
+export function checkMetadata(inspection: MetadataInspection, options: MetadataCheckOptions): Finding[] {
+  const findings: Finding[] = [];
+  const singleEntity = inspection.entities.length === 1 ? inspection.entities[0] : undefined;
+  const documentSubject = singleEntity ? { entityID: singleEntity.entityID } : {};
+
+  checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
+  if (inspection.signature.present && inspection.signature.valid === false) {
+    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`, documentSubject));
+  } else if (inspection.signerPinned && !inspection.signature.present && !inspection.entities.some((entity) => entity.signature.present)) {
+    findings.push(createFinding("METADATA_SIGNATURE_INVALID", "The document is not signed, but --metadata-signer requires a signature by the pinned signer.", documentSubject));
+  }
+
+  const identityProviders = inspection.entities.filter((entity) => entity.roles.some((role) => role.kind === "idp"));
+  if (identityProviders.length === 0) {
+    for (const entity of inspection.entities) {
+      const roles = entity.roles.map((role) => role.label).join(", ") || "no role descriptors";
+      findings.push(createFinding("NOT_AN_IDP", `${entity.entityID} is not an identity provider (it has ${roles}, no IDPSSODescriptor).`, { entityID: entity.entityID }));
+    }
+    return findings;
+  }
+  for (const entity of identityProviders) checkIdentityProvider(findings, entity, inspection, options);
+  return findings;
+}
+
+function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspection: MetadataInspection, options: MetadataCheckOptions): void {
+  const subject = { entityID: entity.entityID };
+  const name = entity.entityID;
+
+  if (entity.signatureScope === "entity" && entity.signature.valid === false) {
+    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`, subject));
+  }
+  // The root's own validUntil was judged for the document; nested aggregates and the entity are judged here.
+  const inherited = inspection.validUntil === null ? entity.inheritedValidUntil : entity.inheritedValidUntil.slice(1);
+  for (const value of inherited) checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
+  checkValidUntil(findings, entity.validUntil, name, options.now, subject);
+  for (const role of entity.roles) {
+    if (role.kind === "idp") checkValidUntil(findings, role.validUntil, `the IDPSSODescriptor of ${name}`, options.now, subject);
+  }
+
+  if (entity.ssoServices.length === 0) {
+    findings.push(createFinding("NO_SSO_SERVICE", `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`, subject));
+  }
+
+  const signing = entity.certificates.filter((entry) => entry.roleKind === "idp" && entry.use !== "encryption");
+  if (signing.length === 0) {
+    findings.push(createFinding("NO_SIGNING_CERT", `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`, subject));
+    return;
+  }
+
+  const distinct = new Map<string, CertificateFacts>();
+  const unreadable = new Map<string, string>();
+  for (const entry of signing) {
+    if (entry.facts) distinct.set(entry.facts.sha256, entry.facts);
+    else unreadable.set(entry.sha256 ?? entry.error, entry.error);
+  }
+  for (const [key, error] of unreadable) {
+    const sha256 = /^[0-9a-f]{64}$/.test(key) ? { sha256: key } : {};
+    findings.push(createFinding("CERT_UNPARSEABLE", `A signing certificate of ${name} cannot be read: ${error}.`, { ...subject, ...sha256 }));
+  }
+
+  let currentlyValid = 0;
+  for (const certificate of distinct.values()) {
+    if (checkCertificate(findings, certificate, name, options)) currentlyValid++;
+  }
+  if (currentlyValid === 0) {
+    findings.push(createFinding("NO_VALID_SIGNING_CERT", `None of the ${distinct.size + unreadable.size} signing certificates of ${name} is valid now; federation with this IdP fails.`, subject));
+  }
+  if (distinct.size > 1) {
+    const list = [...distinct.values()].map((certificate) => `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`).join(", ");
+    findings.push(createFinding("ROLLOVER_IN_PROGRESS", `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`, subject));
+  }
+}
+
+/** Adds the findings about one signing certificate; true when it is valid at `now`. */
+function checkCertificate(findings: Finding[], certificate: CertificateFacts, entityName: string, options: MetadataCheckOptions): boolean {
+  const subject = { entityID: entityName, sha256: certificate.sha256 };
+  const label = `Signing certificate ${certificate.subject} (${shortFingerprint(certificate.sha256)}) of ${entityName}`;
+  const left = daysLeft(certificate.notAfter, options.now);
+  let valid = false;
+  if (certificate.notAfter.getTime() <= options.now.getTime()) {
+    findings.push(createFinding("CERT_EXPIRED", `${label} expired on ${isoDay(certificate.notAfter)} (${-left} ${plural(-left, "day")} ago).`, subject));
+  } else if (certificate.notBefore.getTime() > options.now.getTime()) {
+    findings.push(createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject));
+  } else {
+    valid = true;
+    if (left < options.warnDays) {
+      findings.push(createFinding("CERT_EXPIRING", `${label} expires on ${isoDay(certificate.notAfter)}, in ${left} ${plural(left, "day")}.`, subject));
+    }
+  }
+  if (isWeakKey(certificate.keyAlgorithm, certificate.keyBits)) {
+    findings.push(createFinding("CERT_WEAK_KEY", `${label} has a weak ${certificate.keyAlgorithm} ${certificate.keyBits}-bit key.`, subject));
+  }
+  if (isWeakSignatureAlgorithm(certificate.signatureAlgorithm)) {
+    findings.push(createFinding("CERT_WEAK_SIGNATURE", `${label} is signed with ${certificate.signatureAlgorithm}, a broken digest.`, subject));
+  }
+  return valid;
+}
+
+function checkValidUntil(findings: Finding[], value: string | null, what: string, now: Date, subject: { entityID?: string }): void {
+  if (value === null) return;
+  const until = parseXsdDateTime(value);
+  if (!until) {
+    findings.push(createFinding("METADATA_MALFORMED", `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`, subject));
+  } else if (until.getTime() <= now.getTime()) {
+    const ago = -daysLeft(until, now);
+    findings.push(createFinding("METADATA_EXPIRED", `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`, subject));
+  }
+}
+
+export function shortFingerprint(sha256: string): string {
+  return `sha256 ${sha256.slice(0, 8)}…${sha256.slice(-4)}`;
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function isoMinute(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function plural(count: number, word: string): string {
+  return count === 1 ? word : `${word}s`;
+}

@@ -1,0 +1,20 @@
+// What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
+import { systemClock, type Clock } from "../core/clock.js";
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdoutIsTty: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clock: Clock;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    stdoutIsTty: process.stdout.isTTY === true,
+    env: process.env,
+    clock: systemClock,
+  };
+}

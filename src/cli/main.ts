@@ -1,0 +1,67 @@
+// The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { describeError, isBreakglassError } from "../errors.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { processIo, type CliIo } from "./io.js";
+import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command("breakglass")
+    .description("Keeps the AWS emergency-access path ready and drives it during an identity outage.")
+    .version(packageVersion(), "-V, --version")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => write(`breakglass: ${message.replace(/^error: /, "")}`),
+    });
+
+  const metadata = program.command("metadata").description("Inspect SAML metadata documents.").exitOverride();
+  metadata
+    .command("inspect")
+    .description("Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input.")
+    .argument("<source>", "metadata file path or https URL")
+    .option("--json", "print one JSON object instead of the readable report")
+    .option("--now <iso-8601>", "judge as of this instant instead of the clock (reproducible checks)")
+    .option("--warn-days <n>", "warn when a signing certificate expires within n days", "30")
+    .option("--metadata-signer <pem>", "certificate or public key (PEM file) the document's signature must verify against")
+    .option("--allow-insecure-http", "allow fetching metadata over plain http://")
+    .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(100 * 1024 * 1024), "100 MB"))
+    .option("--timeout <seconds>", "give up on a URL after this many seconds", "30")
+    .option("--ca <pem>", "extra trusted CA certificate(s) for https, e.g. a corporate proxy's")
+    .option("--cache-dir <dir>", "where fetched inspections are kept for conditional GET (default ~/.cache/breakglass)")
+    .option("--no-cache", "always download and parse, keep nothing")
+    .exitOverride()
+    .action(async (source: string, options: MetadataInspectOptions) => {
+      exitCode = await runMetadataInspect(source, options, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are printed by commander and are not failures.
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? EXIT.ok : EXIT.unusable;
+    }
+    if (isBreakglassError(error)) {
+      io.stderr(`breakglass: ${error.message}${error.hint ? ` (${error.hint})` : ""}\n`);
+      return exitCodeFor(error.code);
+    }
+    io.stderr(`breakglass: internal error: ${describeError(error)}\n`);
+    if (io.env["BREAKGLASS_DEBUG"]) io.stderr(`${(error as Error).stack ?? ""}\n`);
+    return EXIT.unusable;
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return manifest.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,61 @@
+// `breakglass metadata inspect <file|url>`: inspect IdP metadata, print the facts and findings, exit 0/1/2.
+import { readFile } from "node:fs/promises";
+import pc from "picocolors";
+import { checkMetadata, DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
+import { isBlocking } from "../checks/finding.js";
+import { BreakglassError } from "../errors.js";
+import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
+import { loadMetadataSigner } from "../saml/metadata-signer.js";
+import { inspectMetadataSource } from "../saml/metadata-source.js";
+import { defaultCacheDirectory, FileInspectionCache } from "../store/file-inspection-cache.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+import { metadataReportJson } from "./metadata-report-json.js";
+import { metadataReportText } from "./metadata-report-text.js";
+import { parseInstant, parseNonNegativeInteger, parsePositiveNumber } from "./option-parsers.js";
+
+export interface MetadataInspectOptions {
+  readonly json?: boolean;
+  readonly now?: string;
+  readonly warnDays?: string;
+  readonly metadataSigner?: string;
+  readonly allowInsecureHttp?: boolean;
+  readonly maxBytes?: string;
+  readonly timeout?: string;
+  readonly ca?: string;
+  readonly cache?: boolean;
+  readonly cacheDir?: string;
+}
+
+export async function runMetadataInspect(source: string, options: MetadataInspectOptions, io: CliIo): Promise<number> {
+  const now = options.now === undefined ? io.clock.now() : parseInstant(options.now, "--now");
+  const warnDays = options.warnDays === undefined ? DEFAULT_WARN_DAYS : parseNonNegativeInteger(options.warnDays, "--warn-days");
+  const maxBytes = options.maxBytes === undefined ? DEFAULT_FETCH_OPTIONS.maxBytes : parseNonNegativeInteger(options.maxBytes, "--max-bytes");
+  const timeoutMs = options.timeout === undefined ? DEFAULT_FETCH_OPTIONS.timeoutMs : parsePositiveNumber(options.timeout, "--timeout") * 1000;
+  const signer = options.metadataSigner === undefined ? undefined : await loadMetadataSigner(options.metadataSigner);
+  const ca = options.ca === undefined ? undefined : await readCa(options.ca);
+  const cache = options.cache === false ? undefined : new FileInspectionCache(options.cacheDir ?? defaultCacheDirectory(io.env));
+
+  const { inspection, origin } = await inspectMetadataSource(source, {
+    signer,
+    cache,
+    fetch: { maxBytes, timeoutMs, allowInsecureHttp: options.allowInsecureHttp === true, ...(ca ? { ca } : {}) },
+  });
+  const findings = checkMetadata(inspection, { now, warnDays });
+  const ok = !findings.some(isBlocking);
+  if (options.json) {
+    io.stdout(`${JSON.stringify(metadataReportJson(inspection, findings, ok, now), null, 2)}\n`);
+  } else {
+    const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
+    io.stdout(metadataReportText(inspection, findings, { now, colors, notModified: origin === "not-modified" }));
+  }
+  return ok ? EXIT.ok : EXIT.findings;
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    throw new BreakglassError("USAGE", path, "cannot read the CA certificate file (--ca)");
+  }
+}

@@ -1,0 +1,70 @@
+// The JSON contract of `breakglass metadata inspect --json`: one object, stable keys, for scripts.
+import type { Finding } from "../checks/finding.js";
+import { daysLeft } from "../checks/metadata-checks.js";
+import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
+import { parseXsdDateTime } from "../saml/xml-datetime.js";
+
+export function metadataReportJson(inspection: MetadataInspection, findings: readonly Finding[], ok: boolean, now: Date): unknown {
+  return {
+    ok,
+    document: {
+      source: inspection.input,
+      rootElement: inspection.rootElement,
+      validUntil: normaliseDateTime(inspection.validUntil),
+      cacheDuration: inspection.cacheDuration,
+      signature: signatureJson(inspection.signature),
+    },
+    entities: inspection.entities.map((entity) => entityJson(entity, now)),
+    findings: findings.map((finding) => ({
+      code: finding.code,
+      severity: finding.severity,
+      message: finding.message,
+      remedy: finding.remedy,
+      ...(finding.entityID === undefined ? {} : { entityID: finding.entityID }),
+      ...(finding.sha256 === undefined ? {} : { sha256: finding.sha256 }),
+    })),
+  };
+}
+
+function entityJson(entity: EntityFacts, now: Date): unknown {
+  const roles = [...new Set(entity.roles.map((role) => role.kind).filter((kind) => kind !== "other"))];
+  return {
+    entityID: entity.entityID,
+    roles,
+    validUntil: normaliseDateTime(entity.validUntil),
+    cacheDuration: entity.cacheDuration,
+    signature: { ...signatureJson(entity.signature), scope: entity.signatureScope },
+    ssoServices: entity.ssoServices.map(({ binding, location }) => ({ binding, location })),
+    nameIDFormats: entity.nameIDFormats,
+    certificates: entity.certificates.map((certificate) => certificateJson(certificate, now)),
+  };
+}
+
+function certificateJson(entry: CertificateEntry, now: Date): unknown {
+  if (!entry.facts) return { role: entry.role, use: entry.use, sha256: entry.sha256, error: entry.error };
+  const facts = entry.facts;
+  return {
+    role: entry.role,
+    use: entry.use,
+    sha256: facts.sha256,
+    subject: facts.subject,
+    issuer: facts.issuer,
+    serialNumber: facts.serialNumber,
+    notBefore: facts.notBefore.toISOString(),
+    notAfter: facts.notAfter.toISOString(),
+    daysLeft: daysLeft(facts.notAfter, now),
+    keyAlgorithm: facts.keyAlgorithm,
+    keyBits: facts.keyBits,
+    signatureAlgorithm: facts.signatureAlgorithm,
+  };
+}
+
+function signatureJson(signature: SignatureVerdict): { present: boolean; valid: boolean | null; detail: string | null; signerSha256: string | null } {
+  return { present: signature.present, valid: signature.valid, detail: signature.detail, signerSha256: signature.signerSha256 };
+}
+
+/** ISO-8601 in UTC when the value is an xsd:dateTime; the raw text otherwise (a finding says it is malformed). */
+function normaliseDateTime(value: string | null): string | null {
+  if (value === null) return null;
+  return parseXsdDateTime(value)?.toISOString() ?? value;
+}

@@ -1,0 +1,11 @@
+// Test runner settings: tests live in test/, mirror src/, and start their own servers on loopback.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
