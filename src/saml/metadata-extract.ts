@@ -95,7 +95,7 @@ function extractEntity(entity: XmlElement, inheritedValidUntil: readonly string[
         certificates.push(...extractKeyCertificates(part, role, input));
       } else if (role.kind === "idp" && part.localName === "SingleSignOnService") {
         ssoServices.push({ binding: attribute(part, "Binding") ?? "", location: attribute(part, "Location") ?? "" });
-      } else if (part.localName === "NameIDFormat") {
+      } else if (role.kind === "idp" && part.localName === "NameIDFormat") {
         nameIDFormats.push(textContent(part).trim());
       }
     }
