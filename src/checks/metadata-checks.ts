@@ -28,8 +28,6 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
   if (inspection.signature.present && inspection.signature.valid === false) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`, documentSubject));
-  } else if (inspection.signerPinned && !inspection.signature.present && !inspection.entities.some((entity) => entity.signature.present)) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", "The document is not signed, but --metadata-signer requires a signature by the pinned signer.", documentSubject));
   }
 
   const identityProviders = inspection.entities.filter((entity) => entity.roles.some((role) => role.kind === "idp"));
@@ -50,6 +48,8 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
 
   if (entity.signatureScope === "entity" && entity.signature.valid === false) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`, subject));
+  } else if (inspection.signerPinned && !entity.signature.present) {
+    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`, subject));
   }
   // The root's own validUntil was judged for the document; nested aggregates and the entity are judged here.
   const inherited = inspection.validUntil === null ? entity.inheritedValidUntil : entity.inheritedValidUntil.slice(1);

@@ -110,10 +110,11 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
 }
 
 function explainVerificationError(error: unknown): string {
-  const message = describeError(error);
-  if (/signature value .* is incorrect/i.test(message)) return "the signature value does not match the signer's key";
-  if (/calculated digest/i.test(message)) return "the signed content was changed after signing (digest mismatch)";
-  return message.length > 200 ? `${message.slice(0, 199)}…` : message;
+  // Classify on the full text: xml-crypto puts the (long) signature value in the middle of its message.
+  const raw = error instanceof Error ? error.message : String(error);
+  if (/signature value[\s\S]* is incorrect/i.test(raw)) return "the signature value does not match the signer's key";
+  if (/calculated digest/i.test(raw)) return "the signed content was changed after signing (digest mismatch)";
+  return describeError(error);
 }
 
 function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: string } | undefined {
