@@ -35,7 +35,7 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  htmlEntities: true, // decodes character references; named entities beyond the XML five were refused before parsing
   ignoreDeclaration: true,
   ignorePiTags: true,
 });

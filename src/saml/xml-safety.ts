@@ -21,12 +21,29 @@ export function assertSafeXml(text: string, input: string, limits: XmlLimits = D
   if (dtd) {
     throw new BreakglassError("XML_UNSAFE", input, `refused: the document contains a <!${dtd[1]?.toUpperCase()}> declaration (DTDs and entities are not allowed in metadata)`);
   }
+  // Without a DTD only the five predefined entities and character references exist; anything else is not well-formed.
+  const reference = /&(?!(?:lt|gt|amp|apos|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/.exec(text);
+  if (reference) {
+    const { line, column } = position(text, reference.index);
+    const name = /^&([A-Za-z_][\w.-]{0,40});/.exec(text.slice(reference.index, reference.index + 44))?.[1];
+    throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${column}: ${name ? `undefined entity &${name};` : "a bare & (write &amp;)"}`);
+  }
   checkDepth(text, input, limits.maxDepth);
   const verdict = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (verdict !== true) {
     const { line, col, msg } = verdict.err;
     throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${col}: ${explainValidatorMessage(msg)}`);
   }
+}
+
+function position(text: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < index; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: index - lineStart + 1 };
 }
 
 function describeStart(snippet: string): string {

@@ -138,3 +138,19 @@ describe("defective certificates are findings, not crashes", () => {
     expect(inspection.entities[0]?.certificates[0]).toMatchObject({ facts: null, error: "the X509Certificate text is not valid base64" });
   });
 });
+
+describe("entity references without a DTD", () => {
+  it("refuses an undefined entity, naming it and where it is", () => {
+    const error = refusal(inspect(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"\n entityID="https://idp.example/&bogus;"/>`));
+    expect(error.message).toBe("hostile.xml: not well-formed XML at line 2, column 32: undefined entity &bogus;");
+  });
+
+  it("refuses a bare ampersand", () => {
+    expect(refusal(inspect(`<a>fish & chips</a>`)).message).toBe("hostile.xml: not well-formed XML at line 1, column 9: a bare & (write &amp;)");
+  });
+
+  it("accepts the predefined entities and character references", () => {
+    const inspection = inspectMetadataText(entityXml({ entityID: "https://idp.example/?a=1&amp;b=&#50;&#x33;" }), "ok.xml");
+    expect(inspection.entities[0]?.entityID).toBe("https://idp.example/?a=1&b=23");
+  });
+});
