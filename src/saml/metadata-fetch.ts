@@ -39,7 +39,10 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  // One deadline for the whole exchange; cleared at the end so it never fires into a finished request.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const signal = deadline.signal;
   try {
     for (let redirects = 0; ; redirects++) {
       const response = await send(url, location, agent, signal, options);
@@ -66,7 +69,7 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
       }
       const declared = Number(header(headers, "content-length") ?? Number.NaN);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
-        body.destroy();
+        discard(body);
         throw tooLarge(location, options.maxBytes);
       }
       const bytes = await readBounded(body, location, options.maxBytes);
@@ -77,7 +80,8 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
     if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no complete answer within ${options.timeoutMs / 1000} s`);
     throw new BreakglassError("FETCH_FAILED", location, explainNetworkError(error), { cause: error });
   } finally {
-    await agent.close().catch(() => undefined);
+    clearTimeout(timer);
+    await agent.destroy().catch(() => undefined);
   }
 }
 
@@ -93,13 +97,24 @@ async function send(url: URL, location: string, agent: Agent, signal: AbortSigna
   }
 }
 
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, location: string, maxBytes: number): Promise<Buffer> {
+interface ReadableBody extends AsyncIterable<Buffer> {
+  destroy(): void;
+  on(event: "error", listener: () => void): unknown;
+}
+
+/** Drops a response body we will not read; undici reports the abort as an error event, which we expect. */
+function discard(body: ReadableBody): void {
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
+async function readBounded(body: ReadableBody, location: string, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > maxBytes) {
-      body.destroy();
+      discard(body);
       throw tooLarge(location, maxBytes);
     }
     chunks.push(chunk);
