@@ -20,12 +20,18 @@ export function daysLeft(until: Date, now: Date): number {
   return Math.floor((until.getTime() - now.getTime()) / DAY_MS);
 }
 
+/** Whole days since `since`, rounded down. */
+export function daysAgo(since: Date, now: Date): number {
+  return Math.floor((now.getTime() - since.getTime()) / DAY_MS);
+}
+
 export function checkMetadata(inspection: MetadataInspection, options: MetadataCheckOptions): Finding[] {
   const findings: Finding[] = [];
   const singleEntity = inspection.entities.length === 1 ? inspection.entities[0] : undefined;
   const documentSubject = singleEntity ? { entityID: singleEntity.entityID } : {};
 
-  checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
+  // An EntityDescriptor root's validUntil is the entity's own and is judged with the entity.
+  if (inspection.rootElement === "EntitiesDescriptor") checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
   if (inspection.signature.present && inspection.signature.valid === false) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`, documentSubject));
   }
@@ -52,7 +58,7 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`, subject));
   }
   // The root's own validUntil was judged for the document; nested aggregates and the entity are judged here.
-  const inherited = inspection.validUntil === null ? entity.inheritedValidUntil : entity.inheritedValidUntil.slice(1);
+  const inherited = inspection.rootElement === "EntitiesDescriptor" && inspection.validUntil !== null ? entity.inheritedValidUntil.slice(1) : entity.inheritedValidUntil;
   for (const value of inherited) checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
   checkValidUntil(findings, entity.validUntil, name, options.now, subject);
   for (const role of entity.roles) {
@@ -100,7 +106,8 @@ function checkCertificate(findings: Finding[], certificate: CertificateFacts, en
   const left = daysLeft(certificate.notAfter, options.now);
   let valid = false;
   if (certificate.notAfter.getTime() <= options.now.getTime()) {
-    findings.push(createFinding("CERT_EXPIRED", `${label} expired on ${isoDay(certificate.notAfter)} (${-left} ${plural(-left, "day")} ago).`, subject));
+    const ago = daysAgo(certificate.notAfter, options.now);
+    findings.push(createFinding("CERT_EXPIRED", `${label} expired on ${isoDay(certificate.notAfter)} (${ago} ${plural(ago, "day")} ago).`, subject));
   } else if (certificate.notBefore.getTime() > options.now.getTime()) {
     findings.push(createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject));
   } else {
@@ -124,7 +131,7 @@ function checkValidUntil(findings: Finding[], value: string | null, what: string
   if (!until) {
     findings.push(createFinding("METADATA_MALFORMED", `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`, subject));
   } else if (until.getTime() <= now.getTime()) {
-    const ago = -daysLeft(until, now);
+    const ago = daysAgo(until, now);
     findings.push(createFinding("METADATA_EXPIRED", `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`, subject));
   }
 }

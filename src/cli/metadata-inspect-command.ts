@@ -47,7 +47,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     io.stdout(`${JSON.stringify(metadataReportJson(inspection, findings, ok, now), null, 2)}\n`);
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
-    io.stdout(metadataReportText(inspection, findings, { now, colors, notModified: origin === "not-modified" }));
+    io.stdout(metadataReportText(inspection, findings, { now, warnDays, colors, notModified: origin === "not-modified" }));
   }
   return ok ? EXIT.ok : EXIT.findings;
 }

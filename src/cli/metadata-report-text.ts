@@ -1,12 +1,13 @@
 // The human report of `breakglass metadata inspect`: one block per entity, certificates with days left, findings by severity.
 import type { Colors } from "picocolors/types.js";
 import { compareFindings, type Finding, type Severity } from "../checks/finding.js";
-import { daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
+import { daysAgo, daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
 import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
 import { parseXsdDateTime } from "../saml/xml-datetime.js";
 
 export interface TextReportContext {
   readonly now: Date;
+  readonly warnDays: number;
   readonly colors: Colors;
   /** Set when the document was not downloaded again (HTTP 304). */
   readonly notModified: boolean;
@@ -56,24 +57,24 @@ function entityBlock(entity: EntityFacts, aggregate: boolean, context: TextRepor
   for (const entries of seen.values()) {
     const entry = entries[0] as CertificateEntry;
     const where = [...new Set(entries.map((each) => each.role))].join(", ");
-    lines.push(`  ${entry.use.padEnd(11)}  ${describeCertificate(entry, now, c)}`);
+    lines.push(`  ${entry.use.padEnd(11)}  ${describeCertificate(entry, context)}`);
     lines.push(`  ${" ".repeat(11)}  ${c.dim(`in ${where}`)}`);
   }
   if (entity.certificates.length === 0) lines.push(`  certificates none`);
   return lines;
 }
 
-function describeCertificate(entry: CertificateEntry, now: Date, c: Colors): string {
+function describeCertificate(entry: CertificateEntry, { now, warnDays, colors: c }: TextReportContext): string {
   if (!entry.facts) return c.red(`unreadable: ${entry.error}`);
   const facts = entry.facts;
   const left = daysLeft(facts.notAfter, now);
   const until = facts.notAfter.toISOString().slice(0, 10);
   const status =
     facts.notAfter.getTime() <= now.getTime()
-      ? c.red(`EXPIRED ${until} (${-left} days ago)`)
+      ? c.red(`EXPIRED ${until} (${daysAgo(facts.notAfter, now)} days ago)`)
       : facts.notBefore.getTime() > now.getTime()
         ? c.yellow(`not valid before ${facts.notBefore.toISOString().slice(0, 10)}`)
-        : left < 30
+        : left < warnDays
           ? c.yellow(`expires ${until} (${left} days left)`)
           : c.green(`expires ${until} (${left} days left)`);
   const key = `${facts.keyAlgorithm}${facts.keyBits === null ? "" : ` ${facts.keyBits}`}`;
@@ -90,7 +91,7 @@ function describeValidUntil(value: string, now: Date): string {
   const until = parseXsdDateTime(value);
   if (!until) return `"${value}" (not a date)`;
   const left = daysLeft(until, now);
-  return `${until.toISOString().slice(0, 16).replace("T", " ")} UTC (${left < 0 ? `${-left} days ago` : `${left} days left`})`;
+  return `${until.toISOString().slice(0, 16).replace("T", " ")} UTC (${left < 0 ? `${daysAgo(until, now)} days ago` : `${left} days left`})`;
 }
 
 const SEVERITY_STYLE: Readonly<Record<Severity, (c: Colors, text: string) => string>> = {
