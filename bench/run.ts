@@ -1,0 +1,102 @@
+// `npm run bench`: prints throughput and memory figures for the metadata engine. Figures, not pass/fail: targets are printed beside them.
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import forge from "node-forge";
+import { checkMetadata } from "../src/checks/metadata-checks.js";
+import { parseCertificate } from "../src/saml/certificate.js";
+import { inspectMetadataBytes } from "../src/saml/inspect-metadata.js";
+import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
+const MB = 1024 * 1024;
+
+function section(title: string): void {
+  console.log(`\n== ${title}`);
+}
+
+/** Runs `work` repeatedly for about `seconds` and returns operations per second. */
+function rate(work: () => void, seconds = 2): number {
+  for (let i = 0; i < 20; i++) work(); // warm-up
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    work();
+    count++;
+  }
+  return count / ((performance.now() - started) / 1000);
+}
+
+function singleDocuments(): void {
+  section("Single IdP documents: inspections per second (inspect + checks)");
+  const documents = [
+    ["Google Workspace, unsigned, 2 KB", here("../examples/google-workspace-idp-metadata.xml")],
+    ["Entra ID app, signed (xml-crypto verify), 17 KB", here("../../shared/corpus/saml-metadata/entra-id-app-rollover-bom.xml")],
+    ["AD FS, signed, 73 KB", here("../../shared/corpus/saml-metadata/adfs-lsuc-osgfed.xml")],
+  ] as const;
+  const now = new Date();
+  for (const [label, path] of documents) {
+    if (!existsSync(path)) {
+      console.log(`  ${label}: skipped (${path} not present)`);
+      continue;
+    }
+    const bytes = readFileSync(path);
+    const perSecond = rate(() => checkMetadata(inspectMetadataBytes(bytes, path), { now, warnDays: 30 }));
+    console.log(`  ${label.padEnd(48)} ${perSecond.toFixed(0).padStart(7)} inspections/s  (${(1000 / perSecond).toFixed(2)} ms each)`);
+  }
+}
+
+function measure(mode: "bare-parse" | "inspect", path: string): { elapsedMs: number; peakRssKb: number; baselineRssKb: number; entities: number } {
+  const output = execFileSync(process.execPath, ["--import", "tsx", here("./measure-aggregate.ts"), mode, path], { encoding: "utf8", maxBuffer: MB });
+  return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as { elapsedMs: number; peakRssKb: number; baselineRssKb: number; entities: number };
+}
+
+function aggregate(): void {
+  section(`Aggregate of ${ENTITIES.toLocaleString("en")} IdP entities, each with its own certificate`);
+  const file = ensureAggregate(here(`./.cache/aggregate-${ENTITIES}.xml`), ENTITIES);
+  const sizeMb = file.bytes / MB;
+  console.log(`  file: ${sizeMb.toFixed(1)} MB${file.generatedMs === null ? " (cached in bench/.cache)" : ` (generated in ${(file.generatedMs / 1000).toFixed(1)} s)`}`);
+  // Median of three runs each, every run in a fresh process.
+  const median = (mode: "bare-parse" | "inspect") => {
+    const runs = [measure(mode, file.path), measure(mode, file.path), measure(mode, file.path)].sort((a, b) => a.elapsedMs - b.elapsedMs);
+    return runs[1]!;
+  };
+  const bare = median("bare-parse");
+  const inspect = median("inspect");
+  const line = (label: string, run: { elapsedMs: number; peakRssKb: number }) =>
+    console.log(
+      `  ${label.padEnd(34)} ${(run.elapsedMs / 1000).toFixed(2).padStart(6)} s  ${(sizeMb / (run.elapsedMs / 1000)).toFixed(1).padStart(5)} MB/s  peak RSS ${(run.peakRssKb / 1024).toFixed(0).padStart(4)} MB (${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x the file)`,
+    );
+  line("bare fast-xml-parser parse", bare);
+  line(`breakglass inspect (${inspect.entities} entities)`, inspect);
+  const ratio = inspect.elapsedMs / bare.elapsedMs;
+  const rss = (inspect.peakRssKb * 1024) / file.bytes;
+  console.log(`  inspect / bare parse time: ${ratio.toFixed(2)}x (target <= 3x: ${ratio <= 3 ? "met" : "MISSED"})`);
+  console.log(`  inspect peak RSS / file size: ${rss.toFixed(1)}x (target <= 10x: ${rss <= 10 ? "met" : "MISSED"}); process baseline ${(inspect.baselineRssKb / 1024).toFixed(0)} MB`);
+}
+
+function certificateParsing(): void {
+  section("Certificate parsing (the same 2,000 distinct RSA-2048 certificates)");
+  const certificates = [...generateCertificates(2000)];
+  const perCertificate = (work: (der: Buffer) => void) => rate(() => certificates.forEach(work)) * certificates.length;
+  const ours = perCertificate((der) => parseCertificate(der));
+  const x509 = perCertificate((der) => {
+    const certificate = new X509Certificate(der);
+    const fields = [certificate.subject, certificate.issuer, certificate.validFrom, certificate.validTo, certificate.fingerprint256, certificate.publicKey.asymmetricKeyDetails];
+    if (fields.length === 0) throw new Error("unreachable");
+  });
+  const forgeFull = perCertificate((der) => {
+    const certificate = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString("latin1")));
+    if (certificate.subject.attributes.length === 0 || !certificate.validity.notAfter) throw new Error("unreadable certificate");
+  });
+  console.log(`  node-forge DER + breakglass field reader (used) ${ours.toFixed(0).padStart(8)} certs/s`);
+  console.log(`  crypto.X509Certificate (same fields)           ${x509.toFixed(0).padStart(8)} certs/s`);
+  console.log(`  node-forge pki.certificateFromAsn1 (full)      ${forgeFull.toFixed(0).padStart(8)} certs/s`);
+}
+
+console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
+singleDocuments();
+certificateParsing();
+aggregate();
