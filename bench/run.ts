@@ -1,9 +1,10 @@
 // `npm run bench`: prints throughput and memory figures for the metadata engine. Figures, not pass/fail: targets are printed beside them.
 import { execFileSync } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import forge from "node-forge";
+import { SignedXml } from "xml-crypto";
 import { checkMetadata } from "../src/checks/metadata-checks.js";
 import { parseCertificate } from "../src/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/saml/inspect-metadata.js";
@@ -96,7 +97,29 @@ function certificateParsing(): void {
   console.log(`  node-forge pki.certificateFromAsn1 (full)      ${forgeFull.toFixed(0).padStart(8)} certs/s`);
 }
 
+function signedAggregate(): void {
+  const count = 2000;
+  section(`Signed aggregate of ${count.toLocaleString("en")} IdP entities (signature verification cost)`);
+  const path = here(`./.cache/aggregate-${ENTITIES}.xml`);
+  const source = readFileSync(path, "utf8").replace(/^<\?xml[^>]*>\n/, "");
+  const parts = source.split("  <md:EntityDescriptor");
+  const unsigned = `${parts.slice(0, count + 1).join("  <md:EntityDescriptor")}</md:EntitiesDescriptor>\n`;
+  const key = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const [certificate] = [...generateCertificates(1)];
+  const signer = new SignedXml({ privateKey: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), signatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", canonicalizationAlgorithm: "http://www.w3.org/2001/10/xml-exc-c14n#" });
+  signer.getKeyInfoContent = () => `<ds:X509Data><ds:X509Certificate>${certificate!.toString("base64")}</ds:X509Certificate></ds:X509Data>`;
+  signer.addReference({ xpath: "/*", isEmptyUri: true, transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/2001/10/xml-exc-c14n#"], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  signer.computeSignature(unsigned, { prefix: "ds", location: { reference: "/*/*[1]", action: "before" } });
+  const signed = Buffer.from(signer.getSignedXml());
+  const pinned = { key: key.publicKey, sha256: null };
+  const started = performance.now();
+  const inspection = inspectMetadataBytes(signed, "signed-aggregate.xml", { signer: pinned });
+  const elapsed = performance.now() - started;
+  console.log(`  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 singleDocuments();
 certificateParsing();
 aggregate();
+signedAggregate();

@@ -69,6 +69,11 @@ export const FINDING_CODES = {
     remedy: "Do not import this document: download it again over HTTPS from the IdP and check who changed it.",
     runbook: null,
   },
+  METADATA_SIGNATURE_UNVERIFIED: {
+    severity: "high",
+    remedy: "Verify the signature another way (xmlsec1) or raise --max-signed-bytes and inspect again; until then nothing vouches for this document.",
+    runbook: null,
+  },
   NOT_AN_IDP: {
     severity: "high",
     remedy: "Point breakglass at the identity provider's metadata (with an IDPSSODescriptor), not a service provider's.",

@@ -34,6 +34,8 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   if (inspection.rootElement === "EntitiesDescriptor") checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
   if (inspection.signature.present && inspection.signature.valid === false) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`, documentSubject));
+  } else if (inspection.signature.present && inspection.signature.valid === null) {
+    findings.push(createFinding("METADATA_SIGNATURE_UNVERIFIED", `The document's signature was ${inspection.signature.detail ?? "not verified"}.`, documentSubject));
   }
 
   const identityProviders = inspection.entities.filter((entity) => entity.roles.some((role) => role.kind === "idp"));
@@ -54,6 +56,8 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
 
   if (entity.signatureScope === "entity" && entity.signature.valid === false) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`, subject));
+  } else if (entity.signatureScope === "entity" && entity.signature.present && entity.signature.valid === null) {
+    findings.push(createFinding("METADATA_SIGNATURE_UNVERIFIED", `The signature of ${name} was ${entity.signature.detail ?? "not verified"}.`, subject));
   } else if (inspection.signerPinned && !entity.signature.present) {
     findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`, subject));
   }

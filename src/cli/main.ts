@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--metadata-signer <pem>", "certificate or public key (PEM file) the document's signature must verify against")
     .option("--allow-insecure-http", "allow fetching metadata over plain http://")
     .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(100 * 1024 * 1024), "100 MB"))
+    .addOption(new Option("--max-signed-bytes <n>", "verify signatures of documents up to n bytes; larger ones are reported unverified").default(String(10 * 1024 * 1024), "10 MB"))
     .option("--timeout <seconds>", "give up on a URL after this many seconds", "30")
     .option("--ca <pem>", "extra trusted CA certificate(s) for https, e.g. a corporate proxy's")
     .option("--cache-dir <dir>", "where fetched inspections are kept for conditional GET (default ~/.cache/breakglass)")

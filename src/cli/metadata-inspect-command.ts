@@ -4,6 +4,7 @@ import pc from "picocolors";
 import { checkMetadata, DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
 import { isBlocking } from "../checks/finding.js";
 import { BreakglassError } from "../errors.js";
+import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
 import { loadMetadataSigner } from "../saml/metadata-signer.js";
 import { inspectMetadataSource } from "../saml/metadata-source.js";
@@ -21,6 +22,7 @@ export interface MetadataInspectOptions {
   readonly metadataSigner?: string;
   readonly allowInsecureHttp?: boolean;
   readonly maxBytes?: string;
+  readonly maxSignedBytes?: string;
   readonly timeout?: string;
   readonly ca?: string;
   readonly cache?: boolean;
@@ -31,6 +33,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const now = options.now === undefined ? io.clock.now() : parseInstant(options.now, "--now");
   const warnDays = options.warnDays === undefined ? DEFAULT_WARN_DAYS : parseNonNegativeInteger(options.warnDays, "--warn-days");
   const maxBytes = options.maxBytes === undefined ? DEFAULT_FETCH_OPTIONS.maxBytes : parseNonNegativeInteger(options.maxBytes, "--max-bytes");
+  const maxSignedBytes = options.maxSignedBytes === undefined ? DEFAULT_MAX_SIGNED_BYTES : parseNonNegativeInteger(options.maxSignedBytes, "--max-signed-bytes");
   const timeoutMs = options.timeout === undefined ? DEFAULT_FETCH_OPTIONS.timeoutMs : parsePositiveNumber(options.timeout, "--timeout") * 1000;
   const signer = options.metadataSigner === undefined ? undefined : await loadMetadataSigner(options.metadataSigner);
   const ca = options.ca === undefined ? undefined : await readCa(options.ca);
@@ -39,6 +42,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const { inspection, origin } = await inspectMetadataSource(source, {
     signer,
     cache,
+    maxSignedBytes,
     fetch: { maxBytes, timeoutMs, allowInsecureHttp: options.allowInsecureHttp === true, ...(ca ? { ca } : {}) },
   });
   const findings = checkMetadata(inspection, { now, warnDays });

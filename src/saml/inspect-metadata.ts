@@ -2,9 +2,10 @@
 import { createHash } from "node:crypto";
 import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
 import { parseCertificate, type CertificateFacts } from "./certificate.js";
-import { extractMetadata, type RawCertificate, type RawEntity } from "./metadata-extract.js";
-import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "./metadata-model.js";
-import { checkMetadataSignatures, type MetadataSigner, type SignatureCheck } from "./metadata-signature.js";
+import { formatBytes } from "./metadata-fetch.js";
+import { extractMetadata, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
+import { NO_SIGNATURE, type CertificateEntry, type EntityFacts, type MetadataInspection, type SignatureVerdict } from "./metadata-model.js";
+import { checkMetadataSignatures, type DocumentSignatureChecks, type MetadataSigner, type SignatureCheck } from "./metadata-signature.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
 import { parseXmlDocument } from "./xml-document.js";
@@ -13,7 +14,14 @@ export interface InspectOptions {
   /** Signatures must verify against this key instead of the certificate they carry. */
   readonly signer?: MetadataSigner | undefined;
   readonly limits?: XmlLimits;
+  /**
+   * Signatures of larger documents are reported as present but not verified: xml-crypto's XPath
+   * lookups grow faster than linearly with document size (about 15 s for 12 MB here).
+   */
+  readonly maxSignedBytes?: number;
 }
+
+export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
 
 export function inspectMetadataBytes(bytes: Uint8Array, input: string, options: InspectOptions = {}): MetadataInspection {
   return guard(input, () => inspectText(decodeXmlBytes(bytes, input), input, options));
@@ -40,7 +48,12 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   assertSafeXml(text, input, options.limits ?? DEFAULT_XML_LIMITS);
   const metadata = extractMetadata(parseXmlDocument(text, input), input);
   const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
-  const checks = needsSignatureCheck ? checkMetadataSignatures(text, options.signer) : undefined;
+  const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
+  const checks = !needsSignatureCheck
+    ? undefined
+    : text.length > maxSignedBytes
+      ? unverifiedChecks(metadata, `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`)
+      : checkMetadataSignatures(text, options.signer);
   const certificates = new CertificateReader();
 
   let rootVerdict = checks?.root.verdict ?? unsignedVerdict(options.signer);
@@ -89,6 +102,16 @@ function entityFromChecks(raw: RawEntity, own: SignatureCheck | undefined, rootV
 
 function scopeOf(verdict: SignatureVerdict, scope: "document" | "entity"): "document" | "entity" | null {
   return verdict.present ? scope : null;
+}
+
+function unverifiedChecks(metadata: RawMetadata, detail: string): DocumentSignatureChecks {
+  const unverified: SignatureCheck = { verdict: { present: true, valid: null, detail, key: null, signerSha256: null }, signedXml: null };
+  const unsigned: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
+  const root = metadata.hasRootSignature ? unverified : unsigned;
+  return {
+    root,
+    entities: metadata.entities.map((entity) => (metadata.rootElement === "EntityDescriptor" ? root : entity.hasOwnSignature ? unverified : unsigned)),
+  };
 }
 
 function unsignedVerdict(signer: MetadataSigner | undefined): SignatureVerdict {

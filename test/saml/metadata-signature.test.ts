@@ -142,3 +142,13 @@ describe("the pinned signer file", () => {
     expect(() => parseMetadataSigner("hello", "signer.pem")).toThrow("signer.pem: is not a PEM certificate or public key (--metadata-signer)");
   });
 });
+
+describe("documents too large to verify", () => {
+  it("are reported signed but unverified, with a finding that says why, instead of running for minutes", () => {
+    const inspection = inspectMetadataText(signedIdp(), "big.xml", { maxSignedBytes: 1000 });
+    expect(inspection.signature).toMatchObject({ present: true, valid: null });
+    expect(inspection.signature.detail).toMatch(/^not verified: the document is [\d.]+ KB, over the 1000 bytes limit for signature verification$/);
+    const findings = checkMetadata(inspection, { now, warnDays: 30 });
+    expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([["METADATA_SIGNATURE_UNVERIFIED", "high"]]);
+  });
+});
