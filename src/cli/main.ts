@@ -1,7 +1,11 @@
 // The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
 import { describeError, isBreakglassError } from "../errors.js";
+import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
+import { formatBytes } from "../core/format-bytes.js";
+import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -26,12 +30,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .argument("<source>", "metadata file path or https URL")
     .option("--json", "print one JSON object instead of the readable report")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock (reproducible checks)")
-    .option("--warn-days <n>", "warn when a signing certificate expires within n days", "30")
+    .option("--warn-days <n>", "warn when a signing certificate expires within n days", String(DEFAULT_WARN_DAYS))
     .option("--metadata-signer <pem>", "certificate or public key (PEM file) the document's signature must verify against")
     .option("--allow-insecure-http", "allow fetching metadata over plain http://")
-    .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(100 * 1024 * 1024), "100 MB"))
-    .addOption(new Option("--max-signed-bytes <n>", "verify signatures of documents up to n bytes; larger ones are reported unverified").default(String(10 * 1024 * 1024), "10 MB"))
-    .option("--timeout <seconds>", "give up on a URL after this many seconds", "30")
+    .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(DEFAULT_FETCH_OPTIONS.maxBytes), formatBytes(DEFAULT_FETCH_OPTIONS.maxBytes)))
+    .addOption(new Option("--max-signed-bytes <n>", "verify signatures of documents up to n bytes; larger ones are reported unverified").default(String(DEFAULT_MAX_SIGNED_BYTES), formatBytes(DEFAULT_MAX_SIGNED_BYTES)))
+    .option("--timeout <seconds>", "give up on a URL after this many seconds", String(DEFAULT_FETCH_OPTIONS.timeoutMs / 1000))
     .option("--ca <pem>", "extra trusted CA certificate(s) for https, e.g. a corporate proxy's")
     .option("--cache-dir <dir>", "where fetched inspections are kept for conditional GET (default ~/.cache/breakglass)")
     .option("--no-cache", "always download and parse, keep nothing")

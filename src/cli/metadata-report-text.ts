@@ -23,7 +23,7 @@ export function metadataReportText(inspection: MetadataInspection, findings: rea
   if (aggregate) {
     lines.push(`  aggregate of ${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}; signature: ${describeSignature(inspection.signature, c)}`);
   }
-  if (inspection.validUntil) lines.push(`  valid until ${describeValidUntil(inspection.validUntil, context.now)}`);
+  if (aggregate && inspection.validUntil) lines.push(`  valid until ${describeValidUntil(inspection.validUntil, context.now)}`);
 
   for (const entity of inspection.entities) {
     lines.push("", ...entityBlock(entity, aggregate, context));

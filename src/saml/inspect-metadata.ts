@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
 import { parseCertificate, type CertificateFacts } from "./certificate.js";
-import { formatBytes } from "./metadata-fetch.js";
+import { formatBytes } from "../core/format-bytes.js";
 import { extractMetadata, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
 import { NO_SIGNATURE, type CertificateEntry, type EntityFacts, type MetadataInspection, type SignatureVerdict } from "./metadata-model.js";
 import { checkMetadataSignatures, type DocumentSignatureChecks, type MetadataSigner, type SignatureCheck } from "./metadata-signature.js";
@@ -93,7 +93,8 @@ function entityFromChecks(raw: RawEntity, own: SignatureCheck | undefined, rootV
   const ownScope = own?.verdict === rootVerdict ? "document" : "entity";
   if (own?.signedXml) {
     const [signed] = extractMetadata(parseXmlDocument(own.signedXml, input), input).entities;
-    if (signed) return { raw: signed, signature: own.verdict, scope: ownScope };
+    // The signed bytes stop at the entity; the validity of the aggregates around it still applies.
+    if (signed) return { raw: { ...signed, inheritedValidUntil: raw.inheritedValidUntil }, signature: own.verdict, scope: ownScope };
   }
   if (own?.verdict.present) return { raw, signature: own.verdict, scope: ownScope };
   // An entity inside a signed aggregate is covered by (and only as good as) the aggregate's signature.

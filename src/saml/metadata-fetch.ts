@@ -1,5 +1,6 @@
 // Fetches metadata over HTTPS: bounded time, size and redirects, and conditional GET so an unchanged document costs a 304.
 import { Agent, request } from "undici";
+import { formatBytes } from "../core/format-bytes.js";
 import { BreakglassError, describeError } from "../errors.js";
 
 export interface HttpValidators {
@@ -126,10 +127,6 @@ function tooLarge(location: string, maxBytes: number): BreakglassError {
   return new BreakglassError("INPUT_TOO_LARGE", location, `refused: the document is larger than the ${formatBytes(maxBytes)} limit`, {
     hint: "raise it with --max-bytes if the document is genuine",
   });
-}
-
-export function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KB` : `${bytes} bytes`;
 }
 
 function parseUrl(value: string, location: string, options: FetchOptions): URL {

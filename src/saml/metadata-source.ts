@@ -1,8 +1,10 @@
 // Loads and inspects metadata from a file path or an https URL; a URL answered 304 reuses the cached inspection instead of parsing again.
+import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { BreakglassError } from "../errors.js";
-import { inspectMetadataBytes, type InspectOptions } from "./inspect-metadata.js";
-import { DEFAULT_FETCH_OPTIONS, fetchMetadata, formatBytes, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
+import { DEFAULT_MAX_SIGNED_BYTES, inspectMetadataBytes, type InspectOptions } from "./inspect-metadata.js";
+import { formatBytes } from "../core/format-bytes.js";
+import { DEFAULT_FETCH_OPTIONS, fetchMetadata, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
 import type { MetadataInspection } from "./metadata-model.js";
 
 export interface CachedInspection {
@@ -37,7 +39,7 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
     const bytes = await readMetadataFile(location, fetchOptions.maxBytes);
     return { inspection: inspectMetadataBytes(bytes, location, options), origin: "file" };
   }
-  const cacheKey = `${location}\n${options.signer?.sha256 ?? (options.signer ? "pinned-key" : "no-signer")}`;
+  const cacheKey = inspectionCacheKey(location, options);
   const cached = await options.cache?.get(cacheKey);
   const result = await fetchMetadata(location, { ...fetchOptions, ...(cached ? { validators: cached.validators } : {}) });
   if (result.kind === "not-modified" && cached) {
@@ -51,6 +53,12 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
     await options.cache.set(cacheKey, { validators: result.validators, inspection });
   }
   return { inspection, origin: "fetched" };
+}
+
+/** Everything that changes an inspection's verdict is part of the key: a 304 must not replay another signer's verdict. */
+function inspectionCacheKey(location: string, options: SourceOptions): string {
+  const signer = options.signer ? createHash("sha256").update(options.signer.key.export({ type: "spki", format: "der" })).digest("hex") : "no-signer";
+  return [location, signer, options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES, options.limits?.maxDepth ?? "default-depth"].join("\n");
 }
 
 export async function readMetadataFile(path: string, maxBytes: number): Promise<Buffer> {

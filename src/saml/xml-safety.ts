@@ -22,10 +22,10 @@ export function assertSafeXml(text: string, input: string, limits: XmlLimits = D
     throw new BreakglassError("XML_UNSAFE", input, `refused: the document contains a <!${dtd[1]?.toUpperCase()}> declaration (DTDs and entities are not allowed in metadata)`);
   }
   // Without a DTD only the five predefined entities and character references exist; anything else is not well-formed.
-  const reference = /&(?!(?:lt|gt|amp|apos|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/.exec(text);
-  if (reference) {
-    const { line, column } = position(text, reference.index);
-    const name = /^&([A-Za-z_][\w.-]{0,40});/.exec(text.slice(reference.index, reference.index + 44))?.[1];
+  const reference = findUndefinedReference(text);
+  if (reference !== undefined) {
+    const { line, column } = position(text, reference);
+    const name = /^&([A-Za-z_][\w.-]{0,40});/.exec(text.slice(reference, reference + 44))?.[1];
     throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${column}: ${name ? `undefined entity &${name};` : "a bare & (write &amp;)"}`);
   }
   checkDepth(text, input, limits.maxDepth);
@@ -34,6 +34,25 @@ export function assertSafeXml(text: string, input: string, limits: XmlLimits = D
     const { line, col, msg } = verdict.err;
     throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${col}: ${explainValidatorMessage(msg)}`);
   }
+}
+
+/** Index of the first "&" that starts no predefined entity or character reference, outside comments and CDATA. */
+function findUndefinedReference(text: string): number | undefined {
+  const pattern = /&(?!(?:lt|gt|amp|apos|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    const sectionEnd = endOfEnclosingSection(text, match.index, "<!--", "-->") ?? endOfEnclosingSection(text, match.index, "<![CDATA[", "]]>");
+    if (sectionEnd === undefined) return match.index;
+    pattern.lastIndex = sectionEnd; // a literal & in a comment or CDATA section is fine
+  }
+  return undefined;
+}
+
+function endOfEnclosingSection(text: string, index: number, open: string, close: string): number | undefined {
+  const start = text.lastIndexOf(open, index);
+  if (start === -1) return undefined;
+  const end = text.indexOf(close, start + open.length);
+  if (end !== -1 && end < index) return undefined;
+  return end === -1 ? text.length : end + close.length;
 }
 
 function position(text: string, index: number): { line: number; column: number } {

@@ -151,3 +151,18 @@ describe("errors", () => {
     }
   });
 });
+
+describe("the cache and the pinned signer", () => {
+  it("does not replay a verdict reached with another signer when the server answers 304", async () => {
+    const { parseMetadataSigner } = await import("../../src/saml/metadata-signer.js");
+    const { freshKeyPair } = await import("../support/certificates.js");
+    const cache = new MemoryInspectionCache();
+    const first = freshKeyPair();
+    const second = freshKeyPair();
+    await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(first.publicKeyPem, "first.pem") });
+    const again = await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(first.publicKeyPem, "first.pem") });
+    expect(again.origin).toBe("not-modified");
+    const other = await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(second.publicKeyPem, "second.pem") });
+    expect(other.origin).toBe("fetched");
+  });
+});

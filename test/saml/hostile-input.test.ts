@@ -154,3 +154,12 @@ describe("entity references without a DTD", () => {
     expect(inspection.entities[0]?.entityID).toBe("https://idp.example/?a=1&b=23");
   });
 });
+
+describe("ampersands where XML allows them", () => {
+  it("accepts a literal & inside a comment or a CDATA section", () => {
+    const xml = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace("<md:IDPSSODescriptor", "<!-- Terms & Conditions --><md:IDPSSODescriptor");
+    expect(inspectMetadataText(xml, "commented.xml").entities).toHaveLength(1);
+    const cdata = entityXml().replace("</md:NameIDFormat>", "<![CDATA[ & ]]></md:NameIDFormat>");
+    expect(() => inspectMetadataText(cdata, "cdata.xml")).not.toThrow();
+  });
+});

@@ -1,4 +1,5 @@
 // Signed metadata: valid, tampered, wrapped and pinned-signer cases, with keys generated for the test.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { checkMetadata } from "../../src/checks/metadata-checks.js";
 import { inspectMetadataText } from "../../src/saml/inspect-metadata.js";
@@ -28,7 +29,7 @@ describe("a correctly signed document", () => {
     ["Reference URI=\"#ID\"", false],
   ])("verifies with %s against its embedded certificate, and says the check is integrity only", (_name, uriIsEmpty) => {
     const inspection = inspectMetadataText(signedIdp({ uriIsEmpty }), "signed.xml");
-    expect(inspection.signature).toMatchObject({ present: true, valid: true, key: "embedded", signerSha256: idpCertificate.der.length > 0 ? expect.stringMatching(/^[0-9a-f]{64}$/) : null });
+    expect(inspection.signature).toMatchObject({ present: true, valid: true, key: "embedded", signerSha256: createHash("sha256").update(idpCertificate.der).digest("hex") });
     expect(inspection.signature.detail).toContain("integrity only");
     expect(codes(signedIdp({ uriIsEmpty }))).toEqual([]);
   });
