@@ -84,6 +84,86 @@ export const FINDING_CODES = {
     remedy: "Export the IdP metadata again: it must list a SingleSignOnService (HTTP-POST or HTTP-Redirect) for sign-in to work.",
     runbook: null,
   },
+  SAML_PROVIDER_MISSING: {
+    severity: "critical",
+    remedy: "Create the emergency IAM SAML provider from the IdP's current metadata (iam:CreateSAMLProvider) or fix the ARN in the config.",
+    runbook: "fm2-reimport-metadata",
+  },
+  SAML_PROVIDER_DRIFT: {
+    severity: "high",
+    remedy: "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) so both carry the same signing certificates.",
+    runbook: "fm2-reimport-metadata",
+  },
+  SAML_PROVIDER_EXPIRED: {
+    severity: "critical",
+    remedy: "Re-import current metadata into the IAM SAML provider; IAM rejects assertions once the provider's ValidUntil has passed.",
+    runbook: "fm2-reimport-metadata",
+  },
+  SAML_PROVIDER_CERT_EXPIRING: {
+    severity: "high",
+    remedy: "Roll the IdP certificate and re-import the new metadata into the IAM SAML provider before the one it holds expires.",
+    runbook: "fm2-reimport-metadata",
+  },
+  IDENTITY_CENTER_UNREACHABLE: {
+    severity: "high",
+    remedy: "Check sso-admin access and the Identity Center Region; if Identity Center itself is disrupted, prepare direct federation (FM3).",
+    runbook: "fm3-direct-federation",
+  },
+  IDENTITY_CENTER_NOT_ACTIVE: {
+    severity: "critical",
+    remedy: "Identity Center is not active: workforce sign-in is down, use direct federation through the emergency IdP groups (FM3).",
+    runbook: "fm3-direct-federation",
+  },
+  IDENTITY_CENTER_IMPORT_UNATTESTED: {
+    severity: "medium",
+    remedy: "After importing the IdP metadata in the Identity Center console, record it with `breakglass identity-center attest --metadata <file|url> --by <name>`.",
+    runbook: null,
+  },
+  IDENTITY_CENTER_IMPORT_STALE: {
+    severity: "high",
+    remedy: "Import the IdP's current metadata in the Identity Center console, then record it with `breakglass identity-center attest`.",
+    runbook: "fm2-reimport-metadata",
+  },
+  EMERGENCY_ROLE_MISSING: {
+    severity: "critical",
+    remedy: "Recreate the emergency role in the emergency account (it is part of every failure mode's path) or fix its ARN in the config.",
+    runbook: null,
+  },
+  EMERGENCY_ROLE_TRUST_INVALID: {
+    severity: "critical",
+    remedy: "Set the role's trust policy to allow sts:AssumeRoleWithSAML from the emergency SAML provider with SAML:aud set to the AWS sign-in endpoint.",
+    runbook: null,
+  },
+  CROSS_ACCOUNT_ROLE_MISSING: {
+    severity: "high",
+    remedy: "Deploy the cross-account emergency role to this account (a StackSet keeps every account in line).",
+    runbook: null,
+  },
+  CROSS_ACCOUNT_ROLE_TRUST_INVALID: {
+    severity: "high",
+    remedy: "Make the role trust only the emergency account's emergency roles, and nothing else.",
+    runbook: null,
+  },
+  SCP_PROTECTION_MISSING: {
+    severity: "medium",
+    remedy: "Attach an SCP that denies modifying and deleting the cross-account emergency role on this account's path.",
+    runbook: null,
+  },
+  CLOUDTRAIL_NOT_LOGGING: {
+    severity: "high",
+    remedy: "Turn on a multi-Region trail in the emergency account (or an organization trail) that delivers to the log archive.",
+    runbook: null,
+  },
+  EVENTBRIDGE_RULE_MISSING: {
+    severity: "medium",
+    remedy: "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
+    runbook: null,
+  },
+  AWS_READ_FAILED: {
+    severity: "high",
+    remedy: "Grant breakglass the read permissions in iam/ (or fix the role or Region) so this part of the emergency path can be checked.",
+    runbook: null,
+  },
 } as const satisfies Record<string, FindingCodeEntry>;
 
 export type FindingCode = keyof typeof FINDING_CODES;

@@ -14,9 +14,18 @@ export interface Finding {
   readonly remedy: string;
   readonly entityID?: string;
   readonly sha256?: string;
+  /** The AWS resource the finding is about (an ARN), when it is about one. */
+  readonly resource?: string;
+  readonly accountId?: string;
+  /** SAML_PROVIDER_DRIFT: the IdP's signing-certificate fingerprints the provider lacks. */
+  readonly missingOnProvider?: readonly string[];
+  /** SAML_PROVIDER_DRIFT: fingerprints on the provider that the IdP no longer publishes. */
+  readonly unknownToIdp?: readonly string[];
 }
 
-export function createFinding(code: FindingCode, message: string, subject: { entityID?: string; sha256?: string } = {}): Finding {
+export type FindingSubject = Omit<Finding, "code" | "severity" | "message" | "remedy">;
+
+export function createFinding(code: FindingCode, message: string, subject: FindingSubject = {}): Finding {
   const entry = FINDING_CODES[code];
   return { code, severity: entry.severity, message, remedy: entry.remedy, ...subject };
 }

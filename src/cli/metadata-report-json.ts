@@ -1,5 +1,6 @@
 // The JSON contract of `breakglass metadata inspect --json`: one object, stable keys, for scripts.
 import type { Finding } from "../checks/finding.js";
+import { findingJson } from "./finding-json.js";
 import { daysLeft } from "../checks/metadata-checks.js";
 import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
 import { parseXsdDateTime } from "../saml/xml-datetime.js";
@@ -15,14 +16,7 @@ export function metadataReportJson(inspection: MetadataInspection, findings: rea
       signature: signatureJson(inspection.signature),
     },
     entities: inspection.entities.map((entity) => entityJson(entity, now)),
-    findings: findings.map((finding) => ({
-      code: finding.code,
-      severity: finding.severity,
-      message: finding.message,
-      remedy: finding.remedy,
-      ...(finding.entityID === undefined ? {} : { entityID: finding.entityID }),
-      ...(finding.sha256 === undefined ? {} : { sha256: finding.sha256 }),
-    })),
+    findings: findings.map(findingJson),
   };
 }
 
