@@ -16,6 +16,10 @@ export type ErrorCode =
   | "FETCH_HTTP_STATUS"
   | "FETCH_TOO_MANY_REDIRECTS"
   | "SIGNER_UNREADABLE"
+  | "CONFIG_UNREADABLE"
+  | "CONFIG_INVALID"
+  | "STORE_FAILED"
+  | "AWS_FAILED"
   | "INTERNAL";
 
 export interface BreakglassErrorOptions {

@@ -26,6 +26,10 @@ const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   FETCH_HTTP_STATUS: EXIT.unusable,
   FETCH_TOO_MANY_REDIRECTS: EXIT.unusable,
   SIGNER_UNREADABLE: EXIT.unusable,
+  CONFIG_UNREADABLE: EXIT.unusable,
+  CONFIG_INVALID: EXIT.unusable,
+  STORE_FAILED: EXIT.unusable,
+  AWS_FAILED: EXIT.unusable,
   INTERNAL: EXIT.unusable,
 };
 
