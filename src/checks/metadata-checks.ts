@@ -4,6 +4,7 @@ import { isWeakKey, isWeakSignatureAlgorithm } from "../saml/certificate.js";
 import type { EntityFacts, MetadataInspection } from "../saml/metadata-model.js";
 import { parseXsdDateTime } from "../saml/xml-datetime.js";
 import { createFinding, type Finding } from "./finding.js";
+import { isIdentityProvider, signingEntries } from "./signing-certificates.js";
 
 export interface MetadataCheckOptions {
   readonly now: Date;
@@ -38,7 +39,7 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
     findings.push(createFinding("METADATA_SIGNATURE_UNVERIFIED", `The document's signature was ${inspection.signature.detail ?? "not verified"}.`, documentSubject));
   }
 
-  const identityProviders = inspection.entities.filter((entity) => entity.roles.some((role) => role.kind === "idp"));
+  const identityProviders = inspection.entities.filter(isIdentityProvider);
   if (identityProviders.length === 0) {
     for (const entity of inspection.entities) {
       const roles = entity.roles.map((role) => role.label).join(", ") || "no role descriptors";
@@ -73,7 +74,7 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
     findings.push(createFinding("NO_SSO_SERVICE", `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`, subject));
   }
 
-  const signing = entity.certificates.filter((entry) => entry.roleKind === "idp" && entry.use !== "encryption");
+  const signing = signingEntries(entity);
   if (signing.length === 0) {
     findings.push(createFinding("NO_SIGNING_CERT", `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`, subject));
     return;

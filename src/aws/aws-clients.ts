@@ -1,0 +1,109 @@
+// Builds AWS SDK v3 clients the same way everywhere: adaptive retries, the default credential chain or an assumed role, bounded concurrency per service.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import pLimit, { type LimitFunction } from "p-limit";
+
+export interface AwsSettings {
+  /** The default Region; undefined lets the SDK take AWS_REGION or the profile's. */
+  readonly region: string | undefined;
+  /** Attempts per call, throttling and 5xx included (adaptive retry mode also paces the client). */
+  readonly maxAttempts: number;
+  /** Calls in flight per service; AWS throttles Organizations and IAM at low rates. */
+  readonly concurrency: Readonly<Record<ServiceName, number>>;
+}
+
+export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge";
+
+export const DEFAULT_AWS_SETTINGS: AwsSettings = {
+  region: undefined,
+  maxAttempts: 8,
+  concurrency: { iam: 8, sts: 8, organizations: 2, "sso-admin": 2, cloudtrail: 4, eventbridge: 4 },
+};
+
+/** Credentials for one principal: undefined means the SDK default chain (profiles, SSO cache, env, instance roles). */
+export type Credentials = AwsCredentialIdentityProvider | undefined;
+
+export class AwsClients {
+  private readonly limits: Record<ServiceName, LimitFunction>;
+  private sts: STSClient | undefined;
+
+  constructor(readonly settings: AwsSettings = DEFAULT_AWS_SETTINGS) {
+    this.limits = {
+      iam: pLimit(settings.concurrency.iam),
+      sts: pLimit(settings.concurrency.sts),
+      organizations: pLimit(settings.concurrency.organizations),
+      "sso-admin": pLimit(settings.concurrency["sso-admin"]),
+      cloudtrail: pLimit(settings.concurrency.cloudtrail),
+      eventbridge: pLimit(settings.concurrency.eventbridge),
+    };
+  }
+
+  /** Runs one AWS call within the service's concurrency limit. */
+  call<T>(service: ServiceName, work: () => Promise<T>): Promise<T> {
+    return this.limits[service](work);
+  }
+
+  iam(credentials: Credentials): IAMClient {
+    return new IAMClient(this.config(credentials, this.settings.region));
+  }
+
+  organizations(credentials: Credentials): OrganizationsClient {
+    return new OrganizationsClient(this.config(credentials, this.settings.region));
+  }
+
+  ssoAdmin(credentials: Credentials, region: string | undefined): SSOAdminClient {
+    return new SSOAdminClient(this.config(credentials, region ?? this.settings.region));
+  }
+
+  cloudTrail(credentials: Credentials): CloudTrailClient {
+    return new CloudTrailClient(this.config(credentials, this.settings.region));
+  }
+
+  eventBridge(credentials: Credentials): EventBridgeClient {
+    return new EventBridgeClient(this.config(credentials, this.settings.region));
+  }
+
+  /**
+   * Credentials for `roleArn`, assumed with the default chain's identity. The session name says
+   * it is breakglass, so CloudTrail in the target account shows who read it; the credentials are
+   * renewed shortly before they expire.
+   */
+  assumeRole(roleArn: string, purpose: string): AwsCredentialIdentityProvider {
+    let current: AwsCredentialIdentity | undefined;
+    return async () => {
+      if (current?.expiration && current.expiration.getTime() - Date.now() > 60_000) return current;
+      this.sts ??= new STSClient(this.config(undefined, this.settings.region));
+      const sts = this.sts;
+      const { Credentials: issued } = await this.call("sts", () =>
+        sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(purpose), DurationSeconds: 900 })),
+      );
+      if (!issued?.AccessKeyId || !issued.SecretAccessKey) throw new Error(`sts:AssumeRole on ${roleArn} returned no credentials`);
+      current = {
+        accessKeyId: issued.AccessKeyId,
+        secretAccessKey: issued.SecretAccessKey,
+        ...(issued.SessionToken ? { sessionToken: issued.SessionToken } : {}),
+        ...(issued.Expiration ? { expiration: issued.Expiration } : {}),
+      };
+      return current;
+    };
+  }
+
+  private config(credentials: Credentials, region: string | undefined) {
+    return {
+      ...(region ? { region } : {}),
+      ...(credentials ? { credentials } : {}),
+      retryMode: "adaptive",
+      maxAttempts: this.settings.maxAttempts,
+    };
+  }
+}
+
+function sessionName(purpose: string): string {
+  // 2-64 characters of [\w+=,.@-].
+  return `breakglass-${purpose}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+}

@@ -1,0 +1,62 @@
+// Identity Center's health, and whether the IdP certificate imported in its console (as attested) matches the IdP today.
+import type { MetadataInspection } from "../saml/metadata-model.js";
+import { createFinding, type Finding } from "./finding.js";
+import { daysAgo, daysLeft, shortFingerprint } from "./metadata-checks.js";
+import type { Attestation, IdentityCenterFacts } from "./posture-facts.js";
+import { documentSigningCertificates, isValidAt } from "./signing-certificates.js";
+
+export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
+  const subject = { resource: facts.instanceArn };
+  if (facts.status !== "found") {
+    const reason = facts.error ? `${facts.error.code}: ${facts.error.message}` : "the instance was not found";
+    return [createFinding("IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${facts.instanceArn} did not answer (${reason}).`, subject)];
+  }
+  if (facts.instanceStatus !== "ACTIVE") {
+    return [createFinding("IDENTITY_CENTER_NOT_ACTIVE", `IAM Identity Center ${facts.instanceArn} is ${facts.instanceStatus ?? "in an unknown state"}, not ACTIVE.`, subject)];
+  }
+  return [];
+}
+
+export interface ImportCheckOptions {
+  readonly now: Date;
+  readonly warnDays: number;
+}
+
+/**
+ * AWS has no public API to read the certificate Identity Center trusts, so the import is judged
+ * from the admins' attestations of what they uploaded in the console.
+ */
+export function checkIdentityCenterImport(instanceArn: string, idp: MetadataInspection | undefined, attestation: Attestation | null, options: ImportCheckOptions): Finding[] {
+  const subject = { resource: instanceArn };
+  if (!attestation) {
+    return [createFinding("IDENTITY_CENTER_IMPORT_UNATTESTED", `Nobody has attested which IdP certificate was imported into IAM Identity Center ${instanceArn}, so breakglass cannot tell whether it is current.`, subject)];
+  }
+  if (!idp) return [];
+  const current = documentSigningCertificates(idp).filter((certificate) => isValidAt(certificate, options.now));
+  const attested = new Set(attestation.fingerprints);
+  const since = `attested by ${attestation.attestedBy} ${daysAgo(attestation.attestedAt, options.now)} days ago`;
+  const importedAndCurrent = current.filter((certificate) => attested.has(certificate.sha256));
+  if (importedAndCurrent.length === 0) {
+    const wanted = current.map((certificate) => shortFingerprint(certificate.sha256)).join(", ") || "none valid";
+    return [
+      createFinding("IDENTITY_CENTER_IMPORT_STALE", `IAM Identity Center holds none of the IdP's current signing certificates (${wanted}); the import ${since} is out of date.`, {
+        ...subject,
+        missingOnProvider: current.map((certificate) => certificate.sha256),
+      }),
+    ];
+  }
+  // Rollover: the imported certificate is about to expire and the IdP already publishes its successor.
+  const expiring = importedAndCurrent.filter((certificate) => daysLeft(certificate.notAfter, options.now) < options.warnDays);
+  const successors = current.filter((certificate) => !attested.has(certificate.sha256));
+  if (expiring.length === importedAndCurrent.length && successors.length > 0) {
+    const soonest = expiring.reduce((a, b) => (a.notAfter < b.notAfter ? a : b));
+    return [
+      createFinding(
+        "IDENTITY_CENTER_IMPORT_STALE",
+        `The certificate imported into IAM Identity Center (${shortFingerprint(soonest.sha256)}) expires in ${daysLeft(soonest.notAfter, options.now)} days; import the IdP's new one (${successors.map((certificate) => shortFingerprint(certificate.sha256)).join(", ")}) before then.`,
+        { ...subject, missingOnProvider: successors.map((certificate) => certificate.sha256) },
+      ),
+    ];
+  }
+  return [];
+}

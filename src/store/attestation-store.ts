@@ -1,0 +1,8 @@
+// The port for Identity Center import attestations: what an admin declared they uploaded in the console, and when.
+import type { Attestation } from "../checks/posture-facts.js";
+
+export interface AttestationStore {
+  recordAttestation(attestation: Attestation): void;
+  /** The most recent attestation for the instance, or null when nobody has attested yet. */
+  latestAttestation(instanceArn: string): Attestation | null;
+}
