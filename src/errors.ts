@@ -18,6 +18,7 @@ export type ErrorCode =
   | "SIGNER_UNREADABLE"
   | "CONFIG_UNREADABLE"
   | "CONFIG_INVALID"
+  | "CONFIG_UNWRITABLE"
   | "STORE_FAILED"
   | "AWS_FAILED"
   | "INTERNAL";

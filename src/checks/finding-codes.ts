@@ -159,6 +159,11 @@ export const FINDING_CODES = {
     remedy: "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
     runbook: null,
   },
+  METADATA_UNREACHABLE: {
+    severity: "critical",
+    remedy: "Check the IdP (this is how FM1 starts) and the metadata URL; until it answers, drift and expiry cannot be judged against it.",
+    runbook: "fm1-idp-unavailable",
+  },
   AWS_READ_FAILED: {
     severity: "high",
     remedy: "Grant breakglass the read permissions in iam/ (or fix the role or Region) so this part of the emergency path can be checked.",

@@ -28,6 +28,7 @@ const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   SIGNER_UNREADABLE: EXIT.unusable,
   CONFIG_UNREADABLE: EXIT.unusable,
   CONFIG_INVALID: EXIT.unusable,
+  CONFIG_UNWRITABLE: EXIT.unusable,
   STORE_FAILED: EXIT.unusable,
   AWS_FAILED: EXIT.unusable,
   INTERNAL: EXIT.unusable,

@@ -6,6 +6,8 @@ import { describeError, isBreakglassError } from "../errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
 import { formatBytes } from "../core/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
+import { resolveConfigPath } from "../config/load-config.js";
+import { runConfigInit, runConfigValidate } from "./config-command.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -42,6 +44,25 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (source: string, options: MetadataInspectOptions) => {
       exitCode = await runMetadataInspect(source, options, io);
+    });
+
+  const config = program.command("config").description("Check or create the configuration file (breakglass.yaml).").exitOverride();
+  config
+    .command("validate")
+    .description("Check breakglass.yaml: list every problem with its line (exit 2), or say what will and will not be checked (exit 0).")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (options: { config?: string }) => {
+      exitCode = await runConfigValidate(resolveConfigPath(options.config, io.env), io);
+    });
+  config
+    .command("init")
+    .description("Write a commented example breakglass.yaml to edit, readable only by you; never overwrites without --force.")
+    .option("--config <file>", "where to write it (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .option("--force", "replace an existing file")
+    .exitOverride()
+    .action(async (options: { config?: string; force?: boolean }) => {
+      exitCode = await runConfigInit(resolveConfigPath(options.config, io.env), io, { force: options.force === true });
     });
 
   try {

@@ -1,0 +1,125 @@
+// `breakglass config validate` and `breakglass config init`: check the configuration file, or write a commented one to start from.
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { CHECK_NAMES, type BreakglassConfig, type CheckName } from "../config/config-schema.js";
+import { EXAMPLE_CONFIG } from "../config/example-config.js";
+import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
+import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export interface ConfigInitOptions {
+  readonly force?: boolean;
+}
+
+export interface DisabledCheck {
+  readonly check: CheckName;
+  readonly reason: string;
+}
+
+/** Prints `<file>: valid` and what will and will not be checked (exit 0), or every problem, one per line on stderr (exit 2). */
+export async function runConfigValidate(path: string, io: CliIo): Promise<number> {
+  let text: string;
+  try {
+    text = await readConfigText(path);
+  } catch (error) {
+    // Too large or not UTF-8 is a problem of the file like any other: same stream, same shape. Unreadable goes to main.
+    if (!isBreakglassError(error) || error.code !== "CONFIG_INVALID") throw error;
+    io.stderr(`${error.message}\n`);
+    return EXIT.unusable;
+  }
+  const problems = validateConfigText(text, path);
+  if (problems.length > 0) {
+    for (const problem of problems) io.stderr(`${problemLine(path, problem)}\n`);
+    return EXIT.unusable;
+  }
+  io.stdout(validSummary(path, parseConfig(text, path).config));
+  return EXIT.ok;
+}
+
+/** Writes the commented example configuration, readable only by its owner; never replaces a file without `force`. */
+export async function runConfigInit(path: string, io: CliIo, options: ConfigInitOptions): Promise<number> {
+  const target = resolve(path);
+  const force = options.force === true;
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    // "wx" makes the existence check and the creation one step, so a file that appears meanwhile is not clobbered.
+    await writeFile(target, EXAMPLE_CONFIG, { mode: 0o600, flag: force ? "w" : "wx" });
+    // The mode applies only when the file is created: a replaced file would keep its old permissions.
+    if (force) await chmod(target, 0o600);
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? error.code : undefined;
+    if (code === "EEXIST") {
+      io.stderr(`breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`);
+      return EXIT.unusable;
+    }
+    const reason = code === "EACCES" || code === "EPERM" ? "permission denied" : describeError(error);
+    throw new BreakglassError("CONFIG_UNWRITABLE", path, `cannot write the configuration file: ${reason}`, { cause: error });
+  }
+  io.stdout(`wrote an example configuration to ${target} (readable only by you)\n`);
+  io.stdout(`next: replace the values marked CHANGE ME, then run \`${configCommand("validate", path)}\`\n`);
+  return EXIT.ok;
+}
+
+/** Which checks cannot run with this configuration, and why: switched off, or the section they read is missing. */
+export function describeDisabledChecks(config: BreakglassConfig): DisabledCheck[] {
+  const enabled = new Set<CheckName>(config.checks.enabled);
+  return CHECK_NAMES.flatMap((check) => {
+    const reason = enabled.has(check) ? missingSection(check, config) : "not in checks.enabled";
+    return reason === undefined ? [] : [{ check, reason }];
+  });
+}
+
+function missingSection(check: CheckName, config: BreakglassConfig): string | undefined {
+  const aws = config.aws;
+  switch (check) {
+    case "metadata":
+      return undefined;
+    case "saml-providers":
+      if (aws === undefined) return "no aws section";
+      return aws.emergencyAccount.samlProviders === undefined ? "no aws.emergencyAccount.samlProviders" : undefined;
+    case "emergency-roles":
+      if (aws === undefined) return "no aws section";
+      return aws.emergencyAccount.emergencyRoles === undefined ? "no aws.emergencyAccount.emergencyRoles" : undefined;
+    case "identity-center":
+      return aws?.identityCenter === undefined ? "no aws.identityCenter section" : undefined;
+    case "cross-account-roles":
+    case "scp-protection":
+      return aws?.organization === undefined ? "no aws.organization section" : undefined;
+    case "cloudtrail":
+    case "eventbridge":
+      return aws === undefined ? "no aws section" : undefined;
+  }
+}
+
+/** `file:line: key: message`, the shape editors and CI annotate from. */
+function problemLine(path: string, problem: ConfigProblem): string {
+  return problem.line === null ? `${path}: ${describeProblem(problem)}` : `${path}:${problem.line}: ${describeProblem(problem)}`;
+}
+
+function validSummary(path: string, config: BreakglassConfig): string {
+  const disabled = describeDisabledChecks(config);
+  const skipped = new Set(disabled.map((entry) => entry.check));
+  const checked = CHECK_NAMES.filter((check) => !skipped.has(check));
+  const { idp, aws } = config;
+  const lines = [`${path}: valid`];
+  const signer = idp.metadataSigner === undefined ? "signer not pinned" : `signer pinned to ${idp.metadataSigner}`;
+  lines.push(`  idp: ${idp.name}, metadata ${idp.metadata} (${signer}; warns ${idp.warnDays} days before a certificate expires)`);
+  if (idp.insecure) lines.push("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https");
+  if (aws !== undefined) {
+    const account = aws.emergencyAccount;
+    lines.push(`  emergency account: ${account.accountId}, ${count(account.samlProviders?.length ?? 0, "SAML provider")}, ${count(account.emergencyRoles?.length ?? 0, "emergency role")}`);
+    const organization = aws.organization;
+    if (organization !== undefined) {
+      const scope = organization.accounts === "all" ? `every ACTIVE account except ${account.accountId}` : count(organization.accounts.length, "listed account");
+      lines.push(`  organization: ${scope}, ${config.checks.concurrency} at a time`);
+    }
+  }
+  lines.push(`  will check: ${checked.length === 0 ? "nothing" : checked.join(", ")}`);
+  for (const { check, reason } of disabled) lines.push(`  not checked: ${check} (${reason})`);
+  return `${lines.join("\n")}\n`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,166 @@
+// The one schema of breakglass.yaml: what each key may hold, its default, and the TypeScript type inferred from it.
+import { z } from "zod";
+import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
+
+/** Every check breakglass can run, in the order reports list them. */
+export const CHECK_NAMES = [
+  "metadata",
+  "saml-providers",
+  "emergency-roles",
+  "identity-center",
+  "cross-account-roles",
+  "scp-protection",
+  "cloudtrail",
+  "eventbridge",
+] as const;
+
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_STORE_PATH = "./breakglass.db";
+
+/*
+ * Every message says only what was expected: the loader, which knows the YAML, adds what the file actually holds
+ * ("got …") and the line, so the schema stays free of YAML.
+ */
+function expected(description: string): { error: string } {
+  return { error: `expected ${description}` };
+}
+
+// Unknown keys are errors: a misspelt key must never silently switch a check off.
+function section<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.strictObject(shape, expected(`a mapping with the keys ${Object.keys(shape).join(", ")}`));
+}
+
+const PARTITION = "aws(?:-cn|-us-gov)?";
+// IAM names: letters, digits and +=,.@_- (role names up to 64 characters, with an optional /path/).
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):role/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`);
+const SAML_PROVIDER_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):saml-provider/[\\w.-]{1,128}$`);
+const IDENTITY_CENTER_INSTANCE_ARN = new RegExp(`^arn:${PARTITION}:sso:::instance/(?:sso)?ins-[a-zA-Z0-9.-]{16}$`);
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+const INSECURE_URL = /^http:\/\//i;
+
+/** The account an IAM ARN belongs to, or undefined when the ARN names none. */
+export function accountOfArn(arn: string): string | undefined {
+  return /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(arn)?.[1];
+}
+
+const ACCOUNT_ID = "a 12-digit AWS account ID in quotes";
+const accountIdSchema = z.preprocess(
+  // YAML reads an unquoted 123456789012 as a number. Take it back as text only when it still has 12 digits:
+  // a shorter number may have lost leading zeros, which only quoting can keep.
+  (value) => (typeof value === "number" && Number.isInteger(value) && value >= 1e11 && value < 1e12 ? String(value) : value),
+  z.string(expected(ACCOUNT_ID)).regex(/^\d{12}$/, expected(ACCOUNT_ID)),
+);
+
+const ROLE_ARN_DESCRIPTION = "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)";
+const roleArnSchema = z.string(expected(ROLE_ARN_DESCRIPTION)).regex(ROLE_ARN, expected(ROLE_ARN_DESCRIPTION));
+const SAML_PROVIDER_DESCRIPTION = "an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>)";
+const samlProviderArnSchema = z.string(expected(SAML_PROVIDER_DESCRIPTION)).regex(SAML_PROVIDER_ARN, expected(SAML_PROVIDER_DESCRIPTION));
+const ROLE_NAME_DESCRIPTION = "an IAM role name (letters, digits and +=,.@_-, at most 64)";
+const roleNameSchema = z.string(expected(ROLE_NAME_DESCRIPTION)).regex(ROLE_NAME, expected(ROLE_NAME_DESCRIPTION));
+const REGION_DESCRIPTION = "an AWS Region code such as eu-west-1";
+const regionSchema = z.string(expected(REGION_DESCRIPTION)).regex(REGION, expected(REGION_DESCRIPTION));
+
+function wholeNumber(minimum: number, maximum: number) {
+  const description = `a whole number from ${minimum} to ${maximum}`;
+  return z.number(expected(description)).int(expected(description)).min(minimum, expected(description)).max(maximum, expected(description));
+}
+
+function nonEmptyString(description: string) {
+  return z.string(expected(description)).min(1, expected(description));
+}
+
+/** A metadata source: an http(s) URL with a host, or anything else that is not a URL, which is a file path. */
+function isMetadataSource(value: string): boolean {
+  if (!URL_SCHEME.test(value)) return true;
+  if (!/^https?:\/\//i.test(value) || !URL.canParse(value)) return false;
+  return new URL(value).hostname !== "";
+}
+
+const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML metadata";
+const idpSchema = section({
+  name: nonEmptyString("a label for the IdP, such as Okta"),
+  metadata: nonEmptyString(METADATA_DESCRIPTION).refine(isMetadataSource, expected(METADATA_DESCRIPTION)),
+  metadataSigner: nonEmptyString("a file path to the PEM certificate the metadata signature must verify against").optional(),
+  warnDays: wholeNumber(0, 3650).default(DEFAULT_WARN_DAYS),
+}).transform((idp) => ({
+  ...idp,
+  /** True when the metadata is fetched over plain http: allowed, but anyone on the network path can change it. */
+  insecure: INSECURE_URL.test(idp.metadata),
+}));
+
+const emergencyAccountSchema = section({
+  accountId: accountIdSchema,
+  roleArn: roleArnSchema.optional(),
+  samlProviders: z
+    .array(samlProviderArnSchema, expected("a list of IAM SAML provider ARNs"))
+    .min(1, expected("at least one IAM SAML provider ARN (or no samlProviders key)"))
+    .optional(),
+  emergencyRoles: z
+    .array(roleArnSchema, expected("a list of IAM role ARNs"))
+    .min(1, expected("at least one IAM role ARN (or no emergencyRoles key)"))
+    .optional(),
+}).superRefine((account, context) => {
+  // The emergency path must not depend on another account: an ARN elsewhere is almost always a copy-paste slip.
+  const inAnotherAccount = (arn: string) => accountOfArn(arn) !== account.accountId;
+  const message = (what: string) => `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
+  if (account.roleArn !== undefined && inAnotherAccount(account.roleArn)) {
+    context.addIssue({ code: "custom", path: ["roleArn"], message: message("a role") });
+  }
+  account.samlProviders?.forEach((arn, index) => {
+    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["samlProviders", index], message: message("a SAML provider") });
+  });
+  account.emergencyRoles?.forEach((arn, index) => {
+    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["emergencyRoles", index], message: message("a role") });
+  });
+});
+
+const INSTANCE_ARN_DESCRIPTION = "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-<16 characters>)";
+const identityCenterSchema = section({
+  instanceArn: z.string(expected(INSTANCE_ARN_DESCRIPTION)).regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
+  region: regionSchema,
+});
+
+const organizationSchema = section({
+  managementRoleArn: roleArnSchema.optional(),
+  crossAccountRoleName: roleNameSchema,
+  readRoleName: roleNameSchema,
+  accounts: z.union(
+    [z.literal("all"), z.array(accountIdSchema).min(1, expected(`at least one account ID (or "all")`))],
+    expected(`"all" or a list of 12-digit account IDs in quotes`),
+  ),
+});
+
+const awsSchema = section({
+  region: regionSchema.optional(),
+  // Required once there is an aws section: every AWS check starts from the emergency account.
+  emergencyAccount: emergencyAccountSchema,
+  identityCenter: identityCenterSchema.optional(),
+  organization: organizationSchema.optional(),
+});
+
+const checksSchema = section({
+  enabled: z
+    .array(z.enum(CHECK_NAMES, expected(`a check name (${CHECK_NAMES.join(", ")})`)), expected("a list of check names"))
+    .min(1, expected("at least one check name (or no enabled key, to run them all)"))
+    .default([...CHECK_NAMES]),
+  concurrency: wholeNumber(1, 64).default(DEFAULT_CONCURRENCY),
+});
+
+const storeSchema = section({
+  path: nonEmptyString("a file path for the SQLite database").default(DEFAULT_STORE_PATH),
+});
+
+export const configSchema = section({
+  idp: idpSchema,
+  aws: awsSchema.optional(),
+  // prefault, not default: an absent section is parsed as {} so that its own defaults fill it.
+  checks: checksSchema.prefault({}),
+  store: storeSchema.prefault({}),
+});
+
+/** breakglass.yaml after defaults; once loaded, its file paths are absolute. */
+export type BreakglassConfig = z.infer<typeof configSchema>;

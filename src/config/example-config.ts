@@ -1,0 +1,64 @@
+// The commented breakglass.yaml that `breakglass config init` writes: a valid starting point whose example values are marked.
+
+export const EXAMPLE_CONFIG = `# breakglass.yaml: what breakglass checks, and where.
+#
+# Every value marked CHANGE ME is an example: replace it with your own, then run
+#   breakglass config validate
+# which lists any problem with its line, and says which checks will run and which cannot.
+#
+# No secrets belong in this file. AWS credentials come from the AWS SDK's usual chain
+# (AWS_PROFILE, an \`aws sso login\` session, environment variables, an instance role);
+# Slack tokens come from the environment. Relative paths are relative to this file's folder.
+
+# The identity provider that signs people in to AWS, whose SAML metadata breakglass watches.
+idp:
+  name: Okta                        # CHANGE ME: the IdP's name, as reports should show it
+  # Its SAML metadata: an https URL, or a file path. Plain http works but is reported as insecure.
+  metadata: https://example.okta.com/app/exk0example0000000000/sso/saml/metadata   # CHANGE ME
+  # If your IdP signs its metadata, pin the signer's certificate (a PEM file) so that a swapped
+  # document is caught, not just a changed one:
+  # metadataSigner: ./idp-metadata-signer.pem
+  warnDays: 30                      # warn this many days before a signing certificate expires
+
+aws:
+  region: eu-west-1                 # CHANGE ME: the Region for API calls (else AWS_REGION or the profile's)
+
+  # The account people reach during an identity outage, through its own IAM SAML provider.
+  emergencyAccount:
+    accountId: "111111111111"       # CHANGE ME; keep the quotes, or YAML drops a leading zero
+    # The role breakglass assumes to read this account. Leave it out to read with your own credentials.
+    roleArn: arn:aws:iam::111111111111:role/breakglass-reader          # CHANGE ME
+    # The IAM SAML providers emergency sign-in goes through (IAM > Identity providers).
+    samlProviders:
+      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP            # CHANGE ME
+    # The roles responders assume through those providers.
+    emergencyRoles:
+      - arn:aws:iam::111111111111:role/EmergencyAdmin                   # CHANGE ME
+
+  # IAM Identity Center, the everyday way in. Delete this section if you do not use it.
+  identityCenter:
+    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef         # CHANGE ME: IAM Identity Center > Settings
+    region: eu-west-1               # CHANGE ME: Identity Center's home Region
+
+  # AWS Organizations: check the emergency path into every workload account.
+  # Delete this section if you have a single account.
+  organization:
+    # The role to assume in the management (or delegated administrator) account for Organizations reads.
+    # Leave it out if your credentials already are there.
+    managementRoleArn: arn:aws:iam::999999999999:role/breakglass-org-reader   # CHANGE ME
+    crossAccountRoleName: EmergencyAccess   # the emergency role every workload account must have
+    readRoleName: breakglass-read           # the role breakglass assumes in each account to read it
+    # "all": every ACTIVE account of the organization except the emergency account;
+    # or a list of account IDs in quotes, e.g. ["222222222222", "333333333333"].
+    accounts: all
+
+# Which checks run: all of them unless you list fewer. A check whose section above is missing
+# cannot run, and \`breakglass config validate\` says so.
+checks:
+  enabled: [metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge]
+  concurrency: 8                    # accounts read in parallel during the organization sweep (1 to 64)
+
+# Where breakglass keeps its history.
+store:
+  path: ./breakglass.db
+`;

@@ -1,0 +1,348 @@
+// Reads breakglass.yaml into a checked BreakglassConfig, or into problems that each name the line, the key and what was expected.
+import { open, type FileHandle } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from "yaml";
+import { z } from "zod";
+import { formatBytes } from "../core/format-bytes.js";
+import { BreakglassError, describeError, isBreakglassError, oneLine } from "../errors.js";
+import { configSchema, type BreakglassConfig } from "./config-schema.js";
+
+export const DEFAULT_CONFIG_PATH = "breakglass.yaml";
+export const CONFIG_PATH_VARIABLE = "BREAKGLASS_CONFIG";
+/** A configuration file is a few hundred lines at most; anything near this limit is a mistake or an attack. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+// Enough to reuse a list through an anchor a few times, far too few for an exponential "billion laughs" expansion.
+const MAX_ALIAS_COUNT = 20;
+
+export interface ConfigProblem {
+  /** 1-based line in the file, or null when the problem has no place (a missing top-level section, an empty file). */
+  readonly line: number | null;
+  /** The dotted key, e.g. `aws.emergencyAccount.samlProviders[0]`; empty when the problem is the file itself. */
+  readonly key: string;
+  readonly message: string;
+}
+
+export interface LoadedConfig {
+  /** The configuration file as it was named (the paths inside `config` are absolute). */
+  readonly path: string;
+  readonly config: BreakglassConfig;
+}
+
+/** `--config`, else `$BREAKGLASS_CONFIG`, else ./breakglass.yaml. */
+export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag !== undefined) {
+    if (flag.trim() === "") throw new BreakglassError("USAGE", "--config", "expected a file path, got an empty string");
+    return flag;
+  }
+  const fromEnvironment = env[CONFIG_PATH_VARIABLE];
+  // An empty variable is how shells unset things in practice.
+  return fromEnvironment === undefined || fromEnvironment === "" ? DEFAULT_CONFIG_PATH : fromEnvironment;
+}
+
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  return parseConfig(await readConfigText(path), path);
+}
+
+/** Parses and checks the text of a configuration file; throws CONFIG_INVALID naming the first problem. */
+export function parseConfig(text: string, path: string): LoadedConfig {
+  const outcome = interpretConfigText(text, path);
+  if (outcome.config !== undefined) return { path, config: outcome.config };
+  const [first, ...others] = outcome.problems;
+  const more = others.length === 0 ? {} : { hint: `and ${others.length} more problem${others.length === 1 ? "" : "s"}; run \`${configCommand("validate", path)}\` to list them` };
+  throw new BreakglassError("CONFIG_INVALID", path, first === undefined ? "invalid" : describeProblemAt(first), more);
+}
+
+/** Every problem of the text, in file order; empty when it is a valid configuration. */
+export function validateConfigText(text: string, path: string): ConfigProblem[] {
+  return interpretConfigText(text, path).problems;
+}
+
+/** `key: message`, leaving out the key when the message already names it or the problem is the whole file. */
+export function describeProblem(problem: ConfigProblem): string {
+  return problem.key === "" || problem.message.includes(`\`${problem.key}\``) ? problem.message : `${problem.key}: ${problem.message}`;
+}
+
+/** The breakglass command line that acts on this configuration file, for hints. */
+export function configCommand(subcommand: "validate" | "init", path: string): string {
+  if (path === DEFAULT_CONFIG_PATH || path === `./${DEFAULT_CONFIG_PATH}`) return `breakglass config ${subcommand}`;
+  const quoted = /^[\w./@:+-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+  return `breakglass config ${subcommand} --config ${quoted}`;
+}
+
+/** The file's text; CONFIG_UNREADABLE when it cannot be read, CONFIG_INVALID when it is too large or not UTF-8. */
+export async function readConfigText(path: string): Promise<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw new BreakglassError("CONFIG_UNREADABLE", path, "is a directory, not a configuration file");
+    // A FIFO or device would block or never end.
+    if (!stats.isFile()) throw new BreakglassError("CONFIG_UNREADABLE", path, "is not a regular file");
+    if (stats.size > MAX_CONFIG_BYTES) throw tooLarge(path, stats.size);
+    const bytes = await handle.readFile();
+    if (bytes.length > MAX_CONFIG_BYTES) throw tooLarge(path, bytes.length);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new BreakglassError("CONFIG_INVALID", path, "the file is not UTF-8 text");
+    }
+  } catch (error) {
+    throw isBreakglassError(error) ? error : unreadable(path, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+function unreadable(path: string, error: unknown): BreakglassError {
+  const code = error instanceof Error && "code" in error ? error.code : undefined;
+  if (code === "ENOENT" || code === "ENOTDIR") {
+    return new BreakglassError("CONFIG_UNREADABLE", path, "no such file", { hint: `create one with \`${configCommand("init", path)}\``, cause: error });
+  }
+  if (code === "EACCES" || code === "EPERM") return new BreakglassError("CONFIG_UNREADABLE", path, "permission denied", { cause: error });
+  return new BreakglassError("CONFIG_UNREADABLE", path, `cannot read the file: ${describeError(error)}`, { cause: error });
+}
+
+function tooLarge(path: string, bytes: number): BreakglassError {
+  return new BreakglassError("CONFIG_INVALID", path, tooLargeMessage(bytes));
+}
+
+function tooLargeMessage(bytes: number): string {
+  return `refused: the file is ${formatBytes(bytes)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a configuration file`;
+}
+
+function describeProblemAt(problem: ConfigProblem): string {
+  return problem.line === null ? describeProblem(problem) : `line ${problem.line}: ${describeProblem(problem)}`;
+}
+
+type Interpretation = { readonly config: BreakglassConfig; readonly problems: [] } | { readonly config?: undefined; readonly problems: ConfigProblem[] };
+
+function interpretConfigText(text: string, path: string): Interpretation {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_CONFIG_BYTES) return failed({ line: null, key: "", message: tooLargeMessage(bytes) });
+
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const source: YamlSource = { text, document, lineCounter };
+  if (document.errors.length > 0) return { problems: document.errors.map(yamlSyntaxProblem) };
+  if (document.contents === null) {
+    return failed({ line: null, key: "", message: "the file is empty (only blank lines or comments); expected at least an idp section" });
+  }
+  if (!isMap(document.contents)) {
+    return failed({ line: lineOf(source, document.contents), key: "", message: `expected a mapping of sections (idp, aws, checks, store), got ${describeNode(source, document.contents)}` });
+  }
+
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    return failed(aliasProblem(source, error));
+  }
+  const result = configSchema.safeParse(data);
+  if (!result.success) return { problems: inFileOrder(withoutExplainedMissingKeys(result.error.issues.flatMap((issue) => problemsOfIssue(source, issue)))) };
+  return { config: withAbsolutePaths(result.data, path), problems: [] };
+}
+
+function failed(problem: ConfigProblem): Interpretation {
+  return { problems: [problem] };
+}
+
+interface YamlSource {
+  readonly text: string;
+  readonly document: Document.Parsed;
+  readonly lineCounter: LineCounter;
+}
+
+function yamlSyntaxProblem(error: YAMLError): ConfigProblem {
+  // yaml's own message repeats the position and quotes the source over several lines; keep the first clause.
+  const reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
+  return { line: error.linePos?.[0].line ?? null, key: "", message: `invalid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}` };
+}
+
+function aliasProblem(source: YamlSource, error: unknown): ConfigProblem {
+  let firstAlias: Alias | undefined;
+  visit(source.document, {
+    Alias(_key, node) {
+      firstAlias = node;
+      return visit.BREAK;
+    },
+  });
+  const line = firstAlias === undefined ? null : lineOf(source, firstAlias);
+  const alias = firstAlias === undefined ? "an alias" : `*${firstAlias.source}`;
+  if (describeError(error).startsWith("Excessive alias count")) {
+    return { line, key: "", message: `refused: YAML aliases (${alias}) expand to too much data; a configuration file needs few or none` };
+  }
+  return { line, key: "", message: `invalid YAML: ${alias} does not refer to an anchor defined before it` };
+}
+
+interface FoundProblem extends ConfigProblem {
+  /** Set when the problem is a missing key. */
+  readonly missing?: true;
+  /** The key an unknown key was probably meant to be, as a dotted path. */
+  readonly meant?: string;
+}
+
+// `emergencyAcount:` makes `emergencyAccount` missing too; the unknown key's "did you mean" already says all there is to say.
+function withoutExplainedMissingKeys(problems: FoundProblem[]): ConfigProblem[] {
+  const meant = new Set(problems.flatMap((problem) => (problem.meant === undefined ? [] : [problem.meant])));
+  return problems.filter((problem) => !(problem.missing && meant.has(problem.key))).map(({ line, key, message }) => ({ line, key, message }));
+}
+
+function problemsOfIssue(source: YamlSource, issue: z.core.$ZodIssue): FoundProblem[] {
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeysAt(configSchema, issue.path);
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      const suggestion = closestName(key, allowed);
+      const advice = suggestion === undefined ? `expected one of ${allowed.join(", ")}` : `did you mean \`${suggestion}\`?`;
+      const problem = { line: locate(source, path).line, key: keyPath(path), message: `unknown key \`${keyPath(path)}\` (${advice})` };
+      return suggestion === undefined ? problem : { ...problem, meant: keyPath([...issue.path, suggestion]) };
+    });
+  }
+  if (issue.code === "invalid_union") {
+    // `accounts: ["12345"]` is plainly meant as the list form: report what is wrong inside the list, not "got a list".
+    const branchesOfTheRightKind = issue.errors.filter((branch) => !branch.some((inner) => inner.path.length === 0 && (inner.code === "invalid_type" || inner.code === "invalid_value")));
+    const [onlyBranch] = branchesOfTheRightKind;
+    if (branchesOfTheRightKind.length === 1 && onlyBranch !== undefined) {
+      return onlyBranch.flatMap((inner) => problemsOfIssue(source, { ...inner, path: [...issue.path, ...inner.path] }));
+    }
+  }
+  const location = locate(source, issue.path);
+  const key = keyPath(issue.path);
+  if (!location.found) return [{ line: location.line, key, message: `${issue.message}, but the key is missing`, missing: true }];
+  let message = `${issue.message}, got ${describeNode(source, location.node)}`;
+  if (issue.code === "invalid_value" && isScalar(location.node) && typeof location.node.value === "string") {
+    const suggestion = closestName(location.node.value, issue.values.filter((value) => typeof value === "string"));
+    if (suggestion !== undefined) message += ` (did you mean \`${suggestion}\`?)`;
+  }
+  return [{ line: location.line, key, message }];
+}
+
+function inFileOrder(problems: ConfigProblem[]): ConfigProblem[] {
+  // Problems without a line (a missing top-level section) concern the whole file and come first; sort is stable.
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`), "");
+}
+
+interface Location {
+  readonly found: boolean;
+  readonly node: unknown;
+  /** The line of the key (or list item) the path ends at, or of the deepest one that exists. */
+  readonly line: number | null;
+}
+
+function locate(source: YamlSource, path: readonly PropertyKey[]): Location {
+  let node: unknown = source.document.contents;
+  let line: number | null = null;
+  for (const segment of path) {
+    const current = isAlias(node) ? node.resolve(source.document) : node;
+    if (isMap(current)) {
+      const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      if (pair === undefined) return { found: false, node: undefined, line };
+      line = lineOf(source, pair.key) ?? line;
+      node = pair.value;
+    } else if (isSeq(current) && typeof segment === "number" && current.items[segment] !== undefined) {
+      node = current.items[segment];
+      line = lineOf(source, node) ?? line;
+    } else {
+      return { found: false, node: undefined, line };
+    }
+  }
+  return { found: true, node, line };
+}
+
+function lineOf(source: YamlSource, node: unknown): number | null {
+  if (!isNode(node) || !node.range) return null;
+  return source.lineCounter.linePos(node.range[0]).line;
+}
+
+/** What the file holds at a node, as written, for "got …". */
+function describeNode(source: YamlSource, node: unknown): string {
+  if (isAlias(node)) return `*${node.source}`;
+  if (isMap(node)) return node.items.length === 0 ? "an empty mapping" : "a mapping";
+  if (isSeq(node)) return node.items.length === 0 ? "an empty list" : "a list";
+  if (!isScalar(node)) return "nothing";
+  const written = (node.range ? source.text.slice(node.range[0], node.range[1]) : String(node.value)).trim();
+  if (written === "") return "nothing";
+  const shown = oneLine(written, 80);
+  // An unquoted 012345678901 silently becomes 12345678901: show both, since the difference is the whole problem.
+  if (typeof node.value === "number" && node.type === "PLAIN" && String(node.value) !== written) {
+    return `${shown} (YAML reads it as the number ${node.value}; put it in quotes to keep it as written)`;
+  }
+  return shown;
+}
+
+/** The keys the schema allows in the mapping at `path`, for "did you mean". */
+function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.core.$ZodType | undefined = schema;
+  for (const segment of path) {
+    const inner: z.core.$ZodType | undefined = current === undefined ? undefined : unwrap(current);
+    // A ZodObject reached by instanceof has a loosely typed shape; its values are schemas or absent.
+    if (inner instanceof z.ZodObject) current = typeof segment === "string" ? (inner.shape[segment] as z.core.$ZodType | undefined) : undefined;
+    else if (inner instanceof z.ZodArray) current = inner.element;
+    else current = undefined;
+  }
+  const target = current === undefined ? undefined : unwrap(current);
+  return target instanceof z.ZodObject ? Object.keys(target.shape) : [];
+}
+
+/** The schema under optional, default and transform wrappers. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodNullable) current = current.unwrap();
+    else if (current instanceof z.ZodPipe) current = current.in instanceof z.ZodTransform ? current.out : current.in;
+    else return current;
+  }
+}
+
+/** The candidate a simple edit distance puts close enough to `name` to be what was meant, if any. */
+function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions each cost one. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+const URL_SOURCE = /^https?:\/\//i;
+
+/** Relative paths in the file are relative to the file's own folder, wherever breakglass runs from. */
+function withAbsolutePaths(config: BreakglassConfig, configPath: string): BreakglassConfig {
+  const directory = dirname(resolve(configPath));
+  const { metadata, metadataSigner } = config.idp;
+  return {
+    ...config,
+    idp: {
+      ...config.idp,
+      metadata: URL_SOURCE.test(metadata) ? metadata : resolve(directory, metadata),
+      ...(metadataSigner === undefined ? {} : { metadataSigner: resolve(directory, metadataSigner) }),
+    },
+    store: { ...config.store, path: resolve(directory, config.store.path) },
+  };
+}

@@ -1,0 +1,205 @@
+// `breakglass config validate` and `config init` as an admin uses them: the summary, every problem on its own line, a safe first file.
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { describeDisabledChecks, runConfigInit, runConfigValidate } from "../../src/cli/config-command.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
+import { parseConfig } from "../../src/config/load-config.js";
+import { fixedClock } from "../../src/core/clock.js";
+import { isBreakglassError } from "../../src/errors.js";
+
+function capturingIo() {
+  const output = { stdout: "", stderr: "" };
+  const io: CliIo = {
+    stdout: (text) => void (output.stdout += text),
+    stderr: (text) => void (output.stderr += text),
+    stdoutIsTty: false,
+    env: {},
+    clock: fixedClock(new Date("2026-11-24T12:00:00Z")),
+  };
+  return { io, output };
+}
+
+function writeTemp(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "breakglass-config-cli-")), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function validate(path: string) {
+  const { io, output } = capturingIo();
+  const code = await runConfigValidate(path, io);
+  return { code, ...output };
+}
+
+async function init(path: string, options: { force?: boolean } = {}) {
+  const { io, output } = capturingIo();
+  const code = await runConfigInit(path, io, options);
+  return { code, ...output };
+}
+
+const MINIMAL = "idp:\n  name: Okta\n  metadata: https://example.okta.com/app/abc/sso/saml/metadata\n";
+
+describe("config validate", () => {
+  it("says the example is valid and that every check will run", async () => {
+    const path = writeTemp("breakglass.yaml", EXAMPLE_CONFIG);
+    const { code, stdout, stderr } = await validate(path);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toBe(
+      [
+        `${path}: valid`,
+        "  idp: Okta, metadata https://example.okta.com/app/exk0example0000000000/sso/saml/metadata (signer not pinned; warns 30 days before a certificate expires)",
+        "  emergency account: 111111111111, 1 SAML provider, 1 emergency role",
+        "  organization: every ACTIVE account except 111111111111, 8 at a time",
+        "  will check: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says which checks cannot run because their section is absent", async () => {
+    const path = writeTemp("breakglass.yaml", MINIMAL);
+    const { code, stdout } = await validate(path);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        `${path}: valid`,
+        "  idp: Okta, metadata https://example.okta.com/app/abc/sso/saml/metadata (signer not pinned; warns 30 days before a certificate expires)",
+        "  will check: metadata",
+        "  not checked: saml-providers (no aws section)",
+        "  not checked: emergency-roles (no aws section)",
+        "  not checked: identity-center (no aws.identityCenter section)",
+        "  not checked: cross-account-roles (no aws.organization section)",
+        "  not checked: scp-protection (no aws.organization section)",
+        "  not checked: cloudtrail (no aws section)",
+        "  not checked: eventbridge (no aws section)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("warns about metadata over plain http and shows the pinned signer's absolute path", async () => {
+    const path = writeTemp("breakglass.yaml", "idp:\n  name: AD FS\n  metadata: http://adfs.example/metadata.xml\n  metadataSigner: signer.pem\n");
+    const { code, stdout } = await validate(path);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`(signer pinned to ${join(path, "..", "signer.pem")}; warns 30 days`);
+    expect(stdout).toContain("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https\n");
+  });
+
+  it("prints every problem as file:line: key: message on stderr and exits 2", async () => {
+    const text = [
+      "idp:",
+      "  name: Okta",
+      "  metadata: ./okta.xml",
+      "aws:",
+      "  emergencyAccount:",
+      "    accountId: 12345",
+      "    emergencyRoles:",
+      "      - arn:aws:iam::222222222222:role/EmergencyAdmin",
+      "  identityCentre:",
+      "    region: eu-west-1",
+      "",
+    ].join("\n");
+    const path = writeTemp("breakglass.yaml", text);
+    const { code, stdout, stderr } = await validate(path);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toBe(
+      [
+        `${path}:6: aws.emergencyAccount.accountId: expected a 12-digit AWS account ID in quotes, got 12345`,
+        `${path}:9: unknown key \`aws.identityCentre\` (did you mean \`identityCenter\`?)`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("prints a problem that has no line without one", async () => {
+    const path = writeTemp("breakglass.yaml", "# nothing yet\n");
+    const { code, stderr } = await validate(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`${path}: the file is empty (only blank lines or comments); expected at least an idp section\n`);
+  });
+
+  it("reports a file over 1 MB the same way", async () => {
+    const path = writeTemp("breakglass.yaml", `# ${"x".repeat(1024 * 1024)}\n`);
+    const { code, stderr } = await validate(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`${path}: refused: the file is 1 MB, over the 1 MB limit for a configuration file\n`);
+  });
+
+  it("leaves a missing file to the caller as CONFIG_UNREADABLE", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "breakglass-config-cli-")), "breakglass.yaml");
+    const error: unknown = await validate(path).catch((reason: unknown) => reason);
+    expect(isBreakglassError(error) && error.code).toBe("CONFIG_UNREADABLE");
+  });
+});
+
+describe("config init", () => {
+  it("writes the example, readable only by its owner, and says what to do next", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "breakglass-config-cli-")), "breakglass.yaml");
+    const { code, stdout, stderr } = await init(path);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(readFileSync(path, "utf8")).toBe(EXAMPLE_CONFIG);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(stdout).toBe(
+      `wrote an example configuration to ${path} (readable only by you)\nnext: replace the values marked CHANGE ME, then run \`breakglass config validate --config ${path}\`\n`,
+    );
+    expect((await validate(path)).code).toBe(0);
+  });
+
+  it("creates missing folders on the way", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "breakglass-config-cli-")), "ops", "aws", "breakglass.yaml");
+    expect((await init(path)).code).toBe(0);
+    expect(readFileSync(path, "utf8")).toBe(EXAMPLE_CONFIG);
+  });
+
+  it("refuses to overwrite an existing file, in one line, and leaves it untouched", async () => {
+    const path = writeTemp("breakglass.yaml", MINIMAL);
+    const { code, stdout, stderr } = await init(path);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toBe(`breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`);
+    expect(readFileSync(path, "utf8")).toBe(MINIMAL);
+  });
+
+  it("replaces an existing file with --force and makes it private", async () => {
+    const path = writeTemp("breakglass.yaml", MINIMAL);
+    chmodSync(path, 0o644);
+    const { code } = await init(path, { force: true });
+    expect(code).toBe(0);
+    expect(readFileSync(path, "utf8")).toBe(EXAMPLE_CONFIG);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("describeDisabledChecks", () => {
+  const parse = (text: string) => parseConfig(text, "/srv/breakglass.yaml").config;
+
+  it("disables nothing for the example", () => {
+    expect(describeDisabledChecks(parse(EXAMPLE_CONFIG))).toEqual([]);
+  });
+
+  it("says a check left out of checks.enabled is switched off, before any missing section", () => {
+    const config = parse(`${MINIMAL}checks:\n  enabled: [metadata, cloudtrail]\n`);
+    expect(describeDisabledChecks(config)).toEqual([
+      { check: "saml-providers", reason: "not in checks.enabled" },
+      { check: "emergency-roles", reason: "not in checks.enabled" },
+      { check: "identity-center", reason: "not in checks.enabled" },
+      { check: "cross-account-roles", reason: "not in checks.enabled" },
+      { check: "scp-protection", reason: "not in checks.enabled" },
+      { check: "cloudtrail", reason: "no aws section" },
+      { check: "eventbridge", reason: "not in checks.enabled" },
+    ]);
+  });
+
+  it("names the missing key inside a present emergency account", () => {
+    const config = parse(`${MINIMAL}aws:\n  emergencyAccount:\n    accountId: "111111111111"\n`);
+    expect(describeDisabledChecks(config)).toEqual([
+      { check: "saml-providers", reason: "no aws.emergencyAccount.samlProviders" },
+      { check: "emergency-roles", reason: "no aws.emergencyAccount.emergencyRoles" },
+      { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "cross-account-roles", reason: "no aws.organization section" },
+      { check: "scp-protection", reason: "no aws.organization section" },
+    ]);
+  });
+});
