@@ -1,5 +1,5 @@
 // breakglass.yaml as an admin writes it: defaults, paths relative to the file, and one-line errors that name the line and key.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
