@@ -78,7 +78,8 @@ async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }
       accounts = (await reader.listActiveAccounts()).filter((account) => account.accountId !== scope.emergencyAccount.accountId);
     } catch (error) {
       // Without the account list there is nothing to sweep; say so as a fact about the organization.
-      return [{ accountId: "organization", name: null, crossAccountRole: null, error: toFactError(error), serviceControlPolicies: null }];
+      const failure = toFactError(error);
+      return [{ accountId: "organization", name: null, crossAccountRole: null, error: failure, serviceControlPolicies: null, scpError: failure }];
     }
   } else {
     accounts = organization.accounts.map((accountId) => ({ accountId, name: null }));

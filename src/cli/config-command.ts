@@ -1,7 +1,8 @@
 // `breakglass config validate` and `breakglass config init`: check the configuration file, or write a commented one to start from.
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { CHECK_NAMES, type BreakglassConfig, type CheckName } from "../config/config-schema.js";
+import { CHECK_NAMES, type BreakglassConfig } from "../config/config-schema.js";
+import { describeDisabledChecks } from "../config/disabled-checks.js";
 import { EXAMPLE_CONFIG } from "../config/example-config.js";
 import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
@@ -10,11 +11,6 @@ import type { CliIo } from "./io.js";
 
 export interface ConfigInitOptions {
   readonly force?: boolean;
-}
-
-export interface DisabledCheck {
-  readonly check: CheckName;
-  readonly reason: string;
 }
 
 /** Prints `<file>: valid` and what will and will not be checked (exit 0), or every problem, one per line on stderr (exit 2). */
@@ -59,37 +55,6 @@ export async function runConfigInit(path: string, io: CliIo, options: ConfigInit
   io.stdout(`wrote an example configuration to ${target} (readable only by you)\n`);
   io.stdout(`next: replace the values marked CHANGE ME, then run \`${configCommand("validate", path)}\`\n`);
   return EXIT.ok;
-}
-
-/** Which checks cannot run with this configuration, and why: switched off, or the section they read is missing. */
-export function describeDisabledChecks(config: BreakglassConfig): DisabledCheck[] {
-  const enabled = new Set<CheckName>(config.checks.enabled);
-  return CHECK_NAMES.flatMap((check) => {
-    const reason = enabled.has(check) ? missingSection(check, config) : "not in checks.enabled";
-    return reason === undefined ? [] : [{ check, reason }];
-  });
-}
-
-function missingSection(check: CheckName, config: BreakglassConfig): string | undefined {
-  const aws = config.aws;
-  switch (check) {
-    case "metadata":
-      return undefined;
-    case "saml-providers":
-      if (aws === undefined) return "no aws section";
-      return aws.emergencyAccount.samlProviders === undefined ? "no aws.emergencyAccount.samlProviders" : undefined;
-    case "emergency-roles":
-      if (aws === undefined) return "no aws section";
-      return aws.emergencyAccount.emergencyRoles === undefined ? "no aws.emergencyAccount.emergencyRoles" : undefined;
-    case "identity-center":
-      return aws?.identityCenter === undefined ? "no aws.identityCenter section" : undefined;
-    case "cross-account-roles":
-    case "scp-protection":
-      return aws?.organization === undefined ? "no aws.organization section" : undefined;
-    case "cloudtrail":
-    case "eventbridge":
-      return aws === undefined ? "no aws section" : undefined;
-  }
 }
 
 /** `file:line: key: message`, the shape editors and CI annotate from. */

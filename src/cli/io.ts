@@ -5,6 +5,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdoutIsTty: boolean;
+  /** Progress bars go to stderr, and only to a terminal. */
+  readonly stderrIsTty?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
 }
@@ -14,6 +16,7 @@ export function processIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     stdoutIsTty: process.stdout.isTTY === true,
+    stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
     clock: systemClock,
   };

@@ -7,7 +7,9 @@ import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
 import { formatBytes } from "../core/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
+import { runCheck, type CheckOptions } from "./check-command.js";
 import { runConfigInit, runConfigValidate } from "./config-command.js";
+import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -63,6 +65,30 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (options: { config?: string; force?: boolean }) => {
       exitCode = await runConfigInit(resolveConfigPath(options.config, io.env), io, { force: options.force === true });
+    });
+
+  program
+    .command("check")
+    .description("Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config.")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
+    .option("--now <iso-8601>", "judge as of this instant instead of the clock")
+    .option("--only <checks>", "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)")
+    .exitOverride()
+    .action(async (options: CheckOptions) => {
+      exitCode = await runCheck(options, io);
+    });
+
+  const identityCenter = program.command("identity-center").description("Record facts about IAM Identity Center that AWS offers no API to read.").exitOverride();
+  identityCenter
+    .command("attest")
+    .description("Record that you imported this IdP metadata in the Identity Center console (which signing certificates, when, by whom).")
+    .requiredOption("--metadata <file|url>", "the metadata file or URL you uploaded")
+    .requiredOption("--by <name>", "who imported it")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (options: AttestOptions) => {
+      exitCode = await runIdentityCenterAttest(options, io);
     });
 
   try {

@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeDisabledChecks, runConfigInit, runConfigValidate } from "../../src/cli/config-command.js";
+import { runConfigInit, runConfigValidate } from "../../src/cli/config-command.js";
+import { describeDisabledChecks } from "../../src/config/disabled-checks.js";
 import type { CliIo } from "../../src/cli/io.js";
 import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
 import { parseConfig } from "../../src/config/load-config.js";

@@ -1,0 +1,50 @@
+// `breakglass identity-center attest`: records which IdP signing certificates an admin imported in the Identity Center console.
+import { documentSigningCertificates } from "../checks/signing-certificates.js";
+import { shortFingerprint } from "../checks/metadata-checks.js";
+import { loadConfig, resolveConfigPath } from "../config/load-config.js";
+import { BreakglassError } from "../errors.js";
+import { inspectMetadataSource } from "../saml/metadata-source.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export interface AttestOptions {
+  readonly config?: string;
+  readonly metadata: string;
+  readonly by: string;
+}
+
+/**
+ * AWS offers no API to read the certificate Identity Center trusts, so the admin who uploaded the
+ * metadata in the console records it here, and `breakglass check` compares the IdP against it.
+ */
+export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo): Promise<number> {
+  const by = options.by.trim();
+  if (by === "") throw new BreakglassError("USAGE", "--by", "expected the name of the admin who imported the metadata");
+  const configPath = resolveConfigPath(options.config, io.env);
+  const { config } = await loadConfig(configPath);
+  const instanceArn = config.aws?.identityCenter?.instanceArn;
+  if (!instanceArn) {
+    throw new BreakglassError("USAGE", configPath, "has no aws.identityCenter.instanceArn: nothing to attest an import for");
+  }
+  const { inspection } = await inspectMetadataSource(options.metadata, { fetch: { allowInsecureHttp: false } });
+  if (inspection.signature.present && inspection.signature.valid === false) {
+    throw new BreakglassError("USAGE", options.metadata, `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`);
+  }
+  const certificates = documentSigningCertificates(inspection);
+  if (certificates.length === 0) throw new BreakglassError("USAGE", options.metadata, "has no IdP signing certificate: this is not what Identity Center needs");
+
+  const attestedAt = io.clock.now();
+  const store = SqliteStore.open(config.store.path);
+  try {
+    store.recordAttestation({ instanceArn, fingerprints: certificates.map((certificate) => certificate.sha256), attestedAt, attestedBy: by, source: options.metadata });
+  } finally {
+    store.close();
+  }
+  io.stdout(`Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${options.metadata} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`);
+  for (const certificate of certificates) {
+    io.stdout(`  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  valid ${certificate.notBefore.toISOString().slice(0, 10)} to ${certificate.notAfter.toISOString().slice(0, 10)}\n`);
+  }
+  io.stdout("`breakglass check` now compares the IdP's certificates with this import.\n");
+  return EXIT.ok;
+}
