@@ -37,6 +37,6 @@ export function checkPosture({ facts, enabled, idp, samlProviderArns, emergencyR
     if (enabled.has("scp-protection")) findings.push(...checkScpProtection(facts.workloadAccounts, facts.crossAccountRoleName));
   }
   if (facts.cloudTrail) findings.push(...checkCloudTrail(facts.cloudTrail, facts.emergencyAccountId));
-  if (facts.eventBridge) findings.push(...checkEventBridgeRules(facts.eventBridge, emergencyRoleArns));
+  if (facts.eventBridge) findings.push(...checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId));
   return findings.sort(compareFindings);
 }
