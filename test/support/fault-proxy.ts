@@ -1,0 +1,144 @@
+// A loopback HTTP proxy in front of moto that answers a seeded share of requests with AWS throttling or 503 errors instead.
+import { Agent, createServer, request as forwardRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FaultProxyOptions {
+  /** Seeds the fault sequence: the same seed and the same request order give the same faults. */
+  readonly seed: number;
+  /** Share of requests, 0 to 1, answered with a throttling error. */
+  readonly throttleRate: number;
+  /** Share of requests, 0 to 1, answered with HTTP 503. */
+  readonly serverErrorRate: number;
+}
+
+export interface FaultProxyStats {
+  forwarded: number;
+  throttled: number;
+  serverErrors: number;
+}
+
+export interface FaultProxy {
+  /** http://127.0.0.1:PORT, for an AWS SDK client's `endpoint` in place of moto's. */
+  readonly endpoint: string;
+  stats(): FaultProxyStats;
+  setRates(throttleRate: number, serverErrorRate: number): void;
+  stop(): Promise<void>;
+}
+
+type Fault = "throttle" | "server-error";
+type Protocol = "json" | "query";
+
+/** Connection-scoped headers (RFC 9110 §7.6.1) that belong to one hop and must not be passed on. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+
+export async function startFaultProxy(target: string, options: FaultProxyOptions): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  if (upstream.protocol !== "http:") throw new Error(`fault proxy target must be an http:// URL, not ${target}`);
+  let rates = checkedRates(options.throttleRate, options.serverErrorRate);
+  const random = mulberry32(options.seed);
+  const counts: FaultProxyStats = { forwarded: 0, throttled: 0, serverErrors: 0 };
+  const agent = new Agent({ keepAlive: true });
+
+  const server = createServer((incoming, outgoing) => {
+    const draw = random();
+    const fault: Fault | null = draw < rates.throttleRate ? "throttle" : draw < rates.throttleRate + rates.serverErrorRate ? "server-error" : null;
+    if (fault === null) {
+      counts.forwarded += 1;
+      forward(incoming, outgoing, upstream, agent);
+      return;
+    }
+    if (fault === "throttle") counts.throttled += 1;
+    else counts.serverErrors += 1;
+    const requestId = `fault-proxy-${String(counts.throttled + counts.serverErrors).padStart(8, "0")}`;
+    // Read the body to its end before answering, so the client can reuse the keep-alive connection for its retry.
+    incoming.resume();
+    incoming.once("end", () => answerWithFault(outgoing, fault, protocolOf(incoming.headers), requestId));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats: () => ({ ...counts }),
+    setRates: (throttleRate, serverErrorRate) => {
+      rates = checkedRates(throttleRate, serverErrorRate);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          agent.destroy();
+          resolve();
+        });
+      }),
+  };
+}
+
+function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent): void {
+  // The Host header stays as the client sent it: it is part of the SigV4 signature, which moto checks when IAM
+  // enforcement is on, and moto server mode routes loopback requests by the Authorization header's service anyway.
+  const outbound = forwardRequest(
+    { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: endToEndHeaders(incoming.headers), agent },
+    (response) => {
+      outgoing.writeHead(response.statusCode ?? 502, endToEndHeaders(response.headers));
+      response.pipe(outgoing);
+      response.once("error", () => outgoing.destroy());
+    },
+  );
+  outbound.once("error", (error) => {
+    if (outgoing.headersSent) return void outgoing.destroy();
+    outgoing.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
+  });
+  incoming.pipe(outbound);
+}
+
+function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+}
+
+/** The SDK reads errors by protocol: JSON services by `__type`, query services (IAM, STS) from an XML ErrorResponse. */
+function protocolOf(headers: IncomingHttpHeaders): Protocol {
+  const contentType = headers["content-type"] ?? "";
+  if (headers["x-amz-target"] !== undefined || contentType.startsWith("application/x-amz-json")) return "json";
+  return "query";
+}
+
+function answerWithFault(outgoing: ServerResponse, fault: Fault, protocol: Protocol, requestId: string): void {
+  // 400 + Throttling is what AWS sends when a caller is over its rate; 503 is a transient outage. The SDK retries both.
+  const status = fault === "throttle" ? 400 : 503;
+  const code = fault === "throttle" ? (protocol === "json" ? "ThrottlingException" : "Throttling") : protocol === "json" ? "ServiceUnavailableException" : "ServiceUnavailable";
+  const message = fault === "throttle" ? "Rate exceeded" : "Service is unavailable, try again";
+  if (protocol === "json") {
+    const body = JSON.stringify({ __type: code, message });
+    outgoing.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId, "x-amzn-errortype": code, "content-length": Buffer.byteLength(body) }).end(body);
+    return;
+  }
+  const type = fault === "throttle" ? "Sender" : "Receiver";
+  const body =
+    `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>${type}</Type><Code>${code}</Code>` +
+    `<Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  outgoing.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": requestId, "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+function checkedRates(throttleRate: number, serverErrorRate: number): { throttleRate: number; serverErrorRate: number } {
+  const valid = (rate: number) => Number.isFinite(rate) && rate >= 0 && rate <= 1;
+  if (!valid(throttleRate) || !valid(serverErrorRate) || throttleRate + serverErrorRate > 1) {
+    throw new RangeError(`fault rates must be between 0 and 1 and add up to at most 1, not ${throttleRate} and ${serverErrorRate}`);
+  }
+  return { throttleRate, serverErrorRate };
+}
+
+/** mulberry32: a tiny seeded PRNG, plenty for spreading faults reproducibly. Returns floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
