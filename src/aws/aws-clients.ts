@@ -1,7 +1,7 @@
 // Builds AWS SDK v3 clients the same way everywhere: adaptive retries, the default credential chain or an assumed role, bounded concurrency per service.
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { IAMClient } from "@aws-sdk/client-iam";
+import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -15,6 +15,8 @@ export interface AwsSettings {
   readonly maxAttempts: number;
   /** Calls in flight per service; AWS throttles Organizations and IAM at low rates. */
   readonly concurrency: Readonly<Record<ServiceName, number>>;
+  /** Replaces the SDK's adaptive retry strategy; tests use the same strategy with shorter delays. */
+  readonly retryStrategy?: () => NonNullable<IAMClientConfig["retryStrategy"]>;
 }
 
 export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge";
@@ -99,6 +101,7 @@ export class AwsClients {
       ...(credentials ? { credentials } : {}),
       retryMode: "adaptive",
       maxAttempts: this.settings.maxAttempts,
+      ...(this.settings.retryStrategy ? { retryStrategy: this.settings.retryStrategy() } : {}),
     };
   }
 }

@@ -75,7 +75,9 @@ async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }
   let accounts: MemberAccount[];
   if (organization.accounts === "all") {
     try {
-      accounts = (await reader.listActiveAccounts()).filter((account) => account.accountId !== scope.emergencyAccount.accountId);
+      const [members, managementAccountId] = await Promise.all([reader.listActiveAccounts(), reader.managementAccountId()]);
+      // "all" means the workload accounts: not the emergency account, and not the management account, which SCPs never cover.
+      accounts = members.filter((account) => account.accountId !== scope.emergencyAccount.accountId && account.accountId !== managementAccountId);
     } catch (error) {
       // Without the account list there is nothing to sweep; say so as a fact about the organization.
       const failure = toFactError(error);

@@ -1,5 +1,6 @@
 // Reads AWS Organizations: the member accounts, and the SCPs attached on each account's path from the root.
 import {
+  DescribeOrganizationCommand,
   DescribePolicyCommand,
   ListAccountsCommand,
   ListParentsCommand,
@@ -26,6 +27,12 @@ export class OrganizationReader {
     private readonly clients: AwsClients,
     private readonly organizations: OrganizationsClient,
   ) {}
+
+  /** The management account: SCPs never apply to it, and it is not a workload account. */
+  async managementAccountId(): Promise<string | null> {
+    const { Organization: organization } = await this.clients.call("organizations", () => this.organizations.send(new DescribeOrganizationCommand({})));
+    return organization?.MasterAccountId ?? null;
+  }
 
   async listActiveAccounts(): Promise<MemberAccount[]> {
     const accounts: Account[] = [];

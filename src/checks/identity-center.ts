@@ -1,5 +1,6 @@
 // Identity Center's health, and whether the IdP certificate imported in its console (as attested) matches the IdP today.
 import type { MetadataInspection } from "../saml/metadata-model.js";
+import { describeFactError } from "./fact-error.js";
 import { createFinding, type Finding } from "./finding.js";
 import { daysAgo, daysLeft, shortFingerprint } from "./metadata-checks.js";
 import type { Attestation, IdentityCenterFacts } from "./posture-facts.js";
@@ -7,9 +8,11 @@ import { documentSigningCertificates, isValidAt } from "./signing-certificates.j
 
 export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
   const subject = { resource: facts.instanceArn };
-  if (facts.status !== "found") {
-    const reason = facts.error ? `${facts.error.code}: ${facts.error.message}` : "the instance was not found";
-    return [createFinding("IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${facts.instanceArn} did not answer (${reason}).`, subject)];
+  if (facts.status === "missing") {
+    return [createFinding("IDENTITY_CENTER_NOT_ACTIVE", `IAM Identity Center ${facts.instanceArn} does not exist in its Region (sso-admin lists no such instance).`, subject)];
+  }
+  if (facts.status === "error") {
+    return [createFinding("IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${facts.instanceArn} did not answer (${describeFactError(facts.error)}).`, subject)];
   }
   if (facts.instanceStatus !== "ACTIVE") {
     return [createFinding("IDENTITY_CENTER_NOT_ACTIVE", `IAM Identity Center ${facts.instanceArn} is ${facts.instanceStatus ?? "in an unknown state"}, not ACTIVE.`, subject)];

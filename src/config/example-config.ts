@@ -48,7 +48,7 @@ aws:
     managementRoleArn: arn:aws:iam::999999999999:role/breakglass-org-reader   # CHANGE ME
     crossAccountRoleName: EmergencyAccess   # the emergency role every workload account must have
     readRoleName: breakglass-read           # the role breakglass assumes in each account to read it
-    # "all": every ACTIVE account of the organization except the emergency account;
+    # "all": every ACTIVE account of the organization except the emergency and management accounts;
     # or a list of account IDs in quotes, e.g. ["222222222222", "333333333333"].
     accounts: all
 

@@ -28,6 +28,11 @@ describe("Identity Center health", () => {
     const [finding] = checkIdentityCenter({ instanceArn: INSTANCE, status: "error", error: { code: "ServiceUnavailableException", message: "try later" }, instanceStatus: null, identityStoreId: null });
     expect(finding?.message).toBe(`IAM Identity Center ${INSTANCE} did not answer (ServiceUnavailableException: try later).`);
   });
+
+  it("reports an instance sso-admin does not list as not active", () => {
+    const [finding] = checkIdentityCenter({ instanceArn: INSTANCE, status: "missing", instanceStatus: null, identityStoreId: null });
+    expect(finding).toMatchObject({ code: "IDENTITY_CENTER_NOT_ACTIVE", message: `IAM Identity Center ${INSTANCE} does not exist in its Region (sso-admin lists no such instance).` });
+  });
 });
 
 describe("the attested Identity Center import", () => {

@@ -13,6 +13,7 @@ export interface FaultProxyOptions {
 
 export interface FaultProxyStats {
   forwarded: number;
+  denied: number;
   throttled: number;
   serverErrors: number;
 }
@@ -22,6 +23,8 @@ export interface FaultProxy {
   readonly endpoint: string;
   stats(): FaultProxyStats;
   setRates(throttleRate: number, serverErrorRate: number): void;
+  /** Answers sts:AssumeRole into these accounts with AccessDenied, as AWS does when the role's trust or the caller's policy refuses. */
+  denyAssumeRoleInto(accountIds: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -36,10 +39,28 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   if (upstream.protocol !== "http:") throw new Error(`fault proxy target must be an http:// URL, not ${target}`);
   let rates = checkedRates(options.throttleRate, options.serverErrorRate);
   const random = mulberry32(options.seed);
-  const counts: FaultProxyStats = { forwarded: 0, throttled: 0, serverErrors: 0 };
+  const counts: FaultProxyStats = { forwarded: 0, denied: 0, throttled: 0, serverErrors: 0 };
   const agent = new Agent({ keepAlive: true });
 
+  let deniedAccounts = new Set<string>();
   const server = createServer((incoming, outgoing) => {
+    if (deniedAccounts.size > 0) {
+      // Reading the body first is fine here: AWS API requests are small.
+      const chunks: Buffer[] = [];
+      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+      incoming.once("end", () => {
+        const body = Buffer.concat(chunks);
+        const denied = assumeRoleTarget(body.toString("utf8"));
+        if (denied && deniedAccounts.has(denied.accountId)) {
+          counts.denied += 1;
+          answerAccessDenied(outgoing, denied.roleArn);
+        } else {
+          counts.forwarded += 1;
+          forward(incoming, outgoing, upstream, agent, body);
+        }
+      });
+      return;
+    }
     const draw = random();
     const fault: Fault | null = draw < rates.throttleRate ? "throttle" : draw < rates.throttleRate + rates.serverErrorRate ? "server-error" : null;
     if (fault === null) {
@@ -66,6 +87,9 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     setRates: (throttleRate, serverErrorRate) => {
       rates = checkedRates(throttleRate, serverErrorRate);
     },
+    denyAssumeRoleInto: (accountIds) => {
+      deniedAccounts = new Set(accountIds);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -77,7 +101,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   };
 }
 
-function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent): void {
+function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent, body?: Buffer): void {
   // The Host header stays as the client sent it: it is part of the SigV4 signature, which moto checks when IAM
   // enforcement is on, and moto server mode routes loopback requests by the Authorization header's service anyway.
   const outbound = forwardRequest(
@@ -92,7 +116,25 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: 
     if (outgoing.headersSent) return void outgoing.destroy();
     outgoing.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
   });
-  incoming.pipe(outbound);
+  if (body) outbound.end(body);
+  else incoming.pipe(outbound);
+}
+
+/** The role an STS AssumeRole request (query protocol, form-encoded) asks for. */
+function assumeRoleTarget(body: string): { roleArn: string; accountId: string } | undefined {
+  const form = new URLSearchParams(body);
+  const roleArn = form.get("RoleArn");
+  if (form.get("Action") !== "AssumeRole" || !roleArn) return undefined;
+  const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(roleArn)?.[1];
+  return accountId ? { roleArn, accountId } : undefined;
+}
+
+function answerAccessDenied(outgoing: ServerResponse, roleArn: string): void {
+  const body =
+    `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>` +
+    `<Message>User: arn:aws:iam::123456789012:user/breakglass is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error>` +
+    `<RequestId>fault-proxy-denied</RequestId></ErrorResponse>`;
+  outgoing.writeHead(403, { "content-type": "text/xml", "content-length": Buffer.byteLength(body) }).end(body);
 }
 
 function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
