@@ -1,4 +1,5 @@
 // Builds a realistic organization in the AWS emulator: management, emergency and workload accounts, SCPs, roles, a SAML provider, a trail and rules.
+import { readFileSync } from "node:fs";
 import { CloudTrailClient, CreateTrailCommand, StartLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import { EventBridgeClient, PutRuleCommand } from "@aws-sdk/client-eventbridge";
 import { CreateRoleCommand, CreateSAMLProviderCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
@@ -69,6 +70,11 @@ const PROTECTION_SCP = JSON.stringify({
   ],
 });
 
+/** The least-privilege policies the project ships in iam/, as text. */
+export function shippedPolicy(file: string): string {
+  return readFileSync(new URL(`../../iam/${file}`, import.meta.url), "utf8");
+}
+
 const SIGN_IN_PATTERN = JSON.stringify({ source: ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"] });
 
 export async function buildOrganization(endpoint: string, options: { workloadAccounts: number; idpMetadata: string }): Promise<TestOrganization> {
@@ -123,7 +129,7 @@ export async function buildOrganization(endpoint: string, options: { workloadAcc
   for (const accountId of workloadAccountIds) {
     const iam = new IAMClient(await configFor(accountId));
     await iam.send(new CreateRoleCommand({ RoleName: READ_ROLE, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:root` }, Action: "sts:AssumeRole" }] }) }));
-    await iam.send(new PutRolePolicyCommand({ RoleName: READ_ROLE, PolicyName: "read-emergency-role", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iam:GetRole", Resource: `arn:aws:iam::${accountId}:role/${CROSS_ACCOUNT_ROLE}` }] }) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: READ_ROLE, PolicyName: "breakglass-read", PolicyDocument: shippedPolicy("workload-read-role-policy.json") }));
     await iam.send(new CreateRoleCommand({ RoleName: CROSS_ACCOUNT_ROLE, AssumeRolePolicyDocument: crossAccountTrust(emergencyRoleArn) }));
   }
 

@@ -1,0 +1,119 @@
+// The shipped IAM policies (iam/) are enough for `breakglass check`, and nothing more is needed: proven with the emulator enforcing IAM.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { fixedClock } from "../../src/core/clock.js";
+import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
+import { makeCertificate } from "../support/certificates.js";
+import { entityXml } from "../support/metadata-builder.js";
+import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
+
+const signing = makeCertificate({ commonName: "idp signing" });
+let moto: MotoServer;
+let organization: TestOrganization;
+let directory: string;
+let configPath: string;
+
+async function setEnforcement(on: boolean): Promise<void> {
+  const response = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: "POST", body: on ? "0" : "Infinity" });
+  if (!response.ok) throw new Error(`reset-auth failed: HTTP ${response.status}`);
+}
+
+async function check(): Promise<{ code: number; findings: { code: string; message: string }[] }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(["check", "--config", configPath, "--json"], {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    stdoutIsTty: false,
+    env: { XDG_CACHE_HOME: join(directory, "cache") },
+    clock: fixedClock(new Date()),
+  });
+  expect(stderr).toBe("");
+  return { code, findings: (JSON.parse(stdout) as { findings: { code: string; message: string }[] }).findings };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  directory = mkdtempSync(join(tmpdir(), "breakglass-least-privilege-"));
+  const metadata = entityXml({ keys: [{ base64: signing.base64, use: "signing" }] });
+  const metadataPath = join(directory, "idp.xml");
+  writeFileSync(metadataPath, metadata);
+  organization = await buildOrganization(moto.endpoint, { workloadAccounts: 2, idpMetadata: metadata });
+
+  // The breakglass identity (a user here) and the read roles, each with only the shipped policy.
+  const management = new IAMClient(awsClientConfig(moto.endpoint, REGION));
+  await management.send(new CreateUserCommand({ UserName: "breakglass" }));
+  await management.send(new PutUserPolicyCommand({ UserName: "breakglass", PolicyName: "breakglass", PolicyDocument: shippedPolicy("breakglass-principal-policy.json") }));
+  const { AccessKey: key } = await management.send(new CreateAccessKeyCommand({ UserName: "breakglass" }));
+  const trustBreakglass = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:user/breakglass` }, Action: "sts:AssumeRole" }] });
+  await management.send(new CreateRoleCommand({ RoleName: "breakglass-org-reader", AssumeRolePolicyDocument: trustBreakglass }));
+  await management.send(new PutRolePolicyCommand({ RoleName: "breakglass-org-reader", PolicyName: "read", PolicyDocument: shippedPolicy("organization-reader-policy.json") }));
+  const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
+  await emergency.send(new CreateRoleCommand({ RoleName: "breakglass-reader", AssumeRolePolicyDocument: trustBreakglass }));
+  await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: shippedPolicy("emergency-account-reader-policy.json") }));
+
+  configPath = join(directory, "breakglass.yaml");
+  writeFileSync(
+    configPath,
+    [
+      "idp:",
+      "  name: Test IdP",
+      `  metadata: ${metadataPath}`,
+      "aws:",
+      `  region: ${REGION}`,
+      "  emergencyAccount:",
+      `    accountId: "${organization.emergencyAccountId}"`,
+      `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/breakglass-reader`,
+      `    samlProviders: [${organization.samlProviderArn}]`,
+      `    emergencyRoles: [${organization.emergencyRoleArn}]`,
+      "  identityCenter:",
+      `    instanceArn: ${organization.instanceArn}`,
+      `    region: ${REGION}`,
+      "  organization:",
+      `    managementRoleArn: arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
+      `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
+      `    readRoleName: ${READ_ROLE}`,
+      "    accounts: all",
+      "store:",
+      `  path: ${join(directory, "breakglass.db")}`,
+      "",
+    ].join("\n"),
+  );
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: key?.AccessKeyId, AWS_SECRET_ACCESS_KEY: key?.SecretAccessKey, AWS_REGION: REGION });
+  await setEnforcement(true);
+}, 120_000);
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe("the shipped least-privilege policies", () => {
+  it("let the whole check run with no read failure", async () => {
+    const { findings } = await check();
+    // Only the attestation is missing: every AWS read succeeded under the shipped policies alone.
+    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["IDENTITY_CENTER_IMPORT_UNATTESTED", expect.any(String)]]);
+  });
+
+  it("are really enforced: without events:ListRules the EventBridge read fails, and only it", async () => {
+    await setEnforcement(false);
+    const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
+    const narrowed = JSON.parse(shippedPolicy("emergency-account-reader-policy.json")) as { Statement: { Action: string | string[] }[] };
+    for (const statement of narrowed.Statement) {
+      if (Array.isArray(statement.Action)) statement.Action = statement.Action.filter((action) => action !== "events:ListRules");
+    }
+    await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: JSON.stringify(narrowed) }));
+    await setEnforcement(true);
+    try {
+      const { findings } = await check();
+      expect(findings.map((finding) => finding.code).sort()).toEqual(["AWS_READ_FAILED", "IDENTITY_CENTER_IMPORT_UNATTESTED"]);
+      expect(findings.find((finding) => finding.code === "AWS_READ_FAILED")?.message).toMatch(/EventBridge rules of the emergency account: AccessDenied/);
+    } finally {
+      await setEnforcement(false);
+      await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: shippedPolicy("emergency-account-reader-policy.json") }));
+    }
+  });
+});
