@@ -9,6 +9,7 @@ import { checkMetadata } from "../src/checks/metadata-checks.js";
 import { parseCertificate } from "../src/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
+import { benchOrgSweep } from "./org-sweep.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -118,8 +119,15 @@ function signedAggregate(): void {
   console.log(`  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`);
 }
 
+async function orgSweep(): Promise<void> {
+  const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
+  section(`Organization sweep of ${accounts.toLocaleString("en")} workload accounts against the AWS emulator (real SDK adaptive retries)`);
+  await benchOrgSweep(accounts);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 singleDocuments();
 certificateParsing();
 aggregate();
 signedAggregate();
+await orgSweep();

@@ -6,6 +6,7 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
 import pLimit, { type LimitFunction } from "p-limit";
 
 export interface AwsSettings {
@@ -99,11 +100,20 @@ export class AwsClients {
     return {
       ...(region ? { region } : {}),
       ...(credentials ? { credentials } : {}),
-      retryMode: "adaptive",
       maxAttempts: this.settings.maxAttempts,
-      ...(this.settings.retryStrategy ? { retryStrategy: this.settings.retryStrategy() } : {}),
+      retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(this.settings.maxAttempts),
     };
   }
+}
+
+/**
+ * The SDK's adaptive retry mode (retries plus a client-side rate limiter that slows down when AWS
+ * throttles), with one change: its rate may not fall below 20 calls/s. Left alone it drops to 0.5
+ * calls/s after a few sporadic throttles, which stretches a 1,000-account sweep from seconds to
+ * a quarter of an hour (measured in bench/org-sweep.ts).
+ */
+function adaptiveRetries(maxAttempts: number): AdaptiveRetryStrategy {
+  return new AdaptiveRetryStrategy(maxAttempts, { rateLimiter: new DefaultRateLimiter({ minFillRate: 20, minCapacity: 20 }) });
 }
 
 function sessionName(purpose: string): string {
