@@ -1,10 +1,11 @@
 // The readable report of `breakglass check`: findings grouped by severity with their remedy and runbook, then what was not checked.
 import type { Colors } from "picocolors/types.js";
-import { SEVERITY_ORDER, type Finding, type Severity } from "../checks/finding.js";
+import { SEVERITY_ORDER, type Finding } from "../checks/finding.js";
 import { FINDING_CODES } from "../checks/finding-codes.js";
 import type { PostureFacts } from "../checks/posture-facts.js";
 import type { CheckName } from "../config/config-schema.js";
 import type { DisabledCheck } from "../config/disabled-checks.js";
+import { styleSeverity } from "./severity-style.js";
 
 export interface CheckTextContext {
   readonly configPath: string;
@@ -16,14 +17,6 @@ export interface CheckTextContext {
   readonly colors: Colors;
 }
 
-const HEADING: Readonly<Record<Severity, (c: Colors, text: string) => string>> = {
-  critical: (c, text) => c.bold(c.red(text)),
-  high: (c, text) => c.red(text),
-  medium: (c, text) => c.yellow(text),
-  low: (c, text) => c.blue(text),
-  info: (c, text) => c.dim(text),
-};
-
 export function checkReportText({ configPath, findings, notChecked, runnable, facts, now, colors: c }: CheckTextContext): string {
   const lines = [`${c.bold("breakglass check")} ${configPath}, as of ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`];
   const accounts = facts?.workloadAccounts?.length;
@@ -32,7 +25,7 @@ export function checkReportText({ configPath, findings, notChecked, runnable, fa
   for (const severity of SEVERITY_ORDER) {
     const group = findings.filter((finding) => finding.severity === severity);
     if (group.length === 0) continue;
-    lines.push("", HEADING[severity](c, `${severity.toUpperCase()} (${group.length})`));
+    lines.push("", styleSeverity(severity, c, `${severity.toUpperCase()} (${group.length})`));
     for (const finding of group) {
       const where = finding.accountId ? ` [account ${finding.accountId}]` : "";
       lines.push(`  ${c.bold(finding.code)}${where}  ${finding.message}`);

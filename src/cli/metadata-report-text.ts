@@ -4,6 +4,7 @@ import { compareFindings, type Finding, type Severity } from "../checks/finding.
 import { daysAgo, daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
 import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
 import { parseXsdDateTime } from "../saml/xml-datetime.js";
+import { styleSeverity } from "./severity-style.js";
 
 export interface TextReportContext {
   readonly now: Date;
@@ -94,16 +95,8 @@ function describeValidUntil(value: string, now: Date): string {
   return `${until.toISOString().slice(0, 16).replace("T", " ")} UTC (${left < 0 ? `${daysAgo(until, now)} days ago` : `${left} days left`})`;
 }
 
-const SEVERITY_STYLE: Readonly<Record<Severity, (c: Colors, text: string) => string>> = {
-  critical: (c, text) => c.bold(c.red(text)),
-  high: (c, text) => c.red(text),
-  medium: (c, text) => c.yellow(text),
-  low: (c, text) => c.blue(text),
-  info: (c, text) => c.dim(text),
-};
-
 function severityLabel(severity: Severity, c: Colors): string {
-  return SEVERITY_STYLE[severity](c, severity.toUpperCase().padEnd(8));
+  return styleSeverity(severity, c, severity.toUpperCase().padEnd(8));
 }
 
 function summary(inspection: MetadataInspection, findings: readonly Finding[]): string {

@@ -1,5 +1,4 @@
 // The org sweep under AWS throttling and 5xx, injected by a proxy in front of the emulator: it completes, with the same results.
-import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/aws/aws-clients.js";
 import { gatherPosture, type PostureScope } from "../../src/aws/gather-posture.js";
@@ -7,6 +6,7 @@ import { checkPosture } from "../../src/checks/posture-checks.js";
 import { inspectMetadataText } from "../../src/saml/inspect-metadata.js";
 import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, type TestOrganization } from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
+import { quickAdaptiveRetries } from "../support/quick-retries.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
@@ -16,17 +16,6 @@ let moto: MotoServer;
 let proxy: FaultProxy;
 let organization: TestOrganization;
 
-/** The SDK's own adaptive strategy (classification, retry quota, client-side rate limiter) with delays cut to a fiftieth. */
-function quickAdaptiveRetries(): AdaptiveRetryStrategy {
-  let delayBase = 0;
-  const backoff = {
-    setDelayBase: (base: number) => {
-      delayBase = base / 50;
-    },
-    computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(delayBase * 2 ** retries, 200)),
-  };
-  return new AdaptiveRetryStrategy(10, { maxAttempts: 10, backoff, rateLimiter: new DefaultRateLimiter({ minFillRate: 200, minCapacity: 10 }) });
-}
 
 function scope(): PostureScope {
   return {
@@ -45,7 +34,7 @@ function scope(): PostureScope {
 }
 
 async function sweep(): Promise<string[]> {
-  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 10, retryStrategy: quickAdaptiveRetries });
+  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 10, retryStrategy: () => quickAdaptiveRetries() });
   const facts = await gatherPosture(scope(), { clients, latestAttestation: () => null });
   const findings = checkPosture({
     facts,
@@ -88,7 +77,7 @@ describe("the sweep under faults", () => {
   it("turns an account that stays throttled past every retry into a finding about that account, not an abort", async () => {
     proxy.setRates(1, 0);
     try {
-      const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => new AdaptiveRetryStrategy(2, { backoff: { setDelayBase: () => undefined, computeNextBackoffDelay: () => 1 }, rateLimiter: new DefaultRateLimiter({ minFillRate: 200, minCapacity: 10 }) }) });
+      const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => quickAdaptiveRetries(2) });
       const facts = await gatherPosture(scope(), { clients, latestAttestation: () => null });
       expect(facts.workloadAccounts?.[0]).toMatchObject({ accountId: "organization", error: { code: "ThrottlingException" } });
       expect(facts.samlProviders?.[0]).toMatchObject({ status: "error", error: { code: "Throttling" } });

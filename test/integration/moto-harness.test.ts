@@ -1,9 +1,9 @@
 // The AWS emulator harness itself: moto answers real SDK calls on loopback, and the fault proxy's errors are ones the SDK retries.
 import { readFileSync } from "node:fs";
-import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
 import { CreateRoleCommand, CreateSAMLProviderCommand, GetRoleCommand, GetSAMLProviderCommand, IAMClient, ListRolesCommand, ListSAMLProvidersCommand } from "@aws-sdk/client-iam";
 import { CreateOrganizationCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { quickAdaptiveRetries } from "../support/quick-retries.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
@@ -33,22 +33,6 @@ async function seedProbeResources(): Promise<void> {
   await new OrganizationsClient(awsClientConfig(moto.endpoint)).send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
 }
 
-/**
- * The SDK's own adaptive strategy (its error classification, retry quota and client-side rate limiter), with
- * test-sized timing: its real throttling backoff starts at 1 s and its rate limiter falls to 0.5 requests/s after a
- * throttle early in a client's life, so 20 calls at 30 % throttling take 8 to 25 s with `retryMode: "adaptive"`.
- */
-function quickAdaptiveRetries(): AdaptiveRetryStrategy {
-  let delayBase = 0;
-  const backoff = {
-    // The SDK sets 1000 ms for throttling and 50 ms otherwise; a fiftieth of each keeps their ratio.
-    setDelayBase: (base: number) => {
-      delayBase = base / 50;
-    },
-    computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(delayBase * 2 ** retries, 200)),
-  };
-  return new AdaptiveRetryStrategy(10, { maxAttempts: 10, backoff, rateLimiter: new DefaultRateLimiter({ minFillRate: 200, minCapacity: 10 }) });
-}
 
 async function callSequentially<T>(count: number, call: () => Promise<T>): Promise<T[]> {
   const results: T[] = [];
