@@ -2,6 +2,7 @@
 import { createFinding, type Finding } from "./finding.js";
 import { listPrincipals, parsePolicyDocument, statementAllowsAction, statementCoversAction, type PolicyPrincipals, type PolicyStatement } from "./iam-policy-document.js";
 import type { WorkloadAccountFacts } from "./posture-facts.js";
+import { accountOfArn } from "../core/arn.js";
 import { describeFactError } from "./fact-error.js";
 
 /** Whoever a trust policy lets call one of these can hold the role, so every one of them is judged. */
@@ -114,7 +115,7 @@ function grantCovers(grant: Grant, roleArn: string): boolean {
   if (grant.kind !== "aws") return false;
   if (grant.principal === "*" || grant.principal === roleArn) return true;
   const account = accountOfArn(roleArn);
-  return account !== null && (grant.principal === account || grant.principal === `${partitionOfArn(roleArn)}:iam::${account}:root`);
+  return account !== undefined && (grant.principal === account || grant.principal === `${partitionOfArn(roleArn)}:iam::${account}:root`);
 }
 
 /** Only sts:AssumeRole by an emergency role, named by its exact ARN, is wanted. */
@@ -136,10 +137,6 @@ function describeGrant(grant: Grant): string {
   if (/^AROA[A-Z0-9]+$/.test(principal)) return `a deleted role (${principal})`;
   if (/^AIDA[A-Z0-9]+$/.test(principal)) return `a deleted user (${principal})`;
   return principal;
-}
-
-function accountOfArn(arn: string): string | null {
-  return /^arn:[^:]+:iam::(\d{12}):/.exec(arn)?.[1] ?? null;
 }
 
 function partitionOfArn(arn: string): string {

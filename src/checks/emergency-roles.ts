@@ -2,6 +2,7 @@
 import { createFinding, type Finding } from "./finding.js";
 import { conditionsOnKey, listPrincipals, parsePolicyDocument, statementAllowsAction, statementCoversAction, type PolicyStatement } from "./iam-policy-document.js";
 import type { RoleFacts } from "./posture-facts.js";
+import { accountOfArn } from "../core/arn.js";
 import { describeFactError } from "./fact-error.js";
 
 const ASSUME_ROLE_WITH_SAML = "sts:AssumeRoleWithSAML";
@@ -112,10 +113,9 @@ function letsAnyoneAssume(statement: PolicyStatement): boolean {
 }
 
 function accountOf(arn: string): { accountId?: string } {
-  const accountId = /^arn:[^:]+:iam::(\d{12}):/.exec(arn)?.[1];
+  const accountId = accountOfArn(arn);
   return accountId ? { accountId } : {};
 }
-
 
 function plural(count: number, word: string): string {
   return count === 1 ? word : `${word}s`;

@@ -1,5 +1,6 @@
 // The one schema of breakglass.yaml: what each key may hold, its default, and the TypeScript type inferred from it.
 import { z } from "zod";
+import { accountOfArn } from "../core/arn.js";
 import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
 
 /** Every check breakglass can run, in the order reports list them. */
@@ -42,10 +43,6 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const INSECURE_URL = /^http:\/\//i;
 
-/** The account an IAM ARN belongs to, or undefined when the ARN names none. */
-export function accountOfArn(arn: string): string | undefined {
-  return /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/.exec(arn)?.[1];
-}
 
 const ACCOUNT_ID = "a 12-digit AWS account ID in quotes";
 const accountIdSchema = z.preprocess(
