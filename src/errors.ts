@@ -20,7 +20,12 @@ export type ErrorCode =
   | "CONFIG_INVALID"
   | "CONFIG_UNWRITABLE"
   | "STORE_FAILED"
+  | "AUDIT_FAILED"
   | "AWS_FAILED"
+  | "IDP_FAILED"
+  | "IDP_TIMEOUT"
+  | "IDP_NOT_FOUND"
+  | "IDP_UNAUTHORIZED"
   | "INTERNAL";
 
 export interface BreakglassErrorOptions {

@@ -30,7 +30,12 @@ const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   CONFIG_INVALID: EXIT.unusable,
   CONFIG_UNWRITABLE: EXIT.unusable,
   STORE_FAILED: EXIT.unusable,
+  AUDIT_FAILED: EXIT.unusable,
   AWS_FAILED: EXIT.unusable,
+  IDP_FAILED: EXIT.unusable,
+  IDP_TIMEOUT: EXIT.unusable,
+  IDP_NOT_FOUND: EXIT.unusable,
+  IDP_UNAUTHORIZED: EXIT.unusable,
   INTERNAL: EXIT.unusable,
 };
 

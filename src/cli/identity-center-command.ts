@@ -1,4 +1,6 @@
 // `breakglass identity-center attest`: records which IdP signing certificates an admin imported in the Identity Center console.
+import { userInfo } from "node:os";
+import { AuditLog } from "../audit/audit-log.js";
 import { documentSigningCertificates } from "../checks/signing-certificates.js";
 import { shortFingerprint } from "../checks/metadata-checks.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
@@ -35,9 +37,18 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
   if (certificates.length === 0) throw new BreakglassError("USAGE", options.metadata, "has no IdP signing certificate: this is not what Identity Center needs");
 
   const attestedAt = io.clock.now();
+  const fingerprints = certificates.map((certificate) => certificate.sha256);
   const store = SqliteStore.open(config.store.path);
   try {
-    store.recordAttestation({ instanceArn, fingerprints: certificates.map((certificate) => certificate.sha256), attestedAt, attestedBy: by, source: options.metadata });
+    // Audited first: if the record cannot be written, the attestation is not made.
+    new AuditLog(store, io.clock, config.store.auditMirror).record({
+      actor: `${by} (os user ${osUser()})`,
+      action: "identity-center.attest",
+      runId: null,
+      subject: instanceArn,
+      detail: { fingerprints, source: options.metadata },
+    });
+    store.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source: options.metadata });
   } finally {
     store.close();
   }
@@ -47,4 +58,12 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
   }
   io.stdout("`breakglass check` now compares the IdP's certificates with this import.\n");
   return EXIT.ok;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
 }

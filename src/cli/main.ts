@@ -7,6 +7,7 @@ import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
 import { formatBytes } from "../core/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
+import { runAuditVerify } from "./audit-command.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { runConfigInit, runConfigValidate } from "./config-command.js";
 import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
@@ -89,6 +90,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (options: AttestOptions) => {
       exitCode = await runIdentityCenterAttest(options, io);
+    });
+
+  const audit = program.command("audit").description("The append-only, hash-chained audit log.").exitOverride();
+  audit
+    .command("verify")
+    .description("Check the audit log's hash chain (and its JSONL mirror): exit 0 intact, 1 tampered, naming each record edited, deleted or reordered.")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (options: { config?: string }) => {
+      exitCode = await runAuditVerify(options, io);
     });
 
   try {

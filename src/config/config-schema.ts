@@ -149,6 +149,8 @@ const checksSchema = section({
 
 const storeSchema = section({
   path: nonEmptyString("a file path for the SQLite database").default(DEFAULT_STORE_PATH),
+  /** A JSONL copy of the audit log, e.g. on a volume shipped to the log archive; every record is written to both. */
+  auditMirror: nonEmptyString("a file path for the JSONL copy of the audit log").optional(),
 });
 
 export const configSchema = section({

@@ -61,4 +61,5 @@ checks:
 # Where breakglass keeps its history.
 store:
   path: ./breakglass.db
+  # auditMirror: /var/log/breakglass/audit.jsonl   # optional: a copy of every audit record, shipped off the box
 `;

@@ -343,6 +343,10 @@ function withAbsolutePaths(config: BreakglassConfig, configPath: string): Breakg
       metadata: URL_SOURCE.test(metadata) ? metadata : resolve(directory, metadata),
       ...(metadataSigner === undefined ? {} : { metadataSigner: resolve(directory, metadataSigner) }),
     },
-    store: { ...config.store, path: resolve(directory, config.store.path) },
+    store: {
+      ...config.store,
+      path: resolve(directory, config.store.path),
+      ...(config.store.auditMirror === undefined ? {} : { auditMirror: resolve(directory, config.store.auditMirror) }),
+    },
   };
 }

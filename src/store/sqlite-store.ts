@@ -4,6 +4,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Attestation } from "../checks/posture-facts.js";
 import { BreakglassError, describeError } from "../errors.js";
+import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../audit/audit-chain.js";
+import type { AuditStore } from "../audit/audit-log.js";
 import type { AttestationStore } from "./attestation-store.js";
 
 /** Each entry upgrades the schema by one version; never edit a shipped entry, append a new one. */
@@ -17,6 +19,22 @@ const MIGRATIONS: readonly string[] = [
      source TEXT NOT NULL
    );
    CREATE INDEX attestations_by_instance ON attestations (instance_arn, attested_at);`,
+  // The audit log: rows are only ever inserted; the triggers stop breakglass (or a careless admin) from changing one,
+  // and the hash chain shows it when someone goes around them.
+  `CREATE TABLE audit_records (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     sequence INTEGER NOT NULL,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     run_id TEXT,
+     subject TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     previous_hash TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+   CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;`,
 ];
 
 interface AttestationRow {
@@ -27,7 +45,19 @@ interface AttestationRow {
   source: string;
 }
 
-export class SqliteStore implements AttestationStore {
+interface AuditRow {
+  sequence: number;
+  at: string;
+  actor: string;
+  action: string;
+  run_id: string | null;
+  subject: string;
+  detail: string;
+  previous_hash: string;
+  hash: string;
+}
+
+export class SqliteStore implements AttestationStore, AuditStore {
   private constructor(
     private readonly database: Database.Database,
     readonly path: string,
@@ -77,6 +107,36 @@ export class SqliteStore implements AttestationStore {
     };
   }
 
+  /** Seals `entry` onto the end of the chain inside one transaction, so two writers can never fork it. */
+  appendAudit(entry: AuditEntry, at: Date): AuditRecord {
+    return this.guard(() =>
+      this.database.transaction(() => {
+        const last = this.database.prepare("SELECT sequence, hash FROM audit_records ORDER BY id DESC LIMIT 1").get() as { sequence: number; hash: string } | undefined;
+        const record = sealRecord(entry, (last?.sequence ?? 0) + 1, at, last?.hash ?? GENESIS_HASH);
+        this.database
+          .prepare("INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .run(record.sequence, record.at, record.actor, record.action, record.runId, record.subject, JSON.stringify(record.detail), record.previousHash, record.hash);
+        return record;
+      }).immediate(),
+    );
+  }
+
+  /** Every audit record in the order it was written. */
+  auditRecords(): AuditRecord[] {
+    const rows = this.guard(() => this.database.prepare("SELECT sequence, at, actor, action, run_id, subject, detail, previous_hash, hash FROM audit_records ORDER BY id").all() as AuditRow[]);
+    return rows.map((row) => ({
+      sequence: row.sequence,
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      runId: row.run_id,
+      subject: row.subject,
+      detail: parseDetail(row.detail),
+      previousHash: row.previous_hash,
+      hash: row.hash,
+    }));
+  }
+
   close(): void {
     this.database.close();
   }
@@ -87,6 +147,16 @@ export class SqliteStore implements AttestationStore {
     } catch (error) {
       throw new BreakglassError("STORE_FAILED", this.path, describeError(error), { cause: error });
     }
+  }
+}
+
+/** A detail that is not JSON was edited by hand; keep its text so the hash check reports the edit instead of crashing. */
+function parseDetail(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  } catch {
+    return { unparseable: text };
   }
 }
 

@@ -1,0 +1,24 @@
+// `breakglass audit verify`: proves the audit log intact, or names every record that was edited, deleted or reordered.
+import { verifyAudit } from "../audit/audit-log.js";
+import { loadConfig, resolveConfigPath } from "../config/load-config.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export async function runAuditVerify(options: { config?: string }, io: CliIo): Promise<number> {
+  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const store = SqliteStore.open(config.store.path);
+  try {
+    const result = verifyAudit(store, config.store.auditMirror);
+    const problems = [...result.problems.map((entry) => entry.problem), ...result.mirrorProblems];
+    if (problems.length === 0) {
+      io.stdout(`${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, chain intact${result.headHash ? ` (head ${result.headHash.slice(0, 16)}…)` : ""}${config.store.auditMirror ? ", mirror identical" : ""}\n`);
+      return EXIT.ok;
+    }
+    io.stdout(`${config.store.path}: the audit log was tampered with (${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${result.records} records):\n`);
+    for (const problem of problems) io.stdout(`  ${problem}\n`);
+    return EXIT.findings;
+  } finally {
+    store.close();
+  }
+}
