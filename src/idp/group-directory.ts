@@ -1,0 +1,49 @@
+// The port for the IdP's emergency groups (FM3): find a responder, list, add and remove members. No I/O here.
+
+/** A user as the IdP holds it, reduced to what a responder and the audit log need. */
+export interface DirectoryUser {
+  readonly id: string;
+  /** The sign-in name: SCIM userName, Okta profile.login, Graph userPrincipalName. */
+  readonly login: string;
+  readonly email: string | null;
+  readonly displayName: string | null;
+  /** Whether the account is enabled; a disabled responder cannot sign in even once added to a group. */
+  readonly active: boolean;
+}
+
+export interface GroupDirectory {
+  readonly kind: "scim" | "okta" | "graph";
+  /** Exact, case-insensitive match on the login or an email address; null when nobody matches; an error when several users do. */
+  findUser(loginOrEmail: string): Promise<DirectoryUser | null>;
+  /** Every direct member, all pages read. */
+  listMembers(groupId: string): Promise<DirectoryUser[]>;
+  /** Idempotent: adding a user who is already a member succeeds. */
+  addMember(groupId: string, userId: string): Promise<void>;
+  /** Idempotent: removing a user who is not a member succeeds. */
+  removeMember(groupId: string, userId: string): Promise<void>;
+}
+
+/** A user from a search answer, with every name the user can be found by (a SCIM user may have several emails). */
+export interface UserCandidate {
+  readonly user: DirectoryUser;
+  readonly names: readonly (string | null)[];
+}
+
+/**
+ * The distinct users one of whose names equals the query, ignoring case. IdPs compare logins and addresses without case,
+ * but we check again here rather than trust a server's filter: adding the wrong person to an emergency group is the
+ * failure that matters most.
+ */
+export function exactMatches(candidates: readonly UserCandidate[], loginOrEmail: string): DirectoryUser[] {
+  const wanted = loginOrEmail.toLowerCase();
+  const matches = new Map<string, DirectoryUser>();
+  for (const { user, names } of candidates) {
+    if (names.some((name) => name !== null && name.toLowerCase() === wanted)) matches.set(user.id, user);
+  }
+  return [...matches.values()];
+}
+
+/** How a list of users reads in a one-line message: "alice@example.com (00u1), alice.b@example.com (00u2)". */
+export function describeUsers(users: readonly DirectoryUser[]): string {
+  return users.map((user) => `${user.login} (${user.id})`).join(", ");
+}

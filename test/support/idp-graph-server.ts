@@ -1,0 +1,152 @@
+// A loopback stand-in for the few Microsoft Graph v1.0 endpoints breakglass uses, answering with the documented shapes:
+// https://learn.microsoft.com/en-us/graph/api/user-list , https://learn.microsoft.com/en-us/graph/api/group-list-members ,
+// https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members ,
+// https://learn.microsoft.com/en-us/graph/errors and https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startServer, type TestServer } from "./https-server.js";
+
+export interface GraphTestUser {
+  readonly id: string;
+  readonly userPrincipalName: string;
+  readonly mail: string | null;
+  readonly displayName: string;
+  readonly accountEnabled?: boolean;
+}
+
+export interface GraphTestServer extends TestServer {
+  /** The v1.0 root, the adapter's base URL: https://127.0.0.1:port/v1.0. */
+  readonly baseUrl: string;
+  readonly users: Map<string, GraphTestUser>;
+  /** Group id to member ids; a member id that is a key of `groups` is a nested group. */
+  readonly groups: Map<string, Set<string>>;
+  /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
+  throttleNext(count: number, seconds: number): void;
+  setPageSize(size: number): void;
+}
+
+const USER_TYPE = "#microsoft.graph.user";
+
+export async function startGraphServer(token: string): Promise<GraphTestServer> {
+  const users = new Map<string, GraphTestUser>();
+  const groups = new Map<string, Set<string>>();
+  let throttled = 0;
+  let retryAfter = 0;
+  let pageSize = 100;
+  let root = "";
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => answer(request, body, response));
+  };
+
+  function answer(request: IncomingMessage, body: string, response: ServerResponse): void {
+    const url = new URL(request.url ?? "/", root);
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      return error(response, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
+    }
+    if (throttled > 0) {
+      throttled--;
+      response.writeHead(429, { "content-type": "application/json", "retry-after": String(retryAfter) });
+      return void response.end(JSON.stringify(graphError("TooManyRequests", "Too many requests")));
+    }
+    const path = url.pathname.split("/").map(decodeURIComponent);
+    // ["", "v1.0", "groups", groupId, "members", memberId?, "$ref"?]
+    if (path[1] !== "v1.0") return error(response, 400, "BadRequest", "Invalid version.");
+    if (request.method === "GET" && path.length === 3 && path[2] === "users") return listUsers(response, url);
+    if (path[2] !== "groups" || path[3] === undefined) return error(response, 400, "BadRequest", `Resource not found for the segment '${path[2]}'.`);
+    const groupId = path[3];
+    const members = groups.get(groupId);
+    if (!members) return error(response, 404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+    if (request.method === "GET" && path.length === 4) return json(response, 200, { "@odata.context": `${root}/$metadata#groups(id)/$entity`, id: groupId });
+    if (request.method === "GET" && path.length === 5 && path[4] === "members") return listMembers(response, url, groupId, [...members]);
+    if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref") return addMember(response, members, body);
+    if (request.method === "DELETE" && path.length === 7 && path[4] === "members" && path[6] === "$ref") {
+      const memberId = path[5] ?? "";
+      if (!members.has(memberId)) {
+        return error(response, 404, "Request_ResourceNotFound", "One or more removed object references do not exist for the following modified properties: 'members'.");
+      }
+      members.delete(memberId);
+      return void response.writeHead(204).end();
+    }
+    error(response, 405, "Request_BadRequest", "The specified HTTP method is not allowed for the request target.");
+  }
+
+  function listUsers(response: ServerResponse, url: URL): void {
+    // The one filter breakglass sends: userPrincipalName eq 'x' or mail eq 'x'. Graph compares both without case.
+    const terms = [...(url.searchParams.get("$filter") ?? "").matchAll(/(userPrincipalName|mail) eq '((?:[^']|'')*)'/g)].map(([, field, literal]) => ({
+      field: field as "userPrincipalName" | "mail",
+      value: literal!.replaceAll("''", "'").toLowerCase(),
+    }));
+    const found = [...users.values()].filter((user) => terms.some((term) => user[term.field]?.toLowerCase() === term.value));
+    json(response, 200, { "@odata.context": `${root}/$metadata#users(${url.searchParams.get("$select") ?? ""})`, value: found.map((user) => selectUser(user, false)) });
+  }
+
+  function listMembers(response: ServerResponse, url: URL, groupId: string, memberIds: string[]): void {
+    const skip = Number(url.searchParams.get("$skiptoken") ?? "0");
+    const page = memberIds.slice(skip, skip + pageSize);
+    const value = page.map((id) => {
+      const user = users.get(id);
+      if (user) return selectUser(user, true);
+      return { "@odata.type": "#microsoft.graph.group", id, displayName: `group ${id}` };
+    });
+    const next = skip + pageSize < memberIds.length ? `${root}/groups/${groupId}/members?$select=${url.searchParams.get("$select") ?? ""}&$skiptoken=${skip + pageSize}` : undefined;
+    json(response, 200, { "@odata.context": `${root}/$metadata#directoryObjects`, ...(next ? { "@odata.nextLink": next } : {}), value });
+  }
+
+  function addMember(response: ServerResponse, members: Set<string>, body: string): void {
+    let reference: unknown;
+    try {
+      reference = (JSON.parse(body) as Record<string, unknown>)["@odata.id"];
+    } catch {
+      return error(response, 400, "BadRequest", "Unable to read JSON request payload.");
+    }
+    const match = typeof reference === "string" ? /\/directoryObjects\/([^/]+)$/.exec(reference) : null;
+    if (!match?.[1]) return error(response, 400, "BadRequest", "Invalid object identifier.");
+    const userId = decodeURIComponent(match[1]);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return error(response, 400, "Request_BadRequest", `Invalid object identifier '${userId}'.`);
+    if (!users.has(userId)) return error(response, 404, "Request_ResourceNotFound", `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`);
+    if (members.has(userId)) return error(response, 400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
+    members.add(userId);
+    response.writeHead(204).end();
+  }
+
+  const server = await startServer(handle);
+  root = `${server.url}/v1.0`;
+  return Object.assign(server, {
+    baseUrl: root,
+    users,
+    groups,
+    throttleNext(count: number, seconds: number) {
+      throttled = count;
+      retryAfter = seconds;
+    },
+    setPageSize(size: number) {
+      pageSize = size;
+    },
+  });
+}
+
+function selectUser(user: GraphTestUser, typed: boolean) {
+  return {
+    ...(typed ? { "@odata.type": USER_TYPE } : {}),
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    mail: user.mail,
+    displayName: user.displayName,
+    accountEnabled: user.accountEnabled ?? true,
+  };
+}
+
+function graphError(code: string, message: string) {
+  return { error: { code, message, innerError: { date: "2026-03-01T10:00:00", "request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000", "client-request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000" } } };
+}
+
+function error(response: ServerResponse, status: number, code: string, message: string): void {
+  json(response, status, graphError(code, message));
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,131 @@
+// A loopback stand-in for the few Okta endpoints breakglass uses, answering with the documented shapes:
+// https://developer.okta.com/docs/reference/api/groups/ (list members, assign, unassign, get group),
+// https://developer.okta.com/docs/reference/user-query/ (search), https://developer.okta.com/docs/reference/error-codes/
+// and https://developer.okta.com/docs/reference/rl-best-practices/ (429 with X-Rate-Limit-* headers).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startServer, type TestServer } from "./https-server.js";
+
+export interface OktaTestUser {
+  readonly id: string;
+  readonly login: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly status?: string;
+}
+
+export interface OktaTestServer extends TestServer {
+  readonly users: Map<string, OktaTestUser>;
+  /** Group id to member ids, in the order they were added (Okta lists members by id; order is all we need). */
+  readonly groups: Map<string, Set<string>>;
+  /** Answer the next `count` requests with 429, the window resetting `resetInSeconds` from now. */
+  rateLimitNext(count: number, resetInSeconds: number): void;
+  /** Members per page of GET /groups/{id}/users, whatever `limit` asks, to exercise paging with few users. */
+  setPageSize(size: number): void;
+}
+
+export async function startOktaServer(token: string): Promise<OktaTestServer> {
+  const users = new Map<string, OktaTestUser>();
+  const groups = new Map<string, Set<string>>();
+  let limited = 0;
+  let resetInSeconds = 0;
+  let pageSize = 200;
+  let origin = "";
+
+  const state = {
+    users,
+    groups,
+    rateLimitNext(count: number, seconds: number) {
+      limited = count;
+      resetInSeconds = seconds;
+    },
+    setPageSize(size: number) {
+      pageSize = size;
+    },
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = new URL(request.url ?? "/", origin);
+    if (request.headers.authorization !== `SSWS ${token}`) return error(response, 401, "E0000011", "Invalid token provided");
+    if (limited > 0) {
+      limited--;
+      const reset = Math.ceil(Date.now() / 1000) + resetInSeconds;
+      response.writeHead(429, { "content-type": "application/json", "x-rate-limit-limit": "600", "x-rate-limit-remaining": "0", "x-rate-limit-reset": String(reset) });
+      return void response.end(JSON.stringify(oktaError("E0000047", "API call exceeded rate limit due to too many requests.")));
+    }
+    const path = url.pathname.split("/").map(decodeURIComponent);
+    // ["", "api", "v1", "groups", groupId, "users", userId?]
+    if (request.method === "GET" && url.pathname === "/api/v1/users") return void json(response, 200, searchUsers(users, url.searchParams.get("search") ?? ""));
+    if (path[1] !== "api" || path[2] !== "v1" || path[3] !== "groups" || path[4] === undefined) return error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
+    const groupId = path[4];
+    const members = groups.get(groupId);
+    if (!members) return error(response, 404, "E0000007", `Not found: Resource not found: ${groupId} (UserGroup)`);
+    if (path.length === 5 && request.method === "GET") return void json(response, 200, { id: groupId, type: "OKTA_GROUP", profile: { name: "Emergency Operations", description: null } });
+    if (path.length === 6 && path[5] === "users" && request.method === "GET") return listMembers(response, url, groupId, [...members]);
+    const userId = path[6];
+    if (path.length === 7 && path[5] === "users" && userId !== undefined) {
+      if (!users.has(userId)) return error(response, 404, "E0000007", `Not found: Resource not found: ${userId} (User)`);
+      // Both are idempotent in Okta: 204 whether or not the user already was (or still is) a member.
+      if (request.method === "PUT") members.add(userId);
+      else if (request.method === "DELETE") members.delete(userId);
+      else return error(response, 405, "E0000022", "The endpoint does not support the provided HTTP method");
+      return void response.writeHead(204).end();
+    }
+    error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
+  };
+
+  function listMembers(response: ServerResponse, url: URL, groupId: string, memberIds: string[]): void {
+    // Okta's cursor is opaque; here it is the id of the last member of the previous page.
+    const after = url.searchParams.get("after");
+    const start = after === null ? 0 : memberIds.indexOf(after) + 1;
+    const page = memberIds.slice(start, start + pageSize);
+    const self = `${origin}/api/v1/groups/${groupId}/users${url.search}`;
+    const links = [`<${self}>; rel="self"`];
+    if (start + pageSize < memberIds.length) links.push(`<${origin}/api/v1/groups/${groupId}/users?limit=${pageSize}&after=${page.at(-1)}>; rel="next"`);
+    // Okta sends one Link header per relation.
+    response.writeHead(200, { "content-type": "application/json", link: links });
+    response.end(JSON.stringify(page.map((id) => oktaUser(users.get(id)!))));
+  }
+
+  const server = await startServer(handle);
+  origin = server.url;
+  return Object.assign(server, state);
+}
+
+/** Evaluates the one search shape breakglass sends: `profile.login eq "x" or profile.email eq "x"`, without case, as Okta's search does. */
+function searchUsers(users: Map<string, OktaTestUser>, search: string): unknown[] {
+  const terms = [...search.matchAll(/profile\.(login|email) eq ("(?:[^"\\]|\\.)*")/g)].map(([, field, literal]) => ({
+    field: field as "login" | "email",
+    value: (JSON.parse(literal!) as string).toLowerCase(),
+  }));
+  return [...users.values()].filter((user) => terms.some((term) => user[term.field].toLowerCase() === term.value)).map(oktaUser);
+}
+
+function oktaUser(user: OktaTestUser) {
+  return {
+    id: user.id,
+    status: user.status ?? "ACTIVE",
+    created: "2026-01-12T09:14:03.000Z",
+    activated: "2026-01-12T09:14:04.000Z",
+    statusChanged: "2026-01-12T09:14:04.000Z",
+    lastLogin: null,
+    lastUpdated: "2026-02-01T10:00:00.000Z",
+    passwordChanged: null,
+    type: { id: "oty1abcdEFGHijklm0g7" },
+    profile: { firstName: user.firstName, lastName: user.lastName, mobilePhone: null, secondEmail: null, login: user.login, email: user.email },
+    credentials: { provider: { type: "OKTA", name: "OKTA" } },
+    _links: { self: { href: `/api/v1/users/${user.id}` } },
+  };
+}
+
+function oktaError(errorCode: string, errorSummary: string) {
+  return { errorCode, errorSummary, errorLink: errorCode, errorId: "oaeTestErrorId0000000000000", errorCauses: [] };
+}
+
+function error(response: ServerResponse, status: number, errorCode: string, errorSummary: string): void {
+  json(response, status, oktaError(errorCode, errorSummary));
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
