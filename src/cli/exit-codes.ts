@@ -29,6 +29,7 @@ const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   CONFIG_UNREADABLE: EXIT.unusable,
   CONFIG_INVALID: EXIT.unusable,
   CONFIG_UNWRITABLE: EXIT.unusable,
+  RUNBOOK_INVALID: EXIT.unusable,
   STORE_FAILED: EXIT.unusable,
   AUDIT_FAILED: EXIT.unusable,
   AWS_FAILED: EXIT.unusable,

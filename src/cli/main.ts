@@ -11,6 +11,7 @@ import { runAuditVerify } from "./audit-command.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { runConfigInit, runConfigValidate } from "./config-command.js";
 import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
+import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "./runbook-command.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -90,6 +91,34 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (options: AttestOptions) => {
       exitCode = await runIdentityCenterAttest(options, io);
+    });
+
+  const runbook = program.command("runbook").description("Check, list and read the runbooks breakglass drives (runbooks/*.yaml).").exitOverride();
+  const runbookDirectory = () => new Option("--dir <directory>", "the runbook directory").default(DEFAULT_RUNBOOK_DIRECTORY, "the runbooks shipped with breakglass");
+  runbook
+    .command("lint")
+    .description("Check every runbook: print each problem with its file, line, step and field (exit 2), or how many are valid (exit 0).")
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (options: { dir: string }) => {
+      exitCode = await runRunbookLint(options.dir, io);
+    });
+  runbook
+    .command("list")
+    .description("List the runbooks: id, failure mode and title, one per line.")
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (options: { dir: string }) => {
+      exitCode = await runRunbookList(options.dir, io);
+    });
+  runbook
+    .command("show")
+    .description("Print a runbook as Markdown: every step, condition, approval, artefact and compensation.")
+    .argument("<id>", "the runbook id, as `breakglass runbook list` shows it")
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (id: string, options: { dir: string }) => {
+      exitCode = await runRunbookShow(id, options.dir, io);
     });
 
   const audit = program.command("audit").description("The append-only, hash-chained audit log.").exitOverride();

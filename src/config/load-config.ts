@@ -1,10 +1,12 @@
 // Reads breakglass.yaml into a checked BreakglassConfig, or into problems that each name the line, the key and what was expected.
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type YAMLError } from "yaml";
 import { z } from "zod";
+import { closestName } from "../core/closest-name.js";
 import { formatBytes } from "../core/format-bytes.js";
-import { BreakglassError, describeError, isBreakglassError, oneLine } from "../errors.js";
+import { describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
+import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
 import { configSchema, type BreakglassConfig } from "./config-schema.js";
 
 export const DEFAULT_CONFIG_PATH = "breakglass.yaml";
@@ -150,12 +152,6 @@ function failed(problem: ConfigProblem): Interpretation {
   return { problems: [problem] };
 }
 
-interface YamlSource {
-  readonly text: string;
-  readonly document: Document.Parsed;
-  readonly lineCounter: LineCounter;
-}
-
 function yamlSyntaxProblem(error: YAMLError): ConfigProblem {
   // yaml's own message repeats the position and quotes the source over several lines; keep the first clause.
   const reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
@@ -230,54 +226,6 @@ function keyPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`), "");
 }
 
-interface Location {
-  readonly found: boolean;
-  readonly node: unknown;
-  /** The line of the key (or list item) the path ends at, or of the deepest one that exists. */
-  readonly line: number | null;
-}
-
-function locate(source: YamlSource, path: readonly PropertyKey[]): Location {
-  let node: unknown = source.document.contents;
-  let line: number | null = null;
-  for (const segment of path) {
-    const current = isAlias(node) ? node.resolve(source.document) : node;
-    if (isMap(current)) {
-      const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
-      if (pair === undefined) return { found: false, node: undefined, line };
-      line = lineOf(source, pair.key) ?? line;
-      node = pair.value;
-    } else if (isSeq(current) && typeof segment === "number" && current.items[segment] !== undefined) {
-      node = current.items[segment];
-      line = lineOf(source, node) ?? line;
-    } else {
-      return { found: false, node: undefined, line };
-    }
-  }
-  return { found: true, node, line };
-}
-
-function lineOf(source: YamlSource, node: unknown): number | null {
-  if (!isNode(node) || !node.range) return null;
-  return source.lineCounter.linePos(node.range[0]).line;
-}
-
-/** What the file holds at a node, as written, for "got …". */
-function describeNode(source: YamlSource, node: unknown): string {
-  if (isAlias(node)) return `*${node.source}`;
-  if (isMap(node)) return node.items.length === 0 ? "an empty mapping" : "a mapping";
-  if (isSeq(node)) return node.items.length === 0 ? "an empty list" : "a list";
-  if (!isScalar(node)) return "nothing";
-  const written = (node.range ? source.text.slice(node.range[0], node.range[1]) : String(node.value)).trim();
-  if (written === "") return "nothing";
-  const shown = oneLine(written, 80);
-  // An unquoted 012345678901 silently becomes 12345678901: show both, since the difference is the whole problem.
-  if (typeof node.value === "number" && node.type === "PLAIN" && String(node.value) !== written) {
-    return `${shown} (YAML reads it as the number ${node.value}; put it in quotes to keep it as written)`;
-  }
-  return shown;
-}
-
 /** The keys the schema allows in the mapping at `path`, for "did you mean". */
 function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
   let current: z.core.$ZodType | undefined = schema;
@@ -300,34 +248,6 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     else if (current instanceof z.ZodPipe) current = current.in instanceof z.ZodTransform ? current.out : current.in;
     else return current;
   }
-}
-
-/** The candidate a simple edit distance puts close enough to `name` to be what was meant, if any. */
-function closestName(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions each cost one. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 const URL_SOURCE = /^https?:\/\//i;

@@ -1,0 +1,77 @@
+// `breakglass runbook lint`, `runbook list` and `runbook show <id>`: check the runbooks, list them, print one as Markdown.
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  describeRunbookProblem,
+  lintRunbooks,
+  loadRunbook,
+  parseRunbook,
+  readRunbookText,
+  RUNBOOK_EXTENSION,
+  runbookFiles,
+  validateRunbookText,
+  type LoadedRunbook,
+} from "../runbooks/load-runbook.js";
+import { renderRunbook } from "../runbooks/render-runbook.js";
+import { isBreakglassError } from "../errors.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+/** The runbooks shipped with breakglass: `runbooks/` at the package root, from src/cli and dist/cli alike. */
+export const DEFAULT_RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks/", import.meta.url));
+
+const RUNBOOK_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** Prints `N runbooks: valid` (exit 0), or every problem, one per line on stderr (exit 2). */
+export async function runRunbookLint(directory: string, io: CliIo): Promise<number> {
+  const problems = await lintRunbooks(directory);
+  if (problems.length > 0) {
+    for (const problem of problems) io.stderr(`${describeRunbookProblem(problem)}\n`);
+    return EXIT.unusable;
+  }
+  const count = (await runbookFiles(directory)).length;
+  io.stdout(`${count} runbook${count === 1 ? "" : "s"}: valid\n`);
+  return EXIT.ok;
+}
+
+/** One line per runbook: id, failure mode, title, in aligned columns. A file that does not load is named on stderr (exit 2). */
+export async function runRunbookList(directory: string, io: CliIo): Promise<number> {
+  const loaded: LoadedRunbook[] = [];
+  const broken: string[] = [];
+  for (const path of await runbookFiles(directory)) {
+    // One bad file must not hide the others from a responder looking for the right runbook.
+    try {
+      loaded.push(await loadRunbook(path));
+    } catch (error) {
+      if (!isBreakglassError(error)) throw error;
+      broken.push(path);
+    }
+  }
+  const idWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.id.length));
+  const modeWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.failureMode.length));
+  for (const { runbook } of loaded) io.stdout(`${runbook.id.padEnd(idWidth)}  ${runbook.failureMode.padEnd(modeWidth)}  ${runbook.title}\n`);
+  for (const path of broken) io.stderr(`${path}: invalid, not listed (run \`breakglass runbook lint\` for the problems)\n`);
+  return broken.length === 0 ? EXIT.ok : EXIT.unusable;
+}
+
+/** Prints the runbook as Markdown; an unknown id is one line on stderr naming the known ids (exit 2). */
+export async function runRunbookShow(id: string, directory: string, io: CliIo): Promise<number> {
+  const files = await runbookFiles(directory);
+  const known = files.map((path) => basename(path, RUNBOOK_EXTENSION));
+  // Only a known id becomes a path: `../../etc/passwd` must never be read as a runbook.
+  const index = RUNBOOK_ID.test(id) ? known.indexOf(id) : -1;
+  const path = files[index];
+  if (path === undefined) {
+    io.stderr(`breakglass: ${id}: no such runbook in ${directory} (known: ${known.length === 0 ? "none" : known.join(", ")})\n`);
+    return EXIT.unusable;
+  }
+  const text = await readRunbookText(path);
+  const problems = validateRunbookText(text, path);
+  if (problems.length > 0) {
+    // A responder needs the whole reason at once, not one problem per attempt.
+    for (const problem of problems) io.stderr(`${describeRunbookProblem(problem)}\n`);
+    return EXIT.unusable;
+  }
+  io.stdout(renderRunbook(parseRunbook(text, path).runbook));
+  return EXIT.ok;
+}
