@@ -1,11 +1,11 @@
 // Reads breakglass.yaml into a checked BreakglassConfig, or into problems that each name the line, the key and what was expected.
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type YAMLError } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { z } from "zod";
 import { closestName } from "../core/closest-name.js";
 import { formatBytes } from "../core/format-bytes.js";
-import { describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
+import { describeAliasFailure, describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
 import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
 import { configSchema, type BreakglassConfig } from "./config-schema.js";
 
@@ -159,19 +159,7 @@ function yamlSyntaxProblem(error: YAMLError): ConfigProblem {
 }
 
 function aliasProblem(source: YamlSource, error: unknown): ConfigProblem {
-  let firstAlias: Alias | undefined;
-  visit(source.document, {
-    Alias(_key, node) {
-      firstAlias = node;
-      return visit.BREAK;
-    },
-  });
-  const line = firstAlias === undefined ? null : lineOf(source, firstAlias);
-  const alias = firstAlias === undefined ? "an alias" : `*${firstAlias.source}`;
-  if (describeError(error).startsWith("Excessive alias count")) {
-    return { line, key: "", message: `refused: YAML aliases (${alias}) expand to too much data; a configuration file needs few or none` };
-  }
-  return { line, key: "", message: `invalid YAML: ${alias} does not refer to an anchor defined before it` };
+  return { key: "", ...describeAliasFailure(source, error, "a configuration file") };
 }
 
 interface FoundProblem extends ConfigProblem {

@@ -1,6 +1,6 @@
 // Where a schema path lands in a parsed YAML file (its line) and what the file holds there, for config and runbook problems.
-import { isAlias, isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from "yaml";
-import { oneLine } from "../errors.js";
+import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Alias, type Document, type LineCounter } from "yaml";
+import { describeError, oneLine } from "../errors.js";
 
 
 export interface YamlSource {
@@ -56,4 +56,24 @@ export function describeNode(source: YamlSource, node: unknown): string {
     return `${shown} (YAML reads it as the number ${node.value}; put it in quotes to keep it as written)`;
   }
   return shown;
+}
+
+/**
+ * Why resolving the document's aliases failed, and where: too many expansions (an alias bomb, refused)
+ * or an alias before its anchor. `what` names the kind of file, e.g. "a runbook".
+ */
+export function describeAliasFailure(source: YamlSource, error: unknown, what: string): { line: number | null; message: string } {
+  let firstAlias: Alias | undefined;
+  visit(source.document, {
+    Alias(_key, node) {
+      firstAlias = node;
+      return visit.BREAK;
+    },
+  });
+  const line = firstAlias === undefined ? null : lineOf(source, firstAlias);
+  const alias = firstAlias === undefined ? "an alias" : `*${firstAlias.source}`;
+  const message = describeError(error).startsWith("Excessive alias count")
+    ? `refused: YAML aliases (${alias}) expand to too much data; ${what} needs few or none`
+    : `invalid YAML: ${alias} does not refer to an anchor defined before it`;
+  return { line, message };
 }

@@ -5,6 +5,7 @@ import { Agent, request } from "undici";
 import { formatBytes } from "../core/format-bytes.js";
 import { BreakglassError, describeError, oneLine, type BreakglassErrorOptions, type ErrorCode } from "../errors.js";
 import { UnexpectedAnswer, isRecord } from "./foreign-json.js";
+import { discard, type ReadableBody } from "../core/http-body.js";
 
 /** What every adapter is configured with. */
 export interface IdpConnectionOptions {
@@ -397,17 +398,6 @@ function positive(value: number, name: string, input: string): number {
 
 class AttemptTimedOut extends Error {
   override readonly name = "AttemptTimedOut";
-}
-
-interface ReadableBody extends AsyncIterable<Buffer> {
-  destroy(): void;
-  on(event: "error", listener: () => void): unknown;
-}
-
-/** Drops a body we will not read; undici reports the abort as an error event, which we expect. */
-function discard(body: ReadableBody): void {
-  body.on("error", () => undefined);
-  body.destroy();
 }
 
 function firstHeader(headers: IdpResponse["headers"], name: string): string | undefined {

@@ -1,13 +1,13 @@
 // Reads runbook files into checked Runbooks, or into problems that each name the file, the line, the step or input, and the field.
 import { open, readdir, type FileHandle } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { isMap, LineCounter, parseDocument, visit, type Alias, type YAMLError } from "yaml";
+import { isMap, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { z } from "zod";
 import { formatBytes } from "../core/format-bytes.js";
 import { BreakglassError, describeError, type ErrorCode } from "../errors.js";
 import { closestName } from "../core/closest-name.js";
 import { runbookSchema, type Runbook } from "./runbook-schema.js";
-import { describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
+import { describeAliasFailure, describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
 
 /** A runbook is a few hundred lines; anything near this limit is a mistake or an attack. */
 export const MAX_RUNBOOK_BYTES = 1024 * 1024;
@@ -207,19 +207,7 @@ function yamlSyntaxProblem(file: string, error: YAMLError): RunbookProblem {
 }
 
 function aliasProblem(file: string, source: YamlSource, error: unknown): RunbookProblem {
-  let firstAlias: Alias | undefined;
-  visit(source.document, {
-    Alias(_key, node) {
-      firstAlias = node;
-      return visit.BREAK;
-    },
-  });
-  const line = firstAlias === undefined ? null : lineOf(source, firstAlias);
-  const alias = firstAlias === undefined ? "an alias" : `*${firstAlias.source}`;
-  const message = describeError(error).startsWith("Excessive alias count")
-    ? `refused: YAML aliases (${alias}) expand to too much data; a runbook needs few or none`
-    : `invalid YAML: ${alias} does not refer to an anchor defined before it`;
-  return { file, line, where: "", field: "", message };
+  return { file, where: "", field: "", ...describeAliasFailure(source, error, "a runbook") };
 }
 
 interface IssueContext {

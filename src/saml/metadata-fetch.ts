@@ -2,6 +2,7 @@
 import { Agent, request } from "undici";
 import { formatBytes } from "../core/format-bytes.js";
 import { BreakglassError, describeError } from "../errors.js";
+import { discard, type ReadableBody } from "../core/http-body.js";
 
 export interface HttpValidators {
   readonly etag?: string;
@@ -96,17 +97,6 @@ async function send(url: URL, location: string, agent: Agent, signal: AbortSigna
     if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no answer within ${options.timeoutMs / 1000} s`);
     throw new BreakglassError("FETCH_FAILED", location, explainNetworkError(error), { cause: error });
   }
-}
-
-interface ReadableBody extends AsyncIterable<Buffer> {
-  destroy(): void;
-  on(event: "error", listener: () => void): unknown;
-}
-
-/** Drops a response body we will not read; undici reports the abort as an error event, which we expect. */
-function discard(body: ReadableBody): void {
-  body.on("error", () => undefined);
-  body.destroy();
 }
 
 async function readBounded(body: ReadableBody, location: string, maxBytes: number): Promise<Buffer> {

@@ -5,23 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runConfigInit, runConfigValidate } from "../../src/cli/config-command.js";
 import { describeDisabledChecks } from "../../src/config/disabled-checks.js";
-import type { CliIo } from "../../src/cli/io.js";
 import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { fixedClock } from "../../src/core/clock.js";
 import { isBreakglassError } from "../../src/errors.js";
-
-function capturingIo() {
-  const output = { stdout: "", stderr: "" };
-  const io: CliIo = {
-    stdout: (text) => void (output.stdout += text),
-    stderr: (text) => void (output.stderr += text),
-    stdoutIsTty: false,
-    env: {},
-    clock: fixedClock(new Date("2026-11-24T12:00:00Z")),
-  };
-  return { io, output };
-}
+import { capturingIo } from "../support/cli-io.js";
 
 function writeTemp(name: string, content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), "breakglass-config-cli-")), name);

@@ -5,20 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "../../src/cli/runbook-command.js";
-import { fixedClock } from "../../src/core/clock.js";
 import { isBreakglassError } from "../../src/errors.js";
-
-function capturingIo() {
-  const output = { stdout: "", stderr: "" };
-  const io: CliIo = {
-    stdout: (text) => void (output.stdout += text),
-    stderr: (text) => void (output.stderr += text),
-    stdoutIsTty: false,
-    env: {},
-    clock: fixedClock(new Date("2026-11-24T12:00:00Z")),
-  };
-  return { io, output };
-}
+import { capturingIo } from "../support/cli-io.js";
 
 async function run(command: (io: CliIo) => Promise<number>) {
   const { io, output } = capturingIo();
