@@ -136,8 +136,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are printed by commander and are not failures.
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? EXIT.ok : EXIT.unusable;
+      // --help and --version are not failures (commander says so with exit code 0); help shown because a subcommand is missing is.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.unusable;
     }
     if (isBreakglassError(error)) {
       io.stderr(`breakglass: ${error.message}${error.hint ? ` (${error.hint})` : ""}\n`);

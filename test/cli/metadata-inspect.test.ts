@@ -169,3 +169,13 @@ describe("the installed command", () => {
     expect(failure.stderr).toMatch(/^breakglass: .*empty\.xml: the document is empty\n$/);
   });
 });
+
+describe("usage", () => {
+  it("prints help and exits 0 for --help, but exits 2 when a subcommand is missing", async () => {
+    expect((await cli(["--help"])).code).toBe(0);
+    expect((await cli(["--version"])).code).toBe(0);
+    const missing = await cli(["metadata"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("inspect");
+  });
+});
