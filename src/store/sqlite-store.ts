@@ -7,6 +7,8 @@ import { BreakglassError, describeError } from "../errors.js";
 import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../audit/audit-chain.js";
 import type { AuditStore } from "../audit/audit-log.js";
 import type { AttestationStore } from "./attestation-store.js";
+import type { Artefact } from "../runbooks/runbook-schema.js";
+import type { NewRun, RunInputs, RunRecord, RunStatus, RunStepRecord, RunStore, RunTransition, StepOutcomeRecord, StepStatus } from "../runbooks/run-store.js";
 
 /** Each entry upgrades the schema by one version; never edit a shipped entry, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -35,6 +37,40 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
    CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;`,
+  // Runbook runs: every step transition is a row update, so a run resumes where it was after a crash. The lease
+  // (holder, expiry) keeps two processes from executing one run at once, and frees itself when its holder dies.
+  `CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     runbook_id TEXT NOT NULL,
+     runbook_digest TEXT NOT NULL,
+     inputs TEXT NOT NULL,
+     initiator TEXT NOT NULL,
+     dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+     status TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'succeeded', 'failed', 'aborted')),
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     lease_holder TEXT,
+     lease_expires_at TEXT
+   );
+   CREATE TABLE run_steps (
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     step_id TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'applying', 'waiting', 'succeeded', 'failed', 'skipped')),
+     outcome TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, step_id),
+     UNIQUE (run_id, position)
+   );
+   CREATE TABLE run_artefacts (
+     run_id TEXT NOT NULL REFERENCES runs (id),
+     name TEXT NOT NULL,
+     path TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, name)
+   );`,
 ];
 
 interface AttestationRow {
@@ -43,6 +79,29 @@ interface AttestationRow {
   attested_at: string;
   attested_by: string;
   source: string;
+}
+
+interface RunRow {
+  id: string;
+  runbook_id: string;
+  runbook_digest: string;
+  inputs: string;
+  initiator: string;
+  dry_run: number;
+  status: RunStatus;
+  created_at: string;
+  updated_at: string;
+  lease_holder: string | null;
+  lease_expires_at: string | null;
+}
+
+interface RunStepRow {
+  step_id: string;
+  position: number;
+  status: StepStatus;
+  outcome: string | null;
+  attempts: number;
+  updated_at: string;
 }
 
 interface AuditRow {
@@ -57,7 +116,7 @@ interface AuditRow {
   hash: string;
 }
 
-export class SqliteStore implements AttestationStore, AuditStore {
+export class SqliteStore implements AttestationStore, AuditStore, RunStore {
   private constructor(
     private readonly database: Database.Database,
     readonly path: string,
@@ -137,6 +196,99 @@ export class SqliteStore implements AttestationStore, AuditStore {
     }));
   }
 
+  createRun(run: NewRun, at: Date): void {
+    const now = at.toISOString();
+    this.guard(() =>
+      this.database.transaction(() => {
+        this.database
+          .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)")
+          .run(run.id, run.runbookId, run.runbookDigest, JSON.stringify(run.inputs), run.initiator, run.dryRun ? 1 : 0, now, now);
+        const insertStep = this.database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, attempts, updated_at) VALUES (?, ?, ?, 'pending', 0, ?)");
+        run.stepIds.forEach((stepId, position) => insertStep.run(run.id, stepId, position, now));
+      }).immediate(),
+    );
+  }
+
+  findRun(runId: string): RunRecord | null {
+    const row = this.guard(() => this.database.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
+    if (!row) return null;
+    return {
+      id: row.id,
+      runbookId: row.runbook_id,
+      runbookDigest: row.runbook_digest,
+      inputs: JSON.parse(row.inputs) as RunInputs,
+      initiator: row.initiator,
+      dryRun: row.dry_run === 1,
+      status: row.status,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      leaseHolder: row.lease_holder,
+      leaseExpiresAt: row.lease_expires_at,
+    };
+  }
+
+  runSteps(runId: string): RunStepRecord[] {
+    const rows = this.guard(
+      () => this.database.prepare("SELECT step_id, position, status, outcome, attempts, updated_at FROM run_steps WHERE run_id = ? ORDER BY position").all(runId) as RunStepRow[],
+    );
+    return rows.map((row) => ({
+      stepId: row.step_id,
+      position: row.position,
+      status: row.status,
+      outcome: row.outcome === null ? null : (JSON.parse(row.outcome) as StepOutcomeRecord),
+      attempts: row.attempts,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  runArtefacts(runId: string): Partial<Record<Artefact, string>> {
+    const rows = this.guard(() => this.database.prepare("SELECT name, path FROM run_artefacts WHERE run_id = ?").all(runId) as { name: Artefact; path: string }[]);
+    return Object.fromEntries(rows.map((row) => [row.name, row.path]));
+  }
+
+  acquireLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void {
+    const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
+    // One conditional UPDATE: SQLite serialises writers, so of two processes racing for the lease exactly one matches.
+    // ISO-8601 instants in UTC sort as text, so the expiry compares in SQL.
+    const changes = this.guard(
+      () =>
+        this.database
+          .prepare("UPDATE runs SET lease_holder = ?, lease_expires_at = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_expires_at <= ?)")
+          .run(holder, expiresAt, runId, holder, now.toISOString()).changes,
+    );
+    if (changes === 1) return;
+    const run = this.findRun(runId);
+    if (run === null) throw new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
+    throw busy(run);
+  }
+
+  releaseLease(runId: string, holder: string): void {
+    this.guard(() => this.database.prepare("UPDATE runs SET lease_holder = NULL, lease_expires_at = NULL WHERE id = ? AND lease_holder = ?").run(runId, holder));
+  }
+
+  recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): void {
+    const now = at.toISOString();
+    const held = this.guard(() =>
+      this.database.transaction(() => {
+        const changes = this.database
+          .prepare("UPDATE runs SET status = COALESCE(?, status), updated_at = ? WHERE id = ? AND lease_holder = ?")
+          .run(transition.runStatus ?? null, now, runId, holder).changes;
+        if (changes === 0) return false;
+        const updateStep = this.database.prepare("UPDATE run_steps SET status = ?, outcome = ?, attempts = attempts + ?, updated_at = ? WHERE run_id = ? AND step_id = ?");
+        for (const step of transition.steps ?? []) {
+          updateStep.run(step.status, step.outcome === null ? null : JSON.stringify(step.outcome), step.started === true ? 1 : 0, now, runId, step.stepId);
+        }
+        const keep = this.database.prepare("INSERT OR REPLACE INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)");
+        for (const artefact of transition.artefacts ?? []) keep.run(runId, artefact.name, artefact.path, artefact.stepId, now);
+        return true;
+      }).immediate(),
+    );
+    if (held) return;
+    const run = this.findRun(runId);
+    if (run === null) throw new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
+    throw busy(run, `${holder} lost its lease, so it stopped without writing; `);
+  }
+
   close(): void {
     this.database.close();
   }
@@ -148,6 +300,11 @@ export class SqliteStore implements AttestationStore, AuditStore {
       throw new BreakglassError("STORE_FAILED", this.path, describeError(error), { cause: error });
     }
   }
+}
+
+function busy(run: RunRecord, prefix = ""): BreakglassError {
+  if (run.leaseHolder === null) return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
+  return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`);
 }
 
 /** A detail that is not JSON was edited by hand; keep its text so the hash check reports the edit instead of crashing. */

@@ -1,0 +1,95 @@
+// The port the runbook engine persists runs through: runs, their steps, their artefacts and the execution lease.
+import type { Artefact } from "./runbook-schema.js";
+import type { ActionPlan } from "./engine-ports.js";
+
+export const RUN_STATUSES = ["running", "waiting", "succeeded", "failed", "aborted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** `applying` is its own state so that a run found there after a crash is known to have possibly changed the world. */
+export const STEP_STATUSES = ["pending", "running", "applying", "waiting", "succeeded", "failed", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export type RunInputs = Readonly<Record<string, string | readonly string[]>>;
+
+export interface FindingSummary {
+  readonly code: string;
+  readonly severity: string;
+  readonly message: string;
+}
+
+/** What a step left behind, kept as JSON: each kind fills the fields it has. */
+export interface StepOutcomeRecord {
+  /** One line for a person: what happened, or what the step waits for. */
+  readonly summary: string;
+  readonly findings?: readonly FindingSummary[];
+  readonly checkAttempts?: number;
+  readonly plan?: ActionPlan;
+  /** false on a dry run, and when the plan found the action already done. */
+  readonly applied?: boolean;
+  readonly verification?: { readonly ok: boolean; readonly detail: string };
+  readonly approval?: { readonly decision: "granted" | "rejected"; readonly approver: string; readonly initiator: string; readonly reason?: string };
+  readonly confirmation?: { readonly actor: string; readonly record?: string };
+  /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
+  readonly text?: string;
+  readonly error?: string;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly runbookId: string;
+  readonly runbookDigest: string;
+  readonly inputs: RunInputs;
+  readonly initiator: string;
+  readonly dryRun: boolean;
+  readonly status: RunStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly leaseHolder: string | null;
+  readonly leaseExpiresAt: string | null;
+}
+
+export interface RunStepRecord {
+  readonly stepId: string;
+  readonly position: number;
+  readonly status: StepStatus;
+  readonly outcome: StepOutcomeRecord | null;
+  /** How many times the step was started: more than one means it was resumed or re-run. */
+  readonly attempts: number;
+  readonly updatedAt: string;
+}
+
+export type NewRun = Pick<RunRecord, "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "dryRun"> & {
+  /** In file order; each becomes a pending step. */
+  readonly stepIds: readonly string[];
+};
+
+export interface StepChange {
+  readonly stepId: string;
+  readonly status: StepStatus;
+  readonly outcome: StepOutcomeRecord | null;
+  /** Counts one more start of the step. */
+  readonly started?: boolean;
+}
+
+/** One transition, written in one transaction: the run's status, any of its steps, and an artefact a step produced. */
+export interface RunTransition {
+  readonly runStatus?: RunStatus;
+  readonly steps?: readonly StepChange[];
+  readonly artefacts?: readonly { readonly name: Artefact; readonly path: string; readonly stepId: string }[];
+}
+
+export interface RunStore {
+  createRun(run: NewRun, at: Date): void;
+  findRun(runId: string): RunRecord | null;
+  runSteps(runId: string): RunStepRecord[];
+  runArtefacts(runId: string): Partial<Record<Artefact, string>>;
+  /**
+   * Takes (or renews) the run's execution lease until now + ttl, in one conditional write: free, expired, or already
+   * the holder's. Throws RUN_BUSY naming the holder and the expiry when another holder has it, RUN_NOT_FOUND without the run.
+   */
+  acquireLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
+  /** Gives the lease up, if the holder still has it. */
+  releaseLease(runId: string, holder: string): void;
+  /** Throws RUN_BUSY, writing nothing, when the holder no longer has the lease: a stalled engine must not overwrite a newer one's work. */
+  recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): void;
+}
