@@ -1,4 +1,4 @@
-// Turns the loaded config and --only into what `breakglass check` runs: the enabled checks, what is not checked and why, and the AWS scope.
+// Turns the loaded config and a list of wanted checks into a plan: the checks that run, what is not checked and why, and the AWS scope.
 import type { PostureCheck, PostureScope } from "../aws/gather-posture.js";
 import { CHECK_NAMES, type BreakglassConfig, type CheckName } from "../config/config-schema.js";
 import { BreakglassError } from "../errors.js";
