@@ -8,6 +8,8 @@ import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../
 import type { AuditStore } from "../audit/audit-log.js";
 import type { AttestationStore } from "./attestation-store.js";
 import type { Artefact } from "../runbooks/runbook-schema.js";
+import type { EmergencyWindow, EmergencyWindowStore, NewEmergencyWindow } from "../runbooks/actions/emergency-window.js";
+import type { MemberLease, MemberLeaseStore, NewMemberLease } from "../runbooks/actions/group-membership.js";
 import type { NewRun, RunInputs, RunRecord, RunStatus, RunStepRecord, RunStore, RunTransition, StepOutcomeRecord, StepStatus } from "../runbooks/run-store.js";
 
 /** Each entry upgrades the schema by one version; never edit a shipped entry, append a new one. */
@@ -71,6 +73,30 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (run_id, name)
    );`,
+  // Emergency windows, one row per incident (so opening and closing are idempotent per incident), and the leases on
+  // emergency group memberships: the partial unique index keeps one active lease per (group, user), and the reaper
+  // finds expired ones by expires_at.
+  `CREATE TABLE emergency_windows (
+     incident TEXT PRIMARY KEY,
+     opened_at TEXT NOT NULL,
+     opened_by TEXT NOT NULL,
+     reason TEXT,
+     run_id TEXT,
+     closed_at TEXT,
+     closed_by TEXT
+   );
+   CREATE TABLE member_leases (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT,
+     group_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     login TEXT NOT NULL,
+     added_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     removed_at TEXT
+   );
+   CREATE UNIQUE INDEX member_leases_one_active ON member_leases (group_id, user_id) WHERE removed_at IS NULL;
+   CREATE INDEX member_leases_by_expiry ON member_leases (expires_at) WHERE removed_at IS NULL;`,
 ];
 
 interface AttestationRow {
@@ -116,7 +142,28 @@ interface AuditRow {
   hash: string;
 }
 
-export class SqliteStore implements AttestationStore, AuditStore, RunStore {
+interface EmergencyWindowRow {
+  incident: string;
+  opened_at: string;
+  opened_by: string;
+  reason: string | null;
+  run_id: string | null;
+  closed_at: string | null;
+  closed_by: string | null;
+}
+
+interface MemberLeaseRow {
+  id: number;
+  run_id: string | null;
+  group_id: string;
+  user_id: string;
+  login: string;
+  added_at: string;
+  expires_at: string;
+  removed_at: string | null;
+}
+
+export class SqliteStore implements AttestationStore, AuditStore, RunStore, EmergencyWindowStore, MemberLeaseStore {
   private constructor(
     private readonly database: Database.Database,
     readonly path: string,
@@ -289,6 +336,78 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore {
     throw busy(run, `${holder} lost its lease, so it stopped without writing; `);
   }
 
+  findWindow(incident: string): EmergencyWindow | null {
+    const row = this.guard(() => this.database.prepare("SELECT * FROM emergency_windows WHERE incident = ?").get(incident) as EmergencyWindowRow | undefined);
+    return row === undefined ? null : windowFromRow(row);
+  }
+
+  /** Opens the incident's window, or reopens a closed one; an open window is left as it is. True when something changed. */
+  openWindow(window: NewEmergencyWindow): boolean {
+    return this.guard(
+      () =>
+        this.database
+          .prepare(
+            `INSERT INTO emergency_windows (incident, opened_at, opened_by, reason, run_id) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (incident) DO UPDATE SET opened_at = excluded.opened_at, opened_by = excluded.opened_by, reason = excluded.reason,
+               run_id = excluded.run_id, closed_at = NULL, closed_by = NULL
+             WHERE emergency_windows.closed_at IS NOT NULL`,
+          )
+          .run(window.incident, window.openedAt.toISOString(), window.openedBy, window.reason, window.runId).changes === 1,
+    );
+  }
+
+  /** Closes the incident's open window; a closed or never-opened one is left as it is. True when something changed. */
+  closeWindow(incident: string, closedAt: Date, closedBy: string): boolean {
+    return this.guard(
+      () =>
+        this.database.prepare("UPDATE emergency_windows SET closed_at = ?, closed_by = ? WHERE incident = ? AND closed_at IS NULL").run(closedAt.toISOString(), closedBy, incident).changes ===
+        1,
+    );
+  }
+
+  /** Records a lease unless the (group, user) already has an active one. True when it was recorded. */
+  recordLease(lease: NewMemberLease): boolean {
+    return this.guard(
+      () =>
+        this.database
+          .prepare(
+            `INSERT INTO member_leases (run_id, group_id, user_id, login, added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (group_id, user_id) WHERE removed_at IS NULL DO NOTHING`,
+          )
+          .run(lease.runId, lease.groupId, lease.userId, lease.login, lease.addedAt.toISOString(), lease.expiresAt.toISOString()).changes === 1,
+    );
+  }
+
+  activeLease(groupId: string, userId: string): MemberLease | null {
+    const row = this.guard(
+      () => this.database.prepare("SELECT * FROM member_leases WHERE group_id = ? AND user_id = ? AND removed_at IS NULL").get(groupId, userId) as MemberLeaseRow | undefined,
+    );
+    return row === undefined ? null : leaseFromRow(row);
+  }
+
+  activeLeases(): MemberLease[] {
+    const rows = this.guard(() => this.database.prepare("SELECT * FROM member_leases WHERE removed_at IS NULL ORDER BY expires_at, id").all() as MemberLeaseRow[]);
+    return rows.map(leaseFromRow);
+  }
+
+  /** Active leases whose expiry is at or before `now`, soonest first. */
+  expiredLeases(now: Date): MemberLease[] {
+    // ISO-8601 instants in UTC sort as text, so the expiry compares in SQL.
+    const rows = this.guard(
+      () => this.database.prepare("SELECT * FROM member_leases WHERE removed_at IS NULL AND expires_at <= ? ORDER BY expires_at, id").all(now.toISOString()) as MemberLeaseRow[],
+    );
+    return rows.map(leaseFromRow);
+  }
+
+  /** Marks the (group, user)'s active lease removed; true when there was one. */
+  endLease(groupId: string, userId: string, removedAt: Date): boolean {
+    return this.guard(
+      () =>
+        this.database.prepare("UPDATE member_leases SET removed_at = ? WHERE group_id = ? AND user_id = ? AND removed_at IS NULL").run(removedAt.toISOString(), groupId, userId).changes ===
+        1,
+    );
+  }
+
   close(): void {
     this.database.close();
   }
@@ -305,6 +424,31 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore {
 function busy(run: RunRecord, prefix = ""): BreakglassError {
   if (run.leaseHolder === null) return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
   return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`);
+}
+
+function windowFromRow(row: EmergencyWindowRow): EmergencyWindow {
+  return {
+    incident: row.incident,
+    openedAt: row.opened_at,
+    openedBy: row.opened_by,
+    reason: row.reason,
+    runId: row.run_id,
+    closedAt: row.closed_at,
+    closedBy: row.closed_by,
+  };
+}
+
+function leaseFromRow(row: MemberLeaseRow): MemberLease {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    groupId: row.group_id,
+    userId: row.user_id,
+    login: row.login,
+    addedAt: row.added_at,
+    expiresAt: row.expires_at,
+    removedAt: row.removed_at,
+  };
 }
 
 /** A detail that is not JSON was edited by hand; keep its text so the hash check reports the edit instead of crashing. */
