@@ -12,6 +12,17 @@ import { runCheck, type CheckOptions } from "./check-command.js";
 import { runConfigInit, runConfigValidate } from "./config-command.js";
 import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
 import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "./runbook-command.js";
+import {
+  runRunbookAbort,
+  runRunbookApprove,
+  runRunbookConfirm,
+  runRunbookReject,
+  runRunbookResume,
+  runRunbookRun,
+  runRunbookStatus,
+  type OperatorOptions,
+  type RunOptions,
+} from "./runbook-run-command.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -119,6 +130,91 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (id: string, options: { dir: string }) => {
       exitCode = await runRunbookShow(id, options.dir, io);
+    });
+
+  const configOption = () => new Option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)");
+  const asOption = () => new Option("--as <name>", "your name: every step is recorded with who did it").makeOptionMandatory();
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  runbook
+    .command("run")
+    .description("Start a runbook and run it until it needs a person (an approval, a step by hand) or ends.")
+    .argument("<id>", "the runbook id, as `breakglass runbook list` shows it")
+    .addOption(asOption())
+    .option("--input <name=value>", "a runbook input (repeat it; a list takes comma-separated values)", collect)
+    .option("--dry-run", "run checks and show every plan, but apply nothing")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (id: string, options: RunOptions) => {
+      exitCode = await runRunbookRun(id, options, io);
+    });
+  runbook
+    .command("resume")
+    .description("Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).")
+    .argument("<run-id>", "the run")
+    .addOption(asOption())
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: OperatorOptions) => {
+      exitCode = await runRunbookResume(runId, options, io);
+    });
+  runbook
+    .command("approve")
+    .description("Approve the step a run waits on, as a second person (never the one who started it), and go on.")
+    .argument("<run-id>", "the run")
+    .addOption(asOption())
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: OperatorOptions) => {
+      exitCode = await runRunbookApprove(runId, options, io);
+    });
+  runbook
+    .command("reject")
+    .description("Reject the approval a run waits on.")
+    .argument("<run-id>", "the run")
+    .addOption(asOption())
+    .requiredOption("--reason <text>", "why")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+      exitCode = await runRunbookReject(runId, options, io);
+    });
+  runbook
+    .command("confirm")
+    .description("Confirm the step done by hand that a run waits on, and go on.")
+    .argument("<run-id>", "the run")
+    .addOption(asOption())
+    .option("--record <text>", "the answer the step asks you to record (e.g. which credential you checked out)")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: OperatorOptions & { record?: string }) => {
+      exitCode = await runRunbookConfirm(runId, options, io);
+    });
+  runbook
+    .command("status")
+    .description("Show where a run stands: every step's outcome and what it waits for.")
+    .argument("<run-id>", "the run")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: Omit<OperatorOptions, "as">) => {
+      exitCode = await runRunbookStatus(runId, options, io);
+    });
+  runbook
+    .command("abort")
+    .description("Stop a run for good (nothing is undone).")
+    .argument("<run-id>", "the run")
+    .addOption(asOption())
+    .requiredOption("--reason <text>", "why")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .exitOverride()
+    .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+      exitCode = await runRunbookAbort(runId, options, io);
     });
 
   const audit = program.command("audit").description("The append-only, hash-chained audit log.").exitOverride();

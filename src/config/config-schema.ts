@@ -78,11 +78,24 @@ function isMetadataSource(value: string): boolean {
 }
 
 const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML metadata";
+const TOKEN_VARIABLE = /^[A-Z_][A-Z0-9_]*$/;
+const directorySchema = section({
+  kind: z.enum(["scim", "okta", "graph"], expected("scim, okta or graph")),
+  baseUrl: nonEmptyString("the https base URL of the IdP's API (SCIM /scim/v2, Okta https://<org>.okta.com, Graph https://graph.microsoft.com/v1.0)").refine(
+    (value) => /^https:\/\//i.test(value) && URL.canParse(value),
+    expected("an https URL"),
+  ),
+  // The token itself never goes in this file: only the name of the environment variable that holds it.
+  tokenVariable: z.string(expected("the name of an environment variable")).regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN")).default("BREAKGLASS_IDP_TOKEN"),
+});
+
 const idpSchema = section({
   name: nonEmptyString("a label for the IdP, such as Okta"),
   metadata: nonEmptyString(METADATA_DESCRIPTION).refine(isMetadataSource, expected(METADATA_DESCRIPTION)),
   metadataSigner: nonEmptyString("a file path to the PEM certificate the metadata signature must verify against").optional(),
   warnDays: wholeNumber(0, 3650).default(DEFAULT_WARN_DAYS),
+  /** Where the emergency groups live (FM3): the IdP's SCIM, Okta or Microsoft Graph API. */
+  directory: directorySchema.optional(),
 }).transform((idp) => ({
   ...idp,
   /** True when the metadata is fetched over plain http: allowed, but anyone on the network path can change it. */

@@ -147,7 +147,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "a missing idp section",
       yaml("store:", "  path: ./x.db"),
-      "breakglass.yaml: idp: expected a mapping with the keys name, metadata, metadataSigner, warnDays, but the key is missing",
+      "breakglass.yaml: idp: expected a mapping with the keys name, metadata, metadataSigner, warnDays, directory, but the key is missing",
     ],
     [
       "an aws section without emergencyAccount",

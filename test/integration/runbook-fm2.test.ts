@@ -1,0 +1,103 @@
+// FM2 end to end from the CLI: the IdP rotated its certificate, the emergency IAM SAML provider (in the AWS emulator) is re-imported after a second person approves.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
+import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { fixedClock } from "../../src/core/clock.js";
+import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
+import { entityXml } from "../support/metadata-builder.js";
+import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
+
+const NOW = new Date();
+const retired = makeCertificate({ commonName: "idp retired", notBefore: new Date(NOW.getTime() - 700 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
+const current = makeCertificate({ commonName: "idp current", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
+const metadata = (certificate: { base64: string }) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+
+let moto: MotoServer;
+let directory: string;
+let configPath: string;
+let metadataPath: string;
+let providerArn: string;
+
+async function breakglass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: { XDG_CACHE_HOME: join(directory, "cache") }, clock: fixedClock(NOW) });
+  return { code, stdout, stderr };
+}
+
+const providerDocument = async () => (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }))).SAMLMetadataDocument;
+
+async function startFm2(...extra: string[]): Promise<string> {
+  const started = await breakglass(
+    "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", configPath,
+    "--input", "incident=CHG-1203", "--input", "workforceSignIn=working",
+    "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+    ...extra,
+  );
+  expect(started.stderr).toBe("");
+  expect(started.code).toBe(0);
+  expect(started.stdout).toContain("Waiting for a second person to approve");
+  return /Started run (\S+) of fm2-reimport-metadata/.exec(started.stdout)?.[1] as string;
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  directory = mkdtempSync(join(tmpdir(), "breakglass-fm2-"));
+  metadataPath = join(directory, "idp.xml");
+  writeFileSync(metadataPath, metadata(current));
+  providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }))).SAMLProviderArn as string;
+  const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  configPath = join(directory, "breakglass.yaml");
+  writeFileSync(
+    configPath,
+    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", "  auditMirror: audit.jsonl", ""].join("\n"),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe("fm2-reimport-metadata from the CLI", () => {
+  it("changes nothing in a dry run, and says so", async () => {
+    const runId = await startFm2("--dry-run");
+    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    expect(approved.stdout).toContain("dry run: not applied");
+    expect(await providerDocument()).toBe(metadata(retired));
+    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath)).stdout).toContain("aborted");
+  });
+
+  it("re-imports the IdP's current metadata after a second person approves, and ends with the posture clean", async () => {
+    const runId = await startFm2();
+
+    const self = await breakglass("runbook", "approve", runId, "--as", "alice", "--config", configPath);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toMatch(/^breakglass: .*alice.*/);
+    expect(await providerDocument()).toBe(metadata(retired));
+
+    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    expect(approved.code).toBe(0);
+    expect(await providerDocument()).toBe(metadata(current)); // applied and read back
+    expect(approved.stdout).toContain("Waiting for the step to be done by hand");
+
+    // Identity Center has no API: the admin uploads by hand, confirms, then records the import.
+    expect((await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath)).code).toBe(0);
+    expect((await breakglass("identity-center", "attest", "--metadata", metadataPath, "--by", "alice", "--config", configPath)).code).toBe(0);
+    const verified = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
+    expect(verified.stdout).toMatch(/✓ +\d+\. .*\(check\)/);
+    const done = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
+    expect(done.stdout).toContain(`Run ${runId}  fm2-reimport-metadata  succeeded`);
+    expect(done.stdout).toContain("[notify #");
+
+    const status = await breakglass("runbook", "status", runId, "--config", configPath);
+    expect(status.stdout).toContain("succeeded");
+    const audit = await breakglass("audit", "verify", "--config", configPath);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/audit records, chain intact .*mirror identical/);
+  });
+});
