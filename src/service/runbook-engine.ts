@@ -18,6 +18,7 @@ import { readRunbookSource, RunEngine } from "../runbooks/run-engine.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
+import { faultPlan, withApplyFault, withTransitionFault } from "./fault-injection.js";
 
 export interface RunbookServices {
   readonly engine: RunEngine;
@@ -40,6 +41,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const audit = new AuditLog(store, options.clock, config.store.auditMirror);
   const artefactDirectory = join(dirname(config.store.path), "artefacts");
   const directory = groupDirectory(config, options.env);
+  const faults = faultPlan(options.env);
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -58,21 +60,25 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     },
     actions: {
       // Changes are made with the operator's own AWS credentials (the default chain), never with breakglass's read roles.
-      "iam.update-saml-provider": updateSamlProviderExecutor({
-        clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region }),
-        credentials: undefined,
-        providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
-      }),
-      "idp.add-group-members": directory ? addGroupMembersExecutor({ directory, store }) : needsDirectory("idp.add-group-members"),
-      "idp.remove-group-members": directory ? removeGroupMembersExecutor({ directory, store }) : needsDirectory("idp.remove-group-members"),
-      "emergency.open-window": openWindowExecutor({ store }),
-      "emergency.close-window": closeWindowExecutor({ store, summaryDirectory: artefactDirectory }),
+      "iam.update-saml-provider": withApplyFault(
+        "iam.update-saml-provider",
+        updateSamlProviderExecutor({
+          clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region }),
+          credentials: undefined,
+          providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
+        }),
+        faults,
+      ),
+      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store }) : needsDirectory("idp.add-group-members"), faults),
+      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store }) : needsDirectory("idp.remove-group-members"), faults),
+      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store }), faults),
+      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store, summaryDirectory: artefactDirectory }), faults),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   };
   const engine = new RunEngine({
-    store,
+    store: withTransitionFault(store, faults),
     audit,
     clock: options.clock,
     executors,

@@ -25,6 +25,8 @@ export interface FaultProxy {
   setRates(throttleRate: number, serverErrorRate: number): void;
   /** Answers sts:AssumeRole into these accounts with AccessDenied, as AWS does when the role's trust or the caller's policy refuses. */
   denyAssumeRoleInto(accountIds: readonly string[]): void;
+  /** How many requests named this API action (query protocol's Action, or a JSON service's X-Amz-Target). */
+  requestsFor(action: string): number;
   stop(): Promise<void>;
 }
 
@@ -43,37 +45,33 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const agent = new Agent({ keepAlive: true });
 
   let deniedAccounts = new Set<string>();
+  const actions = new Map<string, number>();
   const server = createServer((incoming, outgoing) => {
-    if (deniedAccounts.size > 0) {
-      // Reading the body first is fine here: AWS API requests are small.
-      const chunks: Buffer[] = [];
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-      incoming.once("end", () => {
-        const body = Buffer.concat(chunks);
-        const denied = assumeRoleTarget(body.toString("utf8"));
-        if (denied && deniedAccounts.has(denied.accountId)) {
-          counts.denied += 1;
-          answerAccessDenied(outgoing, denied.roleArn);
-        } else {
-          counts.forwarded += 1;
-          forward(incoming, outgoing, upstream, agent, body);
-        }
-      });
-      return;
-    }
-    const draw = random();
-    const fault: Fault | null = draw < rates.throttleRate ? "throttle" : draw < rates.throttleRate + rates.serverErrorRate ? "server-error" : null;
-    if (fault === null) {
-      counts.forwarded += 1;
-      forward(incoming, outgoing, upstream, agent);
-      return;
-    }
-    if (fault === "throttle") counts.throttled += 1;
-    else counts.serverErrors += 1;
-    const requestId = `fault-proxy-${String(counts.throttled + counts.serverErrors).padStart(8, "0")}`;
-    // Read the body to its end before answering, so the client can reuse the keep-alive connection for its retry.
-    incoming.resume();
-    incoming.once("end", () => answerWithFault(outgoing, fault, protocolOf(incoming.headers), requestId));
+    // Reading the body first is fine here: AWS API requests are small.
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.once("end", () => {
+      const body = Buffer.concat(chunks);
+      const action = new URLSearchParams(body.toString("utf8")).get("Action") ?? String(incoming.headers["x-amz-target"] ?? "");
+      if (action) actions.set(action, (actions.get(action) ?? 0) + 1);
+      const denied = deniedAccounts.size > 0 ? assumeRoleTarget(body.toString("utf8")) : undefined;
+      if (denied && deniedAccounts.has(denied.accountId)) {
+        counts.denied += 1;
+        answerAccessDenied(outgoing, denied.roleArn);
+        return;
+      }
+      const draw = random();
+      const fault: Fault | null = draw < rates.throttleRate ? "throttle" : draw < rates.throttleRate + rates.serverErrorRate ? "server-error" : null;
+      if (fault === null) {
+        counts.forwarded += 1;
+        forward(incoming, outgoing, upstream, agent, body);
+        return;
+      }
+      if (fault === "throttle") counts.throttled += 1;
+      else counts.serverErrors += 1;
+      const requestId = `fault-proxy-${String(counts.throttled + counts.serverErrors).padStart(8, "0")}`;
+      answerWithFault(outgoing, fault, protocolOf(incoming.headers), requestId);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -90,6 +88,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     denyAssumeRoleInto: (accountIds) => {
       deniedAccounts = new Set(accountIds);
     },
+    requestsFor: (action) => actions.get(action) ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -101,7 +100,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   };
 }
 
-function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent, body?: Buffer): void {
+function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent, body: Buffer): void {
   // The Host header stays as the client sent it: it is part of the SigV4 signature, which moto checks when IAM
   // enforcement is on, and moto server mode routes loopback requests by the Authorization header's service anyway.
   const outbound = forwardRequest(
@@ -116,8 +115,7 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: 
     if (outgoing.headersSent) return void outgoing.destroy();
     outgoing.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
   });
-  if (body) outbound.end(body);
-  else incoming.pipe(outbound);
+  outbound.end(body);
 }
 
 /** The role an STS AssumeRole request (query protocol, form-encoded) asks for. */
