@@ -11,6 +11,7 @@ import { runAuditVerify } from "./audit-command.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { runConfigInit, runConfigValidate } from "./config-command.js";
 import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
+import { runLeasesList, runLeasesReap } from "./leases-command.js";
 import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "./runbook-command.js";
 import {
   runRunbookAbort,
@@ -196,12 +197,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   runbook
     .command("status")
-    .description("Show where a run stands: every step's outcome and what it waits for.")
-    .argument("<run-id>", "the run")
+    .description("Show where a run stands: every step's outcome and what it waits for; without a run id, the recent runs.")
+    .argument("[run-id]", "the run")
     .addOption(configOption())
     .addOption(runbookDirectory())
     .exitOverride()
-    .action(async (runId: string, options: Omit<OperatorOptions, "as">) => {
+    .action(async (runId: string | undefined, options: Omit<OperatorOptions, "as">) => {
       exitCode = await runRunbookStatus(runId, options, io);
     });
   runbook
@@ -215,6 +216,24 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookAbort(runId, options, io);
+    });
+
+  const leases = program.command("leases").description("Emergency group memberships granted on a lease (FM3).").exitOverride();
+  leases
+    .command("list")
+    .description("List the memberships whose lease is still active, with when each ends.")
+    .addOption(configOption())
+    .exitOverride()
+    .action(async (options: { config?: string }) => {
+      exitCode = await runLeasesList(options, io);
+    });
+  leases
+    .command("reap")
+    .description("Remove every membership whose lease has ended, verify it is gone, and audit it (the service does this on its own).")
+    .addOption(configOption())
+    .exitOverride()
+    .action(async (options: { config?: string }) => {
+      exitCode = await runLeasesReap(options, io);
     });
 
   const audit = program.command("audit").description("The append-only, hash-chained audit log.").exitOverride();

@@ -7,6 +7,7 @@ import { BreakglassError } from "../errors.js";
 import { readRunbookSource, type RunView } from "../runbooks/run-engine.js";
 import type { Runbook } from "../runbooks/runbook-schema.js";
 import { openRunbookServices, type RunbookServices } from "../service/runbook-engine.js";
+import { SqliteStore } from "../store/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { runViewText } from "./run-view-text.js";
@@ -57,8 +58,21 @@ export async function runRunbookAbort(runId: string, options: OperatorOptions & 
   return withServices(options, io, ({ engine }, actor) => engine.abort(runId, actor, options.reason));
 }
 
-export async function runRunbookStatus(runId: string, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
-  return withServices({ ...options, as: "status" }, io, ({ engine }) => engine.status(runId));
+/** One run in full; without a run id, the recent runs one per line. */
+export async function runRunbookStatus(runId: string | undefined, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
+  if (runId !== undefined) return withServices({ ...options, as: "status" }, io, ({ engine }) => engine.status(runId));
+  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const store = SqliteStore.open(config.store.path);
+  try {
+    const runs = store.recentRuns(20);
+    if (runs.length === 0) io.stdout("No runbook runs yet.\n");
+    for (const run of runs) {
+      io.stdout(`${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
 }
 
 /** The operator is the name given with --as, plus the OS account it came from: both go into the audit log. */

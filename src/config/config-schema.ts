@@ -87,6 +87,8 @@ const directorySchema = section({
   ),
   // The token itself never goes in this file: only the name of the environment variable that holds it.
   tokenVariable: z.string(expected("the name of an environment variable")).regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN")).default("BREAKGLASS_IDP_TOKEN"),
+  /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
+  ca: nonEmptyString("a file path to PEM CA certificates").optional(),
 });
 
 const idpSchema = section({

@@ -243,13 +243,14 @@ const URL_SOURCE = /^https?:\/\//i;
 /** Relative paths in the file are relative to the file's own folder, wherever breakglass runs from. */
 function withAbsolutePaths(config: BreakglassConfig, configPath: string): BreakglassConfig {
   const directory = dirname(resolve(configPath));
-  const { metadata, metadataSigner } = config.idp;
+  const { metadata, metadataSigner, directory: idpDirectory } = config.idp;
   return {
     ...config,
     idp: {
       ...config.idp,
       metadata: URL_SOURCE.test(metadata) ? metadata : resolve(directory, metadata),
       ...(metadataSigner === undefined ? {} : { metadataSigner: resolve(directory, metadataSigner) }),
+      ...(idpDirectory?.ca === undefined ? {} : { directory: { ...idpDirectory, ca: resolve(directory, idpDirectory.ca) } }),
     },
     store: {
       ...config.store,

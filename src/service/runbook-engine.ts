@@ -1,5 +1,5 @@
 // The composition root of runbook runs: one store, the audit log, the engine, and each executor wired to AWS, the IdP and the store.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AuditLog } from "../audit/audit-log.js";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../aws/aws-clients.js";
@@ -92,7 +92,7 @@ function groupDirectory(config: BreakglassConfig, env: NodeJS.ProcessEnv): Group
   if (!settings) return undefined;
   const token = env[settings.tokenVariable];
   if (!token) return undefined;
-  const options = { baseUrl: settings.baseUrl, token };
+  const options = { baseUrl: settings.baseUrl, token, ...(settings.ca ? { ca: readCa(settings.ca) } : {}) };
   switch (settings.kind) {
     case "scim":
       return new ScimGroupDirectory(options);
@@ -100,6 +100,14 @@ function groupDirectory(config: BreakglassConfig, env: NodeJS.ProcessEnv): Group
       return new OktaGroupDirectory(options);
     case "graph":
       return new GraphGroupDirectory(options);
+  }
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new BreakglassError("CONFIG_UNREADABLE", path, "cannot read the CA certificate file (idp.directory.ca)");
   }
 }
 

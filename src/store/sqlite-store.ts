@@ -258,20 +258,13 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
 
   findRun(runId: string): RunRecord | null {
     const row = this.guard(() => this.database.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
-    if (!row) return null;
-    return {
-      id: row.id,
-      runbookId: row.runbook_id,
-      runbookDigest: row.runbook_digest,
-      inputs: JSON.parse(row.inputs) as RunInputs,
-      initiator: row.initiator,
-      dryRun: row.dry_run === 1,
-      status: row.status,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      leaseHolder: row.lease_holder,
-      leaseExpiresAt: row.lease_expires_at,
-    };
+    return row ? runRecordOf(row) : null;
+  }
+
+  /** The most recent runs, newest first, for `runbook status` without a run id. */
+  recentRuns(limit: number): RunRecord[] {
+    const rows = this.guard(() => this.database.prepare("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?").all(limit) as RunRow[]);
+    return rows.map(runRecordOf);
   }
 
   runSteps(runId: string): RunStepRecord[] {
@@ -459,6 +452,22 @@ function parseDetail(text: string): Record<string, unknown> {
   } catch {
     return { unparseable: text };
   }
+}
+
+function runRecordOf(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    runbookId: row.runbook_id,
+    runbookDigest: row.runbook_digest,
+    inputs: JSON.parse(row.inputs) as RunInputs,
+    initiator: row.initiator,
+    dryRun: row.dry_run === 1,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    leaseHolder: row.lease_holder,
+    leaseExpiresAt: row.lease_expires_at,
+  };
 }
 
 function migrate(database: Database.Database): void {

@@ -1,0 +1,42 @@
+// `breakglass leases list | reap`: the emergency group memberships granted on a lease, and their removal once the lease ends.
+import { loadConfig, resolveConfigPath } from "../config/load-config.js";
+import { BreakglassError } from "../errors.js";
+import { reapExpiredLeases } from "../runbooks/actions/group-membership.js";
+import { openRunbookServices } from "../service/runbook-engine.js";
+import { SqliteStore } from "../store/sqlite-store.js";
+import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export async function runLeasesList(options: { config?: string }, io: CliIo): Promise<number> {
+  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const store = SqliteStore.open(config.store.path);
+  try {
+    const active = store.activeLeases();
+    if (active.length === 0) io.stdout("No active leases: no one holds emergency group membership through breakglass.\n");
+    for (const lease of active) {
+      const ended = Date.parse(lease.expiresAt) <= io.clock.now().getTime() ? "  ENDED, not yet removed (run `breakglass leases reap`)" : "";
+      io.stdout(`${lease.login} in group ${lease.groupId} until ${lease.expiresAt}${lease.runId ? ` (run ${lease.runId})` : ""}${ended}\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+export async function runLeasesReap(options: { config?: string }, io: CliIo): Promise<number> {
+  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const services = openRunbookServices(config, { runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY, clock: io.clock, env: io.env, notify: () => Promise.resolve() });
+  try {
+    if (!services.directory) {
+      throw new BreakglassError("USAGE", "leases reap", "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names");
+    }
+    const result = await reapExpiredLeases({ store: services.store, directory: services.directory, clock: io.clock, audit: services.audit });
+    for (const lease of result.reaped) io.stdout(`Removed ${lease.login} from group ${lease.groupId}: the lease ended ${lease.expiresAt}; verified gone.\n`);
+    for (const { lease, error } of result.failed) io.stdout(`Could NOT remove ${lease.login} from group ${lease.groupId} (lease ended ${lease.expiresAt}): ${error}\n`);
+    if (result.reaped.length === 0 && result.failed.length === 0) io.stdout("No lease has ended: nothing to remove.\n");
+    return result.failed.length === 0 ? EXIT.ok : EXIT.findings;
+  } finally {
+    services.close();
+  }
+}
