@@ -19,6 +19,12 @@ idp:
   # document is caught, not just a changed one:
   # metadataSigner: ./idp-metadata-signer.pem
   warnDays: 30                      # warn this many days before a signing certificate expires
+  # Where the emergency operations groups live, for FM3 (direct federation): the IdP's SCIM, Okta
+  # or Microsoft Graph API. The API token goes in the environment variable named here, never in this file.
+  # directory:
+  #   kind: scim                      # scim, okta or graph
+  #   baseUrl: https://example.okta.com/scim/v2
+  #   tokenVariable: BREAKGLASS_IDP_TOKEN
 
 aws:
   region: eu-west-1                 # CHANGE ME: the Region for API calls (else AWS_REGION or the profile's)
