@@ -17,6 +17,10 @@ export function runViewText(view: RunView, c: Colors): string {
   view.steps.forEach((step, index) => {
     const summary = step.outcome?.summary ? `  ${c.dim(step.outcome.summary)}` : "";
     lines.push(`  ${MARK[step.status]} ${String(index + 1).padStart(2)}. ${step.title} (${step.kind})${summary}`);
+    // An action's plan says exactly what changes (who is removed from which group, which provider gets which file).
+    for (const change of step.outcome?.plan?.changes ?? []) {
+      lines.push(`        ${c.dim(`${change.target}: ${change.before ?? "(none)"} → ${change.after ?? "(none)"}`)}`);
+    }
     if (step.status === "waiting" && step.outcome?.text) {
       for (const line of step.outcome.text.split("\n")) lines.push(`        ${line}`);
     }
