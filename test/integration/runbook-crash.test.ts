@@ -114,6 +114,30 @@ describe("a run killed with SIGKILL", () => {
     expect(transitionsSurvived).toBeGreaterThanOrEqual(5);
   });
 
+  it("resumes after a kill at every transition of starting the run, up to the approval", async () => {
+    let killPoints = 0;
+    for (let kill = 1; kill <= 40; kill++) {
+      const s = await scenario(`s${kill}`);
+      const killed = await breakglassProcess(
+        { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) },
+        "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", s.config,
+        "--input", "incident=CHG-1", "--input", "workforceSignIn=working", "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+        "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+      );
+      if (killed.signal !== "SIGKILL") {
+        expect(killed.stdout).toContain("Waiting for a second person to approve");
+        killPoints = kill - 1;
+        break;
+      }
+      const list = await breakglass(AFTER_LEASE, "runbook", "status", "--config", s.config);
+      const runId = /^(\S+) +fm2-reimport-metadata/m.exec(list.stdout)?.[1];
+      expect(runId).toBeDefined();
+      const resumed = await breakglass(AFTER_LEASE, "runbook", "resume", runId as string, "--as", "alice", "--config", s.config);
+      expect(resumed.stdout).toContain("Waiting for a second person to approve");
+    }
+    expect(killPoints).toBeGreaterThanOrEqual(3);
+  });
+
   it("does not import twice when killed right after the import, before it was recorded", async () => {
     const s = await scenario("apply");
     const runId = await startRun(s);
