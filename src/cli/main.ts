@@ -149,49 +149,22 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (id: string, options: RunOptions) => {
       exitCode = await runRunbookRun(id, options, io);
     });
-  runbook
-    .command("resume")
-    .description("Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).")
-    .argument("<run-id>", "the run")
-    .addOption(asOption())
-    .addOption(configOption())
-    .addOption(runbookDirectory())
-    .exitOverride()
-    .action(async (runId: string, options: OperatorOptions) => {
-      exitCode = await runRunbookResume(runId, options, io);
-    });
-  runbook
-    .command("approve")
-    .description("Approve the step a run waits on, as a second person (never the one who started it), and go on.")
-    .argument("<run-id>", "the run")
-    .addOption(asOption())
-    .addOption(configOption())
-    .addOption(runbookDirectory())
-    .exitOverride()
-    .action(async (runId: string, options: OperatorOptions) => {
-      exitCode = await runRunbookApprove(runId, options, io);
-    });
-  runbook
-    .command("reject")
-    .description("Reject the approval a run waits on.")
-    .argument("<run-id>", "the run")
-    .addOption(asOption())
+  /** The commands that act on one run as a named operator: `<run-id> --as <name> [--config] [--dir]`. */
+  const runCommand = (name: string, description: string) =>
+    runbook.command(name).description(description).argument("<run-id>", "the run").addOption(asOption()).addOption(configOption()).addOption(runbookDirectory()).exitOverride();
+  runCommand("resume", "Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).").action(async (runId: string, options: OperatorOptions) => {
+    exitCode = await runRunbookResume(runId, options, io);
+  });
+  runCommand("approve", "Approve the step a run waits on, as a second person (never the one who started it), and go on.").action(async (runId: string, options: OperatorOptions) => {
+    exitCode = await runRunbookApprove(runId, options, io);
+  });
+  runCommand("reject", "Reject the approval a run waits on.")
     .requiredOption("--reason <text>", "why")
-    .addOption(configOption())
-    .addOption(runbookDirectory())
-    .exitOverride()
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookReject(runId, options, io);
     });
-  runbook
-    .command("confirm")
-    .description("Confirm the step done by hand that a run waits on, and go on.")
-    .argument("<run-id>", "the run")
-    .addOption(asOption())
+  runCommand("confirm", "Confirm the step done by hand that a run waits on, and go on.")
     .option("--record <text>", "the answer the step asks you to record (e.g. which credential you checked out)")
-    .addOption(configOption())
-    .addOption(runbookDirectory())
-    .exitOverride()
     .action(async (runId: string, options: OperatorOptions & { record?: string }) => {
       exitCode = await runRunbookConfirm(runId, options, io);
     });
@@ -205,15 +178,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (runId: string | undefined, options: Omit<OperatorOptions, "as">) => {
       exitCode = await runRunbookStatus(runId, options, io);
     });
-  runbook
-    .command("abort")
-    .description("Stop a run for good (nothing is undone).")
-    .argument("<run-id>", "the run")
-    .addOption(asOption())
+  runCommand("abort", "Stop a run for good (nothing is undone).")
     .requiredOption("--reason <text>", "why")
-    .addOption(configOption())
-    .addOption(runbookDirectory())
-    .exitOverride()
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookAbort(runId, options, io);
     });
