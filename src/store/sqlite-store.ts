@@ -1,7 +1,6 @@
 // The embedded store: one SQLite file in WAL mode, with its schema migrations in code.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
 import type { Attestation } from "../checks/posture-facts.js";
 import { BreakglassError, describeError } from "../errors.js";
 import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../audit/audit-chain.js";
@@ -11,6 +10,7 @@ import type { Artefact } from "../runbooks/runbook-schema.js";
 import type { EmergencyWindow, EmergencyWindowStore, NewEmergencyWindow } from "../runbooks/actions/emergency-window.js";
 import type { MemberLease, MemberLeaseStore, NewMemberLease } from "../runbooks/actions/group-membership.js";
 import type { NewRun, RunInputs, RunRecord, RunStatus, RunStepRecord, RunStore, RunTransition, StepOutcomeRecord, StepStatus } from "../runbooks/run-store.js";
+import { openSqlDatabase, type SqlDatabase } from "./sql-database.js";
 
 /** Each entry upgrades the schema by one version; never edit a shipped entry, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -165,14 +165,14 @@ interface MemberLeaseRow {
 
 export class SqliteStore implements AttestationStore, AuditStore, RunStore, EmergencyWindowStore, MemberLeaseStore {
   private constructor(
-    private readonly database: Database.Database,
+    private readonly database: SqlDatabase,
     readonly path: string,
   ) {}
 
   static open(path: string): SqliteStore {
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      const database = new Database(path);
+      const database = openSqlDatabase(path);
       database.pragma("journal_mode = WAL");
       database.pragma("busy_timeout = 5000");
       database.pragma("foreign_keys = ON");
@@ -185,7 +185,7 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
   }
 
   get schemaVersion(): number {
-    return this.database.pragma("user_version", { simple: true }) as number;
+    return Number(this.database.pragma("user_version"));
   }
 
   recordAttestation(attestation: Attestation): void {
@@ -216,14 +216,14 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
   /** Seals `entry` onto the end of the chain inside one transaction, so two writers can never fork it. */
   appendAudit(entry: AuditEntry, at: Date): AuditRecord {
     return this.guard(() =>
-      this.database.transaction(() => {
+      this.database.immediate(() => {
         const last = this.database.prepare("SELECT sequence, hash FROM audit_records ORDER BY id DESC LIMIT 1").get() as { sequence: number; hash: string } | undefined;
         const record = sealRecord(entry, (last?.sequence ?? 0) + 1, at, last?.hash ?? GENESIS_HASH);
         this.database
           .prepare("INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .run(record.sequence, record.at, record.actor, record.action, record.runId, record.subject, JSON.stringify(record.detail), record.previousHash, record.hash);
         return record;
-      }).immediate(),
+      }),
     );
   }
 
@@ -246,13 +246,13 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
   createRun(run: NewRun, at: Date): void {
     const now = at.toISOString();
     this.guard(() =>
-      this.database.transaction(() => {
+      this.database.immediate(() => {
         this.database
           .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)")
           .run(run.id, run.runbookId, run.runbookDigest, JSON.stringify(run.inputs), run.initiator, run.dryRun ? 1 : 0, now, now);
         const insertStep = this.database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, attempts, updated_at) VALUES (?, ?, ?, 'pending', 0, ?)");
         run.stepIds.forEach((stepId, position) => insertStep.run(run.id, stepId, position, now));
-      }).immediate(),
+      }),
     );
   }
 
@@ -309,7 +309,7 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
   recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): void {
     const now = at.toISOString();
     const held = this.guard(() =>
-      this.database.transaction(() => {
+      this.database.immediate(() => {
         const changes = this.database
           .prepare("UPDATE runs SET status = COALESCE(?, status), updated_at = ? WHERE id = ? AND lease_holder = ?")
           .run(transition.runStatus ?? null, now, runId, holder).changes;
@@ -321,7 +321,7 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
         const keep = this.database.prepare("INSERT OR REPLACE INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)");
         for (const artefact of transition.artefacts ?? []) keep.run(runId, artefact.name, artefact.path, artefact.stepId, now);
         return true;
-      }).immediate(),
+      }),
     );
     if (held) return;
     const run = this.findRun(runId);
@@ -470,16 +470,15 @@ function runRecordOf(row: RunRow): RunRecord {
   };
 }
 
-function migrate(database: Database.Database): void {
-  const current = database.pragma("user_version", { simple: true }) as number;
+function migrate(database: SqlDatabase): void {
+  const current = Number(database.pragma("user_version"));
   if (current > MIGRATIONS.length) {
     throw new BreakglassError("STORE_FAILED", database.name, `the store has schema version ${current}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`);
   }
-  const upgrade = database.transaction(() => {
+  database.immediate(() => {
     for (let version = current; version < MIGRATIONS.length; version++) {
       database.exec(MIGRATIONS[version] as string);
       database.pragma(`user_version = ${version + 1}`);
     }
   });
-  upgrade();
 }

@@ -2,12 +2,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { sealRecord } from "../../src/audit/audit-chain.js";
 import { AuditLog, verifyAudit } from "../../src/audit/audit-log.js";
 import { fixedClock } from "../../src/core/clock.js";
 import { main } from "../../src/cli/main.js";
+import { openSqlDatabase } from "../../src/store/sql-database.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
@@ -26,7 +26,7 @@ function logWithRecords(path: string, count: number, mirror?: string): void {
 
 /** What an attacker with the SQLite file can do: drop the guard triggers and rewrite rows. */
 function tamper(path: string, statements: string): void {
-  const database = new Database(path);
+  const database = openSqlDatabase(path);
   database.exec("DROP TRIGGER audit_records_no_update; DROP TRIGGER audit_records_no_delete;");
   database.exec(statements);
   database.close();
@@ -52,7 +52,7 @@ describe("the hash chain", () => {
   it("refuses to update or delete a record through SQLite", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 2);
-    const database = new Database(path);
+    const database = openSqlDatabase(path);
     expect(() => database.exec("UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1")).toThrow("audit records are append-only");
     expect(() => database.exec("DELETE FROM audit_records WHERE sequence = 2")).toThrow("audit records are append-only");
     database.close();

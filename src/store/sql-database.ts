@@ -1,0 +1,72 @@
+// The SQLite connection the store uses: node:sqlite on Node 24 and later, better-sqlite3 before, behind the few calls the store makes.
+import { createRequire } from "node:module";
+
+export interface SqlStatement {
+  run(...parameters: unknown[]): { changes: number | bigint };
+  get(...parameters: unknown[]): unknown;
+  all(...parameters: unknown[]): unknown[];
+}
+
+export interface SqlDatabase {
+  /** The file it was opened from. */
+  readonly name: string;
+  prepare(sql: string): SqlStatement;
+  exec(sql: string): void;
+  /** `pragma("user_version")` reads a value; `pragma("journal_mode = WAL")` sets one. */
+  pragma(statement: string): unknown;
+  /** Runs `work` in one transaction (BEGIN IMMEDIATE: the write lock is taken first), committed or rolled back as a whole. */
+  immediate<T>(work: () => T): T;
+  close(): void;
+}
+
+interface Driver {
+  prepare(sql: string): SqlStatement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * better-sqlite3 12 (the last line that runs on Node 20) aborts the process on Node 24 when a statement
+ * is garbage-collected during exit (Assertion failed: (env) != nullptr); Node 24's own node:sqlite has
+ * no such teardown, so it is used wherever it exists in a stable form.
+ */
+function openDriver(path: string): Driver {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major >= 24) {
+    const { DatabaseSync } = require("node:sqlite") as { DatabaseSync: new (path: string) => Driver };
+    return new DatabaseSync(path);
+  }
+  const BetterSqlite = require("better-sqlite3") as new (path: string) => Driver;
+  return new BetterSqlite(path);
+}
+
+export function openSqlDatabase(path: string): SqlDatabase {
+  const driver = openDriver(path);
+  return {
+    name: path,
+    prepare: (sql) => driver.prepare(sql),
+    exec: (sql) => driver.exec(sql),
+    pragma: (statement) => {
+      if (statement.includes("=")) {
+        driver.exec(`PRAGMA ${statement}`);
+        return undefined;
+      }
+      const row = driver.prepare(`PRAGMA ${statement}`).get() as Record<string, unknown> | undefined;
+      return row === undefined ? undefined : Object.values(row)[0];
+    },
+    immediate: (work) => {
+      driver.exec("BEGIN IMMEDIATE");
+      try {
+        const result = work();
+        driver.exec("COMMIT");
+        return result;
+      } catch (error) {
+        driver.exec("ROLLBACK");
+        throw error;
+      }
+    },
+    close: () => driver.close(),
+  };
+}
