@@ -3,9 +3,10 @@ import { STATUS_CODES } from "node:http";
 import { setTimeout as wait } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { formatBytes } from "../core/format-bytes.js";
-import { BreakglassError, describeError, oneLine, type BreakglassErrorOptions, type ErrorCode } from "../errors.js";
+import { BreakglassError, oneLine, type BreakglassErrorOptions, type ErrorCode } from "../errors.js";
 import { UnexpectedAnswer, isRecord } from "./foreign-json.js";
 import { discard, type ReadableBody } from "../core/http-body.js";
+import { explainNetworkError, isTlsTrustError } from "../core/network-error.js";
 
 /** What every adapter is configured with. */
 export interface IdpConnectionOptions {
@@ -293,12 +294,8 @@ export class IdpHttpClient {
     if (error instanceof AttemptTimedOut) {
       return { code: "IDP_TIMEOUT", reason: `no complete answer within ${this.timeoutMs / 1000} s`, retryable: true };
     }
-    const code = errorCode(error);
-    if (code !== undefined && TLS_TRUST_ERRORS.has(code)) {
-      // Retrying cannot make a certificate trusted.
-      return { code: "IDP_FAILED", reason: `the server's TLS certificate is not trusted (${code})`, retryable: false, cause: error };
-    }
-    return { code: "IDP_FAILED", reason: explainNetworkError(code, error), retryable: true, cause: error };
+    // Retrying cannot make a certificate trusted.
+    return { code: "IDP_FAILED", reason: explainNetworkError(error), retryable: !isTlsTrustError(error), cause: error };
   }
 
   private redact(text: string): string {
@@ -405,38 +402,3 @@ function firstHeader(headers: IdpResponse["headers"], name: string): string | un
   return Array.isArray(value) ? value[0] : value;
 }
 
-const TLS_TRUST_ERRORS = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  if (typeof code === "string") return code;
-  if (typeof cause === "object" && cause !== null && typeof (cause as { code?: unknown }).code === "string") return (cause as { code: string }).code;
-  return undefined;
-}
-
-function explainNetworkError(code: string | undefined, error: unknown): string {
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "host not found";
-    case "ECONNRESET":
-    case "UND_ERR_SOCKET":
-      return "the connection was reset";
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "the server took too long to answer";
-    default:
-      return describeError(error);
-  }
-}

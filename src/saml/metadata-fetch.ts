@@ -1,8 +1,9 @@
 // Fetches metadata over HTTPS: bounded time, size and redirects, and conditional GET so an unchanged document costs a 304.
 import { Agent, request } from "undici";
 import { formatBytes } from "../core/format-bytes.js";
-import { BreakglassError, describeError } from "../errors.js";
+import { BreakglassError } from "../errors.js";
 import { discard, type ReadableBody } from "../core/http-body.js";
+import { explainNetworkError } from "../core/network-error.js";
 
 export interface HttpValidators {
   readonly etag?: string;
@@ -154,30 +155,4 @@ function readValidators(headers: Record<string, string | string[] | undefined>):
   const etag = header(headers, "etag");
   const lastModified = header(headers, "last-modified");
   return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
-}
-
-function explainNetworkError(error: unknown): string {
-  const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "host not found";
-    case "ECONNRESET":
-      return "the connection was reset";
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "the server took too long to answer";
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "CERT_HAS_EXPIRED":
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return `the server's TLS certificate is not trusted (${code})`;
-    default:
-      return describeError(error);
-  }
 }
