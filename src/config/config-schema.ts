@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { accountOfArn } from "../core/arn.js";
 import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
+import { DURATION_DESCRIPTION, parseDuration } from "../core/duration.js";
 
 /** Every check breakglass can run, in the order reports list them. */
 export const CHECK_NAMES = [
@@ -168,12 +169,67 @@ const storeSchema = section({
   auditMirror: nonEmptyString("a file path for the JSONL copy of the audit log").optional(),
 });
 
+const durationSchema = (minimum: number, minimumText: string) =>
+  z
+    .string(expected(DURATION_DESCRIPTION))
+    .refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION))
+    .refine((value) => (parseDuration(value) ?? 0) >= minimum, expected(`${DURATION_DESCRIPTION}, at least ${minimumText}`))
+    .transform((value) => parseDuration(value) as number);
+
+export const DEFAULT_CHECK_INTERVAL = "5m";
+export const DEFAULT_EXPIRY_LADDER = [60, 30, 14, 7, 3, 1] as const;
+
+const serveSchema = section({
+  /** How often `breakglass serve` runs the full check (metadata polling uses conditional GET). */
+  checkInterval: durationSchema(60_000, "1m").default(parseDuration(DEFAULT_CHECK_INTERVAL) as number),
+  /** Days before a certificate expires on which its warning escalates, each posted once; then daily once expired. */
+  expiryLadder: z
+    .array(wholeNumber(1, 3650), expected("a list of whole numbers of days, such as [60, 30, 14, 7, 3, 1]"))
+    .min(1, expected("at least one number of days"))
+    .transform((days) => [...new Set(days)].sort((a, b) => b - a))
+    .default([...DEFAULT_EXPIRY_LADDER]),
+});
+
+const CHANNEL_ID_DESCRIPTION = "a Slack channel ID such as C0123456789 (the channel's details show it at the bottom)";
+const channelIdSchema = z.string(expected(CHANNEL_ID_DESCRIPTION)).regex(/^[CG][A-Z0-9]{8,}$/, expected(CHANNEL_ID_DESCRIPTION));
+const PRINCIPAL_DESCRIPTION = "a Slack user ID (U0123456789) or user-group ID (S0123456789)";
+const principalListSchema = z
+  .array(z.string(expected(PRINCIPAL_DESCRIPTION)).regex(/^[UWS][A-Z0-9]{8,}$/, expected(PRINCIPAL_DESCRIPTION)), expected(`a list of Slack user or user-group IDs`))
+  .default([]);
+const GROUP_ID_DESCRIPTION = "the IdP's id of an emergency group";
+
+const slackSchema = section({
+  /** The Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or a test stub. SLACK_API_URL overrides it. */
+  apiUrl: nonEmptyString("an https URL such as https://slack.com/api/").refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected("an http(s) URL")).optional(),
+  /** Socket Mode (SLACK_APP_TOKEN) instead of the HTTP receiver, for organisations without inbound HTTP. */
+  socketMode: z.boolean(expected("true or false")).default(false),
+  channels: section({
+    alerts: channelIdSchema.optional(),
+    incidents: channelIdSchema.optional(),
+    security: channelIdSchema.optional(),
+  }).prefault({}),
+  /** Who may do what from Slack. Nobody is allowed anything that changes state unless listed; anyone may read. */
+  access: section({
+    run: principalListSchema,
+    approve: principalListSchema,
+    grant: principalListSchema,
+  }).prefault({}),
+  /** `/breakglass grant @user`: the IdP groups a responder joins, and for how long. */
+  grant: section({
+    groups: z.array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids")).min(1, expected("at least one group id")),
+    defaultTtl: durationSchema(60_000, "1m").default(4 * 3_600_000),
+    maxTtl: durationSchema(60_000, "1m").default(12 * 3_600_000),
+  }).optional(),
+});
+
 export const configSchema = section({
   idp: idpSchema,
   aws: awsSchema.optional(),
   // prefault, not default: an absent section is parsed as {} so that its own defaults fill it.
   checks: checksSchema.prefault({}),
   store: storeSchema.prefault({}),
+  serve: serveSchema.prefault({}),
+  slack: slackSchema.optional(),
 });
 
 /** breakglass.yaml after defaults; once loaded, its file paths are absolute. */

@@ -68,4 +68,27 @@ checks:
 store:
   path: ./breakglass.db
   # auditMirror: /var/log/breakglass/audit.jsonl   # optional: a copy of every audit record, shipped off the box
+
+# \`breakglass serve\`: the long-running service (scheduler, Slack app, /healthz, /readyz, /metrics).
+serve:
+  checkInterval: 5m                 # how often the full check runs (at least 1m)
+  expiryLadder: [60, 30, 14, 7, 3, 1]   # days before a certificate expires on which a warning is posted, once each
+
+# Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
+# SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.
+# slack:
+#   # apiUrl: https://slack-gov.com/api/   # GovSlack, a proxy; SLACK_API_URL overrides it
+#   socketMode: false                      # true: no inbound HTTP, Slack is reached over a WebSocket
+#   channels:                              # channel IDs (the channel's details show them)
+#     alerts: C0123456789                  # findings, resolutions and certificate expiry warnings
+#     incidents: C0123456789               # incident declarations and runbook announcements
+#     security: C0123456789                # emergency access granted, revoked, declared
+#   access:                                # Slack user IDs (U…) or user-group IDs (S…); anyone may read
+#     run: [S0123456789]                   # check, start and step runbooks, declare and close incidents
+#     approve: [S0123456789]               # approve runbook steps (never a run they started)
+#     grant: [S0123456789]                 # grant and revoke emergency access
+#   grant:                                 # /breakglass grant @user adds them to these IdP groups
+#     groups: [aws-emergency-operators]    # needs idp.directory
+#     defaultTtl: 4h
+#     maxTtl: 12h
 `;

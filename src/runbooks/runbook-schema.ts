@@ -1,4 +1,5 @@
 // The one schema of a runbook (runbooks/*.yaml): its inputs, its ordered steps of five closed kinds, and how steps may refer to each other.
+import { DURATION_DESCRIPTION, parseDuration } from "../core/duration.js";
 import { z } from "zod";
 import { FINDING_CODES, type FindingCode } from "../checks/finding-codes.js";
 import { CHECK_NAMES } from "../config/config-schema.js";
@@ -132,7 +133,6 @@ function nonEmptyString(description: string) {
 
 const KEBAB_CASE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const INPUT_NAME = /^[a-z][a-zA-Z0-9]*$/;
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const ACCOUNT_ID = /^\d{12}$/;
 // Deliberately loose: the IdP is the judge of an address; this catches a name typed where an address belongs.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -141,21 +141,13 @@ const WHOLE_INPUT_REFERENCE = /^\$\{\s*inputs\.[A-Za-z0-9]+\s*\}$/;
 const RUNBOOK_ID_DESCRIPTION = "a runbook id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
 const STEP_ID_DESCRIPTION = "a step id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
 const INPUT_NAME_DESCRIPTION = "an input name in camelCase (a lowercase letter, then letters and digits), at most 64 characters";
-const DURATION_DESCRIPTION = "a duration such as 30m, 4h or 1h30m";
 
 const runbookIdSchema = z.string(expected(RUNBOOK_ID_DESCRIPTION)).regex(KEBAB_CASE, expected(RUNBOOK_ID_DESCRIPTION)).max(64, expected(RUNBOOK_ID_DESCRIPTION));
 const stepIdSchema = z.string(expected(STEP_ID_DESCRIPTION)).regex(KEBAB_CASE, expected(STEP_ID_DESCRIPTION)).max(64, expected(STEP_ID_DESCRIPTION));
 const inputNameSchema = z.string(expected(INPUT_NAME_DESCRIPTION)).regex(INPUT_NAME, expected(INPUT_NAME_DESCRIPTION)).max(64, expected(INPUT_NAME_DESCRIPTION));
 const durationSchema = z.string(expected(DURATION_DESCRIPTION)).refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION));
 
-/** Milliseconds of a duration such as `4h`, `30m`, `1h30m` or `2d`; undefined when it is not one, or is zero. */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text);
-  if (match === null || text === "") return undefined;
-  const [days, hours, minutes, seconds] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
-  const milliseconds = ((((days ?? 0) * 24 + (hours ?? 0)) * 60 + (minutes ?? 0)) * 60 + (seconds ?? 0)) * 1000;
-  return milliseconds > 0 && Number.isSafeInteger(milliseconds) ? milliseconds : undefined;
-}
+export { parseDuration };
 
 const inputSchema = z.strictObject(
   {

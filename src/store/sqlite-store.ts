@@ -97,6 +97,35 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX member_leases_one_active ON member_leases (group_id, user_id) WHERE removed_at IS NULL;
    CREATE INDEX member_leases_by_expiry ON member_leases (expires_at) WHERE removed_at IS NULL;`,
+  // breakglass serve: what it has told Slack (each finding once, its resolution once, each expiry-ladder step once),
+  // which message shows each run, and small facts such as when the last full check ended, all kept across restarts.
+  `CREATE TABLE alerts (
+     key TEXT PRIMARY KEY,
+     code TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     message TEXT NOT NULL,
+     first_seen TEXT NOT NULL,
+     last_seen TEXT NOT NULL,
+     posted_at TEXT,
+     resolved_at TEXT,
+     resolution_posted_at TEXT
+   );
+   CREATE TABLE expiry_warnings (
+     fingerprint TEXT NOT NULL,
+     step TEXT NOT NULL,
+     posted_at TEXT NOT NULL,
+     PRIMARY KEY (fingerprint, step)
+   );
+   CREATE TABLE slack_messages (
+     subject TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     ts TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE service_state (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );`,
 ];
 
 interface AttestationRow {
@@ -403,6 +432,11 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
 
   close(): void {
     this.database.close();
+  }
+
+  /** The same database, for the tables `breakglass serve` keeps (src/store/serve-state-store.ts). */
+  get connection(): SqlDatabase {
+    return this.database;
   }
 
   private guard<T>(work: () => T): T {

@@ -18,7 +18,7 @@ describe("the SQLite store", () => {
     store.close();
 
     const reopened = SqliteStore.open(path);
-    expect(reopened.schemaVersion).toBe(4);
+    expect(reopened.schemaVersion).toBe(5);
     expect(reopened.latestAttestation(INSTANCE)).toEqual({ instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: new Date("2026-11-20T00:00:00Z"), attestedBy: "bob", source: "https://idp/metadata" });
     expect(reopened.latestAttestation("arn:aws:sso:::instance/ssoins-none")).toBeNull();
     reopened.close();
