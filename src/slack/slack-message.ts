@@ -1,5 +1,7 @@
 // The port between what breakglass says and where it goes: a Block Kit message, posted to a channel role or a channel.
-import type { KnownBlock } from "@slack/bolt";
+import type { types } from "@slack/bolt";
+
+type KnownBlock = types.KnownBlock;
 
 /** The channels configured in slack.channels; runbooks' notify steps name them too ("incident" is incidents). */
 export const CHANNEL_ROLES = ["alerts", "incidents", "security"] as const;
