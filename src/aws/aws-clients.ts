@@ -18,6 +18,8 @@ export interface AwsSettings {
   readonly concurrency: Readonly<Record<ServiceName, number>>;
   /** Replaces the SDK's adaptive retry strategy; tests use the same strategy with shorter delays. */
   readonly retryStrategy?: () => NonNullable<IAMClientConfig["retryStrategy"]>;
+  /** Told of every call that failed after its retries (breakglass serve counts them per service in /metrics). */
+  readonly onCallFailed?: (service: ServiceName, error: unknown) => void;
 }
 
 export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge";
@@ -48,7 +50,12 @@ export class AwsClients {
 
   /** Runs one AWS call within the service's concurrency limit. */
   call<T>(service: ServiceName, work: () => Promise<T>): Promise<T> {
-    return this.limits[service](work);
+    const observer = this.settings.onCallFailed;
+    if (observer === undefined) return this.limits[service](work);
+    return this.limits[service](work).catch((error: unknown) => {
+      observer(service, error);
+      throw error;
+    });
   }
 
   iam(credentials: Credentials): IAMClient {

@@ -1,5 +1,5 @@
 // Runs the checks a plan enables — IdP metadata, then the AWS posture — and returns the findings and facts; shared by `check` and runbooks.
-import { AwsClients, DEFAULT_AWS_SETTINGS } from "../aws/aws-clients.js";
+import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../aws/aws-clients.js";
 import { gatherPosture } from "../aws/gather-posture.js";
 import { createFinding, type Finding } from "../checks/finding.js";
 import { checkMetadata } from "../checks/metadata-checks.js";
@@ -32,6 +32,8 @@ export interface EvaluationOptions {
   readonly keepDocument?: boolean;
   readonly latestAttestation: (instanceArn: string) => Attestation | null;
   readonly onAccountProgress?: (done: number, total: number) => void;
+  /** Told of every AWS call that failed after its retries. */
+  readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
 }
 
 export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan, options: EvaluationOptions): Promise<PostureEvaluation> {
@@ -44,7 +46,7 @@ export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan,
   let facts: PostureFacts | undefined;
   if (plan.scope) {
     facts = await gatherPosture(plan.scope, {
-      clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region }),
+      clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
       latestAttestation: options.latestAttestation,
       ...(options.onAccountProgress ? { onAccountProgress: options.onAccountProgress } : {}),
     });

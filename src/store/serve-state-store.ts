@@ -130,6 +130,20 @@ export class ServeStateStore {
     this.guard(() => this.database.prepare("INSERT INTO service_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value));
   }
 
+  /** How many runs are in each state (for /metrics). */
+  runCounts(): Record<string, number> {
+    const rows = this.guard(() => this.database.prepare("SELECT status, COUNT(*) AS count FROM runs GROUP BY status").all() as { status: string; count: number }[]);
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  }
+
+  /** Runs that are not finished (running, waiting or failed), newest first. */
+  unfinishedRunIds(limit = 20): string[] {
+    const rows = this.guard(
+      () => this.database.prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting', 'failed') ORDER BY created_at DESC LIMIT ?").all(limit) as { id: string }[],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** A cheap read that fails when the database cannot be used: what /readyz asks. */
   ping(): void {
     this.guard(() => this.database.prepare("SELECT 1").get());

@@ -1,0 +1,89 @@
+// The Announcer over Slack's Web API, and the one used without Slack credentials, which logs what it would have posted.
+import type { webApi } from "@slack/bolt";
+import { describeError } from "../errors.js";
+import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "./slack-message.js";
+
+export interface AnnouncerLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export type ChannelMap = Readonly<Partial<Record<ChannelRole, string>>>;
+
+export interface PostOutcomeObserver {
+  (outcome: "delivered" | "failed" | "logged"): void;
+}
+
+export class SlackAnnouncer implements Announcer {
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly channels: ChannelMap,
+    private readonly log: AnnouncerLog,
+    private readonly observe: PostOutcomeObserver = () => undefined,
+  ) {}
+
+  async announce(role: ChannelRole, message: SlackMessage, threadTs?: string): Promise<PostedMessage | null> {
+    const channel = this.channels[role];
+    if (channel === undefined) {
+      this.log.info(`no slack.channels.${role} configured; not posted: ${message.text}`);
+      this.observe("logged");
+      return null;
+    }
+    return this.post(channel, message, threadTs);
+  }
+
+  /** Posts to a channel by its ID (a slash command's channel). Throws a one-line error naming the channel when Slack refuses. */
+  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<PostedMessage> {
+    try {
+      const result = await this.client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: [...message.blocks],
+        unfurl_links: false,
+        ...(threadTs === undefined ? {} : { thread_ts: threadTs }),
+      });
+      this.observe("delivered");
+      return { channel: result.channel ?? channel, ts: result.ts ?? "" };
+    } catch (error) {
+      this.observe("failed");
+      throw new Error(`Slack chat.postMessage to ${channel}: ${describeSlackError(error)}`, { cause: error });
+    }
+  }
+
+  async update(message: PostedMessage, content: SlackMessage): Promise<void> {
+    try {
+      await this.client.chat.update({ channel: message.channel, ts: message.ts, text: content.text, blocks: [...content.blocks] });
+      this.observe("delivered");
+    } catch (error) {
+      this.observe("failed");
+      throw new Error(`Slack chat.update of ${message.channel}/${message.ts}: ${describeSlackError(error)}`, { cause: error });
+    }
+  }
+}
+
+/** Without Slack credentials: every message goes to the log, so an operator sees what the service would have said. */
+export class LoggingAnnouncer implements Announcer {
+  constructor(
+    private readonly log: AnnouncerLog,
+    private readonly observe: PostOutcomeObserver = () => undefined,
+  ) {}
+
+  announce(role: ChannelRole, message: SlackMessage, threadTs?: string): Promise<PostedMessage | null> {
+    this.log.info(`would post to ${role}${threadTs === undefined ? "" : " (thread)"}: ${message.text}`);
+    this.observe("logged");
+    return Promise.resolve(null);
+  }
+
+  update(message: PostedMessage, content: SlackMessage): Promise<void> {
+    this.log.info(`would update ${message.channel}/${message.ts}: ${content.text}`);
+    this.observe("logged");
+    return Promise.resolve();
+  }
+}
+
+/** Slack's error code (channel_not_found, not_in_channel, ratelimited…) rather than the client's long text. */
+export function describeSlackError(error: unknown): string {
+  const data = (error as { data?: { error?: unknown } } | null)?.data;
+  if (data && typeof data.error === "string") return data.error;
+  return describeError(error);
+}

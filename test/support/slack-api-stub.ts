@@ -1,0 +1,176 @@
+// A local stand-in for Slack's Web API (https://docs.slack.dev/reference/methods) and for response_url: it answers the
+// methods breakglass calls the way Slack documents them and records every call, so tests assert on what users would see.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RecordedCall {
+  readonly method: string;
+  readonly token: string | null;
+  /** The arguments, with JSON-encoded ones (blocks, view, attachments) decoded. */
+  readonly args: Record<string, unknown>;
+}
+
+export interface RecordedResponse {
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+}
+
+type Answer = Record<string, unknown> | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+
+export interface SlackApiStub {
+  /** Ends in /api/, as WebClient's slackApiUrl expects. */
+  readonly apiUrl: string;
+  readonly baseUrl: string;
+  readonly calls: RecordedCall[];
+  readonly responses: RecordedResponse[];
+  /** Calls of one method, in order. */
+  callsTo(method: string): RecordedCall[];
+  /** A response_url for a slash command or button press; what is POSTed to it lands in `responses`. */
+  responseUrl(name: string): string;
+  /** The next answers for `method` (then it answers normally again): an error body, or an HTTP status. */
+  failNext(method: string, ...answers: Answer[]): void;
+  /** Members of a user group, for usergroups.users.list. */
+  setUserGroup(groupId: string, users: readonly string[]): void;
+  /** users.info answers with this email for the user. */
+  setUser(userId: string, email: string, name?: string): void;
+  /** Resolves once `predicate` holds over the recorded calls, or rejects after `timeoutMs`. */
+  waitFor(predicate: (calls: readonly RecordedCall[]) => boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const STUB_BOT_TOKEN = "xoxb-test-not-a-real-token";
+
+export async function startSlackApiStub(): Promise<SlackApiStub> {
+  const calls: RecordedCall[] = [];
+  const responses: RecordedResponse[] = [];
+  const failures = new Map<string, Answer[]>();
+  const groups = new Map<string, readonly string[]>();
+  const users = new Map<string, { email: string; name: string }>();
+  const waiters: (() => void)[] = [];
+  let ts = 1_700_000_000;
+
+  const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
+    switch (method) {
+      case "auth.test":
+        return { ok: true, url: "https://example.slack.com/", team: "Example", user: "breakglass", team_id: "T0000000001", user_id: "U0BREAKGLASS", bot_id: "B0000000001" };
+      case "chat.postMessage": {
+        ts += 1;
+        const stamp = `${ts}.000100`;
+        return { ok: true, channel: args["channel"], ts: stamp, message: { ...args, ts: stamp, type: "message" } };
+      }
+      case "chat.update":
+        return { ok: true, channel: args["channel"], ts: args["ts"], text: args["text"] };
+      case "chat.postEphemeral":
+        ts += 1;
+        return { ok: true, message_ts: `${ts}.000200` };
+      case "views.publish":
+      case "views.open":
+      case "views.update":
+        return { ok: true, view: { id: "V0000000001", ...(args["view"] as object) } };
+      case "users.info": {
+        const user = users.get(String(args["user"]));
+        if (user === undefined) return { ok: false, error: "user_not_found" };
+        return { ok: true, user: { id: args["user"], name: user.name, real_name: user.name, profile: { email: user.email, real_name: user.name } } };
+      }
+      case "usergroups.users.list": {
+        const members = groups.get(String(args["usergroup"]));
+        return members === undefined ? { ok: false, error: "no_such_subteam" } : { ok: true, users: members };
+      }
+      case "apps.connections.open":
+        return { ok: false, error: "not_allowed_token_type" };
+      default:
+        return { ok: false, error: "unknown_method" };
+    }
+  };
+
+  const server: Server = createServer((request, response) => {
+    void readBody(request).then((raw) => {
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      if (url.pathname.startsWith("/response/")) {
+        responses.push({ path: url.pathname, body: parseJson(raw) });
+        notify();
+        response.writeHead(200, { "content-type": "text/plain" }).end("ok");
+        return;
+      }
+      const method = url.pathname.replace(/^\/api\//, "");
+      const args = parseArgs(request.headers["content-type"] ?? "", raw);
+      const authorization = request.headers.authorization ?? null;
+      const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : typeof args["token"] === "string" ? args["token"] : null;
+      calls.push({ method, token, args });
+      notify();
+      const queued = failures.get(method)?.shift();
+      if (queued !== undefined && "status" in queued && typeof queued.status === "number") {
+        const failure = queued as { status: number; headers?: Record<string, string>; body?: string };
+        response.writeHead(failure.status, failure.headers ?? {}).end(failure.body ?? "");
+        return;
+      }
+      const body = queued ?? (token === STUB_BOT_TOKEN || method === "apps.connections.open" ? answer(method, args) : { ok: false, error: "invalid_auth" });
+      response.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  function notify(): void {
+    for (const waiter of waiters.splice(0)) waiter();
+  }
+
+  return {
+    apiUrl: `${baseUrl}/api/`,
+    baseUrl,
+    calls,
+    responses,
+    callsTo: (method) => calls.filter((call) => call.method === method),
+    responseUrl: (name) => `${baseUrl}/response/${encodeURIComponent(name)}`,
+    failNext: (method, ...answers) => failures.set(method, [...(failures.get(method) ?? []), ...answers]),
+    setUserGroup: (groupId, members) => groups.set(groupId, members),
+    setUser: (userId, email, name = userId.toLowerCase()) => users.set(userId, { email, name }),
+    async waitFor(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(calls)) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`the Slack API stub did not see the expected calls within ${timeoutMs} ms; calls: ${calls.map((call) => call.method).join(", ")}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 100));
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function parseJson(raw: string): Record<string, unknown> {
+  try {
+    return JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return { raw };
+  }
+}
+
+/** WebClient sends form fields, JSON-encoding objects such as blocks; decode them back. */
+function parseArgs(contentType: string, raw: string): Record<string, unknown> {
+  if (contentType.includes("application/json")) return parseJson(raw);
+  const args: Record<string, unknown> = {};
+  for (const [name, value] of new URLSearchParams(raw)) {
+    args[name] = /^[[{]/.test(value) ? parseJson(value) : value;
+  }
+  return args;
+}
