@@ -172,6 +172,14 @@ export class RunEngine {
     });
   }
 
+  /**
+   * Passes over the manual step the run waits for without doing it (e.g. someone who could still sign in did it another
+   * way). Only manual steps: an approval can be granted or rejected, never skipped, or the second person means nothing.
+   */
+  async skip(runId: string, actor: string, reason: string): Promise<RunView> {
+    return this.decide(runId, actor, "manual", () => ({ action: "manual.skipped", status: "skipped", outcome: { summary: `skipped by ${actor}: ${reason}`, confirmation: { actor, record: reason } } }));
+  }
+
   /** Ends the run for good, wherever it is. Nothing is undone (see compensation above). */
   async abort(runId: string, actor: string, reason: string): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
@@ -379,7 +387,7 @@ export class RunEngine {
     runId: string,
     actor: string,
     kind: "approval" | "manual",
-    decision: (run: RunRecord, step: RunbookStep) => { action: string; status: "succeeded" | "failed"; outcome: StepOutcomeRecord },
+    decision: (run: RunRecord, step: RunbookStep) => { action: string; status: "succeeded" | "skipped" | "failed"; outcome: StepOutcomeRecord },
   ): Promise<RunView> {
     const { runbook } = await this.load(runId);
     // Under the lease, so that two people answering at once cannot both decide the same step.
@@ -395,8 +403,8 @@ export class RunEngine {
         throw new BreakglassError("RUN_FAILED", `run ${runId}`, `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`);
       }
       const made = decision(run, step);
-      if (made.status === "succeeded") {
-        this.transition(runId, { runStatus: "running", steps: [{ stepId: step.id, status: "succeeded", outcome: made.outcome }] }, { actor, action: made.action, subject: step.id, detail: { ...made.outcome } });
+      if (made.status !== "failed") {
+        this.transition(runId, { runStatus: "running", steps: [{ stepId: step.id, status: made.status, outcome: made.outcome }] }, { actor, action: made.action, subject: step.id, detail: { ...made.outcome } });
       } else {
         this.audit.record({ actor, action: made.action, runId, subject: step.id, detail: { ...made.outcome } });
         this.failStep(runId, actor, runbook, index, made.outcome);

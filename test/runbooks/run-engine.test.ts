@@ -272,6 +272,25 @@ describe("a run of fm3-direct-federation", () => {
     expect(runLevel).toEqual(["run.started", "run.succeeded"]);
   });
 
+  it("skips a waiting manual step on request, audited, but never an approval", async () => {
+    const { store, engine } = setUp();
+    const runner = engine("a");
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    await runner.advance(run.id, "alice");
+    await expect(runner.skip(run.id, "carol", "not needed")).rejects.toThrow('run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it');
+    await runner.approve(run.id, "bob");
+    let view = await runner.advance(run.id, "alice");
+    expect(view.waitingFor).toEqual({ stepId: "confirm-sign-in", kind: "manual" });
+
+    view = await runner.skip(run.id, "carol", "the responders signed in through the IdP dashboard");
+    expect(view.status).toBe("running");
+    expect(view.steps.find((step) => step.id === "confirm-sign-in")).toMatchObject({ status: "skipped", outcome: { summary: "skipped by carol: the responders signed in through the IdP dashboard" } });
+    view = await runner.advance(run.id, "alice");
+    expect(view.waitingFor?.stepId).toBe("work-the-incident");
+    expect(actionsOf(store, "confirm-sign-in")).toEqual(["step.started", "step.waiting", "manual.skipped"]);
+    expect(store.auditRecords().find((record) => record.action === "manual.skipped")).toMatchObject({ actor: "carol", runId: "run-a" });
+  });
+
   it("applies nothing on a dry run, and says so on every action", async () => {
     const { store, world, engine } = setUp();
     const runner = engine("a");
