@@ -27,6 +27,7 @@ import {
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
+import { runServe, type ServeOptions } from "./serve-command.js";
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -210,6 +211,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (options: { config?: string }) => {
       exitCode = await runAuditVerify(options, io);
+    });
+
+  program
+    .command("serve")
+    .description("Run the service: the full check every serve.checkInterval, alerts and certificate warnings to Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .addOption(new Option("--port <n>", "the HTTP port for Slack, health and metrics (default: $PORT, else 3000)"))
+    .option("--host <address>", "listen on this address only, e.g. 127.0.0.1 (default: every interface)")
+    .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
+    .exitOverride()
+    .action(async (options: ServeOptions) => {
+      exitCode = await runServe(options, io);
     });
 
   try {

@@ -8,7 +8,7 @@ export interface AnnouncerLog {
   warn(message: string): void;
 }
 
-export type ChannelMap = Readonly<Partial<Record<ChannelRole, string>>>;
+export type ChannelMap = { readonly [Role in ChannelRole]?: string | undefined };
 
 export interface PostOutcomeObserver {
   (outcome: "delivered" | "failed" | "logged"): void;

@@ -144,6 +144,13 @@ export class ServeStateStore {
     return rows.map((row) => row.id);
   }
 
+  /** Run ids that begin with `prefix` (the short id a run message shows). */
+  runIdsStartingWith(prefix: string): string[] {
+    const pattern = `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    const rows = this.guard(() => this.database.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(pattern) as { id: string }[]);
+    return rows.map((row) => row.id);
+  }
+
   /** A cheap read that fails when the database cannot be used: what /readyz asks. */
   ping(): void {
     this.guard(() => this.database.prepare("SELECT 1").get());

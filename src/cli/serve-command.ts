@@ -1,0 +1,49 @@
+// `breakglass serve`: the long-running service, until SIGTERM or SIGINT stops it in order.
+import { loadConfig, resolveConfigPath } from "../config/load-config.js";
+import { BreakglassError } from "../errors.js";
+import { DEFAULT_PORT, startService, type RunningService } from "../serve/service.js";
+import { lineLog } from "../serve/service-log.js";
+import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
+import { EXIT } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+
+export interface ServeOptions {
+  readonly config?: string;
+  readonly port?: string;
+  readonly host?: string;
+  readonly dir?: string;
+}
+
+/** Resolves once the service has stopped; `started` lets an embedding caller (tests) reach the running service. */
+export async function runServe(options: ServeOptions, io: CliIo, started?: (service: RunningService) => void): Promise<number> {
+  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const port = parsePort(options.port ?? io.env["PORT"] ?? String(DEFAULT_PORT), options.port === undefined && io.env["PORT"] !== undefined ? "PORT" : "--port");
+  const log = lineLog(io.stderr, () => io.clock.now());
+  const service = await startService({
+    config,
+    port,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    env: io.env,
+    clock: io.clock,
+    runbookDirectory: options.dir ?? DEFAULT_RUNBOOK_DIRECTORY,
+    log,
+  });
+  started?.(service);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info(`${signal} received`);
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      void service.stop().then(resolve, resolve);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+  return EXIT.ok;
+}
+
+function parsePort(text: string, source: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new BreakglassError("USAGE", source, `expected a port number from 0 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}

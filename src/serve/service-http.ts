@@ -1,0 +1,190 @@
+// The one HTTP listener of `breakglass serve`: Slack's requests (checked by the RequestGuard, then handed to Bolt's
+// HTTPReceiver), /healthz, /readyz and /metrics.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { RequestGuard } from "./request-guard.js";
+import type { ServiceMetrics } from "./service-metrics.js";
+
+export const SLACK_EVENTS_PATH = "/slack/events";
+/** Slack's payloads are small; a megabyte is far beyond any real one and bounds what a stranger can make us buffer. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly [detail: string]: unknown;
+}
+
+export interface HttpLog {
+  warn(message: string): void;
+}
+
+export interface ServiceHttpOptions {
+  readonly metrics: ServiceMetrics;
+  readonly readiness: () => Readiness;
+  /** Before /metrics answers: bring gauges read from the store up to date. */
+  readonly beforeScrape?: () => void;
+  /** Undefined without SLACK_SIGNING_SECRET (or in Socket Mode): /slack/events then answers 404. */
+  readonly slack?: { readonly guard: RequestGuard; readonly listener: (request: IncomingMessage, response: ServerResponse) => void };
+  readonly bodyLimit?: number;
+  readonly log: HttpLog;
+}
+
+export class ServiceHttp {
+  private server: Server | undefined;
+  private draining = false;
+
+  constructor(private readonly options: ServiceHttpOptions) {}
+
+  async listen(port: number, host?: string): Promise<number> {
+    const server = createServer((request, response) => this.route(request, response));
+    // Slack gives up after 3 s; a slow client must not hold a socket for minutes.
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 10_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Stops taking Slack requests (503) and says so on /readyz, while health and metrics still answer. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
+  private route(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === SLACK_EVENTS_PATH) {
+      this.slackEvent(request, response);
+      return;
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      plain(response, 405, "method not allowed\n");
+      return;
+    }
+    switch (path) {
+      case "/healthz":
+        plain(response, 200, "ok\n");
+        return;
+      case "/readyz": {
+        const readiness = this.draining ? { ready: false, reason: "shutting down" } : safely(this.options.readiness);
+        response.writeHead(readiness.ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify(readiness)}\n`);
+        return;
+      }
+      case "/metrics":
+        void this.metrics(response);
+        return;
+      default:
+        plain(response, 404, "not found\n");
+    }
+  }
+
+  private async metrics(response: ServerResponse): Promise<void> {
+    try {
+      this.options.beforeScrape?.();
+      const text = await this.options.metrics.text();
+      response.writeHead(200, { "content-type": this.options.metrics.contentType }).end(text);
+    } catch (error) {
+      plain(response, 500, `metrics unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+
+  private slackEvent(request: IncomingMessage, response: ServerResponse): void {
+    const slack = this.options.slack;
+    if (slack === undefined) {
+      plain(response, 404, "Slack is not configured on this breakglass (no SLACK_SIGNING_SECRET)\n");
+      return;
+    }
+    if (this.draining) {
+      // Slack retries events; a command gets Slack's own "failed with the error dispatch_failed" and can be sent again.
+      plain(response, 503, "breakglass is shutting down\n");
+      return;
+    }
+    if (request.method !== "POST") {
+      plain(response, 405, "method not allowed\n");
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const limit = this.options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on("data", (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        plain(response, 413, "request body too large\n");
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("error", () => {
+      refused = true;
+    });
+    request.on("end", () => {
+      if (refused) return;
+      const body = Buffer.concat(chunks);
+      const verdict = slack.guard.check(request.headers, body);
+      if (!verdict.ok) {
+        this.options.metrics.slackRejected(verdict.reason);
+        this.options.log.warn(`refused a request to ${SLACK_EVENTS_PATH} from ${request.socket.remoteAddress ?? "?"}: ${verdict.detail}`);
+        plain(response, 401, "");
+        return;
+      }
+      const kind = requestKind(request.headers["content-type"], body);
+      response.once("finish", () => {
+        this.options.metrics.slackAcknowledged(kind, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      // Bolt reads the body from rawBody when it is already buffered (HTTPModuleFunctions.bufferIncomingMessage) and
+      // verifies the signature again itself.
+      (request as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+      try {
+        slack.listener(request, response);
+      } catch (error) {
+        this.options.log.warn(`Bolt could not take a request: ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) plain(response, 500, "");
+      }
+    });
+  }
+}
+
+function plain(response: ServerResponse, status: number, text: string): void {
+  if (response.headersSent) return;
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
+}
+
+function safely(readiness: () => Readiness): Readiness {
+  try {
+    return readiness();
+  } catch (error) {
+    return { ready: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** command, interaction or event: what the ack-latency histogram is labelled with. */
+function requestKind(contentType: string | undefined, body: Buffer): string {
+  if (contentType?.includes("application/json")) return "event";
+  const head = body.subarray(0, 2048).toString("utf8");
+  if (head.startsWith("payload=")) return "interaction";
+  return /(?:^|&)command=/.test(head) ? "command" : "other";
+}

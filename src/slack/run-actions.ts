@@ -1,0 +1,149 @@
+// The buttons on a run message and the modals they open: each press is audited with the Slack user, checked against
+// who may press it, and moves the run in the background (the press itself is acknowledged at once).
+import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import { describeError } from "../errors.js";
+import type { RunView } from "../runbooks/run-engine.js";
+import type { Permission } from "./access-policy.js";
+import { refusal } from "./access-policy.js";
+import type { RunDriver } from "./run-driver.js";
+import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, type RunActionId } from "./run-message.js";
+import { slackActor, type SlackContext } from "./slack-context.js";
+
+const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
+  "run.advance": "run",
+  "run.approve": "approve",
+  "run.reject": "approve",
+  "run.confirm": "run",
+  "run.skip": "run",
+  "run.abort": "run",
+};
+
+const WHAT: Readonly<Record<RunActionId, string>> = {
+  "run.advance": "run runbook steps",
+  "run.approve": "approve runbook steps",
+  "run.reject": "reject runbook steps",
+  "run.confirm": "confirm runbook steps",
+  "run.skip": "skip runbook steps",
+  "run.abort": "abort runbook runs",
+};
+
+export function registerRunActions(app: App, context: SlackContext, driver: RunDriver): void {
+  const ids = new Set<string>(Object.values(RUN_ACTION_IDS));
+
+  app.action<BlockAction<ButtonAction>>({ type: "block_actions", action_id: /^run\./ }, async ({ ack, body, action, client }) => {
+    await ack();
+    const actionId = action.action_id;
+    const runId = action.value ?? "";
+    const user = body.user.id;
+    const container = body.container as { readonly channel_id?: string } | undefined;
+    const channel: string = body.channel?.id ?? container?.channel_id ?? "";
+    const tell = async (text: string) => {
+      await client.chat.postEphemeral({ channel, user, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] }).catch((error: unknown) => {
+        context.log.warn(`could not tell ${user} in ${channel}: ${describeError(error)}`);
+      });
+    };
+    if (!ids.has(actionId)) return;
+    const id = actionId as RunActionId;
+    const permission = PERMISSION[id];
+    context.work.run(`button ${id} on run ${runId}`, async () => {
+      const allowed = await context.access.allows(user, permission);
+      try {
+        // Every press is on the record, allowed or not, before anything happens.
+        context.services.audit.record({ actor: slackActor(user), action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
+      } catch (error) {
+        await tell(`:warning: Not done: ${describeError(error)}`);
+        return;
+      }
+      if (!allowed) {
+        context.metrics.slackRefused(permission);
+        const message = refusal(permission, WHAT[id], context.settings.access);
+        await client.chat.postEphemeral({ channel, user, text: message.text, blocks: [...message.blocks] }).catch(() => undefined);
+        return;
+      }
+      await press(id, runId, user, body.trigger_id, context, driver, tell);
+    });
+  });
+
+  app.view(RUN_MODALS.reject.callbackId, async ({ ack, body, view }) => {
+    const reason = view.state.values[RUN_MODALS.reject.blockId]?.[RUN_MODALS.reject.actionId]?.value?.trim() ?? "";
+    if (reason === "") {
+      await ack({ response_action: "errors", errors: { [RUN_MODALS.reject.blockId]: "Say why, for the record." } });
+      return;
+    }
+    await ack();
+    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.reject", (runId, actor) => context.services.engine.reject(runId, actor, reason));
+  });
+
+  app.view(RUN_MODALS.confirm.callbackId, async ({ ack, body, view }) => {
+    const record = view.state.values[RUN_MODALS.confirm.blockId]?.[RUN_MODALS.confirm.actionId]?.value?.trim() ?? "";
+    if (record === "") {
+      await ack({ response_action: "errors", errors: { [RUN_MODALS.confirm.blockId]: "This step needs a written answer." } });
+      return;
+    }
+    await ack();
+    submitted(context, driver, body.user.id, view.private_metadata, "run", "run.confirm", (runId, actor) => context.services.engine.confirm(runId, actor, record));
+  });
+}
+
+async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (text: string) => Promise<void>): Promise<void> {
+  const { engine } = context.services;
+  const actor = slackActor(user);
+  const problem = (text: string) => tell(`:no_entry: ${text}`);
+  switch (id) {
+    case "run.advance":
+      driver.drive(runId, actor, undefined, problem);
+      return;
+    case "run.approve":
+      driver.drive(runId, actor, () => engine.approve(runId, actor), problem);
+      return;
+    case "run.skip":
+      driver.drive(runId, actor, () => engine.skip(runId, actor, `skipped from Slack by ${actor}`), problem);
+      return;
+    case "run.abort":
+      driver.drive(runId, actor, () => engine.abort(runId, actor, `aborted from Slack by ${actor}`), problem, false);
+      return;
+    case "run.reject":
+    case "run.confirm": {
+      try {
+        const view = await engine.status(runId);
+        const runbook = await driver.runbook(view.runbookId);
+        const question = id === "run.confirm" ? manualStepQuestion(view, runbook) : undefined;
+        if (id === "run.confirm" && question === undefined) {
+          driver.drive(runId, actor, () => engine.confirm(runId, actor), problem);
+          return;
+        }
+        // A reason, or the step's written answer, is asked for in a modal; the run moves when it is submitted.
+        await context.client.views.open({ trigger_id: triggerId, view: question === undefined ? rejectReasonModal(view) : confirmRecordModal(view, question) });
+      } catch (error) {
+        await problem(describeError(error));
+      }
+      return;
+    }
+  }
+}
+
+function submitted(
+  context: SlackContext,
+  driver: RunDriver,
+  user: string,
+  runId: string,
+  permission: Permission,
+  action: string,
+  move: (runId: string, actor: string) => Promise<RunView>,
+): void {
+  const actor = slackActor(user);
+  const tell = async (text: string) => {
+    // A modal has no channel: the answer goes to the person directly.
+    await context.client.chat.postMessage({ channel: user, text: `:no_entry: ${text}` }).catch(() => undefined);
+  };
+  context.work.run(`${action} on run ${runId}`, async () => {
+    const allowed = await context.access.allows(user, permission);
+    context.services.audit.record({ actor, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
+    if (!allowed) {
+      context.metrics.slackRefused(permission);
+      await tell(refusal(permission, WHAT[action as RunActionId], context.settings.access).text);
+      return;
+    }
+    driver.drive(runId, actor, () => move(runId, actor), tell);
+  });
+}

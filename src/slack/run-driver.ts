@@ -1,0 +1,103 @@
+// Drives runbook runs from Slack: each run is one message, updated in place as the run moves, with a thread reply for
+// every step that finishes or starts waiting; button presses and modal answers move the run.
+import { join } from "node:path";
+import { describeError } from "../errors.js";
+import { readRunbookSource, type RunView } from "../runbooks/run-engine.js";
+import type { Runbook } from "../runbooks/runbook-schema.js";
+import type { StepStatus } from "../runbooks/run-store.js";
+import { runMessage, stepOutcomeReply } from "./run-message.js";
+import type { SlackContext } from "./slack-context.js";
+import type { PostedMessage } from "./slack-message.js";
+
+/** Step states worth a line in the thread: where a step ended, or where the run waits for someone. */
+const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "waiting"];
+/** While a run advances, its message is refreshed this often (only when something changed). */
+const LIVE_REFRESH_MS = 1_000;
+
+export class RunDriver {
+  /** Per run: the step states last shown, so that each change gets one thread reply. */
+  private readonly shown = new Map<string, Map<string, StepStatus>>();
+  private readonly rendered = new Map<string, string>();
+  /** Per run: the refresh in progress; refreshes of one run never overlap, so updates arrive in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(private readonly context: SlackContext) {}
+
+  async runbook(runbookId: string): Promise<Runbook> {
+    return (await readRunbookSource(join(this.context.runbookDirectory, `${runbookId}.yaml`))).runbook;
+  }
+
+  /** Posts the run's message in `channel` (where the command was typed) and remembers it. */
+  async post(view: RunView, channel: string): Promise<PostedMessage> {
+    const runbook = await this.runbook(view.runbookId);
+    const posted = await this.context.announcer.post(channel, runMessage(view, runbook));
+    this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
+    this.shown.set(view.id, statuses(view));
+    this.rendered.set(view.id, JSON.stringify(view));
+    return posted;
+  }
+
+  /**
+   * Runs `move` (approve, confirm, skip… or nothing) and then advances the run, in the background, refreshing the
+   * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
+   */
+  drive(runId: string, actor: string, move: (() => Promise<RunView>) | undefined, tell: (problem: string) => Promise<void>, advanceAfter = true): void {
+    const { engine } = this.context.services;
+    this.context.work.run(`run ${runId}`, async () => {
+      const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
+      ticker.unref();
+      try {
+        const moved = move === undefined ? undefined : await move();
+        // A rejection that stops the run leaves it failed: advancing would only ask for the approval again.
+        const shouldAdvance = advanceAfter && (moved === undefined || moved.status === "running");
+        if (shouldAdvance) await engine.advance(runId, actor);
+      } catch (error) {
+        await tell(describeError(error));
+      } finally {
+        clearInterval(ticker);
+        await this.refresh(runId);
+      }
+    });
+  }
+
+  /** Brings the run's message up to date, and replies in its thread for each step that changed. Never throws. */
+  refresh(runId: string): Promise<void> {
+    const previous = this.queues.get(runId) ?? Promise.resolve();
+    const next = previous.then(() => this.refreshNow(runId));
+    this.queues.set(runId, next);
+    void next.finally(() => {
+      if (this.queues.get(runId) === next) this.queues.delete(runId);
+    });
+    return next;
+  }
+
+  private async refreshNow(runId: string): Promise<void> {
+    const { state, services, announcer, log } = this.context;
+    try {
+      const message = state.message(`run:${runId}`);
+      if (message === null) return;
+      const view = await services.engine.status(runId);
+      const fingerprint = JSON.stringify(view);
+      if (this.rendered.get(runId) === fingerprint) return;
+      const runbook = await this.runbook(view.runbookId);
+      await announcer.update(message, runMessage(view, runbook));
+      this.rendered.set(runId, fingerprint);
+      const before = this.shown.get(runId);
+      const now = statuses(view);
+      this.shown.set(runId, now);
+      // After a restart nothing is remembered: the message is brought up to date, without replaying the history.
+      if (before === undefined) return;
+      for (const step of view.steps) {
+        if (before.get(step.id) === step.status || !REPORTED.includes(step.status)) continue;
+        const reply = stepOutcomeReply(view, step.id);
+        if (reply !== null) await announcer.post(message.channel, reply, message.ts);
+      }
+    } catch (error) {
+      log.warn(`could not update the Slack message of run ${runId}: ${describeError(error)}`);
+    }
+  }
+}
+
+function statuses(view: RunView): Map<string, StepStatus> {
+  return new Map(view.steps.map((step) => [step.id, step.status]));
+}

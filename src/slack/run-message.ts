@@ -1,0 +1,424 @@
+// A runbook run as one Slack message updated in place (header, progress, the step waiting on someone, buttons), its thread replies, and the shared mrkdwn helpers.
+import type { types } from "@slack/bolt";
+import type { FindingSummary, StepOutcomeRecord } from "../runbooks/run-store.js";
+import type { RunView, StepView } from "../runbooks/run-engine.js";
+import type { Runbook } from "../runbooks/runbook-schema.js";
+import type { SlackMessage } from "./slack-message.js";
+
+type KnownBlock = types.KnownBlock;
+
+/** The action_id of every button on a run message; each button's value is the run id. */
+export const RUN_ACTION_IDS = {
+  advance: "run.advance",
+  approve: "run.approve",
+  reject: "run.reject",
+  confirm: "run.confirm",
+  skip: "run.skip",
+  abort: "run.abort",
+} as const;
+export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
+
+/** The modals a button may open: the callback_id, and where the typed answer is in `view.state.values[block][action]`. */
+export const RUN_MODALS = {
+  reject: { callbackId: "run.reject.reason", blockId: "reason", actionId: "reason" },
+  confirm: { callbackId: "run.confirm.record", blockId: "record", actionId: "record" },
+} as const;
+
+export type RunbookForRun = Pick<Runbook, "title" | "steps">;
+
+const STEP_EMOJI: Readonly<Record<StepView["status"], string>> = {
+  pending: ":white_circle:",
+  running: ":arrow_forward:",
+  applying: ":arrow_forward:",
+  waiting: ":hourglass_flowing_sand:",
+  succeeded: ":white_check_mark:",
+  failed: ":x:",
+  skipped: ":heavy_minus_sign:",
+};
+
+export const SEVERITY_EMOJI: Readonly<Record<string, string>> = {
+  critical: ":red_circle:",
+  high: ":large_orange_circle:",
+  medium: ":large_yellow_circle:",
+  low: ":large_blue_circle:",
+  info: ":white_circle:",
+};
+
+// Slack rejects a text object over 3000 characters; a little room is kept for what is appended.
+const SECTION_LIMIT = 2900;
+const LIST_LIMIT = 8;
+
+/* ---------------------------------------------------------------------------------------------------------------------
+ * Text helpers, shared with posture-view.ts, help-message.ts and access-policy.ts.
+ * ------------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * Makes text safe inside mrkdwn: Slack's three control characters, and the broadcast words, which a runbook input or
+ * an error could otherwise turn into a notification for a whole channel.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/@(here|channel|everyone)\b/gi, "@\u2060$1");
+}
+
+const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
+  [/\bxapp-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted AWS key id]"],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, "[redacted token]"],
+  // SSWS is Okta's API token scheme.
+  [/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
+  [/\b(token|access_token|password|secret|client_secret|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s]+/gi, "$1=[redacted]"],
+];
+
+/**
+ * Blanks anything shaped like a credential. What breakglass shows comes from runbooks, checks and errors, none of
+ * which should hold one; an error quoting a request URL or header is the way one could slip through.
+ */
+export function redactSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), text);
+}
+
+/** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
+export function slackText(text: string): string {
+  return escapeMrkdwn(redactSecrets(text)).replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+}
+
+/** An actor as the audit log records it: `slack:U123` becomes a mention; anything else (a CLI operator) shows as written. */
+export function mentionActor(actor: string): string {
+  const match = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
+  return match === null ? escapeMrkdwn(actor) : `<@${match[1]}>`;
+}
+
+/** A configured principal as a mention: `U…`/`W…` a person, `S…` a user group. */
+export function mentionPrincipal(id: string): string {
+  return id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`;
+}
+
+/** The first eight characters of a UUID run id, enough to tell runs apart in a channel. */
+export function shortRunId(id: string): string {
+  return id.length > 12 ? id.slice(0, 8) : id;
+}
+
+/** Code span content: a backtick inside would end it early. */
+export function code(text: string): string {
+  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
+}
+
+export function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
+}
+
+export function mrkdwn(text: string): types.MrkdwnElement {
+  return { type: "mrkdwn", text: text === "" ? " " : truncate(text, SECTION_LIMIT) };
+}
+
+export function plainText(text: string): types.PlainTextElement {
+  return { type: "plain_text", text: text === "" ? " " : text, emoji: true };
+}
+
+export function sectionBlock(text: string): types.SectionBlock {
+  return { type: "section", text: mrkdwn(text) };
+}
+
+export function contextBlock(...texts: string[]): types.ContextBlock {
+  const elements = texts.filter((text) => text !== "").slice(0, 10);
+  return { type: "context", elements: (elements.length === 0 ? [" "] : elements).map((text) => mrkdwn(text)) };
+}
+
+export function headerBlock(text: string): types.HeaderBlock {
+  // A header holds at most 150 characters.
+  return { type: "header", text: plainText(truncate(text, 150)) };
+}
+
+/** A list of lines, the first `limit` and then how many more: long lists are what make a message unreadable on a phone. */
+export function limitedLines(lines: readonly string[], limit: number, more: (count: number) => string): string[] {
+  if (lines.length <= limit) return [...lines];
+  return [...lines.slice(0, limit), more(lines.length - limit)];
+}
+
+/** A time every reader sees in their own timezone, with the UTC time for clients that cannot show it. */
+export function slackDate(at: Date): string {
+  const utc = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|${utc}>`;
+}
+
+/**
+ * Runbook texts are Markdown; Slack's mrkdwn marks bold with one star and has no headings or list syntax. The text is
+ * escaped first, so nothing here can create a link or a mention.
+ */
+function markdownToMrkdwn(text: string): string {
+  return escapeMrkdwn(redactSecrets(text))
+    .replace(/^([ \t]*)```[A-Za-z0-9_-]+[ \t]*$/gm, "$1```")
+    .replace(/^([ \t]*)[-*+][ \t]+(?=\S)/gm, "$1• ")
+    .replace(/^#{1,6}[ \t]+(.+)$/gm, "*$1*")
+    .replace(/\*\*(.+?)\*\*/g, "*$1*")
+    .replace(/__(.+?)__/g, "*$1*");
+}
+
+/** Long text as several sections, split between paragraphs, so that none passes Slack's limit. */
+function textSections(text: string, maxSections = 4): KnownBlock[] {
+  const chunks: string[] = [];
+  let current = "";
+  for (const paragraph of text.split(/\n{2,}/)) {
+    const piece = truncate(paragraph, SECTION_LIMIT);
+    if (current !== "" && current.length + piece.length + 2 > SECTION_LIMIT) {
+      chunks.push(current);
+      current = piece;
+    } else current = current === "" ? piece : `${current}\n\n${piece}`;
+  }
+  if (current.trim() !== "") chunks.push(current);
+  const blocks: KnownBlock[] = chunks.slice(0, maxSections).map((chunk) => sectionBlock(chunk));
+  if (chunks.length > maxSections) blocks.push(contextBlock("_The rest is shortened here: `breakglass runbook status` in a terminal shows it all._"));
+  return blocks;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------------
+ * The run message.
+ * ------------------------------------------------------------------------------------------------------------------- */
+
+interface Located {
+  readonly step: StepView;
+  readonly index: number;
+}
+
+/** The whole run as one message, rebuilt from the run's view after every change and posted over the previous one. */
+export function runMessage(run: RunView, runbook: RunbookForRun): SlackMessage {
+  const current = currentStep(run);
+  const blocks: KnownBlock[] = [headerBlock(`${run.dryRun ? "[DRY RUN] " : ""}${runbook.title}`)];
+  blocks.push(contextBlock(`Run ${code(shortRunId(run.id))} · ${code(run.runbookId)} · started by ${mentionActor(run.initiator)}`));
+  if (run.dryRun) blocks.push(contextBlock(":test_tube: *Dry run*: actions only show what they would change; nothing is applied."));
+  blocks.push(sectionBlock(statusLine(run, current)));
+  blocks.push(contextBlock(progressLines(run).join("\n")));
+
+  const finished = run.status === "succeeded" || run.status === "aborted";
+  if (current !== undefined && !finished) {
+    blocks.push({ type: "divider" });
+    blocks.push(...stepDetail(run, runbook, current));
+  }
+  const hint = nextHint(run, current);
+  if (hint !== undefined) blocks.push(contextBlock(hint));
+  const buttons = runButtons(run);
+  if (buttons.length > 0) blocks.push({ type: "actions", block_id: "run.actions", elements: buttons });
+  return { text: fallbackText(run, runbook, current), blocks };
+}
+
+/** The buttons a run offers in its state: none once it has ended. */
+export function runButtons(run: RunView): types.Button[] {
+  if (run.status === "succeeded" || run.status === "aborted") return [];
+  const buttons: types.Button[] = [];
+  if (run.status === "waiting" && run.waitingFor?.kind === "approval") {
+    buttons.push(button(RUN_ACTION_IDS.approve, "Approve", run.id, "primary"), button(RUN_ACTION_IDS.reject, "Reject", run.id, "danger"));
+  } else if (run.status === "waiting" && run.waitingFor?.kind === "manual") {
+    // Never for an approval: skipping one would defeat the second person.
+    buttons.push(button(RUN_ACTION_IDS.confirm, "Done", run.id, "primary"), button(RUN_ACTION_IDS.skip, "Skip", run.id));
+  } else {
+    buttons.push(button(RUN_ACTION_IDS.advance, "Run", run.id));
+  }
+  const abort = button(RUN_ACTION_IDS.abort, "Abort", run.id, "danger");
+  abort.confirm = {
+    title: plainText("Abort this run?"),
+    text: plainText("The run ends for good and cannot be resumed. Nothing it already changed is undone."),
+    confirm: plainText("Abort the run"),
+    deny: plainText("Keep it"),
+    style: "danger",
+  };
+  buttons.push(abort);
+  return buttons;
+}
+
+/** The question the waiting manual step asks, when it asks one: Done must then collect a written answer (RUN_MODALS.confirm). */
+export function manualStepQuestion(run: RunView, runbook: RunbookForRun): string | undefined {
+  if (run.waitingFor?.kind !== "manual") return undefined;
+  const stepId = run.waitingFor.stepId;
+  const step = runbook.steps.find((candidate) => candidate.id === stepId);
+  return step?.kind === "manual" ? step.record : undefined;
+}
+
+/** Asks the person who pressed Reject why: the engine records the reason with the rejection. */
+export function rejectReasonModal(run: RunView): types.ModalView {
+  const ids = RUN_MODALS.reject;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: run.id,
+    title: plainText("Reject the step"),
+    submit: plainText("Reject"),
+    close: plainText("Cancel"),
+    blocks: [
+      sectionBlock(`Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) stops at this approval, or follows its onFailure.`),
+      { type: "input", block_id: ids.blockId, label: plainText("Why do you reject it?"), element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 } },
+    ],
+  };
+}
+
+/** Asks the person who pressed Done for the written answer the manual step requires. */
+export function confirmRecordModal(run: RunView, question: string): types.ModalView {
+  const ids = RUN_MODALS.confirm;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: run.id,
+    title: plainText("Confirm the step"),
+    submit: plainText("Done"),
+    close: plainText("Cancel"),
+    blocks: [
+      { type: "input", block_id: ids.blockId, label: plainText(truncate(question, 2000)), element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 2000 } },
+      contextBlock("Kept in the run and the audit log. Never write a password or a token here."),
+    ],
+  };
+}
+
+/** One step's outcome as a short reply in the run's thread: the history below the message that keeps changing. */
+export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | null {
+  const index = run.steps.findIndex((step) => step.id === stepId);
+  const step = run.steps[index];
+  if (step === undefined) return null;
+  const summary = step.outcome?.summary ?? step.status;
+  const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${slackText(truncate(summary, 500))}`;
+  const blocks: KnownBlock[] = [sectionBlock(head)];
+  const details = outcomeDetails(step.outcome, 5);
+  if (step.outcome?.confirmation?.record !== undefined) details.unshift(`:memo: ${slackText(truncate(step.outcome.confirmation.record, 1000))}`);
+  if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
+  return { text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`), blocks };
+}
+
+function button(actionId: RunActionId, label: string, runId: string, style?: types.ColorScheme): types.Button {
+  return { type: "button", action_id: actionId, text: plainText(label), value: runId, ...(style === undefined ? {} : { style }) };
+}
+
+/** The step the run is at: the one waiting, the one it failed at, or the one running (or next to run). */
+function currentStep(run: RunView): Located | undefined {
+  const find = (predicate: (step: StepView) => boolean, last = false): Located | undefined => {
+    const indexes = run.steps.map((_, index) => index);
+    const index = (last ? indexes.reverse() : indexes).find((position) => predicate(run.steps[position] as StepView));
+    return index === undefined ? undefined : { step: run.steps[index] as StepView, index };
+  };
+  switch (run.status) {
+    case "waiting":
+      return find((step) => step.status === "waiting");
+    case "failed":
+      // Earlier steps may have failed and been passed over (onFailure continue or goto); the run halted at the last one.
+      return find((step) => step.status === "failed", true);
+    case "running":
+      return find((step) => step.status === "running" || step.status === "applying") ?? find((step) => step.status === "pending" || step.status === "failed");
+    case "aborted":
+      return find((step) => step.status === "waiting" || step.status === "running" || step.status === "applying") ?? find((step) => step.status === "failed", true);
+    case "succeeded":
+      return undefined;
+  }
+}
+
+function statusLine(run: RunView, current: Located | undefined): string {
+  const at = current === undefined ? "" : ` at step ${current.index + 1} of ${run.steps.length}`;
+  switch (run.status) {
+    case "waiting":
+      if (run.waitingFor?.kind === "approval") return `:hourglass_flowing_sand: *Waiting for a second person to approve*${at}`;
+      if (run.waitingFor?.kind === "manual") return `:raised_hand: *Waiting for someone to do a step by hand*${at}`;
+      return `:hourglass_flowing_sand: *Waiting*${at}`;
+    case "running":
+      return current !== undefined && (current.step.status === "running" || current.step.status === "applying") ? `:arrow_forward: *Running*${at}` : `:double_vertical_bar: *Paused*${at}`;
+    case "failed":
+      return `:x: *Failed*${at}`;
+    case "aborted":
+      return `:no_entry: *Aborted*${at}`;
+    case "succeeded": {
+      const skipped = run.steps.filter((step) => step.status === "skipped").length;
+      const failed = run.steps.filter((step) => step.status === "failed").length;
+      const notes = [skipped > 0 ? `${skipped} skipped` : "", failed > 0 ? `${failed} failed and passed over` : ""].filter((note) => note !== "");
+      return `:white_check_mark: *Succeeded*: ${run.steps.length} ${run.steps.length === 1 ? "step" : "steps"}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`;
+    }
+  }
+}
+
+function progressLines(run: RunView): string[] {
+  return run.steps.map((step, index) => `${STEP_EMOJI[step.status]} ${index + 1}. ${slackText(truncate(step.title, 70))}`);
+}
+
+function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Located): KnownBlock[] {
+  const heading = `*Step ${index + 1} of ${run.steps.length}: ${slackText(step.title)}*`;
+  const outcome = step.outcome;
+  const blocks: KnownBlock[] = [];
+  if (step.kind === "approval" && step.status === "waiting") {
+    blocks.push(sectionBlock(`${heading}\n${quote(markdownToMrkdwn(outcome?.text ?? "Approve to go on."))}`));
+    blocks.push(contextBlock(`:busts_in_silhouette: Needs a second person: ${mentionActor(run.initiator)} started this run and cannot approve it.`));
+    return blocks;
+  }
+  if (step.kind === "manual" && step.status === "waiting") {
+    blocks.push(sectionBlock(heading));
+    blocks.push(...textSections(markdownToMrkdwn(outcome?.text ?? "Do the step, then press Done.")));
+    const question = manualStepQuestion(run, runbook);
+    if (question !== undefined) blocks.push(contextBlock(`:memo: *Done* asks you to answer in writing: ${slackText(truncate(question, 300))}`));
+    return blocks;
+  }
+  const lines = [heading];
+  if (outcome === null) lines.push(step.status === "pending" ? "_Not started yet._" : "_In progress…_");
+  else lines.push(slackText(truncate(outcome.summary, 500)));
+  blocks.push(sectionBlock(lines.join("\n")));
+  const details = outcomeDetails(outcome, LIST_LIMIT);
+  if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
+  return blocks;
+}
+
+/** What an outcome holds beyond its summary: an action's changes, a check's findings, the error. */
+function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): string[] {
+  if (outcome === null) return [];
+  const lines: string[] = [];
+  const changes = outcome.plan?.changes ?? [];
+  if (changes.length > 0) {
+    lines.push(outcome.applied === true ? "*Changed:*" : "*Changes:*");
+    const changeLines = changes.map((change) => `• ${slackText(truncate(change.target, 120))}: ${slackText(truncate(change.before ?? "(none)", 120))} → ${slackText(truncate(change.after ?? "(none)", 120))}`);
+    lines.push(...limitedLines(changeLines, limit, (count) => `…and ${count} more`));
+  }
+  const findings = outcome.findings ?? [];
+  if (findings.length > 0) {
+    lines.push("*Findings:*");
+    lines.push(...limitedLines(findings.map(findingLine), limit, (count) => `…and ${count} more`));
+  }
+  if (outcome.verification !== undefined && !outcome.verification.ok) lines.push(`:warning: Read-back: ${slackText(truncate(outcome.verification.detail, 300))}`);
+  if (outcome.error !== undefined && !outcome.summary.includes(outcome.error)) lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
+  return lines;
+}
+
+export function findingLine(finding: FindingSummary): string {
+  return `${SEVERITY_EMOJI[finding.severity] ?? ":white_circle:"} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${slackText(truncate(finding.message, 240))}`;
+}
+
+function quote(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `>${line}`)
+    .join("\n");
+}
+
+function nextHint(run: RunView, current: Located | undefined): string | undefined {
+  switch (run.status) {
+    case "failed":
+      return "Fix the cause, then press *Run* to try this step again, or *Abort* to end the run.";
+    case "running":
+      return current !== undefined && (current.step.status === "running" || current.step.status === "applying")
+        ? "If this does not move for a while, the process running it may have stopped: *Run* resumes it where it was, without applying anything twice."
+        : "Press *Run* to go on.";
+    case "waiting":
+      if (run.waitingFor?.kind === "manual") return "Press *Done* once you have done it, or *Skip* if it does not apply.";
+      if (run.waitingFor?.kind === "approval") return "Approving runs the next steps straight away.";
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function fallbackText(run: RunView, runbook: RunbookForRun, current: Located | undefined): string {
+  const where = current === undefined ? "" : ` at step ${current.index + 1} (${current.step.title})`;
+  const status: Record<RunView["status"], string> = {
+    running: "running",
+    waiting: run.waitingFor?.kind === "approval" ? "waiting for approval" : "waiting for a manual step",
+    succeeded: "succeeded",
+    failed: "failed",
+    aborted: "aborted",
+  };
+  return slackText(`${run.dryRun ? "[dry run] " : ""}${runbook.title}: run ${shortRunId(run.id)} ${status[run.status]}${run.status === "succeeded" ? "" : where}`);
+}

@@ -1,0 +1,118 @@
+// The Bolt app of `breakglass serve`: Bolt's own HTTPReceiver (its request listener is mounted on serve's HTTP server
+// at /slack/events) or Socket Mode, the Web API client pointed at slack.apiUrl, and every handler registered.
+import { join, dirname } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
+import type { BreakglassConfig } from "../config/config-schema.js";
+import type { Clock } from "../core/clock.js";
+import type { BackgroundWork } from "../serve/background-work.js";
+import type { CheckScheduler } from "../serve/check-scheduler.js";
+import type { ServiceLog } from "../serve/service-log.js";
+import type { ServiceMetrics } from "../serve/service-metrics.js";
+import { EmergencyAccess } from "../service/emergency-access.js";
+import type { RunbookServices } from "../service/runbook-engine.js";
+import type { ServeStateStore } from "../store/serve-state-store.js";
+import { AccessPolicy } from "./access-policy.js";
+import { registerHomeTab } from "./home-tab.js";
+import { registerRunActions } from "./run-actions.js";
+import { RunDriver } from "./run-driver.js";
+import { SlackAnnouncer } from "./slack-announcer.js";
+import type { SlackContext } from "./slack-context.js";
+import type { SlackSettings } from "./slack-settings.js";
+import { registerSlashCommand } from "./slash-command.js";
+import { SLACK_EVENTS_PATH } from "../serve/service-http.js";
+
+export interface SlackSurfaceOptions {
+  readonly config: BreakglassConfig;
+  readonly settings: SlackSettings;
+  readonly services: RunbookServices;
+  readonly state: ServeStateStore;
+  readonly scheduler: CheckScheduler;
+  readonly metrics: ServiceMetrics;
+  readonly work: BackgroundWork;
+  readonly clock: Clock;
+  readonly log: ServiceLog;
+  readonly runbookDirectory: string;
+}
+
+export interface SlackSurface {
+  readonly announcer: SlackAnnouncer;
+  /** Bolt's HTTP request listener; undefined in Socket Mode. */
+  readonly listener: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  readonly driver: RunDriver;
+  stop(): Promise<void>;
+}
+
+/** Web API calls retry twice, quickly: a post that still fails is retried by its caller (the next check), not for 30 min. */
+const CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 }, timeout: 10_000 };
+
+export async function startSlackSurface(options: SlackSurfaceOptions): Promise<SlackSurface> {
+  const { settings, log } = options;
+  const logger = boltLogger(log);
+  const clientOptions = { ...CLIENT_OPTIONS, slackApiUrl: settings.apiUrl };
+  let receiver: HTTPReceiver | SocketModeReceiver;
+  if (settings.socketMode) {
+    receiver = new SocketModeReceiver({ appToken: settings.appToken ?? "", logger, installerOptions: { clientOptions } });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: settings.signingSecret ?? "",
+      endpoints: [SLACK_EVENTS_PATH],
+      logger,
+      // Bolt answers Slack as soon as a handler acks; the work after the ack goes on in BackgroundWork.
+      processBeforeResponse: false,
+    });
+  }
+  const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
+  app.error((error) => {
+    log.error(`Slack handler failed: ${error.message}`);
+    return Promise.resolve();
+  });
+
+  const announcer = new SlackAnnouncer(app.client, settings.channels, log, (outcome) => options.metrics.slackPosted(outcome));
+  const access = new AccessPolicy(settings.access, async (groupId) => {
+    const answer = await app.client.usergroups.users.list({ usergroup: groupId });
+    return answer.users ?? [];
+  });
+  const emergency = new EmergencyAccess({
+    store: options.services.store,
+    audit: options.services.audit,
+    clock: options.clock,
+    directory: options.services.directory,
+    grant: settings.grant,
+    summaryDirectory: join(dirname(options.config.store.path), "artefacts"),
+  });
+  const context: SlackContext = { ...options, client: app.client, announcer, access, emergency };
+  const driver = new RunDriver(context);
+  registerSlashCommand(app, context, driver);
+  registerRunActions(app, context, driver);
+  registerHomeTab(app, context);
+
+  if (receiver instanceof SocketModeReceiver) {
+    await app.start();
+    log.info("connected to Slack over Socket Mode");
+  }
+  return {
+    announcer,
+    driver,
+    listener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    stop: async () => {
+      if (receiver instanceof SocketModeReceiver) await app.stop();
+    },
+  };
+}
+
+/** Bolt's log lines, into the service log; debug and info stay out unless something is wrong. */
+function boltLogger(log: ServiceLog): Logger {
+  let level = LogLevel.WARN;
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...messages: unknown[]) => log.warn(`slack: ${messages.map(String).join(" ")}`),
+    error: (...messages: unknown[]) => log.error(`slack: ${messages.map(String).join(" ")}`),
+    setLevel: (next: LogLevel) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

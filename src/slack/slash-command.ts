@@ -1,0 +1,229 @@
+// `/breakglass …`: answered within Slack's 3 seconds every time — help, usage, status and lists straight away, anything
+// that takes longer with a "working" reply and the result through response_url. Changes are checked against who may
+// make them, and refusals are audited.
+import { join } from "node:path";
+import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
+import { describeError } from "../errors.js";
+import { loadRunbooks } from "../runbooks/load-runbook.js";
+import { readRunbookSource } from "../runbooks/run-engine.js";
+import { configInputDefaults } from "../service/runbook-input-defaults.js";
+import { refusal, type Permission } from "./access-policy.js";
+import { parseSlashCommand, resolveRunbookInputs, type SlashCommand } from "./command-parser.js";
+import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";
+import { helpMessage, usageMessage } from "./help-message.js";
+import { postureSnapshot } from "./posture-snapshot.js";
+import { postureStatusMessage } from "./posture-view.js";
+import type { RunDriver } from "./run-driver.js";
+import { runMessage } from "./run-message.js";
+import { describeSlackError } from "./slack-announcer.js";
+import { slackActor, type SlackContext } from "./slack-context.js";
+import type { SlackMessage } from "./slack-message.js";
+
+export const SLASH_COMMAND = "/breakglass";
+
+type Reply = (message: SlackMessage) => Promise<void>;
+
+export function registerSlashCommand(app: App, context: SlackContext, driver: RunDriver): void {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+    const parsed = parseSlashCommand(command.text);
+    const reply: Reply = async (message) => {
+      await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] }).catch((error: unknown) => {
+        context.log.warn(`could not answer ${command.user_id} through response_url: ${describeError(error)}`);
+      });
+    };
+    const immediate = await quickAnswer(parsed, command, context);
+    if (immediate !== undefined) {
+      await ack(ephemeral(immediate));
+      return;
+    }
+    await ack(ephemeral(working(acknowledgement(parsed))));
+    context.work.run(`/breakglass ${parsed.kind} by ${command.user_id}`, async () => {
+      try {
+        await slow(parsed, command, context, driver, reply);
+      } catch (error) {
+        await reply(failure(describeError(error)));
+      }
+    });
+  });
+}
+
+/** Answers that need nothing but this process and its store; undefined when the command must go on in the background. */
+async function quickAnswer(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext): Promise<SlackMessage | undefined> {
+  switch (parsed.kind) {
+    case "usage":
+      return usageMessage(parsed.problem, command.command);
+    case "help":
+      return helpMessage(command.command);
+    case "status":
+      return postureStatusMessage(await postureSnapshot(context));
+    case "runbook-list":
+      return runbookListMessage(await loadRunbooks(context.runbookDirectory), command.command);
+    default:
+      return undefined;
+  }
+}
+
+function acknowledgement(parsed: SlashCommand): string {
+  switch (parsed.kind) {
+    case "check":
+      return "Running a full check; the findings follow here.";
+    case "runbook-start":
+      return `Starting ${parsed.runbookId}${parsed.dryRun ? " (dry run)" : ""}…`;
+    case "runbook-status":
+      return "Looking up the run…";
+    case "grant":
+      return `Granting emergency access to <@${parsed.userId}>…`;
+    case "revoke":
+      return `Revoking emergency access from <@${parsed.userId}>…`;
+    case "incident-declare":
+      return "Declaring the emergency…";
+    case "incident-close":
+      return "Closing the emergency…";
+    default:
+      return "Working on it…";
+  }
+}
+
+const NEEDS: Partial<Record<SlashCommand["kind"], { permission: Permission; what: string }>> = {
+  check: { permission: "run", what: "run checks" },
+  "runbook-start": { permission: "run", what: "start runbooks" },
+  "incident-declare": { permission: "run", what: "declare emergencies" },
+  "incident-close": { permission: "run", what: "close emergencies" },
+  grant: { permission: "grant", what: "grant emergency access" },
+  revoke: { permission: "grant", what: "revoke emergency access" },
+};
+
+async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
+  const user = command.user_id;
+  const actor = slackActor(user);
+  const need = NEEDS[parsed.kind];
+  if (need !== undefined) {
+    const allowed = await context.access.allows(user, need.permission);
+    context.services.audit.record({ actor, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission } });
+    if (!allowed) {
+      context.metrics.slackRefused(need.permission);
+      await reply(refusal(need.permission, need.what, context.settings.access));
+      return;
+    }
+  }
+  switch (parsed.kind) {
+    case "check": {
+      const cycle = await context.scheduler.runOnce();
+      await reply(cycle === null ? failure("The check could not run; the service log says why.") : postureStatusMessage(await postureSnapshot(context)));
+      return;
+    }
+    case "runbook-start":
+      await startRun(parsed, command, context, driver, reply);
+      return;
+    case "runbook-status":
+      await runStatus(parsed.runId, context, driver, reply);
+      return;
+    case "incident-declare": {
+      const declared = await context.emergency.declareIncident(parsed.title, actor);
+      const message = incidentDeclaredMessage(declared.incident, parsed.title, actor, context.clock.now(), command.command);
+      await announce(context, ["incidents", "security"], message);
+      await reply(message);
+      return;
+    }
+    case "incident-close": {
+      const closed = await context.emergency.closeIncident(actor);
+      const message = incidentClosedMessage(
+        closed.incident,
+        actor,
+        closed.revoked.map((revoked) => revoked.user.login),
+        closed.notRevoked.map((failed) => failed.login),
+        closed.activitySummary,
+      );
+      await announce(context, ["incidents", "security"], message);
+      await reply(message);
+      return;
+    }
+    case "grant": {
+      const login = await emailOf(context, parsed.userId);
+      const granted = await context.emergency.grant(login, parsed.ttlMilliseconds, actor);
+      const message = grantedMessage(parsed.userId, granted.user.login, granted.groups, new Date(granted.expiresAt), granted.incident, actor);
+      await announce(context, ["security"], message);
+      await reply(message);
+      return;
+    }
+    case "revoke": {
+      const login = await emailOf(context, parsed.userId);
+      const revoked = await context.emergency.revoke(login, actor);
+      const message = revokedMessage(parsed.userId, revoked.user.login, revoked.groups, actor);
+      await announce(context, ["security"], message);
+      await reply(message);
+      return;
+    }
+    default:
+      await reply(note("Nothing to do."));
+  }
+}
+
+async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
+  const actor = slackActor(command.user_id);
+  let source;
+  try {
+    source = await readRunbookSource(join(context.runbookDirectory, `${parsed.runbookId}.yaml`));
+  } catch {
+    const known = (await loadRunbooks(context.runbookDirectory)).map(({ runbook }) => runbook.id);
+    await reply(failure(`There is no runbook ${parsed.runbookId}. Runbooks: ${known.join(", ")}.`));
+    return;
+  }
+  const given = resolveRunbookInputs(source.runbook, parsed.inputs);
+  if (!given.ok) {
+    await reply(failure(given.problem));
+    return;
+  }
+  const inputs = { ...configInputDefaults(context.config, source.runbook), ...given.value };
+  const view = context.services.engine.start(source, inputs, actor, { dryRun: parsed.dryRun });
+  try {
+    await driver.post(view, command.channel_id);
+  } catch (error) {
+    // The bot is not in this channel (or Slack refused): the run exists, so say how to follow it.
+    await reply(failure(`Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`));
+  }
+  driver.drive(view.id, actor, undefined, (problem) => reply(failure(problem)));
+}
+
+async function runStatus(runId: string | null, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
+  if (runId === null) {
+    await reply(postureStatusMessage(await postureSnapshot(context)));
+    return;
+  }
+  const id = resolveRunId(runId, context);
+  const view = await context.services.engine.status(id);
+  await reply(runMessage(view, await driver.runbook(view.runbookId)));
+}
+
+/** A run by its id or the first characters of it, as the run message shows them. */
+function resolveRunId(given: string, context: SlackContext): string {
+  if (context.services.store.findRun(given) !== null) return given;
+  const matches = context.state.runIdsStartingWith(given);
+  return matches.length === 1 ? (matches[0] as string) : given;
+}
+
+async function emailOf(context: SlackContext, userId: string): Promise<string> {
+  try {
+    const info = await context.client.users.info({ user: userId });
+    const email = info.user?.profile?.email;
+    if (email === undefined || email === "") throw new Error(`Slack has no email address for <@${userId}> (the app needs the users:read.email scope)`);
+    return email;
+  } catch (error) {
+    throw new Error(`could not look up <@${userId}> in Slack: ${describeSlackError(error)}`, { cause: error });
+  }
+}
+
+async function announce(context: SlackContext, roles: readonly ("incidents" | "security" | "alerts")[], message: SlackMessage): Promise<void> {
+  const channels = new Set<string>();
+  for (const role of roles) {
+    const channel = context.settings.channels[role];
+    if (channel === undefined || channels.has(channel)) continue;
+    channels.add(channel);
+    await context.announcer.announce(role, message).catch((error: unknown) => context.log.warn(`could not post to ${role}: ${describeError(error)}`));
+  }
+}
+
+function ephemeral(message: SlackMessage) {
+  return { response_type: "ephemeral" as const, text: message.text, blocks: [...message.blocks] };
+}
+

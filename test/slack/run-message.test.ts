@@ -1,0 +1,359 @@
+// The run message a responder sees in the channel, on the shipped runbooks: its buttons in each state, the step waiting on them, escaping, and Slack's size limits.
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { loadRunbook } from "../../src/runbooks/load-runbook.js";
+import type { RunView, StepView } from "../../src/runbooks/run-engine.js";
+import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/runbooks/run-store.js";
+import type { Runbook } from "../../src/runbooks/runbook-schema.js";
+import {
+  confirmRecordModal,
+  escapeMrkdwn,
+  manualStepQuestion,
+  mentionActor,
+  redactSecrets,
+  rejectReasonModal,
+  RUN_ACTION_IDS,
+  RUN_MODALS,
+  runMessage,
+  shortRunId,
+  stepOutcomeReply,
+} from "../../src/slack/run-message.js";
+import type { SlackMessage } from "../../src/slack/slack-message.js";
+
+const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
+const FM3 = (await loadRunbook(join(RUNBOOKS, "fm3-direct-federation.yaml"))).runbook;
+const FM1 = (await loadRunbook(join(RUNBOOKS, "fm1-idp-unavailable.yaml"))).runbook;
+const RUN_ID = "3f2a9c1b-0d4e-4c55-9a1e-1f2b3c4d5e6f";
+const INITIATOR = "slack:U0INIT0001";
+
+interface ViewSpec {
+  readonly status: RunView["status"];
+  /** Steps not named are succeeded before the first named one and pending after it. */
+  readonly steps: Readonly<Record<string, { status: StepView["status"]; outcome?: StepOutcomeRecord }>>;
+  readonly initiator?: string;
+  readonly dryRun?: boolean;
+}
+
+/** A run of a real runbook in the state the spec says, shaped exactly as RunEngine.view returns it. */
+function viewOf(runbook: Runbook, spec: ViewSpec): RunView {
+  const firstNamed = runbook.steps.findIndex((step) => spec.steps[step.id] !== undefined);
+  const steps: StepView[] = runbook.steps.map((step, index) => {
+    const named = spec.steps[step.id];
+    const status = named?.status ?? (index < firstNamed ? "succeeded" : "pending");
+    const outcome = named?.outcome ?? (status === "succeeded" ? { summary: "done" } : null);
+    return { id: step.id, title: step.title, kind: step.kind, status, attempts: status === "pending" ? 0 : 1, outcome };
+  });
+  const waiting = steps.find((step) => step.status === "waiting");
+  const waitingFor = spec.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual") ? { stepId: waiting.id, kind: waiting.kind } : null;
+  return { id: RUN_ID, runbookId: runbook.id, status: spec.status, initiator: spec.initiator ?? INITIATOR, dryRun: spec.dryRun ?? false, inputs: {}, artefacts: {}, steps, waitingFor };
+}
+
+/** Every text a person can read in the blocks, in order. */
+function visibleText(value: unknown): string {
+  return textObjects(value).join("\n");
+}
+
+function textObjects(value: unknown): string[] {
+  const texts: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === "object") {
+      const record = node as Record<string, unknown>;
+      if ((record["type"] === "mrkdwn" || record["type"] === "plain_text") && typeof record["text"] === "string") texts.push(record["text"]);
+      for (const [key, child] of Object.entries(record)) if (key !== "text" || typeof child !== "string") walk(child);
+    }
+  };
+  walk(value);
+  return texts;
+}
+
+function buttonsOf(message: SlackMessage): Array<{ action_id: string; text: string; style?: string; value?: string; confirm?: unknown }> {
+  return message.blocks.flatMap((block) =>
+    block.type === "actions" ? block.elements.flatMap((element) => (element.type === "button" ? [{ ...element, action_id: element.action_id ?? "", text: element.text.text }] : [])) : [],
+  );
+}
+
+/** What Slack would refuse: too many blocks, text objects empty or over their limits. */
+function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(50);
+  expect(message.text.length).toBeGreaterThan(0);
+  for (const block of message.blocks) {
+    if (block.type === "header") expect(block.text.text.length).toBeLessThanOrEqual(150);
+    if (block.type === "section" && block.text !== undefined) expect(block.text.text.length).toBeLessThanOrEqual(3000);
+    if (block.type === "context") {
+      expect(block.elements.length).toBeLessThanOrEqual(10);
+      for (const element of block.elements) if (element.type === "mrkdwn") expect(element.text.length).toBeLessThanOrEqual(3000);
+    }
+  }
+  for (const text of textObjects(message.blocks)) expect(text.trim()).not.toBe("");
+}
+
+const approvalReason = "Add ana@example.com & <raj@example.com> to the emergency IdP groups aws-emergency-operators for 4h (INC-4711). @here <!channel>";
+
+describe("a run waiting for approval", () => {
+  const run = viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting", outcome: { summary: "waits for a second person", text: approvalReason } } } });
+  const message = runMessage(run, FM3);
+  const text = visibleText(message.blocks);
+
+  it("offers Approve and Reject, and Abort with a confirmation, each carrying the run id", () => {
+    expect(buttonsOf(message).map((button) => [button.action_id, button.text, button.style])).toEqual([
+      ["run.approve", "Approve", "primary"],
+      ["run.reject", "Reject", "danger"],
+      ["run.abort", "Abort", "danger"],
+    ]);
+    for (const button of buttonsOf(message)) expect(button.value).toBe(RUN_ID);
+    expect(buttonsOf(message).find((button) => button.action_id === "run.abort")?.confirm).toMatchObject({ title: { text: "Abort this run?" }, style: "danger" });
+  });
+
+  it("never offers Skip on an approval", () => {
+    expect(buttonsOf(message).map((button) => button.action_id)).not.toContain("run.skip");
+  });
+
+  it("shows the runbook title, the short run id, the initiator as a mention and where the run is", () => {
+    expect(text).toContain(FM3.title);
+    expect(text).toContain("Run `3f2a9c1b`");
+    expect(text).not.toContain(RUN_ID);
+    expect(text).toContain("started by <@U0INIT0001>");
+    expect(text).toContain("*Waiting for a second person to approve* at step 4 of");
+    expect(text).toContain("*Step 4 of 16: A second person approves direct federation*");
+  });
+
+  it("quotes the reason, escaped, and says who may not approve", () => {
+    expect(text).toContain(">Add ana@example.com &amp; &lt;raj@example.com&gt; to the emergency IdP groups");
+    expect(text).not.toContain("<!channel>");
+    expect(text).not.toMatch(/@here/);
+    expect(text).toContain("<@U0INIT0001> started this run and cannot approve it");
+  });
+
+  it("shows the progress of every step with its status", () => {
+    expect(text).toContain(":white_check_mark: 1. Confirm that Identity Center is disrupted");
+    expect(text).toContain(":hourglass_flowing_sand: 4. A second person approves direct federation");
+    expect(text).toContain(":white_circle: 5. Check that the emergency IAM SAML provider and roles accept the IdP");
+    expectWithinSlackLimits(message);
+  });
+
+  it("has a fallback text for notifications", () => {
+    expect(message.text).toBe(`${FM3.title}: run 3f2a9c1b waiting for approval at step 4 (A second person approves direct federation)`);
+  });
+});
+
+describe("a run waiting for a manual step", () => {
+  const outcome = { summary: "waits for an operator to confirm and answer in writing", text: "Check out **one** credential:\n\n- **iam-user**: yours\n- **root**: only to restore\n\nWhich credentials were checked out?" };
+  const run = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome } } });
+  const message = runMessage(run, FM1);
+  const text = visibleText(message.blocks);
+
+  it("offers Done and Skip, and Abort, but not Approve", () => {
+    expect(buttonsOf(message).map((button) => [button.action_id, button.text, button.style])).toEqual([
+      ["run.confirm", "Done", "primary"],
+      ["run.skip", "Skip", undefined],
+      ["run.abort", "Abort", "danger"],
+    ]);
+  });
+
+  it("shows the instructions in Slack's formatting", () => {
+    expect(text).toContain("Check out *one* credential:");
+    expect(text).toContain("• *iam-user*: yours");
+    expect(text).not.toContain("**");
+  });
+
+  it("says that Done asks for a written answer, and gives the question for the modal", () => {
+    const question = manualStepQuestion(run, FM1);
+    expect(question).toMatch(/^Which credentials were checked out, and by whom\?/);
+    expect(text).toContain(":memo: *Done* asks you to answer in writing: Which credentials were checked out, and by whom?");
+    const modal = confirmRecordModal(run, question ?? "");
+    expect(modal).toMatchObject({ type: "modal", callback_id: RUN_MODALS.confirm.callbackId, private_metadata: RUN_ID });
+    expect(modal.title.text.length).toBeLessThanOrEqual(24);
+    expect(JSON.stringify(modal.blocks)).toContain(`"block_id":"${RUN_MODALS.confirm.blockId}"`);
+  });
+
+  it("has no question when the manual step asks none", () => {
+    const restore = viewOf(FM1, { status: "waiting", steps: { "restore-iam-user-as-root": { status: "waiting", outcome: { summary: "waits", text: "Restore it." } } } });
+    expect(manualStepQuestion(restore, FM1)).toBeUndefined();
+    expect(visibleText(runMessage(restore, FM1).blocks)).not.toContain(":memo:");
+  });
+
+  it("splits very long instructions into sections Slack accepts", () => {
+    const long = Array.from({ length: 16 }, (_, index) => `Paragraph ${index}: ${"word ".repeat(180)}`).join("\n\n");
+    const longRun = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome: { summary: "waits", text: long } } } });
+    const longMessage = runMessage(longRun, FM1);
+    expectWithinSlackLimits(longMessage);
+    expect(visibleText(longMessage.blocks)).toContain("The rest is shortened here");
+  });
+});
+
+describe("a failed run", () => {
+  const plan = {
+    summary: "add ana@example.com to aws-emergency-operators",
+    alreadyDone: false,
+    changes: [{ target: "group aws-emergency-operators: ana@example.com", before: "not a member", after: "member on a lease until 2026-05-01T16:00:00.000Z" }],
+  };
+  const outcome = { summary: "failed: apply failed: the IdP answered 403", plan, error: "the IdP answered 403 (Authorization: Bearer abcdefghijklmnopqrstu, SSWS 00abcdefghijklmnop)" };
+  const run = viewOf(FM3, { status: "failed", steps: { "add-responders": { status: "failed", outcome } } });
+  const message = runMessage(run, FM3);
+  const text = visibleText(message.blocks);
+
+  it("offers Run to retry, and Abort", () => {
+    expect(buttonsOf(message).map((button) => button.action_id)).toEqual(["run.advance", "run.abort"]);
+    expect(buttonsOf(message)[0]?.text).toBe("Run");
+  });
+
+  it("shows the step it failed at, its planned changes before → after, and the error without credentials", () => {
+    expect(text).toContain(":x: *Failed* at step 8 of 16");
+    expect(text).toContain("• group aws-emergency-operators: ana@example.com: not a member → member on a lease until 2026-05-01T16:00:00.000Z");
+    expect(text).toContain("Bearer [redacted]");
+    expect(text).toContain("SSWS [redacted]");
+    expect(text).not.toContain("abcdefghijklmnopqrstu");
+    expect(text).toContain("press *Run* to try this step again");
+  });
+
+  it("shows a failed check's findings with their severity", () => {
+    const findings = [
+      { code: "SAML_PROVIDER_DRIFT", severity: "high", message: "The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency lacks sha256 1a2b…" },
+      { code: "ROLLOVER_IN_PROGRESS", severity: "info", message: "The IdP publishes 2 signing certificates" },
+    ];
+    const failedCheck = viewOf(FM3, { status: "failed", steps: { "recheck-emergency-provider": { status: "failed", outcome: { summary: "failed: not clean: SAML_PROVIDER_DRIFT", findings } } } });
+    const checkText = visibleText(runMessage(failedCheck, FM3).blocks);
+    expect(checkText).toContain(":large_orange_circle: *high* `SAML_PROVIDER_DRIFT` The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency");
+    expect(checkText).toContain(":white_circle: *info* `ROLLOVER_IN_PROGRESS`");
+  });
+
+  it("points at the step that halted the run, not one passed over earlier", () => {
+    const passedOver = viewOf(FM3, {
+      status: "failed",
+      steps: { "tell-security": { status: "failed", outcome: { summary: "failed: Slack is down" } }, "add-responders": { status: "failed", outcome } },
+    });
+    expect(visibleText(runMessage(passedOver, FM3).blocks)).toContain("*Failed* at step 8 of 16");
+  });
+});
+
+describe("a running run", () => {
+  it("offers Run to resume when no step is running (approved, not yet advanced)", () => {
+    const run = viewOf(FM3, { status: "running", steps: { "approve-direct-federation": { status: "succeeded", outcome: { summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)" } } } });
+    const message = runMessage(run, FM3);
+    expect(buttonsOf(message).map((button) => button.action_id)).toEqual(["run.advance", "run.abort"]);
+    expect(visibleText(message.blocks)).toContain(":double_vertical_bar: *Paused* at step 5 of 16");
+  });
+
+  it("says a step is running, and how to resume it if the process stopped", () => {
+    const run = viewOf(FM3, { status: "running", steps: { "add-responders": { status: "applying", outcome: { summary: "applying: add ana", plan: { summary: "add ana", alreadyDone: false, changes: [] } } } } });
+    const text = visibleText(runMessage(run, FM3).blocks);
+    expect(text).toContain(":arrow_forward: *Running* at step 8 of 16");
+    expect(text).toContain("*Run* resumes it where it was");
+  });
+});
+
+describe("a finished run", () => {
+  it("has no buttons once it succeeded, and says so", () => {
+    const steps = Object.fromEntries(FM3.steps.map((step) => [step.id, { status: step.kind === "manual" && step.id.startsWith("repair") ? ("skipped" as const) : ("succeeded" as const) }]));
+    const message = runMessage(viewOf(FM3, { status: "succeeded", steps }), FM3);
+    expect(buttonsOf(message)).toEqual([]);
+    expect(message.blocks.some((block) => block.type === "actions")).toBe(false);
+    expect(visibleText(message.blocks)).toContain(":white_check_mark: *Succeeded*: 16 steps (1 skipped)");
+    expectWithinSlackLimits(message);
+  });
+
+  it("has no buttons once aborted, and says where it stopped", () => {
+    const message = runMessage(viewOf(FM3, { status: "aborted", steps: { "approve-direct-federation": { status: "waiting", outcome: { summary: "waits", text: "x" } } } }), FM3);
+    expect(buttonsOf(message)).toEqual([]);
+    expect(visibleText(message.blocks)).toContain(":no_entry: *Aborted* at step 4 of 16");
+  });
+});
+
+describe("dry runs and initiators", () => {
+  it("marks a dry run in the header, the body and the fallback", () => {
+    const message = runMessage(viewOf(FM3, { status: "running", dryRun: true, steps: { "declare-emergency": { status: "pending" } } }), FM3);
+    expect(message.blocks[0]).toMatchObject({ type: "header", text: { text: `[DRY RUN] ${FM3.title}` } });
+    expect(visibleText(message.blocks)).toContain(":test_tube: *Dry run*: actions only show what they would change; nothing is applied.");
+    expect(message.text.startsWith("[dry run] ")).toBe(true);
+  });
+
+  it("shows an initiator from the CLI as written, escaped", () => {
+    const message = runMessage(viewOf(FM3, { status: "running", initiator: "alice <root> & co (os user root)", steps: {} }), FM3);
+    expect(visibleText(message.blocks)).toContain("started by alice &lt;root&gt; &amp; co (os user root)");
+    expect(mentionActor("slack:W0ABC1234")).toBe("<@W0ABC1234>");
+    expect(mentionActor("slack:not-an-id")).toBe("slack:not-an-id");
+  });
+});
+
+describe("thread replies", () => {
+  it("records a decision with the people as mentions", () => {
+    const run = viewOf(FM3, {
+      status: "running",
+      steps: { "approve-direct-federation": { status: "succeeded", outcome: { summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)", approval: { decision: "granted", approver: "slack:U0APPR0002", initiator: INITIATOR } } } },
+    });
+    const reply = stepOutcomeReply(run, "approve-direct-federation");
+    expect(visibleText(reply?.blocks)).toBe(":white_check_mark: *4. A second person approves direct federation*: approved by <@U0APPR0002> (run started by <@U0INIT0001>)");
+    expect(reply?.text).toBe("Step 4 A second person approves direct federation: approved by <@U0APPR0002> (run started by <@U0INIT0001>)");
+  });
+
+  it("includes a manual step's written answer and an action's changes, briefly", () => {
+    const run = viewOf(FM1, {
+      status: "running",
+      steps: { "check-out-credentials": { status: "succeeded", outcome: { summary: "confirmed by slack:U0OPER0003", confirmation: { actor: "slack:U0OPER0003", record: "alice: em-alice, vault ref 8812 <b>" } } } },
+    });
+    const text = visibleText(stepOutcomeReply(run, "check-out-credentials")?.blocks);
+    expect(text).toContain(":memo: alice: em-alice, vault ref 8812 &lt;b&gt;");
+    const changes = Array.from({ length: 9 }, (_, index) => ({ target: `group ops: user${index}`, before: "member", after: "not a member" }));
+    const action = viewOf(FM3, { status: "running", steps: { "remove-responders": { status: "succeeded", outcome: { summary: "applied and verified", applied: true, plan: { summary: "remove", alreadyDone: false, changes } } } } });
+    const actionText = visibleText(stepOutcomeReply(action, "remove-responders")?.blocks);
+    expect(actionText).toContain("*Changed:*");
+    expect(actionText).toContain("• group ops: user4: member → not a member");
+    expect(actionText).not.toContain("user5");
+    expect(actionText).toContain("…and 4 more");
+  });
+
+  it("gives nothing for a step the run does not have", () => {
+    expect(stepOutcomeReply(viewOf(FM3, { status: "running", steps: {} }), "no-such-step")).toBeNull();
+  });
+});
+
+describe("the reject modal", () => {
+  it("carries the run id and asks why", () => {
+    const modal = rejectReasonModal(viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting" } } }));
+    expect(modal).toMatchObject({ type: "modal", callback_id: "run.reject.reason", private_metadata: RUN_ID });
+    expect(visibleText(modal.blocks)).toContain("Why do you reject it?");
+  });
+});
+
+describe("text helpers", () => {
+  it("escapes Slack's control characters and defuses broadcasts", () => {
+    expect(escapeMrkdwn("a & b <@U1> > @channel @Here")).toBe("a &amp; b &lt;@U1&gt; &gt; @\u2060channel @\u2060Here");
+  });
+
+  it("redacts what looks like a credential", () => {
+    const text = redactSecrets("xoxb-1234-5678-abcdef AKIAABCDEFGHIJKLMNOP eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop https://x/?a=1&token=s3cret&b=2");
+    expect(text).toBe("[redacted Slack token] [redacted AWS key id] [redacted token] https://x/?a=1&token=[redacted]&b=2");
+  });
+
+  it("shortens UUID run ids only", () => {
+    expect(shortRunId(RUN_ID)).toBe("3f2a9c1b");
+    expect(shortRunId("run-1")).toBe("run-1");
+  });
+});
+
+describe("in every state", () => {
+  const states = fc.record({
+    status: fc.constantFrom(...RUN_STATUSES),
+    steps: fc.array(fc.constantFrom(...STEP_STATUSES), { minLength: FM3.steps.length, maxLength: FM3.steps.length }),
+    dryRun: fc.boolean(),
+  });
+
+  it("offers buttons only on unfinished runs, always Abort among them, and never Skip on an approval", () => {
+    fc.assert(
+      fc.property(states, ({ status, steps, dryRun }) => {
+        const spec = Object.fromEntries(FM3.steps.map((step, index) => [step.id, { status: steps[index] ?? "pending" }]));
+        const run = viewOf(FM3, { status, steps: spec, dryRun });
+        const message = runMessage(run, FM3);
+        const ids = buttonsOf(message).map((button) => button.action_id);
+        expectWithinSlackLimits(message);
+        if (status === "succeeded" || status === "aborted") expect(ids).toEqual([]);
+        else expect(ids).toContain(RUN_ACTION_IDS.abort);
+        if (run.waitingFor?.kind === "approval") expect(ids).not.toContain(RUN_ACTION_IDS.skip);
+        if (status === "failed") expect(ids).toEqual([RUN_ACTION_IDS.advance, RUN_ACTION_IDS.abort]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
