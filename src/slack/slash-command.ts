@@ -169,13 +169,13 @@ async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>
     await reply(failure(`There is no runbook ${parsed.runbookId}. Runbooks: ${known.join(", ")}.`));
     return;
   }
-  const given = resolveRunbookInputs(source.runbook, parsed.inputs);
-  if (!given.ok) {
-    await reply(failure(given.problem));
+  const known = Object.fromEntries(Object.entries(configInputDefaults(context.config, source.runbook)).map(([name, value]) => [name, [value]]));
+  const inputs = resolveRunbookInputs(source.runbook, { ...known, ...parsed.inputs });
+  if (!inputs.ok) {
+    await reply(failure(inputs.problem));
     return;
   }
-  const inputs = { ...configInputDefaults(context.config, source.runbook), ...given.value };
-  const view = context.services.engine.start(source, inputs, actor, { dryRun: parsed.dryRun });
+  const view = context.services.engine.start(source, inputs.value, actor, { dryRun: parsed.dryRun });
   try {
     await driver.post(view, command.channel_id);
   } catch (error) {
