@@ -1,0 +1,47 @@
+// `breakglass serve` as a real process without Slack credentials: it checks on start, logs what it would have posted,
+// answers /healthz and /readyz, and stops cleanly on SIGTERM.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DAY, makeCertificate } from "../support/certificates.js";
+import { entityXml } from "../support/metadata-builder.js";
+
+const BIN = new URL("../../src/cli/bin.ts", import.meta.url).pathname;
+
+describe("breakglass serve, the process", () => {
+  it("runs the scheduler without Slack, logging what it would post, and exits 0 on SIGTERM", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "breakglass-serve-process-"));
+    const certificate = makeCertificate({ commonName: "Okta signing", notBefore: new Date(Date.now() - 300 * DAY), notAfter: new Date(Date.now() + 20 * DAY + 3_600_000) });
+    writeFileSync(join(directory, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+    writeFileSync(join(directory, "breakglass.yaml"), "idp:\n  name: Okta\n  metadata: idp.xml\nstore:\n  path: breakglass.db\n");
+    const child = spawn(process.execPath, ["--import", "tsx", BIN, "serve", "--config", join(directory, "breakglass.yaml"), "--port", "0", "--host", "127.0.0.1"], {
+      env: { PATH: process.env["PATH"], HOME: directory },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/would post to alerts/.test(stderr) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const port = /port (\d+);/.exec(stderr)?.[1];
+      expect(port, stderr).toBeDefined();
+      expect(stderr).toMatch(/Slack is not configured/);
+      expect(stderr).toMatch(/would post to alerts: Okta signing certificate sha256 \S+ \(CN=Okta signing\) expires in 20 days/);
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok\n");
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: "POST", body: "x" })).status).toBe(404);
+
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/SIGTERM received/);
+      expect(stderr).toMatch(/ stopped\n$/);
+      expect(stderr).not.toMatch(/error|at .*\.ts:\d+/i);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+});
