@@ -23,7 +23,7 @@ export interface ServiceHttpOptions {
   readonly readiness: () => Readiness;
   /** Before /metrics answers: bring gauges read from the store up to date. */
   readonly beforeScrape?: () => void;
-  /** Undefined without SLACK_SIGNING_SECRET (or in Socket Mode): /slack/events then answers 404. */
+  /** Undefined without Slack credentials, or in Socket Mode: /slack/events then answers 404. */
   readonly slack?: { readonly guard: RequestGuard; readonly listener: (request: IncomingMessage, response: ServerResponse) => void };
   readonly bodyLimit?: number;
   readonly log: HttpLog;
@@ -110,7 +110,7 @@ export class ServiceHttp {
   private slackEvent(request: IncomingMessage, response: ServerResponse): void {
     const slack = this.options.slack;
     if (slack === undefined) {
-      plain(response, 404, "Slack is not configured on this breakglass (no SLACK_SIGNING_SECRET)\n");
+      plain(response, 404, "this breakglass takes no Slack requests over HTTP (Slack is not configured, or it uses Socket Mode)\n");
       return;
     }
     if (this.draining) {

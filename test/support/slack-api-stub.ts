@@ -31,6 +31,8 @@ export interface SlackApiStub {
   failNext(method: string, ...answers: Answer[]): void;
   /** Members of a user group, for usergroups.users.list. */
   setUserGroup(groupId: string, users: readonly string[]): void;
+  /** apps.connections.open answers with this WebSocket URL (Socket Mode). */
+  setSocketUrl(url: string): void;
   /** users.info answers with this email for the user. */
   setUser(userId: string, email: string, name?: string): void;
   /** Resolves once `predicate` holds over the recorded calls, or rejects after `timeoutMs`. */
@@ -39,6 +41,7 @@ export interface SlackApiStub {
 }
 
 export const STUB_BOT_TOKEN = "xoxb-test-not-a-real-token";
+export const STUB_APP_TOKEN = "xapp-test-not-a-real-token";
 
 export async function startSlackApiStub(): Promise<SlackApiStub> {
   const calls: RecordedCall[] = [];
@@ -48,6 +51,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const users = new Map<string, { email: string; name: string }>();
   const waiters: (() => void)[] = [];
   let ts = 1_700_000_000;
+  let socketUrl: string | undefined;
 
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
     switch (method) {
@@ -77,7 +81,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         return members === undefined ? { ok: false, error: "no_such_subteam" } : { ok: true, users: members };
       }
       case "apps.connections.open":
-        return { ok: false, error: "not_allowed_token_type" };
+        return socketUrl === undefined ? { ok: false, error: "not_allowed_token_type" } : { ok: true, url: socketUrl };
       default:
         return { ok: false, error: "unknown_method" };
     }
@@ -104,7 +108,8 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         response.writeHead(failure.status, failure.headers ?? {}).end(failure.body ?? "");
         return;
       }
-      const body = queued ?? (token === STUB_BOT_TOKEN || method === "apps.connections.open" ? answer(method, args) : { ok: false, error: "invalid_auth" });
+      const allowed = method === "apps.connections.open" ? token === STUB_APP_TOKEN : token === STUB_BOT_TOKEN;
+      const body = queued ?? (allowed ? answer(method, args) : { ok: false, error: "invalid_auth" });
       response.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
     });
   });
@@ -125,6 +130,9 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
     responseUrl: (name) => `${baseUrl}/response/${encodeURIComponent(name)}`,
     failNext: (method, ...answers) => failures.set(method, [...(failures.get(method) ?? []), ...answers]),
     setUserGroup: (groupId, members) => groups.set(groupId, members),
+    setSocketUrl: (url) => {
+      socketUrl = url;
+    },
     setUser: (userId, email, name = userId.toLowerCase()) => users.set(userId, { email, name }),
     async waitFor(predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,59 @@
+// Socket Mode, for organisations without inbound HTTP: serve opens the WebSocket with the app token
+// (apps.connections.open), takes slash commands over it and acknowledges each envelope; /slack/events is closed.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY, makeCertificate } from "../support/certificates.js";
+import { entityXml } from "../support/metadata-builder.js";
+import { ALICE, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { startSlackApiStub, STUB_APP_TOKEN, type SlackApiStub } from "../support/slack-api-stub.js";
+import { startSlackSocketServer, type SlackSocketServer } from "../support/slack-socket-server.js";
+import { sign, slashCommand } from "../support/slack-requests.js";
+
+const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
+
+let stub: SlackApiStub;
+let socket: SlackSocketServer;
+let harness: ServeHarness;
+
+beforeAll(async () => {
+  stub = await startSlackApiStub();
+  socket = await startSlackSocketServer();
+  stub.setSocketUrl(socket.url);
+  harness = await startHarness({
+    configYaml: configText("{dir}").replace("slack:\n", "slack:\n  socketMode: true\n"),
+    runbookDirectory: RUNBOOKS,
+    stub,
+    env: { SLACK_APP_TOKEN: STUB_APP_TOKEN, SLACK_SIGNING_SECRET: "" },
+  });
+  const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
+  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await socket?.close();
+  await stub?.close();
+});
+
+describe("breakglass serve in Socket Mode", () => {
+  it("connects with the app token and answers slash commands over the socket", async () => {
+    const open = stub.callsTo("apps.connections.open");
+    expect(open).toHaveLength(1);
+    expect(open[0]?.token).toBe(STUB_APP_TOKEN);
+
+    const form = Object.fromEntries(new URLSearchParams(slashCommand("help", { user: ALICE, channel: CHANNELS.incidents, responseUrl: stub.responseUrl("socket-help") })));
+    const ack = await socket.send("slash_commands", form);
+    expect(ack.payload).toMatchObject({ response_type: "ephemeral" });
+    expect(JSON.stringify(ack.payload)).toContain("runbook start");
+
+    const unknown = await socket.send("slash_commands", { ...form, text: "launch" });
+    expect(JSON.stringify(unknown.payload)).toContain('unknown command \\"launch\\"');
+  });
+
+  it("takes no Slack requests over HTTP", async () => {
+    const body = slashCommand("help", { responseUrl: stub.responseUrl("http") });
+    const response = await harness.raw(body, sign(body));
+    expect(response.status).toBe(404);
+  });
+});
