@@ -6,6 +6,9 @@ import { FINDING_CODES, type FindingCodeEntry } from "../checks/finding-codes.js
 import { daysAgo, daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
 import { formatDuration } from "../core/duration.js";
 import type { Runbook } from "../runbooks/runbook-schema.js";
+import { plainContextBlock, plainSectionBlock, sectionBlock } from "../slack/blocks.js";
+import { code, escapeMrkdwn, redactSecrets, redactUrls, truncate, utcMinute } from "../slack/mrkdwn.js";
+import { severityEmoji } from "../slack/severity-emoji.js";
 import type { SlackMessage } from "../slack/slack-message.js";
 import type { ExpiryStep, WatchedCertificate } from "./expiry-ladder.js";
 import type { AlertSubject } from "./finding-alerts.js";
@@ -15,8 +18,7 @@ type KnownBlock = types.KnownBlock;
 /** The runbook that rotates a certificate and re-imports the metadata everywhere. */
 export const REIMPORT_RUNBOOK = "fm2-reimport-metadata";
 
-// Block Kit allows 3000 characters in a text object; a phone shows far less before "see more".
-const MAX_SECTION = 2900;
+// A phone shows far less than Block Kit's 3000 characters before "see more".
 const MAX_CONTEXT = 500;
 const MAX_FALLBACK = 300;
 
@@ -60,12 +62,12 @@ export interface AlertView {
   readonly firstSeen: Date;
 }
 
-const SEVERITY_LOOK: Readonly<Record<Severity, { emoji: string; label: string }>> = {
-  critical: { emoji: ":red_circle:", label: "Critical" },
-  high: { emoji: ":large_orange_circle:", label: "High" },
-  medium: { emoji: ":large_yellow_circle:", label: "Medium" },
-  low: { emoji: ":large_blue_circle:", label: "Low" },
-  info: { emoji: ":white_circle:", label: "Info" },
+const SEVERITY_LABEL: Readonly<Record<Severity, string>> = {
+  critical: "Critical",
+  high: "High",
+  medium: "Medium",
+  low: "Low",
+  info: "Info",
 };
 
 /** Codes whose runbook is a planned change, made before anything breaks. */
@@ -76,10 +78,10 @@ const PLANNED_RUNBOOK_PRESETS: Readonly<Record<string, Readonly<Record<string, s
 export function newAlertMessage(alert: AlertView, guide: RunbookGuide): SlackMessage {
   const look = severityLook(alert.severity);
   const entry = registryEntry(alert.code);
-  const blocks: KnownBlock[] = [mrkdwnSection(`*${look.emoji} ${look.label} · ${escapeMrkdwn(alert.code)}*`), plainSection(alert.message)];
-  if (entry) blocks.push(mrkdwnSection(`*What to do:* ${escapeMrkdwn(entry.remedy)}`));
+  const blocks: KnownBlock[] = [sectionBlock(`*${look.emoji} ${look.label} · ${safe(alert.code)}*`), messageSection(alert.message)];
+  if (entry) blocks.push(sectionBlock(`*What to do:* ${safe(entry.remedy)}`));
   if (entry?.runbook) blocks.push(runbookSection(entry.runbook, guide, PLANNED_RUNBOOK_PRESETS[alert.code] ?? {}));
-  blocks.push(contextBlock([...describeSubject(alert.subject), `First seen ${isoMinute(alert.firstSeen)}`]));
+  blocks.push(detailsBlock([...describeSubject(alert.subject), `First seen ${utcMinute(alert.firstSeen)}`]));
   return { text: fallback(`${look.label} ${alert.code}: ${firstLine(alert.message)}`), blocks };
 }
 
@@ -88,9 +90,9 @@ export function resolutionMessage(alert: AlertView, resolvedAt: Date): SlackMess
   return {
     text: fallback(`Resolved: ${alert.code} (open ${open}): ${firstLine(alert.message)}`),
     blocks: [
-      mrkdwnSection(`*:white_check_mark: Resolved · ${escapeMrkdwn(alert.code)}*`),
-      plainSection(alert.message),
-      contextBlock([`Open for ${open}`, `Since ${isoMinute(alert.firstSeen)}`, ...describeSubject(alert.subject)]),
+      sectionBlock(`*:white_check_mark: Resolved · ${safe(alert.code)}*`),
+      messageSection(alert.message),
+      detailsBlock([`Open for ${open}`, `Since ${utcMinute(alert.firstSeen)}`, ...describeSubject(alert.subject)]),
     ],
   };
 }
@@ -115,21 +117,21 @@ export function expiryWarningMessage(warning: ExpiryWarning, guide: RunbookGuide
   const fingerprint = shortFingerprint(certificate.sha256);
   const owner = certificate.publishedByIdp || certificate.samlProviders.length === 0 ? `${idpName} signing certificate` : "SAML signing certificate";
   const blocks: KnownBlock[] = [
-    mrkdwnSection(`*${emoji} ${escapeMrkdwn(owner)} ${when}*`),
-    mrkdwnSection(`\`${escapeMrkdwn(truncate(certificate.subject, 200))}\` · ${fingerprint}\n${expired ? "Expired" : "Expires"} ${isoMinute(certificate.notAfter)}`),
-    mrkdwnSection(describeHolders(warning)),
-    mrkdwnSection(
-      `*Rotate it:* ${certificate.publishedByIdp ? `roll the certificate over at ${escapeMrkdwn(idpName)}, then re-import its` : `re-import ${escapeMrkdwn(idpName)}'s current`} metadata everywhere with the runbook:\n` +
-        `\`${escapeMrkdwn(runbookCommand(REIMPORT_RUNBOOK, guide, expired ? {} : { workforceSignIn: "working" }))}\``,
+    sectionBlock(`*${emoji} ${safe(owner)} ${when}*`),
+    sectionBlock(`${code(truncate(redact(certificate.subject), 200))} · ${fingerprint}\n${expired ? "Expired" : "Expires"} ${utcMinute(certificate.notAfter)}`),
+    sectionBlock(describeHolders(warning)),
+    sectionBlock(
+      `*Rotate it:* ${certificate.publishedByIdp ? `roll the certificate over at ${safe(idpName)}, then re-import its` : `re-import ${safe(idpName)}'s current`} metadata everywhere with the runbook:\n` +
+        safeCode(runbookCommand(REIMPORT_RUNBOOK, guide, expired ? {} : { workforceSignIn: "working" })),
     ),
-    contextBlock([`Expiry warning ${warning.step}`, `Warned at ${warning.ladder.join("/")} days left, then daily once expired`, `sha256 ${certificate.sha256}`]),
+    detailsBlock([`Expiry warning ${warning.step}`, `Warned at ${warning.ladder.join("/")} days left, then daily once expired`, `sha256 ${certificate.sha256}`]),
   ];
   return { text: fallback(`${owner} ${fingerprint} (${certificate.subject}) ${when}`), blocks };
 }
 
 function describeHolders({ certificate, idpName, idpRead }: ExpiryWarning): string {
-  const name = escapeMrkdwn(idpName);
-  const providers = certificate.samlProviders.map((arn) => `\`${escapeMrkdwn(arn)}\``);
+  const name = safe(idpName);
+  const providers = certificate.samlProviders.map((arn) => safeCode(arn));
   const held = providers.length === 0 ? "" : `${providers.length === 1 ? "the IAM SAML provider" : "the IAM SAML providers"} ${providers.join(", ")}`;
   if (certificate.publishedByIdp) return held === "" ? `*Where:* ${name}'s metadata.` : `*Where:* ${name}'s metadata and ${held}.`;
   const idp = idpRead ? `${name}'s metadata no longer publishes it` : `${name}'s metadata could not be read just now`;
@@ -138,9 +140,9 @@ function describeHolders({ certificate, idpName, idpRead }: ExpiryWarning): stri
 
 function runbookSection(id: string, guide: RunbookGuide, presets: Readonly<Record<string, string>>): KnownBlock {
   const runbook = guide.runbooks.get(id);
-  const title = runbook ? ` · ${escapeMrkdwn(runbook.title)}` : "";
-  const inputs = runbook ? "" : `\n\`breakglass runbook show ${escapeMrkdwn(id)}\` lists its inputs.`;
-  return mrkdwnSection(`*Runbook:* \`${escapeMrkdwn(id)}\`${title}\n\`${escapeMrkdwn(runbookCommand(id, guide, presets))}\`${inputs}`);
+  const title = runbook ? ` · ${safe(runbook.title)}` : "";
+  const inputs = runbook ? "" : `\n${safeCode(`breakglass runbook show ${id}`)} lists its inputs.`;
+  return sectionBlock(`*Runbook:* ${safeCode(id)}${title}\n${safeCode(runbookCommand(id, guide, presets))}${inputs}`);
 }
 
 function describeSubject(subject: AlertSubject): string[] {
@@ -170,56 +172,46 @@ export function describeOpenFor(milliseconds: number): string {
 }
 
 function severityLook(severity: string): { emoji: string; label: string } {
-  return Object.hasOwn(SEVERITY_LOOK, severity) ? SEVERITY_LOOK[severity as Severity] : { emoji: ":white_circle:", label: severity };
+  return { emoji: severityEmoji(severity), label: Object.hasOwn(SEVERITY_LABEL, severity) ? SEVERITY_LABEL[severity as Severity] : severity };
 }
 
-function registryEntry(code: string): FindingCodeEntry | undefined {
-  return Object.hasOwn(FINDING_CODES, code) ? (FINDING_CODES as Readonly<Record<string, FindingCodeEntry>>)[code] : undefined;
+function registryEntry(findingCode: string): FindingCodeEntry | undefined {
+  return Object.hasOwn(FINDING_CODES, findingCode) ? (FINDING_CODES as Readonly<Record<string, FindingCodeEntry>>)[findingCode] : undefined;
 }
 
 /**
  * Slack must never receive a secret, and finding messages can quote a URL (the metadata source in a fetch error): a
- * presigned URL carries a credential in its query, and a URL may carry user:password. Both are cut.
+ * presigned URL carries a credential in its query, and a URL may carry user:password. Both are cut, with anything else
+ * shaped like a credential.
  */
-export function redactUrls(text: string): string {
-  return text.replace(/\b(https?:\/\/)(?:[^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_match, scheme: string, rest: string, query?: string, fragment?: string) => {
-    // Punctuation that ends the sentence ("…?token=x: HTTP 403.") is not part of the URL and is kept.
-    const tail = /[.,;:!)\]]+$/.exec(`${query ?? ""}${fragment ?? ""}`)?.[0] ?? "";
-    return `${scheme}${rest}${query !== undefined || fragment !== undefined ? "?…" : ""}${tail}`;
-  });
+function redact(text: string): string {
+  return redactSecrets(redactUrls(text));
 }
 
-/** Slack reads &, < and > in mrkdwn (and in the fallback text) as markup; everything we did not write is escaped. */
-export function escapeMrkdwn(text: string): string {
-  return redactUrls(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** Slack reads &, < and > in mrkdwn (and in the fallback text) as markup; everything we did not write is redacted and escaped. */
+function safe(text: string): string {
+  return escapeMrkdwn(redact(text));
 }
 
-function mrkdwnSection(text: string): KnownBlock {
-  return { type: "section", text: { type: "mrkdwn", text: truncate(text, MAX_SECTION) } };
+/** A code span (an ARN, a command) made safe the same way. */
+function safeCode(text: string): string {
+  return code(redact(text));
 }
 
-/** Finding messages are plain text: ARNs and entity IDs are full of _ and * that mrkdwn would turn into formatting. */
-function plainSection(text: string): KnownBlock {
-  return { type: "section", text: { type: "plain_text", text: truncate(redactUrls(text), MAX_SECTION) || "(no message)", emoji: false } };
+/** A finding's message, as written: it quotes ARNs and entity IDs. */
+function messageSection(text: string): KnownBlock {
+  return plainSectionBlock(redact(text) || "(no message)");
 }
 
-function contextBlock(items: readonly string[]): KnownBlock {
-  // A context block holds at most 10 elements.
-  return { type: "context", elements: items.slice(0, 10).map((item) => ({ type: "plain_text", text: truncate(redactUrls(item), MAX_CONTEXT), emoji: false })) };
+function detailsBlock(items: readonly string[]): KnownBlock {
+  return plainContextBlock(...items.map((item) => truncate(redact(item), MAX_CONTEXT)));
 }
 
 function fallback(text: string): string {
-  return escapeMrkdwn(truncate(text, MAX_FALLBACK));
+  // Redacted before it is cut: a credential cut in half would no longer look like one.
+  return escapeMrkdwn(truncate(redact(text), MAX_FALLBACK));
 }
 
 function firstLine(text: string): string {
   return text.split("\n", 1)[0] ?? "";
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-function isoMinute(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }

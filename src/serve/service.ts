@@ -7,6 +7,8 @@ import { reapExpiredLeases } from "../runbooks/actions/group-membership.js";
 import { loadRunbooks } from "../runbooks/load-runbook.js";
 import type { Channel } from "../runbooks/runbook-schema.js";
 import { MemoryInspectionCache } from "../saml/metadata-source.js";
+import { sectionBlock } from "../slack/blocks.js";
+import { escapeMrkdwn } from "../slack/mrkdwn.js";
 import { planChecks } from "../service/check-plan.js";
 import { evaluatePosture } from "../service/evaluate-posture.js";
 import { openRunbookServices, type RunbookServices } from "../service/runbook-engine.js";
@@ -64,7 +66,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     clock,
     env: options.env,
     notify: async (channel, message) => {
-      await announcer.announce(channelRole(channel), { text: message, blocks: [{ type: "section", text: { type: "mrkdwn", text: escapeText(message) } }] });
+      await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
     },
   });
   const state = new ServeStateStore(services.store.connection);
@@ -178,8 +180,4 @@ async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceL
 /** Runbooks' notify steps name incident, security or alerts; slack.channels names incidents. */
 function channelRole(channel: Channel): ChannelRole {
   return channel === "incident" ? "incidents" : channel;
-}
-
-function escapeText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -1,6 +1,7 @@
 // Who may do what from Slack (slack.access in breakglass.yaml): a person listed directly or through a user group; and the polite refusal for everyone else.
 import { systemClock, type Clock } from "../core/clock.js";
-import { contextBlock, escapeMrkdwn, mentionPrincipal, sectionBlock } from "./run-message.js";
+import { contextBlock, sectionBlock } from "./blocks.js";
+import { escapeMrkdwn, mentionPrincipal } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
 /** What changes state needs a permission; reading (help, status, runbook list and status, the App Home) is open to anyone. */

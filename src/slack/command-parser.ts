@@ -2,6 +2,7 @@
 import { closestName } from "../core/closest-name.js";
 import { DURATION_DESCRIPTION, parseDuration } from "../core/duration.js";
 import { checkInputValue, type Runbook } from "../runbooks/runbook-schema.js";
+import { truncate } from "./mrkdwn.js";
 
 /** Every value given for each input, in order, as typed: which are lists is known only once the runbook is (resolveRunbookInputs). */
 export type GivenInputs = Readonly<Record<string, readonly string[]>>;
@@ -345,7 +346,7 @@ function usage(problem: string): SlashCommand {
 /** A value quoted inside a problem: one line, and short. */
 function show(value: string): string {
   const line = value.replace(/\s+/g, " ");
-  return `"${line.length > 60 ? `${line.slice(0, 59)}…` : line}"`;
+  return `"${truncate(line, 60)}"`;
 }
 
 /** Like show, for a piece of the text as Slack sent it. */

@@ -1,7 +1,8 @@
 // The short replies of the slash command that are not a run or the posture: runbook list, acknowledgements, results of
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
 import type { LoadedRunbook } from "../runbooks/load-runbook.js";
-import { code, contextBlock, mentionActor, sectionBlock, slackDate, slackText } from "./run-message.js";
+import { contextBlock, sectionBlock } from "./blocks.js";
+import { code, mentionActor, mentionPrincipal, slackDate, slackText } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
@@ -62,7 +63,7 @@ export function grantedMessage(userId: string, login: string, groups: readonly s
   return {
     text: `Emergency access granted to ${login} until ${expiresAt.toISOString()}`,
     blocks: [
-      sectionBlock(`:key: <@${userId}> has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`),
+      sectionBlock(`:key: ${mentionPrincipal(userId)} has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`),
       contextBlock(`As ${slackText(login)} in ${groups.map((group) => code(group)).join(", ")} · removed automatically when the lease ends`),
     ],
   };
@@ -71,6 +72,6 @@ export function grantedMessage(userId: string, login: string, groups: readonly s
 export function revokedMessage(userId: string, login: string, groups: readonly string[], actor: string): SlackMessage {
   return {
     text: `Emergency access revoked from ${login}`,
-    blocks: [sectionBlock(`:lock: <@${userId}> no longer has emergency access (revoked by ${mentionActor(actor)}).`), contextBlock(`${slackText(login)} removed from ${groups.map((group) => code(group)).join(", ")}, verified.`)],
+    blocks: [sectionBlock(`:lock: ${mentionPrincipal(userId)} no longer has emergency access (revoked by ${mentionActor(actor)}).`), contextBlock(`${slackText(login)} removed from ${groups.map((group) => code(group)).join(", ")}, verified.`)],
   };
 }

@@ -1,6 +1,7 @@
 // What `/breakglass` can do, one line a command; and the reply to a command that could not be read: its problem first, then the commands.
 import type { types } from "@slack/bolt";
-import { code, contextBlock, escapeMrkdwn, sectionBlock } from "./run-message.js";
+import { contextBlock, sectionBlock } from "./blocks.js";
+import { code, escapeMrkdwn } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
 export const DEFAULT_SLASH_COMMAND = "/breakglass";

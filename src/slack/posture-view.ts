@@ -8,20 +8,10 @@ import { formatDuration } from "../core/duration.js";
 import type { RunView } from "../runbooks/run-engine.js";
 import type { MemberLease } from "../runbooks/actions/group-membership.js";
 import type { PostureEvaluation } from "../service/evaluate-posture.js";
-import {
-  code,
-  contextBlock,
-  escapeMrkdwn,
-  headerBlock,
-  limitedLines,
-  mentionActor,
-  sectionBlock,
-  SEVERITY_EMOJI,
-  shortRunId,
-  slackDate,
-  slackText,
-  truncate,
-} from "./run-message.js";
+import { contextBlock, headerBlock, sectionBlock } from "./blocks.js";
+import { code, escapeMrkdwn, limitedLines, mentionActor, slackDate, slackText, truncate } from "./mrkdwn.js";
+import { shortRunId } from "./run-message.js";
+import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
 
 type KnownBlock = types.KnownBlock;
@@ -110,7 +100,7 @@ function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]
     const unreachable = evaluation.findings.find((finding) => finding.code === "METADATA_UNREACHABLE");
     if (unreachable === undefined) return [sectionBlock(`${heading}\n_Not checked._`)];
     shown.add(unreachable);
-    return [sectionBlock(`${heading}\n${SEVERITY_EMOJI[unreachable.severity] ?? ""} ${slackText(truncate(unreachable.message, 400))}`)];
+    return [sectionBlock(`${heading}\n${severityEmoji(unreachable.severity)} ${slackText(truncate(unreachable.message, 400))}`)];
   }
   const entities = idp.entities.filter(isIdentityProvider);
   const lines: string[] = [];
@@ -127,7 +117,7 @@ function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]
       seen.add(certificate.sha256);
       const own = certificateFindings.filter((finding) => finding.sha256 === certificate.sha256);
       const expired = certificate.notAfter.getTime() <= now.getTime();
-      const emoji = own.length > 0 ? severityEmoji(worstSeverity(own)) : expired ? SEVERITY_EMOJI["critical"] : ":white_check_mark:";
+      const emoji = own.length > 0 ? severityEmoji(worstSeverity(own)) : expired ? severityEmoji("critical") : ":white_check_mark:";
       const left = daysLeft(certificate.notAfter, now);
       const until = certificate.notAfter.toISOString().slice(0, 10);
       const when = expired ? `*expired* on ${until}, ${plural(daysAgo(certificate.notAfter, now), "day")} ago` : `expires ${until}, *in ${plural(left, "day")}*`;
@@ -160,10 +150,10 @@ function identityCenterBlocks(evaluation: NonNullable<PostureSnapshot["evaluatio
   findings.forEach((finding) => shown.add(finding));
   const lines = ["*IAM Identity Center*"];
   if (facts !== undefined) {
-    if (facts.status === "error") lines.push(`${SEVERITY_EMOJI["high"]} did not answer`);
-    else if (facts.status === "missing") lines.push(`${SEVERITY_EMOJI["critical"]} the instance does not exist`);
+    if (facts.status === "error") lines.push(`${severityEmoji("high")} did not answer`);
+    else if (facts.status === "missing") lines.push(`${severityEmoji("critical")} the instance does not exist`);
     else if (facts.instanceStatus === "ACTIVE") lines.push(":white_check_mark: active");
-    else lines.push(`${SEVERITY_EMOJI["critical"]} ${escapeMrkdwn(facts.instanceStatus ?? "in an unknown state")}`);
+    else lines.push(`${severityEmoji("critical")} ${escapeMrkdwn(facts.instanceStatus ?? "in an unknown state")}`);
   }
   // The status line above already says what IDENTITY_CENTER_UNREACHABLE and _NOT_ACTIVE say.
   const rest = facts === undefined ? findings : findings.filter((finding) => finding.code !== "IDENTITY_CENTER_UNREACHABLE" && finding.code !== "IDENTITY_CENTER_NOT_ACTIVE");
@@ -227,10 +217,6 @@ function findingLine(finding: Finding): string {
 function findingWithRunbook(finding: Finding): string {
   const runbook = FINDING_CODES[finding.code].runbook;
   return `${findingLine(finding)}${runbook === null ? "" : ` → ${code(runbook)}`}`;
-}
-
-function severityEmoji(severity: Severity): string {
-  return SEVERITY_EMOJI[severity] ?? ":white_circle:";
 }
 
 function worstSeverity(findings: readonly Finding[]): Severity {

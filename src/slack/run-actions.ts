@@ -5,9 +5,12 @@ import { describeError } from "../errors.js";
 import type { RunView } from "../runbooks/run-engine.js";
 import type { Permission } from "./access-policy.js";
 import { refusal } from "./access-policy.js";
+import { failure, note } from "./command-replies.js";
+import { slackText } from "./mrkdwn.js";
 import type { RunDriver } from "./run-driver.js";
 import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, type RunActionId } from "./run-message.js";
 import { slackActor, type SlackContext } from "./slack-context.js";
+import type { SlackMessage } from "./slack-message.js";
 
 const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
   "run.advance": "run",
@@ -37,8 +40,8 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
     const user = body.user.id;
     const container = body.container as { readonly channel_id?: string } | undefined;
     const channel: string = body.channel?.id ?? container?.channel_id ?? "";
-    const tell = async (text: string) => {
-      await client.chat.postEphemeral({ channel, user, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] }).catch((error: unknown) => {
+    const tell = async (message: SlackMessage) => {
+      await client.chat.postEphemeral({ channel, user, text: message.text, blocks: [...message.blocks] }).catch((error: unknown) => {
         context.log.warn(`could not tell ${user} in ${channel}: ${describeError(error)}`);
       });
     };
@@ -51,13 +54,12 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
         // Every press is on the record, allowed or not, before anything happens.
         context.services.audit.record({ actor: slackActor(user), action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
       } catch (error) {
-        await tell(`:warning: Not done: ${describeError(error)}`);
+        await tell(note(`:warning: Not done: ${slackText(describeError(error))}`));
         return;
       }
       if (!allowed) {
         context.metrics.slackRefused(permission);
-        const message = refusal(permission, WHAT[id], context.settings.access);
-        await client.chat.postEphemeral({ channel, user, text: message.text, blocks: [...message.blocks] }).catch(() => undefined);
+        await tell(refusal(permission, WHAT[id], context.settings.access));
         return;
       }
       await press(id, runId, user, body.trigger_id, context, driver, tell);
@@ -85,10 +87,10 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
   });
 }
 
-async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (text: string) => Promise<void>): Promise<void> {
+async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
   const { engine } = context.services;
   const actor = slackActor(user);
-  const problem = (text: string) => tell(`:no_entry: ${text}`);
+  const problem = (text: string) => tell(failure(text));
   switch (id) {
     case "run.advance":
       driver.drive(runId, actor, undefined, problem);
@@ -144,6 +146,6 @@ function submitted(
       await tell(refusal(permission, WHAT[action as RunActionId], context.settings.access).text);
       return;
     }
-    driver.drive(runId, actor, () => move(runId, actor), tell);
+    driver.drive(runId, actor, () => move(runId, actor), (problem) => tell(slackText(problem)));
   });
 }

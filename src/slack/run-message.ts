@@ -1,8 +1,11 @@
-// A runbook run as one Slack message updated in place (header, progress, the step waiting on someone, buttons), its thread replies, and the shared mrkdwn helpers.
+// A runbook run as one Slack message updated in place (header, progress, the step waiting on someone, buttons), and its thread replies.
 import type { types } from "@slack/bolt";
 import type { FindingSummary, StepOutcomeRecord } from "../runbooks/run-store.js";
 import type { RunView, StepView } from "../runbooks/run-engine.js";
 import type { Runbook } from "../runbooks/runbook-schema.js";
+import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
+import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
+import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
 
 type KnownBlock = types.KnownBlock;
@@ -36,114 +39,11 @@ const STEP_EMOJI: Readonly<Record<StepView["status"], string>> = {
   skipped: ":heavy_minus_sign:",
 };
 
-export const SEVERITY_EMOJI: Readonly<Record<string, string>> = {
-  critical: ":red_circle:",
-  high: ":large_orange_circle:",
-  medium: ":large_yellow_circle:",
-  low: ":large_blue_circle:",
-  info: ":white_circle:",
-};
-
-// Slack rejects a text object over 3000 characters; a little room is kept for what is appended.
-const SECTION_LIMIT = 2900;
 const LIST_LIMIT = 8;
-
-/* ---------------------------------------------------------------------------------------------------------------------
- * Text helpers, shared with posture-view.ts, help-message.ts and access-policy.ts.
- * ------------------------------------------------------------------------------------------------------------------- */
-
-/**
- * Makes text safe inside mrkdwn: Slack's three control characters, and the broadcast words, which a runbook input or
- * an error could otherwise turn into a notification for a whole channel.
- */
-export function escapeMrkdwn(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/@(here|channel|everyone)\b/gi, "@\u2060$1");
-}
-
-const SECRET_PATTERNS: readonly [RegExp, string][] = [
-  [/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
-  [/\bxapp-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
-  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted AWS key id]"],
-  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, "[redacted token]"],
-  // SSWS is Okta's API token scheme.
-  [/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
-  [/\b(token|access_token|password|secret|client_secret|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s]+/gi, "$1=[redacted]"],
-];
-
-/**
- * Blanks anything shaped like a credential. What breakglass shows comes from runbooks, checks and errors, none of
- * which should hold one; an error quoting a request URL or header is the way one could slip through.
- */
-export function redactSecrets(text: string): string {
-  return SECRET_PATTERNS.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), text);
-}
-
-/** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
-export function slackText(text: string): string {
-  return escapeMrkdwn(redactSecrets(text)).replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
-}
-
-/** An actor as the audit log records it: `slack:U123` becomes a mention; anything else (a CLI operator) shows as written. */
-export function mentionActor(actor: string): string {
-  const match = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
-  return match === null ? escapeMrkdwn(actor) : `<@${match[1]}>`;
-}
-
-/** A configured principal as a mention: `U…`/`W…` a person, `S…` a user group. */
-export function mentionPrincipal(id: string): string {
-  return id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`;
-}
 
 /** The first eight characters of a UUID run id, enough to tell runs apart in a channel. */
 export function shortRunId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;
-}
-
-/** Code span content: a backtick inside would end it early. */
-export function code(text: string): string {
-  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
-}
-
-export function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
-}
-
-export function mrkdwn(text: string): types.MrkdwnElement {
-  return { type: "mrkdwn", text: text === "" ? " " : truncate(text, SECTION_LIMIT) };
-}
-
-export function plainText(text: string): types.PlainTextElement {
-  return { type: "plain_text", text: text === "" ? " " : text, emoji: true };
-}
-
-export function sectionBlock(text: string): types.SectionBlock {
-  return { type: "section", text: mrkdwn(text) };
-}
-
-export function contextBlock(...texts: string[]): types.ContextBlock {
-  const elements = texts.filter((text) => text !== "").slice(0, 10);
-  return { type: "context", elements: (elements.length === 0 ? [" "] : elements).map((text) => mrkdwn(text)) };
-}
-
-export function headerBlock(text: string): types.HeaderBlock {
-  // A header holds at most 150 characters.
-  return { type: "header", text: plainText(truncate(text, 150)) };
-}
-
-/** A list of lines, the first `limit` and then how many more: long lists are what make a message unreadable on a phone. */
-export function limitedLines(lines: readonly string[], limit: number, more: (count: number) => string): string[] {
-  if (lines.length <= limit) return [...lines];
-  return [...lines.slice(0, limit), more(lines.length - limit)];
-}
-
-/** A time every reader sees in their own timezone, with the UTC time for clients that cannot show it. */
-export function slackDate(at: Date): string {
-  const utc = `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  return `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|${utc}>`;
 }
 
 /**
@@ -175,10 +75,6 @@ function textSections(text: string, maxSections = 4): KnownBlock[] {
   if (chunks.length > maxSections) blocks.push(contextBlock("_The rest is shortened here: `breakglass runbook status` in a terminal shows it all._"));
   return blocks;
 }
-
-/* ---------------------------------------------------------------------------------------------------------------------
- * The run message.
- * ------------------------------------------------------------------------------------------------------------------- */
 
 interface Located {
   readonly step: StepView;
@@ -384,7 +280,7 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
 }
 
 export function findingLine(finding: FindingSummary): string {
-  return `${SEVERITY_EMOJI[finding.severity] ?? ":white_circle:"} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${slackText(truncate(finding.message, 240))}`;
+  return `${severityEmoji(finding.severity)} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${slackText(truncate(finding.message, 240))}`;
 }
 
 function quote(text: string): string {

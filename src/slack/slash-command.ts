@@ -11,6 +11,7 @@ import { refusal, type Permission } from "./access-policy.js";
 import { parseSlashCommand, resolveRunbookInputs, type SlashCommand } from "./command-parser.js";
 import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";
 import { helpMessage, usageMessage } from "./help-message.js";
+import { mentionPrincipal } from "./mrkdwn.js";
 import { postureSnapshot } from "./posture-snapshot.js";
 import { postureStatusMessage } from "./posture-view.js";
 import type { RunDriver } from "./run-driver.js";
@@ -72,9 +73,9 @@ function acknowledgement(parsed: SlashCommand): string {
     case "runbook-status":
       return "Looking up the run…";
     case "grant":
-      return `Granting emergency access to <@${parsed.userId}>…`;
+      return `Granting emergency access to ${mentionPrincipal(parsed.userId)}…`;
     case "revoke":
-      return `Revoking emergency access from <@${parsed.userId}>…`;
+      return `Revoking emergency access from ${mentionPrincipal(parsed.userId)}…`;
     case "incident-declare":
       return "Declaring the emergency…";
     case "incident-close":
@@ -203,14 +204,14 @@ function resolveRunId(given: string, context: SlackContext): string {
 }
 
 async function emailOf(context: SlackContext, userId: string): Promise<string> {
+  let email: string | undefined;
   try {
-    const info = await context.client.users.info({ user: userId });
-    const email = info.user?.profile?.email;
-    if (email === undefined || email === "") throw new Error(`Slack has no email address for <@${userId}> (the app needs the users:read.email scope)`);
-    return email;
+    email = (await context.client.users.info({ user: userId })).user?.profile?.email;
   } catch (error) {
-    throw new Error(`could not look up <@${userId}> in Slack: ${describeSlackError(error)}`, { cause: error });
+    throw new Error(`could not look up slack:${userId} in Slack: ${describeSlackError(error)}`, { cause: error });
   }
+  if (email === undefined || email === "") throw new Error(`Slack has no email address for slack:${userId} (the app needs the users:read.email scope)`);
+  return email;
 }
 
 async function announce(context: SlackContext, roles: readonly ("incidents" | "security" | "alerts")[], message: SlackMessage): Promise<void> {

@@ -70,8 +70,10 @@ describe("a certificate rollover, from the first warning to its resolution, thro
     const update = atUpload.steps.find((step) => step.id === "update-emergency-providers");
     expect(update).toMatchObject({ status: "succeeded", outcome: { applied: true, verification: { ok: true } } });
     expect(await providerDocument()).toBe(metadata(old, next));
-    const shown = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message?.ts).at(-1), (call) => json(call).includes("Upload the same file"));
-    expect(json(shown)).toContain("run.confirm");
+    // The message now waits at the manual upload, with Done and Skip instead of Approve.
+    const shown = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message?.ts).at(-1), (call) => json(call).includes("run.confirm"));
+    expect(json(shown)).toContain("Upload the same file");
+    expect(json(shown)).not.toContain("run.approve");
 
     await harness.service.scheduler.runOnce();
     const resolution = alerts().slice(warnings.length);

@@ -121,6 +121,14 @@ describe("a new finding alert", () => {
     }
     expect(render(newAlertMessage(unreachable, await guide()))).toContain("https://bucket.s3.amazonaws.com/okta.xml?…: HTTP 403.");
   });
+
+  it("never carries a token or a channel-wide ping from what the finding quotes", async () => {
+    const quoted: AlertView = { code: "METADATA_UNREACHABLE", severity: "critical", message: "Okta answered 401 to SSWS 00aBcDeFgHiJkLmN @channel", subject: { resource: "xoxb-1234-5678-abcdef" }, firstSeen: drift.firstSeen };
+    const message = newAlertMessage(quoted, await guide());
+    expectWellFormed(message);
+    for (const secret of ["00aBcDeFgHiJkLmN", "xoxb-1234"]) expect(JSON.stringify(message)).not.toContain(secret);
+    expect(message.text).toBe("Critical METADATA_UNREACHABLE: Okta answered 401 to SSWS [redacted] @\u2060channel");
+  });
 });
 
 describe("a resolution", () => {

@@ -1,0 +1,84 @@
+// Text made safe and readable for Slack's mrkdwn: escaping, secret and URL redaction, mentions, truncation and dates.
+
+/**
+ * Makes text safe inside mrkdwn: Slack's three control characters, and the broadcast words, which a runbook input or
+ * an error could otherwise turn into a notification for a whole channel.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/@(here|channel|everyone)\b/gi, "@\u2060$1");
+}
+
+const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  [/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
+  [/\bxapp-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted AWS key id]"],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, "[redacted token]"],
+  // SSWS is Okta's API token scheme.
+  [/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
+  [/\b(token|access_token|password|secret|client_secret|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s]+/gi, "$1=[redacted]"],
+];
+
+/**
+ * Blanks anything shaped like a credential. What breakglass shows comes from runbooks, checks and errors, none of
+ * which should hold one; an error quoting a request URL or header is the way one could slip through.
+ */
+export function redactSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), text);
+}
+
+/**
+ * Cuts every URL's query, fragment and user:password. A finding can quote where metadata came from, and a presigned
+ * URL carries its credential in the query. Not for runbook text, whose switch-role and console links need their query.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(/\b(https?:\/\/)(?:[^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_match, scheme: string, rest: string, query?: string, fragment?: string) => {
+    // Punctuation that ends the sentence ("…?token=x: HTTP 403.") is not part of the URL and is kept.
+    const tail = /[.,;:!)\]]+$/.exec(`${query ?? ""}${fragment ?? ""}`)?.[0] ?? "";
+    return `${scheme}${rest}${query !== undefined || fragment !== undefined ? "?…" : ""}${tail}`;
+  });
+}
+
+/** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
+export function slackText(text: string): string {
+  return escapeMrkdwn(redactSecrets(text)).replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+}
+
+/** An actor as the audit log records it: `slack:U123` becomes a mention; anything else (a CLI operator) shows as written. */
+export function mentionActor(actor: string): string {
+  const match = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
+  return match === null ? escapeMrkdwn(actor) : `<@${match[1]}>`;
+}
+
+/** A configured principal or a user Slack named, as a mention: `U…`/`W…` a person, `S…` a user group. */
+export function mentionPrincipal(id: string): string {
+  return id.startsWith("S") ? `<!subteam^${id}>` : `<@${id}>`;
+}
+
+/** Code span content: a backtick inside would end it early. */
+export function code(text: string): string {
+  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
+}
+
+export function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
+}
+
+/** A list of lines, the first `limit` and then how many more: long lists are what make a message unreadable on a phone. */
+export function limitedLines(lines: readonly string[], limit: number, more: (count: number) => string): string[] {
+  if (lines.length <= limit) return [...lines];
+  return [...lines.slice(0, limit), more(lines.length - limit)];
+}
+
+/** "2026-11-20 08:15 UTC": a time to the minute, for plain text and for clients that cannot show a Slack date. */
+export function utcMinute(at: Date): string {
+  return `${at.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** A time every reader sees in their own timezone, with the UTC time for clients that cannot show it. */
+export function slackDate(at: Date): string {
+  return `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|${utcMinute(at)}>`;
+}
