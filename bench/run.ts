@@ -10,6 +10,7 @@ import { parseCertificate } from "../src/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
 import { benchOrgSweep } from "./org-sweep.js";
+import { benchSlackAck } from "./slack-ack.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -125,9 +126,15 @@ async function orgSweep(): Promise<void> {
   await benchOrgSweep(accounts);
 }
 
+async function slackAck(): Promise<void> {
+  section("Slack slash-command acknowledgement latency on loopback: breakglass serve vs a bare Bolt app, idle and with a full check running");
+  await benchSlackAck();
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 singleDocuments();
 certificateParsing();
 aggregate();
 signedAggregate();
 await orgSweep();
+await slackAck();

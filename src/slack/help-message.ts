@@ -25,7 +25,19 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: "help", does: "this list" },
 ];
 
+const helpByCommand = new Map<string, SlackMessage>();
+
+/** The help, built once per command name: it is the commonest reply, and never changes. */
 export function helpMessage(command: string = DEFAULT_SLASH_COMMAND): SlackMessage {
+  let message = helpByCommand.get(command);
+  if (message === undefined) {
+    message = buildHelp(command);
+    helpByCommand.set(command, message);
+  }
+  return message;
+}
+
+function buildHelp(command: string): SlackMessage {
   const lines = COMMAND_HELP.map((entry) => `${code(`${command} ${entry.usage}`)} ${escapeMrkdwn(entry.does)}`);
   const blocks: types.KnownBlock[] = [
     sectionBlock(`*${escapeMrkdwn(command)}* keeps the AWS emergency access path ready and drives it during an identity outage.`),

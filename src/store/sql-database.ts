@@ -44,9 +44,18 @@ function openDriver(path: string): Driver {
 
 export function openSqlDatabase(path: string): SqlDatabase {
   const driver = openDriver(path);
+  // Compiling a statement costs more than running most of ours; each SQL text is compiled once per connection.
+  const statements = new Map<string, SqlStatement>();
   return {
     name: path,
-    prepare: (sql) => driver.prepare(sql),
+    prepare: (sql) => {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = driver.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
     exec: (sql) => driver.exec(sql),
     pragma: (statement) => {
       if (statement.includes("=")) {
@@ -67,6 +76,9 @@ export function openSqlDatabase(path: string): SqlDatabase {
         throw error;
       }
     },
-    close: () => driver.close(),
+    close: () => {
+      statements.clear();
+      driver.close();
+    },
   };
 }
