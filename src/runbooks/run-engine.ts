@@ -196,6 +196,15 @@ export class RunEngine {
     return this.view(this.requireRun(runId), runbook);
   }
 
+  /**
+   * Gives up this engine's lease on the run, for a process that stops while a step is still in flight: the step's
+   * later writes are then refused (recordTransition checks the lease), and another process may resume the run at once
+   * instead of waiting for the lease to lapse. The step is re-run from its start there; executors make that safe.
+   */
+  relinquish(runId: string): void {
+    this.store.releaseLease(runId, this.holder);
+  }
+
   async status(runId: string): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     return this.view(run, runbook);

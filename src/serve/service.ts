@@ -138,7 +138,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         Promise.all([scheduler.stop(), work.close(grace)]).then(([, done]) => done),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), grace).unref()),
       ]);
-      if (!finished) log.warn(`work still in flight after ${grace / 1000} s is left where the store has it: a run resumes from its last recorded step (runbook resume)`);
+      if (!finished) {
+        const runs = surface?.driver.relinquishAll() ?? [];
+        const which = runs.length === 0 ? "" : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
+        log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
+      }
       await http.close();
       services.close();
       log.info("stopped");

@@ -20,6 +20,9 @@ export class RunDriver {
   private readonly rendered = new Map<string, string>();
   /** Per run: the refresh in progress; refreshes of one run never overlap, so updates arrive in order. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Runs being moved in the background by this process, with how many drives of each are in flight. */
+  private readonly driving = new Map<string, number>();
+  private stopped = false;
 
   constructor(private readonly context: SlackContext) {}
 
@@ -46,6 +49,7 @@ export class RunDriver {
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
       ticker.unref();
+      this.driving.set(runId, (this.driving.get(runId) ?? 0) + 1);
       try {
         const moved = move === undefined ? undefined : await move();
         // A rejection that stops the run leaves it failed: advancing would only ask for the approval again.
@@ -55,9 +59,23 @@ export class RunDriver {
         await tell(describeError(error));
       } finally {
         clearInterval(ticker);
-        await this.refresh(runId);
+        const left = (this.driving.get(runId) ?? 1) - 1;
+        if (left === 0) this.driving.delete(runId);
+        else this.driving.set(runId, left);
+        if (!this.stopped) await this.refresh(runId);
       }
     });
+  }
+
+  /**
+   * For shutdown, once the grace period is over: the runs still moving give up their lease, so that the next process
+   * resumes them at once (their step is re-run from its start). Returns their ids.
+   */
+  relinquishAll(): string[] {
+    this.stopped = true;
+    const runs = [...this.driving.keys()];
+    for (const runId of runs) this.context.services.engine.relinquish(runId);
+    return runs;
   }
 
   /** Brings the run's message up to date, and replies in its thread for each step that changed. Never throws. */

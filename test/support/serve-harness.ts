@@ -25,6 +25,7 @@ export interface HarnessOptions {
   readonly directory?: string;
   readonly stub?: SlackApiStub;
   readonly slack?: boolean;
+  readonly shutdownGraceMs?: number;
 }
 
 export interface ServeHarness {
@@ -78,7 +79,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     log: { info: (line) => logs.push(`info ${line}`), warn: (line) => logs.push(`warn ${line}`), error: (line) => logs.push(`error ${line}`) },
     ...(options.clock ? { clock: options.clock } : {}),
     schedule: false,
-    shutdownGraceMs: 5_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
   });
   const url = `http://127.0.0.1:${service.port}`;
   const events = `${url}/slack/events`;
