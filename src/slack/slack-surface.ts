@@ -3,37 +3,19 @@
 import { join, dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
-import type { BreakglassConfig } from "../config/config-schema.js";
-import type { Clock } from "../core/clock.js";
-import type { BackgroundWork } from "../serve/background-work.js";
-import type { CheckScheduler } from "../serve/check-scheduler.js";
 import type { ServiceLog } from "../serve/service-log.js";
-import type { ServiceMetrics } from "../serve/service-metrics.js";
 import { EmergencyAccess } from "../service/emergency-access.js";
-import type { RunbookServices } from "../service/runbook-engine.js";
-import type { ServeStateStore } from "../store/serve-state-store.js";
 import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
 import { registerRunActions } from "./run-actions.js";
 import { RunDriver } from "./run-driver.js";
 import { SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackContext } from "./slack-context.js";
-import type { SlackSettings } from "./slack-settings.js";
 import { registerSlashCommand } from "./slash-command.js";
 import { SLACK_EVENTS_PATH } from "../serve/service-http.js";
 
-export interface SlackSurfaceOptions {
-  readonly config: BreakglassConfig;
-  readonly settings: SlackSettings;
-  readonly services: RunbookServices;
-  readonly state: ServeStateStore;
-  readonly scheduler: CheckScheduler;
-  readonly metrics: ServiceMetrics;
-  readonly work: BackgroundWork;
-  readonly clock: Clock;
-  readonly log: ServiceLog;
-  readonly runbookDirectory: string;
-}
+/** What the surface is given; it adds Slack's client, the announcer, the access policy and emergency access. */
+export type SlackSurfaceOptions = Omit<SlackContext, "client" | "announcer" | "access" | "emergency">;
 
 export interface SlackSurface {
   readonly announcer: SlackAnnouncer;

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog, verifyAudit } from "../../src/audit/audit-log.js";
-import type { Clock } from "../../src/core/clock.js";
 import type { GroupDirectory } from "../../src/idp/group-directory.js";
 import { ScimGroupDirectory } from "../../src/idp/scim-group-directory.js";
 import { addGroupMembersExecutor, reapExpiredLeases } from "../../src/runbooks/actions/group-membership.js";
@@ -12,6 +11,7 @@ import { EmergencyAccess, type EmergencyAccessOptions } from "../../src/service/
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { runContext } from "../runbooks/actions/run-context.js";
+import { SteppingClock } from "../support/stepping-clock.js";
 
 const TOKEN = "scim-emergency-access-token-5b21";
 const ALICE = "4e0b7a1c-2d3f-4a5b-8c6d-7e8f9a0b1c21";
@@ -24,15 +24,6 @@ const COMMANDER = "slack:U0COMMAND1";
 const GRANTER = "slack:U0GRANTER2";
 const GRANT = { groups: [OPERATORS, READONLY], defaultTtl: 4 * HOUR, maxTtl: 12 * HOUR };
 
-class SteppingClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-  advance(milliseconds: number): void {
-    this.current = new Date(this.current.getTime() + milliseconds);
-  }
-}
 
 let server: ScimTestServer;
 let directory: ScimGroupDirectory;

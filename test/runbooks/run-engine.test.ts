@@ -6,12 +6,12 @@ import { describe, expect, it } from "vitest";
 import { AuditLog, verifyAudit } from "../../src/audit/audit-log.js";
 import type { AuditEntry, AuditRecord } from "../../src/audit/audit-chain.js";
 import { createFinding, type Finding } from "../../src/checks/finding.js";
-import type { Clock } from "../../src/core/clock.js";
 import { BreakglassError } from "../../src/errors.js";
 import type { ActionExecutor, ActionParameters, StepExecutors } from "../../src/runbooks/engine-ports.js";
 import { readRunbookSource, RunEngine } from "../../src/runbooks/run-engine.js";
 import type { ActionName } from "../../src/runbooks/runbook-schema.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { SteppingClock } from "../support/stepping-clock.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
 const FM3 = join(RUNBOOKS, "fm3-direct-federation.yaml");
@@ -58,7 +58,7 @@ function text(parameters: ActionParameters, name: string): string {
   return value;
 }
 
-function executorsFor(world: World, clock: MovingClock): StepExecutors {
+function executorsFor(world: World, clock: SteppingClock): StepExecutors {
   const groupMembers = (parameters: ActionParameters) => list(parameters, "groups").flatMap((group) => list(parameters, "members").map((member) => ({ group, member })));
   const actions: Record<ActionName, ActionExecutor> = {
     "idp.add-group-members": {
@@ -167,15 +167,6 @@ function executorsFor(world: World, clock: MovingClock): StepExecutors {
   };
 }
 
-class MovingClock implements Clock {
-  private at = new Date("2026-11-25T03:00:00Z").getTime();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(milliseconds: number): void {
-    this.at += milliseconds;
-  }
-}
 
 /** Fails to write one chosen action, as a full disk or a broken mirror would. */
 class FlakyAuditLog extends AuditLog {
@@ -189,7 +180,7 @@ class FlakyAuditLog extends AuditLog {
 function setUp(runbookPaths: Record<string, string> = {}) {
   const directory = mkdtempSync(join(tmpdir(), "breakglass-engine-"));
   const store = SqliteStore.open(join(directory, "breakglass.db"));
-  const clock = new MovingClock();
+  const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
   const audit = new FlakyAuditLog(store, clock);
   const world = new World(directory);
   const paths: Record<string, string> = { "fm3-direct-federation": FM3, "fm2-reimport-metadata": FM2, ...runbookPaths };

@@ -4,25 +4,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Clock } from "../../src/core/clock.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
+import { SteppingClock } from "../support/stepping-clock.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 const START = new Date("2026-11-25T06:00:00Z");
 const NOT_AFTER = new Date(START.getTime() + 61 * DAY);
 
-class SteppingClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-  advance(milliseconds: number): void {
-    this.current = new Date(this.current.getTime() + milliseconds);
-  }
-}
 
 let stub: SlackApiStub;
 let harness: ServeHarness | undefined;

@@ -1,7 +1,7 @@
 // Who may run, approve and grant from Slack: direct ids, user groups through a cached lookup that fails closed, and the refusal a person reads.
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../src/core/clock.js";
 import { AccessPolicy, refusal, type AccessLists, type UserGroupMembers } from "../../src/slack/access-policy.js";
+import { SteppingClock } from "../support/stepping-clock.js";
 
 const ACCESS: AccessLists = {
   run: ["U0RUNNER01", "S0ONCALL01"],
@@ -9,15 +9,6 @@ const ACCESS: AccessLists = {
   grant: [],
 };
 
-class TestClock implements Clock {
-  constructor(private at: number) {}
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(milliseconds: number): void {
-    this.at += milliseconds;
-  }
-}
 
 /** A directory of user groups that counts the lookups and can be told to fail. */
 function groups(members: Record<string, string[]>) {
@@ -62,7 +53,7 @@ describe("allows", () => {
   });
 
   it("trusts a group's members for the cache time, then looks again", async () => {
-    const clock = new TestClock(Date.parse("2026-05-01T12:00:00Z"));
+    const clock = new SteppingClock(Date.parse("2026-05-01T12:00:00Z"));
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const policy = new AccessPolicy(ACCESS, directory.lookup, { clock });
     expect(await policy.allows("U0MEMBER01", "run")).toBe(true);
@@ -76,7 +67,7 @@ describe("allows", () => {
   });
 
   it("takes a cache time of its own", async () => {
-    const clock = new TestClock(0);
+    const clock = new SteppingClock(0);
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const policy = new AccessPolicy(ACCESS, directory.lookup, { clock, cacheMilliseconds: 5_000 });
     await policy.allows("U0MEMBER01", "run");
@@ -86,7 +77,7 @@ describe("allows", () => {
   });
 
   it("refuses while a group cannot be read, says so, and does not remember the failure", async () => {
-    const clock = new TestClock(0);
+    const clock = new SteppingClock(0);
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const failures: string[] = [];
     const policy = new AccessPolicy(ACCESS, directory.lookup, { clock, onLookupFailure: (groupId, error) => failures.push(`${groupId}: ${String(error)}`) });
@@ -99,7 +90,7 @@ describe("allows", () => {
   });
 
   it("drops a cached list when a later lookup fails", async () => {
-    const clock = new TestClock(0);
+    const clock = new SteppingClock(0);
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const policy = new AccessPolicy(ACCESS, directory.lookup, { clock });
     expect(await policy.allows("U0MEMBER01", "run")).toBe(true);

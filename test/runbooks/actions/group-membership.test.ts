@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../../src/audit/audit-log.js";
-import type { Clock } from "../../../src/core/clock.js";
 import { ScimGroupDirectory } from "../../../src/idp/scim-group-directory.js";
 import { addGroupMembersExecutor, reapExpiredLeases, removeGroupMembersExecutor } from "../../../src/runbooks/actions/group-membership.js";
 import { SqliteStore } from "../../../src/store/sqlite-store.js";
 import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
 import { runContext } from "./run-context.js";
+import { SteppingClock } from "../../support/stepping-clock.js";
 
 const TOKEN = "scim-membership-token-3e7a91";
 const ALICE = "8a1f0c52-1b7e-4d0e-9a43-7f5e2a6c1d01";
@@ -22,15 +22,6 @@ let server: ScimTestServer;
 let directory: ScimGroupDirectory;
 let store: SqliteStore;
 
-class SteppingClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-  advance(milliseconds: number): void {
-    this.current = new Date(this.current.getTime() + milliseconds);
-  }
-}
 
 beforeAll(async () => {
   server = await startScimServer(TOKEN);
