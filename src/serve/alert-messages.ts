@@ -97,6 +97,69 @@ export function resolutionMessage(alert: AlertView, resolvedAt: Date): SlackMess
   };
 }
 
+/** More new alerts than this at once (a first check, a broad outage) are posted as one digest, not one message each. */
+export const DIGEST_ABOVE = 5;
+const DIGEST_CODES = 12;
+
+/** Many alerts at once, as one message: counted by code, most severe first, each runbook's command once. */
+export function alertDigestMessage(alerts: readonly AlertView[], guide: RunbookGuide): SlackMessage {
+  const groups = byCode(alerts);
+  const counts = severityCounts(alerts);
+  const lines = groups.slice(0, DIGEST_CODES).map((group) => `${severityLook(group.severity).emoji} ${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`);
+  if (groups.length > DIGEST_CODES) lines.push(`…and ${groups.length - DIGEST_CODES} more kinds`);
+  const runbooks = [...new Set(groups.map((group) => registryEntry(group.code)?.runbook).filter((id): id is NonNullable<typeof id> => typeof id === "string"))];
+  const blocks: KnownBlock[] = [sectionBlock(`*:bell: ${alerts.length} new findings* (${counts})`), sectionBlock(lines.join("\n"))];
+  for (const id of runbooks.slice(0, 3)) blocks.push(runbookSection(id, guide, {}));
+  blocks.push(plainContextBlock("Posted as one message to keep this channel readable. /breakglass status and breakglass check show each finding with its remedy; each resolution is posted as it comes."));
+  return { text: fallback(`${alerts.length} new findings (${counts}): ${groups.map((group) => group.code).join(", ")}`), blocks };
+}
+
+/** Many resolutions at once, as one message. */
+export function resolutionDigestMessage(alerts: readonly AlertView[]): SlackMessage {
+  const groups = byCode(alerts);
+  const lines = groups.slice(0, DIGEST_CODES).map((group) => `${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`);
+  if (groups.length > DIGEST_CODES) lines.push(`…and ${groups.length - DIGEST_CODES} more kinds`);
+  return {
+    text: fallback(`Resolved: ${alerts.length} findings: ${groups.map((group) => group.code).join(", ")}`),
+    blocks: [sectionBlock(`*:white_check_mark: Resolved · ${alerts.length} findings*`), sectionBlock(lines.join("\n"))],
+  };
+}
+
+interface CodeGroup {
+  readonly code: string;
+  readonly severity: string;
+  readonly alerts: AlertView[];
+}
+
+function byCode(alerts: readonly AlertView[]): CodeGroup[] {
+  const groups = new Map<string, CodeGroup>();
+  for (const alert of alerts) {
+    const group = groups.get(alert.code) ?? { code: alert.code, severity: alert.severity, alerts: [] };
+    group.alerts.push(alert);
+    groups.set(alert.code, group);
+  }
+  const rank = (severity: string) => {
+    const index = (Object.keys(SEVERITY_LABEL)).indexOf(severity);
+    return index < 0 ? Object.keys(SEVERITY_LABEL).length : index;
+  };
+  return [...groups.values()].sort((a, b) => rank(a.severity) - rank(b.severity) || b.alerts.length - a.alerts.length || a.code.localeCompare(b.code));
+}
+
+function severityCounts(alerts: readonly AlertView[]): string {
+  return (Object.keys(SEVERITY_LABEL) as Severity[])
+    .map((severity) => [severity, alerts.filter((alert) => alert.severity === severity).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([severity, count]) => `${count} ${severity}`)
+    .join(", ");
+}
+
+/** Where a group of alerts is: their accounts or resources, the first few. */
+function subjectsOf(alerts: readonly AlertView[]): string {
+  const subjects = [...new Set(alerts.map((alert) => alert.subject.accountId ?? alert.subject.resource ?? alert.subject.entityID ?? "").filter((subject) => subject !== ""))];
+  if (subjects.length === 0) return firstLine(alerts[0]?.message ?? "");
+  return subjects.length <= 4 ? subjects.join(", ") : `${subjects.slice(0, 4).join(", ")} and ${subjects.length - 4} more`;
+}
+
 export interface ExpiryWarning {
   /** config.idp.name: how people call the IdP. */
   readonly idpName: string;

@@ -7,7 +7,18 @@ import type { PostureEvaluation } from "../service/evaluate-posture.js";
 import { planChecks } from "../service/check-plan.js";
 import type { Announcer, SlackMessage } from "../slack/slack-message.js";
 import type { AlertRecord, ServeStateStore } from "../store/serve-state-store.js";
-import { expiryWarningMessage, newAlertMessage, resolutionMessage, runbookGuide, type AlertView, type RunbookGuide, type RunbookSummary } from "./alert-messages.js";
+import {
+  alertDigestMessage,
+  DIGEST_ABOVE,
+  expiryWarningMessage,
+  newAlertMessage,
+  resolutionDigestMessage,
+  resolutionMessage,
+  runbookGuide,
+  type AlertView,
+  type RunbookGuide,
+  type RunbookSummary,
+} from "./alert-messages.js";
 import { expiryStep, stepUrgency, watchedCertificates } from "./expiry-ladder.js";
 import { collectAlerts, diffAlerts, parseAlertKey, type CheckReading } from "./finding-alerts.js";
 
@@ -161,7 +172,15 @@ export class CheckScheduler {
   /** Every open alert not posted yet: new this check, or one Slack failed to take before. Marked only once delivered. */
   private async postAlerts(tally: Tally): Promise<void> {
     const { state } = this.options;
-    for (const alert of state.openAlerts().filter((record) => record.postedAt === null).sort(bySeverity)) {
+    const pending = state.openAlerts().filter((record) => record.postedAt === null).sort(bySeverity);
+    if (pending.length > DIGEST_ABOVE) {
+      // A flood (a first check, a broad outage) would bury the channel and run into Slack's rate limit: one digest.
+      if (await this.announce(alertDigestMessage(pending.map(viewOf), this.guide), `a digest of ${pending.length} alerts`, tally)) {
+        for (const alert of pending) state.markPosted(alert.key, this.options.clock.now());
+      }
+      return;
+    }
+    for (const alert of pending) {
       if (await this.announce(newAlertMessage(viewOf(alert), this.guide), `the ${alert.code} alert`, tally)) state.markPosted(alert.key, this.options.clock.now());
     }
   }
@@ -169,7 +188,14 @@ export class CheckScheduler {
   /** Resolutions of alerts that were posted; one never posted resolves without a word. */
   private async postResolutions(tally: Tally): Promise<void> {
     const { state } = this.options;
-    for (const alert of state.unannouncedResolutions()) {
+    const pending = state.unannouncedResolutions();
+    if (pending.length > DIGEST_ABOVE) {
+      if (await this.announce(resolutionDigestMessage(pending.map(viewOf)), `a digest of ${pending.length} resolutions`, tally)) {
+        for (const alert of pending) state.markResolutionPosted(alert.key, this.options.clock.now());
+      }
+      return;
+    }
+    for (const alert of pending) {
       const resolvedAt = new Date(alert.resolvedAt ?? alert.lastSeen);
       if (await this.announce(resolutionMessage(viewOf(alert), resolvedAt), `the resolution of ${alert.code}`, tally)) state.markResolutionPosted(alert.key, this.options.clock.now());
     }
