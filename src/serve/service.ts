@@ -65,6 +65,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     runbookDirectory: options.runbookDirectory,
     clock,
     env: options.env,
+    onAwsCallFailed: (service) => metrics.awsCallFailed(service),
     notify: async (channel, message) => {
       await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
     },

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AuditLog } from "../audit/audit-log.js";
-import { AwsClients, DEFAULT_AWS_SETTINGS } from "../aws/aws-clients.js";
+import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../aws/aws-clients.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../core/clock.js";
 import { BreakglassError } from "../errors.js";
@@ -34,6 +34,8 @@ export interface RunbookServiceOptions {
   readonly clock: Clock;
   readonly env: NodeJS.ProcessEnv;
   readonly notify: Notifier;
+  /** Told of every AWS call of a runbook action that failed after its retries (serve counts them in /metrics). */
+  readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
@@ -47,6 +49,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       const metadataFile = context.artefacts["metadata-file"];
       const evaluation = await evaluatePosture(config, planChecks(config, checks.join(",")), {
         now: context.now,
+        onAwsCallFailed: options.onAwsCallFailed,
         // Once a run holds the metadata it inspected, every later check judges that same document.
         metadataOverride: metadataFile,
         keepDocument: checks.includes("metadata") && metadataFile === undefined,
@@ -63,7 +66,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "iam.update-saml-provider": withApplyFault(
         "iam.update-saml-provider",
         updateSamlProviderExecutor({
-          clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region }),
+          clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
         }),
