@@ -7,6 +7,7 @@ import { EXAMPLE_CONFIG } from "../config/example-config.js";
 import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
 import { EXIT } from "./exit-codes.js";
+import { serveSummary } from "./serve-summary.js";
 import type { CliIo } from "./io.js";
 
 export interface ConfigInitOptions {
@@ -29,7 +30,9 @@ export async function runConfigValidate(path: string, io: CliIo): Promise<number
     for (const problem of problems) io.stderr(`${problemLine(path, problem)}\n`);
     return EXIT.unusable;
   }
-  io.stdout(validSummary(path, parseConfig(text, path).config));
+  const config = parseConfig(text, path).config;
+  io.stdout(validSummary(path, config));
+  io.stdout(`${serveSummary(config, io.env).join("\n")}\n`);
   return EXIT.ok;
 }
 

@@ -42,6 +42,8 @@ describe("config validate", () => {
         "  emergency account: 111111111111, 1 SAML provider, 1 emergency role",
         "  organization: every ACTIVE account except 111111111111, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
+        "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
+        "  slack: no slack section, so serve logs what it would post",
         "",
       ].join("\n"),
     );
@@ -63,6 +65,27 @@ describe("config validate", () => {
         "  not checked: scp-protection (no aws.organization section)",
         "  not checked: cloudtrail (no aws section)",
         "  not checked: eventbridge (no aws section)",
+        "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
+        "  slack: no slack section, so serve logs what it would post",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says where Slack messages go and who may act, and warns about what would leave part of serve idle", async () => {
+    const slack = ["serve:", "  checkInterval: 1h30m", "slack:", "  channels:", "    alerts: C0ALERTS001", "  access:", "    run: [U0ALICE0001, S0RESPOND01]", "  grant:", "    groups: [aws-emergency-operators]", ""].join("\n");
+    const path = writeTemp("breakglass.yaml", MINIMAL + slack);
+    const { code, stdout } = await validate(path);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      [
+        "  serve: a full check every 1h30m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
+        "  slack: alerts C0ALERTS001, incidents (none: logged), security (none: logged)",
+        "  slack access: run 2, approve 0, grant 0 (user or user-group IDs; anyone may read)",
+        "  warning: slack.access.approve is empty: nobody can approve runbook steps from Slack",
+        "  warning: slack.access.grant is empty: nobody can grant emergency access from Slack",
+        "  warning: slack.grant needs idp.directory: /breakglass grant cannot add anyone to a group",
+        "  slack credentials: SLACK_BOT_TOKEN is not set here, so serve started here would only log",
         "",
       ].join("\n"),
     );
