@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RequestGuard } from "./request-guard.js";
+import { slackPayloadProblem } from "./slack-payload.js";
 import type { ServiceMetrics } from "./service-metrics.js";
 
 export const SLACK_EVENTS_PATH = "/slack/events";
@@ -24,7 +25,12 @@ export interface ServiceHttpOptions {
   /** Before /metrics answers: bring gauges read from the store up to date. */
   readonly beforeScrape?: () => void;
   /** Undefined without Slack credentials, or in Socket Mode: /slack/events then answers 404. */
-  readonly slack?: { readonly guard: RequestGuard; readonly listener: (request: IncomingMessage, response: ServerResponse) => void };
+  readonly slack?: {
+    readonly guard: RequestGuard;
+    readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
+    /** Hosts a response_url may point at besides Slack's own: the Web API's host (a proxy, a test stub). */
+    readonly responseHosts: ReadonlySet<string>;
+  };
   readonly bodyLimit?: number;
   readonly log: HttpLog;
 }
@@ -149,6 +155,13 @@ export class ServiceHttp {
         this.options.metrics.slackRejected(verdict.reason);
         this.options.log.warn(`refused a request to ${SLACK_EVENTS_PATH} from ${request.socket.remoteAddress ?? "?"}: ${verdict.detail}`);
         plain(response, 401, "");
+        return;
+      }
+      const problem = slackPayloadProblem(request.headers["content-type"], body, slack.responseHosts);
+      if (problem !== null) {
+        this.options.metrics.slackRejected("malformed");
+        this.options.log.warn(`refused a signed request to ${SLACK_EVENTS_PATH}: ${problem}`);
+        plain(response, 400, `malformed Slack request: ${problem}\n`);
         return;
       }
       const kind = requestKind(request.headers["content-type"], body);

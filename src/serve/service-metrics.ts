@@ -23,7 +23,12 @@ export class ServiceMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3],
     registers: [this.registry],
   });
-  private readonly rejected = new Counter({ name: "breakglass_slack_requests_rejected_total", help: "Requests to /slack/events refused with 401, by reason.", labelNames: ["reason"], registers: [this.registry] });
+  private readonly rejected = new Counter({
+    name: "breakglass_slack_requests_rejected_total",
+    help: "Requests to /slack/events refused: 401 unsigned, forged, stale or replayed; 400 signed but malformed. By reason.",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   private readonly refused = new Counter({ name: "breakglass_slack_refusals_total", help: "Slack users refused for lack of permission, by permission.", labelNames: ["permission"], registers: [this.registry] });
   private readonly awsErrors = new Counter({ name: "breakglass_aws_api_errors_total", help: "AWS API calls that failed after their retries, by service.", labelNames: ["service"], registers: [this.registry] });
   private readonly posts = new Counter({ name: "breakglass_slack_posts_total", help: "Messages breakglass tried to post to Slack, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
@@ -31,7 +36,7 @@ export class ServiceMetrics {
   constructor() {
     // Zero-valued series exist from the start, so alerts on rate() work before the first event.
     for (const outcome of ["completed", "failed"]) this.checks.inc({ outcome }, 0);
-    for (const reason of ["missing-headers", "stale", "forged", "replayed"] satisfies Rejection[]) this.rejected.inc({ reason }, 0);
+    for (const reason of ["missing-headers", "stale", "forged", "replayed", "malformed"] satisfies (Rejection | "malformed")[]) this.rejected.inc({ reason }, 0);
     for (const outcome of ["delivered", "failed", "logged"]) this.posts.inc({ outcome }, 0);
   }
 
@@ -58,7 +63,7 @@ export class ServiceMetrics {
     this.ack.observe({ kind }, seconds);
   }
 
-  slackRejected(reason: Rejection): void {
+  slackRejected(reason: Rejection | "malformed"): void {
     this.rejected.inc({ reason });
   }
 

@@ -114,7 +114,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     log,
     readiness: () => readiness(state, scheduler, config.serve.checkInterval, clock, startedAt),
     beforeScrape: () => metrics.setRuns(state.runCounts()),
-    ...(surface?.listener ? { slack: { guard: new RequestGuard(slack?.signingSecret ?? "", systemClock), listener: surface.listener } } : {}),
+    ...(surface?.listener && slack
+      ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
+      : {}),
   });
   const startedAt = clock.now();
   let port: number;

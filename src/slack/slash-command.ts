@@ -20,12 +20,12 @@ import { describeSlackError } from "./slack-announcer.js";
 import { slackActor, type SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 
-export const SLASH_COMMAND = "/breakglass";
 
 type Reply = (message: SlackMessage) => Promise<void>;
 
 export function registerSlashCommand(app: App, context: SlackContext, driver: RunDriver): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+  // Whatever the app's manifest calls the command (/breakglass, or /bg), it is this one: replies name it as typed.
+  app.command(/^\/\S+$/, async ({ command, ack, respond }) => {
     const parsed = parseSlashCommand(command.text);
     const reply: Reply = async (message) => {
       await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] }).catch((error: unknown) => {

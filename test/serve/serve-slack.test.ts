@@ -105,10 +105,22 @@ describe("requests that are not Slack's", () => {
     expect(metrics).toMatch(/breakglass_slack_requests_rejected_total\{reason="missing-headers"\} 1/);
   });
 
-  it("answers a correctly signed but malformed payload with 400, and runs nothing", async () => {
-    const body = "payload=%7Bnot-json";
-    const result = await harness.raw(body, sign(body), "application/x-www-form-urlencoded");
-    expect(result.status).toBe(400);
+  it("answers correctly signed but malformed payloads with 400 at once, naming the problem, and runs nothing", async () => {
+    const before = harness.stub.calls.length;
+    const notJson = "payload=%7Bnot-json";
+    const noUser = `payload=${encodeURIComponent(JSON.stringify({ type: "block_actions", actions: [{ action_id: "run.abort", value: "x" }] }))}`;
+    const elsewhere = slashCommand("runbook start slack-drill incident=INC-1", { user: ALICE, responseUrl: "https://attacker.example/collect" });
+    const started = performance.now();
+    const results = await Promise.all([notJson, noUser, elsewhere].map((body) => harness.raw(body, sign(body), "application/x-www-form-urlencoded")));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(results.map((result) => [result.status, result.body])).toEqual([
+      [400, "malformed Slack request: payload is not a JSON object\n"],
+      [400, "malformed Slack request: block_actions without user.id\n"],
+      [400, "malformed Slack request: response_url points at attacker.example, not at Slack\n"],
+    ]);
+    expect(harness.stub.calls.slice(before)).toEqual([]);
+    expect(harness.service.services.store.auditRecords().some((record) => record.action === "run.started")).toBe(false);
+    expect((await harness.get("/metrics")).text).toMatch(/breakglass_slack_requests_rejected_total\{reason="malformed"\} 3/);
   });
 });
 
