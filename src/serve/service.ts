@@ -48,6 +48,8 @@ export interface RunningService {
   readonly services: RunbookServices;
   readonly metrics: ServiceMetrics;
   readonly slack: SlackSettings | undefined;
+  /** Settles once Slack's Socket Mode connection is up or has failed (at once otherwise). */
+  readonly slackConnected: Promise<void>;
   /** Stops taking commands, lets work in flight finish (or leaves it checkpointed in the store), closes the store. */
   stop(): Promise<void>;
 }
@@ -103,7 +105,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   let surface: SlackSurface | undefined;
   if (slack !== undefined) {
-    surface = await startSlackSurface({ config, settings: slack, services, state, scheduler, metrics, work, clock, log, runbookDirectory: options.runbookDirectory });
+    try {
+      surface = startSlackSurface({ config, settings: slack, services, state, scheduler, metrics, work, clock, log, runbookDirectory: options.runbookDirectory });
+    } catch (error) {
+      services.close();
+      throw error;
+    }
     announcer = surface.announcer;
   } else {
     log.warn("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged");
@@ -152,7 +159,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { port, scheduler, services, metrics, slack, stop };
+  return { port, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
 }
 
 function readiness(state: ServeStateStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {

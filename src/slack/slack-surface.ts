@@ -9,7 +9,7 @@ import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
 import { registerRunActions } from "./run-actions.js";
 import { RunDriver } from "./run-driver.js";
-import { SlackAnnouncer } from "./slack-announcer.js";
+import { describeSlackError, SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackContext } from "./slack-context.js";
 import { registerSlashCommand } from "./slash-command.js";
 import { SLACK_EVENTS_PATH } from "../serve/service-http.js";
@@ -22,13 +22,15 @@ export interface SlackSurface {
   /** Bolt's HTTP request listener; undefined in Socket Mode. */
   readonly listener: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   readonly driver: RunDriver;
+  /** Settles once Socket Mode has connected or given up (at once for the HTTP receiver). */
+  readonly connected: Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Web API calls retry twice, quickly: a post that still fails is retried by its caller (the next check), not for 30 min. */
 const CLIENT_OPTIONS = { retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000 }, timeout: 10_000 };
 
-export async function startSlackSurface(options: SlackSurfaceOptions): Promise<SlackSurface> {
+export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   const { settings, log } = options;
   const logger = boltLogger(log);
   const clientOptions = { ...CLIENT_OPTIONS, slackApiUrl: settings.apiUrl };
@@ -69,16 +71,23 @@ export async function startSlackSurface(options: SlackSurfaceOptions): Promise<S
   registerRunActions(app, context, driver);
   registerHomeTab(app, context);
 
-  if (receiver instanceof SocketModeReceiver) {
-    await app.start();
-    log.info("connected to Slack over Socket Mode");
-  }
+  // Socket Mode connects in the background: Slack being unreachable must not keep the checks from starting.
+  const connecting =
+    receiver instanceof SocketModeReceiver
+      ? app.start().then(
+          () => log.info("connected to Slack over Socket Mode"),
+          (error: unknown) => log.error(`Slack Socket Mode could not connect (${describeSlackError(error)}): checks go on; Slack commands wait for a restart with a working SLACK_APP_TOKEN`),
+        )
+      : undefined;
   return {
     announcer,
     driver,
     listener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
+    connected: connecting ?? Promise.resolve(),
     stop: async () => {
-      if (receiver instanceof SocketModeReceiver) await app.stop();
+      if (!(receiver instanceof SocketModeReceiver)) return;
+      await connecting;
+      await app.stop().catch((error: unknown) => log.warn(`Socket Mode did not close cleanly: ${describeSlackError(error)}`));
     },
   };
 }

@@ -38,6 +38,7 @@ afterAll(async () => {
 
 describe("breakglass serve in Socket Mode", () => {
   it("connects with the app token and answers slash commands over the socket", async () => {
+    await harness.service.slackConnected;
     const open = stub.callsTo("apps.connections.open");
     expect(open).toHaveLength(1);
     expect(open[0]?.token).toBe(STUB_APP_TOKEN);
@@ -49,6 +50,24 @@ describe("breakglass serve in Socket Mode", () => {
 
     const unknown = await socket.send("slash_commands", { ...form, text: "launch" });
     expect(JSON.stringify(unknown.payload)).toContain('unknown command \\"launch\\"');
+  });
+
+  it("keeps checking when Socket Mode cannot connect, and says why", async () => {
+    const refused = await startHarness({
+      configYaml: configText("{dir}").replace("slack:\n", "slack:\n  socketMode: true\n"),
+      runbookDirectory: RUNBOOKS,
+      stub,
+      env: { SLACK_APP_TOKEN: "xapp-revoked-token", SLACK_SIGNING_SECRET: "" },
+    });
+    try {
+      await refused.service.slackConnected;
+      expect(refused.logs.join("\n")).toContain("Slack Socket Mode could not connect (invalid_auth): checks go on");
+      expect((await refused.get("/healthz")).status).toBe(200);
+      writeFileSync(join(refused.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }).base64, use: "signing" }] }));
+      expect(await refused.service.scheduler.runOnce()).not.toBeNull();
+    } finally {
+      await refused.stop();
+    }
   });
 
   it("takes no Slack requests over HTTP", async () => {
