@@ -26,10 +26,6 @@ export function failure(text: string): SlackMessage {
   return note(`:no_entry: ${slackText(text)}`);
 }
 
-export function success(text: string, ...details: string[]): SlackMessage {
-  return { text: slackText(text), blocks: [sectionBlock(`:white_check_mark: ${slackText(text)}`), ...(details.length > 0 ? [contextBlock(...details.map(slackText))] : [])] };
-}
-
 export function note(text: string): SlackMessage {
   return { text, blocks: [sectionBlock(text)] };
 }
