@@ -183,6 +183,47 @@ describe("a runbook run from Slack", () => {
   });
 });
 
+describe("a rejected run", () => {
+  it("asks the rejecter why, stops the run, shows it by its short id, and can be aborted", async () => {
+    await harness.command("runbook start slack-drill incident=INC-5000", ALICE, CHANNELS.incidents);
+    const started = await eventually(
+      () => harness.service.services.store.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId as string),
+      (ids) => ids.some((id) => harness.service.services.store.findRun(id)?.inputs["incident"] === "INC-5000"),
+    );
+    const runId = started.find((id) => harness.service.services.store.findRun(id)?.inputs["incident"] === "INC-5000") as string;
+    await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.kind === "approval");
+    const message = { channel: CHANNELS.incidents, ts: await messageTs(runId) };
+
+    const modalsBefore = harness.stub.callsTo("views.open").length;
+    await harness.press("run.reject", runId, BOB, message);
+    const modal = await eventually(() => harness.stub.callsTo("views.open").slice(modalsBefore), (calls) => calls.length > 0);
+    expect(texts(modal[0])).toContain("Why do you reject it?");
+
+    const empty = await harness.submit("run.reject.reason", runId, BOB, { reason: { reason: "   " } });
+    expect(empty.json).toEqual({ response_action: "errors", errors: { reason: "Say why, for the record." } });
+    expect((await harness.service.services.engine.status(runId)).status).toBe("waiting");
+
+    await harness.submit("run.reject.reason", runId, BOB, { reason: { reason: "the change window is closed" } });
+    const failed = await eventually(() => harness.service.services.engine.status(runId), (view) => view.status === "failed");
+    expect(failed.steps[1]?.outcome?.summary).toBe(`rejected by slack:${BOB}: the change window is closed`);
+    const shown = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message.ts).at(-1), (call) => texts(call).includes("run.advance"));
+    expect(texts(shown)).not.toContain("run.approve");
+
+    const short = runId.slice(0, 8);
+    const responsesBefore = harness.stub.responses.length;
+    await harness.command(`runbook status ${short}`, MALLORY);
+    const status = await eventually(() => harness.stub.responses.slice(responsesBefore), (list) => list.length > 0);
+    expect(JSON.stringify(status[0]?.body)).toContain(short);
+    expect(JSON.stringify(status[0]?.body)).toContain("Drill the Slack surface");
+
+    await harness.press("run.abort", runId, ALICE, message);
+    await eventually(() => harness.service.services.engine.status(runId), (view) => view.status === "aborted");
+    const last = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message.ts).at(-1), (call) => !texts(call).includes("run.abort"));
+    expect(texts(last)).not.toContain('"type":"actions"');
+    expect(harness.service.services.store.auditRecords().filter((record) => record.runId === runId && record.action === "run.aborted")).toMatchObject([{ actor: `slack:${ALICE}` }]);
+  });
+});
+
 describe("App Home and health", () => {
   it("publishes the posture on the App Home tab of whoever opens it", async () => {
     const result = await harness.homeOpened(BOB);
@@ -202,6 +243,7 @@ describe("App Home and health", () => {
     expect(metrics).toMatch(/breakglass_checks_total\{outcome="completed"\} [1-9]/);
     expect(metrics).toMatch(/breakglass_slack_ack_seconds_bucket\{le="3",kind="command"\} [1-9]/);
     expect(metrics).toMatch(/breakglass_runbook_runs\{state="succeeded"\} 1/);
+    expect(metrics).toMatch(/breakglass_runbook_runs\{state="aborted"\} 1/);
     expect(metrics).toContain("breakglass_aws_api_errors_total");
   });
 });
