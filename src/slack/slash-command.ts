@@ -20,7 +20,6 @@ import { describeSlackError } from "./slack-announcer.js";
 import { slackActor, type SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 
-
 type Reply = (message: SlackMessage) => Promise<void>;
 
 export function registerSlashCommand(app: App, context: SlackContext, driver: RunDriver): void {
@@ -32,7 +31,13 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
         context.log.warn(`could not answer ${command.user_id} through response_url: ${describeError(error)}`);
       });
     };
-    const immediate = await quickAnswer(parsed, command, context);
+    let immediate: SlackMessage | undefined;
+    try {
+      immediate = await quickAnswer(parsed, command, context);
+    } catch (error) {
+      // A store that cannot be read, a runbook that no longer parses: said in one line, and the command is still acked.
+      immediate = failure(describeError(error));
+    }
     if (immediate !== undefined) {
       await ack(ephemeral(immediate));
       return;
