@@ -140,7 +140,12 @@ function submitted(
   };
   context.work.run(`${action} on run ${runId}`, async () => {
     const allowed = await context.access.allows(user, permission);
-    context.services.audit.record({ actor, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
+    try {
+      context.services.audit.record({ actor, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
+    } catch (error) {
+      await tell(slackText(`Not done: ${describeError(error)}`));
+      return;
+    }
     if (!allowed) {
       context.metrics.slackRefused(permission);
       await tell(refusal(permission, WHAT[action as RunActionId], context.settings.access).text);
