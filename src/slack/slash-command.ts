@@ -19,10 +19,12 @@ import { runMessage } from "./run-message.js";
 import { describeSlackError } from "./slack-announcer.js";
 import { slackActor, type SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
+import { StatusMessageCache } from "./status-message-cache.js";
 
 type Reply = (message: SlackMessage) => Promise<void>;
 
 export function registerSlashCommand(app: App, context: SlackContext, driver: RunDriver): void {
+  const status = new StatusMessageCache(context);
   // Whatever the app's manifest calls the command (/breakglass, or /bg), it is this one: replies name it as typed.
   app.command(/^\/\S+$/, async ({ command, ack, respond }) => {
     const parsed = parseSlashCommand(command.text);
@@ -33,7 +35,7 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
     };
     let immediate: SlackMessage | undefined;
     try {
-      immediate = await quickAnswer(parsed, command, context);
+      immediate = await quickAnswer(parsed, command, context, status);
     } catch (error) {
       // A store that cannot be read, a runbook that no longer parses: said in one line, and the command is still acked.
       immediate = failure(describeError(error));
@@ -54,14 +56,14 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
 }
 
 /** Answers that need nothing but this process and its store; undefined when the command must go on in the background. */
-async function quickAnswer(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext): Promise<SlackMessage | undefined> {
+async function quickAnswer(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext, status: StatusMessageCache): Promise<SlackMessage | undefined> {
   switch (parsed.kind) {
     case "usage":
       return usageMessage(parsed.problem, command.command);
     case "help":
       return helpMessage(command.command);
     case "status":
-      return postureStatusMessage(await postureSnapshot(context));
+      return status.message();
     case "runbook-list":
       return runbookListMessage(await loadRunbooks(context.runbookDirectory), command.command);
     default:

@@ -151,6 +151,12 @@ export class ServeStateStore {
     return rows.map((row) => row.id);
   }
 
+  /** The id of the newest audit record (0 for none): it moves with every change breakglass makes, from any process. */
+  auditHead(): number {
+    const row = this.guard(() => this.database.prepare("SELECT COALESCE(MAX(id), 0) AS head FROM audit_records").get() as { head: number });
+    return Number(row.head);
+  }
+
   /** A cheap read that fails when the database cannot be used: what /readyz asks. */
   ping(): void {
     this.guard(() => this.database.prepare("SELECT 1").get());

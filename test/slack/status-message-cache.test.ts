@@ -1,0 +1,49 @@
+// The status answer is rebuilt when what it shows can have changed, and reused in between (bursts during an incident).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlackContext } from "../../src/slack/slack-context.js";
+import { StatusMessageCache } from "../../src/slack/status-message-cache.js";
+import { ServeStateStore } from "../../src/store/serve-state-store.js";
+import { DAY, makeCertificate } from "../support/certificates.js";
+import { entityXml } from "../support/metadata-builder.js";
+import { configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { SteppingClock } from "../support/stepping-clock.js";
+
+let harness: ServeHarness;
+const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
+
+beforeAll(async () => {
+  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("../serve/runbooks/", import.meta.url).pathname, clock, slack: false });
+  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: makeCertificate({ notAfter: new Date(clock.now().getTime() + 90 * DAY) }).base64, use: "signing" }] }));
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+describe("StatusMessageCache", () => {
+  it("reuses the answer until a check, an audited change or five seconds make it stale", async () => {
+    const { scheduler, services } = harness.service;
+    const context = { scheduler, services, state: new ServeStateStore(services.store.connection), clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const cache = new StatusMessageCache(context);
+
+    const before = await cache.message();
+    expect(JSON.stringify(before)).toContain("No check has completed yet");
+    expect(await cache.message()).toBe(before);
+
+    await scheduler.runOnce();
+    const checked = await cache.message();
+    expect(checked).not.toBe(before);
+    expect(JSON.stringify(checked)).toContain("in 90 days");
+    expect(await cache.message()).toBe(checked);
+
+    services.audit.record({ actor: "slack:U0ALICE0001", action: "window.opened", runId: null, subject: "INC-1", detail: {} });
+    const audited = await cache.message();
+    expect(audited).not.toBe(checked);
+    expect(await cache.message()).toBe(audited);
+
+    clock.advance(5_000);
+    expect(await cache.message()).not.toBe(audited);
+  });
+});
