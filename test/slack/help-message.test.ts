@@ -2,13 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseSlashCommand } from "../../src/slack/command-parser.js";
 import { COMMAND_HELP, helpMessage, usageMessage } from "../../src/slack/help-message.js";
-
-function visibleText(value: unknown): string {
-  return JSON.stringify(value)
-    .match(/"text":"((?:[^"\\]|\\.)*)"/g)!
-    .map((match) => JSON.parse(match.slice(7)) as string)
-    .join("\n");
-}
+import { visibleText } from "../support/block-text.js";
 
 describe("help", () => {
   it("lists every command on a line of its own", () => {

@@ -11,6 +11,7 @@ import { postureHomeView, postureStatusMessage, type OpenRunSummary, type Postur
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
+import { visibleText } from "../support/block-text.js";
 
 const now = new Date("2026-05-01T12:00:00Z");
 const HOUR = 3_600_000;
@@ -52,20 +53,6 @@ const openRuns: OpenRunSummary[] = [
 ];
 
 const snapshot: PostureSnapshot = { evaluation: { findings, facts, idp }, completedAt: new Date(now.getTime() - 12 * 60_000), openRuns, leases, now };
-
-function visibleText(value: unknown): string {
-  const texts: string[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node !== null && typeof node === "object") {
-      const record = node as Record<string, unknown>;
-      if ((record["type"] === "mrkdwn" || record["type"] === "plain_text") && typeof record["text"] === "string") texts.push(record["text"]);
-      for (const [key, child] of Object.entries(record)) if (key !== "text" || typeof child !== "string") walk(child);
-    }
-  };
-  walk(value);
-  return texts.join("\n");
-}
 
 function expectWithinSlackLimits(blocks: SlackMessage["blocks"], maxBlocks: number): void {
   expect(blocks.length).toBeLessThanOrEqual(maxBlocks);

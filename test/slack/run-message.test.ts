@@ -8,6 +8,7 @@ import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/r
 import type { Runbook } from "../../src/runbooks/runbook-schema.js";
 import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, runMessage, shortRunId, stepOutcomeReply } from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
+import { textObjects, visibleText } from "../support/block-text.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
 const FM3 = (await loadRunbook(join(RUNBOOKS, "fm3-direct-federation.yaml"))).runbook;
@@ -35,25 +36,6 @@ function viewOf(runbook: Runbook, spec: ViewSpec): RunView {
   const waiting = steps.find((step) => step.status === "waiting");
   const waitingFor = spec.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual") ? { stepId: waiting.id, kind: waiting.kind } : null;
   return { id: RUN_ID, runbookId: runbook.id, status: spec.status, initiator: spec.initiator ?? INITIATOR, dryRun: spec.dryRun ?? false, inputs: {}, artefacts: {}, steps, waitingFor };
-}
-
-/** Every text a person can read in the blocks, in order. */
-function visibleText(value: unknown): string {
-  return textObjects(value).join("\n");
-}
-
-function textObjects(value: unknown): string[] {
-  const texts: string[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node !== null && typeof node === "object") {
-      const record = node as Record<string, unknown>;
-      if ((record["type"] === "mrkdwn" || record["type"] === "plain_text") && typeof record["text"] === "string") texts.push(record["text"]);
-      for (const [key, child] of Object.entries(record)) if (key !== "text" || typeof child !== "string") walk(child);
-    }
-  };
-  walk(value);
-  return texts;
 }
 
 function buttonsOf(message: SlackMessage): Array<{ action_id: string; text: string; style?: string; value?: string; confirm?: unknown }> {

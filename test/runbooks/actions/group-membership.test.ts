@@ -22,7 +22,6 @@ let server: ScimTestServer;
 let directory: ScimGroupDirectory;
 let store: SqliteStore;
 
-
 beforeAll(async () => {
   server = await startScimServer(TOKEN);
   server.store.addUser({ id: ALICE, userName: "alice@example.com", displayName: "Alice Responder" });
