@@ -164,9 +164,11 @@ export class CheckScheduler {
     const { state } = this.options;
     const current = collectAlerts(evaluation.findings);
     const reading: CheckReading = { idp: evaluation.idp, facts: evaluation.facts, checks: this.checks };
-    const { resolved } = diffAlerts(current, state.openAlerts(), reading);
-    for (const alert of current) state.recordSeen(alert, now);
-    for (const alert of resolved) state.markResolved(alert.key, now);
+    state.inTransaction(() => {
+      const { resolved } = diffAlerts(current, state.openAlerts(), reading);
+      for (const alert of current) state.recordSeen(alert, now);
+      for (const alert of resolved) state.markResolved(alert.key, now);
+    });
   }
 
   /** Every open alert not posted yet: new this check, or one Slack failed to take before. Marked only once delivered. */

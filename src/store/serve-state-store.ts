@@ -64,6 +64,11 @@ export class ServeStateStore {
     );
   }
 
+  /** Runs `work` as one transaction: one write to disk for a whole check's sightings, and all of them or none. */
+  inTransaction<T>(work: () => T): T {
+    return this.guard(() => this.database.immediate(work));
+  }
+
   /** Alerts not resolved yet, posted or not. */
   openAlerts(): AlertRecord[] {
     return this.alerts("SELECT * FROM alerts WHERE resolved_at IS NULL ORDER BY first_seen, key");
@@ -181,6 +186,8 @@ export class ServeStateStore {
     try {
       return work();
     } catch (error) {
+      // Already said (a statement inside a transaction): said once, not twice.
+      if (error instanceof BreakglassError) throw error;
       throw new BreakglassError("STORE_FAILED", this.database.name, describeError(error), { cause: error });
     }
   }
