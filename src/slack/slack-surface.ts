@@ -53,10 +53,17 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   });
 
   const announcer = new SlackAnnouncer(app.client, settings.channels, log, (outcome) => options.metrics.slackPosted(outcome));
-  const access = new AccessPolicy(settings.access, async (groupId) => {
-    const answer = await app.client.usergroups.users.list({ usergroup: groupId });
-    return answer.users ?? [];
-  });
+  const access = new AccessPolicy(
+    settings.access,
+    async (groupId) => {
+      const answer = await app.client.usergroups.users.list({ usergroup: groupId });
+      return answer.users ?? [];
+    },
+    {
+      // Its members are refused until the group can be read: say why, or the refusal looks like a wrong config.
+      onLookupFailure: (groupId, error) => log.warn(`could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`),
+    },
+  );
   const emergency = new EmergencyAccess({
     store: options.services.store,
     audit: options.services.audit,
