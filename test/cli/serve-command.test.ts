@@ -1,0 +1,37 @@
+// `breakglass serve` refuses bad settings before it starts anything: one line naming the option or variable.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { capturingIo } from "../support/cli-io.js";
+
+function configFile(): string {
+  const directory = mkdtempSync(join(tmpdir(), "breakglass-serve-cli-"));
+  const path = join(directory, "breakglass.yaml");
+  writeFileSync(path, "idp:\n  name: Okta\n  metadata: idp.xml\nstore:\n  path: breakglass.db\n");
+  return path;
+}
+
+async function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const { io, output } = capturingIo();
+  const code = await main(["serve", ...args], { ...io, env });
+  return { code, ...output };
+}
+
+describe("breakglass serve settings", () => {
+  it.each([
+    ["a port out of range", ["--port", "99999"], {}, 'breakglass: --port: expected a port number from 0 to 65535, got "99999"\n'],
+    ["a PORT that is not a number", [], { PORT: "http" }, 'breakglass: PORT: expected a port number from 0 to 65535, got "http"\n'],
+    ["a user token as the bot token", ["--port", "0"], { SLACK_BOT_TOKEN: "xoxp-1-2-3", SLACK_SIGNING_SECRET: "s" }, "breakglass: SLACK_BOT_TOKEN: expected a bot token, which starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)\n"],
+  ])("refuses %s, in one line, and exits 2", async (_name, args, env, message) => {
+    const result = await serve(["--config", configFile(), "--host", "127.0.0.1", ...args], env);
+    expect(result).toEqual({ code: 2, stdout: "", stderr: message });
+  });
+
+  it("names the configuration file it cannot read", async () => {
+    const result = await serve(["--config", "/nonexistent/breakglass.yaml"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^breakglass: \/nonexistent\/breakglass\.yaml: .*\n$/);
+  });
+});
