@@ -12,7 +12,7 @@ import { SLACK_EVENTS_PATH } from "../src/serve/service-http.js";
 import { MemoryInspectionCache } from "../src/saml/metadata-source.js";
 import { planChecks } from "../src/service/check-plan.js";
 import { evaluatePosture } from "../src/service/evaluate-posture.js";
-import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION } from "../test/support/aws-organization.js";
+import { awsConfigSection, buildOrganization, REGION } from "../test/support/aws-organization.js";
 import { makeCertificate } from "../test/support/certificates.js";
 import { entityXml } from "../test/support/metadata-builder.js";
 import { startMoto } from "../test/support/moto.js";
@@ -83,23 +83,7 @@ export async function benchSlackAck(): Promise<void> {
       configPath,
       configText(
         directory,
-        [
-          "aws:",
-          `  region: ${REGION}`,
-          "  emergencyAccount:",
-          `    accountId: "${organization.emergencyAccountId}"`,
-          `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/OrganizationAccountAccessRole`,
-          `    samlProviders: [${organization.samlProviderArn}]`,
-          `    emergencyRoles: [${organization.emergencyRoleArn}]`,
-          "  identityCenter:",
-          `    instanceArn: ${organization.instanceArn}`,
-          `    region: ${REGION}`,
-          "  organization:",
-          `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
-          `    readRoleName: ${READ_ROLE}`,
-          "    accounts: all",
-          "",
-        ].join("\n"),
+        awsConfigSection(organization, { readerRoleName: "OrganizationAccountAccessRole" }),
       ),
     );
     const { config } = await loadConfig(configPath);

@@ -2,6 +2,7 @@
 // HTTPReceiver), /healthz, /readyz and /metrics.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { BreakglassError } from "../errors.js";
 import type { RequestGuard } from "./request-guard.js";
 import { slackPayloadProblem } from "./slack-payload.js";
 import type { ServiceMetrics } from "./service-metrics.js";
@@ -48,9 +49,10 @@ export class ServiceHttp {
     server.headersTimeout = 10_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
+      const refused = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host));
+      server.once("error", refused);
       server.listen(port, host, () => {
-        server.off("error", reject);
+        server.off("error", refused);
         resolve();
       });
     });
@@ -178,6 +180,22 @@ export class ServiceHttp {
         if (!response.headersSent) plain(response, 500, "");
       }
     });
+  }
+}
+
+/** Why the service cannot listen, in one line naming the setting to change. */
+function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined): Error {
+  const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
+  switch (error.code) {
+    case "EADDRINUSE":
+      return new BreakglassError("USAGE", "--port", `${where} is already in use (another breakglass serve?); choose another with --port or PORT`);
+    case "EACCES":
+      return new BreakglassError("USAGE", "--port", `${where} needs privileges this process does not have; use a port above 1023`);
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new BreakglassError("USAGE", "--host", `${host ?? "?"} is not an address of this machine`);
+    default:
+      return new BreakglassError("USAGE", "--port", `cannot listen on ${where}: ${error.message}`);
   }
 }
 

@@ -1,5 +1,7 @@
 // `breakglass serve` refuses bad settings before it starts anything: one line naming the option or variable.
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,6 +29,19 @@ describe("breakglass serve settings", () => {
   ])("refuses %s, in one line, and exits 2", async (_name, args, env, message) => {
     const result = await serve(["--config", configFile(), "--host", "127.0.0.1", ...args], env);
     expect(result).toEqual({ code: 2, stdout: "", stderr: message });
+  });
+
+  it("says when the port is taken, naming --port, and leaves nothing running", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await serve(["--config", configFile(), "--host", "127.0.0.1", "--port", String(port)]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.split("\n").at(-2)).toBe(`breakglass: --port: 127.0.0.1 port ${port} is already in use (another breakglass serve?); choose another with --port or PORT`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it("names the configuration file it cannot read", async () => {

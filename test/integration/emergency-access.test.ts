@@ -24,7 +24,6 @@ const COMMANDER = "slack:U0COMMAND1";
 const GRANTER = "slack:U0GRANTER2";
 const GRANT = { groups: [OPERATORS, READONLY], defaultTtl: 4 * HOUR, maxTtl: 12 * HOUR };
 
-
 let server: ScimTestServer;
 let directory: ScimGroupDirectory;
 let workDirectory: string;

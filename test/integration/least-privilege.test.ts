@@ -6,7 +6,7 @@ import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/core/clock.js";
-import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
+import { awsConfigSection, buildOrganization, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
@@ -63,21 +63,7 @@ beforeAll(async () => {
       "idp:",
       "  name: Test IdP",
       `  metadata: ${metadataPath}`,
-      "aws:",
-      `  region: ${REGION}`,
-      "  emergencyAccount:",
-      `    accountId: "${organization.emergencyAccountId}"`,
-      `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/breakglass-reader`,
-      `    samlProviders: [${organization.samlProviderArn}]`,
-      `    emergencyRoles: [${organization.emergencyRoleArn}]`,
-      "  identityCenter:",
-      `    instanceArn: ${organization.instanceArn}`,
-      `    region: ${REGION}`,
-      "  organization:",
-      `    managementRoleArn: arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
-      `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
-      `    readRoleName: ${READ_ROLE}`,
-      "    accounts: all",
+      awsConfigSection(organization, { readerRoleName: "breakglass-reader", managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader` }).trimEnd(),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
       "",

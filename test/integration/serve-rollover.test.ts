@@ -10,7 +10,8 @@ import { ServeStateStore } from "../../src/store/serve-state-store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
-import { ALICE, BOB, CHANNELS, configText, eventually, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { eventually } from "../support/eventually.js";
+import { ALICE, BOB, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import type { RecordedCall } from "../support/slack-api-stub.js";
 
 const NOW = new Date();

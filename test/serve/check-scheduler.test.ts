@@ -12,6 +12,7 @@ import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "../../
 import { ServeStateStore } from "../../src/store/serve-state-store.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { DAY, makeCertificate, type TestCertificate } from "../support/certificates.js";
+import { eventually } from "../support/eventually.js";
 import { entityXml } from "../support/metadata-builder.js";
 
 const NOT_AFTER = new Date("2027-03-01T09:30:00Z");
@@ -378,7 +379,7 @@ describe("the scheduler", () => {
 
     scheduler.start();
     scheduler.start();
-    await waitFor(() => ended >= 4);
+    await eventually(() => ended, (count) => count >= 4, 5_000);
     await scheduler.stop();
     const afterStop = ended;
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -388,11 +389,3 @@ describe("the scheduler", () => {
     await installation.close();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { configText, eventually, RESPONDERS_GROUP, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { eventually } from "../support/eventually.js";
+import { configText, RESPONDERS_GROUP, startHarness, type ServeHarness } from "../support/serve-harness.js";
 
 const CAROL = "U0CAROL0001";
 let harness: ServeHarness;

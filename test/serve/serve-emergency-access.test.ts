@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { ALICE, BOB, CHANNELS, configText, eventually, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { eventually } from "../support/eventually.js";
+import { ALICE, BOB, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 const TOKEN = "scim-serve-token-7d31";

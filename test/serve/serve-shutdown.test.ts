@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ServeStateStore } from "../../src/store/serve-state-store.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { ALICE, CHANNELS, configText, eventually, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { eventually } from "../support/eventually.js";
+import { ALICE, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;

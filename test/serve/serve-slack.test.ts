@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCertificate, DAY } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { ALICE, BOB, CHANNELS, MALLORY, RESPONDERS_GROUP, configText, eventually, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { eventually } from "../support/eventually.js";
+import { ALICE, BOB, CHANNELS, MALLORY, RESPONDERS_GROUP, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import { sign, slashCommand, TEST_SIGNING_SECRET } from "../support/slack-requests.js";
 import type { RecordedCall } from "../support/slack-api-stub.js";
 

@@ -41,6 +41,31 @@ export interface TestOrganization {
   configFor(accountId: string): Promise<ReturnType<typeof awsClientConfig>>;
 }
 
+/**
+ * The `aws:` section of breakglass.yaml for this organization: the emergency account read through `readerRoleName`,
+ * Identity Center, and every workload account (Organizations read through `managementRoleArn`, when given).
+ */
+export function awsConfigSection(organization: TestOrganization, options: { readerRoleName: string; managementRoleArn?: string }): string {
+  return [
+    "aws:",
+    `  region: ${REGION}`,
+    "  emergencyAccount:",
+    `    accountId: "${organization.emergencyAccountId}"`,
+    `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/${options.readerRoleName}`,
+    `    samlProviders: [${organization.samlProviderArn}]`,
+    `    emergencyRoles: [${organization.emergencyRoleArn}]`,
+    "  identityCenter:",
+    `    instanceArn: ${organization.instanceArn}`,
+    `    region: ${REGION}`,
+    "  organization:",
+    ...(options.managementRoleArn === undefined ? [] : [`    managementRoleArn: ${options.managementRoleArn}`]),
+    `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
+    `    readRoleName: ${READ_ROLE}`,
+    "    accounts: all",
+    "",
+  ].join("\n");
+}
+
 export const emergencyRoleTrust = (samlProviderArn: string) =>
   JSON.stringify({
     Version: "2012-10-17",

@@ -106,14 +106,3 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     },
   };
 }
-
-/** Waits until `predicate` holds, polling; for effects of work the service does after acknowledging. */
-export async function eventually<T>(probe: () => T | Promise<T>, predicate: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

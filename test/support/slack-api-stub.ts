@@ -35,8 +35,6 @@ export interface SlackApiStub {
   setSocketUrl(url: string): void;
   /** users.info answers with this email for the user. */
   setUser(userId: string, email: string, name?: string): void;
-  /** Resolves once `predicate` holds over the recorded calls, or rejects after `timeoutMs`. */
-  waitFor(predicate: (calls: readonly RecordedCall[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,7 +47,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const failures = new Map<string, Answer[]>();
   const groups = new Map<string, readonly string[]>();
   const users = new Map<string, { email: string; name: string }>();
-  const waiters: (() => void)[] = [];
   let ts = 1_700_000_000;
   let socketUrl: string | undefined;
 
@@ -92,7 +89,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
       if (url.pathname.startsWith("/response/")) {
         responses.push({ path: url.pathname, body: parseJson(raw) });
-        notify();
         response.writeHead(200, { "content-type": "text/plain" }).end("ok");
         return;
       }
@@ -101,7 +97,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       const authorization = request.headers.authorization ?? null;
       const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : typeof args["token"] === "string" ? args["token"] : null;
       calls.push({ method, token, args });
-      notify();
       const queued = failures.get(method)?.shift();
       if (queued !== undefined && "status" in queued && typeof queued.status === "number") {
         const failure = queued as { status: number; headers?: Record<string, string>; body?: string };
@@ -117,9 +112,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  function notify(): void {
-    for (const waiter of waiters.splice(0)) waiter();
-  }
 
   return {
     apiUrl: `${baseUrl}/api/`,
@@ -134,20 +126,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       socketUrl = url;
     },
     setUser: (userId, email, name = userId.toLowerCase()) => users.set(userId, { email, name }),
-    async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(calls)) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`the Slack API stub did not see the expected calls within ${timeoutMs} ms; calls: ${calls.map((call) => call.method).join(", ")}`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(left, 100));
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
