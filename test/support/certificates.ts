@@ -23,6 +23,8 @@ export interface CertificateSpec {
   readonly ipAddresses?: readonly string[];
 }
 
+const DEFAULT_NOT_BEFORE = new Date("2020-01-01T00:00:00Z");
+
 const keyCache = new Map<number, { privateKeyPem: string; publicKeyPem: string }>();
 
 /** RSA keys are slow to make; tests share one per size. */
@@ -52,7 +54,9 @@ export function makeCertificate(spec: CertificateSpec = {}, keys = keyPair(spec.
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   certificate.serialNumber = spec.serial ?? forge.util.bytesToHex(forge.random.getBytesSync(8)).replace(/^[89a-f]/, "1");
-  certificate.validity.notBefore = spec.notBefore ?? new Date(Date.now() - 86_400_000);
+  // A fixed, long-past start: tests pin "now" to fixed dates, and a start derived from the wall clock
+  // would make their certificates "not yet valid" once the real date passes those pinned dates.
+  certificate.validity.notBefore = spec.notBefore ?? DEFAULT_NOT_BEFORE;
   certificate.validity.notAfter = spec.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const attributes = [{ shortName: "CN", value: spec.commonName ?? "breakglass test IdP" }];
   certificate.setSubject(attributes);
