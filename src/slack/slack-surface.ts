@@ -44,9 +44,14 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
       logger,
       // Bolt answers Slack as soon as a handler acks; the work after the ack goes on in BackgroundWork.
       processBeforeResponse: false,
+      // Its listener is mounted only behind ServiceHttp, whose RequestGuard has already checked the signature, the
+      // 5-minute window and replays; checking the HMAC a second time cost every acknowledgement ~25 µs.
+      signatureVerification: false,
     });
   }
-  const app = new App({ token: settings.botToken, receiver, logger, clientOptions });
+  // No conversation store: breakglass keeps no per-conversation state in Bolt, and Bolt's in-memory one builds an
+  // Error with a stack trace ("Conversation not found") for every request that names a channel.
+  const app = new App({ token: settings.botToken, receiver, logger, clientOptions, convoStore: false });
   app.error((error) => {
     log.error(`Slack handler failed: ${error.message}`);
     return Promise.resolve();

@@ -46,4 +46,28 @@ describe("StatusMessageCache", () => {
     clock.advance(5_000);
     expect(await cache.message()).not.toBe(audited);
   });
+
+  it("builds a stale answer once for a burst of requests that arrive together", async () => {
+    const { scheduler, services } = harness.service;
+    let snapshots = 0;
+    const state = new ServeStateStore(services.store.connection);
+    // Each build of the answer reads the open runs once.
+    const unfinishedRunIds = state.unfinishedRunIds.bind(state);
+    state.unfinishedRunIds = (limit) => {
+      snapshots++;
+      return unfinishedRunIds(limit);
+    };
+    const context = { scheduler, services, state, clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const cache = new StatusMessageCache(context);
+
+    const burst = await Promise.all(Array.from({ length: 50 }, () => cache.message()));
+    expect(new Set(burst).size).toBe(1);
+    expect(snapshots).toBe(1);
+
+    clock.advance(5_000);
+    const next = await Promise.all(Array.from({ length: 50 }, () => cache.message()));
+    expect(new Set(next).size).toBe(1);
+    expect(next[0]).not.toBe(burst[0]);
+    expect(snapshots).toBe(2);
+  });
 });
