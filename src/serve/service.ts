@@ -6,11 +6,8 @@ import { describeError } from "../errors.js";
 import { reapExpiredLeases } from "../runbooks/actions/group-membership.js";
 import { loadRunbooks } from "../runbooks/load-runbook.js";
 import type { Channel } from "../runbooks/runbook-schema.js";
-import { MemoryInspectionCache } from "../saml/metadata-source.js";
 import { sectionBlock } from "../slack/blocks.js";
 import { escapeMrkdwn } from "../slack/mrkdwn.js";
-import { planChecks } from "../service/check-plan.js";
-import { evaluatePosture } from "../service/evaluate-posture.js";
 import { openRunbookServices, type RunbookServices } from "../service/runbook-engine.js";
 import { LoggingAnnouncer } from "../slack/slack-announcer.js";
 import type { Announcer, ChannelRole } from "../slack/slack-message.js";
@@ -18,6 +15,7 @@ import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
 import { startSlackSurface, type SlackSurface } from "../slack/slack-surface.js";
 import { ServeStateStore } from "../store/serve-state-store.js";
 import { BackgroundWork } from "./background-work.js";
+import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
 import { RequestGuard } from "./request-guard.js";
 import { ServiceHttp, type Readiness } from "./service-http.js";
@@ -40,6 +38,8 @@ export interface ServiceOptions {
   /** Off in tests that drive cycles themselves through `scheduler.runOnce()`. */
   readonly schedule?: boolean;
   readonly shutdownGraceMs?: number;
+  /** The check thread's heap limit in MB (by default this process's). */
+  readonly checkHeapMb?: number;
 }
 
 export interface RunningService {
@@ -73,7 +73,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
   });
   const state = new ServeStateStore(services.store.connection);
-  const inspectionCache = new MemoryInspectionCache();
+  const checkThread = new CheckThread({
+    config,
+    onAwsCallFailed: (service) => metrics.awsCallFailed(service),
+    ...(options.checkHeapMb === undefined ? {} : { maxHeapMb: options.checkHeapMb }),
+  });
 
   const runbooks = await loadRunbooks(options.runbookDirectory).catch((error: unknown) => {
     log.warn(`runbooks not loaded from ${options.runbookDirectory} (alerts will not list their inputs): ${describeError(error)}`);
@@ -88,13 +92,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       announce: (role, message, threadTs) => announcer.announce(role, message, threadTs),
       update: (posted, content) => announcer.update(posted, content),
     },
-    evaluate: (now) =>
-      evaluatePosture(config, planChecks(config, undefined), {
-        now,
-        cache: inspectionCache,
-        latestAttestation: (instanceArn) => services.store.latestAttestation(instanceArn),
-        onAwsCallFailed: (service) => metrics.awsCallFailed(service),
-      }),
+    evaluate: (now) => checkThread.evaluate(now, services.store.latestAttestations()),
     logger: log,
     onCycle: (cycle) => {
       metrics.checkCompleted((cycle.completedAt.getTime() - cycle.startedAt.getTime()) / 1000, cycle.evaluation.findings, cycle.completedAt);
@@ -108,6 +106,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     try {
       surface = startSlackSurface({ config, settings: slack, services, state, scheduler, metrics, work, clock, log, runbookDirectory: options.runbookDirectory });
     } catch (error) {
+      await checkThread.close();
       services.close();
       throw error;
     }
@@ -131,6 +130,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     port = await http.listen(options.port, options.host);
   } catch (error) {
     await surface?.stop();
+    await checkThread.close();
     services.close();
     throw error;
   }
@@ -154,6 +154,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
       await http.close();
+      await checkThread.close();
       services.close();
       log.info("stopped");
     })();

@@ -5,4 +5,6 @@ export interface AttestationStore {
   recordAttestation(attestation: Attestation): void;
   /** The most recent attestation for the instance, or null when nobody has attested yet. */
   latestAttestation(instanceArn: string): Attestation | null;
+  /** The most recent attestation of every instance anyone attested, by instance ARN. */
+  latestAttestations(): Attestation[];
 }

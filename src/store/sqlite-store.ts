@@ -232,14 +232,19 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
           .prepare("SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations WHERE instance_arn = ? ORDER BY attested_at DESC, id DESC LIMIT 1")
           .get(instanceArn) as AttestationRow | undefined,
     );
-    if (!row) return null;
-    return {
-      instanceArn: row.instance_arn,
-      fingerprints: JSON.parse(row.fingerprints) as string[],
-      attestedAt: new Date(row.attested_at),
-      attestedBy: row.attested_by,
-      source: row.source,
-    };
+    return row ? attestationOf(row) : null;
+  }
+
+  latestAttestations(): Attestation[] {
+    const rows = this.guard(
+      () =>
+        this.database
+          .prepare(
+            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations AS a WHERE a.id = (SELECT b.id FROM attestations AS b WHERE b.instance_arn = a.instance_arn ORDER BY b.attested_at DESC, b.id DESC LIMIT 1) ORDER BY instance_arn",
+          )
+          .all() as AttestationRow[],
+    );
+    return rows.map(attestationOf);
   }
 
   /** Seals `entry` onto the end of the chain inside one transaction, so two writers can never fork it. */
@@ -515,4 +520,14 @@ function migrate(database: SqlDatabase): void {
       database.pragma(`user_version = ${version + 1}`);
     }
   });
+}
+
+function attestationOf(row: AttestationRow): Attestation {
+  return {
+    instanceArn: row.instance_arn,
+    fingerprints: JSON.parse(row.fingerprints) as string[],
+    attestedAt: new Date(row.attested_at),
+    attestedBy: row.attested_by,
+    source: row.source,
+  };
 }
