@@ -61,6 +61,12 @@ interface Tally {
   failed: number;
 }
 
+/**
+ * How long an expiry step claimed but never marked delivered is left to its claimant: far longer than one post can
+ * take (Slack's client gives up after three 10 s attempts), well under the check interval.
+ */
+export const EXPIRY_CLAIM_STALE_MS = 2 * 60_000;
+
 /** The service_state entry that keeps the end of the last full check across restarts (for /readyz). */
 export const LAST_CHECK_COMPLETED_AT = "last-check-completed-at";
 
@@ -204,10 +210,10 @@ export class CheckScheduler {
   }
 
   /**
-   * Each certificate's current ladder step, once. The step is recorded first (recordExpiryStep is true for exactly one
-   * caller, so two cycles or two processes on one store never both post it), then posted; when Slack fails the record
-   * is taken back (forgetExpiryStep) so the next check posts it. The cost is a crash between recording and posting,
-   * which loses that one step; the next step, or the daily reminder once expired, still comes.
+   * Each certificate's current ladder step, once. The step is claimed first (claimExpiryStep is true for exactly one
+   * caller, so two cycles or two processes on one store never both post it), posted, then marked delivered; when
+   * Slack refuses it the claim is given back so the next check posts it. A process that dies between claiming and
+   * delivering leaves a claim that goes stale after EXPIRY_CLAIM_STALE_MS: a later check posts the step then.
    */
   private async postExpiryWarnings(evaluation: PostureEvaluation, now: Date, tally: Tally): Promise<void> {
     const { state, config } = this.options;
@@ -217,10 +223,11 @@ export class CheckScheduler {
       if (step === null) continue;
       const posted = state.postedExpirySteps(certificate.sha256);
       // A step less pressing than one already posted (the clock went back) would read as the danger receding.
-      if ([...posted].some((earlier) => stepUrgency(earlier) >= stepUrgency(step))) continue;
-      if (!state.recordExpiryStep(certificate.sha256, step, now)) continue;
+      if ([...posted].some((earlier) => earlier !== step && stepUrgency(earlier) >= stepUrgency(step))) continue;
+      if (!state.claimExpiryStep(certificate.sha256, step, now, EXPIRY_CLAIM_STALE_MS)) continue;
       const message = expiryWarningMessage({ idpName: config.idp.name, certificate, step, now, idpRead: evaluation.idp !== undefined, ladder }, this.guide);
-      if (!(await this.announce(message, `the ${step} expiry warning for ${certificate.sha256.slice(0, 8)}`, tally))) state.forgetExpiryStep(certificate.sha256, step);
+      if (await this.announce(message, `the ${step} expiry warning for ${certificate.sha256.slice(0, 8)}`, tally)) state.deliveredExpiryStep(certificate.sha256, step, this.options.clock.now());
+      else state.forgetExpiryStep(certificate.sha256, step);
     }
   }
 

@@ -91,19 +91,40 @@ export class ServeStateStore {
     this.guard(() => this.database.prepare("UPDATE alerts SET resolution_posted_at = ? WHERE key = ? AND resolution_posted_at IS NULL").run(at.toISOString(), key));
   }
 
-  /** The expiry-ladder steps already posted for a certificate, by its SHA-256 fingerprint. */
+  /** The expiry-ladder steps posted for a certificate, by its SHA-256 fingerprint, or being posted now. */
   postedExpirySteps(fingerprint: string): Set<string> {
     const rows = this.guard(() => this.database.prepare("SELECT step FROM expiry_warnings WHERE fingerprint = ?").all(fingerprint) as { step: string }[]);
     return new Set(rows.map((row) => row.step));
   }
 
-  /** True when this step was not recorded before (so exactly one caller posts it). */
-  recordExpiryStep(fingerprint: string, step: string, at: Date): boolean {
-    return this.guard(() => this.database.prepare("INSERT OR IGNORE INTO expiry_warnings (fingerprint, step, posted_at) VALUES (?, ?, ?)").run(fingerprint, step, at.toISOString()).changes === 1);
+  /**
+   * Claims a step for posting: true for exactly one caller, until it is delivered (deliveredExpiryStep) or given back
+   * (forgetExpiryStep). A claim still undelivered after `staleAfterMs` belongs to a process that died while posting;
+   * the next caller takes it over, so that step is posted late rather than never.
+   */
+  claimExpiryStep(fingerprint: string, step: string, at: Date, staleAfterMs: number): boolean {
+    return this.guard(() =>
+      this.database.immediate(() => {
+        const inserted = this.database.prepare("INSERT OR IGNORE INTO expiry_warnings (fingerprint, step, posted_at, delivered) VALUES (?, ?, ?, 0)").run(fingerprint, step, at.toISOString());
+        if (inserted.changes === 1) return true;
+        const staleBefore = new Date(at.getTime() - staleAfterMs).toISOString();
+        return (
+          this.database
+            .prepare("UPDATE expiry_warnings SET posted_at = ? WHERE fingerprint = ? AND step = ? AND delivered = 0 AND posted_at <= ?")
+            .run(at.toISOString(), fingerprint, step, staleBefore).changes === 1
+        );
+      }),
+    );
   }
 
+  /** The claimed step reached Slack (or the log, without Slack). */
+  deliveredExpiryStep(fingerprint: string, step: string, at: Date): void {
+    this.guard(() => this.database.prepare("UPDATE expiry_warnings SET delivered = 1, posted_at = ? WHERE fingerprint = ? AND step = ?").run(at.toISOString(), fingerprint, step));
+  }
+
+  /** Gives a claimed step back (Slack refused it), so the next check posts it. */
   forgetExpiryStep(fingerprint: string, step: string): void {
-    this.guard(() => this.database.prepare("DELETE FROM expiry_warnings WHERE fingerprint = ? AND step = ?").run(fingerprint, step));
+    this.guard(() => this.database.prepare("DELETE FROM expiry_warnings WHERE fingerprint = ? AND step = ? AND delivered = 0").run(fingerprint, step));
   }
 
   /** The message that shows a subject (`run:<id>`, `incident:<id>`), if one was posted. */

@@ -126,6 +126,10 @@ const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      value TEXT NOT NULL
    );`,
+  // An expiry-ladder step is claimed before it is posted and marked delivered after; a claim that was never delivered
+  // (the process died in between) can be taken over once stale, so a crash delays a warning instead of losing it.
+  // Rows from before this version were posted: they count as delivered.
+  `ALTER TABLE expiry_warnings ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 interface AttestationRow {

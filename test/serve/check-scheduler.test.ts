@@ -1,11 +1,12 @@
 // The scheduler as the alerts channel sees it: the real check on a metadata file, a real store file, a clock walked day by day.
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BreakglassConfig } from "../../src/config/config-schema.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { CheckScheduler, type CheckCycle, type SchedulerLogger } from "../../src/serve/check-scheduler.js";
+import { CheckScheduler, EXPIRY_CLAIM_STALE_MS, type CheckCycle, type SchedulerLogger } from "../../src/serve/check-scheduler.js";
 import { planChecks } from "../../src/service/check-plan.js";
 import { evaluatePosture, type PostureEvaluation } from "../../src/service/evaluate-posture.js";
 import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "../../src/slack/slack-message.js";
@@ -213,6 +214,27 @@ describe("the expiry ladder, day by day", () => {
     installation.slack.down = false;
     // Slack is back on day -29: the step the certificate is on now (30d) is posted, not the 60d one missed while Slack was down.
     expect(normalise(await walk(installation, -29, -28))).toEqual(["day -29: Okta signing certificate sha256 X (CN=okta-signing) expires in 29 days"]);
+    await installation.close();
+  });
+
+  it("posts a step a few minutes late, once, when the process that claimed it died before posting it", async () => {
+    const installation = new Installation();
+    installation.publish([signing]);
+    const day = new Date(NOT_AFTER.getTime() - 7 * DAY);
+    // The process before this one claimed the 7-day step and was killed while Slack was still answering.
+    const dead = SqliteStore.open(installation.storePath);
+    expect(new ServeStateStore(dead.connection).claimExpiryStep(createHash("sha256").update(signing.der).digest("hex"), "7d", day, EXPIRY_CLAIM_STALE_MS)).toBe(true);
+    dead.close();
+
+    await installation.checkAt(new Date(day.getTime() + 30_000));
+    expect(installation.slack.take()).toEqual([]);
+    await installation.checkAt(new Date(day.getTime() + EXPIRY_CLAIM_STALE_MS + 30_000));
+    // The 7-day step, telling the time left when it is finally posted.
+    expect(normalise(installation.slack.take())).toEqual(["Okta signing certificate sha256 X (CN=okta-signing) expires in 6 days"]);
+    await installation.restart();
+    await installation.checkAt(new Date(day.getTime() + 2 * EXPIRY_CLAIM_STALE_MS + 30_000));
+    await installation.checkAt(new Date(day.getTime() + DAY / 2));
+    expect(installation.slack.take()).toEqual([]);
     await installation.close();
   });
 

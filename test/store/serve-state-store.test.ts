@@ -73,16 +73,35 @@ describe("the serve state store", () => {
     file.close();
   });
 
-  it("records each expiry step once, and forgets one so it can be posted again", () => {
+  it("lets one caller claim each expiry step, and forgets a claim Slack refused so it can be posted again", () => {
     const file = storeFile();
     const state = file.state();
-    expect(state.recordExpiryStep("ab12", "30d", t(1))).toBe(true);
-    expect(state.recordExpiryStep("ab12", "30d", t(2))).toBe(false);
-    expect(state.recordExpiryStep("cd34", "30d", t(2))).toBe(true);
+    expect(state.claimExpiryStep("ab12", "30d", t(1), 120_000)).toBe(true);
+    expect(state.claimExpiryStep("ab12", "30d", t(1), 120_000)).toBe(false);
+    expect(state.claimExpiryStep("cd34", "30d", t(1), 120_000)).toBe(true);
     expect(file.reopen().postedExpirySteps("ab12")).toEqual(new Set(["30d"]));
     file.state().forgetExpiryStep("ab12", "30d");
     expect(file.state().postedExpirySteps("ab12")).toEqual(new Set());
-    expect(file.state().recordExpiryStep("ab12", "30d", t(3))).toBe(true);
+    expect(file.state().claimExpiryStep("ab12", "30d", t(2), 120_000)).toBe(true);
+    file.close();
+  });
+
+  it("never gives a delivered step out again, but lets a stale undelivered claim (its process died) be taken over", () => {
+    const file = storeFile();
+    const state = file.state();
+    const minutes = (base: Date, count: number) => new Date(base.getTime() + count * 60_000);
+    expect(state.claimExpiryStep("ab12", "7d", t(1), 120_000)).toBe(true);
+    state.deliveredExpiryStep("ab12", "7d", t(1));
+    state.forgetExpiryStep("ab12", "7d");
+    expect(state.claimExpiryStep("ab12", "7d", t(9), 120_000)).toBe(false);
+    expect(state.postedExpirySteps("ab12")).toEqual(new Set(["7d"]));
+
+    // Claimed, then the process died before delivering: nobody else posts it while the claim is fresh.
+    expect(state.claimExpiryStep("ab12", "3d", t(2), 120_000)).toBe(true);
+    const restarted = file.reopen();
+    expect(restarted.claimExpiryStep("ab12", "3d", minutes(t(2), 1), 120_000)).toBe(false);
+    expect(restarted.claimExpiryStep("ab12", "3d", minutes(t(2), 2), 120_000)).toBe(true);
+    expect(restarted.claimExpiryStep("ab12", "3d", minutes(t(2), 3), 120_000)).toBe(false);
     file.close();
   });
 

@@ -18,8 +18,14 @@ describe("the SQLite store", () => {
     store.close();
 
     const reopened = SqliteStore.open(path);
-    expect(reopened.schemaVersion).toBe(5);
-    expect(reopened.latestAttestation(INSTANCE)).toEqual({ instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: new Date("2026-11-20T00:00:00Z"), attestedBy: "bob", source: "https://idp/metadata" });
+    expect(reopened.schemaVersion).toBe(6);
+    const newest = { instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: new Date("2026-11-20T00:00:00Z"), attestedBy: "bob", source: "https://idp/metadata" };
+    expect(reopened.latestAttestation(INSTANCE)).toEqual(newest);
+    // What serve hands its check thread: the newest of every instance.
+    expect(reopened.latestAttestations()).toEqual([
+      newest,
+      { instanceArn: "arn:aws:sso:::instance/ssoins-other", fingerprints: ["dd"], attestedAt: new Date("2026-11-24T00:00:00Z"), attestedBy: "eve", source: "x" },
+    ]);
     expect(reopened.latestAttestation("arn:aws:sso:::instance/ssoins-none")).toBeNull();
     reopened.close();
   });
