@@ -14,6 +14,9 @@ const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "wait
 /** While a run advances, its message is refreshed this often (only when something changed). */
 const LIVE_REFRESH_MS = 1_000;
 
+/** The service_state entry that keeps, per run, the step states its thread has told (so a restart misses none). */
+const SHOWN_STATE = (runId: string) => `run-thread:${runId}`;
+
 export class RunDriver {
   /** Per run: the step states last shown, so that each change gets one thread reply. */
   private readonly shown = new Map<string, Map<string, StepStatus>>();
@@ -35,7 +38,7 @@ export class RunDriver {
     const runbook = await this.runbook(view.runbookId);
     const posted = await this.context.announcer.post(channel, runMessage(view, runbook));
     this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
-    this.shown.set(view.id, statuses(view));
+    this.remember(view.id, statuses(view));
     this.rendered.set(view.id, JSON.stringify(view));
     return posted;
   }
@@ -100,18 +103,38 @@ export class RunDriver {
       const runbook = await this.runbook(view.runbookId);
       await announcer.update(message, runMessage(view, runbook));
       this.rendered.set(runId, fingerprint);
-      const before = this.shown.get(runId);
+      // What the thread has told, in this process or (after a restart) in the one before: a step that finished
+      // while no process was running still gets its reply.
+      const before = this.shown.get(runId) ?? this.remembered(runId);
       const now = statuses(view);
       this.shown.set(runId, now);
-      // After a restart nothing is remembered: the message is brought up to date, without replaying the history.
-      if (before === undefined) return;
-      for (const step of view.steps) {
-        if (before.get(step.id) === step.status || !REPORTED.includes(step.status)) continue;
-        const reply = stepOutcomeReply(view, step.id);
-        if (reply !== null) await announcer.post(message.channel, reply, message.ts);
+      if (before !== undefined) {
+        for (const step of view.steps) {
+          if (before.get(step.id) === step.status || !REPORTED.includes(step.status)) continue;
+          const reply = stepOutcomeReply(view, step.id);
+          if (reply !== null) await announcer.post(message.channel, reply, message.ts);
+        }
       }
+      // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
+      this.remember(runId, now);
     } catch (error) {
       log.warn(`could not update the Slack message of run ${runId}: ${describeError(error)}`);
+    }
+  }
+
+  private remember(runId: string, shown: Map<string, StepStatus>): void {
+    this.shown.set(runId, shown);
+    this.context.state.setState(SHOWN_STATE(runId), JSON.stringify(Object.fromEntries(shown)));
+  }
+
+  /** The step states the thread had told when the last process stopped; undefined for a run it never showed. */
+  private remembered(runId: string): Map<string, StepStatus> | undefined {
+    const stored = this.context.state.state(SHOWN_STATE(runId));
+    if (stored === null) return undefined;
+    try {
+      return new Map(Object.entries(JSON.parse(stored) as Record<string, StepStatus>));
+    } catch {
+      return undefined;
     }
   }
 }
