@@ -235,7 +235,7 @@ export class EmergencyAccess {
     }
     const [only, ...others] = open;
     if (only === undefined) throw new BreakglassError("RUN_FAILED", "incident close", `no incident is open, so there is nothing to close`);
-    if (others.length > 0) throw new BreakglassError("RUN_FAILED", "incident close", `${describeOpen(open)} open; name the one to close`);
+    if (others.length > 0) throw new BreakglassError("RUN_FAILED", "incident close", `${describeOpen(open)} open; name the one to close: /breakglass incident close <reference>`);
     return only;
   }
 

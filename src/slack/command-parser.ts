@@ -19,7 +19,8 @@ export type SlashCommand =
   | { readonly kind: "grant"; readonly userId: string; readonly ttlMilliseconds: number | null }
   | { readonly kind: "revoke"; readonly userId: string }
   | { readonly kind: "incident-declare"; readonly title: string }
-  | { readonly kind: "incident-close" }
+  /** Without a reference: the one open incident (refused, naming them, when runbooks opened several). */
+  | { readonly kind: "incident-close"; readonly incident?: string }
   | { readonly kind: "usage"; readonly problem: string };
 
 export type SlashCommandKind = SlashCommand["kind"];
@@ -27,6 +28,8 @@ export type SlashCommandKind = SlashCommand["kind"];
 export const COMMAND_WORDS = ["help", "status", "check", "runbook", "grant", "revoke", "incident"] as const;
 const RUNBOOK_WORDS = ["list", "start", "status"] as const;
 const INCIDENT_WORDS = ["declare", "close"] as const;
+/** What `incident declare` names an incident (INC-20261125-0342) and what runbooks are given (INC-4711, SEC-12). */
+const INCIDENT_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,99}$/;
 
 export const MAX_INCIDENT_TITLE = 150;
 const RUNBOOK_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -171,8 +174,13 @@ function parseIncident(text: string, words: readonly Word[]): SlashCommand {
       if (title.length > MAX_INCIDENT_TITLE) return usage(`the incident title has ${title.length} characters; keep it to ${MAX_INCIDENT_TITLE}`);
       return { kind: "incident-declare", title };
     }
-    case "close":
-      return words.length === 1 ? { kind: "incident-close" } : usage(`incident close takes nothing after it, got ${showTyped(text.slice(sub.end).trim())}`);
+    case "close": {
+      const reference = words[1];
+      if (reference === undefined) return { kind: "incident-close" };
+      if (words.length > 2) return usage(`incident close takes one incident reference at most, got ${showTyped(text.slice(sub.end).trim())}`);
+      if (!INCIDENT_REFERENCE.test(reference.word)) return usage(`${showTyped(reference.word)} is not an incident reference, such as INC-20261125-0342`);
+      return { kind: "incident-close", incident: reference.word };
+    }
     default:
       return usage(`unknown incident subcommand ${showTyped(sub.word)}${suggestion(sub.word.toLowerCase(), INCIDENT_WORDS)}: declare or close`);
   }

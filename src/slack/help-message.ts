@@ -21,7 +21,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: "grant @person [ttl]", does: "add someone to the emergency groups for a while (such as 2h)" },
   { usage: "revoke @person", does: "take them out of the emergency groups now" },
   { usage: "incident declare <title>", does: "declare an incident" },
-  { usage: "incident close", does: "close the incident" },
+  { usage: "incident close [reference]", does: "close the incident (name it when several are open)" },
   { usage: "help", does: "this list" },
 ];
 

@@ -86,7 +86,7 @@ function acknowledgement(parsed: SlashCommand): string {
     case "incident-declare":
       return "Declaring the emergency…";
     case "incident-close":
-      return "Closing the emergency…";
+      return parsed.incident === undefined ? "Closing the emergency…" : `Closing ${parsed.incident}…`;
     default:
       return "Working on it…";
   }
@@ -134,7 +134,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
       return;
     }
     case "incident-close": {
-      const closed = await context.emergency.closeIncident(actor);
+      const closed = await context.emergency.closeIncident(actor, parsed.incident);
       const message = incidentClosedMessage(
         closed.incident,
         actor,

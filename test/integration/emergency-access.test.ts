@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AuditLog, verifyAudit } from "../../src/audit/audit-log.js";
 import type { GroupDirectory } from "../../src/idp/group-directory.js";
 import { ScimGroupDirectory } from "../../src/idp/scim-group-directory.js";
+import { openWindowExecutor } from "../../src/runbooks/actions/emergency-window.js";
 import { addGroupMembersExecutor, reapExpiredLeases } from "../../src/runbooks/actions/group-membership.js";
 import { EmergencyAccess, type EmergencyAccessOptions } from "../../src/service/emergency-access.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
@@ -291,6 +292,28 @@ describe("refusals change nothing", () => {
       `incident declare: incident INC-20261125-0342 ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) is already open; close it first: /breakglass incident close`,
       "RUN_FAILED",
     );
+  });
+
+  it("refuses to guess which incident to close when a runbook opened another, and closes the one named", async () => {
+    const access = emergencyAccess();
+    const { incident: declared } = await access.declareIncident("Okta is down", COMMANDER);
+    // An fm3 run opened the window of its own incident reference.
+    const open = openWindowExecutor({ store });
+    const parameters = { incident: "INC-4711", reason: "FM3: direct federation" };
+    const context = runContext({ runId: "run-9", now: clock.now(), initiator: "alice" });
+    await open.apply(await open.plan(parameters, context), parameters, context);
+
+    await refused(
+      access,
+      () => access.closeIncident(COMMANDER),
+      `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; name the one to close: /breakglass incident close <reference>`,
+      "RUN_FAILED",
+    );
+    await refused(access, () => access.closeIncident(COMMANDER, "INC-9999"), "incident close INC-9999: no incident has this reference", "RUN_FAILED");
+    const closed = await access.closeIncident(COMMANDER, "INC-4711");
+    expect(closed.window).toMatchObject({ incident: "INC-4711", closedBy: COMMANDER });
+    expect(access.openIncident()?.incident).toBe(declared);
+    expect((await access.closeIncident(COMMANDER)).window.incident).toBe(declared);
   });
 
   it("refuses to close when no incident is open", async () => {

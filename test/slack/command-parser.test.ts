@@ -37,7 +37,14 @@ describe("reading commands", () => {
     expect(problemOf("status now")).toBe('status takes nothing after it, got "now"');
     expect(problemOf("check <@U012ABC|ana>")).toBe('check takes nothing after it, got "@ana"');
     expect(problemOf("runbook list all")).toBe('runbook list takes nothing after it, got "all"');
-    expect(problemOf("incident close now")).toBe('incident close takes nothing after it, got "now"');
+  });
+
+  it("closes the one open incident, or the one named", () => {
+    expect(parseSlashCommand("incident close")).toEqual({ kind: "incident-close" });
+    expect(parseSlashCommand("incident close INC-20261125-0342")).toEqual({ kind: "incident-close", incident: "INC-20261125-0342" });
+    expect(parseSlashCommand("Incident Close SEC-12")).toEqual({ kind: "incident-close", incident: "SEC-12" });
+    expect(problemOf("incident close INC-1 INC-2")).toBe('incident close takes one incident reference at most, got "INC-1 INC-2"');
+    expect(problemOf("incident close <@U012ABC|ana>")).toBe('"@ana" is not an incident reference, such as INC-20261125-0342');
   });
 });
 

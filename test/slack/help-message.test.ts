@@ -28,7 +28,7 @@ describe("help", () => {
       "grant <@U012ABC|ana> 2h": "grant",
       "revoke <@U012ABC|ana>": "revoke",
       "incident declare IdP down": "incident-declare",
-      "incident close": "incident-close",
+      "incident close INC-20261125-0342": "incident-close",
       help: "help",
     };
     expect(Object.keys(examples)).toHaveLength(COMMAND_HELP.length);
