@@ -1,19 +1,16 @@
 // Access by Slack user group: a group Slack will not list (a missing scope) refuses its members and says why in the
 // log; the failure is not remembered, so once Slack answers, the same person is let in.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
 import { eventually } from "../support/eventually.js";
-import { configText, RESPONDERS_GROUP, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { configText, RESPONDERS_GROUP, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 
 const CAROL = "U0CAROL0001";
 let harness: ServeHarness;
 
 beforeAll(async () => {
   harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("./runbooks/", import.meta.url).pathname });
-  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }).base64, use: "signing" }] }));
+  publishIdpMetadata(harness.directory, makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }));
   harness.stub.setUserGroup(RESPONDERS_GROUP, [CAROL]);
 });
 

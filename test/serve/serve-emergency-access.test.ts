@@ -6,9 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
-import { entityXml } from "../support/metadata-builder.js";
 import { eventually } from "../support/eventually.js";
-import { ALICE, BOB, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { ALICE, BOB, CHANNELS, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 const TOKEN = "scim-serve-token-7d31";
@@ -39,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(join(directoryPath, "scim-ca.pem"), scim.ca);
   harness = await startHarness({ configYaml: yaml, runbookDirectory: RUNBOOKS, env: { TEST_SCIM_TOKEN: TOKEN }, directory: directoryPath });
   const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
-  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+  publishIdpMetadata(harness.directory, certificate);
   harness.stub.setUser(CAROL_SLACK, "carol@example.com", "carol");
 });
 

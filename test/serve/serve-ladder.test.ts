@@ -1,12 +1,11 @@
 // The expiry ladder through the running service: a certificate walking from 61 days to its expiry gets exactly one
 // warning per ladder step in the alerts channel, also when the service restarts halfway, because the store remembers.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
-import { CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { CHANNELS, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
 import { SteppingClock } from "../support/stepping-clock.js";
 
@@ -28,7 +27,7 @@ describe("certificate expiry warnings through breakglass serve", () => {
     stub = await startSlackApiStub();
     const directory = mkdtempSync(join(tmpdir(), "breakglass-ladder-"));
     const certificate = makeCertificate({ commonName: "Okta signing 2026", notBefore: new Date(START.getTime() - 300 * DAY), notAfter: NOT_AFTER });
-    writeFileSync(join(directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+    publishIdpMetadata(directory, certificate);
     const clock = new SteppingClock(START);
     const start = () => startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS, clock, directory, stub });
     harness = await start();

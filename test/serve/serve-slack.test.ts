@@ -1,12 +1,9 @@
 // `breakglass serve` through Bolt's real HTTP receiver on loopback: slash commands, buttons and modals signed as Slack
 // signs them, answered within the request, with everything the service says recorded by a Slack Web API stub.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCertificate, DAY } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
 import { eventually } from "../support/eventually.js";
-import { ALICE, BOB, CHANNELS, MALLORY, RESPONDERS_GROUP, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { ALICE, BOB, CHANNELS, MALLORY, RESPONDERS_GROUP, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { sign, slashCommand, TEST_SIGNING_SECRET } from "../support/slack-requests.js";
 import type { RecordedCall } from "../support/slack-api-stub.js";
 
@@ -34,7 +31,7 @@ async function responseTo(name: string): Promise<string> {
 beforeAll(async () => {
   harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS });
   const certificate = makeCertificate({ commonName: "Okta signing", notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
-  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+  publishIdpMetadata(harness.directory, certificate);
   harness.stub.setUserGroup(RESPONDERS_GROUP, [CAROL]);
   await harness.service.scheduler.runOnce();
 });

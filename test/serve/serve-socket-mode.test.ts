@@ -1,11 +1,8 @@
 // Socket Mode, for organisations without inbound HTTP: serve opens the WebSocket with the app token
 // (apps.connections.open), takes slash commands over it and acknowledges each envelope; /slack/events is closed.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
-import { ALICE, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { ALICE, CHANNELS, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { startSlackApiStub, STUB_APP_TOKEN, type SlackApiStub } from "../support/slack-api-stub.js";
 import { startSlackSocketServer, type SlackSocketServer } from "../support/slack-socket-server.js";
 import { sign, slashCommand } from "../support/slack-requests.js";
@@ -27,7 +24,7 @@ beforeAll(async () => {
     env: { SLACK_APP_TOKEN: STUB_APP_TOKEN, SLACK_SIGNING_SECRET: "" },
   });
   const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
-  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+  publishIdpMetadata(harness.directory, certificate);
 });
 
 afterAll(async () => {
@@ -63,7 +60,7 @@ describe("breakglass serve in Socket Mode", () => {
       await refused.service.slackConnected;
       expect(refused.logs.join("\n")).toContain("Slack Socket Mode could not connect (invalid_auth): checks go on");
       expect((await refused.get("/healthz")).status).toBe(200);
-      writeFileSync(join(refused.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }).base64, use: "signing" }] }));
+      publishIdpMetadata(refused.directory, makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }));
       expect(await refused.service.scheduler.runOnce()).not.toBeNull();
     } finally {
       await refused.stop();

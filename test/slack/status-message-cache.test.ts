@@ -1,13 +1,10 @@
 // The status answer is rebuilt when what it shows can have changed, and reused in between (bursts during an incident).
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackContext } from "../../src/slack/slack-context.js";
 import { StatusMessageCache } from "../../src/slack/status-message-cache.js";
 import { ServeStateStore } from "../../src/store/serve-state-store.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
-import { configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import { configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { SteppingClock } from "../support/stepping-clock.js";
 
 let harness: ServeHarness;
@@ -15,7 +12,7 @@ const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
 
 beforeAll(async () => {
   harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("../serve/runbooks/", import.meta.url).pathname, clock, slack: false });
-  writeFileSync(join(harness.directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: makeCertificate({ notAfter: new Date(clock.now().getTime() + 90 * DAY) }).base64, use: "signing" }] }));
+  publishIdpMetadata(harness.directory, makeCertificate({ notAfter: new Date(clock.now().getTime() + 90 * DAY) }));
 });
 
 afterAll(async () => {

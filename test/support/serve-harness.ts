@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { Clock } from "../../src/core/clock.js";
 import { startService, type RunningService } from "../../src/serve/service.js";
+import type { TestCertificate } from "./certificates.js";
+import { entityXml } from "./metadata-builder.js";
 import { startSlackApiStub, STUB_BOT_TOKEN, type SlackApiStub } from "./slack-api-stub.js";
 import { appHomeOpened, buttonPress, postToSlackEndpoint, sign, slashCommand, TEST_SIGNING_SECRET, viewSubmission, type PostResult } from "./slack-requests.js";
 
@@ -42,6 +44,11 @@ export interface ServeHarness {
   raw(body: string, headers: Record<string, string>, contentType?: string): Promise<PostResult>;
   get(path: string): Promise<{ status: number; text: string }>;
   stop(): Promise<void>;
+}
+
+/** Publishes the IdP metadata that configText's config reads ({dir}/idp-metadata.xml), with this signing certificate. */
+export function publishIdpMetadata(directory: string, certificate: TestCertificate): void {
+  writeFileSync(join(directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
 }
 
 export function configText(directory: string, extra = ""): string {
