@@ -20,7 +20,17 @@ export interface AwsSettings {
   readonly retryStrategy?: () => NonNullable<IAMClientConfig["retryStrategy"]>;
   /** Told of every call that failed after its retries (breakglass serve counts them per service in /metrics). */
   readonly onCallFailed?: (service: ServiceName, error: unknown) => void;
+  /**
+   * How long one attempt may wait for AWS to answer before it counts as failed (and is retried). The SDK waits
+   * forever by default: one endpoint that accepts a connection and never answers would hang the whole check.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/** AWS answers reads in well under a second; 30 s leaves room for a slow Region and a long page of results. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Opening a TCP (and TLS) connection to an AWS endpoint. */
+const CONNECTION_TIMEOUT_MS = 5_000;
 
 export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge";
 
@@ -108,6 +118,7 @@ export class AwsClients {
       ...(region ? { region } : {}),
       ...(credentials ? { credentials } : {}),
       maxAttempts: this.settings.maxAttempts,
+      requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
       retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(this.settings.maxAttempts),
     };
   }

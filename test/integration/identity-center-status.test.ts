@@ -13,7 +13,7 @@ const INSTANCE = "arn:aws:sso:::instance/ssoins-7223a2f5d3b4c6e8";
 let server: Server;
 let endpoint: string;
 let status = "ACTIVE";
-let answer: "instances" | "unavailable" = "instances";
+let answer: "instances" | "unavailable" | "never" = "instances";
 const targets: string[] = [];
 
 beforeAll(async () => {
@@ -22,6 +22,8 @@ beforeAll(async () => {
     request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
       targets.push(String(request.headers["x-amz-target"]));
+      // Takes the request and never answers, as a black-holed endpoint or a stuck proxy does.
+      if (answer === "never") return;
       if (answer === "unavailable") {
         response.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "AccessDeniedException", message: "User is not authorized to perform sso:ListInstances" }));
         return;
@@ -40,10 +42,16 @@ beforeAll(async () => {
   Object.assign(process.env, { AWS_ENDPOINT_URL_SSO_ADMIN: endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+);
 
-async function read() {
-  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, maxAttempts: 1 });
+async function read(settings: Partial<typeof DEFAULT_AWS_SETTINGS> = {}) {
+  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, maxAttempts: 1, ...settings });
   return readIdentityCenter(clients, clients.ssoAdmin(undefined, "eu-west-1"), INSTANCE);
 }
 
@@ -67,6 +75,18 @@ describe("Identity Center status from sso-admin ListInstances", () => {
       expect(checkIdentityCenter(await read()).map((finding) => finding.message)).toEqual([
         `IAM Identity Center ${INSTANCE} did not answer (AccessDeniedException: User is not authorized to perform sso:ListInstances).`,
       ]);
+    } finally {
+      answer = "instances";
+    }
+  });
+
+  it("gives up on an sso-admin that takes the request and never answers, and reports it unreachable", async () => {
+    answer = "never";
+    try {
+      const started = performance.now();
+      const findings = checkIdentityCenter(await read({ requestTimeoutMs: 300 }));
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${INSTANCE} did not answer (TimeoutError: @smithy/node-http-handler - [ERROR] a request has exceeded the configured 300 ms requestTimeout).`]]);
     } finally {
       answer = "instances";
     }
