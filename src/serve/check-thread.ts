@@ -5,6 +5,7 @@ import { SHARE_ENV, Worker, type WorkerOptions } from "node:worker_threads";
 import type { ServiceName } from "../aws/aws-clients.js";
 import type { Attestation } from "../checks/posture-facts.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
+import { formatDuration } from "../core/duration.js";
 import { BreakglassError, isBreakglassError, type ErrorCode } from "../errors.js";
 import type { PostureEvaluation } from "../service/evaluate-posture.js";
 
@@ -39,6 +40,19 @@ export interface CheckThreadOptions {
   readonly onAwsCallFailed?: (service: ServiceName) => void;
   /** The thread's heap limit in MB; by default the same as this process's, so a check fits where it fitted before. */
   readonly maxHeapMb?: number;
+  /**
+   * How long one check may run before its thread is stopped and the check fails: without a limit, one check that
+   * never ended would stop every later one. By default checkTimeout(config.serve.checkInterval).
+   */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Three check intervals, and at least 15 minutes: far beyond a sweep of thousands of accounts under throttling
+ * (bench: 1,000 accounts in 2 minutes with 10% of calls throttled), yet a stuck check is noticed within the hour.
+ */
+export function checkTimeout(checkIntervalMs: number): number {
+  return Math.max(15 * 60_000, 3 * checkIntervalMs);
 }
 
 interface Waiter {
@@ -59,8 +73,23 @@ export class CheckThread {
     if (this.closed) return Promise.reject(new BreakglassError("INTERNAL", "check thread", "the service is stopping; no new checks"));
     const worker = this.worker ?? this.start();
     const request: CheckRequest = { id: ++this.requests, now, attestations };
+    const timeoutMs = this.options.timeoutMs ?? checkTimeout(this.options.config.serve.checkInterval);
     return new Promise<PostureEvaluation>((resolve, reject) => {
-      this.waiting.set(request.id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.discard(worker, new BreakglassError("INTERNAL", "check thread", `the check did not finish within ${formatDuration(timeoutMs)}; its thread was stopped and the next check starts a new one`));
+      }, timeoutMs);
+      timer.unref();
+      const settle = () => clearTimeout(timer);
+      this.waiting.set(request.id, {
+        resolve: (evaluation) => {
+          settle();
+          resolve(evaluation);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
       // Only a check in flight keeps the process alive; an idle thread never holds up its exit.
       worker.ref();
       worker.postMessage(request);
@@ -106,9 +135,14 @@ export class CheckThread {
     else waiter?.reject(errorOf(message.error));
   }
 
-  /** A thread that failed is dropped (the next check starts another); what it was doing fails with `error`. */
+  /**
+   * A thread that failed is dropped (the next check starts another); what it was doing fails with `error`. A thread
+   * dropped before (its 'exit' after its 'error', or after close) has nothing left here: a newer thread's check must
+   * not fail with the old thread's exit.
+   */
   private discard(worker: Worker, error: Error): void {
-    if (this.worker === worker) this.worker = undefined;
+    if (this.worker !== worker) return;
+    this.worker = undefined;
     this.failAll(error);
     void worker.terminate();
   }

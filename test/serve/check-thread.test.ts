@@ -1,6 +1,6 @@
 // serve's full check runs on a worker thread: the same findings and facts as the check in-process, errors that keep
 // their code and one-line message, AWS failures still counted, and a check that runs out of memory failing alone.
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ServiceName } from "../../src/aws/aws-clients.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { BreakglassError } from "../../src/errors.js";
-import { CheckThread } from "../../src/serve/check-thread.js";
+import { CheckThread, checkTimeout } from "../../src/serve/check-thread.js";
 import { planChecks } from "../../src/service/check-plan.js";
 import { evaluatePosture } from "../../src/service/evaluate-posture.js";
 import { makeCertificate } from "../support/certificates.js";
@@ -138,6 +138,34 @@ describe("the check thread", () => {
       await thread.close();
     }
   }, 60_000);
+
+  it("stops a check that outlives its limit, saying so, and runs the next one in a new thread", async () => {
+    // An IdP that takes the request and answers only after the check's limit (the fetch itself would wait 30 s).
+    let stall = true;
+    const held: ServerResponse[] = [];
+    const body = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] });
+    const idp = createServer((_request, response) => {
+      if (stall) held.push(response);
+      else response.writeHead(200, { "content-type": "application/samlmetadata+xml" }).end(body);
+    });
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    const thread = new CheckThread({ config: await configFor(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/metadata`), timeoutMs: 2_000 });
+    try {
+      await expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the check did not finish within 2s; its thread was stopped and the next check starts a new one");
+      stall = false;
+      expect((await thread.evaluate(NOW, [])).idp?.entities).toHaveLength(1);
+    } finally {
+      await thread.close();
+      for (const response of held) response.destroy();
+      await new Promise<void>((resolve) => idp.close(() => resolve()));
+    }
+  });
+
+  it("allows a check three intervals, and never less than 15 minutes", () => {
+    expect(checkTimeout(5 * 60_000)).toBe(15 * 60_000);
+    expect(checkTimeout(60_000)).toBe(15 * 60_000);
+    expect(checkTimeout(30 * 60_000)).toBe(90 * 60_000);
+  });
 
   it("refuses a check once closed, and fails the one in flight", async () => {
     const thread = new CheckThread({ config: await configFor(corpusPath("okta-aws-iam-identity-center.xml")) });
