@@ -38,8 +38,6 @@ export interface ServiceOptions {
   /** Off in tests that drive cycles themselves through `scheduler.runOnce()`. */
   readonly schedule?: boolean;
   readonly shutdownGraceMs?: number;
-  /** The check thread's heap limit in MB (by default this process's). */
-  readonly checkHeapMb?: number;
 }
 
 export interface RunningService {
@@ -73,11 +71,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
   });
   const state = new ServeStateStore(services.store.connection);
-  const checkThread = new CheckThread({
-    config,
-    onAwsCallFailed: (service) => metrics.awsCallFailed(service),
-    ...(options.checkHeapMb === undefined ? {} : { maxHeapMb: options.checkHeapMb }),
-  });
+  const checkThread = new CheckThread({ config, onAwsCallFailed: (service) => metrics.awsCallFailed(service) });
 
   const runbooks = await loadRunbooks(options.runbookDirectory).catch((error: unknown) => {
     log.warn(`runbooks not loaded from ${options.runbookDirectory} (alerts will not list their inputs): ${describeError(error)}`);
