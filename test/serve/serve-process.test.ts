@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 
-const BIN = new URL("../../src/cli/bin.ts", import.meta.url).pathname;
+// The installed command (bin/breakglass.js runs the compiled dist/, which `npm test` builds first): the compiled
+// check thread (dist/serve/check-worker.js) is what runs here, while the in-process tests run it from the sources.
+const BIN = new URL("../../bin/breakglass.js", import.meta.url).pathname;
 
 describe("breakglass serve, the process", () => {
   it("runs the scheduler without Slack, logging what it would post, and exits 0 on SIGTERM", async () => {
@@ -16,7 +18,7 @@ describe("breakglass serve, the process", () => {
     const certificate = makeCertificate({ commonName: "Okta signing", notBefore: new Date(Date.now() - 300 * DAY), notAfter: new Date(Date.now() + 20 * DAY + 3_600_000) });
     writeFileSync(join(directory, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
     writeFileSync(join(directory, "breakglass.yaml"), "idp:\n  name: Okta\n  metadata: idp.xml\nstore:\n  path: breakglass.db\n");
-    const child = spawn(process.execPath, ["--import", "tsx", BIN, "serve", "--config", join(directory, "breakglass.yaml"), "--port", "0", "--host", "127.0.0.1"], {
+    const child = spawn(process.execPath, [BIN, "serve", "--config", join(directory, "breakglass.yaml"), "--port", "0", "--host", "127.0.0.1"], {
       env: { PATH: process.env["PATH"], HOME: directory },
       stdio: ["ignore", "pipe", "pipe"],
     });
