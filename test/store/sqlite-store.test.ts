@@ -19,6 +19,9 @@ describe("the SQLite store", () => {
 
     const reopened = SqliteStore.open(path);
     expect(reopened.schemaVersion).toBe(6);
+    // WAL, with every commit synced to disk (an audit record must survive a power cut), whichever driver runs.
+    expect(reopened.connection.pragma("journal_mode")).toBe("wal");
+    expect(reopened.connection.pragma("synchronous")).toBe(2);
     const newest = { instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: new Date("2026-11-20T00:00:00Z"), attestedBy: "bob", source: "https://idp/metadata" };
     expect(reopened.latestAttestation(INSTANCE)).toEqual(newest);
     // What serve hands its check thread: the newest of every instance.
