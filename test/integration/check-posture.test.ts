@@ -1,7 +1,9 @@
 // `breakglass check` against a realistic organization in the AWS emulator: healthy yields nothing, and each breakage exactly its finding.
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { CreateRoleCommand, CreateSAMLProviderCommand, DeleteRoleCommand, DeleteSAMLProviderCommand, IAMClient, UpdateAssumeRolePolicyCommand, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
@@ -15,6 +17,7 @@ import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, startMoto, type MotoServer } from "../support/moto.js";
 
+const run = promisify(execFile);
 const NOW = new Date();
 const signing = makeCertificate({ commonName: "idp signing", notBefore: new Date(NOW.getTime() - 100 * DAY), notAfter: new Date(NOW.getTime() + 300 * DAY) });
 const rollover = makeCertificate({ commonName: "idp next", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
@@ -131,6 +134,14 @@ describe("a healthy organization", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("No findings: the emergency access path is ready as far as breakglass checked it.");
     expect(stdout).toContain("(3 workload accounts)");
+  });
+
+  it("runs as the installed command with nothing on stderr: no warning from the AWS SDK about the Node.js version", async () => {
+    const bin = new URL("../../bin/breakglass.js", import.meta.url).pathname;
+    const env = { PATH: process.env["PATH"], HOME: directory, XDG_CACHE_HOME: join(directory, "cache"), AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION };
+    const { stdout, stderr } = await run(process.execPath, [bin, "check", "--config", configPath], { env });
+    expect(stderr).toBe("");
+    expect(stdout).toContain("No findings: the emergency access path is ready as far as breakglass checked it.");
   });
 });
 
