@@ -217,8 +217,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .command("serve")
     .description("Run the service: the full check every serve.checkInterval, alerts and certificate warnings to Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.")
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
-    .addOption(new Option("--port <n>", "the HTTP port for Slack, health and metrics (default: $PORT, else 3000)"))
+    .addOption(new Option("--port <n>", "the HTTP port for Slack, and for health and metrics without --ops-port (default: $PORT, else 3000)"))
     .option("--host <address>", "listen on this address only, e.g. 127.0.0.1 (default: every interface)")
+    .option("--ops-port <n>", "answer /healthz, /readyz and /metrics on this port only, keeping them off the port Slack reaches (default: $BREAKGLASS_OPS_PORT, else on --port)")
+    .option("--ops-host <address>", "the address of the --ops-port listener (default: --host)")
     .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
     .exitOverride()
     .action(async (options: ServeOptions) => {

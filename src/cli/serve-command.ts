@@ -1,7 +1,7 @@
 // `breakglass serve`: the long-running service, until SIGTERM or SIGINT stops it in order.
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../errors.js";
-import { DEFAULT_PORT, startService, type RunningService } from "../serve/service.js";
+import { DEFAULT_PORT, OPERATIONS_LISTENER_OPTIONS, startService, type RunningService } from "../serve/service.js";
 import { lineLog } from "../serve/service-log.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
 import { EXIT } from "./exit-codes.js";
@@ -11,6 +11,8 @@ export interface ServeOptions {
   readonly config?: string;
   readonly port?: string;
   readonly host?: string;
+  readonly opsPort?: string;
+  readonly opsHost?: string;
   readonly dir?: string;
 }
 
@@ -18,11 +20,13 @@ export interface ServeOptions {
 export async function runServe(options: ServeOptions, io: CliIo, started?: (service: RunningService) => void): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const port = parsePort(options.port ?? io.env["PORT"] ?? String(DEFAULT_PORT), options.port === undefined && io.env["PORT"] !== undefined ? "PORT" : "--port");
+  const operations = operationsListener(options, io.env, port);
   const log = lineLog(io.stderr, () => io.clock.now());
   const service = await startService({
     config,
     port,
     ...(options.host === undefined ? {} : { host: options.host }),
+    ...operations,
     env: io.env,
     clock: io.clock,
     runbookDirectory: options.dir ?? DEFAULT_RUNBOOK_DIRECTORY,
@@ -40,6 +44,23 @@ export async function runServe(options: ServeOptions, io: CliIo, started?: (serv
     process.on("SIGINT", stop);
   });
   return EXIT.ok;
+}
+
+/** The separate listener for health and metrics, when --ops-port or BREAKGLASS_OPS_PORT asks for one. */
+function operationsListener(options: ServeOptions, env: NodeJS.ProcessEnv, mainPort: number): { operationsPort?: number; operationsHost?: string } {
+  const variable = OPERATIONS_LISTENER_OPTIONS.portVariable;
+  const given = options.opsPort ?? env[variable];
+  if (given === undefined || given === "") {
+    if (options.opsHost !== undefined) throw new BreakglassError("USAGE", OPERATIONS_LISTENER_OPTIONS.host, `needs ${OPERATIONS_LISTENER_OPTIONS.port}: without a separate port, health and metrics are answered on --port`);
+    return {};
+  }
+  const source = options.opsPort === undefined ? variable : OPERATIONS_LISTENER_OPTIONS.port;
+  const operationsPort = parsePort(given, source);
+  const operationsHost = options.opsHost ?? options.host;
+  if (operationsPort !== 0 && operationsPort === mainPort && operationsHost === options.host) {
+    throw new BreakglassError("USAGE", source, `${operationsPort} is also the port for Slack's requests (--port or PORT); the two listeners need different ports`);
+  }
+  return { operationsPort, ...(options.opsHost === undefined ? {} : { operationsHost: options.opsHost }) };
 }
 
 function parsePort(text: string, source: string): number {

@@ -1,5 +1,5 @@
-// The one HTTP listener of `breakglass serve`: Slack's requests (checked by the RequestGuard, then handed to Bolt's
-// HTTPReceiver), /healthz, /readyz and /metrics.
+// An HTTP listener of `breakglass serve`: Slack's requests (checked by the RequestGuard, then handed to Bolt's
+// HTTPReceiver), and the operations paths /healthz, /readyz and /metrics; one listener for both, or one for each.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BreakglassError } from "../errors.js";
@@ -15,6 +15,22 @@ export interface Readiness {
   readonly ready: boolean;
   readonly [detail: string]: unknown;
 }
+
+/**
+ * What one listener answers: everything, or with a separate operations port only Slack's path (the one the internet must
+ * reach) on the main listener and only health and metrics (which describe the posture) on the operations one.
+ */
+export type ListenerRole = "all" | "slack" | "operations";
+
+/** The options that set where a listener listens, named in its errors. */
+export interface ListenerOptionNames {
+  readonly port: string;
+  /** The environment variable that sets the port when the option is not given. */
+  readonly portVariable: string;
+  readonly host: string;
+}
+
+export const MAIN_LISTENER_OPTIONS: ListenerOptionNames = { port: "--port", portVariable: "PORT", host: "--host" };
 
 export interface HttpLog {
   warn(message: string): void;
@@ -34,6 +50,10 @@ export interface ServiceHttpOptions {
   };
   readonly bodyLimit?: number;
   readonly log: HttpLog;
+  /** "all" by default. */
+  readonly role?: ListenerRole;
+  /** Named in the one-line error when the listener cannot listen; --port and --host by default. */
+  readonly optionNames?: ListenerOptionNames;
 }
 
 export class ServiceHttp {
@@ -49,7 +69,7 @@ export class ServiceHttp {
     server.headersTimeout = 10_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      const refused = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host));
+      const refused = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host, this.options.optionNames ?? MAIN_LISTENER_OPTIONS));
       server.once("error", refused);
       server.listen(port, host, () => {
         server.off("error", refused);
@@ -80,8 +100,14 @@ export class ServiceHttp {
 
   private route(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? "/").split("?")[0];
+    const role = this.options.role ?? "all";
     if (path === SLACK_EVENTS_PATH) {
-      this.slackEvent(request, response);
+      if (role === "operations") plain(response, 404, "not found (Slack's requests go to the main port, not the operations port)\n");
+      else this.slackEvent(request, response);
+      return;
+    }
+    if (role === "slack") {
+      plain(response, 404, "not found (health and metrics are on the operations port)\n");
       return;
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -184,18 +210,18 @@ export class ServiceHttp {
 }
 
 /** Why the service cannot listen, in one line naming the setting to change. */
-function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined): Error {
+function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined, names: ListenerOptionNames): Error {
   const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
   switch (error.code) {
     case "EADDRINUSE":
-      return new BreakglassError("USAGE", "--port", `${where} is already in use (another breakglass serve?); choose another with --port or PORT`);
+      return new BreakglassError("USAGE", names.port, `${where} is already in use (another breakglass serve?); choose another with ${names.port} or ${names.portVariable}`);
     case "EACCES":
-      return new BreakglassError("USAGE", "--port", `${where} needs privileges this process does not have; use a port above 1023`);
+      return new BreakglassError("USAGE", names.port, `${where} needs privileges this process does not have; use a port above 1023`);
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
-      return new BreakglassError("USAGE", "--host", `${host ?? "?"} is not an address of this machine`);
+      return new BreakglassError("USAGE", names.host, `${host ?? "?"} is not an address of this machine`);
     default:
-      return new BreakglassError("USAGE", "--port", `cannot listen on ${where}: ${error.message}`);
+      return new BreakglassError("USAGE", names.port, `cannot listen on ${where}: ${error.message}`);
   }
 }
 

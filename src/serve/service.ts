@@ -18,11 +18,13 @@ import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
 import { RequestGuard } from "./request-guard.js";
-import { ServiceHttp, type Readiness } from "./service-http.js";
+import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
 import { ServiceMetrics } from "./service-metrics.js";
 import type { ServiceLog } from "./service-log.js";
 
 export const DEFAULT_PORT = 3000;
+/** What the operations listener's errors name. */
+export const OPERATIONS_LISTENER_OPTIONS = { port: "--ops-port", portVariable: "BREAKGLASS_OPS_PORT", host: "--ops-host" } as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
@@ -30,6 +32,13 @@ export interface ServiceOptions {
   readonly config: BreakglassConfig;
   readonly port: number;
   readonly host?: string;
+  /**
+   * A second listener for /healthz, /readyz and /metrics, which then leave the main one: the main port is the one Slack
+   * (so the internet) must reach, and the figures describe the emergency path's weaknesses.
+   */
+  readonly operationsPort?: number;
+  /** Where the operations listener listens; the main listener's host by default. */
+  readonly operationsHost?: string;
   readonly env: NodeJS.ProcessEnv;
   readonly runbookDirectory: string;
   readonly log: ServiceLog;
@@ -42,6 +51,8 @@ export interface ServiceOptions {
 
 export interface RunningService {
   readonly port: number;
+  /** The operations listener's port, when there is one. */
+  readonly operationsPort: number | undefined;
   readonly scheduler: CheckScheduler;
   readonly services: RunbookServices;
   readonly metrics: ServiceMetrics;
@@ -109,7 +120,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     log.warn("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged");
   }
 
-  const http = new ServiceHttp({
+  const shared: ServiceHttpOptions = {
     metrics,
     log,
     readiness: () => readiness(state, scheduler, config.serve.checkInterval, clock, startedAt),
@@ -117,26 +128,35 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     ...(surface?.listener && slack
       ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
       : {}),
-  });
+  };
+  const separate = options.operationsPort !== undefined;
+  const http = new ServiceHttp({ ...shared, role: separate ? "slack" : "all" });
+  const operationsHttp = separate ? new ServiceHttp({ ...shared, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS }) : undefined;
+  const listeners = [http, ...(operationsHttp ? [operationsHttp] : [])];
+  const operationsHost = options.operationsHost ?? options.host;
   const startedAt = clock.now();
   let port: number;
+  let operationsPort: number | undefined;
   try {
     port = await http.listen(options.port, options.host);
+    if (operationsHttp) operationsPort = await operationsHttp.listen(options.operationsPort ?? 0, operationsHost);
   } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close()));
     await surface?.stop();
     await checkThread.close();
     services.close();
     throw error;
   }
   if (options.schedule !== false) scheduler.start();
-  log.info(`breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`);
+  const operations = operationsPort === undefined ? "" : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
+  log.info(`breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       log.info("shutting down: no new Slack commands; waiting for work in flight");
-      http.drain();
+      for (const listener of listeners) listener.drain();
       await surface?.stop();
       const finished = await Promise.race([
         Promise.all([scheduler.stop(), work.close(grace)]).then(([, done]) => done),
@@ -147,14 +167,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         const which = runs.length === 0 ? "" : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
-      await http.close();
+      await Promise.all(listeners.map((listener) => listener.close()));
       await checkThread.close();
       services.close();
       log.info("stopped");
     })();
     return stopping;
   };
-  return { port, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
+  return { port, operationsPort, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
 }
 
 function readiness(state: ServeStateStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   readonly stub?: SlackApiStub;
   readonly slack?: boolean;
   readonly shutdownGraceMs?: number;
+  /** Health and metrics on a listener of their own (port 0: any free one). */
+  readonly operationsPort?: number;
 }
 
 export interface ServeHarness {
@@ -87,6 +89,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     ...(options.clock ? { clock: options.clock } : {}),
     schedule: false,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
+    ...(options.operationsPort === undefined ? {} : { operationsPort: options.operationsPort }),
   });
   const url = `http://127.0.0.1:${service.port}`;
   const events = `${url}/slack/events`;
