@@ -120,18 +120,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     log.warn("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged");
   }
 
-  const shared: ServiceHttpOptions = {
+  const operationsRoutes: ServiceHttpOptions = {
     metrics,
     log,
     readiness: () => readiness(state, scheduler, config.serve.checkInterval, clock, startedAt),
     beforeScrape: () => metrics.setRuns(state.runCounts()),
-    ...(surface?.listener && slack
-      ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
-      : {}),
   };
+  const slackRoute =
+    surface?.listener && slack
+      ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
+      : {};
   const separate = options.operationsPort !== undefined;
-  const http = new ServiceHttp({ ...shared, role: separate ? "slack" : "all" });
-  const operationsHttp = separate ? new ServiceHttp({ ...shared, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS }) : undefined;
+  const http = new ServiceHttp({ ...operationsRoutes, ...slackRoute, role: separate ? "slack" : "all" });
+  const operationsHttp = separate ? new ServiceHttp({ ...operationsRoutes, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS }) : undefined;
   const listeners = [http, ...(operationsHttp ? [operationsHttp] : [])];
   const operationsHost = options.operationsHost ?? options.host;
   const startedAt = clock.now();
