@@ -1,7 +1,16 @@
-// Lint rules: typescript-eslint's recommended set, strict about unused code and floating promises.
+// Lint rules: typescript-eslint's recommended set, strict about unused code and floating promises, and the layer direction
+// domain ← adapters ← application ← front ends (slack ← server ← cli), which a commit cannot break silently.
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+
+
+/** An import of another layer's folder, seen from inside src/ (relative specifiers only: src/ has no path aliases). */
+const layer = (name) => `^(\\.\\.?/)+(.*/)?${name}/`;
+const restrict = (names, why) => names.map((name) => ({ regex: layer(name), message: `${why} (see README, Development).` }));
+/** Packages that do I/O or speak to a vendor: adapters and front ends use them, never the domain. */
+const IO_PACKAGES = ["@aws-sdk/*", "@smithy/*", "@slack/*", "undici", "better-sqlite3", "prom-client", "commander", "node:fs", "node:fs/promises", "node:http", "node:https", "node:net", "node:worker_threads"];
+const layerRules = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/", ".venv/", ".node24/", "bench/.cache/"] },
@@ -17,6 +26,64 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-throw-literal": "error",
     },
+  },
+  {
+    // Every error is a BreakglassError with a code whose kind tells the caller what to do (src/domain/errors.ts).
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "NewExpression[callee.name='Error']", message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error." },
+        { selector: "CallExpression[callee.name='Error']", message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error." },
+      ],
+    },
+  },
+  {
+    files: ["src/domain/**/*.ts"],
+    rules: layerRules([
+      ...restrict(["adapters", "application", "config", "cli", "slack", "server"], "The domain is pure: it imports only the domain"),
+      { group: IO_PACKAGES, message: "The domain does no I/O: put this behind a port and implement it in src/adapters." },
+    ]),
+  },
+  {
+    files: ["src/adapters/**/*.ts"],
+    rules: layerRules(restrict(["application", "config", "cli", "slack", "server"], "Adapters implement the domain's ports: they import only the domain and other adapters")),
+  },
+  {
+    files: ["src/config/**/*.ts"],
+    rules: layerRules(restrict(["adapters", "application", "cli", "slack", "server"], "The config schema and loader import only the domain")),
+  },
+  {
+    files: ["src/application/**/*.ts"],
+    rules: layerRules(restrict(["cli", "slack", "server"], "The application layer is shared by every front end: it imports no front end")),
+  },
+  {
+    files: ["src/slack/**/*.ts"],
+    rules: layerRules(restrict(["cli", "server"], "The Slack front end imports neither the CLI nor the server process")),
+  },
+  {
+    files: ["src/server/**/*.ts"],
+    rules: layerRules(restrict(["cli"], "The server process does not import the CLI")),
+  },
+  {
+    // Known violations being removed (issue 9): each file here leaves this list when it is fixed; nothing new joins it.
+    files: [
+      "src/adapters/aws/aws-clients.ts",
+      "src/application/evaluate-posture.ts",
+      "src/domain/audit/audit-log.ts",
+      "src/domain/runbooks/load-runbook.ts",
+      "src/domain/saml/certificate.ts",
+      "src/domain/saml/distinguished-name.ts",
+      "src/server/check-thread.ts",
+      "src/server/check-worker.ts",
+      "src/slack/alert-messages.ts",
+      "src/slack/slack-announcer.ts",
+      "src/slack/slack-context.ts",
+      "src/slack/slack-surface.ts",
+      "src/slack/slash-command.ts",
+      "src/slack/status-message-cache.ts",
+    ],
+    rules: { "no-restricted-imports": "off", "no-restricted-syntax": "off" },
   },
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],

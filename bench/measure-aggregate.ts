@@ -1,8 +1,8 @@
 // Runs one measurement of the aggregate in its own process, so peak RSS belongs to that work alone; prints JSON.
 import { readFileSync } from "node:fs";
 import { XMLParser } from "fast-xml-parser";
-import { checkMetadata } from "../src/checks/metadata-checks.js";
-import { inspectMetadataBytes } from "../src/saml/inspect-metadata.js";
+import { checkMetadata } from "../src/domain/checks/metadata-checks.js";
+import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
 
 const [mode, path] = process.argv.slice(2);
 if ((mode !== "bare-parse" && mode !== "inspect") || !path) {

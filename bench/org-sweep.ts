@@ -1,6 +1,6 @@
 // Benchmark: the organization sweep of `breakglass check` over N workload accounts in the AWS emulator, calm and with 10% of calls throttled.
-import { AwsClients, DEFAULT_AWS_SETTINGS } from "../src/aws/aws-clients.js";
-import { gatherPosture, type PostureScope } from "../src/aws/gather-posture.js";
+import { AwsClients, DEFAULT_AWS_SETTINGS } from "../src/adapters/aws/aws-clients.js";
+import { gatherPosture, type PostureScope } from "../src/adapters/aws/gather-posture.js";
 import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION } from "../test/support/aws-organization.js";
 import { makeCertificate } from "../test/support/certificates.js";
 import { startFaultProxy } from "../test/support/fault-proxy.js";

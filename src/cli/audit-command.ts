@@ -1,7 +1,7 @@
 // `breakglass audit verify`: proves the audit log intact, or names every record that was edited, deleted or reordered.
-import { verifyAudit } from "../audit/audit-log.js";
+import { verifyAudit } from "../domain/audit/audit-log.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 

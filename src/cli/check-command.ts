@@ -1,14 +1,14 @@
 // `breakglass check`: the whole emergency-access posture — IdP metadata and every AWS check the config enables — as one report.
 import { SingleBar } from "cli-progress";
 import pc from "picocolors";
-import { isBlocking } from "../checks/finding.js";
+import { isBlocking } from "../domain/checks/finding.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { evaluatePosture, type PostureEvaluation } from "../service/evaluate-posture.js";
-import { defaultCacheDirectory, FileInspectionCache } from "../store/file-inspection-cache.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { evaluatePosture, type PostureEvaluation } from "../application/evaluate-posture.js";
+import { defaultCacheDirectory, FileInspectionCache } from "../adapters/store/file-inspection-cache.js";
+import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { checkReportJson } from "./check-report-json.js";
 import { checkReportText } from "./check-report-text.js";
-import { planChecks } from "../service/check-plan.js";
+import { planChecks } from "../application/check-plan.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { parseInstant } from "./option-parsers.js";

@@ -1,10 +1,10 @@
 // The JSON of `breakglass check --json`: { ok, findings, facts, notChecked } — facts without bulky documents, dates as ISO-8601.
-import type { Finding } from "../checks/finding.js";
-import type { PostureFacts, RoleFacts, SamlProviderFacts } from "../checks/posture-facts.js";
-import { documentSigningCertificates } from "../checks/signing-certificates.js";
+import type { Finding } from "../domain/checks/finding.js";
+import type { PostureFacts, RoleFacts, SamlProviderFacts } from "../domain/checks/posture-facts.js";
+import { documentSigningCertificates } from "../domain/checks/signing-certificates.js";
 import type { DisabledCheck } from "../config/disabled-checks.js";
-import { inspectMetadataText } from "../saml/inspect-metadata.js";
-import type { MetadataInspection } from "../saml/metadata-model.js";
+import { inspectMetadataText } from "../domain/saml/inspect-metadata.js";
+import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import { findingJson } from "./finding-json.js";
 
 export interface CheckReport {

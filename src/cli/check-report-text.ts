@@ -1,8 +1,8 @@
 // The readable report of `breakglass check`: findings grouped by severity with their remedy and runbook, then what was not checked.
 import type { Colors } from "picocolors/types.js";
-import { SEVERITY_ORDER, type Finding } from "../checks/finding.js";
-import { FINDING_CODES } from "../checks/finding-codes.js";
-import type { PostureFacts } from "../checks/posture-facts.js";
+import { SEVERITY_ORDER, type Finding } from "../domain/checks/finding.js";
+import { FINDING_CODES } from "../domain/checks/finding-codes.js";
+import type { PostureFacts } from "../domain/checks/posture-facts.js";
 import type { CheckName } from "../config/config-schema.js";
 import type { DisabledCheck } from "../config/disabled-checks.js";
 import { styleSeverity } from "./severity-style.js";

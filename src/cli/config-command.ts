@@ -5,7 +5,7 @@ import { CHECK_NAMES, type BreakglassConfig } from "../config/config-schema.js";
 import { describeDisabledChecks } from "../config/disabled-checks.js";
 import { EXAMPLE_CONFIG } from "../config/example-config.js";
 import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
-import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
+import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import { serveSummary } from "./serve-summary.js";
 import type { CliIo } from "./io.js";

@@ -1,5 +1,5 @@
 // The CLI's exit codes, in one place: scripts branch on them.
-import type { ErrorCode } from "../errors.js";
+import type { ErrorCode } from "../domain/errors.js";
 
 export const EXIT = {
   /** Checks ran and found nothing high or critical. */

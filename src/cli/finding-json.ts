@@ -1,5 +1,5 @@
 // A finding as JSON: code, severity, message and remedy first, then whichever subject fields it has.
-import type { Finding } from "../checks/finding.js";
+import type { Finding } from "../domain/checks/finding.js";
 
 export function findingJson(finding: Finding): Record<string, unknown> {
   const { code, severity, message, remedy, ...subject } = finding;

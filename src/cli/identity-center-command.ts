@@ -1,12 +1,12 @@
 // `breakglass identity-center attest`: records which IdP signing certificates an admin imported in the Identity Center console.
 import { userInfo } from "node:os";
-import { AuditLog } from "../audit/audit-log.js";
-import { documentSigningCertificates } from "../checks/signing-certificates.js";
-import { shortFingerprint } from "../checks/metadata-checks.js";
+import { AuditLog } from "../domain/audit/audit-log.js";
+import { documentSigningCertificates } from "../domain/checks/signing-certificates.js";
+import { shortFingerprint } from "../domain/checks/metadata-checks.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { BreakglassError } from "../errors.js";
-import { inspectMetadataSource } from "../saml/metadata-source.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { BreakglassError } from "../domain/errors.js";
+import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
+import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 

@@ -1,5 +1,5 @@
 // What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
-import { systemClock, type Clock } from "../core/clock.js";
+import { systemClock, type Clock } from "../domain/shared/clock.js";
 
 export interface CliIo {
   readonly stdout: (text: string) => void;

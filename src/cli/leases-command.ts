@@ -1,9 +1,9 @@
 // `breakglass leases list | reap`: the emergency group memberships granted on a lease, and their removal once the lease ends.
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { BreakglassError } from "../errors.js";
-import { reapExpiredLeases } from "../runbooks/actions/group-membership.js";
-import { openRunbookServices } from "../service/runbook-engine.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { BreakglassError } from "../domain/errors.js";
+import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
+import { openRunbookServices } from "../application/runbook-runtime.js";
+import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";

@@ -1,11 +1,11 @@
 // The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
-import { describeError, isBreakglassError } from "../errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
-import { formatBytes } from "../core/format-bytes.js";
-import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
+import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
+import { describeError, isBreakglassError } from "../domain/errors.js";
+import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { formatBytes } from "../domain/shared/format-bytes.js";
+import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
 import { runAuditVerify } from "./audit-command.js";
 import { runCheck, type CheckOptions } from "./check-command.js";

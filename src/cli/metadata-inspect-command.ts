@@ -1,14 +1,14 @@
 // `breakglass metadata inspect <file|url>`: inspect IdP metadata, print the facts and findings, exit 0/1/2.
 import { readFile } from "node:fs/promises";
 import pc from "picocolors";
-import { checkMetadata, DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
-import { isBlocking } from "../checks/finding.js";
-import { BreakglassError } from "../errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../saml/inspect-metadata.js";
-import { DEFAULT_FETCH_OPTIONS } from "../saml/metadata-fetch.js";
-import { loadMetadataSigner } from "../saml/metadata-signer.js";
-import { inspectMetadataSource } from "../saml/metadata-source.js";
-import { defaultCacheDirectory, FileInspectionCache } from "../store/file-inspection-cache.js";
+import { checkMetadata, DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
+import { isBlocking } from "../domain/checks/finding.js";
+import { BreakglassError } from "../domain/errors.js";
+import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
+import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
+import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
+import { defaultCacheDirectory, FileInspectionCache } from "../adapters/store/file-inspection-cache.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { metadataReportJson } from "./metadata-report-json.js";

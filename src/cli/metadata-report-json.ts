@@ -1,9 +1,9 @@
 // The JSON contract of `breakglass metadata inspect --json`: one object, stable keys, for scripts.
-import type { Finding } from "../checks/finding.js";
+import type { Finding } from "../domain/checks/finding.js";
 import { findingJson } from "./finding-json.js";
-import { daysLeft } from "../checks/metadata-checks.js";
-import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
-import { parseXsdDateTime } from "../saml/xml-datetime.js";
+import { daysLeft } from "../domain/checks/metadata-checks.js";
+import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../domain/saml/metadata-model.js";
+import { parseXsdDateTime } from "../domain/saml/xml-datetime.js";
 
 export function metadataReportJson(inspection: MetadataInspection, findings: readonly Finding[], ok: boolean, now: Date): unknown {
   return {

@@ -1,9 +1,9 @@
 // The human report of `breakglass metadata inspect`: one block per entity, certificates with days left, findings by severity.
 import type { Colors } from "picocolors/types.js";
-import { compareFindings, type Finding, type Severity } from "../checks/finding.js";
-import { daysAgo, daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
-import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
-import { parseXsdDateTime } from "../saml/xml-datetime.js";
+import { compareFindings, type Finding, type Severity } from "../domain/checks/finding.js";
+import { daysAgo, daysLeft, shortFingerprint } from "../domain/checks/metadata-checks.js";
+import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../domain/saml/metadata-model.js";
+import { parseXsdDateTime } from "../domain/saml/xml-datetime.js";
 import { styleSeverity } from "./severity-style.js";
 
 export interface TextReportContext {

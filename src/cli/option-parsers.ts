@@ -1,5 +1,5 @@
 // Parses command-line option values; each error names the option and says what it expected.
-import { BreakglassError } from "../errors.js";
+import { BreakglassError } from "../domain/errors.js";
 
 export function parseInstant(value: string, option: string): Date {
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

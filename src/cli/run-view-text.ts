@@ -1,6 +1,6 @@
 // A runbook run as a responder reads it in a terminal: where it stands, each step's outcome, and the command to type next.
 import type { Colors } from "picocolors/types.js";
-import type { RunView, StepView } from "../runbooks/run-engine.js";
+import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 
 const MARK: Readonly<Record<StepView["status"], string>> = {
   pending: "·",

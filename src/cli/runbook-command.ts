@@ -11,9 +11,9 @@ import {
   runbookFiles,
   validateRunbookText,
   type LoadedRunbook,
-} from "../runbooks/load-runbook.js";
-import { renderRunbook } from "../runbooks/render-runbook.js";
-import { isBreakglassError } from "../errors.js";
+} from "../domain/runbooks/load-runbook.js";
+import { renderRunbook } from "../domain/runbooks/render-runbook.js";
+import { isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 

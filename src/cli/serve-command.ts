@@ -1,8 +1,8 @@
 // `breakglass serve`: the long-running service, until SIGTERM or SIGINT stops it in order.
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { BreakglassError } from "../errors.js";
-import { DEFAULT_PORT, OPERATIONS_LISTENER_OPTIONS, startService, type RunningService } from "../serve/service.js";
-import { lineLog } from "../serve/service-log.js";
+import { BreakglassError } from "../domain/errors.js";
+import { DEFAULT_PORT, OPERATIONS_LISTENER_OPTIONS, startService, type RunningService } from "../server/service.js";
+import { lineLog } from "../server/service-log.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";

@@ -1,8 +1,8 @@
 // What `breakglass config validate` says about `breakglass serve`: its schedule, where Slack messages go, who may act,
 // and what in the config or the environment would leave part of it silently idle.
 import type { BreakglassConfig } from "../config/config-schema.js";
-import { formatDuration } from "../core/duration.js";
-import { describeError } from "../errors.js";
+import { formatDuration } from "../domain/shared/duration.js";
+import { describeError } from "../domain/errors.js";
 import { slackSettings } from "../slack/slack-settings.js";
 
 export function serveSummary(config: BreakglassConfig, env: NodeJS.ProcessEnv): string[] {

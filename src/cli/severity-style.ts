@@ -1,6 +1,6 @@
 // How each severity looks on a terminal, the same in every report.
 import type { Colors } from "picocolors/types.js";
-import type { Severity } from "../checks/finding.js";
+import type { Severity } from "../domain/checks/finding.js";
 
 const SEVERITY_STYLE: Readonly<Record<Severity, (c: Colors, text: string) => string>> = {
   critical: (c, text) => c.bold(c.red(text)),

@@ -1,22 +1,11 @@
 // The one schema of breakglass.yaml: what each key may hold, its default, and the TypeScript type inferred from it.
 import { z } from "zod";
-import { accountOfArn } from "../core/arn.js";
-import { DEFAULT_WARN_DAYS } from "../checks/metadata-checks.js";
-import { DURATION_DESCRIPTION, parseDuration } from "../core/duration.js";
+import { accountOfArn } from "../domain/shared/arn.js";
+import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
+import { DURATION_DESCRIPTION, parseDuration } from "../domain/shared/duration.js";
 
-/** Every check breakglass can run, in the order reports list them. */
-export const CHECK_NAMES = [
-  "metadata",
-  "saml-providers",
-  "emergency-roles",
-  "identity-center",
-  "cross-account-roles",
-  "scp-protection",
-  "cloudtrail",
-  "eventbridge",
-] as const;
-
-export type CheckName = (typeof CHECK_NAMES)[number];
+export { CHECK_NAMES, type CheckName } from "../domain/checks/check-names.js";
+import { CHECK_NAMES } from "../domain/checks/check-names.js";
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_STORE_PATH = "./breakglass.db";

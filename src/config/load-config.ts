@@ -3,10 +3,10 @@ import { open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { z } from "zod";
-import { closestName } from "../core/closest-name.js";
-import { formatBytes } from "../core/format-bytes.js";
-import { describeAliasFailure, describeNode, lineOf, locate, type YamlSource } from "../core/yaml-location.js";
-import { BreakglassError, describeError, isBreakglassError } from "../errors.js";
+import { closestName } from "../domain/shared/closest-name.js";
+import { formatBytes } from "../domain/shared/format-bytes.js";
+import { describeAliasFailure, describeNode, lineOf, locate, type YamlSource } from "../domain/shared/yaml-location.js";
+import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
 import { configSchema, type BreakglassConfig } from "./config-schema.js";
 
 export const DEFAULT_CONFIG_PATH = "breakglass.yaml";

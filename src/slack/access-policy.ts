@@ -1,5 +1,5 @@
 // Who may do what from Slack (slack.access in breakglass.yaml): a person listed directly or through a user group; and the polite refusal for everyone else.
-import { systemClock, type Clock } from "../core/clock.js";
+import { systemClock, type Clock } from "../domain/shared/clock.js";
 import { contextBlock, sectionBlock } from "./blocks.js";
 import { escapeMrkdwn, mentionPrincipal } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";

@@ -1,7 +1,7 @@
 // Reads the text of `/breakglass <text>` into one command, or a one-line problem naming what was wrong; never throws, whatever was typed.
-import { closestName } from "../core/closest-name.js";
-import { DURATION_DESCRIPTION, parseDuration } from "../core/duration.js";
-import { checkInputValue, type Runbook } from "../runbooks/runbook-schema.js";
+import { closestName } from "../domain/shared/closest-name.js";
+import { DURATION_DESCRIPTION, parseDuration } from "../domain/shared/duration.js";
+import { checkInputValue, type Runbook } from "../domain/runbooks/runbook-schema.js";
 import { truncate } from "./mrkdwn.js";
 
 /** Every value given for each input, in order, as typed: which are lists is known only once the runbook is (resolveRunbookInputs). */

@@ -1,6 +1,6 @@
 // The App Home tab: the posture at a glance, published whenever someone opens it.
 import type { App } from "@slack/bolt";
-import { describeError } from "../errors.js";
+import { describeError } from "../domain/errors.js";
 import { postureSnapshot } from "./posture-snapshot.js";
 import { postureHomeView } from "./posture-view.js";
 import type { SlackContext } from "./slack-context.js";

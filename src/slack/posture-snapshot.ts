@@ -1,6 +1,6 @@
 // Gathers what /breakglass status and the App Home show, from this process and its store: no AWS or IdP call.
-import { describeError } from "../errors.js";
-import type { RunView } from "../runbooks/run-engine.js";
+import { describeError } from "../domain/errors.js";
+import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { PostureSnapshot } from "./posture-view.js";
 import type { SlackContext } from "./slack-context.js";
 

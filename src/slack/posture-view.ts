@@ -1,13 +1,13 @@
 // The emergency access path at a glance, for `/breakglass status` and the App Home tab: certificates, drift, Identity Center, findings, open runs and leases.
 import type { types } from "@slack/bolt";
-import { compareFindings, isBlocking, SEVERITY_ORDER, type Finding, type Severity } from "../checks/finding.js";
-import { FINDING_CODES, type FindingCode } from "../checks/finding-codes.js";
-import { daysAgo, daysLeft, shortFingerprint } from "../checks/metadata-checks.js";
-import { isIdentityProvider, signingEntries } from "../checks/signing-certificates.js";
-import { formatDuration } from "../core/duration.js";
-import type { RunView } from "../runbooks/run-engine.js";
-import type { MemberLease } from "../runbooks/actions/group-membership.js";
-import type { PostureEvaluation } from "../service/evaluate-posture.js";
+import { compareFindings, isBlocking, SEVERITY_ORDER, type Finding, type Severity } from "../domain/checks/finding.js";
+import { FINDING_CODES, type FindingCode } from "../domain/checks/finding-codes.js";
+import { daysAgo, daysLeft, shortFingerprint } from "../domain/checks/metadata-checks.js";
+import { isIdentityProvider, signingEntries } from "../domain/checks/signing-certificates.js";
+import { formatDuration } from "../domain/shared/duration.js";
+import type { RunView } from "../domain/runbooks/run-engine.js";
+import type { MemberLease } from "../adapters/runbook-actions/group-membership.js";
+import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { contextBlock, headerBlock, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, slackDate, slackText, truncate } from "./mrkdwn.js";
 import { shortRunId } from "./run-message.js";

@@ -1,8 +1,8 @@
 // The buttons on a run message and the modals they open: each press is audited with the Slack user, checked against
 // who may press it, and moves the run in the background (the press itself is acknowledged at once).
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
-import { describeError } from "../errors.js";
-import type { RunView } from "../runbooks/run-engine.js";
+import { describeError } from "../domain/errors.js";
+import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Permission } from "./access-policy.js";
 import { refusal } from "./access-policy.js";
 import { failure, note } from "./command-replies.js";

@@ -1,10 +1,10 @@
 // Drives runbook runs from Slack: each run is one message, updated in place as the run moves, with a thread reply for
 // every step that finishes or starts waiting; button presses and modal answers move the run.
 import { join } from "node:path";
-import { describeError } from "../errors.js";
-import { readRunbookSource, type RunView } from "../runbooks/run-engine.js";
-import type { Runbook } from "../runbooks/runbook-schema.js";
-import type { StepStatus } from "../runbooks/run-store.js";
+import { describeError } from "../domain/errors.js";
+import { readRunbookSource, type RunView } from "../domain/runbooks/run-engine.js";
+import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { StepStatus } from "../domain/runbooks/run-store.js";
 import { runMessage, stepOutcomeReply } from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
 import type { PostedMessage } from "./slack-message.js";

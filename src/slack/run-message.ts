@@ -1,8 +1,8 @@
 // A runbook run as one Slack message updated in place (header, progress, the step waiting on someone, buttons), and its thread replies.
 import type { types } from "@slack/bolt";
-import type { FindingSummary, StepOutcomeRecord } from "../runbooks/run-store.js";
-import type { RunView, StepView } from "../runbooks/run-engine.js";
-import type { Runbook } from "../runbooks/runbook-schema.js";
+import type { FindingSummary, StepOutcomeRecord } from "../domain/runbooks/run-store.js";
+import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
+import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";

@@ -1,5 +1,5 @@
 // How a finding's severity shows in Slack: one emoji each, the same in alerts, run messages and the status.
-import type { Severity } from "../checks/finding.js";
+import type { Severity } from "../domain/checks/finding.js";
 
 const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
   critical: ":red_circle:",

@@ -1,6 +1,6 @@
 // The Announcer over Slack's Web API, and the one used without Slack credentials, which logs what it would have posted.
 import type { webApi } from "@slack/bolt";
-import { describeError } from "../errors.js";
+import { describeError } from "../domain/errors.js";
 import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "./slack-message.js";
 
 export interface AnnouncerLog {

@@ -2,14 +2,14 @@
 // background work and metrics go.
 import type { webApi } from "@slack/bolt";
 import type { BreakglassConfig } from "../config/config-schema.js";
-import type { Clock } from "../core/clock.js";
-import type { CheckScheduler } from "../serve/check-scheduler.js";
-import type { BackgroundWork } from "../serve/background-work.js";
-import type { ServiceLog } from "../serve/service-log.js";
-import type { ServiceMetrics } from "../serve/service-metrics.js";
-import type { EmergencyAccess } from "../service/emergency-access.js";
-import type { RunbookServices } from "../service/runbook-engine.js";
-import type { ServeStateStore } from "../store/serve-state-store.js";
+import type { Clock } from "../domain/shared/clock.js";
+import type { CheckScheduler } from "../server/check-scheduler.js";
+import type { BackgroundWork } from "../server/background-work.js";
+import type { ServiceLog } from "../server/service-log.js";
+import type { ServiceMetrics } from "../server/service-metrics.js";
+import type { EmergencyAccess } from "../application/emergency-access.js";
+import type { RunbookServices } from "../application/runbook-runtime.js";
+import type { ServeStateStore } from "../adapters/store/serve-state-store.js";
 import type { AccessPolicy } from "./access-policy.js";
 import type { SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackSettings } from "./slack-settings.js";

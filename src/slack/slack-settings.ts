@@ -1,6 +1,6 @@
 // Slack's settings for serve: tokens only from the environment, everything else from breakglass.yaml's slack section.
 import type { BreakglassConfig } from "../config/config-schema.js";
-import { BreakglassError } from "../errors.js";
+import { BreakglassError } from "../domain/errors.js";
 import type { ChannelMap } from "./slack-announcer.js";
 
 export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";

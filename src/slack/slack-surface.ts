@@ -3,8 +3,8 @@
 import { join, dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
-import type { ServiceLog } from "../serve/service-log.js";
-import { EmergencyAccess } from "../service/emergency-access.js";
+import type { ServiceLog } from "../server/service-log.js";
+import { EmergencyAccess } from "../application/emergency-access.js";
 import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
 import { registerRunActions } from "./run-actions.js";
@@ -12,7 +12,7 @@ import { RunDriver } from "./run-driver.js";
 import { describeSlackError, SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackContext } from "./slack-context.js";
 import { registerSlashCommand } from "./slash-command.js";
-import { SLACK_EVENTS_PATH } from "../serve/service-http.js";
+import { SLACK_EVENTS_PATH } from "../server/service-http.js";
 
 /** What the surface is given; it adds Slack's client, the announcer, the access policy and emergency access. */
 export type SlackSurfaceOptions = Omit<SlackContext, "client" | "announcer" | "access" | "emergency">;

@@ -3,10 +3,10 @@
 // make them, and refusals are audited.
 import { join } from "node:path";
 import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
-import { describeError } from "../errors.js";
-import { loadRunbooks } from "../runbooks/load-runbook.js";
-import { readRunbookSource } from "../runbooks/run-engine.js";
-import { configInputDefaults } from "../service/runbook-input-defaults.js";
+import { describeError } from "../domain/errors.js";
+import { loadRunbooks } from "../domain/runbooks/load-runbook.js";
+import { readRunbookSource } from "../domain/runbooks/run-engine.js";
+import { configInputDefaults } from "../application/runbook-input-defaults.js";
 import { refusal, type Permission } from "./access-policy.js";
 import { parseSlashCommand, resolveRunbookInputs, type SlashCommand } from "./command-parser.js";
 import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";

@@ -7,7 +7,7 @@ import { runConfigInit, runConfigValidate } from "../../src/cli/config-command.j
 import { describeDisabledChecks } from "../../src/config/disabled-checks.js";
 import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { isBreakglassError } from "../../src/errors.js";
+import { isBreakglassError } from "../../src/domain/errors.js";
 import { capturingIo } from "../support/cli-io.js";
 
 function writeTemp(name: string, content: string): string {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 import { main } from "../../src/cli/main.js";
 import { corpusPath } from "../support/corpus.js";
 import { DAY, makeCertificate } from "../support/certificates.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "../../src/cli/runbook-command.js";
-import { isBreakglassError } from "../../src/errors.js";
+import { isBreakglassError } from "../../src/domain/errors.js";
 import { capturingIo } from "../support/cli-io.js";
 
 async function run(command: (io: CliIo) => Promise<number>) {

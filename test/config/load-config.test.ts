@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CHECK_NAMES } from "../../src/config/config-schema.js";
 import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
 import { loadConfig, MAX_CONFIG_BYTES, parseConfig, resolveConfigPath, validateConfigText } from "../../src/config/load-config.js";
-import { BreakglassError, isBreakglassError } from "../../src/errors.js";
+import { BreakglassError, isBreakglassError } from "../../src/domain/errors.js";
 
 function temporaryDirectory(): string {
   return mkdtempSync(join(tmpdir(), "breakglass-config-"));

@@ -10,7 +10,7 @@ import { CreateRoleCommand, CreateSAMLProviderCommand, DeleteRoleCommand, Delete
 import { AttachPolicyCommand, DetachPolicyCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 import { buildOrganization, CROSS_ACCOUNT_ROLE, crossAccountTrust, EMERGENCY_ROLE, emergencyRoleTrust, READ_ROLE, REGION, SAML_PROVIDER, type TestOrganization } from "../support/aws-organization.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";

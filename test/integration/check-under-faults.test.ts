@@ -1,9 +1,9 @@
 // The org sweep under AWS throttling and 5xx, injected by a proxy in front of the emulator: it completes, with the same results.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/aws/aws-clients.js";
-import { gatherPosture, type PostureScope } from "../../src/aws/gather-posture.js";
-import { checkPosture } from "../../src/checks/posture-checks.js";
-import { inspectMetadataText } from "../../src/saml/inspect-metadata.js";
+import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/adapters/aws/aws-clients.js";
+import { gatherPosture, type PostureScope } from "../../src/adapters/aws/gather-posture.js";
+import { checkPosture } from "../../src/domain/checks/posture-checks.js";
+import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
 import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, type TestOrganization } from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
 import { quickAdaptiveRetries } from "../support/quick-retries.js";

@@ -5,9 +5,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/aws/aws-clients.js";
-import { readIdentityCenter } from "../../src/aws/identity-center-reader.js";
-import { checkIdentityCenter } from "../../src/checks/identity-center.js";
+import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/adapters/aws/aws-clients.js";
+import { readIdentityCenter } from "../../src/adapters/aws/identity-center-reader.js";
+import { checkIdentityCenter } from "../../src/domain/checks/identity-center.js";
 
 const INSTANCE = "arn:aws:sso:::instance/ssoins-7223a2f5d3b4c6e8";
 let server: Server;

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { fixedClock } from "../../src/core/clock.js";
-import { ScimGroupDirectory } from "../../src/idp/scim-group-directory.js";
-import { addGroupMembersExecutor } from "../../src/runbooks/actions/group-membership.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
+import { ScimGroupDirectory } from "../../src/adapters/idp/scim-group-directory.js";
+import { addGroupMembersExecutor } from "../../src/adapters/runbook-actions/group-membership.js";
+import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
-import { runContext } from "../runbooks/actions/run-context.js";
+import { runContext } from "../adapters/runbook-actions/run-context.js";
 
 const TOKEN = "scim-test-token";
 const OPERATORS = "7f0c1d2e-emergency-operators";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 import { awsConfigSection, buildOrganization, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";

@@ -3,9 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchMetadata, DEFAULT_FETCH_OPTIONS, type FetchOptions } from "../../src/saml/metadata-fetch.js";
-import { inspectMetadataSource, MemoryInspectionCache } from "../../src/saml/metadata-source.js";
-import { FileInspectionCache } from "../../src/store/file-inspection-cache.js";
+import { fetchMetadata, DEFAULT_FETCH_OPTIONS, type FetchOptions } from "../../src/adapters/metadata/metadata-fetch.js";
+import { inspectMetadataSource, MemoryInspectionCache } from "../../src/adapters/metadata/metadata-source.js";
+import { FileInspectionCache } from "../../src/adapters/store/file-inspection-cache.js";
 import { readCorpusFile } from "../support/corpus.js";
 import { startServer, type TestServer } from "../support/https-server.js";
 
@@ -154,7 +154,7 @@ describe("errors", () => {
 
 describe("the cache and the pinned signer", () => {
   it("does not replay a verdict reached with another signer when the server answers 304", async () => {
-    const { parseMetadataSigner } = await import("../../src/saml/metadata-signer.js");
+    const { parseMetadataSigner } = await import("../../src/adapters/metadata/metadata-signer.js");
     const { freshKeyPair } = await import("../support/certificates.js");
     const cache = new MemoryInspectionCache();
     const first = freshKeyPair();

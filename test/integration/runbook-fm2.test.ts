@@ -6,7 +6,7 @@ import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@a
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";

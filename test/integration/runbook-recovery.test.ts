@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summaryPath } from "../../src/runbooks/actions/emergency-window.js";
+import { summaryPath } from "../../src/adapters/runbook-actions/emergency-window.js";
 import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, type TestOrganization } from "../support/aws-organization.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";

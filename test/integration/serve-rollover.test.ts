@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "../../src/cli/runbook-command.js";
-import { ServeStateStore } from "../../src/store/serve-state-store.js";
+import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";

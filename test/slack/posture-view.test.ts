@@ -1,12 +1,12 @@
 // `/breakglass status` and the App Home from real check results (generated certificates, the real checks): what a responder sees at a glance, escaped and within Slack's limits.
 import { describe, expect, it } from "vitest";
-import { createFinding, type Finding } from "../../src/checks/finding.js";
-import { checkIdentityCenter, checkIdentityCenterImport } from "../../src/checks/identity-center.js";
-import { checkMetadata, shortFingerprint } from "../../src/checks/metadata-checks.js";
-import type { PostureFacts } from "../../src/checks/posture-facts.js";
-import { checkSamlProviders } from "../../src/checks/saml-provider-drift.js";
-import type { MemberLease } from "../../src/runbooks/actions/group-membership.js";
-import { inspectMetadataText } from "../../src/saml/inspect-metadata.js";
+import { createFinding, type Finding } from "../../src/domain/checks/finding.js";
+import { checkIdentityCenter, checkIdentityCenterImport } from "../../src/domain/checks/identity-center.js";
+import { checkMetadata, shortFingerprint } from "../../src/domain/checks/metadata-checks.js";
+import type { PostureFacts } from "../../src/domain/checks/posture-facts.js";
+import { checkSamlProviders } from "../../src/domain/checks/saml-provider-drift.js";
+import type { MemberLease } from "../../src/adapters/runbook-actions/group-membership.js";
+import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
 import { postureHomeView, postureStatusMessage, type OpenRunSummary, type PostureSnapshot } from "../../src/slack/posture-view.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 import { DAY, makeCertificate } from "../support/certificates.js";

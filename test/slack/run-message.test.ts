@@ -2,10 +2,10 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadRunbook } from "../../src/runbooks/load-runbook.js";
-import type { RunView, StepView } from "../../src/runbooks/run-engine.js";
-import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/runbooks/run-store.js";
-import type { Runbook } from "../../src/runbooks/runbook-schema.js";
+import { loadRunbook } from "../../src/domain/runbooks/load-runbook.js";
+import type { RunView, StepView } from "../../src/domain/runbooks/run-engine.js";
+import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/domain/runbooks/run-store.js";
+import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";
 import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, runMessage, shortRunId, stepOutcomeReply } from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 import { textObjects, visibleText } from "../support/block-text.js";

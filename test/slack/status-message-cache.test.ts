@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackContext } from "../../src/slack/slack-context.js";
 import { StatusMessageCache } from "../../src/slack/status-message-cache.js";
-import { ServeStateStore } from "../../src/store/serve-state-store.js";
+import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { SteppingClock } from "../support/stepping-clock.js";
@@ -11,7 +11,7 @@ let harness: ServeHarness;
 const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
 
 beforeAll(async () => {
-  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("../serve/runbooks/", import.meta.url).pathname, clock, slack: false });
+  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("../server/runbooks/", import.meta.url).pathname, clock, slack: false });
   publishIdpMetadata(harness.directory, makeCertificate({ notAfter: new Date(clock.now().getTime() + 90 * DAY) }));
 });
 

@@ -1,6 +1,6 @@
 // A CliIo that keeps what a command prints, for tests that call the command functions directly.
 import type { CliIo } from "../../src/cli/io.js";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 
 export function capturingIo(now = new Date("2026-11-24T12:00:00Z")): { io: CliIo; output: { stdout: string; stderr: string } } {
   const output = { stdout: "", stderr: "" };

@@ -1,6 +1,6 @@
 // Drives the real CLI in-process for runbook integration tests: main() with a captured CliIo, a fixed clock and a chosen environment.
 import { main } from "../../src/cli/main.js";
-import { fixedClock } from "../../src/core/clock.js";
+import { fixedClock } from "../../src/domain/shared/clock.js";
 
 export interface CliResult {
   readonly code: number;

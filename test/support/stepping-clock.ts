@@ -1,5 +1,5 @@
 // A clock tests move by hand: certificate ages, ladders, leases and caches without waiting.
-import type { Clock } from "../../src/core/clock.js";
+import type { Clock } from "../../src/domain/shared/clock.js";
 
 export class SteppingClock implements Clock {
   private current: number;

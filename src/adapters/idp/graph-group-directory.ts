@@ -1,0 +1,121 @@
+// Microsoft Graph (Entra ID) group membership: users by userPrincipalName or mail, members through the members navigation property.
+import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
+import { expectArray, expectRecord, expectString, isRecord, optionalBoolean, optionalString } from "./foreign-json.js";
+import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
+
+const USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled";
+const USER_TYPE = "#microsoft.graph.user";
+/** How Graph words a 400 to adding a member who is already one; it has no error code of its own. */
+const ALREADY_A_MEMBER = /added object references already exist/i;
+
+interface GraphMember {
+  readonly candidate: UserCandidate | null;
+  readonly id: string;
+  /** The OData type of a member that is not a user (a group, a device, a service principal), else null. */
+  readonly otherType: string | null;
+}
+
+export class GraphGroupDirectory implements GroupDirectory {
+  readonly kind = "graph" as const;
+  private readonly client: IdpHttpClient;
+
+  /** `baseUrl` is https://graph.microsoft.com/v1.0, or a national cloud's v1.0 endpoint. */
+  constructor(options: IdpConnectionOptions) {
+    this.client = new IdpHttpClient({ ...options, api: "Graph", authScheme: "Bearer" });
+  }
+
+  async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {
+    this.client.requireValue(loginOrEmail, "the user to look up");
+    const operation = `looking up user ${loginOrEmail}`;
+    const literal = odataString(loginOrEmail);
+    const members = await this.client.collectPages(
+      { method: "GET", path: "/users", query: { $filter: `userPrincipalName eq ${literal} or mail eq ${literal}`, $select: USER_FIELDS }, operation },
+      readMemberPage,
+    );
+    const matches = exactMatches(
+      members.flatMap((member) => (member.candidate ? [member.candidate] : [])),
+      loginOrEmail,
+    );
+    if (matches.length > 1) {
+      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their userPrincipalName" });
+    }
+    return matches[0] ?? null;
+  }
+
+  async listMembers(groupId: string): Promise<DirectoryUser[]> {
+    this.client.requireValue(groupId, "the group id");
+    const operation = `listing members of group ${groupId}`;
+    const members = await this.client.collectPages({ method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation }, readMemberPage);
+    // Fail closed: a nested group or a service principal in an emergency group also grants access, and we cannot list whom.
+    const other = members.find((member) => member.candidate === null);
+    if (other) {
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: member ${other.id} is a ${other.otherType ?? "directory object"}, not a user; breakglass manages only direct user members`,
+        { hint: "remove the nested member from the emergency group in Entra ID" },
+      );
+    }
+    return [...new Map(members.flatMap((member) => (member.candidate ? [[member.id, member.candidate.user] as const] : []))).values()];
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    const req: IdpRequest = {
+      method: "POST",
+      path: `/groups/${pathSegment(groupId)}/members/$ref`,
+      body: { "@odata.id": `${this.client.root}/directoryObjects/${pathSegment(userId)}` },
+      operation: `adding user ${userId} to group ${groupId}`,
+      handles: [400],
+    };
+    const response = await this.client.send(req);
+    if (response.status === 400 && !ALREADY_A_MEMBER.test(graphErrorMessage(response.body))) throw this.client.failure(req, response);
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    const operation = `removing user ${userId} from group ${groupId}`;
+    const response = await this.client.send({
+      method: "DELETE",
+      path: `/groups/${pathSegment(groupId)}/members/${pathSegment(userId)}/$ref`,
+      operation,
+      handles: [404],
+    });
+    if (response.status !== 404) return;
+    // Graph answers 404 both for a non-member (already out: success) and for a missing group, which must be reported.
+    await this.client.send({ method: "GET", path: `/groups/${pathSegment(groupId)}`, query: { $select: "id" }, operation });
+  }
+}
+
+/** An OData string literal: single-quoted, a quote inside doubled. */
+export function odataString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function graphErrorMessage(body: unknown): string {
+  return isRecord(body) && isRecord(body.error) && typeof body.error.message === "string" ? body.error.message : "";
+}
+
+function readMemberPage(body: unknown): { items: GraphMember[]; next: string | undefined } {
+  const page = expectRecord(body, "the answer");
+  const items = expectArray(page.value, "value").map((value, index) => readMember(value, `value[${index}]`));
+  const next = optionalString(page["@odata.nextLink"], "@odata.nextLink");
+  return { items, next: next ?? undefined };
+}
+
+function readMember(value: unknown, where: string): GraphMember {
+  const record = expectRecord(value, where);
+  const id = expectString(record.id, `${where}.id`);
+  const type = optionalString(record["@odata.type"], `${where}.@odata.type`);
+  // /users answers without a type; a members listing types every entry.
+  if (type !== null && type !== USER_TYPE) return { candidate: null, id, otherType: type };
+  const user: DirectoryUser = {
+    id,
+    login: expectString(record.userPrincipalName, `${where}.userPrincipalName`),
+    email: optionalString(record.mail, `${where}.mail`),
+    displayName: optionalString(record.displayName, `${where}.displayName`),
+    active: optionalBoolean(record.accountEnabled, `${where}.accountEnabled`) !== false,
+  };
+  return { candidate: { user, names: [user.login, user.email] }, id, otherType: null };
+}

@@ -1,0 +1,404 @@
+// JSON over HTTPS for the IdP adapters: bounded time and size, retries on throttling and outages, errors that name the API and the operation and never the token.
+import { STATUS_CODES } from "node:http";
+import { setTimeout as wait } from "node:timers/promises";
+import { Agent, request } from "undici";
+import { formatBytes } from "../../domain/shared/format-bytes.js";
+import { BreakglassError, oneLine, type BreakglassErrorOptions, type ErrorCode } from "../../domain/errors.js";
+import { UnexpectedAnswer, isRecord } from "./foreign-json.js";
+import { discard, type ReadableBody } from "../http/http-body.js";
+import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
+
+/** What every adapter is configured with. */
+export interface IdpConnectionOptions {
+  /** The API root: a SCIM base URL, an Okta org URL, Graph's https://graph.microsoft.com/v1.0 (or a national cloud's). */
+  readonly baseUrl: string;
+  /** Sent only to baseUrl's origin, never written into a message. */
+  readonly token: string;
+  /** Per attempt, headers and body included. */
+  readonly timeoutMs?: number;
+  /** Attempts per request, the first included. */
+  readonly maxAttempts?: number;
+  /** Extra trusted CA certificates (PEM), e.g. a corporate proxy's or a test server's. */
+  readonly ca?: string;
+  /** Waits between attempts; injected so that tests do not sleep. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface IdpHttpOptions extends IdpConnectionOptions {
+  /** How messages name the API: "SCIM", "Okta", "Graph". */
+  readonly api: string;
+  readonly authScheme: "Bearer" | "SSWS";
+  /** Of request bodies, and preferred in Accept. */
+  readonly mediaType?: string;
+  readonly maxBytes?: number;
+  /** The longest wait a Retry-After or X-Rate-Limit-Reset header can impose. */
+  readonly maxRetryWaitMs?: number;
+  /** Epoch milliseconds, to read Retry-After dates and X-Rate-Limit-Reset. */
+  readonly now?: () => number;
+  /** In [0, 1), for the backoff jitter. */
+  readonly random?: () => number;
+}
+
+/** Sized for an incident: a dead IdP API is reported in about a minute and a half, not left to hang. */
+export const IDP_HTTP_DEFAULTS = {
+  timeoutMs: 10_000,
+  maxAttempts: 4,
+  maxBytes: 10 * 1024 * 1024,
+  maxRetryWaitMs: 15_000,
+  /** The first backoff, doubled on each retry up to backoffCapMs; half of each is jitter. */
+  backoffBaseMs: 500,
+  backoffCapMs: 8_000,
+} as const;
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface IdpRequest {
+  readonly method: HttpMethod;
+  /** Relative to the base URL with its segments already encoded (see `pathSegment`), or an absolute next-page link. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number>>;
+  readonly body?: unknown;
+  /** What breakglass was doing, for messages: "adding user 2819c223 to group e9e30dba". */
+  readonly operation: string;
+  /** Error statuses the caller interprets itself (an idempotent "already a member", say) instead of failing. */
+  readonly handles?: readonly number[];
+}
+
+export interface IdpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The parsed JSON, or null for an empty body (and for an error body that is not JSON). */
+  readonly body: unknown;
+}
+
+const USER_AGENT = "breakglass (IdP group membership)";
+
+export class IdpHttpClient {
+  /** How every error names the API: "SCIM https://idp.example/scim/v2". */
+  readonly input: string;
+  /** The base URL, without a trailing slash: "https://graph.microsoft.com/v1.0". */
+  readonly root: string;
+  private readonly base: URL;
+  private readonly basePath: string;
+  private readonly authorization: string;
+  private readonly token: string;
+  private readonly mediaType: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxBytes: number;
+  private readonly maxRetryWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly agent: Agent;
+
+  constructor(options: IdpHttpOptions) {
+    this.base = parseBaseUrl(options.api, options.baseUrl);
+    this.basePath = this.base.pathname.replace(/\/+$/, "");
+    this.root = `${this.base.origin}${this.basePath}`;
+    this.input = `${options.api} ${this.root}`;
+    // A token with whitespace or control characters would break the header; say so without printing it.
+    if (options.token === "" || /[\s\p{Cc}]/u.test(options.token)) {
+      throw new BreakglassError("USAGE", this.input, "the API token is empty or contains whitespace");
+    }
+    this.token = options.token;
+    this.authorization = `${options.authScheme} ${options.token}`;
+    this.mediaType = options.mediaType ?? "application/json";
+    this.timeoutMs = positive(options.timeoutMs ?? IDP_HTTP_DEFAULTS.timeoutMs, "timeoutMs", this.input);
+    this.maxAttempts = Math.floor(positive(options.maxAttempts ?? IDP_HTTP_DEFAULTS.maxAttempts, "maxAttempts", this.input));
+    this.maxBytes = options.maxBytes ?? IDP_HTTP_DEFAULTS.maxBytes;
+    this.maxRetryWaitMs = options.maxRetryWaitMs ?? IDP_HTTP_DEFAULTS.maxRetryWaitMs;
+    this.sleep = options.sleep ?? ((ms) => wait(ms));
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.agent = new Agent({
+      connect: { timeout: this.timeoutMs, ...(options.ca === undefined ? {} : { ca: options.ca }) },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  /**
+   * Sends one request, retrying 429, 5xx and network failures; any other status outside 2xx and `handles` is an error.
+   * Retrying after a lost answer is safe because every request the adapters send is idempotent or made so.
+   */
+  async send(req: IdpRequest): Promise<IdpResponse> {
+    const url = this.resolve(req);
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    for (let attempt = 1; ; attempt++) {
+      let response: IdpResponse;
+      try {
+        response = await this.attempt(url, req, body);
+      } catch (error) {
+        if (error instanceof BreakglassError) throw error;
+        const failure = this.networkFailure(error);
+        if (failure.retryable && attempt < this.maxAttempts) {
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        throw this.error(failure.code, `${req.operation}: ${failure.reason}${gaveUp(attempt)}`, failure.cause === undefined ? {} : { cause: failure.cause });
+      }
+      if (response.status >= 200 && response.status < 300) return response;
+      if (isRetryableStatus(response.status) && attempt < this.maxAttempts) {
+        const requested = serverRequestedWait(response.status, response.headers, this.now());
+        await this.sleep(requested === undefined ? this.backoff(attempt) : Math.min(requested, this.maxRetryWaitMs));
+        continue;
+      }
+      if (req.handles?.includes(response.status)) return response;
+      throw this.failure(req, response, attempt);
+    }
+  }
+
+  /**
+   * Every item of a paged listing: `readPage` narrows one page and returns its items and the next page's link, which is
+   * followed until there is none, at most `maxPages` times and never to the same link twice.
+   */
+  async collectPages<T>(first: IdpRequest, readPage: (body: unknown, headers: IdpResponse["headers"]) => { items: readonly T[]; next: string | undefined }, maxPages = 1_000): Promise<T[]> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let req = first;
+    for (let page = 1; ; page++) {
+      const response = await this.send(req);
+      const { items: pageItems, next } = this.read(req, response.body, (body) => readPage(body, response.headers));
+      items.push(...pageItems);
+      if (next === undefined) return items;
+      if (seen.has(next)) throw this.error("IDP_FAILED", `${first.operation}: the server's next-page link repeats a page it already gave`);
+      if (page >= maxPages) throw this.error("IDP_FAILED", `${first.operation}: gave up after ${maxPages} pages`);
+      seen.add(next);
+      // The link carries the query (filter, select, page size and cursor) itself.
+      req = { method: "GET", path: next, operation: first.operation };
+    }
+  }
+
+  /** The USAGE error for a blank argument, before anything is sent. */
+  requireValue(value: string, what: string): string {
+    if (value.trim() === "") throw this.error("USAGE", `${what} is empty`);
+    return value;
+  }
+
+  /** Narrows an answer with `parse`; a wrong shape becomes an IDP_FAILED error naming the operation. */
+  read<T>(req: IdpRequest, body: unknown, parse: (body: unknown) => T): T {
+    try {
+      return parse(body);
+    } catch (error) {
+      if (error instanceof UnexpectedAnswer) throw this.error("IDP_FAILED", `${req.operation}: unexpected answer: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** The error for an answer the caller decided is a failure: the status, its name, and the server's own detail. */
+  failure(req: IdpRequest, response: IdpResponse, attempts = 1): BreakglassError {
+    const { status } = response;
+    const name = STATUS_CODES[status];
+    const detail = describeErrorBody(response.body);
+    const reason = `${req.operation}: HTTP ${status}${name ? ` ${name}` : ""}${detail ? `: ${detail}` : ""}${gaveUp(attempts)}`;
+    const code: ErrorCode = status === 401 || status === 403 ? "IDP_UNAUTHORIZED" : status === 404 ? "IDP_NOT_FOUND" : "IDP_FAILED";
+    const hint = hintFor(status);
+    return this.error(code, reason, hint === undefined ? {} : { hint });
+  }
+
+  /** A BreakglassError naming this API, with the token scrubbed from the reason in case a server echoed it. */
+  error(code: ErrorCode, reason: string, options: BreakglassErrorOptions = {}): BreakglassError {
+    return new BreakglassError(code, this.input, this.redact(reason), options);
+  }
+
+  private resolve(req: IdpRequest): URL {
+    let url: URL;
+    if (/^https?:\/\//i.test(req.path)) {
+      url = new URL(req.path);
+      // Next-page links come from the server; the token must not follow one to another host.
+      if (url.origin !== this.base.origin) {
+        throw this.error("IDP_FAILED", `${req.operation}: refused to follow a link to another host (${url.host}); the token is only sent to ${this.base.host}`);
+      }
+    } else {
+      url = new URL(`${this.basePath}${req.path}`, this.base.origin);
+    }
+    if (req.query) {
+      // Encoded by hand: URLSearchParams writes spaces as "+", which not every IdP reads back as a space in a filter.
+      url.search = Object.entries(req.query)
+        .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`)
+        .join("&");
+    }
+    return url;
+  }
+
+  private async attempt(url: URL, req: IdpRequest, body: string | undefined): Promise<IdpResponse> {
+    const headers: Record<string, string> = {
+      authorization: this.authorization,
+      accept: this.mediaType === "application/json" ? "application/json" : `${this.mediaType}, application/json;q=0.9`,
+      "user-agent": USER_AGENT,
+      ...(body === undefined ? {} : { "content-type": this.mediaType }),
+    };
+    // One deadline per attempt for the headers and the whole body; undici's own timeouts only bound the gaps.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
+    try {
+      const response = await request(url, {
+        method: req.method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        dispatcher: this.agent,
+        signal: deadline.signal,
+      });
+      const declared = Number(firstHeader(response.headers, "content-length") ?? Number.NaN);
+      if (Number.isFinite(declared) && declared > this.maxBytes) {
+        discard(response.body);
+        throw this.tooLarge(req);
+      }
+      const text = await this.readBounded(response.body, req);
+      return { status: response.statusCode, headers: response.headers, body: this.parseBody(req, response.statusCode, text) };
+    } catch (error) {
+      if (error instanceof BreakglassError) throw error;
+      if (deadline.signal.aborted) throw new AttemptTimedOut();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readBounded(body: ReadableBody, req: IdpRequest): Promise<string> {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (total > this.maxBytes) {
+        discard(body);
+        throw this.tooLarge(req);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, total).toString("utf8");
+  }
+
+  private parseBody(req: IdpRequest, status: number, text: string): unknown {
+    if (text.trim() === "") return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // An error page from a proxy is still an error with a status worth reporting; a success we cannot read is not a success.
+      if (status >= 200 && status < 300) throw this.error("IDP_FAILED", `${req.operation}: unexpected answer: HTTP ${status} with a body that is not JSON`);
+      return null;
+    }
+  }
+
+  private tooLarge(req: IdpRequest): BreakglassError {
+    return this.error("IDP_FAILED", `${req.operation}: refused: the answer is larger than the ${formatBytes(this.maxBytes)} limit`);
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(IDP_HTTP_DEFAULTS.backoffCapMs, IDP_HTTP_DEFAULTS.backoffBaseMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private networkFailure(error: unknown): { code: ErrorCode; reason: string; retryable: boolean; cause?: unknown } {
+    if (error instanceof AttemptTimedOut) {
+      return { code: "IDP_TIMEOUT", reason: `no complete answer within ${this.timeoutMs / 1000} s`, retryable: true };
+    }
+    // Retrying cannot make a certificate trusted.
+    return { code: "IDP_FAILED", reason: explainNetworkError(error), retryable: !isTlsTrustError(error), cause: error };
+  }
+
+  private redact(text: string): string {
+    // Very short strings would match ordinary words; no real API token is that short.
+    return this.token.length >= 4 ? text.split(this.token).join("[redacted]") : text;
+  }
+}
+
+/** An id as one path segment: "/Groups/" + pathSegment(id). */
+export function pathSegment(id: string): string {
+  return encodeURIComponent(id);
+}
+
+/**
+ * How long the server asked us to wait before retrying, in milliseconds: `Retry-After` (seconds or an HTTP date) on a
+ * 429 or 5xx, else Okta's `X-Rate-Limit-Reset` (epoch seconds when the rate-limit window resets) on a 429.
+ */
+export function serverRequestedWait(status: number, headers: IdpResponse["headers"], nowMs: number): number | undefined {
+  const retryAfter = parseRetryAfter(firstHeader(headers, "retry-after"), nowMs);
+  if (retryAfter !== undefined) return retryAfter;
+  if (status !== 429) return undefined;
+  const reset = firstHeader(headers, "x-rate-limit-reset")?.trim();
+  if (reset === undefined || !/^\d+$/.test(reset)) return undefined;
+  return Math.max(0, Number(reset) * 1000 - nowMs);
+}
+
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  const text = value?.trim();
+  if (text === undefined || text === "") return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** The server's own words from a JSON error body: SCIM `detail`, Okta `errorSummary`, Graph `error.message`, OAuth `error_description`. */
+export function describeErrorBody(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const text = (value: unknown) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined);
+  let detail: string | undefined;
+  if (text(body.detail)) {
+    const scimType = text(body.scimType);
+    detail = scimType ? `${scimType}: ${text(body.detail)}` : text(body.detail);
+  } else if (text(body.errorSummary)) {
+    const causes = Array.isArray(body.errorCauses) ? body.errorCauses.map((cause) => (isRecord(cause) ? text(cause.errorSummary) : undefined)).filter((cause) => cause !== undefined) : [];
+    detail = [text(body.errorSummary), ...causes].join("; ");
+  } else if (isRecord(body.error) && text(body.error.message)) {
+    const code = text(body.error.code);
+    detail = code ? `${code}: ${text(body.error.message)}` : text(body.error.message);
+  } else {
+    detail = text(body.error_description) ?? text(body.message);
+  }
+  return detail === undefined ? undefined : oneLine(detail, 200);
+}
+
+function isRetryableStatus(status: number): boolean {
+  // 501 Not Implemented and 505 will answer the same however often we ask.
+  return status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
+
+function gaveUp(attempts: number): string {
+  return attempts > 1 ? ` (gave up after ${attempts} attempts)` : "";
+}
+
+function hintFor(status: number): string | undefined {
+  switch (status) {
+    case 401:
+      return "check that the API token is the right one and has not expired or been revoked";
+    case 403:
+      return "the API token lacks a permission this operation needs";
+    case 404:
+      return "check that the group (and the user) exist in the IdP";
+    case 429:
+      return "the IdP is rate-limiting breakglass; wait a minute and retry";
+    default:
+      return undefined;
+  }
+}
+
+function parseBaseUrl(api: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BreakglassError("USAGE", `${api} base URL`, `not a valid URL: ${oneLine(value, 100)}`);
+  }
+  const shown = `${api} ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  if (url.protocol !== "https:") throw new BreakglassError("USAGE", shown, "refused: an API token is only ever sent over https");
+  if (url.username !== "" || url.password !== "") throw new BreakglassError("USAGE", shown, "the base URL must not carry credentials; the token is configured on its own");
+  if (url.search !== "" || url.hash !== "") throw new BreakglassError("USAGE", shown, "the base URL must not have a query or a fragment");
+  return url;
+}
+
+function positive(value: number, name: string, input: string): number {
+  if (!Number.isFinite(value) || value < 1) throw new BreakglassError("USAGE", input, `${name} must be a positive number, not ${value}`);
+  return value;
+}
+
+class AttemptTimedOut extends Error {
+  override readonly name = "AttemptTimedOut";
+}
+
+function firstHeader(headers: IdpResponse["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+

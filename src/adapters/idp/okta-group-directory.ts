@@ -1,0 +1,111 @@
+// Okta group membership through the Users and Groups APIs, with an SSWS API token and Link-header paging.
+import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
+import { expectArray, expectRecord, expectString, optionalString } from "./foreign-json.js";
+import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpResponse } from "./http-client.js";
+
+/** Okta's largest page for users and group members. */
+const PAGE_SIZE = 200;
+
+/**
+ * Statuses of an account that exists and is enabled, even if its owner must first reset a password or be unlocked.
+ * STAGED and PROVISIONED users have never activated; SUSPENDED and DEPROVISIONED ones cannot sign in.
+ */
+const ENABLED_STATUSES = new Set(["ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"]);
+
+export class OktaGroupDirectory implements GroupDirectory {
+  readonly kind = "okta" as const;
+  private readonly client: IdpHttpClient;
+
+  /** `baseUrl` is the org URL, e.g. https://example.okta.com. */
+  constructor(options: IdpConnectionOptions) {
+    this.client = new IdpHttpClient({ ...options, api: "Okta", authScheme: "SSWS" });
+  }
+
+  async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {
+    this.client.requireValue(loginOrEmail, "the user to look up");
+    const operation = `looking up user ${loginOrEmail}`;
+    const literal = oktaString(loginOrEmail);
+    // `search`, not `filter`: Okta compares login and email without case only in search expressions.
+    const candidates = await this.client.collectPages(
+      { method: "GET", path: "/api/v1/users", query: { search: `profile.login eq ${literal} or profile.email eq ${literal}`, limit: PAGE_SIZE }, operation },
+      readUserPage,
+    );
+    const matches = exactMatches(candidates, loginOrEmail);
+    if (matches.length > 1) {
+      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their Okta login" });
+    }
+    return matches[0] ?? null;
+  }
+
+  async listMembers(groupId: string): Promise<DirectoryUser[]> {
+    this.client.requireValue(groupId, "the group id");
+    const members = await this.client.collectPages(
+      { method: "GET", path: `/api/v1/groups/${pathSegment(groupId)}/users`, query: { limit: PAGE_SIZE }, operation: `listing members of group ${groupId}` },
+      readUserPage,
+    );
+    // A member who joins while we page can appear on two pages.
+    return [...new Map(members.map(({ user }) => [user.id, user])).values()];
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    // Okta answers 204 whether or not the user was already a member.
+    await this.client.send({
+      method: "PUT",
+      path: `/api/v1/groups/${pathSegment(groupId)}/users/${pathSegment(userId)}`,
+      operation: `adding user ${userId} to group ${groupId}`,
+    });
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    const operation = `removing user ${userId} from group ${groupId}`;
+    // Okta answers 204 for a user who was not a member; 404 means the group or the user does not exist.
+    const response = await this.client.send({ method: "DELETE", path: `/api/v1/groups/${pathSegment(groupId)}/users/${pathSegment(userId)}`, operation, handles: [404] });
+    if (response.status !== 404) return;
+    // A user that does not exist is in no group, which is what was asked; a missing group must still be reported.
+    await this.client.send({ method: "GET", path: `/api/v1/groups/${pathSegment(groupId)}`, operation });
+  }
+}
+
+/** A string literal in an Okta search expression: double-quoted, with quotes and backslashes escaped. */
+export function oktaString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** The target of the `rel="next"` link of an RFC 8288 Link header (Okta sends one header per link, or one joined by commas). */
+export function nextLink(header: IdpResponse["headers"][string]): string | undefined {
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  for (const value of values) {
+    for (const [, target, parameters] of value.matchAll(/<([^>]*)>([^<]*)/g)) {
+      const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(parameters ?? "");
+      const relations = (rel?.[1] ?? rel?.[2] ?? "").toLowerCase().split(/\s+/);
+      if (target !== undefined && relations.includes("next")) return target;
+    }
+  }
+  return undefined;
+}
+
+function readUserPage(body: unknown, headers: IdpResponse["headers"]): { items: UserCandidate[]; next: string | undefined } {
+  const items = expectArray(body, "the answer").map((value, index) => readUser(value, `[${index}]`));
+  return { items, next: nextLink(headers.link) };
+}
+
+function readUser(value: unknown, where: string): UserCandidate {
+  const record = expectRecord(value, where);
+  const profile = expectRecord(record.profile, `${where}.profile`);
+  const status = expectString(record.status, `${where}.status`);
+  const firstName = optionalString(profile.firstName, `${where}.profile.firstName`);
+  const lastName = optionalString(profile.lastName, `${where}.profile.lastName`);
+  const fullName = [firstName, lastName].filter((part) => part !== null && part !== "").join(" ");
+  const user: DirectoryUser = {
+    id: expectString(record.id, `${where}.id`),
+    login: expectString(profile.login, `${where}.profile.login`),
+    email: optionalString(profile.email, `${where}.profile.email`),
+    displayName: optionalString(profile.displayName, `${where}.profile.displayName`) ?? (fullName === "" ? null : fullName),
+    active: ENABLED_STATUSES.has(status),
+  };
+  return { user, names: [user.login, user.email] };
+}

@@ -1,0 +1,193 @@
+// SCIM 2.0 (RFC 7643/7644) group membership: users found by userName or email, members read from the group and changed with PATCH.
+import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
+import { expectArray, expectRecord, expectString, isRecord, optionalBoolean, optionalNumber, optionalString, type JsonRecord } from "./foreign-json.js";
+import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
+
+const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const PAGE_SIZE = 100;
+const MAX_PAGES = 1_000;
+/** Member records read at once when a group lists its members inline; emergency groups are small. */
+const MEMBER_READS_IN_FLIGHT = 8;
+
+interface ScimUser extends UserCandidate {
+  /** The group ids the server lists on the user, or null when it does not return the attribute. */
+  readonly groups: readonly string[] | null;
+}
+
+interface ScimMember {
+  readonly value: string;
+  readonly type: string | null;
+}
+
+export class ScimGroupDirectory implements GroupDirectory {
+  readonly kind = "scim" as const;
+  private readonly client: IdpHttpClient;
+
+  constructor(options: IdpConnectionOptions) {
+    this.client = new IdpHttpClient({ ...options, api: "SCIM", authScheme: "Bearer", mediaType: "application/scim+json" });
+  }
+
+  async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {
+    this.client.requireValue(loginOrEmail, "the user to look up");
+    const operation = `looking up user ${loginOrEmail}`;
+    const literal = scimString(loginOrEmail);
+    // Both lookups always run: a login that is also someone else's address is ambiguous, and the responder must hear so.
+    const candidates = [...(await this.searchUsers(`userName eq ${literal}`, operation)), ...(await this.searchUsers(`emails.value eq ${literal}`, operation))];
+    const matches = exactMatches(candidates, loginOrEmail);
+    if (matches.length > 1) {
+      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by a login only one user has" });
+    }
+    return matches[0] ?? null;
+  }
+
+  async listMembers(groupId: string): Promise<DirectoryUser[]> {
+    this.client.requireValue(groupId, "the group id");
+    const operation = `listing members of group ${groupId}`;
+    const req: IdpRequest = { method: "GET", path: `/Groups/${pathSegment(groupId)}`, query: { attributes: "members" }, operation };
+    const response = await this.client.send(req);
+    const members = this.client.read(req, response.body, readInlineMembers);
+    // RFC 7643 §2.5 omits an empty attribute, and some servers omit members of large groups: then ask the users instead.
+    if (members === null) return this.listMembersByFilter(groupId, operation);
+    const nested = members.find((member) => member.type !== null && member.type.toLowerCase() !== "user");
+    if (nested) {
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: member ${nested.value} is a ${nested.type}, not a user; breakglass manages only direct user members`,
+        { hint: "remove the nested member from the emergency group in the IdP" },
+      );
+    }
+    return this.readMembers([...new Set(members.map((member) => member.value))], operation);
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    // RFC 7644 §3.5.2.1: adding a value the attribute already holds changes nothing and succeeds.
+    await this.client.send({
+      method: "PATCH",
+      path: `/Groups/${pathSegment(groupId)}`,
+      body: { schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: [{ value: userId }] }] },
+      operation: `adding user ${userId} to group ${groupId}`,
+    });
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    this.client.requireValue(groupId, "the group id");
+    this.client.requireValue(userId, "the user id");
+    const req: IdpRequest = {
+      method: "PATCH",
+      path: `/Groups/${pathSegment(groupId)}`,
+      body: { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq ${scimString(userId)}]` }] },
+      operation: `removing user ${userId} from group ${groupId}`,
+      handles: [400],
+    };
+    const response = await this.client.send(req);
+    // A server may answer 400 noTarget when the filter matches no member (RFC 7644 §3.12): the user is already out.
+    if (response.status === 400 && !(isRecord(response.body) && response.body.scimType === "noTarget")) throw this.client.failure(req, response);
+  }
+
+  private async searchUsers(filter: string, operation: string): Promise<ScimUser[]> {
+    const req: IdpRequest = { method: "GET", path: "/Users", query: { filter, count: PAGE_SIZE }, operation };
+    const response = await this.client.send(req);
+    const page = this.client.read(req, response.body, readListResponse);
+    // More answers than fit a page to an exact-match filter means the server ignored the filter: a match could hide on page two.
+    if (page.totalResults > page.users.length) {
+      throw this.client.error("IDP_FAILED", `${operation}: the server answered ${page.totalResults} users to the filter ${filter}; it cannot have applied it`);
+    }
+    return page.users;
+  }
+
+  private async readMembers(ids: readonly string[], operation: string): Promise<DirectoryUser[]> {
+    const users: DirectoryUser[] = [];
+    for (let start = 0; start < ids.length; start += MEMBER_READS_IN_FLIGHT) {
+      const batch = ids.slice(start, start + MEMBER_READS_IN_FLIGHT);
+      users.push(...(await Promise.all(batch.map((id) => this.readMember(id, operation)))));
+    }
+    return users;
+  }
+
+  private async readMember(id: string, operation: string): Promise<DirectoryUser> {
+    const req: IdpRequest = { method: "GET", path: `/Users/${pathSegment(id)}`, operation, handles: [404] };
+    const response = await this.client.send(req);
+    if (response.status === 404) {
+      // Fail closed: something we cannot read may still grant access through the group.
+      throw this.client.error("IDP_FAILED", `${operation}: member ${id} is not a user this API can read (HTTP 404)`, { hint: "look at the group in the IdP's console" });
+    }
+    return this.client.read(req, response.body, (body) => readUser(body, "the user").user);
+  }
+
+  private async listMembersByFilter(groupId: string, operation: string): Promise<DirectoryUser[]> {
+    const users = new Map<string, DirectoryUser>();
+    const filter = `groups.value eq ${scimString(groupId)}`;
+    for (let startIndex = 1, page = 1; ; page++) {
+      const req: IdpRequest = { method: "GET", path: "/Users", query: { filter, startIndex, count: PAGE_SIZE }, operation };
+      const response = await this.client.send(req);
+      const list = this.client.read(req, response.body, readListResponse);
+      let added = 0;
+      for (const { user, groups } of list.users) {
+        if (groups !== null && !groups.includes(groupId)) {
+          throw this.client.error("IDP_FAILED", `${operation}: the server answered user ${user.id}, who is not in the group, to the filter ${filter}`);
+        }
+        if (!users.has(user.id)) added++;
+        users.set(user.id, user);
+      }
+      if (list.users.length === 0 || startIndex - 1 + list.users.length >= list.totalResults) return [...users.values()];
+      if (added === 0) throw this.client.error("IDP_FAILED", `${operation}: the page at startIndex ${startIndex} repeats users already listed; the server ignores startIndex`);
+      if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
+      startIndex += list.users.length;
+    }
+  }
+}
+
+/** A SCIM filter string literal (RFC 7644 §3.4.2.2): a JSON string, so quotes and backslashes are escaped. */
+export function scimString(value: string): string {
+  return JSON.stringify(value);
+}
+
+function readListResponse(body: unknown): { users: ScimUser[]; totalResults: number } {
+  const list = expectRecord(body, "the list response");
+  // Resources may be absent when nothing matched (RFC 7644 §3.4.2).
+  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
+  const users = resources.map((resource, index) => readUser(resource, `Resources[${index}]`));
+  const totalResults = optionalNumber(list.totalResults, "totalResults") ?? users.length;
+  return { users, totalResults };
+}
+
+function readInlineMembers(body: unknown): ScimMember[] | null {
+  const group = expectRecord(body, "the group");
+  if (group.members === undefined || group.members === null) return null;
+  return expectArray(group.members, "members").map((member, index) => {
+    const where = `members[${index}]`;
+    const record = expectRecord(member, where);
+    return { value: expectString(record.value, `${where}.value`), type: optionalString(record.type, `${where}.type`) };
+  });
+}
+
+function readUser(value: unknown, where: string): ScimUser {
+  const record = expectRecord(value, where);
+  const emails = readEmails(record, where);
+  const name = record.name === undefined || record.name === null ? undefined : expectRecord(record.name, `${where}.name`);
+  const user: DirectoryUser = {
+    id: expectString(record.id, `${where}.id`),
+    login: expectString(record.userName, `${where}.userName`),
+    email: (emails.find((email) => email.primary) ?? emails[0])?.value ?? null,
+    displayName: optionalString(record.displayName, `${where}.displayName`) ?? (name ? optionalString(name.formatted, `${where}.name.formatted`) : null),
+    // `active` is optional in SCIM; a server that does not model it has no disabled users to report.
+    active: optionalBoolean(record.active, `${where}.active`) !== false,
+  };
+  const groups =
+    record.groups === undefined || record.groups === null
+      ? null
+      : expectArray(record.groups, `${where}.groups`).map((group, index) => expectString(expectRecord(group, `${where}.groups[${index}]`).value, `${where}.groups[${index}].value`));
+  return { user, names: [user.login, ...emails.map((email) => email.value)], groups };
+}
+
+function readEmails(record: JsonRecord, where: string): { value: string; primary: boolean }[] {
+  if (record.emails === undefined || record.emails === null) return [];
+  return expectArray(record.emails, `${where}.emails`).flatMap((email, index) => {
+    const entry = expectRecord(email, `${where}.emails[${index}]`);
+    const value = optionalString(entry.value, `${where}.emails[${index}].value`);
+    if (value === null) return [];
+    return [{ value, primary: optionalBoolean(entry.primary, `${where}.emails[${index}].primary`) === true }];
+  });
+}

@@ -1,0 +1,175 @@
+// emergency.open-window and emergency.close-window: the incident's emergency window in the store, and its activity-summary.
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AuditRecord } from "../../domain/audit/audit-chain.js";
+import type { AuditStore } from "../../domain/audit/audit-log.js";
+import type { ActionExecutor, ActionParameters, ActionPlan, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
+import { optionalText, requiredText } from "./action-parameters.js";
+
+export interface EmergencyWindow {
+  readonly incident: string;
+  /** ISO-8601 instants, as stored. */
+  readonly openedAt: string;
+  readonly openedBy: string;
+  readonly reason: string | null;
+  readonly runId: string | null;
+  readonly closedAt: string | null;
+  readonly closedBy: string | null;
+}
+
+export interface NewEmergencyWindow {
+  readonly incident: string;
+  readonly openedAt: Date;
+  readonly openedBy: string;
+  readonly reason: string | null;
+  readonly runId: string | null;
+}
+
+/** What the window actions need from the store; one window per incident. */
+export interface EmergencyWindowStore {
+  findWindow(incident: string): EmergencyWindow | null;
+  /** Opens the window, or reopens a closed one; leaves an open one as it is. True when something changed. */
+  openWindow(window: NewEmergencyWindow): boolean;
+  /** Closes an open window; leaves a closed or never-opened one as it is. True when something changed. */
+  closeWindow(incident: string, closedAt: Date, closedBy: string): boolean;
+}
+
+export interface OpenWindowOptions {
+  readonly store: EmergencyWindowStore;
+}
+
+export interface CloseWindowOptions {
+  readonly store: EmergencyWindowStore & Pick<AuditStore, "auditRecords">;
+  /** Where activity summaries are written, e.g. next to the store. */
+  readonly summaryDirectory: string;
+}
+
+const OPEN = "emergency.open-window";
+const CLOSE = "emergency.close-window";
+
+export const CLOUDTRAIL_NOT_INCLUDED =
+  "Emergency-account CloudTrail activity is not included yet: breakglass does not read CloudTrail LookupEvents for the window so far. Review the emergency account's CloudTrail for this period by hand.";
+
+export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
+  const { store } = options;
+  return {
+    plan(parameters: ActionParameters): Promise<ActionPlan> {
+      const incident = requiredText(OPEN, parameters, "incident");
+      const window = store.findWindow(incident);
+      const target = windowTarget(incident);
+      if (window !== null && window.closedAt === null) {
+        return Promise.resolve({ summary: `the emergency window of incident ${incident} is already open (${describeOpened(window)})`, changes: [], alreadyDone: true });
+      }
+      const summary = window === null ? `open the emergency window of incident ${incident}` : `reopen the emergency window of incident ${incident}, closed ${describeClosed(window)}`;
+      return Promise.resolve({ summary, changes: [{ target, before: window === null ? null : "closed", after: "open" }], alreadyDone: false });
+    },
+    apply(_plan, parameters, context) {
+      const incident = requiredText(OPEN, parameters, "incident");
+      const reason = optionalText(OPEN, parameters, "reason") ?? null;
+      // The store's conditional write is the re-check: an open window is left untouched.
+      store.openWindow({ incident, openedAt: context.now, openedBy: context.initiator, reason, runId: context.runId });
+      return Promise.resolve({});
+    },
+    verify(parameters: ActionParameters): Promise<Verification> {
+      const incident = requiredText(OPEN, parameters, "incident");
+      const window = store.findWindow(incident);
+      if (window === null) return Promise.resolve({ ok: false, detail: `the store holds no emergency window for incident ${incident}` });
+      if (window.closedAt !== null) return Promise.resolve({ ok: false, detail: `the emergency window of incident ${incident} is closed (${describeClosed(window)})` });
+      return Promise.resolve({ ok: true, detail: `the emergency window of incident ${incident} is open (${describeOpened(window)})` });
+    },
+  };
+}
+
+export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor {
+  const { store, summaryDirectory } = options;
+  const summarise = (incident: string, context: RunContext) => {
+    const path = summaryPath(summaryDirectory, incident);
+    mkdirSync(summaryDirectory, { recursive: true });
+    writeFileSync(path, activitySummary(incident, store.findWindow(incident), store.auditRecords(), context.now), { encoding: "utf8", mode: 0o600 });
+    return { "activity-summary": path };
+  };
+  return {
+    plan(parameters: ActionParameters): Promise<ActionPlan> {
+      const incident = requiredText(CLOSE, parameters, "incident");
+      const window = store.findWindow(incident);
+      if (window === null) {
+        return Promise.resolve({ summary: `no emergency window was opened for incident ${incident}: nothing to close, the activity-summary is still written`, changes: [], alreadyDone: true });
+      }
+      if (window.closedAt !== null) {
+        return Promise.resolve({ summary: `the emergency window of incident ${incident} is already closed (${describeClosed(window)})`, changes: [], alreadyDone: true });
+      }
+      return Promise.resolve({ summary: `close the emergency window of incident ${incident} (${describeOpened(window)})`, changes: [{ target: windowTarget(incident), before: "open", after: "closed" }], alreadyDone: false });
+    },
+    apply(_plan, parameters, context) {
+      const incident = requiredText(CLOSE, parameters, "incident");
+      store.closeWindow(incident, context.now, context.initiator);
+      return Promise.resolve({ artefacts: summarise(incident, context) });
+    },
+    verify(parameters, context): Promise<Verification> {
+      const incident = requiredText(CLOSE, parameters, "incident");
+      const window = store.findWindow(incident);
+      if (window !== null && window.closedAt === null) {
+        return Promise.resolve({ ok: false, detail: `the emergency window of incident ${incident} is still open (${describeOpened(window)})` });
+      }
+      const detail = window === null ? `no emergency window was ever opened for incident ${incident}` : `the emergency window of incident ${incident} is closed (${describeClosed(window)})`;
+      return Promise.resolve({ ok: true, detail, artefacts: summarise(incident, context) });
+    },
+  };
+}
+
+/** One file per incident, so closing again rewrites the same summary instead of leaving a second one. */
+export function summaryPath(directory: string, incident: string): string {
+  const slug = incident.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "incident";
+  const digest = createHash("sha256").update(incident, "utf8").digest("hex").slice(0, 8);
+  return join(directory, `activity-summary-${slug}-${digest}.md`);
+}
+
+/** The Markdown activity-summary of an incident's window: who opened and closed it, and breakglass's own audit records during it. */
+export function activitySummary(incident: string, window: EmergencyWindow | null, records: readonly AuditRecord[], now: Date): string {
+  const lines = [`# Activity summary: incident ${incident}`, "", `Written by breakglass at ${now.toISOString()}.`, ""];
+  if (window === null) {
+    lines.push("No emergency window was opened for this incident (as after a planned FM2), so no activity belongs to one.", "", CLOUDTRAIL_NOT_INCLUDED, "");
+    return lines.join("\n");
+  }
+  lines.push(
+    "## The window",
+    "",
+    `- Opened: ${window.openedAt} by ${window.openedBy}${window.runId === null ? "" : ` (run ${window.runId})`}`,
+    `- Reason: ${window.reason ?? "(none given)"}`,
+    `- Closed: ${window.closedAt === null ? "not yet: the window is still open" : `${window.closedAt} by ${window.closedBy ?? "?"}`}`,
+    "",
+    "## Emergency-account activity",
+    "",
+    CLOUDTRAIL_NOT_INCLUDED,
+    "",
+  );
+  const during = records.filter((record) => record.at >= window.openedAt && (window.closedAt === null || record.at <= window.closedAt));
+  lines.push("## breakglass audit records during the window", "");
+  if (during.length === 0) {
+    lines.push("None.", "");
+    return lines.join("\n");
+  }
+  lines.push("| # | at | actor | action | subject | run |", "|---|---|---|---|---|---|");
+  for (const record of during) {
+    lines.push(`| ${record.sequence} | ${record.at} | ${cell(record.actor)} | ${cell(record.action)} | ${cell(record.subject)} | ${cell(record.runId ?? "")} |`);
+  }
+  lines.push("");
+  return lines.join("\n");
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\s+/g, " ");
+}
+
+function windowTarget(incident: string): string {
+  return `emergency window of incident ${incident}`;
+}
+
+function describeOpened(window: EmergencyWindow): string {
+  return `opened ${window.openedAt} by ${window.openedBy}`;
+}
+
+function describeClosed(window: EmergencyWindow): string {
+  return `${window.closedAt ?? "?"} by ${window.closedBy ?? "?"}`;
+}

@@ -1,0 +1,566 @@
+// The runbook engine: a state machine persisted after every transition, so a run resumes where it was and never applies a change twice.
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { AuditLog } from "../audit/audit-log.js";
+import { isBlocking, type Finding } from "../checks/finding.js";
+import type { Clock } from "../shared/clock.js";
+import { BreakglassError, describeError } from "../errors.js";
+import type { ActionParameters, ActionPlan, ArtefactPaths, RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
+import { parseRunbook, readRunbookText } from "./load-runbook.js";
+import {
+  artefactNeededBy,
+  artefactProducedBy,
+  checkInputValue,
+  parseDuration,
+  type ActionStep,
+  type Artefact,
+  type CheckStep,
+  type Runbook,
+  type RunbookStep,
+} from "./runbook-schema.js";
+import { fillTemplate, resolveParameter, type Reference, type TemplateValue } from "./runbook-template.js";
+import type { RunInputs, RunRecord, RunStatus, RunStepRecord, RunStore, StepChange, StepOutcomeRecord, StepStatus } from "./run-store.js";
+
+/*
+ * Out of scope here: compensation. The contract (runbook-schema.ts) says compensations run only when an operator rolls a
+ * run back, newest first, with the state each step recorded before applying. Nothing in this engine undoes anything.
+ */
+
+export interface RunEngineOptions {
+  readonly store: RunStore;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly executors: StepExecutors;
+  readonly runbooks: RunbookResolver;
+  /** Long enough for one step's slowest attempt; the lease is renewed before every step and every retry. */
+  readonly leaseMilliseconds?: number;
+  /** Who holds leases for this engine; unique per process so a crashed process's lease is never mistaken for ours. */
+  readonly holder?: string;
+  readonly newRunId?: () => string;
+}
+
+export interface StartOptions {
+  readonly dryRun: boolean;
+}
+
+export interface StepView {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: RunbookStep["kind"];
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly outcome: StepOutcomeRecord | null;
+}
+
+export interface RunView {
+  readonly id: string;
+  readonly runbookId: string;
+  readonly status: RunStatus;
+  readonly initiator: string;
+  readonly dryRun: boolean;
+  readonly inputs: RunInputs;
+  readonly artefacts: ArtefactPaths;
+  readonly steps: readonly StepView[];
+  /** The step a person must act on (approve, reject, confirm), when the run waits for one. */
+  readonly waitingFor: { readonly stepId: string; readonly kind: "approval" | "manual" } | null;
+}
+
+const DEFAULT_LEASE_MILLISECONDS = 10 * 60 * 1000;
+const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
+
+/** The runbook at `path`, with the text its digest is taken from. */
+export async function readRunbookSource(path: string): Promise<RunbookSource> {
+  const text = await readRunbookText(path);
+  return { path, text, runbook: parseRunbook(text, path).runbook };
+}
+
+export function runbookDigest(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+type StepResult =
+  | { readonly status: "succeeded"; readonly outcome: StepOutcomeRecord; readonly artefacts?: ArtefactPaths }
+  | { readonly status: "failed"; readonly outcome: StepOutcomeRecord }
+  | { readonly status: "waiting"; readonly outcome: StepOutcomeRecord };
+
+interface Loaded {
+  readonly run: RunRecord;
+  readonly runbook: Runbook;
+}
+
+export class RunEngine {
+  private readonly store: RunStore;
+  private readonly audit: AuditLog;
+  private readonly clock: Clock;
+  private readonly executors: StepExecutors;
+  private readonly runbooks: RunbookResolver;
+  private readonly leaseMilliseconds: number;
+  private readonly holder: string;
+  private readonly newRunId: () => string;
+
+  constructor(options: RunEngineOptions) {
+    this.store = options.store;
+    this.audit = options.audit;
+    this.clock = options.clock;
+    this.executors = options.executors;
+    this.runbooks = options.runbooks;
+    this.leaseMilliseconds = options.leaseMilliseconds ?? DEFAULT_LEASE_MILLISECONDS;
+    this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.newRunId = options.newRunId ?? randomUUID;
+  }
+
+  /** Records a new run of the runbook with checked inputs (defaults applied); it runs nothing until advanced. */
+  start(source: RunbookSource, inputs: Readonly<Record<string, unknown>>, initiator: string, options: StartOptions): RunView {
+    const { runbook } = source;
+    const values = checkInputs(runbook, inputs);
+    const id = this.newRunId();
+    const digest = runbookDigest(source.text);
+    // Audit first: a run nobody can trace must not exist.
+    this.audit.record({ actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } });
+    this.store.createRun({ id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) }, this.clock.now());
+    return this.view(this.requireRun(id), runbook);
+  }
+
+  /** Runs steps in order from the first unfinished one until the run waits for a person or ends; returns where it stands. */
+  async advance(runId: string, actor: string): Promise<RunView> {
+    const { run, runbook } = await this.load(runId);
+    if (run.status === "succeeded" || run.status === "aborted") return this.view(run, runbook);
+    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    try {
+      // Read again under the lease: another process may have finished or aborted the run in between.
+      const current = this.requireRun(runId);
+      if (current.status !== "succeeded" && current.status !== "aborted") await this.runSteps(current, runbook, actor);
+    } finally {
+      this.store.releaseLease(runId, this.holder);
+    }
+    return this.view(this.requireRun(runId), runbook);
+  }
+
+  /** Grants the approval the run waits for; the approver must be a second person. */
+  async approve(runId: string, approver: string): Promise<RunView> {
+    return this.decide(runId, approver, "approval", (run, step) => {
+      if (approver === run.initiator) {
+        this.audit.record({ actor: approver, action: "approval.refused", runId, subject: step.id, detail: { reason: "the initiator cannot approve their own run" } });
+        throw new BreakglassError(
+          "RUN_FAILED",
+          `run ${runId}`,
+          `step "${step.id}" needs a second person: ${approver} started this run, so ${approver} cannot approve it; ask someone other than ${run.initiator}`,
+        );
+      }
+      const approval = { decision: "granted" as const, approver, initiator: run.initiator };
+      return { action: "approval.granted", status: "succeeded", outcome: { summary: `approved by ${approver} (run started by ${run.initiator})`, approval } };
+    });
+  }
+
+  /** Refuses the approval the run waits for: the step fails and the runbook's onFailure decides what follows. */
+  async reject(runId: string, approver: string, reason: string): Promise<RunView> {
+    return this.decide(runId, approver, "approval", (run) => {
+      const approval = { decision: "rejected" as const, approver, initiator: run.initiator, reason };
+      return { action: "approval.rejected", status: "failed", outcome: { summary: `rejected by ${approver}: ${reason}`, approval, error: `rejected by ${approver}: ${reason}` } };
+    });
+  }
+
+  /** Confirms the manual step the run waits for; `record` answers the step's question, and is required when it asks one. */
+  async confirm(runId: string, actor: string, record?: string): Promise<RunView> {
+    return this.decide(runId, actor, "manual", (_run, step) => {
+      const answer = record?.trim();
+      if (step.kind === "manual" && step.record !== undefined && (answer === undefined || answer === "")) {
+        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `step "${step.id}" needs a written answer to confirm it: ${step.record}`);
+      }
+      const confirmation = answer === undefined || answer === "" ? { actor } : { actor, record: answer };
+      return { action: "manual.confirmed", status: "succeeded", outcome: { summary: `confirmed by ${actor}`, confirmation } };
+    });
+  }
+
+  /**
+   * Passes over the manual step the run waits for without doing it (e.g. someone who could still sign in did it another
+   * way). Only manual steps: an approval can be granted or rejected, never skipped, or the second person means nothing.
+   */
+  async skip(runId: string, actor: string, reason: string): Promise<RunView> {
+    return this.decide(runId, actor, "manual", () => ({ action: "manual.skipped", status: "skipped", outcome: { summary: `skipped by ${actor}: ${reason}`, confirmation: { actor, record: reason } } }));
+  }
+
+  /** Ends the run for good, wherever it is. Nothing is undone (see compensation above). */
+  async abort(runId: string, actor: string, reason: string): Promise<RunView> {
+    const { run, runbook } = await this.load(runId);
+    if (run.status === "succeeded" || run.status === "aborted") {
+      throw new BreakglassError("RUN_FAILED", `run ${runId}`, `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`);
+    }
+    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    try {
+      this.audit.record({ actor, action: "run.aborted", runId, subject: runbook.id, detail: { reason } });
+      this.store.recordTransition(runId, this.holder, { runStatus: "aborted" }, this.clock.now());
+    } finally {
+      this.store.releaseLease(runId, this.holder);
+    }
+    return this.view(this.requireRun(runId), runbook);
+  }
+
+  /**
+   * Gives up this engine's lease on the run, for a process that stops while a step is still in flight: the step's
+   * later writes are then refused (recordTransition checks the lease), and another process may resume the run at once
+   * instead of waiting for the lease to lapse. The step is re-run from its start there; executors make that safe.
+   */
+  relinquish(runId: string): void {
+    this.store.releaseLease(runId, this.holder);
+  }
+
+  async status(runId: string): Promise<RunView> {
+    const { run, runbook } = await this.load(runId);
+    return this.view(run, runbook);
+  }
+
+  private async runSteps(initial: RunRecord, runbook: Runbook, actor: string): Promise<void> {
+    let records = this.store.runSteps(initial.id);
+    if (initial.status === "failed") {
+      this.transition(initial.id, { runStatus: "running" }, { actor, action: "run.resumed", subject: runbook.id, detail: {} });
+    }
+    let index = firstUnfinished(runbook, records);
+    while (index < runbook.steps.length) {
+      const step = runbook.steps[index] as RunbookStep;
+      const record = records[index] as RunStepRecord;
+      if (record.status === "waiting") {
+        this.transition(initial.id, { runStatus: "waiting" }, null);
+        return;
+      }
+      // Renewed before every step: a long run keeps its lease, and a lost one stops here before anything happens.
+      this.store.acquireLease(initial.id, this.holder, this.clock.now(), this.leaseMilliseconds);
+      const run = this.requireRun(initial.id);
+
+      if (!this.conditionHolds(step, run, records)) {
+        this.recordStep(run.id, actor, { stepId: step.id, status: "skipped", outcome: { summary: "skipped: its when condition does not hold" } }, "step.skipped");
+        records = this.store.runSteps(run.id);
+        index += 1;
+        continue;
+      }
+      if (record.status === "running" || record.status === "applying") {
+        // The process stopped in the middle of this step: run it again from its start. An action re-plans, and its
+        // executor's plan sees what the interrupted apply already did, so nothing is applied twice.
+        this.audit.record({ actor, action: "step.resumed", runId: run.id, subject: step.id, detail: { interruptedWhile: record.status } });
+      }
+      this.recordStep(run.id, actor, { stepId: step.id, status: "running", outcome: null, started: true }, "step.started");
+
+      const result = await this.executeStep(step, run, actor);
+      if (result.status === "waiting") {
+        this.recordStep(run.id, actor, { stepId: step.id, status: "waiting", outcome: result.outcome }, "step.waiting", "waiting");
+        return;
+      }
+      let next: number | null = index + 1;
+      const produced = artefactProducedBy(step);
+      const path = produced === undefined || result.status !== "succeeded" ? undefined : result.artefacts?.[produced];
+      // A dry run applies no action, so an action's artefact cannot exist; a check's still must.
+      const excused = run.dryRun && step.kind === "action";
+      if (result.status === "failed") next = this.failStep(run.id, actor, runbook, index, result.outcome);
+      else if (produced !== undefined && path === undefined && !excused) {
+        next = this.failStep(run.id, actor, runbook, index, { ...result.outcome, summary: `failed: it did not produce the run's ${produced}`, error: `did not produce the run's ${produced}` });
+      } else {
+        const artefacts = produced === undefined || path === undefined ? [] : [{ name: produced, path, stepId: step.id }];
+        this.transition(run.id, { steps: [{ stepId: step.id, status: "succeeded", outcome: result.outcome }], artefacts }, { actor, action: "step.succeeded", subject: step.id, detail: { ...result.outcome } });
+      }
+      if (next === null) return;
+      index = next;
+      records = this.store.runSteps(run.id);
+    }
+    this.transition(initial.id, { runStatus: "succeeded" }, { actor, action: "run.succeeded", subject: runbook.id, detail: {} });
+  }
+
+  /** Records a failed step and follows its onFailure; returns the index of the next step to run, or null when the run halts. */
+  private failStep(runId: string, actor: string, runbook: Runbook, index: number, outcome: StepOutcomeRecord): number | null {
+    const step = runbook.steps[index] as RunbookStep;
+    const failed: StepChange = { stepId: step.id, status: "failed", outcome };
+    const detail = { ...outcome, onFailure: step.onFailure };
+    if (step.onFailure === "stop") {
+      this.transition(runId, { runStatus: "failed", steps: [failed] }, { actor, action: "step.failed", subject: step.id, detail });
+      this.audit.record({ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } });
+      return null;
+    }
+    if (step.onFailure === "continue") {
+      this.transition(runId, { runStatus: "running", steps: [failed] }, { actor, action: "step.failed", subject: step.id, detail });
+      return index + 1;
+    }
+    const target = runbook.steps.findIndex((candidate) => candidate.id === (step.onFailure as { goto: string }).goto);
+    // The jump and the skipped steps are one transition: a crash cannot leave a run half-jumped.
+    const skipped: StepChange[] = runbook.steps
+      .slice(index + 1, target)
+      .map((between) => ({ stepId: between.id, status: "skipped", outcome: { summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"` } }));
+    this.transition(runId, { runStatus: "running", steps: [failed, ...skipped] }, { actor, action: "step.failed", subject: step.id, detail: { ...detail, skipped: skipped.map((change) => change.stepId) } });
+    return target;
+  }
+
+  private async executeStep(step: RunbookStep, run: RunRecord, actor: string): Promise<StepResult> {
+    const context = this.contextFor(run, step.id);
+    try {
+      const needed = artefactNeededBy(step);
+      if (needed !== undefined && context.artefacts[needed] === undefined && !run.dryRun) {
+        return failed(`needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`);
+      }
+      switch (step.kind) {
+        case "check":
+          return await this.runCheck(step, run, context);
+        case "action":
+          return await this.runAction(step, run, actor, context);
+        case "notify": {
+          const filled = fillTemplate(step.message, this.lookup(run, context.artefacts));
+          // Nobody reading the security channel should mistake a rehearsal for an emergency.
+          const message = run.dryRun ? `[dry run] ${filled}` : filled;
+          await this.executors.notify(step.channel, message, context);
+          this.audit.record({ actor, action: "notify.sent", runId: run.id, subject: step.id, detail: { channel: step.channel, message } });
+          return { status: "succeeded", outcome: { summary: `posted to ${step.channel}`, text: message } };
+        }
+        case "approval": {
+          const reason = fillTemplate(step.reason, this.lookup(run, context.artefacts));
+          return { status: "waiting", outcome: { summary: `waits for a second person (not ${run.initiator}) to approve`, text: reason } };
+        }
+        case "manual": {
+          const lookup = this.lookup(run, context.artefacts);
+          const text = [step.instructions, step.confirm, step.record].filter((part) => part !== undefined).map((part) => fillTemplate(part, lookup)).join("\n\n");
+          return { status: "waiting", outcome: { summary: step.record === undefined ? "waits for an operator to confirm" : "waits for an operator to confirm and answer in writing", text } };
+        }
+      }
+    } catch (error) {
+      return failed(describeError(error));
+    }
+  }
+
+  private async runCheck(step: CheckStep, run: RunRecord, context: RunContext): Promise<StepResult> {
+    const attempts = step.retry?.attempts ?? 1;
+    const interval = step.retry === undefined ? 0 : (parseDuration(step.retry.interval) ?? 0);
+    let last: StepOutcomeRecord = { summary: "the checks did not run" };
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) {
+        await this.executors.sleep(interval);
+        this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds);
+      }
+      try {
+        const result = await this.executors.check(step.checks, { ...context, now: this.clock.now() });
+        const verdict = judgeFindings(step, result.findings);
+        const findings = result.findings.map((finding) => ({ code: finding.code, severity: finding.severity, message: finding.message }));
+        last = { summary: verdict.summary, findings, checkAttempts: attempt };
+        if (verdict.ok) return { status: "succeeded", outcome: last, ...(result.artefacts === undefined ? {} : { artefacts: result.artefacts }) };
+      } catch (error) {
+        last = { summary: `failed: the checks could not run: ${describeError(error)}`, error: describeError(error), checkAttempts: attempt };
+      }
+    }
+    return { status: "failed", outcome: { ...last, summary: attempts > 1 ? `${last.summary} (after ${attempts} attempts)` : last.summary } };
+  }
+
+  private async runAction(step: ActionStep, run: RunRecord, actor: string, context: RunContext): Promise<StepResult> {
+    const executor = this.executors.actions[step.action];
+    const parameters = resolveParameters(step, this.lookup(run, context.artefacts));
+    let plan: ActionPlan;
+    try {
+      plan = await executor.plan(parameters, context);
+    } catch (error) {
+      return failed(`could not plan ${step.action}: ${describeError(error)}`);
+    }
+    this.audit.record({ actor, action: "action.planned", runId: run.id, subject: step.id, detail: { action: step.action, parameters, plan } });
+    if (run.dryRun) {
+      this.audit.record({ actor, action: "action.not-applied", runId: run.id, subject: step.id, detail: { action: step.action, reason: "dry run" } });
+      return { status: "succeeded", outcome: { summary: `dry run: not applied (${plan.summary})`, plan, applied: false } };
+    }
+    let artefacts: ArtefactPaths = {};
+    if (!plan.alreadyDone) {
+      this.store.recordTransition(run.id, this.holder, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, this.clock.now());
+      try {
+        // Fail closed: the record of the change comes before the change, or there is no change.
+        this.audit.record({ actor, action: "action.applying", runId: run.id, subject: step.id, detail: { action: step.action, plan } });
+      } catch (error) {
+        return { status: "failed", outcome: { summary: `failed: not applied, because it could not be audited: ${describeError(error)}`, plan, applied: false, error: describeError(error) } };
+      }
+      try {
+        artefacts = (await executor.apply(plan, parameters, context)).artefacts ?? {};
+      } catch (error) {
+        return { status: "failed", outcome: { summary: `failed: apply failed: ${describeError(error)}`, plan, error: describeError(error) } };
+      }
+      this.audit.record({ actor, action: "action.applied", runId: run.id, subject: step.id, detail: { action: step.action } });
+    }
+    const applied = !plan.alreadyDone;
+    let verification;
+    try {
+      verification = await executor.verify(parameters, { ...context, now: this.clock.now() });
+    } catch (error) {
+      return { status: "failed", outcome: { summary: `failed: the read-back failed: ${describeError(error)}`, plan, applied, error: describeError(error) } };
+    }
+    const checked = { ok: verification.ok, detail: verification.detail };
+    if (!verification.ok) {
+      this.audit.record({ actor, action: "action.verification-failed", runId: run.id, subject: step.id, detail: { action: step.action, verification: checked } });
+      return { status: "failed", outcome: { summary: `failed: the read-back does not match: ${verification.detail}`, plan, applied, verification: checked, error: verification.detail } };
+    }
+    this.audit.record({ actor, action: "action.verified", runId: run.id, subject: step.id, detail: { action: step.action, verification: checked } });
+    const summary = applied ? `applied and verified: ${plan.summary}` : `already done, verified: ${plan.summary}`;
+    return { status: "succeeded", outcome: { summary, plan, applied, verification: checked }, artefacts: { ...verification.artefacts, ...artefacts } };
+  }
+
+  /** approve, reject and confirm: the waiting step must be of `kind`; the decision is audited, then recorded, under the lease. */
+  private async decide(
+    runId: string,
+    actor: string,
+    kind: "approval" | "manual",
+    decision: (run: RunRecord, step: RunbookStep) => { action: string; status: "succeeded" | "skipped" | "failed"; outcome: StepOutcomeRecord },
+  ): Promise<RunView> {
+    const { runbook } = await this.load(runId);
+    // Under the lease, so that two people answering at once cannot both decide the same step.
+    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    try {
+      const run = this.requireRun(runId);
+      const index = this.store.runSteps(runId).findIndex((record) => record.status === "waiting");
+      const step = runbook.steps[index];
+      if (run.status !== "waiting" || step === undefined) {
+        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `is ${run.status}, not waiting for ${kind === "approval" ? "an approval" : "a manual step"}`);
+      }
+      if (step.kind !== kind) {
+        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`);
+      }
+      const made = decision(run, step);
+      if (made.status !== "failed") {
+        this.transition(runId, { runStatus: "running", steps: [{ stepId: step.id, status: made.status, outcome: made.outcome }] }, { actor, action: made.action, subject: step.id, detail: { ...made.outcome } });
+      } else {
+        this.audit.record({ actor, action: made.action, runId, subject: step.id, detail: { ...made.outcome } });
+        this.failStep(runId, actor, runbook, index, made.outcome);
+      }
+    } finally {
+      this.store.releaseLease(runId, this.holder);
+    }
+    return this.view(this.requireRun(runId), runbook);
+  }
+
+  private recordStep(runId: string, actor: string, change: StepChange, action: string, runStatus?: RunStatus): void {
+    this.transition(runId, { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] }, { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } });
+  }
+
+  /** A transition is written before the engine goes on, then audited; a transition nobody needs to read about passes null. */
+  private transition(runId: string, transition: Parameters<RunStore["recordTransition"]>[2], audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null): void {
+    this.store.recordTransition(runId, this.holder, transition, this.clock.now());
+    if (audit !== null) this.audit.record({ ...audit, runId });
+  }
+
+  private conditionHolds(step: RunbookStep, run: RunRecord, records: readonly RunStepRecord[]): boolean {
+    const when = step.when;
+    if (when === undefined) return true;
+    if ("input" in when) return run.inputs[when.input] === when.equals;
+    return records.find((record) => record.stepId === when.step)?.status === when.outcome;
+  }
+
+  private contextFor(run: RunRecord, stepId: string): RunContext {
+    return {
+      runId: run.id,
+      runbookId: run.runbookId,
+      stepId,
+      initiator: run.initiator,
+      dryRun: run.dryRun,
+      now: this.clock.now(),
+      idempotencyKey: `${run.id}:${stepId}`,
+      artefacts: this.store.runArtefacts(run.id),
+    };
+  }
+
+  private lookup(run: RunRecord, artefacts: ArtefactPaths): (reference: Reference) => TemplateValue | undefined {
+    return (reference) => {
+      if (reference.scope === "inputs") return run.inputs[reference.name];
+      if (reference.scope === "artefacts") {
+        const path = artefacts[reference.name as Artefact];
+        // A dry run applies no action, so a text may name an artefact that was never made.
+        return path === undefined && run.dryRun ? `(no ${reference.name}: dry run)` : path;
+      }
+      if (reference.name === "id") return run.id;
+      return reference.name === "initiator" ? run.initiator : undefined;
+    };
+  }
+
+  private async load(runId: string): Promise<Loaded> {
+    const run = this.requireRun(runId);
+    const source = await this.runbooks(run.runbookId);
+    const digest = runbookDigest(source.text);
+    if (digest !== run.runbookDigest) {
+      throw new BreakglassError(
+        "RUN_FAILED",
+        `run ${runId}`,
+        `runbook ${run.runbookId} (${source.path}) changed since this run started (sha256 ${run.runbookDigest.slice(0, 12)}…, now ${digest.slice(0, 12)}…); put the runbook back as it was to go on, or abort this run and start a new one`,
+      );
+    }
+    return { run, runbook: source.runbook };
+  }
+
+  private requireRun(runId: string): RunRecord {
+    const run = this.store.findRun(runId);
+    if (run === null) throw new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
+    return run;
+  }
+
+  private view(run: RunRecord, runbook: Runbook): RunView {
+    const records = this.store.runSteps(run.id);
+    const steps = runbook.steps.map((step, index) => {
+      const record = records[index];
+      return { id: step.id, title: step.title, kind: step.kind, status: record?.status ?? "pending", attempts: record?.attempts ?? 0, outcome: record?.outcome ?? null };
+    });
+    const waiting = runbook.steps.find((step, index) => records[index]?.status === "waiting");
+    const waitingFor = run.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual") ? { stepId: waiting.id, kind: waiting.kind } : null;
+    return { id: run.id, runbookId: run.runbookId, status: run.status, initiator: run.initiator, dryRun: run.dryRun, inputs: run.inputs, artefacts: this.store.runArtefacts(run.id), steps, waitingFor };
+  }
+}
+
+function failed(reason: string): StepResult {
+  return { status: "failed", outcome: { summary: `failed: ${reason}`, error: reason } };
+}
+
+/**
+ * A failed step with onFailure continue or goto was dealt with when it failed; one with stop is where the run halted,
+ * and is run again. A step found running or applying was interrupted, and is run again too.
+ */
+function firstUnfinished(runbook: Runbook, records: readonly RunStepRecord[]): number {
+  const index = runbook.steps.findIndex((step, position) => {
+    const status = records[position]?.status ?? "pending";
+    if (FINISHED.includes(status)) return false;
+    return !(status === "failed" && step.onFailure !== "stop");
+  });
+  return index < 0 ? runbook.steps.length : index;
+}
+
+/** Checks the operator's values against the runbook's inputs and fills defaults; USAGE naming the input when one is wrong. */
+function checkInputs(runbook: Runbook, given: Readonly<Record<string, unknown>>): RunInputs {
+  const declared = new Set(runbook.inputs.map((input) => input.name));
+  for (const name of Object.keys(given)) {
+    if (!declared.has(name)) {
+      throw new BreakglassError("USAGE", `input "${name}"`, `runbook ${runbook.id} has no such input (declared: ${[...declared].join(", ") || "none"})`);
+    }
+  }
+  const values: Record<string, string | readonly string[]> = {};
+  for (const input of runbook.inputs) {
+    const value = given[input.name] ?? input.default;
+    if (value === undefined) {
+      if (input.required) throw new BreakglassError("USAGE", `input "${input.name}"`, `runbook ${runbook.id} requires it: ${input.description}`);
+      continue;
+    }
+    const wrong = checkInputValue(input, value);
+    if (wrong !== undefined) throw new BreakglassError("USAGE", `input "${input.name}"`, wrong);
+    values[input.name] = value as string | readonly string[];
+  }
+  return values;
+}
+
+function resolveParameters(step: ActionStep, lookup: (reference: Reference) => TemplateValue | undefined): ActionParameters {
+  const parameters: Record<string, TemplateValue> = {};
+  for (const [name, value] of Object.entries(step.with) as [string, string | readonly string[] | undefined][]) {
+    if (value !== undefined) parameters[name] = resolveParameter(value, lookup);
+  }
+  return parameters;
+}
+
+/** Whether a check step's findings meet its expectation, per the contract in runbook-schema.ts. */
+function judgeFindings(step: CheckStep, findings: readonly Finding[]): { ok: boolean; summary: string } {
+  const codes = (list: readonly Finding[]) => [...new Set(list.map((finding) => finding.code))].join(", ");
+  switch (step.expect) {
+    case "any":
+      return { ok: true, summary: `${findings.length} finding(s) shown${findings.length === 0 ? "" : `: ${codes(findings)}`}` };
+    case "clean": {
+      const blocking = findings.filter((finding) => isBlocking(finding) && !(step.tolerate ?? []).includes(finding.code));
+      return blocking.length === 0 ? { ok: true, summary: "clean" } : { ok: false, summary: `failed: not clean: ${codes(blocking)}` };
+    }
+    case "findings": {
+      const expected = step.codes;
+      const matching = findings.filter((finding) => (expected === undefined ? isBlocking(finding) : expected.includes(finding.code)));
+      if (matching.length > 0) return { ok: true, summary: `found as expected: ${codes(matching)}` };
+      return { ok: false, summary: `failed: expected ${expected === undefined ? "a high or critical finding" : `one of ${expected.join(", ")}`}, found ${findings.length === 0 ? "none" : codes(findings)}` };
+    }
+  }
+}

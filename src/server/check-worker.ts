@@ -1,0 +1,27 @@
+// The check thread's entry point: evaluates the posture for each request from serve, keeping the metadata inspection
+// cache (conditional GET) from one check to the next.
+import { parentPort, workerData } from "node:worker_threads";
+import { MemoryInspectionCache } from "../adapters/metadata/metadata-source.js";
+import { planChecks } from "../application/check-plan.js";
+import { evaluatePosture } from "../application/evaluate-posture.js";
+import { threadError, type CheckRequest, type CheckThreadMessage, type CheckWorkerData } from "./check-thread.js";
+
+const port = parentPort;
+if (port === null) throw new Error("check-worker.js runs only as serve's check thread");
+const { config } = workerData as CheckWorkerData;
+const plan = planChecks(config, undefined);
+const cache = new MemoryInspectionCache();
+const send = (message: CheckThreadMessage) => port.postMessage(message);
+
+port.on("message", (request: CheckRequest) => {
+  const attestations = new Map(request.attestations.map((attestation) => [attestation.instanceArn, attestation]));
+  evaluatePosture(config, plan, {
+    now: request.now,
+    cache,
+    latestAttestation: (instanceArn) => attestations.get(instanceArn) ?? null,
+    onAwsCallFailed: (service) => send({ kind: "aws-call-failed", service }),
+  }).then(
+    (evaluation) => send({ kind: "evaluated", id: request.id, evaluation }),
+    (error: unknown) => send({ kind: "failed", id: request.id, error: threadError(error) }),
+  );
+});

@@ -1,0 +1,213 @@
+// The composition root of `breakglass serve`: the store, the runbook engine, the scheduler, the Slack app (when Slack's
+// credentials are in the environment) and the HTTP listener, started together and stopped in order.
+import type { BreakglassConfig } from "../config/config-schema.js";
+import { systemClock, type Clock } from "../domain/shared/clock.js";
+import { describeError } from "../domain/errors.js";
+import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
+import { loadRunbooks } from "../domain/runbooks/load-runbook.js";
+import type { Channel } from "../domain/runbooks/runbook-schema.js";
+import { sectionBlock } from "../slack/blocks.js";
+import { escapeMrkdwn } from "../slack/mrkdwn.js";
+import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
+import { LoggingAnnouncer } from "../slack/slack-announcer.js";
+import type { Announcer, ChannelRole } from "../slack/slack-message.js";
+import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
+import { startSlackSurface, type SlackSurface } from "../slack/slack-surface.js";
+import { ServeStateStore } from "../adapters/store/serve-state-store.js";
+import { BackgroundWork } from "./background-work.js";
+import { CheckThread } from "./check-thread.js";
+import { CheckScheduler } from "./check-scheduler.js";
+import { RequestGuard } from "../slack/request-guard.js";
+import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
+import { ServiceMetrics } from "./service-metrics.js";
+import type { ServiceLog } from "./service-log.js";
+
+export const DEFAULT_PORT = 3000;
+/** What the operations listener's errors name. */
+export const OPERATIONS_LISTENER_OPTIONS = { port: "--ops-port", portVariable: "BREAKGLASS_OPS_PORT", host: "--ops-host" } as const;
+/** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+
+export interface ServiceOptions {
+  readonly config: BreakglassConfig;
+  readonly port: number;
+  readonly host?: string;
+  /**
+   * A second listener for /healthz, /readyz and /metrics, which then leave the main one: the main port is the one Slack
+   * (so the internet) must reach, and the figures describe the emergency path's weaknesses.
+   */
+  readonly operationsPort?: number;
+  /** Where the operations listener listens; the main listener's host by default. */
+  readonly operationsHost?: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly runbookDirectory: string;
+  readonly log: ServiceLog;
+  /** The domain clock (certificate ages, the ladder, leases); Slack signatures are always judged by the system clock. */
+  readonly clock?: Clock;
+  /** Off in tests that drive cycles themselves through `scheduler.runOnce()`. */
+  readonly schedule?: boolean;
+  readonly shutdownGraceMs?: number;
+}
+
+export interface RunningService {
+  readonly port: number;
+  /** The operations listener's port, when there is one. */
+  readonly operationsPort: number | undefined;
+  readonly scheduler: CheckScheduler;
+  readonly services: RunbookServices;
+  readonly metrics: ServiceMetrics;
+  readonly slack: SlackSettings | undefined;
+  /** Settles once Slack's Socket Mode connection is up or has failed (at once otherwise). */
+  readonly slackConnected: Promise<void>;
+  /** Stops taking commands, lets work in flight finish (or leaves it checkpointed in the store), closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config, log } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = new ServiceMetrics();
+  const slack = slackSettings(config, options.env);
+  const work = new BackgroundWork(log);
+
+  // The announcer exists before the engine (its notify steps post through it); the Slack client comes with the surface.
+  let announcer: Announcer = new LoggingAnnouncer(log, (outcome) => metrics.slackPosted(outcome));
+  const services = openRunbookServices(config, {
+    runbookDirectory: options.runbookDirectory,
+    clock,
+    env: options.env,
+    onAwsCallFailed: (service) => metrics.awsCallFailed(service),
+    notify: async (channel, message) => {
+      await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
+    },
+  });
+  const state = new ServeStateStore(services.store.connection);
+  const checkThread = new CheckThread({ config, onAwsCallFailed: (service) => metrics.awsCallFailed(service) });
+
+  const runbooks = await loadRunbooks(options.runbookDirectory).catch((error: unknown) => {
+    log.warn(`runbooks not loaded from ${options.runbookDirectory} (alerts will not list their inputs): ${describeError(error)}`);
+    return [];
+  });
+  const scheduler = new CheckScheduler({
+    config,
+    runbooks: runbooks.map((loaded) => loaded.runbook),
+    clock,
+    state,
+    announcer: {
+      announce: (role, message, threadTs) => announcer.announce(role, message, threadTs),
+      update: (posted, content) => announcer.update(posted, content),
+    },
+    evaluate: (now) => checkThread.evaluate(now, services.store.latestAttestations()),
+    logger: log,
+    onCycle: (cycle) => {
+      metrics.checkCompleted((cycle.completedAt.getTime() - cycle.startedAt.getTime()) / 1000, cycle.evaluation.findings, cycle.completedAt);
+      if (services.directory) work.run("reaping expired leases", () => reapLeases(services, clock, log));
+    },
+    onCycleFailed: () => metrics.checkFailed(),
+  });
+
+  let surface: SlackSurface | undefined;
+  if (slack !== undefined) {
+    try {
+      surface = startSlackSurface({ config, settings: slack, services, state, scheduler, metrics, work, clock, log, runbookDirectory: options.runbookDirectory });
+    } catch (error) {
+      await checkThread.close();
+      services.close();
+      throw error;
+    }
+    announcer = surface.announcer;
+  } else {
+    log.warn("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged");
+  }
+
+  const operationsRoutes: ServiceHttpOptions = {
+    metrics,
+    log,
+    readiness: () => readiness(state, scheduler, config.serve.checkInterval, clock, startedAt),
+    beforeScrape: () => metrics.setRuns(state.runCounts()),
+  };
+  const slackRoute =
+    surface?.listener && slack
+      ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
+      : {};
+  const separate = options.operationsPort !== undefined;
+  const http = new ServiceHttp({ ...operationsRoutes, ...slackRoute, role: separate ? "slack" : "all" });
+  const operationsHttp = separate ? new ServiceHttp({ ...operationsRoutes, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS }) : undefined;
+  const listeners = [http, ...(operationsHttp ? [operationsHttp] : [])];
+  const operationsHost = options.operationsHost ?? options.host;
+  const startedAt = clock.now();
+  let port: number;
+  let operationsPort: number | undefined;
+  try {
+    port = await http.listen(options.port, options.host);
+    if (operationsHttp) operationsPort = await operationsHttp.listen(options.operationsPort ?? 0, operationsHost);
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close()));
+    await surface?.stop();
+    await checkThread.close();
+    services.close();
+    throw error;
+  }
+  if (options.schedule !== false) scheduler.start();
+  const operations = operationsPort === undefined ? "" : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
+  log.info(`breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      log.info("shutting down: no new Slack commands; waiting for work in flight");
+      for (const listener of listeners) listener.drain();
+      await surface?.stop();
+      const finished = await Promise.race([
+        Promise.all([scheduler.stop(), work.close(grace)]).then(([, done]) => done),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), grace).unref()),
+      ]);
+      if (!finished) {
+        const runs = surface?.driver.relinquishAll() ?? [];
+        const which = runs.length === 0 ? "" : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
+        log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
+      }
+      await Promise.all(listeners.map((listener) => listener.close()));
+      await checkThread.close();
+      services.close();
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+  return { port, operationsPort, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
+}
+
+function readiness(state: ServeStateStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {
+  try {
+    state.ping();
+  } catch (error) {
+    return { ready: false, store: `unreachable: ${describeError(error)}` };
+  }
+  const last = scheduler.lastCompletedAt();
+  const now = clock.now().getTime();
+  const ageSeconds = last === null ? null : Math.round((now - last.getTime()) / 1000);
+  // A check may take a while (an organization sweep); stale means two intervals went by without one completing.
+  const limitSeconds = Math.round((2 * intervalMs) / 1000) + 60;
+  const sinceStart = (now - startedAt.getTime()) / 1000;
+  const fresh = ageSeconds === null ? sinceStart <= limitSeconds : ageSeconds <= limitSeconds;
+  return {
+    ready: fresh,
+    store: "ok",
+    lastCheckCompletedAt: last?.toISOString() ?? null,
+    lastCheckAgeSeconds: ageSeconds,
+    ...(fresh ? {} : { reason: last === null ? `no check has completed in ${Math.round(sinceStart)} s` : `the last check completed ${ageSeconds} s ago (limit ${limitSeconds} s)` }),
+  };
+}
+
+async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceLog): Promise<void> {
+  if (!services.directory) return;
+  const result = await reapExpiredLeases({ store: services.store, directory: services.directory, clock, audit: services.audit });
+  for (const lease of result.reaped) log.info(`lease ended: removed ${lease.login} from group ${lease.groupId}, verified gone`);
+  for (const { lease, error } of result.failed) log.error(`lease ended but ${lease.login} could NOT be removed from group ${lease.groupId}: ${error}`);
+}
+
+/** Runbooks' notify steps name incident, security or alerts; slack.channels names incidents. */
+function channelRole(channel: Channel): ChannelRole {
+  return channel === "incident" ? "incidents" : channel;
+}

@@ -1,0 +1,151 @@
+// The membership actions and the lease reaper against a SCIM 2.0 server (scimmy), through ScimGroupDirectory, with a real SQLite store.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AuditLog } from "../../../src/domain/audit/audit-log.js";
+import { ScimGroupDirectory } from "../../../src/adapters/idp/scim-group-directory.js";
+import { addGroupMembersExecutor, reapExpiredLeases, removeGroupMembersExecutor } from "../../../src/adapters/runbook-actions/group-membership.js";
+import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
+import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
+import { runContext } from "./run-context.js";
+import { SteppingClock } from "../../support/stepping-clock.js";
+
+const TOKEN = "scim-membership-token-3e7a91";
+const ALICE = "8a1f0c52-1b7e-4d0e-9a43-7f5e2a6c1d01";
+const BOB = "c3d9e1f4-52a8-4b6f-8e17-0d2b9a4c7e02";
+const CAROL = "f6b2a7d8-93c1-4e5a-b0f9-1c8d3e6a2b03";
+const OPERATORS = "aws-emergency-operators";
+const NOW = new Date("2026-11-25T10:00:00Z");
+
+let server: ScimTestServer;
+let directory: ScimGroupDirectory;
+let store: SqliteStore;
+
+beforeAll(async () => {
+  server = await startScimServer(TOKEN);
+  server.store.addUser({ id: ALICE, userName: "alice@example.com", displayName: "Alice Responder" });
+  server.store.addUser({ id: BOB, userName: "bob", emails: ["bob@example.com"] });
+  server.store.addUser({ id: CAROL, userName: "carol@example.com" });
+  directory = new ScimGroupDirectory({ baseUrl: server.baseUrl, token: TOKEN, ca: server.ca, sleep: () => Promise.resolve() });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+beforeEach(() => {
+  server.store.addGroup(OPERATORS, "AWS emergency operators");
+  store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), "breakglass-leases-")), "breakglass.db"));
+});
+
+afterEach(() => {
+  store.close();
+});
+
+describe("adding responders", () => {
+  it("adding twice leaves one membership and one active lease, and the second plan is already done", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob@example.com"], ttl: "4h" };
+    const context = runContext({ now: NOW });
+
+    const plan = await add.plan(parameters, context);
+    expect(plan.alreadyDone).toBe(false);
+    expect(plan.changes.map((change) => change.target)).toEqual([`group ${OPERATORS}: alice@example.com`, `group ${OPERATORS}: bob`]);
+    await add.apply(plan, parameters, context);
+    // A resumed run applies again: nothing doubles.
+    await add.apply(plan, parameters, context);
+
+    expect(server.store.membersOf(OPERATORS).sort()).toEqual([ALICE, BOB].sort());
+    const leases = store.activeLeases();
+    expect(leases.map((lease) => [lease.groupId, lease.login, lease.expiresAt])).toEqual([
+      [OPERATORS, "alice@example.com", "2026-11-25T14:00:00.000Z"],
+      [OPERATORS, "bob", "2026-11-25T14:00:00.000Z"],
+    ]);
+    await expect(add.plan(parameters, context)).resolves.toMatchObject({ alreadyDone: true, changes: [] });
+    await expect(add.verify(parameters, context)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("refuses an unknown responder, naming them, and adds nobody", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const parameters = { groups: [OPERATORS], members: ["alice@example.com", "mallory@example.com"], ttl: "1h" };
+    await expect(add.plan(parameters, runContext())).rejects.toMatchObject({
+      code: "IDP_NOT_FOUND",
+      message: "idp.add-group-members members: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
+    });
+    await expect(add.apply({ summary: "", changes: [], alreadyDone: false }, parameters, runContext())).rejects.toThrow("mallory@example.com");
+    expect(server.store.membersOf(OPERATORS)).toEqual([]);
+    expect(store.activeLeases()).toEqual([]);
+  });
+
+  it("fails verification when a responder was removed behind its back", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const parameters = { groups: [OPERATORS], members: ["carol@example.com"], ttl: "1h" };
+    await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
+    await directory.removeMember(OPERATORS, CAROL);
+    await expect(add.verify(parameters, runContext())).resolves.toEqual({ ok: false, detail: `group ${OPERATORS} does not list carol@example.com` });
+  });
+});
+
+describe("removing responders", () => {
+  it("removes everyone, ends their leases, and verifies the group is empty", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const remove = removeGroupMembersExecutor({ directory, store });
+    const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob"], ttl: "4h" };
+    await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
+    // Someone added by hand, with no lease: everyone means them too.
+    await directory.addMember(OPERATORS, CAROL);
+
+    const everyone = { groups: [OPERATORS], members: "everyone" };
+    const plan = await remove.plan(everyone, runContext());
+    expect(plan.changes.map((change) => change.target).sort()).toEqual([`group ${OPERATORS}: alice@example.com`, `group ${OPERATORS}: bob`, `group ${OPERATORS}: carol@example.com`]);
+    await remove.apply(plan, everyone, runContext());
+
+    expect(server.store.membersOf(OPERATORS)).toEqual([]);
+    expect(store.activeLeases()).toEqual([]);
+    await expect(remove.verify(everyone, runContext())).resolves.toEqual({ ok: true, detail: `${OPERATORS} are empty` });
+    await expect(remove.plan(everyone, runContext())).resolves.toMatchObject({ alreadyDone: true });
+  });
+
+  it("removes only the named responders", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const remove = removeGroupMembersExecutor({ directory, store });
+    const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob"], ttl: "4h" };
+    await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
+
+    const named = { groups: [OPERATORS], members: ["bob@example.com"] };
+    await remove.apply(await remove.plan(named, runContext()), named, runContext());
+    expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
+    expect(store.activeLeases().map((lease) => lease.login)).toEqual(["alice@example.com"]);
+    await expect(remove.verify(named, runContext())).resolves.toMatchObject({ ok: true });
+  });
+});
+
+describe("reaping expired leases", () => {
+  it("removes exactly the member whose lease expired, reads the group back and audits it", async () => {
+    const add = addGroupMembersExecutor({ directory, store });
+    const short = { groups: [OPERATORS], members: ["alice@example.com"], ttl: "1h" };
+    const long = { groups: [OPERATORS], members: ["bob"], ttl: "8h" };
+    await add.apply(await add.plan(short, runContext({ now: NOW })), short, runContext({ now: NOW }));
+    await add.apply(await add.plan(long, runContext({ now: NOW })), long, runContext({ now: NOW }));
+
+    const clock = new SteppingClock(NOW);
+    const audit = new AuditLog(store, clock);
+    clock.advance(30 * 60 * 1000);
+    await expect(reapExpiredLeases({ store, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+
+    clock.advance(31 * 60 * 1000);
+    const result = await reapExpiredLeases({ store, directory, clock, audit });
+    expect(result.failed).toEqual([]);
+    expect(result.reaped.map((lease) => lease.login)).toEqual(["alice@example.com"]);
+    expect(server.store.membersOf(OPERATORS)).toEqual([BOB]);
+    expect(store.activeLeases().map((lease) => lease.login)).toEqual(["bob"]);
+    const reaped = store.auditRecords().filter((record) => record.action === "lease.reaped");
+    expect(reaped).toEqual([
+      expect.objectContaining({ actor: "breakglass", runId: "run-1", subject: `group ${OPERATORS}`, detail: expect.objectContaining({ userId: ALICE, login: "alice@example.com" }) }),
+    ]);
+
+    // Reaping again finds nothing more to do.
+    await expect(reapExpiredLeases({ store, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+  });
+});

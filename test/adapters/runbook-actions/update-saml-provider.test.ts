@@ -1,0 +1,104 @@
+// iam.update-saml-provider against moto: plan by signing-certificate fingerprints, apply once, read back, and catch a provider changed behind its back.
+import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
+import { updateSamlProviderExecutor } from "../../../src/adapters/runbook-actions/update-saml-provider.js";
+import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
+import { freshKeyPair, makeCertificate, type TestCertificate } from "../../support/certificates.js";
+import { entityXml } from "../../support/metadata-builder.js";
+import { awsClientConfig, startMoto, type MotoServer } from "../../support/moto.js";
+import { quickAdaptiveRetries } from "../../support/quick-retries.js";
+import { runContext } from "./run-context.js";
+
+const REGION = "us-east-1";
+
+let moto: MotoServer;
+let iam: IAMClient;
+let oldCertificate: TestCertificate;
+let newCertificate: TestCertificate;
+let rogueCertificate: TestCertificate;
+let metadataPath: string;
+let providerArns: string[];
+let executor: ActionExecutor;
+
+const metadata = (certificate: TestCertificate) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+const fingerprint = (certificate: TestCertificate) => createHash("sha256").update(certificate.der).digest("hex");
+const withArtefact = () => runContext({ artefacts: { "metadata-file": metadataPath } });
+
+beforeAll(async () => {
+  moto = await startMoto();
+  // AwsClients finds the emulator the way users point it at a VPC endpoint: through the SDK's standard environment.
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: REGION });
+  iam = new IAMClient(awsClientConfig(moto.endpoint, REGION));
+  oldCertificate = makeCertificate({ commonName: "old signing" }, freshKeyPair());
+  newCertificate = makeCertificate({ commonName: "new signing" }, freshKeyPair());
+  rogueCertificate = makeCertificate({ commonName: "rogue signing" }, freshKeyPair());
+  metadataPath = join(mkdtempSync(join(tmpdir(), "breakglass-metadata-")), "metadata.xml");
+  writeFileSync(metadataPath, metadata(newCertificate));
+});
+
+afterAll(async () => {
+  await moto.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  providerArns = [];
+  for (const name of ["EmergencyIdP", "EmergencyIdPSecondary"]) {
+    const created = await iam.send(new CreateSAMLProviderCommand({ Name: name, SAMLMetadataDocument: metadata(oldCertificate) }));
+    providerArns.push(created.SAMLProviderArn ?? "");
+  }
+  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => quickAdaptiveRetries(2) });
+  const credentials = () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" });
+  executor = updateSamlProviderExecutor({ clients, credentials, providerArns });
+});
+
+describe("re-importing the run's metadata-file", () => {
+  it("plans the change by fingerprint, applies it, then finds it already done and verifies it", async () => {
+    const plan = await executor.plan({}, withArtefact());
+    expect(plan.alreadyDone).toBe(false);
+    expect(plan.changes).toEqual(
+      providerArns.map((arn) => ({ target: arn, before: `signing certificates sha256 ${fingerprint(oldCertificate)}`, after: `signing certificates sha256 ${fingerprint(newCertificate)}` })),
+    );
+
+    await executor.apply(plan, {}, withArtefact());
+    for (const arn of providerArns) {
+      const held = await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: arn }));
+      expect(held.SAMLMetadataDocument).toBe(metadata(newCertificate));
+    }
+    await expect(executor.plan({}, withArtefact())).resolves.toMatchObject({ alreadyDone: true, changes: [] });
+    await expect(executor.verify({}, withArtefact())).resolves.toMatchObject({ ok: true });
+  });
+
+  it("updates only the providers named in the step", async () => {
+    const [first, second] = providerArns as [string, string];
+    const parameters = { providers: [second] };
+    await executor.apply(await executor.plan(parameters, withArtefact()), parameters, withArtefact());
+    expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: first }))).SAMLMetadataDocument).toBe(metadata(oldCertificate));
+    await expect(executor.verify(parameters, withArtefact())).resolves.toMatchObject({ ok: true });
+    await expect(executor.verify({}, withArtefact())).resolves.toMatchObject({ ok: false });
+  });
+
+  it("fails verification, naming the provider and what it holds, when it was changed behind its back", async () => {
+    await executor.apply(await executor.plan({}, withArtefact()), {}, withArtefact());
+    const [first] = providerArns as [string];
+    await iam.send(new UpdateSAMLProviderCommand({ SAMLProviderArn: first, SAMLMetadataDocument: metadata(rogueCertificate) }));
+    await expect(executor.verify({}, withArtefact())).resolves.toEqual({
+      ok: false,
+      detail: `${first} holds signing certificates sha256 ${fingerprint(rogueCertificate)}; expected the signing certificates of ${metadataPath}: signing certificates sha256 ${fingerprint(newCertificate)}`,
+    });
+  });
+
+  it("refuses to plan without the run's metadata-file, naming it", async () => {
+    await expect(executor.plan({}, runContext())).rejects.toMatchObject({ code: "RUN_FAILED", message: expect.stringContaining('artefact "metadata-file"') });
+  });
+
+  it("refuses a provider that is not configured", async () => {
+    const stranger = "arn:aws:iam::123456789012:saml-provider/Stranger";
+    await expect(executor.plan({ providers: [stranger] }, withArtefact())).rejects.toThrow(`${stranger} not among the configured emergency providers`);
+  });
+});

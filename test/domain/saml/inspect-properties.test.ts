@@ -1,0 +1,91 @@
+// Property-based: arbitrary mutations of real IdP documents never crash the inspector or escape as an untyped error.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkMetadata } from "../../../src/domain/checks/metadata-checks.js";
+import { BreakglassError } from "../../../src/domain/errors.js";
+import { inspectMetadataBytes } from "../../../src/domain/saml/inspect-metadata.js";
+import { readCorpusFile, readManifest } from "../../support/corpus.js";
+
+const documents = readManifest()
+  .filter((document) => document.entityCount < 5)
+  .map((document) => readCorpusFile(document.file));
+
+type Mutation =
+  | { kind: "flip"; at: number; value: number }
+  | { kind: "truncate"; at: number }
+  | { kind: "insert"; at: number; text: string }
+  | { kind: "delete"; at: number; length: number }
+  | { kind: "duplicate"; at: number; length: number };
+
+const fragment = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom("<", ">", "</md:EntityDescriptor>", "<!--", "]]>", "<![CDATA[", "&amp;", "&#x0;", "&bogus;", '"', "xmlns:md=\"x\"", "<ds:Signature/>", "\u0000", "\uFEFF", "<?xml ?>"),
+);
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fragment }),
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
+);
+
+function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
+  let bytes = Buffer.from(original);
+  for (const change of mutations) {
+    const at = bytes.length === 0 ? 0 : change.at % bytes.length;
+    switch (change.kind) {
+      case "flip":
+        if (bytes.length > 0) bytes[at] = change.value;
+        break;
+      case "truncate":
+        bytes = bytes.subarray(0, at);
+        break;
+      case "insert":
+        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(change.text), bytes.subarray(at)]);
+        break;
+      case "delete":
+        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + change.length)]);
+        break;
+      case "duplicate":
+        bytes = Buffer.concat([bytes.subarray(0, at + change.length), bytes.subarray(at)]);
+        break;
+    }
+  }
+  return bytes;
+}
+
+describe("inspecting mutated real documents", () => {
+  it("either yields facts the checks can judge or throws a BreakglassError naming the input", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: documents.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (index, mutations) => {
+        const bytes = mutate(documents[index]!, mutations);
+        try {
+          const inspection = inspectMetadataBytes(bytes, "mutated.xml");
+          const findings = checkMetadata(inspection, { now: new Date("2026-11-24T00:00:00Z"), warnDays: 30 });
+          for (const finding of findings) expect(finding.message).not.toMatch(/\n/);
+        } catch (error) {
+          expect(error).toBeInstanceOf(BreakglassError);
+          const message = (error as BreakglassError).message;
+          expect(message.startsWith("mutated.xml: ")).toBe(true);
+          expect(message).not.toMatch(/\n/);
+          expect(message).not.toMatch(/\bat .*\.(js|ts):\d+/);
+        }
+      }),
+      { numRuns: Number(process.env["FC_RUNS"] ?? 400), seed: Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31) },
+    );
+  });
+
+  it("survives arbitrary bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        try {
+          inspectMetadataBytes(bytes, "random.bin");
+        } catch (error) {
+          expect(error).toBeInstanceOf(BreakglassError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
