@@ -6,7 +6,7 @@ import { checkMetadata } from "../domain/checks/metadata-checks.js";
 import { checkPosture } from "../domain/checks/posture-checks.js";
 import type { Attestation, PostureFacts } from "../domain/checks/posture-facts.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
-import { isBreakglassError } from "../domain/errors.js";
+import { BreakglassError, isBreakglassError } from "../domain/errors.js";
 import { inspectMetadataBytes } from "../domain/saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata } from "../adapters/metadata/metadata-fetch.js";
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
@@ -87,6 +87,6 @@ async function readIdpMetadata(config: BreakglassConfig, options: EvaluationOpti
 async function fetchDocument(url: string, options: typeof DEFAULT_FETCH_OPTIONS): Promise<Buffer> {
   const result = await fetchMetadata(url, options);
   // Without validators the server cannot answer 304, so this is always the document.
-  if (result.kind !== "document") throw new Error(`${url}: the server answered 304 to an unconditional request`);
+  if (result.kind !== "document") throw new BreakglassError("FETCH_FAILED", url, "the server answered 304 to an unconditional request");
   return result.bytes;
 }

@@ -165,7 +165,7 @@ export function threadError(error: unknown): ThreadError {
 
 function errorOf(error: ThreadError): Error {
   if (error.code !== undefined && error.input !== undefined) return new BreakglassError(error.code, error.input, error.message, error.hint === undefined ? {} : { hint: error.hint });
-  return new Error(error.message);
+  return new BreakglassError("INTERNAL", "check thread", error.message);
 }
 
 /**

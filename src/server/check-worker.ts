@@ -4,10 +4,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { MemoryInspectionCache } from "../adapters/metadata/metadata-source.js";
 import { planChecks } from "../application/check-plan.js";
 import { evaluatePosture } from "../application/evaluate-posture.js";
+import { BreakglassError } from "../domain/errors.js";
 import { threadError, type CheckRequest, type CheckThreadMessage, type CheckWorkerData } from "./check-thread.js";
 
 const port = parentPort;
-if (port === null) throw new Error("check-worker.js runs only as serve's check thread");
+if (port === null) throw new BreakglassError("INTERNAL", "check-worker.js", "runs only as serve's check thread");
 const { config } = workerData as CheckWorkerData;
 const plan = planChecks(config, undefined);
 const cache = new MemoryInspectionCache();

@@ -1,6 +1,6 @@
 // The Announcer over Slack's Web API, and the one used without Slack credentials, which logs what it would have posted.
 import type { webApi } from "@slack/bolt";
-import { describeError } from "../domain/errors.js";
+import { BreakglassError, describeError } from "../domain/errors.js";
 import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "./slack-message.js";
 
 export interface AnnouncerLog {
@@ -46,7 +46,7 @@ export class SlackAnnouncer implements Announcer {
       return { channel: result.channel ?? channel, ts: result.ts ?? "" };
     } catch (error) {
       this.observe("failed");
-      throw new Error(`Slack chat.postMessage to ${channel}: ${describeSlackError(error)}`, { cause: error });
+      throw new BreakglassError("FETCH_FAILED", `Slack chat.postMessage to ${channel}`, describeSlackError(error), { cause: error });
     }
   }
 
@@ -56,7 +56,7 @@ export class SlackAnnouncer implements Announcer {
       this.observe("delivered");
     } catch (error) {
       this.observe("failed");
-      throw new Error(`Slack chat.update of ${message.channel}/${message.ts}: ${describeSlackError(error)}`, { cause: error });
+      throw new BreakglassError("FETCH_FAILED", `Slack chat.update of ${message.channel}/${message.ts}`, describeSlackError(error), { cause: error });
     }
   }
 }

@@ -3,7 +3,7 @@
 // make them, and refusals are audited.
 import { join } from "node:path";
 import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
-import { describeError } from "../domain/errors.js";
+import { BreakglassError, describeError } from "../domain/errors.js";
 import { loadRunbooks } from "../domain/runbooks/load-runbook.js";
 import { readRunbookSource } from "../domain/runbooks/run-engine.js";
 import { configInputDefaults } from "../application/runbook-input-defaults.js";
@@ -215,9 +215,9 @@ async function emailOf(context: SlackContext, userId: string): Promise<string> {
   try {
     email = (await context.client.users.info({ user: userId })).user?.profile?.email;
   } catch (error) {
-    throw new Error(`could not look up slack:${userId} in Slack: ${describeSlackError(error)}`, { cause: error });
+    throw new BreakglassError("FETCH_FAILED", `slack:${userId}`, `could not look this user up in Slack: ${describeSlackError(error)}`, { cause: error });
   }
-  if (email === undefined || email === "") throw new Error(`Slack has no email address for slack:${userId} (the app needs the users:read.email scope)`);
+  if (email === undefined || email === "") throw new BreakglassError("INPUT_EMPTY", `slack:${userId}`, "Slack has no email address for this user (the app needs the users:read.email scope)");
   return email;
 }
 

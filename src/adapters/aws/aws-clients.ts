@@ -8,6 +8,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
 import pLimit, { type LimitFunction } from "p-limit";
+import { BreakglassError } from "../../domain/errors.js";
 
 export interface AwsSettings {
   /** The default Region; undefined lets the SDK take AWS_REGION or the profile's. */
@@ -102,7 +103,7 @@ export class AwsClients {
       const { Credentials: issued } = await this.call("sts", () =>
         sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(purpose), DurationSeconds: 900 })),
       );
-      if (!issued?.AccessKeyId || !issued.SecretAccessKey) throw new Error(`sts:AssumeRole on ${roleArn} returned no credentials`);
+      if (!issued?.AccessKeyId || !issued.SecretAccessKey) throw new BreakglassError("AWS_FAILED", roleArn, "sts:AssumeRole returned no credentials");
       current = {
         accessKeyId: issued.AccessKeyId,
         secretAccessKey: issued.SecretAccessKey,

@@ -1,6 +1,7 @@
 // Reads the facts breakglass needs from an X.509 certificate (DER): fingerprint, names, validity, key and signature algorithms.
 import { createHash } from "node:crypto";
 import forge from "node-forge";
+import { BreakglassError } from "../errors.js";
 import { formatDistinguishedName } from "./distinguished-name.js";
 
 const { asn1 } = forge;
@@ -76,7 +77,7 @@ export function isWeakKey(keyAlgorithm: string, keyBits: number | null): boolean
   return false;
 }
 
-/** Parses a DER certificate. Throws a plain Error describing the defect; the caller names the input. */
+/** Parses a DER certificate. Throws INPUT_ENCODING naming the malformed field; the caller names the certificate. */
 export function parseCertificate(der: Buffer): CertificateFacts {
   const root = fromDer(der.toString("latin1"), { strict: true, parseAllBytes: true, decodeBitStrings: false });
   const [tbs, outerAlgorithm] = children(root, "Certificate");
@@ -88,7 +89,7 @@ export function parseCertificate(der: Buffer): CertificateFacts {
   const validity = children(tbsFields[offset + 3], "Validity");
   const subject = tbsFields[offset + 4];
   const publicKeyInfo = tbsFields[offset + 5];
-  if (!serial || !issuer || !subject || !publicKeyInfo) throw new Error("the certificate's TBSCertificate is incomplete");
+  if (!serial || !issuer || !subject || !publicKeyInfo) throw new BreakglassError("INPUT_ENCODING", "TBSCertificate", "incomplete");
   const publicKey = readPublicKey(publicKeyInfo);
   const signatureOid = readAlgorithmOid(outerAlgorithm);
   return {
@@ -150,16 +151,16 @@ function readAlgorithmOid(node: forge.asn1.Asn1 | undefined): string {
 function readTime(node: forge.asn1.Asn1 | undefined, what: string): Date {
   const text = primitive(node, what);
   const date = node?.type === asn1.Type.UTCTIME ? asn1.utcTimeToDate(text) : node?.type === asn1.Type.GENERALIZEDTIME ? asn1.generalizedTimeToDate(text) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw new Error(`the certificate's ${what} is not a valid time`);
+  if (!date || Number.isNaN(date.getTime())) throw new BreakglassError("INPUT_ENCODING", what, "not a valid time");
   return date;
 }
 
 function children(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {
-  if (!node || !Array.isArray(node.value)) throw new Error(`the certificate's ${what} is malformed`);
+  if (!node || !Array.isArray(node.value)) throw new BreakglassError("INPUT_ENCODING", what, "malformed");
   return node.value;
 }
 
 function primitive(node: forge.asn1.Asn1 | undefined, what: string): string {
-  if (!node || typeof node.value !== "string") throw new Error(`the certificate's ${what} is malformed`);
+  if (!node || typeof node.value !== "string") throw new BreakglassError("INPUT_ENCODING", what, "malformed");
   return node.value;
 }

@@ -1,5 +1,6 @@
 // Formats an X.501 Name as RFC 2253 text exactly as OpenSSL's `-nameopt RFC2253` does, so fingerprints and names match what admins see elsewhere.
 import forge from "node-forge";
+import { BreakglassError } from "../errors.js";
 
 const { asn1 } = forge;
 
@@ -44,7 +45,7 @@ export function formatDistinguishedName(name: forge.asn1.Asn1): string {
 
 function formatAttribute(attribute: forge.asn1.Asn1): string {
   const [type, value] = asSequence(attribute, "AttributeTypeAndValue");
-  if (!type || !value || typeof type.value !== "string") throw new Error("malformed AttributeTypeAndValue");
+  if (!type || !value || typeof type.value !== "string") throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
   const oid = asn1.derToOid(forge.util.createBuffer(type.value));
   const label = ATTRIBUTE_NAMES[oid] ?? oid;
   const text = decodeDirectoryString(value);
@@ -107,6 +108,6 @@ function hexOfDer(value: forge.asn1.Asn1): string {
 }
 
 function asSequence(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {
-  if (!node || !Array.isArray(node.value)) throw new Error(`malformed ${what}`);
+  if (!node || !Array.isArray(node.value)) throw new BreakglassError("INPUT_ENCODING", what, "malformed");
   return node.value;
 }
