@@ -14,7 +14,8 @@ import { closeWindowExecutor, openWindowExecutor } from "../adapters/runbook-act
 import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters/runbook-actions/group-membership.js";
 import { updateSamlProviderExecutor } from "../adapters/runbook-actions/update-saml-provider.js";
 import type { ActionExecutor, Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
-import { readRunbookSource, RunEngine } from "../domain/runbooks/run-engine.js";
+import { readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
+import { RunEngine } from "../domain/runbooks/run-engine.js";
 import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";

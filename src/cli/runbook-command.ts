@@ -1,17 +1,8 @@
 // `breakglass runbook lint`, `runbook list` and `runbook show <id>`: check the runbooks, list them, print one as Markdown.
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  describeRunbookProblem,
-  lintRunbooks,
-  loadRunbook,
-  parseRunbook,
-  readRunbookText,
-  RUNBOOK_EXTENSION,
-  runbookFiles,
-  validateRunbookText,
-  type LoadedRunbook,
-} from "../domain/runbooks/load-runbook.js";
+import { lintRunbooks, loadRunbook, readRunbookText, runbookFiles } from "../adapters/runbook-files/runbook-files.js";
+import { describeRunbookProblem, parseRunbook, RUNBOOK_EXTENSION, validateRunbookText, type LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
 import { renderRunbook } from "../domain/runbooks/render-runbook.js";
 import { isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";

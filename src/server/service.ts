@@ -4,7 +4,7 @@ import type { BreakglassConfig } from "../config/config-schema.js";
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 import { describeError } from "../domain/errors.js";
 import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
-import { loadRunbooks } from "../domain/runbooks/load-runbook.js";
+import { loadRunbooks } from "../adapters/runbook-files/runbook-files.js";
 import type { Channel } from "../domain/runbooks/runbook-schema.js";
 import { sectionBlock } from "../slack/blocks.js";
 import { escapeMrkdwn } from "../slack/mrkdwn.js";

@@ -1,6 +1,6 @@
 // The short replies of the slash command that are not a run or the posture: runbook list, acknowledgements, results of
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
-import type { LoadedRunbook } from "../domain/runbooks/load-runbook.js";
+import type { LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
 import { contextBlock, sectionBlock } from "./blocks.js";
 import { code, mentionActor, mentionPrincipal, slackDate, slackText } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";

@@ -2,7 +2,8 @@
 // every step that finishes or starts waiting; button presses and modal answers move the run.
 import { join } from "node:path";
 import { describeError } from "../domain/errors.js";
-import { readRunbookSource, type RunView } from "../domain/runbooks/run-engine.js";
+import { readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
+import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
 import { runMessage, stepOutcomeReply } from "./run-message.js";

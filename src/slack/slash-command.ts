@@ -4,8 +4,7 @@
 import { join } from "node:path";
 import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
 import { BreakglassError, describeError } from "../domain/errors.js";
-import { loadRunbooks } from "../domain/runbooks/load-runbook.js";
-import { readRunbookSource } from "../domain/runbooks/run-engine.js";
+import { loadRunbooks, readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
 import { configInputDefaults } from "../application/runbook-input-defaults.js";
 import { refusal, type Permission } from "./access-policy.js";
 import { parseSlashCommand, resolveRunbookInputs, type SlashCommand } from "./command-parser.js";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { types } from "@slack/bolt";
 import { FINDING_CODES } from "../../src/domain/checks/finding-codes.js";
 import { parseConfig } from "../../src/config/load-config.js";
-import { loadRunbooks } from "../../src/domain/runbooks/load-runbook.js";
+import { loadRunbooks } from "../../src/adapters/runbook-files/runbook-files.js";
 import { expiryWarningMessage, newAlertMessage, resolutionMessage, runbookGuide, type AlertView, type RunbookGuide } from "../../src/slack/alert-messages.js";
 import type { WatchedCertificate } from "../../src/server/expiry-ladder.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COMMAND_WORDS, parseSlashCommand, resolveRunbookInputs, slackTextToPlain, type SlashCommand } from "../../src/slack/command-parser.js";
-import { loadRunbook } from "../../src/domain/runbooks/load-runbook.js";
+import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
 
 const FM3 = (await loadRunbook(join(import.meta.dirname, "..", "..", "runbooks", "fm3-direct-federation.yaml"))).runbook;
 

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadRunbook } from "../../src/domain/runbooks/load-runbook.js";
+import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
 import type { RunView, StepView } from "../../src/domain/runbooks/run-engine.js";
 import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/domain/runbooks/run-store.js";
 import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";

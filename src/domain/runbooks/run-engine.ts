@@ -6,7 +6,6 @@ import { isBlocking, type Finding } from "../checks/finding.js";
 import type { Clock } from "../shared/clock.js";
 import { BreakglassError, describeError } from "../errors.js";
 import type { ActionParameters, ActionPlan, ArtefactPaths, RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
-import { parseRunbook, readRunbookText } from "./load-runbook.js";
 import {
   artefactNeededBy,
   artefactProducedBy,
@@ -67,12 +66,6 @@ export interface RunView {
 
 const DEFAULT_LEASE_MILLISECONDS = 10 * 60 * 1000;
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
-
-/** The runbook at `path`, with the text its digest is taken from. */
-export async function readRunbookSource(path: string): Promise<RunbookSource> {
-  const text = await readRunbookText(path);
-  return { path, text, runbook: parseRunbook(text, path).runbook };
-}
 
 export function runbookDigest(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");

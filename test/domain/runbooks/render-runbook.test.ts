@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "../../../src/cli/runbook-command.js";
-import { loadRunbook, parseRunbook } from "../../../src/domain/runbooks/load-runbook.js";
+import { loadRunbook } from "../../../src/adapters/runbook-files/runbook-files.js";
+import { parseRunbook } from "../../../src/domain/runbooks/parse-runbook.js";
 import { renderRunbook } from "../../../src/domain/runbooks/render-runbook.js";
 
 async function shipped(id: string): Promise<string> {

@@ -8,7 +8,8 @@ import type { AuditEntry, AuditRecord } from "../../../src/domain/audit/audit-ch
 import { createFinding, type Finding } from "../../../src/domain/checks/finding.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
 import type { ActionExecutor, ActionParameters, StepExecutors } from "../../../src/domain/runbooks/engine-ports.js";
-import { readRunbookSource, RunEngine } from "../../../src/domain/runbooks/run-engine.js";
+import { readRunbookSource } from "../../../src/adapters/runbook-files/runbook-files.js";
+import { RunEngine } from "../../../src/domain/runbooks/run-engine.js";
 import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js";
 import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
