@@ -8,7 +8,7 @@ import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import { Agent, request } from "undici";
 import { loadConfig } from "../src/config/load-config.js";
 import { startService, type RunningService } from "../src/server/service.js";
-import { SLACK_EVENTS_PATH } from "../src/server/service-http.js";
+import { SLACK_EVENTS_PATH } from "../src/slack/slack-surface.js";
 import { CheckThread } from "../src/server/check-thread.js";
 import { awsConfigSection, buildOrganization, REGION } from "../test/support/aws-organization.js";
 import { makeCertificate } from "../test/support/certificates.js";

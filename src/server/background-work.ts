@@ -1,9 +1,10 @@
 // Work the service carries on after answering Slack (a runbook advancing, a check): tracked so that shutdown can wait for
 // it, and so that a failure is logged instead of becoming an unhandled rejection.
 import { describeError } from "../domain/errors.js";
+import type { BackgroundTasks } from "../slack/slack-context.js";
 import type { ServiceLog } from "./service-log.js";
 
-export class BackgroundWork {
+export class BackgroundWork implements BackgroundTasks {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 

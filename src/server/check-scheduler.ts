@@ -5,6 +5,7 @@ import type { Clock } from "../domain/shared/clock.js";
 import { describeError } from "../domain/errors.js";
 import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { planChecks } from "../application/check-plan.js";
+import type { CheckCycle, CheckCycles } from "../application/check-cycle.js";
 import type { Announcer, SlackMessage } from "../slack/slack-message.js";
 import type { AlertRecord, ServeStateStore } from "../adapters/store/serve-state-store.js";
 import {
@@ -19,23 +20,13 @@ import {
   type RunbookGuide,
   type RunbookSummary,
 } from "../slack/alert-messages.js";
-import { expiryStep, stepUrgency, watchedCertificates } from "./expiry-ladder.js";
-import { collectAlerts, diffAlerts, parseAlertKey, type CheckReading } from "./finding-alerts.js";
+import { expiryStep, stepUrgency, watchedCertificates } from "../domain/checks/expiry-ladder.js";
+import { collectAlerts, diffAlerts, parseAlertKey, type CheckReading } from "../application/finding-alerts.js";
 
 export interface SchedulerLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-}
-
-export interface CheckCycle {
-  readonly startedAt: Date;
-  readonly completedAt: Date;
-  readonly evaluation: PostureEvaluation;
-  /** Messages delivered this cycle (alerts, resolutions, expiry warnings); logged ones count when Slack is not configured. */
-  readonly posted: number;
-  /** Messages that could not be delivered this cycle; each is tried again next cycle. */
-  readonly failedPosts?: number;
 }
 
 export interface CheckSchedulerOptions {
@@ -70,7 +61,7 @@ export const EXPIRY_CLAIM_STALE_MS = 2 * 60_000;
 /** The service_state entry that keeps the end of the last full check across restarts (for /readyz). */
 export const LAST_CHECK_COMPLETED_AT = "last-check-completed-at";
 
-export class CheckScheduler {
+export class CheckScheduler implements CheckCycles {
   private readonly guide: RunbookGuide;
   private readonly checks: ReadonlySet<CheckName>;
   private inFlight: Promise<CheckCycle | null> | null = null;

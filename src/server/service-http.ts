@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import { BreakglassError } from "../domain/errors.js";
 import type { RequestGuard } from "../slack/request-guard.js";
 import { slackPayloadProblem } from "../slack/slack-payload.js";
+import { SLACK_EVENTS_PATH } from "../slack/slack-surface.js";
 import type { ServiceMetrics } from "./service-metrics.js";
 
-export const SLACK_EVENTS_PATH = "/slack/events";
 /** Slack's payloads are small; a megabyte is far beyond any real one and bounds what a stranger can make us buffer. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 

@@ -3,8 +3,9 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Finding } from "../domain/checks/finding.js";
 import type { Rejection } from "../slack/request-guard.js";
+import type { SlackMetrics } from "../slack/slack-context.js";
 
-export class ServiceMetrics {
+export class ServiceMetrics implements SlackMetrics {
   readonly registry = new Registry();
   private readonly checks = new Counter({ name: "breakglass_checks_total", help: "Full checks run by the scheduler, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
   private readonly checkDuration = new Histogram({

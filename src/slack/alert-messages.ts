@@ -10,8 +10,8 @@ import { plainContextBlock, plainSectionBlock, sectionBlock } from "./blocks.js"
 import { code, escapeMrkdwn, redactSecrets, redactUrls, truncate, utcMinute } from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
-import type { ExpiryStep, WatchedCertificate } from "../server/expiry-ladder.js";
-import type { AlertSubject } from "../server/finding-alerts.js";
+import type { ExpiryStep, WatchedCertificate } from "../domain/checks/expiry-ladder.js";
+import type { AlertSubject } from "../application/finding-alerts.js";
 
 type KnownBlock = types.KnownBlock;
 

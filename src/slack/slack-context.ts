@@ -1,29 +1,47 @@
-// Everything the Slack handlers share: the engine and store, the scheduler, Slack's client, who may do what, and where
-// background work and metrics go.
+// Everything the Slack handlers share: the engine and store, the full checks, Slack's client, who may do what, and the
+// ports through which the service that hosts Slack takes its background work, its log lines and its metrics.
 import type { webApi } from "@slack/bolt";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
-import type { CheckScheduler } from "../server/check-scheduler.js";
-import type { BackgroundWork } from "../server/background-work.js";
-import type { ServiceLog } from "../server/service-log.js";
-import type { ServiceMetrics } from "../server/service-metrics.js";
+import type { CheckCycles } from "../application/check-cycle.js";
 import type { EmergencyAccess } from "../application/emergency-access.js";
 import type { RunbookServices } from "../application/runbook-runtime.js";
 import type { ServeStateStore } from "../adapters/store/serve-state-store.js";
-import type { AccessPolicy } from "./access-policy.js";
+import type { AccessPolicy, Permission } from "./access-policy.js";
 import type { SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackSettings } from "./slack-settings.js";
+
+/** Where Slack's handlers write what happened: one line per event, never a token. */
+export interface SlackLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What Slack's handlers count for the service's metrics. */
+export interface SlackMetrics {
+  slackPosted(outcome: "delivered" | "failed" | "logged"): void;
+  slackRefused(permission: Permission): void;
+}
+
+/**
+ * Work that goes on after Slack has its answer (Slack gives up after 3 s): the host tracks it so that shutdown can wait
+ * for it and a failure is logged. False when the host is shutting down and refused it.
+ */
+export interface BackgroundTasks {
+  run(name: string, work: () => Promise<void>): boolean;
+}
 
 export interface SlackContext {
   readonly config: BreakglassConfig;
   readonly settings: SlackSettings;
   readonly services: RunbookServices;
   readonly state: ServeStateStore;
-  readonly scheduler: CheckScheduler;
-  readonly metrics: ServiceMetrics;
-  readonly work: BackgroundWork;
+  readonly scheduler: CheckCycles;
+  readonly metrics: SlackMetrics;
+  readonly work: BackgroundTasks;
   readonly clock: Clock;
-  readonly log: ServiceLog;
+  readonly log: SlackLog;
   readonly runbookDirectory: string;
   readonly client: webApi.WebClient;
   readonly announcer: SlackAnnouncer;

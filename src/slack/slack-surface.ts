@@ -3,16 +3,17 @@
 import { join, dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
-import type { ServiceLog } from "../server/service-log.js";
 import { EmergencyAccess } from "../application/emergency-access.js";
 import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
 import { registerRunActions } from "./run-actions.js";
 import { RunDriver } from "./run-driver.js";
 import { describeSlackError, SlackAnnouncer } from "./slack-announcer.js";
-import type { SlackContext } from "./slack-context.js";
+import type { SlackContext, SlackLog } from "./slack-context.js";
 import { registerSlashCommand } from "./slash-command.js";
-import { SLACK_EVENTS_PATH } from "../server/service-http.js";
+
+/** Where Slack sends its events and interactions: Bolt's HTTPReceiver answers here, behind the host's request guard. */
+export const SLACK_EVENTS_PATH = "/slack/events";
 
 /** What the surface is given; it adds Slack's client, the announcer, the access policy and emergency access. */
 export type SlackSurfaceOptions = Omit<SlackContext, "client" | "announcer" | "access" | "emergency">;
@@ -105,7 +106,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
 }
 
 /** Bolt's log lines, into the service log; debug and info stay out unless something is wrong. */
-function boltLogger(log: ServiceLog): Logger {
+function boltLogger(log: SlackLog): Logger {
   let level = LogLevel.WARN;
   return {
     debug: () => undefined,

@@ -3,7 +3,7 @@
 // windows is audited, by this process or the CLI), and in any case every few seconds (days left, "checked 3 min ago",
 // and a change whose store write lands just after its audit record). A burst that finds the answer stale builds it once:
 // the others wait for that build instead of each reading the store and rendering again.
-import type { CheckCycle } from "../server/check-scheduler.js";
+import type { CheckCycle } from "../application/check-cycle.js";
 import { postureSnapshot } from "./posture-snapshot.js";
 import { postureStatusMessage } from "./posture-view.js";
 import type { SlackContext } from "./slack-context.js";

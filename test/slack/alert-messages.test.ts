@@ -6,7 +6,7 @@ import { FINDING_CODES } from "../../src/domain/checks/finding-codes.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { loadRunbooks } from "../../src/adapters/runbook-files/runbook-files.js";
 import { expiryWarningMessage, newAlertMessage, resolutionMessage, runbookGuide, type AlertView, type RunbookGuide } from "../../src/slack/alert-messages.js";
-import type { WatchedCertificate } from "../../src/server/expiry-ladder.js";
+import type { WatchedCertificate } from "../../src/domain/checks/expiry-ladder.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 
 const RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks", import.meta.url));

@@ -7,7 +7,7 @@ import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import type { AlertRecord, SeenFinding } from "../adapters/store/serve-state-store.js";
 
 /**
- * Certificate-expiry findings are announced by the expiry ladder (src/server/expiry-ladder.ts), not as alerts: the ladder
+ * Certificate-expiry findings are announced by the expiry ladder (src/domain/checks/expiry-ladder.ts), not as alerts: the ladder
  * already warns about every certificate the IdP publishes or an IAM SAML provider holds, at each of its steps and daily
  * once expired. As alerts they would say the same thing a second time, on the idp.warnDays threshold instead of the
  * ladder's, and CERT_EXPIRING turning into CERT_EXPIRED on expiry day would read as "resolved" followed by a new alert.

@@ -1,8 +1,8 @@
 // The expiry-warning ladder: which step a certificate is on (60d, 30d, … 1d, then expired+N daily), and which certificates it watches.
-import { documentSigningCertificates } from "../domain/checks/signing-certificates.js";
-import type { PostureFacts } from "../domain/checks/posture-facts.js";
-import { inspectMetadataText } from "../domain/saml/inspect-metadata.js";
-import type { MetadataInspection } from "../domain/saml/metadata-model.js";
+import { documentSigningCertificates } from "./signing-certificates.js";
+import type { PostureFacts } from "./posture-facts.js";
+import { inspectMetadataText } from "../saml/inspect-metadata.js";
+import type { MetadataInspection } from "../saml/metadata-model.js";
 
 const DAY_MS = 86_400_000;
 

@@ -9,7 +9,7 @@ import { checkMetadata } from "../../src/domain/checks/metadata-checks.js";
 import type { PostureFacts, SamlProviderFacts, WorkloadAccountFacts } from "../../src/domain/checks/posture-facts.js";
 import { checkSamlProviders } from "../../src/domain/checks/saml-provider-drift.js";
 import type { CheckName } from "../../src/config/config-schema.js";
-import { alertKey, collectAlerts, diffAlerts, isAlertMaterial, LADDER_CODES, parseAlertKey, type AlertCandidate, type CheckReading } from "../../src/server/finding-alerts.js";
+import { alertKey, collectAlerts, diffAlerts, isAlertMaterial, LADDER_CODES, parseAlertKey, type AlertCandidate, type CheckReading } from "../../src/application/finding-alerts.js";
 import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
 import type { AlertRecord } from "../../src/adapters/store/serve-state-store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";

@@ -1,10 +1,10 @@
 // The expiry ladder: which warning a certificate is due at each number of days left, and once expired, one a day.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_EXPIRY_LADDER } from "../../src/config/config-schema.js";
-import { expiryStep, stepUrgency, watchedCertificates } from "../../src/server/expiry-ladder.js";
-import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
-import { DAY, makeCertificate } from "../support/certificates.js";
-import { entityXml } from "../support/metadata-builder.js";
+import { DEFAULT_EXPIRY_LADDER } from "../../../src/config/config-schema.js";
+import { expiryStep, stepUrgency, watchedCertificates } from "../../../src/domain/checks/expiry-ladder.js";
+import { inspectMetadataText } from "../../../src/domain/saml/inspect-metadata.js";
+import { DAY, makeCertificate } from "../../support/certificates.js";
+import { entityXml } from "../../support/metadata-builder.js";
 
 const LADDER = [...DEFAULT_EXPIRY_LADDER];
 const NOT_AFTER = new Date("2027-03-01T12:00:00Z");
