@@ -1,6 +1,7 @@
 // Turns the loaded config and a list of wanted checks into a plan: the checks that run, what is not checked and why, and the AWS scope.
-import type { PostureCheck, PostureScope } from "../adapters/aws/gather-posture.js";
-import { CHECK_NAMES, type BreakglassConfig, type CheckName } from "../config/config-schema.js";
+import type { PostureScope } from "../adapters/aws/gather-posture.js";
+import type { BreakglassConfig } from "../config/config-schema.js";
+import { CHECK_NAMES, checkReadsAws, isCheckName, type CheckName } from "../domain/checks/check-registry.js";
 import { BreakglassError } from "../domain/errors.js";
 import { describeDisabledChecks, type DisabledCheck } from "../config/disabled-checks.js";
 
@@ -26,7 +27,7 @@ function parseOnly(value: string): Set<CheckName> {
   const names = value.split(",").map((name) => name.trim()).filter(Boolean);
   if (names.length === 0) throw new BreakglassError("USAGE", "--only", `expected a comma-separated list of checks (${CHECK_NAMES.join(", ")})`);
   for (const name of names) {
-    if (!(CHECK_NAMES as readonly string[]).includes(name)) {
+    if (!isCheckName(name)) {
       throw new BreakglassError("USAGE", "--only", `unknown check "${name}" (checks: ${CHECK_NAMES.join(", ")})`);
     }
   }
@@ -36,7 +37,8 @@ function parseOnly(value: string): Set<CheckName> {
 function scopeOf(config: BreakglassConfig, runnable: ReadonlySet<CheckName>): PostureScope | undefined {
   const aws = config.aws;
   if (!aws) return undefined;
-  const checks = new Set([...runnable].filter((check): check is PostureCheck => check !== "metadata"));
+  // The gatherer reads only for the checks that read AWS; the IdP's metadata is read before it.
+  const checks = new Set([...runnable].filter(checkReadsAws));
   if (checks.size === 0) return undefined;
   const account = aws.emergencyAccount;
   const anyArn = account.roleArn ?? account.samlProviders?.[0] ?? account.emergencyRoles?.[0] ?? aws.organization?.managementRoleArn;

@@ -2,8 +2,8 @@
 import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../adapters/aws/aws-clients.js";
 import { gatherPosture } from "../adapters/aws/gather-posture.js";
 import { createFinding, type Finding } from "../domain/checks/finding.js";
-import { checkMetadata } from "../domain/checks/metadata-checks.js";
-import { checkPosture } from "../domain/checks/posture-checks.js";
+import { checkReadsFrom } from "../domain/checks/check-registry.js";
+import { judgeChecks } from "../domain/checks/posture-checks.js";
 import type { Attestation, PostureFacts } from "../domain/checks/posture-facts.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import { BreakglassError, isBreakglassError } from "../domain/errors.js";
@@ -38,10 +38,9 @@ export interface EvaluationOptions {
 
 export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan, options: EvaluationOptions): Promise<PostureEvaluation> {
   const findings: Finding[] = [];
-  const needsIdp = plan.runnable.has("metadata") || plan.runnable.has("saml-providers") || plan.runnable.has("identity-center");
+  const needsIdp = [...plan.runnable].some((check) => checkReadsFrom(check, "idp"));
   const read = needsIdp ? await readIdpMetadata(config, options, findings) : undefined;
   const idp = read?.inspection;
-  if (idp && plan.runnable.has("metadata")) findings.push(...checkMetadata(idp, { now: options.now, warnDays: config.idp.warnDays }));
 
   let facts: PostureFacts | undefined;
   if (plan.scope) {
@@ -50,18 +49,17 @@ export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan,
       latestAttestation: options.latestAttestation,
       ...(options.onAccountProgress ? { onAccountProgress: options.onAccountProgress } : {}),
     });
-    findings.push(
-      ...checkPosture({
-        facts,
-        enabled: plan.runnable,
-        idp,
-        samlProviderArns: plan.scope.emergencyAccount.samlProviders,
-        emergencyRoleArns: plan.scope.emergencyAccount.emergencyRoles,
-        now: options.now,
-        warnDays: config.idp.warnDays,
-      }),
-    );
   }
+  findings.push(
+    ...judgeChecks(plan.runnable, {
+      facts,
+      idp,
+      samlProviderArns: plan.scope?.emergencyAccount.samlProviders ?? [],
+      emergencyRoleArns: plan.scope?.emergencyAccount.emergencyRoles ?? [],
+      now: options.now,
+      warnDays: config.idp.warnDays,
+    }),
+  );
   return { findings, facts, idp, document: read?.document };
 }
 

@@ -4,8 +4,9 @@ import { accountOfArn } from "../domain/shared/arn.js";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { DURATION_DESCRIPTION, parseDuration } from "../domain/shared/duration.js";
 
-export { CHECK_NAMES, type CheckName } from "../domain/checks/check-names.js";
-import { CHECK_NAMES } from "../domain/checks/check-names.js";
+// The check names come from the check registry: a check registered there is a name this file accepts.
+export { CHECK_NAMES, type CheckName } from "../domain/checks/check-registry.js";
+import { CHECK_NAMES } from "../domain/checks/check-registry.js";
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_STORE_PATH = "./breakglass.db";

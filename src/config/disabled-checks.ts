@@ -1,10 +1,21 @@
-// Which checks a configuration cannot run, and why: switched off, or the section they read is absent.
-import { CHECK_NAMES, type BreakglassConfig, type CheckName } from "./config-schema.js";
+// Which checks a configuration cannot run, and why: switched off, or a config section the check registry says it needs is absent.
+import { CHECK_NAMES, checkDefinition, type CheckName } from "../domain/checks/check-registry.js";
+import { CONFIG_SECTIONS, type ConfigSection } from "../domain/checks/config-sections.js";
+import type { BreakglassConfig } from "./config-schema.js";
 
 export interface DisabledCheck {
   readonly check: CheckName;
   readonly reason: string;
 }
+
+/** How to tell each section the registry names is present: a new section does not compile until it is here. */
+const SECTION_PRESENT: { readonly [Section in ConfigSection]: (config: BreakglassConfig) => boolean } = {
+  aws: (config) => config.aws !== undefined,
+  "aws.emergencyAccount.samlProviders": (config) => config.aws?.emergencyAccount.samlProviders !== undefined,
+  "aws.emergencyAccount.emergencyRoles": (config) => config.aws?.emergencyAccount.emergencyRoles !== undefined,
+  "aws.identityCenter": (config) => config.aws?.identityCenter !== undefined,
+  "aws.organization": (config) => config.aws?.organization !== undefined,
+};
 
 /** Which checks cannot run with this configuration, and why: switched off, or the section they read is missing. */
 export function describeDisabledChecks(config: BreakglassConfig): DisabledCheck[] {
@@ -15,25 +26,8 @@ export function describeDisabledChecks(config: BreakglassConfig): DisabledCheck[
   });
 }
 
+/** The reason for the first section the check needs that the config lacks; undefined when it has them all. */
 function missingSection(check: CheckName, config: BreakglassConfig): string | undefined {
-  const aws = config.aws;
-  switch (check) {
-    case "metadata":
-      return undefined;
-    case "saml-providers":
-      if (aws === undefined) return "no aws section";
-      return aws.emergencyAccount.samlProviders === undefined ? "no aws.emergencyAccount.samlProviders" : undefined;
-    case "emergency-roles":
-      if (aws === undefined) return "no aws section";
-      return aws.emergencyAccount.emergencyRoles === undefined ? "no aws.emergencyAccount.emergencyRoles" : undefined;
-    case "identity-center":
-      return aws?.identityCenter === undefined ? "no aws.identityCenter section" : undefined;
-    case "cross-account-roles":
-    case "scp-protection":
-      return aws?.organization === undefined ? "no aws.organization section" : undefined;
-    case "cloudtrail":
-    case "eventbridge":
-      return aws === undefined ? "no aws section" : undefined;
-  }
+  const absent = checkDefinition(check).needs.find((section) => !SECTION_PRESENT[section](config));
+  return absent === undefined ? undefined : CONFIG_SECTIONS[absent];
 }
-

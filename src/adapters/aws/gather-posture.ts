@@ -1,6 +1,8 @@
-// Gathers every AWS fact the enabled checks need, tolerating partial failure: an unreadable account becomes a fact, never an abort.
+// Gathers every AWS fact the enabled checks read, tolerating partial failure: an unreadable account becomes a fact, never an abort.
 import pLimit from "p-limit";
-import type { Attestation, FactError, PostureFacts, RoleFacts, ServiceControlPolicyFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
+import { factKindsReadBy, type CheckName } from "../../domain/checks/check-registry.js";
+import { isFactReadFrom, type AwsFactKind, type FactKind, type WorkloadAccountFactKind } from "../../domain/checks/fact-kinds.js";
+import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
 import { readIdentityCenter } from "./identity-center-reader.js";
@@ -8,11 +10,10 @@ import { readRole, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
 
-export type PostureCheck = "saml-providers" | "emergency-roles" | "identity-center" | "cross-account-roles" | "scp-protection" | "cloudtrail" | "eventbridge";
-
 /** What to read, derived from the config: a section that is absent is simply not here. */
 export interface PostureScope {
-  readonly checks: ReadonlySet<PostureCheck>;
+  /** The checks to gather for: the check registry says which facts each reads. */
+  readonly checks: ReadonlySet<CheckName>;
   readonly partition: string;
   readonly emergencyAccount: {
     readonly accountId: string;
@@ -39,35 +40,98 @@ export interface GatherDependencies {
   readonly onAccountProgress?: (done: number, total: number) => void;
 }
 
+interface GatherContext {
+  readonly scope: PostureScope;
+  readonly dependencies: GatherDependencies;
+  /** Credentials in the emergency account, where the SAML providers, emergency roles, trails and rules live. */
+  readonly emergencyCredentials: Credentials;
+  readonly iam: ReturnType<AwsClients["iam"]>;
+}
+
+/** Reads one kind of fact once per check run, returning its part of the posture facts. */
+type AwsFactReader = (context: GatherContext) => Promise<Partial<PostureFacts>>;
+
+/** One reader per fact kind the registry says is read from AWS: a new kind does not compile until it has one here. */
+const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
+  "saml-providers": async ({ scope, dependencies: { clients }, iam }) => ({
+    samlProviders: await Promise.all(scope.emergencyAccount.samlProviders.map((arn) => readSamlProvider(clients, iam, arn))),
+  }),
+  "emergency-roles": async ({ scope, dependencies: { clients }, iam }) => ({
+    emergencyRoles: await Promise.all(scope.emergencyAccount.emergencyRoles.map((arn) => readRole(clients, iam, arn))),
+  }),
+  "identity-center": async ({ scope, dependencies: { clients, latestAttestation } }) => {
+    if (!scope.identityCenter) return {};
+    const identityCenter = await readIdentityCenter(clients, clients.ssoAdmin(undefined, scope.identityCenter.region), scope.identityCenter.instanceArn);
+    return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
+  },
+  cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({ cloudTrail: await readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)) }),
+  eventbridge: async ({ dependencies: { clients }, emergencyCredentials }) => ({ eventBridge: await readEventBridge(clients, clients.eventBridge(emergencyCredentials)) }),
+};
+
+interface WorkloadAccountContext {
+  readonly scope: PostureScope;
+  readonly clients: AwsClients;
+  readonly reader: OrganizationReader;
+  readonly account: MemberAccount;
+  readonly organization: NonNullable<PostureScope["organization"]>;
+}
+
+/** Reads one kind of fact in one workload account, returning its part of that account's facts. */
+type WorkloadAccountFactReader = (context: WorkloadAccountContext) => Promise<Partial<WorkloadAccountFacts>>;
+
+/** One reader per fact kind the registry says is read in each workload account: the compiler asks for every one. */
+const WORKLOAD_ACCOUNT_READERS: { readonly [Kind in WorkloadAccountFactKind]: WorkloadAccountFactReader } = {
+  "cross-account-role": async ({ scope, clients, account, organization }) => {
+    const readRoleArn = `arn:${scope.partition}:iam::${account.accountId}:role/${organization.readRoleName}`;
+    const roleArn = `arn:${scope.partition}:iam::${account.accountId}:role/${organization.crossAccountRoleName}`;
+    const credentials = clients.assumeRole(readRoleArn, `check-${account.accountId}`);
+    try {
+      await credentials();
+      const iam = clients.iam(credentials);
+      try {
+        return { crossAccountRole: await readRole(clients, iam, roleArn) };
+      } finally {
+        iam.destroy(); // one client per account: release its sockets before the next thousand
+      }
+    } catch (caught) {
+      // Not being able to assume the read role is a fact about the account, not about the role.
+      return { error: toFactError(caught) };
+    }
+  },
+  "service-control-policies": async ({ reader, account }) => {
+    try {
+      return { serviceControlPolicies: await reader.serviceControlPoliciesOnPath(account.accountId) };
+    } catch (caught) {
+      return { scpError: toFactError(caught) };
+    }
+  },
+};
+
+/** The fact kinds the AWS gatherer has a reader for, keyed as the registry names them. */
+export const GATHERED_FACT_KINDS = [...Object.keys(AWS_READERS), ...Object.keys(WORKLOAD_ACCOUNT_READERS)] as readonly FactKind[];
+
 export async function gatherPosture(scope: PostureScope, dependencies: GatherDependencies): Promise<PostureFacts> {
   const { clients } = dependencies;
-  const { checks, emergencyAccount } = scope;
+  const { emergencyAccount } = scope;
   const emergencyCredentials: Credentials = emergencyAccount.roleArn ? clients.assumeRole(emergencyAccount.roleArn, "check-emergency") : undefined;
-  const iam = clients.iam(emergencyCredentials);
+  const context: GatherContext = { scope, dependencies, emergencyCredentials, iam: clients.iam(emergencyCredentials) };
 
-  const [samlProviders, emergencyRoles, identityCenter, cloudTrail, eventBridge, workloadAccounts] = await Promise.all([
-    checks.has("saml-providers") ? Promise.all(emergencyAccount.samlProviders.map((arn) => readSamlProvider(clients, iam, arn))) : undefined,
-    checks.has("emergency-roles") ? Promise.all(emergencyAccount.emergencyRoles.map((arn) => readRole(clients, iam, arn))) : undefined,
-    checks.has("identity-center") && scope.identityCenter
-      ? readIdentityCenter(clients, clients.ssoAdmin(undefined, scope.identityCenter.region), scope.identityCenter.instanceArn)
-      : undefined,
-    checks.has("cloudtrail") ? readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)) : undefined,
-    checks.has("eventbridge") ? readEventBridge(clients, clients.eventBridge(emergencyCredentials)) : undefined,
-    (checks.has("cross-account-roles") || checks.has("scp-protection")) && scope.organization ? sweepAccounts(scope, dependencies) : undefined,
+  const kinds = [...factKindsReadBy(scope.checks)];
+  const awsKinds = kinds.filter((kind) => isFactReadFrom(kind, "aws"));
+  const accountKinds = kinds.filter((kind) => isFactReadFrom(kind, "each-workload-account"));
+  const [parts, workloadAccounts] = await Promise.all([
+    Promise.all(awsKinds.map((kind) => AWS_READERS[kind](context))),
+    accountKinds.length > 0 && scope.organization ? sweepAccounts(scope, dependencies, accountKinds) : undefined,
   ]);
 
   return {
     emergencyAccountId: emergencyAccount.accountId,
-    ...(samlProviders ? { samlProviders } : {}),
-    ...(emergencyRoles ? { emergencyRoles } : {}),
-    ...(identityCenter ? { identityCenter, attestation: dependencies.latestAttestation(identityCenter.instanceArn) } : {}),
-    ...(cloudTrail ? { cloudTrail } : {}),
-    ...(eventBridge ? { eventBridge } : {}),
+    ...parts.reduce<Partial<PostureFacts>>((gathered, part) => ({ ...gathered, ...part }), {}),
     ...(workloadAccounts && scope.organization ? { workloadAccounts, crossAccountRoleName: scope.organization.crossAccountRoleName } : {}),
   };
 }
 
-async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }: GatherDependencies): Promise<WorkloadAccountFacts[]> {
+async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }: GatherDependencies, kinds: readonly WorkloadAccountFactKind[]): Promise<WorkloadAccountFacts[]> {
   const organization = scope.organization!;
   const managementCredentials: Credentials = organization.managementRoleArn ? clients.assumeRole(organization.managementRoleArn, "check-organization") : undefined;
   const reader = new OrganizationReader(clients, clients.organizations(managementCredentials));
@@ -93,7 +157,7 @@ async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }
   return Promise.all(
     accounts.map((account) =>
       limit(async () => {
-        const facts = await readAccount(scope, clients, reader, account);
+        const facts = await readAccount({ scope, clients, reader, account, organization }, kinds);
         onAccountProgress?.(++done, accounts.length);
         return facts;
       }),
@@ -101,42 +165,17 @@ async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }
   );
 }
 
-async function readAccount(scope: PostureScope, clients: AwsClients, reader: OrganizationReader, account: MemberAccount): Promise<WorkloadAccountFacts> {
-  const organization = scope.organization!;
-  let crossAccountRole: RoleFacts | null = null;
-  let error: FactError | undefined;
-  if (scope.checks.has("cross-account-roles")) {
-    const readRoleArn = `arn:${scope.partition}:iam::${account.accountId}:role/${organization.readRoleName}`;
-    const roleArn = `arn:${scope.partition}:iam::${account.accountId}:role/${organization.crossAccountRoleName}`;
-    const credentials = clients.assumeRole(readRoleArn, `check-${account.accountId}`);
-    try {
-      await credentials();
-      const iam = clients.iam(credentials);
-      try {
-        crossAccountRole = await readRole(clients, iam, roleArn);
-      } finally {
-        iam.destroy(); // one client per account: release its sockets before the next thousand
-      }
-    } catch (caught) {
-      // Not being able to assume the read role is a fact about the account, not about the role.
-      error = toFactError(caught);
-    }
-  }
-  let serviceControlPolicies: ServiceControlPolicyFacts[] | null = null;
-  let scpError: FactError | undefined;
-  if (scope.checks.has("scp-protection")) {
-    try {
-      serviceControlPolicies = await reader.serviceControlPoliciesOnPath(account.accountId);
-    } catch (caught) {
-      scpError = toFactError(caught);
-    }
-  }
+/** One workload account's facts, each kind read in turn; a kind not read leaves its facts null. */
+async function readAccount(context: WorkloadAccountContext, kinds: readonly WorkloadAccountFactKind[]): Promise<WorkloadAccountFacts> {
+  let facts: Partial<WorkloadAccountFacts> = {};
+  for (const kind of kinds) facts = { ...facts, ...(await WORKLOAD_ACCOUNT_READERS[kind](context)) };
+  const { account } = context;
   return {
     accountId: account.accountId,
     name: account.name,
-    crossAccountRole,
-    ...(error ? { error } : {}),
-    serviceControlPolicies,
-    ...(scpError ? { scpError } : {}),
+    crossAccountRole: facts.crossAccountRole ?? null,
+    ...(facts.error ? { error: facts.error } : {}),
+    serviceControlPolicies: facts.serviceControlPolicies ?? null,
+    ...(facts.scpError ? { scpError: facts.scpError } : {}),
   };
 }

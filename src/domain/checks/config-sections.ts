@@ -1,0 +1,12 @@
+// The config sections a check can need, each with the reason a report gives when it is absent; src/config says how to find each.
+
+/** Section path → what `check` and `config validate` say under "not checked" when the section is absent. */
+export const CONFIG_SECTIONS = {
+  aws: "no aws section",
+  "aws.emergencyAccount.samlProviders": "no aws.emergencyAccount.samlProviders",
+  "aws.emergencyAccount.emergencyRoles": "no aws.emergencyAccount.emergencyRoles",
+  "aws.identityCenter": "no aws.identityCenter section",
+  "aws.organization": "no aws.organization section",
+} as const satisfies Record<string, string>;
+
+export type ConfigSection = keyof typeof CONFIG_SECTIONS;

@@ -1,0 +1,34 @@
+// The kinds of fact a check can read, and where each is read: the registry names them; the adapters implement a reader for each.
+
+/**
+ * Where a fact is read from, which decides who reads it:
+ * "idp" — the IdP's metadata, read by the application from the configured source before any AWS call;
+ * "aws" — once per check, by the AWS gatherer (src/adapters/aws/gather-posture.ts);
+ * "each-workload-account" — once per workload account, by the gatherer's organization sweep.
+ */
+export type FactSource = "idp" | "aws" | "each-workload-account";
+
+export const FACT_KINDS = {
+  "idp-metadata": { readFrom: "idp", description: "the IdP's current SAML metadata" },
+  "saml-providers": { readFrom: "aws", description: "the emergency IAM SAML providers and the metadata IAM holds for each" },
+  "emergency-roles": { readFrom: "aws", description: "the emergency roles and their trust policies" },
+  "identity-center": { readFrom: "aws", description: "the Identity Center instance, and the latest attestation of what was imported into it" },
+  cloudtrail: { readFrom: "aws", description: "the trails that log the emergency account" },
+  eventbridge: { readFrom: "aws", description: "the EventBridge rules in the emergency account" },
+  "cross-account-role": { readFrom: "each-workload-account", description: "the cross-account emergency role and its trust policy" },
+  "service-control-policies": { readFrom: "each-workload-account", description: "the SCPs attached on the path from the root to the account" },
+} as const satisfies Record<string, { readonly readFrom: FactSource; readonly description: string }>;
+
+export type FactKind = keyof typeof FACT_KINDS;
+
+/** The fact kinds read from one place: a reader table keyed by this type must have a reader for every one. */
+export type FactKindReadFrom<Source extends FactSource> = {
+  [Kind in FactKind]: (typeof FACT_KINDS)[Kind]["readFrom"] extends Source ? Kind : never;
+}[FactKind];
+
+export type AwsFactKind = FactKindReadFrom<"aws">;
+export type WorkloadAccountFactKind = FactKindReadFrom<"each-workload-account">;
+
+export function isFactReadFrom<Source extends FactSource>(kind: FactKind, source: Source): kind is FactKindReadFrom<Source> {
+  return FACT_KINDS[kind].readFrom === source;
+}
