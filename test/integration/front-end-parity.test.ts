@@ -90,7 +90,7 @@ async function startIdp(): Promise<ScimTestServer> {
   return scim;
 }
 
-async function prepare(prefix: string, scim: ScimTestServer): Promise<{ directory: string; scim: ScimTestServer; yaml: string }> {
+function prepare(prefix: string, scim: ScimTestServer): { directory: string; scim: ScimTestServer; yaml: string } {
   const directory = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(directory, "scim-ca.pem"), scim.ca);
   publishIdpMetadata(directory, makeCertificate({ notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) }));
@@ -109,8 +109,8 @@ async function readStore<T>(directory: string, reader: (services: RunbookService
   }
 }
 
-async function cliFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
-  const { directory, scim } = await prepare("breakglass-parity-cli-", idp);
+function cliFrontEnd(idp: ScimTestServer): FrontEnd {
+  const { directory, scim } = prepare("breakglass-parity-cli-", idp);
   const cli: Breakglass = breakglassCli(() => ({ TEST_SCIM_TOKEN: TOKEN }), NOW);
   const common = ["--config", join(directory, "breakglass.yaml"), "--dir", RUNBOOKS];
   const run = async (...args: string[]) => {
@@ -144,7 +144,7 @@ async function cliFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
 }
 
 async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
-  const { directory, scim, yaml } = await prepare("breakglass-parity-slack-", idp);
+  const { directory, scim, yaml } = prepare("breakglass-parity-slack-", idp);
   const harness: ServeHarness = await startHarness({ configYaml: yaml, runbookDirectory: RUNBOOKS, env: { TEST_SCIM_TOKEN: TOKEN }, directory, clock: fixedClock(NOW) });
   harness.stub.setUser(CAROL, CAROL_LOGIN, "carol");
   const services = harness.service.services;
@@ -225,7 +225,8 @@ const runs = new Map<string, string>();
 
 beforeAll(async () => {
   idp = await startIdp();
-  [cli, slack] = await Promise.all([cliFrontEnd(idp), slackFrontEnd(idp)]);
+  cli = cliFrontEnd(idp);
+  slack = await slackFrontEnd(idp);
 });
 
 afterAll(async () => {
