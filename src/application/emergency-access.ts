@@ -10,6 +10,7 @@ import { addGroupMembersExecutor, removeGroupMembersExecutor, type MemberLease }
 import type { RunContext } from "../domain/runbooks/engine-ports.js";
 import type { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { runAuditedAction, type ActionOutcome } from "./audited-action.js";
+import { requireGroupDirectory } from "./idp-group-api.js";
 
 /** breakglass.yaml's slack.grant, durations in milliseconds. */
 export interface GrantSettings {
@@ -74,7 +75,6 @@ export interface CloseResult {
   readonly activeLeases: readonly MemberLease[];
 }
 
-const NO_DIRECTORY = "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
 const DECLARE_FIRST = "declare an incident first: /breakglass incident declare <title>";
 /** As the Slack command parser bounds it; the service checks again for callers that are not Slack. */
 const MAX_TITLE = 150;
@@ -139,10 +139,10 @@ export class EmergencyAccess {
       const notRevoked: { login: string; groups: readonly string[]; error: string }[] = [];
       for (const { login, userId, groups } of granted) {
         try {
-          if (directory === undefined) throw new BreakglassError("USAGE", `revoke ${login}`, NO_DIRECTORY);
-          const user = await this.findUser(directory, `revoke ${login}`, login);
+          const groupApi = requireGroupDirectory(directory, `revoke ${login}`);
+          const user = await this.findUser(groupApi, `revoke ${login}`, login);
           if (user.id !== userId) throw new BreakglassError("IDP_FAILED", `revoke ${login}`, `the login now belongs to another IdP user (${user.id}, not ${userId}); remove ${userId} by hand`);
-          revoked.push(await this.removeFromGroups(directory, user, login, groups, actor, window.incident, "slack-incident-close"));
+          revoked.push(await this.removeFromGroups(groupApi, user, login, groups, actor, window.incident, "slack-incident-close"));
         } catch (error) {
           notRevoked.push({ login, groups, error: describeError(error) });
         }
@@ -257,8 +257,7 @@ export class EmergencyAccess {
   }
 
   private requireDirectory(subject: string): GroupDirectory {
-    if (this.options.directory === undefined) throw new BreakglassError("USAGE", subject, NO_DIRECTORY);
-    return this.options.directory;
+    return requireGroupDirectory(this.options.directory, subject);
   }
 
   /** The person, looked up before anything is planned, so that a typo is refused naming the login. */

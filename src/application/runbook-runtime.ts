@@ -1,27 +1,31 @@
-// The composition root of runbook runs: one store, the audit log, the engine, and each executor wired to AWS, the IdP and the store.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// The composition root of the use cases: one store, the audit log, the engine with each executor wired to AWS, the IdP
+// and the store, and the use cases every front end calls (runbook runs, emergency access).
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AuditLog } from "../domain/audit/audit-log.js";
 import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../adapters/aws/aws-clients.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
-import { BreakglassError } from "../domain/errors.js";
 import type { GroupDirectory } from "../domain/ports/group-directory.js";
-import { GraphGroupDirectory } from "../adapters/idp/graph-group-directory.js";
-import { OktaGroupDirectory } from "../adapters/idp/okta-group-directory.js";
-import { ScimGroupDirectory } from "../adapters/idp/scim-group-directory.js";
 import { closeWindowExecutor, openWindowExecutor } from "../adapters/runbook-actions/emergency-window.js";
 import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters/runbook-actions/group-membership.js";
 import { updateSamlProviderExecutor } from "../adapters/runbook-actions/update-saml-provider.js";
-import type { ActionExecutor, Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
-import { readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
+import type { Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
 import { RunEngine } from "../domain/runbooks/run-engine.js";
 import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
+import { EmergencyAccess } from "./emergency-access.js";
+import { needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
+import { RunbookCatalog } from "./runbook-catalog.js";
+import { RunbookRuns } from "./runbook-runs.js";
 import { faultPlan, withApplyFault, withTransitionFault } from "./fault-injection.js";
 
 export interface RunbookServices {
+  /** The runbook use cases: what the CLI and Slack call to start and move runs. */
+  readonly runs: RunbookRuns;
+  /** Incidents and emergency access (declare, close, grant, revoke): what the CLI and Slack call. */
+  readonly emergency: EmergencyAccess;
   readonly engine: RunEngine;
   readonly store: SqliteStore;
   readonly audit: AuditLog;
@@ -42,8 +46,9 @@ export interface RunbookServiceOptions {
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
   const store = SqliteStore.open(config.store.path);
   const audit = new AuditLog(store, options.clock, config.store.auditMirror);
-  const artefactDirectory = join(dirname(config.store.path), "artefacts");
-  const directory = groupDirectory(config, options.env);
+  const artefactDirectory = artefactDirectoryOf(config.store.path);
+  const catalog = new RunbookCatalog(options.runbookDirectory);
+  const directory = openGroupDirectory(config.idp.directory, options.env);
   const faults = faultPlan(options.env);
   const executors: StepExecutors = {
     check: async (checks, context) => {
@@ -73,8 +78,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         }),
         faults,
       ),
-      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store }) : needsDirectory("idp.add-group-members"), faults),
-      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store }) : needsDirectory("idp.remove-group-members"), faults),
+      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store }) : needsGroupApi("idp.add-group-members"), faults),
+      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store }) : needsGroupApi("idp.remove-group-members"), faults),
       "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store }), faults),
       "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store, summaryDirectory: artefactDirectory }), faults),
     },
@@ -86,40 +91,29 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     audit,
     clock: options.clock,
     executors,
-    runbooks: (runbookId) => readRunbookSource(join(options.runbookDirectory, `${runbookId}.yaml`)),
+    runbooks: (runbookId) => catalog.source(runbookId),
   });
-  return { engine, store, audit, directory, close: () => store.close() };
+  const runs = new RunbookRuns({
+    engine,
+    catalog,
+    runs: { findRun: (runId) => store.findRun(runId), recentRuns: (limit) => store.recentRuns(limit), runIdsStartingWith: (prefix) => store.runIdsStartingWith(prefix) },
+    inputDefaults: configInputDefaults(config),
+  });
+  const emergency = new EmergencyAccess({ store, audit, clock: options.clock, directory, grant: config.slack?.grant, summaryDirectory: artefactDirectory });
+  return { runs, emergency, engine, store, audit, directory, close: () => store.close() };
 }
 
-function groupDirectory(config: BreakglassConfig, env: NodeJS.ProcessEnv): GroupDirectory | undefined {
-  const settings = config.idp.directory;
-  if (!settings) return undefined;
-  const token = env[settings.tokenVariable];
-  if (!token) return undefined;
-  const options = { baseUrl: settings.baseUrl, token, ...(settings.ca ? { ca: readCa(settings.ca) } : {}) };
-  switch (settings.kind) {
-    case "scim":
-      return new ScimGroupDirectory(options);
-    case "okta":
-      return new OktaGroupDirectory(options);
-    case "graph":
-      return new GraphGroupDirectory(options);
-  }
+/** Where runs keep the files they produce (inspected metadata, activity summaries): beside the store. */
+export function artefactDirectoryOf(storePath: string): string {
+  return join(dirname(storePath), "artefacts");
 }
 
-function readCa(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    throw new BreakglassError("CONFIG_UNREADABLE", path, "cannot read the CA certificate file (idp.directory.ca)");
-  }
-}
-
-/** Without an IdP API the group steps cannot run: each attempt fails with what to configure, and nothing is changed. */
-function needsDirectory(action: string): ActionExecutor {
-  const refuse = (): never => {
-    throw new BreakglassError("USAGE", action, "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names");
+/** Runbook inputs that breakglass.yaml already answers, so a responder at 3 a.m. does not have to look them up. */
+function configInputDefaults(config: BreakglassConfig): Record<string, string> {
+  const known: Record<string, string | undefined> = {
+    emergencyAccountId: config.aws?.emergencyAccount.accountId,
+    identityCenterRegion: config.aws?.identityCenter?.region,
   };
-  const refused = () => new Promise<never>(() => refuse());
-  return { plan: refused, apply: refused, verify: refused };
+  return Object.fromEntries(Object.entries(known).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
+

@@ -30,6 +30,7 @@ const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   CONFIG_INVALID: EXIT.unusable,
   CONFIG_UNWRITABLE: EXIT.unusable,
   RUNBOOK_INVALID: EXIT.unusable,
+  RUNBOOK_NOT_FOUND: EXIT.unusable,
   STORE_FAILED: EXIT.unusable,
   AUDIT_FAILED: EXIT.unusable,
   RUN_FAILED: EXIT.unusable,

@@ -1,7 +1,7 @@
 // `breakglass leases list | reap`: the emergency group memberships granted on a lease, and their removal once the lease ends.
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { BreakglassError } from "../domain/errors.js";
 import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
+import { requireGroupDirectory } from "../application/idp-group-api.js";
 import { openRunbookServices } from "../application/runbook-runtime.js";
 import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
@@ -28,10 +28,8 @@ export async function runLeasesReap(options: { config?: string }, io: CliIo): Pr
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, { runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY, clock: io.clock, env: io.env, notify: () => Promise.resolve() });
   try {
-    if (!services.directory) {
-      throw new BreakglassError("USAGE", "leases reap", "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names");
-    }
-    const result = await reapExpiredLeases({ store: services.store, directory: services.directory, clock: io.clock, audit: services.audit });
+    const directory = requireGroupDirectory(services.directory, "leases reap");
+    const result = await reapExpiredLeases({ store: services.store, directory, clock: io.clock, audit: services.audit });
     for (const lease of result.reaped) io.stdout(`Removed ${lease.login} from group ${lease.groupId}: the lease ended ${lease.expiresAt}; verified gone.\n`);
     for (const { lease, error } of result.failed) io.stdout(`Could NOT remove ${lease.login} from group ${lease.groupId} (lease ended ${lease.expiresAt}): ${error}\n`);
     if (result.reaped.length === 0 && result.failed.length === 0) io.stdout("No lease has ended: nothing to remove.\n");

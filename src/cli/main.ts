@@ -20,10 +20,12 @@ import {
   runRunbookReject,
   runRunbookResume,
   runRunbookRun,
+  runRunbookSkip,
   runRunbookStatus,
   type OperatorOptions,
   type RunOptions,
 } from "./runbook-run-command.js";
+import { runGrant, runIncidentClose, runIncidentDeclare, runRevoke } from "./emergency-command.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -179,11 +181,47 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (runId: string | undefined, options: Omit<OperatorOptions, "as">) => {
       exitCode = await runRunbookStatus(runId, options, io);
     });
+  runCommand("skip", "Pass over the step done by hand that a run waits on (e.g. it was done another way), on the record, and go on. Approvals cannot be skipped.")
+    .requiredOption("--reason <text>", "why")
+    .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+      exitCode = await runRunbookSkip(runId, options, io);
+    });
   runCommand("abort", "Stop a run for good (nothing is undone).")
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookAbort(runId, options, io);
     });
+
+  /** The emergency-access commands act as a named operator: `--as <name> [--config] [--dir]`, as the run commands do. */
+  const operatorCommand = (command: Command) => command.addOption(asOption()).addOption(configOption()).addOption(runbookDirectory()).exitOverride();
+  const incident = program.command("incident").description("Declare and close an emergency: the window in which emergency access is expected, not misuse.").exitOverride();
+  operatorCommand(incident.command("declare").description("Open an emergency window under a new reference (INC-<date>-<time>).").argument("<title...>", "what is happening, in a few words")).action(
+    async (title: string[], options: OperatorOptions) => {
+      exitCode = await runIncidentDeclare(title, options, io);
+    },
+  );
+  operatorCommand(
+    incident
+      .command("close")
+      .description("Remove everyone granted during the incident, close its window and write the activity summary.")
+      .argument("[reference]", "the incident to close (default: the one open incident)"),
+  ).action(async (reference: string | undefined, options: OperatorOptions) => {
+    exitCode = await runIncidentClose(reference, options, io);
+  });
+  operatorCommand(
+    program
+      .command("grant")
+      .description("Add a responder to the emergency IdP groups (slack.grant.groups) on a lease, under the open incident; verified by reading back.")
+      .argument("<login>", "the person's login or email address in the IdP")
+      .option("--ttl <duration>", "how long the lease lasts, e.g. 2h (default: slack.grant.defaultTtl; at most slack.grant.maxTtl)"),
+  ).action(async (login: string, options: OperatorOptions & { ttl?: string }) => {
+    exitCode = await runGrant(login, options, io);
+  });
+  operatorCommand(
+    program.command("revoke").description("Remove a responder from the emergency IdP groups and end their leases; verified by reading back.").argument("<login>", "the person's login or email address in the IdP"),
+  ).action(async (login: string, options: OperatorOptions) => {
+    exitCode = await runRevoke(login, options, io);
+  });
 
   const leases = program.command("leases").description("Emergency group memberships granted on a lease (FM3).").exitOverride();
   leases

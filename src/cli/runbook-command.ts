@@ -1,17 +1,15 @@
 // `breakglass runbook lint`, `runbook list` and `runbook show <id>`: check the runbooks, list them, print one as Markdown.
-import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lintRunbooks, loadRunbook, readRunbookText, runbookFiles } from "../adapters/runbook-files/runbook-files.js";
-import { describeRunbookProblem, parseRunbook, RUNBOOK_EXTENSION, validateRunbookText, type LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
+import { describeRunbookProblem, parseRunbook, validateRunbookText, type LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
 import { renderRunbook } from "../domain/runbooks/render-runbook.js";
+import { RunbookCatalog } from "../application/runbook-catalog.js";
 import { isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
 /** The runbooks shipped with breakglass: `runbooks/` at the package root, from src/cli and dist/cli alike. */
 export const DEFAULT_RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks/", import.meta.url));
-
-const RUNBOOK_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** Prints `N runbooks: valid` (exit 0), or every problem, one per line on stderr (exit 2). */
 export async function runRunbookLint(directory: string, io: CliIo): Promise<number> {
@@ -45,17 +43,9 @@ export async function runRunbookList(directory: string, io: CliIo): Promise<numb
   return broken.length === 0 ? EXIT.ok : EXIT.unusable;
 }
 
-/** Prints the runbook as Markdown; an unknown id is one line on stderr naming the known ids (exit 2). */
+/** Prints the runbook as Markdown; an unknown id is RUNBOOK_NOT_FOUND naming the known ids. */
 export async function runRunbookShow(id: string, directory: string, io: CliIo): Promise<number> {
-  const files = await runbookFiles(directory);
-  const known = files.map((path) => basename(path, RUNBOOK_EXTENSION));
-  // Only a known id becomes a path: `../../etc/passwd` must never be read as a runbook.
-  const index = RUNBOOK_ID.test(id) ? known.indexOf(id) : -1;
-  const path = files[index];
-  if (path === undefined) {
-    io.stderr(`breakglass: ${id}: no such runbook in ${directory} (known: ${known.length === 0 ? "none" : known.join(", ")})\n`);
-    return EXIT.unusable;
-  }
+  const path = await new RunbookCatalog(directory).file(id);
   const text = await readRunbookText(path);
   const problems = validateRunbookText(text, path);
   if (problems.length > 0) {

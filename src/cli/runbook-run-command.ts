@@ -1,14 +1,13 @@
-// `breakglass runbook run | resume | approve | reject | confirm | status | abort`: drive a runbook from the CLI, when Slack is down too.
-import { join } from "node:path";
+// `breakglass runbook run | resume | approve | reject | confirm | skip | status | abort`: drive a runbook from the CLI,
+// when Slack is down too. Each parses its options, calls the runbook use case Slack calls too, and prints the run.
 import { userInfo } from "node:os";
 import pc from "picocolors";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../domain/errors.js";
-import { readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
-import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { GivenInputs } from "../application/runbook-inputs.js";
+import type { RunbookRuns } from "../application/runbook-runs.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { runViewText } from "./run-view-text.js";
@@ -25,59 +24,52 @@ export interface RunOptions extends OperatorOptions {
 }
 
 export async function runRunbookRun(runbookId: string, options: RunOptions, io: CliIo): Promise<number> {
-  return withServices(options, io, async ({ engine }, actor) => {
-    const source = await readRunbookSource(join(options.dir, `${runbookId}.yaml`));
-    const view = engine.start(source, parseInputs(source.runbook, options.input ?? []), actor, { dryRun: options.dryRun === true });
+  return withRuns(options, io, async (runs, actor) => {
+    const view = await runs.start({ runbookId, inputs: parseInputs(options.input ?? []), actor, dryRun: options.dryRun === true });
     io.stdout(`Started run ${view.id} of ${runbookId}${options.dryRun ? " (dry run)" : ""}.\n`);
-    return engine.advance(view.id, actor);
+    return runs.advance(view.id, actor);
   });
 }
 
 export async function runRunbookResume(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withServices(options, io, ({ engine }, actor) => engine.advance(runId, actor));
+  return withRuns(options, io, (runs, actor) => runs.advance(runId, actor));
 }
 
 export async function runRunbookApprove(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withServices(options, io, async ({ engine }, actor) => {
-    await engine.approve(runId, actor);
-    return engine.advance(runId, actor);
-  });
+  return withRuns(options, io, (runs, actor) => runs.approve(runId, actor));
 }
 
 export async function runRunbookReject(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
-  return withServices(options, io, ({ engine }, actor) => engine.reject(runId, actor, options.reason));
+  return withRuns(options, io, (runs, actor) => runs.reject(runId, actor, options.reason));
 }
 
 export async function runRunbookConfirm(runId: string, options: OperatorOptions & { record?: string }, io: CliIo): Promise<number> {
-  return withServices(options, io, async ({ engine }, actor) => {
-    await engine.confirm(runId, actor, options.record);
-    return engine.advance(runId, actor);
-  });
+  return withRuns(options, io, (runs, actor) => runs.confirm(runId, actor, options.record));
+}
+
+export async function runRunbookSkip(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+  return withRuns(options, io, (runs, actor) => runs.skip(runId, actor, options.reason));
 }
 
 export async function runRunbookAbort(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
-  return withServices(options, io, ({ engine }, actor) => engine.abort(runId, actor, options.reason));
+  return withRuns(options, io, (runs, actor) => runs.abort(runId, actor, options.reason));
 }
 
-/** One run in full; without a run id, the recent runs one per line. */
+/** One run in full (by its id or the start of it); without a run id, the recent runs one per line. */
 export async function runRunbookStatus(runId: string | undefined, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
-  if (runId !== undefined) return withServices({ ...options, as: "status" }, io, ({ engine }) => engine.status(runId));
-  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const store = SqliteStore.open(config.store.path);
-  try {
-    const runs = store.recentRuns(20);
-    if (runs.length === 0) io.stdout("No runbook runs yet.\n");
-    for (const run of runs) {
+  if (runId !== undefined) return withRuns({ ...options, as: "status" }, io, (runs) => runs.status(runId));
+  return withServices(options, io, ({ runs }) => {
+    const recent = runs.recent(20);
+    if (recent.length === 0) io.stdout("No runbook runs yet.\n");
+    for (const run of recent) {
       io.stdout(`${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`);
     }
-    return EXIT.ok;
-  } finally {
-    store.close();
-  }
+    return Promise.resolve(EXIT.ok);
+  });
 }
 
 /** The operator is the name given with --as, plus the OS account it came from: both go into the audit log. */
-function operator(name: string): string {
+export function operator(name: string): string {
   const trimmed = name.trim();
   if (trimmed === "") throw new BreakglassError("USAGE", "--as", "expected your name: every step is recorded with who did it");
   let account = "unknown";
@@ -89,8 +81,8 @@ function operator(name: string): string {
   return `${trimmed} (os user ${account})`;
 }
 
-async function withServices(options: OperatorOptions, io: CliIo, work: (services: RunbookServices, actor: string) => Promise<RunView>): Promise<number> {
-  const actor = operator(options.as);
+/** Opens the use cases for one command, as an operator named with --as, and always closes the store again. */
+export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: CliIo, work: (services: RunbookServices) => Promise<T>): Promise<T> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, {
     runbookDirectory: options.dir,
@@ -102,24 +94,30 @@ async function withServices(options: OperatorOptions, io: CliIo, work: (services
     },
   });
   try {
-    const view = await work(services, actor);
-    io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
-    return view.status === "failed" || view.status === "aborted" ? EXIT.findings : EXIT.ok;
+    return await work(services);
   } finally {
     services.close();
   }
 }
 
-/** `--input name=value`; a list input takes comma-separated values. */
-function parseInputs(runbook: Runbook, pairs: readonly string[]): Record<string, string | string[]> {
-  const values: Record<string, string | string[]> = {};
+async function withRuns(options: OperatorOptions, io: CliIo, work: (runs: RunbookRuns, actor: string) => Promise<RunView>): Promise<number> {
+  const actor = operator(options.as);
+  return withServices(options, io, async ({ runs }) => {
+    const view = await work(runs, actor);
+    io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
+    return view.status === "failed" || view.status === "aborted" ? EXIT.findings : EXIT.ok;
+  });
+}
+
+/** `--input name=value`, repeatable: every value of a name is kept, in order; the runbook says which names are lists. */
+function parseInputs(pairs: readonly string[]): GivenInputs {
+  // A Map, not an object: a name such as __proto__ stays a name.
+  const given = new Map<string, string[]>();
   for (const pair of pairs) {
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new BreakglassError("USAGE", "--input", `expected name=value, got "${pair}"`);
     const name = pair.slice(0, equals).trim();
-    const value = pair.slice(equals + 1).trim();
-    const declared = runbook.inputs.find((input) => input.name === name);
-    values[name] = declared?.type === "list" ? value.split(",").map((item) => item.trim()).filter(Boolean) : value;
+    given.set(name, [...(given.get(name) ?? []), pair.slice(equals + 1)]);
   }
-  return values;
+  return Object.fromEntries(given);
 }

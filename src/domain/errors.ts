@@ -20,6 +20,7 @@ export type ErrorCode =
   | "CONFIG_INVALID"
   | "CONFIG_UNWRITABLE"
   | "RUNBOOK_INVALID"
+  | "RUNBOOK_NOT_FOUND"
   | "STORE_FAILED"
   | "AUDIT_FAILED"
   | "RUN_FAILED"

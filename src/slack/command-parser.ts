@@ -1,11 +1,11 @@
 // Reads the text of `/breakglass <text>` into one command, or a one-line problem naming what was wrong; never throws, whatever was typed.
 import { closestName } from "../domain/shared/closest-name.js";
 import { DURATION_DESCRIPTION, parseDuration } from "../domain/shared/duration.js";
-import { checkInputValue, type Runbook } from "../domain/runbooks/runbook-schema.js";
 import { truncate } from "./mrkdwn.js";
 
-/** Every value given for each input, in order, as typed: which are lists is known only once the runbook is (resolveRunbookInputs). */
-export type GivenInputs = Readonly<Record<string, readonly string[]>>;
+/** Every value given for each input, in order, as typed: which are lists is known only once the runbook is (src/application/runbook-inputs.ts). */
+export type { GivenInputs } from "../application/runbook-inputs.js";
+import type { GivenInputs } from "../application/runbook-inputs.js";
 
 export type SlashCommand =
   | { readonly kind: "help" }
@@ -368,38 +368,3 @@ function suggestion(word: string, candidates: readonly string[]): string {
   return closest === undefined ? "" : ` (did you mean ${closest}?)`;
 }
 
-export type RunbookInputs = Readonly<Record<string, string | readonly string[]>>;
-
-/**
- * The inputs given in Slack, read against the runbook's declarations: a list input takes comma-separated values, a
- * repeated name, or both; any other input takes one value. The engine checks them again when the run starts.
- */
-export function resolveRunbookInputs(runbook: Pick<Runbook, "id" | "inputs">, given: GivenInputs): Result<RunbookInputs> {
-  const declared = new Map(runbook.inputs.map((input) => [input.name, input]));
-  for (const name of Object.keys(given)) {
-    if (!declared.has(name)) {
-      const closest = closestName(name, declared.keys());
-      const known = closest !== undefined ? `did you mean ${closest}?` : declared.size === 0 ? "it takes none" : `its inputs: ${[...declared.keys()].join(", ")}`;
-      return { ok: false, problem: `runbook ${runbook.id} has no input ${show(name)} (${known})` };
-    }
-  }
-  const resolved = new Map<string, string | readonly string[]>();
-  for (const input of runbook.inputs) {
-    const values = Object.hasOwn(given, input.name) ? given[input.name] : undefined;
-    if (values === undefined || values.length === 0) {
-      if (input.required && input.default === undefined) return { ok: false, problem: `runbook ${runbook.id} needs ${input.name}=…: ${input.description}` };
-      continue;
-    }
-    let value: string | readonly string[];
-    if (input.type === "list") {
-      value = values.flatMap((text) => text.split(",")).map((item) => item.trim()).filter((item) => item !== "");
-    } else {
-      if (values.length > 1) return { ok: false, problem: `${input.name} is given ${values.length} times; it takes one value` };
-      value = (values[0] as string).trim();
-    }
-    const wrong = checkInputValue(input, value);
-    if (wrong !== undefined) return { ok: false, problem: `${input.name}: ${wrong.replace(/\s+/g, " ")}` };
-    resolved.set(input.name, value);
-  }
-  return { ok: true, value: Object.fromEntries(resolved) };
-}

@@ -73,7 +73,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
       return;
     }
     await ack();
-    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.reject", (runId, actor) => context.services.engine.reject(runId, actor, reason));
+    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.reject", (runId, actor) => context.services.runs.reject(runId, actor, reason));
   });
 
   app.view(RUN_MODALS.confirm.callbackId, async ({ ack, body, view }) => {
@@ -83,35 +83,35 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
       return;
     }
     await ack();
-    submitted(context, driver, body.user.id, view.private_metadata, "run", "run.confirm", (runId, actor) => context.services.engine.confirm(runId, actor, record));
+    submitted(context, driver, body.user.id, view.private_metadata, "run", "run.confirm", (runId, actor) => context.services.runs.confirm(runId, actor, record));
   });
 }
 
 async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
-  const { engine } = context.services;
+  const { runs } = context.services;
   const actor = slackActor(user);
   const problem = (text: string) => tell(failure(text));
   switch (id) {
     case "run.advance":
-      driver.drive(runId, actor, undefined, problem);
+      driver.drive(runId, () => runs.advance(runId, actor), problem);
       return;
     case "run.approve":
-      driver.drive(runId, actor, () => engine.approve(runId, actor), problem);
+      driver.drive(runId, () => runs.approve(runId, actor), problem);
       return;
     case "run.skip":
-      driver.drive(runId, actor, () => engine.skip(runId, actor, `skipped from Slack by ${actor}`), problem);
+      driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor}`), problem);
       return;
     case "run.abort":
-      driver.drive(runId, actor, () => engine.abort(runId, actor, `aborted from Slack by ${actor}`), problem, false);
+      driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor}`), problem);
       return;
     case "run.reject":
     case "run.confirm": {
       try {
-        const view = await engine.status(runId);
+        const view = await runs.status(runId);
         const runbook = await driver.runbook(view.runbookId);
         const question = id === "run.confirm" ? manualStepQuestion(view, runbook) : undefined;
         if (id === "run.confirm" && question === undefined) {
-          driver.drive(runId, actor, () => engine.confirm(runId, actor), problem);
+          driver.drive(runId, () => runs.confirm(runId, actor), problem);
           return;
         }
         // A reason, or the step's written answer, is asked for in a modal; the run moves when it is submitted.
@@ -151,6 +151,6 @@ function submitted(
       await tell(refusal(permission, WHAT[action as RunActionId], context.settings.access).text);
       return;
     }
-    driver.drive(runId, actor, () => move(runId, actor), (problem) => tell(slackText(problem)));
+    driver.drive(runId, () => move(runId, actor), (problem) => tell(slackText(problem)));
   });
 }

@@ -1,8 +1,6 @@
 // Drives runbook runs from Slack: each run is one message, updated in place as the run moves, with a thread reply for
 // every step that finishes or starts waiting; button presses and modal answers move the run.
-import { join } from "node:path";
 import { describeError } from "../domain/errors.js";
-import { readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
@@ -31,7 +29,7 @@ export class RunDriver {
   constructor(private readonly context: SlackContext) {}
 
   async runbook(runbookId: string): Promise<Runbook> {
-    return (await readRunbookSource(join(this.context.runbookDirectory, `${runbookId}.yaml`))).runbook;
+    return (await this.context.services.runs.catalog.source(runbookId)).runbook;
   }
 
   /** Posts the run's message in `channel` (where the command was typed) and remembers it. */
@@ -45,20 +43,16 @@ export class RunDriver {
   }
 
   /**
-   * Runs `move` (approve, confirm, skip… or nothing) and then advances the run, in the background, refreshing the
+   * Runs `work` (a runbook use case: advance, approve, confirm, skip, abort…) in the background, refreshing the run's
    * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
    */
-  drive(runId: string, actor: string, move: (() => Promise<RunView>) | undefined, tell: (problem: string) => Promise<void>, advanceAfter = true): void {
-    const { engine } = this.context.services;
+  drive(runId: string, work: () => Promise<RunView>, tell: (problem: string) => Promise<void>): void {
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
       ticker.unref();
       this.driving.set(runId, (this.driving.get(runId) ?? 0) + 1);
       try {
-        const moved = move === undefined ? undefined : await move();
-        // A rejection that stops the run leaves it failed: advancing would only ask for the approval again.
-        const shouldAdvance = advanceAfter && (moved === undefined || moved.status === "running");
-        if (shouldAdvance) await engine.advance(runId, actor);
+        await work();
       } catch (error) {
         await tell(describeError(error));
       } finally {

@@ -1,9 +1,7 @@
 // The Bolt app of `breakglass serve`: Bolt's own HTTPReceiver (its request listener is mounted on serve's HTTP server
 // at /slack/events) or Socket Mode, the Web API client pointed at slack.apiUrl, and every handler registered.
-import { join, dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
-import { EmergencyAccess } from "../application/emergency-access.js";
 import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
 import { registerRunActions } from "./run-actions.js";
@@ -70,15 +68,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
       onLookupFailure: (groupId, error) => log.warn(`could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`),
     },
   );
-  const emergency = new EmergencyAccess({
-    store: options.services.store,
-    audit: options.services.audit,
-    clock: options.clock,
-    directory: options.services.directory,
-    grant: settings.grant,
-    summaryDirectory: join(dirname(options.config.store.path), "artefacts"),
-  });
-  const context: SlackContext = { ...options, client: app.client, announcer, access, emergency };
+  const context: SlackContext = { ...options, client: app.client, announcer, access, emergency: options.services.emergency };
   const driver = new RunDriver(context);
   registerSlashCommand(app, context, driver);
   registerRunActions(app, context, driver);

@@ -1,13 +1,10 @@
 // `/breakglass …`: answered within Slack's 3 seconds every time — help, usage, status and lists straight away, anything
 // that takes longer with a "working" reply and the result through response_url. Changes are checked against who may
 // make them, and refusals are audited.
-import { join } from "node:path";
 import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
 import { BreakglassError, describeError } from "../domain/errors.js";
-import { loadRunbooks, readRunbookSource } from "../adapters/runbook-files/runbook-files.js";
-import { configInputDefaults } from "../application/runbook-input-defaults.js";
 import { refusal, type Permission } from "./access-policy.js";
-import { parseSlashCommand, resolveRunbookInputs, type SlashCommand } from "./command-parser.js";
+import { parseSlashCommand, type SlashCommand } from "./command-parser.js";
 import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";
 import { helpMessage, usageMessage } from "./help-message.js";
 import { mentionPrincipal } from "./mrkdwn.js";
@@ -64,7 +61,7 @@ async function quickAnswer(parsed: SlashCommand, command: BoltSlashCommand, cont
     case "status":
       return status.message();
     case "runbook-list":
-      return runbookListMessage(await loadRunbooks(context.runbookDirectory), command.command);
+      return runbookListMessage(await context.services.runs.catalog.list(), command.command);
     default:
       return undefined;
   }
@@ -168,28 +165,15 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
 
 async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
   const actor = slackActor(command.user_id);
-  let source;
-  try {
-    source = await readRunbookSource(join(context.runbookDirectory, `${parsed.runbookId}.yaml`));
-  } catch {
-    const known = (await loadRunbooks(context.runbookDirectory)).map(({ runbook }) => runbook.id);
-    await reply(failure(`There is no runbook ${parsed.runbookId}. Runbooks: ${known.join(", ")}.`));
-    return;
-  }
-  const known = Object.fromEntries(Object.entries(configInputDefaults(context.config, source.runbook)).map(([name, value]) => [name, [value]]));
-  const inputs = resolveRunbookInputs(source.runbook, { ...known, ...parsed.inputs });
-  if (!inputs.ok) {
-    await reply(failure(inputs.problem));
-    return;
-  }
-  const view = context.services.engine.start(source, inputs.value, actor, { dryRun: parsed.dryRun });
+  const { runs } = context.services;
+  const view = await runs.start({ runbookId: parsed.runbookId, inputs: parsed.inputs, dryRun: parsed.dryRun, actor });
   try {
     await driver.post(view, command.channel_id);
   } catch (error) {
     // The bot is not in this channel (or Slack refused): the run exists, so say how to follow it.
     await reply(failure(`Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`));
   }
-  driver.drive(view.id, actor, undefined, (problem) => reply(failure(problem)));
+  driver.drive(view.id, () => runs.advance(view.id, actor), (problem) => reply(failure(problem)));
 }
 
 async function runStatus(runId: string | null, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
@@ -197,16 +181,8 @@ async function runStatus(runId: string | null, context: SlackContext, driver: Ru
     await reply(postureStatusMessage(await postureSnapshot(context)));
     return;
   }
-  const id = resolveRunId(runId, context);
-  const view = await context.services.engine.status(id);
+  const view = await context.services.runs.status(runId);
   await reply(runMessage(view, await driver.runbook(view.runbookId)));
-}
-
-/** A run by its id or the first characters of it, as the run message shows them. */
-function resolveRunId(given: string, context: SlackContext): string {
-  if (context.services.store.findRun(given) !== null) return given;
-  const matches = context.state.runIdsStartingWith(given);
-  return matches.length === 1 ? (matches[0] as string) : given;
 }
 
 async function emailOf(context: SlackContext, userId: string): Promise<string> {

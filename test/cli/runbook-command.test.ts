@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
 import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "../../src/cli/runbook-command.js";
 import { isBreakglassError } from "../../src/domain/errors.js";
+import { main } from "../../src/cli/main.js";
 import { capturingIo } from "../support/cli-io.js";
 
 async function run(command: (io: CliIo) => Promise<number>) {
@@ -93,7 +94,7 @@ describe("runbook show", () => {
   });
 
   it("names the known runbooks in one line for an unknown id, and exits 2", async () => {
-    expect(await run((io) => runRunbookShow("fm4-everything-down", DEFAULT_RUNBOOK_DIRECTORY, io))).toEqual({
+    expect(await run((io) => main(["runbook", "show", "fm4-everything-down"], io))).toEqual({
       code: 2,
       stdout: "",
       stderr: `breakglass: fm4-everything-down: no such runbook in ${DEFAULT_RUNBOOK_DIRECTORY} (known: ${KNOWN})\n`,
@@ -101,7 +102,7 @@ describe("runbook show", () => {
   });
 
   it("never reads a path given as an id", async () => {
-    const { code, stderr } = await run((io) => runRunbookShow("../package", DEFAULT_RUNBOOK_DIRECTORY, io));
+    const { code, stderr } = await run((io) => main(["runbook", "show", "../package"], io));
     expect(code).toBe(2);
     expect(stderr).toBe(`breakglass: ../package: no such runbook in ${DEFAULT_RUNBOOK_DIRECTORY} (known: ${KNOWN})\n`);
   });

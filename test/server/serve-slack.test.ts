@@ -162,7 +162,8 @@ describe("a runbook run from Slack", () => {
     expect(announced[0]?.args["channel"]).toBe(CHANNELS.incidents);
     const finished = await eventually(() => harness.service.services.engine.status(runId), (view) => view.status === "succeeded");
     expect(finished.steps.map((step) => step.status)).toEqual(["succeeded", "succeeded", "succeeded", "skipped", "succeeded"]);
-    const last = await eventually(() => harness.stub.callsTo("chat.update").at(-1), (call) => texts(call).includes("succeeded") || texts(call).includes(":white_check_mark:"));
+    // The update that shows the run finished (earlier updates, still in flight, show it waiting).
+    const last = await eventually(() => harness.stub.callsTo("chat.update").at(-1), (call) => String(call?.args["text"]).endsWith(`run ${runId.slice(0, 8)} succeeded`));
     expect(texts(last)).not.toContain("run.abort");
 
     // The thread below the message holds one reply per step outcome.

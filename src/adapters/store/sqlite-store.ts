@@ -309,6 +309,13 @@ export class SqliteStore implements AttestationStore, AuditStore, RunStore, Emer
     return rows.map(runRecordOf);
   }
 
+  /** At most two ids of runs whose id starts with the prefix: enough to tell one run from several. */
+  runIdsStartingWith(prefix: string): string[] {
+    const pattern = `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    const rows = this.guard(() => this.database.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(pattern) as { id: string }[]);
+    return rows.map((row) => row.id);
+  }
+
   runSteps(runId: string): RunStepRecord[] {
     const rows = this.guard(
       () => this.database.prepare("SELECT step_id, position, status, outcome, attempts, updated_at FROM run_steps WHERE run_id = ? ORDER BY position").all(runId) as RunStepRow[],

@@ -1,0 +1,124 @@
+// The runbook use cases every front end calls — start, advance, approve, reject, confirm, skip, abort, status — so that
+// the CLI and Slack start the same runbook with the same inputs and reach the same state and audit record.
+import { BreakglassError } from "../domain/errors.js";
+import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
+import type { RunRecord } from "../domain/runbooks/run-store.js";
+import type { RunbookCatalog } from "./runbook-catalog.js";
+import { requireRunbookInputs, type GivenInputs } from "./runbook-inputs.js";
+
+/** What the use cases read about runs beyond one run's view: lists and short ids. */
+export interface RunQueries {
+  findRun(runId: string): RunRecord | null;
+  recentRuns(limit: number): RunRecord[];
+  /** At most two ids (enough to tell one from many) of runs whose id starts with the prefix. */
+  runIdsStartingWith(prefix: string): string[];
+}
+
+export interface RunbookRunsOptions {
+  readonly engine: RunEngine;
+  readonly catalog: RunbookCatalog;
+  readonly runs: RunQueries;
+  /** Inputs breakglass.yaml already answers (emergencyAccountId, identityCenterRegion), by input name. */
+  readonly inputDefaults: Readonly<Record<string, string>>;
+}
+
+export interface StartRequest {
+  readonly runbookId: string;
+  readonly inputs: GivenInputs;
+  readonly dryRun: boolean;
+  readonly actor: string;
+}
+
+export class RunbookRuns {
+  constructor(private readonly options: RunbookRunsOptions) {}
+
+  get catalog(): RunbookCatalog {
+    return this.options.catalog;
+  }
+
+  /**
+   * Records a new run with its inputs checked against the runbook (config defaults filled, every problem named at once).
+   * Nothing runs yet: the front end shows the run, then advances it.
+   */
+  async start(request: StartRequest): Promise<RunView> {
+    const source = await this.options.catalog.source(request.runbookId);
+    const defaults = inputDefaultsFor(source.runbook.inputs, this.options.inputDefaults);
+    const inputs = requireRunbookInputs(source.runbook, request.inputs, defaults);
+    return this.options.engine.start(source, inputs, request.actor, { dryRun: request.dryRun });
+  }
+
+  /** Runs steps until the run waits for a person or ends. */
+  advance(runId: string, actor: string): Promise<RunView> {
+    return this.options.engine.advance(this.resolve(runId), actor);
+  }
+
+  /** Grants the approval the run waits for (a second person's), then goes on. */
+  approve(runId: string, actor: string): Promise<RunView> {
+    const id = this.resolve(runId);
+    return this.thenAdvance(id, actor, this.options.engine.approve(id, actor));
+  }
+
+  /** Refuses the approval; the runbook's onFailure decides what follows (a goto goes on at once). */
+  reject(runId: string, actor: string, reason: string): Promise<RunView> {
+    const id = this.resolve(runId);
+    return this.thenAdvance(id, actor, this.options.engine.reject(id, actor, requireReason(reason, "reject")));
+  }
+
+  /** Confirms the manual step the run waits for (with the written answer it asks for), then goes on. */
+  confirm(runId: string, actor: string, record?: string): Promise<RunView> {
+    const id = this.resolve(runId);
+    return this.thenAdvance(id, actor, this.options.engine.confirm(id, actor, record));
+  }
+
+  /** Passes over the manual step the run waits for, with a reason on the record, then goes on. */
+  skip(runId: string, actor: string, reason: string): Promise<RunView> {
+    const id = this.resolve(runId);
+    return this.thenAdvance(id, actor, this.options.engine.skip(id, actor, requireReason(reason, "skip")));
+  }
+
+  /** Ends the run for good. */
+  abort(runId: string, actor: string, reason: string): Promise<RunView> {
+    return this.options.engine.abort(this.resolve(runId), actor, requireReason(reason, "abort"));
+  }
+
+  status(runId: string): Promise<RunView> {
+    return this.options.engine.status(this.resolve(runId));
+  }
+
+  recent(limit = 20): RunRecord[] {
+    return this.options.runs.recentRuns(limit);
+  }
+
+  /** A run by its id, or by the first characters of it as run messages and lists show them (when only one run matches). */
+  resolve(given: string): string {
+    const id = given.trim();
+    if (id === "") throw new BreakglassError("USAGE", "run id", "expected the id of a run (breakglass runbook status lists them)");
+    if (this.options.runs.findRun(id) !== null) return id;
+    const matches = this.options.runs.runIdsStartingWith(id);
+    if (matches.length === 1) return matches[0] as string;
+    if (matches.length > 1) throw new BreakglassError("USAGE", `run ${id}`, "more than one run has an id starting with this; give more of it");
+    throw new BreakglassError("RUN_NOT_FOUND", `run ${id}`, "no run has this id in the store");
+  }
+
+  /** After a decision the run goes on only when the decision let it (a rejection that stops the run leaves it failed). */
+  private async thenAdvance(runId: string, actor: string, decided: Promise<RunView>): Promise<RunView> {
+    const view = await decided;
+    return view.status === "running" ? this.options.engine.advance(runId, actor) : view;
+  }
+}
+
+/** The config's values for the inputs this runbook declares. */
+function inputDefaultsFor(inputs: readonly { readonly name: string }[], known: Readonly<Record<string, string>>): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  for (const { name } of inputs) {
+    const value = Object.hasOwn(known, name) ? known[name] : undefined;
+    if (value !== undefined) defaults[name] = value;
+  }
+  return defaults;
+}
+
+function requireReason(reason: string, verb: string): string {
+  const text = reason.replace(/\s+/g, " ").trim();
+  if (text === "") throw new BreakglassError("USAGE", "--reason", `say why you ${verb} it: the reason goes on the record`);
+  return text;
+}
