@@ -1,7 +1,8 @@
-// One action run outside a runbook (from Slack) with the engine's discipline: plan, audit, apply, audit, read back, audit.
+// One action run outside a runbook (from Slack) through the runbook engine's action pipeline, its failures thrown naming the request.
 import type { AuditLog } from "../domain/audit/audit-log.js";
 import type { Clock } from "../domain/shared/clock.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
+import { runActionPipeline } from "../domain/runbooks/action-pipeline.js";
 import type { ActionExecutor, ActionParameters, ArtefactPaths, PlannedChange, RunContext } from "../domain/runbooks/engine-ports.js";
 import type { ActionName } from "../domain/runbooks/runbook-schema.js";
 
@@ -30,68 +31,34 @@ export interface ActionOutcome {
 }
 
 /**
- * Runs one action as the runbook engine's runAction does, and with its audit records, so that the audit log reads the
- * same whether a change came from a runbook or from Slack. Fail closed: `action.applying` is written before apply, and
- * if it cannot be, nothing is applied. Any failure is thrown, naming the subject.
+ * Runs one action through the same pipeline as a runbook's action steps, so that the audit log reads the same whether a
+ * change came from a runbook or from Slack. Fail closed: `action.applying` is written before apply, and if it cannot be,
+ * nothing is applied. Any failure is thrown, naming the subject.
  */
 export async function runAuditedAction(request: AuditedAction, audit: AuditLog, clock: Clock): Promise<ActionOutcome> {
   const { action, executor, parameters, context, subject } = request;
-  const record = (name: string, detail: Record<string, unknown>) =>
-    audit.record({ actor: context.initiator, action: name, runId: request.auditRunId, subject, detail: { action, request: context.idempotencyKey, ...detail } });
-
-  // A plan only reads, so a failure here (an unknown user, the IdP down) has changed nothing.
-  const plan = await executor.plan(parameters, context).catch((error: unknown) => {
-    throw rethrown(error, subject, "nothing was changed");
-  });
-  record("action.planned", { parameters, plan });
-  if (!plan.alreadyDone) {
-    record("action.applying", { plan });
-    let artefacts: ArtefactPaths = {};
-    try {
-      artefacts = (await executor.apply(plan, parameters, context)).artefacts ?? {};
-    } catch (error) {
-      // The engine keeps a failed apply in the run's step; outside a run the audit log is the only place it can go.
-      recordQuietly(() => record("action.failed", { error: describeError(error) }));
-      throw rethrown(error, subject, "the change may be half made; run the same command again: it plans afresh and finishes the job");
-    }
-    record("action.applied", {});
-    return verified(request, plan.summary, plan.changes, true, artefacts, record, clock);
+  const result = await runActionPipeline({ action, executor, parameters, context, auditAs: { actor: context.initiator, runId: request.auditRunId, subject } }, { audit, clock });
+  if (result.status === "dry-run") {
+    const { plan } = result;
+    return { action, summary: plan.summary, changes: plan.changes, applied: false, verified: "dry run: nothing was applied or read back", artefacts: {} };
   }
-  return verified(request, plan.summary, plan.changes, false, {}, record, clock);
-}
-
-async function verified(
-  request: AuditedAction,
-  summary: string,
-  changes: readonly PlannedChange[],
-  applied: boolean,
-  artefacts: ArtefactPaths,
-  record: (name: string, detail: Record<string, unknown>) => unknown,
-  clock: Clock,
-): Promise<ActionOutcome> {
-  const { action, executor, parameters, context, subject } = request;
-  let verification;
-  try {
-    verification = await executor.verify(parameters, { ...context, now: clock.now() });
-  } catch (error) {
-    recordQuietly(() => record("action.verification-failed", { verification: { ok: false, detail: `the read-back failed: ${describeError(error)}` } }));
-    throw rethrown(error, subject, `${applied ? "applied, but " : ""}the read-back failed`);
+  if (result.status === "verified") {
+    const { plan } = result;
+    return { action, summary: plan.summary, changes: plan.changes, applied: result.applied, verified: result.verification.detail, artefacts: result.artefacts };
   }
-  const checked = { ok: verification.ok, detail: verification.detail };
-  if (!verification.ok) {
-    recordQuietly(() => record("action.verification-failed", { verification: checked }));
-    throw new BreakglassError("RUN_FAILED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${verification.detail}`);
-  }
-  record("action.verified", { verification: checked });
-  return { action, summary, changes, applied, verified: verification.detail, artefacts: { ...verification.artefacts, ...artefacts } };
-}
-
-/** After a change went wrong the failure itself is what the caller must hear; a second failure to audit it must not hide it. */
-function recordQuietly(write: () => unknown): void {
-  try {
-    write();
-  } catch {
-    // The thrown error that follows still reaches the caller.
+  const { applied } = result;
+  switch (result.stage) {
+    case "plan":
+      throw rethrown(result.cause, subject, "nothing was changed");
+    case "audit":
+      // The audit log's own error (AUDIT_FAILED) says what could not be written: it is the one to hear.
+      throw result.cause;
+    case "apply":
+      throw rethrown(result.cause, subject, "the change may be half made; run the same command again: it plans afresh and finishes the job");
+    case "read-back":
+      throw rethrown(result.cause, subject, `${applied ? "applied, but " : ""}the read-back failed`);
+    case "mismatch":
+      throw new BreakglassError("RUN_FAILED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${result.error}`);
   }
 }
 

@@ -1,24 +1,20 @@
-// The runbook engine: a state machine persisted after every transition, so a run resumes where it was and never applies a change twice.
+// The runbook engine: the step loop and its lease discipline, persisted after every transition, so a run resumes where it was and never applies a change twice.
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { AuditLog } from "../audit/audit-log.js";
-import { isBlocking, type Finding } from "../checks/finding.js";
 import type { Clock } from "../shared/clock.js";
 import { BreakglassError, describeError } from "../errors.js";
-import type { ActionParameters, ActionPlan, ArtefactPaths, RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
-import {
-  artefactNeededBy,
-  artefactProducedBy,
-  checkInputValue,
-  parseDuration,
-  type ActionStep,
-  type Artefact,
-  type CheckStep,
-  type Runbook,
-  type RunbookStep,
-} from "./runbook-schema.js";
-import { fillTemplate, resolveParameter, type Reference, type TemplateValue } from "./runbook-template.js";
-import type { RunInputs, RunRecord, RunStatus, RunStepRecord, RunStore, StepChange, StepOutcomeRecord, StepStatus } from "./run-store.js";
+import type { RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
+import { checkInputs } from "./check-inputs.js";
+import { routeFailure } from "./failure-routing.js";
+import { artefactNeededBy, artefactProducedBy, type Runbook, type RunbookStep } from "./runbook-schema.js";
+import { lookupInRun } from "./run-lookup.js";
+import type { RunRecord, RunStatus, RunStepRecord, RunStore, StepChange, StepOutcomeRecord, StepStatus } from "./run-store.js";
+import { viewRun, type RunView } from "./run-view.js";
+import { failed, type StepContext, type StepResult } from "./steps/step-kind.js";
+import { executeStepKind } from "./steps/step-kinds.js";
+
+export type { RunView, StepView } from "./run-view.js";
 
 /*
  * Out of scope here: compensation. The contract (runbook-schema.ts) says compensations run only when an operator rolls a
@@ -42,39 +38,12 @@ export interface StartOptions {
   readonly dryRun: boolean;
 }
 
-export interface StepView {
-  readonly id: string;
-  readonly title: string;
-  readonly kind: RunbookStep["kind"];
-  readonly status: StepStatus;
-  readonly attempts: number;
-  readonly outcome: StepOutcomeRecord | null;
-}
-
-export interface RunView {
-  readonly id: string;
-  readonly runbookId: string;
-  readonly status: RunStatus;
-  readonly initiator: string;
-  readonly dryRun: boolean;
-  readonly inputs: RunInputs;
-  readonly artefacts: ArtefactPaths;
-  readonly steps: readonly StepView[];
-  /** The step a person must act on (approve, reject, confirm), when the run waits for one. */
-  readonly waitingFor: { readonly stepId: string; readonly kind: "approval" | "manual" } | null;
-}
-
 const DEFAULT_LEASE_MILLISECONDS = 10 * 60 * 1000;
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
 export function runbookDigest(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
-
-type StepResult =
-  | { readonly status: "succeeded"; readonly outcome: StepOutcomeRecord; readonly artefacts?: ArtefactPaths }
-  | { readonly status: "failed"; readonly outcome: StepOutcomeRecord }
-  | { readonly status: "waiting"; readonly outcome: StepOutcomeRecord };
 
 interface Loaded {
   readonly run: RunRecord;
@@ -260,24 +229,10 @@ export class RunEngine {
   /** Records a failed step and follows its onFailure; returns the index of the next step to run, or null when the run halts. */
   private failStep(runId: string, actor: string, runbook: Runbook, index: number, outcome: StepOutcomeRecord): number | null {
     const step = runbook.steps[index] as RunbookStep;
-    const failed: StepChange = { stepId: step.id, status: "failed", outcome };
-    const detail = { ...outcome, onFailure: step.onFailure };
-    if (step.onFailure === "stop") {
-      this.transition(runId, { runStatus: "failed", steps: [failed] }, { actor, action: "step.failed", subject: step.id, detail });
-      this.audit.record({ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } });
-      return null;
-    }
-    if (step.onFailure === "continue") {
-      this.transition(runId, { runStatus: "running", steps: [failed] }, { actor, action: "step.failed", subject: step.id, detail });
-      return index + 1;
-    }
-    const target = runbook.steps.findIndex((candidate) => candidate.id === (step.onFailure as { goto: string }).goto);
-    // The jump and the skipped steps are one transition: a crash cannot leave a run half-jumped.
-    const skipped: StepChange[] = runbook.steps
-      .slice(index + 1, target)
-      .map((between) => ({ stepId: between.id, status: "skipped", outcome: { summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"` } }));
-    this.transition(runId, { runStatus: "running", steps: [failed, ...skipped] }, { actor, action: "step.failed", subject: step.id, detail: { ...detail, skipped: skipped.map((change) => change.stepId) } });
-    return target;
+    const route = routeFailure(runbook, index, outcome);
+    this.transition(runId, { runStatus: route.runStatus, steps: route.steps }, { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } });
+    if (route.next === null) this.audit.record({ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } });
+    return route.next;
   }
 
   private async executeStep(step: RunbookStep, run: RunRecord, actor: string): Promise<StepResult> {
@@ -287,101 +242,25 @@ export class RunEngine {
       if (needed !== undefined && context.artefacts[needed] === undefined && !run.dryRun) {
         return failed(`needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`);
       }
-      switch (step.kind) {
-        case "check":
-          return await this.runCheck(step, run, context);
-        case "action":
-          return await this.runAction(step, run, actor, context);
-        case "notify": {
-          const filled = fillTemplate(step.message, this.lookup(run, context.artefacts));
-          // Nobody reading the security channel should mistake a rehearsal for an emergency.
-          const message = run.dryRun ? `[dry run] ${filled}` : filled;
-          await this.executors.notify(step.channel, message, context);
-          this.audit.record({ actor, action: "notify.sent", runId: run.id, subject: step.id, detail: { channel: step.channel, message } });
-          return { status: "succeeded", outcome: { summary: `posted to ${step.channel}`, text: message } };
-        }
-        case "approval": {
-          const reason = fillTemplate(step.reason, this.lookup(run, context.artefacts));
-          return { status: "waiting", outcome: { summary: `waits for a second person (not ${run.initiator}) to approve`, text: reason } };
-        }
-        case "manual": {
-          const lookup = this.lookup(run, context.artefacts);
-          const text = [step.instructions, step.confirm, step.record].filter((part) => part !== undefined).map((part) => fillTemplate(part, lookup)).join("\n\n");
-          return { status: "waiting", outcome: { summary: step.record === undefined ? "waits for an operator to confirm" : "waits for an operator to confirm and answer in writing", text } };
-        }
-      }
+      return await executeStepKind(step, run, this.stepContext(run, step, actor, context));
     } catch (error) {
       return failed(describeError(error));
     }
   }
 
-  private async runCheck(step: CheckStep, run: RunRecord, context: RunContext): Promise<StepResult> {
-    const attempts = step.retry?.attempts ?? 1;
-    const interval = step.retry === undefined ? 0 : (parseDuration(step.retry.interval) ?? 0);
-    let last: StepOutcomeRecord = { summary: "the checks did not run" };
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) {
-        await this.executors.sleep(interval);
-        this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds);
-      }
-      try {
-        const result = await this.executors.check(step.checks, { ...context, now: this.clock.now() });
-        const verdict = judgeFindings(step, result.findings);
-        const findings = result.findings.map((finding) => ({ code: finding.code, severity: finding.severity, message: finding.message }));
-        last = { summary: verdict.summary, findings, checkAttempts: attempt };
-        if (verdict.ok) return { status: "succeeded", outcome: last, ...(result.artefacts === undefined ? {} : { artefacts: result.artefacts }) };
-      } catch (error) {
-        last = { summary: `failed: the checks could not run: ${describeError(error)}`, error: describeError(error), checkAttempts: attempt };
-      }
-    }
-    return { status: "failed", outcome: { ...last, summary: attempts > 1 ? `${last.summary} (after ${attempts} attempts)` : last.summary } };
-  }
-
-  private async runAction(step: ActionStep, run: RunRecord, actor: string, context: RunContext): Promise<StepResult> {
-    const executor = this.executors.actions[step.action];
-    const parameters = resolveParameters(step, this.lookup(run, context.artefacts));
-    let plan: ActionPlan;
-    try {
-      plan = await executor.plan(parameters, context);
-    } catch (error) {
-      return failed(`could not plan ${step.action}: ${describeError(error)}`);
-    }
-    this.audit.record({ actor, action: "action.planned", runId: run.id, subject: step.id, detail: { action: step.action, parameters, plan } });
-    if (run.dryRun) {
-      this.audit.record({ actor, action: "action.not-applied", runId: run.id, subject: step.id, detail: { action: step.action, reason: "dry run" } });
-      return { status: "succeeded", outcome: { summary: `dry run: not applied (${plan.summary})`, plan, applied: false } };
-    }
-    let artefacts: ArtefactPaths = {};
-    if (!plan.alreadyDone) {
-      this.store.recordTransition(run.id, this.holder, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, this.clock.now());
-      try {
-        // Fail closed: the record of the change comes before the change, or there is no change.
-        this.audit.record({ actor, action: "action.applying", runId: run.id, subject: step.id, detail: { action: step.action, plan } });
-      } catch (error) {
-        return { status: "failed", outcome: { summary: `failed: not applied, because it could not be audited: ${describeError(error)}`, plan, applied: false, error: describeError(error) } };
-      }
-      try {
-        artefacts = (await executor.apply(plan, parameters, context)).artefacts ?? {};
-      } catch (error) {
-        return { status: "failed", outcome: { summary: `failed: apply failed: ${describeError(error)}`, plan, error: describeError(error) } };
-      }
-      this.audit.record({ actor, action: "action.applied", runId: run.id, subject: step.id, detail: { action: step.action } });
-    }
-    const applied = !plan.alreadyDone;
-    let verification;
-    try {
-      verification = await executor.verify(parameters, { ...context, now: this.clock.now() });
-    } catch (error) {
-      return { status: "failed", outcome: { summary: `failed: the read-back failed: ${describeError(error)}`, plan, applied, error: describeError(error) } };
-    }
-    const checked = { ok: verification.ok, detail: verification.detail };
-    if (!verification.ok) {
-      this.audit.record({ actor, action: "action.verification-failed", runId: run.id, subject: step.id, detail: { action: step.action, verification: checked } });
-      return { status: "failed", outcome: { summary: `failed: the read-back does not match: ${verification.detail}`, plan, applied, verification: checked, error: verification.detail } };
-    }
-    this.audit.record({ actor, action: "action.verified", runId: run.id, subject: step.id, detail: { action: step.action, verification: checked } });
-    const summary = applied ? `applied and verified: ${plan.summary}` : `already done, verified: ${plan.summary}`;
-    return { status: "succeeded", outcome: { summary, plan, applied, verification: checked }, artefacts: { ...verification.artefacts, ...artefacts } };
+  /** What a step kind's handler may use: the lease and the step's store record stay the engine's, reached only through here. */
+  private stepContext(run: RunRecord, step: RunbookStep, actor: string, runContext: RunContext): StepContext {
+    return {
+      actor,
+      runContext,
+      executors: this.executors,
+      audit: this.audit,
+      clock: this.clock,
+      lookup: lookupInRun(run, runContext.artefacts),
+      renewLease: () => this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
+      markApplying: (plan) =>
+        this.store.recordTransition(run.id, this.holder, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, this.clock.now()),
+    };
   }
 
   /** approve, reject and confirm: the waiting step must be of `kind`; the decision is audited, then recorded, under the lease. */
@@ -447,19 +326,6 @@ export class RunEngine {
     };
   }
 
-  private lookup(run: RunRecord, artefacts: ArtefactPaths): (reference: Reference) => TemplateValue | undefined {
-    return (reference) => {
-      if (reference.scope === "inputs") return run.inputs[reference.name];
-      if (reference.scope === "artefacts") {
-        const path = artefacts[reference.name as Artefact];
-        // A dry run applies no action, so a text may name an artefact that was never made.
-        return path === undefined && run.dryRun ? `(no ${reference.name}: dry run)` : path;
-      }
-      if (reference.name === "id") return run.id;
-      return reference.name === "initiator" ? run.initiator : undefined;
-    };
-  }
-
   private async load(runId: string): Promise<Loaded> {
     const run = this.requireRun(runId);
     const source = await this.runbooks(run.runbookId);
@@ -481,19 +347,8 @@ export class RunEngine {
   }
 
   private view(run: RunRecord, runbook: Runbook): RunView {
-    const records = this.store.runSteps(run.id);
-    const steps = runbook.steps.map((step, index) => {
-      const record = records[index];
-      return { id: step.id, title: step.title, kind: step.kind, status: record?.status ?? "pending", attempts: record?.attempts ?? 0, outcome: record?.outcome ?? null };
-    });
-    const waiting = runbook.steps.find((step, index) => records[index]?.status === "waiting");
-    const waitingFor = run.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual") ? { stepId: waiting.id, kind: waiting.kind } : null;
-    return { id: run.id, runbookId: run.runbookId, status: run.status, initiator: run.initiator, dryRun: run.dryRun, inputs: run.inputs, artefacts: this.store.runArtefacts(run.id), steps, waitingFor };
+    return viewRun(run, runbook, this.store.runSteps(run.id), this.store.runArtefacts(run.id));
   }
-}
-
-function failed(reason: string): StepResult {
-  return { status: "failed", outcome: { summary: `failed: ${reason}`, error: reason } };
 }
 
 /**
@@ -507,53 +362,4 @@ function firstUnfinished(runbook: Runbook, records: readonly RunStepRecord[]): n
     return !(status === "failed" && step.onFailure !== "stop");
   });
   return index < 0 ? runbook.steps.length : index;
-}
-
-/** Checks the operator's values against the runbook's inputs and fills defaults; USAGE naming the input when one is wrong. */
-function checkInputs(runbook: Runbook, given: Readonly<Record<string, unknown>>): RunInputs {
-  const declared = new Set(runbook.inputs.map((input) => input.name));
-  for (const name of Object.keys(given)) {
-    if (!declared.has(name)) {
-      throw new BreakglassError("USAGE", `input "${name}"`, `runbook ${runbook.id} has no such input (declared: ${[...declared].join(", ") || "none"})`);
-    }
-  }
-  const values: Record<string, string | readonly string[]> = {};
-  for (const input of runbook.inputs) {
-    const value = given[input.name] ?? input.default;
-    if (value === undefined) {
-      if (input.required) throw new BreakglassError("USAGE", `input "${input.name}"`, `runbook ${runbook.id} requires it: ${input.description}`);
-      continue;
-    }
-    const wrong = checkInputValue(input, value);
-    if (wrong !== undefined) throw new BreakglassError("USAGE", `input "${input.name}"`, wrong);
-    values[input.name] = value as string | readonly string[];
-  }
-  return values;
-}
-
-function resolveParameters(step: ActionStep, lookup: (reference: Reference) => TemplateValue | undefined): ActionParameters {
-  const parameters: Record<string, TemplateValue> = {};
-  for (const [name, value] of Object.entries(step.with) as [string, string | readonly string[] | undefined][]) {
-    if (value !== undefined) parameters[name] = resolveParameter(value, lookup);
-  }
-  return parameters;
-}
-
-/** Whether a check step's findings meet its expectation, per the contract in runbook-schema.ts. */
-function judgeFindings(step: CheckStep, findings: readonly Finding[]): { ok: boolean; summary: string } {
-  const codes = (list: readonly Finding[]) => [...new Set(list.map((finding) => finding.code))].join(", ");
-  switch (step.expect) {
-    case "any":
-      return { ok: true, summary: `${findings.length} finding(s) shown${findings.length === 0 ? "" : `: ${codes(findings)}`}` };
-    case "clean": {
-      const blocking = findings.filter((finding) => isBlocking(finding) && !(step.tolerate ?? []).includes(finding.code));
-      return blocking.length === 0 ? { ok: true, summary: "clean" } : { ok: false, summary: `failed: not clean: ${codes(blocking)}` };
-    }
-    case "findings": {
-      const expected = step.codes;
-      const matching = findings.filter((finding) => (expected === undefined ? isBlocking(finding) : expected.includes(finding.code)));
-      if (matching.length > 0) return { ok: true, summary: `found as expected: ${codes(matching)}` };
-      return { ok: false, summary: `failed: expected ${expected === undefined ? "a high or critical finding" : `one of ${expected.join(", ")}`}, found ${findings.length === 0 ? "none" : codes(findings)}` };
-    }
-  }
 }

@@ -1,0 +1,12 @@
+// An approval step: the run waits, showing the step's reason, until a second person approves or rejects it.
+import { fillTemplate } from "../runbook-template.js";
+import type { StepKindHandler } from "./step-kind.js";
+
+export const approvalStep: StepKindHandler<"approval"> = {
+  // Never skip: the second person would then mean nothing.
+  decisions: ["approve", "reject"],
+  execute(step, run, context) {
+    const reason = fillTemplate(step.reason, context.lookup);
+    return Promise.resolve({ status: "waiting", outcome: { summary: `waits for a second person (not ${run.initiator}) to approve`, text: reason } });
+  },
+};
