@@ -80,7 +80,7 @@ async function verified(
   const checked = { ok: verification.ok, detail: verification.detail };
   if (!verification.ok) {
     recordQuietly(() => record("action.verification-failed", { verification: checked }));
-    throw new BreakglassError("RUN_FAILED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${verification.detail}`);
+    throw new BreakglassError("ACTION_UNVERIFIED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${verification.detail}`);
   }
   record("action.verified", { verification: checked });
   return { action, summary, changes, applied, verified: verification.detail, artefacts: { ...verification.artefacts, ...artefacts } };
@@ -101,5 +101,5 @@ function rethrown(error: unknown, subject: string, consequence: string): Breakgl
   // The executors already say "nothing was changed" where they know it; once is enough.
   const reason = said.includes(consequence) ? said : `${said}; ${consequence}`;
   if (isBreakglassError(error)) return new BreakglassError(error.code, subject, reason, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
-  return new BreakglassError("RUN_FAILED", subject, reason, { cause: error });
+  return new BreakglassError("ACTION_FAILED", subject, reason, { cause: error });
 }
