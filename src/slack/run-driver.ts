@@ -5,9 +5,10 @@ import { describeError } from "../domain/errors.js";
 import { readRunbookSource, type RunView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
+import { errorReply } from "./error-reply.js";
 import { runMessage, stepOutcomeReply } from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
-import type { PostedMessage } from "./slack-message.js";
+import type { PostedMessage, SlackMessage } from "./slack-message.js";
 
 /** Step states worth a line in the thread: where a step ended, or where the run waits for someone. */
 const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "waiting"];
@@ -47,7 +48,7 @@ export class RunDriver {
    * Runs `move` (approve, confirm, skip… or nothing) and then advances the run, in the background, refreshing the
    * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
    */
-  drive(runId: string, actor: string, move: (() => Promise<RunView>) | undefined, tell: (problem: string) => Promise<void>, advanceAfter = true): void {
+  drive(runId: string, actor: string, move: (() => Promise<RunView>) | undefined, tell: (reply: SlackMessage) => Promise<void>, advanceAfter = true): void {
     const { engine } = this.context.services;
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
@@ -59,7 +60,7 @@ export class RunDriver {
         const shouldAdvance = advanceAfter && (moved === undefined || moved.status === "running");
         if (shouldAdvance) await engine.advance(runId, actor);
       } catch (error) {
-        await tell(describeError(error));
+        await tell(errorReply(error));
       } finally {
         clearInterval(ticker);
         const left = (this.driving.get(runId) ?? 1) - 1;
