@@ -58,7 +58,7 @@ export async function runAuditedAction(request: AuditedAction, audit: AuditLog, 
     case "read-back":
       throw rethrown(result.cause, subject, `${applied ? "applied, but " : ""}the read-back failed`);
     case "mismatch":
-      throw new BreakglassError("RUN_FAILED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${result.error}`);
+      throw new BreakglassError("ACTION_UNVERIFIED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${result.error}`);
   }
 }
 
@@ -68,5 +68,5 @@ function rethrown(error: unknown, subject: string, consequence: string): Breakgl
   // The executors already say "nothing was changed" where they know it; once is enough.
   const reason = said.includes(consequence) ? said : `${said}; ${consequence}`;
   if (isBreakglassError(error)) return new BreakglassError(error.code, subject, reason, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
-  return new BreakglassError("RUN_FAILED", subject, reason, { cause: error });
+  return new BreakglassError("ACTION_FAILED", subject, reason, { cause: error });
 }

@@ -116,7 +116,7 @@ export class EmergencyAccess {
     return this.serially(async () => {
       const open = this.openIncidents();
       if (open.length > 0) {
-        throw new BreakglassError("RUN_FAILED", "incident declare", `${describeOpen(open)} already open; close it first: /breakglass incident close`);
+        throw new BreakglassError("INCIDENT_ALREADY_OPEN", "incident declare", `${describeOpen(open)} already open; close it first: /breakglass incident close`);
       }
       const incident = this.newReference();
       const outcome = await this.run({ action: "emergency.open-window", executor: openWindowExecutor({ store: this.options.store }), parameters: { incident, reason } }, incident, incident, "slack-incident-declare", `incident declare ${incident}`, actor);
@@ -169,7 +169,7 @@ export class EmergencyAccess {
     }
     return this.serially(async () => {
       const window = this.openIncident();
-      if (window === null) throw new BreakglassError("RUN_FAILED", subject, `no incident is open; ${DECLARE_FIRST}`);
+      if (window === null) throw new BreakglassError("NO_OPEN_INCIDENT", subject, `no incident is open; ${DECLARE_FIRST}`);
       const user = await this.findUser(directory, subject, name);
       const parameters = { groups: settings.groups, members: [name], ttl: formatDuration(ttl) };
       const executor = addGroupMembersExecutor({ directory, store: this.options.store });
@@ -206,7 +206,7 @@ export class EmergencyAccess {
     // Outside an incident the context still needs a run id; the audit records then belong to no run (null).
     const outcome = await this.run({ action: "idp.remove-group-members", executor, parameters: { groups, members: [name] } }, incident ?? "slack", incident, stepId, subject, actor);
     const still = held();
-    if (still.length > 0) throw new BreakglassError("RUN_FAILED", subject, `removed from the groups, but the store still holds active leases in ${still.map((lease) => lease.groupId).join(", ")}`);
+    if (still.length > 0) throw new BreakglassError("ACTION_UNVERIFIED", subject, `removed from the groups, but the store still holds active leases in ${still.map((lease) => lease.groupId).join(", ")}`);
     return { incident, user, groups, outcome, endedLeases: before };
   }
 
@@ -231,11 +231,11 @@ export class EmergencyAccess {
       const window = open.find((candidate) => candidate.incident === incident);
       if (window !== undefined) return window;
       const known = this.options.store.findWindow(incident);
-      throw new BreakglassError("RUN_FAILED", `incident close ${incident}`, known === null ? "no incident has this reference" : `is already closed (${known.closedAt ?? "?"} by ${known.closedBy ?? "?"})`);
+      throw new BreakglassError(known === null ? "INCIDENT_NOT_FOUND" : "INCIDENT_CLOSED", `incident close ${incident}`, known === null ? "no incident has this reference" : `is already closed (${known.closedAt ?? "?"} by ${known.closedBy ?? "?"})`);
     }
     const [only, ...others] = open;
-    if (only === undefined) throw new BreakglassError("RUN_FAILED", "incident close", `no incident is open, so there is nothing to close`);
-    if (others.length > 0) throw new BreakglassError("RUN_FAILED", "incident close", `${describeOpen(open)} open; name the one to close: /breakglass incident close <reference>`);
+    if (only === undefined) throw new BreakglassError("NO_OPEN_INCIDENT", "incident close", `no incident is open, so there is nothing to close`);
+    if (others.length > 0) throw new BreakglassError("USAGE", "incident close", `${describeOpen(open)} open; name the one to close: /breakglass incident close <reference>`);
     return only;
   }
 
@@ -247,12 +247,12 @@ export class EmergencyAccess {
       const reference = suffix === 1 ? base : `${base}-${suffix}`;
       if (this.options.store.findWindow(reference) === null) return reference;
     }
-    throw new BreakglassError("RUN_FAILED", "incident declare", `99 incidents were already declared in the minute ${base}; wait a minute`);
+    throw new BreakglassError("INCIDENT_REFERENCE_TAKEN", "incident declare", `99 incidents were already declared in the minute ${base}; wait a minute`);
   }
 
   private requireWindow(incident: string): EmergencyWindow {
     const window = this.options.store.findWindow(incident);
-    if (window === null) throw new BreakglassError("RUN_FAILED", `incident ${incident}`, "the store holds no emergency window for it after the change");
+    if (window === null) throw new BreakglassError("ACTION_UNVERIFIED", `incident ${incident}`, "the store holds no emergency window for it after the change");
     return window;
   }
 

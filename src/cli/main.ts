@@ -26,7 +26,7 @@ import {
   type RunOptions,
 } from "./runbook-run-command.js";
 import { runGrant, runIncidentClose, runIncidentDeclare, runRevoke } from "./emergency-command.js";
-import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
 import { runServe, type ServeOptions } from "./serve-command.js";
@@ -38,6 +38,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .version(packageVersion(), "-V, --version")
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_STATUS_HELP)
     .configureOutput({
       writeOut: io.stdout,
       writeErr: io.stderr,
@@ -47,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const metadata = program.command("metadata").description("Inspect SAML metadata documents.").exitOverride();
   metadata
     .command("inspect")
-    .description("Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input.")
+    .description("Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input, 3 and up as breakglass --help lists.")
     .argument("<source>", "metadata file path or https URL")
     .option("--json", "print one JSON object instead of the readable report")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock (reproducible checks)")
@@ -86,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   program
     .command("check")
-    .description("Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config.")
+    .description("Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config, 3 and up as breakglass --help lists.")
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
@@ -271,15 +272,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version are not failures (commander says so with exit code 0); help shown because a subcommand is missing is.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.unusable;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (isBreakglassError(error)) {
       io.stderr(`breakglass: ${error.message}${error.hint ? ` (${error.hint})` : ""}\n`);
-      return exitCodeFor(error.code);
+      return exitCodeFor(error);
     }
     io.stderr(`breakglass: internal error: ${describeError(error)}\n`);
     if (io.env["BREAKGLASS_DEBUG"]) io.stderr(`${(error as Error).stack ?? ""}\n`);
-    return EXIT.unusable;
+    return exitCodeFor(error);
   }
 }
 

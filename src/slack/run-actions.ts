@@ -5,8 +5,7 @@ import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Permission } from "./access-policy.js";
 import { refusal } from "./access-policy.js";
-import { failure, note } from "./command-replies.js";
-import { slackText } from "./mrkdwn.js";
+import { errorReply } from "./error-reply.js";
 import type { RunDriver } from "./run-driver.js";
 import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, type RunActionId } from "./run-message.js";
 import { slackActor, type SlackContext } from "./slack-context.js";
@@ -54,7 +53,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
         // Every press is on the record, allowed or not, before anything happens.
         context.services.audit.record({ actor: slackActor(user), action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
       } catch (error) {
-        await tell(note(`:warning: Not done: ${slackText(describeError(error))}`));
+        await tell(errorReply(error));
         return;
       }
       if (!allowed) {
@@ -90,7 +89,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
 async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
   const { runs } = context.services;
   const actor = slackActor(user);
-  const problem = (text: string) => tell(failure(text));
+  const problem = tell;
   switch (id) {
     case "run.advance":
       driver.drive(runId, () => runs.advance(runId, actor), problem);
@@ -117,7 +116,7 @@ async function press(id: RunActionId, runId: string, user: string, triggerId: st
         // A reason, or the step's written answer, is asked for in a modal; the run moves when it is submitted.
         await context.client.views.open({ trigger_id: triggerId, view: question === undefined ? rejectReasonModal(view) : confirmRecordModal(view, question) });
       } catch (error) {
-        await problem(describeError(error));
+        await problem(errorReply(error));
       }
       return;
     }
@@ -138,12 +137,15 @@ function submitted(
     // A modal has no channel: the answer goes to the person directly.
     await context.client.chat.postMessage({ channel: user, text: `:no_entry: ${text}` }).catch(() => undefined);
   };
+  const answer = async (reply: SlackMessage) => {
+    await context.client.chat.postMessage({ channel: user, text: reply.text }).catch(() => undefined);
+  };
   context.work.run(`${action} on run ${runId}`, async () => {
     const allowed = await context.access.allows(user, permission);
     try {
       context.services.audit.record({ actor, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
     } catch (error) {
-      await tell(slackText(`Not done: ${describeError(error)}`));
+      await answer(errorReply(error));
       return;
     }
     if (!allowed) {
@@ -151,6 +153,6 @@ function submitted(
       await tell(refusal(permission, WHAT[action as RunActionId], context.settings.access).text);
       return;
     }
-    driver.drive(runId, () => move(runId, actor), (problem) => tell(slackText(problem)));
+    driver.drive(runId, () => move(runId, actor), answer);
   });
 }

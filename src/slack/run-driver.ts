@@ -4,9 +4,10 @@ import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
+import { errorReply } from "./error-reply.js";
 import { runMessage, stepOutcomeReply } from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
-import type { PostedMessage } from "./slack-message.js";
+import type { PostedMessage, SlackMessage } from "./slack-message.js";
 
 /** Step states worth a line in the thread: where a step ended, or where the run waits for someone. */
 const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "waiting"];
@@ -46,7 +47,7 @@ export class RunDriver {
    * Runs `work` (a runbook use case: advance, approve, confirm, skip, abort…) in the background, refreshing the run's
    * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
    */
-  drive(runId: string, work: () => Promise<RunView>, tell: (problem: string) => Promise<void>): void {
+  drive(runId: string, work: () => Promise<RunView>, tell: (reply: SlackMessage) => Promise<void>): void {
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
       ticker.unref();
@@ -54,7 +55,7 @@ export class RunDriver {
       try {
         await work();
       } catch (error) {
-        await tell(describeError(error));
+        await tell(errorReply(error));
       } finally {
         clearInterval(ticker);
         const left = (this.driving.get(runId) ?? 1) - 1;

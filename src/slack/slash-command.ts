@@ -6,6 +6,7 @@ import { BreakglassError, describeError } from "../domain/errors.js";
 import { refusal, type Permission } from "./access-policy.js";
 import { parseSlashCommand, type SlashCommand } from "./command-parser.js";
 import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";
+import { errorReply } from "./error-reply.js";
 import { helpMessage, usageMessage } from "./help-message.js";
 import { mentionPrincipal } from "./mrkdwn.js";
 import { postureSnapshot } from "./posture-snapshot.js";
@@ -34,7 +35,7 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
       immediate = await quickAnswer(parsed, command, context, status);
     } catch (error) {
       // A store that cannot be read, a runbook that no longer parses: said in one line, and the command is still acked.
-      immediate = failure(describeError(error));
+      immediate = errorReply(error, command.command);
     }
     if (immediate !== undefined) {
       await ack(ephemeral(immediate));
@@ -45,7 +46,7 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
       try {
         await slow(parsed, command, context, driver, reply);
       } catch (error) {
-        await reply(failure(describeError(error)));
+        await reply(errorReply(error, command.command));
       }
     });
   });
@@ -173,7 +174,7 @@ async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>
     // The bot is not in this channel (or Slack refused): the run exists, so say how to follow it.
     await reply(failure(`Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`));
   }
-  driver.drive(view.id, () => runs.advance(view.id, actor), (problem) => reply(failure(problem)));
+  driver.drive(view.id, () => runs.advance(view.id, actor), reply);
 }
 
 async function runStatus(runId: string | null, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {

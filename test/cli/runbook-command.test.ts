@@ -93,9 +93,9 @@ describe("runbook show", () => {
     expect(stdout).toContain("### 8. Add the responders to the emergency IdP groups, on a lease");
   });
 
-  it("names the known runbooks in one line for an unknown id, and exits 2", async () => {
+  it("names the known runbooks in one line for an unknown id, and exits 3 (not found)", async () => {
     expect(await run((io) => main(["runbook", "show", "fm4-everything-down"], io))).toEqual({
-      code: 2,
+      code: 3,
       stdout: "",
       stderr: `breakglass: fm4-everything-down: no such runbook in ${DEFAULT_RUNBOOK_DIRECTORY} (known: ${KNOWN})\n`,
     });
@@ -103,7 +103,7 @@ describe("runbook show", () => {
 
   it("never reads a path given as an id", async () => {
     const { code, stderr } = await run((io) => main(["runbook", "show", "../package"], io));
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(stderr).toBe(`breakglass: ../package: no such runbook in ${DEFAULT_RUNBOOK_DIRECTORY} (known: ${KNOWN})\n`);
   });
 

@@ -224,7 +224,7 @@ describe("failures", () => {
     const access = emergencyAccess({ directory: flaky });
     await access.declareIncident("Okta is down", COMMANDER);
     await expect(access.grant("alice@example.com", undefined, GRANTER)).rejects.toMatchObject({
-      code: "RUN_FAILED",
+      code: "ACTION_FAILED",
       message: "grant alice@example.com: HTTP 503 from the IdP; the change may be half made; run the same command again: it plans afresh and finishes the job",
     });
     expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
@@ -262,7 +262,7 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant while no incident is open, and says how to declare one", async () => {
     const access = emergencyAccess();
-    await refused(access, () => access.grant("alice@example.com", undefined, GRANTER), "grant alice@example.com: no incident is open; declare an incident first: /breakglass incident declare <title>", "RUN_FAILED");
+    await refused(access, () => access.grant("alice@example.com", undefined, GRANTER), "grant alice@example.com: no incident is open; declare an incident first: /breakglass incident declare <title>", "NO_OPEN_INCIDENT");
   });
 
   it("refuses a grant longer than slack.grant.maxTtl, naming the limit", async () => {
@@ -290,7 +290,7 @@ describe("refusals change nothing", () => {
       access,
       () => access.declareIncident("Okta is still down", GRANTER),
       `incident declare: incident INC-20261125-0342 ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) is already open; close it first: /breakglass incident close`,
-      "RUN_FAILED",
+      "INCIDENT_ALREADY_OPEN",
     );
   });
 
@@ -307,9 +307,9 @@ describe("refusals change nothing", () => {
       access,
       () => access.closeIncident(COMMANDER),
       `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; name the one to close: /breakglass incident close <reference>`,
-      "RUN_FAILED",
+      "USAGE",
     );
-    await refused(access, () => access.closeIncident(COMMANDER, "INC-9999"), "incident close INC-9999: no incident has this reference", "RUN_FAILED");
+    await refused(access, () => access.closeIncident(COMMANDER, "INC-9999"), "incident close INC-9999: no incident has this reference", "INCIDENT_NOT_FOUND");
     const closed = await access.closeIncident(COMMANDER, "INC-4711");
     expect(closed.window).toMatchObject({ incident: "INC-4711", closedBy: COMMANDER });
     expect(access.openIncident()?.incident).toBe(declared);
@@ -318,7 +318,7 @@ describe("refusals change nothing", () => {
 
   it("refuses to close when no incident is open", async () => {
     const access = emergencyAccess();
-    await refused(access, () => access.closeIncident(COMMANDER), "incident close: no incident is open, so there is nothing to close", "RUN_FAILED");
+    await refused(access, () => access.closeIncident(COMMANDER), "incident close: no incident is open, so there is nothing to close", "NO_OPEN_INCIDENT");
   });
 
   it("refuses a grant or revoke without the IdP's group API, saying what to configure", async () => {

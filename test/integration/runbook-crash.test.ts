@@ -158,7 +158,7 @@ describe("a run killed with SIGKILL", () => {
     const runId = await startRun(s);
     await breakglassProcess({ BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" }, "runbook", "approve", runId, "--as", "bob", "--config", s.config);
     const early = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
-    expect(early.code).toBe(2);
+    expect(early.code).toBe(4);
     expect(early.stderr).toMatch(/^breakglass: .*(busy|held|lease).*/i);
   });
 });

@@ -76,7 +76,7 @@ describe("fm2-reimport-metadata from the CLI", () => {
     const runId = await startFm2();
 
     const self = await breakglass("runbook", "approve", runId, "--as", "alice", "--config", configPath);
-    expect(self.code).toBe(2);
+    expect(self.code).toBe(5);
     expect(self.stderr).toMatch(/^breakglass: .*alice.*/);
     expect(await providerDocument()).toBe(metadata(retired));
 

@@ -100,7 +100,7 @@ describe("fm3-direct-federation from the CLI", () => {
     const runId = await startFm3("INC-4712");
 
     const self = await breakglass("runbook", "approve", runId, "--as", "alice", "--config", configPath);
-    expect(self.code).toBe(2);
+    expect(self.code).toBe(5);
     expect(self.stdout).toBe("");
     expect(self.stderr).toMatch(/^breakglass: .*alice.*/);
     expect(scim.store.membersOf(OPERATORS)).toEqual([]);

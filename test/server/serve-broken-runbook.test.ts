@@ -20,7 +20,8 @@ describe("a broken runbook directory", () => {
     const list = await harness.command("runbook list");
     expect(list.status).toBe(200);
     const text = JSON.stringify(list.json);
-    expect(text).toContain(":no_entry:");
+    expect(text).toContain(":pencil2:");
+    expect(text).toContain("Fix what it names");
     expect(text).toContain("half-written.yaml");
     expect((await harness.command("help")).status).toBe(200);
     expect(harness.logs.join("\n")).toContain("runbooks not loaded from");

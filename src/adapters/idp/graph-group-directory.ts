@@ -37,7 +37,7 @@ export class GraphGroupDirectory implements GroupDirectory {
       loginOrEmail,
     );
     if (matches.length > 1) {
-      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their userPrincipalName" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their userPrincipalName" });
     }
     return matches[0] ?? null;
   }

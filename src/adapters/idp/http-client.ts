@@ -192,9 +192,8 @@ export class IdpHttpClient {
     const name = STATUS_CODES[status];
     const detail = describeErrorBody(response.body);
     const reason = `${req.operation}: HTTP ${status}${name ? ` ${name}` : ""}${detail ? `: ${detail}` : ""}${gaveUp(attempts)}`;
-    const code: ErrorCode = status === 401 || status === 403 ? "IDP_UNAUTHORIZED" : status === 404 ? "IDP_NOT_FOUND" : "IDP_FAILED";
     const hint = hintFor(status);
-    return this.error(code, reason, hint === undefined ? {} : { hint });
+    return this.error(statusErrorCode(status), reason, hint === undefined ? {} : { hint });
   }
 
   /** A BreakglassError naming this API, with the token scrubbed from the reason in case a server echoed it. */
@@ -294,8 +293,9 @@ export class IdpHttpClient {
     if (error instanceof AttemptTimedOut) {
       return { code: "IDP_TIMEOUT", reason: `no complete answer within ${this.timeoutMs / 1000} s`, retryable: true };
     }
-    // Retrying cannot make a certificate trusted.
-    return { code: "IDP_FAILED", reason: explainNetworkError(error), retryable: !isTlsTrustError(error), cause: error };
+    // Retrying cannot make a certificate trusted, and a token must not be sent to a server that cannot prove who it is.
+    const untrusted = isTlsTrustError(error);
+    return { code: untrusted ? "TLS_UNTRUSTED" : "IDP_UNAVAILABLE", reason: explainNetworkError(error), retryable: !untrusted, cause: error };
   }
 
   private redact(text: string): string {
@@ -353,6 +353,13 @@ export function describeErrorBody(body: unknown): string | undefined {
 function isRetryableStatus(status: number): boolean {
   // 501 Not Implemented and 505 will answer the same however often we ask.
   return status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+}
+
+/** The code of a status the client does not retry (or retried in vain), by what the caller can do about it. */
+function statusErrorCode(status: number): ErrorCode {
+  if (status === 401 || status === 403) return "IDP_UNAUTHORIZED";
+  if (status === 404) return "IDP_NOT_FOUND";
+  return isRetryableStatus(status) ? "IDP_UNAVAILABLE" : "IDP_FAILED";
 }
 
 function gaveUp(attempts: number): string {

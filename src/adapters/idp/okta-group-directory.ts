@@ -32,7 +32,7 @@ export class OktaGroupDirectory implements GroupDirectory {
     );
     const matches = exactMatches(candidates, loginOrEmail);
     if (matches.length > 1) {
-      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their Okta login" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their Okta login" });
     }
     return matches[0] ?? null;
   }

@@ -35,7 +35,7 @@ export class ScimGroupDirectory implements GroupDirectory {
     const candidates = [...(await this.searchUsers(`userName eq ${literal}`, operation)), ...(await this.searchUsers(`emails.value eq ${literal}`, operation))];
     const matches = exactMatches(candidates, loginOrEmail);
     if (matches.length > 1) {
-      throw this.client.error("IDP_FAILED", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by a login only one user has" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by a login only one user has" });
     }
     return matches[0] ?? null;
   }

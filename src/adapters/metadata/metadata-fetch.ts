@@ -1,9 +1,9 @@
 // Fetches metadata over HTTPS: bounded time, size and redirects, and conditional GET so an unchanged document costs a 304.
 import { Agent, request } from "undici";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
-import { BreakglassError } from "../../domain/errors.js";
+import { BreakglassError, type ErrorCode } from "../../domain/errors.js";
 import { discard, type ReadableBody } from "../http/http-body.js";
-import { explainNetworkError } from "../http/network-error.js";
+import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
 
 export interface HttpValidators {
   readonly etag?: string;
@@ -68,7 +68,7 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
       }
       if (statusCode !== 200) {
         await body.dump().catch(() => undefined);
-        throw new BreakglassError("FETCH_HTTP_STATUS", location, `the server answered HTTP ${statusCode}${statusCode === 404 ? " Not Found" : ""}`);
+        throw new BreakglassError(statusErrorCode(statusCode), location, `the server answered HTTP ${statusCode}${statusCode === 404 ? " Not Found" : ""}`);
       }
       const declared = Number(header(headers, "content-length") ?? Number.NaN);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -81,7 +81,7 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
   } catch (error) {
     if (error instanceof BreakglassError) throw error;
     if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no complete answer within ${options.timeoutMs / 1000} s`);
-    throw new BreakglassError("FETCH_FAILED", location, explainNetworkError(error), { cause: error });
+    throw new BreakglassError(isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED", location, explainNetworkError(error), { cause: error });
   } finally {
     clearTimeout(timer);
     await agent.destroy().catch(() => undefined);
@@ -96,7 +96,7 @@ async function send(url: URL, location: string, agent: Agent, signal: AbortSigna
     return await request(url, { method: "GET", headers, dispatcher: agent, signal, maxRedirections: 0 });
   } catch (error) {
     if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no answer within ${options.timeoutMs / 1000} s`);
-    throw new BreakglassError("FETCH_FAILED", location, explainNetworkError(error), { cause: error });
+    throw new BreakglassError(isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED", location, explainNetworkError(error), { cause: error });
   }
 }
 
@@ -112,6 +112,13 @@ async function readBounded(body: ReadableBody, location: string, maxBytes: numbe
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, total);
+}
+
+/** A missing document and a refused one are not outages: they must not read as "try again later". */
+function statusErrorCode(statusCode: number): ErrorCode {
+  if (statusCode === 404 || statusCode === 410) return "FETCH_NOT_FOUND";
+  if (statusCode === 401 || statusCode === 403) return "FETCH_DENIED";
+  return "FETCH_HTTP_STATUS";
 }
 
 function tooLarge(location: string, maxBytes: number): BreakglassError {

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { UpdateSAMLProviderCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { AwsClients, Credentials } from "../aws/aws-clients.js";
 import { readSamlProvider } from "../aws/iam-reader.js";
+import { awsErrorCode } from "../aws/aws-error.js";
 import { describeFactError } from "../../domain/checks/fact-error.js";
 import { documentSigningCertificates } from "../../domain/checks/signing-certificates.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
@@ -40,8 +41,8 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 
   const readProvider = async (arn: string): Promise<ProviderState> => {
     const facts = await readSamlProvider(clients, client(), arn);
-    if (facts.status === "missing") throw new BreakglassError("AWS_FAILED", arn, "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)");
-    if (facts.status === "error") throw new BreakglassError("AWS_FAILED", arn, `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`);
+    if (facts.status === "missing") throw new BreakglassError("AWS_NOT_FOUND", arn, "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)");
+    if (facts.status === "error") throw new BreakglassError(awsErrorCode(facts.error), arn, `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`);
     return { arn, fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn) };
   };
 
@@ -67,7 +68,7 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         try {
           await clients.call("iam", () => client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })));
         } catch (error) {
-          throw new BreakglassError("AWS_FAILED", arn, `iam:UpdateSAMLProvider failed: ${describeError(error)}`, { cause: error });
+          throw new BreakglassError(awsErrorCode(error), arn, `iam:UpdateSAMLProvider failed: ${describeError(error)}`, { cause: error });
         }
       }
       return {};
@@ -103,7 +104,7 @@ function selectProviders(parameters: ActionParameters, configured: readonly stri
 async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
   const path = context.artefacts["metadata-file"];
   if (path === undefined) {
-    throw new BreakglassError("RUN_FAILED", `${ACTION} artefact "metadata-file"`, "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed");
+    throw new BreakglassError("RUNBOOK_INVALID", `${ACTION} artefact "metadata-file"`, "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed");
   }
   let text: string;
   try {
@@ -114,7 +115,7 @@ async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
   const fingerprints = documentSigningCertificates(inspectMetadataText(text, path))
     .map((certificate) => certificate.sha256)
     .sort();
-  if (fingerprints.length === 0) throw new BreakglassError("RUN_FAILED", path, "the run's metadata-file has no readable IdP signing certificate; importing it would break every sign-in");
+  if (fingerprints.length === 0) throw new BreakglassError("METADATA_NO_SIGNING_CERTIFICATE", path, "the run's metadata-file has no readable IdP signing certificate; importing it would break every sign-in");
   return { path, text, fingerprints };
 }
 

@@ -104,7 +104,7 @@ export class RunEngine {
       if (approver === run.initiator) {
         this.audit.record({ actor: approver, action: "approval.refused", runId, subject: step.id, detail: { reason: "the initiator cannot approve their own run" } });
         throw new BreakglassError(
-          "RUN_FAILED",
+          "APPROVAL_REFUSED",
           `run ${runId}`,
           `step "${step.id}" needs a second person: ${approver} started this run, so ${approver} cannot approve it; ask someone other than ${run.initiator}`,
         );
@@ -127,7 +127,7 @@ export class RunEngine {
     return this.decide(runId, actor, "manual", (_run, step) => {
       const answer = record?.trim();
       if (step.kind === "manual" && step.record !== undefined && (answer === undefined || answer === "")) {
-        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `step "${step.id}" needs a written answer to confirm it: ${step.record}`);
+        throw new BreakglassError("USAGE", `run ${runId}`, `step "${step.id}" needs a written answer to confirm it: ${step.record}`);
       }
       const confirmation = answer === undefined || answer === "" ? { actor } : { actor, record: answer };
       return { action: "manual.confirmed", status: "succeeded", outcome: { summary: `confirmed by ${actor}`, confirmation } };
@@ -146,7 +146,7 @@ export class RunEngine {
   async abort(runId: string, actor: string, reason: string): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     if (run.status === "succeeded" || run.status === "aborted") {
-      throw new BreakglassError("RUN_FAILED", `run ${runId}`, `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`);
+      throw new BreakglassError("RUN_STATE", `run ${runId}`, `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`);
     }
     this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
     try {
@@ -278,10 +278,10 @@ export class RunEngine {
       const index = this.store.runSteps(runId).findIndex((record) => record.status === "waiting");
       const step = runbook.steps[index];
       if (run.status !== "waiting" || step === undefined) {
-        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `is ${run.status}, not waiting for ${kind === "approval" ? "an approval" : "a manual step"}`);
+        throw new BreakglassError("RUN_STATE", `run ${runId}`, `is ${run.status}, not waiting for ${kind === "approval" ? "an approval" : "a manual step"}`);
       }
       if (step.kind !== kind) {
-        throw new BreakglassError("RUN_FAILED", `run ${runId}`, `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`);
+        throw new BreakglassError("RUN_STATE", `run ${runId}`, `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`);
       }
       const made = decision(run, step);
       if (made.status !== "failed") {
@@ -332,7 +332,7 @@ export class RunEngine {
     const digest = runbookDigest(source.text);
     if (digest !== run.runbookDigest) {
       throw new BreakglassError(
-        "RUN_FAILED",
+        "RUNBOOK_CHANGED",
         `run ${runId}`,
         `runbook ${run.runbookId} (${source.path}) changed since this run started (sha256 ${run.runbookDigest.slice(0, 12)}…, now ${digest.slice(0, 12)}…); put the runbook back as it was to go on, or abort this run and start a new one`,
       );

@@ -70,7 +70,7 @@ describe("finding a responder", () => {
 
   it("refuses to choose between two users who share an address", async () => {
     await expect(directory.findUser("oncall@example.com")).rejects.toMatchObject({
-      code: "IDP_FAILED",
+      code: "USAGE",
       message: `Okta ${server.url}: looking up user oncall@example.com: 2 users match: oncall-a (00ushared0000000000A), oncall-b (00ushared0000000000B)`,
     });
   });
@@ -137,7 +137,7 @@ describe("rate limits and errors", () => {
   it("gives up when Okta keeps rate-limiting, and says so", async () => {
     server.rateLimitNext(3, 1);
     await expect(new OktaGroupDirectory({ ...options, maxAttempts: 3 }).listMembers(EMERGENCY)).rejects.toMatchObject({
-      code: "IDP_FAILED",
+      code: "IDP_UNAVAILABLE",
       message: `Okta ${server.url}: listing members of group ${EMERGENCY}: HTTP 429 Too Many Requests: API call exceeded rate limit due to too many requests. (gave up after 3 attempts)`,
       hint: "the IdP is rate-limiting breakglass; wait a minute and retry",
     });

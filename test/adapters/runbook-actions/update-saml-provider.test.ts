@@ -94,7 +94,7 @@ describe("re-importing the run's metadata-file", () => {
   });
 
   it("refuses to plan without the run's metadata-file, naming it", async () => {
-    await expect(executor.plan({}, runContext())).rejects.toMatchObject({ code: "RUN_FAILED", message: expect.stringContaining('artefact "metadata-file"') });
+    await expect(executor.plan({}, runContext())).rejects.toMatchObject({ code: "RUNBOOK_INVALID", message: expect.stringContaining('artefact "metadata-file"') });
   });
 
   it("refuses a provider that is not configured", async () => {

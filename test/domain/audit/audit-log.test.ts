@@ -151,7 +151,7 @@ describe("fail closed", () => {
       env: {},
       clock,
     });
-    expect(code).toBe(2);
+    expect(code).toBe(7);
     expect(stderr).toMatch(/^breakglass: .*not-a-directory\/audit\.jsonl: cannot copy audit record 1 to the mirror, so "identity-center\.attest" is not done: /);
     const store = SqliteStore.open(join(dir, "breakglass.db"));
     expect(store.latestAttestation("arn:aws:sso:::instance/ssoins-1234567890abcdef")).toBeNull();
