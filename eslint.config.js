@@ -70,7 +70,6 @@ export default tseslint.config(
     files: [
       "src/adapters/aws/aws-clients.ts",
       "src/application/evaluate-posture.ts",
-      "src/domain/audit/audit-log.ts",
       "src/domain/runbooks/load-runbook.ts",
       "src/domain/saml/certificate.ts",
       "src/domain/saml/distinguished-name.ts",

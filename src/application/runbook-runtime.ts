@@ -15,14 +15,16 @@ import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters
 import { updateSamlProviderExecutor } from "../adapters/runbook-actions/update-saml-provider.js";
 import type { ActionExecutor, Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
 import { readRunbookSource, RunEngine } from "../domain/runbooks/run-engine.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../adapters/store/open-store.js";
+import type { BreakglassStore } from "../domain/ports/store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
 import { faultPlan, withApplyFault, withTransitionFault } from "./fault-injection.js";
 
 export interface RunbookServices {
   readonly engine: RunEngine;
-  readonly store: SqliteStore;
+  readonly store: BreakglassStore;
   readonly audit: AuditLog;
   /** The IdP's group API, when the config has idp.directory and its token is in the environment. */
   readonly directory: GroupDirectory | undefined;
@@ -39,8 +41,8 @@ export interface RunbookServiceOptions {
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
-  const store = SqliteStore.open(config.store.path);
-  const audit = new AuditLog(store, options.clock, config.store.auditMirror);
+  const store = openStore(config.store);
+  const audit = new AuditLog(store.audit, options.clock, jsonlAuditMirror(config.store.auditMirror));
   const artefactDirectory = join(dirname(config.store.path), "artefacts");
   const directory = groupDirectory(config, options.env);
   const faults = faultPlan(options.env);
@@ -53,7 +55,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         // Once a run holds the metadata it inspected, every later check judges that same document.
         metadataOverride: metadataFile,
         keepDocument: checks.includes("metadata") && metadataFile === undefined,
-        latestAttestation: (instanceArn) => store.latestAttestation(instanceArn),
+        latestAttestation: (instanceArn) => store.attestations.latestAttestation(instanceArn),
       });
       if (!evaluation.document) return { findings: evaluation.findings };
       const path = join(artefactDirectory, context.runId, `${context.stepId}-idp-metadata.xml`);
@@ -72,16 +74,16 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         }),
         faults,
       ),
-      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store }) : needsDirectory("idp.add-group-members"), faults),
-      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store }) : needsDirectory("idp.remove-group-members"), faults),
-      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store }), faults),
-      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store, summaryDirectory: artefactDirectory }), faults),
+      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsDirectory("idp.add-group-members"), faults),
+      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsDirectory("idp.remove-group-members"), faults),
+      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store: store.windows }), faults),
+      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }), faults),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   };
   const engine = new RunEngine({
-    store: withTransitionFault(store, faults),
+    store: withTransitionFault(store.runs, faults),
     audit,
     clock: options.clock,
     executors,

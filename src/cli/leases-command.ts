@@ -3,16 +3,16 @@ import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../domain/errors.js";
 import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
 import { openRunbookServices } from "../application/runbook-runtime.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { openStore } from "../adapters/store/open-store.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
 export async function runLeasesList(options: { config?: string }, io: CliIo): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const store = SqliteStore.open(config.store.path);
+  const store = openStore(config.store);
   try {
-    const active = store.activeLeases();
+    const active = store.leases.activeLeases();
     if (active.length === 0) io.stdout("No active leases: no one holds emergency group membership through breakglass.\n");
     for (const lease of active) {
       const ended = Date.parse(lease.expiresAt) <= io.clock.now().getTime() ? "  ENDED, not yet removed (run `breakglass leases reap`)" : "";
@@ -31,7 +31,7 @@ export async function runLeasesReap(options: { config?: string }, io: CliIo): Pr
     if (!services.directory) {
       throw new BreakglassError("USAGE", "leases reap", "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names");
     }
-    const result = await reapExpiredLeases({ store: services.store, directory: services.directory, clock: io.clock, audit: services.audit });
+    const result = await reapExpiredLeases({ store: services.store.leases, directory: services.directory, clock: io.clock, audit: services.audit });
     for (const lease of result.reaped) io.stdout(`Removed ${lease.login} from group ${lease.groupId}: the lease ended ${lease.expiresAt}; verified gone.\n`);
     for (const { lease, error } of result.failed) io.stdout(`Could NOT remove ${lease.login} from group ${lease.groupId} (lease ended ${lease.expiresAt}): ${error}\n`);
     if (result.reaped.length === 0 && result.failed.length === 0) io.stdout("No lease has ended: nothing to remove.\n");

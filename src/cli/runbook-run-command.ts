@@ -7,7 +7,7 @@ import { BreakglassError } from "../domain/errors.js";
 import { readRunbookSource, type RunView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { openStore } from "../adapters/store/open-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { runViewText } from "./run-view-text.js";
@@ -62,9 +62,9 @@ export async function runRunbookAbort(runId: string, options: OperatorOptions & 
 export async function runRunbookStatus(runId: string | undefined, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
   if (runId !== undefined) return withServices({ ...options, as: "status" }, io, ({ engine }) => engine.status(runId));
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const store = SqliteStore.open(config.store.path);
+  const store = openStore(config.store);
   try {
-    const runs = store.recentRuns(20);
+    const runs = store.runs.recentRuns(20);
     if (runs.length === 0) io.stdout("No runbook runs yet.\n");
     for (const run of runs) {
       io.stdout(`${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`);

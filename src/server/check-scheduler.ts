@@ -6,7 +6,7 @@ import { describeError } from "../domain/errors.js";
 import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { planChecks } from "../application/check-plan.js";
 import type { Announcer, SlackMessage } from "../slack/slack-message.js";
-import type { AlertRecord, ServeStateStore } from "../adapters/store/serve-state-store.js";
+import type { AlertRecord, ServeStateStore } from "../domain/ports/serve-state-store.js";
 import {
   alertDigestMessage,
   DIGEST_ABOVE,

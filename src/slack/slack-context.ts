@@ -9,7 +9,7 @@ import type { ServiceLog } from "../server/service-log.js";
 import type { ServiceMetrics } from "../server/service-metrics.js";
 import type { EmergencyAccess } from "../application/emergency-access.js";
 import type { RunbookServices } from "../application/runbook-runtime.js";
-import type { ServeStateStore } from "../adapters/store/serve-state-store.js";
+import type { ServeStateStore } from "../domain/ports/serve-state-store.js";
 import type { AccessPolicy } from "./access-policy.js";
 import type { SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackSettings } from "./slack-settings.js";

@@ -205,8 +205,8 @@ async function runStatus(runId: string | null, context: SlackContext, driver: Ru
 
 /** A run by its id or the first characters of it, as the run message shows them. */
 function resolveRunId(given: string, context: SlackContext): string {
-  if (context.services.store.findRun(given) !== null) return given;
-  const matches = context.state.runIdsStartingWith(given);
+  if (context.services.store.runs.findRun(given) !== null) return given;
+  const matches = context.services.store.runs.runIdsStartingWith(given);
   return matches.length === 1 ? (matches[0] as string) : given;
 }
 

@@ -115,9 +115,10 @@ export class RunEngine {
     const values = checkInputs(runbook, inputs);
     const id = this.newRunId();
     const digest = runbookDigest(source.text);
-    // Audit first: a run nobody can trace must not exist.
-    this.audit.record({ actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } });
-    this.store.createRun({ id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) }, this.clock.now());
+    // The run and the record of its start are one write: a run nobody can trace must not exist.
+    const started = { actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } };
+    const run = { id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) };
+    this.audit.recordWith([started], () => [this.store.createRun(run, started, this.clock.now())]);
     return this.view(this.requireRun(id), runbook);
   }
 
@@ -270,8 +271,8 @@ export class RunEngine {
     const failed: StepChange = { stepId: step.id, status: "failed", outcome };
     const detail = { ...outcome, onFailure: step.onFailure };
     if (step.onFailure === "stop") {
-      this.transition(runId, { runStatus: "failed", steps: [failed] }, { actor, action: "step.failed", subject: step.id, detail });
-      this.audit.record({ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } });
+      const runFailed = { actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } };
+      this.transition(runId, { runStatus: "failed", steps: [failed], audit: [runFailed] }, { actor, action: "step.failed", subject: step.id, detail });
       return null;
     }
     if (step.onFailure === "continue") {
@@ -360,11 +361,12 @@ export class RunEngine {
     }
     let artefacts: ArtefactPaths = {};
     if (!plan.alreadyDone) {
-      this.store.recordTransition(run.id, this.holder, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, this.clock.now());
       try {
         // Fail closed: the record of the change comes before the change, or there is no change.
-        this.audit.record({ actor, action: "action.applying", runId: run.id, subject: step.id, detail: { action: step.action, plan } });
+        const applying = { stepId: step.id, status: "applying" as const, outcome: { summary: `applying: ${plan.summary}`, plan } };
+        this.transition(run.id, { steps: [applying] }, { actor, action: "action.applying", subject: step.id, detail: { action: step.action, plan } });
       } catch (error) {
+        if (!(error instanceof BreakglassError && error.code === "AUDIT_FAILED")) throw error;
         return { status: "failed", outcome: { summary: `failed: not applied, because it could not be audited: ${describeError(error)}`, plan, applied: false, error: describeError(error) } };
       }
       try {
@@ -428,10 +430,10 @@ export class RunEngine {
     this.transition(runId, { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] }, { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } });
   }
 
-  /** A transition is written before the engine goes on, then audited; a transition nobody needs to read about passes null. */
+  /** A transition and its audit records are written as one before the engine goes on; a transition nobody needs to read about passes null. */
   private transition(runId: string, transition: Parameters<RunStore["recordTransition"]>[2], audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null): void {
-    this.store.recordTransition(runId, this.holder, transition, this.clock.now());
-    if (audit !== null) this.audit.record({ ...audit, runId });
+    const entries = [...(audit === null ? [] : [{ ...audit, runId }]), ...(transition.audit ?? [])];
+    this.audit.recordWith(entries, () => this.store.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()));
   }
 
   private conditionHolds(step: RunbookStep, run: RunRecord, records: readonly RunStepRecord[]): boolean {
