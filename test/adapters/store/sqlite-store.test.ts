@@ -1,8 +1,10 @@
 // The embedded SQLite store: the store contract, and what only SQLite has: its pragmas, a clear error for a bad file,
 // and files left by every earlier schema version opened, upgraded and read.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import { migrate, MIGRATIONS } from "../../../src/adapters/store/sqlite/migrations.js";
@@ -12,6 +14,7 @@ import { sealRecord, verifyChain, GENESIS_HASH } from "../../../src/domain/audit
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { runStoreContract } from "./store-contract.js";
 
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const directories: string[] = [];
 const directory = () => {
   const made = mkdtempSync(join(tmpdir(), "breakglass-store-"));
@@ -53,6 +56,33 @@ describe("the SQLite store", () => {
     database.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     database.close();
     expect(() => openStore({ path })).toThrow(`${path}: the store has schema version ${MIGRATIONS.length + 1}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`);
+  });
+
+  it("keeps one intact chain, no sequence twice, when two processes append to the audit log at the same time", async () => {
+    const path = join(directory(), "breakglass.db");
+    openStore({ path }).close();
+    const append = (writer: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "test/support/append-audit-process.ts", path, writer, "150"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("error", reject);
+        child.once("exit", (code) => resolve({ code, stderr }));
+      });
+    expect(await Promise.all([append("first"), append("second")])).toEqual([
+      { code: 0, stderr: "" },
+      { code: 0, stderr: "" },
+    ]);
+    const store = openStore({ path });
+    const records = store.audit.auditRecords();
+    store.close();
+    expect(records).toHaveLength(300);
+    expect(new Set(records.map((record) => record.sequence)).size).toBe(300);
+    expect(verifyChain(records)).toEqual([]);
+    // Each writer's records are in its own order on the one chain.
+    for (const writer of ["first", "second"]) {
+      expect(records.filter((record) => record.actor === writer).map((record) => record.detail["index"])).toEqual(Array.from({ length: 150 }, (_value, index) => index + 1));
+    }
   });
 
   it("names the file when a closed store is used", () => {
