@@ -66,12 +66,6 @@ export default tseslint.config(
     rules: layerRules(restrict(["cli"], "The server process does not import the CLI")),
   },
   {
-    // The one exception left (issue 9): the audit log still writes its mirror file itself (node:fs) until that I/O moves
-    // behind a port in src/adapters/store; nothing else joins this list.
-    files: ["src/domain/audit/audit-log.ts"],
-    rules: { "no-restricted-imports": "off" },
-  },
-  {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-member-access": "off",

@@ -5,10 +5,12 @@ import type { Clock } from "../domain/shared/clock.js";
 import { formatDuration } from "../domain/shared/duration.js";
 import { BreakglassError, describeError } from "../domain/errors.js";
 import type { DirectoryUser, GroupDirectory } from "../domain/ports/group-directory.js";
-import { closeWindowExecutor, openWindowExecutor, summaryPath, type EmergencyWindow } from "../adapters/runbook-actions/emergency-window.js";
-import { addGroupMembersExecutor, removeGroupMembersExecutor, type MemberLease } from "../adapters/runbook-actions/group-membership.js";
+import { closeWindowExecutor, openWindowExecutor, summaryPath } from "../adapters/runbook-actions/emergency-window.js";
+import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters/runbook-actions/group-membership.js";
+import type { EmergencyWindow } from "../domain/ports/emergency-window-store.js";
+import type { MemberLease } from "../domain/ports/member-lease-store.js";
+import type { BreakglassStore } from "../domain/ports/store.js";
 import type { RunContext } from "../domain/runbooks/engine-ports.js";
-import type { SqliteStore } from "../adapters/store/sqlite-store.js";
 import { runAuditedAction, type ActionOutcome } from "./audited-action.js";
 import { requireGroupDirectory } from "./idp-group-api.js";
 
@@ -20,7 +22,7 @@ export interface GrantSettings {
 }
 
 export interface EmergencyAccessOptions {
-  readonly store: SqliteStore;
+  readonly store: BreakglassStore;
   readonly audit: AuditLog;
   readonly clock: Clock;
   /** The IdP's group API; undefined when idp.directory (or its token) is not configured. */
@@ -91,15 +93,7 @@ export class EmergencyAccess {
 
   /** Every open emergency window, newest first: Slack's incidents and those opened by runbook runs alike. */
   openIncidents(): EmergencyWindow[] {
-    const { store } = this.options;
-    let rows: { incident: string }[];
-    try {
-      // Belongs in SqliteStore beside findWindow (an openWindows()); until it is there, one read of the same table.
-      rows = store.connection.prepare("SELECT incident FROM emergency_windows WHERE closed_at IS NULL ORDER BY opened_at DESC, rowid DESC").all() as { incident: string }[];
-    } catch (error) {
-      throw new BreakglassError("STORE_FAILED", store.path, describeError(error), { cause: error });
-    }
-    return rows.map((row) => store.findWindow(row.incident)).filter((window): window is EmergencyWindow => window !== null);
+    return this.options.store.windows.openWindows();
   }
 
   /** The open incident (the newest, should runbooks have opened more than one). */
@@ -119,7 +113,7 @@ export class EmergencyAccess {
         throw new BreakglassError("INCIDENT_ALREADY_OPEN", "incident declare", `${describeOpen(open)} already open; close it first: /breakglass incident close`);
       }
       const incident = this.newReference();
-      const outcome = await this.run({ action: "emergency.open-window", executor: openWindowExecutor({ store: this.options.store }), parameters: { incident, reason } }, incident, incident, "slack-incident-declare", `incident declare ${incident}`, actor);
+      const outcome = await this.run({ action: "emergency.open-window", executor: openWindowExecutor({ store: this.options.store.windows }), parameters: { incident, reason } }, incident, incident, "slack-incident-declare", `incident declare ${incident}`, actor);
       return { incident, window: this.requireWindow(incident), outcome };
     });
   }
@@ -134,7 +128,7 @@ export class EmergencyAccess {
     return this.serially(async () => {
       const window = this.windowToClose(incident);
       const { store, directory } = this.options;
-      const granted = groupByUser(store.activeLeases().filter((lease) => lease.runId === window.incident));
+      const granted = groupByUser(store.leases.activeLeases().filter((lease) => lease.runId === window.incident));
       const revoked: RevokeResult[] = [];
       const notRevoked: { login: string; groups: readonly string[]; error: string }[] = [];
       for (const { login, userId, groups } of granted) {
@@ -147,10 +141,10 @@ export class EmergencyAccess {
           notRevoked.push({ login, groups, error: describeError(error) });
         }
       }
-      const executor = closeWindowExecutor({ store, summaryDirectory: this.options.summaryDirectory });
+      const executor = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: this.options.summaryDirectory });
       const outcome = await this.run({ action: "emergency.close-window", executor, parameters: { incident: window.incident } }, window.incident, window.incident, "slack-incident-close", `incident close ${window.incident}`, actor);
       const activitySummary = outcome.artefacts["activity-summary"] ?? summaryPath(this.options.summaryDirectory, window.incident);
-      return { incident: window.incident, window: this.requireWindow(window.incident), outcome, activitySummary, revoked, notRevoked, activeLeases: store.activeLeases() };
+      return { incident: window.incident, window: this.requireWindow(window.incident), outcome, activitySummary, revoked, notRevoked, activeLeases: store.leases.activeLeases() };
     });
   }
 
@@ -172,9 +166,9 @@ export class EmergencyAccess {
       if (window === null) throw new BreakglassError("NO_OPEN_INCIDENT", subject, `no incident is open; ${DECLARE_FIRST}`);
       const user = await this.findUser(directory, subject, name);
       const parameters = { groups: settings.groups, members: [name], ttl: formatDuration(ttl) };
-      const executor = addGroupMembersExecutor({ directory, store: this.options.store });
+      const executor = addGroupMembersExecutor({ directory, store: this.options.store.leases });
       const outcome = await this.run({ action: "idp.add-group-members", executor, parameters }, window.incident, window.incident, "slack-grant", subject, actor);
-      const leases = settings.groups.map((groupId) => this.options.store.activeLease(groupId, user.id)).filter((lease): lease is MemberLease => lease !== null);
+      const leases = settings.groups.map((groupId) => this.options.store.leases.activeLease(groupId, user.id)).filter((lease): lease is MemberLease => lease !== null);
       const expiresAt = leases.map((lease) => lease.expiresAt).sort()[0] ?? "";
       return { incident: window.incident, user, groups: settings.groups, ttl, outcome, leases, expiresAt };
     });
@@ -188,7 +182,7 @@ export class EmergencyAccess {
     const directory = this.requireDirectory(subject);
     return this.serially(async () => {
       const user = await this.findUser(directory, subject, name);
-      const leased = this.options.store.activeLeases().filter((lease) => lease.userId === user.id);
+      const leased = this.options.store.leases.activeLeases().filter((lease) => lease.userId === user.id);
       const groups = [...new Set([...(this.options.grant?.groups ?? []), ...leased.map((lease) => lease.groupId)])];
       if (groups.length === 0) {
         throw new BreakglassError("USAGE", subject, `${name} holds no lease and slack.grant.groups is not set in breakglass.yaml, so there is no group to remove them from`);
@@ -199,10 +193,10 @@ export class EmergencyAccess {
 
   private async removeFromGroups(directory: GroupDirectory, user: DirectoryUser, name: string, groups: readonly string[], actor: string, incident: string | null, stepId: string): Promise<RevokeResult> {
     const { store } = this.options;
-    const held = () => store.activeLeases().filter((lease) => lease.userId === user.id && groups.includes(lease.groupId));
+    const held = () => store.leases.activeLeases().filter((lease) => lease.userId === user.id && groups.includes(lease.groupId));
     const before = held();
     const subject = `revoke ${name}`;
-    const executor = removeGroupMembersExecutor({ directory, store });
+    const executor = removeGroupMembersExecutor({ directory, store: store.leases });
     // Outside an incident the context still needs a run id; the audit records then belong to no run (null).
     const outcome = await this.run({ action: "idp.remove-group-members", executor, parameters: { groups, members: [name] } }, incident ?? "slack", incident, stepId, subject, actor);
     const still = held();
@@ -230,7 +224,7 @@ export class EmergencyAccess {
     if (incident !== undefined) {
       const window = open.find((candidate) => candidate.incident === incident);
       if (window !== undefined) return window;
-      const known = this.options.store.findWindow(incident);
+      const known = this.options.store.windows.findWindow(incident);
       throw new BreakglassError(known === null ? "INCIDENT_NOT_FOUND" : "INCIDENT_CLOSED", `incident close ${incident}`, known === null ? "no incident has this reference" : `is already closed (${known.closedAt ?? "?"} by ${known.closedBy ?? "?"})`);
     }
     const [only, ...others] = open;
@@ -245,13 +239,13 @@ export class EmergencyAccess {
     // A closed window's reference is taken too: opening it again would reopen that incident, not declare a new one.
     for (let suffix = 1; suffix < 100; suffix++) {
       const reference = suffix === 1 ? base : `${base}-${suffix}`;
-      if (this.options.store.findWindow(reference) === null) return reference;
+      if (this.options.store.windows.findWindow(reference) === null) return reference;
     }
     throw new BreakglassError("INCIDENT_REFERENCE_TAKEN", "incident declare", `99 incidents were already declared in the minute ${base}; wait a minute`);
   }
 
   private requireWindow(incident: string): EmergencyWindow {
-    const window = this.options.store.findWindow(incident);
+    const window = this.options.store.windows.findWindow(incident);
     if (window === null) throw new BreakglassError("ACTION_UNVERIFIED", `incident ${incident}`, "the store holds no emergency window for it after the change");
     return window;
   }

@@ -4,7 +4,7 @@ import { SEVERITY_ORDER, type Finding, type Severity } from "../domain/checks/fi
 import { FINDING_CODES, type FindingCode } from "../domain/checks/finding-codes.js";
 import type { PostureFacts } from "../domain/checks/posture-facts.js";
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
-import type { AlertRecord, SeenFinding } from "../adapters/store/serve-state-store.js";
+import type { AlertRecord, SeenFinding } from "../domain/ports/serve-state-store.js";
 
 /**
  * Certificate-expiry findings are announced by the expiry ladder (src/domain/checks/expiry-ladder.ts), not as alerts: the ladder

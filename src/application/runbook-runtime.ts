@@ -12,7 +12,9 @@ import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters
 import { updateSamlProviderExecutor } from "../adapters/runbook-actions/update-saml-provider.js";
 import type { Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
 import { RunEngine } from "../domain/runbooks/run-engine.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../adapters/store/open-store.js";
+import type { BreakglassStore } from "../domain/ports/store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
@@ -27,7 +29,7 @@ export interface RunbookServices {
   /** Incidents and emergency access (declare, close, grant, revoke): what the CLI and Slack call. */
   readonly emergency: EmergencyAccess;
   readonly engine: RunEngine;
-  readonly store: SqliteStore;
+  readonly store: BreakglassStore;
   readonly audit: AuditLog;
   /** The IdP's group API, when the config has idp.directory and its token is in the environment. */
   readonly directory: GroupDirectory | undefined;
@@ -44,8 +46,8 @@ export interface RunbookServiceOptions {
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
-  const store = SqliteStore.open(config.store.path);
-  const audit = new AuditLog(store, options.clock, config.store.auditMirror);
+  const store = openStore(config.store);
+  const audit = new AuditLog(store.audit, options.clock, jsonlAuditMirror(config.store.auditMirror));
   const artefactDirectory = artefactDirectoryOf(config.store.path);
   const catalog = new RunbookCatalog(options.runbookDirectory);
   const directory = openGroupDirectory(config.idp.directory, options.env);
@@ -59,7 +61,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         // Once a run holds the metadata it inspected, every later check judges that same document.
         metadataOverride: metadataFile,
         keepDocument: checks.includes("metadata") && metadataFile === undefined,
-        latestAttestation: (instanceArn) => store.latestAttestation(instanceArn),
+        latestAttestation: (instanceArn) => store.attestations.latestAttestation(instanceArn),
       });
       if (!evaluation.document) return { findings: evaluation.findings };
       const path = join(artefactDirectory, context.runId, `${context.stepId}-idp-metadata.xml`);
@@ -78,16 +80,16 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         }),
         faults,
       ),
-      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store }) : needsGroupApi("idp.add-group-members"), faults),
-      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store }) : needsGroupApi("idp.remove-group-members"), faults),
-      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store }), faults),
-      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store, summaryDirectory: artefactDirectory }), faults),
+      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members"), faults),
+      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.remove-group-members"), faults),
+      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store: store.windows }), faults),
+      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }), faults),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   };
   const engine = new RunEngine({
-    store: withTransitionFault(store, faults),
+    store: withTransitionFault(store.runs, faults),
     audit,
     clock: options.clock,
     executors,
@@ -96,7 +98,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const runs = new RunbookRuns({
     engine,
     catalog,
-    runs: { findRun: (runId) => store.findRun(runId), recentRuns: (limit) => store.recentRuns(limit), runIdsStartingWith: (prefix) => store.runIdsStartingWith(prefix) },
+    runs: store.runs,
     inputDefaults: configInputDefaults(config),
   });
   const emergency = new EmergencyAccess({ store, audit, clock: options.clock, directory, grant: config.slack?.grant, summaryDirectory: artefactDirectory });

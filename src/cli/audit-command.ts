@@ -1,15 +1,16 @@
 // `breakglass audit verify`: proves the audit log intact, or names every record that was edited, deleted or reordered.
 import { verifyAudit } from "../domain/audit/audit-log.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../adapters/store/open-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
 export async function runAuditVerify(options: { config?: string }, io: CliIo): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const store = SqliteStore.open(config.store.path);
+  const store = openStore(config.store);
   try {
-    const result = verifyAudit(store, config.store.auditMirror);
+    const result = verifyAudit(store.audit, jsonlAuditMirror(config.store.auditMirror));
     const problems = [...result.problems.map((entry) => entry.problem), ...result.mirrorProblems];
     if (problems.length === 0) {
       io.stdout(`${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, chain intact${result.headHash ? ` (head ${result.headHash.slice(0, 16)}…)` : ""}${config.store.auditMirror ? ", mirror identical" : ""}\n`);

@@ -5,7 +5,7 @@ import { isBlocking } from "../domain/checks/finding.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { evaluatePosture, type PostureEvaluation } from "../application/evaluate-posture.js";
 import { defaultCacheDirectory, FileInspectionCache } from "../adapters/store/file-inspection-cache.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { openStore } from "../adapters/store/open-store.js";
 import { checkReportJson } from "./check-report-json.js";
 import { checkReportText } from "./check-report-text.js";
 import { planChecks } from "../application/check-plan.js";
@@ -25,14 +25,14 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const configPath = resolveConfigPath(options.config, io.env);
   const { config } = await loadConfig(configPath);
   const plan = planChecks(config, options.only);
-  const store = plan.scope?.checks.has("identity-center") ? SqliteStore.open(config.store.path) : undefined;
+  const store = plan.scope?.checks.has("identity-center") ? openStore(config.store) : undefined;
   const progress = io.stderrIsTty && !options.json ? new SingleBar({ format: "accounts {bar} {value}/{total}", stream: process.stderr, clearOnComplete: true }) : undefined;
   let evaluation: PostureEvaluation;
   try {
     evaluation = await evaluatePosture(config, plan, {
       now,
       cache: new FileInspectionCache(defaultCacheDirectory(io.env)),
-      latestAttestation: (instanceArn) => store?.latestAttestation(instanceArn) ?? null,
+      latestAttestation: (instanceArn) => store?.attestations.latestAttestation(instanceArn) ?? null,
       onAccountProgress: (done, total) => {
         if (done === 0) progress?.start(total, 0);
         else progress?.update(done);

@@ -6,7 +6,8 @@ import { shortFingerprint } from "../domain/checks/metadata-checks.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../domain/errors.js";
 import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
-import { SqliteStore } from "../adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../adapters/store/open-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
@@ -38,17 +39,17 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
 
   const attestedAt = io.clock.now();
   const fingerprints = certificates.map((certificate) => certificate.sha256);
-  const store = SqliteStore.open(config.store.path);
+  const store = openStore(config.store);
   try {
     // Audited first: if the record cannot be written, the attestation is not made.
-    new AuditLog(store, io.clock, config.store.auditMirror).record({
+    new AuditLog(store.audit, io.clock, jsonlAuditMirror(config.store.auditMirror)).record({
       actor: `${by} (os user ${osUser()})`,
       action: "identity-center.attest",
       runId: null,
       subject: instanceArn,
       detail: { fingerprints, source: options.metadata },
     });
-    store.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source: options.metadata });
+    store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source: options.metadata });
   } finally {
     store.close();
   }

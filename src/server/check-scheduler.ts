@@ -7,7 +7,7 @@ import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { planChecks } from "../application/check-plan.js";
 import type { CheckCycle, CheckCycles } from "../application/check-cycle.js";
 import type { Announcer, SlackMessage } from "../slack/slack-message.js";
-import type { AlertRecord, ServeStateStore } from "../adapters/store/serve-state-store.js";
+import type { AlertRecord, ServeStateStore } from "../domain/ports/serve-state-store.js";
 import {
   alertDigestMessage,
   DIGEST_ABOVE,

@@ -13,7 +13,7 @@ import { LoggingAnnouncer } from "../slack/slack-announcer.js";
 import type { Announcer, ChannelRole } from "../slack/slack-message.js";
 import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
 import { startSlackSurface, type SlackSurface } from "../slack/slack-surface.js";
-import { ServeStateStore } from "../adapters/store/serve-state-store.js";
+import type { BreakglassStore } from "../domain/ports/store.js";
 import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
@@ -81,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
     },
   });
-  const state = new ServeStateStore(services.store.connection);
+  const state = services.store.serveState;
   const checkThread = new CheckThread({ config, onAwsCallFailed: (service) => metrics.awsCallFailed(service) });
 
   const runbooks = await loadRunbooks(options.runbookDirectory).catch((error: unknown) => {
@@ -97,7 +97,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       announce: (role, message, threadTs) => announcer.announce(role, message, threadTs),
       update: (posted, content) => announcer.update(posted, content),
     },
-    evaluate: (now) => checkThread.evaluate(now, services.store.latestAttestations()),
+    evaluate: (now) => checkThread.evaluate(now, services.store.attestations.latestAttestations()),
     logger: log,
     onCycle: (cycle) => {
       metrics.checkCompleted((cycle.completedAt.getTime() - cycle.startedAt.getTime()) / 1000, cycle.evaluation.findings, cycle.completedAt);
@@ -123,8 +123,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const operationsRoutes: ServiceHttpOptions = {
     metrics,
     log,
-    readiness: () => readiness(state, scheduler, config.serve.checkInterval, clock, startedAt),
-    beforeScrape: () => metrics.setRuns(state.runCounts()),
+    readiness: () => readiness(services.store, scheduler, config.serve.checkInterval, clock, startedAt),
+    beforeScrape: () => metrics.setRuns(services.store.runs.runCounts()),
   };
   const slackRoute =
     surface?.listener && slack
@@ -178,9 +178,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   return { port, operationsPort, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
 }
 
-function readiness(state: ServeStateStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {
+function readiness(store: BreakglassStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {
   try {
-    state.ping();
+    store.ping();
   } catch (error) {
     return { ready: false, store: `unreachable: ${describeError(error)}` };
   }
@@ -202,7 +202,7 @@ function readiness(state: ServeStateStore, scheduler: CheckScheduler, intervalMs
 
 async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceLog): Promise<void> {
   if (!services.directory) return;
-  const result = await reapExpiredLeases({ store: services.store, directory: services.directory, clock, audit: services.audit });
+  const result = await reapExpiredLeases({ store: services.store.leases, directory: services.directory, clock, audit: services.audit });
   for (const lease of result.reaped) log.info(`lease ended: removed ${lease.login} from group ${lease.groupId}, verified gone`);
   for (const { lease, error } of result.failed) log.error(`lease ended but ${lease.login} could NOT be removed from group ${lease.groupId}: ${error}`);
 }

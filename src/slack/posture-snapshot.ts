@@ -9,7 +9,7 @@ const SHOWN_RUNS = 10;
 export async function postureSnapshot(context: SlackContext): Promise<PostureSnapshot> {
   const latest = context.scheduler.latest();
   const openRuns: RunView[] = [];
-  for (const runId of context.state.unfinishedRunIds(SHOWN_RUNS)) {
+  for (const runId of context.services.store.runs.unfinishedRunIds(SHOWN_RUNS)) {
     try {
       openRuns.push(await context.services.engine.status(runId));
     } catch (error) {
@@ -20,7 +20,7 @@ export async function postureSnapshot(context: SlackContext): Promise<PostureSna
     evaluation: latest?.evaluation,
     completedAt: latest?.completedAt ?? context.scheduler.lastCompletedAt() ?? undefined,
     openRuns,
-    leases: context.services.store.activeLeases(),
+    leases: context.services.store.leases.activeLeases(),
     now: context.clock.now(),
   };
 }

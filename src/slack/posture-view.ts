@@ -6,7 +6,7 @@ import { daysAgo, daysLeft, shortFingerprint } from "../domain/checks/metadata-c
 import { isIdentityProvider, signingEntries } from "../domain/checks/signing-certificates.js";
 import { formatDuration } from "../domain/shared/duration.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
-import type { MemberLease } from "../adapters/runbook-actions/group-membership.js";
+import type { MemberLease } from "../domain/ports/member-lease-store.js";
 import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { contextBlock, headerBlock, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, slackDate, slackText, truncate } from "./mrkdwn.js";

@@ -6,7 +6,7 @@ import type { Clock } from "../domain/shared/clock.js";
 import type { CheckCycles } from "../application/check-cycle.js";
 import type { EmergencyAccess } from "../application/emergency-access.js";
 import type { RunbookServices } from "../application/runbook-runtime.js";
-import type { ServeStateStore } from "../adapters/store/serve-state-store.js";
+import type { ServeStateStore } from "../domain/ports/serve-state-store.js";
 import type { AccessPolicy, Permission } from "./access-policy.js";
 import type { SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackSettings } from "./slack-settings.js";

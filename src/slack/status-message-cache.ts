@@ -25,8 +25,8 @@ export class StatusMessageCache {
   constructor(private readonly context: SlackContext) {}
 
   message(): Promise<SlackMessage> {
-    const { scheduler, state, clock } = this.context;
-    const basis: Basis = { cycle: scheduler.latest(), auditHead: state.auditHead(), period: Math.floor(clock.now().getTime() / REBUILD_AT_LEAST_EVERY_MS) };
+    const { scheduler, services, clock } = this.context;
+    const basis: Basis = { cycle: scheduler.latest(), auditHead: services.store.audit.auditHead(), period: Math.floor(clock.now().getTime() / REBUILD_AT_LEAST_EVERY_MS) };
     if (this.cached !== undefined && sameBasis(this.cached.basis, basis)) return Promise.resolve(this.cached.message);
     if (this.building !== undefined && sameBasis(this.building.basis, basis)) return this.building.message;
     const building = { basis, message: postureSnapshot(this.context).then(postureStatusMessage) };

@@ -11,7 +11,7 @@ import { checkSamlProviders } from "../../src/domain/checks/saml-provider-drift.
 import type { CheckName } from "../../src/config/config-schema.js";
 import { alertKey, collectAlerts, diffAlerts, isAlertMaterial, LADDER_CODES, parseAlertKey, type AlertCandidate, type CheckReading } from "../../src/application/finding-alerts.js";
 import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
-import type { AlertRecord } from "../../src/adapters/store/serve-state-store.js";
+import type { AlertRecord } from "../../src/domain/ports/serve-state-store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 

@@ -9,7 +9,9 @@ import { ScimGroupDirectory } from "../../src/adapters/idp/scim-group-directory.
 import { openWindowExecutor } from "../../src/adapters/runbook-actions/emergency-window.js";
 import { addGroupMembersExecutor, reapExpiredLeases } from "../../src/adapters/runbook-actions/group-membership.js";
 import { EmergencyAccess, type EmergencyAccessOptions } from "../../src/application/emergency-access.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../../src/adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../src/domain/ports/store.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { runContext } from "../adapters/runbook-actions/run-context.js";
 import { SteppingClock } from "../support/stepping-clock.js";
@@ -28,7 +30,7 @@ const GRANT = { groups: [OPERATORS, READONLY], defaultTtl: 4 * HOUR, maxTtl: 12 
 let server: ScimTestServer;
 let directory: ScimGroupDirectory;
 let workDirectory: string;
-let store: SqliteStore;
+let store: BreakglassStore;
 let clock: SteppingClock;
 let audit: AuditLog;
 
@@ -48,9 +50,9 @@ beforeEach(() => {
   server.store.addGroup(OPERATORS, "AWS emergency operators");
   server.store.addGroup(READONLY, "AWS emergency read-only");
   workDirectory = mkdtempSync(join(tmpdir(), "breakglass-emergency-access-"));
-  store = SqliteStore.open(join(workDirectory, "breakglass.db"));
+  store = openStore({ path: join(workDirectory, "breakglass.db") });
   clock = new SteppingClock(new Date("2026-11-25T03:42:17Z"));
-  audit = new AuditLog(store, clock);
+  audit = new AuditLog(store.audit, clock);
 });
 
 afterEach(() => {
@@ -76,15 +78,15 @@ function world(access: EmergencyAccess) {
   return {
     operators: server.store.membersOf(OPERATORS).sort(),
     readonly: server.store.membersOf(READONLY).sort(),
-    leases: store.activeLeases(),
+    leases: store.leases.activeLeases(),
     openIncidents: access.openIncidents(),
-    auditRecords: store.auditRecords().length,
+    auditRecords: store.audit.auditRecords().length,
     idpWrites: server.received.filter((request) => request.method !== "GET").length,
   };
 }
 
 function recordsAbout(subject: string) {
-  return store.auditRecords().filter((record) => record.subject === subject);
+  return store.audit.auditRecords().filter((record) => record.subject === subject);
 }
 
 describe("an incident declared, worked and closed from Slack", () => {
@@ -106,7 +108,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
     expect(server.store.membersOf(READONLY)).toEqual([ALICE]);
     // The same leases a runbook grant gets, carrying the incident's reference where a run's id would be.
-    expect(store.activeLeases()).toEqual([
+    expect(store.leases.activeLeases()).toEqual([
       expect.objectContaining({ runId: "INC-20261125-0342", groupId: OPERATORS, userId: ALICE, login: "alice@example.com", expiresAt: "2026-11-25T07:43:17.000Z" }),
       expect.objectContaining({ runId: "INC-20261125-0342", groupId: READONLY, userId: ALICE, expiresAt: "2026-11-25T07:43:17.000Z" }),
     ]);
@@ -124,7 +126,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(again.leases).toEqual(granted.leases);
     expect(again.expiresAt).toBe("2026-11-25T07:43:17.000Z");
     expect(world(access).idpWrites).toBe(writes);
-    expect(store.activeLeases()).toHaveLength(2);
+    expect(store.leases.activeLeases()).toHaveLength(2);
     expect(recordsAbout("grant alice@example.com").map((record) => record.action).slice(4)).toEqual(["action.planned", "action.verified"]);
 
     clock.advance(60_000);
@@ -134,7 +136,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(revoked.endedLeases.map((lease) => lease.groupId)).toEqual([OPERATORS, READONLY]);
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
-    expect(store.activeLeases()).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
     expect(recordsAbout("revoke alice@example.com").map((record) => [record.action, record.actor])).toEqual([
       ["action.planned", GRANTER],
       ["action.applying", GRANTER],
@@ -154,7 +156,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(summary).toContain(`| ${GRANTER} | action.applying | grant alice@example.com | INC-20261125-0342 |`);
     expect(summary).toContain(`| ${GRANTER} | action.applying | revoke alice@example.com | INC-20261125-0342 |`);
     expect(recordsAbout("incident close INC-20261125-0342").map((record) => record.actor)).toEqual([COMMANDER, COMMANDER, COMMANDER, COMMANDER]);
-    expect(verifyAudit(store).problems).toEqual([]);
+    expect(verifyAudit(store.audit).problems).toEqual([]);
   });
 
   it("closing removes the responders still granted from Slack, and leaves a runbook run's responders to their run", async () => {
@@ -162,7 +164,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     const { incident } = await access.declareIncident("Identity Center is down in eu-west-1", COMMANDER);
     await access.grant("bob@example.com", 2 * HOUR, GRANTER);
     // Carol was added by an fm3 run, whose own remove step takes her out.
-    const add = addGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["carol@example.com"], ttl: "4h" };
     const context = runContext({ runId: "run-7", now: clock.now() });
     await add.apply(await add.plan(parameters, context), parameters, context);
@@ -176,7 +178,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(server.store.membersOf(READONLY)).toEqual([]);
     expect(closed.activeLeases).toEqual([expect.objectContaining({ runId: "run-7", groupId: OPERATORS, userId: CAROL })]);
     // The removal comes before the close, so the activity summary shows it inside the window.
-    const actions = store.auditRecords().map((record) => `${record.subject} ${record.action}`);
+    const actions = store.audit.auditRecords().map((record) => `${record.subject} ${record.action}`);
     expect(actions.indexOf("revoke bob action.verified")).toBeLessThan(actions.indexOf(`incident close ${incident} action.applying`));
     expect(readFileSync(closed.activitySummary, "utf8")).toContain(`| ${COMMANDER} | action.applying | revoke bob | ${incident} |`);
   });
@@ -186,9 +188,9 @@ describe("an incident declared, worked and closed from Slack", () => {
     const { incident } = await access.declareIncident("Okta is down", COMMANDER);
     await access.grant("alice@example.com", HOUR, GRANTER);
     clock.advance(HOUR - 1000);
-    expect((await reapExpiredLeases({ store, directory, clock, audit })).reaped).toEqual([]);
+    expect((await reapExpiredLeases({ store: store.leases, directory, clock, audit })).reaped).toEqual([]);
     clock.advance(2000);
-    const result = await reapExpiredLeases({ store, directory, clock, audit });
+    const result = await reapExpiredLeases({ store: store.leases, directory, clock, audit });
     expect(result.failed).toEqual([]);
     expect(result.reaped.map((lease) => [lease.groupId, lease.runId])).toEqual([
       [OPERATORS, incident],
@@ -196,8 +198,8 @@ describe("an incident declared, worked and closed from Slack", () => {
     ]);
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
-    expect(store.activeLeases()).toEqual([]);
-    expect(store.auditRecords().filter((record) => record.action === "lease.reaped").map((record) => record.runId)).toEqual([incident, incident]);
+    expect(store.leases.activeLeases()).toEqual([]);
+    expect(store.audit.auditRecords().filter((record) => record.action === "lease.reaped").map((record) => record.runId)).toEqual([incident, incident]);
   });
 
   it("gives an incident declared in the same minute as a closed one a reference of its own", async () => {
@@ -206,7 +208,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     await access.closeIncident(COMMANDER);
     const second = await access.declareIncident("second", COMMANDER);
     expect(second.incident).toBe("INC-20261125-0342-2");
-    expect(store.findWindow("INC-20261125-0342")).toMatchObject({ reason: "first", closedBy: COMMANDER });
+    expect(store.windows.findWindow("INC-20261125-0342")).toMatchObject({ reason: "first", closedBy: COMMANDER });
   });
 });
 
@@ -243,12 +245,12 @@ describe("failures", () => {
     // A mirror path that is a directory: every audit record fails after the store has it, as a full disk would.
     const mirror = join(workDirectory, "mirror-is-a-directory");
     mkdirSync(mirror);
-    const failing = emergencyAccess({ audit: new AuditLog(store, clock, mirror) });
+    const failing = emergencyAccess({ audit: new AuditLog(store.audit, clock, jsonlAuditMirror(mirror)) });
     const writes = world(access).idpWrites;
     await expect(failing.grant("alice@example.com", undefined, GRANTER)).rejects.toMatchObject({ code: "AUDIT_FAILED" });
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
-    expect(store.activeLeases()).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
     expect(world(access).idpWrites).toBe(writes);
   });
 });
@@ -298,7 +300,7 @@ describe("refusals change nothing", () => {
     const access = emergencyAccess();
     const { incident: declared } = await access.declareIncident("Okta is down", COMMANDER);
     // An fm3 run opened the window of its own incident reference.
-    const open = openWindowExecutor({ store });
+    const open = openWindowExecutor({ store: store.windows });
     const parameters = { incident: "INC-4711", reason: "FM3: direct federation" };
     const context = runContext({ runId: "run-9", now: clock.now(), initiator: "alice" });
     await open.apply(await open.plan(parameters, context), parameters, context);

@@ -149,7 +149,7 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
   harness.stub.setUser(CAROL, CAROL_LOGIN, "carol");
   const services = harness.service.services;
   const byId = new Map(Object.entries(SLACK_ID).map(([person, id]) => [`slack:${id}`, person]));
-  const auditCount = (action: string) => services.store.auditRecords().filter((record) => record.action === action).length;
+  const auditCount = (action: string) => services.store.audit.auditRecords().filter((record) => record.action === action).length;
   /** Waits until the service has written one more audit record of this action than before `work`. */
   const after = async (action: string, work: () => Promise<unknown>) => {
     const before = auditCount(action);
@@ -173,9 +173,9 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
     directory,
     scim,
     async startRun(runbookId, inputs, as) {
-      const before = new Set(services.store.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId));
+      const before = new Set(services.store.audit.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId));
       await harness.command(`runbook start ${runbookId} ${inputs.join(" ")}`, SLACK_ID[as], CHANNELS.incidents);
-      const started = await eventually(() => services.store.auditRecords().find((record) => record.action === "run.started" && !before.has(record.runId)), (record) => record !== undefined, PATIENCE);
+      const started = await eventually(() => services.store.audit.auditRecords().find((record) => record.action === "run.started" && !before.has(record.runId)), (record) => record !== undefined, PATIENCE);
       const runId = String(started?.runId);
       await waitFor(runId, (status) => status === "waiting" || status === "failed" || status === "succeeded");
       return runId;
@@ -264,7 +264,7 @@ describe.each([["CLI", () => cli] as const, ["Slack", () => slack] as const])("t
     await fe.declare("IdP down for everyone", "alice");
     await fe.grant("alice", "1h");
     expect(fe.scim.store.membersOf(OPERATORS)).toEqual([CAROL_IDP]);
-    const leases = await fe.read(({ store }) => store.activeLeases());
+    const leases = await fe.read(({ store }) => store.leases.activeLeases());
     expect(leases.map((lease) => [lease.login, lease.groupId, Date.parse(lease.expiresAt) - Date.parse(lease.addedAt)])).toEqual([[CAROL_LOGIN, OPERATORS, 3_600_000]]);
     await fe.revoke("alice");
     expect(fe.scim.store.membersOf(OPERATORS)).toEqual([]);
@@ -284,7 +284,7 @@ describe("the CLI and Slack, side by side", () => {
           inputs: view.inputs,
           steps: view.steps.map((step) => ({ id: step.id, status: step.status, attempts: step.attempts })),
           artefacts: Object.keys(view.artefacts).sort(),
-          trail: trail(store.auditRecords(), (actor) => fe.actorOf(actor), runId),
+          trail: trail(store.audit.auditRecords(), (actor) => fe.actorOf(actor), runId),
         }));
       });
     const [fromCli, fromSlack] = await Promise.all([state(cli), state(slack)]);
@@ -293,7 +293,7 @@ describe("the CLI and Slack, side by side", () => {
   });
 
   it("leave the same audit trail for an incident's emergency access", async () => {
-    const incidentTrail = (fe: FrontEnd) => fe.read(({ store }) => trail(store.auditRecords().filter((record) => !runs.has(fe.name) || record.runId !== runs.get(fe.name)), (actor) => fe.actorOf(actor)));
+    const incidentTrail = (fe: FrontEnd) => fe.read(({ store }) => trail(store.audit.auditRecords().filter((record) => !runs.has(fe.name) || record.runId !== runs.get(fe.name)), (actor) => fe.actorOf(actor)));
     const [fromCli, fromSlack] = await Promise.all([incidentTrail(cli), incidentTrail(slack)]);
     expect(fromCli.some((line) => line.startsWith("action.verified"))).toBe(true);
     expect(fromSlack).toEqual(fromCli);

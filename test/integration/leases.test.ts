@@ -7,7 +7,7 @@ import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { ScimGroupDirectory } from "../../src/adapters/idp/scim-group-directory.js";
 import { addGroupMembersExecutor } from "../../src/adapters/runbook-actions/group-membership.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { runContext } from "../adapters/runbook-actions/run-context.js";
 
@@ -39,8 +39,8 @@ beforeAll(async () => {
     ["idp:", "  name: Test IdP", "  metadata: idp.xml", "  directory:", "    kind: scim", `    baseUrl: ${server.baseUrl}`, "    ca: scim-ca.pem", "store:", "  path: breakglass.db", ""].join("\n"),
   );
   // A one-hour membership, as fm3's add step grants it.
-  const store = SqliteStore.open(join(directory, "breakglass.db"));
-  const add = addGroupMembersExecutor({ directory: new ScimGroupDirectory({ baseUrl: server.baseUrl, token: TOKEN, ca: server.ca }), store });
+  const store = openStore({ path: join(directory, "breakglass.db") });
+  const add = addGroupMembersExecutor({ directory: new ScimGroupDirectory({ baseUrl: server.baseUrl, token: TOKEN, ca: server.ca }), store: store.leases });
   const parameters = { groups: [OPERATORS], members: ["alice@example.com"], ttl: "1h" };
   const context = runContext({ now: NOW });
   await add.apply(await add.plan(parameters, context), parameters, context);

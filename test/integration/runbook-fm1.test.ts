@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLOUDTRAIL_NOT_INCLUDED, summaryPath } from "../../src/adapters/runbook-actions/emergency-window.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
@@ -21,9 +21,9 @@ const breakglass = breakglassCli(() => ({ XDG_CACHE_HOME: join(directory, "cache
 
 /** The incident's emergency window as the store holds it, read the way the CLI reads it. */
 function emergencyWindow() {
-  const store = SqliteStore.open(join(directory, "breakglass.db"));
+  const store = openStore({ path: join(directory, "breakglass.db") });
   try {
-    return store.findWindow(INCIDENT);
+    return store.windows.findWindow(INCIDENT);
   } finally {
     store.close();
   }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { CreateRoleCommand, CreateSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryPath } from "../../src/adapters/runbook-actions/emergency-window.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
 import { emergencyRoleTrust } from "../support/aws-organization.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
@@ -75,9 +75,9 @@ async function startFm3(incident: string, ...extra: string[]): Promise<string> {
 }
 
 function activeLeases() {
-  const store = SqliteStore.open(join(directory, "breakglass.db"));
+  const store = openStore({ path: join(directory, "breakglass.db") });
   try {
-    return store.activeLeases().map((lease) => [lease.groupId, lease.login, lease.expiresAt]);
+    return store.leases.activeLeases().map((lease) => [lease.groupId, lease.login, lease.expiresAt]);
   } finally {
     store.close();
   }

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "../../src/cli/runbook-command.js";
-import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
@@ -58,9 +57,9 @@ describe("a certificate rollover, from the first warning to its resolution, thro
     expect(alerts()).toHaveLength(warnings.length); // each finding is posted once
 
     await harness.command(`runbook start fm2-reimport-metadata incident=CHG-1203 workforceSignIn=working identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=us-east-1`, ALICE, CHANNELS.incidents);
-    const started = await eventually(() => harness.service.services.store.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined);
+    const started = await eventually(() => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined);
     const runId = String(started?.runId);
-    const state = new ServeStateStore(harness.service.services.store.connection);
+    const state = harness.service.services.store.serveState;
     const message = await eventually(() => state.message(`run:${runId}`), (found) => found !== null);
     expect(message?.channel).toBe(CHANNELS.incidents);
     await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.kind === "approval");

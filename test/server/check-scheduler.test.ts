@@ -11,8 +11,8 @@ import { CheckScheduler, EXPIRY_CLAIM_STALE_MS, type SchedulerLogger } from "../
 import { planChecks } from "../../src/application/check-plan.js";
 import { evaluatePosture, type PostureEvaluation } from "../../src/application/evaluate-posture.js";
 import type { Announcer, ChannelRole, PostedMessage, SlackMessage } from "../../src/slack/slack-message.js";
-import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../src/domain/ports/store.js";
 import { DAY, makeCertificate, type TestCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
 import { entityXml } from "../support/metadata-builder.js";
@@ -71,14 +71,14 @@ class Installation {
   readonly logger = new RecordingLogger();
   readonly config: BreakglassConfig;
   evaluations = 0;
-  private store: SqliteStore;
+  private store: BreakglassStore;
   scheduler: CheckScheduler;
 
   constructor(overrides: Partial<BreakglassConfig["serve"]> = {}) {
     directories.push(this.directory);
     const { config } = parseConfig(["idp:", "  name: Okta", "  metadata: ./okta-metadata.xml", ""].join("\n"), join(this.directory, "breakglass.yaml"));
     this.config = { ...config, serve: { ...config.serve, ...overrides } };
-    this.store = SqliteStore.open(this.storePath);
+    this.store = openStore({ path: this.storePath });
     this.scheduler = this.newScheduler();
   }
 
@@ -103,7 +103,7 @@ class Installation {
   async restart(): Promise<void> {
     await this.scheduler.stop();
     this.store.close();
-    this.store = SqliteStore.open(this.storePath);
+    this.store = openStore({ path: this.storePath });
     this.scheduler = this.newScheduler();
   }
 
@@ -122,7 +122,7 @@ class Installation {
     return new CheckScheduler({
       config: this.config,
       clock: this.clock,
-      state: new ServeStateStore(this.store.connection),
+      state: this.store.serveState,
       announcer: this.slack,
       evaluate:
         hooks.evaluate ??
@@ -223,8 +223,8 @@ describe("the expiry ladder, day by day", () => {
     installation.publish([signing]);
     const day = new Date(NOT_AFTER.getTime() - 7 * DAY);
     // The process before this one claimed the 7-day step and was killed while Slack was still answering.
-    const dead = SqliteStore.open(installation.storePath);
-    expect(new ServeStateStore(dead.connection).claimExpiryStep(createHash("sha256").update(signing.der).digest("hex"), "7d", day, EXPIRY_CLAIM_STALE_MS)).toBe(true);
+    const dead = openStore({ path: installation.storePath });
+    expect(dead.serveState.claimExpiryStep(createHash("sha256").update(signing.der).digest("hex"), "7d", day, EXPIRY_CLAIM_STALE_MS)).toBe(true);
     dead.close();
 
     await installation.checkAt(new Date(day.getTime() + 30_000));

@@ -74,7 +74,7 @@ describe("emergency access from Slack", () => {
     const granted = await postedTo(CHANNELS.security, "has emergency access until");
     expect(JSON.stringify(granted[0]?.args)).toContain(`<@${CAROL_SLACK}>`);
     expect(scim.store.membersOf(OPERATORS)).toEqual([CAROL_IDP]);
-    const lease = harness.service.services.store.activeLeases();
+    const lease = harness.service.services.store.leases.activeLeases();
     expect(lease).toHaveLength(1);
     expect(Date.parse(lease[0]?.expiresAt ?? "") - Date.parse(lease[0]?.addedAt ?? "")).toBe(3_600_000);
 
@@ -87,7 +87,7 @@ describe("emergency access from Slack", () => {
 
     await harness.command("incident close", ALICE);
     await postedTo(CHANNELS.incidents, "closed by");
-    const audit = harness.service.services.store.auditRecords();
+    const audit = harness.service.services.store.audit.auditRecords();
     expect(audit.filter((record) => record.action === "action.applying").map((record) => record.actor)).toEqual([`slack:${ALICE}`, `slack:${ALICE}`, `slack:${ALICE}`, `slack:${ALICE}`]);
   });
 });

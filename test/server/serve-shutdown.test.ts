@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/domain/shared/clock.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { openRunbookServices } from "../../src/application/runbook-runtime.js";
-import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
 import { visibleText } from "../support/block-text.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
@@ -37,7 +36,7 @@ describe("stopping breakglass serve while a run is moving", () => {
     harness = await start();
 
     await harness.command("runbook start slack-waits incident=INC-7", ALICE, CHANNELS.incidents);
-    const started = await eventually(() => harness?.service.services.store.auditRecords().find((record) => record.action === "step.started"), (record) => record !== undefined);
+    const started = await eventually(() => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "step.started"), (record) => record !== undefined);
     const runId = String(started?.runId);
     const stopping = performance.now();
     await harness.stop();
@@ -45,11 +44,11 @@ describe("stopping breakglass serve while a run is moving", () => {
     expect(harness.logs.join("\n")).toContain(`work still in flight after 0.3 s is left where the store has it (runs ${runId}: resume them`);
 
     harness = await start();
-    const state = new ServeStateStore(harness.service.services.store.connection);
+    const state = harness.service.services.store.serveState;
     const message = state.message(`run:${runId}`);
-    expect(harness.service.services.store.findRun(runId)).toMatchObject({ status: "running", leaseHolder: null });
+    expect(harness.service.services.store.runs.findRun(runId)).toMatchObject({ status: "running", leaseHolder: null });
     await harness.press("run.advance", runId, ALICE, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
-    const resumed = await eventually(() => harness?.service.services.store.auditRecords().filter((record) => record.runId === runId && record.action === "step.resumed") ?? [], (records) => records.length > 0);
+    const resumed = await eventually(() => harness?.service.services.store.audit.auditRecords().filter((record) => record.runId === runId && record.action === "step.resumed") ?? [], (records) => records.length > 0);
     expect(resumed[0]).toMatchObject({ actor: `slack:${ALICE}`, subject: "wait-for-outage", detail: { interruptedWhile: "running" } });
     expect(stub.callsTo("chat.postEphemeral").filter((call) => JSON.stringify(call.args).includes("RUN_BUSY") || JSON.stringify(call.args).includes("being advanced by"))).toEqual([]);
   }, 30_000);
@@ -65,8 +64,8 @@ describe("a run's thread across a restart", () => {
     harness = await start();
 
     await harness.command("runbook start slack-drill incident=INC-31", ALICE, CHANNELS.incidents);
-    const runId = String((await eventually(() => harness?.service.services.store.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined))?.runId);
-    const message = new ServeStateStore(harness.service.services.store.connection).message(`run:${runId}`);
+    const runId = String((await eventually(() => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined))?.runId);
+    const message = harness.service.services.store.serveState.message(`run:${runId}`);
     const thread = () => stub.callsTo("chat.postMessage").filter((call) => call.args["thread_ts"] === message?.ts).map((call) => visibleText(call.args["blocks"]));
     await eventually(thread, (replies) => replies.some((reply) => reply.includes("2. A second person approves the drill")));
     await harness.stop();

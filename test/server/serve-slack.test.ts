@@ -53,7 +53,7 @@ describe("slash commands", () => {
     const result = await harness.command("deploy prod");
     expect(result.status).toBe(200);
     expect(ackText(result)).toContain('unknown command \\"deploy\\"');
-    expect(harness.service.services.store.findRun("anything")).toBeNull();
+    expect(harness.service.services.store.runs.findRun("anything")).toBeNull();
     expect(harness.stub.calls.slice(before).filter((call) => call.method === "chat.postMessage")).toEqual([]);
   });
 
@@ -75,9 +75,9 @@ describe("slash commands", () => {
     expect(result.status).toBe(200);
     const answer = await responseTo("command-5");
     expect(answer).toMatch(/not allowed to start runbooks/i);
-    const refusals = harness.service.services.store.auditRecords().filter((record) => record.action === "slack.refused");
+    const refusals = harness.service.services.store.audit.auditRecords().filter((record) => record.action === "slack.refused");
     expect(refusals.at(-1)).toMatchObject({ actor: `slack:${MALLORY}`, subject: "runbook-start" });
-    expect(harness.service.services.store.auditRecords().some((record) => record.action === "run.started")).toBe(false);
+    expect(harness.service.services.store.audit.auditRecords().some((record) => record.action === "run.started")).toBe(false);
   });
 });
 
@@ -94,7 +94,7 @@ describe("requests that are not Slack's", () => {
     const replayed = await harness.raw(help, headers);
     expect([forged.status, stale.status, missing.status, first.status, replayed.status]).toEqual([401, 401, 401, 200, 401]);
     expect(harness.stub.calls.slice(before)).toEqual([]);
-    expect(harness.service.services.store.auditRecords().some((record) => record.action === "run.started")).toBe(false);
+    expect(harness.service.services.store.audit.auditRecords().some((record) => record.action === "run.started")).toBe(false);
 
     const metrics = (await harness.get("/metrics")).text;
     expect(metrics).toMatch(/breakglass_slack_requests_rejected_total\{reason="forged"\} 1/);
@@ -117,7 +117,7 @@ describe("requests that are not Slack's", () => {
       [400, "malformed Slack request: response_url points at attacker.example, not at Slack\n"],
     ]);
     expect(harness.stub.calls.slice(before)).toEqual([]);
-    expect(harness.service.services.store.auditRecords().some((record) => record.action === "run.started")).toBe(false);
+    expect(harness.service.services.store.audit.auditRecords().some((record) => record.action === "run.started")).toBe(false);
     expect((await harness.get("/metrics")).text).toMatch(/breakglass_slack_requests_rejected_total\{reason="malformed"\} 3/);
   });
 });
@@ -130,7 +130,7 @@ describe("a runbook run from Slack", () => {
     // The run's message appears in the channel and stops at the approval, with Approve and Reject.
     const posted = await eventually(() => harness.stub.callsTo("chat.postMessage").find((call) => texts(call).includes("Drill the Slack surface")), (call) => call !== undefined);
     expect(posted?.args["channel"]).toBe(CHANNELS.incidents);
-    const runId = String((await eventually(() => harness.service.services.store.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined))?.runId);
+    const runId = String((await eventually(() => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined))?.runId);
     const message = { channel: CHANNELS.incidents, ts: await messageTs(runId) };
     const waiting = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => texts(call).includes("run.approve")), (calls) => calls.length > 0);
     expect(texts(waiting.at(-1))).toContain("A second person approves the drill");
@@ -170,7 +170,7 @@ describe("a runbook run from Slack", () => {
     const replies = harness.stub.callsTo("chat.postMessage").filter((call) => call.args["thread_ts"] === message.ts);
     expect(replies.length).toBeGreaterThanOrEqual(4);
 
-    const presses = harness.service.services.store.auditRecords().filter((record) => record.runId === runId && (record.action === "slack.button" || record.action === "slack.refused" || record.action === "slack.submitted"));
+    const presses = harness.service.services.store.audit.auditRecords().filter((record) => record.runId === runId && (record.action === "slack.button" || record.action === "slack.refused" || record.action === "slack.submitted"));
     expect(presses.map((record) => `${record.actor} ${record.action} ${record.subject}`)).toEqual([
       `slack:${MALLORY} slack.refused run.approve`,
       `slack:${ALICE} slack.button run.approve`,
@@ -186,10 +186,10 @@ describe("a rejected run", () => {
   it("asks the rejecter why, stops the run, shows it by its short id, and can be aborted", async () => {
     await harness.command("runbook start slack-drill incident=INC-5000", ALICE, CHANNELS.incidents);
     const started = await eventually(
-      () => harness.service.services.store.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId as string),
-      (ids) => ids.some((id) => harness.service.services.store.findRun(id)?.inputs["incident"] === "INC-5000"),
+      () => harness.service.services.store.audit.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId as string),
+      (ids) => ids.some((id) => harness.service.services.store.runs.findRun(id)?.inputs["incident"] === "INC-5000"),
     );
-    const runId = started.find((id) => harness.service.services.store.findRun(id)?.inputs["incident"] === "INC-5000") as string;
+    const runId = started.find((id) => harness.service.services.store.runs.findRun(id)?.inputs["incident"] === "INC-5000") as string;
     await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.kind === "approval");
     const message = { channel: CHANNELS.incidents, ts: await messageTs(runId) };
 
@@ -219,7 +219,7 @@ describe("a rejected run", () => {
     await eventually(() => harness.service.services.engine.status(runId), (view) => view.status === "aborted");
     const last = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message.ts).at(-1), (call) => !texts(call).includes("run.abort"));
     expect(texts(last)).not.toContain('"type":"actions"');
-    expect(harness.service.services.store.auditRecords().filter((record) => record.runId === runId && record.action === "run.aborted")).toMatchObject([{ actor: `slack:${ALICE}` }]);
+    expect(harness.service.services.store.audit.auditRecords().filter((record) => record.runId === runId && record.action === "run.aborted")).toMatchObject([{ actor: `slack:${ALICE}` }]);
   });
 });
 
@@ -248,8 +248,7 @@ describe("App Home and health", () => {
 });
 
 async function messageTs(runId: string): Promise<string> {
-  const { ServeStateStore } = await import("../../src/adapters/store/serve-state-store.js");
-  const state = new ServeStateStore(harness.service.services.store.connection);
+  const state = harness.service.services.store.serveState;
   const found = await eventually(() => state.message(`run:${runId}`), (message) => message !== null);
   return found?.ts ?? "";
 }

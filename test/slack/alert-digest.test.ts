@@ -10,8 +10,8 @@ import { parseConfig } from "../../src/config/load-config.js";
 import { CheckScheduler } from "../../src/server/check-scheduler.js";
 import type { PostureEvaluation } from "../../src/application/evaluate-posture.js";
 import type { Announcer, SlackMessage } from "../../src/slack/slack-message.js";
-import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
-import { SqliteStore } from "../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../src/domain/ports/store.js";
 import { SteppingClock } from "../support/stepping-clock.js";
 
 const ACCOUNTS = Array.from({ length: 9 }, (_, index) => `2222222222${String(index).padStart(2, "0")}`);
@@ -31,14 +31,14 @@ function evaluation(missingRoles: readonly string[]): PostureEvaluation {
   return { findings, facts, idp: undefined, document: undefined };
 }
 
-const stores: SqliteStore[] = [];
+const stores: BreakglassStore[] = [];
 afterEach(() => {
   for (const store of stores.splice(0)) store.close();
 });
 
 describe("alert digests", () => {
   it("posts more than five new findings as one digest, and their resolution as one", async () => {
-    const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), "breakglass-digest-")), "breakglass.db"));
+    const store = openStore({ path: join(mkdtempSync(join(tmpdir(), "breakglass-digest-")), "breakglass.db") });
     stores.push(store);
     const posted: SlackMessage[] = [];
     const failures: string[] = [];
@@ -48,7 +48,7 @@ describe("alert digests", () => {
     const scheduler = new CheckScheduler({
       config,
       clock: new SteppingClock(new Date("2026-11-25T03:00:00Z")),
-      state: new ServeStateStore(store.connection),
+      state: store.serveState,
       announcer,
       evaluate: () => Promise.resolve(current),
       logger: { info: () => undefined, warn: (line) => failures.push(line), error: (line) => failures.push(line) },

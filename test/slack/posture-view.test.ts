@@ -5,7 +5,7 @@ import { checkIdentityCenter, checkIdentityCenterImport } from "../../src/domain
 import { checkMetadata, shortFingerprint } from "../../src/domain/checks/metadata-checks.js";
 import type { PostureFacts } from "../../src/domain/checks/posture-facts.js";
 import { checkSamlProviders } from "../../src/domain/checks/saml-provider-drift.js";
-import type { MemberLease } from "../../src/adapters/runbook-actions/group-membership.js";
+import type { MemberLease } from "../../src/domain/ports/member-lease-store.js";
 import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
 import { postureHomeView, postureStatusMessage, type OpenRunSummary, type PostureSnapshot } from "../../src/slack/posture-view.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";

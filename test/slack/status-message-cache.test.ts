@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackContext } from "../../src/slack/slack-context.js";
 import { StatusMessageCache } from "../../src/slack/status-message-cache.js";
-import { ServeStateStore } from "../../src/adapters/store/serve-state-store.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
 import { SteppingClock } from "../support/stepping-clock.js";
@@ -22,7 +21,7 @@ afterAll(async () => {
 describe("StatusMessageCache", () => {
   it("reuses the answer until a check, an audited change or five seconds make it stale", async () => {
     const { scheduler, services } = harness.service;
-    const context = { scheduler, services, state: new ServeStateStore(services.store.connection), clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const context = { scheduler, services, state: services.store.serveState, clock, log: { warn: () => undefined } } as unknown as SlackContext;
     const cache = new StatusMessageCache(context);
 
     const before = await cache.message();
@@ -47,14 +46,15 @@ describe("StatusMessageCache", () => {
   it("builds a stale answer once for a burst of requests that arrive together", async () => {
     const { scheduler, services } = harness.service;
     let snapshots = 0;
-    const state = new ServeStateStore(services.store.connection);
     // Each build of the answer reads the open runs once.
-    const unfinishedRunIds = state.unfinishedRunIds.bind(state);
-    state.unfinishedRunIds = (limit) => {
+    const runs = services.store.runs;
+    const countingRuns: typeof runs = Object.create(runs);
+    countingRuns.unfinishedRunIds = (limit) => {
       snapshots++;
-      return unfinishedRunIds(limit);
+      return runs.unfinishedRunIds(limit);
     };
-    const context = { scheduler, services, state, clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const store: typeof services.store = Object.create(services.store, { runs: { value: countingRuns } });
+    const context = { scheduler, services: { ...services, store }, state: services.store.serveState, clock, log: { warn: () => undefined } } as unknown as SlackContext;
     const cache = new StatusMessageCache(context);
 
     const burst = await Promise.all(Array.from({ length: 50 }, () => cache.message()));

@@ -3,44 +3,19 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AuditRecord } from "../../domain/audit/audit-chain.js";
-import type { AuditStore } from "../../domain/audit/audit-log.js";
+import type { AuditStore } from "../../domain/ports/audit-store.js";
+import type { EmergencyWindow, EmergencyWindowStore } from "../../domain/ports/emergency-window-store.js";
 import type { ActionExecutor, ActionParameters, ActionPlan, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
 import { optionalText, requiredText } from "./action-parameters.js";
-
-export interface EmergencyWindow {
-  readonly incident: string;
-  /** ISO-8601 instants, as stored. */
-  readonly openedAt: string;
-  readonly openedBy: string;
-  readonly reason: string | null;
-  readonly runId: string | null;
-  readonly closedAt: string | null;
-  readonly closedBy: string | null;
-}
-
-export interface NewEmergencyWindow {
-  readonly incident: string;
-  readonly openedAt: Date;
-  readonly openedBy: string;
-  readonly reason: string | null;
-  readonly runId: string | null;
-}
-
-/** What the window actions need from the store; one window per incident. */
-export interface EmergencyWindowStore {
-  findWindow(incident: string): EmergencyWindow | null;
-  /** Opens the window, or reopens a closed one; leaves an open one as it is. True when something changed. */
-  openWindow(window: NewEmergencyWindow): boolean;
-  /** Closes an open window; leaves a closed or never-opened one as it is. True when something changed. */
-  closeWindow(incident: string, closedAt: Date, closedBy: string): boolean;
-}
 
 export interface OpenWindowOptions {
   readonly store: EmergencyWindowStore;
 }
 
 export interface CloseWindowOptions {
-  readonly store: EmergencyWindowStore & Pick<AuditStore, "auditRecords">;
+  readonly store: EmergencyWindowStore;
+  /** The audit trail the activity summary is drawn from. */
+  readonly audit: Pick<AuditStore, "auditRecords">;
   /** Where activity summaries are written, e.g. next to the store. */
   readonly summaryDirectory: string;
 }
@@ -82,11 +57,11 @@ export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
 }
 
 export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor {
-  const { store, summaryDirectory } = options;
+  const { store, audit, summaryDirectory } = options;
   const summarise = (incident: string, context: RunContext) => {
     const path = summaryPath(summaryDirectory, incident);
     mkdirSync(summaryDirectory, { recursive: true });
-    writeFileSync(path, activitySummary(incident, store.findWindow(incident), store.auditRecords(), context.now), { encoding: "utf8", mode: 0o600 });
+    writeFileSync(path, activitySummary(incident, store.findWindow(incident), audit.auditRecords(), context.now), { encoding: "utf8", mode: 0o600 });
     return { "activity-summary": path };
   };
   return {

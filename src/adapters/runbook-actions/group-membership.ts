@@ -3,42 +3,10 @@ import type { AuditLog } from "../../domain/audit/audit-log.js";
 import type { Clock } from "../../domain/shared/clock.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
 import type { DirectoryUser, GroupDirectory } from "../../domain/ports/group-directory.js";
+import type { MemberLease, MemberLeaseStore } from "../../domain/ports/member-lease-store.js";
 import type { ActionExecutor, ActionParameters, ActionPlan, PlannedChange, Verification } from "../../domain/runbooks/engine-ports.js";
 import { EVERYONE, parseDuration, type ActionName } from "../../domain/runbooks/runbook-schema.js";
 import { requiredList, requiredText } from "./action-parameters.js";
-
-export interface MemberLease {
-  readonly id: number;
-  readonly runId: string | null;
-  readonly groupId: string;
-  readonly userId: string;
-  readonly login: string;
-  /** ISO-8601 instants, as stored. */
-  readonly addedAt: string;
-  readonly expiresAt: string;
-  readonly removedAt: string | null;
-}
-
-export interface NewMemberLease {
-  readonly runId: string | null;
-  readonly groupId: string;
-  readonly userId: string;
-  readonly login: string;
-  readonly addedAt: Date;
-  readonly expiresAt: Date;
-}
-
-/** What the membership actions and the reaper need from the store: at most one active lease per (group, user). */
-export interface MemberLeaseStore {
-  /** Records the lease unless the (group, user) already has an active one; true when recorded. */
-  recordLease(lease: NewMemberLease): boolean;
-  activeLease(groupId: string, userId: string): MemberLease | null;
-  activeLeases(): MemberLease[];
-  /** Active leases that expire at or before `now`. */
-  expiredLeases(now: Date): MemberLease[];
-  /** Marks the (group, user)'s active lease removed; true when there was one. */
-  endLease(groupId: string, userId: string, removedAt: Date): boolean;
-}
 
 export interface GroupMembershipOptions {
   readonly directory: GroupDirectory;

@@ -1,20 +1,14 @@
-// The append-only audit log: every state change is sealed into the hash chain in the store and copied to the JSONL mirror, or it does not happen.
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+// The append-only audit log: every state change is sealed into the hash chain in the store and copied to the mirror, or it does not happen.
 import type { Clock } from "../shared/clock.js";
 import { BreakglassError, describeError } from "../errors.js";
-import { canonicalJson, verifyChain, type AuditEntry, type AuditRecord, type ChainProblem } from "./audit-chain.js";
-
-/** The port the audit log needs from the store. */
-export interface AuditStore {
-  appendAudit(entry: AuditEntry, at: Date): AuditRecord;
-  auditRecords(): AuditRecord[];
-}
+import type { AuditMirror, AuditStore } from "../ports/audit-store.js";
+import { verifyChain, type AuditEntry, type AuditRecord, type ChainProblem } from "./audit-chain.js";
 
 export class AuditLog {
   constructor(
     private readonly store: AuditStore,
     private readonly clock: Clock,
-    private readonly mirrorPath?: string | undefined,
+    private readonly mirror?: AuditMirror | undefined,
   ) {}
 
   /**
@@ -28,14 +22,37 @@ export class AuditLog {
     } catch (error) {
       throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: ${describeError(error)}`);
     }
-    if (this.mirrorPath) {
-      try {
-        appendLine(this.mirrorPath, canonicalJson(record));
-      } catch (error) {
-        throw new BreakglassError("AUDIT_FAILED", this.mirrorPath, `cannot copy audit record ${record.sequence} to the mirror, so "${entry.action}" is not done: ${describeError(error)}`);
-      }
-    }
+    this.copyToMirror([record], entry.action);
     return record;
+  }
+
+  /**
+   * For a change the store writes in one transaction with its own audit records (a run's transition): `change` writes
+   * both and returns the records as sealed, which are then copied to the mirror. A lease the caller lost (RUN_BUSY,
+   * RUN_NOT_FOUND) is thrown as it is; any other failure means nothing of the change was written, and says so.
+   */
+  recordWith(entries: readonly AuditEntry[], change: () => readonly AuditRecord[]): readonly AuditRecord[] {
+    let records: readonly AuditRecord[];
+    try {
+      records = change();
+    } catch (error) {
+      const first = entries[0];
+      const stillOurs = error instanceof BreakglassError && error.code !== "STORE_FAILED";
+      if (first === undefined || stillOurs) throw error;
+      throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${first.action}" on ${first.subject}, so it is not done: ${describeError(error)}`, { cause: error });
+    }
+    if (records.length > 0) this.copyToMirror(records, entries[0]?.action ?? records[0]?.action ?? "");
+    return records;
+  }
+
+  private copyToMirror(records: readonly AuditRecord[], action: string): void {
+    if (this.mirror === undefined) return;
+    try {
+      this.mirror.append(records);
+    } catch (error) {
+      const sequences = records.map((record) => record.sequence).join(", ");
+      throw new BreakglassError("AUDIT_FAILED", this.mirror.name, `cannot copy audit record ${sequences} to the mirror, so "${action}" is not done: ${describeError(error)}`);
+    }
   }
 }
 
@@ -47,11 +64,13 @@ export interface AuditVerification {
 }
 
 /** Checks the chain in the store and, when there is one, that the mirror is the same intact chain. */
-export function verifyAudit(store: AuditStore, mirrorPath?: string): AuditVerification {
+export function verifyAudit(store: AuditStore, mirror?: AuditMirror): AuditVerification {
   const records = store.auditRecords();
   const mirrorProblems: string[] = [];
-  if (mirrorPath) {
-    const mirrored = readMirror(mirrorPath, mirrorProblems);
+  if (mirror) {
+    const read = mirror.read();
+    for (const problem of read.problems) mirrorProblems.push(`mirror: ${problem}`);
+    const mirrored = read.records;
     for (const problem of verifyChain(mirrored)) mirrorProblems.push(`mirror: ${problem.problem}`);
     const byHash = new Map(mirrored.map((record) => [record.hash, record]));
     for (const record of records) {
@@ -60,35 +79,4 @@ export function verifyAudit(store: AuditStore, mirrorPath?: string): AuditVerifi
     if (mirrored.length > records.length) mirrorProblems.push(`mirror: holds ${mirrored.length} records, the store ${records.length}`);
   }
   return { records: records.length, headHash: records.at(-1)?.hash ?? null, problems: verifyChain(records), mirrorProblems };
-}
-
-function readMirror(path: string, problems: string[]): AuditRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    problems.push(`mirror: ${path} cannot be read (${describeError(error)})`);
-    return [];
-  }
-  const records: AuditRecord[] = [];
-  text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    try {
-      records.push(JSON.parse(line) as AuditRecord);
-    } catch {
-      problems.push(`mirror: line ${index + 1} is not a JSON record`);
-    }
-  });
-  return records;
-}
-
-/** One line, flushed to disk before returning: a mirror that lags the store after a crash is no mirror. */
-function appendLine(path: string, line: string): void {
-  const descriptor = openSync(path, "a", 0o600);
-  try {
-    writeSync(descriptor, `${line}\n`);
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
 }

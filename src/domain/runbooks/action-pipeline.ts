@@ -1,7 +1,7 @@
 // The one way a change is made: plan, audit, apply, audit, read back, audit; shared by runbook action steps and Slack's grant and revoke.
 import type { AuditEntry } from "../audit/audit-chain.js";
 import type { Clock } from "../shared/clock.js";
-import { describeError } from "../errors.js";
+import { describeError, isBreakglassError } from "../errors.js";
 import type { ActionExecutor, ActionParameters, ActionPlan, ArtefactPaths, RunContext } from "./engine-ports.js";
 import type { ActionName } from "./runbook-schema.js";
 
@@ -24,10 +24,12 @@ export interface ActionPipelinePorts {
   readonly audit: AuditRecorder;
   readonly clock: Clock;
   /**
-   * Called when the plan says a change is due, before `action.applying` is written: the engine marks its step applying
-   * there, so that a crash from then on is seen as an interrupted apply. A throw stops the pipeline before anything changes.
+   * Called when the plan says a change is due, instead of writing `action.applying` alone: the engine marks its step
+   * applying and writes the record in one transaction, so that a crash from then on is seen as an interrupted apply and
+   * the step is never applying without its record. An AUDIT_FAILED throw stops the pipeline before anything changes
+   * (fail closed); any other throw (a lost lease) is the caller's to handle and passes through.
    */
-  readonly markApplying?: (plan: ActionPlan) => void;
+  readonly markApplying?: (plan: ActionPlan, applying: AuditEntry) => void;
 }
 
 export interface CheckedVerification {
@@ -92,10 +94,12 @@ export async function runActionPipeline(request: ActionRequest, ports: ActionPip
   let artefacts: ArtefactPaths = {};
   const applied = !plan.alreadyDone;
   if (applied) {
-    ports.markApplying?.(plan);
+    const applying: AuditEntry = { ...request.auditAs, action: "action.applying", detail: { action, request: context.idempotencyKey, plan } };
     try {
-      record("action.applying", { plan });
+      if (ports.markApplying === undefined) ports.audit.record(applying);
+      else ports.markApplying(plan, applying);
     } catch (error) {
+      if (ports.markApplying !== undefined && !(isBreakglassError(error) && error.code === "AUDIT_FAILED")) throw error;
       return { status: "failed", stage: "audit", plan, applied: false, error: describeError(error), cause: error };
     }
     try {

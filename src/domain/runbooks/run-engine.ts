@@ -77,9 +77,10 @@ export class RunEngine {
     const values = checkInputs(runbook, inputs);
     const id = this.newRunId();
     const digest = runbookDigest(source.text);
-    // Audit first: a run nobody can trace must not exist.
-    this.audit.record({ actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } });
-    this.store.createRun({ id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) }, this.clock.now());
+    // The run and the record of its start are one write: a run nobody can trace must not exist.
+    const started = { actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } };
+    const run = { id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) };
+    this.audit.recordWith([started], () => [this.store.createRun(run, started, this.clock.now())]);
     return this.view(this.requireRun(id), runbook);
   }
 
@@ -230,8 +231,9 @@ export class RunEngine {
   private failStep(runId: string, actor: string, runbook: Runbook, index: number, outcome: StepOutcomeRecord): number | null {
     const step = runbook.steps[index] as RunbookStep;
     const route = routeFailure(runbook, index, outcome);
-    this.transition(runId, { runStatus: route.runStatus, steps: route.steps }, { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } });
-    if (route.next === null) this.audit.record({ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } });
+    // When the run halts here, its failure is recorded in the same transaction as the step's.
+    const runFailed = route.next === null ? [{ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } }] : [];
+    this.transition(runId, { runStatus: route.runStatus, steps: route.steps, audit: runFailed }, { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } });
     return route.next;
   }
 
@@ -258,8 +260,8 @@ export class RunEngine {
       clock: this.clock,
       lookup: lookupInRun(run, runContext.artefacts),
       renewLease: () => this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
-      markApplying: (plan) =>
-        this.store.recordTransition(run.id, this.holder, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, this.clock.now()),
+      markApplying: (plan, applying) =>
+        this.transition(run.id, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, { actor: applying.actor, action: applying.action, subject: applying.subject, detail: applying.detail }),
     };
   }
 
@@ -300,10 +302,10 @@ export class RunEngine {
     this.transition(runId, { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] }, { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } });
   }
 
-  /** A transition is written before the engine goes on, then audited; a transition nobody needs to read about passes null. */
+  /** A transition and its audit records are written as one before the engine goes on; a transition nobody needs to read about passes null. */
   private transition(runId: string, transition: Parameters<RunStore["recordTransition"]>[2], audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null): void {
-    this.store.recordTransition(runId, this.holder, transition, this.clock.now());
-    if (audit !== null) this.audit.record({ ...audit, runId });
+    const entries = [...(audit === null ? [] : [{ ...audit, runId }]), ...(transition.audit ?? [])];
+    this.audit.recordWith(entries, () => this.store.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()));
   }
 
   private conditionHolds(step: RunbookStep, run: RunRecord, records: readonly RunStepRecord[]): boolean {

@@ -1,4 +1,6 @@
-// The port the runbook engine persists runs through: runs, their steps, their artefacts and the execution lease.
+// The port the runbook engine persists runs through: runs, their steps, their artefacts and the execution lease, each
+// change written together with its audit records.
+import type { AuditEntry, AuditRecord } from "../audit/audit-chain.js";
 import type { Artefact } from "./runbook-schema.js";
 import type { ActionPlan } from "./engine-ports.js";
 
@@ -71,15 +73,22 @@ export interface StepChange {
   readonly started?: boolean;
 }
 
-/** One transition, written in one transaction: the run's status, any of its steps, and an artefact a step produced. */
+/**
+ * One transition, written in one transaction: the run's status, any of its steps, an artefact a step produced, and the
+ * audit records that tell of it. A step's status never changes without an audit record: a transition with steps and
+ * no audit entry is refused.
+ */
 export interface RunTransition {
   readonly runStatus?: RunStatus;
   readonly steps?: readonly StepChange[];
   readonly artefacts?: readonly { readonly name: Artefact; readonly path: string; readonly stepId: string }[];
+  /** Sealed onto the audit chain in the same transaction, in this order. */
+  readonly audit?: readonly AuditEntry[];
 }
 
 export interface RunStore {
-  createRun(run: NewRun, at: Date): void;
+  /** Records the run, its steps pending, and the audit record of its start, all or nothing; returns that record, sealed. */
+  createRun(run: NewRun, audit: AuditEntry, at: Date): AuditRecord;
   findRun(runId: string): RunRecord | null;
   runSteps(runId: string): RunStepRecord[];
   runArtefacts(runId: string): Partial<Record<Artefact, string>>;
@@ -90,6 +99,9 @@ export interface RunStore {
   acquireLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
   /** Gives the lease up, if the holder still has it. */
   releaseLease(runId: string, holder: string): void;
-  /** Throws RUN_BUSY, writing nothing, when the holder no longer has the lease: a stalled engine must not overwrite a newer one's work. */
-  recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): void;
+  /**
+   * Writes the transition and its audit records, all or nothing, and returns the records as sealed. Throws RUN_BUSY,
+   * writing nothing, when the holder no longer has the lease: a stalled engine must not overwrite a newer one's work.
+   */
+  recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): AuditRecord[];
 }

@@ -6,18 +6,19 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../../src/domain/audit/audit-log.js";
 import { fixedClock } from "../../../src/domain/shared/clock.js";
 import { closeWindowExecutor, openWindowExecutor } from "../../../src/adapters/runbook-actions/emergency-window.js";
-import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { runContext } from "./run-context.js";
 
 const OPENED = new Date("2026-11-25T10:00:00Z");
 const CLOSED = new Date("2026-11-25T14:30:00Z");
 
 let directory: string;
-let store: SqliteStore;
+let store: BreakglassStore;
 
 beforeEach(() => {
   directory = mkdtempSync(join(tmpdir(), "breakglass-window-"));
-  store = SqliteStore.open(join(directory, "breakglass.db"));
+  store = openStore({ path: join(directory, "breakglass.db") });
 });
 
 afterEach(() => {
@@ -26,7 +27,7 @@ afterEach(() => {
 
 describe("opening the emergency window", () => {
   it("opens it once: a second plan is already done and leaves who opened it and why", async () => {
-    const open = openWindowExecutor({ store });
+    const open = openWindowExecutor({ store: store.windows });
     const parameters = { incident: "INC-42", reason: "FM1: IdP down" };
     const context = runContext({ now: OPENED, initiator: "alice" });
 
@@ -38,7 +39,7 @@ describe("opening the emergency window", () => {
     const later = runContext({ now: CLOSED, initiator: "bob", runId: "run-2" });
     await expect(open.plan(parameters, later)).resolves.toMatchObject({ alreadyDone: true, changes: [] });
     await open.apply(plan, { incident: "INC-42", reason: "other" }, later);
-    expect(store.findWindow("INC-42")).toEqual({
+    expect(store.windows.findWindow("INC-42")).toEqual({
       incident: "INC-42",
       openedAt: OPENED.toISOString(),
       openedBy: "alice",
@@ -50,29 +51,29 @@ describe("opening the emergency window", () => {
   });
 
   it("reopens a closed window, as rolling back its close does", async () => {
-    const open = openWindowExecutor({ store });
-    const close = closeWindowExecutor({ store, summaryDirectory: directory });
+    const open = openWindowExecutor({ store: store.windows });
+    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
     await open.apply(await open.plan({ incident: "INC-3" }, runContext({ now: OPENED })), { incident: "INC-3" }, runContext({ now: OPENED }));
     await close.apply(await close.plan({ incident: "INC-3" }, runContext({ now: CLOSED })), { incident: "INC-3" }, runContext({ now: CLOSED, initiator: "bob" }));
 
     const reopening = runContext({ now: new Date("2026-11-25T15:00:00Z"), initiator: "carol", runId: "run-2" });
     await expect(open.plan({ incident: "INC-3" }, reopening)).resolves.toMatchObject({ alreadyDone: false, changes: [{ before: "closed", after: "open" }] });
     await open.apply(await open.plan({ incident: "INC-3" }, reopening), { incident: "INC-3" }, reopening);
-    expect(store.findWindow("INC-3")).toMatchObject({ openedBy: "carol", runId: "run-2", closedAt: null, closedBy: null });
+    expect(store.windows.findWindow("INC-3")).toMatchObject({ openedBy: "carol", runId: "run-2", closedAt: null, closedBy: null });
     await expect(open.verify({ incident: "INC-3" }, reopening)).resolves.toMatchObject({ ok: true });
   });
 
   it("fails verification when the window is not open", async () => {
-    const open = openWindowExecutor({ store });
+    const open = openWindowExecutor({ store: store.windows });
     await expect(open.verify({ incident: "INC-7" }, runContext())).resolves.toEqual({ ok: false, detail: "the store holds no emergency window for incident INC-7" });
   });
 });
 
 describe("closing the emergency window", () => {
   it("closes it, and summarises who opened and closed it and what breakglass recorded during it", async () => {
-    const audit = new AuditLog(store, fixedClock(new Date("2026-11-25T11:00:00Z")));
-    const open = openWindowExecutor({ store });
-    const close = closeWindowExecutor({ store, summaryDirectory: join(directory, "summaries") });
+    const audit = new AuditLog(store.audit, fixedClock(new Date("2026-11-25T11:00:00Z")));
+    const open = openWindowExecutor({ store: store.windows });
+    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: join(directory, "summaries") });
     const opening = runContext({ now: OPENED, initiator: "alice" });
     await open.apply(await open.plan({ incident: "INC-42" }, opening), { incident: "INC-42", reason: "FM3" }, opening);
     audit.record({ actor: "alice", action: "action.applied", runId: "run-1", subject: "add-responders", detail: {} });
@@ -96,18 +97,18 @@ describe("closing the emergency window", () => {
   });
 
   it("changes nothing for a window never opened, and still yields its activity-summary from verify", async () => {
-    const close = closeWindowExecutor({ store, summaryDirectory: directory });
+    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
     const context = runContext({ now: CLOSED });
     await expect(close.plan({ incident: "INC-9" }, context)).resolves.toMatchObject({ alreadyDone: true, changes: [] });
     const verification = await close.verify({ incident: "INC-9" }, context);
     expect(verification.ok).toBe(true);
-    expect(store.findWindow("INC-9")).toBeNull();
+    expect(store.windows.findWindow("INC-9")).toBeNull();
     expect(readFileSync(verification.artefacts?.["activity-summary"] ?? "", "utf8")).toContain("No emergency window was opened for this incident");
   });
 
   it("fails verification while the window is still open", async () => {
-    const open = openWindowExecutor({ store });
-    const close = closeWindowExecutor({ store, summaryDirectory: directory });
+    const open = openWindowExecutor({ store: store.windows });
+    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
     const context = runContext({ now: OPENED });
     await open.apply(await open.plan({ incident: "INC-5" }, context), { incident: "INC-5" }, context);
     await expect(close.verify({ incident: "INC-5" }, context)).resolves.toEqual({

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AuditLog } from "../../../src/domain/audit/audit-log.js";
 import { ScimGroupDirectory } from "../../../src/adapters/idp/scim-group-directory.js";
 import { addGroupMembersExecutor, reapExpiredLeases, removeGroupMembersExecutor } from "../../../src/adapters/runbook-actions/group-membership.js";
-import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
 import { runContext } from "./run-context.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
@@ -20,7 +21,7 @@ const NOW = new Date("2026-11-25T10:00:00Z");
 
 let server: ScimTestServer;
 let directory: ScimGroupDirectory;
-let store: SqliteStore;
+let store: BreakglassStore;
 
 beforeAll(async () => {
   server = await startScimServer(TOKEN);
@@ -36,7 +37,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   server.store.addGroup(OPERATORS, "AWS emergency operators");
-  store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), "breakglass-leases-")), "breakglass.db"));
+  store = openStore({ path: join(mkdtempSync(join(tmpdir(), "breakglass-leases-")), "breakglass.db") });
 });
 
 afterEach(() => {
@@ -45,7 +46,7 @@ afterEach(() => {
 
 describe("adding responders", () => {
   it("adding twice leaves one membership and one active lease, and the second plan is already done", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob@example.com"], ttl: "4h" };
     const context = runContext({ now: NOW });
 
@@ -57,7 +58,7 @@ describe("adding responders", () => {
     await add.apply(plan, parameters, context);
 
     expect(server.store.membersOf(OPERATORS).sort()).toEqual([ALICE, BOB].sort());
-    const leases = store.activeLeases();
+    const leases = store.leases.activeLeases();
     expect(leases.map((lease) => [lease.groupId, lease.login, lease.expiresAt])).toEqual([
       [OPERATORS, "alice@example.com", "2026-11-25T14:00:00.000Z"],
       [OPERATORS, "bob", "2026-11-25T14:00:00.000Z"],
@@ -67,7 +68,7 @@ describe("adding responders", () => {
   });
 
   it("refuses an unknown responder, naming them, and adds nobody", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["alice@example.com", "mallory@example.com"], ttl: "1h" };
     await expect(add.plan(parameters, runContext())).rejects.toMatchObject({
       code: "IDP_NOT_FOUND",
@@ -75,11 +76,11 @@ describe("adding responders", () => {
     });
     await expect(add.apply({ summary: "", changes: [], alreadyDone: false }, parameters, runContext())).rejects.toThrow("mallory@example.com");
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
-    expect(store.activeLeases()).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
   });
 
   it("fails verification when a responder was removed behind its back", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["carol@example.com"], ttl: "1h" };
     await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
     await directory.removeMember(OPERATORS, CAROL);
@@ -89,8 +90,8 @@ describe("adding responders", () => {
 
 describe("removing responders", () => {
   it("removes everyone, ends their leases, and verifies the group is empty", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
-    const remove = removeGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
+    const remove = removeGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob"], ttl: "4h" };
     await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
     // Someone added by hand, with no lease: everyone means them too.
@@ -102,50 +103,50 @@ describe("removing responders", () => {
     await remove.apply(plan, everyone, runContext());
 
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
-    expect(store.activeLeases()).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
     await expect(remove.verify(everyone, runContext())).resolves.toEqual({ ok: true, detail: `${OPERATORS} are empty` });
     await expect(remove.plan(everyone, runContext())).resolves.toMatchObject({ alreadyDone: true });
   });
 
   it("removes only the named responders", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
-    const remove = removeGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
+    const remove = removeGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["alice@example.com", "bob"], ttl: "4h" };
     await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
 
     const named = { groups: [OPERATORS], members: ["bob@example.com"] };
     await remove.apply(await remove.plan(named, runContext()), named, runContext());
     expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
-    expect(store.activeLeases().map((lease) => lease.login)).toEqual(["alice@example.com"]);
+    expect(store.leases.activeLeases().map((lease) => lease.login)).toEqual(["alice@example.com"]);
     await expect(remove.verify(named, runContext())).resolves.toMatchObject({ ok: true });
   });
 });
 
 describe("reaping expired leases", () => {
   it("removes exactly the member whose lease expired, reads the group back and audits it", async () => {
-    const add = addGroupMembersExecutor({ directory, store });
+    const add = addGroupMembersExecutor({ directory, store: store.leases });
     const short = { groups: [OPERATORS], members: ["alice@example.com"], ttl: "1h" };
     const long = { groups: [OPERATORS], members: ["bob"], ttl: "8h" };
     await add.apply(await add.plan(short, runContext({ now: NOW })), short, runContext({ now: NOW }));
     await add.apply(await add.plan(long, runContext({ now: NOW })), long, runContext({ now: NOW }));
 
     const clock = new SteppingClock(NOW);
-    const audit = new AuditLog(store, clock);
+    const audit = new AuditLog(store.audit, clock);
     clock.advance(30 * 60 * 1000);
-    await expect(reapExpiredLeases({ store, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
 
     clock.advance(31 * 60 * 1000);
-    const result = await reapExpiredLeases({ store, directory, clock, audit });
+    const result = await reapExpiredLeases({ store: store.leases, directory, clock, audit });
     expect(result.failed).toEqual([]);
     expect(result.reaped.map((lease) => lease.login)).toEqual(["alice@example.com"]);
     expect(server.store.membersOf(OPERATORS)).toEqual([BOB]);
-    expect(store.activeLeases().map((lease) => lease.login)).toEqual(["bob"]);
-    const reaped = store.auditRecords().filter((record) => record.action === "lease.reaped");
+    expect(store.leases.activeLeases().map((lease) => lease.login)).toEqual(["bob"]);
+    const reaped = store.audit.auditRecords().filter((record) => record.action === "lease.reaped");
     expect(reaped).toEqual([
       expect.objectContaining({ actor: "breakglass", runId: "run-1", subject: `group ${OPERATORS}`, detail: expect.objectContaining({ userId: ALICE, login: "alice@example.com" }) }),
     ]);
 
     // Reaping again finds nothing more to do.
-    await expect(reapExpiredLeases({ store, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
   });
 });

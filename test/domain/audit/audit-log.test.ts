@@ -7,8 +7,9 @@ import { sealRecord } from "../../../src/domain/audit/audit-chain.js";
 import { AuditLog, verifyAudit } from "../../../src/domain/audit/audit-log.js";
 import { fixedClock } from "../../../src/domain/shared/clock.js";
 import { main } from "../../../src/cli/main.js";
-import { openSqlDatabase } from "../../../src/adapters/store/sql-database.js";
-import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
+import { jsonlAuditMirror } from "../../../src/adapters/store/jsonl-audit-mirror.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import { openSqlDatabase } from "../../../src/adapters/store/sqlite/sql-database.js";
 import { makeCertificate } from "../../support/certificates.js";
 import { entityXml } from "../../support/metadata-builder.js";
 
@@ -16,8 +17,8 @@ const clock = fixedClock(new Date("2026-11-25T03:00:00Z"));
 const directory = () => mkdtempSync(join(tmpdir(), "breakglass-audit-"));
 
 function logWithRecords(path: string, count: number, mirror?: string): void {
-  const store = SqliteStore.open(path);
-  const log = new AuditLog(store, clock, mirror);
+  const store = openStore({ path });
+  const log = new AuditLog(store.audit, clock, jsonlAuditMirror(mirror));
   for (let index = 1; index <= count; index++) {
     log.record({ actor: "alice", action: "run.step.applied", runId: "run-1", subject: `step-${index}`, detail: { index } });
   }
@@ -33,9 +34,9 @@ function tamper(path: string, statements: string): void {
 }
 
 function verify(path: string, mirror?: string) {
-  const store = SqliteStore.open(path);
+  const store = openStore({ path });
   try {
-    return verifyAudit(store, mirror);
+    return verifyAudit(store.audit, jsonlAuditMirror(mirror));
   } finally {
     store.close();
   }
@@ -87,8 +88,8 @@ describe("the hash chain", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 3);
     // A forger who recomputes record 2's hash still breaks record 3's link to it.
-    const store = SqliteStore.open(path);
-    const original = store.auditRecords()[1]!;
+    const store = openStore({ path });
+    const original = store.audit.auditRecords()[1]!;
     store.close();
 
     const forged = sealRecord({ actor: "mallory", action: original.action, runId: original.runId, subject: original.subject, detail: original.detail }, 2, new Date(original.at), original.previousHash);
@@ -153,8 +154,8 @@ describe("fail closed", () => {
     });
     expect(code).toBe(7);
     expect(stderr).toMatch(/^breakglass: .*not-a-directory\/audit\.jsonl: cannot copy audit record 1 to the mirror, so "identity-center\.attest" is not done: /);
-    const store = SqliteStore.open(join(dir, "breakglass.db"));
-    expect(store.latestAttestation("arn:aws:sso:::instance/ssoins-1234567890abcdef")).toBeNull();
+    const store = openStore({ path: join(dir, "breakglass.db") });
+    expect(store.attestations.latestAttestation("arn:aws:sso:::instance/ssoins-1234567890abcdef")).toBeNull();
     store.close();
   });
 

@@ -11,7 +11,8 @@ import type { ActionExecutor, ActionParameters, StepExecutors } from "../../../s
 import { readRunbookSource } from "../../../src/adapters/runbook-files/runbook-files.js";
 import { RunEngine } from "../../../src/domain/runbooks/run-engine.js";
 import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js";
-import { SqliteStore } from "../../../src/adapters/store/sqlite-store.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "..", "runbooks");
@@ -173,21 +174,30 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
 class FlakyAuditLog extends AuditLog {
   failing: string | null = null;
   override record(entry: AuditEntry): AuditRecord {
-    if (entry.action === this.failing) throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`);
+    if (entry.action === this.failing) throw this.diskFull(entry);
     return super.record(entry);
+  }
+  /** A run's transition writes its audit records with it: the failure comes before anything is written. */
+  override recordWith(entries: readonly AuditEntry[], change: () => readonly AuditRecord[]): readonly AuditRecord[] {
+    const failing = entries.find((entry) => entry.action === this.failing);
+    if (failing !== undefined) throw this.diskFull(failing);
+    return super.recordWith(entries, change);
+  }
+  private diskFull(entry: AuditEntry): BreakglassError {
+    return new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`);
   }
 }
 
 function setUp(runbookPaths: Record<string, string> = {}) {
   const directory = mkdtempSync(join(tmpdir(), "breakglass-engine-"));
-  const store = SqliteStore.open(join(directory, "breakglass.db"));
+  const store = openStore({ path: join(directory, "breakglass.db") });
   const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
-  const audit = new FlakyAuditLog(store, clock);
+  const audit = new FlakyAuditLog(store.audit, clock);
   const world = new World(directory);
   const paths: Record<string, string> = { "fm3-direct-federation": FM3, "fm2-reimport-metadata": FM2, ...runbookPaths };
   const engine = (holder: string) =>
     new RunEngine({
-      store,
+      store: store.runs,
       audit,
       clock,
       executors: executorsFor(world, clock),
@@ -203,8 +213,8 @@ function statuses(view: { steps: readonly { id: string; status: string }[] }): R
   return Object.fromEntries(view.steps.map((step) => [step.id, step.status]));
 }
 
-function actionsOf(store: SqliteStore, subject: string): string[] {
-  return store
+function actionsOf(store: BreakglassStore, subject: string): string[] {
+  return store.audit
     .auditRecords()
     .filter((record) => record.subject === subject)
     .map((record) => record.action);
@@ -254,13 +264,13 @@ describe("a run of fm3-direct-federation", () => {
       "security: Emergency access declared for INC-4711 by alice (FM3, Identity Center disrupted): ana@example.com, raj@example.com will be added to aws-emergency-operators for 4h and federate directly to the emergency account.",
     );
 
-    const verification = verifyAudit(store);
+    const verification = verifyAudit(store.audit);
     expect(verification.problems).toEqual([]);
     expect(actionsOf(store, "approve-direct-federation")).toEqual(["step.started", "step.waiting", "approval.refused", "approval.granted"]);
     expect(actionsOf(store, "add-responders")).toEqual(["step.started", "action.planned", "action.applying", "action.applied", "action.verified", "step.succeeded"]);
-    const approval = store.auditRecords().find((record) => record.action === "approval.granted");
+    const approval = store.audit.auditRecords().find((record) => record.action === "approval.granted");
     expect(approval).toMatchObject({ actor: "bob", runId: "run-a", detail: { approval: { approver: "bob", initiator: "alice" } } });
-    const runLevel = store.auditRecords().filter((record) => record.subject === "fm3-direct-federation").map((record) => record.action);
+    const runLevel = store.audit.auditRecords().filter((record) => record.subject === "fm3-direct-federation").map((record) => record.action);
     expect(runLevel).toEqual(["run.started", "run.succeeded"]);
   });
 
@@ -280,7 +290,7 @@ describe("a run of fm3-direct-federation", () => {
     view = await runner.advance(run.id, "alice");
     expect(view.waitingFor?.stepId).toBe("work-the-incident");
     expect(actionsOf(store, "confirm-sign-in")).toEqual(["step.started", "step.waiting", "manual.skipped"]);
-    expect(store.auditRecords().find((record) => record.action === "manual.skipped")).toMatchObject({ actor: "carol", runId: "run-a" });
+    expect(store.audit.auditRecords().find((record) => record.action === "manual.skipped")).toMatchObject({ actor: "carol", runId: "run-a" });
   });
 
   it("applies nothing on a dry run, and says so on every action", async () => {
@@ -307,7 +317,7 @@ describe("a run of fm3-direct-federation", () => {
       expect(actionsOf(store, step.id)).toEqual(["step.started", "action.planned", "action.not-applied", "step.succeeded"]);
     }
     expect(world.notifications.every((message) => message.includes("[dry run]"))).toBe(true);
-    expect(verifyAudit(store).problems).toEqual([]);
+    expect(verifyAudit(store.audit).problems).toEqual([]);
   });
 
   it("goes to the repair step when the emergency provider is wrong, and goes on past a notification that cannot be sent", async () => {
@@ -395,7 +405,7 @@ describe("stopping and resuming", () => {
     expect(world.providerCertificate).toBe("cert-2027");
     expect(view.waitingFor?.stepId).toBe("upload-to-identity-center");
     expect(view.steps.find((step) => step.id === "upload-to-identity-center")?.outcome?.text).toContain(`(\`${view.artefacts["metadata-file"]}\`)`);
-    const runLevel = store.auditRecords().filter((record) => record.subject === "fm2-reimport-metadata").map((record) => record.action);
+    const runLevel = store.audit.auditRecords().filter((record) => record.subject === "fm2-reimport-metadata").map((record) => record.action);
     expect(runLevel).toEqual(["run.started", "run.failed", "run.resumed"]);
   });
 
@@ -411,7 +421,7 @@ describe("stopping and resuming", () => {
     void first.advance(run.id, "alice");
     await crashed;
     world.crashDuringAdd = null;
-    expect(store.runSteps(run.id).find((step) => step.stepId === "add-responders")?.status).toBe("applying");
+    expect(store.runs.runSteps(run.id).find((step) => step.stepId === "add-responders")?.status).toBe("applying");
 
     const second = engine("engine-2");
     const busy = second.advance(run.id, "dave");
@@ -435,7 +445,7 @@ describe("stopping and resuming", () => {
       "action.verified",
       "step.succeeded",
     ]);
-    expect(verifyAudit(store).problems).toEqual([]);
+    expect(verifyAudit(store.audit).problems).toEqual([]);
   });
 
   it("does not apply a change whose audit record cannot be written", async () => {
@@ -478,7 +488,7 @@ describe("rejecting and aborting", () => {
     expect(view.status).toBe("aborted");
     await expect(runner.abort(run.id, "alice", "again")).rejects.toThrow("run run-a: has already been aborted, so there is nothing to abort");
     expect(world.additions).toEqual([]);
-    expect(store.auditRecords().slice(-3).map((record) => record.action)).toEqual(["step.failed", "run.failed", "run.aborted"]);
+    expect(store.audit.auditRecords().slice(-3).map((record) => record.action)).toEqual(["step.failed", "run.failed", "run.aborted"]);
   });
 });
 

@@ -11,7 +11,7 @@ export const actionStep: StepKindHandler<"action"> = {
     const parameters = resolveParameters(step, context.lookup);
     const result = await runActionPipeline(
       { action: step.action, executor: context.executors.actions[step.action], parameters, context: context.runContext, auditAs: { actor: context.actor, runId: run.id, subject: step.id } },
-      { audit: context.audit, clock: context.clock, markApplying: (plan) => context.markApplying(plan) },
+      { audit: context.audit, clock: context.clock, markApplying: (plan, applying) => context.markApplying(plan, applying) },
     );
     return stepResultOf(step, result);
   },

@@ -1,4 +1,5 @@
 // The one interface every step kind implements, what the engine hands a step while it runs, and what a step returns.
+import type { AuditEntry } from "../../audit/audit-chain.js";
 import type { Clock } from "../../shared/clock.js";
 import type { AuditRecorder } from "../action-pipeline.js";
 import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors } from "../engine-ports.js";
@@ -28,7 +29,8 @@ export interface StepContext {
   /** Renews the run's lease, before a step does something long again (a check's retry); throws when the lease was lost. */
   renewLease(): void;
   /** Records in the store that the step is about to apply `plan`, so a crash from then on reads as an interrupted apply. */
-  markApplying(plan: ActionPlan): void;
+  /** Marks the step applying and writes the `applying` audit record, in one transaction. */
+  markApplying(plan: ActionPlan, applying: AuditEntry): void;
 }
 
 export type StepOfKind<K extends RunbookStep["kind"]> = Extract<RunbookStep, { kind: K }>;

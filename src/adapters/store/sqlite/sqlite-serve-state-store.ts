@@ -1,32 +1,7 @@
-// What `breakglass serve` remembers across restarts: the alerts it posted and resolved, the expiry-ladder steps it
-// posted, the Slack message that shows each run or incident, and a few named facts (the last full check).
-import { BreakglassError, describeError } from "../../domain/errors.js";
+// What `breakglass serve` remembers, in SQLite: alerts, expiry-ladder claims, the Slack message of each subject, named facts.
+import type { AlertRecord, SeenFinding, ServeStateStore, SlackMessageRef } from "../../../domain/ports/serve-state-store.js";
+import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
-
-export interface AlertRecord {
-  /** Identifies one finding across checks: its code, account and resource. */
-  readonly key: string;
-  readonly code: string;
-  readonly severity: string;
-  readonly message: string;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly postedAt: string | null;
-  readonly resolvedAt: string | null;
-  readonly resolutionPostedAt: string | null;
-}
-
-export interface SeenFinding {
-  readonly key: string;
-  readonly code: string;
-  readonly severity: string;
-  readonly message: string;
-}
-
-export interface SlackMessageRef {
-  readonly channel: string;
-  readonly ts: string;
-}
 
 interface AlertRow {
   key: string;
@@ -40,7 +15,7 @@ interface AlertRow {
   resolution_posted_at: string | null;
 }
 
-export class ServeStateStore {
+export class SqliteServeStateStore implements ServeStateStore {
   constructor(private readonly database: SqlDatabase) {}
 
   /**
@@ -156,38 +131,6 @@ export class ServeStateStore {
     this.guard(() => this.database.prepare("INSERT INTO service_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value));
   }
 
-  /** How many runs are in each state (for /metrics). */
-  runCounts(): Record<string, number> {
-    const rows = this.guard(() => this.database.prepare("SELECT status, COUNT(*) AS count FROM runs GROUP BY status").all() as { status: string; count: number }[]);
-    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
-  }
-
-  /** Runs that are not finished (running, waiting or failed), newest first. */
-  unfinishedRunIds(limit = 20): string[] {
-    const rows = this.guard(
-      () => this.database.prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting', 'failed') ORDER BY created_at DESC LIMIT ?").all(limit) as { id: string }[],
-    );
-    return rows.map((row) => row.id);
-  }
-
-  /** Run ids that begin with `prefix` (the short id a run message shows). */
-  runIdsStartingWith(prefix: string): string[] {
-    const pattern = `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    const rows = this.guard(() => this.database.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(pattern) as { id: string }[]);
-    return rows.map((row) => row.id);
-  }
-
-  /** The id of the newest audit record (0 for none): it moves with every change breakglass makes, from any process. */
-  auditHead(): number {
-    const row = this.guard(() => this.database.prepare("SELECT COALESCE(MAX(id), 0) AS head FROM audit_records").get() as { head: number });
-    return Number(row.head);
-  }
-
-  /** A cheap read that fails when the database cannot be used: what /readyz asks. */
-  ping(): void {
-    this.guard(() => this.database.prepare("SELECT 1").get());
-  }
-
   private alerts(sql: string): AlertRecord[] {
     const rows = this.guard(() => this.database.prepare(sql).all() as AlertRow[]);
     return rows.map((row) => ({
@@ -204,12 +147,6 @@ export class ServeStateStore {
   }
 
   private guard<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      // Already said (a statement inside a transaction): said once, not twice.
-      if (error instanceof BreakglassError) throw error;
-      throw new BreakglassError("STORE_FAILED", this.database.name, describeError(error), { cause: error });
-    }
+    return guarded(this.database, work);
   }
 }

@@ -1,0 +1,35 @@
+// Opens the store's one SQLite connection (WAL, synced commits, migrated), and turns the driver's failures into STORE_FAILED naming the file.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { BreakglassError, describeError } from "../../../domain/errors.js";
+import { migrate } from "./migrations.js";
+import { openSqlDatabase, type SqlDatabase } from "./sql-database.js";
+
+export function openSqliteConnection(path: string): SqlDatabase {
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const database = openSqlDatabase(path);
+    database.pragma("journal_mode = WAL");
+    // Every commit reaches the disk before it returns: an audit record, a lease or a run's checkpoint must survive
+    // a power cut, not only a crash of the process. (better-sqlite3 is built with NORMAL as its WAL default, and
+    // node:sqlite on Node 22+ may not be: set it, so both drivers keep the same promise.)
+    database.pragma("synchronous = FULL");
+    database.pragma("busy_timeout = 5000");
+    database.pragma("foreign_keys = ON");
+    migrate(database);
+    return database;
+  } catch (error) {
+    if (error instanceof BreakglassError) throw error;
+    throw new BreakglassError("STORE_FAILED", path, `cannot open the store: ${describeError(error)}`, { cause: error });
+  }
+}
+
+/** Runs `work`; a driver error becomes STORE_FAILED naming the file, and one already said (a BreakglassError) passes unchanged. */
+export function guarded<T>(database: SqlDatabase, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof BreakglassError) throw error;
+    throw new BreakglassError("STORE_FAILED", database.name, describeError(error), { cause: error });
+  }
+}

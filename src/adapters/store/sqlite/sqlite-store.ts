@@ -1,0 +1,41 @@
+// The embedded store: one SQLite file in WAL mode, every repository on one shared connection.
+import type { BreakglassStore } from "../../../domain/ports/store.js";
+import { SqliteAttestationStore } from "./sqlite-attestation-store.js";
+import { SqliteAuditStore } from "./sqlite-audit-store.js";
+import { guarded, openSqliteConnection } from "./sqlite-connection.js";
+import { SqliteLeaseStore } from "./sqlite-lease-store.js";
+import { SqliteRunStore } from "./sqlite-run-store.js";
+import { SqliteServeStateStore } from "./sqlite-serve-state-store.js";
+import { SqliteWindowStore } from "./sqlite-window-store.js";
+import type { SqlDatabase } from "./sql-database.js";
+
+export class SqliteStore implements BreakglassStore {
+  readonly runs: SqliteRunStore;
+  readonly audit: SqliteAuditStore;
+  readonly windows: SqliteWindowStore;
+  readonly leases: SqliteLeaseStore;
+  readonly attestations: SqliteAttestationStore;
+  readonly serveState: SqliteServeStateStore;
+
+  /** Over a connection already open and migrated (openSqliteConnection); tests hand in one they watch. */
+  constructor(private readonly database: SqlDatabase) {
+    this.audit = new SqliteAuditStore(database);
+    this.runs = new SqliteRunStore(database, this.audit);
+    this.windows = new SqliteWindowStore(database);
+    this.leases = new SqliteLeaseStore(database);
+    this.attestations = new SqliteAttestationStore(database);
+    this.serveState = new SqliteServeStateStore(database);
+  }
+
+  static open(path: string): SqliteStore {
+    return new SqliteStore(openSqliteConnection(path));
+  }
+
+  ping(): void {
+    guarded(this.database, () => this.database.prepare("SELECT 1").get());
+  }
+
+  close(): void {
+    this.database.close();
+  }
+}

@@ -1,0 +1,33 @@
+// The store port: every repository breakglass keeps state in, behind one handle. SQLite (embedded) implements it, and
+// any other store must pass the same contract suite (test/adapters/store/store-contract.ts): conditional writes per
+// repository, no query across repositories, and a run's transition written with its audit records as one.
+import type { AttestationStore } from "./attestation-store.js";
+import type { AuditStore } from "./audit-store.js";
+import type { EmergencyWindowStore } from "./emergency-window-store.js";
+import type { MemberLeaseStore } from "./member-lease-store.js";
+import type { ServeStateStore } from "./serve-state-store.js";
+import type { RunRecord, RunStore } from "../runbooks/run-store.js";
+
+/** The runs, as the engine persists them, and the questions the front ends ask of them. */
+export interface RunRepository extends RunStore {
+  /** The most recent runs, newest first, for `runbook status` without a run id. */
+  recentRuns(limit: number): RunRecord[];
+  /** How many runs are in each state (for /metrics). */
+  runCounts(): Record<string, number>;
+  /** Runs that are not finished (running, waiting or failed), newest first. */
+  unfinishedRunIds(limit: number): string[];
+  /** Up to two run ids that begin with `prefix` (the short id a run message shows): two means it is ambiguous. */
+  runIdsStartingWith(prefix: string): string[];
+}
+
+export interface BreakglassStore {
+  readonly runs: RunRepository;
+  readonly audit: AuditStore;
+  readonly windows: EmergencyWindowStore;
+  readonly leases: MemberLeaseStore;
+  readonly attestations: AttestationStore;
+  readonly serveState: ServeStateStore;
+  /** A cheap read that fails when the store cannot be used: what /readyz asks. */
+  ping(): void;
+  close(): void;
+}
