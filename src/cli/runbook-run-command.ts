@@ -92,6 +92,7 @@ async function withServices(options: OperatorOptions, io: CliIo, work: (services
   const actor = operator(options.as);
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, {
+    ...io.runbookSeams,
     runbookDirectory: options.dir,
     clock: io.clock,
     env: io.env,
