@@ -10,7 +10,9 @@ import type { GroupDirectory } from "../domain/ports/group-directory.js";
 import { closeWindowExecutor, openWindowExecutor } from "../adapters/runbook-actions/emergency-window.js";
 import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters/runbook-actions/group-membership.js";
 import { updateSamlProviderExecutor } from "../adapters/runbook-actions/update-saml-provider.js";
-import type { Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
+import type { ActionExecutor, Notifier, StepExecutors } from "../domain/runbooks/engine-ports.js";
+import type { RunStore } from "../domain/runbooks/run-store.js";
+import type { ActionName } from "../domain/runbooks/runbook-schema.js";
 import { RunEngine } from "../domain/runbooks/run-engine.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
@@ -21,7 +23,6 @@ import { EmergencyAccess } from "./emergency-access.js";
 import { needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { RunbookRuns } from "./runbook-runs.js";
-import { faultPlan, withApplyFault, withTransitionFault } from "./fault-injection.js";
 
 export interface RunbookServices {
   /** The runbook use cases: what the CLI and Slack call to start and move runs. */
@@ -43,6 +44,10 @@ export interface RunbookServiceOptions {
   readonly notify: Notifier;
   /** Told of every AWS call of a runbook action that failed after its retries (serve counts them in /metrics). */
   readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
+  /** Test seam, undefined in production: wraps the run store the engine writes through (the crash test kills the process in it). */
+  readonly wrapStore?: (store: RunStore) => RunStore;
+  /** Test seam, undefined in production: wraps each action's executor (the crash test kills the process after a side effect). */
+  readonly wrapAction?: (action: ActionName, executor: ActionExecutor) => ActionExecutor;
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
@@ -51,7 +56,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const artefactDirectory = artefactDirectoryOf(config.store.path);
   const catalog = new RunbookCatalog(options.runbookDirectory);
   const directory = openGroupDirectory(config.idp.directory, options.env);
-  const faults = faultPlan(options.env);
+  const wrapAction = options.wrapAction ?? ((_action: ActionName, executor: ActionExecutor) => executor);
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -71,25 +76,24 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     },
     actions: {
       // Changes are made with the operator's own AWS credentials (the default chain), never with breakglass's read roles.
-      "iam.update-saml-provider": withApplyFault(
+      "iam.update-saml-provider": wrapAction(
         "iam.update-saml-provider",
         updateSamlProviderExecutor({
           clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
         }),
-        faults,
       ),
-      "idp.add-group-members": withApplyFault("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members"), faults),
-      "idp.remove-group-members": withApplyFault("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.remove-group-members"), faults),
-      "emergency.open-window": withApplyFault("emergency.open-window", openWindowExecutor({ store: store.windows }), faults),
-      "emergency.close-window": withApplyFault("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }), faults),
+      "idp.add-group-members": wrapAction("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members")),
+      "idp.remove-group-members": wrapAction("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.remove-group-members")),
+      "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),
+      "emergency.close-window": wrapAction("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory })),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   };
   const engine = new RunEngine({
-    store: withTransitionFault(store.runs, faults),
+    store: options.wrapStore ? options.wrapStore(store.runs) : store.runs,
     audit,
     clock: options.clock,
     executors,

@@ -1,4 +1,5 @@
 // What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
+import type { RunbookServiceOptions } from "../application/runbook-runtime.js";
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 
 export interface CliIo {
@@ -9,6 +10,8 @@ export interface CliIo {
   readonly stderrIsTty?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
+  /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
+  readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction">;
 }
 
 export function processIo(): CliIo {

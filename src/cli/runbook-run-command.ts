@@ -85,6 +85,7 @@ export function operator(name: string): string {
 export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: CliIo, work: (services: RunbookServices) => Promise<T>): Promise<T> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, {
+    ...io.runbookSeams,
     runbookDirectory: options.dir,
     clock: io.clock,
     env: io.env,

@@ -218,9 +218,9 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       const previous = "abcdefgh"[index]!;
       levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(", ")}]`);
     }
-    const started = performance.now();
+    // Expanded, these nine levels would be 9^9 (387 million) nodes: had the loader expanded them, the test would run out
+    // of memory or of vitest's own timeout long before reaching the message.
     const error = refusal(yaml(...levels));
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(error.message).toBe("breakglass.yaml: line 2: refused: YAML aliases (*a) expand to too much data; a configuration file needs few or none");
   });
 

@@ -23,7 +23,7 @@ const CAROL_IDP = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 const OPERATORS = "aws-emergency-operators";
 const EMERGENCY_ACCOUNT = "111122223333";
 const NOW = new Date("2026-12-05T03:00:00Z");
-/** Background work in the service on a busy machine: generous, and only a bound on waiting, never an assertion. */
+/** A test's own limit: the service works in the background, slowly on a busy machine; this bounds waiting, never asserts a time. */
 const PATIENCE = 60_000;
 
 /** The people of the scenarios, as each front end names them. */
@@ -154,19 +154,18 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
   const after = async (action: string, work: () => Promise<unknown>) => {
     const before = auditCount(action);
     await work();
-    await eventually(() => auditCount(action), (count) => count > before, PATIENCE);
+    await eventually(() => auditCount(action), (count) => count > before);
   };
   /** The run's message, as its in-place updates name it. */
   const messageOf = async (runId: string) => {
     const mentions = (call: { args: Record<string, unknown> }) => String(call.args["text"]).includes(`run ${runId.slice(0, 8)}`);
-    const updated = await eventually(() => harness.stub.callsTo("chat.update").find(mentions), (call) => call !== undefined, PATIENCE);
+    const updated = await eventually(() => harness.stub.callsTo("chat.update").find(mentions), (call) => call !== undefined);
     return { channel: String(updated?.args["channel"]), ts: String(updated?.args["ts"]) };
   };
   const waitFor = (runId: string, predicate: (status: string, waitingAt: string | null) => boolean) =>
     eventually(
       async () => services.engine.status(runId),
       (view) => predicate(view.status, view.waitingFor?.stepId ?? null),
-      PATIENCE,
     );
   return {
     name: "Slack",
@@ -175,7 +174,7 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
     async startRun(runbookId, inputs, as) {
       const before = new Set(services.store.audit.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId));
       await harness.command(`runbook start ${runbookId} ${inputs.join(" ")}`, SLACK_ID[as], CHANNELS.incidents);
-      const started = await eventually(() => services.store.audit.auditRecords().find((record) => record.action === "run.started" && !before.has(record.runId)), (record) => record !== undefined, PATIENCE);
+      const started = await eventually(() => services.store.audit.auditRecords().find((record) => record.action === "run.started" && !before.has(record.runId)), (record) => record !== undefined);
       const runId = String(started?.runId);
       await waitFor(runId, (status) => status === "waiting" || status === "failed" || status === "succeeded");
       return runId;
@@ -188,12 +187,12 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
       const told = () => harness.stub.callsTo("chat.postEphemeral").filter((call) => call.args["user"] === SLACK_ID[as]);
       const before = told().length;
       await harness.press("run.approve", runId, SLACK_ID[as], await messageOf(runId));
-      const after = await eventually(told, (calls) => calls.length > before, PATIENCE);
+      const after = await eventually(told, (calls) => calls.length > before);
       return JSON.stringify(after.at(-1)?.args);
     },
     async confirm(runId, as, record) {
       await harness.press("run.confirm", runId, SLACK_ID[as], await messageOf(runId));
-      await eventually(() => harness.stub.callsTo("views.open"), (calls) => calls.length > 0, PATIENCE);
+      await eventually(() => harness.stub.callsTo("views.open"), (calls) => calls.length > 0);
       await harness.submit("run.confirm.record", runId, SLACK_ID[as], { record: { record } });
       await waitFor(runId, (status, at) => at === "optional-check" || status === "failed");
     },

@@ -15,11 +15,21 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
-const AFTER_LEASE = new Date(NOW.getTime() + 11 * 60_000); // a crashed process's run lease (10 min) has expired
+/**
+ * A moment at which the run lease (10 min) a killed process took on the real clock has expired: 11 minutes after now,
+ * taken when resuming rather than once for the file, which would hold only while the file ran for under a minute.
+ */
+const afterLease = (): Date => new Date(Date.now() + 11 * 60_000);
 const retired = makeCertificate({ commonName: "idp retired", notBefore: new Date(NOW.getTime() - 700 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
 const current = makeCertificate({ commonName: "idp current", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
 const metadata = (certificate: { base64: string }) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * Each kill point starts a CLI process under tsx, which takes seconds on a busy machine: the tests that visit every kill
+ * point get vitest's timeout raised far above any normal run, as a guard against a hang rather than a budget.
+ */
+const EVERY_KILL_POINT_TIMEOUT_MS = 15 * 60_000;
+const ONE_KILL_TIMEOUT_MS = 3 * 60_000;
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -51,10 +61,17 @@ async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; 
   return { code, stdout, stderr };
 }
 
-/** The real CLI in its own process, which the fault plan kills with SIGKILL. */
+/**
+ * The real CLI in its own process, through the test-only entry that installs the fault plan (BREAKGLASS_FAULT_*) in the
+ * runbook services' seams, which then kills it with SIGKILL.
+ */
 function breakglassProcess(env: Record<string, string>, ...args: string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
+  return cliProcess("test/support/faulty-cli.ts", env, args);
+}
+
+function cliProcess(entry: string, env: Record<string, string>, args: readonly string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/bin.ts", ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.once("error", reject);
@@ -103,16 +120,16 @@ describe("a run killed with SIGKILL", () => {
         break;
       }
       // Resume as the lease holder died: after its lease expired. Approving again is harmless if it was already recorded.
-      const resumed = await breakglass(AFTER_LEASE, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+      const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
       let view = resumed.stdout;
-      if (view.includes("Waiting for a second person to approve")) view = (await breakglass(AFTER_LEASE, "runbook", "approve", runId, "--as", "bob", "--config", s.config)).stdout;
+      if (view.includes("Waiting for a second person to approve")) view = (await breakglass(afterLease(), "runbook", "approve", runId, "--as", "bob", "--config", s.config)).stdout;
       expect(view).toContain("Waiting for the step to be done by hand");
       expect(await providerHolds(s)).toBe(metadata(current));
       expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
     }
     // The approval and the re-import write several transitions; every one of them was a kill point.
     expect(transitionsSurvived).toBeGreaterThanOrEqual(5);
-  });
+  }, EVERY_KILL_POINT_TIMEOUT_MS);
 
   it("resumes after a kill at every transition of starting the run, up to the approval", async () => {
     let killPoints = 0;
@@ -129,14 +146,14 @@ describe("a run killed with SIGKILL", () => {
         killPoints = kill - 1;
         break;
       }
-      const list = await breakglass(AFTER_LEASE, "runbook", "status", "--config", s.config);
+      const list = await breakglass(afterLease(), "runbook", "status", "--config", s.config);
       const runId = /^(\S+) +fm2-reimport-metadata/m.exec(list.stdout)?.[1];
       expect(runId).toBeDefined();
-      const resumed = await breakglass(AFTER_LEASE, "runbook", "resume", runId as string, "--as", "alice", "--config", s.config);
+      const resumed = await breakglass(afterLease(), "runbook", "resume", runId as string, "--as", "alice", "--config", s.config);
       expect(resumed.stdout).toContain("Waiting for a second person to approve");
     }
     expect(killPoints).toBeGreaterThanOrEqual(3);
-  });
+  }, EVERY_KILL_POINT_TIMEOUT_MS);
 
   it("does not import twice when killed right after the import, before it was recorded", async () => {
     const s = await scenario("apply");
@@ -148,10 +165,18 @@ describe("a run killed with SIGKILL", () => {
     const status = await breakglass(NOW, "runbook", "status", runId, "--config", s.config);
     expect(status.stdout).toMatch(/▶ +\d+\. Import the file into every emergency IAM SAML provider/); // recorded as applying, not done
 
-    const resumed = await breakglass(AFTER_LEASE, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+    const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
     expect(resumed.stdout).toMatch(/✓ +\d+\. Import the file into every emergency IAM SAML provider \(action\) .*already/);
     expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
-  });
+  }, ONE_KILL_TIMEOUT_MS);
+
+  it("is never killed by BREAKGLASS_FAULT_* through the real command: only the test entry installs faults", async () => {
+    const s = await scenario("production");
+    const runId = await startRun(s);
+    const approved = await cliProcess("src/cli/bin.ts", { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" }, ["runbook", "approve", runId, "--as", "bob", "--config", s.config]);
+    expect([approved.signal, approved.code]).toEqual([null, 0]);
+    expect(approved.stdout).toContain("Waiting for the step to be done by hand");
+  }, ONE_KILL_TIMEOUT_MS);
 
   it("refuses a second process while the crashed one's lease is still running", async () => {
     const s = await scenario("lease");
@@ -160,5 +185,5 @@ describe("a run killed with SIGKILL", () => {
     const early = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
     expect(early.code).toBe(4);
     expect(early.stderr).toMatch(/^breakglass: .*(busy|held|lease).*/i);
-  });
+  }, ONE_KILL_TIMEOUT_MS);
 });

@@ -66,7 +66,7 @@ describe("a certificate rollover, from the first warning to its resolution, thro
     expect(await providerDocument()).toBe(metadata(old));
 
     await harness.press("run.approve", runId, BOB, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
-    const atUpload = await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.stepId === "upload-to-identity-center", 30_000);
+    const atUpload = await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.stepId === "upload-to-identity-center");
     const update = atUpload.steps.find((step) => step.id === "update-emergency-providers");
     expect(update).toMatchObject({ status: "succeeded", outcome: { applied: true, verification: { ok: true } } });
     expect(await providerDocument()).toBe(metadata(old, next));

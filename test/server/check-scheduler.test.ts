@@ -402,7 +402,7 @@ describe("the scheduler", () => {
 
     scheduler.start();
     scheduler.start();
-    await eventually(() => ended, (count) => count >= 4, 5_000);
+    await eventually(() => ended, (count) => count >= 4);
     await scheduler.stop();
     const afterStop = ended;
     await new Promise((resolve) => setTimeout(resolve, 60));

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ServiceName } from "../../src/adapters/aws/aws-clients.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { BreakglassError } from "../../src/domain/errors.js";
@@ -143,18 +143,30 @@ describe("the check thread", () => {
     // An IdP that takes the request and answers only after the check's limit (the fetch itself would wait 30 s).
     let stall = true;
     const held: ServerResponse[] = [];
+    let stalled: () => void = () => undefined;
+    const requestHeld = new Promise<void>((resolve) => (stalled = resolve));
     const body = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] });
     const idp = createServer((_request, response) => {
-      if (stall) held.push(response);
-      else response.writeHead(200, { "content-type": "application/samlmetadata+xml" }).end(body);
+      if (stall) {
+        held.push(response);
+        stalled();
+      } else response.writeHead(200, { "content-type": "application/samlmetadata+xml" }).end(body);
     });
     await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
-    const thread = new CheckThread({ config: await configFor(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/metadata`), timeoutMs: 2_000 });
+    const config = await configFor(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/metadata`);
+    // The limit's timer is faked: it fires when the test says the limit has passed (once the IdP holds the request), and
+    // never on its own, so a thread that starts slowly on a busy machine cannot be taken for one that outlived it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const thread = new CheckThread({ config, timeoutMs: 2_000 });
     try {
-      await expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the check did not finish within 2s; its thread was stopped and the next check starts a new one");
+      const stopped = expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the check did not finish within 2s; its thread was stopped and the next check starts a new one");
+      await requestHeld;
+      await vi.advanceTimersByTimeAsync(2_000);
+      await stopped;
       stall = false;
       expect((await thread.evaluate(NOW, [])).idp?.entities).toHaveLength(1);
     } finally {
+      vi.useRealTimers();
       await thread.close();
       for (const response of held) response.destroy();
       await new Promise<void>((resolve) => idp.close(() => resolve()));

@@ -4,6 +4,7 @@
 // https://learn.microsoft.com/en-us/graph/errors and https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
+import { RequestFaults } from "./request-faults.js";
 
 export interface GraphTestUser {
   readonly id: string;
@@ -21,6 +22,8 @@ export interface GraphTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
   throttleNext(count: number, seconds: number): void;
+  /** Faults for the next requests, checked once the token is accepted: 429s (as throttleNext), 5xx, no answer. */
+  readonly faults: RequestFaults;
   setPageSize(size: number): void;
 }
 
@@ -29,8 +32,7 @@ const USER_TYPE = "#microsoft.graph.user";
 export async function startGraphServer(token: string): Promise<GraphTestServer> {
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
-  let throttled = 0;
-  let retryAfter = 0;
+  const faults = new RequestFaults();
   let pageSize = 100;
   let root = "";
 
@@ -46,9 +48,11 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     if (request.headers.authorization !== `Bearer ${token}`) {
       return error(response, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
     }
-    if (throttled > 0) {
-      throttled--;
-      response.writeHead(429, { "content-type": "application/json", "retry-after": String(retryAfter) });
+    const fault = faults.take();
+    if (fault?.kind === "hang") return;
+    if (fault?.kind === "fail") return error(response, fault.status, "serviceNotAvailable", "The service is temporarily unavailable.");
+    if (fault?.kind === "throttle") {
+      response.writeHead(429, { "content-type": "application/json", "retry-after": String(fault.seconds) });
       return void response.end(JSON.stringify(graphError("TooManyRequests", "Too many requests")));
     }
     const path = url.pathname.split("/").map(decodeURIComponent);
@@ -118,9 +122,9 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     baseUrl: root,
     users,
     groups,
+    faults,
     throttleNext(count: number, seconds: number) {
-      throttled = count;
-      retryAfter = seconds;
+      faults.throttleNext(count, seconds);
     },
     setPageSize(size: number) {
       pageSize = size;

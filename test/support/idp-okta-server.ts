@@ -4,6 +4,7 @@
 // and https://developer.okta.com/docs/reference/rl-best-practices/ (429 with X-Rate-Limit-* headers).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
+import { RequestFaults } from "./request-faults.js";
 
 export interface OktaTestUser {
   readonly id: string;
@@ -20,6 +21,8 @@ export interface OktaTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Answer the next `count` requests with 429, the window resetting `resetInSeconds` from now. */
   rateLimitNext(count: number, resetInSeconds: number): void;
+  /** Faults for the next requests, checked once the token is accepted: 429s (as rateLimitNext), 5xx, no answer. */
+  readonly faults: RequestFaults;
   /** Members per page of GET /groups/{id}/users, whatever `limit` asks, to exercise paging with few users. */
   setPageSize(size: number): void;
 }
@@ -27,17 +30,16 @@ export interface OktaTestServer extends TestServer {
 export async function startOktaServer(token: string): Promise<OktaTestServer> {
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
-  let limited = 0;
-  let resetInSeconds = 0;
+  const faults = new RequestFaults();
   let pageSize = 200;
   let origin = "";
 
   const state = {
     users,
     groups,
+    faults,
     rateLimitNext(count: number, seconds: number) {
-      limited = count;
-      resetInSeconds = seconds;
+      faults.throttleNext(count, seconds);
     },
     setPageSize(size: number) {
       pageSize = size;
@@ -47,9 +49,12 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? "/", origin);
     if (request.headers.authorization !== `SSWS ${token}`) return error(response, 401, "E0000011", "Invalid token provided");
-    if (limited > 0) {
-      limited--;
-      const reset = Math.ceil(Date.now() / 1000) + resetInSeconds;
+    const fault = faults.take();
+    if (fault?.kind === "hang") return;
+    if (fault?.kind === "fail") return error(response, fault.status, "E0000009", "Internal Server Error");
+    if (fault?.kind === "throttle") {
+      // Whole epoch seconds, as Okta sends it: the wait is exact only if the test's clock stands on a whole second.
+      const reset = Math.ceil(Date.now() / 1000) + fault.seconds;
       response.writeHead(429, { "content-type": "application/json", "x-rate-limit-limit": "600", "x-rate-limit-remaining": "0", "x-rate-limit-reset": String(reset) });
       return void response.end(JSON.stringify(oktaError("E0000047", "API call exceeded rate limit due to too many requests.")));
     }

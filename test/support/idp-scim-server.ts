@@ -3,6 +3,7 @@ import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";
 import { startServer, type TestServer } from "./https-server.js";
+import { RequestFaults } from "./request-faults.js";
 
 export interface ScimTestUser {
   readonly id: string;
@@ -25,6 +26,11 @@ interface ScimTestGroup {
 export class ScimDirectoryStore {
   readonly users = new Map<string, ScimTestUser>();
   readonly groups = new Map<string, ScimTestGroup>();
+  /**
+   * When set, like a server that caps `count` (RFC 7644 §3.4.2.4 lets it answer fewer): listings hold at most this many
+   * users, and every group leaves its members out of GET answers so that clients must page through the users instead.
+   */
+  pageSize: number | null = null;
 
   addUser(user: ScimTestUser): void {
     this.users.set(user.id, user);
@@ -45,6 +51,8 @@ export interface ScimTestServer extends TestServer {
   readonly store: ScimDirectoryStore;
   /** Every request as it arrived, before Express rewrote its URL for the mounted router. */
   readonly received: { readonly method: string; readonly url: URL; readonly contentType: string | undefined }[];
+  /** Faults for the next requests, before scimmy sees them: 429 with Retry-After, 5xx, no answer. */
+  readonly faults: RequestFaults;
 }
 
 interface RequestContext {
@@ -60,7 +68,9 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
   // scimmy-routers turns startIndex and count into numbers by assigning to req.query, which Express 5 recomputes on
   // every read; a plain copy lets the assignment stick, as it did in Express 4 for which scimmy-routers was written.
   app.use((req, _res, next) => {
-    Object.defineProperty(req, "query", { value: { ...req.query }, writable: true, configurable: true, enumerable: true });
+    const query: Record<string, unknown> = { ...req.query };
+    if (store.pageSize !== null && query.count !== undefined) query.count = String(Math.min(Number(query.count), store.pageSize));
+    Object.defineProperty(req, "query", { value: query, writable: true, configurable: true, enumerable: true });
     next();
   });
   app.use(
@@ -75,11 +85,20 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
     }),
   );
   const received: ScimTestServer["received"] = [];
+  const faults = new RequestFaults();
   const server = await startServer((request, response) => {
     received.push({ method: request.method ?? "", url: new URL(request.url ?? "/", "https://127.0.0.1"), contentType: request.headers["content-type"] });
+    const fault = faults.take();
+    if (fault?.kind === "hang") return;
+    if (fault !== undefined) {
+      const status = fault.kind === "throttle" ? 429 : fault.status;
+      const detail = fault.kind === "throttle" ? "Too many requests" : "Service temporarily unavailable";
+      response.writeHead(status, { "content-type": "application/scim+json", ...(fault.kind === "throttle" ? { "retry-after": String(fault.seconds) } : {}) });
+      return void response.end(JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(status), detail }));
+    }
     void app(request, response);
   });
-  return { ...server, baseUrl: `${server.url}/scim/v2`, store, received };
+  return { ...server, baseUrl: `${server.url}/scim/v2`, store, received, faults };
 }
 
 function declareResources(store: ScimDirectoryStore): void {
@@ -87,7 +106,7 @@ function declareResources(store: ScimDirectoryStore): void {
     .egress((resource) => {
       const users = [...store.users.values()].map((user) => scimUser(store, user));
       if (resource.id !== undefined) return users.find((user) => user.id === resource.id) ?? notFound(resource.id);
-      return resource.filter ? (resource.filter.match(users) as typeof users) : users;
+      return resource.filter ? matchIgnoringCase(resource.filter, users) : users;
     })
     .ingress(() => {
       throw new SCIMMY.Types.Error(501, "", "users are provisioned by the test, not over SCIM");
@@ -102,7 +121,7 @@ function declareResources(store: ScimDirectoryStore): void {
       const hide = context?.method === "GET";
       const groups = [...store.groups.values()].map((group) => scimGroup(store, group, hide));
       if (resource.id !== undefined) return groups.find((group) => group.id === resource.id) ?? notFound(resource.id);
-      return resource.filter ? (resource.filter.match(groups) as typeof groups) : groups;
+      return resource.filter ? matchIgnoringCase(resource.filter, groups) : groups;
     })
     .ingress((resource, instance) => {
       const group = resource.id === undefined ? undefined : store.groups.get(resource.id);
@@ -114,6 +133,16 @@ function declareResources(store: ScimDirectoryStore): void {
     .degress(() => {
       throw new SCIMMY.Types.Error(501, "", "groups are deleted by the test, not over SCIM");
     });
+}
+
+/**
+ * scimmy compares filter values with their case; RFC 7643 makes userName, emails and members caseExact false, and servers
+ * compare them without case. Every value here may be compared without case, so the filter and the resources are lowered.
+ */
+function matchIgnoringCase<T>(filter: SCIMMY.Types.Filter, resources: T[]): T[] {
+  const lowered = resources.map((resource) => JSON.parse(JSON.stringify(resource).toLowerCase()) as object);
+  const matched = new Set(new SCIMMY.Types.Filter(filter.expression.toLowerCase()).match(lowered));
+  return resources.filter((_, index) => matched.has(lowered[index]!));
 }
 
 function scimUser(store: ScimDirectoryStore, user: ScimTestUser) {
@@ -130,7 +159,7 @@ function scimUser(store: ScimDirectoryStore, user: ScimTestUser) {
 }
 
 function scimGroup(store: ScimDirectoryStore, group: ScimTestGroup, hideMembers: boolean) {
-  const members = hideMembers && group.hideMembersOnRead ? [] : [...group.members].map((value) => ({ value, type: store.groups.has(value) ? "Group" : "User" }));
+  const members = hideMembers && (group.hideMembersOnRead || store.pageSize !== null) ? [] : [...group.members].map((value) => ({ value, type: store.groups.has(value) ? "Group" : "User" }));
   return { id: group.id, displayName: group.displayName, ...(members.length === 0 ? {} : { members }) };
 }
 

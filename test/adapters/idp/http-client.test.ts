@@ -164,12 +164,12 @@ describe("retries", () => {
 
 describe("limits", () => {
   it("times out a server that never answers", async () => {
-    const started = Date.now();
+    // The message is the proof: each attempt ended on its own 0.2 s deadline, not on an answer. Should the deadline
+    // never fire, vitest's own timeout fails the test.
     await expect(new IdpHttpClient({ ...options, timeoutMs: 200, maxAttempts: 2 }).send({ ...READING, path: "/never" })).rejects.toMatchObject({
       code: "IDP_TIMEOUT",
       message: `SCIM ${base}: reading the thing: no complete answer within 0.2 s (gave up after 2 attempts)`,
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("refuses an answer declared larger than 10 MB without reading it, and does not retry", async () => {

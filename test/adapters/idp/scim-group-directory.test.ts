@@ -1,9 +1,12 @@
-// The SCIM adapter against a SCIM 2.0 service provider built on scimmy (its filters, paging and PATCH), over HTTPS on loopback.
+// The SCIM adapter against a SCIM 2.0 service provider built on scimmy (its filters, paging and PATCH), over HTTPS on loopback:
+// the shared group directory contract, then what only SCIM does.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScimGroupDirectory, scimString } from "../../../src/adapters/idp/scim-group-directory.js";
 import type { IdpConnectionOptions } from "../../../src/adapters/idp/http-client.js";
 import { startServer } from "../../support/https-server.js";
 import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
+import { runGroupDirectoryContract } from "./group-directory-contract.js";
 
 // The ids and names of RFC 7643 §8's examples.
 const BABS = "2819c223-7f76-453a-919d-413861904646";
@@ -21,8 +24,6 @@ beforeAll(async () => {
   const { store } = server;
   store.addUser({ id: BABS, userName: "bjensen@example.com", displayName: "Babs Jensen", emails: ["babs@jensen.org", "bjensen@example.com"] });
   store.addUser({ id: MARK, userName: "mpepperidge", displayName: "Mark Pepperidge", emails: ["mark@example.com"], active: false });
-  // Someone whose address is another user's login: looking that login up is ambiguous.
-  store.addUser({ id: "5d48a0a8-9e7e-4f3d-9c52-1f2b2c3d4e5f", userName: "mark.impostor", emails: ["mpepperidge"] });
   store.addGroup(EMERGENCY, "Emergency Operations");
   options = { baseUrl: server.baseUrl, token: TOKEN, ca: server.ca, sleep: () => Promise.resolve() };
   directory = new ScimGroupDirectory(options);
@@ -32,8 +33,48 @@ afterAll(async () => {
   await server.close();
 });
 
+runGroupDirectoryContract({
+  name: "SCIM",
+  // scimmy's resource declarations are process-wide: the contract shares this file's one server, seeding its own users and groups.
+  start: () => {
+    const scim = server;
+    return Promise.resolve({
+      input: `SCIM ${scim.baseUrl}`,
+      token: TOKEN,
+      wrongToken: "scim-wrong-token-0a9b8c7d",
+      connect: (overrides) => new ScimGroupDirectory({ baseUrl: scim.baseUrl, token: TOKEN, ca: scim.ca, ...overrides }),
+      addUser: (user) => {
+        const id = randomUUID();
+        scim.store.addUser({ id, userName: user.login, emails: user.email === null ? [] : [user.email], active: user.active, ...(user.displayName === null ? {} : { displayName: user.displayName }) });
+        return { id, ...user };
+      },
+      addGroup: () => {
+        const id = randomUUID();
+        scim.store.addGroup(id, "Emergency Operations");
+        return id;
+      },
+      missingGroupId: "00000000-0000-0000-0000-000000000000",
+      missingUserId: "00000000-0000-0000-0000-0000000000ff",
+      membersOf: (groupId) => scim.store.membersOf(groupId),
+      setPageSize: (size) => void (scim.store.pageSize = size),
+      throttleNext: (count, seconds) => scim.faults.throttleNext(count, seconds),
+      failNext: (count, status) => scim.faults.failNext(count, status),
+      hangNext: (count) => scim.faults.hangNext(count),
+      clearFaults: () => scim.faults.clear(),
+      requestCount: () => scim.received.length,
+      says: {
+        unauthorized: "invalid bearer token",
+        throttled: "Too many requests",
+        unavailable: "Service temporarily unavailable",
+        missingGroup: (groupId) => `Resource ${groupId} not found`,
+      },
+      stop: () => Promise.resolve(),
+    });
+  },
+});
+
 describe("finding a responder", () => {
-  it("finds a user by userName", async () => {
+  it("finds a user by userName, the primary of several addresses as their email", async () => {
     await expect(directory.findUser("bjensen@example.com")).resolves.toEqual({
       id: BABS,
       login: "bjensen@example.com",
@@ -43,18 +84,9 @@ describe("finding a responder", () => {
     });
   });
 
-  it("finds a user by an email address, and reports a disabled account as inactive", async () => {
+  it("finds a user by their second address", async () => {
+    await expect(directory.findUser("bjensen@example.com")).resolves.toMatchObject({ id: BABS });
     await expect(directory.findUser("mark@example.com")).resolves.toMatchObject({ id: MARK, login: "mpepperidge", active: false });
-  });
-
-  it("answers null when nobody has that login or address", async () => {
-    await expect(directory.findUser("nobody@example.com")).resolves.toBeNull();
-  });
-
-  it("refuses to choose when the login is also another user's address", async () => {
-    await expect(directory.findUser("mpepperidge")).rejects.toThrow(
-      `SCIM ${server.baseUrl}: looking up user mpepperidge: 2 users match: mpepperidge (${MARK}), mark.impostor (5d48a0a8-9e7e-4f3d-9c52-1f2b2c3d4e5f)`,
-    );
   });
 
   it("writes filter values as JSON strings, quotes and backslashes escaped", () => {
@@ -63,22 +95,6 @@ describe("finding a responder", () => {
 });
 
 describe("membership", () => {
-  it("adds a responder, adding again is harmless, and the group then lists exactly that responder", async () => {
-    await directory.addMember(EMERGENCY, BABS);
-    await directory.addMember(EMERGENCY, BABS);
-    expect(server.store.membersOf(EMERGENCY)).toEqual([BABS]);
-    const members = await directory.listMembers(EMERGENCY);
-    expect(members.map((member) => member.login)).toEqual(["bjensen@example.com"]);
-  });
-
-  it("removes the responder, removing again is harmless, and the group is empty again", async () => {
-    await directory.addMember(EMERGENCY, BABS);
-    await directory.removeMember(EMERGENCY, BABS);
-    await directory.removeMember(EMERGENCY, BABS);
-    expect(server.store.membersOf(EMERGENCY)).toEqual([]);
-    await expect(directory.listMembers(EMERGENCY)).resolves.toEqual([]);
-  });
-
   it("sends SCIM PatchOp messages as application/scim+json", async () => {
     const before = server.received.length;
     await directory.addMember(EMERGENCY, MARK);
@@ -151,34 +167,6 @@ describe("servers that read RFC 7644 to the letter", () => {
 });
 
 describe("errors", () => {
-  it("reports a group that does not exist as IDP_NOT_FOUND, naming the group, whatever the operation", async () => {
-    const missing = "00000000-0000-0000-0000-000000000000";
-    await expect(directory.listMembers(missing)).rejects.toMatchObject({
-      code: "IDP_NOT_FOUND",
-      message: `SCIM ${server.baseUrl}: listing members of group ${missing}: HTTP 404 Not Found: Resource ${missing} not found`,
-    });
-    await expect(directory.addMember(missing, BABS)).rejects.toMatchObject({
-      code: "IDP_NOT_FOUND",
-      message: `SCIM ${server.baseUrl}: adding user ${BABS} to group ${missing}: HTTP 404 Not Found: Resource ${missing} not found`,
-    });
-    await expect(directory.removeMember(missing, BABS)).rejects.toMatchObject({
-      code: "IDP_NOT_FOUND",
-      message: `SCIM ${server.baseUrl}: removing user ${BABS} from group ${missing}: HTTP 404 Not Found: Resource ${missing} not found`,
-    });
-  });
-
-  it("reports a wrong token as IDP_UNAUTHORIZED without ever printing a token", async () => {
-    const wrong = "scim-wrong-token-0a9b8c7d";
-    const failure = await new ScimGroupDirectory({ ...options, token: wrong }).listMembers(EMERGENCY).catch((error: unknown) => error);
-    expect(failure).toMatchObject({
-      code: "IDP_UNAUTHORIZED",
-      message: `SCIM ${server.baseUrl}: listing members of group ${EMERGENCY}: HTTP 401 Unauthorized: invalid bearer token`,
-      hint: "check that the API token is the right one and has not expired or been revoked",
-    });
-    expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain(wrong);
-    expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain(TOKEN);
-  });
-
   it("refuses to send the token over plain http", () => {
     expect(() => new ScimGroupDirectory({ ...options, baseUrl: "http://idp.example/scim/v2" })).toThrow("SCIM http://idp.example/scim/v2: refused: an API token is only ever sent over https");
   });

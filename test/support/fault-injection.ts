@@ -1,7 +1,7 @@
-// Test-only fault injection: kills this process at a named point so tests can prove a run survives a crash anywhere. Inert unless BREAKGLASS_FAULT_* is set.
-import type { ActionExecutor } from "../domain/runbooks/engine-ports.js";
-import type { ActionName } from "../domain/runbooks/runbook-schema.js";
-import type { RunStore } from "../domain/runbooks/run-store.js";
+// Test-only fault injection: kills this process at a named point so tests can prove a run survives a crash anywhere. Installed by test/support/faulty-cli.ts through openRunbookServices' seams; production never reads BREAKGLASS_FAULT_*.
+import type { RunbookServiceOptions } from "../../src/application/runbook-runtime.js";
+import type { ActionExecutor } from "../../src/domain/runbooks/engine-ports.js";
+import type { RunStore } from "../../src/domain/runbooks/run-store.js";
 
 /**
  * BREAKGLASS_FAULT_KILL_AFTER_TRANSITION=n: SIGKILL right after the n-th run-state transition is written.
@@ -18,6 +18,14 @@ export function faultPlan(env: NodeJS.ProcessEnv): FaultPlan {
   return {
     killAfterTransition: Number.isInteger(transition) && transition > 0 ? transition : undefined,
     killAfterApply: env["BREAKGLASS_FAULT_KILL_AFTER_APPLY"] || undefined,
+  };
+}
+
+/** The seams of openRunbookServices that carry out the plan: a store that dies after a transition, actions that die after applying. */
+export function faultSeams(plan: FaultPlan): Pick<RunbookServiceOptions, "wrapStore" | "wrapAction"> {
+  return {
+    wrapStore: (store) => withTransitionFault(store, plan),
+    wrapAction: (action, executor) => withApplyFault(action, executor, plan),
   };
 }
 
@@ -40,7 +48,7 @@ export function withTransitionFault(store: RunStore, plan: FaultPlan): RunStore 
   });
 }
 
-export function withApplyFault(action: ActionName, executor: ActionExecutor, plan: FaultPlan): ActionExecutor {
+export function withApplyFault(action: string, executor: ActionExecutor, plan: FaultPlan): ActionExecutor {
   if (plan.killAfterApply !== action) return executor;
   return {
     plan: (parameters, context) => executor.plan(parameters, context),
