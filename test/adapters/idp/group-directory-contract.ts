@@ -110,7 +110,7 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
         const owner = server.addUser({ login: "oncall@corp.example", email: "oncall.owner@example.com", displayName: "On Call", active: true });
         const other = server.addUser({ login: "someone.else@corp.example", email: "oncall@corp.example", displayName: "Someone Else", active: true });
         await expect(directory.findUser("oncall@corp.example")).rejects.toMatchObject({
-          code: "IDP_FAILED",
+          code: "USAGE",
           message: `${server.input}: looking up user oncall@corp.example: 2 users match: oncall@corp.example (${owner.id}), someone.else@corp.example (${other.id})`,
         });
       });
@@ -195,7 +195,7 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
         const group = server.addGroup();
         server.throttleNext(3, 1);
         await expect(connect({ maxAttempts: 3 }).listMembers(group)).rejects.toMatchObject({
-          code: "IDP_FAILED",
+          code: "IDP_UNAVAILABLE",
           message: `${server.input}: listing members of group ${group}: HTTP 429 Too Many Requests: ${server.says.throttled} (gave up after 3 attempts)`,
           hint: "the IdP is rate-limiting breakglass; wait a minute and retry",
         });
@@ -213,7 +213,7 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
         const group = server.addGroup();
         server.failNext(4, 503);
         await expect(directory.listMembers(group)).rejects.toMatchObject({
-          code: "IDP_FAILED",
+          code: "IDP_UNAVAILABLE",
           message: `${server.input}: listing members of group ${group}: HTTP 503 Service Unavailable: ${server.says.unavailable} (gave up after 4 attempts)`,
         });
         expect(sleeps).toHaveLength(3);

@@ -84,7 +84,15 @@ function setUp(options: { dryRun?: boolean } = {}) {
   const audit = new RecordingAudit(timeline);
   const world = new MembershipWorld(timeline, clock);
   const context: RunContext = { ...runContext({ runId: "INC-4711", stepId: "slack-grant", now: clock.now() }), dryRun: options.dryRun ?? false };
-  const ports: ActionPipelinePorts = { audit, clock, markApplying: (plan) => timeline.push(`mark applying: ${plan.summary}`) };
+  // As the engine does: the step marked applying and its action.applying record written together (one transaction there).
+  const ports: ActionPipelinePorts = {
+    audit,
+    clock,
+    markApplying: (plan, applying) => {
+      timeline.push(`mark applying: ${plan.summary}`);
+      audit.record(applying);
+    },
+  };
   const run = () => runActionPipeline({ action: "idp.add-group-members", executor: world, parameters: PARAMETERS, context, auditAs: AUDIT_AS }, ports);
   return { timeline, clock, audit, world, run };
 }
@@ -129,6 +137,21 @@ describe("a change that is due", () => {
 });
 
 describe("fail closed", () => {
+  it("stops, applying nothing, when the run's lease was lost as the step was to be marked applying", async () => {
+    const { timeline, world } = setUp();
+    const ports: ActionPipelinePorts = {
+      audit: new RecordingAudit(timeline),
+      clock: new SteppingClock(new Date("2026-12-05T03:00:00Z")),
+      markApplying: () => {
+        throw new BreakglassError("RUN_BUSY", "run INC-4711", "another process holds the run's lease");
+      },
+    };
+    const context: RunContext = runContext({ runId: "INC-4711", stepId: "slack-grant", now: new Date("2026-12-05T03:00:00Z") });
+    await expect(runActionPipeline({ action: "idp.add-group-members", executor: world, parameters: PARAMETERS, context, auditAs: AUDIT_AS }, ports)).rejects.toMatchObject({ code: "RUN_BUSY" });
+    expect(world.members.size).toBe(0);
+    expect(timeline).not.toContain("apply");
+  });
+
   it("never applies a change whose action.applying record cannot be written, nor reads back", async () => {
     const { timeline, audit, world, run } = setUp();
     audit.refusing.add("action.applying");
