@@ -18,6 +18,7 @@ import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
 import { needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
+import { runbookResolver } from "./rollback-runbooks.js";
 import { RunbookRuns } from "./runbook-runs.js";
 import { faultPlan, withApplyFault, withTransitionFault } from "./fault-injection.js";
 
@@ -50,6 +51,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const catalog = new RunbookCatalog(options.runbookDirectory);
   const directory = openGroupDirectory(config.idp.directory, options.env);
   const faults = faultPlan(options.env);
+  // A run's runbook is a catalog file, or the rollback runbook derived from another run.
+  const resolveRunbook = runbookResolver(catalog, store);
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -75,6 +78,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
           clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
+          savedDirectory: artefactDirectory,
         }),
         faults,
       ),
@@ -91,11 +95,12 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     audit,
     clock: options.clock,
     executors,
-    runbooks: (runbookId) => catalog.source(runbookId),
+    runbooks: resolveRunbook,
   });
   const runs = new RunbookRuns({
     engine,
     catalog,
+    resolveRunbook,
     runs: { findRun: (runId) => store.findRun(runId), recentRuns: (limit) => store.recentRuns(limit), runIdsStartingWith: (prefix) => store.runIdsStartingWith(prefix) },
     inputDefaults: configInputDefaults(config),
   });
