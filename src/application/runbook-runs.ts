@@ -3,6 +3,7 @@
 import { BreakglassError } from "../domain/errors.js";
 import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
+import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { RunbookResolver } from "../domain/runbooks/engine-ports.js";
 import { rollbackRunbookId } from "../domain/runbooks/rollback-runbook.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
@@ -50,6 +51,11 @@ export class RunbookRuns {
     const defaults = inputDefaultsFor(source.runbook.inputs, this.options.inputDefaults);
     const inputs = requireRunbookInputs(source.runbook, request.inputs, defaults);
     return this.options.engine.start(source, inputs, request.actor, { dryRun: request.dryRun });
+  }
+
+  /** The runbook a run follows, by its id: a catalog file, or the rollback runbook derived from another run. */
+  async runbook(runbookId: string): Promise<Runbook> {
+    return (await this.options.resolveRunbook(runbookId)).runbook;
   }
 
   /** Runs steps until the run waits for a person or ends. */

@@ -6,7 +6,7 @@ import type { ArtefactPaths, PlannedChange } from "./engine-ports.js";
 import { ACTION_DESCRIPTIONS, COMPENSATIONS, type ActionName, type ActionStep, type Runbook } from "./runbook-schema.js";
 import { resolveParameter, type TemplateValue } from "./runbook-template.js";
 import { lookupInRun } from "./run-lookup.js";
-import type { RunRecord, RunStepRecord } from "./run-store.js";
+import type { RunRecord, RunStepRecord, StepOutcomeRecord, StepStatus } from "./run-store.js";
 
 /*
  * A rollback is itself a run, of a runbook derived here as text from the stored original run: so it has every guarantee
@@ -84,6 +84,14 @@ export function deriveRollbackRunbook(original: RunToRollBack): string {
   return header + stringify(document, { lineWidth: 0 });
 }
 
+/**
+ * Whether an action step changed something a rollback would undo: it succeeded, and applied its plan, or its plan lists
+ * changes (an apply interrupted by a crash and found done on resume reports applied: false, yet changed what it lists).
+ */
+export function actionChangedSomething(status: StepStatus, outcome: StepOutcomeRecord | null): boolean {
+  return status === "succeeded" && (outcome?.applied === true || (outcome?.plan?.changes.length ?? 0) > 0);
+}
+
 function appliedActions(original: RunToRollBack): AppliedAction[] {
   const { run, runbook, steps, artefacts } = original;
   if (run.dryRun) return [];
@@ -91,10 +99,8 @@ function appliedActions(original: RunToRollBack): AppliedAction[] {
   const applied: AppliedAction[] = [];
   runbook.steps.forEach((step, index) => {
     const record = steps[index];
-    if (step.kind !== "action" || record === undefined || record.status !== "succeeded") return;
+    if (step.kind !== "action" || record === undefined || !actionChangedSomething(record.status, record.outcome)) return;
     const changes = record.outcome?.plan?.changes ?? [];
-    // An apply interrupted by a crash and found done on resume reports applied: false, yet its plan lists what it changed.
-    if (record.outcome?.applied !== true && changes.length === 0) return;
     const parameters: Record<string, TemplateValue> = {};
     for (const [name, value] of Object.entries(step.with) as [string, string | readonly string[] | undefined][]) {
       if (value !== undefined) parameters[name] = resolveParameter(value, lookup);
