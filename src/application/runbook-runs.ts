@@ -3,7 +3,11 @@
 import { BreakglassError } from "../domain/errors.js";
 import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
+import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { RunbookResolver } from "../domain/runbooks/engine-ports.js";
+import { rollbackRunbookId } from "../domain/runbooks/rollback-runbook.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
+import { rollbackRunId } from "./rollback-runbooks.js";
 import { requireRunbookInputs, type GivenInputs } from "./runbook-inputs.js";
 
 /** What the use cases read about runs beyond one run's view: lists and short ids. */
@@ -17,6 +21,8 @@ export interface RunQueries {
 export interface RunbookRunsOptions {
   readonly engine: RunEngine;
   readonly catalog: RunbookCatalog;
+  /** The engine's resolver: catalog files and the rollback runbooks derived from runs. */
+  readonly resolveRunbook: RunbookResolver;
   readonly runs: RunQueries;
   /** Inputs breakglass.yaml already answers (emergencyAccountId, identityCenterRegion), by input name. */
   readonly inputDefaults: Readonly<Record<string, string>>;
@@ -45,6 +51,11 @@ export class RunbookRuns {
     const defaults = inputDefaultsFor(source.runbook.inputs, this.options.inputDefaults);
     const inputs = requireRunbookInputs(source.runbook, request.inputs, defaults);
     return this.options.engine.start(source, inputs, request.actor, { dryRun: request.dryRun });
+  }
+
+  /** The runbook a run follows, by its id: a catalog file, or the rollback runbook derived from another run. */
+  async runbook(runbookId: string): Promise<Runbook> {
+    return (await this.options.resolveRunbook(runbookId)).runbook;
   }
 
   /** Runs steps until the run waits for a person or ends. */
@@ -76,6 +87,19 @@ export class RunbookRuns {
     return this.thenAdvance(id, actor, this.options.engine.skip(id, actor, requireReason(reason, "skip")));
   }
 
+  /**
+   * Starts the rollback of a finished, failed or aborted run: a run of the runbook derived from it, which undoes each
+   * action it applied, newest first, each approved by a second person, applied and read back. Refused (RUN_STATE) while
+   * the run is running or waiting, when it applied nothing, and while an earlier rollback of it exists and was not
+   * aborted (naming that one). Nothing runs yet: the front end shows the rollback run, then advances it.
+   */
+  async rollback(runId: string, actor: string): Promise<RunView> {
+    const id = this.resolve(runId);
+    const attempt = this.nextRollbackAttempt(id);
+    const source = await this.options.resolveRunbook(rollbackRunbookId(id));
+    return this.options.engine.start(source, {}, actor, { dryRun: false, runId: rollbackRunId(id, attempt) });
+  }
+
   /** Ends the run for good. */
   abort(runId: string, actor: string, reason: string): Promise<RunView> {
     return this.options.engine.abort(this.resolve(runId), actor, requireReason(reason, "abort"));
@@ -98,6 +122,21 @@ export class RunbookRuns {
     if (matches.length === 1) return matches[0] as string;
     if (matches.length > 1) throw new BreakglassError("USAGE", `run ${id}`, "more than one run has an id starting with this; give more of it");
     throw new BreakglassError("RUN_NOT_FOUND", `run ${id}`, "no run has this id in the store");
+  }
+
+  /** The first rollback attempt of the run that has no run yet; an earlier one still alive is pointed at instead. */
+  private nextRollbackAttempt(runId: string): number {
+    for (let attempt = 1; ; attempt += 1) {
+      const existing = this.options.runs.findRun(rollbackRunId(runId, attempt));
+      if (existing === null) return attempt;
+      if (existing.status !== "aborted") {
+        throw new BreakglassError(
+          "RUN_STATE",
+          `run ${runId}`,
+          `is already being rolled back by run ${existing.id} (${existing.status}); go on with that one (breakglass runbook status ${existing.id}), or abort it to start over`,
+        );
+      }
+    }
   }
 
   /** After a decision the run goes on only when the decision let it (a rejection that stops the run leaves it failed). */

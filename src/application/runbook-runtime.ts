@@ -22,6 +22,7 @@ import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
 import { needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
+import { runbookResolver } from "./rollback-runbooks.js";
 import { RunbookRuns } from "./runbook-runs.js";
 
 export interface RunbookServices {
@@ -57,6 +58,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const catalog = new RunbookCatalog(options.runbookDirectory);
   const directory = openGroupDirectory(config.idp.directory, options.env);
   const wrapAction = options.wrapAction ?? ((_action: ActionName, executor: ActionExecutor) => executor);
+  // A run's runbook is a catalog file, or the rollback runbook derived from another run.
+  const resolveRunbook = runbookResolver(catalog, store.runs);
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -82,6 +85,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
           clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
+          savedDirectory: artefactDirectory,
         }),
       ),
       "idp.add-group-members": wrapAction("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members")),
@@ -97,11 +101,12 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     audit,
     clock: options.clock,
     executors,
-    runbooks: (runbookId) => catalog.source(runbookId),
+    runbooks: resolveRunbook,
   });
   const runs = new RunbookRuns({
     engine,
     catalog,
+    resolveRunbook,
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
   });

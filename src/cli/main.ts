@@ -19,6 +19,7 @@ import {
   runRunbookConfirm,
   runRunbookReject,
   runRunbookResume,
+  runRunbookRollback,
   runRunbookRun,
   runRunbookSkip,
   runRunbookStatus,
@@ -187,7 +188,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookSkip(runId, options, io);
     });
-  runCommand("abort", "Stop a run for good (nothing is undone).")
+  runCommand(
+    "rollback",
+    "Undo what a finished, failed or aborted run applied: start a run of its compensations, newest first, each approved by a second person, and go on until it needs one.",
+  ).action(async (runId: string, options: OperatorOptions) => {
+    exitCode = await runRunbookRollback(runId, options, io);
+  });
+  runCommand("abort", "Stop a run for good (nothing is undone: `breakglass runbook rollback` does that).")
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookAbort(runId, options, io);

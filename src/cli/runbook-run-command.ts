@@ -1,4 +1,4 @@
-// `breakglass runbook run | resume | approve | reject | confirm | skip | status | abort`: drive a runbook from the CLI,
+// `breakglass runbook run | resume | approve | reject | confirm | skip | status | abort | rollback`: drive a runbook from the CLI,
 // when Slack is down too. Each parses its options, calls the runbook use case Slack calls too, and prints the run.
 import { userInfo } from "node:os";
 import pc from "picocolors";
@@ -53,6 +53,15 @@ export async function runRunbookSkip(runId: string, options: OperatorOptions & {
 
 export async function runRunbookAbort(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
   return withRuns(options, io, (runs, actor) => runs.abort(runId, actor, options.reason));
+}
+
+/** Starts the rollback of a run, then runs it until it needs the second person (its first approval). */
+export async function runRunbookRollback(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
+  return withRuns(options, io, async (runs, actor) => {
+    const view = await runs.rollback(runId, actor);
+    io.stdout(`Started run ${view.id} (${view.runbookId}) to roll back run ${runs.resolve(runId)}.\n`);
+    return runs.advance(view.id, actor);
+  });
 }
 
 /** One run in full (by its id or the start of it); without a run id, the recent runs one per line. */

@@ -18,6 +18,7 @@ const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
   "run.confirm": "run",
   "run.skip": "run",
   "run.abort": "run",
+  "run.rollback": "run",
 };
 
 const WHAT: Readonly<Record<RunActionId, string>> = {
@@ -27,6 +28,7 @@ const WHAT: Readonly<Record<RunActionId, string>> = {
   "run.confirm": "confirm runbook steps",
   "run.skip": "skip runbook steps",
   "run.abort": "abort runbook runs",
+  "run.rollback": "roll back runbook runs",
 };
 
 export function registerRunActions(app: App, context: SlackContext, driver: RunDriver): void {
@@ -61,7 +63,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
         await tell(refusal(permission, WHAT[id], context.settings.access));
         return;
       }
-      await press(id, runId, user, body.trigger_id, context, driver, tell);
+      await press(id, runId, user, channel, body.trigger_id, context, driver, tell);
     });
   });
 
@@ -86,7 +88,16 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
   });
 }
 
-async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
+async function press(
+  id: RunActionId,
+  runId: string,
+  user: string,
+  channel: string,
+  triggerId: string,
+  context: SlackContext,
+  driver: RunDriver,
+  tell: (message: SlackMessage) => Promise<void>,
+): Promise<void> {
   const { runs } = context.services;
   const actor = slackActor(user);
   const problem = tell;
@@ -103,6 +114,17 @@ async function press(id: RunActionId, runId: string, user: string, triggerId: st
     case "run.abort":
       driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor}`), problem);
       return;
+    case "run.rollback": {
+      // The rollback is a run of its own: its own message, below, with its own buttons, moved like any run.
+      try {
+        const view = await runs.rollback(runId, actor);
+        await driver.post(view, channel);
+        driver.drive(view.id, () => runs.advance(view.id, actor), problem);
+      } catch (error) {
+        await problem(errorReply(error));
+      }
+      return;
+    }
     case "run.reject":
     case "run.confirm": {
       try {

@@ -30,7 +30,7 @@ export class RunDriver {
   constructor(private readonly context: SlackContext) {}
 
   async runbook(runbookId: string): Promise<Runbook> {
-    return (await this.context.services.runs.catalog.source(runbookId)).runbook;
+    return this.context.services.runs.runbook(runbookId);
   }
 
   /** Posts the run's message in `channel` (where the command was typed) and remembers it. */

@@ -3,6 +3,7 @@ import type { types } from "@slack/bolt";
 import type { FindingSummary, StepOutcomeRecord } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";
@@ -18,6 +19,7 @@ export const RUN_ACTION_IDS = {
   confirm: "run.confirm",
   skip: "run.skip",
   abort: "run.abort",
+  rollback: "run.rollback",
 } as const;
 export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 
@@ -102,9 +104,10 @@ export function runMessage(run: RunView, runbook: RunbookForRun): SlackMessage {
   return { text: fallbackText(run, runbook, current), blocks };
 }
 
-/** The buttons a run offers in its state: none once it has ended. */
+/** The buttons a run offers in its state: once it has ended, only Rollback, and only when it changed something. */
 export function runButtons(run: RunView): types.Button[] {
-  if (run.status === "succeeded" || run.status === "aborted") return [];
+  const rollback = rollbackButton(run);
+  if (run.status === "succeeded" || run.status === "aborted") return rollback === undefined ? [] : [rollback];
   const buttons: types.Button[] = [];
   if (run.status === "waiting" && run.waitingFor?.kind === "approval") {
     buttons.push(button(RUN_ACTION_IDS.approve, "Approve", run.id, "primary"), button(RUN_ACTION_IDS.reject, "Reject", run.id, "danger"));
@@ -123,7 +126,22 @@ export function runButtons(run: RunView): types.Button[] {
     style: "danger",
   };
   buttons.push(abort);
+  if (run.status === "failed" && rollback !== undefined) buttons.push(rollback);
   return buttons;
+}
+
+/** Rollback, on a run that has stopped (failed, aborted or succeeded) and applied an action: `breakglass runbook rollback`. */
+function rollbackButton(run: RunView): types.Button | undefined {
+  const stopped = run.status === "succeeded" || run.status === "aborted" || run.status === "failed";
+  if (!stopped || run.dryRun || !run.steps.some((step) => step.kind === "action" && actionChangedSomething(step.status, step.outcome))) return undefined;
+  const rollback = button(RUN_ACTION_IDS.rollback, "Roll back", run.id);
+  rollback.confirm = {
+    title: plainText("Roll this run back?"),
+    text: plainText("Starts a new run that undoes what this one changed, newest first. Each undo waits for a second person's approval."),
+    confirm: plainText("Start the rollback"),
+    deny: plainText("Keep it"),
+  };
+  return rollback;
 }
 
 /** The question the waiting manual step asks, when it asks one: Done must then collect a written answer (RUN_MODALS.confirm). */

@@ -1,8 +1,9 @@
 // FM2 end to end from the CLI: the IdP rotated its certificate, the emergency IAM SAML provider (in the AWS emulator) is re-imported after a second person approves.
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -29,6 +30,7 @@ async function breakglass(...args: string[]): Promise<{ code: number; stdout: st
   return { code, stdout, stderr };
 }
 
+const fingerprint = (certificate: { der: Buffer }) => createHash("sha256").update(certificate.der).digest("hex");
 const providerDocument = async () => (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }))).SAMLMetadataDocument;
 
 async function startFm2(...extra: string[]): Promise<string> {
@@ -99,5 +101,31 @@ describe("fm2-reimport-metadata from the CLI", () => {
     const audit = await breakglass("audit", "verify", "--config", configPath);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/audit records, chain intact .*mirror identical/);
+  });
+});
+
+describe("rolling back an fm2 run from the CLI", () => {
+  it("puts the metadata document the provider held before back, after a second person approves, and reads it back", async () => {
+    // The provider holds the retired certificate again, as before the run above.
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: providerArn, SAMLMetadataDocument: metadata(retired) }));
+    const runId = await startFm2();
+    expect((await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath)).code).toBe(0);
+    expect(await providerDocument()).toBe(metadata(current));
+    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "the IdP rolled its certificate back", "--config", configPath)).stdout).toContain("aborted");
+
+    const started = await breakglass("runbook", "rollback", runId, "--as", "alice", "--config", configPath);
+    expect(started.stderr).toBe("");
+    const rollbackId = /Started run (\S+) \(rollback-/.exec(started.stdout)?.[1] as string;
+    expect(started.stdout).toContain(`${providerArn}: signing certificates sha256 ${fingerprint(retired)} → signing certificates sha256 ${fingerprint(current)}; back to`);
+    expect(started.stdout).toContain("Waiting for a second person to approve");
+    expect(await providerDocument()).toBe(metadata(current));
+
+    const undone = await breakglass("runbook", "approve", rollbackId, "--as", "bob", "--config", configPath);
+    expect(undone.stderr).toBe("");
+    expect(undone.stdout).toMatch(/✓ .*applied and verified: import .*update-emergency-providers-previous-EmergencyIdP-[0-9a-f]{8}\.xml into /);
+    expect(undone.stdout).toContain(`Run ${rollbackId}  rollback-${runId}  succeeded`);
+    // Read back from IAM, byte for byte the document it held before the run.
+    expect(await providerDocument()).toBe(metadata(retired));
+    expect((await breakglass("audit", "verify", "--config", configPath)).code).toBe(0);
   });
 });

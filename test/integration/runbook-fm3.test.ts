@@ -149,3 +149,55 @@ describe("fm3-direct-federation from the CLI", () => {
     expect(audit.stdout).toMatch(/audit records, chain intact .*mirror identical/);
   });
 });
+
+describe("rolling back an fm3 run from the CLI", () => {
+  it("removes the responders again and closes the window, each undo approved by a second person", async () => {
+    const runId = await startFm3("INC-4720");
+    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    expect(approved.code).toBe(0);
+    expect(scim.store.membersOf(OPERATORS).sort()).toEqual([DANA, ERIN].sort());
+
+    const tooEarly = await breakglass("runbook", "rollback", runId, "--as", "alice", "--config", configPath);
+    expect(tooEarly.code).toBe(4);
+    expect(tooEarly.stderr).toContain(`is still waiting: abort it first (breakglass runbook abort ${runId}), then roll it back`);
+    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "wrong responders", "--config", configPath)).stdout).toContain("aborted");
+
+    const started = await breakglass("runbook", "rollback", runId, "--as", "alice", "--config", configPath);
+    expect(started.stderr).toBe("");
+    expect(started.code).toBe(0);
+    const rollbackId = new RegExp(`Started run (\\S+) \\(rollback-${runId}\\) to roll back run ${runId}`).exec(started.stdout)?.[1] as string;
+    expect(rollbackId).toBeDefined();
+    expect(started.stdout).toContain("Waiting for a second person to approve");
+    expect(started.stdout).toContain(`group ${OPERATORS}: dana@example.com: not a member → member on a lease until`);
+    // Nothing is undone before the second person says so.
+    expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
+
+    const again = await breakglass("runbook", "rollback", runId, "--as", "carol", "--config", configPath);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain(`is already being rolled back by run ${rollbackId} (waiting)`);
+
+    const self = await breakglass("runbook", "approve", rollbackId, "--as", "alice", "--config", configPath);
+    expect(self.code).toBe(5);
+    expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
+
+    const undone = await breakglass("runbook", "approve", rollbackId, "--as", "bob", "--config", configPath);
+    expect(undone.stderr).toBe("");
+    expect(stepLine(undone.stdout, "Undo step add-responders: remove from aws-emergency-operators whom it added")).toMatch(/✓ .*applied and verified: remove dana@example\.com, erin@example\.com from aws-emergency-operators/);
+    expect(scim.store.membersOf(OPERATORS)).toEqual([]);
+    expect(activeLeases()).toEqual([]);
+    expect(undone.stdout).toContain("Waiting for a second person to approve");
+
+    const closed = await breakglass("runbook", "approve", rollbackId, "--as", "bob", "--config", configPath);
+    expect(stepLine(closed.stdout, "Undo step declare-emergency")).toMatch(/✓ .*close the emergency window of incident INC-4720/);
+    expect(closed.stdout).toContain(`Run ${rollbackId}  rollback-${runId}  succeeded`);
+    expect((await breakglass("audit", "verify", "--config", configPath)).code).toBe(0);
+  });
+
+  it("says so when a run applied nothing to roll back", async () => {
+    const runId = await startFm3("INC-4721", "--dry-run");
+    await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath);
+    const refused = await breakglass("runbook", "rollback", runId, "--as", "alice", "--config", configPath);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain(`run ${runId}: has nothing to roll back: it was a dry run`);
+  });
+});

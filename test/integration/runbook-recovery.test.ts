@@ -115,7 +115,9 @@ describe("post-incident-recovery from the CLI", () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { action: string; runId: string | null; subject: string; detail: { plan?: { changes: { target: string; before: string; after: string }[] } } })
       .find((record) => record.action === "action.planned" && record.runId === runId && record.subject === "verify-groups-empty");
-    expect(planned?.detail.plan?.changes).toEqual([{ target: `group ${OPERATORS}: dana@example.com`, before: "member", after: "not a member" }]);
+    expect(planned?.detail.plan?.changes).toEqual([
+      { target: `group ${OPERATORS}: dana@example.com`, before: "member", after: "not a member", membership: { group: OPERATORS, member: "dana@example.com" } },
+    ]);
     await expectSucceededAndAudited(runId, done, "INC-4714");
   });
 });

@@ -247,6 +247,46 @@ describe("App Home and health", () => {
   });
 });
 
+// After the metrics test above, which counts the runs the earlier tests finished.
+describe("rolling a run back from Slack", () => {
+  it("offers Roll back on a run that changed something, and undoes it in a run of its own once a second person approves", async () => {
+    await harness.command("runbook start slack-window incident=INC-6000", ALICE, CHANNELS.incidents);
+    const runId = await eventually(
+      () => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started" && record.subject === "slack-window")?.runId ?? undefined,
+      (id) => id !== undefined,
+    ) as string;
+    await eventually(() => harness.service.services.engine.status(runId), (view) => view.status === "succeeded");
+    expect(harness.service.services.store.windows.findWindow("INC-6000")?.closedAt).toBeNull();
+    const message = { channel: CHANNELS.incidents, ts: await messageTs(runId) };
+    const finished = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message.ts).at(-1), (call) => texts(call).includes("run.rollback"));
+    expect(texts(finished)).toContain("Roll this run back?");
+
+    await harness.press("run.rollback", runId, MALLORY, message);
+    const refused = await eventually(() => harness.stub.callsTo("chat.postEphemeral").filter((call) => call.args["user"] === MALLORY && texts(call).includes("roll back")), (calls) => calls.length > 0);
+    expect(texts(refused[0])).toMatch(/not allowed to roll back runbook runs/i);
+
+    await harness.press("run.rollback", runId, ALICE, message);
+    const rollbackId = await eventually(
+      () => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started" && record.subject === `rollback-${runId}`)?.runId ?? undefined,
+      (id) => id !== undefined,
+    ) as string;
+    await eventually(() => harness.service.services.engine.status(rollbackId), (view) => view.waitingFor?.kind === "approval");
+    // The rollback has its own message, with Approve on it; the window stays open until the second person approves.
+    const posted = await eventually(() => harness.stub.callsTo("chat.postMessage").filter((call) => texts(call).includes(`Roll back run ${runId}`)), (calls) => calls.length > 0);
+    expect(posted[0]?.args["channel"]).toBe(CHANNELS.incidents);
+    expect(harness.service.services.store.windows.findWindow("INC-6000")?.closedAt).toBeNull();
+
+    const again = harness.stub.callsTo("chat.postEphemeral").length;
+    await harness.press("run.rollback", runId, ALICE, message);
+    const pointed = await eventually(() => harness.stub.callsTo("chat.postEphemeral").slice(again).filter((call) => call.args["user"] === ALICE), (calls) => calls.length > 0);
+    expect(texts(pointed[0])).toContain(`is already being rolled back by run ${rollbackId}`);
+
+    await harness.press("run.approve", rollbackId, BOB, { channel: CHANNELS.incidents, ts: await messageTs(rollbackId) });
+    await eventually(() => harness.service.services.engine.status(rollbackId), (view) => view.status === "succeeded");
+    expect(harness.service.services.store.windows.findWindow("INC-6000")?.closedAt).not.toBeNull();
+  });
+});
+
 async function messageTs(runId: string): Promise<string> {
   const state = harness.service.services.store.serveState;
   const found = await eventually(() => state.message(`run:${runId}`), (message) => message !== null);

@@ -231,6 +231,25 @@ describe("a finished run", () => {
   });
 });
 
+describe("a run that changed something", () => {
+  const opened = { status: "succeeded" as const, outcome: { summary: "applied and verified: open the window", applied: true, plan: { summary: "open the window", alreadyDone: false, changes: [{ target: "emergency window of incident INC-1", before: null, after: "open" }] } } };
+
+  it("offers Roll back, behind a confirmation, once it has stopped", () => {
+    const aborted = runMessage(viewOf(FM3, { status: "aborted", steps: { "declare-emergency": opened, "add-responders": { status: "waiting", outcome: { summary: "x" } } } }), FM3);
+    expect(buttonsOf(aborted).map((button) => [button.action_id, button.text])).toEqual([[RUN_ACTION_IDS.rollback, "Roll back"]]);
+    expect(buttonsOf(aborted)[0]?.confirm).toMatchObject({ title: { text: "Roll this run back?" } });
+    const failed = runMessage(viewOf(FM3, { status: "failed", steps: { "declare-emergency": opened, "add-responders": { status: "failed", outcome: { summary: "failed", error: "403" } } } }), FM3);
+    expect(buttonsOf(failed).map((button) => button.action_id)).toEqual([RUN_ACTION_IDS.advance, RUN_ACTION_IDS.abort, RUN_ACTION_IDS.rollback]);
+  });
+
+  it("offers no Roll back while it still runs, nor after a dry run", () => {
+    const waiting = runMessage(viewOf(FM3, { status: "waiting", steps: { "declare-emergency": opened, "approve-direct-federation": { status: "waiting", outcome: { summary: "waits", text: "x" } } } }), FM3);
+    expect(buttonsOf(waiting).map((button) => button.action_id)).not.toContain(RUN_ACTION_IDS.rollback);
+    const dryRun = runMessage(viewOf(FM3, { status: "aborted", dryRun: true, steps: { "declare-emergency": opened } }), FM3);
+    expect(buttonsOf(dryRun)).toEqual([]);
+  });
+});
+
 describe("dry runs and initiators", () => {
   it("marks a dry run in the header, the body and the fallback", () => {
     const message = runMessage(viewOf(FM3, { status: "running", dryRun: true, steps: { "declare-emergency": { status: "pending" } } }), FM3);

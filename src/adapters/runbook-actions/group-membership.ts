@@ -42,7 +42,9 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const until = new Date(context.now.getTime() + ttl).toISOString();
       const changes: PlannedChange[] = [];
       for (const gap of gaps) {
-        for (const user of gap.notMembers) changes.push({ target: `group ${gap.groupId}: ${user.login}`, before: "not a member", after: `member on a lease until ${until}` });
+        for (const user of gap.notMembers) {
+          changes.push({ target: `group ${gap.groupId}: ${user.login}`, before: "not a member", after: `member on a lease until ${until}`, membership: { group: gap.groupId, member: user.login } });
+        }
         for (const user of gap.unleased.filter((user) => !gap.notMembers.includes(user))) {
           changes.push({ target: `group ${gap.groupId}: ${user.login}`, before: "member without a lease", after: `member on a lease until ${until}` });
         }
@@ -110,7 +112,13 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
       const { named, rest } = await remaining(parameters);
       const changes: PlannedChange[] = [];
       for (const group of rest) {
-        for (const member of group.members) changes.push({ target: `group ${group.groupId}: ${member.login}`, before: "member", after: "not a member" });
+        for (const member of group.members) {
+          // The lease it had, so that a rollback adds the member back for as long (a member without one is put back by hand).
+          const lease = group.leases.find((lease) => lease.userId === member.id);
+          const leaseMilliseconds = lease === undefined ? undefined : Date.parse(lease.expiresAt) - Date.parse(lease.addedAt);
+          const membership = { group: group.groupId, member: member.login, ...(leaseMilliseconds === undefined || leaseMilliseconds <= 0 ? {} : { leaseMilliseconds }) };
+          changes.push({ target: `group ${group.groupId}: ${member.login}`, before: "member", after: "not a member", membership });
+        }
         const listed = memberIds(group.members);
         for (const lease of group.leases.filter((lease) => !listed.has(lease.userId))) {
           changes.push({ target: `group ${group.groupId}: ${lease.login}`, before: `not a member, lease until ${lease.expiresAt} still active`, after: "lease ended" });

@@ -1,5 +1,8 @@
-// iam.update-saml-provider: re-imports the run's metadata-file into each emergency IAM SAML provider, compared and verified by signing-certificate fingerprints.
-import { readFile } from "node:fs/promises";
+// iam.update-saml-provider: re-imports the run's metadata-file (or a saved earlier document) into each emergency IAM SAML provider, compared and verified by signing-certificate fingerprints.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve, isAbsolute } from "node:path";
 import { UpdateSAMLProviderCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { AwsClients, Credentials } from "../aws/aws-clients.js";
 import { readSamlProvider } from "../aws/iam-reader.js";
@@ -9,7 +12,7 @@ import { documentSigningCertificates } from "../../domain/checks/signing-certifi
 import { BreakglassError, describeError } from "../../domain/errors.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
 import type { ActionExecutor, ActionParameters, ActionPlan, PlannedChange, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
-import { optionalList } from "./action-parameters.js";
+import { optionalList, optionalText } from "./action-parameters.js";
 
 export interface UpdateSamlProviderOptions {
   readonly clients: AwsClients;
@@ -17,6 +20,11 @@ export interface UpdateSamlProviderOptions {
   readonly credentials: Credentials;
   /** The configured emergency providers (aws.emergencyAccount.samlProviders): the default, and the only ones a step may name. */
   readonly providerArns: readonly string[];
+  /**
+   * Where each provider's document is saved before it is replaced (`<directory>/<run>/<step>-previous-<provider>.xml`),
+   * so that a rollback can put it back; the only place a step's `document` parameter may name a file in.
+   */
+  readonly savedDirectory?: string;
 }
 
 const ACTION = "iam.update-saml-provider";
@@ -32,10 +40,12 @@ interface ProviderState {
   readonly arn: string;
   /** Sorted fingerprints of what IAM holds; null when IAM's document cannot be inspected. */
   readonly fingerprints: readonly string[] | null;
+  /** The document IAM holds, as it returned it. */
+  readonly document: string | null;
 }
 
 export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): ActionExecutor {
-  const { clients, credentials, providerArns } = options;
+  const { clients, credentials, providerArns, savedDirectory } = options;
   let iam: IAMClient | undefined;
   const client = () => (iam ??= clients.iam(credentials));
 
@@ -43,16 +53,23 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
     const facts = await readSamlProvider(clients, client(), arn);
     if (facts.status === "missing") throw new BreakglassError("AWS_NOT_FOUND", arn, "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)");
     if (facts.status === "error") throw new BreakglassError(awsErrorCode(facts.error), arn, `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`);
-    return { arn, fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn) };
+    return { arn, fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn), document: facts.metadataDocument };
   };
+  const readWanted = (parameters: ActionParameters, context: RunContext) => readDocument(parameters, context, savedDirectory);
+  const savedPath = (arn: string, context: RunContext) => (savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn));
 
   return {
     async plan(parameters, context): Promise<ActionPlan> {
-      const artefact = await readArtefact(context);
+      const artefact = await readWanted(parameters, context);
       const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
       const changes: PlannedChange[] = states
         .filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints))
-        .map((state) => ({ target: state.arn, before: describeFingerprints(state.fingerprints), after: describeFingerprints(artefact.fingerprints) }));
+        .map((state) => {
+          const change = { target: state.arn, before: describeFingerprints(state.fingerprints), after: describeFingerprints(artefact.fingerprints) };
+          // Recorded in the plan, so that a rollback finds the file apply saves just before it replaces the document.
+          const saved = state.document === null ? undefined : savedPath(state.arn, context);
+          return saved === undefined ? change : { ...change, savedBefore: saved };
+        });
       if (changes.length === 0) {
         return { summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`, changes, alreadyDone: true };
       }
@@ -60,11 +77,13 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
     },
 
     async apply(_plan, parameters, context) {
-      const artefact = await readArtefact(context);
+      const artefact = await readWanted(parameters, context);
       for (const arn of selectProviders(parameters, providerArns)) {
         // Read again rather than trust the plan: a resumed run updates only the providers that still differ.
         const state = await readProvider(arn);
         if (sameFingerprints(state.fingerprints, artefact.fingerprints)) continue;
+        const saved = savedPath(arn, context);
+        if (saved !== undefined && state.document !== null) await saveDocument(saved, state.document);
         try {
           await clients.call("iam", () => client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })));
         } catch (error) {
@@ -75,7 +94,7 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
     },
 
     async verify(parameters, context): Promise<Verification> {
-      const artefact = await readArtefact(context);
+      const artefact = await readWanted(parameters, context);
       const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
       const differing = states.filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints));
       if (differing.length > 0) {
@@ -101,21 +120,58 @@ function selectProviders(parameters: ActionParameters, configured: readonly stri
   return named;
 }
 
+/** `<directory>/<run>/<step>-previous-<provider name>-<hash of the ARN>.xml`: one file per provider and step, stable across retries. */
+export function previousDocumentPath(directory: string, context: Pick<RunContext, "runId" | "stepId">, arn: string): string {
+  const name = (arn.split("/").pop() ?? "provider").replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 40);
+  const digest = createHash("sha256").update(arn, "utf8").digest("hex").slice(0, 8);
+  return join(directory, context.runId, `${context.stepId}-previous-${name}-${digest}.xml`);
+}
+
+/**
+ * Keeps the document a provider held, mode 0600, unless an earlier attempt of the same step already did: after a crash
+ * in the middle of apply the provider may already hold the new document, and the first copy is the one from before.
+ */
+async function saveDocument(path: string, document: string): Promise<void> {
+  if (existsSync(path)) return;
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, document, { encoding: "utf8", mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if (existsSync(path)) return;
+    throw new BreakglassError("STORE_FAILED", path, `cannot save the provider's metadata document before replacing it: ${describeError(error)}; nothing was changed`, { cause: error });
+  }
+}
+
+/** The step's `document` when it names one (only a file breakglass saved), else the run's metadata-file. */
+async function readDocument(parameters: ActionParameters, context: RunContext, savedDirectory: string | undefined): Promise<MetadataArtefact> {
+  const document = optionalText(ACTION, parameters, "document");
+  if (document === undefined) return readArtefact(context);
+  const inside = savedDirectory === undefined ? undefined : relative(resolve(savedDirectory), resolve(document));
+  if (inside === undefined || inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
+    throw new BreakglassError("USAGE", `${ACTION} parameter "document"`, `${document} is not a document breakglass saved (only files under ${savedDirectory ?? "its artefact directory"} are imported)`);
+  }
+  return readMetadataFile(document, "the saved metadata document");
+}
+
 async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
   const path = context.artefacts["metadata-file"];
   if (path === undefined) {
     throw new BreakglassError("RUNBOOK_INVALID", `${ACTION} artefact "metadata-file"`, "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed");
   }
+  return readMetadataFile(path, "the run's metadata-file");
+}
+
+async function readMetadataFile(path: string, what: string): Promise<MetadataArtefact> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new BreakglassError("INPUT_UNREADABLE", path, `cannot read the run's metadata-file: ${describeError(error)}`, { cause: error });
+    throw new BreakglassError("INPUT_UNREADABLE", path, `cannot read ${what}: ${describeError(error)}`, { cause: error });
   }
   const fingerprints = documentSigningCertificates(inspectMetadataText(text, path))
     .map((certificate) => certificate.sha256)
     .sort();
-  if (fingerprints.length === 0) throw new BreakglassError("METADATA_NO_SIGNING_CERTIFICATE", path, "the run's metadata-file has no readable IdP signing certificate; importing it would break every sign-in");
+  if (fingerprints.length === 0) throw new BreakglassError("METADATA_NO_SIGNING_CERTIFICATE", path, `${what} has no readable IdP signing certificate; importing it would break every sign-in`);
   return { path, text, fingerprints };
 }
 

@@ -17,8 +17,8 @@ import { executeStepKind } from "./steps/step-kinds.js";
 export type { RunView, StepView } from "./run-view.js";
 
 /*
- * Out of scope here: compensation. The contract (runbook-schema.ts) says compensations run only when an operator rolls a
- * run back, newest first, with the state each step recorded before applying. Nothing in this engine undoes anything.
+ * Compensation is not this engine's: an operator rolls a run back by starting a run of the runbook derived from it
+ * (rollback-runbook.ts), which this engine runs like any other. Nothing here undoes anything on its own.
  */
 
 export interface RunEngineOptions {
@@ -36,6 +36,8 @@ export interface RunEngineOptions {
 
 export interface StartOptions {
   readonly dryRun: boolean;
+  /** The new run's id, when the caller derives it (a rollback's, so that a second rollback finds the first); a new UUID otherwise. */
+  readonly runId?: string;
 }
 
 const DEFAULT_LEASE_MILLISECONDS = 10 * 60 * 1000;
@@ -75,7 +77,7 @@ export class RunEngine {
   start(source: RunbookSource, inputs: Readonly<Record<string, unknown>>, initiator: string, options: StartOptions): RunView {
     const { runbook } = source;
     const values = checkInputs(runbook, inputs);
-    const id = this.newRunId();
+    const id = options.runId ?? this.newRunId();
     const digest = runbookDigest(source.text);
     // The run and the record of its start are one write: a run nobody can trace must not exist.
     const started = { actor: initiator, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun } };

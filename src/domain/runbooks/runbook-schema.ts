@@ -271,8 +271,9 @@ const actionStepSchema = z.discriminatedUnion(
   "action",
   [
     actionOf("iam.update-saml-provider", {
-      // Absent: every provider in aws.emergencyAccount.samlProviders.
-      with: parameters({ providers: listValueSchema.optional() }).prefault({}),
+      // Absent: every provider in aws.emergencyAccount.samlProviders. `document`: a metadata file to import instead of the
+      // run's metadata-file, as a rollback puts back the document a provider held before (only files breakglass saved).
+      with: parameters({ providers: listValueSchema.optional(), document: textValueSchema.optional() }).prefault({}),
       compensate: compensation("iam.update-saml-provider"),
     }),
     actionOf("idp.add-group-members", {
@@ -349,7 +350,7 @@ type ParametersOf<Name extends ActionName> = Extract<ActionStep, { action: Name 
 
 /** The shape of each action parameter, typed against the schema so that both stay in step. */
 export const ACTION_PARAMETERS: { readonly [Name in ActionName]: { readonly [Key in keyof ParametersOf<Name>]-?: ParameterType } } = {
-  "iam.update-saml-provider": { providers: "list" },
+  "iam.update-saml-provider": { providers: "list", document: "text" },
   "idp.add-group-members": { groups: "list", members: "list", ttl: "duration" },
   "idp.remove-group-members": { groups: "list", members: "members" },
   "emergency.open-window": { incident: "text", reason: "text" },
@@ -366,7 +367,7 @@ export function artefactProducedBy(step: RunbookStep): Artefact | undefined {
 /** The artefact a step cannot run without, if any. */
 export function artefactNeededBy(step: RunbookStep): Artefact | undefined {
   if (step.kind === "manual") return step.artefact;
-  if (step.kind === "action" && step.action === "iam.update-saml-provider") return "metadata-file";
+  if (step.kind === "action" && step.action === "iam.update-saml-provider" && step.with.document === undefined) return "metadata-file";
   return undefined;
 }
 

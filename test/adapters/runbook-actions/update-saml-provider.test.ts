@@ -1,12 +1,12 @@
 // iam.update-saml-provider against moto: plan by signing-certificate fingerprints, apply once, read back, and catch a provider changed behind its back.
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
-import { updateSamlProviderExecutor } from "../../../src/adapters/runbook-actions/update-saml-provider.js";
+import { previousDocumentPath, updateSamlProviderExecutor } from "../../../src/adapters/runbook-actions/update-saml-provider.js";
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
 import { freshKeyPair, makeCertificate, type TestCertificate } from "../../support/certificates.js";
 import { entityXml } from "../../support/metadata-builder.js";
@@ -100,5 +100,45 @@ describe("re-importing the run's metadata-file", () => {
   it("refuses a provider that is not configured", async () => {
     const stranger = "arn:aws:iam::123456789012:saml-provider/Stranger";
     await expect(executor.plan({ providers: [stranger] }, withArtefact())).rejects.toThrow(`${stranger} not among the configured emergency providers`);
+  });
+});
+
+describe("keeping what each provider held, so that a rollback can put it back", () => {
+  let savedDirectory: string;
+  let saving: ActionExecutor;
+
+  beforeEach(() => {
+    savedDirectory = mkdtempSync(join(tmpdir(), "breakglass-artefacts-"));
+    const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => quickAdaptiveRetries(2) });
+    saving = updateSamlProviderExecutor({ clients, credentials: () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" }), providerArns, savedDirectory });
+  });
+
+  it("saves each provider's document, mode 0600, before replacing it, and records where in the plan", async () => {
+    const context = withArtefact();
+    const plan = await saving.plan({}, context);
+    const paths = providerArns.map((arn) => previousDocumentPath(savedDirectory, context, arn));
+    expect(plan.changes.map((change) => change.savedBefore)).toEqual(paths);
+    await saving.apply(plan, {}, context);
+    for (const path of paths) {
+      expect(readFileSync(path, "utf8")).toBe(metadata(oldCertificate));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it("puts a saved document back and verifies it by reading the provider back", async () => {
+    const context = withArtefact();
+    await saving.apply(await saving.plan({}, context), {}, context);
+    const [first] = providerArns as [string];
+    const restore = { providers: [first], document: previousDocumentPath(savedDirectory, context, first) };
+    const undo = runContext({ runId: "rollback-run", stepId: "undo" });
+    const plan = await saving.plan(restore, undo);
+    expect(plan.changes).toMatchObject([{ target: first, before: `signing certificates sha256 ${fingerprint(newCertificate)}`, after: `signing certificates sha256 ${fingerprint(oldCertificate)}` }]);
+    await saving.apply(plan, restore, undo);
+    expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: first }))).SAMLMetadataDocument).toBe(metadata(oldCertificate));
+    await expect(saving.verify(restore, undo)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("refuses to import a document breakglass did not save, naming it", async () => {
+    await expect(saving.plan({ document: metadataPath }, runContext())).rejects.toThrow(`${metadataPath} is not a document breakglass saved (only files under ${savedDirectory} are imported)`);
   });
 });
