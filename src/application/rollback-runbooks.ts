@@ -31,7 +31,12 @@ export class RollbackRunbooks {
   async source(runbookId: string): Promise<RunbookSource> {
     const runId = runIdOfRollback(runbookId);
     const run = runId === undefined ? null : this.runs.findRun(runId);
-    if (runId === undefined || run === null) throw new BreakglassError("RUNBOOK_NOT_FOUND", runbookId, `no run ${runId ?? "(none named)"} in the store to derive this rollback from`);
+    if (runId === undefined || run === null)
+      throw new BreakglassError(
+        "RUNBOOK_NOT_FOUND",
+        runbookId,
+        `no run ${runId ?? "(none named)"} in the store to derive this rollback from`,
+      );
     const original = await this.originals()(run.runbookId);
     if (runbookDigest(original.text) !== run.runbookDigest) {
       throw new BreakglassError(
@@ -40,7 +45,12 @@ export class RollbackRunbooks {
         `runbook ${run.runbookId} (${original.path}) changed since this run started, so what its steps did can no longer be read against it; put the runbook back as it was to roll the run back`,
       );
     }
-    const text = deriveRollbackRunbook({ run, runbook: original.runbook, steps: this.runs.runSteps(run.id), artefacts: this.runs.runArtefacts(run.id) });
+    const text = deriveRollbackRunbook({
+      run,
+      runbook: original.runbook,
+      steps: this.runs.runSteps(run.id),
+      artefacts: this.runs.runArtefacts(run.id),
+    });
     const path = `(derived from run ${run.id})`;
     return { path, text, runbook: parseRunbook(text, path).runbook };
   }
@@ -48,7 +58,8 @@ export class RollbackRunbooks {
 
 /** The engine's one resolver: a derived rollback by its id, otherwise the catalog's file. */
 export function runbookResolver(catalog: RunbookCatalog, runs: StoredRuns): RunbookResolver {
-  const resolve: RunbookResolver = (runbookId) => (RollbackRunbooks.names(runbookId) ? rollbacks.source(runbookId) : catalog.source(runbookId));
+  const resolve: RunbookResolver = (runbookId) =>
+    RollbackRunbooks.names(runbookId) ? rollbacks.source(runbookId) : catalog.source(runbookId);
   const rollbacks = new RollbackRunbooks(runs, () => resolve);
   return resolve;
 }
@@ -58,6 +69,8 @@ export function runbookResolver(catalog: RunbookCatalog, runs: StoredRuns): Runb
  * rollback finds the first one in the store without a query the store does not have.
  */
 export function rollbackRunId(runId: string, attempt: number): string {
-  const hex = createHash("sha256").update(`${rollbackRunbookId(runId)}#${attempt}`, "utf8").digest("hex");
+  const hex = createHash("sha256")
+    .update(`${rollbackRunbookId(runId)}#${attempt}`, "utf8")
+    .digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -3,7 +3,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
+import {
+  CreateSAMLProviderCommand,
+  GetSAMLProviderCommand,
+  IAMClient,
+  UpdateSAMLProviderCommand,
+} from "@aws-sdk/client-iam";
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -13,9 +18,21 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
-const retired = makeCertificate({ commonName: "idp retired", notBefore: new Date(NOW.getTime() - 700 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
-const current = makeCertificate({ commonName: "idp current", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
-const metadata = (certificate: { base64: string }) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+const retired = makeCertificate({
+  commonName: "idp retired",
+  notBefore: new Date(NOW.getTime() - 700 * DAY),
+  notAfter: new Date(NOW.getTime() + 400 * DAY),
+});
+const current = makeCertificate(
+  {
+    commonName: "idp current",
+    notBefore: new Date(NOW.getTime() - DAY),
+    notAfter: new Date(NOW.getTime() + 700 * DAY),
+  },
+  freshKeyPair(),
+);
+const metadata = (certificate: { base64: string }) =>
+  entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 
 let moto: MotoServer;
 let directory: string;
@@ -26,18 +43,43 @@ let providerArn: string;
 async function breakglass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: { XDG_CACHE_HOME: join(directory, "cache") }, clock: fixedClock(NOW) });
+  const code = await main(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    stdoutIsTty: false,
+    env: { XDG_CACHE_HOME: join(directory, "cache") },
+    clock: fixedClock(NOW),
+  });
   return { code, stdout, stderr };
 }
 
 const fingerprint = (certificate: { der: Buffer }) => createHash("sha256").update(certificate.der).digest("hex");
-const providerDocument = async () => (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }))).SAMLMetadataDocument;
+const providerDocument = async () =>
+  (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }),
+    )
+  ).SAMLMetadataDocument;
 
 async function startFm2(...extra: string[]): Promise<string> {
   const started = await breakglass(
-    "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", configPath,
-    "--input", "incident=CHG-1203", "--input", "workforceSignIn=working",
-    "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+    "runbook",
+    "run",
+    "fm2-reimport-metadata",
+    "--as",
+    "alice",
+    "--config",
+    configPath,
+    "--input",
+    "incident=CHG-1203",
+    "--input",
+    "workforceSignIn=working",
+    "--input",
+    `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    "identityCenterRegion=us-east-1",
     ...extra,
   );
   expect(started.stderr).toBe("");
@@ -48,16 +90,42 @@ async function startFm2(...extra: string[]): Promise<string> {
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+  });
   directory = mkdtempSync(join(tmpdir(), "breakglass-fm2-"));
   metadataPath = join(directory, "idp.xml");
   writeFileSync(metadataPath, metadata(current));
-  providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }))).SAMLProviderArn as string;
-  const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  providerArn = (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }),
+    )
+  ).SAMLProviderArn as string;
+  const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({})))
+    .Instances?.[0]?.InstanceArn as string;
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
-    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", "  auditMirror: audit.jsonl", ""].join("\n"),
+    [
+      "idp:",
+      "  name: Test IdP",
+      "  metadata: idp.xml",
+      "aws:",
+      "  region: us-east-1",
+      "  emergencyAccount:",
+      `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+      `    samlProviders: [${providerArn}]`,
+      "  identityCenter:",
+      `    instanceArn: ${instanceArn}`,
+      "    region: us-east-1",
+      "store:",
+      "  path: breakglass.db",
+      "  auditMirror: audit.jsonl",
+      "",
+    ].join("\n"),
   );
 }, 60_000);
 
@@ -71,7 +139,10 @@ describe("fm2-reimport-metadata from the CLI", () => {
     const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
     expect(approved.stdout).toContain("dry run: not applied");
     expect(await providerDocument()).toBe(metadata(retired));
-    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath)).stdout).toContain("aborted");
+    expect(
+      (await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath))
+        .stdout,
+    ).toContain("aborted");
   });
 
   it("re-imports the IdP's current metadata after a second person approves, and ends with the posture clean", async () => {
@@ -89,7 +160,20 @@ describe("fm2-reimport-metadata from the CLI", () => {
 
     // Identity Center has no API: the admin uploads by hand, confirms, then records the import.
     expect((await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath)).code).toBe(0);
-    expect((await breakglass("identity-center", "attest", "--metadata", metadataPath, "--by", "alice", "--config", configPath)).code).toBe(0);
+    expect(
+      (
+        await breakglass(
+          "identity-center",
+          "attest",
+          "--metadata",
+          metadataPath,
+          "--by",
+          "alice",
+          "--config",
+          configPath,
+        )
+      ).code,
+    ).toBe(0);
     const verified = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
     expect(verified.stdout).toMatch(/✓ +\d+\. .*\(check\)/);
     const done = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
@@ -107,22 +191,42 @@ describe("fm2-reimport-metadata from the CLI", () => {
 describe("rolling back an fm2 run from the CLI", () => {
   it("puts the metadata document the provider held before back, after a second person approves, and reads it back", async () => {
     // The provider holds the retired certificate again, as before the run above.
-    await new IAMClient(awsClientConfig(moto.endpoint)).send(new UpdateSAMLProviderCommand({ SAMLProviderArn: providerArn, SAMLMetadataDocument: metadata(retired) }));
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new UpdateSAMLProviderCommand({ SAMLProviderArn: providerArn, SAMLMetadataDocument: metadata(retired) }),
+    );
     const runId = await startFm2();
     expect((await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath)).code).toBe(0);
     expect(await providerDocument()).toBe(metadata(current));
-    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "the IdP rolled its certificate back", "--config", configPath)).stdout).toContain("aborted");
+    expect(
+      (
+        await breakglass(
+          "runbook",
+          "abort",
+          runId,
+          "--as",
+          "alice",
+          "--reason",
+          "the IdP rolled its certificate back",
+          "--config",
+          configPath,
+        )
+      ).stdout,
+    ).toContain("aborted");
 
     const started = await breakglass("runbook", "rollback", runId, "--as", "alice", "--config", configPath);
     expect(started.stderr).toBe("");
     const rollbackId = /Started run (\S+) \(rollback-/.exec(started.stdout)?.[1] as string;
-    expect(started.stdout).toContain(`${providerArn}: signing certificates sha256 ${fingerprint(retired)} → signing certificates sha256 ${fingerprint(current)}; back to`);
+    expect(started.stdout).toContain(
+      `${providerArn}: signing certificates sha256 ${fingerprint(retired)} → signing certificates sha256 ${fingerprint(current)}; back to`,
+    );
     expect(started.stdout).toContain("Waiting for a second person to approve");
     expect(await providerDocument()).toBe(metadata(current));
 
     const undone = await breakglass("runbook", "approve", rollbackId, "--as", "bob", "--config", configPath);
     expect(undone.stderr).toBe("");
-    expect(undone.stdout).toMatch(/✓ .*applied and verified: import .*update-emergency-providers-previous-EmergencyIdP-[0-9a-f]{8}\.xml into /);
+    expect(undone.stdout).toMatch(
+      /✓ .*applied and verified: import .*update-emergency-providers-previous-EmergencyIdP-[0-9a-f]{8}\.xml into /,
+    );
     expect(undone.stdout).toContain(`Run ${rollbackId}  rollback-${runId}  succeeded`);
     // Read back from IAM, byte for byte the document it held before the run.
     expect(await providerDocument()).toBe(metadata(retired));

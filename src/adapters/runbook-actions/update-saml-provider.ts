@@ -11,7 +11,14 @@ import { describeFactError } from "../../domain/checks/fact-error.js";
 import { documentSigningCertificates } from "../../domain/checks/signing-certificates.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
-import type { ActionExecutor, ActionParameters, ActionPlan, PlannedChange, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  ActionPlan,
+  PlannedChange,
+  RunContext,
+  Verification,
+} from "../../domain/runbooks/engine-ports.js";
 import { optionalList, optionalText } from "./action-parameters.js";
 
 export interface UpdateSamlProviderOptions {
@@ -51,12 +58,28 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 
   const readProvider = async (arn: string): Promise<ProviderState> => {
     const facts = await readSamlProvider(clients, client(), arn);
-    if (facts.status === "missing") throw new BreakglassError("AWS_NOT_FOUND", arn, "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)");
-    if (facts.status === "error") throw new BreakglassError(awsErrorCode(facts.error), arn, `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`);
-    return { arn, fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn), document: facts.metadataDocument };
+    if (facts.status === "missing")
+      throw new BreakglassError(
+        "AWS_NOT_FOUND",
+        arn,
+        "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)",
+      );
+    if (facts.status === "error")
+      throw new BreakglassError(
+        awsErrorCode(facts.error),
+        arn,
+        `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`,
+      );
+    return {
+      arn,
+      fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn),
+      document: facts.metadataDocument,
+    };
   };
-  const readWanted = (parameters: ActionParameters, context: RunContext) => readDocument(parameters, context, savedDirectory);
-  const savedPath = (arn: string, context: RunContext) => (savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn));
+  const readWanted = (parameters: ActionParameters, context: RunContext) =>
+    readDocument(parameters, context, savedDirectory);
+  const savedPath = (arn: string, context: RunContext) =>
+    savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn);
 
   return {
     async plan(parameters, context): Promise<ActionPlan> {
@@ -65,15 +88,27 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       const changes: PlannedChange[] = states
         .filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints))
         .map((state) => {
-          const change = { target: state.arn, before: describeFingerprints(state.fingerprints), after: describeFingerprints(artefact.fingerprints) };
+          const change = {
+            target: state.arn,
+            before: describeFingerprints(state.fingerprints),
+            after: describeFingerprints(artefact.fingerprints),
+          };
           // Recorded in the plan, so that a rollback finds the file apply saves just before it replaces the document.
           const saved = state.document === null ? undefined : savedPath(state.arn, context);
           return saved === undefined ? change : { ...change, savedBefore: saved };
         });
       if (changes.length === 0) {
-        return { summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`, changes, alreadyDone: true };
+        return {
+          summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+          changes,
+          alreadyDone: true,
+        };
       }
-      return { summary: `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}`, changes, alreadyDone: false };
+      return {
+        summary: `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}`,
+        changes,
+        alreadyDone: false,
+      };
     },
 
     async apply(_plan, parameters, context) {
@@ -85,9 +120,16 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         const saved = savedPath(arn, context);
         if (saved !== undefined && state.document !== null) await saveDocument(saved, state.document);
         try {
-          await clients.call("iam", () => client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })));
+          await clients.call("iam", () =>
+            client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })),
+          );
         } catch (error) {
-          throw new BreakglassError(awsErrorCode(error), arn, `iam:UpdateSAMLProvider failed: ${describeError(error)}`, { cause: error });
+          throw new BreakglassError(
+            awsErrorCode(error),
+            arn,
+            `iam:UpdateSAMLProvider failed: ${describeError(error)}`,
+            { cause: error },
+          );
         }
       }
       return {};
@@ -98,10 +140,18 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
       const differing = states.filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints));
       if (differing.length > 0) {
-        const detail = differing.map((state) => `${state.arn} holds ${describeFingerprints(state.fingerprints)}`).join("; ");
-        return { ok: false, detail: `${detail}; expected the signing certificates of ${artefact.path}: ${describeFingerprints(artefact.fingerprints)}` };
+        const detail = differing
+          .map((state) => `${state.arn} holds ${describeFingerprints(state.fingerprints)}`)
+          .join("; ");
+        return {
+          ok: false,
+          detail: `${detail}; expected the signing certificates of ${artefact.path}: ${describeFingerprints(artefact.fingerprints)}`,
+        };
       }
-      return { ok: true, detail: `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})` };
+      return {
+        ok: true,
+        detail: `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+      };
     },
   };
 }
@@ -110,18 +160,31 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 function selectProviders(parameters: ActionParameters, configured: readonly string[]): string[] {
   const named = optionalList(ACTION, parameters, "providers");
   if (named === undefined) {
-    if (configured.length === 0) throw new BreakglassError("USAGE", `${ACTION} parameter "providers"`, "none given and none configured in aws.emergencyAccount.samlProviders");
+    if (configured.length === 0)
+      throw new BreakglassError(
+        "USAGE",
+        `${ACTION} parameter "providers"`,
+        "none given and none configured in aws.emergencyAccount.samlProviders",
+      );
     return [...configured];
   }
   const unknown = named.filter((arn) => !configured.includes(arn));
   if (unknown.length > 0) {
-    throw new BreakglassError("USAGE", `${ACTION} parameter "providers"`, `${unknown.join(", ")} not among the configured emergency providers (${configured.join(", ") || "none"})`);
+    throw new BreakglassError(
+      "USAGE",
+      `${ACTION} parameter "providers"`,
+      `${unknown.join(", ")} not among the configured emergency providers (${configured.join(", ") || "none"})`,
+    );
   }
   return named;
 }
 
 /** `<directory>/<run>/<step>-previous-<provider name>-<hash of the ARN>.xml`: one file per provider and step, stable across retries. */
-export function previousDocumentPath(directory: string, context: Pick<RunContext, "runId" | "stepId">, arn: string): string {
+export function previousDocumentPath(
+  directory: string,
+  context: Pick<RunContext, "runId" | "stepId">,
+  arn: string,
+): string {
   const name = (arn.split("/").pop() ?? "provider").replace(/[^A-Za-z0-9_.-]+/g, "-").slice(0, 40);
   const digest = createHash("sha256").update(arn, "utf8").digest("hex").slice(0, 8);
   return join(directory, context.runId, `${context.stepId}-previous-${name}-${digest}.xml`);
@@ -138,17 +201,30 @@ async function saveDocument(path: string, document: string): Promise<void> {
     await writeFile(path, document, { encoding: "utf8", mode: 0o600, flag: "wx" });
   } catch (error) {
     if (existsSync(path)) return;
-    throw new BreakglassError("STORE_FAILED", path, `cannot save the provider's metadata document before replacing it: ${describeError(error)}; nothing was changed`, { cause: error });
+    throw new BreakglassError(
+      "STORE_FAILED",
+      path,
+      `cannot save the provider's metadata document before replacing it: ${describeError(error)}; nothing was changed`,
+      { cause: error },
+    );
   }
 }
 
 /** The step's `document` when it names one (only a file breakglass saved), else the run's metadata-file. */
-async function readDocument(parameters: ActionParameters, context: RunContext, savedDirectory: string | undefined): Promise<MetadataArtefact> {
+async function readDocument(
+  parameters: ActionParameters,
+  context: RunContext,
+  savedDirectory: string | undefined,
+): Promise<MetadataArtefact> {
   const document = optionalText(ACTION, parameters, "document");
   if (document === undefined) return readArtefact(context);
   const inside = savedDirectory === undefined ? undefined : relative(resolve(savedDirectory), resolve(document));
   if (inside === undefined || inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
-    throw new BreakglassError("USAGE", `${ACTION} parameter "document"`, `${document} is not a document breakglass saved (only files under ${savedDirectory ?? "its artefact directory"} are imported)`);
+    throw new BreakglassError(
+      "USAGE",
+      `${ACTION} parameter "document"`,
+      `${document} is not a document breakglass saved (only files under ${savedDirectory ?? "its artefact directory"} are imported)`,
+    );
   }
   return readMetadataFile(document, "the saved metadata document");
 }
@@ -156,7 +232,11 @@ async function readDocument(parameters: ActionParameters, context: RunContext, s
 async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
   const path = context.artefacts["metadata-file"];
   if (path === undefined) {
-    throw new BreakglassError("RUNBOOK_INVALID", `${ACTION} artefact "metadata-file"`, "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed");
+    throw new BreakglassError(
+      "RUNBOOK_INVALID",
+      `${ACTION} artefact "metadata-file"`,
+      "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed",
+    );
   }
   return readMetadataFile(path, "the run's metadata-file");
 }
@@ -166,12 +246,19 @@ async function readMetadataFile(path: string, what: string): Promise<MetadataArt
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new BreakglassError("INPUT_UNREADABLE", path, `cannot read ${what}: ${describeError(error)}`, { cause: error });
+    throw new BreakglassError("INPUT_UNREADABLE", path, `cannot read ${what}: ${describeError(error)}`, {
+      cause: error,
+    });
   }
   const fingerprints = documentSigningCertificates(inspectMetadataText(text, path))
     .map((certificate) => certificate.sha256)
     .sort();
-  if (fingerprints.length === 0) throw new BreakglassError("METADATA_NO_SIGNING_CERTIFICATE", path, `${what} has no readable IdP signing certificate; importing it would break every sign-in`);
+  if (fingerprints.length === 0)
+    throw new BreakglassError(
+      "METADATA_NO_SIGNING_CERTIFICATE",
+      path,
+      `${what} has no readable IdP signing certificate; importing it would break every sign-in`,
+    );
   return { path, text, fingerprints };
 }
 
@@ -187,7 +274,9 @@ function heldFingerprints(document: string, arn: string): string[] | null {
 }
 
 function sameFingerprints(held: readonly string[] | null, wanted: readonly string[]): boolean {
-  return held !== null && held.length === wanted.length && held.every((fingerprint, index) => fingerprint === wanted[index]);
+  return (
+    held !== null && held.length === wanted.length && held.every((fingerprint, index) => fingerprint === wanted[index])
+  );
 }
 
 function describeFingerprints(fingerprints: readonly string[] | null): string {

@@ -24,6 +24,17 @@ export function routeFailure(runbook: Runbook, index: number, outcome: StepOutco
   const target = runbook.steps.findIndex((candidate) => candidate.id === goto);
   const skipped: StepChange[] = runbook.steps
     .slice(index + 1, target)
-    .map((between) => ({ stepId: between.id, status: "skipped", outcome: { summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"` } }));
-  return { runStatus: "running", steps: [failed, ...skipped], detail: { ...detail, skipped: skipped.map((change) => change.stepId) }, next: target };
+    .map((between) => ({
+      stepId: between.id,
+      status: "skipped",
+      outcome: {
+        summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"`,
+      },
+    }));
+  return {
+    runStatus: "running",
+    steps: [failed, ...skipped],
+    detail: { ...detail, skipped: skipped.map((change) => change.stepId) },
+    next: target,
+  };
 }

@@ -3,7 +3,13 @@ import { stringify } from "yaml";
 import { BreakglassError } from "../errors.js";
 import { formatDuration } from "../shared/duration.js";
 import type { ArtefactPaths, PlannedChange } from "./engine-ports.js";
-import { ACTION_DESCRIPTIONS, COMPENSATIONS, type ActionName, type ActionStep, type Runbook } from "./runbook-schema.js";
+import {
+  ACTION_DESCRIPTIONS,
+  COMPENSATIONS,
+  type ActionName,
+  type ActionStep,
+  type Runbook,
+} from "./runbook-schema.js";
 import { resolveParameter, type TemplateValue } from "./runbook-template.js";
 import { lookupInRun } from "./run-lookup.js";
 import type { RunRecord, RunStepRecord, StepOutcomeRecord, StepStatus } from "./run-store.js";
@@ -36,7 +42,9 @@ export function rollbackRunbookId(runId: string): string {
 
 /** The run a rollback runbook id rolls back, or undefined when the id is not one. */
 export function runIdOfRollback(runbookId: string): string | undefined {
-  return runbookId.startsWith(ROLLBACK_RUNBOOK_PREFIX) && runbookId.length > ROLLBACK_RUNBOOK_PREFIX.length ? runbookId.slice(ROLLBACK_RUNBOOK_PREFIX.length) : undefined;
+  return runbookId.startsWith(ROLLBACK_RUNBOOK_PREFIX) && runbookId.length > ROLLBACK_RUNBOOK_PREFIX.length
+    ? runbookId.slice(ROLLBACK_RUNBOOK_PREFIX.length)
+    : undefined;
 }
 
 /** An action step of the original run that changed something, with its parameters as the run resolved them. */
@@ -56,15 +64,25 @@ type DerivedStep = Record<string, unknown>;
 export function deriveRollbackRunbook(original: RunToRollBack): string {
   const { run, runbook } = original;
   if (run.status === "running" || run.status === "waiting") {
-    throw new BreakglassError("RUN_STATE", `run ${run.id}`, `is still ${run.status}: abort it first (breakglass runbook abort ${run.id}), then roll it back`);
+    throw new BreakglassError(
+      "RUN_STATE",
+      `run ${run.id}`,
+      `is still ${run.status}: abort it first (breakglass runbook abort ${run.id}), then roll it back`,
+    );
   }
   const id = rollbackRunbookId(run.id);
   if (id.length > MAX_ID_LENGTH || !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(id)) {
-    throw new BreakglassError("USAGE", `run ${run.id}`, "its id cannot name a rollback runbook (expected lowercase letters, digits and single hyphens, at most 55 characters)");
+    throw new BreakglassError(
+      "USAGE",
+      `run ${run.id}`,
+      "its id cannot name a rollback runbook (expected lowercase letters, digits and single hyphens, at most 55 characters)",
+    );
   }
   const applied = appliedActions(original);
   if (applied.length === 0) {
-    const why = run.dryRun ? "it was a dry run" : "none of its actions changed anything (each was skipped, failed, or found already done)";
+    const why = run.dryRun
+      ? "it was a dry run"
+      : "none of its actions changed anything (each was skipped, failed, or found already done)";
     throw new BreakglassError("RUN_STATE", `run ${run.id}`, `has nothing to roll back: ${why}`);
   }
   const steps = applied.reverse().flatMap((action) => undoSteps(action, run.id));
@@ -99,7 +117,8 @@ function appliedActions(original: RunToRollBack): AppliedAction[] {
   const applied: AppliedAction[] = [];
   runbook.steps.forEach((step, index) => {
     const record = steps[index];
-    if (step.kind !== "action" || record === undefined || !actionChangedSomething(record.status, record.outcome)) return;
+    if (step.kind !== "action" || record === undefined || !actionChangedSomething(record.status, record.outcome))
+      return;
     const changes = record.outcome?.plan?.changes ?? [];
     const parameters: Record<string, TemplateValue> = {};
     for (const [name, value] of Object.entries(step.with) as [string, string | readonly string[] | undefined][]) {
@@ -114,13 +133,27 @@ function appliedActions(original: RunToRollBack): AppliedAction[] {
 function undoSteps(action: AppliedAction, runId: string): DerivedStep[] {
   const { step } = action;
   const undoes = undoActions(action, runId);
-  const changes = action.changes.map((change) => `- ${change.target}: ${change.before ?? "nothing"} → ${change.after ?? "nothing"}; back to ${change.before ?? "nothing"}`);
+  const changes = action.changes.map(
+    (change) =>
+      `- ${change.target}: ${change.before ?? "nothing"} → ${change.after ?? "nothing"}; back to ${change.before ?? "nothing"}`,
+  );
   const reason = [
     `Undo step ${step.id} ("${step.title}") of run ${runId}, which ${ACTION_DESCRIPTIONS[step.action].does}. Its compensation ${ACTION_DESCRIPTIONS[step.action].undoes}.`,
     ...(changes.length === 0 ? [] : ["What it changed, and what will be put back:", ...changes]),
   ].join("\n");
-  const approval = { id: stepId("approve-undo", step.id, action.record.position), title: `A second person approves undoing step ${step.id}`, kind: "approval", reason: literal(reason) };
-  return [approval, ...undoes.map((undo, index) => ({ id: stepId("undo", step.id, action.record.position, undoes.length === 1 ? undefined : index + 1), ...undo }))];
+  const approval = {
+    id: stepId("approve-undo", step.id, action.record.position),
+    title: `A second person approves undoing step ${step.id}`,
+    kind: "approval",
+    reason: literal(reason),
+  };
+  return [
+    approval,
+    ...undoes.map((undo, index) => ({
+      id: stepId("undo", step.id, action.record.position, undoes.length === 1 ? undefined : index + 1),
+      ...undo,
+    })),
+  ];
 }
 
 /** The compensation of one applied action: action steps where it can be automatic, manual steps where it cannot. */
@@ -131,7 +164,12 @@ function undoActions(action: AppliedAction, runId: string): DerivedStep[] {
     case "emergency.open-window":
       return [compensation(step, title, { incident: parameters["incident"] })];
     case "emergency.close-window":
-      return [compensation(step, title, { incident: parameters["incident"], reason: `rollback of run ${runId}: reopens the window step ${step.id} closed` })];
+      return [
+        compensation(step, title, {
+          incident: parameters["incident"],
+          reason: `rollback of run ${runId}: reopens the window step ${step.id} closed`,
+        }),
+      ];
     case "idp.add-group-members":
       return undoAddedMembers(action, title);
     case "idp.remove-group-members":
@@ -143,9 +181,21 @@ function undoActions(action: AppliedAction, runId: string): DerivedStep[] {
 
 function undoAddedMembers(action: AppliedAction, title: string): DerivedStep[] {
   const added = action.changes.filter((change) => change.membership !== undefined);
-  const steps = byGroup(added).map(([group, members]) => compensation(action.step, `${title}: remove from ${group} whom it added`, { groups: [group], members }));
-  const unknown = action.changes.filter((change) => change.membership === undefined && change.before === "not a member");
-  if (unknown.length > 0) steps.push(byHand(`${title} by hand`, "Remove these members, whom the step added, from the groups in the IdP's admin console:", unknown, "The members listed are no longer in those groups."));
+  const steps = byGroup(added).map(([group, members]) =>
+    compensation(action.step, `${title}: remove from ${group} whom it added`, { groups: [group], members }),
+  );
+  const unknown = action.changes.filter(
+    (change) => change.membership === undefined && change.before === "not a member",
+  );
+  if (unknown.length > 0)
+    steps.push(
+      byHand(
+        `${title} by hand`,
+        "Remove these members, whom the step added, from the groups in the IdP's admin console:",
+        unknown,
+        "The members listed are no longer in those groups.",
+      ),
+    );
   return steps;
 }
 
@@ -162,11 +212,28 @@ function undoRemovedMembers(action: AppliedAction, title: string): DerivedStep[]
     batch.members.push(membership.member);
     batches.set(key, batch);
   }
-  const steps = [...batches.values()].map((batch) => compensation(action.step, `${title}: add back to ${batch.group} whom it removed, for ${batch.ttl}`, { groups: [batch.group], members: batch.members, ttl: batch.ttl }));
+  const steps = [...batches.values()].map((batch) =>
+    compensation(action.step, `${title}: add back to ${batch.group} whom it removed, for ${batch.ttl}`, {
+      groups: [batch.group],
+      members: batch.members,
+      ttl: batch.ttl,
+    }),
+  );
   // breakglass adds members only on a lease, so a member who had none is put back by hand, as they were.
-  const unleased = action.changes.filter((change) => (change.membership !== undefined && change.membership.leaseMilliseconds === undefined) || (change.membership === undefined && change.before === "member"));
+  const unleased = action.changes.filter(
+    (change) =>
+      (change.membership !== undefined && change.membership.leaseMilliseconds === undefined) ||
+      (change.membership === undefined && change.before === "member"),
+  );
   if (unleased.length > 0) {
-    steps.push(byHand(`${title} by hand`, "Add these members back to the groups in the IdP's admin console; they were members without a breakglass lease, which breakglass cannot recreate:", unleased, "The members listed are back in those groups."));
+    steps.push(
+      byHand(
+        `${title} by hand`,
+        "Add these members back to the groups in the IdP's admin console; they were members without a breakglass lease, which breakglass cannot recreate:",
+        unleased,
+        "The members listed are back in those groups.",
+      ),
+    );
   }
   return steps;
 }
@@ -176,7 +243,13 @@ function undoProviderUpdates(action: AppliedAction, title: string): DerivedStep[
   const unsaved: PlannedChange[] = [];
   for (const change of action.changes) {
     if (change.savedBefore === undefined) unsaved.push(change);
-    else steps.push(compensation(action.step, `${title}: put back the document ${change.target} held`, { providers: [change.target], document: change.savedBefore }));
+    else
+      steps.push(
+        compensation(action.step, `${title}: put back the document ${change.target} held`, {
+          providers: [change.target],
+          document: change.savedBefore,
+        }),
+      );
   }
   if (unsaved.length > 0) {
     steps.push(
@@ -191,16 +264,28 @@ function undoProviderUpdates(action: AppliedAction, title: string): DerivedStep[
   return steps;
 }
 
-function compensation(step: ActionStep, title: string, parameters: Readonly<Record<string, TemplateValue | undefined>>): DerivedStep {
+function compensation(
+  step: ActionStep,
+  title: string,
+  parameters: Readonly<Record<string, TemplateValue | undefined>>,
+): DerivedStep {
   const action: ActionName = COMPENSATIONS[step.action];
   const values: Record<string, TemplateValue> = {};
-  for (const [name, value] of Object.entries(parameters)) if (value !== undefined) values[name] = typeof value === "string" ? literal(value) : value.map(literal);
+  for (const [name, value] of Object.entries(parameters))
+    if (value !== undefined) values[name] = typeof value === "string" ? literal(value) : value.map(literal);
   return { title: literal(title), kind: "action", action, with: values, compensate: COMPENSATIONS[action] };
 }
 
 function byHand(title: string, instructions: string, changes: readonly PlannedChange[], confirm: string): DerivedStep {
-  const list = changes.map((change) => `- ${change.target}: now ${change.after ?? "nothing"}, before ${change.before ?? "nothing"}`);
-  return { title: literal(title), kind: "manual", instructions: literal([instructions, "", ...list].join("\n")), confirm: literal(confirm) };
+  const list = changes.map(
+    (change) => `- ${change.target}: now ${change.after ?? "nothing"}, before ${change.before ?? "nothing"}`,
+  );
+  return {
+    title: literal(title),
+    kind: "manual",
+    instructions: literal([instructions, "", ...list].join("\n")),
+    confirm: literal(confirm),
+  };
 }
 
 function byGroup(changes: readonly PlannedChange[]): [string, string[]][] {
