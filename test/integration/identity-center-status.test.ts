@@ -25,14 +25,12 @@ beforeAll(async () => {
       // Takes the request and never answers, as a black-holed endpoint or a stuck proxy does.
       if (answer === "never") return;
       if (answer === "unavailable") {
-        response
-          .writeHead(400, { "content-type": "application/x-amz-json-1.1" })
-          .end(
-            JSON.stringify({
-              __type: "AccessDeniedException",
-              message: "User is not authorized to perform sso:ListInstances",
-            }),
-          );
+        response.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(
+          JSON.stringify({
+            __type: "AccessDeniedException",
+            message: "User is not authorized to perform sso:ListInstances",
+          }),
+        );
         return;
       }
       const { NextToken: token } = JSON.parse(body || "{}") as { NextToken?: string };
