@@ -144,7 +144,7 @@ export function artefactDirectoryOf(storePath: string): string {
 }
 
 /** Runbook inputs that breakglass.yaml already answers, so a responder at 3 a.m. does not have to look them up. */
-function configInputDefaults(config: BreakglassConfig): Record<string, string> {
+export function configInputDefaults(config: BreakglassConfig): Record<string, string> {
   const known: Record<string, string | undefined> = {
     emergencyAccountId: config.aws?.emergencyAccount.accountId,
     identityCenterRegion: config.aws?.identityCenter?.region,

@@ -1,5 +1,6 @@
 // Runs the full check on an interval and tells the alerts channel, once each: new findings, their resolution, and expiry-ladder steps.
 import { SEVERITY_ORDER } from "../domain/checks/finding.js";
+import { configInputDefaults } from "../application/runbook-runtime.js";
 import type { BreakglassConfig, CheckName } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
 import { describeError } from "../domain/errors.js";
@@ -72,7 +73,7 @@ export class CheckScheduler implements CheckCycles {
   private completedAt: Date | null | undefined;
 
   constructor(private readonly options: CheckSchedulerOptions) {
-    this.guide = runbookGuide(options.config, options.runbooks);
+    this.guide = runbookGuide(configInputDefaults(options.config), options.runbooks);
     this.checks = options.checks ?? planChecks(options.config, undefined).runnable;
   }
 

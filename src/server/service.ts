@@ -120,7 +120,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (slack !== undefined) {
     try {
       surface = startSlackSurface({
-        config,
         settings: slack,
         services,
         state,

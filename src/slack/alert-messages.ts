@@ -1,6 +1,5 @@
 // The Slack messages of the scheduler: a new finding, its resolution, and an expiry-ladder warning; short blocks that read on a phone.
 import type { types } from "@slack/bolt";
-import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Severity } from "../domain/checks/finding.js";
 import { FINDING_CODES, type FindingCodeEntry } from "../domain/checks/finding-codes.js";
 import { daysAgo, daysLeft, shortFingerprint } from "../domain/checks/metadata-checks.js";
@@ -32,10 +31,11 @@ export interface RunbookGuide {
   readonly knownInputs: Readonly<Record<string, string>>;
 }
 
-export function runbookGuide(config: BreakglassConfig, runbooks: readonly RunbookSummary[] = []): RunbookGuide {
-  const knownInputs: Record<string, string> = {};
-  if (config.aws) knownInputs["emergencyAccountId"] = config.aws.emergencyAccount.accountId;
-  if (config.aws?.identityCenter) knownInputs["identityCenterRegion"] = config.aws.identityCenter.region;
+/** `knownInputs`: what breakglass.yaml answers (configInputDefaults in src/application/runbook-runtime.ts). */
+export function runbookGuide(
+  knownInputs: Readonly<Record<string, string>>,
+  runbooks: readonly RunbookSummary[] = [],
+): RunbookGuide {
   return { runbooks: new Map(runbooks.map((runbook) => [runbook.id, runbook])), knownInputs };
 }
 

@@ -1,7 +1,6 @@
 // Everything the Slack handlers share: the engine and store, the full checks, Slack's client, who may do what, and the
 // ports through which the service that hosts Slack takes its background work, its log lines and its metrics.
 import type { webApi } from "@slack/bolt";
-import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
 import type { CheckCycles } from "../application/check-cycle.js";
 import type { EmergencyAccess } from "../application/emergency-access.js";
@@ -33,7 +32,6 @@ export interface BackgroundTasks {
 }
 
 export interface SlackContext {
-  readonly config: BreakglassConfig;
   readonly settings: SlackSettings;
   readonly services: RunbookServices;
   readonly state: ServeStateStore;

@@ -1,4 +1,5 @@
 // What the alerts channel shows for a new finding, its resolution and an expiry warning, read as a person on a phone reads it.
+import { configInputDefaults } from "../../src/application/runbook-runtime.js";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { types } from "@slack/bolt";
@@ -39,7 +40,7 @@ const config = parseConfig(
 async function guide(): Promise<RunbookGuide> {
   const loaded = await loadRunbooks(RUNBOOK_DIRECTORY);
   return runbookGuide(
-    config,
+    configInputDefaults(config),
     loaded.map((entry) => entry.runbook),
   );
 }
@@ -136,7 +137,10 @@ describe("a new finding alert", () => {
 
   it("still names the runbook and where its inputs are listed when the runbooks were not loaded", () => {
     const rendered = render(
-      newAlertMessage({ ...drift, code: "METADATA_UNREACHABLE", severity: "critical" }, runbookGuide(config)),
+      newAlertMessage(
+        { ...drift, code: "METADATA_UNREACHABLE", severity: "critical" },
+        runbookGuide(configInputDefaults(config)),
+      ),
     );
     expect(rendered).toContain(
       "*Runbook:* `fm1-idp-unavailable`\n`/breakglass runbook start fm1-idp-unavailable`\n`breakglass runbook show fm1-idp-unavailable` lists its inputs.",
