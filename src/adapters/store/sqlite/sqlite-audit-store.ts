@@ -1,5 +1,5 @@
 // The audit records in SQLite: each sealed onto the chain inside a write transaction, so two processes never fork it.
-import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../../../domain/audit/audit-chain.js";
+import { GENESIS_HASH, readStoredDetail, sealRecord, storedDetailText, type AuditEntry, type AuditRecord } from "../../../domain/audit/audit-chain.js";
 import type { AuditStore } from "../../../domain/ports/audit-store.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
@@ -32,7 +32,7 @@ export class SqliteAuditStore implements AuditStore {
     const record = sealRecord(entry, (last?.sequence ?? 0) + 1, at, last?.hash ?? GENESIS_HASH);
     this.database
       .prepare("INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(record.sequence, record.at, record.actor, record.action, record.runId, record.subject, JSON.stringify(record.detail), record.previousHash, record.hash);
+      .run(record.sequence, record.at, record.actor, record.action, record.runId, record.subject, storedDetailText(record.detail), record.previousHash, record.hash);
     return record;
   }
 
@@ -58,12 +58,12 @@ export class SqliteAuditStore implements AuditStore {
   }
 }
 
-/** A detail that is not JSON was edited by hand; keep its text so the hash check reports the edit instead of crashing. */
+/**
+ * A detail that is not exactly the JSON it was written as (not JSON, a duplicate key, changed spacing) was edited by
+ * hand; keep its text so the hash check reports the edit instead of crashing or trusting it.
+ */
 function parseDetail(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  } catch {
-    return { unparseable: text };
-  }
+  const value = readStoredDetail(text);
+  if (value === undefined) return { unparseable: text };
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }
