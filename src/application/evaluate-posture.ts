@@ -12,6 +12,7 @@ import { DEFAULT_FETCH_OPTIONS, fetchMetadata } from "../adapters/metadata/metad
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
 import { inspectMetadataSource, isUrl, readMetadataFile, type InspectionCache } from "../adapters/metadata/metadata-source.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import type { CheckPlan } from "./check-plan.js";
 
 export interface PostureEvaluation {
@@ -71,7 +72,7 @@ async function readIdpMetadata(config: BreakglassConfig, options: EvaluationOpti
     const fetch = { ...DEFAULT_FETCH_OPTIONS, allowInsecureHttp: config.idp.insecure };
     if (options.keepDocument) {
       const document = isUrl(source) ? await fetchDocument(source, fetch) : await readMetadataFile(source, fetch.maxBytes);
-      return { inspection: inspectMetadataBytes(document, source, { signer }), document };
+      return { inspection: inspectMetadataBytes(document, redactUrl(source), { signer }), document };
     }
     const { inspection } = await inspectMetadataSource(source, { signer, cache: options.cache, fetch });
     return { inspection };
@@ -85,6 +86,6 @@ async function readIdpMetadata(config: BreakglassConfig, options: EvaluationOpti
 async function fetchDocument(url: string, options: typeof DEFAULT_FETCH_OPTIONS): Promise<Buffer> {
   const result = await fetchMetadata(url, options);
   // Without validators the server cannot answer 304, so this is always the document.
-  if (result.kind !== "document") throw new BreakglassError("FETCH_FAILED", url, "the server answered 304 to an unconditional request");
+  if (result.kind !== "document") throw new BreakglassError("FETCH_FAILED", redactUrl(url), "the server answered 304 to an unconditional request");
   return result.bytes;
 }

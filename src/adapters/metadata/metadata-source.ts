@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import { BreakglassError } from "../../domain/errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES, inspectMetadataBytes, type InspectOptions } from "../../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
+import { redactUrl } from "../../domain/shared/redact-url.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
 import type { MetadataInspection } from "../../domain/saml/metadata-model.js";
 
@@ -46,9 +47,10 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
     return { inspection: cached.inspection, origin: "not-modified" };
   }
   if (result.kind === "not-modified") {
-    throw new BreakglassError("FETCH_FAILED", location, "the server answered 304 Not Modified but no cached copy exists");
+    throw new BreakglassError("FETCH_FAILED", redactUrl(location), "the server answered 304 Not Modified but no cached copy exists");
   }
-  const inspection = inspectMetadataBytes(result.bytes, location, options);
+  // The inspection names its source in reports and findings: without the URL's user:password and query.
+  const inspection = inspectMetadataBytes(result.bytes, redactUrl(location), options);
   if (options.cache && (result.validators.etag || result.validators.lastModified)) {
     await options.cache.set(cacheKey, { validators: result.validators, inspection });
   }
