@@ -6,6 +6,7 @@ import { describeDisabledChecks } from "../config/disabled-checks.js";
 import { EXAMPLE_CONFIG } from "../config/example-config.js";
 import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
 import { serveSummary } from "./serve-summary.js";
 import type { CliIo } from "./io.js";
@@ -72,7 +73,7 @@ function validSummary(path: string, config: BreakglassConfig): string {
   const { idp, aws } = config;
   const lines = [`${path}: valid`];
   const signer = idp.metadataSigner === undefined ? "signer not pinned" : `signer pinned to ${idp.metadataSigner}`;
-  lines.push(`  idp: ${idp.name}, metadata ${idp.metadata} (${signer}; warns ${idp.warnDays} days before a certificate expires)`);
+  lines.push(`  idp: ${idp.name}, metadata ${redactUrl(idp.metadata)} (${signer}; warns ${idp.warnDays} days before a certificate expires)`);
   if (idp.insecure) lines.push("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https");
   if (aws !== undefined) {
     const account = aws.emergencyAccount;

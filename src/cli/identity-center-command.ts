@@ -8,6 +8,7 @@ import { BreakglassError } from "../domain/errors.js";
 import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
@@ -31,11 +32,13 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
     throw new BreakglassError("USAGE", configPath, "has no aws.identityCenter.instanceArn: nothing to attest an import for");
   }
   const { inspection } = await inspectMetadataSource(options.metadata, { fetch: { allowInsecureHttp: false } });
+  // Shown, audited and stored without a URL's user:password and query, which may be credentials.
+  const source = redactUrl(options.metadata);
   if (inspection.signature.present && inspection.signature.valid === false) {
-    throw new BreakglassError("USAGE", options.metadata, `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`);
+    throw new BreakglassError("USAGE", source, `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`);
   }
   const certificates = documentSigningCertificates(inspection);
-  if (certificates.length === 0) throw new BreakglassError("USAGE", options.metadata, "has no IdP signing certificate: this is not what Identity Center needs");
+  if (certificates.length === 0) throw new BreakglassError("USAGE", source, "has no IdP signing certificate: this is not what Identity Center needs");
 
   const attestedAt = io.clock.now();
   const fingerprints = certificates.map((certificate) => certificate.sha256);
@@ -47,13 +50,13 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
       action: "identity-center.attest",
       runId: null,
       subject: instanceArn,
-      detail: { fingerprints, source: options.metadata },
+      detail: { fingerprints, source },
     });
-    store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source: options.metadata });
+    store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source });
   } finally {
     store.close();
   }
-  io.stdout(`Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${options.metadata} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`);
+  io.stdout(`Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${source} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`);
   for (const certificate of certificates) {
     io.stdout(`  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  valid ${certificate.notBefore.toISOString().slice(0, 10)} to ${certificate.notAfter.toISOString().slice(0, 10)}\n`);
   }
