@@ -33,7 +33,9 @@ describe("--now", () => {
     ["2026-11-25T09:00:60Z", "there is no second 60"],
     ["2026-11-25T09:00:00+24:00", "the offset is out of range"],
   ])("refuses %s: %s", (value, reason) => {
-    expect(() => parseInstant(value, "--now")).toThrow(`--now: "${value}" is not a real date and time (${reason}; e.g. 2026-11-25 or 2026-11-25T09:00:00Z)`);
+    expect(() => parseInstant(value, "--now")).toThrow(
+      `--now: "${value}" is not a real date and time (${reason}; e.g. 2026-11-25 or 2026-11-25T09:00:00Z)`,
+    );
   });
 
   it("refuses 2027-02-30 on the command line with one line naming --now, instead of judging as of 2027-03-02", async () => {

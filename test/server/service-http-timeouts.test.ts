@@ -63,18 +63,26 @@ function slowClient(port: number, head: string, trickle: string): Promise<string
 describe("a request that arrives too slowly", () => {
   it("is dropped with a 408 when its headers trickle in", { timeout: 10_000 }, async () => {
     const { port } = await startListener(200);
-    const answer = await slowClient(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", "X-Slow: " + "a".repeat(10_000));
+    const answer = await slowClient(
+      port,
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+      "X-Slow: " + "a".repeat(10_000),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it("is dropped with a 408, and never reaches Slack's handler, when its body trickles in", { timeout: 10_000 }, async () => {
-    const { port, slackCalls } = await startListener(200);
-    const body = "command=%2Fbreakglass&text=status".padEnd(10_000, "x");
-    const head = `POST ${SLACK_EVENTS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const answer = await slowClient(port, head, body);
-    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(slackCalls).toEqual([]);
-  });
+  it(
+    "is dropped with a 408, and never reaches Slack's handler, when its body trickles in",
+    { timeout: 10_000 },
+    async () => {
+      const { port, slackCalls } = await startListener(200);
+      const body = "command=%2Fbreakglass&text=status".padEnd(10_000, "x");
+      const head = `POST ${SLACK_EVENTS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+      const answer = await slowClient(port, head, body);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(slackCalls).toEqual([]);
+    },
+  );
 
   it("does not touch a request that arrives whole", { timeout: 10_000 }, async () => {
     const { port } = await startListener(200);

@@ -25,7 +25,8 @@ export function oid(dotted: string): Buffer {
   const bytes = [first! * 40 + second!];
   for (const arc of rest) {
     const group: number[] = [arc & 0x7f];
-    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) group.unshift((value & 0x7f) | 0x80);
+    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128))
+      group.unshift((value & 0x7f) | 0x80);
     bytes.push(...group);
   }
   return tlv(0x06, Buffer.from(bytes));
@@ -58,7 +59,9 @@ export interface DerCertificateSpec {
 let defaultKey: KeyObject | undefined;
 /** One RSA key shared by the certificates that do not care which key they carry (RSA keys are slow to make). */
 export function sharedRsaKey(): KeyObject {
-  defaultKey ??= createPrivateKey(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }));
+  defaultKey ??= createPrivateKey(
+    generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }),
+  );
   return defaultKey;
 }
 
@@ -66,7 +69,9 @@ export function sharedRsaKey(): KeyObject {
 export function derCertificate(spec: DerCertificateSpec = {}): Buffer {
   const key = spec.signingKey ?? sharedRsaKey();
   const rsa = key.asymmetricKeyType === "rsa";
-  const signatureAlgorithm = rsa ? sequence(oid("1.2.840.113549.1.1.11"), nullValue()) : sequence(oid("1.2.840.10045.4.3.2"));
+  const signatureAlgorithm = rsa
+    ? sequence(oid("1.2.840.113549.1.1.11"), nullValue())
+    : sequence(oid("1.2.840.10045.4.3.2"));
   const publicKeyInfo = spec.subjectPublicKeyInfo ?? createPublicKeyDer(key);
   const commonName = spec.commonName ?? "breakglass differential test";
   const tbs = sequence(
@@ -74,7 +79,10 @@ export function derCertificate(spec: DerCertificateSpec = {}): Buffer {
     integer(spec.serialHex ?? "1a2b3c4d5e6f7081"),
     signatureAlgorithm,
     name(commonName),
-    sequence(encodeTime(spec.notBefore ?? utcTime("260101000000Z")), encodeTime(spec.notAfter ?? utcTime("361231235959Z"))),
+    sequence(
+      encodeTime(spec.notBefore ?? utcTime("260101000000Z")),
+      encodeTime(spec.notAfter ?? utcTime("361231235959Z")),
+    ),
     name(commonName),
     publicKeyInfo,
   );

@@ -9,7 +9,11 @@ export function jsonlAuditMirror(path: string | undefined): AuditMirror | undefi
   if (path === undefined || path === "") return undefined;
   return {
     name: path,
-    append: (records) => appendLines(path, records.map((record) => canonicalJson(record))),
+    append: (records) =>
+      appendLines(
+        path,
+        records.map((record) => canonicalJson(record)),
+      ),
     read: () => readMirror(path),
   };
 }
@@ -41,7 +45,8 @@ function readMirror(path: string): { records: AuditRecord[]; problems: string[] 
       records.push(record);
       // Each line was written as the canonical JSON of its record: any other text (a duplicate key, which JSON.parse
       // resolves to the last) was edited by hand, even when what it parses to still matches its hash.
-      if (line !== canonicalJson(record)) problems.push(`line ${index + 1} was edited: it is not the JSON its record was written as`);
+      if (line !== canonicalJson(record))
+        problems.push(`line ${index + 1} was edited: it is not the JSON its record was written as`);
     } catch {
       problems.push(`line ${index + 1} is not a JSON record`);
     }

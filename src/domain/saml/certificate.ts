@@ -7,7 +7,10 @@ import { formatDistinguishedName } from "./distinguished-name.js";
 const { asn1 } = forge;
 
 /** node-forge's typings predate fromDer's options object. */
-const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings: boolean }) => forge.asn1.Asn1;
+const fromDer = asn1.fromDer as unknown as (
+  bytes: string,
+  options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings: boolean },
+) => forge.asn1.Asn1;
 
 export interface CertificateFacts {
   /** SHA-256 of the DER, lowercase hex without colons. */
@@ -89,7 +92,8 @@ export function parseCertificate(der: Buffer): CertificateFacts {
   const validity = children(tbsFields[offset + 3], "Validity");
   const subject = tbsFields[offset + 4];
   const publicKeyInfo = tbsFields[offset + 5];
-  if (!serial || !issuer || !subject || !publicKeyInfo) throw new BreakglassError("INPUT_ENCODING", "TBSCertificate", "incomplete");
+  if (!serial || !issuer || !subject || !publicKeyInfo)
+    throw new BreakglassError("INPUT_ENCODING", "TBSCertificate", "incomplete");
   const publicKey = readPublicKey(publicKeyInfo);
   const signatureOid = readAlgorithmOid(outerAlgorithm);
   return {
@@ -142,13 +146,25 @@ function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bit
  */
 function ecKeyBits(parameters: forge.asn1.Asn1 | undefined): number | null {
   if (parameters === undefined || parameters.type === asn1.Type.NULL) return null;
-  if (parameters.type === asn1.Type.OID) return CURVE_BITS[asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))] ?? null;
-  if (parameters.type !== asn1.Type.SEQUENCE) throw new BreakglassError("INPUT_ENCODING", "ECParameters", "are neither a named curve nor explicit curve parameters");
+  if (parameters.type === asn1.Type.OID)
+    return CURVE_BITS[asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))] ?? null;
+  if (parameters.type !== asn1.Type.SEQUENCE)
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      "ECParameters",
+      "are neither a named curve nor explicit curve parameters",
+    );
   // ECParameters ::= SEQUENCE { version, fieldID, curve, base, order INTEGER, cofactor INTEGER OPTIONAL }
   const order = children(parameters, "ECParameters")[4];
-  if (order?.type !== asn1.Type.INTEGER) throw new BreakglassError("INPUT_ENCODING", "ECParameters", "explicit curve parameters without the group's order: the key's size cannot be known");
+  if (order?.type !== asn1.Type.INTEGER)
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      "ECParameters",
+      "explicit curve parameters without the group's order: the key's size cannot be known",
+    );
   const { negative, magnitude } = derInteger(order, "ECParameters order");
-  if (negative || integerBits(magnitude) === 0) throw new BreakglassError("INPUT_ENCODING", "ECParameters order", "is not a positive number");
+  if (negative || integerBits(magnitude) === 0)
+    throw new BreakglassError("INPUT_ENCODING", "ECParameters order", "is not a positive number");
   return integerBits(magnitude);
 }
 
@@ -162,7 +178,11 @@ function derInteger(node: forge.asn1.Asn1 | undefined, what: string): { negative
   const bytes = Buffer.from(primitive(node, what), "latin1");
   if (bytes.length === 0) throw new BreakglassError("INPUT_ENCODING", what, "not DER: an INTEGER with no content");
   if (bytes.length > 1 && ((bytes[0] === 0x00 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))) {
-    throw new BreakglassError("INPUT_ENCODING", what, `not DER: the INTEGER ${bytes.subarray(0, 2).toString("hex").toUpperCase()}… has a superfluous leading byte`);
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      what,
+      `not DER: the INTEGER ${bytes.subarray(0, 2).toString("hex").toUpperCase()}… has a superfluous leading byte`,
+    );
   }
   const negative = bytes[0]! >= 0x80;
   if (!negative) return { negative, magnitude: bytes.toString("latin1") };
@@ -203,15 +223,28 @@ const TIME_FORMATS = {
  */
 function readTime(node: forge.asn1.Asn1 | undefined, what: string): Date {
   const text = primitive(node, what);
-  const kind = node?.type === asn1.Type.UTCTIME ? "utc" : node?.type === asn1.Type.GENERALIZEDTIME ? "generalized" : undefined;
-  if (kind === undefined) throw new BreakglassError("INPUT_ENCODING", what, "not a valid time: neither UTCTime nor GeneralizedTime");
+  const kind =
+    node?.type === asn1.Type.UTCTIME ? "utc" : node?.type === asn1.Type.GENERALIZEDTIME ? "generalized" : undefined;
+  if (kind === undefined)
+    throw new BreakglassError("INPUT_ENCODING", what, "not a valid time: neither UTCTime nor GeneralizedTime");
   const shown = JSON.stringify(text.slice(0, 40));
   const fields = TIME_FORMATS[kind].exec(text);
   if (fields === null) {
     const form = kind === "utc" ? "YYMMDDHHMMSSZ" : "YYYYMMDDHHMMSSZ";
-    throw new BreakglassError("INPUT_ENCODING", what, `not a valid time: ${shown} is not ${form} (digits, seconds, and an uppercase Z, as RFC 5280 requires)`);
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      what,
+      `not a valid time: ${shown} is not ${form} (digits, seconds, and an uppercase Z, as RFC 5280 requires)`,
+    );
   }
-  const [year, month, day, hour, minute, second] = fields.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = fields.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   // RFC 5280: a two-digit year of 50 or more is 19YY, below 50 is 20YY.
   const fullYear = kind === "utc" ? (year >= 50 ? 1900 + year : 2000 + year) : year;
   const daysInMonth = month >= 1 && month <= 12 ? daysIn(fullYear, month) : 0;

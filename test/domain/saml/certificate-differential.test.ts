@@ -11,7 +11,16 @@ import { parseCertificate, type CertificateFacts } from "../../../src/domain/sam
 import { inspectMetadataText } from "../../../src/domain/saml/inspect-metadata.js";
 import { makeCertificate } from "../../support/certificates.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
-import { bitString, derCertificate, generalizedTime, integer, oid, sequence, utcTime, type RawTime } from "../../support/der-certificate.js";
+import {
+  bitString,
+  derCertificate,
+  generalizedTime,
+  integer,
+  oid,
+  sequence,
+  utcTime,
+  type RawTime,
+} from "../../support/der-certificate.js";
 import { entityXml } from "../../support/metadata-builder.js";
 
 const OPENSSL = "/usr/bin/openssl";
@@ -34,7 +43,16 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 function opensslDate(text: string): Date {
   const match = /^(\w{3}) +(\d+) (\d{2}):(\d{2}):(\d{2}) (\d+) GMT$/.exec(text);
   if (!match) throw new Error(`unexpected OpenSSL date ${text}`);
-  const date = new Date(Date.UTC(Number(match[6]), MONTHS.indexOf(match[1]!), Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5])));
+  const date = new Date(
+    Date.UTC(
+      Number(match[6]),
+      MONTHS.indexOf(match[1]!),
+      Number(match[2]),
+      Number(match[3]),
+      Number(match[4]),
+      Number(match[5]),
+    ),
+  );
   date.setUTCFullYear(Number(match[6]));
   return date;
 }
@@ -47,15 +65,45 @@ function readWithOpenssl(der: Buffer): { accepted: false; why: string } | { acce
   const derPath = join(workDirectory, "certificate.der");
   const pemPath = join(workDirectory, "certificate.pem");
   writeFileSync(derPath, der);
-  writeFileSync(pemPath, `-----BEGIN CERTIFICATE-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`);
-  const x509 = spawnSync(OPENSSL, ["x509", "-inform", "DER", "-in", derPath, "-noout", "-nameopt", "RFC2253", "-serial", "-startdate", "-enddate", "-subject", "-issuer", "-fingerprint", "-sha256", "-text"], { encoding: "utf8" });
+  writeFileSync(
+    pemPath,
+    `-----BEGIN CERTIFICATE-----\n${der
+      .toString("base64")
+      .match(/.{1,64}/g)!
+      .join("\n")}\n-----END CERTIFICATE-----\n`,
+  );
+  const x509 = spawnSync(
+    OPENSSL,
+    [
+      "x509",
+      "-inform",
+      "DER",
+      "-in",
+      derPath,
+      "-noout",
+      "-nameopt",
+      "RFC2253",
+      "-serial",
+      "-startdate",
+      "-enddate",
+      "-subject",
+      "-issuer",
+      "-fingerprint",
+      "-sha256",
+      "-text",
+    ],
+    { encoding: "utf8" },
+  );
   if (x509.status !== 0) return { accepted: false, why: x509.stderr.split("\n")[0] ?? "" };
   if (x509.stdout.includes("Bad time value")) return { accepted: false, why: "Bad time value" };
-  const verify = spawnSync(OPENSSL, ["verify", "-partial_chain", "-no-CApath", "-CAfile", pemPath, pemPath], { encoding: "utf8" });
+  const verify = spawnSync(OPENSSL, ["verify", "-partial_chain", "-no-CApath", "-CAfile", pemPath, pemPath], {
+    encoding: "utf8",
+  });
   const formatError = /format error in certificate's not(Before|After) field/.exec(verify.stdout + verify.stderr);
   if (formatError) return { accepted: false, why: formatError[0] };
   // Anything but "OK" or a verdict on the certificate would be this harness failing, not a verdict.
-  if (!/: OK\n/.test(verify.stdout) && !/^error \d+ at 0 depth lookup/m.test(verify.stdout + verify.stderr)) throw new Error(`openssl verify: ${verify.stdout}${verify.stderr}`);
+  if (!/: OK\n/.test(verify.stdout) && !/^error \d+ at 0 depth lookup/m.test(verify.stdout + verify.stderr))
+    throw new Error(`openssl verify: ${verify.stdout}${verify.stderr}`);
   const line = (label: string) => new RegExp(`^${label}=(.*)$`, "m").exec(x509.stdout)?.[1] ?? "";
   const bits = /Public-Key: \((\d+) bit\)/.exec(x509.stdout);
   return {
@@ -72,7 +120,9 @@ function readWithOpenssl(der: Buffer): { accepted: false; why: string } | { acce
   };
 }
 
-function readWithBreakglass(der: Buffer): { accepted: false; why: string } | { accepted: true; facts: CertificateFacts } {
+function readWithBreakglass(
+  der: Buffer,
+): { accepted: false; why: string } | { accepted: true; facts: CertificateFacts } {
   try {
     return { accepted: true, facts: parseCertificate(der) };
   } catch (error) {
@@ -83,7 +133,9 @@ function readWithBreakglass(der: Buffer): { accepted: false; why: string } | { a
 function expectSameVerdictAndFacts(der: Buffer): void {
   const openssl = readWithOpenssl(der);
   const breakglass = readWithBreakglass(der);
-  expect({ breakglass: breakglass.accepted, why: breakglass.accepted ? "" : breakglass.why }).toMatchObject({ breakglass: openssl.accepted });
+  expect({ breakglass: breakglass.accepted, why: breakglass.accepted ? "" : breakglass.why }).toMatchObject({
+    breakglass: openssl.accepted,
+  });
   if (!openssl.accepted || !breakglass.accepted) return;
   const { sha256, subject, issuer, serialNumber, notBefore, notAfter, keyBits } = breakglass.facts;
   expect({ sha256, subject, issuer, serialNumber, notBefore, notAfter, keyBits }).toEqual(openssl.facts);
@@ -110,7 +162,11 @@ function generatedTimes(count: number): RawTime[] {
   const times: RawTime[] = [];
   for (let index = 0; index < count; index++) {
     const fields = `${pad(pick([0, 1, 2, 4, 9, 12, 13]), 2)}${pad(pick([0, 1, 28, 29, 30, 31, 32]), 2)}${pad(pick([0, 12, 23, 24, 25]), 2)}${pad(pick([0, 59, 60]), 2)}${pad(pick([0, 30, 59, 60]), 2)}Z`;
-    times.push(index % 2 === 0 ? utcTime(`${pad(pick([0, 24, 28, 49, 50, 99]), 2)}${fields}`) : generalizedTime(`${pick([1999, 2000, 2024, 2100, 2400])}${fields}`));
+    times.push(
+      index % 2 === 0
+        ? utcTime(`${pad(pick([0, 24, 28, 49, 50, 99]), 2)}${fields}`)
+        : generalizedTime(`${pick([1999, 2000, 2024, 2100, 2400])}${fields}`),
+    );
   }
   return times;
 }
@@ -124,12 +180,15 @@ function generatedSerials(count: number): string[] {
     const bytes = Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
     const hex = bytes.toString("hex");
     const variant = index % 4;
-    serials.push(variant === 0 ? hex : variant === 1 ? `00${hex}` : variant === 2 ? `ff${hex}` : hex.replace(/^[89a-f]/, "7"));
+    serials.push(
+      variant === 0 ? hex : variant === 1 ? `00${hex}` : variant === 2 ? `ff${hex}` : hex.replace(/^[89a-f]/, "7"),
+    );
   }
   return serials;
 }
 
-const explicitEcKey = (namedCurve: string): KeyObject => generateKeyPairSync("ec", { namedCurve, paramEncoding: "explicit" }).privateKey;
+const explicitEcKey = (namedCurve: string): KeyObject =>
+  generateKeyPairSync("ec", { namedCurve, paramEncoding: "explicit" }).privateKey;
 
 describe("breakglass and OpenSSL read the same certificates the same way", () => {
   it.each([
@@ -188,7 +247,8 @@ describe("breakglass and OpenSSL read the same certificates the same way", () =>
   });
 
   it("certificates node-forge makes", () => {
-    for (const serial of ["01", "7f", "00ff", "1a2b3c4d5e6f7081"]) expectSameVerdictAndFacts(makeCertificate({ serial, commonName: `forge, serial ${serial}` }).der);
+    for (const serial of ["01", "7f", "00ff", "1a2b3c4d5e6f7081"])
+      expectSameVerdictAndFacts(makeCertificate({ serial, commonName: `forge, serial ${serial}` }).der);
   });
 
   it("every certificate in the corpus, with the serial the manifest recorded", () => {
@@ -198,7 +258,10 @@ describe("breakglass and OpenSSL read the same certificates the same way", () =>
         for (const certificate of entity.certificates) {
           const base64 = /<(?:\w+:)?X509Certificate(?:\s[^>]*)?>([^<]*)</g;
           const ders = [...text.matchAll(base64)].map((match) => Buffer.from(match[1]!.replace(/\s+/g, ""), "base64"));
-          const der = ders.find((candidate) => readWithBreakglass(candidate).accepted && parseCertificate(candidate).sha256 === certificate.sha256);
+          const der = ders.find(
+            (candidate) =>
+              readWithBreakglass(candidate).accepted && parseCertificate(candidate).sha256 === certificate.sha256,
+          );
           expect(der, `${document.file}: ${certificate.sha256}`).toBeDefined();
           expect(parseCertificate(der!).serialNumber).toBe((certificate as { serial?: string }).serial);
           expectSameVerdictAndFacts(der!);
@@ -210,7 +273,9 @@ describe("breakglass and OpenSSL read the same certificates the same way", () =>
 
 describe("what breakglass refuses or reports, in words", () => {
   it("refuses an impossible date with a message naming the field and the text", () => {
-    expect(() => parseCertificate(derCertificate({ notBefore: utcTime("260230000000Z") }))).toThrow('notBefore: not a valid time: "260230000000Z" is not a date and time that exists');
+    expect(() => parseCertificate(derCertificate({ notBefore: utcTime("260230000000Z") }))).toThrow(
+      'notBefore: not a valid time: "260230000000Z" is not a date and time that exists',
+    );
   });
 
   it("refuses a time without seconds, naming the form RFC 5280 requires", () => {
@@ -220,7 +285,9 @@ describe("what breakglass refuses or reports, in words", () => {
   });
 
   it("refuses a serial that is not DER", () => {
-    expect(() => parseCertificate(derCertificate({ serialHex: "00017f" }))).toThrow("serialNumber: not DER: the INTEGER 0001… has a superfluous leading byte");
+    expect(() => parseCertificate(derCertificate({ serialHex: "00017f" }))).toThrow(
+      "serialNumber: not DER: the INTEGER 0001… has a superfluous leading byte",
+    );
   });
 
   it("shows a negative serial as negative", () => {
@@ -228,19 +295,34 @@ describe("what breakglass refuses or reports, in words", () => {
   });
 
   it("refuses an RSA key whose modulus is negative (OpenSSL's x509 reads it as a 2048-bit key)", () => {
-    const negativeModulus = sequence(sequence(oid("1.2.840.113549.1.1.1"), Buffer.from([0x05, 0x00])), bitString(sequence(integer(`c1${"ab".repeat(255)}`), integer("010001"))));
-    expect(() => parseCertificate(derCertificate({ subjectPublicKeyInfo: negativeModulus }))).toThrow("modulus: is negative: not an RSA key");
+    const negativeModulus = sequence(
+      sequence(oid("1.2.840.113549.1.1.1"), Buffer.from([0x05, 0x00])),
+      bitString(sequence(integer(`c1${"ab".repeat(255)}`), integer("010001"))),
+    );
+    expect(() => parseCertificate(derCertificate({ subjectPublicKeyInfo: negativeModulus }))).toThrow(
+      "modulus: is negative: not an RSA key",
+    );
   });
 
   it("refuses explicit EC parameters without the group's order, saying why", () => {
-    const noOrder = sequence(sequence(oid("1.2.840.10045.2.1"), sequence(integer("01"))), bitString(Buffer.from([4, 1, 2])));
-    expect(() => parseCertificate(derCertificate({ subjectPublicKeyInfo: noOrder }))).toThrow("ECParameters: explicit curve parameters without the group's order: the key's size cannot be known");
+    const noOrder = sequence(
+      sequence(oid("1.2.840.10045.2.1"), sequence(integer("01"))),
+      bitString(Buffer.from([4, 1, 2])),
+    );
+    expect(() => parseCertificate(derCertificate({ subjectPublicKeyInfo: noOrder }))).toThrow(
+      "ECParameters: explicit curve parameters without the group's order: the key's size cannot be known",
+    );
   });
 
   it("gives a signing certificate on a 112-bit curve spelt out in explicit parameters the weak-key finding", () => {
     const der = derCertificate({ signingKey: explicitEcKey("secp112r1") });
-    const inspection = inspectMetadataText(entityXml({ keys: [{ base64: der.toString("base64"), use: "signing" }] }), "idp.xml");
+    const inspection = inspectMetadataText(
+      entityXml({ keys: [{ base64: der.toString("base64"), use: "signing" }] }),
+      "idp.xml",
+    );
     const findings = checkMetadata(inspection, { now: new Date("2026-11-24T12:00:00Z"), warnDays: 30 });
-    expect(findings.filter((finding) => finding.code === "CERT_WEAK_KEY").map((finding) => finding.message)).toEqual([expect.stringContaining("weak EC 112-bit key")]);
+    expect(findings.filter((finding) => finding.code === "CERT_WEAK_KEY").map((finding) => finding.message)).toEqual([
+      expect.stringContaining("weak EC 112-bit key"),
+    ]);
   });
 });
