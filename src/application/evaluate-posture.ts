@@ -17,6 +17,7 @@ import {
   readMetadataFile,
   type InspectionCache,
 } from "../adapters/metadata/metadata-source.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import type { CheckPlan } from "./check-plan.js";
 
 export interface PostureEvaluation {
@@ -90,7 +91,7 @@ async function readIdpMetadata(
       const document = isUrl(source)
         ? await fetchDocument(source, fetch)
         : await readMetadataFile(source, fetch.maxBytes);
-      return { inspection: inspectMetadataBytes(document, source, { signer }), document };
+      return { inspection: inspectMetadataBytes(document, redactUrl(source), { signer }), document };
     }
     const { inspection } = await inspectMetadataSource(source, { signer, cache: options.cache, fetch });
     return { inspection };
@@ -107,6 +108,6 @@ async function fetchDocument(url: string, options: typeof DEFAULT_FETCH_OPTIONS)
   const result = await fetchMetadata(url, options);
   // Without validators the server cannot answer 304, so this is always the document.
   if (result.kind !== "document")
-    throw new BreakglassError("FETCH_FAILED", url, "the server answered 304 to an unconditional request");
+    throw new BreakglassError("FETCH_FAILED", redactUrl(url), "the server answered 304 to an unconditional request");
   return result.bytes;
 }

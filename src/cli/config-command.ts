@@ -13,6 +13,7 @@ import {
   type ConfigProblem,
 } from "../config/load-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
 import { serveSummary } from "./serve-summary.js";
 import type { CliIo } from "./io.js";
@@ -86,7 +87,7 @@ function validSummary(path: string, config: BreakglassConfig): string {
   const lines = [`${path}: valid`];
   const signer = idp.metadataSigner === undefined ? "signer not pinned" : `signer pinned to ${idp.metadataSigner}`;
   lines.push(
-    `  idp: ${idp.name}, metadata ${idp.metadata} (${signer}; warns ${idp.warnDays} days before a certificate expires)`,
+    `  idp: ${idp.name}, metadata ${redactUrl(idp.metadata)} (${signer}; warns ${idp.warnDays} days before a certificate expires)`,
   );
   if (idp.insecure)
     lines.push("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https");

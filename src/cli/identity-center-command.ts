@@ -8,6 +8,7 @@ import { BreakglassError } from "../domain/errors.js";
 import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
+import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
@@ -35,10 +36,12 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
     );
   }
   const { inspection } = await inspectMetadataSource(options.metadata, { fetch: { allowInsecureHttp: false } });
+  // Shown, audited and stored without a URL's user:password and query, which may be credentials.
+  const source = redactUrl(options.metadata);
   if (inspection.signature.present && inspection.signature.valid === false) {
     throw new BreakglassError(
       "USAGE",
-      options.metadata,
+      source,
       `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`,
     );
   }
@@ -46,7 +49,7 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
   if (certificates.length === 0)
     throw new BreakglassError(
       "USAGE",
-      options.metadata,
+      source,
       "has no IdP signing certificate: this is not what Identity Center needs",
     );
 
@@ -60,20 +63,14 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
       action: "identity-center.attest",
       runId: null,
       subject: instanceArn,
-      detail: { fingerprints, source: options.metadata },
+      detail: { fingerprints, source },
     });
-    store.attestations.recordAttestation({
-      instanceArn,
-      fingerprints,
-      attestedAt,
-      attestedBy: by,
-      source: options.metadata,
-    });
+    store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source });
   } finally {
     store.close();
   }
   io.stdout(
-    `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${options.metadata} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`,
+    `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${source} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`,
   );
   for (const certificate of certificates) {
     io.stdout(

@@ -8,6 +8,9 @@ import { slackPayloadProblem } from "../slack/slack-payload.js";
 import { SLACK_EVENTS_PATH } from "../slack/slack-surface.js";
 import type { ServiceMetrics } from "./service-metrics.js";
 
+/** Slack gives up after 3 s; a slow client must not hold a socket for minutes. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Slack's payloads are small; a megabyte is far beyond any real one and bounds what a stranger can make us buffer. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -49,6 +52,8 @@ export interface ServiceHttpOptions {
     readonly responseHosts: ReadonlySet<string>;
   };
   readonly bodyLimit?: number;
+  /** How long a request may take to arrive, headers and body; DEFAULT_REQUEST_TIMEOUT_MS unless a test sets a short one. */
+  readonly requestTimeoutMs?: number;
   readonly log: HttpLog;
   /** "all" by default. */
   readonly role?: ListenerRole;
@@ -63,10 +68,10 @@ export class ServiceHttp {
   constructor(private readonly options: ServiceHttpOptions) {}
 
   async listen(port: number, host?: string): Promise<number> {
-    const server = createServer((request, response) => this.route(request, response));
-    // Slack gives up after 3 s; a slow client must not hold a socket for minutes.
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 10_000;
+    const server = createServer(
+      requestTimeouts(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      (request, response) => this.route(request, response),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const refused = (error: NodeJS.ErrnoException) =>
@@ -219,6 +224,23 @@ export class ServiceHttp {
       }
     });
   }
+}
+
+/**
+ * Node enforces headersTimeout and requestTimeout only when it checks its connections, every 30 s by default, so a
+ * client trickling its headers or body was held 24–30 s past a 10 s limit. Checking ten times per timeout drops it
+ * (with a 408) within about a tenth of the timeout after it expires.
+ */
+function requestTimeouts(timeoutMs: number): {
+  requestTimeout: number;
+  headersTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.max(1, Math.ceil(timeoutMs / 10)),
+  };
 }
 
 /** Why the service cannot listen, in one line naming the setting to change. */

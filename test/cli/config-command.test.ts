@@ -115,6 +115,17 @@ describe("config validate", () => {
     );
   });
 
+  it("shows a metadata URL without its user:password and query", async () => {
+    const path = writeTemp(
+      "breakglass.yaml",
+      'idp:\n  name: Okta\n  metadata: "https://svc:s3cret@idp.example/metadata?token=s3cret-token"\n',
+    );
+    const { code, stdout } = await validate(path);
+    expect(code).toBe(0);
+    expect(stdout).toContain("  idp: Okta, metadata https://idp.example/metadata?… (signer not pinned;");
+    expect(stdout).not.toContain("s3cret");
+  });
+
   it("prints every problem as file:line: key: message on stderr and exits 2", async () => {
     const text = [
       "idp:",

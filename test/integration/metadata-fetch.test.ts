@@ -1,11 +1,14 @@
 // Fetching metadata from a real HTTPS server on loopback: conditional GET, redirects, size and time limits, TLS trust.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchMetadata, DEFAULT_FETCH_OPTIONS, type FetchOptions } from "../../src/adapters/metadata/metadata-fetch.js";
 import { inspectMetadataSource, MemoryInspectionCache } from "../../src/adapters/metadata/metadata-source.js";
 import { FileInspectionCache } from "../../src/adapters/store/file-inspection-cache.js";
+import { planChecks } from "../../src/application/check-plan.js";
+import { evaluatePosture } from "../../src/application/evaluate-posture.js";
+import { loadConfig } from "../../src/config/load-config.js";
 import { readCorpusFile } from "../support/corpus.js";
 import { startServer, type TestServer } from "../support/https-server.js";
 
@@ -120,6 +123,14 @@ describe("redirects", () => {
   it("refuses a redirect from https down to plain http", async () => {
     await expect(fetchMetadata(`${server.url}/to-http`, options)).rejects.toMatchObject({ code: "INSECURE_URL" });
   });
+
+  it("refuses a redirect from https down to plain http even with --allow-insecure-http, naming both URLs", async () => {
+    const refusal = fetchMetadata(`${server.url}/to-http`, { ...options, allowInsecureHttp: true });
+    await expect(refusal).rejects.toMatchObject({ code: "INSECURE_URL" });
+    await expect(refusal).rejects.toThrow(
+      `${server.url}/to-http: refused to follow a redirect from https down to plain http (${server.url}/to-http to http://127.0.0.1:1/metadata)`,
+    );
+  });
 });
 
 describe("limits", () => {
@@ -179,6 +190,48 @@ describe("errors", () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe("a metadata URL with credentials in it", () => {
+  const secretUrl = (path: string) =>
+    `${server.url.replace("https://", "https://admin:s3cret-pass@")}${path}?token=s3cret-token&x=1`;
+
+  it("names the URL without its user:password and query in an error", async () => {
+    await expect(fetchMetadata(secretUrl("/missing"), options)).rejects.toThrow(
+      new RegExp(`^${server.url}/missing\\?…: the server answered HTTP 404 Not Found$`),
+    );
+  });
+
+  it("names the URL without its user:password and query in a redirect refusal", async () => {
+    await expect(fetchMetadata(secretUrl("/redirect/9"), options)).rejects.toThrow(
+      `${server.url}/redirect/9?…: more than 5 redirects (last to ${server.url}/redirect/3)`,
+    );
+  });
+
+  it("names the URL without its user:password and query as the inspection's source", async () => {
+    const { inspection } = await inspectMetadataSource(secretUrl("/metadata"), { fetch: options });
+    expect(inspection.input).toBe(`${server.url}/metadata?…`);
+  });
+
+  it("names the URL without its user:password and query in check's finding when it cannot be read", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "breakglass-redact-"));
+    const configPath = join(directory, "breakglass.yaml");
+    writeFileSync(
+      configPath,
+      `idp:\n  name: IdP\n  metadata: "${secretUrl("/missing")}"\nstore:\n  path: ${join(directory, "breakglass.db")}\n`,
+    );
+    const { config } = await loadConfig(configPath);
+    const { findings } = await evaluatePosture(config, planChecks(config, undefined), {
+      now: new Date("2026-11-24T12:00:00Z"),
+      latestAttestation: () => null,
+    });
+    const unreachable = findings.find((finding) => finding.code === "METADATA_UNREACHABLE");
+    // The loopback server's certificate is not trusted here; what matters is how the URL is named.
+    expect(unreachable?.message).toMatch(
+      new RegExp(`^Could not read the metadata of IdP: ${server.url}/missing\\?…: `),
+    );
+    expect(JSON.stringify(findings)).not.toMatch(/s3cret|admin/);
   });
 });
 

@@ -1,6 +1,7 @@
 // Fetches metadata over HTTPS: bounded time, size and redirects, and conditional GET so an unchanged document costs a 304.
 import { Agent, request } from "undici";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
+import { redactUrl } from "../../domain/shared/redact-url.js";
 import { BreakglassError, type ErrorCode } from "../../domain/errors.js";
 import { discard, type ReadableBody } from "../http/http-body.js";
 import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
@@ -35,8 +36,10 @@ export const DEFAULT_FETCH_OPTIONS: Omit<FetchOptions, "validators" | "ca"> = {
 
 const USER_AGENT = "breakglass (SAML metadata monitor)";
 
-export async function fetchMetadata(location: string, options: FetchOptions): Promise<FetchResult> {
-  let url = parseUrl(location, location, options);
+/** Every error names the URL without its user:password and query (redactUrl): an error is printed, logged and posted. */
+export async function fetchMetadata(requested: string, options: FetchOptions): Promise<FetchResult> {
+  const location = redactUrl(requested);
+  let url = parseUrl(requested, location, options);
   const agent = new Agent({
     connect: { timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca as string | string[] } : {}) },
     headersTimeout: options.timeoutMs,
@@ -59,10 +62,19 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
           throw new BreakglassError(
             "FETCH_TOO_MANY_REDIRECTS",
             location,
-            `more than ${options.maxRedirects} redirects (last to ${safeUrl(target, url)})`,
+            `more than ${options.maxRedirects} redirects (last to ${redactUrl(target, url)})`,
           );
         }
-        url = parseUrl(new URL(target, url).toString(), location, options);
+        const next = parseUrl(new URL(target, url).toString(), location, options);
+        // README promises a download never goes from https down to http: --allow-insecure-http only allows starting there.
+        if (url.protocol === "https:" && next.protocol === "http:") {
+          throw new BreakglassError(
+            "INSECURE_URL",
+            location,
+            `refused to follow a redirect from https down to plain http (${redactUrl(url.toString())} to ${redactUrl(next.toString())})`,
+          );
+        }
+        url = next;
         continue;
       }
       const validators = readValidators(headers);
@@ -172,23 +184,13 @@ function parseUrl(value: string, location: string, options: FetchOptions): URL {
     throw new BreakglassError(
       "INSECURE_URL",
       location,
-      `refused to fetch metadata over plain http (${safeUrl(value)}); use https, or pass --allow-insecure-http`,
+      `refused to fetch metadata over plain http (${redactUrl(value)}); use https, or pass --allow-insecure-http`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new BreakglassError("USAGE", location, `unsupported URL scheme "${url.protocol}"; use https`);
   }
   return url;
-}
-
-/** The URL without credentials or query, fit for an error message or a log. */
-function safeUrl(value: string, base?: URL): string {
-  try {
-    const url = new URL(value, base);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return "an invalid URL";
-  }
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -8,6 +8,7 @@ import {
   type InspectOptions,
 } from "../../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
+import { redactUrl } from "../../domain/shared/redact-url.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
 import type { MetadataInspection } from "../../domain/saml/metadata-model.js";
 
@@ -55,11 +56,12 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
   if (result.kind === "not-modified") {
     throw new BreakglassError(
       "FETCH_FAILED",
-      location,
+      redactUrl(location),
       "the server answered 304 Not Modified but no cached copy exists",
     );
   }
-  const inspection = inspectMetadataBytes(result.bytes, location, options);
+  // The inspection names its source in reports and findings: without the URL's user:password and query.
+  const inspection = inspectMetadataBytes(result.bytes, redactUrl(location), options);
   if (options.cache && (result.validators.etag || result.validators.lastModified)) {
     await options.cache.set(cacheKey, { validators: result.validators, inspection });
   }

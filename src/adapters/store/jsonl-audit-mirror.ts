@@ -41,7 +41,12 @@ function readMirror(path: string): { records: AuditRecord[]; problems: string[] 
   text.split("\n").forEach((line, index) => {
     if (line.trim() === "") return;
     try {
-      records.push(JSON.parse(line) as AuditRecord);
+      const record = JSON.parse(line) as AuditRecord;
+      records.push(record);
+      // Each line was written as the canonical JSON of its record: any other text (a duplicate key, which JSON.parse
+      // resolves to the last) was edited by hand, even when what it parses to still matches its hash.
+      if (line !== canonicalJson(record))
+        problems.push(`line ${index + 1} was edited: it is not the JSON its record was written as`);
     } catch {
       problems.push(`line ${index + 1} is not a JSON record`);
     }

@@ -92,6 +92,27 @@ export function verifyChain(records: readonly AuditRecord[]): ChainProblem[] {
   return problems.sort((a, b) => a.sequence - b.sequence);
 }
 
+/** The text a record's detail is stored as: its canonical JSON, the very bytes the record's hash covers. */
+export function storedDetailText(detail: Readonly<Record<string, unknown>>): string {
+  return canonicalJson(detail);
+}
+
+/**
+ * A stored detail read back, or undefined when its text is not exactly the JSON of what it holds. JSON.parse keeps the
+ * last of two equal keys while SQLite's json_extract reads the first, so a duplicate key added by hand would hash as
+ * intact while a query sees the forged value: only the exact serialisation is accepted. That is the canonical JSON,
+ * or JSON.stringify's order for details written before they were stored canonically.
+ */
+export function readStoredDetail(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return text === canonicalJson(value) || text === JSON.stringify(value) ? value : undefined;
+}
+
 /** JSON with object keys sorted at every level: the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => {

@@ -100,7 +100,7 @@ export function parseCertificate(der: Buffer): CertificateFacts {
     sha256: createHash("sha256").update(der).digest("hex"),
     subject: formatDistinguishedName(subject),
     issuer: formatDistinguishedName(issuer),
-    serialNumber: Buffer.from(primitive(serial, "serialNumber"), "latin1").toString("hex").toUpperCase(),
+    serialNumber: formatSerial(derInteger(serial, "serialNumber")),
     notBefore: readTime(validity[0], "notBefore"),
     notAfter: readTime(validity[1], "notAfter"),
     keyAlgorithm: publicKey.algorithm,
@@ -121,15 +121,12 @@ function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bit
     case "RSA":
     case "RSA-PSS": {
       const [modulus] = children(fromDer(keyBytes, { strict: true, decodeBitStrings: false }), "RSAPublicKey");
-      return { algorithm, bits: integerBits(primitive(modulus, "modulus")) };
+      const { negative, magnitude } = derInteger(modulus, "modulus");
+      if (negative) throw new BreakglassError("INPUT_ENCODING", "modulus", "is negative: not an RSA key");
+      return { algorithm, bits: integerBits(magnitude) };
     }
-    case "EC": {
-      const curve =
-        parameters && parameters.type === asn1.Type.OID
-          ? asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))
-          : "";
-      return { algorithm, bits: CURVE_BITS[curve] ?? null };
-    }
+    case "EC":
+      return { algorithm, bits: ecKeyBits(parameters) };
     case "DSA": {
       const [p] = children(parameters, "Dss-Parms");
       return { algorithm, bits: integerBits(primitive(p, "p")) };
@@ -141,6 +138,65 @@ function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bit
     default:
       return { algorithm, bits: null };
   }
+}
+
+/**
+ * The size of an EC key: a named curve's, or for explicit parameters (RFC 3279 ECParameters) the bit length of the
+ * group's order, as OpenSSL counts it. Without this a 112-bit curve spelt out in full escaped the weak-key finding.
+ */
+function ecKeyBits(parameters: forge.asn1.Asn1 | undefined): number | null {
+  if (parameters === undefined || parameters.type === asn1.Type.NULL) return null;
+  if (parameters.type === asn1.Type.OID)
+    return CURVE_BITS[asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))] ?? null;
+  if (parameters.type !== asn1.Type.SEQUENCE)
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      "ECParameters",
+      "are neither a named curve nor explicit curve parameters",
+    );
+  // ECParameters ::= SEQUENCE { version, fieldID, curve, base, order INTEGER, cofactor INTEGER OPTIONAL }
+  const order = children(parameters, "ECParameters")[4];
+  if (order?.type !== asn1.Type.INTEGER)
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      "ECParameters",
+      "explicit curve parameters without the group's order: the key's size cannot be known",
+    );
+  const { negative, magnitude } = derInteger(order, "ECParameters order");
+  if (negative || integerBits(magnitude) === 0)
+    throw new BreakglassError("INPUT_ENCODING", "ECParameters order", "is not a positive number");
+  return integerBits(magnitude);
+}
+
+/**
+ * An INTEGER read by DER's rules: at least one content byte, and minimal (no leading 0x00 before a byte below 0x80,
+ * no leading 0xFF before one above), which node-forge does not check. Two's complement: the magnitude comes back
+ * with the sign apart.
+ */
+function derInteger(node: forge.asn1.Asn1 | undefined, what: string): { negative: boolean; magnitude: string } {
+  if (node?.type !== asn1.Type.INTEGER) throw new BreakglassError("INPUT_ENCODING", what, "malformed: not an INTEGER");
+  const bytes = Buffer.from(primitive(node, what), "latin1");
+  if (bytes.length === 0) throw new BreakglassError("INPUT_ENCODING", what, "not DER: an INTEGER with no content");
+  if (bytes.length > 1 && ((bytes[0] === 0x00 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))) {
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      what,
+      `not DER: the INTEGER ${bytes.subarray(0, 2).toString("hex").toUpperCase()}… has a superfluous leading byte`,
+    );
+  }
+  const negative = bytes[0]! >= 0x80;
+  if (!negative) return { negative, magnitude: bytes.toString("latin1") };
+  const value = (1n << BigInt(bytes.length * 8)) - BigInt(`0x${bytes.toString("hex")}`);
+  const hex = value.toString(16);
+  return { negative, magnitude: Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex").toString("latin1") };
+}
+
+/** As OpenSSL prints it (`openssl x509 -serial`): uppercase hex of the magnitude in whole bytes, "-" before a negative one. */
+function formatSerial({ negative, magnitude }: { negative: boolean; magnitude: string }): string {
+  const bytes = Buffer.from(magnitude, "latin1");
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  return `${negative ? "-" : ""}${bytes.subarray(start).toString("hex").toUpperCase()}`;
 }
 
 function integerBits(bytes: string): number {
@@ -155,16 +211,56 @@ function readAlgorithmOid(node: forge.asn1.Asn1 | undefined): string {
   return asn1.derToOid(forge.util.createBuffer(primitive(oidNode, "algorithm")));
 }
 
+/** RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ, GeneralizedTime YYYYMMDDHHMMSSZ; digits, seconds, and an uppercase Z, nothing else. */
+const TIME_FORMATS = {
+  utc: /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/,
+  generalized: /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/,
+} as const;
+
+/**
+ * A validity time read strictly. node-forge rolled impossible fields into real dates (month 13, Feb 30) and read a
+ * letter as a digit; OpenSSL refuses them, and so does breakglass: a certificate's dates decide its expiry findings.
+ */
 function readTime(node: forge.asn1.Asn1 | undefined, what: string): Date {
   const text = primitive(node, what);
-  const date =
-    node?.type === asn1.Type.UTCTIME
-      ? asn1.utcTimeToDate(text)
-      : node?.type === asn1.Type.GENERALIZEDTIME
-        ? asn1.generalizedTimeToDate(text)
-        : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw new BreakglassError("INPUT_ENCODING", what, "not a valid time");
+  const kind =
+    node?.type === asn1.Type.UTCTIME ? "utc" : node?.type === asn1.Type.GENERALIZEDTIME ? "generalized" : undefined;
+  if (kind === undefined)
+    throw new BreakglassError("INPUT_ENCODING", what, "not a valid time: neither UTCTime nor GeneralizedTime");
+  const shown = JSON.stringify(text.slice(0, 40));
+  const fields = TIME_FORMATS[kind].exec(text);
+  if (fields === null) {
+    const form = kind === "utc" ? "YYMMDDHHMMSSZ" : "YYYYMMDDHHMMSSZ";
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      what,
+      `not a valid time: ${shown} is not ${form} (digits, seconds, and an uppercase Z, as RFC 5280 requires)`,
+    );
+  }
+  const [year, month, day, hour, minute, second] = fields.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // RFC 5280: a two-digit year of 50 or more is 19YY, below 50 is 20YY.
+  const fullYear = kind === "utc" ? (year >= 50 ? 1900 + year : 2000 + year) : year;
+  const daysInMonth = month >= 1 && month <= 12 ? daysIn(fullYear, month) : 0;
+  if (daysInMonth === 0 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
+    throw new BreakglassError("INPUT_ENCODING", what, `not a valid time: ${shown} is not a date and time that exists`);
+  }
+  const date = new Date(Date.UTC(fullYear, month - 1, day, hour, minute, second));
+  // Date.UTC reads years 0 to 99 as 1900 to 1999.
+  date.setUTCFullYear(fullYear);
   return date;
+}
+
+/** Days in a month of the proleptic Gregorian calendar (Date.UTC cannot say it for years below 100). */
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 function children(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {

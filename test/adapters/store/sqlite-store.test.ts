@@ -1,7 +1,7 @@
 // The embedded SQLite store: the store contract, and what only SQLite has: its pragmas, a clear error for a bad file,
 // and files left by every earlier schema version opened, upgraded and read.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +42,24 @@ describe("the SQLite store", () => {
     expect(database.pragma("journal_mode")).toBe("wal");
     expect(database.pragma("synchronous")).toBe(2);
     database.close();
+  });
+
+  it("creates the store, its -wal and -shm readable by their owner only (0600), like the config and the mirror", () => {
+    const folder = join(directory(), "new-folder");
+    const path = join(folder, "breakglass.db");
+    const store = openStore({ path });
+    store.audit.appendAudit(
+      { actor: "alice", action: "store.mode-test", runId: null, subject: "the store", detail: {} },
+      new Date("2026-11-24T12:00:00Z"),
+    );
+    const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
+    expect([modeOf(path), modeOf(`${path}-wal`), modeOf(`${path}-shm`), modeOf(folder)]).toEqual([
+      "600",
+      "600",
+      "600",
+      "700",
+    ]);
+    store.close();
   });
 
   it("names the file when it cannot open it", () => {

@@ -78,6 +78,70 @@ describe("the hash chain", () => {
     ]);
   });
 
+  it("names a record whose detail was given a duplicate key, which SQLite reads as the forged value", () => {
+    const path = join(directory(), "breakglass.db");
+    logWithRecords(path, 3);
+    // JSON.parse keeps the last of two equal keys, json_extract the first: put the forgery first and the hash still matches.
+    tamper(path, `UPDATE audit_records SET detail = '{"index":99,"index":2}' WHERE sequence = 2`);
+    const database = openSqlDatabase(path);
+    expect(
+      database
+        .prepare("SELECT json_extract(detail, '$.index') AS index_value FROM audit_records WHERE sequence = 2")
+        .get(),
+    ).toEqual({ index_value: 99 });
+    database.close();
+    expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
+      "record 2 was edited: its content no longer matches its hash",
+    ]);
+  });
+
+  it("names a record whose detail text was rewritten to the same meaning", () => {
+    const path = join(directory(), "breakglass.db");
+    logWithRecords(path, 2);
+    tamper(path, `UPDATE audit_records SET detail = '{ "index": 1 }' WHERE sequence = 1`);
+    expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
+      "record 1 was edited: its content no longer matches its hash",
+    ]);
+  });
+
+  it("stores each detail as the canonical JSON its hash covers", () => {
+    const path = join(directory(), "breakglass.db");
+    const store = openStore({ path });
+    new AuditLog(store.audit, clock).record({
+      actor: "alice",
+      action: "run.started",
+      runId: "run-1",
+      subject: "fm2",
+      detail: { zebra: 1, apple: { pear: 2, fig: 3 } },
+    });
+    store.close();
+    const database = openSqlDatabase(path);
+    expect(database.prepare("SELECT detail FROM audit_records").get()).toEqual({
+      detail: '{"apple":{"fig":3,"pear":2},"zebra":1}',
+    });
+    database.close();
+    expect(verify(path).problems).toEqual([]);
+  });
+
+  it("still verifies a record written before details were stored canonically", () => {
+    const path = join(directory(), "breakglass.db");
+    logWithRecords(path, 1);
+    const store = openStore({ path });
+    const [record] = store.audit.auditRecords();
+    store.close();
+    const legacy = sealRecord(
+      { actor: "alice", action: "run.started", runId: "run-1", subject: "fm2", detail: { zebra: 1, apple: 2 } },
+      2,
+      new Date("2026-11-25T03:00:00Z"),
+      record!.hash,
+    );
+    tamper(
+      path,
+      `INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (2, '${legacy.at}', 'alice', 'run.started', 'run-1', 'fm2', '{"zebra":1,"apple":2}', '${legacy.previousHash}', '${legacy.hash}')`,
+    );
+    expect(verify(path).problems).toEqual([]);
+  });
+
   it("names a deleted record", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 4);
@@ -145,6 +209,17 @@ describe("the hash chain", () => {
     writeFileSync(mirror, readFileSync(mirror, "utf8").replace('"actor":"alice"', '"actor":"mallory"'));
     expect(verify(path, mirror).mirrorProblems).toEqual([
       "mirror: record 1 was edited: its content no longer matches its hash",
+    ]);
+  });
+
+  it("names a mirror line given a duplicate key, even when it still parses to a record that matches its hash", () => {
+    const dir = directory();
+    const path = join(dir, "breakglass.db");
+    const mirror = join(dir, "audit.jsonl");
+    logWithRecords(path, 2, mirror);
+    writeFileSync(mirror, readFileSync(mirror, "utf8").replace('"actor":"alice"', '"actor":"mallory","actor":"alice"'));
+    expect(verify(path, mirror).mirrorProblems).toEqual([
+      "mirror: line 1 was edited: it is not the JSON its record was written as",
     ]);
   });
 });

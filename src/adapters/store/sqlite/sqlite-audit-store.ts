@@ -1,5 +1,12 @@
 // The audit records in SQLite: each sealed onto the chain inside a write transaction, so two processes never fork it.
-import { GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord } from "../../../domain/audit/audit-chain.js";
+import {
+  GENESIS_HASH,
+  readStoredDetail,
+  sealRecord,
+  storedDetailText,
+  type AuditEntry,
+  type AuditRecord,
+} from "../../../domain/audit/audit-chain.js";
 import type { AuditStore } from "../../../domain/ports/audit-store.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
@@ -42,7 +49,7 @@ export class SqliteAuditStore implements AuditStore {
         record.action,
         record.runId,
         record.subject,
-        JSON.stringify(record.detail),
+        storedDetailText(record.detail),
         record.previousHash,
         record.hash,
       );
@@ -82,12 +89,12 @@ export class SqliteAuditStore implements AuditStore {
   }
 }
 
-/** A detail that is not JSON was edited by hand; keep its text so the hash check reports the edit instead of crashing. */
+/**
+ * A detail that is not exactly the JSON it was written as (not JSON, a duplicate key, changed spacing) was edited by
+ * hand; keep its text so the hash check reports the edit instead of crashing or trusting it.
+ */
 function parseDetail(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  } catch {
-    return { unparseable: text };
-  }
+  const value = readStoredDetail(text);
+  if (value === undefined) return { unparseable: text };
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
 }

@@ -1,5 +1,5 @@
 // Opens the store's one SQLite connection (WAL, synced commits, migrated), and turns the driver's failures into STORE_FAILED naming the file.
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { BreakglassError, describeError } from "../../../domain/errors.js";
 import { migrate } from "./migrations.js";
@@ -7,7 +7,7 @@ import { openSqlDatabase, type SqlDatabase } from "./sql-database.js";
 
 export function openSqliteConnection(path: string): SqlDatabase {
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") createPrivateFile(path);
     const database = openSqlDatabase(path);
     database.pragma("journal_mode = WAL");
     // Every commit reaches the disk before it returns: an audit record, a lease or a run's checkpoint must survive
@@ -22,6 +22,17 @@ export function openSqliteConnection(path: string): SqlDatabase {
     if (error instanceof BreakglassError) throw error;
     throw new BreakglassError("STORE_FAILED", path, `cannot open the store: ${describeError(error)}`, { cause: error });
   }
+}
+
+/**
+ * The store holds the audit log, runs and who approved what, so it is made readable by its owner only, like the config,
+ * mirror and artefacts (0600, in a new folder 0700). SQLite gives the -wal and -shm files the mode of the database file,
+ * so making the file first, before SQLite does with its 0644, covers all three. An existing file keeps its mode.
+ */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // "a": create when missing, never truncate; the mode applies only to a file this call creates.
+  closeSync(openSync(path, "a", 0o600));
 }
 
 /** Runs `work`; a driver error becomes STORE_FAILED naming the file, and one already said (a BreakglassError) passes unchanged. */
