@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
@@ -57,6 +57,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--allow-insecure-http", "allow fetching metadata over plain http://")
     .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(DEFAULT_FETCH_OPTIONS.maxBytes), formatBytes(DEFAULT_FETCH_OPTIONS.maxBytes)))
     .addOption(new Option("--max-signed-bytes <n>", "verify signatures of documents up to n bytes; larger ones are reported unverified").default(String(DEFAULT_MAX_SIGNED_BYTES), formatBytes(DEFAULT_MAX_SIGNED_BYTES)))
+    .option("--max-signed-elements <n>", "verify signatures while elements x signatures stays within n; beyond, they are reported unverified", String(DEFAULT_MAX_SIGNED_ELEMENTS))
     .option("--timeout <seconds>", "give up on a URL after this many seconds", String(DEFAULT_FETCH_OPTIONS.timeoutMs / 1000))
     .option("--ca <pem>", "extra trusted CA certificate(s) for https, e.g. a corporate proxy's")
     .option("--cache-dir <dir>", "where fetched inspections are kept for conditional GET (default ~/.cache/breakglass)")

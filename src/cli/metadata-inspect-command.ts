@@ -4,7 +4,7 @@ import pc from "picocolors";
 import { checkMetadata, DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { isBlocking } from "../domain/checks/finding.js";
 import { BreakglassError } from "../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
 import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
@@ -23,6 +23,7 @@ export interface MetadataInspectOptions {
   readonly allowInsecureHttp?: boolean;
   readonly maxBytes?: string;
   readonly maxSignedBytes?: string;
+  readonly maxSignedElements?: string;
   readonly timeout?: string;
   readonly ca?: string;
   readonly cache?: boolean;
@@ -34,6 +35,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const warnDays = options.warnDays === undefined ? DEFAULT_WARN_DAYS : parseNonNegativeInteger(options.warnDays, "--warn-days");
   const maxBytes = options.maxBytes === undefined ? DEFAULT_FETCH_OPTIONS.maxBytes : parseNonNegativeInteger(options.maxBytes, "--max-bytes");
   const maxSignedBytes = options.maxSignedBytes === undefined ? DEFAULT_MAX_SIGNED_BYTES : parseNonNegativeInteger(options.maxSignedBytes, "--max-signed-bytes");
+  const maxSignedElements = options.maxSignedElements === undefined ? DEFAULT_MAX_SIGNED_ELEMENTS : parseNonNegativeInteger(options.maxSignedElements, "--max-signed-elements");
   const timeoutMs = options.timeout === undefined ? DEFAULT_FETCH_OPTIONS.timeoutMs : parsePositiveNumber(options.timeout, "--timeout") * 1000;
   const signer = options.metadataSigner === undefined ? undefined : await loadMetadataSigner(options.metadataSigner);
   const ca = options.ca === undefined ? undefined : await readCa(options.ca);
@@ -43,6 +45,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     signer,
     cache,
     maxSignedBytes,
+    maxSignedElements,
     fetch: { maxBytes, timeoutMs, allowInsecureHttp: options.allowInsecureHttp === true, ...(ca ? { ca } : {}) },
   });
   const findings = checkMetadata(inspection, { now, warnDays });

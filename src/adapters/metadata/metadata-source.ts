@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { BreakglassError } from "../../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES, inspectMetadataBytes, type InspectOptions } from "../../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS, inspectMetadataBytes, type InspectOptions } from "../../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
 import type { MetadataInspection } from "../../domain/saml/metadata-model.js";
@@ -58,7 +58,8 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
 /** Everything that changes an inspection's verdict is part of the key: a 304 must not replay another signer's verdict. */
 function inspectionCacheKey(location: string, options: SourceOptions): string {
   const signer = options.signer ? createHash("sha256").update(options.signer.key.export({ type: "spki", format: "der" })).digest("hex") : "no-signer";
-  return [location, signer, options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES, options.limits?.maxDepth ?? "default-depth"].join("\n");
+  const maxSignedElements = options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS;
+  return [location, signer, options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES, maxSignedElements, options.limits?.maxDepth ?? "default-depth"].join("\n");
 }
 
 export async function readMetadataFile(path: string, maxBytes: number): Promise<Buffer> {
