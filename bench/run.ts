@@ -9,6 +9,7 @@ import { checkMetadata } from "../src/domain/checks/metadata-checks.js";
 import { parseCertificate } from "../src/domain/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
+import { benchHostileDocuments } from "./hostile-documents.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSlackAck } from "./slack-ack.js";
 
@@ -120,6 +121,11 @@ function signedAggregate(): void {
   console.log(`  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`);
 }
 
+function hostileDocuments(): void {
+  section("Hostile documents of issue 11 through inspect + checks (work bounds, not byte bounds)");
+  benchHostileDocuments();
+}
+
 async function orgSweep(): Promise<void> {
   const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
   section(`Organization sweep of ${accounts.toLocaleString("en")} workload accounts against the AWS emulator (real SDK adaptive retries)`);
@@ -136,5 +142,6 @@ singleDocuments();
 certificateParsing();
 aggregate();
 signedAggregate();
+hostileDocuments();
 await orgSweep();
 await slackAck();
