@@ -47,6 +47,8 @@ export function benchHostileDocuments(): void {
     }
     const seconds = (performance.now() - started) / 1000;
     const verdict = seconds < TARGET_SECONDS ? "met" : "MISSED";
-    console.log(`  ${label.padEnd(50)} ${(text.length / MB).toFixed(1).padStart(4)} MB ${seconds.toFixed(2).padStart(6)} s (target < ${TARGET_SECONDS} s: ${verdict})  ${outcome}`);
+    console.log(
+      `  ${label.padEnd(50)} ${(text.length / MB).toFixed(1).padStart(4)} MB ${seconds.toFixed(2).padStart(6)} s (target < ${TARGET_SECONDS} s: ${verdict})  ${outcome}`,
+    );
   }
 }

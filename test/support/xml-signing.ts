@@ -29,11 +29,16 @@ export interface SigningSpec {
 /** Signs the document element of `xml` (enveloped), placing the Signature as its first child. */
 export function signXml(xml: string, spec: SigningSpec): string {
   const canonicalization = spec.canonicalization ?? ALGORITHM.exclusiveC14n;
-  const signer = new SignedXml({ privateKey: spec.privateKeyPem, signatureAlgorithm: spec.signatureAlgorithm, canonicalizationAlgorithm: canonicalization });
+  const signer = new SignedXml({
+    privateKey: spec.privateKeyPem,
+    signatureAlgorithm: spec.signatureAlgorithm,
+    canonicalizationAlgorithm: canonicalization,
+  });
   signer.SignatureAlgorithms = signatureAlgorithmRegistry();
   signer.HashAlgorithms = digestAlgorithmRegistry();
   const certificate = spec.certificateBase64;
-  signer.getKeyInfoContent = () => (certificate ? `<ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data>` : null);
+  signer.getKeyInfoContent = () =>
+    certificate ? `<ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data>` : null;
   signer.addReference({
     xpath: spec.referenceId ? `//*[@ID='${spec.referenceId}']` : "/*",
     transforms: [ALGORITHM.envelopedSignature, canonicalization],

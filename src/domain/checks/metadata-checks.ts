@@ -32,7 +32,8 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   const documentSubject = singleEntity ? { entityID: singleEntity.entityID } : {};
 
   // An EntityDescriptor root's validUntil is the entity's own and is judged with the entity.
-  if (inspection.rootElement === "EntitiesDescriptor") checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
+  if (inspection.rootElement === "EntitiesDescriptor")
+    checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
   judgeSignature(findings, inspection.signature, "The document's signature", documentSubject);
   checkSigningStructure(findings, inspection);
 
@@ -40,7 +41,13 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   if (identityProviders.length === 0) {
     for (const entity of inspection.entities) {
       const roles = entity.roles.map((role) => role.label).join(", ") || "no role descriptors";
-      findings.push(createFinding("NOT_AN_IDP", `${entity.entityID} is not an identity provider (it has ${roles}, no IDPSSODescriptor).`, { entityID: entity.entityID }));
+      findings.push(
+        createFinding(
+          "NOT_AN_IDP",
+          `${entity.entityID} is not an identity provider (it has ${roles}, no IDPSSODescriptor).`,
+          { entityID: entity.entityID },
+        ),
+      );
     }
     return findings;
   }
@@ -48,30 +55,58 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   return findings;
 }
 
-function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspection: MetadataInspection, options: MetadataCheckOptions): void {
+function checkIdentityProvider(
+  findings: Finding[],
+  entity: EntityFacts,
+  inspection: MetadataInspection,
+  options: MetadataCheckOptions,
+): void {
   const subject = { entityID: entity.entityID };
   const name = entity.entityID;
 
   if (entity.signatureScope === "entity") {
     judgeSignature(findings, entity.signature, `The signature of ${name}`, subject);
   } else if (inspection.signerPinned && !entity.signature.present) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`,
+        subject,
+      ),
+    );
   }
   // The root's own validUntil was judged for the document; nested aggregates and the entity are judged here.
-  const inherited = inspection.rootElement === "EntitiesDescriptor" && inspection.validUntil !== null ? entity.inheritedValidUntil.slice(1) : entity.inheritedValidUntil;
-  for (const value of inherited) checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
+  const inherited =
+    inspection.rootElement === "EntitiesDescriptor" && inspection.validUntil !== null
+      ? entity.inheritedValidUntil.slice(1)
+      : entity.inheritedValidUntil;
+  for (const value of inherited)
+    checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
   checkValidUntil(findings, entity.validUntil, name, options.now, subject);
   for (const role of entity.roles) {
-    if (role.kind === "idp") checkValidUntil(findings, role.validUntil, `the IDPSSODescriptor of ${name}`, options.now, subject);
+    if (role.kind === "idp")
+      checkValidUntil(findings, role.validUntil, `the IDPSSODescriptor of ${name}`, options.now, subject);
   }
 
   if (entity.ssoServices.length === 0) {
-    findings.push(createFinding("NO_SSO_SERVICE", `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`, subject));
+    findings.push(
+      createFinding(
+        "NO_SSO_SERVICE",
+        `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`,
+        subject,
+      ),
+    );
   }
 
   const signing = signingEntries(entity);
   if (signing.length === 0) {
-    findings.push(createFinding("NO_SIGNING_CERT", `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`, subject));
+    findings.push(
+      createFinding(
+        "NO_SIGNING_CERT",
+        `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`,
+        subject,
+      ),
+    );
     return;
   }
 
@@ -83,7 +118,12 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
   }
   for (const [key, error] of unreadable) {
     const sha256 = /^[0-9a-f]{64}$/.test(key) ? { sha256: key } : {};
-    findings.push(createFinding("CERT_UNPARSEABLE", `A signing certificate of ${name} cannot be read: ${error}.`, { ...subject, ...sha256 }));
+    findings.push(
+      createFinding("CERT_UNPARSEABLE", `A signing certificate of ${name} cannot be read: ${error}.`, {
+        ...subject,
+        ...sha256,
+      }),
+    );
   }
 
   let currentlyValid = 0;
@@ -91,28 +131,69 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
     if (checkCertificate(findings, certificate, name, options)) currentlyValid++;
   }
   if (currentlyValid === 0) {
-    findings.push(createFinding("NO_VALID_SIGNING_CERT", `None of the ${distinct.size + unreadable.size} signing certificates of ${name} is valid now; federation with this IdP fails.`, subject));
+    findings.push(
+      createFinding(
+        "NO_VALID_SIGNING_CERT",
+        `None of the ${distinct.size + unreadable.size} signing certificates of ${name} is valid now; federation with this IdP fails.`,
+        subject,
+      ),
+    );
   }
   if (distinct.size > 1) {
-    const list = [...distinct.values()].map((certificate) => `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`).join(", ");
-    findings.push(createFinding("ROLLOVER_IN_PROGRESS", `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`, subject));
+    const list = [...distinct.values()]
+      .map(
+        (certificate) =>
+          `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`,
+      )
+      .join(", ");
+    findings.push(
+      createFinding(
+        "ROLLOVER_IN_PROGRESS",
+        `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`,
+        subject,
+      ),
+    );
   }
 }
 
 /** The findings about one present signature: invalid, not verified (and why), and weak algorithms whatever its verdict. */
-function judgeSignature(findings: Finding[], verdict: SignatureVerdict, label: string, subject: { entityID?: string }): void {
+function judgeSignature(
+  findings: Finding[],
+  verdict: SignatureVerdict,
+  label: string,
+  subject: { entityID?: string },
+): void {
   if (!verdict.present) return;
   if (verdict.valid === false) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${label} is invalid: ${verdict.detail ?? "it does not verify"}.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `${label} is invalid: ${verdict.detail ?? "it does not verify"}.`,
+        subject,
+      ),
+    );
   } else if (verdict.valid === null && verdict.unverifiedReason === "unsupported-algorithm") {
-    findings.push(createFinding("METADATA_SIGNATURE_UNSUPPORTED", `${label} was not checked (${verdict.detail ?? "cannot verify its algorithm"}).`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_UNSUPPORTED",
+        `${label} was not checked (${verdict.detail ?? "cannot verify its algorithm"}).`,
+        subject,
+      ),
+    );
   } else if (verdict.valid === null) {
-    const code = verdict.unverifiedReason === "too-complex" ? "METADATA_SIGNATURE_TOO_COMPLEX" : "METADATA_SIGNATURE_UNVERIFIED";
+    const code =
+      verdict.unverifiedReason === "too-complex" ? "METADATA_SIGNATURE_TOO_COMPLEX" : "METADATA_SIGNATURE_UNVERIFIED";
     findings.push(createFinding(code, `${label} was ${verdict.detail ?? "not verified"}.`, subject));
   }
   if (verdict.weakAlgorithms.length > 0) {
     const outcome = verdict.valid === true ? "; it verifies, but proves less than it seems" : "";
-    findings.push(createFinding("METADATA_SIGNATURE_WEAK", `${label} uses SHA-1 (${verdict.weakAlgorithms.join(", ")})${outcome}.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_WEAK",
+        `${label} uses SHA-1 (${verdict.weakAlgorithms.join(", ")})${outcome}.`,
+        subject,
+      ),
+    );
   }
 }
 
@@ -124,7 +205,8 @@ function judgeSignature(findings: Finding[], verdict: SignatureVerdict, label: s
  */
 function checkSigningStructure(findings: Finding[], inspection: MetadataInspection): void {
   const byEntityID = new Map<string, EntityFacts[]>();
-  for (const entity of inspection.entities) byEntityID.set(entity.entityID, [...(byEntityID.get(entity.entityID) ?? []), entity]);
+  for (const entity of inspection.entities)
+    byEntityID.set(entity.entityID, [...(byEntityID.get(entity.entityID) ?? []), entity]);
   const shadowed = new Set<string>();
   for (const [entityID, group] of byEntityID) {
     if (group.length < 2) continue;
@@ -132,61 +214,135 @@ function checkSigningStructure(findings: Finding[], inspection: MetadataInspecti
     const unsignedIdps = group.filter((entity) => !entity.signature.present && isIdentityProvider(entity)).length;
     if (!inspection.signerPinned && signed > 0 && unsignedIdps > 0) {
       shadowed.add(entityID);
-      findings.push(createFinding("METADATA_UNSIGNED_DUPLICATE", `${entityID} appears ${group.length} times: ${signed} signed, and ${unsignedIdps} unsigned IdP ${unsignedIdps === 1 ? "copy" : "copies"} claiming the same entityID.`, { entityID }));
+      findings.push(
+        createFinding(
+          "METADATA_UNSIGNED_DUPLICATE",
+          `${entityID} appears ${group.length} times: ${signed} signed, and ${unsignedIdps} unsigned IdP ${unsignedIdps === 1 ? "copy" : "copies"} claiming the same entityID.`,
+          { entityID },
+        ),
+      );
     } else {
-      findings.push(createFinding("METADATA_DUPLICATE_ENTITY_ID", `${entityID} appears ${group.length} times in the document.`, { entityID }));
+      findings.push(
+        createFinding("METADATA_DUPLICATE_ENTITY_ID", `${entityID} appears ${group.length} times in the document.`, {
+          entityID,
+        }),
+      );
     }
   }
 
   const identityProviders = inspection.entities.filter(isIdentityProvider);
   const unsigned = identityProviders.filter((entity) => !entity.signature.present && !shadowed.has(entity.entityID));
   if (!inspection.signerPinned && unsigned.length > 0 && identityProviders.some((entity) => entity.signature.present)) {
-    const names = unsigned.slice(0, 3).map((entity) => entity.entityID).join(", ");
+    const names = unsigned
+      .slice(0, 3)
+      .map((entity) => entity.entityID)
+      .join(", ");
     const more = unsigned.length > 3 ? ` and ${unsigned.length - 3} more` : "";
-    findings.push(createFinding("METADATA_MIXED_SIGNING", `Some IdP entities are signed and ${unsigned.length} ${unsigned.length === 1 ? "is" : "are"} not: ${names}${more}.`, {}));
+    findings.push(
+      createFinding(
+        "METADATA_MIXED_SIGNING",
+        `Some IdP entities are signed and ${unsigned.length} ${unsigned.length === 1 ? "is" : "are"} not: ${names}${more}.`,
+        {},
+      ),
+    );
   }
 
   const stray = inspection.straySignatures;
   if (stray.count > 0) {
     const where = stray.places.map((place) => `<${place}>`).join(", ");
-    findings.push(createFinding("METADATA_SIGNATURE_STRAY", `${stray.count} ${plural(stray.count, "Signature")} ${stray.count === 1 ? "sits" : "sit"} where breakglass verifies none, on ${where}: ${stray.count === 1 ? "it vouches" : "they vouch"} for nothing reported here.`, {}));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_STRAY",
+        `${stray.count} ${plural(stray.count, "Signature")} ${stray.count === 1 ? "sits" : "sit"} where breakglass verifies none, on ${where}: ${stray.count === 1 ? "it vouches" : "they vouch"} for nothing reported here.`,
+        {},
+      ),
+    );
   }
 }
 
 /** Adds the findings about one signing certificate; true when it is valid at `now`. */
-function checkCertificate(findings: Finding[], certificate: CertificateFacts, entityName: string, options: MetadataCheckOptions): boolean {
+function checkCertificate(
+  findings: Finding[],
+  certificate: CertificateFacts,
+  entityName: string,
+  options: MetadataCheckOptions,
+): boolean {
   const subject = { entityID: entityName, sha256: certificate.sha256 };
   const label = `Signing certificate ${certificate.subject} (${shortFingerprint(certificate.sha256)}) of ${entityName}`;
   const left = daysLeft(certificate.notAfter, options.now);
   let valid = false;
   if (certificate.notAfter.getTime() <= options.now.getTime()) {
     const ago = daysAgo(certificate.notAfter, options.now);
-    findings.push(createFinding("CERT_EXPIRED", `${label} expired on ${isoDay(certificate.notAfter)} (${ago} ${plural(ago, "day")} ago).`, subject));
+    findings.push(
+      createFinding(
+        "CERT_EXPIRED",
+        `${label} expired on ${isoDay(certificate.notAfter)} (${ago} ${plural(ago, "day")} ago).`,
+        subject,
+      ),
+    );
   } else if (certificate.notBefore.getTime() > options.now.getTime()) {
-    findings.push(createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject));
+    findings.push(
+      createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject),
+    );
   } else {
     valid = true;
     if (left < options.warnDays) {
-      findings.push(createFinding("CERT_EXPIRING", `${label} expires on ${isoDay(certificate.notAfter)}, in ${left} ${plural(left, "day")}.`, subject));
+      findings.push(
+        createFinding(
+          "CERT_EXPIRING",
+          `${label} expires on ${isoDay(certificate.notAfter)}, in ${left} ${plural(left, "day")}.`,
+          subject,
+        ),
+      );
     }
   }
   if (isWeakKey(certificate.keyAlgorithm, certificate.keyBits)) {
-    findings.push(createFinding("CERT_WEAK_KEY", `${label} has a weak ${certificate.keyAlgorithm} ${certificate.keyBits}-bit key.`, subject));
+    findings.push(
+      createFinding(
+        "CERT_WEAK_KEY",
+        `${label} has a weak ${certificate.keyAlgorithm} ${certificate.keyBits}-bit key.`,
+        subject,
+      ),
+    );
   }
   if (isWeakSignatureAlgorithm(certificate.signatureAlgorithm)) {
-    findings.push(createFinding("CERT_WEAK_SIGNATURE", `${label} is signed with ${certificate.signatureAlgorithm}, a broken digest.`, subject));
+    findings.push(
+      createFinding(
+        "CERT_WEAK_SIGNATURE",
+        `${label} is signed with ${certificate.signatureAlgorithm}, a broken digest.`,
+        subject,
+      ),
+    );
   }
   return valid;
 }
 
-function checkValidUntil(findings: Finding[], value: string | null, what: string, now: Date, subject: { entityID?: string }): void {
+function checkValidUntil(
+  findings: Finding[],
+  value: string | null,
+  what: string,
+  now: Date,
+  subject: { entityID?: string },
+): void {
   if (value === null) return;
   const until = parseXsdDateTime(value);
   if (!until) {
-    findings.push(createFinding("METADATA_MALFORMED", `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_MALFORMED",
+        `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`,
+        subject,
+      ),
+    );
   } else if (until.getTime() <= now.getTime()) {
     const ago = daysAgo(until, now);
-    findings.push(createFinding("METADATA_EXPIRED", `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_EXPIRED",
+        `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`,
+        subject,
+      ),
+    );
   }
 }
 

@@ -41,8 +41,20 @@ export interface SignatureVerdict {
 }
 
 export type CertificateEntry =
-  | { readonly role: string; readonly roleKind: RoleKind; readonly use: CertificateUse; readonly facts: CertificateFacts }
-  | { readonly role: string; readonly roleKind: RoleKind; readonly use: CertificateUse; readonly facts: null; readonly sha256: string | null; readonly error: string };
+  | {
+      readonly role: string;
+      readonly roleKind: RoleKind;
+      readonly use: CertificateUse;
+      readonly facts: CertificateFacts;
+    }
+  | {
+      readonly role: string;
+      readonly roleKind: RoleKind;
+      readonly use: CertificateUse;
+      readonly facts: null;
+      readonly sha256: string | null;
+      readonly error: string;
+    };
 
 export interface EntityFacts {
   readonly entityID: string;
@@ -79,4 +91,12 @@ export interface StraySignatures {
   readonly places: readonly string[];
 }
 
-export const NO_SIGNATURE: SignatureVerdict = { present: false, valid: null, detail: null, key: null, signerSha256: null, unverifiedReason: null, weakAlgorithms: [] };
+export const NO_SIGNATURE: SignatureVerdict = {
+  present: false,
+  valid: null,
+  detail: null,
+  key: null,
+  signerSha256: null,
+  unverifiedReason: null,
+  weakAlgorithms: [],
+};

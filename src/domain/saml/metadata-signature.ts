@@ -46,7 +46,9 @@ const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
  * elsewhere covers nothing breakglass reports, so it is ignored rather than trusted.
  */
 export function checkMetadataSignatures(text: string, signer: MetadataSigner | undefined): DocumentSignatureChecks {
-  const document = new DOMParser({ errorHandler: { warning: () => undefined, error: () => undefined, fatalError: () => undefined } }).parseFromString(text, "text/xml");
+  const document = new DOMParser({
+    errorHandler: { warning: () => undefined, error: () => undefined, fatalError: () => undefined },
+  }).parseFromString(text, "text/xml");
   const root = document.documentElement;
   if (!root) return { root: UNSIGNED, entities: [] };
   const entityElements: DomElement[] = [];
@@ -55,7 +57,9 @@ export function checkMetadataSignatures(text: string, signer: MetadataSigner | u
   const rootCheck = checkSignatureOf(root, text, signer, true);
   return {
     root: rootCheck,
-    entities: entityElements.map((entity) => (entity === root ? rootCheck : checkSignatureOf(entity, text, signer, false))),
+    entities: entityElements.map((entity) =>
+      entity === root ? rootCheck : checkSignatureOf(entity, text, signer, false),
+    ),
   };
 }
 
@@ -66,7 +70,12 @@ function collectEntities(aggregate: DomElement, into: DomElement[]): void {
   }
 }
 
-function checkSignatureOf(container: DomElement, text: string, signer: MetadataSigner | undefined, isRoot: boolean): SignatureCheck {
+function checkSignatureOf(
+  container: DomElement,
+  text: string,
+  signer: MetadataSigner | undefined,
+  isRoot: boolean,
+): SignatureCheck {
   const signatures = elementChildren(container).filter((child) => isSignatureElement(child, "Signature"));
   if (signatures.length === 0) return UNSIGNED;
   const keySource = signer ? "pinned" : "embedded";
@@ -82,11 +91,15 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
     unverifiedReason: valid === null ? "unsupported-algorithm" : null,
     weakAlgorithms,
   });
-  const invalid = (detail: string, signerSha256: string | null = signer?.sha256 ?? null): SignatureCheck => ({ verdict: verdict(false, detail, signerSha256), signedXml: null });
+  const invalid = (detail: string, signerSha256: string | null = signer?.sha256 ?? null): SignatureCheck => ({
+    verdict: verdict(false, detail, signerSha256),
+    signedXml: null,
+  });
   if (signatures.length > 1) return invalid("more than one Signature element on the same element");
 
   const references = descendants(signature, NS.xmldsig, "Reference");
-  if (references.length !== 1) return invalid(`the signature has ${references.length} References; metadata signatures have exactly one`);
+  if (references.length !== 1)
+    return invalid(`the signature has ${references.length} References; metadata signatures have exactly one`);
   const uri = (references[0] as DomElement).getAttribute("URI") ?? "";
   const id = container.getAttribute("ID");
   const coversContainer = uri === "" ? isRoot : uri.startsWith("#") && id !== null && id !== "" && uri.slice(1) === id;
@@ -98,7 +111,8 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
   if (algorithms.signatureMethod === "") return invalid("the signature names no SignatureMethod algorithm");
   // Not knowing an algorithm says nothing about the document: report it as unverifiable, never as tampered.
   const unsupported = firstUnsupportedAlgorithm(algorithms);
-  if (unsupported !== undefined) return { verdict: verdict(null, `cannot verify: ${unsupported}`, signer?.sha256 ?? null), signedXml: null };
+  if (unsupported !== undefined)
+    return { verdict: verdict(null, `cannot verify: ${unsupported}`, signer?.sha256 ?? null), signedXml: null };
 
   let key: KeyObject;
   let signerSha256: string | null;
@@ -107,13 +121,20 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
     signerSha256 = signer.sha256;
   } else {
     const embedded = embeddedCertificate(signature);
-    if (!embedded) return invalid("the signature carries no X509Certificate to check it with; pin the signer with --metadata-signer", null);
+    if (!embedded)
+      return invalid(
+        "the signature carries no X509Certificate to check it with; pin the signer with --metadata-signer",
+        null,
+      );
     key = embedded.key;
     signerSha256 = embedded.sha256;
   }
   const keyFamily = familyOfKey(key);
   if (keyFamily !== keyFamilyOf(algorithms.signatureMethod)) {
-    return invalid(`the signature uses ${describeSignatureAlgorithm(algorithms.signatureMethod)} but the signer's key is ${keyFamily ?? key.asymmetricKeyType ?? "not a public key"}`, signerSha256);
+    return invalid(
+      `the signature uses ${describeSignatureAlgorithm(algorithms.signatureMethod)} but the signer's key is ${keyFamily ?? key.asymmetricKeyType ?? "not a public key"}`,
+      signerSha256,
+    );
   }
 
   const verifier = createVerifier(key, algorithms.signedInfo, algorithms.canonicalization);
@@ -126,7 +147,9 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
   }
   const [signedXml] = verifier.getSignedReferences();
   if (signedXml === undefined) return invalid("the signature verified but covers no content", signerSha256);
-  const how = signer ? "verified against the pinned signer" : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)";
+  const how = signer
+    ? "verified against the pinned signer"
+    : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)";
   return { verdict: verdict(true, how, signerSha256), signedXml };
 }
 
@@ -149,17 +172,24 @@ function readAlgorithms(signature: DomElement): SignatureAlgorithms {
   const canonicalization = algorithmOf(parts.find((child) => isSignatureElement(child, "CanonicalizationMethod")));
   const signatureMethod = algorithmOf(parts.find((child) => isSignatureElement(child, "SignatureMethod")));
   const references = parts.filter((child) => isSignatureElement(child, "Reference"));
-  const digests = references.map((reference) => algorithmOf(elementChildren(reference).find((child) => isSignatureElement(child, "DigestMethod"))));
+  const digests = references.map((reference) =>
+    algorithmOf(elementChildren(reference).find((child) => isSignatureElement(child, "DigestMethod"))),
+  );
   const transforms = references.flatMap((reference) =>
     elementChildren(reference)
       .filter((child) => isSignatureElement(child, "Transforms"))
-      .flatMap((list) => elementChildren(list).filter((child) => isSignatureElement(child, "Transform")).map(algorithmOf)),
+      .flatMap((list) =>
+        elementChildren(list)
+          .filter((child) => isSignatureElement(child, "Transform"))
+          .map(algorithmOf),
+      ),
   );
   return { signedInfo, canonicalization, signatureMethod, digests, transforms, all: [signatureMethod, ...digests] };
 }
 
 function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | undefined {
-  if (!isSupportedCanonicalization(algorithms.canonicalization)) return algorithms.canonicalization || "(no CanonicalizationMethod algorithm)";
+  if (!isSupportedCanonicalization(algorithms.canonicalization))
+    return algorithms.canonicalization || "(no CanonicalizationMethod algorithm)";
   if (!isSupportedSignatureAlgorithm(algorithms.signatureMethod)) return algorithms.signatureMethod;
   const digest = algorithms.digests.find((uri) => !isSupportedDigestAlgorithm(uri));
   if (digest !== undefined) return digest || "(no DigestMethod algorithm)";
@@ -179,7 +209,9 @@ function createVerifier(key: KeyObject, signedInfo: DomElement, canonicalization
   verifier.SignatureAlgorithms = signatureAlgorithmRegistry();
   verifier.HashAlgorithms = digestAlgorithmRegistry();
   const ancestorNamespaces = namespacesInScopeAbove(signedInfo);
-  Object.assign(verifier, { getCanonSignedInfoXml: () => verifier.getCanonXml([canonicalization], signedInfo, { ancestorNamespaces }) });
+  Object.assign(verifier, {
+    getCanonSignedInfoXml: () => verifier.getCanonXml([canonicalization], signedInfo, { ancestorNamespaces }),
+  });
   return verifier;
 }
 
@@ -206,7 +238,10 @@ function namespaceDeclarations(element: DomElement): { prefix: string; namespace
     const attribute = element.attributes.item(index);
     if (!attribute) continue;
     if (attribute.name === "xmlns" || attribute.name.startsWith("xmlns:")) {
-      declarations.push({ prefix: attribute.name === "xmlns" ? "" : attribute.name.slice(6), namespaceURI: attribute.value });
+      declarations.push({
+        prefix: attribute.name === "xmlns" ? "" : attribute.name.slice(6),
+        namespaceURI: attribute.value,
+      });
     }
   }
   return declarations;

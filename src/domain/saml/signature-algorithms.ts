@@ -22,7 +22,12 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmSpec>> = {
   [`${XMLDSIG_MORE}rsa-sha256`]: { name: "RSA-SHA256", digest: "sha256", family: "RSA" },
   [`${XMLDSIG_MORE}rsa-sha384`]: { name: "RSA-SHA384", digest: "sha384", family: "RSA" },
   [`${XMLDSIG_MORE}rsa-sha512`]: { name: "RSA-SHA512", digest: "sha512", family: "RSA" },
-  ["http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"]: { name: "RSA-PSS-SHA256", digest: "sha256", family: "RSA", pss: true },
+  ["http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"]: {
+    name: "RSA-PSS-SHA256",
+    digest: "sha256",
+    family: "RSA",
+    pss: true,
+  },
   [`${XMLDSIG_MORE}ecdsa-sha1`]: { name: "ECDSA-SHA1", digest: "sha1", family: "ECDSA" },
   [`${XMLDSIG_MORE}ecdsa-sha256`]: { name: "ECDSA-SHA256", digest: "sha256", family: "ECDSA" },
   [`${XMLDSIG_MORE}ecdsa-sha384`]: { name: "ECDSA-SHA384", digest: "sha384", family: "ECDSA" },
@@ -37,7 +42,13 @@ const DIGEST_ALGORITHMS: Readonly<Record<string, string>> = {
 };
 
 /** SHA-1 collisions are practical (SHAttered, 2017): a SHA-1 signature or digest no longer protects what it covers. */
-const WEAK_ALGORITHMS: ReadonlySet<string> = new Set([`${XMLDSIG}rsa-sha1`, `${XMLDSIG_MORE}ecdsa-sha1`, `${XMLDSIG}dsa-sha1`, `${XMLDSIG}sha1`, `${XMLDSIG}hmac-sha1`]);
+const WEAK_ALGORITHMS: ReadonlySet<string> = new Set([
+  `${XMLDSIG}rsa-sha1`,
+  `${XMLDSIG_MORE}ecdsa-sha1`,
+  `${XMLDSIG}dsa-sha1`,
+  `${XMLDSIG}sha1`,
+  `${XMLDSIG}hmac-sha1`,
+]);
 
 /** Exactly the canonicalizations xml-crypto implements (its CanonicalizationAlgorithms), inclusive and exclusive, with and without comments. */
 const CANONICALIZATION_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -72,7 +83,9 @@ export function isWeakAlgorithm(uri: string): boolean {
 
 /** The key family a supported signature algorithm needs; undefined when the algorithm is not supported. */
 export function keyFamilyOf(signatureAlgorithm: string): KeyFamily | undefined {
-  return Object.hasOwn(SIGNATURE_ALGORITHMS, signatureAlgorithm) ? SIGNATURE_ALGORITHMS[signatureAlgorithm]?.family : undefined;
+  return Object.hasOwn(SIGNATURE_ALGORITHMS, signatureAlgorithm)
+    ? SIGNATURE_ALGORITHMS[signatureAlgorithm]?.family
+    : undefined;
 }
 
 /** The family of a public key, as the signature algorithms name it; undefined for a key no supported algorithm uses. */
@@ -114,16 +127,24 @@ function signatureAlgorithmClass(uri: string, spec: SignatureAlgorithmSpec): new
         : { key, padding: constants.RSA_PKCS1_PADDING };
   return class implements SignatureAlgorithm {
     getAlgorithmName = (): string => uri;
-    getSignature = createOptionalCallbackFunction((signedInfo: Parameters<typeof sign>[1], privateKey: KeyLike): string => {
-      return sign(spec.digest, signedInfo, options(privateKey instanceof KeyObject ? privateKey : createPrivateKey(privateKey))).toString("base64");
-    });
-    verifySignature = createOptionalCallbackFunction((material: string, key: KeyLike, signatureValue: string): boolean => {
-      if (!(key instanceof KeyObject)) {
-        throw new BreakglassError("INTERNAL", spec.name, "signature verification needs a public key object");
-      }
-      // A key of the wrong family must not verify: node would read an RSA URI with an EC key as ECDSA.
-      if (familyOfKey(key) !== spec.family) return false;
-      return verify(spec.digest, Buffer.from(material, "utf8"), options(key), Buffer.from(signatureValue, "base64"));
-    });
+    getSignature = createOptionalCallbackFunction(
+      (signedInfo: Parameters<typeof sign>[1], privateKey: KeyLike): string => {
+        return sign(
+          spec.digest,
+          signedInfo,
+          options(privateKey instanceof KeyObject ? privateKey : createPrivateKey(privateKey)),
+        ).toString("base64");
+      },
+    );
+    verifySignature = createOptionalCallbackFunction(
+      (material: string, key: KeyLike, signatureValue: string): boolean => {
+        if (!(key instanceof KeyObject)) {
+          throw new BreakglassError("INTERNAL", spec.name, "signature verification needs a public key object");
+        }
+        // A key of the wrong family must not verify: node would read an RSA URI with an EC key as ECDSA.
+        if (familyOfKey(key) !== spec.family) return false;
+        return verify(spec.digest, Buffer.from(material, "utf8"), options(key), Buffer.from(signatureValue, "base64"));
+      },
+    );
   };
 }

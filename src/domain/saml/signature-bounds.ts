@@ -33,7 +33,11 @@ export const DEFAULT_SIGNATURE_BOUNDS: SignatureBounds = {
 };
 
 /** Why verifying `signaturesToCheck` signatures over a document of this shape would exceed the bounds; undefined when it would not. */
-export function exceededSignatureBound(shape: SignatureShape, signaturesToCheck: number, bounds: SignatureBounds): string | undefined {
+export function exceededSignatureBound(
+  shape: SignatureShape,
+  signaturesToCheck: number,
+  bounds: SignatureBounds,
+): string | undefined {
   const walked = shape.elements * signaturesToCheck;
   if (walked > bounds.maxSignedElements) {
     const what =
@@ -42,14 +46,16 @@ export function exceededSignatureBound(shape: SignatureShape, signaturesToCheck:
         : `checking ${signaturesToCheck} signatures over ${count(shape.elements)} elements walks ${count(walked)}`;
     return `${what}, over the ${count(bounds.maxSignedElements)} bound for signature verification (--max-signed-elements)`;
   }
-  if (shape.signatures > bounds.maxSignatures) return `the document has ${count(shape.signatures)} Signature elements, over the bound of ${bounds.maxSignatures}`;
+  if (shape.signatures > bounds.maxSignatures)
+    return `the document has ${count(shape.signatures)} Signature elements, over the bound of ${bounds.maxSignatures}`;
   if (shape.referencesPerSignature > bounds.maxReferencesPerSignature) {
     return `a Signature has ${count(shape.referencesPerSignature)} References, over the bound of ${bounds.maxReferencesPerSignature}`;
   }
   if (shape.transformsPerReference > bounds.maxTransformsPerReference) {
     return `a Reference has ${count(shape.transformsPerReference)} Transforms, over the bound of ${bounds.maxTransformsPerReference}`;
   }
-  if (shape.depth > bounds.maxDepth) return `elements are nested ${shape.depth} deep, over the bound of ${bounds.maxDepth} for signature verification`;
+  if (shape.depth > bounds.maxDepth)
+    return `elements are nested ${shape.depth} deep, over the bound of ${bounds.maxDepth} for signature verification`;
   return undefined;
 }
 

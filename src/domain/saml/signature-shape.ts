@@ -31,7 +31,9 @@ interface Frame {
   transforms: number;
 }
 
-const ROOT_SCOPE: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, { "": "" }));
+const ROOT_SCOPE: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, { "": "" }),
+);
 const NAMESPACE_DECLARATION = /\sxmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 /**
@@ -67,16 +69,20 @@ export function measureSignatureShape(text: string): SignatureShape {
       const tag = text.slice(index + 1, selfClosing ? end - 1 : end);
       const nameEnd = tag.search(/[\s/]|$/);
       const qualifiedName = tag.slice(0, nameEnd);
-      const scope = tag.includes("xmlns") ? declareNamespaces(tag, parent?.scope ?? ROOT_SCOPE) : (parent?.scope ?? ROOT_SCOPE);
+      const scope = tag.includes("xmlns")
+        ? declareNamespaces(tag, parent?.scope ?? ROOT_SCOPE)
+        : (parent?.scope ?? ROOT_SCOPE);
       const kind = kindOf(qualifiedName, scope);
       elements++;
 
       if (kind === "signature") {
         signatures++;
-        const verified = parent !== undefined && parent.readByBreakglass && (stack.length === 1 || parent.kind === "entity");
+        const verified =
+          parent !== undefined && parent.readByBreakglass && (stack.length === 1 || parent.kind === "entity");
         if (!verified) {
           strayCount++;
-          if (places.length < MAX_PLACES) places.push(stack.map((frame) => frame.qualifiedName).join("/") || "(document)");
+          if (places.length < MAX_PLACES)
+            places.push(stack.map((frame) => frame.qualifiedName).join("/") || "(document)");
         }
       } else if (kind === "reference") {
         const signature = innermost(stack, "signature");
@@ -87,7 +93,9 @@ export function measureSignatureShape(text: string): SignatureShape {
       }
 
       if (!selfClosing) {
-        const readByBreakglass = (kind === "entities" || kind === "entity") && (parent === undefined || (parent.readByBreakglass && parent.kind === "entities"));
+        const readByBreakglass =
+          (kind === "entities" || kind === "entity") &&
+          (parent === undefined || (parent.readByBreakglass && parent.kind === "entities"));
         stack.push({ kind, qualifiedName, scope, readByBreakglass, references: 0, transforms: 0 });
         depth = Math.max(depth, stack.length);
       }
@@ -95,7 +103,14 @@ export function measureSignatureShape(text: string): SignatureShape {
     }
     index = index === -1 ? -1 : text.indexOf("<", index);
   }
-  return { elements, depth, signatures, referencesPerSignature, transformsPerReference, straySignatures: { count: strayCount, places } };
+  return {
+    elements,
+    depth,
+    signatures,
+    referencesPerSignature,
+    transformsPerReference,
+    straySignatures: { count: strayCount, places },
+  };
 }
 
 function kindOf(qualifiedName: string, scope: Readonly<Record<string, string>>): Kind {
@@ -117,11 +132,18 @@ function kindOf(qualifiedName: string, scope: Readonly<Record<string, string>>):
   }
 }
 
-function namespaceOf(qualifiedName: string, colon: number, scope: Readonly<Record<string, string>>): string | undefined {
+function namespaceOf(
+  qualifiedName: string,
+  colon: number,
+  scope: Readonly<Record<string, string>>,
+): string | undefined {
   return scope[colon === -1 ? "" : qualifiedName.slice(0, colon)];
 }
 
-function declareNamespaces(tag: string, parentScope: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+function declareNamespaces(
+  tag: string,
+  parentScope: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
   let scope = parentScope;
   for (const match of tag.matchAll(NAMESPACE_DECLARATION)) {
     if (scope === parentScope) scope = Object.create(parentScope) as Record<string, string>;
@@ -139,7 +161,11 @@ function innermost(stack: readonly Frame[], kind: Kind): Frame | undefined {
 }
 
 function skipMarkupDeclaration(text: string, index: number): number {
-  const [open, close] = text.startsWith("<!--", index) ? ["<!--", "-->"] : text.startsWith("<![CDATA[", index) ? ["<![CDATA[", "]]>"] : ["<!", ">"];
+  const [open, close] = text.startsWith("<!--", index)
+    ? ["<!--", "-->"]
+    : text.startsWith("<![CDATA[", index)
+      ? ["<![CDATA[", "]]>"]
+      : ["<!", ">"];
   const end = text.indexOf(close, index + open.length);
   return end === -1 ? -1 : end + close.length;
 }
