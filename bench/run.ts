@@ -9,6 +9,7 @@ import { checkMetadata } from "../src/domain/checks/metadata-checks.js";
 import { parseCertificate } from "../src/domain/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
+import { benchHostileDocuments } from "./hostile-documents.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSlackAck } from "./slack-ack.js";
 
@@ -162,6 +163,11 @@ function signedAggregate(): void {
   );
 }
 
+function hostileDocuments(): void {
+  section("Hostile documents of issue 11 through inspect + checks (work bounds, not byte bounds)");
+  benchHostileDocuments();
+}
+
 async function orgSweep(): Promise<void> {
   const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
   section(
@@ -182,5 +188,6 @@ singleDocuments();
 certificateParsing();
 aggregate();
 signedAggregate();
+hostileDocuments();
 await orgSweep();
 await slackAck();

@@ -171,6 +171,13 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   METADATA_MALFORMED: metadataRead,
   METADATA_SIGNATURE_INVALID: metadataRead,
   METADATA_SIGNATURE_UNVERIFIED: metadataRead,
+  METADATA_SIGNATURE_TOO_COMPLEX: metadataRead,
+  METADATA_SIGNATURE_UNSUPPORTED: metadataRead,
+  METADATA_SIGNATURE_WEAK: metadataRead,
+  METADATA_SIGNATURE_STRAY: metadataRead,
+  METADATA_UNSIGNED_DUPLICATE: metadataRead,
+  METADATA_DUPLICATE_ENTITY_ID: metadataRead,
+  METADATA_MIXED_SIGNING: metadataRead,
   NOT_AN_IDP: metadataRead,
   NO_SSO_SERVICE: metadataRead,
   // Gone once the metadata could be read again; whichever check asked for it.

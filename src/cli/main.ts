@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
@@ -72,6 +72,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         "--max-signed-bytes <n>",
         "verify signatures of documents up to n bytes; larger ones are reported unverified",
       ).default(String(DEFAULT_MAX_SIGNED_BYTES), formatBytes(DEFAULT_MAX_SIGNED_BYTES)),
+    )
+    .option(
+      "--max-signed-elements <n>",
+      "verify signatures while elements x signatures stays within n; beyond, they are reported unverified",
+      String(DEFAULT_MAX_SIGNED_ELEMENTS),
     )
     .option(
       "--timeout <seconds>",

@@ -4,7 +4,7 @@ import pc from "picocolors";
 import { checkMetadata, DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { isBlocking } from "../domain/checks/finding.js";
 import { BreakglassError } from "../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
 import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
@@ -23,6 +23,7 @@ export interface MetadataInspectOptions {
   readonly allowInsecureHttp?: boolean;
   readonly maxBytes?: string;
   readonly maxSignedBytes?: string;
+  readonly maxSignedElements?: string;
   readonly timeout?: string;
   readonly ca?: string;
   readonly cache?: boolean;
@@ -41,6 +42,10 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     options.maxSignedBytes === undefined
       ? DEFAULT_MAX_SIGNED_BYTES
       : parseNonNegativeInteger(options.maxSignedBytes, "--max-signed-bytes");
+  const maxSignedElements =
+    options.maxSignedElements === undefined
+      ? DEFAULT_MAX_SIGNED_ELEMENTS
+      : parseNonNegativeInteger(options.maxSignedElements, "--max-signed-elements");
   const timeoutMs =
     options.timeout === undefined
       ? DEFAULT_FETCH_OPTIONS.timeoutMs
@@ -54,6 +59,7 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     signer,
     cache,
     maxSignedBytes,
+    maxSignedElements,
     fetch: { maxBytes, timeoutMs, allowInsecureHttp: options.allowInsecureHttp === true, ...(ca ? { ca } : {}) },
   });
   const findings = checkMetadata(inspection, { now, warnDays });

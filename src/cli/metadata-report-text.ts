@@ -102,6 +102,8 @@ function describeCertificate(entry: CertificateEntry, { now, warnDays, colors: c
 function describeSignature(signature: SignatureVerdict, c: Colors): string {
   if (!signature.present) return c.dim(signature.detail ?? "not signed");
   if (signature.valid) return c.green(`valid — ${signature.detail ?? ""}`.trim());
+  // Not checked (too large, too complex, an algorithm breakglass lacks) says nothing about tampering.
+  if (signature.valid === null) return c.yellow(`NOT VERIFIED — ${signature.detail ?? "not checked"}`);
   return c.red(`INVALID — ${signature.detail ?? "does not verify"}`);
 }
 

@@ -263,6 +263,33 @@ describe("the pinned signer from the command line", () => {
   });
 });
 
+describe("--max-signed-elements", () => {
+  it("reports a signature over the bound as not verified, with its own finding, never as invalid", async () => {
+    const { signDocument } = await import("../support/metadata-builder.js");
+    const signing = makeCertificate({ notAfter: new Date(Date.parse(NOW) + 400 * DAY) });
+    const document = writeTemp(
+      "signed.xml",
+      signDocument(
+        entityXml({ id: "_s", keys: [{ base64: signing.base64, use: "signing" }] }),
+        signing.privateKeyPem,
+        signing.base64,
+        "_s",
+      ),
+    );
+    const json = await cli(["metadata", "inspect", document, "--now", NOW, "--json", "--max-signed-elements", "5"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).findings.map((finding: { code: string }) => finding.code)).toEqual([
+      "METADATA_SIGNATURE_TOO_COMPLEX",
+    ]);
+    const text = await cli(["metadata", "inspect", document, "--now", NOW, "--max-signed-elements", "5"]);
+    expect(text.stdout).toMatch(
+      /NOT VERIFIED — not verified: the document has \d+ elements, over the 5 bound for signature verification/,
+    );
+    expect(text.stdout).not.toContain("INVALID");
+    expect((await cli(["metadata", "inspect", document, "--now", NOW, "--json"])).code).toBe(0);
+  });
+});
+
 describe("the installed command", () => {
   it("runs from bin/breakglass.js and prints no stack trace on bad input", async () => {
     const bin = new URL("../../bin/breakglass.js", import.meta.url).pathname;

@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import { BreakglassError } from "../../domain/errors.js";
 import {
   DEFAULT_MAX_SIGNED_BYTES,
+  DEFAULT_MAX_SIGNED_ELEMENTS,
   inspectMetadataBytes,
   type InspectOptions,
 } from "../../domain/saml/inspect-metadata.js";
@@ -75,10 +76,12 @@ function inspectionCacheKey(location: string, options: SourceOptions): string {
         .update(options.signer.key.export({ type: "spki", format: "der" }))
         .digest("hex")
     : "no-signer";
+  const maxSignedElements = options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS;
   return [
     location,
     signer,
     options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES,
+    maxSignedElements,
     options.limits?.maxDepth ?? "default-depth",
   ].join("\n");
 }

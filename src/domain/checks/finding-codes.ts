@@ -82,6 +82,48 @@ export const FINDING_CODES = {
       "Verify the signature another way (xmlsec1) or raise --max-signed-bytes and inspect again; until then nothing vouches for this document.",
     runbook: null,
   },
+  METADATA_SIGNATURE_TOO_COMPLEX: {
+    severity: "high",
+    remedy:
+      "Get the metadata from the IdP itself (real metadata is far inside the bounds) or, if this document is genuine, raise --max-signed-elements and inspect again; until then nothing vouches for it.",
+    runbook: null,
+  },
+  METADATA_SIGNATURE_UNSUPPORTED: {
+    severity: "high",
+    remedy:
+      "Verify the signature with xmlsec1, or have the IdP sign with RSA-SHA256 or ECDSA-SHA256 and SHA-256 digests; until then nothing vouches for this document.",
+    runbook: null,
+  },
+  METADATA_SIGNATURE_WEAK: {
+    severity: "medium",
+    remedy:
+      "Have the IdP sign its metadata with RSA-SHA256 or ECDSA-SHA256 and SHA-256 digests: SHA-1 collisions are practical, so a SHA-1 signature no longer proves what it covers.",
+    runbook: null,
+  },
+  METADATA_SIGNATURE_STRAY: {
+    severity: "high",
+    remedy:
+      "A signed element hidden where no verified signature reaches (an EntityDescriptor inside Extensions) is the shape of signature wrapping: get the metadata from the IdP itself and import nothing from this copy.",
+    runbook: null,
+  },
+  METADATA_UNSIGNED_DUPLICATE: {
+    severity: "critical",
+    remedy:
+      "Treat the unsigned copy as forged: import only the signed entity, find out who added the copy, and pin the signer with --metadata-signer.",
+    runbook: null,
+  },
+  METADATA_DUPLICATE_ENTITY_ID: {
+    severity: "high",
+    remedy:
+      "Which of two entities with one entityID a consumer uses is undefined: get the metadata from the IdP itself and find out where the second one came from.",
+    runbook: null,
+  },
+  METADATA_MIXED_SIGNING: {
+    severity: "medium",
+    remedy:
+      "Pin the signer with --metadata-signer so every IdP entity must be covered by its signature, or find out why some IdP entities are unsigned.",
+    runbook: null,
+  },
   NOT_AN_IDP: {
     severity: "high",
     remedy:

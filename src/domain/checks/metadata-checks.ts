@@ -1,7 +1,7 @@
 // Judges inspected IdP metadata: certificates, validity, signatures and roles in; findings out. Pure: the clock is an argument.
 import type { CertificateFacts } from "../saml/certificate.js";
 import { isWeakKey, isWeakSignatureAlgorithm } from "../saml/certificate.js";
-import type { EntityFacts, MetadataInspection } from "../saml/metadata-model.js";
+import type { EntityFacts, MetadataInspection, SignatureVerdict } from "../saml/metadata-model.js";
 import { parseXsdDateTime } from "../saml/xml-datetime.js";
 import { createFinding, type Finding } from "./finding.js";
 import { isIdentityProvider, signingEntries } from "./signing-certificates.js";
@@ -34,23 +34,8 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   // An EntityDescriptor root's validUntil is the entity's own and is judged with the entity.
   if (inspection.rootElement === "EntitiesDescriptor")
     checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
-  if (inspection.signature.present && inspection.signature.valid === false) {
-    findings.push(
-      createFinding(
-        "METADATA_SIGNATURE_INVALID",
-        `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`,
-        documentSubject,
-      ),
-    );
-  } else if (inspection.signature.present && inspection.signature.valid === null) {
-    findings.push(
-      createFinding(
-        "METADATA_SIGNATURE_UNVERIFIED",
-        `The document's signature was ${inspection.signature.detail ?? "not verified"}.`,
-        documentSubject,
-      ),
-    );
-  }
+  judgeSignature(findings, inspection.signature, "The document's signature", documentSubject);
+  checkSigningStructure(findings, inspection);
 
   const identityProviders = inspection.entities.filter(isIdentityProvider);
   if (identityProviders.length === 0) {
@@ -79,22 +64,8 @@ function checkIdentityProvider(
   const subject = { entityID: entity.entityID };
   const name = entity.entityID;
 
-  if (entity.signatureScope === "entity" && entity.signature.valid === false) {
-    findings.push(
-      createFinding(
-        "METADATA_SIGNATURE_INVALID",
-        `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`,
-        subject,
-      ),
-    );
-  } else if (entity.signatureScope === "entity" && entity.signature.present && entity.signature.valid === null) {
-    findings.push(
-      createFinding(
-        "METADATA_SIGNATURE_UNVERIFIED",
-        `The signature of ${name} was ${entity.signature.detail ?? "not verified"}.`,
-        subject,
-      ),
-    );
+  if (entity.signatureScope === "entity") {
+    judgeSignature(findings, entity.signature, `The signature of ${name}`, subject);
   } else if (inspection.signerPinned && !entity.signature.present) {
     findings.push(
       createFinding(
@@ -180,6 +151,110 @@ function checkIdentityProvider(
         "ROLLOVER_IN_PROGRESS",
         `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`,
         subject,
+      ),
+    );
+  }
+}
+
+/** The findings about one present signature: invalid, not verified (and why), and weak algorithms whatever its verdict. */
+function judgeSignature(
+  findings: Finding[],
+  verdict: SignatureVerdict,
+  label: string,
+  subject: { entityID?: string },
+): void {
+  if (!verdict.present) return;
+  if (verdict.valid === false) {
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `${label} is invalid: ${verdict.detail ?? "it does not verify"}.`,
+        subject,
+      ),
+    );
+  } else if (verdict.valid === null && verdict.unverifiedReason === "unsupported-algorithm") {
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_UNSUPPORTED",
+        `${label} was not checked (${verdict.detail ?? "cannot verify its algorithm"}).`,
+        subject,
+      ),
+    );
+  } else if (verdict.valid === null) {
+    const code =
+      verdict.unverifiedReason === "too-complex" ? "METADATA_SIGNATURE_TOO_COMPLEX" : "METADATA_SIGNATURE_UNVERIFIED";
+    findings.push(createFinding(code, `${label} was ${verdict.detail ?? "not verified"}.`, subject));
+  }
+  if (verdict.weakAlgorithms.length > 0) {
+    const outcome = verdict.valid === true ? "; it verifies, but proves less than it seems" : "";
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_WEAK",
+        `${label} uses SHA-1 (${verdict.weakAlgorithms.join(", ")})${outcome}.`,
+        subject,
+      ),
+    );
+  }
+}
+
+/**
+ * What the signatures leave uncovered, whether or not a signer is pinned: entities sharing an
+ * entityID, an unsigned copy of a signed IdP, IdPs signed and unsigned side by side, and
+ * signatures where breakglass verifies none. (With a pinned signer an unsigned IdP is already
+ * METADATA_SIGNATURE_INVALID, so the copy and mixed findings would only repeat it.)
+ */
+function checkSigningStructure(findings: Finding[], inspection: MetadataInspection): void {
+  const byEntityID = new Map<string, EntityFacts[]>();
+  for (const entity of inspection.entities)
+    byEntityID.set(entity.entityID, [...(byEntityID.get(entity.entityID) ?? []), entity]);
+  const shadowed = new Set<string>();
+  for (const [entityID, group] of byEntityID) {
+    if (group.length < 2) continue;
+    const signed = group.filter((entity) => entity.signature.present).length;
+    const unsignedIdps = group.filter((entity) => !entity.signature.present && isIdentityProvider(entity)).length;
+    if (!inspection.signerPinned && signed > 0 && unsignedIdps > 0) {
+      shadowed.add(entityID);
+      findings.push(
+        createFinding(
+          "METADATA_UNSIGNED_DUPLICATE",
+          `${entityID} appears ${group.length} times: ${signed} signed, and ${unsignedIdps} unsigned IdP ${unsignedIdps === 1 ? "copy" : "copies"} claiming the same entityID.`,
+          { entityID },
+        ),
+      );
+    } else {
+      findings.push(
+        createFinding("METADATA_DUPLICATE_ENTITY_ID", `${entityID} appears ${group.length} times in the document.`, {
+          entityID,
+        }),
+      );
+    }
+  }
+
+  const identityProviders = inspection.entities.filter(isIdentityProvider);
+  const unsigned = identityProviders.filter((entity) => !entity.signature.present && !shadowed.has(entity.entityID));
+  if (!inspection.signerPinned && unsigned.length > 0 && identityProviders.some((entity) => entity.signature.present)) {
+    const names = unsigned
+      .slice(0, 3)
+      .map((entity) => entity.entityID)
+      .join(", ");
+    const more = unsigned.length > 3 ? ` and ${unsigned.length - 3} more` : "";
+    findings.push(
+      createFinding(
+        "METADATA_MIXED_SIGNING",
+        `Some IdP entities are signed and ${unsigned.length} ${unsigned.length === 1 ? "is" : "are"} not: ${names}${more}.`,
+        {},
+      ),
+    );
+  }
+
+  const stray = inspection.straySignatures;
+  if (stray.count > 0) {
+    const where = stray.places.map((place) => `<${place}>`).join(", ");
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_STRAY",
+        `${stray.count} ${plural(stray.count, "Signature")} ${stray.count === 1 ? "sits" : "sit"} where breakglass verifies none, on ${where}: ${stray.count === 1 ? "it vouches" : "they vouch"} for nothing reported here.`,
+        {},
       ),
     );
   }

@@ -10,6 +10,7 @@ import {
   type EntityFacts,
   type MetadataInspection,
   type SignatureVerdict,
+  type UnverifiedReason,
 } from "./metadata-model.js";
 import {
   checkMetadataSignatures,
@@ -17,6 +18,8 @@ import {
   type MetadataSigner,
   type SignatureCheck,
 } from "./metadata-signature.js";
+import { DEFAULT_SIGNATURE_BOUNDS, exceededSignatureBound } from "./signature-bounds.js";
+import { measureSignatureShape } from "./signature-shape.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
 import { parseXmlDocument } from "./xml-document.js";
@@ -30,9 +33,16 @@ export interface InspectOptions {
    * lookups grow faster than linearly with document size (about 15 s for 12 MB here).
    */
   readonly maxSignedBytes?: number;
+  /**
+   * Signatures are reported present but not verified when checking them would walk more elements
+   * than this (the document's elements once per signature): verification cost follows elements,
+   * not bytes. The other shape bounds are in signature-bounds.ts.
+   */
+  readonly maxSignedElements?: number;
 }
 
 export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_MAX_SIGNED_ELEMENTS = DEFAULT_SIGNATURE_BOUNDS.maxSignedElements;
 
 export function inspectMetadataBytes(
   bytes: Uint8Array,
@@ -71,14 +81,26 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   const metadata = extractMetadata(parseXmlDocument(text, input), input);
   const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
+  // One linear pass over the text; xmldom and xml-crypto see the document only if its shape is within bounds.
+  const shape = measureSignatureShape(text);
+  const bounds = {
+    ...DEFAULT_SIGNATURE_BOUNDS,
+    maxSignedElements: options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS,
+  };
+  const overBound = needsSignatureCheck
+    ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
+    : undefined;
   const checks = !needsSignatureCheck
     ? undefined
     : text.length > maxSignedBytes
       ? unverifiedChecks(
           metadata,
           `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`,
+          "too-large",
         )
-      : checkMetadataSignatures(text, options.signer);
+      : overBound !== undefined
+        ? unverifiedChecks(metadata, `not verified: ${overBound}`, "too-complex")
+        : checkMetadataSignatures(text, options.signer);
   const certificates = new CertificateReader();
 
   let rootVerdict = checks?.root.verdict ?? unsignedVerdict(options.signer);
@@ -106,7 +128,15 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     signature: rootVerdict,
     signerPinned: options.signer !== undefined,
     entities: entities.map((entity) => toEntityFacts(entity, certificates)),
+    straySignatures: shape.straySignatures,
   };
+}
+
+/** How many signatures checkMetadataSignatures would verify: the root's, and each entity's own (a single-entity root counts once). */
+function signaturesToCheck(metadata: RawMetadata): number {
+  const root = metadata.hasRootSignature ? 1 : 0;
+  if (metadata.rootElement === "EntityDescriptor") return root;
+  return root + metadata.entities.filter((entity) => entity.hasOwnSignature).length;
 }
 
 interface ScopedEntity {
@@ -142,9 +172,17 @@ function scopeOf(verdict: SignatureVerdict, scope: "document" | "entity"): "docu
   return verdict.present ? scope : null;
 }
 
-function unverifiedChecks(metadata: RawMetadata, detail: string): DocumentSignatureChecks {
+function unverifiedChecks(metadata: RawMetadata, detail: string, reason: UnverifiedReason): DocumentSignatureChecks {
   const unverified: SignatureCheck = {
-    verdict: { present: true, valid: null, detail, key: null, signerSha256: null },
+    verdict: {
+      present: true,
+      valid: null,
+      detail,
+      key: null,
+      signerSha256: null,
+      unverifiedReason: reason,
+      weakAlgorithms: [],
+    },
     signedXml: null,
   };
   const unsigned: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
@@ -158,13 +196,7 @@ function unverifiedChecks(metadata: RawMetadata, detail: string): DocumentSignat
 }
 
 function unsignedVerdict(signer: MetadataSigner | undefined): SignatureVerdict {
-  return {
-    present: false,
-    valid: null,
-    detail: signer ? "the document is not signed, but a signer is pinned" : null,
-    key: null,
-    signerSha256: null,
-  };
+  return { ...NO_SIGNATURE, detail: signer ? "the document is not signed, but a signer is pinned" : null };
 }
 
 function disagreement(verdict: SignatureVerdict): SignatureVerdict {
@@ -173,6 +205,7 @@ function disagreement(verdict: SignatureVerdict): SignatureVerdict {
         ...verdict,
         valid: false,
         detail: "the XML parsers disagree about the document's structure; no signature is trusted",
+        unverifiedReason: null,
       }
     : verdict;
 }

@@ -18,6 +18,12 @@ export interface SsoService {
   readonly location: string;
 }
 
+/**
+ * Why a present signature was not judged (valid is null): the document is over --max-signed-bytes,
+ * its shape is over the signature bounds, or it uses an algorithm breakglass cannot check.
+ */
+export type UnverifiedReason = "too-large" | "too-complex" | "unsupported-algorithm";
+
 export interface SignatureVerdict {
   readonly present: boolean;
   /** null when there is no signature to check. */
@@ -28,6 +34,10 @@ export interface SignatureVerdict {
   readonly key: "pinned" | "embedded" | null;
   /** SHA-256 of the certificate that verified the signature, when it was a certificate. */
   readonly signerSha256: string | null;
+  /** Set exactly when the signature is present and valid is null. */
+  readonly unverifiedReason: UnverifiedReason | null;
+  /** Broken (SHA-1) signature or digest algorithm URIs the signature uses, whether or not it verifies. */
+  readonly weakAlgorithms: readonly string[];
 }
 
 export type CertificateEntry =
@@ -71,6 +81,14 @@ export interface MetadataInspection {
   /** True when signatures had to verify against --metadata-signer. */
   readonly signerPinned: boolean;
   readonly entities: readonly EntityFacts[];
+  /** Signatures where breakglass verifies none (an EntityDescriptor inside Extensions): they vouch for nothing it reports. */
+  readonly straySignatures: StraySignatures;
+}
+
+export interface StraySignatures {
+  readonly count: number;
+  /** Where the first few sit: the path of the signed element, "md:EntityDescriptor/md:Extensions/md:EntityDescriptor". */
+  readonly places: readonly string[];
 }
 
 export const NO_SIGNATURE: SignatureVerdict = {
@@ -79,4 +97,6 @@ export const NO_SIGNATURE: SignatureVerdict = {
   detail: null,
   key: null,
   signerSha256: null,
+  unverifiedReason: null,
+  weakAlgorithms: [],
 };

@@ -4,6 +4,18 @@ import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
 import { describeError } from "../errors.js";
 import { NO_SIGNATURE, type SignatureVerdict } from "./metadata-model.js";
+import {
+  describeSignatureAlgorithm,
+  digestAlgorithmRegistry,
+  familyOfKey,
+  isSupportedCanonicalization,
+  isSupportedDigestAlgorithm,
+  isSupportedSignatureAlgorithm,
+  isSupportedTransform,
+  isWeakAlgorithm,
+  keyFamilyOf,
+  signatureAlgorithmRegistry,
+} from "./signature-algorithms.js";
 import { NS } from "./xml-document.js";
 
 /** The key a signature must verify against: pinned by the operator, or else the one in the signature itself. */
@@ -64,17 +76,26 @@ function checkSignatureOf(
   signer: MetadataSigner | undefined,
   isRoot: boolean,
 ): SignatureCheck {
-  const signatures = elementChildren(container).filter(
-    (child) => child.namespaceURI === NS.xmldsig && child.localName === "Signature",
-  );
+  const signatures = elementChildren(container).filter((child) => isSignatureElement(child, "Signature"));
   if (signatures.length === 0) return UNSIGNED;
   const keySource = signer ? "pinned" : "embedded";
+  const signature = signatures[0] as DomElement;
+  const algorithms = readAlgorithms(signature);
+  const weakAlgorithms = [...new Set(algorithms.all.filter(isWeakAlgorithm))];
+  const verdict = (valid: boolean | null, detail: string, signerSha256: string | null): SignatureVerdict => ({
+    present: true,
+    valid,
+    detail,
+    key: keySource,
+    signerSha256,
+    unverifiedReason: valid === null ? "unsupported-algorithm" : null,
+    weakAlgorithms,
+  });
   const invalid = (detail: string, signerSha256: string | null = signer?.sha256 ?? null): SignatureCheck => ({
-    verdict: { present: true, valid: false, detail, key: keySource, signerSha256 },
+    verdict: verdict(false, detail, signerSha256),
     signedXml: null,
   });
   if (signatures.length > 1) return invalid("more than one Signature element on the same element");
-  const signature = signatures[0] as DomElement;
 
   const references = descendants(signature, NS.xmldsig, "Reference");
   if (references.length !== 1)
@@ -86,6 +107,12 @@ function checkSignatureOf(
     // Signature wrapping: a valid signature over some other element must not vouch for this one.
     return invalid(`the signature references "${uri}", not the element that contains it`);
   }
+  if (!algorithms.signedInfo) return invalid("the signature has no single SignedInfo element");
+  if (algorithms.signatureMethod === "") return invalid("the signature names no SignatureMethod algorithm");
+  // Not knowing an algorithm says nothing about the document: report it as unverifiable, never as tampered.
+  const unsupported = firstUnsupportedAlgorithm(algorithms);
+  if (unsupported !== undefined)
+    return { verdict: verdict(null, `cannot verify: ${unsupported}`, signer?.sha256 ?? null), signedXml: null };
 
   let key: KeyObject;
   let signerSha256: string | null;
@@ -102,8 +129,15 @@ function checkSignatureOf(
     key = embedded.key;
     signerSha256 = embedded.sha256;
   }
+  const keyFamily = familyOfKey(key);
+  if (keyFamily !== keyFamilyOf(algorithms.signatureMethod)) {
+    return invalid(
+      `the signature uses ${describeSignatureAlgorithm(algorithms.signatureMethod)} but the signer's key is ${keyFamily ?? key.asymmetricKeyType ?? "not a public key"}`,
+      signerSha256,
+    );
+  }
 
-  const verifier = new SignedXml({ publicCert: key });
+  const verifier = createVerifier(key, algorithms.signedInfo, algorithms.canonicalization);
   try {
     verifier.loadSignature(signature);
     const valid = verifier.checkSignature(text);
@@ -113,18 +147,108 @@ function checkSignatureOf(
   }
   const [signedXml] = verifier.getSignedReferences();
   if (signedXml === undefined) return invalid("the signature verified but covers no content", signerSha256);
-  return {
-    verdict: {
-      present: true,
-      valid: true,
-      detail: signer
-        ? "verified against the pinned signer"
-        : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)",
-      key: keySource,
-      signerSha256,
-    },
-    signedXml,
-  };
+  const how = signer
+    ? "verified against the pinned signer"
+    : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)";
+  return { verdict: verdict(true, how, signerSha256), signedXml };
+}
+
+interface SignatureAlgorithms {
+  /** The Signature's one SignedInfo child, or undefined when it has none or several. */
+  readonly signedInfo: DomElement | undefined;
+  readonly canonicalization: string;
+  readonly signatureMethod: string;
+  readonly digests: readonly string[];
+  readonly transforms: readonly string[];
+  /** Every algorithm URI above, for the weak-algorithm list. */
+  readonly all: readonly string[];
+}
+
+function readAlgorithms(signature: DomElement): SignatureAlgorithms {
+  const signedInfos = elementChildren(signature).filter((child) => isSignatureElement(child, "SignedInfo"));
+  const signedInfo = signedInfos.length === 1 ? signedInfos[0] : undefined;
+  const algorithmOf = (element: DomElement | undefined): string => element?.getAttribute("Algorithm") ?? "";
+  const parts = signedInfo ? elementChildren(signedInfo) : [];
+  const canonicalization = algorithmOf(parts.find((child) => isSignatureElement(child, "CanonicalizationMethod")));
+  const signatureMethod = algorithmOf(parts.find((child) => isSignatureElement(child, "SignatureMethod")));
+  const references = parts.filter((child) => isSignatureElement(child, "Reference"));
+  const digests = references.map((reference) =>
+    algorithmOf(elementChildren(reference).find((child) => isSignatureElement(child, "DigestMethod"))),
+  );
+  const transforms = references.flatMap((reference) =>
+    elementChildren(reference)
+      .filter((child) => isSignatureElement(child, "Transforms"))
+      .flatMap((list) =>
+        elementChildren(list)
+          .filter((child) => isSignatureElement(child, "Transform"))
+          .map(algorithmOf),
+      ),
+  );
+  return { signedInfo, canonicalization, signatureMethod, digests, transforms, all: [signatureMethod, ...digests] };
+}
+
+function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | undefined {
+  if (!isSupportedCanonicalization(algorithms.canonicalization))
+    return algorithms.canonicalization || "(no CanonicalizationMethod algorithm)";
+  if (!isSupportedSignatureAlgorithm(algorithms.signatureMethod)) return algorithms.signatureMethod;
+  const digest = algorithms.digests.find((uri) => !isSupportedDigestAlgorithm(uri));
+  if (digest !== undefined) return digest || "(no DigestMethod algorithm)";
+  const transform = algorithms.transforms.find((uri) => !isSupportedTransform(uri));
+  return transform === undefined ? undefined : transform || "(no Transform algorithm)";
+}
+
+/**
+ * An xml-crypto verifier that knows exactly breakglass's algorithms (ECDSA included) and
+ * canonicalizes this signature's own SignedInfo. xml-crypto takes the in-scope namespaces of the
+ * FIRST SignedInfo in the document (findAncestorNs with "//*[local-name()='SignedInfo']"), so under
+ * inclusive C14N the second entity signature of an aggregate was canonicalized with the first
+ * one's namespaces and failed. Its method is private in the types, hence the override on the instance.
+ */
+function createVerifier(key: KeyObject, signedInfo: DomElement, canonicalization: string): SignedXml {
+  const verifier = new SignedXml({ publicCert: key });
+  verifier.SignatureAlgorithms = signatureAlgorithmRegistry();
+  verifier.HashAlgorithms = digestAlgorithmRegistry();
+  const ancestorNamespaces = namespacesInScopeAbove(signedInfo);
+  Object.assign(verifier, {
+    getCanonSignedInfoXml: () => verifier.getCanonXml([canonicalization], signedInfo, { ancestorNamespaces }),
+  });
+  return verifier;
+}
+
+/** The namespaces an element inherits from its ancestors, nearest first, as C14N must render them on a document subset's apex. */
+function namespacesInScopeAbove(element: DomElement): { prefix: string; namespaceURI: string }[] {
+  const ownPrefixes = new Set<string>([element.prefix ?? ""]);
+  for (const { prefix } of namespaceDeclarations(element)) ownPrefixes.add(prefix);
+  const seen = new Set<string>();
+  const inherited: { prefix: string; namespaceURI: string }[] = [];
+  for (let node = element.parentNode; node && node.nodeType === 1; node = node.parentNode) {
+    for (const declaration of namespaceDeclarations(node as DomElement)) {
+      if (seen.has(declaration.prefix)) continue; // shadowed by a nearer declaration
+      seen.add(declaration.prefix);
+      // An undeclaration (xmlns="") only shadows; it is no namespace node.
+      if (declaration.namespaceURI !== "" && !ownPrefixes.has(declaration.prefix)) inherited.push(declaration);
+    }
+  }
+  return inherited;
+}
+
+function namespaceDeclarations(element: DomElement): { prefix: string; namespaceURI: string }[] {
+  const declarations: { prefix: string; namespaceURI: string }[] = [];
+  for (let index = 0; index < element.attributes.length; index++) {
+    const attribute = element.attributes.item(index);
+    if (!attribute) continue;
+    if (attribute.name === "xmlns" || attribute.name.startsWith("xmlns:")) {
+      declarations.push({
+        prefix: attribute.name === "xmlns" ? "" : attribute.name.slice(6),
+        namespaceURI: attribute.value,
+      });
+    }
+  }
+  return declarations;
+}
+
+function isSignatureElement(element: DomElement, localName: string): boolean {
+  return element.namespaceURI === NS.xmldsig && element.localName === localName;
 }
 
 function explainVerificationError(error: unknown): string {
@@ -136,9 +260,7 @@ function explainVerificationError(error: unknown): string {
 }
 
 function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: string } | undefined {
-  const keyInfo = elementChildren(signature).find(
-    (child) => child.namespaceURI === NS.xmldsig && child.localName === "KeyInfo",
-  );
+  const keyInfo = elementChildren(signature).find((child) => isSignatureElement(child, "KeyInfo"));
   if (!keyInfo) return undefined;
   const [certificate] = descendants(keyInfo, NS.xmldsig, "X509Certificate");
   const base64 = certificate?.textContent?.replace(/\s+/g, "");

@@ -1,0 +1,187 @@
+// Measures, in one linear pass over the text, the shape that makes signature verification expensive, and finds stray signatures.
+import type { StraySignatures } from "./metadata-model.js";
+import { NS } from "./xml-document.js";
+
+export interface SignatureShape {
+  readonly elements: number;
+  /** Deepest element nesting. */
+  readonly depth: number;
+  /** ds:Signature elements anywhere in the document. */
+  readonly signatures: number;
+  /** The most ds:Reference elements inside one ds:Signature. */
+  readonly referencesPerSignature: number;
+  /** The most ds:Transform elements inside one ds:Reference. */
+  readonly transformsPerReference: number;
+  /** ds:Signatures that sit where breakglass verifies none: not on the root, nor on an EntityDescriptor it reads. */
+  readonly straySignatures: StraySignatures;
+}
+
+const MAX_PLACES = 5;
+
+type Kind = "entities" | "entity" | "signature" | "reference" | "transform" | "other";
+
+/** What each open element is, and whether a Signature directly inside it would be verified. */
+interface Frame {
+  readonly kind: Kind;
+  readonly qualifiedName: string;
+  readonly scope: Readonly<Record<string, string>>;
+  /** An EntitiesDescriptor or EntityDescriptor reached from the root through EntitiesDescriptors only. */
+  readonly readByBreakglass: boolean;
+  references: number;
+  transforms: number;
+}
+
+const ROOT_SCOPE: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, { "": "" }),
+);
+const NAMESPACE_DECLARATION = /\sxmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+/**
+ * Counts elements, nesting, Signatures, References and Transforms by namespace URI, never by prefix.
+ * Runs on text `assertSafeXml` accepted, so tags are well-formed; it allocates per open element only.
+ */
+export function measureSignatureShape(text: string): SignatureShape {
+  const stack: Frame[] = [];
+  let elements = 0;
+  let depth = 0;
+  let signatures = 0;
+  let referencesPerSignature = 0;
+  let transformsPerReference = 0;
+  let strayCount = 0;
+  const places: string[] = [];
+
+  let index = text.indexOf("<");
+  while (index !== -1) {
+    const next = text.charCodeAt(index + 1);
+    if (next === 0x21 /* ! */) {
+      index = skipMarkupDeclaration(text, index);
+    } else if (next === 0x3f /* ? */) {
+      const end = text.indexOf("?>", index + 2);
+      index = end === -1 ? -1 : end + 2;
+    } else if (next === 0x2f /* / */) {
+      stack.pop();
+      index = text.indexOf(">", index + 2);
+    } else {
+      const end = findTagEnd(text, index + 1);
+      if (end === -1) break;
+      const selfClosing = text.charCodeAt(end - 1) === 0x2f;
+      const parent = stack.at(-1);
+      const tag = text.slice(index + 1, selfClosing ? end - 1 : end);
+      const nameEnd = tag.search(/[\s/]|$/);
+      const qualifiedName = tag.slice(0, nameEnd);
+      const scope = tag.includes("xmlns")
+        ? declareNamespaces(tag, parent?.scope ?? ROOT_SCOPE)
+        : (parent?.scope ?? ROOT_SCOPE);
+      const kind = kindOf(qualifiedName, scope);
+      elements++;
+
+      if (kind === "signature") {
+        signatures++;
+        const verified =
+          parent !== undefined && parent.readByBreakglass && (stack.length === 1 || parent.kind === "entity");
+        if (!verified) {
+          strayCount++;
+          if (places.length < MAX_PLACES)
+            places.push(stack.map((frame) => frame.qualifiedName).join("/") || "(document)");
+        }
+      } else if (kind === "reference") {
+        const signature = innermost(stack, "signature");
+        if (signature) referencesPerSignature = Math.max(referencesPerSignature, ++signature.references);
+      } else if (kind === "transform") {
+        const reference = innermost(stack, "reference");
+        if (reference) transformsPerReference = Math.max(transformsPerReference, ++reference.transforms);
+      }
+
+      if (!selfClosing) {
+        const readByBreakglass =
+          (kind === "entities" || kind === "entity") &&
+          (parent === undefined || (parent.readByBreakglass && parent.kind === "entities"));
+        stack.push({ kind, qualifiedName, scope, readByBreakglass, references: 0, transforms: 0 });
+        depth = Math.max(depth, stack.length);
+      }
+      index = end + 1;
+    }
+    index = index === -1 ? -1 : text.indexOf("<", index);
+  }
+  return {
+    elements,
+    depth,
+    signatures,
+    referencesPerSignature,
+    transformsPerReference,
+    straySignatures: { count: strayCount, places },
+  };
+}
+
+function kindOf(qualifiedName: string, scope: Readonly<Record<string, string>>): Kind {
+  const colon = qualifiedName.indexOf(":");
+  const localName = colon === -1 ? qualifiedName : qualifiedName.slice(colon + 1);
+  // Only a few local names matter; resolve the namespace for those alone.
+  switch (localName) {
+    case "EntitiesDescriptor":
+    case "EntityDescriptor":
+      if (namespaceOf(qualifiedName, colon, scope) !== NS.metadata) return "other";
+      return localName === "EntityDescriptor" ? "entity" : "entities";
+    case "Signature":
+    case "Reference":
+    case "Transform":
+      if (namespaceOf(qualifiedName, colon, scope) !== NS.xmldsig) return "other";
+      return localName === "Signature" ? "signature" : localName === "Reference" ? "reference" : "transform";
+    default:
+      return "other";
+  }
+}
+
+function namespaceOf(
+  qualifiedName: string,
+  colon: number,
+  scope: Readonly<Record<string, string>>,
+): string | undefined {
+  return scope[colon === -1 ? "" : qualifiedName.slice(0, colon)];
+}
+
+function declareNamespaces(
+  tag: string,
+  parentScope: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  let scope = parentScope;
+  for (const match of tag.matchAll(NAMESPACE_DECLARATION)) {
+    if (scope === parentScope) scope = Object.create(parentScope) as Record<string, string>;
+    // defineProperty, because plain assignment cannot shadow a read-only property of the frozen root scope.
+    Object.defineProperty(scope, match[1] ?? "", { value: match[2] ?? match[3] ?? "", enumerable: true });
+  }
+  return scope;
+}
+
+function innermost(stack: readonly Frame[], kind: Kind): Frame | undefined {
+  for (let position = stack.length - 1; position >= 0; position--) {
+    if (stack[position]?.kind === kind) return stack[position];
+  }
+  return undefined;
+}
+
+function skipMarkupDeclaration(text: string, index: number): number {
+  const [open, close] = text.startsWith("<!--", index)
+    ? ["<!--", "-->"]
+    : text.startsWith("<![CDATA[", index)
+      ? ["<![CDATA[", "]]>"]
+      : ["<!", ">"];
+  const end = text.indexOf(close, index + open.length);
+  return end === -1 ? -1 : end + close.length;
+}
+
+/** Index of the ">" closing a start tag, skipping quoted attribute values. */
+function findTagEnd(text: string, from: number): number {
+  let quote = 0;
+  for (let position = from; position < text.length; position++) {
+    const code = text.charCodeAt(position);
+    if (quote !== 0) {
+      if (code === quote) quote = 0;
+    } else if (code === 0x22 || code === 0x27) {
+      quote = code;
+    } else if (code === 0x3e) {
+      return position;
+    }
+  }
+  return -1;
+}
