@@ -9,6 +9,7 @@ import { checkMetadata } from "../src/domain/checks/metadata-checks.js";
 import { parseCertificate } from "../src/domain/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
+import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSlackAck } from "./slack-ack.js";
 
@@ -120,6 +121,11 @@ function signedAggregate(): void {
   console.log(`  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`);
 }
 
+function hostileXml(): void {
+  section("Hostile XML (issue 11): the pre-parse scan and the whole inspection on the worst inputs");
+  benchHostileXml();
+}
+
 async function orgSweep(): Promise<void> {
   const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
   section(`Organization sweep of ${accounts.toLocaleString("en")} workload accounts against the AWS emulator (real SDK adaptive retries)`);
@@ -133,6 +139,7 @@ async function slackAck(): Promise<void> {
 
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 singleDocuments();
+hostileXml();
 certificateParsing();
 aggregate();
 signedAggregate();
