@@ -79,15 +79,32 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "iam.update-saml-provider": wrapAction(
         "iam.update-saml-provider",
         updateSamlProviderExecutor({
-          clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
+          clients: new AwsClients({
+            ...DEFAULT_AWS_SETTINGS,
+            region: config.aws?.region,
+            ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
+          }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
         }),
       ),
-      "idp.add-group-members": wrapAction("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members")),
-      "idp.remove-group-members": wrapAction("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.remove-group-members")),
+      "idp.add-group-members": wrapAction(
+        "idp.add-group-members",
+        directory
+          ? addGroupMembersExecutor({ directory, store: store.leases })
+          : needsGroupApi("idp.add-group-members"),
+      ),
+      "idp.remove-group-members": wrapAction(
+        "idp.remove-group-members",
+        directory
+          ? removeGroupMembersExecutor({ directory, store: store.leases })
+          : needsGroupApi("idp.remove-group-members"),
+      ),
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),
-      "emergency.close-window": wrapAction("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory })),
+      "emergency.close-window": wrapAction(
+        "emergency.close-window",
+        closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }),
+      ),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
@@ -105,7 +122,14 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
   });
-  const emergency = new EmergencyAccess({ store, audit, clock: options.clock, directory, grant: config.slack?.grant, summaryDirectory: artefactDirectory });
+  const emergency = new EmergencyAccess({
+    store,
+    audit,
+    clock: options.clock,
+    directory,
+    grant: config.slack?.grant,
+    summaryDirectory: artefactDirectory,
+  });
   return { runs, emergency, engine, store, audit, directory, close: () => store.close() };
 }
 
@@ -122,4 +146,3 @@ function configInputDefaults(config: BreakglassConfig): Record<string, string> {
   };
   return Object.fromEntries(Object.entries(known).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
-

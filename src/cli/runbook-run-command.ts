@@ -25,7 +25,12 @@ export interface RunOptions extends OperatorOptions {
 
 export async function runRunbookRun(runbookId: string, options: RunOptions, io: CliIo): Promise<number> {
   return withRuns(options, io, async (runs, actor) => {
-    const view = await runs.start({ runbookId, inputs: parseInputs(options.input ?? []), actor, dryRun: options.dryRun === true });
+    const view = await runs.start({
+      runbookId,
+      inputs: parseInputs(options.input ?? []),
+      actor,
+      dryRun: options.dryRun === true,
+    });
     io.stdout(`Started run ${view.id} of ${runbookId}${options.dryRun ? " (dry run)" : ""}.\n`);
     return runs.advance(view.id, actor);
   });
@@ -39,30 +44,52 @@ export async function runRunbookApprove(runId: string, options: OperatorOptions,
   return withRuns(options, io, (runs, actor) => runs.approve(runId, actor));
 }
 
-export async function runRunbookReject(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookReject(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, (runs, actor) => runs.reject(runId, actor, options.reason));
 }
 
-export async function runRunbookConfirm(runId: string, options: OperatorOptions & { record?: string }, io: CliIo): Promise<number> {
+export async function runRunbookConfirm(
+  runId: string,
+  options: OperatorOptions & { record?: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, (runs, actor) => runs.confirm(runId, actor, options.record));
 }
 
-export async function runRunbookSkip(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookSkip(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, (runs, actor) => runs.skip(runId, actor, options.reason));
 }
 
-export async function runRunbookAbort(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookAbort(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, (runs, actor) => runs.abort(runId, actor, options.reason));
 }
 
 /** One run in full (by its id or the start of it); without a run id, the recent runs one per line. */
-export async function runRunbookStatus(runId: string | undefined, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
+export async function runRunbookStatus(
+  runId: string | undefined,
+  options: Omit<OperatorOptions, "as">,
+  io: CliIo,
+): Promise<number> {
   if (runId !== undefined) return withRuns({ ...options, as: "status" }, io, (runs) => runs.status(runId));
   return withServices(options, io, ({ runs }) => {
     const recent = runs.recent(20);
     if (recent.length === 0) io.stdout("No runbook runs yet.\n");
     for (const run of recent) {
-      io.stdout(`${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`);
+      io.stdout(
+        `${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`,
+      );
     }
     return Promise.resolve(EXIT.ok);
   });
@@ -71,7 +98,8 @@ export async function runRunbookStatus(runId: string | undefined, options: Omit<
 /** The operator is the name given with --as, plus the OS account it came from: both go into the audit log. */
 export function operator(name: string): string {
   const trimmed = name.trim();
-  if (trimmed === "") throw new BreakglassError("USAGE", "--as", "expected your name: every step is recorded with who did it");
+  if (trimmed === "")
+    throw new BreakglassError("USAGE", "--as", "expected your name: every step is recorded with who did it");
   let account = "unknown";
   try {
     account = userInfo().username;
@@ -82,7 +110,11 @@ export function operator(name: string): string {
 }
 
 /** Opens the use cases for one command, as an operator named with --as, and always closes the store again. */
-export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: CliIo, work: (services: RunbookServices) => Promise<T>): Promise<T> {
+export async function withServices<T>(
+  options: Omit<OperatorOptions, "as">,
+  io: CliIo,
+  work: (services: RunbookServices) => Promise<T>,
+): Promise<T> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, {
     ...io.runbookSeams,
@@ -101,7 +133,11 @@ export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: 
   }
 }
 
-async function withRuns(options: OperatorOptions, io: CliIo, work: (runs: RunbookRuns, actor: string) => Promise<RunView>): Promise<number> {
+async function withRuns(
+  options: OperatorOptions,
+  io: CliIo,
+  work: (runs: RunbookRuns, actor: string) => Promise<RunView>,
+): Promise<number> {
   const actor = operator(options.as);
   return withServices(options, io, async ({ runs }) => {
     const view = await work(runs, actor);

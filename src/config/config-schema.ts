@@ -34,19 +34,21 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const INSECURE_URL = /^http:\/\//i;
 
-
 const ACCOUNT_ID = "a 12-digit AWS account ID in quotes";
 const accountIdSchema = z.preprocess(
   // YAML reads an unquoted 123456789012 as a number. Take it back as text only when it still has 12 digits:
   // a shorter number may have lost leading zeros, which only quoting can keep.
-  (value) => (typeof value === "number" && Number.isInteger(value) && value >= 1e11 && value < 1e12 ? String(value) : value),
+  (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= 1e11 && value < 1e12 ? String(value) : value,
   z.string(expected(ACCOUNT_ID)).regex(/^\d{12}$/, expected(ACCOUNT_ID)),
 );
 
 const ROLE_ARN_DESCRIPTION = "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)";
 const roleArnSchema = z.string(expected(ROLE_ARN_DESCRIPTION)).regex(ROLE_ARN, expected(ROLE_ARN_DESCRIPTION));
 const SAML_PROVIDER_DESCRIPTION = "an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>)";
-const samlProviderArnSchema = z.string(expected(SAML_PROVIDER_DESCRIPTION)).regex(SAML_PROVIDER_ARN, expected(SAML_PROVIDER_DESCRIPTION));
+const samlProviderArnSchema = z
+  .string(expected(SAML_PROVIDER_DESCRIPTION))
+  .regex(SAML_PROVIDER_ARN, expected(SAML_PROVIDER_DESCRIPTION));
 const ROLE_NAME_DESCRIPTION = "an IAM role name (letters, digits and +=,.@_-, at most 64)";
 const roleNameSchema = z.string(expected(ROLE_NAME_DESCRIPTION)).regex(ROLE_NAME, expected(ROLE_NAME_DESCRIPTION));
 const REGION_DESCRIPTION = "an AWS Region code such as eu-west-1";
@@ -54,7 +56,11 @@ const regionSchema = z.string(expected(REGION_DESCRIPTION)).regex(REGION, expect
 
 function wholeNumber(minimum: number, maximum: number) {
   const description = `a whole number from ${minimum} to ${maximum}`;
-  return z.number(expected(description)).int(expected(description)).min(minimum, expected(description)).max(maximum, expected(description));
+  return z
+    .number(expected(description))
+    .int(expected(description))
+    .min(minimum, expected(description))
+    .max(maximum, expected(description));
 }
 
 function nonEmptyString(description: string) {
@@ -72,12 +78,14 @@ const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML meta
 const TOKEN_VARIABLE = /^[A-Z_][A-Z0-9_]*$/;
 const directorySchema = section({
   kind: z.enum(["scim", "okta", "graph"], expected("scim, okta or graph")),
-  baseUrl: nonEmptyString("the https base URL of the IdP's API (SCIM /scim/v2, Okta https://<org>.okta.com, Graph https://graph.microsoft.com/v1.0)").refine(
-    (value) => /^https:\/\//i.test(value) && URL.canParse(value),
-    expected("an https URL"),
-  ),
+  baseUrl: nonEmptyString(
+    "the https base URL of the IdP's API (SCIM /scim/v2, Okta https://<org>.okta.com, Graph https://graph.microsoft.com/v1.0)",
+  ).refine((value) => /^https:\/\//i.test(value) && URL.canParse(value), expected("an https URL")),
   // The token itself never goes in this file: only the name of the environment variable that holds it.
-  tokenVariable: z.string(expected("the name of an environment variable")).regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN")).default("BREAKGLASS_IDP_TOKEN"),
+  tokenVariable: z
+    .string(expected("the name of an environment variable"))
+    .regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN"))
+    .default("BREAKGLASS_IDP_TOKEN"),
   /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
   ca: nonEmptyString("a file path to PEM CA certificates").optional(),
 });
@@ -85,7 +93,9 @@ const directorySchema = section({
 const idpSchema = section({
   name: nonEmptyString("a label for the IdP, such as Okta"),
   metadata: nonEmptyString(METADATA_DESCRIPTION).refine(isMetadataSource, expected(METADATA_DESCRIPTION)),
-  metadataSigner: nonEmptyString("a file path to the PEM certificate the metadata signature must verify against").optional(),
+  metadataSigner: nonEmptyString(
+    "a file path to the PEM certificate the metadata signature must verify against",
+  ).optional(),
   warnDays: wholeNumber(0, 3650).default(DEFAULT_WARN_DAYS),
   /** Where the emergency groups live (FM3): the IdP's SCIM, Okta or Microsoft Graph API. */
   directory: directorySchema.optional(),
@@ -109,21 +119,26 @@ const emergencyAccountSchema = section({
 }).superRefine((account, context) => {
   // The emergency path must not depend on another account: an ARN elsewhere is almost always a copy-paste slip.
   const inAnotherAccount = (arn: string) => accountOfArn(arn) !== account.accountId;
-  const message = (what: string) => `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
+  const message = (what: string) =>
+    `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
   if (account.roleArn !== undefined && inAnotherAccount(account.roleArn)) {
     context.addIssue({ code: "custom", path: ["roleArn"], message: message("a role") });
   }
   account.samlProviders?.forEach((arn, index) => {
-    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["samlProviders", index], message: message("a SAML provider") });
+    if (inAnotherAccount(arn))
+      context.addIssue({ code: "custom", path: ["samlProviders", index], message: message("a SAML provider") });
   });
   account.emergencyRoles?.forEach((arn, index) => {
-    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["emergencyRoles", index], message: message("a role") });
+    if (inAnotherAccount(arn))
+      context.addIssue({ code: "custom", path: ["emergencyRoles", index], message: message("a role") });
   });
 });
 
 const INSTANCE_ARN_DESCRIPTION = "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-<16 characters>)";
 const identityCenterSchema = section({
-  instanceArn: z.string(expected(INSTANCE_ARN_DESCRIPTION)).regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
+  instanceArn: z
+    .string(expected(INSTANCE_ARN_DESCRIPTION))
+    .regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
   region: regionSchema,
 });
 
@@ -163,7 +178,10 @@ const durationSchema = (minimum: number, minimumText: string) =>
   z
     .string(expected(DURATION_DESCRIPTION))
     .refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION))
-    .refine((value) => (parseDuration(value) ?? 0) >= minimum, expected(`${DURATION_DESCRIPTION}, at least ${minimumText}`))
+    .refine(
+      (value) => (parseDuration(value) ?? 0) >= minimum,
+      expected(`${DURATION_DESCRIPTION}, at least ${minimumText}`),
+    )
     .transform((value) => parseDuration(value) as number);
 
 export const DEFAULT_CHECK_INTERVAL = "5m";
@@ -181,16 +199,23 @@ const serveSchema = section({
 });
 
 const CHANNEL_ID_DESCRIPTION = "a Slack channel ID such as C0123456789 (the channel's details show it at the bottom)";
-const channelIdSchema = z.string(expected(CHANNEL_ID_DESCRIPTION)).regex(/^[CG][A-Z0-9]{8,}$/, expected(CHANNEL_ID_DESCRIPTION));
+const channelIdSchema = z
+  .string(expected(CHANNEL_ID_DESCRIPTION))
+  .regex(/^[CG][A-Z0-9]{8,}$/, expected(CHANNEL_ID_DESCRIPTION));
 const PRINCIPAL_DESCRIPTION = "a Slack user ID (U0123456789) or user-group ID (S0123456789)";
 const principalListSchema = z
-  .array(z.string(expected(PRINCIPAL_DESCRIPTION)).regex(/^[UWS][A-Z0-9]{8,}$/, expected(PRINCIPAL_DESCRIPTION)), expected(`a list of Slack user or user-group IDs`))
+  .array(
+    z.string(expected(PRINCIPAL_DESCRIPTION)).regex(/^[UWS][A-Z0-9]{8,}$/, expected(PRINCIPAL_DESCRIPTION)),
+    expected(`a list of Slack user or user-group IDs`),
+  )
   .default([]);
 const GROUP_ID_DESCRIPTION = "the IdP's id of an emergency group";
 
 const slackSchema = section({
   /** The Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or a test stub. SLACK_API_URL overrides it. */
-  apiUrl: nonEmptyString("an https URL such as https://slack.com/api/").refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected("an http(s) URL")).optional(),
+  apiUrl: nonEmptyString("an https URL such as https://slack.com/api/")
+    .refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected("an http(s) URL"))
+    .optional(),
   /** Socket Mode (SLACK_APP_TOKEN) instead of the HTTP receiver, for organisations without inbound HTTP. */
   socketMode: z.boolean(expected("true or false")).default(false),
   channels: section({
@@ -206,7 +231,9 @@ const slackSchema = section({
   }).prefault({}),
   /** `/breakglass grant @user`: the IdP groups a responder joins, and for how long. */
   grant: section({
-    groups: z.array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids")).min(1, expected("at least one group id")),
+    groups: z
+      .array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids"))
+      .min(1, expected("at least one group id")),
     defaultTtl: durationSchema(60_000, "1m").default(4 * 3_600_000),
     maxTtl: durationSchema(60_000, "1m").default(12 * 3_600_000),
   }).optional(),

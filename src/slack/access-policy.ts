@@ -78,7 +78,8 @@ export class AccessPolicy {
   private async members(groupId: string): Promise<ReadonlySet<string> | null> {
     const cached = this.cache.get(groupId);
     const now = this.clock.now().getTime();
-    if (cached !== undefined && now - cached.fetchedAt < this.cacheMilliseconds && now >= cached.fetchedAt) return cached.members;
+    if (cached !== undefined && now - cached.fetchedAt < this.cacheMilliseconds && now >= cached.fetchedAt)
+      return cached.members;
     const inFlight = this.pending.get(groupId);
     if (inFlight !== undefined) return inFlight;
     const lookup = this.lookUp(groupId).finally(() => this.pending.delete(groupId));
@@ -123,7 +124,10 @@ export function refusal(permission: Permission, what: string, access: AccessList
     next = `${who} ${joinList(named)}${more} to do it, or to add you to \`${key}\` in breakglass.yaml.`;
   }
   const text = `${sorry} ${next}`;
-  return { text, blocks: [sectionBlock(`:lock: ${text}`), contextBlock(`\`${key}\` may ${PERMISSION_DESCRIPTIONS[permission]}.`)] };
+  return {
+    text,
+    blocks: [sectionBlock(`:lock: ${text}`), contextBlock(`\`${key}\` may ${PERMISSION_DESCRIPTIONS[permission]}.`)],
+  };
 }
 
 function joinList(items: readonly string[]): string {

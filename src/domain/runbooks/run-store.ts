@@ -29,7 +29,12 @@ export interface StepOutcomeRecord {
   /** false on a dry run, and when the plan found the action already done. */
   readonly applied?: boolean;
   readonly verification?: { readonly ok: boolean; readonly detail: string };
-  readonly approval?: { readonly decision: "granted" | "rejected"; readonly approver: string; readonly initiator: string; readonly reason?: string };
+  readonly approval?: {
+    readonly decision: "granted" | "rejected";
+    readonly approver: string;
+    readonly initiator: string;
+    readonly reason?: string;
+  };
   readonly confirmation?: { readonly actor: string; readonly record?: string };
   /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
   readonly text?: string;

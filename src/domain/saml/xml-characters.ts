@@ -2,7 +2,12 @@
 
 /** Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF] (surrogates and U+FFFE/U+FFFF are not). */
 export function isXmlCodePoint(codePoint: number): boolean {
-  if (codePoint >= 0x20) return codePoint <= 0xd7ff || (codePoint >= 0xe000 && codePoint <= 0xfffd) || (codePoint >= 0x10000 && codePoint <= 0x10ffff);
+  if (codePoint >= 0x20)
+    return (
+      codePoint <= 0xd7ff ||
+      (codePoint >= 0xe000 && codePoint <= 0xfffd) ||
+      (codePoint >= 0x10000 && codePoint <= 0x10ffff)
+    );
   return codePoint === 0x9 || codePoint === 0xa || codePoint === 0xd;
 }
 
@@ -14,7 +19,12 @@ export function isXmlWhitespace(code: number): boolean {
 /** NameStartChar of the fifth edition, which libxml2 also follows. */
 export function isNameStartCodePoint(codePoint: number): boolean {
   if (codePoint < 0x80) {
-    return (codePoint >= 0x61 && codePoint <= 0x7a) || (codePoint >= 0x41 && codePoint <= 0x5a) || codePoint === 0x5f || codePoint === 0x3a;
+    return (
+      (codePoint >= 0x61 && codePoint <= 0x7a) ||
+      (codePoint >= 0x41 && codePoint <= 0x5a) ||
+      codePoint === 0x5f ||
+      codePoint === 0x3a
+    );
   }
   return (
     (codePoint >= 0xc0 && codePoint <= 0xd6) ||

@@ -13,11 +13,20 @@ export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64 };
  * Throws a BreakglassError naming `input` unless `text` is a well-formed XML document without a DTD. The work is linear
  * in the length of `text` whatever it holds; `meter` (for tests) receives the number of characters the scan read.
  */
-export function assertSafeXml(text: string, input: string, limits: XmlLimits = DEFAULT_XML_LIMITS, meter?: ScanMeter): void {
+export function assertSafeXml(
+  text: string,
+  input: string,
+  limits: XmlLimits = DEFAULT_XML_LIMITS,
+  meter?: ScanMeter,
+): void {
   const start = text.search(/\S/);
   if (start === -1) throw new BreakglassError("INPUT_EMPTY", input, "the document is empty (only whitespace)");
   if (text[start] !== "<") {
-    throw new BreakglassError("XML_MALFORMED", input, `not an XML document: it starts with ${describeStart(text.slice(start, start + 20))}`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      input,
+      `not an XML document: it starts with ${describeStart(text.slice(start, start + 20))}`,
+    );
   }
   scanXmlDocument(text, input, limits.maxDepth, meter);
 }

@@ -1,7 +1,13 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
 // CDATA, processing instruction), so its work grows linearly with the input, whatever the input is.
 import { BreakglassError } from "../errors.js";
-import { describeCodePoint, isNameCodePoint, isNameStartCodePoint, isXmlCodePoint, isXmlWhitespace } from "./xml-characters.js";
+import {
+  describeCodePoint,
+  isNameCodePoint,
+  isNameStartCodePoint,
+  isXmlCodePoint,
+  isXmlWhitespace,
+} from "./xml-characters.js";
 
 /** Counts the characters a scan reads, so that a test can prove the work is linear without looking at a clock. */
 export interface ScanMeter {
@@ -98,7 +104,11 @@ class WellFormednessScanner {
         return;
       }
       if (code !== LESS_THAN) {
-        this.fail(where === "prolog" ? "text before the root element" : "text after the root element ends (a document has one root element)");
+        this.fail(
+          where === "prolog"
+            ? "text before the root element"
+            : "text after the root element ends (a document has one root element)",
+        );
       }
       const next = this.code(this.at + 1);
       if (next === QUESTION_MARK) {
@@ -109,7 +119,11 @@ class WellFormednessScanner {
       } else if (where === "prolog") {
         return;
       } else {
-        this.fail(next === SLASH ? "an end tag after the root element ends" : "a second root element (a document has one root element)");
+        this.fail(
+          next === SLASH
+            ? "an end tag after the root element ends"
+            : "a second root element (a document has one root element)",
+        );
       }
     }
   }
@@ -139,7 +153,11 @@ class WellFormednessScanner {
   /** Character data up to the next markup or reference. */
   private scanText(first: number): void {
     for (let code = first; code !== LESS_THAN && code !== AMPERSAND && code !== END; code = this.code(this.at)) {
-      if (code === CLOSING_BRACKET && this.code(this.at + 1) === CLOSING_BRACKET && this.code(this.at + 2) === GREATER_THAN) {
+      if (
+        code === CLOSING_BRACKET &&
+        this.code(this.at + 1) === CLOSING_BRACKET &&
+        this.code(this.at + 2) === GREATER_THAN
+      ) {
         this.fail("']]>' is not allowed in text (it only ends a CDATA section; write ]]&gt;)");
       }
       this.consumeCharacter(code);
@@ -164,27 +182,43 @@ class WellFormednessScanner {
         return;
       }
       if (code === SLASH) {
-        if (this.code(this.at + 1) !== GREATER_THAN) this.failOrTruncated(this.at + 1, `expected '>' after '/' in the start tag <${name}>`, `inside the start tag <${name}>`);
+        if (this.code(this.at + 1) !== GREATER_THAN)
+          this.failOrTruncated(
+            this.at + 1,
+            `expected '>' after '/' in the start tag <${name}>`,
+            `inside the start tag <${name}>`,
+          );
         this.at += 2;
         return;
       }
       if (code === END) this.failTruncated(`inside the start tag <${name}>`);
       const attributeStart = this.at;
       const attributeName = this.readName();
-      if (attributeName === "") this.fail(`${describeCodePoint(this.codePoint(this.at))} is not allowed in the start tag <${name}>`);
+      if (attributeName === "")
+        this.fail(`${describeCodePoint(this.codePoint(this.at))} is not allowed in the start tag <${name}>`);
       if (!spaced) this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
       this.skipWhitespace();
-      if (this.code(this.at) !== EQUALS) this.failOrTruncated(this.at, `attribute ${attributeName} of <${name}> has no value (expected =)`, `inside the start tag <${name}>`);
+      if (this.code(this.at) !== EQUALS)
+        this.failOrTruncated(
+          this.at,
+          `attribute ${attributeName} of <${name}> has no value (expected =)`,
+          `inside the start tag <${name}>`,
+        );
       this.at++;
       this.skipWhitespace();
       const quote = this.code(this.at);
       if (quote !== QUOTE && quote !== APOSTROPHE) {
-        this.failOrTruncated(this.at, `the value of attribute ${attributeName} of <${name}> must be in quotes`, `inside the start tag <${name}>`);
+        this.failOrTruncated(
+          this.at,
+          `the value of attribute ${attributeName} of <${name}> must be in quotes`,
+          `inside the start tag <${name}>`,
+        );
       }
       this.at++;
       this.scanAttributeValue(quote, attributeName);
       attributeNames ??= new Set();
-      if (attributeNames.has(attributeName)) this.fail(`attribute ${attributeName} appears twice in <${name}>`, attributeStart);
+      if (attributeNames.has(attributeName))
+        this.fail(`attribute ${attributeName} appears twice in <${name}>`, attributeStart);
       attributeNames.add(attributeName);
     }
   }
@@ -207,7 +241,11 @@ class WellFormednessScanner {
     this.openElements.push(name);
     if (this.openElements.length > this.maxDepth) {
       // Parsers recurse: a deeper document would exhaust their stack instead of producing a clear error.
-      throw new BreakglassError("XML_TOO_DEEP", this.input, `refused: elements are nested more than ${this.maxDepth} deep`);
+      throw new BreakglassError(
+        "XML_TOO_DEEP",
+        this.input,
+        `refused: elements are nested more than ${this.maxDepth} deep`,
+      );
     }
   }
 
@@ -217,7 +255,8 @@ class WellFormednessScanner {
     const name = this.readName();
     if (name === "") this.failOrTruncated(this.at, "'</' must be followed by an element name", "inside an end tag");
     this.skipWhitespace();
-    if (this.code(this.at) !== GREATER_THAN) this.failOrTruncated(this.at, `expected '>' to close the end tag </${name}>`, `inside the end tag </${name}>`);
+    if (this.code(this.at) !== GREATER_THAN)
+      this.failOrTruncated(this.at, `expected '>' to close the end tag </${name}>`, `inside the end tag </${name}>`);
     const open = this.openElements[this.openElements.length - 1];
     if (name !== open) this.fail(`the end tag </${name}> does not match the start tag <${open}>`, tagStart);
     this.at++;
@@ -232,15 +271,23 @@ class WellFormednessScanner {
       let index = start + (hexadecimal ? 3 : 2);
       let value = 0;
       let digits = 0;
-      for (let digit = digitValue(this.code(index), hexadecimal); digit !== -1; digit = digitValue(this.code(index), hexadecimal)) {
+      for (
+        let digit = digitValue(this.code(index), hexadecimal);
+        digit !== -1;
+        digit = digitValue(this.code(index), hexadecimal)
+      ) {
         value = Math.min(value * (hexadecimal ? 16 : 10) + digit, 0x110000); // capped: a million digits must not overflow
         digits++;
         index++;
       }
-      if (digits === 0 || this.code(index) !== SEMICOLON) this.fail("a malformed character reference (write &#digits; or &#xhex;, or &amp; for a literal &)", start);
+      if (digits === 0 || this.code(index) !== SEMICOLON)
+        this.fail("a malformed character reference (write &#digits; or &#xhex;, or &amp; for a literal &)", start);
       if (!isXmlCodePoint(value)) {
         const written = this.text.slice(start, Math.min(index + 1, start + 16));
-        this.fail(`the character reference ${written}${index + 1 > start + 16 ? "…" : ""} is not an XML character`, start);
+        this.fail(
+          `the character reference ${written}${index + 1 > start + 16 ? "…" : ""} is not an XML character`,
+          start,
+        );
       }
       this.at = index + 1;
       return;
@@ -248,7 +295,8 @@ class WellFormednessScanner {
     this.at = start + 1;
     const name = this.readName();
     if (name === "" || this.code(this.at) !== SEMICOLON) this.fail("a bare & (write &amp;)", start);
-    if (!PREDEFINED_ENTITIES.has(name)) this.fail(`undefined entity &${name.length > 40 ? `${name.slice(0, 40)}…` : name};`, start);
+    if (!PREDEFINED_ENTITIES.has(name))
+      this.fail(`undefined entity &${name.length > 40 ? `${name.slice(0, 40)}…` : name};`, start);
     this.at++;
   }
 
@@ -273,7 +321,11 @@ class WellFormednessScanner {
     this.at += 9;
     for (;;) {
       const code = this.code(this.at);
-      if (code === CLOSING_BRACKET && this.code(this.at + 1) === CLOSING_BRACKET && this.code(this.at + 2) === GREATER_THAN) {
+      if (
+        code === CLOSING_BRACKET &&
+        this.code(this.at + 1) === CLOSING_BRACKET &&
+        this.code(this.at + 2) === GREATER_THAN
+      ) {
         this.at += 3;
         return;
       }
@@ -286,16 +338,31 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 2;
     const target = this.readName();
-    if (target === "") this.failOrTruncated(this.at, "'<?' must be followed by a processing-instruction name", "inside a processing instruction");
+    if (target === "")
+      this.failOrTruncated(
+        this.at,
+        "'<?' must be followed by a processing-instruction name",
+        "inside a processing instruction",
+      );
     if (target.length === 3 && target.toLowerCase() === "xml") {
-      this.fail(start === 0 ? "malformed XML declaration" : "an XML declaration (<?xml … ?>) is allowed only at the very start of the document", start);
+      this.fail(
+        start === 0
+          ? "malformed XML declaration"
+          : "an XML declaration (<?xml … ?>) is allowed only at the very start of the document",
+        start,
+      );
     }
     if (this.startsWith("?>", this.at)) {
       this.at += 2;
       return;
     }
     const afterTarget = this.code(this.at);
-    if (!isXmlWhitespace(afterTarget)) this.failOrTruncated(this.at, `expected a space or '?>' after <?${target}`, `inside the processing instruction <?${target}`);
+    if (!isXmlWhitespace(afterTarget))
+      this.failOrTruncated(
+        this.at,
+        `expected a space or '?>' after <?${target}`,
+        `inside the processing instruction <?${target}`,
+      );
     for (;;) {
       const code = this.code(this.at);
       if (code === QUESTION_MARK && this.code(this.at + 1) === GREATER_THAN) {
@@ -311,7 +378,8 @@ class WellFormednessScanner {
   private scanXmlDeclaration(): void {
     this.at = 5;
     this.skipWhitespace();
-    if (!this.startsWith("version", this.at)) this.failOrTruncated(this.at, "malformed XML declaration: version is missing", "inside the XML declaration");
+    if (!this.startsWith("version", this.at))
+      this.failOrTruncated(this.at, "malformed XML declaration: version is missing", "inside the XML declaration");
     this.readDeclarationValue("version", /^1\.[0-9]+$/);
     let spaced = this.skipWhitespace();
     if (spaced && this.startsWith("encoding", this.at)) {
@@ -322,18 +390,29 @@ class WellFormednessScanner {
       this.readDeclarationValue("standalone", /^(?:yes|no)$/);
       this.skipWhitespace();
     }
-    if (!this.startsWith("?>", this.at)) this.failOrTruncated(this.at, "malformed XML declaration: expected '?>'", "inside the XML declaration");
+    if (!this.startsWith("?>", this.at))
+      this.failOrTruncated(this.at, "malformed XML declaration: expected '?>'", "inside the XML declaration");
     this.at += 2;
   }
 
   private readDeclarationValue(name: string, allowed: RegExp): void {
     this.at += name.length;
     this.skipWhitespace();
-    if (this.code(this.at) !== EQUALS) this.failOrTruncated(this.at, `malformed XML declaration: expected = after ${name}`, "inside the XML declaration");
+    if (this.code(this.at) !== EQUALS)
+      this.failOrTruncated(
+        this.at,
+        `malformed XML declaration: expected = after ${name}`,
+        "inside the XML declaration",
+      );
     this.at++;
     this.skipWhitespace();
     const quote = this.code(this.at);
-    if (quote !== QUOTE && quote !== APOSTROPHE) this.failOrTruncated(this.at, `malformed XML declaration: the ${name} must be in quotes`, "inside the XML declaration");
+    if (quote !== QUOTE && quote !== APOSTROPHE)
+      this.failOrTruncated(
+        this.at,
+        `malformed XML declaration: the ${name} must be in quotes`,
+        "inside the XML declaration",
+      );
     const valueStart = this.at + 1;
     let index = valueStart;
     for (let code = this.code(index); code !== quote; code = this.code(index)) {
@@ -341,7 +420,11 @@ class WellFormednessScanner {
       index++;
     }
     const value = this.text.slice(valueStart, index);
-    if (!allowed.test(value)) this.fail(`malformed XML declaration: ${name}="${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not allowed`, valueStart);
+    if (!allowed.test(value))
+      this.fail(
+        `malformed XML declaration: ${name}="${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not allowed`,
+        valueStart,
+      );
     this.at = index + 1;
   }
 
@@ -349,7 +432,11 @@ class WellFormednessScanner {
   private refuseMarkupDeclaration(where: string): never {
     for (const keyword of DTD_KEYWORDS) {
       if (this.startsWithIgnoringCase(keyword, this.at + 2)) {
-        throw new BreakglassError("XML_UNSAFE", this.input, `refused: the document contains a <!${keyword}> declaration (DTDs and entities are not allowed in metadata)`);
+        throw new BreakglassError(
+          "XML_UNSAFE",
+          this.input,
+          `refused: the document contains a <!${keyword}> declaration (DTDs and entities are not allowed in metadata)`,
+        );
       }
     }
     if (this.startsWith("<![CDATA[", this.at)) this.fail(`a CDATA section ${where}`);
@@ -378,7 +465,13 @@ class WellFormednessScanner {
 
   /** Moves past one character whose first code unit is `code`, refusing what is not an XML Char. */
   private consumeCharacter(code: number): void {
-    if ((code >= 0x20 && code < 0xd800) || code === 0xa || code === TAB || code === 0xd || (code >= 0xe000 && code <= 0xfffd)) {
+    if (
+      (code >= 0x20 && code < 0xd800) ||
+      code === 0xa ||
+      code === TAB ||
+      code === 0xd ||
+      (code >= 0xe000 && code <= 0xfffd)
+    ) {
       this.at++;
       return;
     }
@@ -402,7 +495,9 @@ class WellFormednessScanner {
     const shown = this.openElements.slice(-5).map((name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name));
     const names = `${this.openElements.length > shown.length ? "…, " : ""}${shown.join(", ")}`;
     const one = this.openElements.length === 1;
-    this.fail(`the document ends before ${one ? "element" : "elements"} ${names} ${one ? "is" : "are"} closed (truncated?)`);
+    this.fail(
+      `the document ends before ${one ? "element" : "elements"} ${names} ${one ? "is" : "are"} closed (truncated?)`,
+    );
   }
 
   private failTruncated(where: string, index = this.at): never {
@@ -417,7 +512,11 @@ class WellFormednessScanner {
 
   private fail(reason: string, index = this.at): never {
     const { line, column } = lineAndColumn(this.text, index);
-    throw new BreakglassError("XML_MALFORMED", this.input, `not well-formed XML at line ${line}, column ${column}: ${reason}`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      this.input,
+      `not well-formed XML at line ${line}, column ${column}: ${reason}`,
+    );
   }
 }
 

@@ -27,8 +27,14 @@ describe("parseXsdDateTime", () => {
 
 describe("a validUntil of millions of digits", () => {
   it("is reported as a METADATA_MALFORMED finding that names the attribute", () => {
-    const xml = entityXml({ validUntil: millionsOfDigits, keys: [{ base64: makeCertificate().base64, use: "signing" }] });
-    const findings = checkMetadata(inspectMetadataText(xml, "digits.xml"), { now: new Date("2027-01-01T00:00:00Z"), warnDays: 30 });
+    const xml = entityXml({
+      validUntil: millionsOfDigits,
+      keys: [{ base64: makeCertificate().base64, use: "signing" }],
+    });
+    const findings = checkMetadata(inspectMetadataText(xml, "digits.xml"), {
+      now: new Date("2027-01-01T00:00:00Z"),
+      warnDays: 30,
+    });
     const malformed = findings.filter((finding) => finding.code === "METADATA_MALFORMED");
     expect(malformed).toHaveLength(1);
     expect(malformed[0]?.message).toMatch(/^The validUntil of .* is not a date and time: "1{60}"\.$/);

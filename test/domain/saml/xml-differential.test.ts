@@ -25,7 +25,8 @@ function breakglassVerdict(bytes: Uint8Array): Verdict | "not compared" {
     return { accepted: true };
   } catch (error) {
     if (!(error instanceof BreakglassError)) throw error;
-    if (error.code === "XML_TOO_DEEP" || (error.code === "XML_UNSAFE" && error.message.includes("<!DOCTYPE>"))) return "not compared";
+    if (error.code === "XML_TOO_DEEP" || (error.code === "XML_UNSAFE" && error.message.includes("<!DOCTYPE>")))
+      return "not compared";
     return { accepted: false, reason: error.message };
   }
 }
@@ -67,7 +68,11 @@ async function disagreements(documents: readonly Uint8Array[]): Promise<Disagree
     const theirs = xmllint[index]!;
     if (ours !== "not compared" && ours.accepted !== theirs.accepted) {
       const text = Buffer.from(bytes).toString("utf8");
-      found.push({ document: text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text, breakglass: ours, xmllint: theirs });
+      found.push({
+        document: text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text,
+        breakglass: ours,
+        xmllint: theirs,
+      });
     }
   });
   return found;
@@ -103,11 +108,11 @@ const hostileFragment = fc.constantFrom(
   "<!-- ok -->",
   "<![CDATA[",
   "<![CDATA[ <!ENTITY x 'y'> & < ]]>",
-  "<?xml version=\"1.0\"?>",
+  '<?xml version="1.0"?>',
   "<?XML x?>",
   "<?pi data?>",
   "<?pi?>",
-  "<?xml-stylesheet href=\"a\"?>",
+  '<?xml-stylesheet href="a"?>',
   "&amp;",
   "&lt;",
   "&bogus;",
@@ -126,13 +131,13 @@ const hostileFragment = fc.constantFrom(
   "<b/>",
   "<b c='1'/>",
   "</a>",
-  " x=\"1\"",
+  ' x="1"',
   " x='<'",
   " x=1",
   "=",
-  "\"",
+  '"',
   "'",
-  "<!ENTITY x \"y\">",
+  '<!ENTITY x "y">',
   "<!ELEMENT>",
   "<!x>",
   "é",
@@ -145,11 +150,28 @@ const hostileFragment = fc.constantFrom(
 );
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 127 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 127 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: hostileFragment }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 20 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("delete" as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 20 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("duplicate" as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: 40 }),
+    }),
+  },
 );
 
 function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
@@ -180,23 +202,48 @@ function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Arra
 const elementName = fc.constantFrom("a", "md:b", "_c", "é", "d-1.x", "ns:e");
 const attributeName = fc.constantFrom("x", "y", "ns:z", "xml:lang", "é", "id");
 const textPiece = fc.constantFrom("text", " ", "\n", "&amp;", "&#x1F600;", "> ]] >", "😀", "\t", "'\"");
-const attributeValue = fc.array(fc.constantFrom("v", " ", "&quot;", "&#10;", ">", "é", "\t"), { maxLength: 4 }).map((pieces) => pieces.join(""));
+const attributeValue = fc
+  .array(fc.constantFrom("v", " ", "&quot;", "&#10;", ">", "é", "\t"), { maxLength: 4 })
+  .map((pieces) => pieces.join(""));
 
 /** A small well-formed document: a tree of elements with attributes, text, comments, CDATA and PIs, and an optional declaration. */
 const smallDocument: fc.Arbitrary<string> = fc
   .record({
-    declaration: fc.constantFrom("", `<?xml version="1.0"?>`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n`, `<?xml version='1.1'?>`),
+    declaration: fc.constantFrom(
+      "",
+      `<?xml version="1.0"?>`,
+      `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n`,
+      `<?xml version='1.1'?>`,
+    ),
     tree: fc.letrec<{ element: string }>((tie) => ({
       element: fc
         .record({
           name: elementName,
-          attributes: fc.uniqueArray(fc.tuple(attributeName, attributeValue), { maxLength: 3, selector: ([name]) => name }),
-          children: fc.array(fc.oneof({ depthSize: "small", withCrossShrink: true }, textPiece, fc.constant("<!-- c -->"), fc.constant("<![CDATA[ < & ]] ]]>"), fc.constant("<?p d?>"), tie("element")), { maxLength: 4 }),
+          attributes: fc.uniqueArray(fc.tuple(attributeName, attributeValue), {
+            maxLength: 3,
+            selector: ([name]) => name,
+          }),
+          children: fc.array(
+            fc.oneof(
+              { depthSize: "small", withCrossShrink: true },
+              textPiece,
+              fc.constant("<!-- c -->"),
+              fc.constant("<![CDATA[ < & ]] ]]>"),
+              fc.constant("<?p d?>"),
+              tie("element"),
+            ),
+            { maxLength: 4 },
+          ),
         })
         .map(({ name, attributes, children }) => {
           const rendered = attributes.map(([attribute, value]) => ` ${attribute}="${value}"`).join("");
-          const namespaces = name.includes(":") || attributes.some(([attribute]) => attribute.startsWith("ns:")) ? ` xmlns:md="urn:md" xmlns:ns="urn:ns"` : "";
-          return children.length === 0 ? `<${name}${namespaces}${rendered}/>` : `<${name}${namespaces}${rendered}>${children.join("")}</${name}>`;
+          const namespaces =
+            name.includes(":") || attributes.some(([attribute]) => attribute.startsWith("ns:"))
+              ? ` xmlns:md="urn:md" xmlns:ns="urn:ns"`
+              : "";
+          return children.length === 0
+            ? `<${name}${namespaces}${rendered}/>`
+            : `<${name}${namespaces}${rendered}>${children.join("")}</${name}>`;
         }),
     })).element,
     epilog: fc.constantFrom("", "\n", "<!-- end -->", "<?p?>\n"),
@@ -218,7 +265,10 @@ describe("breakglass and libxml2 agree on well-formedness", () => {
   });
 
   it("agrees on generated small documents and on mutations of them", { timeout: 120_000 }, async () => {
-    const batch = fc.array(fc.tuple(smallDocument, fc.array(mutation, { maxLength: 3 })), { minLength: 40, maxLength: 60 });
+    const batch = fc.array(fc.tuple(smallDocument, fc.array(mutation, { maxLength: 3 })), {
+      minLength: 40,
+      maxLength: 60,
+    });
     await fc.assert(
       fc.asyncProperty(batch, async (cases) => {
         const documents = cases.map(([text, mutations]) => mutate(Buffer.from(text), mutations));
@@ -230,7 +280,10 @@ describe("breakglass and libxml2 agree on well-formedness", () => {
   });
 
   it("agrees on mutations of the real corpus documents", { timeout: 120_000 }, async () => {
-    const batch = fc.array(fc.tuple(fc.integer({ min: 0, max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })), { minLength: 20, maxLength: 30 });
+    const batch = fc.array(
+      fc.tuple(fc.integer({ min: 0, max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })),
+      { minLength: 20, maxLength: 30 },
+    );
     await fc.assert(
       fc.asyncProperty(batch, async (cases) => {
         const documents = cases.map(([index, mutations]) => mutate(corpus[index]!, mutations));

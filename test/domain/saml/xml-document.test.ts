@@ -6,7 +6,10 @@ import { entityXml } from "../../support/metadata-builder.js";
 
 describe("attribute values are preserved exactly as written", () => {
   it("reports an entityID with surrounding spaces with its spaces", () => {
-    const inspection = inspectMetadataText(entityXml({ entityID: "  https://idp.example.test/metadata \t" }), "spaces.xml");
+    const inspection = inspectMetadataText(
+      entityXml({ entityID: "  https://idp.example.test/metadata \t" }),
+      "spaces.xml",
+    );
     expect(inspection.entities[0]?.entityID).toBe("  https://idp.example.test/metadata \t");
   });
 
