@@ -10,6 +10,7 @@ import { parseCertificate } from "../src/domain/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
 import { benchHostileDocuments } from "./hostile-documents.js";
+import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSlackAck } from "./slack-ack.js";
 
@@ -168,6 +169,11 @@ function hostileDocuments(): void {
   benchHostileDocuments();
 }
 
+function hostileXml(): void {
+  section("Hostile XML (issue 11): the pre-parse scan and the whole inspection on the worst inputs");
+  benchHostileXml();
+}
+
 async function orgSweep(): Promise<void> {
   const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
   section(
@@ -185,6 +191,7 @@ async function slackAck(): Promise<void> {
 
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 singleDocuments();
+hostileXml();
 certificateParsing();
 aggregate();
 signedAggregate();

@@ -109,7 +109,10 @@ function describeSignature(signature: SignatureVerdict, c: Colors): string {
 
 function describeValidUntil(value: string, now: Date): string {
   const until = parseXsdDateTime(value);
-  if (!until) return `"${value}" (not a date)`;
+  if (!until)
+    return value.length > 60
+      ? `"${value.slice(0, 60)}…" (not a date: ${value.length} characters)`
+      : `"${value}" (not a date)`;
   const left = daysLeft(until, now);
   return `${until.toISOString().slice(0, 16).replace("T", " ")} UTC (${left < 0 ? `${daysAgo(until, now)} days ago` : `${left} days left`})`;
 }

@@ -2,9 +2,17 @@
 
 const DATE_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
 
+/**
+ * Longer than any instant a date can hold ("-271821-04-20T00:00:00.000000000+14:00" is 38): a longer value is not a
+ * date, and is refused before the regular expression sees it, which would exhaust the stack on millions of digits.
+ */
+export const MAX_XSD_DATE_TIME_LENGTH = 64;
+
 /** The instant `value` denotes, or undefined when it is not an xsd:dateTime. */
 export function parseXsdDateTime(value: string): Date | undefined {
-  const match = DATE_TIME.exec(value.trim());
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_XSD_DATE_TIME_LENGTH) return undefined;
+  const match = DATE_TIME.exec(trimmed);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction, zone] = match;
   const milliseconds = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;

@@ -33,14 +33,21 @@ const parser = new XMLParser({
   attributeNamePrefix: "",
   parseTagValue: false,
   parseAttributeValue: false,
-  // Drops the whitespace-only text nodes between elements (a third of a large aggregate's objects);
-  // every value we read is whitespace-insensitive (base64, URIs, names) or trimmed anyway.
-  trimValues: true,
+  // Never trim: fast-xml-parser's trimValues trims attribute values too, and an attribute is reported exactly as
+  // written (an entityID with surrounding spaces is not the entityID without them).
+  trimValues: false,
+  // Drops the whitespace-only text nodes between elements instead (a third of a large aggregate's objects); every
+  // text value we read is whitespace-insensitive (base64) or trimmed by its reader.
+  tagValueProcessor: (_tagName: string, value: string) => (isWhitespaceOnly(value) ? "" : value),
   processEntities: true,
   htmlEntities: true, // decodes character references; named entities beyond the XML five were refused before parsing
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
+
+function isWhitespaceOnly(value: string): boolean {
+  return !/\S/.test(value);
+}
 
 const ROOT_SCOPE: NamespaceScope = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, { xml: "http://www.w3.org/XML/1998/namespace", "": "" }),
