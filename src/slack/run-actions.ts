@@ -8,7 +8,8 @@ import { refusal } from "./access-policy.js";
 import { errorReply } from "./error-reply.js";
 import type { RunDriver } from "./run-driver.js";
 import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, type RunActionId } from "./run-message.js";
-import { slackActor, type SlackContext } from "./slack-context.js";
+import type { Actor } from "../domain/identity/actor.js";
+import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 
 const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
@@ -51,7 +52,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
       const allowed = await context.access.allows(user, permission);
       try {
         // Every press is on the record, allowed or not, before anything happens.
-        context.services.audit.record({ actor: slackActor(user), action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
+        context.services.audit.record({ actor: context.services.people.slackActor(user).person, action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
       } catch (error) {
         await tell(errorReply(error));
         return;
@@ -88,7 +89,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
 
 async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
   const { runs } = context.services;
-  const actor = slackActor(user);
+  const actor = context.services.people.slackActor(user);
   const problem = tell;
   switch (id) {
     case "run.advance":
@@ -98,10 +99,10 @@ async function press(id: RunActionId, runId: string, user: string, triggerId: st
       driver.drive(runId, () => runs.approve(runId, actor), problem);
       return;
     case "run.skip":
-      driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor}`), problem);
+      driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor.label}`), problem);
       return;
     case "run.abort":
-      driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor}`), problem);
+      driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor.label}`), problem);
       return;
     case "run.reject":
     case "run.confirm": {
@@ -130,9 +131,9 @@ function submitted(
   runId: string,
   permission: Permission,
   action: string,
-  move: (runId: string, actor: string) => Promise<RunView>,
+  move: (runId: string, actor: Actor) => Promise<RunView>,
 ): void {
-  const actor = slackActor(user);
+  const actor = context.services.people.slackActor(user);
   const tell = async (text: string) => {
     // A modal has no channel: the answer goes to the person directly.
     await context.client.chat.postMessage({ channel: user, text: `:no_entry: ${text}` }).catch(() => undefined);
@@ -143,7 +144,7 @@ function submitted(
   context.work.run(`${action} on run ${runId}`, async () => {
     const allowed = await context.access.allows(user, permission);
     try {
-      context.services.audit.record({ actor, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
+      context.services.audit.record({ actor: actor.person, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
     } catch (error) {
       await answer(errorReply(error));
       return;

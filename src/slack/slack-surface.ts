@@ -66,6 +66,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     {
       // Its members are refused until the group can be read: say why, or the refusal looks like a wrong config.
       onLookupFailure: (groupId, error) => log.warn(`could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`),
+      personAllows: (userId, permission) => options.services.people.allows(options.services.people.slackActor(userId), permission),
     },
   );
   const context: SlackContext = { ...options, client: app.client, announcer, access, emergency: options.services.emergency };

@@ -14,7 +14,7 @@ import { postureStatusMessage } from "./posture-view.js";
 import type { RunDriver } from "./run-driver.js";
 import { runMessage } from "./run-message.js";
 import { describeSlackError } from "./slack-announcer.js";
-import { slackActor, type SlackContext } from "./slack-context.js";
+import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 import { StatusMessageCache } from "./status-message-cache.js";
 
@@ -100,11 +100,12 @@ const NEEDS: Partial<Record<SlashCommand["kind"], { permission: Permission; what
 
 async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
   const user = command.user_id;
-  const actor = slackActor(user);
+  // The person behind the signed request, resolved once here and passed to every use case.
+  const actor = context.services.people.slackActor(user);
   const need = NEEDS[parsed.kind];
   if (need !== undefined) {
     const allowed = await context.access.allows(user, need.permission);
-    context.services.audit.record({ actor, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission } });
+    context.services.audit.record({ actor: actor.person, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission } });
     if (!allowed) {
       context.metrics.slackRefused(need.permission);
       await reply(refusal(need.permission, need.what, context.settings.access));
@@ -125,7 +126,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
       return;
     case "incident-declare": {
       const declared = await context.emergency.declareIncident(parsed.title, actor);
-      const message = incidentDeclaredMessage(declared.incident, parsed.title, actor, context.clock.now(), command.command);
+      const message = incidentDeclaredMessage(declared.incident, parsed.title, actor.label, context.clock.now(), command.command);
       await announce(context, ["incidents", "security"], message);
       await reply(message);
       return;
@@ -134,7 +135,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
       const closed = await context.emergency.closeIncident(actor, parsed.incident);
       const message = incidentClosedMessage(
         closed.incident,
-        actor,
+        actor.label,
         closed.revoked.map((revoked) => revoked.user.login),
         closed.notRevoked.map((failed) => failed.login),
         closed.activitySummary,
@@ -146,7 +147,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
     case "grant": {
       const login = await emailOf(context, parsed.userId);
       const granted = await context.emergency.grant(login, parsed.ttlMilliseconds, actor);
-      const message = grantedMessage(parsed.userId, granted.user.login, granted.groups, new Date(granted.expiresAt), granted.incident, actor);
+      const message = grantedMessage(parsed.userId, granted.user.login, granted.groups, new Date(granted.expiresAt), granted.incident, actor.label);
       await announce(context, ["security"], message);
       await reply(message);
       return;
@@ -154,7 +155,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
     case "revoke": {
       const login = await emailOf(context, parsed.userId);
       const revoked = await context.emergency.revoke(login, actor);
-      const message = revokedMessage(parsed.userId, revoked.user.login, revoked.groups, actor);
+      const message = revokedMessage(parsed.userId, revoked.user.login, revoked.groups, actor.label);
       await announce(context, ["security"], message);
       await reply(message);
       return;
@@ -165,7 +166,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
 }
 
 async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
-  const actor = slackActor(command.user_id);
+  const actor = context.services.people.slackActor(command.user_id);
   const { runs } = context.services;
   const view = await runs.start({ runbookId: parsed.runbookId, inputs: parsed.inputs, dryRun: parsed.dryRun, actor });
   try {

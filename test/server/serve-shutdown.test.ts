@@ -14,6 +14,7 @@ import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
 import { ALICE, CHANNELS, configText, publishIdpMetadata, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
+import { person } from "../support/actors.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 
@@ -74,7 +75,7 @@ describe("a run's thread across a restart", () => {
     // While no serve runs, Bob approves from the CLI and the run moves on to the manual step.
     const { config } = await loadConfig(join(directory, "breakglass.yaml"));
     const cli = openRunbookServices(config, { runbookDirectory: RUNBOOKS, clock: systemClock, env: {}, notify: () => Promise.resolve() });
-    await cli.engine.approve(runId, "bob");
+    await cli.engine.approve(runId, person("bob"));
     await cli.engine.advance(runId, "bob");
     expect((await cli.engine.status(runId)).waitingFor?.kind).toBe("manual");
     cli.close();

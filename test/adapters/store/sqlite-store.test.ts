@@ -37,7 +37,7 @@ describe("the SQLite store", () => {
     const path = join(directory(), "breakglass.db");
     openStore({ path }).close();
     const database = openSqliteConnection(path);
-    expect(database.pragma("user_version")).toBe(6);
+    expect(database.pragma("user_version")).toBe(7);
     // An audit record must survive a power cut, not only a crash of the process.
     expect(database.pragma("journal_mode")).toBe("wal");
     expect(database.pragma("synchronous")).toBe(2);
@@ -158,7 +158,7 @@ function expectSeeded(store: BreakglassStore, version: number): void {
   expect(store.audit.auditRecords()).toEqual(version >= 2 ? [started] : []);
   expect(store.runs.findRun("run-old")).toEqual(
     version >= 3
-      ? { id: "run-old", runbookId: "fm2-reimport-metadata", runbookDigest: "ab".repeat(32), inputs: { incident: "INC-1" }, initiator: "alice", dryRun: false, status: "waiting", createdAt: at(1).toISOString(), updatedAt: at(2).toISOString(), leaseHolder: null, leaseExpiresAt: null }
+      ? { id: "run-old", runbookId: "fm2-reimport-metadata", runbookDigest: "ab".repeat(32), inputs: { incident: "INC-1" }, initiator: "alice", initiatorPerson: "unverified:alice", dryRun: false, status: "waiting", createdAt: at(1).toISOString(), updatedAt: at(2).toISOString(), leaseHolder: null, leaseExpiresAt: null }
       : null,
   );
   expect(store.runs.runSteps("run-old").map((step) => [step.stepId, step.status, step.outcome?.summary])).toEqual(version >= 3 ? [["check-idp", "succeeded", "clean"], ["approve", "waiting", "waits"]] : []);

@@ -14,6 +14,7 @@ interface RunRow {
   runbook_digest: string;
   inputs: string;
   initiator: string;
+  initiator_person: string;
   dry_run: number;
   status: RunStatus;
   created_at: string;
@@ -43,8 +44,8 @@ export class SqliteRunStore implements RunRepository {
     return guarded(this.database, () =>
       this.database.immediate(() => {
         this.database
-          .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)")
-          .run(run.id, run.runbookId, run.runbookDigest, JSON.stringify(run.inputs), run.initiator, run.dryRun ? 1 : 0, now, now);
+          .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)")
+          .run(run.id, run.runbookId, run.runbookDigest, JSON.stringify(run.inputs), run.initiator, run.initiatorPerson, run.dryRun ? 1 : 0, now, now);
         const insertStep = this.database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, attempts, updated_at) VALUES (?, ?, ?, 'pending', 0, ?)");
         run.stepIds.forEach((stepId, position) => insertStep.run(run.id, stepId, position, now));
         return this.audit.appendWithinTransaction(audit, at);
@@ -162,6 +163,7 @@ function runRecordOf(row: RunRow): RunRecord {
     runbookDigest: row.runbook_digest,
     inputs: JSON.parse(row.inputs) as RunInputs,
     initiator: row.initiator,
+    initiatorPerson: row.initiator_person,
     dryRun: row.dry_run === 1,
     status: row.status,
     createdAt: row.created_at,
