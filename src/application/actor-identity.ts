@@ -30,8 +30,9 @@ export async function resolveCliActor(people: People, source: CliIdentitySource,
   const actor = await identify(people, source, label, request.permission);
   if ((people.hasPeople || people.mode === "lab") && !people.allows(actor, request.permission)) {
     const listed = people.allowed(request.permission);
-    const who = listed.length === 0 ? "nobody is listed there" : `it lists ${listed.join(", ")}`;
-    throw new BreakglassError("ACCESS_REFUSED", `--as ${label}`, `you are ${actor.person} (${actor.verification}), who may not ${PERMISSION_MEANINGS[request.permission]}: ${who} in access.${request.permission} of breakglass.yaml`);
+    const who = listed.length === 0 ? "nobody may" : `${listed.join(", ")} may`;
+    const where = `access.${request.permission} and slack.access.${request.permission} in breakglass.yaml`;
+    throw new BreakglassError("ACCESS_REFUSED", `--as ${label}`, `you are ${actor.person} (${actor.verification}), who may not ${PERMISSION_MEANINGS[request.permission]}: ${who} (${where})`);
   }
   return actor;
 }
