@@ -12,6 +12,7 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
+import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -34,6 +35,8 @@ const ONE_KILL_TIMEOUT_MS = 3 * 60_000;
 let moto: MotoServer;
 let proxy: FaultProxy;
 let instanceArn: string;
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
 
 interface Scenario {
   readonly directory: string;
@@ -49,7 +52,7 @@ async function scenario(name: string): Promise<Scenario> {
   const config = join(directory, "breakglass.yaml");
   writeFileSync(
     config,
-    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", ""].join("\n"),
+    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", ...peopleYamlLines(people), ""].join("\n"),
   );
   return { directory, config, providerArn };
 }
@@ -57,7 +60,9 @@ async function scenario(name: string): Promise<Scenario> {
 async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: {}, clock: fixedClock(at) });
+  const code = await asPrincipal(principalNamedIn(args, people), () =>
+    main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: {}, clock: fixedClock(at) }),
+  );
   return { code, stdout, stderr };
 }
 
@@ -71,7 +76,8 @@ function breakglassProcess(env: Record<string, string>, ...args: string[]): Prom
 
 function cliProcess(entry: string, env: Record<string, string>, args: readonly string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const credentials = principalNamedIn(args, people)?.credentials ?? {};
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { cwd: ROOT, env: { ...process.env, ...credentials, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.once("error", reject);
@@ -97,6 +103,8 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, { seed: 3, throttleRate: 0, serverErrorRate: 0 });
   Object.assign(process.env, { AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
 }, 60_000);
 

@@ -9,6 +9,7 @@ import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
+import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -22,10 +23,15 @@ let configPath: string;
 let metadataPath: string;
 let providerArn: string;
 
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
+
 async function breakglass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: { XDG_CACHE_HOME: join(directory, "cache") }, clock: fixedClock(NOW) });
+  const code = await asPrincipal(principalNamedIn(args, people), () =>
+    main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: { XDG_CACHE_HOME: join(directory, "cache") }, clock: fixedClock(NOW) }),
+  );
   return { code, stdout, stderr };
 }
 
@@ -52,10 +58,12 @@ beforeAll(async () => {
   writeFileSync(metadataPath, metadata(current));
   providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }))).SAMLProviderArn as string;
   const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
-    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", "  auditMirror: audit.jsonl", ""].join("\n"),
+    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", "  auditMirror: audit.jsonl", ...peopleYamlLines(people), ""].join("\n"),
   );
 }, 60_000);
 

@@ -14,6 +14,7 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
 import { startSsoAdmin, type SsoAdminServer } from "../support/runbook-sso-admin.js";
+import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
 
 const NOW = new Date();
 const TOKEN = "scim-fm3-token-5b2c8e";
@@ -29,7 +30,10 @@ let ssoAdmin: SsoAdminServer;
 let scim: ScimTestServer;
 let directory: string;
 let configPath: string;
-const breakglass = breakglassCli(() => ({ XDG_CACHE_HOME: join(directory, "cache"), BREAKGLASS_IDP_TOKEN: TOKEN }), NOW);
+const cli = breakglassCli(() => ({ XDG_CACHE_HOME: join(directory, "cache"), BREAKGLASS_IDP_TOKEN: TOKEN }), NOW);
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
+const breakglass = (...args: string[]) => asPrincipal(principalNamedIn(args, people), () => cli(...args));
 
 beforeAll(async () => {
   [moto, scim, ssoAdmin] = await Promise.all([startMoto(), startScimServer(TOKEN), startSsoAdmin(INSTANCE, "DELETE_IN_PROGRESS")]);
@@ -40,6 +44,8 @@ beforeAll(async () => {
   const iam = new IAMClient(awsClientConfig(moto.endpoint));
   const providerArn = (await iam.send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata }))).SAMLProviderArn as string;
   const roleArn = (await iam.send(new CreateRoleCommand({ RoleName: "EmergencyAdmin", AssumeRolePolicyDocument: emergencyRoleTrust(providerArn) }))).Role?.Arn as string;
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   directory = mkdtempSync(join(tmpdir(), "breakglass-fm3-"));
   writeFileSync(join(directory, "idp.xml"), metadata);
   // The SCIM server's certificate is made for the test: breakglass trusts it through idp.directory.ca.
@@ -49,7 +55,7 @@ beforeAll(async () => {
     "idp:", "  name: Test IdP", "  metadata: idp.xml", "  directory:", "    kind: scim", `    baseUrl: ${scim.baseUrl}`, "    tokenVariable: BREAKGLASS_IDP_TOKEN", `    ca: ${join(directory, "scim-ca.pem")}`,
     "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, `    emergencyRoles: [${roleArn}]`,
     "  identityCenter:", `    instanceArn: ${INSTANCE}`, "    region: us-east-1",
-    "store:", `  path: ${join(directory, "breakglass.db")}`, `  auditMirror: ${join(directory, "audit.jsonl")}`, "",
+    "store:", `  path: ${join(directory, "breakglass.db")}`, `  auditMirror: ${join(directory, "audit.jsonl")}`, ...peopleYamlLines(people), "",
   ].join("\n"));
 }, 60_000);
 

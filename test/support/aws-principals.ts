@@ -38,13 +38,14 @@ const CREDENTIAL_VARIABLES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS
  * Runs `work` (an in-process CLI command) with the process's credentials those of `principal`, as that person's own
  * terminal would have them; "none" leaves the default chain nothing to find. Extra variables (AWS_ENDPOINT_URL) too.
  */
-export async function asPrincipal<T>(principal: TestPrincipal | "none", work: () => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
+export async function asPrincipal<T>(principal: TestPrincipal | "none" | undefined, work: () => Promise<T>, extra: Record<string, string> = {}): Promise<T> {
+  if (principal === undefined && Object.keys(extra).length === 0) return work();
   const saved = Object.fromEntries(CREDENTIAL_VARIABLES.map((name) => [name, process.env[name]]));
-  for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete process.env[name];
+  if (principal !== undefined) for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete process.env[name];
   if (principal === "none") {
     // Nothing in the environment, no files, no instance metadata: the chain fails at once.
     Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_CONFIG_FILE: "/nonexistent/config", AWS_EC2_METADATA_DISABLED: "true" });
-  } else {
+  } else if (principal !== undefined) {
     Object.assign(process.env, principal.credentials);
   }
   Object.assign(process.env, extra);
@@ -56,4 +57,29 @@ export async function asPrincipal<T>(principal: TestPrincipal | "none", work: ()
       else process.env[name] = value;
     }
   }
+}
+
+/** breakglass.yaml lines naming each person by their IAM user, all of them allowed to run and approve. */
+export function peopleYamlLines(people: Readonly<Record<string, TestPrincipal>>): string[] {
+  const names = Object.keys(people);
+  return [
+    "people:",
+    ...Object.entries(people).flatMap(([name, principal]) => [`  - name: ${name}`, "    aws:", `      - userArn: ${principal.arn}`]),
+    "access:",
+    `  run: [${names.join(", ")}]`,
+    `  approve: [${names.join(", ")}]`,
+  ];
+}
+
+/**
+ * The principal of the person a command line names with --as: each person runs the CLI with their own credentials.
+ * Undefined for a command without --as (a check, a status), which keeps the process's credentials.
+ */
+export function principalNamedIn(args: readonly string[], people: Readonly<Record<string, TestPrincipal>>): TestPrincipal | undefined {
+  const at = args.indexOf("--as");
+  if (at < 0) return undefined;
+  const name = args[at + 1] ?? "";
+  const principal = people[name];
+  if (principal === undefined) throw new Error(`no test principal for --as ${name}`);
+  return principal;
 }
