@@ -133,6 +133,9 @@ function seedAsVersion(database: SqlDatabase, version: number): void {
     database
       .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .run("run-old", "fm2-reimport-metadata", "ab".repeat(32), '{"incident":"INC-1"}', "alice", 0, "waiting", at(1).toISOString(), at(2).toISOString(), null, null);
+    database
+      .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run("run-slack", "fm2-reimport-metadata", "ab".repeat(32), '{"incident":"INC-1"}', "slack:U0ALICE001", 0, "waiting", at(1).toISOString(), at(2).toISOString(), null, null);
     database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run("run-old", "check-idp", 0, "succeeded", '{"summary":"clean"}', 1, at(2).toISOString());
     database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run("run-old", "approve", 1, "waiting", '{"summary":"waits"}', 1, at(2).toISOString());
     database.prepare("INSERT INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)").run("run-old", "metadata-file", "/artefacts/run-old/idp.xml", "check-idp", at(2).toISOString());
@@ -161,6 +164,8 @@ function expectSeeded(store: BreakglassStore, version: number): void {
       ? { id: "run-old", runbookId: "fm2-reimport-metadata", runbookDigest: "ab".repeat(32), inputs: { incident: "INC-1" }, initiator: "alice", initiatorPerson: "unverified:alice", dryRun: false, status: "waiting", createdAt: at(1).toISOString(), updatedAt: at(2).toISOString(), leaseHolder: null, leaseExpiresAt: null }
       : null,
   );
+  // Before runs kept a person id (version 7), a Slack initiator was its Slack user; any other name was never verified.
+  expect(store.runs.findRun("run-slack")?.initiatorPerson).toBe(version >= 3 ? "slack:U0ALICE001" : undefined);
   expect(store.runs.runSteps("run-old").map((step) => [step.stepId, step.status, step.outcome?.summary])).toEqual(version >= 3 ? [["check-idp", "succeeded", "clean"], ["approve", "waiting", "waits"]] : []);
   expect(store.runs.runArtefacts("run-old")).toEqual(version >= 3 ? { "metadata-file": "/artefacts/run-old/idp.xml" } : {});
   expect(store.windows.openWindows().map((window) => window.incident)).toEqual(version >= 4 ? ["INC-1"] : []);
