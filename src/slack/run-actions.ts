@@ -52,7 +52,7 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
       const allowed = await context.access.allows(user, permission);
       try {
         // Every press is on the record, allowed or not, before anything happens.
-        context.services.audit.record({ actor: context.services.people.slackActor(user).person, action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission } });
+        context.services.audit.record({ actor: context.services.people.slackActor(user).person, action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission, slackUser: user } });
       } catch (error) {
         await tell(errorReply(error));
         return;
@@ -144,7 +144,7 @@ function submitted(
   context.work.run(`${action} on run ${runId}`, async () => {
     const allowed = await context.access.allows(user, permission);
     try {
-      context.services.audit.record({ actor: actor.person, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission } });
+      context.services.audit.record({ actor: actor.person, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission, slackUser: user } });
     } catch (error) {
       await answer(errorReply(error));
       return;

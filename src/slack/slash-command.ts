@@ -105,7 +105,7 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
   const need = NEEDS[parsed.kind];
   if (need !== undefined) {
     const allowed = await context.access.allows(user, need.permission);
-    context.services.audit.record({ actor: actor.person, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission } });
+    context.services.audit.record({ actor: actor.person, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission, slackUser: user } });
     if (!allowed) {
       context.metrics.slackRefused(need.permission);
       await reply(refusal(need.permission, need.what, context.settings.access));
