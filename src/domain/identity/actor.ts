@@ -25,12 +25,7 @@ export function personName(person: string): string | undefined {
   return person.startsWith(PERSON_PREFIX) ? person.slice(PERSON_PREFIX.length) : undefined;
 }
 
-/** An actor the system itself names (serve's own work, a status read): not a person, never an approver. */
-export function systemActor(label: string): Actor {
-  return { person: `system:${label}`, label, verification: "breakglass itself", verified: false };
-}
-
-/** The identity namespace of a person id: person, slack, aws, os, unverified or system. */
+/** The identity namespace of a person id: person, slack, aws, os or unverified. */
 function namespaceOf(person: string): string {
   const colon = person.indexOf(":");
   return colon < 0 ? "" : person.slice(0, colon);
@@ -49,10 +44,10 @@ export function secondPersonProblem(started: { readonly person: string; readonly
   }
   const initiatorSpace = namespaceOf(initiator);
   const approverSpace = namespaceOf(approver.person);
-  if (initiatorSpace === "unverified" || initiatorSpace === "system") {
+  if (initiatorSpace === "unverified") {
     return `${started.label} started this run without being verified (${initiator}), so no one can be shown to be someone else; abort it and start it again from Slack or with AWS credentials`;
   }
-  if (approverSpace === "unverified" || approverSpace === "system") return `${approver.label} could not be verified (${approver.verification})`;
+  if (approverSpace === "unverified") return `${approver.label} could not be verified (${approver.verification})`;
   if (initiatorSpace !== "person" && approverSpace !== "person" && initiatorSpace !== approverSpace) {
     return `neither ${initiator} nor ${approver.person} is in the people list of breakglass.yaml, so breakglass cannot tell whether they are two people; add both to people`;
   }
