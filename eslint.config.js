@@ -4,12 +4,26 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-
 /** An import of another layer's folder, seen from inside src/ (relative specifiers only: src/ has no path aliases). */
 const layer = (name) => `^(\\.\\.?/)+(.*/)?${name}/`;
-const restrict = (names, why) => names.map((name) => ({ regex: layer(name), message: `${why} (see README, Development).` }));
+const restrict = (names, why) =>
+  names.map((name) => ({ regex: layer(name), message: `${why} (see README, Development).` }));
 /** Packages that do I/O or speak to a vendor: adapters and front ends use them, never the domain. */
-const IO_PACKAGES = ["@aws-sdk/*", "@smithy/*", "@slack/*", "undici", "better-sqlite3", "prom-client", "commander", "node:fs", "node:fs/promises", "node:http", "node:https", "node:net", "node:worker_threads"];
+const IO_PACKAGES = [
+  "@aws-sdk/*",
+  "@smithy/*",
+  "@slack/*",
+  "undici",
+  "better-sqlite3",
+  "prom-client",
+  "commander",
+  "node:fs",
+  "node:fs/promises",
+  "node:http",
+  "node:https",
+  "node:net",
+  "node:worker_threads",
+];
 const layerRules = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 
 export default tseslint.config(
@@ -18,10 +32,16 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js", "bin/*.js", ".ci/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["eslint.config.js", "bin/*.js", ".ci/*.mjs"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-throw-literal": "error",
@@ -33,33 +53,62 @@ export default tseslint.config(
     rules: {
       "no-restricted-syntax": [
         "error",
-        { selector: "NewExpression[callee.name='Error']", message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error." },
-        { selector: "CallExpression[callee.name='Error']", message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error." },
+        {
+          selector: "NewExpression[callee.name='Error']",
+          message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error.",
+        },
+        {
+          selector: "CallExpression[callee.name='Error']",
+          message: "Throw a BreakglassError with a code (src/domain/errors.ts), not a bare Error.",
+        },
       ],
     },
   },
   {
     files: ["src/domain/**/*.ts"],
     rules: layerRules([
-      ...restrict(["adapters", "application", "config", "cli", "slack", "server"], "The domain is pure: it imports only the domain"),
-      { group: IO_PACKAGES, message: "The domain does no I/O: put this behind a port and implement it in src/adapters." },
+      ...restrict(
+        ["adapters", "application", "config", "cli", "slack", "server"],
+        "The domain is pure: it imports only the domain",
+      ),
+      {
+        group: IO_PACKAGES,
+        message: "The domain does no I/O: put this behind a port and implement it in src/adapters.",
+      },
     ]),
   },
   {
     files: ["src/adapters/**/*.ts"],
-    rules: layerRules(restrict(["application", "config", "cli", "slack", "server"], "Adapters implement the domain's ports: they import only the domain and other adapters")),
+    rules: layerRules(
+      restrict(
+        ["application", "config", "cli", "slack", "server"],
+        "Adapters implement the domain's ports: they import only the domain and other adapters",
+      ),
+    ),
   },
   {
     files: ["src/config/**/*.ts"],
-    rules: layerRules(restrict(["adapters", "application", "cli", "slack", "server"], "The config schema and loader import only the domain")),
+    rules: layerRules(
+      restrict(
+        ["adapters", "application", "cli", "slack", "server"],
+        "The config schema and loader import only the domain",
+      ),
+    ),
   },
   {
     files: ["src/application/**/*.ts"],
-    rules: layerRules(restrict(["cli", "slack", "server"], "The application layer is shared by every front end: it imports no front end")),
+    rules: layerRules(
+      restrict(
+        ["cli", "slack", "server"],
+        "The application layer is shared by every front end: it imports no front end",
+      ),
+    ),
   },
   {
     files: ["src/slack/**/*.ts"],
-    rules: layerRules(restrict(["cli", "server"], "The Slack front end imports neither the CLI nor the server process")),
+    rules: layerRules(
+      restrict(["cli", "server"], "The Slack front end imports neither the CLI nor the server process"),
+    ),
   },
   {
     files: ["src/server/**/*.ts"],

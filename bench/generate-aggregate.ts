@@ -26,7 +26,9 @@ function issue(index: number, spki: forge.asn1.Asn1, issuer: forge.asn1.Asn1, ca
   const notBefore = new Date(Date.UTC(2025, 0, 1) + (index % 365) * 86_400_000);
   const notAfter = new Date(notBefore.getTime() + (730 + (index % 1000)) * 86_400_000);
   const tbs = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes())]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes()),
+    ]),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(1_000_000 + index).getBytes()),
     algorithm,
     issuer,
@@ -55,7 +57,11 @@ function name(commonName: string, organisation?: string): forge.asn1.Asn1 {
         asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge.util.encodeUtf8(value)),
       ]),
     ]);
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [rdn("2.5.4.6", "FO"), ...(organisation ? [rdn("2.5.4.10", organisation)] : []), rdn("2.5.4.3", commonName)]);
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+    rdn("2.5.4.6", "FO"),
+    ...(organisation ? [rdn("2.5.4.10", organisation)] : []),
+    rdn("2.5.4.3", commonName),
+  ]);
 }
 
 function entity(index: number, certificate: Buffer): string {
@@ -96,10 +102,15 @@ function entity(index: number, certificate: Buffer): string {
 }
 
 /** Writes the aggregate once and reuses it: generation signs every certificate and takes a while. */
-export function ensureAggregate(path: string, count: number): { path: string; bytes: number; generatedMs: number | null } {
+export function ensureAggregate(
+  path: string,
+  count: number,
+): { path: string; bytes: number; generatedMs: number | null } {
   if (existsSync(path)) return { path, bytes: statSync(path).size, generatedMs: null };
   const started = performance.now();
-  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" Name="urn:bench:federation" validUntil="2099-01-01T00:00:00Z">\n`];
+  const parts = [
+    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" Name="urn:bench:federation" validUntil="2099-01-01T00:00:00Z">\n`,
+  ];
   let index = 0;
   for (const certificate of generateCertificates(count)) parts.push(entity(index++, certificate));
   parts.push("</md:EntitiesDescriptor>\n");

@@ -26,4 +26,14 @@ if (mode === "bare-parse") {
   findings = checkMetadata(inspection, { now: new Date("2026-11-25T00:00:00Z"), warnDays: 30 }).length;
 }
 const elapsedMs = performance.now() - started;
-console.log(JSON.stringify({ mode, elapsedMs, entities, findings, bytes: bytes.length, baselineRssKb, peakRssKb: process.resourceUsage().maxRSS }));
+console.log(
+  JSON.stringify({
+    mode,
+    elapsedMs,
+    entities,
+    findings,
+    bytes: bytes.length,
+    baselineRssKb,
+    peakRssKb: process.resourceUsage().maxRSS,
+  }),
+);

@@ -36,7 +36,10 @@ function singleDocuments(): void {
   section("Single IdP documents: inspections per second (inspect + checks)");
   const documents = [
     ["Google Workspace, unsigned, 2 KB", here("../examples/google-workspace-idp-metadata.xml")],
-    ["Entra ID app, signed (xml-crypto verify), 17 KB", here("../../shared/corpus/saml-metadata/entra-id-app-rollover-bom.xml")],
+    [
+      "Entra ID app, signed (xml-crypto verify), 17 KB",
+      here("../../shared/corpus/saml-metadata/entra-id-app-rollover-bom.xml"),
+    ],
     ["AD FS, signed, 73 KB", here("../../shared/corpus/saml-metadata/adfs-lsuc-osgfed.xml")],
   ] as const;
   const now = new Date();
@@ -47,23 +50,40 @@ function singleDocuments(): void {
     }
     const bytes = readFileSync(path);
     const perSecond = rate(() => checkMetadata(inspectMetadataBytes(bytes, path), { now, warnDays: 30 }));
-    console.log(`  ${label.padEnd(48)} ${perSecond.toFixed(0).padStart(7)} inspections/s  (${(1000 / perSecond).toFixed(2)} ms each)`);
+    console.log(
+      `  ${label.padEnd(48)} ${perSecond.toFixed(0).padStart(7)} inspections/s  (${(1000 / perSecond).toFixed(2)} ms each)`,
+    );
   }
 }
 
-function measure(mode: "bare-parse" | "inspect", path: string): { elapsedMs: number; peakRssKb: number; baselineRssKb: number; entities: number } {
-  const output = execFileSync(process.execPath, ["--import", "tsx", here("./measure-aggregate.ts"), mode, path], { encoding: "utf8", maxBuffer: MB });
-  return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as { elapsedMs: number; peakRssKb: number; baselineRssKb: number; entities: number };
+function measure(
+  mode: "bare-parse" | "inspect",
+  path: string,
+): { elapsedMs: number; peakRssKb: number; baselineRssKb: number; entities: number } {
+  const output = execFileSync(process.execPath, ["--import", "tsx", here("./measure-aggregate.ts"), mode, path], {
+    encoding: "utf8",
+    maxBuffer: MB,
+  });
+  return JSON.parse(output.trim().split("\n").at(-1) ?? "{}") as {
+    elapsedMs: number;
+    peakRssKb: number;
+    baselineRssKb: number;
+    entities: number;
+  };
 }
 
 function aggregate(): void {
   section(`Aggregate of ${ENTITIES.toLocaleString("en")} IdP entities, each with its own certificate`);
   const file = ensureAggregate(here(`./.cache/aggregate-${ENTITIES}.xml`), ENTITIES);
   const sizeMb = file.bytes / MB;
-  console.log(`  file: ${sizeMb.toFixed(1)} MB${file.generatedMs === null ? " (cached in bench/.cache)" : ` (generated in ${(file.generatedMs / 1000).toFixed(1)} s)`}`);
+  console.log(
+    `  file: ${sizeMb.toFixed(1)} MB${file.generatedMs === null ? " (cached in bench/.cache)" : ` (generated in ${(file.generatedMs / 1000).toFixed(1)} s)`}`,
+  );
   // Median of three runs each, every run in a fresh process.
   const median = (mode: "bare-parse" | "inspect") => {
-    const runs = [measure(mode, file.path), measure(mode, file.path), measure(mode, file.path)].sort((a, b) => a.elapsedMs - b.elapsedMs);
+    const runs = [measure(mode, file.path), measure(mode, file.path), measure(mode, file.path)].sort(
+      (a, b) => a.elapsedMs - b.elapsedMs,
+    );
     return runs[1]!;
   };
   const bare = median("bare-parse");
@@ -77,7 +97,9 @@ function aggregate(): void {
   const ratio = inspect.elapsedMs / bare.elapsedMs;
   const rss = (inspect.peakRssKb * 1024) / file.bytes;
   console.log(`  inspect / bare parse time: ${ratio.toFixed(2)}x (target <= 3x: ${ratio <= 3 ? "met" : "MISSED"})`);
-  console.log(`  inspect peak RSS / file size: ${rss.toFixed(1)}x (target <= 10x: ${rss <= 10 ? "met" : "MISSED"}); process baseline ${(inspect.baselineRssKb / 1024).toFixed(0)} MB`);
+  console.log(
+    `  inspect peak RSS / file size: ${rss.toFixed(1)}x (target <= 10x: ${rss <= 10 ? "met" : "MISSED"}); process baseline ${(inspect.baselineRssKb / 1024).toFixed(0)} MB`,
+  );
 }
 
 function certificateParsing(): void {
@@ -87,12 +109,20 @@ function certificateParsing(): void {
   const ours = perCertificate((der) => parseCertificate(der));
   const x509 = perCertificate((der) => {
     const certificate = new X509Certificate(der);
-    const fields = [certificate.subject, certificate.issuer, certificate.validFrom, certificate.validTo, certificate.fingerprint256, certificate.publicKey.asymmetricKeyDetails];
+    const fields = [
+      certificate.subject,
+      certificate.issuer,
+      certificate.validFrom,
+      certificate.validTo,
+      certificate.fingerprint256,
+      certificate.publicKey.asymmetricKeyDetails,
+    ];
     if (fields.length === 0) throw new Error("unreachable");
   });
   const forgeFull = perCertificate((der) => {
     const certificate = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString("latin1")));
-    if (certificate.subject.attributes.length === 0 || !certificate.validity.notAfter) throw new Error("unreadable certificate");
+    if (certificate.subject.attributes.length === 0 || !certificate.validity.notAfter)
+      throw new Error("unreadable certificate");
   });
   console.log(`  node-forge DER + breakglass field reader (used) ${ours.toFixed(0).padStart(8)} certs/s`);
   console.log(`  crypto.X509Certificate (same fields)           ${x509.toFixed(0).padStart(8)} certs/s`);
@@ -108,26 +138,42 @@ function signedAggregate(): void {
   const unsigned = `${parts.slice(0, count + 1).join("  <md:EntityDescriptor")}</md:EntitiesDescriptor>\n`;
   const key = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const [certificate] = [...generateCertificates(1)];
-  const signer = new SignedXml({ privateKey: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), signatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", canonicalizationAlgorithm: "http://www.w3.org/2001/10/xml-exc-c14n#" });
-  signer.getKeyInfoContent = () => `<ds:X509Data><ds:X509Certificate>${certificate!.toString("base64")}</ds:X509Certificate></ds:X509Data>`;
-  signer.addReference({ xpath: "/*", isEmptyUri: true, transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/2001/10/xml-exc-c14n#"], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  const signer = new SignedXml({
+    privateKey: key.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    signatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    canonicalizationAlgorithm: "http://www.w3.org/2001/10/xml-exc-c14n#",
+  });
+  signer.getKeyInfoContent = () =>
+    `<ds:X509Data><ds:X509Certificate>${certificate!.toString("base64")}</ds:X509Certificate></ds:X509Data>`;
+  signer.addReference({
+    xpath: "/*",
+    isEmptyUri: true,
+    transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/2001/10/xml-exc-c14n#"],
+    digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256",
+  });
   signer.computeSignature(unsigned, { prefix: "ds", location: { reference: "/*/*[1]", action: "before" } });
   const signed = Buffer.from(signer.getSignedXml());
   const pinned = { key: key.publicKey, sha256: null };
   const started = performance.now();
   const inspection = inspectMetadataBytes(signed, "signed-aggregate.xml", { signer: pinned });
   const elapsed = performance.now() - started;
-  console.log(`  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`);
+  console.log(
+    `  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`,
+  );
 }
 
 async function orgSweep(): Promise<void> {
   const accounts = Number(process.env["BENCH_ACCOUNTS"] ?? 1000);
-  section(`Organization sweep of ${accounts.toLocaleString("en")} workload accounts against the AWS emulator (real SDK adaptive retries)`);
+  section(
+    `Organization sweep of ${accounts.toLocaleString("en")} workload accounts against the AWS emulator (real SDK adaptive retries)`,
+  );
   await benchOrgSweep(accounts);
 }
 
 async function slackAck(): Promise<void> {
-  section("Slack slash-command acknowledgement latency on loopback: breakglass serve vs a bare Bolt app, idle and with a full check running");
+  section(
+    "Slack slash-command acknowledgement latency on loopback: breakglass serve vs a bare Bolt app, idle and with a full check running",
+  );
   await benchSlackAck();
 }
 

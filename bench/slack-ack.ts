@@ -64,8 +64,18 @@ export async function benchSlackAck(): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), "breakglass-bench-ack-"));
   const stub = await startSlackApiStub();
   const moto = await startMoto();
-  const previousEnvironment = saveEnvironment(["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"]);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION });
+  const previousEnvironment = saveEnvironment([
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+  ]);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: REGION,
+  });
   let client: RequestClient | undefined;
   let bare: App | undefined;
   let service: RunningService | undefined;
@@ -80,17 +90,25 @@ export async function benchSlackAck(): Promise<void> {
     const configPath = join(directory, "breakglass.yaml");
     writeFileSync(
       configPath,
-      configText(
-        directory,
-        awsConfigSection(organization, { readerRoleName: "OrganizationAccountAccessRole" }),
-      ),
+      configText(directory, awsConfigSection(organization, { readerRoleName: "OrganizationAccountAccessRole" })),
     );
     const { config } = await loadConfig(configPath);
-    console.log(`  organization of ${accounts} workload accounts built in the emulator in ${((performance.now() - built) / 1000).toFixed(1)} s`);
+    console.log(
+      `  organization of ${accounts} workload accounts built in the emulator in ${((performance.now() - built) / 1000).toFixed(1)} s`,
+    );
 
     // The bare app: Bolt's HTTPReceiver on its own server, a handler that only acks.
-    const receiver = new HTTPReceiver({ signingSecret: TEST_SIGNING_SECRET, endpoints: [SLACK_EVENTS_PATH], logLevel: LogLevel.ERROR });
-    bare = new App({ token: STUB_BOT_TOKEN, receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: stub.apiUrl } });
+    const receiver = new HTTPReceiver({
+      signingSecret: TEST_SIGNING_SECRET,
+      endpoints: [SLACK_EVENTS_PATH],
+      logLevel: LogLevel.ERROR,
+    });
+    bare = new App({
+      token: STUB_BOT_TOKEN,
+      receiver,
+      logLevel: LogLevel.ERROR,
+      clientOptions: { slackApiUrl: stub.apiUrl },
+    });
     bare.command("/breakglass", async ({ ack }) => ack());
     const bareServer = await bare.start({ port: 0, host: "127.0.0.1" });
     const barePort = (bareServer.address() as { port: number }).port;
@@ -102,7 +120,11 @@ export async function benchSlackAck(): Promise<void> {
       host: "127.0.0.1",
       env: { SLACK_BOT_TOKEN: STUB_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: stub.apiUrl },
       runbookDirectory: fileURLToPath(new URL("../runbooks/", import.meta.url)),
-      log: { info: () => undefined, warn: (line) => logged.push(`warn ${line}`), error: (line) => logged.push(`error ${line}`) },
+      log: {
+        info: () => undefined,
+        warn: (line) => logged.push(`warn ${line}`),
+        error: (line) => logged.push(`error ${line}`),
+      },
       schedule: false,
     });
     const scheduler = service.scheduler;
@@ -124,7 +146,13 @@ export async function benchSlackAck(): Promise<void> {
 
     const serveUrl = `http://127.0.0.1:${service.port}${SLACK_EVENTS_PATH}`;
     const targets: Target[] = [
-      { label: "bare Bolt 5 (ack only)", url: `http://127.0.0.1:${barePort}${SLACK_EVENTS_PATH}`, text: "status", check: bareCheck, serve: false },
+      {
+        label: "bare Bolt 5 (ack only)",
+        url: `http://127.0.0.1:${barePort}${SLACK_EVENTS_PATH}`,
+        text: "status",
+        check: bareCheck,
+        serve: false,
+      },
       { label: "serve: /breakglass status", url: serveUrl, text: "status", check: serveCheck, serve: true },
       { label: "serve: /breakglass help", url: serveUrl, text: "help", check: serveCheck, serve: true },
     ];
@@ -136,9 +164,22 @@ export async function benchSlackAck(): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         for (let index = 0; index < targets.length; index++) {
           const target = targets[(index + round) % targets.length]!;
-          const into = samples.get(key(target, background)) ?? { sequential: [], concurrent: [], cpuMicroseconds: 0, checks: 0, checkSeconds: 0, failedChecks: 0 };
+          const into = samples.get(key(target, background)) ?? {
+            sequential: [],
+            concurrent: [],
+            cpuMicroseconds: 0,
+            checks: 0,
+            checkSeconds: 0,
+            failedChecks: 0,
+          };
           samples.set(key(target, background), into);
-          await measureWindow(client, target, background === "full check", { sequential: Math.ceil(sequential / rounds), bursts: Math.ceil(bursts / rounds), firstRound: round === 0 }, into);
+          await measureWindow(
+            client,
+            target,
+            background === "full check",
+            { sequential: Math.ceil(sequential / rounds), bursts: Math.ceil(bursts / rounds), firstRound: round === 0 },
+            into,
+          );
         }
       }
     }
@@ -150,7 +191,9 @@ export async function benchSlackAck(): Promise<void> {
     console.log(
       "  full check: serve runs its scheduler's runOnce() back to back (the check on serve's check thread, the alerts and the store on the event loop); the bare app runs the same check on a check thread of its own, back to back in the same process, so both share the machine with the same work; each window spans whole checks",
     );
-    console.log(`  ${"app / command".padEnd(26)} ${"background".padEnd(10)} ${"in flight".padStart(9)} ${"n".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"max".padStart(7)}  serve p99 / bare p99`);
+    console.log(
+      `  ${"app / command".padEnd(26)} ${"background".padEnd(10)} ${"in flight".padStart(9)} ${"n".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"max".padStart(7)}  serve p99 / bare p99`,
+    );
     const missed: string[] = [];
     let slowest = 0;
     for (const background of BACKGROUNDS) {
@@ -167,7 +210,10 @@ export async function benchSlackAck(): Promise<void> {
           if (target.serve) {
             const ratio = figures.p99 / baseline.p99;
             const met = ratio <= TARGET_RATIO;
-            if (!met) missed.push(`${target.label.replace("serve: ", "")} (${background}, ${inFlight} in flight, ${ratio.toFixed(2)}x)`);
+            if (!met)
+              missed.push(
+                `${target.label.replace("serve: ", "")} (${background}, ${inFlight} in flight, ${ratio.toFixed(2)}x)`,
+              );
             verdict = `${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x: ${met ? "met" : "MISSED"})`;
           }
           const failures = figures.failed > 0 ? `  ${figures.failed} of ${figures.count} NOT answered 200` : "";
@@ -187,8 +233,12 @@ export async function benchSlackAck(): Promise<void> {
       return `${load.checks} during ${target.label.replace(" (ack only)", "")} (${(load.checkSeconds / Math.max(1, load.checks)).toFixed(1)} s each${load.failedChecks > 0 ? `, ${load.failedChecks} failed` : ""})`;
     });
     console.log(`  full checks completed while measuring: ${checks.join("; ")}`);
-    console.log(`  slowest acknowledgement of all: ${slowest.toFixed(1)} ms (Slack gives up at ${SLACK_DEADLINE_MS.toLocaleString("en")} ms); section took ${elapsed.toFixed(0)} s`);
-    console.log(`  target serve p99 <= ${TARGET_RATIO}x bare Bolt p99: ${missed.length === 0 ? "met everywhere" : `MISSED for ${missed.join("; ")}`}`);
+    console.log(
+      `  slowest acknowledgement of all: ${slowest.toFixed(1)} ms (Slack gives up at ${SLACK_DEADLINE_MS.toLocaleString("en")} ms); section took ${elapsed.toFixed(0)} s`,
+    );
+    console.log(
+      `  target serve p99 <= ${TARGET_RATIO}x bare Bolt p99: ${missed.length === 0 ? "met everywhere" : `MISSED for ${missed.join("; ")}`}`,
+    );
     const problems = logged.filter((line) => line.startsWith("error") || line.includes("refused"));
     if (problems.length > 0) console.log(`  serve logged ${problems.length} errors or refusals; first: ${problems[0]}`);
   } finally {
@@ -213,7 +263,8 @@ interface ClientOrder {
   readonly burst: number;
 }
 
-type ClientAnswer = { readonly id: number; readonly latencies: number[] } | { readonly id: number; readonly error: string };
+type ClientAnswer =
+  { readonly id: number; readonly latencies: number[] } | { readonly id: number; readonly error: string };
 
 const CLIENT_FLAG = "--slack-ack-client";
 
@@ -224,7 +275,10 @@ const CLIENT_FLAG = "--slack-ack-client";
  */
 class RequestClient {
   private orders = 0;
-  private readonly waiting = new Map<number, { resolve: (latencies: number[]) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (latencies: number[]) => void; reject: (error: Error) => void }
+  >();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -243,7 +297,10 @@ class RequestClient {
   }
 
   static async start(concurrency: number, responseUrlPrefix: string): Promise<RequestClient> {
-    const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG, String(concurrency), responseUrlPrefix], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(fileURLToPath(import.meta.url), [CLIENT_FLAG, String(concurrency), responseUrlPrefix], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     await new Promise<void>((resolve, reject) => {
       child.once("message", () => resolve());
       child.once("exit", (code) => reject(new Error(`the benchmark client exited (${code}) before it was ready`)));
@@ -282,7 +339,12 @@ async function runClient(concurrency: number, responseUrlPrefix: string): Promis
   let sent = 0;
   const signed = (text: string) => {
     sent += 1;
-    const body = slashCommand(text, { user: ALICE, channel: CHANNELS.incidents, responseUrl: `${responseUrlPrefix}${sent}`, triggerId: `${sent}.1234567890.bench` });
+    const body = slashCommand(text, {
+      user: ALICE,
+      channel: CHANNELS.incidents,
+      responseUrl: `${responseUrlPrefix}${sent}`,
+      triggerId: `${sent}.1234567890.bench`,
+    });
     return { body, headers: { "content-type": "application/x-www-form-urlencoded", ...sign(body) } };
   };
   /** Milliseconds until the whole answer arrived; NaN when it was not a 200. */
@@ -304,7 +366,11 @@ async function runClient(concurrency: number, responseUrlPrefix: string): Promis
   process.on("message", (order: ClientOrder) => {
     run(order).then(
       (latencies) => process.send?.({ id: order.id, latencies } satisfies ClientAnswer),
-      (error: unknown) => process.send?.({ id: order.id, error: error instanceof Error ? error.message : String(error) } satisfies ClientAnswer),
+      (error: unknown) =>
+        process.send?.({
+          id: order.id,
+          error: error instanceof Error ? error.message : String(error),
+        } satisfies ClientAnswer),
     );
   });
   process.once("disconnect", () => {
@@ -317,7 +383,13 @@ async function runClient(concurrency: number, responseUrlPrefix: string): Promis
  * One app's share of a round: warm up, then alternate blocks of sequential requests and bursts. With a full check in
  * the background, measuring starts when a check ends and stops when one ends, so every phase of a check is covered.
  */
-async function measureWindow(driver: RequestClient, target: Target, withCheck: boolean, quota: { sequential: number; bursts: number; firstRound: boolean }, into: Samples): Promise<void> {
+async function measureWindow(
+  driver: RequestClient,
+  target: Target,
+  withCheck: boolean,
+  quota: { sequential: number; bursts: number; firstRound: boolean },
+  into: Samples,
+): Promise<void> {
   globalThis.gc?.();
   const loop = withCheck ? startCheckLoop(target.check) : undefined;
   await driver.sequential(target, quota.firstRound ? 200 : 50);
@@ -366,7 +438,11 @@ function startCheckLoop(check: () => Promise<boolean>): CheckLoop {
       else failed += 1;
     }
     ended = true;
-    return { completed: durations.length, failed, secondsAfter: (index: number) => durations.slice(index).reduce((sum, seconds) => sum + seconds, 0) };
+    return {
+      completed: durations.length,
+      failed,
+      secondsAfter: (index: number) => durations.slice(index).reduce((sum, seconds) => sum + seconds, 0),
+    };
   })();
   return {
     completed: () => durations.length,
@@ -381,7 +457,13 @@ function startCheckLoop(check: () => Promise<boolean>): CheckLoop {
 function summarize(latencies: readonly number[]): Figures {
   const answered = latencies.filter((latency) => !Number.isNaN(latency)).sort((a, b) => a - b);
   const at = (quantile: number) => answered[Math.max(0, Math.ceil(quantile * answered.length) - 1)] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), max: answered.at(-1) ?? Number.NaN, count: latencies.length, failed: latencies.length - answered.length };
+  return {
+    p50: at(0.5),
+    p99: at(0.99),
+    max: answered.at(-1) ?? Number.NaN,
+    count: latencies.length,
+    failed: latencies.length - answered.length,
+  };
 }
 
 function ms(value: number): string {

@@ -19,7 +19,12 @@ function fail(message) {
 /** Runs a command in the repo root, failing with its last stderr line rather than a wall of pip output. */
 function run(command, args, what) {
   const result = spawnSync(command, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
-  if (result.error) fail(result.error.code === "ENOENT" ? `${what} failed: ${command} is not on PATH` : `${what} failed: ${result.error.message}`);
+  if (result.error)
+    fail(
+      result.error.code === "ENOENT"
+        ? `${what} failed: ${command} is not on PATH`
+        : `${what} failed: ${result.error.message}`,
+    );
   if (result.status !== 0) {
     const lastLine = (result.stderr ?? "").trim().split("\n").filter(Boolean).at(-1) ?? `exit code ${result.status}`;
     fail(`${what} failed: ${lastLine}`);
@@ -44,7 +49,13 @@ const created = !existsSync(`${venv}/bin/pip`);
 if (created) run("python3", ["-m", "venv", ".venv"], "python3 -m venv .venv");
 // Drop the marker first: an install that dies half-way must not look finished next time.
 rmSync(marker, { force: true });
-run(`${venv}/bin/pip`, ["install", "--disable-pip-version-check", "-q", "-r", requirementsPath], `pip install -r ${requirementsPath}`);
+run(
+  `${venv}/bin/pip`,
+  ["install", "--disable-pip-version-check", "-q", "-r", requirementsPath],
+  `pip install -r ${requirementsPath}`,
+);
 if (!existsSync(motoServer)) fail(`pip finished but ${motoServer} is missing`);
 writeFileSync(marker, `${wanted}\n`);
-console.log(`ensure-moto: ${created ? "created .venv and installed" : "reinstalled"} moto_server from ${requirementsPath}`);
+console.log(
+  `ensure-moto: ${created ? "created .venv and installed" : "reinstalled"} moto_server from ${requirementsPath}`,
+);

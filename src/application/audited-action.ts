@@ -3,7 +3,13 @@ import type { AuditLog } from "../domain/audit/audit-log.js";
 import type { Clock } from "../domain/shared/clock.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
 import { runActionPipeline } from "../domain/runbooks/action-pipeline.js";
-import type { ActionExecutor, ActionParameters, ArtefactPaths, PlannedChange, RunContext } from "../domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  ArtefactPaths,
+  PlannedChange,
+  RunContext,
+} from "../domain/runbooks/engine-ports.js";
 import type { ActionName } from "../domain/runbooks/runbook-schema.js";
 
 export interface AuditedAction {
@@ -37,14 +43,37 @@ export interface ActionOutcome {
  */
 export async function runAuditedAction(request: AuditedAction, audit: AuditLog, clock: Clock): Promise<ActionOutcome> {
   const { action, executor, parameters, context, subject } = request;
-  const result = await runActionPipeline({ action, executor, parameters, context, auditAs: { actor: context.initiator, runId: request.auditRunId, subject } }, { audit, clock });
+  const result = await runActionPipeline(
+    {
+      action,
+      executor,
+      parameters,
+      context,
+      auditAs: { actor: context.initiator, runId: request.auditRunId, subject },
+    },
+    { audit, clock },
+  );
   if (result.status === "dry-run") {
     const { plan } = result;
-    return { action, summary: plan.summary, changes: plan.changes, applied: false, verified: "dry run: nothing was applied or read back", artefacts: {} };
+    return {
+      action,
+      summary: plan.summary,
+      changes: plan.changes,
+      applied: false,
+      verified: "dry run: nothing was applied or read back",
+      artefacts: {},
+    };
   }
   if (result.status === "verified") {
     const { plan } = result;
-    return { action, summary: plan.summary, changes: plan.changes, applied: result.applied, verified: result.verification.detail, artefacts: result.artefacts };
+    return {
+      action,
+      summary: plan.summary,
+      changes: plan.changes,
+      applied: result.applied,
+      verified: result.verification.detail,
+      artefacts: result.artefacts,
+    };
   }
   const { applied } = result;
   switch (result.stage) {
@@ -54,11 +83,19 @@ export async function runAuditedAction(request: AuditedAction, audit: AuditLog, 
       // The audit log's own error (AUDIT_FAILED) says what could not be written: it is the one to hear.
       throw result.cause;
     case "apply":
-      throw rethrown(result.cause, subject, "the change may be half made; run the same command again: it plans afresh and finishes the job");
+      throw rethrown(
+        result.cause,
+        subject,
+        "the change may be half made; run the same command again: it plans afresh and finishes the job",
+      );
     case "read-back":
       throw rethrown(result.cause, subject, `${applied ? "applied, but " : ""}the read-back failed`);
     case "mismatch":
-      throw new BreakglassError("ACTION_UNVERIFIED", subject, `${applied ? "applied, but " : ""}the read-back does not match: ${result.error}`);
+      throw new BreakglassError(
+        "ACTION_UNVERIFIED",
+        subject,
+        `${applied ? "applied, but " : ""}the read-back does not match: ${result.error}`,
+      );
   }
 }
 
@@ -67,6 +104,10 @@ function rethrown(error: unknown, subject: string, consequence: string): Breakgl
   const said = describeError(error);
   // The executors already say "nothing was changed" where they know it; once is enough.
   const reason = said.includes(consequence) ? said : `${said}; ${consequence}`;
-  if (isBreakglassError(error)) return new BreakglassError(error.code, subject, reason, { cause: error, ...(error.hint === undefined ? {} : { hint: error.hint }) });
+  if (isBreakglassError(error))
+    return new BreakglassError(error.code, subject, reason, {
+      cause: error,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    });
   return new BreakglassError("ACTION_FAILED", subject, reason, { cause: error });
 }

@@ -14,7 +14,9 @@ export interface CheckPlan {
 
 export function planChecks(config: BreakglassConfig, only: string | undefined): CheckPlan {
   const wanted = only === undefined ? undefined : parseOnly(only);
-  const notChecked: DisabledCheck[] = describeDisabledChecks(config).filter((entry) => !wanted || wanted.has(entry.check));
+  const notChecked: DisabledCheck[] = describeDisabledChecks(config).filter(
+    (entry) => !wanted || wanted.has(entry.check),
+  );
   if (wanted) {
     for (const check of CHECK_NAMES) if (!wanted.has(check)) notChecked.push({ check, reason: "not in --only" });
   }
@@ -24,8 +26,16 @@ export function planChecks(config: BreakglassConfig, only: string | undefined): 
 }
 
 function parseOnly(value: string): Set<CheckName> {
-  const names = value.split(",").map((name) => name.trim()).filter(Boolean);
-  if (names.length === 0) throw new BreakglassError("USAGE", "--only", `expected a comma-separated list of checks (${CHECK_NAMES.join(", ")})`);
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new BreakglassError(
+      "USAGE",
+      "--only",
+      `expected a comma-separated list of checks (${CHECK_NAMES.join(", ")})`,
+    );
   for (const name of names) {
     if (!isCheckName(name)) {
       throw new BreakglassError("USAGE", "--only", `unknown check "${name}" (checks: ${CHECK_NAMES.join(", ")})`);
@@ -41,7 +51,8 @@ function scopeOf(config: BreakglassConfig, runnable: ReadonlySet<CheckName>): Po
   const checks = new Set([...runnable].filter(checkReadsAws));
   if (checks.size === 0) return undefined;
   const account = aws.emergencyAccount;
-  const anyArn = account.roleArn ?? account.samlProviders?.[0] ?? account.emergencyRoles?.[0] ?? aws.organization?.managementRoleArn;
+  const anyArn =
+    account.roleArn ?? account.samlProviders?.[0] ?? account.emergencyRoles?.[0] ?? aws.organization?.managementRoleArn;
   return {
     checks,
     partition: anyArn?.split(":")[1] ?? "aws",

@@ -73,7 +73,11 @@ export interface CloseResult {
   /** The responders granted from Slack during the incident, removed before the window closed. */
   readonly revoked: readonly RevokeResult[];
   /** Slack grants that could not be removed: their leases stay active, so the reaper removes them when they end. */
-  readonly notRevoked: readonly { readonly login: string; readonly groups: readonly string[]; readonly error: string }[];
+  readonly notRevoked: readonly {
+    readonly login: string;
+    readonly groups: readonly string[];
+    readonly error: string;
+  }[];
   /** Every lease still active once the window is closed, e.g. the responders of a runbook run, which removes them itself. */
   readonly activeLeases: readonly MemberLease[];
 }
@@ -106,15 +110,40 @@ export class EmergencyAccess {
   async declareIncident(title: string, who: Actor): Promise<DeclareResult> {
     const actor = requireActor(who, "incident declare");
     const reason = title.replace(/\s+/g, " ").trim();
-    if (reason === "") throw new BreakglassError("USAGE", "incident declare", "give the incident a title: /breakglass incident declare <title>");
-    if (reason.length > MAX_TITLE) throw new BreakglassError("USAGE", "incident declare", `the title has ${reason.length} characters; keep it to ${MAX_TITLE}`);
+    if (reason === "")
+      throw new BreakglassError(
+        "USAGE",
+        "incident declare",
+        "give the incident a title: /breakglass incident declare <title>",
+      );
+    if (reason.length > MAX_TITLE)
+      throw new BreakglassError(
+        "USAGE",
+        "incident declare",
+        `the title has ${reason.length} characters; keep it to ${MAX_TITLE}`,
+      );
     return this.serially(async () => {
       const open = this.openIncidents();
       if (open.length > 0) {
-        throw new BreakglassError("INCIDENT_ALREADY_OPEN", "incident declare", `${describeOpen(open)} already open; close it first: /breakglass incident close`);
+        throw new BreakglassError(
+          "INCIDENT_ALREADY_OPEN",
+          "incident declare",
+          `${describeOpen(open)} already open; close it first: /breakglass incident close`,
+        );
       }
       const incident = this.newReference();
-      const outcome = await this.run({ action: "emergency.open-window", executor: openWindowExecutor({ store: this.options.store.windows }), parameters: { incident, reason } }, incident, incident, "slack-incident-declare", `incident declare ${incident}`, actor);
+      const outcome = await this.run(
+        {
+          action: "emergency.open-window",
+          executor: openWindowExecutor({ store: this.options.store.windows }),
+          parameters: { incident, reason },
+        },
+        incident,
+        incident,
+        "slack-incident-declare",
+        `incident declare ${incident}`,
+        actor,
+      );
       return { incident, window: this.requireWindow(incident), outcome };
     });
   }
@@ -136,16 +165,43 @@ export class EmergencyAccess {
         try {
           const groupApi = requireGroupDirectory(directory, `revoke ${login}`);
           const user = await this.findUser(groupApi, `revoke ${login}`, login);
-          if (user.id !== userId) throw new BreakglassError("IDP_FAILED", `revoke ${login}`, `the login now belongs to another IdP user (${user.id}, not ${userId}); remove ${userId} by hand`);
-          revoked.push(await this.removeFromGroups(groupApi, user, login, groups, actor, window.incident, "slack-incident-close"));
+          if (user.id !== userId)
+            throw new BreakglassError(
+              "IDP_FAILED",
+              `revoke ${login}`,
+              `the login now belongs to another IdP user (${user.id}, not ${userId}); remove ${userId} by hand`,
+            );
+          revoked.push(
+            await this.removeFromGroups(groupApi, user, login, groups, actor, window.incident, "slack-incident-close"),
+          );
         } catch (error) {
           notRevoked.push({ login, groups, error: describeError(error) });
         }
       }
-      const executor = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: this.options.summaryDirectory });
-      const outcome = await this.run({ action: "emergency.close-window", executor, parameters: { incident: window.incident } }, window.incident, window.incident, "slack-incident-close", `incident close ${window.incident}`, actor);
-      const activitySummary = outcome.artefacts["activity-summary"] ?? summaryPath(this.options.summaryDirectory, window.incident);
-      return { incident: window.incident, window: this.requireWindow(window.incident), outcome, activitySummary, revoked, notRevoked, activeLeases: store.leases.activeLeases() };
+      const executor = closeWindowExecutor({
+        store: store.windows,
+        audit: store.audit,
+        summaryDirectory: this.options.summaryDirectory,
+      });
+      const outcome = await this.run(
+        { action: "emergency.close-window", executor, parameters: { incident: window.incident } },
+        window.incident,
+        window.incident,
+        "slack-incident-close",
+        `incident close ${window.incident}`,
+        actor,
+      );
+      const activitySummary =
+        outcome.artefacts["activity-summary"] ?? summaryPath(this.options.summaryDirectory, window.incident);
+      return {
+        incident: window.incident,
+        window: this.requireWindow(window.incident),
+        outcome,
+        activitySummary,
+        revoked,
+        notRevoked,
+        activeLeases: store.leases.activeLeases(),
+      };
     });
   }
 
@@ -156,20 +212,40 @@ export class EmergencyAccess {
     const actor = requireActor(who, subject);
     const directory = this.requireDirectory(subject);
     const settings = this.options.grant;
-    if (settings === undefined) throw new BreakglassError("USAGE", subject, "needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids");
+    if (settings === undefined)
+      throw new BreakglassError(
+        "USAGE",
+        subject,
+        "needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
+      );
     const ttl = ttlMilliseconds ?? settings.defaultTtl;
-    if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl % 1000 !== 0) throw new BreakglassError("USAGE", subject, `expected a lease of whole seconds such as 30m or 4h, got ${ttl} ms`);
+    if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl % 1000 !== 0)
+      throw new BreakglassError("USAGE", subject, `expected a lease of whole seconds such as 30m or 4h, got ${ttl} ms`);
     if (ttl > settings.maxTtl) {
-      throw new BreakglassError("USAGE", subject, `${formatDuration(ttl)} is longer than the longest grant allowed, ${formatDuration(settings.maxTtl)} (slack.grant.maxTtl); ask for ${formatDuration(settings.maxTtl)} or less`);
+      throw new BreakglassError(
+        "USAGE",
+        subject,
+        `${formatDuration(ttl)} is longer than the longest grant allowed, ${formatDuration(settings.maxTtl)} (slack.grant.maxTtl); ask for ${formatDuration(settings.maxTtl)} or less`,
+      );
     }
     return this.serially(async () => {
       const window = this.openIncident();
-      if (window === null) throw new BreakglassError("NO_OPEN_INCIDENT", subject, `no incident is open; ${DECLARE_FIRST}`);
+      if (window === null)
+        throw new BreakglassError("NO_OPEN_INCIDENT", subject, `no incident is open; ${DECLARE_FIRST}`);
       const user = await this.findUser(directory, subject, name);
       const parameters = { groups: settings.groups, members: [name], ttl: formatDuration(ttl) };
       const executor = addGroupMembersExecutor({ directory, store: this.options.store.leases });
-      const outcome = await this.run({ action: "idp.add-group-members", executor, parameters }, window.incident, window.incident, "slack-grant", subject, actor);
-      const leases = settings.groups.map((groupId) => this.options.store.leases.activeLease(groupId, user.id)).filter((lease): lease is MemberLease => lease !== null);
+      const outcome = await this.run(
+        { action: "idp.add-group-members", executor, parameters },
+        window.incident,
+        window.incident,
+        "slack-grant",
+        subject,
+        actor,
+      );
+      const leases = settings.groups
+        .map((groupId) => this.options.store.leases.activeLease(groupId, user.id))
+        .filter((lease): lease is MemberLease => lease !== null);
       const expiresAt = leases.map((lease) => lease.expiresAt).sort()[0] ?? "";
       return { incident: window.incident, user, groups: settings.groups, ttl, outcome, leases, expiresAt };
     });
@@ -186,26 +262,66 @@ export class EmergencyAccess {
       const leased = this.options.store.leases.activeLeases().filter((lease) => lease.userId === user.id);
       const groups = [...new Set([...(this.options.grant?.groups ?? []), ...leased.map((lease) => lease.groupId)])];
       if (groups.length === 0) {
-        throw new BreakglassError("USAGE", subject, `${name} holds no lease and slack.grant.groups is not set in breakglass.yaml, so there is no group to remove them from`);
+        throw new BreakglassError(
+          "USAGE",
+          subject,
+          `${name} holds no lease and slack.grant.groups is not set in breakglass.yaml, so there is no group to remove them from`,
+        );
       }
-      return this.removeFromGroups(directory, user, name, groups, actor, this.openIncident()?.incident ?? null, "slack-revoke");
+      return this.removeFromGroups(
+        directory,
+        user,
+        name,
+        groups,
+        actor,
+        this.openIncident()?.incident ?? null,
+        "slack-revoke",
+      );
     });
   }
 
-  private async removeFromGroups(directory: GroupDirectory, user: DirectoryUser, name: string, groups: readonly string[], actor: string, incident: string | null, stepId: string): Promise<RevokeResult> {
+  private async removeFromGroups(
+    directory: GroupDirectory,
+    user: DirectoryUser,
+    name: string,
+    groups: readonly string[],
+    actor: string,
+    incident: string | null,
+    stepId: string,
+  ): Promise<RevokeResult> {
     const { store } = this.options;
-    const held = () => store.leases.activeLeases().filter((lease) => lease.userId === user.id && groups.includes(lease.groupId));
+    const held = () =>
+      store.leases.activeLeases().filter((lease) => lease.userId === user.id && groups.includes(lease.groupId));
     const before = held();
     const subject = `revoke ${name}`;
     const executor = removeGroupMembersExecutor({ directory, store: store.leases });
     // Outside an incident the context still needs a run id; the audit records then belong to no run (null).
-    const outcome = await this.run({ action: "idp.remove-group-members", executor, parameters: { groups, members: [name] } }, incident ?? "slack", incident, stepId, subject, actor);
+    const outcome = await this.run(
+      { action: "idp.remove-group-members", executor, parameters: { groups, members: [name] } },
+      incident ?? "slack",
+      incident,
+      stepId,
+      subject,
+      actor,
+    );
     const still = held();
-    if (still.length > 0) throw new BreakglassError("ACTION_UNVERIFIED", subject, `removed from the groups, but the store still holds active leases in ${still.map((lease) => lease.groupId).join(", ")}`);
+    if (still.length > 0)
+      throw new BreakglassError(
+        "ACTION_UNVERIFIED",
+        subject,
+        `removed from the groups, but the store still holds active leases in ${still.map((lease) => lease.groupId).join(", ")}`,
+      );
     return { incident, user, groups, outcome, endedLeases: before };
   }
 
-  private run(action: Pick<Parameters<typeof runAuditedAction>[0], "action" | "executor" | "parameters">, runId: string, auditRunId: string | null, stepId: string, subject: string, actor: string): Promise<ActionOutcome> {
+  private run(
+    action: Pick<Parameters<typeof runAuditedAction>[0], "action" | "executor" | "parameters">,
+    runId: string,
+    auditRunId: string | null,
+    stepId: string,
+    subject: string,
+    actor: string,
+  ): Promise<ActionOutcome> {
     const context: RunContext = {
       runId,
       // No runbook: the executors never read it, and the audit records say where the request came from through the actor.
@@ -226,11 +342,27 @@ export class EmergencyAccess {
       const window = open.find((candidate) => candidate.incident === incident);
       if (window !== undefined) return window;
       const known = this.options.store.windows.findWindow(incident);
-      throw new BreakglassError(known === null ? "INCIDENT_NOT_FOUND" : "INCIDENT_CLOSED", `incident close ${incident}`, known === null ? "no incident has this reference" : `is already closed (${known.closedAt ?? "?"} by ${known.closedBy ?? "?"})`);
+      throw new BreakglassError(
+        known === null ? "INCIDENT_NOT_FOUND" : "INCIDENT_CLOSED",
+        `incident close ${incident}`,
+        known === null
+          ? "no incident has this reference"
+          : `is already closed (${known.closedAt ?? "?"} by ${known.closedBy ?? "?"})`,
+      );
     }
     const [only, ...others] = open;
-    if (only === undefined) throw new BreakglassError("NO_OPEN_INCIDENT", "incident close", `no incident is open, so there is nothing to close`);
-    if (others.length > 0) throw new BreakglassError("USAGE", "incident close", `${describeOpen(open)} open; name the one to close: /breakglass incident close <reference>`);
+    if (only === undefined)
+      throw new BreakglassError(
+        "NO_OPEN_INCIDENT",
+        "incident close",
+        `no incident is open, so there is nothing to close`,
+      );
+    if (others.length > 0)
+      throw new BreakglassError(
+        "USAGE",
+        "incident close",
+        `${describeOpen(open)} open; name the one to close: /breakglass incident close <reference>`,
+      );
     return only;
   }
 
@@ -242,12 +374,21 @@ export class EmergencyAccess {
       const reference = suffix === 1 ? base : `${base}-${suffix}`;
       if (this.options.store.windows.findWindow(reference) === null) return reference;
     }
-    throw new BreakglassError("INCIDENT_REFERENCE_TAKEN", "incident declare", `99 incidents were already declared in the minute ${base}; wait a minute`);
+    throw new BreakglassError(
+      "INCIDENT_REFERENCE_TAKEN",
+      "incident declare",
+      `99 incidents were already declared in the minute ${base}; wait a minute`,
+    );
   }
 
   private requireWindow(incident: string): EmergencyWindow {
     const window = this.options.store.windows.findWindow(incident);
-    if (window === null) throw new BreakglassError("ACTION_UNVERIFIED", `incident ${incident}`, "the store holds no emergency window for it after the change");
+    if (window === null)
+      throw new BreakglassError(
+        "ACTION_UNVERIFIED",
+        `incident ${incident}`,
+        "the store holds no emergency window for it after the change",
+      );
     return window;
   }
 
@@ -258,12 +399,22 @@ export class EmergencyAccess {
   /** The person, looked up before anything is planned, so that a typo is refused naming the login. */
   private async findUser(directory: GroupDirectory, subject: string, name: string): Promise<DirectoryUser> {
     const user = await directory.findUser(name).catch((error: unknown) => {
-      throw new BreakglassError(error instanceof BreakglassError ? error.code : "IDP_FAILED", subject, `${describeError(error)}; nothing was changed`, { cause: error });
+      throw new BreakglassError(
+        error instanceof BreakglassError ? error.code : "IDP_FAILED",
+        subject,
+        `${describeError(error)}; nothing was changed`,
+        { cause: error },
+      );
     });
     if (user !== null) return user;
-    throw new BreakglassError("IDP_NOT_FOUND", subject, `no user in the IdP (${directory.kind}) has the login or email ${name}; nothing was changed`, {
-      hint: "check the spelling, or use the person's exact login or email address in the IdP",
-    });
+    throw new BreakglassError(
+      "IDP_NOT_FOUND",
+      subject,
+      `no user in the IdP (${directory.kind}) has the login or email ${name}; nothing was changed`,
+      {
+        hint: "check the spelling, or use the person's exact login or email address in the IdP",
+      },
+    );
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -275,19 +426,37 @@ export class EmergencyAccess {
 
 /** The name the audit records give the actor: their person id, as every front end resolved it. */
 function requireActor(actor: Actor, subject: string): string {
-  if (actor.person.trim() === "") throw new BreakglassError("USAGE", subject, "no actor: every change is audited with the person who asked for it, such as slack:U0123ABCD");
+  if (actor.person.trim() === "")
+    throw new BreakglassError(
+      "USAGE",
+      subject,
+      "no actor: every change is audited with the person who asked for it, such as slack:U0123ABCD",
+    );
   return actor.person;
 }
 
 function requireLogin(verb: "grant" | "revoke", login: string): string {
   const name = login.trim();
-  if (name === "") throw new BreakglassError("USAGE", verb, `name the person: /breakglass ${verb} @user${verb === "grant" ? " [ttl]" : ""}`);
-  if (name.length > MAX_LOGIN || /\s/.test(name)) throw new BreakglassError("USAGE", `${verb} ${JSON.stringify(name.slice(0, 60))}`, "expected one login or email address");
+  if (name === "")
+    throw new BreakglassError(
+      "USAGE",
+      verb,
+      `name the person: /breakglass ${verb} @user${verb === "grant" ? " [ttl]" : ""}`,
+    );
+  if (name.length > MAX_LOGIN || /\s/.test(name))
+    throw new BreakglassError(
+      "USAGE",
+      `${verb} ${JSON.stringify(name.slice(0, 60))}`,
+      "expected one login or email address",
+    );
   return name;
 }
 
 function describeOpen(open: readonly EmergencyWindow[]): string {
-  const each = open.map((window) => `${window.incident} (${window.reason === null ? "" : `"${window.reason}", `}opened ${window.openedAt} by ${window.openedBy})`);
+  const each = open.map(
+    (window) =>
+      `${window.incident} (${window.reason === null ? "" : `"${window.reason}", `}opened ${window.openedAt} by ${window.openedBy})`,
+  );
   return open.length === 1 ? `incident ${each.join("")} is` : `incidents ${each.join(", ")} are`;
 }
 

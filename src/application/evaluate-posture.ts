@@ -11,7 +11,12 @@ import { inspectMetadataBytes } from "../domain/saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata } from "../adapters/metadata/metadata-fetch.js";
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
-import { inspectMetadataSource, isUrl, readMetadataFile, type InspectionCache } from "../adapters/metadata/metadata-source.js";
+import {
+  inspectMetadataSource,
+  isUrl,
+  readMetadataFile,
+  type InspectionCache,
+} from "../adapters/metadata/metadata-source.js";
 import type { CheckPlan } from "./check-plan.js";
 
 export interface PostureEvaluation {
@@ -36,7 +41,11 @@ export interface EvaluationOptions {
   readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
 }
 
-export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan, options: EvaluationOptions): Promise<PostureEvaluation> {
+export async function evaluatePosture(
+  config: BreakglassConfig,
+  plan: CheckPlan,
+  options: EvaluationOptions,
+): Promise<PostureEvaluation> {
   const findings: Finding[] = [];
   const needsIdp = [...plan.runnable].some((check) => checkReadsFrom(check, "idp"));
   const read = needsIdp ? await readIdpMetadata(config, options, findings) : undefined;
@@ -45,7 +54,11 @@ export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan,
   let facts: PostureFacts | undefined;
   if (plan.scope) {
     facts = await gatherPosture(plan.scope, {
-      clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
+      clients: new AwsClients({
+        ...DEFAULT_AWS_SETTINGS,
+        region: config.aws?.region,
+        ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
+      }),
       latestAttestation: options.latestAttestation,
       ...(options.onAccountProgress ? { onAccountProgress: options.onAccountProgress } : {}),
     });
@@ -64,20 +77,28 @@ export async function evaluatePosture(config: BreakglassConfig, plan: CheckPlan,
 }
 
 /** An IdP whose metadata cannot be fetched is a finding (it is how FM1 begins), not a reason to stop checking AWS. */
-async function readIdpMetadata(config: BreakglassConfig, options: EvaluationOptions, findings: Finding[]): Promise<{ inspection: MetadataInspection; document?: Buffer } | undefined> {
+async function readIdpMetadata(
+  config: BreakglassConfig,
+  options: EvaluationOptions,
+  findings: Finding[],
+): Promise<{ inspection: MetadataInspection; document?: Buffer } | undefined> {
   const source = options.metadataOverride ?? config.idp.metadata;
   try {
     const signer = config.idp.metadataSigner ? await loadMetadataSigner(config.idp.metadataSigner) : undefined;
     const fetch = { ...DEFAULT_FETCH_OPTIONS, allowInsecureHttp: config.idp.insecure };
     if (options.keepDocument) {
-      const document = isUrl(source) ? await fetchDocument(source, fetch) : await readMetadataFile(source, fetch.maxBytes);
+      const document = isUrl(source)
+        ? await fetchDocument(source, fetch)
+        : await readMetadataFile(source, fetch.maxBytes);
       return { inspection: inspectMetadataBytes(document, source, { signer }), document };
     }
     const { inspection } = await inspectMetadataSource(source, { signer, cache: options.cache, fetch });
     return { inspection };
   } catch (error) {
     if (!isBreakglassError(error) || error.code === "SIGNER_UNREADABLE") throw error;
-    findings.push(createFinding("METADATA_UNREACHABLE", `Could not read the metadata of ${config.idp.name}: ${error.message}.`));
+    findings.push(
+      createFinding("METADATA_UNREACHABLE", `Could not read the metadata of ${config.idp.name}: ${error.message}.`),
+    );
     return undefined;
   }
 }
@@ -85,6 +106,7 @@ async function readIdpMetadata(config: BreakglassConfig, options: EvaluationOpti
 async function fetchDocument(url: string, options: typeof DEFAULT_FETCH_OPTIONS): Promise<Buffer> {
   const result = await fetchMetadata(url, options);
   // Without validators the server cannot answer 304, so this is always the document.
-  if (result.kind !== "document") throw new BreakglassError("FETCH_FAILED", url, "the server answered 304 to an unconditional request");
+  if (result.kind !== "document")
+    throw new BreakglassError("FETCH_FAILED", url, "the server answered 304 to an unconditional request");
   return result.bytes;
 }

@@ -14,7 +14,11 @@ import type { AlertRecord, SeenFinding } from "../domain/ports/serve-state-store
  * What an expiry breaks is still alerted: NO_VALID_SIGNING_CERT (federation fails now), SAML_PROVIDER_EXPIRED (the
  * provider's ValidUntil, not a certificate), METADATA_EXPIRED and IDENTITY_CENTER_IMPORT_STALE.
  */
-export const LADDER_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>(["CERT_EXPIRING", "CERT_EXPIRED", "SAML_PROVIDER_CERT_EXPIRING"]);
+export const LADDER_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  "CERT_EXPIRING",
+  "CERT_EXPIRED",
+  "SAML_PROVIDER_CERT_EXPIRING",
+]);
 
 export function isAlertMaterial(finding: Finding): boolean {
   return !LADDER_CODES.has(finding.code);
@@ -78,7 +82,8 @@ export function collectAlerts(findings: readonly Finding[]): AlertCandidate[] {
       byKey.set(key, { finding, severity: finding.severity, messages: [finding.message] });
       continue;
     }
-    if (SEVERITY_ORDER.indexOf(finding.severity) < SEVERITY_ORDER.indexOf(existing.severity)) existing.severity = finding.severity;
+    if (SEVERITY_ORDER.indexOf(finding.severity) < SEVERITY_ORDER.indexOf(existing.severity))
+      existing.severity = finding.severity;
     if (!existing.messages.includes(finding.message)) existing.messages.push(finding.message);
   }
   return [...byKey.entries()]
@@ -89,7 +94,9 @@ export function collectAlerts(findings: readonly Finding[]): AlertCandidate[] {
       message: messages.join("\n"),
       subject: subjectOf(finding),
     }))
-    .sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.key.localeCompare(b.key));
+    .sort(
+      (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.key.localeCompare(b.key),
+    );
 }
 
 function subjectOf(finding: Finding): AlertSubject {
@@ -112,19 +119,27 @@ type Judge = (subject: AlertSubject, reading: CheckReading) => boolean;
 
 const metadataRead: Judge = (_subject, reading) => reading.idp !== undefined && reading.checks.has("metadata");
 
-const samlProviderRead: Judge = (subject, reading) => reading.facts?.samlProviders?.some((provider) => provider.arn === subject.resource && provider.status !== "error") === true;
+const samlProviderRead: Judge = (subject, reading) =>
+  reading.facts?.samlProviders?.some((provider) => provider.arn === subject.resource && provider.status !== "error") ===
+  true;
 
-const emergencyRoleRead: Judge = (subject, reading) => reading.facts?.emergencyRoles?.some((role) => role.arn === subject.resource && role.status !== "error") === true;
+const emergencyRoleRead: Judge = (subject, reading) =>
+  reading.facts?.emergencyRoles?.some((role) => role.arn === subject.resource && role.status !== "error") === true;
 
 const identityCenterAnswered: Judge = (subject, reading) => {
   const identityCenter = reading.facts?.identityCenter;
-  return identityCenter !== undefined && identityCenter.instanceArn === subject.resource && identityCenter.status !== "error";
+  return (
+    identityCenter !== undefined && identityCenter.instanceArn === subject.resource && identityCenter.status !== "error"
+  );
 };
 
-const identityCenterFound: Judge = (subject, reading) => identityCenterAnswered(subject, reading) && reading.facts?.identityCenter?.status === "found";
+const identityCenterFound: Judge = (subject, reading) =>
+  identityCenterAnswered(subject, reading) && reading.facts?.identityCenter?.status === "found";
 
 function workloadAccount(subject: AlertSubject, reading: CheckReading) {
-  return reading.facts?.workloadAccounts?.find((account) => account.accountId === subject.accountId && account.error === undefined);
+  return reading.facts?.workloadAccounts?.find(
+    (account) => account.accountId === subject.accountId && account.error === undefined,
+  );
 }
 
 const crossAccountRoleRead: Judge = (subject, reading) => {
@@ -168,7 +183,8 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   IDENTITY_CENTER_UNREACHABLE: (subject, reading) => reading.facts?.identityCenter?.instanceArn === subject.resource,
   IDENTITY_CENTER_NOT_ACTIVE: identityCenterAnswered,
   IDENTITY_CENTER_IMPORT_UNATTESTED: identityCenterFound,
-  IDENTITY_CENTER_IMPORT_STALE: (subject, reading) => identityCenterFound(subject, reading) && reading.idp !== undefined,
+  IDENTITY_CENTER_IMPORT_STALE: (subject, reading) =>
+    identityCenterFound(subject, reading) && reading.idp !== undefined,
   EMERGENCY_ROLE_MISSING: emergencyRoleRead,
   EMERGENCY_ROLE_TRUST_INVALID: emergencyRoleRead,
   CROSS_ACCOUNT_ROLE_MISSING: crossAccountRoleRead,
@@ -201,7 +217,11 @@ export interface AlertDiff {
   readonly unjudged: readonly AlertRecord[];
 }
 
-export function diffAlerts(current: readonly AlertCandidate[], open: readonly AlertRecord[], reading: CheckReading): AlertDiff {
+export function diffAlerts(
+  current: readonly AlertCandidate[],
+  open: readonly AlertRecord[],
+  reading: CheckReading,
+): AlertDiff {
   const currentKeys = new Set(current.map((candidate) => candidate.key));
   const openKeys = new Set(open.map((alert) => alert.key));
   const unseen = open.filter((alert) => !currentKeys.has(alert.key));

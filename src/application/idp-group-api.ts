@@ -9,10 +9,14 @@ import { GraphGroupDirectory } from "../adapters/idp/graph-group-directory.js";
 import { OktaGroupDirectory } from "../adapters/idp/okta-group-directory.js";
 import { ScimGroupDirectory } from "../adapters/idp/scim-group-directory.js";
 
-export const NO_GROUP_API = "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
+export const NO_GROUP_API =
+  "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
 
 /** The configured directory; undefined without idp.directory or without its token in the environment. */
-export function openGroupDirectory(settings: BreakglassConfig["idp"]["directory"], env: NodeJS.ProcessEnv): GroupDirectory | undefined {
+export function openGroupDirectory(
+  settings: BreakglassConfig["idp"]["directory"],
+  env: NodeJS.ProcessEnv,
+): GroupDirectory | undefined {
   if (!settings) return undefined;
   const token = env[settings.tokenVariable];
   if (!token) return undefined;

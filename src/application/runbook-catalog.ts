@@ -23,7 +23,11 @@ export class RunbookCatalog {
   async file(runbookId: string): Promise<string> {
     const ids = await this.ids();
     if (!ids.includes(runbookId)) {
-      throw new BreakglassError("RUNBOOK_NOT_FOUND", runbookId, `no such runbook in ${this.directory} (known: ${ids.length === 0 ? "none" : ids.join(", ")})`);
+      throw new BreakglassError(
+        "RUNBOOK_NOT_FOUND",
+        runbookId,
+        `no such runbook in ${this.directory} (known: ${ids.length === 0 ? "none" : ids.join(", ")})`,
+      );
     }
     return this.path(runbookId);
   }

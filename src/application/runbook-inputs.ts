@@ -8,7 +8,8 @@ import type { RunInputs } from "../domain/runbooks/run-store.js";
 /** Every value given for each input, in the order typed: `--input a=1 --input a=2` and `a=1 a=2` both give ["1", "2"]. */
 export type GivenInputs = Readonly<Record<string, readonly string[]>>;
 
-export type InputResolution = { readonly ok: true; readonly value: RunInputs } | { readonly ok: false; readonly problems: readonly string[] };
+export type InputResolution =
+  { readonly ok: true; readonly value: RunInputs } | { readonly ok: false; readonly problems: readonly string[] };
 
 /** A value quoted inside a problem: one line, and short. */
 function show(value: string): string {
@@ -22,13 +23,22 @@ function show(value: string): string {
  * account id) fill inputs the responder did not give; what the responder gives always wins. The engine checks the
  * result again when the run starts.
  */
-export function resolveRunbookInputs(runbook: Pick<Runbook, "id" | "inputs">, given: GivenInputs, defaults: Readonly<Record<string, string>> = {}): InputResolution {
+export function resolveRunbookInputs(
+  runbook: Pick<Runbook, "id" | "inputs">,
+  given: GivenInputs,
+  defaults: Readonly<Record<string, string>> = {},
+): InputResolution {
   const problems: string[] = [];
   const declared = new Map(runbook.inputs.map((input) => [input.name, input]));
   for (const name of Object.keys(given)) {
     if (declared.has(name)) continue;
     const closest = closestName(name, declared.keys());
-    const known = closest !== undefined ? `did you mean ${closest}?` : declared.size === 0 ? "it takes none" : `its inputs: ${[...declared.keys()].join(", ")}`;
+    const known =
+      closest !== undefined
+        ? `did you mean ${closest}?`
+        : declared.size === 0
+          ? "it takes none"
+          : `its inputs: ${[...declared.keys()].join(", ")}`;
     problems.push(`runbook ${runbook.id} has no input ${show(name)} (${known})`);
   }
   const missing: Runbook["inputs"][number][] = [];
@@ -36,7 +46,8 @@ export function resolveRunbookInputs(runbook: Pick<Runbook, "id" | "inputs">, gi
   for (const input of runbook.inputs) {
     const typed = Object.hasOwn(given, input.name) ? given[input.name] : undefined;
     const fromConfig = Object.hasOwn(defaults, input.name) ? defaults[input.name] : undefined;
-    const values = typed !== undefined && typed.length > 0 ? typed : fromConfig === undefined ? undefined : [fromConfig];
+    const values =
+      typed !== undefined && typed.length > 0 ? typed : fromConfig === undefined ? undefined : [fromConfig];
     if (values === undefined) {
       if (input.required && input.default === undefined) missing.push(input);
       continue;
@@ -60,14 +71,22 @@ export function resolveRunbookInputs(runbook: Pick<Runbook, "id" | "inputs">, gi
   }
   // One missing input is named with what it is; several by name only, so that every one of them fits on the line.
   const [only] = missing;
-  if (missing.length === 1 && only !== undefined) problems.push(`runbook ${runbook.id} needs ${only.name}=…: ${only.description.replace(/\s+/g, " ").trim()}`);
-  else if (missing.length > 1) problems.push(`runbook ${runbook.id} needs ${missing.map((input) => `${input.name}=…`).join(", ")}`);
+  if (missing.length === 1 && only !== undefined)
+    problems.push(`runbook ${runbook.id} needs ${only.name}=…: ${only.description.replace(/\s+/g, " ").trim()}`);
+  else if (missing.length > 1)
+    problems.push(`runbook ${runbook.id} needs ${missing.map((input) => `${input.name}=…`).join(", ")}`);
   return problems.length === 0 ? { ok: true, value: Object.fromEntries(resolved) } : { ok: false, problems };
 }
 
 /** The inputs, or USAGE naming every problem in one line. */
-export function requireRunbookInputs(runbook: Pick<Runbook, "id" | "inputs">, given: GivenInputs, defaults: Readonly<Record<string, string>> = {}): RunInputs {
+export function requireRunbookInputs(
+  runbook: Pick<Runbook, "id" | "inputs">,
+  given: GivenInputs,
+  defaults: Readonly<Record<string, string>> = {},
+): RunInputs {
   const resolution = resolveRunbookInputs(runbook, given, defaults);
   if (resolution.ok) return resolution.value;
-  throw new BreakglassError("USAGE", `runbook ${runbook.id} inputs`, resolution.problems.join("; "), { hint: "give each input as name=value; a list input takes comma-separated values or the name repeated" });
+  throw new BreakglassError("USAGE", `runbook ${runbook.id} inputs`, resolution.problems.join("; "), {
+    hint: "give each input as name=value; a list input takes comma-separated values or the name repeated",
+  });
 }

@@ -94,11 +94,17 @@ export class RunbookRuns {
   /** A run by its id, or by the first characters of it as run messages and lists show them (when only one run matches). */
   resolve(given: string): string {
     const id = given.trim();
-    if (id === "") throw new BreakglassError("USAGE", "run id", "expected the id of a run (breakglass runbook status lists them)");
+    if (id === "")
+      throw new BreakglassError("USAGE", "run id", "expected the id of a run (breakglass runbook status lists them)");
     if (this.options.runs.findRun(id) !== null) return id;
     const matches = this.options.runs.runIdsStartingWith(id);
     if (matches.length === 1) return matches[0] as string;
-    if (matches.length > 1) throw new BreakglassError("USAGE", `run ${id}`, "more than one run has an id starting with this; give more of it");
+    if (matches.length > 1)
+      throw new BreakglassError(
+        "USAGE",
+        `run ${id}`,
+        "more than one run has an id starting with this; give more of it",
+      );
     throw new BreakglassError("RUN_NOT_FOUND", `run ${id}`, "no run has this id in the store");
   }
 
@@ -110,7 +116,10 @@ export class RunbookRuns {
 }
 
 /** The config's values for the inputs this runbook declares. */
-function inputDefaultsFor(inputs: readonly { readonly name: string }[], known: Readonly<Record<string, string>>): Record<string, string> {
+function inputDefaultsFor(
+  inputs: readonly { readonly name: string }[],
+  known: Readonly<Record<string, string>>,
+): Record<string, string> {
   const defaults: Record<string, string> = {};
   for (const { name } of inputs) {
     const value = Object.hasOwn(known, name) ? known[name] : undefined;
@@ -121,6 +130,7 @@ function inputDefaultsFor(inputs: readonly { readonly name: string }[], known: R
 
 function requireReason(reason: string, verb: string): string {
   const text = reason.replace(/\s+/g, " ").trim();
-  if (text === "") throw new BreakglassError("USAGE", "--reason", `say why you ${verb} it: the reason goes on the record`);
+  if (text === "")
+    throw new BreakglassError("USAGE", "--reason", `say why you ${verb} it: the reason goes on the record`);
   return text;
 }

@@ -87,15 +87,32 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "iam.update-saml-provider": wrapAction(
         "iam.update-saml-provider",
         updateSamlProviderExecutor({
-          clients: new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: config.aws?.region, ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}) }),
+          clients: new AwsClients({
+            ...DEFAULT_AWS_SETTINGS,
+            region: config.aws?.region,
+            ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
+          }),
           credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
         }),
       ),
-      "idp.add-group-members": wrapAction("idp.add-group-members", directory ? addGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.add-group-members")),
-      "idp.remove-group-members": wrapAction("idp.remove-group-members", directory ? removeGroupMembersExecutor({ directory, store: store.leases }) : needsGroupApi("idp.remove-group-members")),
+      "idp.add-group-members": wrapAction(
+        "idp.add-group-members",
+        directory
+          ? addGroupMembersExecutor({ directory, store: store.leases })
+          : needsGroupApi("idp.add-group-members"),
+      ),
+      "idp.remove-group-members": wrapAction(
+        "idp.remove-group-members",
+        directory
+          ? removeGroupMembersExecutor({ directory, store: store.leases })
+          : needsGroupApi("idp.remove-group-members"),
+      ),
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),
-      "emergency.close-window": wrapAction("emergency.close-window", closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory })),
+      "emergency.close-window": wrapAction(
+        "emergency.close-window",
+        closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }),
+      ),
     },
     notify: options.notify,
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
@@ -113,17 +130,35 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
   });
-  const emergency = new EmergencyAccess({ store, audit, clock: options.clock, directory, grant: config.slack?.grant, summaryDirectory: artefactDirectory });
+  const emergency = new EmergencyAccess({
+    store,
+    audit,
+    clock: options.clock,
+    directory,
+    grant: config.slack?.grant,
+    summaryDirectory: artefactDirectory,
+  });
   const people = new People(identitySettingsOf(config));
-  const cliIdentity = cliIdentitySource(config.aws?.region ?? nonEmpty(options.env["AWS_REGION"]) ?? nonEmpty(options.env["AWS_DEFAULT_REGION"]) ?? "us-east-1");
+  const cliIdentity = cliIdentitySource(
+    config.aws?.region ??
+      nonEmpty(options.env["AWS_REGION"]) ??
+      nonEmpty(options.env["AWS_DEFAULT_REGION"]) ??
+      "us-east-1",
+  );
   return { runs, emergency, engine, store, audit, directory, people, cliIdentity, close: () => store.close() };
 }
 
 /** breakglass.yaml's people, its access rules merged with slack.access (the Slack-only form of the same rules), and its identity mode. */
 export function identitySettingsOf(config: BreakglassConfig): IdentitySettings {
   const slack = config.slack?.access;
-  const merged = (permission: "run" | "approve" | "grant") => [...new Set([...config.access[permission], ...(slack?.[permission] ?? [])])];
-  return { people: config.people, access: { run: merged("run"), approve: merged("approve"), grant: merged("grant") }, mode: config.identity.mode };
+  const merged = (permission: "run" | "approve" | "grant") => [
+    ...new Set([...config.access[permission], ...(slack?.[permission] ?? [])]),
+  ];
+  return {
+    people: config.people,
+    access: { run: merged("run"), approve: merged("approve"), grant: merged("grant") },
+    mode: config.identity.mode,
+  };
 }
 
 /** STS answers GetCallerIdentity in any Region; the credentials are the SDK's default chain, as the CLI's actions use. */
@@ -158,4 +193,3 @@ function configInputDefaults(config: BreakglassConfig): Record<string, string> {
   };
   return Object.fromEntries(Object.entries(known).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
-

@@ -26,7 +26,10 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const { config } = await loadConfig(configPath);
   const plan = planChecks(config, options.only);
   const store = plan.scope?.checks.has("identity-center") ? openStore(config.store) : undefined;
-  const progress = io.stderrIsTty && !options.json ? new SingleBar({ format: "accounts {bar} {value}/{total}", stream: process.stderr, clearOnComplete: true }) : undefined;
+  const progress =
+    io.stderrIsTty && !options.json
+      ? new SingleBar({ format: "accounts {bar} {value}/{total}", stream: process.stderr, clearOnComplete: true })
+      : undefined;
   let evaluation: PostureEvaluation;
   try {
     evaluation = await evaluatePosture(config, plan, {
@@ -46,10 +49,22 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
 
   const ok = !findings.some(isBlocking);
   if (options.json) {
-    io.stdout(`${JSON.stringify(checkReportJson({ ok, findings, facts, idp, notChecked: plan.notChecked, now }), null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify(checkReportJson({ ok, findings, facts, idp, notChecked: plan.notChecked, now }), null, 2)}\n`,
+    );
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
-    io.stdout(checkReportText({ configPath, findings, notChecked: plan.notChecked, runnable: plan.runnable, now, colors, facts }));
+    io.stdout(
+      checkReportText({
+        configPath,
+        findings,
+        notChecked: plan.notChecked,
+        runnable: plan.runnable,
+        now,
+        colors,
+        facts,
+      }),
+    );
   }
   return ok ? EXIT.ok : EXIT.findings;
 }

@@ -27,15 +27,26 @@ export function checkReportJson(report: CheckReport): unknown {
         ? {
             source: idp.input,
             entities: idp.entities.map((entity) => entity.entityID),
-            signingCertificates: documentSigningCertificates(idp).map((certificate) => ({ sha256: certificate.sha256, notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString() })),
+            signingCertificates: documentSigningCertificates(idp).map((certificate) => ({
+              sha256: certificate.sha256,
+              notBefore: certificate.notBefore.toISOString(),
+              notAfter: certificate.notAfter.toISOString(),
+            })),
           }
         : null,
       ...(facts?.samlProviders ? { samlProviders: facts.samlProviders.map(samlProviderJson) } : {}),
       ...(facts?.emergencyRoles ? { emergencyRoles: facts.emergencyRoles.map(roleJson) } : {}),
       ...(facts?.identityCenter
         ? {
-            identityCenter: { instanceArn: facts.identityCenter.instanceArn, status: facts.identityCenter.status, instanceStatus: facts.identityCenter.instanceStatus, ...(facts.identityCenter.error ? { error: facts.identityCenter.error } : {}) },
-            attestation: facts.attestation ? { ...facts.attestation, attestedAt: facts.attestation.attestedAt.toISOString() } : null,
+            identityCenter: {
+              instanceArn: facts.identityCenter.instanceArn,
+              status: facts.identityCenter.status,
+              instanceStatus: facts.identityCenter.instanceStatus,
+              ...(facts.identityCenter.error ? { error: facts.identityCenter.error } : {}),
+            },
+            attestation: facts.attestation
+              ? { ...facts.attestation, attestedAt: facts.attestation.attestedAt.toISOString() }
+              : null,
           }
         : {}),
       ...(facts?.workloadAccounts
@@ -45,7 +56,12 @@ export function checkReportJson(report: CheckReport): unknown {
               name: account.name,
               ...(account.error ? { error: account.error } : {}),
               crossAccountRole: account.crossAccountRole ? roleJson(account.crossAccountRole) : null,
-              serviceControlPolicies: account.serviceControlPolicies?.map((policy) => ({ id: policy.id, name: policy.name, targetId: policy.targetId })) ?? null,
+              serviceControlPolicies:
+                account.serviceControlPolicies?.map((policy) => ({
+                  id: policy.id,
+                  name: policy.name,
+                  targetId: policy.targetId,
+                })) ?? null,
               ...(account.scpError ? { scpError: account.scpError } : {}),
             })),
           }
@@ -61,12 +77,20 @@ function samlProviderJson(provider: SamlProviderFacts): unknown {
   let signingCertificates: string[] | null = null;
   if (provider.metadataDocument) {
     try {
-      signingCertificates = documentSigningCertificates(inspectMetadataText(provider.metadataDocument, provider.arn)).map((certificate) => certificate.sha256);
+      signingCertificates = documentSigningCertificates(
+        inspectMetadataText(provider.metadataDocument, provider.arn),
+      ).map((certificate) => certificate.sha256);
     } catch {
       signingCertificates = null; // the drift finding already says the document cannot be read
     }
   }
-  return { arn: provider.arn, status: provider.status, ...(provider.error ? { error: provider.error } : {}), validUntil: provider.validUntil?.toISOString() ?? null, signingCertificates };
+  return {
+    arn: provider.arn,
+    status: provider.status,
+    ...(provider.error ? { error: provider.error } : {}),
+    validUntil: provider.validUntil?.toISOString() ?? null,
+    signingCertificates,
+  };
 }
 
 function roleJson(role: RoleFacts): unknown {

@@ -17,10 +17,22 @@ export interface CheckTextContext {
   readonly colors: Colors;
 }
 
-export function checkReportText({ configPath, findings, notChecked, runnable, facts, now, colors: c }: CheckTextContext): string {
-  const lines = [`${c.bold("breakglass check")} ${configPath}, as of ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`];
+export function checkReportText({
+  configPath,
+  findings,
+  notChecked,
+  runnable,
+  facts,
+  now,
+  colors: c,
+}: CheckTextContext): string {
+  const lines = [
+    `${c.bold("breakglass check")} ${configPath}, as of ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  ];
   const accounts = facts?.workloadAccounts?.length;
-  lines.push(`  checked: ${[...runnable].join(", ") || "nothing"}${accounts === undefined ? "" : ` (${accounts} workload ${accounts === 1 ? "account" : "accounts"})`}`);
+  lines.push(
+    `  checked: ${[...runnable].join(", ") || "nothing"}${accounts === undefined ? "" : ` (${accounts} workload ${accounts === 1 ? "account" : "accounts"})`}`,
+  );
 
   for (const severity of SEVERITY_ORDER) {
     const group = findings.filter((finding) => finding.severity === severity);
@@ -33,7 +45,8 @@ export function checkReportText({ configPath, findings, notChecked, runnable, fa
       lines.push(`    ${c.dim(`→ ${finding.remedy}${runbook ? ` (runbook: ${runbook})` : ""}`)}`);
     }
   }
-  if (findings.length === 0) lines.push("", `${c.green("No findings")}: the emergency access path is ready as far as breakglass checked it.`);
+  if (findings.length === 0)
+    lines.push("", `${c.green("No findings")}: the emergency access path is ready as far as breakglass checked it.`);
 
   if (notChecked.length > 0) {
     lines.push("", c.bold("Not checked"));

@@ -4,7 +4,14 @@ import { dirname, resolve } from "node:path";
 import { CHECK_NAMES, type BreakglassConfig } from "../config/config-schema.js";
 import { describeDisabledChecks } from "../config/disabled-checks.js";
 import { EXAMPLE_CONFIG } from "../config/example-config.js";
-import { configCommand, describeProblem, parseConfig, readConfigText, validateConfigText, type ConfigProblem } from "../config/load-config.js";
+import {
+  configCommand,
+  describeProblem,
+  parseConfig,
+  readConfigText,
+  validateConfigText,
+  type ConfigProblem,
+} from "../config/load-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import { serveSummary } from "./serve-summary.js";
@@ -49,11 +56,15 @@ export async function runConfigInit(path: string, io: CliIo, options: ConfigInit
   } catch (error) {
     const code = error instanceof Error && "code" in error ? error.code : undefined;
     if (code === "EEXIST") {
-      io.stderr(`breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`);
+      io.stderr(
+        `breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`,
+      );
       return EXIT.unusable;
     }
     const reason = code === "EACCES" || code === "EPERM" ? "permission denied" : describeError(error);
-    throw new BreakglassError("CONFIG_UNWRITABLE", path, `cannot write the configuration file: ${reason}`, { cause: error });
+    throw new BreakglassError("CONFIG_UNWRITABLE", path, `cannot write the configuration file: ${reason}`, {
+      cause: error,
+    });
   }
   io.stdout(`wrote an example configuration to ${target} (readable only by you)\n`);
   io.stdout(`next: replace the values marked CHANGE ME, then run \`${configCommand("validate", path)}\`\n`);
@@ -62,7 +73,9 @@ export async function runConfigInit(path: string, io: CliIo, options: ConfigInit
 
 /** `file:line: key: message`, the shape editors and CI annotate from. */
 function problemLine(path: string, problem: ConfigProblem): string {
-  return problem.line === null ? `${path}: ${describeProblem(problem)}` : `${path}:${problem.line}: ${describeProblem(problem)}`;
+  return problem.line === null
+    ? `${path}: ${describeProblem(problem)}`
+    : `${path}:${problem.line}: ${describeProblem(problem)}`;
 }
 
 function validSummary(path: string, config: BreakglassConfig): string {
@@ -72,14 +85,22 @@ function validSummary(path: string, config: BreakglassConfig): string {
   const { idp, aws } = config;
   const lines = [`${path}: valid`];
   const signer = idp.metadataSigner === undefined ? "signer not pinned" : `signer pinned to ${idp.metadataSigner}`;
-  lines.push(`  idp: ${idp.name}, metadata ${idp.metadata} (${signer}; warns ${idp.warnDays} days before a certificate expires)`);
-  if (idp.insecure) lines.push("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https");
+  lines.push(
+    `  idp: ${idp.name}, metadata ${idp.metadata} (${signer}; warns ${idp.warnDays} days before a certificate expires)`,
+  );
+  if (idp.insecure)
+    lines.push("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https");
   if (aws !== undefined) {
     const account = aws.emergencyAccount;
-    lines.push(`  emergency account: ${account.accountId}, ${count(account.samlProviders?.length ?? 0, "SAML provider")}, ${count(account.emergencyRoles?.length ?? 0, "emergency role")}`);
+    lines.push(
+      `  emergency account: ${account.accountId}, ${count(account.samlProviders?.length ?? 0, "SAML provider")}, ${count(account.emergencyRoles?.length ?? 0, "emergency role")}`,
+    );
     const organization = aws.organization;
     if (organization !== undefined) {
-      const scope = organization.accounts === "all" ? `every ACTIVE account except ${account.accountId}` : count(organization.accounts.length, "listed account");
+      const scope =
+        organization.accounts === "all"
+          ? `every ACTIVE account except ${account.accountId}`
+          : count(organization.accounts.length, "listed account");
       lines.push(`  organization: ${scope}, ${config.checks.concurrency} at a time`);
     }
   }

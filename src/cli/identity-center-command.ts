@@ -28,14 +28,27 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
   const { config } = await loadConfig(configPath);
   const instanceArn = config.aws?.identityCenter?.instanceArn;
   if (!instanceArn) {
-    throw new BreakglassError("USAGE", configPath, "has no aws.identityCenter.instanceArn: nothing to attest an import for");
+    throw new BreakglassError(
+      "USAGE",
+      configPath,
+      "has no aws.identityCenter.instanceArn: nothing to attest an import for",
+    );
   }
   const { inspection } = await inspectMetadataSource(options.metadata, { fetch: { allowInsecureHttp: false } });
   if (inspection.signature.present && inspection.signature.valid === false) {
-    throw new BreakglassError("USAGE", options.metadata, `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`);
+    throw new BreakglassError(
+      "USAGE",
+      options.metadata,
+      `refusing to attest metadata whose signature is invalid (${inspection.signature.detail ?? "it does not verify"})`,
+    );
   }
   const certificates = documentSigningCertificates(inspection);
-  if (certificates.length === 0) throw new BreakglassError("USAGE", options.metadata, "has no IdP signing certificate: this is not what Identity Center needs");
+  if (certificates.length === 0)
+    throw new BreakglassError(
+      "USAGE",
+      options.metadata,
+      "has no IdP signing certificate: this is not what Identity Center needs",
+    );
 
   const attestedAt = io.clock.now();
   const fingerprints = certificates.map((certificate) => certificate.sha256);
@@ -49,13 +62,23 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
       subject: instanceArn,
       detail: { fingerprints, source: options.metadata },
     });
-    store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source: options.metadata });
+    store.attestations.recordAttestation({
+      instanceArn,
+      fingerprints,
+      attestedAt,
+      attestedBy: by,
+      source: options.metadata,
+    });
   } finally {
     store.close();
   }
-  io.stdout(`Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${options.metadata} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`);
+  io.stdout(
+    `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${options.metadata} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`,
+  );
   for (const certificate of certificates) {
-    io.stdout(`  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  valid ${certificate.notBefore.toISOString().slice(0, 10)} to ${certificate.notAfter.toISOString().slice(0, 10)}\n`);
+    io.stdout(
+      `  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  valid ${certificate.notBefore.toISOString().slice(0, 10)} to ${certificate.notAfter.toISOString().slice(0, 10)}\n`,
+    );
   }
   io.stdout("`breakglass check` now compares the IdP's certificates with this import.\n");
   return EXIT.ok;

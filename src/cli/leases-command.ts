@@ -13,10 +13,16 @@ export async function runLeasesList(options: { config?: string }, io: CliIo): Pr
   const store = openStore(config.store);
   try {
     const active = store.leases.activeLeases();
-    if (active.length === 0) io.stdout("No active leases: no one holds emergency group membership through breakglass.\n");
+    if (active.length === 0)
+      io.stdout("No active leases: no one holds emergency group membership through breakglass.\n");
     for (const lease of active) {
-      const ended = Date.parse(lease.expiresAt) <= io.clock.now().getTime() ? "  ENDED, not yet removed (run `breakglass leases reap`)" : "";
-      io.stdout(`${lease.login} in group ${lease.groupId} until ${lease.expiresAt}${lease.runId ? ` (run ${lease.runId})` : ""}${ended}\n`);
+      const ended =
+        Date.parse(lease.expiresAt) <= io.clock.now().getTime()
+          ? "  ENDED, not yet removed (run `breakglass leases reap`)"
+          : "";
+      io.stdout(
+        `${lease.login} in group ${lease.groupId} until ${lease.expiresAt}${lease.runId ? ` (run ${lease.runId})` : ""}${ended}\n`,
+      );
     }
     return EXIT.ok;
   } finally {
@@ -26,12 +32,28 @@ export async function runLeasesList(options: { config?: string }, io: CliIo): Pr
 
 export async function runLeasesReap(options: { config?: string }, io: CliIo): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const services = openRunbookServices(config, { runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY, clock: io.clock, env: io.env, notify: () => Promise.resolve() });
+  const services = openRunbookServices(config, {
+    runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY,
+    clock: io.clock,
+    env: io.env,
+    notify: () => Promise.resolve(),
+  });
   try {
     const directory = requireGroupDirectory(services.directory, "leases reap");
-    const result = await reapExpiredLeases({ store: services.store.leases, directory, clock: io.clock, audit: services.audit });
-    for (const lease of result.reaped) io.stdout(`Removed ${lease.login} from group ${lease.groupId}: the lease ended ${lease.expiresAt}; verified gone.\n`);
-    for (const { lease, error } of result.failed) io.stdout(`Could NOT remove ${lease.login} from group ${lease.groupId} (lease ended ${lease.expiresAt}): ${error}\n`);
+    const result = await reapExpiredLeases({
+      store: services.store.leases,
+      directory,
+      clock: io.clock,
+      audit: services.audit,
+    });
+    for (const lease of result.reaped)
+      io.stdout(
+        `Removed ${lease.login} from group ${lease.groupId}: the lease ended ${lease.expiresAt}; verified gone.\n`,
+      );
+    for (const { lease, error } of result.failed)
+      io.stdout(
+        `Could NOT remove ${lease.login} from group ${lease.groupId} (lease ended ${lease.expiresAt}): ${error}\n`,
+      );
     if (result.reaped.length === 0 && result.failed.length === 0) io.stdout("No lease has ended: nothing to remove.\n");
     return result.failed.length === 0 ? EXIT.ok : EXIT.findings;
   } finally {

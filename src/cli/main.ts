@@ -48,16 +48,35 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const metadata = program.command("metadata").description("Inspect SAML metadata documents.").exitOverride();
   metadata
     .command("inspect")
-    .description("Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input, 3 and up as breakglass --help lists.")
+    .description(
+      "Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input, 3 and up as breakglass --help lists.",
+    )
     .argument("<source>", "metadata file path or https URL")
     .option("--json", "print one JSON object instead of the readable report")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock (reproducible checks)")
     .option("--warn-days <n>", "warn when a signing certificate expires within n days", String(DEFAULT_WARN_DAYS))
-    .option("--metadata-signer <pem>", "certificate or public key (PEM file) the document's signature must verify against")
+    .option(
+      "--metadata-signer <pem>",
+      "certificate or public key (PEM file) the document's signature must verify against",
+    )
     .option("--allow-insecure-http", "allow fetching metadata over plain http://")
-    .addOption(new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(String(DEFAULT_FETCH_OPTIONS.maxBytes), formatBytes(DEFAULT_FETCH_OPTIONS.maxBytes)))
-    .addOption(new Option("--max-signed-bytes <n>", "verify signatures of documents up to n bytes; larger ones are reported unverified").default(String(DEFAULT_MAX_SIGNED_BYTES), formatBytes(DEFAULT_MAX_SIGNED_BYTES)))
-    .option("--timeout <seconds>", "give up on a URL after this many seconds", String(DEFAULT_FETCH_OPTIONS.timeoutMs / 1000))
+    .addOption(
+      new Option("--max-bytes <n>", "refuse documents larger than n bytes").default(
+        String(DEFAULT_FETCH_OPTIONS.maxBytes),
+        formatBytes(DEFAULT_FETCH_OPTIONS.maxBytes),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-signed-bytes <n>",
+        "verify signatures of documents up to n bytes; larger ones are reported unverified",
+      ).default(String(DEFAULT_MAX_SIGNED_BYTES), formatBytes(DEFAULT_MAX_SIGNED_BYTES)),
+    )
+    .option(
+      "--timeout <seconds>",
+      "give up on a URL after this many seconds",
+      String(DEFAULT_FETCH_OPTIONS.timeoutMs / 1000),
+    )
     .option("--ca <pem>", "extra trusted CA certificate(s) for https, e.g. a corporate proxy's")
     .option("--cache-dir <dir>", "where fetched inspections are kept for conditional GET (default ~/.cache/breakglass)")
     .option("--no-cache", "always download and parse, keep nothing")
@@ -66,10 +85,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       exitCode = await runMetadataInspect(source, options, io);
     });
 
-  const config = program.command("config").description("Check or create the configuration file (breakglass.yaml).").exitOverride();
+  const config = program
+    .command("config")
+    .description("Check or create the configuration file (breakglass.yaml).")
+    .exitOverride();
   config
     .command("validate")
-    .description("Check breakglass.yaml: list every problem with its line (exit 2), or say what will and will not be checked (exit 0).")
+    .description(
+      "Check breakglass.yaml: list every problem with its line (exit 2), or say what will and will not be checked (exit 0).",
+    )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (options: { config?: string }) => {
@@ -77,7 +101,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   config
     .command("init")
-    .description("Write a commented example breakglass.yaml to edit, readable only by you; never overwrites without --force.")
+    .description(
+      "Write a commented example breakglass.yaml to edit, readable only by you; never overwrites without --force.",
+    )
     .option("--config <file>", "where to write it (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--force", "replace an existing file")
     .exitOverride()
@@ -87,20 +113,30 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   program
     .command("check")
-    .description("Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config, 3 and up as breakglass --help lists.")
+    .description(
+      "Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config, 3 and up as breakglass --help lists.",
+    )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
-    .option("--only <checks>", "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)")
+    .option(
+      "--only <checks>",
+      "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)",
+    )
     .exitOverride()
     .action(async (options: CheckOptions) => {
       exitCode = await runCheck(options, io);
     });
 
-  const identityCenter = program.command("identity-center").description("Record facts about IAM Identity Center that AWS offers no API to read.").exitOverride();
+  const identityCenter = program
+    .command("identity-center")
+    .description("Record facts about IAM Identity Center that AWS offers no API to read.")
+    .exitOverride();
   identityCenter
     .command("attest")
-    .description("Record that you imported this IdP metadata in the Identity Center console (which signing certificates, when, by whom).")
+    .description(
+      "Record that you imported this IdP metadata in the Identity Center console (which signing certificates, when, by whom).",
+    )
     .requiredOption("--metadata <file|url>", "the metadata file or URL you uploaded")
     .requiredOption("--by <name>", "who imported it")
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
@@ -109,11 +145,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       exitCode = await runIdentityCenterAttest(options, io);
     });
 
-  const runbook = program.command("runbook").description("Check, list and read the runbooks breakglass drives (runbooks/*.yaml).").exitOverride();
-  const runbookDirectory = () => new Option("--dir <directory>", "the runbook directory").default(DEFAULT_RUNBOOK_DIRECTORY, "the runbooks shipped with breakglass");
+  const runbook = program
+    .command("runbook")
+    .description("Check, list and read the runbooks breakglass drives (runbooks/*.yaml).")
+    .exitOverride();
+  const runbookDirectory = () =>
+    new Option("--dir <directory>", "the runbook directory").default(
+      DEFAULT_RUNBOOK_DIRECTORY,
+      "the runbooks shipped with breakglass",
+    );
   runbook
     .command("lint")
-    .description("Check every runbook: print each problem with its file, line, step and field (exit 2), or how many are valid (exit 0).")
+    .description(
+      "Check every runbook: print each problem with its file, line, step and field (exit 2), or how many are valid (exit 0).",
+    )
     .addOption(runbookDirectory())
     .exitOverride()
     .action(async (options: { dir: string }) => {
@@ -137,8 +182,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       exitCode = await runRunbookShow(id, options.dir, io);
     });
 
-  const configOption = () => new Option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)");
-  const asOption = () => new Option("--as <name>", "your name as the record shows it (who you are comes from your AWS credentials, see people in breakglass.yaml)").makeOptionMandatory();
+  const configOption = () =>
+    new Option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)");
+  const asOption = () =>
+    new Option(
+      "--as <name>",
+      "your name as the record shows it (who you are comes from your AWS credentials, see people in breakglass.yaml)",
+    ).makeOptionMandatory();
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   runbook
     .command("run")
@@ -155,11 +205,24 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   /** The commands that act on one run as a named operator: `<run-id> --as <name> [--config] [--dir]`. */
   const runCommand = (name: string, description: string) =>
-    runbook.command(name).description(description).argument("<run-id>", "the run").addOption(asOption()).addOption(configOption()).addOption(runbookDirectory()).exitOverride();
-  runCommand("resume", "Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).").action(async (runId: string, options: OperatorOptions) => {
+    runbook
+      .command(name)
+      .description(description)
+      .argument("<run-id>", "the run")
+      .addOption(asOption())
+      .addOption(configOption())
+      .addOption(runbookDirectory())
+      .exitOverride();
+  runCommand(
+    "resume",
+    "Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).",
+  ).action(async (runId: string, options: OperatorOptions) => {
     exitCode = await runRunbookResume(runId, options, io);
   });
-  runCommand("approve", "Approve the step a run waits on, as a second person (never the one who started it), and go on.").action(async (runId: string, options: OperatorOptions) => {
+  runCommand(
+    "approve",
+    "Approve the step a run waits on, as a second person (never the one who started it), and go on.",
+  ).action(async (runId: string, options: OperatorOptions) => {
     exitCode = await runRunbookApprove(runId, options, io);
   });
   runCommand("reject", "Reject the approval a run waits on.")
@@ -174,7 +237,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   runbook
     .command("status")
-    .description("Show where a run stands: every step's outcome and what it waits for; without a run id, the recent runs.")
+    .description(
+      "Show where a run stands: every step's outcome and what it waits for; without a run id, the recent runs.",
+    )
     .argument("[run-id]", "the run")
     .addOption(configOption())
     .addOption(runbookDirectory())
@@ -182,7 +247,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (runId: string | undefined, options: Omit<OperatorOptions, "as">) => {
       exitCode = await runRunbookStatus(runId, options, io);
     });
-  runCommand("skip", "Pass over the step done by hand that a run waits on (e.g. it was done another way), on the record, and go on. Approvals cannot be skipped.")
+  runCommand(
+    "skip",
+    "Pass over the step done by hand that a run waits on (e.g. it was done another way), on the record, and go on. Approvals cannot be skipped.",
+  )
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
       exitCode = await runRunbookSkip(runId, options, io);
@@ -194,13 +262,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
 
   /** The emergency-access commands act as a named operator: `--as <name> [--config] [--dir]`, as the run commands do. */
-  const operatorCommand = (command: Command) => command.addOption(asOption()).addOption(configOption()).addOption(runbookDirectory()).exitOverride();
-  const incident = program.command("incident").description("Declare and close an emergency: the window in which emergency access is expected, not misuse.").exitOverride();
-  operatorCommand(incident.command("declare").description("Open an emergency window under a new reference (INC-<date>-<time>).").argument("<title...>", "what is happening, in a few words")).action(
-    async (title: string[], options: OperatorOptions) => {
-      exitCode = await runIncidentDeclare(title, options, io);
-    },
-  );
+  const operatorCommand = (command: Command) =>
+    command.addOption(asOption()).addOption(configOption()).addOption(runbookDirectory()).exitOverride();
+  const incident = program
+    .command("incident")
+    .description("Declare and close an emergency: the window in which emergency access is expected, not misuse.")
+    .exitOverride();
+  operatorCommand(
+    incident
+      .command("declare")
+      .description("Open an emergency window under a new reference (INC-<date>-<time>).")
+      .argument("<title...>", "what is happening, in a few words"),
+  ).action(async (title: string[], options: OperatorOptions) => {
+    exitCode = await runIncidentDeclare(title, options, io);
+  });
   operatorCommand(
     incident
       .command("close")
@@ -212,19 +287,30 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   operatorCommand(
     program
       .command("grant")
-      .description("Add a responder to the emergency IdP groups (slack.grant.groups) on a lease, under the open incident; verified by reading back.")
+      .description(
+        "Add a responder to the emergency IdP groups (slack.grant.groups) on a lease, under the open incident; verified by reading back.",
+      )
       .argument("<login>", "the person's login or email address in the IdP")
-      .option("--ttl <duration>", "how long the lease lasts, e.g. 2h (default: slack.grant.defaultTtl; at most slack.grant.maxTtl)"),
+      .option(
+        "--ttl <duration>",
+        "how long the lease lasts, e.g. 2h (default: slack.grant.defaultTtl; at most slack.grant.maxTtl)",
+      ),
   ).action(async (login: string, options: OperatorOptions & { ttl?: string }) => {
     exitCode = await runGrant(login, options, io);
   });
   operatorCommand(
-    program.command("revoke").description("Remove a responder from the emergency IdP groups and end their leases; verified by reading back.").argument("<login>", "the person's login or email address in the IdP"),
+    program
+      .command("revoke")
+      .description("Remove a responder from the emergency IdP groups and end their leases; verified by reading back.")
+      .argument("<login>", "the person's login or email address in the IdP"),
   ).action(async (login: string, options: OperatorOptions) => {
     exitCode = await runRevoke(login, options, io);
   });
 
-  const leases = program.command("leases").description("Emergency group memberships granted on a lease (FM3).").exitOverride();
+  const leases = program
+    .command("leases")
+    .description("Emergency group memberships granted on a lease (FM3).")
+    .exitOverride();
   leases
     .command("list")
     .description("List the memberships whose lease is still active, with when each ends.")
@@ -235,7 +321,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   leases
     .command("reap")
-    .description("Remove every membership whose lease has ended, verify it is gone, and audit it (the service does this on its own).")
+    .description(
+      "Remove every membership whose lease has ended, verify it is gone, and audit it (the service does this on its own).",
+    )
     .addOption(configOption())
     .exitOverride()
     .action(async (options: { config?: string }) => {
@@ -245,7 +333,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const audit = program.command("audit").description("The append-only, hash-chained audit log.").exitOverride();
   audit
     .command("verify")
-    .description("Check the audit log's hash chain (and its JSONL mirror): exit 0 intact, 1 tampered, naming each record edited, deleted or reordered.")
+    .description(
+      "Check the audit log's hash chain (and its JSONL mirror): exit 0 intact, 1 tampered, naming each record edited, deleted or reordered.",
+    )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (options: { config?: string }) => {
@@ -254,11 +344,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   program
     .command("serve")
-    .description("Run the service: the full check every serve.checkInterval, alerts and certificate warnings to Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.")
+    .description(
+      "Run the service: the full check every serve.checkInterval, alerts and certificate warnings to Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.",
+    )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
-    .addOption(new Option("--port <n>", "the HTTP port for Slack, and for health and metrics without --ops-port (default: $PORT, else 3000)"))
+    .addOption(
+      new Option(
+        "--port <n>",
+        "the HTTP port for Slack, and for health and metrics without --ops-port (default: $PORT, else 3000)",
+      ),
+    )
     .option("--host <address>", "listen on this address only, e.g. 127.0.0.1 (default: every interface)")
-    .option("--ops-port <n>", "answer /healthz, /readyz and /metrics on this port only, keeping them off the port Slack reaches (default: $BREAKGLASS_OPS_PORT, else on --port)")
+    .option(
+      "--ops-port <n>",
+      "answer /healthz, /readyz and /metrics on this port only, keeping them off the port Slack reaches (default: $BREAKGLASS_OPS_PORT, else on --port)",
+    )
     .option("--ops-host <address>", "the address of the --ops-port listener (default: --host)")
     .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
     .exitOverride()
@@ -286,7 +386,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
 function packageVersion(): string {
   try {
-    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
     return manifest.version ?? "unknown";
   } catch {
     return "unknown";

@@ -31,13 +31,24 @@ export interface MetadataInspectOptions {
 
 export async function runMetadataInspect(source: string, options: MetadataInspectOptions, io: CliIo): Promise<number> {
   const now = options.now === undefined ? io.clock.now() : parseInstant(options.now, "--now");
-  const warnDays = options.warnDays === undefined ? DEFAULT_WARN_DAYS : parseNonNegativeInteger(options.warnDays, "--warn-days");
-  const maxBytes = options.maxBytes === undefined ? DEFAULT_FETCH_OPTIONS.maxBytes : parseNonNegativeInteger(options.maxBytes, "--max-bytes");
-  const maxSignedBytes = options.maxSignedBytes === undefined ? DEFAULT_MAX_SIGNED_BYTES : parseNonNegativeInteger(options.maxSignedBytes, "--max-signed-bytes");
-  const timeoutMs = options.timeout === undefined ? DEFAULT_FETCH_OPTIONS.timeoutMs : parsePositiveNumber(options.timeout, "--timeout") * 1000;
+  const warnDays =
+    options.warnDays === undefined ? DEFAULT_WARN_DAYS : parseNonNegativeInteger(options.warnDays, "--warn-days");
+  const maxBytes =
+    options.maxBytes === undefined
+      ? DEFAULT_FETCH_OPTIONS.maxBytes
+      : parseNonNegativeInteger(options.maxBytes, "--max-bytes");
+  const maxSignedBytes =
+    options.maxSignedBytes === undefined
+      ? DEFAULT_MAX_SIGNED_BYTES
+      : parseNonNegativeInteger(options.maxSignedBytes, "--max-signed-bytes");
+  const timeoutMs =
+    options.timeout === undefined
+      ? DEFAULT_FETCH_OPTIONS.timeoutMs
+      : parsePositiveNumber(options.timeout, "--timeout") * 1000;
   const signer = options.metadataSigner === undefined ? undefined : await loadMetadataSigner(options.metadataSigner);
   const ca = options.ca === undefined ? undefined : await readCa(options.ca);
-  const cache = options.cache === false ? undefined : new FileInspectionCache(options.cacheDir ?? defaultCacheDirectory(io.env));
+  const cache =
+    options.cache === false ? undefined : new FileInspectionCache(options.cacheDir ?? defaultCacheDirectory(io.env));
 
   const { inspection, origin } = await inspectMetadataSource(source, {
     signer,
@@ -51,7 +62,9 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     io.stdout(`${JSON.stringify(metadataReportJson(inspection, findings, ok, now), null, 2)}\n`);
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
-    io.stdout(metadataReportText(inspection, findings, { now, warnDays, colors, notModified: origin === "not-modified" }));
+    io.stdout(
+      metadataReportText(inspection, findings, { now, warnDays, colors, notModified: origin === "not-modified" }),
+    );
   }
   return ok ? EXIT.ok : EXIT.findings;
 }

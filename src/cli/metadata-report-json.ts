@@ -2,10 +2,20 @@
 import type { Finding } from "../domain/checks/finding.js";
 import { findingJson } from "./finding-json.js";
 import { daysLeft } from "../domain/checks/metadata-checks.js";
-import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../domain/saml/metadata-model.js";
+import type {
+  CertificateEntry,
+  EntityFacts,
+  MetadataInspection,
+  SignatureVerdict,
+} from "../domain/saml/metadata-model.js";
 import { parseXsdDateTime } from "../domain/saml/xml-datetime.js";
 
-export function metadataReportJson(inspection: MetadataInspection, findings: readonly Finding[], ok: boolean, now: Date): unknown {
+export function metadataReportJson(
+  inspection: MetadataInspection,
+  findings: readonly Finding[],
+  ok: boolean,
+  now: Date,
+): unknown {
   return {
     ok,
     document: {
@@ -53,8 +63,18 @@ function certificateJson(entry: CertificateEntry, now: Date): unknown {
   };
 }
 
-function signatureJson(signature: SignatureVerdict): { present: boolean; valid: boolean | null; detail: string | null; signerSha256: string | null } {
-  return { present: signature.present, valid: signature.valid, detail: signature.detail, signerSha256: signature.signerSha256 };
+function signatureJson(signature: SignatureVerdict): {
+  present: boolean;
+  valid: boolean | null;
+  detail: string | null;
+  signerSha256: string | null;
+} {
+  return {
+    present: signature.present,
+    valid: signature.valid,
+    detail: signature.detail,
+    signerSha256: signature.signerSha256,
+  };
 }
 
 /** ISO-8601 in UTC when the value is an xsd:dateTime; the raw text otherwise (a finding says it is malformed). */

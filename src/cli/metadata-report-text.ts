@@ -2,7 +2,12 @@
 import type { Colors } from "picocolors/types.js";
 import { compareFindings, type Finding, type Severity } from "../domain/checks/finding.js";
 import { daysAgo, daysLeft, shortFingerprint } from "../domain/checks/metadata-checks.js";
-import type { CertificateEntry, EntityFacts, MetadataInspection, SignatureVerdict } from "../domain/saml/metadata-model.js";
+import type {
+  CertificateEntry,
+  EntityFacts,
+  MetadataInspection,
+  SignatureVerdict,
+} from "../domain/saml/metadata-model.js";
 import { parseXsdDateTime } from "../domain/saml/xml-datetime.js";
 import { styleSeverity } from "./severity-style.js";
 
@@ -16,15 +21,24 @@ export interface TextReportContext {
 
 const BINDING_PREFIX = "urn:oasis:names:tc:SAML:2.0:bindings:";
 
-export function metadataReportText(inspection: MetadataInspection, findings: readonly Finding[], context: TextReportContext): string {
+export function metadataReportText(
+  inspection: MetadataInspection,
+  findings: readonly Finding[],
+  context: TextReportContext,
+): string {
   const { colors: c } = context;
   const lines: string[] = [];
   const aggregate = inspection.rootElement === "EntitiesDescriptor";
-  lines.push(`${c.bold("Metadata")} ${inspection.input}${context.notModified ? c.dim("  (unchanged since the last fetch: 304 Not Modified)") : ""}`);
+  lines.push(
+    `${c.bold("Metadata")} ${inspection.input}${context.notModified ? c.dim("  (unchanged since the last fetch: 304 Not Modified)") : ""}`,
+  );
   if (aggregate) {
-    lines.push(`  aggregate of ${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}; signature: ${describeSignature(inspection.signature, c)}`);
+    lines.push(
+      `  aggregate of ${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}; signature: ${describeSignature(inspection.signature, c)}`,
+    );
   }
-  if (aggregate && inspection.validUntil) lines.push(`  valid until ${describeValidUntil(inspection.validUntil, context.now)}`);
+  if (aggregate && inspection.validUntil)
+    lines.push(`  valid until ${describeValidUntil(inspection.validUntil, context.now)}`);
 
   for (const entity of inspection.entities) {
     lines.push("", ...entityBlock(entity, aggregate, context));
@@ -44,10 +58,13 @@ function entityBlock(entity: EntityFacts, aggregate: boolean, context: TextRepor
   const { colors: c, now } = context;
   const roles = entity.roles.map((role) => role.label).join(", ") || "no roles";
   const lines = [`${c.bold(c.cyan(entity.entityID))}  ${c.dim(`(${roles})`)}`];
-  if (!aggregate || entity.signatureScope === "entity") lines.push(`  signature    ${describeSignature(entity.signature, c)}`);
+  if (!aggregate || entity.signatureScope === "entity")
+    lines.push(`  signature    ${describeSignature(entity.signature, c)}`);
   if (entity.validUntil) lines.push(`  valid until  ${describeValidUntil(entity.validUntil, now)}`);
   for (const service of entity.ssoServices) {
-    const binding = service.binding.startsWith(BINDING_PREFIX) ? service.binding.slice(BINDING_PREFIX.length) : service.binding;
+    const binding = service.binding.startsWith(BINDING_PREFIX)
+      ? service.binding.slice(BINDING_PREFIX.length)
+      : service.binding;
     lines.push(`  sign-in      ${binding} ${service.location}`);
   }
   const seen = new Map<string, CertificateEntry[]>();
@@ -102,7 +119,13 @@ function severityLabel(severity: Severity, c: Colors): string {
 function summary(inspection: MetadataInspection, findings: readonly Finding[]): string {
   const counts = new Map<Severity, number>();
   for (const finding of findings) counts.set(finding.severity, (counts.get(finding.severity) ?? 0) + 1);
-  const parts = (["critical", "high", "medium", "low", "info"] as const).filter((severity) => counts.has(severity)).map((severity) => `${counts.get(severity)} ${severity}`);
-  const certificates = new Set(inspection.entities.flatMap((entity) => entity.certificates.map((entry) => (entry.facts ? entry.facts.sha256 : entry.error)))).size;
+  const parts = (["critical", "high", "medium", "low", "info"] as const)
+    .filter((severity) => counts.has(severity))
+    .map((severity) => `${counts.get(severity)} ${severity}`);
+  const certificates = new Set(
+    inspection.entities.flatMap((entity) =>
+      entity.certificates.map((entry) => (entry.facts ? entry.facts.sha256 : entry.error)),
+    ),
+  ).size;
   return `${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}, ${certificates} distinct ${certificates === 1 ? "certificate" : "certificates"}; findings: ${parts.length === 0 ? "none" : parts.join(", ")}`;
 }

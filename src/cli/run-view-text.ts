@@ -13,7 +13,10 @@ const MARK: Readonly<Record<StepView["status"], string>> = {
 };
 
 export function runViewText(view: RunView, c: Colors): string {
-  const lines = [`${c.bold(`Run ${view.id}`)}  ${view.runbookId}  ${statusLabel(view.status, c)}${view.dryRun ? c.yellow("  (dry run: no change is applied)") : ""}`, `  started by ${view.initiator}`];
+  const lines = [
+    `${c.bold(`Run ${view.id}`)}  ${view.runbookId}  ${statusLabel(view.status, c)}${view.dryRun ? c.yellow("  (dry run: no change is applied)") : ""}`,
+    `  started by ${view.initiator}`,
+  ];
   view.steps.forEach((step, index) => {
     const summary = step.outcome?.summary ? `  ${c.dim(step.outcome.summary)}` : "";
     lines.push(`  ${MARK[step.status]} ${String(index + 1).padStart(2)}. ${step.title} (${step.kind})${summary}`);
@@ -33,7 +36,10 @@ export function runViewText(view: RunView, c: Colors): string {
         : `Waiting for the step to be done by hand: breakglass runbook confirm ${view.id} --as <name>`,
     );
   } else if (view.status === "failed") {
-    lines.push("", `The run stopped at a failed step. Fix the cause, then: breakglass runbook resume ${view.id} --as <name>`);
+    lines.push(
+      "",
+      `The run stopped at a failed step. Fix the cause, then: breakglass runbook resume ${view.id} --as <name>`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

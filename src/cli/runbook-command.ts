@@ -1,7 +1,12 @@
 // `breakglass runbook lint`, `runbook list` and `runbook show <id>`: check the runbooks, list them, print one as Markdown.
 import { fileURLToPath } from "node:url";
 import { lintRunbooks, loadRunbook, readRunbookText, runbookFiles } from "../adapters/runbook-files/runbook-files.js";
-import { describeRunbookProblem, parseRunbook, validateRunbookText, type LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
+import {
+  describeRunbookProblem,
+  parseRunbook,
+  validateRunbookText,
+  type LoadedRunbook,
+} from "../domain/runbooks/parse-runbook.js";
 import { renderRunbook } from "../domain/runbooks/render-runbook.js";
 import { RunbookCatalog } from "../application/runbook-catalog.js";
 import { isBreakglassError } from "../domain/errors.js";
@@ -38,8 +43,10 @@ export async function runRunbookList(directory: string, io: CliIo): Promise<numb
   }
   const idWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.id.length));
   const modeWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.failureMode.length));
-  for (const { runbook } of loaded) io.stdout(`${runbook.id.padEnd(idWidth)}  ${runbook.failureMode.padEnd(modeWidth)}  ${runbook.title}\n`);
-  for (const path of broken) io.stderr(`${path}: invalid, not listed (run \`breakglass runbook lint\` for the problems)\n`);
+  for (const { runbook } of loaded)
+    io.stdout(`${runbook.id.padEnd(idWidth)}  ${runbook.failureMode.padEnd(modeWidth)}  ${runbook.title}\n`);
+  for (const path of broken)
+    io.stderr(`${path}: invalid, not listed (run \`breakglass runbook lint\` for the problems)\n`);
   return broken.length === 0 ? EXIT.ok : EXIT.unusable;
 }
 

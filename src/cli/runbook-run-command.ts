@@ -27,7 +27,12 @@ export interface RunOptions extends OperatorOptions {
 
 export async function runRunbookRun(runbookId: string, options: RunOptions, io: CliIo): Promise<number> {
   return withRuns(options, io, "run", async (runs, actor) => {
-    const view = await runs.start({ runbookId, inputs: parseInputs(options.input ?? []), actor, dryRun: options.dryRun === true });
+    const view = await runs.start({
+      runbookId,
+      inputs: parseInputs(options.input ?? []),
+      actor,
+      dryRun: options.dryRun === true,
+    });
     io.stdout(`Started run ${view.id} of ${runbookId}${options.dryRun ? " (dry run)" : ""}.\n`);
     return runs.advance(view.id, actor);
   });
@@ -41,37 +46,63 @@ export async function runRunbookApprove(runId: string, options: OperatorOptions,
   return withRuns(options, io, "approve", (runs, actor) => runs.approve(runId, actor));
 }
 
-export async function runRunbookReject(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookReject(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, "approve", (runs, actor) => runs.reject(runId, actor, options.reason));
 }
 
-export async function runRunbookConfirm(runId: string, options: OperatorOptions & { record?: string }, io: CliIo): Promise<number> {
+export async function runRunbookConfirm(
+  runId: string,
+  options: OperatorOptions & { record?: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, "run", (runs, actor) => runs.confirm(runId, actor, options.record));
 }
 
-export async function runRunbookSkip(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookSkip(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, "run", (runs, actor) => runs.skip(runId, actor, options.reason));
 }
 
-export async function runRunbookAbort(runId: string, options: OperatorOptions & { reason: string }, io: CliIo): Promise<number> {
+export async function runRunbookAbort(
+  runId: string,
+  options: OperatorOptions & { reason: string },
+  io: CliIo,
+): Promise<number> {
   return withRuns(options, io, "run", (runs, actor) => runs.abort(runId, actor, options.reason));
 }
 
 /** One run in full (by its id or the start of it); without a run id, the recent runs one per line. */
-export async function runRunbookStatus(runId: string | undefined, options: Omit<OperatorOptions, "as">, io: CliIo): Promise<number> {
+export async function runRunbookStatus(
+  runId: string | undefined,
+  options: Omit<OperatorOptions, "as">,
+  io: CliIo,
+): Promise<number> {
   return withServices(options, io, async ({ runs }) => {
     if (runId !== undefined) return printRun(await runs.status(runId), io);
     const recent = runs.recent(20);
     if (recent.length === 0) io.stdout("No runbook runs yet.\n");
     for (const run of recent) {
-      io.stdout(`${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`);
+      io.stdout(
+        `${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`,
+      );
     }
     return EXIT.ok;
   });
 }
 
 /** Opens the use cases for one command, and always closes the store again. */
-export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: CliIo, work: (services: RunbookServices) => Promise<T>): Promise<T> {
+export async function withServices<T>(
+  options: Omit<OperatorOptions, "as">,
+  io: CliIo,
+  work: (services: RunbookServices) => Promise<T>,
+): Promise<T> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const services = openRunbookServices(config, {
     ...io.runbookSeams,
@@ -94,11 +125,23 @@ export async function withServices<T>(options: Omit<OperatorOptions, "as">, io: 
  * Opens the use cases as the person at the terminal, resolved once here: --as is only the label shown on the record;
  * who it is comes from verified facts (see application/actor-identity.ts), held to the access rules Slack applies too.
  */
-export async function withActor<T>(options: OperatorOptions, io: CliIo, permission: Permission, work: (services: RunbookServices, actor: Actor) => Promise<T>): Promise<T> {
-  return withServices(options, io, async (services) => work(services, await resolveCliActor(services.people, services.cliIdentity, { label: options.as, permission })));
+export async function withActor<T>(
+  options: OperatorOptions,
+  io: CliIo,
+  permission: Permission,
+  work: (services: RunbookServices, actor: Actor) => Promise<T>,
+): Promise<T> {
+  return withServices(options, io, async (services) =>
+    work(services, await resolveCliActor(services.people, services.cliIdentity, { label: options.as, permission })),
+  );
 }
 
-async function withRuns(options: OperatorOptions, io: CliIo, permission: Permission, work: (runs: RunbookRuns, actor: Actor) => Promise<RunView>): Promise<number> {
+async function withRuns(
+  options: OperatorOptions,
+  io: CliIo,
+  permission: Permission,
+  work: (runs: RunbookRuns, actor: Actor) => Promise<RunView>,
+): Promise<number> {
   return withActor(options, io, permission, async ({ runs }, actor) => printRun(await work(runs, actor), io));
 }
 

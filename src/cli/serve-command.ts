@@ -17,9 +17,16 @@ export interface ServeOptions {
 }
 
 /** Resolves once the service has stopped; `started` lets an embedding caller (tests) reach the running service. */
-export async function runServe(options: ServeOptions, io: CliIo, started?: (service: RunningService) => void): Promise<number> {
+export async function runServe(
+  options: ServeOptions,
+  io: CliIo,
+  started?: (service: RunningService) => void,
+): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
-  const port = parsePort(options.port ?? io.env["PORT"] ?? String(DEFAULT_PORT), options.port === undefined && io.env["PORT"] !== undefined ? "PORT" : "--port");
+  const port = parsePort(
+    options.port ?? io.env["PORT"] ?? String(DEFAULT_PORT),
+    options.port === undefined && io.env["PORT"] !== undefined ? "PORT" : "--port",
+  );
   const operations = operationsListener(options, io.env, port);
   const log = lineLog(io.stderr, () => io.clock.now());
   const service = await startService({
@@ -47,24 +54,38 @@ export async function runServe(options: ServeOptions, io: CliIo, started?: (serv
 }
 
 /** The separate listener for health and metrics, when --ops-port or BREAKGLASS_OPS_PORT asks for one. */
-function operationsListener(options: ServeOptions, env: NodeJS.ProcessEnv, mainPort: number): { operationsPort?: number; operationsHost?: string } {
+function operationsListener(
+  options: ServeOptions,
+  env: NodeJS.ProcessEnv,
+  mainPort: number,
+): { operationsPort?: number; operationsHost?: string } {
   const variable = OPERATIONS_LISTENER_OPTIONS.portVariable;
   const given = options.opsPort ?? env[variable];
   if (given === undefined || given === "") {
-    if (options.opsHost !== undefined) throw new BreakglassError("USAGE", OPERATIONS_LISTENER_OPTIONS.host, `needs ${OPERATIONS_LISTENER_OPTIONS.port}: without a separate port, health and metrics are answered on --port`);
+    if (options.opsHost !== undefined)
+      throw new BreakglassError(
+        "USAGE",
+        OPERATIONS_LISTENER_OPTIONS.host,
+        `needs ${OPERATIONS_LISTENER_OPTIONS.port}: without a separate port, health and metrics are answered on --port`,
+      );
     return {};
   }
   const source = options.opsPort === undefined ? variable : OPERATIONS_LISTENER_OPTIONS.port;
   const operationsPort = parsePort(given, source);
   const operationsHost = options.opsHost ?? options.host;
   if (operationsPort !== 0 && operationsPort === mainPort && operationsHost === options.host) {
-    throw new BreakglassError("USAGE", source, `${operationsPort} is also the port for Slack's requests (--port or PORT); the two listeners need different ports`);
+    throw new BreakglassError(
+      "USAGE",
+      source,
+      `${operationsPort} is also the port for Slack's requests (--port or PORT); the two listeners need different ports`,
+    );
   }
   return { operationsPort, ...(options.opsHost === undefined ? {} : { operationsHost: options.opsHost }) };
 }
 
 function parsePort(text: string, source: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65_535) throw new BreakglassError("USAGE", source, `expected a port number from 0 to 65535, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || port > 65_535)
+    throw new BreakglassError("USAGE", source, `expected a port number from 0 to 65535, got ${JSON.stringify(text)}`);
   return port;
 }

@@ -35,19 +35,21 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const INSECURE_URL = /^http:\/\//i;
 
-
 const ACCOUNT_ID = "a 12-digit AWS account ID in quotes";
 const accountIdSchema = z.preprocess(
   // YAML reads an unquoted 123456789012 as a number. Take it back as text only when it still has 12 digits:
   // a shorter number may have lost leading zeros, which only quoting can keep.
-  (value) => (typeof value === "number" && Number.isInteger(value) && value >= 1e11 && value < 1e12 ? String(value) : value),
+  (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= 1e11 && value < 1e12 ? String(value) : value,
   z.string(expected(ACCOUNT_ID)).regex(/^\d{12}$/, expected(ACCOUNT_ID)),
 );
 
 const ROLE_ARN_DESCRIPTION = "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)";
 const roleArnSchema = z.string(expected(ROLE_ARN_DESCRIPTION)).regex(ROLE_ARN, expected(ROLE_ARN_DESCRIPTION));
 const SAML_PROVIDER_DESCRIPTION = "an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>)";
-const samlProviderArnSchema = z.string(expected(SAML_PROVIDER_DESCRIPTION)).regex(SAML_PROVIDER_ARN, expected(SAML_PROVIDER_DESCRIPTION));
+const samlProviderArnSchema = z
+  .string(expected(SAML_PROVIDER_DESCRIPTION))
+  .regex(SAML_PROVIDER_ARN, expected(SAML_PROVIDER_DESCRIPTION));
 const ROLE_NAME_DESCRIPTION = "an IAM role name (letters, digits and +=,.@_-, at most 64)";
 const roleNameSchema = z.string(expected(ROLE_NAME_DESCRIPTION)).regex(ROLE_NAME, expected(ROLE_NAME_DESCRIPTION));
 const REGION_DESCRIPTION = "an AWS Region code such as eu-west-1";
@@ -55,7 +57,11 @@ const regionSchema = z.string(expected(REGION_DESCRIPTION)).regex(REGION, expect
 
 function wholeNumber(minimum: number, maximum: number) {
   const description = `a whole number from ${minimum} to ${maximum}`;
-  return z.number(expected(description)).int(expected(description)).min(minimum, expected(description)).max(maximum, expected(description));
+  return z
+    .number(expected(description))
+    .int(expected(description))
+    .min(minimum, expected(description))
+    .max(maximum, expected(description));
 }
 
 function nonEmptyString(description: string) {
@@ -73,12 +79,14 @@ const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML meta
 const TOKEN_VARIABLE = /^[A-Z_][A-Z0-9_]*$/;
 const directorySchema = section({
   kind: z.enum(["scim", "okta", "graph"], expected("scim, okta or graph")),
-  baseUrl: nonEmptyString("the https base URL of the IdP's API (SCIM /scim/v2, Okta https://<org>.okta.com, Graph https://graph.microsoft.com/v1.0)").refine(
-    (value) => /^https:\/\//i.test(value) && URL.canParse(value),
-    expected("an https URL"),
-  ),
+  baseUrl: nonEmptyString(
+    "the https base URL of the IdP's API (SCIM /scim/v2, Okta https://<org>.okta.com, Graph https://graph.microsoft.com/v1.0)",
+  ).refine((value) => /^https:\/\//i.test(value) && URL.canParse(value), expected("an https URL")),
   // The token itself never goes in this file: only the name of the environment variable that holds it.
-  tokenVariable: z.string(expected("the name of an environment variable")).regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN")).default("BREAKGLASS_IDP_TOKEN"),
+  tokenVariable: z
+    .string(expected("the name of an environment variable"))
+    .regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN"))
+    .default("BREAKGLASS_IDP_TOKEN"),
   /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
   ca: nonEmptyString("a file path to PEM CA certificates").optional(),
 });
@@ -86,7 +94,9 @@ const directorySchema = section({
 const idpSchema = section({
   name: nonEmptyString("a label for the IdP, such as Okta"),
   metadata: nonEmptyString(METADATA_DESCRIPTION).refine(isMetadataSource, expected(METADATA_DESCRIPTION)),
-  metadataSigner: nonEmptyString("a file path to the PEM certificate the metadata signature must verify against").optional(),
+  metadataSigner: nonEmptyString(
+    "a file path to the PEM certificate the metadata signature must verify against",
+  ).optional(),
   warnDays: wholeNumber(0, 3650).default(DEFAULT_WARN_DAYS),
   /** Where the emergency groups live (FM3): the IdP's SCIM, Okta or Microsoft Graph API. */
   directory: directorySchema.optional(),
@@ -110,21 +120,26 @@ const emergencyAccountSchema = section({
 }).superRefine((account, context) => {
   // The emergency path must not depend on another account: an ARN elsewhere is almost always a copy-paste slip.
   const inAnotherAccount = (arn: string) => accountOfArn(arn) !== account.accountId;
-  const message = (what: string) => `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
+  const message = (what: string) =>
+    `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
   if (account.roleArn !== undefined && inAnotherAccount(account.roleArn)) {
     context.addIssue({ code: "custom", path: ["roleArn"], message: message("a role") });
   }
   account.samlProviders?.forEach((arn, index) => {
-    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["samlProviders", index], message: message("a SAML provider") });
+    if (inAnotherAccount(arn))
+      context.addIssue({ code: "custom", path: ["samlProviders", index], message: message("a SAML provider") });
   });
   account.emergencyRoles?.forEach((arn, index) => {
-    if (inAnotherAccount(arn)) context.addIssue({ code: "custom", path: ["emergencyRoles", index], message: message("a role") });
+    if (inAnotherAccount(arn))
+      context.addIssue({ code: "custom", path: ["emergencyRoles", index], message: message("a role") });
   });
 });
 
 const INSTANCE_ARN_DESCRIPTION = "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-<16 characters>)";
 const identityCenterSchema = section({
-  instanceArn: z.string(expected(INSTANCE_ARN_DESCRIPTION)).regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
+  instanceArn: z
+    .string(expected(INSTANCE_ARN_DESCRIPTION))
+    .regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
   region: regionSchema,
 });
 
@@ -164,7 +179,10 @@ const durationSchema = (minimum: number, minimumText: string) =>
   z
     .string(expected(DURATION_DESCRIPTION))
     .refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION))
-    .refine((value) => (parseDuration(value) ?? 0) >= minimum, expected(`${DURATION_DESCRIPTION}, at least ${minimumText}`))
+    .refine(
+      (value) => (parseDuration(value) ?? 0) >= minimum,
+      expected(`${DURATION_DESCRIPTION}, at least ${minimumText}`),
+    )
     .transform((value) => parseDuration(value) as number);
 
 export const DEFAULT_CHECK_INTERVAL = "5m";
@@ -182,16 +200,23 @@ const serveSchema = section({
 });
 
 const CHANNEL_ID_DESCRIPTION = "a Slack channel ID such as C0123456789 (the channel's details show it at the bottom)";
-const channelIdSchema = z.string(expected(CHANNEL_ID_DESCRIPTION)).regex(/^[CG][A-Z0-9]{8,}$/, expected(CHANNEL_ID_DESCRIPTION));
+const channelIdSchema = z
+  .string(expected(CHANNEL_ID_DESCRIPTION))
+  .regex(/^[CG][A-Z0-9]{8,}$/, expected(CHANNEL_ID_DESCRIPTION));
 const PRINCIPAL_DESCRIPTION = "a Slack user ID (U0123456789) or user-group ID (S0123456789)";
 const principalListSchema = z
-  .array(z.string(expected(PRINCIPAL_DESCRIPTION)).regex(/^[UWS][A-Z0-9]{8,}$/, expected(PRINCIPAL_DESCRIPTION)), expected(`a list of Slack user or user-group IDs`))
+  .array(
+    z.string(expected(PRINCIPAL_DESCRIPTION)).regex(/^[UWS][A-Z0-9]{8,}$/, expected(PRINCIPAL_DESCRIPTION)),
+    expected(`a list of Slack user or user-group IDs`),
+  )
   .default([]);
 const GROUP_ID_DESCRIPTION = "the IdP's id of an emergency group";
 
 const slackSchema = section({
   /** The Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or a test stub. SLACK_API_URL overrides it. */
-  apiUrl: nonEmptyString("an https URL such as https://slack.com/api/").refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected("an http(s) URL")).optional(),
+  apiUrl: nonEmptyString("an https URL such as https://slack.com/api/")
+    .refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected("an http(s) URL"))
+    .optional(),
   /** Socket Mode (SLACK_APP_TOKEN) instead of the HTTP receiver, for organisations without inbound HTTP. */
   socketMode: z.boolean(expected("true or false")).default(false),
   channels: section({
@@ -207,7 +232,9 @@ const slackSchema = section({
   }).prefault({}),
   /** `/breakglass grant @user`: the IdP groups a responder joins, and for how long. */
   grant: section({
-    groups: z.array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids")).min(1, expected("at least one group id")),
+    groups: z
+      .array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids"))
+      .min(1, expected("at least one group id")),
     defaultTtl: durationSchema(60_000, "1m").default(4 * 3_600_000),
     maxTtl: durationSchema(60_000, "1m").default(12 * 3_600_000),
   }).optional(),
@@ -217,11 +244,24 @@ const PERSON_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
 const PERSON_NAME_DESCRIPTION = "a person's name in lowercase letters, digits and . _ - (such as alice), at most 64";
 const SLACK_USER_DESCRIPTION = "a Slack user ID such as U0123456789";
 const USER_ARN_DESCRIPTION = "an IAM user ARN (arn:aws:iam::<12-digit account>:user/<name>)";
-const SESSION_NAME_DESCRIPTION = "the role session name the person assumes the role with (letters, digits and +=,.@_-, 2 to 64)";
+const SESSION_NAME_DESCRIPTION =
+  "the role session name the person assumes the role with (letters, digits and +=,.@_-, 2 to 64)";
 const awsPrincipalSchema = z.union(
   [
-    section({ userArn: z.string(expected(USER_ARN_DESCRIPTION)).regex(new RegExp(`^arn:${PARTITION}:iam::\\d{12}:user/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`), expected(USER_ARN_DESCRIPTION)) }),
-    section({ roleArn: roleArnSchema, sessionName: z.string(expected(SESSION_NAME_DESCRIPTION)).regex(/^[\w+=,.@-]{2,64}$/, expected(SESSION_NAME_DESCRIPTION)) }),
+    section({
+      userArn: z
+        .string(expected(USER_ARN_DESCRIPTION))
+        .regex(
+          new RegExp(`^arn:${PARTITION}:iam::\\d{12}:user/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`),
+          expected(USER_ARN_DESCRIPTION),
+        ),
+    }),
+    section({
+      roleArn: roleArnSchema,
+      sessionName: z
+        .string(expected(SESSION_NAME_DESCRIPTION))
+        .regex(/^[\w+=,.@-]{2,64}$/, expected(SESSION_NAME_DESCRIPTION)),
+    }),
   ],
   expected("a mapping with userArn, or with roleArn and sessionName"),
 );
@@ -229,35 +269,58 @@ const awsPrincipalSchema = z.union(
 /** One person: the verified facts that identify them on each front end. */
 const personSchema = section({
   name: z.string(expected(PERSON_NAME_DESCRIPTION)).regex(PERSON_NAME, expected(PERSON_NAME_DESCRIPTION)),
-  slack: z.array(z.string(expected(SLACK_USER_DESCRIPTION)).regex(/^[UW][A-Z0-9]{8,}$/, expected(SLACK_USER_DESCRIPTION)), expected("a list of Slack user IDs")).default([]),
-  aws: z.array(awsPrincipalSchema, expected("a list of AWS principals (userArn, or roleArn and sessionName)")).default([]),
+  slack: z
+    .array(
+      z.string(expected(SLACK_USER_DESCRIPTION)).regex(/^[UW][A-Z0-9]{8,}$/, expected(SLACK_USER_DESCRIPTION)),
+      expected("a list of Slack user IDs"),
+    )
+    .default([]),
+  aws: z
+    .array(awsPrincipalSchema, expected("a list of AWS principals (userArn, or roleArn and sessionName)"))
+    .default([]),
 });
 
-const peopleSchema = z.array(personSchema, expected("a list of people, each with a name and their slack and aws identities")).superRefine((people, context) => {
-  // One fact, one person: a Slack id or principal listed twice would let the rules mistake one person for another.
-  const seen = new Map<string, number>();
-  people.forEach((person, index) => {
-    // A role's path is not in a session's ARN, so two role ARNs differing only by path are one principal.
-    const facts: { kind: string; value: string; path: (string | number)[] }[] = [
-      { kind: "name", value: person.name, path: ["name"] },
-      ...person.slack.map((id, at) => ({ kind: "Slack user", value: id, path: ["slack", at] })),
-      ...person.aws.map((principal, at) => ({
-        kind: "AWS principal",
-        value: "userArn" in principal ? principal.userArn : `${principal.roleArn.replace(/:role\/(?:.*\/)?/, ":role/")} ${principal.sessionName}`,
-        path: ["aws", at],
-      })),
-    ];
-    for (const { kind, value, path } of facts) {
-      const first = seen.get(`${kind} ${value}`);
-      if (first === undefined || first === index) seen.set(`${kind} ${value}`, index);
-      else context.addIssue({ code: "custom", path: [index, ...path], message: `expected each name, Slack user and AWS principal to belong to one person, but people[${first}] (${people[first]?.name ?? "?"}) has this ${kind} too` });
-    }
+const peopleSchema = z
+  .array(personSchema, expected("a list of people, each with a name and their slack and aws identities"))
+  .superRefine((people, context) => {
+    // One fact, one person: a Slack id or principal listed twice would let the rules mistake one person for another.
+    const seen = new Map<string, number>();
+    people.forEach((person, index) => {
+      // A role's path is not in a session's ARN, so two role ARNs differing only by path are one principal.
+      const facts: { kind: string; value: string; path: (string | number)[] }[] = [
+        { kind: "name", value: person.name, path: ["name"] },
+        ...person.slack.map((id, at) => ({ kind: "Slack user", value: id, path: ["slack", at] })),
+        ...person.aws.map((principal, at) => ({
+          kind: "AWS principal",
+          value:
+            "userArn" in principal
+              ? principal.userArn
+              : `${principal.roleArn.replace(/:role\/(?:.*\/)?/, ":role/")} ${principal.sessionName}`,
+          path: ["aws", at],
+        })),
+      ];
+      for (const { kind, value, path } of facts) {
+        const first = seen.get(`${kind} ${value}`);
+        if (first === undefined || first === index) seen.set(`${kind} ${value}`, index);
+        else
+          context.addIssue({
+            code: "custom",
+            path: [index, ...path],
+            message: `expected each name, Slack user and AWS principal to belong to one person, but people[${first}] (${people[first]?.name ?? "?"}) has this ${kind} too`,
+          });
+      }
+    });
   });
-});
 
-const ACCESS_ENTRY_DESCRIPTION = "a person's name from people, a Slack user ID (U0123456789) or a user-group ID (S0123456789)";
+const ACCESS_ENTRY_DESCRIPTION =
+  "a person's name from people, a Slack user ID (U0123456789) or a user-group ID (S0123456789)";
 const accessEntryListSchema = z
-  .array(z.string(expected(ACCESS_ENTRY_DESCRIPTION)).regex(/^(?:[UWS][A-Z0-9]{8,}|[a-z][a-z0-9._-]{0,63})$/, expected(ACCESS_ENTRY_DESCRIPTION)), expected("a list of people's names or Slack IDs"))
+  .array(
+    z
+      .string(expected(ACCESS_ENTRY_DESCRIPTION))
+      .regex(/^(?:[UWS][A-Z0-9]{8,}|[a-z][a-z0-9._-]{0,63})$/, expected(ACCESS_ENTRY_DESCRIPTION)),
+    expected("a list of people's names or Slack IDs"),
+  )
   .default([]);
 
 export const configSchema = section({
@@ -271,9 +334,15 @@ export const configSchema = section({
   /** Who is who: each person's Slack user ids and AWS principals, so that every front end knows the same people. */
   people: peopleSchema.default([]),
   /** Who may do what, on every front end: people's names, and Slack user or user-group ids (slack.access is the Slack-only form). */
-  access: section({ run: accessEntryListSchema, approve: accessEntryListSchema, grant: accessEntryListSchema }).prefault({}),
+  access: section({
+    run: accessEntryListSchema,
+    approve: accessEntryListSchema,
+    grant: accessEntryListSchema,
+  }).prefault({}),
   /** How the CLI knows who runs it: verified (AWS STS, the default), or lab (trusts the OS user, and says so on the record). */
-  identity: section({ mode: z.enum(["verified", "lab"], expected("verified or lab")).default("verified") }).prefault({}),
+  identity: section({ mode: z.enum(["verified", "lab"], expected("verified or lab")).default("verified") }).prefault(
+    {},
+  ),
 }).superRefine((config, context) => {
   // A name in access that no person has is a typo that would silently allow nobody.
   const names = config.people.map((person) => person.name);
@@ -281,7 +350,11 @@ export const configSchema = section({
     config.access[permission].forEach((entry, index) => {
       if (/^[UWS][A-Z0-9]{8,}$/.test(entry) || names.includes(entry)) return;
       const guess = closestName(entry, names);
-      context.addIssue({ code: "custom", path: ["access", permission, index], message: `expected a person listed under people${guess === undefined ? "" : ` (did you mean ${guess}?)`}` });
+      context.addIssue({
+        code: "custom",
+        path: ["access", permission, index],
+        message: `expected a person listed under people${guess === undefined ? "" : ` (did you mean ${guess}?)`}`,
+      });
     });
   }
 });

@@ -50,7 +50,12 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   const outcome = interpretConfigText(text, path);
   if (outcome.config !== undefined) return { path, config: outcome.config };
   const [first, ...others] = outcome.problems;
-  const more = others.length === 0 ? {} : { hint: `and ${others.length} more problem${others.length === 1 ? "" : "s"}; run \`${configCommand("validate", path)}\` to list them` };
+  const more =
+    others.length === 0
+      ? {}
+      : {
+          hint: `and ${others.length} more problem${others.length === 1 ? "" : "s"}; run \`${configCommand("validate", path)}\` to list them`,
+        };
   throw new BreakglassError("CONFIG_INVALID", path, first === undefined ? "invalid" : describeProblemAt(first), more);
 }
 
@@ -61,7 +66,9 @@ export function validateConfigText(text: string, path: string): ConfigProblem[] 
 
 /** `key: message`, leaving out the key when the message already names it or the problem is the whole file. */
 export function describeProblem(problem: ConfigProblem): string {
-  return problem.key === "" || problem.message.includes(`\`${problem.key}\``) ? problem.message : `${problem.key}: ${problem.message}`;
+  return problem.key === "" || problem.message.includes(`\`${problem.key}\``)
+    ? problem.message
+    : `${problem.key}: ${problem.message}`;
 }
 
 /** The breakglass command line that acts on this configuration file, for hints. */
@@ -81,7 +88,8 @@ export async function readConfigText(path: string): Promise<string> {
   }
   try {
     const stats = await handle.stat();
-    if (stats.isDirectory()) throw new BreakglassError("CONFIG_UNREADABLE", path, "is a directory, not a configuration file");
+    if (stats.isDirectory())
+      throw new BreakglassError("CONFIG_UNREADABLE", path, "is a directory, not a configuration file");
     // A FIFO or device would block or never end.
     if (!stats.isFile()) throw new BreakglassError("CONFIG_UNREADABLE", path, "is not a regular file");
     if (stats.size > MAX_CONFIG_BYTES) throw tooLarge(path, stats.size);
@@ -102,10 +110,16 @@ export async function readConfigText(path: string): Promise<string> {
 function unreadable(path: string, error: unknown): BreakglassError {
   const code = error instanceof Error && "code" in error ? error.code : undefined;
   if (code === "ENOENT" || code === "ENOTDIR") {
-    return new BreakglassError("CONFIG_UNREADABLE", path, "no such file", { hint: `create one with \`${configCommand("init", path)}\``, cause: error });
+    return new BreakglassError("CONFIG_UNREADABLE", path, "no such file", {
+      hint: `create one with \`${configCommand("init", path)}\``,
+      cause: error,
+    });
   }
-  if (code === "EACCES" || code === "EPERM") return new BreakglassError("CONFIG_UNREADABLE", path, "permission denied", { cause: error });
-  return new BreakglassError("CONFIG_UNREADABLE", path, `cannot read the file: ${describeError(error)}`, { cause: error });
+  if (code === "EACCES" || code === "EPERM")
+    return new BreakglassError("CONFIG_UNREADABLE", path, "permission denied", { cause: error });
+  return new BreakglassError("CONFIG_UNREADABLE", path, `cannot read the file: ${describeError(error)}`, {
+    cause: error,
+  });
 }
 
 function tooLarge(path: string, bytes: number): BreakglassError {
@@ -120,7 +134,9 @@ function describeProblemAt(problem: ConfigProblem): string {
   return problem.line === null ? describeProblem(problem) : `line ${problem.line}: ${describeProblem(problem)}`;
 }
 
-type Interpretation = { readonly config: BreakglassConfig; readonly problems: [] } | { readonly config?: undefined; readonly problems: ConfigProblem[] };
+type Interpretation =
+  | { readonly config: BreakglassConfig; readonly problems: [] }
+  | { readonly config?: undefined; readonly problems: ConfigProblem[] };
 
 function interpretConfigText(text: string, path: string): Interpretation {
   const bytes = Buffer.byteLength(text, "utf8");
@@ -131,10 +147,18 @@ function interpretConfigText(text: string, path: string): Interpretation {
   const source: YamlSource = { text, document, lineCounter };
   if (document.errors.length > 0) return { problems: document.errors.map(yamlSyntaxProblem) };
   if (document.contents === null) {
-    return failed({ line: null, key: "", message: "the file is empty (only blank lines or comments); expected at least an idp section" });
+    return failed({
+      line: null,
+      key: "",
+      message: "the file is empty (only blank lines or comments); expected at least an idp section",
+    });
   }
   if (!isMap(document.contents)) {
-    return failed({ line: lineOf(source, document.contents), key: "", message: `expected a mapping of sections (idp, aws, checks, store), got ${describeNode(source, document.contents)}` });
+    return failed({
+      line: lineOf(source, document.contents),
+      key: "",
+      message: `expected a mapping of sections (idp, aws, checks, store), got ${describeNode(source, document.contents)}`,
+    });
   }
 
   let data: unknown;
@@ -144,7 +168,12 @@ function interpretConfigText(text: string, path: string): Interpretation {
     return failed(aliasProblem(source, error));
   }
   const result = configSchema.safeParse(data);
-  if (!result.success) return { problems: inFileOrder(withoutExplainedMissingKeys(result.error.issues.flatMap((issue) => problemsOfIssue(source, issue)))) };
+  if (!result.success)
+    return {
+      problems: inFileOrder(
+        withoutExplainedMissingKeys(result.error.issues.flatMap((issue) => problemsOfIssue(source, issue))),
+      ),
+    };
   return { config: withAbsolutePaths(result.data, path), problems: [] };
 }
 
@@ -155,7 +184,11 @@ function failed(problem: ConfigProblem): Interpretation {
 function yamlSyntaxProblem(error: YAMLError): ConfigProblem {
   // yaml's own message repeats the position and quotes the source over several lines; keep the first clause.
   const reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
-  return { line: error.linePos?.[0].line ?? null, key: "", message: `invalid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}` };
+  return {
+    line: error.linePos?.[0].line ?? null,
+    key: "",
+    message: `invalid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`,
+  };
 }
 
 function aliasProblem(source: YamlSource, error: unknown): ConfigProblem {
@@ -172,7 +205,9 @@ interface FoundProblem extends ConfigProblem {
 // `emergencyAcount:` makes `emergencyAccount` missing too; the unknown key's "did you mean" already says all there is to say.
 function withoutExplainedMissingKeys(problems: FoundProblem[]): ConfigProblem[] {
   const meant = new Set(problems.flatMap((problem) => (problem.meant === undefined ? [] : [problem.meant])));
-  return problems.filter((problem) => !(problem.missing && meant.has(problem.key))).map(({ line, key, message }) => ({ line, key, message }));
+  return problems
+    .filter((problem) => !(problem.missing && meant.has(problem.key)))
+    .map(({ line, key, message }) => ({ line, key, message }));
 }
 
 function problemsOfIssue(source: YamlSource, issue: z.core.$ZodIssue): FoundProblem[] {
@@ -181,14 +216,24 @@ function problemsOfIssue(source: YamlSource, issue: z.core.$ZodIssue): FoundProb
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
       const suggestion = closestName(key, allowed);
-      const advice = suggestion === undefined ? `expected one of ${allowed.join(", ")}` : `did you mean \`${suggestion}\`?`;
-      const problem = { line: locate(source, path).line, key: keyPath(path), message: `unknown key \`${keyPath(path)}\` (${advice})` };
+      const advice =
+        suggestion === undefined ? `expected one of ${allowed.join(", ")}` : `did you mean \`${suggestion}\`?`;
+      const problem = {
+        line: locate(source, path).line,
+        key: keyPath(path),
+        message: `unknown key \`${keyPath(path)}\` (${advice})`,
+      };
       return suggestion === undefined ? problem : { ...problem, meant: keyPath([...issue.path, suggestion]) };
     });
   }
   if (issue.code === "invalid_union") {
     // `accounts: ["12345"]` is plainly meant as the list form: report what is wrong inside the list, not "got a list".
-    const branchesOfTheRightKind = issue.errors.filter((branch) => !branch.some((inner) => inner.path.length === 0 && (inner.code === "invalid_type" || inner.code === "invalid_value")));
+    const branchesOfTheRightKind = issue.errors.filter(
+      (branch) =>
+        !branch.some(
+          (inner) => inner.path.length === 0 && (inner.code === "invalid_type" || inner.code === "invalid_value"),
+        ),
+    );
     const [onlyBranch] = branchesOfTheRightKind;
     if (branchesOfTheRightKind.length === 1 && onlyBranch !== undefined) {
       return onlyBranch.flatMap((inner) => problemsOfIssue(source, { ...inner, path: [...issue.path, ...inner.path] }));
@@ -196,10 +241,14 @@ function problemsOfIssue(source: YamlSource, issue: z.core.$ZodIssue): FoundProb
   }
   const location = locate(source, issue.path);
   const key = keyPath(issue.path);
-  if (!location.found) return [{ line: location.line, key, message: `${issue.message}, but the key is missing`, missing: true }];
+  if (!location.found)
+    return [{ line: location.line, key, message: `${issue.message}, but the key is missing`, missing: true }];
   let message = `${issue.message}, got ${describeNode(source, location.node)}`;
   if (issue.code === "invalid_value" && isScalar(location.node) && typeof location.node.value === "string") {
-    const suggestion = closestName(location.node.value, issue.values.filter((value) => typeof value === "string"));
+    const suggestion = closestName(
+      location.node.value,
+      issue.values.filter((value) => typeof value === "string"),
+    );
     if (suggestion !== undefined) message += ` (did you mean \`${suggestion}\`?)`;
   }
   return [{ line: location.line, key, message }];
@@ -211,7 +260,15 @@ function inFileOrder(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 function keyPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`), "");
+  return path.reduce<string>(
+    (text, segment) =>
+      typeof segment === "number"
+        ? `${text}[${segment}]`
+        : text === ""
+          ? String(segment)
+          : `${text}.${String(segment)}`,
+    "",
+  );
 }
 
 /** The keys the schema allows in the mapping at `path`, for "did you mean". */
@@ -220,7 +277,8 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
   for (const segment of path) {
     const inner: z.core.$ZodType | undefined = current === undefined ? undefined : unwrap(current);
     // A ZodObject reached by instanceof has a loosely typed shape; its values are schemas or absent.
-    if (inner instanceof z.ZodObject) current = typeof segment === "string" ? (inner.shape[segment] as z.core.$ZodType | undefined) : undefined;
+    if (inner instanceof z.ZodObject)
+      current = typeof segment === "string" ? (inner.shape[segment] as z.core.$ZodType | undefined) : undefined;
     else if (inner instanceof z.ZodArray) current = inner.element;
     else current = undefined;
   }
@@ -232,7 +290,13 @@ function allowedKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): s
 function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
   for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodNullable) current = current.unwrap();
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault ||
+      current instanceof z.ZodNullable
+    )
+      current = current.unwrap();
     else if (current instanceof z.ZodPipe) current = current.in instanceof z.ZodTransform ? current.out : current.in;
     else return current;
   }
@@ -250,7 +314,9 @@ function withAbsolutePaths(config: BreakglassConfig, configPath: string): Breakg
       ...config.idp,
       metadata: URL_SOURCE.test(metadata) ? metadata : resolve(directory, metadata),
       ...(metadataSigner === undefined ? {} : { metadataSigner: resolve(directory, metadataSigner) }),
-      ...(idpDirectory?.ca === undefined ? {} : { directory: { ...idpDirectory, ca: resolve(directory, idpDirectory.ca) } }),
+      ...(idpDirectory?.ca === undefined
+        ? {}
+        : { directory: { ...idpDirectory, ca: resolve(directory, idpDirectory.ca) } }),
     },
     store: {
       ...config.store,

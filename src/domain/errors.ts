@@ -75,7 +75,15 @@ export type ErrorCode =
   | "IDP_FAILED";
 
 /** Every kind, in the order the README's table lists them. */
-export const ERROR_KINDS: readonly ErrorKind[] = ["usage", "not-found", "conflict", "refused", "unavailable", "integrity", "internal"];
+export const ERROR_KINDS: readonly ErrorKind[] = [
+  "usage",
+  "not-found",
+  "conflict",
+  "refused",
+  "unavailable",
+  "integrity",
+  "internal",
+];
 
 /** Each code's kind: a Record over ErrorCode, so that a new code does not compile until someone decides what it means to the caller. */
 export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {

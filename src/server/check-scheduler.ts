@@ -146,7 +146,9 @@ export class CheckScheduler implements CheckCycles {
       this.completedAt = completedAt;
       const cycle: CheckCycle = { startedAt, completedAt, evaluation, posted: tally.posted, failedPosts: tally.failed };
       this.latestCycle = cycle;
-      logger.info(`check completed: ${evaluation.findings.length} findings, ${tally.posted} messages posted${tally.failed > 0 ? `, ${tally.failed} to retry` : ""}`);
+      logger.info(
+        `check completed: ${evaluation.findings.length} findings, ${tally.posted} messages posted${tally.failed > 0 ? `, ${tally.failed} to retry` : ""}`,
+      );
       this.notify(() => this.options.onCycle?.(cycle));
       return cycle;
     } catch (error) {
@@ -171,16 +173,26 @@ export class CheckScheduler implements CheckCycles {
   /** Every open alert not posted yet: new this check, or one Slack failed to take before. Marked only once delivered. */
   private async postAlerts(tally: Tally): Promise<void> {
     const { state } = this.options;
-    const pending = state.openAlerts().filter((record) => record.postedAt === null).sort(bySeverity);
+    const pending = state
+      .openAlerts()
+      .filter((record) => record.postedAt === null)
+      .sort(bySeverity);
     if (pending.length > DIGEST_ABOVE) {
       // A flood (a first check, a broad outage) would bury the channel and run into Slack's rate limit: one digest.
-      if (await this.announce(alertDigestMessage(pending.map(viewOf), this.guide), `a digest of ${pending.length} alerts`, tally)) {
+      if (
+        await this.announce(
+          alertDigestMessage(pending.map(viewOf), this.guide),
+          `a digest of ${pending.length} alerts`,
+          tally,
+        )
+      ) {
         for (const alert of pending) state.markPosted(alert.key, this.options.clock.now());
       }
       return;
     }
     for (const alert of pending) {
-      if (await this.announce(newAlertMessage(viewOf(alert), this.guide), `the ${alert.code} alert`, tally)) state.markPosted(alert.key, this.options.clock.now());
+      if (await this.announce(newAlertMessage(viewOf(alert), this.guide), `the ${alert.code} alert`, tally))
+        state.markPosted(alert.key, this.options.clock.now());
     }
   }
 
@@ -189,14 +201,21 @@ export class CheckScheduler implements CheckCycles {
     const { state } = this.options;
     const pending = state.unannouncedResolutions();
     if (pending.length > DIGEST_ABOVE) {
-      if (await this.announce(resolutionDigestMessage(pending.map(viewOf)), `a digest of ${pending.length} resolutions`, tally)) {
+      if (
+        await this.announce(
+          resolutionDigestMessage(pending.map(viewOf)),
+          `a digest of ${pending.length} resolutions`,
+          tally,
+        )
+      ) {
         for (const alert of pending) state.markResolutionPosted(alert.key, this.options.clock.now());
       }
       return;
     }
     for (const alert of pending) {
       const resolvedAt = new Date(alert.resolvedAt ?? alert.lastSeen);
-      if (await this.announce(resolutionMessage(viewOf(alert), resolvedAt), `the resolution of ${alert.code}`, tally)) state.markResolutionPosted(alert.key, this.options.clock.now());
+      if (await this.announce(resolutionMessage(viewOf(alert), resolvedAt), `the resolution of ${alert.code}`, tally))
+        state.markResolutionPosted(alert.key, this.options.clock.now());
     }
   }
 
@@ -216,8 +235,12 @@ export class CheckScheduler implements CheckCycles {
       // A step less pressing than one already posted (the clock went back) would read as the danger receding.
       if ([...posted].some((earlier) => earlier !== step && stepUrgency(earlier) >= stepUrgency(step))) continue;
       if (!state.claimExpiryStep(certificate.sha256, step, now, EXPIRY_CLAIM_STALE_MS)) continue;
-      const message = expiryWarningMessage({ idpName: config.idp.name, certificate, step, now, idpRead: evaluation.idp !== undefined, ladder }, this.guide);
-      if (await this.announce(message, `the ${step} expiry warning for ${certificate.sha256.slice(0, 8)}`, tally)) state.deliveredExpiryStep(certificate.sha256, step, this.options.clock.now());
+      const message = expiryWarningMessage(
+        { idpName: config.idp.name, certificate, step, now, idpRead: evaluation.idp !== undefined, ladder },
+        this.guide,
+      );
+      if (await this.announce(message, `the ${step} expiry warning for ${certificate.sha256.slice(0, 8)}`, tally))
+        state.deliveredExpiryStep(certificate.sha256, step, this.options.clock.now());
       else state.forgetExpiryStep(certificate.sha256, step);
     }
   }
@@ -230,7 +253,9 @@ export class CheckScheduler implements CheckCycles {
       return true;
     } catch (error) {
       tally.failed++;
-      this.options.logger.warn(`could not post ${what} to Slack, will retry at the next check: ${describeError(error)}`);
+      this.options.logger.warn(
+        `could not post ${what} to Slack, will retry at the next check: ${describeError(error)}`,
+      );
       return false;
     }
   }
@@ -247,7 +272,11 @@ export class CheckScheduler implements CheckCycles {
 
 /** Most severe first, so the message that matters is on top when several arrive at once. */
 function bySeverity(a: AlertRecord, b: AlertRecord): number {
-  return severityRank(a.severity) - severityRank(b.severity) || a.firstSeen.localeCompare(b.firstSeen) || a.key.localeCompare(b.key);
+  return (
+    severityRank(a.severity) - severityRank(b.severity) ||
+    a.firstSeen.localeCompare(b.firstSeen) ||
+    a.key.localeCompare(b.key)
+  );
 }
 
 function severityRank(severity: string): number {
@@ -256,5 +285,11 @@ function severityRank(severity: string): number {
 }
 
 function viewOf(alert: AlertRecord): AlertView {
-  return { code: alert.code, severity: alert.severity, message: alert.message, subject: parseAlertKey(alert.key)?.subject ?? {}, firstSeen: new Date(alert.firstSeen) };
+  return {
+    code: alert.code,
+    severity: alert.severity,
+    message: alert.message,
+    subject: parseAlertKey(alert.key)?.subject ?? {},
+    firstSeen: new Date(alert.firstSeen),
+  };
 }

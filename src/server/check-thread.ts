@@ -70,13 +70,21 @@ export class CheckThread {
 
   /** The full check on the thread, started on first use and again after a crash. */
   evaluate(now: Date, attestations: readonly Attestation[]): Promise<PostureEvaluation> {
-    if (this.closed) return Promise.reject(new BreakglassError("INTERNAL", "check thread", "the service is stopping; no new checks"));
+    if (this.closed)
+      return Promise.reject(new BreakglassError("INTERNAL", "check thread", "the service is stopping; no new checks"));
     const worker = this.worker ?? this.start();
     const request: CheckRequest = { id: ++this.requests, now, attestations };
     const timeoutMs = this.options.timeoutMs ?? checkTimeout(this.options.config.serve.checkInterval);
     return new Promise<PostureEvaluation>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.discard(worker, new BreakglassError("INTERNAL", "check thread", `the check did not finish within ${formatDuration(timeoutMs)}; its thread was stopped and the next check starts a new one`));
+        this.discard(
+          worker,
+          new BreakglassError(
+            "INTERNAL",
+            "check thread",
+            `the check did not finish within ${formatDuration(timeoutMs)}; its thread was stopped and the next check starts a new one`,
+          ),
+        );
       }, timeoutMs);
       timer.unref();
       const settle = () => clearTimeout(timer);
@@ -117,8 +125,15 @@ export class CheckThread {
           : `the check thread failed: ${error.message}`;
       this.discard(worker, new BreakglassError("INTERNAL", "check thread", reason));
     });
-    worker.on("messageerror", (error) => this.discard(worker, new BreakglassError("INTERNAL", "check thread", `a check result could not be read: ${error.message}`)));
-    worker.on("exit", (code) => this.discard(worker, new BreakglassError("INTERNAL", "check thread", `the check thread exited (code ${code})`)));
+    worker.on("messageerror", (error) =>
+      this.discard(
+        worker,
+        new BreakglassError("INTERNAL", "check thread", `a check result could not be read: ${error.message}`),
+      ),
+    );
+    worker.on("exit", (code) =>
+      this.discard(worker, new BreakglassError("INTERNAL", "check thread", `the check thread exited (code ${code})`)),
+    );
     this.worker = worker;
     return worker;
   }
@@ -157,14 +172,27 @@ export class CheckThread {
 /** How the thread reports an error: a BreakglassError keeps its code, input and hint. */
 export function threadError(error: unknown): ThreadError {
   if (isBreakglassError(error)) {
-    const reason = error.message.startsWith(`${error.input}: `) ? error.message.slice(error.input.length + 2) : error.message;
-    return { message: reason, code: error.code, input: error.input, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    const reason = error.message.startsWith(`${error.input}: `)
+      ? error.message.slice(error.input.length + 2)
+      : error.message;
+    return {
+      message: reason,
+      code: error.code,
+      input: error.input,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    };
   }
   return { message: error instanceof Error ? error.message || error.name : String(error) };
 }
 
 function errorOf(error: ThreadError): Error {
-  if (error.code !== undefined && error.input !== undefined) return new BreakglassError(error.code, error.input, error.message, error.hint === undefined ? {} : { hint: error.hint });
+  if (error.code !== undefined && error.input !== undefined)
+    return new BreakglassError(
+      error.code,
+      error.input,
+      error.message,
+      error.hint === undefined ? {} : { hint: error.hint },
+    );
   return new BreakglassError("INTERNAL", "check thread", error.message);
 }
 
@@ -175,7 +203,12 @@ function errorOf(error: ThreadError): Error {
 function createWorker(data: CheckWorkerData, maxHeapMb: number): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = new URL(fromSource ? "./check-worker.ts" : "./check-worker.js", import.meta.url);
-  const options: WorkerOptions = { workerData: data, env: SHARE_ENV, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } };
+  const options: WorkerOptions = {
+    workerData: data,
+    env: SHARE_ENV,
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+  };
   if (!fromSource) return new Worker(entry, options);
   const tsx = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;

@@ -69,7 +69,8 @@ export class ServiceHttp {
     server.headersTimeout = 10_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      const refused = (error: NodeJS.ErrnoException) => reject(listenError(error, port, host, this.options.optionNames ?? MAIN_LISTENER_OPTIONS));
+      const refused = (error: NodeJS.ErrnoException) =>
+        reject(listenError(error, port, host, this.options.optionNames ?? MAIN_LISTENER_OPTIONS));
       server.once("error", refused);
       server.listen(port, host, () => {
         server.off("error", refused);
@@ -102,7 +103,8 @@ export class ServiceHttp {
     const path = (request.url ?? "/").split("?")[0];
     const role = this.options.role ?? "all";
     if (path === SLACK_EVENTS_PATH) {
-      if (role === "operations") plain(response, 404, "not found (Slack's requests go to the main port, not the operations port)\n");
+      if (role === "operations")
+        plain(response, 404, "not found (Slack's requests go to the main port, not the operations port)\n");
       else this.slackEvent(request, response);
       return;
     }
@@ -120,7 +122,9 @@ export class ServiceHttp {
         return;
       case "/readyz": {
         const readiness = this.draining ? { ready: false, reason: "shutting down" } : safely(this.options.readiness);
-        response.writeHead(readiness.ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify(readiness)}\n`);
+        response
+          .writeHead(readiness.ready ? 200 : 503, { "content-type": "application/json" })
+          .end(`${JSON.stringify(readiness)}\n`);
         return;
       }
       case "/metrics":
@@ -144,7 +148,11 @@ export class ServiceHttp {
   private slackEvent(request: IncomingMessage, response: ServerResponse): void {
     const slack = this.options.slack;
     if (slack === undefined) {
-      plain(response, 404, "this breakglass takes no Slack requests over HTTP (Slack is not configured, or it uses Socket Mode)\n");
+      plain(
+        response,
+        404,
+        "this breakglass takes no Slack requests over HTTP (Slack is not configured, or it uses Socket Mode)\n",
+      );
       return;
     }
     if (this.draining) {
@@ -181,7 +189,9 @@ export class ServiceHttp {
       const verdict = slack.guard.check(request.headers, body);
       if (!verdict.ok) {
         this.options.metrics.slackRejected(verdict.reason);
-        this.options.log.warn(`refused a request to ${SLACK_EVENTS_PATH} from ${request.socket.remoteAddress ?? "?"}: ${verdict.detail}`);
+        this.options.log.warn(
+          `refused a request to ${SLACK_EVENTS_PATH} from ${request.socket.remoteAddress ?? "?"}: ${verdict.detail}`,
+        );
         plain(response, 401, "");
         return;
       }
@@ -202,7 +212,9 @@ export class ServiceHttp {
       try {
         slack.listener(request, response);
       } catch (error) {
-        this.options.log.warn(`Bolt could not take a request: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.log.warn(
+          `Bolt could not take a request: ${error instanceof Error ? error.message : String(error)}`,
+        );
         if (!response.headersSent) plain(response, 500, "");
       }
     });
@@ -210,13 +222,26 @@ export class ServiceHttp {
 }
 
 /** Why the service cannot listen, in one line naming the setting to change. */
-function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined, names: ListenerOptionNames): Error {
+function listenError(
+  error: NodeJS.ErrnoException,
+  port: number,
+  host: string | undefined,
+  names: ListenerOptionNames,
+): Error {
   const where = host === undefined ? `port ${port}` : `${host} port ${port}`;
   switch (error.code) {
     case "EADDRINUSE":
-      return new BreakglassError("USAGE", names.port, `${where} is already in use (another breakglass serve?); choose another with ${names.port} or ${names.portVariable}`);
+      return new BreakglassError(
+        "USAGE",
+        names.port,
+        `${where} is already in use (another breakglass serve?); choose another with ${names.port} or ${names.portVariable}`,
+      );
     case "EACCES":
-      return new BreakglassError("USAGE", names.port, `${where} needs privileges this process does not have; use a port above 1023`);
+      return new BreakglassError(
+        "USAGE",
+        names.port,
+        `${where} needs privileges this process does not have; use a port above 1023`,
+      );
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
       return new BreakglassError("USAGE", names.host, `${host ?? "?"} is not an address of this machine`);

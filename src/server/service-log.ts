@@ -7,6 +7,7 @@ export interface ServiceLog {
 }
 
 export function lineLog(write: (line: string) => void, now: () => Date = () => new Date()): ServiceLog {
-  const line = (level: string) => (message: string) => write(`${now().toISOString()} ${level} ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  const line = (level: string) => (message: string) =>
+    write(`${now().toISOString()} ${level} ${message.replace(/\s*\n\s*/g, " ")}\n`);
   return { info: line("info"), warn: line("warn"), error: line("error") };
 }

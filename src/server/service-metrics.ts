@@ -7,16 +7,35 @@ import type { SlackMetrics } from "../slack/slack-context.js";
 
 export class ServiceMetrics implements SlackMetrics {
   readonly registry = new Registry();
-  private readonly checks = new Counter({ name: "breakglass_checks_total", help: "Full checks run by the scheduler, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
+  private readonly checks = new Counter({
+    name: "breakglass_checks_total",
+    help: "Full checks run by the scheduler, by outcome.",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
   private readonly checkDuration = new Histogram({
     name: "breakglass_check_duration_seconds",
     help: "How long a full check took.",
     buckets: [0.1, 0.5, 1, 5, 15, 60, 180, 600],
     registers: [this.registry],
   });
-  private readonly findings = new Gauge({ name: "breakglass_findings", help: "Findings of the last completed check, by code and severity.", labelNames: ["code", "severity"], registers: [this.registry] });
-  private readonly lastCheck = new Gauge({ name: "breakglass_last_check_completed_timestamp_seconds", help: "When the last full check completed (Unix time).", registers: [this.registry] });
-  readonly runs = new Gauge({ name: "breakglass_runbook_runs", help: "Runbook runs in the store, by state.", labelNames: ["state"], registers: [this.registry] });
+  private readonly findings = new Gauge({
+    name: "breakglass_findings",
+    help: "Findings of the last completed check, by code and severity.",
+    labelNames: ["code", "severity"],
+    registers: [this.registry],
+  });
+  private readonly lastCheck = new Gauge({
+    name: "breakglass_last_check_completed_timestamp_seconds",
+    help: "When the last full check completed (Unix time).",
+    registers: [this.registry],
+  });
+  readonly runs = new Gauge({
+    name: "breakglass_runbook_runs",
+    help: "Runbook runs in the store, by state.",
+    labelNames: ["state"],
+    registers: [this.registry],
+  });
   private readonly ack = new Histogram({
     name: "breakglass_slack_ack_seconds",
     help: "Time from a Slack request's arrival to the end of breakglass's answer (Slack gives up after 3 s).",
@@ -30,14 +49,32 @@ export class ServiceMetrics implements SlackMetrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
-  private readonly refused = new Counter({ name: "breakglass_slack_refusals_total", help: "Slack users refused for lack of permission, by permission.", labelNames: ["permission"], registers: [this.registry] });
-  private readonly awsErrors = new Counter({ name: "breakglass_aws_api_errors_total", help: "AWS API calls that failed after their retries, by service.", labelNames: ["service"], registers: [this.registry] });
-  private readonly posts = new Counter({ name: "breakglass_slack_posts_total", help: "Messages breakglass tried to post to Slack, by outcome.", labelNames: ["outcome"], registers: [this.registry] });
+  private readonly refused = new Counter({
+    name: "breakglass_slack_refusals_total",
+    help: "Slack users refused for lack of permission, by permission.",
+    labelNames: ["permission"],
+    registers: [this.registry],
+  });
+  private readonly awsErrors = new Counter({
+    name: "breakglass_aws_api_errors_total",
+    help: "AWS API calls that failed after their retries, by service.",
+    labelNames: ["service"],
+    registers: [this.registry],
+  });
+  private readonly posts = new Counter({
+    name: "breakglass_slack_posts_total",
+    help: "Messages breakglass tried to post to Slack, by outcome.",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
 
   constructor() {
     // Zero-valued series exist from the start, so alerts on rate() work before the first event.
     for (const outcome of ["completed", "failed"]) this.checks.inc({ outcome }, 0);
-    for (const reason of ["missing-headers", "stale", "forged", "replayed", "malformed"] satisfies (Rejection | "malformed")[]) this.rejected.inc({ reason }, 0);
+    for (const reason of ["missing-headers", "stale", "forged", "replayed", "malformed"] satisfies (
+      Rejection | "malformed"
+    )[])
+      this.rejected.inc({ reason }, 0);
     for (const outcome of ["delivered", "failed", "logged"]) this.posts.inc({ outcome }, 0);
   }
 

@@ -24,7 +24,11 @@ import type { ServiceLog } from "./service-log.js";
 
 export const DEFAULT_PORT = 3000;
 /** What the operations listener's errors name. */
-export const OPERATIONS_LISTENER_OPTIONS = { port: "--ops-port", portVariable: "BREAKGLASS_OPS_PORT", host: "--ops-host" } as const;
+export const OPERATIONS_LISTENER_OPTIONS = {
+  port: "--ops-port",
+  portVariable: "BREAKGLASS_OPS_PORT",
+  host: "--ops-host",
+} as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
@@ -85,7 +89,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const checkThread = new CheckThread({ config, onAwsCallFailed: (service) => metrics.awsCallFailed(service) });
 
   const runbooks = await loadRunbooks(options.runbookDirectory).catch((error: unknown) => {
-    log.warn(`runbooks not loaded from ${options.runbookDirectory} (alerts will not list their inputs): ${describeError(error)}`);
+    log.warn(
+      `runbooks not loaded from ${options.runbookDirectory} (alerts will not list their inputs): ${describeError(error)}`,
+    );
     return [];
   });
   const scheduler = new CheckScheduler({
@@ -100,7 +106,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     evaluate: (now) => checkThread.evaluate(now, services.store.attestations.latestAttestations()),
     logger: log,
     onCycle: (cycle) => {
-      metrics.checkCompleted((cycle.completedAt.getTime() - cycle.startedAt.getTime()) / 1000, cycle.evaluation.findings, cycle.completedAt);
+      metrics.checkCompleted(
+        (cycle.completedAt.getTime() - cycle.startedAt.getTime()) / 1000,
+        cycle.evaluation.findings,
+        cycle.completedAt,
+      );
       if (services.directory) work.run("reaping expired leases", () => reapLeases(services, clock, log));
     },
     onCycleFailed: () => metrics.checkFailed(),
@@ -109,7 +119,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let surface: SlackSurface | undefined;
   if (slack !== undefined) {
     try {
-      surface = startSlackSurface({ config, settings: slack, services, state, scheduler, metrics, work, clock, log, runbookDirectory: options.runbookDirectory });
+      surface = startSlackSurface({
+        config,
+        settings: slack,
+        services,
+        state,
+        scheduler,
+        metrics,
+        work,
+        clock,
+        log,
+        runbookDirectory: options.runbookDirectory,
+      });
     } catch (error) {
       await checkThread.close();
       services.close();
@@ -117,7 +138,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     announcer = surface.announcer;
   } else {
-    log.warn("Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged");
+    log.warn(
+      "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged",
+    );
   }
 
   const operationsRoutes: ServiceHttpOptions = {
@@ -128,11 +151,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
   const slackRoute =
     surface?.listener && slack
-      ? { slack: { guard: new RequestGuard(slack.signingSecret ?? "", systemClock), listener: surface.listener, responseHosts: new Set([new URL(slack.apiUrl).host]) } }
+      ? {
+          slack: {
+            guard: new RequestGuard(slack.signingSecret ?? "", systemClock),
+            listener: surface.listener,
+            responseHosts: new Set([new URL(slack.apiUrl).host]),
+          },
+        }
       : {};
   const separate = options.operationsPort !== undefined;
   const http = new ServiceHttp({ ...operationsRoutes, ...slackRoute, role: separate ? "slack" : "all" });
-  const operationsHttp = separate ? new ServiceHttp({ ...operationsRoutes, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS }) : undefined;
+  const operationsHttp = separate
+    ? new ServiceHttp({ ...operationsRoutes, role: "operations", optionNames: OPERATIONS_LISTENER_OPTIONS })
+    : undefined;
   const listeners = [http, ...(operationsHttp ? [operationsHttp] : [])];
   const operationsHost = options.operationsHost ?? options.host;
   const startedAt = clock.now();
@@ -149,8 +180,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw error;
   }
   if (options.schedule !== false) scheduler.start();
-  const operations = operationsPort === undefined ? "" : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
-  log.info(`breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`);
+  const operations =
+    operationsPort === undefined
+      ? ""
+      : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
+  log.info(
+    `breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -165,7 +201,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ]);
       if (!finished) {
         const runs = surface?.driver.relinquishAll() ?? [];
-        const which = runs.length === 0 ? "" : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
+        const which =
+          runs.length === 0
+            ? ""
+            : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
       await Promise.all(listeners.map((listener) => listener.close()));
@@ -175,10 +214,25 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { port, operationsPort, scheduler, services, metrics, slack, slackConnected: surface?.connected ?? Promise.resolve(), stop };
+  return {
+    port,
+    operationsPort,
+    scheduler,
+    services,
+    metrics,
+    slack,
+    slackConnected: surface?.connected ?? Promise.resolve(),
+    stop,
+  };
 }
 
-function readiness(store: BreakglassStore, scheduler: CheckScheduler, intervalMs: number, clock: Clock, startedAt: Date): Readiness {
+function readiness(
+  store: BreakglassStore,
+  scheduler: CheckScheduler,
+  intervalMs: number,
+  clock: Clock,
+  startedAt: Date,
+): Readiness {
   try {
     store.ping();
   } catch (error) {
@@ -196,15 +250,29 @@ function readiness(store: BreakglassStore, scheduler: CheckScheduler, intervalMs
     store: "ok",
     lastCheckCompletedAt: last?.toISOString() ?? null,
     lastCheckAgeSeconds: ageSeconds,
-    ...(fresh ? {} : { reason: last === null ? `no check has completed in ${Math.round(sinceStart)} s` : `the last check completed ${ageSeconds} s ago (limit ${limitSeconds} s)` }),
+    ...(fresh
+      ? {}
+      : {
+          reason:
+            last === null
+              ? `no check has completed in ${Math.round(sinceStart)} s`
+              : `the last check completed ${ageSeconds} s ago (limit ${limitSeconds} s)`,
+        }),
   };
 }
 
 async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceLog): Promise<void> {
   if (!services.directory) return;
-  const result = await reapExpiredLeases({ store: services.store.leases, directory: services.directory, clock, audit: services.audit });
-  for (const lease of result.reaped) log.info(`lease ended: removed ${lease.login} from group ${lease.groupId}, verified gone`);
-  for (const { lease, error } of result.failed) log.error(`lease ended but ${lease.login} could NOT be removed from group ${lease.groupId}: ${error}`);
+  const result = await reapExpiredLeases({
+    store: services.store.leases,
+    directory: services.directory,
+    clock,
+    audit: services.audit,
+  });
+  for (const lease of result.reaped)
+    log.info(`lease ended: removed ${lease.login} from group ${lease.groupId}, verified gone`);
+  for (const { lease, error } of result.failed)
+    log.error(`lease ended but ${lease.login} could NOT be removed from group ${lease.groupId}: ${error}`);
 }
 
 /** Runbooks' notify steps name incident, security or alerts; slack.channels names incidents. */

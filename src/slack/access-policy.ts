@@ -84,7 +84,8 @@ export class AccessPolicy {
   private async members(groupId: string): Promise<ReadonlySet<string> | null> {
     const cached = this.cache.get(groupId);
     const now = this.clock.now().getTime();
-    if (cached !== undefined && now - cached.fetchedAt < this.cacheMilliseconds && now >= cached.fetchedAt) return cached.members;
+    if (cached !== undefined && now - cached.fetchedAt < this.cacheMilliseconds && now >= cached.fetchedAt)
+      return cached.members;
     const inFlight = this.pending.get(groupId);
     if (inFlight !== undefined) return inFlight;
     const lookup = this.lookUp(groupId).finally(() => this.pending.delete(groupId));
@@ -122,7 +123,9 @@ export function refusal(permission: Permission, what: string, access: AccessList
     next = `Nobody is allowed to from Slack yet: \`${key}\` in breakglass.yaml is empty. Ask whoever runs breakglass to list the responders there.`;
   } else {
     // People are listed by name too: a name is not a Slack id, so it is shown as written.
-    const named = principals.slice(0, MAX_NAMED).map((principal) => (SLACK_ID.test(principal) ? mentionPrincipal(principal) : escapeMrkdwn(principal)));
+    const named = principals
+      .slice(0, MAX_NAMED)
+      .map((principal) => (SLACK_ID.test(principal) ? mentionPrincipal(principal) : escapeMrkdwn(principal)));
     const more = principals.length > MAX_NAMED ? ` and ${principals.length - MAX_NAMED} more` : "";
     const users = principals.filter((principal) => !/^S[A-Z0-9]+$/.test(principal)).length;
     const groups = principals.length - users;
@@ -130,7 +133,10 @@ export function refusal(permission: Permission, what: string, access: AccessList
     next = `${who} ${joinList(named)}${more} to do it, or to add you to \`${key}\` in breakglass.yaml.`;
   }
   const text = `${sorry} ${next}`;
-  return { text, blocks: [sectionBlock(`:lock: ${text}`), contextBlock(`\`${key}\` may ${PERMISSION_DESCRIPTIONS[permission]}.`)] };
+  return {
+    text,
+    blocks: [sectionBlock(`:lock: ${text}`), contextBlock(`\`${key}\` may ${PERMISSION_DESCRIPTIONS[permission]}.`)],
+  };
 }
 
 function joinList(items: readonly string[]): string {

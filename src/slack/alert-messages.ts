@@ -43,11 +43,16 @@ export function runbookGuide(config: BreakglassConfig, runbooks: readonly Runboo
  * The slash command that starts a runbook: every required input as `name=value`, from `presets`, then what the
  * config knows, else a `<name>` placeholder; optional inputs only when `presets` sets them. Plain text (not escaped).
  */
-export function runbookCommand(id: string, guide: RunbookGuide, presets: Readonly<Record<string, string>> = {}): string {
+export function runbookCommand(
+  id: string,
+  guide: RunbookGuide,
+  presets: Readonly<Record<string, string>> = {},
+): string {
   const runbook = guide.runbooks.get(id);
   const parts = ["/breakglass runbook start", id];
   for (const input of runbook?.inputs ?? []) {
-    const value = presets[input.name] ?? (input.required ? (guide.knownInputs[input.name] ?? `<${input.name}>`) : undefined);
+    const value =
+      presets[input.name] ?? (input.required ? (guide.knownInputs[input.name] ?? `<${input.name}>`) : undefined);
     if (value !== undefined) parts.push(`${input.name}=${value}`);
   }
   return parts.join(" ");
@@ -78,7 +83,10 @@ const PLANNED_RUNBOOK_PRESETS: Readonly<Record<string, Readonly<Record<string, s
 export function newAlertMessage(alert: AlertView, guide: RunbookGuide): SlackMessage {
   const look = severityLook(alert.severity);
   const entry = registryEntry(alert.code);
-  const blocks: KnownBlock[] = [sectionBlock(`*${look.emoji} ${look.label} · ${safe(alert.code)}*`), messageSection(alert.message)];
+  const blocks: KnownBlock[] = [
+    sectionBlock(`*${look.emoji} ${look.label} · ${safe(alert.code)}*`),
+    messageSection(alert.message),
+  ];
   if (entry) blocks.push(sectionBlock(`*What to do:* ${safe(entry.remedy)}`));
   if (entry?.runbook) blocks.push(runbookSection(entry.runbook, guide, PLANNED_RUNBOOK_PRESETS[alert.code] ?? {}));
   blocks.push(detailsBlock([...describeSubject(alert.subject), `First seen ${utcMinute(alert.firstSeen)}`]));
@@ -105,19 +113,44 @@ const DIGEST_CODES = 12;
 export function alertDigestMessage(alerts: readonly AlertView[], guide: RunbookGuide): SlackMessage {
   const groups = byCode(alerts);
   const counts = severityCounts(alerts);
-  const lines = groups.slice(0, DIGEST_CODES).map((group) => `${severityLook(group.severity).emoji} ${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`);
+  const lines = groups
+    .slice(0, DIGEST_CODES)
+    .map(
+      (group) =>
+        `${severityLook(group.severity).emoji} ${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`,
+    );
   if (groups.length > DIGEST_CODES) lines.push(`…and ${groups.length - DIGEST_CODES} more kinds`);
-  const runbooks = [...new Set(groups.map((group) => registryEntry(group.code)?.runbook).filter((id): id is NonNullable<typeof id> => typeof id === "string"))];
-  const blocks: KnownBlock[] = [sectionBlock(`*:bell: ${alerts.length} new findings* (${counts})`), sectionBlock(lines.join("\n"))];
+  const runbooks = [
+    ...new Set(
+      groups
+        .map((group) => registryEntry(group.code)?.runbook)
+        .filter((id): id is NonNullable<typeof id> => typeof id === "string"),
+    ),
+  ];
+  const blocks: KnownBlock[] = [
+    sectionBlock(`*:bell: ${alerts.length} new findings* (${counts})`),
+    sectionBlock(lines.join("\n")),
+  ];
   for (const id of runbooks.slice(0, 3)) blocks.push(runbookSection(id, guide, {}));
-  blocks.push(plainContextBlock("Posted as one message to keep this channel readable. /breakglass status and breakglass check show each finding with its remedy; each resolution is posted as it comes."));
-  return { text: fallback(`${alerts.length} new findings (${counts}): ${groups.map((group) => group.code).join(", ")}`), blocks };
+  blocks.push(
+    plainContextBlock(
+      "Posted as one message to keep this channel readable. /breakglass status and breakglass check show each finding with its remedy; each resolution is posted as it comes.",
+    ),
+  );
+  return {
+    text: fallback(`${alerts.length} new findings (${counts}): ${groups.map((group) => group.code).join(", ")}`),
+    blocks,
+  };
 }
 
 /** Many resolutions at once, as one message. */
 export function resolutionDigestMessage(alerts: readonly AlertView[]): SlackMessage {
   const groups = byCode(alerts);
-  const lines = groups.slice(0, DIGEST_CODES).map((group) => `${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`);
+  const lines = groups
+    .slice(0, DIGEST_CODES)
+    .map(
+      (group) => `${safeCode(group.code)} ×${group.alerts.length}: ${safe(truncate(subjectsOf(group.alerts), 200))}`,
+    );
   if (groups.length > DIGEST_CODES) lines.push(`…and ${groups.length - DIGEST_CODES} more kinds`);
   return {
     text: fallback(`Resolved: ${alerts.length} findings: ${groups.map((group) => group.code).join(", ")}`),
@@ -139,10 +172,12 @@ function byCode(alerts: readonly AlertView[]): CodeGroup[] {
     groups.set(alert.code, group);
   }
   const rank = (severity: string) => {
-    const index = (Object.keys(SEVERITY_LABEL)).indexOf(severity);
+    const index = Object.keys(SEVERITY_LABEL).indexOf(severity);
     return index < 0 ? Object.keys(SEVERITY_LABEL).length : index;
   };
-  return [...groups.values()].sort((a, b) => rank(a.severity) - rank(b.severity) || b.alerts.length - a.alerts.length || a.code.localeCompare(b.code));
+  return [...groups.values()].sort(
+    (a, b) => rank(a.severity) - rank(b.severity) || b.alerts.length - a.alerts.length || a.code.localeCompare(b.code),
+  );
 }
 
 function severityCounts(alerts: readonly AlertView[]): string {
@@ -155,9 +190,17 @@ function severityCounts(alerts: readonly AlertView[]): string {
 
 /** Where a group of alerts is: their accounts or resources, the first few. */
 function subjectsOf(alerts: readonly AlertView[]): string {
-  const subjects = [...new Set(alerts.map((alert) => alert.subject.accountId ?? alert.subject.resource ?? alert.subject.entityID ?? "").filter((subject) => subject !== ""))];
+  const subjects = [
+    ...new Set(
+      alerts
+        .map((alert) => alert.subject.accountId ?? alert.subject.resource ?? alert.subject.entityID ?? "")
+        .filter((subject) => subject !== ""),
+    ),
+  ];
   if (subjects.length === 0) return firstLine(alerts[0]?.message ?? "");
-  return subjects.length <= 4 ? subjects.join(", ") : `${subjects.slice(0, 4).join(", ")} and ${subjects.length - 4} more`;
+  return subjects.length <= 4
+    ? subjects.join(", ")
+    : `${subjects.slice(0, 4).join(", ")} and ${subjects.length - 4} more`;
 }
 
 export interface ExpiryWarning {
@@ -174,20 +217,31 @@ export interface ExpiryWarning {
 export function expiryWarningMessage(warning: ExpiryWarning, guide: RunbookGuide): SlackMessage {
   const { certificate, now, idpName } = warning;
   const expired = certificate.notAfter.getTime() <= now.getTime();
-  const when = expired ? describeExpiredAgo(daysAgo(certificate.notAfter, now)) : describeExpiresIn(daysLeft(certificate.notAfter, now));
+  const when = expired
+    ? describeExpiredAgo(daysAgo(certificate.notAfter, now))
+    : describeExpiresIn(daysLeft(certificate.notAfter, now));
   const left = daysLeft(certificate.notAfter, now);
   const emoji = expired || left < 3 ? ":rotating_light:" : left < 15 ? ":warning:" : ":hourglass_flowing_sand:";
   const fingerprint = shortFingerprint(certificate.sha256);
-  const owner = certificate.publishedByIdp || certificate.samlProviders.length === 0 ? `${idpName} signing certificate` : "SAML signing certificate";
+  const owner =
+    certificate.publishedByIdp || certificate.samlProviders.length === 0
+      ? `${idpName} signing certificate`
+      : "SAML signing certificate";
   const blocks: KnownBlock[] = [
     sectionBlock(`*${emoji} ${safe(owner)} ${when}*`),
-    sectionBlock(`${code(truncate(redact(certificate.subject), 200))} · ${fingerprint}\n${expired ? "Expired" : "Expires"} ${utcMinute(certificate.notAfter)}`),
+    sectionBlock(
+      `${code(truncate(redact(certificate.subject), 200))} · ${fingerprint}\n${expired ? "Expired" : "Expires"} ${utcMinute(certificate.notAfter)}`,
+    ),
     sectionBlock(describeHolders(warning)),
     sectionBlock(
       `*Rotate it:* ${certificate.publishedByIdp ? `roll the certificate over at ${safe(idpName)}, then re-import its` : `re-import ${safe(idpName)}'s current`} metadata everywhere with the runbook:\n` +
         safeCode(runbookCommand(REIMPORT_RUNBOOK, guide, expired ? {} : { workforceSignIn: "working" })),
     ),
-    detailsBlock([`Expiry warning ${warning.step}`, `Warned at ${warning.ladder.join("/")} days left, then daily once expired`, `sha256 ${certificate.sha256}`]),
+    detailsBlock([
+      `Expiry warning ${warning.step}`,
+      `Warned at ${warning.ladder.join("/")} days left, then daily once expired`,
+      `sha256 ${certificate.sha256}`,
+    ]),
   ];
   return { text: fallback(`${owner} ${fingerprint} (${certificate.subject}) ${when}`), blocks };
 }
@@ -195,8 +249,12 @@ export function expiryWarningMessage(warning: ExpiryWarning, guide: RunbookGuide
 function describeHolders({ certificate, idpName, idpRead }: ExpiryWarning): string {
   const name = safe(idpName);
   const providers = certificate.samlProviders.map((arn) => safeCode(arn));
-  const held = providers.length === 0 ? "" : `${providers.length === 1 ? "the IAM SAML provider" : "the IAM SAML providers"} ${providers.join(", ")}`;
-  if (certificate.publishedByIdp) return held === "" ? `*Where:* ${name}'s metadata.` : `*Where:* ${name}'s metadata and ${held}.`;
+  const held =
+    providers.length === 0
+      ? ""
+      : `${providers.length === 1 ? "the IAM SAML provider" : "the IAM SAML providers"} ${providers.join(", ")}`;
+  if (certificate.publishedByIdp)
+    return held === "" ? `*Where:* ${name}'s metadata.` : `*Where:* ${name}'s metadata and ${held}.`;
   const idp = idpRead ? `${name}'s metadata no longer publishes it` : `${name}'s metadata could not be read just now`;
   return `*Where:* ${held}; ${idp}.`;
 }
@@ -235,11 +293,16 @@ export function describeOpenFor(milliseconds: number): string {
 }
 
 function severityLook(severity: string): { emoji: string; label: string } {
-  return { emoji: severityEmoji(severity), label: Object.hasOwn(SEVERITY_LABEL, severity) ? SEVERITY_LABEL[severity as Severity] : severity };
+  return {
+    emoji: severityEmoji(severity),
+    label: Object.hasOwn(SEVERITY_LABEL, severity) ? SEVERITY_LABEL[severity as Severity] : severity,
+  };
 }
 
 function registryEntry(findingCode: string): FindingCodeEntry | undefined {
-  return Object.hasOwn(FINDING_CODES, findingCode) ? (FINDING_CODES as Readonly<Record<string, FindingCodeEntry>>)[findingCode] : undefined;
+  return Object.hasOwn(FINDING_CODES, findingCode)
+    ? (FINDING_CODES as Readonly<Record<string, FindingCodeEntry>>)[findingCode]
+    : undefined;
 }
 
 /**

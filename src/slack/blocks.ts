@@ -44,7 +44,10 @@ export function headerBlock(text: string): types.HeaderBlock {
   return { type: "header", text: plainText(truncate(text, HEADER_LIMIT)) };
 }
 
-function contextOf(texts: readonly string[], element: (text: string) => types.MrkdwnElement | types.PlainTextElement): types.ContextBlock {
+function contextOf(
+  texts: readonly string[],
+  element: (text: string) => types.MrkdwnElement | types.PlainTextElement,
+): types.ContextBlock {
   const kept = texts.filter((text) => text !== "").slice(0, CONTEXT_ELEMENTS);
   return { type: "context", elements: (kept.length === 0 ? [" "] : kept).map(element) };
 }

@@ -12,7 +12,12 @@ export type SlashCommand =
   | { readonly kind: "status" }
   | { readonly kind: "check" }
   | { readonly kind: "runbook-list" }
-  | { readonly kind: "runbook-start"; readonly runbookId: string; readonly inputs: GivenInputs; readonly dryRun: boolean }
+  | {
+      readonly kind: "runbook-start";
+      readonly runbookId: string;
+      readonly inputs: GivenInputs;
+      readonly dryRun: boolean;
+    }
   /** Without a run id: the open runs. */
   | { readonly kind: "runbook-status"; readonly runId: string | null }
   /** ttlMilliseconds null: the configured slack.grant.defaultTtl. */
@@ -41,7 +46,9 @@ const OPENING_QUOTES = new Set(['"', "“", "„"]);
 const CLOSING_QUOTES = new Set(['"', "”", "“"]);
 
 /** A piece of a token: typed text (entities decoded), or one `<…>` Slack put in for a mention or a link. */
-type Part = { readonly kind: "text"; readonly value: string; readonly quoted: boolean } | { readonly kind: "markup"; readonly inner: string };
+type Part =
+  | { readonly kind: "text"; readonly value: string; readonly quoted: boolean }
+  | { readonly kind: "markup"; readonly inner: string };
 
 interface Token {
   readonly parts: readonly Part[];
@@ -71,7 +78,8 @@ function parse(text: string): SlashCommand {
       return { kind: "help" };
     case "status":
     case "check":
-      if (rest.length > 0) return usage(`${command} takes nothing after it, got ${showTyped(text.slice(first.end).trim())}`);
+      if (rest.length > 0)
+        return usage(`${command} takes nothing after it, got ${showTyped(text.slice(first.end).trim())}`);
       return command === "status" ? { kind: "status" } : { kind: "check" };
     case "runbook":
       return parseRunbook(text, rest);
@@ -92,17 +100,23 @@ function parseRunbook(text: string, words: readonly Word[]): SlashCommand {
   const after = text.slice(sub.end);
   switch (sub.word.toLowerCase()) {
     case "list":
-      return words.length === 1 ? { kind: "runbook-list" } : usage(`runbook list takes nothing after it, got ${showTyped(after.trim())}`);
+      return words.length === 1
+        ? { kind: "runbook-list" }
+        : usage(`runbook list takes nothing after it, got ${showTyped(after.trim())}`);
     case "start":
       return parseRunbookStart(after);
     case "status": {
       const runId = words[1];
       if (runId === undefined) return { kind: "runbook-status", runId: null };
       if (words.length > 2) return usage(`runbook status takes one run id, got ${showTyped(after.trim())}`);
-      return RUN_ID.test(runId.word) ? { kind: "runbook-status", runId: runId.word } : usage(`${showTyped(runId.word)} is not a run id`);
+      return RUN_ID.test(runId.word)
+        ? { kind: "runbook-status", runId: runId.word }
+        : usage(`${showTyped(runId.word)} is not a run id`);
     }
     default:
-      return usage(`unknown runbook subcommand ${showTyped(sub.word)}${suggestion(sub.word.toLowerCase(), RUNBOOK_WORDS)}: list, start or status`);
+      return usage(
+        `unknown runbook subcommand ${showTyped(sub.word)}${suggestion(sub.word.toLowerCase(), RUNBOOK_WORDS)}: list, start or status`,
+      );
   }
 }
 
@@ -116,20 +130,26 @@ function parseRunbookStart(text: string): SlashCommand {
     const whole = plainValue(token);
     const flag = isUnquotedText(token) ? FLAG.exec(whole) : null;
     if (flag !== null) {
-      if (flag[1]?.toLowerCase() !== "dry-run") return usage(`unknown option ${show(whole)}: runbook start takes --dry-run`);
+      if (flag[1]?.toLowerCase() !== "dry-run")
+        return usage(`unknown option ${show(whole)}: runbook start takes --dry-run`);
       dryRun = true;
       continue;
     }
     const pair = keyValue(token);
     if (runbookId === undefined) {
-      if (pair !== undefined) return usage(`runbook start needs a runbook id before its inputs, such as: runbook start fm3-direct-federation ${pair.key}=…`);
+      if (pair !== undefined)
+        return usage(
+          `runbook start needs a runbook id before its inputs, such as: runbook start fm3-direct-federation ${pair.key}=…`,
+        );
       const id = whole.toLowerCase();
-      if (!RUNBOOK_ID.test(id) || id.length > 64) return usage(`${show(whole)} is not a runbook id (runbook list shows them)`);
+      if (!RUNBOOK_ID.test(id) || id.length > 64)
+        return usage(`${show(whole)} is not a runbook id (runbook list shows them)`);
       runbookId = id;
       continue;
     }
     if (pair === undefined) return usage(`expected name=value after the runbook id, got ${show(whole)}`);
-    if (!INPUT_NAME.test(pair.key)) return usage(`${show(pair.key)} is not an input name: inputs are named like incidentTitle`);
+    if (!INPUT_NAME.test(pair.key))
+      return usage(`${show(pair.key)} is not an input name: inputs are named like incidentTitle`);
     if (pair.value.trim() === "") return usage(`${pair.key}= has no value: write ${pair.key}=… or leave it out`);
     const values = inputs.get(pair.key) ?? [];
     values.push(pair.value);
@@ -149,7 +169,9 @@ function parseGrant(text: string): SlashCommand {
   if (rest.length === 0) return { kind: "grant", userId: userId.value, ttlMilliseconds: null };
   const ttl = rest.map(plainValue).join(" ");
   const milliseconds = parseDuration(ttl.toLowerCase());
-  return milliseconds === undefined ? usage(`${show(ttl)} is not ${DURATION_DESCRIPTION}`) : { kind: "grant", userId: userId.value, ttlMilliseconds: milliseconds };
+  return milliseconds === undefined
+    ? usage(`${show(ttl)} is not ${DURATION_DESCRIPTION}`)
+    : { kind: "grant", userId: userId.value, ttlMilliseconds: milliseconds };
 }
 
 function parseRevoke(text: string): SlashCommand {
@@ -159,7 +181,8 @@ function parseRevoke(text: string): SlashCommand {
   if (person === undefined) return usage("revoke needs a person: revoke @name");
   const userId = mentionedUser(person);
   if (!userId.ok) return usage(userId.problem);
-  if (rest.length > 0) return usage(`revoke takes only the person, got ${show(rest.map(plainValue).join(" "))} after them`);
+  if (rest.length > 0)
+    return usage(`revoke takes only the person, got ${show(rest.map(plainValue).join(" "))} after them`);
   return { kind: "revoke", userId: userId.value };
 }
 
@@ -171,18 +194,25 @@ function parseIncident(text: string, words: readonly Word[]): SlashCommand {
       // The rest of the line as typed: quotes and equals signs are part of a title.
       const title = slackTextToPlain(text.slice(sub.end)).replace(/\s+/g, " ").trim();
       if (title === "") return usage("incident declare needs a title, such as: incident declare IdP down");
-      if (title.length > MAX_INCIDENT_TITLE) return usage(`the incident title has ${title.length} characters; keep it to ${MAX_INCIDENT_TITLE}`);
+      if (title.length > MAX_INCIDENT_TITLE)
+        return usage(`the incident title has ${title.length} characters; keep it to ${MAX_INCIDENT_TITLE}`);
       return { kind: "incident-declare", title };
     }
     case "close": {
       const reference = words[1];
       if (reference === undefined) return { kind: "incident-close" };
-      if (words.length > 2) return usage(`incident close takes one incident reference at most, got ${showTyped(text.slice(sub.end).trim())}`);
-      if (!INCIDENT_REFERENCE.test(reference.word)) return usage(`${showTyped(reference.word)} is not an incident reference, such as INC-20261125-0342`);
+      if (words.length > 2)
+        return usage(
+          `incident close takes one incident reference at most, got ${showTyped(text.slice(sub.end).trim())}`,
+        );
+      if (!INCIDENT_REFERENCE.test(reference.word))
+        return usage(`${showTyped(reference.word)} is not an incident reference, such as INC-20261125-0342`);
       return { kind: "incident-close", incident: reference.word };
     }
     default:
-      return usage(`unknown incident subcommand ${showTyped(sub.word)}${suggestion(sub.word.toLowerCase(), INCIDENT_WORDS)}: declare or close`);
+      return usage(
+        `unknown incident subcommand ${showTyped(sub.word)}${suggestion(sub.word.toLowerCase(), INCIDENT_WORDS)}: declare or close`,
+      );
   }
 }
 
@@ -195,10 +225,14 @@ function mentionedUser(token: Token): Result<string> {
   if (part?.kind === "markup" && others.length === 0) {
     const user = /^@([UW][A-Z0-9]{2,})(?:\|[^]*)?$/.exec(part.inner);
     if (user !== null) return { ok: true, value: user[1] as string };
-    if (part.inner.startsWith("!subteam^")) return { ok: false, problem: `${show(plainValue(token))} is a user group: name one person` };
+    if (part.inner.startsWith("!subteam^"))
+      return { ok: false, problem: `${show(plainValue(token))} is a user group: name one person` };
     return { ok: false, problem: `${show(plainValue(token))} is not a person: pick one from the @ autocomplete` };
   }
-  return { ok: false, problem: `${show(plainValue(token))} is not a Slack mention: type @ and pick the person from the autocomplete list, so that Slack sends who they are` };
+  return {
+    ok: false,
+    problem: `${show(plainValue(token))} is not a Slack mention: type @ and pick the person from the autocomplete list, so that Slack sends who they are`,
+  };
 }
 
 /** `name=value` when the token starts with an unquoted name and an equals sign. */
@@ -367,4 +401,3 @@ function suggestion(word: string, candidates: readonly string[]): string {
   const closest = closestName(word, candidates);
   return closest === undefined ? "" : ` (did you mean ${closest}?)`;
 }
-

@@ -8,12 +8,20 @@ import type { SlackMessage } from "./slack-message.js";
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
   if (runbooks.length === 0) return note("No runbooks are installed.");
   const lines = runbooks.map(({ runbook }) => {
-    const required = runbook.inputs.filter((input) => input.required && input.default === undefined).map((input) => `${input.name}=…`);
+    const required = runbook.inputs
+      .filter((input) => input.required && input.default === undefined)
+      .map((input) => `${input.name}=…`);
     return `*${code(runbook.id)}* (${runbook.failureMode ?? "runbook"}): ${slackText(runbook.title)}\n${code(`${command} runbook start ${runbook.id} ${required.join(" ")}`.trim())}`;
   });
   return {
     text: `Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`,
-    blocks: [sectionBlock("*Runbooks*"), ...lines.map((line) => sectionBlock(line)), contextBlock(`Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`)],
+    blocks: [
+      sectionBlock("*Runbooks*"),
+      ...lines.map((line) => sectionBlock(line)),
+      contextBlock(
+        `Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`,
+      ),
+    ],
   };
 }
 
@@ -30,7 +38,13 @@ export function note(text: string): SlackMessage {
   return { text, blocks: [sectionBlock(text)] };
 }
 
-export function incidentDeclaredMessage(incident: string, title: string, actor: string, at: Date, command: string): SlackMessage {
+export function incidentDeclaredMessage(
+  incident: string,
+  title: string,
+  actor: string,
+  at: Date,
+  command: string,
+): SlackMessage {
   const text = `:rotating_light: Emergency declared: *${slackText(title)}* (${code(incident)}) by ${mentionActor(actor)}`;
   return {
     text: `Emergency declared: ${title} (${incident})`,
@@ -43,24 +57,52 @@ export function incidentDeclaredMessage(incident: string, title: string, actor: 
   };
 }
 
-export function incidentClosedMessage(incident: string, actor: string, removed: readonly string[], notRemoved: readonly string[], summaryPath: string): SlackMessage {
+export function incidentClosedMessage(
+  incident: string,
+  actor: string,
+  removed: readonly string[],
+  notRemoved: readonly string[],
+  summaryPath: string,
+): SlackMessage {
   const details = [
-    removed.length === 0 ? "Nobody granted from Slack was still in the emergency groups." : `Removed from the emergency groups: ${removed.map(slackText).join(", ")}.`,
-    ...(notRemoved.length === 0 ? [] : [`:warning: Could NOT remove: ${notRemoved.map(slackText).join(", ")}; breakglass retries when their lease ends.`]),
+    removed.length === 0
+      ? "Nobody granted from Slack was still in the emergency groups."
+      : `Removed from the emergency groups: ${removed.map(slackText).join(", ")}.`,
+    ...(notRemoved.length === 0
+      ? []
+      : [
+          `:warning: Could NOT remove: ${notRemoved.map(slackText).join(", ")}; breakglass retries when their lease ends.`,
+        ]),
     `Activity summary: ${code(summaryPath)}`,
   ];
   return {
     text: `Emergency ${incident} closed by ${actor}`,
-    blocks: [sectionBlock(`:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any use of the emergency access alerts the security team.`), contextBlock(...details)],
+    blocks: [
+      sectionBlock(
+        `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any use of the emergency access alerts the security team.`,
+      ),
+      contextBlock(...details),
+    ],
   };
 }
 
-export function grantedMessage(userId: string, login: string, groups: readonly string[], expiresAt: Date, incident: string, actor: string): SlackMessage {
+export function grantedMessage(
+  userId: string,
+  login: string,
+  groups: readonly string[],
+  expiresAt: Date,
+  incident: string,
+  actor: string,
+): SlackMessage {
   return {
     text: `Emergency access granted to ${login} until ${expiresAt.toISOString()}`,
     blocks: [
-      sectionBlock(`:key: ${mentionPrincipal(userId)} has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`),
-      contextBlock(`As ${slackText(login)} in ${groups.map((group) => code(group)).join(", ")} · removed automatically when the lease ends`),
+      sectionBlock(
+        `:key: ${mentionPrincipal(userId)} has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`,
+      ),
+      contextBlock(
+        `As ${slackText(login)} in ${groups.map((group) => code(group)).join(", ")} · removed automatically when the lease ends`,
+      ),
     ],
   };
 }
@@ -68,6 +110,11 @@ export function grantedMessage(userId: string, login: string, groups: readonly s
 export function revokedMessage(userId: string, login: string, groups: readonly string[], actor: string): SlackMessage {
   return {
     text: `Emergency access revoked from ${login}`,
-    blocks: [sectionBlock(`:lock: ${mentionPrincipal(userId)} no longer has emergency access (revoked by ${mentionActor(actor)}).`), contextBlock(`${slackText(login)} removed from ${groups.map((group) => code(group)).join(", ")}, verified.`)],
+    blocks: [
+      sectionBlock(
+        `:lock: ${mentionPrincipal(userId)} no longer has emergency access (revoked by ${mentionActor(actor)}).`,
+      ),
+      contextBlock(`${slackText(login)} removed from ${groups.map((group) => code(group)).join(", ")}, verified.`),
+    ],
   };
 }

@@ -47,4 +47,3 @@ export function errorReply(error: unknown, command = "/breakglass"): SlackMessag
   const said = slackText(redactUrls(oneLine(`${describeError(error)}${hint}`)));
   return note(`${ERROR_EMOJI[kind]} ${said} — ${adviceFor(kind, command)}`);
 }
-

@@ -16,7 +16,10 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: "status", does: "how ready the emergency access path is" },
   { usage: "check", does: "run every check now" },
   { usage: "runbook list", does: "the runbooks you can start" },
-  { usage: "runbook start <id> [name=value …] [--dry-run]", does: "start a runbook; quote a value with spaces: reason=\"IdP down\"" },
+  {
+    usage: "runbook start <id> [name=value …] [--dry-run]",
+    does: 'start a runbook; quote a value with spaces: reason="IdP down"',
+  },
   { usage: "runbook status [run id]", does: "one run, or every open run" },
   { usage: "grant @person [ttl]", does: "add someone to the emergency groups for a while (such as 2h)" },
   { usage: "revoke @person", does: "take them out of the emergency groups now" },
@@ -40,11 +43,20 @@ export function helpMessage(command: string = DEFAULT_SLASH_COMMAND): SlackMessa
 function buildHelp(command: string): SlackMessage {
   const lines = COMMAND_HELP.map((entry) => `${code(`${command} ${entry.usage}`)} ${escapeMrkdwn(entry.does)}`);
   const blocks: types.KnownBlock[] = [
-    sectionBlock(`*${escapeMrkdwn(command)}* keeps the AWS emergency access path ready and drives it during an identity outage.`),
+    sectionBlock(
+      `*${escapeMrkdwn(command)}* keeps the AWS emergency access path ready and drives it during an identity outage.`,
+    ),
     sectionBlock(lines.join("\n")),
-    contextBlock("Anyone may read status and runs. Starting runs, approving steps and granting access need a place in `slack.access` in breakglass.yaml. Pick people from the @ autocomplete."),
+    contextBlock(
+      "Anyone may read status and runs. Starting runs, approving steps and granting access need a place in `slack.access` in breakglass.yaml. Pick people from the @ autocomplete.",
+    ),
   ];
-  return { text: escapeMrkdwn(`${command}: ${COMMAND_HELP.map((entry) => entry.usage.split(" [")[0] ?? entry.usage).join(", ")}`), blocks };
+  return {
+    text: escapeMrkdwn(
+      `${command}: ${COMMAND_HELP.map((entry) => entry.usage.split(" [")[0] ?? entry.usage).join(", ")}`,
+    ),
+    blocks,
+  };
 }
 
 /** The reply to a command that could not be read: what was wrong, then the commands in short. */

@@ -19,7 +19,10 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, "[redacted token]"],
   // SSWS is Okta's API token scheme.
   [/\b(Bearer|Basic|SSWS)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [redacted]"],
-  [/\b(token|access_token|password|secret|client_secret|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s]+/gi, "$1=[redacted]"],
+  [
+    /\b(token|access_token|password|secret|client_secret|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^&\s]+/gi,
+    "$1=[redacted]",
+  ],
 ];
 
 /**
@@ -35,11 +38,14 @@ export function redactSecrets(text: string): string {
  * URL carries its credential in the query. Not for runbook text, whose switch-role and console links need their query.
  */
 export function redactUrls(text: string): string {
-  return text.replace(/\b(https?:\/\/)(?:[^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi, (_match, scheme: string, rest: string, query?: string, fragment?: string) => {
-    // Punctuation that ends the sentence ("…?token=x: HTTP 403.") is not part of the URL and is kept.
-    const tail = /[.,;:!)\]]+$/.exec(`${query ?? ""}${fragment ?? ""}`)?.[0] ?? "";
-    return `${scheme}${rest}${query !== undefined || fragment !== undefined ? "?…" : ""}${tail}`;
-  });
+  return text.replace(
+    /\b(https?:\/\/)(?:[^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?(#\S*)?/gi,
+    (_match, scheme: string, rest: string, query?: string, fragment?: string) => {
+      // Punctuation that ends the sentence ("…?token=x: HTTP 403.") is not part of the URL and is kept.
+      const tail = /[.,;:!)\]]+$/.exec(`${query ?? ""}${fragment ?? ""}`)?.[0] ?? "";
+      return `${scheme}${rest}${query !== undefined || fragment !== undefined ? "?…" : ""}${tail}`;
+    },
+  );
 }
 
 /** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */

@@ -17,7 +17,9 @@ import type { SlackMessage } from "./slack-message.js";
 type KnownBlock = types.KnownBlock;
 
 /** An unfinished run, as the store lists it; a RunView fits. */
-export type OpenRunSummary = Pick<RunView, "id" | "runbookId" | "status" | "waitingFor"> & { readonly initiator?: string };
+export type OpenRunSummary = Pick<RunView, "id" | "runbookId" | "status" | "waitingFor"> & {
+  readonly initiator?: string;
+};
 
 export interface PostureSnapshot {
   /** The latest completed check; undefined until one has completed. */
@@ -29,9 +31,27 @@ export interface PostureSnapshot {
   readonly now: Date;
 }
 
-const CERTIFICATE_CODES: readonly FindingCode[] = ["CERT_EXPIRED", "CERT_EXPIRING", "CERT_NOT_YET_VALID", "CERT_WEAK_KEY", "CERT_WEAK_SIGNATURE", "CERT_UNPARSEABLE"];
-const DRIFT_CODES: readonly FindingCode[] = ["SAML_PROVIDER_DRIFT", "SAML_PROVIDER_MISSING", "SAML_PROVIDER_EXPIRED", "SAML_PROVIDER_CERT_EXPIRING", "ROLLOVER_IN_PROGRESS"];
-const IDENTITY_CENTER_CODES: readonly FindingCode[] = ["IDENTITY_CENTER_UNREACHABLE", "IDENTITY_CENTER_NOT_ACTIVE", "IDENTITY_CENTER_IMPORT_UNATTESTED", "IDENTITY_CENTER_IMPORT_STALE"];
+const CERTIFICATE_CODES: readonly FindingCode[] = [
+  "CERT_EXPIRED",
+  "CERT_EXPIRING",
+  "CERT_NOT_YET_VALID",
+  "CERT_WEAK_KEY",
+  "CERT_WEAK_SIGNATURE",
+  "CERT_UNPARSEABLE",
+];
+const DRIFT_CODES: readonly FindingCode[] = [
+  "SAML_PROVIDER_DRIFT",
+  "SAML_PROVIDER_MISSING",
+  "SAML_PROVIDER_EXPIRED",
+  "SAML_PROVIDER_CERT_EXPIRING",
+  "ROLLOVER_IN_PROGRESS",
+];
+const IDENTITY_CENTER_CODES: readonly FindingCode[] = [
+  "IDENTITY_CENTER_UNREACHABLE",
+  "IDENTITY_CENTER_NOT_ACTIVE",
+  "IDENTITY_CENTER_IMPORT_UNATTESTED",
+  "IDENTITY_CENTER_IMPORT_STALE",
+];
 
 interface Limits {
   /** Findings listed under "Other findings". */
@@ -66,7 +86,12 @@ function postureBlocks(snapshot: PostureSnapshot, limits: Limits): KnownBlock[] 
     blocks.push(...certificateBlocks(evaluation, now, shown));
     blocks.push(...driftBlocks(evaluation, shown));
     blocks.push(...identityCenterBlocks(evaluation, shown));
-    blocks.push(...otherFindingBlocks(evaluation.findings.filter((finding) => !shown.has(finding)), limits.findings));
+    blocks.push(
+      ...otherFindingBlocks(
+        evaluation.findings.filter((finding) => !shown.has(finding)),
+        limits.findings,
+      ),
+    );
   }
   blocks.push({ type: "divider" });
   blocks.push(...runBlocks(snapshot.openRuns, limits.runs));
@@ -76,14 +101,19 @@ function postureBlocks(snapshot: PostureSnapshot, limits: Limits): KnownBlock[] 
 
 function verdictBlocks({ evaluation, completedAt, now }: PostureSnapshot): KnownBlock[] {
   if (evaluation === undefined) {
-    return [sectionBlock(":grey_question: *No check has completed yet.* The first one runs when breakglass starts; `/breakglass check` runs one now.")];
+    return [
+      sectionBlock(
+        ":grey_question: *No check has completed yet.* The first one runs when breakglass starts; `/breakglass check` runs one now.",
+      ),
+    ];
   }
   const findings = evaluation.findings;
   const blocking = findings.filter(isBlocking);
   const counts = severityCounts(findings);
   let verdict: string;
   if (blocking.length > 0) verdict = `:red_circle: *Not ready*: ${countText(counts, ["critical", "high"])}`;
-  else if (findings.length > 0) verdict = `:large_green_circle: *Ready*, with ${findings.length} ${findings.length === 1 ? "finding" : "findings"} to look at`;
+  else if (findings.length > 0)
+    verdict = `:large_green_circle: *Ready*, with ${findings.length} ${findings.length === 1 ? "finding" : "findings"} to look at`;
   else verdict = ":large_green_circle: *Ready*: no findings";
   const context: string[] = [];
   if (findings.length > 0) context.push(`Open findings: ${countText(counts, SEVERITY_ORDER)}`);
@@ -91,7 +121,11 @@ function verdictBlocks({ evaluation, completedAt, now }: PostureSnapshot): Known
   return context.length === 0 ? [sectionBlock(verdict)] : [sectionBlock(verdict), contextBlock(context.join(" · "))];
 }
 
-function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]>, now: Date, shown: Set<Finding>): KnownBlock[] {
+function certificateBlocks(
+  evaluation: NonNullable<PostureSnapshot["evaluation"]>,
+  now: Date,
+  shown: Set<Finding>,
+): KnownBlock[] {
   const heading = "*IdP signing certificates*";
   const certificateFindings = evaluation.findings.filter((finding) => CERTIFICATE_CODES.includes(finding.code));
   certificateFindings.forEach((finding) => shown.add(finding));
@@ -100,7 +134,11 @@ function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]
     const unreachable = evaluation.findings.find((finding) => finding.code === "METADATA_UNREACHABLE");
     if (unreachable === undefined) return [sectionBlock(`${heading}\n_Not checked._`)];
     shown.add(unreachable);
-    return [sectionBlock(`${heading}\n${severityEmoji(unreachable.severity)} ${slackText(truncate(unreachable.message, 400))}`)];
+    return [
+      sectionBlock(
+        `${heading}\n${severityEmoji(unreachable.severity)} ${slackText(truncate(unreachable.message, 400))}`,
+      ),
+    ];
   }
   const entities = idp.entities.filter(isIdentityProvider);
   const lines: string[] = [];
@@ -109,7 +147,9 @@ function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]
     const seen = new Set<string>();
     for (const entry of signingEntries(entity)) {
       if (entry.facts === null) {
-        lines.push(`:x: a certificate that cannot be read${entry.sha256 === null ? "" : ` (${code(shortFingerprint(entry.sha256))})`}`);
+        lines.push(
+          `:x: a certificate that cannot be read${entry.sha256 === null ? "" : ` (${code(shortFingerprint(entry.sha256))})`}`,
+        );
         continue;
       }
       const certificate = entry.facts;
@@ -117,15 +157,21 @@ function certificateBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]
       seen.add(certificate.sha256);
       const own = certificateFindings.filter((finding) => finding.sha256 === certificate.sha256);
       const expired = certificate.notAfter.getTime() <= now.getTime();
-      const emoji = own.length > 0 ? severityEmoji(worstSeverity(own)) : expired ? severityEmoji("critical") : ":white_check_mark:";
+      const emoji =
+        own.length > 0 ? severityEmoji(worstSeverity(own)) : expired ? severityEmoji("critical") : ":white_check_mark:";
       const left = daysLeft(certificate.notAfter, now);
       const until = certificate.notAfter.toISOString().slice(0, 10);
-      const when = expired ? `*expired* on ${until}, ${plural(daysAgo(certificate.notAfter, now), "day")} ago` : `expires ${until}, *in ${plural(left, "day")}*`;
+      const when = expired
+        ? `*expired* on ${until}, ${plural(daysAgo(certificate.notAfter, now), "day")} ago`
+        : `expires ${until}, *in ${plural(left, "day")}*`;
       lines.push(`${emoji} ${code(shortFingerprint(certificate.sha256))} ${when}`);
     }
   }
   if (lines.length === 0) lines.push("_The metadata lists no signing certificate._");
-  return [sectionBlock([heading, ...limitedLines(lines, 10, (count) => `…and ${count} more`)].join("\n")), contextBlock(`From ${escapeMrkdwn(truncate(idp.input, 200))}`)];
+  return [
+    sectionBlock([heading, ...limitedLines(lines, 10, (count) => `…and ${count} more`)].join("\n")),
+    contextBlock(`From ${escapeMrkdwn(truncate(idp.input, 200))}`),
+  ];
 }
 
 function driftBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]>, shown: Set<Finding>): KnownBlock[] {
@@ -143,9 +189,14 @@ function driftBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]>, sho
   return [sectionBlock([heading, ...lines].join("\n"))];
 }
 
-function identityCenterBlocks(evaluation: NonNullable<PostureSnapshot["evaluation"]>, shown: Set<Finding>): KnownBlock[] {
+function identityCenterBlocks(
+  evaluation: NonNullable<PostureSnapshot["evaluation"]>,
+  shown: Set<Finding>,
+): KnownBlock[] {
   const facts = evaluation.facts?.identityCenter;
-  const findings = evaluation.findings.filter((finding) => IDENTITY_CENTER_CODES.includes(finding.code)).sort(compareFindings);
+  const findings = evaluation.findings
+    .filter((finding) => IDENTITY_CENTER_CODES.includes(finding.code))
+    .sort(compareFindings);
   if (facts === undefined && findings.length === 0) return [];
   findings.forEach((finding) => shown.add(finding));
   const lines = ["*IAM Identity Center*"];
@@ -156,12 +207,21 @@ function identityCenterBlocks(evaluation: NonNullable<PostureSnapshot["evaluatio
     else lines.push(`${severityEmoji("critical")} ${escapeMrkdwn(facts.instanceStatus ?? "in an unknown state")}`);
   }
   // The status line above already says what IDENTITY_CENTER_UNREACHABLE and _NOT_ACTIVE say.
-  const rest = facts === undefined ? findings : findings.filter((finding) => finding.code !== "IDENTITY_CENTER_UNREACHABLE" && finding.code !== "IDENTITY_CENTER_NOT_ACTIVE");
+  const rest =
+    facts === undefined
+      ? findings
+      : findings.filter(
+          (finding) => finding.code !== "IDENTITY_CENTER_UNREACHABLE" && finding.code !== "IDENTITY_CENTER_NOT_ACTIVE",
+        );
   lines.push(...rest.map(findingLine));
   const blocks: KnownBlock[] = [sectionBlock(lines.join("\n"))];
   const attestation = evaluation.facts?.attestation;
   if (attestation !== undefined && attestation !== null) {
-    blocks.push(contextBlock(`Last import attested by ${mentionActor(attestation.attestedBy)} ${slackDate(attestation.attestedAt)}`));
+    blocks.push(
+      contextBlock(
+        `Last import attested by ${mentionActor(attestation.attestedBy)} ${slackDate(attestation.attestedAt)}`,
+      ),
+    );
   }
   return blocks;
 }
@@ -169,7 +229,11 @@ function identityCenterBlocks(evaluation: NonNullable<PostureSnapshot["evaluatio
 function otherFindingBlocks(findings: readonly Finding[], limit: number): KnownBlock[] {
   if (findings.length === 0) return [];
   const sorted = [...findings].sort(compareFindings);
-  const lines = limitedLines(sorted.map(findingWithRunbook), limit, (count) => `…and ${count} more (\`breakglass check\` lists them all)`);
+  const lines = limitedLines(
+    sorted.map(findingWithRunbook),
+    limit,
+    (count) => `…and ${count} more (\`breakglass check\` lists them all)`,
+  );
   return [sectionBlock(["*Other findings*", ...lines].join("\n"))];
 }
 
@@ -179,21 +243,39 @@ function runBlocks(runs: readonly OpenRunSummary[], limit: number): KnownBlock[]
     const by = run.initiator === undefined ? "" : `, started by ${mentionActor(run.initiator)}`;
     return `${RUN_EMOJI[run.status]} ${code(shortRunId(run.id))} ${code(run.runbookId)} ${runState(run)}${by}`;
   });
-  return [sectionBlock(["*Open runs*", ...limitedLines(lines, limit, (count) => `…and ${count} more (\`/breakglass runbook status\`)`)].join("\n"))];
+  return [
+    sectionBlock(
+      [
+        "*Open runs*",
+        ...limitedLines(lines, limit, (count) => `…and ${count} more (\`/breakglass runbook status\`)`),
+      ].join("\n"),
+    ),
+  ];
 }
 
 function leaseBlocks(leases: readonly MemberLease[], now: Date, limit: number): KnownBlock[] {
-  const active = leases.filter((lease) => lease.removedAt === null).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
-  if (active.length === 0) return [sectionBlock("*Emergency group members*\n_Nobody: the emergency groups have no one on a lease._")];
+  const active = leases
+    .filter((lease) => lease.removedAt === null)
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+  if (active.length === 0)
+    return [sectionBlock("*Emergency group members*\n_Nobody: the emergency groups have no one on a lease._")];
   const lines = active.map((lease) => {
     const expiresAt = new Date(lease.expiresAt);
     const who = `${escapeMrkdwn(truncate(lease.login, 80))} in ${code(truncate(lease.groupId, 80))}`;
     const run = lease.runId === null ? "" : ` (run ${code(shortRunId(lease.runId))})`;
     if (Number.isNaN(expiresAt.getTime())) return `:key: ${who}${run}`;
-    if (expiresAt.getTime() <= now.getTime()) return `:hourglass: ${who}: lease ended ${ago(expiresAt, now)}, removal pending${run}`;
+    if (expiresAt.getTime() <= now.getTime())
+      return `:hourglass: ${who}: lease ended ${ago(expiresAt, now)}, removal pending${run}`;
     return `:key: ${who} until ${slackDate(expiresAt)} (${inTime(expiresAt, now)})${run}`;
   });
-  return [sectionBlock([`*Emergency group members* (${active.length})`, ...limitedLines(lines, limit, (count) => `…and ${count} more`)].join("\n"))];
+  return [
+    sectionBlock(
+      [
+        `*Emergency group members* (${active.length})`,
+        ...limitedLines(lines, limit, (count) => `…and ${count} more`),
+      ].join("\n"),
+    ),
+  ];
 }
 
 const RUN_EMOJI: Readonly<Record<OpenRunSummary["status"], string>> = {
@@ -205,7 +287,8 @@ const RUN_EMOJI: Readonly<Record<OpenRunSummary["status"], string>> = {
 };
 
 function runState(run: OpenRunSummary): string {
-  if (run.status === "waiting") return run.waitingFor?.kind === "manual" ? "waits for a manual step" : "waits for approval";
+  if (run.status === "waiting")
+    return run.waitingFor?.kind === "manual" ? "waits for a manual step" : "waits for approval";
   if (run.status === "failed") return "failed: fix the cause, then press Run";
   return run.status;
 }
@@ -241,7 +324,9 @@ function summaryText({ evaluation, openRuns, leases }: PostureSnapshot): string 
   if (evaluation === undefined) parts.push("no check has completed yet");
   else {
     const blocking = evaluation.findings.filter(isBlocking).length;
-    parts.push(blocking > 0 ? `not ready (${countText(severityCounts(evaluation.findings), ["critical", "high"])})` : "ready");
+    parts.push(
+      blocking > 0 ? `not ready (${countText(severityCounts(evaluation.findings), ["critical", "high"])})` : "ready",
+    );
   }
   parts.push(plural(openRuns.length, "open run"));
   parts.push(`${leases.filter((lease) => lease.removedAt === null).length} on a lease`);

@@ -7,7 +7,8 @@ export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
 
 export type Rejection = "missing-headers" | "stale" | "forged" | "replayed";
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: Rejection; readonly detail: string };
+export type Verdict =
+  { readonly ok: true } | { readonly ok: false; readonly reason: Rejection; readonly detail: string };
 
 export class RequestGuard {
   /** Signatures seen within the window, with when each stops mattering (epoch seconds). */
@@ -22,20 +23,31 @@ export class RequestGuard {
     const timestampHeader = headers["x-slack-request-timestamp"];
     const signature = headers["x-slack-signature"];
     if (typeof timestampHeader !== "string" || typeof signature !== "string" || !/^\d+$/.test(timestampHeader)) {
-      return { ok: false, reason: "missing-headers", detail: "no X-Slack-Signature and X-Slack-Request-Timestamp headers" };
+      return {
+        ok: false,
+        reason: "missing-headers",
+        detail: "no X-Slack-Signature and X-Slack-Request-Timestamp headers",
+      };
     }
     const timestamp = Number(timestampHeader);
     const now = Math.floor(this.clock.now().getTime() / 1000);
     if (Math.abs(now - timestamp) > SIGNATURE_WINDOW_SECONDS) {
-      return { ok: false, reason: "stale", detail: `timestamp ${timestamp} is more than ${SIGNATURE_WINDOW_SECONDS / 60} minutes from now` };
+      return {
+        ok: false,
+        reason: "stale",
+        detail: `timestamp ${timestamp} is more than ${SIGNATURE_WINDOW_SECONDS / 60} minutes from now`,
+      };
     }
-    const expected = Buffer.from(`v0=${createHmac("sha256", this.signingSecret).update(`v0:${timestampHeader}:`).update(body).digest("hex")}`);
+    const expected = Buffer.from(
+      `v0=${createHmac("sha256", this.signingSecret).update(`v0:${timestampHeader}:`).update(body).digest("hex")}`,
+    );
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, reason: "forged", detail: "the signature does not match the signing secret" };
     }
     this.forgetExpired(now);
-    if (this.seen.has(signature)) return { ok: false, reason: "replayed", detail: "this exact signed request was already received" };
+    if (this.seen.has(signature))
+      return { ok: false, reason: "replayed", detail: "this exact signed request was already received" };
     this.seen.set(signature, timestamp + SIGNATURE_WINDOW_SECONDS);
     return { ok: true };
   }

@@ -7,7 +7,14 @@ import type { Permission } from "./access-policy.js";
 import { refusal } from "./access-policy.js";
 import { errorReply } from "./error-reply.js";
 import type { RunDriver } from "./run-driver.js";
-import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, type RunActionId } from "./run-message.js";
+import {
+  confirmRecordModal,
+  manualStepQuestion,
+  rejectReasonModal,
+  RUN_ACTION_IDS,
+  RUN_MODALS,
+  type RunActionId,
+} from "./run-message.js";
 import type { Actor } from "../domain/identity/actor.js";
 import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
@@ -33,38 +40,49 @@ const WHAT: Readonly<Record<RunActionId, string>> = {
 export function registerRunActions(app: App, context: SlackContext, driver: RunDriver): void {
   const ids = new Set<string>(Object.values(RUN_ACTION_IDS));
 
-  app.action<BlockAction<ButtonAction>>({ type: "block_actions", action_id: /^run\./ }, async ({ ack, body, action, client }) => {
-    await ack();
-    const actionId = action.action_id;
-    const runId = action.value ?? "";
-    const user = body.user.id;
-    const container = body.container as { readonly channel_id?: string } | undefined;
-    const channel: string = body.channel?.id ?? container?.channel_id ?? "";
-    const tell = async (message: SlackMessage) => {
-      await client.chat.postEphemeral({ channel, user, text: message.text, blocks: [...message.blocks] }).catch((error: unknown) => {
-        context.log.warn(`could not tell ${user} in ${channel}: ${describeError(error)}`);
+  app.action<BlockAction<ButtonAction>>(
+    { type: "block_actions", action_id: /^run\./ },
+    async ({ ack, body, action, client }) => {
+      await ack();
+      const actionId = action.action_id;
+      const runId = action.value ?? "";
+      const user = body.user.id;
+      const container = body.container as { readonly channel_id?: string } | undefined;
+      const channel: string = body.channel?.id ?? container?.channel_id ?? "";
+      const tell = async (message: SlackMessage) => {
+        await client.chat
+          .postEphemeral({ channel, user, text: message.text, blocks: [...message.blocks] })
+          .catch((error: unknown) => {
+            context.log.warn(`could not tell ${user} in ${channel}: ${describeError(error)}`);
+          });
+      };
+      if (!ids.has(actionId)) return;
+      const id = actionId as RunActionId;
+      const permission = PERMISSION[id];
+      context.work.run(`button ${id} on run ${runId}`, async () => {
+        const allowed = await context.access.allows(user, permission);
+        try {
+          // Every press is on the record, allowed or not, before anything happens.
+          context.services.audit.record({
+            actor: context.services.people.slackActor(user).person,
+            action: allowed ? "slack.button" : "slack.refused",
+            runId: runId || null,
+            subject: id,
+            detail: { channel, permission, slackUser: user },
+          });
+        } catch (error) {
+          await tell(errorReply(error));
+          return;
+        }
+        if (!allowed) {
+          context.metrics.slackRefused(permission);
+          await tell(refusal(permission, WHAT[id], context.settings.access));
+          return;
+        }
+        await press(id, runId, user, body.trigger_id, context, driver, tell);
       });
-    };
-    if (!ids.has(actionId)) return;
-    const id = actionId as RunActionId;
-    const permission = PERMISSION[id];
-    context.work.run(`button ${id} on run ${runId}`, async () => {
-      const allowed = await context.access.allows(user, permission);
-      try {
-        // Every press is on the record, allowed or not, before anything happens.
-        context.services.audit.record({ actor: context.services.people.slackActor(user).person, action: allowed ? "slack.button" : "slack.refused", runId: runId || null, subject: id, detail: { channel, permission, slackUser: user } });
-      } catch (error) {
-        await tell(errorReply(error));
-        return;
-      }
-      if (!allowed) {
-        context.metrics.slackRefused(permission);
-        await tell(refusal(permission, WHAT[id], context.settings.access));
-        return;
-      }
-      await press(id, runId, user, body.trigger_id, context, driver, tell);
-    });
-  });
+    },
+  );
 
   app.view(RUN_MODALS.reject.callbackId, async ({ ack, body, view }) => {
     const reason = view.state.values[RUN_MODALS.reject.blockId]?.[RUN_MODALS.reject.actionId]?.value?.trim() ?? "";
@@ -73,21 +91,36 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
       return;
     }
     await ack();
-    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.reject", (runId, actor) => context.services.runs.reject(runId, actor, reason));
+    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.reject", (runId, actor) =>
+      context.services.runs.reject(runId, actor, reason),
+    );
   });
 
   app.view(RUN_MODALS.confirm.callbackId, async ({ ack, body, view }) => {
     const record = view.state.values[RUN_MODALS.confirm.blockId]?.[RUN_MODALS.confirm.actionId]?.value?.trim() ?? "";
     if (record === "") {
-      await ack({ response_action: "errors", errors: { [RUN_MODALS.confirm.blockId]: "This step needs a written answer." } });
+      await ack({
+        response_action: "errors",
+        errors: { [RUN_MODALS.confirm.blockId]: "This step needs a written answer." },
+      });
       return;
     }
     await ack();
-    submitted(context, driver, body.user.id, view.private_metadata, "run", "run.confirm", (runId, actor) => context.services.runs.confirm(runId, actor, record));
+    submitted(context, driver, body.user.id, view.private_metadata, "run", "run.confirm", (runId, actor) =>
+      context.services.runs.confirm(runId, actor, record),
+    );
   });
 }
 
-async function press(id: RunActionId, runId: string, user: string, triggerId: string, context: SlackContext, driver: RunDriver, tell: (message: SlackMessage) => Promise<void>): Promise<void> {
+async function press(
+  id: RunActionId,
+  runId: string,
+  user: string,
+  triggerId: string,
+  context: SlackContext,
+  driver: RunDriver,
+  tell: (message: SlackMessage) => Promise<void>,
+): Promise<void> {
   const { runs } = context.services;
   const actor = context.services.people.slackActor(user);
   const problem = tell;
@@ -115,7 +148,10 @@ async function press(id: RunActionId, runId: string, user: string, triggerId: st
           return;
         }
         // A reason, or the step's written answer, is asked for in a modal; the run moves when it is submitted.
-        await context.client.views.open({ trigger_id: triggerId, view: question === undefined ? rejectReasonModal(view) : confirmRecordModal(view, question) });
+        await context.client.views.open({
+          trigger_id: triggerId,
+          view: question === undefined ? rejectReasonModal(view) : confirmRecordModal(view, question),
+        });
       } catch (error) {
         await problem(errorReply(error));
       }
@@ -144,7 +180,13 @@ function submitted(
   context.work.run(`${action} on run ${runId}`, async () => {
     const allowed = await context.access.allows(user, permission);
     try {
-      context.services.audit.record({ actor: actor.person, action: allowed ? "slack.submitted" : "slack.refused", runId: runId || null, subject: action, detail: { permission, slackUser: user } });
+      context.services.audit.record({
+        actor: actor.person,
+        action: allowed ? "slack.submitted" : "slack.refused",
+        runId: runId || null,
+        subject: action,
+        detail: { permission, slackUser: user },
+      });
     } catch (error) {
       await answer(errorReply(error));
       return;

@@ -72,7 +72,8 @@ function textSections(text: string, maxSections = 4): KnownBlock[] {
   }
   if (current.trim() !== "") chunks.push(current);
   const blocks: KnownBlock[] = chunks.slice(0, maxSections).map((chunk) => sectionBlock(chunk));
-  if (chunks.length > maxSections) blocks.push(contextBlock("_The rest is shortened here: `breakglass runbook status` in a terminal shows it all._"));
+  if (chunks.length > maxSections)
+    blocks.push(contextBlock("_The rest is shortened here: `breakglass runbook status` in a terminal shows it all._"));
   return blocks;
 }
 
@@ -85,8 +86,13 @@ interface Located {
 export function runMessage(run: RunView, runbook: RunbookForRun): SlackMessage {
   const current = currentStep(run);
   const blocks: KnownBlock[] = [headerBlock(`${run.dryRun ? "[DRY RUN] " : ""}${runbook.title}`)];
-  blocks.push(contextBlock(`Run ${code(shortRunId(run.id))} · ${code(run.runbookId)} · started by ${mentionActor(run.initiator)}`));
-  if (run.dryRun) blocks.push(contextBlock(":test_tube: *Dry run*: actions only show what they would change; nothing is applied."));
+  blocks.push(
+    contextBlock(
+      `Run ${code(shortRunId(run.id))} · ${code(run.runbookId)} · started by ${mentionActor(run.initiator)}`,
+    ),
+  );
+  if (run.dryRun)
+    blocks.push(contextBlock(":test_tube: *Dry run*: actions only show what they would change; nothing is applied."));
   blocks.push(sectionBlock(statusLine(run, current)));
   blocks.push(contextBlock(progressLines(run).join("\n")));
 
@@ -107,10 +113,16 @@ export function runButtons(run: RunView): types.Button[] {
   if (run.status === "succeeded" || run.status === "aborted") return [];
   const buttons: types.Button[] = [];
   if (run.status === "waiting" && run.waitingFor?.kind === "approval") {
-    buttons.push(button(RUN_ACTION_IDS.approve, "Approve", run.id, "primary"), button(RUN_ACTION_IDS.reject, "Reject", run.id, "danger"));
+    buttons.push(
+      button(RUN_ACTION_IDS.approve, "Approve", run.id, "primary"),
+      button(RUN_ACTION_IDS.reject, "Reject", run.id, "danger"),
+    );
   } else if (run.status === "waiting" && run.waitingFor?.kind === "manual") {
     // Never for an approval: skipping one would defeat the second person.
-    buttons.push(button(RUN_ACTION_IDS.confirm, "Done", run.id, "primary"), button(RUN_ACTION_IDS.skip, "Skip", run.id));
+    buttons.push(
+      button(RUN_ACTION_IDS.confirm, "Done", run.id, "primary"),
+      button(RUN_ACTION_IDS.skip, "Skip", run.id),
+    );
   } else {
     buttons.push(button(RUN_ACTION_IDS.advance, "Run", run.id));
   }
@@ -145,8 +157,15 @@ export function rejectReasonModal(run: RunView): types.ModalView {
     submit: plainText("Reject"),
     close: plainText("Cancel"),
     blocks: [
-      sectionBlock(`Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) stops at this approval, or follows its onFailure.`),
-      { type: "input", block_id: ids.blockId, label: plainText("Why do you reject it?"), element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 } },
+      sectionBlock(
+        `Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) stops at this approval, or follows its onFailure.`,
+      ),
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText("Why do you reject it?"),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
+      },
     ],
   };
 }
@@ -162,7 +181,12 @@ export function confirmRecordModal(run: RunView, question: string): types.ModalV
     submit: plainText("Done"),
     close: plainText("Cancel"),
     blocks: [
-      { type: "input", block_id: ids.blockId, label: plainText(truncate(question, 2000)), element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 2000 } },
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText(truncate(question, 2000)),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 2000 },
+      },
       contextBlock("Kept in the run and the audit log. Never write a password or a token here."),
     ],
   };
@@ -177,13 +201,23 @@ export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | n
   const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${slackText(truncate(summary, 500))}`;
   const blocks: KnownBlock[] = [sectionBlock(head)];
   const details = outcomeDetails(step.outcome, 5);
-  if (step.outcome?.confirmation?.record !== undefined) details.unshift(`:memo: ${slackText(truncate(step.outcome.confirmation.record, 1000))}`);
+  if (step.outcome?.confirmation?.record !== undefined)
+    details.unshift(`:memo: ${slackText(truncate(step.outcome.confirmation.record, 1000))}`);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
-  return { text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`), blocks };
+  return {
+    text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`),
+    blocks,
+  };
 }
 
 function button(actionId: RunActionId, label: string, runId: string, style?: types.ColorScheme): types.Button {
-  return { type: "button", action_id: actionId, text: plainText(label), value: runId, ...(style === undefined ? {} : { style }) };
+  return {
+    type: "button",
+    action_id: actionId,
+    text: plainText(label),
+    value: runId,
+    ...(style === undefined ? {} : { style }),
+  };
 }
 
 /** The step the run is at: the one waiting, the one it failed at, or the one running (or next to run). */
@@ -200,9 +234,15 @@ function currentStep(run: RunView): Located | undefined {
       // Earlier steps may have failed and been passed over (onFailure continue or goto); the run halted at the last one.
       return find((step) => step.status === "failed", true);
     case "running":
-      return find((step) => step.status === "running" || step.status === "applying") ?? find((step) => step.status === "pending" || step.status === "failed");
+      return (
+        find((step) => step.status === "running" || step.status === "applying") ??
+        find((step) => step.status === "pending" || step.status === "failed")
+      );
     case "aborted":
-      return find((step) => step.status === "waiting" || step.status === "running" || step.status === "applying") ?? find((step) => step.status === "failed", true);
+      return (
+        find((step) => step.status === "waiting" || step.status === "running" || step.status === "applying") ??
+        find((step) => step.status === "failed", true)
+      );
     case "succeeded":
       return undefined;
   }
@@ -212,11 +252,14 @@ function statusLine(run: RunView, current: Located | undefined): string {
   const at = current === undefined ? "" : ` at step ${current.index + 1} of ${run.steps.length}`;
   switch (run.status) {
     case "waiting":
-      if (run.waitingFor?.kind === "approval") return `:hourglass_flowing_sand: *Waiting for a second person to approve*${at}`;
+      if (run.waitingFor?.kind === "approval")
+        return `:hourglass_flowing_sand: *Waiting for a second person to approve*${at}`;
       if (run.waitingFor?.kind === "manual") return `:raised_hand: *Waiting for someone to do a step by hand*${at}`;
       return `:hourglass_flowing_sand: *Waiting*${at}`;
     case "running":
-      return current !== undefined && (current.step.status === "running" || current.step.status === "applying") ? `:arrow_forward: *Running*${at}` : `:double_vertical_bar: *Paused*${at}`;
+      return current !== undefined && (current.step.status === "running" || current.step.status === "applying")
+        ? `:arrow_forward: *Running*${at}`
+        : `:double_vertical_bar: *Paused*${at}`;
     case "failed":
       return `:x: *Failed*${at}`;
     case "aborted":
@@ -224,14 +267,19 @@ function statusLine(run: RunView, current: Located | undefined): string {
     case "succeeded": {
       const skipped = run.steps.filter((step) => step.status === "skipped").length;
       const failed = run.steps.filter((step) => step.status === "failed").length;
-      const notes = [skipped > 0 ? `${skipped} skipped` : "", failed > 0 ? `${failed} failed and passed over` : ""].filter((note) => note !== "");
+      const notes = [
+        skipped > 0 ? `${skipped} skipped` : "",
+        failed > 0 ? `${failed} failed and passed over` : "",
+      ].filter((note) => note !== "");
       return `:white_check_mark: *Succeeded*: ${run.steps.length} ${run.steps.length === 1 ? "step" : "steps"}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`;
     }
   }
 }
 
 function progressLines(run: RunView): string[] {
-  return run.steps.map((step, index) => `${STEP_EMOJI[step.status]} ${index + 1}. ${slackText(truncate(step.title, 70))}`);
+  return run.steps.map(
+    (step, index) => `${STEP_EMOJI[step.status]} ${index + 1}. ${slackText(truncate(step.title, 70))}`,
+  );
 }
 
 function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Located): KnownBlock[] {
@@ -240,14 +288,19 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   const blocks: KnownBlock[] = [];
   if (step.kind === "approval" && step.status === "waiting") {
     blocks.push(sectionBlock(`${heading}\n${quote(markdownToMrkdwn(outcome?.text ?? "Approve to go on."))}`));
-    blocks.push(contextBlock(`:busts_in_silhouette: Needs a second person: ${mentionActor(run.initiator)} started this run and cannot approve it.`));
+    blocks.push(
+      contextBlock(
+        `:busts_in_silhouette: Needs a second person: ${mentionActor(run.initiator)} started this run and cannot approve it.`,
+      ),
+    );
     return blocks;
   }
   if (step.kind === "manual" && step.status === "waiting") {
     blocks.push(sectionBlock(heading));
     blocks.push(...textSections(markdownToMrkdwn(outcome?.text ?? "Do the step, then press Done.")));
     const question = manualStepQuestion(run, runbook);
-    if (question !== undefined) blocks.push(contextBlock(`:memo: *Done* asks you to answer in writing: ${slackText(truncate(question, 300))}`));
+    if (question !== undefined)
+      blocks.push(contextBlock(`:memo: *Done* asks you to answer in writing: ${slackText(truncate(question, 300))}`));
     return blocks;
   }
   const lines = [heading];
@@ -266,7 +319,10 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
   const changes = outcome.plan?.changes ?? [];
   if (changes.length > 0) {
     lines.push(outcome.applied === true ? "*Changed:*" : "*Changes:*");
-    const changeLines = changes.map((change) => `• ${slackText(truncate(change.target, 120))}: ${slackText(truncate(change.before ?? "(none)", 120))} → ${slackText(truncate(change.after ?? "(none)", 120))}`);
+    const changeLines = changes.map(
+      (change) =>
+        `• ${slackText(truncate(change.target, 120))}: ${slackText(truncate(change.before ?? "(none)", 120))} → ${slackText(truncate(change.after ?? "(none)", 120))}`,
+    );
     lines.push(...limitedLines(changeLines, limit, (count) => `…and ${count} more`));
   }
   const findings = outcome.findings ?? [];
@@ -274,8 +330,10 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
     lines.push("*Findings:*");
     lines.push(...limitedLines(findings.map(findingLine), limit, (count) => `…and ${count} more`));
   }
-  if (outcome.verification !== undefined && !outcome.verification.ok) lines.push(`:warning: Read-back: ${slackText(truncate(outcome.verification.detail, 300))}`);
-  if (outcome.error !== undefined && !outcome.summary.includes(outcome.error)) lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
+  if (outcome.verification !== undefined && !outcome.verification.ok)
+    lines.push(`:warning: Read-back: ${slackText(truncate(outcome.verification.detail, 300))}`);
+  if (outcome.error !== undefined && !outcome.summary.includes(outcome.error))
+    lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
   return lines;
 }
 
@@ -299,7 +357,8 @@ function nextHint(run: RunView, current: Located | undefined): string | undefine
         ? "If this does not move for a while, the process running it may have stopped: *Run* resumes it where it was, without applying anything twice."
         : "Press *Run* to go on.";
     case "waiting":
-      if (run.waitingFor?.kind === "manual") return "Press *Done* once you have done it, or *Skip* if it does not apply.";
+      if (run.waitingFor?.kind === "manual")
+        return "Press *Done* once you have done it, or *Skip* if it does not apply.";
       if (run.waitingFor?.kind === "approval") return "Approving runs the next steps straight away.";
       return undefined;
     default:
@@ -316,5 +375,7 @@ function fallbackText(run: RunView, runbook: RunbookForRun, current: Located | u
     failed: "failed",
     aborted: "aborted",
   };
-  return slackText(`${run.dryRun ? "[dry run] " : ""}${runbook.title}: run ${shortRunId(run.id)} ${status[run.status]}${run.status === "succeeded" ? "" : where}`);
+  return slackText(
+    `${run.dryRun ? "[dry run] " : ""}${runbook.title}: run ${shortRunId(run.id)} ${status[run.status]}${run.status === "succeeded" ? "" : where}`,
+  );
 }

@@ -46,17 +46,29 @@ export class SlackAnnouncer implements Announcer {
       return { channel: result.channel ?? channel, ts: result.ts ?? "" };
     } catch (error) {
       this.observe("failed");
-      throw new BreakglassError("FETCH_FAILED", `Slack chat.postMessage to ${channel}`, describeSlackError(error), { cause: error });
+      throw new BreakglassError("FETCH_FAILED", `Slack chat.postMessage to ${channel}`, describeSlackError(error), {
+        cause: error,
+      });
     }
   }
 
   async update(message: PostedMessage, content: SlackMessage): Promise<void> {
     try {
-      await this.client.chat.update({ channel: message.channel, ts: message.ts, text: content.text, blocks: [...content.blocks] });
+      await this.client.chat.update({
+        channel: message.channel,
+        ts: message.ts,
+        text: content.text,
+        blocks: [...content.blocks],
+      });
       this.observe("delivered");
     } catch (error) {
       this.observe("failed");
-      throw new BreakglassError("FETCH_FAILED", `Slack chat.update of ${message.channel}/${message.ts}`, describeSlackError(error), { cause: error });
+      throw new BreakglassError(
+        "FETCH_FAILED",
+        `Slack chat.update of ${message.channel}/${message.ts}`,
+        describeSlackError(error),
+        { cause: error },
+      );
     }
   }
 }

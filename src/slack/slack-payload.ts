@@ -8,13 +8,18 @@ export const SLACK_RESPONSE_HOSTS: readonly string[] = ["hooks.slack.com", "hook
 type Json = Record<string, unknown>;
 
 /** The problem with a request body, in a few words; null when it has a shape breakglass handles (or passes on). */
-export function slackPayloadProblem(contentType: string | undefined, body: Buffer, responseHosts: ReadonlySet<string>): string | null {
+export function slackPayloadProblem(
+  contentType: string | undefined,
+  body: Buffer,
+  responseHosts: ReadonlySet<string>,
+): string | null {
   const text = body.toString("utf8");
   if (contentType?.split(";")[0]?.trim() === "application/json") {
     const parsed = parseObject(text);
     if (parsed === null) return "the body is not a JSON object";
     if (typeof parsed["type"] !== "string") return "no type";
-    if (parsed["type"] === "url_verification") return typeof parsed["challenge"] === "string" ? null : "url_verification without a challenge";
+    if (parsed["type"] === "url_verification")
+      return typeof parsed["challenge"] === "string" ? null : "url_verification without a challenge";
     if (parsed["type"] === "event_callback") {
       const event = parsed["event"];
       return isObject(event) && typeof event["type"] === "string" ? null : "event_callback without an event type";
@@ -47,7 +52,11 @@ function interactionProblem(payload: string, responseHosts: ReadonlySet<string>)
   if (type === "block_actions") {
     if (typeof userId !== "string") return "block_actions without user.id";
     const actions = parsed["actions"];
-    if (!Array.isArray(actions) || actions.length === 0 || !actions.every((action) => isObject(action) && typeof action["action_id"] === "string")) {
+    if (
+      !Array.isArray(actions) ||
+      actions.length === 0 ||
+      !actions.every((action) => isObject(action) && typeof action["action_id"] === "string")
+    ) {
       return "block_actions without actions";
     }
     const responseUrl = parsed["response_url"];
@@ -58,7 +67,8 @@ function interactionProblem(payload: string, responseHosts: ReadonlySet<string>)
     const view = parsed["view"];
     if (!isObject(view) || typeof view["callback_id"] !== "string") return `${type} without view.callback_id`;
     const state = view["state"];
-    if (type === "view_submission" && !(isObject(state) && isObject(state["values"]))) return "view_submission without view.state.values";
+    if (type === "view_submission" && !(isObject(state) && isObject(state["values"])))
+      return "view_submission without view.state.values";
   }
   return null;
 }

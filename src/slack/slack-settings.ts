@@ -35,21 +35,48 @@ export function slackSettings(config: BreakglassConfig, env: NodeJS.ProcessEnv):
   const socketMode = config.slack?.socketMode ?? false;
   if (botToken === undefined) {
     if (signingSecret !== undefined || appToken !== undefined) {
-      throw new BreakglassError("CONFIG_INVALID", "SLACK_BOT_TOKEN", "is not set, but other Slack variables are: set it to the app's bot token (xoxb-…), or unset them all to run without Slack");
+      throw new BreakglassError(
+        "CONFIG_INVALID",
+        "SLACK_BOT_TOKEN",
+        "is not set, but other Slack variables are: set it to the app's bot token (xoxb-…), or unset them all to run without Slack",
+      );
     }
     return undefined;
   }
   if (!botToken.startsWith("xoxb-")) {
-    throw new BreakglassError("CONFIG_INVALID", "SLACK_BOT_TOKEN", "expected a bot token, which starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)");
+    throw new BreakglassError(
+      "CONFIG_INVALID",
+      "SLACK_BOT_TOKEN",
+      "expected a bot token, which starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)",
+    );
   }
   if (socketMode) {
-    if (appToken === undefined) throw new BreakglassError("CONFIG_INVALID", "SLACK_APP_TOKEN", "is not set, but slack.socketMode is true: create an app-level token with connections:write (Basic Information → App-Level Tokens)");
-    if (!appToken.startsWith("xapp-")) throw new BreakglassError("CONFIG_INVALID", "SLACK_APP_TOKEN", "expected an app-level token, which starts with xapp-");
+    if (appToken === undefined)
+      throw new BreakglassError(
+        "CONFIG_INVALID",
+        "SLACK_APP_TOKEN",
+        "is not set, but slack.socketMode is true: create an app-level token with connections:write (Basic Information → App-Level Tokens)",
+      );
+    if (!appToken.startsWith("xapp-"))
+      throw new BreakglassError(
+        "CONFIG_INVALID",
+        "SLACK_APP_TOKEN",
+        "expected an app-level token, which starts with xapp-",
+      );
   } else if (signingSecret === undefined) {
-    throw new BreakglassError("CONFIG_INVALID", "SLACK_SIGNING_SECRET", "is not set: without it breakglass cannot tell Slack's requests from forged ones (Basic Information → Signing Secret)");
+    throw new BreakglassError(
+      "CONFIG_INVALID",
+      "SLACK_SIGNING_SECRET",
+      "is not set: without it breakglass cannot tell Slack's requests from forged ones (Basic Information → Signing Secret)",
+    );
   }
   const apiUrl = nonEmpty(env["SLACK_API_URL"]) ?? config.slack?.apiUrl ?? DEFAULT_SLACK_API_URL;
-  if (!/^https?:\/\//i.test(apiUrl) || !URL.canParse(apiUrl)) throw new BreakglassError("CONFIG_INVALID", "SLACK_API_URL", "expected an http(s) URL such as https://slack.com/api/");
+  if (!/^https?:\/\//i.test(apiUrl) || !URL.canParse(apiUrl))
+    throw new BreakglassError(
+      "CONFIG_INVALID",
+      "SLACK_API_URL",
+      "expected an http(s) URL such as https://slack.com/api/",
+    );
   return {
     botToken,
     signingSecret,

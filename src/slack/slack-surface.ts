@@ -35,7 +35,11 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   const clientOptions = { ...CLIENT_OPTIONS, slackApiUrl: settings.apiUrl };
   let receiver: HTTPReceiver | SocketModeReceiver;
   if (settings.socketMode) {
-    receiver = new SocketModeReceiver({ appToken: settings.appToken ?? "", logger, installerOptions: { clientOptions } });
+    receiver = new SocketModeReceiver({
+      appToken: settings.appToken ?? "",
+      logger,
+      installerOptions: { clientOptions },
+    });
   } else {
     receiver = new HTTPReceiver({
       signingSecret: settings.signingSecret ?? "",
@@ -56,7 +60,9 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     return Promise.resolve();
   });
 
-  const announcer = new SlackAnnouncer(app.client, settings.channels, log, (outcome) => options.metrics.slackPosted(outcome));
+  const announcer = new SlackAnnouncer(app.client, settings.channels, log, (outcome) =>
+    options.metrics.slackPosted(outcome),
+  );
   const access = new AccessPolicy(
     settings.access,
     async (groupId) => {
@@ -65,11 +71,21 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     },
     {
       // Its members are refused until the group can be read: say why, or the refusal looks like a wrong config.
-      onLookupFailure: (groupId, error) => log.warn(`could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`),
-      personAllows: (userId, permission) => options.services.people.allows(options.services.people.slackActor(userId), permission),
+      onLookupFailure: (groupId, error) =>
+        log.warn(
+          `could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`,
+        ),
+      personAllows: (userId, permission) =>
+        options.services.people.allows(options.services.people.slackActor(userId), permission),
     },
   );
-  const context: SlackContext = { ...options, client: app.client, announcer, access, emergency: options.services.emergency };
+  const context: SlackContext = {
+    ...options,
+    client: app.client,
+    announcer,
+    access,
+    emergency: options.services.emergency,
+  };
   const driver = new RunDriver(context);
   registerSlashCommand(app, context, driver);
   registerRunActions(app, context, driver);
@@ -80,7 +96,10 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     receiver instanceof SocketModeReceiver
       ? app.start().then(
           () => log.info("connected to Slack over Socket Mode"),
-          (error: unknown) => log.error(`Slack Socket Mode could not connect (${describeSlackError(error)}): checks go on; Slack commands wait for a restart with a working SLACK_APP_TOKEN`),
+          (error: unknown) =>
+            log.error(
+              `Slack Socket Mode could not connect (${describeSlackError(error)}): checks go on; Slack commands wait for a restart with a working SLACK_APP_TOKEN`,
+            ),
         )
       : undefined;
   return {
@@ -91,7 +110,9 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     stop: async () => {
       if (!(receiver instanceof SocketModeReceiver)) return;
       await connecting;
-      await app.stop().catch((error: unknown) => log.warn(`Socket Mode did not close cleanly: ${describeSlackError(error)}`));
+      await app
+        .stop()
+        .catch((error: unknown) => log.warn(`Socket Mode did not close cleanly: ${describeSlackError(error)}`));
     },
   };
 }

@@ -5,7 +5,16 @@ import type { App, SlashCommand as BoltSlashCommand } from "@slack/bolt";
 import { BreakglassError, describeError } from "../domain/errors.js";
 import { refusal, type Permission } from "./access-policy.js";
 import { parseSlashCommand, type SlashCommand } from "./command-parser.js";
-import { failure, grantedMessage, incidentClosedMessage, incidentDeclaredMessage, note, revokedMessage, runbookListMessage, working } from "./command-replies.js";
+import {
+  failure,
+  grantedMessage,
+  incidentClosedMessage,
+  incidentDeclaredMessage,
+  note,
+  revokedMessage,
+  runbookListMessage,
+  working,
+} from "./command-replies.js";
 import { errorReply } from "./error-reply.js";
 import { helpMessage, usageMessage } from "./help-message.js";
 import { mentionPrincipal } from "./mrkdwn.js";
@@ -26,7 +35,12 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
   app.command(/^\/\S+$/, async ({ command, ack, respond }) => {
     const parsed = parseSlashCommand(command.text);
     const reply: Reply = async (message) => {
-      await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] }).catch((error: unknown) => {
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: message.text,
+        blocks: [...message.blocks],
+      }).catch((error: unknown) => {
         context.log.warn(`could not answer ${command.user_id} through response_url: ${describeError(error)}`);
       });
     };
@@ -53,7 +67,12 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
 }
 
 /** Answers that need nothing but this process and its store; undefined when the command must go on in the background. */
-async function quickAnswer(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext, status: StatusMessageCache): Promise<SlackMessage | undefined> {
+async function quickAnswer(
+  parsed: SlashCommand,
+  command: BoltSlashCommand,
+  context: SlackContext,
+  status: StatusMessageCache,
+): Promise<SlackMessage | undefined> {
   switch (parsed.kind) {
     case "usage":
       return usageMessage(parsed.problem, command.command);
@@ -98,14 +117,26 @@ const NEEDS: Partial<Record<SlashCommand["kind"], { permission: Permission; what
   revoke: { permission: "grant", what: "revoke emergency access" },
 };
 
-async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
+async function slow(
+  parsed: SlashCommand,
+  command: BoltSlashCommand,
+  context: SlackContext,
+  driver: RunDriver,
+  reply: Reply,
+): Promise<void> {
   const user = command.user_id;
   // The person behind the signed request, resolved once here and passed to every use case.
   const actor = context.services.people.slackActor(user);
   const need = NEEDS[parsed.kind];
   if (need !== undefined) {
     const allowed = await context.access.allows(user, need.permission);
-    context.services.audit.record({ actor: actor.person, action: allowed ? "slack.command" : "slack.refused", runId: null, subject: parsed.kind, detail: { channel: command.channel_id, permission: need.permission, slackUser: user } });
+    context.services.audit.record({
+      actor: actor.person,
+      action: allowed ? "slack.command" : "slack.refused",
+      runId: null,
+      subject: parsed.kind,
+      detail: { channel: command.channel_id, permission: need.permission, slackUser: user },
+    });
     if (!allowed) {
       context.metrics.slackRefused(need.permission);
       await reply(refusal(need.permission, need.what, context.settings.access));
@@ -115,7 +146,11 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
   switch (parsed.kind) {
     case "check": {
       const cycle = await context.scheduler.runOnce();
-      await reply(cycle === null ? failure("The check could not run; the service log says why.") : postureStatusMessage(await postureSnapshot(context)));
+      await reply(
+        cycle === null
+          ? failure("The check could not run; the service log says why.")
+          : postureStatusMessage(await postureSnapshot(context)),
+      );
       return;
     }
     case "runbook-start":
@@ -126,7 +161,13 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
       return;
     case "incident-declare": {
       const declared = await context.emergency.declareIncident(parsed.title, actor);
-      const message = incidentDeclaredMessage(declared.incident, parsed.title, actor.label, context.clock.now(), command.command);
+      const message = incidentDeclaredMessage(
+        declared.incident,
+        parsed.title,
+        actor.label,
+        context.clock.now(),
+        command.command,
+      );
       await announce(context, ["incidents", "security"], message);
       await reply(message);
       return;
@@ -147,7 +188,14 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
     case "grant": {
       const login = await emailOf(context, parsed.userId);
       const granted = await context.emergency.grant(login, parsed.ttlMilliseconds, actor);
-      const message = grantedMessage(parsed.userId, granted.user.login, granted.groups, new Date(granted.expiresAt), granted.incident, actor.label);
+      const message = grantedMessage(
+        parsed.userId,
+        granted.user.login,
+        granted.groups,
+        new Date(granted.expiresAt),
+        granted.incident,
+        actor.label,
+      );
       await announce(context, ["security"], message);
       await reply(message);
       return;
@@ -165,7 +213,13 @@ async function slow(parsed: SlashCommand, command: BoltSlashCommand, context: Sl
   }
 }
 
-async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>, command: BoltSlashCommand, context: SlackContext, driver: RunDriver, reply: Reply): Promise<void> {
+async function startRun(
+  parsed: Extract<SlashCommand, { kind: "runbook-start" }>,
+  command: BoltSlashCommand,
+  context: SlackContext,
+  driver: RunDriver,
+  reply: Reply,
+): Promise<void> {
   const actor = context.services.people.slackActor(command.user_id);
   const { runs } = context.services;
   const view = await runs.start({ runbookId: parsed.runbookId, inputs: parsed.inputs, dryRun: parsed.dryRun, actor });
@@ -173,7 +227,11 @@ async function startRun(parsed: Extract<SlashCommand, { kind: "runbook-start" }>
     await driver.post(view, command.channel_id);
   } catch (error) {
     // The bot is not in this channel (or Slack refused): the run exists, so say how to follow it.
-    await reply(failure(`Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`));
+    await reply(
+      failure(
+        `Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`,
+      ),
+    );
   }
   driver.drive(view.id, () => runs.advance(view.id, actor), reply);
 }
@@ -192,23 +250,38 @@ async function emailOf(context: SlackContext, userId: string): Promise<string> {
   try {
     email = (await context.client.users.info({ user: userId })).user?.profile?.email;
   } catch (error) {
-    throw new BreakglassError("FETCH_FAILED", `slack:${userId}`, `could not look this user up in Slack: ${describeSlackError(error)}`, { cause: error });
+    throw new BreakglassError(
+      "FETCH_FAILED",
+      `slack:${userId}`,
+      `could not look this user up in Slack: ${describeSlackError(error)}`,
+      { cause: error },
+    );
   }
-  if (email === undefined || email === "") throw new BreakglassError("INPUT_EMPTY", `slack:${userId}`, "Slack has no email address for this user (the app needs the users:read.email scope)");
+  if (email === undefined || email === "")
+    throw new BreakglassError(
+      "INPUT_EMPTY",
+      `slack:${userId}`,
+      "Slack has no email address for this user (the app needs the users:read.email scope)",
+    );
   return email;
 }
 
-async function announce(context: SlackContext, roles: readonly ("incidents" | "security" | "alerts")[], message: SlackMessage): Promise<void> {
+async function announce(
+  context: SlackContext,
+  roles: readonly ("incidents" | "security" | "alerts")[],
+  message: SlackMessage,
+): Promise<void> {
   const channels = new Set<string>();
   for (const role of roles) {
     const channel = context.settings.channels[role];
     if (channel === undefined || channels.has(channel)) continue;
     channels.add(channel);
-    await context.announcer.announce(role, message).catch((error: unknown) => context.log.warn(`could not post to ${role}: ${describeError(error)}`));
+    await context.announcer
+      .announce(role, message)
+      .catch((error: unknown) => context.log.warn(`could not post to ${role}: ${describeError(error)}`));
   }
 }
 
 function ephemeral(message: SlackMessage) {
   return { response_type: "ephemeral" as const, text: message.text, blocks: [...message.blocks] };
 }
-

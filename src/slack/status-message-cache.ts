@@ -26,7 +26,11 @@ export class StatusMessageCache {
 
   message(): Promise<SlackMessage> {
     const { scheduler, services, clock } = this.context;
-    const basis: Basis = { cycle: scheduler.latest(), auditHead: services.store.audit.auditHead(), period: Math.floor(clock.now().getTime() / REBUILD_AT_LEAST_EVERY_MS) };
+    const basis: Basis = {
+      cycle: scheduler.latest(),
+      auditHead: services.store.audit.auditHead(),
+      period: Math.floor(clock.now().getTime() / REBUILD_AT_LEAST_EVERY_MS),
+    };
     if (this.cached !== undefined && sameBasis(this.cached.basis, basis)) return Promise.resolve(this.cached.message);
     if (this.building !== undefined && sameBasis(this.building.basis, basis)) return this.building.message;
     const building = { basis, message: postureSnapshot(this.context).then(postureStatusMessage) };

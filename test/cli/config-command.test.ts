@@ -73,7 +73,18 @@ describe("config validate", () => {
   });
 
   it("says where Slack messages go and who may act, and warns about what would leave part of serve idle", async () => {
-    const slack = ["serve:", "  checkInterval: 1h30m", "slack:", "  channels:", "    alerts: C0ALERTS001", "  access:", "    run: [U0ALICE0001, S0RESPOND01]", "  grant:", "    groups: [aws-emergency-operators]", ""].join("\n");
+    const slack = [
+      "serve:",
+      "  checkInterval: 1h30m",
+      "slack:",
+      "  channels:",
+      "    alerts: C0ALERTS001",
+      "  access:",
+      "    run: [U0ALICE0001, S0RESPOND01]",
+      "  grant:",
+      "    groups: [aws-emergency-operators]",
+      "",
+    ].join("\n");
     const path = writeTemp("breakglass.yaml", MINIMAL + slack);
     const { code, stdout } = await validate(path);
     expect(code).toBe(0);
@@ -92,11 +103,16 @@ describe("config validate", () => {
   });
 
   it("warns about metadata over plain http and shows the pinned signer's absolute path", async () => {
-    const path = writeTemp("breakglass.yaml", "idp:\n  name: AD FS\n  metadata: http://adfs.example/metadata.xml\n  metadataSigner: signer.pem\n");
+    const path = writeTemp(
+      "breakglass.yaml",
+      "idp:\n  name: AD FS\n  metadata: http://adfs.example/metadata.xml\n  metadataSigner: signer.pem\n",
+    );
     const { code, stdout } = await validate(path);
     expect(code).toBe(0);
     expect(stdout).toContain(`(signer pinned to ${join(path, "..", "signer.pem")}; warns 30 days`);
-    expect(stdout).toContain("  warning: idp.metadata is plain http, so anyone on the network path can change it; use https\n");
+    expect(stdout).toContain(
+      "  warning: idp.metadata is plain http, so anyone on the network path can change it; use https\n",
+    );
   });
 
   it("prints every problem as file:line: key: message on stderr and exits 2", async () => {
@@ -129,7 +145,9 @@ describe("config validate", () => {
     const path = writeTemp("breakglass.yaml", "# nothing yet\n");
     const { code, stderr } = await validate(path);
     expect(code).toBe(2);
-    expect(stderr).toBe(`${path}: the file is empty (only blank lines or comments); expected at least an idp section\n`);
+    expect(stderr).toBe(
+      `${path}: the file is empty (only blank lines or comments); expected at least an idp section\n`,
+    );
   });
 
   it("reports a file over 1 MB the same way", async () => {
@@ -169,7 +187,9 @@ describe("config init", () => {
     const path = writeTemp("breakglass.yaml", MINIMAL);
     const { code, stdout, stderr } = await init(path);
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
-    expect(stderr).toBe(`breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`);
+    expect(stderr).toBe(
+      `breakglass: ${path}: already exists, not overwriting it (pass --force to replace it with the example)\n`,
+    );
     expect(readFileSync(path, "utf8")).toBe(MINIMAL);
   });
 

@@ -29,7 +29,10 @@ function temporaryConfig(): string {
   const directory = mkdtempSync(join(tmpdir(), "breakglass-exit-"));
   writeFileSync(join(directory, "idp.xml"), "<EntityDescriptor/>");
   const path = join(directory, "breakglass.yaml");
-  writeFileSync(path, ["idp:", "  name: Test IdP", "  metadata: idp.xml", "store:", "  path: breakglass.db", ""].join("\n"));
+  writeFileSync(
+    path,
+    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "store:", "  path: breakglass.db", ""].join("\n"),
+  );
   return path;
 }
 
@@ -45,10 +48,18 @@ async function closedPort(): Promise<number> {
 describe("exit codes by kind of error", () => {
   it("tells a typo, a run that does not exist and an unreachable IdP apart, each in one line naming the input", async () => {
     const typo = await breakglass("metadata", "inspect", "idp.xml", "--warn-days", "soon");
-    expect(typo).toEqual({ code: 2, stdout: "", stderr: `breakglass: --warn-days: "soon" is not a whole number of 0 or more\n` });
+    expect(typo).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `breakglass: --warn-days: "soon" is not a whole number of 0 or more\n`,
+    });
 
     const missing = await breakglass("runbook", "status", "run-that-never-was", "--config", temporaryConfig());
-    expect(missing).toEqual({ code: 3, stdout: "", stderr: "breakglass: run run-that-never-was: no run has this id in the store\n" });
+    expect(missing).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: "breakglass: run run-that-never-was: no run has this id in the store\n",
+    });
 
     const url = `https://127.0.0.1:${await closedPort()}/x`;
     const unreachable = await breakglass("metadata", "inspect", url, "--no-cache");
@@ -65,17 +76,38 @@ describe("exit codes by kind of error", () => {
     const { code, stdout } = await breakglass("--help");
     expect(code).toBe(0);
     const table = stdout.slice(stdout.indexOf("Exit status:"));
-    for (const line of ["2   usage", "3   not found", "4   conflict", "5   refused", "6   unavailable", "7   integrity", "70  internal"]) expect(table).toContain(line);
+    for (const line of [
+      "2   usage",
+      "3   not found",
+      "4   conflict",
+      "5   refused",
+      "6   unavailable",
+      "7   integrity",
+      "70  internal",
+    ])
+      expect(table).toContain(line);
   });
 });
 
 describe("exitCodeFor", () => {
   it("gives each kind of error an exit code of its own, none of them a verdict (0 or 1)", () => {
-    const codeOfKind = new Map(ERROR_KINDS.map((kind) => {
-      const errorCode = (Object.keys(ERROR_KIND_OF_CODE) as ErrorCode[]).find((candidate) => ERROR_KIND_OF_CODE[candidate] === kind)!;
-      return [kind, exitCodeFor(new BreakglassError(errorCode, "input", "reason"))];
-    }));
-    expect(Object.fromEntries(codeOfKind)).toEqual({ usage: 2, "not-found": 3, conflict: 4, refused: 5, unavailable: 6, integrity: 7, internal: 70 });
+    const codeOfKind = new Map(
+      ERROR_KINDS.map((kind) => {
+        const errorCode = (Object.keys(ERROR_KIND_OF_CODE) as ErrorCode[]).find(
+          (candidate) => ERROR_KIND_OF_CODE[candidate] === kind,
+        )!;
+        return [kind, exitCodeFor(new BreakglassError(errorCode, "input", "reason"))];
+      }),
+    );
+    expect(Object.fromEntries(codeOfKind)).toEqual({
+      usage: 2,
+      "not-found": 3,
+      conflict: 4,
+      refused: 5,
+      unavailable: 6,
+      integrity: 7,
+      internal: 70,
+    });
     expect([...codeOfKind.values()]).not.toContain(EXIT.ok);
     expect([...codeOfKind.values()]).not.toContain(EXIT.findings);
   });

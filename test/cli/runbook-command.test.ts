@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../src/cli/io.js";
-import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "../../src/cli/runbook-command.js";
+import {
+  DEFAULT_RUNBOOK_DIRECTORY,
+  runRunbookLint,
+  runRunbookList,
+  runRunbookShow,
+} from "../../src/cli/runbook-command.js";
 import { isBreakglassError } from "../../src/domain/errors.js";
 import { main } from "../../src/cli/main.js";
 import { capturingIo } from "../support/cli-io.js";
@@ -29,7 +34,11 @@ const KNOWN = "fm1-idp-unavailable, fm2-reimport-metadata, fm3-direct-federation
 
 describe("runbook lint", () => {
   it("says how many runbooks are valid and exits 0", async () => {
-    expect(await run((io) => runRunbookLint(DEFAULT_RUNBOOK_DIRECTORY, io))).toEqual({ code: 0, stdout: "4 runbooks: valid\n", stderr: "" });
+    expect(await run((io) => runRunbookLint(DEFAULT_RUNBOOK_DIRECTORY, io))).toEqual({
+      code: 0,
+      stdout: "4 runbooks: valid\n",
+      stderr: "",
+    });
   });
 
   it("prints every problem of every file, one per line on stderr, and exits 2", async () => {
@@ -50,13 +59,20 @@ describe("runbook lint", () => {
 
   it("says a directory without runbooks is a problem", async () => {
     const directory = directoryWith({});
-    expect(await run((io) => runRunbookLint(directory, io))).toEqual({ code: 2, stdout: "", stderr: `${directory}: holds no runbooks (*.yaml files)\n` });
+    expect(await run((io) => runRunbookLint(directory, io))).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `${directory}: holds no runbooks (*.yaml files)\n`,
+    });
   });
 
   it("leaves a missing directory to the caller as INPUT_UNREADABLE", async () => {
     const directory = join(tmpdir(), "breakglass-no-such-runbooks");
     const error: unknown = await run((io) => runRunbookLint(directory, io)).catch((reason: unknown) => reason);
-    expect(isBreakglassError(error) && [error.code, error.message]).toEqual(["INPUT_UNREADABLE", `${directory}: cannot read the runbook directory: no such directory`]);
+    expect(isBreakglassError(error) && [error.code, error.message]).toEqual([
+      "INPUT_UNREADABLE",
+      `${directory}: cannot read the runbook directory: no such directory`,
+    ]);
   });
 });
 
@@ -87,9 +103,15 @@ describe("runbook list", () => {
 
 describe("runbook show", () => {
   it("prints the runbook as Markdown", async () => {
-    const { code, stdout, stderr } = await run((io) => runRunbookShow("fm3-direct-federation", DEFAULT_RUNBOOK_DIRECTORY, io));
+    const { code, stdout, stderr } = await run((io) =>
+      runRunbookShow("fm3-direct-federation", DEFAULT_RUNBOOK_DIRECTORY, io),
+    );
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    expect(stdout.startsWith("# Identity Center disrupted — direct federation through the emergency IdP groups\n\n`fm3-direct-federation` · FM3")).toBe(true);
+    expect(
+      stdout.startsWith(
+        "# Identity Center disrupted — direct federation through the emergency IdP groups\n\n`fm3-direct-federation` · FM3",
+      ),
+    ).toBe(true);
     expect(stdout).toContain("### 8. Add the responders to the emergency IdP groups, on a lease");
   });
 
@@ -108,7 +130,9 @@ describe("runbook show", () => {
   });
 
   it("prints every problem of an invalid runbook instead of a partial page", async () => {
-    const directory = directoryWith({ "fm1-idp-unavailable.yaml": FM1.replace("    channel: security", "    channel: securty") });
+    const directory = directoryWith({
+      "fm1-idp-unavailable.yaml": FM1.replace("    channel: security", "    channel: securty"),
+    });
     const { code, stdout, stderr } = await run((io) => runRunbookShow("fm1-idp-unavailable", directory, io));
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr).toBe(

@@ -10,8 +10,17 @@ const IDP = ["idp:", "  name: Okta", "  metadata: ./idp.xml"];
 const EMERGENCY_ACCOUNT = ["  emergencyAccount:", '    accountId: "111111111111"'];
 const SAML_PROVIDERS = ["    samlProviders:", "      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP"];
 const EMERGENCY_ROLES = ["    emergencyRoles:", "      - arn:aws:iam::111111111111:role/EmergencyAdmin"];
-const IDENTITY_CENTER = ["  identityCenter:", "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef", "    region: eu-west-1"];
-const ORGANIZATION = ["  organization:", "    crossAccountRoleName: EmergencyAccess", "    readRoleName: breakglass-read", "    accounts: all"];
+const IDENTITY_CENTER = [
+  "  identityCenter:",
+  "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
+  "    region: eu-west-1",
+];
+const ORGANIZATION = [
+  "  organization:",
+  "    crossAccountRoleName: EmergencyAccess",
+  "    readRoleName: breakglass-read",
+  "    accounts: all",
+];
 
 /** A config with every section but the one named. */
 function configWithout(absent: ConfigSection) {
@@ -37,18 +46,25 @@ function expectedNotChecked(absent: ConfigSection) {
 }
 
 describe("a config without a section a check needs", () => {
-  it.each(Object.keys(CONFIG_SECTIONS) as ConfigSection[])("without %s, reports each check that needs it as not checked, with the registry's reason, and runs the rest", (absent) => {
-    const config = configWithout(absent);
-    const plan = planChecks(config, undefined);
-    const notChecked = expectedNotChecked(absent);
-    expect(notChecked.length).toBeGreaterThan(0);
-    expect(describeDisabledChecks(config)).toEqual(notChecked);
-    expect(plan.notChecked).toEqual(notChecked);
-    expect([...plan.runnable]).toEqual(CHECK_NAMES.filter((check) => !notChecked.some((entry) => entry.check === check)));
-  });
+  it.each(Object.keys(CONFIG_SECTIONS) as ConfigSection[])(
+    "without %s, reports each check that needs it as not checked, with the registry's reason, and runs the rest",
+    (absent) => {
+      const config = configWithout(absent);
+      const plan = planChecks(config, undefined);
+      const notChecked = expectedNotChecked(absent);
+      expect(notChecked.length).toBeGreaterThan(0);
+      expect(describeDisabledChecks(config)).toEqual(notChecked);
+      expect(plan.notChecked).toEqual(notChecked);
+      expect([...plan.runnable]).toEqual(
+        CHECK_NAMES.filter((check) => !notChecked.some((entry) => entry.check === check)),
+      );
+    },
+  );
 
   it("says in words which section is missing", () => {
-    expect(planChecks(configWithout("aws.identityCenter"), undefined).notChecked).toEqual([{ check: "identity-center", reason: "no aws.identityCenter section" }]);
+    expect(planChecks(configWithout("aws.identityCenter"), undefined).notChecked).toEqual([
+      { check: "identity-center", reason: "no aws.identityCenter section" },
+    ]);
     expect(planChecks(configWithout("aws.organization"), undefined).notChecked).toEqual([
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
@@ -68,14 +84,22 @@ describe("a config without a section a check needs", () => {
   });
 
   it("gives the section's reason only to a check the config enables: one it switched off is 'not in checks.enabled'", () => {
-    const config = { ...configWithout("aws.identityCenter"), checks: { enabled: ["metadata" as const], concurrency: 8 } };
-    expect(describeDisabledChecks(config)).toEqual(CHECK_NAMES.filter((check) => check !== "metadata").map((check) => ({ check, reason: "not in checks.enabled" })));
+    const config = {
+      ...configWithout("aws.identityCenter"),
+      checks: { enabled: ["metadata" as const], concurrency: 8 },
+    };
+    expect(describeDisabledChecks(config)).toEqual(
+      CHECK_NAMES.filter((check) => check !== "metadata").map((check) => ({ check, reason: "not in checks.enabled" })),
+    );
   });
 
   it("reports a check --only leaves out as 'not in --only', after what the config cannot check", () => {
     expect(planChecks(configWithout("aws.identityCenter"), "metadata,identity-center").notChecked).toEqual([
       { check: "identity-center", reason: "no aws.identityCenter section" },
-      ...CHECK_NAMES.filter((check) => check !== "metadata" && check !== "identity-center").map((check) => ({ check, reason: "not in --only" })),
+      ...CHECK_NAMES.filter((check) => check !== "metadata" && check !== "identity-center").map((check) => ({
+        check,
+        reason: "not in --only",
+      })),
     ]);
   });
 });

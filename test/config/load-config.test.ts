@@ -5,7 +5,13 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CHECK_NAMES } from "../../src/config/config-schema.js";
 import { EXAMPLE_CONFIG } from "../../src/config/example-config.js";
-import { loadConfig, MAX_CONFIG_BYTES, parseConfig, resolveConfigPath, validateConfigText } from "../../src/config/load-config.js";
+import {
+  loadConfig,
+  MAX_CONFIG_BYTES,
+  parseConfig,
+  resolveConfigPath,
+  validateConfigText,
+} from "../../src/config/load-config.js";
 import { BreakglassError, isBreakglassError } from "../../src/domain/errors.js";
 
 function temporaryDirectory(): string {
@@ -21,15 +27,18 @@ const MINIMAL = yaml("idp:", "  name: Okta", "  metadata: ./okta-metadata.xml");
 
 /** A valid aws section, starting at line 4 after MINIMAL; emergencyAccount.accountId is on line 6. */
 function withAws(...extraLines: string[]): string {
-  return MINIMAL + yaml(
-    "aws:",
-    "  emergencyAccount:",
-    '    accountId: "111111111111"',
-    "    samlProviders:",
-    "      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP",
-    "    emergencyRoles:",
-    "      - arn:aws:iam::111111111111:role/EmergencyAdmin",
-    ...extraLines,
+  return (
+    MINIMAL +
+    yaml(
+      "aws:",
+      "  emergencyAccount:",
+      '    accountId: "111111111111"',
+      "    samlProviders:",
+      "      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP",
+      "    emergencyRoles:",
+      "      - arn:aws:iam::111111111111:role/EmergencyAdmin",
+      ...extraLines,
+    )
   );
 }
 
@@ -65,7 +74,9 @@ describe("the example configuration", () => {
   });
 
   it("marks every example value an admin must replace", () => {
-    for (const line of EXAMPLE_CONFIG.split("\n").filter((text) => /\d{12}|example\.okta\.com|ssoins-/.test(text) && !text.trimStart().startsWith("#"))) {
+    for (const line of EXAMPLE_CONFIG.split("\n").filter(
+      (text) => /\d{12}|example\.okta\.com|ssoins-/.test(text) && !text.trimStart().startsWith("#"),
+    )) {
       expect(line).toContain("CHANGE ME");
     }
   });
@@ -87,7 +98,18 @@ describe("defaults", () => {
   });
 
   it("keeps what the file sets", () => {
-    const { config } = parseConfig(yaml("idp:", "  name: Entra ID", "  metadata: https://login.example/metadata.xml", "  warnDays: 0", "checks:", "  enabled: [metadata]", "  concurrency: 64"), "/x/breakglass.yaml");
+    const { config } = parseConfig(
+      yaml(
+        "idp:",
+        "  name: Entra ID",
+        "  metadata: https://login.example/metadata.xml",
+        "  warnDays: 0",
+        "checks:",
+        "  enabled: [metadata]",
+        "  concurrency: 64",
+      ),
+      "/x/breakglass.yaml",
+    );
     expect(config.idp.warnDays).toBe(0);
     expect(config.checks).toEqual({ enabled: ["metadata"], concurrency: 64 });
   });
@@ -95,7 +117,14 @@ describe("defaults", () => {
 
 describe("paths", () => {
   it("resolves relative paths against the configuration file's folder, not the working directory", () => {
-    const text = yaml("idp:", "  name: Okta", "  metadata: metadata/okta.xml", "  metadataSigner: ../pki/signer.pem", "store:", "  path: state/breakglass.db");
+    const text = yaml(
+      "idp:",
+      "  name: Okta",
+      "  metadata: metadata/okta.xml",
+      "  metadataSigner: ../pki/signer.pem",
+      "store:",
+      "  path: state/breakglass.db",
+    );
     const { config } = parseConfig(text, "/srv/ops/breakglass.yaml");
     expect(config.idp.metadata).toBe("/srv/ops/metadata/okta.xml");
     expect(config.idp.metadataSigner).toBe("/srv/pki/signer.pem");
@@ -108,15 +137,36 @@ describe("paths", () => {
   });
 
   it("keeps absolute paths and URLs as they are", () => {
-    const text = yaml("idp:", "  name: Okta", "  metadata: https://example.okta.com/app/abc/sso/saml/metadata", "  metadataSigner: /etc/pki/signer.pem", "store:", "  path: /var/lib/breakglass.db");
+    const text = yaml(
+      "idp:",
+      "  name: Okta",
+      "  metadata: https://example.okta.com/app/abc/sso/saml/metadata",
+      "  metadataSigner: /etc/pki/signer.pem",
+      "store:",
+      "  path: /var/lib/breakglass.db",
+    );
     const { config } = parseConfig(text, "/srv/ops/breakglass.yaml");
-    expect(config.idp).toMatchObject({ metadata: "https://example.okta.com/app/abc/sso/saml/metadata", metadataSigner: "/etc/pki/signer.pem", insecure: false });
+    expect(config.idp).toMatchObject({
+      metadata: "https://example.okta.com/app/abc/sso/saml/metadata",
+      metadataSigner: "/etc/pki/signer.pem",
+      insecure: false,
+    });
     expect(config.store.path).toBe("/var/lib/breakglass.db");
   });
 
   it("accepts plain http metadata but records it as insecure", () => {
-    const { config } = parseConfig(yaml("idp:", "  name: AD FS", "  metadata: http://adfs.example/FederationMetadata/2007-06/FederationMetadata.xml"), "/x/breakglass.yaml");
-    expect(config.idp).toMatchObject({ metadata: "http://adfs.example/FederationMetadata/2007-06/FederationMetadata.xml", insecure: true });
+    const { config } = parseConfig(
+      yaml(
+        "idp:",
+        "  name: AD FS",
+        "  metadata: http://adfs.example/FederationMetadata/2007-06/FederationMetadata.xml",
+      ),
+      "/x/breakglass.yaml",
+    );
+    expect(config.idp).toMatchObject({
+      metadata: "http://adfs.example/FederationMetadata/2007-06/FederationMetadata.xml",
+      insecure: true,
+    });
   });
 });
 
@@ -127,9 +177,7 @@ describe("account IDs", () => {
   });
 
   it("refuses an unquoted account ID whose leading zero YAML dropped, and says to quote it", () => {
-    const text = withAws()
-      .replace('"111111111111"', "012345678901")
-      .replaceAll("111111111111", "012345678901");
+    const text = withAws().replace('"111111111111"', "012345678901").replaceAll("111111111111", "012345678901");
     const error = refusal(text);
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toBe(
@@ -145,9 +193,21 @@ describe("account IDs", () => {
 
 describe("each mistake gives one line naming the file, the line, the key and what was expected", () => {
   it.each([
-    ["a wrong type", MINIMAL + yaml("  warnDays: soon"), "breakglass.yaml: line 4: idp.warnDays: expected a whole number from 0 to 3650, got soon"],
-    ["a number out of range", MINIMAL + yaml("checks:", "  concurrency: 100"), "breakglass.yaml: line 5: checks.concurrency: expected a whole number from 1 to 64, got 100"],
-    ["a missing required key", yaml("idp:", "  name: Okta"), "breakglass.yaml: line 1: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, but the key is missing"],
+    [
+      "a wrong type",
+      MINIMAL + yaml("  warnDays: soon"),
+      "breakglass.yaml: line 4: idp.warnDays: expected a whole number from 0 to 3650, got soon",
+    ],
+    [
+      "a number out of range",
+      MINIMAL + yaml("checks:", "  concurrency: 100"),
+      "breakglass.yaml: line 5: checks.concurrency: expected a whole number from 1 to 64, got 100",
+    ],
+    [
+      "a missing required key",
+      yaml("idp:", "  name: Okta"),
+      "breakglass.yaml: line 1: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, but the key is missing",
+    ],
     [
       "a missing idp section",
       yaml("store:", "  path: ./x.db"),
@@ -158,12 +218,36 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       MINIMAL + yaml("aws:", "  region: eu-west-1"),
       "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, roleArn, samlProviders, emergencyRoles, but the key is missing",
     ],
-    ["a short account ID", withAws().replace('"111111111111"', "12345"), "breakglass.yaml: line 6: aws.emergencyAccount.accountId: expected a 12-digit AWS account ID in quotes, got 12345"],
-    ["an unknown key, with a suggestion", withAws().replace("  emergencyAccount:", "  emergencyAcount:"), "breakglass.yaml: line 5: unknown key `aws.emergencyAcount` (did you mean `emergencyAccount`?)"],
-    ["an unknown top-level key, listing the allowed ones", MINIMAL + yaml("pager:", "  channel: ops"), "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, people, access, identity)"],
-    ["a misspelt Slack key, with a suggestion", MINIMAL + yaml("slack:", "  channel: {}"), "breakglass.yaml: line 5: unknown key `slack.channel` (did you mean `channels`?)"],
-    ["a channel name where an ID belongs", MINIMAL + yaml("slack:", "  channels:", "    alerts: '#alerts'"), "breakglass.yaml: line 6: slack.channels.alerts: expected a Slack channel ID such as C0123456789 (the channel's details show it at the bottom), got '#alerts'"],
-    ["a user name where an ID belongs", MINIMAL + yaml("slack:", "  access:", "    approve: [alice]"), "breakglass.yaml: line 6: slack.access.approve[0]: expected a Slack user ID (U0123456789) or user-group ID (S0123456789), got alice"],
+    [
+      "a short account ID",
+      withAws().replace('"111111111111"', "12345"),
+      "breakglass.yaml: line 6: aws.emergencyAccount.accountId: expected a 12-digit AWS account ID in quotes, got 12345",
+    ],
+    [
+      "an unknown key, with a suggestion",
+      withAws().replace("  emergencyAccount:", "  emergencyAcount:"),
+      "breakglass.yaml: line 5: unknown key `aws.emergencyAcount` (did you mean `emergencyAccount`?)",
+    ],
+    [
+      "an unknown top-level key, listing the allowed ones",
+      MINIMAL + yaml("pager:", "  channel: ops"),
+      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, people, access, identity)",
+    ],
+    [
+      "a misspelt Slack key, with a suggestion",
+      MINIMAL + yaml("slack:", "  channel: {}"),
+      "breakglass.yaml: line 5: unknown key `slack.channel` (did you mean `channels`?)",
+    ],
+    [
+      "a channel name where an ID belongs",
+      MINIMAL + yaml("slack:", "  channels:", "    alerts: '#alerts'"),
+      "breakglass.yaml: line 6: slack.channels.alerts: expected a Slack channel ID such as C0123456789 (the channel's details show it at the bottom), got '#alerts'",
+    ],
+    [
+      "a user name where an ID belongs",
+      MINIMAL + yaml("slack:", "  access:", "    approve: [alice]"),
+      "breakglass.yaml: line 6: slack.access.approve[0]: expected a Slack user ID (U0123456789) or user-group ID (S0123456789), got alice",
+    ],
     [
       "a person's name in access that no person has, with a suggestion",
       MINIMAL + yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "access:", "  approve: [alic]"),
@@ -171,20 +255,37 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     ],
     [
       "one Slack user listed for two people",
-      MINIMAL + yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "  - name: bob", "    slack: [U0ALICE0001]"),
+      MINIMAL +
+        yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "  - name: bob", "    slack: [U0ALICE0001]"),
       "breakglass.yaml: line 8: people[1].slack[0]: expected each name, Slack user and AWS principal to belong to one person, but people[0] (alice) has this Slack user too, got U0ALICE0001",
     ],
     [
       "a role principal without its session name",
-      MINIMAL + yaml("people:", "  - name: alice", "    aws:", "      - roleArn: arn:aws:iam::111111111111:role/Responder"),
+      MINIMAL +
+        yaml("people:", "  - name: alice", "    aws:", "      - roleArn: arn:aws:iam::111111111111:role/Responder"),
       "breakglass.yaml: line 7: people[0].aws[0]: expected a mapping with userArn, or with roleArn and sessionName, got a mapping",
     ],
-    ["an identity mode breakglass does not know", MINIMAL + yaml("identity:", "  mode: trusting"), "breakglass.yaml: line 5: identity.mode: expected verified or lab, got trusting"],
-    ["a check interval under a minute", MINIMAL + yaml("serve:", "  checkInterval: 10s"), "breakglass.yaml: line 5: serve.checkInterval: expected a duration such as 30m, 4h or 1h30m, at least 1m, got 10s"],
-    ["a check interval that is no duration", MINIMAL + yaml("serve:", "  checkInterval: 5 minutes"), "breakglass.yaml: line 5: serve.checkInterval: expected a duration such as 30m, 4h or 1h30m, got 5 minutes"],
+    [
+      "an identity mode breakglass does not know",
+      MINIMAL + yaml("identity:", "  mode: trusting"),
+      "breakglass.yaml: line 5: identity.mode: expected verified or lab, got trusting",
+    ],
+    [
+      "a check interval under a minute",
+      MINIMAL + yaml("serve:", "  checkInterval: 10s"),
+      "breakglass.yaml: line 5: serve.checkInterval: expected a duration such as 30m, 4h or 1h30m, at least 1m, got 10s",
+    ],
+    [
+      "a check interval that is no duration",
+      MINIMAL + yaml("serve:", "  checkInterval: 5 minutes"),
+      "breakglass.yaml: line 5: serve.checkInterval: expected a duration such as 30m, 4h or 1h30m, got 5 minutes",
+    ],
     [
       "a malformed role ARN",
-      withAws().replace("arn:aws:iam::111111111111:role/EmergencyAdmin", "arn:aws:iam:111111111111:role/EmergencyAdmin"),
+      withAws().replace(
+        "arn:aws:iam::111111111111:role/EmergencyAdmin",
+        "arn:aws:iam:111111111111:role/EmergencyAdmin",
+      ),
       "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got arn:aws:iam:111111111111:role/EmergencyAdmin",
     ],
     [
@@ -194,7 +295,10 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     ],
     [
       "an emergency role in another account",
-      withAws().replace("arn:aws:iam::111111111111:role/EmergencyAdmin", "arn:aws:iam::222222222222:role/EmergencyAdmin"),
+      withAws().replace(
+        "arn:aws:iam::111111111111:role/EmergencyAdmin",
+        "arn:aws:iam::222222222222:role/EmergencyAdmin",
+      ),
       "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected a role in the emergency account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/EmergencyAdmin",
     ],
     [
@@ -202,27 +306,84 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       withAws().replace("111111111111:saml-provider", "222222222222:saml-provider"),
       "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected a SAML provider in the emergency account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:saml-provider/EmergencyIdP",
     ],
-    ["an empty list of SAML providers", withAws().replace("    samlProviders:\n      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP", "    samlProviders: []"), "breakglass.yaml: line 7: aws.emergencyAccount.samlProviders: expected at least one IAM SAML provider ARN (or no samlProviders key), got an empty list"],
-    ["a misspelt check name", MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"), "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), got cloudtrial (did you mean `cloudtrail`?)"],
-    ["metadata over another scheme", yaml("idp:", "  name: Okta", "  metadata: ftp://example.com/metadata.xml"), "breakglass.yaml: line 3: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, got ftp://example.com/metadata.xml"],
-    ["an empty section", withAws("  identityCenter:"), "breakglass.yaml: line 11: aws.identityCenter: expected a mapping with the keys instanceArn, region, got nothing"],
+    [
+      "an empty list of SAML providers",
+      withAws().replace(
+        "    samlProviders:\n      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP",
+        "    samlProviders: []",
+      ),
+      "breakglass.yaml: line 7: aws.emergencyAccount.samlProviders: expected at least one IAM SAML provider ARN (or no samlProviders key), got an empty list",
+    ],
+    [
+      "a misspelt check name",
+      MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
+      "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), got cloudtrial (did you mean `cloudtrail`?)",
+    ],
+    [
+      "metadata over another scheme",
+      yaml("idp:", "  name: Okta", "  metadata: ftp://example.com/metadata.xml"),
+      "breakglass.yaml: line 3: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, got ftp://example.com/metadata.xml",
+    ],
+    [
+      "an empty section",
+      withAws("  identityCenter:"),
+      "breakglass.yaml: line 11: aws.identityCenter: expected a mapping with the keys instanceArn, region, got nothing",
+    ],
     [
       "an account list with an unquoted short ID",
-      withAws("  organization:", "    crossAccountRoleName: EmergencyAccess", "    readRoleName: breakglass-read", "    accounts: [222222222222, 3333]"),
+      withAws(
+        "  organization:",
+        "    crossAccountRoleName: EmergencyAccess",
+        "    readRoleName: breakglass-read",
+        "    accounts: [222222222222, 3333]",
+      ),
       "breakglass.yaml: line 14: aws.organization.accounts[1]: expected a 12-digit AWS account ID in quotes, got 3333",
     ],
     [
       "accounts that are neither all nor a list",
-      withAws("  organization:", "    crossAccountRoleName: EmergencyAccess", "    readRoleName: breakglass-read", "    accounts: every"),
+      withAws(
+        "  organization:",
+        "    crossAccountRoleName: EmergencyAccess",
+        "    readRoleName: breakglass-read",
+        "    accounts: every",
+      ),
       'breakglass.yaml: line 14: aws.organization.accounts: expected "all" or a list of 12-digit account IDs in quotes, got every',
     ],
-    ["a YAML syntax error", yaml("idp:", "  name: Okta", "  metadata: [./okta.xml", "aws:"), "breakglass.yaml: line 4: invalid YAML: flow sequence in block collection must be sufficiently indented and end with a ]"],
-    ["a tab used for indentation", yaml("idp:", "\tname: Okta"), "breakglass.yaml: line 2: invalid YAML: tabs are not allowed as indentation"],
-    ["a duplicated key", MINIMAL + yaml("idp:", "  name: Again"), "breakglass.yaml: line 4: invalid YAML: map keys must be unique"],
-    ["an empty file", "", "breakglass.yaml: the file is empty (only blank lines or comments); expected at least an idp section"],
-    ["a file of comments", yaml("# idp:", "#   name: Okta"), "breakglass.yaml: the file is empty (only blank lines or comments); expected at least an idp section"],
-    ["a list instead of a mapping", yaml("- idp", "- aws"), "breakglass.yaml: line 1: expected a mapping of sections (idp, aws, checks, store), got a list"],
-    ["a bare word instead of a mapping", "idp\n", "breakglass.yaml: line 1: expected a mapping of sections (idp, aws, checks, store), got idp"],
+    [
+      "a YAML syntax error",
+      yaml("idp:", "  name: Okta", "  metadata: [./okta.xml", "aws:"),
+      "breakglass.yaml: line 4: invalid YAML: flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
+    [
+      "a tab used for indentation",
+      yaml("idp:", "\tname: Okta"),
+      "breakglass.yaml: line 2: invalid YAML: tabs are not allowed as indentation",
+    ],
+    [
+      "a duplicated key",
+      MINIMAL + yaml("idp:", "  name: Again"),
+      "breakglass.yaml: line 4: invalid YAML: map keys must be unique",
+    ],
+    [
+      "an empty file",
+      "",
+      "breakglass.yaml: the file is empty (only blank lines or comments); expected at least an idp section",
+    ],
+    [
+      "a file of comments",
+      yaml("# idp:", "#   name: Okta"),
+      "breakglass.yaml: the file is empty (only blank lines or comments); expected at least an idp section",
+    ],
+    [
+      "a list instead of a mapping",
+      yaml("- idp", "- aws"),
+      "breakglass.yaml: line 1: expected a mapping of sections (idp, aws, checks, store), got a list",
+    ],
+    [
+      "a bare word instead of a mapping",
+      "idp\n",
+      "breakglass.yaml: line 1: expected a mapping of sections (idp, aws, checks, store), got idp",
+    ],
   ])("%s", (_name, text, message) => {
     const error = refusal(text);
     expect(error.code).toBe("CONFIG_INVALID");
@@ -240,7 +401,9 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     // Expanded, these nine levels would be 9^9 (387 million) nodes: had the loader expanded them, the test would run out
     // of memory or of vitest's own timeout long before reaching the message.
     const error = refusal(yaml(...levels));
-    expect(error.message).toBe("breakglass.yaml: line 2: refused: YAML aliases (*a) expand to too much data; a configuration file needs few or none");
+    expect(error.message).toBe(
+      "breakglass.yaml: line 2: refused: YAML aliases (*a) expand to too much data; a configuration file needs few or none",
+    );
   });
 
   it("still allows an anchor to be reused a few times", () => {
@@ -259,17 +422,31 @@ describe("each mistake gives one line naming the file, the line, the key and wha
   });
 
   it("refuses an alias with no anchor", () => {
-    expect(refusal(yaml("idp: *okta")).message).toBe("breakglass.yaml: line 1: invalid YAML: *okta does not refer to an anchor defined before it");
+    expect(refusal(yaml("idp: *okta")).message).toBe(
+      "breakglass.yaml: line 1: invalid YAML: *okta does not refer to an anchor defined before it",
+    );
   });
 
   it("refuses text over 1 MB", () => {
     const text = MINIMAL + `# ${"x".repeat(MAX_CONFIG_BYTES)}\n`;
-    expect(refusal(text).message).toBe("breakglass.yaml: refused: the file is 1 MB, over the 1 MB limit for a configuration file");
+    expect(refusal(text).message).toBe(
+      "breakglass.yaml: refused: the file is 1 MB, over the 1 MB limit for a configuration file",
+    );
   });
 });
 
 describe("several problems", () => {
-  const text = yaml("idp:", "  name: Okta", "  metadata: ./okta.xml", "  warnDays: -1", "aws:", "  region: Ireland", "  emergencyAccount:", "    accountId: 12345", "    roleArns: []");
+  const text = yaml(
+    "idp:",
+    "  name: Okta",
+    "  metadata: ./okta.xml",
+    "  warnDays: -1",
+    "aws:",
+    "  region: Ireland",
+    "  emergencyAccount:",
+    "    accountId: 12345",
+    "    roleArns: []",
+  );
 
   it("names the first in the message and counts the others in the hint", () => {
     const error = refusal(text);
@@ -278,15 +455,25 @@ describe("several problems", () => {
   });
 
   it("says how to list them for a configuration file elsewhere", () => {
-    expect(refusal(text, "/etc/breakglass/prod.yaml").hint).toBe("and 3 more problems; run `breakglass config validate --config /etc/breakglass/prod.yaml` to list them");
+    expect(refusal(text, "/etc/breakglass/prod.yaml").hint).toBe(
+      "and 3 more problems; run `breakglass config validate --config /etc/breakglass/prod.yaml` to list them",
+    );
   });
 
   it("lists them all, in file order, with their lines", () => {
     expect(validateConfigText(text, "breakglass.yaml")).toEqual([
       { line: 4, key: "idp.warnDays", message: "expected a whole number from 0 to 3650, got -1" },
       { line: 6, key: "aws.region", message: "expected an AWS Region code such as eu-west-1, got Ireland" },
-      { line: 8, key: "aws.emergencyAccount.accountId", message: "expected a 12-digit AWS account ID in quotes, got 12345" },
-      { line: 9, key: "aws.emergencyAccount.roleArns", message: "unknown key `aws.emergencyAccount.roleArns` (did you mean `roleArn`?)" },
+      {
+        line: 8,
+        key: "aws.emergencyAccount.accountId",
+        message: "expected a 12-digit AWS account ID in quotes, got 12345",
+      },
+      {
+        line: 9,
+        key: "aws.emergencyAccount.roleArns",
+        message: "unknown key `aws.emergencyAccount.roleArns` (did you mean `roleArn`?)",
+      },
     ]);
   });
 
@@ -339,7 +526,9 @@ describe("loadConfig", () => {
     mkdirSync(join(directory, "conf"));
     const path = join(directory, "conf", "breakglass.yaml");
     writeFileSync(path, withAws().replace("  emergencyAccount:", "  emergencyAcount:"));
-    expect((await loadRefusal(path)).message).toBe(`${path}: line 5: unknown key \`aws.emergencyAcount\` (did you mean \`emergencyAccount\`?)`);
+    expect((await loadRefusal(path)).message).toBe(
+      `${path}: line 5: unknown key \`aws.emergencyAcount\` (did you mean \`emergencyAccount\`?)`,
+    );
   });
 });
 
@@ -352,6 +541,8 @@ describe("resolveConfigPath", () => {
   });
 
   it("refuses an empty --config", () => {
-    expect(() => resolveConfigPath("", {})).toThrow(new BreakglassError("USAGE", "--config", "expected a file path, got an empty string"));
+    expect(() => resolveConfigPath("", {})).toThrow(
+      new BreakglassError("USAGE", "--config", "expected a file path, got an empty string"),
+    );
   });
 });

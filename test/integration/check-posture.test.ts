@@ -6,12 +6,30 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { CloudTrailClient, StartLoggingCommand, StopLoggingCommand } from "@aws-sdk/client-cloudtrail";
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { CreateRoleCommand, CreateSAMLProviderCommand, DeleteRoleCommand, DeleteSAMLProviderCommand, IAMClient, UpdateAssumeRolePolicyCommand, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  CreateSAMLProviderCommand,
+  DeleteRoleCommand,
+  DeleteSAMLProviderCommand,
+  IAMClient,
+  UpdateAssumeRolePolicyCommand,
+  UpdateSAMLProviderCommand,
+} from "@aws-sdk/client-iam";
 import { AttachPolicyCommand, DetachPolicyCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
-import { buildOrganization, CROSS_ACCOUNT_ROLE, crossAccountTrust, EMERGENCY_ROLE, emergencyRoleTrust, READ_ROLE, REGION, SAML_PROVIDER, type TestOrganization } from "../support/aws-organization.js";
+import {
+  buildOrganization,
+  CROSS_ACCOUNT_ROLE,
+  crossAccountTrust,
+  EMERGENCY_ROLE,
+  emergencyRoleTrust,
+  READ_ROLE,
+  REGION,
+  SAML_PROVIDER,
+  type TestOrganization,
+} from "../support/aws-organization.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
@@ -19,9 +37,17 @@ import { awsClientConfig, startMoto, type MotoServer } from "../support/moto.js"
 
 const run = promisify(execFile);
 const NOW = new Date();
-const signing = makeCertificate({ commonName: "idp signing", notBefore: new Date(NOW.getTime() - 100 * DAY), notAfter: new Date(NOW.getTime() + 300 * DAY) });
-const rollover = makeCertificate({ commonName: "idp next", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
-const idpMetadata = (...certificates: { base64: string }[]) => entityXml({ keys: certificates.map(({ base64 }) => ({ base64, use: "signing" as const })) });
+const signing = makeCertificate({
+  commonName: "idp signing",
+  notBefore: new Date(NOW.getTime() - 100 * DAY),
+  notAfter: new Date(NOW.getTime() + 300 * DAY),
+});
+const rollover = makeCertificate(
+  { commonName: "idp next", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) },
+  freshKeyPair(),
+);
+const idpMetadata = (...certificates: { base64: string }[]) =>
+  entityXml({ keys: certificates.map(({ base64 }) => ({ base64, use: "signing" as const })) });
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -32,7 +58,15 @@ let metadataPath: string;
 
 interface Report {
   ok: boolean;
-  findings: { code: string; severity: string; message: string; accountId?: string; resource?: string; missingOnProvider?: string[]; unknownToIdp?: string[] }[];
+  findings: {
+    code: string;
+    severity: string;
+    message: string;
+    accountId?: string;
+    resource?: string;
+    missingOnProvider?: string[];
+    unknownToIdp?: string[];
+  }[];
   facts: Record<string, unknown>;
   notChecked: { check: string; reason: string }[];
 }
@@ -77,7 +111,14 @@ function writeConfig(path: string, withOrganization = true): void {
       "  identityCenter:",
       `    instanceArn: ${organization.instanceArn}`,
       `    region: ${REGION}`,
-      ...(withOrganization ? ["  organization:", `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`, `    readRoleName: ${READ_ROLE}`, "    accounts: all"] : []),
+      ...(withOrganization
+        ? [
+            "  organization:",
+            `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
+            `    readRoleName: ${READ_ROLE}`,
+            "    accounts: all",
+          ]
+        : []),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
       "",
@@ -89,7 +130,12 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, { seed: 7, throttleRate: 0, serverErrorRate: 0 });
   // The CLI finds the emulator the way users point it at a VPC endpoint: through the SDK's standard environment.
-  Object.assign(process.env, { AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: REGION,
+  });
   directory = mkdtempSync(join(tmpdir(), "breakglass-check-"));
   metadataPath = join(directory, "idp-metadata.xml");
   writeFileSync(metadataPath, idpMetadata(signing));
@@ -104,7 +150,8 @@ afterAll(async () => {
 });
 
 const emergencyIam = async () => new IAMClient(await organization.configFor(organization.emergencyAccountId));
-const workloadIam = async (index: number) => new IAMClient(await organization.configFor(organization.workloadAccountIds[index]!));
+const workloadIam = async (index: number) =>
+  new IAMClient(await organization.configFor(organization.workloadAccountIds[index]!));
 
 describe("a healthy organization", () => {
   it("asks for an Identity Center attestation until an admin records one", async () => {
@@ -114,7 +161,16 @@ describe("a healthy organization", () => {
   });
 
   it("records the attestation of the Identity Center import", async () => {
-    const { code, stdout } = await breakglass("identity-center", "attest", "--metadata", metadataPath, "--by", "alice", "--config", configPath);
+    const { code, stdout } = await breakglass(
+      "identity-center",
+      "attest",
+      "--metadata",
+      metadataPath,
+      "--by",
+      "alice",
+      "--config",
+      configPath,
+    );
     expect(code).toBe(0);
     expect(stdout).toContain(`Recorded: alice imported into IAM Identity Center ${organization.instanceArn}`);
   });
@@ -126,7 +182,14 @@ describe("a healthy organization", () => {
     expect(report.code).toBe(0);
     expect(report.notChecked).toEqual([]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
-    expect(report.facts["samlProviders"]).toEqual([{ arn: organization.samlProviderArn, status: "found", validUntil: expect.any(String), signingCertificates: [expect.stringMatching(/^[0-9a-f]{64}$/)] }]);
+    expect(report.facts["samlProviders"]).toEqual([
+      {
+        arn: organization.samlProviderArn,
+        status: "found",
+        validUntil: expect.any(String),
+        signingCertificates: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+      },
+    ]);
   });
 
   it("prints a readable report that says the path is ready", async () => {
@@ -138,7 +201,15 @@ describe("a healthy organization", () => {
 
   it("runs as the installed command with nothing on stderr: no warning from the AWS SDK about the Node.js version", async () => {
     const bin = new URL("../../bin/breakglass.js", import.meta.url).pathname;
-    const env = { PATH: process.env["PATH"], HOME: directory, XDG_CACHE_HOME: join(directory, "cache"), AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION };
+    const env = {
+      PATH: process.env["PATH"],
+      HOME: directory,
+      XDG_CACHE_HOME: join(directory, "cache"),
+      AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_REGION: REGION,
+    };
     const { stdout, stderr } = await run(process.execPath, [bin, "check", "--config", configPath], { env });
     expect(stderr).toBe("");
     expect(stdout).toContain("No findings: the emergency access path is ready as far as breakglass checked it.");
@@ -154,20 +225,37 @@ describe("one breakage at a time", () => {
       expect(codes(report)).toEqual(["SAML_PROVIDER_MISSING"]);
       expect(report.code).toBe(1);
     } finally {
-      await iam.send(new CreateSAMLProviderCommand({ Name: SAML_PROVIDER, SAMLMetadataDocument: idpMetadata(signing) }));
+      await iam.send(
+        new CreateSAMLProviderCommand({ Name: SAML_PROVIDER, SAMLMetadataDocument: idpMetadata(signing) }),
+      );
     }
   });
 
   it("finds the provider holding another certificate, with the fingerprints on each side", async () => {
     const iam = await emergencyIam();
-    await iam.send(new UpdateSAMLProviderCommand({ SAMLProviderArn: organization.samlProviderArn, SAMLMetadataDocument: idpMetadata(rollover) }));
+    await iam.send(
+      new UpdateSAMLProviderCommand({
+        SAMLProviderArn: organization.samlProviderArn,
+        SAMLMetadataDocument: idpMetadata(rollover),
+      }),
+    );
     try {
       const [finding, ...rest] = (await check()).findings;
       expect(rest).toEqual([]);
-      expect(finding).toMatchObject({ code: "SAML_PROVIDER_DRIFT", resource: organization.samlProviderArn, missingOnProvider: [expect.any(String)], unknownToIdp: [expect.any(String)] });
+      expect(finding).toMatchObject({
+        code: "SAML_PROVIDER_DRIFT",
+        resource: organization.samlProviderArn,
+        missingOnProvider: [expect.any(String)],
+        unknownToIdp: [expect.any(String)],
+      });
       expect(finding?.message).toContain("direct federation through this provider fails now");
     } finally {
-      await iam.send(new UpdateSAMLProviderCommand({ SAMLProviderArn: organization.samlProviderArn, SAMLMetadataDocument: idpMetadata(signing) }));
+      await iam.send(
+        new UpdateSAMLProviderCommand({
+          SAMLProviderArn: organization.samlProviderArn,
+          SAMLMetadataDocument: idpMetadata(signing),
+        }),
+      );
     }
   });
 
@@ -176,7 +264,9 @@ describe("one breakage at a time", () => {
     try {
       const report = await check();
       expect(codes(report)).toEqual(["ROLLOVER_IN_PROGRESS", "SAML_PROVIDER_DRIFT"]);
-      expect(report.findings.find((finding) => finding.code === "SAML_PROVIDER_DRIFT")?.message).toContain("the IdP's new rollover certificate");
+      expect(report.findings.find((finding) => finding.code === "SAML_PROVIDER_DRIFT")?.message).toContain(
+        "the IdP's new rollover certificate",
+      );
     } finally {
       writeFileSync(metadataPath, idpMetadata(signing));
     }
@@ -184,12 +274,22 @@ describe("one breakage at a time", () => {
 
   it("finds the emergency role's trust policy without the SAML:aud condition", async () => {
     const iam = await emergencyIam();
-    const loose = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Federated: organization.samlProviderArn }, Action: "sts:AssumeRoleWithSAML" }] });
+    const loose = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { Federated: organization.samlProviderArn }, Action: "sts:AssumeRoleWithSAML" },
+      ],
+    });
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: EMERGENCY_ROLE, PolicyDocument: loose }));
     try {
       expect(codes(await check())).toEqual(["EMERGENCY_ROLE_TRUST_INVALID"]);
     } finally {
-      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: EMERGENCY_ROLE, PolicyDocument: emergencyRoleTrust(organization.samlProviderArn) }));
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: EMERGENCY_ROLE,
+          PolicyDocument: emergencyRoleTrust(organization.samlProviderArn),
+        }),
+      );
     }
   });
 
@@ -199,7 +299,12 @@ describe("one breakage at a time", () => {
     try {
       expect(codes(await check())).toEqual(["EMERGENCY_ROLE_MISSING"]);
     } finally {
-      await iam.send(new CreateRoleCommand({ RoleName: EMERGENCY_ROLE, AssumeRolePolicyDocument: emergencyRoleTrust(organization.samlProviderArn) }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: EMERGENCY_ROLE,
+          AssumeRolePolicyDocument: emergencyRoleTrust(organization.samlProviderArn),
+        }),
+      );
     }
   });
 
@@ -208,32 +313,61 @@ describe("one breakage at a time", () => {
     await iam.send(new DeleteRoleCommand({ RoleName: CROSS_ACCOUNT_ROLE }));
     try {
       const report = await check();
-      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([["CROSS_ACCOUNT_ROLE_MISSING", organization.workloadAccountIds[1]]]);
+      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([
+        ["CROSS_ACCOUNT_ROLE_MISSING", organization.workloadAccountIds[1]],
+      ]);
     } finally {
-      await iam.send(new CreateRoleCommand({ RoleName: CROSS_ACCOUNT_ROLE, AssumeRolePolicyDocument: crossAccountTrust(organization.emergencyRoleArn) }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: CROSS_ACCOUNT_ROLE,
+          AssumeRolePolicyDocument: crossAccountTrust(organization.emergencyRoleArn),
+        }),
+      );
     }
   });
 
   it("finds a cross-account role that trusts the whole emergency account instead of its emergency role", async () => {
     const iam = await workloadIam(2);
-    const broad = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${organization.emergencyAccountId}:root` }, Action: "sts:AssumeRole" }] });
+    const broad = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${organization.emergencyAccountId}:root` },
+          Action: "sts:AssumeRole",
+        },
+      ],
+    });
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: CROSS_ACCOUNT_ROLE, PolicyDocument: broad }));
     try {
       const report = await check();
-      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([["CROSS_ACCOUNT_ROLE_TRUST_INVALID", organization.workloadAccountIds[2]]]);
+      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([
+        ["CROSS_ACCOUNT_ROLE_TRUST_INVALID", organization.workloadAccountIds[2]],
+      ]);
     } finally {
-      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: CROSS_ACCOUNT_ROLE, PolicyDocument: crossAccountTrust(organization.emergencyRoleArn) }));
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: CROSS_ACCOUNT_ROLE,
+          PolicyDocument: crossAccountTrust(organization.emergencyRoleArn),
+        }),
+      );
     }
   });
 
   it("finds every workload account unprotected once the SCP is detached from their OU", async () => {
     const organizations = new OrganizationsClient(awsClientConfig(moto.endpoint, REGION));
-    await organizations.send(new DetachPolicyCommand({ PolicyId: organization.protectionPolicyId, TargetId: organization.workloadOuId }));
+    await organizations.send(
+      new DetachPolicyCommand({ PolicyId: organization.protectionPolicyId, TargetId: organization.workloadOuId }),
+    );
     try {
       const report = await check();
-      expect(report.findings.map((finding) => [finding.code, finding.accountId]).sort()).toEqual(organization.workloadAccountIds.map((accountId) => ["SCP_PROTECTION_MISSING", accountId]).sort());
+      expect(report.findings.map((finding) => [finding.code, finding.accountId]).sort()).toEqual(
+        organization.workloadAccountIds.map((accountId) => ["SCP_PROTECTION_MISSING", accountId]).sort(),
+      );
     } finally {
-      await organizations.send(new AttachPolicyCommand({ PolicyId: organization.protectionPolicyId, TargetId: organization.workloadOuId }));
+      await organizations.send(
+        new AttachPolicyCommand({ PolicyId: organization.protectionPolicyId, TargetId: organization.workloadOuId }),
+      );
     }
   });
 
@@ -263,9 +397,14 @@ describe("one breakage at a time", () => {
     proxy.denyAssumeRoleInto([organization.workloadAccountIds[0]!]);
     try {
       const report = await check();
-      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([["AWS_READ_FAILED", organization.workloadAccountIds[0]]]);
+      expect(report.findings.map((finding) => [finding.code, finding.accountId])).toEqual([
+        ["AWS_READ_FAILED", organization.workloadAccountIds[0]],
+      ]);
       expect(report.findings[0]?.message).toContain("AccessDenied");
-      const accounts = report.facts["workloadAccounts"] as { accountId: string; crossAccountRole: { status: string } | null }[];
+      const accounts = report.facts["workloadAccounts"] as {
+        accountId: string;
+        crossAccountRole: { status: string } | null;
+      }[];
       expect(accounts.filter((account) => account.crossAccountRole?.status === "found")).toHaveLength(2);
     } finally {
       proxy.denyAssumeRoleInto([]);
@@ -298,6 +437,8 @@ describe("what is not checked", () => {
   it("refuses an unknown check name in --only", async () => {
     const { code, stderr } = await breakglass("check", "--config", configPath, "--only", "metadata,scps");
     expect(code).toBe(2);
-    expect(stderr).toBe('breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n');
+    expect(stderr).toBe(
+      'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n',
+    );
   });
 });

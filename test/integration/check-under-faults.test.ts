@@ -4,7 +4,13 @@ import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../src/adapters/aws/aws-cli
 import { gatherPosture, type PostureScope } from "../../src/adapters/aws/gather-posture.js";
 import { checkPosture } from "../../src/domain/checks/posture-checks.js";
 import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
-import { buildOrganization, CROSS_ACCOUNT_ROLE, READ_ROLE, REGION, type TestOrganization } from "../support/aws-organization.js";
+import {
+  buildOrganization,
+  CROSS_ACCOUNT_ROLE,
+  READ_ROLE,
+  REGION,
+  type TestOrganization,
+} from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
 import { quickAdaptiveRetries } from "../support/quick-retries.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
@@ -16,10 +22,17 @@ let moto: MotoServer;
 let proxy: FaultProxy;
 let organization: TestOrganization;
 
-
 function scope(): PostureScope {
   return {
-    checks: new Set(["saml-providers", "emergency-roles", "identity-center", "cross-account-roles", "scp-protection", "cloudtrail", "eventbridge"]),
+    checks: new Set([
+      "saml-providers",
+      "emergency-roles",
+      "identity-center",
+      "cross-account-roles",
+      "scp-protection",
+      "cloudtrail",
+      "eventbridge",
+    ]),
     partition: "aws",
     emergencyAccount: {
       accountId: organization.emergencyAccountId,
@@ -34,7 +47,12 @@ function scope(): PostureScope {
 }
 
 async function sweep(): Promise<string[]> {
-  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 10, retryStrategy: () => quickAdaptiveRetries() });
+  const clients = new AwsClients({
+    ...DEFAULT_AWS_SETTINGS,
+    region: REGION,
+    maxAttempts: 10,
+    retryStrategy: () => quickAdaptiveRetries(),
+  });
   const facts = await gatherPosture(scope(), { clients, latestAttestation: () => null });
   const findings = checkPosture({
     facts,
@@ -51,7 +69,12 @@ async function sweep(): Promise<string[]> {
 beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, { seed: 42, throttleRate: 0, serverErrorRate: 0 });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: REGION,
+  });
   organization = await buildOrganization(moto.endpoint, { workloadAccounts: 6, idpMetadata: metadata });
 }, 120_000);
 
@@ -77,9 +100,17 @@ describe("the sweep under faults", () => {
   it("turns an account that stays throttled past every retry into a finding about that account, not an abort", async () => {
     proxy.setRates(1, 0);
     try {
-      const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => quickAdaptiveRetries(2) });
+      const clients = new AwsClients({
+        ...DEFAULT_AWS_SETTINGS,
+        region: REGION,
+        maxAttempts: 2,
+        retryStrategy: () => quickAdaptiveRetries(2),
+      });
       const facts = await gatherPosture(scope(), { clients, latestAttestation: () => null });
-      expect(facts.workloadAccounts?.[0]).toMatchObject({ accountId: "organization", error: { code: "ThrottlingException" } });
+      expect(facts.workloadAccounts?.[0]).toMatchObject({
+        accountId: "organization",
+        error: { code: "ThrottlingException" },
+      });
       expect(facts.samlProviders?.[0]).toMatchObject({ status: "error", error: { code: "Throttling" } });
     } finally {
       proxy.setRates(0, 0);

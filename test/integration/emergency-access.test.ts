@@ -40,7 +40,12 @@ beforeAll(async () => {
   server.store.addUser({ id: ALICE, userName: "alice@example.com", displayName: "Alice Responder" });
   server.store.addUser({ id: BOB, userName: "bob", emails: ["bob@example.com"] });
   server.store.addUser({ id: CAROL, userName: "carol@example.com" });
-  directory = new ScimGroupDirectory({ baseUrl: server.baseUrl, token: TOKEN, ca: server.ca, sleep: () => Promise.resolve() });
+  directory = new ScimGroupDirectory({
+    baseUrl: server.baseUrl,
+    token: TOKEN,
+    ca: server.ca,
+    sleep: () => Promise.resolve(),
+  });
 });
 
 afterAll(async () => {
@@ -95,7 +100,12 @@ describe("an incident declared, worked and closed from Slack", () => {
     const access = emergencyAccess();
     const declared = await access.declareIncident("  Okta   is down\nfor everyone ", slackUser(COMMANDER));
     expect(declared.incident).toBe("INC-20261125-0342");
-    expect(declared.window).toMatchObject({ incident: "INC-20261125-0342", openedBy: COMMANDER, reason: "Okta is down for everyone", closedAt: null });
+    expect(declared.window).toMatchObject({
+      incident: "INC-20261125-0342",
+      openedBy: COMMANDER,
+      reason: "Okta is down for everyone",
+      closedAt: null,
+    });
     expect(declared.outcome.applied).toBe(true);
     expect(access.openIncident()?.incident).toBe("INC-20261125-0342");
 
@@ -110,13 +120,32 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(server.store.membersOf(READONLY)).toEqual([ALICE]);
     // The same leases a runbook grant gets, carrying the incident's reference where a run's id would be.
     expect(store.leases.activeLeases()).toEqual([
-      expect.objectContaining({ runId: "INC-20261125-0342", groupId: OPERATORS, userId: ALICE, login: "alice@example.com", expiresAt: "2026-11-25T07:43:17.000Z" }),
-      expect.objectContaining({ runId: "INC-20261125-0342", groupId: READONLY, userId: ALICE, expiresAt: "2026-11-25T07:43:17.000Z" }),
+      expect.objectContaining({
+        runId: "INC-20261125-0342",
+        groupId: OPERATORS,
+        userId: ALICE,
+        login: "alice@example.com",
+        expiresAt: "2026-11-25T07:43:17.000Z",
+      }),
+      expect.objectContaining({
+        runId: "INC-20261125-0342",
+        groupId: READONLY,
+        userId: ALICE,
+        expiresAt: "2026-11-25T07:43:17.000Z",
+      }),
     ]);
     const grantRecords = recordsAbout("grant alice@example.com");
-    expect(grantRecords.map((record) => record.action)).toEqual(["action.planned", "action.applying", "action.applied", "action.verified"]);
+    expect(grantRecords.map((record) => record.action)).toEqual([
+      "action.planned",
+      "action.applying",
+      "action.applied",
+      "action.verified",
+    ]);
     expect(grantRecords.every((record) => record.actor === GRANTER && record.runId === "INC-20261125-0342")).toBe(true);
-    expect(grantRecords[0]?.detail).toMatchObject({ action: "idp.add-group-members", parameters: { groups: [OPERATORS, READONLY], members: ["alice@example.com"], ttl: "4h" } });
+    expect(grantRecords[0]?.detail).toMatchObject({
+      action: "idp.add-group-members",
+      parameters: { groups: [OPERATORS, READONLY], members: ["alice@example.com"], ttl: "4h" },
+    });
 
     // Asking again changes nothing: no second membership, no second lease, and the first lease is not extended.
     clock.advance(10 * 60_000);
@@ -128,7 +157,11 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(again.expiresAt).toBe("2026-11-25T07:43:17.000Z");
     expect(world(access).idpWrites).toBe(writes);
     expect(store.leases.activeLeases()).toHaveLength(2);
-    expect(recordsAbout("grant alice@example.com").map((record) => record.action).slice(4)).toEqual(["action.planned", "action.verified"]);
+    expect(
+      recordsAbout("grant alice@example.com")
+        .map((record) => record.action)
+        .slice(4),
+    ).toEqual(["action.planned", "action.verified"]);
 
     clock.advance(60_000);
     const revoked = await access.revoke("alice@example.com", slackUser(GRANTER));
@@ -147,7 +180,11 @@ describe("an incident declared, worked and closed from Slack", () => {
 
     clock.advance(60_000);
     const closed = await access.closeIncident(slackUser(COMMANDER));
-    expect(closed.window).toMatchObject({ incident: "INC-20261125-0342", closedAt: "2026-11-25T03:55:17.000Z", closedBy: COMMANDER });
+    expect(closed.window).toMatchObject({
+      incident: "INC-20261125-0342",
+      closedAt: "2026-11-25T03:55:17.000Z",
+      closedBy: COMMANDER,
+    });
     expect(closed).toMatchObject({ revoked: [], notRevoked: [], activeLeases: [] });
     expect(access.openIncident()).toBeNull();
     expect(existsSync(closed.activitySummary)).toBe(true);
@@ -156,7 +193,12 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(summary).toContain("- Reason: Okta is down for everyone");
     expect(summary).toContain(`| ${GRANTER} | action.applying | grant alice@example.com | INC-20261125-0342 |`);
     expect(summary).toContain(`| ${GRANTER} | action.applying | revoke alice@example.com | INC-20261125-0342 |`);
-    expect(recordsAbout("incident close INC-20261125-0342").map((record) => record.actor)).toEqual([COMMANDER, COMMANDER, COMMANDER, COMMANDER]);
+    expect(recordsAbout("incident close INC-20261125-0342").map((record) => record.actor)).toEqual([
+      COMMANDER,
+      COMMANDER,
+      COMMANDER,
+      COMMANDER,
+    ]);
     expect(verifyAudit(store.audit).problems).toEqual([]);
   });
 
@@ -174,14 +216,24 @@ describe("an incident declared, worked and closed from Slack", () => {
     const closed = await access.closeIncident(slackUser(COMMANDER));
     expect(closed.notRevoked).toEqual([]);
     expect(closed.revoked).toHaveLength(1);
-    expect(closed.revoked[0]).toMatchObject({ incident, user: { id: BOB, login: "bob" }, groups: [OPERATORS, READONLY] });
+    expect(closed.revoked[0]).toMatchObject({
+      incident,
+      user: { id: BOB, login: "bob" },
+      groups: [OPERATORS, READONLY],
+    });
     expect(server.store.membersOf(OPERATORS)).toEqual([CAROL]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
-    expect(closed.activeLeases).toEqual([expect.objectContaining({ runId: "run-7", groupId: OPERATORS, userId: CAROL })]);
+    expect(closed.activeLeases).toEqual([
+      expect.objectContaining({ runId: "run-7", groupId: OPERATORS, userId: CAROL }),
+    ]);
     // The removal comes before the close, so the activity summary shows it inside the window.
     const actions = store.audit.auditRecords().map((record) => `${record.subject} ${record.action}`);
-    expect(actions.indexOf("revoke bob action.verified")).toBeLessThan(actions.indexOf(`incident close ${incident} action.applying`));
-    expect(readFileSync(closed.activitySummary, "utf8")).toContain(`| ${COMMANDER} | action.applying | revoke bob | ${incident} |`);
+    expect(actions.indexOf("revoke bob action.verified")).toBeLessThan(
+      actions.indexOf(`incident close ${incident} action.applying`),
+    );
+    expect(readFileSync(closed.activitySummary, "utf8")).toContain(
+      `| ${COMMANDER} | action.applying | revoke bob | ${incident} |`,
+    );
   });
 
   it("a Slack grant whose lease has ended is removed by the lease reaper like a runbook grant", async () => {
@@ -200,7 +252,12 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
     expect(store.leases.activeLeases()).toEqual([]);
-    expect(store.audit.auditRecords().filter((record) => record.action === "lease.reaped").map((record) => record.runId)).toEqual([incident, incident]);
+    expect(
+      store.audit
+        .auditRecords()
+        .filter((record) => record.action === "lease.reaped")
+        .map((record) => record.runId),
+    ).toEqual([incident, incident]);
   });
 
   it("gives an incident declared in the same minute as a closed one a reference of its own", async () => {
@@ -222,17 +279,25 @@ describe("failures", () => {
       findUser: (login) => directory.findUser(login),
       listMembers: (groupId) => directory.listMembers(groupId),
       removeMember: (groupId, userId) => directory.removeMember(groupId, userId),
-      addMember: (groupId, userId) => (groupId === READONLY && failures-- > 0 ? Promise.reject(new Error("HTTP 503 from the IdP")) : directory.addMember(groupId, userId)),
+      addMember: (groupId, userId) =>
+        groupId === READONLY && failures-- > 0
+          ? Promise.reject(new Error("HTTP 503 from the IdP"))
+          : directory.addMember(groupId, userId),
     };
     const access = emergencyAccess({ directory: flaky });
     await access.declareIncident("Okta is down", slackUser(COMMANDER));
     await expect(access.grant("alice@example.com", undefined, slackUser(GRANTER))).rejects.toMatchObject({
       code: "ACTION_FAILED",
-      message: "grant alice@example.com: HTTP 503 from the IdP; the change may be half made; run the same command again: it plans afresh and finishes the job",
+      message:
+        "grant alice@example.com: HTTP 503 from the IdP; the change may be half made; run the same command again: it plans afresh and finishes the job",
     });
     expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
-    expect(recordsAbout("grant alice@example.com").map((record) => record.action)).toEqual(["action.planned", "action.applying", "action.failed"]);
+    expect(recordsAbout("grant alice@example.com").map((record) => record.action)).toEqual([
+      "action.planned",
+      "action.applying",
+      "action.failed",
+    ]);
 
     const again = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
     expect(again.outcome.applied).toBe(true);
@@ -248,7 +313,9 @@ describe("failures", () => {
     mkdirSync(mirror);
     const failing = emergencyAccess({ audit: new AuditLog(store.audit, clock, jsonlAuditMirror(mirror)) });
     const writes = world(access).idpWrites;
-    await expect(failing.grant("alice@example.com", undefined, slackUser(GRANTER))).rejects.toMatchObject({ code: "AUDIT_FAILED" });
+    await expect(failing.grant("alice@example.com", undefined, slackUser(GRANTER))).rejects.toMatchObject({
+      code: "AUDIT_FAILED",
+    });
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(server.store.membersOf(READONLY)).toEqual([]);
     expect(store.leases.activeLeases()).toEqual([]);
@@ -257,7 +324,12 @@ describe("failures", () => {
 });
 
 describe("refusals change nothing", () => {
-  async function refused(access: EmergencyAccess, attempt: () => Promise<unknown>, message: string, code: string): Promise<void> {
+  async function refused(
+    access: EmergencyAccess,
+    attempt: () => Promise<unknown>,
+    message: string,
+    code: string,
+  ): Promise<void> {
     const before = world(access);
     await expect(attempt()).rejects.toMatchObject({ name: "BreakglassError", code, message });
     expect(world(access)).toEqual(before);
@@ -265,7 +337,12 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant while no incident is open, and says how to declare one", async () => {
     const access = emergencyAccess();
-    await refused(access, () => access.grant("alice@example.com", undefined, slackUser(GRANTER)), "grant alice@example.com: no incident is open; declare an incident first: /breakglass incident declare <title>", "NO_OPEN_INCIDENT");
+    await refused(
+      access,
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
+      "grant alice@example.com: no incident is open; declare an incident first: /breakglass incident declare <title>",
+      "NO_OPEN_INCIDENT",
+    );
   });
 
   it("refuses a grant longer than slack.grant.maxTtl, naming the limit", async () => {
@@ -282,8 +359,18 @@ describe("refusals change nothing", () => {
   it("refuses a grant for someone the IdP does not know, naming the login", async () => {
     const access = emergencyAccess();
     await access.declareIncident("Okta is down", slackUser(COMMANDER));
-    await refused(access, () => access.grant("mallory@example.com", undefined, slackUser(GRANTER)), "grant mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed", "IDP_NOT_FOUND");
-    await refused(access, () => access.revoke("mallory@example.com", slackUser(GRANTER)), "revoke mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed", "IDP_NOT_FOUND");
+    await refused(
+      access,
+      () => access.grant("mallory@example.com", undefined, slackUser(GRANTER)),
+      "grant mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
+      "IDP_NOT_FOUND",
+    );
+    await refused(
+      access,
+      () => access.revoke("mallory@example.com", slackUser(GRANTER)),
+      "revoke mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
+      "IDP_NOT_FOUND",
+    );
   });
 
   it("refuses to declare a second incident while one is open, naming it", async () => {
@@ -312,7 +399,12 @@ describe("refusals change nothing", () => {
       `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; name the one to close: /breakglass incident close <reference>`,
       "USAGE",
     );
-    await refused(access, () => access.closeIncident(slackUser(COMMANDER), "INC-9999"), "incident close INC-9999: no incident has this reference", "INCIDENT_NOT_FOUND");
+    await refused(
+      access,
+      () => access.closeIncident(slackUser(COMMANDER), "INC-9999"),
+      "incident close INC-9999: no incident has this reference",
+      "INCIDENT_NOT_FOUND",
+    );
     const closed = await access.closeIncident(slackUser(COMMANDER), "INC-4711");
     expect(closed.window).toMatchObject({ incident: "INC-4711", closedBy: COMMANDER });
     expect(access.openIncident()?.incident).toBe(declared);
@@ -321,26 +413,57 @@ describe("refusals change nothing", () => {
 
   it("refuses to close when no incident is open", async () => {
     const access = emergencyAccess();
-    await refused(access, () => access.closeIncident(slackUser(COMMANDER)), "incident close: no incident is open, so there is nothing to close", "NO_OPEN_INCIDENT");
+    await refused(
+      access,
+      () => access.closeIncident(slackUser(COMMANDER)),
+      "incident close: no incident is open, so there is nothing to close",
+      "NO_OPEN_INCIDENT",
+    );
   });
 
   it("refuses a grant or revoke without the IdP's group API, saying what to configure", async () => {
     const access = emergencyAccess({ directory: undefined });
     await access.declareIncident("Okta is down", slackUser(COMMANDER));
-    const needs = "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
-    await refused(access, () => access.grant("alice@example.com", undefined, slackUser(GRANTER)), `grant alice@example.com: ${needs}`, "USAGE");
-    await refused(access, () => access.revoke("alice@example.com", slackUser(GRANTER)), `revoke alice@example.com: ${needs}`, "USAGE");
+    const needs =
+      "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
+    await refused(
+      access,
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
+      `grant alice@example.com: ${needs}`,
+      "USAGE",
+    );
+    await refused(
+      access,
+      () => access.revoke("alice@example.com", slackUser(GRANTER)),
+      `revoke alice@example.com: ${needs}`,
+      "USAGE",
+    );
   });
 
   it("refuses a grant without slack.grant, saying what to configure", async () => {
     const access = emergencyAccess({ grant: undefined });
     await access.declareIncident("Okta is down", slackUser(COMMANDER));
-    await refused(access, () => access.grant("alice@example.com", undefined, slackUser(GRANTER)), "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids", "USAGE");
+    await refused(
+      access,
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
+      "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
+      "USAGE",
+    );
   });
 
   it("refuses an empty title or login with the command to type", async () => {
     const access = emergencyAccess();
-    await refused(access, () => access.declareIncident("   ", slackUser(COMMANDER)), "incident declare: give the incident a title: /breakglass incident declare <title>", "USAGE");
-    await refused(access, () => access.grant(" ", undefined, slackUser(GRANTER)), "grant: name the person: /breakglass grant @user [ttl]", "USAGE");
+    await refused(
+      access,
+      () => access.declareIncident("   ", slackUser(COMMANDER)),
+      "incident declare: give the incident a title: /breakglass incident declare <title>",
+      "USAGE",
+    );
+    await refused(
+      access,
+      () => access.grant(" ", undefined, slackUser(GRANTER)),
+      "grant: name the person: /breakglass grant @user [ttl]",
+      "USAGE",
+    );
   });
 });

@@ -101,7 +101,10 @@ async function startIdp(): Promise<ScimTestServer> {
 function prepare(prefix: string, scim: ScimTestServer): { directory: string; scim: ScimTestServer; yaml: string } {
   const directory = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(directory, "scim-ca.pem"), scim.ca);
-  publishIdpMetadata(directory, makeCertificate({ notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) }));
+  publishIdpMetadata(
+    directory,
+    makeCertificate({ notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) }),
+  );
   const yaml = configYaml(directory, scim);
   writeFileSync(join(directory, "breakglass.yaml"), yaml);
   return { directory, scim, yaml };
@@ -109,7 +112,12 @@ function prepare(prefix: string, scim: ScimTestServer): { directory: string; sci
 
 async function readStore<T>(directory: string, reader: (services: RunbookServices) => T | Promise<T>): Promise<T> {
   const { config } = await loadConfig(join(directory, "breakglass.yaml"));
-  const services = openRunbookServices(config, { runbookDirectory: RUNBOOKS, clock: fixedClock(NOW), env: {}, notify: () => Promise.resolve() });
+  const services = openRunbookServices(config, {
+    runbookDirectory: RUNBOOKS,
+    clock: fixedClock(NOW),
+    env: {},
+    notify: () => Promise.resolve(),
+  });
   try {
     return await reader(services);
   } finally {
@@ -122,10 +130,12 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
   const cli: Breakglass = breakglassCli(() => ({ TEST_SCIM_TOKEN: TOKEN }), NOW);
   const common = ["--config", join(directory, "breakglass.yaml"), "--dir", RUNBOOKS];
   /** The command as the person named by --as runs it: with their own AWS credentials. */
-  const asPerson = (args: string[]) => asPrincipal(AWS_PRINCIPAL[args[args.indexOf("--as") + 1] as Person], () => cli(...args, ...common));
+  const asPerson = (args: string[]) =>
+    asPrincipal(AWS_PRINCIPAL[args[args.indexOf("--as") + 1] as Person], () => cli(...args, ...common));
   const run = async (...args: string[]) => {
     const result = await asPerson(args);
-    if (result.code !== 0) throw new Error(`breakglass ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    if (result.code !== 0)
+      throw new Error(`breakglass ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
     return result.stdout;
   };
   return {
@@ -133,7 +143,10 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
     directory,
     scim,
     async startRun(runbookId, inputs, as) {
-      return startedRunId(await run("runbook", "run", runbookId, "--as", as, ...inputs.flatMap((input) => ["--input", input])), runbookId);
+      return startedRunId(
+        await run("runbook", "run", runbookId, "--as", as, ...inputs.flatMap((input) => ["--input", input])),
+        runbookId,
+      );
     },
     approve: async (runId, as) => void (await run("runbook", "approve", runId, "--as", as)),
     async approveRefused(runId, person) {
@@ -155,21 +168,35 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
 
 async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
   const { directory, scim, yaml } = prepare("breakglass-parity-slack-", idp);
-  const harness: ServeHarness = await startHarness({ configYaml: yaml, runbookDirectory: RUNBOOKS, env: { TEST_SCIM_TOKEN: TOKEN }, directory, clock: fixedClock(NOW) });
+  const harness: ServeHarness = await startHarness({
+    configYaml: yaml,
+    runbookDirectory: RUNBOOKS,
+    env: { TEST_SCIM_TOKEN: TOKEN },
+    directory,
+    clock: fixedClock(NOW),
+  });
   harness.stub.setUser(CAROL, CAROL_LOGIN, "carol");
   const services = harness.service.services;
   const byId = new Map(Object.keys(SLACK_ID).map((person) => [`person:${person}`, person]));
-  const auditCount = (action: string) => services.store.audit.auditRecords().filter((record) => record.action === action).length;
+  const auditCount = (action: string) =>
+    services.store.audit.auditRecords().filter((record) => record.action === action).length;
   /** Waits until the service has written one more audit record of this action than before `work`. */
   const after = async (action: string, work: () => Promise<unknown>) => {
     const before = auditCount(action);
     await work();
-    await eventually(() => auditCount(action), (count) => count > before);
+    await eventually(
+      () => auditCount(action),
+      (count) => count > before,
+    );
   };
   /** The run's message, as its in-place updates name it. */
   const messageOf = async (runId: string) => {
-    const mentions = (call: { args: Record<string, unknown> }) => String(call.args["text"]).includes(`run ${runId.slice(0, 8)}`);
-    const updated = await eventually(() => harness.stub.callsTo("chat.update").find(mentions), (call) => call !== undefined);
+    const mentions = (call: { args: Record<string, unknown> }) =>
+      String(call.args["text"]).includes(`run ${runId.slice(0, 8)}`);
+    const updated = await eventually(
+      () => harness.stub.callsTo("chat.update").find(mentions),
+      (call) => call !== undefined,
+    );
     return { channel: String(updated?.args["channel"]), ts: String(updated?.args["ts"]) };
   };
   const waitFor = (runId: string, predicate: (status: string, waitingAt: string | null) => boolean) =>
@@ -182,9 +209,20 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
     directory,
     scim,
     async startRun(runbookId, inputs, as) {
-      const before = new Set(services.store.audit.auditRecords().filter((record) => record.action === "run.started").map((record) => record.runId));
+      const before = new Set(
+        services.store.audit
+          .auditRecords()
+          .filter((record) => record.action === "run.started")
+          .map((record) => record.runId),
+      );
       await harness.command(`runbook start ${runbookId} ${inputs.join(" ")}`, SLACK_ID[as], CHANNELS.incidents);
-      const started = await eventually(() => services.store.audit.auditRecords().find((record) => record.action === "run.started" && !before.has(record.runId)), (record) => record !== undefined);
+      const started = await eventually(
+        () =>
+          services.store.audit
+            .auditRecords()
+            .find((record) => record.action === "run.started" && !before.has(record.runId)),
+        (record) => record !== undefined,
+      );
       const runId = String(started?.runId);
       await waitFor(runId, (status) => status === "waiting" || status === "failed" || status === "succeeded");
       return runId;
@@ -194,7 +232,8 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
       await waitFor(runId, (status, at) => at === "write-down" || status === "failed");
     },
     async approveRefused(runId, as) {
-      const told = () => harness.stub.callsTo("chat.postEphemeral").filter((call) => call.args["user"] === SLACK_ID[as]);
+      const told = () =>
+        harness.stub.callsTo("chat.postEphemeral").filter((call) => call.args["user"] === SLACK_ID[as]);
       const before = told().length;
       await harness.press("run.approve", runId, SLACK_ID[as], await messageOf(runId));
       const after = await eventually(told, (calls) => calls.length > before);
@@ -202,7 +241,10 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
     },
     async confirm(runId, as, record) {
       await harness.press("run.confirm", runId, SLACK_ID[as], await messageOf(runId));
-      await eventually(() => harness.stub.callsTo("views.open"), (calls) => calls.length > 0);
+      await eventually(
+        () => harness.stub.callsTo("views.open"),
+        (calls) => calls.length > 0,
+      );
       await harness.submit("run.confirm.record", runId, SLACK_ID[as], { record: { record } });
       await waitFor(runId, (status, at) => at === "optional-check" || status === "failed");
     },
@@ -224,7 +266,10 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
 function trail(records: readonly AuditRecord[], actorOf: (actor: string) => string, runId?: string): string[] {
   return records
     .filter((record) => !record.action.startsWith("slack.") && (runId === undefined || record.runId === runId))
-    .map((record) => `${record.action} ${record.subject.replace(/INC-\d{8}-\d{4}(-\d+)?/g, "INC-…")} by ${actorOf(record.actor)}`);
+    .map(
+      (record) =>
+        `${record.action} ${record.subject.replace(/INC-\d{8}-\d{4}(-\d+)?/g, "INC-…")} by ${actorOf(record.actor)}`,
+    );
 }
 
 let moto: MotoServer;
@@ -236,7 +281,8 @@ const runs = new Map<string, string>();
 beforeAll(async () => {
   moto = await startMoto();
   Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: "us-east-1" });
-  for (const person of Object.keys(SLACK_ID) as Person[]) AWS_PRINCIPAL[person] = await iamUserPrincipal(moto.endpoint, person);
+  for (const person of Object.keys(SLACK_ID) as Person[])
+    AWS_PRINCIPAL[person] = await iamUserPrincipal(moto.endpoint, person);
   idp = await startIdp();
   cli = cliFrontEnd(idp);
   slack = await slackFrontEnd(idp);
@@ -249,43 +295,61 @@ afterAll(async () => {
 });
 
 describe.each([["CLI", () => cli] as const, ["Slack", () => slack] as const])("through %s", (_name, frontEnd) => {
-  it("a run starts with config-filled and repeated list inputs, refuses the initiator's own approval, and runs to the end", async () => {
-    const fe = frontEnd();
-    const runId = await fe.startRun("parity-drill", ["incident=INC-4711", "responders=ana@example.com,raj@example.com", "responders=lee@example.com"], "alice");
-    runs.set(fe.name, runId);
-    const started = await fe.read(({ engine }) => engine.status(runId));
-    expect(started.inputs).toEqual({ incident: "INC-4711", responders: ["ana@example.com", "raj@example.com", "lee@example.com"], emergencyAccountId: EMERGENCY_ACCOUNT });
-    expect(started.waitingFor).toEqual({ stepId: "approve-drill", kind: "approval" });
-    expect(await fe.approveRefused(runId, "alice")).toContain("needs a second person");
-    await fe.approve(runId, "bob");
-    await fe.confirm(runId, "carol", "nothing changed in 111122223333");
-    await fe.skip(runId, "carol");
-    const finished = await fe.read(({ engine }) => engine.status(runId));
-    expect(finished.status).toBe("succeeded");
-    expect(finished.steps.map((step) => `${step.id}:${step.status}`)).toEqual([
-      "inspect-metadata:succeeded",
-      "approve-drill:succeeded",
-      "write-down:succeeded",
-      "optional-check:skipped",
-      "open-window:succeeded",
-      "close-window:succeeded",
-      "announce:succeeded",
-    ]);
-  }, 4 * PATIENCE);
+  it(
+    "a run starts with config-filled and repeated list inputs, refuses the initiator's own approval, and runs to the end",
+    async () => {
+      const fe = frontEnd();
+      const runId = await fe.startRun(
+        "parity-drill",
+        ["incident=INC-4711", "responders=ana@example.com,raj@example.com", "responders=lee@example.com"],
+        "alice",
+      );
+      runs.set(fe.name, runId);
+      const started = await fe.read(({ engine }) => engine.status(runId));
+      expect(started.inputs).toEqual({
+        incident: "INC-4711",
+        responders: ["ana@example.com", "raj@example.com", "lee@example.com"],
+        emergencyAccountId: EMERGENCY_ACCOUNT,
+      });
+      expect(started.waitingFor).toEqual({ stepId: "approve-drill", kind: "approval" });
+      expect(await fe.approveRefused(runId, "alice")).toContain("needs a second person");
+      await fe.approve(runId, "bob");
+      await fe.confirm(runId, "carol", "nothing changed in 111122223333");
+      await fe.skip(runId, "carol");
+      const finished = await fe.read(({ engine }) => engine.status(runId));
+      expect(finished.status).toBe("succeeded");
+      expect(finished.steps.map((step) => `${step.id}:${step.status}`)).toEqual([
+        "inspect-metadata:succeeded",
+        "approve-drill:succeeded",
+        "write-down:succeeded",
+        "optional-check:skipped",
+        "open-window:succeeded",
+        "close-window:succeeded",
+        "announce:succeeded",
+      ]);
+    },
+    4 * PATIENCE,
+  );
 
-  it("an incident is declared, a responder granted and revoked in the IdP, and the incident closed", async () => {
-    const fe = frontEnd();
-    await fe.declare("IdP down for everyone", "alice");
-    await fe.grant("alice", "1h");
-    expect(fe.scim.store.membersOf(OPERATORS)).toEqual([CAROL_IDP]);
-    const leases = await fe.read(({ store }) => store.leases.activeLeases());
-    expect(leases.map((lease) => [lease.login, lease.groupId, Date.parse(lease.expiresAt) - Date.parse(lease.addedAt)])).toEqual([[CAROL_LOGIN, OPERATORS, 3_600_000]]);
-    await fe.revoke("alice");
-    expect(fe.scim.store.membersOf(OPERATORS)).toEqual([]);
-    await fe.close("alice");
-    const open = await fe.read(({ emergency }) => emergency.openIncidents());
-    expect(open).toEqual([]);
-  }, 4 * PATIENCE);
+  it(
+    "an incident is declared, a responder granted and revoked in the IdP, and the incident closed",
+    async () => {
+      const fe = frontEnd();
+      await fe.declare("IdP down for everyone", "alice");
+      await fe.grant("alice", "1h");
+      expect(fe.scim.store.membersOf(OPERATORS)).toEqual([CAROL_IDP]);
+      const leases = await fe.read(({ store }) => store.leases.activeLeases());
+      expect(
+        leases.map((lease) => [lease.login, lease.groupId, Date.parse(lease.expiresAt) - Date.parse(lease.addedAt)]),
+      ).toEqual([[CAROL_LOGIN, OPERATORS, 3_600_000]]);
+      await fe.revoke("alice");
+      expect(fe.scim.store.membersOf(OPERATORS)).toEqual([]);
+      await fe.close("alice");
+      const open = await fe.read(({ emergency }) => emergency.openIncidents());
+      expect(open).toEqual([]);
+    },
+    4 * PATIENCE,
+  );
 });
 
 describe("the CLI and Slack, side by side", () => {
@@ -307,7 +371,13 @@ describe("the CLI and Slack, side by side", () => {
   });
 
   it("leave the same audit trail for an incident's emergency access", async () => {
-    const incidentTrail = (fe: FrontEnd) => fe.read(({ store }) => trail(store.audit.auditRecords().filter((record) => !runs.has(fe.name) || record.runId !== runs.get(fe.name)), (actor) => fe.actorOf(actor)));
+    const incidentTrail = (fe: FrontEnd) =>
+      fe.read(({ store }) =>
+        trail(
+          store.audit.auditRecords().filter((record) => !runs.has(fe.name) || record.runId !== runs.get(fe.name)),
+          (actor) => fe.actorOf(actor),
+        ),
+      );
     const [fromCli, fromSlack] = await Promise.all([incidentTrail(cli), incidentTrail(slack)]);
     expect(fromCli.some((line) => line.startsWith("action.verified"))).toBe(true);
     expect(fromSlack).toEqual(fromCli);

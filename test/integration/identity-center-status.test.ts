@@ -25,21 +25,51 @@ beforeAll(async () => {
       // Takes the request and never answers, as a black-holed endpoint or a stuck proxy does.
       if (answer === "never") return;
       if (answer === "unavailable") {
-        response.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "AccessDeniedException", message: "User is not authorized to perform sso:ListInstances" }));
+        response.writeHead(400, { "content-type": "application/x-amz-json-1.1" }).end(
+          JSON.stringify({
+            __type: "AccessDeniedException",
+            message: "User is not authorized to perform sso:ListInstances",
+          }),
+        );
         return;
       }
       const { NextToken: token } = JSON.parse(body || "{}") as { NextToken?: string };
       // Two pages: the instance we look for is on the second, behind a NextToken.
-      const page = token === "page-2"
-        ? { Instances: [{ InstanceArn: INSTANCE, IdentityStoreId: "d-9067c1a2b3", OwnerAccountId: "111111111111", Name: "corp", Status: status, CreatedDate: 1.7e9 }] }
-        : { Instances: [{ InstanceArn: "arn:aws:sso:::instance/ssoins-0000000000000000", IdentityStoreId: "d-0000000000", Status: "ACTIVE" }], NextToken: "page-2" };
+      const page =
+        token === "page-2"
+          ? {
+              Instances: [
+                {
+                  InstanceArn: INSTANCE,
+                  IdentityStoreId: "d-9067c1a2b3",
+                  OwnerAccountId: "111111111111",
+                  Name: "corp",
+                  Status: status,
+                  CreatedDate: 1.7e9,
+                },
+              ],
+            }
+          : {
+              Instances: [
+                {
+                  InstanceArn: "arn:aws:sso:::instance/ssoins-0000000000000000",
+                  IdentityStoreId: "d-0000000000",
+                  Status: "ACTIVE",
+                },
+              ],
+              NextToken: "page-2",
+            };
       response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(page));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The service-specific variable of the SDK's standard environment: only sso-admin goes to this server.
-  Object.assign(process.env, { AWS_ENDPOINT_URL_SSO_ADMIN: endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SSO_ADMIN: endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+  });
 });
 
 afterAll(
@@ -58,7 +88,12 @@ async function read(settings: Partial<typeof DEFAULT_AWS_SETTINGS> = {}) {
 describe("Identity Center status from sso-admin ListInstances", () => {
   it("follows NextToken to find the instance and reads its status", async () => {
     status = "ACTIVE";
-    expect(await read()).toEqual({ instanceArn: INSTANCE, status: "found", instanceStatus: "ACTIVE", identityStoreId: "d-9067c1a2b3" });
+    expect(await read()).toEqual({
+      instanceArn: INSTANCE,
+      status: "found",
+      instanceStatus: "ACTIVE",
+      identityStoreId: "d-9067c1a2b3",
+    });
     expect(targets.slice(-2)).toEqual(["SWBExternalService.ListInstances", "SWBExternalService.ListInstances"]);
   });
 
@@ -85,7 +120,12 @@ describe("Identity Center status from sso-admin ListInstances", () => {
     try {
       // The finding names the 300 ms requestTimeout that ended the request: the answer that never came was not waited for.
       const findings = checkIdentityCenter(await read({ requestTimeoutMs: 300 }));
-      expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${INSTANCE} did not answer (TimeoutError: @smithy/node-http-handler - [ERROR] a request has exceeded the configured 300 ms requestTimeout).`]]);
+      expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+        [
+          "IDENTITY_CENTER_UNREACHABLE",
+          `IAM Identity Center ${INSTANCE} did not answer (TimeoutError: @smithy/node-http-handler - [ERROR] a request has exceeded the configured 300 ms requestTimeout).`,
+        ],
+      ]);
     } finally {
       answer = "instances";
     }

@@ -2,11 +2,24 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+} from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
-import { awsConfigSection, buildOrganization, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
+import {
+  awsConfigSection,
+  buildOrganization,
+  REGION,
+  shippedPolicy,
+  type TestOrganization,
+} from "../support/aws-organization.js";
 import { makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
@@ -47,14 +60,45 @@ beforeAll(async () => {
   // The breakglass identity (a user here) and the read roles, each with only the shipped policy.
   const management = new IAMClient(awsClientConfig(moto.endpoint, REGION));
   await management.send(new CreateUserCommand({ UserName: "breakglass" }));
-  await management.send(new PutUserPolicyCommand({ UserName: "breakglass", PolicyName: "breakglass", PolicyDocument: shippedPolicy("breakglass-principal-policy.json") }));
+  await management.send(
+    new PutUserPolicyCommand({
+      UserName: "breakglass",
+      PolicyName: "breakglass",
+      PolicyDocument: shippedPolicy("breakglass-principal-policy.json"),
+    }),
+  );
   const { AccessKey: key } = await management.send(new CreateAccessKeyCommand({ UserName: "breakglass" }));
-  const trustBreakglass = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:user/breakglass` }, Action: "sts:AssumeRole" }] });
-  await management.send(new CreateRoleCommand({ RoleName: "breakglass-org-reader", AssumeRolePolicyDocument: trustBreakglass }));
-  await management.send(new PutRolePolicyCommand({ RoleName: "breakglass-org-reader", PolicyName: "read", PolicyDocument: shippedPolicy("organization-reader-policy.json") }));
+  const trustBreakglass = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:user/breakglass` },
+        Action: "sts:AssumeRole",
+      },
+    ],
+  });
+  await management.send(
+    new CreateRoleCommand({ RoleName: "breakglass-org-reader", AssumeRolePolicyDocument: trustBreakglass }),
+  );
+  await management.send(
+    new PutRolePolicyCommand({
+      RoleName: "breakglass-org-reader",
+      PolicyName: "read",
+      PolicyDocument: shippedPolicy("organization-reader-policy.json"),
+    }),
+  );
   const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
-  await emergency.send(new CreateRoleCommand({ RoleName: "breakglass-reader", AssumeRolePolicyDocument: trustBreakglass }));
-  await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: shippedPolicy("emergency-account-reader-policy.json") }));
+  await emergency.send(
+    new CreateRoleCommand({ RoleName: "breakglass-reader", AssumeRolePolicyDocument: trustBreakglass }),
+  );
+  await emergency.send(
+    new PutRolePolicyCommand({
+      RoleName: "breakglass-reader",
+      PolicyName: "read",
+      PolicyDocument: shippedPolicy("emergency-account-reader-policy.json"),
+    }),
+  );
 
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
@@ -63,13 +107,21 @@ beforeAll(async () => {
       "idp:",
       "  name: Test IdP",
       `  metadata: ${metadataPath}`,
-      awsConfigSection(organization, { readerRoleName: "breakglass-reader", managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader` }).trimEnd(),
+      awsConfigSection(organization, {
+        readerRoleName: "breakglass-reader",
+        managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
+      }).trimEnd(),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
       "",
     ].join("\n"),
   );
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: key?.AccessKeyId, AWS_SECRET_ACCESS_KEY: key?.SecretAccessKey, AWS_REGION: REGION });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: key?.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: key?.SecretAccessKey,
+    AWS_REGION: REGION,
+  });
   await setEnforcement(true);
 }, 120_000);
 
@@ -81,25 +133,47 @@ describe("the shipped least-privilege policies", () => {
   it("let the whole check run with no read failure", async () => {
     const { findings } = await check();
     // Only the attestation is missing: every AWS read succeeded under the shipped policies alone.
-    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["IDENTITY_CENTER_IMPORT_UNATTESTED", expect.any(String)]]);
+    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+      ["IDENTITY_CENTER_IMPORT_UNATTESTED", expect.any(String)],
+    ]);
   });
 
   it("are really enforced: without events:ListRules the EventBridge read fails, and only it", async () => {
     await setEnforcement(false);
     const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
-    const narrowed = JSON.parse(shippedPolicy("emergency-account-reader-policy.json")) as { Statement: { Action: string | string[] }[] };
+    const narrowed = JSON.parse(shippedPolicy("emergency-account-reader-policy.json")) as {
+      Statement: { Action: string | string[] }[];
+    };
     for (const statement of narrowed.Statement) {
-      if (Array.isArray(statement.Action)) statement.Action = statement.Action.filter((action) => action !== "events:ListRules");
+      if (Array.isArray(statement.Action))
+        statement.Action = statement.Action.filter((action) => action !== "events:ListRules");
     }
-    await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: JSON.stringify(narrowed) }));
+    await emergency.send(
+      new PutRolePolicyCommand({
+        RoleName: "breakglass-reader",
+        PolicyName: "read",
+        PolicyDocument: JSON.stringify(narrowed),
+      }),
+    );
     await setEnforcement(true);
     try {
       const { findings } = await check();
-      expect(findings.map((finding) => finding.code).sort()).toEqual(["AWS_READ_FAILED", "IDENTITY_CENTER_IMPORT_UNATTESTED"]);
-      expect(findings.find((finding) => finding.code === "AWS_READ_FAILED")?.message).toMatch(/EventBridge rules of the emergency account: AccessDenied/);
+      expect(findings.map((finding) => finding.code).sort()).toEqual([
+        "AWS_READ_FAILED",
+        "IDENTITY_CENTER_IMPORT_UNATTESTED",
+      ]);
+      expect(findings.find((finding) => finding.code === "AWS_READ_FAILED")?.message).toMatch(
+        /EventBridge rules of the emergency account: AccessDenied/,
+      );
     } finally {
       await setEnforcement(false);
-      await emergency.send(new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: shippedPolicy("emergency-account-reader-policy.json") }));
+      await emergency.send(
+        new PutRolePolicyCommand({
+          RoleName: "breakglass-reader",
+          PolicyName: "read",
+          PolicyDocument: shippedPolicy("emergency-account-reader-policy.json"),
+        }),
+      );
     }
   });
 });

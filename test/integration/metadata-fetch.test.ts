@@ -22,7 +22,9 @@ beforeAll(async () => {
     const hops = /^\/redirect\/(\d+)$/.exec(url.pathname);
     if (url.pathname === "/metadata") {
       if (request.headers["if-none-match"] === '"v1"') return void response.writeHead(304, { etag: '"v1"' }).end();
-      return void response.writeHead(200, { "content-type": "application/samlmetadata+xml", etag: '"v1"' }).end(document);
+      return void response
+        .writeHead(200, { "content-type": "application/samlmetadata+xml", etag: '"v1"' })
+        .end(document);
     }
     if (url.pathname === "/last-modified") {
       if (request.headers["if-modified-since"] === LAST_MODIFIED) return void response.writeHead(304).end();
@@ -32,8 +34,10 @@ beforeAll(async () => {
       const left = Number(hops[1]);
       return void response.writeHead(302, { location: left === 0 ? "/metadata" : `/redirect/${left - 1}` }).end();
     }
-    if (url.pathname === "/to-http") return void response.writeHead(301, { location: "http://127.0.0.1:1/metadata" }).end();
-    if (url.pathname === "/big-declared") return void response.writeHead(200, { "content-length": String(4 * 1024 * 1024) }).end();
+    if (url.pathname === "/to-http")
+      return void response.writeHead(301, { location: "http://127.0.0.1:1/metadata" }).end();
+    if (url.pathname === "/big-declared")
+      return void response.writeHead(200, { "content-length": String(4 * 1024 * 1024) }).end();
     if (url.pathname === "/big-chunked") {
       response.writeHead(200);
       const chunk = Buffer.alloc(64 * 1024, 0x20);
@@ -85,10 +89,18 @@ describe("conditional GET", () => {
 
   it("keeps the validators and the inspection on disk between CLI runs", async () => {
     const directory = mkdtempSync(join(tmpdir(), "breakglass-cache-"));
-    const first = await inspectMetadataSource(`${server.url}/metadata`, { cache: new FileInspectionCache(directory), fetch: options });
-    const second = await inspectMetadataSource(`${server.url}/metadata`, { cache: new FileInspectionCache(directory), fetch: options });
+    const first = await inspectMetadataSource(`${server.url}/metadata`, {
+      cache: new FileInspectionCache(directory),
+      fetch: options,
+    });
+    const second = await inspectMetadataSource(`${server.url}/metadata`, {
+      cache: new FileInspectionCache(directory),
+      fetch: options,
+    });
     expect(second.origin).toBe("not-modified");
-    expect(second.inspection.entities[0]?.certificates[0]?.facts?.notAfter).toEqual(first.inspection.entities[0]?.certificates[0]?.facts?.notAfter);
+    expect(second.inspection.entities[0]?.certificates[0]?.facts?.notAfter).toEqual(
+      first.inspection.entities[0]?.certificates[0]?.facts?.notAfter,
+    );
   });
 });
 
@@ -100,7 +112,9 @@ describe("redirects", () => {
   });
 
   it("stops after the redirect limit and says so", async () => {
-    await expect(fetchMetadata(`${server.url}/redirect/9`, options)).rejects.toThrow(`${server.url}/redirect/9: more than 5 redirects (last to ${server.url}/redirect/3)`);
+    await expect(fetchMetadata(`${server.url}/redirect/9`, options)).rejects.toThrow(
+      `${server.url}/redirect/9: more than 5 redirects (last to ${server.url}/redirect/3)`,
+    );
   });
 
   it("refuses a redirect from https down to plain http", async () => {
@@ -110,40 +124,56 @@ describe("redirects", () => {
 
 describe("limits", () => {
   it("refuses a body whose declared length is over the limit", async () => {
-    await expect(fetchMetadata(`${server.url}/big-declared`, { ...options, maxBytes: 1024 * 1024 })).rejects.toThrow(`${server.url}/big-declared: refused: the document is larger than the 1 MB limit`);
+    await expect(fetchMetadata(`${server.url}/big-declared`, { ...options, maxBytes: 1024 * 1024 })).rejects.toThrow(
+      `${server.url}/big-declared: refused: the document is larger than the 1 MB limit`,
+    );
   });
 
   it("stops reading a streamed body once it passes the limit", async () => {
-    await expect(fetchMetadata(`${server.url}/big-chunked`, { ...options, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ code: "INPUT_TOO_LARGE" });
+    await expect(
+      fetchMetadata(`${server.url}/big-chunked`, { ...options, maxBytes: 1024 * 1024 }),
+    ).rejects.toMatchObject({ code: "INPUT_TOO_LARGE" });
   });
 
   it("gives up on a server that never answers", async () => {
-    await expect(fetchMetadata(`${server.url}/never`, { ...options, timeoutMs: 300 })).rejects.toThrow(`${server.url}/never: no answer within 0.3 s`);
+    await expect(fetchMetadata(`${server.url}/never`, { ...options, timeoutMs: 300 })).rejects.toThrow(
+      `${server.url}/never: no answer within 0.3 s`,
+    );
   });
 
   it("gives up on a body that stalls halfway", async () => {
-    await expect(fetchMetadata(`${server.url}/stall-body`, { ...options, timeoutMs: 300 })).rejects.toMatchObject({ code: "FETCH_TIMEOUT" });
+    await expect(fetchMetadata(`${server.url}/stall-body`, { ...options, timeoutMs: 300 })).rejects.toMatchObject({
+      code: "FETCH_TIMEOUT",
+    });
   });
 });
 
 describe("errors", () => {
   it("does not trust a certificate it was not told to trust", async () => {
     const { ca: _ca, ...untrusting } = options;
-    await expect(fetchMetadata(`${server.url}/metadata`, untrusting)).rejects.toThrow(/: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)$/);
+    await expect(fetchMetadata(`${server.url}/metadata`, untrusting)).rejects.toThrow(
+      /: the server's TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)$/,
+    );
   });
 
   it("reports an HTTP error status", async () => {
-    await expect(fetchMetadata(`${server.url}/missing`, options)).rejects.toThrow(`${server.url}/missing: the server answered HTTP 404 Not Found`);
+    await expect(fetchMetadata(`${server.url}/missing`, options)).rejects.toThrow(
+      `${server.url}/missing: the server answered HTTP 404 Not Found`,
+    );
   });
 
   it("reports a refused connection", async () => {
-    await expect(fetchMetadata("https://127.0.0.1:1/metadata", options)).rejects.toThrow("https://127.0.0.1:1/metadata: connection refused");
+    await expect(fetchMetadata("https://127.0.0.1:1/metadata", options)).rejects.toThrow(
+      "https://127.0.0.1:1/metadata: connection refused",
+    );
   });
 
   it("refuses plain http unless allowed, and fetches it when allowed", async () => {
     const plain = await startServer((_request, response) => void response.end(document), { tls: false });
     try {
-      await expect(fetchMetadata(`${plain.url}/metadata`, options)).rejects.toThrow(`${plain.url}/metadata: refused to fetch metadata over plain http (${plain.url}/metadata); use https, or pass --allow-insecure-http`);
+      await expect(fetchMetadata(`${plain.url}/metadata`, options)).rejects.toThrow(
+        `${plain.url}/metadata: refused to fetch metadata over plain http (${plain.url}/metadata); use https, or pass --allow-insecure-http`,
+      );
       const result = await fetchMetadata(`${plain.url}/metadata`, { ...options, allowInsecureHttp: true });
       expect(result.kind).toBe("document");
     } finally {
@@ -159,10 +189,22 @@ describe("the cache and the pinned signer", () => {
     const cache = new MemoryInspectionCache();
     const first = freshKeyPair();
     const second = freshKeyPair();
-    await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(first.publicKeyPem, "first.pem") });
-    const again = await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(first.publicKeyPem, "first.pem") });
+    await inspectMetadataSource(`${server.url}/metadata`, {
+      cache,
+      fetch: options,
+      signer: parseMetadataSigner(first.publicKeyPem, "first.pem"),
+    });
+    const again = await inspectMetadataSource(`${server.url}/metadata`, {
+      cache,
+      fetch: options,
+      signer: parseMetadataSigner(first.publicKeyPem, "first.pem"),
+    });
     expect(again.origin).toBe("not-modified");
-    const other = await inspectMetadataSource(`${server.url}/metadata`, { cache, fetch: options, signer: parseMetadataSigner(second.publicKeyPem, "second.pem") });
+    const other = await inspectMetadataSource(`${server.url}/metadata`, {
+      cache,
+      fetch: options,
+      signer: parseMetadataSigner(second.publicKeyPem, "second.pem"),
+    });
     expect(other.origin).toBe("fetched");
   });
 });

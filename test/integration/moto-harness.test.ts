@@ -1,6 +1,14 @@
 // The AWS emulator harness itself: moto answers real SDK calls on loopback, and the fault proxy's errors are ones the SDK retries.
 import { readFileSync } from "node:fs";
-import { CreateRoleCommand, CreateSAMLProviderCommand, GetRoleCommand, GetSAMLProviderCommand, IAMClient, ListRolesCommand, ListSAMLProvidersCommand } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  CreateSAMLProviderCommand,
+  GetRoleCommand,
+  GetSAMLProviderCommand,
+  IAMClient,
+  ListRolesCommand,
+  ListSAMLProvidersCommand,
+} from "@aws-sdk/client-iam";
 import { CreateOrganizationCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { quickAdaptiveRetries } from "../support/quick-retries.js";
@@ -29,10 +37,13 @@ afterEach(() => proxy.setRates(0, 0));
 
 /** What the retried calls read: one role and an organization, made straight on moto so no fault gets in the way. */
 async function seedProbeResources(): Promise<void> {
-  await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateRoleCommand({ RoleName: PROBE_ROLE, AssumeRolePolicyDocument: "{}" }));
-  await new OrganizationsClient(awsClientConfig(moto.endpoint)).send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
+  await new IAMClient(awsClientConfig(moto.endpoint)).send(
+    new CreateRoleCommand({ RoleName: PROBE_ROLE, AssumeRolePolicyDocument: "{}" }),
+  );
+  await new OrganizationsClient(awsClientConfig(moto.endpoint)).send(
+    new CreateOrganizationCommand({ FeatureSet: "ALL" }),
+  );
 }
-
 
 async function callSequentially<T>(count: number, call: () => Promise<T>): Promise<T[]> {
   const results: T[] = [];
@@ -43,7 +54,9 @@ async function callSequentially<T>(count: number, call: () => Promise<T>): Promi
 describe("moto", () => {
   it("keeps an IAM SAML provider's metadata document as it was uploaded", async () => {
     const iam = new IAMClient(awsClientConfig(moto.endpoint));
-    const { SAMLProviderArn } = await iam.send(new CreateSAMLProviderCommand({ Name: "breakglass-idp", SAMLMetadataDocument: IDP_METADATA }));
+    const { SAMLProviderArn } = await iam.send(
+      new CreateSAMLProviderCommand({ Name: "breakglass-idp", SAMLMetadataDocument: IDP_METADATA }),
+    );
     expect(SAMLProviderArn).toBe(`arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:saml-provider/breakglass-idp`);
 
     const provider = await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn }));
@@ -71,11 +84,24 @@ describe("fault proxy", () => {
     const organizations = new OrganizationsClient(once);
 
     proxy.setRates(1, 0);
-    await expect(iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE }))).rejects.toMatchObject({ name: "Throttling", $metadata: { httpStatusCode: 400 } });
-    await expect(organizations.send(new ListRootsCommand({}))).rejects.toMatchObject({ name: "ThrottlingException", $metadata: { httpStatusCode: 400 } });
+    await expect(iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE }))).rejects.toMatchObject({
+      name: "Throttling",
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(organizations.send(new ListRootsCommand({}))).rejects.toMatchObject({
+      name: "ThrottlingException",
+      $metadata: { httpStatusCode: 400 },
+    });
     proxy.setRates(0, 1);
-    await expect(iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE }))).rejects.toMatchObject({ name: "ServiceUnavailable", $fault: "server", $metadata: { httpStatusCode: 503 } });
-    await expect(organizations.send(new ListRootsCommand({}))).rejects.toMatchObject({ name: "ServiceUnavailableException", $fault: "server" });
+    await expect(iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE }))).rejects.toMatchObject({
+      name: "ServiceUnavailable",
+      $fault: "server",
+      $metadata: { httpStatusCode: 503 },
+    });
+    await expect(organizations.send(new ListRootsCommand({}))).rejects.toMatchObject({
+      name: "ServiceUnavailableException",
+      $fault: "server",
+    });
   });
 
   it("lets every IAM and Organizations call succeed through 30 % throttling, with the SDK's adaptive retries", async () => {
@@ -83,9 +109,14 @@ describe("fault proxy", () => {
     proxy.setRates(0.3, 0);
     const before = proxy.stats();
     const iam = new IAMClient({ ...awsClientConfig(proxy.endpoint), retryStrategy: quickAdaptiveRetries() });
-    const organizations = new OrganizationsClient({ ...awsClientConfig(proxy.endpoint), retryStrategy: quickAdaptiveRetries() });
+    const organizations = new OrganizationsClient({
+      ...awsClientConfig(proxy.endpoint),
+      retryStrategy: quickAdaptiveRetries(),
+    });
 
-    const roles = await callSequentially(CALLS_PER_SERVICE, () => iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE })));
+    const roles = await callSequentially(CALLS_PER_SERVICE, () =>
+      iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE })),
+    );
     const roots = await callSequentially(CALLS_PER_SERVICE, () => organizations.send(new ListRootsCommand({})));
 
     expect(roles.map((response) => response.Role?.RoleName)).toEqual(Array(CALLS_PER_SERVICE).fill(PROBE_ROLE));
@@ -105,7 +136,9 @@ describe("fault proxy", () => {
     const iam = new IAMClient(config);
     const organizations = new OrganizationsClient(config);
 
-    const roles = await callSequentially(CALLS_PER_SERVICE, () => iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE })));
+    const roles = await callSequentially(CALLS_PER_SERVICE, () =>
+      iam.send(new GetRoleCommand({ RoleName: PROBE_ROLE })),
+    );
     const roots = await callSequentially(CALLS_PER_SERVICE, () => organizations.send(new ListRootsCommand({})));
 
     expect(roles.map((response) => response.Role?.RoleName)).toEqual(Array(CALLS_PER_SERVICE).fill(PROBE_ROLE));

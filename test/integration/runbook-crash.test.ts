@@ -12,7 +12,13 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -21,9 +27,21 @@ const NOW = new Date();
  * taken when resuming rather than once for the file, which would hold only while the file ran for under a minute.
  */
 const afterLease = (): Date => new Date(Date.now() + 11 * 60_000);
-const retired = makeCertificate({ commonName: "idp retired", notBefore: new Date(NOW.getTime() - 700 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
-const current = makeCertificate({ commonName: "idp current", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
-const metadata = (certificate: { base64: string }) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+const retired = makeCertificate({
+  commonName: "idp retired",
+  notBefore: new Date(NOW.getTime() - 700 * DAY),
+  notAfter: new Date(NOW.getTime() + 400 * DAY),
+});
+const current = makeCertificate(
+  {
+    commonName: "idp current",
+    notBefore: new Date(NOW.getTime() - DAY),
+    notAfter: new Date(NOW.getTime() + 700 * DAY),
+  },
+  freshKeyPair(),
+);
+const metadata = (certificate: { base64: string }) =>
+  entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /**
  * Each kill point starts a CLI process under tsx, which takes seconds on a busy machine: the tests that visit every kill
@@ -48,11 +66,31 @@ async function scenario(name: string): Promise<Scenario> {
   const directory = mkdtempSync(join(tmpdir(), `breakglass-crash-${name}-`));
   writeFileSync(join(directory, "idp.xml"), metadata(current));
   // Each scenario has its own provider, so the counts of UpdateSAMLProvider calls stay apart.
-  const providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: `EmergencyIdP-${name}`, SAMLMetadataDocument: metadata(retired) }))).SAMLProviderArn as string;
+  const providerArn = (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new CreateSAMLProviderCommand({ Name: `EmergencyIdP-${name}`, SAMLMetadataDocument: metadata(retired) }),
+    )
+  ).SAMLProviderArn as string;
   const config = join(directory, "breakglass.yaml");
   writeFileSync(
     config,
-    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", ...peopleYamlLines(people), ""].join("\n"),
+    [
+      "idp:",
+      "  name: Test IdP",
+      "  metadata: idp.xml",
+      "aws:",
+      "  region: us-east-1",
+      "  emergencyAccount:",
+      `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+      `    samlProviders: [${providerArn}]`,
+      "  identityCenter:",
+      `    instanceArn: ${instanceArn}`,
+      "    region: us-east-1",
+      "store:",
+      "  path: breakglass.db",
+      ...peopleYamlLines(people),
+      "",
+    ].join("\n"),
   );
   return { directory, config, providerArn };
 }
@@ -61,7 +99,13 @@ async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; 
   let stdout = "";
   let stderr = "";
   const code = await asPrincipal(principalNamedIn(args, people), () =>
-    main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: {}, clock: fixedClock(at) }),
+    main(args, {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdoutIsTty: false,
+      env: {},
+      clock: fixedClock(at),
+    }),
   );
   return { code, stdout, stderr };
 }
@@ -70,14 +114,25 @@ async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; 
  * The real CLI in its own process, through the test-only entry that installs the fault plan (BREAKGLASS_FAULT_*) in the
  * runbook services' seams, which then kills it with SIGKILL.
  */
-function breakglassProcess(env: Record<string, string>, ...args: string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
+function breakglassProcess(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return cliProcess("test/support/faulty-cli.ts", env, args);
 }
 
-function cliProcess(entry: string, env: Record<string, string>, args: readonly string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
+function cliProcess(
+  entry: string,
+  env: Record<string, string>,
+  args: readonly string[],
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const credentials = principalNamedIn(args, people)?.credentials ?? {};
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { cwd: ROOT, env: { ...process.env, ...credentials, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...credentials, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.once("error", reject);
@@ -87,25 +142,50 @@ function cliProcess(entry: string, env: Record<string, string>, args: readonly s
 
 async function startRun(s: Scenario): Promise<string> {
   const started = await breakglass(
-    NOW, "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", s.config,
-    "--input", "incident=CHG-1", "--input", "workforceSignIn=working", "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
-    "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+    NOW,
+    "runbook",
+    "run",
+    "fm2-reimport-metadata",
+    "--as",
+    "alice",
+    "--config",
+    s.config,
+    "--input",
+    "incident=CHG-1",
+    "--input",
+    "workforceSignIn=working",
+    "--input",
+    `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    "identityCenterRegion=us-east-1",
   );
   expect(started.stdout).toContain("Waiting for a second person to approve");
   return /Started run (\S+)/.exec(started.stdout)?.[1] as string;
 }
 
 async function providerHolds(s: Scenario): Promise<string | undefined> {
-  return (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: s.providerArn }))).SAMLMetadataDocument;
+  return (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new GetSAMLProviderCommand({ SAMLProviderArn: s.providerArn }),
+    )
+  ).SAMLMetadataDocument;
 }
 
 beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, { seed: 3, throttleRate: 0, serverErrorRate: 0 });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: proxy.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+  });
   people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
   people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
-  instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({})))
+    .Instances?.[0]?.InstanceArn as string;
 }, 60_000);
 
 afterAll(async () => {
@@ -114,84 +194,166 @@ afterAll(async () => {
 });
 
 describe("a run killed with SIGKILL", () => {
-  it("resumes after a kill at every transition of the approval and the re-import, and imports exactly once", async () => {
-    let transitionsSurvived = 0;
-    for (let kill = 1; kill <= 40; kill++) {
-      const s = await scenario(`t${kill}`);
+  it(
+    "resumes after a kill at every transition of the approval and the re-import, and imports exactly once",
+    async () => {
+      let transitionsSurvived = 0;
+      for (let kill = 1; kill <= 40; kill++) {
+        const s = await scenario(`t${kill}`);
+        const runId = await startRun(s);
+        const updatesBefore = proxy.requestsFor("UpdateSAMLProvider");
+        const killed = await breakglassProcess(
+          { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) },
+          "runbook",
+          "approve",
+          runId,
+          "--as",
+          "bob",
+          "--config",
+          s.config,
+        );
+        if (killed.signal !== "SIGKILL") {
+          // Past the last transition of this command: it ran to the next wait without being killed.
+          expect(killed.code).toBe(0);
+          transitionsSurvived = kill - 1;
+          break;
+        }
+        // Resume as the lease holder died: after its lease expired. Approving again is harmless if it was already recorded.
+        const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+        let view = resumed.stdout;
+        if (view.includes("Waiting for a second person to approve"))
+          view = (await breakglass(afterLease(), "runbook", "approve", runId, "--as", "bob", "--config", s.config))
+            .stdout;
+        expect(view).toContain("Waiting for the step to be done by hand");
+        expect(await providerHolds(s)).toBe(metadata(current));
+        expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
+      }
+      // The approval and the re-import write several transitions; every one of them was a kill point.
+      expect(transitionsSurvived).toBeGreaterThanOrEqual(5);
+    },
+    EVERY_KILL_POINT_TIMEOUT_MS,
+  );
+
+  it(
+    "resumes after a kill at every transition of starting the run, up to the approval",
+    async () => {
+      let killPoints = 0;
+      for (let kill = 1; kill <= 40; kill++) {
+        const s = await scenario(`s${kill}`);
+        const killed = await breakglassProcess(
+          { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) },
+          "runbook",
+          "run",
+          "fm2-reimport-metadata",
+          "--as",
+          "alice",
+          "--config",
+          s.config,
+          "--input",
+          "incident=CHG-1",
+          "--input",
+          "workforceSignIn=working",
+          "--input",
+          `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+          "--input",
+          `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+          "--input",
+          "identityCenterRegion=us-east-1",
+        );
+        if (killed.signal !== "SIGKILL") {
+          expect(killed.stdout).toContain("Waiting for a second person to approve");
+          killPoints = kill - 1;
+          break;
+        }
+        const list = await breakglass(afterLease(), "runbook", "status", "--config", s.config);
+        const runId = /^(\S+) +fm2-reimport-metadata/m.exec(list.stdout)?.[1];
+        expect(runId).toBeDefined();
+        const resumed = await breakglass(
+          afterLease(),
+          "runbook",
+          "resume",
+          runId as string,
+          "--as",
+          "alice",
+          "--config",
+          s.config,
+        );
+        expect(resumed.stdout).toContain("Waiting for a second person to approve");
+      }
+      expect(killPoints).toBeGreaterThanOrEqual(3);
+    },
+    EVERY_KILL_POINT_TIMEOUT_MS,
+  );
+
+  it(
+    "does not import twice when killed right after the import, before it was recorded",
+    async () => {
+      const s = await scenario("apply");
       const runId = await startRun(s);
       const updatesBefore = proxy.requestsFor("UpdateSAMLProvider");
-      const killed = await breakglassProcess({ BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) }, "runbook", "approve", runId, "--as", "bob", "--config", s.config);
-      if (killed.signal !== "SIGKILL") {
-        // Past the last transition of this command: it ran to the next wait without being killed.
-        expect(killed.code).toBe(0);
-        transitionsSurvived = kill - 1;
-        break;
-      }
-      // Resume as the lease holder died: after its lease expired. Approving again is harmless if it was already recorded.
-      const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
-      let view = resumed.stdout;
-      if (view.includes("Waiting for a second person to approve")) view = (await breakglass(afterLease(), "runbook", "approve", runId, "--as", "bob", "--config", s.config)).stdout;
-      expect(view).toContain("Waiting for the step to be done by hand");
-      expect(await providerHolds(s)).toBe(metadata(current));
-      expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
-    }
-    // The approval and the re-import write several transitions; every one of them was a kill point.
-    expect(transitionsSurvived).toBeGreaterThanOrEqual(5);
-  }, EVERY_KILL_POINT_TIMEOUT_MS);
-
-  it("resumes after a kill at every transition of starting the run, up to the approval", async () => {
-    let killPoints = 0;
-    for (let kill = 1; kill <= 40; kill++) {
-      const s = await scenario(`s${kill}`);
       const killed = await breakglassProcess(
-        { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) },
-        "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", s.config,
-        "--input", "incident=CHG-1", "--input", "workforceSignIn=working", "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
-        "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+        { BREAKGLASS_FAULT_KILL_AFTER_APPLY: "iam.update-saml-provider" },
+        "runbook",
+        "approve",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
       );
-      if (killed.signal !== "SIGKILL") {
-        expect(killed.stdout).toContain("Waiting for a second person to approve");
-        killPoints = kill - 1;
-        break;
-      }
-      const list = await breakglass(afterLease(), "runbook", "status", "--config", s.config);
-      const runId = /^(\S+) +fm2-reimport-metadata/m.exec(list.stdout)?.[1];
-      expect(runId).toBeDefined();
-      const resumed = await breakglass(afterLease(), "runbook", "resume", runId as string, "--as", "alice", "--config", s.config);
-      expect(resumed.stdout).toContain("Waiting for a second person to approve");
-    }
-    expect(killPoints).toBeGreaterThanOrEqual(3);
-  }, EVERY_KILL_POINT_TIMEOUT_MS);
+      expect(killed.signal).toBe("SIGKILL");
+      expect(await providerHolds(s)).toBe(metadata(current)); // the side effect happened
+      const status = await breakglass(NOW, "runbook", "status", runId, "--config", s.config);
+      expect(status.stdout).toMatch(/▶ +\d+\. Import the file into every emergency IAM SAML provider/); // recorded as applying, not done
 
-  it("does not import twice when killed right after the import, before it was recorded", async () => {
-    const s = await scenario("apply");
-    const runId = await startRun(s);
-    const updatesBefore = proxy.requestsFor("UpdateSAMLProvider");
-    const killed = await breakglassProcess({ BREAKGLASS_FAULT_KILL_AFTER_APPLY: "iam.update-saml-provider" }, "runbook", "approve", runId, "--as", "bob", "--config", s.config);
-    expect(killed.signal).toBe("SIGKILL");
-    expect(await providerHolds(s)).toBe(metadata(current)); // the side effect happened
-    const status = await breakglass(NOW, "runbook", "status", runId, "--config", s.config);
-    expect(status.stdout).toMatch(/▶ +\d+\. Import the file into every emergency IAM SAML provider/); // recorded as applying, not done
+      const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+      expect(resumed.stdout).toMatch(
+        /✓ +\d+\. Import the file into every emergency IAM SAML provider \(action\) .*already/,
+      );
+      expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
+    },
+    ONE_KILL_TIMEOUT_MS,
+  );
 
-    const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
-    expect(resumed.stdout).toMatch(/✓ +\d+\. Import the file into every emergency IAM SAML provider \(action\) .*already/);
-    expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
-  }, ONE_KILL_TIMEOUT_MS);
+  it(
+    "is never killed by BREAKGLASS_FAULT_* through the real command: only the test entry installs faults",
+    async () => {
+      const s = await scenario("production");
+      const runId = await startRun(s);
+      const approved = await cliProcess("src/cli/bin.ts", { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" }, [
+        "runbook",
+        "approve",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      ]);
+      expect([approved.signal, approved.code]).toEqual([null, 0]);
+      expect(approved.stdout).toContain("Waiting for the step to be done by hand");
+    },
+    ONE_KILL_TIMEOUT_MS,
+  );
 
-  it("is never killed by BREAKGLASS_FAULT_* through the real command: only the test entry installs faults", async () => {
-    const s = await scenario("production");
-    const runId = await startRun(s);
-    const approved = await cliProcess("src/cli/bin.ts", { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" }, ["runbook", "approve", runId, "--as", "bob", "--config", s.config]);
-    expect([approved.signal, approved.code]).toEqual([null, 0]);
-    expect(approved.stdout).toContain("Waiting for the step to be done by hand");
-  }, ONE_KILL_TIMEOUT_MS);
-
-  it("refuses a second process while the crashed one's lease is still running", async () => {
-    const s = await scenario("lease");
-    const runId = await startRun(s);
-    await breakglassProcess({ BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" }, "runbook", "approve", runId, "--as", "bob", "--config", s.config);
-    const early = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
-    expect(early.code).toBe(4);
-    expect(early.stderr).toMatch(/^breakglass: .*(busy|held|lease).*/i);
-  }, ONE_KILL_TIMEOUT_MS);
+  it(
+    "refuses a second process while the crashed one's lease is still running",
+    async () => {
+      const s = await scenario("lease");
+      const runId = await startRun(s);
+      await breakglassProcess(
+        { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" },
+        "runbook",
+        "approve",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      );
+      const early = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+      expect(early.code).toBe(4);
+      expect(early.stderr).toMatch(/^breakglass: .*(busy|held|lease).*/i);
+    },
+    ONE_KILL_TIMEOUT_MS,
+  );
 });

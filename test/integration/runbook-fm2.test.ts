@@ -9,13 +9,31 @@ import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
-import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
-const retired = makeCertificate({ commonName: "idp retired", notBefore: new Date(NOW.getTime() - 700 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
-const current = makeCertificate({ commonName: "idp current", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) }, freshKeyPair());
-const metadata = (certificate: { base64: string }) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+const retired = makeCertificate({
+  commonName: "idp retired",
+  notBefore: new Date(NOW.getTime() - 700 * DAY),
+  notAfter: new Date(NOW.getTime() + 400 * DAY),
+});
+const current = makeCertificate(
+  {
+    commonName: "idp current",
+    notBefore: new Date(NOW.getTime() - DAY),
+    notAfter: new Date(NOW.getTime() + 700 * DAY),
+  },
+  freshKeyPair(),
+);
+const metadata = (certificate: { base64: string }) =>
+  entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 
 let moto: MotoServer;
 let directory: string;
@@ -30,18 +48,43 @@ async function breakglass(...args: string[]): Promise<{ code: number; stdout: st
   let stdout = "";
   let stderr = "";
   const code = await asPrincipal(principalNamedIn(args, people), () =>
-    main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: { XDG_CACHE_HOME: join(directory, "cache") }, clock: fixedClock(NOW) }),
+    main(args, {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdoutIsTty: false,
+      env: { XDG_CACHE_HOME: join(directory, "cache") },
+      clock: fixedClock(NOW),
+    }),
   );
   return { code, stdout, stderr };
 }
 
-const providerDocument = async () => (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }))).SAMLMetadataDocument;
+const providerDocument = async () =>
+  (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }),
+    )
+  ).SAMLMetadataDocument;
 
 async function startFm2(...extra: string[]): Promise<string> {
   const started = await breakglass(
-    "runbook", "run", "fm2-reimport-metadata", "--as", "alice", "--config", configPath,
-    "--input", "incident=CHG-1203", "--input", "workforceSignIn=working",
-    "--input", `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`, "--input", "identityCenterRegion=us-east-1",
+    "runbook",
+    "run",
+    "fm2-reimport-metadata",
+    "--as",
+    "alice",
+    "--config",
+    configPath,
+    "--input",
+    "incident=CHG-1203",
+    "--input",
+    "workforceSignIn=working",
+    "--input",
+    `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    "--input",
+    "identityCenterRegion=us-east-1",
     ...extra,
   );
   expect(started.stderr).toBe("");
@@ -52,18 +95,45 @@ async function startFm2(...extra: string[]): Promise<string> {
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+  });
   directory = mkdtempSync(join(tmpdir(), "breakglass-fm2-"));
   metadataPath = join(directory, "idp.xml");
   writeFileSync(metadataPath, metadata(current));
-  providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }))).SAMLProviderArn as string;
-  const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  providerArn = (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(retired) }),
+    )
+  ).SAMLProviderArn as string;
+  const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({})))
+    .Instances?.[0]?.InstanceArn as string;
   people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
   people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
-    ["idp:", "  name: Test IdP", "  metadata: idp.xml", "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "  identityCenter:", `    instanceArn: ${instanceArn}`, "    region: us-east-1", "store:", "  path: breakglass.db", "  auditMirror: audit.jsonl", ...peopleYamlLines(people), ""].join("\n"),
+    [
+      "idp:",
+      "  name: Test IdP",
+      "  metadata: idp.xml",
+      "aws:",
+      "  region: us-east-1",
+      "  emergencyAccount:",
+      `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+      `    samlProviders: [${providerArn}]`,
+      "  identityCenter:",
+      `    instanceArn: ${instanceArn}`,
+      "    region: us-east-1",
+      "store:",
+      "  path: breakglass.db",
+      "  auditMirror: audit.jsonl",
+      ...peopleYamlLines(people),
+      "",
+    ].join("\n"),
   );
 }, 60_000);
 
@@ -77,7 +147,10 @@ describe("fm2-reimport-metadata from the CLI", () => {
     const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
     expect(approved.stdout).toContain("dry run: not applied");
     expect(await providerDocument()).toBe(metadata(retired));
-    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath)).stdout).toContain("aborted");
+    expect(
+      (await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath))
+        .stdout,
+    ).toContain("aborted");
   });
 
   it("re-imports the IdP's current metadata after a second person approves, and ends with the posture clean", async () => {
@@ -95,7 +168,20 @@ describe("fm2-reimport-metadata from the CLI", () => {
 
     // Identity Center has no API: the admin uploads by hand, confirms, then records the import.
     expect((await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath)).code).toBe(0);
-    expect((await breakglass("identity-center", "attest", "--metadata", metadataPath, "--by", "alice", "--config", configPath)).code).toBe(0);
+    expect(
+      (
+        await breakglass(
+          "identity-center",
+          "attest",
+          "--metadata",
+          metadataPath,
+          "--by",
+          "alice",
+          "--config",
+          configPath,
+        )
+      ).code,
+    ).toBe(0);
     const verified = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
     expect(verified.stdout).toMatch(/✓ +\d+\. .*\(check\)/);
     const done = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);

@@ -14,7 +14,13 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
 import { startSsoAdmin, type SsoAdminServer } from "../support/runbook-sso-admin.js";
-import { asPrincipal, iamUserPrincipal, peopleYamlLines, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 
 const NOW = new Date();
 const TOKEN = "scim-fm3-token-5b2c8e";
@@ -22,7 +28,11 @@ const INSTANCE = "arn:aws:sso:::instance/ssoins-7223a2f5d3b4c6e8";
 const OPERATORS = "aws-emergency-operators";
 const DANA = "2f0c6a1e-7d3b-4c59-9e81-5a4b3c2d1e01";
 const ERIN = "9b7e4d2c-1a6f-4e38-8d05-6c3b2a1f0e02";
-const signing = makeCertificate({ commonName: "idp signing", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 700 * DAY) });
+const signing = makeCertificate({
+  commonName: "idp signing",
+  notBefore: new Date(NOW.getTime() - DAY),
+  notAfter: new Date(NOW.getTime() + 700 * DAY),
+});
 const metadata = entityXml({ keys: [{ base64: signing.base64, use: "signing" }] });
 
 let moto: MotoServer;
@@ -36,14 +46,30 @@ const people: Record<string, TestPrincipal> = {};
 const breakglass = (...args: string[]) => asPrincipal(principalNamedIn(args, people), () => cli(...args));
 
 beforeAll(async () => {
-  [moto, scim, ssoAdmin] = await Promise.all([startMoto(), startScimServer(TOKEN), startSsoAdmin(INSTANCE, "DELETE_IN_PROGRESS")]);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_SSO_ADMIN: ssoAdmin.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+  [moto, scim, ssoAdmin] = await Promise.all([
+    startMoto(),
+    startScimServer(TOKEN),
+    startSsoAdmin(INSTANCE, "DELETE_IN_PROGRESS"),
+  ]);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ENDPOINT_URL_SSO_ADMIN: ssoAdmin.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+  });
   scim.store.addUser({ id: DANA, userName: "dana@example.com", displayName: "Dana Responder" });
   scim.store.addUser({ id: ERIN, userName: "erin@example.com", displayName: "Erin Responder" });
   scim.store.addGroup(OPERATORS, "AWS emergency operators");
   const iam = new IAMClient(awsClientConfig(moto.endpoint));
-  const providerArn = (await iam.send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata }))).SAMLProviderArn as string;
-  const roleArn = (await iam.send(new CreateRoleCommand({ RoleName: "EmergencyAdmin", AssumeRolePolicyDocument: emergencyRoleTrust(providerArn) }))).Role?.Arn as string;
+  const providerArn = (
+    await iam.send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata }))
+  ).SAMLProviderArn as string;
+  const roleArn = (
+    await iam.send(
+      new CreateRoleCommand({ RoleName: "EmergencyAdmin", AssumeRolePolicyDocument: emergencyRoleTrust(providerArn) }),
+    )
+  ).Role?.Arn as string;
   people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
   people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   directory = mkdtempSync(join(tmpdir(), "breakglass-fm3-"));
@@ -51,12 +77,33 @@ beforeAll(async () => {
   // The SCIM server's certificate is made for the test: breakglass trusts it through idp.directory.ca.
   writeFileSync(join(directory, "scim-ca.pem"), scim.ca);
   configPath = join(directory, "breakglass.yaml");
-  writeFileSync(configPath, [
-    "idp:", "  name: Test IdP", "  metadata: idp.xml", "  directory:", "    kind: scim", `    baseUrl: ${scim.baseUrl}`, "    tokenVariable: BREAKGLASS_IDP_TOKEN", `    ca: ${join(directory, "scim-ca.pem")}`,
-    "aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, `    emergencyRoles: [${roleArn}]`,
-    "  identityCenter:", `    instanceArn: ${INSTANCE}`, "    region: us-east-1",
-    "store:", `  path: ${join(directory, "breakglass.db")}`, `  auditMirror: ${join(directory, "audit.jsonl")}`, ...peopleYamlLines(people), "",
-  ].join("\n"));
+  writeFileSync(
+    configPath,
+    [
+      "idp:",
+      "  name: Test IdP",
+      "  metadata: idp.xml",
+      "  directory:",
+      "    kind: scim",
+      `    baseUrl: ${scim.baseUrl}`,
+      "    tokenVariable: BREAKGLASS_IDP_TOKEN",
+      `    ca: ${join(directory, "scim-ca.pem")}`,
+      "aws:",
+      "  region: us-east-1",
+      "  emergencyAccount:",
+      `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+      `    samlProviders: [${providerArn}]`,
+      `    emergencyRoles: [${roleArn}]`,
+      "  identityCenter:",
+      `    instanceArn: ${INSTANCE}`,
+      "    region: us-east-1",
+      "store:",
+      `  path: ${join(directory, "breakglass.db")}`,
+      `  auditMirror: ${join(directory, "audit.jsonl")}`,
+      ...peopleYamlLines(people),
+      "",
+    ].join("\n"),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -67,14 +114,29 @@ const RESPONDERS = "dana@example.com,erin@example.com";
 
 async function startFm3(incident: string, ...extra: string[]): Promise<string> {
   const started = await breakglass(
-    "runbook", "run", "fm3-direct-federation", "--as", "alice", "--config", configPath,
-    "--input", `incident=${incident}`, "--input", `responders=${RESPONDERS}`, "--input", `groups=${OPERATORS}`, "--input", "signInUrl=https://idp.example.com/dashboard",
+    "runbook",
+    "run",
+    "fm3-direct-federation",
+    "--as",
+    "alice",
+    "--config",
+    configPath,
+    "--input",
+    `incident=${incident}`,
+    "--input",
+    `responders=${RESPONDERS}`,
+    "--input",
+    `groups=${OPERATORS}`,
+    "--input",
+    "signInUrl=https://idp.example.com/dashboard",
     ...extra,
   );
   expect(started.stderr).toBe("");
   expect(started.code).toBe(0);
   // Identity Center answers DELETE_IN_PROGRESS: the first check finds the disruption it needs, and the run waits for approval.
-  expect(stepLine(started.stdout, "Confirm that Identity Center is disrupted")).toMatch(/✓ .*found as expected: IDENTITY_CENTER_NOT_ACTIVE/);
+  expect(stepLine(started.stdout, "Confirm that Identity Center is disrupted")).toMatch(
+    /✓ .*found as expected: IDENTITY_CENTER_NOT_ACTIVE/,
+  );
   expect(started.stdout).toContain("Waiting for a second person to approve");
   expect(scim.store.membersOf(OPERATORS)).toEqual([]);
   return startedRunId(started.stdout, "fm3-direct-federation");
@@ -95,11 +157,16 @@ describe("fm3-direct-federation from the CLI", () => {
     const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain("dry run: no change is applied");
-    expect(stepLine(approved.stdout, "Add the responders to the emergency IdP groups, on a lease")).toContain("dry run: not applied");
+    expect(stepLine(approved.stdout, "Add the responders to the emergency IdP groups, on a lease")).toContain(
+      "dry run: not applied",
+    );
     expect(scim.store.membersOf(OPERATORS)).toEqual([]);
     expect(scim.received.filter((request) => request.method === "PATCH")).toEqual([]);
     expect(activeLeases()).toEqual([]);
-    expect((await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath)).stdout).toContain("aborted");
+    expect(
+      (await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath))
+        .stdout,
+    ).toContain("aborted");
   });
 
   it("adds the responders after a second person approves, removes them when the work is done, and ends with the group verified empty", async () => {
@@ -115,36 +182,75 @@ describe("fm3-direct-federation from the CLI", () => {
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
     expect(stepLine(approved.stdout, "A second person approves direct federation")).toContain("approved by bob");
-    expect(stepLine(approved.stdout, "Check that the emergency IAM SAML provider and roles accept the IdP")).toMatch(/✓ .*clean/);
+    expect(stepLine(approved.stdout, "Check that the emergency IAM SAML provider and roles accept the IdP")).toMatch(
+      /✓ .*clean/,
+    );
     expect(stepLine(approved.stdout, "Repair the emergency IAM SAML provider with fm2")).toContain("skipped");
-    expect(stepLine(approved.stdout, "Add the responders to the emergency IdP groups, on a lease")).toMatch(/✓ .*add dana@example\.com, erin@example\.com to aws-emergency-operators until /);
+    expect(stepLine(approved.stdout, "Add the responders to the emergency IdP groups, on a lease")).toMatch(
+      /✓ .*add dana@example\.com, erin@example\.com to aws-emergency-operators until /,
+    );
     expect(scim.store.membersOf(OPERATORS).sort()).toEqual([DANA, ERIN].sort());
     const expiry = new Date(NOW.getTime() + 4 * 3_600_000).toISOString();
-    expect(activeLeases()).toEqual([[OPERATORS, "dana@example.com", expiry], [OPERATORS, "erin@example.com", expiry]]);
-    expect(approved.stdout).toContain("[notify #incident] INC-4712: emergency sign-in is open for dana@example.com, erin@example.com for 4h.");
+    expect(activeLeases()).toEqual([
+      [OPERATORS, "dana@example.com", expiry],
+      [OPERATORS, "erin@example.com", expiry],
+    ]);
+    expect(approved.stdout).toContain(
+      "[notify #incident] INC-4712: emergency sign-in is open for dana@example.com, erin@example.com for 4h.",
+    );
     expect(approved.stdout).toContain("1. Go to https://idp.example.com/dashboard and sign in to the IdP as usual.");
     expect(stepLine(approved.stdout, "Confirm one responder got in")).toMatch(/^ {2}\? /);
 
     const signedIn = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
-    expect(stepLine(signedIn.stdout, "Work the incident; confirm when direct federation is no longer needed")).toMatch(/^ {2}\? .*answer in writing/);
+    expect(stepLine(signedIn.stdout, "Work the incident; confirm when direct federation is no longer needed")).toMatch(
+      /^ {2}\? .*answer in writing/,
+    );
     expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
     const unanswered = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath);
     expect(unanswered.code).toBe(2);
     expect(unanswered.stderr).toContain('"work-the-incident" needs a written answer');
     expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
 
-    const worked = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath, "--record", `restarted the payments ECS service in ${MOTO_DEFAULT_ACCOUNT_ID}`);
+    const worked = await breakglass(
+      "runbook",
+      "confirm",
+      runId,
+      "--as",
+      "alice",
+      "--config",
+      configPath,
+      "--record",
+      `restarted the payments ECS service in ${MOTO_DEFAULT_ACCOUNT_ID}`,
+    );
     expect(worked.code).toBe(0);
-    expect(stepLine(worked.stdout, "Remove the responders from the emergency IdP groups")).toMatch(/✓ .*remove dana@example\.com, erin@example\.com from aws-emergency-operators/);
-    expect(stepLine(worked.stdout, "Verify the emergency IdP groups are empty")).toMatch(/✓ .*verified: aws-emergency-operators already empty/);
+    expect(stepLine(worked.stdout, "Remove the responders from the emergency IdP groups")).toMatch(
+      /✓ .*remove dana@example\.com, erin@example\.com from aws-emergency-operators/,
+    );
+    expect(stepLine(worked.stdout, "Verify the emergency IdP groups are empty")).toMatch(
+      /✓ .*verified: aws-emergency-operators already empty/,
+    );
     expect(scim.store.membersOf(OPERATORS)).toEqual([]);
     expect(activeLeases()).toEqual([]);
-    expect(stepLine(worked.stdout, "End the emergency window")).toMatch(/✓ .*close the emergency window of incident INC-4712/);
+    expect(stepLine(worked.stdout, "End the emergency window")).toMatch(
+      /✓ .*close the emergency window of incident INC-4712/,
+    );
     expect(existsSync(summaryPath(join(directory, "artefacts"), "INC-4712"))).toBe(true);
 
-    const reviewed = await breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath, "--record", "none");
+    const reviewed = await breakglass(
+      "runbook",
+      "confirm",
+      runId,
+      "--as",
+      "alice",
+      "--config",
+      configPath,
+      "--record",
+      "none",
+    );
     expect(reviewed.code).toBe(0);
-    expect(reviewed.stdout).toContain("[notify #incident] INC-4712: direct federation is closed, the emergency groups are empty");
+    expect(reviewed.stdout).toContain(
+      "[notify #incident] INC-4712: direct federation is closed, the emergency groups are empty",
+    );
     expect(reviewed.stdout).toContain(`Run ${runId}  fm3-direct-federation  succeeded`);
 
     const status = await breakglass("runbook", "status", runId, "--config", configPath);

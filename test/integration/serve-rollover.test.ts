@@ -14,23 +14,55 @@ import { ALICE, BOB, CHANNELS, configText, startHarness, type ServeHarness } fro
 import type { RecordedCall } from "../support/slack-api-stub.js";
 
 const NOW = new Date();
-const old = makeCertificate({ commonName: "idp 2025", notBefore: new Date(NOW.getTime() - 300 * DAY), notAfter: new Date(NOW.getTime() + 400 * DAY) });
-const next = makeCertificate({ commonName: "idp 2026", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 800 * DAY) }, freshKeyPair());
-const metadata = (...certificates: { base64: string }[]) => entityXml({ keys: certificates.map((certificate) => ({ base64: certificate.base64, use: "signing" as const })) });
+const old = makeCertificate({
+  commonName: "idp 2025",
+  notBefore: new Date(NOW.getTime() - 300 * DAY),
+  notAfter: new Date(NOW.getTime() + 400 * DAY),
+});
+const next = makeCertificate(
+  { commonName: "idp 2026", notBefore: new Date(NOW.getTime() - DAY), notAfter: new Date(NOW.getTime() + 800 * DAY) },
+  freshKeyPair(),
+);
+const metadata = (...certificates: { base64: string }[]) =>
+  entityXml({ keys: certificates.map((certificate) => ({ base64: certificate.base64, use: "signing" as const })) });
 
 let moto: MotoServer;
 let harness: ServeHarness;
 let providerArn: string;
 
 const json = (call: RecordedCall | undefined) => JSON.stringify(call?.args ?? {});
-const alerts = () => harness.stub.callsTo("chat.postMessage").filter((call) => call.args["channel"] === CHANNELS.alerts);
-const providerDocument = async () => (await new IAMClient(awsClientConfig(moto.endpoint)).send(new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }))).SAMLMetadataDocument;
+const alerts = () =>
+  harness.stub.callsTo("chat.postMessage").filter((call) => call.args["channel"] === CHANNELS.alerts);
+const providerDocument = async () =>
+  (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new GetSAMLProviderCommand({ SAMLProviderArn: providerArn }),
+    )
+  ).SAMLMetadataDocument;
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-  providerArn = (await new IAMClient(awsClientConfig(moto.endpoint)).send(new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(old) }))).SAMLProviderArn as string;
-  const aws = ["aws:", "  region: us-east-1", "  emergencyAccount:", `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`, `    samlProviders: [${providerArn}]`, "checks:", "  enabled: [metadata, saml-providers]", ""].join("\n");
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_REGION: "us-east-1",
+  });
+  providerArn = (
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new CreateSAMLProviderCommand({ Name: "EmergencyIdP", SAMLMetadataDocument: metadata(old) }),
+    )
+  ).SAMLProviderArn as string;
+  const aws = [
+    "aws:",
+    "  region: us-east-1",
+    "  emergencyAccount:",
+    `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+    `    samlProviders: [${providerArn}]`,
+    "checks:",
+    "  enabled: [metadata, saml-providers]",
+    "",
+  ].join("\n");
   harness = await startHarness({ configYaml: configText("{dir}", aws), runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY });
   writeFileSync(join(harness.directory, "idp-metadata.xml"), metadata(old));
 }, 60_000);
@@ -56,22 +88,45 @@ describe("a certificate rollover, from the first warning to its resolution, thro
     await harness.service.scheduler.runOnce();
     expect(alerts()).toHaveLength(warnings.length); // each finding is posted once
 
-    await harness.command(`runbook start fm2-reimport-metadata incident=CHG-1203 workforceSignIn=working identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=us-east-1`, ALICE, CHANNELS.incidents);
-    const started = await eventually(() => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined);
+    await harness.command(
+      `runbook start fm2-reimport-metadata incident=CHG-1203 workforceSignIn=working identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=us-east-1`,
+      ALICE,
+      CHANNELS.incidents,
+    );
+    const started = await eventually(
+      () => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"),
+      (record) => record !== undefined,
+    );
     const runId = String(started?.runId);
     const state = harness.service.services.store.serveState;
-    const message = await eventually(() => state.message(`run:${runId}`), (found) => found !== null);
+    const message = await eventually(
+      () => state.message(`run:${runId}`),
+      (found) => found !== null,
+    );
     expect(message?.channel).toBe(CHANNELS.incidents);
-    await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.kind === "approval");
+    await eventually(
+      () => harness.service.services.engine.status(runId),
+      (view) => view.waitingFor?.kind === "approval",
+    );
     expect(await providerDocument()).toBe(metadata(old));
 
     await harness.press("run.approve", runId, BOB, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
-    const atUpload = await eventually(() => harness.service.services.engine.status(runId), (view) => view.waitingFor?.stepId === "upload-to-identity-center");
+    const atUpload = await eventually(
+      () => harness.service.services.engine.status(runId),
+      (view) => view.waitingFor?.stepId === "upload-to-identity-center",
+    );
     const update = atUpload.steps.find((step) => step.id === "update-emergency-providers");
     expect(update).toMatchObject({ status: "succeeded", outcome: { applied: true, verification: { ok: true } } });
     expect(await providerDocument()).toBe(metadata(old, next));
     // The message now waits at the manual upload, with Done and Skip instead of Approve.
-    const shown = await eventually(() => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === message?.ts).at(-1), (call) => json(call).includes("run.confirm"));
+    const shown = await eventually(
+      () =>
+        harness.stub
+          .callsTo("chat.update")
+          .filter((call) => call.args["ts"] === message?.ts)
+          .at(-1),
+      (call) => json(call).includes("run.confirm"),
+    );
     expect(json(shown)).toContain("Upload the same file");
     expect(json(shown)).not.toContain("run.approve");
 

@@ -31,9 +31,25 @@ afterAll(() => {
 
 class ProcessDied extends Error {}
 
-function killedProcess(storePath: string, runbookPath: string, writes: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function killedProcess(
+  storePath: string,
+  runbookPath: string,
+  writes: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/support/store-kill-process.ts", storePath, runbookPath, String(writes), STARTED_AT.toISOString()], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "test/support/store-kill-process.ts",
+        storePath,
+        runbookPath,
+        String(writes),
+        STARTED_AT.toISOString(),
+      ],
+      { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+    );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", reject);
@@ -47,14 +63,24 @@ async function expectConsistentThenResumed(storePath: string, runbookPath: strin
   try {
     const afterDeath = stepsAgainstAudit(store);
     expect(afterDeath.stored, `died after write ${writes}`).toEqual(afterDeath.audited);
-    const started = store.audit.auditRecords().some((record) => record.action === "run.started" && record.runId === DRILL_RUN_ID);
-    expect(store.runs.findRun(DRILL_RUN_ID) !== null, `died after write ${writes}: the run exists exactly when its start is audited`).toBe(started);
+    const started = store.audit
+      .auditRecords()
+      .some((record) => record.action === "run.started" && record.runId === DRILL_RUN_ID);
+    expect(
+      store.runs.findRun(DRILL_RUN_ID) !== null,
+      `died after write ${writes}: the run exists exactly when its start is audited`,
+    ).toBe(started);
     expect(verifyChain(store.audit.auditRecords())).toEqual([]);
 
     expect(await driveDrill(store, runbookPath, fixedClock(AFTER_LEASE), "resuming-process")).toBe("succeeded");
     const resumed = stepsAgainstAudit(store);
     expect(resumed.stored).toEqual(resumed.audited);
-    expect(resumed.stored).toEqual({ "expect-outage": "failed", "open-window": "succeeded", approve: "succeeded", announce: "succeeded" });
+    expect(resumed.stored).toEqual({
+      "expect-outage": "failed",
+      "open-window": "succeeded",
+      approve: "succeeded",
+      announce: "succeeded",
+    });
     expect(verifyChain(store.audit.auditRecords())).toEqual([]);
     expect(store.windows.openWindows().map((window) => window.incident)).toEqual(["INC-7"]);
   } finally {
@@ -82,7 +108,9 @@ describe("a run whose process dies at a write to the store", () => {
         },
       });
       const store = new SqliteStore(dying);
-      const outcome = await driveDrill(store, runbookPath, fixedClock(STARTED_AT), "dying-process").catch((error: unknown) => error);
+      const outcome = await driveDrill(store, runbookPath, fixedClock(STARTED_AT), "dying-process").catch(
+        (error: unknown) => error,
+      );
       store.close();
       if (!died) {
         // Past the last write: the run went to its end unharmed.
@@ -96,28 +124,24 @@ describe("a run whose process dies at a write to the store", () => {
     expect(deathPoints).toBeGreaterThanOrEqual(50);
   }, 0);
 
-  it(
-    "recovers the same way from SIGKILL in a real process, inside transactions and between them",
-    async () => {
-      const workDirectory = directory();
-      const runbookPath = writeDrillRunbook(workDirectory);
-      let killPoints = 0;
-      for (let writes = 1; ; writes += PROCESS_KILL_STRIDE) {
-        const storePath = join(workDirectory, `kill-${writes}`, "breakglass.db");
-        openStore({ path: storePath }).close();
-        const killed = await killedProcess(storePath, runbookPath, writes);
-        if (killed.signal !== "SIGKILL") {
-          expect(killed).toMatchObject({ code: 0, stderr: "" });
-          const store = openStore({ path: storePath });
-          expect(store.runs.findRun(DRILL_RUN_ID)?.status).toBe("succeeded");
-          store.close();
-          break;
-        }
-        killPoints++;
-        await expectConsistentThenResumed(storePath, runbookPath, writes);
+  it("recovers the same way from SIGKILL in a real process, inside transactions and between them", async () => {
+    const workDirectory = directory();
+    const runbookPath = writeDrillRunbook(workDirectory);
+    let killPoints = 0;
+    for (let writes = 1; ; writes += PROCESS_KILL_STRIDE) {
+      const storePath = join(workDirectory, `kill-${writes}`, "breakglass.db");
+      openStore({ path: storePath }).close();
+      const killed = await killedProcess(storePath, runbookPath, writes);
+      if (killed.signal !== "SIGKILL") {
+        expect(killed).toMatchObject({ code: 0, stderr: "" });
+        const store = openStore({ path: storePath });
+        expect(store.runs.findRun(DRILL_RUN_ID)?.status).toBe("succeeded");
+        store.close();
+        break;
       }
-      expect(killPoints).toBeGreaterThanOrEqual(10);
-    },
-    0,
-  );
+      killPoints++;
+      await expectConsistentThenResumed(storePath, runbookPath, writes);
+    }
+    expect(killPoints).toBeGreaterThanOrEqual(10);
+  }, 0);
 });

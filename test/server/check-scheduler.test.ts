@@ -76,7 +76,10 @@ class Installation {
 
   constructor(overrides: Partial<BreakglassConfig["serve"]> = {}) {
     directories.push(this.directory);
-    const { config } = parseConfig(["idp:", "  name: Okta", "  metadata: ./okta-metadata.xml", ""].join("\n"), join(this.directory, "breakglass.yaml"));
+    const { config } = parseConfig(
+      ["idp:", "  name: Okta", "  metadata: ./okta-metadata.xml", ""].join("\n"),
+      join(this.directory, "breakglass.yaml"),
+    );
     this.config = { ...config, serve: { ...config.serve, ...overrides } };
     this.store = openStore({ path: this.storePath });
     this.scheduler = this.newScheduler();
@@ -84,7 +87,10 @@ class Installation {
 
   /** The IdP publishes these signing certificates (and a SingleSignOnService unless told otherwise). */
   publish(certificates: readonly TestCertificate[], options: { sso?: boolean } = {}): void {
-    const xml = entityXml({ keys: certificates.map((certificate) => ({ base64: certificate.base64, use: "signing" as const })), ...(options.sso === false ? { ssoLocations: [] } : {}) });
+    const xml = entityXml({
+      keys: certificates.map((certificate) => ({ base64: certificate.base64, use: "signing" as const })),
+      ...(options.sso === false ? { ssoLocations: [] } : {}),
+    });
     writeFileSync(this.metadataPath, xml);
   }
 
@@ -128,7 +134,10 @@ class Installation {
         hooks.evaluate ??
         ((now) => {
           this.evaluations++;
-          return evaluatePosture(this.config, planChecks(this.config, "metadata"), { now, latestAttestation: () => null });
+          return evaluatePosture(this.config, planChecks(this.config, "metadata"), {
+            now,
+            latestAttestation: () => null,
+          });
         }),
       logger: this.logger,
       ...(hooks.onCycle ? { onCycle: hooks.onCycle } : {}),
@@ -146,7 +155,12 @@ interface SchedulerHooks {
 const signing = makeCertificate({ commonName: "okta-signing", notBefore: LONG_AGO, notAfter: NOT_AFTER });
 
 /** What each day's check posted, walking from `from` to `to` days relative to the certificate's expiry. */
-async function walk(installation: Installation, from: number, to: number, restartBefore: ReadonlySet<number> = new Set()): Promise<string[]> {
+async function walk(
+  installation: Installation,
+  from: number,
+  to: number,
+  restartBefore: ReadonlySet<number> = new Set(),
+): Promise<string[]> {
   const seen: string[] = [];
   for (let day = from; day <= to; day++) {
     if (restartBefore.has(day)) await installation.restart();
@@ -170,7 +184,8 @@ const LADDER_WALK = [
 ];
 
 /** The fingerprint's short form differs per run (the certificate is made by the test); the rest of the text does not. */
-const normalise = (lines: readonly string[]) => lines.map((line) => line.replace(/sha256 [0-9a-f]{8}…[0-9a-f]{4}/g, "sha256 X"));
+const normalise = (lines: readonly string[]) =>
+  lines.map((line) => line.replace(/sha256 [0-9a-f]{8}…[0-9a-f]{4}/g, "sha256 X"));
 
 describe("the expiry ladder, day by day", () => {
   it("posts each step once, then a reminder a day once expired", async () => {
@@ -209,12 +224,16 @@ describe("the expiry ladder, day by day", () => {
     installation.slack.down = true;
     await walk(installation, -31, -30);
     expect(installation.logger.lines.filter((line) => line.startsWith("warn:"))).toEqual([
-      expect.stringMatching(/^warn: could not post the 60d expiry warning for [0-9a-f]{8} to Slack, will retry at the next check: slack: service_unavailable$/),
+      expect.stringMatching(
+        /^warn: could not post the 60d expiry warning for [0-9a-f]{8} to Slack, will retry at the next check: slack: service_unavailable$/,
+      ),
       expect.stringMatching(/^warn: could not post the 30d expiry warning/),
     ]);
     installation.slack.down = false;
     // Slack is back on day -29: the step the certificate is on now (30d) is posted, not the 60d one missed while Slack was down.
-    expect(normalise(await walk(installation, -29, -28))).toEqual(["day -29: Okta signing certificate sha256 X (CN=okta-signing) expires in 29 days"]);
+    expect(normalise(await walk(installation, -29, -28))).toEqual([
+      "day -29: Okta signing certificate sha256 X (CN=okta-signing) expires in 29 days",
+    ]);
     await installation.close();
   });
 
@@ -224,14 +243,23 @@ describe("the expiry ladder, day by day", () => {
     const day = new Date(NOT_AFTER.getTime() - 7 * DAY);
     // The process before this one claimed the 7-day step and was killed while Slack was still answering.
     const dead = openStore({ path: installation.storePath });
-    expect(dead.serveState.claimExpiryStep(createHash("sha256").update(signing.der).digest("hex"), "7d", day, EXPIRY_CLAIM_STALE_MS)).toBe(true);
+    expect(
+      dead.serveState.claimExpiryStep(
+        createHash("sha256").update(signing.der).digest("hex"),
+        "7d",
+        day,
+        EXPIRY_CLAIM_STALE_MS,
+      ),
+    ).toBe(true);
     dead.close();
 
     await installation.checkAt(new Date(day.getTime() + 30_000));
     expect(installation.slack.take()).toEqual([]);
     await installation.checkAt(new Date(day.getTime() + EXPIRY_CLAIM_STALE_MS + 30_000));
     // The 7-day step, telling the time left when it is finally posted.
-    expect(normalise(installation.slack.take())).toEqual(["Okta signing certificate sha256 X (CN=okta-signing) expires in 6 days"]);
+    expect(normalise(installation.slack.take())).toEqual([
+      "Okta signing certificate sha256 X (CN=okta-signing) expires in 6 days",
+    ]);
     await installation.restart();
     await installation.checkAt(new Date(day.getTime() + 2 * EXPIRY_CLAIM_STALE_MS + 30_000));
     await installation.checkAt(new Date(day.getTime() + DAY / 2));
@@ -244,19 +272,30 @@ describe("the expiry ladder, day by day", () => {
     installation.publish([signing]);
     await walk(installation, -1, 1);
     installation.slack.take();
-    const successor = makeCertificate({ commonName: "okta-signing-2027", notBefore: LONG_AGO, notAfter: new Date(NOT_AFTER.getTime() + 700 * DAY) });
+    const successor = makeCertificate({
+      commonName: "okta-signing-2027",
+      notBefore: LONG_AGO,
+      notAfter: new Date(NOT_AFTER.getTime() + 700 * DAY),
+    });
     installation.publish([successor]);
-    expect(await walk(installation, 2, 4)).toEqual(["day 2: Resolved: NO_VALID_SIGNING_CERT (open 2d): None of the 1 signing certificates of https://idp.example.test/metadata is valid now; federation with this IdP fails."]);
+    expect(await walk(installation, 2, 4)).toEqual([
+      "day 2: Resolved: NO_VALID_SIGNING_CERT (open 2d): None of the 1 signing certificates of https://idp.example.test/metadata is valid now; federation with this IdP fails.",
+    ]);
     await installation.close();
   });
 });
 
-const healthy = makeCertificate({ commonName: "okta-healthy", notBefore: LONG_AGO, notAfter: new Date("2030-01-01T00:00:00Z") });
+const healthy = makeCertificate({
+  commonName: "okta-healthy",
+  notBefore: LONG_AGO,
+  notAfter: new Date("2030-01-01T00:00:00Z"),
+});
 /** Hours after 2026-11-25 09:00 UTC, for checks a few hours apart. */
 const at = (hours: number) => new Date(Date.UTC(2026, 10, 25, 9) + hours * 3_600_000);
 
 describe("finding alerts", () => {
-  const noSso = "High NO_SSO_SERVICE: https://idp.example.test/metadata lists no SingleSignOnService, so users cannot be sent to it to sign in.";
+  const noSso =
+    "High NO_SSO_SERVICE: https://idp.example.test/metadata lists no SingleSignOnService, so users cannot be sent to it to sign in.";
 
   it("posts a finding once however many checks see it, its resolution once, and again if it comes back", async () => {
     const installation = new Installation();
@@ -271,7 +310,9 @@ describe("finding alerts", () => {
     installation.publish([healthy]);
     await installation.checkAt(at(5.5));
     await installation.checkAt(at(6));
-    expect(installation.slack.take()).toEqual([`Resolved: NO_SSO_SERVICE (open 4h30m): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`]);
+    expect(installation.slack.take()).toEqual([
+      `Resolved: NO_SSO_SERVICE (open 4h30m): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`,
+    ]);
 
     installation.publish([healthy], { sso: false });
     await installation.checkAt(at(7));
@@ -287,7 +328,9 @@ describe("finding alerts", () => {
     installation.slack.down = true;
     const refused = await installation.checkAt(at(0));
     expect(refused).toMatchObject({ posted: 0, failedPosts: 1 });
-    expect(installation.logger.lines).toContain("warn: could not post the NO_SSO_SERVICE alert to Slack, will retry at the next check: slack: service_unavailable");
+    expect(installation.logger.lines).toContain(
+      "warn: could not post the NO_SSO_SERVICE alert to Slack, will retry at the next check: slack: service_unavailable",
+    );
 
     installation.slack.down = false;
     await installation.checkAt(at(1));
@@ -300,7 +343,9 @@ describe("finding alerts", () => {
     installation.slack.down = false;
     await installation.checkAt(at(4));
     await installation.checkAt(at(5));
-    expect(installation.slack.take()).toEqual([`Resolved: NO_SSO_SERVICE (open 3h): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`]);
+    expect(installation.slack.take()).toEqual([
+      `Resolved: NO_SSO_SERVICE (open 3h): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`,
+    ]);
     await installation.close();
   });
 
@@ -325,16 +370,22 @@ describe("finding alerts", () => {
 
     installation.unpublish();
     for (const hour of [1, 2, 3]) await installation.checkAt(at(hour));
-    expect(installation.slack.take()).toEqual([`Critical METADATA_UNREACHABLE: Could not read the metadata of Okta: ${installation.metadataPath}: no such file.`]);
+    expect(installation.slack.take()).toEqual([
+      `Critical METADATA_UNREACHABLE: Could not read the metadata of Okta: ${installation.metadataPath}: no such file.`,
+    ]);
 
     // Back, still without a SingleSignOnService: the outage is over, the finding never was.
     installation.publish([healthy], { sso: false });
     await installation.checkAt(at(4));
-    expect(installation.slack.take()).toEqual([`Resolved: METADATA_UNREACHABLE (open 3h): Could not read the metadata of Okta: ${installation.metadataPath}: no such file.`]);
+    expect(installation.slack.take()).toEqual([
+      `Resolved: METADATA_UNREACHABLE (open 3h): Could not read the metadata of Okta: ${installation.metadataPath}: no such file.`,
+    ]);
 
     installation.publish([healthy]);
     await installation.checkAt(at(5));
-    expect(installation.slack.take()).toEqual([`Resolved: NO_SSO_SERVICE (open 5h): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`]);
+    expect(installation.slack.take()).toEqual([
+      `Resolved: NO_SSO_SERVICE (open 5h): ${noSso.replace(/^High NO_SSO_SERVICE: /, "")}`,
+    ]);
     await installation.close();
   });
 });
@@ -351,8 +402,16 @@ describe("the scheduler", () => {
     expect(first).toBe(second);
     expect(installation.evaluations).toBe(1);
     expect(cycles).toEqual([first]);
-    expect(first).toMatchObject({ startedAt: installation.clock.at, completedAt: installation.clock.at, posted: 2, failedPosts: 0 });
-    expect(first?.evaluation.findings.map((finding) => finding.code).sort()).toEqual(["CERT_EXPIRING", "NO_SSO_SERVICE"]);
+    expect(first).toMatchObject({
+      startedAt: installation.clock.at,
+      completedAt: installation.clock.at,
+      posted: 2,
+      failedPosts: 0,
+    });
+    expect(first?.evaluation.findings.map((finding) => finding.code).sort()).toEqual([
+      "CERT_EXPIRING",
+      "NO_SSO_SERVICE",
+    ]);
     expect(scheduler.latest()).toBe(first);
     await installation.close();
   });
@@ -360,7 +419,10 @@ describe("the scheduler", () => {
   it("logs a check that fails, tells onCycleFailed, and never throws", async () => {
     const installation = new Installation();
     const failures: unknown[] = [];
-    const scheduler = installation.withHooks({ onCycleFailed: (error) => failures.push(error), evaluate: () => Promise.reject(new Error("the signer file is unreadable")) });
+    const scheduler = installation.withHooks({
+      onCycleFailed: (error) => failures.push(error),
+      evaluate: () => Promise.reject(new Error("the signer file is unreadable")),
+    });
     await expect(scheduler.runOnce()).resolves.toBeNull();
     expect(failures).toEqual([new Error("the signer file is unreadable")]);
     expect(installation.logger.lines).toEqual(["error: check failed: the signer file is unreadable"]);
@@ -392,7 +454,10 @@ describe("the scheduler", () => {
         running++;
         overlapped ||= running > 1;
         try {
-          return await evaluatePosture(installation.config, planChecks(installation.config, "metadata"), { now, latestAttestation: () => null });
+          return await evaluatePosture(installation.config, planChecks(installation.config, "metadata"), {
+            now,
+            latestAttestation: () => null,
+          });
         } finally {
           running--;
         }
@@ -402,7 +467,10 @@ describe("the scheduler", () => {
 
     scheduler.start();
     scheduler.start();
-    await eventually(() => ended, (count) => count >= 4);
+    await eventually(
+      () => ended,
+      (count) => count >= 4,
+    );
     await scheduler.stop();
     const afterStop = ended;
     await new Promise((resolve) => setTimeout(resolve, 60));

@@ -25,7 +25,10 @@ beforeAll(() => {
 
 async function configFor(metadata: string, extra = "") {
   const path = join(directory, `breakglass-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, `idp:\n  name: IdP\n  metadata: ${metadata}\n${extra}store:\n  path: ${join(directory, "breakglass.db")}\n`);
+  writeFileSync(
+    path,
+    `idp:\n  name: IdP\n  metadata: ${metadata}\n${extra}store:\n  path: ${join(directory, "breakglass.db")}\n`,
+  );
   return (await loadConfig(path)).config;
 }
 
@@ -39,10 +42,15 @@ describe("the check thread", () => {
       for (const document of readManifest().filter((entry) => entry.wellFormed)) {
         copyFileSync(corpusPath(document.file), metadata);
         const inThread = await thread.evaluate(NOW, []);
-        const inProcess = await evaluatePosture(config, planChecks(config, undefined), { now: NOW, latestAttestation: () => null });
+        const inProcess = await evaluatePosture(config, planChecks(config, undefined), {
+          now: NOW,
+          latestAttestation: () => null,
+        });
         expect(inThread, document.file).toEqual(inProcess);
         expect(inThread.idp?.entities.length, document.file).toBe(document.entityCount);
-        const first = inThread.idp?.entities.flatMap((entity) => entity.certificates).find((entry) => entry.facts !== null);
+        const first = inThread.idp?.entities
+          .flatMap((entity) => entity.certificates)
+          .find((entry) => entry.facts !== null);
         if (first?.facts) expect(first.facts.notAfter, document.file).toBeInstanceOf(Date);
       }
     } finally {
@@ -57,10 +65,14 @@ describe("the check thread", () => {
     const idp = createServer((request, response) => {
       const status = request.headers["if-none-match"] === '"a"' ? 304 : 200;
       answers.push(status);
-      response.writeHead(status, { etag: '"a"', "content-type": "application/samlmetadata+xml" }).end(status === 200 ? body : undefined);
+      response
+        .writeHead(status, { etag: '"a"', "content-type": "application/samlmetadata+xml" })
+        .end(status === 200 ? body : undefined);
     });
     await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
-    const thread = new CheckThread({ config: await configFor(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/metadata`) });
+    const thread = new CheckThread({
+      config: await configFor(`http://127.0.0.1:${(idp.address() as AddressInfo).port}/metadata`),
+    });
     try {
       const first = await thread.evaluate(NOW, []);
       const second = await thread.evaluate(NOW, []);
@@ -73,15 +85,25 @@ describe("the check thread", () => {
   });
 
   it("rejects with the same code and one-line message as the check in this process", async () => {
-    const config = await configFor(corpusPath("okta-aws-iam-identity-center.xml"), `  metadataSigner: ${join(directory, "no-such-signer.pem")}\n`);
+    const config = await configFor(
+      corpusPath("okta-aws-iam-identity-center.xml"),
+      `  metadataSigner: ${join(directory, "no-such-signer.pem")}\n`,
+    );
     const thread = new CheckThread({ config });
     try {
-      const inProcess = await evaluatePosture(config, planChecks(config, undefined), { now: NOW, latestAttestation: () => null }).then(
+      const inProcess = await evaluatePosture(config, planChecks(config, undefined), {
+        now: NOW,
+        latestAttestation: () => null,
+      }).then(
         () => expect.unreachable("the check read a signer that does not exist"),
         (error: unknown) => error as BreakglassError,
       );
       expect(inProcess.code).toBe("SIGNER_UNREADABLE");
-      await expect(thread.evaluate(NOW, [])).rejects.toMatchObject({ name: "BreakglassError", code: "SIGNER_UNREADABLE", message: inProcess.message });
+      await expect(thread.evaluate(NOW, [])).rejects.toMatchObject({
+        name: "BreakglassError",
+        code: "SIGNER_UNREADABLE",
+        message: inProcess.message,
+      });
       expect(inProcess.message).toContain("no-such-signer.pem");
     } finally {
       await thread.close();
@@ -92,13 +114,20 @@ describe("the check thread", () => {
     // Every AWS API answers 403 AccessDenied, which the SDK does not retry.
     const aws: Server = createServer((request, response) => {
       request.resume();
-      response.writeHead(403, { "content-type": "text/xml" }).end(
-        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not for you</Message></Error><RequestId>1</RequestId></ErrorResponse>',
-      );
+      response
+        .writeHead(403, { "content-type": "text/xml" })
+        .end(
+          '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not for you</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+        );
     });
     await new Promise<void>((resolve) => aws.listen(0, "127.0.0.1", resolve));
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ENDPOINT_URL: `http://127.0.0.1:${(aws.address() as AddressInfo).port}`, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${(aws.address() as AddressInfo).port}`,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_REGION: "us-east-1",
+    });
     const failed: ServiceName[] = [];
     const config = await configFor(
       corpusPath("okta-aws-iam-identity-center.xml"),
@@ -123,9 +152,17 @@ describe("the check thread", () => {
     const metadata = join(directory, "federation.xml");
     const config = await configFor(metadata);
     // About 30 MB of metadata: far more than a 96 MB heap can parse, while a small document fits easily.
-    const entity = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace(/^<\?xml[^>]*>\s*/, "");
-    const entities = Array.from({ length: 20_000 }, (_, index) => entity.replace(/entityID="[^"]*"/, `entityID="https://idp${index}.example.test"`));
-    writeFileSync(metadata, `<?xml version="1.0"?><md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${entities.join("")}</md:EntitiesDescriptor>`);
+    const entity = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace(
+      /^<\?xml[^>]*>\s*/,
+      "",
+    );
+    const entities = Array.from({ length: 20_000 }, (_, index) =>
+      entity.replace(/entityID="[^"]*"/, `entityID="https://idp${index}.example.test"`),
+    );
+    writeFileSync(
+      metadata,
+      `<?xml version="1.0"?><md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${entities.join("")}</md:EntitiesDescriptor>`,
+    );
     const thread = new CheckThread({ config, maxHeapMb: 96 });
     try {
       await expect(thread.evaluate(NOW, [])).rejects.toThrow(
@@ -159,7 +196,9 @@ describe("the check thread", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const thread = new CheckThread({ config, timeoutMs: 2_000 });
     try {
-      const stopped = expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the check did not finish within 2s; its thread was stopped and the next check starts a new one");
+      const stopped = expect(thread.evaluate(NOW, [])).rejects.toThrow(
+        "check thread: the check did not finish within 2s; its thread was stopped and the next check starts a new one",
+      );
       await requestHeld;
       await vi.advanceTimersByTimeAsync(2_000);
       await stopped;
@@ -181,7 +220,9 @@ describe("the check thread", () => {
 
   it("refuses a check once closed, and fails the one in flight", async () => {
     const thread = new CheckThread({ config: await configFor(corpusPath("okta-aws-iam-identity-center.xml")) });
-    const inFlight = expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the service stopped during the check");
+    const inFlight = expect(thread.evaluate(NOW, [])).rejects.toThrow(
+      "check thread: the service stopped during the check",
+    );
     await thread.close();
     await inFlight;
     await expect(thread.evaluate(NOW, [])).rejects.toThrow("check thread: the service is stopping; no new checks");

@@ -3,13 +3,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
-import { configText, RESPONDERS_GROUP, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
+import {
+  configText,
+  RESPONDERS_GROUP,
+  startHarness,
+  publishIdpMetadata,
+  type ServeHarness,
+} from "../support/serve-harness.js";
 
 const CAROL = "U0CAROL0001";
 let harness: ServeHarness;
 
 beforeAll(async () => {
-  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("./runbooks/", import.meta.url).pathname });
+  harness = await startHarness({
+    configYaml: configText("{dir}"),
+    runbookDirectory: new URL("./runbooks/", import.meta.url).pathname,
+  });
   publishIdpMetadata(harness.directory, makeCertificate({ notAfter: new Date(Date.now() + 400 * DAY) }));
   harness.stub.setUserGroup(RESPONDERS_GROUP, [CAROL]);
 });
@@ -22,13 +31,21 @@ describe("access through a Slack user group", () => {
   it("refuses while the group cannot be read, says why, and lets the member in once it can", async () => {
     harness.stub.failNext("usergroups.users.list", { ok: false, error: "missing_scope", needed: "usergroups:read" });
     await harness.command("check", CAROL);
-    const refused = await eventually(() => harness.stub.responses.map((entry) => JSON.stringify(entry.body)), (texts) => texts.some((text) => text.includes("not allowed to run checks")));
+    const refused = await eventually(
+      () => harness.stub.responses.map((entry) => JSON.stringify(entry.body)),
+      (texts) => texts.some((text) => text.includes("not allowed to run checks")),
+    );
     expect(refused.some((text) => text.includes("<!subteam^S0RESPOND01>"))).toBe(true);
-    expect(harness.logs.join("\n")).toContain("could not read the members of Slack user group S0RESPOND01 (missing_scope; the app needs usergroups:read)");
+    expect(harness.logs.join("\n")).toContain(
+      "could not read the members of Slack user group S0RESPOND01 (missing_scope; the app needs usergroups:read)",
+    );
 
     const before = harness.stub.responses.length;
     await harness.command("check", CAROL);
-    const allowed = await eventually(() => harness.stub.responses.slice(before).map((entry) => JSON.stringify(entry.body)), (texts) => texts.length > 0);
+    const allowed = await eventually(
+      () => harness.stub.responses.slice(before).map((entry) => JSON.stringify(entry.body)),
+      (texts) => texts.length > 0,
+    );
     expect(allowed[0]).not.toContain("not allowed");
     expect(allowed[0]).toContain("IdP signing certificates");
   });

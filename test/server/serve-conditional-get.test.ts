@@ -7,7 +7,10 @@ import { entityXml } from "../support/metadata-builder.js";
 import { configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
-const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
+const certificate = makeCertificate({
+  notBefore: new Date(Date.now() - DAY),
+  notAfter: new Date(Date.now() + 400 * DAY),
+});
 const document = entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 
 let idp: Server;
@@ -43,6 +46,8 @@ describe("metadata polling", () => {
     expect(answers).toEqual([200, 304, 304]);
     expect(first?.evaluation.idp?.entities).toHaveLength(1);
     expect(second?.evaluation.idp).toEqual(first?.evaluation.idp);
-    expect(third?.evaluation.findings.map((finding) => finding.code)).toEqual(first?.evaluation.findings.map((finding) => finding.code));
+    expect(third?.evaluation.findings.map((finding) => finding.code)).toEqual(
+      first?.evaluation.findings.map((finding) => finding.code),
+    );
   });
 });

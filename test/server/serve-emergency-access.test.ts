@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { eventually } from "../support/eventually.js";
-import { ALICE, BOB, CHANNELS, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
+import {
+  ALICE,
+  BOB,
+  CHANNELS,
+  configText,
+  startHarness,
+  publishIdpMetadata,
+  type ServeHarness,
+} from "../support/serve-harness.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 const TOKEN = "scim-serve-token-7d31";
@@ -36,8 +44,16 @@ beforeAll(async () => {
   const yaml = configText("{dir}", extra).replace("  metadata: ", `${directory}  metadata: `);
   const directoryPath = mkdtempSync(join(tmpdir(), "breakglass-serve-access-"));
   writeFileSync(join(directoryPath, "scim-ca.pem"), scim.ca);
-  harness = await startHarness({ configYaml: yaml, runbookDirectory: RUNBOOKS, env: { TEST_SCIM_TOKEN: TOKEN }, directory: directoryPath });
-  const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
+  harness = await startHarness({
+    configYaml: yaml,
+    runbookDirectory: RUNBOOKS,
+    env: { TEST_SCIM_TOKEN: TOKEN },
+    directory: directoryPath,
+  });
+  const certificate = makeCertificate({
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + 400 * DAY),
+  });
   publishIdpMetadata(harness.directory, certificate);
   harness.stub.setUser(CAROL_SLACK, "carol@example.com", "carol");
 });
@@ -49,7 +65,10 @@ afterAll(async () => {
 
 function postedTo(channel: string, fragment: string) {
   return eventually(
-    () => harness.stub.callsTo("chat.postMessage").filter((call) => call.args["channel"] === channel && JSON.stringify(call.args).includes(fragment)),
+    () =>
+      harness.stub
+        .callsTo("chat.postMessage")
+        .filter((call) => call.args["channel"] === channel && JSON.stringify(call.args).includes(fragment)),
     (calls) => calls.length > 0,
   );
 }
@@ -57,10 +76,22 @@ function postedTo(channel: string, fragment: string) {
 describe("emergency access from Slack", () => {
   it("refuses a grant outside a declared emergency, and one by someone not allowed to grant", async () => {
     await harness.command(`grant <@${CAROL_SLACK}|carol> 1h`, ALICE);
-    const outside = await eventually(() => harness.stub.responses.map((entry) => JSON.stringify(entry.body)).filter((text) => text.includes("declare an incident first")), (list) => list.length > 0);
+    const outside = await eventually(
+      () =>
+        harness.stub.responses
+          .map((entry) => JSON.stringify(entry.body))
+          .filter((text) => text.includes("declare an incident first")),
+      (list) => list.length > 0,
+    );
     expect(outside[0]).toContain("/breakglass incident declare");
     await harness.command(`grant <@${CAROL_SLACK}|carol> 1h`, BOB);
-    await eventually(() => harness.stub.responses.map((entry) => JSON.stringify(entry.body)).filter((text) => text.includes("not allowed to grant")), (list) => list.length > 0);
+    await eventually(
+      () =>
+        harness.stub.responses
+          .map((entry) => JSON.stringify(entry.body))
+          .filter((text) => text.includes("not allowed to grant")),
+      (list) => list.length > 0,
+    );
     expect(scim.store.membersOf(OPERATORS)).toEqual([]);
   });
 
@@ -79,7 +110,10 @@ describe("emergency access from Slack", () => {
     expect(Date.parse(lease[0]?.expiresAt ?? "") - Date.parse(lease[0]?.addedAt ?? "")).toBe(3_600_000);
 
     await harness.command(`grant <@${CAROL_SLACK}|carol> 9h`, ALICE);
-    await eventually(() => harness.stub.responses.map((entry) => JSON.stringify(entry.body)).filter((text) => text.includes("8h")), (list) => list.length > 0);
+    await eventually(
+      () => harness.stub.responses.map((entry) => JSON.stringify(entry.body)).filter((text) => text.includes("8h")),
+      (list) => list.length > 0,
+    );
 
     await harness.command(`revoke <@${CAROL_SLACK}|carol>`, ALICE);
     await postedTo(CHANNELS.security, "no longer has emergency access");
@@ -88,6 +122,11 @@ describe("emergency access from Slack", () => {
     await harness.command("incident close", ALICE);
     await postedTo(CHANNELS.incidents, "closed by");
     const audit = harness.service.services.store.audit.auditRecords();
-    expect(audit.filter((record) => record.action === "action.applying").map((record) => record.actor)).toEqual([`slack:${ALICE}`, `slack:${ALICE}`, `slack:${ALICE}`, `slack:${ALICE}`]);
+    expect(audit.filter((record) => record.action === "action.applying").map((record) => record.actor)).toEqual([
+      `slack:${ALICE}`,
+      `slack:${ALICE}`,
+      `slack:${ALICE}`,
+      `slack:${ALICE}`,
+    ]);
   });
 });

@@ -13,7 +13,6 @@ const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 const START = new Date("2026-11-25T06:00:00Z");
 const NOT_AFTER = new Date(START.getTime() + 61 * DAY);
 
-
 let stub: SlackApiStub;
 let harness: ServeHarness | undefined;
 
@@ -26,10 +25,15 @@ describe("certificate expiry warnings through breakglass serve", () => {
   it("posts one message per ladder step from 61 days to expiry, across a restart", async () => {
     stub = await startSlackApiStub();
     const directory = mkdtempSync(join(tmpdir(), "breakglass-ladder-"));
-    const certificate = makeCertificate({ commonName: "Okta signing 2026", notBefore: new Date(START.getTime() - 300 * DAY), notAfter: NOT_AFTER });
+    const certificate = makeCertificate({
+      commonName: "Okta signing 2026",
+      notBefore: new Date(START.getTime() - 300 * DAY),
+      notAfter: NOT_AFTER,
+    });
     publishIdpMetadata(directory, certificate);
     const clock = new SteppingClock(START);
-    const start = () => startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS, clock, directory, stub });
+    const start = () =>
+      startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS, clock, directory, stub });
     harness = await start();
 
     const daysLeftWhenPosted: number[] = [];
@@ -42,7 +46,10 @@ describe("certificate expiry warnings through breakglass serve", () => {
       }
       const before = stub.callsTo("chat.postMessage").length;
       await harness.service.scheduler.runOnce();
-      const posted = stub.callsTo("chat.postMessage").slice(before).filter((call) => call.args["channel"] === CHANNELS.alerts);
+      const posted = stub
+        .callsTo("chat.postMessage")
+        .slice(before)
+        .filter((call) => call.args["channel"] === CHANNELS.alerts);
       for (const call of posted) {
         if (String(call.args["text"]).includes("signing certificate sha256")) daysLeftWhenPosted.push(daysLeft);
         else alerts.push(`${daysLeft}: ${String(call.args["text"])}`);
@@ -52,7 +59,10 @@ describe("certificate expiry warnings through breakglass serve", () => {
 
     // 60, 30, 14, 7, 3 and 1 days before, then daily once expired.
     expect(daysLeftWhenPosted).toEqual([60, 30, 14, 7, 3, 1, 0, -1, -2]);
-    const texts = stub.callsTo("chat.postMessage").filter((call) => String(call.args["text"]).includes("signing certificate sha256")).map((call) => String(call.args["text"]));
+    const texts = stub
+      .callsTo("chat.postMessage")
+      .filter((call) => String(call.args["text"]).includes("signing certificate sha256"))
+      .map((call) => String(call.args["text"]));
     expect(texts[0]).toContain("(CN=Okta signing 2026) expires in 60 days");
     expect(texts[5]).toContain("expires in 1 day");
     expect(texts[6]).toContain("expired less than a day ago");

@@ -16,9 +16,16 @@ const get = async (url: string) => {
 };
 
 beforeAll(async () => {
-  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY, operationsPort: 0 });
+  harness = await startHarness({
+    configYaml: configText("{dir}"),
+    runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY,
+    operationsPort: 0,
+  });
   // An expiring certificate: a finding that /metrics would show to whoever can reach it.
-  publishIdpMetadata(harness.directory, makeCertificate({ commonName: "idp signing", notAfter: new Date(Date.now() + 10 * DAY) }));
+  publishIdpMetadata(
+    harness.directory,
+    makeCertificate({ commonName: "idp signing", notAfter: new Date(Date.now() + 10 * DAY) }),
+  );
   await harness.service.scheduler.runOnce();
   operations = `http://127.0.0.1:${harness.service.operationsPort}`;
 }, 30_000);
@@ -34,7 +41,10 @@ describe("serve with a separate operations port", () => {
     expect(help.status).toBe(200);
     expect(visibleText(help.json)).toContain("/breakglass status");
     for (const path of ["/metrics", "/readyz", "/healthz"]) {
-      expect(await harness.get(path)).toEqual({ status: 404, text: "not found (health and metrics are on the operations port)\n" });
+      expect(await harness.get(path)).toEqual({
+        status: 404,
+        text: "not found (health and metrics are on the operations port)\n",
+      });
     }
   });
 
@@ -47,11 +57,17 @@ describe("serve with a separate operations port", () => {
     expect(metrics).toMatch(/breakglass_findings\{code="CERT_EXPIRING",severity="high"\} 1/);
     expect(metrics).toMatch(/breakglass_slack_ack_seconds_bucket\{le="3",kind="command"\} [1-9]/);
     const slack = await fetch(`${operations}/slack/events`, { method: "POST", body: "x" });
-    expect({ status: slack.status, text: await slack.text() }).toEqual({ status: 404, text: "not found (Slack's requests go to the main port, not the operations port)\n" });
+    expect({ status: slack.status, text: await slack.text() }).toEqual({
+      status: 404,
+      text: "not found (Slack's requests go to the main port, not the operations port)\n",
+    });
   });
 
   it("says in its log where each listener is", async () => {
-    const started = await eventually(() => harness.logs.find((line) => line.includes("listening on")), (line) => line !== undefined);
+    const started = await eventually(
+      () => harness.logs.find((line) => line.includes("listening on")),
+      (line) => line !== undefined,
+    );
     expect(started).toBe(
       `info breakglass serve listening on 127.0.0.1 port ${harness.service.port}; /healthz, /readyz and /metrics on 127.0.0.1 port ${harness.service.operationsPort} only; full check every 300 s`,
     );

@@ -15,13 +15,24 @@ const BIN = new URL("../../bin/breakglass.js", import.meta.url).pathname;
 describe("breakglass serve, the process", () => {
   it("runs the scheduler without Slack, logging what it would post, and exits 0 on SIGTERM", async () => {
     const directory = mkdtempSync(join(tmpdir(), "breakglass-serve-process-"));
-    const certificate = makeCertificate({ commonName: "Okta signing", notBefore: new Date(Date.now() - 300 * DAY), notAfter: new Date(Date.now() + 20 * DAY + 3_600_000) });
-    writeFileSync(join(directory, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
-    writeFileSync(join(directory, "breakglass.yaml"), "idp:\n  name: Okta\n  metadata: idp.xml\nstore:\n  path: breakglass.db\n");
-    const child = spawn(process.execPath, [BIN, "serve", "--config", join(directory, "breakglass.yaml"), "--port", "0", "--host", "127.0.0.1"], {
-      env: { PATH: process.env["PATH"], HOME: directory },
-      stdio: ["ignore", "pipe", "pipe"],
+    const certificate = makeCertificate({
+      commonName: "Okta signing",
+      notBefore: new Date(Date.now() - 300 * DAY),
+      notAfter: new Date(Date.now() + 20 * DAY + 3_600_000),
     });
+    writeFileSync(join(directory, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+    writeFileSync(
+      join(directory, "breakglass.yaml"),
+      "idp:\n  name: Okta\n  metadata: idp.xml\nstore:\n  path: breakglass.db\n",
+    );
+    const child = spawn(
+      process.execPath,
+      [BIN, "serve", "--config", join(directory, "breakglass.yaml"), "--port", "0", "--host", "127.0.0.1"],
+      {
+        env: { PATH: process.env["PATH"], HOME: directory },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     let alerted: () => void = () => undefined;
     const firstAlert = new Promise<void>((resolve) => (alerted = resolve));
@@ -36,7 +47,9 @@ describe("breakglass serve, the process", () => {
       const port = /port (\d+);/.exec(stderr)?.[1];
       expect(port, stderr).toBeDefined();
       expect(stderr).toMatch(/Slack is not configured/);
-      expect(stderr).toMatch(/would post to alerts: Okta signing certificate sha256 \S+ \(CN=Okta signing\) expires in 20 days/);
+      expect(stderr).toMatch(
+        /would post to alerts: Okta signing certificate sha256 \S+ \(CN=Okta signing\) expires in 20 days/,
+      );
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok\n");
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);

@@ -12,7 +12,14 @@ import { openRunbookServices } from "../../src/application/runbook-runtime.js";
 import { visibleText } from "../support/block-text.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
-import { ALICE, CHANNELS, configText, publishIdpMetadata, startHarness, type ServeHarness } from "../support/serve-harness.js";
+import {
+  ALICE,
+  CHANNELS,
+  configText,
+  publishIdpMetadata,
+  startHarness,
+  type ServeHarness,
+} from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
 import { person } from "../support/actors.js";
 
@@ -31,26 +38,58 @@ describe("stopping breakglass serve while a run is moving", () => {
   it("checkpoints the run and lets the next process resume it straight away", async () => {
     stub = await startSlackApiStub();
     const directory = mkdtempSync(join(tmpdir(), "breakglass-shutdown-"));
-    const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
+    const certificate = makeCertificate({
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 400 * DAY),
+    });
     publishIdpMetadata(directory, certificate);
-    const start = () => startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS, directory, stub, shutdownGraceMs: 300 });
+    const start = () =>
+      startHarness({
+        configYaml: configText("{dir}"),
+        runbookDirectory: RUNBOOKS,
+        directory,
+        stub,
+        shutdownGraceMs: 300,
+      });
     harness = await start();
 
     await harness.command("runbook start slack-waits incident=INC-7", ALICE, CHANNELS.incidents);
-    const started = await eventually(() => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "step.started"), (record) => record !== undefined);
+    const started = await eventually(
+      () => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "step.started"),
+      (record) => record !== undefined,
+    );
     const runId = String(started?.runId);
     // The log is the proof that stopping did not wait for the run: the 0.3 s grace ran out and the run was left to resume.
     await harness.stop();
-    expect(harness.logs.join("\n")).toContain(`work still in flight after 0.3 s is left where the store has it (runs ${runId}: resume them`);
+    expect(harness.logs.join("\n")).toContain(
+      `work still in flight after 0.3 s is left where the store has it (runs ${runId}: resume them`,
+    );
 
     harness = await start();
     const state = harness.service.services.store.serveState;
     const message = state.message(`run:${runId}`);
     expect(harness.service.services.store.runs.findRun(runId)).toMatchObject({ status: "running", leaseHolder: null });
     await harness.press("run.advance", runId, ALICE, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
-    const resumed = await eventually(() => harness?.service.services.store.audit.auditRecords().filter((record) => record.runId === runId && record.action === "step.resumed") ?? [], (records) => records.length > 0);
-    expect(resumed[0]).toMatchObject({ actor: `slack:${ALICE}`, subject: "wait-for-outage", detail: { interruptedWhile: "running" } });
-    expect(stub.callsTo("chat.postEphemeral").filter((call) => JSON.stringify(call.args).includes("RUN_BUSY") || JSON.stringify(call.args).includes("being advanced by"))).toEqual([]);
+    const resumed = await eventually(
+      () =>
+        harness?.service.services.store.audit
+          .auditRecords()
+          .filter((record) => record.runId === runId && record.action === "step.resumed") ?? [],
+      (records) => records.length > 0,
+    );
+    expect(resumed[0]).toMatchObject({
+      actor: `slack:${ALICE}`,
+      subject: "wait-for-outage",
+      detail: { interruptedWhile: "running" },
+    });
+    expect(
+      stub
+        .callsTo("chat.postEphemeral")
+        .filter(
+          (call) =>
+            JSON.stringify(call.args).includes("RUN_BUSY") || JSON.stringify(call.args).includes("being advanced by"),
+        ),
+    ).toEqual([]);
   }, 30_000);
 });
 
@@ -64,17 +103,35 @@ describe("a run's thread across a restart", () => {
     harness = await start();
 
     await harness.command("runbook start slack-drill incident=INC-31", ALICE, CHANNELS.incidents);
-    const runId = String((await eventually(() => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"), (record) => record !== undefined))?.runId);
+    const runId = String(
+      (
+        await eventually(
+          () => harness?.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"),
+          (record) => record !== undefined,
+        )
+      )?.runId,
+    );
     const message = harness.service.services.store.serveState.message(`run:${runId}`);
-    const thread = () => stub.callsTo("chat.postMessage").filter((call) => call.args["thread_ts"] === message?.ts).map((call) => visibleText(call.args["blocks"]));
-    await eventually(thread, (replies) => replies.some((reply) => reply.includes("2. A second person approves the drill")));
+    const thread = () =>
+      stub
+        .callsTo("chat.postMessage")
+        .filter((call) => call.args["thread_ts"] === message?.ts)
+        .map((call) => visibleText(call.args["blocks"]));
+    await eventually(thread, (replies) =>
+      replies.some((reply) => reply.includes("2. A second person approves the drill")),
+    );
     await harness.stop();
     const before = thread();
     expect(before.filter((reply) => reply.includes("*1. "))).toHaveLength(1);
 
     // While no serve runs, Bob approves from the CLI and the run moves on to the manual step.
     const { config } = await loadConfig(join(directory, "breakglass.yaml"));
-    const cli = openRunbookServices(config, { runbookDirectory: RUNBOOKS, clock: systemClock, env: {}, notify: () => Promise.resolve() });
+    const cli = openRunbookServices(config, {
+      runbookDirectory: RUNBOOKS,
+      clock: systemClock,
+      env: {},
+      notify: () => Promise.resolve(),
+    });
     await cli.engine.approve(runId, person("bob"));
     await cli.engine.advance(runId, "bob");
     expect((await cli.engine.status(runId)).waitingFor?.kind).toBe("manual");

@@ -2,7 +2,14 @@
 // (apps.connections.open), takes slash commands over it and acknowledges each envelope; /slack/events is closed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
-import { ALICE, CHANNELS, configText, startHarness, publishIdpMetadata, type ServeHarness } from "../support/serve-harness.js";
+import {
+  ALICE,
+  CHANNELS,
+  configText,
+  startHarness,
+  publishIdpMetadata,
+  type ServeHarness,
+} from "../support/serve-harness.js";
 import { startSlackApiStub, STUB_APP_TOKEN, type SlackApiStub } from "../support/slack-api-stub.js";
 import { startSlackSocketServer, type SlackSocketServer } from "../support/slack-socket-server.js";
 import { sign, slashCommand } from "../support/slack-requests.js";
@@ -23,7 +30,10 @@ beforeAll(async () => {
     stub,
     env: { SLACK_APP_TOKEN: STUB_APP_TOKEN, SLACK_SIGNING_SECRET: "" },
   });
-  const certificate = makeCertificate({ notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 400 * DAY) });
+  const certificate = makeCertificate({
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + 400 * DAY),
+  });
   publishIdpMetadata(harness.directory, certificate);
 });
 
@@ -40,7 +50,15 @@ describe("breakglass serve in Socket Mode", () => {
     expect(open).toHaveLength(1);
     expect(open[0]?.token).toBe(STUB_APP_TOKEN);
 
-    const form = Object.fromEntries(new URLSearchParams(slashCommand("help", { user: ALICE, channel: CHANNELS.incidents, responseUrl: stub.responseUrl("socket-help") })));
+    const form = Object.fromEntries(
+      new URLSearchParams(
+        slashCommand("help", {
+          user: ALICE,
+          channel: CHANNELS.incidents,
+          responseUrl: stub.responseUrl("socket-help"),
+        }),
+      ),
+    );
     const ack = await socket.send("slash_commands", form);
     expect(ack.payload).toMatchObject({ response_type: "ephemeral" });
     expect(JSON.stringify(ack.payload)).toContain("runbook start");

@@ -9,7 +9,6 @@ const ACCESS: AccessLists = {
   grant: [],
 };
 
-
 /** A directory of user groups that counts the lookups and can be told to fail. */
 function groups(members: Record<string, string[]>) {
   const calls: string[] = [];
@@ -45,7 +44,9 @@ describe("allows", () => {
   it("allows a person the shared access rules allow by name, through the people list, without looking up any group", async () => {
     const directory = groups({});
     const byName = new Set(["U0ALICE001:approve"]);
-    const policy = new AccessPolicy({ ...ACCESS, approve: ["alice", "S0SECTEAM1"] }, directory.lookup, { personAllows: (userId, permission) => byName.has(`${userId}:${permission}`) });
+    const policy = new AccessPolicy({ ...ACCESS, approve: ["alice", "S0SECTEAM1"] }, directory.lookup, {
+      personAllows: (userId, permission) => byName.has(`${userId}:${permission}`),
+    });
     expect(await policy.allows("U0ALICE001", "approve")).toBe(true);
     expect(directory.calls).toEqual([]);
     expect(await policy.allows("U0ALICE001", "run")).toBe(false);
@@ -58,7 +59,8 @@ describe("allows", () => {
 
   it("refuses what is not a Slack user id, even one that names a listed group", async () => {
     const policy = new AccessPolicy(ACCESS, groups({ S0ONCALL01: ["U0MEMBER01"] }).lookup);
-    for (const id of ["", "S0ONCALL01", "slack:U0RUNNER01", "u0runner01", " U0RUNNER01"]) expect(await policy.allows(id, "run")).toBe(false);
+    for (const id of ["", "S0ONCALL01", "slack:U0RUNNER01", "u0runner01", " U0RUNNER01"])
+      expect(await policy.allows(id, "run")).toBe(false);
   });
 
   it("trusts a group's members for the cache time, then looks again", async () => {
@@ -89,7 +91,10 @@ describe("allows", () => {
     const clock = new SteppingClock(0);
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const failures: string[] = [];
-    const policy = new AccessPolicy(ACCESS, directory.lookup, { clock, onLookupFailure: (groupId, error) => failures.push(`${groupId}: ${String(error)}`) });
+    const policy = new AccessPolicy(ACCESS, directory.lookup, {
+      clock,
+      onLookupFailure: (groupId, error) => failures.push(`${groupId}: ${String(error)}`),
+    });
     directory.fail("S0ONCALL01");
     expect(await policy.allows("U0MEMBER01", "run")).toBe(false);
     expect(failures).toEqual(["S0ONCALL01: Error: usergroups.users.list S0ONCALL01: ratelimited"]);
@@ -110,7 +115,11 @@ describe("allows", () => {
 
   it("still allows through a second group when the first cannot be read", async () => {
     const directory = groups({ S0OTHER001: ["U0MEMBER01"] });
-    const policy = new AccessPolicy({ ...ACCESS, run: ["S0ONCALL01", "S0OTHER001"] }, directory.lookup, { onLookupFailure: () => { throw new Error("the logger broke"); } });
+    const policy = new AccessPolicy({ ...ACCESS, run: ["S0ONCALL01", "S0OTHER001"] }, directory.lookup, {
+      onLookupFailure: () => {
+        throw new Error("the logger broke");
+      },
+    });
     directory.fail("S0ONCALL01");
     expect(await policy.allows("U0MEMBER01", "run")).toBe(true);
   });
@@ -118,7 +127,11 @@ describe("allows", () => {
   it("looks a group up once for presses that arrive together", async () => {
     const directory = groups({ S0ONCALL01: ["U0MEMBER01"] });
     const policy = new AccessPolicy(ACCESS, directory.lookup);
-    const answers = await Promise.all([policy.allows("U0MEMBER01", "run"), policy.allows("U0OTHER001", "run"), policy.allows("U0MEMBER01", "run")]);
+    const answers = await Promise.all([
+      policy.allows("U0MEMBER01", "run"),
+      policy.allows("U0OTHER001", "run"),
+      policy.allows("U0MEMBER01", "run"),
+    ]);
     expect(answers).toEqual([true, false, true]);
     expect(directory.calls).toEqual(["S0ONCALL01"]);
   });
@@ -127,17 +140,25 @@ describe("allows", () => {
 describe("the refusal", () => {
   it("says what was refused and who can do it, as mentions", () => {
     const message = new AccessPolicy(ACCESS, groups({}).lookup).refusal("approve", "approve runbook steps");
-    expect(message.text).toBe("Sorry, you are not allowed to approve runbook steps. Ask one of <@U0APPROVE1> or <!subteam^S0SECTEAM1> to do it, or to add you to `slack.access.approve` in breakglass.yaml.");
+    expect(message.text).toBe(
+      "Sorry, you are not allowed to approve runbook steps. Ask one of <@U0APPROVE1> or <!subteam^S0SECTEAM1> to do it, or to add you to `slack.access.approve` in breakglass.yaml.",
+    );
     expect(JSON.stringify(message.blocks)).toContain("`slack.access.approve` may approve or reject runbook steps.");
   });
 
   it("names people listed by name as written, and Slack ids as mentions", () => {
-    expect(refusal("approve", "approve runbook steps", { ...ACCESS, approve: ["alice", "U0BOB00001"] }).text).toContain("Ask alice or <@U0BOB00001> to do it");
+    expect(refusal("approve", "approve runbook steps", { ...ACCESS, approve: ["alice", "U0BOB00001"] }).text).toContain(
+      "Ask alice or <@U0BOB00001> to do it",
+    );
   });
 
   it("asks someone in the group when only groups are listed", () => {
-    expect(refusal("run", "start runbooks", { ...ACCESS, run: ["S0ONCALL01"] }).text).toContain("Ask someone in <!subteam^S0ONCALL01> to do it");
-    expect(refusal("run", "start runbooks", { ...ACCESS, run: ["U0A0000001", "U0B0000002"] }).text).toContain("Ask <@U0A0000001> or <@U0B0000002> to do it");
+    expect(refusal("run", "start runbooks", { ...ACCESS, run: ["S0ONCALL01"] }).text).toContain(
+      "Ask someone in <!subteam^S0ONCALL01> to do it",
+    );
+    expect(refusal("run", "start runbooks", { ...ACCESS, run: ["U0A0000001", "U0B0000002"] }).text).toContain(
+      "Ask <@U0A0000001> or <@U0B0000002> to do it",
+    );
   });
 
   it("says nobody is configured when the list is empty", () => {

@@ -23,11 +23,19 @@ function evaluation(missingRoles: readonly string[]): PostureEvaluation {
     workloadAccounts: ACCOUNTS.map((accountId) => ({
       accountId,
       name: null,
-      crossAccountRole: { arn: `arn:aws:iam::${accountId}:role/EmergencyAccess`, status: missingRoles.includes(accountId) ? "missing" : "found", trustPolicyDocument: null },
+      crossAccountRole: {
+        arn: `arn:aws:iam::${accountId}:role/EmergencyAccess`,
+        status: missingRoles.includes(accountId) ? "missing" : "found",
+        trustPolicyDocument: null,
+      },
       serviceControlPolicies: [],
     })),
   };
-  const findings = missingRoles.map((accountId) => createFinding("CROSS_ACCOUNT_ROLE_MISSING", `The role EmergencyAccess does not exist in account ${accountId}.`, { accountId }));
+  const findings = missingRoles.map((accountId) =>
+    createFinding("CROSS_ACCOUNT_ROLE_MISSING", `The role EmergencyAccess does not exist in account ${accountId}.`, {
+      accountId,
+    }),
+  );
   return { findings, facts, idp: undefined, document: undefined };
 }
 
@@ -42,7 +50,10 @@ describe("alert digests", () => {
     stores.push(store);
     const posted: SlackMessage[] = [];
     const failures: string[] = [];
-    const announcer: Announcer = { announce: (_role, message) => (posted.push(message), Promise.resolve(null)), update: () => Promise.resolve() };
+    const announcer: Announcer = {
+      announce: (_role, message) => (posted.push(message), Promise.resolve(null)),
+      update: () => Promise.resolve(),
+    };
     let current = evaluation(ACCOUNTS);
     const { config } = parseConfig("idp:\n  name: Okta\n  metadata: ./idp.xml\n", "/srv/breakglass.yaml");
     const scheduler = new CheckScheduler({
@@ -58,7 +69,9 @@ describe("alert digests", () => {
     await scheduler.runOnce();
     expect(posted).toHaveLength(1);
     expect(posted[0]?.text).toBe("9 new findings (9 high): CROSS_ACCOUNT_ROLE_MISSING");
-    expect(JSON.stringify(posted[0]?.blocks)).toContain("×9: 222222222200, 222222222201, 222222222202, 222222222203 and 5 more");
+    expect(JSON.stringify(posted[0]?.blocks)).toContain(
+      "×9: 222222222200, 222222222201, 222222222202, 222222222203 and 5 more",
+    );
     await scheduler.runOnce();
     expect(posted).toHaveLength(1);
 
@@ -71,7 +84,9 @@ describe("alert digests", () => {
     ]);
     current = evaluation([]);
     await scheduler.runOnce();
-    expect(posted.slice(3).map((message) => message.text)).toEqual(["Resolved: 7 findings: CROSS_ACCOUNT_ROLE_MISSING"]);
+    expect(posted.slice(3).map((message) => message.text)).toEqual([
+      "Resolved: 7 findings: CROSS_ACCOUNT_ROLE_MISSING",
+    ]);
     await scheduler.runOnce();
     expect(posted).toHaveLength(4);
     expect(failures).toEqual([]);

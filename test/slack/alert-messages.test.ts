@@ -5,7 +5,14 @@ import type { types } from "@slack/bolt";
 import { FINDING_CODES } from "../../src/domain/checks/finding-codes.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { loadRunbooks } from "../../src/adapters/runbook-files/runbook-files.js";
-import { expiryWarningMessage, newAlertMessage, resolutionMessage, runbookGuide, type AlertView, type RunbookGuide } from "../../src/slack/alert-messages.js";
+import {
+  expiryWarningMessage,
+  newAlertMessage,
+  resolutionMessage,
+  runbookGuide,
+  type AlertView,
+  type RunbookGuide,
+} from "../../src/slack/alert-messages.js";
 import type { WatchedCertificate } from "../../src/domain/checks/expiry-ladder.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 
@@ -31,7 +38,10 @@ const config = parseConfig(
 
 async function guide(): Promise<RunbookGuide> {
   const loaded = await loadRunbooks(RUNBOOK_DIRECTORY);
-  return runbookGuide(config, loaded.map((entry) => entry.runbook));
+  return runbookGuide(
+    config,
+    loaded.map((entry) => entry.runbook),
+  );
 }
 
 /** The message as a person sees it: each block's text on its own lines, Slack's escapes turned back into characters. */
@@ -40,9 +50,13 @@ function render(message: SlackMessage): string {
 }
 
 function renderBlock(block: types.KnownBlock): string {
-  const text = (object: { type: string; text: string }) => (object.type === "mrkdwn" ? object.text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&") : object.text);
+  const text = (object: { type: string; text: string }) =>
+    object.type === "mrkdwn"
+      ? object.text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&")
+      : object.text;
   if (block.type === "section" && block.text) return text(block.text);
-  if (block.type === "context") return block.elements.map((element) => ("text" in element ? text(element) : "")).join(" · ");
+  if (block.type === "context")
+    return block.elements.map((element) => ("text" in element ? text(element) : "")).join(" · ");
   return "";
 }
 
@@ -85,45 +99,87 @@ describe("a new finding alert", () => {
 
   it("keeps the finding's text out of mrkdwn, so underscores in an ARN stay underscores", async () => {
     const message = newAlertMessage(drift, await guide());
-    expect(message.blocks[1]).toEqual({ type: "section", text: { type: "plain_text", text: drift.message, emoji: false } });
+    expect(message.blocks[1]).toEqual({
+      type: "section",
+      text: { type: "plain_text", text: drift.message, emoji: false },
+    });
   });
 
   it("plans a rollover's re-import as a change made while sign-in still works", async () => {
-    const rollover: AlertView = { code: "ROLLOVER_IN_PROGRESS", severity: "info", message: "https://idp.example.test/metadata publishes 2 signing certificates.", subject: { entityID: "https://idp.example.test/metadata" }, firstSeen: drift.firstSeen };
+    const rollover: AlertView = {
+      code: "ROLLOVER_IN_PROGRESS",
+      severity: "info",
+      message: "https://idp.example.test/metadata publishes 2 signing certificates.",
+      subject: { entityID: "https://idp.example.test/metadata" },
+      firstSeen: drift.firstSeen,
+    };
     const rendered = render(newAlertMessage(rollover, await guide()));
     expect(rendered).toContain("*:white_circle: Info · ROLLOVER_IN_PROGRESS*");
-    expect(rendered).toContain("`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`");
+    expect(rendered).toContain(
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`",
+    );
     expect(rendered).toContain("Entity https://idp.example.test/metadata");
   });
 
   it("names no runbook for a finding the registry has none for, and names the account", async () => {
-    const cloudTrail: AlertView = { code: "CLOUDTRAIL_NOT_LOGGING", severity: "high", message: "No CloudTrail trail records the emergency account 111111111111.", subject: { accountId: "111111111111" }, firstSeen: drift.firstSeen };
+    const cloudTrail: AlertView = {
+      code: "CLOUDTRAIL_NOT_LOGGING",
+      severity: "high",
+      message: "No CloudTrail trail records the emergency account 111111111111.",
+      subject: { accountId: "111111111111" },
+      firstSeen: drift.firstSeen,
+    };
     const rendered = render(newAlertMessage(cloudTrail, await guide()));
     expect(rendered).not.toContain("Runbook");
     expect(rendered).toContain("Account 111111111111 · First seen");
   });
 
   it("still names the runbook and where its inputs are listed when the runbooks were not loaded", () => {
-    const rendered = render(newAlertMessage({ ...drift, code: "METADATA_UNREACHABLE", severity: "critical" }, runbookGuide(config)));
-    expect(rendered).toContain("*Runbook:* `fm1-idp-unavailable`\n`/breakglass runbook start fm1-idp-unavailable`\n`breakglass runbook show fm1-idp-unavailable` lists its inputs.");
+    const rendered = render(
+      newAlertMessage({ ...drift, code: "METADATA_UNREACHABLE", severity: "critical" }, runbookGuide(config)),
+    );
+    expect(rendered).toContain(
+      "*Runbook:* `fm1-idp-unavailable`\n`/breakglass runbook start fm1-idp-unavailable`\n`breakglass runbook show fm1-idp-unavailable` lists its inputs.",
+    );
   });
 
   it("never carries a credential from a URL the finding quotes", async () => {
-    const presigned = "https://bucket.s3.amazonaws.com/okta.xml?X-Amz-Credential=AKIAEXAMPLE%2F20261125&X-Amz-Signature=deadbeef";
-    const unreachable: AlertView = { code: "METADATA_UNREACHABLE", severity: "critical", message: `Could not read the metadata of Okta: ${presigned}: HTTP 403.`, subject: {}, firstSeen: drift.firstSeen };
-    const withPassword: AlertView = { ...unreachable, message: "Could not read the metadata of Okta: https://user:hunter2@idp.example.test/metadata: timeout." };
+    const presigned =
+      "https://bucket.s3.amazonaws.com/okta.xml?X-Amz-Credential=AKIAEXAMPLE%2F20261125&X-Amz-Signature=deadbeef";
+    const unreachable: AlertView = {
+      code: "METADATA_UNREACHABLE",
+      severity: "critical",
+      message: `Could not read the metadata of Okta: ${presigned}: HTTP 403.`,
+      subject: {},
+      firstSeen: drift.firstSeen,
+    };
+    const withPassword: AlertView = {
+      ...unreachable,
+      message: "Could not read the metadata of Okta: https://user:hunter2@idp.example.test/metadata: timeout.",
+    };
     for (const alert of [unreachable, withPassword]) {
-      for (const message of [newAlertMessage(alert, await guide()), resolutionMessage(alert, new Date("2026-11-21T00:00:00Z"))]) {
+      for (const message of [
+        newAlertMessage(alert, await guide()),
+        resolutionMessage(alert, new Date("2026-11-21T00:00:00Z")),
+      ]) {
         expectWellFormed(message);
         const everything = JSON.stringify(message);
         for (const secret of ["AKIAEXAMPLE", "deadbeef", "hunter2"]) expect(everything).not.toContain(secret);
       }
     }
-    expect(render(newAlertMessage(unreachable, await guide()))).toContain("https://bucket.s3.amazonaws.com/okta.xml?…: HTTP 403.");
+    expect(render(newAlertMessage(unreachable, await guide()))).toContain(
+      "https://bucket.s3.amazonaws.com/okta.xml?…: HTTP 403.",
+    );
   });
 
   it("never carries a token or a channel-wide ping from what the finding quotes", async () => {
-    const quoted: AlertView = { code: "METADATA_UNREACHABLE", severity: "critical", message: "Okta answered 401 to SSWS 00aBcDeFgHiJkLmN @channel", subject: { resource: "xoxb-1234-5678-abcdef" }, firstSeen: drift.firstSeen };
+    const quoted: AlertView = {
+      code: "METADATA_UNREACHABLE",
+      severity: "critical",
+      message: "Okta answered 401 to SSWS 00aBcDeFgHiJkLmN @channel",
+      subject: { resource: "xoxb-1234-5678-abcdef" },
+      firstSeen: drift.firstSeen,
+    };
     const message = newAlertMessage(quoted, await guide());
     expectWellFormed(message);
     for (const secret of ["00aBcDeFgHiJkLmN", "xoxb-1234"]) expect(JSON.stringify(message)).not.toContain(secret);
@@ -135,7 +191,11 @@ describe("a resolution", () => {
   it("says it is resolved and how long it was open", () => {
     const message = resolutionMessage(drift, new Date("2026-11-23T12:45:00Z"));
     expectWellFormed(message);
-    expect(render(message).split("\n")).toEqual(["*:white_check_mark: Resolved · SAML_PROVIDER_DRIFT*", drift.message, `Open for 3d4h · Since 2026-11-20 08:15 UTC · ${PROVIDER}`]);
+    expect(render(message).split("\n")).toEqual([
+      "*:white_check_mark: Resolved · SAML_PROVIDER_DRIFT*",
+      drift.message,
+      `Open for 3d4h · Since 2026-11-20 08:15 UTC · ${PROVIDER}`,
+    ]);
     expect(message.text).toBe(`Resolved: SAML_PROVIDER_DRIFT (open 3d4h): ${drift.message}`);
   });
 
@@ -153,7 +213,17 @@ describe("an expiry warning", () => {
     samlProviders: [PROVIDER],
   };
   const warn = async (now: string, step: string, overrides: Partial<WatchedCertificate> = {}, idpRead = true) =>
-    expiryWarningMessage({ idpName: "Okta", certificate: { ...certificate, ...overrides }, step, now: new Date(now), idpRead, ladder: [60, 30, 14, 7, 3, 1] }, await guide());
+    expiryWarningMessage(
+      {
+        idpName: "Okta",
+        certificate: { ...certificate, ...overrides },
+        step,
+        now: new Date(now),
+        idpRead,
+        ladder: [60, 30, 14, 7, 3, 1],
+      },
+      await guide(),
+    );
 
   it("names the IdP, the certificate, when it expires, where it is held and how to rotate it", async () => {
     const message = await warn("2026-11-25T09:00:00Z", "14d");
@@ -167,14 +237,18 @@ describe("an expiry warning", () => {
       "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`",
       `Expiry warning 14d · Warned at 60/30/14/7/3/1 days left, then daily once expired · sha256 ${certificate.sha256}`,
     ]);
-    expect(message.text).toBe("Okta signing certificate sha256 1a2b3c4d…9f0e (CN=okta_signing,O=Example &amp; Co) expires in 14 days");
+    expect(message.text).toBe(
+      "Okta signing certificate sha256 1a2b3c4d…9f0e (CN=okta_signing,O=Example &amp; Co) expires in 14 days",
+    );
   });
 
   it("counts the days since expiry, and leaves the runbook to assume sign-in is broken", async () => {
     const rendered = render(await warn("2026-12-11T13:00:00Z", "expired+2"));
     expect(rendered).toContain("*:rotating_light: Okta signing certificate expired 2 days ago*");
     expect(rendered).toContain("Expired 2026-12-09 12:00 UTC");
-    expect(rendered).toContain("`/breakglass runbook start fm2-reimport-metadata incident=<incident> emergencyAccountId=111111111111");
+    expect(rendered).toContain(
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> emergencyAccountId=111111111111",
+    );
     expect(rendered).not.toContain("workforceSignIn");
     expect(render(await warn("2026-12-09T12:00:00Z", "expired+0"))).toContain("expired less than a day ago");
     expect(render(await warn("2026-12-09T01:00:00Z", "1d"))).toContain("expires in less than a day");
@@ -183,8 +257,12 @@ describe("an expiry warning", () => {
   it("says when only an IAM SAML provider still holds a certificate the IdP dropped", async () => {
     const rendered = render(await warn("2026-11-25T09:00:00Z", "14d", { publishedByIdp: false }));
     expect(rendered).toContain("*:warning: SAML signing certificate expires in 14 days*");
-    expect(rendered).toContain(`*Where:* the IAM SAML provider \`${PROVIDER}\`; Okta's metadata no longer publishes it.`);
+    expect(rendered).toContain(
+      `*Where:* the IAM SAML provider \`${PROVIDER}\`; Okta's metadata no longer publishes it.`,
+    );
     expect(rendered).toContain("*Rotate it:* re-import Okta's current metadata everywhere");
-    expect(render(await warn("2026-11-25T09:00:00Z", "14d", { publishedByIdp: false }, false))).toContain("Okta's metadata could not be read just now.");
+    expect(render(await warn("2026-11-25T09:00:00Z", "14d", { publishedByIdp: false }, false))).toContain(
+      "Okta's metadata could not be read just now.",
+    );
   });
 });

@@ -1,6 +1,12 @@
 // The blocks every message is built from: never an empty text object, never over Slack's limits.
 import { describe, expect, it } from "vitest";
-import { contextBlock, headerBlock, plainContextBlock, plainSectionBlock, sectionBlock } from "../../src/slack/blocks.js";
+import {
+  contextBlock,
+  headerBlock,
+  plainContextBlock,
+  plainSectionBlock,
+  sectionBlock,
+} from "../../src/slack/blocks.js";
 
 describe("blocks", () => {
   it("cuts a section to what Slack accepts and never leaves it empty", () => {
@@ -19,7 +25,9 @@ describe("blocks", () => {
     const texts = ["", ...Array.from({ length: 12 }, (_, index) => `item ${index}`)];
     expect(contextBlock(...texts).elements).toHaveLength(10);
     expect(contextBlock(...texts).elements[0]).toEqual({ type: "mrkdwn", text: "item 0" });
-    expect(plainContextBlock("", "Account 111111111111").elements).toEqual([{ type: "plain_text", text: "Account 111111111111", emoji: false }]);
+    expect(plainContextBlock("", "Account 111111111111").elements).toEqual([
+      { type: "plain_text", text: "Account 111111111111", emoji: false },
+    ]);
     expect(contextBlock("").elements).toEqual([{ type: "mrkdwn", text: " " }]);
   });
 

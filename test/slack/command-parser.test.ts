@@ -2,21 +2,29 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { COMMAND_WORDS, parseSlashCommand, slackTextToPlain, type SlashCommand } from "../../src/slack/command-parser.js";
+import {
+  COMMAND_WORDS,
+  parseSlashCommand,
+  slackTextToPlain,
+  type SlashCommand,
+} from "../../src/slack/command-parser.js";
 import { resolveRunbookInputs } from "../../src/application/runbook-inputs.js";
 import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
 
-const FM3 = (await loadRunbook(join(import.meta.dirname, "..", "..", "runbooks", "fm3-direct-federation.yaml"))).runbook;
+const FM3 = (await loadRunbook(join(import.meta.dirname, "..", "..", "runbooks", "fm3-direct-federation.yaml")))
+  .runbook;
 
 function problemOf(text: string): string {
   const command = parseSlashCommand(text);
-  if (command.kind !== "usage") throw new Error(`expected a problem for ${JSON.stringify(text)}, got ${JSON.stringify(command)}`);
+  if (command.kind !== "usage")
+    throw new Error(`expected a problem for ${JSON.stringify(text)}, got ${JSON.stringify(command)}`);
   return command.problem;
 }
 
 describe("reading commands", () => {
   it("shows help for empty text, blank text and help", () => {
-    for (const text of ["", "   ", "\n", "help", "HELP", "help me please", "?"]) expect(parseSlashCommand(text)).toEqual({ kind: "help" });
+    for (const text of ["", "   ", "\n", "help", "HELP", "help me please", "?"])
+      expect(parseSlashCommand(text)).toEqual({ kind: "help" });
   });
 
   it("reads the one-word commands whatever the case a phone capitalised them in", () => {
@@ -42,10 +50,17 @@ describe("reading commands", () => {
 
   it("closes the one open incident, or the one named", () => {
     expect(parseSlashCommand("incident close")).toEqual({ kind: "incident-close" });
-    expect(parseSlashCommand("incident close INC-20261125-0342")).toEqual({ kind: "incident-close", incident: "INC-20261125-0342" });
+    expect(parseSlashCommand("incident close INC-20261125-0342")).toEqual({
+      kind: "incident-close",
+      incident: "INC-20261125-0342",
+    });
     expect(parseSlashCommand("Incident Close SEC-12")).toEqual({ kind: "incident-close", incident: "SEC-12" });
-    expect(problemOf("incident close INC-1 INC-2")).toBe('incident close takes one incident reference at most, got "INC-1 INC-2"');
-    expect(problemOf("incident close <@U012ABC|ana>")).toBe('"@ana" is not an incident reference, such as INC-20261125-0342');
+    expect(problemOf("incident close INC-1 INC-2")).toBe(
+      'incident close takes one incident reference at most, got "INC-1 INC-2"',
+    );
+    expect(problemOf("incident close <@U012ABC|ana>")).toBe(
+      '"@ana" is not an incident reference, such as INC-20261125-0342',
+    );
   });
 });
 
@@ -73,12 +88,18 @@ describe("runbook start", () => {
   });
 
   it('keeps spaces inside "quotes", curly quotes and \\" escapes', () => {
-    expect(start('runbook start fm1-idp-unavailable reason="rotate the \\"prod\\" key" incident=INC-1').inputs).toEqual({ reason: ['rotate the "prod" key'], incident: ["INC-1"] });
-    expect(start("runbook start fm1-idp-unavailable reason=“IdP is down” x=1").inputs).toEqual({ reason: ["IdP is down"], x: ["1"] });
+    expect(start('runbook start fm1-idp-unavailable reason="rotate the \\"prod\\" key" incident=INC-1').inputs).toEqual(
+      { reason: ['rotate the "prod" key'], incident: ["INC-1"] },
+    );
+    expect(start("runbook start fm1-idp-unavailable reason=“IdP is down” x=1").inputs).toEqual({
+      reason: ["IdP is down"],
+      x: ["1"],
+    });
   });
 
   it("reads what Slack made of typed addresses, links and & < >", () => {
-    const text = "runbook start fm3-direct-federation responders=<mailto:ana@example.com|ana@example.com>,<mailto:raj@example.com|raj@example.com> signInUrl=<https://idp.example.com/app?a=1&amp;b=2> note=\"a &lt;b&gt; &amp; c\" site=<http://example.com|example.com>";
+    const text =
+      'runbook start fm3-direct-federation responders=<mailto:ana@example.com|ana@example.com>,<mailto:raj@example.com|raj@example.com> signInUrl=<https://idp.example.com/app?a=1&amp;b=2> note="a &lt;b&gt; &amp; c" site=<http://example.com|example.com>';
     expect(start(text).inputs).toEqual({
       responders: ["ana@example.com,raj@example.com"],
       signInUrl: ["https://idp.example.com/app?a=1&b=2"],
@@ -88,7 +109,9 @@ describe("runbook start", () => {
   });
 
   it("keeps every value of a repeated name, in order", () => {
-    expect(start("runbook start fm3-direct-federation responders=ana@example.com responders=raj@example.com").inputs).toEqual({ responders: ["ana@example.com", "raj@example.com"] });
+    expect(
+      start("runbook start fm3-direct-federation responders=ana@example.com responders=raj@example.com").inputs,
+    ).toEqual({ responders: ["ana@example.com", "raj@example.com"] });
   });
 
   it("says what is missing or malformed", () => {
@@ -97,12 +120,24 @@ describe("runbook start", () => {
     expect(problemOf("runbook start --dry-run")).toBe("runbook start needs a runbook id (runbook list shows them)");
     expect(problemOf("runbook start incident=INC-1")).toMatch(/^runbook start needs a runbook id before its inputs/);
     expect(problemOf("runbook start Fm3_direct")).toBe('"Fm3_direct" is not a runbook id (runbook list shows them)');
-    expect(problemOf("runbook start fm3-direct-federation INC-1")).toBe('expected name=value after the runbook id, got "INC-1"');
-    expect(problemOf("runbook start fm3-direct-federation sign-in=x")).toBe('"sign-in" is not an input name: inputs are named like incidentTitle');
-    expect(problemOf("runbook start fm3-direct-federation incident=")).toBe("incident= has no value: write incident=… or leave it out");
-    expect(problemOf("runbook start fm3-direct-federation --force")).toBe('unknown option "--force": runbook start takes --dry-run');
-    expect(problemOf('runbook start fm3-direct-federation reason="IdP down')).toBe('a quote is not closed: ""IdP down"');
-    expect(problemOf("runbook strt fm3")).toBe('unknown runbook subcommand "strt" (did you mean start?): list, start or status');
+    expect(problemOf("runbook start fm3-direct-federation INC-1")).toBe(
+      'expected name=value after the runbook id, got "INC-1"',
+    );
+    expect(problemOf("runbook start fm3-direct-federation sign-in=x")).toBe(
+      '"sign-in" is not an input name: inputs are named like incidentTitle',
+    );
+    expect(problemOf("runbook start fm3-direct-federation incident=")).toBe(
+      "incident= has no value: write incident=… or leave it out",
+    );
+    expect(problemOf("runbook start fm3-direct-federation --force")).toBe(
+      'unknown option "--force": runbook start takes --dry-run',
+    );
+    expect(problemOf('runbook start fm3-direct-federation reason="IdP down')).toBe(
+      'a quote is not closed: ""IdP down"',
+    );
+    expect(problemOf("runbook strt fm3")).toBe(
+      'unknown runbook subcommand "strt" (did you mean start?): list, start or status',
+    );
     expect(problemOf("runbook deploy")).toBe('unknown runbook subcommand "deploy": list, start or status');
   });
 
@@ -114,7 +149,10 @@ describe("runbook start", () => {
 describe("runbook status", () => {
   it("takes an optional run id", () => {
     expect(parseSlashCommand("runbook status")).toEqual({ kind: "runbook-status", runId: null });
-    expect(parseSlashCommand("runbook status 3f2a9c1b-0d4e-4c55-9a1e-1f2b3c4d5e6f")).toEqual({ kind: "runbook-status", runId: "3f2a9c1b-0d4e-4c55-9a1e-1f2b3c4d5e6f" });
+    expect(parseSlashCommand("runbook status 3f2a9c1b-0d4e-4c55-9a1e-1f2b3c4d5e6f")).toEqual({
+      kind: "runbook-status",
+      runId: "3f2a9c1b-0d4e-4c55-9a1e-1f2b3c4d5e6f",
+    });
     expect(problemOf("runbook status a b")).toBe('runbook status takes one run id, got "a b"');
     expect(problemOf("runbook status <@U012ABC|ana>")).toBe('"@ana" is not a run id');
   });
@@ -122,9 +160,17 @@ describe("runbook status", () => {
 
 describe("grant and revoke", () => {
   it("reads a person picked from the autocomplete, with or without their name, and a ttl", () => {
-    expect(parseSlashCommand("grant <@U012ABC|ana> 4h")).toEqual({ kind: "grant", userId: "U012ABC", ttlMilliseconds: 4 * 3_600_000 });
+    expect(parseSlashCommand("grant <@U012ABC|ana> 4h")).toEqual({
+      kind: "grant",
+      userId: "U012ABC",
+      ttlMilliseconds: 4 * 3_600_000,
+    });
     expect(parseSlashCommand("grant <@W012ABC>")).toEqual({ kind: "grant", userId: "W012ABC", ttlMilliseconds: null });
-    expect(parseSlashCommand("grant <@U012ABC|ana> 1H30M")).toEqual({ kind: "grant", userId: "U012ABC", ttlMilliseconds: 90 * 60_000 });
+    expect(parseSlashCommand("grant <@U012ABC|ana> 1H30M")).toEqual({
+      kind: "grant",
+      userId: "U012ABC",
+      ttlMilliseconds: 90 * 60_000,
+    });
     expect(parseSlashCommand("revoke <@U012ABC|ana>")).toEqual({ kind: "revoke", userId: "U012ABC" });
   });
 
@@ -151,16 +197,25 @@ describe("grant and revoke", () => {
 
 describe("incident", () => {
   it("takes the rest of the line as the title, as the person typed it", () => {
-    expect(parseSlashCommand('incident declare IdP down:  "prod"   sign-in <@U012ABC|ana> &amp; <https://status.example.com>')).toEqual({
+    expect(
+      parseSlashCommand(
+        'incident declare IdP down:  "prod"   sign-in <@U012ABC|ana> &amp; <https://status.example.com>',
+      ),
+    ).toEqual({
       kind: "incident-declare",
       title: 'IdP down: "prod" sign-in @ana & https://status.example.com',
     });
-    expect(parseSlashCommand("incident declare it's \"broken")).toEqual({ kind: "incident-declare", title: 'it\'s "broken' });
+    expect(parseSlashCommand("incident declare it's \"broken")).toEqual({
+      kind: "incident-declare",
+      title: "it's \"broken",
+    });
   });
 
   it("needs a title of reasonable length, and a known subcommand", () => {
     expect(problemOf("incident declare   ")).toBe("incident declare needs a title, such as: incident declare IdP down");
-    expect(problemOf(`incident declare ${"x".repeat(151)}`)).toBe("the incident title has 151 characters; keep it to 150");
+    expect(problemOf(`incident declare ${"x".repeat(151)}`)).toBe(
+      "the incident title has 151 characters; keep it to 150",
+    );
     expect(problemOf("incident")).toBe("incident needs a subcommand: declare <title> or close");
     expect(problemOf("incident open IdP down")).toBe('unknown incident subcommand "open": declare or close');
   });
@@ -168,11 +223,27 @@ describe("incident", () => {
 
 describe("Slack's markup back to what was typed", () => {
   it("turns mentions, links and escapes into plain text", () => {
-    expect(slackTextToPlain("<@U1|ana> <#C1|ops> <!subteam^S1|@oncall> <!here> <mailto:a@b.c|a@b.c> <https://x.y/> &lt;&gt;&amp; <unclosed")).toBe("@ana #ops @oncall @here a@b.c https://x.y/ <>& <unclosed");
+    expect(
+      slackTextToPlain(
+        "<@U1|ana> <#C1|ops> <!subteam^S1|@oncall> <!here> <mailto:a@b.c|a@b.c> <https://x.y/> &lt;&gt;&amp; <unclosed",
+      ),
+    ).toBe("@ana #ops @oncall @here a@b.c https://x.y/ <>& <unclosed");
   });
 });
 
-const KINDS = new Set<SlashCommand["kind"]>(["help", "status", "check", "runbook-list", "runbook-start", "runbook-status", "grant", "revoke", "incident-declare", "incident-close", "usage"]);
+const KINDS = new Set<SlashCommand["kind"]>([
+  "help",
+  "status",
+  "check",
+  "runbook-list",
+  "runbook-start",
+  "runbook-status",
+  "grant",
+  "revoke",
+  "incident-declare",
+  "incident-close",
+  "usage",
+]);
 
 function wellFormed(command: SlashCommand): void {
   expect(KINDS.has(command.kind)).toBe(true);
@@ -186,18 +257,62 @@ function wellFormed(command: SlashCommand): void {
 describe("whatever is typed", () => {
   const pieces = fc.constantFrom(
     ...COMMAND_WORDS,
-    "list", "start", "status", "declare", "close", "fm3-direct-federation", "--dry-run", "—", "--", "=", "a=", "=b", "x=1,2", '"', "“", "”", "\\", '\\"',
-    "<", ">", "<@", "<@U012ABC|ana>", "<@U012ABC>", "<!subteam^S1|@x>", "<mailto:a@b|a@b>", "&amp;", "&lt;", "&gt;", "&", "4h", "4 hours", "0m", "99999999999999d",
-    "constructor", "__proto__=1", "toString=x", "\u0000", "\u00a0", "\t", "\n", "🙂", "é",
+    "list",
+    "start",
+    "status",
+    "declare",
+    "close",
+    "fm3-direct-federation",
+    "--dry-run",
+    "—",
+    "--",
+    "=",
+    "a=",
+    "=b",
+    "x=1,2",
+    '"',
+    "“",
+    "”",
+    "\\",
+    '\\"',
+    "<",
+    ">",
+    "<@",
+    "<@U012ABC|ana>",
+    "<@U012ABC>",
+    "<!subteam^S1|@x>",
+    "<mailto:a@b|a@b>",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&",
+    "4h",
+    "4 hours",
+    "0m",
+    "99999999999999d",
+    "constructor",
+    "__proto__=1",
+    "toString=x",
+    "\u0000",
+    "\u00a0",
+    "\t",
+    "\n",
+    "🙂",
+    "é",
   );
-  const soup = fc.array(fc.oneof(pieces, fc.string({ maxLength: 6 })), { maxLength: 12 }).map((parts) => parts.join(" "));
+  const soup = fc
+    .array(fc.oneof(pieces, fc.string({ maxLength: 6 })), { maxLength: 12 })
+    .map((parts) => parts.join(" "));
   const glued = fc.array(pieces, { maxLength: 10 }).map((parts) => parts.join(""));
 
   it("never throws, and a problem is always one non-empty line", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), soup, glued), (text) => {
-        wellFormed(parseSlashCommand(text));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), soup, glued),
+        (text) => {
+          wellFormed(parseSlashCommand(text));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -217,7 +332,7 @@ describe("whatever is typed", () => {
   });
 
   it("survives very long text", () => {
-    wellFormed(parseSlashCommand(`runbook start fm3 ${"a=\"b ".repeat(2000)}`));
+    wellFormed(parseSlashCommand(`runbook start fm3 ${'a="b '.repeat(2000)}`));
     wellFormed(parseSlashCommand("<".repeat(5000)));
     wellFormed(parseSlashCommand(`${"x".repeat(10_000)}`));
   });

@@ -8,10 +8,15 @@ describe("help", () => {
   it("lists every command on a line of its own", () => {
     const message = helpMessage();
     const text = visibleText(message.blocks);
-    for (const entry of COMMAND_HELP) expect(text).toContain(`\`/breakglass ${entry.usage.replace(/</g, "&lt;").replace(/>/g, "&gt;")}\``);
+    for (const entry of COMMAND_HELP)
+      expect(text).toContain(`\`/breakglass ${entry.usage.replace(/</g, "&lt;").replace(/>/g, "&gt;")}\``);
     expect(text).toContain("`/breakglass runbook start &lt;id&gt; [name=value …] [--dry-run]` start a runbook");
-    expect(text).toContain("`/breakglass grant @person [ttl]` add someone to the emergency groups for a while (such as 2h)");
-    expect(message.text).toBe("/breakglass: status, check, runbook list, runbook start &lt;id&gt;, runbook status, grant @person, revoke @person, incident declare &lt;title&gt;, incident close, help");
+    expect(text).toContain(
+      "`/breakglass grant @person [ttl]` add someone to the emergency groups for a while (such as 2h)",
+    );
+    expect(message.text).toBe(
+      "/breakglass: status, check, runbook list, runbook start &lt;id&gt;, runbook status, grant @person, revoke @person, incident declare &lt;title&gt;, incident close, help",
+    );
   });
 
   it("names the slash command the app is installed under", () => {
@@ -40,7 +45,10 @@ describe("usage", () => {
   it("puts the problem first, escaped, then the short list of commands", () => {
     const message = usageMessage('unknown command "<deploy> & go"');
     const [first, second] = message.blocks;
-    expect(first).toEqual({ type: "section", text: { type: "mrkdwn", text: ':warning: unknown command "&lt;deploy&gt; &amp; go"' } });
+    expect(first).toEqual({
+      type: "section",
+      text: { type: "mrkdwn", text: ':warning: unknown command "&lt;deploy&gt; &amp; go"' },
+    });
     expect(second?.type).toBe("context");
     expect(visibleText(second)).toContain("`/breakglass status`\n`/breakglass check`");
     expect(message.text).toBe('/breakglass: unknown command "&lt;deploy&gt; &amp; go"');
@@ -49,6 +57,8 @@ describe("usage", () => {
   it("shows what the parser said about a malformed command", () => {
     const command = parseSlashCommand("grant <@U012ABC|ana> 4 hours");
     if (command.kind !== "usage") throw new Error("expected a problem");
-    expect(visibleText(usageMessage(command.problem).blocks)).toContain(':warning: "4 hours" is not a duration such as 30m, 4h or 1h30m');
+    expect(visibleText(usageMessage(command.problem).blocks)).toContain(
+      ':warning: "4 hours" is not a duration such as 30m, 4h or 1h30m',
+    );
   });
 });

@@ -1,6 +1,18 @@
 // Text that reaches Slack: nothing in it can ping a channel, leak a credential or pass Slack's limits, and people and times read well.
 import { describe, expect, it } from "vitest";
-import { code, escapeMrkdwn, limitedLines, mentionActor, mentionPrincipal, redactSecrets, redactUrls, slackDate, slackText, truncate, utcMinute } from "../../src/slack/mrkdwn.js";
+import {
+  code,
+  escapeMrkdwn,
+  limitedLines,
+  mentionActor,
+  mentionPrincipal,
+  redactSecrets,
+  redactUrls,
+  slackDate,
+  slackText,
+  truncate,
+  utcMinute,
+} from "../../src/slack/mrkdwn.js";
 
 describe("escaping", () => {
   it("escapes Slack's control characters and defuses broadcasts", () => {
@@ -14,18 +26,28 @@ describe("escaping", () => {
 
 describe("redaction", () => {
   it("redacts what looks like a credential", () => {
-    const text = redactSecrets("xoxb-1234-5678-abcdef AKIAABCDEFGHIJKLMNOP eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop https://x/?a=1&token=s3cret&b=2");
-    expect(text).toBe("[redacted Slack token] [redacted AWS key id] [redacted token] https://x/?a=1&token=[redacted]&b=2");
+    const text = redactSecrets(
+      "xoxb-1234-5678-abcdef AKIAABCDEFGHIJKLMNOP eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop https://x/?a=1&token=s3cret&b=2",
+    );
+    expect(text).toBe(
+      "[redacted Slack token] [redacted AWS key id] [redacted token] https://x/?a=1&token=[redacted]&b=2",
+    );
   });
 
   it("cuts a URL's query, fragment and user:password, and keeps the punctuation after it", () => {
-    expect(redactUrls("GET https://bucket.s3.amazonaws.com/okta.xml?X-Amz-Signature=deadbeef: HTTP 403.")).toBe("GET https://bucket.s3.amazonaws.com/okta.xml?…: HTTP 403.");
-    expect(redactUrls("(https://user:hunter2@idp.example.test/metadata#top)")).toBe("(https://idp.example.test/metadata?…)");
+    expect(redactUrls("GET https://bucket.s3.amazonaws.com/okta.xml?X-Amz-Signature=deadbeef: HTTP 403.")).toBe(
+      "GET https://bucket.s3.amazonaws.com/okta.xml?…: HTTP 403.",
+    );
+    expect(redactUrls("(https://user:hunter2@idp.example.test/metadata#top)")).toBe(
+      "(https://idp.example.test/metadata?…)",
+    );
     expect(redactUrls("https://idp.example.test/metadata")).toBe("https://idp.example.test/metadata");
   });
 
   it("makes free text safe and shows actors as mentions", () => {
-    expect(slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone")).toBe("approved by <@U0ALICE001> with Bearer [redacted] @\u2060everyone");
+    expect(slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone")).toBe(
+      "approved by <@U0ALICE001> with Bearer [redacted] @\u2060everyone",
+    );
   });
 });
 
@@ -59,6 +81,8 @@ describe("dates", () => {
   it("shows a time in each reader's timezone, with UTC for clients that cannot", () => {
     const at = new Date("2026-11-20T08:15:42Z");
     expect(utcMinute(at)).toBe("2026-11-20 08:15 UTC");
-    expect(slackDate(at)).toBe(`<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|2026-11-20 08:15 UTC>`);
+    expect(slackDate(at)).toBe(
+      `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|2026-11-20 08:15 UTC>`,
+    );
   });
 });

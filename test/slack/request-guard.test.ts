@@ -13,7 +13,11 @@ describe("RequestGuard", () => {
     const guard = new RequestGuard(TEST_SIGNING_SECRET, fixedClock(NOW));
     const headers = sign(body.toString(), TEST_SIGNING_SECRET, seconds - 299);
     expect(guard.check(headers, body)).toEqual({ ok: true });
-    expect(guard.check(headers, body)).toEqual({ ok: false, reason: "replayed", detail: "this exact signed request was already received" });
+    expect(guard.check(headers, body)).toEqual({
+      ok: false,
+      reason: "replayed",
+      detail: "this exact signed request was already received",
+    });
   });
 
   it.each([
@@ -21,8 +25,16 @@ describe("RequestGuard", () => {
     ["a timestamp over five minutes old", () => sign(body.toString(), TEST_SIGNING_SECRET, seconds - 301), "stale"],
     ["a timestamp over five minutes ahead", () => sign(body.toString(), TEST_SIGNING_SECRET, seconds + 301), "stale"],
     ["no headers", () => ({}), "missing-headers"],
-    ["a timestamp that is not a number", () => ({ ...sign(body.toString()), "x-slack-request-timestamp": "soon" }), "missing-headers"],
-    ["a truncated signature", () => ({ ...sign(body.toString(), TEST_SIGNING_SECRET, seconds), "x-slack-signature": "v0=abc" }), "forged"],
+    [
+      "a timestamp that is not a number",
+      () => ({ ...sign(body.toString()), "x-slack-request-timestamp": "soon" }),
+      "missing-headers",
+    ],
+    [
+      "a truncated signature",
+      () => ({ ...sign(body.toString(), TEST_SIGNING_SECRET, seconds), "x-slack-signature": "v0=abc" }),
+      "forged",
+    ],
   ] as const)("refuses %s", (_name, headers, reason) => {
     const guard = new RequestGuard(TEST_SIGNING_SECRET, fixedClock(NOW));
     expect(guard.check(headers(), body)).toMatchObject({ ok: false, reason });
@@ -31,6 +43,9 @@ describe("RequestGuard", () => {
   it("refuses a body changed after signing", () => {
     const guard = new RequestGuard(TEST_SIGNING_SECRET, fixedClock(NOW));
     const headers = sign(body.toString(), TEST_SIGNING_SECRET, seconds);
-    expect(guard.check(headers, Buffer.from("command=%2Fbreakglass&text=grant"))).toMatchObject({ ok: false, reason: "forged" });
+    expect(guard.check(headers, Buffer.from("command=%2Fbreakglass&text=grant"))).toMatchObject({
+      ok: false,
+      reason: "forged",
+    });
   });
 });

@@ -6,7 +6,16 @@ import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
 import type { RunView, StepView } from "../../src/domain/runbooks/run-engine.js";
 import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/domain/runbooks/run-store.js";
 import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";
-import { confirmRecordModal, manualStepQuestion, rejectReasonModal, RUN_ACTION_IDS, RUN_MODALS, runMessage, shortRunId, stepOutcomeReply } from "../../src/slack/run-message.js";
+import {
+  confirmRecordModal,
+  manualStepQuestion,
+  rejectReasonModal,
+  RUN_ACTION_IDS,
+  RUN_MODALS,
+  runMessage,
+  shortRunId,
+  stepOutcomeReply,
+} from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
 import { textObjects, visibleText } from "../support/block-text.js";
 
@@ -34,13 +43,34 @@ function viewOf(runbook: Runbook, spec: ViewSpec): RunView {
     return { id: step.id, title: step.title, kind: step.kind, status, attempts: status === "pending" ? 0 : 1, outcome };
   });
   const waiting = steps.find((step) => step.status === "waiting");
-  const waitingFor = spec.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual") ? { stepId: waiting.id, kind: waiting.kind } : null;
-  return { id: RUN_ID, runbookId: runbook.id, status: spec.status, initiator: spec.initiator ?? INITIATOR, dryRun: spec.dryRun ?? false, inputs: {}, artefacts: {}, steps, waitingFor };
+  const waitingFor =
+    spec.status === "waiting" && (waiting?.kind === "approval" || waiting?.kind === "manual")
+      ? { stepId: waiting.id, kind: waiting.kind }
+      : null;
+  return {
+    id: RUN_ID,
+    runbookId: runbook.id,
+    status: spec.status,
+    initiator: spec.initiator ?? INITIATOR,
+    dryRun: spec.dryRun ?? false,
+    inputs: {},
+    artefacts: {},
+    steps,
+    waitingFor,
+  };
 }
 
-function buttonsOf(message: SlackMessage): Array<{ action_id: string; text: string; style?: string; value?: string; confirm?: unknown }> {
+function buttonsOf(
+  message: SlackMessage,
+): Array<{ action_id: string; text: string; style?: string; value?: string; confirm?: unknown }> {
   return message.blocks.flatMap((block) =>
-    block.type === "actions" ? block.elements.flatMap((element) => (element.type === "button" ? [{ ...element, action_id: element.action_id ?? "", text: element.text.text }] : [])) : [],
+    block.type === "actions"
+      ? block.elements.flatMap((element) =>
+          element.type === "button"
+            ? [{ ...element, action_id: element.action_id ?? "", text: element.text.text }]
+            : [],
+        )
+      : [],
   );
 }
 
@@ -53,16 +83,26 @@ function expectWithinSlackLimits(message: SlackMessage): void {
     if (block.type === "section" && block.text !== undefined) expect(block.text.text.length).toBeLessThanOrEqual(3000);
     if (block.type === "context") {
       expect(block.elements.length).toBeLessThanOrEqual(10);
-      for (const element of block.elements) if (element.type === "mrkdwn") expect(element.text.length).toBeLessThanOrEqual(3000);
+      for (const element of block.elements)
+        if (element.type === "mrkdwn") expect(element.text.length).toBeLessThanOrEqual(3000);
     }
   }
   for (const text of textObjects(message.blocks)) expect(text.trim()).not.toBe("");
 }
 
-const approvalReason = "Add ana@example.com & <raj@example.com> to the emergency IdP groups aws-emergency-operators for 4h (INC-4711). @here <!channel>";
+const approvalReason =
+  "Add ana@example.com & <raj@example.com> to the emergency IdP groups aws-emergency-operators for 4h (INC-4711). @here <!channel>";
 
 describe("a run waiting for approval", () => {
-  const run = viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting", outcome: { summary: "waits for a second person", text: approvalReason } } } });
+  const run = viewOf(FM3, {
+    status: "waiting",
+    steps: {
+      "approve-direct-federation": {
+        status: "waiting",
+        outcome: { summary: "waits for a second person", text: approvalReason },
+      },
+    },
+  });
   const message = runMessage(run, FM3);
   const text = visibleText(message.blocks);
 
@@ -73,7 +113,10 @@ describe("a run waiting for approval", () => {
       ["run.abort", "Abort", "danger"],
     ]);
     for (const button of buttonsOf(message)) expect(button.value).toBe(RUN_ID);
-    expect(buttonsOf(message).find((button) => button.action_id === "run.abort")?.confirm).toMatchObject({ title: { text: "Abort this run?" }, style: "danger" });
+    expect(buttonsOf(message).find((button) => button.action_id === "run.abort")?.confirm).toMatchObject({
+      title: { text: "Abort this run?" },
+      style: "danger",
+    });
   });
 
   it("never offers Skip on an approval", () => {
@@ -104,12 +147,17 @@ describe("a run waiting for approval", () => {
   });
 
   it("has a fallback text for notifications", () => {
-    expect(message.text).toBe(`${FM3.title}: run 3f2a9c1b waiting for approval at step 4 (A second person approves direct federation)`);
+    expect(message.text).toBe(
+      `${FM3.title}: run 3f2a9c1b waiting for approval at step 4 (A second person approves direct federation)`,
+    );
   });
 });
 
 describe("a run waiting for a manual step", () => {
-  const outcome = { summary: "waits for an operator to confirm and answer in writing", text: "Check out **one** credential:\n\n- **iam-user**: yours\n- **root**: only to restore\n\nWhich credentials were checked out?" };
+  const outcome = {
+    summary: "waits for an operator to confirm and answer in writing",
+    text: "Check out **one** credential:\n\n- **iam-user**: yours\n- **root**: only to restore\n\nWhich credentials were checked out?",
+  };
   const run = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome } } });
   const message = runMessage(run, FM1);
   const text = visibleText(message.blocks);
@@ -131,22 +179,34 @@ describe("a run waiting for a manual step", () => {
   it("says that Done asks for a written answer, and gives the question for the modal", () => {
     const question = manualStepQuestion(run, FM1);
     expect(question).toMatch(/^Which credentials were checked out, and by whom\?/);
-    expect(text).toContain(":memo: *Done* asks you to answer in writing: Which credentials were checked out, and by whom?");
+    expect(text).toContain(
+      ":memo: *Done* asks you to answer in writing: Which credentials were checked out, and by whom?",
+    );
     const modal = confirmRecordModal(run, question ?? "");
-    expect(modal).toMatchObject({ type: "modal", callback_id: RUN_MODALS.confirm.callbackId, private_metadata: RUN_ID });
+    expect(modal).toMatchObject({
+      type: "modal",
+      callback_id: RUN_MODALS.confirm.callbackId,
+      private_metadata: RUN_ID,
+    });
     expect(modal.title.text.length).toBeLessThanOrEqual(24);
     expect(JSON.stringify(modal.blocks)).toContain(`"block_id":"${RUN_MODALS.confirm.blockId}"`);
   });
 
   it("has no question when the manual step asks none", () => {
-    const restore = viewOf(FM1, { status: "waiting", steps: { "restore-iam-user-as-root": { status: "waiting", outcome: { summary: "waits", text: "Restore it." } } } });
+    const restore = viewOf(FM1, {
+      status: "waiting",
+      steps: { "restore-iam-user-as-root": { status: "waiting", outcome: { summary: "waits", text: "Restore it." } } },
+    });
     expect(manualStepQuestion(restore, FM1)).toBeUndefined();
     expect(visibleText(runMessage(restore, FM1).blocks)).not.toContain(":memo:");
   });
 
   it("splits very long instructions into sections Slack accepts", () => {
     const long = Array.from({ length: 16 }, (_, index) => `Paragraph ${index}: ${"word ".repeat(180)}`).join("\n\n");
-    const longRun = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome: { summary: "waits", text: long } } } });
+    const longRun = viewOf(FM1, {
+      status: "waiting",
+      steps: { "check-out-credentials": { status: "waiting", outcome: { summary: "waits", text: long } } },
+    });
     const longMessage = runMessage(longRun, FM1);
     expectWithinSlackLimits(longMessage);
     expect(visibleText(longMessage.blocks)).toContain("The rest is shortened here");
@@ -157,9 +217,19 @@ describe("a failed run", () => {
   const plan = {
     summary: "add ana@example.com to aws-emergency-operators",
     alreadyDone: false,
-    changes: [{ target: "group aws-emergency-operators: ana@example.com", before: "not a member", after: "member on a lease until 2026-05-01T16:00:00.000Z" }],
+    changes: [
+      {
+        target: "group aws-emergency-operators: ana@example.com",
+        before: "not a member",
+        after: "member on a lease until 2026-05-01T16:00:00.000Z",
+      },
+    ],
   };
-  const outcome = { summary: "failed: apply failed: the IdP answered 403", plan, error: "the IdP answered 403 (Authorization: Bearer abcdefghijklmnopqrstu, SSWS 00abcdefghijklmnop)" };
+  const outcome = {
+    summary: "failed: apply failed: the IdP answered 403",
+    plan,
+    error: "the IdP answered 403 (Authorization: Bearer abcdefghijklmnopqrstu, SSWS 00abcdefghijklmnop)",
+  };
   const run = viewOf(FM3, { status: "failed", steps: { "add-responders": { status: "failed", outcome } } });
   const message = runMessage(run, FM3);
   const text = visibleText(message.blocks);
@@ -171,7 +241,9 @@ describe("a failed run", () => {
 
   it("shows the step it failed at, its planned changes before → after, and the error without credentials", () => {
     expect(text).toContain(":x: *Failed* at step 8 of 16");
-    expect(text).toContain("• group aws-emergency-operators: ana@example.com: not a member → member on a lease until 2026-05-01T16:00:00.000Z");
+    expect(text).toContain(
+      "• group aws-emergency-operators: ana@example.com: not a member → member on a lease until 2026-05-01T16:00:00.000Z",
+    );
     expect(text).toContain("Bearer [redacted]");
     expect(text).toContain("SSWS [redacted]");
     expect(text).not.toContain("abcdefghijklmnopqrstu");
@@ -180,19 +252,36 @@ describe("a failed run", () => {
 
   it("shows a failed check's findings with their severity", () => {
     const findings = [
-      { code: "SAML_PROVIDER_DRIFT", severity: "high", message: "The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency lacks sha256 1a2b…" },
+      {
+        code: "SAML_PROVIDER_DRIFT",
+        severity: "high",
+        message: "The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency lacks sha256 1a2b…",
+      },
       { code: "ROLLOVER_IN_PROGRESS", severity: "info", message: "The IdP publishes 2 signing certificates" },
     ];
-    const failedCheck = viewOf(FM3, { status: "failed", steps: { "recheck-emergency-provider": { status: "failed", outcome: { summary: "failed: not clean: SAML_PROVIDER_DRIFT", findings } } } });
+    const failedCheck = viewOf(FM3, {
+      status: "failed",
+      steps: {
+        "recheck-emergency-provider": {
+          status: "failed",
+          outcome: { summary: "failed: not clean: SAML_PROVIDER_DRIFT", findings },
+        },
+      },
+    });
     const checkText = visibleText(runMessage(failedCheck, FM3).blocks);
-    expect(checkText).toContain(":large_orange_circle: *high* `SAML_PROVIDER_DRIFT` The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency");
+    expect(checkText).toContain(
+      ":large_orange_circle: *high* `SAML_PROVIDER_DRIFT` The IAM SAML provider arn:aws:iam::111111111111:saml-provider/Emergency",
+    );
     expect(checkText).toContain(":white_circle: *info* `ROLLOVER_IN_PROGRESS`");
   });
 
   it("points at the step that halted the run, not one passed over earlier", () => {
     const passedOver = viewOf(FM3, {
       status: "failed",
-      steps: { "tell-security": { status: "failed", outcome: { summary: "failed: Slack is down" } }, "add-responders": { status: "failed", outcome } },
+      steps: {
+        "tell-security": { status: "failed", outcome: { summary: "failed: Slack is down" } },
+        "add-responders": { status: "failed", outcome },
+      },
     });
     expect(visibleText(runMessage(passedOver, FM3).blocks)).toContain("*Failed* at step 8 of 16");
   });
@@ -200,14 +289,30 @@ describe("a failed run", () => {
 
 describe("a running run", () => {
   it("offers Run to resume when no step is running (approved, not yet advanced)", () => {
-    const run = viewOf(FM3, { status: "running", steps: { "approve-direct-federation": { status: "succeeded", outcome: { summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)" } } } });
+    const run = viewOf(FM3, {
+      status: "running",
+      steps: {
+        "approve-direct-federation": {
+          status: "succeeded",
+          outcome: { summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)" },
+        },
+      },
+    });
     const message = runMessage(run, FM3);
     expect(buttonsOf(message).map((button) => button.action_id)).toEqual(["run.advance", "run.abort"]);
     expect(visibleText(message.blocks)).toContain(":double_vertical_bar: *Paused* at step 5 of 16");
   });
 
   it("says a step is running, and how to resume it if the process stopped", () => {
-    const run = viewOf(FM3, { status: "running", steps: { "add-responders": { status: "applying", outcome: { summary: "applying: add ana", plan: { summary: "add ana", alreadyDone: false, changes: [] } } } } });
+    const run = viewOf(FM3, {
+      status: "running",
+      steps: {
+        "add-responders": {
+          status: "applying",
+          outcome: { summary: "applying: add ana", plan: { summary: "add ana", alreadyDone: false, changes: [] } },
+        },
+      },
+    });
     const text = visibleText(runMessage(run, FM3).blocks);
     expect(text).toContain(":arrow_forward: *Running* at step 8 of 16");
     expect(text).toContain("*Run* resumes it where it was");
@@ -216,7 +321,15 @@ describe("a running run", () => {
 
 describe("a finished run", () => {
   it("has no buttons once it succeeded, and says so", () => {
-    const steps = Object.fromEntries(FM3.steps.map((step) => [step.id, { status: step.kind === "manual" && step.id.startsWith("repair") ? ("skipped" as const) : ("succeeded" as const) }]));
+    const steps = Object.fromEntries(
+      FM3.steps.map((step) => [
+        step.id,
+        {
+          status:
+            step.kind === "manual" && step.id.startsWith("repair") ? ("skipped" as const) : ("succeeded" as const),
+        },
+      ]),
+    );
     const message = runMessage(viewOf(FM3, { status: "succeeded", steps }), FM3);
     expect(buttonsOf(message)).toEqual([]);
     expect(message.blocks.some((block) => block.type === "actions")).toBe(false);
@@ -225,7 +338,13 @@ describe("a finished run", () => {
   });
 
   it("has no buttons once aborted, and says where it stopped", () => {
-    const message = runMessage(viewOf(FM3, { status: "aborted", steps: { "approve-direct-federation": { status: "waiting", outcome: { summary: "waits", text: "x" } } } }), FM3);
+    const message = runMessage(
+      viewOf(FM3, {
+        status: "aborted",
+        steps: { "approve-direct-federation": { status: "waiting", outcome: { summary: "waits", text: "x" } } },
+      }),
+      FM3,
+    );
     expect(buttonsOf(message)).toEqual([]);
     expect(visibleText(message.blocks)).toContain(":no_entry: *Aborted* at step 4 of 16");
   });
@@ -233,14 +352,22 @@ describe("a finished run", () => {
 
 describe("dry runs and initiators", () => {
   it("marks a dry run in the header, the body and the fallback", () => {
-    const message = runMessage(viewOf(FM3, { status: "running", dryRun: true, steps: { "declare-emergency": { status: "pending" } } }), FM3);
+    const message = runMessage(
+      viewOf(FM3, { status: "running", dryRun: true, steps: { "declare-emergency": { status: "pending" } } }),
+      FM3,
+    );
     expect(message.blocks[0]).toMatchObject({ type: "header", text: { text: `[DRY RUN] ${FM3.title}` } });
-    expect(visibleText(message.blocks)).toContain(":test_tube: *Dry run*: actions only show what they would change; nothing is applied.");
+    expect(visibleText(message.blocks)).toContain(
+      ":test_tube: *Dry run*: actions only show what they would change; nothing is applied.",
+    );
     expect(message.text.startsWith("[dry run] ")).toBe(true);
   });
 
   it("shows an initiator from the CLI as written, escaped", () => {
-    const message = runMessage(viewOf(FM3, { status: "running", initiator: "alice <root> & co (os user root)", steps: {} }), FM3);
+    const message = runMessage(
+      viewOf(FM3, { status: "running", initiator: "alice <root> & co (os user root)", steps: {} }),
+      FM3,
+    );
     expect(visibleText(message.blocks)).toContain("started by alice &lt;root&gt; &amp; co (os user root)");
   });
 });
@@ -249,22 +376,58 @@ describe("thread replies", () => {
   it("records a decision with the people as mentions", () => {
     const run = viewOf(FM3, {
       status: "running",
-      steps: { "approve-direct-federation": { status: "succeeded", outcome: { summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)", approval: { decision: "granted", approver: "slack:U0APPR0002", initiator: INITIATOR } } } },
+      steps: {
+        "approve-direct-federation": {
+          status: "succeeded",
+          outcome: {
+            summary: "approved by slack:U0APPR0002 (run started by slack:U0INIT0001)",
+            approval: { decision: "granted", approver: "slack:U0APPR0002", initiator: INITIATOR },
+          },
+        },
+      },
     });
     const reply = stepOutcomeReply(run, "approve-direct-federation");
-    expect(visibleText(reply?.blocks)).toBe(":white_check_mark: *4. A second person approves direct federation*: approved by <@U0APPR0002> (run started by <@U0INIT0001>)");
-    expect(reply?.text).toBe("Step 4 A second person approves direct federation: approved by <@U0APPR0002> (run started by <@U0INIT0001>)");
+    expect(visibleText(reply?.blocks)).toBe(
+      ":white_check_mark: *4. A second person approves direct federation*: approved by <@U0APPR0002> (run started by <@U0INIT0001>)",
+    );
+    expect(reply?.text).toBe(
+      "Step 4 A second person approves direct federation: approved by <@U0APPR0002> (run started by <@U0INIT0001>)",
+    );
   });
 
   it("includes a manual step's written answer and an action's changes, briefly", () => {
     const run = viewOf(FM1, {
       status: "running",
-      steps: { "check-out-credentials": { status: "succeeded", outcome: { summary: "confirmed by slack:U0OPER0003", confirmation: { actor: "slack:U0OPER0003", record: "alice: em-alice, vault ref 8812 <b>" } } } },
+      steps: {
+        "check-out-credentials": {
+          status: "succeeded",
+          outcome: {
+            summary: "confirmed by slack:U0OPER0003",
+            confirmation: { actor: "slack:U0OPER0003", record: "alice: em-alice, vault ref 8812 <b>" },
+          },
+        },
+      },
     });
     const text = visibleText(stepOutcomeReply(run, "check-out-credentials")?.blocks);
     expect(text).toContain(":memo: alice: em-alice, vault ref 8812 &lt;b&gt;");
-    const changes = Array.from({ length: 9 }, (_, index) => ({ target: `group ops: user${index}`, before: "member", after: "not a member" }));
-    const action = viewOf(FM3, { status: "running", steps: { "remove-responders": { status: "succeeded", outcome: { summary: "applied and verified", applied: true, plan: { summary: "remove", alreadyDone: false, changes } } } } });
+    const changes = Array.from({ length: 9 }, (_, index) => ({
+      target: `group ops: user${index}`,
+      before: "member",
+      after: "not a member",
+    }));
+    const action = viewOf(FM3, {
+      status: "running",
+      steps: {
+        "remove-responders": {
+          status: "succeeded",
+          outcome: {
+            summary: "applied and verified",
+            applied: true,
+            plan: { summary: "remove", alreadyDone: false, changes },
+          },
+        },
+      },
+    });
     const actionText = visibleText(stepOutcomeReply(action, "remove-responders")?.blocks);
     expect(actionText).toContain("*Changed:*");
     expect(actionText).toContain("• group ops: user4: member → not a member");
@@ -279,7 +442,9 @@ describe("thread replies", () => {
 
 describe("the reject modal", () => {
   it("carries the run id and asks why", () => {
-    const modal = rejectReasonModal(viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting" } } }));
+    const modal = rejectReasonModal(
+      viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting" } } }),
+    );
     expect(modal).toMatchObject({ type: "modal", callback_id: "run.reject.reason", private_metadata: RUN_ID });
     expect(visibleText(modal.blocks)).toContain("Why do you reject it?");
   });
@@ -302,7 +467,9 @@ describe("in every state", () => {
   it("offers buttons only on unfinished runs, always Abort among them, and never Skip on an approval", () => {
     fc.assert(
       fc.property(states, ({ status, steps, dryRun }) => {
-        const spec = Object.fromEntries(FM3.steps.map((step, index) => [step.id, { status: steps[index] ?? "pending" }]));
+        const spec = Object.fromEntries(
+          FM3.steps.map((step, index) => [step.id, { status: steps[index] ?? "pending" }]),
+        );
         const run = viewOf(FM3, { status, steps: spec, dryRun });
         const message = runMessage(run, FM3);
         const ids = buttonsOf(message).map((button) => button.action_id);

@@ -10,7 +10,12 @@ let harness: ServeHarness;
 const clock = new SteppingClock(new Date("2026-11-25T03:00:00Z"));
 
 beforeAll(async () => {
-  harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: new URL("../server/runbooks/", import.meta.url).pathname, clock, slack: false });
+  harness = await startHarness({
+    configYaml: configText("{dir}"),
+    runbookDirectory: new URL("../server/runbooks/", import.meta.url).pathname,
+    clock,
+    slack: false,
+  });
   publishIdpMetadata(harness.directory, makeCertificate({ notAfter: new Date(clock.now().getTime() + 90 * DAY) }));
 });
 
@@ -21,7 +26,13 @@ afterAll(async () => {
 describe("StatusMessageCache", () => {
   it("reuses the answer until a check, an audited change or five seconds make it stale", async () => {
     const { scheduler, services } = harness.service;
-    const context = { scheduler, services, state: services.store.serveState, clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const context = {
+      scheduler,
+      services,
+      state: services.store.serveState,
+      clock,
+      log: { warn: () => undefined },
+    } as unknown as SlackContext;
     const cache = new StatusMessageCache(context);
 
     const before = await cache.message();
@@ -34,7 +45,13 @@ describe("StatusMessageCache", () => {
     expect(JSON.stringify(checked)).toContain("in 90 days");
     expect(await cache.message()).toBe(checked);
 
-    services.audit.record({ actor: "slack:U0ALICE0001", action: "window.opened", runId: null, subject: "INC-1", detail: {} });
+    services.audit.record({
+      actor: "slack:U0ALICE0001",
+      action: "window.opened",
+      runId: null,
+      subject: "INC-1",
+      detail: {},
+    });
     const audited = await cache.message();
     expect(audited).not.toBe(checked);
     expect(await cache.message()).toBe(audited);
@@ -54,7 +71,13 @@ describe("StatusMessageCache", () => {
       return runs.unfinishedRunIds(limit);
     };
     const store: typeof services.store = Object.create(services.store, { runs: { value: countingRuns } });
-    const context = { scheduler, services: { ...services, store }, state: services.store.serveState, clock, log: { warn: () => undefined } } as unknown as SlackContext;
+    const context = {
+      scheduler,
+      services: { ...services, store },
+      state: services.store.serveState,
+      clock,
+      log: { warn: () => undefined },
+    } as unknown as SlackContext;
     const cache = new StatusMessageCache(context);
 
     const burst = await Promise.all(Array.from({ length: 50 }, () => cache.message()));

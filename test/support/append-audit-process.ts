@@ -5,6 +5,9 @@ import { openStore } from "../../src/adapters/store/open-store.js";
 const [path, writer, count] = process.argv.slice(2) as [string, string, string];
 const store = openStore({ path });
 for (let index = 1; index <= Number(count); index++) {
-  store.audit.appendAudit({ actor: writer, action: "slack.button", runId: null, subject: `${writer}-${index}`, detail: { index } }, new Date(Date.UTC(2026, 10, 25, 3)));
+  store.audit.appendAudit(
+    { actor: writer, action: "slack.button", runId: null, subject: `${writer}-${index}`, detail: { index } },
+    new Date(Date.UTC(2026, 10, 25, 3)),
+  );
 }
 store.close();

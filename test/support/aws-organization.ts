@@ -45,7 +45,10 @@ export interface TestOrganization {
  * The `aws:` section of breakglass.yaml for this organization: the emergency account read through `readerRoleName`,
  * Identity Center, and every workload account (Organizations read through `managementRoleArn`, when given).
  */
-export function awsConfigSection(organization: TestOrganization, options: { readerRoleName: string; managementRoleArn?: string }): string {
+export function awsConfigSection(
+  organization: TestOrganization,
+  options: { readerRoleName: string; managementRoleArn?: string },
+): string {
   return [
     "aws:",
     `  region: ${REGION}`,
@@ -80,7 +83,10 @@ export const emergencyRoleTrust = (samlProviderArn: string) =>
   });
 
 export const crossAccountTrust = (emergencyRoleArn: string) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: emergencyRoleArn }, Action: "sts:AssumeRole" }] });
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: emergencyRoleArn }, Action: "sts:AssumeRole" }],
+  });
 
 const PROTECTION_SCP = JSON.stringify({
   Version: "2012-10-17",
@@ -88,7 +94,15 @@ const PROTECTION_SCP = JSON.stringify({
     {
       Sid: "ProtectEmergencyAccessRole",
       Effect: "Deny",
-      Action: ["iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateRole"],
+      Action: [
+        "iam:DeleteRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:UpdateRole",
+      ],
       Resource: `arn:aws:iam::*:role/${CROSS_ACCOUNT_ROLE}`,
       Condition: { ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/stacksets-exec-*" } },
     },
@@ -100,38 +114,81 @@ export function shippedPolicy(file: string): string {
   return readFileSync(new URL(`../../iam/${file}`, import.meta.url), "utf8");
 }
 
-const SIGN_IN_PATTERN = JSON.stringify({ source: ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"] });
+const SIGN_IN_PATTERN = JSON.stringify({
+  source: ["aws.signin"],
+  "detail-type": ["AWS Console Sign In via CloudTrail"],
+});
 
-export async function buildOrganization(endpoint: string, options: { workloadAccounts: number; idpMetadata: string }): Promise<TestOrganization> {
+export async function buildOrganization(
+  endpoint: string,
+  options: { workloadAccounts: number; idpMetadata: string },
+): Promise<TestOrganization> {
   const management = awsClientConfig(endpoint, REGION);
   const organizations = new OrganizationsClient(management);
   await organizations.send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
   const rootId = (await organizations.send(new ListRootsCommand({}))).Roots?.[0]?.Id as string;
   await organizations.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: "SERVICE_CONTROL_POLICY" }));
   const createAccount = async (name: string) =>
-    (await organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.test` }))).CreateAccountStatus?.AccountId as string;
+    (await organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.test` })))
+      .CreateAccountStatus?.AccountId as string;
   const emergencyAccountId = await createAccount("emergency");
-  const workloadOuId = (await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: "Workloads" }))).OrganizationalUnit?.Id as string;
+  const workloadOuId = (
+    await organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: "Workloads" }))
+  ).OrganizationalUnit?.Id as string;
   const workloadAccountIds: string[] = [];
   for (let index = 0; index < options.workloadAccounts; index++) {
     const accountId = await createAccount(`workload-${index}`);
-    await organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: workloadOuId }));
+    await organizations.send(
+      new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: workloadOuId }),
+    );
     workloadAccountIds.push(accountId);
   }
-  const protectionPolicyId = (await organizations.send(new CreatePolicyCommand({ Name: "protect-emergency-access", Description: "Deny changing the emergency access role", Type: "SERVICE_CONTROL_POLICY", Content: PROTECTION_SCP }))).Policy?.PolicySummary?.Id as string;
+  const protectionPolicyId = (
+    await organizations.send(
+      new CreatePolicyCommand({
+        Name: "protect-emergency-access",
+        Description: "Deny changing the emergency access role",
+        Type: "SERVICE_CONTROL_POLICY",
+        Content: PROTECTION_SCP,
+      }),
+    )
+  ).Policy?.PolicySummary?.Id as string;
   await organizations.send(new AttachPolicyCommand({ PolicyId: protectionPolicyId, TargetId: workloadOuId }));
 
   const sts = new STSClient(management);
   const configFor = async (accountId: string) => {
-    const { Credentials: issued } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`, RoleSessionName: "test-setup" }));
-    return { ...management, credentials: { accessKeyId: issued?.AccessKeyId as string, secretAccessKey: issued?.SecretAccessKey as string, sessionToken: issued?.SessionToken as string } };
+    const { Credentials: issued } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: "test-setup",
+      }),
+    );
+    return {
+      ...management,
+      credentials: {
+        accessKeyId: issued?.AccessKeyId as string,
+        secretAccessKey: issued?.SecretAccessKey as string,
+        sessionToken: issued?.SessionToken as string,
+      },
+    };
   };
 
   // The emergency account: the SAML provider, the emergency role, a logging trail and the alerting rules.
   const emergency = await configFor(emergencyAccountId);
   const emergencyIam = new IAMClient(emergency);
-  const samlProviderArn = (await emergencyIam.send(new CreateSAMLProviderCommand({ Name: SAML_PROVIDER, SAMLMetadataDocument: options.idpMetadata }))).SAMLProviderArn as string;
-  const emergencyRoleArn = (await emergencyIam.send(new CreateRoleCommand({ RoleName: EMERGENCY_ROLE, AssumeRolePolicyDocument: emergencyRoleTrust(samlProviderArn) }))).Role?.Arn as string;
+  const samlProviderArn = (
+    await emergencyIam.send(
+      new CreateSAMLProviderCommand({ Name: SAML_PROVIDER, SAMLMetadataDocument: options.idpMetadata }),
+    )
+  ).SAMLProviderArn as string;
+  const emergencyRoleArn = (
+    await emergencyIam.send(
+      new CreateRoleCommand({
+        RoleName: EMERGENCY_ROLE,
+        AssumeRolePolicyDocument: emergencyRoleTrust(samlProviderArn),
+      }),
+    )
+  ).Role?.Arn as string;
   const trailName = "emergency-account-trail";
   const bucket = `breakglass-trail-${emergencyAccountId}`;
   await createBucket(endpoint, bucket, emergencyAccountId);
@@ -146,19 +203,48 @@ export async function buildOrganization(endpoint: string, options: { workloadAcc
     new PutRuleCommand({
       Name: roleUseRuleName,
       State: "ENABLED",
-      EventPattern: JSON.stringify({ "detail-type": ["AWS API Call via CloudTrail"], detail: { userIdentity: { sessionContext: { sessionIssuer: { arn: [emergencyRoleArn] } } } } }),
+      EventPattern: JSON.stringify({
+        "detail-type": ["AWS API Call via CloudTrail"],
+        detail: { userIdentity: { sessionContext: { sessionIssuer: { arn: [emergencyRoleArn] } } } },
+      }),
     }),
   );
 
   // Every workload account: the role breakglass reads with, and the cross-account emergency role.
   for (const accountId of workloadAccountIds) {
     const iam = new IAMClient(await configFor(accountId));
-    await iam.send(new CreateRoleCommand({ RoleName: READ_ROLE, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:root` }, Action: "sts:AssumeRole" }] }) }));
-    await iam.send(new PutRolePolicyCommand({ RoleName: READ_ROLE, PolicyName: "breakglass-read", PolicyDocument: shippedPolicy("workload-read-role-policy.json") }));
-    await iam.send(new CreateRoleCommand({ RoleName: CROSS_ACCOUNT_ROLE, AssumeRolePolicyDocument: crossAccountTrust(emergencyRoleArn) }));
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: READ_ROLE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:root` },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: READ_ROLE,
+        PolicyName: "breakglass-read",
+        PolicyDocument: shippedPolicy("workload-read-role-policy.json"),
+      }),
+    );
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: CROSS_ACCOUNT_ROLE,
+        AssumeRolePolicyDocument: crossAccountTrust(emergencyRoleArn),
+      }),
+    );
   }
 
-  const instanceArn = (await new SSOAdminClient(management).send(new ListInstancesCommand({}))).Instances?.[0]?.InstanceArn as string;
+  const instanceArn = (await new SSOAdminClient(management).send(new ListInstancesCommand({}))).Instances?.[0]
+    ?.InstanceArn as string;
   return {
     managementAccountId: MOTO_DEFAULT_ACCOUNT_ID,
     emergencyAccountId,
@@ -185,5 +271,6 @@ async function createBucket(endpoint: string, bucket: string, accountId: string)
       "x-moto-account-id": accountId,
     },
   });
-  if (!response.ok) throw new Error(`creating bucket ${bucket} failed: HTTP ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`creating bucket ${bucket} failed: HTTP ${response.status} ${await response.text()}`);
 }

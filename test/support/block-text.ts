@@ -6,7 +6,8 @@ export function textObjects(value: unknown): string[] {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node !== null && typeof node === "object") {
       const record = node as Record<string, unknown>;
-      if ((record["type"] === "mrkdwn" || record["type"] === "plain_text") && typeof record["text"] === "string") texts.push(record["text"]);
+      if ((record["type"] === "mrkdwn" || record["type"] === "plain_text") && typeof record["text"] === "string")
+        texts.push(record["text"]);
       for (const [key, child] of Object.entries(record)) if (key !== "text" || typeof child !== "string") walk(child);
     }
   };

@@ -53,7 +53,8 @@ export function freshKeyPair(bits = 2048): { privateKeyPem: string; publicKeyPem
 export function makeCertificate(spec: CertificateSpec = {}, keys = keyPair(spec.keyBits ?? 2048)): TestCertificate {
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
-  certificate.serialNumber = spec.serial ?? forge.util.bytesToHex(forge.random.getBytesSync(8)).replace(/^[89a-f]/, "1");
+  certificate.serialNumber =
+    spec.serial ?? forge.util.bytesToHex(forge.random.getBytesSync(8)).replace(/^[89a-f]/, "1");
   // A fixed, long-past start: tests pin "now" to fixed dates, and a start derived from the wall clock
   // would make their certificates "not yet valid" once the real date passes those pinned dates.
   certificate.validity.notBefore = spec.notBefore ?? DEFAULT_NOT_BEFORE;
@@ -65,11 +66,17 @@ export function makeCertificate(spec: CertificateSpec = {}, keys = keyPair(spec.
     certificate.setExtensions([
       {
         name: "subjectAltName",
-        altNames: [...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(spec.ipAddresses ?? []).map((ip) => ({ type: 7, ip }))],
+        altNames: [
+          ...(spec.dnsNames ?? []).map((value) => ({ type: 2, value })),
+          ...(spec.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+        ],
       },
     ]);
   }
-  certificate.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), spec.digest === "sha1" ? forge.md.sha1.create() : forge.md.sha256.create());
+  certificate.sign(
+    forge.pki.privateKeyFromPem(keys.privateKeyPem),
+    spec.digest === "sha1" ? forge.md.sha1.create() : forge.md.sha256.create(),
+  );
   const pem = forge.pki.certificateToPem(certificate);
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), "latin1");
   return { pem, der, base64: der.toString("base64"), ...keys };

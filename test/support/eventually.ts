@@ -12,7 +12,10 @@ export async function eventually<T>(probe: () => T | Promise<T>, predicate: (val
   let last: T | undefined;
   try {
     onTestFailed(() => {
-      if (waiting) console.error(`eventually: still waiting when the test failed; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+      if (waiting)
+        console.error(
+          `eventually: still waiting when the test failed; last value: ${JSON.stringify(last)?.slice(0, 2000)}`,
+        );
     });
     onTestFinished(() => void (testEnded = true));
   } catch {
@@ -25,7 +28,10 @@ export async function eventually<T>(probe: () => T | Promise<T>, predicate: (val
       return last;
     }
     // A test that timed out leaves this loop behind: stop polling what the test has since torn down.
-    if (testEnded) throw new Error(`eventually: the test ended while still waiting; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+    if (testEnded)
+      throw new Error(
+        `eventually: the test ended while still waiting; last value: ${JSON.stringify(last)?.slice(0, 2000)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,5 +1,12 @@
 // A loopback HTTP proxy in front of moto that answers a seeded share of requests with AWS throttling or 503 errors instead.
-import { Agent, createServer, request as forwardRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  Agent,
+  createServer,
+  request as forwardRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface FaultProxyOptions {
@@ -34,7 +41,17 @@ type Fault = "throttle" | "server-error";
 type Protocol = "json" | "query";
 
 /** Connection-scoped headers (RFC 9110 §7.6.1) that belong to one hop and must not be passed on. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 export async function startFaultProxy(target: string, options: FaultProxyOptions): Promise<FaultProxy> {
   const upstream = new URL(target);
@@ -52,7 +69,8 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.once("end", () => {
       const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString("utf8")).get("Action") ?? String(incoming.headers["x-amz-target"] ?? "");
+      const action =
+        new URLSearchParams(body.toString("utf8")).get("Action") ?? String(incoming.headers["x-amz-target"] ?? "");
       if (action) actions.set(action, (actions.get(action) ?? 0) + 1);
       const denied = deniedAccounts.size > 0 ? assumeRoleTarget(body.toString("utf8")) : undefined;
       if (denied && deniedAccounts.has(denied.accountId)) {
@@ -61,7 +79,12 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
         return;
       }
       const draw = random();
-      const fault: Fault | null = draw < rates.throttleRate ? "throttle" : draw < rates.throttleRate + rates.serverErrorRate ? "server-error" : null;
+      const fault: Fault | null =
+        draw < rates.throttleRate
+          ? "throttle"
+          : draw < rates.throttleRate + rates.serverErrorRate
+            ? "server-error"
+            : null;
       if (fault === null) {
         counts.forwarded += 1;
         forward(incoming, outgoing, upstream, agent, body);
@@ -104,7 +127,14 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: 
   // The Host header stays as the client sent it: it is part of the SigV4 signature, which moto checks when IAM
   // enforcement is on, and moto server mode routes loopback requests by the Authorization header's service anyway.
   const outbound = forwardRequest(
-    { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: endToEndHeaders(incoming.headers), agent },
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: incoming.method,
+      path: incoming.url,
+      headers: endToEndHeaders(incoming.headers),
+      agent,
+    },
     (response) => {
       outgoing.writeHead(response.statusCode ?? 502, endToEndHeaders(response.headers));
       response.pipe(outgoing);
@@ -113,7 +143,9 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: 
   );
   outbound.once("error", (error) => {
     if (outgoing.headersSent) return void outgoing.destroy();
-    outgoing.writeHead(502, { "content-type": "text/plain" }).end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
+    outgoing
+      .writeHead(502, { "content-type": "text/plain" })
+      .end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
   });
   outbound.end(body);
 }
@@ -149,24 +181,49 @@ function protocolOf(headers: IncomingHttpHeaders): Protocol {
 function answerWithFault(outgoing: ServerResponse, fault: Fault, protocol: Protocol, requestId: string): void {
   // 400 + Throttling is what AWS sends when a caller is over its rate; 503 is a transient outage. The SDK retries both.
   const status = fault === "throttle" ? 400 : 503;
-  const code = fault === "throttle" ? (protocol === "json" ? "ThrottlingException" : "Throttling") : protocol === "json" ? "ServiceUnavailableException" : "ServiceUnavailable";
+  const code =
+    fault === "throttle"
+      ? protocol === "json"
+        ? "ThrottlingException"
+        : "Throttling"
+      : protocol === "json"
+        ? "ServiceUnavailableException"
+        : "ServiceUnavailable";
   const message = fault === "throttle" ? "Rate exceeded" : "Service is unavailable, try again";
   if (protocol === "json") {
     const body = JSON.stringify({ __type: code, message });
-    outgoing.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId, "x-amzn-errortype": code, "content-length": Buffer.byteLength(body) }).end(body);
+    outgoing
+      .writeHead(status, {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amzn-requestid": requestId,
+        "x-amzn-errortype": code,
+        "content-length": Buffer.byteLength(body),
+      })
+      .end(body);
     return;
   }
   const type = fault === "throttle" ? "Sender" : "Receiver";
   const body =
     `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>${type}</Type><Code>${code}</Code>` +
     `<Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-  outgoing.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": requestId, "content-length": Buffer.byteLength(body) }).end(body);
+  outgoing
+    .writeHead(status, {
+      "content-type": "text/xml",
+      "x-amzn-requestid": requestId,
+      "content-length": Buffer.byteLength(body),
+    })
+    .end(body);
 }
 
-function checkedRates(throttleRate: number, serverErrorRate: number): { throttleRate: number; serverErrorRate: number } {
+function checkedRates(
+  throttleRate: number,
+  serverErrorRate: number,
+): { throttleRate: number; serverErrorRate: number } {
   const valid = (rate: number) => Number.isFinite(rate) && rate >= 0 && rate <= 1;
   if (!valid(throttleRate) || !valid(serverErrorRate) || throttleRate + serverErrorRate > 1) {
-    throw new RangeError(`fault rates must be between 0 and 1 and add up to at most 1, not ${throttleRate} and ${serverErrorRate}`);
+    throw new RangeError(
+      `fault rates must be between 0 and 1 and add up to at most 1, not ${throttleRate} and ${serverErrorRate}`,
+    );
   }
   return { throttleRate, serverErrorRate };
 }

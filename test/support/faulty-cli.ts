@@ -6,4 +6,7 @@ import { faultPlan, faultSeams } from "./fault-injection.js";
 // As src/cli/bin.ts: the SDK's Node-version notice would otherwise be printed by every AWS client.
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
-process.exitCode = await main(process.argv.slice(2), { ...processIo(), runbookSeams: faultSeams(faultPlan(process.env)) });
+process.exitCode = await main(process.argv.slice(2), {
+  ...processIo(),
+  runbookSeams: faultSeams(faultPlan(process.env)),
+});

@@ -22,7 +22,9 @@ export async function startServer(handler: Handler, options: { tls?: boolean } =
     handler(request, response);
   };
   const tls = options.tls ?? true;
-  const server: Server = tls ? createHttpsServer({ key: certificate.privateKeyPem, cert: certificate.pem }, listener) : createHttpServer(listener);
+  const server: Server = tls
+    ? createHttpsServer({ key: certificate.privateKeyPem, cert: certificate.pem }, listener)
+    : createHttpServer(listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -50,7 +50,8 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     }
     const fault = faults.take();
     if (fault?.kind === "hang") return;
-    if (fault?.kind === "fail") return error(response, fault.status, "serviceNotAvailable", "The service is temporarily unavailable.");
+    if (fault?.kind === "fail")
+      return error(response, fault.status, "serviceNotAvailable", "The service is temporarily unavailable.");
     if (fault?.kind === "throttle") {
       response.writeHead(429, { "content-type": "application/json", "retry-after": String(fault.seconds) });
       return void response.end(JSON.stringify(graphError("TooManyRequests", "Too many requests")));
@@ -59,17 +60,32 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     // ["", "v1.0", "groups", groupId, "members", memberId?, "$ref"?]
     if (path[1] !== "v1.0") return error(response, 400, "BadRequest", "Invalid version.");
     if (request.method === "GET" && path.length === 3 && path[2] === "users") return listUsers(response, url);
-    if (path[2] !== "groups" || path[3] === undefined) return error(response, 400, "BadRequest", `Resource not found for the segment '${path[2]}'.`);
+    if (path[2] !== "groups" || path[3] === undefined)
+      return error(response, 400, "BadRequest", `Resource not found for the segment '${path[2]}'.`);
     const groupId = path[3];
     const members = groups.get(groupId);
-    if (!members) return error(response, 404, "Request_ResourceNotFound", `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
-    if (request.method === "GET" && path.length === 4) return json(response, 200, { "@odata.context": `${root}/$metadata#groups(id)/$entity`, id: groupId });
-    if (request.method === "GET" && path.length === 5 && path[4] === "members") return listMembers(response, url, groupId, [...members]);
-    if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref") return addMember(response, members, body);
+    if (!members)
+      return error(
+        response,
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    if (request.method === "GET" && path.length === 4)
+      return json(response, 200, { "@odata.context": `${root}/$metadata#groups(id)/$entity`, id: groupId });
+    if (request.method === "GET" && path.length === 5 && path[4] === "members")
+      return listMembers(response, url, groupId, [...members]);
+    if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref")
+      return addMember(response, members, body);
     if (request.method === "DELETE" && path.length === 7 && path[4] === "members" && path[6] === "$ref") {
       const memberId = path[5] ?? "";
       if (!members.has(memberId)) {
-        return error(response, 404, "Request_ResourceNotFound", "One or more removed object references do not exist for the following modified properties: 'members'.");
+        return error(
+          response,
+          404,
+          "Request_ResourceNotFound",
+          "One or more removed object references do not exist for the following modified properties: 'members'.",
+        );
       }
       members.delete(memberId);
       return void response.writeHead(204).end();
@@ -79,12 +95,19 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
 
   function listUsers(response: ServerResponse, url: URL): void {
     // The one filter breakglass sends: userPrincipalName eq 'x' or mail eq 'x'. Graph compares both without case.
-    const terms = [...(url.searchParams.get("$filter") ?? "").matchAll(/(userPrincipalName|mail) eq '((?:[^']|'')*)'/g)].map(([, field, literal]) => ({
+    const terms = [
+      ...(url.searchParams.get("$filter") ?? "").matchAll(/(userPrincipalName|mail) eq '((?:[^']|'')*)'/g),
+    ].map(([, field, literal]) => ({
       field: field as "userPrincipalName" | "mail",
       value: literal!.replaceAll("''", "'").toLowerCase(),
     }));
-    const found = [...users.values()].filter((user) => terms.some((term) => user[term.field]?.toLowerCase() === term.value));
-    json(response, 200, { "@odata.context": `${root}/$metadata#users(${url.searchParams.get("$select") ?? ""})`, value: found.map((user) => selectUser(user, false)) });
+    const found = [...users.values()].filter((user) =>
+      terms.some((term) => user[term.field]?.toLowerCase() === term.value),
+    );
+    json(response, 200, {
+      "@odata.context": `${root}/$metadata#users(${url.searchParams.get("$select") ?? ""})`,
+      value: found.map((user) => selectUser(user, false)),
+    });
   }
 
   function listMembers(response: ServerResponse, url: URL, groupId: string, memberIds: string[]): void {
@@ -95,8 +118,15 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
       if (user) return selectUser(user, true);
       return { "@odata.type": "#microsoft.graph.group", id, displayName: `group ${id}` };
     });
-    const next = skip + pageSize < memberIds.length ? `${root}/groups/${groupId}/members?$select=${url.searchParams.get("$select") ?? ""}&$skiptoken=${skip + pageSize}` : undefined;
-    json(response, 200, { "@odata.context": `${root}/$metadata#directoryObjects`, ...(next ? { "@odata.nextLink": next } : {}), value });
+    const next =
+      skip + pageSize < memberIds.length
+        ? `${root}/groups/${groupId}/members?$select=${url.searchParams.get("$select") ?? ""}&$skiptoken=${skip + pageSize}`
+        : undefined;
+    json(response, 200, {
+      "@odata.context": `${root}/$metadata#directoryObjects`,
+      ...(next ? { "@odata.nextLink": next } : {}),
+      value,
+    });
   }
 
   function addMember(response: ServerResponse, members: Set<string>, body: string): void {
@@ -109,9 +139,22 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     const match = typeof reference === "string" ? /\/directoryObjects\/([^/]+)$/.exec(reference) : null;
     if (!match?.[1]) return error(response, 400, "BadRequest", "Invalid object identifier.");
     const userId = decodeURIComponent(match[1]);
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return error(response, 400, "Request_BadRequest", `Invalid object identifier '${userId}'.`);
-    if (!users.has(userId)) return error(response, 404, "Request_ResourceNotFound", `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`);
-    if (members.has(userId)) return error(response, 400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId))
+      return error(response, 400, "Request_BadRequest", `Invalid object identifier '${userId}'.`);
+    if (!users.has(userId))
+      return error(
+        response,
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${userId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    if (members.has(userId))
+      return error(
+        response,
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: 'members'.",
+      );
     members.add(userId);
     response.writeHead(204).end();
   }
@@ -144,7 +187,17 @@ function selectUser(user: GraphTestUser, typed: boolean) {
 }
 
 function graphError(code: string, message: string) {
-  return { error: { code, message, innerError: { date: "2026-03-01T10:00:00", "request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000", "client-request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000" } } };
+  return {
+    error: {
+      code,
+      message,
+      innerError: {
+        date: "2026-03-01T10:00:00",
+        "request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000",
+        "client-request-id": "0d5c0b2e-1a2b-4c3d-8e9f-000000000000",
+      },
+    },
+  };
 }
 
 function error(response: ServerResponse, status: number, code: string, message: string): void {

@@ -48,28 +48,45 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? "/", origin);
-    if (request.headers.authorization !== `SSWS ${token}`) return error(response, 401, "E0000011", "Invalid token provided");
+    if (request.headers.authorization !== `SSWS ${token}`)
+      return error(response, 401, "E0000011", "Invalid token provided");
     const fault = faults.take();
     if (fault?.kind === "hang") return;
     if (fault?.kind === "fail") return error(response, fault.status, "E0000009", "Internal Server Error");
     if (fault?.kind === "throttle") {
       // Whole epoch seconds, as Okta sends it: the wait is exact only if the test's clock stands on a whole second.
       const reset = Math.ceil(Date.now() / 1000) + fault.seconds;
-      response.writeHead(429, { "content-type": "application/json", "x-rate-limit-limit": "600", "x-rate-limit-remaining": "0", "x-rate-limit-reset": String(reset) });
-      return void response.end(JSON.stringify(oktaError("E0000047", "API call exceeded rate limit due to too many requests.")));
+      response.writeHead(429, {
+        "content-type": "application/json",
+        "x-rate-limit-limit": "600",
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": String(reset),
+      });
+      return void response.end(
+        JSON.stringify(oktaError("E0000047", "API call exceeded rate limit due to too many requests.")),
+      );
     }
     const path = url.pathname.split("/").map(decodeURIComponent);
     // ["", "api", "v1", "groups", groupId, "users", userId?]
-    if (request.method === "GET" && url.pathname === "/api/v1/users") return void json(response, 200, searchUsers(users, url.searchParams.get("search") ?? ""));
-    if (path[1] !== "api" || path[2] !== "v1" || path[3] !== "groups" || path[4] === undefined) return error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
+    if (request.method === "GET" && url.pathname === "/api/v1/users")
+      return void json(response, 200, searchUsers(users, url.searchParams.get("search") ?? ""));
+    if (path[1] !== "api" || path[2] !== "v1" || path[3] !== "groups" || path[4] === undefined)
+      return error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
     const groupId = path[4];
     const members = groups.get(groupId);
     if (!members) return error(response, 404, "E0000007", `Not found: Resource not found: ${groupId} (UserGroup)`);
-    if (path.length === 5 && request.method === "GET") return void json(response, 200, { id: groupId, type: "OKTA_GROUP", profile: { name: "Emergency Operations", description: null } });
-    if (path.length === 6 && path[5] === "users" && request.method === "GET") return listMembers(response, url, groupId, [...members]);
+    if (path.length === 5 && request.method === "GET")
+      return void json(response, 200, {
+        id: groupId,
+        type: "OKTA_GROUP",
+        profile: { name: "Emergency Operations", description: null },
+      });
+    if (path.length === 6 && path[5] === "users" && request.method === "GET")
+      return listMembers(response, url, groupId, [...members]);
     const userId = path[6];
     if (path.length === 7 && path[5] === "users" && userId !== undefined) {
-      if (!users.has(userId)) return error(response, 404, "E0000007", `Not found: Resource not found: ${userId} (User)`);
+      if (!users.has(userId))
+        return error(response, 404, "E0000007", `Not found: Resource not found: ${userId} (User)`);
       // Both are idempotent in Okta: 204 whether or not the user already was (or still is) a member.
       if (request.method === "PUT") members.add(userId);
       else if (request.method === "DELETE") members.delete(userId);
@@ -86,7 +103,8 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
     const page = memberIds.slice(start, start + pageSize);
     const self = `${origin}/api/v1/groups/${groupId}/users${url.search}`;
     const links = [`<${self}>; rel="self"`];
-    if (start + pageSize < memberIds.length) links.push(`<${origin}/api/v1/groups/${groupId}/users?limit=${pageSize}&after=${page.at(-1)}>; rel="next"`);
+    if (start + pageSize < memberIds.length)
+      links.push(`<${origin}/api/v1/groups/${groupId}/users?limit=${pageSize}&after=${page.at(-1)}>; rel="next"`);
     // Okta sends one Link header per relation.
     response.writeHead(200, { "content-type": "application/json", link: links });
     response.end(JSON.stringify(page.map((id) => oktaUser(users.get(id)!))));
@@ -103,7 +121,9 @@ function searchUsers(users: Map<string, OktaTestUser>, search: string): unknown[
     field: field as "login" | "email",
     value: (JSON.parse(literal!) as string).toLowerCase(),
   }));
-  return [...users.values()].filter((user) => terms.some((term) => user[term.field].toLowerCase() === term.value)).map(oktaUser);
+  return [...users.values()]
+    .filter((user) => terms.some((term) => user[term.field].toLowerCase() === term.value))
+    .map(oktaUser);
 }
 
 function oktaUser(user: OktaTestUser) {
@@ -117,7 +137,14 @@ function oktaUser(user: OktaTestUser) {
     lastUpdated: "2026-02-01T10:00:00.000Z",
     passwordChanged: null,
     type: { id: "oty1abcdEFGHijklm0g7" },
-    profile: { firstName: user.firstName, lastName: user.lastName, mobilePhone: null, secondEmail: null, login: user.login, email: user.email },
+    profile: {
+      firstName: user.firstName,
+      lastName: user.lastName,
+      mobilePhone: null,
+      secondEmail: null,
+      login: user.login,
+      email: user.email,
+    },
     credentials: { provider: { type: "OKTA", name: "OKTA" } },
     _links: { self: { href: `/api/v1/users/${user.id}` } },
   };

@@ -36,8 +36,17 @@ export class ScimDirectoryStore {
     this.users.set(user.id, user);
   }
 
-  addGroup(id: string, displayName: string, options: { hideMembersOnRead?: boolean; members?: readonly string[] } = {}): void {
-    this.groups.set(id, { id, displayName, members: new Set(options.members ?? []), hideMembersOnRead: options.hideMembersOnRead ?? false });
+  addGroup(
+    id: string,
+    displayName: string,
+    options: { hideMembersOnRead?: boolean; members?: readonly string[] } = {},
+  ): void {
+    this.groups.set(id, {
+      id,
+      displayName,
+      members: new Set(options.members ?? []),
+      hideMembersOnRead: options.hideMembersOnRead ?? false,
+    });
   }
 
   membersOf(groupId: string): string[] {
@@ -69,7 +78,8 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
   // every read; a plain copy lets the assignment stick, as it did in Express 4 for which scimmy-routers was written.
   app.use((req, _res, next) => {
     const query: Record<string, unknown> = { ...req.query };
-    if (store.pageSize !== null && query.count !== undefined) query.count = String(Math.min(Number(query.count), store.pageSize));
+    if (store.pageSize !== null && query.count !== undefined)
+      query.count = String(Math.min(Number(query.count), store.pageSize));
     Object.defineProperty(req, "query", { value: query, writable: true, configurable: true, enumerable: true });
     next();
   });
@@ -87,14 +97,23 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
   const received: ScimTestServer["received"] = [];
   const faults = new RequestFaults();
   const server = await startServer((request, response) => {
-    received.push({ method: request.method ?? "", url: new URL(request.url ?? "/", "https://127.0.0.1"), contentType: request.headers["content-type"] });
+    received.push({
+      method: request.method ?? "",
+      url: new URL(request.url ?? "/", "https://127.0.0.1"),
+      contentType: request.headers["content-type"],
+    });
     const fault = faults.take();
     if (fault?.kind === "hang") return;
     if (fault !== undefined) {
       const status = fault.kind === "throttle" ? 429 : fault.status;
       const detail = fault.kind === "throttle" ? "Too many requests" : "Service temporarily unavailable";
-      response.writeHead(status, { "content-type": "application/scim+json", ...(fault.kind === "throttle" ? { "retry-after": String(fault.seconds) } : {}) });
-      return void response.end(JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(status), detail }));
+      response.writeHead(status, {
+        "content-type": "application/scim+json",
+        ...(fault.kind === "throttle" ? { "retry-after": String(fault.seconds) } : {}),
+      });
+      return void response.end(
+        JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(status), detail }),
+      );
     }
     void app(request, response);
   });
@@ -125,7 +144,12 @@ function declareResources(store: ScimDirectoryStore): void {
     })
     .ingress((resource, instance) => {
       const group = resource.id === undefined ? undefined : store.groups.get(resource.id);
-      if (!group) throw new SCIMMY.Types.Error(resource.id === undefined ? 501 : 404, "", resource.id === undefined ? "groups are created by the test" : `Resource ${resource.id} not found`);
+      if (!group)
+        throw new SCIMMY.Types.Error(
+          resource.id === undefined ? 501 : 404,
+          "",
+          resource.id === undefined ? "groups are created by the test" : `Resource ${resource.id} not found`,
+        );
       group.members.clear();
       for (const member of instance.members ?? []) group.members.add(member.value);
       return scimGroup(store, group, false);
@@ -159,7 +183,10 @@ function scimUser(store: ScimDirectoryStore, user: ScimTestUser) {
 }
 
 function scimGroup(store: ScimDirectoryStore, group: ScimTestGroup, hideMembers: boolean) {
-  const members = hideMembers && (group.hideMembersOnRead || store.pageSize !== null) ? [] : [...group.members].map((value) => ({ value, type: store.groups.has(value) ? "Group" : "User" }));
+  const members =
+    hideMembers && (group.hideMembersOnRead || store.pageSize !== null)
+      ? []
+      : [...group.members].map((value) => ({ value, type: store.groups.has(value) ? "Group" : "User" }));
   return { id: group.id, displayName: group.displayName, ...(members.length === 0 ? {} : { members }) };
 }
 

@@ -75,10 +75,15 @@ const STATUS_AFTER: Readonly<Record<string, StepStatus>> = {
 };
 
 /** For every step of the drill run, the status the store holds and the status its audit records say (pending before any). */
-export function stepsAgainstAudit(store: BreakglassStore): { stored: Record<string, StepStatus>; audited: Record<string, StepStatus> } {
+export function stepsAgainstAudit(store: BreakglassStore): {
+  stored: Record<string, StepStatus>;
+  audited: Record<string, StepStatus>;
+} {
   const records = store.audit.auditRecords().filter((record: AuditRecord) => record.runId === DRILL_RUN_ID);
   const stored = Object.fromEntries(store.runs.runSteps(DRILL_RUN_ID).map((step) => [step.stepId, step.status]));
-  const audited: Record<string, StepStatus> = Object.fromEntries(Object.keys(stored).map((stepId) => [stepId, "pending"]));
+  const audited: Record<string, StepStatus> = Object.fromEntries(
+    Object.keys(stored).map((stepId) => [stepId, "pending"]),
+  );
   for (const record of records) {
     const status = STATUS_AFTER[record.action];
     if (status !== undefined && record.subject in audited) audited[record.subject] = status;
@@ -90,19 +95,34 @@ export function stepsAgainstAudit(store: BreakglassStore): { stored: Record<stri
  * Starts the drill run if it is not there yet and drives it to its end (advance, a second person's approval, advance),
  * resuming wherever an earlier process left it once that process's lease lapsed.
  */
-export async function driveDrill(store: BreakglassStore, runbookPath: string, clock: Clock, holder: string): Promise<string> {
-  const refuse: ActionExecutor = { plan: () => Promise.reject(new TypeError("not in this runbook")), apply: () => Promise.reject(new TypeError("not in this runbook")), verify: () => Promise.reject(new TypeError("not in this runbook")) };
+export async function driveDrill(
+  store: BreakglassStore,
+  runbookPath: string,
+  clock: Clock,
+  holder: string,
+): Promise<string> {
+  const refuse: ActionExecutor = {
+    plan: () => Promise.reject(new TypeError("not in this runbook")),
+    apply: () => Promise.reject(new TypeError("not in this runbook")),
+    verify: () => Promise.reject(new TypeError("not in this runbook")),
+  };
   const actions = Object.fromEntries(ACTION_NAMES.map((name) => [name, refuse])) as Record<ActionName, ActionExecutor>;
   const engine = new RunEngine({
     store: store.runs,
     audit: new AuditLog(store.audit, clock),
     clock,
-    executors: { check: () => Promise.resolve({ findings: [] }), actions: { ...actions, "emergency.open-window": openWindowExecutor({ store: store.windows }) }, notify: () => Promise.resolve(), sleep: () => Promise.resolve() },
+    executors: {
+      check: () => Promise.resolve({ findings: [] }),
+      actions: { ...actions, "emergency.open-window": openWindowExecutor({ store: store.windows }) },
+      notify: () => Promise.resolve(),
+      sleep: () => Promise.resolve(),
+    },
     runbooks: () => readRunbookSource(runbookPath),
     holder,
     newRunId: () => DRILL_RUN_ID,
   });
-  if (store.runs.findRun(DRILL_RUN_ID) === null) engine.start(await readRunbookSource(runbookPath), { incident: "INC-7" }, person("alice"), { dryRun: false });
+  if (store.runs.findRun(DRILL_RUN_ID) === null)
+    engine.start(await readRunbookSource(runbookPath), { incident: "INC-7" }, person("alice"), { dryRun: false });
   let view = await engine.advance(DRILL_RUN_ID, "alice");
   if (view.waitingFor?.kind === "approval") {
     await engine.approve(DRILL_RUN_ID, person("bob"));
@@ -115,7 +135,10 @@ export async function driveDrill(store: BreakglassStore, runbookPath: string, cl
  * The connection, told of every write: each statement that writes, and each COMMIT (the last point inside a
  * transaction). `before` may refuse the write by throwing; `after` runs once it is done.
  */
-export function watchWrites(database: SqlDatabase, hooks: { before?: (write: number) => void; after?: (write: number) => void }): SqlDatabase {
+export function watchWrites(
+  database: SqlDatabase,
+  hooks: { before?: (write: number) => void; after?: (write: number) => void },
+): SqlDatabase {
   let written = 0;
   const write = <T>(work: () => T): T => {
     const index = written + 1;

@@ -21,11 +21,19 @@ const DS = "http://www.w3.org/2000/09/xmldsig#";
 export function entityXml(spec: EntitySpec = {}, declareNamespaces = true): string {
   const role = spec.role ?? "idp";
   const keys = (spec.keys ?? [])
-    .map((key) => `<md:KeyDescriptor${key.use ? ` use="${key.use}"` : ""}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${key.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`)
+    .map(
+      (key) =>
+        `<md:KeyDescriptor${key.use ? ` use="${key.use}"` : ""}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${key.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
     .join("");
   const services =
     role === "idp"
-      ? (spec.ssoLocations ?? ["https://idp.example.test/sso"]).map((location) => `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${location}"/>`).join("")
+      ? (spec.ssoLocations ?? ["https://idp.example.test/sso"])
+          .map(
+            (location) =>
+              `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${location}"/>`,
+          )
+          .join("")
       : `<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example.test/acs" index="0"/>`;
   const descriptor = role === "idp" ? "md:IDPSSODescriptor" : "md:SPSSODescriptor";
   const namespaces = declareNamespaces ? ` xmlns:md="${MD}" xmlns:ds="${DS}"` : "";
@@ -43,14 +51,20 @@ export function aggregateXml(entities: readonly string[], attributes = ""): stri
 }
 
 /** Signs the document element (enveloped, exclusive C14N, RSA-SHA256) the way IdPs sign metadata. */
-export function signDocument(xml: string, privateKeyPem: string, certificateBase64: string, referenceId?: string): string {
+export function signDocument(
+  xml: string,
+  privateKeyPem: string,
+  certificateBase64: string,
+  referenceId?: string,
+): string {
   const signer = new SignedXml({
     privateKey: privateKeyPem,
     publicCert: certificateBase64,
     signatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
     canonicalizationAlgorithm: "http://www.w3.org/2001/10/xml-exc-c14n#",
   });
-  signer.getKeyInfoContent = () => `<ds:X509Data><ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data>`;
+  signer.getKeyInfoContent = () =>
+    `<ds:X509Data><ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data>`;
   const rootName = /<([A-Za-z_][\w.-]*:)?(EntityDescriptor|EntitiesDescriptor)\b/.exec(xml)?.[2] ?? "EntityDescriptor";
   signer.addReference({
     xpath: referenceId ? `//*[@ID='${referenceId}']` : `/*[local-name()='${rootName}']`,

@@ -48,7 +48,9 @@ process.once("exit", () => {
 
 export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> {
   if (!existsSync(MOTO_SERVER_PATH)) {
-    throw new Error(`${MOTO_SERVER_PATH} is missing: run \`node scripts/ensure-moto.mjs\` to install moto's server into .venv`);
+    throw new Error(
+      `${MOTO_SERVER_PATH} is missing: run \`node scripts/ensure-moto.mjs\` to install moto's server into .venv`,
+    );
   }
   // Another process can take the port between our probe and moto's bind, so a lost race gets one more try.
   try {
@@ -87,7 +89,12 @@ async function launch(options: MotoOptions): Promise<MotoServer> {
   });
 
   try {
-    await waitUntilAnswering(endpoint, child, () => spawnError, () => stderr);
+    await waitUntilAnswering(
+      endpoint,
+      child,
+      () => spawnError,
+      () => stderr,
+    );
   } catch (error) {
     await stopServer(child, exited);
     throw error;
@@ -105,13 +112,20 @@ async function launch(options: MotoOptions): Promise<MotoServer> {
   };
 }
 
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, spawnError: () => Error | undefined, stderr: () => string): Promise<void> {
+async function waitUntilAnswering(
+  endpoint: string,
+  child: ChildProcess,
+  spawnError: () => Error | undefined,
+  stderr: () => string,
+): Promise<void> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   for (;;) {
     const failure = spawnError();
     if (failure) throw new Error(`${MOTO_SERVER_PATH} could not be started: ${failure.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}) before answering on ${endpoint}:\n${stderr().trim()}`);
+      throw new Error(
+        `moto_server exited (${child.exitCode ?? child.signalCode}) before answering on ${endpoint}:\n${stderr().trim()}`,
+      );
     }
     try {
       const response = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2_000) });
@@ -121,7 +135,9 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, spawnEr
       // Not listening yet: try again shortly.
     }
     if (Date.now() > deadline) {
-      throw new Error(`moto_server did not answer on ${endpoint} within ${STARTUP_DEADLINE_MS / 1000} s; its stderr:\n${stderr().trim()}`);
+      throw new Error(
+        `moto_server did not answer on ${endpoint} within ${STARTUP_DEADLINE_MS / 1000} s; its stderr:\n${stderr().trim()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -130,7 +146,10 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, spawnEr
 async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   child.kill("SIGTERM");
-  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), STOP_GRACE_MS).unref())]);
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), STOP_GRACE_MS).unref()),
+  ]);
   if (timedOut) {
     child.kill("SIGKILL");
     await exited;

@@ -13,5 +13,9 @@ export function quickAdaptiveRetries(maxAttempts = 10): AdaptiveRetryStrategy {
     },
     computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(delayBase * 2 ** retries, 200)),
   };
-  return new AdaptiveRetryStrategy(maxAttempts, { maxAttempts, backoff, rateLimiter: new DefaultRateLimiter({ minFillRate: 200, minCapacity: 10 }) });
+  return new AdaptiveRetryStrategy(maxAttempts, {
+    maxAttempts,
+    backoff,
+    rateLimiter: new DefaultRateLimiter({ minFillRate: 200, minCapacity: 10 }),
+  });
 }

@@ -15,7 +15,13 @@ export function breakglassCli(env: () => NodeJS.ProcessEnv, now: Date): Breakgla
   return async (...args: string[]) => {
     let stdout = "";
     let stderr = "";
-    const code = await main(args, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), stdoutIsTty: false, env: env(), clock: fixedClock(now) });
+    const code = await main(args, {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdoutIsTty: false,
+      env: env(),
+      clock: fixedClock(now),
+    });
     return { code, stdout, stderr };
   };
 }
@@ -29,7 +35,10 @@ export function startedRunId(stdout: string, runbookId: string): string {
 
 /** The last run-view line of the step with this title, as `  ✓  3. Title (kind)  summary`. */
 export function stepLine(stdout: string, title: string): string {
-  const line = stdout.split("\n").reverse().find((candidate) => /^ {2}\S {1,2}\d+\. /.test(candidate) && candidate.includes(`. ${title} (`));
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((candidate) => /^ {2}\S {1,2}\d+\. /.test(candidate) && candidate.includes(`. ${title} (`));
   if (line === undefined) throw new Error(`no step "${title}" in:\n${stdout}`);
   return line;
 }

@@ -15,7 +15,18 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
   const server = createServer((request, response) => {
     request.resume();
     request.on("end", () => {
-      const body = { Instances: [{ InstanceArn: instanceArn, IdentityStoreId: "d-9067c1a2b3", OwnerAccountId: "123456789012", Name: "corp", Status: state.status, CreatedDate: 1.7e9 }] };
+      const body = {
+        Instances: [
+          {
+            InstanceArn: instanceArn,
+            IdentityStoreId: "d-9067c1a2b3",
+            OwnerAccountId: "123456789012",
+            Name: "corp",
+            Status: state.status,
+            CreatedDate: 1.7e9,
+          },
+        ],
+      };
       response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
     });
   });

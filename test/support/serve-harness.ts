@@ -9,7 +9,16 @@ import { startService, type RunningService } from "../../src/server/service.js";
 import type { TestCertificate } from "./certificates.js";
 import { entityXml } from "./metadata-builder.js";
 import { startSlackApiStub, STUB_BOT_TOKEN, type SlackApiStub } from "./slack-api-stub.js";
-import { appHomeOpened, buttonPress, postToSlackEndpoint, sign, slashCommand, TEST_SIGNING_SECRET, viewSubmission, type PostResult } from "./slack-requests.js";
+import {
+  appHomeOpened,
+  buttonPress,
+  postToSlackEndpoint,
+  sign,
+  slashCommand,
+  TEST_SIGNING_SECRET,
+  viewSubmission,
+  type PostResult,
+} from "./slack-requests.js";
 
 export const CHANNELS = { alerts: "C0ALERTS001", incidents: "C0INCIDNT01", security: "C0SECURTY01" } as const;
 export const ALICE = "U0ALICE0001";
@@ -40,7 +49,12 @@ export interface ServeHarness {
   readonly logs: string[];
   command(text: string, user?: string, channel?: string): Promise<PostResult>;
   press(actionId: string, value: string, user: string, message: { channel: string; ts: string }): Promise<PostResult>;
-  submit(callbackId: string, privateMetadata: string, user: string, values: Record<string, Record<string, string>>): Promise<PostResult>;
+  submit(
+    callbackId: string,
+    privateMetadata: string,
+    user: string,
+    values: Record<string, Record<string, string>>,
+  ): Promise<PostResult>;
   homeOpened(user: string): Promise<PostResult>;
   /** POSTs a body with the given headers, signed or not. */
   raw(body: string, headers: Record<string, string>, contentType?: string): Promise<PostResult>;
@@ -50,7 +64,10 @@ export interface ServeHarness {
 
 /** Publishes the IdP metadata that configText's config reads ({dir}/idp-metadata.xml), with this signing certificate. */
 export function publishIdpMetadata(directory: string, certificate: TestCertificate): void {
-  writeFileSync(join(directory, "idp-metadata.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+  writeFileSync(
+    join(directory, "idp-metadata.xml"),
+    entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }),
+  );
 }
 
 export function configText(directory: string, extra = ""): string {
@@ -78,14 +95,21 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
   writeFileSync(configPath, options.configYaml.replaceAll("{dir}", directory));
   const { config } = await loadConfig(configPath);
   const logs: string[] = [];
-  const slackEnv = options.slack === false ? {} : { SLACK_BOT_TOKEN: STUB_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: stub.apiUrl };
+  const slackEnv =
+    options.slack === false
+      ? {}
+      : { SLACK_BOT_TOKEN: STUB_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: stub.apiUrl };
   const service = await startService({
     config,
     port: 0,
     host: "127.0.0.1",
     env: { ...slackEnv, ...options.env },
     runbookDirectory: options.runbookDirectory,
-    log: { info: (line) => logs.push(`info ${line}`), warn: (line) => logs.push(`warn ${line}`), error: (line) => logs.push(`error ${line}`) },
+    log: {
+      info: (line) => logs.push(`info ${line}`),
+      warn: (line) => logs.push(`warn ${line}`),
+      error: (line) => logs.push(`error ${line}`),
+    },
     ...(options.clock ? { clock: options.clock } : {}),
     schedule: false,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
@@ -101,9 +125,19 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     service,
     url,
     logs,
-    command: (text, user = ALICE, channel = CHANNELS.incidents) => signed(slashCommand(text, { user, channel, responseUrl: stub.responseUrl(`command-${++commands}`) })),
-    press: (actionId, value, user, message) => signed(buttonPress(actionId, value, { user, channel: message.channel, messageTs: message.ts, responseUrl: stub.responseUrl(`press-${++commands}`) })),
-    submit: (callbackId, privateMetadata, user, values) => signed(viewSubmission(callbackId, privateMetadata, user, values)),
+    command: (text, user = ALICE, channel = CHANNELS.incidents) =>
+      signed(slashCommand(text, { user, channel, responseUrl: stub.responseUrl(`command-${++commands}`) })),
+    press: (actionId, value, user, message) =>
+      signed(
+        buttonPress(actionId, value, {
+          user,
+          channel: message.channel,
+          messageTs: message.ts,
+          responseUrl: stub.responseUrl(`press-${++commands}`),
+        }),
+      ),
+    submit: (callbackId, privateMetadata, user, values) =>
+      signed(viewSubmission(callbackId, privateMetadata, user, values)),
     homeOpened: (user) => signed(appHomeOpened(user), "application/json"),
     raw: (body, headers, contentType) => postToSlackEndpoint(events, body, headers, contentType),
     async get(path) {

@@ -15,7 +15,9 @@ export interface RecordedResponse {
   readonly body: Record<string, unknown>;
 }
 
-type Answer = Record<string, unknown> | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+type Answer =
+  | Record<string, unknown>
+  | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
 
 export interface SlackApiStub {
   /** Ends in /api/, as WebClient's slackApiUrl expects. */
@@ -53,7 +55,15 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
     switch (method) {
       case "auth.test":
-        return { ok: true, url: "https://example.slack.com/", team: "Example", user: "breakglass", team_id: "T0000000001", user_id: "U0BREAKGLASS", bot_id: "B0000000001" };
+        return {
+          ok: true,
+          url: "https://example.slack.com/",
+          team: "Example",
+          user: "breakglass",
+          team_id: "T0000000001",
+          user_id: "U0BREAKGLASS",
+          bot_id: "B0000000001",
+        };
       case "chat.postMessage": {
         ts += 1;
         const stamp = `${ts}.000100`;
@@ -71,7 +81,15 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       case "users.info": {
         const user = users.get(String(args["user"]));
         if (user === undefined) return { ok: false, error: "user_not_found" };
-        return { ok: true, user: { id: args["user"], name: user.name, real_name: user.name, profile: { email: user.email, real_name: user.name } } };
+        return {
+          ok: true,
+          user: {
+            id: args["user"],
+            name: user.name,
+            real_name: user.name,
+            profile: { email: user.email, real_name: user.name },
+          },
+        };
       }
       case "usergroups.users.list": {
         const members = groups.get(String(args["usergroup"]));
@@ -95,7 +113,11 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       const method = url.pathname.replace(/^\/api\//, "");
       const args = parseArgs(request.headers["content-type"] ?? "", raw);
       const authorization = request.headers.authorization ?? null;
-      const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : typeof args["token"] === "string" ? args["token"] : null;
+      const token = authorization?.startsWith("Bearer ")
+        ? authorization.slice(7)
+        : typeof args["token"] === "string"
+          ? args["token"]
+          : null;
       calls.push({ method, token, args });
       const queued = failures.get(method)?.shift();
       if (queued !== undefined && "status" in queued && typeof queued.status === "number") {
@@ -111,7 +133,6 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
-
 
   return {
     apiUrl: `${baseUrl}/api/`,

@@ -9,7 +9,11 @@ export interface SignedRequest {
   readonly headers: Record<string, string>;
 }
 
-export function sign(body: string, secret: string = TEST_SIGNING_SECRET, timestamp: number = Math.floor(Date.now() / 1000)): Record<string, string> {
+export function sign(
+  body: string,
+  secret: string = TEST_SIGNING_SECRET,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): Record<string, string> {
   const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
   return { "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature };
 }
@@ -51,7 +55,12 @@ export interface ButtonOptions {
 export function buttonPress(actionId: string, value: string, options: ButtonOptions): string {
   const payload = {
     type: "block_actions",
-    user: { id: options.user, username: options.user.toLowerCase(), name: options.user.toLowerCase(), team_id: "T0000000001" },
+    user: {
+      id: options.user,
+      username: options.user.toLowerCase(),
+      name: options.user.toLowerCase(),
+      team_id: "T0000000001",
+    },
     api_app_id: "A0000000001",
     token: "verification-token-unused",
     container: { type: "message", message_ts: options.messageTs, channel_id: options.channel, is_ephemeral: false },
@@ -62,16 +71,32 @@ export function buttonPress(actionId: string, value: string, options: ButtonOpti
     channel: { id: options.channel, name: "incident-room" },
     message: { type: "message", ts: options.messageTs, text: "", user: "U0BREAKGLASS" },
     response_url: options.responseUrl,
-    actions: [{ action_id: actionId, block_id: "run-actions", text: { type: "plain_text", text: actionId }, value, type: "button", action_ts: `${Date.now() / 1000}` }],
+    actions: [
+      {
+        action_id: actionId,
+        block_id: "run-actions",
+        text: { type: "plain_text", text: actionId },
+        value,
+        type: "button",
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
 /** A modal's submission (view_submission), values keyed by block id then action id. */
-export function viewSubmission(callbackId: string, privateMetadata: string, user: string, values: Record<string, Record<string, string>>): string {
+export function viewSubmission(
+  callbackId: string,
+  privateMetadata: string,
+  user: string,
+  values: Record<string, Record<string, string>>,
+): string {
   const state: Record<string, Record<string, { type: string; value: string }>> = {};
   for (const [blockId, actions] of Object.entries(values)) {
-    state[blockId] = Object.fromEntries(Object.entries(actions).map(([actionId, value]) => [actionId, { type: "plain_text_input", value }]));
+    state[blockId] = Object.fromEntries(
+      Object.entries(actions).map(([actionId, value]) => [actionId, { type: "plain_text_input", value }]),
+    );
   }
   const payload = {
     type: "view_submission",
@@ -80,7 +105,15 @@ export function viewSubmission(callbackId: string, privateMetadata: string, user
     api_app_id: "A0000000001",
     token: "verification-token-unused",
     trigger_id: "1234567890.1234567890.abcabc",
-    view: { id: "V0000000001", type: "modal", callback_id: callbackId, private_metadata: privateMetadata, state: { values: state }, hash: "1", title: { type: "plain_text", text: "breakglass" } },
+    view: {
+      id: "V0000000001",
+      type: "modal",
+      callback_id: callbackId,
+      private_metadata: privateMetadata,
+      state: { values: state },
+      hash: "1",
+      title: { type: "plain_text", text: "breakglass" },
+    },
     response_urls: [],
     is_enterprise_install: false,
     enterprise: null,
@@ -98,7 +131,15 @@ export function appHomeOpened(user: string): string {
     type: "event_callback",
     event_id: `Ev${Math.floor(Math.random() * 1e10)}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: "T0000000001", user_id: "U0BREAKGLASS", is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: "T0000000001",
+        user_id: "U0BREAKGLASS",
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
   });
 }
 
@@ -109,7 +150,12 @@ export interface PostResult {
 }
 
 /** POSTs a signed (or deliberately mis-signed) request to the app. */
-export async function postToSlackEndpoint(url: string, body: string, headers: Record<string, string>, contentType = "application/x-www-form-urlencoded"): Promise<PostResult> {
+export async function postToSlackEndpoint(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  contentType = "application/x-www-form-urlencoded",
+): Promise<PostResult> {
   const response = await fetch(url, { method: "POST", body, headers: { "content-type": contentType, ...headers } });
   const text = await response.text();
   let json: unknown = undefined;

@@ -11,7 +11,10 @@ export interface Acknowledgement {
 export interface SlackSocketServer {
   readonly url: string;
   /** Sends an envelope to the connected app and resolves with its acknowledgement. */
-  send(type: "slash_commands" | "interactive" | "events_api", payload: Record<string, unknown>): Promise<Acknowledgement>;
+  send(
+    type: "slash_commands" | "interactive" | "events_api",
+    payload: Record<string, unknown>,
+  ): Promise<Acknowledgement>;
   close(): Promise<void>;
 }
 
@@ -22,7 +25,14 @@ export async function startSlackSocketServer(): Promise<SlackSocketServer> {
   const connected = new Promise<WebSocket>((resolve) => {
     server.on("connection", (connection) => {
       socket = connection;
-      connection.send(JSON.stringify({ type: "hello", num_connections: 1, debug_info: { host: "applink-test", approximate_connection_time: 18060 }, connection_info: { app_id: "A0000000001" } }));
+      connection.send(
+        JSON.stringify({
+          type: "hello",
+          num_connections: 1,
+          debug_info: { host: "applink-test", approximate_connection_time: 18060 },
+          connection_info: { app_id: "A0000000001" },
+        }),
+      );
       resolve(connection);
     });
   });
@@ -41,7 +51,16 @@ export async function startSlackSocketServer(): Promise<SlackSocketServer> {
       const connection = await connected;
       const envelopeId = `envelope-${++envelopes}`;
       const acknowledged = new Promise<Acknowledgement>((resolve) => waiting.set(envelopeId, resolve));
-      connection.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== "events_api", retry_attempt: 0, retry_reason: "" }));
+      connection.send(
+        JSON.stringify({
+          envelope_id: envelopeId,
+          type,
+          payload,
+          accepts_response_payload: type !== "events_api",
+          retry_attempt: 0,
+          retry_reason: "",
+        }),
+      );
       return acknowledged;
     },
     close: () =>

@@ -101,9 +101,12 @@ export class AwsClients {
       this.sts ??= new STSClient(this.config(undefined, this.settings.region));
       const sts = this.sts;
       const { Credentials: issued } = await this.call("sts", () =>
-        sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(purpose), DurationSeconds: 900 })),
+        sts.send(
+          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(purpose), DurationSeconds: 900 }),
+        ),
       );
-      if (!issued?.AccessKeyId || !issued.SecretAccessKey) throw new BreakglassError("AWS_FAILED", roleArn, "sts:AssumeRole returned no credentials");
+      if (!issued?.AccessKeyId || !issued.SecretAccessKey)
+        throw new BreakglassError("AWS_FAILED", roleArn, "sts:AssumeRole returned no credentials");
       current = {
         accessKeyId: issued.AccessKeyId,
         secretAccessKey: issued.SecretAccessKey,
@@ -119,7 +122,11 @@ export class AwsClients {
       ...(region ? { region } : {}),
       ...(credentials ? { credentials } : {}),
       maxAttempts: this.settings.maxAttempts,
-      requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+      requestHandler: {
+        connectionTimeout: CONNECTION_TIMEOUT_MS,
+        requestTimeout: this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      },
       retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(this.settings.maxAttempts),
     };
   }
@@ -132,7 +139,9 @@ export class AwsClients {
  * a quarter of an hour (measured in bench/org-sweep.ts).
  */
 function adaptiveRetries(maxAttempts: number): AdaptiveRetryStrategy {
-  return new AdaptiveRetryStrategy(maxAttempts, { rateLimiter: new DefaultRateLimiter({ minFillRate: 20, minCapacity: 20 }) });
+  return new AdaptiveRetryStrategy(maxAttempts, {
+    rateLimiter: new DefaultRateLimiter({ minFillRate: 20, minCapacity: 20 }),
+  });
 }
 
 function sessionName(purpose: string): string {

@@ -5,13 +5,25 @@ import { oneLine, type ErrorCode } from "../../domain/errors.js";
 
 export function toFactError(error: unknown): FactError {
   if (error && typeof error === "object") {
-    const candidate = error as { name?: unknown; Code?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
+    const candidate = error as {
+      name?: unknown;
+      Code?: unknown;
+      code?: unknown;
+      message?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+    };
     const status = candidate.$metadata?.httpStatusCode;
     if (candidate.name === "SyntaxError" && typeof status === "number") {
       // An error body the SDK could not parse (a proxy's HTML page, say): the HTTP status is all we know.
-      return { code: status === 403 ? "AccessDenied" : `HTTP${status}`, message: `HTTP ${status} with a response that is not an AWS error document` };
+      return {
+        code: status === 403 ? "AccessDenied" : `HTTP${status}`,
+        message: `HTTP ${status} with a response that is not an AWS error document`,
+      };
     }
-    const code = [candidate.name, candidate.Code, candidate.code].find((value): value is string => typeof value === "string" && value !== "" && value !== "Error") ?? "Error";
+    const code =
+      [candidate.name, candidate.Code, candidate.code].find(
+        (value): value is string => typeof value === "string" && value !== "" && value !== "Error",
+      ) ?? "Error";
     const message = typeof candidate.message === "string" && candidate.message !== "" ? candidate.message : code;
     return { code, message: oneLine(message, 240) };
   }
@@ -95,7 +107,12 @@ export function awsErrorCode(error: unknown): ErrorCode {
   const status = httpStatusOf(error) ?? statusInName(name);
   if (DENIED_NAMES.has(name) || status === 401 || status === 403) return "AWS_DENIED";
   if (NOT_FOUND_NAMES.has(name) || status === 404) return "AWS_NOT_FOUND";
-  if (UNAVAILABLE_NAMES.has(name) || isRetryableBySdk(error) || (status !== undefined && (status === 429 || status >= 500))) return "AWS_UNAVAILABLE";
+  if (
+    UNAVAILABLE_NAMES.has(name) ||
+    isRetryableBySdk(error) ||
+    (status !== undefined && (status === 429 || status >= 500))
+  )
+    return "AWS_UNAVAILABLE";
   return "AWS_FAILED";
 }
 

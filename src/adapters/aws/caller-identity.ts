@@ -22,7 +22,8 @@ export async function callerArn(settings: CallerIdentitySettings): Promise<strin
   });
   try {
     const { Arn: arn } = await client.send(new GetCallerIdentityCommand({}));
-    if (arn === undefined || arn === "") throw new BreakglassError("AWS_FAILED", "sts:GetCallerIdentity", "answered without an ARN");
+    if (arn === undefined || arn === "")
+      throw new BreakglassError("AWS_FAILED", "sts:GetCallerIdentity", "answered without an ARN");
     return arn;
   } catch (error) {
     if (error instanceof BreakglassError) throw error;
@@ -31,4 +32,3 @@ export async function callerArn(settings: CallerIdentitySettings): Promise<strin
     client.destroy();
   }
 }
-

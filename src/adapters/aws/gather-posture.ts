@@ -1,7 +1,12 @@
 // Gathers every AWS fact the enabled checks read, tolerating partial failure: an unreadable account becomes a fact, never an abort.
 import pLimit from "p-limit";
 import { factKindsReadBy, type CheckName } from "../../domain/checks/check-registry.js";
-import { isFactReadFrom, type AwsFactKind, type FactKind, type WorkloadAccountFactKind } from "../../domain/checks/fact-kinds.js";
+import {
+  isFactReadFrom,
+  type AwsFactKind,
+  type FactKind,
+  type WorkloadAccountFactKind,
+} from "../../domain/checks/fact-kinds.js";
 import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
@@ -54,18 +59,28 @@ type AwsFactReader = (context: GatherContext) => Promise<Partial<PostureFacts>>;
 /** One reader per fact kind the registry says is read from AWS: a new kind does not compile until it has one here. */
 const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
   "saml-providers": async ({ scope, dependencies: { clients }, iam }) => ({
-    samlProviders: await Promise.all(scope.emergencyAccount.samlProviders.map((arn) => readSamlProvider(clients, iam, arn))),
+    samlProviders: await Promise.all(
+      scope.emergencyAccount.samlProviders.map((arn) => readSamlProvider(clients, iam, arn)),
+    ),
   }),
   "emergency-roles": async ({ scope, dependencies: { clients }, iam }) => ({
     emergencyRoles: await Promise.all(scope.emergencyAccount.emergencyRoles.map((arn) => readRole(clients, iam, arn))),
   }),
   "identity-center": async ({ scope, dependencies: { clients, latestAttestation } }) => {
     if (!scope.identityCenter) return {};
-    const identityCenter = await readIdentityCenter(clients, clients.ssoAdmin(undefined, scope.identityCenter.region), scope.identityCenter.instanceArn);
+    const identityCenter = await readIdentityCenter(
+      clients,
+      clients.ssoAdmin(undefined, scope.identityCenter.region),
+      scope.identityCenter.instanceArn,
+    );
     return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
   },
-  cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({ cloudTrail: await readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)) }),
-  eventbridge: async ({ dependencies: { clients }, emergencyCredentials }) => ({ eventBridge: await readEventBridge(clients, clients.eventBridge(emergencyCredentials)) }),
+  cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({
+    cloudTrail: await readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)),
+  }),
+  eventbridge: async ({ dependencies: { clients }, emergencyCredentials }) => ({
+    eventBridge: await readEventBridge(clients, clients.eventBridge(emergencyCredentials)),
+  }),
 };
 
 interface WorkloadAccountContext {
@@ -108,12 +123,17 @@ const WORKLOAD_ACCOUNT_READERS: { readonly [Kind in WorkloadAccountFactKind]: Wo
 };
 
 /** The fact kinds the AWS gatherer has a reader for, keyed as the registry names them. */
-export const GATHERED_FACT_KINDS = [...Object.keys(AWS_READERS), ...Object.keys(WORKLOAD_ACCOUNT_READERS)] as readonly FactKind[];
+export const GATHERED_FACT_KINDS = [
+  ...Object.keys(AWS_READERS),
+  ...Object.keys(WORKLOAD_ACCOUNT_READERS),
+] as readonly FactKind[];
 
 export async function gatherPosture(scope: PostureScope, dependencies: GatherDependencies): Promise<PostureFacts> {
   const { clients } = dependencies;
   const { emergencyAccount } = scope;
-  const emergencyCredentials: Credentials = emergencyAccount.roleArn ? clients.assumeRole(emergencyAccount.roleArn, "check-emergency") : undefined;
+  const emergencyCredentials: Credentials = emergencyAccount.roleArn
+    ? clients.assumeRole(emergencyAccount.roleArn, "check-emergency")
+    : undefined;
   const context: GatherContext = { scope, dependencies, emergencyCredentials, iam: clients.iam(emergencyCredentials) };
 
   const kinds = [...factKindsReadBy(scope.checks)];
@@ -127,25 +147,48 @@ export async function gatherPosture(scope: PostureScope, dependencies: GatherDep
   return {
     emergencyAccountId: emergencyAccount.accountId,
     ...parts.reduce<Partial<PostureFacts>>((gathered, part) => ({ ...gathered, ...part }), {}),
-    ...(workloadAccounts && scope.organization ? { workloadAccounts, crossAccountRoleName: scope.organization.crossAccountRoleName } : {}),
+    ...(workloadAccounts && scope.organization
+      ? { workloadAccounts, crossAccountRoleName: scope.organization.crossAccountRoleName }
+      : {}),
   };
 }
 
-async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }: GatherDependencies, kinds: readonly WorkloadAccountFactKind[]): Promise<WorkloadAccountFacts[]> {
+async function sweepAccounts(
+  scope: PostureScope,
+  { clients, onAccountProgress }: GatherDependencies,
+  kinds: readonly WorkloadAccountFactKind[],
+): Promise<WorkloadAccountFacts[]> {
   const organization = scope.organization!;
-  const managementCredentials: Credentials = organization.managementRoleArn ? clients.assumeRole(organization.managementRoleArn, "check-organization") : undefined;
+  const managementCredentials: Credentials = organization.managementRoleArn
+    ? clients.assumeRole(organization.managementRoleArn, "check-organization")
+    : undefined;
   const reader = new OrganizationReader(clients, clients.organizations(managementCredentials));
 
   let accounts: MemberAccount[];
   if (organization.accounts === "all") {
     try {
-      const [members, managementAccountId] = await Promise.all([reader.listActiveAccounts(), reader.managementAccountId()]);
+      const [members, managementAccountId] = await Promise.all([
+        reader.listActiveAccounts(),
+        reader.managementAccountId(),
+      ]);
       // "all" means the workload accounts: not the emergency account, and not the management account, which SCPs never cover.
-      accounts = members.filter((account) => account.accountId !== scope.emergencyAccount.accountId && account.accountId !== managementAccountId);
+      accounts = members.filter(
+        (account) =>
+          account.accountId !== scope.emergencyAccount.accountId && account.accountId !== managementAccountId,
+      );
     } catch (error) {
       // Without the account list there is nothing to sweep; say so as a fact about the organization.
       const failure = toFactError(error);
-      return [{ accountId: "organization", name: null, crossAccountRole: null, error: failure, serviceControlPolicies: null, scpError: failure }];
+      return [
+        {
+          accountId: "organization",
+          name: null,
+          crossAccountRole: null,
+          error: failure,
+          serviceControlPolicies: null,
+          scpError: failure,
+        },
+      ];
     }
   } else {
     accounts = organization.accounts.map((accountId) => ({ accountId, name: null }));
@@ -166,7 +209,10 @@ async function sweepAccounts(scope: PostureScope, { clients, onAccountProgress }
 }
 
 /** One workload account's facts, each kind read in turn; a kind not read leaves its facts null. */
-async function readAccount(context: WorkloadAccountContext, kinds: readonly WorkloadAccountFactKind[]): Promise<WorkloadAccountFacts> {
+async function readAccount(
+  context: WorkloadAccountContext,
+  kinds: readonly WorkloadAccountFactKind[],
+): Promise<WorkloadAccountFacts> {
   let facts: Partial<WorkloadAccountFacts> = {};
   for (const kind of kinds) facts = { ...facts, ...(await WORKLOAD_ACCOUNT_READERS[kind](context)) };
   const { account } = context;

@@ -7,9 +7,15 @@ import { hasErrorName, toFactError } from "./aws-error.js";
 export async function readSamlProvider(clients: AwsClients, iam: IAMClient, arn: string): Promise<SamlProviderFacts> {
   try {
     const response = await clients.call("iam", () => iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: arn })));
-    return { arn, status: "found", validUntil: response.ValidUntil ?? null, metadataDocument: response.SAMLMetadataDocument ?? null };
+    return {
+      arn,
+      status: "found",
+      validUntil: response.ValidUntil ?? null,
+      metadataDocument: response.SAMLMetadataDocument ?? null,
+    };
   } catch (error) {
-    if (hasErrorName(error, "NoSuchEntityException", "NoSuchEntity")) return { arn, status: "missing", validUntil: null, metadataDocument: null };
+    if (hasErrorName(error, "NoSuchEntityException", "NoSuchEntity"))
+      return { arn, status: "missing", validUntil: null, metadataDocument: null };
     return { arn, status: "error", error: toFactError(error), validUntil: null, metadataDocument: null };
   }
 }
@@ -19,7 +25,8 @@ export async function readRole(clients: AwsClients, iam: IAMClient, arn: string)
     const response = await clients.call("iam", () => iam.send(new GetRoleCommand({ RoleName: roleNameOf(arn) })));
     return { arn, status: "found", trustPolicyDocument: response.Role?.AssumeRolePolicyDocument ?? null };
   } catch (error) {
-    if (hasErrorName(error, "NoSuchEntityException", "NoSuchEntity")) return { arn, status: "missing", trustPolicyDocument: null };
+    if (hasErrorName(error, "NoSuchEntityException", "NoSuchEntity"))
+      return { arn, status: "missing", trustPolicyDocument: null };
     return { arn, status: "error", error: toFactError(error), trustPolicyDocument: null };
   }
 }

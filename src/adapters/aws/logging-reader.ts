@@ -8,11 +8,15 @@ import { toFactError } from "./aws-error.js";
 export async function readCloudTrail(clients: AwsClients, cloudTrail: CloudTrailClient): Promise<CloudTrailFacts> {
   try {
     // Shadow trails are how an organization trail or another Region's multi-Region trail shows up here.
-    const { trailList = [] } = await clients.call("cloudtrail", () => cloudTrail.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
+    const { trailList = [] } = await clients.call("cloudtrail", () =>
+      cloudTrail.send(new DescribeTrailsCommand({ includeShadowTrails: true })),
+    );
     const trails = await Promise.all(
       trailList.map(async (trail): Promise<TrailFacts> => {
         const arn = trail.TrailARN ?? trail.Name ?? "unknown";
-        const status = await clients.call("cloudtrail", () => cloudTrail.send(new GetTrailStatusCommand({ Name: arn })));
+        const status = await clients.call("cloudtrail", () =>
+          cloudTrail.send(new GetTrailStatusCommand({ Name: arn })),
+        );
         return {
           name: trail.Name ?? arn,
           arn,
@@ -34,7 +38,9 @@ export async function readEventBridge(clients: AwsClients, eventBridge: EventBri
     const rules: Rule[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await clients.call("eventbridge", () => eventBridge.send(new ListRulesCommand({ EventBusName: "default", NextToken: nextToken, Limit: 100 })));
+      const page = await clients.call("eventbridge", () =>
+        eventBridge.send(new ListRulesCommand({ EventBusName: "default", NextToken: nextToken, Limit: 100 })),
+      );
       rules.push(...(page.Rules ?? []));
       nextToken = page.NextToken;
     } while (nextToken);

@@ -30,7 +30,9 @@ export class OrganizationReader {
 
   /** The management account: SCPs never apply to it, and it is not a workload account. */
   async managementAccountId(): Promise<string | null> {
-    const { Organization: organization } = await this.clients.call("organizations", () => this.organizations.send(new DescribeOrganizationCommand({})));
+    const { Organization: organization } = await this.clients.call("organizations", () =>
+      this.organizations.send(new DescribeOrganizationCommand({})),
+    );
     return organization?.MasterAccountId ?? null;
   }
 
@@ -38,7 +40,9 @@ export class OrganizationReader {
     const accounts: Account[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.clients.call("organizations", () => this.organizations.send(new ListAccountsCommand({ NextToken: nextToken })));
+      const page = await this.clients.call("organizations", () =>
+        this.organizations.send(new ListAccountsCommand({ NextToken: nextToken })),
+      );
       accounts.push(...(page.Accounts ?? []));
       nextToken = page.NextToken;
     } while (nextToken);
@@ -50,7 +54,7 @@ export class OrganizationReader {
   /** The SCPs attached to the account, its OUs and the root. */
   async serviceControlPoliciesOnPath(accountId: string): Promise<ServiceControlPolicyFacts[]> {
     const targets = [accountId];
-    for (let target: string | null = accountId; target !== null; ) {
+    for (let target: string | null = accountId; target !== null;) {
       target = await this.parentOf(target);
       if (target) targets.push(target);
     }
@@ -58,7 +62,12 @@ export class OrganizationReader {
     for (const targetId of targets) {
       for (const summary of await this.policiesAttachedTo(targetId)) {
         if (!summary.Id) continue;
-        policies.push({ id: summary.Id, name: summary.Name ?? summary.Id, targetId, document: await this.policyDocument(summary.Id) });
+        policies.push({
+          id: summary.Id,
+          name: summary.Name ?? summary.Id,
+          targetId,
+          document: await this.policyDocument(summary.Id),
+        });
       }
     }
     return policies;
@@ -70,7 +79,9 @@ export class OrganizationReader {
       // Roots have no parent: ListParents is only asked of accounts and OUs.
       parent = childId.startsWith("r-")
         ? Promise.resolve(null)
-        : this.clients.call("organizations", () => this.organizations.send(new ListParentsCommand({ ChildId: childId }))).then((page) => page.Parents?.[0]?.Id ?? null);
+        : this.clients
+            .call("organizations", () => this.organizations.send(new ListParentsCommand({ ChildId: childId })))
+            .then((page) => page.Parents?.[0]?.Id ?? null);
       this.parents.set(childId, parent);
     }
     return parent;
@@ -84,7 +95,13 @@ export class OrganizationReader {
         let nextToken: string | undefined;
         do {
           const page = await this.clients.call("organizations", () =>
-            this.organizations.send(new ListPoliciesForTargetCommand({ TargetId: targetId, Filter: "SERVICE_CONTROL_POLICY", NextToken: nextToken })),
+            this.organizations.send(
+              new ListPoliciesForTargetCommand({
+                TargetId: targetId,
+                Filter: "SERVICE_CONTROL_POLICY",
+                NextToken: nextToken,
+              }),
+            ),
           );
           policies.push(...(page.Policies ?? []));
           nextToken = page.NextToken;

@@ -15,7 +15,8 @@ export function networkErrorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { code, cause } = error as { code?: unknown; cause?: unknown };
   if (typeof code === "string") return code;
-  if (typeof cause === "object" && cause !== null && typeof (cause as { code?: unknown }).code === "string") return (cause as { code: string }).code;
+  if (typeof cause === "object" && cause !== null && typeof (cause as { code?: unknown }).code === "string")
+    return (cause as { code: string }).code;
   return undefined;
 }
 
@@ -41,6 +42,8 @@ export function explainNetworkError(error: unknown): string {
     case "UND_ERR_BODY_TIMEOUT":
       return "the server took too long to answer";
     default:
-      return code !== undefined && TLS_TRUST_ERRORS.has(code) ? `the server's TLS certificate is not trusted (${code})` : describeError(error);
+      return code !== undefined && TLS_TRUST_ERRORS.has(code)
+        ? `the server's TLS certificate is not trusted (${code})`
+        : describeError(error);
   }
 }

@@ -1,5 +1,11 @@
 // Microsoft Graph (Entra ID) group membership: users by userPrincipalName or mail, members through the members navigation property.
-import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
+import {
+  describeUsers,
+  exactMatches,
+  type DirectoryUser,
+  type GroupDirectory,
+  type UserCandidate,
+} from "../../domain/ports/group-directory.js";
 import { expectArray, expectRecord, expectString, isRecord, optionalBoolean, optionalString } from "./foreign-json.js";
 import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
 
@@ -29,7 +35,12 @@ export class GraphGroupDirectory implements GroupDirectory {
     const operation = `looking up user ${loginOrEmail}`;
     const literal = odataString(loginOrEmail);
     const members = await this.client.collectPages(
-      { method: "GET", path: "/users", query: { $filter: `userPrincipalName eq ${literal} or mail eq ${literal}`, $select: USER_FIELDS }, operation },
+      {
+        method: "GET",
+        path: "/users",
+        query: { $filter: `userPrincipalName eq ${literal} or mail eq ${literal}`, $select: USER_FIELDS },
+        operation,
+      },
       readMemberPage,
     );
     const matches = exactMatches(
@@ -37,7 +48,9 @@ export class GraphGroupDirectory implements GroupDirectory {
       loginOrEmail,
     );
     if (matches.length > 1) {
-      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their userPrincipalName" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
+        hint: "name the responder by their userPrincipalName",
+      });
     }
     return matches[0] ?? null;
   }
@@ -45,7 +58,10 @@ export class GraphGroupDirectory implements GroupDirectory {
   async listMembers(groupId: string): Promise<DirectoryUser[]> {
     this.client.requireValue(groupId, "the group id");
     const operation = `listing members of group ${groupId}`;
-    const members = await this.client.collectPages({ method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation }, readMemberPage);
+    const members = await this.client.collectPages(
+      { method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation },
+      readMemberPage,
+    );
     // Fail closed: a nested group or a service principal in an emergency group also grants access, and we cannot list whom.
     const other = members.find((member) => member.candidate === null);
     if (other) {
@@ -55,7 +71,11 @@ export class GraphGroupDirectory implements GroupDirectory {
         { hint: "remove the nested member from the emergency group in Entra ID" },
       );
     }
-    return [...new Map(members.flatMap((member) => (member.candidate ? [[member.id, member.candidate.user] as const] : []))).values()];
+    return [
+      ...new Map(
+        members.flatMap((member) => (member.candidate ? [[member.id, member.candidate.user] as const] : [])),
+      ).values(),
+    ];
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {
@@ -69,7 +89,8 @@ export class GraphGroupDirectory implements GroupDirectory {
       handles: [400],
     };
     const response = await this.client.send(req);
-    if (response.status === 400 && !ALREADY_A_MEMBER.test(graphErrorMessage(response.body))) throw this.client.failure(req, response);
+    if (response.status === 400 && !ALREADY_A_MEMBER.test(graphErrorMessage(response.body)))
+      throw this.client.failure(req, response);
   }
 
   async removeMember(groupId: string, userId: string): Promise<void> {
@@ -84,7 +105,12 @@ export class GraphGroupDirectory implements GroupDirectory {
     });
     if (response.status !== 404) return;
     // Graph answers 404 both for a non-member (already out: success) and for a missing group, which must be reported.
-    await this.client.send({ method: "GET", path: `/groups/${pathSegment(groupId)}`, query: { $select: "id" }, operation });
+    await this.client.send({
+      method: "GET",
+      path: `/groups/${pathSegment(groupId)}`,
+      query: { $select: "id" },
+      operation,
+    });
   }
 }
 

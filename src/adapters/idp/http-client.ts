@@ -105,7 +105,9 @@ export class IdpHttpClient {
     this.authorization = `${options.authScheme} ${options.token}`;
     this.mediaType = options.mediaType ?? "application/json";
     this.timeoutMs = positive(options.timeoutMs ?? IDP_HTTP_DEFAULTS.timeoutMs, "timeoutMs", this.input);
-    this.maxAttempts = Math.floor(positive(options.maxAttempts ?? IDP_HTTP_DEFAULTS.maxAttempts, "maxAttempts", this.input));
+    this.maxAttempts = Math.floor(
+      positive(options.maxAttempts ?? IDP_HTTP_DEFAULTS.maxAttempts, "maxAttempts", this.input),
+    );
     this.maxBytes = options.maxBytes ?? IDP_HTTP_DEFAULTS.maxBytes;
     this.maxRetryWaitMs = options.maxRetryWaitMs ?? IDP_HTTP_DEFAULTS.maxRetryWaitMs;
     this.sleep = options.sleep ?? ((ms) => wait(ms));
@@ -136,7 +138,11 @@ export class IdpHttpClient {
           await this.sleep(this.backoff(attempt));
           continue;
         }
-        throw this.error(failure.code, `${req.operation}: ${failure.reason}${gaveUp(attempt)}`, failure.cause === undefined ? {} : { cause: failure.cause });
+        throw this.error(
+          failure.code,
+          `${req.operation}: ${failure.reason}${gaveUp(attempt)}`,
+          failure.cause === undefined ? {} : { cause: failure.cause },
+        );
       }
       if (response.status >= 200 && response.status < 300) return response;
       if (isRetryableStatus(response.status) && attempt < this.maxAttempts) {
@@ -153,7 +159,11 @@ export class IdpHttpClient {
    * Every item of a paged listing: `readPage` narrows one page and returns its items and the next page's link, which is
    * followed until there is none, at most `maxPages` times and never to the same link twice.
    */
-  async collectPages<T>(first: IdpRequest, readPage: (body: unknown, headers: IdpResponse["headers"]) => { items: readonly T[]; next: string | undefined }, maxPages = 1_000): Promise<T[]> {
+  async collectPages<T>(
+    first: IdpRequest,
+    readPage: (body: unknown, headers: IdpResponse["headers"]) => { items: readonly T[]; next: string | undefined },
+    maxPages = 1_000,
+  ): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
     let req = first;
@@ -162,7 +172,11 @@ export class IdpHttpClient {
       const { items: pageItems, next } = this.read(req, response.body, (body) => readPage(body, response.headers));
       items.push(...pageItems);
       if (next === undefined) return items;
-      if (seen.has(next)) throw this.error("IDP_FAILED", `${first.operation}: the server's next-page link repeats a page it already gave`);
+      if (seen.has(next))
+        throw this.error(
+          "IDP_FAILED",
+          `${first.operation}: the server's next-page link repeats a page it already gave`,
+        );
       if (page >= maxPages) throw this.error("IDP_FAILED", `${first.operation}: gave up after ${maxPages} pages`);
       seen.add(next);
       // The link carries the query (filter, select, page size and cursor) itself.
@@ -181,7 +195,8 @@ export class IdpHttpClient {
     try {
       return parse(body);
     } catch (error) {
-      if (error instanceof UnexpectedAnswer) throw this.error("IDP_FAILED", `${req.operation}: unexpected answer: ${error.message}`);
+      if (error instanceof UnexpectedAnswer)
+        throw this.error("IDP_FAILED", `${req.operation}: unexpected answer: ${error.message}`);
       throw error;
     }
   }
@@ -207,7 +222,10 @@ export class IdpHttpClient {
       url = new URL(req.path);
       // Next-page links come from the server; the token must not follow one to another host.
       if (url.origin !== this.base.origin) {
-        throw this.error("IDP_FAILED", `${req.operation}: refused to follow a link to another host (${url.host}); the token is only sent to ${this.base.host}`);
+        throw this.error(
+          "IDP_FAILED",
+          `${req.operation}: refused to follow a link to another host (${url.host}); the token is only sent to ${this.base.host}`,
+        );
       }
     } else {
       url = new URL(`${this.basePath}${req.path}`, this.base.origin);
@@ -245,7 +263,11 @@ export class IdpHttpClient {
         throw this.tooLarge(req);
       }
       const text = await this.readBounded(response.body, req);
-      return { status: response.statusCode, headers: response.headers, body: this.parseBody(req, response.statusCode, text) };
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: this.parseBody(req, response.statusCode, text),
+      };
     } catch (error) {
       if (error instanceof BreakglassError) throw error;
       if (deadline.signal.aborted) throw new AttemptTimedOut();
@@ -275,13 +297,20 @@ export class IdpHttpClient {
       return JSON.parse(text) as unknown;
     } catch {
       // An error page from a proxy is still an error with a status worth reporting; a success we cannot read is not a success.
-      if (status >= 200 && status < 300) throw this.error("IDP_FAILED", `${req.operation}: unexpected answer: HTTP ${status} with a body that is not JSON`);
+      if (status >= 200 && status < 300)
+        throw this.error(
+          "IDP_FAILED",
+          `${req.operation}: unexpected answer: HTTP ${status} with a body that is not JSON`,
+        );
       return null;
     }
   }
 
   private tooLarge(req: IdpRequest): BreakglassError {
-    return this.error("IDP_FAILED", `${req.operation}: refused: the answer is larger than the ${formatBytes(this.maxBytes)} limit`);
+    return this.error(
+      "IDP_FAILED",
+      `${req.operation}: refused: the answer is larger than the ${formatBytes(this.maxBytes)} limit`,
+    );
   }
 
   private backoff(attempt: number): number {
@@ -295,7 +324,12 @@ export class IdpHttpClient {
     }
     // Retrying cannot make a certificate trusted, and a token must not be sent to a server that cannot prove who it is.
     const untrusted = isTlsTrustError(error);
-    return { code: untrusted ? "TLS_UNTRUSTED" : "IDP_UNAVAILABLE", reason: explainNetworkError(error), retryable: !untrusted, cause: error };
+    return {
+      code: untrusted ? "TLS_UNTRUSTED" : "IDP_UNAVAILABLE",
+      reason: explainNetworkError(error),
+      retryable: !untrusted,
+      cause: error,
+    };
   }
 
   private redact(text: string): string {
@@ -313,7 +347,11 @@ export function pathSegment(id: string): string {
  * How long the server asked us to wait before retrying, in milliseconds: `Retry-After` (seconds or an HTTP date) on a
  * 429 or 5xx, else Okta's `X-Rate-Limit-Reset` (epoch seconds when the rate-limit window resets) on a 429.
  */
-export function serverRequestedWait(status: number, headers: IdpResponse["headers"], nowMs: number): number | undefined {
+export function serverRequestedWait(
+  status: number,
+  headers: IdpResponse["headers"],
+  nowMs: number,
+): number | undefined {
   const retryAfter = parseRetryAfter(firstHeader(headers, "retry-after"), nowMs);
   if (retryAfter !== undefined) return retryAfter;
   if (status !== 429) return undefined;
@@ -339,7 +377,11 @@ export function describeErrorBody(body: unknown): string | undefined {
     const scimType = text(body.scimType);
     detail = scimType ? `${scimType}: ${text(body.detail)}` : text(body.detail);
   } else if (text(body.errorSummary)) {
-    const causes = Array.isArray(body.errorCauses) ? body.errorCauses.map((cause) => (isRecord(cause) ? text(cause.errorSummary) : undefined)).filter((cause) => cause !== undefined) : [];
+    const causes = Array.isArray(body.errorCauses)
+      ? body.errorCauses
+          .map((cause) => (isRecord(cause) ? text(cause.errorSummary) : undefined))
+          .filter((cause) => cause !== undefined)
+      : [];
     detail = [text(body.errorSummary), ...causes].join("; ");
   } else if (isRecord(body.error) && text(body.error.message)) {
     const code = text(body.error.code);
@@ -389,14 +431,22 @@ function parseBaseUrl(api: string, value: string): URL {
     throw new BreakglassError("USAGE", `${api} base URL`, `not a valid URL: ${oneLine(value, 100)}`);
   }
   const shown = `${api} ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
-  if (url.protocol !== "https:") throw new BreakglassError("USAGE", shown, "refused: an API token is only ever sent over https");
-  if (url.username !== "" || url.password !== "") throw new BreakglassError("USAGE", shown, "the base URL must not carry credentials; the token is configured on its own");
-  if (url.search !== "" || url.hash !== "") throw new BreakglassError("USAGE", shown, "the base URL must not have a query or a fragment");
+  if (url.protocol !== "https:")
+    throw new BreakglassError("USAGE", shown, "refused: an API token is only ever sent over https");
+  if (url.username !== "" || url.password !== "")
+    throw new BreakglassError(
+      "USAGE",
+      shown,
+      "the base URL must not carry credentials; the token is configured on its own",
+    );
+  if (url.search !== "" || url.hash !== "")
+    throw new BreakglassError("USAGE", shown, "the base URL must not have a query or a fragment");
   return url;
 }
 
 function positive(value: number, name: string, input: string): number {
-  if (!Number.isFinite(value) || value < 1) throw new BreakglassError("USAGE", input, `${name} must be a positive number, not ${value}`);
+  if (!Number.isFinite(value) || value < 1)
+    throw new BreakglassError("USAGE", input, `${name} must be a positive number, not ${value}`);
   return value;
 }
 
@@ -408,4 +458,3 @@ function firstHeader(headers: IdpResponse["headers"], name: string): string | un
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
-

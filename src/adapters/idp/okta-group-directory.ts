@@ -1,5 +1,11 @@
 // Okta group membership through the Users and Groups APIs, with an SSWS API token and Link-header paging.
-import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
+import {
+  describeUsers,
+  exactMatches,
+  type DirectoryUser,
+  type GroupDirectory,
+  type UserCandidate,
+} from "../../domain/ports/group-directory.js";
 import { expectArray, expectRecord, expectString, optionalString } from "./foreign-json.js";
 import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpResponse } from "./http-client.js";
 
@@ -27,12 +33,19 @@ export class OktaGroupDirectory implements GroupDirectory {
     const literal = oktaString(loginOrEmail);
     // `search`, not `filter`: Okta compares login and email without case only in search expressions.
     const candidates = await this.client.collectPages(
-      { method: "GET", path: "/api/v1/users", query: { search: `profile.login eq ${literal} or profile.email eq ${literal}`, limit: PAGE_SIZE }, operation },
+      {
+        method: "GET",
+        path: "/api/v1/users",
+        query: { search: `profile.login eq ${literal} or profile.email eq ${literal}`, limit: PAGE_SIZE },
+        operation,
+      },
       readUserPage,
     );
     const matches = exactMatches(candidates, loginOrEmail);
     if (matches.length > 1) {
-      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by their Okta login" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
+        hint: "name the responder by their Okta login",
+      });
     }
     return matches[0] ?? null;
   }
@@ -40,7 +53,12 @@ export class OktaGroupDirectory implements GroupDirectory {
   async listMembers(groupId: string): Promise<DirectoryUser[]> {
     this.client.requireValue(groupId, "the group id");
     const members = await this.client.collectPages(
-      { method: "GET", path: `/api/v1/groups/${pathSegment(groupId)}/users`, query: { limit: PAGE_SIZE }, operation: `listing members of group ${groupId}` },
+      {
+        method: "GET",
+        path: `/api/v1/groups/${pathSegment(groupId)}/users`,
+        query: { limit: PAGE_SIZE },
+        operation: `listing members of group ${groupId}`,
+      },
       readUserPage,
     );
     // A member who joins while we page can appear on two pages.
@@ -63,7 +81,12 @@ export class OktaGroupDirectory implements GroupDirectory {
     this.client.requireValue(userId, "the user id");
     const operation = `removing user ${userId} from group ${groupId}`;
     // Okta answers 204 for a user who was not a member; 404 means the group or the user does not exist.
-    const response = await this.client.send({ method: "DELETE", path: `/api/v1/groups/${pathSegment(groupId)}/users/${pathSegment(userId)}`, operation, handles: [404] });
+    const response = await this.client.send({
+      method: "DELETE",
+      path: `/api/v1/groups/${pathSegment(groupId)}/users/${pathSegment(userId)}`,
+      operation,
+      handles: [404],
+    });
     if (response.status !== 404) return;
     // A user that does not exist is in no group, which is what was asked; a missing group must still be reported.
     await this.client.send({ method: "GET", path: `/api/v1/groups/${pathSegment(groupId)}`, operation });
@@ -88,7 +111,10 @@ export function nextLink(header: IdpResponse["headers"][string]): string | undef
   return undefined;
 }
 
-function readUserPage(body: unknown, headers: IdpResponse["headers"]): { items: UserCandidate[]; next: string | undefined } {
+function readUserPage(
+  body: unknown,
+  headers: IdpResponse["headers"],
+): { items: UserCandidate[]; next: string | undefined } {
   const items = expectArray(body, "the answer").map((value, index) => readUser(value, `[${index}]`));
   return { items, next: nextLink(headers.link) };
 }
@@ -104,7 +130,8 @@ function readUser(value: unknown, where: string): UserCandidate {
     id: expectString(record.id, `${where}.id`),
     login: expectString(profile.login, `${where}.profile.login`),
     email: optionalString(profile.email, `${where}.profile.email`),
-    displayName: optionalString(profile.displayName, `${where}.profile.displayName`) ?? (fullName === "" ? null : fullName),
+    displayName:
+      optionalString(profile.displayName, `${where}.profile.displayName`) ?? (fullName === "" ? null : fullName),
     active: ENABLED_STATUSES.has(status),
   };
   return { user, names: [user.login, user.email] };

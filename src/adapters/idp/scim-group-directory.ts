@@ -1,6 +1,21 @@
 // SCIM 2.0 (RFC 7643/7644) group membership: users found by userName or email, members read from the group and changed with PATCH.
-import { describeUsers, exactMatches, type DirectoryUser, type GroupDirectory, type UserCandidate } from "../../domain/ports/group-directory.js";
-import { expectArray, expectRecord, expectString, isRecord, optionalBoolean, optionalNumber, optionalString, type JsonRecord } from "./foreign-json.js";
+import {
+  describeUsers,
+  exactMatches,
+  type DirectoryUser,
+  type GroupDirectory,
+  type UserCandidate,
+} from "../../domain/ports/group-directory.js";
+import {
+  expectArray,
+  expectRecord,
+  expectString,
+  isRecord,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  type JsonRecord,
+} from "./foreign-json.js";
 import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -24,7 +39,12 @@ export class ScimGroupDirectory implements GroupDirectory {
   private readonly client: IdpHttpClient;
 
   constructor(options: IdpConnectionOptions) {
-    this.client = new IdpHttpClient({ ...options, api: "SCIM", authScheme: "Bearer", mediaType: "application/scim+json" });
+    this.client = new IdpHttpClient({
+      ...options,
+      api: "SCIM",
+      authScheme: "Bearer",
+      mediaType: "application/scim+json",
+    });
   }
 
   async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {
@@ -32,10 +52,15 @@ export class ScimGroupDirectory implements GroupDirectory {
     const operation = `looking up user ${loginOrEmail}`;
     const literal = scimString(loginOrEmail);
     // Both lookups always run: a login that is also someone else's address is ambiguous, and the responder must hear so.
-    const candidates = [...(await this.searchUsers(`userName eq ${literal}`, operation)), ...(await this.searchUsers(`emails.value eq ${literal}`, operation))];
+    const candidates = [
+      ...(await this.searchUsers(`userName eq ${literal}`, operation)),
+      ...(await this.searchUsers(`emails.value eq ${literal}`, operation)),
+    ];
     const matches = exactMatches(candidates, loginOrEmail);
     if (matches.length > 1) {
-      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, { hint: "name the responder by a login only one user has" });
+      throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
+        hint: "name the responder by a login only one user has",
+      });
     }
     return matches[0] ?? null;
   }
@@ -43,7 +68,12 @@ export class ScimGroupDirectory implements GroupDirectory {
   async listMembers(groupId: string): Promise<DirectoryUser[]> {
     this.client.requireValue(groupId, "the group id");
     const operation = `listing members of group ${groupId}`;
-    const req: IdpRequest = { method: "GET", path: `/Groups/${pathSegment(groupId)}`, query: { attributes: "members" }, operation };
+    const req: IdpRequest = {
+      method: "GET",
+      path: `/Groups/${pathSegment(groupId)}`,
+      query: { attributes: "members" },
+      operation,
+    };
     const response = await this.client.send(req);
     const members = this.client.read(req, response.body, readInlineMembers);
     // RFC 7643 §2.5 omits an empty attribute, and some servers omit members of large groups: then ask the users instead.
@@ -83,7 +113,8 @@ export class ScimGroupDirectory implements GroupDirectory {
     };
     const response = await this.client.send(req);
     // A server may answer 400 noTarget when the filter matches no member (RFC 7644 §3.12): the user is already out.
-    if (response.status === 400 && !(isRecord(response.body) && response.body.scimType === "noTarget")) throw this.client.failure(req, response);
+    if (response.status === 400 && !(isRecord(response.body) && response.body.scimType === "noTarget"))
+      throw this.client.failure(req, response);
   }
 
   private async searchUsers(filter: string, operation: string): Promise<ScimUser[]> {
@@ -92,7 +123,10 @@ export class ScimGroupDirectory implements GroupDirectory {
     const page = this.client.read(req, response.body, readListResponse);
     // More answers than fit a page to an exact-match filter means the server ignored the filter: a match could hide on page two.
     if (page.totalResults > page.users.length) {
-      throw this.client.error("IDP_FAILED", `${operation}: the server answered ${page.totalResults} users to the filter ${filter}; it cannot have applied it`);
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: the server answered ${page.totalResults} users to the filter ${filter}; it cannot have applied it`,
+      );
     }
     return page.users;
   }
@@ -111,7 +145,9 @@ export class ScimGroupDirectory implements GroupDirectory {
     const response = await this.client.send(req);
     if (response.status === 404) {
       // Fail closed: something we cannot read may still grant access through the group.
-      throw this.client.error("IDP_FAILED", `${operation}: member ${id} is not a user this API can read (HTTP 404)`, { hint: "look at the group in the IdP's console" });
+      throw this.client.error("IDP_FAILED", `${operation}: member ${id} is not a user this API can read (HTTP 404)`, {
+        hint: "look at the group in the IdP's console",
+      });
     }
     return this.client.read(req, response.body, (body) => readUser(body, "the user").user);
   }
@@ -120,19 +156,32 @@ export class ScimGroupDirectory implements GroupDirectory {
     const users = new Map<string, DirectoryUser>();
     const filter = `groups.value eq ${scimString(groupId)}`;
     for (let startIndex = 1, page = 1; ; page++) {
-      const req: IdpRequest = { method: "GET", path: "/Users", query: { filter, startIndex, count: PAGE_SIZE }, operation };
+      const req: IdpRequest = {
+        method: "GET",
+        path: "/Users",
+        query: { filter, startIndex, count: PAGE_SIZE },
+        operation,
+      };
       const response = await this.client.send(req);
       const list = this.client.read(req, response.body, readListResponse);
       let added = 0;
       for (const { user, groups } of list.users) {
         if (groups !== null && !groups.includes(groupId)) {
-          throw this.client.error("IDP_FAILED", `${operation}: the server answered user ${user.id}, who is not in the group, to the filter ${filter}`);
+          throw this.client.error(
+            "IDP_FAILED",
+            `${operation}: the server answered user ${user.id}, who is not in the group, to the filter ${filter}`,
+          );
         }
         if (!users.has(user.id)) added++;
         users.set(user.id, user);
       }
-      if (list.users.length === 0 || startIndex - 1 + list.users.length >= list.totalResults) return [...users.values()];
-      if (added === 0) throw this.client.error("IDP_FAILED", `${operation}: the page at startIndex ${startIndex} repeats users already listed; the server ignores startIndex`);
+      if (list.users.length === 0 || startIndex - 1 + list.users.length >= list.totalResults)
+        return [...users.values()];
+      if (added === 0)
+        throw this.client.error(
+          "IDP_FAILED",
+          `${operation}: the page at startIndex ${startIndex} repeats users already listed; the server ignores startIndex`,
+        );
       if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
       startIndex += list.users.length;
     }
@@ -166,19 +215,24 @@ function readInlineMembers(body: unknown): ScimMember[] | null {
 function readUser(value: unknown, where: string): ScimUser {
   const record = expectRecord(value, where);
   const emails = readEmails(record, where);
-  const name = record.name === undefined || record.name === null ? undefined : expectRecord(record.name, `${where}.name`);
+  const name =
+    record.name === undefined || record.name === null ? undefined : expectRecord(record.name, `${where}.name`);
   const user: DirectoryUser = {
     id: expectString(record.id, `${where}.id`),
     login: expectString(record.userName, `${where}.userName`),
     email: (emails.find((email) => email.primary) ?? emails[0])?.value ?? null,
-    displayName: optionalString(record.displayName, `${where}.displayName`) ?? (name ? optionalString(name.formatted, `${where}.name.formatted`) : null),
+    displayName:
+      optionalString(record.displayName, `${where}.displayName`) ??
+      (name ? optionalString(name.formatted, `${where}.name.formatted`) : null),
     // `active` is optional in SCIM; a server that does not model it has no disabled users to report.
     active: optionalBoolean(record.active, `${where}.active`) !== false,
   };
   const groups =
     record.groups === undefined || record.groups === null
       ? null
-      : expectArray(record.groups, `${where}.groups`).map((group, index) => expectString(expectRecord(group, `${where}.groups[${index}]`).value, `${where}.groups[${index}].value`));
+      : expectArray(record.groups, `${where}.groups`).map((group, index) =>
+          expectString(expectRecord(group, `${where}.groups[${index}]`).value, `${where}.groups[${index}].value`),
+        );
   return { user, names: [user.login, ...emails.map((email) => email.value)], groups };
 }
 

@@ -53,9 +53,14 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
       if (statusCode >= 300 && statusCode < 400 && statusCode !== 304) {
         await body.dump().catch(() => undefined);
         const target = header(headers, "location");
-        if (!target) throw new BreakglassError("FETCH_FAILED", location, `HTTP ${statusCode} redirect without a Location header`);
+        if (!target)
+          throw new BreakglassError("FETCH_FAILED", location, `HTTP ${statusCode} redirect without a Location header`);
         if (redirects >= options.maxRedirects) {
-          throw new BreakglassError("FETCH_TOO_MANY_REDIRECTS", location, `more than ${options.maxRedirects} redirects (last to ${safeUrl(target, url)})`);
+          throw new BreakglassError(
+            "FETCH_TOO_MANY_REDIRECTS",
+            location,
+            `more than ${options.maxRedirects} redirects (last to ${safeUrl(target, url)})`,
+          );
         }
         url = parseUrl(new URL(target, url).toString(), location, options);
         continue;
@@ -63,12 +68,21 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
       const validators = readValidators(headers);
       if (statusCode === 304) {
         await body.dump().catch(() => undefined);
-        if (!options.validators) throw new BreakglassError("FETCH_FAILED", location, "the server answered 304 Not Modified to an unconditional request");
+        if (!options.validators)
+          throw new BreakglassError(
+            "FETCH_FAILED",
+            location,
+            "the server answered 304 Not Modified to an unconditional request",
+          );
         return { kind: "not-modified", url: url.toString(), validators: { ...options.validators, ...validators } };
       }
       if (statusCode !== 200) {
         await body.dump().catch(() => undefined);
-        throw new BreakglassError(statusErrorCode(statusCode), location, `the server answered HTTP ${statusCode}${statusCode === 404 ? " Not Found" : ""}`);
+        throw new BreakglassError(
+          statusErrorCode(statusCode),
+          location,
+          `the server answered HTTP ${statusCode}${statusCode === 404 ? " Not Found" : ""}`,
+        );
       }
       const declared = Number(header(headers, "content-length") ?? Number.NaN);
       if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -80,8 +94,14 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
     }
   } catch (error) {
     if (error instanceof BreakglassError) throw error;
-    if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no complete answer within ${options.timeoutMs / 1000} s`);
-    throw new BreakglassError(isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED", location, explainNetworkError(error), { cause: error });
+    if (signal.aborted)
+      throw new BreakglassError("FETCH_TIMEOUT", location, `no complete answer within ${options.timeoutMs / 1000} s`);
+    throw new BreakglassError(
+      isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED",
+      location,
+      explainNetworkError(error),
+      { cause: error },
+    );
   } finally {
     clearTimeout(timer);
     await agent.destroy().catch(() => undefined);
@@ -89,14 +109,23 @@ export async function fetchMetadata(location: string, options: FetchOptions): Pr
 }
 
 async function send(url: URL, location: string, agent: Agent, signal: AbortSignal, options: FetchOptions) {
-  const headers: Record<string, string> = { accept: "application/samlmetadata+xml, application/xml, text/xml;q=0.9, */*;q=0.1", "user-agent": USER_AGENT };
+  const headers: Record<string, string> = {
+    accept: "application/samlmetadata+xml, application/xml, text/xml;q=0.9, */*;q=0.1",
+    "user-agent": USER_AGENT,
+  };
   if (options.validators?.etag) headers["if-none-match"] = options.validators.etag;
   if (options.validators?.lastModified) headers["if-modified-since"] = options.validators.lastModified;
   try {
     return await request(url, { method: "GET", headers, dispatcher: agent, signal, maxRedirections: 0 });
   } catch (error) {
-    if (signal.aborted) throw new BreakglassError("FETCH_TIMEOUT", location, `no answer within ${options.timeoutMs / 1000} s`);
-    throw new BreakglassError(isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED", location, explainNetworkError(error), { cause: error });
+    if (signal.aborted)
+      throw new BreakglassError("FETCH_TIMEOUT", location, `no answer within ${options.timeoutMs / 1000} s`);
+    throw new BreakglassError(
+      isTlsTrustError(error) ? "TLS_UNTRUSTED" : "FETCH_FAILED",
+      location,
+      explainNetworkError(error),
+      { cause: error },
+    );
   }
 }
 
@@ -122,9 +151,14 @@ function statusErrorCode(statusCode: number): ErrorCode {
 }
 
 function tooLarge(location: string, maxBytes: number): BreakglassError {
-  return new BreakglassError("INPUT_TOO_LARGE", location, `refused: the document is larger than the ${formatBytes(maxBytes)} limit`, {
-    hint: "raise it with --max-bytes if the document is genuine",
-  });
+  return new BreakglassError(
+    "INPUT_TOO_LARGE",
+    location,
+    `refused: the document is larger than the ${formatBytes(maxBytes)} limit`,
+    {
+      hint: "raise it with --max-bytes if the document is genuine",
+    },
+  );
 }
 
 function parseUrl(value: string, location: string, options: FetchOptions): URL {
@@ -135,7 +169,11 @@ function parseUrl(value: string, location: string, options: FetchOptions): URL {
     throw new BreakglassError("USAGE", location, "not a valid URL");
   }
   if (url.protocol === "http:" && !options.allowInsecureHttp) {
-    throw new BreakglassError("INSECURE_URL", location, `refused to fetch metadata over plain http (${safeUrl(value)}); use https, or pass --allow-insecure-http`);
+    throw new BreakglassError(
+      "INSECURE_URL",
+      location,
+      `refused to fetch metadata over plain http (${safeUrl(value)}); use https, or pass --allow-insecure-http`,
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new BreakglassError("USAGE", location, `unsupported URL scheme "${url.protocol}"; use https`);

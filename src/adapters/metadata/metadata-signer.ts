@@ -10,14 +10,22 @@ export async function loadMetadataSigner(path: string): Promise<MetadataSigner> 
     pem = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new BreakglassError("SIGNER_UNREADABLE", path, code === "ENOENT" ? "no such file (--metadata-signer)" : `cannot be read (${code ?? "unknown error"})`);
+    throw new BreakglassError(
+      "SIGNER_UNREADABLE",
+      path,
+      code === "ENOENT" ? "no such file (--metadata-signer)" : `cannot be read (${code ?? "unknown error"})`,
+    );
   }
   return parseMetadataSigner(pem, path);
 }
 
 export function parseMetadataSigner(pem: string, input: string): MetadataSigner {
   if (pem.includes("PRIVATE KEY")) {
-    throw new BreakglassError("SIGNER_UNREADABLE", input, "contains a private key; give the signer's certificate or public key instead (and keep the private key off this machine)");
+    throw new BreakglassError(
+      "SIGNER_UNREADABLE",
+      input,
+      "contains a private key; give the signer's certificate or public key instead (and keep the private key off this machine)",
+    );
   }
   try {
     if (pem.includes("BEGIN CERTIFICATE")) {

@@ -2,7 +2,11 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { BreakglassError } from "../../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES, inspectMetadataBytes, type InspectOptions } from "../../domain/saml/inspect-metadata.js";
+import {
+  DEFAULT_MAX_SIGNED_BYTES,
+  inspectMetadataBytes,
+  type InspectOptions,
+} from "../../domain/saml/inspect-metadata.js";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS, fetchMetadata, type FetchOptions, type HttpValidators } from "./metadata-fetch.js";
 import type { MetadataInspection } from "../../domain/saml/metadata-model.js";
@@ -41,12 +45,19 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
   }
   const cacheKey = inspectionCacheKey(location, options);
   const cached = await options.cache?.get(cacheKey);
-  const result = await fetchMetadata(location, { ...fetchOptions, ...(cached ? { validators: cached.validators } : {}) });
+  const result = await fetchMetadata(location, {
+    ...fetchOptions,
+    ...(cached ? { validators: cached.validators } : {}),
+  });
   if (result.kind === "not-modified" && cached) {
     return { inspection: cached.inspection, origin: "not-modified" };
   }
   if (result.kind === "not-modified") {
-    throw new BreakglassError("FETCH_FAILED", location, "the server answered 304 Not Modified but no cached copy exists");
+    throw new BreakglassError(
+      "FETCH_FAILED",
+      location,
+      "the server answered 304 Not Modified but no cached copy exists",
+    );
   }
   const inspection = inspectMetadataBytes(result.bytes, location, options);
   if (options.cache && (result.validators.etag || result.validators.lastModified)) {
@@ -57,8 +68,17 @@ export async function inspectMetadataSource(location: string, options: SourceOpt
 
 /** Everything that changes an inspection's verdict is part of the key: a 304 must not replay another signer's verdict. */
 function inspectionCacheKey(location: string, options: SourceOptions): string {
-  const signer = options.signer ? createHash("sha256").update(options.signer.key.export({ type: "spki", format: "der" })).digest("hex") : "no-signer";
-  return [location, signer, options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES, options.limits?.maxDepth ?? "default-depth"].join("\n");
+  const signer = options.signer
+    ? createHash("sha256")
+        .update(options.signer.key.export({ type: "spki", format: "der" }))
+        .digest("hex")
+    : "no-signer";
+  return [
+    location,
+    signer,
+    options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES,
+    options.limits?.maxDepth ?? "default-depth",
+  ].join("\n");
 }
 
 export async function readMetadataFile(path: string, maxBytes: number): Promise<Buffer> {
@@ -66,18 +86,33 @@ export async function readMetadataFile(path: string, maxBytes: number): Promise<
     const info = await stat(path);
     if (info.isDirectory()) throw new BreakglassError("INPUT_UNREADABLE", path, "is a directory, not a metadata file");
     if (info.size > maxBytes) {
-      throw new BreakglassError("INPUT_TOO_LARGE", path, `refused: the file is ${formatBytes(info.size)}, over the ${formatBytes(maxBytes)} limit`, {
-        hint: "raise it with --max-bytes if the document is genuine",
-      });
+      throw new BreakglassError(
+        "INPUT_TOO_LARGE",
+        path,
+        `refused: the file is ${formatBytes(info.size)}, over the ${formatBytes(maxBytes)} limit`,
+        {
+          hint: "raise it with --max-bytes if the document is genuine",
+        },
+      );
     }
     const bytes = await readFile(path);
     // The file may have grown between stat and read.
-    if (bytes.length > maxBytes) throw new BreakglassError("INPUT_TOO_LARGE", path, `refused: the file is over the ${formatBytes(maxBytes)} limit`);
+    if (bytes.length > maxBytes)
+      throw new BreakglassError(
+        "INPUT_TOO_LARGE",
+        path,
+        `refused: the file is over the ${formatBytes(maxBytes)} limit`,
+      );
     return bytes;
   } catch (error) {
     if (error instanceof BreakglassError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : `cannot be read (${code ?? "unknown error"})`;
+    const reason =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : `cannot be read (${code ?? "unknown error"})`;
     throw new BreakglassError("INPUT_UNREADABLE", path, reason, { cause: error });
   }
 }

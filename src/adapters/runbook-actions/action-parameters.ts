@@ -12,7 +12,8 @@ export function optionalList(action: ActionName, parameters: ActionParameters, n
   const value = parameters[name];
   if (value === undefined) return undefined;
   const items = (typeof value === "string" ? [value] : [...value]).map((item) => item.trim());
-  if (items.length === 0 || items.some((item) => item === "")) throw wrongParameter(action, name, `expected a list of non-empty strings, got ${JSON.stringify(value)}`);
+  if (items.length === 0 || items.some((item) => item === ""))
+    throw wrongParameter(action, name, `expected a list of non-empty strings, got ${JSON.stringify(value)}`);
   return [...new Set(items)];
 }
 
@@ -31,6 +32,7 @@ export function requiredText(action: ActionName, parameters: ActionParameters, n
 export function optionalText(action: ActionName, parameters: ActionParameters, name: string): string | undefined {
   const value = parameters[name];
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.trim() === "") throw wrongParameter(action, name, `expected a non-empty text, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || value.trim() === "")
+    throw wrongParameter(action, name, `expected a non-empty text, got ${JSON.stringify(value)}`);
   return value.trim();
 }

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import type { AuditRecord } from "../../domain/audit/audit-chain.js";
 import type { AuditStore } from "../../domain/ports/audit-store.js";
 import type { EmergencyWindow, EmergencyWindowStore } from "../../domain/ports/emergency-window-store.js";
-import type { ActionExecutor, ActionParameters, ActionPlan, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  ActionPlan,
+  RunContext,
+  Verification,
+} from "../../domain/runbooks/engine-ports.js";
 import { optionalText, requiredText } from "./action-parameters.js";
 
 export interface OpenWindowOptions {
@@ -34,10 +40,21 @@ export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
       const window = store.findWindow(incident);
       const target = windowTarget(incident);
       if (window !== null && window.closedAt === null) {
-        return Promise.resolve({ summary: `the emergency window of incident ${incident} is already open (${describeOpened(window)})`, changes: [], alreadyDone: true });
+        return Promise.resolve({
+          summary: `the emergency window of incident ${incident} is already open (${describeOpened(window)})`,
+          changes: [],
+          alreadyDone: true,
+        });
       }
-      const summary = window === null ? `open the emergency window of incident ${incident}` : `reopen the emergency window of incident ${incident}, closed ${describeClosed(window)}`;
-      return Promise.resolve({ summary, changes: [{ target, before: window === null ? null : "closed", after: "open" }], alreadyDone: false });
+      const summary =
+        window === null
+          ? `open the emergency window of incident ${incident}`
+          : `reopen the emergency window of incident ${incident}, closed ${describeClosed(window)}`;
+      return Promise.resolve({
+        summary,
+        changes: [{ target, before: window === null ? null : "closed", after: "open" }],
+        alreadyDone: false,
+      });
     },
     apply(_plan, parameters, context) {
       const incident = requiredText(OPEN, parameters, "incident");
@@ -49,9 +66,17 @@ export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
     verify(parameters: ActionParameters): Promise<Verification> {
       const incident = requiredText(OPEN, parameters, "incident");
       const window = store.findWindow(incident);
-      if (window === null) return Promise.resolve({ ok: false, detail: `the store holds no emergency window for incident ${incident}` });
-      if (window.closedAt !== null) return Promise.resolve({ ok: false, detail: `the emergency window of incident ${incident} is closed (${describeClosed(window)})` });
-      return Promise.resolve({ ok: true, detail: `the emergency window of incident ${incident} is open (${describeOpened(window)})` });
+      if (window === null)
+        return Promise.resolve({ ok: false, detail: `the store holds no emergency window for incident ${incident}` });
+      if (window.closedAt !== null)
+        return Promise.resolve({
+          ok: false,
+          detail: `the emergency window of incident ${incident} is closed (${describeClosed(window)})`,
+        });
+      return Promise.resolve({
+        ok: true,
+        detail: `the emergency window of incident ${incident} is open (${describeOpened(window)})`,
+      });
     },
   };
 }
@@ -61,7 +86,10 @@ export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor
   const summarise = (incident: string, context: RunContext) => {
     const path = summaryPath(summaryDirectory, incident);
     mkdirSync(summaryDirectory, { recursive: true });
-    writeFileSync(path, activitySummary(incident, store.findWindow(incident), audit.auditRecords(), context.now), { encoding: "utf8", mode: 0o600 });
+    writeFileSync(path, activitySummary(incident, store.findWindow(incident), audit.auditRecords(), context.now), {
+      encoding: "utf8",
+      mode: 0o600,
+    });
     return { "activity-summary": path };
   };
   return {
@@ -69,12 +97,24 @@ export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor
       const incident = requiredText(CLOSE, parameters, "incident");
       const window = store.findWindow(incident);
       if (window === null) {
-        return Promise.resolve({ summary: `no emergency window was opened for incident ${incident}: nothing to close, the activity-summary is still written`, changes: [], alreadyDone: true });
+        return Promise.resolve({
+          summary: `no emergency window was opened for incident ${incident}: nothing to close, the activity-summary is still written`,
+          changes: [],
+          alreadyDone: true,
+        });
       }
       if (window.closedAt !== null) {
-        return Promise.resolve({ summary: `the emergency window of incident ${incident} is already closed (${describeClosed(window)})`, changes: [], alreadyDone: true });
+        return Promise.resolve({
+          summary: `the emergency window of incident ${incident} is already closed (${describeClosed(window)})`,
+          changes: [],
+          alreadyDone: true,
+        });
       }
-      return Promise.resolve({ summary: `close the emergency window of incident ${incident} (${describeOpened(window)})`, changes: [{ target: windowTarget(incident), before: "open", after: "closed" }], alreadyDone: false });
+      return Promise.resolve({
+        summary: `close the emergency window of incident ${incident} (${describeOpened(window)})`,
+        changes: [{ target: windowTarget(incident), before: "open", after: "closed" }],
+        alreadyDone: false,
+      });
     },
     apply(_plan, parameters, context) {
       const incident = requiredText(CLOSE, parameters, "incident");
@@ -85,9 +125,15 @@ export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor
       const incident = requiredText(CLOSE, parameters, "incident");
       const window = store.findWindow(incident);
       if (window !== null && window.closedAt === null) {
-        return Promise.resolve({ ok: false, detail: `the emergency window of incident ${incident} is still open (${describeOpened(window)})` });
+        return Promise.resolve({
+          ok: false,
+          detail: `the emergency window of incident ${incident} is still open (${describeOpened(window)})`,
+        });
       }
-      const detail = window === null ? `no emergency window was ever opened for incident ${incident}` : `the emergency window of incident ${incident} is closed (${describeClosed(window)})`;
+      const detail =
+        window === null
+          ? `no emergency window was ever opened for incident ${incident}`
+          : `the emergency window of incident ${incident} is closed (${describeClosed(window)})`;
       return Promise.resolve({ ok: true, detail, artefacts: summarise(incident, context) });
     },
   };
@@ -95,16 +141,31 @@ export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor
 
 /** One file per incident, so closing again rewrites the same summary instead of leaving a second one. */
 export function summaryPath(directory: string, incident: string): string {
-  const slug = incident.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "incident";
+  const slug =
+    incident
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 40) || "incident";
   const digest = createHash("sha256").update(incident, "utf8").digest("hex").slice(0, 8);
   return join(directory, `activity-summary-${slug}-${digest}.md`);
 }
 
 /** The Markdown activity-summary of an incident's window: who opened and closed it, and breakglass's own audit records during it. */
-export function activitySummary(incident: string, window: EmergencyWindow | null, records: readonly AuditRecord[], now: Date): string {
+export function activitySummary(
+  incident: string,
+  window: EmergencyWindow | null,
+  records: readonly AuditRecord[],
+  now: Date,
+): string {
   const lines = [`# Activity summary: incident ${incident}`, "", `Written by breakglass at ${now.toISOString()}.`, ""];
   if (window === null) {
-    lines.push("No emergency window was opened for this incident (as after a planned FM2), so no activity belongs to one.", "", CLOUDTRAIL_NOT_INCLUDED, "");
+    lines.push(
+      "No emergency window was opened for this incident (as after a planned FM2), so no activity belongs to one.",
+      "",
+      CLOUDTRAIL_NOT_INCLUDED,
+      "",
+    );
     return lines.join("\n");
   }
   lines.push(
@@ -119,7 +180,9 @@ export function activitySummary(incident: string, window: EmergencyWindow | null
     CLOUDTRAIL_NOT_INCLUDED,
     "",
   );
-  const during = records.filter((record) => record.at >= window.openedAt && (window.closedAt === null || record.at <= window.closedAt));
+  const during = records.filter(
+    (record) => record.at >= window.openedAt && (window.closedAt === null || record.at <= window.closedAt),
+  );
   lines.push("## breakglass audit records during the window", "");
   if (during.length === 0) {
     lines.push("None.", "");
@@ -127,7 +190,9 @@ export function activitySummary(incident: string, window: EmergencyWindow | null
   }
   lines.push("| # | at | actor | action | subject | run |", "|---|---|---|---|---|---|");
   for (const record of during) {
-    lines.push(`| ${record.sequence} | ${record.at} | ${cell(record.actor)} | ${cell(record.action)} | ${cell(record.subject)} | ${cell(record.runId ?? "")} |`);
+    lines.push(
+      `| ${record.sequence} | ${record.at} | ${cell(record.actor)} | ${cell(record.action)} | ${cell(record.subject)} | ${cell(record.runId ?? "")} |`,
+    );
   }
   lines.push("");
   return lines.join("\n");

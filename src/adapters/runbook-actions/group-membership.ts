@@ -4,7 +4,13 @@ import type { Clock } from "../../domain/shared/clock.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
 import type { DirectoryUser, GroupDirectory } from "../../domain/ports/group-directory.js";
 import type { MemberLease, MemberLeaseStore } from "../../domain/ports/member-lease-store.js";
-import type { ActionExecutor, ActionParameters, ActionPlan, PlannedChange, Verification } from "../../domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  ActionPlan,
+  PlannedChange,
+  Verification,
+} from "../../domain/runbooks/engine-ports.js";
 import { EVERYONE, parseDuration, type ActionName } from "../../domain/runbooks/runbook-schema.js";
 import { requiredList, requiredText } from "./action-parameters.js";
 
@@ -42,16 +48,29 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const until = new Date(context.now.getTime() + ttl).toISOString();
       const changes: PlannedChange[] = [];
       for (const gap of gaps) {
-        for (const user of gap.notMembers) changes.push({ target: `group ${gap.groupId}: ${user.login}`, before: "not a member", after: `member on a lease until ${until}` });
+        for (const user of gap.notMembers)
+          changes.push({
+            target: `group ${gap.groupId}: ${user.login}`,
+            before: "not a member",
+            after: `member on a lease until ${until}`,
+          });
         for (const user of gap.unleased.filter((user) => !gap.notMembers.includes(user))) {
-          changes.push({ target: `group ${gap.groupId}: ${user.login}`, before: "member without a lease", after: `member on a lease until ${until}` });
+          changes.push({
+            target: `group ${gap.groupId}: ${user.login}`,
+            before: "member without a lease",
+            after: `member on a lease until ${until}`,
+          });
         }
       }
       const disabled = users.filter((user) => !user.active);
-      const warning = disabled.length === 0 ? "" : ` (disabled in the IdP, so unable to sign in: ${disabled.map((user) => user.login).join(", ")})`;
+      const warning =
+        disabled.length === 0
+          ? ""
+          : ` (disabled in the IdP, so unable to sign in: ${disabled.map((user) => user.login).join(", ")})`;
       const names = users.map((user) => user.login).join(", ");
       const groupNames = gaps.map((gap) => gap.groupId).join(", ");
-      if (changes.length === 0) return { summary: `${names} already in ${groupNames}, each on a lease${warning}`, changes, alreadyDone: true };
+      if (changes.length === 0)
+        return { summary: `${names} already in ${groupNames}, each on a lease${warning}`, changes, alreadyDone: true };
       return { summary: `add ${names} to ${groupNames} until ${until}${warning}`, changes, alreadyDone: false };
     },
 
@@ -62,7 +81,15 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const expiresAt = new Date(context.now.getTime() + ttl);
       for (const gap of gaps) {
         for (const user of gap.notMembers) await directory.addMember(gap.groupId, user.id);
-        for (const user of gap.unleased) store.recordLease({ runId: context.runId, groupId: gap.groupId, userId: user.id, login: user.login, addedAt: context.now, expiresAt });
+        for (const user of gap.unleased)
+          store.recordLease({
+            runId: context.runId,
+            groupId: gap.groupId,
+            userId: user.id,
+            login: user.login,
+            addedAt: context.now,
+            expiresAt,
+          });
       }
       return {};
     },
@@ -74,12 +101,17 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       for (const groupId of groups) {
         const members = memberIds(await directory.listMembers(groupId));
         const absent = users.filter((user) => !members.has(user.id));
-        if (absent.length > 0) problems.push(`group ${groupId} does not list ${absent.map((user) => user.login).join(", ")}`);
+        if (absent.length > 0)
+          problems.push(`group ${groupId} does not list ${absent.map((user) => user.login).join(", ")}`);
         const unleased = users.filter((user) => store.activeLease(groupId, user.id) === null);
-        if (unleased.length > 0) problems.push(`group ${groupId} has no active lease for ${unleased.map((user) => user.login).join(", ")}`);
+        if (unleased.length > 0)
+          problems.push(`group ${groupId} has no active lease for ${unleased.map((user) => user.login).join(", ")}`);
       }
       if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
-      return { ok: true, detail: `${groups.join(", ")} list ${users.map((user) => user.login).join(", ")}, each on an active lease` };
+      return {
+        ok: true,
+        detail: `${groups.join(", ")} list ${users.map((user) => user.login).join(", ")}, each on an active lease`,
+      };
     },
   };
 }
@@ -110,15 +142,25 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
       const { named, rest } = await remaining(parameters);
       const changes: PlannedChange[] = [];
       for (const group of rest) {
-        for (const member of group.members) changes.push({ target: `group ${group.groupId}: ${member.login}`, before: "member", after: "not a member" });
+        for (const member of group.members)
+          changes.push({ target: `group ${group.groupId}: ${member.login}`, before: "member", after: "not a member" });
         const listed = memberIds(group.members);
         for (const lease of group.leases.filter((lease) => !listed.has(lease.userId))) {
-          changes.push({ target: `group ${group.groupId}: ${lease.login}`, before: `not a member, lease until ${lease.expiresAt} still active`, after: "lease ended" });
+          changes.push({
+            target: `group ${group.groupId}: ${lease.login}`,
+            before: `not a member, lease until ${lease.expiresAt} still active`,
+            after: "lease ended",
+          });
         }
       }
       const who = named === null ? "everyone" : named.map((user) => user.login).join(", ");
       const groupNames = rest.map((group) => group.groupId).join(", ");
-      if (changes.length === 0) return { summary: named === null ? `${groupNames} already empty` : `${who} already out of ${groupNames}`, changes, alreadyDone: true };
+      if (changes.length === 0)
+        return {
+          summary: named === null ? `${groupNames} already empty` : `${who} already out of ${groupNames}`,
+          changes,
+          alreadyDone: true,
+        };
       return { summary: `remove ${who} from ${groupNames}`, changes, alreadyDone: false };
     },
 
@@ -140,10 +182,17 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
         const members = await directory.listMembers(groupId);
         const wanted = named === null ? null : memberIds(named);
         const still = members.filter((member) => wanted === null || wanted.has(member.id));
-        if (still.length > 0) problems.push(`group ${groupId} still lists ${still.map((member) => member.login).join(", ")}`);
+        if (still.length > 0)
+          problems.push(`group ${groupId} still lists ${still.map((member) => member.login).join(", ")}`);
       }
       if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
-      return { ok: true, detail: named === null ? `${groups.join(", ")} are empty` : `${groups.join(", ")} no longer list ${named.map((user) => user.login).join(", ")}` };
+      return {
+        ok: true,
+        detail:
+          named === null
+            ? `${groups.join(", ")} are empty`
+            : `${groups.join(", ")} no longer list ${named.map((user) => user.login).join(", ")}`,
+      };
     },
   };
 }
@@ -175,7 +224,12 @@ export async function reapExpiredLeases(options: ReapOptions): Promise<ReapResul
     try {
       await directory.removeMember(lease.groupId, lease.userId);
       const members = memberIds(await directory.listMembers(lease.groupId));
-      if (members.has(lease.userId)) throw new BreakglassError("IDP_FAILED", `group ${lease.groupId}`, `still lists ${lease.login} (${lease.userId}) after removing them`);
+      if (members.has(lease.userId))
+        throw new BreakglassError(
+          "IDP_FAILED",
+          `group ${lease.groupId}`,
+          `still lists ${lease.login} (${lease.userId}) after removing them`,
+        );
       const now = clock.now();
       audit.record({
         actor: "breakglass",
@@ -197,7 +251,11 @@ export async function reapExpiredLeases(options: ReapOptions): Promise<ReapResul
  * Every named responder as the IdP knows them. All are looked up before anything changes, and one unknown name fails
  * the whole step: adding the wrong person (or a group by mistake) to an emergency group is the failure that matters most.
  */
-async function resolveUsers(directory: GroupDirectory, action: ActionName, names: readonly string[]): Promise<DirectoryUser[]> {
+async function resolveUsers(
+  directory: GroupDirectory,
+  action: ActionName,
+  names: readonly string[],
+): Promise<DirectoryUser[]> {
   const found = new Map<string, DirectoryUser>();
   const unknown: string[] = [];
   for (const name of names) {
@@ -206,9 +264,14 @@ async function resolveUsers(directory: GroupDirectory, action: ActionName, names
     else found.set(user.id, user);
   }
   if (unknown.length > 0) {
-    throw new BreakglassError("IDP_NOT_FOUND", `${action} members`, `no user in the IdP (${directory.kind}) has the login or email ${unknown.join(", ")}; nothing was changed`, {
-      hint: "check the spelling, or use the responder's exact login or email address in the IdP",
-    });
+    throw new BreakglassError(
+      "IDP_NOT_FOUND",
+      `${action} members`,
+      `no user in the IdP (${directory.kind}) has the login or email ${unknown.join(", ")}; nothing was changed`,
+      {
+        hint: "check the spelling, or use the responder's exact login or email address in the IdP",
+      },
+    );
   }
   return [...found.values()];
 }
@@ -222,7 +285,12 @@ async function namedMembers(directory: GroupDirectory, parameters: ActionParamet
 function leaseDuration(parameters: ActionParameters): number {
   const text = requiredText(ADD, parameters, "ttl");
   const milliseconds = parseDuration(text);
-  if (milliseconds === undefined) throw new BreakglassError("USAGE", `${ADD} parameter "ttl"`, `expected a duration such as 30m, 4h or 1h30m, got ${JSON.stringify(text)}`);
+  if (milliseconds === undefined)
+    throw new BreakglassError(
+      "USAGE",
+      `${ADD} parameter "ttl"`,
+      `expected a duration such as 30m, 4h or 1h30m, got ${JSON.stringify(text)}`,
+    );
   return milliseconds;
 }
 

@@ -8,7 +8,14 @@ import { describeFactError } from "../../domain/checks/fact-error.js";
 import { documentSigningCertificates } from "../../domain/checks/signing-certificates.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
-import type { ActionExecutor, ActionParameters, ActionPlan, PlannedChange, RunContext, Verification } from "../../domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  ActionPlan,
+  PlannedChange,
+  RunContext,
+  Verification,
+} from "../../domain/runbooks/engine-ports.js";
 import { optionalList } from "./action-parameters.js";
 
 export interface UpdateSamlProviderOptions {
@@ -41,9 +48,22 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 
   const readProvider = async (arn: string): Promise<ProviderState> => {
     const facts = await readSamlProvider(clients, client(), arn);
-    if (facts.status === "missing") throw new BreakglassError("AWS_NOT_FOUND", arn, "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)");
-    if (facts.status === "error") throw new BreakglassError(awsErrorCode(facts.error), arn, `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`);
-    return { arn, fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn) };
+    if (facts.status === "missing")
+      throw new BreakglassError(
+        "AWS_NOT_FOUND",
+        arn,
+        "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)",
+      );
+    if (facts.status === "error")
+      throw new BreakglassError(
+        awsErrorCode(facts.error),
+        arn,
+        `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`,
+      );
+    return {
+      arn,
+      fingerprints: facts.metadataDocument === null ? null : heldFingerprints(facts.metadataDocument, arn),
+    };
   };
 
   return {
@@ -52,11 +72,23 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
       const changes: PlannedChange[] = states
         .filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints))
-        .map((state) => ({ target: state.arn, before: describeFingerprints(state.fingerprints), after: describeFingerprints(artefact.fingerprints) }));
+        .map((state) => ({
+          target: state.arn,
+          before: describeFingerprints(state.fingerprints),
+          after: describeFingerprints(artefact.fingerprints),
+        }));
       if (changes.length === 0) {
-        return { summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`, changes, alreadyDone: true };
+        return {
+          summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+          changes,
+          alreadyDone: true,
+        };
       }
-      return { summary: `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}`, changes, alreadyDone: false };
+      return {
+        summary: `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}`,
+        changes,
+        alreadyDone: false,
+      };
     },
 
     async apply(_plan, parameters, context) {
@@ -66,9 +98,16 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         const state = await readProvider(arn);
         if (sameFingerprints(state.fingerprints, artefact.fingerprints)) continue;
         try {
-          await clients.call("iam", () => client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })));
+          await clients.call("iam", () =>
+            client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })),
+          );
         } catch (error) {
-          throw new BreakglassError(awsErrorCode(error), arn, `iam:UpdateSAMLProvider failed: ${describeError(error)}`, { cause: error });
+          throw new BreakglassError(
+            awsErrorCode(error),
+            arn,
+            `iam:UpdateSAMLProvider failed: ${describeError(error)}`,
+            { cause: error },
+          );
         }
       }
       return {};
@@ -79,10 +118,18 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
       const differing = states.filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints));
       if (differing.length > 0) {
-        const detail = differing.map((state) => `${state.arn} holds ${describeFingerprints(state.fingerprints)}`).join("; ");
-        return { ok: false, detail: `${detail}; expected the signing certificates of ${artefact.path}: ${describeFingerprints(artefact.fingerprints)}` };
+        const detail = differing
+          .map((state) => `${state.arn} holds ${describeFingerprints(state.fingerprints)}`)
+          .join("; ");
+        return {
+          ok: false,
+          detail: `${detail}; expected the signing certificates of ${artefact.path}: ${describeFingerprints(artefact.fingerprints)}`,
+        };
       }
-      return { ok: true, detail: `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})` };
+      return {
+        ok: true,
+        detail: `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+      };
     },
   };
 }
@@ -91,12 +138,21 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 function selectProviders(parameters: ActionParameters, configured: readonly string[]): string[] {
   const named = optionalList(ACTION, parameters, "providers");
   if (named === undefined) {
-    if (configured.length === 0) throw new BreakglassError("USAGE", `${ACTION} parameter "providers"`, "none given and none configured in aws.emergencyAccount.samlProviders");
+    if (configured.length === 0)
+      throw new BreakglassError(
+        "USAGE",
+        `${ACTION} parameter "providers"`,
+        "none given and none configured in aws.emergencyAccount.samlProviders",
+      );
     return [...configured];
   }
   const unknown = named.filter((arn) => !configured.includes(arn));
   if (unknown.length > 0) {
-    throw new BreakglassError("USAGE", `${ACTION} parameter "providers"`, `${unknown.join(", ")} not among the configured emergency providers (${configured.join(", ") || "none"})`);
+    throw new BreakglassError(
+      "USAGE",
+      `${ACTION} parameter "providers"`,
+      `${unknown.join(", ")} not among the configured emergency providers (${configured.join(", ") || "none"})`,
+    );
   }
   return named;
 }
@@ -104,18 +160,32 @@ function selectProviders(parameters: ActionParameters, configured: readonly stri
 async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
   const path = context.artefacts["metadata-file"];
   if (path === undefined) {
-    throw new BreakglassError("RUNBOOK_INVALID", `${ACTION} artefact "metadata-file"`, "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed");
+    throw new BreakglassError(
+      "RUNBOOK_INVALID",
+      `${ACTION} artefact "metadata-file"`,
+      "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed",
+    );
   }
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new BreakglassError("INPUT_UNREADABLE", path, `cannot read the run's metadata-file: ${describeError(error)}`, { cause: error });
+    throw new BreakglassError(
+      "INPUT_UNREADABLE",
+      path,
+      `cannot read the run's metadata-file: ${describeError(error)}`,
+      { cause: error },
+    );
   }
   const fingerprints = documentSigningCertificates(inspectMetadataText(text, path))
     .map((certificate) => certificate.sha256)
     .sort();
-  if (fingerprints.length === 0) throw new BreakglassError("METADATA_NO_SIGNING_CERTIFICATE", path, "the run's metadata-file has no readable IdP signing certificate; importing it would break every sign-in");
+  if (fingerprints.length === 0)
+    throw new BreakglassError(
+      "METADATA_NO_SIGNING_CERTIFICATE",
+      path,
+      "the run's metadata-file has no readable IdP signing certificate; importing it would break every sign-in",
+    );
   return { path, text, fingerprints };
 }
 
@@ -131,7 +201,9 @@ function heldFingerprints(document: string, arn: string): string[] | null {
 }
 
 function sameFingerprints(held: readonly string[] | null, wanted: readonly string[]): boolean {
-  return held !== null && held.length === wanted.length && held.every((fingerprint, index) => fingerprint === wanted[index]);
+  return (
+    held !== null && held.length === wanted.length && held.every((fingerprint, index) => fingerprint === wanted[index])
+  );
 }
 
 function describeFingerprints(fingerprints: readonly string[] | null): string {

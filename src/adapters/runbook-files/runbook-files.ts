@@ -39,19 +39,26 @@ export async function lintRunbooks(directory: string): Promise<RunbookProblem[]>
   if (files.length === 0) problems.push(wholeFileProblem(directory, `holds no runbooks (*${RUNBOOK_EXTENSION} files)`));
   for (const name of names) {
     // A runbook saved as .yml would silently never be offered to a responder.
-    if (name.endsWith(".yml")) problems.push(wholeFileProblem(join(directory, name), `not loaded: runbook files must end in ${RUNBOOK_EXTENSION}`));
+    if (name.endsWith(".yml"))
+      problems.push(
+        wholeFileProblem(join(directory, name), `not loaded: runbook files must end in ${RUNBOOK_EXTENSION}`),
+      );
   }
   for (const name of files) {
     const path = join(directory, name);
     const read = await readText(path);
-    problems.push(...(typeof read === "string" ? validateRunbookText(read, path) : [wholeFileProblem(path, read.reason)]));
+    problems.push(
+      ...(typeof read === "string" ? validateRunbookText(read, path) : [wholeFileProblem(path, read.reason)]),
+    );
   }
   return problems;
 }
 
 /** The runbook files of a directory (`*.yaml`), sorted, as paths joined to the directory. */
 export async function runbookFiles(directory: string): Promise<string[]> {
-  return (await directoryEntries(directory)).filter((name) => name.endsWith(RUNBOOK_EXTENSION)).map((name) => join(directory, name));
+  return (await directoryEntries(directory))
+    .filter((name) => name.endsWith(RUNBOOK_EXTENSION))
+    .map((name) => join(directory, name));
 }
 
 /** The file's text; INPUT_UNREADABLE when it cannot be read, RUNBOOK_INVALID when it is too large or not UTF-8. */
@@ -81,7 +88,8 @@ async function readText(path: string): Promise<string | ReadFailure> {
     if (!stats.isFile()) return { code: "INPUT_UNREADABLE", reason: "is not a regular file" };
     if (stats.size > MAX_RUNBOOK_BYTES) return { code: "RUNBOOK_INVALID", reason: runbookTooLargeReason(stats.size) };
     const bytes = await handle.readFile();
-    if (bytes.length > MAX_RUNBOOK_BYTES) return { code: "RUNBOOK_INVALID", reason: runbookTooLargeReason(bytes.length) };
+    if (bytes.length > MAX_RUNBOOK_BYTES)
+      return { code: "RUNBOOK_INVALID", reason: runbookTooLargeReason(bytes.length) };
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
@@ -96,8 +104,10 @@ async function readText(path: string): Promise<string | ReadFailure> {
 
 function unreadable(error: unknown): ReadFailure {
   const code = errorCode(error);
-  if (code === "ENOENT" || code === "ENOTDIR") return { code: "INPUT_UNREADABLE", reason: "no such file", cause: error };
-  if (code === "EACCES" || code === "EPERM") return { code: "INPUT_UNREADABLE", reason: "permission denied", cause: error };
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return { code: "INPUT_UNREADABLE", reason: "no such file", cause: error };
+  if (code === "EACCES" || code === "EPERM")
+    return { code: "INPUT_UNREADABLE", reason: "permission denied", cause: error };
   return { code: "INPUT_UNREADABLE", reason: `cannot read the file: ${describeError(error)}`, cause: error };
 }
 
@@ -106,8 +116,17 @@ async function directoryEntries(directory: string): Promise<string[]> {
     return (await readdir(directory)).sort();
   } catch (error) {
     const code = errorCode(error);
-    const reason = code === "ENOENT" ? "no such directory" : code === "ENOTDIR" ? "is not a directory" : code === "EACCES" || code === "EPERM" ? "permission denied" : describeError(error);
-    throw new BreakglassError("INPUT_UNREADABLE", directory, `cannot read the runbook directory: ${reason}`, { cause: error });
+    const reason =
+      code === "ENOENT"
+        ? "no such directory"
+        : code === "ENOTDIR"
+          ? "is not a directory"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : describeError(error);
+    throw new BreakglassError("INPUT_UNREADABLE", directory, `cannot read the runbook directory: ${reason}`, {
+      cause: error,
+    });
   }
 }
 

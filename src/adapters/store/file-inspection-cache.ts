@@ -20,7 +20,9 @@ export class FileInspectionCache implements InspectionCache {
   async get(key: string): Promise<CachedInspection | undefined> {
     try {
       const text = await readFile(this.pathOf(key), "utf8");
-      const stored = JSON.parse(text, (name, value: unknown) => (DATE_KEYS.has(name) && typeof value === "string" ? new Date(value) : value)) as {
+      const stored = JSON.parse(text, (name, value: unknown) =>
+        DATE_KEYS.has(name) && typeof value === "string" ? new Date(value) : value,
+      ) as {
         format?: number;
         key?: string;
         entry?: CachedInspection;

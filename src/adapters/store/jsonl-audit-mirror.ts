@@ -9,7 +9,11 @@ export function jsonlAuditMirror(path: string | undefined): AuditMirror | undefi
   if (path === undefined || path === "") return undefined;
   return {
     name: path,
-    append: (records) => appendLines(path, records.map((record) => canonicalJson(record))),
+    append: (records) =>
+      appendLines(
+        path,
+        records.map((record) => canonicalJson(record)),
+      ),
     read: () => readMirror(path),
   };
 }

@@ -28,7 +28,16 @@ export function hashRecord(record: Omit<AuditRecord, "hash">): string {
 }
 
 export function sealRecord(entry: AuditEntry, sequence: number, at: Date, previousHash: string): AuditRecord {
-  const unsealed = { sequence, at: at.toISOString(), actor: entry.actor, action: entry.action, runId: entry.runId, subject: entry.subject, detail: entry.detail, previousHash };
+  const unsealed = {
+    sequence,
+    at: at.toISOString(),
+    actor: entry.actor,
+    action: entry.action,
+    runId: entry.runId,
+    subject: entry.subject,
+    detail: entry.detail,
+    previousHash,
+  };
   return { ...unsealed, hash: hashRecord(unsealed) };
 }
 
@@ -56,16 +65,25 @@ export function verifyChain(records: readonly AuditRecord[]): ChainProblem[] {
     }
     seen.add(record.sequence);
     if (record.sequence < highest) {
-      problems.push({ sequence: record.sequence, problem: `record ${record.sequence} is out of order: it comes after record ${highest}` });
+      problems.push({
+        sequence: record.sequence,
+        problem: `record ${record.sequence} is out of order: it comes after record ${highest}`,
+      });
     }
     highest = Math.max(highest, record.sequence);
     if (hashRecord(unsealed) !== hash) {
-      problems.push({ sequence: record.sequence, problem: `record ${record.sequence} was edited: its content no longer matches its hash` });
+      problems.push({
+        sequence: record.sequence,
+        problem: `record ${record.sequence} was edited: its content no longer matches its hash`,
+      });
       continue;
     }
     const predecessor = record.sequence === 1 ? GENESIS_HASH : bySequence.get(record.sequence - 1)?.hash;
     if (predecessor !== undefined && record.previousHash !== predecessor) {
-      problems.push({ sequence: record.sequence, problem: `record ${record.sequence} does not follow record ${record.sequence - 1}: one of them was replaced` });
+      problems.push({
+        sequence: record.sequence,
+        problem: `record ${record.sequence} does not follow record ${record.sequence - 1}: one of them was replaced`,
+      });
     }
   }
   for (let sequence = 1; sequence < highest; sequence++) {
@@ -78,7 +96,9 @@ export function verifyChain(records: readonly AuditRecord[]): ChainProblem[] {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => {
     if (inner && typeof inner === "object" && !Array.isArray(inner)) {
-      return Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(
+        Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     }
     return inner;
   });

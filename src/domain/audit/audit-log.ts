@@ -20,7 +20,11 @@ export class AuditLog {
     try {
       record = this.store.appendAudit(entry, this.clock.now());
     } catch (error) {
-      throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: ${describeError(error)}`);
+      throw new BreakglassError(
+        "AUDIT_FAILED",
+        "audit log",
+        `cannot record "${entry.action}" on ${entry.subject}, so it is not done: ${describeError(error)}`,
+      );
     }
     this.copyToMirror([record], entry.action);
     return record;
@@ -39,7 +43,12 @@ export class AuditLog {
       const first = entries[0];
       const stillOurs = error instanceof BreakglassError && error.code !== "STORE_FAILED";
       if (first === undefined || stillOurs) throw error;
-      throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${first.action}" on ${first.subject}, so it is not done: ${describeError(error)}`, { cause: error });
+      throw new BreakglassError(
+        "AUDIT_FAILED",
+        "audit log",
+        `cannot record "${first.action}" on ${first.subject}, so it is not done: ${describeError(error)}`,
+        { cause: error },
+      );
     }
     if (records.length > 0) this.copyToMirror(records, entries[0]?.action ?? records[0]?.action ?? "");
     return records;
@@ -51,7 +60,11 @@ export class AuditLog {
       this.mirror.append(records);
     } catch (error) {
       const sequences = records.map((record) => record.sequence).join(", ");
-      throw new BreakglassError("AUDIT_FAILED", this.mirror.name, `cannot copy audit record ${sequences} to the mirror, so "${action}" is not done: ${describeError(error)}`);
+      throw new BreakglassError(
+        "AUDIT_FAILED",
+        this.mirror.name,
+        `cannot copy audit record ${sequences} to the mirror, so "${action}" is not done: ${describeError(error)}`,
+      );
     }
   }
 }
@@ -74,9 +87,16 @@ export function verifyAudit(store: AuditStore, mirror?: AuditMirror): AuditVerif
     for (const problem of verifyChain(mirrored)) mirrorProblems.push(`mirror: ${problem.problem}`);
     const byHash = new Map(mirrored.map((record) => [record.hash, record]));
     for (const record of records) {
-      if (!byHash.has(record.hash)) mirrorProblems.push(`mirror: record ${record.sequence} of the store is missing or differs`);
+      if (!byHash.has(record.hash))
+        mirrorProblems.push(`mirror: record ${record.sequence} of the store is missing or differs`);
     }
-    if (mirrored.length > records.length) mirrorProblems.push(`mirror: holds ${mirrored.length} records, the store ${records.length}`);
+    if (mirrored.length > records.length)
+      mirrorProblems.push(`mirror: holds ${mirrored.length} records, the store ${records.length}`);
   }
-  return { records: records.length, headHash: records.at(-1)?.hash ?? null, problems: verifyChain(records), mirrorProblems };
+  return {
+    records: records.length,
+    headHash: records.at(-1)?.hash ?? null,
+    problems: verifyChain(records),
+    mirrorProblems,
+  };
 }

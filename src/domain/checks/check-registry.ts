@@ -29,12 +29,14 @@ export const CHECK_REGISTRY = {
   "saml-providers": {
     needs: ["aws", "aws.emergencyAccount.samlProviders"],
     reads: ["idp-metadata", "saml-providers"],
-    judge: ({ facts, idp, now, warnDays }) => (facts?.samlProviders ? checkSamlProviders(facts.samlProviders, idp, { now, warnDays }) : []),
+    judge: ({ facts, idp, now, warnDays }) =>
+      facts?.samlProviders ? checkSamlProviders(facts.samlProviders, idp, { now, warnDays }) : [],
   },
   "emergency-roles": {
     needs: ["aws", "aws.emergencyAccount.emergencyRoles"],
     reads: ["emergency-roles"],
-    judge: ({ facts, samlProviderArns }) => (facts?.emergencyRoles ? checkEmergencyRoles(facts.emergencyRoles, samlProviderArns) : []),
+    judge: ({ facts, samlProviderArns }) =>
+      facts?.emergencyRoles ? checkEmergencyRoles(facts.emergencyRoles, samlProviderArns) : [],
   },
   "identity-center": {
     needs: ["aws.identityCenter"],
@@ -45,12 +47,17 @@ export const CHECK_REGISTRY = {
     needs: ["aws.organization"],
     reads: ["cross-account-role"],
     judge: ({ facts, emergencyRoleArns }) =>
-      facts?.workloadAccounts && facts.crossAccountRoleName ? checkCrossAccountRoles(facts.workloadAccounts, facts.crossAccountRoleName, emergencyRoleArns) : [],
+      facts?.workloadAccounts && facts.crossAccountRoleName
+        ? checkCrossAccountRoles(facts.workloadAccounts, facts.crossAccountRoleName, emergencyRoleArns)
+        : [],
   },
   "scp-protection": {
     needs: ["aws.organization"],
     reads: ["service-control-policies"],
-    judge: ({ facts }) => (facts?.workloadAccounts && facts.crossAccountRoleName ? checkScpProtection(facts.workloadAccounts, facts.crossAccountRoleName) : []),
+    judge: ({ facts }) =>
+      facts?.workloadAccounts && facts.crossAccountRoleName
+        ? checkScpProtection(facts.workloadAccounts, facts.crossAccountRoleName)
+        : [],
   },
   cloudtrail: {
     needs: ["aws"],
@@ -60,7 +67,8 @@ export const CHECK_REGISTRY = {
   eventbridge: {
     needs: ["aws"],
     reads: ["eventbridge"],
-    judge: ({ facts, emergencyRoleArns }) => (facts?.eventBridge ? checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId) : []),
+    judge: ({ facts, emergencyRoleArns }) =>
+      facts?.eventBridge ? checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId) : [],
   },
 } as const satisfies Record<string, CheckDefinition>;
 
@@ -103,7 +111,9 @@ function judgeIdentityCenter({ facts, idp, now, warnDays }: JudgeInput): Finding
   if (!facts?.identityCenter) return [];
   const findings = checkIdentityCenter(facts.identityCenter);
   if (facts.identityCenter.status === "found") {
-    findings.push(...checkIdentityCenterImport(facts.identityCenter.instanceArn, idp, facts.attestation ?? null, { now, warnDays }));
+    findings.push(
+      ...checkIdentityCenterImport(facts.identityCenter.instanceArn, idp, facts.attestation ?? null, { now, warnDays }),
+    );
   }
   return findings;
 }

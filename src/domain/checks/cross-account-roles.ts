@@ -1,6 +1,13 @@
 // Judges the cross-account emergency role in each workload account: it must exist and trust the emergency roles, and nobody else.
 import { createFinding, type Finding } from "./finding.js";
-import { listPrincipals, parsePolicyDocument, statementAllowsAction, statementCoversAction, type PolicyPrincipals, type PolicyStatement } from "./iam-policy-document.js";
+import {
+  listPrincipals,
+  parsePolicyDocument,
+  statementAllowsAction,
+  statementCoversAction,
+  type PolicyPrincipals,
+  type PolicyStatement,
+} from "./iam-policy-document.js";
 import type { WorkloadAccountFacts } from "./posture-facts.js";
 import { accountOfArn } from "../shared/arn.js";
 import { describeFactError } from "./fact-error.js";
@@ -18,24 +25,54 @@ interface Grant {
   readonly action: string;
 }
 
-export function checkCrossAccountRoles(accounts: readonly WorkloadAccountFacts[], roleName: string, emergencyRoleArns: readonly string[]): Finding[] {
+export function checkCrossAccountRoles(
+  accounts: readonly WorkloadAccountFacts[],
+  roleName: string,
+  emergencyRoleArns: readonly string[],
+): Finding[] {
   const findings: Finding[] = [];
   for (const account of accounts) {
     const label = describeAccount(account);
     const subject = { accountId: account.accountId };
     const role = account.crossAccountRole;
     if (account.error) {
-      findings.push(createFinding("AWS_READ_FAILED", `Could not read ${label}: ${describeFactError(account.error)}.`, subject));
+      findings.push(
+        createFinding("AWS_READ_FAILED", `Could not read ${label}: ${describeFactError(account.error)}.`, subject),
+      );
     } else if (role === null) {
-      findings.push(createFinding("AWS_READ_FAILED", `Could not read the cross-account emergency role ${roleName} in ${label}: nothing was gathered about it.`, subject));
+      findings.push(
+        createFinding(
+          "AWS_READ_FAILED",
+          `Could not read the cross-account emergency role ${roleName} in ${label}: nothing was gathered about it.`,
+          subject,
+        ),
+      );
     } else if (role.status === "missing") {
-      findings.push(createFinding("CROSS_ACCOUNT_ROLE_MISSING", `The cross-account emergency role ${roleName} does not exist in ${label}.`, { ...subject, resource: role.arn }));
+      findings.push(
+        createFinding(
+          "CROSS_ACCOUNT_ROLE_MISSING",
+          `The cross-account emergency role ${roleName} does not exist in ${label}.`,
+          { ...subject, resource: role.arn },
+        ),
+      );
     } else if (role.status === "error") {
-      findings.push(createFinding("AWS_READ_FAILED", `Could not read the cross-account emergency role ${role.arn} in ${label}: ${describeFactError(role.error)}.`, { ...subject, resource: role.arn }));
+      findings.push(
+        createFinding(
+          "AWS_READ_FAILED",
+          `Could not read the cross-account emergency role ${role.arn} in ${label}: ${describeFactError(role.error)}.`,
+          { ...subject, resource: role.arn },
+        ),
+      );
     } else {
       const problem = judgeTrustPolicy(role.trustPolicyDocument, emergencyRoleArns);
       if (problem) {
-        findings.push(createFinding("CROSS_ACCOUNT_ROLE_TRUST_INVALID", `The cross-account emergency role ${role.arn} in ${label} ${problem}.`, { ...subject, resource: role.arn }));
+        findings.push(
+          createFinding(
+            "CROSS_ACCOUNT_ROLE_TRUST_INVALID",
+            `The cross-account emergency role ${role.arn} in ${label} ${problem}.`,
+            { ...subject, resource: role.arn },
+          ),
+        );
       }
     }
   }
@@ -49,13 +86,23 @@ function judgeTrustPolicy(document: string | null, emergencyRoleArns: readonly s
   if (!parsed.ok) return `has a trust policy that cannot be read: ${parsed.reason}`;
 
   const grants = collectGrants(parsed.statements);
-  const trusted = emergencyRoleArns.filter((roleArn) => grants.some((grant) => grant.action === "sts:AssumeRole" && grantCovers(grant, roleArn)));
-  const offenders = [...new Set(grants.filter((grant) => !isEmergencyGrant(grant, emergencyRoleArns)).map(describeGrant))];
+  const trusted = emergencyRoleArns.filter((roleArn) =>
+    grants.some((grant) => grant.action === "sts:AssumeRole" && grantCovers(grant, roleArn)),
+  );
+  const offenders = [
+    ...new Set(grants.filter((grant) => !isEmergencyGrant(grant, emergencyRoleArns)).map(describeGrant)),
+  ];
 
-  if (offenders.length > 0) return `trusts ${joinWords(offenders)}${trusted.length > 0 ? ", not only the emergency roles" : " and none of the emergency roles"}`;
+  if (offenders.length > 0)
+    return `trusts ${joinWords(offenders)}${trusted.length > 0 ? ", not only the emergency roles" : " and none of the emergency roles"}`;
   if (trusted.length > 0) return null;
-  const overridden = emergencyRoleArns.filter((roleArn) => parsed.statements.some((statement) => statement.principals?.aws.includes(roleArn) && statementAllowsAction(statement, "sts:AssumeRole")));
-  if (overridden.length > 0) return `lets no emergency role assume it: a Deny statement overrides the Allow for ${overridden.join(", ")}`;
+  const overridden = emergencyRoleArns.filter((roleArn) =>
+    parsed.statements.some(
+      (statement) => statement.principals?.aws.includes(roleArn) && statementAllowsAction(statement, "sts:AssumeRole"),
+    ),
+  );
+  if (overridden.length > 0)
+    return `lets no emergency role assume it: a Deny statement overrides the Allow for ${overridden.join(", ")}`;
   return `does not trust any of the emergency roles (${emergencyRoleArns.join(", ") || "none is configured"})`;
 }
 
@@ -105,7 +152,8 @@ function isDenied(denies: readonly PolicyStatement[], kind: PrincipalKind, princ
   return denies.some(
     (statement) =>
       statementCoversAction(statement, action) &&
-      ((statement.principals !== null && (statement.principals.any || statement.principals[kind].includes(principal))) ||
+      ((statement.principals !== null &&
+        (statement.principals.any || statement.principals[kind].includes(principal))) ||
         (statement.notPrincipals !== null && !statement.notPrincipals[kind].includes(principal))),
   );
 }
@@ -115,7 +163,10 @@ function grantCovers(grant: Grant, roleArn: string): boolean {
   if (grant.kind !== "aws") return false;
   if (grant.principal === "*" || grant.principal === roleArn) return true;
   const account = accountOfArn(roleArn);
-  return account !== undefined && (grant.principal === account || grant.principal === `${partitionOfArn(roleArn)}:iam::${account}:root`);
+  return (
+    account !== undefined &&
+    (grant.principal === account || grant.principal === `${partitionOfArn(roleArn)}:iam::${account}:root`)
+  );
 }
 
 /** Only sts:AssumeRole by an emergency role, named by its exact ARN, is wanted. */
@@ -146,7 +197,6 @@ function partitionOfArn(arn: string): string {
 function describeAccount(account: WorkloadAccountFacts): string {
   return account.name ? `account ${account.accountId} (${account.name})` : `account ${account.accountId}`;
 }
-
 
 function joinWords(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");

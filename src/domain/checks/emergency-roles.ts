@@ -1,6 +1,13 @@
 // Judges the emergency roles in the emergency account: each must exist and trust only SAML sign-in from the emergency IdP, addressed to the AWS sign-in endpoint.
 import { createFinding, type Finding } from "./finding.js";
-import { conditionsOnKey, listPrincipals, parsePolicyDocument, statementAllowsAction, statementCoversAction, type PolicyStatement } from "./iam-policy-document.js";
+import {
+  conditionsOnKey,
+  listPrincipals,
+  parsePolicyDocument,
+  statementAllowsAction,
+  statementCoversAction,
+  type PolicyStatement,
+} from "./iam-policy-document.js";
 import type { RoleFacts } from "./posture-facts.js";
 import { accountOfArn } from "../shared/arn.js";
 import { describeFactError } from "./fact-error.js";
@@ -11,15 +18,22 @@ const ASSUME_ROLE_WITH_SAML = "sts:AssumeRoleWithSAML";
 const ASSUME_ACTIONS = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"] as const;
 
 /** The operators that pin SAML:aud to listed values; IfExists and negated forms do not. */
-const AUDIENCE_OPERATORS = new Set(["stringequals", "stringlike", "foranyvalue:stringequals", "foranyvalue:stringlike"]);
+const AUDIENCE_OPERATORS = new Set([
+  "stringequals",
+  "stringlike",
+  "foranyvalue:stringequals",
+  "foranyvalue:stringlike",
+]);
 
 /**
  * The AWS sign-in endpoints a SAML assertion for the console is addressed to: global, regional
  * (https://us-east-1.signin.aws.amazon.com/saml), GovCloud and China. Under StringLike a `*` in place of the
  * Region is safe too: every host it can match belongs to AWS.
  */
-const SIGN_IN_ENDPOINT = /^https:\/\/(?:[a-z]{2}(?:-[a-z]+)+-\d+\.)?signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml$/;
-const SIGN_IN_ENDPOINT_ANY_REGION = /^https:\/\/\*\.signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml$/;
+const SIGN_IN_ENDPOINT =
+  /^https:\/\/(?:[a-z]{2}(?:-[a-z]+)+-\d+\.)?signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml$/;
+const SIGN_IN_ENDPOINT_ANY_REGION =
+  /^https:\/\/\*\.signin\.(?:aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml$/;
 
 export function checkEmergencyRoles(roles: readonly RoleFacts[], samlProviderArns: readonly string[]): Finding[] {
   const findings: Finding[] = [];
@@ -28,10 +42,22 @@ export function checkEmergencyRoles(roles: readonly RoleFacts[], samlProviderArn
     if (role.status === "missing") {
       findings.push(createFinding("EMERGENCY_ROLE_MISSING", `The emergency role ${role.arn} does not exist.`, subject));
     } else if (role.status === "error") {
-      findings.push(createFinding("AWS_READ_FAILED", `Could not read the emergency role ${role.arn}: ${describeFactError(role.error)}.`, subject));
+      findings.push(
+        createFinding(
+          "AWS_READ_FAILED",
+          `Could not read the emergency role ${role.arn}: ${describeFactError(role.error)}.`,
+          subject,
+        ),
+      );
     } else {
       for (const problem of judgeTrustPolicy(role.trustPolicyDocument, samlProviderArns)) {
-        findings.push(createFinding("EMERGENCY_ROLE_TRUST_INVALID", `The trust policy of the emergency role ${role.arn} ${problem}.`, subject));
+        findings.push(
+          createFinding(
+            "EMERGENCY_ROLE_TRUST_INVALID",
+            `The trust policy of the emergency role ${role.arn} ${problem}.`,
+            subject,
+          ),
+        );
       }
     }
   }
@@ -47,19 +73,29 @@ function judgeTrustPolicy(document: string | null, samlProviderArns: readonly st
   const samlProblem = judgeSamlTrust(parsed.statements, samlProviderArns);
   if (samlProblem) problems.push(samlProblem);
   const open = parsed.statements.find(letsAnyoneAssume);
-  if (open) problems.push(`also lets anyone (${open.notPrincipals ? "NotPrincipal" : '"*"'}) assume the role with no condition${open.sid ? ` in statement "${open.sid}"` : ""}`);
+  if (open)
+    problems.push(
+      `also lets anyone (${open.notPrincipals ? "NotPrincipal" : '"*"'}) assume the role with no condition${open.sid ? ` in statement "${open.sid}"` : ""}`,
+    );
   return problems;
 }
 
 /** Null when some statement lets the configured provider's users in through the sign-in endpoint; otherwise the first thing in the way. */
 function judgeSamlTrust(statements: readonly PolicyStatement[], samlProviderArns: readonly string[]): string | null {
-  const samlAllows = statements.filter((statement) => statement.principals !== null && statementAllowsAction(statement, ASSUME_ROLE_WITH_SAML));
+  const samlAllows = statements.filter(
+    (statement) => statement.principals !== null && statementAllowsAction(statement, ASSUME_ROLE_WITH_SAML),
+  );
   if (samlAllows.length === 0) return `has no statement that allows ${ASSUME_ROLE_WITH_SAML}`;
 
-  const fromProvider = samlAllows.filter((statement) => statement.principals?.federated.some((arn) => samlProviderArns.includes(arn)));
+  const fromProvider = samlAllows.filter((statement) =>
+    statement.principals?.federated.some((arn) => samlProviderArns.includes(arn)),
+  );
   if (fromProvider.length === 0) {
-    const trusted = [...new Set(samlAllows.flatMap((statement) => (statement.principals ? listPrincipals(statement.principals) : [])))];
-    if (samlProviderArns.length === 0) return `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML}, but no emergency SAML provider is configured`;
+    const trusted = [
+      ...new Set(samlAllows.flatMap((statement) => (statement.principals ? listPrincipals(statement.principals) : []))),
+    ];
+    if (samlProviderArns.length === 0)
+      return `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML}, but no emergency SAML provider is configured`;
     return `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML} instead of the configured SAML ${plural(samlProviderArns.length, "provider")} ${samlProviderArns.join(", ")}`;
   }
 
@@ -76,7 +112,8 @@ function judgeSamlTrust(statements: readonly PolicyStatement[], samlProviderArns
 /** SAML:aud is the assertion's Recipient: pinned to the AWS sign-in endpoint, an assertion minted for another service provider cannot be replayed here. */
 function judgeAudience(statement: PolicyStatement, provider: string): string | null {
   const audiences = conditionsOnKey(statement, "SAML:aud");
-  if (audiences.length === 0) return `allows ${ASSUME_ROLE_WITH_SAML} from ${provider} with no SAML:aud condition, so it does not require assertions addressed to the AWS sign-in endpoint`;
+  if (audiences.length === 0)
+    return `allows ${ASSUME_ROLE_WITH_SAML} from ${provider} with no SAML:aud condition, so it does not require assertions addressed to the AWS sign-in endpoint`;
   let firstProblem: string | null = null;
   // Conditions in one statement must all hold, so one that pins the audience is enough.
   for (const condition of audiences) {
@@ -86,7 +123,9 @@ function judgeAudience(statement: PolicyStatement, provider: string): string | n
       continue;
     }
     const allowsWildcard = operator.endsWith("stringlike");
-    const stray = condition.values.filter((value) => !SIGN_IN_ENDPOINT.test(value) && !(allowsWildcard && SIGN_IN_ENDPOINT_ANY_REGION.test(value)));
+    const stray = condition.values.filter(
+      (value) => !SIGN_IN_ENDPOINT.test(value) && !(allowsWildcard && SIGN_IN_ENDPOINT_ANY_REGION.test(value)),
+    );
     if (stray.length === 0 && condition.values.length > 0) return null;
     firstProblem ??= `restricts SAML:aud to ${stray.map((value) => JSON.stringify(value)).join(", ") || "no value"} instead of the AWS sign-in endpoint https://signin.aws.amazon.com/saml`;
   }
@@ -100,7 +139,8 @@ function judgeOverridingDeny(statements: readonly PolicyStatement[], provider: s
       statement.effect === "Deny" &&
       statement.conditions.length === 0 &&
       statementCoversAction(statement, ASSUME_ROLE_WITH_SAML) &&
-      ((statement.principals !== null && (statement.principals.any || statement.principals.federated.includes(provider))) ||
+      ((statement.principals !== null &&
+        (statement.principals.any || statement.principals.federated.includes(provider))) ||
         (statement.notPrincipals !== null && !statement.notPrincipals.federated.includes(provider))),
   );
   if (!deny) return null;
@@ -109,7 +149,11 @@ function judgeOverridingDeny(statements: readonly PolicyStatement[], provider: s
 
 function letsAnyoneAssume(statement: PolicyStatement): boolean {
   const everyone = (statement.principals?.any ?? false) || statement.notPrincipals !== null;
-  return everyone && statement.conditions.length === 0 && ASSUME_ACTIONS.some((action) => statementAllowsAction(statement, action));
+  return (
+    everyone &&
+    statement.conditions.length === 0 &&
+    ASSUME_ACTIONS.some((action) => statementAllowsAction(statement, action))
+  );
 }
 
 function accountOf(arn: string): { accountId?: string } {

@@ -12,7 +12,11 @@ interface ProbeEvent {
   readonly event: Record<string, unknown>;
 }
 
-export function checkEventBridgeRules(facts: EventBridgeFacts, emergencyRoleArns: readonly string[], emergencyAccountId: string): Finding[] {
+export function checkEventBridgeRules(
+  facts: EventBridgeFacts,
+  emergencyRoleArns: readonly string[],
+  emergencyAccountId: string,
+): Finding[] {
   const roles = emergencyRoleArns.flatMap((arn) => {
     const role = parseRoleArn(arn);
     return role ? [role] : [];
@@ -20,20 +24,36 @@ export function checkEventBridgeRules(facts: EventBridgeFacts, emergencyRoleArns
   const accountId = emergencyAccountId;
   const subject = { accountId };
   if (facts.status === "error") {
-    return [createFinding("AWS_READ_FAILED", `Could not read the EventBridge rules of the emergency account: ${describeFactError(facts.error)}.`, subject)];
+    return [
+      createFinding(
+        "AWS_READ_FAILED",
+        `Could not read the EventBridge rules of the emergency account: ${describeFactError(facts.error)}.`,
+        subject,
+      ),
+    ];
   }
 
   const rules = facts.rules.map((rule) => ({ rule, pattern: parseEventPattern(rule.eventPattern) }));
   const counting = rules.filter(({ rule }) => countsForAlerts(rule));
-  const matchedBy = (candidates: typeof rules, probe: ProbeEvent) => candidates.filter(({ pattern }) => pattern !== null && matchesEventPattern(pattern, probe.event)).map(({ rule }) => rule);
+  const matchedBy = (candidates: typeof rules, probe: ProbeEvent) =>
+    candidates
+      .filter(({ pattern }) => pattern !== null && matchesEventPattern(pattern, probe.event))
+      .map(({ rule }) => rule);
   const findings: Finding[] = [];
 
   const signInProbes = consoleSignInEvents(accountId, roles[0] ?? null);
   const unseenSignIns = signInProbes.filter((probe) => matchedBy(counting, probe).length === 0);
   if (unseenSignIns.length > 0) {
-    const who = unseenSignIns.length === signInProbes.length ? "" : ` by ${unseenSignIns.map((probe) => probe.who).join(" or ")}`;
+    const who =
+      unseenSignIns.length === signInProbes.length ? "" : ` by ${unseenSignIns.map((probe) => probe.who).join(" or ")}`;
     const ignored = unseenSignIns.flatMap((probe) => matchedBy(rules, probe));
-    findings.push(createFinding("EVENTBRIDGE_RULE_MISSING", describeUnmetNeed(`console sign-in to the emergency account${who}`, ignored), subject));
+    findings.push(
+      createFinding(
+        "EVENTBRIDGE_RULE_MISSING",
+        describeUnmetNeed(`console sign-in to the emergency account${who}`, ignored),
+        subject,
+      ),
+    );
   }
 
   const unwatched = roles.filter((role) => !roleUseEvents(role).some((probe) => matchedBy(counting, probe).length > 0));
@@ -55,7 +75,15 @@ function isDefaultBus(eventBusName: string): boolean {
 }
 
 function describeUnmetNeed(need: string, ignored: readonly EventRuleFacts[]): string {
-  const reasons = [...new Set(ignored.map((rule) => (MATCHING_STATES.has(rule.state) ? `${rule.name} is on event bus ${rule.eventBusName}, which AWS events do not reach` : `${rule.name} is ${rule.state}`)))];
+  const reasons = [
+    ...new Set(
+      ignored.map((rule) =>
+        MATCHING_STATES.has(rule.state)
+          ? `${rule.name} is on event bus ${rule.eventBusName}, which AWS events do not reach`
+          : `${rule.name} is ${rule.state}`,
+      ),
+    ),
+  ];
   const note = reasons.length > 0 ? ` (${reasons.join("; ")})` : "";
   return `No enabled EventBridge rule on the default event bus matches ${need}; disabled rules do not count${note}.`;
 }
@@ -109,7 +137,8 @@ type Leaf = string | number | boolean | null;
 
 function collectLeaves(value: unknown): Leaf[] {
   if (Array.isArray(value)) return value.flatMap(collectLeaves);
-  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") return [value];
+  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return [value];
   return [];
 }
 
@@ -154,7 +183,8 @@ function matchesOperator(matcher: Record<string, unknown>, leaf: Leaf): boolean 
 function matchesAffix(argument: unknown, leaf: Leaf, test: (text: string, affix: string) => boolean): boolean {
   if (typeof leaf !== "string") return false;
   if (typeof argument === "string") return test(leaf, argument);
-  if (isRecord(argument) && typeof argument["equals-ignore-case"] === "string") return test(foldCase(leaf), foldCase(argument["equals-ignore-case"]));
+  if (isRecord(argument) && typeof argument["equals-ignore-case"] === "string")
+    return test(foldCase(leaf), foldCase(argument["equals-ignore-case"]));
   return false;
 }
 
@@ -191,7 +221,17 @@ function matchesNumeric(conditions: readonly unknown[], leaf: number): boolean {
     const bound = conditions[index + 1];
     if (typeof bound !== "number") return false;
     const holds =
-      operator === "=" ? leaf === bound : operator === "<" ? leaf < bound : operator === "<=" ? leaf <= bound : operator === ">" ? leaf > bound : operator === ">=" ? leaf >= bound : false;
+      operator === "="
+        ? leaf === bound
+        : operator === "<"
+          ? leaf < bound
+          : operator === "<="
+            ? leaf <= bound
+            : operator === ">"
+              ? leaf > bound
+              : operator === ">="
+                ? leaf >= bound
+                : false;
     if (!holds) return false;
   }
   return true;
@@ -244,7 +284,11 @@ function consoleSignInEvents(accountId: string, role: RoleName | null): ProbeEve
       userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
       requestParameters: null,
       responseElements: { ConsoleLogin: "Success" },
-      additionalEventData: { LoginTo: "https://console.aws.amazon.com/console/home", MobileVersion: "No", ...additionalEventData },
+      additionalEventData: {
+        LoginTo: "https://console.aws.amazon.com/console/home",
+        MobileVersion: "No",
+        ...additionalEventData,
+      },
       readOnly: false,
       eventType: "AwsConsoleSignIn",
     });
@@ -252,20 +296,36 @@ function consoleSignInEvents(accountId: string, role: RoleName | null): ProbeEve
     {
       who: "the root user",
       event: signIn(
-        { type: "Root", principalId: accountId, arn: `arn:${partition}:iam::${accountId}:root`, accountId, accessKeyId: "" },
+        {
+          type: "Root",
+          principalId: accountId,
+          arn: `arn:${partition}:iam::${accountId}:root`,
+          accountId,
+          accessKeyId: "",
+        },
         { MFAIdentifier: `arn:${partition}:iam::${accountId}:mfa/root-account-mfa-device`, MFAUsed: "Yes" },
       ),
     },
     {
       who: "an IAM user",
       event: signIn(
-        { type: "IAMUser", principalId: "AIDAEMERGENCYADMIN01", arn: `arn:${partition}:iam::${accountId}:user/emergency-admin-1`, accountId, accessKeyId: "", userName: "emergency-admin-1" },
+        {
+          type: "IAMUser",
+          principalId: "AIDAEMERGENCYADMIN01",
+          arn: `arn:${partition}:iam::${accountId}:user/emergency-admin-1`,
+          accountId,
+          accessKeyId: "",
+          userName: "emergency-admin-1",
+        },
         { MFAIdentifier: `arn:${partition}:iam::${accountId}:mfa/emergency-admin-1`, MFAUsed: "Yes" },
       ),
     },
     {
       who: "a responder federated from the emergency IdP",
-      event: signIn(assumedRoleIdentity(partition, accountId, roleName, roleArn), { MFAUsed: "No", SamlProviderArn: `arn:${partition}:iam::${accountId}:saml-provider/EmergencyIdP` }),
+      event: signIn(assumedRoleIdentity(partition, accountId, roleName, roleArn), {
+        MFAUsed: "No",
+        SamlProviderArn: `arn:${partition}:iam::${accountId}:saml-provider/EmergencyIdP`,
+      }),
     },
   ];
 }
@@ -278,13 +338,27 @@ function roleUseEvents(role: RoleName): ProbeEvent[] {
     {
       who: "its SAML sign-in",
       event: cloudTrailEvent("aws.sts", "AWS API Call via CloudTrail", accountId, {
-        userIdentity: { type: "SAMLUser", principalId: "EmergencyIdP:responder@example.com", userName: session, identityProvider: "EmergencyIdP" },
+        userIdentity: {
+          type: "SAMLUser",
+          principalId: "EmergencyIdP:responder@example.com",
+          userName: session,
+          identityProvider: "EmergencyIdP",
+        },
         eventSource: "sts.amazonaws.com",
         eventName: "AssumeRoleWithSAML",
         userAgent: "signin.amazonaws.com",
-        requestParameters: { sAMLAssertionID: "_a1b2c3d4e5f6", roleSessionName: session, principalArn: `arn:${partition}:iam::${accountId}:saml-provider/EmergencyIdP`, roleArn: arn, durationSeconds: 3600 },
+        requestParameters: {
+          sAMLAssertionID: "_a1b2c3d4e5f6",
+          roleSessionName: session,
+          principalArn: `arn:${partition}:iam::${accountId}:saml-provider/EmergencyIdP`,
+          roleArn: arn,
+          durationSeconds: 3600,
+        },
         responseElements: {
-          assumedRoleUser: { assumedRoleId: `AROAEMERGENCYROLE01:${session}`, arn: `arn:${partition}:sts::${accountId}:assumed-role/${name}/${session}` },
+          assumedRoleUser: {
+            assumedRoleId: `AROAEMERGENCYROLE01:${session}`,
+            arn: `arn:${partition}:sts::${accountId}:assumed-role/${name}/${session}`,
+          },
           subjectType: "persistent",
           audience: "https://signin.aws.amazon.com/saml",
         },
@@ -300,14 +374,22 @@ function roleUseEvents(role: RoleName): ProbeEvent[] {
         eventName: "AssumeRole",
         userAgent: "aws-cli/2.17.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64",
         // The workload account's role is not known here, and no alert rule should depend on which one it is.
-        requestParameters: { roleArn: `arn:${partition}:iam::123456789012:role/EmergencyAccess`, roleSessionName: session },
+        requestParameters: {
+          roleArn: `arn:${partition}:iam::123456789012:role/EmergencyAccess`,
+          roleSessionName: session,
+        },
         eventType: "AwsApiCall",
       }),
     },
   ];
 }
 
-function assumedRoleIdentity(partition: string, accountId: string, roleName: string, roleArn: string): Record<string, unknown> {
+function assumedRoleIdentity(
+  partition: string,
+  accountId: string,
+  roleName: string,
+  roleArn: string,
+): Record<string, unknown> {
   return {
     type: "AssumedRole",
     principalId: "AROAEMERGENCYROLE01:responder@example.com",
@@ -323,7 +405,12 @@ function assumedRoleIdentity(partition: string, accountId: string, roleName: str
 }
 
 /** The EventBridge envelope around a CloudTrail record, as the default bus delivers it. */
-function cloudTrailEvent(source: string, detailType: string, accountId: string, detail: Record<string, unknown>): Record<string, unknown> {
+function cloudTrailEvent(
+  source: string,
+  detailType: string,
+  accountId: string,
+  detail: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     version: "0",
     id: "00000000-0000-4000-8000-000000000000",

@@ -51,12 +51,24 @@ export interface WatchedCertificate {
  * The IdP's signing certificates and the ones the IAM SAML providers hold, one entry per fingerprint. A provider that
  * could not be read, or holds metadata that cannot be parsed, adds nothing: its findings say so.
  */
-export function watchedCertificates(idp: MetadataInspection | undefined, facts: PostureFacts | undefined): WatchedCertificate[] {
-  const watched = new Map<string, { sha256: string; subject: string; notAfter: Date; publishedByIdp: boolean; samlProviders: string[] }>();
+export function watchedCertificates(
+  idp: MetadataInspection | undefined,
+  facts: PostureFacts | undefined,
+): WatchedCertificate[] {
+  const watched = new Map<
+    string,
+    { sha256: string; subject: string; notAfter: Date; publishedByIdp: boolean; samlProviders: string[] }
+  >();
   const entry = (certificate: { sha256: string; subject: string; notAfter: Date }) => {
     let found = watched.get(certificate.sha256);
     if (!found) {
-      found = { sha256: certificate.sha256, subject: certificate.subject, notAfter: certificate.notAfter, publishedByIdp: false, samlProviders: [] };
+      found = {
+        sha256: certificate.sha256,
+        subject: certificate.subject,
+        notAfter: certificate.notAfter,
+        publishedByIdp: false,
+        samlProviders: [],
+      };
       watched.set(certificate.sha256, found);
     }
     return found;
@@ -75,5 +87,7 @@ export function watchedCertificates(idp: MetadataInspection | undefined, facts: 
       if (!found.samlProviders.includes(provider.arn)) found.samlProviders.push(provider.arn);
     }
   }
-  return [...watched.values()].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime() || a.sha256.localeCompare(b.sha256));
+  return [...watched.values()].sort(
+    (a, b) => a.notAfter.getTime() - b.notAfter.getTime() || a.sha256.localeCompare(b.sha256),
+  );
 }

@@ -10,13 +10,25 @@ export type FactSource = "idp" | "aws" | "each-workload-account";
 
 export const FACT_KINDS = {
   "idp-metadata": { readFrom: "idp", description: "the IdP's current SAML metadata" },
-  "saml-providers": { readFrom: "aws", description: "the emergency IAM SAML providers and the metadata IAM holds for each" },
+  "saml-providers": {
+    readFrom: "aws",
+    description: "the emergency IAM SAML providers and the metadata IAM holds for each",
+  },
   "emergency-roles": { readFrom: "aws", description: "the emergency roles and their trust policies" },
-  "identity-center": { readFrom: "aws", description: "the Identity Center instance, and the latest attestation of what was imported into it" },
+  "identity-center": {
+    readFrom: "aws",
+    description: "the Identity Center instance, and the latest attestation of what was imported into it",
+  },
   cloudtrail: { readFrom: "aws", description: "the trails that log the emergency account" },
   eventbridge: { readFrom: "aws", description: "the EventBridge rules in the emergency account" },
-  "cross-account-role": { readFrom: "each-workload-account", description: "the cross-account emergency role and its trust policy" },
-  "service-control-policies": { readFrom: "each-workload-account", description: "the SCPs attached on the path from the root to the account" },
+  "cross-account-role": {
+    readFrom: "each-workload-account",
+    description: "the cross-account emergency role and its trust policy",
+  },
+  "service-control-policies": {
+    readFrom: "each-workload-account",
+    description: "the SCPs attached on the path from the root to the account",
+  },
 } as const satisfies Record<string, { readonly readFrom: FactSource; readonly description: string }>;
 
 export type FactKind = keyof typeof FACT_KINDS;
@@ -29,6 +41,9 @@ export type FactKindReadFrom<Source extends FactSource> = {
 export type AwsFactKind = FactKindReadFrom<"aws">;
 export type WorkloadAccountFactKind = FactKindReadFrom<"each-workload-account">;
 
-export function isFactReadFrom<Source extends FactSource>(kind: FactKind, source: Source): kind is FactKindReadFrom<Source> {
+export function isFactReadFrom<Source extends FactSource>(
+  kind: FactKind,
+  source: Source,
+): kind is FactKindReadFrom<Source> {
   return FACT_KINDS[kind].readFrom === source;
 }

@@ -11,22 +11,26 @@ export interface FindingCodeEntry {
 export const FINDING_CODES = {
   CERT_EXPIRED: {
     severity: "critical",
-    remedy: "Get the IdP's current metadata with a valid signing certificate and re-import it into IAM Identity Center and the emergency IAM SAML provider.",
+    remedy:
+      "Get the IdP's current metadata with a valid signing certificate and re-import it into IAM Identity Center and the emergency IAM SAML provider.",
     runbook: "fm2-reimport-metadata",
   },
   CERT_NOT_YET_VALID: {
     severity: "high",
-    remedy: "Check the IdP's clock and the certificate's notBefore; do not switch the IdP to this certificate before it is valid.",
+    remedy:
+      "Check the IdP's clock and the certificate's notBefore; do not switch the IdP to this certificate before it is valid.",
     runbook: null,
   },
   CERT_EXPIRING: {
     severity: "high",
-    remedy: "Roll the IdP signing certificate over now and re-import the new metadata into Identity Center and the emergency IAM SAML provider before it expires.",
+    remedy:
+      "Roll the IdP signing certificate over now and re-import the new metadata into Identity Center and the emergency IAM SAML provider before it expires.",
     runbook: "fm2-reimport-metadata",
   },
   CERT_WEAK_KEY: {
     severity: "high",
-    remedy: "Replace the signing key with RSA 2048 bits or more (or EC P-256 or more) at the IdP, then re-import the metadata.",
+    remedy:
+      "Replace the signing key with RSA 2048 bits or more (or EC P-256 or more) at the IdP, then re-import the metadata.",
     runbook: "fm2-reimport-metadata",
   },
   CERT_WEAK_SIGNATURE: {
@@ -41,17 +45,20 @@ export const FINDING_CODES = {
   },
   NO_SIGNING_CERT: {
     severity: "critical",
-    remedy: "Export the IdP metadata again: it must carry the IdP's signing certificate in a KeyDescriptor of the IDPSSODescriptor.",
+    remedy:
+      "Export the IdP metadata again: it must carry the IdP's signing certificate in a KeyDescriptor of the IDPSSODescriptor.",
     runbook: null,
   },
   NO_VALID_SIGNING_CERT: {
     severity: "critical",
-    remedy: "Federation is broken or about to break: activate a valid signing certificate at the IdP and re-import its metadata now, or use the emergency access path.",
+    remedy:
+      "Federation is broken or about to break: activate a valid signing certificate at the IdP and re-import its metadata now, or use the emergency access path.",
     runbook: "fm2-reimport-metadata",
   },
   ROLLOVER_IN_PROGRESS: {
     severity: "info",
-    remedy: "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and Identity Center carry the new one before the IdP switches.",
+    remedy:
+      "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and Identity Center carry the new one before the IdP switches.",
     runbook: "fm2-reimport-metadata",
   },
   METADATA_EXPIRED: {
@@ -71,67 +78,80 @@ export const FINDING_CODES = {
   },
   METADATA_SIGNATURE_UNVERIFIED: {
     severity: "high",
-    remedy: "Verify the signature another way (xmlsec1) or raise --max-signed-bytes and inspect again; until then nothing vouches for this document.",
+    remedy:
+      "Verify the signature another way (xmlsec1) or raise --max-signed-bytes and inspect again; until then nothing vouches for this document.",
     runbook: null,
   },
   NOT_AN_IDP: {
     severity: "high",
-    remedy: "Point breakglass at the identity provider's metadata (with an IDPSSODescriptor), not a service provider's.",
+    remedy:
+      "Point breakglass at the identity provider's metadata (with an IDPSSODescriptor), not a service provider's.",
     runbook: null,
   },
   NO_SSO_SERVICE: {
     severity: "high",
-    remedy: "Export the IdP metadata again: it must list a SingleSignOnService (HTTP-POST or HTTP-Redirect) for sign-in to work.",
+    remedy:
+      "Export the IdP metadata again: it must list a SingleSignOnService (HTTP-POST or HTTP-Redirect) for sign-in to work.",
     runbook: null,
   },
   SAML_PROVIDER_MISSING: {
     severity: "critical",
-    remedy: "Create the emergency IAM SAML provider from the IdP's current metadata (iam:CreateSAMLProvider) or fix the ARN in the config.",
+    remedy:
+      "Create the emergency IAM SAML provider from the IdP's current metadata (iam:CreateSAMLProvider) or fix the ARN in the config.",
     runbook: "fm2-reimport-metadata",
   },
   SAML_PROVIDER_DRIFT: {
     severity: "high",
-    remedy: "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) so both carry the same signing certificates.",
+    remedy:
+      "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) so both carry the same signing certificates.",
     runbook: "fm2-reimport-metadata",
   },
   SAML_PROVIDER_EXPIRED: {
     severity: "critical",
-    remedy: "Re-import current metadata into the IAM SAML provider; IAM rejects assertions once the provider's ValidUntil has passed.",
+    remedy:
+      "Re-import current metadata into the IAM SAML provider; IAM rejects assertions once the provider's ValidUntil has passed.",
     runbook: "fm2-reimport-metadata",
   },
   SAML_PROVIDER_CERT_EXPIRING: {
     severity: "high",
-    remedy: "Roll the IdP certificate and re-import the new metadata into the IAM SAML provider before the one it holds expires.",
+    remedy:
+      "Roll the IdP certificate and re-import the new metadata into the IAM SAML provider before the one it holds expires.",
     runbook: "fm2-reimport-metadata",
   },
   IDENTITY_CENTER_UNREACHABLE: {
     severity: "high",
-    remedy: "Check sso-admin access and the Identity Center Region; if Identity Center itself is disrupted, prepare direct federation (FM3).",
+    remedy:
+      "Check sso-admin access and the Identity Center Region; if Identity Center itself is disrupted, prepare direct federation (FM3).",
     runbook: "fm3-direct-federation",
   },
   IDENTITY_CENTER_NOT_ACTIVE: {
     severity: "critical",
-    remedy: "Identity Center is not active: workforce sign-in is down, use direct federation through the emergency IdP groups (FM3).",
+    remedy:
+      "Identity Center is not active: workforce sign-in is down, use direct federation through the emergency IdP groups (FM3).",
     runbook: "fm3-direct-federation",
   },
   IDENTITY_CENTER_IMPORT_UNATTESTED: {
     severity: "medium",
-    remedy: "After importing the IdP metadata in the Identity Center console, record it with `breakglass identity-center attest --metadata <file|url> --by <name>`.",
+    remedy:
+      "After importing the IdP metadata in the Identity Center console, record it with `breakglass identity-center attest --metadata <file|url> --by <name>`.",
     runbook: null,
   },
   IDENTITY_CENTER_IMPORT_STALE: {
     severity: "high",
-    remedy: "Import the IdP's current metadata in the Identity Center console, then record it with `breakglass identity-center attest`.",
+    remedy:
+      "Import the IdP's current metadata in the Identity Center console, then record it with `breakglass identity-center attest`.",
     runbook: "fm2-reimport-metadata",
   },
   EMERGENCY_ROLE_MISSING: {
     severity: "critical",
-    remedy: "Recreate the emergency role in the emergency account (it is part of every failure mode's path) or fix its ARN in the config.",
+    remedy:
+      "Recreate the emergency role in the emergency account (it is part of every failure mode's path) or fix its ARN in the config.",
     runbook: null,
   },
   EMERGENCY_ROLE_TRUST_INVALID: {
     severity: "critical",
-    remedy: "Set the role's trust policy to allow sts:AssumeRoleWithSAML from the emergency SAML provider with SAML:aud set to the AWS sign-in endpoint.",
+    remedy:
+      "Set the role's trust policy to allow sts:AssumeRoleWithSAML from the emergency SAML provider with SAML:aud set to the AWS sign-in endpoint.",
     runbook: null,
   },
   CROSS_ACCOUNT_ROLE_MISSING: {
@@ -151,22 +171,26 @@ export const FINDING_CODES = {
   },
   CLOUDTRAIL_NOT_LOGGING: {
     severity: "high",
-    remedy: "Turn on a multi-Region trail in the emergency account (or an organization trail) that delivers to the log archive.",
+    remedy:
+      "Turn on a multi-Region trail in the emergency account (or an organization trail) that delivers to the log archive.",
     runbook: null,
   },
   EVENTBRIDGE_RULE_MISSING: {
     severity: "medium",
-    remedy: "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
+    remedy:
+      "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
     runbook: null,
   },
   METADATA_UNREACHABLE: {
     severity: "critical",
-    remedy: "Check the IdP (this is how FM1 starts) and the metadata URL; until it answers, drift and expiry cannot be judged against it.",
+    remedy:
+      "Check the IdP (this is how FM1 starts) and the metadata URL; until it answers, drift and expiry cannot be judged against it.",
     runbook: "fm1-idp-unavailable",
   },
   AWS_READ_FAILED: {
     severity: "high",
-    remedy: "Grant breakglass the read permissions in iam/ (or fix the role or Region) so this part of the emergency path can be checked.",
+    remedy:
+      "Grant breakglass the read permissions in iam/ (or fix the role or Region) so this part of the emergency path can be checked.",
     runbook: null,
   },
 } as const satisfies Record<string, FindingCodeEntry>;

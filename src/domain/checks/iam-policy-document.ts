@@ -44,7 +44,12 @@ export type PolicyParseResult =
 /** Why a document is not a policy; thrown only inside this module and turned into a PolicyParseResult. */
 class PolicyFormatError extends Error {}
 
-const PRINCIPAL_TYPES = { AWS: "aws", Federated: "federated", Service: "service", CanonicalUser: "canonicalUser" } as const;
+const PRINCIPAL_TYPES = {
+  AWS: "aws",
+  Federated: "federated",
+  Service: "service",
+  CanonicalUser: "canonicalUser",
+} as const;
 
 /** Parses a policy document in any form AWS hands it out; never throws. */
 export function parsePolicyDocument(text: string): PolicyParseResult {
@@ -65,7 +70,11 @@ export function parsePolicyDocument(text: string): PolicyParseResult {
  */
 function decodePolicyText(text: string): unknown {
   const trimmed = text.replace(/^\uFEFF/, "").trim();
-  const candidates = [() => trimmed, () => decodeURIComponent(trimmed), () => decodeURIComponent(trimmed.replace(/\+/g, " "))];
+  const candidates = [
+    () => trimmed,
+    () => decodeURIComponent(trimmed),
+    () => decodeURIComponent(trimmed.replace(/\+/g, " ")),
+  ];
   for (const candidate of candidates) {
     try {
       return JSON.parse(candidate()) as unknown;
@@ -89,17 +98,24 @@ function readPolicy(json: unknown): { version: string | null; statements: Policy
 function readStatement(json: unknown, index: number): PolicyStatement {
   if (!isRecord(json)) throw new PolicyFormatError(`statement ${index + 1} is not a JSON object`);
   const sid = json.Sid;
-  if (sid !== undefined && typeof sid !== "string") throw new PolicyFormatError(`statement ${index + 1} has a Sid that is not a string`);
+  if (sid !== undefined && typeof sid !== "string")
+    throw new PolicyFormatError(`statement ${index + 1} has a Sid that is not a string`);
   const where = sid ? `statement "${sid}"` : `statement ${index + 1}`;
 
   const effect = json.Effect;
   if (effect !== "Allow" && effect !== "Deny") {
     throw new PolicyFormatError(`${where} has Effect ${JSON.stringify(effect) ?? "missing"}, not "Allow" or "Deny"`);
   }
-  const [actions, notActions] = readExclusivePair(json, "Action", "NotAction", where, (value, name) => readStringList(value, `${where} ${name}`));
+  const [actions, notActions] = readExclusivePair(json, "Action", "NotAction", where, (value, name) =>
+    readStringList(value, `${where} ${name}`),
+  );
   if (actions === null && notActions === null) throw new PolicyFormatError(`${where} has neither Action nor NotAction`);
-  const [resources, notResources] = readExclusivePair(json, "Resource", "NotResource", where, (value, name) => readStringList(value, `${where} ${name}`));
-  const [principals, notPrincipals] = readExclusivePair(json, "Principal", "NotPrincipal", where, (value, name) => readPrincipals(value, `${where} ${name}`));
+  const [resources, notResources] = readExclusivePair(json, "Resource", "NotResource", where, (value, name) =>
+    readStringList(value, `${where} ${name}`),
+  );
+  const [principals, notPrincipals] = readExclusivePair(json, "Principal", "NotPrincipal", where, (value, name) =>
+    readPrincipals(value, `${where} ${name}`),
+  );
 
   return {
     ...(sid ? { sid } : {}),
@@ -115,10 +131,17 @@ function readStatement(json: unknown, index: number): PolicyStatement {
 }
 
 /** IAM refuses a statement with both an element and its Not- form (Action and NotAction, say). */
-function readExclusivePair<T>(json: Record<string, unknown>, name: string, notName: string, where: string, read: (value: unknown, name: string) => T): [T | null, T | null] {
+function readExclusivePair<T>(
+  json: Record<string, unknown>,
+  name: string,
+  notName: string,
+  where: string,
+  read: (value: unknown, name: string) => T,
+): [T | null, T | null] {
   const value = json[name];
   const notValue = json[notName];
-  if (value !== undefined && notValue !== undefined) throw new PolicyFormatError(`${where} has both ${name} and ${notName}`);
+  if (value !== undefined && notValue !== undefined)
+    throw new PolicyFormatError(`${where} has both ${name} and ${notName}`);
   return [value === undefined ? null : read(value, name), notValue === undefined ? null : read(notValue, notName)];
 }
 
@@ -133,9 +156,15 @@ function readStringList(value: unknown, what: string): string[] {
 function readPrincipals(value: unknown, what: string): PolicyPrincipals {
   if (value === "*") return { any: true, aws: ["*"], federated: [], service: [], canonicalUser: [] };
   if (!isRecord(value)) throw new PolicyFormatError(`${what} is neither "*" nor an object`);
-  const found = { aws: [] as string[], federated: [] as string[], service: [] as string[], canonicalUser: [] as string[] };
+  const found = {
+    aws: [] as string[],
+    federated: [] as string[],
+    service: [] as string[],
+    canonicalUser: [] as string[],
+  };
   for (const [type, entries] of Object.entries(value)) {
-    if (!Object.hasOwn(PRINCIPAL_TYPES, type)) throw new PolicyFormatError(`${what} has an unknown principal type "${type}"`);
+    if (!Object.hasOwn(PRINCIPAL_TYPES, type))
+      throw new PolicyFormatError(`${what} has an unknown principal type "${type}"`);
     const field = PRINCIPAL_TYPES[type as keyof typeof PRINCIPAL_TYPES];
     // An account ID written as a JSON number is still an account ID.
     const list: unknown[] = Array.isArray(entries) ? entries : [entries];
@@ -224,7 +253,13 @@ export function resourceMatches(pattern: string, arn: string): boolean {
 
 /** Every principal a Principal element names, in one list, with "*" for everyone. */
 export function listPrincipals(principals: PolicyPrincipals): string[] {
-  return [...(principals.any ? ["*"] : []), ...principals.aws.filter((entry) => entry !== "*"), ...principals.federated, ...principals.service, ...principals.canonicalUser];
+  return [
+    ...(principals.any ? ["*"] : []),
+    ...principals.aws.filter((entry) => entry !== "*"),
+    ...principals.federated,
+    ...principals.service,
+    ...principals.canonicalUser,
+  ];
 }
 
 function globToRegExp(pattern: string, flags: string): RegExp {

@@ -9,13 +9,31 @@ import { documentSigningCertificates, isValidAt } from "./signing-certificates.j
 export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
   const subject = { resource: facts.instanceArn };
   if (facts.status === "missing") {
-    return [createFinding("IDENTITY_CENTER_NOT_ACTIVE", `IAM Identity Center ${facts.instanceArn} does not exist in its Region (sso-admin lists no such instance).`, subject)];
+    return [
+      createFinding(
+        "IDENTITY_CENTER_NOT_ACTIVE",
+        `IAM Identity Center ${facts.instanceArn} does not exist in its Region (sso-admin lists no such instance).`,
+        subject,
+      ),
+    ];
   }
   if (facts.status === "error") {
-    return [createFinding("IDENTITY_CENTER_UNREACHABLE", `IAM Identity Center ${facts.instanceArn} did not answer (${describeFactError(facts.error)}).`, subject)];
+    return [
+      createFinding(
+        "IDENTITY_CENTER_UNREACHABLE",
+        `IAM Identity Center ${facts.instanceArn} did not answer (${describeFactError(facts.error)}).`,
+        subject,
+      ),
+    ];
   }
   if (facts.instanceStatus !== "ACTIVE") {
-    return [createFinding("IDENTITY_CENTER_NOT_ACTIVE", `IAM Identity Center ${facts.instanceArn} is ${facts.instanceStatus ?? "in an unknown state"}, not ACTIVE.`, subject)];
+    return [
+      createFinding(
+        "IDENTITY_CENTER_NOT_ACTIVE",
+        `IAM Identity Center ${facts.instanceArn} is ${facts.instanceStatus ?? "in an unknown state"}, not ACTIVE.`,
+        subject,
+      ),
+    ];
   }
   return [];
 }
@@ -29,10 +47,21 @@ export interface ImportCheckOptions {
  * AWS has no public API to read the certificate Identity Center trusts, so the import is judged
  * from the admins' attestations of what they uploaded in the console.
  */
-export function checkIdentityCenterImport(instanceArn: string, idp: MetadataInspection | undefined, attestation: Attestation | null, options: ImportCheckOptions): Finding[] {
+export function checkIdentityCenterImport(
+  instanceArn: string,
+  idp: MetadataInspection | undefined,
+  attestation: Attestation | null,
+  options: ImportCheckOptions,
+): Finding[] {
   const subject = { resource: instanceArn };
   if (!attestation) {
-    return [createFinding("IDENTITY_CENTER_IMPORT_UNATTESTED", `Nobody has attested which IdP certificate was imported into IAM Identity Center ${instanceArn}, so breakglass cannot tell whether it is current.`, subject)];
+    return [
+      createFinding(
+        "IDENTITY_CENTER_IMPORT_UNATTESTED",
+        `Nobody has attested which IdP certificate was imported into IAM Identity Center ${instanceArn}, so breakglass cannot tell whether it is current.`,
+        subject,
+      ),
+    ];
   }
   if (!idp) return [];
   const current = documentSigningCertificates(idp).filter((certificate) => isValidAt(certificate, options.now));
@@ -42,14 +71,20 @@ export function checkIdentityCenterImport(instanceArn: string, idp: MetadataInsp
   if (importedAndCurrent.length === 0) {
     const wanted = current.map((certificate) => shortFingerprint(certificate.sha256)).join(", ") || "none valid";
     return [
-      createFinding("IDENTITY_CENTER_IMPORT_STALE", `IAM Identity Center holds none of the IdP's current signing certificates (${wanted}); the import ${since} is out of date.`, {
-        ...subject,
-        missingOnProvider: current.map((certificate) => certificate.sha256),
-      }),
+      createFinding(
+        "IDENTITY_CENTER_IMPORT_STALE",
+        `IAM Identity Center holds none of the IdP's current signing certificates (${wanted}); the import ${since} is out of date.`,
+        {
+          ...subject,
+          missingOnProvider: current.map((certificate) => certificate.sha256),
+        },
+      ),
     ];
   }
   // Rollover: the imported certificate is about to expire and the IdP already publishes its successor.
-  const expiring = importedAndCurrent.filter((certificate) => daysLeft(certificate.notAfter, options.now) < options.warnDays);
+  const expiring = importedAndCurrent.filter(
+    (certificate) => daysLeft(certificate.notAfter, options.now) < options.warnDays,
+  );
   const successors = current.filter((certificate) => !attested.has(certificate.sha256));
   if (expiring.length === importedAndCurrent.length && successors.length > 0) {
     const soonest = expiring.reduce((a, b) => (a.notAfter < b.notAfter ? a : b));

@@ -32,18 +32,37 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   const documentSubject = singleEntity ? { entityID: singleEntity.entityID } : {};
 
   // An EntityDescriptor root's validUntil is the entity's own and is judged with the entity.
-  if (inspection.rootElement === "EntitiesDescriptor") checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
+  if (inspection.rootElement === "EntitiesDescriptor")
+    checkValidUntil(findings, inspection.validUntil, "the document", options.now, documentSubject);
   if (inspection.signature.present && inspection.signature.valid === false) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`, documentSubject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `The document's signature is invalid: ${inspection.signature.detail ?? "it does not verify"}.`,
+        documentSubject,
+      ),
+    );
   } else if (inspection.signature.present && inspection.signature.valid === null) {
-    findings.push(createFinding("METADATA_SIGNATURE_UNVERIFIED", `The document's signature was ${inspection.signature.detail ?? "not verified"}.`, documentSubject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_UNVERIFIED",
+        `The document's signature was ${inspection.signature.detail ?? "not verified"}.`,
+        documentSubject,
+      ),
+    );
   }
 
   const identityProviders = inspection.entities.filter(isIdentityProvider);
   if (identityProviders.length === 0) {
     for (const entity of inspection.entities) {
       const roles = entity.roles.map((role) => role.label).join(", ") || "no role descriptors";
-      findings.push(createFinding("NOT_AN_IDP", `${entity.entityID} is not an identity provider (it has ${roles}, no IDPSSODescriptor).`, { entityID: entity.entityID }));
+      findings.push(
+        createFinding(
+          "NOT_AN_IDP",
+          `${entity.entityID} is not an identity provider (it has ${roles}, no IDPSSODescriptor).`,
+          { entityID: entity.entityID },
+        ),
+      );
     }
     return findings;
   }
@@ -51,32 +70,72 @@ export function checkMetadata(inspection: MetadataInspection, options: MetadataC
   return findings;
 }
 
-function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspection: MetadataInspection, options: MetadataCheckOptions): void {
+function checkIdentityProvider(
+  findings: Finding[],
+  entity: EntityFacts,
+  inspection: MetadataInspection,
+  options: MetadataCheckOptions,
+): void {
   const subject = { entityID: entity.entityID };
   const name = entity.entityID;
 
   if (entity.signatureScope === "entity" && entity.signature.valid === false) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `The signature of ${name} is invalid: ${entity.signature.detail ?? "it does not verify"}.`,
+        subject,
+      ),
+    );
   } else if (entity.signatureScope === "entity" && entity.signature.present && entity.signature.valid === null) {
-    findings.push(createFinding("METADATA_SIGNATURE_UNVERIFIED", `The signature of ${name} was ${entity.signature.detail ?? "not verified"}.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_UNVERIFIED",
+        `The signature of ${name} was ${entity.signature.detail ?? "not verified"}.`,
+        subject,
+      ),
+    );
   } else if (inspection.signerPinned && !entity.signature.present) {
-    findings.push(createFinding("METADATA_SIGNATURE_INVALID", `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_SIGNATURE_INVALID",
+        `${name} is not covered by any signature, but --metadata-signer requires one by the pinned signer.`,
+        subject,
+      ),
+    );
   }
   // The root's own validUntil was judged for the document; nested aggregates and the entity are judged here.
-  const inherited = inspection.rootElement === "EntitiesDescriptor" && inspection.validUntil !== null ? entity.inheritedValidUntil.slice(1) : entity.inheritedValidUntil;
-  for (const value of inherited) checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
+  const inherited =
+    inspection.rootElement === "EntitiesDescriptor" && inspection.validUntil !== null
+      ? entity.inheritedValidUntil.slice(1)
+      : entity.inheritedValidUntil;
+  for (const value of inherited)
+    checkValidUntil(findings, value, `the EntitiesDescriptor around ${name}`, options.now, subject);
   checkValidUntil(findings, entity.validUntil, name, options.now, subject);
   for (const role of entity.roles) {
-    if (role.kind === "idp") checkValidUntil(findings, role.validUntil, `the IDPSSODescriptor of ${name}`, options.now, subject);
+    if (role.kind === "idp")
+      checkValidUntil(findings, role.validUntil, `the IDPSSODescriptor of ${name}`, options.now, subject);
   }
 
   if (entity.ssoServices.length === 0) {
-    findings.push(createFinding("NO_SSO_SERVICE", `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`, subject));
+    findings.push(
+      createFinding(
+        "NO_SSO_SERVICE",
+        `${name} lists no SingleSignOnService, so users cannot be sent to it to sign in.`,
+        subject,
+      ),
+    );
   }
 
   const signing = signingEntries(entity);
   if (signing.length === 0) {
-    findings.push(createFinding("NO_SIGNING_CERT", `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`, subject));
+    findings.push(
+      createFinding(
+        "NO_SIGNING_CERT",
+        `${name} publishes no signing certificate in its IDPSSODescriptor; AWS cannot verify its assertions.`,
+        subject,
+      ),
+    );
     return;
   }
 
@@ -88,7 +147,12 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
   }
   for (const [key, error] of unreadable) {
     const sha256 = /^[0-9a-f]{64}$/.test(key) ? { sha256: key } : {};
-    findings.push(createFinding("CERT_UNPARSEABLE", `A signing certificate of ${name} cannot be read: ${error}.`, { ...subject, ...sha256 }));
+    findings.push(
+      createFinding("CERT_UNPARSEABLE", `A signing certificate of ${name} cannot be read: ${error}.`, {
+        ...subject,
+        ...sha256,
+      }),
+    );
   }
 
   let currentlyValid = 0;
@@ -96,48 +160,114 @@ function checkIdentityProvider(findings: Finding[], entity: EntityFacts, inspect
     if (checkCertificate(findings, certificate, name, options)) currentlyValid++;
   }
   if (currentlyValid === 0) {
-    findings.push(createFinding("NO_VALID_SIGNING_CERT", `None of the ${distinct.size + unreadable.size} signing certificates of ${name} is valid now; federation with this IdP fails.`, subject));
+    findings.push(
+      createFinding(
+        "NO_VALID_SIGNING_CERT",
+        `None of the ${distinct.size + unreadable.size} signing certificates of ${name} is valid now; federation with this IdP fails.`,
+        subject,
+      ),
+    );
   }
   if (distinct.size > 1) {
-    const list = [...distinct.values()].map((certificate) => `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`).join(", ");
-    findings.push(createFinding("ROLLOVER_IN_PROGRESS", `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`, subject));
+    const list = [...distinct.values()]
+      .map(
+        (certificate) =>
+          `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`,
+      )
+      .join(", ");
+    findings.push(
+      createFinding(
+        "ROLLOVER_IN_PROGRESS",
+        `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`,
+        subject,
+      ),
+    );
   }
 }
 
 /** Adds the findings about one signing certificate; true when it is valid at `now`. */
-function checkCertificate(findings: Finding[], certificate: CertificateFacts, entityName: string, options: MetadataCheckOptions): boolean {
+function checkCertificate(
+  findings: Finding[],
+  certificate: CertificateFacts,
+  entityName: string,
+  options: MetadataCheckOptions,
+): boolean {
   const subject = { entityID: entityName, sha256: certificate.sha256 };
   const label = `Signing certificate ${certificate.subject} (${shortFingerprint(certificate.sha256)}) of ${entityName}`;
   const left = daysLeft(certificate.notAfter, options.now);
   let valid = false;
   if (certificate.notAfter.getTime() <= options.now.getTime()) {
     const ago = daysAgo(certificate.notAfter, options.now);
-    findings.push(createFinding("CERT_EXPIRED", `${label} expired on ${isoDay(certificate.notAfter)} (${ago} ${plural(ago, "day")} ago).`, subject));
+    findings.push(
+      createFinding(
+        "CERT_EXPIRED",
+        `${label} expired on ${isoDay(certificate.notAfter)} (${ago} ${plural(ago, "day")} ago).`,
+        subject,
+      ),
+    );
   } else if (certificate.notBefore.getTime() > options.now.getTime()) {
-    findings.push(createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject));
+    findings.push(
+      createFinding("CERT_NOT_YET_VALID", `${label} is not valid until ${isoMinute(certificate.notBefore)}.`, subject),
+    );
   } else {
     valid = true;
     if (left < options.warnDays) {
-      findings.push(createFinding("CERT_EXPIRING", `${label} expires on ${isoDay(certificate.notAfter)}, in ${left} ${plural(left, "day")}.`, subject));
+      findings.push(
+        createFinding(
+          "CERT_EXPIRING",
+          `${label} expires on ${isoDay(certificate.notAfter)}, in ${left} ${plural(left, "day")}.`,
+          subject,
+        ),
+      );
     }
   }
   if (isWeakKey(certificate.keyAlgorithm, certificate.keyBits)) {
-    findings.push(createFinding("CERT_WEAK_KEY", `${label} has a weak ${certificate.keyAlgorithm} ${certificate.keyBits}-bit key.`, subject));
+    findings.push(
+      createFinding(
+        "CERT_WEAK_KEY",
+        `${label} has a weak ${certificate.keyAlgorithm} ${certificate.keyBits}-bit key.`,
+        subject,
+      ),
+    );
   }
   if (isWeakSignatureAlgorithm(certificate.signatureAlgorithm)) {
-    findings.push(createFinding("CERT_WEAK_SIGNATURE", `${label} is signed with ${certificate.signatureAlgorithm}, a broken digest.`, subject));
+    findings.push(
+      createFinding(
+        "CERT_WEAK_SIGNATURE",
+        `${label} is signed with ${certificate.signatureAlgorithm}, a broken digest.`,
+        subject,
+      ),
+    );
   }
   return valid;
 }
 
-function checkValidUntil(findings: Finding[], value: string | null, what: string, now: Date, subject: { entityID?: string }): void {
+function checkValidUntil(
+  findings: Finding[],
+  value: string | null,
+  what: string,
+  now: Date,
+  subject: { entityID?: string },
+): void {
   if (value === null) return;
   const until = parseXsdDateTime(value);
   if (!until) {
-    findings.push(createFinding("METADATA_MALFORMED", `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_MALFORMED",
+        `The validUntil of ${what} is not a date and time: "${value.slice(0, 60)}".`,
+        subject,
+      ),
+    );
   } else if (until.getTime() <= now.getTime()) {
     const ago = daysAgo(until, now);
-    findings.push(createFinding("METADATA_EXPIRED", `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`, subject));
+    findings.push(
+      createFinding(
+        "METADATA_EXPIRED",
+        `The validUntil of ${what} passed on ${isoMinute(until)} (${ago} ${plural(ago, "day")} ago).`,
+        subject,
+      ),
+    );
   }
 }
 

@@ -14,48 +14,105 @@ export interface SamlProviderCheckOptions {
 }
 
 /** `idp` is the IdP's current metadata; undefined when it could not be read (the drift part is then skipped). */
-export function checkSamlProviders(providers: readonly SamlProviderFacts[], idp: MetadataInspection | undefined, options: SamlProviderCheckOptions): Finding[] {
+export function checkSamlProviders(
+  providers: readonly SamlProviderFacts[],
+  idp: MetadataInspection | undefined,
+  options: SamlProviderCheckOptions,
+): Finding[] {
   return providers.flatMap((provider) => checkProvider(provider, idp, options));
 }
 
-function checkProvider(provider: SamlProviderFacts, idp: MetadataInspection | undefined, { now, warnDays }: SamlProviderCheckOptions): Finding[] {
+function checkProvider(
+  provider: SamlProviderFacts,
+  idp: MetadataInspection | undefined,
+  { now, warnDays }: SamlProviderCheckOptions,
+): Finding[] {
   const subject = { resource: provider.arn };
   if (provider.status === "missing") {
-    return [createFinding("SAML_PROVIDER_MISSING", `The emergency IAM SAML provider ${provider.arn} does not exist.`, subject)];
+    return [
+      createFinding(
+        "SAML_PROVIDER_MISSING",
+        `The emergency IAM SAML provider ${provider.arn} does not exist.`,
+        subject,
+      ),
+    ];
   }
   if (provider.status === "error") {
-    return [createFinding("AWS_READ_FAILED", `Could not read the IAM SAML provider ${provider.arn}: ${provider.error?.code ?? "error"}: ${provider.error?.message ?? "unknown"}.`, subject)];
+    return [
+      createFinding(
+        "AWS_READ_FAILED",
+        `Could not read the IAM SAML provider ${provider.arn}: ${provider.error?.code ?? "error"}: ${provider.error?.message ?? "unknown"}.`,
+        subject,
+      ),
+    ];
   }
   const findings: Finding[] = [];
   if (provider.validUntil && provider.validUntil.getTime() <= now.getTime()) {
-    findings.push(createFinding("SAML_PROVIDER_EXPIRED", `The IAM SAML provider ${provider.arn} expired on ${isoDay(provider.validUntil)} (ValidUntil, ${daysAgo(provider.validUntil, now)} days ago).`, subject));
+    findings.push(
+      createFinding(
+        "SAML_PROVIDER_EXPIRED",
+        `The IAM SAML provider ${provider.arn} expired on ${isoDay(provider.validUntil)} (ValidUntil, ${daysAgo(provider.validUntil, now)} days ago).`,
+        subject,
+      ),
+    );
   }
 
   let held: MetadataInspection;
   try {
     held = inspectMetadataText(provider.metadataDocument ?? "", provider.arn);
   } catch (error) {
-    findings.push(createFinding("SAML_PROVIDER_DRIFT", `The IAM SAML provider ${provider.arn} holds metadata breakglass cannot read (${describeError(error)}).`, subject));
+    findings.push(
+      createFinding(
+        "SAML_PROVIDER_DRIFT",
+        `The IAM SAML provider ${provider.arn} holds metadata breakglass cannot read (${describeError(error)}).`,
+        subject,
+      ),
+    );
     return findings;
   }
   const providerCertificates = documentSigningCertificates(held);
   for (const certificate of providerCertificates) {
     const left = daysLeft(certificate.notAfter, now);
     if (left < warnDays) {
-      const when = certificate.notAfter.getTime() <= now.getTime() ? `expired on ${isoDay(certificate.notAfter)}` : `expires on ${isoDay(certificate.notAfter)}, in ${left} days`;
-      findings.push(createFinding("SAML_PROVIDER_CERT_EXPIRING", `The signing certificate ${shortFingerprint(certificate.sha256)} held by the IAM SAML provider ${provider.arn} ${when}.`, { ...subject, sha256: certificate.sha256 }));
+      const when =
+        certificate.notAfter.getTime() <= now.getTime()
+          ? `expired on ${isoDay(certificate.notAfter)}`
+          : `expires on ${isoDay(certificate.notAfter)}, in ${left} days`;
+      findings.push(
+        createFinding(
+          "SAML_PROVIDER_CERT_EXPIRING",
+          `The signing certificate ${shortFingerprint(certificate.sha256)} held by the IAM SAML provider ${provider.arn} ${when}.`,
+          { ...subject, sha256: certificate.sha256 },
+        ),
+      );
     }
   }
   if (idp) findings.push(...compareWithIdp(provider, held, providerCertificates, idp, now));
   return findings;
 }
 
-function compareWithIdp(provider: SamlProviderFacts, held: MetadataInspection, providerCertificates: readonly CertificateFacts[], idp: MetadataInspection, now: Date): Finding[] {
+function compareWithIdp(
+  provider: SamlProviderFacts,
+  held: MetadataInspection,
+  providerCertificates: readonly CertificateFacts[],
+  idp: MetadataInspection,
+  now: Date,
+): Finding[] {
   const subject = { resource: provider.arn };
   const heldEntities = held.entities.filter(isIdentityProvider).map((entity) => entity.entityID);
   const idpEntities = idp.entities.filter(isIdentityProvider).map((entity) => entity.entityID);
-  if (idpEntities.length > 0 && heldEntities.length > 0 && !heldEntities.some((entityID) => idpEntities.includes(entityID))) {
-    return [createFinding("SAML_PROVIDER_DRIFT", `The IAM SAML provider ${provider.arn} holds metadata for ${heldEntities.join(", ")}, but the IdP is ${idpEntities.join(", ")}.`, subject)];
+  if (
+    idpEntities.length > 0 &&
+    heldEntities.length > 0 &&
+    !heldEntities.some((entityID) => idpEntities.includes(entityID))
+  ) {
+    return [
+      createFinding(
+        "SAML_PROVIDER_DRIFT",
+        `The IAM SAML provider ${provider.arn} holds metadata for ${heldEntities.join(", ")}, but the IdP is ${idpEntities.join(", ")}.`,
+        subject,
+      ),
+    ];
   }
   const idpCertificates = documentSigningCertificates(idp);
   const onProvider = new Set(providerCertificates.map((certificate) => certificate.sha256));
@@ -66,20 +123,31 @@ function compareWithIdp(provider: SamlProviderFacts, held: MetadataInspection, p
 
   const parts: string[] = [];
   if (missing.length > 0) {
-    const described = missing.map((certificate) => `${shortFingerprint(certificate.sha256)}${isNewer(certificate, providerCertificates) ? " (the IdP's new rollover certificate)" : ""}`);
+    const described = missing.map(
+      (certificate) =>
+        `${shortFingerprint(certificate.sha256)}${isNewer(certificate, providerCertificates) ? " (the IdP's new rollover certificate)" : ""}`,
+    );
     parts.push(`lacks the IdP's signing ${plural(missing.length, "certificate")} ${described.join(", ")}`);
   }
   if (unknown.length > 0) {
-    parts.push(`still holds ${unknown.map((certificate) => shortFingerprint(certificate.sha256)).join(", ")}, which the IdP no longer publishes`);
+    parts.push(
+      `still holds ${unknown.map((certificate) => shortFingerprint(certificate.sha256)).join(", ")}, which the IdP no longer publishes`,
+    );
   }
-  const broken = !providerCertificates.some((certificate) => atIdp.has(certificate.sha256) && isValidAt(certificate, now));
+  const broken = !providerCertificates.some(
+    (certificate) => atIdp.has(certificate.sha256) && isValidAt(certificate, now),
+  );
   const consequence = broken ? "; direct federation through this provider fails now" : "";
   return [
-    createFinding("SAML_PROVIDER_DRIFT", `The IAM SAML provider ${provider.arn} ${parts.join(" and ")}${consequence}.`, {
-      ...subject,
-      missingOnProvider: missing.map((certificate) => certificate.sha256),
-      unknownToIdp: unknown.map((certificate) => certificate.sha256),
-    }),
+    createFinding(
+      "SAML_PROVIDER_DRIFT",
+      `The IAM SAML provider ${provider.arn} ${parts.join(" and ")}${consequence}.`,
+      {
+        ...subject,
+        missingOnProvider: missing.map((certificate) => certificate.sha256),
+        unknownToIdp: unknown.map((certificate) => certificate.sha256),
+      },
+    ),
   ];
 }
 

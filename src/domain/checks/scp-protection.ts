@@ -22,13 +22,25 @@ export function checkScpProtection(accounts: readonly WorkloadAccountFacts[], ro
   const findings: Finding[] = [];
   for (const account of accounts) {
     const label = account.name ? `account ${account.accountId} (${account.name})` : `account ${account.accountId}`;
-    const roleArn = account.crossAccountRole?.status === "found" ? account.crossAccountRole.arn : `arn:aws:iam::${account.accountId}:role/${roleName}`;
+    const roleArn =
+      account.crossAccountRole?.status === "found"
+        ? account.crossAccountRole.arn
+        : `arn:aws:iam::${account.accountId}:role/${roleName}`;
     const subject = { accountId: account.accountId, resource: roleArn };
     if (account.serviceControlPolicies === null) {
-      findings.push(createFinding("AWS_READ_FAILED", `Could not read the SCPs that apply to ${label}: ${describeFactError(account.scpError)}.`, subject));
+      findings.push(
+        createFinding(
+          "AWS_READ_FAILED",
+          `Could not read the SCPs that apply to ${label}: ${describeFactError(account.scpError)}.`,
+          subject,
+        ),
+      );
       continue;
     }
-    const denied = deniedRoleActions(account.serviceControlPolicies.map((policy) => policy.document), roleArn);
+    const denied = deniedRoleActions(
+      account.serviceControlPolicies.map((policy) => policy.document),
+      roleArn,
+    );
     if (ESSENTIAL_ACTIONS.every((action) => denied.has(action))) continue;
     const unprotected = ROLE_CHANGING_ACTIONS.filter((action) => !denied.has(action));
     const message =
@@ -61,4 +73,3 @@ function deniedRoleActions(documents: readonly string[], roleArn: string): Set<s
   // Keep the registry's order, whatever order the statements named them in.
   return new Set(ROLE_CHANGING_ACTIONS.filter((action) => denied.has(action)));
 }
-

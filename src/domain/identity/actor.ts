@@ -36,7 +36,10 @@ function namespaceOf(person: string): string {
  * Two identities that no person was mapped to, from different front ends (a Slack user and an AWS principal), cannot be
  * told apart: they might be one person, so the rule refuses. Nothing unverified ever counts as a second person.
  */
-export function secondPersonProblem(started: { readonly person: string; readonly label: string }, approver: Actor): string | undefined {
+export function secondPersonProblem(
+  started: { readonly person: string; readonly label: string },
+  approver: Actor,
+): string | undefined {
   const initiator = started.person;
   if (approver.person === initiator) {
     const as = approver.label === started.label ? "" : ` (as ${started.label}; both are ${initiator})`;

@@ -3,7 +3,13 @@
 
 export type AwsPrincipal =
   | { readonly kind: "user"; readonly arn: string }
-  | { readonly kind: "role-session"; readonly partition: string; readonly account: string; readonly roleName: string; readonly sessionName: string };
+  | {
+      readonly kind: "role-session";
+      readonly partition: string;
+      readonly account: string;
+      readonly roleName: string;
+      readonly sessionName: string;
+    };
 
 // arn:aws:sts::111122223333:assumed-role/Role/session (the role's path is not in it: AWS drops it).
 const ASSUMED_ROLE = /^arn:(aws(?:-cn|-us-gov)?):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/([\w+=,.@-]{2,64})$/;
@@ -14,7 +20,13 @@ const ROLE_ARN = /^arn:(aws(?:-cn|-us-gov)?):iam::(\d{12}):role\/(?:[\w+=,.@-]+\
 export function principalOfCallerArn(arn: string): AwsPrincipal | undefined {
   const session = ASSUMED_ROLE.exec(arn);
   if (session !== null) {
-    const [, partition, account, roleName, sessionName] = session as unknown as [string, string, string, string, string];
+    const [, partition, account, roleName, sessionName] = session as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     return { kind: "role-session", partition, account, roleName, sessionName };
   }
   if (IAM_USER.test(arn)) return { kind: "user", arn };
@@ -28,7 +40,8 @@ export function describePrincipal(principal: AwsPrincipal): string {
 }
 
 /** A configured principal: an IAM user ARN, or a role ARN (any path) with the session name a person assumes it with. */
-export type ConfiguredPrincipal = { readonly userArn: string } | { readonly roleArn: string; readonly sessionName: string };
+export type ConfiguredPrincipal =
+  { readonly userArn: string } | { readonly roleArn: string; readonly sessionName: string };
 
 /** Whether the caller is this configured principal. Roles compare by partition, account and name: a session ARN has no path. */
 export function principalMatches(caller: AwsPrincipal, configured: ConfiguredPrincipal): boolean {

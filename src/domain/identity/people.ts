@@ -1,7 +1,12 @@
 // The people of breakglass.yaml and the access rules over them: one mapping from verified facts (Slack user ids, AWS
 // principals) to people, and one run / approve / grant rule that every front end applies the same way.
 import { personId, personName, type Actor } from "./actor.js";
-import { describePrincipal, principalMatches, principalOfCallerArn, type ConfiguredPrincipal } from "./aws-principal.js";
+import {
+  describePrincipal,
+  principalMatches,
+  principalOfCallerArn,
+  type ConfiguredPrincipal,
+} from "./aws-principal.js";
 
 export const PERMISSIONS = ["run", "approve", "grant"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -54,15 +59,30 @@ export class People {
   slackActor(userId: string): Actor {
     const person = this.settings.people.find((candidate) => candidate.slack.includes(userId));
     const label = `slack:${userId}`;
-    return { person: person === undefined ? label : personId(person.name), label, verification: SLACK_VERIFICATION, verified: true };
+    return {
+      person: person === undefined ? label : personId(person.name),
+      label,
+      verification: SLACK_VERIFICATION,
+      verified: true,
+    };
   }
 
   /** The person behind the ARN sts:GetCallerIdentity returned for the CLI's credentials; "aws:<principal>" when no person lists it. */
   awsActor(callerArn: string, label: string): Actor {
     const principal = principalOfCallerArn(callerArn);
     const described = principal === undefined ? callerArn : describePrincipal(principal);
-    const person = principal === undefined ? undefined : this.settings.people.find((candidate) => candidate.aws.some((configured) => principalMatches(principal, configured)));
-    return { person: person === undefined ? `aws:${described}` : personId(person.name), label, verification: `AWS STS ${described}`, verified: true };
+    const person =
+      principal === undefined
+        ? undefined
+        : this.settings.people.find((candidate) =>
+            candidate.aws.some((configured) => principalMatches(principal, configured)),
+          );
+    return {
+      person: person === undefined ? `aws:${described}` : personId(person.name),
+      label,
+      verification: `AWS STS ${described}`,
+      verified: true,
+    };
   }
 
   /** Lab mode: the OS user, trusted without proof (as the person of that name when the people list has one). */
@@ -76,7 +96,10 @@ export class People {
     const listed = this.settings.access[permission];
     const name = personName(actor.person);
     if (name !== undefined && listed.includes(name)) return true;
-    const slackIds = name === undefined ? [/^slack:(.+)$/.exec(actor.person)?.[1]].filter((id): id is string => id !== undefined) : (this.byName.get(name)?.slack ?? []);
+    const slackIds =
+      name === undefined
+        ? [/^slack:(.+)$/.exec(actor.person)?.[1]].filter((id): id is string => id !== undefined)
+        : (this.byName.get(name)?.slack ?? []);
     return slackIds.some((id) => listed.includes(id));
   }
 

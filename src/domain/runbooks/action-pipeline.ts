@@ -52,7 +52,13 @@ export type ActionFailureStage =
 
 export type ActionPipelineResult =
   | { readonly status: "dry-run"; readonly plan: ActionPlan }
-  | { readonly status: "verified"; readonly plan: ActionPlan; readonly applied: boolean; readonly verification: CheckedVerification; readonly artefacts: ArtefactPaths }
+  | {
+      readonly status: "verified";
+      readonly plan: ActionPlan;
+      readonly applied: boolean;
+      readonly verification: CheckedVerification;
+      readonly artefacts: ArtefactPaths;
+    }
   | {
       readonly status: "failed";
       readonly stage: ActionFailureStage;
@@ -73,10 +79,17 @@ export type ActionPipelineResult =
  * cannot be, apply is never called. The other records are written or the pipeline throws (a change nobody can read about
  * must not be reported as done), except those of a failure, which never hide the failure itself.
  */
-export async function runActionPipeline(request: ActionRequest, ports: ActionPipelinePorts): Promise<ActionPipelineResult> {
+export async function runActionPipeline(
+  request: ActionRequest,
+  ports: ActionPipelinePorts,
+): Promise<ActionPipelineResult> {
   const { action, executor, parameters, context } = request;
   const record = (name: string, detail: Record<string, unknown>) =>
-    ports.audit.record({ ...request.auditAs, action: name, detail: { action, request: context.idempotencyKey, ...detail } });
+    ports.audit.record({
+      ...request.auditAs,
+      action: name,
+      detail: { action, request: context.idempotencyKey, ...detail },
+    });
 
   let plan: ActionPlan;
   try {
@@ -94,7 +107,11 @@ export async function runActionPipeline(request: ActionRequest, ports: ActionPip
   let artefacts: ArtefactPaths = {};
   const applied = !plan.alreadyDone;
   if (applied) {
-    const applying: AuditEntry = { ...request.auditAs, action: "action.applying", detail: { action, request: context.idempotencyKey, plan } };
+    const applying: AuditEntry = {
+      ...request.auditAs,
+      action: "action.applying",
+      detail: { action, request: context.idempotencyKey, plan },
+    };
     try {
       if (ports.markApplying === undefined) ports.audit.record(applying);
       else ports.markApplying(plan, applying);
@@ -116,7 +133,11 @@ export async function runActionPipeline(request: ActionRequest, ports: ActionPip
   try {
     verification = await executor.verify(parameters, { ...context, now: ports.clock.now() });
   } catch (error) {
-    recordQuietly(() => record("action.verification-failed", { verification: { ok: false, detail: `the read-back failed: ${describeError(error)}` } }));
+    recordQuietly(() =>
+      record("action.verification-failed", {
+        verification: { ok: false, detail: `the read-back failed: ${describeError(error)}` },
+      }),
+    );
     return { status: "failed", stage: "read-back", plan, applied, error: describeError(error), cause: error };
   }
   const checked = { ok: verification.ok, detail: verification.detail };
@@ -125,7 +146,13 @@ export async function runActionPipeline(request: ActionRequest, ports: ActionPip
     return { status: "failed", stage: "mismatch", plan, applied, error: verification.detail, verification: checked };
   }
   record("action.verified", { verification: checked });
-  return { status: "verified", plan, applied, verification: checked, artefacts: { ...verification.artefacts, ...artefacts } };
+  return {
+    status: "verified",
+    plan,
+    applied,
+    verification: checked,
+    artefacts: { ...verification.artefacts, ...artefacts },
+  };
 }
 
 /** After a change went wrong the failure itself is what the caller must hear; a second failure to audit it must not hide it. */

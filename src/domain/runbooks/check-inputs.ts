@@ -8,14 +8,23 @@ export function checkInputs(runbook: Runbook, given: Readonly<Record<string, unk
   const declared = new Set(runbook.inputs.map((input) => input.name));
   for (const name of Object.keys(given)) {
     if (!declared.has(name)) {
-      throw new BreakglassError("USAGE", `input "${name}"`, `runbook ${runbook.id} has no such input (declared: ${[...declared].join(", ") || "none"})`);
+      throw new BreakglassError(
+        "USAGE",
+        `input "${name}"`,
+        `runbook ${runbook.id} has no such input (declared: ${[...declared].join(", ") || "none"})`,
+      );
     }
   }
   const values: Record<string, string | readonly string[]> = {};
   for (const input of runbook.inputs) {
     const value = given[input.name] ?? input.default;
     if (value === undefined) {
-      if (input.required) throw new BreakglassError("USAGE", `input "${input.name}"`, `runbook ${runbook.id} requires it: ${input.description}`);
+      if (input.required)
+        throw new BreakglassError(
+          "USAGE",
+          `input "${input.name}"`,
+          `runbook ${runbook.id} requires it: ${input.description}`,
+        );
       continue;
     }
     const wrong = checkInputValue(input, value);

@@ -60,7 +60,11 @@ export interface Verification {
  */
 export interface ActionExecutor {
   plan(parameters: ActionParameters, context: RunContext): Promise<ActionPlan>;
-  apply(plan: ActionPlan, parameters: ActionParameters, context: RunContext): Promise<{ readonly artefacts?: ArtefactPaths }>;
+  apply(
+    plan: ActionPlan,
+    parameters: ActionParameters,
+    context: RunContext,
+  ): Promise<{ readonly artefacts?: ArtefactPaths }>;
   /** Reads the result back from the system it changed; never trusts apply's own word. */
   verify(parameters: ActionParameters, context: RunContext): Promise<Verification>;
 }

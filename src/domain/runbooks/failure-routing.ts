@@ -22,8 +22,17 @@ export function routeFailure(runbook: Runbook, index: number, outcome: StepOutco
   if (step.onFailure === "continue") return { runStatus: "running", steps: [failed], detail, next: index + 1 };
   const { goto } = step.onFailure;
   const target = runbook.steps.findIndex((candidate) => candidate.id === goto);
-  const skipped: StepChange[] = runbook.steps
-    .slice(index + 1, target)
-    .map((between) => ({ stepId: between.id, status: "skipped", outcome: { summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"` } }));
-  return { runStatus: "running", steps: [failed, ...skipped], detail: { ...detail, skipped: skipped.map((change) => change.stepId) }, next: target };
+  const skipped: StepChange[] = runbook.steps.slice(index + 1, target).map((between) => ({
+    stepId: between.id,
+    status: "skipped",
+    outcome: {
+      summary: `skipped: step "${step.id}" failed and the run jumped to "${runbook.steps[target]?.id ?? ""}"`,
+    },
+  }));
+  return {
+    runStatus: "running",
+    steps: [failed, ...skipped],
+    detail: { ...detail, skipped: skipped.map((change) => change.stepId) },
+    next: target,
+  };
 }

@@ -71,14 +71,23 @@ export function wholeFileProblem(file: string, message: string): RunbookProblem 
 function invalid(path: string, problems: readonly RunbookProblem[]): BreakglassError {
   const [first, ...others] = problems;
   const reason = first === undefined ? "invalid" : describeInFile(first);
-  const more = others.length === 0 ? {} : { hint: `and ${others.length} more problem${others.length === 1 ? "" : "s"}; run \`breakglass runbook lint\` to list them` };
+  const more =
+    others.length === 0
+      ? {}
+      : {
+          hint: `and ${others.length} more problem${others.length === 1 ? "" : "s"}; run \`breakglass runbook lint\` to list them`,
+        };
   return new BreakglassError("RUNBOOK_INVALID", path, reason, more);
 }
 
-type Interpretation = { readonly runbook: Runbook; readonly problems: [] } | { readonly runbook?: undefined; readonly problems: RunbookProblem[] };
+type Interpretation =
+  | { readonly runbook: Runbook; readonly problems: [] }
+  | { readonly runbook?: undefined; readonly problems: RunbookProblem[] };
 
 function interpretRunbookText(text: string, path: string): Interpretation {
-  const failed = (line: number | null, message: string): Interpretation => ({ problems: [{ file: path, line, where: "", field: "", message }] });
+  const failed = (line: number | null, message: string): Interpretation => ({
+    problems: [{ file: path, line, where: "", field: "", message }],
+  });
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_RUNBOOK_BYTES) return failed(null, runbookTooLargeReason(bytes));
 
@@ -86,9 +95,16 @@ function interpretRunbookText(text: string, path: string): Interpretation {
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const source: YamlSource = { text, document, lineCounter };
   if (document.errors.length > 0) return { problems: document.errors.map((error) => yamlSyntaxProblem(path, error)) };
-  if (document.contents === null) return failed(null, "the file is empty (only blank lines or comments); expected a runbook with id, title, failureMode, summary, inputs and steps");
+  if (document.contents === null)
+    return failed(
+      null,
+      "the file is empty (only blank lines or comments); expected a runbook with id, title, failureMode, summary, inputs and steps",
+    );
   if (!isMap(document.contents)) {
-    return failed(lineOf(source, document.contents), `expected a runbook (a mapping with id, title, failureMode, summary, inputs and steps), got ${describeNode(source, document.contents)}`);
+    return failed(
+      lineOf(source, document.contents),
+      `expected a runbook (a mapping with id, title, failureMode, summary, inputs and steps), got ${describeNode(source, document.contents)}`,
+    );
   }
 
   let data: unknown;
@@ -109,7 +125,13 @@ function interpretRunbookText(text: string, path: string): Interpretation {
 function yamlSyntaxProblem(file: string, error: YAMLError): RunbookProblem {
   // yaml's own message repeats the position and quotes the source over several lines; keep the first clause.
   const reason = (error.message.split("\n")[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, "");
-  return { file, line: error.linePos?.[0].line ?? null, where: "", field: "", message: `invalid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}` };
+  return {
+    file,
+    line: error.linePos?.[0].line ?? null,
+    where: "",
+    field: "",
+    message: `invalid YAML: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`,
+  };
 }
 
 function aliasProblem(file: string, source: YamlSource, error: unknown): RunbookProblem {
@@ -134,10 +156,14 @@ function namesOf(data: unknown): Names {
     if (!Array.isArray(items)) return [];
     const values: unknown[] = items.map((item: unknown) => (isRecord(item) ? item[key] : undefined));
     return values.map((value, index) =>
-      typeof value === "string" && value !== "" && values.indexOf(value) === values.lastIndexOf(value) ? `${noun} "${value}"` : `${noun} ${index + 1}`,
+      typeof value === "string" && value !== "" && values.indexOf(value) === values.lastIndexOf(value)
+        ? `${noun} "${value}"`
+        : `${noun} ${index + 1}`,
     );
   };
-  return isRecord(data) ? { steps: name(data["steps"], "id", "step"), inputs: name(data["inputs"], "name", "input") } : { steps: [], inputs: [] };
+  return isRecord(data)
+    ? { steps: name(data["steps"], "id", "step"), inputs: name(data["inputs"], "name", "input") }
+    : { steps: [], inputs: [] };
 }
 
 interface FoundProblem extends RunbookProblem {
@@ -153,7 +179,8 @@ function problemsOfIssue(context: IssueContext, issue: z.core.$ZodIssue): FoundP
     return issue.keys.map((key) => {
       const path = [...issue.path, key];
       const suggestion = closestName(key, allowed);
-      const advice = suggestion === undefined ? `expected one of ${allowed.join(", ")}` : `did you mean "${suggestion}"?`;
+      const advice =
+        suggestion === undefined ? `expected one of ${allowed.join(", ")}` : `did you mean "${suggestion}"?`;
       const problem = problemAt(context, path, `unknown field (${advice})`);
       return suggestion === undefined ? problem : { ...problem, meant: keyPath([...issue.path, suggestion]) };
     });
@@ -161,12 +188,14 @@ function problemsOfIssue(context: IssueContext, issue: z.core.$ZodIssue): FoundP
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     // `when: { step: x, outcome: faild }` is plainly the step form: report what is wrong inside it, not "got a mapping".
     const branch = closestBranch(issue.errors);
-    if (branch !== undefined) return branch.flatMap((inner) => problemsOfIssue(context, { ...inner, path: [...issue.path, ...inner.path] }));
+    if (branch !== undefined)
+      return branch.flatMap((inner) => problemsOfIssue(context, { ...inner, path: [...issue.path, ...inner.path] }));
   }
   if (issue.code === "custom") return [problemAt(context, issue.path, issue.message)];
 
   const location = locate(context.source, issue.path);
-  if (!location.found) return [{ ...problemAt(context, issue.path, `${issue.message}, but the field is missing`), missing: true }];
+  if (!location.found)
+    return [{ ...problemAt(context, issue.path, `${issue.message}, but the field is missing`), missing: true }];
   let message = `${issue.message}, got ${describeNode(context.source, location.node)}`;
   const suggestion = suggestionFor(issue, valueAt(context.data, issue.path));
   if (suggestion !== undefined) message += ` (did you mean "${suggestion}"?)`;
@@ -189,9 +218,17 @@ function problemAt(context: IssueContext, path: readonly PropertyKey[], message:
 function closestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
   const flat = branches.flatMap((branch) => {
     const [only] = branch;
-    return branch.length === 1 && only !== undefined && only.code === "invalid_union" && only.path.length === 0 && only.errors.length > 0 ? only.errors : [branch];
+    return branch.length === 1 &&
+      only !== undefined &&
+      only.code === "invalid_union" &&
+      only.path.length === 0 &&
+      only.errors.length > 0
+      ? only.errors
+      : [branch];
   });
-  const candidates = flat.filter((branch) => !branch.some((inner) => inner.path.length === 0 && inner.code !== "unrecognized_keys"));
+  const candidates = flat.filter(
+    (branch) => !branch.some((inner) => inner.path.length === 0 && inner.code !== "unrecognized_keys"),
+  );
   const fewest = Math.min(...candidates.map((branch) => problemCount(branch)));
   const best = candidates.filter((branch) => problemCount(branch) === fewest);
   return best.length === 1 ? best[0] : undefined;
@@ -210,9 +247,16 @@ function suggestionFor(issue: z.core.$ZodIssue, value: unknown): string | undefi
   else if (issue.code === "invalid_union") {
     // A missed discriminator lists its options; a union of a few words lists them in its branches.
     const options: unknown = "options" in issue ? issue.options : undefined;
-    candidates = Array.isArray(options) ? options : issue.errors.flat().flatMap((inner) => (inner.code === "invalid_value" && inner.path.length === 0 ? inner.values : []));
+    candidates = Array.isArray(options)
+      ? options
+      : issue.errors
+          .flat()
+          .flatMap((inner) => (inner.code === "invalid_value" && inner.path.length === 0 ? inner.values : []));
   }
-  return closestName(value, candidates.filter((candidate) => typeof candidate === "string"));
+  return closestName(
+    value,
+    candidates.filter((candidate) => typeof candidate === "string"),
+  );
 }
 
 function fileNameProblem(context: IssueContext): FoundProblem | undefined {
@@ -223,7 +267,11 @@ function fileNameProblem(context: IssueContext): FoundProblem | undefined {
   // A missing or malformed id is the schema's to report.
   if (typeof id !== "string" || !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(id) || id === wanted) return undefined;
   const location = locate(context.source, ["id"]);
-  return problemAt(context, ["id"], `expected "${wanted}" (the file name without ${RUNBOOK_EXTENSION}), got ${describeNode(context.source, location.node)}`);
+  return problemAt(
+    context,
+    ["id"],
+    `expected "${wanted}" (the file name without ${RUNBOOK_EXTENSION}), got ${describeNode(context.source, location.node)}`,
+  );
 }
 
 // `reson:` makes `reason` missing too; the unknown field's "did you mean" already says all there is to say.
@@ -240,7 +288,15 @@ function inFileOrder(problems: readonly RunbookProblem[]): RunbookProblem[] {
 }
 
 function keyPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text === "" ? String(segment) : `${text}.${String(segment)}`), "");
+  return path.reduce<string>(
+    (text, segment) =>
+      typeof segment === "number"
+        ? `${text}[${segment}]`
+        : text === ""
+          ? String(segment)
+          : `${text}.${String(segment)}`,
+    "",
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -264,7 +320,8 @@ function allowedKeysAt(path: readonly PropertyKey[], data: unknown): string[] {
   for (const segment of path) {
     const inner: z.core.$ZodType | undefined = current === undefined ? undefined : resolve(current, value);
     // A ZodObject reached by instanceof has a loosely typed shape; its values are schemas or absent.
-    if (inner instanceof z.ZodObject) current = typeof segment === "string" ? (inner.shape[segment] as z.core.$ZodType | undefined) : undefined;
+    if (inner instanceof z.ZodObject)
+      current = typeof segment === "string" ? (inner.shape[segment] as z.core.$ZodType | undefined) : undefined;
     else if (inner instanceof z.ZodArray) current = inner.element;
     else current = undefined;
     value = valueAt(value, [segment]);
@@ -277,7 +334,13 @@ function allowedKeysAt(path: readonly PropertyKey[], data: unknown): string[] {
 function resolve(schema: z.core.$ZodType, value: unknown): z.core.$ZodType {
   let current = schema;
   for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodNullable) current = current.unwrap();
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault ||
+      current instanceof z.ZodNullable
+    )
+      current = current.unwrap();
     else if (current instanceof z.ZodPipe) current = current.in instanceof z.ZodTransform ? current.out : current.in;
     else if (current instanceof z.ZodUnion) {
       const option = optionFor(current.options, value);

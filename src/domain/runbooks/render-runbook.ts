@@ -51,7 +51,12 @@ export function renderRunbook(runbook: Runbook): string {
     "## Inputs",
     renderInputs(runbook.inputs),
     "## Steps at a glance",
-    runbook.steps.map((step, index) => `${index + 1}. ${display(step.title)} (${KIND_LABELS[step.kind]}${step.when === undefined ? "" : ", conditional"})`).join("\n"),
+    runbook.steps
+      .map(
+        (step, index) =>
+          `${index + 1}. ${display(step.title)} (${KIND_LABELS[step.kind]}${step.when === undefined ? "" : ", conditional"})`,
+      )
+      .join("\n"),
     "## Steps",
     ...runbook.steps.map((step, index) => renderStep(step, index + 1, context)),
   ];
@@ -68,7 +73,10 @@ function renderInputs(inputs: readonly RunbookInput[]): string {
   if (inputs.length === 0) return "None.";
   const rows = inputs.map((input) => {
     const type = input.choices === undefined ? input.type : `${input.type}: ${input.choices.map(code).join(" or ")}`;
-    const fallback = input.default === undefined ? "" : code(typeof input.default === "string" ? input.default : input.default.join(", "));
+    const fallback =
+      input.default === undefined
+        ? ""
+        : code(typeof input.default === "string" ? input.default : input.default.join(", "));
     return `| ${code(input.name)} | ${cell(type)} | ${input.required ? "yes" : "no"} | ${cell(fallback)} | ${cell(input.description)} |`;
   });
   return ["| input | type | required | default | description |", "|---|---|---|---|---|", ...rows].join("\n");
@@ -80,10 +88,12 @@ function renderStep(step: RunbookStep, number: number, context: RenderContext): 
   const blocks = [heading, `${kind} · step id ${code(step.id)}`];
   if (step.description !== undefined) blocks.push(display(step.description).trim());
   if (step.kind === "manual") blocks.push(display(step.instructions).trim());
-  if (step.kind === "notify") blocks.push(`Posts to the **${step.channel}** channel:\n\n${quote(display(step.message))}`);
+  if (step.kind === "notify")
+    blocks.push(`Posts to the **${step.channel}** channel:\n\n${quote(display(step.message))}`);
 
   const facts: string[] = [];
-  if (step.when !== undefined) facts.push(`**Only when:** ${describeCondition(step.when, context)}; otherwise it is skipped.`);
+  if (step.when !== undefined)
+    facts.push(`**Only when:** ${describeCondition(step.when, context)}; otherwise it is skipped.`);
   facts.push(...factsOf(step, context));
   facts.push(`**If it fails:** ${describeFailure(step, number, context)}`);
   blocks.push(facts.map((fact) => `- ${fact}`).join("\n"));
@@ -100,7 +110,9 @@ function factsOf(step: RunbookStep, context: RenderContext): string[] {
       const facts: string[] = [];
       if (step.artefact !== undefined) {
         const from = context.producers.get(step.artefact);
-        facts.push(`**Artefact:** ${code(step.artefact)}, ${ARTEFACT_DESCRIPTIONS[step.artefact]}${from === undefined ? "" : ` (from step ${from})`}. Use exactly this file.`);
+        facts.push(
+          `**Artefact:** ${code(step.artefact)}, ${ARTEFACT_DESCRIPTIONS[step.artefact]}${from === undefined ? "" : ` (from step ${from})`}. Use exactly this file.`,
+        );
       }
       if (step.record !== undefined) facts.push(`**You write down:** ${display(step.record)}`);
       if (step.confirm !== undefined) facts.push(`**You confirm:** “${display(step.confirm)}”`);
@@ -118,38 +130,57 @@ function factsOf(step: RunbookStep, context: RenderContext): string[] {
 }
 
 function checkFacts(step: CheckStep): string[] {
-  const facts = [`**What happens:** breakglass runs the ${step.checks.length === 1 ? "check" : "checks"} ${list(step.checks.map(code))} and shows the findings.`];
+  const facts = [
+    `**What happens:** breakglass runs the ${step.checks.length === 1 ? "check" : "checks"} ${list(step.checks.map(code))} and shows the findings.`,
+  ];
   switch (step.expect) {
     case "clean":
-      facts.push(`**Succeeds when:** no finding is high or critical${step.tolerate === undefined ? "" : `, apart from ${list(step.tolerate.map(code), "and")}`}.`);
+      facts.push(
+        `**Succeeds when:** no finding is high or critical${step.tolerate === undefined ? "" : `, apart from ${list(step.tolerate.map(code), "and")}`}.`,
+      );
       break;
     case "findings":
-      facts.push(`**Succeeds when:** ${step.codes === undefined ? "at least one finding is high or critical" : `at least one finding is ${list(step.codes.map(code), "or")}`}.`);
+      facts.push(
+        `**Succeeds when:** ${step.codes === undefined ? "at least one finding is high or critical" : `at least one finding is ${list(step.codes.map(code), "or")}`}.`,
+      );
       break;
     case "any":
-      facts.push("**Succeeds when:** the checks ran; the findings are for you to read, and none of them fails the step.");
+      facts.push(
+        "**Succeeds when:** the checks ran; the findings are for you to read, and none of them fails the step.",
+      );
       break;
   }
   if (step.produces !== undefined) {
-    facts.push(`**Keeps:** the metadata document it inspected as the run's ${code(step.produces)}; every later check and import in this run uses exactly that document.`);
+    facts.push(
+      `**Keeps:** the metadata document it inspected as the run's ${code(step.produces)}; every later check and import in this run uses exactly that document.`,
+    );
   }
-  if (step.retry !== undefined) facts.push(`**Retries:** runs the checks up to ${step.retry.attempts} times, ${step.retry.interval} apart, until it succeeds.`);
+  if (step.retry !== undefined)
+    facts.push(
+      `**Retries:** runs the checks up to ${step.retry.attempts} times, ${step.retry.interval} apart, until it succeeds.`,
+    );
   return facts;
 }
 
 function actionFacts(step: ActionStep): string[] {
-  const description = step.action === "idp.remove-group-members" && step.with.members === EVERYONE ? EMPTY_GROUPS : ACTION_DESCRIPTIONS[step.action];
+  const description =
+    step.action === "idp.remove-group-members" && step.with.members === EVERYONE
+      ? EMPTY_GROUPS
+      : ACTION_DESCRIPTIONS[step.action];
   const facts = [
     `**What happens:** breakglass shows the plan, then ${description.does}.`,
     `**Verified by:** breakglass ${description.verifies}.`,
   ];
-  const parameters = Object.entries(step.with as Readonly<Record<string, string | readonly string[] | undefined>>).flatMap(([name, value]) =>
-    value === undefined ? [] : [`${code(name)}: ${describeValue(value)}`],
-  );
+  const parameters = Object.entries(
+    step.with as Readonly<Record<string, string | readonly string[] | undefined>>,
+  ).flatMap(([name, value]) => (value === undefined ? [] : [`${code(name)}: ${describeValue(value)}`]));
   if (parameters.length > 0) facts.push(`**With:** ${parameters.join("; ")}`);
-  else if (step.action === "iam.update-saml-provider") facts.push("**With:** every provider in `aws.emergencyAccount.samlProviders`.");
+  else if (step.action === "iam.update-saml-provider")
+    facts.push("**With:** every provider in `aws.emergencyAccount.samlProviders`.");
   if (step.compensate !== undefined) {
-    facts.push(`**Undo (compensation):** ${code(step.compensate)} ${description.undoes}; it runs only if an operator rolls the run back.`);
+    facts.push(
+      `**Undo (compensation):** ${code(step.compensate)} ${description.undoes}; it runs only if an operator rolls the run back.`,
+    );
   }
   return facts;
 }
@@ -175,7 +206,9 @@ function describeFailure(step: RunbookStep, number: number, context: RenderConte
   if (step.onFailure === "stop") return "the run stops here; fix the cause, then resume it from this step.";
   if (step.onFailure === "continue") {
     const next = context.steps[number];
-    return next === undefined ? "the failure is recorded and the run ends." : `the failure is recorded and the run continues with step ${number + 1}.`;
+    return next === undefined
+      ? "the failure is recorded and the run ends."
+      : `the failure is recorded and the run continues with step ${number + 1}.`;
   }
   const target = context.numbers.get(step.onFailure.goto);
   const skipped = target === undefined ? 0 : target - number - 1;

@@ -10,7 +10,15 @@ import { checkInputs } from "./check-inputs.js";
 import { routeFailure } from "./failure-routing.js";
 import { artefactNeededBy, artefactProducedBy, type Runbook, type RunbookStep } from "./runbook-schema.js";
 import { lookupInRun } from "./run-lookup.js";
-import type { RunRecord, RunStatus, RunStepRecord, RunStore, StepChange, StepOutcomeRecord, StepStatus } from "./run-store.js";
+import type {
+  RunRecord,
+  RunStatus,
+  RunStepRecord,
+  RunStore,
+  StepChange,
+  StepOutcomeRecord,
+  StepStatus,
+} from "./run-store.js";
 import { viewRun, type RunView } from "./run-view.js";
 import { failed, type StepContext, type StepResult } from "./steps/step-kind.js";
 import { executeStepKind } from "./steps/step-kinds.js";
@@ -76,15 +84,35 @@ export class RunEngine {
    * Records a new run of the runbook with checked inputs (defaults applied); it runs nothing until advanced. The run
    * keeps the initiator's person id, which the two-person rule compares, and their label, which people read.
    */
-  start(source: RunbookSource, inputs: Readonly<Record<string, unknown>>, initiator: Actor, options: StartOptions): RunView {
+  start(
+    source: RunbookSource,
+    inputs: Readonly<Record<string, unknown>>,
+    initiator: Actor,
+    options: StartOptions,
+  ): RunView {
     const { runbook } = source;
     const values = checkInputs(runbook, inputs);
     const id = this.newRunId();
     const digest = runbookDigest(source.text);
     // The run and the record of its start are one write: a run nobody can trace must not exist.
     const identity = { label: initiator.label, verification: initiator.verification };
-    const started = { actor: initiator.person, action: "run.started", runId: id, subject: runbook.id, detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun, initiator: identity } };
-    const run = { id, runbookId: runbook.id, runbookDigest: digest, inputs: values, initiator: initiator.label, initiatorPerson: initiator.person, dryRun: options.dryRun, stepIds: runbook.steps.map((step) => step.id) };
+    const started = {
+      actor: initiator.person,
+      action: "run.started",
+      runId: id,
+      subject: runbook.id,
+      detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun, initiator: identity },
+    };
+    const run = {
+      id,
+      runbookId: runbook.id,
+      runbookDigest: digest,
+      inputs: values,
+      initiator: initiator.label,
+      initiatorPerson: initiator.person,
+      dryRun: options.dryRun,
+      stepIds: runbook.steps.map((step) => step.id),
+    };
     this.audit.recordWith([started], () => [this.store.createRun(run, started, this.clock.now())]);
     return this.view(this.requireRun(id), runbook);
   }
@@ -114,11 +142,36 @@ export class RunEngine {
     return this.decide(runId, approver.person, "approval", (run, step) => {
       const problem = secondPersonProblem({ person: run.initiatorPerson, label: run.initiator }, approver);
       if (problem !== undefined) {
-        this.audit.record({ actor: approver.person, action: "approval.refused", runId, subject: step.id, detail: { reason: problem, approver: { label: approver.label, verification: approver.verification }, initiator: run.initiatorPerson } });
-        throw new BreakglassError("APPROVAL_REFUSED", `run ${runId}`, `step "${step.id}" needs a second person: ${problem}; ask someone other than ${run.initiator}`);
+        this.audit.record({
+          actor: approver.person,
+          action: "approval.refused",
+          runId,
+          subject: step.id,
+          detail: {
+            reason: problem,
+            approver: { label: approver.label, verification: approver.verification },
+            initiator: run.initiatorPerson,
+          },
+        });
+        throw new BreakglassError(
+          "APPROVAL_REFUSED",
+          `run ${runId}`,
+          `step "${step.id}" needs a second person: ${problem}; ask someone other than ${run.initiator}`,
+        );
       }
-      const approval = { decision: "granted" as const, approver: name, initiator: run.initiator, approverPerson: approver.person, initiatorPerson: run.initiatorPerson, verification: approver.verification };
-      return { action: "approval.granted", status: "succeeded", outcome: { summary: `approved by ${name} (run started by ${run.initiator})`, approval } };
+      const approval = {
+        decision: "granted" as const,
+        approver: name,
+        initiator: run.initiator,
+        approverPerson: approver.person,
+        initiatorPerson: run.initiatorPerson,
+        verification: approver.verification,
+      };
+      return {
+        action: "approval.granted",
+        status: "succeeded",
+        outcome: { summary: `approved by ${name} (run started by ${run.initiator})`, approval },
+      };
     });
   }
 
@@ -126,8 +179,20 @@ export class RunEngine {
   async reject(runId: string, approver: Actor, reason: string): Promise<RunView> {
     const name = describeActor(approver);
     return this.decide(runId, approver.person, "approval", (run) => {
-      const approval = { decision: "rejected" as const, approver: name, initiator: run.initiator, reason, approverPerson: approver.person, initiatorPerson: run.initiatorPerson, verification: approver.verification };
-      return { action: "approval.rejected", status: "failed", outcome: { summary: `rejected by ${name}: ${reason}`, approval, error: `rejected by ${name}: ${reason}` } };
+      const approval = {
+        decision: "rejected" as const,
+        approver: name,
+        initiator: run.initiator,
+        reason,
+        approverPerson: approver.person,
+        initiatorPerson: run.initiatorPerson,
+        verification: approver.verification,
+      };
+      return {
+        action: "approval.rejected",
+        status: "failed",
+        outcome: { summary: `rejected by ${name}: ${reason}`, approval, error: `rejected by ${name}: ${reason}` },
+      };
     });
   }
 
@@ -136,10 +201,18 @@ export class RunEngine {
     return this.decide(runId, actor, "manual", (_run, step) => {
       const answer = record?.trim();
       if (step.kind === "manual" && step.record !== undefined && (answer === undefined || answer === "")) {
-        throw new BreakglassError("USAGE", `run ${runId}`, `step "${step.id}" needs a written answer to confirm it: ${step.record}`);
+        throw new BreakglassError(
+          "USAGE",
+          `run ${runId}`,
+          `step "${step.id}" needs a written answer to confirm it: ${step.record}`,
+        );
       }
       const confirmation = answer === undefined || answer === "" ? { actor } : { actor, record: answer };
-      return { action: "manual.confirmed", status: "succeeded", outcome: { summary: `confirmed by ${actor}`, confirmation } };
+      return {
+        action: "manual.confirmed",
+        status: "succeeded",
+        outcome: { summary: `confirmed by ${actor}`, confirmation },
+      };
     });
   }
 
@@ -148,14 +221,22 @@ export class RunEngine {
    * way). Only manual steps: an approval can be granted or rejected, never skipped, or the second person means nothing.
    */
   async skip(runId: string, actor: string, reason: string): Promise<RunView> {
-    return this.decide(runId, actor, "manual", () => ({ action: "manual.skipped", status: "skipped", outcome: { summary: `skipped by ${actor}: ${reason}`, confirmation: { actor, record: reason } } }));
+    return this.decide(runId, actor, "manual", () => ({
+      action: "manual.skipped",
+      status: "skipped",
+      outcome: { summary: `skipped by ${actor}: ${reason}`, confirmation: { actor, record: reason } },
+    }));
   }
 
   /** Ends the run for good, wherever it is. Nothing is undone (see compensation above). */
   async abort(runId: string, actor: string, reason: string): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     if (run.status === "succeeded" || run.status === "aborted") {
-      throw new BreakglassError("RUN_STATE", `run ${runId}`, `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`);
+      throw new BreakglassError(
+        "RUN_STATE",
+        `run ${runId}`,
+        `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`,
+      );
     }
     this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
     try {
@@ -184,7 +265,11 @@ export class RunEngine {
   private async runSteps(initial: RunRecord, runbook: Runbook, actor: string): Promise<void> {
     let records = this.store.runSteps(initial.id);
     if (initial.status === "failed") {
-      this.transition(initial.id, { runStatus: "running" }, { actor, action: "run.resumed", subject: runbook.id, detail: {} });
+      this.transition(
+        initial.id,
+        { runStatus: "running" },
+        { actor, action: "run.resumed", subject: runbook.id, detail: {} },
+      );
     }
     let index = firstUnfinished(runbook, records);
     while (index < runbook.steps.length) {
@@ -199,7 +284,12 @@ export class RunEngine {
       const run = this.requireRun(initial.id);
 
       if (!this.conditionHolds(step, run, records)) {
-        this.recordStep(run.id, actor, { stepId: step.id, status: "skipped", outcome: { summary: "skipped: its when condition does not hold" } }, "step.skipped");
+        this.recordStep(
+          run.id,
+          actor,
+          { stepId: step.id, status: "skipped", outcome: { summary: "skipped: its when condition does not hold" } },
+          "step.skipped",
+        );
         records = this.store.runSteps(run.id);
         index += 1;
         continue;
@@ -207,13 +297,30 @@ export class RunEngine {
       if (record.status === "running" || record.status === "applying") {
         // The process stopped in the middle of this step: run it again from its start. An action re-plans, and its
         // executor's plan sees what the interrupted apply already did, so nothing is applied twice.
-        this.audit.record({ actor, action: "step.resumed", runId: run.id, subject: step.id, detail: { interruptedWhile: record.status } });
+        this.audit.record({
+          actor,
+          action: "step.resumed",
+          runId: run.id,
+          subject: step.id,
+          detail: { interruptedWhile: record.status },
+        });
       }
-      this.recordStep(run.id, actor, { stepId: step.id, status: "running", outcome: null, started: true }, "step.started");
+      this.recordStep(
+        run.id,
+        actor,
+        { stepId: step.id, status: "running", outcome: null, started: true },
+        "step.started",
+      );
 
       const result = await this.executeStep(step, run, actor);
       if (result.status === "waiting") {
-        this.recordStep(run.id, actor, { stepId: step.id, status: "waiting", outcome: result.outcome }, "step.waiting", "waiting");
+        this.recordStep(
+          run.id,
+          actor,
+          { stepId: step.id, status: "waiting", outcome: result.outcome },
+          "step.waiting",
+          "waiting",
+        );
         return;
       }
       let next: number | null = index + 1;
@@ -223,25 +330,51 @@ export class RunEngine {
       const excused = run.dryRun && step.kind === "action";
       if (result.status === "failed") next = this.failStep(run.id, actor, runbook, index, result.outcome);
       else if (produced !== undefined && path === undefined && !excused) {
-        next = this.failStep(run.id, actor, runbook, index, { ...result.outcome, summary: `failed: it did not produce the run's ${produced}`, error: `did not produce the run's ${produced}` });
+        next = this.failStep(run.id, actor, runbook, index, {
+          ...result.outcome,
+          summary: `failed: it did not produce the run's ${produced}`,
+          error: `did not produce the run's ${produced}`,
+        });
       } else {
-        const artefacts = produced === undefined || path === undefined ? [] : [{ name: produced, path, stepId: step.id }];
-        this.transition(run.id, { steps: [{ stepId: step.id, status: "succeeded", outcome: result.outcome }], artefacts }, { actor, action: "step.succeeded", subject: step.id, detail: { ...result.outcome } });
+        const artefacts =
+          produced === undefined || path === undefined ? [] : [{ name: produced, path, stepId: step.id }];
+        this.transition(
+          run.id,
+          { steps: [{ stepId: step.id, status: "succeeded", outcome: result.outcome }], artefacts },
+          { actor, action: "step.succeeded", subject: step.id, detail: { ...result.outcome } },
+        );
       }
       if (next === null) return;
       index = next;
       records = this.store.runSteps(run.id);
     }
-    this.transition(initial.id, { runStatus: "succeeded" }, { actor, action: "run.succeeded", subject: runbook.id, detail: {} });
+    this.transition(
+      initial.id,
+      { runStatus: "succeeded" },
+      { actor, action: "run.succeeded", subject: runbook.id, detail: {} },
+    );
   }
 
   /** Records a failed step and follows its onFailure; returns the index of the next step to run, or null when the run halts. */
-  private failStep(runId: string, actor: string, runbook: Runbook, index: number, outcome: StepOutcomeRecord): number | null {
+  private failStep(
+    runId: string,
+    actor: string,
+    runbook: Runbook,
+    index: number,
+    outcome: StepOutcomeRecord,
+  ): number | null {
     const step = runbook.steps[index] as RunbookStep;
     const route = routeFailure(runbook, index, outcome);
     // When the run halts here, its failure is recorded in the same transaction as the step's.
-    const runFailed = route.next === null ? [{ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } }] : [];
-    this.transition(runId, { runStatus: route.runStatus, steps: route.steps, audit: runFailed }, { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } });
+    const runFailed =
+      route.next === null
+        ? [{ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } }]
+        : [];
+    this.transition(
+      runId,
+      { runStatus: route.runStatus, steps: route.steps, audit: runFailed },
+      { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } },
+    );
     return route.next;
   }
 
@@ -250,7 +383,9 @@ export class RunEngine {
     try {
       const needed = artefactNeededBy(step);
       if (needed !== undefined && context.artefacts[needed] === undefined && !run.dryRun) {
-        return failed(`needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`);
+        return failed(
+          `needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`,
+        );
       }
       return await executeStepKind(step, run, this.stepContext(run, step, actor, context));
     } catch (error) {
@@ -269,7 +404,11 @@ export class RunEngine {
       lookup: lookupInRun(run, runContext.artefacts),
       renewLease: () => this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
       markApplying: (plan, applying) =>
-        this.transition(run.id, { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] }, { actor: applying.actor, action: applying.action, subject: applying.subject, detail: applying.detail }),
+        this.transition(
+          run.id,
+          { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] },
+          { actor: applying.actor, action: applying.action, subject: applying.subject, detail: applying.detail },
+        ),
     };
   }
 
@@ -278,7 +417,10 @@ export class RunEngine {
     runId: string,
     actor: string,
     kind: "approval" | "manual",
-    decision: (run: RunRecord, step: RunbookStep) => { action: string; status: "succeeded" | "skipped" | "failed"; outcome: StepOutcomeRecord },
+    decision: (
+      run: RunRecord,
+      step: RunbookStep,
+    ) => { action: string; status: "succeeded" | "skipped" | "failed"; outcome: StepOutcomeRecord },
   ): Promise<RunView> {
     const { runbook } = await this.load(runId);
     // Under the lease, so that two people answering at once cannot both decide the same step.
@@ -288,14 +430,26 @@ export class RunEngine {
       const index = this.store.runSteps(runId).findIndex((record) => record.status === "waiting");
       const step = runbook.steps[index];
       if (run.status !== "waiting" || step === undefined) {
-        throw new BreakglassError("RUN_STATE", `run ${runId}`, `is ${run.status}, not waiting for ${kind === "approval" ? "an approval" : "a manual step"}`);
+        throw new BreakglassError(
+          "RUN_STATE",
+          `run ${runId}`,
+          `is ${run.status}, not waiting for ${kind === "approval" ? "an approval" : "a manual step"}`,
+        );
       }
       if (step.kind !== kind) {
-        throw new BreakglassError("RUN_STATE", `run ${runId}`, `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`);
+        throw new BreakglassError(
+          "RUN_STATE",
+          `run ${runId}`,
+          `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`,
+        );
       }
       const made = decision(run, step);
       if (made.status !== "failed") {
-        this.transition(runId, { runStatus: "running", steps: [{ stepId: step.id, status: made.status, outcome: made.outcome }] }, { actor, action: made.action, subject: step.id, detail: { ...made.outcome } });
+        this.transition(
+          runId,
+          { runStatus: "running", steps: [{ stepId: step.id, status: made.status, outcome: made.outcome }] },
+          { actor, action: made.action, subject: step.id, detail: { ...made.outcome } },
+        );
       } else {
         this.audit.record({ actor, action: made.action, runId, subject: step.id, detail: { ...made.outcome } });
         this.failStep(runId, actor, runbook, index, made.outcome);
@@ -307,13 +461,23 @@ export class RunEngine {
   }
 
   private recordStep(runId: string, actor: string, change: StepChange, action: string, runStatus?: RunStatus): void {
-    this.transition(runId, { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] }, { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } });
+    this.transition(
+      runId,
+      { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] },
+      { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } },
+    );
   }
 
   /** A transition and its audit records are written as one before the engine goes on; a transition nobody needs to read about passes null. */
-  private transition(runId: string, transition: Parameters<RunStore["recordTransition"]>[2], audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null): void {
+  private transition(
+    runId: string,
+    transition: Parameters<RunStore["recordTransition"]>[2],
+    audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null,
+  ): void {
     const entries = [...(audit === null ? [] : [{ ...audit, runId }]), ...(transition.audit ?? [])];
-    this.audit.recordWith(entries, () => this.store.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()));
+    this.audit.recordWith(entries, () =>
+      this.store.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()),
+    );
   }
 
   private conditionHolds(step: RunbookStep, run: RunRecord, records: readonly RunStepRecord[]): boolean {

@@ -72,7 +72,10 @@ export interface RunStepRecord {
   readonly updatedAt: string;
 }
 
-export type NewRun = Pick<RunRecord, "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "initiatorPerson" | "dryRun"> & {
+export type NewRun = Pick<
+  RunRecord,
+  "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "initiatorPerson" | "dryRun"
+> & {
   /** In file order; each becomes a pending step. */
   readonly stepIds: readonly string[];
 };

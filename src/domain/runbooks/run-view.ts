@@ -27,12 +27,37 @@ export interface RunView {
 }
 
 /** The run as stored (its record, its steps' records in runbook order, its artefacts), shown against its runbook. */
-export function viewRun(run: RunRecord, runbook: Runbook, records: readonly RunStepRecord[], artefacts: ArtefactPaths): RunView {
+export function viewRun(
+  run: RunRecord,
+  runbook: Runbook,
+  records: readonly RunStepRecord[],
+  artefacts: ArtefactPaths,
+): RunView {
   const steps = runbook.steps.map((step, index) => {
     const record = records[index];
-    return { id: step.id, title: step.title, kind: step.kind, status: record?.status ?? "pending", attempts: record?.attempts ?? 0, outcome: record?.outcome ?? null };
+    return {
+      id: step.id,
+      title: step.title,
+      kind: step.kind,
+      status: record?.status ?? "pending",
+      attempts: record?.attempts ?? 0,
+      outcome: record?.outcome ?? null,
+    };
   });
   const waiting = runbook.steps.find((_step, index) => records[index]?.status === "waiting");
-  const waitingFor = run.status === "waiting" && waiting !== undefined && isWaitingKind(waiting.kind) ? { stepId: waiting.id, kind: waiting.kind } : null;
-  return { id: run.id, runbookId: run.runbookId, status: run.status, initiator: run.initiator, dryRun: run.dryRun, inputs: run.inputs, artefacts, steps, waitingFor };
+  const waitingFor =
+    run.status === "waiting" && waiting !== undefined && isWaitingKind(waiting.kind)
+      ? { stepId: waiting.id, kind: waiting.kind }
+      : null;
+  return {
+    id: run.id,
+    runbookId: run.runbookId,
+    status: run.status,
+    initiator: run.initiator,
+    dryRun: run.dryRun,
+    inputs: run.inputs,
+    artefacts,
+    steps,
+    waitingFor,
+  };
 }

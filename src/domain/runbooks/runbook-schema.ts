@@ -45,7 +45,13 @@ export const STEP_KINDS = ["check", "action", "manual", "approval", "notify"] as
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** What the engine knows how to plan, apply and verify. A new action is code first, then an entry here. */
-export const ACTION_NAMES = ["iam.update-saml-provider", "idp.add-group-members", "idp.remove-group-members", "emergency.open-window", "emergency.close-window"] as const;
+export const ACTION_NAMES = [
+  "iam.update-saml-provider",
+  "idp.add-group-members",
+  "idp.remove-group-members",
+  "emergency.open-window",
+  "emergency.close-window",
+] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 export const ARTEFACTS = ["metadata-file", "activity-summary"] as const;
@@ -138,14 +144,28 @@ const ACCOUNT_ID = /^\d{12}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const WHOLE_INPUT_REFERENCE = /^\$\{\s*inputs\.[A-Za-z0-9]+\s*\}$/;
 
-const RUNBOOK_ID_DESCRIPTION = "a runbook id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
-const STEP_ID_DESCRIPTION = "a step id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
-const INPUT_NAME_DESCRIPTION = "an input name in camelCase (a lowercase letter, then letters and digits), at most 64 characters";
+const RUNBOOK_ID_DESCRIPTION =
+  "a runbook id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
+const STEP_ID_DESCRIPTION =
+  "a step id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters";
+const INPUT_NAME_DESCRIPTION =
+  "an input name in camelCase (a lowercase letter, then letters and digits), at most 64 characters";
 
-const runbookIdSchema = z.string(expected(RUNBOOK_ID_DESCRIPTION)).regex(KEBAB_CASE, expected(RUNBOOK_ID_DESCRIPTION)).max(64, expected(RUNBOOK_ID_DESCRIPTION));
-const stepIdSchema = z.string(expected(STEP_ID_DESCRIPTION)).regex(KEBAB_CASE, expected(STEP_ID_DESCRIPTION)).max(64, expected(STEP_ID_DESCRIPTION));
-const inputNameSchema = z.string(expected(INPUT_NAME_DESCRIPTION)).regex(INPUT_NAME, expected(INPUT_NAME_DESCRIPTION)).max(64, expected(INPUT_NAME_DESCRIPTION));
-const durationSchema = z.string(expected(DURATION_DESCRIPTION)).refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION));
+const runbookIdSchema = z
+  .string(expected(RUNBOOK_ID_DESCRIPTION))
+  .regex(KEBAB_CASE, expected(RUNBOOK_ID_DESCRIPTION))
+  .max(64, expected(RUNBOOK_ID_DESCRIPTION));
+const stepIdSchema = z
+  .string(expected(STEP_ID_DESCRIPTION))
+  .regex(KEBAB_CASE, expected(STEP_ID_DESCRIPTION))
+  .max(64, expected(STEP_ID_DESCRIPTION));
+const inputNameSchema = z
+  .string(expected(INPUT_NAME_DESCRIPTION))
+  .regex(INPUT_NAME, expected(INPUT_NAME_DESCRIPTION))
+  .max(64, expected(INPUT_NAME_DESCRIPTION));
+const durationSchema = z
+  .string(expected(DURATION_DESCRIPTION))
+  .refine((value) => parseDuration(value) !== undefined, expected(DURATION_DESCRIPTION));
 
 export { parseDuration };
 
@@ -156,8 +176,13 @@ const inputSchema = z.strictObject(
     type: z.enum(INPUT_TYPES, expected(`an input type (${INPUT_TYPES.join(", ")})`)),
     required: z.boolean(expected("true or false")),
     // Checked against the type below, where the type is known.
-    default: z.union([z.string(), z.array(z.string())], expected("a text value, or a list of them for a list input")).optional(),
-    choices: z.array(nonEmptyString("a non-empty string"), expected("a list of the values allowed")).min(2, expected("at least two values")).optional(),
+    default: z
+      .union([z.string(), z.array(z.string())], expected("a text value, or a list of them for a list input"))
+      .optional(),
+    choices: z
+      .array(nonEmptyString("a non-empty string"), expected("a list of the values allowed"))
+      .min(2, expected("at least two values"))
+      .optional(),
   },
   expected("an input: a mapping with name, description, type and required"),
 );
@@ -167,12 +192,18 @@ export type RunbookInput = z.output<typeof inputSchema>;
 export function checkInputValue(input: Pick<RunbookInput, "type" | "choices">, value: unknown): string | undefined {
   const got = `got ${JSON.stringify(value) ?? String(value)}`;
   if (input.type === "list") {
-    return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === "string" && item.trim() !== "") ? undefined : `expected a list of one or more non-empty strings, ${got}`;
+    return Array.isArray(value) &&
+      value.length > 0 &&
+      value.every((item) => typeof item === "string" && item.trim() !== "")
+      ? undefined
+      : `expected a list of one or more non-empty strings, ${got}`;
   }
   if (typeof value !== "string" || value.trim() === "") return `expected a non-empty string, ${got}`;
   switch (input.type) {
     case "string":
-      return input.choices === undefined || input.choices.includes(value) ? undefined : `expected one of ${input.choices.join(", ")}, ${got}`;
+      return input.choices === undefined || input.choices.includes(value)
+        ? undefined
+        : `expected one of ${input.choices.join(", ")}, ${got}`;
     case "duration":
       return parseDuration(value) === undefined ? `expected ${DURATION_DESCRIPTION}, ${got}` : undefined;
     case "account-id":
@@ -185,7 +216,10 @@ export function checkInputValue(input: Pick<RunbookInput, "type" | "choices">, v
 const conditionSchema = z.union(
   [
     z.strictObject({ input: inputNameSchema, equals: z.string(expected("the text to compare the input with")) }),
-    z.strictObject({ step: stepIdSchema, outcome: z.enum(STEP_OUTCOMES, expected(`an outcome (${STEP_OUTCOMES.join(", ")})`)) }),
+    z.strictObject({
+      step: stepIdSchema,
+      outcome: z.enum(STEP_OUTCOMES, expected(`an outcome (${STEP_OUTCOMES.join(", ")})`)),
+    }),
   ],
   expected("a condition: { input: <name>, equals: <text> } or { step: <id>, outcome: succeeded | failed | skipped }"),
 );
@@ -208,12 +242,18 @@ const stepFields = {
 
 function findingCodes(description: string) {
   return z
-    .array(z.enum(FINDING_CODE_NAMES, expected("a finding code from src/domain/checks/finding-codes.ts")), expected(`a list of finding codes ${description}`))
+    .array(
+      z.enum(FINDING_CODE_NAMES, expected("a finding code from src/domain/checks/finding-codes.ts")),
+      expected(`a list of finding codes ${description}`),
+    )
     .min(1, expected(`at least one finding code ${description}`));
 }
 
 function stepOf<Shape extends z.ZodRawShape>(kind: string, shape: Shape) {
-  return z.strictObject({ ...stepFields, ...shape }, expected(`a ${kind} step: a mapping with id, title, kind and its fields`));
+  return z.strictObject(
+    { ...stepFields, ...shape },
+    expected(`a ${kind} step: a mapping with id, title, kind and its fields`),
+  );
 }
 
 const checkStepSchema = stepOf("check", {
@@ -228,7 +268,11 @@ const checkStepSchema = stepOf("check", {
   retry: z
     .strictObject(
       {
-        attempts: z.number(expected("a whole number from 2 to 60")).int(expected("a whole number from 2 to 60")).min(2, expected("a whole number from 2 to 60")).max(60, expected("a whole number from 2 to 60")),
+        attempts: z
+          .number(expected("a whole number from 2 to 60"))
+          .int(expected("a whole number from 2 to 60"))
+          .min(2, expected("a whole number from 2 to 60"))
+          .max(60, expected("a whole number from 2 to 60")),
         interval: durationSchema,
       },
       expected("a mapping with attempts and interval"),
@@ -239,13 +283,19 @@ const checkStepSchema = stepOf("check", {
 // `${inputs.x}` where a list belongs: the loader's cross-reference rules check that x is a list input.
 const LIST_DESCRIPTION = "a list of non-empty strings, or exactly one ${inputs.<list input>}";
 const listValueSchema = z.union(
-  [z.array(nonEmptyString("a non-empty string")).min(1, expected("at least one item")), z.string().regex(WHOLE_INPUT_REFERENCE)],
+  [
+    z.array(nonEmptyString("a non-empty string")).min(1, expected("at least one item")),
+    z.string().regex(WHOLE_INPUT_REFERENCE),
+  ],
   expected(LIST_DESCRIPTION),
 );
 const DURATION_VALUE_DESCRIPTION = `${DURATION_DESCRIPTION}, or exactly one \${inputs.<duration input>}`;
 const durationValueSchema = z
   .string(expected(DURATION_VALUE_DESCRIPTION))
-  .refine((value) => parseDuration(value) !== undefined || WHOLE_INPUT_REFERENCE.test(value), expected(DURATION_VALUE_DESCRIPTION));
+  .refine(
+    (value) => parseDuration(value) !== undefined || WHOLE_INPUT_REFERENCE.test(value),
+    expected(DURATION_VALUE_DESCRIPTION),
+  );
 const textValueSchema = nonEmptyString("a non-empty string");
 
 /** zod types a discriminated union's issues as a missing discriminator, but a value that is no mapping at all arrives here too. */
@@ -280,7 +330,10 @@ const actionStepSchema = z.discriminatedUnion(
       compensate: compensation("idp.add-group-members"),
     }),
     actionOf("idp.remove-group-members", {
-      with: parameters({ groups: listValueSchema, members: z.union([z.literal(EVERYONE), listValueSchema], expected(`${LIST_DESCRIPTION}, or ${EVERYONE}`)) }),
+      with: parameters({
+        groups: listValueSchema,
+        members: z.union([z.literal(EVERYONE), listValueSchema], expected(`${LIST_DESCRIPTION}, or ${EVERYONE}`)),
+      }),
       compensate: compensation("idp.remove-group-members"),
     }),
     actionOf("emergency.open-window", {
@@ -293,7 +346,12 @@ const actionStepSchema = z.discriminatedUnion(
       compensate: compensation("emergency.close-window").optional(),
     }),
   ],
-  { error: (issue) => (notAMapping(issue) ? "expected an action step" : `expected an action breakglass knows (${ACTION_NAMES.join(", ")})`) },
+  {
+    error: (issue) =>
+      notAMapping(issue)
+        ? "expected an action step"
+        : `expected an action breakglass knows (${ACTION_NAMES.join(", ")})`,
+  },
 );
 
 const manualStepSchema = stepOf("manual", {
@@ -316,9 +374,16 @@ const notifyStepSchema = stepOf("notify", {
   message: nonEmptyString("a message"),
 });
 
-const stepSchema = z.discriminatedUnion("kind", [checkStepSchema, actionStepSchema, manualStepSchema, approvalStepSchema, notifyStepSchema], {
-  error: (issue) => (notAMapping(issue) ? "expected a step: a mapping with id, title and kind" : `expected a step kind (${STEP_KINDS.join(", ")})`),
-});
+const stepSchema = z.discriminatedUnion(
+  "kind",
+  [checkStepSchema, actionStepSchema, manualStepSchema, approvalStepSchema, notifyStepSchema],
+  {
+    error: (issue) =>
+      notAMapping(issue)
+        ? "expected a step: a mapping with id, title and kind"
+        : `expected a step kind (${STEP_KINDS.join(", ")})`,
+  },
+);
 
 const runbookShape = z.strictObject(
   {
@@ -333,7 +398,8 @@ const runbookShape = z.strictObject(
 );
 
 export const runbookSchema = runbookShape.superRefine((runbook, context) => {
-  for (const problem of referenceProblems(runbook)) context.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
+  for (const problem of referenceProblems(runbook))
+    context.addIssue({ code: "custom", path: [...problem.path], message: problem.message });
 });
 
 export type Runbook = z.output<typeof runbookSchema>;
@@ -348,7 +414,9 @@ type ParameterType = "text" | "list" | "duration" | "members";
 type ParametersOf<Name extends ActionName> = Extract<ActionStep, { action: Name }>["with"];
 
 /** The shape of each action parameter, typed against the schema so that both stay in step. */
-export const ACTION_PARAMETERS: { readonly [Name in ActionName]: { readonly [Key in keyof ParametersOf<Name>]-?: ParameterType } } = {
+export const ACTION_PARAMETERS: {
+  readonly [Name in ActionName]: { readonly [Key in keyof ParametersOf<Name>]-?: ParameterType };
+} = {
   "iam.update-saml-provider": { providers: "list" },
   "idp.add-group-members": { groups: "list", members: "list", ttl: "duration" },
   "idp.remove-group-members": { groups: "list", members: "members" },
@@ -395,9 +463,11 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
     const at = (field: string): Path => ["inputs", index, field];
     if (inputs.has(input.name)) report(at("name"), `duplicate input name "${input.name}"`);
     else inputs.set(input.name, input);
-    if (input.choices !== undefined && input.type !== "string") report(at("choices"), `choices apply only to string inputs, and this one is a ${input.type}`);
+    if (input.choices !== undefined && input.type !== "string")
+      report(at("choices"), `choices apply only to string inputs, and this one is a ${input.type}`);
     if (input.default === undefined) return;
-    if (input.required) report(at("default"), "a required input takes no default: set required: false, or remove the default");
+    if (input.required)
+      report(at("default"), "a required input takes no default: set required: false, or remove the default");
     else {
       const wrong = checkInputValue(input, input.default);
       if (wrong !== undefined) report(at("default"), wrong);
@@ -420,15 +490,26 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
       const target = positions.get(step.when.step);
       if (target === undefined) report(at("when", "step"), unknownStep(step.when.step, stepIds));
       else if (target >= index) {
-        report(at("when", "step"), `when can only test a step that comes before it, but "${step.when.step}" is ${target === index ? "this step" : `step ${target + 1}, after it`}`);
+        report(
+          at("when", "step"),
+          `when can only test a step that comes before it, but "${step.when.step}" is ${target === index ? "this step" : `step ${target + 1}, after it`}`,
+        );
       }
     }
     if (step.when !== undefined && "input" in step.when) {
       const input = inputs.get(step.when.input);
-      if (input === undefined) report(at("when", "input"), `no input is named "${step.when.input}" ${undeclaredInput(step.when.input, inputs, (name) => `"${name}"`)}`);
-      else if (input.type === "list") report(at("when", "input"), `"${input.name}" is a list input; when compares a single value`);
+      if (input === undefined)
+        report(
+          at("when", "input"),
+          `no input is named "${step.when.input}" ${undeclaredInput(step.when.input, inputs, (name) => `"${name}"`)}`,
+        );
+      else if (input.type === "list")
+        report(at("when", "input"), `"${input.name}" is a list input; when compares a single value`);
       else if (input.choices !== undefined && !input.choices.includes(step.when.equals)) {
-        report(at("when", "equals"), `"${step.when.equals}" is not one of the choices of input "${input.name}" (${input.choices.join(", ")}), so this condition could never hold`);
+        report(
+          at("when", "equals"),
+          `"${step.when.equals}" is not one of the choices of input "${input.name}" (${input.choices.join(", ")}), so this condition could never hold`,
+        );
       }
     }
 
@@ -436,7 +517,10 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
       const target = positions.get(step.onFailure.goto);
       if (target === undefined) report(at("onFailure", "goto"), unknownStep(step.onFailure.goto, stepIds));
       else if (target <= index) {
-        report(at("onFailure", "goto"), `goto only jumps forward, so that a run always ends, but "${step.onFailure.goto}" is ${target === index ? "this step" : `step ${target + 1}, before it`}`);
+        report(
+          at("onFailure", "goto"),
+          `goto only jumps forward, so that a run always ends, but "${step.onFailure.goto}" is ${target === index ? "this step" : `step ${target + 1}, before it`}`,
+        );
       }
     }
 
@@ -446,9 +530,12 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
     }
 
     if (step.kind === "check") {
-      if (step.codes !== undefined && step.expect !== "findings") report(at("codes"), `codes apply only to expect: findings, and this step expects ${step.expect}`);
-      if (step.tolerate !== undefined && step.expect !== "clean") report(at("tolerate"), `tolerate applies only to expect: clean, and this step expects ${step.expect}`);
-      if (step.produces !== undefined && !step.checks.includes("metadata")) report(at("produces"), "only a step that runs the metadata check can produce metadata-file");
+      if (step.codes !== undefined && step.expect !== "findings")
+        report(at("codes"), `codes apply only to expect: findings, and this step expects ${step.expect}`);
+      if (step.tolerate !== undefined && step.expect !== "clean")
+        report(at("tolerate"), `tolerate applies only to expect: clean, and this step expects ${step.expect}`);
+      if (step.produces !== undefined && !step.checks.includes("metadata"))
+        report(at("produces"), "only a step that runs the metadata check can produce metadata-file");
     }
     if (step.kind === "action") {
       for (const [name, value] of Object.entries(step.with) as [string, unknown][]) {
@@ -460,14 +547,19 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
     const needed = artefactNeededBy(step);
     if (needed !== undefined && !produced.has(needed)) {
       const field = step.kind === "manual" ? "artefact" : "action";
-      const user = step.kind === "manual" ? "this step attaches" : `${step.kind === "action" ? step.action : step.kind} uses`;
+      const user =
+        step.kind === "manual" ? "this step attaches" : `${step.kind === "action" ? step.action : step.kind} uses`;
       report(at(field), `${user} the run's ${needed}, but no earlier step produces it (${ARTEFACT_PRODUCERS[needed]})`);
     }
     const made = artefactProducedBy(step);
     if (made !== undefined) {
       const earlier = produced.get(made);
       if (earlier === undefined) produced.set(made, step.id);
-      else report(at(step.kind === "check" ? "produces" : "action"), `step "${earlier}" already produces ${made}; a run keeps one`);
+      else
+        report(
+          at(step.kind === "check" ? "produces" : "action"),
+          `step "${earlier}" already produces ${made}; a run keeps one`,
+        );
     }
   });
   return problems;
@@ -492,7 +584,8 @@ function textFields(step: StepShape): [(string | number)[], string][] {
     case "action":
       for (const [name, value] of Object.entries(step.with) as [string, unknown][]) {
         if (typeof value === "string") fields.push([["with", name], value]);
-        else if (Array.isArray(value)) value.forEach((item, index) => typeof item === "string" && fields.push([["with", name, index], item]));
+        else if (Array.isArray(value))
+          value.forEach((item, index) => typeof item === "string" && fields.push([["with", name, index], item]));
       }
       break;
     case "check":
@@ -501,7 +594,11 @@ function textFields(step: StepShape): [(string | number)[], string][] {
   return fields;
 }
 
-function templateProblem(text: string, inputs: ReadonlyMap<string, RunbookInput>, produced: ReadonlyMap<Artefact, string>): string | undefined {
+function templateProblem(
+  text: string,
+  inputs: ReadonlyMap<string, RunbookInput>,
+  produced: ReadonlyMap<Artefact, string>,
+): string | undefined {
   const scan = scanTemplate(text);
   if (scan.error !== undefined) return scan.error;
   for (const part of scan.parts) {
@@ -511,21 +608,28 @@ function templateProblem(text: string, inputs: ReadonlyMap<string, RunbookInput>
     if (reference === undefined) {
       return `${written} is not a reference breakglass knows: use \${inputs.<name>}, \${artefacts.<name>}, \${run.id} or \${run.initiator} (write $\${ for a literal \${)`;
     }
-    if (reference.scope === "inputs" && !inputs.has(reference.name)) return `${written} names no declared input ${undeclaredInput(reference.name, inputs, (name) => `\${inputs.${name}}`)}`;
+    if (reference.scope === "inputs" && !inputs.has(reference.name))
+      return `${written} names no declared input ${undeclaredInput(reference.name, inputs, (name) => `\${inputs.${name}}`)}`;
     if (reference.scope === "run" && !(RUN_VARIABLES as readonly string[]).includes(reference.name)) {
       return `${written} is not a run variable (${RUN_VARIABLES.map((name) => `\${run.${name}}`).join(", ")})`;
     }
     if (reference.scope === "artefacts") {
       const artefact = ARTEFACTS.find((name) => name === reference.name);
       if (artefact === undefined) return `${written} names no artefact (${ARTEFACTS.join(", ")})`;
-      if (!produced.has(artefact)) return `${written} is not available here: no earlier step produces it (${ARTEFACT_PRODUCERS[artefact]})`;
+      if (!produced.has(artefact))
+        return `${written} is not available here: no earlier step produces it (${ARTEFACT_PRODUCERS[artefact]})`;
     }
   }
   return undefined;
 }
 
 /** A parameter that is one whole `${inputs.x}` takes x's value as it is, so x must have the parameter's shape. */
-function parameterProblem(action: ActionName, name: string, value: unknown, inputs: ReadonlyMap<string, RunbookInput>): string | undefined {
+function parameterProblem(
+  action: ActionName,
+  name: string,
+  value: unknown,
+  inputs: ReadonlyMap<string, RunbookInput>,
+): string | undefined {
   const parameterTypes: Readonly<Record<string, ParameterType>> = ACTION_PARAMETERS[action];
   const type = parameterTypes[name];
   if (type === undefined || type === "text" || typeof value !== "string") return undefined;
@@ -535,7 +639,9 @@ function parameterProblem(action: ActionName, name: string, value: unknown, inpu
   // An undeclared input is reported by the template rule.
   if (input === undefined) return undefined;
   const wanted = type === "duration" ? "duration" : "list";
-  return input.type === wanted ? undefined : `\${inputs.${input.name}} is a ${input.type} input, but ${name} takes a ${wanted}: declare ${input.name} with type: ${wanted}`;
+  return input.type === wanted
+    ? undefined
+    : `\${inputs.${input.name}} is a ${input.type} input, but ${name} takes a ${wanted}: declare ${input.name} with type: ${wanted}`;
 }
 
 function unknownStep(id: string, stepIds: readonly string[]): string {
@@ -543,7 +649,11 @@ function unknownStep(id: string, stepIds: readonly string[]): string {
   return `no step has the id "${id}"${suggestion === undefined ? "" : ` (did you mean "${suggestion}"?)`}`;
 }
 
-function undeclaredInput(name: string, inputs: ReadonlyMap<string, RunbookInput>, quote: (name: string) => string): string {
+function undeclaredInput(
+  name: string,
+  inputs: ReadonlyMap<string, RunbookInput>,
+  quote: (name: string) => string,
+): string {
   const suggestion = closestName(name, inputs.keys());
   if (suggestion !== undefined) return `(did you mean ${quote(suggestion)}?)`;
   return inputs.size === 0 ? "(this runbook declares none)" : `(declared: ${[...inputs.keys()].join(", ")})`;

@@ -5,9 +5,12 @@ import { BreakglassError } from "../errors.js";
 export const RUN_VARIABLES = ["id", "initiator"] as const;
 export type RunVariable = (typeof RUN_VARIABLES)[number];
 
-export type TemplatePart = { readonly kind: "text"; readonly text: string } | { readonly kind: "reference"; readonly reference: string };
+export type TemplatePart =
+  { readonly kind: "text"; readonly text: string } | { readonly kind: "reference"; readonly reference: string };
 
-export type TemplateScan = { readonly parts: readonly TemplatePart[]; readonly error?: undefined } | { readonly parts?: undefined; readonly error: string };
+export type TemplateScan =
+  | { readonly parts: readonly TemplatePart[]; readonly error?: undefined }
+  | { readonly parts?: undefined; readonly error: string };
 
 export interface Reference {
   readonly scope: "inputs" | "artefacts" | "run";

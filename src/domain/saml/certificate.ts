@@ -7,7 +7,10 @@ import { formatDistinguishedName } from "./distinguished-name.js";
 const { asn1 } = forge;
 
 /** node-forge's typings predate fromDer's options object. */
-const fromDer = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings: boolean }) => forge.asn1.Asn1;
+const fromDer = asn1.fromDer as unknown as (
+  bytes: string,
+  options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings: boolean },
+) => forge.asn1.Asn1;
 
 export interface CertificateFacts {
   /** SHA-256 of the DER, lowercase hex without colons. */
@@ -89,7 +92,8 @@ export function parseCertificate(der: Buffer): CertificateFacts {
   const validity = children(tbsFields[offset + 3], "Validity");
   const subject = tbsFields[offset + 4];
   const publicKeyInfo = tbsFields[offset + 5];
-  if (!serial || !issuer || !subject || !publicKeyInfo) throw new BreakglassError("INPUT_ENCODING", "TBSCertificate", "incomplete");
+  if (!serial || !issuer || !subject || !publicKeyInfo)
+    throw new BreakglassError("INPUT_ENCODING", "TBSCertificate", "incomplete");
   const publicKey = readPublicKey(publicKeyInfo);
   const signatureOid = readAlgorithmOid(outerAlgorithm);
   return {
@@ -120,7 +124,10 @@ function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bit
       return { algorithm, bits: integerBits(primitive(modulus, "modulus")) };
     }
     case "EC": {
-      const curve = parameters && parameters.type === asn1.Type.OID ? asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve"))) : "";
+      const curve =
+        parameters && parameters.type === asn1.Type.OID
+          ? asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))
+          : "";
       return { algorithm, bits: CURVE_BITS[curve] ?? null };
     }
     case "DSA": {
@@ -150,7 +157,12 @@ function readAlgorithmOid(node: forge.asn1.Asn1 | undefined): string {
 
 function readTime(node: forge.asn1.Asn1 | undefined, what: string): Date {
   const text = primitive(node, what);
-  const date = node?.type === asn1.Type.UTCTIME ? asn1.utcTimeToDate(text) : node?.type === asn1.Type.GENERALIZEDTIME ? asn1.generalizedTimeToDate(text) : undefined;
+  const date =
+    node?.type === asn1.Type.UTCTIME
+      ? asn1.utcTimeToDate(text)
+      : node?.type === asn1.Type.GENERALIZEDTIME
+        ? asn1.generalizedTimeToDate(text)
+        : undefined;
   if (!date || Number.isNaN(date.getTime())) throw new BreakglassError("INPUT_ENCODING", what, "not a valid time");
   return date;
 }

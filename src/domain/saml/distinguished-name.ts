@@ -45,7 +45,8 @@ export function formatDistinguishedName(name: forge.asn1.Asn1): string {
 
 function formatAttribute(attribute: forge.asn1.Asn1): string {
   const [type, value] = asSequence(attribute, "AttributeTypeAndValue");
-  if (!type || !value || typeof type.value !== "string") throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
+  if (!type || !value || typeof type.value !== "string")
+    throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
   const oid = asn1.derToOid(forge.util.createBuffer(type.value));
   const label = ATTRIBUTE_NAMES[oid] ?? oid;
   const text = decodeDirectoryString(value);
@@ -77,7 +78,12 @@ function decodeDirectoryString(value: forge.asn1.Asn1): string | undefined {
 function decodeUcs4(raw: string): string {
   let text = "";
   for (let i = 0; i + 3 < raw.length; i += 4) {
-    const codePoint = ((raw.charCodeAt(i) << 24) | (raw.charCodeAt(i + 1) << 16) | (raw.charCodeAt(i + 2) << 8) | raw.charCodeAt(i + 3)) >>> 0;
+    const codePoint =
+      ((raw.charCodeAt(i) << 24) |
+        (raw.charCodeAt(i + 1) << 16) |
+        (raw.charCodeAt(i + 2) << 8) |
+        raw.charCodeAt(i + 3)) >>>
+      0;
     text += codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : "\ufffd";
   }
   return text;

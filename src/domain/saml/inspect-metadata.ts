@@ -4,8 +4,19 @@ import { BreakglassError, describeError, isBreakglassError } from "../errors.js"
 import { parseCertificate, type CertificateFacts } from "./certificate.js";
 import { formatBytes } from "../shared/format-bytes.js";
 import { extractMetadata, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
-import { NO_SIGNATURE, type CertificateEntry, type EntityFacts, type MetadataInspection, type SignatureVerdict } from "./metadata-model.js";
-import { checkMetadataSignatures, type DocumentSignatureChecks, type MetadataSigner, type SignatureCheck } from "./metadata-signature.js";
+import {
+  NO_SIGNATURE,
+  type CertificateEntry,
+  type EntityFacts,
+  type MetadataInspection,
+  type SignatureVerdict,
+} from "./metadata-model.js";
+import {
+  checkMetadataSignatures,
+  type DocumentSignatureChecks,
+  type MetadataSigner,
+  type SignatureCheck,
+} from "./metadata-signature.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
 import { parseXmlDocument } from "./xml-document.js";
@@ -23,7 +34,11 @@ export interface InspectOptions {
 
 export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
 
-export function inspectMetadataBytes(bytes: Uint8Array, input: string, options: InspectOptions = {}): MetadataInspection {
+export function inspectMetadataBytes(
+  bytes: Uint8Array,
+  input: string,
+  options: InspectOptions = {},
+): MetadataInspection {
   return guard(input, () => inspectText(decodeXmlBytes(bytes, input), input, options));
 }
 
@@ -38,9 +53,16 @@ function guard<T>(input: string, work: () => T): T {
   } catch (error) {
     if (isBreakglassError(error)) throw error;
     if (error instanceof RangeError) {
-      throw new BreakglassError("XML_TOO_DEEP", input, `refused: the document is too complex to inspect (${describeError(error)})`, { cause: error });
+      throw new BreakglassError(
+        "XML_TOO_DEEP",
+        input,
+        `refused: the document is too complex to inspect (${describeError(error)})`,
+        { cause: error },
+      );
     }
-    throw new BreakglassError("XML_MALFORMED", input, `could not be inspected: ${describeError(error)}`, { cause: error });
+    throw new BreakglassError("XML_MALFORMED", input, `could not be inspected: ${describeError(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -52,7 +74,10 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   const checks = !needsSignatureCheck
     ? undefined
     : text.length > maxSignedBytes
-      ? unverifiedChecks(metadata, `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`)
+      ? unverifiedChecks(
+          metadata,
+          `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`,
+        )
       : checkMetadataSignatures(text, options.signer);
   const certificates = new CertificateReader();
 
@@ -68,7 +93,9 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
     entities = signed.entities.map((raw) => ({ raw, signature: rootVerdict, scope: "document" }));
   } else {
-    entities = metadata.entities.map((raw, index) => entityFromChecks(raw, checks?.entities[index], rootVerdict, input));
+    entities = metadata.entities.map((raw, index) =>
+      entityFromChecks(raw, checks?.entities[index], rootVerdict, input),
+    );
   }
 
   return {
@@ -88,13 +115,23 @@ interface ScopedEntity {
   readonly scope: "document" | "entity" | null;
 }
 
-function entityFromChecks(raw: RawEntity, own: SignatureCheck | undefined, rootVerdict: SignatureVerdict, input: string): ScopedEntity {
+function entityFromChecks(
+  raw: RawEntity,
+  own: SignatureCheck | undefined,
+  rootVerdict: SignatureVerdict,
+  input: string,
+): ScopedEntity {
   // A single-entity document's root signature is the entity's own; report it as the document's.
   const ownScope = own?.verdict === rootVerdict ? "document" : "entity";
   if (own?.signedXml) {
     const [signed] = extractMetadata(parseXmlDocument(own.signedXml, input), input).entities;
     // The signed bytes stop at the entity; the validity of the aggregates around it still applies.
-    if (signed) return { raw: { ...signed, inheritedValidUntil: raw.inheritedValidUntil }, signature: own.verdict, scope: ownScope };
+    if (signed)
+      return {
+        raw: { ...signed, inheritedValidUntil: raw.inheritedValidUntil },
+        signature: own.verdict,
+        scope: ownScope,
+      };
   }
   if (own?.verdict.present) return { raw, signature: own.verdict, scope: ownScope };
   // An entity inside a signed aggregate is covered by (and only as good as) the aggregate's signature.
@@ -106,21 +143,38 @@ function scopeOf(verdict: SignatureVerdict, scope: "document" | "entity"): "docu
 }
 
 function unverifiedChecks(metadata: RawMetadata, detail: string): DocumentSignatureChecks {
-  const unverified: SignatureCheck = { verdict: { present: true, valid: null, detail, key: null, signerSha256: null }, signedXml: null };
+  const unverified: SignatureCheck = {
+    verdict: { present: true, valid: null, detail, key: null, signerSha256: null },
+    signedXml: null,
+  };
   const unsigned: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
   const root = metadata.hasRootSignature ? unverified : unsigned;
   return {
     root,
-    entities: metadata.entities.map((entity) => (metadata.rootElement === "EntityDescriptor" ? root : entity.hasOwnSignature ? unverified : unsigned)),
+    entities: metadata.entities.map((entity) =>
+      metadata.rootElement === "EntityDescriptor" ? root : entity.hasOwnSignature ? unverified : unsigned,
+    ),
   };
 }
 
 function unsignedVerdict(signer: MetadataSigner | undefined): SignatureVerdict {
-  return { present: false, valid: null, detail: signer ? "the document is not signed, but a signer is pinned" : null, key: null, signerSha256: null };
+  return {
+    present: false,
+    valid: null,
+    detail: signer ? "the document is not signed, but a signer is pinned" : null,
+    key: null,
+    signerSha256: null,
+  };
 }
 
 function disagreement(verdict: SignatureVerdict): SignatureVerdict {
-  return verdict.present ? { ...verdict, valid: false, detail: "the XML parsers disagree about the document's structure; no signature is trusted" } : verdict;
+  return verdict.present
+    ? {
+        ...verdict,
+        valid: false,
+        detail: "the XML parsers disagree about the document's structure; no signature is trusted",
+      }
+    : verdict;
 }
 
 function toEntityFacts({ raw, signature, scope }: ScopedEntity, certificates: CertificateReader): EntityFacts {
@@ -149,7 +203,9 @@ class CertificateReader {
       this.cache.set(raw.base64, parsed);
     }
     const base = { role: raw.role, roleKind: raw.roleKind, use: raw.use };
-    return "error" in parsed ? { ...base, facts: null, sha256: parsed.sha256, error: parsed.error } : { ...base, facts: parsed };
+    return "error" in parsed
+      ? { ...base, facts: null, sha256: parsed.sha256, error: parsed.error }
+      : { ...base, facts: parsed };
   }
 }
 
@@ -157,11 +213,15 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function parse(base64: string): CertificateFacts | { error: string; sha256: string | null } {
   if (base64 === "") return { error: "the X509Certificate element is empty", sha256: null };
-  if (!BASE64.test(base64) || base64.length % 4 !== 0) return { error: "the X509Certificate text is not valid base64", sha256: null };
+  if (!BASE64.test(base64) || base64.length % 4 !== 0)
+    return { error: "the X509Certificate text is not valid base64", sha256: null };
   const der = Buffer.from(base64, "base64");
   try {
     return parseCertificate(der);
   } catch (error) {
-    return { error: `the X509Certificate is not a valid DER certificate (${describeError(error)})`, sha256: createHash("sha256").update(der).digest("hex") };
+    return {
+      error: `the X509Certificate is not a valid DER certificate (${describeError(error)})`,
+      sha256: createHash("sha256").update(der).digest("hex"),
+    };
   }
 }

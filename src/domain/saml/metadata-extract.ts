@@ -42,9 +42,16 @@ const ROLE_ELEMENTS: ReadonlySet<string> = new Set([
 
 /** Collects the entities of a document whose root is md:EntityDescriptor or md:EntitiesDescriptor. */
 export function extractMetadata(root: XmlElement, input: string): RawMetadata {
-  if (root.namespace !== NS.metadata || (root.localName !== "EntityDescriptor" && root.localName !== "EntitiesDescriptor")) {
+  if (
+    root.namespace !== NS.metadata ||
+    (root.localName !== "EntityDescriptor" && root.localName !== "EntitiesDescriptor")
+  ) {
     const where = root.namespace ? `{${root.namespace}}${root.localName}` : root.localName;
-    throw new BreakglassError("METADATA_NOT_SAML", input, `not SAML 2.0 metadata: the root element is <${where}>, not md:EntityDescriptor or md:EntitiesDescriptor`);
+    throw new BreakglassError(
+      "METADATA_NOT_SAML",
+      input,
+      `not SAML 2.0 metadata: the root element is <${where}>, not md:EntityDescriptor or md:EntitiesDescriptor`,
+    );
   }
   const entities: RawEntity[] = [];
   if (root.localName === "EntityDescriptor") {
@@ -62,7 +69,12 @@ export function extractMetadata(root: XmlElement, input: string): RawMetadata {
 }
 
 /** EntityDescriptors in document order, descending through nested EntitiesDescriptors; the signature check walks the same way. */
-function collectAggregate(aggregate: XmlElement, inherited: readonly string[], entities: RawEntity[], input: string): void {
+function collectAggregate(
+  aggregate: XmlElement,
+  inherited: readonly string[],
+  entities: RawEntity[],
+  input: string,
+): void {
   const validUntil = attribute(aggregate, "validUntil");
   const scope = validUntil === null ? inherited : [...inherited, validUntil];
   for (const child of childElements(aggregate, input)) {
@@ -114,7 +126,8 @@ function extractEntity(entity: XmlElement, inheritedValidUntil: readonly string[
 }
 
 function describeRole(element: XmlElement): RoleFacts {
-  const kind: RoleKind = element.localName === "IDPSSODescriptor" ? "idp" : element.localName === "SPSSODescriptor" ? "sp" : "other";
+  const kind: RoleKind =
+    element.localName === "IDPSSODescriptor" ? "idp" : element.localName === "SPSSODescriptor" ? "sp" : "other";
   let label = element.localName;
   if (element.localName === "RoleDescriptor") {
     const type = xsiType(element);
@@ -136,7 +149,8 @@ function xsiType(element: XmlElement): string | undefined {
 
 function extractKeyCertificates(keyDescriptor: XmlElement, role: RoleFacts, input: string): RawCertificate[] {
   const declaredUse = attribute(keyDescriptor, "use");
-  const use: CertificateUse = declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
+  const use: CertificateUse =
+    declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
   const found: RawCertificate[] = [];
   for (const keyInfo of childElements(keyDescriptor, input)) {
     if (!is(keyInfo, NS.xmldsig, "KeyInfo")) continue;
@@ -144,7 +158,12 @@ function extractKeyCertificates(keyDescriptor: XmlElement, role: RoleFacts, inpu
       if (!is(x509Data, NS.xmldsig, "X509Data")) continue;
       for (const certificate of childElements(x509Data, input)) {
         if (is(certificate, NS.xmldsig, "X509Certificate")) {
-          found.push({ role: role.label, roleKind: role.kind, use, base64: textContent(certificate).replace(/\s+/g, "") });
+          found.push({
+            role: role.label,
+            roleKind: role.kind,
+            use,
+            base64: textContent(certificate).replace(/\s+/g, ""),
+          });
         }
       }
     }

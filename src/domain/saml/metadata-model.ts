@@ -31,8 +31,20 @@ export interface SignatureVerdict {
 }
 
 export type CertificateEntry =
-  | { readonly role: string; readonly roleKind: RoleKind; readonly use: CertificateUse; readonly facts: CertificateFacts }
-  | { readonly role: string; readonly roleKind: RoleKind; readonly use: CertificateUse; readonly facts: null; readonly sha256: string | null; readonly error: string };
+  | {
+      readonly role: string;
+      readonly roleKind: RoleKind;
+      readonly use: CertificateUse;
+      readonly facts: CertificateFacts;
+    }
+  | {
+      readonly role: string;
+      readonly roleKind: RoleKind;
+      readonly use: CertificateUse;
+      readonly facts: null;
+      readonly sha256: string | null;
+      readonly error: string;
+    };
 
 export interface EntityFacts {
   readonly entityID: string;
@@ -61,4 +73,10 @@ export interface MetadataInspection {
   readonly entities: readonly EntityFacts[];
 }
 
-export const NO_SIGNATURE: SignatureVerdict = { present: false, valid: null, detail: null, key: null, signerSha256: null };
+export const NO_SIGNATURE: SignatureVerdict = {
+  present: false,
+  valid: null,
+  detail: null,
+  key: null,
+  signerSha256: null,
+};

@@ -34,7 +34,9 @@ const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
  * elsewhere covers nothing breakglass reports, so it is ignored rather than trusted.
  */
 export function checkMetadataSignatures(text: string, signer: MetadataSigner | undefined): DocumentSignatureChecks {
-  const document = new DOMParser({ errorHandler: { warning: () => undefined, error: () => undefined, fatalError: () => undefined } }).parseFromString(text, "text/xml");
+  const document = new DOMParser({
+    errorHandler: { warning: () => undefined, error: () => undefined, fatalError: () => undefined },
+  }).parseFromString(text, "text/xml");
   const root = document.documentElement;
   if (!root) return { root: UNSIGNED, entities: [] };
   const entityElements: DomElement[] = [];
@@ -43,7 +45,9 @@ export function checkMetadataSignatures(text: string, signer: MetadataSigner | u
   const rootCheck = checkSignatureOf(root, text, signer, true);
   return {
     root: rootCheck,
-    entities: entityElements.map((entity) => (entity === root ? rootCheck : checkSignatureOf(entity, text, signer, false))),
+    entities: entityElements.map((entity) =>
+      entity === root ? rootCheck : checkSignatureOf(entity, text, signer, false),
+    ),
   };
 }
 
@@ -54,8 +58,15 @@ function collectEntities(aggregate: DomElement, into: DomElement[]): void {
   }
 }
 
-function checkSignatureOf(container: DomElement, text: string, signer: MetadataSigner | undefined, isRoot: boolean): SignatureCheck {
-  const signatures = elementChildren(container).filter((child) => child.namespaceURI === NS.xmldsig && child.localName === "Signature");
+function checkSignatureOf(
+  container: DomElement,
+  text: string,
+  signer: MetadataSigner | undefined,
+  isRoot: boolean,
+): SignatureCheck {
+  const signatures = elementChildren(container).filter(
+    (child) => child.namespaceURI === NS.xmldsig && child.localName === "Signature",
+  );
   if (signatures.length === 0) return UNSIGNED;
   const keySource = signer ? "pinned" : "embedded";
   const invalid = (detail: string, signerSha256: string | null = signer?.sha256 ?? null): SignatureCheck => ({
@@ -66,7 +77,8 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
   const signature = signatures[0] as DomElement;
 
   const references = descendants(signature, NS.xmldsig, "Reference");
-  if (references.length !== 1) return invalid(`the signature has ${references.length} References; metadata signatures have exactly one`);
+  if (references.length !== 1)
+    return invalid(`the signature has ${references.length} References; metadata signatures have exactly one`);
   const uri = (references[0] as DomElement).getAttribute("URI") ?? "";
   const id = container.getAttribute("ID");
   const coversContainer = uri === "" ? isRoot : uri.startsWith("#") && id !== null && id !== "" && uri.slice(1) === id;
@@ -82,7 +94,11 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
     signerSha256 = signer.sha256;
   } else {
     const embedded = embeddedCertificate(signature);
-    if (!embedded) return invalid("the signature carries no X509Certificate to check it with; pin the signer with --metadata-signer", null);
+    if (!embedded)
+      return invalid(
+        "the signature carries no X509Certificate to check it with; pin the signer with --metadata-signer",
+        null,
+      );
     key = embedded.key;
     signerSha256 = embedded.sha256;
   }
@@ -101,7 +117,9 @@ function checkSignatureOf(container: DomElement, text: string, signer: MetadataS
     verdict: {
       present: true,
       valid: true,
-      detail: signer ? "verified against the pinned signer" : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)",
+      detail: signer
+        ? "verified against the pinned signer"
+        : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)",
       key: keySource,
       signerSha256,
     },
@@ -118,7 +136,9 @@ function explainVerificationError(error: unknown): string {
 }
 
 function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: string } | undefined {
-  const keyInfo = elementChildren(signature).find((child) => child.namespaceURI === NS.xmldsig && child.localName === "KeyInfo");
+  const keyInfo = elementChildren(signature).find(
+    (child) => child.namespaceURI === NS.xmldsig && child.localName === "KeyInfo",
+  );
   if (!keyInfo) return undefined;
   const [certificate] = descendants(keyInfo, NS.xmldsig, "X509Certificate");
   const base64 = certificate?.textContent?.replace(/\s+/g, "");

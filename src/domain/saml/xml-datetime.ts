@@ -8,8 +8,24 @@ export function parseXsdDateTime(value: string): Date | undefined {
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction, zone] = match;
   const milliseconds = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
-  let time = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), milliseconds);
-  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > 31 || Number(hour) > 24 || Number(minute) > 59 || Number(second) > 60) {
+  let time = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+    milliseconds,
+  );
+  if (
+    Number(month) < 1 ||
+    Number(month) > 12 ||
+    Number(day) < 1 ||
+    Number(day) > 31 ||
+    Number(hour) > 24 ||
+    Number(minute) > 59 ||
+    Number(second) > 60
+  ) {
     return undefined;
   }
   if (zone && zone !== "Z") {

@@ -112,14 +112,21 @@ function toElement(node: OrderedNode, parentScope: NamespaceScope, input: string
     if (name === "xmlns" || name.startsWith("xmlns:")) {
       if (scope === parentScope) scope = Object.create(parentScope) as NamespaceScope;
       // defineProperty, because plain assignment cannot shadow a read-only property of the frozen root scope.
-      Object.defineProperty(scope, name === "xmlns" ? "" : name.slice(6), { value: String(attributes[name]), enumerable: true });
+      Object.defineProperty(scope, name === "xmlns" ? "" : name.slice(6), {
+        value: String(attributes[name]),
+        enumerable: true,
+      });
     }
   }
   const colon = qualifiedName.indexOf(":");
   const prefix = colon === -1 ? "" : qualifiedName.slice(0, colon);
   const namespace = scope[prefix];
   if (namespace === undefined) {
-    throw new BreakglassError("XML_MALFORMED", input, `element <${qualifiedName}> uses the undeclared namespace prefix "${prefix}"`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      input,
+      `element <${qualifiedName}> uses the undeclared namespace prefix "${prefix}"`,
+    );
   }
   const content = node[qualifiedName];
   return {

@@ -14,25 +14,41 @@ export function assertSafeXml(text: string, input: string, limits: XmlLimits = D
   const start = text.search(/\S/);
   if (start === -1) throw new BreakglassError("INPUT_EMPTY", input, "the document is empty (only whitespace)");
   if (text[start] !== "<") {
-    throw new BreakglassError("XML_MALFORMED", input, `not an XML document: it starts with ${describeStart(text.slice(start, start + 20))}`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      input,
+      `not an XML document: it starts with ${describeStart(text.slice(start, start + 20))}`,
+    );
   }
   // A DTD is never needed in SAML metadata and is the door to XXE and entity-expansion bombs: refuse it outright.
   const dtd = /<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)\b/i.exec(text);
   if (dtd) {
-    throw new BreakglassError("XML_UNSAFE", input, `refused: the document contains a <!${dtd[1]?.toUpperCase()}> declaration (DTDs and entities are not allowed in metadata)`);
+    throw new BreakglassError(
+      "XML_UNSAFE",
+      input,
+      `refused: the document contains a <!${dtd[1]?.toUpperCase()}> declaration (DTDs and entities are not allowed in metadata)`,
+    );
   }
   // Without a DTD only the five predefined entities and character references exist; anything else is not well-formed.
   const reference = findUndefinedReference(text);
   if (reference !== undefined) {
     const { line, column } = position(text, reference);
     const name = /^&([A-Za-z_][\w.-]{0,40});/.exec(text.slice(reference, reference + 44))?.[1];
-    throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${column}: ${name ? `undefined entity &${name};` : "a bare & (write &amp;)"}`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      input,
+      `not well-formed XML at line ${line}, column ${column}: ${name ? `undefined entity &${name};` : "a bare & (write &amp;)"}`,
+    );
   }
   checkDepth(text, input, limits.maxDepth);
   const verdict = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (verdict !== true) {
     const { line, col, msg } = verdict.err;
-    throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML at line ${line}, column ${col}: ${explainValidatorMessage(msg)}`);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      input,
+      `not well-formed XML at line ${line}, column ${col}: ${explainValidatorMessage(msg)}`,
+    );
   }
 }
 
@@ -40,7 +56,9 @@ export function assertSafeXml(text: string, input: string, limits: XmlLimits = D
 function findUndefinedReference(text: string): number | undefined {
   const pattern = /&(?!(?:lt|gt|amp|apos|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/g;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-    const sectionEnd = endOfEnclosingSection(text, match.index, "<!--", "-->") ?? endOfEnclosingSection(text, match.index, "<![CDATA[", "]]>");
+    const sectionEnd =
+      endOfEnclosingSection(text, match.index, "<!--", "-->") ??
+      endOfEnclosingSection(text, match.index, "<![CDATA[", "]]>");
     if (sectionEnd === undefined) return match.index;
     pattern.lastIndex = sectionEnd; // a literal & in a comment or CDATA section is fine
   }

@@ -32,9 +32,14 @@ export function decodeXmlBytes(bytes: Uint8Array, input: string): string {
   if (declared === undefined) return decode(bytes, "utf-8", input);
   const encoding = SUPPORTED_ENCODINGS.get(declared.toLowerCase());
   if (!encoding) {
-    throw new BreakglassError("INPUT_ENCODING", input, `the XML declaration names encoding "${declared}", which breakglass does not read`, {
-      hint: "re-save the metadata as UTF-8",
-    });
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      input,
+      `the XML declaration names encoding "${declared}", which breakglass does not read`,
+      {
+        hint: "re-save the metadata as UTF-8",
+      },
+    );
   }
   // A document that declares UTF-16 but has no BOM and ASCII-looking bytes was mislabelled; read it as UTF-8.
   return decode(bytes, encoding.startsWith("utf-16") ? "utf-8" : encoding, input);
@@ -62,7 +67,11 @@ function decode(bytes: Uint8Array, encoding: string, input: string): string {
   if (encoding === "utf-16be") {
     const swapped = Buffer.from(bytes);
     if (swapped.length % 2 !== 0) {
-      throw new BreakglassError("INPUT_ENCODING", input, "the document is UTF-16 but has an odd number of bytes (truncated?)");
+      throw new BreakglassError(
+        "INPUT_ENCODING",
+        input,
+        "the document is UTF-16 but has an odd number of bytes (truncated?)",
+      );
     }
     swapped.swap16();
     return decode(swapped, "utf-16le", input);
@@ -70,6 +79,10 @@ function decode(bytes: Uint8Array, encoding: string, input: string): string {
   try {
     return new TextDecoder(encoding, { fatal: true }).decode(bytes);
   } catch {
-    throw new BreakglassError("INPUT_ENCODING", input, `the document is not valid ${encoding.toUpperCase()} text (binary data or the wrong encoding)`);
+    throw new BreakglassError(
+      "INPUT_ENCODING",
+      input,
+      `the document is not valid ${encoding.toUpperCase()} text (binary data or the wrong encoding)`,
+    );
   }
 }

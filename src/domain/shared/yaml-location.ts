@@ -2,7 +2,6 @@
 import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Alias, type Document, type LineCounter } from "yaml";
 import { describeError, oneLine } from "../errors.js";
 
-
 export interface YamlSource {
   readonly text: string;
   readonly document: Document.Parsed;
@@ -62,7 +61,11 @@ export function describeNode(source: YamlSource, node: unknown): string {
  * Why resolving the document's aliases failed, and where: too many expansions (an alias bomb, refused)
  * or an alias before its anchor. `what` names the kind of file, e.g. "a runbook".
  */
-export function describeAliasFailure(source: YamlSource, error: unknown, what: string): { line: number | null; message: string } {
+export function describeAliasFailure(
+  source: YamlSource,
+  error: unknown,
+  what: string,
+): { line: number | null; message: string } {
   let firstAlias: Alias | undefined;
   visit(source.document, {
     Alias(_key, node) {

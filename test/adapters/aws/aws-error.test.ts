@@ -7,14 +7,25 @@ import { kindOf, BreakglassError } from "../../../src/domain/errors.js";
 
 /** An IAM error as the SDK builds it from AWS's answer: the error name, the fault and the HTTP status. */
 function iamError(name: string, status: number, message = `${name} from AWS`): IAMServiceException {
-  return new IAMServiceException({ name, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status }, message });
+  return new IAMServiceException({
+    name,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: status },
+    message,
+  });
 }
 
-const kind = (error: unknown) => kindOf(new BreakglassError(awsErrorCode(error), "arn:aws:iam::111111111111:saml-provider/Okta", "reason"));
+const kind = (error: unknown) =>
+  kindOf(new BreakglassError(awsErrorCode(error), "arn:aws:iam::111111111111:saml-provider/Okta", "reason"));
 
 describe("awsErrorCode", () => {
   it("calls throttling, 5xx, timeouts and network failures unavailable: retrying may work", () => {
-    for (const error of [iamError("Throttling", 400, "Rate exceeded"), iamError("ServiceFailure", 500), iamError("SomethingNew", 503), Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" })]) {
+    for (const error of [
+      iamError("Throttling", 400, "Rate exceeded"),
+      iamError("ServiceFailure", 500),
+      iamError("SomethingNew", 503),
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" }),
+    ]) {
       expect(awsErrorCode(error), toFactError(error).code).toBe("AWS_UNAVAILABLE");
       expect(kind(error)).toBe("unavailable");
     }
@@ -23,14 +34,22 @@ describe("awsErrorCode", () => {
   });
 
   it("calls AccessDenied, bad credentials, 401 and 403 refused: ask for access", () => {
-    for (const error of [iamError("AccessDenied", 403), iamError("InvalidClientTokenId", 403), iamError("ExpiredToken", 400), iamError("SomethingNew", 401)]) {
+    for (const error of [
+      iamError("AccessDenied", 403),
+      iamError("InvalidClientTokenId", 403),
+      iamError("ExpiredToken", 400),
+      iamError("SomethingNew", 401),
+    ]) {
       expect(awsErrorCode(error)).toBe("AWS_DENIED");
       expect(kind(error)).toBe("refused");
     }
   });
 
   it("calls NoSuchEntity and 404 not found", () => {
-    const missing = new NoSuchEntityException({ $metadata: { httpStatusCode: 404 }, message: "The SAML provider arn:aws:iam::111111111111:saml-provider/Okta does not exist." });
+    const missing = new NoSuchEntityException({
+      $metadata: { httpStatusCode: 404 },
+      message: "The SAML provider arn:aws:iam::111111111111:saml-provider/Okta does not exist.",
+    });
     expect(awsErrorCode(missing)).toBe("AWS_NOT_FOUND");
     expect(kind(missing)).toBe("not-found");
   });
@@ -38,7 +57,9 @@ describe("awsErrorCode", () => {
   it("reads the FactError a check already made of the SDK's error the same way", () => {
     expect(awsErrorCode(toFactError(iamError("Throttling", 400)))).toBe("AWS_UNAVAILABLE");
     expect(awsErrorCode(toFactError(iamError("AccessDenied", 403)))).toBe("AWS_DENIED");
-    expect(awsErrorCode({ code: "HTTP502", message: "HTTP 502 with a response that is not an AWS error document" })).toBe("AWS_UNAVAILABLE");
+    expect(
+      awsErrorCode({ code: "HTTP502", message: "HTTP 502 with a response that is not an AWS error document" }),
+    ).toBe("AWS_UNAVAILABLE");
   });
 
   it("leaves any other AWS error internal: breakglass does not know what to advise", () => {

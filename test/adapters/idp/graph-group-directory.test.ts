@@ -25,10 +25,17 @@ runGroupDirectoryContract({
       input: `Graph ${graph.baseUrl}`,
       token: TOKEN,
       wrongToken: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.wrong-payload.wrong-signature",
-      connect: (overrides) => new GraphGroupDirectory({ baseUrl: graph.baseUrl, token: TOKEN, ca: graph.ca, ...overrides }),
+      connect: (overrides) =>
+        new GraphGroupDirectory({ baseUrl: graph.baseUrl, token: TOKEN, ca: graph.ca, ...overrides }),
       addUser: (user) => {
         const id = randomUUID();
-        graph.users.set(id, { id, userPrincipalName: user.login, mail: user.email, displayName: user.displayName ?? "", accountEnabled: user.active });
+        graph.users.set(id, {
+          id,
+          userPrincipalName: user.login,
+          mail: user.email,
+          displayName: user.displayName ?? "",
+          accountEnabled: user.active,
+        });
         return { id, ...user };
       },
       addGroup: () => {
@@ -49,7 +56,8 @@ runGroupDirectoryContract({
         unauthorized: "InvalidAuthenticationToken: Access token validation failure. Invalid audience.",
         throttled: "TooManyRequests: Too many requests",
         unavailable: "serviceNotAvailable: The service is temporarily unavailable.",
-        missingGroup: (groupId) => `Request_ResourceNotFound: Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
+        missingGroup: (groupId) =>
+          `Request_ResourceNotFound: Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
       },
       stop: () => graph.close(),
     };
@@ -62,12 +70,33 @@ let directory: GraphGroupDirectory;
 
 beforeAll(async () => {
   server = await startGraphServer(TOKEN);
-  server.users.set(ADELE, { id: ADELE, userPrincipalName: "AdeleV@contoso.com", mail: "AdeleV@contoso.com", displayName: "Adele Vance" });
-  server.users.set(MEGAN, { id: MEGAN, userPrincipalName: "MeganB@contoso.com", mail: "megan.bowen@contoso.com", displayName: "Megan Bowen", accountEnabled: false });
-  server.users.set("a1b2c3d4-0000-4000-8000-00000000000a", { id: "a1b2c3d4-0000-4000-8000-00000000000a", userPrincipalName: "o'brien@contoso.com", mail: null, displayName: "Pat O'Brien" });
+  server.users.set(ADELE, {
+    id: ADELE,
+    userPrincipalName: "AdeleV@contoso.com",
+    mail: "AdeleV@contoso.com",
+    displayName: "Adele Vance",
+  });
+  server.users.set(MEGAN, {
+    id: MEGAN,
+    userPrincipalName: "MeganB@contoso.com",
+    mail: "megan.bowen@contoso.com",
+    displayName: "Megan Bowen",
+    accountEnabled: false,
+  });
+  server.users.set("a1b2c3d4-0000-4000-8000-00000000000a", {
+    id: "a1b2c3d4-0000-4000-8000-00000000000a",
+    userPrincipalName: "o'brien@contoso.com",
+    mail: null,
+    displayName: "Pat O'Brien",
+  });
   for (let index = 0; index < 5; index++) {
     const id = `c0ffee00-0000-4000-8000-00000000000${index}`;
-    server.users.set(id, { id, userPrincipalName: `engineer${index}@contoso.com`, mail: null, displayName: `Engineer ${index}` });
+    server.users.set(id, {
+      id,
+      userPrincipalName: `engineer${index}@contoso.com`,
+      mail: null,
+      displayName: `Engineer ${index}`,
+    });
   }
 });
 
@@ -87,7 +116,9 @@ describe("finding a responder", () => {
     const before = server.requests.length;
     await expect(directory.findUser("o'brien@contoso.com")).resolves.toMatchObject({ displayName: "Pat O'Brien" });
     const sent = new URL(server.requests[before]?.url ?? "/", server.url);
-    expect(sent.searchParams.get("$filter")).toBe("userPrincipalName eq 'o''brien@contoso.com' or mail eq 'o''brien@contoso.com'");
+    expect(sent.searchParams.get("$filter")).toBe(
+      "userPrincipalName eq 'o''brien@contoso.com' or mail eq 'o''brien@contoso.com'",
+    );
     expect(odataString("it's")).toBe("'it''s'");
   });
 });
@@ -97,7 +128,11 @@ describe("membership", () => {
     const before = server.requests.length;
     await directory.addMember(EMERGENCY, MEGAN);
     const sent = server.requests[before];
-    expect([sent?.method, sent?.url, sent?.headers["content-type"]]).toEqual(["POST", `/v1.0/groups/${EMERGENCY}/members/$ref`, "application/json"]);
+    expect([sent?.method, sent?.url, sent?.headers["content-type"]]).toEqual([
+      "POST",
+      `/v1.0/groups/${EMERGENCY}/members/$ref`,
+      "application/json",
+    ]);
   });
 
   it("follows @odata.nextLink across pages to list every member", async () => {
@@ -107,7 +142,11 @@ describe("membership", () => {
     const before = server.requests.length;
     const members = await directory.listMembers(EMERGENCY);
     expect(members.map((member) => member.id)).toEqual(ids);
-    expect(server.requests.slice(before).map((request) => new URL(request.url ?? "/", server.url).searchParams.get("$skiptoken"))).toEqual([null, "2", "4"]);
+    expect(
+      server.requests
+        .slice(before)
+        .map((request) => new URL(request.url ?? "/", server.url).searchParams.get("$skiptoken")),
+    ).toEqual([null, "2", "4"]);
   });
 
   it("fails closed on a nested group: its members also get in, and breakglass cannot say who they are", async () => {

@@ -72,8 +72,18 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
 
     beforeAll(async () => {
       server = await start();
-      ada = server.addUser({ login: "ada.lovelace@corp.example", email: "ada@example.com", displayName: "Ada Lovelace", active: true });
-      grace = server.addUser({ login: "grace.hopper@corp.example", email: "grace@example.com", displayName: "Grace Hopper", active: false });
+      ada = server.addUser({
+        login: "ada.lovelace@corp.example",
+        email: "ada@example.com",
+        displayName: "Ada Lovelace",
+        active: true,
+      });
+      grace = server.addUser({
+        login: "grace.hopper@corp.example",
+        email: "grace@example.com",
+        displayName: "Grace Hopper",
+        active: false,
+      });
     });
 
     beforeEach(() => {
@@ -107,8 +117,18 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
       });
 
       it("refuses to choose when one user's login is another user's address, naming both", async () => {
-        const owner = server.addUser({ login: "oncall@corp.example", email: "oncall.owner@example.com", displayName: "On Call", active: true });
-        const other = server.addUser({ login: "someone.else@corp.example", email: "oncall@corp.example", displayName: "Someone Else", active: true });
+        const owner = server.addUser({
+          login: "oncall@corp.example",
+          email: "oncall.owner@example.com",
+          displayName: "On Call",
+          active: true,
+        });
+        const other = server.addUser({
+          login: "someone.else@corp.example",
+          email: "oncall@corp.example",
+          displayName: "Someone Else",
+          active: true,
+        });
         await expect(directory.findUser("oncall@corp.example")).rejects.toMatchObject({
           code: "IDP_FAILED",
           message: `${server.input}: looking up user oncall@corp.example: 2 users match: oncall@corp.example (${owner.id}), someone.else@corp.example (${other.id})`,
@@ -148,7 +168,12 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
       it("lists every member of a group that the server answers in several pages", async () => {
         const group = server.addGroup();
         const engineers = ["alan", "barbara", "claude", "dennis", "edsger"].map((first) =>
-          server.addUser({ login: `${first}@corp.example`, email: `${first}@example.com`, displayName: `${first} Engineer`, active: true }),
+          server.addUser({
+            login: `${first}@corp.example`,
+            email: `${first}@example.com`,
+            displayName: `${first} Engineer`,
+            active: true,
+          }),
         );
         for (const engineer of engineers) await directory.addMember(group, engineer.id);
         server.setPageSize(2);
@@ -241,9 +266,14 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
             message: `${server.input}: listing members of group ${group}: HTTP 401 Unauthorized: ${server.says.unauthorized}`,
             hint: "check that the API token is the right one and has not expired or been revoked",
           },
-          { code: "IDP_UNAUTHORIZED", message: `${server.input}: looking up user ada@example.com: HTTP 401 Unauthorized: ${server.says.unauthorized}` },
+          {
+            code: "IDP_UNAUTHORIZED",
+            message: `${server.input}: looking up user ada@example.com: HTTP 401 Unauthorized: ${server.says.unauthorized}`,
+          },
         ]);
-        const everything = JSON.stringify(failures.map((failure) => JSON.stringify(failure, Object.getOwnPropertyNames(failure))));
+        const everything = JSON.stringify(
+          failures.map((failure) => JSON.stringify(failure, Object.getOwnPropertyNames(failure))),
+        );
         expect(everything).not.toContain(server.wrongToken);
         expect(everything).not.toContain(server.token);
       });

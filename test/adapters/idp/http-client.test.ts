@@ -1,7 +1,12 @@
 // The IdP HTTP client against a real HTTPS server on loopback: retries and waits, time and size limits, and messages that never carry the token.
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { describeErrorBody, IdpHttpClient, parseRetryAfter, type IdpHttpOptions } from "../../../src/adapters/idp/http-client.js";
+import {
+  describeErrorBody,
+  IdpHttpClient,
+  parseRetryAfter,
+  type IdpHttpOptions,
+} from "../../../src/adapters/idp/http-client.js";
 import { startServer, type TestServer } from "../../support/https-server.js";
 
 const TOKEN = "idp-test-token-3a7e9c2b5d1f";
@@ -30,16 +35,41 @@ beforeAll(async () => {
     const path = url.pathname.replace(/^\/scim\/v2/, "");
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const ok = () => json(response, 200, { ok: true });
-    const scimError = (status: number, detail: string) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(status), detail });
+    const scimError = (status: number, detail: string) => ({
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+      status: String(status),
+      detail,
+    });
     switch (path) {
       case "/throttled-seconds":
         return sometimes(path, 1, () => json(response, 429, scimError(429, "slow down"), { "retry-after": "7" }), ok);
       case "/throttled-date":
-        return sometimes(path, 1, () => json(response, 429, scimError(429, "slow down"), { "retry-after": "Wed, 21 Oct 2026 07:28:10 GMT" }), ok);
+        return sometimes(
+          path,
+          1,
+          () => json(response, 429, scimError(429, "slow down"), { "retry-after": "Wed, 21 Oct 2026 07:28:10 GMT" }),
+          ok,
+        );
       case "/throttled-long":
-        return sometimes(path, 1, () => json(response, 429, scimError(429, "slow down"), { "retry-after": "3600" }), ok);
+        return sometimes(
+          path,
+          1,
+          () => json(response, 429, scimError(429, "slow down"), { "retry-after": "3600" }),
+          ok,
+        );
       case "/rate-limit-reset":
-        return sometimes(path, 1, () => json(response, 429, { errorCode: "E0000047", errorSummary: "API call exceeded rate limit due to too many requests." }, { "x-rate-limit-reset": String(NOW / 1000 + 12) }), ok);
+        return sometimes(
+          path,
+          1,
+          () =>
+            json(
+              response,
+              429,
+              { errorCode: "E0000047", errorSummary: "API call exceeded rate limit due to too many requests." },
+              { "x-rate-limit-reset": String(NOW / 1000 + 12) },
+            ),
+          ok,
+        );
       case "/flaky":
         return sometimes(path, 2, () => json(response, 503, scimError(503, "restarting")), ok);
       case "/down":
@@ -51,7 +81,9 @@ beforeAll(async () => {
       case "/never":
         return; // accepts the request and never answers
       case "/big-declared":
-        return void response.writeHead(200, { "content-type": "application/json", "content-length": String(11 * 1024 * 1024) }).write("[");
+        return void response
+          .writeHead(200, { "content-type": "application/json", "content-length": String(11 * 1024 * 1024) })
+          .write("[");
       case "/big-chunked":
         response.writeHead(200, { "content-type": "application/json" });
         return void response.end(`[${'"x",'.repeat(1000)}"x"]`);
@@ -60,13 +92,20 @@ beforeAll(async () => {
       case "/echo-token":
         return json(response, 401, scimError(401, `the token in "${request.headers.authorization}" is revoked`));
       case "/echo-token-500":
-        return json(response, 500, { error: { code: "InternalServerError", message: `upstream refused ${request.headers.authorization}` } });
+        return json(response, 500, {
+          error: { code: "InternalServerError", message: `upstream refused ${request.headers.authorization}` },
+        });
       case "/not-json":
         return void response.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>");
       case "/missing":
         return json(response, 404, scimError(404, "Resource 42 not found"));
       case "/echo-request":
-        return json(response, 200, { method: request.method, accept: request.headers.accept, contentType: request.headers["content-type"] ?? null, authorization: request.headers.authorization === `Bearer ${TOKEN}` });
+        return json(response, 200, {
+          method: request.method,
+          accept: request.headers.accept,
+          contentType: request.headers["content-type"] ?? null,
+          authorization: request.headers.authorization === `Bearer ${TOKEN}`,
+        });
       case "/page-1":
         return json(response, 200, { items: [1, 2], next: `${server.url}/scim/v2/page-2` });
       case "/page-2":
@@ -136,7 +175,9 @@ describe("retries", () => {
   });
 
   it("retries a dropped connection", async () => {
-    await expect(new IdpHttpClient(options).send({ ...READING, path: "/reset-once" })).resolves.toMatchObject({ status: 200 });
+    await expect(new IdpHttpClient(options).send({ ...READING, path: "/reset-once" })).resolves.toMatchObject({
+      status: 200,
+    });
     expect(sleeps).toHaveLength(1);
   });
 
@@ -148,7 +189,9 @@ describe("retries", () => {
     expect(hits.get("/down")).toBe(4);
     expect(sleeps).toHaveLength(3);
     hits.clear();
-    await expect(new IdpHttpClient({ ...options, maxAttempts: 2 }).send({ ...READING, path: "/down" })).rejects.toThrow("(gave up after 2 attempts)");
+    await expect(new IdpHttpClient({ ...options, maxAttempts: 2 }).send({ ...READING, path: "/down" })).rejects.toThrow(
+      "(gave up after 2 attempts)",
+    );
     expect(hits.get("/down")).toBe(2);
   });
 
@@ -157,7 +200,9 @@ describe("retries", () => {
       code: "IDP_FAILED",
       message: `SCIM ${base}: reading the thing: HTTP 501 Not Implemented: Bulk is not supported`,
     });
-    await expect(new IdpHttpClient(options).send({ ...READING, path: "/missing" })).rejects.toMatchObject({ code: "IDP_NOT_FOUND" });
+    await expect(new IdpHttpClient(options).send({ ...READING, path: "/missing" })).rejects.toMatchObject({
+      code: "IDP_NOT_FOUND",
+    });
     expect(sleeps).toEqual([]);
   });
 });
@@ -166,7 +211,9 @@ describe("limits", () => {
   it("times out a server that never answers", async () => {
     // The message is the proof: each attempt ended on its own 0.2 s deadline, not on an answer. Should the deadline
     // never fire, vitest's own timeout fails the test.
-    await expect(new IdpHttpClient({ ...options, timeoutMs: 200, maxAttempts: 2 }).send({ ...READING, path: "/never" })).rejects.toMatchObject({
+    await expect(
+      new IdpHttpClient({ ...options, timeoutMs: 200, maxAttempts: 2 }).send({ ...READING, path: "/never" }),
+    ).rejects.toMatchObject({
       code: "IDP_TIMEOUT",
       message: `SCIM ${base}: reading the thing: no complete answer within 0.2 s (gave up after 2 attempts)`,
     });
@@ -181,15 +228,22 @@ describe("limits", () => {
   });
 
   it("stops reading an undeclared body once it passes the limit", async () => {
-    await expect(new IdpHttpClient({ ...options, maxBytes: 1024 }).send({ ...READING, path: "/big-chunked" })).rejects.toThrow(
-      `SCIM ${base}: reading the thing: refused: the answer is larger than the 1 KB limit`,
-    );
+    await expect(
+      new IdpHttpClient({ ...options, maxBytes: 1024 }).send({ ...READING, path: "/big-chunked" }),
+    ).rejects.toThrow(`SCIM ${base}: reading the thing: refused: the answer is larger than the 1 KB limit`);
   });
 });
 
 describe("messages", () => {
   it("names the API, the operation, the status and the server's detail", async () => {
-    await expect(new IdpHttpClient(options).send({ method: "PATCH", path: "/forbidden", body: {}, operation: "adding user 2819c223 to group e9e30dba" })).rejects.toMatchObject({
+    await expect(
+      new IdpHttpClient(options).send({
+        method: "PATCH",
+        path: "/forbidden",
+        body: {},
+        operation: "adding user 2819c223 to group e9e30dba",
+      }),
+    ).rejects.toMatchObject({
       code: "IDP_UNAUTHORIZED",
       message: `SCIM ${base}: adding user 2819c223 to group e9e30dba: HTTP 403 Forbidden: The client is not authorized to modify group e9e30dba`,
       hint: "the API token lacks a permission this operation needs",
@@ -215,18 +269,27 @@ describe("messages", () => {
   });
 
   it("reports a refused connection after retrying it", async () => {
-    await expect(new IdpHttpClient({ ...options, baseUrl: "https://127.0.0.1:1/scim/v2", maxAttempts: 2 }).send({ ...READING, path: "/Users" })).rejects.toMatchObject({
+    await expect(
+      new IdpHttpClient({ ...options, baseUrl: "https://127.0.0.1:1/scim/v2", maxAttempts: 2 }).send({
+        ...READING,
+        path: "/Users",
+      }),
+    ).rejects.toMatchObject({
       code: "IDP_UNAVAILABLE",
       message: "SCIM https://127.0.0.1:1/scim/v2: reading the thing: connection refused (gave up after 2 attempts)",
     });
   });
 
   it("does not take a success it cannot read for a success", async () => {
-    await expect(new IdpHttpClient(options).send({ ...READING, path: "/not-json" })).rejects.toThrow(`SCIM ${base}: reading the thing: unexpected answer: HTTP 200 with a body that is not JSON`);
+    await expect(new IdpHttpClient(options).send({ ...READING, path: "/not-json" })).rejects.toThrow(
+      `SCIM ${base}: reading the thing: unexpected answer: HTTP 200 with a body that is not JSON`,
+    );
   });
 
   it("refuses plain http, and a token that would break the header, without printing the token", () => {
-    expect(() => new IdpHttpClient({ ...options, baseUrl: "http://127.0.0.1/scim/v2" })).toThrow("SCIM http://127.0.0.1/scim/v2: refused: an API token is only ever sent over https");
+    expect(() => new IdpHttpClient({ ...options, baseUrl: "http://127.0.0.1/scim/v2" })).toThrow(
+      "SCIM http://127.0.0.1/scim/v2: refused: an API token is only ever sent over https",
+    );
     const broken = "idp-test-token\nX-Injected: yes";
     const failure = (() => {
       try {
@@ -235,28 +298,58 @@ describe("messages", () => {
         return error;
       }
     })();
-    expect(failure).toMatchObject({ code: "USAGE", message: `SCIM ${base}: the API token is empty or contains whitespace` });
+    expect(failure).toMatchObject({
+      code: "USAGE",
+      message: `SCIM ${base}: the API token is empty or contains whitespace`,
+    });
   });
 
   it("reads the detail of SCIM, Okta, Graph and OAuth error bodies", () => {
-    expect(describeErrorBody({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], scimType: "invalidFilter", detail: "bad filter", status: "400" })).toBe("invalidFilter: bad filter");
-    expect(describeErrorBody({ errorCode: "E0000001", errorSummary: "Api validation failed: login", errorCauses: [{ errorSummary: "login: An object with this field already exists" }] })).toBe(
-      "Api validation failed: login; login: An object with this field already exists",
+    expect(
+      describeErrorBody({
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        scimType: "invalidFilter",
+        detail: "bad filter",
+        status: "400",
+      }),
+    ).toBe("invalidFilter: bad filter");
+    expect(
+      describeErrorBody({
+        errorCode: "E0000001",
+        errorSummary: "Api validation failed: login",
+        errorCauses: [{ errorSummary: "login: An object with this field already exists" }],
+      }),
+    ).toBe("Api validation failed: login; login: An object with this field already exists");
+    expect(
+      describeErrorBody({ error: { code: "Request_BadRequest", message: "Invalid object identifier 'x'." } }),
+    ).toBe("Request_BadRequest: Invalid object identifier 'x'.");
+    expect(describeErrorBody({ error: "invalid_token", error_description: "The access token expired" })).toBe(
+      "The access token expired",
     );
-    expect(describeErrorBody({ error: { code: "Request_BadRequest", message: "Invalid object identifier 'x'." } })).toBe("Request_BadRequest: Invalid object identifier 'x'.");
-    expect(describeErrorBody({ error: "invalid_token", error_description: "The access token expired" })).toBe("The access token expired");
     expect(describeErrorBody("not an object")).toBeUndefined();
   });
 });
 
 describe("requests", () => {
   it("sends the bearer token, the media type, and a JSON body", async () => {
-    const response = await new IdpHttpClient(options).send({ method: "POST", path: "/echo-request", body: { a: 1 }, operation: "echoing" });
-    expect(response.body).toEqual({ method: "POST", accept: "application/scim+json, application/json;q=0.9", contentType: "application/scim+json", authorization: true });
+    const response = await new IdpHttpClient(options).send({
+      method: "POST",
+      path: "/echo-request",
+      body: { a: 1 },
+      operation: "echoing",
+    });
+    expect(response.body).toEqual({
+      method: "POST",
+      accept: "application/scim+json, application/json;q=0.9",
+      contentType: "application/scim+json",
+      authorization: true,
+    });
   });
 
   it("hands the caller the error statuses it said it would interpret", async () => {
-    await expect(new IdpHttpClient(options).send({ ...READING, path: "/missing", handles: [404] })).resolves.toMatchObject({ status: 404, body: { detail: "Resource 42 not found" } });
+    await expect(
+      new IdpHttpClient(options).send({ ...READING, path: "/missing", handles: [404] }),
+    ).resolves.toMatchObject({ status: 404, body: { detail: "Resource 42 not found" } });
   });
 
   it("follows next-page links on the same host, and refuses to send the token to another", async () => {

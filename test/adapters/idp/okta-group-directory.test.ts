@@ -29,7 +29,14 @@ runGroupDirectoryContract({
         const id = nextId("00u");
         // Okta has no display name of its own here: the adapter makes it from the first and last names.
         const [firstName = "", ...rest] = (user.displayName ?? "").split(" ");
-        okta.users.set(id, { id, login: user.login, email: user.email ?? "", firstName, lastName: rest.join(" "), status: user.active ? "ACTIVE" : "SUSPENDED" });
+        okta.users.set(id, {
+          id,
+          login: user.login,
+          email: user.email ?? "",
+          firstName,
+          lastName: rest.join(" "),
+          status: user.active ? "ACTIVE" : "SUSPENDED",
+        });
         return { id, ...user };
       },
       addGroup: () => {
@@ -63,13 +70,37 @@ let directory: OktaGroupDirectory;
 
 beforeAll(async () => {
   server = await startOktaServer(TOKEN);
-  server.users.set(ISAAC, { id: ISAAC, login: "isaac.brock@example.com", email: "isaac.brock@example.com", firstName: "Isaac", lastName: "Brock" });
+  server.users.set(ISAAC, {
+    id: ISAAC,
+    login: "isaac.brock@example.com",
+    email: "isaac.brock@example.com",
+    firstName: "Isaac",
+    lastName: "Brock",
+  });
   for (const [index, name] of ["alan", "barbara", "claude", "dennis", "edsger"].entries()) {
-    server.users.set(`00upagedUSER0000000${index}`, { id: `00upagedUSER0000000${index}`, login: name, email: `${name}@example.com`, firstName: name, lastName: "Test" });
+    server.users.set(`00upagedUSER0000000${index}`, {
+      id: `00upagedUSER0000000${index}`,
+      login: name,
+      email: `${name}@example.com`,
+      firstName: name,
+      lastName: "Test",
+    });
   }
   // Okta does not require emails to be unique.
-  server.users.set("00ushared0000000000A", { id: "00ushared0000000000A", login: "oncall-a", email: "oncall@example.com", firstName: "On", lastName: "Call" });
-  server.users.set("00ushared0000000000B", { id: "00ushared0000000000B", login: "oncall-b", email: "oncall@example.com", firstName: "On", lastName: "Call" });
+  server.users.set("00ushared0000000000A", {
+    id: "00ushared0000000000A",
+    login: "oncall-a",
+    email: "oncall@example.com",
+    firstName: "On",
+    lastName: "Call",
+  });
+  server.users.set("00ushared0000000000B", {
+    id: "00ushared0000000000B",
+    login: "oncall-b",
+    email: "oncall@example.com",
+    firstName: "On",
+    lastName: "Call",
+  });
 });
 
 beforeEach(() => {
@@ -122,8 +153,12 @@ describe("membership", () => {
   });
 
   it("reads the next link among several Link headers or relations", () => {
-    expect(nextLink(['<https://example.okta.com/a>; rel="self"', '<https://example.okta.com/b?after=x>; rel="next"'])).toBe("https://example.okta.com/b?after=x");
-    expect(nextLink('<https://example.okta.com/a>; rel="self", <https://example.okta.com/c>; rel=next')).toBe("https://example.okta.com/c");
+    expect(
+      nextLink(['<https://example.okta.com/a>; rel="self"', '<https://example.okta.com/b?after=x>; rel="next"']),
+    ).toBe("https://example.okta.com/b?after=x");
+    expect(nextLink('<https://example.okta.com/a>; rel="self", <https://example.okta.com/c>; rel=next')).toBe(
+      "https://example.okta.com/c",
+    );
     expect(nextLink('<https://example.okta.com/a>; rel="self"')).toBeUndefined();
     expect(nextLink(undefined)).toBeUndefined();
   });

@@ -22,8 +22,19 @@ let directory: ScimGroupDirectory;
 beforeAll(async () => {
   server = await startScimServer(TOKEN);
   const { store } = server;
-  store.addUser({ id: BABS, userName: "bjensen@example.com", displayName: "Babs Jensen", emails: ["babs@jensen.org", "bjensen@example.com"] });
-  store.addUser({ id: MARK, userName: "mpepperidge", displayName: "Mark Pepperidge", emails: ["mark@example.com"], active: false });
+  store.addUser({
+    id: BABS,
+    userName: "bjensen@example.com",
+    displayName: "Babs Jensen",
+    emails: ["babs@jensen.org", "bjensen@example.com"],
+  });
+  store.addUser({
+    id: MARK,
+    userName: "mpepperidge",
+    displayName: "Mark Pepperidge",
+    emails: ["mark@example.com"],
+    active: false,
+  });
   store.addGroup(EMERGENCY, "Emergency Operations");
   options = { baseUrl: server.baseUrl, token: TOKEN, ca: server.ca, sleep: () => Promise.resolve() };
   directory = new ScimGroupDirectory(options);
@@ -42,10 +53,17 @@ runGroupDirectoryContract({
       input: `SCIM ${scim.baseUrl}`,
       token: TOKEN,
       wrongToken: "scim-wrong-token-0a9b8c7d",
-      connect: (overrides) => new ScimGroupDirectory({ baseUrl: scim.baseUrl, token: TOKEN, ca: scim.ca, ...overrides }),
+      connect: (overrides) =>
+        new ScimGroupDirectory({ baseUrl: scim.baseUrl, token: TOKEN, ca: scim.ca, ...overrides }),
       addUser: (user) => {
         const id = randomUUID();
-        scim.store.addUser({ id, userName: user.login, emails: user.email === null ? [] : [user.email], active: user.active, ...(user.displayName === null ? {} : { displayName: user.displayName }) });
+        scim.store.addUser({
+          id,
+          userName: user.login,
+          emails: user.email === null ? [] : [user.email],
+          active: user.active,
+          ...(user.displayName === null ? {} : { displayName: user.displayName }),
+        });
         return { id, ...user };
       },
       addGroup: () => {
@@ -86,7 +104,11 @@ describe("finding a responder", () => {
 
   it("finds a user by their second address", async () => {
     await expect(directory.findUser("bjensen@example.com")).resolves.toMatchObject({ id: BABS });
-    await expect(directory.findUser("mark@example.com")).resolves.toMatchObject({ id: MARK, login: "mpepperidge", active: false });
+    await expect(directory.findUser("mark@example.com")).resolves.toMatchObject({
+      id: MARK,
+      login: "mpepperidge",
+      active: false,
+    });
   });
 
   it("writes filter values as JSON strings, quotes and backslashes escaped", () => {
@@ -111,7 +133,10 @@ describe("membership", () => {
       const id = `engineer-${String(index).padStart(3, "0")}`;
       server.store.addUser({ id, userName: `${id}@example.com` });
     }
-    server.store.addGroup(LARGE, "All Engineering", { hideMembersOnRead: true, members: [...server.store.users.keys()].filter((id) => id.startsWith("engineer-")) });
+    server.store.addGroup(LARGE, "All Engineering", {
+      hideMembersOnRead: true,
+      members: [...server.store.users.keys()].filter((id) => id.startsWith("engineer-")),
+    });
     const before = server.received.length;
     const members = await directory.listMembers(LARGE);
     expect(members).toHaveLength(230);
@@ -151,7 +176,14 @@ describe("servers that read RFC 7644 to the letter", () => {
     const strict = await startServer((request, response) => {
       const scimType = request.url?.endsWith("/Groups/strict") ? "noTarget" : "invalidValue";
       response.writeHead(400, { "content-type": "application/scim+json" });
-      response.end(JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "400", scimType, detail: "the path matches no value" }));
+      response.end(
+        JSON.stringify({
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+          status: "400",
+          scimType,
+          detail: "the path matches no value",
+        }),
+      );
     });
     try {
       const directory = new ScimGroupDirectory({ ...options, baseUrl: strict.url, ca: strict.ca });
@@ -168,6 +200,8 @@ describe("servers that read RFC 7644 to the letter", () => {
 
 describe("errors", () => {
   it("refuses to send the token over plain http", () => {
-    expect(() => new ScimGroupDirectory({ ...options, baseUrl: "http://idp.example/scim/v2" })).toThrow("SCIM http://idp.example/scim/v2: refused: an API token is only ever sent over https");
+    expect(() => new ScimGroupDirectory({ ...options, baseUrl: "http://idp.example/scim/v2" })).toThrow(
+      "SCIM http://idp.example/scim/v2: refused: an API token is only ever sent over https",
+    );
   });
 });

@@ -32,7 +32,10 @@ describe("opening the emergency window", () => {
     const context = runContext({ now: OPENED, initiator: "alice" });
 
     const plan = await open.plan(parameters, context);
-    expect(plan).toMatchObject({ alreadyDone: false, changes: [{ target: "emergency window of incident INC-42", before: null, after: "open" }] });
+    expect(plan).toMatchObject({
+      alreadyDone: false,
+      changes: [{ target: "emergency window of incident INC-42", before: null, after: "open" }],
+    });
     await open.apply(plan, parameters, context);
     await expect(open.verify(parameters, context)).resolves.toMatchObject({ ok: true });
 
@@ -53,19 +56,38 @@ describe("opening the emergency window", () => {
   it("reopens a closed window, as rolling back its close does", async () => {
     const open = openWindowExecutor({ store: store.windows });
     const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
-    await open.apply(await open.plan({ incident: "INC-3" }, runContext({ now: OPENED })), { incident: "INC-3" }, runContext({ now: OPENED }));
-    await close.apply(await close.plan({ incident: "INC-3" }, runContext({ now: CLOSED })), { incident: "INC-3" }, runContext({ now: CLOSED, initiator: "bob" }));
+    await open.apply(
+      await open.plan({ incident: "INC-3" }, runContext({ now: OPENED })),
+      { incident: "INC-3" },
+      runContext({ now: OPENED }),
+    );
+    await close.apply(
+      await close.plan({ incident: "INC-3" }, runContext({ now: CLOSED })),
+      { incident: "INC-3" },
+      runContext({ now: CLOSED, initiator: "bob" }),
+    );
 
     const reopening = runContext({ now: new Date("2026-11-25T15:00:00Z"), initiator: "carol", runId: "run-2" });
-    await expect(open.plan({ incident: "INC-3" }, reopening)).resolves.toMatchObject({ alreadyDone: false, changes: [{ before: "closed", after: "open" }] });
+    await expect(open.plan({ incident: "INC-3" }, reopening)).resolves.toMatchObject({
+      alreadyDone: false,
+      changes: [{ before: "closed", after: "open" }],
+    });
     await open.apply(await open.plan({ incident: "INC-3" }, reopening), { incident: "INC-3" }, reopening);
-    expect(store.windows.findWindow("INC-3")).toMatchObject({ openedBy: "carol", runId: "run-2", closedAt: null, closedBy: null });
+    expect(store.windows.findWindow("INC-3")).toMatchObject({
+      openedBy: "carol",
+      runId: "run-2",
+      closedAt: null,
+      closedBy: null,
+    });
     await expect(open.verify({ incident: "INC-3" }, reopening)).resolves.toMatchObject({ ok: true });
   });
 
   it("fails verification when the window is not open", async () => {
     const open = openWindowExecutor({ store: store.windows });
-    await expect(open.verify({ incident: "INC-7" }, runContext())).resolves.toEqual({ ok: false, detail: "the store holds no emergency window for incident INC-7" });
+    await expect(open.verify({ incident: "INC-7" }, runContext())).resolves.toEqual({
+      ok: false,
+      detail: "the store holds no emergency window for incident INC-7",
+    });
   });
 });
 
@@ -73,7 +95,11 @@ describe("closing the emergency window", () => {
   it("closes it, and summarises who opened and closed it and what breakglass recorded during it", async () => {
     const audit = new AuditLog(store.audit, fixedClock(new Date("2026-11-25T11:00:00Z")));
     const open = openWindowExecutor({ store: store.windows });
-    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: join(directory, "summaries") });
+    const close = closeWindowExecutor({
+      store: store.windows,
+      audit: store.audit,
+      summaryDirectory: join(directory, "summaries"),
+    });
     const opening = runContext({ now: OPENED, initiator: "alice" });
     await open.apply(await open.plan({ incident: "INC-42" }, opening), { incident: "INC-42", reason: "FM3" }, opening);
     audit.record({ actor: "alice", action: "action.applied", runId: "run-1", subject: "add-responders", detail: {} });
@@ -103,7 +129,9 @@ describe("closing the emergency window", () => {
     const verification = await close.verify({ incident: "INC-9" }, context);
     expect(verification.ok).toBe(true);
     expect(store.windows.findWindow("INC-9")).toBeNull();
-    expect(readFileSync(verification.artefacts?.["activity-summary"] ?? "", "utf8")).toContain("No emergency window was opened for this incident");
+    expect(readFileSync(verification.artefacts?.["activity-summary"] ?? "", "utf8")).toContain(
+      "No emergency window was opened for this incident",
+    );
   });
 
   it("fails verification while the window is still open", async () => {

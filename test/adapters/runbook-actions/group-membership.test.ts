@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../../src/domain/audit/audit-log.js";
 import { ScimGroupDirectory } from "../../../src/adapters/idp/scim-group-directory.js";
-import { addGroupMembersExecutor, reapExpiredLeases, removeGroupMembersExecutor } from "../../../src/adapters/runbook-actions/group-membership.js";
+import {
+  addGroupMembersExecutor,
+  reapExpiredLeases,
+  removeGroupMembersExecutor,
+} from "../../../src/adapters/runbook-actions/group-membership.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
@@ -28,7 +32,12 @@ beforeAll(async () => {
   server.store.addUser({ id: ALICE, userName: "alice@example.com", displayName: "Alice Responder" });
   server.store.addUser({ id: BOB, userName: "bob", emails: ["bob@example.com"] });
   server.store.addUser({ id: CAROL, userName: "carol@example.com" });
-  directory = new ScimGroupDirectory({ baseUrl: server.baseUrl, token: TOKEN, ca: server.ca, sleep: () => Promise.resolve() });
+  directory = new ScimGroupDirectory({
+    baseUrl: server.baseUrl,
+    token: TOKEN,
+    ca: server.ca,
+    sleep: () => Promise.resolve(),
+  });
 });
 
 afterAll(async () => {
@@ -52,7 +61,10 @@ describe("adding responders", () => {
 
     const plan = await add.plan(parameters, context);
     expect(plan.alreadyDone).toBe(false);
-    expect(plan.changes.map((change) => change.target)).toEqual([`group ${OPERATORS}: alice@example.com`, `group ${OPERATORS}: bob`]);
+    expect(plan.changes.map((change) => change.target)).toEqual([
+      `group ${OPERATORS}: alice@example.com`,
+      `group ${OPERATORS}: bob`,
+    ]);
     await add.apply(plan, parameters, context);
     // A resumed run applies again: nothing doubles.
     await add.apply(plan, parameters, context);
@@ -72,9 +84,12 @@ describe("adding responders", () => {
     const parameters = { groups: [OPERATORS], members: ["alice@example.com", "mallory@example.com"], ttl: "1h" };
     await expect(add.plan(parameters, runContext())).rejects.toMatchObject({
       code: "IDP_NOT_FOUND",
-      message: "idp.add-group-members members: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
+      message:
+        "idp.add-group-members members: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
     });
-    await expect(add.apply({ summary: "", changes: [], alreadyDone: false }, parameters, runContext())).rejects.toThrow("mallory@example.com");
+    await expect(add.apply({ summary: "", changes: [], alreadyDone: false }, parameters, runContext())).rejects.toThrow(
+      "mallory@example.com",
+    );
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(store.leases.activeLeases()).toEqual([]);
   });
@@ -84,7 +99,10 @@ describe("adding responders", () => {
     const parameters = { groups: [OPERATORS], members: ["carol@example.com"], ttl: "1h" };
     await add.apply(await add.plan(parameters, runContext()), parameters, runContext());
     await directory.removeMember(OPERATORS, CAROL);
-    await expect(add.verify(parameters, runContext())).resolves.toEqual({ ok: false, detail: `group ${OPERATORS} does not list carol@example.com` });
+    await expect(add.verify(parameters, runContext())).resolves.toEqual({
+      ok: false,
+      detail: `group ${OPERATORS} does not list carol@example.com`,
+    });
   });
 });
 
@@ -99,12 +117,19 @@ describe("removing responders", () => {
 
     const everyone = { groups: [OPERATORS], members: "everyone" };
     const plan = await remove.plan(everyone, runContext());
-    expect(plan.changes.map((change) => change.target).sort()).toEqual([`group ${OPERATORS}: alice@example.com`, `group ${OPERATORS}: bob`, `group ${OPERATORS}: carol@example.com`]);
+    expect(plan.changes.map((change) => change.target).sort()).toEqual([
+      `group ${OPERATORS}: alice@example.com`,
+      `group ${OPERATORS}: bob`,
+      `group ${OPERATORS}: carol@example.com`,
+    ]);
     await remove.apply(plan, everyone, runContext());
 
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
     expect(store.leases.activeLeases()).toEqual([]);
-    await expect(remove.verify(everyone, runContext())).resolves.toEqual({ ok: true, detail: `${OPERATORS} are empty` });
+    await expect(remove.verify(everyone, runContext())).resolves.toEqual({
+      ok: true,
+      detail: `${OPERATORS} are empty`,
+    });
     await expect(remove.plan(everyone, runContext())).resolves.toMatchObject({ alreadyDone: true });
   });
 
@@ -133,7 +158,10 @@ describe("reaping expired leases", () => {
     const clock = new SteppingClock(NOW);
     const audit = new AuditLog(store.audit, clock);
     clock.advance(30 * 60 * 1000);
-    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({
+      reaped: [],
+      failed: [],
+    });
 
     clock.advance(31 * 60 * 1000);
     const result = await reapExpiredLeases({ store: store.leases, directory, clock, audit });
@@ -143,10 +171,18 @@ describe("reaping expired leases", () => {
     expect(store.leases.activeLeases().map((lease) => lease.login)).toEqual(["bob"]);
     const reaped = store.audit.auditRecords().filter((record) => record.action === "lease.reaped");
     expect(reaped).toEqual([
-      expect.objectContaining({ actor: "breakglass", runId: "run-1", subject: `group ${OPERATORS}`, detail: expect.objectContaining({ userId: ALICE, login: "alice@example.com" }) }),
+      expect.objectContaining({
+        actor: "breakglass",
+        runId: "run-1",
+        subject: `group ${OPERATORS}`,
+        detail: expect.objectContaining({ userId: ALICE, login: "alice@example.com" }),
+      }),
     ]);
 
     // Reaping again finds nothing more to do.
-    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({ reaped: [], failed: [] });
+    await expect(reapExpiredLeases({ store: store.leases, directory, clock, audit })).resolves.toEqual({
+      reaped: [],
+      failed: [],
+    });
   });
 });

@@ -1,7 +1,9 @@
 // A RunContext for calling an action executor directly, as the engine would for one step of one run.
 import type { ArtefactPaths, RunContext } from "../../../src/domain/runbooks/engine-ports.js";
 
-export function runContext(overrides: { runId?: string; stepId?: string; initiator?: string; now?: Date; artefacts?: ArtefactPaths } = {}): RunContext {
+export function runContext(
+  overrides: { runId?: string; stepId?: string; initiator?: string; now?: Date; artefacts?: ArtefactPaths } = {},
+): RunContext {
   const runId = overrides.runId ?? "run-1";
   const stepId = overrides.stepId ?? "step";
   return {

@@ -3,7 +3,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient, UpdateSAMLProviderCommand } from "@aws-sdk/client-iam";
+import {
+  CreateSAMLProviderCommand,
+  GetSAMLProviderCommand,
+  IAMClient,
+  UpdateSAMLProviderCommand,
+} from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
 import { updateSamlProviderExecutor } from "../../../src/adapters/runbook-actions/update-saml-provider.js";
@@ -25,7 +30,8 @@ let metadataPath: string;
 let providerArns: string[];
 let executor: ActionExecutor;
 
-const metadata = (certificate: TestCertificate) => entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
+const metadata = (certificate: TestCertificate) =>
+  entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const fingerprint = (certificate: TestCertificate) => createHash("sha256").update(certificate.der).digest("hex");
 const withArtefact = () => runContext({ artefacts: { "metadata-file": metadataPath } });
 
@@ -49,10 +55,17 @@ beforeEach(async () => {
   await moto.reset();
   providerArns = [];
   for (const name of ["EmergencyIdP", "EmergencyIdPSecondary"]) {
-    const created = await iam.send(new CreateSAMLProviderCommand({ Name: name, SAMLMetadataDocument: metadata(oldCertificate) }));
+    const created = await iam.send(
+      new CreateSAMLProviderCommand({ Name: name, SAMLMetadataDocument: metadata(oldCertificate) }),
+    );
     providerArns.push(created.SAMLProviderArn ?? "");
   }
-  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: REGION, maxAttempts: 2, retryStrategy: () => quickAdaptiveRetries(2) });
+  const clients = new AwsClients({
+    ...DEFAULT_AWS_SETTINGS,
+    region: REGION,
+    maxAttempts: 2,
+    retryStrategy: () => quickAdaptiveRetries(2),
+  });
   const credentials = () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" });
   executor = updateSamlProviderExecutor({ clients, credentials, providerArns });
 });
@@ -62,7 +75,11 @@ describe("re-importing the run's metadata-file", () => {
     const plan = await executor.plan({}, withArtefact());
     expect(plan.alreadyDone).toBe(false);
     expect(plan.changes).toEqual(
-      providerArns.map((arn) => ({ target: arn, before: `signing certificates sha256 ${fingerprint(oldCertificate)}`, after: `signing certificates sha256 ${fingerprint(newCertificate)}` })),
+      providerArns.map((arn) => ({
+        target: arn,
+        before: `signing certificates sha256 ${fingerprint(oldCertificate)}`,
+        after: `signing certificates sha256 ${fingerprint(newCertificate)}`,
+      })),
     );
 
     await executor.apply(plan, {}, withArtefact());
@@ -78,7 +95,9 @@ describe("re-importing the run's metadata-file", () => {
     const [first, second] = providerArns as [string, string];
     const parameters = { providers: [second] };
     await executor.apply(await executor.plan(parameters, withArtefact()), parameters, withArtefact());
-    expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: first }))).SAMLMetadataDocument).toBe(metadata(oldCertificate));
+    expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: first }))).SAMLMetadataDocument).toBe(
+      metadata(oldCertificate),
+    );
     await expect(executor.verify(parameters, withArtefact())).resolves.toMatchObject({ ok: true });
     await expect(executor.verify({}, withArtefact())).resolves.toMatchObject({ ok: false });
   });
@@ -86,7 +105,9 @@ describe("re-importing the run's metadata-file", () => {
   it("fails verification, naming the provider and what it holds, when it was changed behind its back", async () => {
     await executor.apply(await executor.plan({}, withArtefact()), {}, withArtefact());
     const [first] = providerArns as [string];
-    await iam.send(new UpdateSAMLProviderCommand({ SAMLProviderArn: first, SAMLMetadataDocument: metadata(rogueCertificate) }));
+    await iam.send(
+      new UpdateSAMLProviderCommand({ SAMLProviderArn: first, SAMLMetadataDocument: metadata(rogueCertificate) }),
+    );
     await expect(executor.verify({}, withArtefact())).resolves.toEqual({
       ok: false,
       detail: `${first} holds signing certificates sha256 ${fingerprint(rogueCertificate)}; expected the signing certificates of ${metadataPath}: signing certificates sha256 ${fingerprint(newCertificate)}`,
@@ -94,11 +115,16 @@ describe("re-importing the run's metadata-file", () => {
   });
 
   it("refuses to plan without the run's metadata-file, naming it", async () => {
-    await expect(executor.plan({}, runContext())).rejects.toMatchObject({ code: "RUNBOOK_INVALID", message: expect.stringContaining('artefact "metadata-file"') });
+    await expect(executor.plan({}, runContext())).rejects.toMatchObject({
+      code: "RUNBOOK_INVALID",
+      message: expect.stringContaining('artefact "metadata-file"'),
+    });
   });
 
   it("refuses a provider that is not configured", async () => {
     const stranger = "arn:aws:iam::123456789012:saml-provider/Stranger";
-    await expect(executor.plan({ providers: [stranger] }, withArtefact())).rejects.toThrow(`${stranger} not among the configured emergency providers`);
+    await expect(executor.plan({ providers: [stranger] }, withArtefact())).rejects.toThrow(
+      `${stranger} not among the configured emergency providers`,
+    );
   });
 });

@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "../../../src/cli/runbook-command.js";
 import { isBreakglassError } from "../../../src/domain/errors.js";
-import { lintRunbooks, loadRunbooks, readRunbookSource, readRunbookText, runbookFiles } from "../../../src/adapters/runbook-files/runbook-files.js";
+import {
+  lintRunbooks,
+  loadRunbooks,
+  readRunbookSource,
+  readRunbookText,
+  runbookFiles,
+} from "../../../src/adapters/runbook-files/runbook-files.js";
 
 const FM2 = "fm2-reimport-metadata.yaml";
 const directories: string[] = [];
@@ -37,18 +43,27 @@ describe("the runbook files of a directory", () => {
 
   it("load in file-name order", async () => {
     const directory = emptyDirectory();
-    for (const name of ["post-incident-recovery.yaml", FM2]) copyFileSync(join(DEFAULT_RUNBOOK_DIRECTORY, name), join(directory, name));
-    expect((await loadRunbooks(directory)).map(({ runbook }) => runbook.id)).toEqual(["fm2-reimport-metadata", "post-incident-recovery"]);
+    for (const name of ["post-incident-recovery.yaml", FM2])
+      copyFileSync(join(DEFAULT_RUNBOOK_DIRECTORY, name), join(directory, name));
+    expect((await loadRunbooks(directory)).map(({ runbook }) => runbook.id)).toEqual([
+      "fm2-reimport-metadata",
+      "post-incident-recovery",
+    ]);
   });
 
   it("says a directory without runbooks holds none", async () => {
     const directory = emptyDirectory();
-    expect(await lintRunbooks(directory)).toEqual([{ file: directory, line: null, where: "", field: "", message: "holds no runbooks (*.yaml files)" }]);
+    expect(await lintRunbooks(directory)).toEqual([
+      { file: directory, line: null, where: "", field: "", message: "holds no runbooks (*.yaml files)" },
+    ]);
   });
 
   it("refuses a directory that is not there, naming it", async () => {
     const directory = join(emptyDirectory(), "missing");
-    expect(await refusal(loadRunbooks(directory))).toEqual(["INPUT_UNREADABLE", `${directory}: cannot read the runbook directory: no such directory`]);
+    expect(await refusal(loadRunbooks(directory))).toEqual([
+      "INPUT_UNREADABLE",
+      `${directory}: cannot read the runbook directory: no such directory`,
+    ]);
   });
 });
 
@@ -68,7 +83,10 @@ describe("reading one runbook file", () => {
   it("refuses a directory given as a runbook", async () => {
     const path = join(emptyDirectory(), "fm9.yaml");
     mkdirSync(path);
-    expect(await refusal(readRunbookText(path))).toEqual(["INPUT_UNREADABLE", `${path}: is a directory, not a runbook file`]);
+    expect(await refusal(readRunbookText(path))).toEqual([
+      "INPUT_UNREADABLE",
+      `${path}: is a directory, not a runbook file`,
+    ]);
   });
 
   it("refuses a file that is not UTF-8 text", async () => {
@@ -80,7 +98,10 @@ describe("reading one runbook file", () => {
   it("refuses a file over 1 MB before reading it as a runbook", async () => {
     const path = join(emptyDirectory(), "fm9.yaml");
     writeFileSync(path, `# ${"x".repeat(1024 * 1024)}\n`);
-    expect(await refusal(readRunbookText(path))).toEqual(["RUNBOOK_INVALID", `${path}: refused: the file is 1 MB, over the 1 MB limit for a runbook`]);
+    expect(await refusal(readRunbookText(path))).toEqual([
+      "RUNBOOK_INVALID",
+      `${path}: refused: the file is 1 MB, over the 1 MB limit for a runbook`,
+    ]);
   });
 
   it("refuses an invalid runbook with RUNBOOK_INVALID naming the file", async () => {

@@ -55,7 +55,9 @@ describe("the SQLite store", () => {
     const database = openSqlDatabase(path);
     database.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     database.close();
-    expect(() => openStore({ path })).toThrow(`${path}: the store has schema version ${MIGRATIONS.length + 1}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`);
+    expect(() => openStore({ path })).toThrow(
+      `${path}: the store has schema version ${MIGRATIONS.length + 1}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`,
+    );
   });
 
   it("keeps one intact chain, no sequence twice, when two processes append to the audit log at the same time", async () => {
@@ -63,7 +65,11 @@ describe("the SQLite store", () => {
     openStore({ path }).close();
     const append = (writer: string) =>
       new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "test/support/append-audit-process.ts", path, writer, "150"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "test/support/append-audit-process.ts", path, writer, "150"],
+          { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+        );
         let stderr = "";
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.once("error", reject);
@@ -81,7 +87,9 @@ describe("the SQLite store", () => {
     expect(verifyChain(records)).toEqual([]);
     // Each writer's records are in its own order on the one chain.
     for (const writer of ["first", "second"]) {
-      expect(records.filter((record) => record.actor === writer).map((record) => record.detail["index"])).toEqual(Array.from({ length: 150 }, (_value, index) => index + 1));
+      expect(records.filter((record) => record.actor === writer).map((record) => record.detail["index"])).toEqual(
+        Array.from({ length: 150 }, (_value, index) => index + 1),
+      );
     }
   });
 
@@ -117,63 +125,189 @@ describe("the SQLite store", () => {
 
 const at = (hour: number) => new Date(Date.UTC(2026, 10, 25, hour));
 const INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef";
-const started = sealRecord({ actor: "alice", action: "run.started", runId: "run-old", subject: "fm2-reimport-metadata", detail: { dryRun: false } }, 1, at(1), GENESIS_HASH);
+const started = sealRecord(
+  {
+    actor: "alice",
+    action: "run.started",
+    runId: "run-old",
+    subject: "fm2-reimport-metadata",
+    detail: { dryRun: false },
+  },
+  1,
+  at(1),
+  GENESIS_HASH,
+);
 
 /** Rows as the version that introduced each table wrote them, with the SQL of that time (no column added later). */
 function seedAsVersion(database: SqlDatabase, version: number): void {
   if (version >= 1) {
-    database.prepare("INSERT INTO attestations (instance_arn, fingerprints, attested_at, attested_by, source) VALUES (?, ?, ?, ?, ?)").run(INSTANCE, '["aa","bb"]', at(1).toISOString(), "alice", "idp.xml");
+    database
+      .prepare(
+        "INSERT INTO attestations (instance_arn, fingerprints, attested_at, attested_by, source) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(INSTANCE, '["aa","bb"]', at(1).toISOString(), "alice", "idp.xml");
   }
   if (version >= 2) {
     database
-      .prepare("INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(started.sequence, started.at, started.actor, started.action, started.runId, started.subject, JSON.stringify(started.detail), started.previousHash, started.hash);
+      .prepare(
+        "INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        started.sequence,
+        started.at,
+        started.actor,
+        started.action,
+        started.runId,
+        started.subject,
+        JSON.stringify(started.detail),
+        started.previousHash,
+        started.hash,
+      );
   }
   if (version >= 3) {
     database
-      .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run("run-old", "fm2-reimport-metadata", "ab".repeat(32), '{"incident":"INC-1"}', "alice", 0, "waiting", at(1).toISOString(), at(2).toISOString(), null, null);
+      .prepare(
+        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        "run-old",
+        "fm2-reimport-metadata",
+        "ab".repeat(32),
+        '{"incident":"INC-1"}',
+        "alice",
+        0,
+        "waiting",
+        at(1).toISOString(),
+        at(2).toISOString(),
+        null,
+        null,
+      );
     database
-      .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run("run-slack", "fm2-reimport-metadata", "ab".repeat(32), '{"incident":"INC-1"}', "slack:U0ALICE001", 0, "waiting", at(1).toISOString(), at(2).toISOString(), null, null);
-    database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run("run-old", "check-idp", 0, "succeeded", '{"summary":"clean"}', 1, at(2).toISOString());
-    database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run("run-old", "approve", 1, "waiting", '{"summary":"waits"}', 1, at(2).toISOString());
-    database.prepare("INSERT INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)").run("run-old", "metadata-file", "/artefacts/run-old/idp.xml", "check-idp", at(2).toISOString());
+      .prepare(
+        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        "run-slack",
+        "fm2-reimport-metadata",
+        "ab".repeat(32),
+        '{"incident":"INC-1"}',
+        "slack:U0ALICE001",
+        0,
+        "waiting",
+        at(1).toISOString(),
+        at(2).toISOString(),
+        null,
+        null,
+      );
+    database
+      .prepare(
+        "INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run("run-old", "check-idp", 0, "succeeded", '{"summary":"clean"}', 1, at(2).toISOString());
+    database
+      .prepare(
+        "INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run("run-old", "approve", 1, "waiting", '{"summary":"waits"}', 1, at(2).toISOString());
+    database
+      .prepare("INSERT INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run("run-old", "metadata-file", "/artefacts/run-old/idp.xml", "check-idp", at(2).toISOString());
   }
   if (version >= 4) {
-    database.prepare("INSERT INTO emergency_windows (incident, opened_at, opened_by, reason, run_id) VALUES (?, ?, ?, ?, ?)").run("INC-1", at(1).toISOString(), "alice", "Okta is down", "run-old");
     database
-      .prepare("INSERT INTO member_leases (run_id, group_id, user_id, login, added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare("INSERT INTO emergency_windows (incident, opened_at, opened_by, reason, run_id) VALUES (?, ?, ?, ?, ?)")
+      .run("INC-1", at(1).toISOString(), "alice", "Okta is down", "run-old");
+    database
+      .prepare(
+        "INSERT INTO member_leases (run_id, group_id, user_id, login, added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .run("INC-1", "g1", "u-alice", "alice@example.com", at(1).toISOString(), at(5).toISOString());
   }
   if (version >= 5) {
     database
-      .prepare("INSERT INTO alerts (key, code, severity, message, first_seen, last_seen, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run("drift", "SAML_PROVIDER_DRIFT", "high", "drifts", at(1).toISOString(), at(2).toISOString(), at(1).toISOString());
-    database.prepare("INSERT INTO expiry_warnings (fingerprint, step, posted_at) VALUES (?, ?, ?)").run("ab12", "30d", at(1).toISOString());
-    database.prepare("INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?)").run("run:run-old", "C0ALERTS01", "1.0001", at(1).toISOString());
-    database.prepare("INSERT INTO service_state (name, value) VALUES (?, ?)").run("last-check-completed-at", at(2).toISOString());
+      .prepare(
+        "INSERT INTO alerts (key, code, severity, message, first_seen, last_seen, posted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        "drift",
+        "SAML_PROVIDER_DRIFT",
+        "high",
+        "drifts",
+        at(1).toISOString(),
+        at(2).toISOString(),
+        at(1).toISOString(),
+      );
+    database
+      .prepare("INSERT INTO expiry_warnings (fingerprint, step, posted_at) VALUES (?, ?, ?)")
+      .run("ab12", "30d", at(1).toISOString());
+    database
+      .prepare("INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?)")
+      .run("run:run-old", "C0ALERTS01", "1.0001", at(1).toISOString());
+    database
+      .prepare("INSERT INTO service_state (name, value) VALUES (?, ?)")
+      .run("last-check-completed-at", at(2).toISOString());
   }
 }
 
 function expectSeeded(store: BreakglassStore, version: number): void {
-  expect(store.attestations.latestAttestation(INSTANCE)).toEqual(version >= 1 ? { instanceArn: INSTANCE, fingerprints: ["aa", "bb"], attestedAt: at(1), attestedBy: "alice", source: "idp.xml" } : null);
+  expect(store.attestations.latestAttestation(INSTANCE)).toEqual(
+    version >= 1
+      ? { instanceArn: INSTANCE, fingerprints: ["aa", "bb"], attestedAt: at(1), attestedBy: "alice", source: "idp.xml" }
+      : null,
+  );
   expect(store.audit.auditRecords()).toEqual(version >= 2 ? [started] : []);
   expect(store.runs.findRun("run-old")).toEqual(
     version >= 3
-      ? { id: "run-old", runbookId: "fm2-reimport-metadata", runbookDigest: "ab".repeat(32), inputs: { incident: "INC-1" }, initiator: "alice", initiatorPerson: "unverified:alice", dryRun: false, status: "waiting", createdAt: at(1).toISOString(), updatedAt: at(2).toISOString(), leaseHolder: null, leaseExpiresAt: null }
+      ? {
+          id: "run-old",
+          runbookId: "fm2-reimport-metadata",
+          runbookDigest: "ab".repeat(32),
+          inputs: { incident: "INC-1" },
+          initiator: "alice",
+          initiatorPerson: "unverified:alice",
+          dryRun: false,
+          status: "waiting",
+          createdAt: at(1).toISOString(),
+          updatedAt: at(2).toISOString(),
+          leaseHolder: null,
+          leaseExpiresAt: null,
+        }
       : null,
   );
   // Before runs kept a person id (version 7), a Slack initiator was its Slack user; any other name was never verified.
   expect(store.runs.findRun("run-slack")?.initiatorPerson).toBe(version >= 3 ? "slack:U0ALICE001" : undefined);
-  expect(store.runs.runSteps("run-old").map((step) => [step.stepId, step.status, step.outcome?.summary])).toEqual(version >= 3 ? [["check-idp", "succeeded", "clean"], ["approve", "waiting", "waits"]] : []);
-  expect(store.runs.runArtefacts("run-old")).toEqual(version >= 3 ? { "metadata-file": "/artefacts/run-old/idp.xml" } : {});
+  expect(store.runs.runSteps("run-old").map((step) => [step.stepId, step.status, step.outcome?.summary])).toEqual(
+    version >= 3
+      ? [
+          ["check-idp", "succeeded", "clean"],
+          ["approve", "waiting", "waits"],
+        ]
+      : [],
+  );
+  expect(store.runs.runArtefacts("run-old")).toEqual(
+    version >= 3 ? { "metadata-file": "/artefacts/run-old/idp.xml" } : {},
+  );
   expect(store.windows.openWindows().map((window) => window.incident)).toEqual(version >= 4 ? ["INC-1"] : []);
   expect(store.leases.activeLease("g1", "u-alice")).toEqual(
-    version >= 4 ? { id: 1, runId: "INC-1", groupId: "g1", userId: "u-alice", login: "alice@example.com", addedAt: at(1).toISOString(), expiresAt: at(5).toISOString(), removedAt: null } : null,
+    version >= 4
+      ? {
+          id: 1,
+          runId: "INC-1",
+          groupId: "g1",
+          userId: "u-alice",
+          login: "alice@example.com",
+          addedAt: at(1).toISOString(),
+          expiresAt: at(5).toISOString(),
+          removedAt: null,
+        }
+      : null,
   );
-  expect(store.serveState.openAlerts().map((alert) => [alert.key, alert.postedAt])).toEqual(version >= 5 ? [["drift", at(1).toISOString()]] : []);
-  expect(store.serveState.message("run:run-old")).toEqual(version >= 5 ? { channel: "C0ALERTS01", ts: "1.0001" } : null);
+  expect(store.serveState.openAlerts().map((alert) => [alert.key, alert.postedAt])).toEqual(
+    version >= 5 ? [["drift", at(1).toISOString()]] : [],
+  );
+  expect(store.serveState.message("run:run-old")).toEqual(
+    version >= 5 ? { channel: "C0ALERTS01", ts: "1.0001" } : null,
+  );
   expect(store.serveState.state("last-check-completed-at")).toBe(version >= 5 ? at(2).toISOString() : null);
   // An expiry step posted before claims existed (version 6) counts as delivered: never posted again, however old.
   expect(store.serveState.claimExpiryStep("ab12", "30d", at(23), 60_000)).toBe(version < 5);

@@ -30,7 +30,12 @@ const newRun = (id: string, overrides: Partial<NewRun> = {}): NewRun => ({
   ...overrides,
 });
 
-const entry = (action: string, runId: string | null, subject: string, detail: Record<string, unknown> = {}): AuditEntry => ({ actor: "alice", action, runId, subject, detail });
+const entry = (
+  action: string,
+  runId: string | null,
+  subject: string,
+  detail: Record<string, unknown> = {},
+): AuditEntry => ({ actor: "alice", action, runId, subject, detail });
 
 export function runStoreContract(options: StoreContractOptions): void {
   const opened: BreakglassStore[] = [];
@@ -58,7 +63,11 @@ export function runStoreContract(options: StoreContractOptions): void {
   describe("runs", () => {
     it("creates a run with its steps pending and the audit record of its start, and finds it again from another handle", () => {
       const { store, open } = fresh();
-      const record = store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2-reimport-metadata", { dryRun: false }), t(1));
+      const record = store.runs.createRun(
+        newRun("run-1"),
+        entry("run.started", "run-1", "fm2-reimport-metadata", { dryRun: false }),
+        t(1),
+      );
       expect(record).toMatchObject({ sequence: 1, action: "run.started", runId: "run-1", at: t(1).toISOString() });
       const other = open();
       expect(other.runs.findRun("run-1")).toEqual({
@@ -75,7 +84,11 @@ export function runStoreContract(options: StoreContractOptions): void {
         leaseHolder: null,
         leaseExpiresAt: null,
       });
-      expect(other.runs.runSteps("run-1").map((step) => [step.stepId, step.position, step.status, step.attempts, step.outcome])).toEqual([
+      expect(
+        other.runs
+          .runSteps("run-1")
+          .map((step) => [step.stepId, step.position, step.status, step.attempts, step.outcome]),
+      ).toEqual([
         ["check-idp", 0, "pending", 0, null],
         ["import", 1, "pending", 0, null],
         ["confirm", 2, "pending", 0, null],
@@ -90,7 +103,12 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.runs.createRun(newRun("a1c3-second"), entry("run.started", "a1c3-second", "fm2"), t(2));
       store.runs.createRun(newRun("ffff-third"), entry("run.started", "ffff-third", "fm2"), t(3));
       store.runs.acquireLease("ffff-third", "engine-a", t(3), LEASE);
-      store.runs.recordTransition("ffff-third", "engine-a", { runStatus: "succeeded", audit: [entry("run.succeeded", "ffff-third", "fm2")] }, t(3, 5));
+      store.runs.recordTransition(
+        "ffff-third",
+        "engine-a",
+        { runStatus: "succeeded", audit: [entry("run.succeeded", "ffff-third", "fm2")] },
+        t(3, 5),
+      );
       expect(store.runs.recentRuns(2).map((run) => run.id)).toEqual(["ffff-third", "a1c3-second"]);
       expect(store.runs.runCounts()).toEqual({ running: 2, succeeded: 1 });
       expect(store.runs.unfinishedRunIds(10)).toEqual(["a1c3-second", "a1b2-first"]);
@@ -120,10 +138,16 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(() => second.runs.acquireLease("run-1", "engine-b", t(1, 1), LEASE)).toThrow(
         `run run-1: it is being advanced by engine-a, whose lease expires at ${t(1, 10).toISOString()}; try again after that`,
       );
-      expect(second.runs.findRun("run-1")).toMatchObject({ leaseHolder: "engine-a", leaseExpiresAt: t(1, 10).toISOString() });
+      expect(second.runs.findRun("run-1")).toMatchObject({
+        leaseHolder: "engine-a",
+        leaseExpiresAt: t(1, 10).toISOString(),
+      });
       // The holder renews its own lease.
       store.runs.acquireLease("run-1", "engine-a", t(1, 5), LEASE);
-      expect(second.runs.findRun("run-1")).toMatchObject({ leaseHolder: "engine-a", leaseExpiresAt: t(1, 15).toISOString() });
+      expect(second.runs.findRun("run-1")).toMatchObject({
+        leaseHolder: "engine-a",
+        leaseExpiresAt: t(1, 15).toISOString(),
+      });
     });
 
     it("lets another holder take over a lease once it expired, and frees one that is released", () => {
@@ -144,7 +168,9 @@ export function runStoreContract(options: StoreContractOptions): void {
 
     it("refuses a lease on a run that does not exist", () => {
       const { store } = fresh();
-      expect(() => store.runs.acquireLease("run-404", "engine-a", t(1), LEASE)).toThrow("run run-404: no run has this id in the store");
+      expect(() => store.runs.acquireLease("run-404", "engine-a", t(1), LEASE)).toThrow(
+        "run run-404: no run has this id in the store",
+      );
     });
 
     it("refuses every write of a holder that lost its lease (RUN_BUSY), and writes nothing of it, audit included", () => {
@@ -153,19 +179,34 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
       store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
       second.runs.acquireLease("run-1", "engine-b", t(1, 10), LEASE);
-      const before = { steps: store.runs.runSteps("run-1"), audit: store.audit.auditRecords(), run: store.runs.findRun("run-1") };
+      const before = {
+        steps: store.runs.runSteps("run-1"),
+        audit: store.audit.auditRecords(),
+        run: store.runs.findRun("run-1"),
+      };
       const stalled = () =>
         store.runs.recordTransition(
           "run-1",
           "engine-a",
-          { runStatus: "failed", steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }], artefacts: [{ name: "metadata-file", path: "/tmp/x.xml", stepId: "check-idp" }], audit: [entry("step.succeeded", "run-1", "check-idp")] },
+          {
+            runStatus: "failed",
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }],
+            artefacts: [{ name: "metadata-file", path: "/tmp/x.xml", stepId: "check-idp" }],
+            audit: [entry("step.succeeded", "run-1", "check-idp")],
+          },
           t(1, 11),
         );
       expect(stalled).toThrow(expect.objectContaining({ code: "RUN_BUSY" }));
-      expect(stalled).toThrow(`run run-1: engine-a lost its lease, so it stopped without writing; it is being advanced by engine-b, whose lease expires at ${t(1, 20).toISOString()}; try again after that`);
+      expect(stalled).toThrow(
+        `run run-1: engine-a lost its lease, so it stopped without writing; it is being advanced by engine-b, whose lease expires at ${t(1, 20).toISOString()}; try again after that`,
+      );
       expect(second.runs.runSteps("run-1")).toEqual(before.steps);
       expect(second.audit.auditRecords()).toEqual(before.audit);
-      expect(second.runs.findRun("run-1")).toEqual({ ...before.run, leaseHolder: "engine-b", leaseExpiresAt: t(1, 20).toISOString() });
+      expect(second.runs.findRun("run-1")).toEqual({
+        ...before.run,
+        leaseHolder: "engine-b",
+        leaseExpiresAt: t(1, 20).toISOString(),
+      });
       expect(second.runs.runArtefacts("run-1")).toEqual({});
     });
   });
@@ -175,18 +216,45 @@ export function runStoreContract(options: StoreContractOptions): void {
       const { store, open } = fresh();
       store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
       store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
-      const started = store.runs.recordTransition("run-1", "engine-a", { steps: [{ stepId: "check-idp", status: "running", outcome: null, started: true }], audit: [entry("step.started", "run-1", "check-idp")] }, t(1, 1));
+      const started = store.runs.recordTransition(
+        "run-1",
+        "engine-a",
+        {
+          steps: [{ stepId: "check-idp", status: "running", outcome: null, started: true }],
+          audit: [entry("step.started", "run-1", "check-idp")],
+        },
+        t(1, 1),
+      );
       const failed = store.runs.recordTransition(
         "run-1",
         "engine-a",
-        { runStatus: "failed", steps: [{ stepId: "check-idp", status: "failed", outcome: { summary: "failed: not clean", error: "not clean" } }], audit: [entry("step.failed", "run-1", "check-idp"), entry("run.failed", "run-1", "fm2", { stoppedAt: "check-idp" })] },
+        {
+          runStatus: "failed",
+          steps: [
+            { stepId: "check-idp", status: "failed", outcome: { summary: "failed: not clean", error: "not clean" } },
+          ],
+          audit: [
+            entry("step.failed", "run-1", "check-idp"),
+            entry("run.failed", "run-1", "fm2", { stoppedAt: "check-idp" }),
+          ],
+        },
         t(1, 2),
       );
       expect(started.map((record) => [record.sequence, record.action])).toEqual([[2, "step.started"]]);
-      expect(failed.map((record) => [record.sequence, record.action])).toEqual([[3, "step.failed"], [4, "run.failed"]]);
+      expect(failed.map((record) => [record.sequence, record.action])).toEqual([
+        [3, "step.failed"],
+        [4, "run.failed"],
+      ]);
       const other = open();
       expect(other.runs.findRun("run-1")).toMatchObject({ status: "failed", updatedAt: t(1, 2).toISOString() });
-      expect(other.runs.runSteps("run-1")[0]).toEqual({ stepId: "check-idp", position: 0, status: "failed", outcome: { summary: "failed: not clean", error: "not clean" }, attempts: 1, updatedAt: t(1, 2).toISOString() });
+      expect(other.runs.runSteps("run-1")[0]).toEqual({
+        stepId: "check-idp",
+        position: 0,
+        status: "failed",
+        outcome: { summary: "failed: not clean", error: "not clean" },
+        attempts: 1,
+        updatedAt: t(1, 2).toISOString(),
+      });
       const records = other.audit.auditRecords();
       expect(records.slice(1)).toEqual([...started, ...failed]);
       expect(verifyChain(records)).toEqual([]);
@@ -196,11 +264,25 @@ export function runStoreContract(options: StoreContractOptions): void {
       const { store } = fresh();
       store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
       store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
-      const before = { steps: store.runs.runSteps("run-1"), audit: store.audit.auditRecords(), run: store.runs.findRun("run-1") };
+      const before = {
+        steps: store.runs.runSteps("run-1"),
+        audit: store.audit.auditRecords(),
+        run: store.runs.findRun("run-1"),
+      };
       // A detail that cannot be serialised fails the audit write after the step's own write: both must be undone.
       const unwritable = entry("step.succeeded", "run-1", "check-idp", { size: BigInt(1) });
       expect(() =>
-        store.runs.recordTransition("run-1", "engine-a", { runStatus: "waiting", steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }], artefacts: [{ name: "metadata-file", path: "/tmp/x.xml", stepId: "check-idp" }], audit: [entry("step.started", "run-1", "check-idp"), unwritable] }, t(1, 1)),
+        store.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            runStatus: "waiting",
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }],
+            artefacts: [{ name: "metadata-file", path: "/tmp/x.xml", stepId: "check-idp" }],
+            audit: [entry("step.started", "run-1", "check-idp"), unwritable],
+          },
+          t(1, 1),
+        ),
       ).toThrow();
       expect(store.runs.runSteps("run-1")).toEqual(before.steps);
       expect(store.audit.auditRecords()).toEqual(before.audit);
@@ -212,7 +294,14 @@ export function runStoreContract(options: StoreContractOptions): void {
       const { store } = fresh();
       store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
       store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
-      expect(() => store.runs.recordTransition("run-1", "engine-a", { steps: [{ stepId: "import", status: "applying", outcome: { summary: "applying" } }] }, t(1, 1))).toThrow(
+      expect(() =>
+        store.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          { steps: [{ stepId: "import", status: "applying", outcome: { summary: "applying" } }] },
+          t(1, 1),
+        ),
+      ).toThrow(
         "run run-1: a step's status cannot change without its audit record (steps import); nothing was written",
       );
       expect(store.runs.runSteps("run-1")[1]).toMatchObject({ status: "pending", outcome: null });
@@ -226,7 +315,16 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
       store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
       const produce = (path: string) =>
-        store.runs.recordTransition("run-1", "engine-a", { steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }], artefacts: [{ name: "metadata-file", path, stepId: "check-idp" }], audit: [entry("step.succeeded", "run-1", "check-idp")] }, t(1, 1));
+        store.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }],
+            artefacts: [{ name: "metadata-file", path, stepId: "check-idp" }],
+            audit: [entry("step.succeeded", "run-1", "check-idp")],
+          },
+          t(1, 1),
+        );
       produce("/artefacts/run-1/first.xml");
       produce("/artefacts/run-1/second.xml");
       expect(store.runs.runArtefacts("run-1")).toEqual({ "metadata-file": "/artefacts/run-1/second.xml" });
@@ -244,7 +342,15 @@ export function runStoreContract(options: StoreContractOptions): void {
         store.audit.appendAudit(entry("slack.button", null, `press-${round}`), t(2));
         second.audit.appendAudit(entry("identity-center.attest", null, INSTANCE, { round }), t(2));
         // A transition seals its records onto the same chain, between the plain appends.
-        store.runs.recordTransition("run-1", "engine-a", { steps: [{ stepId: "check-idp", status: "running", outcome: null, started: true }], audit: [entry("step.started", "run-1", "check-idp")] }, t(2));
+        store.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            steps: [{ stepId: "check-idp", status: "running", outcome: null, started: true }],
+            audit: [entry("step.started", "run-1", "check-idp")],
+          },
+          t(2),
+        );
       }
       const records = open().audit.auditRecords();
       expect(records).toHaveLength(1 + 25 * 3);
@@ -265,7 +371,13 @@ export function runStoreContract(options: StoreContractOptions): void {
 
     it("keeps a record's detail exactly as given", () => {
       const { store, open } = fresh();
-      const detail = { inputs: { groups: ["g1", "g2"] }, dryRun: false, count: 3, nothing: null, text: "«quoted» \"text\"\n" };
+      const detail = {
+        inputs: { groups: ["g1", "g2"] },
+        dryRun: false,
+        count: 3,
+        nothing: null,
+        text: '«quoted» "text"\n',
+      };
       const written = store.audit.appendAudit(entry("run.started", "run-1", "fm2", detail), t(1));
       expect(open().audit.auditRecords()).toEqual([{ ...written, detail }]);
     });
@@ -274,39 +386,97 @@ export function runStoreContract(options: StoreContractOptions): void {
   describe("attestations", () => {
     it("keeps attestations and returns the newest for an instance, and the newest of every instance", () => {
       const { store, open } = fresh();
-      store.attestations.recordAttestation({ instanceArn: INSTANCE, fingerprints: ["bb", "aa"], attestedAt: t(1), attestedBy: "alice", source: "idp.xml" });
-      store.attestations.recordAttestation({ instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: t(5), attestedBy: "bob", source: "https://idp/metadata" });
-      store.attestations.recordAttestation({ instanceArn: "arn:aws:sso:::instance/ssoins-other", fingerprints: ["dd"], attestedAt: t(9), attestedBy: "eve", source: "x" });
+      store.attestations.recordAttestation({
+        instanceArn: INSTANCE,
+        fingerprints: ["bb", "aa"],
+        attestedAt: t(1),
+        attestedBy: "alice",
+        source: "idp.xml",
+      });
+      store.attestations.recordAttestation({
+        instanceArn: INSTANCE,
+        fingerprints: ["cc"],
+        attestedAt: t(5),
+        attestedBy: "bob",
+        source: "https://idp/metadata",
+      });
+      store.attestations.recordAttestation({
+        instanceArn: "arn:aws:sso:::instance/ssoins-other",
+        fingerprints: ["dd"],
+        attestedAt: t(9),
+        attestedBy: "eve",
+        source: "x",
+      });
       const reopened = open();
-      const newest = { instanceArn: INSTANCE, fingerprints: ["cc"], attestedAt: t(5), attestedBy: "bob", source: "https://idp/metadata" };
+      const newest = {
+        instanceArn: INSTANCE,
+        fingerprints: ["cc"],
+        attestedAt: t(5),
+        attestedBy: "bob",
+        source: "https://idp/metadata",
+      };
       expect(reopened.attestations.latestAttestation(INSTANCE)).toEqual(newest);
       // What serve hands its check thread: the newest of every instance.
-      expect(reopened.attestations.latestAttestations()).toEqual([newest, { instanceArn: "arn:aws:sso:::instance/ssoins-other", fingerprints: ["dd"], attestedAt: t(9), attestedBy: "eve", source: "x" }]);
+      expect(reopened.attestations.latestAttestations()).toEqual([
+        newest,
+        {
+          instanceArn: "arn:aws:sso:::instance/ssoins-other",
+          fingerprints: ["dd"],
+          attestedAt: t(9),
+          attestedBy: "eve",
+          source: "x",
+        },
+      ]);
       expect(reopened.attestations.latestAttestation("arn:aws:sso:::instance/ssoins-none")).toBeNull();
     });
 
     it("keeps an attestation's fingerprints sorted, whatever order they were given in", () => {
       const { store } = fresh();
-      store.attestations.recordAttestation({ instanceArn: INSTANCE, fingerprints: ["bb", "aa", "cc"], attestedAt: t(1), attestedBy: "alice", source: "idp.xml" });
+      store.attestations.recordAttestation({
+        instanceArn: INSTANCE,
+        fingerprints: ["bb", "aa", "cc"],
+        attestedAt: t(1),
+        attestedBy: "alice",
+        source: "idp.xml",
+      });
       expect(store.attestations.latestAttestation(INSTANCE)?.fingerprints).toEqual(["aa", "bb", "cc"]);
     });
   });
 
   describe("emergency windows", () => {
-    const opening = (incident: string, hour: number, runId: string | null = null) => ({ incident, openedAt: t(hour), openedBy: "alice", reason: `reason ${incident}`, runId });
+    const opening = (incident: string, hour: number, runId: string | null = null) => ({
+      incident,
+      openedAt: t(hour),
+      openedBy: "alice",
+      reason: `reason ${incident}`,
+      runId,
+    });
 
     it("opens a window once per incident, closes it once, and reopens a closed one", () => {
       const { store, open } = fresh();
       expect(store.windows.openWindow(opening("INC-1", 1, "run-1"))).toBe(true);
       expect(store.windows.openWindow({ ...opening("INC-1", 2), openedBy: "mallory" })).toBe(false);
-      expect(open().windows.findWindow("INC-1")).toEqual({ incident: "INC-1", openedAt: t(1).toISOString(), openedBy: "alice", reason: "reason INC-1", runId: "run-1", closedAt: null, closedBy: null });
+      expect(open().windows.findWindow("INC-1")).toEqual({
+        incident: "INC-1",
+        openedAt: t(1).toISOString(),
+        openedBy: "alice",
+        reason: "reason INC-1",
+        runId: "run-1",
+        closedAt: null,
+        closedBy: null,
+      });
       expect(store.windows.closeWindow("INC-1", t(3), "bob")).toBe(true);
       expect(store.windows.closeWindow("INC-1", t(4), "carol")).toBe(false);
       expect(store.windows.findWindow("INC-1")).toMatchObject({ closedAt: t(3).toISOString(), closedBy: "bob" });
       expect(store.windows.closeWindow("INC-404", t(4), "carol")).toBe(false);
       expect(store.windows.findWindow("INC-404")).toBeNull();
       expect(store.windows.openWindow({ ...opening("INC-1", 5), openedBy: "dave" })).toBe(true);
-      expect(store.windows.findWindow("INC-1")).toMatchObject({ openedAt: t(5).toISOString(), openedBy: "dave", closedAt: null, closedBy: null });
+      expect(store.windows.findWindow("INC-1")).toMatchObject({
+        openedAt: t(5).toISOString(),
+        openedBy: "dave",
+        closedAt: null,
+        closedBy: null,
+      });
     });
 
     it("lists the open windows, the most recently opened first", () => {
@@ -320,14 +490,29 @@ export function runStoreContract(options: StoreContractOptions): void {
   });
 
   describe("member leases", () => {
-    const lease = (groupId: string, userId: string, expiresHour: number) => ({ runId: "INC-1", groupId, userId, login: `${userId}@example.com`, addedAt: t(1), expiresAt: t(expiresHour) });
+    const lease = (groupId: string, userId: string, expiresHour: number) => ({
+      runId: "INC-1",
+      groupId,
+      userId,
+      login: `${userId}@example.com`,
+      addedAt: t(1),
+      expiresAt: t(expiresHour),
+    });
 
     it("keeps one active lease per group and user, and a new one once it ended", () => {
       const { store, open } = fresh();
       expect(store.leases.recordLease(lease("g1", "alice", 5))).toBe(true);
       expect(open().leases.recordLease(lease("g1", "alice", 9))).toBe(false);
       expect(store.leases.recordLease(lease("g2", "alice", 5))).toBe(true);
-      expect(store.leases.activeLease("g1", "alice")).toMatchObject({ runId: "INC-1", groupId: "g1", userId: "alice", login: "alice@example.com", addedAt: t(1).toISOString(), expiresAt: t(5).toISOString(), removedAt: null });
+      expect(store.leases.activeLease("g1", "alice")).toMatchObject({
+        runId: "INC-1",
+        groupId: "g1",
+        userId: "alice",
+        login: "alice@example.com",
+        addedAt: t(1).toISOString(),
+        expiresAt: t(5).toISOString(),
+        removedAt: null,
+      });
       expect(store.leases.endLease("g1", "alice", t(2))).toBe(true);
       expect(store.leases.endLease("g1", "alice", t(3))).toBe(false);
       expect(store.leases.activeLease("g1", "alice")).toBeNull();
@@ -349,7 +534,12 @@ export function runStoreContract(options: StoreContractOptions): void {
   });
 
   describe("serve state", () => {
-    const drift = { key: '{"code":"SAML_PROVIDER_DRIFT","resource":"arn:aws:iam::111111111111:saml-provider/Emergency"}', code: "SAML_PROVIDER_DRIFT", severity: "high", message: "drifts" };
+    const drift = {
+      key: '{"code":"SAML_PROVIDER_DRIFT","resource":"arn:aws:iam::111111111111:saml-provider/Emergency"}',
+      code: "SAML_PROVIDER_DRIFT",
+      severity: "high",
+      message: "drifts",
+    };
 
     it("keeps an alert open across sightings, bringing its message up to date but not its first sighting", () => {
       const { store, open } = fresh();
@@ -357,7 +547,16 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.serveState.markPosted(drift.key, t(1));
       store.serveState.recordSeen({ ...drift, message: "drifts differently", severity: "critical" }, t(2));
       expect(open().serveState.openAlerts()).toEqual([
-        { ...drift, message: "drifts differently", severity: "critical", firstSeen: t(1).toISOString(), lastSeen: t(2).toISOString(), postedAt: t(1).toISOString(), resolvedAt: null, resolutionPostedAt: null },
+        {
+          ...drift,
+          message: "drifts differently",
+          severity: "critical",
+          firstSeen: t(1).toISOString(),
+          lastSeen: t(2).toISOString(),
+          postedAt: t(1).toISOString(),
+          resolvedAt: null,
+          resolutionPostedAt: null,
+        },
       ]);
     });
 
@@ -371,7 +570,9 @@ export function runStoreContract(options: StoreContractOptions): void {
       state.markResolved(drift.key, t(2));
       state.markResolved(quiet.key, t(2));
       expect(state.openAlerts()).toEqual([]);
-      expect(state.unannouncedResolutions().map((alert) => [alert.key, alert.resolvedAt])).toEqual([[drift.key, t(2).toISOString()]]);
+      expect(state.unannouncedResolutions().map((alert) => [alert.key, alert.resolvedAt])).toEqual([
+        [drift.key, t(2).toISOString()],
+      ]);
       state.markResolutionPosted(drift.key, t(3));
       expect(open().serveState.unannouncedResolutions()).toEqual([]);
     });
@@ -384,7 +585,16 @@ export function runStoreContract(options: StoreContractOptions): void {
       state.markResolved(drift.key, t(2));
       state.markResolutionPosted(drift.key, t(2));
       state.recordSeen(drift, t(5));
-      expect(state.openAlerts()).toEqual([{ ...drift, firstSeen: t(5).toISOString(), lastSeen: t(5).toISOString(), postedAt: null, resolvedAt: null, resolutionPostedAt: null }]);
+      expect(state.openAlerts()).toEqual([
+        {
+          ...drift,
+          firstSeen: t(5).toISOString(),
+          lastSeen: t(5).toISOString(),
+          postedAt: null,
+          resolvedAt: null,
+          resolutionPostedAt: null,
+        },
+      ]);
     });
 
     it("writes a check's sightings all or none", () => {

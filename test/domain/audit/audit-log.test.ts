@@ -20,7 +20,13 @@ function logWithRecords(path: string, count: number, mirror?: string): void {
   const store = openStore({ path });
   const log = new AuditLog(store.audit, clock, jsonlAuditMirror(mirror));
   for (let index = 1; index <= count; index++) {
-    log.record({ actor: "alice", action: "run.step.applied", runId: "run-1", subject: `step-${index}`, detail: { index } });
+    log.record({
+      actor: "alice",
+      action: "run.step.applied",
+      runId: "run-1",
+      subject: `step-${index}`,
+      detail: { index },
+    });
   }
   store.close();
 }
@@ -54,8 +60,12 @@ describe("the hash chain", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 2);
     const database = openSqlDatabase(path);
-    expect(() => database.exec("UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1")).toThrow("audit records are append-only");
-    expect(() => database.exec("DELETE FROM audit_records WHERE sequence = 2")).toThrow("audit records are append-only");
+    expect(() => database.exec("UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1")).toThrow(
+      "audit records are append-only",
+    );
+    expect(() => database.exec("DELETE FROM audit_records WHERE sequence = 2")).toThrow(
+      "audit records are append-only",
+    );
     database.close();
   });
 
@@ -63,7 +73,9 @@ describe("the hash chain", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 4);
     tamper(path, `UPDATE audit_records SET actor = 'mallory' WHERE sequence = 3`);
-    expect(verify(path).problems.map((problem) => problem.problem)).toEqual(["record 3 was edited: its content no longer matches its hash"]);
+    expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
+      "record 3 was edited: its content no longer matches its hash",
+    ]);
   });
 
   it("names a deleted record", () => {
@@ -92,17 +104,35 @@ describe("the hash chain", () => {
     const original = store.audit.auditRecords()[1]!;
     store.close();
 
-    const forged = sealRecord({ actor: "mallory", action: original.action, runId: original.runId, subject: original.subject, detail: original.detail }, 2, new Date(original.at), original.previousHash);
+    const forged = sealRecord(
+      {
+        actor: "mallory",
+        action: original.action,
+        runId: original.runId,
+        subject: original.subject,
+        detail: original.detail,
+      },
+      2,
+      new Date(original.at),
+      original.previousHash,
+    );
     tamper(path, `UPDATE audit_records SET actor = 'mallory', hash = '${forged.hash}' WHERE sequence = 2`);
-    expect(verify(path).problems.map((problem) => problem.problem)).toEqual(["record 3 does not follow record 2: one of them was replaced"]);
+    expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
+      "record 3 does not follow record 2: one of them was replaced",
+    ]);
   });
 
   it("names reordered records", () => {
     const path = join(directory(), "breakglass.db");
     logWithRecords(path, 3);
     // Swap the rows' positions by swapping their ids.
-    tamper(path, `UPDATE audit_records SET id = 100 WHERE sequence = 1; UPDATE audit_records SET id = 1 WHERE sequence = 2; UPDATE audit_records SET id = 2 WHERE sequence = 1;`);
-    expect(verify(path).problems.map((problem) => problem.problem)).toEqual(["record 1 is out of order: it comes after record 2"]);
+    tamper(
+      path,
+      `UPDATE audit_records SET id = 100 WHERE sequence = 1; UPDATE audit_records SET id = 1 WHERE sequence = 2; UPDATE audit_records SET id = 2 WHERE sequence = 1;`,
+    );
+    expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
+      "record 1 is out of order: it comes after record 2",
+    ]);
   });
 
   it("keeps a mirror identical to the store, line by line", () => {
@@ -113,7 +143,9 @@ describe("the hash chain", () => {
     expect(readFileSync(mirror, "utf8").trim().split("\n")).toHaveLength(3);
     expect(verify(path, mirror).mirrorProblems).toEqual([]);
     writeFileSync(mirror, readFileSync(mirror, "utf8").replace('"actor":"alice"', '"actor":"mallory"'));
-    expect(verify(path, mirror).mirrorProblems).toEqual(["mirror: record 1 was edited: its content no longer matches its hash"]);
+    expect(verify(path, mirror).mirrorProblems).toEqual([
+      "mirror: record 1 was edited: its content no longer matches its hash",
+    ]);
   });
 });
 
@@ -145,15 +177,20 @@ describe("fail closed", () => {
       ].join("\n"),
     );
     let stderr = "";
-    const code = await main(["identity-center", "attest", "--metadata", metadata, "--by", "alice", "--config", config], {
-      stdout: () => undefined,
-      stderr: (text) => void (stderr += text),
-      stdoutIsTty: false,
-      env: {},
-      clock,
-    });
+    const code = await main(
+      ["identity-center", "attest", "--metadata", metadata, "--by", "alice", "--config", config],
+      {
+        stdout: () => undefined,
+        stderr: (text) => void (stderr += text),
+        stdoutIsTty: false,
+        env: {},
+        clock,
+      },
+    );
     expect(code).toBe(7);
-    expect(stderr).toMatch(/^breakglass: .*not-a-directory\/audit\.jsonl: cannot copy audit record 1 to the mirror, so "identity-center\.attest" is not done: /);
+    expect(stderr).toMatch(
+      /^breakglass: .*not-a-directory\/audit\.jsonl: cannot copy audit record 1 to the mirror, so "identity-center\.attest" is not done: /,
+    );
     const store = openStore({ path: join(dir, "breakglass.db") });
     expect(store.attestations.latestAttestation("arn:aws:sso:::instance/ssoins-1234567890abcdef")).toBeNull();
     store.close();
@@ -164,18 +201,48 @@ describe("fail closed", () => {
     const certificate = makeCertificate();
     writeFileSync(join(dir, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
     const config = join(dir, "breakglass.yaml");
-    writeFileSync(config, ["idp:", "  name: Test", "  metadata: idp.xml", "aws:", "  emergencyAccount:", '    accountId: "111111111111"', "  identityCenter:", "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef", "    region: eu-west-1", "store:", "  path: breakglass.db", ""].join("\n"));
+    writeFileSync(
+      config,
+      [
+        "idp:",
+        "  name: Test",
+        "  metadata: idp.xml",
+        "aws:",
+        "  emergencyAccount:",
+        '    accountId: "111111111111"',
+        "  identityCenter:",
+        "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
+        "    region: eu-west-1",
+        "store:",
+        "  path: breakglass.db",
+        "",
+      ].join("\n"),
+    );
     const run = async (...args: string[]) => {
       let stdout = "";
-      const code = await main(args, { stdout: (text) => void (stdout += text), stderr: () => undefined, stdoutIsTty: false, env: {}, clock });
+      const code = await main(args, {
+        stdout: (text) => void (stdout += text),
+        stderr: () => undefined,
+        stdoutIsTty: false,
+        env: {},
+        clock,
+      });
       return { code, stdout };
     };
-    expect((await run("identity-center", "attest", "--metadata", join(dir, "idp.xml"), "--by", "alice", "--config", config)).code).toBe(0);
+    expect(
+      (await run("identity-center", "attest", "--metadata", join(dir, "idp.xml"), "--by", "alice", "--config", config))
+        .code,
+    ).toBe(0);
     const intact = await run("audit", "verify", "--config", config);
-    expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/breakglass\.db: 1 audit record, chain intact \(head [0-9a-f]{16}…\)\n$/) });
+    expect(intact).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/breakglass\.db: 1 audit record, chain intact \(head [0-9a-f]{16}…\)\n$/),
+    });
     tamper(join(dir, "breakglass.db"), "UPDATE audit_records SET actor = 'mallory' WHERE sequence = 1");
     const tampered = await run("audit", "verify", "--config", config);
     expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toContain("the audit log was tampered with (1 problem in 1 records):\n  record 1 was edited: its content no longer matches its hash\n");
+    expect(tampered.stdout).toContain(
+      "the audit log was tampered with (1 problem in 1 records):\n  record 1 was edited: its content no longer matches its hash\n",
+    );
   });
 });

@@ -5,7 +5,12 @@ import { planChecks } from "../../../src/application/check-plan.js";
 import { CHECK_NAMES as CONFIG_CHECK_NAMES } from "../../../src/config/config-schema.js";
 import { EXAMPLE_CONFIG } from "../../../src/config/example-config.js";
 import { parseConfig } from "../../../src/config/load-config.js";
-import { CHECK_NAMES, CHECK_REGISTRY, checkDefinition, checkReadsAws } from "../../../src/domain/checks/check-registry.js";
+import {
+  CHECK_NAMES,
+  CHECK_REGISTRY,
+  checkDefinition,
+  checkReadsAws,
+} from "../../../src/domain/checks/check-registry.js";
 import { CONFIG_SECTIONS } from "../../../src/domain/checks/config-sections.js";
 import { FACT_KINDS, type FactKind } from "../../../src/domain/checks/fact-kinds.js";
 import { judgeChecks } from "../../../src/domain/checks/posture-checks.js";
@@ -15,14 +20,29 @@ const FULL = parseConfig(EXAMPLE_CONFIG, "breakglass.yaml").config;
 
 describe("the check registry", () => {
   it("lists the checks in the order reports, the config's default and --only name them", () => {
-    expect(CHECK_NAMES).toEqual(["metadata", "saml-providers", "emergency-roles", "identity-center", "cross-account-roles", "scp-protection", "cloudtrail", "eventbridge"]);
+    expect(CHECK_NAMES).toEqual([
+      "metadata",
+      "saml-providers",
+      "emergency-roles",
+      "identity-center",
+      "cross-account-roles",
+      "scp-protection",
+      "cloudtrail",
+      "eventbridge",
+    ]);
   });
 
   it("is where the config's check names come from: every registered check is accepted in checks.enabled, and is the default", () => {
     expect(CONFIG_CHECK_NAMES).toEqual(Object.keys(CHECK_REGISTRY));
-    const enabledEach = CHECK_NAMES.map((check) => parseConfig(`idp:\n  name: Okta\n  metadata: ./idp.xml\nchecks:\n  enabled: [${check}]\n`, "breakglass.yaml").config.checks.enabled);
+    const enabledEach = CHECK_NAMES.map(
+      (check) =>
+        parseConfig(`idp:\n  name: Okta\n  metadata: ./idp.xml\nchecks:\n  enabled: [${check}]\n`, "breakglass.yaml")
+          .config.checks.enabled,
+    );
     expect(enabledEach).toEqual(CHECK_NAMES.map((check) => [check]));
-    expect(parseConfig("idp:\n  name: Okta\n  metadata: ./idp.xml\n", "breakglass.yaml").config.checks.enabled).toEqual(CHECK_NAMES);
+    expect(parseConfig("idp:\n  name: Okta\n  metadata: ./idp.xml\n", "breakglass.yaml").config.checks.enabled).toEqual(
+      CHECK_NAMES,
+    );
   });
 
   it("refuses a check name it does not register, in the config and in --only, listing the names it knows", () => {
@@ -68,7 +88,14 @@ describe("the check registry", () => {
   });
 
   it("judges no check whose facts were not gathered: with nothing read, no check finds anything", () => {
-    const findings = judgeChecks(new Set(CHECK_NAMES), { facts: undefined, idp: undefined, samlProviderArns: [], emergencyRoleArns: [], now: new Date(0), warnDays: 30 });
+    const findings = judgeChecks(new Set(CHECK_NAMES), {
+      facts: undefined,
+      idp: undefined,
+      samlProviderArns: [],
+      emergencyRoleArns: [],
+      now: new Date(0),
+      warnDays: 30,
+    });
     expect(findings).toEqual([]);
   });
 });

@@ -67,7 +67,10 @@ describe("the certificates the ladder watches", () => {
     const shared = makeCertificate({ commonName: "shared", notAfter: new Date("2027-01-01T00:00:00Z") });
     const next = makeCertificate({ commonName: "next", notAfter: new Date("2028-01-01T00:00:00Z") });
     const stale = makeCertificate({ commonName: "stale", notAfter: new Date("2026-12-01T00:00:00Z") });
-    const idp = inspectMetadataText(entityXml({ keys: [{ base64: shared.base64 }, { base64: next.base64, use: "signing" }] }), "idp.xml");
+    const idp = inspectMetadataText(
+      entityXml({ keys: [{ base64: shared.base64 }, { base64: next.base64, use: "signing" }] }),
+      "idp.xml",
+    );
     const provider = (name: string, document: string | null, status: "found" | "error" = "found") => ({
       arn: `arn:aws:iam::111111111111:saml-provider/${name}`,
       status,
@@ -86,7 +89,9 @@ describe("the certificates the ladder watches", () => {
 
     const watched = watchedCertificates(idp, facts);
 
-    expect(watched.map((certificate) => [certificate.subject, certificate.publishedByIdp, certificate.samlProviders])).toEqual([
+    expect(
+      watched.map((certificate) => [certificate.subject, certificate.publishedByIdp, certificate.samlProviders]),
+    ).toEqual([
       ["CN=stale", false, ["arn:aws:iam::111111111111:saml-provider/a"]],
       ["CN=shared", true, ["arn:aws:iam::111111111111:saml-provider/a", "arn:aws:iam::111111111111:saml-provider/b"]],
       ["CN=next", true, []],
@@ -101,8 +106,17 @@ describe("the certificates the ladder watches", () => {
     const held = makeCertificate({ commonName: "held" });
     const facts = {
       emergencyAccountId: "111111111111",
-      samlProviders: [{ arn: "arn:aws:iam::111111111111:saml-provider/a", status: "found" as const, validUntil: null, metadataDocument: entityXml({ keys: [{ base64: held.base64 }] }) }],
+      samlProviders: [
+        {
+          arn: "arn:aws:iam::111111111111:saml-provider/a",
+          status: "found" as const,
+          validUntil: null,
+          metadataDocument: entityXml({ keys: [{ base64: held.base64 }] }),
+        },
+      ],
     };
-    expect(watchedCertificates(undefined, facts).map((certificate) => [certificate.subject, certificate.publishedByIdp])).toEqual([["CN=held", false]]);
+    expect(
+      watchedCertificates(undefined, facts).map((certificate) => [certificate.subject, certificate.publishedByIdp]),
+    ).toEqual([["CN=held", false]]);
   });
 });

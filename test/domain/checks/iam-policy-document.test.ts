@@ -63,11 +63,15 @@ describe("reading a policy document", () => {
   });
 
   it("reads the same policy as plain JSON, the way Organizations returns SCP content", () => {
-    expect(parsePolicyDocument(JSON.stringify(samlTrustPolicy, null, 2))).toEqual(parsePolicyDocument(asIamReturnsIt(samlTrustPolicy)));
+    expect(parsePolicyDocument(JSON.stringify(samlTrustPolicy, null, 2))).toEqual(
+      parsePolicyDocument(asIamReturnsIt(samlTrustPolicy)),
+    );
   });
 
   it("keeps a literal + and a literal %41 in values intact", () => {
-    const policy = { Statement: { Sid: "Plus", Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::logs/a+b%41" } };
+    const policy = {
+      Statement: { Sid: "Plus", Effect: "Deny", Action: "s3:GetObject", Resource: "arn:aws:s3:::logs/a+b%41" },
+    };
     expect(statementsOf(asIamReturnsIt(policy))[0]?.resources).toEqual(["arn:aws:s3:::logs/a+b%41"]);
     expect(statementsOf(JSON.stringify(policy))[0]?.resources).toEqual(["arn:aws:s3:::logs/a+b%41"]);
   });
@@ -78,20 +82,48 @@ describe("reading a policy document", () => {
   });
 
   it("accepts one statement as an object and every list as a single string", () => {
-    const statement = onlyStatement({ Statement: { Sid: "One", Effect: "Deny", NotAction: "iam:Get*", NotResource: "arn:aws:iam::*:role/Keep" } });
-    expect(statement).toMatchObject({ sid: "One", effect: "Deny", actions: null, notActions: ["iam:Get*"], resources: null, notResources: ["arn:aws:iam::*:role/Keep"] });
+    const statement = onlyStatement({
+      Statement: { Sid: "One", Effect: "Deny", NotAction: "iam:Get*", NotResource: "arn:aws:iam::*:role/Keep" },
+    });
+    expect(statement).toMatchObject({
+      sid: "One",
+      effect: "Deny",
+      actions: null,
+      notActions: ["iam:Get*"],
+      resources: null,
+      notResources: ["arn:aws:iam::*:role/Keep"],
+    });
   });
 
   it('reads Principal "*" and {"AWS": "*"} as everyone', () => {
-    expect(onlyStatement({ Statement: { Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" } }).principals).toEqual({ any: true, aws: ["*"], federated: [], service: [], canonicalUser: [] });
-    expect(onlyStatement({ Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" } }).principals?.any).toBe(true);
+    expect(
+      onlyStatement({ Statement: { Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" } }).principals,
+    ).toEqual({ any: true, aws: ["*"], federated: [], service: [], canonicalUser: [] });
+    expect(
+      onlyStatement({ Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" } }).principals
+        ?.any,
+    ).toBe(true);
   });
 
   it("reads every principal type as a string or a list, and an account ID written as a number", () => {
     const statement = onlyStatement({
-      Statement: { Effect: "Allow", Principal: { AWS: ["arn:aws:iam::111111111111:role/BreakGlass", 111111111111], Service: "ec2.amazonaws.com", Federated: [provider] }, Action: "sts:AssumeRole" },
+      Statement: {
+        Effect: "Allow",
+        Principal: {
+          AWS: ["arn:aws:iam::111111111111:role/BreakGlass", 111111111111],
+          Service: "ec2.amazonaws.com",
+          Federated: [provider],
+        },
+        Action: "sts:AssumeRole",
+      },
     });
-    expect(statement.principals).toEqual({ any: false, aws: ["arn:aws:iam::111111111111:role/BreakGlass", "111111111111"], federated: [provider], service: ["ec2.amazonaws.com"], canonicalUser: [] });
+    expect(statement.principals).toEqual({
+      any: false,
+      aws: ["arn:aws:iam::111111111111:role/BreakGlass", "111111111111"],
+      federated: [provider],
+      service: ["ec2.amazonaws.com"],
+      canonicalUser: [],
+    });
   });
 
   it("reads conditions as operator, key and string values, whatever JSON type the values had", () => {
@@ -100,7 +132,11 @@ describe("reading a policy document", () => {
         Effect: "Allow",
         Principal: { AWS: "arn:aws:iam::111111111111:root" },
         Action: "sts:AssumeRole",
-        Condition: { Bool: { "aws:MultiFactorAuthPresent": true }, NumericLessThan: { "aws:MultiFactorAuthAge": 3600 }, "ForAnyValue:StringLike": { "SAML:aud": ["a", "b"] } },
+        Condition: {
+          Bool: { "aws:MultiFactorAuthPresent": true },
+          NumericLessThan: { "aws:MultiFactorAuthAge": 3600 },
+          "ForAnyValue:StringLike": { "SAML:aud": ["a", "b"] },
+        },
       },
     });
     expect(statement.conditions).toEqual([
@@ -111,7 +147,13 @@ describe("reading a policy document", () => {
   });
 
   it("finds a condition key whatever its case, as IAM does", () => {
-    const statement = onlyStatement({ Statement: { Effect: "Allow", Action: "sts:AssumeRoleWithSAML", Condition: { StringEquals: { "saml:AUD": "x" } } } });
+    const statement = onlyStatement({
+      Statement: {
+        Effect: "Allow",
+        Action: "sts:AssumeRoleWithSAML",
+        Condition: { StringEquals: { "saml:AUD": "x" } },
+      },
+    });
     expect(conditionsOnKey(statement, "SAML:aud").map((condition) => condition.values)).toEqual([["x"]]);
     expect(conditionsOnKey(statement, "SAML:sub")).toEqual([]);
   });
@@ -130,14 +172,42 @@ describe("refusing what is not a policy, with the reason", () => {
     ["an empty string", "", "it is neither JSON nor URL-encoded JSON"],
     ["a JSON array", "[]", "it is not a JSON object"],
     ["a document without Statement", '{"Version":"2012-10-17"}', "it has no Statement"],
-    ["a lowercase Effect", '{"Statement":{"Effect":"allow","Action":"*"}}', 'statement 1 has Effect "allow", not "Allow" or "Deny"'],
+    [
+      "a lowercase Effect",
+      '{"Statement":{"Effect":"allow","Action":"*"}}',
+      'statement 1 has Effect "allow", not "Allow" or "Deny"',
+    ],
     ["a missing Effect", '{"Statement":[{"Action":"*"}]}', 'statement 1 has Effect missing, not "Allow" or "Deny"'],
-    ["both Action and NotAction", '{"Statement":{"Sid":"Both","Effect":"Deny","Action":"*","NotAction":"s3:*"}}', 'statement "Both" has both Action and NotAction'],
-    ["neither Action nor NotAction", '{"Statement":[{"Effect":"Deny","Resource":"*"}]}', "statement 1 has neither Action nor NotAction"],
-    ["an Action that is a number", '{"Statement":[{"Effect":"Deny","Action":[1]}]}', "statement 1 Action holds a number, not a string"],
-    ["an unknown principal type", '{"Statement":[{"Effect":"Allow","Principal":{"Aws":"*"},"Action":"*"}]}', 'statement 1 Principal has an unknown principal type "Aws"'],
-    ["a Principal that is a plain ARN", '{"Statement":[{"Effect":"Allow","Principal":"arn:aws:iam::111111111111:root","Action":"*"}]}', 'statement 1 Principal is neither "*" nor an object'],
-    ["a Condition holding an object", '{"Statement":[{"Effect":"Allow","Action":"*","Condition":{"StringEquals":{"k":{"v":1}}}}]}', "statement 1 has a StringEquals k value that is an object"],
+    [
+      "both Action and NotAction",
+      '{"Statement":{"Sid":"Both","Effect":"Deny","Action":"*","NotAction":"s3:*"}}',
+      'statement "Both" has both Action and NotAction',
+    ],
+    [
+      "neither Action nor NotAction",
+      '{"Statement":[{"Effect":"Deny","Resource":"*"}]}',
+      "statement 1 has neither Action nor NotAction",
+    ],
+    [
+      "an Action that is a number",
+      '{"Statement":[{"Effect":"Deny","Action":[1]}]}',
+      "statement 1 Action holds a number, not a string",
+    ],
+    [
+      "an unknown principal type",
+      '{"Statement":[{"Effect":"Allow","Principal":{"Aws":"*"},"Action":"*"}]}',
+      'statement 1 Principal has an unknown principal type "Aws"',
+    ],
+    [
+      "a Principal that is a plain ARN",
+      '{"Statement":[{"Effect":"Allow","Principal":"arn:aws:iam::111111111111:root","Action":"*"}]}',
+      'statement 1 Principal is neither "*" nor an object',
+    ],
+    [
+      "a Condition holding an object",
+      '{"Statement":[{"Effect":"Allow","Action":"*","Condition":{"StringEquals":{"k":{"v":1}}}}]}',
+      "statement 1 has a StringEquals k value that is an object",
+    ],
   ])("refuses %s", (_label, text, reason) => {
     expect(reasonFor(text)).toBe(reason);
   });
@@ -165,7 +235,9 @@ describe("matching actions", () => {
   });
 
   it("honours NotAction: it covers every action it does not name", () => {
-    const statement = onlyStatement({ Statement: { Effect: "Allow", Principal: { Federated: provider }, NotAction: ["sts:AssumeRole", "iam:*"] } });
+    const statement = onlyStatement({
+      Statement: { Effect: "Allow", Principal: { Federated: provider }, NotAction: ["sts:AssumeRole", "iam:*"] },
+    });
     expect(statementAllowsAction(statement, "sts:AssumeRoleWithSAML")).toBe(true);
     expect(statementAllowsAction(statement, "sts:AssumeRole")).toBe(false);
     expect(statementAllowsAction(statement, "iam:DeleteRole")).toBe(false);
@@ -209,7 +281,9 @@ describe("matching resources", () => {
   });
 
   it("honours NotResource, and treats a statement without Resource (a trust policy) as covering its role", () => {
-    const notResource = onlyStatement({ Statement: { Effect: "Deny", Action: "iam:*", NotResource: "arn:aws:iam::*:role/BreakGlass" } });
+    const notResource = onlyStatement({
+      Statement: { Effect: "Deny", Action: "iam:*", NotResource: "arn:aws:iam::*:role/BreakGlass" },
+    });
     expect(statementCoversResource(notResource, role)).toBe(false);
     expect(statementCoversResource(notResource, "arn:aws:iam::222222222222:role/Other")).toBe(true);
     expect(statementCoversResource(onlyStatement(samlTrustPolicy), role)).toBe(true);

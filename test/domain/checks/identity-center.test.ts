@@ -9,51 +9,108 @@ import { entityXml } from "../../support/metadata-builder.js";
 
 const now = new Date("2026-11-25T12:00:00Z");
 const INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef";
-const current = makeCertificate({ notBefore: new Date(now.getTime() - 300 * DAY), notAfter: new Date(now.getTime() + 400 * DAY) });
-const idp = (...certificates: { base64: string }[]) => inspectMetadataText(entityXml({ keys: certificates.map(({ base64 }) => ({ base64, use: "signing" as const })) }), "idp.xml");
+const current = makeCertificate({
+  notBefore: new Date(now.getTime() - 300 * DAY),
+  notAfter: new Date(now.getTime() + 400 * DAY),
+});
+const idp = (...certificates: { base64: string }[]) =>
+  inspectMetadataText(
+    entityXml({ keys: certificates.map(({ base64 }) => ({ base64, use: "signing" as const })) }),
+    "idp.xml",
+  );
 const sha256 = (certificate: { der: Buffer }) => createHash("sha256").update(certificate.der).digest("hex");
-const attestation = (fingerprints: string[]): Attestation => ({ instanceArn: INSTANCE, fingerprints, attestedAt: new Date(now.getTime() - 10 * DAY), attestedBy: "alice", source: "idp.xml" });
+const attestation = (fingerprints: string[]): Attestation => ({
+  instanceArn: INSTANCE,
+  fingerprints,
+  attestedAt: new Date(now.getTime() - 10 * DAY),
+  attestedBy: "alice",
+  source: "idp.xml",
+});
 
 describe("Identity Center health", () => {
   it("passes an ACTIVE instance", () => {
-    expect(checkIdentityCenter({ instanceArn: INSTANCE, status: "found", instanceStatus: "ACTIVE", identityStoreId: "d-1" })).toEqual([]);
+    expect(
+      checkIdentityCenter({ instanceArn: INSTANCE, status: "found", instanceStatus: "ACTIVE", identityStoreId: "d-1" }),
+    ).toEqual([]);
   });
 
   it("reports an instance that is not ACTIVE as critical", () => {
-    const [finding] = checkIdentityCenter({ instanceArn: INSTANCE, status: "found", instanceStatus: "DELETE_IN_PROGRESS", identityStoreId: null });
-    expect(finding).toMatchObject({ code: "IDENTITY_CENTER_NOT_ACTIVE", severity: "critical", message: `IAM Identity Center ${INSTANCE} is DELETE_IN_PROGRESS, not ACTIVE.` });
+    const [finding] = checkIdentityCenter({
+      instanceArn: INSTANCE,
+      status: "found",
+      instanceStatus: "DELETE_IN_PROGRESS",
+      identityStoreId: null,
+    });
+    expect(finding).toMatchObject({
+      code: "IDENTITY_CENTER_NOT_ACTIVE",
+      severity: "critical",
+      message: `IAM Identity Center ${INSTANCE} is DELETE_IN_PROGRESS, not ACTIVE.`,
+    });
   });
 
   it("reports sso-admin failures as unreachable, with the error", () => {
-    const [finding] = checkIdentityCenter({ instanceArn: INSTANCE, status: "error", error: { code: "ServiceUnavailableException", message: "try later" }, instanceStatus: null, identityStoreId: null });
-    expect(finding?.message).toBe(`IAM Identity Center ${INSTANCE} did not answer (ServiceUnavailableException: try later).`);
+    const [finding] = checkIdentityCenter({
+      instanceArn: INSTANCE,
+      status: "error",
+      error: { code: "ServiceUnavailableException", message: "try later" },
+      instanceStatus: null,
+      identityStoreId: null,
+    });
+    expect(finding?.message).toBe(
+      `IAM Identity Center ${INSTANCE} did not answer (ServiceUnavailableException: try later).`,
+    );
   });
 
   it("reports an instance sso-admin does not list as not active", () => {
-    const [finding] = checkIdentityCenter({ instanceArn: INSTANCE, status: "missing", instanceStatus: null, identityStoreId: null });
-    expect(finding).toMatchObject({ code: "IDENTITY_CENTER_NOT_ACTIVE", message: `IAM Identity Center ${INSTANCE} does not exist in its Region (sso-admin lists no such instance).` });
+    const [finding] = checkIdentityCenter({
+      instanceArn: INSTANCE,
+      status: "missing",
+      instanceStatus: null,
+      identityStoreId: null,
+    });
+    expect(finding).toMatchObject({
+      code: "IDENTITY_CENTER_NOT_ACTIVE",
+      message: `IAM Identity Center ${INSTANCE} does not exist in its Region (sso-admin lists no such instance).`,
+    });
   });
 });
 
 describe("the attested Identity Center import", () => {
   it("asks for an attestation when there is none", () => {
-    expect(checkIdentityCenterImport(INSTANCE, idp(current), null, { now, warnDays: 30 }).map((finding) => finding.code)).toEqual(["IDENTITY_CENTER_IMPORT_UNATTESTED"]);
+    expect(
+      checkIdentityCenterImport(INSTANCE, idp(current), null, { now, warnDays: 30 }).map((finding) => finding.code),
+    ).toEqual(["IDENTITY_CENTER_IMPORT_UNATTESTED"]);
   });
 
   it("passes when the attested certificate is the IdP's current one", () => {
-    expect(checkIdentityCenterImport(INSTANCE, idp(current), attestation([sha256(current)]), { now, warnDays: 30 })).toEqual([]);
+    expect(
+      checkIdentityCenterImport(INSTANCE, idp(current), attestation([sha256(current)]), { now, warnDays: 30 }),
+    ).toEqual([]);
   });
 
   it("reports an import of a certificate the IdP no longer uses", () => {
     const old = makeCertificate({ commonName: "old" }, freshKeyPair());
-    const [finding] = checkIdentityCenterImport(INSTANCE, idp(current), attestation([sha256(old)]), { now, warnDays: 30 });
+    const [finding] = checkIdentityCenterImport(INSTANCE, idp(current), attestation([sha256(old)]), {
+      now,
+      warnDays: 30,
+    });
     expect(finding).toMatchObject({ code: "IDENTITY_CENTER_IMPORT_STALE", missingOnProvider: [sha256(current)] });
     expect(finding?.message).toContain("the import attested by alice 10 days ago is out of date");
   });
 
   it("warns to import the successor before the imported certificate expires", () => {
-    const ending = makeCertificate({ commonName: "ending", notBefore: new Date(now.getTime() - 700 * DAY), notAfter: new Date(now.getTime() + 6 * DAY) }, freshKeyPair());
-    const [finding] = checkIdentityCenterImport(INSTANCE, idp(ending, current), attestation([sha256(ending)]), { now, warnDays: 30 });
+    const ending = makeCertificate(
+      {
+        commonName: "ending",
+        notBefore: new Date(now.getTime() - 700 * DAY),
+        notAfter: new Date(now.getTime() + 6 * DAY),
+      },
+      freshKeyPair(),
+    );
+    const [finding] = checkIdentityCenterImport(INSTANCE, idp(ending, current), attestation([sha256(ending)]), {
+      now,
+      warnDays: 30,
+    });
     expect(finding?.code).toBe("IDENTITY_CENTER_IMPORT_STALE");
     expect(finding?.message).toMatch(/expires in 6 days; import the IdP's new one \(sha256 /);
   });

@@ -8,13 +8,20 @@ import { aggregateXml, entityXml, type EntitySpec } from "../../support/metadata
 
 const now = new Date("2026-11-25T12:00:00Z");
 const certificateValidFor = (days: number, spec: Parameters<typeof makeCertificate>[0] = {}) =>
-  makeCertificate({ notBefore: new Date(now.getTime() - 100 * DAY), notAfter: new Date(now.getTime() + days * DAY), ...spec });
+  makeCertificate({
+    notBefore: new Date(now.getTime() - 100 * DAY),
+    notAfter: new Date(now.getTime() + days * DAY),
+    ...spec,
+  });
 const healthy = certificateValidFor(400);
 
 function findingsFor(spec: EntitySpec, warnDays = 30) {
   return checkMetadata(inspectMetadataText(entityXml(spec), "idp.xml"), { now, warnDays });
 }
-const codesFor = (spec: EntitySpec, warnDays = 30) => findingsFor(spec, warnDays).map((finding) => finding.code).sort();
+const codesFor = (spec: EntitySpec, warnDays = 30) =>
+  findingsFor(spec, warnDays)
+    .map((finding) => finding.code)
+    .sort();
 
 describe("signing certificates", () => {
   it("passes an IdP with one healthy signing certificate", () => {
@@ -24,7 +31,11 @@ describe("signing certificates", () => {
   it("warns inside the warning window with the days left, and not outside it", () => {
     const soon = certificateValidFor(10.5);
     const [finding] = findingsFor({ keys: [{ base64: soon.base64, use: "signing" }] });
-    expect(finding).toMatchObject({ code: "CERT_EXPIRING", severity: "high", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(finding).toMatchObject({
+      code: "CERT_EXPIRING",
+      severity: "high",
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(finding?.message).toContain("in 10 days");
     expect(codesFor({ keys: [{ base64: soon.base64, use: "signing" }] }, 7)).toEqual([]);
   });
@@ -40,9 +51,22 @@ describe("signing certificates", () => {
   });
 
   it("reports a certificate that is not valid yet", () => {
-    const future = makeCertificate({ notBefore: new Date(now.getTime() + 2 * DAY), notAfter: new Date(now.getTime() + 500 * DAY) });
-    expect(codesFor({ keys: [{ base64: future.base64, use: "signing" }] })).toEqual(["CERT_NOT_YET_VALID", "NO_VALID_SIGNING_CERT"]);
-    expect(codesFor({ keys: [{ base64: future.base64, use: "signing" }, { base64: healthy.base64, use: "signing" }] })).toEqual(["CERT_NOT_YET_VALID", "ROLLOVER_IN_PROGRESS"]);
+    const future = makeCertificate({
+      notBefore: new Date(now.getTime() + 2 * DAY),
+      notAfter: new Date(now.getTime() + 500 * DAY),
+    });
+    expect(codesFor({ keys: [{ base64: future.base64, use: "signing" }] })).toEqual([
+      "CERT_NOT_YET_VALID",
+      "NO_VALID_SIGNING_CERT",
+    ]);
+    expect(
+      codesFor({
+        keys: [
+          { base64: future.base64, use: "signing" },
+          { base64: healthy.base64, use: "signing" },
+        ],
+      }),
+    ).toEqual(["CERT_NOT_YET_VALID", "ROLLOVER_IN_PROGRESS"]);
   });
 
   it("flags an RSA key under 2048 bits and a SHA-1 signature", () => {
@@ -58,7 +82,12 @@ describe("signing certificates", () => {
 
   it("announces a rollover when the IdP publishes a second signing certificate", () => {
     const next = certificateValidFor(800, { commonName: "next" });
-    const findings = findingsFor({ keys: [{ base64: healthy.base64, use: "signing" }, { base64: next.base64, use: "signing" }] });
+    const findings = findingsFor({
+      keys: [
+        { base64: healthy.base64, use: "signing" },
+        { base64: next.base64, use: "signing" },
+      ],
+    });
     expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([["ROLLOVER_IN_PROGRESS", "info"]]);
     expect(findings[0]?.message).toContain("publishes 2 signing certificates");
   });
@@ -74,47 +103,86 @@ describe("signing certificates", () => {
   });
 
   it("does not judge encryption certificates: AWS never encrypts to the IdP", () => {
-    expect(codesFor({ keys: [{ base64: healthy.base64, use: "signing" }, { base64: certificateValidFor(-10).base64, use: "encryption" }] })).toEqual([]);
+    expect(
+      codesFor({
+        keys: [
+          { base64: healthy.base64, use: "signing" },
+          { base64: certificateValidFor(-10).base64, use: "encryption" },
+        ],
+      }),
+    ).toEqual([]);
   });
 });
 
 describe("the document and its roles", () => {
   it("reports metadata past its validUntil", () => {
-    const findings = findingsFor({ validUntil: "2026-11-20T00:00:00Z", keys: [{ base64: healthy.base64, use: "signing" }] });
+    const findings = findingsFor({
+      validUntil: "2026-11-20T00:00:00Z",
+      keys: [{ base64: healthy.base64, use: "signing" }],
+    });
     expect(findings.map((finding) => finding.code)).toEqual(["METADATA_EXPIRED"]);
-    expect(findings[0]?.message).toBe("The validUntil of https://idp.example.test/metadata passed on 2026-11-20 00:00 UTC (5 days ago).");
+    expect(findings[0]?.message).toBe(
+      "The validUntil of https://idp.example.test/metadata passed on 2026-11-20 00:00 UTC (5 days ago).",
+    );
   });
 
   it("reads a validUntil without a time zone as UTC, not local time", () => {
-    expect(codesFor({ validUntil: "2026-11-25T11:59:59", keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual(["METADATA_EXPIRED"]);
-    expect(codesFor({ validUntil: "2026-11-25T12:00:01", keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual([]);
+    expect(codesFor({ validUntil: "2026-11-25T11:59:59", keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual(
+      ["METADATA_EXPIRED"],
+    );
+    expect(codesFor({ validUntil: "2026-11-25T12:00:01", keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual(
+      [],
+    );
   });
 
   it("reports a validUntil that is not a date", () => {
     const findings = findingsFor({ validUntil: "next tuesday", keys: [{ base64: healthy.base64, use: "signing" }] });
-    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["METADATA_MALFORMED", 'The validUntil of https://idp.example.test/metadata is not a date and time: "next tuesday".']]);
+    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+      [
+        "METADATA_MALFORMED",
+        'The validUntil of https://idp.example.test/metadata is not a date and time: "next tuesday".',
+      ],
+    ]);
   });
 
   it("reports an IdP without a SingleSignOnService", () => {
-    expect(codesFor({ ssoLocations: [], keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual(["NO_SSO_SERVICE"]);
+    expect(codesFor({ ssoLocations: [], keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual([
+      "NO_SSO_SERVICE",
+    ]);
   });
 
   it("reports service-provider metadata given where IdP metadata was expected", () => {
     const findings = findingsFor({ role: "sp", keys: [{ base64: healthy.base64 }] });
-    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([["NOT_AN_IDP", "https://idp.example.test/metadata is not an identity provider (it has SPSSODescriptor, no IDPSSODescriptor)."]]);
+    expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+      [
+        "NOT_AN_IDP",
+        "https://idp.example.test/metadata is not an identity provider (it has SPSSODescriptor, no IDPSSODescriptor).",
+      ],
+    ]);
   });
 
   it("judges only the identity providers of an aggregate", () => {
     const xml = aggregateXml([
-      entityXml({ entityID: "https://sp.example/sp", role: "sp", keys: [{ base64: certificateValidFor(-30).base64 }] }, false),
-      entityXml({ entityID: "https://idp.example/idp", keys: [{ base64: certificateValidFor(5).base64, use: "signing" }] }, false),
+      entityXml(
+        { entityID: "https://sp.example/sp", role: "sp", keys: [{ base64: certificateValidFor(-30).base64 }] },
+        false,
+      ),
+      entityXml(
+        { entityID: "https://idp.example/idp", keys: [{ base64: certificateValidFor(5).base64, use: "signing" }] },
+        false,
+      ),
     ]);
     const findings = checkMetadata(inspectMetadataText(xml, "aggregate.xml"), { now, warnDays: 30 });
-    expect(findings.map((finding) => [finding.code, finding.entityID])).toEqual([["CERT_EXPIRING", "https://idp.example/idp"]]);
+    expect(findings.map((finding) => [finding.code, finding.entityID])).toEqual([
+      ["CERT_EXPIRING", "https://idp.example/idp"],
+    ]);
   });
 
   it("judges a passed validUntil on the aggregate once, for the whole document", () => {
-    const xml = aggregateXml([entityXml({ keys: [{ base64: healthy.base64, use: "signing" }] }, false)], ' validUntil="2026-01-01T00:00:00Z"');
+    const xml = aggregateXml(
+      [entityXml({ keys: [{ base64: healthy.base64, use: "signing" }] }, false)],
+      ' validUntil="2026-01-01T00:00:00Z"',
+    );
     const findings = checkMetadata(inspectMetadataText(xml, "aggregate.xml"), { now, warnDays: 30 });
     expect(findings.map((finding) => finding.code)).toEqual(["METADATA_EXPIRED"]);
     expect(findings[0]?.message).toContain("The validUntil of the document passed");

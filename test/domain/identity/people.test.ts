@@ -7,7 +7,11 @@ import { People } from "../../../src/domain/identity/people.js";
 const people = new People({
   people: [
     { name: "alice", slack: ["U0ALICE0001"], aws: [{ userArn: "arn:aws:iam::111122223333:user/em-alice" }] },
-    { name: "bob", slack: ["U0BOB000001"], aws: [{ roleArn: "arn:aws:iam::111122223333:role/teams/Responder", sessionName: "bob" }] },
+    {
+      name: "bob",
+      slack: ["U0BOB000001"],
+      aws: [{ roleArn: "arn:aws:iam::111122223333:role/teams/Responder", sessionName: "bob" }],
+    },
   ],
   access: { run: ["alice", "U0CAROL0001"], approve: ["U0BOB000001"], grant: [] },
   mode: "verified",
@@ -15,7 +19,12 @@ const people = new People({
 
 describe("who a verified fact belongs to", () => {
   it("knows a person by their Slack user id, and a Slack user no person lists by that id alone", () => {
-    expect(people.slackActor("U0ALICE0001")).toEqual({ person: "person:alice", label: "slack:U0ALICE0001", verification: "Slack signed request", verified: true });
+    expect(people.slackActor("U0ALICE0001")).toEqual({
+      person: "person:alice",
+      label: "slack:U0ALICE0001",
+      verification: "Slack signed request",
+      verified: true,
+    });
     expect(people.slackActor("U0CAROL0001").person).toBe("slack:U0CAROL0001");
   });
 
@@ -23,13 +32,24 @@ describe("who a verified fact belongs to", () => {
     expect(people.awsActor("arn:aws:iam::111122223333:user/em-alice", "Alice").person).toBe("person:alice");
     // A session's ARN has no role path; the configured role has one: they are the same role.
     const bob = people.awsActor("arn:aws:sts::111122223333:assumed-role/Responder/bob", "bob");
-    expect(bob).toEqual({ person: "person:bob", label: "bob", verification: "AWS STS arn:aws:iam::111122223333:role/Responder session bob", verified: true });
+    expect(bob).toEqual({
+      person: "person:bob",
+      label: "bob",
+      verification: "AWS STS arn:aws:iam::111122223333:role/Responder session bob",
+      verified: true,
+    });
   });
 
   it("does not take another session of the same role, the same role in another account, or a look-alike user for the person", () => {
-    expect(people.awsActor("arn:aws:sts::111122223333:assumed-role/Responder/alice", "bob").person).toBe("aws:arn:aws:iam::111122223333:role/Responder session alice");
-    expect(people.awsActor("arn:aws:sts::444455556666:assumed-role/Responder/bob", "bob").person).toBe("aws:arn:aws:iam::444455556666:role/Responder session bob");
-    expect(people.awsActor("arn:aws:iam::111122223333:user/other/em-alice", "alice").person).toBe("aws:arn:aws:iam::111122223333:user/other/em-alice");
+    expect(people.awsActor("arn:aws:sts::111122223333:assumed-role/Responder/alice", "bob").person).toBe(
+      "aws:arn:aws:iam::111122223333:role/Responder session alice",
+    );
+    expect(people.awsActor("arn:aws:sts::444455556666:assumed-role/Responder/bob", "bob").person).toBe(
+      "aws:arn:aws:iam::444455556666:role/Responder session bob",
+    );
+    expect(people.awsActor("arn:aws:iam::111122223333:user/other/em-alice", "alice").person).toBe(
+      "aws:arn:aws:iam::111122223333:user/other/em-alice",
+    );
     expect(principalOfCallerArn("arn:aws:iam::111122223333:root")).toBeUndefined();
   });
 });
@@ -37,7 +57,9 @@ describe("who a verified fact belongs to", () => {
 describe("the access rules", () => {
   it("allow a person by name or by one of their Slack ids, whatever front end they came through", () => {
     expect(people.allows(people.awsActor("arn:aws:iam::111122223333:user/em-alice", "alice"), "run")).toBe(true);
-    expect(people.allows(people.awsActor("arn:aws:sts::111122223333:assumed-role/Responder/bob", "bob"), "approve")).toBe(true);
+    expect(
+      people.allows(people.awsActor("arn:aws:sts::111122223333:assumed-role/Responder/bob", "bob"), "approve"),
+    ).toBe(true);
     expect(people.allows(people.slackActor("U0CAROL0001"), "run")).toBe(true);
     expect(people.allows(people.slackActor("U0ALICE0001"), "approve")).toBe(false);
     expect(people.allows(people.labActor("alice", "alice"), "grant")).toBe(false);
@@ -49,18 +71,33 @@ describe("the two-person rule", () => {
 
   it("refuses the same person, naming both labels when they differ", () => {
     const alice = people.awsActor("arn:aws:iam::111122223333:user/em-alice", "Alice");
-    expect(secondPersonProblem(started("person:alice", "slack:U0ALICE0001"), alice)).toBe("Alice started this run (as slack:U0ALICE0001; both are person:alice), so Alice cannot approve it");
-    expect(secondPersonProblem(started("slack:U0CAROL0001", "slack:U0CAROL0001"), people.slackActor("U0CAROL0001"))).toBe("slack:U0CAROL0001 started this run, so slack:U0CAROL0001 cannot approve it");
+    expect(secondPersonProblem(started("person:alice", "slack:U0ALICE0001"), alice)).toBe(
+      "Alice started this run (as slack:U0ALICE0001; both are person:alice), so Alice cannot approve it",
+    );
+    expect(
+      secondPersonProblem(started("slack:U0CAROL0001", "slack:U0CAROL0001"), people.slackActor("U0CAROL0001")),
+    ).toBe("slack:U0CAROL0001 started this run, so slack:U0CAROL0001 cannot approve it");
   });
 
   it("refuses two identities no person lists that come from different front ends, which might be one person", () => {
     const unmappedAws = people.awsActor("arn:aws:iam::111122223333:user/carol", "carol");
-    expect(secondPersonProblem(started("slack:U0CAROL0001"), unmappedAws)).toContain("cannot tell whether they are two people");
+    expect(secondPersonProblem(started("slack:U0CAROL0001"), unmappedAws)).toContain(
+      "cannot tell whether they are two people",
+    );
   });
 
   it("refuses anything unverified on either side", () => {
-    expect(secondPersonProblem(started("unverified:alice"), people.slackActor("U0BOB000001"))).toContain("started this run without being verified");
-    expect(secondPersonProblem(started("person:alice"), { person: "unverified:bob", label: "bob", verification: "unverified: no people", verified: false })).toBe("bob could not be verified (unverified: no people)");
+    expect(secondPersonProblem(started("unverified:alice"), people.slackActor("U0BOB000001"))).toContain(
+      "started this run without being verified",
+    );
+    expect(
+      secondPersonProblem(started("person:alice"), {
+        person: "unverified:bob",
+        label: "bob",
+        verification: "unverified: no people",
+        verified: false,
+      }),
+    ).toBe("bob could not be verified (unverified: no people)");
   });
 
   it("accepts two people, or a person and an identity the people list does not have", () => {

@@ -2,7 +2,11 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEntry } from "../../../src/domain/audit/audit-chain.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
-import { runActionPipeline, type ActionPipelinePorts, type AuditRecorder } from "../../../src/domain/runbooks/action-pipeline.js";
+import {
+  runActionPipeline,
+  type ActionPipelinePorts,
+  type AuditRecorder,
+} from "../../../src/domain/runbooks/action-pipeline.js";
 import type { ActionExecutor, ActionParameters, RunContext } from "../../../src/domain/runbooks/engine-ports.js";
 import { runContext } from "../../adapters/runbook-actions/run-context.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
@@ -21,7 +25,12 @@ class RecordingAudit implements AuditRecorder {
   constructor(private readonly timeline: Timeline) {}
 
   record(entry: AuditEntry): AuditEntry {
-    if (this.refusing.has(entry.action)) throw new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`);
+    if (this.refusing.has(entry.action))
+      throw new BreakglassError(
+        "AUDIT_FAILED",
+        "audit log",
+        `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`,
+      );
     this.timeline.push(`audit ${entry.action}`);
     this.entries.push(entry);
     return entry;
@@ -51,7 +60,11 @@ class MembershipWorld implements ActionExecutor {
     this.timeline.push("plan");
     if (this.planFails !== null) return Promise.reject(this.planFails);
     const missing = wanted(parameters).filter((member) => !this.members.has(member));
-    return Promise.resolve({ summary: `add ${missing.length} member(s)`, changes: missing.map((member) => ({ target: "group aws-emergency-operators", before: null, after: member })), alreadyDone: missing.length === 0 });
+    return Promise.resolve({
+      summary: `add ${missing.length} member(s)`,
+      changes: missing.map((member) => ({ target: "group aws-emergency-operators", before: null, after: member })),
+      alreadyDone: missing.length === 0,
+    });
   }
 
   apply(_plan: unknown, parameters: ActionParameters) {
@@ -69,7 +82,10 @@ class MembershipWorld implements ActionExecutor {
     this.verifiedAt = context.now;
     if (this.verifyFails !== null) return Promise.reject(this.verifyFails);
     const missing = wanted(parameters).filter((member) => !this.members.has(member));
-    return Promise.resolve({ ok: missing.length === 0, detail: missing.length === 0 ? "the group lists every member" : `the group does not list ${missing.join(", ")}` });
+    return Promise.resolve({
+      ok: missing.length === 0,
+      detail: missing.length === 0 ? "the group lists every member" : `the group does not list ${missing.join(", ")}`,
+    });
   }
 }
 
@@ -83,9 +99,20 @@ function setUp(options: { dryRun?: boolean } = {}) {
   const clock = new SteppingClock(new Date("2026-11-25T03:42:17Z"));
   const audit = new RecordingAudit(timeline);
   const world = new MembershipWorld(timeline, clock);
-  const context: RunContext = { ...runContext({ runId: "INC-4711", stepId: "slack-grant", now: clock.now() }), dryRun: options.dryRun ?? false };
-  const ports: ActionPipelinePorts = { audit, clock, markApplying: (plan) => timeline.push(`mark applying: ${plan.summary}`) };
-  const run = () => runActionPipeline({ action: "idp.add-group-members", executor: world, parameters: PARAMETERS, context, auditAs: AUDIT_AS }, ports);
+  const context: RunContext = {
+    ...runContext({ runId: "INC-4711", stepId: "slack-grant", now: clock.now() }),
+    dryRun: options.dryRun ?? false,
+  };
+  const ports: ActionPipelinePorts = {
+    audit,
+    clock,
+    markApplying: (plan) => timeline.push(`mark applying: ${plan.summary}`),
+  };
+  const run = () =>
+    runActionPipeline(
+      { action: "idp.add-group-members", executor: world, parameters: PARAMETERS, context, auditAs: AUDIT_AS },
+      ports,
+    );
   return { timeline, clock, audit, world, run };
 }
 
@@ -105,19 +132,49 @@ describe("a change that is due", () => {
       "audit action.verified",
     ]);
     expect([...world.members]).toEqual(["ana@example.com"]);
-    expect(result).toMatchObject({ status: "verified", applied: true, verification: { ok: true, detail: "the group lists every member" } });
+    expect(result).toMatchObject({
+      status: "verified",
+      applied: true,
+      verification: { ok: true, detail: "the group lists every member" },
+    });
   });
 
   it("names the actor, run and subject on every record, and the action and request in every detail", async () => {
     const { audit, run } = setUp();
     await run();
 
-    expect(audit.entries.every((entry) => entry.actor === AUDIT_AS.actor && entry.runId === AUDIT_AS.runId && entry.subject === AUDIT_AS.subject)).toBe(true);
-    expect(audit.entries.every((entry) => entry.detail.action === "idp.add-group-members" && entry.detail.request === "INC-4711:slack-grant")).toBe(true);
-    const plan = { summary: "add 1 member(s)", changes: [{ target: "group aws-emergency-operators", before: null, after: "ana@example.com" }], alreadyDone: false };
-    expect(audit.entries[0]?.detail).toEqual({ action: "idp.add-group-members", request: "INC-4711:slack-grant", parameters: PARAMETERS, plan });
-    expect(audit.entries[1]?.detail).toEqual({ action: "idp.add-group-members", request: "INC-4711:slack-grant", plan });
-    expect(audit.entries[3]?.detail).toEqual({ action: "idp.add-group-members", request: "INC-4711:slack-grant", verification: { ok: true, detail: "the group lists every member" } });
+    expect(
+      audit.entries.every(
+        (entry) =>
+          entry.actor === AUDIT_AS.actor && entry.runId === AUDIT_AS.runId && entry.subject === AUDIT_AS.subject,
+      ),
+    ).toBe(true);
+    expect(
+      audit.entries.every(
+        (entry) => entry.detail.action === "idp.add-group-members" && entry.detail.request === "INC-4711:slack-grant",
+      ),
+    ).toBe(true);
+    const plan = {
+      summary: "add 1 member(s)",
+      changes: [{ target: "group aws-emergency-operators", before: null, after: "ana@example.com" }],
+      alreadyDone: false,
+    };
+    expect(audit.entries[0]?.detail).toEqual({
+      action: "idp.add-group-members",
+      request: "INC-4711:slack-grant",
+      parameters: PARAMETERS,
+      plan,
+    });
+    expect(audit.entries[1]?.detail).toEqual({
+      action: "idp.add-group-members",
+      request: "INC-4711:slack-grant",
+      plan,
+    });
+    expect(audit.entries[3]?.detail).toEqual({
+      action: "idp.add-group-members",
+      request: "INC-4711:slack-grant",
+      verification: { ok: true, detail: "the group lists every member" },
+    });
   });
 
   it("reads back at the time of the read-back, not of the request", async () => {
@@ -149,7 +206,9 @@ describe("fail closed", () => {
   it("neither marks nor applies anything when action.planned cannot be written: the audit log's error is thrown", async () => {
     const { timeline, audit, world, run } = setUp();
     audit.refusing.add("action.planned");
-    await expect(run()).rejects.toThrow('audit log: cannot record "action.planned" on grant ana@example.com, so it is not done: disk full');
+    await expect(run()).rejects.toThrow(
+      'audit log: cannot record "action.planned" on grant ana@example.com, so it is not done: disk full',
+    );
     expect(timeline).toEqual(["plan"]);
     expect(world.members.size).toBe(0);
   });
@@ -172,7 +231,12 @@ describe("a change already made", () => {
     world.verifyFails = new Error("HTTP 503 from the IdP");
     const result = await run();
     expect(audit.actions()).toEqual(["action.planned", "action.verification-failed"]);
-    expect(result).toMatchObject({ status: "failed", stage: "read-back", applied: false, error: "HTTP 503 from the IdP" });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "read-back",
+      applied: false,
+      error: "HTTP 503 from the IdP",
+    });
   });
 });
 
@@ -182,9 +246,23 @@ describe("a read-back that fails", () => {
     world.loseMembersAfterApply = true;
     const result = await run();
 
-    expect(audit.actions()).toEqual(["action.planned", "action.applying", "action.applied", "action.verification-failed"]);
-    expect(audit.entries[3]?.detail.verification).toEqual({ ok: false, detail: "the group does not list ana@example.com" });
-    expect(result).toMatchObject({ status: "failed", stage: "mismatch", applied: true, error: "the group does not list ana@example.com", verification: { ok: false } });
+    expect(audit.actions()).toEqual([
+      "action.planned",
+      "action.applying",
+      "action.applied",
+      "action.verification-failed",
+    ]);
+    expect(audit.entries[3]?.detail.verification).toEqual({
+      ok: false,
+      detail: "the group does not list ana@example.com",
+    });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "mismatch",
+      applied: true,
+      error: "the group does not list ana@example.com",
+      verification: { ok: false },
+    });
   });
 
   it("is audited as verification-failed, saying the read-back failed, when the read-back throws", async () => {
@@ -192,9 +270,22 @@ describe("a read-back that fails", () => {
     world.verifyFails = new Error("HTTP 503 from the IdP");
     const result = await run();
 
-    expect(audit.actions()).toEqual(["action.planned", "action.applying", "action.applied", "action.verification-failed"]);
-    expect(audit.entries[3]?.detail.verification).toEqual({ ok: false, detail: "the read-back failed: HTTP 503 from the IdP" });
-    expect(result).toMatchObject({ status: "failed", stage: "read-back", applied: true, error: "HTTP 503 from the IdP" });
+    expect(audit.actions()).toEqual([
+      "action.planned",
+      "action.applying",
+      "action.applied",
+      "action.verification-failed",
+    ]);
+    expect(audit.entries[3]?.detail.verification).toEqual({
+      ok: false,
+      detail: "the read-back failed: HTTP 503 from the IdP",
+    });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "read-back",
+      applied: true,
+      error: "HTTP 503 from the IdP",
+    });
   });
 
   it("is still reported when its own audit record cannot be written", async () => {
@@ -202,7 +293,11 @@ describe("a read-back that fails", () => {
     world.loseMembersAfterApply = true;
     audit.refusing.add("action.verification-failed");
     const result = await run();
-    expect(result).toMatchObject({ status: "failed", stage: "mismatch", error: "the group does not list ana@example.com" });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "mismatch",
+      error: "the group does not list ana@example.com",
+    });
   });
 });
 
@@ -214,8 +309,17 @@ describe("an apply that fails", () => {
 
     expect(timeline.slice(-2)).toEqual(["apply", "audit action.failed"]);
     expect(audit.actions()).toEqual(["action.planned", "action.applying", "action.failed"]);
-    expect(audit.entries[2]?.detail).toEqual({ action: "idp.add-group-members", request: "INC-4711:slack-grant", error: "HTTP 503 from the IdP" });
-    expect(result).toMatchObject({ status: "failed", stage: "apply", error: "HTTP 503 from the IdP", cause: world.applyFails });
+    expect(audit.entries[2]?.detail).toEqual({
+      action: "idp.add-group-members",
+      request: "INC-4711:slack-grant",
+      error: "HTTP 503 from the IdP",
+    });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "apply",
+      error: "HTTP 503 from the IdP",
+      cause: world.applyFails,
+    });
   });
 
   it("is still reported when action.failed cannot be written", async () => {
@@ -235,7 +339,13 @@ describe("a plan that fails", () => {
 
     expect(timeline).toEqual(["plan"]);
     expect(audit.entries).toEqual([]);
-    expect(result).toMatchObject({ status: "failed", stage: "plan", applied: false, error: "scim: HTTP 401: the token was refused", cause: { code: "IDP_UNAUTHORIZED" } });
+    expect(result).toMatchObject({
+      status: "failed",
+      stage: "plan",
+      applied: false,
+      error: "scim: HTTP 401: the token was refused",
+      cause: { code: "IDP_UNAUTHORIZED" },
+    });
     expect(result).not.toHaveProperty("plan");
   });
 });
@@ -246,7 +356,11 @@ describe("a dry run", () => {
     const result = await run();
 
     expect(timeline).toEqual(["plan", "audit action.planned", "audit action.not-applied"]);
-    expect(audit.entries[1]?.detail).toEqual({ action: "idp.add-group-members", request: "INC-4711:slack-grant", reason: "dry run" });
+    expect(audit.entries[1]?.detail).toEqual({
+      action: "idp.add-group-members",
+      request: "INC-4711:slack-grant",
+      reason: "dry run",
+    });
     expect(world.members.size).toBe(0);
     expect(result).toMatchObject({ status: "dry-run", plan: { summary: "add 1 member(s)" } });
   });

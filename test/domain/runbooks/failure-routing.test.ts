@@ -32,7 +32,11 @@ describe("routeFailure", () => {
   });
 
   it("goes on with the next step when onFailure is continue", () => {
-    expect(routeFailure(RUNBOOK, 1, OUTCOME)).toMatchObject({ runStatus: "running", steps: [{ stepId: "tell", status: "failed" }], next: 2 });
+    expect(routeFailure(RUNBOOK, 1, OUTCOME)).toMatchObject({
+      runStatus: "running",
+      steps: [{ stepId: "tell", status: "failed" }],
+      next: 2,
+    });
   });
 
   it("jumps to the goto target, skipping every step between in the same transition, and names them in the audit detail", () => {

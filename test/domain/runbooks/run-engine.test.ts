@@ -21,8 +21,19 @@ const FM3 = join(RUNBOOKS, "fm3-direct-federation.yaml");
 const FM2 = join(RUNBOOKS, "fm2-reimport-metadata.yaml");
 const LEASE = 60_000;
 
-const FM3_INPUTS = { incident: "INC-4711", responders: ["ana@example.com", "raj@example.com"], groups: ["aws-emergency-operators"], signInUrl: "https://idp.example.com/" };
-const FM2_INPUTS = { incident: "CHG-1203", workforceSignIn: "working", emergencyAccountId: "111111111111", identityCenterAccountId: "222222222222", identityCenterRegion: "eu-west-1" };
+const FM3_INPUTS = {
+  incident: "INC-4711",
+  responders: ["ana@example.com", "raj@example.com"],
+  groups: ["aws-emergency-operators"],
+  signInUrl: "https://idp.example.com/",
+};
+const FM2_INPUTS = {
+  incident: "CHG-1203",
+  workforceSignIn: "working",
+  emergencyAccountId: "111111111111",
+  identityCenterAccountId: "222222222222",
+  identityCenterRegion: "eu-west-1",
+};
 
 /** The systems the runbooks change, in memory: what the executors read and write, so idempotency shows. */
 class World {
@@ -62,12 +73,17 @@ function text(parameters: ActionParameters, name: string): string {
 }
 
 function executorsFor(world: World, clock: SteppingClock): StepExecutors {
-  const groupMembers = (parameters: ActionParameters) => list(parameters, "groups").flatMap((group) => list(parameters, "members").map((member) => ({ group, member })));
+  const groupMembers = (parameters: ActionParameters) =>
+    list(parameters, "groups").flatMap((group) => list(parameters, "members").map((member) => ({ group, member })));
   const actions: Record<ActionName, ActionExecutor> = {
     "idp.add-group-members": {
       plan: (parameters) => {
         const missing = groupMembers(parameters).filter(({ group, member }) => !world.members(group).has(member));
-        return Promise.resolve({ summary: `add ${missing.length} membership(s)`, changes: missing.map(({ group, member }) => ({ target: group, before: null, after: member })), alreadyDone: missing.length === 0 });
+        return Promise.resolve({
+          summary: `add ${missing.length} membership(s)`,
+          changes: missing.map(({ group, member }) => ({ target: group, before: null, after: member })),
+          alreadyDone: missing.length === 0,
+        });
       },
       apply: async (_plan, parameters) => {
         world.applies.push("idp.add-group-members");
@@ -86,36 +102,62 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
       },
       verify: (parameters) => {
         const missing = groupMembers(parameters).filter(({ group, member }) => !world.members(group).has(member));
-        return Promise.resolve({ ok: missing.length === 0, detail: missing.length === 0 ? "every member is in its group" : `missing ${missing.length}` });
+        return Promise.resolve({
+          ok: missing.length === 0,
+          detail: missing.length === 0 ? "every member is in its group" : `missing ${missing.length}`,
+        });
       },
     },
     "idp.remove-group-members": {
       plan: (parameters) => {
         const everyone = parameters.members === "everyone";
-        const present = list(parameters, "groups").flatMap((group) => [...world.members(group)].filter((member) => everyone || list(parameters, "members").includes(member)).map((member) => ({ group, member })));
-        return Promise.resolve({ summary: `remove ${present.length} membership(s)`, changes: present.map(({ group, member }) => ({ target: group, before: member, after: null })), alreadyDone: present.length === 0 });
+        const present = list(parameters, "groups").flatMap((group) =>
+          [...world.members(group)]
+            .filter((member) => everyone || list(parameters, "members").includes(member))
+            .map((member) => ({ group, member })),
+        );
+        return Promise.resolve({
+          summary: `remove ${present.length} membership(s)`,
+          changes: present.map(({ group, member }) => ({ target: group, before: member, after: null })),
+          alreadyDone: present.length === 0,
+        });
       },
       apply: (plan) => {
         world.applies.push("idp.remove-group-members");
-        for (const change of plan.changes) if (change.before !== null) world.members(change.target).delete(change.before);
+        for (const change of plan.changes)
+          if (change.before !== null) world.members(change.target).delete(change.before);
         return Promise.resolve({});
       },
       verify: (parameters) => {
         const left = list(parameters, "groups").reduce((count, group) => count + world.members(group).size, 0);
-        return Promise.resolve({ ok: parameters.members !== "everyone" || left === 0, detail: `${left} member(s) left` });
+        return Promise.resolve({
+          ok: parameters.members !== "everyone" || left === 0,
+          detail: `${left} member(s) left`,
+        });
       },
     },
     "emergency.open-window": {
-      plan: (parameters) => Promise.resolve({ summary: `open the window for ${text(parameters, "incident")}`, changes: [], alreadyDone: world.windows.get(text(parameters, "incident")) === "open" }),
+      plan: (parameters) =>
+        Promise.resolve({
+          summary: `open the window for ${text(parameters, "incident")}`,
+          changes: [],
+          alreadyDone: world.windows.get(text(parameters, "incident")) === "open",
+        }),
       apply: (_plan, parameters) => {
         world.applies.push("emergency.open-window");
         world.windows.set(text(parameters, "incident"), "open");
         return Promise.resolve({});
       },
-      verify: (parameters) => Promise.resolve({ ok: world.windows.get(text(parameters, "incident")) === "open", detail: "window read back" }),
+      verify: (parameters) =>
+        Promise.resolve({ ok: world.windows.get(text(parameters, "incident")) === "open", detail: "window read back" }),
     },
     "emergency.close-window": {
-      plan: (parameters) => Promise.resolve({ summary: `close the window for ${text(parameters, "incident")}`, changes: [], alreadyDone: world.windows.get(text(parameters, "incident")) !== "open" }),
+      plan: (parameters) =>
+        Promise.resolve({
+          summary: `close the window for ${text(parameters, "incident")}`,
+          changes: [],
+          alreadyDone: world.windows.get(text(parameters, "incident")) !== "open",
+        }),
       apply: (_plan, parameters) => {
         world.applies.push("emergency.close-window");
         world.windows.set(text(parameters, "incident"), "closed");
@@ -124,20 +166,32 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
       verify: (parameters) => {
         const summary = join(world.directory, `activity-${text(parameters, "incident")}.json`);
         writeFileSync(summary, "[]");
-        return Promise.resolve({ ok: world.windows.get(text(parameters, "incident")) === "closed", detail: "window read back", artefacts: { "activity-summary": summary } });
+        return Promise.resolve({
+          ok: world.windows.get(text(parameters, "incident")) === "closed",
+          detail: "window read back",
+          artefacts: { "activity-summary": summary },
+        });
       },
     },
     "iam.update-saml-provider": {
       plan: (_parameters, context) => {
         const file = readFileSync(context.artefacts["metadata-file"] ?? "", "utf8");
-        return Promise.resolve({ summary: "re-import the metadata file", changes: [{ target: "emergency-idp", before: world.providerCertificate, after: file }], alreadyDone: file === world.providerCertificate });
+        return Promise.resolve({
+          summary: "re-import the metadata file",
+          changes: [{ target: "emergency-idp", before: world.providerCertificate, after: file }],
+          alreadyDone: file === world.providerCertificate,
+        });
       },
       apply: (_plan, _parameters, context) => {
         world.applies.push("iam.update-saml-provider");
         world.providerCertificate = readFileSync(context.artefacts["metadata-file"] ?? "", "utf8");
         return Promise.resolve({});
       },
-      verify: () => Promise.resolve({ ok: world.providerCertificate === world.idpCertificate, detail: `provider holds ${world.providerCertificate}` }),
+      verify: () =>
+        Promise.resolve({
+          ok: world.providerCertificate === world.idpCertificate,
+          detail: `provider holds ${world.providerCertificate}`,
+        }),
     },
   };
   return {
@@ -145,8 +199,10 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
       const findings: Finding[] = [];
       let artefacts = {};
       for (const check of checks) {
-        if (check === "identity-center" && !world.identityCenterHealthy) findings.push(createFinding("IDENTITY_CENTER_UNREACHABLE", "Identity Center does not answer."));
-        if (check === "saml-providers" && world.providerCertificate !== world.idpCertificate) findings.push(createFinding("SAML_PROVIDER_DRIFT", "The provider lacks the IdP's certificate."));
+        if (check === "identity-center" && !world.identityCenterHealthy)
+          findings.push(createFinding("IDENTITY_CENTER_UNREACHABLE", "Identity Center does not answer."));
+        if (check === "saml-providers" && world.providerCertificate !== world.idpCertificate)
+          findings.push(createFinding("SAML_PROVIDER_DRIFT", "The provider lacks the IdP's certificate."));
         if (check === "metadata") {
           findings.push(...world.metadataFindings);
           const file = join(world.directory, "metadata.xml");
@@ -170,7 +226,6 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
   };
 }
 
-
 /** Fails to write one chosen action, as a full disk or a broken mirror would. */
 class FlakyAuditLog extends AuditLog {
   failing: string | null = null;
@@ -185,7 +240,11 @@ class FlakyAuditLog extends AuditLog {
     return super.recordWith(entries, change);
   }
   private diskFull(entry: AuditEntry): BreakglassError {
-    return new BreakglassError("AUDIT_FAILED", "audit log", `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`);
+    return new BreakglassError(
+      "AUDIT_FAILED",
+      "audit log",
+      `cannot record "${entry.action}" on ${entry.subject}, so it is not done: disk full`,
+    );
   }
 }
 
@@ -229,7 +288,10 @@ describe("a run of fm3-direct-federation", () => {
     expect(run.inputs.ttl).toBe("4h");
 
     let view = await runner.advance(run.id, "alice");
-    expect(view).toMatchObject({ status: "waiting", waitingFor: { stepId: "approve-direct-federation", kind: "approval" } });
+    expect(view).toMatchObject({
+      status: "waiting",
+      waitingFor: { stepId: "approve-direct-federation", kind: "approval" },
+    });
     expect(world.windows.get("INC-4711")).toBe("open");
     expect(world.additions).toEqual([]);
 
@@ -248,13 +310,20 @@ describe("a run of fm3-direct-federation", () => {
 
     view = await runner.advance(run.id, "alice");
     expect(view.waitingFor).toEqual({ stepId: "confirm-sign-in", kind: "manual" });
-    expect(statuses(view)).toMatchObject({ "verify-emergency-provider": "succeeded", "repair-emergency-provider": "skipped", "recheck-emergency-provider": "skipped", "add-responders": "succeeded" });
+    expect(statuses(view)).toMatchObject({
+      "verify-emergency-provider": "succeeded",
+      "repair-emergency-provider": "skipped",
+      "recheck-emergency-provider": "skipped",
+      "add-responders": "succeeded",
+    });
     expect([...world.members("aws-emergency-operators")]).toEqual(["ana@example.com", "raj@example.com"]);
 
     await runner.confirm(run.id, "carol");
     view = await runner.advance(run.id, "alice");
     expect(view.waitingFor?.stepId).toBe("work-the-incident");
-    await expect(runner.confirm(run.id, "carol")).rejects.toThrow('step "work-the-incident" needs a written answer to confirm it: What was done in AWS through direct federation, in which accounts?');
+    await expect(runner.confirm(run.id, "carol")).rejects.toThrow(
+      'step "work-the-incident" needs a written answer to confirm it: What was done in AWS through direct federation, in which accounts?',
+    );
     await runner.confirm(run.id, "carol", "restarted the payments service in 333333333333");
 
     view = await runner.advance(run.id, "alice");
@@ -267,18 +336,40 @@ describe("a run of fm3-direct-federation", () => {
     expect(view.steps.every((step) => step.status === "succeeded" || step.status === "skipped")).toBe(true);
     expect(world.members("aws-emergency-operators").size).toBe(0);
     expect(world.windows.get("INC-4711")).toBe("closed");
-    expect(world.additions).toEqual(["aws-emergency-operators:ana@example.com", "aws-emergency-operators:raj@example.com"]);
+    expect(world.additions).toEqual([
+      "aws-emergency-operators:ana@example.com",
+      "aws-emergency-operators:raj@example.com",
+    ]);
     expect(world.notifications[0]).toBe(
       "security: Emergency access declared for INC-4711 by alice (FM3, Identity Center disrupted): ana@example.com, raj@example.com will be added to aws-emergency-operators for 4h and federate directly to the emergency account.",
     );
 
     const verification = verifyAudit(store.audit);
     expect(verification.problems).toEqual([]);
-    expect(actionsOf(store, "approve-direct-federation")).toEqual(["step.started", "step.waiting", "approval.refused", "approval.granted"]);
-    expect(actionsOf(store, "add-responders")).toEqual(["step.started", "action.planned", "action.applying", "action.applied", "action.verified", "step.succeeded"]);
+    expect(actionsOf(store, "approve-direct-federation")).toEqual([
+      "step.started",
+      "step.waiting",
+      "approval.refused",
+      "approval.granted",
+    ]);
+    expect(actionsOf(store, "add-responders")).toEqual([
+      "step.started",
+      "action.planned",
+      "action.applying",
+      "action.applied",
+      "action.verified",
+      "step.succeeded",
+    ]);
     const approval = store.audit.auditRecords().find((record) => record.action === "approval.granted");
-    expect(approval).toMatchObject({ actor: "person:bob", runId: "run-a", detail: { approval: { approver: "bob", initiator: "alice" } } });
-    const runLevel = store.audit.auditRecords().filter((record) => record.subject === "fm3-direct-federation").map((record) => record.action);
+    expect(approval).toMatchObject({
+      actor: "person:bob",
+      runId: "run-a",
+      detail: { approval: { approver: "bob", initiator: "alice" } },
+    });
+    const runLevel = store.audit
+      .auditRecords()
+      .filter((record) => record.subject === "fm3-direct-federation")
+      .map((record) => record.action);
     expect(runLevel).toEqual(["run.started", "run.succeeded"]);
   });
 
@@ -287,18 +378,26 @@ describe("a run of fm3-direct-federation", () => {
     const runner = engine("a");
     const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await runner.advance(run.id, "alice");
-    await expect(runner.skip(run.id, "carol", "not needed")).rejects.toThrow('run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it');
+    await expect(runner.skip(run.id, "carol", "not needed")).rejects.toThrow(
+      'run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it',
+    );
     await runner.approve(run.id, person("bob"));
     let view = await runner.advance(run.id, "alice");
     expect(view.waitingFor).toEqual({ stepId: "confirm-sign-in", kind: "manual" });
 
     view = await runner.skip(run.id, "carol", "the responders signed in through the IdP dashboard");
     expect(view.status).toBe("running");
-    expect(view.steps.find((step) => step.id === "confirm-sign-in")).toMatchObject({ status: "skipped", outcome: { summary: "skipped by carol: the responders signed in through the IdP dashboard" } });
+    expect(view.steps.find((step) => step.id === "confirm-sign-in")).toMatchObject({
+      status: "skipped",
+      outcome: { summary: "skipped by carol: the responders signed in through the IdP dashboard" },
+    });
     view = await runner.advance(run.id, "alice");
     expect(view.waitingFor?.stepId).toBe("work-the-incident");
     expect(actionsOf(store, "confirm-sign-in")).toEqual(["step.started", "step.waiting", "manual.skipped"]);
-    expect(store.audit.auditRecords().find((record) => record.action === "manual.skipped")).toMatchObject({ actor: "carol", runId: "run-a" });
+    expect(store.audit.auditRecords().find((record) => record.action === "manual.skipped")).toMatchObject({
+      actor: "carol",
+      runId: "run-a",
+    });
   });
 
   it("applies nothing on a dry run, and says so on every action", async () => {
@@ -318,11 +417,22 @@ describe("a run of fm3-direct-federation", () => {
     expect(world.windows.size).toBe(0);
     expect(world.members("aws-emergency-operators").size).toBe(0);
     const actions = view.steps.filter((step) => step.kind === "action");
-    expect(actions.map((step) => step.id)).toEqual(["declare-emergency", "add-responders", "remove-responders", "verify-groups-empty", "close-window"]);
+    expect(actions.map((step) => step.id)).toEqual([
+      "declare-emergency",
+      "add-responders",
+      "remove-responders",
+      "verify-groups-empty",
+      "close-window",
+    ]);
     for (const step of actions) {
       expect(step.status).toBe("succeeded");
       expect(step.outcome).toMatchObject({ applied: false, summary: expect.stringMatching(/^dry run: not applied/) });
-      expect(actionsOf(store, step.id)).toEqual(["step.started", "action.planned", "action.not-applied", "step.succeeded"]);
+      expect(actionsOf(store, step.id)).toEqual([
+        "step.started",
+        "action.planned",
+        "action.not-applied",
+        "step.succeeded",
+      ]);
     }
     expect(world.notifications.every((message) => message.includes("[dry run]"))).toBe(true);
     expect(verifyAudit(store.audit).problems).toEqual([]);
@@ -339,14 +449,24 @@ describe("a run of fm3-direct-federation", () => {
     await runner.approve(run.id, person("bob"));
     let view = await runner.advance(run.id, "alice");
 
-    expect(statuses(view)).toMatchObject({ "tell-security": "failed", "verify-emergency-provider": "failed", "repair-emergency-provider": "waiting" });
+    expect(statuses(view)).toMatchObject({
+      "tell-security": "failed",
+      "verify-emergency-provider": "failed",
+      "repair-emergency-provider": "waiting",
+    });
     expect(view.steps.find((step) => step.id === "tell-security")?.outcome?.error).toBe("Slack is down");
-    expect(view.steps.find((step) => step.id === "verify-emergency-provider")?.outcome?.summary).toBe("failed: not clean: SAML_PROVIDER_DRIFT");
+    expect(view.steps.find((step) => step.id === "verify-emergency-provider")?.outcome?.summary).toBe(
+      "failed: not clean: SAML_PROVIDER_DRIFT",
+    );
 
     world.providerCertificate = world.idpCertificate;
     await runner.confirm(run.id, "carol");
     view = await runner.advance(run.id, "alice");
-    expect(statuses(view)).toMatchObject({ "recheck-emergency-provider": "succeeded", "add-responders": "succeeded", "confirm-sign-in": "waiting" });
+    expect(statuses(view)).toMatchObject({
+      "recheck-emergency-provider": "succeeded",
+      "add-responders": "succeeded",
+      "confirm-sign-in": "waiting",
+    });
   });
 });
 
@@ -384,7 +504,13 @@ describe("branching", () => {
     const runner = engine("a");
     const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
     const view = await runner.advance(run.id, "alice");
-    expect(statuses(view)).toMatchObject({ "declare-emergency": "skipped", "tell-security": "skipped", "fetch-metadata": "succeeded", "show-drift": "succeeded", "approve-reimport": "waiting" });
+    expect(statuses(view)).toMatchObject({
+      "declare-emergency": "skipped",
+      "tell-security": "skipped",
+      "fetch-metadata": "succeeded",
+      "show-drift": "succeeded",
+      "approve-reimport": "waiting",
+    });
     expect(world.windows.size).toBe(0);
   });
 });
@@ -397,7 +523,10 @@ describe("stopping and resuming", () => {
     const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
     let view = await runner.advance(run.id, "alice");
     expect(view.status).toBe("failed");
-    expect(view.steps.find((step) => step.id === "fetch-metadata")).toMatchObject({ status: "failed", outcome: { summary: "failed: not clean: CERT_EXPIRED (after 3 attempts)", checkAttempts: 3 } });
+    expect(view.steps.find((step) => step.id === "fetch-metadata")).toMatchObject({
+      status: "failed",
+      outcome: { summary: "failed: not clean: CERT_EXPIRED (after 3 attempts)", checkAttempts: 3 },
+    });
     expect(world.sleeps).toEqual([30_000, 30_000]);
     expect(statuses(view)["show-drift"]).toBe("pending");
 
@@ -412,8 +541,13 @@ describe("stopping and resuming", () => {
     view = await runner.advance(run.id, "alice");
     expect(world.providerCertificate).toBe("cert-2027");
     expect(view.waitingFor?.stepId).toBe("upload-to-identity-center");
-    expect(view.steps.find((step) => step.id === "upload-to-identity-center")?.outcome?.text).toContain(`(\`${view.artefacts["metadata-file"]}\`)`);
-    const runLevel = store.audit.auditRecords().filter((record) => record.subject === "fm2-reimport-metadata").map((record) => record.action);
+    expect(view.steps.find((step) => step.id === "upload-to-identity-center")?.outcome?.text).toContain(
+      `(\`${view.artefacts["metadata-file"]}\`)`,
+    );
+    const runLevel = store.audit
+      .auditRecords()
+      .filter((record) => record.subject === "fm2-reimport-metadata")
+      .map((record) => record.action);
     expect(runLevel).toEqual(["run.started", "run.failed", "run.resumed"]);
   });
 
@@ -433,15 +567,24 @@ describe("stopping and resuming", () => {
 
     const second = engine("engine-2");
     const busy = second.advance(run.id, "dave");
-    await expect(busy).rejects.toThrow(/^run run-engine-1: it is being advanced by engine-1, whose lease expires at 2026-11-25T03:01:00\.000Z; try again after that$/);
+    await expect(busy).rejects.toThrow(
+      /^run run-engine-1: it is being advanced by engine-1, whose lease expires at 2026-11-25T03:01:00\.000Z; try again after that$/,
+    );
     await expect(busy).rejects.toMatchObject({ code: "RUN_BUSY" });
 
     clock.advance(LEASE);
     const view = await second.advance(run.id, "dave");
     const added = view.steps.find((step) => step.id === "add-responders");
-    expect(added).toMatchObject({ status: "succeeded", attempts: 2, outcome: { applied: false, summary: "already done, verified: add 0 membership(s)" } });
+    expect(added).toMatchObject({
+      status: "succeeded",
+      attempts: 2,
+      outcome: { applied: false, summary: "already done, verified: add 0 membership(s)" },
+    });
     expect(world.applies.filter((action) => action === "idp.add-group-members")).toHaveLength(1);
-    expect(world.additions).toEqual(["aws-emergency-operators:ana@example.com", "aws-emergency-operators:raj@example.com"]);
+    expect(world.additions).toEqual([
+      "aws-emergency-operators:ana@example.com",
+      "aws-emergency-operators:raj@example.com",
+    ]);
     expect(view.waitingFor?.stepId).toBe("confirm-sign-in");
     expect(actionsOf(store, "add-responders")).toEqual([
       "step.started",
@@ -477,7 +620,9 @@ describe("stopping and resuming", () => {
     const run = runner.start(await readRunbookSource(path), FM3_INPUTS, person("alice"), { dryRun: false });
     appendFileSync(path, "# edited during the incident\n");
     await expect(runner.advance(run.id, "alice")).rejects.toThrow(
-      new RegExp(`^run run-a: runbook fm3-direct-federation \\(${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) changed since this run started \\(sha256 [0-9a-f]{12}…, now [0-9a-f]{12}…\\); put the runbook back as it was to go on, or abort this run and start a new one$`),
+      new RegExp(
+        `^run run-a: runbook fm3-direct-federation \\(${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) changed since this run started \\(sha256 [0-9a-f]{12}…, now [0-9a-f]{12}…\\); put the runbook back as it was to go on, or abort this run and start a new one$`,
+      ),
     );
   });
 });
@@ -488,15 +633,29 @@ describe("rejecting and aborting", () => {
     const runner = engine("a");
     const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await runner.advance(run.id, "alice");
-    await expect(runner.confirm(run.id, "bob")).rejects.toThrow('run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it');
+    await expect(runner.confirm(run.id, "bob")).rejects.toThrow(
+      'run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it',
+    );
     let view = await runner.reject(run.id, person("bob"), "Identity Center is back");
     expect(view.status).toBe("failed");
-    expect(view.steps.find((step) => step.id === "approve-direct-federation")).toMatchObject({ status: "failed", outcome: { approval: { decision: "rejected", approver: "bob", initiator: "alice", reason: "Identity Center is back" } } });
+    expect(view.steps.find((step) => step.id === "approve-direct-federation")).toMatchObject({
+      status: "failed",
+      outcome: {
+        approval: { decision: "rejected", approver: "bob", initiator: "alice", reason: "Identity Center is back" },
+      },
+    });
     view = await runner.abort(run.id, "alice", "not needed");
     expect(view.status).toBe("aborted");
-    await expect(runner.abort(run.id, "alice", "again")).rejects.toThrow("run run-a: has already been aborted, so there is nothing to abort");
+    await expect(runner.abort(run.id, "alice", "again")).rejects.toThrow(
+      "run run-a: has already been aborted, so there is nothing to abort",
+    );
     expect(world.additions).toEqual([]);
-    expect(store.audit.auditRecords().slice(-3).map((record) => record.action)).toEqual(["step.failed", "run.failed", "run.aborted"]);
+    expect(
+      store.audit
+        .auditRecords()
+        .slice(-3)
+        .map((record) => record.action),
+    ).toEqual(["step.failed", "run.failed", "run.aborted"]);
   });
 });
 
@@ -505,7 +664,11 @@ describe("starting a run", () => {
     const { engine } = setUp();
     const source = await readRunbookSource(FM3);
     const { signInUrl: _dropped, ...missing } = FM3_INPUTS;
-    expect(() => engine("a").start(source, missing, person("alice"), { dryRun: false })).toThrow(/^input "signInUrl": runbook fm3-direct-federation requires it: /);
-    expect(() => engine("a").start(source, { ...FM3_INPUTS, ttl: "soon" }, person("alice"), { dryRun: false })).toThrow('input "ttl": expected a duration such as 30m, 4h or 1h30m, got "soon"');
+    expect(() => engine("a").start(source, missing, person("alice"), { dryRun: false })).toThrow(
+      /^input "signInUrl": runbook fm3-direct-federation requires it: /,
+    );
+    expect(() => engine("a").start(source, { ...FM3_INPUTS, ttl: "soon" }, person("alice"), { dryRun: false })).toThrow(
+      'input "ttl": expected a duration such as 30m, 4h or 1h30m, got "soon"',
+    );
   });
 });

@@ -17,7 +17,9 @@ describe("the real IdP metadata corpus", () => {
 
     it("finds every EntityDescriptor, in document order", () => {
       expect(inspection.rootElement).toBe(expected.rootElement);
-      expect(inspection.entities.map((entity) => entity.entityID)).toEqual(expected.entities.map((entity) => entity.entityID));
+      expect(inspection.entities.map((entity) => entity.entityID)).toEqual(
+        expected.entities.map((entity) => entity.entityID),
+      );
     });
 
     it("reports the document's validity and signature as xmlsec1 judged it", () => {
@@ -27,36 +29,39 @@ describe("the real IdP metadata corpus", () => {
       expect(inspection.signature.valid).toBe(expected.documentSignatureCheck?.valid ?? null);
     });
 
-    it.each(expected.entities.map((entity, index) => [entity.entityID, index] as const))("reads entity %s exactly", (_entityID, index) => {
-      const entity = inspection.entities[index]!;
-      const wanted = expected.entities[index]!;
-      expect(entity.roles.filter((role) => role.kind === "idp")).toHaveLength(wanted.idpDescriptors);
-      expect(entity.roles.map((role) => role.label)).toEqual(wanted.roleDescriptors);
-      expect(instant(entity.validUntil)).toBe(instant(wanted.validUntil));
-      expect(entity.cacheDuration).toBe(wanted.cacheDuration);
-      expect(entity.ssoServices).toEqual(wanted.ssoServices);
-      expect(entity.nameIDFormats).toEqual(wanted.nameIDFormats);
-      // An entity inside a signed aggregate is covered by the aggregate's signature.
-      expect(entity.signature.present).toBe(wanted.signed || expected.documentSigned);
-      if (expected.documentSigned) expect(entity.signature.valid).toBe(expected.documentSignatureCheck?.valid);
+    it.each(expected.entities.map((entity, index) => [entity.entityID, index] as const))(
+      "reads entity %s exactly",
+      (_entityID, index) => {
+        const entity = inspection.entities[index]!;
+        const wanted = expected.entities[index]!;
+        expect(entity.roles.filter((role) => role.kind === "idp")).toHaveLength(wanted.idpDescriptors);
+        expect(entity.roles.map((role) => role.label)).toEqual(wanted.roleDescriptors);
+        expect(instant(entity.validUntil)).toBe(instant(wanted.validUntil));
+        expect(entity.cacheDuration).toBe(wanted.cacheDuration);
+        expect(entity.ssoServices).toEqual(wanted.ssoServices);
+        expect(entity.nameIDFormats).toEqual(wanted.nameIDFormats);
+        // An entity inside a signed aggregate is covered by the aggregate's signature.
+        expect(entity.signature.present).toBe(wanted.signed || expected.documentSigned);
+        if (expected.documentSigned) expect(entity.signature.valid).toBe(expected.documentSignatureCheck?.valid);
 
-      expect(entity.certificates).toHaveLength(wanted.certificates.length);
-      entity.certificates.forEach((certificate, position) => {
-        const want = wanted.certificates[position]!;
-        expect(certificate.role).toBe(want.role);
-        expect(certificate.use).toBe(want.use ?? "both");
-        expect(certificate.facts).not.toBeNull();
-        const facts = certificate.facts!;
-        expect(facts.sha256).toBe(want.sha256);
-        expect(facts.subject).toBe(want.subject);
-        expect(facts.issuer).toBe(want.issuer);
-        expect(facts.notBefore.getTime()).toBe(instant(want.notBefore));
-        expect(facts.notAfter.getTime()).toBe(instant(want.notAfter));
-        expect(facts.keyAlgorithm).toBe(want.keyAlg);
-        expect(facts.keyBits).toBe(want.keyBits);
-        expect(facts.signatureAlgorithm).toBe(want.sigAlg);
-      });
-    });
+        expect(entity.certificates).toHaveLength(wanted.certificates.length);
+        entity.certificates.forEach((certificate, position) => {
+          const want = wanted.certificates[position]!;
+          expect(certificate.role).toBe(want.role);
+          expect(certificate.use).toBe(want.use ?? "both");
+          expect(certificate.facts).not.toBeNull();
+          const facts = certificate.facts!;
+          expect(facts.sha256).toBe(want.sha256);
+          expect(facts.subject).toBe(want.subject);
+          expect(facts.issuer).toBe(want.issuer);
+          expect(facts.notBefore.getTime()).toBe(instant(want.notBefore));
+          expect(facts.notAfter.getTime()).toBe(instant(want.notAfter));
+          expect(facts.keyAlgorithm).toBe(want.keyAlg);
+          expect(facts.keyBits).toBe(want.keyBits);
+          expect(facts.signatureAlgorithm).toBe(want.sigAlg);
+        });
+      },
+    );
   });
 });
 
@@ -84,7 +89,11 @@ describe("findings on real documents (judged as of 2026-11-24, the manifest's da
   });
 
   it("reports SHA-1 signed certificates as weak", () => {
-    expect(codesOf("onelogin-rhombus-sha1.xml")).toEqual(["CERT_EXPIRED", "CERT_WEAK_SIGNATURE", "NO_VALID_SIGNING_CERT"]);
+    expect(codesOf("onelogin-rhombus-sha1.xml")).toEqual([
+      "CERT_EXPIRED",
+      "CERT_WEAK_SIGNATURE",
+      "NO_VALID_SIGNING_CERT",
+    ]);
   });
 
   it("treats a passed validUntil on the IDPSSODescriptor as expired metadata", () => {
@@ -97,8 +106,17 @@ describe("findings on real documents (judged as of 2026-11-24, the manifest's da
   });
 
   it("judges only the IdP of an aggregate, and its invalid aggregate signature once", () => {
-    const findings = checkMetadata(inspectMetadataBytes(readCorpusFile("aggregate-samleiki-test-federation.xml"), "samleiki"), { now, warnDays: 30 });
-    expect(findings.map((finding) => finding.code).sort()).toEqual(["CERT_EXPIRED", "METADATA_SIGNATURE_INVALID", "NO_VALID_SIGNING_CERT"]);
-    expect(new Set(findings.filter((finding) => finding.entityID).map((finding) => finding.entityID))).toEqual(new Set(["https://innrita.test1.samleiki.fo/idp/shibboleth"]));
+    const findings = checkMetadata(
+      inspectMetadataBytes(readCorpusFile("aggregate-samleiki-test-federation.xml"), "samleiki"),
+      { now, warnDays: 30 },
+    );
+    expect(findings.map((finding) => finding.code).sort()).toEqual([
+      "CERT_EXPIRED",
+      "METADATA_SIGNATURE_INVALID",
+      "NO_VALID_SIGNING_CERT",
+    ]);
+    expect(new Set(findings.filter((finding) => finding.entityID).map((finding) => finding.entityID))).toEqual(
+      new Set(["https://innrita.test1.samleiki.fo/idp/shibboleth"]),
+    );
   });
 });

@@ -26,9 +26,15 @@ const now = new Date();
 
 describe("unsafe XML is refused before it is parsed", () => {
   it("refuses an XXE external entity and never reads the file it names", () => {
-    const error = refusal(inspect(`<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&xxe;"/>`));
+    const error = refusal(
+      inspect(
+        `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&xxe;"/>`,
+      ),
+    );
     expect(error.code).toBe("XML_UNSAFE");
-    expect(error.message).toBe("hostile.xml: refused: the document contains a <!DOCTYPE> declaration (DTDs and entities are not allowed in metadata)");
+    expect(error.message).toBe(
+      "hostile.xml: refused: the document contains a <!DOCTYPE> declaration (DTDs and entities are not allowed in metadata)",
+    );
   });
 
   it("refuses an entity-expansion bomb without expanding it", () => {
@@ -60,8 +66,18 @@ describe("broken input is refused with a one-line reason", () => {
   it.each([
     ["an empty file", "", "INPUT_EMPTY", "hostile.xml: the document is empty"],
     ["only whitespace", " \n\t ", "INPUT_EMPTY", "hostile.xml: the document is empty (only whitespace)"],
-    ["JSON", `{"entityID": "https://idp.example"}`, "XML_MALFORMED", `hostile.xml: not an XML document: it starts with "{" (JSON?)`],
-    ["plain text", "Service Unavailable", "XML_MALFORMED", `hostile.xml: not an XML document: it starts with "Service Unavailable"`],
+    [
+      "JSON",
+      `{"entityID": "https://idp.example"}`,
+      "XML_MALFORMED",
+      `hostile.xml: not an XML document: it starts with "{" (JSON?)`,
+    ],
+    [
+      "plain text",
+      "Service Unavailable",
+      "XML_MALFORMED",
+      `hostile.xml: not an XML document: it starts with "Service Unavailable"`,
+    ],
   ])("refuses %s", (_name, text, code, message) => {
     const error = refusal(() => inspectMetadataBytes(Buffer.from(text), "hostile.xml"));
     expect(error.code).toBe(code);
@@ -83,19 +99,28 @@ describe("broken input is refused with a one-line reason", () => {
   });
 
   it("refuses an encoding it cannot read, naming it", () => {
-    const error = refusal(() => inspectMetadataBytes(Buffer.from(`<?xml version="1.0" encoding="EBCDIC-US"?><x/>`), "mainframe.xml"));
-    expect(error.message).toBe(`mainframe.xml: the XML declaration names encoding "EBCDIC-US", which breakglass does not read`);
+    const error = refusal(() =>
+      inspectMetadataBytes(Buffer.from(`<?xml version="1.0" encoding="EBCDIC-US"?><x/>`), "mainframe.xml"),
+    );
+    expect(error.message).toBe(
+      `mainframe.xml: the XML declaration names encoding "EBCDIC-US", which breakglass does not read`,
+    );
   });
 
   it("reads a UTF-16 document with a BOM", () => {
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }), "utf16le")]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }), "utf16le"),
+    ]);
     expect(inspectMetadataBytes(utf16, "utf16.xml").entities[0]?.entityID).toBe("https://idp.example.test/metadata");
   });
 
   it("refuses a document that is XML but not SAML metadata, naming its root", () => {
     const error = refusal(inspect(`<html xmlns="http://www.w3.org/1999/xhtml"><body>Sign in</body></html>`));
     expect(error.code).toBe("METADATA_NOT_SAML");
-    expect(error.message).toBe("hostile.xml: not SAML 2.0 metadata: the root element is <{http://www.w3.org/1999/xhtml}html>, not md:EntityDescriptor or md:EntitiesDescriptor");
+    expect(error.message).toBe(
+      "hostile.xml: not SAML 2.0 metadata: the root element is <{http://www.w3.org/1999/xhtml}html>, not md:EntityDescriptor or md:EntitiesDescriptor",
+    );
   });
 
   it("refuses an EntityDescriptor in the wrong namespace: names are matched by URI, not by prefix", () => {
@@ -117,7 +142,9 @@ describe("broken input is refused with a one-line reason", () => {
     const directory = mkdtempSync(join(tmpdir(), "breakglass-"));
     const path = join(directory, "huge.xml");
     writeFileSync(path, Buffer.alloc(2 * 1024 * 1024, 0x20));
-    await expect(readMetadataFile(path, 1024 * 1024)).rejects.toThrow(`${path}: refused: the file is 2 MB, over the 1 MB limit`);
+    await expect(readMetadataFile(path, 1024 * 1024)).rejects.toThrow(
+      `${path}: refused: the file is 2 MB, over the 1 MB limit`,
+    );
   });
 
   it("says which file does not exist", async () => {
@@ -127,37 +154,61 @@ describe("broken input is refused with a one-line reason", () => {
 
 describe("defective certificates are findings, not crashes", () => {
   it("reports base64 that is not a certificate as CERT_UNPARSEABLE and the IdP as having no valid signing certificate", () => {
-    const inspection = inspectMetadataText(entityXml({ keys: [{ base64: Buffer.from("not a certificate").toString("base64"), use: "signing" }] }), "bad-cert.xml");
+    const inspection = inspectMetadataText(
+      entityXml({ keys: [{ base64: Buffer.from("not a certificate").toString("base64"), use: "signing" }] }),
+      "bad-cert.xml",
+    );
     const codes = checkMetadata(inspection, { now, warnDays: 30 }).map((finding) => finding.code);
     expect(codes.sort()).toEqual(["CERT_UNPARSEABLE", "NO_VALID_SIGNING_CERT"]);
-    expect(inspection.entities[0]?.certificates[0]).toMatchObject({ facts: null, error: expect.stringContaining("not a valid DER certificate") });
+    expect(inspection.entities[0]?.certificates[0]).toMatchObject({
+      facts: null,
+      error: expect.stringContaining("not a valid DER certificate"),
+    });
   });
 
   it("reports text that is not base64 at all", () => {
-    const inspection = inspectMetadataText(entityXml({ keys: [{ base64: "%%%not-base64%%%", use: "signing" }] }), "bad-cert.xml");
-    expect(inspection.entities[0]?.certificates[0]).toMatchObject({ facts: null, error: "the X509Certificate text is not valid base64" });
+    const inspection = inspectMetadataText(
+      entityXml({ keys: [{ base64: "%%%not-base64%%%", use: "signing" }] }),
+      "bad-cert.xml",
+    );
+    expect(inspection.entities[0]?.certificates[0]).toMatchObject({
+      facts: null,
+      error: "the X509Certificate text is not valid base64",
+    });
   });
 });
 
 describe("entity references without a DTD", () => {
   it("refuses an undefined entity, naming it and where it is", () => {
-    const error = refusal(inspect(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"\n entityID="https://idp.example/&bogus;"/>`));
+    const error = refusal(
+      inspect(
+        `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"\n entityID="https://idp.example/&bogus;"/>`,
+      ),
+    );
     expect(error.message).toBe("hostile.xml: not well-formed XML at line 2, column 32: undefined entity &bogus;");
   });
 
   it("refuses a bare ampersand", () => {
-    expect(refusal(inspect(`<a>fish & chips</a>`)).message).toBe("hostile.xml: not well-formed XML at line 1, column 9: a bare & (write &amp;)");
+    expect(refusal(inspect(`<a>fish & chips</a>`)).message).toBe(
+      "hostile.xml: not well-formed XML at line 1, column 9: a bare & (write &amp;)",
+    );
   });
 
   it("accepts the predefined entities and character references", () => {
-    const inspection = inspectMetadataText(entityXml({ entityID: "https://idp.example/?a=1&amp;b=&#50;&#x33;" }), "ok.xml");
+    const inspection = inspectMetadataText(
+      entityXml({ entityID: "https://idp.example/?a=1&amp;b=&#50;&#x33;" }),
+      "ok.xml",
+    );
     expect(inspection.entities[0]?.entityID).toBe("https://idp.example/?a=1&b=23");
   });
 });
 
 describe("ampersands where XML allows them", () => {
   it("accepts a literal & inside a comment or a CDATA section", () => {
-    const xml = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace("<md:IDPSSODescriptor", "<!-- Terms & Conditions --><md:IDPSSODescriptor");
+    const xml = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace(
+      "<md:IDPSSODescriptor",
+      "<!-- Terms & Conditions --><md:IDPSSODescriptor",
+    );
     expect(inspectMetadataText(xml, "commented.xml").entities).toHaveLength(1);
     const cdata = entityXml().replace("</md:NameIDFormat>", "<![CDATA[ & ]]></md:NameIDFormat>");
     expect(() => inspectMetadataText(cdata, "cdata.xml")).not.toThrow();

@@ -19,7 +19,23 @@ type Mutation =
 
 const fragment = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom("<", ">", "</md:EntityDescriptor>", "<!--", "]]>", "<![CDATA[", "&amp;", "&#x0;", "&bogus;", '"', "xmlns:md=\"x\"", "<ds:Signature/>", "\u0000", "\uFEFF", "<?xml ?>"),
+  fc.constantFrom(
+    "<",
+    ">",
+    "</md:EntityDescriptor>",
+    "<!--",
+    "]]>",
+    "<![CDATA[",
+    "&amp;",
+    "&#x0;",
+    "&bogus;",
+    '"',
+    'xmlns:md="x"',
+    "<ds:Signature/>",
+    "\u0000",
+    "\uFEFF",
+    "<?xml ?>",
+  ),
 );
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -58,20 +74,24 @@ function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
 describe("inspecting mutated real documents", () => {
   it("either yields facts the checks can judge or throws a BreakglassError naming the input", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: documents.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (index, mutations) => {
-        const bytes = mutate(documents[index]!, mutations);
-        try {
-          const inspection = inspectMetadataBytes(bytes, "mutated.xml");
-          const findings = checkMetadata(inspection, { now: new Date("2026-11-24T00:00:00Z"), warnDays: 30 });
-          for (const finding of findings) expect(finding.message).not.toMatch(/\n/);
-        } catch (error) {
-          expect(error).toBeInstanceOf(BreakglassError);
-          const message = (error as BreakglassError).message;
-          expect(message.startsWith("mutated.xml: ")).toBe(true);
-          expect(message).not.toMatch(/\n/);
-          expect(message).not.toMatch(/\bat .*\.(js|ts):\d+/);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: documents.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (index, mutations) => {
+          const bytes = mutate(documents[index]!, mutations);
+          try {
+            const inspection = inspectMetadataBytes(bytes, "mutated.xml");
+            const findings = checkMetadata(inspection, { now: new Date("2026-11-24T00:00:00Z"), warnDays: 30 });
+            for (const finding of findings) expect(finding.message).not.toMatch(/\n/);
+          } catch (error) {
+            expect(error).toBeInstanceOf(BreakglassError);
+            const message = (error as BreakglassError).message;
+            expect(message.startsWith("mutated.xml: ")).toBe(true);
+            expect(message).not.toMatch(/\n/);
+            expect(message).not.toMatch(/\bat .*\.(js|ts):\d+/);
+          }
+        },
+      ),
       { numRuns: Number(process.env["FC_RUNS"] ?? 400), seed: Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31) },
     );
   });

@@ -134,7 +134,11 @@ export const MIGRATIONS: readonly string[] = [
 export function migrate(database: SqlDatabase, upTo = MIGRATIONS.length): void {
   const current = Number(database.pragma("user_version"));
   if (current > MIGRATIONS.length) {
-    throw new BreakglassError("STORE_FAILED", database.name, `the store has schema version ${current}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`);
+    throw new BreakglassError(
+      "STORE_FAILED",
+      database.name,
+      `the store has schema version ${current}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`,
+    );
   }
   database.immediate(() => {
     for (let version = current; version < upTo; version++) {

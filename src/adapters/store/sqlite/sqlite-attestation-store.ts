@@ -18,8 +18,16 @@ export class SqliteAttestationStore implements AttestationStore {
   recordAttestation(attestation: Attestation): void {
     guarded(this.database, () =>
       this.database
-        .prepare("INSERT INTO attestations (instance_arn, fingerprints, attested_at, attested_by, source) VALUES (?, ?, ?, ?, ?)")
-        .run(attestation.instanceArn, JSON.stringify([...attestation.fingerprints].sort()), attestation.attestedAt.toISOString(), attestation.attestedBy, attestation.source),
+        .prepare(
+          "INSERT INTO attestations (instance_arn, fingerprints, attested_at, attested_by, source) VALUES (?, ?, ?, ?, ?)",
+        )
+        .run(
+          attestation.instanceArn,
+          JSON.stringify([...attestation.fingerprints].sort()),
+          attestation.attestedAt.toISOString(),
+          attestation.attestedBy,
+          attestation.source,
+        ),
     );
   }
 
@@ -28,7 +36,9 @@ export class SqliteAttestationStore implements AttestationStore {
       this.database,
       () =>
         this.database
-          .prepare("SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations WHERE instance_arn = ? ORDER BY attested_at DESC, id DESC LIMIT 1")
+          .prepare(
+            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations WHERE instance_arn = ? ORDER BY attested_at DESC, id DESC LIMIT 1",
+          )
           .get(instanceArn) as AttestationRow | undefined,
     );
     return row ? attestationOf(row) : null;

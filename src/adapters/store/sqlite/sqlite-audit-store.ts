@@ -28,16 +28,37 @@ export class SqliteAuditStore implements AuditStore {
    * the last record read here is still the last when the new one is written. The run store calls it inside its own.
    */
   appendWithinTransaction(entry: AuditEntry, at: Date): AuditRecord {
-    const last = this.database.prepare("SELECT sequence, hash FROM audit_records ORDER BY id DESC LIMIT 1").get() as { sequence: number; hash: string } | undefined;
+    const last = this.database.prepare("SELECT sequence, hash FROM audit_records ORDER BY id DESC LIMIT 1").get() as
+      { sequence: number; hash: string } | undefined;
     const record = sealRecord(entry, (last?.sequence ?? 0) + 1, at, last?.hash ?? GENESIS_HASH);
     this.database
-      .prepare("INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(record.sequence, record.at, record.actor, record.action, record.runId, record.subject, JSON.stringify(record.detail), record.previousHash, record.hash);
+      .prepare(
+        "INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        record.sequence,
+        record.at,
+        record.actor,
+        record.action,
+        record.runId,
+        record.subject,
+        JSON.stringify(record.detail),
+        record.previousHash,
+        record.hash,
+      );
     return record;
   }
 
   auditRecords(): AuditRecord[] {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT sequence, at, actor, action, run_id, subject, detail, previous_hash, hash FROM audit_records ORDER BY id").all() as AuditRow[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare(
+            "SELECT sequence, at, actor, action, run_id, subject, detail, previous_hash, hash FROM audit_records ORDER BY id",
+          )
+          .all() as AuditRow[],
+    );
     return rows.map((row) => ({
       sequence: row.sequence,
       at: row.at,
@@ -53,7 +74,10 @@ export class SqliteAuditStore implements AuditStore {
 
   /** The id of the newest row: it moves with every record written, from any process. */
   auditHead(): number {
-    const row = guarded(this.database, () => this.database.prepare("SELECT COALESCE(MAX(id), 0) AS head FROM audit_records").get() as { head: number });
+    const row = guarded(
+      this.database,
+      () => this.database.prepare("SELECT COALESCE(MAX(id), 0) AS head FROM audit_records").get() as { head: number },
+    );
     return Number(row.head);
   }
 }

@@ -26,20 +26,36 @@ export class SqliteLeaseStore implements MemberLeaseStore {
             `INSERT INTO member_leases (run_id, group_id, user_id, login, added_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (group_id, user_id) WHERE removed_at IS NULL DO NOTHING`,
           )
-          .run(lease.runId, lease.groupId, lease.userId, lease.login, lease.addedAt.toISOString(), lease.expiresAt.toISOString()).changes === 1,
+          .run(
+            lease.runId,
+            lease.groupId,
+            lease.userId,
+            lease.login,
+            lease.addedAt.toISOString(),
+            lease.expiresAt.toISOString(),
+          ).changes === 1,
     );
   }
 
   activeLease(groupId: string, userId: string): MemberLease | null {
     const row = guarded(
       this.database,
-      () => this.database.prepare("SELECT * FROM member_leases WHERE group_id = ? AND user_id = ? AND removed_at IS NULL").get(groupId, userId) as MemberLeaseRow | undefined,
+      () =>
+        this.database
+          .prepare("SELECT * FROM member_leases WHERE group_id = ? AND user_id = ? AND removed_at IS NULL")
+          .get(groupId, userId) as MemberLeaseRow | undefined,
     );
     return row === undefined ? null : leaseFromRow(row);
   }
 
   activeLeases(): MemberLease[] {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT * FROM member_leases WHERE removed_at IS NULL ORDER BY expires_at, id").all() as MemberLeaseRow[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare("SELECT * FROM member_leases WHERE removed_at IS NULL ORDER BY expires_at, id")
+          .all() as MemberLeaseRow[],
+    );
     return rows.map(leaseFromRow);
   }
 
@@ -47,7 +63,10 @@ export class SqliteLeaseStore implements MemberLeaseStore {
     // ISO-8601 instants in UTC sort as text, so the expiry compares in SQL.
     const rows = guarded(
       this.database,
-      () => this.database.prepare("SELECT * FROM member_leases WHERE removed_at IS NULL AND expires_at <= ? ORDER BY expires_at, id").all(now.toISOString()) as MemberLeaseRow[],
+      () =>
+        this.database
+          .prepare("SELECT * FROM member_leases WHERE removed_at IS NULL AND expires_at <= ? ORDER BY expires_at, id")
+          .all(now.toISOString()) as MemberLeaseRow[],
     );
     return rows.map(leaseFromRow);
   }
@@ -56,7 +75,9 @@ export class SqliteLeaseStore implements MemberLeaseStore {
     return guarded(
       this.database,
       () =>
-        this.database.prepare("UPDATE member_leases SET removed_at = ? WHERE group_id = ? AND user_id = ? AND removed_at IS NULL").run(removedAt.toISOString(), groupId, userId).changes === 1,
+        this.database
+          .prepare("UPDATE member_leases SET removed_at = ? WHERE group_id = ? AND user_id = ? AND removed_at IS NULL")
+          .run(removedAt.toISOString(), groupId, userId).changes === 1,
     );
   }
 }

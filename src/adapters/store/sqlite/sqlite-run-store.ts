@@ -3,7 +3,16 @@ import type { AuditEntry, AuditRecord } from "../../../domain/audit/audit-chain.
 import { BreakglassError } from "../../../domain/errors.js";
 import type { RunRepository } from "../../../domain/ports/store.js";
 import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
-import type { NewRun, RunInputs, RunRecord, RunStatus, RunStepRecord, RunTransition, StepOutcomeRecord, StepStatus } from "../../../domain/runbooks/run-store.js";
+import type {
+  NewRun,
+  RunInputs,
+  RunRecord,
+  RunStatus,
+  RunStepRecord,
+  RunTransition,
+  StepOutcomeRecord,
+  StepStatus,
+} from "../../../domain/runbooks/run-store.js";
 import type { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
@@ -44,9 +53,23 @@ export class SqliteRunStore implements RunRepository {
     return guarded(this.database, () =>
       this.database.immediate(() => {
         this.database
-          .prepare("INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)")
-          .run(run.id, run.runbookId, run.runbookDigest, JSON.stringify(run.inputs), run.initiator, run.initiatorPerson, run.dryRun ? 1 : 0, now, now);
-        const insertStep = this.database.prepare("INSERT INTO run_steps (run_id, step_id, position, status, attempts, updated_at) VALUES (?, ?, ?, 'pending', 0, ?)");
+          .prepare(
+            "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+          )
+          .run(
+            run.id,
+            run.runbookId,
+            run.runbookDigest,
+            JSON.stringify(run.inputs),
+            run.initiator,
+            run.initiatorPerson,
+            run.dryRun ? 1 : 0,
+            now,
+            now,
+          );
+        const insertStep = this.database.prepare(
+          "INSERT INTO run_steps (run_id, step_id, position, status, attempts, updated_at) VALUES (?, ?, ?, 'pending', 0, ?)",
+        );
         run.stepIds.forEach((stepId, position) => insertStep.run(run.id, stepId, position, now));
         return this.audit.appendWithinTransaction(audit, at);
       }),
@@ -54,38 +77,68 @@ export class SqliteRunStore implements RunRepository {
   }
 
   findRun(runId: string): RunRecord | null {
-    const row = guarded(this.database, () => this.database.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined);
+    const row = guarded(
+      this.database,
+      () => this.database.prepare("SELECT * FROM runs WHERE id = ?").get(runId) as RunRow | undefined,
+    );
     return row ? runRecordOf(row) : null;
   }
 
   recentRuns(limit: number): RunRecord[] {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?").all(limit) as RunRow[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database.prepare("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?").all(limit) as RunRow[],
+    );
     return rows.map(runRecordOf);
   }
 
   runCounts(): Record<string, number> {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT status, COUNT(*) AS count FROM runs GROUP BY status").all() as { status: string; count: number }[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database.prepare("SELECT status, COUNT(*) AS count FROM runs GROUP BY status").all() as {
+          status: string;
+          count: number;
+        }[],
+    );
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
   }
 
   unfinishedRunIds(limit: number): string[] {
     const rows = guarded(
       this.database,
-      () => this.database.prepare("SELECT id FROM runs WHERE status IN ('running', 'waiting', 'failed') ORDER BY created_at DESC LIMIT ?").all(limit) as { id: string }[],
+      () =>
+        this.database
+          .prepare(
+            "SELECT id FROM runs WHERE status IN ('running', 'waiting', 'failed') ORDER BY created_at DESC LIMIT ?",
+          )
+          .all(limit) as { id: string }[],
     );
     return rows.map((row) => row.id);
   }
 
   runIdsStartingWith(prefix: string): string[] {
     const pattern = `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
-    const rows = guarded(this.database, () => this.database.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(pattern) as { id: string }[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database.prepare("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(pattern) as {
+          id: string;
+        }[],
+    );
     return rows.map((row) => row.id);
   }
 
   runSteps(runId: string): RunStepRecord[] {
     const rows = guarded(
       this.database,
-      () => this.database.prepare("SELECT step_id, position, status, outcome, attempts, updated_at FROM run_steps WHERE run_id = ? ORDER BY position").all(runId) as RunStepRow[],
+      () =>
+        this.database
+          .prepare(
+            "SELECT step_id, position, status, outcome, attempts, updated_at FROM run_steps WHERE run_id = ? ORDER BY position",
+          )
+          .all(runId) as RunStepRow[],
     );
     return rows.map((row) => ({
       stepId: row.step_id,
@@ -98,7 +151,14 @@ export class SqliteRunStore implements RunRepository {
   }
 
   runArtefacts(runId: string): Partial<Record<Artefact, string>> {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT name, path FROM run_artefacts WHERE run_id = ?").all(runId) as { name: Artefact; path: string }[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database.prepare("SELECT name, path FROM run_artefacts WHERE run_id = ?").all(runId) as {
+          name: Artefact;
+          path: string;
+        }[],
+    );
     return Object.fromEntries(rows.map((row) => [row.name, row.path]));
   }
 
@@ -110,7 +170,9 @@ export class SqliteRunStore implements RunRepository {
       this.database,
       () =>
         this.database
-          .prepare("UPDATE runs SET lease_holder = ?, lease_expires_at = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_expires_at <= ?)")
+          .prepare(
+            "UPDATE runs SET lease_holder = ?, lease_expires_at = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_expires_at <= ?)",
+          )
           .run(holder, expiresAt, runId, holder, now.toISOString()).changes,
     );
     if (changes === 1) return;
@@ -118,13 +180,21 @@ export class SqliteRunStore implements RunRepository {
   }
 
   releaseLease(runId: string, holder: string): void {
-    guarded(this.database, () => this.database.prepare("UPDATE runs SET lease_holder = NULL, lease_expires_at = NULL WHERE id = ? AND lease_holder = ?").run(runId, holder));
+    guarded(this.database, () =>
+      this.database
+        .prepare("UPDATE runs SET lease_holder = NULL, lease_expires_at = NULL WHERE id = ? AND lease_holder = ?")
+        .run(runId, holder),
+    );
   }
 
   recordTransition(runId: string, holder: string, transition: RunTransition, at: Date): AuditRecord[] {
     const audit = transition.audit ?? [];
     if ((transition.steps ?? []).length > 0 && audit.length === 0) {
-      throw new BreakglassError("AUDIT_FAILED", `run ${runId}`, `a step's status cannot change without its audit record (steps ${(transition.steps ?? []).map((step) => step.stepId).join(", ")}); nothing was written`);
+      throw new BreakglassError(
+        "AUDIT_FAILED",
+        `run ${runId}`,
+        `a step's status cannot change without its audit record (steps ${(transition.steps ?? []).map((step) => step.stepId).join(", ")}); nothing was written`,
+      );
     }
     const now = at.toISOString();
     const written = guarded(this.database, () =>
@@ -134,12 +204,24 @@ export class SqliteRunStore implements RunRepository {
           .prepare("UPDATE runs SET status = COALESCE(?, status), updated_at = ? WHERE id = ? AND lease_holder = ?")
           .run(transition.runStatus ?? null, now, runId, holder).changes;
         if (changes === 0) return null;
-        const updateStep = this.database.prepare("UPDATE run_steps SET status = ?, outcome = ?, attempts = attempts + ?, updated_at = ? WHERE run_id = ? AND step_id = ?");
+        const updateStep = this.database.prepare(
+          "UPDATE run_steps SET status = ?, outcome = ?, attempts = attempts + ?, updated_at = ? WHERE run_id = ? AND step_id = ?",
+        );
         for (const step of transition.steps ?? []) {
-          updateStep.run(step.status, step.outcome === null ? null : JSON.stringify(step.outcome), step.started === true ? 1 : 0, now, runId, step.stepId);
+          updateStep.run(
+            step.status,
+            step.outcome === null ? null : JSON.stringify(step.outcome),
+            step.started === true ? 1 : 0,
+            now,
+            runId,
+            step.stepId,
+          );
         }
-        const keep = this.database.prepare("INSERT OR REPLACE INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)");
-        for (const artefact of transition.artefacts ?? []) keep.run(runId, artefact.name, artefact.path, artefact.stepId, now);
+        const keep = this.database.prepare(
+          "INSERT OR REPLACE INTO run_artefacts (run_id, name, path, step_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        );
+        for (const artefact of transition.artefacts ?? [])
+          keep.run(runId, artefact.name, artefact.path, artefact.stepId, now);
         return audit.map((entry) => this.audit.appendWithinTransaction(entry, at));
       }),
     );
@@ -151,8 +233,13 @@ export class SqliteRunStore implements RunRepository {
   private refusal(runId: string, prefix = ""): BreakglassError {
     const run = this.findRun(runId);
     if (run === null) return new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
-    if (run.leaseHolder === null) return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
-    return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`);
+    if (run.leaseHolder === null)
+      return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
+    return new BreakglassError(
+      "RUN_BUSY",
+      `run ${run.id}`,
+      `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`,
+    );
   }
 }
 

@@ -1,5 +1,10 @@
 // What `breakglass serve` remembers, in SQLite: alerts, expiry-ladder claims, the Slack message of each subject, named facts.
-import type { AlertRecord, SeenFinding, ServeStateStore, SlackMessageRef } from "../../../domain/ports/serve-state-store.js";
+import type {
+  AlertRecord,
+  SeenFinding,
+  ServeStateStore,
+  SlackMessageRef,
+} from "../../../domain/ports/serve-state-store.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
 
@@ -51,24 +56,43 @@ export class SqliteServeStateStore implements ServeStateStore {
 
   /** Resolved alerts that were announced but whose resolution has not been posted yet. */
   unannouncedResolutions(): AlertRecord[] {
-    return this.alerts("SELECT * FROM alerts WHERE resolved_at IS NOT NULL AND posted_at IS NOT NULL AND resolution_posted_at IS NULL ORDER BY resolved_at, key");
+    return this.alerts(
+      "SELECT * FROM alerts WHERE resolved_at IS NOT NULL AND posted_at IS NOT NULL AND resolution_posted_at IS NULL ORDER BY resolved_at, key",
+    );
   }
 
   markPosted(key: string, at: Date): void {
-    this.guard(() => this.database.prepare("UPDATE alerts SET posted_at = ? WHERE key = ? AND posted_at IS NULL").run(at.toISOString(), key));
+    this.guard(() =>
+      this.database
+        .prepare("UPDATE alerts SET posted_at = ? WHERE key = ? AND posted_at IS NULL")
+        .run(at.toISOString(), key),
+    );
   }
 
   markResolved(key: string, at: Date): void {
-    this.guard(() => this.database.prepare("UPDATE alerts SET resolved_at = ? WHERE key = ? AND resolved_at IS NULL").run(at.toISOString(), key));
+    this.guard(() =>
+      this.database
+        .prepare("UPDATE alerts SET resolved_at = ? WHERE key = ? AND resolved_at IS NULL")
+        .run(at.toISOString(), key),
+    );
   }
 
   markResolutionPosted(key: string, at: Date): void {
-    this.guard(() => this.database.prepare("UPDATE alerts SET resolution_posted_at = ? WHERE key = ? AND resolution_posted_at IS NULL").run(at.toISOString(), key));
+    this.guard(() =>
+      this.database
+        .prepare("UPDATE alerts SET resolution_posted_at = ? WHERE key = ? AND resolution_posted_at IS NULL")
+        .run(at.toISOString(), key),
+    );
   }
 
   /** The expiry-ladder steps posted for a certificate, by its SHA-256 fingerprint, or being posted now. */
   postedExpirySteps(fingerprint: string): Set<string> {
-    const rows = this.guard(() => this.database.prepare("SELECT step FROM expiry_warnings WHERE fingerprint = ?").all(fingerprint) as { step: string }[]);
+    const rows = this.guard(
+      () =>
+        this.database.prepare("SELECT step FROM expiry_warnings WHERE fingerprint = ?").all(fingerprint) as {
+          step: string;
+        }[],
+    );
     return new Set(rows.map((row) => row.step));
   }
 
@@ -80,12 +104,18 @@ export class SqliteServeStateStore implements ServeStateStore {
   claimExpiryStep(fingerprint: string, step: string, at: Date, staleAfterMs: number): boolean {
     return this.guard(() =>
       this.database.immediate(() => {
-        const inserted = this.database.prepare("INSERT OR IGNORE INTO expiry_warnings (fingerprint, step, posted_at, delivered) VALUES (?, ?, ?, 0)").run(fingerprint, step, at.toISOString());
+        const inserted = this.database
+          .prepare(
+            "INSERT OR IGNORE INTO expiry_warnings (fingerprint, step, posted_at, delivered) VALUES (?, ?, ?, 0)",
+          )
+          .run(fingerprint, step, at.toISOString());
         if (inserted.changes === 1) return true;
         const staleBefore = new Date(at.getTime() - staleAfterMs).toISOString();
         return (
           this.database
-            .prepare("UPDATE expiry_warnings SET posted_at = ? WHERE fingerprint = ? AND step = ? AND delivered = 0 AND posted_at <= ?")
+            .prepare(
+              "UPDATE expiry_warnings SET posted_at = ? WHERE fingerprint = ? AND step = ? AND delivered = 0 AND posted_at <= ?",
+            )
             .run(at.toISOString(), fingerprint, step, staleBefore).changes === 1
         );
       }),
@@ -94,41 +124,70 @@ export class SqliteServeStateStore implements ServeStateStore {
 
   /** The claimed step reached Slack (or the log, without Slack). */
   deliveredExpiryStep(fingerprint: string, step: string, at: Date): void {
-    this.guard(() => this.database.prepare("UPDATE expiry_warnings SET delivered = 1, posted_at = ? WHERE fingerprint = ? AND step = ?").run(at.toISOString(), fingerprint, step));
+    this.guard(() =>
+      this.database
+        .prepare("UPDATE expiry_warnings SET delivered = 1, posted_at = ? WHERE fingerprint = ? AND step = ?")
+        .run(at.toISOString(), fingerprint, step),
+    );
   }
 
   /** Gives a claimed step back (Slack refused it), so the next check posts it. */
   forgetExpiryStep(fingerprint: string, step: string): void {
-    this.guard(() => this.database.prepare("DELETE FROM expiry_warnings WHERE fingerprint = ? AND step = ? AND delivered = 0").run(fingerprint, step));
+    this.guard(() =>
+      this.database
+        .prepare("DELETE FROM expiry_warnings WHERE fingerprint = ? AND step = ? AND delivered = 0")
+        .run(fingerprint, step),
+    );
   }
 
   /** The message that shows a subject (`run:<id>`, `incident:<id>`), if one was posted. */
   message(subject: string): SlackMessageRef | null {
-    const row = this.guard(() => this.database.prepare("SELECT channel, ts FROM slack_messages WHERE subject = ?").get(subject) as SlackMessageRef | undefined);
+    const row = this.guard(
+      () =>
+        this.database.prepare("SELECT channel, ts FROM slack_messages WHERE subject = ?").get(subject) as
+          SlackMessageRef | undefined,
+    );
     return row ?? null;
   }
 
   rememberMessage(subject: string, message: SlackMessageRef, at: Date): void {
     this.guard(() =>
       this.database
-        .prepare("INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET channel = excluded.channel, ts = excluded.ts")
+        .prepare(
+          "INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+        )
         .run(subject, message.channel, message.ts, at.toISOString()),
     );
   }
 
   /** The subject a message shows, found by the message (a button press names only the message). */
   subjectOf(message: SlackMessageRef): string | null {
-    const row = this.guard(() => this.database.prepare("SELECT subject FROM slack_messages WHERE channel = ? AND ts = ?").get(message.channel, message.ts) as { subject: string } | undefined);
+    const row = this.guard(
+      () =>
+        this.database
+          .prepare("SELECT subject FROM slack_messages WHERE channel = ? AND ts = ?")
+          .get(message.channel, message.ts) as { subject: string } | undefined,
+    );
     return row?.subject ?? null;
   }
 
   state(name: string): string | null {
-    const row = this.guard(() => this.database.prepare("SELECT value FROM service_state WHERE name = ?").get(name) as { value: string } | undefined);
+    const row = this.guard(
+      () =>
+        this.database.prepare("SELECT value FROM service_state WHERE name = ?").get(name) as
+          { value: string } | undefined,
+    );
     return row?.value ?? null;
   }
 
   setState(name: string, value: string): void {
-    this.guard(() => this.database.prepare("INSERT INTO service_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(name, value));
+    this.guard(() =>
+      this.database
+        .prepare(
+          "INSERT INTO service_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .run(name, value),
+    );
   }
 
   private alerts(sql: string): AlertRecord[] {

@@ -1,5 +1,9 @@
 // Emergency windows in SQLite: one row per incident, so opening and closing are idempotent per incident.
-import type { EmergencyWindow, EmergencyWindowStore, NewEmergencyWindow } from "../../../domain/ports/emergency-window-store.js";
+import type {
+  EmergencyWindow,
+  EmergencyWindowStore,
+  NewEmergencyWindow,
+} from "../../../domain/ports/emergency-window-store.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
 
@@ -17,12 +21,23 @@ export class SqliteWindowStore implements EmergencyWindowStore {
   constructor(private readonly database: SqlDatabase) {}
 
   findWindow(incident: string): EmergencyWindow | null {
-    const row = guarded(this.database, () => this.database.prepare("SELECT * FROM emergency_windows WHERE incident = ?").get(incident) as EmergencyWindowRow | undefined);
+    const row = guarded(
+      this.database,
+      () =>
+        this.database.prepare("SELECT * FROM emergency_windows WHERE incident = ?").get(incident) as
+          EmergencyWindowRow | undefined,
+    );
     return row === undefined ? null : windowFromRow(row);
   }
 
   openWindows(): EmergencyWindow[] {
-    const rows = guarded(this.database, () => this.database.prepare("SELECT * FROM emergency_windows WHERE closed_at IS NULL ORDER BY opened_at DESC, rowid DESC").all() as EmergencyWindowRow[]);
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare("SELECT * FROM emergency_windows WHERE closed_at IS NULL ORDER BY opened_at DESC, rowid DESC")
+          .all() as EmergencyWindowRow[],
+    );
     return rows.map(windowFromRow);
   }
 
@@ -37,14 +52,18 @@ export class SqliteWindowStore implements EmergencyWindowStore {
                run_id = excluded.run_id, closed_at = NULL, closed_by = NULL
              WHERE emergency_windows.closed_at IS NOT NULL`,
           )
-          .run(window.incident, window.openedAt.toISOString(), window.openedBy, window.reason, window.runId).changes === 1,
+          .run(window.incident, window.openedAt.toISOString(), window.openedBy, window.reason, window.runId).changes ===
+        1,
     );
   }
 
   closeWindow(incident: string, closedAt: Date, closedBy: string): boolean {
     return guarded(
       this.database,
-      () => this.database.prepare("UPDATE emergency_windows SET closed_at = ?, closed_by = ? WHERE incident = ? AND closed_at IS NULL").run(closedAt.toISOString(), closedBy, incident).changes === 1,
+      () =>
+        this.database
+          .prepare("UPDATE emergency_windows SET closed_at = ?, closed_by = ? WHERE incident = ? AND closed_at IS NULL")
+          .run(closedAt.toISOString(), closedBy, incident).changes === 1,
     );
   }
 }

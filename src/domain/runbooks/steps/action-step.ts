@@ -10,8 +10,18 @@ export const actionStep: StepKindHandler<"action"> = {
   async execute(step, run, context) {
     const parameters = resolveParameters(step, context.lookup);
     const result = await runActionPipeline(
-      { action: step.action, executor: context.executors.actions[step.action], parameters, context: context.runContext, auditAs: { actor: context.actor, runId: run.id, subject: step.id } },
-      { audit: context.audit, clock: context.clock, markApplying: (plan, applying) => context.markApplying(plan, applying) },
+      {
+        action: step.action,
+        executor: context.executors.actions[step.action],
+        parameters,
+        context: context.runContext,
+        auditAs: { actor: context.actor, runId: run.id, subject: step.id },
+      },
+      {
+        audit: context.audit,
+        clock: context.clock,
+        markApplying: (plan, applying) => context.markApplying(plan, applying),
+      },
     );
     return stepResultOf(step, result);
   },
@@ -28,7 +38,10 @@ function resolveParameters(step: ActionStep, lookup: ReferenceLookup): ActionPar
 /** The pipeline's result as the run's step keeps it: a summary for a person, the plan, whether it was applied, the read-back. */
 function stepResultOf(step: ActionStep, result: ActionPipelineResult): StepResult {
   if (result.status === "dry-run") {
-    return { status: "succeeded", outcome: { summary: `dry run: not applied (${result.plan.summary})`, plan: result.plan, applied: false } };
+    return {
+      status: "succeeded",
+      outcome: { summary: `dry run: not applied (${result.plan.summary})`, plan: result.plan, applied: false },
+    };
   }
   if (result.status === "verified") {
     const { plan, applied, verification } = result;
@@ -40,12 +53,29 @@ function stepResultOf(step: ActionStep, result: ActionPipelineResult): StepResul
   if (result.stage === "plan" || plan === undefined) return failed(`could not plan ${step.action}: ${error}`);
   switch (result.stage) {
     case "audit":
-      return { status: "failed", outcome: { summary: `failed: not applied, because it could not be audited: ${error}`, plan, applied: false, error } };
+      return {
+        status: "failed",
+        outcome: {
+          summary: `failed: not applied, because it could not be audited: ${error}`,
+          plan,
+          applied: false,
+          error,
+        },
+      };
     case "apply":
       return { status: "failed", outcome: { summary: `failed: apply failed: ${error}`, plan, error } };
     case "read-back":
       return { status: "failed", outcome: { summary: `failed: the read-back failed: ${error}`, plan, applied, error } };
     case "mismatch":
-      return { status: "failed", outcome: { summary: `failed: the read-back does not match: ${error}`, plan, applied, ...(result.verification === undefined ? {} : { verification: result.verification }), error } };
+      return {
+        status: "failed",
+        outcome: {
+          summary: `failed: the read-back does not match: ${error}`,
+          plan,
+          applied,
+          ...(result.verification === undefined ? {} : { verification: result.verification }),
+          error,
+        },
+      };
   }
 }

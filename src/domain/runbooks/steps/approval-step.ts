@@ -7,6 +7,9 @@ export const approvalStep: StepKindHandler<"approval"> = {
   decisions: ["approve", "reject"],
   execute(step, run, context) {
     const reason = fillTemplate(step.reason, context.lookup);
-    return Promise.resolve({ status: "waiting", outcome: { summary: `waits for a second person (not ${run.initiator}) to approve`, text: reason } });
+    return Promise.resolve({
+      status: "waiting",
+      outcome: { summary: `waits for a second person (not ${run.initiator}) to approve`, text: reason },
+    });
   },
 };

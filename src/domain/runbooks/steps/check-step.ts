@@ -20,13 +20,29 @@ export const checkStep: StepKindHandler<"check"> = {
       try {
         const result = await context.executors.check(step.checks, { ...context.runContext, now: context.clock.now() });
         const verdict = judgeFindings(step, result.findings);
-        const findings = result.findings.map((finding) => ({ code: finding.code, severity: finding.severity, message: finding.message }));
+        const findings = result.findings.map((finding) => ({
+          code: finding.code,
+          severity: finding.severity,
+          message: finding.message,
+        }));
         last = { summary: verdict.summary, findings, checkAttempts: attempt };
-        if (verdict.ok) return { status: "succeeded", outcome: last, ...(result.artefacts === undefined ? {} : { artefacts: result.artefacts }) };
+        if (verdict.ok)
+          return {
+            status: "succeeded",
+            outcome: last,
+            ...(result.artefacts === undefined ? {} : { artefacts: result.artefacts }),
+          };
       } catch (error) {
-        last = { summary: `failed: the checks could not run: ${describeError(error)}`, error: describeError(error), checkAttempts: attempt };
+        last = {
+          summary: `failed: the checks could not run: ${describeError(error)}`,
+          error: describeError(error),
+          checkAttempts: attempt,
+        };
       }
     }
-    return { status: "failed", outcome: { ...last, summary: attempts > 1 ? `${last.summary} (after ${attempts} attempts)` : last.summary } };
+    return {
+      status: "failed",
+      outcome: { ...last, summary: attempts > 1 ? `${last.summary} (after ${attempts} attempts)` : last.summary },
+    };
   },
 };

@@ -9,6 +9,15 @@ export const manualStep: StepKindHandler<"manual"> = {
       .filter((part) => part !== undefined)
       .map((part) => fillTemplate(part, context.lookup))
       .join("\n\n");
-    return Promise.resolve({ status: "waiting", outcome: { summary: step.record === undefined ? "waits for an operator to confirm" : "waits for an operator to confirm and answer in writing", text } });
+    return Promise.resolve({
+      status: "waiting",
+      outcome: {
+        summary:
+          step.record === undefined
+            ? "waits for an operator to confirm"
+            : "waits for an operator to confirm and answer in writing",
+        text,
+      },
+    });
   },
 };

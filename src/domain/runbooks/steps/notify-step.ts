@@ -9,7 +9,13 @@ export const notifyStep: StepKindHandler<"notify"> = {
     // Nobody reading the security channel should mistake a rehearsal for an emergency.
     const message = run.dryRun ? `[dry run] ${filled}` : filled;
     await context.executors.notify(step.channel, message, context.runContext);
-    context.audit.record({ actor: context.actor, action: "notify.sent", runId: run.id, subject: step.id, detail: { channel: step.channel, message } });
+    context.audit.record({
+      actor: context.actor,
+      action: "notify.sent",
+      runId: run.id,
+      subject: step.id,
+      detail: { channel: step.channel, message },
+    });
     return { status: "succeeded", outcome: { summary: `posted to ${step.channel}`, text: message } };
   },
 };

@@ -24,7 +24,11 @@ export function isWaitingKind(kind: RunbookStep["kind"]): kind is WaitingKind {
 }
 
 /** Runs `step` through its kind's handler. */
-export function executeStepKind<K extends RunbookStep["kind"]>(step: StepOfKind<K>, run: RunRecord, context: StepContext): Promise<StepResult> {
+export function executeStepKind<K extends RunbookStep["kind"]>(
+  step: StepOfKind<K>,
+  run: RunRecord,
+  context: StepContext,
+): Promise<StepResult> {
   const handler: StepKindHandlers[K] = STEP_KIND_HANDLERS[step.kind];
   return handler.execute(step, run, context);
 }
