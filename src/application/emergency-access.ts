@@ -4,6 +4,7 @@ import type { AuditLog } from "../domain/audit/audit-log.js";
 import type { Clock } from "../domain/shared/clock.js";
 import { formatDuration } from "../domain/shared/duration.js";
 import { BreakglassError, describeError } from "../domain/errors.js";
+import type { Actor } from "../domain/identity/actor.js";
 import type { DirectoryUser, GroupDirectory } from "../domain/ports/group-directory.js";
 import { closeWindowExecutor, openWindowExecutor, summaryPath } from "../adapters/runbook-actions/emergency-window.js";
 import { addGroupMembersExecutor, removeGroupMembersExecutor } from "../adapters/runbook-actions/group-membership.js";
@@ -106,8 +107,8 @@ export class EmergencyAccess {
   }
 
   /** Opens an emergency window under a new reference, INC-<yyyymmdd>-<hhmm> (UTC), with a suffix when that is taken. */
-  async declareIncident(title: string, actor: string): Promise<DeclareResult> {
-    requireActor(actor, "incident declare");
+  async declareIncident(title: string, who: Actor): Promise<DeclareResult> {
+    const actor = requireActor(who, "incident declare");
     const reason = title.replace(/\s+/g, " ").trim();
     if (reason === "")
       throw new BreakglassError(
@@ -152,8 +153,8 @@ export class EmergencyAccess {
    * writes the activity summary. A removal that fails does not keep the window open: an open window would hide misuse,
    * while the failed lease stays active for the reaper. Leases of runbook runs are left to their runs, and reported.
    */
-  async closeIncident(actor: string, incident?: string): Promise<CloseResult> {
-    requireActor(actor, "incident close");
+  async closeIncident(who: Actor, incident?: string): Promise<CloseResult> {
+    const actor = requireActor(who, "incident close");
     return this.serially(async () => {
       const window = this.windowToClose(incident);
       const { store, directory } = this.options;
@@ -205,10 +206,10 @@ export class EmergencyAccess {
   }
 
   /** Adds `login` (the person as the IdP knows them) to every slack.grant group on a lease, under the open incident; no ttl: slack.grant.defaultTtl. */
-  async grant(login: string, ttlMilliseconds: number | null | undefined, actor: string): Promise<GrantResult> {
+  async grant(login: string, ttlMilliseconds: number | null | undefined, who: Actor): Promise<GrantResult> {
     const name = requireLogin("grant", login);
     const subject = `grant ${name}`;
-    requireActor(actor, subject);
+    const actor = requireActor(who, subject);
     const directory = this.requireDirectory(subject);
     const settings = this.options.grant;
     if (settings === undefined)
@@ -251,10 +252,10 @@ export class EmergencyAccess {
   }
 
   /** Removes `login` from the slack.grant groups and any group they hold a lease in, and ends those leases. Needs no open incident. */
-  async revoke(login: string, actor: string): Promise<RevokeResult> {
+  async revoke(login: string, who: Actor): Promise<RevokeResult> {
     const name = requireLogin("revoke", login);
     const subject = `revoke ${name}`;
-    requireActor(actor, subject);
+    const actor = requireActor(who, subject);
     const directory = this.requireDirectory(subject);
     return this.serially(async () => {
       const user = await this.findUser(directory, subject, name);
@@ -423,13 +424,15 @@ export class EmergencyAccess {
   }
 }
 
-function requireActor(actor: string, subject: string): void {
-  if (actor.trim() === "")
+/** The name the audit records give the actor: their person id, as every front end resolved it. */
+function requireActor(actor: Actor, subject: string): string {
+  if (actor.person.trim() === "")
     throw new BreakglassError(
       "USAGE",
       subject,
       "no actor: every change is audited with the person who asked for it, such as slack:U0123ABCD",
     );
+  return actor.person;
 }
 
 function requireLogin(verb: "grant" | "revoke", login: string): string {

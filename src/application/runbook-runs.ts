@@ -1,6 +1,8 @@
 // The runbook use cases every front end calls — start, advance, approve, reject, confirm, skip, abort, status — so that
-// the CLI and Slack start the same runbook with the same inputs and reach the same state and audit record.
+// the CLI and Slack start the same runbook with the same inputs and reach the same state and audit record. Every one
+// takes the Actor its front end resolved once at its edge; the audit log names the actor's person id.
 import { BreakglassError } from "../domain/errors.js";
+import type { Actor } from "../domain/identity/actor.js";
 import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
@@ -32,7 +34,7 @@ export interface StartRequest {
   readonly runbookId: string;
   readonly inputs: GivenInputs;
   readonly dryRun: boolean;
-  readonly actor: string;
+  readonly actor: Actor;
 }
 
 export class RunbookRuns {
@@ -59,32 +61,32 @@ export class RunbookRuns {
   }
 
   /** Runs steps until the run waits for a person or ends. */
-  advance(runId: string, actor: string): Promise<RunView> {
-    return this.options.engine.advance(this.resolve(runId), actor);
+  advance(runId: string, actor: Actor): Promise<RunView> {
+    return this.options.engine.advance(this.resolve(runId), actor.person);
   }
 
-  /** Grants the approval the run waits for (a second person's), then goes on. */
-  approve(runId: string, actor: string): Promise<RunView> {
+  /** Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. */
+  approve(runId: string, actor: Actor): Promise<RunView> {
     const id = this.resolve(runId);
     return this.thenAdvance(id, actor, this.options.engine.approve(id, actor));
   }
 
   /** Refuses the approval; the runbook's onFailure decides what follows (a goto goes on at once). */
-  reject(runId: string, actor: string, reason: string): Promise<RunView> {
+  reject(runId: string, actor: Actor, reason: string): Promise<RunView> {
     const id = this.resolve(runId);
     return this.thenAdvance(id, actor, this.options.engine.reject(id, actor, requireReason(reason, "reject")));
   }
 
   /** Confirms the manual step the run waits for (with the written answer it asks for), then goes on. */
-  confirm(runId: string, actor: string, record?: string): Promise<RunView> {
+  confirm(runId: string, actor: Actor, record?: string): Promise<RunView> {
     const id = this.resolve(runId);
-    return this.thenAdvance(id, actor, this.options.engine.confirm(id, actor, record));
+    return this.thenAdvance(id, actor, this.options.engine.confirm(id, actor.person, record));
   }
 
   /** Passes over the manual step the run waits for, with a reason on the record, then goes on. */
-  skip(runId: string, actor: string, reason: string): Promise<RunView> {
+  skip(runId: string, actor: Actor, reason: string): Promise<RunView> {
     const id = this.resolve(runId);
-    return this.thenAdvance(id, actor, this.options.engine.skip(id, actor, requireReason(reason, "skip")));
+    return this.thenAdvance(id, actor, this.options.engine.skip(id, actor.person, requireReason(reason, "skip")));
   }
 
   /**
@@ -93,7 +95,7 @@ export class RunbookRuns {
    * the run is running or waiting, when it applied nothing, and while an earlier rollback of it exists and was not
    * aborted (naming that one). Nothing runs yet: the front end shows the rollback run, then advances it.
    */
-  async rollback(runId: string, actor: string): Promise<RunView> {
+  async rollback(runId: string, actor: Actor): Promise<RunView> {
     const id = this.resolve(runId);
     const attempt = this.nextRollbackAttempt(id);
     const source = await this.options.resolveRunbook(rollbackRunbookId(id));
@@ -101,8 +103,8 @@ export class RunbookRuns {
   }
 
   /** Ends the run for good. */
-  abort(runId: string, actor: string, reason: string): Promise<RunView> {
-    return this.options.engine.abort(this.resolve(runId), actor, requireReason(reason, "abort"));
+  abort(runId: string, actor: Actor, reason: string): Promise<RunView> {
+    return this.options.engine.abort(this.resolve(runId), actor.person, requireReason(reason, "abort"));
   }
 
   status(runId: string): Promise<RunView> {
@@ -146,9 +148,9 @@ export class RunbookRuns {
   }
 
   /** After a decision the run goes on only when the decision let it (a rejection that stops the run leaves it failed). */
-  private async thenAdvance(runId: string, actor: string, decided: Promise<RunView>): Promise<RunView> {
+  private async thenAdvance(runId: string, actor: Actor, decided: Promise<RunView>): Promise<RunView> {
     const view = await decided;
-    return view.status === "running" ? this.options.engine.advance(runId, actor) : view;
+    return view.status === "running" ? this.options.engine.advance(runId, actor.person) : view;
   }
 }
 

@@ -1,9 +1,13 @@
 // The composition root of the use cases: one store, the audit log, the engine with each executor wired to AWS, the IdP
 // and the store, and the use cases every front end calls (runbook runs, emergency access).
 import { mkdirSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { AuditLog } from "../domain/audit/audit-log.js";
 import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../adapters/aws/aws-clients.js";
+import { callerArn } from "../adapters/aws/caller-identity.js";
+import { People, type IdentitySettings } from "../domain/identity/people.js";
+import type { CliIdentitySource } from "./actor-identity.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
 import type { GroupDirectory } from "../domain/ports/group-directory.js";
@@ -35,6 +39,10 @@ export interface RunbookServices {
   readonly audit: AuditLog;
   /** The IdP's group API, when the config has idp.directory and its token is in the environment. */
   readonly directory: GroupDirectory | undefined;
+  /** Who is who (breakglass.yaml's people) and who may do what (access, slack.access): every front end resolves its Actor here. */
+  readonly people: People;
+  /** How the CLI learns who runs it: the AWS principal of the default credential chain (STS), and the OS user for lab mode. */
+  readonly cliIdentity: CliIdentitySource;
   close(): void;
 }
 
@@ -135,7 +143,46 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     grant: config.slack?.grant,
     summaryDirectory: artefactDirectory,
   });
-  return { runs, emergency, engine, store, audit, directory, close: () => store.close() };
+  const people = new People(identitySettingsOf(config));
+  const cliIdentity = cliIdentitySource(
+    config.aws?.region ??
+      nonEmpty(options.env["AWS_REGION"]) ??
+      nonEmpty(options.env["AWS_DEFAULT_REGION"]) ??
+      "us-east-1",
+  );
+  return { runs, emergency, engine, store, audit, directory, people, cliIdentity, close: () => store.close() };
+}
+
+/** breakglass.yaml's people, its access rules merged with slack.access (the Slack-only form of the same rules), and its identity mode. */
+export function identitySettingsOf(config: BreakglassConfig): IdentitySettings {
+  const slack = config.slack?.access;
+  const merged = (permission: "run" | "approve" | "grant") => [
+    ...new Set([...config.access[permission], ...(slack?.[permission] ?? [])]),
+  ];
+  return {
+    people: config.people,
+    access: { run: merged("run"), approve: merged("approve"), grant: merged("grant") },
+    mode: config.identity.mode,
+  };
+}
+
+/** STS answers GetCallerIdentity in any Region; the credentials are the SDK's default chain, as the CLI's actions use. */
+function cliIdentitySource(region: string): CliIdentitySource {
+  return {
+    callerArn: () => callerArn({ region }),
+    osUser: () => {
+      try {
+        return userInfo().username;
+      } catch {
+        // A container without /etc/passwd: the OS cannot say.
+        return undefined;
+      }
+    },
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
 /** Where runs keep the files they produce (inspected metadata, activity summaries): beside the store. */

@@ -4,18 +4,17 @@ import { formatDuration, parseDuration, DURATION_DESCRIPTION } from "../domain/s
 import { BreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
-import { operator, withServices, type OperatorOptions } from "./runbook-run-command.js";
+import { withActor, type OperatorOptions } from "./runbook-run-command.js";
 
 export async function runIncidentDeclare(
   title: readonly string[],
   options: OperatorOptions,
   io: CliIo,
 ): Promise<number> {
-  const actor = operator(options.as);
-  return withServices(options, io, async ({ emergency }) => {
+  return withActor(options, io, "run", async ({ emergency }, actor) => {
     const declared = await emergency.declareIncident(title.join(" "), actor);
     io.stdout(
-      `Declared ${declared.incident}: "${declared.window.reason ?? ""}", opened ${declared.window.openedAt} by ${actor}.\n`,
+      `Declared ${declared.incident}: "${declared.window.reason ?? ""}", opened ${declared.window.openedAt} by ${actor.label}.\n`,
     );
     io.stdout(
       `Emergency access is now allowed under it: breakglass grant <login> --as <you>; close it with breakglass incident close ${declared.incident} --as <you>.\n`,
@@ -29,8 +28,7 @@ export async function runIncidentClose(
   options: OperatorOptions,
   io: CliIo,
 ): Promise<number> {
-  const actor = operator(options.as);
-  return withServices(options, io, async ({ emergency }) => {
+  return withActor(options, io, "run", async ({ emergency }, actor) => {
     const closed = await emergency.closeIncident(actor, incident);
     io.stdout(`Closed ${closed.incident} (window ${closed.window.openedAt} – ${closed.window.closedAt ?? "?"}).\n`);
     for (const revoked of closed.revoked)
@@ -46,9 +44,8 @@ export async function runIncidentClose(
 }
 
 export async function runGrant(login: string, options: OperatorOptions & { ttl?: string }, io: CliIo): Promise<number> {
-  const actor = operator(options.as);
   const ttl = options.ttl === undefined ? null : parseTtl(options.ttl);
-  return withServices(options, io, async ({ emergency }) => {
+  return withActor(options, io, "grant", async ({ emergency }, actor) => {
     const granted = await emergency.grant(login, ttl, actor);
     io.stdout(
       `Granted ${granted.user.login} emergency access under ${granted.incident}: member of ${granted.groups.join(", ")} until ${granted.expiresAt} (${formatDuration(granted.ttl)}), verified.\n`,
@@ -58,8 +55,7 @@ export async function runGrant(login: string, options: OperatorOptions & { ttl?:
 }
 
 export async function runRevoke(login: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  const actor = operator(options.as);
-  return withServices(options, io, async ({ emergency }) => {
+  return withActor(options, io, "grant", async ({ emergency }, actor) => {
     const revoked = await emergency.revoke(login, actor);
     io.stdout(
       `Revoked emergency access from ${revoked.user.login}: removed from ${revoked.groups.join(", ")}, verified.\n`,

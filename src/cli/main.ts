@@ -191,7 +191,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const configOption = () =>
     new Option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)");
   const asOption = () =>
-    new Option("--as <name>", "your name: every step is recorded with who did it").makeOptionMandatory();
+    new Option(
+      "--as <name>",
+      "your name as the record shows it (who you are comes from your AWS credentials, see people in breakglass.yaml)",
+    ).makeOptionMandatory();
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   runbook
     .command("run")

@@ -1,10 +1,12 @@
 // `breakglass runbook run | resume | approve | reject | confirm | skip | status | abort | rollback`: drive a runbook from the CLI,
 // when Slack is down too. Each parses its options, calls the runbook use case Slack calls too, and prints the run.
-import { userInfo } from "node:os";
 import pc from "picocolors";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../domain/errors.js";
+import type { Actor } from "../domain/identity/actor.js";
+import type { Permission } from "../domain/identity/people.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
+import { resolveCliActor } from "../application/actor-identity.js";
 import type { GivenInputs } from "../application/runbook-inputs.js";
 import type { RunbookRuns } from "../application/runbook-runs.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
@@ -24,7 +26,7 @@ export interface RunOptions extends OperatorOptions {
 }
 
 export async function runRunbookRun(runbookId: string, options: RunOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, async (runs, actor) => {
+  return withRuns(options, io, "run", async (runs, actor) => {
     const view = await runs.start({
       runbookId,
       inputs: parseInputs(options.input ?? []),
@@ -37,11 +39,11 @@ export async function runRunbookRun(runbookId: string, options: RunOptions, io: 
 }
 
 export async function runRunbookResume(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.advance(runId, actor));
+  return withRuns(options, io, "run", (runs, actor) => runs.advance(runId, actor));
 }
 
 export async function runRunbookApprove(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.approve(runId, actor));
+  return withRuns(options, io, "approve", (runs, actor) => runs.approve(runId, actor));
 }
 
 export async function runRunbookReject(
@@ -49,7 +51,7 @@ export async function runRunbookReject(
   options: OperatorOptions & { reason: string },
   io: CliIo,
 ): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.reject(runId, actor, options.reason));
+  return withRuns(options, io, "approve", (runs, actor) => runs.reject(runId, actor, options.reason));
 }
 
 export async function runRunbookConfirm(
@@ -57,7 +59,7 @@ export async function runRunbookConfirm(
   options: OperatorOptions & { record?: string },
   io: CliIo,
 ): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.confirm(runId, actor, options.record));
+  return withRuns(options, io, "run", (runs, actor) => runs.confirm(runId, actor, options.record));
 }
 
 export async function runRunbookSkip(
@@ -65,7 +67,7 @@ export async function runRunbookSkip(
   options: OperatorOptions & { reason: string },
   io: CliIo,
 ): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.skip(runId, actor, options.reason));
+  return withRuns(options, io, "run", (runs, actor) => runs.skip(runId, actor, options.reason));
 }
 
 export async function runRunbookAbort(
@@ -73,12 +75,12 @@ export async function runRunbookAbort(
   options: OperatorOptions & { reason: string },
   io: CliIo,
 ): Promise<number> {
-  return withRuns(options, io, (runs, actor) => runs.abort(runId, actor, options.reason));
+  return withRuns(options, io, "run", (runs, actor) => runs.abort(runId, actor, options.reason));
 }
 
 /** Starts the rollback of a run, then runs it until it needs the second person (its first approval). */
 export async function runRunbookRollback(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, async (runs, actor) => {
+  return withRuns(options, io, "run", async (runs, actor) => {
     const view = await runs.rollback(runId, actor);
     io.stdout(`Started run ${view.id} (${view.runbookId}) to roll back run ${runs.resolve(runId)}.\n`);
     return runs.advance(view.id, actor);
@@ -91,8 +93,8 @@ export async function runRunbookStatus(
   options: Omit<OperatorOptions, "as">,
   io: CliIo,
 ): Promise<number> {
-  if (runId !== undefined) return withRuns({ ...options, as: "status" }, io, (runs) => runs.status(runId));
-  return withServices(options, io, ({ runs }) => {
+  return withServices(options, io, async ({ runs }) => {
+    if (runId !== undefined) return printRun(await runs.status(runId), io);
     const recent = runs.recent(20);
     if (recent.length === 0) io.stdout("No runbook runs yet.\n");
     for (const run of recent) {
@@ -100,25 +102,11 @@ export async function runRunbookStatus(
         `${run.id}  ${run.runbookId.padEnd(24)} ${run.status.padEnd(9)} ${run.dryRun ? "dry run  " : ""}started ${run.createdAt} by ${run.initiator}\n`,
       );
     }
-    return Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   });
 }
 
-/** The operator is the name given with --as, plus the OS account it came from: both go into the audit log. */
-export function operator(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed === "")
-    throw new BreakglassError("USAGE", "--as", "expected your name: every step is recorded with who did it");
-  let account = "unknown";
-  try {
-    account = userInfo().username;
-  } catch {
-    // No OS account name (a container without /etc/passwd): the given name stands alone.
-  }
-  return `${trimmed} (os user ${account})`;
-}
-
-/** Opens the use cases for one command, as an operator named with --as, and always closes the store again. */
+/** Opens the use cases for one command, and always closes the store again. */
 export async function withServices<T>(
   options: Omit<OperatorOptions, "as">,
   io: CliIo,
@@ -142,17 +130,33 @@ export async function withServices<T>(
   }
 }
 
+/**
+ * Opens the use cases as the person at the terminal, resolved once here: --as is only the label shown on the record;
+ * who it is comes from verified facts (see application/actor-identity.ts), held to the access rules Slack applies too.
+ */
+export async function withActor<T>(
+  options: OperatorOptions,
+  io: CliIo,
+  permission: Permission,
+  work: (services: RunbookServices, actor: Actor) => Promise<T>,
+): Promise<T> {
+  return withServices(options, io, async (services) =>
+    work(services, await resolveCliActor(services.people, services.cliIdentity, { label: options.as, permission })),
+  );
+}
+
 async function withRuns(
   options: OperatorOptions,
   io: CliIo,
-  work: (runs: RunbookRuns, actor: string) => Promise<RunView>,
+  permission: Permission,
+  work: (runs: RunbookRuns, actor: Actor) => Promise<RunView>,
 ): Promise<number> {
-  const actor = operator(options.as);
-  return withServices(options, io, async ({ runs }) => {
-    const view = await work(runs, actor);
-    io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
-    return view.status === "failed" || view.status === "aborted" ? EXIT.findings : EXIT.ok;
-  });
+  return withActor(options, io, permission, async ({ runs }, actor) => printRun(await work(runs, actor), io));
+}
+
+function printRun(view: RunView, io: CliIo): number {
+  io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
+  return view.status === "failed" || view.status === "aborted" ? EXIT.findings : EXIT.ok;
 }
 
 /** `--input name=value`, repeatable: every value of a name is kept, in order; the runbook says which names are lists. */

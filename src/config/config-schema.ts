@@ -1,6 +1,7 @@
 // The one schema of breakglass.yaml: what each key may hold, its default, and the TypeScript type inferred from it.
 import { z } from "zod";
 import { accountOfArn } from "../domain/shared/arn.js";
+import { closestName } from "../domain/shared/closest-name.js";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { DURATION_DESCRIPTION, parseDuration } from "../domain/shared/duration.js";
 
@@ -239,6 +240,89 @@ const slackSchema = section({
   }).optional(),
 });
 
+const PERSON_NAME = /^[a-z][a-z0-9._-]{0,63}$/;
+const PERSON_NAME_DESCRIPTION = "a person's name in lowercase letters, digits and . _ - (such as alice), at most 64";
+const SLACK_USER_DESCRIPTION = "a Slack user ID such as U0123456789";
+const USER_ARN_DESCRIPTION = "an IAM user ARN (arn:aws:iam::<12-digit account>:user/<name>)";
+const SESSION_NAME_DESCRIPTION =
+  "the role session name the person assumes the role with (letters, digits and +=,.@_-, 2 to 64)";
+const awsPrincipalSchema = z.union(
+  [
+    section({
+      userArn: z
+        .string(expected(USER_ARN_DESCRIPTION))
+        .regex(
+          new RegExp(`^arn:${PARTITION}:iam::\\d{12}:user/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`),
+          expected(USER_ARN_DESCRIPTION),
+        ),
+    }),
+    section({
+      roleArn: roleArnSchema,
+      sessionName: z
+        .string(expected(SESSION_NAME_DESCRIPTION))
+        .regex(/^[\w+=,.@-]{2,64}$/, expected(SESSION_NAME_DESCRIPTION)),
+    }),
+  ],
+  expected("a mapping with userArn, or with roleArn and sessionName"),
+);
+
+/** One person: the verified facts that identify them on each front end. */
+const personSchema = section({
+  name: z.string(expected(PERSON_NAME_DESCRIPTION)).regex(PERSON_NAME, expected(PERSON_NAME_DESCRIPTION)),
+  slack: z
+    .array(
+      z.string(expected(SLACK_USER_DESCRIPTION)).regex(/^[UW][A-Z0-9]{8,}$/, expected(SLACK_USER_DESCRIPTION)),
+      expected("a list of Slack user IDs"),
+    )
+    .default([]),
+  aws: z
+    .array(awsPrincipalSchema, expected("a list of AWS principals (userArn, or roleArn and sessionName)"))
+    .default([]),
+});
+
+const peopleSchema = z
+  .array(personSchema, expected("a list of people, each with a name and their slack and aws identities"))
+  .superRefine((people, context) => {
+    // One fact, one person: a Slack id or principal listed twice would let the rules mistake one person for another.
+    const seen = new Map<string, number>();
+    people.forEach((person, index) => {
+      // A role's path is not in a session's ARN, so two role ARNs differing only by path are one principal.
+      const facts: { kind: string; value: string; path: (string | number)[] }[] = [
+        { kind: "name", value: person.name, path: ["name"] },
+        ...person.slack.map((id, at) => ({ kind: "Slack user", value: id, path: ["slack", at] })),
+        ...person.aws.map((principal, at) => ({
+          kind: "AWS principal",
+          value:
+            "userArn" in principal
+              ? principal.userArn
+              : `${principal.roleArn.replace(/:role\/(?:.*\/)?/, ":role/")} ${principal.sessionName}`,
+          path: ["aws", at],
+        })),
+      ];
+      for (const { kind, value, path } of facts) {
+        const first = seen.get(`${kind} ${value}`);
+        if (first === undefined || first === index) seen.set(`${kind} ${value}`, index);
+        else
+          context.addIssue({
+            code: "custom",
+            path: [index, ...path],
+            message: `expected each name, Slack user and AWS principal to belong to one person, but people[${first}] (${people[first]?.name ?? "?"}) has this ${kind} too`,
+          });
+      }
+    });
+  });
+
+const ACCESS_ENTRY_DESCRIPTION =
+  "a person's name from people, a Slack user ID (U0123456789) or a user-group ID (S0123456789)";
+const accessEntryListSchema = z
+  .array(
+    z
+      .string(expected(ACCESS_ENTRY_DESCRIPTION))
+      .regex(/^(?:[UWS][A-Z0-9]{8,}|[a-z][a-z0-9._-]{0,63})$/, expected(ACCESS_ENTRY_DESCRIPTION)),
+    expected("a list of people's names or Slack IDs"),
+  )
+  .default([]);
+
 export const configSchema = section({
   idp: idpSchema,
   aws: awsSchema.optional(),
@@ -247,6 +331,32 @@ export const configSchema = section({
   store: storeSchema.prefault({}),
   serve: serveSchema.prefault({}),
   slack: slackSchema.optional(),
+  /** Who is who: each person's Slack user ids and AWS principals, so that every front end knows the same people. */
+  people: peopleSchema.default([]),
+  /** Who may do what, on every front end: people's names, and Slack user or user-group ids (slack.access is the Slack-only form). */
+  access: section({
+    run: accessEntryListSchema,
+    approve: accessEntryListSchema,
+    grant: accessEntryListSchema,
+  }).prefault({}),
+  /** How the CLI knows who runs it: verified (AWS STS, the default), or lab (trusts the OS user, and says so on the record). */
+  identity: section({ mode: z.enum(["verified", "lab"], expected("verified or lab")).default("verified") }).prefault(
+    {},
+  ),
+}).superRefine((config, context) => {
+  // A name in access that no person has is a typo that would silently allow nobody.
+  const names = config.people.map((person) => person.name);
+  for (const permission of ["run", "approve", "grant"] as const) {
+    config.access[permission].forEach((entry, index) => {
+      if (/^[UWS][A-Z0-9]{8,}$/.test(entry) || names.includes(entry)) return;
+      const guess = closestName(entry, names);
+      context.addIssue({
+        code: "custom",
+        path: ["access", permission, index],
+        message: `expected a person listed under people${guess === undefined ? "" : ` (did you mean ${guess}?)`}`,
+      });
+    });
+  }
 });
 
 /** breakglass.yaml after defaults; once loaded, its file paths are absolute. */

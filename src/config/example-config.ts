@@ -83,7 +83,7 @@ serve:
 #     alerts: C0123456789                  # findings, resolutions and certificate expiry warnings
 #     incidents: C0123456789               # incident declarations and runbook announcements
 #     security: C0123456789                # emergency access granted, revoked, declared
-#   access:                                # Slack user IDs (U…) or user-group IDs (S…); anyone may read
+#   access:                                # the Slack-only form of access (below): Slack user IDs (U…) or user-group IDs (S…); anyone may read
 #     run: [S0123456789]                   # check, start and step runbooks, declare and close incidents
 #     approve: [S0123456789]               # approve runbook steps (never a run they started)
 #     grant: [S0123456789]                 # grant and revoke emergency access
@@ -91,4 +91,21 @@ serve:
 #     groups: [aws-emergency-operators]    # needs idp.directory
 #     defaultTtl: 4h
 #     maxTtl: 12h
+
+# Who is who, so that no one person can be both the initiator and the second person of a run, from any mix of the CLI
+# and Slack. The CLI knows you by your AWS credentials (sts:GetCallerIdentity, which needs no permission), Slack by the
+# signed request; --as is only a label. Without people, the CLI approves nothing.
+# people:
+#   - name: alice
+#     slack: [U0123456789]
+#     aws:
+#       - userArn: arn:aws:iam::111111111111:user/em-alice
+#       - roleArn: arn:aws:iam::111111111111:role/Responder   # an assumed role, with her own session name
+#         sessionName: alice
+# access:                                  # the same rules on every front end: people's names, Slack user or group IDs
+#   run: [alice]
+#   approve: [alice, S0123456789]
+#   grant: [alice]
+# identity:
+#   mode: verified                         # lab: trust the OS user on the CLI (unverified, and every approval says so)
 `;

@@ -54,6 +54,8 @@ export type ErrorCode =
   | "INCIDENT_REFERENCE_TAKEN"
   | "ACTION_UNVERIFIED"
   | "APPROVAL_REFUSED"
+  | "IDENTITY_UNVERIFIED"
+  | "ACCESS_REFUSED"
   | "AWS_DENIED"
   | "IDP_UNAUTHORIZED"
   | "FETCH_DENIED"
@@ -128,6 +130,10 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
 
   /** The two-person rule: the one who started a run cannot approve it. */
   APPROVAL_REFUSED: "refused",
+  /** Who is asking could not be established (no credentials, STS unreachable, no person mapped): nothing that needs a person proceeds. */
+  IDENTITY_UNVERIFIED: "refused",
+  /** The person is known, but the access rules (access, slack.access) do not let them do this. */
+  ACCESS_REFUSED: "refused",
   /** AccessDenied, expired or invalid credentials, HTTP 401 or 403 from AWS. */
   AWS_DENIED: "refused",
   IDP_UNAUTHORIZED: "refused",

@@ -1,4 +1,5 @@
-// Who may do what from Slack (slack.access in breakglass.yaml): a person listed directly or through a user group; and the polite refusal for everyone else.
+// Who may do what from Slack (access and slack.access in breakglass.yaml): a person listed by name, by Slack user id or
+// through a user group; and the polite refusal for everyone else.
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 import { contextBlock, sectionBlock } from "./blocks.js";
 import { escapeMrkdwn, mentionPrincipal } from "./mrkdwn.js";
@@ -20,11 +21,14 @@ export interface AccessPolicyOptions {
   readonly clock?: Clock;
   /** Told of every failed group lookup, so the service can log it; the person is refused meanwhile. */
   readonly onLookupFailure?: (groupId: string, error: unknown) => void;
+  /** The rules every front end shares (people's names, their Slack ids): whether the person behind this user id may. */
+  readonly personAllows?: (userId: string, permission: Permission) => boolean;
 }
 
 export const DEFAULT_GROUP_CACHE_MILLISECONDS = 60_000;
 
 const USER_ID = /^[UW][A-Z0-9]+$/;
+const SLACK_ID = /^[UWS][A-Z0-9]+$/;
 const MAX_NAMED = 8;
 
 /** What each permission lets a person do, for the refusal and for people reading the config. */
@@ -45,6 +49,7 @@ export class AccessPolicy {
   private readonly cacheMilliseconds: number;
   private readonly clock: Clock;
   private readonly onLookupFailure: (groupId: string, error: unknown) => void;
+  private readonly personAllows: (userId: string, permission: Permission) => boolean;
   private readonly cache = new Map<string, CachedMembers>();
   // One lookup per group at a time: a burst of button presses must not become a burst of API calls.
   private readonly pending = new Map<string, Promise<ReadonlySet<string> | null>>();
@@ -55,13 +60,14 @@ export class AccessPolicy {
     this.cacheMilliseconds = options.cacheMilliseconds ?? DEFAULT_GROUP_CACHE_MILLISECONDS;
     this.clock = options.clock ?? systemClock;
     this.onLookupFailure = options.onLookupFailure ?? (() => undefined);
+    this.personAllows = options.personAllows ?? (() => false);
   }
 
   /** Whether the person may; a user group that cannot be read grants nothing (fail closed) until it can. */
   async allows(userId: string, permission: Permission): Promise<boolean> {
     if (!USER_ID.test(userId)) return false;
     const principals = this.access[permission];
-    if (principals.includes(userId)) return true;
+    if (principals.includes(userId) || this.personAllows(userId, permission)) return true;
     for (const groupId of principals.filter((principal) => principal.startsWith("S"))) {
       const members = await this.members(groupId);
       if (members?.has(userId) === true) return true;
@@ -116,9 +122,12 @@ export function refusal(permission: Permission, what: string, access: AccessList
   if (principals.length === 0) {
     next = `Nobody is allowed to from Slack yet: \`${key}\` in breakglass.yaml is empty. Ask whoever runs breakglass to list the responders there.`;
   } else {
-    const named = principals.slice(0, MAX_NAMED).map(mentionPrincipal);
+    // People are listed by name too: a name is not a Slack id, so it is shown as written.
+    const named = principals
+      .slice(0, MAX_NAMED)
+      .map((principal) => (SLACK_ID.test(principal) ? mentionPrincipal(principal) : escapeMrkdwn(principal)));
     const more = principals.length > MAX_NAMED ? ` and ${principals.length - MAX_NAMED} more` : "";
-    const users = principals.filter((principal) => !principal.startsWith("S")).length;
+    const users = principals.filter((principal) => !/^S[A-Z0-9]+$/.test(principal)).length;
     const groups = principals.length - users;
     const who = groups === 0 ? "Ask" : users === 0 ? "Ask someone in" : "Ask one of";
     next = `${who} ${joinList(named)}${more} to do it, or to add you to \`${key}\` in breakglass.yaml.`;

@@ -15,7 +15,8 @@ import {
   RUN_MODALS,
   type RunActionId,
 } from "./run-message.js";
-import { slackActor, type SlackContext } from "./slack-context.js";
+import type { Actor } from "../domain/identity/actor.js";
+import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 
 const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
@@ -65,11 +66,11 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
         try {
           // Every press is on the record, allowed or not, before anything happens.
           context.services.audit.record({
-            actor: slackActor(user),
+            actor: context.services.people.slackActor(user).person,
             action: allowed ? "slack.button" : "slack.refused",
             runId: runId || null,
             subject: id,
-            detail: { channel, permission },
+            detail: { channel, permission, slackUser: user },
           });
         } catch (error) {
           await tell(errorReply(error));
@@ -124,7 +125,7 @@ async function press(
   tell: (message: SlackMessage) => Promise<void>,
 ): Promise<void> {
   const { runs } = context.services;
-  const actor = slackActor(user);
+  const actor = context.services.people.slackActor(user);
   const problem = tell;
   switch (id) {
     case "run.advance":
@@ -134,10 +135,10 @@ async function press(
       driver.drive(runId, () => runs.approve(runId, actor), problem);
       return;
     case "run.skip":
-      driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor}`), problem);
+      driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor.label}`), problem);
       return;
     case "run.abort":
-      driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor}`), problem);
+      driver.drive(runId, () => runs.abort(runId, actor, `aborted from Slack by ${actor.label}`), problem);
       return;
     case "run.rollback": {
       // The rollback is a run of its own: its own message, below, with its own buttons, moved like any run.
@@ -180,9 +181,9 @@ function submitted(
   runId: string,
   permission: Permission,
   action: string,
-  move: (runId: string, actor: string) => Promise<RunView>,
+  move: (runId: string, actor: Actor) => Promise<RunView>,
 ): void {
-  const actor = slackActor(user);
+  const actor = context.services.people.slackActor(user);
   const tell = async (text: string) => {
     // A modal has no channel: the answer goes to the person directly.
     await context.client.chat.postMessage({ channel: user, text: `:no_entry: ${text}` }).catch(() => undefined);
@@ -194,11 +195,11 @@ function submitted(
     const allowed = await context.access.allows(user, permission);
     try {
       context.services.audit.record({
-        actor,
+        actor: actor.person,
         action: allowed ? "slack.submitted" : "slack.refused",
         runId: runId || null,
         subject: action,
-        detail: { permission },
+        detail: { permission, slackUser: user },
       });
     } catch (error) {
       await answer(errorReply(error));

@@ -46,8 +46,3 @@ export interface SlackContext {
   readonly access: AccessPolicy;
   readonly emergency: EmergencyAccess;
 }
-
-/** How a Slack user is named in runs and the audit log. */
-export function slackActor(userId: string): string {
-  return `slack:${userId}`;
-}

@@ -1,6 +1,8 @@
 // Slack's settings for serve: tokens only from the environment, everything else from breakglass.yaml's slack section.
 import type { BreakglassConfig } from "../config/config-schema.js";
 import { BreakglassError } from "../domain/errors.js";
+import { identitySettingsOf } from "../application/runbook-runtime.js";
+import type { IdentitySettings } from "../domain/identity/people.js";
 import type { ChannelMap } from "./slack-announcer.js";
 
 export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
@@ -16,7 +18,8 @@ export interface SlackSettings {
   /** Always ends with a slash, as the Web API client expects. */
   readonly apiUrl: string;
   readonly channels: ChannelMap;
-  readonly access: SlackConfig["access"];
+  /** Per permission: Slack user and user-group ids, and people's names (access and slack.access merged). */
+  readonly access: IdentitySettings["access"];
   readonly grant: SlackConfig["grant"];
 }
 
@@ -81,7 +84,8 @@ export function slackSettings(config: BreakglassConfig, env: NodeJS.ProcessEnv):
     socketMode,
     apiUrl: apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`,
     channels: config.slack?.channels ?? {},
-    access: config.slack?.access ?? { run: [], approve: [], grant: [] },
+    // The rules every front end applies (access: people's names and Slack ids) and their Slack-only form (slack.access).
+    access: identitySettingsOf(config).access,
     grant: config.slack?.grant,
   };
 }

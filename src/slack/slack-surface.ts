@@ -75,6 +75,8 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
         log.warn(
           `could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`,
         ),
+      personAllows: (userId, permission) =>
+        options.services.people.allows(options.services.people.slackActor(userId), permission),
     },
   );
   const context: SlackContext = {

@@ -23,7 +23,7 @@ import { postureStatusMessage } from "./posture-view.js";
 import type { RunDriver } from "./run-driver.js";
 import { runMessage } from "./run-message.js";
 import { describeSlackError } from "./slack-announcer.js";
-import { slackActor, type SlackContext } from "./slack-context.js";
+import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
 import { StatusMessageCache } from "./status-message-cache.js";
 
@@ -125,16 +125,17 @@ async function slow(
   reply: Reply,
 ): Promise<void> {
   const user = command.user_id;
-  const actor = slackActor(user);
+  // The person behind the signed request, resolved once here and passed to every use case.
+  const actor = context.services.people.slackActor(user);
   const need = NEEDS[parsed.kind];
   if (need !== undefined) {
     const allowed = await context.access.allows(user, need.permission);
     context.services.audit.record({
-      actor,
+      actor: actor.person,
       action: allowed ? "slack.command" : "slack.refused",
       runId: null,
       subject: parsed.kind,
-      detail: { channel: command.channel_id, permission: need.permission },
+      detail: { channel: command.channel_id, permission: need.permission, slackUser: user },
     });
     if (!allowed) {
       context.metrics.slackRefused(need.permission);
@@ -163,7 +164,7 @@ async function slow(
       const message = incidentDeclaredMessage(
         declared.incident,
         parsed.title,
-        actor,
+        actor.label,
         context.clock.now(),
         command.command,
       );
@@ -175,7 +176,7 @@ async function slow(
       const closed = await context.emergency.closeIncident(actor, parsed.incident);
       const message = incidentClosedMessage(
         closed.incident,
-        actor,
+        actor.label,
         closed.revoked.map((revoked) => revoked.user.login),
         closed.notRevoked.map((failed) => failed.login),
         closed.activitySummary,
@@ -193,7 +194,7 @@ async function slow(
         granted.groups,
         new Date(granted.expiresAt),
         granted.incident,
-        actor,
+        actor.label,
       );
       await announce(context, ["security"], message);
       await reply(message);
@@ -202,7 +203,7 @@ async function slow(
     case "revoke": {
       const login = await emailOf(context, parsed.userId);
       const revoked = await context.emergency.revoke(login, actor);
-      const message = revokedMessage(parsed.userId, revoked.user.login, revoked.groups, actor);
+      const message = revokedMessage(parsed.userId, revoked.user.login, revoked.groups, actor.label);
       await announce(context, ["security"], message);
       await reply(message);
       return;
@@ -219,7 +220,7 @@ async function startRun(
   driver: RunDriver,
   reply: Reply,
 ): Promise<void> {
-  const actor = slackActor(command.user_id);
+  const actor = context.services.people.slackActor(command.user_id);
   const { runs } = context.services;
   const view = await runs.start({ runbookId: parsed.runbookId, inputs: parsed.inputs, dryRun: parsed.dryRun, actor });
   try {

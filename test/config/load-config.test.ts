@@ -91,6 +91,9 @@ describe("defaults", () => {
       checks: { enabled: [...CHECK_NAMES], concurrency: 8 },
       store: { path: "/srv/ops/breakglass.db" },
       serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1] },
+      people: [],
+      access: { run: [], approve: [], grant: [] },
+      identity: { mode: "verified" },
     });
   });
 
@@ -228,7 +231,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an unknown top-level key, listing the allowed ones",
       MINIMAL + yaml("pager:", "  channel: ops"),
-      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack)",
+      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, people, access, identity)",
     ],
     [
       "a misspelt Slack key, with a suggestion",
@@ -244,6 +247,28 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a user name where an ID belongs",
       MINIMAL + yaml("slack:", "  access:", "    approve: [alice]"),
       "breakglass.yaml: line 6: slack.access.approve[0]: expected a Slack user ID (U0123456789) or user-group ID (S0123456789), got alice",
+    ],
+    [
+      "a person's name in access that no person has, with a suggestion",
+      MINIMAL + yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "access:", "  approve: [alic]"),
+      "breakglass.yaml: line 8: access.approve[0]: expected a person listed under people (did you mean alice?), got alic",
+    ],
+    [
+      "one Slack user listed for two people",
+      MINIMAL +
+        yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "  - name: bob", "    slack: [U0ALICE0001]"),
+      "breakglass.yaml: line 8: people[1].slack[0]: expected each name, Slack user and AWS principal to belong to one person, but people[0] (alice) has this Slack user too, got U0ALICE0001",
+    ],
+    [
+      "a role principal without its session name",
+      MINIMAL +
+        yaml("people:", "  - name: alice", "    aws:", "      - roleArn: arn:aws:iam::111111111111:role/Responder"),
+      "breakglass.yaml: line 7: people[0].aws[0]: expected a mapping with userArn, or with roleArn and sessionName, got a mapping",
+    ],
+    [
+      "an identity mode breakglass does not know",
+      MINIMAL + yaml("identity:", "  mode: trusting"),
+      "breakglass.yaml: line 5: identity.mode: expected verified or lab, got trusting",
     ],
     [
       "a check interval under a minute",

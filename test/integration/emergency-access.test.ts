@@ -15,6 +15,7 @@ import type { BreakglassStore } from "../../src/domain/ports/store.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
 import { runContext } from "../adapters/runbook-actions/run-context.js";
 import { SteppingClock } from "../support/stepping-clock.js";
+import { slackUser } from "../support/actors.js";
 
 const TOKEN = "scim-emergency-access-token-5b21";
 const ALICE = "4e0b7a1c-2d3f-4a5b-8c6d-7e8f9a0b1c21";
@@ -97,7 +98,7 @@ function recordsAbout(subject: string) {
 describe("an incident declared, worked and closed from Slack", () => {
   it("grants a responder on a lease in every emergency group, revokes them, and closes with an activity summary, auditing each change with the Slack actor", async () => {
     const access = emergencyAccess();
-    const declared = await access.declareIncident("  Okta   is down\nfor everyone ", COMMANDER);
+    const declared = await access.declareIncident("  Okta   is down\nfor everyone ", slackUser(COMMANDER));
     expect(declared.incident).toBe("INC-20261125-0342");
     expect(declared.window).toMatchObject({
       incident: "INC-20261125-0342",
@@ -109,7 +110,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     expect(access.openIncident()?.incident).toBe("INC-20261125-0342");
 
     clock.advance(60_000);
-    const granted = await access.grant("alice@example.com", undefined, GRANTER);
+    const granted = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
     expect(granted.outcome.applied).toBe(true);
     expect(granted.outcome.verified).toBe(`${OPERATORS}, ${READONLY} list alice@example.com, each on an active lease`);
     expect(granted.user).toMatchObject({ id: ALICE, login: "alice@example.com", active: true });
@@ -149,7 +150,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     // Asking again changes nothing: no second membership, no second lease, and the first lease is not extended.
     clock.advance(10 * 60_000);
     const writes = world(access).idpWrites;
-    const again = await access.grant("alice@example.com", HOUR, GRANTER);
+    const again = await access.grant("alice@example.com", HOUR, slackUser(GRANTER));
     expect(again.outcome.applied).toBe(false);
     expect(again.outcome.summary).toBe(`alice@example.com already in ${OPERATORS}, ${READONLY}, each on a lease`);
     expect(again.leases).toEqual(granted.leases);
@@ -163,7 +164,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     ).toEqual(["action.planned", "action.verified"]);
 
     clock.advance(60_000);
-    const revoked = await access.revoke("alice@example.com", GRANTER);
+    const revoked = await access.revoke("alice@example.com", slackUser(GRANTER));
     expect(revoked).toMatchObject({ incident: "INC-20261125-0342", groups: [OPERATORS, READONLY] });
     expect(revoked.outcome.applied).toBe(true);
     expect(revoked.endedLeases.map((lease) => lease.groupId)).toEqual([OPERATORS, READONLY]);
@@ -178,7 +179,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     ]);
 
     clock.advance(60_000);
-    const closed = await access.closeIncident(COMMANDER);
+    const closed = await access.closeIncident(slackUser(COMMANDER));
     expect(closed.window).toMatchObject({
       incident: "INC-20261125-0342",
       closedAt: "2026-11-25T03:55:17.000Z",
@@ -203,8 +204,8 @@ describe("an incident declared, worked and closed from Slack", () => {
 
   it("closing removes the responders still granted from Slack, and leaves a runbook run's responders to their run", async () => {
     const access = emergencyAccess();
-    const { incident } = await access.declareIncident("Identity Center is down in eu-west-1", COMMANDER);
-    await access.grant("bob@example.com", 2 * HOUR, GRANTER);
+    const { incident } = await access.declareIncident("Identity Center is down in eu-west-1", slackUser(COMMANDER));
+    await access.grant("bob@example.com", 2 * HOUR, slackUser(GRANTER));
     // Carol was added by an fm3 run, whose own remove step takes her out.
     const add = addGroupMembersExecutor({ directory, store: store.leases });
     const parameters = { groups: [OPERATORS], members: ["carol@example.com"], ttl: "4h" };
@@ -212,7 +213,7 @@ describe("an incident declared, worked and closed from Slack", () => {
     await add.apply(await add.plan(parameters, context), parameters, context);
 
     clock.advance(30 * 60_000);
-    const closed = await access.closeIncident(COMMANDER);
+    const closed = await access.closeIncident(slackUser(COMMANDER));
     expect(closed.notRevoked).toEqual([]);
     expect(closed.revoked).toHaveLength(1);
     expect(closed.revoked[0]).toMatchObject({
@@ -237,8 +238,8 @@ describe("an incident declared, worked and closed from Slack", () => {
 
   it("a Slack grant whose lease has ended is removed by the lease reaper like a runbook grant", async () => {
     const access = emergencyAccess();
-    const { incident } = await access.declareIncident("Okta is down", COMMANDER);
-    await access.grant("alice@example.com", HOUR, GRANTER);
+    const { incident } = await access.declareIncident("Okta is down", slackUser(COMMANDER));
+    await access.grant("alice@example.com", HOUR, slackUser(GRANTER));
     clock.advance(HOUR - 1000);
     expect((await reapExpiredLeases({ store: store.leases, directory, clock, audit })).reaped).toEqual([]);
     clock.advance(2000);
@@ -261,9 +262,9 @@ describe("an incident declared, worked and closed from Slack", () => {
 
   it("gives an incident declared in the same minute as a closed one a reference of its own", async () => {
     const access = emergencyAccess();
-    await access.declareIncident("first", COMMANDER);
-    await access.closeIncident(COMMANDER);
-    const second = await access.declareIncident("second", COMMANDER);
+    await access.declareIncident("first", slackUser(COMMANDER));
+    await access.closeIncident(slackUser(COMMANDER));
+    const second = await access.declareIncident("second", slackUser(COMMANDER));
     expect(second.incident).toBe("INC-20261125-0342-2");
     expect(store.windows.findWindow("INC-20261125-0342")).toMatchObject({ reason: "first", closedBy: COMMANDER });
   });
@@ -284,8 +285,8 @@ describe("failures", () => {
           : directory.addMember(groupId, userId),
     };
     const access = emergencyAccess({ directory: flaky });
-    await access.declareIncident("Okta is down", COMMANDER);
-    await expect(access.grant("alice@example.com", undefined, GRANTER)).rejects.toMatchObject({
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
+    await expect(access.grant("alice@example.com", undefined, slackUser(GRANTER))).rejects.toMatchObject({
       code: "ACTION_FAILED",
       message:
         "grant alice@example.com: HTTP 503 from the IdP; the change may be half made; run the same command again: it plans afresh and finishes the job",
@@ -298,7 +299,7 @@ describe("failures", () => {
       "action.failed",
     ]);
 
-    const again = await access.grant("alice@example.com", undefined, GRANTER);
+    const again = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
     expect(again.outcome.applied).toBe(true);
     expect(server.store.membersOf(READONLY)).toEqual([ALICE]);
     expect(again.leases.map((lease) => lease.groupId)).toEqual([OPERATORS, READONLY]);
@@ -306,13 +307,13 @@ describe("failures", () => {
 
   it("changes nothing in the IdP when the audit record cannot be written", async () => {
     const access = emergencyAccess();
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     // A mirror path that is a directory: every audit record fails after the store has it, as a full disk would.
     const mirror = join(workDirectory, "mirror-is-a-directory");
     mkdirSync(mirror);
     const failing = emergencyAccess({ audit: new AuditLog(store.audit, clock, jsonlAuditMirror(mirror)) });
     const writes = world(access).idpWrites;
-    await expect(failing.grant("alice@example.com", undefined, GRANTER)).rejects.toMatchObject({
+    await expect(failing.grant("alice@example.com", undefined, slackUser(GRANTER))).rejects.toMatchObject({
       code: "AUDIT_FAILED",
     });
     expect(server.store.membersOf(OPERATORS)).toEqual([]);
@@ -338,7 +339,7 @@ describe("refusals change nothing", () => {
     const access = emergencyAccess();
     await refused(
       access,
-      () => access.grant("alice@example.com", undefined, GRANTER),
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
       "grant alice@example.com: no incident is open; declare an incident first: /breakglass incident declare <title>",
       "NO_OPEN_INCIDENT",
     );
@@ -346,10 +347,10 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant longer than slack.grant.maxTtl, naming the limit", async () => {
     const access = emergencyAccess();
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     await refused(
       access,
-      () => access.grant("alice@example.com", 13 * HOUR, GRANTER),
+      () => access.grant("alice@example.com", 13 * HOUR, slackUser(GRANTER)),
       "grant alice@example.com: 13h is longer than the longest grant allowed, 12h (slack.grant.maxTtl); ask for 12h or less",
       "USAGE",
     );
@@ -357,16 +358,16 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant for someone the IdP does not know, naming the login", async () => {
     const access = emergencyAccess();
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     await refused(
       access,
-      () => access.grant("mallory@example.com", undefined, GRANTER),
+      () => access.grant("mallory@example.com", undefined, slackUser(GRANTER)),
       "grant mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
       "IDP_NOT_FOUND",
     );
     await refused(
       access,
-      () => access.revoke("mallory@example.com", GRANTER),
+      () => access.revoke("mallory@example.com", slackUser(GRANTER)),
       "revoke mallory@example.com: no user in the IdP (scim) has the login or email mallory@example.com; nothing was changed",
       "IDP_NOT_FOUND",
     );
@@ -374,10 +375,10 @@ describe("refusals change nothing", () => {
 
   it("refuses to declare a second incident while one is open, naming it", async () => {
     const access = emergencyAccess();
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     await refused(
       access,
-      () => access.declareIncident("Okta is still down", GRANTER),
+      () => access.declareIncident("Okta is still down", slackUser(GRANTER)),
       `incident declare: incident INC-20261125-0342 ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) is already open; close it first: /breakglass incident close`,
       "INCIDENT_ALREADY_OPEN",
     );
@@ -385,7 +386,7 @@ describe("refusals change nothing", () => {
 
   it("refuses to guess which incident to close when a runbook opened another, and closes the one named", async () => {
     const access = emergencyAccess();
-    const { incident: declared } = await access.declareIncident("Okta is down", COMMANDER);
+    const { incident: declared } = await access.declareIncident("Okta is down", slackUser(COMMANDER));
     // An fm3 run opened the window of its own incident reference.
     const open = openWindowExecutor({ store: store.windows });
     const parameters = { incident: "INC-4711", reason: "FM3: direct federation" };
@@ -394,27 +395,27 @@ describe("refusals change nothing", () => {
 
     await refused(
       access,
-      () => access.closeIncident(COMMANDER),
+      () => access.closeIncident(slackUser(COMMANDER)),
       `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; name the one to close: /breakglass incident close <reference>`,
       "USAGE",
     );
     await refused(
       access,
-      () => access.closeIncident(COMMANDER, "INC-9999"),
+      () => access.closeIncident(slackUser(COMMANDER), "INC-9999"),
       "incident close INC-9999: no incident has this reference",
       "INCIDENT_NOT_FOUND",
     );
-    const closed = await access.closeIncident(COMMANDER, "INC-4711");
+    const closed = await access.closeIncident(slackUser(COMMANDER), "INC-4711");
     expect(closed.window).toMatchObject({ incident: "INC-4711", closedBy: COMMANDER });
     expect(access.openIncident()?.incident).toBe(declared);
-    expect((await access.closeIncident(COMMANDER)).window.incident).toBe(declared);
+    expect((await access.closeIncident(slackUser(COMMANDER))).window.incident).toBe(declared);
   });
 
   it("refuses to close when no incident is open", async () => {
     const access = emergencyAccess();
     await refused(
       access,
-      () => access.closeIncident(COMMANDER),
+      () => access.closeIncident(slackUser(COMMANDER)),
       "incident close: no incident is open, so there is nothing to close",
       "NO_OPEN_INCIDENT",
     );
@@ -422,18 +423,18 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant or revoke without the IdP's group API, saying what to configure", async () => {
     const access = emergencyAccess({ directory: undefined });
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     const needs =
       "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
     await refused(
       access,
-      () => access.grant("alice@example.com", undefined, GRANTER),
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
       `grant alice@example.com: ${needs}`,
       "USAGE",
     );
     await refused(
       access,
-      () => access.revoke("alice@example.com", GRANTER),
+      () => access.revoke("alice@example.com", slackUser(GRANTER)),
       `revoke alice@example.com: ${needs}`,
       "USAGE",
     );
@@ -441,10 +442,10 @@ describe("refusals change nothing", () => {
 
   it("refuses a grant without slack.grant, saying what to configure", async () => {
     const access = emergencyAccess({ grant: undefined });
-    await access.declareIncident("Okta is down", COMMANDER);
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
     await refused(
       access,
-      () => access.grant("alice@example.com", undefined, GRANTER),
+      () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
       "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
       "USAGE",
     );
@@ -454,13 +455,13 @@ describe("refusals change nothing", () => {
     const access = emergencyAccess();
     await refused(
       access,
-      () => access.declareIncident("   ", COMMANDER),
+      () => access.declareIncident("   ", slackUser(COMMANDER)),
       "incident declare: give the incident a title: /breakglass incident declare <title>",
       "USAGE",
     );
     await refused(
       access,
-      () => access.grant(" ", undefined, GRANTER),
+      () => access.grant(" ", undefined, slackUser(GRANTER)),
       "grant: name the person: /breakglass grant @user [ttl]",
       "USAGE",
     );

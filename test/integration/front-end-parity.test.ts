@@ -1,5 +1,7 @@
 // One use case, two front ends: the same scenarios driven through the CLI (in process) and through correctly signed
-// Slack requests to the real service reach the same run state and the same audit trail, actor for actor.
+// Slack requests to the real service reach the same run state and the same audit trail, person for person. On the CLI
+// each person runs with their own AWS credentials (IAM users in moto, verified through STS); in Slack, as their
+// Slack user; breakglass.yaml's people list says which are whom.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +14,8 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
+import { asPrincipal, iamUserPrincipal, type TestPrincipal } from "../support/aws-principals.js";
+import { startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, type Breakglass } from "../support/runbook-cli.js";
 import { ALICE, BOB, CHANNELS, publishIdpMetadata, startHarness, type ServeHarness } from "../support/serve-harness.js";
 
@@ -29,6 +33,8 @@ const PATIENCE = 60_000;
 /** The people of the scenarios, as each front end names them. */
 type Person = "alice" | "bob" | "carol";
 const SLACK_ID: Readonly<Record<Person, string>> = { alice: ALICE, bob: BOB, carol: CAROL };
+/** Each person's own AWS credentials, for the CLI. */
+const AWS_PRINCIPAL = {} as Record<Person, TestPrincipal>;
 
 /** What a scenario does, through one front end. */
 interface FrontEnd {
@@ -79,6 +85,8 @@ slack:
     groups: [${OPERATORS}]
     defaultTtl: 2h
     maxTtl: 8h
+people:
+${(Object.keys(SLACK_ID) as Person[]).map((person) => `  - name: ${person}\n    slack: [${SLACK_ID[person]}]\n    aws:\n      - userArn: ${AWS_PRINCIPAL[person].arn}`).join("\n")}
 `;
 }
 
@@ -121,8 +129,11 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
   const { directory, scim } = prepare("breakglass-parity-cli-", idp);
   const cli: Breakglass = breakglassCli(() => ({ TEST_SCIM_TOKEN: TOKEN }), NOW);
   const common = ["--config", join(directory, "breakglass.yaml"), "--dir", RUNBOOKS];
+  /** The command as the person named by --as runs it: with their own AWS credentials. */
+  const asPerson = (args: string[]) =>
+    asPrincipal(AWS_PRINCIPAL[args[args.indexOf("--as") + 1] as Person], () => cli(...args, ...common));
   const run = async (...args: string[]) => {
-    const result = await cli(...args, ...common);
+    const result = await asPerson(args);
     if (result.code !== 0)
       throw new Error(`breakglass ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
     return result.stdout;
@@ -138,9 +149,9 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
       );
     },
     approve: async (runId, as) => void (await run("runbook", "approve", runId, "--as", as)),
-    async approveRefused(runId, as) {
-      const result = await cli("runbook", "approve", runId, "--as", as, ...common);
-      if (result.code === 0) throw new Error(`${as} approved run ${runId}`);
+    async approveRefused(runId, person) {
+      const result = await asPerson(["runbook", "approve", runId, "--as", person]);
+      if (result.code === 0) throw new Error(`${person} approved run ${runId}`);
       return result.stderr;
     },
     confirm: async (runId, as, record) => void (await run("runbook", "confirm", runId, "--as", as, "--record", record)),
@@ -149,7 +160,7 @@ function cliFrontEnd(idp: ScimTestServer): FrontEnd {
     grant: async (as, ttl) => void (await run("grant", CAROL_LOGIN, "--ttl", ttl, "--as", as)),
     revoke: async (as) => void (await run("revoke", CAROL_LOGIN, "--as", as)),
     close: async (as) => void (await run("incident", "close", "--as", as)),
-    actorOf: (actor) => actor.replace(/ \(os user [^)]*\)$/, ""),
+    actorOf: (actor) => actor.replace(/^person:/, ""),
     read: (reader) => readStore(directory, reader),
     stop: () => Promise.resolve(),
   };
@@ -166,7 +177,7 @@ async function slackFrontEnd(idp: ScimTestServer): Promise<FrontEnd> {
   });
   harness.stub.setUser(CAROL, CAROL_LOGIN, "carol");
   const services = harness.service.services;
-  const byId = new Map(Object.entries(SLACK_ID).map(([person, id]) => [`slack:${id}`, person]));
+  const byId = new Map(Object.keys(SLACK_ID).map((person) => [`person:${person}`, person]));
   const auditCount = (action: string) =>
     services.store.audit.auditRecords().filter((record) => record.action === action).length;
   /** Waits until the service has written one more audit record of this action than before `work`. */
@@ -261,12 +272,17 @@ function trail(records: readonly AuditRecord[], actorOf: (actor: string) => stri
     );
 }
 
+let moto: MotoServer;
 let idp: ScimTestServer;
 let cli: FrontEnd;
 let slack: FrontEnd;
 const runs = new Map<string, string>();
 
 beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: "us-east-1" });
+  for (const person of Object.keys(SLACK_ID) as Person[])
+    AWS_PRINCIPAL[person] = await iamUserPrincipal(moto.endpoint, person);
   idp = await startIdp();
   cli = cliFrontEnd(idp);
   slack = await slackFrontEnd(idp);
@@ -275,6 +291,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([cli?.stop(), slack?.stop()]);
   await idp?.close();
+  await moto?.stop();
 });
 
 describe.each([["CLI", () => cli] as const, ["Slack", () => slack] as const])("through %s", (_name, frontEnd) => {

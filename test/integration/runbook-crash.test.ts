@@ -12,6 +12,13 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -46,6 +53,8 @@ const ONE_KILL_TIMEOUT_MS = 3 * 60_000;
 let moto: MotoServer;
 let proxy: FaultProxy;
 let instanceArn: string;
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
 
 interface Scenario {
   readonly directory: string;
@@ -79,6 +88,7 @@ async function scenario(name: string): Promise<Scenario> {
       "    region: us-east-1",
       "store:",
       "  path: breakglass.db",
+      ...peopleYamlLines(people),
       "",
     ].join("\n"),
   );
@@ -88,13 +98,15 @@ async function scenario(name: string): Promise<Scenario> {
 async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stdoutIsTty: false,
-    env: {},
-    clock: fixedClock(at),
-  });
+  const code = await asPrincipal(principalNamedIn(args, people), () =>
+    main(args, {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdoutIsTty: false,
+      env: {},
+      clock: fixedClock(at),
+    }),
+  );
   return { code, stdout, stderr };
 }
 
@@ -115,9 +127,10 @@ function cliProcess(
   args: readonly string[],
 ): Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
+    const credentials = principalNamedIn(args, people)?.credentials ?? {};
     const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...credentials, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -169,6 +182,8 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: "testing",
     AWS_REGION: "us-east-1",
   });
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({})))
     .Instances?.[0]?.InstanceArn as string;
 }, 60_000);

@@ -15,6 +15,13 @@ import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -40,16 +47,21 @@ let configPath: string;
 let metadataPath: string;
 let providerArn: string;
 
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
+
 async function breakglass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stdoutIsTty: false,
-    env: { XDG_CACHE_HOME: join(directory, "cache") },
-    clock: fixedClock(NOW),
-  });
+  const code = await asPrincipal(principalNamedIn(args, people), () =>
+    main(args, {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdoutIsTty: false,
+      env: { XDG_CACHE_HOME: join(directory, "cache") },
+      clock: fixedClock(NOW),
+    }),
+  );
   return { code, stdout, stderr };
 }
 
@@ -106,6 +118,8 @@ beforeAll(async () => {
   ).SAMLProviderArn as string;
   const instanceArn = (await new SSOAdminClient(awsClientConfig(moto.endpoint)).send(new ListInstancesCommand({})))
     .Instances?.[0]?.InstanceArn as string;
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
@@ -124,6 +138,7 @@ beforeAll(async () => {
       "store:",
       "  path: breakglass.db",
       "  auditMirror: audit.jsonl",
+      ...peopleYamlLines(people),
       "",
     ].join("\n"),
   );

@@ -14,6 +14,13 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
 import { startSsoAdmin, type SsoAdminServer } from "../support/runbook-sso-admin.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  peopleYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 
 const NOW = new Date();
 const TOKEN = "scim-fm3-token-5b2c8e";
@@ -33,10 +40,10 @@ let ssoAdmin: SsoAdminServer;
 let scim: ScimTestServer;
 let directory: string;
 let configPath: string;
-const breakglass = breakglassCli(
-  () => ({ XDG_CACHE_HOME: join(directory, "cache"), BREAKGLASS_IDP_TOKEN: TOKEN }),
-  NOW,
-);
+const cli = breakglassCli(() => ({ XDG_CACHE_HOME: join(directory, "cache"), BREAKGLASS_IDP_TOKEN: TOKEN }), NOW);
+/** Alice and Bob, each with their own AWS credentials: the CLI knows who runs it from STS, not from --as. */
+const people: Record<string, TestPrincipal> = {};
+const breakglass = (...args: string[]) => asPrincipal(principalNamedIn(args, people), () => cli(...args));
 
 beforeAll(async () => {
   [moto, scim, ssoAdmin] = await Promise.all([
@@ -63,6 +70,9 @@ beforeAll(async () => {
       new CreateRoleCommand({ RoleName: "EmergencyAdmin", AssumeRolePolicyDocument: emergencyRoleTrust(providerArn) }),
     )
   ).Role?.Arn as string;
+  people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
+  people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
+  people["carol"] = await iamUserPrincipal(moto.endpoint, "carol");
   directory = mkdtempSync(join(tmpdir(), "breakglass-fm3-"));
   writeFileSync(join(directory, "idp.xml"), metadata);
   // The SCIM server's certificate is made for the test: breakglass trusts it through idp.directory.ca.
@@ -91,6 +101,7 @@ beforeAll(async () => {
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
       `  auditMirror: ${join(directory, "audit.jsonl")}`,
+      ...peopleYamlLines(people),
       "",
     ].join("\n"),
   );

@@ -21,6 +21,7 @@ import {
   type ServeHarness,
 } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
+import { person } from "../support/actors.js";
 
 const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
 
@@ -131,7 +132,7 @@ describe("a run's thread across a restart", () => {
       env: {},
       notify: () => Promise.resolve(),
     });
-    await cli.engine.approve(runId, "bob");
+    await cli.engine.approve(runId, person("bob"));
     await cli.engine.advance(runId, "bob");
     expect((await cli.engine.status(runId)).waitingFor?.kind).toBe("manual");
     cli.close();

@@ -41,6 +41,17 @@ describe("allows", () => {
     expect(await policy.allows("U0RUNNER01", "approve")).toBe(false);
   });
 
+  it("allows a person the shared access rules allow by name, through the people list, without looking up any group", async () => {
+    const directory = groups({});
+    const byName = new Set(["U0ALICE001:approve"]);
+    const policy = new AccessPolicy({ ...ACCESS, approve: ["alice", "S0SECTEAM1"] }, directory.lookup, {
+      personAllows: (userId, permission) => byName.has(`${userId}:${permission}`),
+    });
+    expect(await policy.allows("U0ALICE001", "approve")).toBe(true);
+    expect(directory.calls).toEqual([]);
+    expect(await policy.allows("U0ALICE001", "run")).toBe(false);
+  });
+
   it("allows nobody a permission with an empty list", async () => {
     const policy = new AccessPolicy(ACCESS, groups({}).lookup);
     expect(await policy.allows("U0RUNNER01", "grant")).toBe(false);
@@ -133,6 +144,12 @@ describe("the refusal", () => {
       "Sorry, you are not allowed to approve runbook steps. Ask one of <@U0APPROVE1> or <!subteam^S0SECTEAM1> to do it, or to add you to `slack.access.approve` in breakglass.yaml.",
     );
     expect(JSON.stringify(message.blocks)).toContain("`slack.access.approve` may approve or reject runbook steps.");
+  });
+
+  it("names people listed by name as written, and Slack ids as mentions", () => {
+    expect(refusal("approve", "approve runbook steps", { ...ACCESS, approve: ["alice", "U0BOB00001"] }).text).toContain(
+      "Ask alice or <@U0BOB00001> to do it",
+    );
   });
 
   it("asks someone in the group when only groups are listed", () => {

@@ -13,6 +13,7 @@ import { readRunbookSource } from "../../src/adapters/runbook-files/runbook-file
 import type { StepStatus } from "../../src/domain/runbooks/run-store.js";
 import { ACTION_NAMES, type ActionName } from "../../src/domain/runbooks/runbook-schema.js";
 import type { Clock } from "../../src/domain/shared/clock.js";
+import { person } from "./actors.js";
 
 export const DRILL_RUN_ID = "run-killed";
 
@@ -121,10 +122,10 @@ export async function driveDrill(
     newRunId: () => DRILL_RUN_ID,
   });
   if (store.runs.findRun(DRILL_RUN_ID) === null)
-    engine.start(await readRunbookSource(runbookPath), { incident: "INC-7" }, "alice", { dryRun: false });
+    engine.start(await readRunbookSource(runbookPath), { incident: "INC-7" }, person("alice"), { dryRun: false });
   let view = await engine.advance(DRILL_RUN_ID, "alice");
   if (view.waitingFor?.kind === "approval") {
-    await engine.approve(DRILL_RUN_ID, "bob");
+    await engine.approve(DRILL_RUN_ID, person("bob"));
     view = await engine.advance(DRILL_RUN_ID, "bob");
   }
   return view.status;

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { AuditLog } from "../audit/audit-log.js";
+import { describeActor, secondPersonProblem, type Actor } from "../identity/actor.js";
 import type { Clock } from "../shared/clock.js";
 import { BreakglassError, describeError } from "../errors.js";
 import type { RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
@@ -81,11 +82,14 @@ export class RunEngine {
     this.newRunId = options.newRunId ?? randomUUID;
   }
 
-  /** Records a new run of the runbook with checked inputs (defaults applied); it runs nothing until advanced. */
+  /**
+   * Records a new run of the runbook with checked inputs (defaults applied); it runs nothing until advanced. The run
+   * keeps the initiator's person id, which the two-person rule compares, and their label, which people read.
+   */
   start(
     source: RunbookSource,
     inputs: Readonly<Record<string, unknown>>,
-    initiator: string,
+    initiator: Actor,
     options: StartOptions,
   ): RunView {
     const { runbook } = source;
@@ -93,19 +97,21 @@ export class RunEngine {
     const id = options.runId ?? this.newRunId();
     const digest = runbookDigest(source.text);
     // The run and the record of its start are one write: a run nobody can trace must not exist.
+    const identity = { label: initiator.label, verification: initiator.verification };
     const started = {
-      actor: initiator,
+      actor: initiator.person,
       action: "run.started",
       runId: id,
       subject: runbook.id,
-      detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun },
+      detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun, initiator: identity },
     };
     const run = {
       id,
       runbookId: runbook.id,
       runbookDigest: digest,
       inputs: values,
-      initiator,
+      initiator: initiator.label,
+      initiatorPerson: initiator.person,
       dryRun: options.dryRun,
       stepIds: runbook.steps.map((step) => step.id),
     };
@@ -128,44 +134,66 @@ export class RunEngine {
     return this.view(this.requireRun(runId), runbook);
   }
 
-  /** Grants the approval the run waits for; the approver must be a second person. */
-  async approve(runId: string, approver: string): Promise<RunView> {
-    return this.decide(runId, approver, "approval", (run, step) => {
-      if (approver === run.initiator) {
+  /**
+   * Grants the approval the run waits for; the approver must be a second PERSON (compared by person id, whatever front
+   * end either of them used and whatever they call themselves). The record names the approver as shown, and says so
+   * when their identity was not verified (lab mode).
+   */
+  async approve(runId: string, approver: Actor): Promise<RunView> {
+    const name = describeActor(approver);
+    return this.decide(runId, approver.person, "approval", (run, step) => {
+      const problem = secondPersonProblem({ person: run.initiatorPerson, label: run.initiator }, approver);
+      if (problem !== undefined) {
         this.audit.record({
-          actor: approver,
+          actor: approver.person,
           action: "approval.refused",
           runId,
           subject: step.id,
-          detail: { reason: "the initiator cannot approve their own run" },
+          detail: {
+            reason: problem,
+            approver: { label: approver.label, verification: approver.verification },
+            initiator: run.initiatorPerson,
+          },
         });
         throw new BreakglassError(
           "APPROVAL_REFUSED",
           `run ${runId}`,
-          `step "${step.id}" needs a second person: ${approver} started this run, so ${approver} cannot approve it; ask someone other than ${run.initiator}`,
+          `step "${step.id}" needs a second person: ${problem}; ask someone other than ${run.initiator}`,
         );
       }
-      const approval = { decision: "granted" as const, approver, initiator: run.initiator };
+      const approval = {
+        decision: "granted" as const,
+        approver: name,
+        initiator: run.initiator,
+        approverPerson: approver.person,
+        initiatorPerson: run.initiatorPerson,
+        verification: approver.verification,
+      };
       return {
         action: "approval.granted",
         status: "succeeded",
-        outcome: { summary: `approved by ${approver} (run started by ${run.initiator})`, approval },
+        outcome: { summary: `approved by ${name} (run started by ${run.initiator})`, approval },
       };
     });
   }
 
   /** Refuses the approval the run waits for: the step fails and the runbook's onFailure decides what follows. */
-  async reject(runId: string, approver: string, reason: string): Promise<RunView> {
-    return this.decide(runId, approver, "approval", (run) => {
-      const approval = { decision: "rejected" as const, approver, initiator: run.initiator, reason };
+  async reject(runId: string, approver: Actor, reason: string): Promise<RunView> {
+    const name = describeActor(approver);
+    return this.decide(runId, approver.person, "approval", (run) => {
+      const approval = {
+        decision: "rejected" as const,
+        approver: name,
+        initiator: run.initiator,
+        reason,
+        approverPerson: approver.person,
+        initiatorPerson: run.initiatorPerson,
+        verification: approver.verification,
+      };
       return {
         action: "approval.rejected",
         status: "failed",
-        outcome: {
-          summary: `rejected by ${approver}: ${reason}`,
-          approval,
-          error: `rejected by ${approver}: ${reason}`,
-        },
+        outcome: { summary: `rejected by ${name}: ${reason}`, approval, error: `rejected by ${name}: ${reason}` },
       };
     });
   }

@@ -29,11 +29,15 @@ export interface StepOutcomeRecord {
   /** false on a dry run, and when the plan found the action already done. */
   readonly applied?: boolean;
   readonly verification?: { readonly ok: boolean; readonly detail: string };
+  /** approver and initiator as shown; their person ids, which the two-person rule compared, and how the approver was verified. */
   readonly approval?: {
     readonly decision: "granted" | "rejected";
     readonly approver: string;
     readonly initiator: string;
     readonly reason?: string;
+    readonly approverPerson?: string;
+    readonly initiatorPerson?: string;
+    readonly verification?: string;
   };
   readonly confirmation?: { readonly actor: string; readonly record?: string };
   /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
@@ -46,7 +50,10 @@ export interface RunRecord {
   readonly runbookId: string;
   readonly runbookDigest: string;
   readonly inputs: RunInputs;
+  /** Who started the run, as shown (the CLI's --as, the Slack user). */
   readonly initiator: string;
+  /** Who started the run, as the two-person rule compares it: the person id of the initiator's Actor. */
+  readonly initiatorPerson: string;
   readonly dryRun: boolean;
   readonly status: RunStatus;
   readonly createdAt: string;
@@ -65,7 +72,10 @@ export interface RunStepRecord {
   readonly updatedAt: string;
 }
 
-export type NewRun = Pick<RunRecord, "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "dryRun"> & {
+export type NewRun = Pick<
+  RunRecord,
+  "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "initiatorPerson" | "dryRun"
+> & {
   /** In file order; each becomes a pending step. */
   readonly stepIds: readonly string[];
 };

@@ -37,7 +37,7 @@ describe("the SQLite store", () => {
     const path = join(directory(), "breakglass.db");
     openStore({ path }).close();
     const database = openSqliteConnection(path);
-    expect(database.pragma("user_version")).toBe(6);
+    expect(database.pragma("user_version")).toBe(7);
     // An audit record must survive a power cut, not only a crash of the process.
     expect(database.pragma("journal_mode")).toBe("wal");
     expect(database.pragma("synchronous")).toBe(2);
@@ -202,6 +202,23 @@ function seedAsVersion(database: SqlDatabase, version: number): void {
       );
     database
       .prepare(
+        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        "run-slack",
+        "fm2-reimport-metadata",
+        "ab".repeat(32),
+        '{"incident":"INC-1"}',
+        "slack:U0ALICE001",
+        0,
+        "waiting",
+        at(1).toISOString(),
+        at(2).toISOString(),
+        null,
+        null,
+      );
+    database
+      .prepare(
         "INSERT INTO run_steps (run_id, step_id, position, status, outcome, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       )
       .run("run-old", "check-idp", 0, "succeeded", '{"summary":"clean"}', 1, at(2).toISOString());
@@ -265,6 +282,7 @@ function expectSeeded(store: BreakglassStore, version: number): void {
           runbookDigest: "ab".repeat(32),
           inputs: { incident: "INC-1" },
           initiator: "alice",
+          initiatorPerson: "unverified:alice",
           dryRun: false,
           status: "waiting",
           createdAt: at(1).toISOString(),
@@ -274,6 +292,8 @@ function expectSeeded(store: BreakglassStore, version: number): void {
         }
       : null,
   );
+  // Before runs kept a person id (version 7), a Slack initiator was its Slack user; any other name was never verified.
+  expect(store.runs.findRun("run-slack")?.initiatorPerson).toBe(version >= 3 ? "slack:U0ALICE001" : undefined);
   expect(store.runs.runSteps("run-old").map((step) => [step.stepId, step.status, step.outcome?.summary])).toEqual(
     version >= 3
       ? [

@@ -26,6 +26,7 @@ function runRecord(runbook: Runbook, status: RunStatus, inputs: RunRecord["input
     runbookDigest: "0".repeat(64),
     inputs,
     initiator: "alice",
+    initiatorPerson: "person:alice",
     dryRun,
     status,
     createdAt: "2026-05-01T12:00:00.000Z",

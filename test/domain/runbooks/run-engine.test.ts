@@ -14,6 +14,7 @@ import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js"
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
+import { person } from "../../support/actors.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "..", "runbooks");
 const FM3 = join(RUNBOOKS, "fm3-direct-federation.yaml");
@@ -283,7 +284,7 @@ describe("a run of fm3-direct-federation", () => {
   it("runs to success, refusing an approval by the person who started it and accepting a second person's", async () => {
     const { store, world, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     expect(run.inputs.ttl).toBe("4h");
 
     let view = await runner.advance(run.id, "alice");
@@ -294,14 +295,17 @@ describe("a run of fm3-direct-federation", () => {
     expect(world.windows.get("INC-4711")).toBe("open");
     expect(world.additions).toEqual([]);
 
-    await expect(runner.approve(run.id, "alice")).rejects.toThrow(
+    await expect(runner.approve(run.id, person("alice"))).rejects.toThrow(
       'run run-a: step "approve-direct-federation" needs a second person: alice started this run, so alice cannot approve it; ask someone other than alice',
     );
-    view = await runner.approve(run.id, "bob");
+    view = await runner.approve(run.id, person("bob"));
     expect(view.steps.find((step) => step.id === "approve-direct-federation")?.outcome?.approval).toEqual({
       decision: "granted",
       approver: "bob",
       initiator: "alice",
+      approverPerson: "person:bob",
+      initiatorPerson: "person:alice",
+      verification: "verified in a test",
     });
 
     view = await runner.advance(run.id, "alice");
@@ -358,7 +362,7 @@ describe("a run of fm3-direct-federation", () => {
     ]);
     const approval = store.audit.auditRecords().find((record) => record.action === "approval.granted");
     expect(approval).toMatchObject({
-      actor: "bob",
+      actor: "person:bob",
       runId: "run-a",
       detail: { approval: { approver: "bob", initiator: "alice" } },
     });
@@ -372,12 +376,12 @@ describe("a run of fm3-direct-federation", () => {
   it("skips a waiting manual step on request, audited, but never an approval", async () => {
     const { store, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await runner.advance(run.id, "alice");
     await expect(runner.skip(run.id, "carol", "not needed")).rejects.toThrow(
       'run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it',
     );
-    await runner.approve(run.id, "bob");
+    await runner.approve(run.id, person("bob"));
     let view = await runner.advance(run.id, "alice");
     expect(view.waitingFor).toEqual({ stepId: "confirm-sign-in", kind: "manual" });
 
@@ -399,9 +403,9 @@ describe("a run of fm3-direct-federation", () => {
   it("applies nothing on a dry run, and says so on every action", async () => {
     const { store, world, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: true });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: true });
     await runner.advance(run.id, "alice");
-    await runner.approve(run.id, "bob");
+    await runner.approve(run.id, person("bob"));
     for (const answer of [undefined, "nothing, it was a rehearsal", "none"]) {
       await runner.advance(run.id, "alice");
       await runner.confirm(run.id, "carol", answer);
@@ -439,10 +443,10 @@ describe("a run of fm3-direct-federation", () => {
     const runner = engine("a");
     world.notifyFails = true;
     world.providerCertificate = "cert-2025";
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await runner.advance(run.id, "alice");
     world.notifyFails = false;
-    await runner.approve(run.id, "bob");
+    await runner.approve(run.id, person("bob"));
     let view = await runner.advance(run.id, "alice");
 
     expect(statuses(view)).toMatchObject({
@@ -487,7 +491,7 @@ describe("branching", () => {
     );
     const { world, engine } = setUp({ branching: path });
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(path), { incident: "INC-1" }, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(path), { incident: "INC-1" }, person("alice"), { dryRun: false });
     const view = await runner.advance(run.id, "alice");
     expect(statuses(view)).toEqual({ probe: "failed", "jumped-over": "skipped", recover: "succeeded" });
     expect(view.status).toBe("succeeded");
@@ -498,7 +502,7 @@ describe("branching", () => {
   it("skips the steps whose when does not hold (fm2 with workforce sign-in working)", async () => {
     const { world, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
     const view = await runner.advance(run.id, "alice");
     expect(statuses(view)).toMatchObject({
       "declare-emergency": "skipped",
@@ -516,7 +520,7 @@ describe("stopping and resuming", () => {
     const { store, world, engine } = setUp();
     const runner = engine("a");
     world.metadataFindings = [createFinding("CERT_EXPIRED", "The signing certificate expired.")];
-    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
     let view = await runner.advance(run.id, "alice");
     expect(view.status).toBe("failed");
     expect(view.steps.find((step) => step.id === "fetch-metadata")).toMatchObject({
@@ -533,7 +537,7 @@ describe("stopping and resuming", () => {
     expect(view.waitingFor?.stepId).toBe("approve-reimport");
     expect(view.artefacts["metadata-file"]).toMatch(/metadata\.xml$/);
 
-    await runner.approve(run.id, "bob");
+    await runner.approve(run.id, person("bob"));
     view = await runner.advance(run.id, "alice");
     expect(world.providerCertificate).toBe("cert-2027");
     expect(view.waitingFor?.stepId).toBe("upload-to-identity-center");
@@ -550,9 +554,9 @@ describe("stopping and resuming", () => {
   it("after a crash in the middle of apply, a second engine waits for the lease, re-plans, and applies nothing twice", async () => {
     const { store, clock, world, engine } = setUp();
     const first = engine("engine-1");
-    const run = first.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = first.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await first.advance(run.id, "alice");
-    await first.approve(run.id, "bob");
+    await first.approve(run.id, person("bob"));
 
     const crashed = new Promise<void>((resolve) => (world.crashDuringAdd = resolve));
     // The first engine's process dies inside apply: its advance never returns and its lease is never released.
@@ -598,7 +602,7 @@ describe("stopping and resuming", () => {
   it("does not apply a change whose audit record cannot be written", async () => {
     const { audit, world, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     audit.failing = "action.applying";
     const view = await runner.advance(run.id, "alice");
     expect(view.status).toBe("failed");
@@ -613,7 +617,7 @@ describe("stopping and resuming", () => {
     copyFileSync(FM3, path);
     const { engine } = setUp({ "fm3-direct-federation": path });
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(path), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(path), FM3_INPUTS, person("alice"), { dryRun: false });
     appendFileSync(path, "# edited during the incident\n");
     await expect(runner.advance(run.id, "alice")).rejects.toThrow(
       new RegExp(
@@ -627,12 +631,12 @@ describe("rejecting and aborting", () => {
   it("stops the run when the approver rejects, and an aborted run cannot be aborted again", async () => {
     const { store, world, engine } = setUp();
     const runner = engine("a");
-    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, "alice", { dryRun: false });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
     await runner.advance(run.id, "alice");
     await expect(runner.confirm(run.id, "bob")).rejects.toThrow(
       'run run-a: waits at step "approve-direct-federation", which is an approval: approve or reject it',
     );
-    let view = await runner.reject(run.id, "bob", "Identity Center is back");
+    let view = await runner.reject(run.id, person("bob"), "Identity Center is back");
     expect(view.status).toBe("failed");
     expect(view.steps.find((step) => step.id === "approve-direct-federation")).toMatchObject({
       status: "failed",
@@ -660,10 +664,10 @@ describe("starting a run", () => {
     const { engine } = setUp();
     const source = await readRunbookSource(FM3);
     const { signInUrl: _dropped, ...missing } = FM3_INPUTS;
-    expect(() => engine("a").start(source, missing, "alice", { dryRun: false })).toThrow(
+    expect(() => engine("a").start(source, missing, person("alice"), { dryRun: false })).toThrow(
       /^input "signInUrl": runbook fm3-direct-federation requires it: /,
     );
-    expect(() => engine("a").start(source, { ...FM3_INPUTS, ttl: "soon" }, "alice", { dryRun: false })).toThrow(
+    expect(() => engine("a").start(source, { ...FM3_INPUTS, ttl: "soon" }, person("alice"), { dryRun: false })).toThrow(
       'input "ttl": expected a duration such as 30m, 4h or 1h30m, got "soon"',
     );
   });

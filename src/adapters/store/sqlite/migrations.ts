@@ -120,6 +120,11 @@ export const MIGRATIONS: readonly string[] = [
   // (the process died in between) can be taken over once stale, so a crash delays a warning instead of losing it.
   // Rows from before this version were posted: they count as delivered.
   `ALTER TABLE expiry_warnings ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1;`,
+  // The two-person rule compares people, not display names: each run keeps the person id of whoever started it. Runs
+  // from before this version knew only a name: a Slack one is its Slack user; any other was never verified, so no one
+  // can be shown to be a second person on it (it can still be aborted, and run again).
+  `ALTER TABLE runs ADD COLUMN initiator_person TEXT NOT NULL DEFAULT '';
+   UPDATE runs SET initiator_person = CASE WHEN initiator GLOB 'slack:[UW]*' THEN initiator ELSE 'unverified:' || initiator END;`,
 ];
 
 /**

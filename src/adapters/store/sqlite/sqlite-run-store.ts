@@ -23,6 +23,7 @@ interface RunRow {
   runbook_digest: string;
   inputs: string;
   initiator: string;
+  initiator_person: string;
   dry_run: number;
   status: RunStatus;
   created_at: string;
@@ -53,7 +54,7 @@ export class SqliteRunStore implements RunRepository {
       this.database.immediate(() => {
         this.database
           .prepare(
-            "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
           )
           .run(
             run.id,
@@ -61,6 +62,7 @@ export class SqliteRunStore implements RunRepository {
             run.runbookDigest,
             JSON.stringify(run.inputs),
             run.initiator,
+            run.initiatorPerson,
             run.dryRun ? 1 : 0,
             now,
             now,
@@ -248,6 +250,7 @@ function runRecordOf(row: RunRow): RunRecord {
     runbookDigest: row.runbook_digest,
     inputs: JSON.parse(row.inputs) as RunInputs,
     initiator: row.initiator,
+    initiatorPerson: row.initiator_person,
     dryRun: row.dry_run === 1,
     status: row.status,
     createdAt: row.created_at,
