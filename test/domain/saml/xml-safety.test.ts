@@ -181,6 +181,10 @@ describe("CDATA content is never markup", () => {
 });
 
 /** Characters the scan read per character of input; the bound is what "linear" means here, checked without a clock. */
+/** A fixed allowance for the scan's own look-ahead (`<![CDATA[`, `<?xml`), which dominates only in tiny documents. */
+const SCAN_OVERHEAD = 16;
+
+/** The characters read per character of the text, once the fixed overhead is set aside: linear work keeps this bounded. */
 function workPerCharacter(text: string): number {
   const meter: ScanMeter = { charactersRead: 0 };
   try {
@@ -188,7 +192,7 @@ function workPerCharacter(text: string): number {
   } catch (error) {
     if (!(error instanceof BreakglassError)) throw error;
   }
-  return meter.charactersRead / Math.max(text.length, 1);
+  return Math.max(meter.charactersRead - SCAN_OVERHEAD, 0) / Math.max(text.length, 1);
 }
 
 // Pieces that stress every state of the scan: the quadratic scan of issue 11 searched backwards from each & in CDATA.
@@ -234,7 +238,7 @@ describe("the pre-parse scan does linear work", () => {
           expect(workPerCharacter(text)).toBeLessThanOrEqual(4);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env["FC_RUNS"] ?? 200) },
     );
   });
 
