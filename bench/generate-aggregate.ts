@@ -109,7 +109,8 @@ export function ensureAggregate(
   if (existsSync(path)) return { path, bytes: statSync(path).size, generatedMs: null };
   const started = performance.now();
   const parts = [
-    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" Name="urn:bench:federation" validUntil="2099-01-01T00:00:00Z">\n`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" ` +
+      `Name="urn:bench:federation" validUntil="2099-01-01T00:00:00Z">\n`,
   ];
   let index = 0;
   for (const certificate of generateCertificates(count)) parts.push(entity(index++, certificate));

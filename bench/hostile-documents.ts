@@ -13,15 +13,20 @@ function hostileEntity(filler: string, signed: boolean, certificateBase64: strin
   const signature = signed
     ? `<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>` +
       `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#_hostile"><ds:Transforms>` +
-      `<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>` +
+      `<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform ` +
+      `Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>` +
       `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>` +
-      `<ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`
+      `<ds:SignatureValue>AAAA</ds:SignatureValue><ds:KeyInfo><ds:X509Data>` +
+      `<ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`
     : "";
   return (
-    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://hostile.example/idp" ID="_hostile">` +
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ` +
+    `xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://hostile.example/idp" ID="_hostile">` +
     `${signature}<md:Extensions>${filler}</md:Extensions><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
-    `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://hostile.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`
+    `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>` +
+    `<ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" ` +
+    `Location="https://hostile.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`
   );
 }
 
@@ -48,7 +53,8 @@ export function benchHostileDocuments(): void {
     const seconds = (performance.now() - started) / 1000;
     const verdict = seconds < TARGET_SECONDS ? "met" : "MISSED";
     console.log(
-      `  ${label.padEnd(50)} ${(text.length / MB).toFixed(1).padStart(4)} MB ${seconds.toFixed(2).padStart(6)} s (target < ${TARGET_SECONDS} s: ${verdict})  ${outcome}`,
+      `  ${label.padEnd(50)} ${(text.length / MB).toFixed(1).padStart(4)} ` +
+        `MB ${seconds.toFixed(2).padStart(6)} s (target < ${TARGET_SECONDS} s: ${verdict})  ${outcome}`,
     );
   }
 }

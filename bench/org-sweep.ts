@@ -50,7 +50,10 @@ export async function benchOrgSweep(accounts: number): Promise<void> {
         (account) => account.error || account.scpError || account.crossAccountRole?.status !== "found",
       ).length;
       console.log(
-        `  ${throttleRate === 0 ? "no faults       " : "10% throttled   "} ${swept.length} accounts in ${seconds.toFixed(1)} s: ${(swept.length / seconds).toFixed(1)} accounts/s, ${(calls / swept.length).toFixed(2)} AWS calls per account (${after.throttled - before.throttled} throttled answers), ${failed} accounts unread`,
+        `  ${throttleRate === 0 ? "no faults       " : "10% throttled   "} ${swept.length} accounts ` +
+          `in ${seconds.toFixed(1)} s: ${(swept.length / seconds).toFixed(1)} ` +
+          `accounts/s, ${(calls / swept.length).toFixed(2)} AWS calls per account ` +
+          `(${after.throttled - before.throttled} throttled answers), ${failed} accounts unread`,
       );
     }
   } finally {

@@ -92,7 +92,10 @@ function aggregate(): void {
   const inspect = median("inspect");
   const line = (label: string, run: { elapsedMs: number; peakRssKb: number }) =>
     console.log(
-      `  ${label.padEnd(34)} ${(run.elapsedMs / 1000).toFixed(2).padStart(6)} s  ${(sizeMb / (run.elapsedMs / 1000)).toFixed(1).padStart(5)} MB/s  peak RSS ${(run.peakRssKb / 1024).toFixed(0).padStart(4)} MB (${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x the file)`,
+      `  ${label.padEnd(34)} ${(run.elapsedMs / 1000).toFixed(2).padStart(6)} ` +
+        `s  ${(sizeMb / (run.elapsedMs / 1000)).toFixed(1).padStart(5)} MB/s  peak ` +
+        `RSS ${(run.peakRssKb / 1024).toFixed(0).padStart(4)} MB ` +
+        `(${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x the file)`,
     );
   line("bare fast-xml-parser parse", bare);
   line(`breakglass inspect (${inspect.entities} entities)`, inspect);
@@ -100,7 +103,8 @@ function aggregate(): void {
   const rss = (inspect.peakRssKb * 1024) / file.bytes;
   console.log(`  inspect / bare parse time: ${ratio.toFixed(2)}x (target <= 3x: ${ratio <= 3 ? "met" : "MISSED"})`);
   console.log(
-    `  inspect peak RSS / file size: ${rss.toFixed(1)}x (target <= 10x: ${rss <= 10 ? "met" : "MISSED"}); process baseline ${(inspect.baselineRssKb / 1024).toFixed(0)} MB`,
+    `  inspect peak RSS / file size: ${rss.toFixed(1)}x (target <= ` +
+      `10x: ${rss <= 10 ? "met" : "MISSED"}); process baseline ${(inspect.baselineRssKb / 1024).toFixed(0)} MB`,
   );
 }
 
@@ -160,7 +164,9 @@ function signedAggregate(): void {
   const inspection = inspectMetadataBytes(signed, "signed-aggregate.xml", { signer: pinned });
   const elapsed = performance.now() - started;
   console.log(
-    `  ${(signed.length / MB).toFixed(1)} MB, signature ${inspection.signature.valid ? "valid" : "NOT valid"}: inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`,
+    `  ${(signed.length / MB).toFixed(1)} MB, ` +
+      `signature ${inspection.signature.valid ? "valid" : "NOT valid"}: ` +
+      `inspect ${(elapsed / 1000).toFixed(2)} s (${(signed.length / MB / (elapsed / 1000)).toFixed(1)} MB/s)`,
   );
 }
 

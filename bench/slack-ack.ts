@@ -1,4 +1,5 @@
-// Benchmark: how fast `breakglass serve` acknowledges a signed slash command on loopback, beside a bare Bolt app that only acks, idle and with a full check running.
+// Benchmark: how fast `breakglass serve` acknowledges a signed slash command on loopback, beside a bare Bolt app that
+// only acks, idle and with a full check running.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -141,7 +142,8 @@ export async function benchSlackAck(): Promise<void> {
     const firstSeconds = (performance.now() - firstCheck) / 1000;
     if (!(await bareCheck()) || !(await serveCheck())) throw new Error(`a warm-up check failed: ${logged.join("; ")}`);
     console.log(
-      `  a full check (IdP metadata, emergency account, Identity Center, ${accounts} workload accounts): first ${firstSeconds.toFixed(1)} s, ${cycle.evaluation.findings.length} findings`,
+      `  a full check (IdP metadata, emergency account, Identity Center, ${accounts} workload accounts): ` +
+        `first ${firstSeconds.toFixed(1)} s, ${cycle.evaluation.findings.length} findings`,
     );
 
     const serveUrl = `http://127.0.0.1:${service.port}${SLACK_EVENTS_PATH}`;
@@ -186,13 +188,21 @@ export async function benchSlackAck(): Promise<void> {
     const elapsed = (performance.now() - started) / 1000;
 
     console.log(
-      `  per app and background: ${sequential} sequential requests and ${bursts} bursts of ${concurrency} sent at once (the next burst when all are answered), in ${rounds} rounds with the order rotated, each window warmed up first; latency from send to the whole response, measured by a client in its own process, in ms`,
+      `  per app and background: ${sequential} sequential requests and ${bursts} bursts of ${concurrency} ` +
+        `sent at once (the next burst when all are answered), in ${rounds} rounds with the order rotated, ` +
+        `each window warmed up first; latency from send to the whole response, measured by a client in its ` +
+        `own process, in ms`,
     );
     console.log(
-      "  full check: serve runs its scheduler's runOnce() back to back (the check on serve's check thread, the alerts and the store on the event loop); the bare app runs the same check on a check thread of its own, back to back in the same process, so both share the machine with the same work; each window spans whole checks",
+      "  full check: serve runs its scheduler's runOnce() back to back (the check on serve's check " +
+        "thread, the alerts and the store on the event loop); the bare app runs the same check on a check " +
+        "thread of its own, back to back in the same process, so both share the machine with the same work; " +
+        "each window spans whole checks",
     );
     console.log(
-      `  ${"app / command".padEnd(26)} ${"background".padEnd(10)} ${"in flight".padStart(9)} ${"n".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"max".padStart(7)}  serve p99 / bare p99`,
+      `  ${"app / command".padEnd(26)} ${"background".padEnd(10)} ${"in flight".padStart(9)} ` +
+        `${"n".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"max".padStart(7)}  ` +
+        `serve p99 / bare p99`,
     );
     const missed: string[] = [];
     let slowest = 0;
@@ -218,7 +228,9 @@ export async function benchSlackAck(): Promise<void> {
           }
           const failures = figures.failed > 0 ? `  ${figures.failed} of ${figures.count} NOT answered 200` : "";
           console.log(
-            `  ${target.label.padEnd(26)} ${background.padEnd(10)} ${String(inFlight).padStart(9)} ${String(figures.count).padStart(5)} ${ms(figures.p50)} ${ms(figures.p99)} ${ms(figures.max)}  ${verdict}${failures}`,
+            `  ${target.label.padEnd(26)} ${background.padEnd(10)} ${String(inFlight).padStart(9)} ` +
+              `${String(figures.count).padStart(5)} ${ms(figures.p50)} ${ms(figures.p99)} ${ms(figures.max)}  ` +
+              `${verdict}${failures}`,
           );
         }
       }
@@ -230,11 +242,16 @@ export async function benchSlackAck(): Promise<void> {
     console.log(`  server CPU per acknowledgement while idle (the client runs in its own process): ${cpu.join(", ")}`);
     const checks = targets.map((target) => {
       const load = samples.get(key(target, "full check"))!;
-      return `${load.checks} during ${target.label.replace(" (ack only)", "")} (${(load.checkSeconds / Math.max(1, load.checks)).toFixed(1)} s each${load.failedChecks > 0 ? `, ${load.failedChecks} failed` : ""})`;
+      return (
+        `${load.checks} during ${target.label.replace(" (ack only)", "")} ` +
+        `(${(load.checkSeconds / Math.max(1, load.checks)).toFixed(1)} s ` +
+        `each${load.failedChecks > 0 ? `, ${load.failedChecks} failed` : ""})`
+      );
     });
     console.log(`  full checks completed while measuring: ${checks.join("; ")}`);
     console.log(
-      `  slowest acknowledgement of all: ${slowest.toFixed(1)} ms (Slack gives up at ${SLACK_DEADLINE_MS.toLocaleString("en")} ms); section took ${elapsed.toFixed(0)} s`,
+      `  slowest acknowledgement of all: ${slowest.toFixed(1)} ms (Slack gives up ` +
+        `at ${SLACK_DEADLINE_MS.toLocaleString("en")} ms); section took ${elapsed.toFixed(0)} s`,
     );
     console.log(
       `  target serve p99 <= ${TARGET_RATIO}x bare Bolt p99: ${missed.length === 0 ? "met everywhere" : `MISSED for ${missed.join("; ")}`}`,

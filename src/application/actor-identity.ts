@@ -67,7 +67,8 @@ async function identify(
       throw new BreakglassError(
         "IDENTITY_UNVERIFIED",
         `--as ${label}`,
-        "breakglass.yaml has no people list, so the CLI cannot tell who you are, and an approval needs a verified second person: add people (their AWS principals), or decide in Slack",
+        "breakglass.yaml has no people list, so the CLI cannot tell who you are, and an approval needs a " +
+          "verified second person: add people (their AWS principals), or decide in Slack",
       );
     }
     return {
@@ -84,7 +85,8 @@ async function identify(
     throw new BreakglassError(
       "IDENTITY_UNVERIFIED",
       `--as ${label}`,
-      `cannot verify who you are, so nothing that needs a person is done: ${describeError(error)}; set AWS credentials of your own (the AWS_PROFILE or keys of your principal in people)`,
+      `cannot verify who you are, so nothing that needs a person is done: ${describeError(error)}; set ` +
+        `AWS credentials of your own (the AWS_PROFILE or keys of your principal in people)`,
       { cause: error },
     );
   }

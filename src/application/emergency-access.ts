@@ -225,7 +225,9 @@ export class EmergencyAccess {
       throw new BreakglassError(
         "USAGE",
         subject,
-        `${formatDuration(ttl)} is longer than the longest grant allowed, ${formatDuration(settings.maxTtl)} (slack.grant.maxTtl); ask for ${formatDuration(settings.maxTtl)} or less`,
+        `${formatDuration(ttl)} is longer than the longest grant ` +
+          `allowed, ${formatDuration(settings.maxTtl)} (slack.grant.maxTtl); ask ` +
+          `for ${formatDuration(settings.maxTtl)} or less`,
       );
     }
     return this.serially(async () => {

@@ -42,7 +42,8 @@ export class RollbackRunbooks {
       throw new BreakglassError(
         "RUNBOOK_CHANGED",
         `run ${run.id}`,
-        `runbook ${run.runbookId} (${original.path}) changed since this run started, so what its steps did can no longer be read against it; put the runbook back as it was to roll the run back`,
+        `runbook ${run.runbookId} (${original.path}) changed since this run started, so what its steps did ` +
+          `can no longer be read against it; put the runbook back as it was to roll the run back`,
       );
     }
     const text = deriveRollbackRunbook({

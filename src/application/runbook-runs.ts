@@ -141,7 +141,8 @@ export class RunbookRuns {
         throw new BreakglassError(
           "RUN_STATE",
           `run ${runId}`,
-          `is already being rolled back by run ${existing.id} (${existing.status}); go on with that one (breakglass runbook status ${existing.id}), or abort it to start over`,
+          `is already being rolled back by run ${existing.id} (${existing.status}); go on with that one ` +
+            `(breakglass runbook status ${existing.id}), or abort it to start over`,
         );
       }
     }

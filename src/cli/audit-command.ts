@@ -14,12 +14,14 @@ export async function runAuditVerify(options: { config?: string }, io: CliIo): P
     const problems = [...result.problems.map((entry) => entry.problem), ...result.mirrorProblems];
     if (problems.length === 0) {
       io.stdout(
-        `${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, chain intact${result.headHash ? ` (head ${result.headHash.slice(0, 16)}…)` : ""}${config.store.auditMirror ? ", mirror identical" : ""}\n`,
+        `${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, ` +
+          `chain intact${result.headHash ? ` (head ${result.headHash.slice(0, 16)}…)` : ""}${config.store.auditMirror ? ", mirror identical" : ""}\n`,
       );
       return EXIT.ok;
     }
     io.stdout(
-      `${config.store.path}: the audit log was tampered with (${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${result.records} records):\n`,
+      `${config.store.path}: the audit log was tampered with ` +
+        `(${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${result.records} records):\n`,
     );
     for (const problem of problems) io.stdout(`  ${problem}\n`);
     return EXIT.findings;

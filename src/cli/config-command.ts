@@ -94,7 +94,9 @@ function validSummary(path: string, config: BreakglassConfig): string {
   if (aws !== undefined) {
     const account = aws.emergencyAccount;
     lines.push(
-      `  emergency account: ${account.accountId}, ${count(account.samlProviders?.length ?? 0, "SAML provider")}, ${count(account.emergencyRoles?.length ?? 0, "emergency role")}`,
+      `  emergency account: ${account.accountId}, ` +
+        `${count(account.samlProviders?.length ?? 0, "SAML provider")}, ` +
+        `${count(account.emergencyRoles?.length ?? 0, "emergency role")}`,
     );
     const organization = aws.organization;
     if (organization !== undefined) {

@@ -17,7 +17,8 @@ export async function runIncidentDeclare(
       `Declared ${declared.incident}: "${declared.window.reason ?? ""}", opened ${declared.window.openedAt} by ${actor.label}.\n`,
     );
     io.stdout(
-      `Emergency access is now allowed under it: breakglass grant <login> --as <you>; close it with breakglass incident close ${declared.incident} --as <you>.\n`,
+      `Emergency access is now allowed under it: breakglass grant <login> --as <you>; close it with ` +
+        `breakglass incident close ${declared.incident} --as <you>.\n`,
     );
     return EXIT.ok;
   });
@@ -35,7 +36,8 @@ export async function runIncidentClose(
       io.stdout(`Removed ${revoked.user.login} from ${revoked.groups.join(", ")}: verified gone.\n`);
     for (const failed of closed.notRevoked) {
       io.stdout(
-        `Could NOT remove ${failed.login} from ${failed.groups.join(", ")} (${failed.error}); the lease stays active, so breakglass leases reap removes it when it ends.\n`,
+        `Could NOT remove ${failed.login} from ${failed.groups.join(", ")} (${failed.error}); the lease ` +
+          `stays active, so breakglass leases reap removes it when it ends.\n`,
       );
     }
     io.stdout(`Activity summary: ${closed.activitySummary}\n`);
@@ -48,7 +50,8 @@ export async function runGrant(login: string, options: OperatorOptions & { ttl?:
   return withActor(options, io, "grant", async ({ emergency }, actor) => {
     const granted = await emergency.grant(login, ttl, actor);
     io.stdout(
-      `Granted ${granted.user.login} emergency access under ${granted.incident}: member of ${granted.groups.join(", ")} until ${granted.expiresAt} (${formatDuration(granted.ttl)}), verified.\n`,
+      `Granted ${granted.user.login} emergency access under ${granted.incident}: member ` +
+        `of ${granted.groups.join(", ")} until ${granted.expiresAt} (${formatDuration(granted.ttl)}), verified.\n`,
     );
     return EXIT.ok;
   });

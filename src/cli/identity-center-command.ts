@@ -70,11 +70,15 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
     store.close();
   }
   io.stdout(
-    `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${source} at ${attestedAt.toISOString()}, with ${certificates.length} signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`,
+    `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${source} ` +
+      `at ${attestedAt.toISOString()}, with ${certificates.length} ` +
+      `signing ${certificates.length === 1 ? "certificate" : "certificates"}:\n`,
   );
   for (const certificate of certificates) {
     io.stdout(
-      `  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  valid ${certificate.notBefore.toISOString().slice(0, 10)} to ${certificate.notAfter.toISOString().slice(0, 10)}\n`,
+      `  ${shortFingerprint(certificate.sha256)}  ${certificate.subject}  ` +
+        `valid ${certificate.notBefore.toISOString().slice(0, 10)} ` +
+        `to ${certificate.notAfter.toISOString().slice(0, 10)}\n`,
     );
   }
   io.stdout("`breakglass check` now compares the IdP's certificates with this import.\n");

@@ -50,7 +50,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   metadata
     .command("inspect")
     .description(
-      "Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. Exit 0 ok, 1 high/critical findings, 2 unusable input, 3 and up as breakglass --help lists.",
+      "Inspect IdP metadata (file or https URL): entities, signing certificates, signature, findings. " +
+        "Exit 0 ok, 1 high/critical findings, 2 unusable input, 3 and up as breakglass --help lists.",
     )
     .argument("<source>", "metadata file path or https URL")
     .option("--json", "print one JSON object instead of the readable report")
@@ -120,14 +121,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   program
     .command("check")
     .description(
-      "Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical findings, 2 unusable config, 3 and up as breakglass --help lists.",
+      "Check the whole emergency-access posture: IdP metadata, IAM SAML providers, emergency and " +
+        "cross-account roles, Identity Center, SCPs, CloudTrail, EventBridge. Exit 0 ok, 1 high/critical " +
+        "findings, 2 unusable config, 3 and up as breakglass --help lists.",
     )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
     .option(
       "--only <checks>",
-      "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)",
+      "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, " +
+        "cross-account-roles, scp-protection, cloudtrail, eventbridge)",
     )
     .exitOverride()
     .action(async (options: CheckOptions) => {
@@ -263,7 +267,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
   runCommand(
     "rollback",
-    "Undo what a finished, failed or aborted run applied: start a run of its compensations, newest first, each approved by a second person, and go on until it needs one.",
+    "Undo what a finished, failed or aborted run applied: start a run of its compensations, newest " +
+      "first, each approved by a second person, and go on until it needs one.",
   ).action(async (runId: string, options: OperatorOptions) => {
     exitCode = await runRunbookRollback(runId, options, io);
   });
@@ -357,7 +362,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   program
     .command("serve")
     .description(
-      "Run the service: the full check every serve.checkInterval, alerts and certificate warnings to Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.",
+      "Run the service: the full check every serve.checkInterval, alerts and certificate warnings to " +
+        "Slack, the Slack app, /healthz, /readyz and /metrics. Stops cleanly on SIGTERM.",
     )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .addOption(

@@ -34,7 +34,8 @@ export function metadataReportText(
   );
   if (aggregate) {
     lines.push(
-      `  aggregate of ${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}; signature: ${describeSignature(inspection.signature, c)}`,
+      `  aggregate of ${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}; ` +
+        `signature: ${describeSignature(inspection.signature, c)}`,
     );
   }
   if (aggregate && inspection.validUntil)
@@ -132,5 +133,9 @@ function summary(inspection: MetadataInspection, findings: readonly Finding[]): 
       entity.certificates.map((entry) => (entry.facts ? entry.facts.sha256 : entry.error)),
     ),
   ).size;
-  return `${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}, ${certificates} distinct ${certificates === 1 ? "certificate" : "certificates"}; findings: ${parts.length === 0 ? "none" : parts.join(", ")}`;
+  return (
+    `${inspection.entities.length} ${inspection.entities.length === 1 ? "entity" : "entities"}, ${certificates} ` +
+    `distinct ${certificates === 1 ? "certificate" : "certificates"}; ` +
+    `findings: ${parts.length === 0 ? "none" : parts.join(", ")}`
+  );
 }

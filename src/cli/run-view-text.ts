@@ -32,7 +32,8 @@ export function runViewText(view: RunView, c: Colors): string {
     lines.push("");
     lines.push(
       view.waitingFor.kind === "approval"
-        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   (or: runbook reject ${view.id} --as <name> --reason "…")`
+        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   ` +
+            `(or: runbook reject ${view.id} --as <name> --reason "…")`
         : `Waiting for the step to be done by hand: breakglass runbook confirm ${view.id} --as <name>`,
     );
   } else if (view.status === "failed") {

@@ -306,7 +306,9 @@ const peopleSchema = z
           context.addIssue({
             code: "custom",
             path: [index, ...path],
-            message: `expected each name, Slack user and AWS principal to belong to one person, but people[${first}] (${people[first]?.name ?? "?"}) has this ${kind} too`,
+            message:
+              `expected each name, Slack user and AWS principal to belong to one person, but people[${first}] ` +
+              `(${people[first]?.name ?? "?"}) has this ${kind} too`,
           });
       }
     });

@@ -138,7 +138,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     announcer = surface.announcer;
   } else {
     log.warn(
-      "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with slack.socketMode, are not set): checks run and what would be posted is logged",
+      "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with " +
+        "slack.socketMode, are not set): checks run and what would be posted is logged",
     );
   }
 
@@ -184,7 +185,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       ? ""
       : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
   log.info(
-    `breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full check every ${Math.round(config.serve.checkInterval / 1000)} s`,
+    `breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full ` +
+      `check every ${Math.round(config.serve.checkInterval / 1000)} s`,
   );
 
   let stopping: Promise<void> | undefined;

@@ -134,7 +134,8 @@ export function alertDigestMessage(alerts: readonly AlertView[], guide: RunbookG
   for (const id of runbooks.slice(0, 3)) blocks.push(runbookSection(id, guide, {}));
   blocks.push(
     plainContextBlock(
-      "Posted as one message to keep this channel readable. /breakglass status and breakglass check show each finding with its remedy; each resolution is posted as it comes.",
+      "Posted as one message to keep this channel readable. /breakglass status and breakglass check show " +
+        "each finding with its remedy; each resolution is posted as it comes.",
     ),
   );
   return {
@@ -234,7 +235,9 @@ export function expiryWarningMessage(warning: ExpiryWarning, guide: RunbookGuide
     ),
     sectionBlock(describeHolders(warning)),
     sectionBlock(
-      `*Rotate it:* ${certificate.publishedByIdp ? `roll the certificate over at ${safe(idpName)}, then re-import its` : `re-import ${safe(idpName)}'s current`} metadata everywhere with the runbook:\n` +
+      `*Rotate it:* ` +
+        `${certificate.publishedByIdp ? `roll the certificate over at ${safe(idpName)}, then re-import its` : `re-import ${safe(idpName)}'s current`} ` +
+        `metadata everywhere with the runbook:\n` +
         safeCode(runbookCommand(REIMPORT_RUNBOOK, guide, expired ? {} : { workforceSignIn: "working" })),
     ),
     detailsBlock([

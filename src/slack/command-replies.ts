@@ -11,7 +11,10 @@ export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: 
     const required = runbook.inputs
       .filter((input) => input.required && input.default === undefined)
       .map((input) => `${input.name}=…`);
-    return `*${code(runbook.id)}* (${runbook.failureMode ?? "runbook"}): ${slackText(runbook.title)}\n${code(`${command} runbook start ${runbook.id} ${required.join(" ")}`.trim())}`;
+    return (
+      `*${code(runbook.id)}* (${runbook.failureMode ?? "runbook"}): ${slackText(runbook.title)}\n` +
+      `${code(`${command} runbook start ${runbook.id} ${required.join(" ")}`.trim())}`
+    );
   });
   return {
     text: `Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`,
@@ -79,7 +82,8 @@ export function incidentClosedMessage(
     text: `Emergency ${incident} closed by ${actor}`,
     blocks: [
       sectionBlock(
-        `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any use of the emergency access alerts the security team.`,
+        `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any ` +
+          `use of the emergency access alerts the security team.`,
       ),
       contextBlock(...details),
     ],

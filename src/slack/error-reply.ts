@@ -22,7 +22,10 @@ function adviceFor(kind: ErrorKind, command: string): string {
     case "usage":
       return `Fix what it names, the command as written (${code(`${command} help`)} shows them all) or the file or setting it points to, and try again.`;
     case "not-found":
-      return `Nothing by that name exists here: ${code(`${command} runbook status`)} lists the runs, ${code(`${command} runbook list`)} the runbooks, ${code(`${command} status`)} the open incident.`;
+      return (
+        `Nothing by that name exists here: ${code(`${command} runbook status`)} lists the ` +
+        `runs, ${code(`${command} runbook list`)} the runbooks, ${code(`${command} status`)} the open incident.`
+      );
     case "conflict":
       return "The run or incident is not in a state that allows this now: wait a moment, look at its latest message, and try again if it still applies.";
     case "refused":

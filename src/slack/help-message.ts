@@ -48,7 +48,8 @@ function buildHelp(command: string): SlackMessage {
     ),
     sectionBlock(lines.join("\n")),
     contextBlock(
-      "Anyone may read status and runs. Starting runs, approving steps and granting access need a place in `slack.access` in breakglass.yaml. Pick people from the @ autocomplete.",
+      "Anyone may read status and runs. Starting runs, approving steps and granting access need a place " +
+        "in `slack.access` in breakglass.yaml. Pick people from the @ autocomplete.",
     ),
   ];
   return {

@@ -296,7 +296,10 @@ function statusLine(run: RunView, current: Located | undefined): string {
         skipped > 0 ? `${skipped} skipped` : "",
         failed > 0 ? `${failed} failed and passed over` : "",
       ].filter((note) => note !== "");
-      return `:white_check_mark: *Succeeded*: ${run.steps.length} ${run.steps.length === 1 ? "step" : "steps"}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`;
+      return (
+        `:white_check_mark: *Succeeded*: ${run.steps.length} ` +
+        `${run.steps.length === 1 ? "step" : "steps"}${notes.length === 0 ? "" : ` (${notes.join(", ")})`}`
+      );
     }
   }
 }
@@ -346,7 +349,8 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
     lines.push(outcome.applied === true ? "*Changed:*" : "*Changes:*");
     const changeLines = changes.map(
       (change) =>
-        `• ${slackText(truncate(change.target, 120))}: ${slackText(truncate(change.before ?? "(none)", 120))} → ${slackText(truncate(change.after ?? "(none)", 120))}`,
+        `• ${slackText(truncate(change.target, 120))}: ${slackText(truncate(change.before ?? "(none)", 120))} ` +
+        `→ ${slackText(truncate(change.after ?? "(none)", 120))}`,
     );
     lines.push(...limitedLines(changeLines, limit, (count) => `…and ${count} more`));
   }

@@ -73,7 +73,8 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
       // Its members are refused until the group can be read: say why, or the refusal looks like a wrong config.
       onLookupFailure: (groupId, error) =>
         log.warn(
-          `could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app needs usergroups:read): its members are refused until it can`,
+          `could not read the members of Slack user group ${groupId} (${describeSlackError(error)}; the app ` +
+            `needs usergroups:read): its members are refused until it can`,
         ),
       personAllows: (userId, permission) =>
         options.services.people.allows(options.services.people.slackActor(userId), permission),
@@ -98,7 +99,8 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
           () => log.info("connected to Slack over Socket Mode"),
           (error: unknown) =>
             log.error(
-              `Slack Socket Mode could not connect (${describeSlackError(error)}): checks go on; Slack commands wait for a restart with a working SLACK_APP_TOKEN`,
+              `Slack Socket Mode could not connect (${describeSlackError(error)}): checks go on; Slack commands ` +
+                `wait for a restart with a working SLACK_APP_TOKEN`,
             ),
         )
       : undefined;

@@ -229,7 +229,8 @@ async function startRun(
     // The bot is not in this channel (or Slack refused): the run exists, so say how to follow it.
     await reply(
       failure(
-        `Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): invite the app to this channel, then use /breakglass runbook status ${view.id}.`,
+        `Run ${view.id} started, but its message could not be posted here (${describeSlackError(error)}): ` +
+          `invite the app to this channel, then use /breakglass runbook status ${view.id}.`,
       ),
     );
   }

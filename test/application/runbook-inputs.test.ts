@@ -12,7 +12,8 @@ const FM2 = (await loadRunbook(join(RUNBOOKS, "fm2-reimport-metadata.yaml"))).ru
 describe("runbook inputs read against the runbook", () => {
   it("splits a list input at commas and joins repeated names; other inputs keep their one value", () => {
     const given = parseSlashCommand(
-      "runbook start fm3-direct-federation incident=INC-4711 responders=ana@example.com,raj@example.com responders=lee@example.com groups=aws-emergency-operators signInUrl=https://idp.example.com/ ttl=2h",
+      "runbook start fm3-direct-federation incident=INC-4711 responders=ana@example.com,raj@example.com " +
+        "responders=lee@example.com groups=aws-emergency-operators signInUrl=https://idp.example.com/ ttl=2h",
     );
     if (given.kind !== "runbook-start") throw new Error("not a start");
     expect(resolveRunbookInputs(FM3, given.inputs)).toEqual({

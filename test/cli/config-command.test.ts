@@ -38,7 +38,8 @@ describe("config validate", () => {
     expect(stdout).toBe(
       [
         `${path}: valid`,
-        "  idp: Okta, metadata https://example.okta.com/app/exk0example0000000000/sso/saml/metadata (signer not pinned; warns 30 days before a certificate expires)",
+        "  idp: Okta, metadata https://example.okta.com/app/exk0example0000000000/sso/saml/metadata (signer " +
+          "not pinned; warns 30 days before a certificate expires)",
         "  emergency account: 111111111111, 1 SAML provider, 1 emergency role",
         "  organization: every ACTIVE account except 111111111111, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
@@ -183,7 +184,8 @@ describe("config init", () => {
     expect(readFileSync(path, "utf8")).toBe(EXAMPLE_CONFIG);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(stdout).toBe(
-      `wrote an example configuration to ${path} (readable only by you)\nnext: replace the values marked CHANGE ME, then run \`breakglass config validate --config ${path}\`\n`,
+      `wrote an example configuration to ${path} (readable only by you)\nnext: replace the values marked ` +
+        `CHANGE ME, then run \`breakglass config validate --config ${path}\`\n`,
     );
     expect((await validate(path)).code).toBe(0);
   });

@@ -182,7 +182,8 @@ describe("unusable input: exit 2, one line on stderr naming the input, nothing o
     [
       "plain http",
       ["http://127.0.0.1:9/metadata"],
-      "breakglass: http://127.0.0.1:9/metadata: refused to fetch metadata over plain http (http://127.0.0.1:9/metadata); use https, or pass --allow-insecure-http\n",
+      "breakglass: http://127.0.0.1:9/metadata: refused to fetch metadata over plain http " +
+        "(http://127.0.0.1:9/metadata); use https, or pass --allow-insecure-http\n",
     ],
   ])("%s", async (_name, args, message) => {
     const { code, stdout, stderr } = await cli(["metadata", "inspect", ...args]);

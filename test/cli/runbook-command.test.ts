@@ -49,7 +49,8 @@ describe("runbook lint", () => {
     const { code, stdout, stderr } = await run((io) => runRunbookLint(directory, io));
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr.split("\n")).toEqual([
-      `${join(directory, "fm1-idp-unavailable.yaml")}: line ${CHANNEL_LINE}: step "tell-security": field "channel": expected a channel (incident, security, alerts), got securty (did you mean "security"?)`,
+      `${join(directory, "fm1-idp-unavailable.yaml")}: line ${CHANNEL_LINE}: step "tell-security": field ` +
+        `"channel": expected a channel (incident, security, alerts), got securty (did you mean "security"?)`,
       `${join(directory, "zz-broken.yaml")}: field "failureMode": expected a failure mode (FM1, FM2, FM3, recovery), but the field is missing`,
       `${join(directory, "zz-broken.yaml")}: field "summary": expected a summary (Markdown), but the field is missing`,
       `${join(directory, "zz-broken.yaml")}: field "steps": expected a list of steps, but the field is missing`,
@@ -136,7 +137,8 @@ describe("runbook show", () => {
     const { code, stdout, stderr } = await run((io) => runRunbookShow("fm1-idp-unavailable", directory, io));
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr).toBe(
-      `${join(directory, "fm1-idp-unavailable.yaml")}: line ${CHANNEL_LINE}: step "tell-security": field "channel": expected a channel (incident, security, alerts), got securty (did you mean "security"?)\n`,
+      `${join(directory, "fm1-idp-unavailable.yaml")}: line ${CHANNEL_LINE}: step "tell-security": field ` +
+        `"channel": expected a channel (incident, security, alerts), got securty (did you mean "security"?)\n`,
     );
   });
 });

@@ -181,7 +181,8 @@ describe("account IDs", () => {
     const error = refusal(text);
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toBe(
-      "breakglass.yaml: line 6: aws.emergencyAccount.accountId: expected a 12-digit AWS account ID in quotes, got 012345678901 (YAML reads it as the number 12345678901; put it in quotes to keep it as written)",
+      "breakglass.yaml: line 6: aws.emergencyAccount.accountId: expected a 12-digit AWS account ID in " +
+        "quotes, got 012345678901 (YAML reads it as the number 12345678901; put it in quotes to keep it as written)",
     );
   });
 
@@ -216,7 +217,8 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an aws section without emergencyAccount",
       MINIMAL + yaml("aws:", "  region: eu-west-1"),
-      "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, roleArn, samlProviders, emergencyRoles, but the key is missing",
+      "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, " +
+        "roleArn, samlProviders, emergencyRoles, but the key is missing",
     ],
     [
       "a short account ID",
@@ -241,7 +243,8 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "a channel name where an ID belongs",
       MINIMAL + yaml("slack:", "  channels:", "    alerts: '#alerts'"),
-      "breakglass.yaml: line 6: slack.channels.alerts: expected a Slack channel ID such as C0123456789 (the channel's details show it at the bottom), got '#alerts'",
+      "breakglass.yaml: line 6: slack.channels.alerts: expected a Slack channel ID such as C0123456789 " +
+        "(the channel's details show it at the bottom), got '#alerts'",
     ],
     [
       "a user name where an ID belongs",
@@ -257,7 +260,8 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "one Slack user listed for two people",
       MINIMAL +
         yaml("people:", "  - name: alice", "    slack: [U0ALICE0001]", "  - name: bob", "    slack: [U0ALICE0001]"),
-      "breakglass.yaml: line 8: people[1].slack[0]: expected each name, Slack user and AWS principal to belong to one person, but people[0] (alice) has this Slack user too, got U0ALICE0001",
+      "breakglass.yaml: line 8: people[1].slack[0]: expected each name, Slack user and AWS principal to " +
+        "belong to one person, but people[0] (alice) has this Slack user too, got U0ALICE0001",
     ],
     [
       "a role principal without its session name",
@@ -286,12 +290,14 @@ describe("each mistake gives one line naming the file, the line, the key and wha
         "arn:aws:iam::111111111111:role/EmergencyAdmin",
         "arn:aws:iam:111111111111:role/EmergencyAdmin",
       ),
-      "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got arn:aws:iam:111111111111:role/EmergencyAdmin",
+      "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected an IAM role ARN " +
+        "(arn:aws:iam::<12-digit account>:role/<name>), got arn:aws:iam:111111111111:role/EmergencyAdmin",
     ],
     [
       "a SAML provider ARN that is a role",
       withAws().replace("saml-provider/EmergencyIdP", "role/EmergencyIdP"),
-      "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>), got arn:aws:iam::111111111111:role/EmergencyIdP",
+      "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected an IAM SAML provider ARN " +
+        "(arn:aws:iam::<12-digit account>:saml-provider/<name>), got arn:aws:iam::111111111111:role/EmergencyIdP",
     ],
     [
       "an emergency role in another account",
@@ -299,12 +305,15 @@ describe("each mistake gives one line naming the file, the line, the key and wha
         "arn:aws:iam::111111111111:role/EmergencyAdmin",
         "arn:aws:iam::222222222222:role/EmergencyAdmin",
       ),
-      "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected a role in the emergency account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/EmergencyAdmin",
+      "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected a role in the emergency " +
+        "account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/EmergencyAdmin",
     ],
     [
       "a SAML provider in another account",
       withAws().replace("111111111111:saml-provider", "222222222222:saml-provider"),
-      "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected a SAML provider in the emergency account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:saml-provider/EmergencyIdP",
+      "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected a SAML provider in the " +
+        "emergency account 111111111111 (aws.emergencyAccount.accountId), got " +
+        "arn:aws:iam::222222222222:saml-provider/EmergencyIdP",
     ],
     [
       "an empty list of SAML providers",
@@ -317,7 +326,9 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
-      "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), got cloudtrial (did you mean `cloudtrail`?)",
+      "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
+        "emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
+        "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [
       "metadata over another scheme",

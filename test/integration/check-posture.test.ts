@@ -438,7 +438,8 @@ describe("what is not checked", () => {
     const { code, stderr } = await breakglass("check", "--config", configPath, "--only", "metadata,scps");
     expect(code).toBe(2);
     expect(stderr).toBe(
-      'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n',
+      'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
+        "identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
     );
   });
 });

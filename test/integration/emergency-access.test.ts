@@ -1,4 +1,5 @@
-// /breakglass incident declare|close, grant and revoke against a SCIM 2.0 server (scimmy) and a real SQLite store: the runbook actions, audited with the Slack actor.
+// /breakglass incident declare|close, grant and revoke against a SCIM 2.0 server (scimmy) and a real SQLite store: the
+// runbook actions, audited with the Slack actor.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,7 +97,11 @@ function recordsAbout(subject: string) {
 }
 
 describe("an incident declared, worked and closed from Slack", () => {
-  it("grants a responder on a lease in every emergency group, revokes them, and closes with an activity summary, auditing each change with the Slack actor", async () => {
+  // The name is held here, split, because the whole story does not fit on the it( line.
+  const wholeIncident =
+    "grants a responder on a lease in every emergency group, revokes them, and closes with an activity summary, " +
+    "auditing each change with the Slack actor";
+  it(wholeIncident, async () => {
     const access = emergencyAccess();
     const declared = await access.declareIncident("  Okta   is down\nfor everyone ", slackUser(COMMANDER));
     expect(declared.incident).toBe("INC-20261125-0342");
@@ -379,7 +384,8 @@ describe("refusals change nothing", () => {
     await refused(
       access,
       () => access.declareIncident("Okta is still down", slackUser(GRANTER)),
-      `incident declare: incident INC-20261125-0342 ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) is already open; close it first: /breakglass incident close`,
+      `incident declare: incident INC-20261125-0342 ("Okta is down", opened 2026-11-25T03:42:17.000Z ` +
+        `by ${COMMANDER}) is already open; close it first: /breakglass incident close`,
       "INCIDENT_ALREADY_OPEN",
     );
   });
@@ -396,7 +402,9 @@ describe("refusals change nothing", () => {
     await refused(
       access,
       () => access.closeIncident(slackUser(COMMANDER)),
-      `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; name the one to close: /breakglass incident close <reference>`,
+      `incident close: incidents INC-4711 ("FM3: direct federation", opened 2026-11-25T03:42:17.000Z by ` +
+        `alice), ${declared} ("Okta is down", opened 2026-11-25T03:42:17.000Z by ${COMMANDER}) are open; ` +
+        `name the one to close: /breakglass incident close <reference>`,
       "USAGE",
     );
     await refused(

@@ -86,7 +86,13 @@ slack:
     defaultTtl: 2h
     maxTtl: 8h
 people:
-${(Object.keys(SLACK_ID) as Person[]).map((person) => `  - name: ${person}\n    slack: [${SLACK_ID[person]}]\n    aws:\n      - userArn: ${AWS_PRINCIPAL[person].arn}`).join("\n")}
+${(Object.keys(SLACK_ID) as Person[])
+  .map(
+    (person) =>
+      `  - name: ${person}\n    slack: [${SLACK_ID[person]}]\n    aws:\n      - ` +
+      `userArn: ${AWS_PRINCIPAL[person].arn}`,
+  )
+  .join("\n")}
 `;
 }
 

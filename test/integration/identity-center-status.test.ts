@@ -123,7 +123,8 @@ describe("Identity Center status from sso-admin ListInstances", () => {
       expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
         [
           "IDENTITY_CENTER_UNREACHABLE",
-          `IAM Identity Center ${INSTANCE} did not answer (TimeoutError: @smithy/node-http-handler - [ERROR] a request has exceeded the configured 300 ms requestTimeout).`,
+          `IAM Identity Center ${INSTANCE} did not answer (TimeoutError: @smithy/node-http-handler - [ERROR] ` +
+            `a request has exceeded the configured 300 ms requestTimeout).`,
         ],
       ]);
     } finally {

@@ -1,4 +1,5 @@
-// FM1 end to end from the CLI: the IdP is down, responders go through the emergency account by hand; breakglass opens and closes the window and keeps the record.
+// FM1 end to end from the CLI: the IdP is down, responders go through the emergency account by hand; breakglass opens
+// and closes the window and keeps the record.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

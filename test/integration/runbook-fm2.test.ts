@@ -1,4 +1,5 @@
-// FM2 end to end from the CLI: the IdP rotated its certificate, the emergency IAM SAML provider (in the AWS emulator) is re-imported after a second person approves.
+// FM2 end to end from the CLI: the IdP rotated its certificate, the emergency IAM SAML provider (in the AWS emulator)
+// is re-imported after a second person approves.
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -89,7 +89,8 @@ describe("a certificate rollover, from the first warning to its resolution, thro
     expect(alerts()).toHaveLength(warnings.length); // each finding is posted once
 
     await harness.command(
-      `runbook start fm2-reimport-metadata incident=CHG-1203 workforceSignIn=working identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=us-east-1`,
+      `runbook start fm2-reimport-metadata incident=CHG-1203 workforceSignIn=working ` +
+        `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=us-east-1`,
       ALICE,
       CHANNELS.incidents,
     );

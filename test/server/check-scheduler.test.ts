@@ -177,7 +177,8 @@ const LADDER_WALK = [
   "day -7: Okta signing certificate sha256 X (CN=okta-signing) expires in 7 days",
   "day -3: Okta signing certificate sha256 X (CN=okta-signing) expires in 3 days",
   "day -1: Okta signing certificate sha256 X (CN=okta-signing) expires in 1 day",
-  "day 0: Critical NO_VALID_SIGNING_CERT: None of the 1 signing certificates of https://idp.example.test/metadata is valid now; federation with this IdP fails.",
+  "day 0: Critical NO_VALID_SIGNING_CERT: None of the 1 signing certificates of " +
+    "https://idp.example.test/metadata is valid now; federation with this IdP fails.",
   "day 0: Okta signing certificate sha256 X (CN=okta-signing) expired less than a day ago",
   "day 1: Okta signing certificate sha256 X (CN=okta-signing) expired 1 day ago",
   "day 2: Okta signing certificate sha256 X (CN=okta-signing) expired 2 days ago",
@@ -279,7 +280,8 @@ describe("the expiry ladder, day by day", () => {
     });
     installation.publish([successor]);
     expect(await walk(installation, 2, 4)).toEqual([
-      "day 2: Resolved: NO_VALID_SIGNING_CERT (open 2d): None of the 1 signing certificates of https://idp.example.test/metadata is valid now; federation with this IdP fails.",
+      "day 2: Resolved: NO_VALID_SIGNING_CERT (open 2d): None of the 1 signing certificates of " +
+        "https://idp.example.test/metadata is valid now; federation with this IdP fails.",
     ]);
     await installation.close();
   });

@@ -117,7 +117,8 @@ describe("the check thread", () => {
       response
         .writeHead(403, { "content-type": "text/xml" })
         .end(
-          '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not for you</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+          '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>' +
+            "<Code>AccessDenied</Code><Message>not for you</Message></Error><RequestId>1</RequestId></ErrorResponse>",
         );
     });
     await new Promise<void>((resolve) => aws.listen(0, "127.0.0.1", resolve));
@@ -131,7 +132,9 @@ describe("the check thread", () => {
     const failed: ServiceName[] = [];
     const config = await configFor(
       corpusPath("okta-aws-iam-identity-center.xml"),
-      `aws:\n  region: us-east-1\n  emergencyAccount:\n    accountId: "111122223333"\n    roleArn: arn:aws:iam::111122223333:role/breakglass-reader\n    samlProviders: [arn:aws:iam::111122223333:saml-provider/Okta]\n`,
+      `aws:\n  region: us-east-1\n  emergencyAccount:\n    accountId: "111122223333"\n    roleArn: ` +
+        `arn:aws:iam::111122223333:role/breakglass-reader\n    samlProviders: ` +
+        `[arn:aws:iam::111122223333:saml-provider/Okta]\n`,
     );
     const thread = new CheckThread({ config, onAwsCallFailed: (service) => failed.push(service) });
     try {

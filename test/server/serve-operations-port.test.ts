@@ -69,7 +69,8 @@ describe("serve with a separate operations port", () => {
       (line) => line !== undefined,
     );
     expect(started).toBe(
-      `info breakglass serve listening on 127.0.0.1 port ${harness.service.port}; /healthz, /readyz and /metrics on 127.0.0.1 port ${harness.service.operationsPort} only; full check every 300 s`,
+      `info breakglass serve listening on 127.0.0.1 port ${harness.service.port}; /healthz, /readyz and ` +
+        `/metrics on 127.0.0.1 port ${harness.service.operationsPort} only; full check every 300 s`,
     );
   });
 });

@@ -77,7 +77,9 @@ describe("a request that arrives too slowly", () => {
     async () => {
       const { port, slackCalls } = await startListener(200);
       const body = "command=%2Fbreakglass&text=status".padEnd(10_000, "x");
-      const head = `POST ${SLACK_EVENTS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+      const head =
+        `POST ${SLACK_EVENTS_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ` +
+        `application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
       const answer = await slowClient(port, head, body);
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(slackCalls).toEqual([]);

@@ -141,7 +141,8 @@ describe("the refusal", () => {
   it("says what was refused and who can do it, as mentions", () => {
     const message = new AccessPolicy(ACCESS, groups({}).lookup).refusal("approve", "approve runbook steps");
     expect(message.text).toBe(
-      "Sorry, you are not allowed to approve runbook steps. Ask one of <@U0APPROVE1> or <!subteam^S0SECTEAM1> to do it, or to add you to `slack.access.approve` in breakglass.yaml.",
+      "Sorry, you are not allowed to approve runbook steps. Ask one of <@U0APPROVE1> or " +
+        "<!subteam^S0SECTEAM1> to do it, or to add you to `slack.access.approve` in breakglass.yaml.",
     );
     expect(JSON.stringify(message.blocks)).toContain("`slack.access.approve` may approve or reject runbook steps.");
   });
@@ -163,7 +164,8 @@ describe("the refusal", () => {
 
   it("says nobody is configured when the list is empty", () => {
     expect(refusal("grant", "grant emergency access.", ACCESS).text).toBe(
-      "Sorry, you are not allowed to grant emergency access. Nobody is allowed to from Slack yet: `slack.access.grant` in breakglass.yaml is empty. Ask whoever runs breakglass to list the responders there.",
+      "Sorry, you are not allowed to grant emergency access. Nobody is allowed to from Slack yet: " +
+        "`slack.access.grant` in breakglass.yaml is empty. Ask whoever runs breakglass to list the responders there.",
     );
   });
 

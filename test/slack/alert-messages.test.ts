@@ -92,7 +92,9 @@ describe("a new finding alert", () => {
       drift.message,
       `*What to do:* ${FINDING_CODES.SAML_PROVIDER_DRIFT.remedy}`,
       "*Runbook:* `fm2-reimport-metadata` · Re-import the IdP's SAML metadata into the emergency IAM SAML providers and IAM Identity Center",
-      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`",
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> " +
+        "emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> " +
+        "identityCenterRegion=eu-west-1`",
       `${PROVIDER} · First seen 2026-11-20 08:15 UTC`,
     ]);
     expect(message.text).toBe(`High SAML_PROVIDER_DRIFT: ${drift.message}`);
@@ -117,7 +119,9 @@ describe("a new finding alert", () => {
     const rendered = render(newAlertMessage(rollover, await guide()));
     expect(rendered).toContain("*:white_circle: Info · ROLLOVER_IN_PROGRESS*");
     expect(rendered).toContain(
-      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`",
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working " +
+        "emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> " +
+        "identityCenterRegion=eu-west-1`",
     );
     expect(rendered).toContain("Entity https://idp.example.test/metadata");
   });
@@ -238,7 +242,9 @@ describe("an expiry warning", () => {
       "Expires 2026-12-09 12:00 UTC",
       `*Where:* Okta's metadata and the IAM SAML provider \`${PROVIDER}\`.`,
       "*Rotate it:* roll the certificate over at Okta, then re-import its metadata everywhere with the runbook:",
-      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> identityCenterRegion=eu-west-1`",
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> workforceSignIn=working " +
+        "emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> " +
+        "identityCenterRegion=eu-west-1`",
       `Expiry warning 14d · Warned at 60/30/14/7/3/1 days left, then daily once expired · sha256 ${certificate.sha256}`,
     ]);
     expect(message.text).toBe(

@@ -1,4 +1,5 @@
-// `/breakglass <text>` as Slack sends it (mentions, links and &amp; escapes included): each command, each problem a person would be told, and no input that throws.
+// `/breakglass <text>` as Slack sends it (mentions, links and &amp; escapes included): each command, each problem a
+// person would be told, and no input that throws.
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -99,7 +100,10 @@ describe("runbook start", () => {
 
   it("reads what Slack made of typed addresses, links and & < >", () => {
     const text =
-      'runbook start fm3-direct-federation responders=<mailto:ana@example.com|ana@example.com>,<mailto:raj@example.com|raj@example.com> signInUrl=<https://idp.example.com/app?a=1&amp;b=2> note="a &lt;b&gt; &amp; c" site=<http://example.com|example.com>';
+      "runbook start fm3-direct-federation " +
+      "responders=<mailto:ana@example.com|ana@example.com>,<mailto:raj@example.com|raj@example.com> " +
+      'signInUrl=<https://idp.example.com/app?a=1&amp;b=2> note="a &lt;b&gt; &amp; c" ' +
+      "site=<http://example.com|example.com>";
     expect(start(text).inputs).toEqual({
       responders: ["ana@example.com,raj@example.com"],
       signInUrl: ["https://idp.example.com/app?a=1&b=2"],

@@ -15,7 +15,8 @@ describe("help", () => {
       "`/breakglass grant @person [ttl]` add someone to the emergency groups for a while (such as 2h)",
     );
     expect(message.text).toBe(
-      "/breakglass: status, check, runbook list, runbook start &lt;id&gt;, runbook status, grant @person, revoke @person, incident declare &lt;title&gt;, incident close, help",
+      "/breakglass: status, check, runbook list, runbook start &lt;id&gt;, runbook status, grant @person, " +
+        "revoke @person, incident declare &lt;title&gt;, incident close, help",
     );
   });
 

@@ -1,4 +1,5 @@
-// `/breakglass status` and the App Home from real check results (generated certificates, the real checks): what a responder sees at a glance, escaped and within Slack's limits.
+// `/breakglass status` and the App Home from real check results (generated certificates, the real checks): what a
+// responder sees at a glance, escaped and within Slack's limits.
 import { describe, expect, it } from "vitest";
 import { createFinding, type Finding } from "../../src/domain/checks/finding.js";
 import { checkIdentityCenter, checkIdentityCenterImport } from "../../src/domain/checks/identity-center.js";

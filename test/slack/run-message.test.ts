@@ -1,4 +1,5 @@
-// The run message a responder sees in the channel, on the shipped runbooks: its buttons in each state, the step waiting on them, escaping, and Slack's size limits.
+// The run message a responder sees in the channel, on the shipped runbooks: its buttons in each state, the step waiting
+// on them, escaping, and Slack's size limits.
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,6 @@
-// Test-only fault injection: kills this process at a named point so tests can prove a run survives a crash anywhere. Installed by test/support/faulty-cli.ts through openRunbookServices' seams; production never reads BREAKGLASS_FAULT_*.
+// Test-only fault injection: kills this process at a named point so tests can prove a run survives a crash anywhere.
+// Installed by test/support/faulty-cli.ts through openRunbookServices' seams; production never reads
+// BREAKGLASS_FAULT_*.
 import type { RunbookServiceOptions } from "../../src/application/runbook-runtime.js";
 import type { ActionExecutor } from "../../src/domain/runbooks/engine-ports.js";
 import type { RunStore } from "../../src/domain/runbooks/run-store.js";

@@ -23,7 +23,8 @@ export function entityXml(spec: EntitySpec = {}, declareNamespaces = true): stri
   const keys = (spec.keys ?? [])
     .map(
       (key) =>
-        `<md:KeyDescriptor${key.use ? ` use="${key.use}"` : ""}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${key.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+        `<md:KeyDescriptor${key.use ? ` use="${key.use}"` : ""}><ds:KeyInfo><ds:X509Data>` +
+        `<ds:X509Certificate>${key.base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
     )
     .join("");
   const services =

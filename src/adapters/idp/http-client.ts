@@ -1,4 +1,5 @@
-// JSON over HTTPS for the IdP adapters: bounded time and size, retries on throttling and outages, errors that name the API and the operation and never the token.
+// JSON over HTTPS for the IdP adapters: bounded time and size, retries on throttling and outages, errors that name the
+// API and the operation and never the token.
 import { STATUS_CODES } from "node:http";
 import { setTimeout as wait } from "node:timers/promises";
 import { Agent, request } from "undici";

@@ -30,7 +30,8 @@ const OPEN = "emergency.open-window";
 const CLOSE = "emergency.close-window";
 
 export const CLOUDTRAIL_NOT_INCLUDED =
-  "Emergency-account CloudTrail activity is not included yet: breakglass does not read CloudTrail LookupEvents for the window so far. Review the emergency account's CloudTrail for this period by hand.";
+  "Emergency-account CloudTrail activity is not included yet: breakglass does not read CloudTrail " +
+  "LookupEvents for the window so far. Review the emergency account's CloudTrail for this period by hand.";
 
 export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
   const { store } = options;

@@ -1,4 +1,5 @@
-// iam.update-saml-provider: re-imports the run's metadata-file (or a saved earlier document) into each emergency IAM SAML provider, compared and verified by signing-certificate fingerprints.
+// iam.update-saml-provider: re-imports the run's metadata-file (or a saved earlier document) into each emergency IAM
+// SAML provider, compared and verified by signing-certificate fingerprints.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -150,7 +151,9 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       }
       return {
         ok: true,
-        detail: `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+        detail:
+          `${states.map((state) => state.arn).join(", ")} hold the signing certificates of ${artefact.path} ` +
+          `(${describeFingerprints(artefact.fingerprints)})`,
       };
     },
   };

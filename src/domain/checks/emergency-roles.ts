@@ -1,4 +1,5 @@
-// Judges the emergency roles in the emergency account: each must exist and trust only SAML sign-in from the emergency IdP, addressed to the AWS sign-in endpoint.
+// Judges the emergency roles in the emergency account: each must exist and trust only SAML sign-in from the emergency
+// IdP, addressed to the AWS sign-in endpoint.
 import { createFinding, type Finding } from "./finding.js";
 import {
   conditionsOnKey,
@@ -96,7 +97,10 @@ function judgeSamlTrust(statements: readonly PolicyStatement[], samlProviderArns
     ];
     if (samlProviderArns.length === 0)
       return `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML}, but no emergency SAML provider is configured`;
-    return `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML} instead of the configured SAML ${plural(samlProviderArns.length, "provider")} ${samlProviderArns.join(", ")}`;
+    return (
+      `trusts ${trusted.join(", ")} for ${ASSUME_ROLE_WITH_SAML} instead of the configured ` +
+      `SAML ${plural(samlProviderArns.length, "provider")} ${samlProviderArns.join(", ")}`
+    );
   }
 
   let firstProblem: string | null = null;
@@ -113,7 +117,10 @@ function judgeSamlTrust(statements: readonly PolicyStatement[], samlProviderArns
 function judgeAudience(statement: PolicyStatement, provider: string): string | null {
   const audiences = conditionsOnKey(statement, "SAML:aud");
   if (audiences.length === 0)
-    return `allows ${ASSUME_ROLE_WITH_SAML} from ${provider} with no SAML:aud condition, so it does not require assertions addressed to the AWS sign-in endpoint`;
+    return (
+      `allows ${ASSUME_ROLE_WITH_SAML} from ${provider} with no SAML:aud condition, so it does not ` +
+      `require assertions addressed to the AWS sign-in endpoint`
+    );
   let firstProblem: string | null = null;
   // Conditions in one statement must all hold, so one that pins the audience is enough.
   for (const condition of audiences) {
@@ -127,7 +134,9 @@ function judgeAudience(statement: PolicyStatement, provider: string): string | n
       (value) => !SIGN_IN_ENDPOINT.test(value) && !(allowsWildcard && SIGN_IN_ENDPOINT_ANY_REGION.test(value)),
     );
     if (stray.length === 0 && condition.values.length > 0) return null;
-    firstProblem ??= `restricts SAML:aud to ${stray.map((value) => JSON.stringify(value)).join(", ") || "no value"} instead of the AWS sign-in endpoint https://signin.aws.amazon.com/saml`;
+    firstProblem ??=
+      `restricts SAML:aud to ${stray.map((value) => JSON.stringify(value)).join(", ") || "no value"} ` +
+      `instead of the AWS sign-in endpoint https://signin.aws.amazon.com/saml`;
   }
   return firstProblem;
 }

@@ -1,4 +1,5 @@
-// Judges whether EventBridge in the emergency account would raise an alert on console sign-in and on use of the emergency roles, by matching rule patterns against the events CloudTrail would send.
+// Judges whether EventBridge in the emergency account would raise an alert on console sign-in and on use of the
+// emergency roles, by matching rule patterns against the events CloudTrail would send.
 import { createFinding, type Finding } from "./finding.js";
 import type { EventBridgeFacts, EventRuleFacts } from "./posture-facts.js";
 import { describeFactError } from "./fact-error.js";
@@ -59,7 +60,9 @@ export function checkEventBridgeRules(
   const unwatched = roles.filter((role) => !roleUseEvents(role).some((probe) => matchedBy(counting, probe).length > 0));
   if (unwatched.length > 0) {
     const ignored = unwatched.flatMap((role) => roleUseEvents(role).flatMap((probe) => matchedBy(rules, probe)));
-    const need = `use of the emergency ${unwatched.length === 1 ? "role" : "roles"} ${unwatched.map((role) => role.arn).join(", ")} (its SAML sign-in or its API calls)`;
+    const need =
+      `use of the emergency ${unwatched.length === 1 ? "role" : "roles"} ${unwatched.map((role) => role.arn).join(", ")} ` +
+      `(its SAML sign-in or its API calls)`;
     findings.push(createFinding("EVENTBRIDGE_RULE_MISSING", describeUnmetNeed(need, ignored), subject));
   }
   return findings;

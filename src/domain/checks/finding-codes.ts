@@ -52,13 +52,15 @@ export const FINDING_CODES = {
   NO_VALID_SIGNING_CERT: {
     severity: "critical",
     remedy:
-      "Federation is broken or about to break: activate a valid signing certificate at the IdP and re-import its metadata now, or use the emergency access path.",
+      "Federation is broken or about to break: activate a valid signing certificate at the IdP and " +
+      "re-import its metadata now, or use the emergency access path.",
     runbook: "fm2-reimport-metadata",
   },
   ROLLOVER_IN_PROGRESS: {
     severity: "info",
     remedy:
-      "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and Identity Center carry the new one before the IdP switches.",
+      "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and " +
+      "Identity Center carry the new one before the IdP switches.",
     runbook: "fm2-reimport-metadata",
   },
   METADATA_EXPIRED: {
@@ -85,25 +87,30 @@ export const FINDING_CODES = {
   METADATA_SIGNATURE_TOO_COMPLEX: {
     severity: "high",
     remedy:
-      "Get the metadata from the IdP itself (real metadata is far inside the bounds) or, if this document is genuine, raise --max-signed-elements and inspect again; until then nothing vouches for it.",
+      "Get the metadata from the IdP itself (real metadata is far inside the bounds) or, if this document " +
+      "is genuine, raise --max-signed-elements and inspect again; until then nothing vouches for it.",
     runbook: null,
   },
   METADATA_SIGNATURE_UNSUPPORTED: {
     severity: "high",
     remedy:
-      "Verify the signature with xmlsec1, or have the IdP sign with RSA-SHA256 or ECDSA-SHA256 and SHA-256 digests; until then nothing vouches for this document.",
+      "Verify the signature with xmlsec1, or have the IdP sign with RSA-SHA256 or ECDSA-SHA256 and " +
+      "SHA-256 digests; until then nothing vouches for this document.",
     runbook: null,
   },
   METADATA_SIGNATURE_WEAK: {
     severity: "medium",
     remedy:
-      "Have the IdP sign its metadata with RSA-SHA256 or ECDSA-SHA256 and SHA-256 digests: SHA-1 collisions are practical, so a SHA-1 signature no longer proves what it covers.",
+      "Have the IdP sign its metadata with RSA-SHA256 or ECDSA-SHA256 and SHA-256 digests: SHA-1 " +
+      "collisions are practical, so a SHA-1 signature no longer proves what it covers.",
     runbook: null,
   },
   METADATA_SIGNATURE_STRAY: {
     severity: "high",
     remedy:
-      "A signed element hidden where no verified signature reaches (an EntityDescriptor inside Extensions) is the shape of signature wrapping: get the metadata from the IdP itself and import nothing from this copy.",
+      "A signed element hidden where no verified signature reaches (an EntityDescriptor inside " +
+      "Extensions) is the shape of signature wrapping: get the metadata from the IdP itself and import " +
+      "nothing from this copy.",
     runbook: null,
   },
   METADATA_UNSIGNED_DUPLICATE: {

@@ -1,4 +1,5 @@
-// Reads IAM policy documents as AWS returns them (URL-encoded trust policies, plain-JSON SCPs) into one normalised model, and matches actions and ARNs the way IAM does.
+// Reads IAM policy documents as AWS returns them (URL-encoded trust policies, plain-JSON SCPs) into one normalised
+// model, and matches actions and ARNs the way IAM does.
 
 export type PolicyEffect = "Allow" | "Deny";
 

@@ -91,7 +91,9 @@ export function checkIdentityCenterImport(
     return [
       createFinding(
         "IDENTITY_CENTER_IMPORT_STALE",
-        `The certificate imported into IAM Identity Center (${shortFingerprint(soonest.sha256)}) expires in ${daysLeft(soonest.notAfter, options.now)} days; import the IdP's new one (${successors.map((certificate) => shortFingerprint(certificate.sha256)).join(", ")}) before then.`,
+        `The certificate imported into IAM Identity Center (${shortFingerprint(soonest.sha256)}) expires ` +
+          `in ${daysLeft(soonest.notAfter, options.now)} days; import the IdP's new one ` +
+          `(${successors.map((certificate) => shortFingerprint(certificate.sha256)).join(", ")}) before then.`,
         { ...subject, missingOnProvider: successors.map((certificate) => certificate.sha256) },
       ),
     ];

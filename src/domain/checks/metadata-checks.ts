@@ -217,7 +217,8 @@ function checkSigningStructure(findings: Finding[], inspection: MetadataInspecti
       findings.push(
         createFinding(
           "METADATA_UNSIGNED_DUPLICATE",
-          `${entityID} appears ${group.length} times: ${signed} signed, and ${unsignedIdps} unsigned IdP ${unsignedIdps === 1 ? "copy" : "copies"} claiming the same entityID.`,
+          `${entityID} appears ${group.length} times: ${signed} signed, and ${unsignedIdps} unsigned ` +
+            `IdP ${unsignedIdps === 1 ? "copy" : "copies"} claiming the same entityID.`,
           { entityID },
         ),
       );
@@ -253,7 +254,9 @@ function checkSigningStructure(findings: Finding[], inspection: MetadataInspecti
     findings.push(
       createFinding(
         "METADATA_SIGNATURE_STRAY",
-        `${stray.count} ${plural(stray.count, "Signature")} ${stray.count === 1 ? "sits" : "sit"} where breakglass verifies none, on ${where}: ${stray.count === 1 ? "it vouches" : "they vouch"} for nothing reported here.`,
+        `${stray.count} ${plural(stray.count, "Signature")} ${stray.count === 1 ? "sits" : "sit"} where ` +
+          `breakglass verifies none, on ${where}: ${stray.count === 1 ? "it vouches" : "they vouch"} for ` +
+          `nothing reported here.`,
         {},
       ),
     );

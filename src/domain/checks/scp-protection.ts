@@ -46,7 +46,8 @@ export function checkScpProtection(accounts: readonly WorkloadAccountFacts[], ro
     const message =
       denied.size === 0
         ? `No SCP on the path to ${label} denies changing or deleting the cross-account emergency role ${roleArn}.`
-        : `The SCPs on the path to ${label} deny only ${[...denied].join(", ")} on the cross-account emergency role ${roleArn}, leaving ${unprotected.join(", ")} unprotected.`;
+        : `The SCPs on the path to ${label} deny only ${[...denied].join(", ")} on the cross-account ` +
+          `emergency role ${roleArn}, leaving ${unprotected.join(", ")} unprotected.`;
     findings.push(createFinding("SCP_PROTECTION_MISSING", message, subject));
   }
   return findings;

@@ -1,4 +1,5 @@
-// Who asked: the person behind a request, resolved once at a front end's edge from facts it verified, and the two-person rule that compares people, never display names.
+// Who asked: the person behind a request, resolved once at a front end's edge from facts it verified, and the
+// two-person rule that compares people, never display names.
 
 /**
  * A person as breakglass knows them. `person` is what rules compare: "person:<name>" for someone in the config's people
@@ -48,11 +49,17 @@ export function secondPersonProblem(
   const initiatorSpace = namespaceOf(initiator);
   const approverSpace = namespaceOf(approver.person);
   if (initiatorSpace === "unverified") {
-    return `${started.label} started this run without being verified (${initiator}), so no one can be shown to be someone else; abort it and start it again from Slack or with AWS credentials`;
+    return (
+      `${started.label} started this run without being verified (${initiator}), so no one can be shown to ` +
+      `be someone else; abort it and start it again from Slack or with AWS credentials`
+    );
   }
   if (approverSpace === "unverified") return `${approver.label} could not be verified (${approver.verification})`;
   if (initiatorSpace !== "person" && approverSpace !== "person" && initiatorSpace !== approverSpace) {
-    return `neither ${initiator} nor ${approver.person} is in the people list of breakglass.yaml, so breakglass cannot tell whether they are two people; add both to people`;
+    return (
+      `neither ${initiator} nor ${approver.person} is in the people list of breakglass.yaml, so ` +
+      `breakglass cannot tell whether they are two people; add both to people`
+    );
   }
   return undefined;
 }

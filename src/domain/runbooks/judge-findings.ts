@@ -36,7 +36,9 @@ export function judgeFindings(
       if (matching.length > 0) return { ok: true, summary: `found as expected: ${codes(matching)}` };
       return {
         ok: false,
-        summary: `failed: expected ${expected === undefined ? "a high or critical finding" : `one of ${expected.join(", ")}`}, found ${findings.length === 0 ? "none" : codes(findings)}`,
+        summary:
+          `failed: expected ${expected === undefined ? "a high or critical finding" : `one of ${expected.join(", ")}`}, ` +
+          `found ${findings.length === 0 ? "none" : codes(findings)}`,
       };
     }
   }

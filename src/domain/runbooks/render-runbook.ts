@@ -111,7 +111,8 @@ function factsOf(step: RunbookStep, context: RenderContext): string[] {
       if (step.artefact !== undefined) {
         const from = context.producers.get(step.artefact);
         facts.push(
-          `**Artefact:** ${code(step.artefact)}, ${ARTEFACT_DESCRIPTIONS[step.artefact]}${from === undefined ? "" : ` (from step ${from})`}. Use exactly this file.`,
+          `**Artefact:** ${code(step.artefact)}, ${ARTEFACT_DESCRIPTIONS[step.artefact]}${from === undefined ? "" : ` (from step ${from})`}. ` +
+            `Use exactly this file.`,
         );
       }
       if (step.record !== undefined) facts.push(`**You write down:** ${display(step.record)}`);
@@ -141,7 +142,8 @@ function checkFacts(step: CheckStep): string[] {
       break;
     case "findings":
       facts.push(
-        `**Succeeds when:** ${step.codes === undefined ? "at least one finding is high or critical" : `at least one finding is ${list(step.codes.map(code), "or")}`}.`,
+        `**Succeeds when:** ` +
+          `${step.codes === undefined ? "at least one finding is high or critical" : `at least one finding is ${list(step.codes.map(code), "or")}`}.`,
       );
       break;
     case "any":

@@ -138,7 +138,8 @@ function undoSteps(action: AppliedAction, runId: string): DerivedStep[] {
       `- ${change.target}: ${change.before ?? "nothing"} → ${change.after ?? "nothing"}; back to ${change.before ?? "nothing"}`,
   );
   const reason = [
-    `Undo step ${step.id} ("${step.title}") of run ${runId}, which ${ACTION_DESCRIPTIONS[step.action].does}. Its compensation ${ACTION_DESCRIPTIONS[step.action].undoes}.`,
+    `Undo step ${step.id} ("${step.title}") of run ${runId}, ` +
+      `which ${ACTION_DESCRIPTIONS[step.action].does}. Its compensation ${ACTION_DESCRIPTIONS[step.action].undoes}.`,
     ...(changes.length === 0 ? [] : ["What it changed, and what will be put back:", ...changes]),
   ].join("\n");
   const approval = {
@@ -255,7 +256,9 @@ function undoProviderUpdates(action: AppliedAction, title: string): DerivedStep[
     steps.push(
       byHand(
         `${title} by hand`,
-        "breakglass did not keep the metadata document these emergency IAM SAML providers held before the step. Import the document each held (from the IdP's previous metadata, or your backup) with `aws iam update-saml-provider --saml-provider-arn <ARN> --saml-metadata-document file://<file>`:",
+        "breakglass did not keep the metadata document these emergency IAM SAML providers held before the " +
+          "step. Import the document each held (from the IdP's previous metadata, or your backup) with `aws " +
+          "iam update-saml-provider --saml-provider-arn <ARN> --saml-metadata-document file://<file>`:",
         unsaved,
         "Each provider listed holds its earlier document again.",
       ),

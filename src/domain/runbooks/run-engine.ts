@@ -510,7 +510,9 @@ export class RunEngine {
       throw new BreakglassError(
         "RUNBOOK_CHANGED",
         `run ${runId}`,
-        `runbook ${run.runbookId} (${source.path}) changed since this run started (sha256 ${run.runbookDigest.slice(0, 12)}…, now ${digest.slice(0, 12)}…); put the runbook back as it was to go on, or abort this run and start a new one`,
+        `runbook ${run.runbookId} (${source.path}) changed since this run started ` +
+          `(sha256 ${run.runbookDigest.slice(0, 12)}…, now ${digest.slice(0, 12)}…); put the runbook back as ` +
+          `it was to go on, or abort this run and start a new one`,
       );
     }
     return { run, runbook: source.runbook };

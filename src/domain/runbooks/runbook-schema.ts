@@ -112,7 +112,9 @@ export const ACTION_DESCRIPTIONS: Readonly<Record<ActionName, ActionDescription>
     undoes: "closes the window",
   },
   "emergency.close-window": {
-    does: "ends the emergency window (from now on any activity by the emergency principals alerts security) and summarises their activity during it as the activity-summary",
+    does:
+      "ends the emergency window (from now on any activity by the emergency principals alerts security) " +
+      "and summarises their activity during it as the activity-summary",
     verifies: "reads the closed window back from the store",
     undoes: "reopens the window",
   },
@@ -521,7 +523,8 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
       else if (target <= index) {
         report(
           at("onFailure", "goto"),
-          `goto only jumps forward, so that a run always ends, but "${step.onFailure.goto}" is ${target === index ? "this step" : `step ${target + 1}, before it`}`,
+          `goto only jumps forward, so that a run always ends, but "${step.onFailure.goto}" ` +
+            `is ${target === index ? "this step" : `step ${target + 1}, before it`}`,
         );
       }
     }
@@ -608,7 +611,10 @@ function templateProblem(
     const written = `\${${part.reference}}`;
     const reference = parseReference(part.reference);
     if (reference === undefined) {
-      return `${written} is not a reference breakglass knows: use \${inputs.<name>}, \${artefacts.<name>}, \${run.id} or \${run.initiator} (write $\${ for a literal \${)`;
+      return (
+        `${written} is not a reference breakglass knows: use \${inputs.<name>}, \${artefacts.<name>}, ` +
+        `\${run.id} or \${run.initiator} (write $\${ for a literal \${)`
+      );
     }
     if (reference.scope === "inputs" && !inputs.has(reference.name))
       return `${written} names no declared input ${undeclaredInput(reference.name, inputs, (name) => `\${inputs.${name}}`)}`;

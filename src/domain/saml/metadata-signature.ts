@@ -132,7 +132,8 @@ function checkSignatureOf(
   const keyFamily = familyOfKey(key);
   if (keyFamily !== keyFamilyOf(algorithms.signatureMethod)) {
     return invalid(
-      `the signature uses ${describeSignatureAlgorithm(algorithms.signatureMethod)} but the signer's key is ${keyFamily ?? key.asymmetricKeyType ?? "not a public key"}`,
+      `the signature uses ${describeSignatureAlgorithm(algorithms.signatureMethod)} but the signer's key ` +
+        `is ${keyFamily ?? key.asymmetricKeyType ?? "not a public key"}`,
       signerSha256,
     );
   }

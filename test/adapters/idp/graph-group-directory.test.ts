@@ -155,7 +155,9 @@ describe("membership", () => {
     server.groups.set(EMERGENCY, new Set([ADELE, nested]));
     await expect(directory.listMembers(EMERGENCY)).rejects.toMatchObject({
       code: "IDP_FAILED",
-      message: `Graph ${server.baseUrl}: listing members of group ${EMERGENCY}: member ${nested} is a #microsoft.graph.group, not a user; breakglass manages only direct user members`,
+      message:
+        `Graph ${server.baseUrl}: listing members of group ${EMERGENCY}: member ${nested} is a ` +
+        `#microsoft.graph.group, not a user; breakglass manages only direct user members`,
       hint: "remove the nested member from the emergency group in Entra ID",
     });
   });

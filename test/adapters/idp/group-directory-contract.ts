@@ -131,7 +131,9 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
         });
         await expect(directory.findUser("oncall@corp.example")).rejects.toMatchObject({
           code: "USAGE",
-          message: `${server.input}: looking up user oncall@corp.example: 2 users match: oncall@corp.example (${owner.id}), someone.else@corp.example (${other.id})`,
+          message:
+            `${server.input}: looking up user oncall@corp.example: 2 users match: oncall@corp.example ` +
+            `(${owner.id}), someone.else@corp.example (${other.id})`,
         });
       });
     });

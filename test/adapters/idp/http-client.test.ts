@@ -360,7 +360,9 @@ describe("requests", () => {
     };
     await expect(client.collectPages({ ...READING, path: "/page-1" }, readPage)).rejects.toMatchObject({
       code: "IDP_FAILED",
-      message: `SCIM ${base}: reading the thing: refused to follow a link to another host (elsewhere.example); the token is only sent to 127.0.0.1:${new URL(server.url).port}`,
+      message:
+        `SCIM ${base}: reading the thing: refused to follow a link to another host (elsewhere.example); the ` +
+        `token is only sent to 127.0.0.1:${new URL(server.url).port}`,
     });
     expect(hits.get("/page-2")).toBe(1);
   });

@@ -167,7 +167,8 @@ describe("membership", () => {
 describe("rate limits and errors", () => {
   it("reports adding a user who does not exist as IDP_NOT_FOUND, naming the user", async () => {
     await expect(directory.addMember(EMERGENCY, "00uDoesNotExist00000")).rejects.toThrow(
-      `Okta ${server.url}: adding user 00uDoesNotExist00000 to group ${EMERGENCY}: HTTP 404 Not Found: Not found: Resource not found: 00uDoesNotExist00000 (User)`,
+      `Okta ${server.url}: adding user 00uDoesNotExist00000 to group ${EMERGENCY}: HTTP 404 Not Found: ` +
+        `Not found: Resource not found: 00uDoesNotExist00000 (User)`,
     );
   });
 

@@ -157,7 +157,9 @@ describe("members that are not plain users", () => {
     server.store.addGroup("with-nested", "Emergency with a nested group", { members: [BABS, "nested-admins"] });
     await expect(directory.listMembers("with-nested")).rejects.toMatchObject({
       code: "IDP_FAILED",
-      message: `SCIM ${server.baseUrl}: listing members of group with-nested: member nested-admins is a Group, not a user; breakglass manages only direct user members`,
+      message:
+        `SCIM ${server.baseUrl}: listing members of group with-nested: member nested-admins is a Group, not ` +
+        `a user; breakglass manages only direct user members`,
       hint: "remove the nested member from the emergency group in the IdP",
     });
   });

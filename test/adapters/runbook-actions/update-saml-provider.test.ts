@@ -113,7 +113,9 @@ describe("re-importing the run's metadata-file", () => {
     );
     await expect(executor.verify({}, withArtefact())).resolves.toEqual({
       ok: false,
-      detail: `${first} holds signing certificates sha256 ${fingerprint(rogueCertificate)}; expected the signing certificates of ${metadataPath}: signing certificates sha256 ${fingerprint(newCertificate)}`,
+      detail:
+        `${first} holds signing certificates sha256 ${fingerprint(rogueCertificate)}; expected the signing ` +
+        `certificates of ${metadataPath}: signing certificates sha256 ${fingerprint(newCertificate)}`,
     });
   });
 

@@ -185,7 +185,8 @@ function seedAsVersion(database: SqlDatabase, version: number): void {
   if (version >= 3) {
     database
       .prepare(
-        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, " +
+          "updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         "run-old",
@@ -202,7 +203,8 @@ function seedAsVersion(database: SqlDatabase, version: number): void {
       );
     database
       .prepare(
-        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, dry_run, status, created_at, " +
+          "updated_at, lease_holder, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         "run-slack",

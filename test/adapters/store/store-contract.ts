@@ -198,7 +198,8 @@ export function runStoreContract(options: StoreContractOptions): void {
         );
       expect(stalled).toThrow(expect.objectContaining({ code: "RUN_BUSY" }));
       expect(stalled).toThrow(
-        `run run-1: engine-a lost its lease, so it stopped without writing; it is being advanced by engine-b, whose lease expires at ${t(1, 20).toISOString()}; try again after that`,
+        `run run-1: engine-a lost its lease, so it stopped without writing; it is being advanced by ` +
+          `engine-b, whose lease expires at ${t(1, 20).toISOString()}; try again after that`,
       );
       expect(second.runs.runSteps("run-1")).toEqual(before.steps);
       expect(second.audit.auditRecords()).toEqual(before.audit);

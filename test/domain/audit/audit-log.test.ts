@@ -137,7 +137,9 @@ describe("the hash chain", () => {
     );
     tamper(
       path,
-      `INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, hash) VALUES (2, '${legacy.at}', 'alice', 'run.started', 'run-1', 'fm2', '{"zebra":1,"apple":2}', '${legacy.previousHash}', '${legacy.hash}')`,
+      `INSERT INTO audit_records (sequence, at, actor, action, run_id, subject, detail, previous_hash, ` +
+        `hash) VALUES (2, '${legacy.at}', 'alice', 'run.started', 'run-1', 'fm2', '{"zebra":1,"apple":2}', ` +
+        `'${legacy.previousHash}', '${legacy.hash}')`,
     );
     expect(verify(path).problems).toEqual([]);
   });
@@ -192,7 +194,8 @@ describe("the hash chain", () => {
     // Swap the rows' positions by swapping their ids.
     tamper(
       path,
-      `UPDATE audit_records SET id = 100 WHERE sequence = 1; UPDATE audit_records SET id = 1 WHERE sequence = 2; UPDATE audit_records SET id = 2 WHERE sequence = 1;`,
+      `UPDATE audit_records SET id = 100 WHERE sequence = 1; UPDATE audit_records SET id = 1 WHERE ` +
+        `sequence = 2; UPDATE audit_records SET id = 2 WHERE sequence = 1;`,
     );
     expect(verify(path).problems.map((problem) => problem.problem)).toEqual([
       "record 1 is out of order: it comes after record 2",

@@ -100,7 +100,8 @@ describe("trails that cannot be read", () => {
     expect(messagesFor(facts)).toEqual([
       [
         "AWS_READ_FAILED",
-        "Could not read the CloudTrail trails of the emergency account 111111111111: AccessDeniedException: User is not authorized to perform: cloudtrail:DescribeTrails.",
+        "Could not read the CloudTrail trails of the emergency account 111111111111: AccessDeniedException: " +
+          "User is not authorized to perform: cloudtrail:DescribeTrails.",
       ],
     ]);
   });

@@ -96,7 +96,8 @@ describe("an account whose role cannot be read or does not exist", () => {
         code: "AWS_READ_FAILED",
         accountId: "222222222222",
         message:
-          "Could not read account 222222222222 (workload-prod): AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/breakglass-reader.",
+          "Could not read account 222222222222 (workload-prod): AccessDenied: User is not authorized to " +
+          "perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/breakglass-reader.",
       }),
     ]);
   });

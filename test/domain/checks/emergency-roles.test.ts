@@ -147,7 +147,8 @@ describe("an emergency role that cannot be read or does not exist", () => {
     expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
       [
         "AWS_READ_FAILED",
-        `Could not read the emergency role ${roleArn}: AccessDenied: User: arn:aws:sts::111111111111:assumed-role/breakglass-reader/checker is not authorized to perform: iam:GetRole.`,
+        `Could not read the emergency role ${roleArn}: AccessDenied: User: ` +
+          `arn:aws:sts::111111111111:assumed-role/breakglass-reader/checker is not authorized to perform: iam:GetRole.`,
       ],
     ]);
   });

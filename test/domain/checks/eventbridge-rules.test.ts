@@ -1,4 +1,5 @@
-// The EventBridge pattern matcher on events shaped as CloudTrail documents them, and the alert check built on it: which sign-ins and role uses would go unnoticed.
+// The EventBridge pattern matcher on events shaped as CloudTrail documents them, and the alert check built on it: which
+// sign-ins and role uses would go unnoticed.
 import { describe, expect, it } from "vitest";
 import { checkEventBridgeRules, matchesEventPattern } from "../../../src/domain/checks/eventbridge-rules.js";
 import type { EventBridgeFacts, EventRuleFacts } from "../../../src/domain/checks/posture-facts.js";
@@ -282,7 +283,9 @@ const signInUnwatched = (who = "", note = "") => [
 ];
 const roleUnwatched = (roles: string, note = "", plural = false) => [
   "EVENTBRIDGE_RULE_MISSING",
-  `No enabled EventBridge rule on the default event bus matches use of the emergency ${plural ? "roles" : "role"} ${roles} (its SAML sign-in or its API calls); disabled rules do not count${note}.`,
+  `No enabled EventBridge rule on the default event bus matches use of the ` +
+    `emergency ${plural ? "roles" : "role"} ${roles} (its SAML sign-in or its API calls); disabled rules ` +
+    `do not count${note}.`,
 ];
 
 describe("alert rules in the emergency account", () => {

@@ -74,7 +74,10 @@ describe("the emergency IAM SAML provider", () => {
     expect(finding?.missingOnProvider).toHaveLength(1);
     expect(finding?.unknownToIdp).toHaveLength(1);
     expect(finding?.message).toMatch(
-      /lacks the IdP's signing certificate sha256 .* and still holds sha256 .*, which the IdP no longer publishes; direct federation through this provider fails now\.$/,
+      new RegExp(
+        "lacks the IdP's signing certificate sha256 .* and still holds sha256 .*, which the IdP no longer publishes; " +
+          "direct federation through this provider fails now\\.$",
+      ),
     );
   });
 

@@ -69,7 +69,8 @@ const noProtection = [
 ];
 const partial = (denied: string, open: string) => [
   "SCP_PROTECTION_MISSING",
-  `The SCPs on the path to account 222222222222 (workload-prod) deny only ${denied} on the cross-account emergency role ${roleArn}, leaving ${open} unprotected.`,
+  `The SCPs on the path to account 222222222222 (workload-prod) deny only ${denied} on the ` +
+    `cross-account emergency role ${roleArn}, leaving ${open} unprotected.`,
 ];
 
 describe("an account whose SCPs protect the emergency role", () => {
@@ -197,7 +198,8 @@ describe("an account whose SCPs cannot be read", () => {
     ).toEqual([
       [
         "AWS_READ_FAILED",
-        "Could not read the SCPs that apply to account 222222222222 (workload-prod): AWSOrganizationsNotInUseException: Your account is not a member of an organization.",
+        "Could not read the SCPs that apply to account 222222222222 (workload-prod): " +
+          "AWSOrganizationsNotInUseException: Your account is not a member of an organization.",
         "222222222222",
       ],
     ]);

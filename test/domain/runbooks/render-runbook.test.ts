@@ -73,7 +73,8 @@ describe("renderRunbook", () => {
     expect(markdown).toContain("- **Verified by:** breakglass reads each provider back (iam:GetSAMLProvider)");
     expect(markdown).toContain("- **With:** every provider in `aws.emergencyAccount.samlProviders`.");
     expect(markdown).toContain(
-      "- **Undo (compensation):** `iam.update-saml-provider` puts back the metadata document each provider held before this step; it runs only if an operator rolls the run back.",
+      "- **Undo (compensation):** `iam.update-saml-provider` puts back the metadata document each " +
+        "provider held before this step; it runs only if an operator rolls the run back.",
     );
   });
 

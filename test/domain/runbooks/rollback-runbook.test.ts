@@ -1,4 +1,5 @@
-// Deriving a rollback runbook from a stored run: what was applied is undone newest first, each after an approval; what cannot be undone automatically is a step by hand.
+// Deriving a rollback runbook from a stored run: what was applied is undone newest first, each after an approval; what
+// cannot be undone automatically is a step by hand.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "../../../src/cli/runbook-command.js";

@@ -341,7 +341,9 @@ describe("a run of fm3-direct-federation", () => {
       "aws-emergency-operators:raj@example.com",
     ]);
     expect(world.notifications[0]).toBe(
-      "security: Emergency access declared for INC-4711 by alice (FM3, Identity Center disrupted): ana@example.com, raj@example.com will be added to aws-emergency-operators for 4h and federate directly to the emergency account.",
+      "security: Emergency access declared for INC-4711 by alice (FM3, Identity Center disrupted): " +
+        "ana@example.com, raj@example.com will be added to aws-emergency-operators for 4h and federate " +
+        "directly to the emergency account.",
     );
 
     const verification = verifyAudit(store.audit);
@@ -621,7 +623,9 @@ describe("stopping and resuming", () => {
     appendFileSync(path, "# edited during the incident\n");
     await expect(runner.advance(run.id, "alice")).rejects.toThrow(
       new RegExp(
-        `^run run-a: runbook fm3-direct-federation \\(${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) changed since this run started \\(sha256 [0-9a-f]{12}…, now [0-9a-f]{12}…\\); put the runbook back as it was to go on, or abort this run and start a new one$`,
+        `^run run-a: runbook fm3-direct-federation \\(${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\) ` +
+          `changed since this run started \\(sha256 [0-9a-f]{12}…, now [0-9a-f]{12}…\\); put the runbook back ` +
+          `as it was to go on, or abort this run and start a new one$`,
       ),
     );
   });

@@ -182,7 +182,8 @@ describe("a bad runbook file", () => {
   it("names an action without its compensation", async () => {
     const { path, lines } = await lint(change(VALID, "    compensate: iam.update-saml-provider\n", ""));
     expect(lines).toEqual([
-      `${path}: line 21: step "update": field "compensate": expected iam.update-saml-provider (the action that undoes iam.update-saml-provider), but the field is missing`,
+      `${path}: line 21: step "update": field "compensate": expected iam.update-saml-provider (the action ` +
+        `that undoes iam.update-saml-provider), but the field is missing`,
     ]);
   });
 
@@ -194,7 +195,8 @@ describe("a bad runbook file", () => {
     );
     const { path, lines } = await lint(text);
     expect(lines).toEqual([
-      `${path}: line 26: step "update": field "compensate": expected emergency.close-window (the action that undoes emergency.open-window), got emergency.open-window`,
+      `${path}: line 26: step "update": field "compensate": expected emergency.close-window (the action ` +
+        `that undoes emergency.open-window), got emergency.open-window`,
     ]);
   });
 
@@ -210,7 +212,9 @@ describe("a bad runbook file", () => {
   it("names a check that does not exist, with the one it resembles", async () => {
     const { path, lines } = await lint(change(VALID, "checks: [metadata]", "checks: [metdata]"));
     expect(lines).toEqual([
-      `${path}: line 14: step "fetch": field "checks[0]": expected a check name (metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), got metdata (did you mean "metadata"?)`,
+      `${path}: line 14: step "fetch": field "checks[0]": expected a check name (metadata, ` +
+        `saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, ` +
+        `eventbridge), got metdata (did you mean "metadata"?)`,
     ]);
   });
 
@@ -241,7 +245,8 @@ describe("a bad runbook file", () => {
   it("refuses an action that needs an artefact no earlier step produces", async () => {
     const { path, lines } = await lint(change(VALID, "    produces: metadata-file\n", ""));
     expect(lines).toEqual([
-      `${path}: line 23: step "update": field "action": iam.update-saml-provider uses the run's metadata-file, but no earlier step produces it (a check step running metadata with produces: metadata-file)`,
+      `${path}: line 23: step "update": field "action": iam.update-saml-provider uses the run's ` +
+        `metadata-file, but no earlier step produces it (a check step running metadata with produces: metadata-file)`,
     ]);
   });
 
@@ -249,18 +254,21 @@ describe("a bad runbook file", () => {
     const text = change(
       VALID,
       "    action: iam.update-saml-provider\n    compensate: iam.update-saml-provider",
-      '    action: idp.add-group-members\n    with: { groups: [emergency-operators], members: "${inputs.incident}", ttl: 4h }\n    compensate: idp.remove-group-members',
+      "    action: idp.add-group-members\n    with: { groups: [emergency-operators], members: " +
+        '"${inputs.incident}", ttl: 4h }\n    compensate: idp.remove-group-members',
     );
     const { path, lines } = await lint(text);
     expect(lines).toEqual([
-      `${path}: line 25: step "update": field "with.members": \${inputs.incident} is a string input, but members takes a list: declare incident with type: list`,
+      `${path}: line 25: step "update": field "with.members": \${inputs.incident} is a string input, but ` +
+        `members takes a list: declare incident with type: list`,
     ]);
   });
 
   it("names a step without an id by its position", async () => {
     const { path, lines } = await lint(change(VALID, "  - id: tell\n    title: Tell", "  - title: Tell"));
     expect(lines).toEqual([
-      `${path}: line 26: step 4: field "id": expected a step id in kebab-case (lowercase letters, digits and single hyphens), at most 64 characters, but the field is missing`,
+      `${path}: line 26: step 4: field "id": expected a step id in kebab-case (lowercase letters, digits ` +
+        `and single hyphens), at most 64 characters, but the field is missing`,
     ]);
   });
 

@@ -161,7 +161,9 @@ function generatedTimes(count: number): RawTime[] {
   const pick = (values: readonly number[]) => values[Math.floor(random() * values.length)]!;
   const times: RawTime[] = [];
   for (let index = 0; index < count; index++) {
-    const fields = `${pad(pick([0, 1, 2, 4, 9, 12, 13]), 2)}${pad(pick([0, 1, 28, 29, 30, 31, 32]), 2)}${pad(pick([0, 12, 23, 24, 25]), 2)}${pad(pick([0, 59, 60]), 2)}${pad(pick([0, 30, 59, 60]), 2)}Z`;
+    const fields =
+      `${pad(pick([0, 1, 2, 4, 9, 12, 13]), 2)}${pad(pick([0, 1, 28, 29, 30, 31, 32]), 2)}` +
+      `${pad(pick([0, 12, 23, 24, 25]), 2)}${pad(pick([0, 59, 60]), 2)}${pad(pick([0, 30, 59, 60]), 2)}Z`;
     times.push(
       index % 2 === 0
         ? utcTime(`${pad(pick([0, 24, 28, 49, 50, 99]), 2)}${fields}`)

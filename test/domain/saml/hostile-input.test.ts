@@ -28,7 +28,8 @@ describe("unsafe XML is refused before it is parsed", () => {
   it("refuses an XXE external entity and never reads the file it names", () => {
     const error = refusal(
       inspect(
-        `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&xxe;"/>`,
+        `<?xml version="1.0"?><!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><md:EntityDescriptor ` +
+          `xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&xxe;"/>`,
       ),
     );
     expect(error.code).toBe("XML_UNSAFE");

@@ -86,8 +86,10 @@ describe("a document over a bound", () => {
     forgetSigning();
     const inspection = inspect(aggregate, { maxSignedElements: elements + 1 });
     expect(inspection.entities.map((entity) => entity.signature.detail)).toEqual([
-      `not verified: checking 2 signatures over ${elements} elements walks ${elements * 2}, over the ${elements + 1} bound for signature verification (--max-signed-elements)`,
-      `not verified: checking 2 signatures over ${elements} elements walks ${elements * 2}, over the ${elements + 1} bound for signature verification (--max-signed-elements)`,
+      `not verified: checking 2 signatures over ${elements} elements walks ${elements * 2}, over ` +
+        `the ${elements + 1} bound for signature verification (--max-signed-elements)`,
+      `not verified: checking 2 signatures over ${elements} elements walks ${elements * 2}, over ` +
+        `the ${elements + 1} bound for signature verification (--max-signed-elements)`,
     ]);
     expect(findingsOf(aggregate, { maxSignedElements: elements + 1 })).toEqual([
       ["METADATA_SIGNATURE_TOO_COMPLEX", "high"],
@@ -116,9 +118,10 @@ describe("a document over a bound", () => {
       (xml: string) =>
         pad(
           xml,
-          `<md:EntityDescriptor entityID="https://hidden.example/idp">${/<ds:Signature[\s\S]*?<\/ds:Signature>/.exec(xml)?.[0] ?? ""}</md:EntityDescriptor>`.repeat(
-            64,
-          ),
+          (
+            `<md:EntityDescriptor entityID="https://hidden.example/idp">` +
+            `${/<ds:Signature[\s\S]*?<\/ds:Signature>/.exec(xml)?.[0] ?? ""}</md:EntityDescriptor>`
+          ).repeat(64),
         ),
       "the document has 65 Signature elements, over the bound of 64",
     ],

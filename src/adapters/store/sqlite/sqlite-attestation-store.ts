@@ -37,7 +37,8 @@ export class SqliteAttestationStore implements AttestationStore {
       () =>
         this.database
           .prepare(
-            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations WHERE instance_arn = ? ORDER BY attested_at DESC, id DESC LIMIT 1",
+            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations WHERE " +
+              "instance_arn = ? ORDER BY attested_at DESC, id DESC LIMIT 1",
           )
           .get(instanceArn) as AttestationRow | undefined,
     );
@@ -50,7 +51,9 @@ export class SqliteAttestationStore implements AttestationStore {
       () =>
         this.database
           .prepare(
-            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations AS a WHERE a.id = (SELECT b.id FROM attestations AS b WHERE b.instance_arn = a.instance_arn ORDER BY b.attested_at DESC, b.id DESC LIMIT 1) ORDER BY instance_arn",
+            "SELECT instance_arn, fingerprints, attested_at, attested_by, source FROM attestations AS a WHERE " +
+              "a.id = (SELECT b.id FROM attestations AS b WHERE b.instance_arn = a.instance_arn ORDER BY " +
+              "b.attested_at DESC, b.id DESC LIMIT 1) ORDER BY instance_arn",
           )
           .all() as AttestationRow[],
     );

@@ -54,7 +54,8 @@ export class SqliteRunStore implements RunRepository {
       this.database.immediate(() => {
         this.database
           .prepare(
-            "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, " +
+              "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
           )
           .run(
             run.id,

@@ -154,7 +154,8 @@ export class SqliteServeStateStore implements ServeStateStore {
     this.guard(() =>
       this.database
         .prepare(
-          "INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (subject) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+          "INSERT INTO slack_messages (subject, channel, ts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT " +
+            "(subject) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
         )
         .run(subject, message.channel, message.ts, at.toISOString()),
     );
