@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runViewJson } from "../../src/cli/run-view-json.js";
+import type { RunView } from "../../src/domain/runbooks/run-view.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { breakglassCli } from "../support/runbook-cli.js";
@@ -190,5 +192,60 @@ describe("the other run commands with --json", () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stdout).toBe("");
     expect(unknown.stderr).toMatch(/^breakglass: .*no-such-run.*\n$/);
+  });
+});
+
+describe("an approved action in the run JSON", () => {
+  it("shows who approved, what the plan changes, whether it was applied and how it read back", () => {
+    const view: RunView = {
+      id: "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+      runbookId: "fm2-reimport-metadata",
+      status: "succeeded",
+      initiator: "alice",
+      dryRun: false,
+      inputs: { incident: "INC-7" },
+      artefacts: { "metadata-file": "/var/lib/breakglass/runs/0f1e2d3c/idp-metadata.xml" },
+      steps: [
+        {
+          id: "approve-import",
+          title: "A second person approves the import",
+          kind: "approval",
+          status: "succeeded",
+          attempts: 1,
+          outcome: {
+            summary: "approved by bob",
+            approval: { decision: "granted", approver: "bob", initiator: "alice", approverPerson: "bob" },
+          },
+        },
+        {
+          id: "import",
+          title: "Import the metadata into the emergency SAML providers",
+          kind: "action",
+          status: "succeeded",
+          attempts: 1,
+          outcome: {
+            summary: "imported into 1 provider",
+            plan: {
+              summary: "update 1 provider",
+              alreadyDone: false,
+              changes: [{ target: "arn:aws:iam::111122223333:saml-provider/okta", before: "3f2a…", after: "9c1d…" }],
+            },
+            applied: true,
+            verification: { ok: true, detail: "the provider holds 9c1d…" },
+          },
+        },
+      ],
+      waitingFor: null,
+    };
+    const run = JSON.parse(JSON.stringify(runViewJson(view)));
+    expect(run.artefacts).toEqual({ "metadata-file": "/var/lib/breakglass/runs/0f1e2d3c/idp-metadata.xml" });
+    expect(run.steps[0].approval).toEqual({ decision: "granted", approver: "bob", reason: null });
+    expect(run.steps[1]).toMatchObject({
+      changes: [{ target: "arn:aws:iam::111122223333:saml-provider/okta", before: "3f2a…", after: "9c1d…" }],
+      applied: true,
+      verification: { ok: true, detail: "the provider holds 9c1d…" },
+      approval: null,
+      error: null,
+    });
   });
 });
