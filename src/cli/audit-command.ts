@@ -5,13 +5,18 @@ import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { auditVerifyJson } from "./audit-verify-json.js";
 
-export async function runAuditVerify(options: { config?: string }, io: CliIo): Promise<number> {
+export async function runAuditVerify(options: { config?: string; json?: boolean }, io: CliIo): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const store = openStore(config.store);
   try {
     const result = verifyAudit(store.audit, jsonlAuditMirror(config.store.auditMirror));
     const problems = [...result.problems.map((entry) => entry.problem), ...result.mirrorProblems];
+    if (options.json) {
+      io.stdout(`${JSON.stringify(auditVerifyJson(config.store.path, config.store.auditMirror, result), null, 2)}\n`);
+      return problems.length === 0 ? EXIT.ok : EXIT.findings;
+    }
     if (problems.length === 0) {
       io.stdout(
         `${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, ` +

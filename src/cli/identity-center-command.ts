@@ -11,11 +11,14 @@ import { openStore } from "../adapters/store/open-store.js";
 import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { attestationJson } from "./attestation-json.js";
 
 export interface AttestOptions {
   readonly config?: string;
   readonly metadata: string;
   readonly by: string;
+  /** Print what was recorded as one JSON object (attestation-json.ts) instead of sentences. */
+  readonly json?: boolean;
 }
 
 /**
@@ -68,6 +71,11 @@ export async function runIdentityCenterAttest(options: AttestOptions, io: CliIo)
     store.attestations.recordAttestation({ instanceArn, fingerprints, attestedAt, attestedBy: by, source });
   } finally {
     store.close();
+  }
+  if (options.json) {
+    const recorded = { instanceArn, source, attestedBy: by, attestedAt, certificates };
+    io.stdout(`${JSON.stringify(attestationJson(recorded), null, 2)}\n`);
+    return EXIT.ok;
   }
   io.stdout(
     `Recorded: ${by} imported into IAM Identity Center ${instanceArn} the metadata ${source} ` +

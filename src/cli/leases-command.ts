@@ -7,12 +7,17 @@ import { openStore } from "../adapters/store/open-store.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-command.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { leasesJson } from "./leases-json.js";
 
-export async function runLeasesList(options: { config?: string }, io: CliIo): Promise<number> {
+export async function runLeasesList(options: { config?: string; json?: boolean }, io: CliIo): Promise<number> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
   const store = openStore(config.store);
   try {
     const active = store.leases.activeLeases();
+    if (options.json) {
+      io.stdout(`${JSON.stringify(leasesJson(active, io.clock.now()), null, 2)}\n`);
+      return EXIT.ok;
+    }
     if (active.length === 0)
       io.stdout("No active leases: no one holds emergency group membership through breakglass.\n");
     for (const lease of active) {

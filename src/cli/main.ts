@@ -149,6 +149,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     )
     .requiredOption("--metadata <file|url>", "the metadata file or URL you uploaded")
     .requiredOption("--by <name>", "who imported it")
+    .option("--json", "print what was recorded as one JSON object")
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (options: AttestOptions) => {
@@ -178,18 +179,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .command("list")
     .description("List the runbooks: id, failure mode and title, one per line.")
     .addOption(runbookDirectory())
+    .option("--json", "print one JSON object { runbooks, invalidFiles }")
     .exitOverride()
-    .action(async (options: { dir: string }) => {
-      exitCode = await runRunbookList(options.dir, io);
+    .action(async (options: { dir: string; json?: boolean }) => {
+      exitCode = await runRunbookList(options.dir, io, options);
     });
   runbook
     .command("show")
     .description("Print a runbook as Markdown: every step, condition, approval, artefact and compensation.")
     .argument("<id>", "the runbook id, as `breakglass runbook list` shows it")
     .addOption(runbookDirectory())
+    .option("--json", "print the runbook's inputs and steps as one JSON object")
     .exitOverride()
-    .action(async (id: string, options: { dir: string }) => {
-      exitCode = await runRunbookShow(id, options.dir, io);
+    .action(async (id: string, options: { dir: string; json?: boolean }) => {
+      exitCode = await runRunbookShow(id, options.dir, io, options);
     });
 
   const configOption = () =>
@@ -200,6 +203,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       "your name as the record shows it (who you are comes from your AWS credentials, see people in breakglass.yaml)",
     ).makeOptionMandatory();
   const collect = (value: string, previous: string[] = []) => [...previous, value];
+  const runJsonOption = () => new Option("--json", "print the run as one JSON object (README: runbook JSON)");
   runbook
     .command("run")
     .description("Start a runbook and run it until it needs a person (an approval, a step by hand) or ends.")
@@ -207,6 +211,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(asOption())
     .option("--input <name=value>", "a runbook input (repeat it; a list takes comma-separated values)", collect)
     .option("--dry-run", "run checks and show every plan, but apply nothing")
+    .addOption(runJsonOption())
     .addOption(configOption())
     .addOption(runbookDirectory())
     .exitOverride()
@@ -220,6 +225,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description(description)
       .argument("<run-id>", "the run")
       .addOption(asOption())
+      .addOption(runJsonOption())
       .addOption(configOption())
       .addOption(runbookDirectory())
       .exitOverride();
@@ -251,6 +257,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       "Show where a run stands: every step's outcome and what it waits for; without a run id, the recent runs.",
     )
     .argument("[run-id]", "the run")
+    .addOption(runJsonOption())
     .addOption(configOption())
     .addOption(runbookDirectory())
     .exitOverride()
@@ -332,8 +339,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .command("list")
     .description("List the memberships whose lease is still active, with when each ends.")
     .addOption(configOption())
+    .option("--json", "print one JSON object { leases }")
     .exitOverride()
-    .action(async (options: { config?: string }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       exitCode = await runLeasesList(options, io);
     });
   leases
@@ -354,8 +362,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       "Check the audit log's hash chain (and its JSONL mirror): exit 0 intact, 1 tampered, naming each record edited, deleted or reordered.",
     )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .option("--json", "print one JSON object { ok, store, records, headHash, mirror, problems }")
     .exitOverride()
-    .action(async (options: { config?: string }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       exitCode = await runAuditVerify(options, io);
     });
 

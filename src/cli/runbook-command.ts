@@ -12,6 +12,7 @@ import { RunbookCatalog } from "../application/runbook-catalog.js";
 import { isBreakglassError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { runbookListJson, runbookShowJson } from "./runbook-json.js";
 
 /** The runbooks shipped with breakglass: `runbooks/` at the package root, from src/cli and dist/cli alike. */
 export const DEFAULT_RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks/", import.meta.url));
@@ -28,8 +29,11 @@ export async function runRunbookLint(directory: string, io: CliIo): Promise<numb
   return EXIT.ok;
 }
 
-/** One line per runbook: id, failure mode, title, in aligned columns. A file that does not load is named on stderr (exit 2). */
-export async function runRunbookList(directory: string, io: CliIo): Promise<number> {
+/**
+ * One line per runbook: id, failure mode, title, in aligned columns. A file that does not load is named on stderr (exit 2),
+ * and with --json in the object's invalidFiles too.
+ */
+export async function runRunbookList(directory: string, io: CliIo, options: { json?: boolean } = {}): Promise<number> {
   const loaded: LoadedRunbook[] = [];
   const broken: string[] = [];
   for (const path of await runbookFiles(directory)) {
@@ -41,17 +45,35 @@ export async function runRunbookList(directory: string, io: CliIo): Promise<numb
       broken.push(path);
     }
   }
-  const idWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.id.length));
-  const modeWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.failureMode.length));
-  for (const { runbook } of loaded)
-    io.stdout(`${runbook.id.padEnd(idWidth)}  ${runbook.failureMode.padEnd(modeWidth)}  ${runbook.title}\n`);
+  if (options.json) {
+    io.stdout(
+      `${JSON.stringify(
+        runbookListJson(
+          loaded.map(({ runbook }) => runbook),
+          broken,
+        ),
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const idWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.id.length));
+    const modeWidth = Math.max(0, ...loaded.map(({ runbook }) => runbook.failureMode.length));
+    for (const { runbook } of loaded)
+      io.stdout(`${runbook.id.padEnd(idWidth)}  ${runbook.failureMode.padEnd(modeWidth)}  ${runbook.title}\n`);
+  }
   for (const path of broken)
     io.stderr(`${path}: invalid, not listed (run \`breakglass runbook lint\` for the problems)\n`);
   return broken.length === 0 ? EXIT.ok : EXIT.unusable;
 }
 
-/** Prints the runbook as Markdown; an unknown id is RUNBOOK_NOT_FOUND naming the known ids. */
-export async function runRunbookShow(id: string, directory: string, io: CliIo): Promise<number> {
+/** Prints the runbook as Markdown (or, with --json, as data); an unknown id is RUNBOOK_NOT_FOUND naming the known ids. */
+export async function runRunbookShow(
+  id: string,
+  directory: string,
+  io: CliIo,
+  options: { json?: boolean } = {},
+): Promise<number> {
   const path = await new RunbookCatalog(directory).file(id);
   const text = await readRunbookText(path);
   const problems = validateRunbookText(text, path);
@@ -60,6 +82,7 @@ export async function runRunbookShow(id: string, directory: string, io: CliIo): 
     for (const problem of problems) io.stderr(`${describeRunbookProblem(problem)}\n`);
     return EXIT.unusable;
   }
-  io.stdout(renderRunbook(parseRunbook(text, path).runbook));
+  const { runbook } = parseRunbook(text, path);
+  io.stdout(options.json ? `${JSON.stringify(runbookShowJson(runbook), null, 2)}\n` : renderRunbook(runbook));
   return EXIT.ok;
 }

@@ -12,12 +12,15 @@ import type { RunbookRuns } from "../application/runbook-runs.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { recentRunsJson, runViewJson } from "./run-view-json.js";
 import { runViewText } from "./run-view-text.js";
 
 export interface OperatorOptions {
   readonly config?: string;
   readonly as: string;
   readonly dir: string;
+  /** Print the run as one JSON object (run-view-json.ts) instead of the readable view. */
+  readonly json?: boolean;
 }
 
 export interface RunOptions extends OperatorOptions {
@@ -33,7 +36,8 @@ export async function runRunbookRun(runbookId: string, options: RunOptions, io: 
       actor,
       dryRun: options.dryRun === true,
     });
-    io.stdout(`Started run ${view.id} of ${runbookId}${options.dryRun ? " (dry run)" : ""}.\n`);
+    // With --json the run's id is in the object, and stdout holds nothing else.
+    if (!options.json) io.stdout(`Started run ${view.id} of ${runbookId}${options.dryRun ? " (dry run)" : ""}.\n`);
     return runs.advance(view.id, actor);
   });
 }
@@ -82,7 +86,8 @@ export async function runRunbookAbort(
 export async function runRunbookRollback(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
   return withRuns(options, io, "run", async (runs, actor) => {
     const view = await runs.rollback(runId, actor);
-    io.stdout(`Started run ${view.id} (${view.runbookId}) to roll back run ${runs.resolve(runId)}.\n`);
+    if (!options.json)
+      io.stdout(`Started run ${view.id} (${view.runbookId}) to roll back run ${runs.resolve(runId)}.\n`);
     return runs.advance(view.id, actor);
   });
 }
@@ -94,8 +99,12 @@ export async function runRunbookStatus(
   io: CliIo,
 ): Promise<number> {
   return withServices(options, io, async ({ runs }) => {
-    if (runId !== undefined) return printRun(await runs.status(runId), io);
+    if (runId !== undefined) return printRun(await runs.status(runId), io, options.json === true);
     const recent = runs.recent(20);
+    if (options.json) {
+      io.stdout(`${JSON.stringify(recentRunsJson(recent), null, 2)}\n`);
+      return EXIT.ok;
+    }
     if (recent.length === 0) io.stdout("No runbook runs yet.\n");
     for (const run of recent) {
       io.stdout(
@@ -119,7 +128,8 @@ export async function withServices<T>(
     clock: io.clock,
     env: io.env,
     notify: (channel, message) => {
-      io.stdout(`[notify #${channel}] ${message}\n`);
+      // With --json, stdout is the one JSON object: the notifications go where a person still sees them.
+      (options.json ? io.stderr : io.stdout)(`[notify #${channel}] ${message}\n`);
       return Promise.resolve();
     },
   });
@@ -151,11 +161,14 @@ async function withRuns(
   permission: Permission,
   work: (runs: RunbookRuns, actor: Actor) => Promise<RunView>,
 ): Promise<number> {
-  return withActor(options, io, permission, async ({ runs }, actor) => printRun(await work(runs, actor), io));
+  return withActor(options, io, permission, async ({ runs }, actor) =>
+    printRun(await work(runs, actor), io, options.json === true),
+  );
 }
 
-function printRun(view: RunView, io: CliIo): number {
-  io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
+function printRun(view: RunView, io: CliIo, json: boolean): number {
+  if (json) io.stdout(`${JSON.stringify(runViewJson(view), null, 2)}\n`);
+  else io.stdout(runViewText(view, pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"])));
   return view.status === "failed" || view.status === "aborted" ? EXIT.findings : EXIT.ok;
 }
 
