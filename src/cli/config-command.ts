@@ -9,9 +9,9 @@ import {
   describeProblem,
   parseConfig,
   readConfigText,
-  validateConfigText,
   type ConfigProblem,
 } from "../config/load-config.js";
+import { reviewConfigText } from "../config/review-config.js";
 import { BreakglassError, describeError, isBreakglassError } from "../domain/errors.js";
 import { redactUrl } from "../domain/shared/redact-url.js";
 import { EXIT } from "./exit-codes.js";
@@ -22,7 +22,10 @@ export interface ConfigInitOptions {
   readonly force?: boolean;
 }
 
-/** Prints `<file>: valid` and what will and will not be checked (exit 0), or every problem, one per line on stderr (exit 2). */
+/**
+ * Prints `<file>: valid` and what will and will not be checked (exit 0), or every problem once, one per line on stderr
+ * (exit 2): schema problems, example values left from `config init`, and variables the file names that are unset here.
+ */
 export async function runConfigValidate(path: string, io: CliIo): Promise<number> {
   let text: string;
   try {
@@ -33,7 +36,7 @@ export async function runConfigValidate(path: string, io: CliIo): Promise<number
     io.stderr(`${error.message}\n`);
     return EXIT.unusable;
   }
-  const problems = validateConfigText(text, path);
+  const problems = reviewConfigText(text, path, io.env);
   if (problems.length > 0) {
     for (const problem of problems) io.stderr(`${problemLine(path, problem)}\n`);
     return EXIT.unusable;

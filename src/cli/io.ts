@@ -16,11 +16,28 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: writerEndingQuietlyOnClosedPipe(process.stdout),
+    stderr: writerEndingQuietlyOnClosedPipe(process.stderr),
     stdoutIsTty: process.stdout.isTTY === true,
     stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
     clock: systemClock,
+  };
+}
+
+/**
+ * Writes to `stream` until its reader goes away. `breakglass runbook status | head -1` closes the pipe after one line;
+ * the next write fails with EPIPE, which Node reports as an unhandled 'error' event: a stack trace for a reader's
+ * ordinary choice. Nobody is left to read, so later output is dropped and the command ends with its own exit code;
+ * any other stream error is still thrown.
+ */
+function writerEndingQuietlyOnClosedPipe(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    readerGone = true;
+  });
+  return (text) => {
+    if (!readerGone) stream.write(text);
   };
 }

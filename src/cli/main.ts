@@ -31,6 +31,7 @@ import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
 import { runServe, type ServeOptions } from "./serve-command.js";
+import { runStoreBackup } from "./store-command.js";
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -366,6 +367,24 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .exitOverride()
     .action(async (options: { config?: string; json?: boolean }) => {
       exitCode = await runAuditVerify(options, io);
+    });
+
+  const store = program
+    .command("store")
+    .description("The SQLite store: runs, leases and the audit log.")
+    .exitOverride();
+  store
+    .command("backup")
+    .description(
+      "Copy the store to <file> with SQLite's online backup, safe while serve runs (a plain cp can lose what is in " +
+        "the WAL), readable only by you; then verify the copy's audit chain.",
+    )
+    .argument("<file>", "where to write the copy")
+    .option("--force", "replace <file> if it exists")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (file: string, options: { config?: string; force?: boolean }) => {
+      exitCode = await runStoreBackup(file, options, io);
     });
 
   program

@@ -38,7 +38,8 @@ export function serveSummary(config: BreakglassConfig, env: NodeJS.ProcessEnv): 
     const settings = slackSettings(config, env);
     lines.push(
       settings === undefined
-        ? "  slack credentials: SLACK_BOT_TOKEN is not set here, so serve started here would only log"
+        ? `  slack credentials: SLACK_BOT_TOKEN and ${slack.socketMode ? "SLACK_APP_TOKEN" : "SLACK_SIGNING_SECRET"} ` +
+            "are not set here, so serve started here would only log"
         : `  slack credentials: set (${settings.socketMode ? "Socket Mode" : "HTTP receiver"}, Web API ${settings.apiUrl})`,
     );
   } catch (error) {

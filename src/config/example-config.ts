@@ -4,7 +4,8 @@ export const EXAMPLE_CONFIG = `# breakglass.yaml: what breakglass checks, and wh
 #
 # Every value marked CHANGE ME is an example: replace it with your own, then run
 #   breakglass config validate
-# which lists any problem with its line, and says which checks will run and which cannot.
+# which lists any problem with its line (an example value left in place is one), and says which checks
+# will run and which cannot. Check the other values too: the Regions, the role names, the schedule.
 #
 # No secrets belong in this file. AWS credentials come from the AWS SDK's usual chain
 # (AWS_PROFILE, an \`aws sso login\` session, environment variables, an instance role);
@@ -12,7 +13,7 @@ export const EXAMPLE_CONFIG = `# breakglass.yaml: what breakglass checks, and wh
 
 # The identity provider that signs people in to AWS, whose SAML metadata breakglass watches.
 idp:
-  name: Okta                        # CHANGE ME: the IdP's name, as reports should show it
+  name: Okta                        # the IdP's name, as reports should show it
   # Its SAML metadata: an https URL, or a file path. Plain http works but is reported as insecure.
   metadata: https://example.okta.com/app/exk0example0000000000/sso/saml/metadata   # CHANGE ME
   # If your IdP signs its metadata, pin the signer's certificate (a PEM file) so that a swapped
@@ -23,11 +24,11 @@ idp:
   # or Microsoft Graph API. The API token goes in the environment variable named here, never in this file.
   # directory:
   #   kind: scim                      # scim, okta or graph
-  #   baseUrl: https://example.okta.com/scim/v2
+  #   baseUrl: https://example.okta.com/scim/v2   # CHANGE ME
   #   tokenVariable: BREAKGLASS_IDP_TOKEN
 
 aws:
-  region: eu-west-1                 # CHANGE ME: the Region for API calls (else AWS_REGION or the profile's)
+  region: eu-west-1                 # the Region for API calls (else AWS_REGION or the profile's)
 
   # The account people reach during an identity outage, through its own IAM SAML provider.
   emergencyAccount:
@@ -44,7 +45,7 @@ aws:
   # IAM Identity Center, the everyday way in. Delete this section if you do not use it.
   identityCenter:
     instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef         # CHANGE ME: IAM Identity Center > Settings
-    region: eu-west-1               # CHANGE ME: Identity Center's home Region
+    region: eu-west-1               # Identity Center's home Region
 
   # AWS Organizations: check the emergency path into every workload account.
   # Delete this section if you have a single account.
@@ -80,9 +81,9 @@ serve:
 #   # apiUrl: https://slack-gov.com/api/   # GovSlack, a proxy; SLACK_API_URL overrides it
 #   socketMode: false                      # true: no inbound HTTP, Slack is reached over a WebSocket
 #   channels:                              # channel IDs (the channel's details show them)
-#     alerts: C0123456789                  # findings, resolutions and certificate expiry warnings
-#     incidents: C0123456789               # incident declarations and runbook announcements
-#     security: C0123456789                # emergency access granted, revoked, declared
+#     alerts: C0123456789                  # CHANGE ME: findings, resolutions and certificate expiry warnings
+#     incidents: C0123456789               # CHANGE ME: incident declarations and runbook announcements
+#     security: C0123456789                # CHANGE ME: emergency access granted, revoked, declared
 #   access:                                # the Slack-only form of access (below): Slack user IDs (U…) or user-group IDs (S…); anyone may read
 #     run: [S0123456789]                   # check, start and step runbooks, declare and close incidents
 #     approve: [S0123456789]               # approve runbook steps (never a run they started)

@@ -171,7 +171,9 @@ function interpretConfigText(text: string, path: string): Interpretation {
   if (!result.success)
     return {
       problems: inFileOrder(
-        withoutExplainedMissingKeys(result.error.issues.flatMap((issue) => problemsOfIssue(source, issue))),
+        withoutRepeatedProblems(
+          withoutExplainedMissingKeys(result.error.issues.flatMap((issue) => problemsOfIssue(source, issue))),
+        ),
       ),
     };
   return { config: withAbsolutePaths(result.data, path), problems: [] };
@@ -252,6 +254,20 @@ function problemsOfIssue(source: YamlSource, issue: z.core.$ZodIssue): FoundProb
     if (suggestion !== undefined) message += ` (did you mean \`${suggestion}\`?)`;
   }
   return [{ line: location.line, key, message }];
+}
+
+/**
+ * Each problem once, as it would be printed. Zod reports `name: []` both as not a string and as too short, with one
+ * message; and two routes to one finding (a schema rule and a placeholder) must print one line.
+ */
+export function withoutRepeatedProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const shown = `${problem.line ?? ""}:${describeProblem(problem)}`;
+    if (seen.has(shown)) return false;
+    seen.add(shown);
+    return true;
+  });
 }
 
 function inFileOrder(problems: ConfigProblem[]): ConfigProblem[] {

@@ -22,6 +22,12 @@ async function validate(path: string) {
   return { code, ...output };
 }
 
+async function validateIn(path: string, env: NodeJS.ProcessEnv) {
+  const { io, output } = capturingIo();
+  const code = await runConfigValidate(path, { ...io, env });
+  return { code, ...output };
+}
+
 async function init(path: string, options: { force?: boolean } = {}) {
   const { io, output } = capturingIo();
   const code = await runConfigInit(path, io, options);
@@ -30,23 +36,114 @@ async function init(path: string, options: { force?: boolean } = {}) {
 
 const MINIMAL = "idp:\n  name: Okta\n  metadata: https://example.okta.com/app/abc/sso/saml/metadata\n";
 
+/** The example as an admin leaves it after replacing every value marked CHANGE ME. */
+const FILLED_EXAMPLE = EXAMPLE_CONFIG.replace(
+  "https://example.okta.com/app/exk0example0000000000/sso/saml/metadata",
+  "https://acme.okta.com/app/exk1acme/sso/saml/metadata",
+)
+  .replaceAll("111111111111", "123456789012")
+  .replace("999999999999", "210987654321")
+  .replace("ssoins-1234567890abcdef", "ssoins-72239a3c4f1e8b05");
+
 describe("config validate", () => {
-  it("says the example is valid and that every check will run", async () => {
-    const path = writeTemp("breakglass.yaml", EXAMPLE_CONFIG);
+  it("says the filled-in example is valid and that every check will run", async () => {
+    const path = writeTemp("breakglass.yaml", FILLED_EXAMPLE);
     const { code, stdout, stderr } = await validate(path);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toBe(
       [
         `${path}: valid`,
-        "  idp: Okta, metadata https://example.okta.com/app/exk0example0000000000/sso/saml/metadata (signer " +
-          "not pinned; warns 30 days before a certificate expires)",
-        "  emergency account: 111111111111, 1 SAML provider, 1 emergency role",
-        "  organization: every ACTIVE account except 111111111111, 8 at a time",
+        "  idp: Okta, metadata https://acme.okta.com/app/exk1acme/sso/saml/metadata (signer not pinned; " +
+          "warns 30 days before a certificate expires)",
+        "  emergency account: 123456789012, 1 SAML provider, 1 emergency role",
+        "  organization: every ACTIVE account except 123456789012, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
       ].join("\n"),
+    );
+  });
+
+  it("rejects the untouched example, naming the line and key of every value still marked CHANGE ME", async () => {
+    const path = writeTemp("breakglass.yaml", EXAMPLE_CONFIG);
+    const { code, stdout, stderr } = await validate(path);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    const placeholder =
+      "still the example value from `breakglass config init` (marked CHANGE ME): replace it with your own";
+    expect(stderr).toBe(
+      [
+        `${path}:16: idp.metadata: ${placeholder}`,
+        `${path}:33: aws.emergencyAccount.accountId: ${placeholder}`,
+        `${path}:35: aws.emergencyAccount.roleArn: ${placeholder}`,
+        `${path}:38: aws.emergencyAccount.samlProviders[0]: ${placeholder}`,
+        `${path}:41: aws.emergencyAccount.emergencyRoles[0]: ${placeholder}`,
+        `${path}:45: aws.identityCenter.instanceArn: ${placeholder}`,
+        `${path}:53: aws.organization.managementRoleArn: ${placeholder}`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("names an example value left in a section uncommented from the template, and one the admin missed", async () => {
+    const text = FILLED_EXAMPLE.replace(
+      "arn:aws:iam::123456789012:role/EmergencyAdmin",
+      "arn:aws:iam::111111111111:role/EmergencyAdmin",
+    )
+      .replace("# slack:", "slack:")
+      .replace("#   channels:", "  channels:")
+      .replace("#     alerts: C0123456789", "    alerts: C0123456789");
+    const path = writeTemp("breakglass.yaml", text);
+    const lineOf = (needle: string) => text.split("\n").findIndex((line) => line.includes(needle)) + 1;
+    const { code, stderr } = await validate(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      [
+        `${path}:${lineOf("role/EmergencyAdmin")}: aws.emergencyAccount.emergencyRoles[0]: expected a role in the ` +
+          "emergency account 123456789012 (aws.emergencyAccount.accountId), got arn:aws:iam::111111111111:role/EmergencyAdmin",
+        `${path}:${lineOf("role/EmergencyAdmin")}: aws.emergencyAccount.emergencyRoles[0]: ` +
+          "still the example value from `breakglass config init` (marked CHANGE ME): replace it with your own",
+        `${path}:${lineOf("alerts: C0123456789")}: slack.channels.alerts: ` +
+          "still the example value from `breakglass config init` (marked CHANGE ME): replace it with your own",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("names the unset environment variable that idp.directory.tokenVariable names, and accepts the file once it is set", async () => {
+    const directory =
+      "  directory:\n    kind: scim\n    baseUrl: https://acme.example/scim/v2\n    tokenVariable: ACME_SCIM_TOKEN\n";
+    const path = writeTemp("breakglass.yaml", MINIMAL + directory);
+    const unset = await validateIn(path, { BREAKGLASS_IDP_TOKEN: "not the one named" });
+    expect({ code: unset.code, stdout: unset.stdout }).toEqual({ code: 2, stdout: "" });
+    expect(unset.stderr).toBe(
+      `${path}:7: idp.directory.tokenVariable: the environment variable ACME_SCIM_TOKEN is not set here: ` +
+        "FM3 and grants cannot add anyone to the IdP's emergency groups (scim API) without the token it holds\n",
+    );
+    expect((await validateIn(path, { ACME_SCIM_TOKEN: "  " })).code).toBe(2);
+    const set = await validateIn(path, { ACME_SCIM_TOKEN: "token-value" });
+    expect({ code: set.code, stderr: set.stderr }).toEqual({ code: 0, stderr: "" });
+  });
+
+  it("names the default token variable at the directory section when the file does not name one", async () => {
+    const path = writeTemp(
+      "breakglass.yaml",
+      `${MINIMAL}  directory:\n    kind: okta\n    baseUrl: https://acme.okta.com\n`,
+    );
+    const { code, stderr } = await validate(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `${path}:4: idp.directory.tokenVariable: the environment variable BREAKGLASS_IDP_TOKEN is not set here: ` +
+        "FM3 and grants cannot add anyone to the IdP's emergency groups (okta API) without the token it holds\n",
+    );
+  });
+
+  it("prints a problem zod finds twice in one value only once", async () => {
+    const path = writeTemp("breakglass.yaml", "idp:\n  name: Okta\n  metadata: []\n");
+    const { code, stderr } = await validate(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `${path}:3: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, got an empty list\n`,
     );
   });
 
@@ -97,7 +194,7 @@ describe("config validate", () => {
         "  warning: slack.access.approve is empty: nobody can approve runbook steps from Slack",
         "  warning: slack.access.grant is empty: nobody can grant emergency access from Slack",
         "  warning: slack.grant needs idp.directory: /breakglass grant cannot add anyone to a group",
-        "  slack credentials: SLACK_BOT_TOKEN is not set here, so serve started here would only log",
+        "  slack credentials: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set here, so serve started here would only log",
         "",
       ].join("\n"),
     );
@@ -187,7 +284,10 @@ describe("config init", () => {
       `wrote an example configuration to ${path} (readable only by you)\nnext: replace the values marked ` +
         `CHANGE ME, then run \`breakglass config validate --config ${path}\`\n`,
     );
-    expect((await validate(path)).code).toBe(0);
+    // The file is a start, not a configuration: validate names what is left to replace.
+    const validation = await validate(path);
+    expect(validation.code).toBe(2);
+    expect(validation.stderr).toContain(`${path}:33: aws.emergencyAccount.accountId: still the example value`);
   });
 
   it("creates missing folders on the way", async () => {

@@ -165,6 +165,7 @@ export function watchWrites(
         write(() => undefined);
         return result;
       }),
+    backup: (destination) => database.backup(destination),
     close: () => database.close(),
   };
 }

@@ -16,6 +16,11 @@ export interface SqlDatabase {
   pragma(statement: string): unknown;
   /** Runs `work` in one transaction (BEGIN IMMEDIATE: the write lock is taken first), committed or rolled back as a whole. */
   immediate<T>(work: () => T): T;
+  /**
+   * Copies the database to `destination` with SQLite's online backup API: a consistent snapshot of committed data,
+   * WAL included, while other connections keep writing. The destination file is replaced.
+   */
+  backup(destination: string): Promise<void>;
   close(): void;
 }
 
@@ -25,6 +30,18 @@ interface Driver {
   close(): void;
 }
 
+interface OpenedDriver {
+  readonly driver: Driver;
+  readonly backup: (destination: string) => Promise<void>;
+}
+
+/*
+ * Pages copied per backup step: all of them. SQLite restarts a stepwise backup whenever another connection writes
+ * between two steps, so on a busy store small steps might never finish; one step copies one read snapshot, and in WAL
+ * mode a reader does not block writers.
+ */
+const ALL_PAGES = 0x7fffffff;
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -32,18 +49,28 @@ const require = createRequire(import.meta.url);
  * is garbage-collected during exit (Assertion failed: (env) != nullptr); Node 24's own node:sqlite has
  * no such teardown, so it is used wherever it exists in a stable form.
  */
-function openDriver(path: string): Driver {
+function openDriver(path: string): OpenedDriver {
   const major = Number(process.versions.node.split(".")[0]);
   if (major >= 24) {
-    const { DatabaseSync } = require("node:sqlite") as { DatabaseSync: new (path: string) => Driver };
-    return new DatabaseSync(path);
+    const { DatabaseSync, backup } = require("node:sqlite") as {
+      DatabaseSync: new (path: string) => Driver;
+      backup: (source: Driver, destination: string, options: { rate: number }) => Promise<unknown>;
+    };
+    const driver = new DatabaseSync(path);
+    return { driver, backup: async (destination) => void (await backup(driver, destination, { rate: ALL_PAGES })) };
   }
-  const BetterSqlite = require("better-sqlite3") as new (path: string) => Driver;
-  return new BetterSqlite(path);
+  const BetterSqlite = require("better-sqlite3") as new (path: string) => Driver & {
+    backup(destination: string, options: { progress: () => number }): Promise<unknown>;
+  };
+  const driver = new BetterSqlite(path);
+  return {
+    driver,
+    backup: async (destination) => void (await driver.backup(destination, { progress: () => ALL_PAGES })),
+  };
 }
 
 export function openSqlDatabase(path: string): SqlDatabase {
-  const driver = openDriver(path);
+  const { driver, backup } = openDriver(path);
   // Compiling a statement costs more than running most of ours; each SQL text is compiled once per connection.
   const statements = new Map<string, SqlStatement>();
   return {
@@ -76,6 +103,7 @@ export function openSqlDatabase(path: string): SqlDatabase {
         throw error;
       }
     },
+    backup,
     close: () => {
       statements.clear();
       driver.close();
