@@ -119,6 +119,12 @@ export interface RunStore {
    */
   acquireLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
   /**
+   * Extends the lease the holder still has until now + ttl; throws RUN_BUSY when it no longer has it, even when the
+   * lease is free: a holder that was taken over (or gave it up) must never take it back by renewing, or a stalled step
+   * would write over the run that went on without it.
+   */
+  renewLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
+  /**
    * Takes the lease away from `from` — its holder and expiry exactly as the caller read them — in one conditional write
    * (conditional on that holder and that expiry, which a DynamoDB ConditionExpression states as well as SQL): a holder
    * that renewed in between, or a third process that took over first, keeps it, and this throws RUN_BUSY. Whether the

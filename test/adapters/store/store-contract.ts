@@ -263,6 +263,33 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(store.runs.findRun("run-1")).toMatchObject({ leaseHolder: "engine-b" });
     });
 
+    it("renews only a lease the holder still has: never one taken over, nor one released in the meantime", () => {
+      const { store, open } = fresh();
+      const second = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      store.runs.renewLease("run-1", "engine-a", t(1, 3), LEASE);
+      expect(store.runs.findRun("run-1")).toMatchObject({ leaseExpiresAt: t(1, 13).toISOString() });
+      second.runs.takeOverLease(
+        "run-1",
+        { holder: "engine-a", expiresAt: t(1, 13).toISOString() },
+        "engine-b",
+        t(1, 4),
+        LEASE,
+      );
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 5), LEASE)).toThrow(
+        `run run-1: engine-a lost its lease, so it stopped; it is being advanced by engine-b, whose lease expires at ${t(1, 14).toISOString()}; try again after that`,
+      );
+      second.runs.releaseLease("run-1", "engine-b");
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 6), LEASE)).toThrow(
+        expect.objectContaining({ code: "RUN_BUSY" }),
+      );
+      expect(store.runs.findRun("run-1")).toMatchObject({ leaseHolder: null, leaseExpiresAt: null });
+      expect(() => store.runs.renewLease("run-404", "engine-a", t(1, 6), LEASE)).toThrow(
+        "run run-404: no run has this id in the store",
+      );
+    });
+
     it("refuses every write and renewal of the holder it was taken from, which writes nothing afterwards", () => {
       const { store, open } = fresh();
       const second = open();
@@ -290,6 +317,7 @@ export function runStoreContract(options: StoreContractOptions): void {
         `run run-1: engine-a lost its lease, so it stopped without writing; it is being advanced by engine-b, whose lease expires at ${t(1, 11).toISOString()}; try again after that`,
       );
       expect(() => store.runs.acquireLease("run-1", "engine-a", t(1, 2), LEASE)).toThrow(/advanced by engine-b/);
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 2), LEASE)).toThrow(/advanced by engine-b/);
       expect(second.audit.auditRecords()).toEqual(auditBefore);
       expect(second.runs.runSteps("run-1")[0]).toMatchObject({ status: "pending" });
     });

@@ -180,6 +180,19 @@ export class SqliteRunStore implements RunRepository {
     throw this.refusal(runId);
   }
 
+  renewLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void {
+    const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
+    const changes = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare("UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_holder = ?")
+          .run(expiresAt, runId, holder).changes,
+    );
+    if (changes === 1) return;
+    throw this.refusal(runId, `${holder} lost its lease, so it stopped; `);
+  }
+
   takeOverLease(runId: string, from: LeaseHeld, holder: string, now: Date, ttlMilliseconds: number): void {
     const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
     // Conditional on the holder AND its expiry as read: a renewal in between changes the expiry, so a live holder wins.
