@@ -23,6 +23,10 @@ export const HEARTBEATS_PER_LEASE = 3;
 /** How many heartbeats a holder on another host may miss before --take-over is allowed. */
 export const MISSED_HEARTBEATS_BEFORE_TAKE_OVER = 2;
 
+/** How long after a holder's last renewal --take-over is allowed, with the default lease: 40 s. */
+export const DEFAULT_TAKE_OVER_GRACE_MILLISECONDS =
+  (MISSED_HEARTBEATS_BEFORE_TAKE_OVER * DEFAULT_LEASE_MILLISECONDS) / HEARTBEATS_PER_LEASE;
+
 export function localLeaseHost(): LeaseHost {
   return { hostname: hostname(), pid: process.pid, isProcessAlive: isLocalProcessAlive };
 }
