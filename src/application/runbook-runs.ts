@@ -65,6 +65,15 @@ export class RunbookRuns {
     return this.options.engine.advance(this.resolve(runId), actor.person);
   }
 
+  /**
+   * Goes on with a run where it stopped. A lease held by a dead process of this host is taken over at once; one held
+   * from another host only with `takeOver` (its reason goes on the record), once the holder missed two heartbeats.
+   */
+  resume(runId: string, actor: Actor, takeOver?: { readonly reason: string }): Promise<RunView> {
+    const request = takeOver === undefined ? undefined : { reason: requireReason(takeOver.reason, "take it over") };
+    return this.options.engine.advance(this.resolve(runId), actor.person, request);
+  }
+
   /** Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. */
   approve(runId: string, actor: Actor): Promise<RunView> {
     const id = this.resolve(runId);
@@ -102,9 +111,15 @@ export class RunbookRuns {
     return this.options.engine.start(source, {}, actor, { dryRun: false, runId: rollbackRunId(id, attempt) });
   }
 
-  /** Ends the run for good. */
-  abort(runId: string, actor: Actor, reason: string): Promise<RunView> {
-    return this.options.engine.abort(this.resolve(runId), actor.person, requireReason(reason, "abort"));
+  /** Ends the run for good; with `takeOver`, even while another host's process holds it, once it missed two heartbeats. */
+  abort(runId: string, actor: Actor, reason: string, options: { readonly takeOver?: boolean } = {}): Promise<RunView> {
+    const why = requireReason(reason, "abort");
+    return this.options.engine.abort(
+      this.resolve(runId),
+      actor.person,
+      why,
+      options.takeOver ? { reason: why } : undefined,
+    );
   }
 
   status(runId: string): Promise<RunView> {

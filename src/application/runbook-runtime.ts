@@ -18,6 +18,7 @@ import type { ActionExecutor, Notifier, StepExecutors } from "../domain/runbooks
 import type { RunStore } from "../domain/runbooks/run-store.js";
 import type { ActionName } from "../domain/runbooks/runbook-schema.js";
 import { RunEngine } from "../domain/runbooks/run-engine.js";
+import type { LeaseHost } from "../domain/runbooks/run-lease.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
@@ -55,6 +56,8 @@ export interface RunbookServiceOptions {
   readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
   /** Test seam, undefined in production: wraps the run store the engine writes through (the crash test kills the process in it). */
   readonly wrapStore?: (store: RunStore) => RunStore;
+  /** Test seam, undefined in production: the host name and process table the engine's lease take-over judges by (a test plays "another host"). */
+  readonly leaseHost?: LeaseHost;
   /** Test seam, undefined in production: wraps each action's executor (the crash test kills the process after a side effect). */
   readonly wrapAction?: (action: ActionName, executor: ActionExecutor) => ActionExecutor;
 }
@@ -127,6 +130,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     clock: options.clock,
     executors,
     runbooks: resolveRunbook,
+    ...(options.leaseHost ? { host: options.leaseHost } : {}),
   });
   const runs = new RunbookRuns({
     engine,

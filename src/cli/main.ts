@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_TAKE_OVER_GRACE_MILLISECONDS } from "../domain/runbooks/run-lease.js";
 import { formatBytes } from "../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { resolveConfigPath } from "../config/load-config.js";
@@ -25,6 +26,7 @@ import {
   runRunbookStatus,
   type OperatorOptions,
   type RunOptions,
+  type TakeOverOptions,
 } from "./runbook-run-command.js";
 import { runGrant, runIncidentClose, runIncidentDeclare, runRevoke } from "./emergency-command.js";
 import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
@@ -230,12 +232,22 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .addOption(configOption())
       .addOption(runbookDirectory())
       .exitOverride();
+  const takeOverOption = () =>
+    new Option(
+      "--take-over",
+      "take the run from a process on another host that stopped renewing its lease " +
+        `(allowed ${DEFAULT_TAKE_OVER_GRACE_MILLISECONDS / 1000} s after its last renewal)`,
+    );
   runCommand(
     "resume",
-    "Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed).",
-  ).action(async (runId: string, options: OperatorOptions) => {
-    exitCode = await runRunbookResume(runId, options, io);
-  });
+    "Go on with a run where it stopped (after a crash, or once a failed step's cause is fixed). " +
+      "A run held by a dead process of this host is taken over at once.",
+  )
+    .addOption(takeOverOption())
+    .option("--reason <text>", "why you take the run over (with --take-over)")
+    .action(async (runId: string, options: OperatorOptions & TakeOverOptions) => {
+      exitCode = await runRunbookResume(runId, options, io);
+    });
   runCommand(
     "approve",
     "Approve the step a run waits on, as a second person (never the one who started it), and go on.",
@@ -282,7 +294,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   });
   runCommand("abort", "Stop a run for good (nothing is undone: `breakglass runbook rollback` does that).")
     .requiredOption("--reason <text>", "why")
-    .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+    .addOption(takeOverOption())
+    .action(async (runId: string, options: OperatorOptions & { reason: string; takeOver?: boolean }) => {
       exitCode = await runRunbookAbort(runId, options, io);
     });
 

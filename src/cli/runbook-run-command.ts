@@ -42,8 +42,24 @@ export async function runRunbookRun(runbookId: string, options: RunOptions, io: 
   });
 }
 
-export async function runRunbookResume(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, "run", (runs, actor) => runs.advance(runId, actor));
+/** `--take-over --reason <text>`: take the run from a process on another host that stopped renewing its lease. */
+export interface TakeOverOptions {
+  readonly takeOver?: boolean;
+  readonly reason?: string;
+}
+
+export async function runRunbookResume(
+  runId: string,
+  options: OperatorOptions & TakeOverOptions,
+  io: CliIo,
+): Promise<number> {
+  if (options.takeOver === true && options.reason === undefined)
+    throw new BreakglassError("USAGE", "--take-over", "needs --reason <text>: taking a run over goes on the record");
+  if (options.takeOver !== true && options.reason !== undefined)
+    throw new BreakglassError("USAGE", "--reason", "is only for --take-over when resuming a run");
+  return withRuns(options, io, "run", (runs, actor) =>
+    runs.resume(runId, actor, options.takeOver === true ? { reason: options.reason ?? "" } : undefined),
+  );
 }
 
 export async function runRunbookApprove(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
@@ -76,10 +92,12 @@ export async function runRunbookSkip(
 
 export async function runRunbookAbort(
   runId: string,
-  options: OperatorOptions & { reason: string },
+  options: OperatorOptions & { reason: string; takeOver?: boolean },
   io: CliIo,
 ): Promise<number> {
-  return withRuns(options, io, "run", (runs, actor) => runs.abort(runId, actor, options.reason));
+  return withRuns(options, io, "run", (runs, actor) =>
+    runs.abort(runId, actor, options.reason, { takeOver: options.takeOver === true }),
+  );
 }
 
 /** Starts the rollback of a run, then runs it until it needs the second person (its first approval). */

@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/adapters/store/open-store.js";
+import type { CliIo } from "../../src/cli/io.js";
+import type { AuditRecord } from "../../src/domain/audit/audit-chain.js";
 import { main } from "../../src/cli/main.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
@@ -23,7 +26,7 @@ import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } 
 
 const NOW = new Date();
 /**
- * A moment at which the run lease (10 min) a killed process took on the real clock has expired: 11 minutes after now,
+ * A moment at which the run lease (1 min) a killed process took on the real clock has long expired: 11 minutes after now,
  * taken when resuming rather than once for the file, which would hold only while the file ran for under a minute.
  */
 const afterLease = (): Date => new Date(Date.now() + 11 * 60_000);
@@ -96,6 +99,26 @@ async function scenario(name: string): Promise<Scenario> {
 }
 
 async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return breakglassWith({}, at, ...args);
+}
+
+/** The CLI in this process as if it ran on another machine: the lease take-over judges by this host name. */
+function breakglassOnAnotherHost(
+  at: Date,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return breakglassWith(
+    { leaseHost: { hostname: "another-host.example", pid: process.pid, isProcessAlive: () => true } },
+    at,
+    ...args,
+  );
+}
+
+async function breakglassWith(
+  runbookSeams: CliIo["runbookSeams"],
+  at: Date,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const code = await asPrincipal(principalNamedIn(args, people), () =>
@@ -105,6 +128,7 @@ async function breakglass(at: Date, ...args: string[]): Promise<{ code: number; 
       stdoutIsTty: false,
       env: {},
       clock: fixedClock(at),
+      ...(runbookSeams === undefined ? {} : { runbookSeams }),
     }),
   );
   return { code, stdout, stderr };
@@ -163,6 +187,16 @@ async function startRun(s: Scenario): Promise<string> {
   );
   expect(started.stdout).toContain("Waiting for a second person to approve");
   return /Started run (\S+)/.exec(started.stdout)?.[1] as string;
+}
+
+/** The audit records of one action, read from the scenario's store as another process would. */
+function auditRecordsOf(s: Scenario, action: string): AuditRecord[] {
+  const store = openStore({ path: join(s.directory, "breakglass.db") });
+  try {
+    return store.audit.auditRecords().filter((record) => record.action === action);
+  } finally {
+    store.close();
+  }
 }
 
 async function providerHolds(s: Scenario): Promise<string | undefined> {
@@ -336,9 +370,124 @@ describe("a run killed with SIGKILL", () => {
   );
 
   it(
-    "refuses a second process while the crashed one's lease is still running",
+    "is resumable at once on the same host: the dead process's lease is taken over, and the take-over is on the record",
     async () => {
-      const s = await scenario("lease");
+      const s = await scenario("same-host");
+      const runId = await startRun(s);
+      const killed = await breakglassProcess(
+        { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" },
+        "runbook",
+        "approve",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      );
+      expect(killed.signal).toBe("SIGKILL");
+      // The clock of the moment the process died, not after its lease: nothing waits for the lease to lapse.
+      const resumed = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
+      expect([resumed.code, resumed.stderr]).toEqual([0, ""]);
+      expect(resumed.stdout).toContain("Waiting for the step to be done by hand");
+      expect(auditRecordsOf(s, "run.lease-taken-over")).toEqual([
+        expect.objectContaining({
+          runId,
+          detail: expect.objectContaining({ because: "its process is no longer running on this host" }),
+        }),
+      ]);
+    },
+    ONE_KILL_TIMEOUT_MS,
+  );
+
+  it(
+    "is taken over from another host only with --take-over and a reason, once the dead process missed two heartbeats",
+    async () => {
+      const s = await scenario("other-host");
+      const runId = await startRun(s);
+      const killed = await breakglassProcess(
+        { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" },
+        "runbook",
+        "approve",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      );
+      expect(killed.signal).toBe("SIGKILL");
+
+      const refused = await breakglassOnAnotherHost(
+        NOW,
+        "runbook",
+        "resume",
+        runId,
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      );
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          "^breakglass: run \\S+: it is being advanced by [^ ]+:\\d+:\\w+, whose lease expires at \\S+; " +
+            "try again after that, or, if that process is gone, take the run over with --take-over --reason <why> " +
+            "from \\S+Z\\n",
+        ),
+      );
+      // The time the refusal names: the dead process's last renewal plus two heartbeats (40 s).
+      const allowedFrom = new Date(/ from (\S+Z)$/m.exec(refused.stderr)?.[1] as string);
+      const takeOver = (at: Date) =>
+        breakglassOnAnotherHost(
+          at,
+          "runbook",
+          "resume",
+          runId,
+          "--take-over",
+          "--reason",
+          "laptop of bob died mid-approval",
+          "--as",
+          "bob",
+          "--config",
+          s.config,
+        );
+      const early = await takeOver(new Date(allowedFrom.getTime() - 1000));
+      expect(early.code).toBe(4);
+      expect(early.stderr).toContain(
+        `so it may still be working: it can be taken over from ${allowedFrom.toISOString()}`,
+      );
+
+      const missingReason = await breakglassOnAnotherHost(
+        allowedFrom,
+        "runbook",
+        "resume",
+        runId,
+        "--take-over",
+        "--as",
+        "bob",
+        "--config",
+        s.config,
+      );
+      expect([missingReason.code, missingReason.stderr]).toEqual([
+        2,
+        "breakglass: --take-over: needs --reason <text>: taking a run over goes on the record\n",
+      ]);
+
+      const taken = await takeOver(allowedFrom);
+      expect([taken.code, taken.stderr]).toEqual([0, ""]);
+      expect(taken.stdout).toContain("Waiting for the step to be done by hand");
+      expect(auditRecordsOf(s, "run.lease-taken-over")).toHaveLength(1);
+      expect(auditRecordsOf(s, "run.lease-taken-over")[0]?.detail).toMatchObject({
+        because: "asked to take over",
+        reason: "laptop of bob died mid-approval",
+      });
+    },
+    ONE_KILL_TIMEOUT_MS,
+  );
+
+  it(
+    "can be aborted from another host with --take-over once the dead process missed two heartbeats",
+    async () => {
+      const s = await scenario("other-host-abort");
       const runId = await startRun(s);
       await breakglassProcess(
         { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: "1" },
@@ -350,9 +499,27 @@ describe("a run killed with SIGKILL", () => {
         "--config",
         s.config,
       );
-      const early = await breakglass(NOW, "runbook", "resume", runId, "--as", "bob", "--config", s.config);
-      expect(early.code).toBe(4);
-      expect(early.stderr).toMatch(/^breakglass: .*(busy|held|lease).*/i);
+      const abort = (at: Date, ...extra: string[]) =>
+        breakglassOnAnotherHost(
+          at,
+          "runbook",
+          "abort",
+          runId,
+          "--reason",
+          "wrong incident",
+          ...extra,
+          "--as",
+          "bob",
+          "--config",
+          s.config,
+        );
+      const refused = await abort(NOW);
+      expect(refused.code).toBe(4);
+      const allowedFrom = new Date(/ from (\S+Z)$/m.exec(refused.stderr)?.[1] as string);
+      const aborted = await abort(allowedFrom, "--take-over");
+      expect([aborted.code, aborted.stderr]).toEqual([1, ""]);
+      const status = await breakglass(NOW, "runbook", "status", runId, "--config", s.config);
+      expect(status.stdout).toMatch(/aborted/i);
     },
     ONE_KILL_TIMEOUT_MS,
   );

@@ -1,6 +1,5 @@
 // The runbook engine: the step loop and its lease discipline, persisted after every transition, so a run resumes where it was and never applies a change twice.
 import { createHash, randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { AuditLog } from "../audit/audit-log.js";
 import { describeActor, secondPersonProblem, type Actor } from "../identity/actor.js";
 import type { Clock } from "../shared/clock.js";
@@ -10,6 +9,19 @@ import { checkInputs } from "./check-inputs.js";
 import { routeFailure } from "./failure-routing.js";
 import { artefactNeededBy, artefactProducedBy, type Runbook, type RunbookStep } from "./runbook-schema.js";
 import { lookupInRun } from "./run-lookup.js";
+import {
+  DEFAULT_LEASE_MILLISECONDS,
+  HEARTBEATS_PER_LEASE,
+  holderIsDeadHere,
+  holderName,
+  intervalHeartbeat,
+  localLeaseHost,
+  MISSED_HEARTBEATS_BEFORE_TAKE_OVER,
+  takeOverAllowedFrom,
+  type Heartbeat,
+  type LeaseHost,
+  type TakeOverRequest,
+} from "./run-lease.js";
 import type {
   RunRecord,
   RunStatus,
@@ -36,10 +48,14 @@ export interface RunEngineOptions {
   readonly clock: Clock;
   readonly executors: StepExecutors;
   readonly runbooks: RunbookResolver;
-  /** Long enough for one step's slowest attempt; the lease is renewed before every step and every retry. */
+  /** Short (a minute): the lease is renewed before every step, every retry, and by the heartbeat while a step runs. */
   readonly leaseMilliseconds?: number;
   /** Who holds leases for this engine; unique per process so a crashed process's lease is never mistaken for ours. */
   readonly holder?: string;
+  /** This host and its process table, to take over at once the lease of a dead process of the same host. */
+  readonly host?: LeaseHost;
+  /** Renews the lease while a step runs (every lease / 3). */
+  readonly heartbeat?: Heartbeat;
   readonly newRunId?: () => string;
 }
 
@@ -49,7 +65,6 @@ export interface StartOptions {
   readonly runId?: string;
 }
 
-const DEFAULT_LEASE_MILLISECONDS = 10 * 60 * 1000;
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
 export function runbookDigest(text: string): string {
@@ -69,6 +84,8 @@ export class RunEngine {
   private readonly runbooks: RunbookResolver;
   private readonly leaseMilliseconds: number;
   private readonly holder: string;
+  private readonly host: LeaseHost;
+  private readonly heartbeat: Heartbeat;
   private readonly newRunId: () => string;
 
   constructor(options: RunEngineOptions) {
@@ -78,7 +95,9 @@ export class RunEngine {
     this.executors = options.executors;
     this.runbooks = options.runbooks;
     this.leaseMilliseconds = options.leaseMilliseconds ?? DEFAULT_LEASE_MILLISECONDS;
-    this.holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.host = options.host ?? localLeaseHost();
+    this.holder = options.holder ?? holderName(this.host, randomUUID().slice(0, 8));
+    this.heartbeat = options.heartbeat ?? intervalHeartbeat;
     this.newRunId = options.newRunId ?? randomUUID;
   }
 
@@ -119,11 +138,15 @@ export class RunEngine {
     return this.view(this.requireRun(id), runbook);
   }
 
-  /** Runs steps in order from the first unfinished one until the run waits for a person or ends; returns where it stands. */
-  async advance(runId: string, actor: string): Promise<RunView> {
+  /**
+   * Runs steps in order from the first unfinished one until the run waits for a person or ends; returns where it stands.
+   * A lease held by a dead process of this host is taken over at once; one held elsewhere only with `takeOver`, once its
+   * holder missed two heartbeats.
+   */
+  async advance(runId: string, actor: string, takeOver?: TakeOverRequest): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     if (run.status === "succeeded" || run.status === "aborted") return this.view(run, runbook);
-    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    this.takeLease(runId, actor, takeOver);
     try {
       // Read again under the lease: another process may have finished or aborted the run in between.
       const current = this.requireRun(runId);
@@ -230,8 +253,8 @@ export class RunEngine {
     }));
   }
 
-  /** Ends the run for good, wherever it is. Nothing is undone (see compensation above). */
-  async abort(runId: string, actor: string, reason: string): Promise<RunView> {
+  /** Ends the run for good, wherever it is. Nothing is undone (see compensation above). The lease is taken as advance does. */
+  async abort(runId: string, actor: string, reason: string, takeOver?: TakeOverRequest): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     if (run.status === "succeeded" || run.status === "aborted") {
       throw new BreakglassError(
@@ -240,7 +263,7 @@ export class RunEngine {
         `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`,
       );
     }
-    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    this.takeLease(runId, actor, takeOver);
     try {
       this.audit.record({ actor, action: "run.aborted", runId, subject: runbook.id, detail: { reason } });
       this.store.recordTransition(runId, this.holder, { runStatus: "aborted" }, this.clock.now());
@@ -282,7 +305,7 @@ export class RunEngine {
         return;
       }
       // Renewed before every step: a long run keeps its lease, and a lost one stops here before anything happens.
-      this.store.acquireLease(initial.id, this.holder, this.clock.now(), this.leaseMilliseconds);
+      this.store.renewLease(initial.id, this.holder, this.clock.now(), this.leaseMilliseconds);
       const run = this.requireRun(initial.id);
 
       if (!this.conditionHolds(step, run, records)) {
@@ -314,7 +337,13 @@ export class RunEngine {
         "step.started",
       );
 
-      const result = await this.executeStep(step, run, actor);
+      const stopHeartbeat = this.startHeartbeat(run.id);
+      let result: StepResult;
+      try {
+        result = await this.executeStep(step, run, actor);
+      } finally {
+        stopHeartbeat();
+      }
       if (result.status === "waiting") {
         this.recordStep(
           run.id,
@@ -404,7 +433,7 @@ export class RunEngine {
       audit: this.audit,
       clock: this.clock,
       lookup: lookupInRun(run, runContext.artefacts),
-      renewLease: () => this.store.acquireLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
+      renewLease: () => this.store.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
       markApplying: (plan, applying) =>
         this.transition(
           run.id,
@@ -426,7 +455,7 @@ export class RunEngine {
   ): Promise<RunView> {
     const { runbook } = await this.load(runId);
     // Under the lease, so that two people answering at once cannot both decide the same step.
-    this.store.acquireLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+    this.takeLease(runId, actor);
     try {
       const run = this.requireRun(runId);
       const index = this.store.runSteps(runId).findIndex((record) => record.status === "waiting");
@@ -460,6 +489,74 @@ export class RunEngine {
       this.store.releaseLease(runId, this.holder);
     }
     return this.view(this.requireRun(runId), runbook);
+  }
+
+  /**
+   * Takes the run's lease for this engine. When another holder has it: a dead process of this host is taken over at
+   * once; with `takeOver`, a holder that missed two heartbeats is too; otherwise RUN_BUSY says when a take-over is
+   * allowed. A take-over is one conditional write on the holder and expiry as read, audited (run.lease-taken-over); if
+   * its audit record cannot be written, the lease is given up again.
+   */
+  private takeLease(runId: string, actor: string, takeOver?: TakeOverRequest): void {
+    const now = this.clock.now();
+    try {
+      this.store.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
+      return;
+    } catch (error) {
+      if (!(error instanceof BreakglassError) || error.code !== "RUN_BUSY") throw error;
+    }
+    const run = this.requireRun(runId);
+    if (run.leaseHolder === null || run.leaseExpiresAt === null) {
+      // Released between the two reads: take it the ordinary way.
+      this.store.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
+      return;
+    }
+    const held = { holder: run.leaseHolder, expiresAt: run.leaseExpiresAt };
+    const renewedAt = new Date(Date.parse(held.expiresAt) - this.leaseMilliseconds);
+    const allowedFrom = takeOverAllowedFrom(renewedAt, this.leaseMilliseconds);
+    let why: Record<string, unknown>;
+    if (holderIsDeadHere(held.holder, this.host)) {
+      why = { because: "its process is no longer running on this host" };
+    } else if (takeOver !== undefined && now.getTime() >= allowedFrom.getTime()) {
+      why = { because: "asked to take over", reason: takeOver.reason, renewedAt: renewedAt.toISOString() };
+    } else {
+      throw new BreakglassError("RUN_BUSY", `run ${runId}`, busyReason(held, renewedAt, allowedFrom, takeOver));
+    }
+    this.store.takeOverLease(runId, held, this.holder, now, this.leaseMilliseconds);
+    try {
+      this.transition(
+        runId,
+        {},
+        {
+          actor,
+          action: "run.lease-taken-over",
+          subject: run.runbookId,
+          detail: { previousHolder: held.holder, previousExpiresAt: held.expiresAt, holder: this.holder, ...why },
+        },
+      );
+    } catch (error) {
+      this.store.releaseLease(runId, this.holder);
+      throw error;
+    }
+  }
+
+  /** Renews the lease every lease / 3 while a step runs; a renewal refused (the lease was taken over) stops it, and the step's next write is refused. */
+  private startHeartbeat(runId: string): () => void {
+    let stopped = false;
+    const stop = this.heartbeat(this.leaseMilliseconds / HEARTBEATS_PER_LEASE, () => {
+      if (stopped) return;
+      try {
+        this.store.renewLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+      } catch {
+        // Lost: recordTransition refuses this engine's next write, which ends the step's work here.
+        stopped = true;
+        stop();
+      }
+    });
+    return () => {
+      stopped = true;
+      stop();
+    };
   }
 
   private recordStep(runId: string, actor: string, change: StepChange, action: string, runStatus?: RunStatus): void {
@@ -527,6 +624,23 @@ export class RunEngine {
   private view(run: RunRecord, runbook: Runbook): RunView {
     return viewRun(run, runbook, this.store.runSteps(run.id), this.store.runArtefacts(run.id));
   }
+}
+
+/** RUN_BUSY's reason: who holds the run, until when, and when (and how) it may be taken over instead of waiting. */
+function busyReason(
+  held: { readonly holder: string; readonly expiresAt: string },
+  renewedAt: Date,
+  allowedFrom: Date,
+  takeOver: TakeOverRequest | undefined,
+): string {
+  const holding = `it is being advanced by ${held.holder}, whose lease expires at ${held.expiresAt}`;
+  if (takeOver !== undefined) {
+    return (
+      `${holding}; it renewed its lease at ${renewedAt.toISOString()}, so it may still be working: ` +
+      `it can be taken over from ${allowedFrom.toISOString()}, once it has missed ${MISSED_HEARTBEATS_BEFORE_TAKE_OVER} heartbeats`
+    );
+  }
+  return `${holding}; try again after that, or, if that process is gone, take the run over with --take-over --reason <why> from ${allowedFrom.toISOString()}`;
 }
 
 /**

@@ -62,6 +62,12 @@ export interface RunRecord {
   readonly leaseExpiresAt: string | null;
 }
 
+/** A run's execution lease as read: who holds it and until when (an ISO-8601 instant). */
+export interface LeaseHeld {
+  readonly holder: string;
+  readonly expiresAt: string;
+}
+
 export interface RunStepRecord {
   readonly stepId: string;
   readonly position: number;
@@ -112,6 +118,20 @@ export interface RunStore {
    * the holder's. Throws RUN_BUSY naming the holder and the expiry when another holder has it, RUN_NOT_FOUND without the run.
    */
   acquireLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
+  /**
+   * Extends the lease the holder still has until now + ttl; throws RUN_BUSY when it no longer has it, even when the
+   * lease is free: a holder that was taken over (or gave it up) must never take it back by renewing, or a stalled step
+   * would write over the run that went on without it.
+   */
+  renewLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void;
+  /**
+   * Takes the lease away from `from` — its holder and expiry exactly as the caller read them — in one conditional write
+   * (conditional on that holder and that expiry, which a DynamoDB ConditionExpression states as well as SQL): a holder
+   * that renewed in between, or a third process that took over first, keeps it, and this throws RUN_BUSY. Whether the
+   * old holder may be taken over (its process is dead, or it stopped renewing) is the caller's judgement; from then on
+   * the old holder's writes are refused (recordTransition checks the lease).
+   */
+  takeOverLease(runId: string, from: LeaseHeld, holder: string, now: Date, ttlMilliseconds: number): void;
   /** Gives the lease up, if the holder still has it. */
   releaseLease(runId: string, holder: string): void;
   /**

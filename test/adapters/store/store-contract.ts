@@ -212,6 +212,121 @@ export function runStoreContract(options: StoreContractOptions): void {
     });
   });
 
+  describe("taking a lease over", () => {
+    it("takes over the lease of a holder whose process died, before it lapses, in one conditional write", () => {
+      const { store, open } = fresh();
+      const second = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      // engine-a died: nothing renews its lease, which would run until 1:10.
+      second.runs.takeOverLease(
+        "run-1",
+        { holder: "engine-a", expiresAt: t(1, 10).toISOString() },
+        "engine-b",
+        t(1, 1),
+        LEASE,
+      );
+      expect(store.runs.findRun("run-1")).toMatchObject({
+        leaseHolder: "engine-b",
+        leaseExpiresAt: t(1, 11).toISOString(),
+      });
+    });
+
+    it("refuses to take over a live holder, one that renewed since it was read, and writes nothing", () => {
+      const { store, open } = fresh();
+      const second = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      const read = { holder: "engine-a", expiresAt: t(1, 10).toISOString() };
+      store.runs.acquireLease("run-1", "engine-a", t(1, 2), LEASE); // its heartbeat
+      const takeOver = () => second.runs.takeOverLease("run-1", read, "engine-b", t(1, 3), LEASE);
+      expect(takeOver).toThrow(expect.objectContaining({ code: "RUN_BUSY" }));
+      expect(takeOver).toThrow(
+        "run run-1: engine-a renewed its lease or was taken over first, so it was not taken over; " +
+          `it is being advanced by engine-a, whose lease expires at ${t(1, 12).toISOString()}; try again after that`,
+      );
+      expect(store.runs.findRun("run-1")).toMatchObject({
+        leaseHolder: "engine-a",
+        leaseExpiresAt: t(1, 12).toISOString(),
+      });
+    });
+
+    it("lets only one of two processes taking over the same holder have the lease", () => {
+      const { store, open } = fresh();
+      const second = open();
+      const third = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      const read = { holder: "engine-a", expiresAt: t(1, 10).toISOString() };
+      second.runs.takeOverLease("run-1", read, "engine-b", t(1, 1), LEASE);
+      expect(() => third.runs.takeOverLease("run-1", read, "engine-c", t(1, 1), LEASE)).toThrow(
+        /it is being advanced by engine-b/,
+      );
+      expect(store.runs.findRun("run-1")).toMatchObject({ leaseHolder: "engine-b" });
+    });
+
+    it("renews only a lease the holder still has: never one taken over, nor one released in the meantime", () => {
+      const { store, open } = fresh();
+      const second = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      store.runs.renewLease("run-1", "engine-a", t(1, 3), LEASE);
+      expect(store.runs.findRun("run-1")).toMatchObject({ leaseExpiresAt: t(1, 13).toISOString() });
+      second.runs.takeOverLease(
+        "run-1",
+        { holder: "engine-a", expiresAt: t(1, 13).toISOString() },
+        "engine-b",
+        t(1, 4),
+        LEASE,
+      );
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 5), LEASE)).toThrow(
+        "run run-1: engine-a lost its lease, so it stopped; " +
+          `it is being advanced by engine-b, whose lease expires at ${t(1, 14).toISOString()}; try again after that`,
+      );
+      second.runs.releaseLease("run-1", "engine-b");
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 6), LEASE)).toThrow(
+        expect.objectContaining({ code: "RUN_BUSY" }),
+      );
+      expect(store.runs.findRun("run-1")).toMatchObject({ leaseHolder: null, leaseExpiresAt: null });
+      expect(() => store.runs.renewLease("run-404", "engine-a", t(1, 6), LEASE)).toThrow(
+        "run run-404: no run has this id in the store",
+      );
+    });
+
+    it("refuses every write and renewal of the holder it was taken from, which writes nothing afterwards", () => {
+      const { store, open } = fresh();
+      const second = open();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2"), t(1));
+      store.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      second.runs.takeOverLease(
+        "run-1",
+        { holder: "engine-a", expiresAt: t(1, 10).toISOString() },
+        "engine-b",
+        t(1, 1),
+        LEASE,
+      );
+      const auditBefore = second.audit.auditRecords();
+      const stalled = () =>
+        store.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "clean" } }],
+            audit: [entry("step.succeeded", "run-1", "check-idp")],
+          },
+          t(1, 2),
+        );
+      expect(stalled).toThrow(
+        "run run-1: engine-a lost its lease, so it stopped without writing; " +
+          `it is being advanced by engine-b, whose lease expires at ${t(1, 11).toISOString()}; try again after that`,
+      );
+      expect(() => store.runs.acquireLease("run-1", "engine-a", t(1, 2), LEASE)).toThrow(/advanced by engine-b/);
+      expect(() => store.runs.renewLease("run-1", "engine-a", t(1, 2), LEASE)).toThrow(/advanced by engine-b/);
+      expect(second.audit.auditRecords()).toEqual(auditBefore);
+      expect(second.runs.runSteps("run-1")[0]).toMatchObject({ status: "pending" });
+    });
+  });
+
   describe("a transition and its audit records", () => {
     it("writes the run's status, its steps and their audit records together, and returns the records sealed in order", () => {
       const { store, open } = fresh();

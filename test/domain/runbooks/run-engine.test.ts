@@ -570,7 +570,11 @@ describe("stopping and resuming", () => {
     const second = engine("engine-2");
     const busy = second.advance(run.id, "dave");
     await expect(busy).rejects.toThrow(
-      /^run run-engine-1: it is being advanced by engine-1, whose lease expires at 2026-11-25T03:01:00\.000Z; try again after that$/,
+      new RegExp(
+        "^run run-engine-1: it is being advanced by engine-1, whose lease expires at 2026-11-25T03:01:00\\.000Z; " +
+          "try again after that, or, if that process is gone, take the run over with --take-over --reason <why> " +
+          "from 2026-11-25T03:00:40\\.000Z$",
+      ),
     );
     await expect(busy).rejects.toMatchObject({ code: "RUN_BUSY" });
 

@@ -4,6 +4,7 @@ import { BreakglassError } from "../../../domain/errors.js";
 import type { RunRepository } from "../../../domain/ports/store.js";
 import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
 import type {
+  LeaseHeld,
   NewRun,
   RunInputs,
   RunRecord,
@@ -178,6 +179,35 @@ export class SqliteRunStore implements RunRepository {
     );
     if (changes === 1) return;
     throw this.refusal(runId);
+  }
+
+  renewLease(runId: string, holder: string, now: Date, ttlMilliseconds: number): void {
+    const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
+    const changes = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare("UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_holder = ?")
+          .run(expiresAt, runId, holder).changes,
+    );
+    if (changes === 1) return;
+    throw this.refusal(runId, `${holder} lost its lease, so it stopped; `);
+  }
+
+  takeOverLease(runId: string, from: LeaseHeld, holder: string, now: Date, ttlMilliseconds: number): void {
+    const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
+    // Conditional on the holder AND its expiry as read: a renewal in between changes the expiry, so a live holder wins.
+    const changes = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare(
+            "UPDATE runs SET lease_holder = ?, lease_expires_at = ? WHERE id = ? AND lease_holder = ? AND lease_expires_at = ?",
+          )
+          .run(holder, expiresAt, runId, from.holder, from.expiresAt).changes,
+    );
+    if (changes === 1) return;
+    throw this.refusal(runId, `${from.holder} renewed its lease or was taken over first, so it was not taken over; `);
   }
 
   releaseLease(runId: string, holder: string): void {
