@@ -5,17 +5,11 @@ import { checkMetadata } from "../../../src/domain/checks/metadata-checks.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
 import { inspectMetadataBytes } from "../../../src/domain/saml/inspect-metadata.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
+import { mutate, type Mutation } from "../../support/byte-mutations.js";
 
 const documents = readManifest()
   .filter((document) => document.entityCount < 5)
   .map((document) => readCorpusFile(document.file));
-
-type Mutation =
-  | { kind: "flip"; at: number; value: number }
-  | { kind: "truncate"; at: number }
-  | { kind: "insert"; at: number; text: string }
-  | { kind: "delete"; at: number; length: number }
-  | { kind: "duplicate"; at: number; length: number };
 
 const fragment = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -45,31 +39,6 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
   fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
 );
-
-function mutate(original: Buffer, mutations: readonly Mutation[]): Buffer {
-  let bytes = Buffer.from(original);
-  for (const change of mutations) {
-    const at = bytes.length === 0 ? 0 : change.at % bytes.length;
-    switch (change.kind) {
-      case "flip":
-        if (bytes.length > 0) bytes[at] = change.value;
-        break;
-      case "truncate":
-        bytes = bytes.subarray(0, at);
-        break;
-      case "insert":
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(change.text), bytes.subarray(at)]);
-        break;
-      case "delete":
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + change.length)]);
-        break;
-      case "duplicate":
-        bytes = Buffer.concat([bytes.subarray(0, at + change.length), bytes.subarray(at)]);
-        break;
-    }
-  }
-  return bytes;
-}
 
 describe("inspecting mutated real documents", () => {
   it("either yields facts the checks can judge or throws a BreakglassError naming the input", () => {

@@ -16,6 +16,7 @@ import { BreakglassError } from "../../../src/domain/errors.js";
 import { assertSafeXml } from "../../../src/domain/saml/xml-safety.js";
 import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
 import { CORPUS_DIRECTORY } from "../../support/corpus.js";
+import { mutate, type Mutation } from "../../support/byte-mutations.js";
 
 type Verdict = { accepted: true } | { accepted: false; reason: string };
 
@@ -77,13 +78,6 @@ async function disagreements(documents: readonly Uint8Array[]): Promise<Disagree
   });
   return found;
 }
-
-type Mutation =
-  | { kind: "flip"; at: number; value: number }
-  | { kind: "truncate"; at: number }
-  | { kind: "insert"; at: number; text: string }
-  | { kind: "delete"; at: number; length: number }
-  | { kind: "duplicate"; at: number; length: number };
 
 /** What XML 1.0 forbids, what it allows that looks suspicious, and markup that changes the document's shape. */
 const hostileFragment = fc.constantFrom(
@@ -174,31 +168,6 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
 );
 
-function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let bytes = Buffer.from(original);
-  for (const change of mutations) {
-    const at = bytes.length === 0 ? 0 : change.at % bytes.length;
-    switch (change.kind) {
-      case "flip":
-        if (bytes.length > 0) bytes[at] = change.value;
-        break;
-      case "truncate":
-        bytes = bytes.subarray(0, at);
-        break;
-      case "insert":
-        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(change.text), bytes.subarray(at)]);
-        break;
-      case "delete":
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + change.length)]);
-        break;
-      case "duplicate":
-        bytes = Buffer.concat([bytes.subarray(0, at + change.length), bytes.subarray(at)]);
-        break;
-    }
-  }
-  return bytes;
-}
-
 const elementName = fc.constantFrom("a", "md:b", "_c", "é", "d-1.x", "ns:e");
 const attributeName = fc.constantFrom("x", "y", "ns:z", "xml:lang", "é", "id");
 const textPiece = fc.constantFrom("text", " ", "\n", "&amp;", "&#x1F600;", "> ]] >", "😀", "\t", "'\"");
@@ -255,7 +224,8 @@ const corpus = readdirSync(CORPUS_DIRECTORY)
   .map((file) => readFileSync(join(CORPUS_DIRECTORY, file)));
 
 const runs = Number(process.env["FC_RUNS"] ?? 12);
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
+// A fixed seed by default, so that CI judges the same documents every time; FC_SEED=<n> (any number) explores others.
+const seed = Number(process.env["FC_SEED"] ?? 20261205);
 
 describe("breakglass and libxml2 agree on well-formedness", () => {
   it("accepts every real corpus document as it is, as xmllint does", async () => {
