@@ -164,9 +164,9 @@ function cliProcess(
   });
 }
 
-async function startRun(s: Scenario): Promise<string> {
-  const started = await breakglass(
-    NOW,
+/** The command line that starts fm2 in a scenario, by the CLI in process and by the killed child processes alike. */
+function startFm2Args(s: Scenario): string[] {
+  return [
     "runbook",
     "run",
     "fm2-reimport-metadata",
@@ -184,7 +184,11 @@ async function startRun(s: Scenario): Promise<string> {
     `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
     "--input",
     "identityCenterRegion=us-east-1",
-  );
+  ];
+}
+
+async function startRun(s: Scenario): Promise<string> {
+  const started = await breakglass(NOW, ...startFm2Args(s));
   expect(started.stdout).toContain("Waiting for a second person to approve");
   return /Started run (\S+)/.exec(started.stdout)?.[1] as string;
 }
@@ -276,23 +280,7 @@ describe("a run killed with SIGKILL", () => {
         const s = await scenario(`s${kill}`);
         const killed = await breakglassProcess(
           { BREAKGLASS_FAULT_KILL_AFTER_TRANSITION: String(kill) },
-          "runbook",
-          "run",
-          "fm2-reimport-metadata",
-          "--as",
-          "alice",
-          "--config",
-          s.config,
-          "--input",
-          "incident=CHG-1",
-          "--input",
-          "workforceSignIn=working",
-          "--input",
-          `emergencyAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
-          "--input",
-          `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
-          "--input",
-          "identityCenterRegion=us-east-1",
+          ...startFm2Args(s),
         );
         if (killed.signal !== "SIGKILL") {
           expect(killed.stdout).toContain("Waiting for a second person to approve");
