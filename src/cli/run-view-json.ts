@@ -12,6 +12,7 @@ export function runViewJson(view: RunView): unknown {
     dryRun: view.dryRun,
     inputs: view.inputs,
     artefacts: view.artefacts,
+    preflight: view.preflight,
     steps: view.steps.map(stepJson),
     waitingFor: view.waitingFor,
   };

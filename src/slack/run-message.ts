@@ -316,6 +316,8 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   const blocks: KnownBlock[] = [];
   if (step.kind === "approval" && step.status === "waiting") {
     blocks.push(sectionBlock(`${heading}\n${quote(markdownToMrkdwn(outcome?.text ?? "Approve to go on."))}`));
+    const checked = preflightLines(run);
+    if (checked.length > 0) blocks.push(contextBlock(checked.join("\n")));
     blocks.push(
       contextBlock(
         `:busts_in_silhouette: Needs a second person: ${mentionActor(run.initiator)} started this run and cannot approve it.`,
@@ -338,6 +340,15 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   const details = outcomeDetails(outcome, LIST_LIMIT);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
   return blocks;
+}
+
+/** What the run's preflight found when it started (who each change is applied as, names resolved), for the approver. */
+function preflightLines(run: RunView): string[] {
+  const facts = run.preflight.flatMap((checked) => checked.facts.map((fact) => `${checked.stepId}: ${fact}`));
+  if (facts.length === 0) return [];
+  const shown = facts.slice(0, LIST_LIMIT).map((fact) => `• ${slackText(truncate(fact, 300))}`);
+  const more = facts.length > LIST_LIMIT ? [`…and ${facts.length - LIST_LIMIT} more (breakglass runbook status)`] : [];
+  return [":white_check_mark: *Checked when the run started:*", ...shown, ...more];
 }
 
 /** What an outcome holds beyond its summary: an action's changes, a check's findings, the error. */

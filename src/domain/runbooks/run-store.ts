@@ -45,6 +45,13 @@ export interface StepOutcomeRecord {
   readonly error?: string;
 }
 
+/** What one action step's preflight found when the run started (engine-ports ActionPreflight's facts). */
+export interface StepPreflight {
+  readonly stepId: string;
+  readonly action: string;
+  readonly facts: readonly string[];
+}
+
 export interface RunRecord {
   readonly id: string;
   readonly runbookId: string;
@@ -55,6 +62,8 @@ export interface RunRecord {
   /** Who started the run, as the two-person rule compares it: the person id of the initiator's Actor. */
   readonly initiatorPerson: string;
   readonly dryRun: boolean;
+  /** What each action step's preflight found when the run started: shown to whoever approves. Empty for older runs. */
+  readonly preflight: readonly StepPreflight[];
   readonly status: RunStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -82,6 +91,7 @@ export type NewRun = Pick<
   RunRecord,
   "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "initiatorPerson" | "dryRun"
 > & {
+  readonly preflight?: readonly StepPreflight[];
   /** In file order; each becomes a pending step. */
   readonly stepIds: readonly string[];
 };
