@@ -63,5 +63,6 @@ function stepJson(step: StepView): unknown {
     confirmation: outcome?.confirmation
       ? { actor: outcome.confirmation.actor, record: outcome.confirmation.record ?? null }
       : null,
+    override: outcome?.override ?? null,
   };
 }

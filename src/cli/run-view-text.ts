@@ -37,6 +37,16 @@ export function runViewText(view: RunView, c: Colors): string {
   });
   if (view.waitingFor) {
     lines.push("");
+    // An approver must know when a step's check was overridden: the run goes on against what the checks found.
+    if (view.waitingFor.kind === "approval") {
+      for (const step of view.steps) {
+        const override = step.outcome?.override;
+        if (override !== undefined)
+          lines.push(
+            c.yellow(`Overridden: step "${step.id}" by ${override.by}, who gave as the reason: ${override.reason}`),
+          );
+      }
+    }
     lines.push(
       view.waitingFor.kind === "approval"
         ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   ` +

@@ -316,6 +316,15 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   const blocks: KnownBlock[] = [];
   if (step.kind === "approval" && step.status === "waiting") {
     blocks.push(sectionBlock(`${heading}\n${quote(markdownToMrkdwn(outcome?.text ?? "Approve to go on."))}`));
+    for (const overridden of run.steps.filter((candidate) => candidate.outcome?.override !== undefined)) {
+      const override = overridden.outcome?.override;
+      if (override === undefined) continue;
+      blocks.push(
+        contextBlock(
+          `:warning: *Overridden:* ${slackText(overridden.title)}, by ${mentionActor(override.by)}: ${slackText(truncate(override.reason, 300))}`,
+        ),
+      );
+    }
     const checked = preflightLines(run);
     if (checked.length > 0) blocks.push(contextBlock(checked.join("\n")));
     blocks.push(

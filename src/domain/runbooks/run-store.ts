@@ -40,6 +40,8 @@ export interface StepOutcomeRecord {
     readonly verification?: string;
   };
   readonly confirmation?: { readonly actor: string; readonly record?: string };
+  /** A check step whose failing verdict was overridden by the run's initiator with a reason (the step's overriddenBy input). */
+  readonly override?: { readonly by: string; readonly reason: string };
   /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
   readonly text?: string;
   readonly error?: string;
