@@ -42,7 +42,7 @@ export class RunDriver {
     const posted = await this.context.announcer.post(channel, runMessage(view, runbook));
     this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
     this.remember(view.id, statuses(view));
-    this.rendered.set(view.id, JSON.stringify(view));
+    this.rendered.set(view.id, fingerprintOf(view, undefined));
     return posted;
   }
 
@@ -108,8 +108,7 @@ export class RunDriver {
       if (message === null) return;
       const view = await services.engine.status(runId);
       const wait = this.currentWait(view);
-      // A wait changes the message once per attempt; the countdown is Slack's to show (a date token), not ours to tick.
-      const fingerprint = JSON.stringify({ view, wait: wait === undefined ? null : [wait.stepId, wait.attempt] });
+      const fingerprint = fingerprintOf(view, wait);
       if (this.rendered.get(runId) === fingerprint) return;
       const runbook = await this.runbook(view.runbookId);
       await announcer.update(message, runMessage(view, runbook, wait));
@@ -158,6 +157,11 @@ export class RunDriver {
       return undefined;
     }
   }
+}
+
+/** What the message shows: a wait changes it once per attempt (Slack's date token shows the time, nothing here ticks). */
+function fingerprintOf(view: RunView, wait: RetryWaitEvent | undefined): string {
+  return JSON.stringify({ view, wait: wait === undefined ? null : [wait.stepId, wait.attempt] });
 }
 
 function statuses(view: RunView): Map<string, StepStatus> {
