@@ -19,6 +19,7 @@ import type { RunStore } from "../domain/runbooks/run-store.js";
 import type { ActionName } from "../domain/runbooks/runbook-schema.js";
 import { RunEngine } from "../domain/runbooks/run-engine.js";
 import type { LeaseHost } from "../domain/runbooks/run-lease.js";
+import type { RunProgressListener } from "../domain/runbooks/run-progress.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
@@ -54,6 +55,10 @@ export interface RunbookServiceOptions {
   readonly notify: Notifier;
   /** Told of every AWS call of a runbook action that failed after its retries (serve counts them in /metrics). */
   readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
+  /** Told before every wait of a run (a check step's retry) and when that step ends: each front end shows it its way. */
+  readonly onProgress?: RunProgressListener;
+  /** Test seam, undefined in production: the wait between a check step's attempts (a test makes it instant or gated). */
+  readonly sleep?: StepExecutors["sleep"];
   /** Test seam, undefined in production: wraps the run store the engine writes through (the crash test kills the process in it). */
   readonly wrapStore?: (store: RunStore) => RunStore;
   /** Test seam, undefined in production: the host name and process table the engine's lease take-over judges by (a test plays "another host"). */
@@ -122,7 +127,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       ),
     },
     notify: options.notify,
-    sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+    sleep: options.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
   };
   const engine = new RunEngine({
     store: options.wrapStore ? options.wrapStore(store.runs) : store.runs,
@@ -131,6 +136,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     executors,
     runbooks: resolveRunbook,
     ...(options.leaseHost ? { host: options.leaseHost } : {}),
+    ...(options.onProgress ? { progress: options.onProgress } : {}),
   });
   const runs = new RunbookRuns({
     engine,

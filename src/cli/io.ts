@@ -11,7 +11,7 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
   /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
-  readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost">;
+  readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost" | "sleep">;
 }
 
 export function processIo(): CliIo {

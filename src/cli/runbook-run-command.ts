@@ -14,6 +14,7 @@ import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { recentRunsJson, runViewJson } from "./run-view-json.js";
 import { runViewText } from "./run-view-text.js";
+import { runProgressOutput } from "./run-progress-output.js";
 
 export interface OperatorOptions {
   readonly config?: string;
@@ -140,11 +141,14 @@ export async function withServices<T>(
   work: (services: RunbookServices) => Promise<T>,
 ): Promise<T> {
   const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  // A check that retries shows each wait on stderr, so a long one does not look hung.
+  const progress = runProgressOutput(io, options.json === true);
   const services = openRunbookServices(config, {
     ...io.runbookSeams,
     runbookDirectory: options.dir,
     clock: io.clock,
     env: io.env,
+    onProgress: progress.listener,
     notify: (channel, message) => {
       // With --json, stdout is the one JSON object: the notifications go where a person still sees them.
       (options.json ? io.stderr : io.stdout)(`[notify #${channel}] ${message}\n`);
@@ -154,6 +158,7 @@ export async function withServices<T>(
   try {
     return await work(services);
   } finally {
+    progress.stop();
     services.close();
   }
 }

@@ -8,7 +8,12 @@ import { loadRunbooks } from "../adapters/runbook-files/runbook-files.js";
 import type { Channel } from "../domain/runbooks/runbook-schema.js";
 import { sectionBlock } from "../slack/blocks.js";
 import { escapeMrkdwn } from "../slack/mrkdwn.js";
-import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
+import {
+  openRunbookServices,
+  type RunbookServiceOptions,
+  type RunbookServices,
+} from "../application/runbook-runtime.js";
+import type { RunProgressListener } from "../domain/runbooks/run-progress.js";
 import { LoggingAnnouncer } from "../slack/slack-announcer.js";
 import type { Announcer, ChannelRole } from "../slack/slack-message.js";
 import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
@@ -51,6 +56,8 @@ export interface ServiceOptions {
   /** Off in tests that drive cycles themselves through `scheduler.runOnce()`. */
   readonly schedule?: boolean;
   readonly shutdownGraceMs?: number;
+  /** Test seam, undefined in production: the wait between a check step's attempts (a test gates it). */
+  readonly runbookSeams?: Pick<RunbookServiceOptions, "sleep">;
 }
 
 export interface RunningService {
@@ -76,7 +83,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   // The announcer exists before the engine (its notify steps post through it); the Slack client comes with the surface.
   let announcer: Announcer = new LoggingAnnouncer(log, (outcome) => metrics.slackPosted(outcome));
+  // Likewise the progress listener: a run's waits are shown on its Slack message once the surface exists.
+  let showProgress: RunProgressListener = () => undefined;
   const services = openRunbookServices(config, {
+    ...options.runbookSeams,
+    onProgress: (event) => showProgress(event),
     runbookDirectory: options.runbookDirectory,
     clock,
     env: options.env,
@@ -136,6 +147,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       throw error;
     }
     announcer = surface.announcer;
+    const { driver } = surface;
+    showProgress = (event) => driver.showProgress(event);
   } else {
     log.warn(
       "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN with " +

@@ -2,6 +2,7 @@
 // every step that finishes or starts waiting; button presses and modal answers move the run.
 import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
+import type { RetryWaitEvent, RunProgressEvent } from "../domain/runbooks/run-progress.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
 import { errorReply } from "./error-reply.js";
@@ -25,6 +26,8 @@ export class RunDriver {
   private readonly queues = new Map<string, Promise<void>>();
   /** Runs being moved in the background by this process, with how many drives of each are in flight. */
   private readonly driving = new Map<string, number>();
+  /** Per run: the wait its running step is in (a check's retry), shown on its message until the step ends. */
+  private readonly waits = new Map<string, RetryWaitEvent>();
   private stopped = false;
 
   constructor(private readonly context: SlackContext) {}
@@ -39,7 +42,7 @@ export class RunDriver {
     const posted = await this.context.announcer.post(channel, runMessage(view, runbook));
     this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
     this.remember(view.id, statuses(view));
-    this.rendered.set(view.id, JSON.stringify(view));
+    this.rendered.set(view.id, fingerprintOf(view, undefined));
     return posted;
   }
 
@@ -77,6 +80,16 @@ export class RunDriver {
     return runs;
   }
 
+  /**
+   * The engine's progress listener: the run's message shows the wait (attempt n of m, next try at, what it waits for)
+   * from one refresh per attempt, and drops it once the step has ended. Never throws, never waits.
+   */
+  showProgress(event: RunProgressEvent): void {
+    if (event.event === "retry-wait") this.waits.set(event.runId, event);
+    else if (this.waits.get(event.runId)?.stepId === event.stepId) this.waits.delete(event.runId);
+    void this.refresh(event.runId);
+  }
+
   /** Brings the run's message up to date, and replies in its thread for each step that changed. Never throws. */
   refresh(runId: string): Promise<void> {
     const previous = this.queues.get(runId) ?? Promise.resolve();
@@ -94,10 +107,11 @@ export class RunDriver {
       const message = state.message(`run:${runId}`);
       if (message === null) return;
       const view = await services.engine.status(runId);
-      const fingerprint = JSON.stringify(view);
+      const wait = this.currentWait(view);
+      const fingerprint = fingerprintOf(view, wait);
       if (this.rendered.get(runId) === fingerprint) return;
       const runbook = await this.runbook(view.runbookId);
-      await announcer.update(message, runMessage(view, runbook));
+      await announcer.update(message, runMessage(view, runbook, wait));
       this.rendered.set(runId, fingerprint);
       // What the thread has told, in this process or (after a restart) in the one before: a step that finished
       // while no process was running still gets its reply.
@@ -118,6 +132,16 @@ export class RunDriver {
     }
   }
 
+  /** The wait to show: only while the run is still at the step that waits; a stale one is forgotten. */
+  private currentWait(view: RunView): RetryWaitEvent | undefined {
+    const wait = this.waits.get(view.id);
+    if (wait === undefined) return undefined;
+    const step = view.steps.find((candidate) => candidate.id === wait.stepId);
+    if (view.status === "running" && step?.status === "running") return wait;
+    this.waits.delete(view.id);
+    return undefined;
+  }
+
   private remember(runId: string, shown: Map<string, StepStatus>): void {
     this.shown.set(runId, shown);
     this.context.state.setState(SHOWN_STATE(runId), JSON.stringify(Object.fromEntries(shown)));
@@ -133,6 +157,11 @@ export class RunDriver {
       return undefined;
     }
   }
+}
+
+/** What the message shows: a wait changes it once per attempt (Slack's date token shows the time, nothing here ticks). */
+function fingerprintOf(view: RunView, wait: RetryWaitEvent | undefined): string {
+  return JSON.stringify({ view, wait: wait === undefined ? null : [wait.stepId, wait.attempt] });
 }
 
 function statuses(view: RunView): Map<string, StepStatus> {

@@ -2,6 +2,7 @@
 import type { types } from "@slack/bolt";
 import type { FindingSummary, StepOutcomeRecord } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
+import { describeFailedAttempt, type RetryWaitEvent } from "../domain/runbooks/run-progress.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
@@ -84,8 +85,11 @@ interface Located {
   readonly index: number;
 }
 
-/** The whole run as one message, rebuilt from the run's view after every change and posted over the previous one. */
-export function runMessage(run: RunView, runbook: RunbookForRun): SlackMessage {
+/**
+ * The whole run as one message, rebuilt from the run's view after every change and posted over the previous one; `wait`
+ * is the retry the running step waits in, if any (the engine's progress, which the view does not hold).
+ */
+export function runMessage(run: RunView, runbook: RunbookForRun, wait?: RetryWaitEvent): SlackMessage {
   const current = currentStep(run);
   const blocks: KnownBlock[] = [headerBlock(`${run.dryRun ? "[DRY RUN] " : ""}${runbook.title}`)];
   blocks.push(
@@ -102,6 +106,8 @@ export function runMessage(run: RunView, runbook: RunbookForRun): SlackMessage {
   if (current !== undefined && !finished) {
     blocks.push({ type: "divider" });
     blocks.push(...stepDetail(run, runbook, current));
+    if (wait !== undefined && wait.stepId === current.step.id && current.step.status === "running")
+      blocks.push(contextBlock(waitLine(wait)));
   }
   const hint = nextHint(run, current);
   if (hint !== undefined) blocks.push(contextBlock(hint));
@@ -384,6 +390,16 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
   if (outcome.error !== undefined && !outcome.summary.includes(outcome.error))
     lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
   return lines;
+}
+
+/** `Retrying: attempt 2 of 3 failed (CERT_EXPIRED); next try at 03:14:05 (every 30 s)`, the time in the reader's zone. */
+function waitLine(wait: RetryWaitEvent): string {
+  const at = wait.nextAttemptAt;
+  const time = `<!date^${Math.floor(at.getTime() / 1000)}^{time_secs}|${at.toISOString().slice(11, 19)} UTC>`;
+  return (
+    `:repeat: Retrying: ${slackText(describeFailedAttempt(wait))}; next try at ${time} ` +
+    `(every ${Math.round(wait.intervalMilliseconds / 1000)} s)`
+  );
 }
 
 export function findingLine(finding: FindingSummary): string {

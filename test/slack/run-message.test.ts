@@ -319,6 +319,33 @@ describe("a running run", () => {
     expect(text).toContain(":arrow_forward: *Running* at step 8 of 16");
     expect(text).toContain("*Run* resumes it where it was");
   });
+
+  const recheck = {
+    event: "retry-wait",
+    runId: RUN_ID,
+    runbookId: "fm3-direct-federation",
+    stepId: "recheck-emergency-provider",
+    stepTitle: "Check the emergency IAM SAML provider again",
+    attempt: 2,
+    attempts: 10,
+    intervalMilliseconds: 30_000,
+    nextAttemptAt: new Date("2026-11-25T03:14:05Z"),
+    waitingFor: { summary: "failed: not clean: SAML_PROVIDER_DRIFT", codes: ["SAML_PROVIDER_DRIFT"] },
+  } as const;
+
+  it("shows a retrying check's failed attempt, what it waits for and the next try in the reader's time zone", () => {
+    const run = viewOf(FM3, { status: "running", steps: { "recheck-emergency-provider": { status: "running" } } });
+    const text = visibleText(runMessage(run, FM3, recheck).blocks);
+    expect(text).toContain(
+      ":repeat: Retrying: attempt 2 of 10 failed (SAML_PROVIDER_DRIFT); next try at " +
+        "<!date^1795576445^{time_secs}|03:14:05 UTC> (every 30 s)",
+    );
+  });
+
+  it("shows no retry once the run has moved past the step that waited", () => {
+    const run = viewOf(FM3, { status: "running", steps: { "recheck-emergency-provider": { status: "succeeded" } } });
+    expect(visibleText(runMessage(run, FM3, recheck).blocks)).not.toContain("Retrying");
+  });
 });
 
 describe("a finished run", () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { Clock } from "../../src/domain/shared/clock.js";
-import { startService, type RunningService } from "../../src/server/service.js";
+import { startService, type RunningService, type ServiceOptions } from "../../src/server/service.js";
 import type { TestCertificate } from "./certificates.js";
 import { entityXml } from "./metadata-builder.js";
 import { startSlackApiStub, STUB_BOT_TOKEN, type SlackApiStub } from "./slack-api-stub.js";
@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly shutdownGraceMs?: number;
   /** Health and metrics on a listener of their own (port 0: any free one). */
   readonly operationsPort?: number;
+  /** The runbook engine's test seams (the wait between a check's attempts). */
+  readonly runbookSeams?: ServiceOptions["runbookSeams"];
 }
 
 export interface ServeHarness {
@@ -114,6 +116,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     schedule: false,
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     ...(options.operationsPort === undefined ? {} : { operationsPort: options.operationsPort }),
+    ...(options.runbookSeams === undefined ? {} : { runbookSeams: options.runbookSeams }),
   });
   const url = `http://127.0.0.1:${service.port}`;
   const events = `${url}/slack/events`;

@@ -21,9 +21,7 @@ export function judgeFindings(
         summary: `${findings.length} finding(s) shown${findings.length === 0 ? "" : `: ${codes(findings)}`}`,
       };
     case "clean": {
-      const blocking = findings.filter(
-        (finding) => isBlocking(finding) && !(step.tolerate ?? []).includes(finding.code),
-      );
+      const blocking = findingsAgainstClean(step, findings);
       return blocking.length === 0
         ? { ok: true, summary: "clean" }
         : { ok: false, summary: `failed: not clean: ${codes(blocking)}` };
@@ -42,4 +40,9 @@ export function judgeFindings(
       };
     }
   }
+}
+
+/** The findings that keep a check step expecting `clean` from passing: blocking ones it does not tolerate. */
+export function findingsAgainstClean(step: Pick<CheckStep, "tolerate">, findings: readonly Finding[]): Finding[] {
+  return findings.filter((finding) => isBlocking(finding) && !(step.tolerate ?? []).includes(finding.code));
 }

@@ -9,6 +9,7 @@ import { checkInputs } from "./check-inputs.js";
 import { routeFailure } from "./failure-routing.js";
 import { artefactNeededBy, artefactProducedBy, type Runbook, type RunbookStep } from "./runbook-schema.js";
 import { lookupInRun } from "./run-lookup.js";
+import type { RunProgressEvent, RunProgressListener } from "./run-progress.js";
 import {
   DEFAULT_LEASE_MILLISECONDS,
   HEARTBEATS_PER_LEASE,
@@ -59,6 +60,8 @@ export interface RunEngineOptions {
   /** Renews the lease while a step runs (every lease / 3). */
   readonly heartbeat?: Heartbeat;
   readonly newRunId?: () => string;
+  /** Told before every wait the engine makes (a check step's retry) and when the step that waited ends; optional. */
+  readonly progress?: RunProgressListener;
 }
 
 export interface StartOptions {
@@ -91,6 +94,7 @@ export class RunEngine {
   private readonly host: LeaseHost;
   private readonly heartbeat: Heartbeat;
   private readonly newRunId: () => string;
+  private readonly progress: RunProgressListener | undefined;
 
   constructor(options: RunEngineOptions) {
     this.store = options.store;
@@ -103,6 +107,7 @@ export class RunEngine {
     this.holder = options.holder ?? holderName(this.host, randomUUID().slice(0, 8));
     this.heartbeat = options.heartbeat ?? intervalHeartbeat;
     this.newRunId = options.newRunId ?? randomUUID;
+    this.progress = options.progress;
   }
 
   /**
@@ -376,11 +381,16 @@ export class RunEngine {
       );
 
       const stopHeartbeat = this.startHeartbeat(run.id);
-      let result: StepResult;
+      const waits = { reported: false };
+      let result: StepResult | undefined;
       try {
-        result = await this.executeStep(step, run, actor);
+        result = await this.executeStep(step, run, actor, waits);
       } finally {
         stopHeartbeat();
+        if (waits.reported) {
+          const status = result === undefined ? "interrupted" : result.status === "succeeded" ? "succeeded" : "failed";
+          this.tell({ event: "waits-ended", ...stepOf(run, step), status });
+        }
       }
       if (result.status === "waiting") {
         this.recordStep(
@@ -447,7 +457,12 @@ export class RunEngine {
     return route.next;
   }
 
-  private async executeStep(step: RunbookStep, run: RunRecord, actor: string): Promise<StepResult> {
+  private async executeStep(
+    step: RunbookStep,
+    run: RunRecord,
+    actor: string,
+    waits: { reported: boolean },
+  ): Promise<StepResult> {
     const context = this.contextFor(run, step.id);
     try {
       const needed = artefactNeededBy(step);
@@ -456,14 +471,20 @@ export class RunEngine {
           `needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`,
         );
       }
-      return await executeStepKind(step, run, this.stepContext(run, step, actor, context));
+      return await executeStepKind(step, run, this.stepContext(run, step, actor, context, waits));
     } catch (error) {
       return failed(describeError(error));
     }
   }
 
   /** What a step kind's handler may use: the lease and the step's store record stay the engine's, reached only through here. */
-  private stepContext(run: RunRecord, step: RunbookStep, actor: string, runContext: RunContext): StepContext {
+  private stepContext(
+    run: RunRecord,
+    step: RunbookStep,
+    actor: string,
+    runContext: RunContext,
+    waits: { reported: boolean },
+  ): StepContext {
     return {
       actor,
       runContext,
@@ -472,6 +493,11 @@ export class RunEngine {
       clock: this.clock,
       lookup: lookupInRun(run, runContext.artefacts),
       renewLease: () => this.store.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
+      reportWait: (wait) => {
+        waits.reported = true;
+        const nextAttemptAt = new Date(this.clock.now().getTime() + wait.intervalMilliseconds);
+        this.tell({ event: "retry-wait", ...stepOf(run, step), ...wait, nextAttemptAt });
+      },
       markApplying: (plan, applying) =>
         this.transition(
           run.id,
@@ -597,6 +623,15 @@ export class RunEngine {
     };
   }
 
+  /** Tells the progress listener; a listener that throws is ignored, so that progress never fails a run. */
+  private tell(event: RunProgressEvent): void {
+    try {
+      this.progress?.(event);
+    } catch {
+      // Showing progress is best effort; the run's own record is the store.
+    }
+  }
+
   private recordStep(runId: string, actor: string, change: StepChange, action: string, runStatus?: RunStatus): void {
     this.transition(
       runId,
@@ -662,6 +697,11 @@ export class RunEngine {
   private view(run: RunRecord, runbook: Runbook): RunView {
     return viewRun(run, runbook, this.store.runSteps(run.id), this.store.runArtefacts(run.id));
   }
+}
+
+/** What every progress event says of the step it is about. */
+function stepOf(run: RunRecord, step: RunbookStep) {
+  return { runId: run.id, runbookId: run.runbookId, stepId: step.id, stepTitle: step.title };
 }
 
 /** RUN_BUSY's reason: who holds the run, until when, and when (and how) it may be taken over instead of waiting. */

@@ -11,6 +11,7 @@ import type { ActionExecutor, ActionParameters, StepExecutors } from "../../../s
 import { readRunbookSource } from "../../../src/adapters/runbook-files/runbook-files.js";
 import { RunEngine } from "../../../src/domain/runbooks/run-engine.js";
 import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js";
+import type { RunProgressEvent, RunProgressListener } from "../../../src/domain/runbooks/run-progress.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
@@ -44,6 +45,8 @@ class World {
   readonly applies: string[] = [];
   readonly notifications: string[] = [];
   readonly sleeps: number[] = [];
+  /** Called after each wait between a check's attempts: the world changing while the run waits. */
+  afterSleep: () => void = () => undefined;
   identityCenterHealthy = false;
   idpCertificate = "cert-2026";
   providerCertificate = "cert-2026";
@@ -221,6 +224,7 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
     sleep: (milliseconds) => {
       world.sleeps.push(milliseconds);
       clock.advance(milliseconds);
+      world.afterSleep();
       return Promise.resolve();
     },
   };
@@ -255,8 +259,9 @@ function setUp(runbookPaths: Record<string, string> = {}) {
   const audit = new FlakyAuditLog(store.audit, clock);
   const world = new World(directory);
   const paths: Record<string, string> = { "fm3-direct-federation": FM3, "fm2-reimport-metadata": FM2, ...runbookPaths };
-  const engine = (holder: string) =>
+  const engine = (holder: string, progress?: RunProgressListener) =>
     new RunEngine({
+      ...(progress === undefined ? {} : { progress }),
       store: store.runs,
       audit,
       clock,
@@ -632,6 +637,89 @@ describe("stopping and resuming", () => {
           `as it was to go on, or abort this run and start a new one$`,
       ),
     );
+  });
+});
+
+describe("progress while a check retries", () => {
+  it("tells the listener before each wait which attempt failed, why, and when the next starts, then that the step ended", async () => {
+    const { clock, world, engine } = setUp();
+    const told: (RunProgressEvent & { sleptBefore: number })[] = [];
+    const runner = engine("a", (event) => told.push({ ...event, sleptBefore: world.sleeps.length }));
+    world.metadataFindings = [createFinding("CERT_EXPIRED", "The signing certificate expired.")];
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+    const started = clock.now().getTime();
+    // The IdP publishes good metadata during the second wait.
+    world.afterSleep = () => {
+      if (world.sleeps.length === 2) world.metadataFindings = [];
+    };
+    const view = await runner.advance(run.id, "alice");
+
+    expect(view.steps.find((step) => step.id === "fetch-metadata")).toMatchObject({
+      status: "succeeded",
+      outcome: { checkAttempts: 3 },
+    });
+    const step = { runId: run.id, runbookId: "fm2-reimport-metadata", stepId: "fetch-metadata" };
+    const stepTitle = "Fetch and inspect the IdP's current metadata";
+    const waitingFor = { summary: "failed: not clean: CERT_EXPIRED", codes: ["CERT_EXPIRED"] };
+    expect(told).toEqual([
+      {
+        event: "retry-wait",
+        ...step,
+        stepTitle,
+        attempt: 1,
+        attempts: 3,
+        intervalMilliseconds: 30_000,
+        nextAttemptAt: new Date(started + 30_000),
+        waitingFor,
+        sleptBefore: 0,
+      },
+      {
+        event: "retry-wait",
+        ...step,
+        stepTitle,
+        attempt: 2,
+        attempts: 3,
+        intervalMilliseconds: 30_000,
+        nextAttemptAt: new Date(started + 60_000),
+        waitingFor,
+        sleptBefore: 1,
+      },
+      { event: "waits-ended", ...step, stepTitle, status: "succeeded", sleptBefore: 2 },
+    ]);
+  });
+
+  it("says the step failed once its last attempt failed, and tells nothing for steps that never waited", async () => {
+    const { world, engine } = setUp();
+    const told: RunProgressEvent[] = [];
+    const runner = engine("a", (event) => told.push(event));
+    world.metadataFindings = [createFinding("CERT_EXPIRED", "The signing certificate expired.")];
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+    await runner.advance(run.id, "alice");
+    expect(told.map((event) => (event.event === "retry-wait" ? `wait ${event.attempt}` : event.status))).toEqual([
+      "wait 1",
+      "wait 2",
+      "failed",
+    ]);
+
+    told.length = 0;
+    world.metadataFindings = [];
+    const view = await runner.advance(run.id, "alice");
+    expect(view.waitingFor?.stepId).toBe("approve-reimport");
+    expect(told).toEqual([]);
+  });
+
+  it("goes on with the run when the listener throws: showing progress never fails a run", async () => {
+    const { world, engine } = setUp();
+    const runner = engine("a", () => {
+      throw new Error("the terminal went away");
+    });
+    world.metadataFindings = [createFinding("CERT_EXPIRED", "The signing certificate expired.")];
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+    const view = await runner.advance(run.id, "alice");
+    expect(view.steps.find((step) => step.id === "fetch-metadata")).toMatchObject({
+      outcome: { summary: "failed: not clean: CERT_EXPIRED (after 3 attempts)" },
+    });
+    expect(world.sleeps).toEqual([30_000, 30_000]);
   });
 });
 

@@ -1,6 +1,7 @@
 // A check step: runs its checks, judges the findings against what it expects, and retries a failing verdict as its retry says.
 import { describeError } from "../../errors.js";
-import { judgeFindings } from "../judge-findings.js";
+import { findingsAgainstClean, judgeFindings } from "../judge-findings.js";
+import type { WaitReason } from "../run-progress.js";
 import { parseDuration } from "../runbook-schema.js";
 import type { StepOutcomeRecord } from "../run-store.js";
 import type { StepKindHandler } from "./step-kind.js";
@@ -11,8 +12,10 @@ export const checkStep: StepKindHandler<"check"> = {
     const attempts = step.retry?.attempts ?? 1;
     const interval = step.retry === undefined ? 0 : (parseDuration(step.retry.interval) ?? 0);
     let last: StepOutcomeRecord = { summary: "the checks did not run" };
+    let waitingFor: WaitReason = { summary: last.summary, codes: [] };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
+        context.reportWait({ attempt: attempt - 1, attempts, intervalMilliseconds: interval, waitingFor });
         await context.executors.sleep(interval);
         // The wait may have been long: renew the lease, or stop here if another process took the run over.
         context.renewLease();
@@ -26,6 +29,9 @@ export const checkStep: StepKindHandler<"check"> = {
           message: finding.message,
         }));
         last = { summary: verdict.summary, findings, checkAttempts: attempt };
+        // What the next attempt waits for: the findings that fail `clean`; `findings` waits for codes not there yet.
+        const blamed = step.expect === "clean" ? findingsAgainstClean(step, result.findings) : [];
+        waitingFor = { summary: verdict.summary, codes: [...new Set(blamed.map((finding) => finding.code))] };
         if (verdict.ok)
           return {
             status: "succeeded",
@@ -38,6 +44,7 @@ export const checkStep: StepKindHandler<"check"> = {
           error: describeError(error),
           checkAttempts: attempt,
         };
+        waitingFor = { summary: last.summary, codes: [] };
       }
     }
     const summary = attempts > 1 ? `${last.summary} (after ${attempts} attempts)` : last.summary;

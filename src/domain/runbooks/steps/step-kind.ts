@@ -5,6 +5,7 @@ import type { AuditRecorder } from "../action-pipeline.js";
 import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors } from "../engine-ports.js";
 import type { RunbookStep } from "../runbook-schema.js";
 import type { ReferenceLookup } from "../runbook-template.js";
+import type { WaitReason } from "../run-progress.js";
 import type { RunRecord, StepOutcomeRecord } from "../run-store.js";
 
 export type StepResult =
@@ -28,6 +29,13 @@ export interface StepContext {
   readonly lookup: ReferenceLookup;
   /** Renews the run's lease, before a step does something long again (a check's retry); throws when the lease was lost. */
   renewLease(): void;
+  /** Tells the run's progress listener, before the step waits, which attempt failed, why, and how long it waits. */
+  reportWait(wait: {
+    readonly attempt: number;
+    readonly attempts: number;
+    readonly intervalMilliseconds: number;
+    readonly waitingFor: WaitReason;
+  }): void;
   /** Records in the store that the step is about to apply `plan`, so a crash from then on reads as an interrupted apply. */
   /** Marks the step applying and writes the `applying` audit record, in one transaction. */
   markApplying(plan: ActionPlan, applying: AuditEntry): void;
