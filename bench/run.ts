@@ -1,4 +1,4 @@
-// `npm run bench`: prints throughput and memory figures for the metadata engine. Figures, not pass/fail: targets are printed beside them.
+// `npm run bench`: prints start-up, throughput and memory figures. Figures, not pass/fail: targets are printed beside them.
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { SignedXml } from "xml-crypto";
 import { checkMetadata } from "../src/domain/checks/metadata-checks.js";
 import { parseCertificate } from "../src/domain/saml/certificate.js";
 import { inspectMetadataBytes } from "../src/domain/saml/inspect-metadata.js";
+import { benchCliStartup } from "./cli-startup.js";
 import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
 import { benchHostileDocuments } from "./hostile-documents.js";
 import { benchHostileXml } from "./hostile-xml.js";
@@ -170,6 +171,11 @@ function signedAggregate(): void {
   );
 }
 
+function cliStartup(): void {
+  section("CLI start-up: the installed command (compiled first) beside a bare `node -e 0`, wall time and peak RSS");
+  benchCliStartup();
+}
+
 function hostileDocuments(): void {
   section("Hostile documents of issue 11 through inspect + checks (work bounds, not byte bounds)");
   benchHostileDocuments();
@@ -196,6 +202,7 @@ async function slackAck(): Promise<void> {
 }
 
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
+cliStartup();
 singleDocuments();
 hostileXml();
 certificateParsing();

@@ -1,40 +1,23 @@
 // The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
+import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-check-defaults.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
-import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-defaults.js";
 import { DEFAULT_TAKE_OVER_GRACE_MILLISECONDS } from "../domain/runbooks/run-lease.js";
 import { formatBytes } from "../domain/shared/format-bytes.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
-import { resolveConfigPath } from "../config/load-config.js";
-import { runAuditVerify } from "./audit-command.js";
-import { runCheck, type CheckOptions } from "./check-command.js";
-import { runConfigInit, runConfigValidate } from "./config-command.js";
-import { runIdentityCenterAttest, type AttestOptions } from "./identity-center-command.js";
-import { runLeasesList, runLeasesReap } from "./leases-command.js";
-import { DEFAULT_RUNBOOK_DIRECTORY, runRunbookLint, runRunbookList, runRunbookShow } from "./runbook-command.js";
-import {
-  runRunbookAbort,
-  runRunbookApprove,
-  runRunbookConfirm,
-  runRunbookReject,
-  runRunbookResume,
-  runRunbookRollback,
-  runRunbookRun,
-  runRunbookSkip,
-  runRunbookStatus,
-  type OperatorOptions,
-  type RunOptions,
-  type TakeOverOptions,
-} from "./runbook-run-command.js";
-import { runGrant, runIncidentClose, runIncidentDeclare, runRevoke } from "./emergency-command.js";
+import type { CheckOptions } from "./check-command.js";
+import type { AttestOptions } from "./identity-center-command.js";
+import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-directory.js";
+import type { OperatorOptions, RunOptions, TakeOverOptions } from "./runbook-run-command.js";
 import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
-import { runMetadataInspect, type MetadataInspectOptions } from "./metadata-inspect-command.js";
-import { runServe, type ServeOptions } from "./serve-command.js";
-import { runStoreBackup } from "./store-command.js";
+import type { MetadataInspectOptions } from "./metadata-inspect-command.js";
+import type { ServeOptions } from "./serve-command.js";
 
+// Each action imports its command module when it runs, never at the top: a command pays only for the libraries it uses
+// (`metadata inspect` and `--help` load no AWS SDK, Slack or store driver; test/cli/startup-imports.test.ts holds that).
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command("breakglass")
@@ -92,6 +75,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--no-cache", "always download and parse, keep nothing")
     .exitOverride()
     .action(async (source: string, options: MetadataInspectOptions) => {
+      const { runMetadataInspect } = await import("./metadata-inspect-command.js");
       exitCode = await runMetadataInspect(source, options, io);
     });
 
@@ -107,6 +91,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (options: { config?: string }) => {
+      const [{ runConfigValidate }, { resolveConfigPath }] = await Promise.all([
+        import("./config-command.js"),
+        import("../config/load-config.js"),
+      ]);
       exitCode = await runConfigValidate(resolveConfigPath(options.config, io.env), io);
     });
   config
@@ -118,6 +106,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--force", "replace an existing file")
     .exitOverride()
     .action(async (options: { config?: string; force?: boolean }) => {
+      const [{ runConfigInit }, { resolveConfigPath }] = await Promise.all([
+        import("./config-command.js"),
+        import("../config/load-config.js"),
+      ]);
       exitCode = await runConfigInit(resolveConfigPath(options.config, io.env), io, { force: options.force === true });
     });
 
@@ -138,6 +130,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     )
     .exitOverride()
     .action(async (options: CheckOptions) => {
+      const { runCheck } = await import("./check-command.js");
       exitCode = await runCheck(options, io);
     });
 
@@ -156,6 +149,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (options: AttestOptions) => {
+      const { runIdentityCenterAttest } = await import("./identity-center-command.js");
       exitCode = await runIdentityCenterAttest(options, io);
     });
 
@@ -176,6 +170,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(runbookDirectory())
     .exitOverride()
     .action(async (options: { dir: string }) => {
+      const { runRunbookLint } = await import("./runbook-command.js");
       exitCode = await runRunbookLint(options.dir, io);
     });
   runbook
@@ -185,6 +180,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--json", "print one JSON object { runbooks, invalidFiles }")
     .exitOverride()
     .action(async (options: { dir: string; json?: boolean }) => {
+      const { runRunbookList } = await import("./runbook-command.js");
       exitCode = await runRunbookList(options.dir, io, options);
     });
   runbook
@@ -195,6 +191,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--json", "print the runbook's inputs and steps as one JSON object")
     .exitOverride()
     .action(async (id: string, options: { dir: string; json?: boolean }) => {
+      const { runRunbookShow } = await import("./runbook-command.js");
       exitCode = await runRunbookShow(id, options.dir, io, options);
     });
 
@@ -219,6 +216,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(runbookDirectory())
     .exitOverride()
     .action(async (id: string, options: RunOptions) => {
+      const { runRunbookRun } = await import("./runbook-run-command.js");
       exitCode = await runRunbookRun(id, options, io);
     });
   /** The commands that act on one run as a named operator: `<run-id> --as <name> [--config] [--dir]`. */
@@ -246,22 +244,26 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(takeOverOption())
     .option("--reason <text>", "why you take the run over (with --take-over)")
     .action(async (runId: string, options: OperatorOptions & TakeOverOptions) => {
+      const { runRunbookResume } = await import("./runbook-run-command.js");
       exitCode = await runRunbookResume(runId, options, io);
     });
   runCommand(
     "approve",
     "Approve the step a run waits on, as a second person (never the one who started it), and go on.",
   ).action(async (runId: string, options: OperatorOptions) => {
+    const { runRunbookApprove } = await import("./runbook-run-command.js");
     exitCode = await runRunbookApprove(runId, options, io);
   });
   runCommand("reject", "Reject the approval a run waits on.")
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+      const { runRunbookReject } = await import("./runbook-run-command.js");
       exitCode = await runRunbookReject(runId, options, io);
     });
   runCommand("confirm", "Confirm the step done by hand that a run waits on, and go on.")
     .option("--record <text>", "the answer the step asks you to record (e.g. which credential you checked out)")
     .action(async (runId: string, options: OperatorOptions & { record?: string }) => {
+      const { runRunbookConfirm } = await import("./runbook-run-command.js");
       exitCode = await runRunbookConfirm(runId, options, io);
     });
   runbook
@@ -275,6 +277,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(runbookDirectory())
     .exitOverride()
     .action(async (runId: string | undefined, options: Omit<OperatorOptions, "as">) => {
+      const { runRunbookStatus } = await import("./runbook-run-command.js");
       exitCode = await runRunbookStatus(runId, options, io);
     });
   runCommand(
@@ -283,6 +286,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   )
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {
+      const { runRunbookSkip } = await import("./runbook-run-command.js");
       exitCode = await runRunbookSkip(runId, options, io);
     });
   runCommand(
@@ -290,12 +294,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     "Undo what a finished, failed or aborted run applied: start a run of its compensations, newest " +
       "first, each approved by a second person, and go on until it needs one.",
   ).action(async (runId: string, options: OperatorOptions) => {
+    const { runRunbookRollback } = await import("./runbook-run-command.js");
     exitCode = await runRunbookRollback(runId, options, io);
   });
   runCommand("abort", "Stop a run for good (nothing is undone: `breakglass runbook rollback` does that).")
     .requiredOption("--reason <text>", "why")
     .addOption(takeOverOption())
     .action(async (runId: string, options: OperatorOptions & { reason: string; takeOver?: boolean }) => {
+      const { runRunbookAbort } = await import("./runbook-run-command.js");
       exitCode = await runRunbookAbort(runId, options, io);
     });
 
@@ -312,6 +318,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description("Open an emergency window under a new reference (INC-<date>-<time>).")
       .argument("<title...>", "what is happening, in a few words"),
   ).action(async (title: string[], options: OperatorOptions) => {
+    const { runIncidentDeclare } = await import("./emergency-command.js");
     exitCode = await runIncidentDeclare(title, options, io);
   });
   operatorCommand(
@@ -320,6 +327,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description("Remove everyone granted during the incident, close its window and write the activity summary.")
       .argument("[reference]", "the incident to close (default: the one open incident)"),
   ).action(async (reference: string | undefined, options: OperatorOptions) => {
+    const { runIncidentClose } = await import("./emergency-command.js");
     exitCode = await runIncidentClose(reference, options, io);
   });
   operatorCommand(
@@ -334,6 +342,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         "how long the lease lasts, e.g. 2h (default: slack.grant.defaultTtl; at most slack.grant.maxTtl)",
       ),
   ).action(async (login: string, options: OperatorOptions & { ttl?: string }) => {
+    const { runGrant } = await import("./emergency-command.js");
     exitCode = await runGrant(login, options, io);
   });
   operatorCommand(
@@ -342,6 +351,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       .description("Remove a responder from the emergency IdP groups and end their leases; verified by reading back.")
       .argument("<login>", "the person's login or email address in the IdP"),
   ).action(async (login: string, options: OperatorOptions) => {
+    const { runRevoke } = await import("./emergency-command.js");
     exitCode = await runRevoke(login, options, io);
   });
 
@@ -356,6 +366,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--json", "print one JSON object { leases }")
     .exitOverride()
     .action(async (options: { config?: string; json?: boolean }) => {
+      const { runLeasesList } = await import("./leases-command.js");
       exitCode = await runLeasesList(options, io);
     });
   leases
@@ -366,6 +377,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .addOption(configOption())
     .exitOverride()
     .action(async (options: { config?: string }) => {
+      const { runLeasesReap } = await import("./leases-command.js");
       exitCode = await runLeasesReap(options, io);
     });
 
@@ -379,6 +391,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--json", "print one JSON object { ok, store, records, headHash, mirror, problems }")
     .exitOverride()
     .action(async (options: { config?: string; json?: boolean }) => {
+      const { runAuditVerify } = await import("./audit-command.js");
       exitCode = await runAuditVerify(options, io);
     });
 
@@ -397,6 +410,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .exitOverride()
     .action(async (file: string, options: { config?: string; force?: boolean }) => {
+      const { runStoreBackup } = await import("./store-command.js");
       exitCode = await runStoreBackup(file, options, io);
     });
 
@@ -422,6 +436,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
     .exitOverride()
     .action(async (options: ServeOptions) => {
+      const { runServe } = await import("./serve-command.js");
       exitCode = await runServe(options, io);
     });
 

@@ -1,5 +1,4 @@
 // `breakglass runbook lint`, `runbook list` and `runbook show <id>`: check the runbooks, list them, print one as Markdown.
-import { fileURLToPath } from "node:url";
 import { lintRunbooks, loadRunbook, readRunbookText, runbookFiles } from "../adapters/runbook-files/runbook-files.js";
 import {
   describeRunbookProblem,
@@ -14,8 +13,7 @@ import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { runbookListJson, runbookShowJson } from "./runbook-json.js";
 
-/** The runbooks shipped with breakglass: `runbooks/` at the package root, from src/cli and dist/cli alike. */
-export const DEFAULT_RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks/", import.meta.url));
+export { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-directory.js";
 
 /** Prints `N runbooks: valid` (exit 0), or every problem, one per line on stderr (exit 2). */
 export async function runRunbookLint(directory: string, io: CliIo): Promise<number> {

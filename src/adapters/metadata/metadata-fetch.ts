@@ -1,5 +1,5 @@
 // Fetches metadata over HTTPS: bounded time, size and redirects, and conditional GET so an unchanged document costs a 304.
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import { formatBytes } from "../../domain/shared/format-bytes.js";
 import { redactUrl } from "../../domain/shared/redact-url.js";
 import { BreakglassError, type ErrorCode } from "../../domain/errors.js";
@@ -40,6 +40,8 @@ const USER_AGENT = "breakglass (SAML metadata monitor)";
 export async function fetchMetadata(requested: string, options: FetchOptions): Promise<FetchResult> {
   const location = redactUrl(requested);
   let url = parseUrl(requested, location, options);
+  // undici is loaded by the first fetch, not with this module: a command that reads a file never pays for an HTTP client.
+  const { Agent } = await import("undici");
   const agent = new Agent({
     connect: { timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca as string | string[] } : {}) },
     headersTimeout: options.timeoutMs,
@@ -127,6 +129,7 @@ async function send(url: URL, location: string, agent: Agent, signal: AbortSigna
   };
   if (options.validators?.etag) headers["if-none-match"] = options.validators.etag;
   if (options.validators?.lastModified) headers["if-modified-since"] = options.validators.lastModified;
+  const { request } = await import("undici");
   try {
     return await request(url, { method: "GET", headers, dispatcher: agent, signal, maxRedirections: 0 });
   } catch (error) {

@@ -1,4 +1,4 @@
-// The one table of checks: every name, config section, fact reader and judge elsewhere is derived from it.
+// The one table of checks: every config section, fact reader and judge elsewhere is derived from it (names: check-names.ts).
 //
 // To add a check:
 //   1. Write its judge in a new module here (facts in, findings out; pure), with its finding codes in finding-codes.ts.
@@ -6,9 +6,10 @@
 //      the compiler then asks for its reader in src/adapters/aws/gather-posture.ts (AWS_READERS or WORKLOAD_ACCOUNT_READERS).
 //   3. If it needs a config section no check needs yet, add the section and its "not checked" reason to config-sections.ts;
 //      the compiler then asks how to find it in src/config/disabled-checks.ts.
-//   4. Register it below. Its place in the table is its place in reports, in the config's `checks.enabled` default
-//      and in `--only`'s list.
+//   4. Add its name to check-names.ts and register it below, in the same place: that place is its place in reports, in
+//      the config's `checks.enabled` default and in `--only`'s list (the compiler asks for the entry, a test for the order).
 import type { CheckDefinition, JudgeInput } from "./check-definition.js";
+import { CHECK_NAMES, type CheckName } from "./check-names.js";
 import { checkCloudTrail } from "./cloudtrail-logging.js";
 import { checkCrossAccountRoles } from "./cross-account-roles.js";
 import { checkEmergencyRoles } from "./emergency-roles.js";
@@ -19,6 +20,8 @@ import { checkIdentityCenter, checkIdentityCenterImport } from "./identity-cente
 import { checkMetadata } from "./metadata-checks.js";
 import { checkSamlProviders } from "./saml-provider-drift.js";
 import { checkScpProtection } from "./scp-protection.js";
+
+export { CHECK_NAMES, isCheckName, type CheckName } from "./check-names.js";
 
 export const CHECK_REGISTRY = {
   metadata: {
@@ -70,16 +73,7 @@ export const CHECK_REGISTRY = {
     judge: ({ facts, emergencyRoleArns }) =>
       facts?.eventBridge ? checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId) : [],
   },
-} as const satisfies Record<string, CheckDefinition>;
-
-export type CheckName = keyof typeof CHECK_REGISTRY;
-
-/** Every check breakglass can run, in the order reports list them. */
-export const CHECK_NAMES = Object.keys(CHECK_REGISTRY) as [CheckName, ...CheckName[]];
-
-export function isCheckName(name: string): name is CheckName {
-  return Object.hasOwn(CHECK_REGISTRY, name);
-}
+} as const satisfies Record<CheckName, CheckDefinition>;
 
 /** The registered definition, seen through the common shape (the table's literal types are for deriving names). */
 export function checkDefinition(check: CheckName): CheckDefinition {

@@ -12,7 +12,7 @@ export interface MetadataCheckOptions {
   readonly warnDays: number;
 }
 
-export const DEFAULT_WARN_DAYS = 30;
+export { DEFAULT_WARN_DAYS } from "./metadata-check-defaults.js";
 
 const DAY_MS = 86_400_000;
 

@@ -1,10 +1,10 @@
 // Reads the facts breakglass needs from an X.509 certificate (DER): fingerprint, names, validity, key and signature algorithms.
 import { createHash } from "node:crypto";
-import forge from "node-forge";
+import type forge from "node-forge";
+import asn1 from "node-forge/lib/asn1.js";
+import util from "node-forge/lib/util.js";
 import { BreakglassError } from "../errors.js";
 import { formatDistinguishedName } from "./distinguished-name.js";
-
-const { asn1 } = forge;
 
 /** node-forge's typings predate fromDer's options object. */
 const fromDer = asn1.fromDer as unknown as (
@@ -113,7 +113,7 @@ export function parseCertificate(der: Buffer): CertificateFacts {
 function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bits: number | null } {
   const [algorithmIdentifier, bitString] = children(publicKeyInfo, "SubjectPublicKeyInfo");
   const [oidNode, parameters] = children(algorithmIdentifier, "AlgorithmIdentifier");
-  const oid = asn1.derToOid(forge.util.createBuffer(primitive(oidNode, "algorithm")));
+  const oid = asn1.derToOid(util.createBuffer(primitive(oidNode, "algorithm")));
   const algorithm = KEY_ALGORITHMS[oid] ?? oid;
   // A BIT STRING's first content byte counts unused bits; the key follows.
   const keyBytes = primitive(bitString, "subjectPublicKey").slice(1);
@@ -147,7 +147,7 @@ function readPublicKey(publicKeyInfo: forge.asn1.Asn1): { algorithm: string; bit
 function ecKeyBits(parameters: forge.asn1.Asn1 | undefined): number | null {
   if (parameters === undefined || parameters.type === asn1.Type.NULL) return null;
   if (parameters.type === asn1.Type.OID)
-    return CURVE_BITS[asn1.derToOid(forge.util.createBuffer(primitive(parameters, "namedCurve")))] ?? null;
+    return CURVE_BITS[asn1.derToOid(util.createBuffer(primitive(parameters, "namedCurve")))] ?? null;
   if (parameters.type !== asn1.Type.SEQUENCE)
     throw new BreakglassError(
       "INPUT_ENCODING",
@@ -208,7 +208,7 @@ function integerBits(bytes: string): number {
 
 function readAlgorithmOid(node: forge.asn1.Asn1 | undefined): string {
   const [oidNode] = children(node, "AlgorithmIdentifier");
-  return asn1.derToOid(forge.util.createBuffer(primitive(oidNode, "algorithm")));
+  return asn1.derToOid(util.createBuffer(primitive(oidNode, "algorithm")));
 }
 
 /** RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ, GeneralizedTime YYYYMMDDHHMMSSZ; digits, seconds, and an uppercase Z, nothing else. */

@@ -1,8 +1,8 @@
 // Formats an X.501 Name as RFC 2253 text exactly as OpenSSL's `-nameopt RFC2253` does, so fingerprints and names match what admins see elsewhere.
-import forge from "node-forge";
+import type forge from "node-forge";
+import asn1 from "node-forge/lib/asn1.js";
+import util from "node-forge/lib/util.js";
 import { BreakglassError } from "../errors.js";
-
-const { asn1 } = forge;
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",
@@ -47,7 +47,7 @@ function formatAttribute(attribute: forge.asn1.Asn1): string {
   const [type, value] = asSequence(attribute, "AttributeTypeAndValue");
   if (!type || !value || typeof type.value !== "string")
     throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
-  const oid = asn1.derToOid(forge.util.createBuffer(type.value));
+  const oid = asn1.derToOid(util.createBuffer(type.value));
   const label = ATTRIBUTE_NAMES[oid] ?? oid;
   const text = decodeDirectoryString(value);
   return `${label}=${text === undefined ? `#${hexOfDer(value)}` : escapeRfc2253(text)}`;

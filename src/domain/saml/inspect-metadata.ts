@@ -18,6 +18,7 @@ import {
   type MetadataSigner,
   type SignatureCheck,
 } from "./metadata-signature.js";
+import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "./inspect-defaults.js";
 import { DEFAULT_SIGNATURE_BOUNDS, exceededSignatureBound } from "./signature-bounds.js";
 import { measureSignatureShape } from "./signature-shape.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
@@ -41,8 +42,7 @@ export interface InspectOptions {
   readonly maxSignedElements?: number;
 }
 
-export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_MAX_SIGNED_ELEMENTS = DEFAULT_SIGNATURE_BOUNDS.maxSignedElements;
+export { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS };
 
 export function inspectMetadataBytes(
   bytes: Uint8Array,

@@ -1,0 +1,103 @@
+// Benchmark: how long the installed `breakglass` command takes to start and answer, and its peak memory, beside a bare
+// `node -e 0` measured in the same rounds (issue 15: a person waits on every CLI call during an incident).
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const ROOT = here("..");
+const BIN = here("../bin/breakglass.js");
+const GNU_TIME = "/usr/bin/time";
+const ROUNDS = Number(process.env["BENCH_STARTUP_ROUNDS"] ?? 5);
+
+interface Subject {
+  readonly label: string;
+  readonly args: readonly string[];
+  /** The issue's goal: this command's median wall time within `timeRatio` times bare Node's. */
+  readonly timeRatio: number | null;
+}
+
+/** Peak memory of each command within this many times bare Node's. */
+const RSS_RATIO = 2;
+
+const SUBJECTS: readonly Subject[] = [
+  { label: "node -e 0", args: ["-e", "0"], timeRatio: null },
+  { label: "breakglass --help", args: [BIN, "--help"], timeRatio: 2 },
+  { label: "breakglass runbook list", args: [BIN, "runbook", "list"], timeRatio: 2 },
+  {
+    label: "breakglass metadata inspect <2 KB file>",
+    args: [BIN, "metadata", "inspect", here("../examples/google-workspace-idp-metadata.xml")],
+    timeRatio: 2.5,
+  },
+];
+
+interface Run {
+  readonly wallMs: number;
+  /** Null where GNU time is absent: Node cannot read a child's peak memory by itself. */
+  readonly peakRssKb: number | null;
+}
+
+/** One whole process, output discarded; GNU time (when installed) reports its peak RSS on stderr's last line. */
+function runOnce(args: readonly string[]): Run {
+  const timed = existsSync(GNU_TIME);
+  const command = timed ? GNU_TIME : process.execPath;
+  const commandArgs = timed ? ["-f", "%M", process.execPath, ...args] : [...args];
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, commandArgs, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  const peak = timed ? Number(result.stderr.trim().split("\n").at(-1)) : NaN;
+  return { wallMs, peakRssKb: Number.isFinite(peak) ? peak : null };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The bench measures the compiled command a user runs, so it compiles the sources first. */
+function build(): void {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+}
+
+export function benchCliStartup(): void {
+  build();
+  const runs = new Map<Subject, Run[]>(SUBJECTS.map((subject) => [subject, []]));
+  // One round untimed first (disk cache), then every round runs each command once, so that a busy moment on the
+  // machine falls on all of them alike.
+  for (const subject of SUBJECTS) runOnce(subject.args);
+  for (let round = 0; round < ROUNDS; round++)
+    for (const subject of SUBJECTS) runs.get(subject)!.push(runOnce(subject.args));
+
+  const summary = (subject: Subject) => {
+    const measured = runs.get(subject)!;
+    const rss = measured.map((run) => run.peakRssKb).filter((kb): kb is number => kb !== null);
+    return { wallMs: median(measured.map((run) => run.wallMs)), peakRssKb: rss.length > 0 ? median(rss) : null };
+  };
+  const bare = summary(SUBJECTS[0]!);
+  console.log(
+    `  median of ${ROUNDS} whole-process runs each, interleaved` +
+      (bare.peakRssKb === null ? ` (peak RSS not measured: ${GNU_TIME} is absent; apt-get install time)` : ""),
+  );
+  for (const subject of SUBJECTS) {
+    const { wallMs, peakRssKb } = summary(subject);
+    const timeRatio = wallMs / bare.wallMs;
+    const time = `${wallMs.toFixed(0).padStart(5)} ms ${timeRatio.toFixed(2).padStart(5)}x`;
+    const timeGoal =
+      subject.timeRatio === null
+        ? ""
+        : ` (goal <= ${subject.timeRatio}x: ${timeRatio <= subject.timeRatio ? "met" : "MISSED"})`;
+    let memory = "";
+    if (peakRssKb !== null && bare.peakRssKb !== null) {
+      const rssRatio = peakRssKb / bare.peakRssKb;
+      memory =
+        `   peak RSS ${(peakRssKb / 1024).toFixed(0).padStart(4)} MB ${rssRatio.toFixed(2).padStart(5)}x` +
+        (subject.timeRatio === null ? "" : ` (goal <= ${RSS_RATIO}x: ${rssRatio <= RSS_RATIO ? "met" : "MISSED"})`);
+    }
+    console.log(`  ${subject.label.padEnd(42)} ${time}${timeGoal.padEnd(21)}${memory}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) benchCliStartup();

@@ -1,0 +1,62 @@
+// The installed command loads only what the command it runs needs: a person waits on every call during an incident,
+// and an AWS SDK, Slack or a store driver loaded for nothing costs them a second (issue 15).
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+// bin/breakglass.js runs the compiled dist/, which `npm test` builds first.
+const BIN = new URL("../../bin/breakglass.js", import.meta.url).pathname;
+const RECORDER = new URL("../support/record-loaded-modules.mjs", import.meta.url).pathname;
+const EXAMPLE = new URL("../../examples/google-workspace-idp-metadata.xml", import.meta.url).pathname;
+const directory = mkdtempSync(join(tmpdir(), "breakglass-startup-"));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+/** The libraries only the AWS, Slack, serve and store commands need. */
+const SERVICE_LIBRARIES = [
+  "@aws-sdk/",
+  "@smithy/",
+  "@slack/",
+  "better-sqlite3",
+  "node:sqlite",
+  "prom-client",
+  "express",
+  "undici",
+];
+
+/** Runs the installed command and returns the npm packages (and node:* built-ins) it loaded, each once. */
+async function packagesLoadedBy(...argv: string[]): Promise<string[]> {
+  const record = join(directory, `${argv.join("-").replace(/\W+/g, "-")}.txt`);
+  await run(process.execPath, ["--import", RECORDER, BIN, ...argv], {
+    env: { ...process.env, RECORD_LOADED_MODULES: record, NO_COLOR: "1" },
+  });
+  const names = readFileSync(record, "utf8")
+    .split("\n")
+    .map((line) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1] ?? (line.startsWith("node:") ? line : null))
+    .filter((name): name is string => name !== null);
+  return [...new Set(names)].sort();
+}
+
+const serviceLibrariesIn = (packages: string[]) =>
+  packages.filter((name) => SERVICE_LIBRARIES.some((library) => name.startsWith(library)));
+
+describe("what the installed command loads", () => {
+  it("answers --help with commander alone", async () => {
+    const packages = await packagesLoadedBy("--help");
+    expect(packages.filter((name) => !name.startsWith("node:"))).toEqual(["commander"]);
+  });
+
+  it("inspects a metadata file with the XML and certificate libraries, and no AWS SDK, Slack, store driver or HTTP client", async () => {
+    const packages = await packagesLoadedBy("metadata", "inspect", EXAMPLE, "--no-cache");
+    expect(packages).toEqual(expect.arrayContaining(["fast-xml-parser", "node-forge"]));
+    expect(serviceLibrariesIn(packages)).toEqual([]);
+  });
+
+  it("lists the runbooks with the YAML and schema libraries, and nothing for SAML, AWS, Slack or the store", async () => {
+    const packages = await packagesLoadedBy("runbook", "list");
+    expect(packages.filter((name) => !name.startsWith("node:"))).toEqual(["commander", "yaml", "zod"]);
+  });
+});
