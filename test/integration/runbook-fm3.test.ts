@@ -299,7 +299,7 @@ describe("rolling back an fm3 run from the CLI", () => {
     )?.[1] as string;
     expect(rollbackId).toBeDefined();
     expect(started.stdout).toContain("Waiting for a second person to approve");
-    expect(started.stdout).toContain(`group ${OPERATORS}: dana@example.com: not a member → member on a lease until`);
+    expect(started.stdout).toContain(`group ${OPERATORS}: dana@example.com: not a member → member on a 4h lease, until`);
     // Nothing is undone before the second person says so.
     expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
 
