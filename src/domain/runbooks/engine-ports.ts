@@ -63,6 +63,10 @@ export interface Verification {
  * a crash in the middle of apply (which re-plans, and applies again unless the plan is `alreadyDone`) changes nothing twice.
  */
 export interface ActionExecutor {
+  /**
+   * Reads the world and says what apply would change; never changes anything itself. Besides before apply, it is
+   * called when a run reaches an approval, for every action the approval unlocks, so the approver sees the plan.
+   */
   plan(parameters: ActionParameters, context: RunContext): Promise<ActionPlan>;
   apply(
     plan: ActionPlan,
