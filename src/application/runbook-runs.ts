@@ -52,7 +52,7 @@ export class RunbookRuns {
     const source = await this.options.catalog.source(request.runbookId);
     const defaults = inputDefaultsFor(source.runbook.inputs, this.options.inputDefaults);
     const inputs = requireRunbookInputs(source.runbook, request.inputs, defaults);
-    return this.options.engine.start(source, inputs, request.actor, { dryRun: request.dryRun });
+    return this.options.engine.startChecked(source, inputs, request.actor, { dryRun: request.dryRun });
   }
 
   /** The runbook a run follows, by its id: a catalog file, or the rollback runbook derived from another run. */
@@ -108,7 +108,7 @@ export class RunbookRuns {
     const id = this.resolve(runId);
     const attempt = this.nextRollbackAttempt(id);
     const source = await this.options.resolveRunbook(rollbackRunbookId(id));
-    return this.options.engine.start(source, {}, actor, { dryRun: false, runId: rollbackRunId(id, attempt) });
+    return this.options.engine.startChecked(source, {}, actor, { dryRun: false, runId: rollbackRunId(id, attempt) });
   }
 
   /** Ends the run for good; with `takeOver`, even while another host's process holds it, once it missed two heartbeats. */

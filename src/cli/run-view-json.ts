@@ -12,6 +12,7 @@ export function runViewJson(view: RunView): unknown {
     dryRun: view.dryRun,
     inputs: view.inputs,
     artefacts: view.artefacts,
+    preflight: view.preflight,
     steps: view.steps.map(stepJson),
     waitingFor: view.waitingFor,
   };
@@ -60,6 +61,7 @@ function stepJson(step: StepView): unknown {
     confirmation: outcome?.confirmation
       ? { actor: outcome.confirmation.actor, record: outcome.confirmation.record ?? null }
       : null,
+    override: outcome?.override ?? null,
     unlocks: outcome?.unlocks?.map(unlockedJson) ?? [],
   };
 }

@@ -18,6 +18,13 @@ export function runViewText(view: RunView, c: Colors): string {
     `${c.bold(`Run ${view.id}`)}  ${view.runbookId}  ${statusLabel(view.status, c)}${view.dryRun ? c.yellow("  (dry run: no change is applied)") : ""}`,
     `  started by ${view.initiator}`,
   ];
+  // Checked when the run started, before anyone approves: who each change is applied as, each group and person resolved.
+  if (view.preflight.length > 0) {
+    lines.push(`  ${c.bold("Checked before anything runs:")}`);
+    for (const checked of view.preflight) {
+      for (const fact of checked.facts) lines.push(`    ${checked.stepId}: ${fact}`);
+    }
+  }
   view.steps.forEach((step, index) => {
     const summary = step.outcome?.summary ? `  ${c.dim(step.outcome.summary)}` : "";
     lines.push(`  ${MARK[step.status]} ${String(index + 1).padStart(2)}. ${step.title} (${step.kind})${summary}`);
@@ -34,6 +41,16 @@ export function runViewText(view: RunView, c: Colors): string {
   });
   if (view.waitingFor) {
     lines.push("");
+    // An approver must know when a step's check was overridden: the run goes on against what the checks found.
+    if (view.waitingFor.kind === "approval") {
+      for (const step of view.steps) {
+        const override = step.outcome?.override;
+        if (override !== undefined)
+          lines.push(
+            c.yellow(`Overridden: step "${step.id}" by ${override.by}, who gave as the reason: ${override.reason}`),
+          );
+      }
+    }
     lines.push(
       view.waitingFor.kind === "approval"
         ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   ` +

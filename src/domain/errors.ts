@@ -41,6 +41,7 @@ export type ErrorCode =
   | "CONFIG_UNWRITABLE"
   | "RUNBOOK_INVALID"
   | "RUNBOOK_NOT_FOUND"
+  | "RUN_PREFLIGHT_FAILED"
   | "RUN_NOT_FOUND"
   | "INCIDENT_NOT_FOUND"
   | "FETCH_NOT_FOUND"
@@ -106,6 +107,8 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
   CONFIG_INVALID: "usage",
   CONFIG_UNWRITABLE: "usage",
   RUNBOOK_INVALID: "usage",
+  /** A run cannot apply as things stand (an unknown group or person, credentials that cannot reach the account): refused before it starts. */
+  RUN_PREFLIGHT_FAILED: "usage",
   RUNBOOK_NOT_FOUND: "not-found",
 
   RUN_NOT_FOUND: "not-found",

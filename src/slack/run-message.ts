@@ -318,6 +318,17 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   const blocks: KnownBlock[] = [];
   if (step.kind === "approval" && step.status === "waiting") {
     blocks.push(sectionBlock(`${heading}\n${quote(markdownToMrkdwn(outcome?.text ?? "Approve to go on."))}`));
+    for (const overridden of run.steps.filter((candidate) => candidate.outcome?.override !== undefined)) {
+      const override = overridden.outcome?.override;
+      if (override === undefined) continue;
+      blocks.push(
+        contextBlock(
+          `:warning: *Overridden:* ${slackText(overridden.title)}, by ${mentionActor(override.by)}: ${slackText(truncate(override.reason, 300))}`,
+        ),
+      );
+    }
+    const checked = preflightLines(run);
+    if (checked.length > 0) blocks.push(contextBlock(checked.join("\n")));
     blocks.push(...unlockedBlocks(run, outcome?.unlocks));
     blocks.push(
       contextBlock(
@@ -382,6 +393,15 @@ function unlockedBlocks(run: RunView, unlocks: readonly UnlockedAction[] | undef
       contextBlock(`…and ${unlocks.length - UNLOCKED_LIMIT} more steps: \`breakglass runbook status\` shows them all.`),
     );
   return blocks;
+}
+
+/** What the run's preflight found when it started (who each change is applied as, names resolved), for the approver. */
+function preflightLines(run: RunView): string[] {
+  const facts = run.preflight.flatMap((checked) => checked.facts.map((fact) => `${checked.stepId}: ${fact}`));
+  if (facts.length === 0) return [];
+  const shown = facts.slice(0, LIST_LIMIT).map((fact) => `• ${slackText(truncate(fact, 300))}`);
+  const more = facts.length > LIST_LIMIT ? [`…and ${facts.length - LIST_LIMIT} more (breakglass runbook status)`] : [];
+  return [":white_check_mark: *Checked when the run started:*", ...shown, ...more];
 }
 
 /** What an outcome holds beyond its summary: an action's changes, a check's findings, the error. */

@@ -82,6 +82,7 @@ describe("runbook run --json", () => {
       "dryRun",
       "inputs",
       "artefacts",
+      "preflight",
       "steps",
       "waitingFor",
     ]);
@@ -203,6 +204,7 @@ describe("an approved action in the run JSON", () => {
       status: "succeeded",
       initiator: "alice",
       dryRun: false,
+      preflight: [],
       inputs: { incident: "INC-7" },
       artefacts: { "metadata-file": "/var/lib/breakglass/runs/0f1e2d3c/idp-metadata.xml" },
       steps: [
@@ -260,6 +262,7 @@ describe("an approval's unlocked actions in the run JSON", () => {
       dryRun: false,
       inputs: { incident: "INC-7" },
       artefacts: {},
+      preflight: [],
       steps: [
         {
           id: "approve-reimport",

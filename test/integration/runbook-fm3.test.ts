@@ -282,6 +282,59 @@ describe("fm3-direct-federation from the CLI", () => {
   });
 });
 
+describe("fm3-direct-federation while Identity Center answers as healthy", () => {
+  const start = (incident: string, ...extra: string[]) =>
+    breakglass(
+      "runbook",
+      "run",
+      "fm3-direct-federation",
+      "--as",
+      "alice",
+      "--config",
+      configPath,
+      "--input",
+      `incident=${incident}`,
+      "--input",
+      `responders=${RESPONDERS}`,
+      "--input",
+      `groups=${OPERATORS}`,
+      "--input",
+      "signInUrl=https://idp.example.com/dashboard",
+      ...extra,
+    );
+
+  it("stops at the first check without a reason, and goes on with one, showing it to the approver", async () => {
+    ssoAdmin.status = "ACTIVE";
+    try {
+      const refused = await start("INC-4720");
+      expect(refused.code).toBe(1);
+      expect(stepLine(refused.stdout, "Confirm that Identity Center is disrupted")).toMatch(/✗ /);
+      expect(refused.stdout).not.toContain("Waiting for a second person to approve");
+      const refusedId = startedRunId(refused.stdout, "fm3-direct-federation");
+      await breakglass("runbook", "abort", refusedId, "--as", "alice", "--reason", "healthy", "--config", configPath);
+
+      const reason = "the portal answers 500 for everyone since 02:10; the API says ACTIVE";
+      const started = await start("INC-4721", "--input", `overrideReason=${reason}`);
+      expect(started.stderr).toBe("");
+      expect(started.code).toBe(0);
+      expect(stepLine(started.stdout, "Confirm that Identity Center is disrupted")).toContain(
+        `overridden by alice (${reason})`,
+      );
+      expect(started.stdout).toContain(
+        `Overridden: step "confirm-identity-center-disrupted" by alice, who gave as the reason: ${reason}`,
+      );
+      expect(started.stdout).toContain("Waiting for a second person to approve");
+      const runId = startedRunId(started.stdout, "fm3-direct-federation");
+      const json = JSON.parse((await breakglass("runbook", "status", runId, "--json", "--config", configPath)).stdout);
+      expect(json.steps[0].override).toEqual({ by: "alice", reason });
+      expect(scim.store.membersOf(OPERATORS)).toEqual([]);
+      await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "test done", "--config", configPath);
+    } finally {
+      ssoAdmin.status = "DELETE_IN_PROGRESS";
+    }
+  });
+});
+
 describe("rolling back an fm3 run from the CLI", () => {
   it("removes the responders again and closes the window, each undo approved by a second person", async () => {
     const runId = await startFm3("INC-4720");

@@ -56,6 +56,7 @@ function viewOf(runbook: Runbook, spec: ViewSpec): RunView {
     dryRun: spec.dryRun ?? false,
     inputs: {},
     artefacts: {},
+    preflight: [],
     steps,
     waitingFor,
   };

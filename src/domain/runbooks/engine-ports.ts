@@ -59,10 +59,27 @@ export interface Verification {
 }
 
 /**
+ * What an action's preflight found when the run started, before anyone approves: what the approver should know, and
+ * whatever would make the change fail later (after the approval, after an emergency was declared).
+ */
+export interface ActionPreflight {
+  /** Lines a person reads: the principal and account the change will be applied as, each group and person resolved. */
+  readonly facts: readonly string[];
+  /** Why the action could not apply as things stand, each naming the input or config key to fix; any one refuses the start. */
+  readonly problems: readonly string[];
+}
+
+/**
  * One action's adapter. `apply` must be idempotent: it re-checks the current state itself, so that a run resumed after
  * a crash in the middle of apply (which re-plans, and applies again unless the plan is `alreadyDone`) changes nothing twice.
  */
 export interface ActionExecutor {
+  /**
+   * Run when the run starts, before any step: proves the action can apply with what the run was given (its credentials
+   * reach the account and allow the change; each group and person named exists). Read-only, like plan. Parameters that
+   * come from artefacts or earlier steps are absent here. An executor without one has nothing to prove up front.
+   */
+  preflight?(parameters: ActionParameters, context: RunContext): Promise<ActionPreflight>;
   /**
    * Reads the world and says what apply would change; never changes anything itself. Besides before apply, it is
    * called when a run reaches an approval, for every action the approval unlocks, so the approver sees the plan.

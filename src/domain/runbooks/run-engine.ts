@@ -28,10 +28,12 @@ import type {
   RunStepRecord,
   RunStore,
   StepChange,
+  StepPreflight,
   StepOutcomeRecord,
   StepStatus,
 } from "./run-store.js";
 import { viewRun, type RunView } from "./run-view.js";
+import { preflightRun } from "./run-preflight.js";
 import { failed, type StepContext, type StepResult } from "./steps/step-kind.js";
 import { executeStepKind } from "./steps/step-kinds.js";
 import { planUnlockedActions } from "./unlocked-actions.js";
@@ -62,6 +64,8 @@ export interface RunEngineOptions {
 
 export interface StartOptions {
   readonly dryRun: boolean;
+  /** What the actions' preflight found (startChecked runs it); kept with the run and shown to the approver. */
+  readonly preflight?: readonly StepPreflight[];
   /** The new run's id, when the caller derives it (a rollback's, so that a second rollback finds the first); a new UUID otherwise. */
   readonly runId?: string;
 }
@@ -103,6 +107,33 @@ export class RunEngine {
   }
 
   /**
+   * Checks the inputs, then has every action the run may take prove it can apply (run-preflight.ts), and only then
+   * records the run: a run that could not apply is refused (RUN_PREFLIGHT_FAILED, every problem named) before anyone
+   * approves it, and nothing is recorded. What the preflight found is kept with the run.
+   */
+  async startChecked(
+    source: RunbookSource,
+    inputs: Readonly<Record<string, unknown>>,
+    initiator: Actor,
+    options: StartOptions,
+  ): Promise<RunView> {
+    const values = checkInputs(source.runbook, inputs);
+    const runId = options.runId ?? this.newRunId();
+    const preflight = await preflightRun(
+      {
+        runbook: source.runbook,
+        inputs: values,
+        runId,
+        initiator: initiator.label,
+        dryRun: options.dryRun,
+        now: this.clock.now(),
+      },
+      this.executors,
+    );
+    return this.start(source, values, initiator, { ...options, runId, preflight });
+  }
+
+  /**
    * Records a new run of the runbook with checked inputs (defaults applied); it runs nothing until advanced. The run
    * keeps the initiator's person id, which the two-person rule compares, and their label, which people read.
    */
@@ -123,7 +154,13 @@ export class RunEngine {
       action: "run.started",
       runId: id,
       subject: runbook.id,
-      detail: { runbookDigest: digest, inputs: values, dryRun: options.dryRun, initiator: identity },
+      detail: {
+        runbookDigest: digest,
+        inputs: values,
+        dryRun: options.dryRun,
+        initiator: identity,
+        ...(options.preflight === undefined ? {} : { preflight: options.preflight }),
+      },
     };
     const run = {
       id,
@@ -133,6 +170,7 @@ export class RunEngine {
       initiator: initiator.label,
       initiatorPerson: initiator.person,
       dryRun: options.dryRun,
+      preflight: options.preflight ?? [],
       stepIds: runbook.steps.map((step) => step.id),
     };
     this.audit.recordWith([started], () => [this.store.createRun(run, started, this.clock.now())]);

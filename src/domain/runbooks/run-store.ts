@@ -53,6 +53,8 @@ export interface StepOutcomeRecord {
     readonly verification?: string;
   };
   readonly confirmation?: { readonly actor: string; readonly record?: string };
+  /** A check step whose failing verdict was overridden by the run's initiator with a reason (the step's overriddenBy input). */
+  readonly override?: { readonly by: string; readonly reason: string };
   /**
    * An approval's: the action steps it unlocks (up to the next approval), planned when the run reached it and kept with
    * the decision, so the record shows what the approver saw.
@@ -61,6 +63,13 @@ export interface StepOutcomeRecord {
   /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
   readonly text?: string;
   readonly error?: string;
+}
+
+/** What one action step's preflight found when the run started (engine-ports ActionPreflight's facts). */
+export interface StepPreflight {
+  readonly stepId: string;
+  readonly action: string;
+  readonly facts: readonly string[];
 }
 
 export interface RunRecord {
@@ -73,6 +82,8 @@ export interface RunRecord {
   /** Who started the run, as the two-person rule compares it: the person id of the initiator's Actor. */
   readonly initiatorPerson: string;
   readonly dryRun: boolean;
+  /** What each action step's preflight found when the run started: shown to whoever approves. Empty for older runs. */
+  readonly preflight: readonly StepPreflight[];
   readonly status: RunStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -100,6 +111,7 @@ export type NewRun = Pick<
   RunRecord,
   "id" | "runbookId" | "runbookDigest" | "inputs" | "initiator" | "initiatorPerson" | "dryRun"
 > & {
+  readonly preflight?: readonly StepPreflight[];
   /** In file order; each becomes a pending step. */
   readonly stepIds: readonly string[];
 };

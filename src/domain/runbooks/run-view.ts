@@ -1,7 +1,15 @@
 // What a run looks like to the people driving it (CLI, Slack): each step's status and outcome, and the step that waits for them.
 import type { ArtefactPaths } from "./engine-ports.js";
 import type { Runbook, RunbookStep } from "./runbook-schema.js";
-import type { RunInputs, RunRecord, RunStatus, RunStepRecord, StepOutcomeRecord, StepStatus } from "./run-store.js";
+import type {
+  RunInputs,
+  RunRecord,
+  RunStatus,
+  RunStepRecord,
+  StepOutcomeRecord,
+  StepPreflight,
+  StepStatus,
+} from "./run-store.js";
 import { isWaitingKind, type WaitingKind } from "./steps/step-kinds.js";
 
 export interface StepView {
@@ -21,6 +29,8 @@ export interface RunView {
   readonly dryRun: boolean;
   readonly inputs: RunInputs;
   readonly artefacts: ArtefactPaths;
+  /** What the actions' preflight found when the run started: the principal and account of each change, names resolved. */
+  readonly preflight: readonly StepPreflight[];
   readonly steps: readonly StepView[];
   /** The step a person must act on (approve, reject, confirm), when the run waits for one. */
   readonly waitingFor: { readonly stepId: string; readonly kind: WaitingKind } | null;
@@ -57,6 +67,7 @@ export function viewRun(
     dryRun: run.dryRun,
     inputs: run.inputs,
     artefacts,
+    preflight: run.preflight,
     steps,
     waitingFor,
   };

@@ -267,6 +267,12 @@ const checkStepSchema = stepOf("check", {
   codes: findingCodes("the step expects (at least one of them must be found)").optional(),
   tolerate: findingCodes("that do not count against clean").optional(),
   produces: z.literal("metadata-file", expected("metadata-file (the only artefact a check produces)")).optional(),
+  /**
+   * An optional string input: when the run was given it and the checks' verdict fails, the step succeeds anyway as
+   * overridden, with that input as the reason, recorded and shown to whoever approves next (fm3 when Identity Center
+   * answers as healthy while its portal fails for people).
+   */
+  overriddenBy: nonEmptyString("the name of an optional string input that holds the reason for an override").optional(),
   retry: z
     .strictObject(
       {
@@ -541,6 +547,26 @@ function referenceProblems(runbook: RunbookShape): ReferenceProblem[] {
         report(at("tolerate"), `tolerate applies only to expect: clean, and this step expects ${step.expect}`);
       if (step.produces !== undefined && !step.checks.includes("metadata"))
         report(at("produces"), "only a step that runs the metadata check can produce metadata-file");
+      if (step.overriddenBy !== undefined) {
+        const input = inputs.get(step.overriddenBy);
+        if (input === undefined)
+          report(
+            at("overriddenBy"),
+            `no input is named "${step.overriddenBy}" ${undeclaredInput(step.overriddenBy, inputs, (name) => `"${name}"`)}`,
+          );
+        else if (
+          input.type !== "string" ||
+          input.required ||
+          input.default !== undefined ||
+          input.choices !== undefined
+        )
+          report(
+            at("overriddenBy"),
+            `"${input.name}" must be an optional string input without a default or choices: an override needs a reason someone wrote for this run`,
+          );
+        if (step.expect === "any")
+          report(at("overriddenBy"), "a step that expects any never fails, so it has nothing to override");
+      }
     }
     if (step.kind === "action") {
       for (const [name, value] of Object.entries(step.with) as [string, unknown][]) {

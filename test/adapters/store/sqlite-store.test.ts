@@ -37,7 +37,7 @@ describe("the SQLite store", () => {
     const path = join(directory(), "breakglass.db");
     openStore({ path }).close();
     const database = openSqliteConnection(path);
-    expect(database.pragma("user_version")).toBe(7);
+    expect(database.pragma("user_version")).toBe(8);
     // An audit record must survive a power cut, not only a crash of the process.
     expect(database.pragma("journal_mode")).toBe("wal");
     expect(database.pragma("synchronous")).toBe(2);
@@ -267,6 +267,14 @@ function seedAsVersion(database: SqlDatabase, version: number): void {
       .prepare("INSERT INTO service_state (name, value) VALUES (?, ?)")
       .run("last-check-completed-at", at(2).toISOString());
   }
+  if (version >= 7) {
+    // Version 7 wrote each run with its initiator's person id.
+    database
+      .prepare(
+        "UPDATE runs SET initiator_person = CASE WHEN initiator GLOB 'slack:[UW]*' THEN initiator ELSE 'unverified:' || initiator END",
+      )
+      .run();
+  }
 }
 
 function expectSeeded(store: BreakglassStore, version: number): void {
@@ -286,6 +294,7 @@ function expectSeeded(store: BreakglassStore, version: number): void {
           initiator: "alice",
           initiatorPerson: "unverified:alice",
           dryRun: false,
+          preflight: [],
           status: "waiting",
           createdAt: at(1).toISOString(),
           updatedAt: at(2).toISOString(),

@@ -78,6 +78,7 @@ export function runStoreContract(options: StoreContractOptions): void {
         initiator: "alice",
         initiatorPerson: "person:alice",
         dryRun: false,
+        preflight: [],
         status: "running",
         createdAt: t(1).toISOString(),
         updatedAt: t(1).toISOString(),

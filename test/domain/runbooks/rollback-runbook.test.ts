@@ -28,6 +28,7 @@ function runRecord(runbook: Runbook, status: RunStatus, inputs: RunRecord["input
     inputs,
     initiator: "alice",
     initiatorPerson: "person:alice",
+    preflight: [],
     dryRun,
     status,
     createdAt: "2026-05-01T12:00:00.000Z",

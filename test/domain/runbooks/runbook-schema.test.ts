@@ -179,6 +179,16 @@ describe("a bad runbook file", () => {
     ]);
   });
 
+  it("refuses an override by an input that is required, since a reason must be written for the run", async () => {
+    const { path, lines } = await lint(
+      change(VALID, "    produces: metadata-file\n", "    produces: metadata-file\n    overriddenBy: incident\n"),
+    );
+    expect(lines).toEqual([
+      `${path}: line 17: step "fetch": field "overriddenBy": "incident" must be an optional string input without a ` +
+        "default or choices: an override needs a reason someone wrote for this run",
+    ]);
+  });
+
   it("names an action without its compensation", async () => {
     const { path, lines } = await lint(change(VALID, "    compensate: iam.update-saml-provider\n", ""));
     expect(lines).toEqual([

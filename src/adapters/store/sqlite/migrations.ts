@@ -125,6 +125,9 @@ export const MIGRATIONS: readonly string[] = [
   // can be shown to be a second person on it (it can still be aborted, and run again).
   `ALTER TABLE runs ADD COLUMN initiator_person TEXT NOT NULL DEFAULT '';
    UPDATE runs SET initiator_person = CASE WHEN initiator GLOB 'slack:[UW]*' THEN initiator ELSE 'unverified:' || initiator END;`,
+  // What each action's preflight found when the run started (principal and account, groups and people resolved), as
+  // JSON: shown to the approver. Runs from before this version had no preflight.
+  `ALTER TABLE runs ADD COLUMN preflight TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 /**

@@ -12,6 +12,7 @@ import type {
   RunStepRecord,
   RunTransition,
   StepOutcomeRecord,
+  StepPreflight,
   StepStatus,
 } from "../../../domain/runbooks/run-store.js";
 import type { SqliteAuditStore } from "./sqlite-audit-store.js";
@@ -26,6 +27,7 @@ interface RunRow {
   initiator: string;
   initiator_person: string;
   dry_run: number;
+  preflight: string;
   status: RunStatus;
   created_at: string;
   updated_at: string;
@@ -56,7 +58,7 @@ export class SqliteRunStore implements RunRepository {
         this.database
           .prepare(
             "INSERT INTO runs (id, runbook_id, runbook_digest, inputs, initiator, initiator_person, dry_run, " +
-              "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+              "preflight, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
           )
           .run(
             run.id,
@@ -66,6 +68,7 @@ export class SqliteRunStore implements RunRepository {
             run.initiator,
             run.initiatorPerson,
             run.dryRun ? 1 : 0,
+            JSON.stringify(run.preflight ?? []),
             now,
             now,
           );
@@ -283,6 +286,7 @@ function runRecordOf(row: RunRow): RunRecord {
     initiator: row.initiator,
     initiatorPerson: row.initiator_person,
     dryRun: row.dry_run === 1,
+    preflight: JSON.parse(row.preflight) as StepPreflight[],
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
