@@ -1,5 +1,5 @@
 // The JSON of the runbook run commands (`runbook run|resume|approve|…|status --json`): one run, or the recent runs, with stable keys.
-import type { RunRecord } from "../domain/runbooks/run-store.js";
+import type { RunRecord, UnlockedAction } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-view.js";
 
 /** The run as a script reads it: where it stands, each step's outcome in short, and the step that waits for a person. */
@@ -47,9 +47,7 @@ function stepJson(step: StepView): unknown {
     attempts: step.attempts,
     summary: outcome?.summary ?? null,
     error: outcome?.error ?? null,
-    changes:
-      outcome?.plan?.changes.map((change) => ({ target: change.target, before: change.before, after: change.after })) ??
-      [],
+    changes: outcome?.plan?.changes.map(changeJson) ?? [],
     applied: outcome?.applied ?? null,
     verification: outcome?.verification ?? null,
     findings: outcome?.findings ?? [],
@@ -64,5 +62,23 @@ function stepJson(step: StepView): unknown {
       ? { actor: outcome.confirmation.actor, record: outcome.confirmation.record ?? null }
       : null,
     override: outcome?.override ?? null,
+    unlocks: outcome?.unlocks?.map(unlockedJson) ?? [],
+  };
+}
+
+function changeJson(change: { target: string; before: string | null; after: string | null }): unknown {
+  return { target: change.target, before: change.before, after: change.after };
+}
+
+/** An approval's unlocked action: its plan in short, or why none could be made yet (`notPlanned`); every key always present. */
+function unlockedJson(unlocked: UnlockedAction): unknown {
+  return {
+    stepId: unlocked.stepId,
+    action: unlocked.action,
+    condition: unlocked.condition ?? null,
+    summary: unlocked.plan?.summary ?? null,
+    alreadyDone: unlocked.plan?.alreadyDone ?? null,
+    changes: unlocked.plan?.changes.map(changeJson) ?? [],
+    notPlanned: unlocked.notPlanned ?? null,
   };
 }

@@ -1,6 +1,7 @@
 // A runbook run as a responder reads it in a terminal: where it stands, each step's outcome, and the command to type next.
 import type { Colors } from "picocolors/types.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
+import type { UnlockedAction } from "../domain/runbooks/run-store.js";
 
 const MARK: Readonly<Record<StepView["status"], string>> = {
   pending: "·",
@@ -34,6 +35,9 @@ export function runViewText(view: RunView, c: Colors): string {
     if (step.status === "waiting" && step.outcome?.text) {
       for (const line of step.outcome.text.split("\n")) lines.push(`        ${line}`);
     }
+    if (step.status === "waiting" && step.outcome?.unlocks !== undefined) {
+      lines.push(...unlocksText(view, step.outcome.unlocks, c));
+    }
   });
   if (view.waitingFor) {
     lines.push("");
@@ -60,6 +64,37 @@ export function runViewText(view: RunView, c: Colors): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What approving lets happen, under the waiting approval: each action step it unlocks with its plan, before and after
+ * on lines of their own so that fingerprints can be compared, or why it could not be planned yet.
+ */
+function unlocksText(view: RunView, unlocks: readonly UnlockedAction[], c: Colors): string[] {
+  if (unlocks.length === 0)
+    return ["", `        ${c.bold("Approving unlocks no change:")} no action step follows before the next approval.`];
+  const lines = [
+    "",
+    `        ${c.bold("Approving unlocks these changes")} (planned when the run reached this step; each is planned again when it runs):`,
+  ];
+  for (const unlocked of unlocks) {
+    const index = view.steps.findIndex((step) => step.id === unlocked.stepId);
+    const title = view.steps[index]?.title ?? unlocked.stepId;
+    const condition = unlocked.condition === undefined ? "" : c.dim(`  (${unlocked.condition})`);
+    lines.push(`        ${String(index + 1).padStart(2)}. ${title} (${unlocked.action})${condition}`);
+    const plan = unlocked.plan;
+    if (plan === undefined) {
+      lines.push(`            ${c.yellow(unlocked.notPlanned ?? "not planned")}`);
+      continue;
+    }
+    lines.push(`            ${plan.alreadyDone ? `nothing to change now: ${plan.summary}` : plan.summary}`);
+    for (const change of plan.changes) {
+      lines.push(`            ${change.target}`);
+      lines.push(`              now:   ${change.before ?? "(none)"}`);
+      lines.push(`              after: ${change.after ?? "(none)"}`);
+    }
+  }
+  return lines;
 }
 
 function statusLabel(status: RunView["status"], c: Colors): string {

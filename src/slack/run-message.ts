@@ -1,6 +1,6 @@
 // A runbook run as one Slack message updated in place (header, progress, the step waiting on someone, buttons), and its thread replies.
 import type { types } from "@slack/bolt";
-import type { FindingSummary, StepOutcomeRecord } from "../domain/runbooks/run-store.js";
+import type { FindingSummary, StepOutcomeRecord, UnlockedAction } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 import { describeFailedAttempt, type RetryWaitEvent } from "../domain/runbooks/run-progress.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
@@ -43,6 +43,8 @@ const STEP_EMOJI: Readonly<Record<StepView["status"], string>> = {
 };
 
 const LIST_LIMIT = 8;
+/** Action steps an approval shows before saying how many more there are; a run message has at most 50 blocks. */
+const UNLOCKED_LIMIT = 6;
 
 /** The first eight characters of a UUID run id, enough to tell runs apart in a channel. */
 export function shortRunId(id: string): string {
@@ -333,6 +335,7 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
     }
     const checked = preflightLines(run);
     if (checked.length > 0) blocks.push(contextBlock(checked.join("\n")));
+    blocks.push(...unlockedBlocks(run, outcome?.unlocks));
     blocks.push(
       contextBlock(
         `:busts_in_silhouette: Needs a second person: ${mentionActor(run.initiator)} started this run and cannot approve it.`,
@@ -354,6 +357,47 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   blocks.push(sectionBlock(lines.join("\n")));
   const details = outcomeDetails(outcome, LIST_LIMIT);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
+  return blocks;
+}
+
+/**
+ * What approving unlocks, one section per action step: its plan's summary and each change with what it is now and
+ * what it will be, long enough to compare certificate fingerprints; or why the step could not be planned yet.
+ */
+function unlockedBlocks(run: RunView, unlocks: readonly UnlockedAction[] | undefined): KnownBlock[] {
+  if (unlocks === undefined) return [];
+  if (unlocks.length === 0)
+    return [contextBlock("Approving unlocks no change: no action step follows before the next approval.")];
+  const blocks: KnownBlock[] = [
+    sectionBlock(
+      "*Approving unlocks these changes* _(planned when the run reached this step; each is planned again when it runs)_",
+    ),
+  ];
+  for (const unlocked of unlocks.slice(0, UNLOCKED_LIMIT)) {
+    const index = run.steps.findIndex((step) => step.id === unlocked.stepId);
+    const title = run.steps[index]?.title ?? unlocked.stepId;
+    const condition = unlocked.condition === undefined ? "" : ` _(${slackText(unlocked.condition)})_`;
+    const lines = [`*${index + 1}. ${slackText(title)}* ${code(unlocked.action)}${condition}`];
+    const plan = unlocked.plan;
+    if (plan === undefined) {
+      lines.push(`:warning: ${slackText(truncate(unlocked.notPlanned ?? "not planned", 500))}`);
+    } else {
+      lines.push(slackText(truncate(plan.alreadyDone ? `nothing to change now: ${plan.summary}` : plan.summary, 500)));
+      const changes = plan.changes.map(
+        (change) =>
+          `• ${slackText(truncate(change.target, 200))}\n      now: ${slackText(truncate(change.before ?? "(none)", 600))}` +
+          `\n      after: ${slackText(truncate(change.after ?? "(none)", 600))}`,
+      );
+      lines.push(
+        ...limitedLines(changes, LIST_LIMIT, (count) => `…and ${count} more (\`breakglass runbook status\` shows all)`),
+      );
+    }
+    blocks.push(sectionBlock(lines.join("\n")));
+  }
+  if (unlocks.length > UNLOCKED_LIMIT)
+    blocks.push(
+      contextBlock(`…and ${unlocks.length - UNLOCKED_LIMIT} more steps: \`breakglass runbook status\` shows them all.`),
+    );
   return blocks;
 }
 

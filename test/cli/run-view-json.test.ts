@@ -251,3 +251,82 @@ describe("an approved action in the run JSON", () => {
     });
   });
 });
+
+describe("an approval's unlocked actions in the run JSON", () => {
+  it("lists each with its plan's changes, or why it has none yet, every key present", () => {
+    const view: RunView = {
+      id: "0f1e2d3c-aaaa-bbbb-cccc-000000000002",
+      runbookId: "fm2-reimport-metadata",
+      status: "waiting",
+      initiator: "alice",
+      dryRun: false,
+      inputs: { incident: "INC-7" },
+      artefacts: {},
+      preflight: [],
+      steps: [
+        {
+          id: "approve-reimport",
+          title: "A second person approves the re-import",
+          kind: "approval",
+          status: "waiting",
+          attempts: 1,
+          outcome: {
+            summary: "waits for a second person (not alice) to approve",
+            unlocks: [
+              {
+                stepId: "update-emergency-providers",
+                action: "iam.update-saml-provider",
+                plan: {
+                  summary: "import idp.xml into arn:aws:iam::111122223333:saml-provider/okta",
+                  alreadyDone: false,
+                  changes: [
+                    {
+                      target: "arn:aws:iam::111122223333:saml-provider/okta",
+                      before: "signing certificates sha256 3f2a",
+                      after: "signing certificates sha256 9c1d",
+                      savedBefore: "/var/lib/breakglass/artefacts/previous.xml",
+                    },
+                  ],
+                },
+              },
+              {
+                stepId: "close-window",
+                action: "emergency.close-window",
+                condition: "only if step declare-emergency succeeds",
+                notPlanned: "the plan failed: the store is locked",
+              },
+            ],
+          },
+        },
+      ],
+      waitingFor: { stepId: "approve-reimport", kind: "approval" },
+    };
+    const run = JSON.parse(JSON.stringify(runViewJson(view)));
+    expect(run.steps[0].unlocks).toEqual([
+      {
+        stepId: "update-emergency-providers",
+        action: "iam.update-saml-provider",
+        condition: null,
+        summary: "import idp.xml into arn:aws:iam::111122223333:saml-provider/okta",
+        alreadyDone: false,
+        changes: [
+          {
+            target: "arn:aws:iam::111122223333:saml-provider/okta",
+            before: "signing certificates sha256 3f2a",
+            after: "signing certificates sha256 9c1d",
+          },
+        ],
+        notPlanned: null,
+      },
+      {
+        stepId: "close-window",
+        action: "emergency.close-window",
+        condition: "only if step declare-emergency succeeds",
+        summary: null,
+        alreadyDone: null,
+        changes: [],
+        notPlanned: "the plan failed: the store is locked",
+      },
+    ]);
+  });
+});

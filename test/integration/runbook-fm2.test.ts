@@ -74,7 +74,8 @@ const providerDocument = async () =>
     )
   ).SAMLMetadataDocument;
 
-async function startFm2(...extra: string[]): Promise<string> {
+/** Starts fm2 as alice and runs it to its approval; returns the run id and what `runbook run` printed. */
+async function startFm2Printing(...extra: string[]): Promise<{ runId: string; stdout: string }> {
   const started = await breakglass(
     "runbook",
     "run",
@@ -98,7 +99,12 @@ async function startFm2(...extra: string[]): Promise<string> {
   expect(started.stderr).toBe("");
   expect(started.code).toBe(0);
   expect(started.stdout).toContain("Waiting for a second person to approve");
-  return /Started run (\S+) of fm2-reimport-metadata/.exec(started.stdout)?.[1] as string;
+  const runId = /Started run (\S+) of fm2-reimport-metadata/.exec(started.stdout)?.[1] as string;
+  return { runId, stdout: started.stdout };
+}
+
+async function startFm2(...extra: string[]): Promise<string> {
+  return (await startFm2Printing(...extra)).runId;
 }
 
 beforeAll(async () => {
@@ -159,6 +165,58 @@ describe("fm2-reimport-metadata from the CLI", () => {
       (await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath))
         .stdout,
     ).toContain("aborted");
+  });
+
+  it("shows the approver each provider's signing-certificate fingerprints, now and after, before anyone approves", async () => {
+    const { runId, stdout } = await startFm2Printing();
+    const shown = [
+      `            ${providerArn}`,
+      `              now:   signing certificates sha256 ${fingerprint(retired)}`,
+      `              after: signing certificates sha256 ${fingerprint(current)}`,
+    ].join("\n");
+    expect(stdout).toContain("Approving unlocks these changes");
+    expect(stdout).toMatch(
+      / {8} 6\. Import the file into every emergency IAM SAML provider \(iam\.update-saml-provider\)\n/,
+    );
+    expect(stdout).toContain(shown);
+    // The approval's own text points at that list, and nothing has been applied.
+    expect(stdout).toContain("that this approval lists for each emergency IAM SAML provider");
+    expect(await providerDocument()).toBe(metadata(retired));
+
+    // The approver, in another terminal, reads the same before deciding.
+    const status = await breakglass("runbook", "status", runId, "--config", configPath);
+    expect(status.stdout).toContain(shown);
+    const json = await breakglass("runbook", "status", runId, "--config", configPath, "--json");
+    const approval = (JSON.parse(json.stdout) as { steps: { id: string; unlocks: unknown[] }[] }).steps.find(
+      (step) => step.id === "approve-reimport",
+    );
+    expect(approval?.unlocks).toEqual([
+      expect.objectContaining({
+        stepId: "update-emergency-providers",
+        alreadyDone: false,
+        changes: [
+          {
+            target: providerArn,
+            before: `signing certificates sha256 ${fingerprint(retired)}`,
+            after: `signing certificates sha256 ${fingerprint(current)}`,
+          },
+        ],
+        notPlanned: null,
+      }),
+    ]);
+    expect(await providerDocument()).toBe(metadata(retired));
+    const aborted = await breakglass(
+      "runbook",
+      "abort",
+      runId,
+      "--as",
+      "alice",
+      "--reason",
+      "seen",
+      "--config",
+      configPath,
+    );
+    expect(aborted.stdout).toContain("aborted");
   });
 
   it("re-imports the IdP's current metadata after a second person approves, and ends with the posture clean", async () => {

@@ -113,7 +113,8 @@ afterAll(async () => {
 
 const RESPONDERS = "dana@example.com,erin@example.com";
 
-async function startFm3(incident: string, ...extra: string[]): Promise<string> {
+/** Starts fm3 as alice and runs it to its approval; returns the run id and what `runbook run` printed. */
+async function startFm3Printing(incident: string, ...extra: string[]): Promise<{ runId: string; stdout: string }> {
   const started = await breakglass(
     "runbook",
     "run",
@@ -140,7 +141,11 @@ async function startFm3(incident: string, ...extra: string[]): Promise<string> {
   );
   expect(started.stdout).toContain("Waiting for a second person to approve");
   expect(scim.store.membersOf(OPERATORS)).toEqual([]);
-  return startedRunId(started.stdout, "fm3-direct-federation");
+  return { runId: startedRunId(started.stdout, "fm3-direct-federation"), stdout: started.stdout };
+}
+
+async function startFm3(incident: string, ...extra: string[]): Promise<string> {
+  return (await startFm3Printing(incident, ...extra)).runId;
 }
 
 function activeLeases() {
@@ -171,7 +176,22 @@ describe("fm3-direct-federation from the CLI", () => {
   });
 
   it("adds the responders after a second person approves, removes them when the work is done, and ends with the group verified empty", async () => {
-    const runId = await startFm3("INC-4712");
+    const { runId, stdout } = await startFm3Printing("INC-4712");
+    // Before anyone approves, the approval shows whom it adds to which group, and for how long.
+    const expiry = new Date(NOW.getTime() + 4 * 3_600_000).toISOString();
+    expect(stdout).toContain(
+      [
+        "         8. Add the responders to the emergency IdP groups, on a lease (idp.add-group-members)",
+        `            add dana@example.com, erin@example.com to ${OPERATORS} until ${expiry}`,
+        `            group ${OPERATORS}: dana@example.com`,
+        "              now:   not a member",
+        `              after: member on a 4h lease, until ${expiry}`,
+        `            group ${OPERATORS}: erin@example.com`,
+      ].join("\n"),
+    );
+    expect(stdout).toMatch(
+      / 14\. End the emergency window \(emergency\.close-window\)\n {12}close the emergency window of incident INC-4712/,
+    );
 
     const self = await breakglass("runbook", "approve", runId, "--as", "alice", "--config", configPath);
     expect(self.code).toBe(5);
@@ -191,7 +211,6 @@ describe("fm3-direct-federation from the CLI", () => {
       /✓ .*add dana@example\.com, erin@example\.com to aws-emergency-operators until /,
     );
     expect(scim.store.membersOf(OPERATORS).sort()).toEqual([DANA, ERIN].sort());
-    const expiry = new Date(NOW.getTime() + 4 * 3_600_000).toISOString();
     expect(activeLeases()).toEqual([
       [OPERATORS, "dana@example.com", expiry],
       [OPERATORS, "erin@example.com", expiry],
@@ -352,7 +371,9 @@ describe("rolling back an fm3 run from the CLI", () => {
     )?.[1] as string;
     expect(rollbackId).toBeDefined();
     expect(started.stdout).toContain("Waiting for a second person to approve");
-    expect(started.stdout).toContain(`group ${OPERATORS}: dana@example.com: not a member → member on a lease until`);
+    expect(started.stdout).toContain(
+      `group ${OPERATORS}: dana@example.com: not a member → member on a 4h lease, until`,
+    );
     // Nothing is undone before the second person says so.
     expect(scim.store.membersOf(OPERATORS)).toHaveLength(2);
 

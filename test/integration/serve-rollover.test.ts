@@ -1,6 +1,7 @@
 // End to end through `breakglass serve`: the IdP starts publishing a new signing certificate, the scheduler warns in the
 // alerts channel, a responder starts fm2-reimport-metadata from Slack, a second person approves, the emergency IAM SAML
 // provider in the AWS emulator is re-imported and read back, and the next check posts the drift's resolution.
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -12,6 +13,7 @@ import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } 
 import { eventually } from "../support/eventually.js";
 import { ALICE, BOB, CHANNELS, configText, startHarness, type ServeHarness } from "../support/serve-harness.js";
 import type { RecordedCall } from "../support/slack-api-stub.js";
+import { visibleText } from "../support/block-text.js";
 
 const NOW = new Date();
 const old = makeCertificate({
@@ -31,6 +33,7 @@ let harness: ServeHarness;
 let providerArn: string;
 
 const json = (call: RecordedCall | undefined) => JSON.stringify(call?.args ?? {});
+const fingerprint = (certificate: { der: Buffer }) => createHash("sha256").update(certificate.der).digest("hex");
 const alerts = () =>
   harness.stub.callsTo("chat.postMessage").filter((call) => call.args["channel"] === CHANNELS.alerts);
 const providerDocument = async () =>
@@ -109,6 +112,21 @@ describe("a certificate rollover, from the first warning to its resolution, thro
       () => harness.service.services.engine.status(runId),
       (view) => view.waitingFor?.kind === "approval",
     );
+    expect(await providerDocument()).toBe(metadata(old));
+    // Before anyone approves, the run message shows what the approval unlocks: the provider, its fingerprints now and after.
+    const showsApproval = (call: RecordedCall) =>
+      call.args["channel"] === CHANNELS.incidents && json(call).includes("run.approve");
+    const atApproval = await eventually(
+      () => [...harness.stub.callsTo("chat.postMessage"), ...harness.stub.callsTo("chat.update")].find(showsApproval),
+      (call) => call !== undefined,
+    );
+    const shownAtApproval = visibleText(atApproval?.args["blocks"]);
+    expect(shownAtApproval).toContain("*Approving unlocks these changes*");
+    expect(shownAtApproval).toContain(
+      `• ${providerArn}\n      now: signing certificates sha256 ${fingerprint(old)}\n` +
+        `      after: signing certificates sha256 ${[fingerprint(old), fingerprint(next)].sort().join(", ")}`,
+    );
+    expect(shownAtApproval).toContain("*6. Import the file into every emergency IAM SAML provider*");
     expect(await providerDocument()).toBe(metadata(old));
 
     await harness.press("run.approve", runId, BOB, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });

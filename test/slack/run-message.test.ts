@@ -155,6 +155,96 @@ describe("a run waiting for approval", () => {
   });
 });
 
+describe("an approval with the changes it unlocks", () => {
+  const until = "2026-05-01T16:00:00.000Z";
+  const unlocks: StepOutcomeRecord["unlocks"] = [
+    {
+      stepId: "add-responders",
+      action: "idp.add-group-members",
+      plan: {
+        summary: `add ana@example.com, raj@example.com to aws-emergency-operators until ${until}`,
+        alreadyDone: false,
+        changes: ["ana", "raj"].map((name) => ({
+          target: `group aws-emergency-operators: ${name}@example.com`,
+          before: "not a member",
+          after: `member on a 4h lease, until ${until}`,
+        })),
+      },
+    },
+    {
+      stepId: "remove-responders",
+      action: "idp.remove-group-members",
+      notPlanned: "the plan failed: https://idp.example.com/scim/v2: did not answer <!channel>",
+    },
+    {
+      stepId: "close-window",
+      action: "emergency.close-window",
+      condition: "only if step confirm-sign-in succeeds",
+      plan: { summary: "the emergency window of incident INC-4711 is already closed", alreadyDone: true, changes: [] },
+    },
+  ];
+  const run = viewOf(FM3, {
+    status: "waiting",
+    steps: {
+      "approve-direct-federation": {
+        status: "waiting",
+        outcome: { summary: "waits for a second person", text: approvalReason, unlocks },
+      },
+    },
+  });
+  const message = runMessage(run, FM3);
+  const text = visibleText(message.blocks);
+
+  it("lists each unlocked step with its plan, and each change with what it is now and after", () => {
+    expect(text).toContain("*Approving unlocks these changes*");
+    expect(text).toContain(
+      "*8. Add the responders to the emergency IdP groups, on a lease* `idp.add-group-members`\n" +
+        `add ana@example.com, raj@example.com to aws-emergency-operators until ${until}\n` +
+        "• group aws-emergency-operators: ana@example.com\n      now: not a member\n" +
+        `      after: member on a 4h lease, until ${until}`,
+    );
+    expect(text).toContain("nothing to change now: the emergency window of incident INC-4711 is already closed");
+    expect(text).toContain("_(only if step confirm-sign-in succeeds)_");
+    expectWithinSlackLimits(message);
+  });
+
+  it("says, escaped, why a step could not be planned", () => {
+    expect(text).toContain(
+      ":warning: the plan failed: https://idp.example.com/scim/v2: did not answer &lt;!channel&gt;",
+    );
+    expect(text).not.toContain("<!channel>");
+  });
+
+  it("keeps fingerprints whole and stays within Slack's limits with many changes", () => {
+    const fingerprint = (seed: number) => seed.toString(16).padStart(2, "0").repeat(32);
+    const many = Array.from({ length: 12 }, (_, index) => ({
+      stepId: "add-responders",
+      action: "iam.update-saml-provider" as const,
+      plan: {
+        summary: "import the file",
+        alreadyDone: false,
+        changes: Array.from({ length: 20 }, (_, provider) => ({
+          target: `arn:aws:iam::111122223333:saml-provider/Emergency${provider}`,
+          before: `signing certificates sha256 ${fingerprint(index)}`,
+          after: `signing certificates sha256 ${fingerprint(index + 1)}, ${fingerprint(index + 2)}`,
+        })),
+      },
+    }));
+    const crowded = viewOf(FM3, {
+      status: "waiting",
+      steps: {
+        "approve-direct-federation": { status: "waiting", outcome: { summary: "waits", unlocks: many } },
+      },
+    });
+    const shown = runMessage(crowded, FM3);
+    expectWithinSlackLimits(shown);
+    const shownText = visibleText(shown.blocks);
+    expect(shownText).toContain(`after: signing certificates sha256 ${fingerprint(1)}, ${fingerprint(2)}`);
+    expect(shownText).toContain("…and 12 more (`breakglass runbook status` shows all)");
+    expect(shownText).toContain("…and 6 more steps: `breakglass runbook status` shows them all.");
+  });
+});
+
 describe("a run waiting for a manual step", () => {
   const outcome = {
     summary: "waits for an operator to confirm and answer in writing",

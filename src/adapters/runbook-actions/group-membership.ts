@@ -46,13 +46,15 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const ttl = leaseDuration(parameters);
       const { users, gaps } = await missing(parameters);
       const until = new Date(context.now.getTime() + ttl).toISOString();
+      // The length first: planned before an approval, the lease starts when the step runs, not when it was planned.
+      const leased = `member on a ${requiredText(ADD, parameters, "ttl")} lease, until ${until}`;
       const changes: PlannedChange[] = [];
       for (const gap of gaps) {
         for (const user of gap.notMembers) {
           changes.push({
             target: `group ${gap.groupId}: ${user.login}`,
             before: "not a member",
-            after: `member on a lease until ${until}`,
+            after: leased,
             membership: { group: gap.groupId, member: user.login },
           });
         }
@@ -60,7 +62,7 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
           changes.push({
             target: `group ${gap.groupId}: ${user.login}`,
             before: "member without a lease",
-            after: `member on a lease until ${until}`,
+            after: leased,
           });
         }
       }

@@ -80,6 +80,10 @@ export interface ActionExecutor {
    * come from artefacts or earlier steps are absent here. An executor without one has nothing to prove up front.
    */
   preflight?(parameters: ActionParameters, context: RunContext): Promise<ActionPreflight>;
+  /**
+   * Reads the world and says what apply would change; never changes anything itself. Besides before apply, it is
+   * called when a run reaches an approval, for every action the approval unlocks, so the approver sees the plan.
+   */
   plan(parameters: ActionParameters, context: RunContext): Promise<ActionPlan>;
   apply(
     plan: ActionPlan,

@@ -37,6 +37,7 @@ import { viewRun, type RunView } from "./run-view.js";
 import { preflightRun } from "./run-preflight.js";
 import { failed, type StepContext, type StepResult } from "./steps/step-kind.js";
 import { executeStepKind } from "./steps/step-kinds.js";
+import { planUnlockedActions } from "./unlocked-actions.js";
 
 export type { RunView, StepView } from "./run-view.js";
 
@@ -384,7 +385,7 @@ export class RunEngine {
       const waits = { reported: false };
       let result: StepResult | undefined;
       try {
-        result = await this.executeStep(step, run, actor, waits);
+        result = await this.executeStep(runbook, index, run, actor, waits);
       } finally {
         stopHeartbeat();
         if (waits.reported) {
@@ -458,11 +459,13 @@ export class RunEngine {
   }
 
   private async executeStep(
-    step: RunbookStep,
+    runbook: Runbook,
+    index: number,
     run: RunRecord,
     actor: string,
     waits: { reported: boolean },
   ): Promise<StepResult> {
+    const step = runbook.steps[index] as RunbookStep;
     const context = this.contextFor(run, step.id);
     try {
       const needed = artefactNeededBy(step);
@@ -471,7 +474,7 @@ export class RunEngine {
           `needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`,
         );
       }
-      return await executeStepKind(step, run, this.stepContext(run, step, actor, context, waits));
+      return await executeStepKind(step, run, this.stepContext(run, runbook, index, actor, context, waits));
     } catch (error) {
       return failed(describeError(error));
     }
@@ -480,18 +483,31 @@ export class RunEngine {
   /** What a step kind's handler may use: the lease and the step's store record stay the engine's, reached only through here. */
   private stepContext(
     run: RunRecord,
-    step: RunbookStep,
+    runbook: Runbook,
+    index: number,
     actor: string,
     runContext: RunContext,
     waits: { reported: boolean },
   ): StepContext {
+    const step = runbook.steps[index] as RunbookStep;
+    const lookup = lookupInRun(run, runContext.artefacts);
     return {
       actor,
       runContext,
       executors: this.executors,
       audit: this.audit,
       clock: this.clock,
-      lookup: lookupInRun(run, runContext.artefacts),
+      lookup,
+      planUnlockedActions: () =>
+        planUnlockedActions({
+          runbook,
+          approvalIndex: index,
+          run,
+          records: this.store.runSteps(run.id),
+          actions: this.executors.actions,
+          contextFor: (stepId) => ({ ...runContext, stepId, idempotencyKey: `${run.id}:${stepId}` }),
+          lookup,
+        }),
       renewLease: () => this.store.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
       reportWait: (wait) => {
         waits.reported = true;
@@ -522,7 +538,8 @@ export class RunEngine {
     this.takeLease(runId, actor);
     try {
       const run = this.requireRun(runId);
-      const index = this.store.runSteps(runId).findIndex((record) => record.status === "waiting");
+      const records = this.store.runSteps(runId);
+      const index = records.findIndex((record) => record.status === "waiting");
       const step = runbook.steps[index];
       if (run.status !== "waiting" || step === undefined) {
         throw new BreakglassError(
@@ -538,7 +555,10 @@ export class RunEngine {
           `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`,
         );
       }
-      const made = decision(run, step);
+      const decided = decision(run, step);
+      // What the approver was shown stays with the decision, in the step and in its audit record.
+      const unlocks = records[index]?.outcome?.unlocks;
+      const made = unlocks === undefined ? decided : { ...decided, outcome: { ...decided.outcome, unlocks } };
       if (made.status !== "failed") {
         this.transition(
           runId,

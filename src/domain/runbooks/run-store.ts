@@ -1,7 +1,7 @@
 // The port the runbook engine persists runs through: runs, their steps, their artefacts and the execution lease, each
 // change written together with its audit records.
 import type { AuditEntry, AuditRecord } from "../audit/audit-chain.js";
-import type { Artefact } from "./runbook-schema.js";
+import type { ActionName, Artefact } from "./runbook-schema.js";
 import type { ActionPlan } from "./engine-ports.js";
 
 export const RUN_STATUSES = ["running", "waiting", "succeeded", "failed", "aborted"] as const;
@@ -17,6 +17,19 @@ export interface FindingSummary {
   readonly code: string;
   readonly severity: string;
   readonly message: string;
+}
+
+/**
+ * One action step an approval unlocks, planned when the run reached the approval: its plan, or why none could be made
+ * yet (`notPlanned`: it needs an artefact a later step produces, or the plan failed).
+ */
+export interface UnlockedAction {
+  readonly stepId: string;
+  readonly action: ActionName;
+  readonly plan?: ActionPlan;
+  readonly notPlanned?: string;
+  /** The step's `when`, in words, when it depends on a step that has not run yet: `only if step x succeeds`. */
+  readonly condition?: string;
 }
 
 /** What a step left behind, kept as JSON: each kind fills the fields it has. */
@@ -42,6 +55,11 @@ export interface StepOutcomeRecord {
   readonly confirmation?: { readonly actor: string; readonly record?: string };
   /** A check step whose failing verdict was overridden by the run's initiator with a reason (the step's overriddenBy input). */
   readonly override?: { readonly by: string; readonly reason: string };
+  /**
+   * An approval's: the action steps it unlocks (up to the next approval), planned when the run reached it and kept with
+   * the decision, so the record shows what the approver saw.
+   */
+  readonly unlocks?: readonly UnlockedAction[];
   /** The step's texts filled for this run: an approval's reason, a manual step's instructions, a notification. */
   readonly text?: string;
   readonly error?: string;

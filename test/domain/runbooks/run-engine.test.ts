@@ -52,6 +52,8 @@ class World {
   providerCertificate = "cert-2026";
   metadataFindings: Finding[] = [];
   notifyFails = false;
+  /** An action whose plan fails, as an IdP that does not answer. */
+  failingPlan: ActionName | null = null;
   /** When set, add-group-members applies its change and then never returns: the process dies mid-apply. */
   crashDuringAdd: (() => void) | null = null;
 
@@ -197,6 +199,13 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
         }),
     },
   };
+  for (const [name, executor] of Object.entries(actions) as [ActionName, ActionExecutor][]) {
+    const plan = executor.plan.bind(executor);
+    executor.plan = (parameters, context) =>
+      world.failingPlan === name
+        ? Promise.reject(new BreakglassError("IDP_UNAVAILABLE", "https://idp.example.com/scim/v2", "did not answer"))
+        : plan(parameters, context);
+  }
   return {
     check: (checks) => {
       const findings: Finding[] = [];
@@ -766,5 +775,161 @@ describe("starting a run", () => {
     expect(() => engine("a").start(source, { ...FM3_INPUTS, ttl: "soon" }, person("alice"), { dryRun: false })).toThrow(
       'input "ttl": expected a duration such as 30m, 4h or 1h30m, got "soon"',
     );
+  });
+});
+
+const PREVIEW_RUNBOOK = `id: approval-preview
+title: An approval before actions that can and cannot be planned yet
+failureMode: FM3
+summary: |
+  What an approver sees of the actions an approval unlocks.
+inputs:
+  - name: incident
+    description: The incident reference.
+    type: string
+    required: true
+steps:
+  - id: approve
+    title: A second person approves
+    kind: approval
+    reason: Approve the changes listed below.
+  - id: open-window
+    title: Open the window
+    kind: action
+    action: emergency.open-window
+    with:
+      incident: \${inputs.incident}
+    compensate: emergency.close-window
+  - id: fetch
+    title: Fetch the metadata
+    kind: check
+    checks: [metadata]
+    expect: any
+    produces: metadata-file
+  - id: import
+    title: Import it
+    kind: action
+    action: iam.update-saml-provider
+    compensate: iam.update-saml-provider
+  - id: add
+    title: Add the responder
+    when: { step: fetch, outcome: succeeded }
+    kind: action
+    action: idp.add-group-members
+    with:
+      groups: [ops]
+      members: [ana@example.com]
+      ttl: 1h
+    compensate: idp.remove-group-members
+  - id: approve-again
+    title: A second approval
+    kind: approval
+    reason: Approve closing the window.
+  - id: close-window
+    title: Close the window
+    kind: action
+    action: emergency.close-window
+    with:
+      incident: \${inputs.incident}
+`;
+
+describe("an approval shows what it unlocks before anyone approves", () => {
+  it("plans the fm2 import at the approval, changing nothing, and keeps the plan with the decision and in the audit", async () => {
+    const { store, world, engine } = setUp();
+    world.providerCertificate = "cert-2025";
+    const runner = engine("a");
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+
+    const view = await runner.advance(run.id, "alice");
+    expect(view.waitingFor).toEqual({ stepId: "approve-reimport", kind: "approval" });
+    const waiting = view.steps.find((step) => step.id === "approve-reimport");
+    // workforceSignIn is working: no window was declared, so closing one (when declare-emergency succeeded) is left out.
+    expect(waiting?.outcome?.unlocks).toEqual([
+      {
+        stepId: "update-emergency-providers",
+        action: "iam.update-saml-provider",
+        plan: {
+          summary: "re-import the metadata file",
+          changes: [{ target: "emergency-idp", before: "cert-2025", after: "cert-2026" }],
+          alreadyDone: false,
+        },
+      },
+    ]);
+    expect(world.applies).toEqual([]);
+    expect(world.providerCertificate).toBe("cert-2025");
+    expect(actionsOf(store, "update-emergency-providers")).toEqual([]);
+    const waitingRecord = store.audit.auditRecords().find((record) => record.action === "step.waiting");
+    expect(waitingRecord?.detail).toMatchObject({ unlocks: waiting?.outcome?.unlocks });
+
+    const approved = await runner.approve(run.id, person("bob"));
+    const decided = approved.steps.find((step) => step.id === "approve-reimport");
+    expect(decided?.outcome).toMatchObject({ approval: { decision: "granted" }, unlocks: waiting?.outcome?.unlocks });
+    expect(store.audit.auditRecords().find((record) => record.action === "approval.granted")?.detail).toMatchObject({
+      unlocks: waiting?.outcome?.unlocks,
+    });
+    await runner.advance(run.id, "alice");
+    expect(world.providerCertificate).toBe("cert-2026");
+  });
+
+  it("includes a step whose when holds, judged from the steps before the approval", async () => {
+    const { world, engine } = setUp();
+    world.providerCertificate = "cert-2025";
+    const runner = engine("a");
+    const inputs = { ...FM2_INPUTS, workforceSignIn: "broken" };
+    const run = runner.start(await readRunbookSource(FM2), inputs, person("alice"), { dryRun: false });
+    const view = await runner.advance(run.id, "alice");
+    const unlocks = view.steps.find((step) => step.id === "approve-reimport")?.outcome?.unlocks ?? [];
+    expect(unlocks.map((unlocked) => [unlocked.stepId, unlocked.plan?.summary, unlocked.condition])).toEqual([
+      ["update-emergency-providers", "re-import the metadata file", undefined],
+      ["close-window", "close the window for CHG-1203", undefined],
+    ]);
+    // Planned while the window is open (declared before the approval), and still open: planning closed nothing.
+    expect(world.windows.get("CHG-1203")).toBe("open");
+  });
+
+  it("says why a step cannot be planned yet, names the condition it waits on, and stops at the next approval", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "breakglass-preview-")), "approval-preview.yaml");
+    writeFileSync(path, PREVIEW_RUNBOOK);
+    const { world, engine } = setUp({ "approval-preview": path });
+    world.failingPlan = "idp.add-group-members";
+    const runner = engine("a");
+    const run = runner.start(await readRunbookSource(path), { incident: "INC-9" }, person("alice"), { dryRun: false });
+
+    const view = await runner.advance(run.id, "alice");
+    expect(view.waitingFor).toEqual({ stepId: "approve", kind: "approval" });
+    expect(view.steps[0]?.outcome?.unlocks).toEqual([
+      {
+        stepId: "open-window",
+        action: "emergency.open-window",
+        plan: { summary: "open the window for INC-9", changes: [], alreadyDone: false },
+      },
+      {
+        stepId: "import",
+        action: "iam.update-saml-provider",
+        notPlanned:
+          "cannot be planned yet: it needs the run's metadata-file, which step fetch produces after the approval",
+      },
+      {
+        stepId: "add",
+        action: "idp.add-group-members",
+        condition: "only if step fetch succeeds",
+        notPlanned: "the plan failed: https://idp.example.com/scim/v2: did not answer",
+      },
+    ]);
+    expect(world.windows.size).toBe(0);
+    expect(world.applies).toEqual([]);
+
+    // Past the first approval, the second one shows only what comes after it.
+    world.failingPlan = null;
+    await runner.approve(run.id, person("bob"));
+    const second = await runner.advance(run.id, "alice");
+    expect(second.waitingFor).toEqual({ stepId: "approve-again", kind: "approval" });
+    expect(second.steps.find((step) => step.id === "approve-again")?.outcome?.unlocks).toEqual([
+      {
+        stepId: "close-window",
+        action: "emergency.close-window",
+        plan: { summary: "close the window for INC-9", changes: [], alreadyDone: false },
+      },
+    ]);
   });
 });

@@ -27,7 +27,8 @@ export const actionStep: StepKindHandler<"action"> = {
   },
 };
 
-function resolveParameters(step: ActionStep, lookup: ReferenceLookup): ActionParameters {
+/** The step's `with`, filled from the run: what its executor is given (and what an approval's preview plans with). */
+export function resolveParameters(step: ActionStep, lookup: ReferenceLookup): ActionParameters {
   const parameters: Record<string, TemplateValue> = {};
   for (const [name, value] of Object.entries(step.with) as [string, string | readonly string[] | undefined][]) {
     if (value !== undefined) parameters[name] = resolveParameter(value, lookup);

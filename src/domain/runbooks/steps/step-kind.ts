@@ -6,7 +6,7 @@ import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors } from "../en
 import type { RunbookStep } from "../runbook-schema.js";
 import type { ReferenceLookup } from "../runbook-template.js";
 import type { WaitReason } from "../run-progress.js";
-import type { RunRecord, StepOutcomeRecord } from "../run-store.js";
+import type { RunRecord, StepOutcomeRecord, UnlockedAction } from "../run-store.js";
 
 export type StepResult =
   | { readonly status: "succeeded"; readonly outcome: StepOutcomeRecord; readonly artefacts?: ArtefactPaths }
@@ -39,6 +39,8 @@ export interface StepContext {
   /** Records in the store that the step is about to apply `plan`, so a crash from then on reads as an interrupted apply. */
   /** Marks the step applying and writes the `applying` audit record, in one transaction. */
   markApplying(plan: ActionPlan, applying: AuditEntry): void;
+  /** Plans (read-only) the action steps after this one up to the next approval: what approving this step unlocks. */
+  planUnlockedActions(): Promise<UnlockedAction[]>;
 }
 
 export type StepOfKind<K extends RunbookStep["kind"]> = Extract<RunbookStep, { kind: K }>;
