@@ -18,7 +18,7 @@ import {
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
 import { freshKeyPair, makeCertificate, type TestCertificate } from "../../support/certificates.js";
 import { entityXml } from "../../support/metadata-builder.js";
-import { awsClientConfig, startMoto, type MotoServer } from "../../support/moto.js";
+import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../../support/moto.js";
 import { quickAdaptiveRetries } from "../../support/quick-retries.js";
 import { runContext } from "./run-context.js";
 
@@ -36,6 +36,15 @@ let executor: ActionExecutor;
 const metadata = (certificate: TestCertificate) =>
   entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const fingerprint = (certificate: TestCertificate) => createHash("sha256").update(certificate.der).digest("hex");
+/** moto's default account, as its "testing" key is: the account the providers are made in. */
+const testingPrincipal = () =>
+  Promise.resolve({
+    callerArn: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto`,
+    policySourceArn: undefined,
+    accountId: MOTO_DEFAULT_ACCOUNT_ID,
+    credentials: () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" }),
+    description: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto in account ${MOTO_DEFAULT_ACCOUNT_ID}`,
+  });
 const withArtefact = () => runContext({ artefacts: { "metadata-file": metadataPath } });
 
 beforeAll(async () => {
@@ -69,8 +78,7 @@ beforeEach(async () => {
     maxAttempts: 2,
     retryStrategy: () => quickAdaptiveRetries(2),
   });
-  const credentials = () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" });
-  executor = updateSamlProviderExecutor({ clients, credentials, providerArns });
+  executor = updateSamlProviderExecutor({ clients, principal: testingPrincipal, providerArns });
 });
 
 describe("re-importing the run's metadata-file", () => {
@@ -148,7 +156,7 @@ describe("keeping what each provider held, so that a rollback can put it back", 
     });
     saving = updateSamlProviderExecutor({
       clients,
-      credentials: () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" }),
+      principal: testingPrincipal,
       providerArns,
       savedDirectory,
     });
