@@ -32,7 +32,10 @@ export interface ActingPrincipal {
  * assumed role's credentials are kept and renewed by AwsClients. Refuses credentials of another account, naming
  * both accounts and the config key, so an action never looks for the emergency providers in the wrong place.
  */
-export function actionPrincipal(clients: AwsClients, settings: ActionPrincipalSettings): () => Promise<ActingPrincipal> {
+export function actionPrincipal(
+  clients: AwsClients,
+  settings: ActionPrincipalSettings,
+): () => Promise<ActingPrincipal> {
   const { emergencyAccountId, actionRoleArn } = settings;
   const roleCredentials = actionRoleArn === undefined ? undefined : clients.assumeRole(actionRoleArn, "runbook-action");
   return async () => {
@@ -46,8 +49,8 @@ export function actionPrincipal(clients: AwsClients, settings: ActionPrincipalSe
         "AWS_DENIED",
         input,
         actionRoleArn === undefined
-          ? `are ${callerArn} in account ${accountId}, not in the emergency account ${emergencyAccountId} (${ACCOUNT_KEY}): ` +
-              `set ${ACTION_ROLE_KEY} to a role there that breakglass assumes, or run with the emergency account's credentials`
+          ? `are ${callerArn} in account ${accountId}, not in the emergency account ${emergencyAccountId} (${ACCOUNT_KEY}); ` +
+              `set ${ACTION_ROLE_KEY} to a role there for breakglass to assume, or use that account's credentials`
           : `was assumed as ${callerArn} in account ${accountId}, not in the emergency account ${emergencyAccountId} (${ACCOUNT_KEY}); fix ${ACTION_ROLE_KEY}`,
       );
     }

@@ -76,7 +76,11 @@ export class AwsClients {
   /** An IAM client that tries each call at most `attempts` times: for a probe whose failure is a fact, not a reason to wait. */
   iamWithAttempts(credentials: Credentials, attempts: number): IAMClient {
     const config = this.config(credentials, this.settings.region);
-    return new IAMClient({ ...config, maxAttempts: attempts, retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(attempts) });
+    return new IAMClient({
+      ...config,
+      maxAttempts: attempts,
+      retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(attempts),
+    });
   }
 
   stsClient(credentials: Credentials): STSClient {
