@@ -330,6 +330,44 @@ describe("the shipped action-role policies", () => {
     expect(await providerDocument()).toBe(rotatedMetadata);
   });
 
+  it("say when the role may not call the simulator: the start goes on, the permission proven only when it applies", async () => {
+    await setEnforcement(false);
+    const withoutSimulator = JSON.parse(actionRolePolicy()) as { Statement: { Action: string | string[] }[] };
+    withoutSimulator.Statement = withoutSimulator.Statement.filter(
+      (statement) => statement.Action !== "iam:SimulatePrincipalPolicy",
+    );
+    await emergency.send(
+      new PutRolePolicyCommand({
+        RoleName: "breakglass-action",
+        PolicyName: "action",
+        PolicyDocument: JSON.stringify(withoutSimulator),
+      }),
+    );
+    await setEnforcement(true);
+    try {
+      const started = await startFm2();
+      expect(started.stderr).toBe("");
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain(
+        `update-emergency-providers: could not simulate: iam:SimulatePrincipalPolicy as ${actionRoleArn} in account ` +
+          `${organization.emergencyAccountId} failed: `,
+      );
+      expect(started.stdout).toContain("; the permission is proven only when the change applies");
+      const runId = /Started run (\S+) of/.exec(started.stdout)?.[1] as string;
+      await breakglassAs("alice", "runbook", "abort", runId, "--reason", "only looking");
+    } finally {
+      await setEnforcement(false);
+      await emergency.send(
+        new PutRolePolicyCommand({
+          RoleName: "breakglass-action",
+          PolicyName: "action",
+          PolicyDocument: actionRolePolicy(),
+        }),
+      );
+      await setEnforcement(true);
+    }
+  });
+
   it("are really enforced: without iam:UpdateSAMLProvider the import fails, naming the account and the principal", async () => {
     await setEnforcement(false);
     await emergency.send(
