@@ -4,9 +4,16 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateRoleCommand, GetSAMLProviderCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  GetSAMLProviderCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  UpdateSAMLProviderCommand,
+} from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { DEFAULT_RUNBOOK_DIRECTORY } from "../../src/cli/runbook-command.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
 import { buildOrganization, REGION, shippedPolicy, type TestOrganization } from "../support/aws-organization.js";
 import {
@@ -19,6 +26,8 @@ import {
 import { freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startIamSimulatorProxy, type IamSimulatorProxy } from "../support/iam-simulator-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
+import { eventually } from "../support/eventually.js";
+import { ALICE, BOB, CHANNELS, configText, startHarness } from "../support/serve-harness.js";
 import { MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const NOW = new Date();
@@ -224,4 +233,80 @@ describe("a run that could not apply is refused when it starts", () => {
     });
     expect(await providerDocument()).toBe(metadata(current)); // unchanged since the run above
   });
+});
+
+describe("fm2 from Slack with the action role configured", () => {
+  it("serve, with management-account credentials, shows who applies it in the run message and applies on the first try", async () => {
+    await emergencyIam.send(
+      new UpdateSAMLProviderCommand({
+        SAMLProviderArn: organization.samlProviderArn,
+        SAMLMetadataDocument: metadata(retired),
+      }),
+    );
+    const aws = [
+      "aws:",
+      `  region: ${REGION}`,
+      "  emergencyAccount:",
+      `    accountId: "${organization.emergencyAccountId}"`,
+      `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/breakglass-reader`,
+      `    actionRoleArn: ${actionRoleArn}`,
+      `    samlProviders: [${organization.samlProviderArn}]`,
+      "checks:",
+      "  enabled: [metadata, saml-providers]",
+      "",
+    ].join("\n");
+    // serve's own credentials are moto's default key: the management account.
+    const harness = await startHarness({
+      configYaml: configText("{dir}", aws),
+      runbookDirectory: DEFAULT_RUNBOOK_DIRECTORY,
+    });
+    try {
+      writeFileSync(join(harness.directory, "idp-metadata.xml"), metadata(current));
+      await harness.command(
+        `runbook start fm2-reimport-metadata incident=CHG-2208 workforceSignIn=working ` +
+          `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID} identityCenterRegion=${REGION}`,
+        ALICE,
+        CHANNELS.incidents,
+      );
+      const started = await eventually(
+        () => harness.service.services.store.audit.auditRecords().find((record) => record.action === "run.started"),
+        (record) => record !== undefined,
+      );
+      const runId = String(started?.runId);
+      const waiting = await eventually(
+        () => harness.service.services.engine.status(runId),
+        (view) => view.waitingFor?.kind === "approval",
+      );
+      expect(waiting.preflight.flatMap((step) => step.facts)).toEqual([
+        `applied as ${actionRoleArn} in account ${organization.emergencyAccountId}`,
+        `can update ${organization.samlProviderArn} (simulated)`,
+      ]);
+      const message = await eventually(
+        () => harness.service.services.store.serveState.message(`run:${runId}`),
+        (found) => found !== null,
+      );
+      const shown = await eventually(
+        () =>
+          [...harness.stub.callsTo("chat.postMessage"), ...harness.stub.callsTo("chat.update")]
+            .filter((call) => call.args["channel"] === CHANNELS.incidents)
+            .map((call) => JSON.stringify(call.args))
+            .join("\n"),
+        (text) => text.includes(`applied as ${actionRoleArn}`),
+      );
+      expect(shown).toContain(`in account ${organization.emergencyAccountId}`);
+
+      await harness.press("run.approve", runId, BOB, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
+      const atUpload = await eventually(
+        () => harness.service.services.engine.status(runId),
+        (view) => view.waitingFor?.stepId === "upload-to-identity-center",
+      );
+      expect(atUpload.steps.find((step) => step.id === "update-emergency-providers")).toMatchObject({
+        status: "succeeded",
+        outcome: { applied: true, verification: { ok: true } },
+      });
+      expect(await providerDocument()).toBe(metadata(current));
+    } finally {
+      await harness.stop();
+    }
+  }, 90_000);
 });
