@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
+import { BreakglassError } from "../../../src/domain/errors.js";
 import {
   previousDocumentPath,
   updateSamlProviderExecutor,
@@ -139,6 +140,55 @@ describe("re-importing the run's metadata-file", () => {
     await expect(executor.plan({ providers: [stranger] }, withArtefact())).rejects.toThrow(
       `${stranger} not among the configured emergency providers`,
     );
+  });
+});
+
+describe("the preflight, before anyone approves", () => {
+  const clients = () =>
+    new AwsClients({
+      ...DEFAULT_AWS_SETTINGS,
+      region: REGION,
+      maxAttempts: 2,
+      retryStrategy: () => quickAdaptiveRetries(2),
+    });
+  const principalDescription = `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto in account ${MOTO_DEFAULT_ACCOUNT_ID}`;
+
+  it("names who the change is applied as, and says plainly when the simulator cannot judge that principal", async () => {
+    expect(await executor.preflight?.({}, runContext())).toEqual({
+      facts: [
+        `applied as ${principalDescription}`,
+        `could not simulate: arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto is not an IAM user or role whose ` +
+          "policies the simulator can judge; the permission is proven only when the change applies",
+      ],
+      problems: [],
+    });
+  });
+
+  it("finds a configured provider missing from the account, naming the account and the principal", async () => {
+    const missing = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:saml-provider/Gone`;
+    const checking = updateSamlProviderExecutor({
+      clients: clients(),
+      principal: testingPrincipal,
+      providerArns: [...providerArns, missing],
+    });
+    const found = await checking.preflight?.({}, runContext());
+    expect(found?.problems).toEqual([
+      `${missing}: no such IAM SAML provider in account ${MOTO_DEFAULT_ACCOUNT_ID} ` +
+        `(iam:GetSAMLProvider as ${principalDescription} answered NoSuchEntity)`,
+    ]);
+  });
+
+  it("turns a principal in the wrong account into a problem, not a crash", async () => {
+    const refusing = updateSamlProviderExecutor({
+      clients: clients(),
+      principal: () =>
+        Promise.reject(new BreakglassError("AWS_DENIED", "the default AWS credentials", "are in another account")),
+      providerArns,
+    });
+    expect(await refusing.preflight?.({}, runContext())).toEqual({
+      facts: [],
+      problems: ["the default AWS credentials: are in another account"],
+    });
   });
 });
 
