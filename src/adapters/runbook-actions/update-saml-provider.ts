@@ -148,7 +148,9 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         });
       if (changes.length === 0) {
         return {
-          summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+          summary:
+            `every provider already holds the signing certificates of ${artefact.path} ` +
+            `(${describeFingerprints(artefact.fingerprints)}), read as ${acting.principal.description}`,
           changes,
           alreadyDone: true,
         };

@@ -86,6 +86,10 @@ describe("re-importing the run's metadata-file", () => {
   it("plans the change by fingerprint, applies it, then finds it already done and verifies it", async () => {
     const plan = await executor.plan({}, withArtefact());
     expect(plan.alreadyDone).toBe(false);
+    expect(plan.summary).toBe(
+      `import ${metadataPath} into ${providerArns.join(", ")}, applied as arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto ` +
+        `in account ${MOTO_DEFAULT_ACCOUNT_ID}`,
+    );
     expect(plan.changes).toEqual(
       providerArns.map((arn) => ({
         target: arn,
