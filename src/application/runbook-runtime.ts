@@ -5,6 +5,7 @@ import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { AuditLog } from "../domain/audit/audit-log.js";
 import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../adapters/aws/aws-clients.js";
+import { actionPrincipal } from "../adapters/aws/action-principal.js";
 import { callerArn } from "../adapters/aws/caller-identity.js";
 import { People, type IdentitySettings } from "../domain/identity/people.js";
 import type { CliIdentitySource } from "./actor-identity.js";
@@ -76,6 +77,11 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const wrapAction = options.wrapAction ?? ((_action: ActionName, executor: ActionExecutor) => executor);
   // A run's runbook is a catalog file, or the rollback runbook derived from another run.
   const resolveRunbook = runbookResolver(catalog, store.runs);
+  const actionClients = new AwsClients({
+    ...DEFAULT_AWS_SETTINGS,
+    region: config.aws?.region,
+    ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
+  });
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -94,16 +100,16 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       return { findings: evaluation.findings, artefacts: { "metadata-file": path } };
     },
     actions: {
-      // Changes are made with the operator's own AWS credentials (the default chain), never with breakglass's read roles.
+      // Changes are applied as aws.emergencyAccount.actionRoleArn (assumed), else as the default chain; either must be
+      // in the emergency account. Never with breakglass's read roles.
       "iam.update-saml-provider": wrapAction(
         "iam.update-saml-provider",
         updateSamlProviderExecutor({
-          clients: new AwsClients({
-            ...DEFAULT_AWS_SETTINGS,
-            region: config.aws?.region,
-            ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
+          clients: actionClients,
+          principal: actionPrincipal(actionClients, {
+            emergencyAccountId: config.aws?.emergencyAccount.accountId,
+            actionRoleArn: config.aws?.emergencyAccount.actionRoleArn,
           }),
-          credentials: undefined,
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
           savedDirectory: artefactDirectory,
         }),

@@ -109,6 +109,8 @@ const idpSchema = section({
 const emergencyAccountSchema = section({
   accountId: accountIdSchema,
   roleArn: roleArnSchema.optional(),
+  /** The role runbook actions are applied as (assumed); without it, the default credentials, checked to be in this account. */
+  actionRoleArn: roleArnSchema.optional(),
   samlProviders: z
     .array(samlProviderArnSchema, expected("a list of IAM SAML provider ARNs"))
     .min(1, expected("at least one IAM SAML provider ARN (or no samlProviders key)"))
@@ -124,6 +126,9 @@ const emergencyAccountSchema = section({
     `expected ${what} in the emergency account ${account.accountId} (aws.emergencyAccount.accountId)`;
   if (account.roleArn !== undefined && inAnotherAccount(account.roleArn)) {
     context.addIssue({ code: "custom", path: ["roleArn"], message: message("a role") });
+  }
+  if (account.actionRoleArn !== undefined && inAnotherAccount(account.actionRoleArn)) {
+    context.addIssue({ code: "custom", path: ["actionRoleArn"], message: message("the action role") });
   }
   account.samlProviders?.forEach((arn, index) => {
     if (inAnotherAccount(arn))

@@ -218,7 +218,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "an aws section without emergencyAccount",
       MINIMAL + yaml("aws:", "  region: eu-west-1"),
       "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, " +
-        "roleArn, samlProviders, emergencyRoles, but the key is missing",
+        "roleArn, actionRoleArn, samlProviders, emergencyRoles, but the key is missing",
     ],
     [
       "a short account ID",
@@ -307,6 +307,12 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       ),
       "breakglass.yaml: line 10: aws.emergencyAccount.emergencyRoles[0]: expected a role in the emergency " +
         "account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/EmergencyAdmin",
+    ],
+    [
+      "an action role in another account",
+      withAws("    actionRoleArn: arn:aws:iam::222222222222:role/breakglass-action"),
+      "breakglass.yaml: line 11: aws.emergencyAccount.actionRoleArn: expected the action role in the emergency " +
+        "account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/breakglass-action",
     ],
     [
       "a SAML provider in another account",

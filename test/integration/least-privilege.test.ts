@@ -1,4 +1,5 @@
-// The shipped IAM policies (iam/) are enough for `breakglass check`, and nothing more is needed: proven with the emulator enforcing IAM.
+// The shipped IAM policies (iam/) are enough for `breakglass check` and for fm2's import through the action role, and
+// nothing more is needed: proven with the emulator enforcing IAM.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,9 +7,11 @@ import {
   CreateAccessKeyCommand,
   CreateRoleCommand,
   CreateUserCommand,
+  GetSAMLProviderCommand,
   IAMClient,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
+  UpdateSAMLProviderCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -20,7 +23,9 @@ import {
   shippedPolicy,
   type TestOrganization,
 } from "../support/aws-organization.js";
-import { makeCertificate } from "../support/certificates.js";
+import { asPrincipal, iamUserPrincipal, peopleYamlLines, type TestPrincipal } from "../support/aws-principals.js";
+import { freshKeyPair, makeCertificate } from "../support/certificates.js";
+import { startIamSimulatorProxy, type IamSimulatorProxy } from "../support/iam-simulator-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
@@ -29,6 +34,8 @@ let moto: MotoServer;
 let organization: TestOrganization;
 let directory: string;
 let configPath: string;
+let simulator: IamSimulatorProxy;
+let signingMetadata: string;
 
 async function setEnforcement(on: boolean): Promise<void> {
   const response = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: "POST", body: on ? "0" : "Infinity" });
@@ -53,6 +60,7 @@ beforeAll(async () => {
   moto = await startMoto();
   directory = mkdtempSync(join(tmpdir(), "breakglass-least-privilege-"));
   const metadata = entityXml({ keys: [{ base64: signing.base64, use: "signing" }] });
+  signingMetadata = metadata;
   const metadataPath = join(directory, "idp.xml");
   writeFileSync(metadataPath, metadata);
   organization = await buildOrganization(moto.endpoint, { workloadAccounts: 2, idpMetadata: metadata });
@@ -126,6 +134,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await simulator?.stop();
   await moto?.stop();
 });
 
@@ -175,5 +184,217 @@ describe("the shipped least-privilege policies", () => {
         }),
       );
     }
+  });
+});
+
+describe("the shipped action-role policies", () => {
+  const rotated = makeCertificate({ commonName: "idp rotated" }, freshKeyPair());
+  const rotatedMetadata = entityXml({ keys: [{ base64: rotated.base64, use: "signing" }] });
+  const people: Record<string, TestPrincipal> = {};
+  let actionRoleArn: string;
+  let emergency: IAMClient;
+  let fm2ConfigPath: string;
+
+  /**
+   * iam/action-role-policy.json for this organization. The emulator matches resources only for role actions (it judges
+   * SAML-provider and simulator calls against "*"), so each grant is widened to "*" here: this proves the actions are
+   * enough; the simulator in front of it judges the narrow resources in runbook-action-principal.test.ts.
+   */
+  const actionRolePolicy = (without: string[] = []) => {
+    const policy = JSON.parse(
+      shippedPolicy("action-role-policy.json").replaceAll("EMERGENCY_ACCOUNT_ID", organization.emergencyAccountId),
+    ) as { Statement: { Action: string | string[]; Resource: string | string[] }[] };
+    for (const statement of policy.Statement) {
+      statement.Resource = "*";
+      if (Array.isArray(statement.Action))
+        statement.Action = statement.Action.filter((action) => !without.includes(action));
+    }
+    return JSON.stringify(policy);
+  };
+
+  const breakglassAs = async (person: string, ...args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await asPrincipal(people[person], () =>
+      main([...args, "--as", person, "--config", fm2ConfigPath], {
+        stdout: (text) => void (stdout += text),
+        stderr: (text) => void (stderr += text),
+        stdoutIsTty: false,
+        env: { XDG_CACHE_HOME: join(directory, "cache") },
+        clock: fixedClock(new Date()),
+      }),
+    );
+    return { code, stdout, stderr };
+  };
+  const startFm2 = () =>
+    breakglassAs(
+      "alice",
+      "runbook",
+      "run",
+      "fm2-reimport-metadata",
+      "--input",
+      "incident=CHG-3301",
+      "--input",
+      "workforceSignIn=working",
+      "--input",
+      `identityCenterAccountId=${MOTO_DEFAULT_ACCOUNT_ID}`,
+    );
+  const providerDocument = async () => {
+    await setEnforcement(false);
+    try {
+      return (await emergency.send(new GetSAMLProviderCommand({ SAMLProviderArn: organization.samlProviderArn })))
+        .SAMLMetadataDocument;
+    } finally {
+      await setEnforcement(true);
+    }
+  };
+
+  beforeAll(async () => {
+    await setEnforcement(false);
+    emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
+    // Alice and Bob sign in to the management account with only the breakglass principal's policy.
+    for (const person of ["alice", "bob"]) {
+      people[person] = await iamUserPrincipal(moto.endpoint, person);
+      await new IAMClient(awsClientConfig(moto.endpoint, REGION)).send(
+        new PutUserPolicyCommand({
+          UserName: person,
+          PolicyName: "breakglass",
+          PolicyDocument: shippedPolicy("breakglass-principal-policy.json"),
+        }),
+      );
+    }
+    actionRoleArn = (
+      await emergency.send(
+        new CreateRoleCommand({
+          RoleName: "breakglass-action",
+          AssumeRolePolicyDocument: shippedPolicy("action-role-trust-policy.json"),
+        }),
+      )
+    ).Role?.Arn as string;
+    await emergency.send(
+      new PutRolePolicyCommand({
+        RoleName: "breakglass-action",
+        PolicyName: "action",
+        PolicyDocument: actionRolePolicy(),
+      }),
+    );
+    // The simulator reads the role's policies with a key of its own while the emulator enforces IAM.
+    await emergency.send(new CreateUserCommand({ UserName: "policy-reader" }));
+    await emergency.send(
+      new PutUserPolicyCommand({
+        UserName: "policy-reader",
+        PolicyName: "read-policies",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: ["iam:Get*", "iam:List*"], Resource: "*" }],
+        }),
+      }),
+    );
+    const { AccessKey: reader } = await emergency.send(new CreateAccessKeyCommand({ UserName: "policy-reader" }));
+    simulator = await startIamSimulatorProxy(moto.endpoint, {
+      readerCredentials: { accessKeyId: reader?.AccessKeyId ?? "", secretAccessKey: reader?.SecretAccessKey ?? "" },
+    });
+    const idpPath = join(directory, "idp-rotated.xml");
+    writeFileSync(idpPath, rotatedMetadata);
+    fm2ConfigPath = join(directory, "breakglass-fm2.yaml");
+    writeFileSync(
+      fm2ConfigPath,
+      [
+        "idp:",
+        "  name: Test IdP",
+        `  metadata: ${idpPath}`,
+        awsConfigSection(organization, {
+          readerRoleName: "breakglass-reader",
+          managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
+        })
+          .trimEnd()
+          .replace("    samlProviders:", `    actionRoleArn: ${actionRoleArn}\n    samlProviders:`),
+        "store:",
+        `  path: ${join(directory, "breakglass-fm2.db")}`,
+        ...peopleYamlLines(people),
+        "",
+      ].join("\n"),
+    );
+    process.env["AWS_ENDPOINT_URL"] = simulator.endpoint;
+    await setEnforcement(true);
+  }, 60_000);
+
+  it("let fm2 import the metadata through the action role, with nothing else granted", async () => {
+    const started = await startFm2();
+    expect(started.stderr).toBe("");
+    expect(started.stdout).toContain(`can update ${organization.samlProviderArn} (simulated)`);
+    const runId = /Started run (\S+) of/.exec(started.stdout)?.[1] as string;
+    const approved = await breakglassAs("bob", "runbook", "approve", runId);
+    expect(approved.stderr).toBe("");
+    expect(approved.code).toBe(0);
+    expect(await providerDocument()).toBe(rotatedMetadata);
+  });
+
+  it("say when the role may not call the simulator: the start goes on, the permission proven only when it applies", async () => {
+    await setEnforcement(false);
+    const withoutSimulator = JSON.parse(actionRolePolicy()) as { Statement: { Action: string | string[] }[] };
+    withoutSimulator.Statement = withoutSimulator.Statement.filter(
+      (statement) => statement.Action !== "iam:SimulatePrincipalPolicy",
+    );
+    await emergency.send(
+      new PutRolePolicyCommand({
+        RoleName: "breakglass-action",
+        PolicyName: "action",
+        PolicyDocument: JSON.stringify(withoutSimulator),
+      }),
+    );
+    await setEnforcement(true);
+    try {
+      const started = await startFm2();
+      expect(started.stderr).toBe("");
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain(
+        `update-emergency-providers: could not simulate: iam:SimulatePrincipalPolicy as ${actionRoleArn} in account ` +
+          `${organization.emergencyAccountId} failed: `,
+      );
+      expect(started.stdout).toContain("; the permission is proven only when the change applies");
+      const runId = /Started run (\S+) of/.exec(started.stdout)?.[1] as string;
+      await breakglassAs("alice", "runbook", "abort", runId, "--reason", "only looking");
+    } finally {
+      await setEnforcement(false);
+      await emergency.send(
+        new PutRolePolicyCommand({
+          RoleName: "breakglass-action",
+          PolicyName: "action",
+          PolicyDocument: actionRolePolicy(),
+        }),
+      );
+      await setEnforcement(true);
+    }
+  });
+
+  it("are really enforced: without iam:UpdateSAMLProvider the import fails, naming the account and the principal", async () => {
+    await setEnforcement(false);
+    await emergency.send(
+      new UpdateSAMLProviderCommand({
+        SAMLProviderArn: organization.samlProviderArn,
+        SAMLMetadataDocument: signingMetadata,
+      }),
+    );
+    await setEnforcement(true);
+    const started = await startFm2();
+    expect(started.code).toBe(0);
+    const runId = /Started run (\S+) of/.exec(started.stdout)?.[1] as string;
+    // The permission is taken away between the start (whose preflight proved it) and the approval.
+    await setEnforcement(false);
+    await emergency.send(
+      new PutRolePolicyCommand({
+        RoleName: "breakglass-action",
+        PolicyName: "action",
+        PolicyDocument: actionRolePolicy(["iam:UpdateSAMLProvider"]),
+      }),
+    );
+    await setEnforcement(true);
+    const approved = await breakglassAs("bob", "runbook", "approve", runId);
+    expect(approved.stdout + approved.stderr).toContain(
+      `iam:UpdateSAMLProvider as ${actionRoleArn} in account ${organization.emergencyAccountId} failed: ` +
+        `User: arn:aws:sts::${organization.emergencyAccountId}:assumed-role/breakglass-action/`,
+    );
+    expect(await providerDocument()).toBe(signingMetadata);
   });
 });

@@ -123,7 +123,14 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   };
 }
 
-function forward(incoming: IncomingMessage, outgoing: ServerResponse, upstream: URL, agent: Agent, body: Buffer): void {
+/** Passes one request on to `upstream` unchanged and streams the answer back. */
+export function forward(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  upstream: URL,
+  agent: Agent,
+  body: Buffer,
+): void {
   // The Host header stays as the client sent it: it is part of the SigV4 signature, which moto checks when IAM
   // enforcement is on, and moto server mode routes loopback requests by the Authorization header's service anyway.
   const outbound = forwardRequest(

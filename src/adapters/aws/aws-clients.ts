@@ -73,6 +73,20 @@ export class AwsClients {
     return new IAMClient(this.config(credentials, this.settings.region));
   }
 
+  /** An IAM client that tries each call at most `attempts` times: for a probe whose failure is a fact, not a reason to wait. */
+  iamWithAttempts(credentials: Credentials, attempts: number): IAMClient {
+    const config = this.config(credentials, this.settings.region);
+    return new IAMClient({
+      ...config,
+      maxAttempts: attempts,
+      retryStrategy: this.settings.retryStrategy?.() ?? adaptiveRetries(attempts),
+    });
+  }
+
+  stsClient(credentials: Credentials): STSClient {
+    return new STSClient(this.config(credentials, this.settings.region));
+  }
+
   organizations(credentials: Credentials): OrganizationsClient {
     return new OrganizationsClient(this.config(credentials, this.settings.region));
   }

@@ -4,17 +4,19 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, isAbsolute } from "node:path";
-import { UpdateSAMLProviderCommand, type IAMClient } from "@aws-sdk/client-iam";
+import { SimulatePrincipalPolicyCommand, UpdateSAMLProviderCommand, type IAMClient } from "@aws-sdk/client-iam";
+import type { ActingPrincipal } from "../aws/action-principal.js";
 import type { AwsClients, Credentials } from "../aws/aws-clients.js";
 import { readSamlProvider } from "../aws/iam-reader.js";
 import { awsErrorCode } from "../aws/aws-error.js";
 import { describeFactError } from "../../domain/checks/fact-error.js";
 import { documentSigningCertificates } from "../../domain/checks/signing-certificates.js";
-import { BreakglassError, describeError } from "../../domain/errors.js";
+import { BreakglassError, describeError, kindOf } from "../../domain/errors.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
 import type {
   ActionExecutor,
   ActionParameters,
+  ActionPreflight,
   ActionPlan,
   PlannedChange,
   RunContext,
@@ -24,8 +26,11 @@ import { optionalList, optionalText } from "./action-parameters.js";
 
 export interface UpdateSamlProviderOptions {
   readonly clients: AwsClients;
-  /** The principal that may update the providers (the emergency account's). */
-  readonly credentials: Credentials;
+  /**
+   * Who the providers are read and updated as (aws.emergencyAccount.actionRoleArn, or the default chain), checked to be
+   * in the emergency account each time; every message about AWS names it.
+   */
+  readonly principal: () => Promise<ActingPrincipal>;
   /** The configured emergency providers (aws.emergencyAccount.samlProviders): the default, and the only ones a step may name. */
   readonly providerArns: readonly string[];
   /**
@@ -36,6 +41,8 @@ export interface UpdateSamlProviderOptions {
 }
 
 const ACTION = "iam.update-saml-provider";
+/** A denied or failed simulation is a fact, not a wait: one retry at most. */
+const SIMULATE_ATTEMPTS = 2;
 
 interface MetadataArtefact {
   readonly path: string;
@@ -52,24 +59,38 @@ interface ProviderState {
   readonly document: string | null;
 }
 
-export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): ActionExecutor {
-  const { clients, credentials, providerArns, savedDirectory } = options;
-  let iam: IAMClient | undefined;
-  const client = () => (iam ??= clients.iam(credentials));
+interface Actor {
+  readonly principal: ActingPrincipal;
+  readonly iam: IAMClient;
+}
 
-  const readProvider = async (arn: string): Promise<ProviderState> => {
-    const facts = await readSamlProvider(clients, client(), arn);
+export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): ActionExecutor {
+  const { clients, principal, providerArns, savedDirectory } = options;
+  const iamClients = new Map<Credentials, IAMClient>();
+  const actor = async (): Promise<Actor> => {
+    const resolved = await principal();
+    let iam = iamClients.get(resolved.credentials);
+    if (iam === undefined) {
+      iam = clients.iam(resolved.credentials);
+      iamClients.set(resolved.credentials, iam);
+    }
+    return { principal: resolved, iam };
+  };
+
+  const readProvider = async ({ principal: acting, iam }: Actor, arn: string): Promise<ProviderState> => {
+    const facts = await readSamlProvider(clients, iam, arn);
     if (facts.status === "missing")
       throw new BreakglassError(
         "AWS_NOT_FOUND",
         arn,
-        "no such IAM SAML provider (iam:GetSAMLProvider answered NoSuchEntity)",
+        `no such IAM SAML provider in account ${acting.accountId} ` +
+          `(iam:GetSAMLProvider as ${acting.description} answered NoSuchEntity)`,
       );
     if (facts.status === "error")
       throw new BreakglassError(
         awsErrorCode(facts.error),
         arn,
-        `cannot read the IAM SAML provider: ${describeFactError(facts.error)}`,
+        `cannot read the IAM SAML provider as ${acting.description}: ${describeFactError(facts.error)}`,
       );
     return {
       arn,
@@ -83,9 +104,36 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
     savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn);
 
   return {
+    async preflight(parameters): Promise<ActionPreflight> {
+      let providers: string[];
+      let acting: Actor;
+      try {
+        providers = selectProviders(parameters, providerArns);
+        acting = await actor();
+      } catch (error) {
+        return { facts: [], problems: [problemOf(error)] };
+      }
+      const facts = [`applied as ${acting.principal.description}`];
+      const problems: string[] = [];
+      for (const arn of providers) {
+        try {
+          await readProvider(acting, arn);
+        } catch (error) {
+          problems.push(problemOf(error));
+        }
+      }
+      const simulated = await simulateUpdate(clients, acting.principal, providers);
+      facts.push(...simulated.facts);
+      problems.push(...simulated.problems);
+      return { facts, problems };
+    },
+
     async plan(parameters, context): Promise<ActionPlan> {
       const artefact = await readWanted(parameters, context);
-      const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
+      const acting = await actor();
+      const states = await Promise.all(
+        selectProviders(parameters, providerArns).map((arn) => readProvider(acting, arn)),
+      );
       const changes: PlannedChange[] = states
         .filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints))
         .map((state) => {
@@ -100,13 +148,17 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         });
       if (changes.length === 0) {
         return {
-          summary: `every provider already holds the signing certificates of ${artefact.path} (${describeFingerprints(artefact.fingerprints)})`,
+          summary:
+            `every provider already holds the signing certificates of ${artefact.path} ` +
+            `(${describeFingerprints(artefact.fingerprints)}), read as ${acting.principal.description}`,
           changes,
           alreadyDone: true,
         };
       }
       return {
-        summary: `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}`,
+        summary:
+          `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}, ` +
+          `applied as ${acting.principal.description}`,
         changes,
         alreadyDone: false,
       };
@@ -114,21 +166,24 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 
     async apply(_plan, parameters, context) {
       const artefact = await readWanted(parameters, context);
+      const acting = await actor();
       for (const arn of selectProviders(parameters, providerArns)) {
         // Read again rather than trust the plan: a resumed run updates only the providers that still differ.
-        const state = await readProvider(arn);
+        const state = await readProvider(acting, arn);
         if (sameFingerprints(state.fingerprints, artefact.fingerprints)) continue;
         const saved = savedPath(arn, context);
         if (saved !== undefined && state.document !== null) await saveDocument(saved, state.document);
         try {
           await clients.call("iam", () =>
-            client().send(new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text })),
+            acting.iam.send(
+              new UpdateSAMLProviderCommand({ SAMLProviderArn: arn, SAMLMetadataDocument: artefact.text }),
+            ),
           );
         } catch (error) {
           throw new BreakglassError(
             awsErrorCode(error),
             arn,
-            `iam:UpdateSAMLProvider failed: ${describeError(error)}`,
+            `iam:UpdateSAMLProvider as ${acting.principal.description} failed: ${describeError(error)}`,
             { cause: error },
           );
         }
@@ -138,7 +193,10 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
 
     async verify(parameters, context): Promise<Verification> {
       const artefact = await readWanted(parameters, context);
-      const states = await Promise.all(selectProviders(parameters, providerArns).map(readProvider));
+      const acting = await actor();
+      const states = await Promise.all(
+        selectProviders(parameters, providerArns).map((arn) => readProvider(acting, arn)),
+      );
       const differing = states.filter((state) => !sameFingerprints(state.fingerprints, artefact.fingerprints));
       if (differing.length > 0) {
         const detail = differing
@@ -157,6 +215,76 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       };
     },
   };
+}
+
+/** A preflight problem from an error: what a person reads; an unreachable AWS stops the start instead (retry later). */
+function problemOf(error: unknown): string {
+  if (!(error instanceof BreakglassError) || kindOf(error) === "unavailable" || kindOf(error) === "internal")
+    throw error;
+  return error.message;
+}
+
+/**
+ * Proves with iam:SimulatePrincipalPolicy that the acting principal's policies allow iam:UpdateSAMLProvider on each
+ * provider. A simulation that cannot be made (the principal may not call it, root, an unreachable IAM) is said as a
+ * fact, never a pass: the permission is then proven only when the change applies.
+ */
+async function simulateUpdate(
+  clients: AwsClients,
+  acting: ActingPrincipal,
+  providers: readonly string[],
+): Promise<{ facts: string[]; problems: string[] }> {
+  const couldNot = (why: string) => ({
+    facts: [`could not simulate: ${why}; the permission is proven only when the change applies`],
+    problems: [],
+  });
+  if (acting.policySourceArn === undefined)
+    return couldNot(`${acting.callerArn} is not an IAM user or role whose policies the simulator can judge`);
+  const iam = clients.iamWithAttempts(acting.credentials, SIMULATE_ATTEMPTS);
+  const decisions = new Map<string, string>();
+  try {
+    let marker: string | undefined;
+    do {
+      const page = await clients.call("iam", () =>
+        iam.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: acting.policySourceArn,
+            ActionNames: ["iam:UpdateSAMLProvider"],
+            ResourceArns: [...providers],
+            ...(marker === undefined ? {} : { Marker: marker }),
+          }),
+        ),
+      );
+      for (const result of page.EvaluationResults ?? []) {
+        // One result per action, each resource's decision in ResourceSpecificResults (older answers: one per resource).
+        const specific = result.ResourceSpecificResults ?? [];
+        if (specific.length > 0) {
+          for (const each of specific)
+            if (each.EvalResourceName && each.EvalResourceDecision)
+              decisions.set(each.EvalResourceName, each.EvalResourceDecision);
+        } else if (result.EvalResourceName && result.EvalDecision) {
+          decisions.set(result.EvalResourceName, result.EvalDecision);
+        }
+      }
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker !== undefined);
+  } catch (error) {
+    return couldNot(`iam:SimulatePrincipalPolicy as ${acting.description} failed: ${describeError(error)}`);
+  } finally {
+    iam.destroy();
+  }
+  const facts: string[] = [];
+  const problems: string[] = [];
+  for (const arn of providers) {
+    const decision = decisions.get(arn) ?? decisions.get("*");
+    if (decision === "allowed") facts.push(`can update ${arn} (simulated)`);
+    else
+      problems.push(
+        `${acting.description} may not iam:UpdateSAMLProvider on ${arn} (simulated: ${decision ?? "no answer"}); ` +
+          "grant it with iam/action-role-policy.json",
+      );
+  }
+  return { facts, problems };
 }
 
 /** The step's providers: all configured ones by default; a provider outside the configuration is refused. */

@@ -6,6 +6,9 @@ import type { ActionStep, Runbook } from "./runbook-schema.js";
 import type { RunInputs, StepPreflight } from "./run-store.js";
 import { resolveParameter, type ReferenceLookup, type TemplateValue } from "./runbook-template.js";
 
+/** Room for a handful of problems, each a sentence with its fix; still one line. */
+const PROBLEMS_MAX_LENGTH = 4_000;
+
 export interface PreflightRequest {
   readonly runbook: Runbook;
   readonly inputs: RunInputs;
@@ -45,6 +48,8 @@ export async function preflightRun(request: PreflightRequest, executors: StepExe
       "RUN_PREFLIGHT_FAILED",
       `runbook ${request.runbook.id}`,
       `not started, because it could not apply as given (nothing was recorded or changed): ${problems.join("; ")}`,
+      // Every problem in full: each names what to fix, and a cut one would hide exactly that.
+      { maxLength: PROBLEMS_MAX_LENGTH },
     );
   }
   return found;

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
+import { BreakglassError } from "../../../src/domain/errors.js";
 import {
   previousDocumentPath,
   updateSamlProviderExecutor,
@@ -18,7 +19,7 @@ import {
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
 import { freshKeyPair, makeCertificate, type TestCertificate } from "../../support/certificates.js";
 import { entityXml } from "../../support/metadata-builder.js";
-import { awsClientConfig, startMoto, type MotoServer } from "../../support/moto.js";
+import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../../support/moto.js";
 import { quickAdaptiveRetries } from "../../support/quick-retries.js";
 import { runContext } from "./run-context.js";
 
@@ -36,6 +37,15 @@ let executor: ActionExecutor;
 const metadata = (certificate: TestCertificate) =>
   entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const fingerprint = (certificate: TestCertificate) => createHash("sha256").update(certificate.der).digest("hex");
+/** moto's default account, as its "testing" key is: the account the providers are made in. */
+const testingPrincipal = () =>
+  Promise.resolve({
+    callerArn: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto`,
+    policySourceArn: undefined,
+    accountId: MOTO_DEFAULT_ACCOUNT_ID,
+    credentials: () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" }),
+    description: `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto in account ${MOTO_DEFAULT_ACCOUNT_ID}`,
+  });
 const withArtefact = () => runContext({ artefacts: { "metadata-file": metadataPath } });
 
 beforeAll(async () => {
@@ -69,14 +79,17 @@ beforeEach(async () => {
     maxAttempts: 2,
     retryStrategy: () => quickAdaptiveRetries(2),
   });
-  const credentials = () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" });
-  executor = updateSamlProviderExecutor({ clients, credentials, providerArns });
+  executor = updateSamlProviderExecutor({ clients, principal: testingPrincipal, providerArns });
 });
 
 describe("re-importing the run's metadata-file", () => {
   it("plans the change by fingerprint, applies it, then finds it already done and verifies it", async () => {
     const plan = await executor.plan({}, withArtefact());
     expect(plan.alreadyDone).toBe(false);
+    expect(plan.summary).toBe(
+      `import ${metadataPath} into ${providerArns.join(", ")}, applied as arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto ` +
+        `in account ${MOTO_DEFAULT_ACCOUNT_ID}`,
+    );
     expect(plan.changes).toEqual(
       providerArns.map((arn) => ({
         target: arn,
@@ -134,6 +147,55 @@ describe("re-importing the run's metadata-file", () => {
   });
 });
 
+describe("the preflight, before anyone approves", () => {
+  const clients = () =>
+    new AwsClients({
+      ...DEFAULT_AWS_SETTINGS,
+      region: REGION,
+      maxAttempts: 2,
+      retryStrategy: () => quickAdaptiveRetries(2),
+    });
+  const principalDescription = `arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto in account ${MOTO_DEFAULT_ACCOUNT_ID}`;
+
+  it("names who the change is applied as, and says plainly when the simulator cannot judge that principal", async () => {
+    expect(await executor.preflight?.({}, runContext())).toEqual({
+      facts: [
+        `applied as ${principalDescription}`,
+        `could not simulate: arn:aws:sts::${MOTO_DEFAULT_ACCOUNT_ID}:user/moto is not an IAM user or role whose ` +
+          "policies the simulator can judge; the permission is proven only when the change applies",
+      ],
+      problems: [],
+    });
+  });
+
+  it("finds a configured provider missing from the account, naming the account and the principal", async () => {
+    const missing = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:saml-provider/Gone`;
+    const checking = updateSamlProviderExecutor({
+      clients: clients(),
+      principal: testingPrincipal,
+      providerArns: [...providerArns, missing],
+    });
+    const found = await checking.preflight?.({}, runContext());
+    expect(found?.problems).toEqual([
+      `${missing}: no such IAM SAML provider in account ${MOTO_DEFAULT_ACCOUNT_ID} ` +
+        `(iam:GetSAMLProvider as ${principalDescription} answered NoSuchEntity)`,
+    ]);
+  });
+
+  it("turns a principal in the wrong account into a problem, not a crash", async () => {
+    const refusing = updateSamlProviderExecutor({
+      clients: clients(),
+      principal: () =>
+        Promise.reject(new BreakglassError("AWS_DENIED", "the default AWS credentials", "are in another account")),
+      providerArns,
+    });
+    expect(await refusing.preflight?.({}, runContext())).toEqual({
+      facts: [],
+      problems: ["the default AWS credentials: are in another account"],
+    });
+  });
+});
+
 describe("keeping what each provider held, so that a rollback can put it back", () => {
   let savedDirectory: string;
   let saving: ActionExecutor;
@@ -148,7 +210,7 @@ describe("keeping what each provider held, so that a rollback can put it back", 
     });
     saving = updateSamlProviderExecutor({
       clients,
-      credentials: () => Promise.resolve({ accessKeyId: "testing", secretAccessKey: "testing" }),
+      principal: testingPrincipal,
       providerArns,
       savedDirectory,
     });
