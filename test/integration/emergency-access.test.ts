@@ -282,6 +282,7 @@ describe("failures", () => {
     const flaky: GroupDirectory = {
       kind: directory.kind,
       findUser: (login) => directory.findUser(login),
+      findGroup: (nameOrId) => directory.findGroup(nameOrId),
       listMembers: (groupId) => directory.listMembers(groupId),
       removeMember: (groupId, userId) => directory.removeMember(groupId, userId),
       addMember: (groupId, userId) =>

@@ -1,7 +1,10 @@
 // SCIM 2.0 (RFC 7643/7644) group membership: users found by userName or email, members read from the group and changed with PATCH.
 import {
+  describeGroup,
   describeUsers,
+  exactGroupMatches,
   exactMatches,
+  type DirectoryGroup,
   type DirectoryUser,
   type GroupDirectory,
   type UserCandidate,
@@ -61,6 +64,46 @@ export class ScimGroupDirectory implements GroupDirectory {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by a login only one user has",
       });
+    }
+    return matches[0] ?? null;
+  }
+
+  async findGroup(nameOrId: string): Promise<DirectoryGroup | null> {
+    this.client.requireValue(nameOrId, "the group to look up");
+    const operation = `looking up group ${nameOrId}`;
+    // By name (displayName is caseExact false in RFC 7643 §4.2, so servers compare it without case), and by id: both
+    // always, so that a name which is also another group's id is reported, not guessed.
+    const filter = `displayName eq ${scimString(nameOrId)}`;
+    const req: IdpRequest = {
+      method: "GET",
+      path: "/Groups",
+      query: { filter, attributes: "displayName", count: PAGE_SIZE },
+      operation,
+    };
+    const list = this.client.read(req, (await this.client.send(req)).body, readGroupList);
+    if (list.totalResults > list.groups.length) {
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: the server answered ${list.totalResults} groups to the filter ${filter}; it cannot have applied it`,
+      );
+    }
+    const byId: IdpRequest = {
+      method: "GET",
+      path: `/Groups/${pathSegment(nameOrId)}`,
+      query: { attributes: "displayName" },
+      operation,
+      handles: [404],
+    };
+    const response = await this.client.send(byId);
+    const found =
+      response.status === 404 ? [] : [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))];
+    const matches = exactGroupMatches([...list.groups, ...found], nameOrId);
+    if (matches.length > 1) {
+      throw this.client.error(
+        "USAGE",
+        `${operation}: ${matches.length} groups match: ${matches.map(describeGroup).join(", ")}`,
+        { hint: "name the group by its id" },
+      );
     }
     return matches[0] ?? null;
   }
@@ -200,6 +243,21 @@ function readListResponse(body: unknown): { users: ScimUser[]; totalResults: num
   const users = resources.map((resource, index) => readUser(resource, `Resources[${index}]`));
   const totalResults = optionalNumber(list.totalResults, "totalResults") ?? users.length;
   return { users, totalResults };
+}
+
+function readGroupList(body: unknown): { groups: DirectoryGroup[]; totalResults: number } {
+  const list = expectRecord(body, "the list response");
+  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
+  const groups = resources.map((resource, index) => readGroup(resource, `Resources[${index}]`));
+  return { groups, totalResults: optionalNumber(list.totalResults, "totalResults") ?? groups.length };
+}
+
+function readGroup(value: unknown, where: string): DirectoryGroup {
+  const record = expectRecord(value, where);
+  return {
+    id: expectString(record.id, `${where}.id`),
+    displayName: expectString(record.displayName, `${where}.displayName`),
+  };
 }
 
 function readInlineMembers(body: unknown): ScimMember[] | null {
