@@ -71,22 +71,9 @@ export class ScimGroupDirectory implements GroupDirectory {
   async findGroup(nameOrId: string): Promise<DirectoryGroup | null> {
     this.client.requireValue(nameOrId, "the group to look up");
     const operation = `looking up group ${nameOrId}`;
-    // By name (displayName is caseExact false in RFC 7643 §4.2, so servers compare it without case), and by id: both
+    // By name (displayName is caseExact false in RFC 7643 §8.7.1, so servers compare it without case), and by id: both
     // always, so that a name which is also another group's id is reported, not guessed.
-    const filter = `displayName eq ${scimString(nameOrId)}`;
-    const req: IdpRequest = {
-      method: "GET",
-      path: "/Groups",
-      query: { filter, attributes: "displayName", count: PAGE_SIZE },
-      operation,
-    };
-    const list = this.client.read(req, (await this.client.send(req)).body, readGroupList);
-    if (list.totalResults > list.groups.length) {
-      throw this.client.error(
-        "IDP_FAILED",
-        `${operation}: the server answered ${list.totalResults} groups to the filter ${filter}; it cannot have applied it`,
-      );
-    }
+    const named = await this.searchGroups(`displayName eq ${scimString(nameOrId)}`, operation);
     const byId: IdpRequest = {
       method: "GET",
       path: `/Groups/${pathSegment(nameOrId)}`,
@@ -97,7 +84,7 @@ export class ScimGroupDirectory implements GroupDirectory {
     const response = await this.client.send(byId);
     const found =
       response.status === 404 ? [] : [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))];
-    const matches = exactGroupMatches([...list.groups, ...found], nameOrId);
+    const matches = exactGroupMatches([...named, ...found], nameOrId);
     if (matches.length > 1) {
       throw this.client.error(
         "USAGE",
@@ -172,6 +159,31 @@ export class ScimGroupDirectory implements GroupDirectory {
       );
     }
     return page.users;
+  }
+
+  /** Every group the filter selects, page by page (a server may answer fewer than `count`, RFC 7644 §3.4.2.4). */
+  private async searchGroups(filter: string, operation: string): Promise<DirectoryGroup[]> {
+    const groups = new Map<string, DirectoryGroup>();
+    for (let startIndex = 1, page = 1; ; page++) {
+      const req: IdpRequest = {
+        method: "GET",
+        path: "/Groups",
+        query: { filter, attributes: "displayName", startIndex, count: PAGE_SIZE },
+        operation,
+      };
+      const list = this.client.read(req, (await this.client.send(req)).body, readGroupList);
+      const before = groups.size;
+      for (const group of list.groups) groups.set(group.id, group);
+      if (list.groups.length === 0 || startIndex - 1 + list.groups.length >= list.totalResults)
+        return [...groups.values()];
+      if (groups.size === before)
+        throw this.client.error(
+          "IDP_FAILED",
+          `${operation}: the page at startIndex ${startIndex} repeats groups already listed; the server ignores startIndex`,
+        );
+      if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
+      startIndex += list.groups.length;
+    }
   }
 
   private async readMembers(ids: readonly string[], operation: string): Promise<DirectoryUser[]> {
