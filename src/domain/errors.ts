@@ -174,6 +174,8 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
 export interface BreakglassErrorOptions {
   readonly hint?: string;
   readonly cause?: unknown;
+  /** The longest reason kept (300 characters unless said): a list of problems that must each be named says more. */
+  readonly maxLength?: number;
 }
 
 export class BreakglassError extends Error {
@@ -184,7 +186,7 @@ export class BreakglassError extends Error {
   readonly hint: string | undefined;
 
   constructor(code: ErrorCode, input: string, reason: string, options: BreakglassErrorOptions = {}) {
-    super(`${input}: ${oneLine(reason)}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(`${input}: ${oneLine(reason, options.maxLength)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.input = input;
     this.hint = options.hint;
