@@ -455,7 +455,7 @@ describe("refusals change nothing", () => {
     await refused(
       access,
       () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
-      "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
+      "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency groups (names or ids)",
       "USAGE",
     );
   });
