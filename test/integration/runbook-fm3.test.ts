@@ -1,6 +1,6 @@
 // FM3 end to end from the CLI: Identity Center is being deleted (a loopback sso-admin says so), so after a second person approves,
 // named responders are added to the emergency group of a SCIM 2.0 IdP (scimmy on loopback), then removed and the group verified empty.
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand, CreateSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -9,7 +9,9 @@ import { summaryPath } from "../../src/adapters/runbook-actions/emergency-window
 import { openStore } from "../../src/adapters/store/open-store.js";
 import { emergencyRoleTrust } from "../support/aws-organization.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
+import { eventually } from "../support/eventually.js";
 import { startScimServer, type ScimTestServer } from "../support/idp-scim-server.js";
+import { ALICE, CHANNELS, startHarness } from "../support/serve-harness.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
@@ -239,6 +241,67 @@ describe("fm3's inputs, checked when the run starts", () => {
         "environment variable BREAKGLASS_IDP_TOKEN (idp.directory.tokenVariable) that holds its token is unset",
     );
     expect(storeContents()).toEqual(before);
+  });
+});
+
+describe("fm3's inputs, checked when the run starts from Slack", () => {
+  it("refuses an unknown group and responder with the same message as the CLI, and records nothing", async () => {
+    const slackDirectory = mkdtempSync(join(tmpdir(), "breakglass-fm3-slack-"));
+    copyFileSync(join(directory, "idp.xml"), join(slackDirectory, "idp.xml"));
+    const yaml = [
+      "idp:",
+      "  name: Test IdP",
+      `  metadata: ${join(slackDirectory, "idp.xml")}`,
+      "  directory:",
+      "    kind: scim",
+      `    baseUrl: ${scim.baseUrl}`,
+      "    tokenVariable: BREAKGLASS_IDP_TOKEN",
+      `    ca: ${join(directory, "scim-ca.pem")}`,
+      "store:",
+      `  path: ${join(slackDirectory, "breakglass.db")}`,
+      "slack:",
+      "  channels:",
+      `    alerts: ${CHANNELS.alerts}`,
+      `    incidents: ${CHANNELS.incidents}`,
+      `    security: ${CHANNELS.security}`,
+      "  access:",
+      `    run: [${ALICE}]`,
+      `    approve: [${ALICE}]`,
+      "",
+    ].join("\n");
+    const harness = await startHarness({
+      configYaml: yaml,
+      runbookDirectory: join(import.meta.dirname, "..", "..", "runbooks"),
+      env: { BREAKGLASS_IDP_TOKEN: TOKEN },
+      directory: slackDirectory,
+    });
+    try {
+      await harness.command(
+        "runbook start fm3-direct-federation incident=INC-4708 responders=dana@example.com,nobody@example.com " +
+          "groups=aws-emergency-operatorz signInUrl=https://idp.example.com/dashboard",
+        ALICE,
+      );
+      const said = await eventually(
+        () => [
+          ...harness.stub.responses.map((response) => String(response.body["text"])),
+          ...harness.stub.callsTo("chat.postEphemeral").map((call) => String(call.args["text"])),
+        ],
+        (texts) => texts.some((text) => text.includes("not started")),
+      );
+      expect(said.find((text) => text.includes("not started"))).toContain(
+        "runbook fm3-direct-federation: not started, because it could not apply as given (nothing was recorded or " +
+          'changed): steps "add-responders", "remove-responders", "verify-groups-empty": no group in the IdP (SCIM) ' +
+          'has the name or id "aws-emergency-operatorz"; steps "add-responders", "remove-responders": no user in the ' +
+          'IdP (SCIM) has the login or email "nobody@example.com" — ',
+      );
+      const { store } = harness.service.services;
+      expect(store.runs.recentRuns(10)).toEqual([]);
+      expect(store.windows.openWindows()).toEqual([]);
+      expect(store.audit.auditRecords().filter((record) => !record.action.startsWith("slack."))).toEqual([]);
+      expect(scim.store.membersOf(OPERATORS_ID)).toEqual([]);
+    } finally {
+      await harness.stop();
+    }
   });
 });
 

@@ -50,7 +50,7 @@ export async function preflightRun(request: PreflightRequest, executors: StepExe
       "RUN_PREFLIGHT_FAILED",
       `runbook ${request.runbook.id}`,
       `not started, because it could not apply as given (nothing was recorded or changed): ${named.join("; ")}`,
-      { maxLength: 4_000 },
+      { maxLength: 2_000 },
     );
   }
   return found;
