@@ -117,7 +117,9 @@ describe("an incident declared, worked and closed from Slack", () => {
     clock.advance(60_000);
     const granted = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
     expect(granted.outcome.applied).toBe(true);
-    expect(granted.outcome.verified).toBe(`${OPERATORS}, ${READONLY} list alice@example.com, each on an active lease`);
+    expect(granted.outcome.verified).toBe(
+      `AWS emergency operators (${OPERATORS}), AWS emergency read-only (${READONLY}) list alice@example.com, each on an active lease`,
+    );
     expect(granted.user).toMatchObject({ id: ALICE, login: "alice@example.com", active: true });
     expect(granted.ttl).toBe(4 * HOUR);
     expect(granted.expiresAt).toBe("2026-11-25T07:43:17.000Z");
@@ -157,7 +159,10 @@ describe("an incident declared, worked and closed from Slack", () => {
     const writes = world(access).idpWrites;
     const again = await access.grant("alice@example.com", HOUR, slackUser(GRANTER));
     expect(again.outcome.applied).toBe(false);
-    expect(again.outcome.summary).toBe(`alice@example.com already in ${OPERATORS}, ${READONLY}, each on a lease`);
+    expect(again.outcome.summary).toBe(
+      `alice@example.com (Alice Responder) already in AWS emergency operators (${OPERATORS}), ` +
+        `AWS emergency read-only (${READONLY}), each on a lease`,
+    );
     expect(again.leases).toEqual(granted.leases);
     expect(again.expiresAt).toBe("2026-11-25T07:43:17.000Z");
     expect(world(access).idpWrites).toBe(writes);
