@@ -186,7 +186,10 @@ export class BreakglassError extends Error {
   readonly hint: string | undefined;
 
   constructor(code: ErrorCode, input: string, reason: string, options: BreakglassErrorOptions = {}) {
-    super(`${input}: ${oneLine(reason, options.maxLength)}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${input}: ${oneLine(reason, options.maxLength)}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.input = input;
     this.hint = options.hint;

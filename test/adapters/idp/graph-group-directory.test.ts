@@ -134,9 +134,9 @@ describe("finding a group", () => {
     await expect(directory.findGroup(name)).resolves.toEqual({ id, displayName: name });
     const sent = server.requests.slice(before);
     // Not an object id: asked by name only (Graph answers 400 to a malformed id).
-    expect(sent.map((request) => new URL(request.url ?? "/", "https://graph.test").searchParams.get("$filter"))).toEqual([
-      `displayName eq 'O''Brien "ops" \\ team'`,
-    ]);
+    expect(
+      sent.map((request) => new URL(request.url ?? "/", "https://graph.test").searchParams.get("$filter")),
+    ).toEqual([`displayName eq 'O''Brien "ops" \\ team'`]);
     expect(sent[0]?.headers["consistencylevel"]).toBeUndefined();
     await expect(directory.findGroup(id)).resolves.toEqual({ id, displayName: name });
   });
