@@ -466,8 +466,8 @@ describe("rolling back an fm3 run from the CLI", () => {
 
     const undone = await breakglass("runbook", "approve", rollbackId, "--as", "bob", "--config", configPath);
     expect(undone.stderr).toBe("");
-    // The compensation names the group by its id, which stays right if the group is renamed meanwhile.
-    expect(stepLine(undone.stdout, `Undo step add-responders: remove from ${OPERATORS_ID} whom it added`)).toContain(
+    // The compensation calls the group by its id, which stays right if the group is renamed meanwhile.
+    expect(stepLine(undone.stdout, `Undo step add-responders: remove from ${GROUP} whom it added`)).toContain(
       `applied and verified: remove dana@example.com (Dana Responder), erin@example.com (Erin Responder) from ${GROUP}`,
     );
     expect(scim.store.membersOf(OPERATORS_ID)).toEqual([]);

@@ -219,7 +219,7 @@ describe("post-incident-recovery from the CLI", () => {
         target: `group ${OPERATORS} (${OPERATORS_ID}): dana@example.com`,
         before: "member",
         after: "not a member",
-        membership: { group: OPERATORS_ID, member: "dana@example.com" },
+        membership: { group: OPERATORS_ID, groupName: OPERATORS, member: "dana@example.com" },
       },
     ]);
     await expectSucceededAndAudited(runId, done, "INC-4714");

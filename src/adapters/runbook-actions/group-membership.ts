@@ -63,7 +63,7 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
             target: `group ${describeGroup(gap.group)}: ${user.login}`,
             before: "not a member",
             after: `member on a lease until ${until}`,
-            membership: { group: gap.group.id, member: user.login },
+            membership: { group: gap.group.id, groupName: gap.group.displayName, member: user.login },
           });
         }
         for (const user of gap.unleased.filter((user) => !gap.notMembers.includes(user))) {
@@ -165,6 +165,7 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
             lease === undefined ? undefined : Date.parse(lease.expiresAt) - Date.parse(lease.addedAt);
           const membership = {
             group: group.group.id,
+            groupName: group.group.displayName,
             member: member.login,
             ...(leaseMilliseconds === undefined || leaseMilliseconds <= 0 ? {} : { leaseMilliseconds }),
           };

@@ -110,7 +110,11 @@ describe("adding responders", () => {
     const parameters = { groups: [OPERATORS_ID], members: ["alice@example.com"], ttl: "1h" };
     await expect(add.plan(parameters, runContext({ now: NOW }))).resolves.toMatchObject({
       summary: `add alice@example.com (Alice Responder) to ${OPERATORS} (${OPERATORS_ID}) until 2026-11-25T11:00:00.000Z`,
-      changes: [expect.objectContaining({ membership: { group: OPERATORS_ID, member: "alice@example.com" } })],
+      changes: [
+        expect.objectContaining({
+          membership: { group: OPERATORS_ID, groupName: OPERATORS, member: "alice@example.com" },
+        }),
+      ],
     });
   });
 
