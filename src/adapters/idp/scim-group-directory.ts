@@ -74,16 +74,17 @@ export class ScimGroupDirectory implements GroupDirectory {
     // By name (displayName is caseExact false in RFC 7643 §8.7.1, so servers compare it without case), and by id: both
     // always, so that a name which is also another group's id is reported, not guessed.
     const named = await this.searchGroups(`displayName eq ${scimString(nameOrId)}`, operation);
+    // Some servers answer 400 invalidValue, not 404, to an id not in their format (a name is seldom a UUID): no such id.
     const byId: IdpRequest = {
       method: "GET",
       path: `/Groups/${pathSegment(nameOrId)}`,
       query: { attributes: "displayName" },
       operation,
-      handles: [404],
+      handles: [400, 404],
     };
     const response = await this.client.send(byId);
     const found =
-      response.status === 404 ? [] : [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))];
+      response.status === 200 ? [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))] : [];
     const matches = exactGroupMatches([...named, ...found], nameOrId);
     if (matches.length > 1) {
       throw this.client.error(
