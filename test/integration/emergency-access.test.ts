@@ -280,6 +280,23 @@ describe("an incident declared, worked and closed from Slack", () => {
   });
 });
 
+describe("emergency groups by display name", () => {
+  it("grants to slack.grant.groups named as people know them, and keeps each lease by the group's id", async () => {
+    const access = emergencyAccess({
+      grant: { ...GRANT, groups: ["aws emergency OPERATORS", READONLY] },
+    });
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
+    const granted = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
+    expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
+    expect(server.store.membersOf(READONLY)).toEqual([ALICE]);
+    expect(granted.leases.map((lease) => lease.groupId)).toEqual([OPERATORS, READONLY]);
+    expect(granted.expiresAt).toBe("2026-11-25T07:42:17.000Z");
+    await access.revoke("alice@example.com", slackUser(GRANTER));
+    expect(server.store.membersOf(OPERATORS)).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
+  });
+});
+
 describe("failures", () => {
   it("an IdP failure part-way through a grant is audited and reported, and asking again finishes the job", async () => {
     let failures = 1;
