@@ -390,7 +390,8 @@ async function ambiguityAsProblem<T>(lookup: () => Promise<T>, problems: string[
     return await lookup();
   } catch (error) {
     if (!(error instanceof BreakglassError) || error.code !== "USAGE") throw error;
-    problems.push(error.message.slice(error.input.length + 2));
+    const reason = error.message.slice(error.input.length + 2);
+    problems.push(error.hint === undefined ? reason : `${reason} (${error.hint})`);
     return undefined;
   }
 }

@@ -176,7 +176,7 @@ describe.each(["SCIM", "Okta", "Graph"])("%s: the preflight of the group actions
     expect(found.problems).toEqual([
       `no group in the IdP (${kind}) has the name or id "aws-emergency-operatorz"`,
       expect.stringMatching(
-        /^looking up group aws-emergency-twice: 2 groups match: aws-emergency-twice \(.+\), aws-emergency-twice \(.+\)$/,
+        /^looking up group aws-emergency-twice: 2 groups match: aws-emergency-twice \(.+\), aws-emergency-twice \(.+\) \(name the group by its .*id.*\)$/,
       ),
       `no user in the IdP (${kind}) has the login or email "nobody@example.com"`,
       `responder ben@example.com (${executors(kind).idp.ben}) is disabled in the IdP: they could not sign in`,
