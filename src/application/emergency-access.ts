@@ -216,7 +216,7 @@ export class EmergencyAccess {
       throw new BreakglassError(
         "USAGE",
         subject,
-        "needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
+        "needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency groups (names or ids)",
       );
     const ttl = ttlMilliseconds ?? settings.defaultTtl;
     if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl % 1000 !== 0)
@@ -245,7 +245,11 @@ export class EmergencyAccess {
         subject,
         actor,
       );
-      const leases = settings.groups
+      // The groups are configured by name or id; leases are kept by id.
+      const groupIds = (await Promise.all(settings.groups.map((group) => directory.findGroup(group)))).flatMap(
+        (group) => (group === null ? [] : [group.id]),
+      );
+      const leases = groupIds
         .map((groupId) => this.options.store.leases.activeLease(groupId, user.id))
         .filter((lease): lease is MemberLease => lease !== null);
       const expiresAt = leases.map((lease) => lease.expiresAt).sort()[0] ?? "";

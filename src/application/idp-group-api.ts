@@ -45,8 +45,28 @@ function readCa(path: string): string {
   }
 }
 
-/** Without an IdP API the group steps cannot run: each attempt fails with what to configure, and nothing is changed. */
-export function needsGroupApi(action: string): ActionExecutor {
-  const refused = () => Promise.reject(new BreakglassError("USAGE", action, NO_GROUP_API));
-  return { plan: refused, apply: refused, verify: refused };
+/** Why there is no group API, naming the key or the variable to set: for a run's preflight and every later attempt. */
+export function missingGroupApi(settings: BreakglassConfig["idp"]["directory"], env: NodeJS.ProcessEnv): string {
+  if (!settings)
+    return "needs the IdP's group API, and breakglass.yaml has no idp.directory: set it (kind, baseUrl, tokenVariable)";
+  if (!env[settings.tokenVariable])
+    return (
+      `needs the IdP's group API, and the environment variable ${settings.tokenVariable} ` +
+      "(idp.directory.tokenVariable) that holds its token is unset"
+    );
+  return NO_GROUP_API;
+}
+
+/**
+ * Without an IdP API the group steps cannot run: the run's preflight says why (naming idp.directory or the token's
+ * variable), so that the run is refused when it starts, before anyone approves; every later attempt fails the same way.
+ */
+export function needsGroupApi(action: string, reason: string = NO_GROUP_API): ActionExecutor {
+  const refused = () => Promise.reject(new BreakglassError("USAGE", action, reason));
+  return {
+    preflight: () => Promise.resolve({ facts: [], problems: [reason] }),
+    plan: refused,
+    apply: refused,
+    verify: refused,
+  };
 }

@@ -27,7 +27,7 @@ import type { BreakglassStore } from "../domain/ports/store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
-import { needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
+import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
 import { RunbookRuns } from "./runbook-runs.js";
@@ -74,6 +74,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
   const artefactDirectory = artefactDirectoryOf(config.store.path);
   const catalog = new RunbookCatalog(options.runbookDirectory);
   const directory = openGroupDirectory(config.idp.directory, options.env);
+  const noGroupApi = missingGroupApi(config.idp.directory, options.env);
   const wrapAction = options.wrapAction ?? ((_action: ActionName, executor: ActionExecutor) => executor);
   // A run's runbook is a catalog file, or the rollback runbook derived from another run.
   const resolveRunbook = runbookResolver(catalog, store.runs);
@@ -118,13 +119,13 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         "idp.add-group-members",
         directory
           ? addGroupMembersExecutor({ directory, store: store.leases })
-          : needsGroupApi("idp.add-group-members"),
+          : needsGroupApi("idp.add-group-members", noGroupApi),
       ),
       "idp.remove-group-members": wrapAction(
         "idp.remove-group-members",
         directory
           ? removeGroupMembersExecutor({ directory, store: store.leases })
-          : needsGroupApi("idp.remove-group-members"),
+          : needsGroupApi("idp.remove-group-members", noGroupApi),
       ),
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),
       "emergency.close-window": wrapAction(

@@ -215,7 +215,7 @@ const principalListSchema = z
     expected(`a list of Slack user or user-group IDs`),
   )
   .default([]);
-const GROUP_ID_DESCRIPTION = "the IdP's id of an emergency group";
+const GROUP_ID_DESCRIPTION = "the display name or id of an emergency group in the IdP";
 
 const slackSchema = section({
   /** The Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or a test stub. SLACK_API_URL overrides it. */
@@ -238,8 +238,11 @@ const slackSchema = section({
   /** `/breakglass grant @user`: the IdP groups a responder joins, and for how long. */
   grant: section({
     groups: z
-      .array(nonEmptyString(GROUP_ID_DESCRIPTION), expected("a list of the IdP's emergency group ids"))
-      .min(1, expected("at least one group id")),
+      .array(
+        nonEmptyString(GROUP_ID_DESCRIPTION),
+        expected("a list of the IdP's emergency groups, by display name or id"),
+      )
+      .min(1, expected("at least one group")),
     defaultTtl: durationSchema(60_000, "1m").default(4 * 3_600_000),
     maxTtl: durationSchema(60_000, "1m").default(12 * 3_600_000),
   }).optional(),

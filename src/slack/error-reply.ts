@@ -5,6 +5,9 @@ import { note } from "./command-replies.js";
 import { code, redactUrls, slackText } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
+/** Within the 3,000 characters of a section block's text, with room for the advice. */
+const REPLY_MAX_LENGTH = 2_400;
+
 /** The emoji each kind starts with: a glance at the channel tells "fix it" from "wait" from "stop". */
 export const ERROR_EMOJI: Readonly<Record<ErrorKind, string>> = {
   usage: ":pencil2:",
@@ -47,6 +50,9 @@ function adviceFor(kind: ErrorKind, command: string): string {
 export function errorReply(error: unknown, command = "/breakglass"): SlackMessage {
   const kind = kindOf(error);
   const hint = isBreakglassError(error) && error.hint !== undefined ? ` (${error.hint})` : "";
-  const said = slackText(redactUrls(oneLine(`${describeError(error)}${hint}`)));
+  // A BreakglassError's message is already bounded where it was made (a refused run's preflight names every problem, in
+  // up to 2,000 characters); anything else is cut short like every foreign message.
+  const message = isBreakglassError(error) ? error.message : describeError(error);
+  const said = slackText(redactUrls(oneLine(`${message}${hint}`, REPLY_MAX_LENGTH)));
   return note(`${ERROR_EMOJI[kind]} ${said} — ${adviceFor(kind, command)}`);
 }

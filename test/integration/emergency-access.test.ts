@@ -117,7 +117,9 @@ describe("an incident declared, worked and closed from Slack", () => {
     clock.advance(60_000);
     const granted = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
     expect(granted.outcome.applied).toBe(true);
-    expect(granted.outcome.verified).toBe(`${OPERATORS}, ${READONLY} list alice@example.com, each on an active lease`);
+    expect(granted.outcome.verified).toBe(
+      `AWS emergency operators (${OPERATORS}), AWS emergency read-only (${READONLY}) list alice@example.com, each on an active lease`,
+    );
     expect(granted.user).toMatchObject({ id: ALICE, login: "alice@example.com", active: true });
     expect(granted.ttl).toBe(4 * HOUR);
     expect(granted.expiresAt).toBe("2026-11-25T07:43:17.000Z");
@@ -157,7 +159,10 @@ describe("an incident declared, worked and closed from Slack", () => {
     const writes = world(access).idpWrites;
     const again = await access.grant("alice@example.com", HOUR, slackUser(GRANTER));
     expect(again.outcome.applied).toBe(false);
-    expect(again.outcome.summary).toBe(`alice@example.com already in ${OPERATORS}, ${READONLY}, each on a lease`);
+    expect(again.outcome.summary).toBe(
+      `alice@example.com (Alice Responder) already in AWS emergency operators (${OPERATORS}), ` +
+        `AWS emergency read-only (${READONLY}), each on a lease`,
+    );
     expect(again.leases).toEqual(granted.leases);
     expect(again.expiresAt).toBe("2026-11-25T07:43:17.000Z");
     expect(world(access).idpWrites).toBe(writes);
@@ -275,6 +280,23 @@ describe("an incident declared, worked and closed from Slack", () => {
   });
 });
 
+describe("emergency groups by display name", () => {
+  it("grants to slack.grant.groups named as people know them, and keeps each lease by the group's id", async () => {
+    const access = emergencyAccess({
+      grant: { ...GRANT, groups: ["aws emergency OPERATORS", READONLY] },
+    });
+    await access.declareIncident("Okta is down", slackUser(COMMANDER));
+    const granted = await access.grant("alice@example.com", undefined, slackUser(GRANTER));
+    expect(server.store.membersOf(OPERATORS)).toEqual([ALICE]);
+    expect(server.store.membersOf(READONLY)).toEqual([ALICE]);
+    expect(granted.leases.map((lease) => lease.groupId)).toEqual([OPERATORS, READONLY]);
+    expect(granted.expiresAt).toBe("2026-11-25T07:42:17.000Z");
+    await access.revoke("alice@example.com", slackUser(GRANTER));
+    expect(server.store.membersOf(OPERATORS)).toEqual([]);
+    expect(store.leases.activeLeases()).toEqual([]);
+  });
+});
+
 describe("failures", () => {
   it("an IdP failure part-way through a grant is audited and reported, and asking again finishes the job", async () => {
     let failures = 1;
@@ -282,6 +304,7 @@ describe("failures", () => {
     const flaky: GroupDirectory = {
       kind: directory.kind,
       findUser: (login) => directory.findUser(login),
+      findGroup: (nameOrId) => directory.findGroup(nameOrId),
       listMembers: (groupId) => directory.listMembers(groupId),
       removeMember: (groupId, userId) => directory.removeMember(groupId, userId),
       addMember: (groupId, userId) =>
@@ -454,7 +477,7 @@ describe("refusals change nothing", () => {
     await refused(
       access,
       () => access.grant("alice@example.com", undefined, slackUser(GRANTER)),
-      "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency group ids",
+      "grant alice@example.com: needs slack.grant in breakglass.yaml: set slack.grant.groups to the IdP's emergency groups (names or ids)",
       "USAGE",
     );
   });

@@ -20,8 +20,12 @@ import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js
 
 const NOW = new Date();
 const TOKEN = "scim-recovery-token-81d4f0";
+/** The emergency groups as people name them (their display names), and the SCIM ids the API knows them by. */
 const OPERATORS = "aws-emergency-operators";
 const READONLY = "aws-emergency-readonly";
+const OPERATORS_ID = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b01";
+const READONLY_ID = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b02";
+const BOTH = `${OPERATORS} (${OPERATORS_ID}), ${READONLY} (${READONLY_ID})`;
 const DANA = "2f0c6a1e-7d3b-4c59-9e81-5a4b3c2d1e01";
 const signing = makeCertificate({
   commonName: "idp signing",
@@ -49,8 +53,8 @@ beforeAll(async () => {
     AWS_REGION: REGION,
   });
   scim.store.addUser({ id: DANA, userName: "dana@example.com", displayName: "Dana Responder" });
-  scim.store.addGroup(OPERATORS, "AWS emergency operators");
-  scim.store.addGroup(READONLY, "AWS emergency read-only");
+  scim.store.addGroup(OPERATORS_ID, OPERATORS);
+  scim.store.addGroup(READONLY_ID, READONLY);
   organization = await buildOrganization(moto.endpoint, { workloadAccounts: 1, idpMetadata: metadata });
   directory = mkdtempSync(join(tmpdir(), "breakglass-recovery-"));
   writeFileSync(join(directory, "idp.xml"), metadata);
@@ -117,8 +121,8 @@ async function recover(incident: string): Promise<{ runId: string; started: stri
   );
   expect(existsSync(summaryPath(join(directory, "artefacts"), incident))).toBe(true);
   expect(stepLine(started.stdout, "Verify no lease is still open")).toMatch(/^ {2}\? /);
-  expect(scim.store.membersOf(OPERATORS)).toEqual([]);
-  expect(scim.store.membersOf(READONLY)).toEqual([]);
+  expect(scim.store.membersOf(OPERATORS_ID)).toEqual([]);
+  expect(scim.store.membersOf(READONLY_ID)).toEqual([]);
 
   const leases = await breakglass("leases", "list", "--config", configPath);
   expect(leases.code).toBe(0);
@@ -173,26 +177,26 @@ async function expectSucceededAndAudited(runId: string, done: string, incident: 
 describe("post-incident-recovery from the CLI", () => {
   it("finds the emergency groups empty and the posture clean, and returns the path to rest", async () => {
     const { runId, started, done } = await recover("INC-4713");
-    expect(stepLine(started, "Verify the emergency IdP groups are empty")).toMatch(
-      /✓ .*already done, verified: aws-emergency-operators, aws-emergency-readonly already empty/,
+    expect(stepLine(started, "Verify the emergency IdP groups are empty")).toContain(
+      `already done, verified: ${BOTH} already empty`,
     );
     expect(scim.received.filter((request) => request.method === "PATCH")).toEqual([]);
     await expectSucceededAndAudited(runId, done, "INC-4713");
   });
 
   it("removes a responder still left in an emergency group, and the plan it records names them", async () => {
-    scim.store.addGroup(OPERATORS, "AWS emergency operators", { members: [DANA] });
+    scim.store.addGroup(OPERATORS_ID, OPERATORS, { members: [DANA] });
     const { runId, started, done } = await recover("INC-4714");
     // The step applies (it is not "already empty") and reads the groups back empty.
-    expect(stepLine(started, "Verify the emergency IdP groups are empty")).toMatch(
-      /✓ .*applied and verified: remove everyone from aws-emergency-operators, aws-emergency-readonly/,
+    expect(stepLine(started, "Verify the emergency IdP groups are empty")).toContain(
+      `applied and verified: remove everyone from ${BOTH}`,
     );
     // The responder sees who was still there, under the step.
-    expect(started).toContain(`group ${OPERATORS}: dana@example.com: member → not a member`);
-    expect(scim.store.membersOf(OPERATORS)).toEqual([]);
+    expect(started).toContain(`group ${OPERATORS} (${OPERATORS_ID}): dana@example.com: member → not a member`);
+    expect(scim.store.membersOf(OPERATORS_ID)).toEqual([]);
     expect(
       scim.received.filter((request) => request.method === "PATCH").map((request) => request.url.pathname),
-    ).toEqual([`/scim/v2/Groups/${OPERATORS}`]);
+    ).toEqual([`/scim/v2/Groups/${OPERATORS_ID}`]);
     // The plan names who was still there; it is kept in the audit log (and its JSONL mirror).
     const planned = readFileSync(join(directory, "audit.jsonl"), "utf8")
       .split("\n")
@@ -212,10 +216,10 @@ describe("post-incident-recovery from the CLI", () => {
       );
     expect(planned?.detail.plan?.changes).toEqual([
       {
-        target: `group ${OPERATORS}: dana@example.com`,
+        target: `group ${OPERATORS} (${OPERATORS_ID}): dana@example.com`,
         before: "member",
         after: "not a member",
-        membership: { group: OPERATORS, member: "dana@example.com" },
+        membership: { group: OPERATORS_ID, groupName: OPERATORS, member: "dana@example.com" },
       },
     ]);
     await expectSucceededAndAudited(runId, done, "INC-4714");

@@ -72,6 +72,18 @@ describe("errorReply", () => {
     expect(errorReply(new BreakglassError("USAGE", "grant", "name the person"), "/bg").text).toContain("`/bg help`");
   });
 
+  it("shows a refused run's every preflight problem, not the first 300 characters of them", () => {
+    const problems = Array.from(
+      { length: 6 },
+      (_, index) => `no user in the IdP (SCIM) has the login or email "r${index}@example.com"`,
+    );
+    const refused = new BreakglassError("RUN_PREFLIGHT_FAILED", "runbook fm3-direct-federation", problems.join("; "), {
+      maxLength: 2_000,
+    });
+    const text = String(errorReply(refused).text);
+    for (const problem of problems) expect(text).toContain(problem);
+  });
+
   it("keeps the hint, which says how to fix this very error", () => {
     const error = new BreakglassError(
       "IDP_NOT_FOUND",

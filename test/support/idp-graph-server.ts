@@ -1,5 +1,6 @@
 // A loopback stand-in for the few Microsoft Graph v1.0 endpoints breakglass uses, answering with the documented shapes:
-// https://learn.microsoft.com/en-us/graph/api/user-list , https://learn.microsoft.com/en-us/graph/api/group-list-members ,
+// https://learn.microsoft.com/en-us/graph/api/user-list , https://learn.microsoft.com/en-us/graph/api/group-list ,
+// https://learn.microsoft.com/en-us/graph/api/group-get , https://learn.microsoft.com/en-us/graph/api/group-list-members ,
 // https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members ,
 // https://learn.microsoft.com/en-us/graph/errors and https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After).
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -20,6 +21,8 @@ export interface GraphTestServer extends TestServer {
   readonly users: Map<string, GraphTestUser>;
   /** Group id to member ids; a member id that is a key of `groups` is a nested group. */
   readonly groups: Map<string, Set<string>>;
+  /** Group id to its displayName; a group without an entry is named "Emergency Operations". */
+  readonly groupNames: Map<string, string>;
   /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
   throttleNext(count: number, seconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as throttleNext), 5xx, no answer. */
@@ -32,6 +35,7 @@ const USER_TYPE = "#microsoft.graph.user";
 export async function startGraphServer(token: string): Promise<GraphTestServer> {
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
+  const groupNames = new Map<string, string>();
   const faults = new RequestFaults();
   let pageSize = 100;
   let root = "";
@@ -60,6 +64,7 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     // ["", "v1.0", "groups", groupId, "members", memberId?, "$ref"?]
     if (path[1] !== "v1.0") return error(response, 400, "BadRequest", "Invalid version.");
     if (request.method === "GET" && path.length === 3 && path[2] === "users") return listUsers(response, url);
+    if (request.method === "GET" && path.length === 3 && path[2] === "groups") return listGroups(response, url);
     if (path[2] !== "groups" || path[3] === undefined)
       return error(response, 400, "BadRequest", `Resource not found for the segment '${path[2]}'.`);
     const groupId = path[3];
@@ -71,8 +76,13 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
         "Request_ResourceNotFound",
         `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
       );
-    if (request.method === "GET" && path.length === 4)
-      return json(response, 200, { "@odata.context": `${root}/$metadata#groups(id)/$entity`, id: groupId });
+    if (request.method === "GET" && path.length === 4) {
+      const select = url.searchParams.get("$select") ?? "id";
+      return json(response, 200, {
+        "@odata.context": `${root}/$metadata#groups(${select})/$entity`,
+        ...selectGroup(groupId, select),
+      });
+    }
     if (request.method === "GET" && path.length === 5 && path[4] === "members")
       return listMembers(response, url, groupId, [...members]);
     if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref")
@@ -107,6 +117,39 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     json(response, 200, {
       "@odata.context": `${root}/$metadata#users(${url.searchParams.get("$select") ?? ""})`,
       value: found.map((user) => selectUser(user, false)),
+    });
+  }
+
+  function selectGroup(id: string, select: string) {
+    const fields = select.split(",");
+    return {
+      id,
+      ...(fields.includes("displayName") ? { displayName: groupNames.get(id) ?? "Emergency Operations" } : {}),
+    };
+  }
+
+  /**
+   * GET /groups?$filter=displayName eq 'x' (a default query capability: no ConsistencyLevel needed; compared without
+   * case), paged with @odata.nextLink. Any other filter is answered as Graph answers one it does not support.
+   */
+  function listGroups(response: ServerResponse, url: URL): void {
+    const filter = url.searchParams.get("$filter") ?? "";
+    const term = /^displayName eq '((?:[^']|'')*)'$/.exec(filter);
+    if (!term)
+      return error(response, 400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.");
+    const wanted = term[1]!.replaceAll("''", "'").toLowerCase();
+    const select = url.searchParams.get("$select") ?? "id,displayName";
+    const ids = [...groups.keys()].filter(
+      (id) => (groupNames.get(id) ?? "Emergency Operations").toLowerCase() === wanted,
+    );
+    const skip = Number(url.searchParams.get("$skiptoken") ?? "0");
+    const page = ids.slice(skip, skip + pageSize);
+    const query = new URLSearchParams({ $filter: filter, $select: select, $skiptoken: String(skip + pageSize) });
+    const next = skip + pageSize < ids.length ? `${root}/groups?${query.toString().replaceAll("+", "%20")}` : undefined;
+    json(response, 200, {
+      "@odata.context": `${root}/$metadata#groups(${select})`,
+      ...(next ? { "@odata.nextLink": next } : {}),
+      value: page.map((id) => selectGroup(id, select)),
     });
   }
 
@@ -165,6 +208,7 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     baseUrl: root,
     users,
     groups,
+    groupNames,
     faults,
     throttleNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);

@@ -1,5 +1,5 @@
 // A loopback stand-in for the few Okta endpoints breakglass uses, answering with the documented shapes:
-// https://developer.okta.com/docs/reference/api/groups/ (list members, assign, unassign, get group),
+// https://developer.okta.com/docs/reference/api/groups/ (list and search groups, list members, assign, unassign, get group),
 // https://developer.okta.com/docs/reference/user-query/ (search), https://developer.okta.com/docs/reference/error-codes/
 // and https://developer.okta.com/docs/reference/rl-best-practices/ (429 with X-Rate-Limit-* headers).
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -19,17 +19,20 @@ export interface OktaTestServer extends TestServer {
   readonly users: Map<string, OktaTestUser>;
   /** Group id to member ids, in the order they were added (Okta lists members by id; order is all we need). */
   readonly groups: Map<string, Set<string>>;
+  /** Group id to its profile.name; a group without an entry is named "Emergency Operations". */
+  readonly groupNames: Map<string, string>;
   /** Answer the next `count` requests with 429, the window resetting `resetInSeconds` from now. */
   rateLimitNext(count: number, resetInSeconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as rateLimitNext), 5xx, no answer. */
   readonly faults: RequestFaults;
-  /** Members per page of GET /groups/{id}/users, whatever `limit` asks, to exercise paging with few users. */
+  /** Members (or groups) per page of GET /groups/{id}/users and GET /groups, whatever `limit` asks, to exercise paging. */
   setPageSize(size: number): void;
 }
 
 export async function startOktaServer(token: string): Promise<OktaTestServer> {
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
+  const groupNames = new Map<string, string>();
   const faults = new RequestFaults();
   let pageSize = 200;
   let origin = "";
@@ -37,6 +40,7 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
   const state = {
     users,
     groups,
+    groupNames,
     faults,
     rateLimitNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);
@@ -70,17 +74,13 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
     // ["", "api", "v1", "groups", groupId, "users", userId?]
     if (request.method === "GET" && url.pathname === "/api/v1/users")
       return void json(response, 200, searchUsers(users, url.searchParams.get("search") ?? ""));
+    if (request.method === "GET" && url.pathname === "/api/v1/groups") return searchGroups(response, url);
     if (path[1] !== "api" || path[2] !== "v1" || path[3] !== "groups" || path[4] === undefined)
       return error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
     const groupId = path[4];
     const members = groups.get(groupId);
     if (!members) return error(response, 404, "E0000007", `Not found: Resource not found: ${groupId} (UserGroup)`);
-    if (path.length === 5 && request.method === "GET")
-      return void json(response, 200, {
-        id: groupId,
-        type: "OKTA_GROUP",
-        profile: { name: "Emergency Operations", description: null },
-      });
+    if (path.length === 5 && request.method === "GET") return void json(response, 200, oktaGroup(groupId));
     if (path.length === 6 && path[5] === "users" && request.method === "GET")
       return listMembers(response, url, groupId, [...members]);
     const userId = path[6];
@@ -95,6 +95,44 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
     }
     error(response, 404, "E0000022", "The endpoint does not support the provided HTTP method");
   };
+
+  function oktaGroup(id: string) {
+    return {
+      id,
+      created: "2026-01-12T09:14:03.000Z",
+      lastUpdated: "2026-01-12T09:14:03.000Z",
+      lastMembershipUpdated: "2026-02-01T10:00:00.000Z",
+      objectClass: ["okta:user_group"],
+      type: "OKTA_GROUP",
+      profile: { name: groupNames.get(id) ?? "Emergency Operations", description: null },
+      _links: { users: { href: `${origin}/api/v1/groups/${id}/users` } },
+    };
+  }
+
+  /**
+   * GET /api/v1/groups?search=: the one expression breakglass sends, `profile.name eq "x"` (compared without case, as
+   * Okta's search does), paged with an `after` cursor in the Link header. Any other search is a 400, as Okta answers a
+   * malformed one.
+   */
+  function searchGroups(response: ServerResponse, url: URL): void {
+    const search = url.searchParams.get("search") ?? "";
+    const term = /^profile\.name eq ("(?:[^"\\]|\\.)*")$/.exec(search);
+    if (!term) return error(response, 400, "E0000031", "Invalid search criteria.");
+    const wanted = (JSON.parse(term[1]!) as string).toLowerCase();
+    const ids = [...groups.keys()].filter(
+      (id) => (groupNames.get(id) ?? "Emergency Operations").toLowerCase() === wanted,
+    );
+    const after = url.searchParams.get("after");
+    const start = after === null ? 0 : ids.indexOf(after) + 1;
+    const page = ids.slice(start, start + pageSize);
+    const links = [`<${origin}/api/v1/groups${url.search}>; rel="self"`];
+    if (start + pageSize < ids.length) {
+      const next = new URLSearchParams({ search, limit: String(pageSize), after: page.at(-1)! });
+      links.push(`<${origin}/api/v1/groups?${next.toString().replaceAll("+", "%20")}>; rel="next"`);
+    }
+    response.writeHead(200, { "content-type": "application/json", link: links });
+    response.end(JSON.stringify(page.map(oktaGroup)));
+  }
 
   function listMembers(response: ServerResponse, url: URL, groupId: string, memberIds: string[]): void {
     // Okta's cursor is opaque; here it is the id of the last member of the previous page.

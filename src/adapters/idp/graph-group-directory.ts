@@ -1,7 +1,10 @@
 // Microsoft Graph (Entra ID) group membership: users by userPrincipalName or mail, members through the members navigation property.
 import {
+  describeGroup,
   describeUsers,
+  exactGroupMatches,
   exactMatches,
+  type DirectoryGroup,
   type DirectoryUser,
   type GroupDirectory,
   type UserCandidate,
@@ -11,6 +14,9 @@ import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest 
 
 const USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled";
 const USER_TYPE = "#microsoft.graph.user";
+const GROUP_FIELDS = "id,displayName";
+/** Entra ID object ids are GUIDs; Graph answers 400, not 404, to anything else in their place. */
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How Graph words a 400 to adding a member who is already one; it has no error code of its own. */
 const ALREADY_A_MEMBER = /added object references already exist/i;
 
@@ -51,6 +57,44 @@ export class GraphGroupDirectory implements GroupDirectory {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by their userPrincipalName",
       });
+    }
+    return matches[0] ?? null;
+  }
+
+  async findGroup(nameOrId: string): Promise<DirectoryGroup | null> {
+    this.client.requireValue(nameOrId, "the group to look up");
+    const operation = `looking up group ${nameOrId}`;
+    // `eq` on displayName is a default query capability of /groups: no ConsistencyLevel header, no $count. Graph
+    // compares it without case. Then the id itself, so that a name which is also another group's id is reported.
+    const named = await this.client.collectPages(
+      {
+        method: "GET",
+        path: "/groups",
+        query: { $filter: `displayName eq ${odataString(nameOrId)}`, $select: GROUP_FIELDS },
+        operation,
+      },
+      readGroupPage,
+    );
+    const found: DirectoryGroup[] = [];
+    if (OBJECT_ID.test(nameOrId)) {
+      const req: IdpRequest = {
+        method: "GET",
+        path: `/groups/${pathSegment(nameOrId)}`,
+        query: { $select: GROUP_FIELDS },
+        operation,
+        handles: [404],
+      };
+      const response = await this.client.send(req);
+      if (response.status !== 404)
+        found.push(this.client.read(req, response.body, (body) => readGroup(body, "the group")));
+    }
+    const matches = exactGroupMatches([...named, ...found], nameOrId);
+    if (matches.length > 1) {
+      throw this.client.error(
+        "USAGE",
+        `${operation}: ${matches.length} groups match: ${matches.map(describeGroup).join(", ")}`,
+        { hint: "name the group by its object id" },
+      );
     }
     return matches[0] ?? null;
   }
@@ -128,6 +172,20 @@ function readMemberPage(body: unknown): { items: GraphMember[]; next: string | u
   const items = expectArray(page.value, "value").map((value, index) => readMember(value, `value[${index}]`));
   const next = optionalString(page["@odata.nextLink"], "@odata.nextLink");
   return { items, next: next ?? undefined };
+}
+
+function readGroupPage(body: unknown): { items: DirectoryGroup[]; next: string | undefined } {
+  const page = expectRecord(body, "the answer");
+  const items = expectArray(page.value, "value").map((value, index) => readGroup(value, `value[${index}]`));
+  return { items, next: optionalString(page["@odata.nextLink"], "@odata.nextLink") ?? undefined };
+}
+
+function readGroup(value: unknown, where: string): DirectoryGroup {
+  const record = expectRecord(value, where);
+  return {
+    id: expectString(record.id, `${where}.id`),
+    displayName: expectString(record.displayName, `${where}.displayName`),
+  };
 }
 
 function readMember(value: unknown, where: string): GraphMember {

@@ -1,13 +1,22 @@
 // Okta group membership through the Users and Groups APIs, with an SSWS API token and Link-header paging.
 import {
+  describeGroup,
   describeUsers,
+  exactGroupMatches,
   exactMatches,
+  type DirectoryGroup,
   type DirectoryUser,
   type GroupDirectory,
   type UserCandidate,
 } from "../../domain/ports/group-directory.js";
 import { expectArray, expectRecord, expectString, optionalString } from "./foreign-json.js";
-import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpResponse } from "./http-client.js";
+import {
+  IdpHttpClient,
+  pathSegment,
+  type IdpConnectionOptions,
+  type IdpRequest,
+  type IdpResponse,
+} from "./http-client.js";
 
 /** Okta's largest page for users and group members. */
 const PAGE_SIZE = 200;
@@ -46,6 +55,40 @@ export class OktaGroupDirectory implements GroupDirectory {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by their Okta login",
       });
+    }
+    return matches[0] ?? null;
+  }
+
+  async findGroup(nameOrId: string): Promise<DirectoryGroup | null> {
+    this.client.requireValue(nameOrId, "the group to look up");
+    const operation = `looking up group ${nameOrId}`;
+    // GET /api/v1/groups with a search expression on profile.name, all pages; then the id itself, so that a name which
+    // is also another group's id is reported, not guessed.
+    const named = await this.client.collectPages(
+      {
+        method: "GET",
+        path: "/api/v1/groups",
+        query: { search: `profile.name eq ${oktaString(nameOrId)}`, limit: PAGE_SIZE },
+        operation,
+      },
+      readGroupPage,
+    );
+    const byId: IdpRequest = {
+      method: "GET",
+      path: `/api/v1/groups/${pathSegment(nameOrId)}`,
+      operation,
+      handles: [404],
+    };
+    const response = await this.client.send(byId);
+    const found =
+      response.status === 404 ? [] : [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))];
+    const matches = exactGroupMatches([...named, ...found], nameOrId);
+    if (matches.length > 1) {
+      throw this.client.error(
+        "USAGE",
+        `${operation}: ${matches.length} groups match: ${matches.map(describeGroup).join(", ")}`,
+        { hint: "name the group by its Okta id (00g…)" },
+      );
     }
     return matches[0] ?? null;
   }
@@ -117,6 +160,23 @@ function readUserPage(
 ): { items: UserCandidate[]; next: string | undefined } {
   const items = expectArray(body, "the answer").map((value, index) => readUser(value, `[${index}]`));
   return { items, next: nextLink(headers.link) };
+}
+
+function readGroupPage(
+  body: unknown,
+  headers: IdpResponse["headers"],
+): { items: DirectoryGroup[]; next: string | undefined } {
+  const items = expectArray(body, "the answer").map((value, index) => readGroup(value, `[${index}]`));
+  return { items, next: nextLink(headers.link) };
+}
+
+function readGroup(value: unknown, where: string): DirectoryGroup {
+  const record = expectRecord(value, where);
+  const profile = expectRecord(record.profile, `${where}.profile`);
+  return {
+    id: expectString(record.id, `${where}.id`),
+    displayName: expectString(profile.name, `${where}.profile.name`),
+  };
 }
 
 function readUser(value: unknown, where: string): UserCandidate {

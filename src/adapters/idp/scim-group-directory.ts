@@ -1,7 +1,10 @@
 // SCIM 2.0 (RFC 7643/7644) group membership: users found by userName or email, members read from the group and changed with PATCH.
 import {
+  describeGroup,
   describeUsers,
+  exactGroupMatches,
   exactMatches,
+  type DirectoryGroup,
   type DirectoryUser,
   type GroupDirectory,
   type UserCandidate,
@@ -61,6 +64,34 @@ export class ScimGroupDirectory implements GroupDirectory {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by a login only one user has",
       });
+    }
+    return matches[0] ?? null;
+  }
+
+  async findGroup(nameOrId: string): Promise<DirectoryGroup | null> {
+    this.client.requireValue(nameOrId, "the group to look up");
+    const operation = `looking up group ${nameOrId}`;
+    // By name (displayName is caseExact false in RFC 7643 §8.7.1, so servers compare it without case), and by id: both
+    // always, so that a name which is also another group's id is reported, not guessed.
+    const named = await this.searchGroups(`displayName eq ${scimString(nameOrId)}`, operation);
+    // Some servers answer 400 invalidValue, not 404, to an id not in their format (a name is seldom a UUID): no such id.
+    const byId: IdpRequest = {
+      method: "GET",
+      path: `/Groups/${pathSegment(nameOrId)}`,
+      query: { attributes: "displayName" },
+      operation,
+      handles: [400, 404],
+    };
+    const response = await this.client.send(byId);
+    const found =
+      response.status === 200 ? [this.client.read(byId, response.body, (body) => readGroup(body, "the group"))] : [];
+    const matches = exactGroupMatches([...named, ...found], nameOrId);
+    if (matches.length > 1) {
+      throw this.client.error(
+        "USAGE",
+        `${operation}: ${matches.length} groups match: ${matches.map(describeGroup).join(", ")}`,
+        { hint: "name the group by its id" },
+      );
     }
     return matches[0] ?? null;
   }
@@ -129,6 +160,31 @@ export class ScimGroupDirectory implements GroupDirectory {
       );
     }
     return page.users;
+  }
+
+  /** Every group the filter selects, page by page (a server may answer fewer than `count`, RFC 7644 §3.4.2.4). */
+  private async searchGroups(filter: string, operation: string): Promise<DirectoryGroup[]> {
+    const groups = new Map<string, DirectoryGroup>();
+    for (let startIndex = 1, page = 1; ; page++) {
+      const req: IdpRequest = {
+        method: "GET",
+        path: "/Groups",
+        query: { filter, attributes: "displayName", startIndex, count: PAGE_SIZE },
+        operation,
+      };
+      const list = this.client.read(req, (await this.client.send(req)).body, readGroupList);
+      const before = groups.size;
+      for (const group of list.groups) groups.set(group.id, group);
+      if (list.groups.length === 0 || startIndex - 1 + list.groups.length >= list.totalResults)
+        return [...groups.values()];
+      if (groups.size === before)
+        throw this.client.error(
+          "IDP_FAILED",
+          `${operation}: the page at startIndex ${startIndex} repeats groups already listed; the server ignores startIndex`,
+        );
+      if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
+      startIndex += list.groups.length;
+    }
   }
 
   private async readMembers(ids: readonly string[], operation: string): Promise<DirectoryUser[]> {
@@ -200,6 +256,21 @@ function readListResponse(body: unknown): { users: ScimUser[]; totalResults: num
   const users = resources.map((resource, index) => readUser(resource, `Resources[${index}]`));
   const totalResults = optionalNumber(list.totalResults, "totalResults") ?? users.length;
   return { users, totalResults };
+}
+
+function readGroupList(body: unknown): { groups: DirectoryGroup[]; totalResults: number } {
+  const list = expectRecord(body, "the list response");
+  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
+  const groups = resources.map((resource, index) => readGroup(resource, `Resources[${index}]`));
+  return { groups, totalResults: optionalNumber(list.totalResults, "totalResults") ?? groups.length };
+}
+
+function readGroup(value: unknown, where: string): DirectoryGroup {
+  const record = expectRecord(value, where);
+  return {
+    id: expectString(record.id, `${where}.id`),
+    displayName: expectString(record.displayName, `${where}.displayName`),
+  };
 }
 
 function readInlineMembers(body: unknown): ScimMember[] | null {

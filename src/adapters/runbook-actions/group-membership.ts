@@ -1,18 +1,26 @@
-// idp.add-group-members and idp.remove-group-members over the GroupDirectory port, each added membership on a lease, and the reaper that ends expired leases.
+// idp.add-group-members and idp.remove-group-members over the GroupDirectory port (groups named by display name or id,
+// people by login or email), each added membership on a lease; their preflight; and the reaper that ends expired leases.
 import type { AuditLog } from "../../domain/audit/audit-log.js";
 import type { Clock } from "../../domain/shared/clock.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
-import type { DirectoryUser, GroupDirectory } from "../../domain/ports/group-directory.js";
+import {
+  describeGroup,
+  describePerson,
+  type DirectoryGroup,
+  type DirectoryUser,
+  type GroupDirectory,
+} from "../../domain/ports/group-directory.js";
 import type { MemberLease, MemberLeaseStore } from "../../domain/ports/member-lease-store.js";
 import type {
   ActionExecutor,
   ActionParameters,
   ActionPlan,
+  ActionPreflight,
   PlannedChange,
   Verification,
 } from "../../domain/runbooks/engine-ports.js";
 import { EVERYONE, parseDuration, type ActionName } from "../../domain/runbooks/runbook-schema.js";
-import { requiredList, requiredText } from "./action-parameters.js";
+import { optionalList, requiredList, requiredText } from "./action-parameters.js";
 
 export interface GroupMembershipOptions {
   readonly directory: GroupDirectory;
@@ -27,21 +35,23 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
 
   /** Per group, the requested users who are not members yet and those without an active lease. */
   const missing = async (parameters: ActionParameters) => {
-    const groups = requiredList(ADD, parameters, "groups");
+    const groups = await resolveGroups(directory, ADD, requiredList(ADD, parameters, "groups"));
     const users = await resolveUsers(directory, ADD, requiredList(ADD, parameters, "members"));
     const gaps = [];
-    for (const groupId of groups) {
-      const members = memberIds(await directory.listMembers(groupId));
+    for (const group of groups) {
+      const members = memberIds(await directory.listMembers(group.id));
       gaps.push({
-        groupId,
+        group,
         notMembers: users.filter((user) => !members.has(user.id)),
-        unleased: users.filter((user) => store.activeLease(groupId, user.id) === null),
+        unleased: users.filter((user) => store.activeLease(group.id, user.id) === null),
       });
     }
     return { users, gaps };
   };
 
   return {
+    preflight: (parameters) => preflightMembership(directory, ADD, parameters),
+
     async plan(parameters, context): Promise<ActionPlan> {
       const ttl = leaseDuration(parameters);
       const { users, gaps } = await missing(parameters);
@@ -52,15 +62,15 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       for (const gap of gaps) {
         for (const user of gap.notMembers) {
           changes.push({
-            target: `group ${gap.groupId}: ${user.login}`,
+            target: `group ${describeGroup(gap.group)}: ${user.login}`,
             before: "not a member",
             after: leased,
-            membership: { group: gap.groupId, member: user.login },
+            membership: { group: gap.group.id, groupName: gap.group.displayName, member: user.login },
           });
         }
         for (const user of gap.unleased.filter((user) => !gap.notMembers.includes(user))) {
           changes.push({
-            target: `group ${gap.groupId}: ${user.login}`,
+            target: `group ${describeGroup(gap.group)}: ${user.login}`,
             before: "member without a lease",
             after: leased,
           });
@@ -71,8 +81,8 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
         disabled.length === 0
           ? ""
           : ` (disabled in the IdP, so unable to sign in: ${disabled.map((user) => user.login).join(", ")})`;
-      const names = users.map((user) => user.login).join(", ");
-      const groupNames = gaps.map((gap) => gap.groupId).join(", ");
+      const names = users.map(describePerson).join(", ");
+      const groupNames = gaps.map((gap) => describeGroup(gap.group)).join(", ");
       if (changes.length === 0)
         return { summary: `${names} already in ${groupNames}, each on a lease${warning}`, changes, alreadyDone: true };
       return { summary: `add ${names} to ${groupNames} until ${until}${warning}`, changes, alreadyDone: false };
@@ -84,11 +94,11 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const { gaps } = await missing(parameters);
       const expiresAt = new Date(context.now.getTime() + ttl);
       for (const gap of gaps) {
-        for (const user of gap.notMembers) await directory.addMember(gap.groupId, user.id);
+        for (const user of gap.notMembers) await directory.addMember(gap.group.id, user.id);
         for (const user of gap.unleased)
           store.recordLease({
             runId: context.runId,
-            groupId: gap.groupId,
+            groupId: gap.group.id,
             userId: user.id,
             login: user.login,
             addedAt: context.now,
@@ -99,22 +109,24 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
     },
 
     async verify(parameters): Promise<Verification> {
-      const groups = requiredList(ADD, parameters, "groups");
+      const groups = await resolveGroups(directory, ADD, requiredList(ADD, parameters, "groups"));
       const users = await resolveUsers(directory, ADD, requiredList(ADD, parameters, "members"));
       const problems: string[] = [];
-      for (const groupId of groups) {
-        const members = memberIds(await directory.listMembers(groupId));
+      for (const group of groups) {
+        const members = memberIds(await directory.listMembers(group.id));
         const absent = users.filter((user) => !members.has(user.id));
         if (absent.length > 0)
-          problems.push(`group ${groupId} does not list ${absent.map((user) => user.login).join(", ")}`);
-        const unleased = users.filter((user) => store.activeLease(groupId, user.id) === null);
+          problems.push(`group ${describeGroup(group)} does not list ${absent.map((user) => user.login).join(", ")}`);
+        const unleased = users.filter((user) => store.activeLease(group.id, user.id) === null);
         if (unleased.length > 0)
-          problems.push(`group ${groupId} has no active lease for ${unleased.map((user) => user.login).join(", ")}`);
+          problems.push(
+            `group ${describeGroup(group)} has no active lease for ${unleased.map((user) => user.login).join(", ")}`,
+          );
       }
       if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
       return {
         ok: true,
-        detail: `${groups.join(", ")} list ${users.map((user) => user.login).join(", ")}, each on an active lease`,
+        detail: `${groups.map(describeGroup).join(", ")} list ${users.map((user) => user.login).join(", ")}, each on an active lease`,
       };
     },
   };
@@ -125,23 +137,25 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
 
   /** Per group, who of the named (or everyone) is still a member, and which active leases are still to end. */
   const remaining = async (parameters: ActionParameters) => {
-    const groups = requiredList(REMOVE, parameters, "groups");
+    const groups = await resolveGroups(directory, REMOVE, requiredList(REMOVE, parameters, "groups"));
     const named = await namedMembers(directory, parameters);
     const leases = store.activeLeases();
     const rest = [];
-    for (const groupId of groups) {
-      const members = await directory.listMembers(groupId);
+    for (const group of groups) {
+      const members = await directory.listMembers(group.id);
       const wanted = named === null ? null : memberIds(named);
       rest.push({
-        groupId,
+        group,
         members: members.filter((member) => wanted === null || wanted.has(member.id)),
-        leases: leases.filter((lease) => lease.groupId === groupId && (wanted === null || wanted.has(lease.userId))),
+        leases: leases.filter((lease) => lease.groupId === group.id && (wanted === null || wanted.has(lease.userId))),
       });
     }
     return { named, rest };
   };
 
   return {
+    preflight: (parameters) => preflightMembership(directory, REMOVE, parameters),
+
     async plan(parameters): Promise<ActionPlan> {
       const { named, rest } = await remaining(parameters);
       const changes: PlannedChange[] = [];
@@ -152,12 +166,13 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
           const leaseMilliseconds =
             lease === undefined ? undefined : Date.parse(lease.expiresAt) - Date.parse(lease.addedAt);
           const membership = {
-            group: group.groupId,
+            group: group.group.id,
+            groupName: group.group.displayName,
             member: member.login,
             ...(leaseMilliseconds === undefined || leaseMilliseconds <= 0 ? {} : { leaseMilliseconds }),
           };
           changes.push({
-            target: `group ${group.groupId}: ${member.login}`,
+            target: `group ${describeGroup(group.group)}: ${member.login}`,
             before: "member",
             after: "not a member",
             membership,
@@ -166,14 +181,14 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
         const listed = memberIds(group.members);
         for (const lease of group.leases.filter((lease) => !listed.has(lease.userId))) {
           changes.push({
-            target: `group ${group.groupId}: ${lease.login}`,
+            target: `group ${describeGroup(group.group)}: ${lease.login}`,
             before: `not a member, lease until ${lease.expiresAt} still active`,
             after: "lease ended",
           });
         }
       }
-      const who = named === null ? "everyone" : named.map((user) => user.login).join(", ");
-      const groupNames = rest.map((group) => group.groupId).join(", ");
+      const who = named === null ? "everyone" : named.map(describePerson).join(", ");
+      const groupNames = rest.map((group) => describeGroup(group.group)).join(", ");
       if (changes.length === 0)
         return {
           summary: named === null ? `${groupNames} already empty` : `${who} already out of ${groupNames}`,
@@ -186,31 +201,32 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
     async apply(_plan, parameters, context) {
       const { rest } = await remaining(parameters);
       for (const group of rest) {
-        for (const member of group.members) await directory.removeMember(group.groupId, member.id);
-        for (const member of group.members) store.endLease(group.groupId, member.id, context.now);
-        for (const lease of group.leases) store.endLease(group.groupId, lease.userId, context.now);
+        for (const member of group.members) await directory.removeMember(group.group.id, member.id);
+        for (const member of group.members) store.endLease(group.group.id, member.id, context.now);
+        for (const lease of group.leases) store.endLease(group.group.id, lease.userId, context.now);
       }
       return {};
     },
 
     async verify(parameters): Promise<Verification> {
-      const groups = requiredList(REMOVE, parameters, "groups");
+      const groups = await resolveGroups(directory, REMOVE, requiredList(REMOVE, parameters, "groups"));
       const named = await namedMembers(directory, parameters);
       const problems: string[] = [];
-      for (const groupId of groups) {
-        const members = await directory.listMembers(groupId);
+      for (const group of groups) {
+        const members = await directory.listMembers(group.id);
         const wanted = named === null ? null : memberIds(named);
         const still = members.filter((member) => wanted === null || wanted.has(member.id));
         if (still.length > 0)
-          problems.push(`group ${groupId} still lists ${still.map((member) => member.login).join(", ")}`);
+          problems.push(`group ${describeGroup(group)} still lists ${still.map((member) => member.login).join(", ")}`);
       }
       if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
+      const groupNames = groups.map(describeGroup).join(", ");
       return {
         ok: true,
         detail:
           named === null
-            ? `${groups.join(", ")} are empty`
-            : `${groups.join(", ")} no longer list ${named.map((user) => user.login).join(", ")}`,
+            ? `${groupNames} ${groups.length === 1 ? "is" : "are"} empty`
+            : `${groupNames} no longer list ${named.map((user) => user.login).join(", ")}`,
       };
     },
   };
@@ -293,6 +309,93 @@ async function resolveUsers(
     );
   }
   return [...found.values()];
+}
+
+/** Each group named, by display name or id, as the IdP holds it; one unknown name fails the whole step, naming it. */
+async function resolveGroups(
+  directory: GroupDirectory,
+  action: ActionName,
+  names: readonly string[],
+): Promise<DirectoryGroup[]> {
+  const found = new Map<string, DirectoryGroup>();
+  const unknown: string[] = [];
+  for (const name of names) {
+    const group = await directory.findGroup(name);
+    if (group === null) unknown.push(name);
+    else found.set(group.id, group);
+  }
+  if (unknown.length > 0) {
+    throw new BreakglassError(
+      "IDP_NOT_FOUND",
+      `${action} groups`,
+      `no group in the IdP (${directory.kind}) has the name or id ${unknown.join(", ")}; nothing was changed`,
+      { hint: "use the group's exact display name in the IdP, or its id" },
+    );
+  }
+  return [...found.values()];
+}
+
+const API_NAMES: Readonly<Record<GroupDirectory["kind"], string>> = { scim: "SCIM", okta: "Okta", graph: "Graph" };
+
+/**
+ * The preflight of both actions: every group and every person named is looked up now, before anyone approves, so that a
+ * typo or a group id mistaken for a name stops the run at its start. Facts say what each resolved to; an unknown or
+ * ambiguous name, or a responder whose account is disabled (when adding), is a problem. Parameters that the run cannot
+ * know yet are left alone; the IdP being unreachable is an error of its own.
+ */
+async function preflightMembership(
+  directory: GroupDirectory,
+  action: ActionName,
+  parameters: ActionParameters,
+): Promise<ActionPreflight> {
+  const facts: string[] = [];
+  const problems: string[] = [];
+  const api = API_NAMES[directory.kind];
+  const groups: DirectoryGroup[] = [];
+  for (const name of optionalList(action, parameters, "groups") ?? []) {
+    const group = await ambiguityAsProblem(() => directory.findGroup(name), problems);
+    if (group === null) problems.push(`no group in the IdP (${api}) has the name or id "${name}"`);
+    else if (group !== undefined) {
+      groups.push(group);
+      facts.push(`group ${group.displayName} = ${group.id} (${api})`);
+    }
+  }
+  if (parameters["members"] === EVERYONE) {
+    for (const group of groups) {
+      const members = await directory.listMembers(group.id);
+      facts.push(
+        members.length === 0
+          ? `everyone in ${group.displayName}: nobody is in it now`
+          : `everyone in ${group.displayName}: now ${members.map((member) => member.login).join(", ")}`,
+      );
+    }
+  } else {
+    for (const name of optionalList(action, parameters, "members") ?? []) {
+      const user = await ambiguityAsProblem(() => directory.findUser(name), problems);
+      if (user === null) problems.push(`no user in the IdP (${api}) has the login or email "${name}"`);
+      else if (user !== undefined) {
+        facts.push(`responder ${name} = ${user.displayName ?? user.login} (${user.id})`);
+        if (action === ADD && !user.active)
+          problems.push(`responder ${name} (${user.id}) is disabled in the IdP: they could not sign in`);
+      }
+    }
+  }
+  const ttl = parameters["ttl"];
+  if (action === ADD && typeof ttl === "string" && parseDuration(ttl) === undefined)
+    problems.push(`ttl: expected a duration such as 30m, 4h or 1h30m, got ${JSON.stringify(ttl)}`);
+  return { facts, problems };
+}
+
+/** The lookup's answer, or undefined when it matched several (a USAGE error from the directory), noted as a problem. */
+async function ambiguityAsProblem<T>(lookup: () => Promise<T>, problems: string[]): Promise<T | undefined> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (!(error instanceof BreakglassError) || error.code !== "USAGE") throw error;
+    const reason = error.message.slice(error.input.length + 2);
+    problems.push(error.hint === undefined ? reason : `${reason} (${error.hint})`);
+    return undefined;
+  }
 }
 
 /** The named members of a removal, or null for `members: everyone`. */

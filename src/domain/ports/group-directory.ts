@@ -11,8 +11,20 @@ export interface DirectoryUser {
   readonly active: boolean;
 }
 
+/** A group as the IdP holds it: its id, which the API is called with, and the name people know it by. */
+export interface DirectoryGroup {
+  readonly id: string;
+  /** SCIM displayName, Okta profile.name, Graph displayName. */
+  readonly displayName: string;
+}
+
 export interface GroupDirectory {
   readonly kind: "scim" | "okta" | "graph";
+  /**
+   * The group whose display name equals the query, ignoring case, or whose id is the query itself; null when none is;
+   * a USAGE error naming the candidates when several are (two groups of one name, or a name that is another group's id).
+   */
+  findGroup(nameOrId: string): Promise<DirectoryGroup | null>;
   /** Exact, case-insensitive match on the login or an email address; null when nobody matches; an error when several users do. */
   findUser(loginOrEmail: string): Promise<DirectoryUser | null>;
   /** Every direct member, all pages read. */
@@ -46,4 +58,27 @@ export function exactMatches(candidates: readonly UserCandidate[], loginOrEmail:
 /** How a list of users reads in a one-line message: "alice@example.com (00u1), alice.b@example.com (00u2)". */
 export function describeUsers(users: readonly DirectoryUser[]): string {
   return users.map((user) => `${user.login} (${user.id})`).join(", ");
+}
+
+/**
+ * The distinct groups named as the query (ignoring case, checked here rather than trusting the server's filter) or whose
+ * id is exactly the query, in the order found.
+ */
+export function exactGroupMatches(candidates: readonly DirectoryGroup[], nameOrId: string): DirectoryGroup[] {
+  const wanted = nameOrId.toLowerCase();
+  const matches = new Map<string, DirectoryGroup>();
+  for (const group of candidates) {
+    if (group.id === nameOrId || group.displayName.toLowerCase() === wanted) matches.set(group.id, group);
+  }
+  return [...matches.values()];
+}
+
+/** How a group reads in a message: "aws-emergency-operators (g1)". */
+export function describeGroup(group: DirectoryGroup): string {
+  return `${group.displayName} (${group.id})`;
+}
+
+/** How a person reads in a message: their login, and their name when the IdP has one: "ana@example.com (Ana Silva)". */
+export function describePerson(user: DirectoryUser): string {
+  return user.displayName === null || user.displayName === "" ? user.login : `${user.login} (${user.displayName})`;
 }

@@ -37,8 +37,16 @@ export interface PlannedChange {
   readonly after: string | null;
   /** A file keeping the target's state from before the change (a provider's metadata document), for a rollback to put back. */
   readonly savedBefore?: string;
-  /** The group membership the change adds or removes, as a compensation names it; `leaseMilliseconds`: the lease it had. */
-  readonly membership?: { readonly group: string; readonly member: string; readonly leaseMilliseconds?: number };
+  /**
+   * The group membership the change adds or removes, as a compensation names it (`group`: the id, which stays right if
+   * the group is renamed); `groupName`: its display name, for people; `leaseMilliseconds`: the lease it had.
+   */
+  readonly membership?: {
+    readonly group: string;
+    readonly groupName?: string;
+    readonly member: string;
+    readonly leaseMilliseconds?: number;
+  };
 }
 
 export interface ActionPlan {

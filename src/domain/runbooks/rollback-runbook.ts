@@ -180,10 +180,19 @@ function undoActions(action: AppliedAction, runId: string): DerivedStep[] {
   }
 }
 
+/** A group as a step title names it: "aws-emergency-operators (g1)" when the change kept its display name, else its id. */
+function groupLabel(changes: readonly PlannedChange[], group: string): string {
+  const name = changes.find((change) => change.membership?.group === group)?.membership?.groupName;
+  return name === undefined || name === group ? group : `${name} (${group})`;
+}
+
 function undoAddedMembers(action: AppliedAction, title: string): DerivedStep[] {
   const added = action.changes.filter((change) => change.membership !== undefined);
   const steps = byGroup(added).map(([group, members]) =>
-    compensation(action.step, `${title}: remove from ${group} whom it added`, { groups: [group], members }),
+    compensation(action.step, `${title}: remove from ${groupLabel(added, group)} whom it added`, {
+      groups: [group],
+      members,
+    }),
   );
   const unknown = action.changes.filter(
     (change) => change.membership === undefined && change.before === "not a member",
@@ -214,11 +223,15 @@ function undoRemovedMembers(action: AppliedAction, title: string): DerivedStep[]
     batches.set(key, batch);
   }
   const steps = [...batches.values()].map((batch) =>
-    compensation(action.step, `${title}: add back to ${batch.group} whom it removed, for ${batch.ttl}`, {
-      groups: [batch.group],
-      members: batch.members,
-      ttl: batch.ttl,
-    }),
+    compensation(
+      action.step,
+      `${title}: add back to ${groupLabel(leased, batch.group)} whom it removed, for ${batch.ttl}`,
+      {
+        groups: [batch.group],
+        members: batch.members,
+        ttl: batch.ttl,
+      },
+    ),
   );
   // breakglass adds members only on a lease, so a member who had none is put back by hand, as they were.
   const unleased = action.changes.filter(

@@ -27,7 +27,8 @@ export interface PreflightRequest {
  */
 export async function preflightRun(request: PreflightRequest, executors: StepExecutors): Promise<StepPreflight[]> {
   const found: StepPreflight[] = [];
-  const problems: string[] = [];
+  /** Each problem once, with every step it stops (fm3's three group steps share an unknown group). */
+  const problems = new Map<string, string[]>();
   const asked = new Set<string>();
   for (const step of request.runbook.steps) {
     if (step.kind !== "action") continue;
@@ -41,13 +42,17 @@ export async function preflightRun(request: PreflightRequest, executors: StepExe
     asked.add(key);
     const result = await executor.preflight(parameters, contextAtStart(request, step.id));
     if (result.facts.length > 0) found.push({ stepId: step.id, action: step.action, facts: [...result.facts] });
-    problems.push(...result.problems.map((problem) => `step "${step.id}": ${problem}`));
+    for (const problem of result.problems) problems.set(problem, [...(problems.get(problem) ?? []), step.id]);
   }
-  if (problems.length > 0) {
+  if (problems.size > 0) {
+    const named = [...problems].map(
+      ([problem, steps]) =>
+        `${steps.length === 1 ? "step" : "steps"} ${steps.map((id) => `"${id}"`).join(", ")}: ${problem}`,
+    );
     throw new BreakglassError(
       "RUN_PREFLIGHT_FAILED",
       `runbook ${request.runbook.id}`,
-      `not started, because it could not apply as given (nothing was recorded or changed): ${problems.join("; ")}`,
+      `not started, because it could not apply as given (nothing was recorded or changed): ${named.join("; ")}`,
       // Every problem in full: each names what to fix, and a cut one would hide exactly that.
       { maxLength: PROBLEMS_MAX_LENGTH },
     );

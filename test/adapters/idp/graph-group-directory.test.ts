@@ -38,9 +38,10 @@ runGroupDirectoryContract({
         });
         return { id, ...user };
       },
-      addGroup: () => {
+      addGroup: (displayName) => {
         const id = randomUUID();
         graph.groups.set(id, new Set());
+        if (displayName !== undefined) graph.groupNames.set(id, displayName);
         return id;
       },
       missingGroupId: "00000000-0000-0000-0000-000000000000",
@@ -120,6 +121,24 @@ describe("finding a responder", () => {
       "userPrincipalName eq 'o''brien@contoso.com' or mail eq 'o''brien@contoso.com'",
     );
     expect(odataString("it's")).toBe("'it''s'");
+  });
+});
+
+describe("finding a group", () => {
+  it("filters groups on displayName with the name quoted, an apostrophe doubled, without ConsistencyLevel", async () => {
+    const id = "7d1e5c3a-0000-4000-8000-0000000000aa";
+    const name = `O'Brien "ops" \\ team`;
+    server.groups.set(id, new Set());
+    server.groupNames.set(id, name);
+    const before = server.requests.length;
+    await expect(directory.findGroup(name)).resolves.toEqual({ id, displayName: name });
+    const sent = server.requests.slice(before);
+    // Not an object id: asked by name only (Graph answers 400 to a malformed id).
+    expect(
+      sent.map((request) => new URL(request.url ?? "/", "https://graph.test").searchParams.get("$filter")),
+    ).toEqual([`displayName eq 'O''Brien "ops" \\ team'`]);
+    expect(sent[0]?.headers["consistencylevel"]).toBeUndefined();
+    await expect(directory.findGroup(id)).resolves.toEqual({ id, displayName: name });
   });
 });
 

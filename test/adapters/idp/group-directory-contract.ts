@@ -16,8 +16,8 @@ export interface GroupDirectoryServer {
   /** The adapter under test, against this server, with the test's overrides (sleep, token, limits). */
   connect(overrides: Partial<IdpConnectionOptions>): GroupDirectory;
   addUser(user: NewDirectoryUser): DirectoryUser;
-  /** Creates an empty group and returns its id. */
-  addGroup(): string;
+  /** Creates an empty group (named `displayName`, else a name of the server's choosing) and returns its id. */
+  addGroup(displayName?: string): string;
   /** Ids in the vendor's format that no group, and no user, has. */
   readonly missingGroupId: string;
   readonly missingUserId: string;
@@ -135,6 +135,43 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
             `${server.input}: looking up user oncall@corp.example: 2 users match: oncall@corp.example ` +
             `(${owner.id}), someone.else@corp.example (${other.id})`,
         });
+      });
+    });
+
+    describe("finding a group", () => {
+      it("finds a group by its display name, whatever its case, and by its id", async () => {
+        const id = server.addGroup("aws-emergency-operators-by-name");
+        const group = { id, displayName: "aws-emergency-operators-by-name" };
+        await expect(directory.findGroup("aws-emergency-operators-by-name")).resolves.toEqual(group);
+        await expect(directory.findGroup("AWS-Emergency-Operators-BY-NAME")).resolves.toEqual(group);
+        await expect(directory.findGroup(id)).resolves.toEqual(group);
+      });
+
+      it("finds a name with apostrophes, quoted as the API's filter language wants", async () => {
+        // (Double quotes and backslashes: scimmy's filter parser reads no escapes; the Okta and Graph tests cover them.)
+        const name = "O'Brien's break-glass ops";
+        const id = server.addGroup(name);
+        await expect(directory.findGroup(name)).resolves.toEqual({ id, displayName: name });
+      });
+
+      it("answers null when no group has that name or id", async () => {
+        await expect(directory.findGroup("aws-emergency-nobody")).resolves.toBeNull();
+        await expect(directory.findGroup(server.missingGroupId)).resolves.toBeNull();
+      });
+
+      it("refuses to choose between two groups of one name, naming both, even when the server answers them on two pages", async () => {
+        const first = server.addGroup("aws-emergency-twice");
+        const second = server.addGroup("AWS-Emergency-Twice");
+        server.setPageSize(1);
+        const refused = await directory.findGroup("aws-emergency-twice").catch((error: unknown) => error);
+        expect(refused).toMatchObject({
+          code: "USAGE",
+          message: expect.stringMatching(
+            new RegExp(`^${escapeRegExp(server.input)}: looking up group aws-emergency-twice: 2 groups match: `),
+          ),
+        });
+        expect((refused as Error).message).toContain(`aws-emergency-twice (${first})`);
+        expect((refused as Error).message).toContain(`AWS-Emergency-Twice (${second})`);
       });
     });
 
@@ -281,4 +318,8 @@ export function runGroupDirectoryContract({ name, start }: GroupDirectoryContrac
       });
     });
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -39,9 +39,10 @@ runGroupDirectoryContract({
         });
         return { id, ...user };
       },
-      addGroup: () => {
+      addGroup: (displayName) => {
         const id = nextId("00g");
         okta.groups.set(id, new Set());
+        if (displayName !== undefined) okta.groupNames.set(id, displayName);
         return id;
       },
       missingGroupId: "00gDoesNotExist00000",
@@ -134,6 +135,21 @@ describe("finding a responder", () => {
 
   it("quotes search values with quotes and backslashes escaped", () => {
     expect(oktaString('o"brien')).toBe('"o\\"brien"');
+  });
+});
+
+describe("finding a group", () => {
+  it("searches groups on profile.name with the name quoted, quotes and backslashes escaped, then tries it as an id", async () => {
+    const id = "00gQuoted0000000000A";
+    const name = 'ops "break glass" \\ team';
+    server.groups.set(id, new Set());
+    server.groupNames.set(id, name);
+    const before = server.requests.length;
+    await expect(directory.findGroup(name)).resolves.toEqual({ id, displayName: name });
+    expect(server.requests.slice(before).map((request) => request.url)).toEqual([
+      `/api/v1/groups?search=${encodeURIComponent('profile.name eq "ops \\"break glass\\" \\\\ team"')}&limit=200`,
+      `/api/v1/groups/${encodeURIComponent(name)}`,
+    ]);
   });
 });
 

@@ -66,9 +66,9 @@ runGroupDirectoryContract({
         });
         return { id, ...user };
       },
-      addGroup: () => {
+      addGroup: (displayName) => {
         const id = randomUUID();
-        scim.store.addGroup(id, "Emergency Operations");
+        scim.store.addGroup(id, displayName ?? "Emergency Operations");
         return id;
       },
       missingGroupId: "00000000-0000-0000-0000-000000000000",

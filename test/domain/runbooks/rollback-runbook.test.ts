@@ -245,7 +245,12 @@ describe("compensations that need the state from before", () => {
           target: `group ${OPERATORS}: dana@example.com`,
           before: "member",
           after: "not a member",
-          membership: { group: OPERATORS, member: "dana@example.com", leaseMilliseconds: 4 * 3_600_000 },
+          membership: {
+            group: "g1",
+            groupName: OPERATORS,
+            member: "dana@example.com",
+            leaseMilliseconds: 4 * 3_600_000,
+          },
         },
         {
           target: `group ${OPERATORS}: eve@example.com`,
@@ -260,10 +265,14 @@ describe("compensations that need the state from before", () => {
       run: runRecord(runbook, "failed", { incident: "INC-9", groups: [OPERATORS] }),
       steps,
     }).runbook;
+    // The group by its id (right even if renamed meanwhile); its display name in the title, for the approver.
     expect(actionWith(derived, "undo-verify-groups-empty-1")).toEqual({
       action: "idp.add-group-members",
-      with: { groups: [OPERATORS], members: ["dana@example.com"], ttl: "4h" },
+      with: { groups: ["g1"], members: ["dana@example.com"], ttl: "4h" },
     });
+    expect(derived.steps.find((step) => step.id === "undo-verify-groups-empty-1")?.title).toContain(
+      `add back to ${OPERATORS} (g1) whom it removed, for 4h`,
+    );
     const byHand = derived.steps[2];
     expect(byHand?.kind === "manual" ? byHand.instructions : "").toContain(
       `- group ${OPERATORS}: eve@example.com: now not a member, before member`,

@@ -107,14 +107,13 @@ function setUp(options: { credentialsReach: boolean }) {
 }
 
 describe("the preflight when a run starts", () => {
-  it("refuses fm3 naming the unknown responder in the step that needs them, and records nothing", async () => {
+  it("refuses fm3 naming the unknown responder once, with the steps that need them, and records nothing", async () => {
     const { store, engine } = setUp({ credentialsReach: true });
     await expect(
       engine.startChecked(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false }),
     ).rejects.toThrow(
       "runbook fm3-direct-federation: not started, because it could not apply as given (nothing was recorded or changed): " +
-        'step "add-responders": responders: the IdP has no user "nobody@example.com"; ' +
-        'step "remove-responders": responders: the IdP has no user "nobody@example.com"',
+        'steps "add-responders", "remove-responders": responders: the IdP has no user "nobody@example.com"',
     );
     expect(store.runs.findRun("run-1")).toBeNull();
     expect(store.audit.auditRecords()).toEqual([]);

@@ -1,0 +1,234 @@
+// The preflight of idp.add-group-members and idp.remove-group-members against each IdP kind's loopback server (SCIM on
+// scimmy, Okta, Microsoft Graph): groups by display name or id and responders by login or email, resolved before anyone
+// approves; unknown, ambiguous and disabled ones named as problems, all at once.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GraphGroupDirectory } from "../../../src/adapters/idp/graph-group-directory.js";
+import { OktaGroupDirectory } from "../../../src/adapters/idp/okta-group-directory.js";
+import { ScimGroupDirectory } from "../../../src/adapters/idp/scim-group-directory.js";
+import {
+  addGroupMembersExecutor,
+  removeGroupMembersExecutor,
+} from "../../../src/adapters/runbook-actions/group-membership.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import { missingGroupApi, needsGroupApi } from "../../../src/application/idp-group-api.js";
+import type { GroupDirectory } from "../../../src/domain/ports/group-directory.js";
+import type { BreakglassStore } from "../../../src/domain/ports/store.js";
+import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
+import { startGraphServer, type GraphTestServer } from "../../support/idp-graph-server.js";
+import { startOktaServer, type OktaTestServer } from "../../support/idp-okta-server.js";
+import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
+import { runContext } from "./run-context.js";
+
+const TOKEN = "preflight-token-4c1e7a9b";
+
+/** What every kind of directory is seeded with, under ids in that vendor's format. */
+interface Seeded {
+  readonly api: string;
+  readonly directory: GroupDirectory;
+  readonly operators: string;
+  readonly ana: string;
+  readonly ben: string;
+}
+
+interface Person {
+  readonly id: string;
+  readonly login: string;
+  readonly email: string;
+  readonly first: string;
+  readonly last: string;
+  readonly active: boolean;
+}
+
+let scim: ScimTestServer;
+let okta: OktaTestServer;
+let graph: GraphTestServer;
+let store: BreakglassStore;
+const seeded: Record<string, Seeded> = {};
+
+function people(ids: { ana: string; ben: string }): Person[] {
+  return [
+    { id: ids.ana, login: "ana@example.com", email: "ana@example.com", first: "Ana", last: "Silva", active: true },
+    // Ben's account is disabled: added to the group, he still could not sign in.
+    { id: ids.ben, login: "ben@example.com", email: "ben@example.com", first: "Ben", last: "Okafor", active: false },
+  ];
+}
+
+beforeAll(async () => {
+  [scim, okta, graph] = await Promise.all([startScimServer(TOKEN), startOktaServer(TOKEN), startGraphServer(TOKEN)]);
+  const options = { token: TOKEN, sleep: () => Promise.resolve() };
+
+  const scimIds = { operators: randomUUID(), ana: randomUUID(), ben: randomUUID() };
+  for (const person of people(scimIds))
+    scim.store.addUser({
+      id: person.id,
+      userName: person.login,
+      emails: [person.email],
+      displayName: `${person.first} ${person.last}`,
+      active: person.active,
+    });
+  scim.store.addGroup(scimIds.operators, "aws-emergency-operators");
+  scim.store.addGroup(randomUUID(), "aws-emergency-twice");
+  scim.store.addGroup(randomUUID(), "aws-emergency-twice");
+  seeded["SCIM"] = {
+    api: "SCIM",
+    directory: new ScimGroupDirectory({ ...options, baseUrl: scim.baseUrl, ca: scim.ca }),
+    ...scimIds,
+  };
+
+  const oktaIds = { operators: "00gOperators00000001", ana: "00uAnaSilva000000001", ben: "00uBenOkafor00000001" };
+  for (const person of people(oktaIds))
+    okta.users.set(person.id, {
+      id: person.id,
+      login: person.login,
+      email: person.email,
+      firstName: person.first,
+      lastName: person.last,
+      status: person.active ? "ACTIVE" : "SUSPENDED",
+    });
+  for (const [id, name] of [
+    [oktaIds.operators, "aws-emergency-operators"],
+    ["00gTwiceA00000000001", "aws-emergency-twice"],
+    ["00gTwiceB00000000001", "aws-emergency-twice"],
+  ] as const) {
+    okta.groups.set(id, new Set());
+    okta.groupNames.set(id, name);
+  }
+  seeded["Okta"] = {
+    api: "Okta",
+    directory: new OktaGroupDirectory({ ...options, baseUrl: okta.url, ca: okta.ca }),
+    ...oktaIds,
+  };
+
+  const graphIds = { operators: randomUUID(), ana: randomUUID(), ben: randomUUID() };
+  for (const person of people(graphIds))
+    graph.users.set(person.id, {
+      id: person.id,
+      userPrincipalName: person.login,
+      mail: person.email,
+      displayName: `${person.first} ${person.last}`,
+      accountEnabled: person.active,
+    });
+  for (const [id, name] of [
+    [graphIds.operators, "aws-emergency-operators"],
+    [randomUUID(), "aws-emergency-twice"],
+    [randomUUID(), "aws-emergency-twice"],
+  ] as const) {
+    graph.groups.set(id, new Set());
+    graph.groupNames.set(id, name);
+  }
+  seeded["Graph"] = {
+    api: "Graph",
+    directory: new GraphGroupDirectory({ ...options, baseUrl: graph.baseUrl, ca: graph.ca }),
+    ...graphIds,
+  };
+  store = openStore({ path: join(mkdtempSync(join(tmpdir(), "breakglass-preflight-")), "breakglass.db") });
+});
+
+afterAll(async () => {
+  store?.close();
+  await Promise.all([scim?.close(), okta?.close(), graph?.close()]);
+});
+
+function executors(kind: string): { add: ActionExecutor; remove: ActionExecutor; idp: Seeded } {
+  const idp = seeded[kind]!;
+  return {
+    add: addGroupMembersExecutor({ directory: idp.directory, store: store.leases }),
+    remove: removeGroupMembersExecutor({ directory: idp.directory, store: store.leases }),
+    idp,
+  };
+}
+
+describe.each(["SCIM", "Okta", "Graph"])("%s: the preflight of the group actions", (kind) => {
+  it("resolves the group by its display name, whatever its case, and each responder by login or email", async () => {
+    const { add, idp } = executors(kind);
+    await expect(
+      add.preflight!({ groups: ["AWS-Emergency-Operators"], members: ["ANA@example.com"], ttl: "4h" }, runContext()),
+    ).resolves.toEqual({
+      facts: [
+        `group aws-emergency-operators = ${idp.operators} (${idp.api})`,
+        `responder ANA@example.com = Ana Silva (${idp.ana})`,
+      ],
+      problems: [],
+    });
+  });
+
+  it("takes the group's id as well as its name", async () => {
+    const { add, idp } = executors(kind);
+    const found = await add.preflight!({ groups: [idp.operators], members: ["ana@example.com"] }, runContext());
+    expect(found.facts[0]).toBe(`group aws-emergency-operators = ${idp.operators} (${idp.api})`);
+    expect(found.problems).toEqual([]);
+  });
+
+  it("names every unknown or ambiguous group and person and every disabled responder at once", async () => {
+    const { add } = executors(kind);
+    const found = await add.preflight!(
+      {
+        groups: ["aws-emergency-operatorz", "aws-emergency-twice"],
+        members: ["nobody@example.com", "ben@example.com"],
+        ttl: "forever",
+      },
+      runContext(),
+    );
+    expect(found.problems).toEqual([
+      `no group in the IdP (${kind}) has the name or id "aws-emergency-operatorz"`,
+      expect.stringMatching(
+        /^looking up group aws-emergency-twice: 2 groups match: aws-emergency-twice \(.+\), aws-emergency-twice \(.+\) \(name the group by its .*id.*\)$/,
+      ),
+      `no user in the IdP (${kind}) has the login or email "nobody@example.com"`,
+      `responder ben@example.com (${executors(kind).idp.ben}) is disabled in the IdP: they could not sign in`,
+      'ttl: expected a duration such as 30m, 4h or 1h30m, got "forever"',
+    ]);
+  });
+
+  it("lets a removal name a disabled account, and says who `everyone` is now", async () => {
+    const { remove, idp } = executors(kind);
+    await expect(
+      remove.preflight!({ groups: ["aws-emergency-operators"], members: ["ben@example.com"] }, runContext()),
+    ).resolves.toMatchObject({ problems: [] });
+    await idp.directory.addMember(idp.operators, idp.ana);
+    try {
+      await expect(
+        remove.preflight!({ groups: ["aws-emergency-operators"], members: "everyone" }, runContext()),
+      ).resolves.toEqual({
+        facts: [
+          `group aws-emergency-operators = ${idp.operators} (${idp.api})`,
+          "everyone in aws-emergency-operators: now ana@example.com",
+        ],
+        problems: [],
+      });
+    } finally {
+      await idp.directory.removeMember(idp.operators, idp.ana);
+    }
+  });
+});
+
+describe("without the IdP's group API", () => {
+  const settings = {
+    kind: "scim" as const,
+    baseUrl: "https://idp.example.com/scim/v2",
+    tokenVariable: "BREAKGLASS_IDP_TOKEN",
+  };
+
+  it("says which key or variable is missing", () => {
+    expect(missingGroupApi(undefined, {})).toBe(
+      "needs the IdP's group API, and breakglass.yaml has no idp.directory: set it (kind, baseUrl, tokenVariable)",
+    );
+    expect(missingGroupApi(settings, {})).toBe(
+      "needs the IdP's group API, and the environment variable BREAKGLASS_IDP_TOKEN (idp.directory.tokenVariable) that holds its token is unset",
+    );
+  });
+
+  it("refuses at the preflight with that reason, and fails every later attempt the same way", async () => {
+    const reason = missingGroupApi(settings, {});
+    const add = needsGroupApi("idp.add-group-members", reason);
+    await expect(add.preflight!({ groups: ["aws-emergency-operators"] }, runContext())).resolves.toEqual({
+      facts: [],
+      problems: [reason],
+    });
+    await expect(add.plan({}, runContext())).rejects.toThrow(`idp.add-group-members: ${reason}`);
+  });
+});
