@@ -3,6 +3,7 @@ import type { CheckName } from "../config/config-schema.js";
 import { SEVERITY_ORDER, type Finding, type Severity } from "../domain/checks/finding.js";
 import { FINDING_CODES, type FindingCode } from "../domain/checks/finding-codes.js";
 import type { PostureFacts } from "../domain/checks/posture-facts.js";
+import { isIdentityCenterAnswered } from "../domain/checks/identity-center.js";
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import type { AlertRecord, SeenFinding } from "../domain/ports/serve-state-store.js";
 
@@ -128,8 +129,11 @@ const emergencyRoleRead: Judge = (subject, reading) =>
 
 const identityCenterAnswered: Judge = (subject, reading) => {
   const identityCenter = reading.facts?.identityCenter;
+  // Not listed by an account that does not administer Identity Center says nothing about it: the alert stays open.
   return (
-    identityCenter !== undefined && identityCenter.instanceArn === subject.resource && identityCenter.status !== "error"
+    identityCenter !== undefined &&
+    identityCenter.instanceArn === subject.resource &&
+    isIdentityCenterAnswered(identityCenter)
   );
 };
 

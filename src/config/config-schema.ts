@@ -141,6 +141,23 @@ const identityCenterSchema = section({
     .string(expected(INSTANCE_ARN_DESCRIPTION))
     .regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
   region: regionSchema,
+  /** The account that administers Identity Center (the management or delegated-administrator account). */
+  accountId: accountIdSchema.optional(),
+  /** A read role in that account, assumed to read sso-admin; without it, the default chain must be in that account. */
+  roleArn: roleArnSchema.optional(),
+}).superRefine((identityCenter, context) => {
+  // sso-admin lists only the instances of the account it is asked in: a role elsewhere would read the wrong one.
+  if (
+    identityCenter.roleArn !== undefined &&
+    identityCenter.accountId !== undefined &&
+    accountOfArn(identityCenter.roleArn) !== identityCenter.accountId
+  ) {
+    context.addIssue({
+      code: "custom",
+      path: ["roleArn"],
+      message: `expected a role in the account that administers Identity Center, ${identityCenter.accountId} (aws.identityCenter.accountId)`,
+    });
+  }
 });
 
 const organizationSchema = section({

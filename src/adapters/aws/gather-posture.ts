@@ -10,7 +10,7 @@ import {
 import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
-import { readIdentityCenter } from "./identity-center-reader.js";
+import { readIdentityCenter, type IdentityCenterSource } from "./identity-center-reader.js";
 import { readRole, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
@@ -26,7 +26,7 @@ export interface PostureScope {
     readonly samlProviders: readonly string[];
     readonly emergencyRoles: readonly string[];
   };
-  readonly identityCenter?: { readonly instanceArn: string; readonly region?: string | undefined } | undefined;
+  readonly identityCenter?: IdentityCenterSource | undefined;
   readonly organization?:
     | {
         readonly managementRoleArn?: string | undefined;
@@ -68,11 +68,7 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
   }),
   "identity-center": async ({ scope, dependencies: { clients, latestAttestation } }) => {
     if (!scope.identityCenter) return {};
-    const identityCenter = await readIdentityCenter(
-      clients,
-      clients.ssoAdmin(undefined, scope.identityCenter.region),
-      scope.identityCenter.instanceArn,
-    );
+    const identityCenter = await readIdentityCenter(clients, scope.identityCenter);
     return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
   },
   cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({

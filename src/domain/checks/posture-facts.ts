@@ -25,6 +25,19 @@ export interface IdentityCenterFacts {
   /** sso-admin DescribeInstance Status: ACTIVE, CREATE_IN_PROGRESS, DELETE_IN_PROGRESS, ... */
   readonly instanceStatus: string | null;
   readonly identityStoreId: string | null;
+  /** Whose credentials asked sso-admin: it lists only the instances of that account, so "missing" means something only there. */
+  readonly readAs?: IdentityCenterReader;
+}
+
+export interface IdentityCenterReader {
+  /** The account the credentials belong to; null when STS could not say. */
+  readonly accountId: string | null;
+  /** Why the account could not be told (sts:GetCallerIdentity failed). */
+  readonly accountError?: FactError;
+  /** The account configured as administering Identity Center (aws.identityCenter.accountId, or roleArn's); null when not configured. */
+  readonly administratorAccountId: string | null;
+  /** "role": through aws.identityCenter.roleArn; "default-chain": the SDK's default credentials. */
+  readonly via: "role" | "default-chain";
 }
 
 /** What an admin declared they imported into Identity Center (no public API can read it back). */
