@@ -46,6 +46,11 @@ aws:
   identityCenter:
     instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef         # CHANGE ME: IAM Identity Center > Settings
     region: eu-west-1               # Identity Center's home Region
+    # sso-admin answers only in the account that administers Identity Center (the management account, or the
+    # delegated administrator), so breakglass reads it there through a read role, whatever credentials it runs with.
+    # Without roleArn your own credentials must be in that account.
+    accountId: "999999999999"       # CHANGE ME; keep the quotes
+    roleArn: arn:aws:iam::999999999999:role/breakglass-identity-center-reader   # CHANGE ME
 
   # AWS Organizations: check the emergency path into every workload account.
   # Delete this section if you have a single account.

@@ -42,7 +42,7 @@ const FILLED_EXAMPLE = EXAMPLE_CONFIG.replace(
   "https://acme.okta.com/app/exk1acme/sso/saml/metadata",
 )
   .replaceAll("111111111111", "123456789012")
-  .replace("999999999999", "210987654321")
+  .replaceAll("999999999999", "210987654321")
   .replace("ssoins-1234567890abcdef", "ssoins-72239a3c4f1e8b05");
 
 describe("config validate", () => {
@@ -79,7 +79,9 @@ describe("config validate", () => {
         `${path}:38: aws.emergencyAccount.samlProviders[0]: ${placeholder}`,
         `${path}:41: aws.emergencyAccount.emergencyRoles[0]: ${placeholder}`,
         `${path}:45: aws.identityCenter.instanceArn: ${placeholder}`,
-        `${path}:53: aws.organization.managementRoleArn: ${placeholder}`,
+        `${path}:50: aws.identityCenter.accountId: ${placeholder}`,
+        `${path}:51: aws.identityCenter.roleArn: ${placeholder}`,
+        `${path}:58: aws.organization.managementRoleArn: ${placeholder}`,
         "",
       ].join("\n"),
     );
