@@ -25,6 +25,7 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const signing = makeCertificate({ commonName: "idp signing" });
+const IDENTITY_CENTER_READER = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-identity-center-reader`;
 let moto: MotoServer;
 let organization: TestOrganization;
 let directory: string;
@@ -88,6 +89,17 @@ beforeAll(async () => {
       PolicyDocument: shippedPolicy("organization-reader-policy.json"),
     }),
   );
+  // Identity Center is administered from the management account here: its read role lives there.
+  await management.send(
+    new CreateRoleCommand({ RoleName: "breakglass-identity-center-reader", AssumeRolePolicyDocument: trustBreakglass }),
+  );
+  await management.send(
+    new PutRolePolicyCommand({
+      RoleName: "breakglass-identity-center-reader",
+      PolicyName: "read",
+      PolicyDocument: shippedPolicy("identity-center-reader-policy.json"),
+    }),
+  );
   const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
   await emergency.send(
     new CreateRoleCommand({ RoleName: "breakglass-reader", AssumeRolePolicyDocument: trustBreakglass }),
@@ -110,6 +122,7 @@ beforeAll(async () => {
       awsConfigSection(organization, {
         readerRoleName: "breakglass-reader",
         managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
+        identityCenterRoleArn: IDENTITY_CENTER_READER,
       }).trimEnd(),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
@@ -174,6 +187,35 @@ describe("the shipped least-privilege policies", () => {
           PolicyDocument: shippedPolicy("emergency-account-reader-policy.json"),
         }),
       );
+    }
+  });
+
+  it("read Identity Center only through its read role: without sso:ListInstances there, only that read fails", async () => {
+    await setEnforcement(false);
+    const management = new IAMClient(awsClientConfig(moto.endpoint, REGION));
+    const setReaderPolicy = (document: string) =>
+      management.send(
+        new PutRolePolicyCommand({
+          RoleName: "breakglass-identity-center-reader",
+          PolicyName: "read",
+          PolicyDocument: document,
+        }),
+      );
+    await setReaderPolicy(
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "sso:ListPermissionSets", Resource: "*" }],
+      }),
+    );
+    await setEnforcement(true);
+    try {
+      const { findings } = await check();
+      expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+        ["IDENTITY_CENTER_UNREACHABLE", expect.stringMatching(/did not answer \(AccessDenied/)],
+      ]);
+    } finally {
+      await setEnforcement(false);
+      await setReaderPolicy(shippedPolicy("identity-center-reader-policy.json"));
     }
   });
 });

@@ -21,7 +21,10 @@ export interface IdentityCenterSource {
  * when the asking account administers Identity Center. The facts therefore say who asked (readAs); the account behind
  * the default chain is asked of STS only when the instance was not listed, the one case where it matters.
  */
-export async function readIdentityCenter(clients: AwsClients, source: IdentityCenterSource): Promise<IdentityCenterFacts> {
+export async function readIdentityCenter(
+  clients: AwsClients,
+  source: IdentityCenterSource,
+): Promise<IdentityCenterFacts> {
   const credentials: Credentials = source.roleArn
     ? clients.assumeRole(source.roleArn, "check-identity-center")
     : undefined;
@@ -36,7 +39,8 @@ export async function readIdentityCenter(clients: AwsClients, source: IdentityCe
 }
 
 async function readerOf(clients: AwsClients, source: IdentityCenterSource): Promise<IdentityCenterReader> {
-  const administratorAccountId = source.accountId ?? (source.roleArn ? accountOfArn(source.roleArn) : undefined) ?? null;
+  const administratorAccountId =
+    source.accountId ?? (source.roleArn ? accountOfArn(source.roleArn) : undefined) ?? null;
   if (source.roleArn) return { accountId: accountOfArn(source.roleArn) ?? null, administratorAccountId, via: "role" };
   try {
     return { accountId: await clients.callerAccountId(), administratorAccountId, via: "default-chain" };

@@ -56,7 +56,8 @@ function describeUnverifiedReader(facts: IdentityCenterFacts): string | undefine
   const reader = facts.readAs;
   const instance = `IAM Identity Center ${facts.instanceArn}`;
   const fix = "set aws.identityCenter.roleArn to a read role in the account that administers it";
-  if (reader === undefined) return `${instance} is not listed by sso-admin, and breakglass cannot tell which account it asked.`;
+  if (reader === undefined)
+    return `${instance} is not listed by sso-admin, and breakglass cannot tell which account it asked.`;
   if (reader.accountId === null) {
     const why = reader.accountError ? ` (sts:GetCallerIdentity: ${describeFactError(reader.accountError)})` : "";
     return `${instance} is not listed by sso-admin, and breakglass cannot tell which account it asked${why}; ${fix}.`;
