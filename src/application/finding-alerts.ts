@@ -146,6 +146,17 @@ function workloadAccount(subject: AlertSubject, reading: CheckReading) {
   );
 }
 
+function emergencyUser(subject: AlertSubject, reading: CheckReading) {
+  return reading.facts?.emergencyUsers?.find((user) => user.arn === subject.resource && user.status !== "error");
+}
+
+const emergencyUserRead: Judge = (subject, reading) => emergencyUser(subject, reading) !== undefined;
+
+/** Whether a user's reach was judged: the user was read, and so was every emergency role that might trust it. */
+const emergencyUserReachRead: Judge = (subject, reading) =>
+  emergencyUser(subject, reading)?.status === "found" &&
+  (reading.facts?.emergencyRoles ?? []).every((role) => role.status !== "error");
+
 const crossAccountRoleRead: Judge = (subject, reading) => {
   const role = workloadAccount(subject, reading)?.crossAccountRole;
   return reading.checks.has("cross-account-roles") && role !== undefined && role !== null && role.status !== "error";
@@ -198,6 +209,13 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
     identityCenterFound(subject, reading) && reading.idp !== undefined,
   EMERGENCY_ROLE_MISSING: emergencyRoleRead,
   EMERGENCY_ROLE_TRUST_INVALID: emergencyRoleRead,
+  EMERGENCY_USER_MISSING: emergencyUserRead,
+  EMERGENCY_USER_NO_MFA: emergencyUserRead,
+  EMERGENCY_USER_NO_PASSWORD: emergencyUserRead,
+  EMERGENCY_USER_ACCESS_KEY: emergencyUserRead,
+  EMERGENCY_USER_ROLE_UNREACHABLE: emergencyUserReachRead,
+  EMERGENCY_USER_TRUST_WITHOUT_MFA: emergencyUserReachRead,
+  ROOT_MFA_DISABLED: (_subject, reading) => reading.facts?.rootMfa?.status === "found",
   CROSS_ACCOUNT_ROLE_MISSING: crossAccountRoleRead,
   CROSS_ACCOUNT_ROLE_TRUST_INVALID: crossAccountRoleRead,
   SCP_PROTECTION_MISSING: serviceControlPoliciesRead,

@@ -44,6 +44,10 @@ const accountIdSchema = z.preprocess(
   z.string(expected(ACCOUNT_ID)).regex(/^\d{12}$/, expected(ACCOUNT_ID)),
 );
 
+const USER_NAME_DESCRIPTION = "an IAM user name (letters, digits and +=,.@_-, at most 64)";
+const userNameSchema = z
+  .string(expected(USER_NAME_DESCRIPTION))
+  .regex(/^[\w+=,.@-]{1,64}$/, expected(USER_NAME_DESCRIPTION));
 const ROLE_ARN_DESCRIPTION = "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)";
 const roleArnSchema = z.string(expected(ROLE_ARN_DESCRIPTION)).regex(ROLE_ARN, expected(ROLE_ARN_DESCRIPTION));
 const SAML_PROVIDER_DESCRIPTION = "an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>)";
@@ -116,6 +120,11 @@ const emergencyAccountSchema = section({
   emergencyRoles: z
     .array(roleArnSchema, expected("a list of IAM role ARNs"))
     .min(1, expected("at least one IAM role ARN (or no emergencyRoles key)"))
+    .optional(),
+  /** FM1's emergency IAM users in this account (names, not ARNs): each signs in with a password and MFA. */
+  emergencyUsers: z
+    .array(userNameSchema, expected("a list of IAM user names"))
+    .min(1, expected("at least one IAM user name (or no emergencyUsers key)"))
     .optional(),
 }).superRefine((account, context) => {
   // The emergency path must not depend on another account: an ARN elsewhere is almost always a copy-paste slip.

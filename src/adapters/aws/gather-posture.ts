@@ -11,7 +11,7 @@ import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../doma
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
 import { readIdentityCenter, type IdentityCenterSource } from "./identity-center-reader.js";
-import { readRole, readSamlProvider } from "./iam-reader.js";
+import { readEmergencyUser, readRole, readRootMfa, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
 
@@ -25,6 +25,8 @@ export interface PostureScope {
     readonly roleArn?: string | undefined;
     readonly samlProviders: readonly string[];
     readonly emergencyRoles: readonly string[];
+    /** FM1's emergency IAM users, by name. */
+    readonly emergencyUsers: readonly string[];
   };
   readonly identityCenter?: IdentityCenterSource | undefined;
   readonly organization?:
@@ -66,6 +68,18 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
   "emergency-roles": async ({ scope, dependencies: { clients }, iam }) => ({
     emergencyRoles: await Promise.all(scope.emergencyAccount.emergencyRoles.map((arn) => readRole(clients, iam, arn))),
   }),
+  "emergency-users": async ({ scope, dependencies: { clients }, iam }) => {
+    const { accountId, emergencyUsers } = scope.emergencyAccount;
+    const [users, rootMfa] = await Promise.all([
+      Promise.all(
+        emergencyUsers.map((userName) =>
+          readEmergencyUser(clients, iam, userName, `arn:${scope.partition}:iam::${accountId}:user/${userName}`),
+        ),
+      ),
+      readRootMfa(clients, iam),
+    ]);
+    return { emergencyUsers: users, rootMfa };
+  },
   "identity-center": async ({ scope, dependencies: { clients, latestAttestation } }) => {
     if (!scope.identityCenter) return {};
     const identityCenter = await readIdentityCenter(clients, scope.identityCenter);

@@ -59,6 +59,29 @@ export interface RoleFacts {
   readonly trustPolicyDocument: string | null;
 }
 
+/** One emergency IAM user of FM1 (aws.emergencyAccount.emergencyUsers), as IAM describes it. */
+export interface EmergencyUserFacts {
+  readonly userName: string;
+  /** The user's ARN: as GetUser returns it (with its path) when found, otherwise made from the name. */
+  readonly arn: string;
+  readonly status: ReadStatus;
+  readonly error?: FactError;
+  /** MFA devices assigned to the user (iam:ListMFADevices), virtual or hardware. */
+  readonly mfaDeviceCount: number;
+  /** Whether the user has a console password (iam:GetLoginProfile answers). */
+  readonly hasConsolePassword: boolean;
+  /** The ids of its access keys whose Status is Active (iam:ListAccessKeys). */
+  readonly activeAccessKeyIds: readonly string[];
+}
+
+/** The emergency account's root user, from iam:GetAccountSummary. */
+export interface RootMfaFacts {
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  /** SummaryMap.AccountMFAEnabled: 1 when the root user has an MFA device. */
+  readonly mfaEnabled: boolean;
+}
+
 export interface ServiceControlPolicyFacts {
   readonly id: string;
   readonly name: string;
@@ -114,6 +137,8 @@ export interface PostureFacts {
   readonly emergencyAccountId: string;
   readonly samlProviders?: readonly SamlProviderFacts[];
   readonly emergencyRoles?: readonly RoleFacts[];
+  readonly emergencyUsers?: readonly EmergencyUserFacts[];
+  readonly rootMfa?: RootMfaFacts;
   readonly identityCenter?: IdentityCenterFacts;
   /** The latest attestation for the configured instance; null when there is none. */
   readonly attestation?: Attestation | null;
