@@ -43,7 +43,8 @@ aws:
       - arn:aws:iam::111111111111:role/EmergencyAdmin                   # CHANGE ME
     # FM1's emergency IAM users (names), each with a console password and an MFA device kept in the safe, no access
     # keys, and trusted by an emergency role with MFA required. Leave it out if you have none.
-    emergencyUsers: [breakglass-emergency-1]                            # CHANGE ME
+    emergencyUsers:
+      - breakglass-emergency-1                                          # CHANGE ME
 
   # IAM Identity Center, the everyday way in. Delete this section if you do not use it.
   identityCenter:

@@ -218,7 +218,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "an aws section without emergencyAccount",
       MINIMAL + yaml("aws:", "  region: eu-west-1"),
       "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, " +
-        "roleArn, samlProviders, emergencyRoles, but the key is missing",
+        "roleArn, samlProviders, emergencyRoles, emergencyUsers, but the key is missing",
     ],
     [
       "a short account ID",
@@ -351,7 +351,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
       "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
-        "emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
+        "emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
         "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [
