@@ -1,6 +1,7 @@
 // The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { CHECK_NAMES } from "../domain/checks/check-registry.js";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-checks.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
@@ -133,8 +134,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
     .option(
       "--only <checks>",
-      "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, " +
-        "cross-account-roles, scp-protection, cloudtrail, eventbridge)",
+      `comma-separated checks to run (${CHECK_NAMES.join(", ")})`,
     )
     .exitOverride()
     .action(async (options: CheckOptions) => {

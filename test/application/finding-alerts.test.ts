@@ -31,6 +31,7 @@ const ALL_CHECKS: ReadonlySet<CheckName> = new Set([
   "metadata",
   "saml-providers",
   "emergency-roles",
+  "emergency-users",
   "identity-center",
   "cross-account-roles",
   "scp-protection",
