@@ -50,7 +50,11 @@ function judgeUser(user: EmergencyUserFacts, roles: readonly RoleFacts[], emerge
   const named = `The emergency IAM user ${user.userName}`;
   if (user.status === "missing")
     return [
-      createFinding("EMERGENCY_USER_MISSING", `${named} does not exist in the emergency account ${emergencyAccountId}.`, subject),
+      createFinding(
+        "EMERGENCY_USER_MISSING",
+        `${named} does not exist in the emergency account ${emergencyAccountId}.`,
+        subject,
+      ),
     ];
   if (user.status === "error")
     return [
