@@ -4,6 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateVirtualMFADeviceCommand,
+  EnableMFADeviceCommand,
+  UpdateAssumeRolePolicyCommand,
   CreateRoleCommand,
   CreateUserCommand,
   IAMClient,
@@ -16,6 +20,8 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import {
   awsConfigSection,
   buildOrganization,
+  EMERGENCY_ROLE,
+  emergencyRoleTrust,
   REGION,
   shippedPolicy,
   type TestOrganization,
@@ -25,6 +31,7 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const signing = makeCertificate({ commonName: "idp signing" });
+const EMERGENCY_USER = "breakglass-emergency-1";
 const IDENTITY_CENTER_READER = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-identity-center-reader`;
 let moto: MotoServer;
 let organization: TestOrganization;
@@ -112,6 +119,29 @@ beforeAll(async () => {
     }),
   );
 
+  // FM1's emergency user, ready: a password and an MFA device, and trusted by the emergency role with MFA.
+  await emergency.send(new CreateUserCommand({ UserName: EMERGENCY_USER }));
+  await emergency.send(new CreateLoginProfileCommand({ UserName: EMERGENCY_USER, Password: "sealed-in-the-safe-42!" }));
+  const device = await emergency.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: EMERGENCY_USER }));
+  await emergency.send(
+    new EnableMFADeviceCommand({
+      UserName: EMERGENCY_USER,
+      SerialNumber: device.VirtualMFADevice?.SerialNumber,
+      AuthenticationCode1: "123456",
+      AuthenticationCode2: "654321",
+    }),
+  );
+  const trust = JSON.parse(emergencyRoleTrust(organization.samlProviderArn)) as { Statement: object[] };
+  trust.Statement.push({
+    Effect: "Allow",
+    Principal: { AWS: `arn:aws:iam::${organization.emergencyAccountId}:user/${EMERGENCY_USER}` },
+    Action: "sts:AssumeRole",
+    Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } },
+  });
+  await emergency.send(
+    new UpdateAssumeRolePolicyCommand({ RoleName: EMERGENCY_ROLE, PolicyDocument: JSON.stringify(trust) }),
+  );
+
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
@@ -123,6 +153,7 @@ beforeAll(async () => {
         readerRoleName: "breakglass-reader",
         managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
         identityCenterRoleArn: IDENTITY_CENTER_READER,
+        emergencyUsers: [EMERGENCY_USER],
       }).trimEnd(),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
@@ -145,8 +176,10 @@ afterAll(async () => {
 describe("the shipped least-privilege policies", () => {
   it("let the whole check run with no read failure", async () => {
     const { findings } = await check();
-    // Only the attestation is missing: every AWS read succeeded under the shipped policies alone.
+    // Only the attestation is missing, and root MFA (which moto cannot enable): every AWS read succeeded under the
+    // shipped policies alone, the emergency users' too.
     expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+      ["ROOT_MFA_DISABLED", expect.any(String)],
       ["IDENTITY_CENTER_IMPORT_UNATTESTED", expect.any(String)],
     ]);
   });
@@ -174,6 +207,7 @@ describe("the shipped least-privilege policies", () => {
       expect(findings.map((finding) => finding.code).sort()).toEqual([
         "AWS_READ_FAILED",
         "IDENTITY_CENTER_IMPORT_UNATTESTED",
+        "ROOT_MFA_DISABLED",
       ]);
       expect(findings.find((finding) => finding.code === "AWS_READ_FAILED")?.message).toMatch(
         /EventBridge rules of the emergency account: AccessDenied/,
@@ -212,6 +246,7 @@ describe("the shipped least-privilege policies", () => {
       const { findings } = await check();
       expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
         ["IDENTITY_CENTER_UNREACHABLE", expect.stringMatching(/did not answer \(AccessDenied/)],
+        ["ROOT_MFA_DISABLED", expect.any(String)],
       ]);
     } finally {
       await setEnforcement(false);

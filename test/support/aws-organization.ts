@@ -47,7 +47,12 @@ export interface TestOrganization {
  */
 export function awsConfigSection(
   organization: TestOrganization,
-  options: { readerRoleName: string; managementRoleArn?: string; identityCenterRoleArn?: string },
+  options: {
+    readerRoleName: string;
+    managementRoleArn?: string;
+    identityCenterRoleArn?: string;
+    emergencyUsers?: readonly string[];
+  },
 ): string {
   return [
     "aws:",
@@ -57,6 +62,7 @@ export function awsConfigSection(
     `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/${options.readerRoleName}`,
     `    samlProviders: [${organization.samlProviderArn}]`,
     `    emergencyRoles: [${organization.emergencyRoleArn}]`,
+    ...(options.emergencyUsers === undefined ? [] : [`    emergencyUsers: [${options.emergencyUsers.join(", ")}]`]),
     "  identityCenter:",
     `    instanceArn: ${organization.instanceArn}`,
     `    region: ${REGION}`,
