@@ -180,7 +180,8 @@ describe("a healthy organization", () => {
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.code).toBe(0);
-    expect(report.notChecked).toEqual([]);
+    // FM1's emergency users have their own test (emergency-users.test.ts): moto cannot give root an MFA device.
+    expect(report.notChecked).toEqual([{ check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" }]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
       {
@@ -421,6 +422,7 @@ describe("what is not checked", () => {
     expect(report.findings).toEqual([]);
     expect(report.notChecked).toEqual([
       { check: "emergency-roles", reason: "not in --only" },
+      { check: "emergency-users", reason: "not in --only" },
       { check: "identity-center", reason: "not in --only" },
       { check: "cross-account-roles", reason: "not in --only" },
       { check: "scp-protection", reason: "not in --only" },
@@ -429,6 +431,7 @@ describe("what is not checked", () => {
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
     ]);
@@ -439,7 +442,7 @@ describe("what is not checked", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
-        "identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
+        "emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
     );
   });
 });

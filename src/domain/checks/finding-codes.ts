@@ -59,7 +59,7 @@ export const FINDING_CODES = {
   ROLLOVER_IN_PROGRESS: {
     severity: "info",
     remedy:
-      "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and " +
+      "The IdP publishes the successor of its signing certificate: make sure the emergency IAM SAML provider and " +
       "Identity Center carry the new one before the IdP switches.",
     runbook: "fm2-reimport-metadata",
   },
