@@ -202,6 +202,8 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   SAML_PROVIDER_CERT_EXPIRING: samlProviderRead,
   // Drift is judged against the IdP's metadata, so it needs both readings.
   SAML_PROVIDER_DRIFT: (subject, reading) => samlProviderRead(subject, reading) && reading.idp !== undefined,
+  SAML_PROVIDER_LACKS_CURRENT_CERT: (subject, reading) =>
+    samlProviderRead(subject, reading) && reading.idp !== undefined,
   IDENTITY_CENTER_UNREACHABLE: (subject, reading) => reading.facts?.identityCenter?.instanceArn === subject.resource,
   IDENTITY_CENTER_NOT_ACTIVE: identityCenterAnswered,
   IDENTITY_CENTER_IMPORT_UNATTESTED: identityCenterFound,

@@ -243,8 +243,10 @@ describe("one breakage at a time", () => {
     try {
       const [finding, ...rest] = (await check()).findings;
       expect(rest).toEqual([]);
+      // It lacks the certificate the IdP signs with now: FM3 sign-ins fail, so the drift is critical.
       expect(finding).toMatchObject({
-        code: "SAML_PROVIDER_DRIFT",
+        code: "SAML_PROVIDER_LACKS_CURRENT_CERT",
+        severity: "critical",
         resource: organization.samlProviderArn,
         missingOnProvider: [expect.any(String)],
         unknownToIdp: [expect.any(String)],

@@ -149,6 +149,13 @@ export const FINDING_CODES = {
       "Create the emergency IAM SAML provider from the IdP's current metadata (iam:CreateSAMLProvider) or fix the ARN in the config.",
     runbook: "fm2-reimport-metadata",
   },
+  SAML_PROVIDER_LACKS_CURRENT_CERT: {
+    severity: "critical",
+    remedy:
+      "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) now: " +
+      "direct federation (FM3) through it fails until it holds the certificate the IdP signs with.",
+    runbook: "fm2-reimport-metadata",
+  },
   SAML_PROVIDER_DRIFT: {
     severity: "high",
     remedy:
@@ -238,7 +245,8 @@ export const FINDING_CODES = {
   },
   EMERGENCY_USER_NO_MFA: {
     severity: "critical",
-    remedy: "Assign an MFA device to the emergency IAM user (a hardware key kept in the safe) and test a sign-in with it.",
+    remedy:
+      "Assign an MFA device to the emergency IAM user (a hardware key kept in the safe) and test a sign-in with it.",
     runbook: null,
   },
   EMERGENCY_USER_NO_PASSWORD: {

@@ -154,6 +154,11 @@ function checkIdentityProvider(
   }
 }
 
+/** Whether `certificate` is newer than `other`: valid from no earlier, and valid until later. */
+export function isSuccessorOf(certificate: CertificateFacts, other: CertificateFacts): boolean {
+  return certificate.notBefore >= other.notBefore && certificate.notAfter > other.notAfter;
+}
+
 /** A signing certificate this long from expiry is not about to be replaced, whatever else the IdP publishes. */
 export const ROLLOVER_HORIZON_DAYS = 365;
 
@@ -182,7 +187,7 @@ export function findRollover(
     .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
   for (const candidate of outgoing) {
     const successors = certificates
-      .filter((other) => other.notBefore >= candidate.notBefore && other.notAfter > candidate.notAfter)
+      .filter((other) => isSuccessorOf(other, candidate))
       .sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
     if (successors[0]) return { outgoing: candidate, incoming: successors[0] };
   }
