@@ -132,10 +132,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
-    .option(
-      "--only <checks>",
-      `comma-separated checks to run (${CHECK_NAMES.join(", ")})`,
-    )
+    .option("--only <checks>", `comma-separated checks to run (${CHECK_NAMES.join(", ")})`)
     .exitOverride()
     .action(async (options: CheckOptions) => {
       exitCode = await runCheck(options, io);

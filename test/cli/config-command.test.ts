@@ -58,7 +58,8 @@ describe("config validate", () => {
           "warns 30 days before a certificate expires)",
         "  emergency account: 123456789012, 1 SAML provider, 1 emergency role, 1 emergency user",
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
-        "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
+        "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
+          "cross-account-roles, scp-protection, cloudtrail, eventbridge",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",

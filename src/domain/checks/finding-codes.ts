@@ -240,7 +240,8 @@ export const FINDING_CODES = {
   EMERGENCY_USER_MISSING: {
     severity: "critical",
     remedy:
-      "Create the emergency IAM user in the emergency account with a console password and an MFA device kept in the safe, or remove it from aws.emergencyAccount.emergencyUsers.",
+      "Create the emergency IAM user in the emergency account with a console password and an MFA device kept in " +
+      "the safe, or remove it from aws.emergencyAccount.emergencyUsers.",
     runbook: null,
   },
   EMERGENCY_USER_NO_MFA: {
@@ -264,7 +265,8 @@ export const FINDING_CODES = {
   EMERGENCY_USER_ROLE_UNREACHABLE: {
     severity: "critical",
     remedy:
-      "Let the emergency IAM user assume an emergency role: add it (or its account) to the role's trust policy for sts:AssumeRole with aws:MultiFactorAuthPresent true.",
+      "Let the emergency IAM user assume an emergency role: add it (or its account) to the role's trust policy " +
+      "for sts:AssumeRole with aws:MultiFactorAuthPresent true.",
     runbook: null,
   },
   EMERGENCY_USER_TRUST_WITHOUT_MFA: {
