@@ -159,8 +159,12 @@ export function isSuccessorOf(certificate: CertificateFacts, other: CertificateF
   return certificate.notBefore >= other.notBefore && certificate.notAfter > other.notAfter;
 }
 
-/** A signing certificate this long from expiry is not about to be replaced, whatever else the IdP publishes. */
-export const ROLLOVER_HORIZON_DAYS = 365;
+/**
+ * A signing certificate this long from expiry is not about to be replaced, whatever else the IdP publishes. IdPs
+ * publish the successor from weeks (Entra ID) to a year or more (Google) ahead; two keys with years left each are a
+ * long-lived pair, not a rollover.
+ */
+export const ROLLOVER_HORIZON_DAYS = 730;
 
 /**
  * Whether the IdP is rolling its signing key over, as an admin means it: it publishes, beside the certificate it signs

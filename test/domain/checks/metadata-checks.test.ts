@@ -59,7 +59,7 @@ describe("signing certificates", () => {
       "CERT_NOT_YET_VALID",
       "NO_VALID_SIGNING_CERT",
     ]);
-    // Published ahead of its notBefore beside a certificate that expires within the year, it is the successor.
+    // Published ahead of its notBefore beside a certificate that expires within two years, it is the successor.
     expect(
       codesFor({
         keys: [
@@ -81,7 +81,7 @@ describe("signing certificates", () => {
     expect(findings[1]?.message).toContain("sha1WithRSAEncryption");
   });
 
-  it("announces a rollover when the IdP publishes the successor of a certificate that expires within the year", () => {
+  it("announces a rollover when the IdP publishes the successor of a certificate that expires within two years", () => {
     const outgoing = certificateValidFor(200, { commonName: "current" });
     const next = makeCertificate({
       commonName: "next",
