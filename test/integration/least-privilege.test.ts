@@ -253,4 +253,36 @@ describe("the shipped least-privilege policies", () => {
       await setReaderPolicy(shippedPolicy("identity-center-reader-policy.json"));
     }
   });
+
+  it("are really enforced for FM1's reads: without iam:GetLoginProfile the emergency user's read fails, and only it", async () => {
+    await setEnforcement(false);
+    const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
+    const narrowed = JSON.parse(shippedPolicy("emergency-account-reader-policy.json")) as {
+      Statement: { Action: string | string[] }[];
+    };
+    for (const statement of narrowed.Statement) {
+      if (Array.isArray(statement.Action))
+        statement.Action = statement.Action.filter((action) => action !== "iam:GetLoginProfile");
+    }
+    const setReaderPolicy = (document: string) =>
+      emergency.send(
+        new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: document }),
+      );
+    await setReaderPolicy(JSON.stringify(narrowed));
+    await setEnforcement(true);
+    try {
+      const { findings } = await check();
+      expect(findings.map((finding) => finding.code)).toEqual([
+        "AWS_READ_FAILED",
+        "ROOT_MFA_DISABLED",
+        "IDENTITY_CENTER_IMPORT_UNATTESTED",
+      ]);
+      expect(findings[0]?.message).toMatch(
+        new RegExp(`^Could not read the emergency IAM user ${EMERGENCY_USER}: AccessDenied: .*iam:GetLoginProfile`),
+      );
+    } finally {
+      await setEnforcement(false);
+      await setReaderPolicy(shippedPolicy("emergency-account-reader-policy.json"));
+    }
+  });
 });
