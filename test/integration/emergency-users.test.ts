@@ -42,6 +42,7 @@ let directory: string;
 let providerArn: string;
 let roleArn: string;
 let mfaSerial: string;
+let lastReport: { findings: { code: string; message: string }[]; facts: Record<string, unknown> };
 
 /** The emergency role's trust as FM1 and FM3 need it: SAML sign-in, and the emergency user with MFA (unless left out). */
 function roleTrust(user: "with-mfa" | "without-mfa" | "absent"): string {
@@ -136,10 +137,8 @@ async function check(users: readonly string[] = [USER]): Promise<[string, string
     { AWS_ENDPOINT_URL: moto.endpoint },
   );
   expect(stderr).toBe("");
-  return (JSON.parse(stdout) as { findings: { code: string; message: string }[] }).findings.map((finding) => [
-    finding.code,
-    finding.message,
-  ]);
+  lastReport = JSON.parse(stdout) as typeof lastReport;
+  return lastReport.findings.map((finding) => [finding.code, finding.message]);
 }
 
 async function setTrust(user: "with-mfa" | "without-mfa" | "absent"): Promise<void> {
@@ -147,8 +146,19 @@ async function setTrust(user: "with-mfa" | "without-mfa" | "absent"): Promise<vo
 }
 
 describe("FM1 readiness in check", () => {
-  it("finds nothing wrong with an emergency user set up as README says", async () => {
+  it("finds nothing wrong with an emergency user set up as README says, and reports the facts it read", async () => {
     expect(await check()).toEqual([ROOT_MFA]);
+    expect(lastReport.facts["emergencyUsers"]).toEqual([
+      {
+        userName: USER,
+        arn: USER_ARN,
+        status: "found",
+        mfaDeviceCount: 1,
+        hasConsolePassword: true,
+        activeAccessKeyIds: [],
+      },
+    ]);
+    expect(lastReport.facts["rootMfa"]).toEqual({ status: "found", mfaEnabled: false });
   });
 
   it("notices the user's trust removed from the emergency role, and its return", async () => {
