@@ -30,6 +30,7 @@ export async function benchOrgSweep(accounts: number): Promise<void> {
         accountId: organization.emergencyAccountId,
         samlProviders: [],
         emergencyRoles: [organization.emergencyRoleArn],
+        emergencyUsers: [],
       },
       organization: { crossAccountRoleName: CROSS_ACCOUNT_ROLE, readRoleName: READ_ROLE, accounts: "all" },
       concurrency: 8,

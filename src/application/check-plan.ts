@@ -61,6 +61,7 @@ function scopeOf(config: BreakglassConfig, runnable: ReadonlySet<CheckName>): Po
       roleArn: account.roleArn,
       samlProviders: account.samlProviders ?? [],
       emergencyRoles: account.emergencyRoles ?? [],
+      emergencyUsers: account.emergencyUsers ?? [],
     },
     identityCenter: aws.identityCenter,
     organization: aws.organization,

@@ -3,6 +3,7 @@ import type { CheckName } from "../config/config-schema.js";
 import { SEVERITY_ORDER, type Finding, type Severity } from "../domain/checks/finding.js";
 import { FINDING_CODES, type FindingCode } from "../domain/checks/finding-codes.js";
 import type { PostureFacts } from "../domain/checks/posture-facts.js";
+import { isIdentityCenterAnswered } from "../domain/checks/identity-center.js";
 import type { MetadataInspection } from "../domain/saml/metadata-model.js";
 import type { AlertRecord, SeenFinding } from "../domain/ports/serve-state-store.js";
 
@@ -128,8 +129,11 @@ const emergencyRoleRead: Judge = (subject, reading) =>
 
 const identityCenterAnswered: Judge = (subject, reading) => {
   const identityCenter = reading.facts?.identityCenter;
+  // Not listed by an account that does not administer Identity Center says nothing about it: the alert stays open.
   return (
-    identityCenter !== undefined && identityCenter.instanceArn === subject.resource && identityCenter.status !== "error"
+    identityCenter !== undefined &&
+    identityCenter.instanceArn === subject.resource &&
+    isIdentityCenterAnswered(identityCenter)
   );
 };
 
@@ -141,6 +145,17 @@ function workloadAccount(subject: AlertSubject, reading: CheckReading) {
     (account) => account.accountId === subject.accountId && account.error === undefined,
   );
 }
+
+function emergencyUser(subject: AlertSubject, reading: CheckReading) {
+  return reading.facts?.emergencyUsers?.find((user) => user.arn === subject.resource && user.status !== "error");
+}
+
+const emergencyUserRead: Judge = (subject, reading) => emergencyUser(subject, reading) !== undefined;
+
+/** Whether a user's reach was judged: the user was read, and so was every emergency role that might trust it. */
+const emergencyUserReachRead: Judge = (subject, reading) =>
+  emergencyUser(subject, reading)?.status === "found" &&
+  (reading.facts?.emergencyRoles ?? []).every((role) => role.status !== "error");
 
 const crossAccountRoleRead: Judge = (subject, reading) => {
   const role = workloadAccount(subject, reading)?.crossAccountRole;
@@ -187,6 +202,8 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   SAML_PROVIDER_CERT_EXPIRING: samlProviderRead,
   // Drift is judged against the IdP's metadata, so it needs both readings.
   SAML_PROVIDER_DRIFT: (subject, reading) => samlProviderRead(subject, reading) && reading.idp !== undefined,
+  SAML_PROVIDER_LACKS_CURRENT_CERT: (subject, reading) =>
+    samlProviderRead(subject, reading) && reading.idp !== undefined,
   IDENTITY_CENTER_UNREACHABLE: (subject, reading) => reading.facts?.identityCenter?.instanceArn === subject.resource,
   IDENTITY_CENTER_NOT_ACTIVE: identityCenterAnswered,
   IDENTITY_CENTER_IMPORT_UNATTESTED: identityCenterFound,
@@ -194,6 +211,13 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
     identityCenterFound(subject, reading) && reading.idp !== undefined,
   EMERGENCY_ROLE_MISSING: emergencyRoleRead,
   EMERGENCY_ROLE_TRUST_INVALID: emergencyRoleRead,
+  EMERGENCY_USER_MISSING: emergencyUserRead,
+  EMERGENCY_USER_NO_MFA: emergencyUserRead,
+  EMERGENCY_USER_NO_PASSWORD: emergencyUserRead,
+  EMERGENCY_USER_ACCESS_KEY: emergencyUserRead,
+  EMERGENCY_USER_ROLE_UNREACHABLE: emergencyUserReachRead,
+  EMERGENCY_USER_TRUST_WITHOUT_MFA: emergencyUserReachRead,
+  ROOT_MFA_DISABLED: (_subject, reading) => reading.facts?.rootMfa?.status === "found",
   CROSS_ACCOUNT_ROLE_MISSING: crossAccountRoleRead,
   CROSS_ACCOUNT_ROLE_TRUST_INVALID: crossAccountRoleRead,
   SCP_PROTECTION_MISSING: serviceControlPoliciesRead,

@@ -8,6 +8,7 @@ import { AwsClients, DEFAULT_AWS_SETTINGS, type AwsSettings } from "../adapters/
 import { actionPrincipal } from "../adapters/aws/action-principal.js";
 import { callerArn } from "../adapters/aws/caller-identity.js";
 import { People, type IdentitySettings } from "../domain/identity/people.js";
+import { accountOfArn } from "../domain/shared/arn.js";
 import type { CliIdentitySource } from "./actor-identity.js";
 import type { BreakglassConfig } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
@@ -212,6 +213,13 @@ export function configInputDefaults(config: BreakglassConfig): Record<string, st
   const known: Record<string, string | undefined> = {
     emergencyAccountId: config.aws?.emergencyAccount.accountId,
     identityCenterRegion: config.aws?.identityCenter?.region,
+    identityCenterAccountId: identityCenterAccountOf(config),
   };
   return Object.fromEntries(Object.entries(known).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/** The account that administers Identity Center: aws.identityCenter.accountId, or the account of its read role. */
+function identityCenterAccountOf(config: BreakglassConfig): string | undefined {
+  const identityCenter = config.aws?.identityCenter;
+  return identityCenter?.accountId ?? (identityCenter?.roleArn ? accountOfArn(identityCenter.roleArn) : undefined);
 }

@@ -36,6 +36,8 @@ export function checkReportJson(report: CheckReport): unknown {
         : null,
       ...(facts?.samlProviders ? { samlProviders: facts.samlProviders.map(samlProviderJson) } : {}),
       ...(facts?.emergencyRoles ? { emergencyRoles: facts.emergencyRoles.map(roleJson) } : {}),
+      ...(facts?.emergencyUsers ? { emergencyUsers: facts.emergencyUsers } : {}),
+      ...(facts?.rootMfa ? { rootMfa: facts.rootMfa } : {}),
       ...(facts?.identityCenter
         ? {
             identityCenter: {
@@ -43,6 +45,8 @@ export function checkReportJson(report: CheckReport): unknown {
               status: facts.identityCenter.status,
               instanceStatus: facts.identityCenter.instanceStatus,
               ...(facts.identityCenter.error ? { error: facts.identityCenter.error } : {}),
+              // Whose credentials sso-admin was asked with, when the instance was not listed.
+              ...(facts.identityCenter.readAs ? { readAs: facts.identityCenter.readAs } : {}),
             },
             attestation: facts.attestation
               ? { ...facts.attestation, attestedAt: facts.attestation.attestedAt.toISOString() }

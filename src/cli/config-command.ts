@@ -99,7 +99,8 @@ function validSummary(path: string, config: BreakglassConfig): string {
     lines.push(
       `  emergency account: ${account.accountId}, ` +
         `${count(account.samlProviders?.length ?? 0, "SAML provider")}, ` +
-        `${count(account.emergencyRoles?.length ?? 0, "emergency role")}`,
+        `${count(account.emergencyRoles?.length ?? 0, "emergency role")}, ` +
+        `${count(account.emergencyUsers?.length ?? 0, "emergency user")}`,
     );
     const organization = aws.organization;
     if (organization !== undefined) {

@@ -1,6 +1,7 @@
 // The `breakglass` command: wires the subcommands and turns every error into one line on stderr and an exit code.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { CHECK_NAMES } from "../domain/checks/check-names.js";
 import { DEFAULT_WARN_DAYS } from "../domain/checks/metadata-check-defaults.js";
 import { describeError, isBreakglassError } from "../domain/errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-defaults.js";
@@ -123,11 +124,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
     .option("--json", "print one JSON object { ok, findings, facts, notChecked }")
     .option("--now <iso-8601>", "judge as of this instant instead of the clock")
-    .option(
-      "--only <checks>",
-      "comma-separated checks to run (metadata, saml-providers, emergency-roles, identity-center, " +
-        "cross-account-roles, scp-protection, cloudtrail, eventbridge)",
-    )
+    .option("--only <checks>", `comma-separated checks to run (${CHECK_NAMES.join(", ")})`)
     .exitOverride()
     .action(async (options: CheckOptions) => {
       const { runCheck } = await import("./check-command.js");

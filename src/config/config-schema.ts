@@ -44,6 +44,10 @@ const accountIdSchema = z.preprocess(
   z.string(expected(ACCOUNT_ID)).regex(/^\d{12}$/, expected(ACCOUNT_ID)),
 );
 
+const USER_NAME_DESCRIPTION = "an IAM user name (letters, digits and +=,.@_-, at most 64)";
+const userNameSchema = z
+  .string(expected(USER_NAME_DESCRIPTION))
+  .regex(/^[\w+=,.@-]{1,64}$/, expected(USER_NAME_DESCRIPTION));
 const ROLE_ARN_DESCRIPTION = "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)";
 const roleArnSchema = z.string(expected(ROLE_ARN_DESCRIPTION)).regex(ROLE_ARN, expected(ROLE_ARN_DESCRIPTION));
 const SAML_PROVIDER_DESCRIPTION = "an IAM SAML provider ARN (arn:aws:iam::<12-digit account>:saml-provider/<name>)";
@@ -119,6 +123,11 @@ const emergencyAccountSchema = section({
     .array(roleArnSchema, expected("a list of IAM role ARNs"))
     .min(1, expected("at least one IAM role ARN (or no emergencyRoles key)"))
     .optional(),
+  /** FM1's emergency IAM users in this account (names, not ARNs): each signs in with a password and MFA. */
+  emergencyUsers: z
+    .array(userNameSchema, expected("a list of IAM user names"))
+    .min(1, expected("at least one IAM user name (or no emergencyUsers key)"))
+    .optional(),
 }).superRefine((account, context) => {
   // The emergency path must not depend on another account: an ARN elsewhere is almost always a copy-paste slip.
   const inAnotherAccount = (arn: string) => accountOfArn(arn) !== account.accountId;
@@ -146,6 +155,23 @@ const identityCenterSchema = section({
     .string(expected(INSTANCE_ARN_DESCRIPTION))
     .regex(IDENTITY_CENTER_INSTANCE_ARN, expected(INSTANCE_ARN_DESCRIPTION)),
   region: regionSchema,
+  /** The account that administers Identity Center (the management or delegated-administrator account). */
+  accountId: accountIdSchema.optional(),
+  /** A read role in that account, assumed to read sso-admin; without it, the default chain must be in that account. */
+  roleArn: roleArnSchema.optional(),
+}).superRefine((identityCenter, context) => {
+  // sso-admin lists only the instances of the account it is asked in: a role elsewhere would read the wrong one.
+  if (
+    identityCenter.roleArn !== undefined &&
+    identityCenter.accountId !== undefined &&
+    accountOfArn(identityCenter.roleArn) !== identityCenter.accountId
+  ) {
+    context.addIssue({
+      code: "custom",
+      path: ["roleArn"],
+      message: `expected a role in the account that administers Identity Center, ${identityCenter.accountId} (aws.identityCenter.accountId)`,
+    });
+  }
 });
 
 const organizationSchema = section({

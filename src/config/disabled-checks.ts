@@ -13,6 +13,7 @@ const SECTION_PRESENT: { readonly [Section in ConfigSection]: (config: Breakglas
   aws: (config) => config.aws !== undefined,
   "aws.emergencyAccount.samlProviders": (config) => config.aws?.emergencyAccount.samlProviders !== undefined,
   "aws.emergencyAccount.emergencyRoles": (config) => config.aws?.emergencyAccount.emergencyRoles !== undefined,
+  "aws.emergencyAccount.emergencyUsers": (config) => config.aws?.emergencyAccount.emergencyUsers !== undefined,
   "aws.identityCenter": (config) => config.aws?.identityCenter !== undefined,
   "aws.organization": (config) => config.aws?.organization !== undefined,
 };

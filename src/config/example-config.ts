@@ -41,11 +41,20 @@ aws:
     # The roles responders assume through those providers.
     emergencyRoles:
       - arn:aws:iam::111111111111:role/EmergencyAdmin                   # CHANGE ME
+    # FM1's emergency IAM users (names), each with a console password and an MFA device kept in the safe, no access
+    # keys, and trusted by an emergency role with MFA required. Leave it out if you have none.
+    emergencyUsers:
+      - breakglass-emergency-1                                          # CHANGE ME
 
   # IAM Identity Center, the everyday way in. Delete this section if you do not use it.
   identityCenter:
     instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef         # CHANGE ME: IAM Identity Center > Settings
     region: eu-west-1               # Identity Center's home Region
+    # sso-admin answers only in the account that administers Identity Center (the management account, or the
+    # delegated administrator), so breakglass reads it there through a read role, whatever credentials it runs with.
+    # Without roleArn your own credentials must be in that account.
+    accountId: "999999999999"       # CHANGE ME; keep the quotes
+    roleArn: arn:aws:iam::999999999999:role/breakglass-identity-center-reader   # CHANGE ME
 
   # AWS Organizations: check the emergency path into every workload account.
   # Delete this section if you have a single account.
@@ -62,7 +71,7 @@ aws:
 # Which checks run: all of them unless you list fewer. A check whose section above is missing
 # cannot run, and \`breakglass config validate\` says so.
 checks:
-  enabled: [metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge]
+  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge]
   concurrency: 8                    # accounts read in parallel during the organization sweep (1 to 64)
 
 # Where breakglass keeps its history.

@@ -31,6 +31,7 @@ const ALL_CHECKS: ReadonlySet<CheckName> = new Set([
   "metadata",
   "saml-providers",
   "emergency-roles",
+  "emergency-users",
   "identity-center",
   "cross-account-roles",
   "scp-protection",
@@ -104,8 +105,15 @@ describe("which findings are alerts", () => {
 
 describe("the alert key", () => {
   it("stays the same while a provider's drift changes its wording and fingerprints", () => {
-    const [early] = checkSamlProviders([provider()], idpOf(current.base64, next.base64), { now, warnDays: 30 });
-    const [later] = checkSamlProviders([provider()], idpOf(next.base64), { now, warnDays: 30 });
+    const dropped = makeCertificate({ commonName: "dropped" }, freshKeyPair());
+    const idp = idpOf(current.base64, next.base64);
+    const [early] = checkSamlProviders([provider()], idp, { now, warnDays: 30 });
+    const [later] = checkSamlProviders(
+      [provider({ metadataDocument: metadata(current.base64, dropped.base64) })],
+      idp,
+      { now, warnDays: 30 },
+    );
+    expect(later?.code).toBe("SAML_PROVIDER_DRIFT");
     expect(early?.message).not.toBe(later?.message);
     expect(alertKey(early!)).toBe(alertKey(later!));
   });
@@ -189,7 +197,7 @@ describe("which open alerts a check resolves", () => {
 
   it("does not resolve a provider's drift while the provider cannot be read, nor while the IdP cannot", () => {
     const drift = collectAlerts(checkSamlProviders([provider()], idpOf(next.base64), { now, warnDays: 30 }));
-    expect(drift.map((alert) => alert.code)).toEqual(["SAML_PROVIDER_DRIFT"]);
+    expect(drift.map((alert) => alert.code)).toEqual(["SAML_PROVIDER_LACKS_CURRENT_CERT"]);
     const open = drift.map((alert) => openAlert(alert));
     const unreadable = provider({
       status: "error",
@@ -219,7 +227,7 @@ describe("which open alerts a check resolves", () => {
         open,
         reading({ facts: { emergencyAccountId: ACCOUNT, samlProviders: [provider()] } }),
       ).resolved.map((alert) => alert.code),
-    ).toEqual(["SAML_PROVIDER_DRIFT"]);
+    ).toEqual(["SAML_PROVIDER_LACKS_CURRENT_CERT"]);
   });
 
   it("does not resolve a workload account's alerts while the account cannot be read", () => {

@@ -42,8 +42,9 @@ const FILLED_EXAMPLE = EXAMPLE_CONFIG.replace(
   "https://acme.okta.com/app/exk1acme/sso/saml/metadata",
 )
   .replaceAll("111111111111", "123456789012")
-  .replace("999999999999", "210987654321")
-  .replace("ssoins-1234567890abcdef", "ssoins-72239a3c4f1e8b05");
+  .replaceAll("999999999999", "210987654321")
+  .replace("ssoins-1234567890abcdef", "ssoins-72239a3c4f1e8b05")
+  .replace("breakglass-emergency-1", "em-vault-1");
 
 describe("config validate", () => {
   it("says the filled-in example is valid and that every check will run", async () => {
@@ -55,9 +56,10 @@ describe("config validate", () => {
         `${path}: valid`,
         "  idp: Okta, metadata https://acme.okta.com/app/exk1acme/sso/saml/metadata (signer not pinned; " +
           "warns 30 days before a certificate expires)",
-        "  emergency account: 123456789012, 1 SAML provider, 1 emergency role",
+        "  emergency account: 123456789012, 1 SAML provider, 1 emergency role, 1 emergency user",
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
-        "  will check: metadata, saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge",
+        "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
+          "cross-account-roles, scp-protection, cloudtrail, eventbridge",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -78,8 +80,11 @@ describe("config validate", () => {
         `${path}:35: aws.emergencyAccount.roleArn: ${placeholder}`,
         `${path}:38: aws.emergencyAccount.samlProviders[0]: ${placeholder}`,
         `${path}:41: aws.emergencyAccount.emergencyRoles[0]: ${placeholder}`,
-        `${path}:45: aws.identityCenter.instanceArn: ${placeholder}`,
-        `${path}:53: aws.organization.managementRoleArn: ${placeholder}`,
+        `${path}:45: aws.emergencyAccount.emergencyUsers[0]: ${placeholder}`,
+        `${path}:49: aws.identityCenter.instanceArn: ${placeholder}`,
+        `${path}:54: aws.identityCenter.accountId: ${placeholder}`,
+        `${path}:55: aws.identityCenter.roleArn: ${placeholder}`,
+        `${path}:62: aws.organization.managementRoleArn: ${placeholder}`,
         "",
       ].join("\n"),
     );
@@ -158,6 +163,7 @@ describe("config validate", () => {
         "  will check: metadata",
         "  not checked: saml-providers (no aws section)",
         "  not checked: emergency-roles (no aws section)",
+        "  not checked: emergency-users (no aws section)",
         "  not checked: identity-center (no aws.identityCenter section)",
         "  not checked: cross-account-roles (no aws.organization section)",
         "  not checked: scp-protection (no aws.organization section)",
@@ -328,6 +334,7 @@ describe("describeDisabledChecks", () => {
     expect(describeDisabledChecks(config)).toEqual([
       { check: "saml-providers", reason: "not in checks.enabled" },
       { check: "emergency-roles", reason: "not in checks.enabled" },
+      { check: "emergency-users", reason: "not in checks.enabled" },
       { check: "identity-center", reason: "not in checks.enabled" },
       { check: "cross-account-roles", reason: "not in checks.enabled" },
       { check: "scp-protection", reason: "not in checks.enabled" },
@@ -341,6 +348,7 @@ describe("describeDisabledChecks", () => {
     expect(describeDisabledChecks(config)).toEqual([
       { check: "saml-providers", reason: "no aws.emergencyAccount.samlProviders" },
       { check: "emergency-roles", reason: "no aws.emergencyAccount.emergencyRoles" },
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },

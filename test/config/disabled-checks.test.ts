@@ -10,6 +10,7 @@ const IDP = ["idp:", "  name: Okta", "  metadata: ./idp.xml"];
 const EMERGENCY_ACCOUNT = ["  emergencyAccount:", '    accountId: "111111111111"'];
 const SAML_PROVIDERS = ["    samlProviders:", "      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP"];
 const EMERGENCY_ROLES = ["    emergencyRoles:", "      - arn:aws:iam::111111111111:role/EmergencyAdmin"];
+const EMERGENCY_USERS = ["    emergencyUsers: [breakglass-emergency-1]"];
 const IDENTITY_CENTER = [
   "  identityCenter:",
   "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
@@ -29,6 +30,7 @@ function configWithout(absent: ConfigSection) {
     ...EMERGENCY_ACCOUNT,
     ...(absent === "aws.emergencyAccount.samlProviders" ? [] : SAML_PROVIDERS),
     ...(absent === "aws.emergencyAccount.emergencyRoles" ? [] : EMERGENCY_ROLES),
+    ...(absent === "aws.emergencyAccount.emergencyUsers" ? [] : EMERGENCY_USERS),
     ...(absent === "aws.identityCenter" ? [] : IDENTITY_CENTER),
     ...(absent === "aws.organization" ? [] : ORGANIZATION),
   ];
@@ -72,9 +74,13 @@ describe("a config without a section a check needs", () => {
     expect(planChecks(configWithout("aws.emergencyAccount.samlProviders"), undefined).notChecked).toEqual([
       { check: "saml-providers", reason: "no aws.emergencyAccount.samlProviders" },
     ]);
+    expect(planChecks(configWithout("aws.emergencyAccount.emergencyUsers"), undefined).notChecked).toEqual([
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
+    ]);
     expect(planChecks(configWithout("aws"), undefined).notChecked).toEqual([
       { check: "saml-providers", reason: "no aws section" },
       { check: "emergency-roles", reason: "no aws section" },
+      { check: "emergency-users", reason: "no aws section" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },

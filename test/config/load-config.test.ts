@@ -218,7 +218,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "an aws section without emergencyAccount",
       MINIMAL + yaml("aws:", "  region: eu-west-1"),
       "breakglass.yaml: line 4: aws.emergencyAccount: expected a mapping with the keys accountId, " +
-        "roleArn, actionRoleArn, samlProviders, emergencyRoles, but the key is missing",
+        "roleArn, actionRoleArn, samlProviders, emergencyRoles, emergencyUsers, but the key is missing",
     ],
     [
       "a short account ID",
@@ -315,6 +315,30 @@ describe("each mistake gives one line naming the file, the line, the key and wha
         "account 111111111111 (aws.emergencyAccount.accountId), got arn:aws:iam::222222222222:role/breakglass-action",
     ],
     [
+      "an Identity Center read role outside the account that administers Identity Center",
+      withAws(
+        "  identityCenter:",
+        "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
+        "    region: eu-west-1",
+        '    accountId: "999999999999"',
+        "    roleArn: arn:aws:iam::111111111111:role/breakglass-identity-center-reader",
+      ),
+      "breakglass.yaml: line 15: aws.identityCenter.roleArn: expected a role in the account that administers " +
+        "Identity Center, 999999999999 (aws.identityCenter.accountId), got " +
+        "arn:aws:iam::111111111111:role/breakglass-identity-center-reader",
+    ],
+    [
+      "an Identity Center account ID without quotes that lost its leading zero",
+      withAws(
+        "  identityCenter:",
+        "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
+        "    region: eu-west-1",
+        "    accountId: 012345678901",
+      ),
+      "breakglass.yaml: line 14: aws.identityCenter.accountId: expected a 12-digit AWS account ID in quotes, got " +
+        "012345678901 (YAML reads it as the number 12345678901; put it in quotes to keep it as written)",
+    ],
+    [
       "a SAML provider in another account",
       withAws().replace("111111111111:saml-provider", "222222222222:saml-provider"),
       "breakglass.yaml: line 8: aws.emergencyAccount.samlProviders[0]: expected a SAML provider in the " +
@@ -333,7 +357,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
       "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
-        "emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
+        "emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
         "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [
@@ -344,7 +368,8 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an empty section",
       withAws("  identityCenter:"),
-      "breakglass.yaml: line 11: aws.identityCenter: expected a mapping with the keys instanceArn, region, got nothing",
+      "breakglass.yaml: line 11: aws.identityCenter: expected a mapping with the keys instanceArn, region, accountId, " +
+        "roleArn, got nothing",
     ],
     [
       "an account list with an unquoted short ID",

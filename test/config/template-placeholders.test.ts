@@ -11,7 +11,10 @@ describe("template placeholders", () => {
       "arn:aws:iam::111111111111:role/breakglass-reader",
       "arn:aws:iam::111111111111:saml-provider/EmergencyIdP",
       "arn:aws:iam::111111111111:role/EmergencyAdmin",
+      "breakglass-emergency-1",
       "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+      "999999999999",
+      "arn:aws:iam::999999999999:role/breakglass-identity-center-reader",
       "arn:aws:iam::999999999999:role/breakglass-org-reader",
       "C0123456789",
     ]);

@@ -180,7 +180,8 @@ describe("a healthy organization", () => {
     expect(report.findings).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.code).toBe(0);
-    expect(report.notChecked).toEqual([]);
+    // FM1's emergency users have their own test (emergency-users.test.ts): moto cannot give root an MFA device.
+    expect(report.notChecked).toEqual([{ check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" }]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
       {
@@ -242,8 +243,10 @@ describe("one breakage at a time", () => {
     try {
       const [finding, ...rest] = (await check()).findings;
       expect(rest).toEqual([]);
+      // It lacks the certificate the IdP signs with now: FM3 sign-ins fail, so the drift is critical.
       expect(finding).toMatchObject({
-        code: "SAML_PROVIDER_DRIFT",
+        code: "SAML_PROVIDER_LACKS_CURRENT_CERT",
+        severity: "critical",
         resource: organization.samlProviderArn,
         missingOnProvider: [expect.any(String)],
         unknownToIdp: [expect.any(String)],
@@ -421,6 +424,7 @@ describe("what is not checked", () => {
     expect(report.findings).toEqual([]);
     expect(report.notChecked).toEqual([
       { check: "emergency-roles", reason: "not in --only" },
+      { check: "emergency-users", reason: "not in --only" },
       { check: "identity-center", reason: "not in --only" },
       { check: "cross-account-roles", reason: "not in --only" },
       { check: "scp-protection", reason: "not in --only" },
@@ -429,6 +433,7 @@ describe("what is not checked", () => {
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
     ]);
@@ -439,7 +444,7 @@ describe("what is not checked", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
-        "identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
+        "emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
     );
   });
 });

@@ -39,6 +39,7 @@ function scope(): PostureScope {
       roleArn: `arn:aws:iam::${organization.emergencyAccountId}:role/OrganizationAccountAccessRole`,
       samlProviders: [organization.samlProviderArn],
       emergencyRoles: [organization.emergencyRoleArn],
+      emergencyUsers: [],
     },
     identityCenter: { instanceArn: organization.instanceArn, region: REGION },
     organization: { crossAccountRoleName: CROSS_ACCOUNT_ROLE, readRoleName: READ_ROLE, accounts: "all" },

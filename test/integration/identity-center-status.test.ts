@@ -82,7 +82,7 @@ afterAll(
 
 async function read(settings: Partial<typeof DEFAULT_AWS_SETTINGS> = {}) {
   const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, maxAttempts: 1, ...settings });
-  return readIdentityCenter(clients, clients.ssoAdmin(undefined, "eu-west-1"), INSTANCE);
+  return readIdentityCenter(clients, { instanceArn: INSTANCE, region: "eu-west-1" });
 }
 
 describe("Identity Center status from sso-admin ListInstances", () => {

@@ -5,6 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateVirtualMFADeviceCommand,
+  EnableMFADeviceCommand,
+  UpdateAssumeRolePolicyCommand,
   CreateRoleCommand,
   CreateUserCommand,
   GetSAMLProviderCommand,
@@ -19,6 +23,8 @@ import { fixedClock } from "../../src/domain/shared/clock.js";
 import {
   awsConfigSection,
   buildOrganization,
+  EMERGENCY_ROLE,
+  emergencyRoleTrust,
   REGION,
   shippedPolicy,
   type TestOrganization,
@@ -30,6 +36,8 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 
 const signing = makeCertificate({ commonName: "idp signing" });
+const EMERGENCY_USER = "breakglass-emergency-1";
+const IDENTITY_CENTER_READER = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-identity-center-reader`;
 let moto: MotoServer;
 let organization: TestOrganization;
 let directory: string;
@@ -96,6 +104,17 @@ beforeAll(async () => {
       PolicyDocument: shippedPolicy("organization-reader-policy.json"),
     }),
   );
+  // Identity Center is administered from the management account here: its read role lives there.
+  await management.send(
+    new CreateRoleCommand({ RoleName: "breakglass-identity-center-reader", AssumeRolePolicyDocument: trustBreakglass }),
+  );
+  await management.send(
+    new PutRolePolicyCommand({
+      RoleName: "breakglass-identity-center-reader",
+      PolicyName: "read",
+      PolicyDocument: shippedPolicy("identity-center-reader-policy.json"),
+    }),
+  );
   const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
   await emergency.send(
     new CreateRoleCommand({ RoleName: "breakglass-reader", AssumeRolePolicyDocument: trustBreakglass }),
@@ -108,6 +127,29 @@ beforeAll(async () => {
     }),
   );
 
+  // FM1's emergency user, ready: a password and an MFA device, and trusted by the emergency role with MFA.
+  await emergency.send(new CreateUserCommand({ UserName: EMERGENCY_USER }));
+  await emergency.send(new CreateLoginProfileCommand({ UserName: EMERGENCY_USER, Password: "sealed-in-the-safe-42!" }));
+  const device = await emergency.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: EMERGENCY_USER }));
+  await emergency.send(
+    new EnableMFADeviceCommand({
+      UserName: EMERGENCY_USER,
+      SerialNumber: device.VirtualMFADevice?.SerialNumber,
+      AuthenticationCode1: "123456",
+      AuthenticationCode2: "654321",
+    }),
+  );
+  const trust = JSON.parse(emergencyRoleTrust(organization.samlProviderArn)) as { Statement: object[] };
+  trust.Statement.push({
+    Effect: "Allow",
+    Principal: { AWS: `arn:aws:iam::${organization.emergencyAccountId}:user/${EMERGENCY_USER}` },
+    Action: "sts:AssumeRole",
+    Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } },
+  });
+  await emergency.send(
+    new UpdateAssumeRolePolicyCommand({ RoleName: EMERGENCY_ROLE, PolicyDocument: JSON.stringify(trust) }),
+  );
+
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
     configPath,
@@ -118,6 +160,8 @@ beforeAll(async () => {
       awsConfigSection(organization, {
         readerRoleName: "breakglass-reader",
         managementRoleArn: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/breakglass-org-reader`,
+        identityCenterRoleArn: IDENTITY_CENTER_READER,
+        emergencyUsers: [EMERGENCY_USER],
       }).trimEnd(),
       "store:",
       `  path: ${join(directory, "breakglass.db")}`,
@@ -141,8 +185,10 @@ afterAll(async () => {
 describe("the shipped least-privilege policies", () => {
   it("let the whole check run with no read failure", async () => {
     const { findings } = await check();
-    // Only the attestation is missing: every AWS read succeeded under the shipped policies alone.
+    // Only the attestation is missing, and root MFA (which moto cannot enable): every AWS read succeeded under the
+    // shipped policies alone, the emergency users' too.
     expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+      ["ROOT_MFA_DISABLED", expect.any(String)],
       ["IDENTITY_CENTER_IMPORT_UNATTESTED", expect.any(String)],
     ]);
   });
@@ -170,6 +216,7 @@ describe("the shipped least-privilege policies", () => {
       expect(findings.map((finding) => finding.code).sort()).toEqual([
         "AWS_READ_FAILED",
         "IDENTITY_CENTER_IMPORT_UNATTESTED",
+        "ROOT_MFA_DISABLED",
       ]);
       expect(findings.find((finding) => finding.code === "AWS_READ_FAILED")?.message).toMatch(
         /EventBridge rules of the emergency account: AccessDenied/,
@@ -183,6 +230,68 @@ describe("the shipped least-privilege policies", () => {
           PolicyDocument: shippedPolicy("emergency-account-reader-policy.json"),
         }),
       );
+    }
+  });
+
+  it("read Identity Center only through its read role: without sso:ListInstances there, only that read fails", async () => {
+    await setEnforcement(false);
+    const management = new IAMClient(awsClientConfig(moto.endpoint, REGION));
+    const setReaderPolicy = (document: string) =>
+      management.send(
+        new PutRolePolicyCommand({
+          RoleName: "breakglass-identity-center-reader",
+          PolicyName: "read",
+          PolicyDocument: document,
+        }),
+      );
+    await setReaderPolicy(
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "sso:ListPermissionSets", Resource: "*" }],
+      }),
+    );
+    await setEnforcement(true);
+    try {
+      const { findings } = await check();
+      expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+        ["IDENTITY_CENTER_UNREACHABLE", expect.stringMatching(/did not answer \(AccessDenied/)],
+        ["ROOT_MFA_DISABLED", expect.any(String)],
+      ]);
+    } finally {
+      await setEnforcement(false);
+      await setReaderPolicy(shippedPolicy("identity-center-reader-policy.json"));
+    }
+  });
+
+  it("are really enforced for FM1's reads: without iam:GetLoginProfile the emergency user's read fails, and only it", async () => {
+    await setEnforcement(false);
+    const emergency = new IAMClient(await organization.configFor(organization.emergencyAccountId));
+    const narrowed = JSON.parse(shippedPolicy("emergency-account-reader-policy.json")) as {
+      Statement: { Action: string | string[] }[];
+    };
+    for (const statement of narrowed.Statement) {
+      if (Array.isArray(statement.Action))
+        statement.Action = statement.Action.filter((action) => action !== "iam:GetLoginProfile");
+    }
+    const setReaderPolicy = (document: string) =>
+      emergency.send(
+        new PutRolePolicyCommand({ RoleName: "breakglass-reader", PolicyName: "read", PolicyDocument: document }),
+      );
+    await setReaderPolicy(JSON.stringify(narrowed));
+    await setEnforcement(true);
+    try {
+      const { findings } = await check();
+      expect(findings.map((finding) => finding.code)).toEqual([
+        "AWS_READ_FAILED",
+        "ROOT_MFA_DISABLED",
+        "IDENTITY_CENTER_IMPORT_UNATTESTED",
+      ]);
+      expect(findings[0]?.message).toMatch(
+        new RegExp(`^Could not read the emergency IAM user ${EMERGENCY_USER}: AccessDenied: .*iam:GetLoginProfile`),
+      );
+    } finally {
+      await setEnforcement(false);
+      await setReaderPolicy(shippedPolicy("emergency-account-reader-policy.json"));
     }
   });
 });

@@ -19,23 +19,21 @@ import type { SlackMessage } from "../../src/slack/slack-message.js";
 
 const RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks", import.meta.url));
 const PROVIDER = "arn:aws:iam::111111111111:saml-provider/Emergency_IdP";
-const config = parseConfig(
-  [
-    "idp:",
-    "  name: Okta",
-    "  metadata: ./okta-metadata.xml",
-    "aws:",
-    "  emergencyAccount:",
-    '    accountId: "111111111111"',
-    "    samlProviders:",
-    `      - ${PROVIDER}`,
-    "  identityCenter:",
-    "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
-    "    region: eu-west-1",
-    "",
-  ].join("\n"),
-  "/srv/breakglass/breakglass.yaml",
-).config;
+const CONFIG_LINES = [
+  "idp:",
+  "  name: Okta",
+  "  metadata: ./okta-metadata.xml",
+  "aws:",
+  "  emergencyAccount:",
+  '    accountId: "111111111111"',
+  "    samlProviders:",
+  `      - ${PROVIDER}`,
+  "  identityCenter:",
+  "    instanceArn: arn:aws:sso:::instance/ssoins-1234567890abcdef",
+  "    region: eu-west-1",
+  "",
+];
+const config = parseConfig(CONFIG_LINES.join("\n"), "/srv/breakglass/breakglass.yaml").config;
 
 async function guide(): Promise<RunbookGuide> {
   const loaded = await loadRunbooks(RUNBOOK_DIRECTORY);
@@ -98,6 +96,21 @@ describe("a new finding alert", () => {
       `${PROVIDER} · First seen 2026-11-20 08:15 UTC`,
     ]);
     expect(message.text).toBe(`High SAML_PROVIDER_DRIFT: ${drift.message}`);
+  });
+
+  it("fills the Identity Center account from aws.identityCenter.accountId, or from its read role", async () => {
+    const loaded = (await loadRunbooks(RUNBOOK_DIRECTORY)).map((entry) => entry.runbook);
+    const withKey = (line: string) =>
+      parseConfig([...CONFIG_LINES.slice(0, -1), line, ""].join("\n"), "/srv/breakglass/breakglass.yaml").config;
+    for (const line of [
+      '    accountId: "999999999999"',
+      "    roleArn: arn:aws:iam::999999999999:role/breakglass-identity-center-reader",
+    ]) {
+      const rendered = render(newAlertMessage(drift, runbookGuide(configInputDefaults(withKey(line)), loaded)));
+      expect(rendered).toContain(
+        "emergencyAccountId=111111111111 identityCenterAccountId=999999999999 identityCenterRegion=eu-west-1`",
+      );
+    }
   });
 
   it("keeps the finding's text out of mrkdwn, so underscores in an ARN stay underscores", async () => {

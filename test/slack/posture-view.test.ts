@@ -175,7 +175,7 @@ describe("the status message", () => {
     expect(text).toContain(
       `:large_orange_circle: The IAM SAML provider ${PROVIDER} lacks the IdP's signing certificate`,
     );
-    expect(text).toContain(":white_circle: https://idp.example.test/metadata publishes 2 signing certificates");
+    expect(text).toContain(":white_circle: https://idp.example.test/metadata is rolling its signing certificate over");
     expect(text).not.toContain("in step with the IdP");
   });
 

@@ -43,11 +43,16 @@ export interface TestOrganization {
 
 /**
  * The `aws:` section of breakglass.yaml for this organization: the emergency account read through `readerRoleName`,
- * Identity Center, and every workload account (Organizations read through `managementRoleArn`, when given).
+ * Identity Center (read through `identityCenterRoleArn`, when given), and every workload account (Organizations read through `managementRoleArn`, when given).
  */
 export function awsConfigSection(
   organization: TestOrganization,
-  options: { readerRoleName: string; managementRoleArn?: string },
+  options: {
+    readerRoleName: string;
+    managementRoleArn?: string;
+    identityCenterRoleArn?: string;
+    emergencyUsers?: readonly string[];
+  },
 ): string {
   return [
     "aws:",
@@ -57,9 +62,13 @@ export function awsConfigSection(
     `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/${options.readerRoleName}`,
     `    samlProviders: [${organization.samlProviderArn}]`,
     `    emergencyRoles: [${organization.emergencyRoleArn}]`,
+    ...(options.emergencyUsers === undefined ? [] : [`    emergencyUsers: [${options.emergencyUsers.join(", ")}]`]),
     "  identityCenter:",
     `    instanceArn: ${organization.instanceArn}`,
     `    region: ${REGION}`,
+    ...(options.identityCenterRoleArn === undefined
+      ? []
+      : [`    accountId: "${organization.managementAccountId}"`, `    roleArn: ${options.identityCenterRoleArn}`]),
     "  organization:",
     ...(options.managementRoleArn === undefined ? [] : [`    managementRoleArn: ${options.managementRoleArn}`]),
     `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,

@@ -4,7 +4,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { AdaptiveRetryStrategy, DefaultRateLimiter } from "@smithy/core/retry";
 import pLimit, { type LimitFunction } from "p-limit";
@@ -101,6 +101,16 @@ export class AwsClients {
 
   eventBridge(credentials: Credentials): EventBridgeClient {
     return new EventBridgeClient(this.config(credentials, this.settings.region));
+  }
+
+  /** The account of the default chain's identity: sts:GetCallerIdentity, which every principal may call. */
+  async callerAccountId(): Promise<string> {
+    this.sts ??= new STSClient(this.config(undefined, this.settings.region));
+    const sts = this.sts;
+    const { Account: account } = await this.call("sts", () => sts.send(new GetCallerIdentityCommand({})));
+    if (account === undefined || account === "")
+      throw new BreakglassError("AWS_FAILED", "sts:GetCallerIdentity", "answered without an account");
+    return account;
   }
 
   /**

@@ -10,8 +10,8 @@ import {
 import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
-import { readIdentityCenter } from "./identity-center-reader.js";
-import { readRole, readSamlProvider } from "./iam-reader.js";
+import { readIdentityCenter, type IdentityCenterSource } from "./identity-center-reader.js";
+import { readEmergencyUser, readRole, readRootMfa, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
 
@@ -25,8 +25,10 @@ export interface PostureScope {
     readonly roleArn?: string | undefined;
     readonly samlProviders: readonly string[];
     readonly emergencyRoles: readonly string[];
+    /** FM1's emergency IAM users, by name. */
+    readonly emergencyUsers: readonly string[];
   };
-  readonly identityCenter?: { readonly instanceArn: string; readonly region?: string | undefined } | undefined;
+  readonly identityCenter?: IdentityCenterSource | undefined;
   readonly organization?:
     | {
         readonly managementRoleArn?: string | undefined;
@@ -66,13 +68,21 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
   "emergency-roles": async ({ scope, dependencies: { clients }, iam }) => ({
     emergencyRoles: await Promise.all(scope.emergencyAccount.emergencyRoles.map((arn) => readRole(clients, iam, arn))),
   }),
+  "emergency-users": async ({ scope, dependencies: { clients }, iam }) => {
+    const { accountId, emergencyUsers } = scope.emergencyAccount;
+    const [users, rootMfa] = await Promise.all([
+      Promise.all(
+        emergencyUsers.map((userName) =>
+          readEmergencyUser(clients, iam, userName, `arn:${scope.partition}:iam::${accountId}:user/${userName}`),
+        ),
+      ),
+      readRootMfa(clients, iam),
+    ]);
+    return { emergencyUsers: users, rootMfa };
+  },
   "identity-center": async ({ scope, dependencies: { clients, latestAttestation } }) => {
     if (!scope.identityCenter) return {};
-    const identityCenter = await readIdentityCenter(
-      clients,
-      clients.ssoAdmin(undefined, scope.identityCenter.region),
-      scope.identityCenter.instanceArn,
-    );
+    const identityCenter = await readIdentityCenter(clients, scope.identityCenter);
     return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
   },
   cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({

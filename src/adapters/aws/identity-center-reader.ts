@@ -1,14 +1,59 @@
-// Reads IAM Identity Center's instance status through sso-admin ListInstances, in Identity Center's own Region.
+// Reads IAM Identity Center's instance status through sso-admin ListInstances, in Identity Center's own Region and as the
+// principal configured for it (aws.identityCenter.roleArn), never as whatever credentials happen to be at hand.
 import { ListInstancesCommand, type InstanceMetadata, type SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import type { IdentityCenterFacts } from "../../domain/checks/posture-facts.js";
-import type { AwsClients } from "./aws-clients.js";
+import type { IdentityCenterFacts, IdentityCenterReader } from "../../domain/checks/posture-facts.js";
+import { accountOfArn } from "../../domain/shared/arn.js";
+import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
+
+/** aws.identityCenter of breakglass.yaml. */
+export interface IdentityCenterSource {
+  readonly instanceArn: string;
+  readonly region?: string | undefined;
+  /** The management or delegated-administrator account. */
+  readonly accountId?: string | undefined;
+  /** A read role in that account; without it, the default credential chain reads. */
+  readonly roleArn?: string | undefined;
+}
+
+/**
+ * sso-admin answers only about the instances of the account that asks, so an instance it does not list is gone only
+ * when the asking account administers Identity Center. The facts therefore say who asked (readAs); the account behind
+ * the default chain is asked of STS only when the instance was not listed, the one case where it matters.
+ */
+export async function readIdentityCenter(
+  clients: AwsClients,
+  source: IdentityCenterSource,
+): Promise<IdentityCenterFacts> {
+  const credentials: Credentials = source.roleArn
+    ? clients.assumeRole(source.roleArn, "check-identity-center")
+    : undefined;
+  const ssoAdmin = clients.ssoAdmin(credentials, source.region);
+  try {
+    const facts = await listInstance(clients, ssoAdmin, source.instanceArn);
+    if (facts.status !== "missing") return facts;
+    return { ...facts, readAs: await readerOf(clients, source) };
+  } finally {
+    ssoAdmin.destroy();
+  }
+}
+
+async function readerOf(clients: AwsClients, source: IdentityCenterSource): Promise<IdentityCenterReader> {
+  const administratorAccountId =
+    source.accountId ?? (source.roleArn ? accountOfArn(source.roleArn) : undefined) ?? null;
+  if (source.roleArn) return { accountId: accountOfArn(source.roleArn) ?? null, administratorAccountId, via: "role" };
+  try {
+    return { accountId: await clients.callerAccountId(), administratorAccountId, via: "default-chain" };
+  } catch (error) {
+    return { accountId: null, accountError: toFactError(error), administratorAccountId, via: "default-chain" };
+  }
+}
 
 /**
  * ListInstances rather than DescribeInstance: it returns the same Status, needs only
  * sso:ListInstances, and is what emulators (moto 5.2) implement.
  */
-export async function readIdentityCenter(
+export async function listInstance(
   clients: AwsClients,
   ssoAdmin: SSOAdminClient,
   instanceArn: string,

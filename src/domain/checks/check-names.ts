@@ -6,6 +6,7 @@ const NAMES = [
   "metadata",
   "saml-providers",
   "emergency-roles",
+  "emergency-users",
   "identity-center",
   "cross-account-roles",
   "scp-protection",

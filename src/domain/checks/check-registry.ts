@@ -13,6 +13,7 @@ import { CHECK_NAMES, type CheckName } from "./check-names.js";
 import { checkCloudTrail } from "./cloudtrail-logging.js";
 import { checkCrossAccountRoles } from "./cross-account-roles.js";
 import { checkEmergencyRoles } from "./emergency-roles.js";
+import { checkEmergencyUsers, checkRootMfa } from "./emergency-users.js";
 import { checkEventBridgeRules } from "./eventbridge-rules.js";
 import { isFactReadFrom, type FactKind, type FactSource } from "./fact-kinds.js";
 import type { Finding } from "./finding.js";
@@ -40,6 +41,17 @@ export const CHECK_REGISTRY = {
     reads: ["emergency-roles"],
     judge: ({ facts, samlProviderArns }) =>
       facts?.emergencyRoles ? checkEmergencyRoles(facts.emergencyRoles, samlProviderArns) : [],
+  },
+  // FM1: the emergency IAM users, the emergency roles they assume, and the root user's MFA.
+  "emergency-users": {
+    needs: ["aws", "aws.emergencyAccount.emergencyUsers"],
+    reads: ["emergency-users", "emergency-roles"],
+    judge: ({ facts }) => [
+      ...(facts?.emergencyUsers
+        ? checkEmergencyUsers(facts.emergencyUsers, facts.emergencyRoles ?? [], facts.emergencyAccountId)
+        : []),
+      ...(facts?.rootMfa ? checkRootMfa(facts.rootMfa, facts.emergencyAccountId) : []),
+    ],
   },
   "identity-center": {
     needs: ["aws.identityCenter"],

@@ -5,6 +5,7 @@ export const CONFIG_SECTIONS = {
   aws: "no aws section",
   "aws.emergencyAccount.samlProviders": "no aws.emergencyAccount.samlProviders",
   "aws.emergencyAccount.emergencyRoles": "no aws.emergencyAccount.emergencyRoles",
+  "aws.emergencyAccount.emergencyUsers": "no aws.emergencyAccount.emergencyUsers",
   "aws.identityCenter": "no aws.identityCenter section",
   "aws.organization": "no aws.organization section",
 } as const satisfies Record<string, string>;

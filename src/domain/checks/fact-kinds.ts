@@ -15,6 +15,10 @@ export const FACT_KINDS = {
     description: "the emergency IAM SAML providers and the metadata IAM holds for each",
   },
   "emergency-roles": { readFrom: "aws", description: "the emergency roles and their trust policies" },
+  "emergency-users": {
+    readFrom: "aws",
+    description: "the emergency IAM users (MFA devices, console password, access keys) and the root user's MFA",
+  },
   "identity-center": {
     readFrom: "aws",
     description: "the Identity Center instance, and the latest attestation of what was imported into it",

@@ -59,7 +59,7 @@ export const FINDING_CODES = {
   ROLLOVER_IN_PROGRESS: {
     severity: "info",
     remedy:
-      "The IdP publishes more than one signing certificate: make sure the emergency IAM SAML provider and " +
+      "The IdP publishes the successor of its signing certificate: make sure the emergency IAM SAML provider and " +
       "Identity Center carry the new one before the IdP switches.",
     runbook: "fm2-reimport-metadata",
   },
@@ -149,6 +149,13 @@ export const FINDING_CODES = {
       "Create the emergency IAM SAML provider from the IdP's current metadata (iam:CreateSAMLProvider) or fix the ARN in the config.",
     runbook: "fm2-reimport-metadata",
   },
+  SAML_PROVIDER_LACKS_CURRENT_CERT: {
+    severity: "critical",
+    remedy:
+      "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) now: " +
+      "direct federation (FM3) through it fails until it holds the certificate the IdP signs with.",
+    runbook: "fm2-reimport-metadata",
+  },
   SAML_PROVIDER_DRIFT: {
     severity: "high",
     remedy:
@@ -228,6 +235,50 @@ export const FINDING_CODES = {
     severity: "medium",
     remedy:
       "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
+    runbook: null,
+  },
+  EMERGENCY_USER_MISSING: {
+    severity: "critical",
+    remedy:
+      "Create the emergency IAM user in the emergency account with a console password and an MFA device kept in " +
+      "the safe, or remove it from aws.emergencyAccount.emergencyUsers.",
+    runbook: null,
+  },
+  EMERGENCY_USER_NO_MFA: {
+    severity: "critical",
+    remedy:
+      "Assign an MFA device to the emergency IAM user (a hardware key kept in the safe) and test a sign-in with it.",
+    runbook: null,
+  },
+  EMERGENCY_USER_NO_PASSWORD: {
+    severity: "critical",
+    remedy:
+      "Give the emergency IAM user a console password (iam create-login-profile) and seal it in the safe with the MFA device.",
+    runbook: null,
+  },
+  EMERGENCY_USER_ACCESS_KEY: {
+    severity: "high",
+    remedy:
+      "Delete the emergency IAM user's access keys: it signs in to the console with its password and MFA, never with long-lived keys.",
+    runbook: null,
+  },
+  EMERGENCY_USER_ROLE_UNREACHABLE: {
+    severity: "critical",
+    remedy:
+      "Let the emergency IAM user assume an emergency role: add it (or its account) to the role's trust policy " +
+      "for sts:AssumeRole with aws:MultiFactorAuthPresent true.",
+    runbook: null,
+  },
+  EMERGENCY_USER_TRUST_WITHOUT_MFA: {
+    severity: "high",
+    remedy:
+      'Require MFA in the emergency role\'s trust for the emergency IAM user: a Condition of "Bool": {"aws:MultiFactorAuthPresent": "true"}.',
+    runbook: null,
+  },
+  ROOT_MFA_DISABLED: {
+    severity: "high",
+    remedy:
+      "Enable MFA on the emergency account's root user (a hardware key kept in the safe): it is the last way in when every other one fails.",
     runbook: null,
   },
   METADATA_UNREACHABLE: {

@@ -17,9 +17,9 @@ export interface Finding {
   /** The AWS resource the finding is about (an ARN), when it is about one. */
   readonly resource?: string;
   readonly accountId?: string;
-  /** SAML_PROVIDER_DRIFT: the IdP's signing-certificate fingerprints the provider lacks. */
+  /** SAML_PROVIDER_DRIFT and _LACKS_CURRENT_CERT: the IdP's signing-certificate fingerprints the provider lacks. */
   readonly missingOnProvider?: readonly string[];
-  /** SAML_PROVIDER_DRIFT: fingerprints on the provider that the IdP no longer publishes. */
+  /** SAML_PROVIDER_DRIFT and _LACKS_CURRENT_CERT: fingerprints on the provider that the IdP no longer publishes. */
   readonly unknownToIdp?: readonly string[];
 }
 

@@ -9,10 +9,13 @@ import { documentSigningCertificates, isValidAt } from "./signing-certificates.j
 export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
   const subject = { resource: facts.instanceArn };
   if (facts.status === "missing") {
+    const unverified = describeUnverifiedReader(facts);
+    if (unverified !== undefined) return [createFinding("AWS_READ_FAILED", unverified, subject)];
     return [
       createFinding(
         "IDENTITY_CENTER_NOT_ACTIVE",
-        `IAM Identity Center ${facts.instanceArn} does not exist in its Region (sso-admin lists no such instance).`,
+        `IAM Identity Center ${facts.instanceArn} does not exist in its Region (sso-admin in account ` +
+          `${facts.readAs?.administratorAccountId ?? "?"}, which administers it, lists no such instance).`,
         subject,
       ),
     ];
@@ -36,6 +39,44 @@ export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
     ];
   }
   return [];
+}
+
+/** Whether sso-admin's answer speaks for the instance: found, or not listed by the account that administers it. */
+export function isIdentityCenterAnswered(facts: IdentityCenterFacts): boolean {
+  return facts.status === "found" || (facts.status === "missing" && describeUnverifiedReader(facts) === undefined);
+}
+
+/**
+ * sso-admin ListInstances lists only the instances of the account whose credentials ask. An instance it does not list
+ * is gone only if that account is the one configured as administering Identity Center; read from any other account
+ * (emergency-account credentials at 3 a.m., say) "not listed" says nothing about Identity Center, and reporting it as
+ * not active would send responders to FM3 for nothing. Returns why the answer cannot be trusted, or undefined.
+ */
+function describeUnverifiedReader(facts: IdentityCenterFacts): string | undefined {
+  const reader = facts.readAs;
+  const instance = `IAM Identity Center ${facts.instanceArn}`;
+  const fix = "set aws.identityCenter.roleArn to a read role in the account that administers it";
+  if (reader === undefined)
+    return `${instance} is not listed by sso-admin, and breakglass cannot tell which account it asked.`;
+  if (reader.accountId === null) {
+    const why = reader.accountError ? ` (sts:GetCallerIdentity: ${describeFactError(reader.accountError)})` : "";
+    return `${instance} is not listed by sso-admin, and breakglass cannot tell which account it asked${why}; ${fix}.`;
+  }
+  if (reader.administratorAccountId === null) {
+    return (
+      `${instance} is not listed by sso-admin in account ${reader.accountId}, whose credentials were used, and ` +
+      `breakglass cannot tell whether that account administers it: set aws.identityCenter.accountId to the ` +
+      `management or delegated-administrator account, and aws.identityCenter.roleArn to a read role there.`
+    );
+  }
+  if (reader.accountId !== reader.administratorAccountId) {
+    return (
+      `${instance} was looked for with the credentials of account ${reader.accountId}, not of ` +
+      `${reader.administratorAccountId}, which administers it (aws.identityCenter.accountId): ` +
+      `set aws.identityCenter.roleArn to a read role in ${reader.administratorAccountId}, or run with credentials there.`
+    );
+  }
+  return undefined;
 }
 
 export interface ImportCheckOptions {

@@ -139,21 +139,63 @@ function checkIdentityProvider(
       ),
     );
   }
-  if (distinct.size > 1) {
-    const list = [...distinct.values()]
-      .map(
-        (certificate) =>
-          `${shortFingerprint(certificate.sha256)} (${isoDay(certificate.notBefore)} to ${isoDay(certificate.notAfter)})`,
-      )
-      .join(", ");
+  const rollover = findRollover([...distinct.values()], options.now);
+  if (rollover) {
+    const { outgoing, incoming } = rollover;
     findings.push(
       createFinding(
         "ROLLOVER_IN_PROGRESS",
-        `${name} publishes ${distinct.size} signing certificates: ${list}. The IdP may switch keys soon.`,
+        `${name} is rolling its signing certificate over: ${shortFingerprint(outgoing.sha256)} ` +
+          `(until ${isoDay(outgoing.notAfter)}, ${daysLeft(outgoing.notAfter, options.now)} days left) is to be ` +
+          `replaced by ${shortFingerprint(incoming.sha256)} (${isoDay(incoming.notBefore)} to ${isoDay(incoming.notAfter)}).`,
         subject,
       ),
     );
   }
+}
+
+/** Whether `certificate` is newer than `other`: valid from no earlier, and valid until later. */
+export function isSuccessorOf(certificate: CertificateFacts, other: CertificateFacts): boolean {
+  return certificate.notBefore >= other.notBefore && certificate.notAfter > other.notAfter;
+}
+
+/**
+ * A signing certificate this long from expiry is not about to be replaced, whatever else the IdP publishes. IdPs
+ * publish the successor from weeks (Entra ID) to a year or more (Google) ahead; two keys with years left each are a
+ * long-lived pair, not a rollover.
+ */
+export const ROLLOVER_HORIZON_DAYS = 730;
+
+/**
+ * Whether the IdP is rolling its signing key over, as an admin means it: it publishes, beside the certificate it signs
+ * with (the outgoing one), a successor that is about to take over. Precisely, an outgoing and an incoming certificate
+ * such that
+ *   - the outgoing one is valid now, and expires within ROLLOVER_HORIZON_DAYS;
+ *   - the incoming one is newer: it became (or becomes) valid no earlier than the outgoing one, and stays valid after
+ *     the outgoing one expires.
+ * So an expired certificate left in the document (Entra ID keeps the old one for months) is no rollover, nor are two
+ * certificates with the same validity (Shibboleth's two 20-year keys, signing and back-channel), nor two long-lived
+ * ones. With several candidates, the outgoing one expiring first and its longest-lived successor are named.
+ */
+export function findRollover(
+  certificates: readonly CertificateFacts[],
+  now: Date,
+): { outgoing: CertificateFacts; incoming: CertificateFacts } | undefined {
+  const outgoing = certificates
+    .filter(
+      (certificate) =>
+        certificate.notBefore <= now &&
+        certificate.notAfter > now &&
+        daysLeft(certificate.notAfter, now) <= ROLLOVER_HORIZON_DAYS,
+    )
+    .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+  for (const candidate of outgoing) {
+    const successors = certificates
+      .filter((other) => isSuccessorOf(other, candidate))
+      .sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
+    if (successors[0]) return { outgoing: candidate, incoming: successors[0] };
+  }
+  return undefined;
 }
 
 /** The findings about one present signature: invalid, not verified (and why), and weak algorithms whatever its verdict. */

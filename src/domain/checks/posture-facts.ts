@@ -25,6 +25,19 @@ export interface IdentityCenterFacts {
   /** sso-admin DescribeInstance Status: ACTIVE, CREATE_IN_PROGRESS, DELETE_IN_PROGRESS, ... */
   readonly instanceStatus: string | null;
   readonly identityStoreId: string | null;
+  /** Whose credentials asked sso-admin: it lists only the instances of that account, so "missing" means something only there. */
+  readonly readAs?: IdentityCenterReader;
+}
+
+export interface IdentityCenterReader {
+  /** The account the credentials belong to; null when STS could not say. */
+  readonly accountId: string | null;
+  /** Why the account could not be told (sts:GetCallerIdentity failed). */
+  readonly accountError?: FactError;
+  /** The account configured as administering Identity Center (aws.identityCenter.accountId, or roleArn's); null when not configured. */
+  readonly administratorAccountId: string | null;
+  /** "role": through aws.identityCenter.roleArn; "default-chain": the SDK's default credentials. */
+  readonly via: "role" | "default-chain";
 }
 
 /** What an admin declared they imported into Identity Center (no public API can read it back). */
@@ -44,6 +57,29 @@ export interface RoleFacts {
   readonly error?: FactError;
   /** The trust policy exactly as IAM returns it (often URL-encoded JSON). */
   readonly trustPolicyDocument: string | null;
+}
+
+/** One emergency IAM user of FM1 (aws.emergencyAccount.emergencyUsers), as IAM describes it. */
+export interface EmergencyUserFacts {
+  readonly userName: string;
+  /** The user's ARN: as GetUser returns it (with its path) when found, otherwise made from the name. */
+  readonly arn: string;
+  readonly status: ReadStatus;
+  readonly error?: FactError;
+  /** MFA devices assigned to the user (iam:ListMFADevices), virtual or hardware. */
+  readonly mfaDeviceCount: number;
+  /** Whether the user has a console password (iam:GetLoginProfile answers). */
+  readonly hasConsolePassword: boolean;
+  /** The ids of its access keys whose Status is Active (iam:ListAccessKeys). */
+  readonly activeAccessKeyIds: readonly string[];
+}
+
+/** The emergency account's root user, from iam:GetAccountSummary. */
+export interface RootMfaFacts {
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  /** SummaryMap.AccountMFAEnabled: 1 when the root user has an MFA device. */
+  readonly mfaEnabled: boolean;
 }
 
 export interface ServiceControlPolicyFacts {
@@ -101,6 +137,8 @@ export interface PostureFacts {
   readonly emergencyAccountId: string;
   readonly samlProviders?: readonly SamlProviderFacts[];
   readonly emergencyRoles?: readonly RoleFacts[];
+  readonly emergencyUsers?: readonly EmergencyUserFacts[];
+  readonly rootMfa?: RootMfaFacts;
   readonly identityCenter?: IdentityCenterFacts;
   /** The latest attestation for the configured instance; null when there is none. */
   readonly attestation?: Attestation | null;

@@ -1,10 +1,11 @@
-// Compares each emergency IAM SAML provider with the IdP's current metadata: missing, expired, expiring, or holding other certificates.
+// Compares each emergency IAM SAML provider with the IdP's current metadata: missing, expired, expiring, or holding other
+// certificates; critical when it lacks the certificate the IdP signs with now, high when it lacks only the next one.
 import { describeError } from "../errors.js";
 import type { CertificateFacts } from "../saml/certificate.js";
 import { inspectMetadataText } from "../saml/inspect-metadata.js";
 import type { MetadataInspection } from "../saml/metadata-model.js";
 import { createFinding, type Finding } from "./finding.js";
-import { daysAgo, daysLeft, shortFingerprint } from "./metadata-checks.js";
+import { daysAgo, daysLeft, isSuccessorOf, shortFingerprint } from "./metadata-checks.js";
 import type { SamlProviderFacts } from "./posture-facts.js";
 import { documentSigningCertificates, isIdentityProvider, isValidAt } from "./signing-certificates.js";
 
@@ -137,10 +138,11 @@ function compareWithIdp(
   const broken = !providerCertificates.some(
     (certificate) => atIdp.has(certificate.sha256) && isValidAt(certificate, now),
   );
-  const consequence = broken ? "; direct federation through this provider fails now" : "";
+  const lacksCurrent = missing.some((certificate) => isInUse(certificate, idpCertificates, now));
+  const consequence = broken || lacksCurrent ? "; direct federation through this provider fails now" : "";
   return [
     createFinding(
-      "SAML_PROVIDER_DRIFT",
+      broken || lacksCurrent ? "SAML_PROVIDER_LACKS_CURRENT_CERT" : "SAML_PROVIDER_DRIFT",
       `The IAM SAML provider ${provider.arn} ${parts.join(" and ")}${consequence}.`,
       {
         ...subject,
@@ -149,6 +151,19 @@ function compareWithIdp(
       },
     ),
   ];
+}
+
+/**
+ * Whether the IdP may be signing with this certificate now: it is valid now, and it is not the successor of another
+ * certificate valid now (isSuccessorOf: newer), which IdPs publish ahead of switching to it. Metadata does not say
+ * which key signs, so every such certificate counts (Shibboleth's two keys of the same validity both do): a provider
+ * that lacks one of them rejects the assertions signed with it.
+ */
+function isInUse(certificate: CertificateFacts, idpCertificates: readonly CertificateFacts[], now: Date): boolean {
+  if (!isValidAt(certificate, now)) return false;
+  return !idpCertificates.some(
+    (other) => other.sha256 !== certificate.sha256 && isValidAt(other, now) && isSuccessorOf(certificate, other),
+  );
 }
 
 /** A certificate the provider lacks that is newer than everything it holds is the rollover's early warning. */

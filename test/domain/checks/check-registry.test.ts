@@ -24,6 +24,7 @@ describe("the check registry", () => {
       "metadata",
       "saml-providers",
       "emergency-roles",
+      "emergency-users",
       "identity-center",
       "cross-account-roles",
       "scp-protection",

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { checkIdentityCenter, checkIdentityCenterImport } from "../../../src/domain/checks/identity-center.js";
-import type { Attestation } from "../../../src/domain/checks/posture-facts.js";
+import type { Attestation, IdentityCenterReader } from "../../../src/domain/checks/posture-facts.js";
 import { inspectMetadataText } from "../../../src/domain/saml/inspect-metadata.js";
 import { DAY, freshKeyPair, makeCertificate } from "../../support/certificates.js";
 import { entityXml } from "../../support/metadata-builder.js";
@@ -61,16 +61,57 @@ describe("Identity Center health", () => {
     );
   });
 
-  it("reports an instance sso-admin does not list as not active", () => {
-    const [finding] = checkIdentityCenter({
-      instanceArn: INSTANCE,
-      status: "missing",
-      instanceStatus: null,
-      identityStoreId: null,
-    });
+  const missing = (readAs?: IdentityCenterReader) => ({
+    instanceArn: INSTANCE,
+    status: "missing" as const,
+    instanceStatus: null,
+    identityStoreId: null,
+    ...(readAs ? { readAs } : {}),
+  });
+
+  it("reports an instance the administering account's sso-admin does not list as not active", () => {
+    const [finding] = checkIdentityCenter(
+      missing({ accountId: "999999999999", administratorAccountId: "999999999999", via: "role" }),
+    );
     expect(finding).toMatchObject({
       code: "IDENTITY_CENTER_NOT_ACTIVE",
-      message: `IAM Identity Center ${INSTANCE} does not exist in its Region (sso-admin lists no such instance).`,
+      message:
+        `IAM Identity Center ${INSTANCE} does not exist in its Region (sso-admin in account 999999999999, ` +
+        "which administers it, lists no such instance).",
+    });
+  });
+
+  it("never calls an instance not listed by another account not active: the read failed, and the key to set is named", () => {
+    expect(
+      checkIdentityCenter(
+        missing({ accountId: "111111111111", administratorAccountId: "999999999999", via: "default-chain" }),
+      ).map((finding) => [finding.code, finding.severity, finding.message]),
+    ).toEqual([
+      [
+        "AWS_READ_FAILED",
+        "high",
+        `IAM Identity Center ${INSTANCE} was looked for with the credentials of account 111111111111, not of ` +
+          "999999999999, which administers it (aws.identityCenter.accountId): set aws.identityCenter.roleArn to a " +
+          "read role in 999999999999, or run with credentials there.",
+      ],
+    ]);
+  });
+
+  it("does not call an instance gone when STS could not say whose credentials asked", () => {
+    const [finding] = checkIdentityCenter(
+      missing({
+        accountId: null,
+        accountError: { code: "ExpiredToken", message: "The security token included in the request is expired" },
+        administratorAccountId: "999999999999",
+        via: "default-chain",
+      }),
+    );
+    expect(finding).toMatchObject({
+      code: "AWS_READ_FAILED",
+      message:
+        `IAM Identity Center ${INSTANCE} is not listed by sso-admin, and breakglass cannot tell which account it ` +
+        "asked (sts:GetCallerIdentity: ExpiredToken: The security token included in the request is expired); " +
+        "set aws.identityCenter.roleArn to a read role in the account that administers it.",
     });
   });
 });

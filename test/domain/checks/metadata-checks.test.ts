@@ -59,11 +59,12 @@ describe("signing certificates", () => {
       "CERT_NOT_YET_VALID",
       "NO_VALID_SIGNING_CERT",
     ]);
+    // Published ahead of its notBefore beside a certificate that expires within two years, it is the successor.
     expect(
       codesFor({
         keys: [
           { base64: future.base64, use: "signing" },
-          { base64: healthy.base64, use: "signing" },
+          { base64: certificateValidFor(200).base64, use: "signing" },
         ],
       }),
     ).toEqual(["CERT_NOT_YET_VALID", "ROLLOVER_IN_PROGRESS"]);
@@ -80,16 +81,50 @@ describe("signing certificates", () => {
     expect(findings[1]?.message).toContain("sha1WithRSAEncryption");
   });
 
-  it("announces a rollover when the IdP publishes a second signing certificate", () => {
-    const next = certificateValidFor(800, { commonName: "next" });
+  it("announces a rollover when the IdP publishes the successor of a certificate that expires within two years", () => {
+    const outgoing = certificateValidFor(200, { commonName: "current" });
+    const next = makeCertificate({
+      commonName: "next",
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + 900 * DAY),
+    });
     const findings = findingsFor({
       keys: [
-        { base64: healthy.base64, use: "signing" },
+        { base64: outgoing.base64, use: "signing" },
         { base64: next.base64, use: "signing" },
       ],
     });
     expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([["ROLLOVER_IN_PROGRESS", "info"]]);
-    expect(findings[0]?.message).toContain("publishes 2 signing certificates");
+    expect(findings[0]?.message).toMatch(
+      new RegExp(
+        String.raw`is rolling its signing certificate over: sha256 \w{8}…\w{4} \(until 2027-06-13, 200 days left\) ` +
+          String.raw`is to be replaced by sha256 \w{8}…\w{4} \(2026-11-24 to 2029-05-13\)\.$`,
+      ),
+    );
+  });
+
+  it("sees no rollover in two certificates with the same validity, nor beside one that is far from expiry", () => {
+    const twin = certificateValidFor(200, { commonName: "back-channel" });
+    expect(
+      codesFor({
+        keys: [
+          { base64: certificateValidFor(200).base64, use: "signing" },
+          { base64: twin.base64, use: "signing" },
+        ],
+      }),
+    ).toEqual([]);
+    const longLivedSuccessor = makeCertificate({
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + 7300 * DAY),
+    });
+    expect(
+      codesFor({
+        keys: [
+          { base64: certificateValidFor(5000).base64, use: "signing" },
+          { base64: longLivedSuccessor.base64, use: "signing" },
+        ],
+      }),
+    ).toEqual([]);
   });
 
   it("counts a certificate repeated across KeyDescriptors once", () => {

@@ -70,7 +70,7 @@ describe("the emergency IAM SAML provider", () => {
 
   it("says federation fails now when the provider holds only a certificate the IdP dropped", () => {
     const [finding] = check(provider(metadata(current.base64)), metadata(next.base64));
-    expect(finding?.code).toBe("SAML_PROVIDER_DRIFT");
+    expect(finding).toMatchObject({ code: "SAML_PROVIDER_LACKS_CURRENT_CERT", severity: "critical" });
     expect(finding?.missingOnProvider).toHaveLength(1);
     expect(finding?.unknownToIdp).toHaveLength(1);
     expect(finding?.message).toMatch(
@@ -79,6 +79,32 @@ describe("the emergency IAM SAML provider", () => {
           "direct federation through this provider fails now\\.$",
       ),
     );
+  });
+
+  it("is critical when the provider lacks the certificate the IdP signs with now, though it holds the next one", () => {
+    // The IdP publishes current and its successor and still signs with current: assertions fail on this provider.
+    const [finding, ...rest] = check(provider(metadata(next.base64)), metadata(current.base64, next.base64));
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({
+      code: "SAML_PROVIDER_LACKS_CURRENT_CERT",
+      severity: "critical",
+      missingOnProvider: [createHash("sha256").update(current.der).digest("hex")],
+      unknownToIdp: [],
+    });
+    expect(finding?.message).toMatch(/; direct federation through this provider fails now\.$/);
+  });
+
+  it("counts each of two certificates with the same validity as one the IdP may sign with now", () => {
+    const twin = makeCertificate(
+      {
+        commonName: "twin",
+        notBefore: new Date(now.getTime() - 300 * DAY),
+        notAfter: new Date(now.getTime() + 400 * DAY),
+      },
+      freshKeyPair(),
+    );
+    const [finding] = check(provider(metadata(current.base64)), metadata(current.base64, twin.base64));
+    expect(finding).toMatchObject({ code: "SAML_PROVIDER_LACKS_CURRENT_CERT", severity: "critical" });
   });
 
   it("reports a provider whose ValidUntil has passed", () => {

@@ -223,7 +223,7 @@ describe("a bad runbook file", () => {
     const { path, lines } = await lint(change(VALID, "checks: [metadata]", "checks: [metdata]"));
     expect(lines).toEqual([
       `${path}: line 14: step "fetch": field "checks[0]": expected a check name (metadata, ` +
-        `saml-providers, emergency-roles, identity-center, cross-account-roles, scp-protection, cloudtrail, ` +
+        `saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, ` +
         `eventbridge), got metdata (did you mean "metadata"?)`,
     ]);
   });
