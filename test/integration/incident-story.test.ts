@@ -50,7 +50,10 @@ const next: TestCertificate = makeCertificate(
   },
   freshKeyPair(),
 );
-const ENTITY_ID = "http://www.okta.com/exk1story0000000000";
+/** What Okta published before (a real Okta document, as it is): the emergency IAM SAML provider holds it. */
+const OKTA = readFileSync(corpusPath("okta-aws-iam-identity-center.xml"), "utf8");
+/** The rolled-over metadata keeps Okta's entity ID: the same IdP, a new signing key. */
+const ENTITY_ID = /entityID="([^"]+)"/.exec(OKTA)?.[1] as string;
 const nextMetadata = entityXml({ entityID: ENTITY_ID, keys: [{ base64: next.base64, use: "signing" }] });
 
 let moto: MotoServer;
@@ -134,9 +137,7 @@ const fingerprint = (certificate: TestCertificate) =>
 beforeAll(async () => {
   [moto, scim, ssoAdmin] = await Promise.all([startMoto(), startScimServer(TOKEN), startSsoAdmin(INSTANCE, "ACTIVE")]);
   simulator = await startIamSimulatorProxy(moto.endpoint);
-  // The emergency IAM SAML provider holds what Okta published before (a real Okta document, as it is).
-  const okta = readFileSync(corpusPath("okta-aws-iam-identity-center.xml"), "utf8");
-  organization = await buildOrganization(moto.endpoint, { workloadAccounts: 2, idpMetadata: okta });
+  organization = await buildOrganization(moto.endpoint, { workloadAccounts: 2, idpMetadata: OKTA });
   people["alice"] = await iamUserPrincipal(moto.endpoint, "alice");
   people["bob"] = await iamUserPrincipal(moto.endpoint, "bob");
   // The action role breakglass assumes in the emergency account, with the shipped policy; alice and bob may assume it.
@@ -165,6 +166,29 @@ beforeAll(async () => {
         .replace("saml-provider/EmergencyIdP", `saml-provider/${organization.samlProviderArn.split("/").pop() ?? ""}`),
     }),
   );
+  // breakglass reads the emergency account through its read role, with the shipped policy.
+  await emergencyIam.send(
+    new CreateRoleCommand({
+      RoleName: "breakglass-reader",
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:root` },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+    }),
+  );
+  await emergencyIam.send(
+    new PutRolePolicyCommand({
+      RoleName: "breakglass-reader",
+      PolicyName: "read",
+      PolicyDocument: shippedPolicy("emergency-account-reader-policy.json"),
+    }),
+  );
   scim.store.addUser({ id: DANA, userName: "dana@example.com", displayName: "Dana Responder" });
   scim.store.addUser({ id: ERIN, userName: "erin@example.com", displayName: "Erin Responder" });
   scim.store.addGroup(OPERATORS_ID, "aws-emergency-operators");
@@ -176,7 +200,7 @@ beforeAll(async () => {
     AWS_REGION: REGION,
   });
   directory = mkdtempSync(join(tmpdir(), "breakglass-story-"));
-  writeFileSync(join(directory, "idp.xml"), okta);
+  writeFileSync(join(directory, "idp.xml"), OKTA);
   writeFileSync(join(directory, "scim-ca.pem"), scim.ca);
   configPath = join(directory, "breakglass.yaml");
   writeFileSync(
@@ -194,6 +218,7 @@ beforeAll(async () => {
       `  region: ${REGION}`,
       "  emergencyAccount:",
       `    accountId: "${organization.emergencyAccountId}"`,
+      `    roleArn: arn:aws:iam::${organization.emergencyAccountId}:role/breakglass-reader`,
       `    actionRoleArn: ${actionRoleArn}`,
       `    samlProviders: [${organization.samlProviderArn}]`,
       `    emergencyRoles: [${organization.emergencyRoleArn}]`,
@@ -232,7 +257,7 @@ describe("a new identity admin's first incident, following README", () => {
 
     const checked = await breakglass("check", "--only", "metadata,saml-providers", "--config", configPath);
     expect(checked.code).toBe(1);
-    expect(checked.stdout).toContain("SAML_PROVIDER_DRIFT");
+    expect(checked.stdout).toContain("SAML_PROVIDER_LACKS_CURRENT_CERT");
     expect(checked.stdout).toContain("fm2-reimport-metadata");
 
     // alice works with her everyday management-account credentials; breakglass applies as the action role.
