@@ -31,6 +31,8 @@ export const OPERATIONS_LISTENER_OPTIONS = {
 } as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+/** A run moved from the CLI shows in its Slack message within this long (or the check interval, when shorter). */
+export const RUN_WATCH_INTERVAL_MS = 15_000;
 
 export interface ServiceOptions {
   readonly config: BreakglassConfig;
@@ -51,6 +53,8 @@ export interface ServiceOptions {
   /** Off in tests that drive cycles themselves through `scheduler.runOnce()`. */
   readonly schedule?: boolean;
   readonly shutdownGraceMs?: number;
+  /** How often Slack's run messages catch up with changes made from the CLI; RUN_WATCH_INTERVAL_MS at most. */
+  readonly runWatchIntervalMs?: number;
 }
 
 export interface RunningService {
@@ -129,6 +133,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         clock,
         log,
         runbookDirectory: options.runbookDirectory,
+        runWatchIntervalMs: options.runWatchIntervalMs ?? Math.min(RUN_WATCH_INTERVAL_MS, config.serve.checkInterval),
       });
     } catch (error) {
       await checkThread.close();

@@ -23,6 +23,10 @@ export class RunDriver {
   private readonly rendered = new Map<string, string>();
   /** Per run: the refresh in progress; refreshes of one run never overlap, so updates arrive in order. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Per run: a refresh queued behind the one in progress; asking again joins it, as it reads the run when it starts. */
+  private readonly queued = new Map<string, Promise<void>>();
+  /** The newest audit record looked at by watchStore: every change to a run, from any process, is audited. */
+  private lookedAt: { readonly head: number; readonly sequence: number } | undefined;
   /** Runs being moved in the background by this process, with how many drives of each are in flight. */
   private readonly driving = new Map<string, number>();
   private stopped = false;
@@ -79,13 +83,55 @@ export class RunDriver {
 
   /** Brings the run's message up to date, and replies in its thread for each step that changed. Never throws. */
   refresh(runId: string): Promise<void> {
+    const waiting = this.queued.get(runId);
+    if (waiting !== undefined) return waiting;
     const previous = this.queues.get(runId) ?? Promise.resolve();
-    const next = previous.then(() => this.refreshNow(runId));
+    const next = previous.then(() => {
+      this.queued.delete(runId);
+      return this.refreshNow(runId);
+    });
+    this.queued.set(runId, next);
     this.queues.set(runId, next);
     void next.finally(() => {
       if (this.queues.get(runId) === next) this.queues.delete(runId);
     });
     return next;
+  }
+
+  /**
+   * Brings up to date the message of every run changed in the store since the last look, by this process or another
+   * (the CLI): the first call only notes where the audit trail ends. Cheap when nothing changed (one indexed read).
+   */
+  async refreshChangedRuns(): Promise<void> {
+    const { audit } = this.context.services.store;
+    const head = audit.auditHead();
+    if (this.lookedAt !== undefined && this.lookedAt.head === head) return;
+    const records = audit.auditRecords();
+    const since = this.lookedAt?.sequence;
+    this.lookedAt = { head, sequence: records.at(-1)?.sequence ?? 0 };
+    if (since === undefined) return;
+    const changed = new Set<string>();
+    for (const record of records) if (record.sequence > since && record.runId !== null) changed.add(record.runId);
+    await Promise.all([...changed].map((runId) => this.refresh(runId)));
+  }
+
+  /**
+   * Looks at the store every `intervalMs` for runs changed without Slack (from the CLI), so their messages never stay
+   * stale longer than that. Each look is background work, so shutdown waits for it. Returns the function that stops.
+   */
+  watchStore(intervalMs: number): () => void {
+    void this.refreshChangedRuns().catch((error: unknown) => this.cannotWatch(error));
+    const timer = setInterval(() => {
+      this.context.work.run("looking for runs changed outside Slack", () =>
+        this.refreshChangedRuns().catch((error: unknown) => this.cannotWatch(error)),
+      );
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private cannotWatch(error: unknown): void {
+    this.context.log.warn(`could not look for runs changed outside Slack: ${describeError(error)}`);
   }
 
   private async refreshNow(runId: string): Promise<void> {

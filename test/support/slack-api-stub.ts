@@ -31,6 +31,11 @@ export interface SlackApiStub {
   responseUrl(name: string): string;
   /** The next answers for `method` (then it answers normally again): an error body, or an HTTP status. */
   failNext(method: string, ...answers: Answer[]): void;
+  /**
+   * Holds the answer to the next call of `method` until `release()`: `reached` settles when that call has arrived (and
+   * is recorded), so a test can act while Slack has not answered yet, as on a slow network.
+   */
+  holdNext(method: string): { readonly reached: Promise<RecordedCall>; release(): void };
   /** Members of a user group, for usergroups.users.list. */
   setUserGroup(groupId: string, users: readonly string[]): void;
   /** apps.connections.open answers with this WebSocket URL (Socket Mode). */
@@ -47,6 +52,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const calls: RecordedCall[] = [];
   const responses: RecordedResponse[] = [];
   const failures = new Map<string, Answer[]>();
+  const holds = new Map<string, { arrived: (call: RecordedCall) => void; released: Promise<void> }[]>();
   const groups = new Map<string, readonly string[]>();
   const users = new Map<string, { email: string; name: string }>();
   let ts = 1_700_000_000;
@@ -103,7 +109,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   };
 
   const server: Server = createServer((request, response) => {
-    void readBody(request).then((raw) => {
+    void readBody(request).then(async (raw) => {
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
       if (url.pathname.startsWith("/response/")) {
         responses.push({ path: url.pathname, body: parseJson(raw) });
@@ -118,7 +124,13 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         : typeof args["token"] === "string"
           ? args["token"]
           : null;
-      calls.push({ method, token, args });
+      const call = { method, token, args };
+      calls.push(call);
+      const hold = holds.get(method)?.shift();
+      if (hold !== undefined) {
+        hold.arrived(call);
+        await hold.released;
+      }
       const queued = failures.get(method)?.shift();
       if (queued !== undefined && "status" in queued && typeof queued.status === "number") {
         const failure = queued as { status: number; headers?: Record<string, string>; body?: string };
@@ -142,6 +154,14 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
     callsTo: (method) => calls.filter((call) => call.method === method),
     responseUrl: (name) => `${baseUrl}/response/${encodeURIComponent(name)}`,
     failNext: (method, ...answers) => failures.set(method, [...(failures.get(method) ?? []), ...answers]),
+    holdNext: (method) => {
+      let arrived: (call: RecordedCall) => void = () => undefined;
+      let release: () => void = () => undefined;
+      const reached = new Promise<RecordedCall>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.set(method, [...(holds.get(method) ?? []), { arrived, released }]);
+      return { reached, release };
+    },
     setUserGroup: (groupId, members) => groups.set(groupId, members),
     setSocketUrl: (url) => {
       socketUrl = url;
