@@ -1,11 +1,19 @@
 // Drives runbook runs from Slack: each run is one message, updated in place as the run moves, with a thread reply for
 // every step that finishes or starts waiting; button presses and modal answers move the run.
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
-import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { StepStatus } from "../domain/runbooks/run-store.js";
 import { errorReply } from "./error-reply.js";
-import { runMessage, stepOutcomeReply } from "./run-message.js";
+import {
+  artefactFallbackReply,
+  artefactShareComment,
+  runMessage,
+  shortRunId,
+  stepOutcomeReply,
+} from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
 import type { PostedMessage, SlackMessage } from "./slack-message.js";
 
@@ -16,6 +24,8 @@ const LIVE_REFRESH_MS = 1_000;
 
 /** The service_state entry that keeps, per run, the step states its thread has told (so a restart misses none). */
 const SHOWN_STATE = (runId: string) => `run-thread:${runId}`;
+/** The service_state entry that records an artefact shared in a run's thread (or its path shown instead): once a run. */
+const SHARED_STATE = (runId: string, artefact: Artefact) => `run-file:${runId}:${artefact}`;
 
 export class RunDriver {
   /** Per run: the step states last shown, so that each change gets one thread reply. */
@@ -159,9 +169,43 @@ export class RunDriver {
       }
       // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
       this.remember(runId, now);
+      await this.shareArtefact(view, runbook, message);
     } catch (error) {
       log.warn(`could not update the Slack message of run ${runId}: ${describeError(error)}`);
     }
+  }
+
+  /**
+   * When the run waits on a manual step that needs an artefact (fm2's metadata file to upload by hand, the activity
+   * summary to review), shares that file in the run's thread, once a run; when Slack refuses it (the app lacks
+   * files:write) or the upload fails, replies with where the file is on the server instead, and why.
+   */
+  private async shareArtefact(view: RunView, runbook: Runbook, message: PostedMessage): Promise<void> {
+    const { state, announcer, log } = this.context;
+    const stepId = view.waitingFor?.kind === "manual" ? view.waitingFor.stepId : undefined;
+    const step = runbook.steps.find((candidate) => candidate.id === stepId);
+    if (step?.kind !== "manual" || step.artefact === undefined) return;
+    const artefact = step.artefact;
+    const path = view.artefacts[artefact];
+    if (path === undefined || state.state(SHARED_STATE(view.id, artefact)) !== null) return;
+    const index = view.steps.findIndex((candidate) => candidate.id === step.id);
+    let outcome: string;
+    try {
+      const bytes = await readFile(path);
+      await announcer.attach(message, {
+        bytes,
+        filename: basename(path),
+        title: `${artefact} of run ${shortRunId(view.id)}`,
+        comment: artefactShareComment(artefact, index, step.title),
+      });
+      outcome = "uploaded";
+    } catch (error) {
+      const reason = describeError(error);
+      log.warn(`could not share ${path} in the thread of run ${view.id}: ${reason}`);
+      await announcer.post(message.channel, artefactFallbackReply(artefact, path, reason), message.ts);
+      outcome = `path shown: ${reason}`;
+    }
+    state.setState(SHARED_STATE(view.id, artefact), outcome);
   }
 
   private remember(runId: string, shown: Map<string, StepStatus>): void {

@@ -2,7 +2,7 @@
 import type { types } from "@slack/bolt";
 import type { FindingSummary, StepOutcomeRecord } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
-import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
 import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
@@ -232,6 +232,36 @@ export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | n
   return {
     text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`),
     blocks,
+  };
+}
+
+/** What each artefact is, for the line that introduces it in a run's thread. */
+const ARTEFACT_DESCRIPTIONS: Readonly<Record<Artefact, string>> = {
+  "metadata-file": "the IdP metadata file this run inspected",
+  "activity-summary": "the activity summary of the emergency window",
+};
+
+/** The line above an artefact shared in the run's thread: which file it is, for which step. */
+export function artefactShareComment(artefact: Artefact, index: number, stepTitle: string): string {
+  return `:paperclip: For step ${index + 1} (${slackText(stepTitle)}): ${ARTEFACT_DESCRIPTIONS[artefact]}. Use this file and no other.`;
+}
+
+/** When the file could not be shared in Slack: where it is on the server, and why it is not here. */
+export function artefactFallbackReply(artefact: Artefact, path: string, reason: string): SlackMessage {
+  const scope = /missing_scope|not_allowed_token_type/.test(reason)
+    ? " (the Slack app needs the files:write scope: add it from examples/slack-app-manifest.yaml and reinstall)"
+    : "";
+  const text =
+    `:paperclip: Could not attach ${ARTEFACT_DESCRIPTIONS[artefact]} here: ${truncate(reason, 200)}${scope}. ` +
+    `It is on the breakglass server at ${path}`;
+  return {
+    text: slackText(text),
+    blocks: [
+      sectionBlock(
+        `:paperclip: Could not attach ${ARTEFACT_DESCRIPTIONS[artefact]} here: ${slackText(truncate(reason, 200))}${scope}.\n` +
+          `It is on the breakglass server at ${code(path)}`,
+      ),
+    ],
   };
 }
 

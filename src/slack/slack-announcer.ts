@@ -56,6 +56,30 @@ export class SlackAnnouncer implements Announcer {
   }
 
   /**
+   * Shares a file in a message's thread through Slack's upload flow (files.getUploadURLExternal, the bytes POSTed to the
+   * URL it returns, files.completeUploadExternal with the channel and thread), as WebClient's filesUploadV2 does it.
+   * Throws a one-line error with Slack's reason (missing_scope: the app lacks files:write; not_in_channel; …).
+   */
+  async attach(thread: PostedMessage, file: FileToShare): Promise<void> {
+    try {
+      await this.client.filesUploadV2({
+        channel_id: thread.channel,
+        thread_ts: thread.ts,
+        file: file.bytes,
+        filename: file.filename,
+        title: file.title,
+        initial_comment: file.comment,
+      });
+      this.observe("delivered");
+    } catch (error) {
+      this.observe("failed");
+      throw new BreakglassError("FETCH_FAILED", `Slack file upload of ${file.filename}`, describeSlackError(error), {
+        cause: error,
+      });
+    }
+  }
+
+  /**
    * Replaces a message's content. Updates of one message reach Slack one at a time and in order, the latest winning:
    * while one is in flight, a newer content waits, and replaces any content still waiting (which is never sent), so
    * Slack never shows an older view after a newer one. Resolves once this content, or a newer one, is delivered.
@@ -110,6 +134,14 @@ export class SlackAnnouncer implements Announcer {
       );
     }
   }
+}
+
+/** A file to share in Slack: its bytes, the name it gets, and the line that introduces it. */
+export interface FileToShare {
+  readonly bytes: Buffer;
+  readonly filename: string;
+  readonly title: string;
+  readonly comment: string;
 }
 
 /** Per message: whether an update is on its way to Slack, and the newest content waiting to follow it. */
