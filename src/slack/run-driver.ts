@@ -59,9 +59,14 @@ export class RunDriver {
 
   /**
    * Runs `work` (a runbook use case: advance, approve, confirm, skip, abort…) in the background, refreshing the run's
-   * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
+   * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line, with the
+   * error itself, so that the teller can offer what fits it (Take over, for a run another process holds).
    */
-  drive(runId: string, work: () => Promise<RunView>, tell: (reply: SlackMessage) => Promise<void>): void {
+  drive(
+    runId: string,
+    work: () => Promise<RunView>,
+    tell: (reply: SlackMessage, error: unknown) => Promise<void>,
+  ): void {
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
       ticker.unref();
@@ -69,7 +74,7 @@ export class RunDriver {
       try {
         await work();
       } catch (error) {
-        await tell(errorReply(error));
+        await tell(errorReply(error), error);
       } finally {
         clearInterval(ticker);
         const left = (this.driving.get(runId) ?? 1) - 1;

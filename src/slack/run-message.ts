@@ -20,6 +20,7 @@ export const RUN_ACTION_IDS = {
   skip: "run.skip",
   abort: "run.abort",
   rollback: "run.rollback",
+  takeOver: "run.takeover",
 } as const;
 export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 
@@ -27,6 +28,8 @@ export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 export const RUN_MODALS = {
   reject: { callbackId: "run.reject.reason", blockId: "reason", actionId: "reason" },
   confirm: { callbackId: "run.confirm.record", blockId: "record", actionId: "record" },
+  abort: { callbackId: "run.abort.reason", blockId: "reason", actionId: "reason" },
+  takeOver: { callbackId: "run.takeover.reason", blockId: "reason", actionId: "reason" },
 } as const;
 
 export type RunbookForRun = Pick<Runbook, "title" | "steps">;
@@ -129,15 +132,8 @@ export function runButtons(run: RunView): types.Button[] {
   } else {
     buttons.push(button(RUN_ACTION_IDS.advance, "Run", run.id));
   }
-  const abort = button(RUN_ACTION_IDS.abort, "Abort", run.id, "danger");
-  abort.confirm = {
-    title: plainText("Abort this run?"),
-    text: plainText("The run ends for good and cannot be resumed. Nothing it already changed is undone."),
-    confirm: plainText("Abort the run"),
-    deny: plainText("Keep it"),
-    style: "danger",
-  };
-  buttons.push(abort);
+  // Abort asks why in a modal (the CLI's --reason), which is also where it can still be cancelled.
+  buttons.push(button(RUN_ACTION_IDS.abort, "Abort", run.id, "danger"));
   if (run.status === "failed" && rollback !== undefined) buttons.push(rollback);
   return buttons;
 }
@@ -189,6 +185,60 @@ export function rejectReasonModal(run: RunView): types.ModalView {
         type: "input",
         block_id: ids.blockId,
         label: plainText("Why do you reject it?"),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
+      },
+    ],
+  };
+}
+
+/** Asks the person who pressed Abort why, as the CLI's --reason does: the reason goes on the audit record. */
+export function abortReasonModal(run: RunView): types.ModalView {
+  const ids = RUN_MODALS.abort;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: run.id,
+    title: plainText("Abort the run"),
+    submit: plainText("Abort the run"),
+    close: plainText("Keep it"),
+    blocks: [
+      sectionBlock(
+        `Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) ends for good and cannot be resumed. ` +
+          "Nothing it already changed is undone (Roll back does that, afterwards).",
+      ),
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText("Why do you abort it?"),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
+      },
+    ],
+  };
+}
+
+/**
+ * Asks the approver who pressed Take over why: the run's lease is taken from a process that stopped renewing it
+ * (another host's, or a hung one), and the run goes on here. The reason goes on the audit record.
+ */
+export function takeOverModal(runId: string, busy: string): types.ModalView {
+  const ids = RUN_MODALS.takeOver;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: runId,
+    title: plainText("Take the run over"),
+    submit: plainText("Take over"),
+    close: plainText("Cancel"),
+    blocks: [
+      sectionBlock(`Run ${code(shortRunId(runId))}: ${slackText(truncate(busy, 1500))}`),
+      contextBlock(
+        "Take over only if that process is gone or hung: the run then goes on here, re-running the step it was in " +
+          "from its start, and the process that held it can no longer write to it.",
+      ),
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText("Why take it over?"),
         element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
       },
     ],

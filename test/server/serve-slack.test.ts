@@ -331,7 +331,18 @@ describe("a rejected run", () => {
     expect(JSON.stringify(status[0]?.body)).toContain(short);
     expect(JSON.stringify(status[0]?.body)).toContain("Drill the Slack surface");
 
+    // Abort asks why, as the CLI's --reason does; an empty answer is refused in the modal and aborts nothing.
+    const abortModalsBefore = harness.stub.callsTo("views.open").length;
     await harness.press("run.abort", runId, ALICE, message);
+    const abortModal = await eventually(
+      () => harness.stub.callsTo("views.open").slice(abortModalsBefore),
+      (calls) => calls.length > 0,
+    );
+    expect(texts(abortModal[0])).toContain("Why do you abort it?");
+    const noReason = await harness.submit("run.abort.reason", runId, ALICE, { reason: { reason: " " } });
+    expect(noReason.json).toEqual({ response_action: "errors", errors: { reason: "Say why, for the record." } });
+    expect((await harness.service.services.engine.status(runId)).status).toBe("failed");
+    await harness.submit("run.abort.reason", runId, ALICE, { reason: { reason: "INC-5000 was a false alarm" } });
     await eventually(
       () => harness.service.services.engine.status(runId),
       (view) => view.status === "aborted",
@@ -349,7 +360,7 @@ describe("a rejected run", () => {
       harness.service.services.store.audit
         .auditRecords()
         .filter((record) => record.runId === runId && record.action === "run.aborted"),
-    ).toMatchObject([{ actor: `slack:${ALICE}` }]);
+    ).toMatchObject([{ actor: `slack:${ALICE}`, detail: { reason: "INC-5000 was a false alarm" } }]);
   });
 });
 
