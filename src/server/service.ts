@@ -6,8 +6,7 @@ import { describeError } from "../domain/errors.js";
 import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
 import { loadRunbooks } from "../adapters/runbook-files/runbook-files.js";
 import type { Channel } from "../domain/runbooks/runbook-schema.js";
-import { sectionBlock } from "../slack/blocks.js";
-import { escapeMrkdwn } from "../slack/mrkdwn.js";
+import { runbookNotification } from "../slack/command-replies.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
 import { LoggingAnnouncer } from "../slack/slack-announcer.js";
 import type { Announcer, ChannelRole } from "../slack/slack-message.js";
@@ -86,7 +85,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     env: options.env,
     onAwsCallFailed: (service) => metrics.awsCallFailed(service),
     notify: async (channel, message) => {
-      await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
+      await announcer.announce(channelRole(channel), runbookNotification(message));
     },
   });
   const state = services.store.serveState;

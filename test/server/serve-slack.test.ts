@@ -223,6 +223,9 @@ describe("a runbook run from Slack", () => {
       (calls) => calls.length > 0,
     );
     expect(announced[0]?.args["channel"]).toBe(CHANNELS.incidents);
+    // The runbook's ${run.initiator} is the audit log's slack:U…; people see a mention, which Slack shows as a name.
+    expect(texts(announced[0])).toContain(`started by <@${ALICE}>`);
+    expect(texts(announced[0])).not.toContain(`slack:${ALICE}`);
     const finished = await eventually(
       () => harness.service.services.engine.status(runId),
       (view) => view.status === "succeeded",
