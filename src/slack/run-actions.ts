@@ -33,6 +33,7 @@ const PERMISSION: Readonly<Record<RunActionId, Permission>> = {
   "run.rollback": "run",
   // Taking a run from a process that may still be working is a second person's call, as approving is.
   "run.takeover": "approve",
+  "run.takeover-abort": "approve",
 };
 
 const WHAT: Readonly<Record<RunActionId, string>> = {
@@ -44,6 +45,7 @@ const WHAT: Readonly<Record<RunActionId, string>> = {
   "run.abort": "abort runbook runs",
   "run.rollback": "roll back runbook runs",
   "run.takeover": "take over runbook runs",
+  "run.takeover-abort": "take over runbook runs",
 };
 
 export function registerRunActions(app: App, context: SlackContext, driver: RunDriver): void {
@@ -117,18 +119,24 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
     );
   });
 
-  app.view(RUN_MODALS.takeOver.callbackId, async ({ ack, body, view }) => {
-    const ids = RUN_MODALS.takeOver;
-    const reason = view.state.values[ids.blockId]?.[ids.actionId]?.value?.trim() ?? "";
-    if (reason === "") {
-      await ack({ response_action: "errors", errors: { [ids.blockId]: "Say why, for the record." } });
-      return;
-    }
-    await ack();
-    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.takeover", (runId, actor) =>
-      context.services.runs.resume(runId, actor, { reason }),
-    );
-  });
+  for (const then of ["resume", "abort"] as const) {
+    const ids = then === "resume" ? RUN_MODALS.takeOver : RUN_MODALS.takeOverAndAbort;
+    app.view(ids.callbackId, async ({ ack, body, view }) => {
+      const reason = view.state.values[ids.blockId]?.[ids.actionId]?.value?.trim() ?? "";
+      if (reason === "") {
+        await ack({ response_action: "errors", errors: { [ids.blockId]: "Say why, for the record." } });
+        return;
+      }
+      await ack();
+      // The same use cases as the CLI's `resume --take-over --reason` and `abort --take-over --reason`.
+      const action = then === "resume" ? "run.takeover" : "run.takeover-abort";
+      submitted(context, driver, body.user.id, view.private_metadata, "approve", action, (runId, actor) =>
+        then === "resume"
+          ? context.services.runs.resume(runId, actor, { reason })
+          : context.services.runs.abort(runId, actor, reason, { takeOver: true }),
+      );
+    });
+  }
 
   app.view(RUN_MODALS.confirm.callbackId, async ({ ack, body, view }) => {
     const record = view.state.values[RUN_MODALS.confirm.blockId]?.[RUN_MODALS.confirm.actionId]?.value?.trim() ?? "";
@@ -170,16 +178,18 @@ async function press(
     case "run.skip":
       driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor.label}`), problem);
       return;
-    case "run.takeover": {
+    case "run.takeover":
+    case "run.takeover-abort": {
       try {
         const run = context.services.store.runs.findRun(runs.resolve(runId));
-        if (run === null || run.leaseHolder === null) {
+        if (run === null || (run.leaseHolder === null && id === "run.takeover")) {
           // Released since the button was offered: nothing to take over, the ordinary Run goes on with it.
           driver.drive(runId, () => runs.advance(runId, actor), problem);
           return;
         }
         const busy = `it is held by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}.`;
-        await context.client.views.open({ trigger_id: triggerId, view: takeOverModal(run.id, busy) });
+        const then = id === "run.takeover" ? "resume" : "abort";
+        await context.client.views.open({ trigger_id: triggerId, view: takeOverModal(run.id, busy, then) });
       } catch (error) {
         await problem(errorReply(error));
       }
@@ -267,9 +277,9 @@ function submitted(
 }
 
 /**
- * A run another process holds (RUN_BUSY): to whoever may approve, the reply also offers Take over, which asks why and
- * then resumes the run here with the take-over the CLI's `resume --take-over --reason` makes (the engine still refuses
- * it until the holder has missed two heartbeats, saying from when).
+ * A run another process holds (RUN_BUSY): to whoever may approve, the reply also offers Take over and Take over and
+ * abort, which ask why and then resume or abort the run here with the take-over the CLI's `--take-over --reason` makes
+ * (the engine still refuses it until the holder has missed two heartbeats, saying from when).
  */
 async function offerTakeOver(
   reply: SlackMessage,
@@ -285,16 +295,17 @@ async function offerTakeOver(
     blocks: [
       ...reply.blocks,
       contextBlock(
-        `If that process is gone or hung, you can take run \`${shortRunId(runId)}\` over and go on with it here.`,
+        `If that process is gone or hung, you can take run \`${shortRunId(runId)}\` over, and go on with it here or abort it.`,
       ),
       {
         type: "actions",
         block_id: "run.takeover",
         elements: [
+          { type: "button", action_id: RUN_ACTION_IDS.takeOver, text: plainText("Take over"), value: runId },
           {
             type: "button",
-            action_id: RUN_ACTION_IDS.takeOver,
-            text: plainText("Take over"),
+            action_id: RUN_ACTION_IDS.takeOverAndAbort,
+            text: plainText("Take over and abort"),
             value: runId,
             style: "danger",
           },

@@ -21,6 +21,7 @@ export const RUN_ACTION_IDS = {
   abort: "run.abort",
   rollback: "run.rollback",
   takeOver: "run.takeover",
+  takeOverAndAbort: "run.takeover-abort",
 } as const;
 export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 
@@ -30,6 +31,7 @@ export const RUN_MODALS = {
   confirm: { callbackId: "run.confirm.record", blockId: "record", actionId: "record" },
   abort: { callbackId: "run.abort.reason", blockId: "reason", actionId: "reason" },
   takeOver: { callbackId: "run.takeover.reason", blockId: "reason", actionId: "reason" },
+  takeOverAndAbort: { callbackId: "run.takeover-abort.reason", blockId: "reason", actionId: "reason" },
 } as const;
 
 export type RunbookForRun = Pick<Runbook, "title" | "steps">;
@@ -220,20 +222,23 @@ export function abortReasonModal(run: RunView): types.ModalView {
  * Asks the approver who pressed Take over why: the run's lease is taken from a process that stopped renewing it
  * (another host's, or a hung one), and the run goes on here. The reason goes on the audit record.
  */
-export function takeOverModal(runId: string, busy: string): types.ModalView {
-  const ids = RUN_MODALS.takeOver;
+export function takeOverModal(runId: string, busy: string, then: "resume" | "abort" = "resume"): types.ModalView {
+  const ids = then === "resume" ? RUN_MODALS.takeOver : RUN_MODALS.takeOverAndAbort;
   return {
     type: "modal",
     callback_id: ids.callbackId,
     private_metadata: runId,
-    title: plainText("Take the run over"),
-    submit: plainText("Take over"),
+    title: plainText(then === "resume" ? "Take the run over" : "Take over and abort"),
+    submit: plainText(then === "resume" ? "Take over" : "Abort the run"),
     close: plainText("Cancel"),
     blocks: [
       sectionBlock(`Run ${code(shortRunId(runId))}: ${slackText(truncate(busy, 1500))}`),
       contextBlock(
-        "Take over only if that process is gone or hung: the run then goes on here, re-running the step it was in " +
-          "from its start, and the process that held it can no longer write to it.",
+        then === "resume"
+          ? "Take over only if that process is gone or hung: the run then goes on here, re-running the step it was " +
+              "in from its start, and the process that held it can no longer write to it."
+          : "Take over only if that process is gone or hung: the run then ends for good, and the process that held " +
+              "it can no longer write to it. Nothing it already changed is undone.",
       ),
       {
         type: "input",

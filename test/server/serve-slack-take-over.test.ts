@@ -119,4 +119,67 @@ describe("a run held by a process that stopped renewing its lease", () => {
       (view) => view.waitingFor?.kind === "manual",
     );
   });
+
+  it("lets an approver whose Abort was refused take the run over and abort it, with the reason on the record", async () => {
+    await harness.command("runbook start slack-drill incident=INC-9200", ALICE, CHANNELS.incidents);
+    const runId = (await eventually(
+      () =>
+        harness.service.services.store.audit
+          .auditRecords()
+          .filter((record) => record.action === "run.started")
+          .map((record) => record.runId as string)
+          .find((id) => harness.service.services.store.runs.findRun(id)?.inputs["incident"] === "INC-9200"),
+      (id) => id !== undefined,
+    )) as string;
+    await eventually(
+      () => harness.service.services.engine.status(runId),
+      (view) => view.waitingFor?.kind === "approval",
+    );
+    const ts = (await eventually(
+      () => harness.service.services.store.serveState.message(`run:${runId}`)?.ts,
+      (found) => found !== undefined,
+    )) as string;
+    const elsewhere = holderName({ hostname: "elsewhere.example", pid: 4243, isProcessAlive: () => true }, "cafef00d");
+    harness.service.services.store.runs.acquireLease(runId, elsewhere, new Date(Date.now() - 45_000), 60_000);
+
+    // Abort asks why; the abort is refused while another process holds the run, and the answer offers the take-over.
+    const directBefore = harness.stub.callsTo("chat.postMessage").length;
+    await harness.press("run.abort", runId, ALICE, { channel: CHANNELS.incidents, ts });
+    await harness.submit("run.abort.reason", runId, ALICE, { reason: { reason: "wrong incident" } });
+    const busy = await eventually(
+      () =>
+        harness.stub
+          .callsTo("chat.postMessage")
+          .slice(directBefore)
+          .filter((call) => call.args["channel"] === ALICE)
+          .map((call) => JSON.stringify(call.args)),
+      (replies) => replies.length > 0,
+    );
+    expect(busy[0]).toContain(`being advanced by ${elsewhere}`);
+    expect(busy[0]).toContain('"action_id":"run.takeover-abort"');
+    await expect(harness.service.services.engine.status(runId)).resolves.toMatchObject({ status: "waiting" });
+
+    const modalsBefore = harness.stub.callsTo("views.open").length;
+    await harness.press("run.takeover-abort", runId, ALICE, { channel: ALICE, ts: "1.0" });
+    const modal = await eventually(
+      () => harness.stub.callsTo("views.open").slice(modalsBefore),
+      (calls) => calls.length > 0,
+    );
+    expect(JSON.stringify(modal[0]?.args)).toContain("Take over and abort");
+    await harness.submit("run.takeover-abort.reason", runId, ALICE, {
+      reason: { reason: "wrong incident, host gone" },
+    });
+    await eventually(
+      () => harness.service.services.engine.status(runId),
+      (view) => view.status === "aborted",
+    );
+    const records = harness.service.services.store.audit.auditRecords().filter((record) => record.runId === runId);
+    expect(records.find((record) => record.action === "run.lease-taken-over")).toMatchObject({
+      detail: { previousHolder: elsewhere, reason: "wrong incident, host gone" },
+    });
+    expect(records.find((record) => record.action === "run.aborted")).toMatchObject({
+      actor: `slack:${ALICE}`,
+      detail: { reason: "wrong incident, host gone" },
+    });
+  });
 });
