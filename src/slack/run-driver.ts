@@ -5,7 +5,7 @@ import { basename } from "node:path";
 import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
-import type { StepStatus } from "../domain/runbooks/run-store.js";
+import type { RunRecord, RunStatus, RunStepRecord, StepStatus } from "../domain/runbooks/run-store.js";
 import { errorReply } from "./error-reply.js";
 import {
   artefactFallbackReply,
@@ -19,6 +19,10 @@ import type { PostedMessage, SlackMessage } from "./slack-message.js";
 
 /** Step states worth a line in the thread: where a step ended, or where the run waits for someone. */
 const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "waiting"];
+/** Runs that have ended for good: their message never changes again. */
+const ENDED: readonly RunStatus[] = ["succeeded", "aborted"];
+/** After a restart, how many of the latest runs are watched for changes made outside Slack. */
+const WATCHED_AFTER_RESTART = 50;
 /** While a run advances, its message is refreshed this often (only when something changed). */
 const LIVE_REFRESH_MS = 1_000;
 
@@ -35,8 +39,10 @@ export class RunDriver {
   private readonly queues = new Map<string, Promise<void>>();
   /** Per run: a refresh queued behind the one in progress; asking again joins it, as it reads the run when it starts. */
   private readonly queued = new Map<string, Promise<void>>();
-  /** The newest audit record looked at by watchStore: every change to a run, from any process, is audited. */
-  private lookedAt: { readonly head: number; readonly sequence: number } | undefined;
+  /** The audit head at the last look for changes: it moves with every change to a run, from any process. */
+  private lookedAtHead: number | undefined;
+  /** Runs with a message that can still change, with their stored state when their message was last checked. */
+  private readonly watched = new Map<string, string>();
   /** Runs being moved in the background by this process, with how many drives of each are in flight. */
   private readonly driving = new Map<string, number>();
   private stopped = false;
@@ -54,6 +60,7 @@ export class RunDriver {
     this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
     this.remember(view.id, statuses(view));
     this.rendered.set(view.id, JSON.stringify(view));
+    this.watched.set(view.id, "");
     return posted;
   }
 
@@ -115,19 +122,35 @@ export class RunDriver {
 
   /**
    * Brings up to date the message of every run changed in the store since the last look, by this process or another
-   * (the CLI): the first call only notes where the audit trail ends. Cheap when nothing changed (one indexed read).
+   * (the CLI). Cheap when nothing changed (the audit head, one indexed read), and otherwise two indexed reads per run
+   * still open in Slack: its record and its steps, compared as stored (so no clock is trusted).
    */
   async refreshChangedRuns(): Promise<void> {
-    const { audit } = this.context.services.store;
+    const { audit, runs } = this.context.services.store;
     const head = audit.auditHead();
-    if (this.lookedAt !== undefined && this.lookedAt.head === head) return;
-    const records = audit.auditRecords();
-    const since = this.lookedAt?.sequence;
-    this.lookedAt = { head, sequence: records.at(-1)?.sequence ?? 0 };
-    if (since === undefined) return;
-    const changed = new Set<string>();
-    for (const record of records) if (record.sequence > since && record.runId !== null) changed.add(record.runId);
-    await Promise.all([...changed].map((runId) => this.refresh(runId)));
+    if (this.lookedAtHead === head) return;
+    const first = this.lookedAtHead === undefined;
+    this.lookedAtHead = head;
+    if (first) {
+      // The runs a restart left open: from now on a change to any of them refreshes its message.
+      for (const run of runs.recentRuns(WATCHED_AFTER_RESTART))
+        if (!ENDED.includes(run.status)) this.watched.set(run.id, storedState(run, runs.runSteps(run.id)));
+      return;
+    }
+    const changed: string[] = [];
+    for (const [runId, seen] of this.watched) {
+      const run = runs.findRun(runId);
+      if (run === null) {
+        this.watched.delete(runId);
+        continue;
+      }
+      const now = storedState(run, runs.runSteps(runId));
+      if (now === seen) continue;
+      changed.push(runId);
+      if (ENDED.includes(run.status)) this.watched.delete(runId);
+      else this.watched.set(runId, now);
+    }
+    await Promise.all(changed.map((runId) => this.refresh(runId)));
   }
 
   /**
@@ -228,6 +251,12 @@ export class RunDriver {
       return undefined;
     }
   }
+}
+
+/** What the store holds of a run that its message shows: any change to the run changes this. */
+function storedState(run: RunRecord, steps: readonly RunStepRecord[]): string {
+  const stepStates = steps.map((step) => `${step.stepId}:${step.status}:${step.attempts}:${step.updatedAt}`);
+  return [run.status, run.updatedAt, ...stepStates].join("|");
 }
 
 function statuses(view: RunView): Map<string, StepStatus> {
