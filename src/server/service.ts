@@ -6,8 +6,7 @@ import { describeError } from "../domain/errors.js";
 import { reapExpiredLeases } from "../adapters/runbook-actions/group-membership.js";
 import { loadRunbooks } from "../adapters/runbook-files/runbook-files.js";
 import type { Channel } from "../domain/runbooks/runbook-schema.js";
-import { sectionBlock } from "../slack/blocks.js";
-import { escapeMrkdwn } from "../slack/mrkdwn.js";
+import { runbookNotification } from "../slack/command-replies.js";
 import {
   openRunbookServices,
   type RunbookServiceOptions,
@@ -36,6 +35,8 @@ export const OPERATIONS_LISTENER_OPTIONS = {
 } as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+/** A run moved from the CLI shows in its Slack message within this long (or the check interval, when shorter). */
+export const RUN_WATCH_INTERVAL_MS = 15_000;
 
 export interface ServiceOptions {
   readonly config: BreakglassConfig;
@@ -58,6 +59,8 @@ export interface ServiceOptions {
   readonly shutdownGraceMs?: number;
   /** Test seam, undefined in production: the wait between a check step's attempts (a test gates it). */
   readonly runbookSeams?: Pick<RunbookServiceOptions, "sleep">;
+  /** How often Slack's run messages catch up with changes made from the CLI; RUN_WATCH_INTERVAL_MS at most. */
+  readonly runWatchIntervalMs?: number;
 }
 
 export interface RunningService {
@@ -93,7 +96,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     env: options.env,
     onAwsCallFailed: (service) => metrics.awsCallFailed(service),
     notify: async (channel, message) => {
-      await announcer.announce(channelRole(channel), { text: message, blocks: [sectionBlock(escapeMrkdwn(message))] });
+      await announcer.announce(channelRole(channel), runbookNotification(message));
     },
   });
   const state = services.store.serveState;
@@ -140,6 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         clock,
         log,
         runbookDirectory: options.runbookDirectory,
+        runWatchIntervalMs: options.runWatchIntervalMs ?? Math.min(RUN_WATCH_INTERVAL_MS, config.serve.checkInterval),
       });
     } catch (error) {
       await checkThread.close();

@@ -2,7 +2,7 @@
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
 import type { LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
 import { contextBlock, sectionBlock } from "./blocks.js";
-import { code, mentionActor, mentionPrincipal, slackDate, slackText } from "./mrkdwn.js";
+import { code, mentionActor, mentionPrincipal, mentionSlackActors, slackDate, slackText } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
@@ -35,6 +35,11 @@ export function working(text: string): SlackMessage {
 
 export function failure(text: string): SlackMessage {
   return note(`:no_entry: ${slackText(text)}`);
+}
+
+/** A runbook's notify step as posted: its text with every `slack:U…` actor (`${run.initiator}`) as a mention. */
+export function runbookNotification(text: string): SlackMessage {
+  return { text: mentionSlackActors(text), blocks: [sectionBlock(slackText(text))] };
 }
 
 export function note(text: string): SlackMessage {
@@ -79,7 +84,7 @@ export function incidentClosedMessage(
     `Activity summary: ${code(summaryPath)}`,
   ];
   return {
-    text: `Emergency ${incident} closed by ${actor}`,
+    text: `Emergency ${incident} closed by ${mentionSlackActors(actor)}`,
     blocks: [
       sectionBlock(
         `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any ` +

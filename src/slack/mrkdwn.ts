@@ -1,4 +1,5 @@
 // Text made safe and readable for Slack's mrkdwn: escaping, secret and URL redaction, mentions, truncation and dates.
+import { personName } from "../domain/identity/actor.js";
 
 /**
  * Makes text safe inside mrkdwn: Slack's three control characters, and the broadcast words, which a runbook input or
@@ -50,13 +51,23 @@ export function redactUrls(text: string): string {
 
 /** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
 export function slackText(text: string): string {
-  return escapeMrkdwn(redactSecrets(text)).replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+  return mentionSlackActors(escapeMrkdwn(redactSecrets(text)));
 }
 
-/** An actor as the audit log records it: `slack:U123` becomes a mention; anything else (a CLI operator) shows as written. */
+/** Each `slack:U…` actor in a text (the audit log's form of a Slack user) as a mention, which Slack shows as their name. */
+export function mentionSlackActors(text: string): string {
+  return text.replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+}
+
+/**
+ * An actor as the audit log records it: `slack:U123` becomes a mention, `person:alice` the person's name; anything else
+ * (a CLI operator) shows as written.
+ */
 export function mentionActor(actor: string): string {
   const match = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
-  return match === null ? escapeMrkdwn(actor) : `<@${match[1]}>`;
+  if (match !== null) return `<@${match[1]}>`;
+  // A person of breakglass.yaml's people, by the name the config gives them rather than the audit log's "person:" id.
+  return escapeMrkdwn(personName(actor) ?? actor);
 }
 
 /** A configured principal or a user Slack named, as a mention: `U…`/`W…` a person, `S…` a user group. */

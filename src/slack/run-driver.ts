@@ -1,22 +1,36 @@
 // Drives runbook runs from Slack: each run is one message, updated in place as the run moves, with a thread reply for
 // every step that finishes or starts waiting; button presses and modal answers move the run.
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { describeError } from "../domain/errors.js";
 import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { RetryWaitEvent, RunProgressEvent } from "../domain/runbooks/run-progress.js";
-import type { Runbook } from "../domain/runbooks/runbook-schema.js";
-import type { StepStatus } from "../domain/runbooks/run-store.js";
+import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { RunRecord, RunStatus, RunStepRecord, StepStatus } from "../domain/runbooks/run-store.js";
 import { errorReply } from "./error-reply.js";
-import { runMessage, stepOutcomeReply } from "./run-message.js";
+import {
+  artefactFallbackReply,
+  artefactShareComment,
+  runMessage,
+  shortRunId,
+  stepOutcomeReply,
+} from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
 import type { PostedMessage, SlackMessage } from "./slack-message.js";
 
 /** Step states worth a line in the thread: where a step ended, or where the run waits for someone. */
 const REPORTED: readonly StepStatus[] = ["succeeded", "failed", "skipped", "waiting"];
+/** Runs that have ended for good: their message never changes again. */
+const ENDED: readonly RunStatus[] = ["succeeded", "aborted"];
+/** After a restart, how many of the latest runs are watched for changes made outside Slack. */
+const WATCHED_AFTER_RESTART = 50;
 /** While a run advances, its message is refreshed this often (only when something changed). */
 const LIVE_REFRESH_MS = 1_000;
 
 /** The service_state entry that keeps, per run, the step states its thread has told (so a restart misses none). */
 const SHOWN_STATE = (runId: string) => `run-thread:${runId}`;
+/** The service_state entry that records an artefact shared in a run's thread (or its path shown instead): once a run. */
+const SHARED_STATE = (runId: string, artefact: Artefact) => `run-file:${runId}:${artefact}`;
 
 export class RunDriver {
   /** Per run: the step states last shown, so that each change gets one thread reply. */
@@ -24,6 +38,12 @@ export class RunDriver {
   private readonly rendered = new Map<string, string>();
   /** Per run: the refresh in progress; refreshes of one run never overlap, so updates arrive in order. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Per run: a refresh queued behind the one in progress; asking again joins it, as it reads the run when it starts. */
+  private readonly queued = new Map<string, Promise<void>>();
+  /** The audit head at the last look for changes: it moves with every change to a run, from any process. */
+  private lookedAtHead: number | undefined;
+  /** Runs with a message that can still change, with their stored state when their message was last checked. */
+  private readonly watched = new Map<string, string>();
   /** Runs being moved in the background by this process, with how many drives of each are in flight. */
   private readonly driving = new Map<string, number>();
   /** Per run: the wait its running step is in (a check's retry), shown on its message until the step ends. */
@@ -43,14 +63,20 @@ export class RunDriver {
     this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
     this.remember(view.id, statuses(view));
     this.rendered.set(view.id, fingerprintOf(view, undefined));
+    this.watched.set(view.id, "");
     return posted;
   }
 
   /**
    * Runs `work` (a runbook use case: advance, approve, confirm, skip, abort…) in the background, refreshing the run's
-   * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line.
+   * message while it goes and once at the end. Errors are told to `tell` (the person who pressed) in one line, with the
+   * error itself, so that the teller can offer what fits it (Take over, for a run another process holds).
    */
-  drive(runId: string, work: () => Promise<RunView>, tell: (reply: SlackMessage) => Promise<void>): void {
+  drive(
+    runId: string,
+    work: () => Promise<RunView>,
+    tell: (reply: SlackMessage, error: unknown) => Promise<void>,
+  ): void {
     this.context.work.run(`run ${runId}`, async () => {
       const ticker = setInterval(() => void this.refresh(runId), LIVE_REFRESH_MS);
       ticker.unref();
@@ -58,7 +84,7 @@ export class RunDriver {
       try {
         await work();
       } catch (error) {
-        await tell(errorReply(error));
+        await tell(errorReply(error), error);
       } finally {
         clearInterval(ticker);
         const left = (this.driving.get(runId) ?? 1) - 1;
@@ -92,13 +118,71 @@ export class RunDriver {
 
   /** Brings the run's message up to date, and replies in its thread for each step that changed. Never throws. */
   refresh(runId: string): Promise<void> {
+    const waiting = this.queued.get(runId);
+    if (waiting !== undefined) return waiting;
     const previous = this.queues.get(runId) ?? Promise.resolve();
-    const next = previous.then(() => this.refreshNow(runId));
+    const next = previous.then(() => {
+      this.queued.delete(runId);
+      return this.refreshNow(runId);
+    });
+    this.queued.set(runId, next);
     this.queues.set(runId, next);
     void next.finally(() => {
       if (this.queues.get(runId) === next) this.queues.delete(runId);
     });
     return next;
+  }
+
+  /**
+   * Brings up to date the message of every run changed in the store since the last look, by this process or another
+   * (the CLI). Cheap when nothing changed (the audit head, one indexed read), and otherwise two indexed reads per run
+   * still open in Slack: its record and its steps, compared as stored (so no clock is trusted).
+   */
+  async refreshChangedRuns(): Promise<void> {
+    const { audit, runs } = this.context.services.store;
+    const head = audit.auditHead();
+    if (this.lookedAtHead === head) return;
+    const first = this.lookedAtHead === undefined;
+    this.lookedAtHead = head;
+    if (first) {
+      // The runs a restart left open: from now on a change to any of them refreshes its message.
+      for (const run of runs.recentRuns(WATCHED_AFTER_RESTART))
+        if (!ENDED.includes(run.status)) this.watched.set(run.id, storedState(run, runs.runSteps(run.id)));
+      return;
+    }
+    const changed: string[] = [];
+    for (const [runId, seen] of this.watched) {
+      const run = runs.findRun(runId);
+      if (run === null) {
+        this.watched.delete(runId);
+        continue;
+      }
+      const now = storedState(run, runs.runSteps(runId));
+      if (now === seen) continue;
+      changed.push(runId);
+      if (ENDED.includes(run.status)) this.watched.delete(runId);
+      else this.watched.set(runId, now);
+    }
+    await Promise.all(changed.map((runId) => this.refresh(runId)));
+  }
+
+  /**
+   * Looks at the store every `intervalMs` for runs changed without Slack (from the CLI), so their messages never stay
+   * stale longer than that. Each look is background work, so shutdown waits for it. Returns the function that stops.
+   */
+  watchStore(intervalMs: number): () => void {
+    void this.refreshChangedRuns().catch((error: unknown) => this.cannotWatch(error));
+    const timer = setInterval(() => {
+      this.context.work.run("looking for runs changed outside Slack", () =>
+        this.refreshChangedRuns().catch((error: unknown) => this.cannotWatch(error)),
+      );
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private cannotWatch(error: unknown): void {
+    this.context.log.warn(`could not look for runs changed outside Slack: ${describeError(error)}`);
   }
 
   private async refreshNow(runId: string): Promise<void> {
@@ -127,6 +211,7 @@ export class RunDriver {
       }
       // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
       this.remember(runId, now);
+      await this.shareArtefact(view, runbook, message);
     } catch (error) {
       log.warn(`could not update the Slack message of run ${runId}: ${describeError(error)}`);
     }
@@ -140,6 +225,39 @@ export class RunDriver {
     if (view.status === "running" && step?.status === "running") return wait;
     this.waits.delete(view.id);
     return undefined;
+  }
+
+  /**
+   * When the run waits on a manual step that needs an artefact (fm2's metadata file to upload by hand, the activity
+   * summary to review), shares that file in the run's thread, once a run; when Slack refuses it (the app lacks
+   * files:write) or the upload fails, replies with where the file is on the server instead, and why.
+   */
+  private async shareArtefact(view: RunView, runbook: Runbook, message: PostedMessage): Promise<void> {
+    const { state, announcer, log } = this.context;
+    const stepId = view.waitingFor?.kind === "manual" ? view.waitingFor.stepId : undefined;
+    const step = runbook.steps.find((candidate) => candidate.id === stepId);
+    if (step?.kind !== "manual" || step.artefact === undefined) return;
+    const artefact = step.artefact;
+    const path = view.artefacts[artefact];
+    if (path === undefined || state.state(SHARED_STATE(view.id, artefact)) !== null) return;
+    const index = view.steps.findIndex((candidate) => candidate.id === step.id);
+    let outcome: string;
+    try {
+      const bytes = await readFile(path);
+      await announcer.attach(message, {
+        bytes,
+        filename: basename(path),
+        title: `${artefact} of run ${shortRunId(view.id)}`,
+        comment: artefactShareComment(artefact, index, step.title),
+      });
+      outcome = "uploaded";
+    } catch (error) {
+      const reason = describeError(error);
+      log.warn(`could not share ${path} in the thread of run ${view.id}: ${reason}`);
+      await announcer.post(message.channel, artefactFallbackReply(artefact, path, reason), message.ts);
+      outcome = `path shown: ${reason}`;
+    }
+    state.setState(SHARED_STATE(view.id, artefact), outcome);
   }
 
   private remember(runId: string, shown: Map<string, StepStatus>): void {
@@ -162,6 +280,12 @@ export class RunDriver {
 /** What the message shows: a wait changes it once per attempt (Slack's date token shows the time, nothing here ticks). */
 function fingerprintOf(view: RunView, wait: RetryWaitEvent | undefined): string {
   return JSON.stringify({ view, wait: wait === undefined ? null : [wait.stepId, wait.attempt] });
+}
+
+/** What the store holds of a run that its message shows: any change to the run changes this. */
+function storedState(run: RunRecord, steps: readonly RunStepRecord[]): string {
+  const stepStates = steps.map((step) => `${step.stepId}:${step.status}:${step.attempts}:${step.updatedAt}`);
+  return [run.status, run.updatedAt, ...stepStates].join("|");
 }
 
 function statuses(view: RunView): Map<string, StepStatus> {

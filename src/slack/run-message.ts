@@ -3,7 +3,7 @@ import type { types } from "@slack/bolt";
 import type { FindingSummary, StepOutcomeRecord, UnlockedAction } from "../domain/runbooks/run-store.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 import { describeFailedAttempt, type RetryWaitEvent } from "../domain/runbooks/run-progress.js";
-import type { Runbook } from "../domain/runbooks/runbook-schema.js";
+import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
 import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
@@ -21,6 +21,8 @@ export const RUN_ACTION_IDS = {
   skip: "run.skip",
   abort: "run.abort",
   rollback: "run.rollback",
+  takeOver: "run.takeover",
+  takeOverAndAbort: "run.takeover-abort",
 } as const;
 export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 
@@ -28,6 +30,9 @@ export type RunActionId = (typeof RUN_ACTION_IDS)[keyof typeof RUN_ACTION_IDS];
 export const RUN_MODALS = {
   reject: { callbackId: "run.reject.reason", blockId: "reason", actionId: "reason" },
   confirm: { callbackId: "run.confirm.record", blockId: "record", actionId: "record" },
+  abort: { callbackId: "run.abort.reason", blockId: "reason", actionId: "reason" },
+  takeOver: { callbackId: "run.takeover.reason", blockId: "reason", actionId: "reason" },
+  takeOverAndAbort: { callbackId: "run.takeover-abort.reason", blockId: "reason", actionId: "reason" },
 } as const;
 
 export type RunbookForRun = Pick<Runbook, "title" | "steps">;
@@ -137,15 +142,8 @@ export function runButtons(run: RunView): types.Button[] {
   } else {
     buttons.push(button(RUN_ACTION_IDS.advance, "Run", run.id));
   }
-  const abort = button(RUN_ACTION_IDS.abort, "Abort", run.id, "danger");
-  abort.confirm = {
-    title: plainText("Abort this run?"),
-    text: plainText("The run ends for good and cannot be resumed. Nothing it already changed is undone."),
-    confirm: plainText("Abort the run"),
-    deny: plainText("Keep it"),
-    style: "danger",
-  };
-  buttons.push(abort);
+  // Abort asks why in a modal (the CLI's --reason), which is also where it can still be cancelled.
+  buttons.push(button(RUN_ACTION_IDS.abort, "Abort", run.id, "danger"));
   if (run.status === "failed" && rollback !== undefined) buttons.push(rollback);
   return buttons;
 }
@@ -203,6 +201,63 @@ export function rejectReasonModal(run: RunView): types.ModalView {
   };
 }
 
+/** Asks the person who pressed Abort why, as the CLI's --reason does: the reason goes on the audit record. */
+export function abortReasonModal(run: RunView): types.ModalView {
+  const ids = RUN_MODALS.abort;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: run.id,
+    title: plainText("Abort the run"),
+    submit: plainText("Abort the run"),
+    close: plainText("Keep it"),
+    blocks: [
+      sectionBlock(
+        `Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) ends for good and cannot be resumed. ` +
+          "Nothing it already changed is undone (Roll back does that, afterwards).",
+      ),
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText("Why do you abort it?"),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
+      },
+    ],
+  };
+}
+
+/**
+ * Asks the approver who pressed Take over why: the run's lease is taken from a process that stopped renewing it
+ * (another host's, or a hung one), and the run goes on here. The reason goes on the audit record.
+ */
+export function takeOverModal(runId: string, busy: string, then: "resume" | "abort" = "resume"): types.ModalView {
+  const ids = then === "resume" ? RUN_MODALS.takeOver : RUN_MODALS.takeOverAndAbort;
+  return {
+    type: "modal",
+    callback_id: ids.callbackId,
+    private_metadata: runId,
+    title: plainText(then === "resume" ? "Take the run over" : "Take over and abort"),
+    submit: plainText(then === "resume" ? "Take over" : "Abort the run"),
+    close: plainText("Cancel"),
+    blocks: [
+      sectionBlock(`Run ${code(shortRunId(runId))}: ${slackText(truncate(busy, 1500))}`),
+      contextBlock(
+        then === "resume"
+          ? "Take over only if that process is gone or hung: the run then goes on here, re-running the step it was " +
+              "in from its start, and the process that held it can no longer write to it."
+          : "Take over only if that process is gone or hung: the run then ends for good, and the process that held " +
+              "it can no longer write to it. Nothing it already changed is undone.",
+      ),
+      {
+        type: "input",
+        block_id: ids.blockId,
+        label: plainText("Why take it over?"),
+        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
+      },
+    ],
+  };
+}
+
 /** Asks the person who pressed Done for the written answer the manual step requires. */
 export function confirmRecordModal(run: RunView, question: string): types.ModalView {
   const ids = RUN_MODALS.confirm;
@@ -240,6 +295,36 @@ export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | n
   return {
     text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`),
     blocks,
+  };
+}
+
+/** What each artefact is, for the line that introduces it in a run's thread. */
+const ARTEFACT_DESCRIPTIONS: Readonly<Record<Artefact, string>> = {
+  "metadata-file": "the IdP metadata file this run inspected",
+  "activity-summary": "the activity summary of the emergency window",
+};
+
+/** The line above an artefact shared in the run's thread: which file it is, for which step. */
+export function artefactShareComment(artefact: Artefact, index: number, stepTitle: string): string {
+  return `:paperclip: For step ${index + 1} (${slackText(stepTitle)}): ${ARTEFACT_DESCRIPTIONS[artefact]}. Use this file and no other.`;
+}
+
+/** When the file could not be shared in Slack: where it is on the server, and why it is not here. */
+export function artefactFallbackReply(artefact: Artefact, path: string, reason: string): SlackMessage {
+  const scope = /missing_scope|not_allowed_token_type/.test(reason)
+    ? " (the Slack app needs the files:write scope: add it from examples/slack-app-manifest.yaml and reinstall)"
+    : "";
+  const text =
+    `:paperclip: Could not attach ${ARTEFACT_DESCRIPTIONS[artefact]} here: ${truncate(reason, 200)}${scope}. ` +
+    `It is on the breakglass server at ${path}`;
+  return {
+    text: slackText(text),
+    blocks: [
+      sectionBlock(
+        `:paperclip: Could not attach ${ARTEFACT_DESCRIPTIONS[artefact]} here: ${slackText(truncate(reason, 200))}${scope}.\n` +
+          `It is on the breakglass server at ${code(path)}`,
+      ),
+    ],
   };
 }
 

@@ -15,6 +15,9 @@ export interface PostOutcomeObserver {
 }
 
 export class SlackAnnouncer implements Announcer {
+  /** Per message (channel/ts): the update being sent and the one waiting, so one message's updates never overtake. */
+  private readonly updates = new Map<string, UpdateQueue>();
+
   constructor(
     private readonly client: webApi.WebClient,
     private readonly channels: ChannelMap,
@@ -52,7 +55,67 @@ export class SlackAnnouncer implements Announcer {
     }
   }
 
-  async update(message: PostedMessage, content: SlackMessage): Promise<void> {
+  /**
+   * Shares a file in a message's thread through Slack's upload flow (files.getUploadURLExternal, the bytes POSTed to the
+   * URL it returns, files.completeUploadExternal with the channel and thread), as WebClient's filesUploadV2 does it.
+   * Throws a one-line error with Slack's reason (missing_scope: the app lacks files:write; not_in_channel; …).
+   */
+  async attach(thread: PostedMessage, file: FileToShare): Promise<void> {
+    try {
+      await this.client.filesUploadV2({
+        channel_id: thread.channel,
+        thread_ts: thread.ts,
+        file: file.bytes,
+        filename: file.filename,
+        title: file.title,
+        initial_comment: file.comment,
+      });
+      this.observe("delivered");
+    } catch (error) {
+      this.observe("failed");
+      throw new BreakglassError("FETCH_FAILED", `Slack file upload of ${file.filename}`, describeSlackError(error), {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Replaces a message's content. Updates of one message reach Slack one at a time and in order, the latest winning:
+   * while one is in flight, a newer content waits, and replaces any content still waiting (which is never sent), so
+   * Slack never shows an older view after a newer one. Resolves once this content, or a newer one, is delivered.
+   */
+  update(message: PostedMessage, content: SlackMessage): Promise<void> {
+    const key = `${message.channel}/${message.ts}`;
+    let queue = this.updates.get(key);
+    if (queue === undefined) {
+      queue = { sending: false, waiting: undefined };
+      this.updates.set(key, queue);
+    }
+    const entry = queue;
+    return new Promise<void>((resolve, reject) => {
+      if (entry.waiting === undefined) entry.waiting = { content, settle: [{ resolve, reject }] };
+      else entry.waiting = { content, settle: [...entry.waiting.settle, { resolve, reject }] };
+      if (!entry.sending) void this.sendUpdates(key, message, entry);
+    });
+  }
+
+  private async sendUpdates(key: string, message: PostedMessage, queue: UpdateQueue): Promise<void> {
+    queue.sending = true;
+    while (queue.waiting !== undefined) {
+      const { content, settle } = queue.waiting;
+      queue.waiting = undefined;
+      try {
+        await this.sendUpdate(message, content);
+        for (const waiter of settle) waiter.resolve();
+      } catch (error) {
+        for (const waiter of settle) waiter.reject(error);
+      }
+    }
+    queue.sending = false;
+    this.updates.delete(key);
+  }
+
+  private async sendUpdate(message: PostedMessage, content: SlackMessage): Promise<void> {
     try {
       await this.client.chat.update({
         channel: message.channel,
@@ -71,6 +134,25 @@ export class SlackAnnouncer implements Announcer {
       );
     }
   }
+}
+
+/** A file to share in Slack: its bytes, the name it gets, and the line that introduces it. */
+export interface FileToShare {
+  readonly bytes: Buffer;
+  readonly filename: string;
+  readonly title: string;
+  readonly comment: string;
+}
+
+/** Per message: whether an update is on its way to Slack, and the newest content waiting to follow it. */
+interface UpdateQueue {
+  sending: boolean;
+  waiting:
+    | {
+        readonly content: SlackMessage;
+        readonly settle: readonly { resolve: () => void; reject: (error: unknown) => void }[];
+      }
+    | undefined;
 }
 
 /** Without Slack credentials: every message goes to the log, so an operator sees what the service would have said. */

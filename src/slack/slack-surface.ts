@@ -14,7 +14,10 @@ import { registerSlashCommand } from "./slash-command.js";
 export const SLACK_EVENTS_PATH = "/slack/events";
 
 /** What the surface is given; it adds Slack's client, the announcer, the access policy and emergency access. */
-export type SlackSurfaceOptions = Omit<SlackContext, "client" | "announcer" | "access" | "emergency">;
+export type SlackSurfaceOptions = Omit<SlackContext, "client" | "announcer" | "access" | "emergency"> & {
+  /** How often run messages are brought up to date with changes made outside Slack (the CLI). */
+  readonly runWatchIntervalMs: number;
+};
 
 export interface SlackSurface {
   readonly announcer: SlackAnnouncer;
@@ -80,8 +83,9 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
         options.services.people.allows(options.services.people.slackActor(userId), permission),
     },
   );
+  const { runWatchIntervalMs, ...shared } = options;
   const context: SlackContext = {
-    ...options,
+    ...shared,
     client: app.client,
     announcer,
     access,
@@ -91,6 +95,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   registerSlashCommand(app, context, driver);
   registerRunActions(app, context, driver);
   registerHomeTab(app, context);
+  const stopWatching = driver.watchStore(runWatchIntervalMs);
 
   // Socket Mode connects in the background: Slack being unreachable must not keep the checks from starting.
   const connecting =
@@ -110,6 +115,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
     listener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
     connected: connecting ?? Promise.resolve(),
     stop: async () => {
+      stopWatching();
       if (!(receiver instanceof SocketModeReceiver)) return;
       await connecting;
       await app

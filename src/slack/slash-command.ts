@@ -55,6 +55,22 @@ export function registerSlashCommand(app: App, context: SlackContext, driver: Ru
       await ack(ephemeral(immediate));
       return;
     }
+    // Someone who may not do it is refused first, instead of hearing "Running a full check…" and then no. A user group
+    // Slack is slow to list must not cost the 3 s: undecided by then, the refusal comes after the acknowledgement.
+    const need = NEEDS[parsed.kind];
+    if (need !== undefined) {
+      const allowed = await decidedWithin(context.access.allows(command.user_id, need.permission), ACCESS_DECISION_MS);
+      if (allowed === false) {
+        let refused: SlackMessage;
+        try {
+          refused = refuse(parsed, command, context, need);
+        } catch (error) {
+          refused = errorReply(error, command.command);
+        }
+        await ack(ephemeral(refused));
+        return;
+      }
+    }
     await ack(ephemeral(working(acknowledgement(parsed))));
     context.work.run(`/breakglass ${parsed.kind} by ${command.user_id}`, async () => {
       try {
@@ -117,6 +133,41 @@ const NEEDS: Partial<Record<SlashCommand["kind"], { permission: Permission; what
   revoke: { permission: "grant", what: "revoke emergency access" },
 };
 
+/** How long the acknowledgement waits for a permission decision (a user group listed by Slack) before saying "working". */
+const ACCESS_DECISION_MS = 1_500;
+
+/** The promise's value if it settles within `milliseconds`, else undefined (it goes on; its result is then not needed). */
+async function decidedWithin<T>(promise: Promise<T>, milliseconds: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), milliseconds);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The refusal of a command the person may not give: audited and counted, then said politely, naming who may. */
+function refuse(
+  parsed: SlashCommand,
+  command: BoltSlashCommand,
+  context: SlackContext,
+  need: { readonly permission: Permission; readonly what: string },
+): SlackMessage {
+  context.services.audit.record({
+    actor: context.services.people.slackActor(command.user_id).person,
+    action: "slack.refused",
+    runId: null,
+    subject: parsed.kind,
+    detail: { channel: command.channel_id, permission: need.permission, slackUser: command.user_id },
+  });
+  context.metrics.slackRefused(need.permission);
+  return refusal(need.permission, need.what, context.settings.access);
+}
+
 async function slow(
   parsed: SlashCommand,
   command: BoltSlashCommand,
@@ -130,18 +181,17 @@ async function slow(
   const need = NEEDS[parsed.kind];
   if (need !== undefined) {
     const allowed = await context.access.allows(user, need.permission);
+    if (!allowed) {
+      await reply(refuse(parsed, command, context, need));
+      return;
+    }
     context.services.audit.record({
       actor: actor.person,
-      action: allowed ? "slack.command" : "slack.refused",
+      action: "slack.command",
       runId: null,
       subject: parsed.kind,
       detail: { channel: command.channel_id, permission: need.permission, slackUser: user },
     });
-    if (!allowed) {
-      context.metrics.slackRefused(need.permission);
-      await reply(refusal(need.permission, need.what, context.settings.access));
-      return;
-    }
   }
   switch (parsed.kind) {
     case "check": {

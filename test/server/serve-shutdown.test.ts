@@ -111,7 +111,12 @@ describe("a run's thread across a restart", () => {
         )
       )?.runId,
     );
-    const message = harness.service.services.store.serveState.message(`run:${runId}`);
+    // The run's message is posted after run.started is audited: read before, it is not there yet, and every message
+    // in the channel would pass for its thread.
+    const message = await eventually(
+      () => harness?.service.services.store.serveState.message(`run:${runId}`),
+      (found) => found !== null && found !== undefined,
+    );
     const thread = () =>
       stub
         .callsTo("chat.postMessage")

@@ -30,14 +30,6 @@ function ackText(result: { json: unknown }): string {
   return JSON.stringify(result.json);
 }
 
-async function responseTo(name: string): Promise<string> {
-  const response = await eventually(
-    () => harness.stub.responses.filter((entry) => entry.path === `/response/${name}`),
-    (list) => list.length > 0,
-  );
-  return JSON.stringify(response.map((entry) => entry.body));
-}
-
 beforeAll(async () => {
   harness = await startHarness({ configYaml: configText("{dir}"), runbookDirectory: RUNBOOKS });
   const certificate = makeCertificate({
@@ -85,11 +77,12 @@ describe("slash commands", () => {
     expect(ackText(result)).toContain("runbook start slack-drill incident=");
   });
 
-  it("refuses politely whoever may not start runbooks, audits it, and starts nothing", async () => {
+  it("refuses at once whoever may not start runbooks, audits it, and starts nothing", async () => {
     const result = await harness.command("runbook start slack-drill incident=INC-1", MALLORY);
     expect(result.status).toBe(200);
-    const answer = await responseTo("command-5");
-    expect(answer).toMatch(/not allowed to start runbooks/i);
+    // Refused in the acknowledgement itself: never "Starting slack-drill…" first.
+    expect(ackText(result)).toMatch(/not allowed to start runbooks/i);
+    expect(ackText(result)).not.toContain("Starting");
     const refusals = harness.service.services.store.audit
       .auditRecords()
       .filter((record) => record.action === "slack.refused");
@@ -230,6 +223,9 @@ describe("a runbook run from Slack", () => {
       (calls) => calls.length > 0,
     );
     expect(announced[0]?.args["channel"]).toBe(CHANNELS.incidents);
+    // The runbook's ${run.initiator} is the audit log's slack:U…; people see a mention, which Slack shows as a name.
+    expect(texts(announced[0])).toContain(`started by <@${ALICE}>`);
+    expect(texts(announced[0])).not.toContain(`slack:${ALICE}`);
     const finished = await eventually(
       () => harness.service.services.engine.status(runId),
       (view) => view.status === "succeeded",
@@ -331,7 +327,18 @@ describe("a rejected run", () => {
     expect(JSON.stringify(status[0]?.body)).toContain(short);
     expect(JSON.stringify(status[0]?.body)).toContain("Drill the Slack surface");
 
+    // Abort asks why, as the CLI's --reason does; an empty answer is refused in the modal and aborts nothing.
+    const abortModalsBefore = harness.stub.callsTo("views.open").length;
     await harness.press("run.abort", runId, ALICE, message);
+    const abortModal = await eventually(
+      () => harness.stub.callsTo("views.open").slice(abortModalsBefore),
+      (calls) => calls.length > 0,
+    );
+    expect(texts(abortModal[0])).toContain("Why do you abort it?");
+    const noReason = await harness.submit("run.abort.reason", runId, ALICE, { reason: { reason: " " } });
+    expect(noReason.json).toEqual({ response_action: "errors", errors: { reason: "Say why, for the record." } });
+    expect((await harness.service.services.engine.status(runId)).status).toBe("failed");
+    await harness.submit("run.abort.reason", runId, ALICE, { reason: { reason: "INC-5000 was a false alarm" } });
     await eventually(
       () => harness.service.services.engine.status(runId),
       (view) => view.status === "aborted",
@@ -349,7 +356,7 @@ describe("a rejected run", () => {
       harness.service.services.store.audit
         .auditRecords()
         .filter((record) => record.runId === runId && record.action === "run.aborted"),
-    ).toMatchObject([{ actor: `slack:${ALICE}` }]);
+    ).toMatchObject([{ actor: `slack:${ALICE}`, detail: { reason: "INC-5000 was a false alarm" } }]);
   });
 });
 

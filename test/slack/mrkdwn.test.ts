@@ -58,6 +58,10 @@ describe("mentions", () => {
     expect(mentionActor("alice <root>")).toBe("alice &lt;root&gt;");
   });
 
+  it("shows a person of breakglass.yaml's people by their name, not the audit log's person: id", () => {
+    expect(mentionActor("person:alice")).toBe("alice");
+  });
+
   it("mentions a user group as a group and anyone else as a person", () => {
     expect(mentionPrincipal("S0RESPOND")).toBe("<!subteam^S0RESPOND>");
     expect(mentionPrincipal("U0ALICE001")).toBe("<@U0ALICE001>");

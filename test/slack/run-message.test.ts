@@ -10,6 +10,7 @@ import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";
 import {
   confirmRecordModal,
   manualStepQuestion,
+  abortReasonModal,
   rejectReasonModal,
   RUN_ACTION_IDS,
   RUN_MODALS,
@@ -108,17 +109,23 @@ describe("a run waiting for approval", () => {
   const message = runMessage(run, FM3);
   const text = visibleText(message.blocks);
 
-  it("offers Approve and Reject, and Abort with a confirmation, each carrying the run id", () => {
+  it("offers Approve and Reject, and Abort, each carrying the run id", () => {
     expect(buttonsOf(message).map((button) => [button.action_id, button.text, button.style])).toEqual([
       ["run.approve", "Approve", "primary"],
       ["run.reject", "Reject", "danger"],
       ["run.abort", "Abort", "danger"],
     ]);
     for (const button of buttonsOf(message)) expect(button.value).toBe(RUN_ID);
-    expect(buttonsOf(message).find((button) => button.action_id === "run.abort")?.confirm).toMatchObject({
-      title: { text: "Abort this run?" },
-      style: "danger",
-    });
+  });
+
+  it("asks why in a modal when Abort is pressed (the CLI's --reason), saying that nothing is undone", () => {
+    const modal = abortReasonModal(run);
+    expect(modal.callback_id).toBe("run.abort.reason");
+    expect(modal.private_metadata).toBe(RUN_ID);
+    const shown = visibleText(modal.blocks);
+    expect(shown).toContain("ends for good and cannot be resumed");
+    expect(shown).toContain("Nothing it already changed is undone");
+    expect(JSON.stringify(modal.blocks)).toContain("Why do you abort it?");
   });
 
   it("never offers Skip on an approval", () => {

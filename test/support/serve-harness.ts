@@ -37,6 +37,8 @@ export interface HarnessOptions {
   readonly stub?: SlackApiStub;
   readonly slack?: boolean;
   readonly shutdownGraceMs?: number;
+  /** How often serve looks for runs changed from the CLI (its default: 15 s). */
+  readonly runWatchIntervalMs?: number;
   /** Health and metrics on a listener of their own (port 0: any free one). */
   readonly operationsPort?: number;
   /** The runbook engine's test seams (the wait between a check's attempts). */
@@ -117,6 +119,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     ...(options.operationsPort === undefined ? {} : { operationsPort: options.operationsPort }),
     ...(options.runbookSeams === undefined ? {} : { runbookSeams: options.runbookSeams }),
+    ...(options.runWatchIntervalMs === undefined ? {} : { runWatchIntervalMs: options.runWatchIntervalMs }),
   });
   const url = `http://127.0.0.1:${service.port}`;
   const events = `${url}/slack/events`;
