@@ -19,6 +19,7 @@ import {
   type SignatureCheck,
 } from "./metadata-signature.js";
 import { DEFAULT_SIGNATURE_BOUNDS, exceededSignatureBound } from "./signature-bounds.js";
+import { checkProfileSignatures } from "./signature-fast-path.js";
 import { measureSignatureShape } from "./signature-shape.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
@@ -41,7 +42,8 @@ export interface InspectOptions {
   readonly maxSignedElements?: number;
 }
 
-export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
+/** Covers the largest federation aggregates (InCommon, eduGAIN: 50–100 MB); the profile they use is verified in linear time. */
+export const DEFAULT_MAX_SIGNED_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_SIGNED_ELEMENTS = DEFAULT_SIGNATURE_BOUNDS.maxSignedElements;
 
 export function inspectMetadataBytes(
@@ -90,6 +92,15 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   const overBound = needsSignatureCheck
     ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
     : undefined;
+  // The profile IdPs and federations sign with is verified in one linear pass, so the element bound (xml-crypto's walks)
+  // does not apply to it; the other shape bounds do. Any other profile goes to xml-crypto within every bound.
+  const overShapeBound = needsSignatureCheck
+    ? exceededSignatureBound(shape, signaturesToCheck(metadata), { ...bounds, maxSignedElements: Infinity })
+    : undefined;
+  const profileChecks =
+    needsSignatureCheck && text.length <= maxSignedBytes && overShapeBound === undefined
+      ? checkProfileSignatures(text, options.signer)
+      : undefined;
   const checks = !needsSignatureCheck
     ? undefined
     : text.length > maxSignedBytes
@@ -98,9 +109,10 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
           `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`,
           "too-large",
         )
-      : overBound !== undefined
-        ? unverifiedChecks(metadata, `not verified: ${overBound}`, "too-complex")
-        : checkMetadataSignatures(text, options.signer);
+      : (profileChecks ??
+        (overBound !== undefined
+          ? unverifiedChecks(metadata, `not verified: ${overBound}`, "too-complex")
+          : checkMetadataSignatures(text, options.signer)));
   const certificates = new CertificateReader();
 
   let rootVerdict = checks?.root.verdict ?? unsignedVerdict(options.signer);
