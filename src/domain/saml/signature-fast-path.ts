@@ -303,8 +303,8 @@ function readProfile(signature: SignatureNode): ProfileSignature | undefined {
     return undefined;
   const [enveloped, exclusive, ...moreTransforms] = transforms.children;
   if (moreTransforms.length > 0 || !enveloped || !exclusive) return undefined;
-  if (!ds(enveloped, "Transform") || algorithmOf(enveloped) !== ENVELOPED_SIGNATURE || enveloped.children.length > 0)
-    return undefined;
+  // Children of the enveloped-signature transform are ignored, as xml-crypto ignores them (it takes no parameters).
+  if (!ds(enveloped, "Transform") || algorithmOf(enveloped) !== ENVELOPED_SIGNATURE) return undefined;
   if (!ds(exclusive, "Transform") || algorithmOf(exclusive) !== EXCLUSIVE_C14N) return undefined;
   const referencePrefixes = inclusivePrefixes(exclusive);
   const uri = attributeOf(reference, "URI");
