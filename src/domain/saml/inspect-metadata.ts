@@ -80,8 +80,6 @@ function guard<T>(input: string, work: () => T): T {
 
 function inspectText(text: string, input: string, options: InspectOptions): MetadataInspection {
   assertSafeXml(text, input, options.limits ?? DEFAULT_XML_LIMITS);
-  const metadata = extractMetadata(parseXmlDocument(text, input), input);
-  const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
   // One linear pass over the text; xmldom and xml-crypto see the document only if its shape is within bounds.
   const shape = measureSignatureShape(text);
@@ -89,18 +87,24 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     ...DEFAULT_SIGNATURE_BOUNDS,
     maxSignedElements: options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS,
   };
+  // The profile IdPs and federations sign with is verified in one linear pass, so the element bound (xml-crypto's walks)
+  // does not apply to it; the other shape bounds do. Any other profile goes to xml-crypto within every bound.
+  const profileChecks =
+    shape.signatures > 0 &&
+    text.length <= maxSignedBytes &&
+    exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
+      ? checkProfileSignatures(text, options.signer)
+      : undefined;
+  if (profileChecks?.root.signedXml) {
+    const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);
+    if (inspection) return inspection;
+  }
+
+  const metadata = extractMetadata(parseXmlDocument(text, input), input);
+  const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const overBound = needsSignatureCheck
     ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
     : undefined;
-  // The profile IdPs and federations sign with is verified in one linear pass, so the element bound (xml-crypto's walks)
-  // does not apply to it; the other shape bounds do. Any other profile goes to xml-crypto within every bound.
-  const overShapeBound = needsSignatureCheck
-    ? exceededSignatureBound(shape, signaturesToCheck(metadata), { ...bounds, maxSignedElements: Infinity })
-    : undefined;
-  const profileChecks =
-    needsSignatureCheck && text.length <= maxSignedBytes && overShapeBound === undefined
-      ? checkProfileSignatures(text, options.signer)
-      : undefined;
   const checks = !needsSignatureCheck
     ? undefined
     : text.length > maxSignedBytes
@@ -149,6 +153,34 @@ function signaturesToCheck(metadata: RawMetadata): number {
   const root = metadata.hasRootSignature ? 1 : 0;
   if (metadata.rootElement === "EntityDescriptor") return root;
   return root + metadata.entities.filter((entity) => entity.hasOwnSignature).length;
+}
+
+/**
+ * A document whose root signature verified in one pass: everything is read from the canonical bytes it covers, and
+ * the document itself is never parsed. Undefined when the parser of those bytes and the one pass disagree about the
+ * entities, so that the full path reports the disagreement.
+ */
+function inspectSignedRoot(
+  checks: DocumentSignatureChecks,
+  straySignatures: MetadataInspection["straySignatures"],
+  input: string,
+  options: InspectOptions,
+): MetadataInspection | undefined {
+  if (!checks.root.signedXml) return undefined;
+  const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+  if (signed.entities.length !== checks.entities.length) return undefined;
+  const verdict = checks.root.verdict;
+  const certificates = new CertificateReader();
+  return {
+    input,
+    rootElement: signed.rootElement,
+    validUntil: signed.validUntil,
+    cacheDuration: signed.cacheDuration,
+    signature: verdict,
+    signerPinned: options.signer !== undefined,
+    entities: signed.entities.map((raw) => toEntityFacts({ raw, signature: verdict, scope: "document" }, certificates)),
+    straySignatures,
+  };
 }
 
 interface ScopedEntity {
