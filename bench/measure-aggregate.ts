@@ -26,7 +26,11 @@ if (mode === "bare-parse") {
   // The engine alone on a signed aggregate: the signer pinned, the signature verified whatever its size.
   const signerPath = process.argv[4] ?? "";
   const signer = parseMetadataSigner(readFileSync(signerPath, "utf8"), signerPath);
-  const inspection = inspectMetadataBytes(bytes, path, { signer, maxSignedBytes: Number.MAX_SAFE_INTEGER });
+  const inspection = inspectMetadataBytes(bytes, path, {
+    signer,
+    maxSignedBytes: Number.MAX_SAFE_INTEGER,
+    maxSignedElements: Number.MAX_SAFE_INTEGER,
+  });
   entities = inspection.entities.length;
   valid = inspection.signature.valid;
 } else {
