@@ -17,6 +17,8 @@ const RUNS = Number(process.env["BENCH_SIGNED_RUNS"] ?? 3);
 
 interface Run {
   readonly seconds: number;
+  /** User + system CPU seconds: fairer than wall time on a machine other work shares. */
+  readonly cpuSeconds: number | null;
   readonly peakRssKb: number | null;
   readonly ok: boolean;
   readonly output: string;
@@ -85,16 +87,17 @@ function timed(command: string, args: readonly string[]): Run {
   const hasTime = existsSync("/usr/bin/time");
   const started = performance.now();
   const result = hasTime
-    ? spawnSync("/usr/bin/time", ["-f", "BENCH_TIME %e %M", command, ...args], {
+    ? spawnSync("/usr/bin/time", ["-f", "BENCH_TIME %e %M %U %S", command, ...args], {
         encoding: "utf8",
         maxBuffer: 512 * MB,
       })
     : spawnSync(command, args, { encoding: "utf8", maxBuffer: 512 * MB });
   const seconds = (performance.now() - started) / 1000;
   const stderr = result.stderr ?? "";
-  const measured = /BENCH_TIME ([\d.]+) (\d+)/.exec(stderr);
+  const measured = /BENCH_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   return {
     seconds,
+    cpuSeconds: measured ? Number(measured[3]) + Number(measured[4]) : null,
     peakRssKb: measured ? Number(measured[2]) : null,
     ok: result.status === 0,
     output: `${result.stdout ?? ""}${stderr.replace(/BENCH_TIME.*\n?/, "")}`.slice(0, 400),
@@ -128,7 +131,7 @@ export function benchSignedAggregates(): void {
     console.log("  dist/ not built (npm run build): the CLI runs through tsx, which adds its start-up to each run");
   console.log(
     `  ${"file".padEnd(8)} ${"entities".padStart(8)}  ${"breakglass CLI".padStart(22)}  ${"engine alone".padStart(22)}  ` +
-      `${"xmlsec1 --verify".padStart(22)}  ratio CLI / engine vs xmlsec1`,
+      `${"xmlsec1 --verify".padStart(22)}  ratio CLI / engine vs xmlsec1, wall (cpu)`,
   );
   for (const megabytes of SIZES_MB) {
     const file = ensureSignedAggregate(megabytes);
@@ -175,7 +178,14 @@ export function benchSignedAggregates(): void {
           : `${(run.peakRssKb / 1024).toFixed(0).padStart(5)} MB (${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x)`;
       return `${run.seconds.toFixed(2).padStart(6)} s ${rss}`.padStart(22);
     };
-    const ratio = (run: Run) => (reference ? `${(run.seconds / reference.seconds).toFixed(1)}x` : "-");
+    const ratio = (run: Run) => {
+      if (!reference) return "-";
+      const cpu =
+        run.cpuSeconds !== null && reference.cpuSeconds
+          ? ` (cpu ${(run.cpuSeconds / reference.cpuSeconds).toFixed(1)}x)`
+          : "";
+      return `${(run.seconds / reference.seconds).toFixed(1)}x${cpu}`;
+    };
     console.log(
       `  ${`${(file.bytes / MB).toFixed(1)} MB`.padEnd(8)} ${String(entities).padStart(8)}  ${cell(cli)}  ${cell(engine)}  ${cell(reference)}  ` +
         `${ratio(cli)} / ${ratio(engine)}${valid ? "" : "  SIGNATURE NOT VALID"}${reference && !reference.ok ? "  xmlsec1 FAILED" : ""}`,

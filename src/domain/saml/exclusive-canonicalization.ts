@@ -67,8 +67,9 @@ export function canonicalizeExclusive(
   inherited: NamespaceScope,
   options: ExclusiveCanonicalizationOptions = {},
 ): string | undefined {
-  const inclusive = options.inclusivePrefixes ?? [];
-  if (inclusive.includes("#default")) return undefined;
+  // A set: a long PrefixList must not make every declaration cost its length.
+  const inclusive: ReadonlySet<string> = new Set(options.inclusivePrefixes ?? []);
+  if (inclusive.has("#default")) return undefined;
   const omitStart = options.omit?.[0] ?? -1;
   const omitEnd = options.omit?.[1] ?? -1;
   const parts: string[] = [];
@@ -171,7 +172,7 @@ function renderStartTag(
   tag: StartTag,
   scope: NamespaceScope,
   renderedAbove: NamespaceScope,
-  inclusive: readonly string[],
+  inclusive: ReadonlySet<string>,
   isApex: boolean,
 ): { markup: string; rendered: NamespaceScope } | undefined {
   let rendered = renderedAbove;
@@ -210,7 +211,7 @@ function renderStartTag(
     const { name } = attribute;
     if (name === "xmlns" || name.startsWith("xmlns:")) {
       const prefix = name === "xmlns" ? "" : name.slice(6);
-      if (prefix !== "" && inclusive.includes(prefix) && rendered[prefix] !== attribute.value)
+      if (prefix !== "" && inclusive.has(prefix) && rendered[prefix] !== attribute.value)
         render(prefix, attribute.value);
       continue;
     }
