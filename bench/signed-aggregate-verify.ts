@@ -1,11 +1,10 @@
 // Signed federation aggregates of 4, 15 and 60 MB: breakglass (whole CLI process, and the engine alone) beside
 // `xmlsec1 --verify` on the same file, with time ratios and peak RSS over file size.
 import { execFileSync, spawnSync } from "node:child_process";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { canonicalizeExclusive, ROOT_NAMESPACE_SCOPE } from "../src/domain/saml/exclusive-canonicalization.js";
-import { createHash } from "node:crypto";
 import { entity, generateCertificates } from "./generate-aggregate.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
