@@ -64,7 +64,7 @@ function name(commonName: string, organisation?: string): forge.asn1.Asn1 {
   ]);
 }
 
-function entity(index: number, certificate: Buffer): string {
+export function entity(index: number, certificate: Buffer): string {
   const host = `idp${index}.bench.example`;
   const base64 = certificate.toString("base64").replace(/.{64}/g, "$&\n          ");
   return `  <md:EntityDescriptor entityID="https://${host}/idp/shibboleth">

@@ -13,6 +13,7 @@ import { ensureAggregate, generateCertificates } from "./generate-aggregate.js";
 import { benchHostileDocuments } from "./hostile-documents.js";
 import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
+import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -176,6 +177,13 @@ function cliStartup(): void {
   benchCliStartup();
 }
 
+function signedAggregatesBesideXmlsec1(): void {
+  section(
+    "Signed aggregates (enveloped, exclusive C14N, RSA-SHA256, pinned signer): breakglass beside xmlsec1 --verify, median of 3",
+  );
+  benchSignedAggregates();
+}
+
 function hostileDocuments(): void {
   section("Hostile documents of issue 11 through inspect + checks (work bounds, not byte bounds)");
   benchHostileDocuments();
@@ -208,6 +216,7 @@ hostileXml();
 certificateParsing();
 aggregate();
 signedAggregate();
+signedAggregatesBesideXmlsec1();
 hostileDocuments();
 await orgSweep();
 await slackAck();

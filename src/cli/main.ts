@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     )
     .option(
       "--max-signed-elements <n>",
-      "verify signatures while elements x signatures stays within n; beyond, they are reported unverified",
+      "verify signatures of profiles other than enveloped exclusive C14N while elements x signatures stays within n; beyond, they are reported unverified",
       String(DEFAULT_MAX_SIGNED_ELEMENTS),
     )
     .option(

@@ -265,7 +265,7 @@ describe("the pinned signer from the command line", () => {
 });
 
 describe("--max-signed-elements", () => {
-  it("reports a signature over the bound as not verified, with its own finding, never as invalid", async () => {
+  it("reports a signature xml-crypto would check (inclusive C14N) over the bound as not verified, with its own finding, never as invalid", async () => {
     const { signDocument } = await import("../support/metadata-builder.js");
     const signing = makeCertificate({ notAfter: new Date(Date.parse(NOW) + 400 * DAY) });
     const document = writeTemp(
@@ -275,6 +275,7 @@ describe("--max-signed-elements", () => {
         signing.privateKeyPem,
         signing.base64,
         "_s",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
       ),
     );
     const json = await cli(["metadata", "inspect", document, "--now", NOW, "--json", "--max-signed-elements", "5"]);
@@ -288,6 +289,23 @@ describe("--max-signed-elements", () => {
     );
     expect(text.stdout).not.toContain("INVALID");
     expect((await cli(["metadata", "inspect", document, "--now", NOW, "--json"])).code).toBe(0);
+  });
+
+  it("does not hold back the enveloped exclusive-C14N profile, which is verified in one linear pass", async () => {
+    const { signDocument } = await import("../support/metadata-builder.js");
+    const signing = makeCertificate({ notAfter: new Date(Date.parse(NOW) + 400 * DAY) });
+    const document = writeTemp(
+      "signed-exclusive.xml",
+      signDocument(
+        entityXml({ id: "_s", keys: [{ base64: signing.base64, use: "signing" }] }),
+        signing.privateKeyPem,
+        signing.base64,
+        "_s",
+      ),
+    );
+    const json = await cli(["metadata", "inspect", document, "--now", NOW, "--json", "--max-signed-elements", "5"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).entities[0].signature).toMatchObject({ present: true, valid: true });
   });
 });
 

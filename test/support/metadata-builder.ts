@@ -51,25 +51,26 @@ export function aggregateXml(entities: readonly string[], attributes = ""): stri
   return `<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}"${attributes}>${entities.join("")}</md:EntitiesDescriptor>`;
 }
 
-/** Signs the document element (enveloped, exclusive C14N, RSA-SHA256) the way IdPs sign metadata. */
+/** Signs the document element (enveloped, exclusive C14N unless told otherwise, RSA-SHA256) the way IdPs sign metadata. */
 export function signDocument(
   xml: string,
   privateKeyPem: string,
   certificateBase64: string,
   referenceId?: string,
+  canonicalization = "http://www.w3.org/2001/10/xml-exc-c14n#",
 ): string {
   const signer = new SignedXml({
     privateKey: privateKeyPem,
     publicCert: certificateBase64,
     signatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-    canonicalizationAlgorithm: "http://www.w3.org/2001/10/xml-exc-c14n#",
+    canonicalizationAlgorithm: canonicalization,
   });
   signer.getKeyInfoContent = () =>
     `<ds:X509Data><ds:X509Certificate>${certificateBase64}</ds:X509Certificate></ds:X509Data>`;
   const rootName = /<([A-Za-z_][\w.-]*:)?(EntityDescriptor|EntitiesDescriptor)\b/.exec(xml)?.[2] ?? "EntityDescriptor";
   signer.addReference({
     xpath: referenceId ? `//*[@ID='${referenceId}']` : `/*[local-name()='${rootName}']`,
-    transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", "http://www.w3.org/2001/10/xml-exc-c14n#"],
+    transforms: ["http://www.w3.org/2000/09/xmldsig#enveloped-signature", canonicalization],
     digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256",
     ...(referenceId ? {} : { isEmptyUri: true }),
   });

@@ -10,6 +10,8 @@ export const ALGORITHM = {
   sha1: "http://www.w3.org/2000/09/xmldsig#sha1",
   sha256: "http://www.w3.org/2001/04/xmlenc#sha256",
   sha384: "http://www.w3.org/2001/04/xmldsig-more#sha384",
+  sha512: "http://www.w3.org/2001/04/xmlenc#sha512",
+  rsaSha512: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
   inclusiveC14n: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
   exclusiveC14n: "http://www.w3.org/2001/10/xml-exc-c14n#",
   envelopedSignature: "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
@@ -24,6 +26,8 @@ export interface SigningSpec {
   /** Reference URI="#id"; without it the Reference is URI="" (the whole document). */
   readonly referenceId?: string;
   readonly certificateBase64?: string;
+  /** An InclusiveNamespaces PrefixList, on the Reference's exclusive C14N transform and on SignedInfo's. */
+  readonly inclusiveNamespaces?: readonly string[];
 }
 
 /** Signs the document element of `xml` (enveloped), placing the Signature as its first child. */
@@ -33,6 +37,7 @@ export function signXml(xml: string, spec: SigningSpec): string {
     privateKey: spec.privateKeyPem,
     signatureAlgorithm: spec.signatureAlgorithm,
     canonicalizationAlgorithm: canonicalization,
+    ...(spec.inclusiveNamespaces ? { inclusiveNamespacesPrefixList: [...spec.inclusiveNamespaces] } : {}),
   });
   signer.SignatureAlgorithms = signatureAlgorithmRegistry();
   signer.HashAlgorithms = digestAlgorithmRegistry();
@@ -43,6 +48,7 @@ export function signXml(xml: string, spec: SigningSpec): string {
     xpath: spec.referenceId ? `//*[@ID='${spec.referenceId}']` : "/*",
     transforms: [ALGORITHM.envelopedSignature, canonicalization],
     digestAlgorithm: spec.digestAlgorithm ?? ALGORITHM.sha256,
+    ...(spec.inclusiveNamespaces ? { inclusiveNamespacesPrefixList: [...spec.inclusiveNamespaces] } : {}),
     ...(spec.referenceId ? {} : { isEmptyUri: true }),
   });
   signer.computeSignature(xml, { prefix: "ds", location: { reference: "/*/*[1]", action: "before" } });

@@ -2,5 +2,6 @@
 // without loading the XML and signature libraries.
 import { DEFAULT_SIGNATURE_BOUNDS } from "./signature-bounds.js";
 
-export const DEFAULT_MAX_SIGNED_BYTES = 10 * 1024 * 1024;
+/** Covers the largest federation aggregates (InCommon, eduGAIN: 50–100 MB); the profile they use is verified in linear time. */
+export const DEFAULT_MAX_SIGNED_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_SIGNED_ELEMENTS = DEFAULT_SIGNATURE_BOUNDS.maxSignedElements;

@@ -20,6 +20,7 @@ import {
 } from "./metadata-signature.js";
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "./inspect-defaults.js";
 import { DEFAULT_SIGNATURE_BOUNDS, exceededSignatureBound } from "./signature-bounds.js";
+import { checkProfileSignatures } from "./signature-fast-path.js";
 import { measureSignatureShape } from "./signature-shape.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
@@ -78,8 +79,6 @@ function guard<T>(input: string, work: () => T): T {
 
 function inspectText(text: string, input: string, options: InspectOptions): MetadataInspection {
   assertSafeXml(text, input, options.limits ?? DEFAULT_XML_LIMITS);
-  const metadata = extractMetadata(parseXmlDocument(text, input), input);
-  const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
   // One linear pass over the text; xmldom and xml-crypto see the document only if its shape is within bounds.
   const shape = measureSignatureShape(text);
@@ -87,6 +86,21 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     ...DEFAULT_SIGNATURE_BOUNDS,
     maxSignedElements: options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS,
   };
+  // The profile IdPs and federations sign with is verified in one linear pass, so the element bound (xml-crypto's walks)
+  // does not apply to it; the other shape bounds do. Any other profile goes to xml-crypto within every bound.
+  const profileChecks =
+    shape.signatures > 0 &&
+    text.length <= maxSignedBytes &&
+    exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
+      ? checkProfileSignatures(text, options.signer)
+      : undefined;
+  if (profileChecks?.root.signedXml) {
+    const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);
+    if (inspection) return inspection;
+  }
+
+  const metadata = extractMetadata(parseXmlDocument(text, input), input);
+  const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const overBound = needsSignatureCheck
     ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
     : undefined;
@@ -98,9 +112,10 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
           `not verified: the document is ${formatBytes(text.length)}, over the ${formatBytes(maxSignedBytes)} limit for signature verification`,
           "too-large",
         )
-      : overBound !== undefined
-        ? unverifiedChecks(metadata, `not verified: ${overBound}`, "too-complex")
-        : checkMetadataSignatures(text, options.signer);
+      : (profileChecks ??
+        (overBound !== undefined
+          ? unverifiedChecks(metadata, `not verified: ${overBound}`, "too-complex")
+          : checkMetadataSignatures(text, options.signer)));
   const certificates = new CertificateReader();
 
   let rootVerdict = checks?.root.verdict ?? unsignedVerdict(options.signer);
@@ -137,6 +152,34 @@ function signaturesToCheck(metadata: RawMetadata): number {
   const root = metadata.hasRootSignature ? 1 : 0;
   if (metadata.rootElement === "EntityDescriptor") return root;
   return root + metadata.entities.filter((entity) => entity.hasOwnSignature).length;
+}
+
+/**
+ * A document whose root signature verified in one pass: everything is read from the canonical bytes it covers, and
+ * the document itself is never parsed. Undefined when the parser of those bytes and the one pass disagree about the
+ * entities, so that the full path reports the disagreement.
+ */
+function inspectSignedRoot(
+  checks: DocumentSignatureChecks,
+  straySignatures: MetadataInspection["straySignatures"],
+  input: string,
+  options: InspectOptions,
+): MetadataInspection | undefined {
+  if (!checks.root.signedXml) return undefined;
+  const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+  if (signed.entities.length !== checks.entities.length) return undefined;
+  const verdict = checks.root.verdict;
+  const certificates = new CertificateReader();
+  return {
+    input,
+    rootElement: signed.rootElement,
+    validUntil: signed.validUntil,
+    cacheDuration: signed.cacheDuration,
+    signature: verdict,
+    signerPinned: options.signer !== undefined,
+    entities: signed.entities.map((raw) => toEntityFacts({ raw, signature: verdict, scope: "document" }, certificates)),
+    straySignatures,
+  };
 }
 
 interface ScopedEntity {

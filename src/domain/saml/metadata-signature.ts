@@ -1,8 +1,9 @@
 // Verifies the enveloped XML-DSig signatures of a metadata document and returns only the XML each valid signature covers.
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
 import { describeError } from "../errors.js";
+import { keyOfCertificateText } from "./embedded-certificate.js";
 import { NO_SIGNATURE, type SignatureVerdict } from "./metadata-model.js";
 import {
   describeSignatureAlgorithm,
@@ -264,24 +265,7 @@ function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: s
   const keyInfo = elementChildren(signature).find((child) => isSignatureElement(child, "KeyInfo"));
   if (!keyInfo) return undefined;
   const [certificate] = descendants(keyInfo, NS.xmldsig, "X509Certificate");
-  const base64 = certificate?.textContent?.replace(/\s+/g, "");
-  if (!base64) return undefined;
-  try {
-    const der = Buffer.from(base64, "base64");
-    const key = createPublicKey({ key: toPem(der), format: "pem" });
-    return { key, sha256: sha256Hex(der) };
-  } catch {
-    return undefined;
-  }
-}
-
-export function toPem(der: Buffer): string {
-  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
-}
-
-function sha256Hex(der: Buffer): string {
-  return createHash("sha256").update(der).digest("hex");
+  return keyOfCertificateText(certificate?.textContent ?? undefined);
 }
 
 function isMetadata(element: DomElement, localName: string): boolean {

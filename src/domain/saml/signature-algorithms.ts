@@ -99,6 +99,31 @@ export function describeSignatureAlgorithm(uri: string): string {
   return Object.hasOwn(SIGNATURE_ALGORITHMS, uri) ? (SIGNATURE_ALGORITHMS[uri]?.name ?? uri) : uri;
 }
 
+/** The node:crypto name of a supported digest algorithm ("sha256"); undefined for any other URI. */
+export function digestNameOf(uri: string): string | undefined {
+  return Object.hasOwn(DIGEST_ALGORITHMS, uri) ? DIGEST_ALGORITHMS[uri] : undefined;
+}
+
+/**
+ * Whether `signatureValue` is the signature of `material` (canonical SignedInfo) under `key` with the algorithm `uri`:
+ * the same check xml-crypto runs through signatureAlgorithmRegistry. False for an unsupported algorithm or a key of
+ * another family.
+ */
+export function verifySignatureValue(uri: string, key: KeyObject, material: string, signatureValue: Buffer): boolean {
+  const spec = Object.hasOwn(SIGNATURE_ALGORITHMS, uri) ? SIGNATURE_ALGORITHMS[uri] : undefined;
+  if (!spec || familyOfKey(key) !== spec.family) return false;
+  return verify(spec.digest, Buffer.from(material, "utf8"), verifyOptions(spec, key), signatureValue);
+}
+
+function verifyOptions(spec: SignatureAlgorithmSpec, key: KeyObject) {
+  // XML-DSig carries ECDSA signatures as r || s (RFC 4050, RFC 6931), not DER; RSA-PSS salts with the digest's length.
+  return spec.family === "ECDSA"
+    ? { key, dsaEncoding: "ieee-p1363" as const }
+    : spec.pss
+      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+      : { key, padding: constants.RSA_PKCS1_PADDING };
+}
+
 /** The signature algorithm classes to hand to xml-crypto: exactly the supported set, every one able to verify with a KeyObject. */
 export function signatureAlgorithmRegistry(): Record<string, new () => SignatureAlgorithm> {
   const registry: Record<string, new () => SignatureAlgorithm> = {};
@@ -118,13 +143,7 @@ export function digestAlgorithmRegistry(): Record<string, new () => HashAlgorith
 }
 
 function signatureAlgorithmClass(uri: string, spec: SignatureAlgorithmSpec): new () => SignatureAlgorithm {
-  // XML-DSig carries ECDSA signatures as r || s (RFC 4050, RFC 6931), not DER; RSA-PSS salts with the digest's length.
-  const options = (key: KeyObject) =>
-    spec.family === "ECDSA"
-      ? { key, dsaEncoding: "ieee-p1363" as const }
-      : spec.pss
-        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
-        : { key, padding: constants.RSA_PKCS1_PADDING };
+  const options = (key: KeyObject) => verifyOptions(spec, key);
   return class implements SignatureAlgorithm {
     getAlgorithmName = (): string => uri;
     getSignature = createOptionalCallbackFunction(

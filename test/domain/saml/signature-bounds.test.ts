@@ -13,13 +13,23 @@ import { aggregateXml, entityXml, signDocument } from "../../support/metadata-bu
 
 const now = new Date();
 const idpCertificate = makeCertificate({ commonName: "idp signing" });
-const signedIdp = (id = "_idp", entityID = "https://idp.example.test/metadata", declareNamespaces = true): string =>
+const INCLUSIVE_C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+const signedIdp = (
+  id = "_idp",
+  entityID = "https://idp.example.test/metadata",
+  declareNamespaces = true,
+  canonicalization?: string,
+): string =>
   signDocument(
     entityXml({ id, entityID, keys: [{ base64: idpCertificate.base64, use: "signing" }] }, declareNamespaces),
     idpCertificate.privateKeyPem,
     idpCertificate.base64,
     id,
+    canonicalization,
   );
+/** Signed with inclusive C14N: outside the profile signature-fast-path.ts verifies, so xml-crypto checks it, within the bounds. */
+const signedIdpForXmlCrypto = (id?: string, entityID?: string, declareNamespaces?: boolean): string =>
+  signedIdp(id, entityID, declareNamespaces, INCLUSIVE_C14N);
 /** Puts `extension` inside the IdP's Extensions, after signing: the signature no longer matches, as in the attack. */
 const pad = (xml: string, extension: string): string =>
   xml.replace("<md:IDPSSODescriptor", `<md:Extensions>${extension}</md:Extensions><md:IDPSSODescriptor`);
@@ -41,18 +51,45 @@ function forgetSigning(): void {
 }
 
 describe("a document within the bounds", () => {
-  it("is parsed by xmldom and checked by xml-crypto (the spies below see the work)", () => {
-    const signed = signedIdp();
+  it("is parsed by xmldom and checked by xml-crypto when its profile is not the fast one (the spies below see the work)", () => {
+    const signed = signedIdpForXmlCrypto();
     forgetSigning();
     expect(inspect(signed).signature.valid).toBe(true);
     expect(documentParses).toHaveBeenCalled();
     expect(signatureChecks).toHaveBeenCalledTimes(1);
   });
+
+  it("is verified in one pass, without xmldom or xml-crypto, when signed enveloped with exclusive C14N", () => {
+    const signed = signedIdp();
+    forgetSigning();
+    expect(inspect(signed).signature.valid).toBe(true);
+    expect(documentParses).not.toHaveBeenCalled();
+    expect(signatureChecks).not.toHaveBeenCalled();
+  });
 });
 
-describe("a document over a bound", () => {
-  it("padded with 100,001 empty elements and a bogus signature is not verified, with its own finding, and never walked", () => {
+describe("a document of the exclusive C14N profile over the element bound", () => {
+  it("padded with 100,001 empty elements after signing is verified in one pass and found changed, never walked by xml-crypto", () => {
     const padded = pad(signedIdp(), "<a/>".repeat(100_001));
+    forgetSigning();
+    const inspection = inspect(padded);
+    expect(inspection.signature).toMatchObject({
+      present: true,
+      valid: false,
+      detail: "the signed content was changed after signing (digest mismatch)",
+    });
+    expect(documentParses).not.toHaveBeenCalled();
+    expect(signatureChecks).not.toHaveBeenCalled();
+  });
+
+  it("is verified whatever --max-signed-elements says: the bound is on xml-crypto's walks", () => {
+    expect(inspect(signedIdp(), { maxSignedElements: 10 }).signature.valid).toBe(true);
+  });
+});
+
+describe("a document over a bound (signed outside the fast profile for the element bound)", () => {
+  it("padded with 100,001 empty elements and a bogus signature is not verified, with its own finding, and never walked", () => {
+    const padded = pad(signedIdpForXmlCrypto(), "<a/>".repeat(100_001));
     forgetSigning();
     const inspection = inspect(padded);
     expect(inspection.signature).toMatchObject({ present: true, valid: null, unverifiedReason: "too-complex" });
@@ -67,7 +104,7 @@ describe("a document over a bound", () => {
   });
 
   it("takes the element bound as an option (--max-signed-elements)", () => {
-    const signed = signedIdp();
+    const signed = signedIdpForXmlCrypto();
     forgetSigning();
     const inspection = inspect(signed, { maxSignedElements: 10 });
     expect(inspection.signature.detail).toMatch(
@@ -79,8 +116,8 @@ describe("a document over a bound", () => {
   it("counts the document once per signature to check, since xml-crypto re-reads all of it for each", () => {
     const strip = (xml: string) => xml.replace(/ xmlns:(md|ds)="[^"]*"/g, "");
     const aggregate = aggregateXml([
-      strip(signedIdp("_a", "https://a.example/idp")),
-      strip(signedIdp("_b", "https://b.example/idp")),
+      strip(signedIdpForXmlCrypto("_a", "https://a.example/idp")),
+      strip(signedIdpForXmlCrypto("_b", "https://b.example/idp")),
     ]);
     const elements = measureSignatureShape(aggregate).elements;
     forgetSigning();

@@ -1,0 +1,194 @@
+// Signed federation aggregates of 4, 15 and 60 MB: breakglass (whole CLI process, and the engine alone) beside
+// `xmlsec1 --verify` on the same file, with time ratios and peak RSS over file size.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { canonicalizeExclusive, ROOT_NAMESPACE_SCOPE } from "../src/domain/saml/exclusive-canonicalization.js";
+import { entity, generateCertificates } from "./generate-aggregate.js";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const MB = 1024 * 1024;
+const MD = "urn:oasis:names:tc:SAML:2.0:metadata";
+const DS = "http://www.w3.org/2000/09/xmldsig#";
+const SIZES_MB = (process.env["BENCH_SIGNED_MB"] ?? "4,15,60").split(",").map(Number);
+const RUNS = Number(process.env["BENCH_SIGNED_RUNS"] ?? 3);
+
+interface Run {
+  readonly seconds: number;
+  /** User + system CPU seconds: fairer than wall time on a machine other work shares. */
+  readonly cpuSeconds: number | null;
+  readonly peakRssKb: number | null;
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+/** Writes (once, cached in bench/.cache) an aggregate of at least `megabytes`, signed enveloped with exclusive C14N and RSA-SHA256. */
+function ensureSignedAggregate(megabytes: number): { path: string; publicKeyPath: string; bytes: number } {
+  const path = here(`./.cache/signed-aggregate-${megabytes}mb.xml`);
+  const publicKeyPath = `${path}.pub.pem`;
+  if (existsSync(path) && existsSync(publicKeyPath)) return { path, publicKeyPath, bytes: statSync(path).size };
+  mkdirSync(here("./.cache"), { recursive: true });
+  const head =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" ` +
+    `Name="urn:bench:federation" validUntil="2099-01-01T00:00:00Z">\n`;
+  const parts = [head];
+  let size = head.length;
+  let index = 0;
+  for (const certificate of generateCertificates(Number.MAX_SAFE_INTEGER)) {
+    const next = entity(index++, certificate);
+    parts.push(next);
+    size += next.length;
+    if (size >= megabytes * MB) break;
+  }
+  parts.push("</md:EntitiesDescriptor>\n");
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const unsigned = parts.join("");
+  const insertAt = unsigned.indexOf(">", unsigned.indexOf("<md:EntitiesDescriptor")) + 1;
+  // The Signature goes in first with the digest still unknown: the enveloped transform leaves it out of the digest.
+  const skeleton = (digest: string, value: string) =>
+    `<ds:Signature>${signedInfo(digest).replace(` xmlns:ds="${DS}"`, "")}<ds:SignatureValue>${value}</ds:SignatureValue></ds:Signature>`;
+  const placeholder = `${unsigned.slice(0, insertAt)}\n  ${skeleton("", "")}${unsigned.slice(insertAt)}`;
+  const rootStart = placeholder.indexOf("<md:EntitiesDescriptor");
+  const signatureStart = insertAt + 3;
+  const signatureEnd = signatureStart + skeleton("", "").length;
+  const canonical = canonicalizeExclusive(
+    placeholder,
+    rootStart,
+    placeholder.lastIndexOf(">") + 1,
+    ROOT_NAMESPACE_SCOPE,
+    {
+      omit: [signatureStart, signatureEnd],
+    },
+  );
+  if (canonical === undefined) throw new RangeError("the generated aggregate is outside the exclusive C14N profile");
+  const digest = createHash("sha256").update(canonical, "utf8").digest("base64");
+  // SignedInfo is written in its canonical form (exclusive C14N adds only xmlns:ds), so signing it as text is exact.
+  const value = sign("sha256", Buffer.from(signedInfo(digest), "utf8"), privateKey).toString("base64");
+  writeFileSync(path, `${unsigned.slice(0, insertAt)}\n  ${skeleton(digest, value)}${unsigned.slice(insertAt)}`);
+  writeFileSync(publicKeyPath, publicKey.export({ type: "spki", format: "pem" }));
+  return { path, publicKeyPath, bytes: statSync(path).size };
+}
+
+function signedInfo(digest: string): string {
+  return (
+    `<ds:SignedInfo xmlns:ds="${DS}"><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:CanonicalizationMethod>` +
+    `<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"></ds:SignatureMethod>` +
+    `<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="${DS}enveloped-signature"></ds:Transform>` +
+    `<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"></ds:Transform></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod>` +
+    `<ds:DigestValue>${digest}</ds:DigestValue></ds:Reference></ds:SignedInfo>`
+  );
+}
+
+/** Runs a command under /usr/bin/time for its wall time and peak RSS (or wall time alone without it). */
+function timed(command: string, args: readonly string[]): Run {
+  const hasTime = existsSync("/usr/bin/time");
+  const started = performance.now();
+  const result = hasTime
+    ? spawnSync("/usr/bin/time", ["-f", "BENCH_TIME %e %M %U %S", command, ...args], {
+        encoding: "utf8",
+        maxBuffer: 512 * MB,
+      })
+    : spawnSync(command, args, { encoding: "utf8", maxBuffer: 512 * MB });
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = result.stderr ?? "";
+  const measured = /BENCH_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  return {
+    seconds,
+    cpuSeconds: measured ? Number(measured[3]) + Number(measured[4]) : null,
+    peakRssKb: measured ? Number(measured[2]) : null,
+    ok: result.status === 0,
+    output: `${result.stdout ?? ""}${stderr.replace(/BENCH_TIME.*\n?/, "")}`.slice(0, 400),
+  };
+}
+
+function median(runs: Run[]): Run {
+  return [...runs].sort((left, right) => left.seconds - right.seconds)[Math.floor(runs.length / 2)]!;
+}
+
+function hasXmlsec1(): boolean {
+  try {
+    execFileSync("xmlsec1", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `node bin/breakglass.js` needs the compiled CLI; without dist/ the source runs through tsx (slower to start). */
+function breakglassCommand(): string[] {
+  return existsSync(here("../dist/cli/bin.js"))
+    ? [here("../bin/breakglass.js")]
+    : ["--import", "tsx", here("../src/cli/bin.ts")];
+}
+
+export function benchSignedAggregates(): void {
+  const xmlsec1 = hasXmlsec1();
+  if (!xmlsec1) console.log("  xmlsec1 not installed (Debian: apt-get install xmlsec1): its column is skipped");
+  if (!existsSync(here("../dist/cli/bin.js")))
+    console.log("  dist/ not built (npm run build): the CLI runs through tsx, which adds its start-up to each run");
+  console.log(
+    `  ${"file".padEnd(8)} ${"entities".padStart(8)}  ${"breakglass CLI".padStart(22)}  ${"engine alone".padStart(22)}  ` +
+      `${"xmlsec1 --verify".padStart(22)}  ratio CLI / engine vs xmlsec1, wall (cpu)`,
+  );
+  for (const megabytes of SIZES_MB) {
+    const file = ensureSignedAggregate(megabytes);
+    const entities = (readFileSync(file.path, "latin1").match(/<md:EntityDescriptor /g) ?? []).length;
+    const cli = median(
+      Array.from({ length: RUNS }, () =>
+        timed(process.execPath, [
+          ...breakglassCommand(),
+          "metadata",
+          "inspect",
+          file.path,
+          "--metadata-signer",
+          file.publicKeyPath,
+          "--json",
+          "--no-cache",
+        ]),
+      ),
+    );
+    const engine = median(
+      Array.from({ length: RUNS }, () =>
+        timed(process.execPath, [
+          "--import",
+          "tsx",
+          here("./measure-aggregate.ts"),
+          "inspect-signed",
+          file.path,
+          file.publicKeyPath,
+        ]),
+      ),
+    );
+    const valid = /"valid":\s*true/.test(engine.output);
+    const reference = xmlsec1
+      ? median(
+          Array.from({ length: RUNS }, () =>
+            timed("xmlsec1", ["--verify", "--pubkey-pem", file.publicKeyPath, file.path]),
+          ),
+        )
+      : undefined;
+    const cell = (run: Run | undefined): string => {
+      if (!run) return "skipped".padStart(22);
+      const rss =
+        run.peakRssKb === null
+          ? ""
+          : `${(run.peakRssKb / 1024).toFixed(0).padStart(5)} MB (${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x)`;
+      return `${run.seconds.toFixed(2).padStart(6)} s ${rss}`.padStart(22);
+    };
+    const ratio = (run: Run) => {
+      if (!reference) return "-";
+      const cpu =
+        run.cpuSeconds !== null && reference.cpuSeconds
+          ? ` (cpu ${(run.cpuSeconds / reference.cpuSeconds).toFixed(1)}x)`
+          : "";
+      return `${(run.seconds / reference.seconds).toFixed(1)}x${cpu}`;
+    };
+    console.log(
+      `  ${`${(file.bytes / MB).toFixed(1)} MB`.padEnd(8)} ${String(entities).padStart(8)}  ${cell(cli)}  ${cell(engine)}  ${cell(reference)}  ` +
+        `${ratio(cli)} / ${ratio(engine)}${valid ? "" : "  SIGNATURE NOT VALID"}${reference && !reference.ok ? "  xmlsec1 FAILED" : ""}`,
+    );
+  }
+  console.log("  targets: breakglass within 3x of xmlsec1; peak RSS within 10x of the file");
+}

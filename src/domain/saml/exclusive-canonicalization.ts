@@ -1,0 +1,309 @@
+// Exclusive XML canonicalization (xml-exc-c14n, without comments) of one element of already well-formed text, in one pass.
+//
+// The text must have passed assertSafeXml (well-formed, no DTD): this reads tags by their delimiters and trusts them.
+// It returns undefined, never a guess, for anything outside what it renders exactly as xml-crypto does: a processing
+// instruction inside the element, an attribute name starting "xmlns" that is no declaration, an undeclared prefix,
+// an empty prefixed declaration, "#default" in the InclusiveNamespaces list, or namespaces or attributes whose order
+// xml-crypto's comparisons (localeCompare for prefixes, concatenated strings for attributes) would put differently
+// from the specification's.
+
+/** Prefix → namespace URI, inheriting through the prototype chain ("" is the default namespace). */
+export type NamespaceScope = Readonly<Record<string, string>>;
+
+export const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
+
+export const ROOT_NAMESPACE_SCOPE: NamespaceScope = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, { xml: XML_NAMESPACE }),
+);
+
+export interface ExclusiveCanonicalizationOptions {
+  /** Offsets [start, end) of one element inside the canonicalized element to leave out (the enveloped signature). */
+  readonly omit?: readonly [number, number] | undefined;
+  /** The InclusiveNamespaces PrefixList: these prefixes are rendered as inclusive C14N would. */
+  readonly inclusivePrefixes?: readonly string[];
+}
+
+/** One attribute of a start tag: its name as written and its value with references decoded and whitespace normalized. */
+export interface TagAttribute {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface StartTag {
+  readonly name: string;
+  readonly attributes: readonly TagAttribute[];
+  readonly selfClosing: boolean;
+  /** Offset just past the closing ">". */
+  readonly end: number;
+}
+
+const ATTRIBUTE = /\s*([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/y;
+const REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|apos|quot));/g;
+const NAMED: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", apos: "'", quot: '"' };
+const TEXT_SPECIAL = /[&<>\r]/g;
+const TEXT_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;" };
+const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/g;
+const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  '"': "&quot;",
+  "\t": "&#x9;",
+  "\n": "&#xA;",
+  "\r": "&#xD;",
+};
+
+/** Flushes the output into a list of parts this often: one string per tag would cost more memory than the text. */
+const CHUNK_LENGTH = 1 << 16;
+
+/**
+ * The exclusive canonical form of the element whose start tag begins at `from` ("<") and whose end tag ends just
+ * before `to`, under the namespaces `inherited` from its ancestors. Undefined when the element holds something this
+ * canonicalizer does not render exactly as xml-crypto does (see the file header).
+ */
+export function canonicalizeExclusive(
+  text: string,
+  from: number,
+  to: number,
+  inherited: NamespaceScope,
+  options: ExclusiveCanonicalizationOptions = {},
+): string | undefined {
+  // A set: a long PrefixList must not make every declaration cost its length.
+  const inclusive: ReadonlySet<string> = new Set(options.inclusivePrefixes ?? []);
+  if (inclusive.has("#default")) return undefined;
+  const omitStart = options.omit?.[0] ?? -1;
+  const omitEnd = options.omit?.[1] ?? -1;
+  const parts: string[] = [];
+  let out = "";
+  const scopes: NamespaceScope[] = [];
+  const rendered: NamespaceScope[] = [];
+  const names: string[] = [];
+  let scope = inherited;
+  let renderedScope: NamespaceScope = EMPTY_RENDERED;
+  let at = from;
+  while (at < to) {
+    const open = text.indexOf("<", at);
+    if (open === -1 || open >= to) return undefined;
+    if (open > at) out += canonicalText(text.slice(at, open));
+    if (open === omitStart) {
+      at = omitEnd;
+      continue;
+    }
+    const next = text.charCodeAt(open + 1);
+    if (next === 0x2f /* / */) {
+      const close = text.indexOf(">", open);
+      out += `</${names.pop() ?? ""}>`;
+      scope = scopes.pop() ?? inherited;
+      renderedScope = rendered.pop() ?? EMPTY_RENDERED;
+      at = close + 1;
+    } else if (next === 0x21 /* ! */) {
+      if (text.startsWith("<!--", open)) {
+        at = text.indexOf("-->", open + 4) + 3;
+      } else {
+        const close = text.indexOf("]]>", open + 9);
+        if (close === open + 9) return undefined; // xml-crypto cannot render an empty CDATA section
+        out += escapeText(normalizeLineEnds(text.slice(open + 9, close)));
+        at = close + 3;
+      }
+    } else if (next === 0x3f /* ? */) {
+      return undefined; // xml-crypto renders a processing instruction as escaped text; not guessed here
+    } else {
+      const tag = readStartTag(text, open);
+      if (!tag) return undefined;
+      const elementScope = declare(scope, tag.attributes);
+      if (!elementScope) return undefined;
+      const rendering = renderStartTag(tag, elementScope, renderedScope, inclusive, open === from);
+      if (!rendering) return undefined;
+      out += rendering.markup;
+      if (tag.selfClosing) {
+        out += `</${tag.name}>`;
+      } else {
+        scopes.push(scope);
+        rendered.push(renderedScope);
+        names.push(tag.name);
+        scope = elementScope;
+        renderedScope = rendering.rendered;
+      }
+      at = tag.end;
+    }
+    if (out.length > CHUNK_LENGTH) {
+      parts.push(out);
+      out = "";
+    }
+  }
+  parts.push(out);
+  return parts.join("");
+}
+
+const EMPTY_RENDERED: NamespaceScope = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, { "": "" }),
+);
+
+/** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */
+export function readStartTag(text: string, open: number): StartTag | undefined {
+  const close = findTagEnd(text, open + 1);
+  if (close === -1) return undefined;
+  const selfClosing = text.charCodeAt(close - 1) === 0x2f;
+  const inner = text.slice(open + 1, selfClosing ? close - 1 : close);
+  let nameEnd = 0;
+  while (nameEnd < inner.length && !isWhitespace(inner.charCodeAt(nameEnd))) nameEnd++;
+  const attributes: TagAttribute[] = [];
+  ATTRIBUTE.lastIndex = nameEnd;
+  for (let match = ATTRIBUTE.exec(inner); match; match = ATTRIBUTE.exec(inner)) {
+    attributes.push({ name: match[1] ?? "", value: attributeValue(match[2] ?? match[3] ?? "") });
+  }
+  return { name: inner.slice(0, nameEnd), attributes, selfClosing, end: close + 1 };
+}
+
+/** The scope inside an element: `parent` plus the element's own declarations; undefined for an illegal `xmlns:p=""`. */
+export function declare(parent: NamespaceScope, attributes: readonly TagAttribute[]): NamespaceScope | undefined {
+  let scope = parent;
+  for (const { name, value } of attributes) {
+    if (name !== "xmlns" && !name.startsWith("xmlns:")) continue;
+    const prefix = name === "xmlns" ? "" : name.slice(6);
+    if (prefix !== "" && value === "") return undefined;
+    if (scope === parent) scope = Object.create(parent) as NamespaceScope;
+    // defineProperty, because plain assignment cannot shadow a read-only property of the frozen root scope.
+    Object.defineProperty(scope, prefix, { value, enumerable: true });
+  }
+  return scope;
+}
+
+function renderStartTag(
+  tag: StartTag,
+  scope: NamespaceScope,
+  renderedAbove: NamespaceScope,
+  inclusive: ReadonlySet<string>,
+  isApex: boolean,
+): { markup: string; rendered: NamespaceScope } | undefined {
+  let rendered = renderedAbove;
+  let defaultDeclaration = "";
+  const declarations: { prefix: string; uri: string }[] = [];
+  const render = (prefix: string, uri: string): void => {
+    if (rendered === renderedAbove) rendered = Object.create(renderedAbove) as NamespaceScope;
+    Object.defineProperty(rendered, prefix, { value: uri, enumerable: true });
+    if (prefix === "") defaultDeclaration = ` xmlns="${escapeAttribute(uri)}"`;
+    else declarations.push({ prefix, uri });
+  };
+  /** A prefix the element or one of its attributes uses: rendered unless an output ancestor rendered the same. */
+  const utilize = (prefix: string): boolean => {
+    const uri = scope[prefix];
+    if (uri === undefined || uri === "") return false;
+    if (rendered[prefix] !== uri) render(prefix, uri);
+    return true;
+  };
+
+  const colon = tag.name.indexOf(":");
+  if (colon === -1) {
+    const uri = scope[""] ?? "";
+    if ((rendered[""] ?? "") !== uri) render("", uri);
+  } else {
+    const prefix = tag.name.slice(0, colon);
+    if (prefix === "xml" || prefix === "xmlns" || !utilize(prefix)) return undefined;
+  }
+  if (isApex) {
+    for (const prefix of inclusive) {
+      const uri = scope[prefix];
+      if (uri !== undefined && uri !== "" && prefix !== "xml" && rendered[prefix] !== uri) render(prefix, uri);
+    }
+  }
+  const attributes: { name: string; namespace: string; localName: string; value: string }[] = [];
+  for (const attribute of tag.attributes) {
+    const { name } = attribute;
+    if (name === "xmlns" || name.startsWith("xmlns:")) {
+      const prefix = name === "xmlns" ? "" : name.slice(6);
+      if (prefix !== "" && inclusive.has(prefix) && rendered[prefix] !== attribute.value)
+        render(prefix, attribute.value);
+      continue;
+    }
+    if (name.startsWith("xmlns")) return undefined; // xml-crypto drops every attribute whose name starts "xmlns"
+    const attributeColon = name.indexOf(":");
+    if (attributeColon === -1) {
+      attributes.push({ name, namespace: "", localName: name, value: attribute.value });
+      continue;
+    }
+    const prefix = name.slice(0, attributeColon);
+    const namespace = prefix === "xml" ? XML_NAMESPACE : scope[prefix];
+    if (namespace === undefined || prefix === "xmlns") return undefined;
+    if (prefix !== "xml" && !utilize(prefix)) return undefined;
+    attributes.push({ name, namespace, localName: name.slice(attributeColon + 1), value: attribute.value });
+  }
+
+  declarations.sort((left, right) => compareCodePoints(left.prefix, right.prefix));
+  for (let index = 1; index < declarations.length; index++) {
+    const left = declarations[index - 1]?.prefix ?? "";
+    const right = declarations[index]?.prefix ?? "";
+    if (left.localeCompare(right) >= 0) return undefined;
+  }
+  attributes.sort(
+    (left, right) =>
+      compareCodePoints(left.namespace, right.namespace) || compareCodePoints(left.localName, right.localName),
+  );
+  for (let index = 1; index < attributes.length; index++) {
+    const left = attributes[index - 1];
+    const right = attributes[index];
+    if (left && right && left.namespace !== "" && left.namespace + left.localName >= right.namespace + right.localName)
+      return undefined;
+  }
+
+  let markup = `<${tag.name}${defaultDeclaration}`;
+  for (const { prefix, uri } of declarations) markup += ` xmlns:${prefix}="${escapeAttribute(uri)}"`;
+  for (const { name, value } of attributes) markup += ` ${name}="${escapeAttribute(value)}"`;
+  return { markup: `${markup}>`, rendered };
+}
+
+/** Text between tags as C14N writes it: line ends normalized, references decoded, then & < > and CR escaped. */
+function canonicalText(raw: string): string {
+  if (raw.indexOf("&") === -1 && raw.indexOf(">") === -1 && raw.indexOf("\r") === -1) return raw;
+  return escapeText(decodeReferences(normalizeLineEnds(raw)));
+}
+
+function escapeText(value: string): string {
+  return value.replace(TEXT_SPECIAL, (character) => TEXT_ESCAPES[character] ?? character);
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(ATTRIBUTE_SPECIAL, (character) => ATTRIBUTE_ESCAPES[character] ?? character);
+}
+
+/** An attribute value as a parser reports it: line ends normalized, literal whitespace made spaces, references decoded. */
+function attributeValue(raw: string): string {
+  if (raw.indexOf("&") === -1 && !/[\t\n\r]/.test(raw)) return raw;
+  return decodeReferences(normalizeLineEnds(raw).replace(/[\t\n]/g, " "));
+}
+
+function normalizeLineEnds(value: string): string {
+  return value.indexOf("\r") === -1 ? value : value.replace(/\r\n?/g, "\n");
+}
+
+export function decodeReferences(value: string): string {
+  if (value.indexOf("&") === -1) return value;
+  return value.replace(REFERENCE, (whole, hexadecimal?: string, decimal?: string, name?: string) => {
+    if (name !== undefined) return NAMED[name] ?? whole;
+    return String.fromCodePoint(Number.parseInt(hexadecimal ?? decimal ?? "", hexadecimal !== undefined ? 16 : 10));
+  });
+}
+
+/** The specification orders by code point; for strings of one plane that is code-unit order. */
+function compareCodePoints(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x9 || code === 0xa || code === 0xd;
+}
+
+/** Index of the ">" closing a start tag, skipping quoted attribute values. */
+export function findTagEnd(text: string, from: number): number {
+  let quote = 0;
+  for (let position = from; position < text.length; position++) {
+    const code = text.charCodeAt(position);
+    if (quote !== 0) {
+      if (code === quote) quote = 0;
+    } else if (code === 0x22 || code === 0x27) {
+      quote = code;
+    } else if (code === 0x3e) {
+      return position;
+    }
+  }
+  return -1;
+}
