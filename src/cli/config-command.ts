@@ -26,17 +26,26 @@ export interface ConfigInitOptions {
  * Prints `<file>: valid` and what will and will not be checked (exit 0), or every problem once, one per line on stderr
  * (exit 2): schema problems, example values left from `config init`, and variables the file names that are unset here.
  */
-export async function runConfigValidate(path: string, io: CliIo): Promise<number> {
+export async function runConfigValidate(path: string, io: CliIo, options: { json?: boolean } = {}): Promise<number> {
   let text: string;
   try {
     text = await readConfigText(path);
   } catch (error) {
     // Too large or not UTF-8 is a problem of the file like any other: same stream, same shape. Unreadable goes to main.
     if (!isBreakglassError(error) || error.code !== "CONFIG_INVALID") throw error;
+    if (options.json === true) {
+      io.stdout(`${JSON.stringify(validationJson(path, [{ line: null, key: "", message: error.message }]))}\n`);
+      return EXIT.unusable;
+    }
     io.stderr(`${error.message}\n`);
     return EXIT.unusable;
   }
   const problems = reviewConfigText(text, path, io.env);
+  if (options.json === true) {
+    const config = problems.length > 0 ? undefined : parseConfig(text, path).config;
+    io.stdout(`${JSON.stringify(validationJson(path, problems, config))}\n`);
+    return problems.length > 0 ? EXIT.unusable : EXIT.ok;
+  }
   if (problems.length > 0) {
     for (const problem of problems) io.stderr(`${problemLine(path, problem)}\n`);
     return EXIT.unusable;
@@ -73,6 +82,27 @@ export async function runConfigInit(path: string, io: CliIo, options: ConfigInit
   io.stdout(`wrote an example configuration to ${target} (readable only by you)\n`);
   io.stdout(`next: replace the values marked CHANGE ME, then run \`${configCommand("validate", path)}\`\n`);
   return EXIT.ok;
+}
+
+/**
+ * `config validate --json`: `{ file, valid, problems: [{ line, key, message }], checks: { will, not: [{ check, reason }] } }`;
+ * `checks` is null while the file has problems (what it would check is not known yet).
+ */
+function validationJson(path: string, problems: readonly ConfigProblem[], config?: BreakglassConfig): unknown {
+  const disabled = config === undefined ? [] : describeDisabledChecks(config);
+  const skipped = new Set(disabled.map((entry) => entry.check));
+  return {
+    file: path,
+    valid: problems.length === 0,
+    problems: problems.map((problem) => ({ line: problem.line, key: problem.key, message: describeProblem(problem) })),
+    checks:
+      config === undefined
+        ? null
+        : {
+            will: CHECK_NAMES.filter((check) => !skipped.has(check)),
+            not: disabled.map(({ check, reason }) => ({ check, reason })),
+          },
+  };
 }
 
 /** `file:line: key: message`, the shape editors and CI annotate from. */

@@ -90,13 +90,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       "Check breakglass.yaml: list every problem with its line (exit 2), or say what will and will not be checked (exit 0).",
     )
     .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .option("--json", "print one JSON object on stdout: { file, valid, problems, checks }")
     .exitOverride()
-    .action(async (options: { config?: string }) => {
+    .action(async (options: { config?: string; json?: boolean }) => {
       const [{ runConfigValidate }, { resolveConfigPath }] = await Promise.all([
         import("./config-command.js"),
         import("../config/load-config.js"),
       ]);
-      exitCode = await runConfigValidate(resolveConfigPath(options.config, io.env), io);
+      exitCode = await runConfigValidate(resolveConfigPath(options.config, io.env), io, {
+        json: options.json === true,
+      });
     });
   config
     .command("init")

@@ -35,6 +35,9 @@ aws:
     accountId: "111111111111"       # CHANGE ME; keep the quotes, or YAML drops a leading zero
     # The role breakglass assumes to read this account. Leave it out to read with your own credentials.
     roleArn: arn:aws:iam::111111111111:role/breakglass-reader          # CHANGE ME
+    # The role breakglass assumes to apply runbook actions here (iam/action-role-policy.json). Leave it out to apply
+    # them with your own credentials, which must then be this account's.
+    actionRoleArn: arn:aws:iam::111111111111:role/breakglass-action    # CHANGE ME
     # The IAM SAML providers emergency sign-in goes through (IAM > Identity providers).
     samlProviders:
       - arn:aws:iam::111111111111:saml-provider/EmergencyIdP            # CHANGE ME

@@ -78,16 +78,38 @@ describe("config validate", () => {
         `${path}:16: idp.metadata: ${placeholder}`,
         `${path}:33: aws.emergencyAccount.accountId: ${placeholder}`,
         `${path}:35: aws.emergencyAccount.roleArn: ${placeholder}`,
-        `${path}:38: aws.emergencyAccount.samlProviders[0]: ${placeholder}`,
-        `${path}:41: aws.emergencyAccount.emergencyRoles[0]: ${placeholder}`,
-        `${path}:45: aws.emergencyAccount.emergencyUsers[0]: ${placeholder}`,
-        `${path}:49: aws.identityCenter.instanceArn: ${placeholder}`,
-        `${path}:54: aws.identityCenter.accountId: ${placeholder}`,
-        `${path}:55: aws.identityCenter.roleArn: ${placeholder}`,
-        `${path}:62: aws.organization.managementRoleArn: ${placeholder}`,
+        `${path}:38: aws.emergencyAccount.actionRoleArn: ${placeholder}`,
+        `${path}:41: aws.emergencyAccount.samlProviders[0]: ${placeholder}`,
+        `${path}:44: aws.emergencyAccount.emergencyRoles[0]: ${placeholder}`,
+        `${path}:48: aws.emergencyAccount.emergencyUsers[0]: ${placeholder}`,
+        `${path}:52: aws.identityCenter.instanceArn: ${placeholder}`,
+        `${path}:57: aws.identityCenter.accountId: ${placeholder}`,
+        `${path}:58: aws.identityCenter.roleArn: ${placeholder}`,
+        `${path}:65: aws.organization.managementRoleArn: ${placeholder}`,
         "",
       ].join("\n"),
     );
+  });
+
+  it("prints one JSON object with --json: the problems of the untouched example, and what a filled one checks", async () => {
+    const untouched = writeTemp("breakglass.yaml", EXAMPLE_CONFIG);
+    const { io, output } = capturingIo();
+    expect(await runConfigValidate(untouched, io, { json: true })).toBe(2);
+    expect(output.stderr).toBe("");
+    const refused = JSON.parse(output.stdout);
+    expect(refused).toMatchObject({ file: untouched, valid: false, checks: null });
+    expect(refused.problems[0]).toEqual({
+      line: 16,
+      key: "idp.metadata",
+      message:
+        "idp.metadata: still the example value from `breakglass config init` (marked CHANGE ME): replace it with your own",
+    });
+
+    const filled = writeTemp("breakglass.yaml", FILLED_EXAMPLE);
+    const second = capturingIo();
+    expect(await runConfigValidate(filled, second.io, { json: true })).toBe(0);
+    expect(JSON.parse(second.output.stdout)).toMatchObject({ valid: true, problems: [], checks: { not: [] } });
+    expect(JSON.parse(second.output.stdout).checks.will).toContain("emergency-users");
   });
 
   it("names an example value left in a section uncommented from the template, and one the admin missed", async () => {

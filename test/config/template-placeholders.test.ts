@@ -9,6 +9,7 @@ describe("template placeholders", () => {
       "https://example.okta.com/scim/v2",
       "111111111111",
       "arn:aws:iam::111111111111:role/breakglass-reader",
+      "arn:aws:iam::111111111111:role/breakglass-action",
       "arn:aws:iam::111111111111:saml-provider/EmergencyIdP",
       "arn:aws:iam::111111111111:role/EmergencyAdmin",
       "breakglass-emergency-1",
