@@ -1,3 +1,8 @@
 #!/usr/bin/env node
 // Entry point of the `breakglass` command: runs the compiled CLI (built by `npm ci` through the prepare script).
-import "../dist/cli/bin.js";
+// On Node 22.1 and later, Node keeps the compiled code of breakglass and its libraries in its on-disk compile cache,
+// so every command after the first starts faster; Node 20 has no such cache, and the call is skipped.
+import module from "node:module";
+
+module.enableCompileCache?.();
+await import("../dist/cli/bin.js");
