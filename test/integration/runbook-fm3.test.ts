@@ -120,24 +120,7 @@ const RESPONDERS = "dana@example.com,erin@example.com";
 
 /** Starts fm3 as alice and runs it to its approval; returns the run id and what `runbook run` printed. */
 async function startFm3Printing(incident: string, ...extra: string[]): Promise<{ runId: string; stdout: string }> {
-  const started = await breakglass(
-    "runbook",
-    "run",
-    "fm3-direct-federation",
-    "--as",
-    "alice",
-    "--config",
-    configPath,
-    "--input",
-    `incident=${incident}`,
-    "--input",
-    `responders=${RESPONDERS}`,
-    "--input",
-    `groups=${OPERATORS}`,
-    "--input",
-    "signInUrl=https://idp.example.com/dashboard",
-    ...extra,
-  );
+  const started = await breakglass(...fm3Args(incident, RESPONDERS, OPERATORS), ...extra);
   expect(started.stderr).toBe("");
   expect(started.code).toBe(0);
   // Identity Center answers DELETE_IN_PROGRESS: the first check finds the disruption it needs, and the run waits for approval.
@@ -437,24 +420,7 @@ describe("fm3-direct-federation from the CLI", () => {
 
 describe("fm3-direct-federation while Identity Center answers as healthy", () => {
   const start = (incident: string, ...extra: string[]) =>
-    breakglass(
-      "runbook",
-      "run",
-      "fm3-direct-federation",
-      "--as",
-      "alice",
-      "--config",
-      configPath,
-      "--input",
-      `incident=${incident}`,
-      "--input",
-      `responders=${RESPONDERS}`,
-      "--input",
-      `groups=${OPERATORS}`,
-      "--input",
-      "signInUrl=https://idp.example.com/dashboard",
-      ...extra,
-    );
+    breakglass(...fm3Args(incident, RESPONDERS, OPERATORS), ...extra);
 
   it("stops at the first check without a reason, and goes on with one, showing it to the approver", async () => {
     ssoAdmin.status = "ACTIVE";
