@@ -6,6 +6,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
+import { OAuthTokenIssuer } from "./oauth-token-issuer.js";
+
+/** The tenant in the stand-in's token URL, as Entra ID's is https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. */
+export const GRAPH_TEST_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 export interface GraphTestUser {
   readonly id: string;
@@ -28,11 +32,21 @@ export interface GraphTestServer extends TestServer {
   /** Faults for the next requests, checked once the token is accepted: 429s (as throttleNext), 5xx, no answer. */
   readonly faults: RequestFaults;
   setPageSize(size: number): void;
+  /**
+   * Entra ID's token endpoint for the client credentials grant (scope https://graph.microsoft.com/.default), served on
+   * the same loopback origin; register clients on `oauth`. Tokens it issues are accepted until they expire on `now`.
+   */
+  readonly tokenUrl: string;
+  readonly oauth: OAuthTokenIssuer;
 }
 
 const USER_TYPE = "#microsoft.graph.user";
 
-export async function startGraphServer(token: string): Promise<GraphTestServer> {
+export async function startGraphServer(
+  token: string,
+  options: { readonly now?: () => number } = {},
+): Promise<GraphTestServer> {
+  const oauth = new OAuthTokenIssuer(options.now ?? Date.now, ENTRA_WORDING);
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
@@ -49,7 +63,20 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
 
   function answer(request: IncomingMessage, body: string, response: ServerResponse): void {
     const url = new URL(request.url ?? "/", root);
-    if (request.headers.authorization !== `Bearer ${token}`) {
+    if (request.method === "POST" && url.pathname === `/${GRAPH_TEST_TENANT}/oauth2/v2.0/token`) {
+      // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+      const answer = oauth.answer(body, `${new URL(root).origin}${url.pathname}`, (scope) =>
+        scope === "https://graph.microsoft.com/.default" ? "" : undefined,
+      );
+      return json(response, answer.status, answer.body);
+    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+    const issued = bearer === undefined ? "unknown" : oauth.check(bearer);
+    if (issued === "expired") {
+      response.setHeader("www-authenticate", 'Bearer error="invalid_token", error_description="The token is expired"');
+      return error(response, 401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.");
+    }
+    if (bearer !== token && issued !== "valid") {
       return error(response, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
     }
     const fault = faults.take();
@@ -206,6 +233,8 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
   root = `${server.url}/v1.0`;
   return Object.assign(server, {
     baseUrl: root,
+    tokenUrl: `${server.url}/${GRAPH_TEST_TENANT}/oauth2/v2.0/token`,
+    oauth,
     users,
     groups,
     groupNames,
@@ -250,4 +279,45 @@ function error(response: ServerResponse, status: number, code: string, message: 
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+/** https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (AADSTS7000215, AADSTS700016). */
+const ENTRA_WORDING = {
+  badSecret: (clientId: string) =>
+    entraError(
+      401,
+      "invalid_client",
+      7000215,
+      `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    ),
+  badAssertion: entraError(
+    401,
+    "invalid_client",
+    700027,
+    "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
+  ),
+  unknownClient: (clientId: string) =>
+    entraError(
+      400,
+      "unauthorized_client",
+      700016,
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${GRAPH_TEST_TENANT}'.`,
+    ),
+};
+
+function entraError(status: number, error: string, code: number, description: string) {
+  const trace =
+    "Trace ID: 0d5c0b2e-1a2b-4c3d-8e9f-000000000000 Correlation ID: 0d5c0b2e-1a2b-4c3d-8e9f-000000000001 Timestamp: 2026-03-01 10:00:00Z";
+  return {
+    status,
+    body: {
+      error,
+      error_description: `${description} ${trace}`,
+      error_codes: [code],
+      timestamp: "2026-03-01 10:00:00Z",
+      trace_id: "0d5c0b2e-1a2b-4c3d-8e9f-000000000000",
+      correlation_id: "0d5c0b2e-1a2b-4c3d-8e9f-000000000001",
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    },
+  };
 }

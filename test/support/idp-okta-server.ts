@@ -5,6 +5,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
+import { OAuthTokenIssuer } from "./oauth-token-issuer.js";
+
+/** The Okta management scopes the stand-in's service apps are granted. */
+const GRANTED_SCOPES = new Set(["okta.users.read", "okta.groups.read", "okta.groups.manage"]);
 
 export interface OktaTestUser {
   readonly id: string;
@@ -27,9 +31,19 @@ export interface OktaTestServer extends TestServer {
   readonly faults: RequestFaults;
   /** Members (or groups) per page of GET /groups/{id}/users and GET /groups, whatever `limit` asks, to exercise paging. */
   setPageSize(size: number): void;
+  /**
+   * The org authorization server's token endpoint (/oauth2/v1/token): client credentials for service apps, which
+   * authenticate with private_key_jwt; register apps on `oauth`. Its tokens are sent as Bearer, API tokens as SSWS.
+   */
+  readonly tokenUrl: string;
+  readonly oauth: OAuthTokenIssuer;
 }
 
-export async function startOktaServer(token: string): Promise<OktaTestServer> {
+export async function startOktaServer(
+  token: string,
+  options: { readonly now?: () => number } = {},
+): Promise<OktaTestServer> {
+  const oauth = new OAuthTokenIssuer(options.now ?? Date.now, OKTA_WORDING);
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
@@ -38,6 +52,7 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
   let origin = "";
 
   const state = {
+    oauth,
     users,
     groups,
     groupNames,
@@ -52,7 +67,30 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? "/", origin);
-    if (request.headers.authorization !== `SSWS ${token}`)
+    if (request.method === "POST" && url.pathname === "/oauth2/v1/token") {
+      // https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk: string) => (body += chunk));
+      request.on("end", () => {
+        const answer = oauth.answer(body, `${origin}/oauth2/v1/token`, (scope) => {
+          const asked = scope.split(" ").filter((part) => part !== "");
+          return asked.length > 0 && asked.every((part) => GRANTED_SCOPES.has(part)) ? asked.join(" ") : undefined;
+        });
+        json(response, answer.status, answer.body);
+      });
+      return;
+    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+    const issued = bearer === undefined ? "unknown" : oauth.check(bearer);
+    if (issued === "expired") {
+      response.setHeader(
+        "www-authenticate",
+        `Bearer authorization_uri="${origin}/oauth2/v1/authorize", realm="${origin}", error="invalid_token", error_description="The token has expired."`,
+      );
+      return error(response, 401, "E0000011", "Invalid token provided");
+    }
+    if (request.headers.authorization !== `SSWS ${token}` && issued !== "valid")
       return error(response, 401, "E0000011", "Invalid token provided");
     const fault = faults.take();
     if (fault?.kind === "hang") return;
@@ -150,7 +188,7 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
 
   const server = await startServer(handle);
   origin = server.url;
-  return Object.assign(server, state);
+  return Object.assign(server, { ...state, tokenUrl: `${origin}/oauth2/v1/token` });
 }
 
 /** Evaluates the one search shape breakglass sends: `profile.login eq "x" or profile.email eq "x"`, without case, as Okta's search does. */
@@ -199,3 +237,22 @@ function error(response: ServerResponse, status: number, errorCode: string, erro
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
+
+/** The org authorization server's answers to a bad client (RFC 6749 §5.2 error and error_description). */
+const OKTA_WORDING = {
+  badSecret: () => ({
+    status: 401,
+    body: {
+      error: "invalid_client",
+      error_description: "The client secret supplied for a confidential client is invalid.",
+    },
+  }),
+  badAssertion: {
+    status: 401,
+    body: { error: "invalid_client", error_description: "The client_assertion signature is invalid." },
+  },
+  unknownClient: () => ({
+    status: 401,
+    body: { error: "invalid_client", error_description: "The client_assertion token has an invalid 'iss' claim." },
+  }),
+};

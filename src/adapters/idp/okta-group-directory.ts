@@ -1,4 +1,5 @@
-// Okta group membership through the Users and Groups APIs, with an SSWS API token and Link-header paging.
+// Okta group membership through the Users and Groups APIs, with an SSWS API token or an OAuth service app's token, and
+// Link-header paging.
 import {
   describeGroup,
   describeUsers,
@@ -31,9 +32,13 @@ export class OktaGroupDirectory implements GroupDirectory {
   readonly kind = "okta" as const;
   private readonly client: IdpHttpClient;
 
-  /** `baseUrl` is the org URL, e.g. https://example.okta.com. */
+  /**
+   * `baseUrl` is the org URL, e.g. https://example.okta.com. A static token is an API token (SSWS); a token source is
+   * an OAuth service app's (client credentials with private_key_jwt), sent as a Bearer token.
+   */
   constructor(options: IdpConnectionOptions) {
-    this.client = new IdpHttpClient({ ...options, api: "Okta", authScheme: "SSWS" });
+    const authScheme = typeof options.token === "string" ? "SSWS" : "Bearer";
+    this.client = new IdpHttpClient({ ...options, api: "Okta", authScheme });
   }
 
   async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {

@@ -6,10 +6,12 @@
 // https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After)
 // First the shared group directory contract, then what only Graph does.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GraphGroupDirectory, odataString } from "../../../src/adapters/idp/graph-group-directory.js";
 import type { IdpConnectionOptions } from "../../../src/adapters/idp/http-client.js";
+import { ClientCredentialsTokenSource } from "../../../src/adapters/idp/token-source.js";
 import { startGraphServer, type GraphTestServer } from "../../support/idp-graph-server.js";
+import { SteppingClock } from "../../support/stepping-clock.js";
 import { runGroupDirectoryContract } from "./group-directory-contract.js";
 
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test-payload.test-signature";
@@ -188,5 +190,100 @@ describe("throttling and errors", () => {
       code: "IDP_FAILED",
       message: `Graph ${server.baseUrl}: adding user adele to group ${EMERGENCY}: HTTP 400 Bad Request: Request_BadRequest: Invalid object identifier 'adele'.`,
     });
+  });
+});
+
+describe("client credentials (Entra ID app registration)", () => {
+  const SECRET = "Qx8~secret.value-from-the-app-registration";
+  const CLIENT_ID = "4a1aa1d5-c567-49d0-ad0b-cd957a47f842";
+  const SECRET_KEY = "idp.directory.auth.clientSecretVariable (BREAKGLASS_GRAPH_SECRET)";
+  let clock: SteppingClock;
+  let entra: GraphTestServer;
+  /** Entra ID's clock, ahead of breakglass's by `skewMs`: a token can expire before the client expects. */
+  let skewMs: number;
+
+  beforeEach(async () => {
+    clock = new SteppingClock(new Date("2026-03-01T03:00:00Z"));
+    skewMs = 0;
+    entra = await startGraphServer("static-token-unused", { now: () => clock.now().getTime() + skewMs });
+    entra.oauth.register({ clientId: CLIENT_ID, secret: SECRET });
+    entra.oauth.lifetimeSeconds = 3599;
+    entra.groups.set(EMERGENCY, new Set());
+    entra.users.set(ADELE, { id: ADELE, userPrincipalName: "AdeleV@contoso.com", mail: null, displayName: "Adele" });
+  });
+
+  afterEach(async () => {
+    await entra.close();
+  });
+
+  function connect(secret = SECRET) {
+    const tokens = new ClientCredentialsTokenSource({
+      tokenUrl: entra.tokenUrl,
+      clientId: CLIENT_ID,
+      credential: { kind: "secret", secret },
+      scope: "https://graph.microsoft.com/.default",
+      credentialInput: SECRET_KEY,
+      ca: entra.ca,
+      now: () => clock.now().getTime(),
+    });
+    return new GraphGroupDirectory({
+      baseUrl: entra.baseUrl,
+      token: tokens,
+      ca: entra.ca,
+      sleep: () => Promise.resolve(),
+    });
+  }
+
+  it("keeps working through a 4-hour lease: one token per hour, fetched before the last one expires", async () => {
+    const graph = connect();
+    await graph.addMember(EMERGENCY, ADELE);
+    expect(entra.oauth.tokenRequests).toBe(1);
+    clock.advance(30 * 60_000);
+    await graph.listMembers(EMERGENCY);
+    expect(entra.oauth.tokenRequests).toBe(1);
+    clock.advance(4 * 60 * 60_000);
+    await graph.removeMember(EMERGENCY, ADELE);
+    expect(entra.groups.get(EMERGENCY)?.size).toBe(0);
+    expect(entra.oauth.tokenRequests).toBe(2);
+    const sent = entra.requests.filter((request) => request.url?.includes("/oauth2/v2.0/token"));
+    expect(sent.map((request) => request.method)).toEqual(["POST", "POST"]);
+  });
+
+  it("refreshes a token that expires mid-run (Entra's clock ahead) once, and the call succeeds", async () => {
+    const graph = connect();
+    await graph.listMembers(EMERGENCY);
+    skewMs = 10 * 60_000;
+    clock.advance(52 * 60_000); // breakglass still trusts the token; Entra ID answers 401 "the token is expired"
+    await graph.addMember(EMERGENCY, ADELE);
+    expect([...(entra.groups.get(EMERGENCY) ?? [])]).toEqual([ADELE]);
+    expect(entra.oauth.tokenRequests).toBe(2);
+  });
+
+  it("reports a second 401 after a fresh token instead of looping", async () => {
+    const graph = connect();
+    await graph.listMembers(EMERGENCY);
+    entra.oauth.refuseIssued = true;
+    await expect(graph.listMembers(EMERGENCY)).rejects.toMatchObject({
+      code: "IDP_UNAUTHORIZED",
+      message: `Graph ${entra.baseUrl}: listing members of group ${EMERGENCY}: HTTP 401 Unauthorized: InvalidAuthenticationToken: Lifetime validation failed, the token is expired.`,
+    });
+    expect(entra.oauth.tokenRequests).toBe(2);
+  });
+
+  it("names the config key in one line when the client secret is wrong, and never prints the secret", async () => {
+    const wrong = "not-the-secret-value-1234";
+    const failure = await connect(wrong)
+      .listMembers(EMERGENCY)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "IDP_UNAUTHORIZED", hint: expect.stringContaining("idp.directory.auth") });
+    const message = (failure as Error).message;
+    expect(message).toMatch(
+      new RegExp(
+        `^idp\\.directory\\.auth\\.clientSecretVariable \\(BREAKGLASS_GRAPH_SECRET\\): the token endpoint 127\\.0\\.0\\.1:\\d+ refused the client credentials \\(HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided\\.`,
+      ),
+    );
+    expect(message).not.toContain("\n");
+    expect(message).not.toContain(wrong);
+    expect(entra.requests.filter((request) => request.url?.startsWith("/v1.0/"))).toEqual([]);
   });
 });
