@@ -108,7 +108,10 @@ const directoryAuthSchema = section({
     context.addIssue({
       code: "custom",
       path: given.length === 0 ? [] : [given[1]!],
-      message: `expected exactly one of ${CREDENTIAL_KEYS.join(", ")}${given.length > 1 ? `, not ${given.join(" and ")}` : ""}`,
+      message:
+        given.length === 0
+          ? `expected exactly one of ${CREDENTIAL_KEYS.join(", ")}`
+          : `expected only one of ${CREDENTIAL_KEYS.join(", ")} (${given[0]} is set too)`,
     });
   if (auth.keyId !== undefined && auth.privateKeyFile === undefined)
     context.addIssue({ code: "custom", path: ["keyId"], message: "expected keyId only with privateKeyFile" });

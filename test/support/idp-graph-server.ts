@@ -288,7 +288,8 @@ const ENTRA_WORDING = {
       401,
       "invalid_client",
       7000215,
-      `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+      "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client " +
+        `secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
     ),
   badAssertion: entraError(
     401,

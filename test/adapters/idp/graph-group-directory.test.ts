@@ -265,7 +265,9 @@ describe("client credentials (Entra ID app registration)", () => {
     entra.oauth.refuseIssued = true;
     await expect(graph.listMembers(EMERGENCY)).rejects.toMatchObject({
       code: "IDP_UNAUTHORIZED",
-      message: `Graph ${entra.baseUrl}: listing members of group ${EMERGENCY}: HTTP 401 Unauthorized: InvalidAuthenticationToken: Lifetime validation failed, the token is expired.`,
+      message:
+        `Graph ${entra.baseUrl}: listing members of group ${EMERGENCY}: HTTP 401 Unauthorized: ` +
+        "InvalidAuthenticationToken: Lifetime validation failed, the token is expired.",
     });
     expect(entra.oauth.tokenRequests).toBe(2);
   });
@@ -277,10 +279,9 @@ describe("client credentials (Entra ID app registration)", () => {
       .catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: "IDP_UNAUTHORIZED", hint: expect.stringContaining("idp.directory.auth") });
     const message = (failure as Error).message;
-    expect(message).toMatch(
-      new RegExp(
-        `^idp\\.directory\\.auth\\.clientSecretVariable \\(BREAKGLASS_GRAPH_SECRET\\): the token endpoint 127\\.0\\.0\\.1:\\d+ refused the client credentials \\(HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided\\.`,
-      ),
+    expect(message).toContain(
+      `${SECRET_KEY}: the token endpoint ${new URL(entra.tokenUrl).host} refused the client credentials ` +
+        "(HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided.",
     );
     expect(message).not.toContain("\n");
     expect(message).not.toContain(wrong);

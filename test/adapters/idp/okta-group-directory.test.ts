@@ -261,7 +261,9 @@ describe("an OAuth service app (client credentials with private_key_jwt)", () =>
     const other = freshKeyPair();
     await expect(connect(other.privateKeyPem).listMembers(EMERGENCY)).rejects.toMatchObject({
       code: "IDP_UNAUTHORIZED",
-      message: `${KEY_INPUT}: the token endpoint ${new URL(okta.tokenUrl).host} refused the client credentials (HTTP 401: invalid_client: The client_assertion signature is invalid.)`,
+      message:
+        `${KEY_INPUT}: the token endpoint ${new URL(okta.tokenUrl).host} refused the client credentials ` +
+        "(HTTP 401: invalid_client: The client_assertion signature is invalid.)",
     });
   });
 
