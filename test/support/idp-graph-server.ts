@@ -1,7 +1,8 @@
 // A loopback stand-in for the few Microsoft Graph v1.0 endpoints breakglass uses, answering with the documented shapes:
 // https://learn.microsoft.com/en-us/graph/api/user-list , https://learn.microsoft.com/en-us/graph/api/group-list ,
 // https://learn.microsoft.com/en-us/graph/api/group-get , https://learn.microsoft.com/en-us/graph/api/group-list-members ,
-// https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members ,
+// https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members
+// (204; 400 Request_BadRequest for an object that is not a member; 404 for one that does not exist),
 // https://learn.microsoft.com/en-us/graph/errors and https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
@@ -116,14 +117,21 @@ export async function startGraphServer(
       return addMember(response, members, body);
     if (request.method === "DELETE" && path.length === 7 && path[4] === "members" && path[6] === "$ref") {
       const memberId = path[5] ?? "";
-      if (!members.has(memberId)) {
+      if (!users.has(memberId) && !groups.has(memberId))
         return error(
           response,
           404,
           "Request_ResourceNotFound",
+          `Resource '${memberId}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      // An existing object that is not a member: a 400, as group-delete-members and Microsoft's own samples show.
+      if (!members.has(memberId))
+        return error(
+          response,
+          400,
+          "Request_BadRequest",
           "One or more removed object references do not exist for the following modified properties: 'members'.",
         );
-      }
       members.delete(memberId);
       return void response.writeHead(204).end();
     }

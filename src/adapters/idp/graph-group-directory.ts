@@ -19,6 +19,11 @@ const GROUP_FIELDS = "id,displayName";
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How Graph words a 400 to adding a member who is already one; it has no error code of its own. */
 const ALREADY_A_MEMBER = /added object references already exist/i;
+/**
+ * How Graph words a 400 to removing an object that is not a member (notably after a retried DELETE whose first answer
+ * was lost); Microsoft's own membership management takes it as already removed.
+ */
+const NOT_A_MEMBER = /removed object references do not exist/i;
 
 interface GraphMember {
   readonly candidate: UserCandidate | null;
@@ -141,14 +146,20 @@ export class GraphGroupDirectory implements GroupDirectory {
     this.client.requireValue(groupId, "the group id");
     this.client.requireValue(userId, "the user id");
     const operation = `removing user ${userId} from group ${groupId}`;
-    const response = await this.client.send({
+    const req: IdpRequest = {
       method: "DELETE",
       path: `/groups/${pathSegment(groupId)}/members/${pathSegment(userId)}/$ref`,
       operation,
-      handles: [404],
-    });
+      handles: [400, 404],
+    };
+    const response = await this.client.send(req);
+    if (response.status === 400) {
+      if (NOT_A_MEMBER.test(graphErrorMessage(response.body))) return;
+      throw this.client.failure(req, response);
+    }
     if (response.status !== 404) return;
-    // Graph answers 404 both for a non-member (already out: success) and for a missing group, which must be reported.
+    // Graph answers 404 both for an object that does not exist (in no group: success) and for a missing group, which
+    // must be reported.
     await this.client.send({
       method: "GET",
       path: `/groups/${pathSegment(groupId)}`,

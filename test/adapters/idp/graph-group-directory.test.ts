@@ -2,7 +2,7 @@
 // https://learn.microsoft.com/en-us/graph/api/user-list ($filter on userPrincipalName and mail)
 // https://learn.microsoft.com/en-us/graph/api/group-list-members (@odata.nextLink paging, typed members)
 // https://learn.microsoft.com/en-us/graph/api/group-post-members (204; 400 when the reference already exists)
-// https://learn.microsoft.com/en-us/graph/api/group-delete-members (204; 404 for a non-member)
+// https://learn.microsoft.com/en-us/graph/api/group-delete-members (204; 400 Request_BadRequest for a non-member)
 // https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After)
 // First the shared group directory contract, then what only Graph does.
 import { randomUUID } from "node:crypto";
@@ -185,6 +185,15 @@ describe("membership", () => {
 });
 
 describe("throttling and errors", () => {
+  it("takes Graph's 400 'removed object references do not exist' as already removed (a retried DELETE gets it)", async () => {
+    server.groups.set(EMERGENCY, new Set([ADELE]));
+    await directory.removeMember(EMERGENCY, ADELE);
+    const before = server.requests.length;
+    await expect(directory.removeMember(EMERGENCY, ADELE)).resolves.toBeUndefined();
+    expect(server.requests.slice(before).map((request) => request.method)).toEqual(["DELETE"]);
+    expect(server.groups.get(EMERGENCY)?.size).toBe(0);
+  });
+
   it("reports a 400 other than 'already a member' as a failure", async () => {
     await expect(directory.addMember(EMERGENCY, "adele")).rejects.toMatchObject({
       code: "IDP_FAILED",
