@@ -34,6 +34,11 @@ export interface GraphTestServer extends TestServer {
   readonly faults: RequestFaults;
   setPageSize(size: number): void;
   /**
+   * Eventual consistency (https://learn.microsoft.com/en-us/graph/aad-advanced-queries and "known issues"): the next
+   * `count` member listings answer every group's membership as it is now, whatever is written meanwhile.
+   */
+  lagReads(count: number): void;
+  /**
    * Entra ID's token endpoint for the client credentials grant (scope https://graph.microsoft.com/.default), served on
    * the same loopback origin; register clients on `oauth`. Tokens it issues are accepted until they expire on `now`.
    */
@@ -53,6 +58,8 @@ export async function startGraphServer(
   const groupNames = new Map<string, string>();
   const faults = new RequestFaults();
   let pageSize = 100;
+  let lagging = 0;
+  let snapshot = new Map<string, string[]>();
   let root = "";
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -111,8 +118,11 @@ export async function startGraphServer(
         ...selectGroup(groupId, select),
       });
     }
-    if (request.method === "GET" && path.length === 5 && path[4] === "members")
-      return listMembers(response, url, groupId, [...members]);
+    if (request.method === "GET" && path.length === 5 && path[4] === "members") {
+      const stale = lagging > 0 ? snapshot.get(groupId) : undefined;
+      if (lagging > 0 && url.searchParams.get("$skiptoken") === null) lagging--;
+      return listMembers(response, url, groupId, stale ?? [...members]);
+    }
     if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref")
       return addMember(response, members, body);
     if (request.method === "DELETE" && path.length === 7 && path[4] === "members" && path[6] === "$ref") {
@@ -252,6 +262,10 @@ export async function startGraphServer(
     },
     setPageSize(size: number) {
       pageSize = size;
+    },
+    lagReads(count: number) {
+      lagging = count;
+      snapshot = new Map([...groups].map(([id, members]) => [id, [...members]]));
     },
   });
 }
