@@ -39,6 +39,11 @@ export interface GraphTestServer extends TestServer {
    */
   lagReads(count: number): void;
   /**
+   * Answer member listings as to an app without User.Read.All: users with only `@odata.type` and `id`, every other
+   * property null (https://learn.microsoft.com/en-us/graph/permissions-overview , limited information).
+   */
+  limitedMembers: boolean;
+  /**
    * Entra ID's token endpoint for the client credentials grant (scope https://graph.microsoft.com/.default), served on
    * the same loopback origin; register clients on `oauth`. Tokens it issues are accepted until they expire on `now`.
    */
@@ -59,6 +64,7 @@ export async function startGraphServer(
   const faults = new RequestFaults();
   let pageSize = 100;
   let lagging = 0;
+  let state: { limitedMembers: boolean } = { limitedMembers: false };
   let snapshot = new Map<string, string[]>();
   let root = "";
 
@@ -203,6 +209,15 @@ export async function startGraphServer(
     const page = memberIds.slice(skip, skip + pageSize);
     const value = page.map((id) => {
       const user = users.get(id);
+      if (user && state.limitedMembers)
+        return {
+          "@odata.type": USER_TYPE,
+          id,
+          userPrincipalName: null,
+          mail: null,
+          displayName: null,
+          accountEnabled: null,
+        };
       if (user) return selectUser(user, true);
       return { "@odata.type": "#microsoft.graph.group", id, displayName: `group ${id}` };
     });
@@ -249,7 +264,9 @@ export async function startGraphServer(
 
   const server = await startServer(handle);
   root = `${server.url}/v1.0`;
-  return Object.assign(server, {
+  // The handler reads the switch from the returned object, where tests set it.
+  return (state = Object.assign(server, {
+    limitedMembers: false,
     baseUrl: root,
     tokenUrl: `${server.url}/${GRAPH_TEST_TENANT}/oauth2/v2.0/token`,
     oauth,
@@ -267,7 +284,7 @@ export async function startGraphServer(
       lagging = count;
       snapshot = new Map([...groups].map(([id, members]) => [id, [...members]]));
     },
-  });
+  }));
 }
 
 function selectUser(user: GraphTestUser, typed: boolean) {

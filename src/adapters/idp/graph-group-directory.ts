@@ -30,7 +30,12 @@ interface GraphMember {
   readonly id: string;
   /** The OData type of a member that is not a user (a group, a device, a service principal), else null. */
   readonly otherType: string | null;
+  /** Graph answered only its type and id: the app may not read that kind of object (limited information). */
+  readonly limited: boolean;
 }
+
+/** The application permission that lets Graph return users' properties (not only ids) in a members listing. */
+export const READ_USERS_PERMISSION = "User.Read.All";
 
 export class GraphGroupDirectory implements GroupDirectory {
   readonly kind = "graph" as const;
@@ -111,6 +116,15 @@ export class GraphGroupDirectory implements GroupDirectory {
       { method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation },
       readMemberPage,
     );
+    // Graph's limited information: the member is a user whose properties the app may not read.
+    const limited = members.find((member) => member.limited);
+    if (limited) {
+      throw this.client.error(
+        "IDP_UNAUTHORIZED",
+        `${operation}: Graph returned only the id of member ${limited.id} (limited information): the app cannot read users`,
+        { hint: `grant the app the ${READ_USERS_PERMISSION} application permission (admin consent) in Entra ID` },
+      );
+    }
     // Fail closed: a nested group or a service principal in an emergency group also grants access, and we cannot list whom.
     const other = members.find((member) => member.candidate === null);
     if (other) {
@@ -204,13 +218,16 @@ function readMember(value: unknown, where: string): GraphMember {
   const id = expectString(record.id, `${where}.id`);
   const type = optionalString(record["@odata.type"], `${where}.@odata.type`);
   // /users answers without a type; a members listing types every entry.
-  if (type !== null && type !== USER_TYPE) return { candidate: null, id, otherType: type };
+  if (type !== null && type !== USER_TYPE) return { candidate: null, id, otherType: type, limited: false };
+  // https://learn.microsoft.com/en-us/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects
+  const login = optionalString(record.userPrincipalName, `${where}.userPrincipalName`);
+  if (login === null) return { candidate: null, id, otherType: type, limited: true };
   const user: DirectoryUser = {
     id,
-    login: expectString(record.userPrincipalName, `${where}.userPrincipalName`),
+    login,
     email: optionalString(record.mail, `${where}.mail`),
     displayName: optionalString(record.displayName, `${where}.displayName`),
     active: optionalBoolean(record.accountEnabled, `${where}.accountEnabled`) !== false,
   };
-  return { candidate: { user, names: [user.login, user.email] }, id, otherType: null };
+  return { candidate: { user, names: [user.login, user.email] }, id, otherType: null, limited: false };
 }

@@ -170,6 +170,22 @@ describe("membership", () => {
     ).toEqual([null, "2", "4"]);
   });
 
+  it("says which permission is missing when Graph lists members with only their id (limited information)", async () => {
+    server.groups.set(EMERGENCY, new Set([ADELE]));
+    server.limitedMembers = true;
+    try {
+      await expect(directory.listMembers(EMERGENCY)).rejects.toMatchObject({
+        code: "IDP_UNAUTHORIZED",
+        message:
+          `Graph ${server.baseUrl}: listing members of group ${EMERGENCY}: Graph returned only the id of member ` +
+          `${ADELE} (limited information): the app cannot read users`,
+        hint: "grant the app the User.Read.All application permission (admin consent) in Entra ID",
+      });
+    } finally {
+      server.limitedMembers = false;
+    }
+  });
+
   it("fails closed on a nested group: its members also get in, and breakglass cannot say who they are", async () => {
     const nested = "0f3a6c1e-5555-4000-8000-000000000000";
     server.groups.set(nested, new Set());
