@@ -19,6 +19,9 @@ import {
   type IdpResponse,
 } from "./http-client.js";
 
+/** Users read with status DEPROVISIONED (deactivated: a leaver's account Okta keeps). */
+const deprovisioned = new WeakSet<DirectoryUser>();
+
 /** Okta's largest page for users and group members. */
 const PAGE_SIZE = 200;
 
@@ -55,7 +58,10 @@ export class OktaGroupDirectory implements GroupDirectory {
       },
       readUserPage,
     );
-    const matches = exactMatches(candidates, loginOrEmail);
+    const everyMatch = exactMatches(candidates, loginOrEmail);
+    // Okta keeps a leaver's account, DEPROVISIONED, and search returns it: a re-hire's old account is not a second match.
+    const current = everyMatch.filter((user) => !deprovisioned.has(user));
+    const matches = current.length > 0 ? current : everyMatch;
     if (matches.length > 1) {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by their Okta login",
@@ -199,5 +205,6 @@ function readUser(value: unknown, where: string): UserCandidate {
       optionalString(profile.displayName, `${where}.profile.displayName`) ?? (fullName === "" ? null : fullName),
     active: ENABLED_STATUSES.has(status),
   };
+  if (status === "DEPROVISIONED") deprovisioned.add(user);
   return { user, names: [user.login, user.email] };
 }

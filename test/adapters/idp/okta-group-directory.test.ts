@@ -120,6 +120,34 @@ afterAll(async () => {
 });
 
 describe("finding a responder", () => {
+  it("finds a re-hire's current account, not the DEPROVISIONED one Okta still returns with the same email", async () => {
+    server.users.set("00urehireOLD00000000", {
+      id: "00urehireOLD00000000",
+      login: "dana.scully@example.com",
+      email: "dana.scully@example.com",
+      firstName: "Dana",
+      lastName: "Scully",
+      status: "DEPROVISIONED",
+    });
+    server.users.set("00urehireNEW00000000", {
+      id: "00urehireNEW00000000",
+      login: "dana.scully2@example.com",
+      email: "dana.scully@example.com",
+      firstName: "Dana",
+      lastName: "Scully",
+    });
+    await expect(directory.findUser("dana.scully@example.com")).resolves.toMatchObject({
+      id: "00urehireNEW00000000",
+      active: true,
+    });
+    // Alone, a deprovisioned account is still found, as disabled, so that the plan can say it cannot sign in.
+    server.users.delete("00urehireNEW00000000");
+    await expect(directory.findUser("dana.scully@example.com")).resolves.toMatchObject({
+      id: "00urehireOLD00000000",
+      active: false,
+    });
+  });
+
   it("finds a user by login, with the name Okta holds", async () => {
     await expect(directory.findUser("isaac.brock@example.com")).resolves.toEqual({
       id: ISAAC,
