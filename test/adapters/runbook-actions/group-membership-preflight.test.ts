@@ -14,7 +14,7 @@ import {
   removeGroupMembersExecutor,
 } from "../../../src/adapters/runbook-actions/group-membership.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
-import { missingGroupApi, needsGroupApi } from "../../../src/application/idp-group-api.js";
+import { missingGroupApi, needsGroupApi, openGroupDirectory } from "../../../src/application/idp-group-api.js";
 import type { GroupDirectory } from "../../../src/domain/ports/group-directory.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
@@ -220,6 +220,23 @@ describe("without the IdP's group API", () => {
     expect(missingGroupApi(settings, {})).toBe(
       "needs the IdP's group API, and the environment variable BREAKGLASS_IDP_TOKEN (idp.directory.tokenVariable) that holds its token is unset",
     );
+  });
+
+  it("with client credentials, names the client secret's variable instead of the unused token variable", () => {
+    const auth = {
+      kind: "client-credentials" as const,
+      tokenUrl: "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+      clientId: "4a1aa1d5-c567-49d0-ad0b-cd957a47f842",
+      scope: "https://graph.microsoft.com/.default",
+      clientSecretVariable: "BREAKGLASS_GRAPH_SECRET",
+    };
+    const withAuth = { ...settings, kind: "graph" as const, auth };
+    expect(missingGroupApi(withAuth, { BREAKGLASS_IDP_TOKEN: "unused" })).toBe(
+      "needs the IdP's group API, and the environment variable BREAKGLASS_GRAPH_SECRET " +
+        "(idp.directory.auth.clientSecretVariable) that holds its client secret is unset",
+    );
+    expect(openGroupDirectory(withAuth, {})).toBeUndefined();
+    expect(openGroupDirectory(withAuth, { BREAKGLASS_GRAPH_SECRET: "s3cret-value" })?.kind).toBe("graph");
   });
 
   it("refuses at the preflight with that reason, and fails every later attempt the same way", async () => {
