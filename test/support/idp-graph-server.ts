@@ -28,6 +28,8 @@ export interface GraphTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Group id to its displayName; a group without an entry is named "Emergency Operations". */
   readonly groupNames: Map<string, string>;
+  /** Group id to more of its properties (groupTypes, mailEnabled, securityEnabled, onPremisesSyncEnabled, …). */
+  readonly groupProperties: Map<string, Readonly<Record<string, unknown>>>;
   /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
   throttleNext(count: number, seconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as throttleNext), 5xx, no answer. */
@@ -61,6 +63,7 @@ export async function startGraphServer(
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
+  const groupProperties = new Map<string, Readonly<Record<string, unknown>>>();
   const faults = new RequestFaults();
   let pageSize = 100;
   let lagging = 0;
@@ -173,9 +176,19 @@ export async function startGraphServer(
 
   function selectGroup(id: string, select: string) {
     const fields = select.split(",");
+    // A security group made in Entra ID, unless the test says otherwise.
+    const properties: Record<string, unknown> = {
+      groupTypes: [],
+      mailEnabled: false,
+      securityEnabled: true,
+      onPremisesSyncEnabled: null,
+      isAssignableToRole: null,
+      ...groupProperties.get(id),
+    };
     return {
       id,
       ...(fields.includes("displayName") ? { displayName: groupNames.get(id) ?? "Emergency Operations" } : {}),
+      ...Object.fromEntries(Object.entries(properties).filter(([key]) => fields.includes(key))),
     };
   }
 
@@ -273,6 +286,7 @@ export async function startGraphServer(
     users,
     groups,
     groupNames,
+    groupProperties,
     faults,
     throttleNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);

@@ -25,6 +25,8 @@ export interface OktaTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Group id to its profile.name; a group without an entry is named "Emergency Operations". */
   readonly groupNames: Map<string, string>;
+  /** Group id to its type; a group without an entry is an OKTA_GROUP (APP_GROUP and BUILT_IN cannot be changed: 403 E0000006). */
+  readonly groupTypes: Map<string, "OKTA_GROUP" | "APP_GROUP" | "BUILT_IN">;
   /** Answer the next `count` requests with 429, the window resetting `resetInSeconds` from now. */
   rateLimitNext(count: number, resetInSeconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as rateLimitNext), 5xx, no answer. */
@@ -47,6 +49,7 @@ export async function startOktaServer(
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
+  const groupTypes = new Map<string, "OKTA_GROUP" | "APP_GROUP" | "BUILT_IN">();
   const faults = new RequestFaults();
   let pageSize = 200;
   let origin = "";
@@ -56,6 +59,7 @@ export async function startOktaServer(
     users,
     groups,
     groupNames,
+    groupTypes,
     faults,
     rateLimitNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);
@@ -125,6 +129,8 @@ export async function startOktaServer(
     if (path.length === 7 && path[5] === "users" && userId !== undefined) {
       if (!users.has(userId))
         return error(response, 404, "E0000007", `Not found: Resource not found: ${userId} (User)`);
+      if (groupTypes.has(groupId) && groupTypes.get(groupId) !== "OKTA_GROUP")
+        return error(response, 403, "E0000006", "You do not have permission to perform the requested action");
       // Both are idempotent in Okta: 204 whether or not the user already was (or still is) a member.
       if (request.method === "PUT") members.add(userId);
       else if (request.method === "DELETE") members.delete(userId);
@@ -140,8 +146,8 @@ export async function startOktaServer(
       created: "2026-01-12T09:14:03.000Z",
       lastUpdated: "2026-01-12T09:14:03.000Z",
       lastMembershipUpdated: "2026-02-01T10:00:00.000Z",
-      objectClass: ["okta:user_group"],
-      type: "OKTA_GROUP",
+      objectClass: [groupTypes.get(id) === "APP_GROUP" ? "okta:windows_security_principal" : "okta:user_group"],
+      type: groupTypes.get(id) ?? "OKTA_GROUP",
       profile: { name: groupNames.get(id) ?? "Emergency Operations", description: null },
       _links: { users: { href: `${origin}/api/v1/groups/${id}/users` } },
     };

@@ -14,7 +14,8 @@ import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest 
 
 const USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled";
 const USER_TYPE = "#microsoft.graph.user";
-const GROUP_FIELDS = "id,displayName";
+/** The group's name and what decides whether its members can be changed through Graph. */
+const GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole";
 /** Entra ID object ids are GUIDs; Graph answers 400, not 404, to anything else in their place. */
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How Graph words a 400 to adding a member who is already one; it has no error code of its own. */
@@ -207,10 +208,28 @@ function readGroupPage(body: unknown): { items: DirectoryGroup[]; next: string |
 
 function readGroup(value: unknown, where: string): DirectoryGroup {
   const record = expectRecord(value, where);
+  const unmodifiable = unmodifiableReason(record);
   return {
     id: expectString(record.id, `${where}.id`),
     displayName: expectString(record.displayName, `${where}.displayName`),
+    ...(unmodifiable === undefined ? {} : { unmodifiable }),
   };
+}
+
+/** https://learn.microsoft.com/en-us/graph/api/resources/groups-overview : which groups Graph can change members of. */
+function unmodifiableReason(record: Record<string, unknown>): string | undefined {
+  const types = Array.isArray(record.groupTypes) ? record.groupTypes : [];
+  if (types.includes("DynamicMembership"))
+    return "it is a dynamic group: Entra ID sets its members from a rule, and no one can add or remove them";
+  if (record.onPremisesSyncEnabled === true)
+    return "it is synchronised from on-premises Active Directory: change its members there, not through Graph";
+  if (record.mailEnabled === true && !types.includes("Unified"))
+    return record.securityEnabled === true
+      ? "it is a mail-enabled security group, whose members Graph cannot change (Exchange Online manages them)"
+      : "it is a distribution list, whose members Graph cannot change (Exchange Online manages them)";
+  if (record.isAssignableToRole === true)
+    return "it is role-assignable: changing its members also needs RoleManagement.ReadWrite.Directory, which breakglass does not ask for";
+  return undefined;
 }
 
 function readMember(value: unknown, where: string): GraphMember {

@@ -184,11 +184,21 @@ function readGroupPage(
 function readGroup(value: unknown, where: string): DirectoryGroup {
   const record = expectRecord(value, where);
   const profile = expectRecord(record.profile, `${where}.profile`);
+  const type = optionalString(record.type, `${where}.type`);
+  const unmodifiable = type === null ? undefined : UNMODIFIABLE_TYPES[type];
   return {
     id: expectString(record.id, `${where}.id`),
     displayName: expectString(profile.name, `${where}.profile.name`),
+    ...(unmodifiable === undefined ? {} : { unmodifiable }),
   };
 }
+
+/** Group types whose members Okta lets no API client change (it answers 403 E0000006); only OKTA_GROUP can be used. */
+const UNMODIFIABLE_TYPES: Readonly<Record<string, string>> = {
+  APP_GROUP:
+    "it is an Okta APP_GROUP, imported from an app or directory (AD, LDAP, Workday); its members are changed there, not in Okta",
+  BUILT_IN: "it is an Okta BUILT_IN group (such as Everyone), whose members Okta manages itself",
+};
 
 function readUser(value: unknown, where: string): UserCandidate {
   const record = expectRecord(value, where);

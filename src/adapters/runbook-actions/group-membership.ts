@@ -399,6 +399,8 @@ async function preflightMembership(
     else if (group !== undefined) {
       groups.push(group);
       facts.push(`group ${group.displayName} = ${group.id} (${api})`);
+      if (group.unmodifiable !== undefined)
+        problems.push(`group ${group.displayName} (${group.id}) cannot be used: ${group.unmodifiable}`);
     }
   }
   if (parameters["members"] === EVERYONE) {

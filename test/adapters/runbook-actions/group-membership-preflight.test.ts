@@ -249,3 +249,56 @@ describe("without the IdP's group API", () => {
     await expect(add.plan({}, runContext())).rejects.toThrow(`idp.add-group-members: ${reason}`);
   });
 });
+
+describe("groups whose members the API cannot change, refused before anyone approves", () => {
+  it("Okta: an APP_GROUP or BUILT_IN group, which Okta would refuse with 403 E0000006 at apply time", async () => {
+    okta.groups.set("00gImportedFromAD001", new Set());
+    okta.groupNames.set("00gImportedFromAD001", "aws-emergency-ad");
+    okta.groupTypes.set("00gImportedFromAD001", "APP_GROUP");
+    okta.groups.set("00gEveryone000000001", new Set());
+    okta.groupNames.set("00gEveryone000000001", "Everyone");
+    okta.groupTypes.set("00gEveryone000000001", "BUILT_IN");
+    const { add } = executors("Okta");
+    const found = await add.preflight!(
+      { groups: ["aws-emergency-ad", "Everyone"], members: ["ana@example.com"] },
+      runContext(),
+    );
+    expect(found.problems).toEqual([
+      "group aws-emergency-ad (00gImportedFromAD001) cannot be used: it is an Okta APP_GROUP, imported from an app or " +
+        "directory (AD, LDAP, Workday); its members are changed there, not in Okta",
+      "group Everyone (00gEveryone000000001) cannot be used: it is an Okta BUILT_IN group (such as Everyone), " +
+        "whose members Okta manages itself",
+    ]);
+  });
+
+  it("Graph: dynamic, distribution, mail-enabled security, synced and role-assignable groups, each with its reason", async () => {
+    const kinds = {
+      "aws-dynamic": { groupTypes: ["DynamicMembership"] },
+      "aws-distribution": { mailEnabled: true, securityEnabled: false },
+      "aws-mail-security": { mailEnabled: true, securityEnabled: true },
+      "aws-synced": { onPremisesSyncEnabled: true },
+      "aws-role-assignable": { isAssignableToRole: true },
+      "aws-m365": { groupTypes: ["Unified"], mailEnabled: true, securityEnabled: false },
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, properties] of Object.entries(kinds)) {
+      const id = randomUUID();
+      ids[name] = id;
+      graph.groups.set(id, new Set());
+      graph.groupNames.set(id, name);
+      graph.groupProperties.set(id, properties);
+    }
+    const { add } = executors("Graph");
+    const found = await add.preflight!({ groups: Object.keys(kinds), members: ["ana@example.com"] }, runContext());
+    expect(found.problems.map((problem) => problem.replace(/ \([0-9a-f-]{36}\)/, ""))).toEqual([
+      "group aws-dynamic cannot be used: it is a dynamic group: Entra ID sets its members from a rule, and no one can add or remove them",
+      "group aws-distribution cannot be used: it is a distribution list, whose members Graph cannot change (Exchange Online manages them)",
+      "group aws-mail-security cannot be used: it is a mail-enabled security group, whose members Graph cannot change " +
+        "(Exchange Online manages them)",
+      "group aws-synced cannot be used: it is synchronised from on-premises Active Directory: change its members there, not through Graph",
+      "group aws-role-assignable cannot be used: it is role-assignable: changing its members also needs " +
+        "RoleManagement.ReadWrite.Directory, which breakglass does not ask for",
+    ]);
+    expect(found.facts).toContain(`group aws-m365 = ${ids["aws-m365"]} (Graph)`);
+  });
+});
