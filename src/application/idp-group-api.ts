@@ -8,19 +8,21 @@ import type { ActionExecutor } from "../domain/runbooks/engine-ports.js";
 import { GraphGroupDirectory } from "../adapters/idp/graph-group-directory.js";
 import { OktaGroupDirectory } from "../adapters/idp/okta-group-directory.js";
 import { ScimGroupDirectory } from "../adapters/idp/scim-group-directory.js";
+import { ClientCredentialsTokenSource, type ClientCredential } from "../adapters/idp/token-source.js";
 
 export const NO_GROUP_API =
   "needs the IdP's group API: set idp.directory in breakglass.yaml and put its token in the environment variable it names";
 
-/** The configured directory; undefined without idp.directory or without its token in the environment. */
+/** The configured directory; undefined without idp.directory or without its token (or client secret) in the environment. */
 export function openGroupDirectory(
   settings: BreakglassConfig["idp"]["directory"],
   env: NodeJS.ProcessEnv,
 ): GroupDirectory | undefined {
   if (!settings) return undefined;
-  const token = env[settings.tokenVariable];
+  const ca = settings.ca ? readCa(settings.ca) : undefined;
+  const token = settings.auth ? clientCredentials(settings.auth, env, ca) : env[settings.tokenVariable];
   if (!token) return undefined;
-  const options = { baseUrl: settings.baseUrl, token, ...(settings.ca ? { ca: readCa(settings.ca) } : {}) };
+  const options = { baseUrl: settings.baseUrl, token, ...(ca === undefined ? {} : { ca }) };
   switch (settings.kind) {
     case "scim":
       return new ScimGroupDirectory(options);
@@ -28,6 +30,51 @@ export function openGroupDirectory(
       return new OktaGroupDirectory(options);
     case "graph":
       return new GraphGroupDirectory(options);
+  }
+}
+
+type DirectoryAuth = NonNullable<NonNullable<BreakglassConfig["idp"]["directory"]>["auth"]>;
+
+/** The token source of idp.directory.auth; undefined when the secret's environment variable is unset. */
+function clientCredentials(
+  auth: DirectoryAuth,
+  env: NodeJS.ProcessEnv,
+  ca: string | undefined,
+): ClientCredentialsTokenSource | undefined {
+  let credential: ClientCredential;
+  let credentialInput: string;
+  if (auth.clientSecretVariable !== undefined) {
+    const secret = env[auth.clientSecretVariable];
+    if (!secret) return undefined;
+    credential = { kind: "secret", secret: secret.trim() };
+    credentialInput = `idp.directory.auth.clientSecretVariable (${auth.clientSecretVariable})`;
+  } else if (auth.clientSecretFile !== undefined) {
+    credentialInput = `idp.directory.auth.clientSecretFile (${auth.clientSecretFile})`;
+    credential = { kind: "secret", secret: readSecretFile(auth.clientSecretFile, credentialInput).trim() };
+  } else {
+    const path = auth.privateKeyFile!;
+    credentialInput = `idp.directory.auth.privateKeyFile (${path})`;
+    credential = {
+      kind: "private-key",
+      privateKeyPem: readSecretFile(path, credentialInput),
+      ...(auth.keyId === undefined ? {} : { keyId: auth.keyId }),
+    };
+  }
+  return new ClientCredentialsTokenSource({
+    tokenUrl: auth.tokenUrl,
+    clientId: auth.clientId,
+    scope: auth.scope,
+    credential,
+    credentialInput,
+    ...(ca === undefined ? {} : { ca }),
+  });
+}
+
+function readSecretFile(path: string, input: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new BreakglassError("CONFIG_UNREADABLE", input, "cannot read the file");
   }
 }
 
@@ -49,7 +96,13 @@ function readCa(path: string): string {
 export function missingGroupApi(settings: BreakglassConfig["idp"]["directory"], env: NodeJS.ProcessEnv): string {
   if (!settings)
     return "needs the IdP's group API, and breakglass.yaml has no idp.directory: set it (kind, baseUrl, tokenVariable)";
-  if (!env[settings.tokenVariable])
+  const secretVariable = settings.auth?.clientSecretVariable;
+  if (secretVariable !== undefined && !env[secretVariable])
+    return (
+      `needs the IdP's group API, and the environment variable ${secretVariable} ` +
+      "(idp.directory.auth.clientSecretVariable) that holds its client secret is unset"
+    );
+  if (!settings.auth && !env[settings.tokenVariable])
     return (
       `needs the IdP's group API, and the environment variable ${settings.tokenVariable} ` +
       "(idp.directory.tokenVariable) that holds its token is unset"

@@ -12,12 +12,17 @@ export interface UnsetVariable {
 export function findUnsetVariables(config: BreakglassConfig, env: NodeJS.ProcessEnv): UnsetVariable[] {
   const directory = config.idp.directory;
   if (directory === undefined) return [];
-  const value = env[directory.tokenVariable];
+  // With client credentials the static token is unused; only a secret held in the environment can be missing.
+  const [path, variable] = directory.auth
+    ? (["clientSecretVariable", directory.auth.clientSecretVariable] as const)
+    : (["tokenVariable", directory.tokenVariable] as const);
+  if (variable === undefined) return [];
+  const value = env[variable];
   if (value !== undefined && value.trim() !== "") return [];
   return [
     {
-      path: ["idp", "directory", "tokenVariable"],
-      variable: directory.tokenVariable,
+      path: directory.auth ? ["idp", "directory", "auth", path] : ["idp", "directory", path],
+      variable,
       consequence: `FM3 and grants cannot add anyone to the IdP's emergency groups (${directory.kind} API) without the token it holds`,
     },
   ];

@@ -81,6 +81,42 @@ function isMetadataSource(value: string): boolean {
 
 const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML metadata";
 const TOKEN_VARIABLE = /^[A-Z_][A-Z0-9_]*$/;
+const CREDENTIAL_KEYS = ["clientSecretVariable", "clientSecretFile", "privateKeyFile"] as const;
+/** OAuth 2.0 client credentials instead of a static token: Entra ID app registrations, Okta service apps, SCIM servers. */
+const directoryAuthSchema = section({
+  kind: z.literal("client-credentials", expected("client-credentials")),
+  tokenUrl: nonEmptyString(
+    "the https token endpoint (Entra ID https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token, Okta https://<org>.okta.com/oauth2/v1/token)",
+  ).refine((value) => /^https:\/\//i.test(value) && URL.canParse(value), expected("an https URL")),
+  clientId: nonEmptyString("the application (client) id"),
+  scope: nonEmptyString(
+    "the scopes to request, space-separated (Graph https://graph.microsoft.com/.default, Okta okta.users.read okta.groups.manage)",
+  ),
+  // The secret itself never goes in this file: an environment variable's name, or a file only breakglass can read.
+  clientSecretVariable: z
+    .string(expected("the name of an environment variable"))
+    .regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_CLIENT_SECRET"))
+    .optional(),
+  clientSecretFile: nonEmptyString("a file path holding the client secret").optional(),
+  /** private_key_jwt, which Okta requires of service apps: an RSA private key (PEM) whose public key the app holds. */
+  privateKeyFile: nonEmptyString("a file path to the PEM private key of the service app").optional(),
+  /** The key id (kid) Okta shows for the public key, when the app holds more than one. */
+  keyId: nonEmptyString("the key id (kid) of the service app's public key").optional(),
+}).superRefine((auth, context) => {
+  const given = CREDENTIAL_KEYS.filter((key) => auth[key] !== undefined);
+  if (given.length !== 1)
+    context.addIssue({
+      code: "custom",
+      path: given.length === 0 ? [] : [given[1]!],
+      message:
+        given.length === 0
+          ? `expected exactly one of ${CREDENTIAL_KEYS.join(", ")}`
+          : `expected only one of ${CREDENTIAL_KEYS.join(", ")} (${given[0]} is set too)`,
+    });
+  if (auth.keyId !== undefined && auth.privateKeyFile === undefined)
+    context.addIssue({ code: "custom", path: ["keyId"], message: "expected keyId only with privateKeyFile" });
+});
+
 const directorySchema = section({
   kind: z.enum(["scim", "okta", "graph"], expected("scim, okta or graph")),
   baseUrl: nonEmptyString(
@@ -91,6 +127,8 @@ const directorySchema = section({
     .string(expected("the name of an environment variable"))
     .regex(TOKEN_VARIABLE, expected("an environment variable name such as BREAKGLASS_IDP_TOKEN"))
     .default("BREAKGLASS_IDP_TOKEN"),
+  /** Fetch short-lived tokens with OAuth client credentials instead; tokenVariable is then unused. */
+  auth: directoryAuthSchema.optional(),
   /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
   ca: nonEmptyString("a file path to PEM CA certificates").optional(),
 });

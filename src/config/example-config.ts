@@ -23,9 +23,9 @@ idp:
   # Where the emergency operations groups live, for FM3 (direct federation): the IdP's SCIM, Okta
   # or Microsoft Graph API. The API token goes in the environment variable named here, never in this file.
   # directory:
-  #   kind: scim                      # scim, okta or graph
-  #   baseUrl: https://example.okta.com/scim/v2   # CHANGE ME
-  #   tokenVariable: BREAKGLASS_IDP_TOKEN
+  #   kind: okta                      # scim, okta or graph (Okta is a SCIM client, not a SCIM server)
+  #   baseUrl: https://example.okta.com   # CHANGE ME
+  #   tokenVariable: BREAKGLASS_IDP_TOKEN   # or auth: OAuth client credentials, see the README (FM3)
 
 aws:
   region: eu-west-1                 # the Region for API calls (else AWS_REGION or the profile's)

@@ -320,6 +320,27 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
 
 const URL_SOURCE = /^https?:\/\//i;
 
+type DirectorySettings = NonNullable<BreakglassConfig["idp"]["directory"]>;
+
+function withAbsoluteDirectoryPaths(settings: DirectorySettings, folder: string): DirectorySettings {
+  const { ca, auth } = settings;
+  const absolute = <Key extends string>(key: Key, path: string | undefined) =>
+    path === undefined ? {} : ({ [key]: resolve(folder, path) } as Record<Key, string>);
+  return {
+    ...settings,
+    ...absolute("ca", ca),
+    ...(auth === undefined
+      ? {}
+      : {
+          auth: {
+            ...auth,
+            ...absolute("clientSecretFile", auth.clientSecretFile),
+            ...absolute("privateKeyFile", auth.privateKeyFile),
+          },
+        }),
+  };
+}
+
 /** Relative paths in the file are relative to the file's own folder, wherever breakglass runs from. */
 function withAbsolutePaths(config: BreakglassConfig, configPath: string): BreakglassConfig {
   const directory = dirname(resolve(configPath));
@@ -330,9 +351,7 @@ function withAbsolutePaths(config: BreakglassConfig, configPath: string): Breakg
       ...config.idp,
       metadata: URL_SOURCE.test(metadata) ? metadata : resolve(directory, metadata),
       ...(metadataSigner === undefined ? {} : { metadataSigner: resolve(directory, metadataSigner) }),
-      ...(idpDirectory?.ca === undefined
-        ? {}
-        : { directory: { ...idpDirectory, ca: resolve(directory, idpDirectory.ca) } }),
+      ...(idpDirectory === undefined ? {} : { directory: withAbsoluteDirectoryPaths(idpDirectory, directory) }),
     },
     store: {
       ...config.store,

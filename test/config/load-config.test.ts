@@ -588,3 +588,49 @@ describe("resolveConfigPath", () => {
     );
   });
 });
+
+describe("idp.directory.auth (OAuth client credentials)", () => {
+  const directory = (...authLines: string[]) =>
+    MINIMAL +
+    yaml(
+      "  directory:",
+      "    kind: graph",
+      "    baseUrl: https://graph.microsoft.com/v1.0",
+      "    auth:",
+      "      kind: client-credentials",
+      "      tokenUrl: https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+      "      clientId: 4a1aa1d5-c567-49d0-ad0b-cd957a47f842",
+      "      scope: https://graph.microsoft.com/.default",
+      ...authLines,
+    );
+
+  it("accepts a secret from a file, resolved against the configuration file's folder", () => {
+    const { config } = parseConfig(directory("      clientSecretFile: secrets/graph"), "/srv/ops/breakglass.yaml");
+    expect(config.idp.directory?.auth).toMatchObject({
+      kind: "client-credentials",
+      clientSecretFile: "/srv/ops/secrets/graph",
+    });
+  });
+
+  it("refuses a configuration without a credential, naming the three ways to give one", () => {
+    expect(refusal(directory()).message).toBe(
+      "breakglass.yaml: line 7: idp.directory.auth: expected exactly one of clientSecretVariable, clientSecretFile, privateKeyFile, got a mapping",
+    );
+  });
+
+  it("refuses two credentials at once, naming the second", () => {
+    const text = directory("      clientSecretVariable: GRAPH_SECRET", "      privateKeyFile: ./okta.pem");
+    expect(refusal(text).message).toBe(
+      "breakglass.yaml: line 13: idp.directory.auth.privateKeyFile: " +
+        "expected only one of clientSecretVariable, clientSecretFile, privateKeyFile (clientSecretVariable is set too), got ./okta.pem",
+    );
+  });
+
+  it("refuses a token URL over plain http", () => {
+    const text = directory("      clientSecretVariable: GRAPH_SECRET").replace("https://login", "http://login");
+    expect(refusal(text).message).toBe(
+      "breakglass.yaml: line 9: idp.directory.auth.tokenUrl: expected an https URL, " +
+        "got http://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+    );
+  });
+});

@@ -6,7 +6,7 @@ describe("template placeholders", () => {
   it("knows every value the template marks CHANGE ME, including those in its commented-out sections", () => {
     expect([...templateExampleValues()]).toEqual([
       "https://example.okta.com/app/exk0example0000000000/sso/saml/metadata",
-      "https://example.okta.com/scim/v2",
+      "https://example.okta.com",
       "111111111111",
       "arn:aws:iam::111111111111:role/breakglass-reader",
       "arn:aws:iam::111111111111:role/breakglass-action",

@@ -1,11 +1,16 @@
 // A loopback stand-in for the few Microsoft Graph v1.0 endpoints breakglass uses, answering with the documented shapes:
 // https://learn.microsoft.com/en-us/graph/api/user-list , https://learn.microsoft.com/en-us/graph/api/group-list ,
 // https://learn.microsoft.com/en-us/graph/api/group-get , https://learn.microsoft.com/en-us/graph/api/group-list-members ,
-// https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members ,
+// https://learn.microsoft.com/en-us/graph/api/group-post-members , https://learn.microsoft.com/en-us/graph/api/group-delete-members
+// (204; 400 Request_BadRequest for an object that is not a member; 404 for one that does not exist),
 // https://learn.microsoft.com/en-us/graph/errors and https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
+import { OAuthTokenIssuer } from "./oauth-token-issuer.js";
+
+/** The tenant in the stand-in's token URL, as Entra ID's is https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. */
+export const GRAPH_TEST_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 export interface GraphTestUser {
   readonly id: string;
@@ -23,21 +28,47 @@ export interface GraphTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Group id to its displayName; a group without an entry is named "Emergency Operations". */
   readonly groupNames: Map<string, string>;
+  /** Group id to more of its properties (groupTypes, mailEnabled, securityEnabled, onPremisesSyncEnabled, …). */
+  readonly groupProperties: Map<string, Readonly<Record<string, unknown>>>;
   /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
   throttleNext(count: number, seconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as throttleNext), 5xx, no answer. */
   readonly faults: RequestFaults;
   setPageSize(size: number): void;
+  /**
+   * Eventual consistency (https://learn.microsoft.com/en-us/graph/aad-advanced-queries and "known issues"): the next
+   * `count` member listings answer every group's membership as it is now, whatever is written meanwhile.
+   */
+  lagReads(count: number): void;
+  /**
+   * Answer member listings as to an app without User.Read.All: users with only `@odata.type` and `id`, every other
+   * property null (https://learn.microsoft.com/en-us/graph/permissions-overview , limited information).
+   */
+  limitedMembers: boolean;
+  /**
+   * Entra ID's token endpoint for the client credentials grant (scope https://graph.microsoft.com/.default), served on
+   * the same loopback origin; register clients on `oauth`. Tokens it issues are accepted until they expire on `now`.
+   */
+  readonly tokenUrl: string;
+  readonly oauth: OAuthTokenIssuer;
 }
 
 const USER_TYPE = "#microsoft.graph.user";
 
-export async function startGraphServer(token: string): Promise<GraphTestServer> {
+export async function startGraphServer(
+  token: string,
+  options: { readonly now?: () => number } = {},
+): Promise<GraphTestServer> {
+  const oauth = new OAuthTokenIssuer(options.now ?? Date.now, ENTRA_WORDING);
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
+  const groupProperties = new Map<string, Readonly<Record<string, unknown>>>();
   const faults = new RequestFaults();
   let pageSize = 100;
+  let lagging = 0;
+  let state: { limitedMembers: boolean } = { limitedMembers: false };
+  let snapshot = new Map<string, string[]>();
   let root = "";
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -49,7 +80,20 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
 
   function answer(request: IncomingMessage, body: string, response: ServerResponse): void {
     const url = new URL(request.url ?? "/", root);
-    if (request.headers.authorization !== `Bearer ${token}`) {
+    if (request.method === "POST" && url.pathname === `/${GRAPH_TEST_TENANT}/oauth2/v2.0/token`) {
+      // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+      const answer = oauth.answer(body, `${new URL(root).origin}${url.pathname}`, (scope) =>
+        scope === "https://graph.microsoft.com/.default" ? "" : undefined,
+      );
+      return json(response, answer.status, answer.body);
+    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+    const issued = bearer === undefined ? "unknown" : oauth.check(bearer);
+    if (issued === "expired") {
+      response.setHeader("www-authenticate", 'Bearer error="invalid_token", error_description="The token is expired"');
+      return error(response, 401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.");
+    }
+    if (bearer !== token && issued !== "valid") {
       return error(response, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
     }
     const fault = faults.take();
@@ -83,20 +127,30 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
         ...selectGroup(groupId, select),
       });
     }
-    if (request.method === "GET" && path.length === 5 && path[4] === "members")
-      return listMembers(response, url, groupId, [...members]);
+    if (request.method === "GET" && path.length === 5 && path[4] === "members") {
+      const stale = lagging > 0 ? snapshot.get(groupId) : undefined;
+      if (lagging > 0 && url.searchParams.get("$skiptoken") === null) lagging--;
+      return listMembers(response, url, groupId, stale ?? [...members]);
+    }
     if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref")
       return addMember(response, members, body);
     if (request.method === "DELETE" && path.length === 7 && path[4] === "members" && path[6] === "$ref") {
       const memberId = path[5] ?? "";
-      if (!members.has(memberId)) {
+      if (!users.has(memberId) && !groups.has(memberId))
         return error(
           response,
           404,
           "Request_ResourceNotFound",
+          `Resource '${memberId}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+      // An existing object that is not a member: a 400, as group-delete-members and Microsoft's own samples show.
+      if (!members.has(memberId))
+        return error(
+          response,
+          400,
+          "Request_BadRequest",
           "One or more removed object references do not exist for the following modified properties: 'members'.",
         );
-      }
       members.delete(memberId);
       return void response.writeHead(204).end();
     }
@@ -122,9 +176,19 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
 
   function selectGroup(id: string, select: string) {
     const fields = select.split(",");
+    // A security group made in Entra ID, unless the test says otherwise.
+    const properties: Record<string, unknown> = {
+      groupTypes: [],
+      mailEnabled: false,
+      securityEnabled: true,
+      onPremisesSyncEnabled: null,
+      isAssignableToRole: null,
+      ...groupProperties.get(id),
+    };
     return {
       id,
       ...(fields.includes("displayName") ? { displayName: groupNames.get(id) ?? "Emergency Operations" } : {}),
+      ...Object.fromEntries(Object.entries(properties).filter(([key]) => fields.includes(key))),
     };
   }
 
@@ -158,6 +222,15 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     const page = memberIds.slice(skip, skip + pageSize);
     const value = page.map((id) => {
       const user = users.get(id);
+      if (user && state.limitedMembers)
+        return {
+          "@odata.type": USER_TYPE,
+          id,
+          userPrincipalName: null,
+          mail: null,
+          displayName: null,
+          accountEnabled: null,
+        };
       if (user) return selectUser(user, true);
       return { "@odata.type": "#microsoft.graph.group", id, displayName: `group ${id}` };
     });
@@ -204,11 +277,16 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
 
   const server = await startServer(handle);
   root = `${server.url}/v1.0`;
-  return Object.assign(server, {
+  // The handler reads the switch from the returned object, where tests set it.
+  return (state = Object.assign(server, {
+    limitedMembers: false,
     baseUrl: root,
+    tokenUrl: `${server.url}/${GRAPH_TEST_TENANT}/oauth2/v2.0/token`,
+    oauth,
     users,
     groups,
     groupNames,
+    groupProperties,
     faults,
     throttleNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);
@@ -216,7 +294,11 @@ export async function startGraphServer(token: string): Promise<GraphTestServer> 
     setPageSize(size: number) {
       pageSize = size;
     },
-  });
+    lagReads(count: number) {
+      lagging = count;
+      snapshot = new Map([...groups].map(([id, members]) => [id, [...members]]));
+    },
+  }));
 }
 
 function selectUser(user: GraphTestUser, typed: boolean) {
@@ -250,4 +332,46 @@ function error(response: ServerResponse, status: number, code: string, message: 
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+/** https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (AADSTS7000215, AADSTS700016). */
+const ENTRA_WORDING = {
+  badSecret: (clientId: string) =>
+    entraError(
+      401,
+      "invalid_client",
+      7000215,
+      "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client " +
+        `secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    ),
+  badAssertion: entraError(
+    401,
+    "invalid_client",
+    700027,
+    "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
+  ),
+  unknownClient: (clientId: string) =>
+    entraError(
+      400,
+      "unauthorized_client",
+      700016,
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${GRAPH_TEST_TENANT}'.`,
+    ),
+};
+
+function entraError(status: number, error: string, code: number, description: string) {
+  const trace =
+    "Trace ID: 0d5c0b2e-1a2b-4c3d-8e9f-000000000000 Correlation ID: 0d5c0b2e-1a2b-4c3d-8e9f-000000000001 Timestamp: 2026-03-01 10:00:00Z";
+  return {
+    status,
+    body: {
+      error,
+      error_description: `${description} ${trace}`,
+      error_codes: [code],
+      timestamp: "2026-03-01 10:00:00Z",
+      trace_id: "0d5c0b2e-1a2b-4c3d-8e9f-000000000000",
+      correlation_id: "0d5c0b2e-1a2b-4c3d-8e9f-000000000001",
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+    },
+  };
 }

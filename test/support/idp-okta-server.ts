@@ -5,6 +5,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
+import { OAuthTokenIssuer } from "./oauth-token-issuer.js";
+
+/** The Okta management scopes the stand-in's service apps are granted. */
+const GRANTED_SCOPES = new Set(["okta.users.read", "okta.groups.read", "okta.groups.manage"]);
 
 export interface OktaTestUser {
   readonly id: string;
@@ -21,26 +25,41 @@ export interface OktaTestServer extends TestServer {
   readonly groups: Map<string, Set<string>>;
   /** Group id to its profile.name; a group without an entry is named "Emergency Operations". */
   readonly groupNames: Map<string, string>;
+  /** Group id to its type; a group without an entry is an OKTA_GROUP (APP_GROUP and BUILT_IN cannot be changed: 403 E0000006). */
+  readonly groupTypes: Map<string, "OKTA_GROUP" | "APP_GROUP" | "BUILT_IN">;
   /** Answer the next `count` requests with 429, the window resetting `resetInSeconds` from now. */
   rateLimitNext(count: number, resetInSeconds: number): void;
   /** Faults for the next requests, checked once the token is accepted: 429s (as rateLimitNext), 5xx, no answer. */
   readonly faults: RequestFaults;
   /** Members (or groups) per page of GET /groups/{id}/users and GET /groups, whatever `limit` asks, to exercise paging. */
   setPageSize(size: number): void;
+  /**
+   * The org authorization server's token endpoint (/oauth2/v1/token): client credentials for service apps, which
+   * authenticate with private_key_jwt; register apps on `oauth`. Its tokens are sent as Bearer, API tokens as SSWS.
+   */
+  readonly tokenUrl: string;
+  readonly oauth: OAuthTokenIssuer;
 }
 
-export async function startOktaServer(token: string): Promise<OktaTestServer> {
+export async function startOktaServer(
+  token: string,
+  options: { readonly now?: () => number } = {},
+): Promise<OktaTestServer> {
+  const oauth = new OAuthTokenIssuer(options.now ?? Date.now, OKTA_WORDING);
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
+  const groupTypes = new Map<string, "OKTA_GROUP" | "APP_GROUP" | "BUILT_IN">();
   const faults = new RequestFaults();
   let pageSize = 200;
   let origin = "";
 
   const state = {
+    oauth,
     users,
     groups,
     groupNames,
+    groupTypes,
     faults,
     rateLimitNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);
@@ -52,7 +71,30 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? "/", origin);
-    if (request.headers.authorization !== `SSWS ${token}`)
+    if (request.method === "POST" && url.pathname === "/oauth2/v1/token") {
+      // https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
+      let body = "";
+      request.setEncoding("utf8");
+      request.on("data", (chunk: string) => (body += chunk));
+      request.on("end", () => {
+        const answer = oauth.answer(body, `${origin}/oauth2/v1/token`, (scope) => {
+          const asked = scope.split(" ").filter((part) => part !== "");
+          return asked.length > 0 && asked.every((part) => GRANTED_SCOPES.has(part)) ? asked.join(" ") : undefined;
+        });
+        json(response, answer.status, answer.body);
+      });
+      return;
+    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+    const issued = bearer === undefined ? "unknown" : oauth.check(bearer);
+    if (issued === "expired") {
+      response.setHeader(
+        "www-authenticate",
+        `Bearer authorization_uri="${origin}/oauth2/v1/authorize", realm="${origin}", error="invalid_token", error_description="The token has expired."`,
+      );
+      return error(response, 401, "E0000011", "Invalid token provided");
+    }
+    if (request.headers.authorization !== `SSWS ${token}` && issued !== "valid")
       return error(response, 401, "E0000011", "Invalid token provided");
     const fault = faults.take();
     if (fault?.kind === "hang") return;
@@ -87,6 +129,8 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
     if (path.length === 7 && path[5] === "users" && userId !== undefined) {
       if (!users.has(userId))
         return error(response, 404, "E0000007", `Not found: Resource not found: ${userId} (User)`);
+      if (groupTypes.has(groupId) && groupTypes.get(groupId) !== "OKTA_GROUP")
+        return error(response, 403, "E0000006", "You do not have permission to perform the requested action");
       // Both are idempotent in Okta: 204 whether or not the user already was (or still is) a member.
       if (request.method === "PUT") members.add(userId);
       else if (request.method === "DELETE") members.delete(userId);
@@ -102,8 +146,8 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
       created: "2026-01-12T09:14:03.000Z",
       lastUpdated: "2026-01-12T09:14:03.000Z",
       lastMembershipUpdated: "2026-02-01T10:00:00.000Z",
-      objectClass: ["okta:user_group"],
-      type: "OKTA_GROUP",
+      objectClass: [groupTypes.get(id) === "APP_GROUP" ? "okta:windows_security_principal" : "okta:user_group"],
+      type: groupTypes.get(id) ?? "OKTA_GROUP",
       profile: { name: groupNames.get(id) ?? "Emergency Operations", description: null },
       _links: { users: { href: `${origin}/api/v1/groups/${id}/users` } },
     };
@@ -150,7 +194,7 @@ export async function startOktaServer(token: string): Promise<OktaTestServer> {
 
   const server = await startServer(handle);
   origin = server.url;
-  return Object.assign(server, state);
+  return Object.assign(server, { ...state, tokenUrl: `${origin}/oauth2/v1/token` });
 }
 
 /** Evaluates the one search shape breakglass sends: `profile.login eq "x" or profile.email eq "x"`, without case, as Okta's search does. */
@@ -199,3 +243,22 @@ function error(response: ServerResponse, status: number, errorCode: string, erro
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
+
+/** The org authorization server's answers to a bad client (RFC 6749 §5.2 error and error_description). */
+const OKTA_WORDING = {
+  badSecret: () => ({
+    status: 401,
+    body: {
+      error: "invalid_client",
+      error_description: "The client secret supplied for a confidential client is invalid.",
+    },
+  }),
+  badAssertion: {
+    status: 401,
+    body: { error: "invalid_client", error_description: "The client_assertion signature is invalid." },
+  },
+  unknownClient: () => ({
+    status: 401,
+    body: { error: "invalid_client", error_description: "The client_assertion token has an invalid 'iss' claim." },
+  }),
+};

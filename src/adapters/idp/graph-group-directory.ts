@@ -14,18 +14,29 @@ import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest 
 
 const USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled";
 const USER_TYPE = "#microsoft.graph.user";
-const GROUP_FIELDS = "id,displayName";
+/** The group's name and what decides whether its members can be changed through Graph. */
+const GROUP_FIELDS = "id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole";
 /** Entra ID object ids are GUIDs; Graph answers 400, not 404, to anything else in their place. */
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How Graph words a 400 to adding a member who is already one; it has no error code of its own. */
 const ALREADY_A_MEMBER = /added object references already exist/i;
+/**
+ * How Graph words a 400 to removing an object that is not a member (notably after a retried DELETE whose first answer
+ * was lost); Microsoft's own membership management takes it as already removed.
+ */
+const NOT_A_MEMBER = /removed object references do not exist/i;
 
 interface GraphMember {
   readonly candidate: UserCandidate | null;
   readonly id: string;
   /** The OData type of a member that is not a user (a group, a device, a service principal), else null. */
   readonly otherType: string | null;
+  /** Graph answered only its type and id: the app may not read that kind of object (limited information). */
+  readonly limited: boolean;
 }
+
+/** The application permission that lets Graph return users' properties (not only ids) in a members listing. */
+export const READ_USERS_PERMISSION = "User.Read.All";
 
 export class GraphGroupDirectory implements GroupDirectory {
   readonly kind = "graph" as const;
@@ -106,6 +117,15 @@ export class GraphGroupDirectory implements GroupDirectory {
       { method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation },
       readMemberPage,
     );
+    // Graph's limited information: the member is a user whose properties the app may not read.
+    const limited = members.find((member) => member.limited);
+    if (limited) {
+      throw this.client.error(
+        "IDP_UNAUTHORIZED",
+        `${operation}: Graph returned only the id of member ${limited.id} (limited information): the app cannot read users`,
+        { hint: `grant the app the ${READ_USERS_PERMISSION} application permission (admin consent) in Entra ID` },
+      );
+    }
     // Fail closed: a nested group or a service principal in an emergency group also grants access, and we cannot list whom.
     const other = members.find((member) => member.candidate === null);
     if (other) {
@@ -141,14 +161,20 @@ export class GraphGroupDirectory implements GroupDirectory {
     this.client.requireValue(groupId, "the group id");
     this.client.requireValue(userId, "the user id");
     const operation = `removing user ${userId} from group ${groupId}`;
-    const response = await this.client.send({
+    const req: IdpRequest = {
       method: "DELETE",
       path: `/groups/${pathSegment(groupId)}/members/${pathSegment(userId)}/$ref`,
       operation,
-      handles: [404],
-    });
+      handles: [400, 404],
+    };
+    const response = await this.client.send(req);
+    if (response.status === 400) {
+      if (NOT_A_MEMBER.test(graphErrorMessage(response.body))) return;
+      throw this.client.failure(req, response);
+    }
     if (response.status !== 404) return;
-    // Graph answers 404 both for a non-member (already out: success) and for a missing group, which must be reported.
+    // Graph answers 404 both for an object that does not exist (in no group: success) and for a missing group, which
+    // must be reported.
     await this.client.send({
       method: "GET",
       path: `/groups/${pathSegment(groupId)}`,
@@ -182,10 +208,28 @@ function readGroupPage(body: unknown): { items: DirectoryGroup[]; next: string |
 
 function readGroup(value: unknown, where: string): DirectoryGroup {
   const record = expectRecord(value, where);
+  const unmodifiable = unmodifiableReason(record);
   return {
     id: expectString(record.id, `${where}.id`),
     displayName: expectString(record.displayName, `${where}.displayName`),
+    ...(unmodifiable === undefined ? {} : { unmodifiable }),
   };
+}
+
+/** https://learn.microsoft.com/en-us/graph/api/resources/groups-overview : which groups Graph can change members of. */
+function unmodifiableReason(record: Record<string, unknown>): string | undefined {
+  const types = Array.isArray(record.groupTypes) ? record.groupTypes : [];
+  if (types.includes("DynamicMembership"))
+    return "it is a dynamic group: Entra ID sets its members from a rule, and no one can add or remove them";
+  if (record.onPremisesSyncEnabled === true)
+    return "it is synchronised from on-premises Active Directory: change its members there, not through Graph";
+  if (record.mailEnabled === true && !types.includes("Unified"))
+    return record.securityEnabled === true
+      ? "it is a mail-enabled security group, whose members Graph cannot change (Exchange Online manages them)"
+      : "it is a distribution list, whose members Graph cannot change (Exchange Online manages them)";
+  if (record.isAssignableToRole === true)
+    return "it is role-assignable: changing its members also needs RoleManagement.ReadWrite.Directory, which breakglass does not ask for";
+  return undefined;
 }
 
 function readMember(value: unknown, where: string): GraphMember {
@@ -193,13 +237,16 @@ function readMember(value: unknown, where: string): GraphMember {
   const id = expectString(record.id, `${where}.id`);
   const type = optionalString(record["@odata.type"], `${where}.@odata.type`);
   // /users answers without a type; a members listing types every entry.
-  if (type !== null && type !== USER_TYPE) return { candidate: null, id, otherType: type };
+  if (type !== null && type !== USER_TYPE) return { candidate: null, id, otherType: type, limited: false };
+  // https://learn.microsoft.com/en-us/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects
+  const login = optionalString(record.userPrincipalName, `${where}.userPrincipalName`);
+  if (login === null) return { candidate: null, id, otherType: type, limited: true };
   const user: DirectoryUser = {
     id,
-    login: expectString(record.userPrincipalName, `${where}.userPrincipalName`),
+    login,
     email: optionalString(record.mail, `${where}.mail`),
     displayName: optionalString(record.displayName, `${where}.displayName`),
     active: optionalBoolean(record.accountEnabled, `${where}.accountEnabled`) !== false,
   };
-  return { candidate: { user, names: [user.login, user.email] }, id, otherType: null };
+  return { candidate: { user, names: [user.login, user.email] }, id, otherType: null, limited: false };
 }

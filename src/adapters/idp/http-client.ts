@@ -8,13 +8,17 @@ import { BreakglassError, oneLine, type BreakglassErrorOptions, type ErrorCode }
 import { UnexpectedAnswer, isRecord } from "./foreign-json.js";
 import { discard, type ReadableBody } from "../http/http-body.js";
 import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
+import type { TokenSource } from "./token-source.js";
 
 /** What every adapter is configured with. */
 export interface IdpConnectionOptions {
   /** The API root: a SCIM base URL, an Okta org URL, Graph's https://graph.microsoft.com/v1.0 (or a national cloud's). */
   readonly baseUrl: string;
-  /** Sent only to baseUrl's origin, never written into a message. */
-  readonly token: string;
+  /**
+   * Sent only to baseUrl's origin, never written into a message: a static token, or a source of short-lived ones
+   * (OAuth client credentials) that is asked before every attempt and refreshed once when the server answers 401.
+   */
+  readonly token: string | TokenSource;
   /** Per attempt, headers and body included. */
   readonly timeoutMs?: number;
   /** Attempts per request, the first included. */
@@ -81,8 +85,10 @@ export class IdpHttpClient {
   readonly root: string;
   private readonly base: URL;
   private readonly basePath: string;
-  private readonly authorization: string;
-  private readonly token: string;
+  private readonly authScheme: string;
+  private readonly tokens: TokenSource;
+  /** Every token this client has sent, to scrub from messages. */
+  private readonly sentTokens = new Set<string>();
   private readonly mediaType: string;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
@@ -98,12 +104,18 @@ export class IdpHttpClient {
     this.basePath = this.base.pathname.replace(/\/+$/, "");
     this.root = `${this.base.origin}${this.basePath}`;
     this.input = `${options.api} ${this.root}`;
-    // A token with whitespace or control characters would break the header; say so without printing it.
-    if (options.token === "" || /[\s\p{Cc}]/u.test(options.token)) {
-      throw new BreakglassError("USAGE", this.input, "the API token is empty or contains whitespace");
+    const token = options.token;
+    if (typeof token === "string") {
+      // A token with whitespace or control characters would break the header; say so without printing it.
+      if (token === "" || /[\s\p{Cc}]/u.test(token)) {
+        throw new BreakglassError("USAGE", this.input, "the API token is empty or contains whitespace");
+      }
+      this.sentTokens.add(token);
+      this.tokens = { token: () => Promise.resolve(token), invalidate: () => false };
+    } else {
+      this.tokens = token;
     }
-    this.token = options.token;
-    this.authorization = `${options.authScheme} ${options.token}`;
+    this.authScheme = options.authScheme;
     this.mediaType = options.mediaType ?? "application/json";
     this.timeoutMs = positive(options.timeoutMs ?? IDP_HTTP_DEFAULTS.timeoutMs, "timeoutMs", this.input);
     this.maxAttempts = Math.floor(
@@ -128,10 +140,13 @@ export class IdpHttpClient {
   async send(req: IdpRequest): Promise<IdpResponse> {
     const url = this.resolve(req);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       let response: IdpResponse;
+      const token = await this.tokens.token();
+      this.sentTokens.add(token);
       try {
-        response = await this.attempt(url, req, body);
+        response = await this.attempt(url, req, body, token);
       } catch (error) {
         if (error instanceof BreakglassError) throw error;
         const failure = this.networkFailure(error);
@@ -146,6 +161,13 @@ export class IdpHttpClient {
         );
       }
       if (response.status >= 200 && response.status < 300) return response;
+      // A short-lived token can expire (or be revoked) between the source's check and the server's: one fresh token,
+      // not counted as an attempt; a second 401 is reported.
+      if (response.status === 401 && !refreshed && this.tokens.invalidate(token)) {
+        refreshed = true;
+        attempt--;
+        continue;
+      }
       if (isRetryableStatus(response.status) && attempt < this.maxAttempts) {
         const requested = serverRequestedWait(response.status, response.headers, this.now());
         await this.sleep(requested === undefined ? this.backoff(attempt) : Math.min(requested, this.maxRetryWaitMs));
@@ -240,9 +262,9 @@ export class IdpHttpClient {
     return url;
   }
 
-  private async attempt(url: URL, req: IdpRequest, body: string | undefined): Promise<IdpResponse> {
+  private async attempt(url: URL, req: IdpRequest, body: string | undefined, token: string): Promise<IdpResponse> {
     const headers: Record<string, string> = {
-      authorization: this.authorization,
+      authorization: `${this.authScheme} ${token}`,
       accept: this.mediaType === "application/json" ? "application/json" : `${this.mediaType}, application/json;q=0.9`,
       "user-agent": USER_AGENT,
       ...(body === undefined ? {} : { "content-type": this.mediaType }),
@@ -335,7 +357,9 @@ export class IdpHttpClient {
 
   private redact(text: string): string {
     // Very short strings would match ordinary words; no real API token is that short.
-    return this.token.length >= 4 ? text.split(this.token).join("[redacted]") : text;
+    let redacted = text;
+    for (const token of this.sentTokens) if (token.length >= 4) redacted = redacted.split(token).join("[redacted]");
+    return redacted;
   }
 }
 

@@ -1,4 +1,5 @@
-// Okta group membership through the Users and Groups APIs, with an SSWS API token and Link-header paging.
+// Okta group membership through the Users and Groups APIs, with an SSWS API token or an OAuth service app's token, and
+// Link-header paging.
 import {
   describeGroup,
   describeUsers,
@@ -18,6 +19,9 @@ import {
   type IdpResponse,
 } from "./http-client.js";
 
+/** Users read with status DEPROVISIONED (deactivated: a leaver's account Okta keeps). */
+const deprovisioned = new WeakSet<DirectoryUser>();
+
 /** Okta's largest page for users and group members. */
 const PAGE_SIZE = 200;
 
@@ -31,9 +35,13 @@ export class OktaGroupDirectory implements GroupDirectory {
   readonly kind = "okta" as const;
   private readonly client: IdpHttpClient;
 
-  /** `baseUrl` is the org URL, e.g. https://example.okta.com. */
+  /**
+   * `baseUrl` is the org URL, e.g. https://example.okta.com. A static token is an API token (SSWS); a token source is
+   * an OAuth service app's (client credentials with private_key_jwt), sent as a Bearer token.
+   */
   constructor(options: IdpConnectionOptions) {
-    this.client = new IdpHttpClient({ ...options, api: "Okta", authScheme: "SSWS" });
+    const authScheme = typeof options.token === "string" ? "SSWS" : "Bearer";
+    this.client = new IdpHttpClient({ ...options, api: "Okta", authScheme });
   }
 
   async findUser(loginOrEmail: string): Promise<DirectoryUser | null> {
@@ -50,7 +58,10 @@ export class OktaGroupDirectory implements GroupDirectory {
       },
       readUserPage,
     );
-    const matches = exactMatches(candidates, loginOrEmail);
+    const everyMatch = exactMatches(candidates, loginOrEmail);
+    // Okta keeps a leaver's account, DEPROVISIONED, and search returns it: a re-hire's old account is not a second match.
+    const current = everyMatch.filter((user) => !deprovisioned.has(user));
+    const matches = current.length > 0 ? current : everyMatch;
     if (matches.length > 1) {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
         hint: "name the responder by their Okta login",
@@ -173,11 +184,21 @@ function readGroupPage(
 function readGroup(value: unknown, where: string): DirectoryGroup {
   const record = expectRecord(value, where);
   const profile = expectRecord(record.profile, `${where}.profile`);
+  const type = optionalString(record.type, `${where}.type`);
+  const unmodifiable = type === null ? undefined : UNMODIFIABLE_TYPES[type];
   return {
     id: expectString(record.id, `${where}.id`),
     displayName: expectString(profile.name, `${where}.profile.name`),
+    ...(unmodifiable === undefined ? {} : { unmodifiable }),
   };
 }
+
+/** Group types whose members Okta lets no API client change (it answers 403 E0000006); only OKTA_GROUP can be used. */
+const UNMODIFIABLE_TYPES: Readonly<Record<string, string>> = {
+  APP_GROUP:
+    "it is an Okta APP_GROUP, imported from an app or directory (AD, LDAP, Workday); its members are changed there, not in Okta",
+  BUILT_IN: "it is an Okta BUILT_IN group (such as Everyone), whose members Okta manages itself",
+};
 
 function readUser(value: unknown, where: string): UserCandidate {
   const record = expectRecord(value, where);
@@ -194,5 +215,6 @@ function readUser(value: unknown, where: string): UserCandidate {
       optionalString(profile.displayName, `${where}.profile.displayName`) ?? (fullName === "" ? null : fullName),
     active: ENABLED_STATUSES.has(status),
   };
+  if (status === "DEPROVISIONED") deprovisioned.add(user);
   return { user, names: [user.login, user.email] };
 }

@@ -1,5 +1,6 @@
 // idp.add-group-members and idp.remove-group-members over the GroupDirectory port (groups named by display name or id,
 // people by login or email), each added membership on a lease; their preflight; and the reaper that ends expired leases.
+import { setTimeout as wait } from "node:timers/promises";
 import type { AuditLog } from "../../domain/audit/audit-log.js";
 import type { Clock } from "../../domain/shared/clock.js";
 import { BreakglassError, describeError } from "../../domain/errors.js";
@@ -25,6 +26,31 @@ import { optionalList, requiredList, requiredText } from "./action-parameters.js
 export interface GroupMembershipOptions {
   readonly directory: GroupDirectory;
   readonly store: MemberLeaseStore;
+  /** Waits between read-backs (see READ_BACK_WAITS_MS); injected so that tests do not sleep. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Graph (and other directories) may not reflect a successful write in a read made right after it. Verify and the
+ * reaper read the group back, and when it does not yet show the change read again after each of these waits: at most
+ * 5 reads over 10 s before a mismatch is reported. A change that really failed is reported 10 s later, not missed.
+ */
+export const READ_BACK_WAITS_MS = [1_000, 2_000, 3_000, 4_000] as const;
+
+/** The group's members, read again (after READ_BACK_WAITS_MS) while `settled` says the write is not visible yet. */
+async function readBack(
+  directory: GroupDirectory,
+  groupId: string,
+  settled: (members: readonly DirectoryUser[]) => boolean,
+  sleep: (ms: number) => Promise<void> = (ms) => wait(ms),
+): Promise<DirectoryUser[]> {
+  let members = await directory.listMembers(groupId);
+  for (const delay of READ_BACK_WAITS_MS) {
+    if (settled(members)) break;
+    await sleep(delay);
+    members = await directory.listMembers(groupId);
+  }
+  return members;
 }
 
 const ADD = "idp.add-group-members";
@@ -113,7 +139,13 @@ export function addGroupMembersExecutor(options: GroupMembershipOptions): Action
       const users = await resolveUsers(directory, ADD, requiredList(ADD, parameters, "members"));
       const problems: string[] = [];
       for (const group of groups) {
-        const members = memberIds(await directory.listMembers(group.id));
+        const listed = await readBack(
+          directory,
+          group.id,
+          (members) => users.every((user) => members.some((member) => member.id === user.id)),
+          options.sleep,
+        );
+        const members = memberIds(listed);
         const absent = users.filter((user) => !members.has(user.id));
         if (absent.length > 0)
           problems.push(`group ${describeGroup(group)} does not list ${absent.map((user) => user.login).join(", ")}`);
@@ -212,10 +244,12 @@ export function removeGroupMembersExecutor(options: GroupMembershipOptions): Act
       const groups = await resolveGroups(directory, REMOVE, requiredList(REMOVE, parameters, "groups"));
       const named = await namedMembers(directory, parameters);
       const problems: string[] = [];
+      const wanted = named === null ? null : memberIds(named);
+      const lingering = (members: readonly DirectoryUser[]) =>
+        members.filter((member) => wanted === null || wanted.has(member.id));
       for (const group of groups) {
-        const members = await directory.listMembers(group.id);
-        const wanted = named === null ? null : memberIds(named);
-        const still = members.filter((member) => wanted === null || wanted.has(member.id));
+        const members = await readBack(directory, group.id, (listed) => lingering(listed).length === 0, options.sleep);
+        const still = lingering(members);
         if (still.length > 0)
           problems.push(`group ${describeGroup(group)} still lists ${still.map((member) => member.login).join(", ")}`);
       }
@@ -237,6 +271,8 @@ export interface ReapOptions {
   readonly directory: GroupDirectory;
   readonly clock: Clock;
   readonly audit: AuditLog;
+  /** Waits between read-backs (see READ_BACK_WAITS_MS); injected so that tests do not sleep. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ReapResult {
@@ -258,8 +294,13 @@ export async function reapExpiredLeases(options: ReapOptions): Promise<ReapResul
   for (const lease of store.expiredLeases(clock.now())) {
     try {
       await directory.removeMember(lease.groupId, lease.userId);
-      const members = memberIds(await directory.listMembers(lease.groupId));
-      if (members.has(lease.userId))
+      const listed = await readBack(
+        directory,
+        lease.groupId,
+        (members) => !members.some((member) => member.id === lease.userId),
+        options.sleep,
+      );
+      if (memberIds(listed).has(lease.userId))
         throw new BreakglassError(
           "IDP_FAILED",
           `group ${lease.groupId}`,
@@ -358,6 +399,8 @@ async function preflightMembership(
     else if (group !== undefined) {
       groups.push(group);
       facts.push(`group ${group.displayName} = ${group.id} (${api})`);
+      if (group.unmodifiable !== undefined)
+        problems.push(`group ${group.displayName} (${group.id}) cannot be used: ${group.unmodifiable}`);
     }
   }
   if (parameters["members"] === EVERYONE) {

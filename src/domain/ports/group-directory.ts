@@ -16,6 +16,11 @@ export interface DirectoryGroup {
   readonly id: string;
   /** SCIM displayName, Okta profile.name, Graph displayName. */
   readonly displayName: string;
+  /**
+   * Why breakglass cannot change this group's members through the API, when the group's type says so (an Okta app or
+   * built-in group, a Graph dynamic, mail-enabled, synced or role-assignable group): refused at preflight, not at apply.
+   */
+  readonly unmodifiable?: string;
 }
 
 export interface GroupDirectory {

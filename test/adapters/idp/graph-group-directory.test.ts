@@ -2,14 +2,16 @@
 // https://learn.microsoft.com/en-us/graph/api/user-list ($filter on userPrincipalName and mail)
 // https://learn.microsoft.com/en-us/graph/api/group-list-members (@odata.nextLink paging, typed members)
 // https://learn.microsoft.com/en-us/graph/api/group-post-members (204; 400 when the reference already exists)
-// https://learn.microsoft.com/en-us/graph/api/group-delete-members (204; 404 for a non-member)
+// https://learn.microsoft.com/en-us/graph/api/group-delete-members (204; 400 Request_BadRequest for a non-member)
 // https://learn.microsoft.com/en-us/graph/throttling (429 with Retry-After)
 // First the shared group directory contract, then what only Graph does.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GraphGroupDirectory, odataString } from "../../../src/adapters/idp/graph-group-directory.js";
 import type { IdpConnectionOptions } from "../../../src/adapters/idp/http-client.js";
+import { ClientCredentialsTokenSource } from "../../../src/adapters/idp/token-source.js";
 import { startGraphServer, type GraphTestServer } from "../../support/idp-graph-server.js";
+import { SteppingClock } from "../../support/stepping-clock.js";
 import { runGroupDirectoryContract } from "./group-directory-contract.js";
 
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test-payload.test-signature";
@@ -168,6 +170,22 @@ describe("membership", () => {
     ).toEqual([null, "2", "4"]);
   });
 
+  it("says which permission is missing when Graph lists members with only their id (limited information)", async () => {
+    server.groups.set(EMERGENCY, new Set([ADELE]));
+    server.limitedMembers = true;
+    try {
+      await expect(directory.listMembers(EMERGENCY)).rejects.toMatchObject({
+        code: "IDP_UNAUTHORIZED",
+        message:
+          `Graph ${server.baseUrl}: listing members of group ${EMERGENCY}: Graph returned only the id of member ` +
+          `${ADELE} (limited information): the app cannot read users`,
+        hint: "grant the app the User.Read.All application permission (admin consent) in Entra ID",
+      });
+    } finally {
+      server.limitedMembers = false;
+    }
+  });
+
   it("fails closed on a nested group: its members also get in, and breakglass cannot say who they are", async () => {
     const nested = "0f3a6c1e-5555-4000-8000-000000000000";
     server.groups.set(nested, new Set());
@@ -183,10 +201,115 @@ describe("membership", () => {
 });
 
 describe("throttling and errors", () => {
+  it("takes Graph's 400 'removed object references do not exist' as already removed (a retried DELETE gets it)", async () => {
+    server.groups.set(EMERGENCY, new Set([ADELE]));
+    await directory.removeMember(EMERGENCY, ADELE);
+    const before = server.requests.length;
+    await expect(directory.removeMember(EMERGENCY, ADELE)).resolves.toBeUndefined();
+    expect(server.requests.slice(before).map((request) => request.method)).toEqual(["DELETE"]);
+    expect(server.groups.get(EMERGENCY)?.size).toBe(0);
+  });
+
   it("reports a 400 other than 'already a member' as a failure", async () => {
     await expect(directory.addMember(EMERGENCY, "adele")).rejects.toMatchObject({
       code: "IDP_FAILED",
       message: `Graph ${server.baseUrl}: adding user adele to group ${EMERGENCY}: HTTP 400 Bad Request: Request_BadRequest: Invalid object identifier 'adele'.`,
     });
+  });
+});
+
+describe("client credentials (Entra ID app registration)", () => {
+  const SECRET = "Qx8~secret.value-from-the-app-registration";
+  const CLIENT_ID = "4a1aa1d5-c567-49d0-ad0b-cd957a47f842";
+  const SECRET_KEY = "idp.directory.auth.clientSecretVariable (BREAKGLASS_GRAPH_SECRET)";
+  let clock: SteppingClock;
+  let entra: GraphTestServer;
+  /** Entra ID's clock, ahead of breakglass's by `skewMs`: a token can expire before the client expects. */
+  let skewMs: number;
+
+  beforeEach(async () => {
+    clock = new SteppingClock(new Date("2026-03-01T03:00:00Z"));
+    skewMs = 0;
+    entra = await startGraphServer("static-token-unused", { now: () => clock.now().getTime() + skewMs });
+    entra.oauth.register({ clientId: CLIENT_ID, secret: SECRET });
+    entra.oauth.lifetimeSeconds = 3599;
+    entra.groups.set(EMERGENCY, new Set());
+    entra.users.set(ADELE, { id: ADELE, userPrincipalName: "AdeleV@contoso.com", mail: null, displayName: "Adele" });
+  });
+
+  afterEach(async () => {
+    await entra.close();
+  });
+
+  function connect(secret = SECRET) {
+    const tokens = new ClientCredentialsTokenSource({
+      tokenUrl: entra.tokenUrl,
+      clientId: CLIENT_ID,
+      credential: { kind: "secret", secret },
+      scope: "https://graph.microsoft.com/.default",
+      credentialInput: SECRET_KEY,
+      ca: entra.ca,
+      now: () => clock.now().getTime(),
+    });
+    return new GraphGroupDirectory({
+      baseUrl: entra.baseUrl,
+      token: tokens,
+      ca: entra.ca,
+      sleep: () => Promise.resolve(),
+    });
+  }
+
+  it("keeps working through a 4-hour lease: one token per hour, fetched before the last one expires", async () => {
+    const graph = connect();
+    await graph.addMember(EMERGENCY, ADELE);
+    expect(entra.oauth.tokenRequests).toBe(1);
+    clock.advance(30 * 60_000);
+    await graph.listMembers(EMERGENCY);
+    expect(entra.oauth.tokenRequests).toBe(1);
+    clock.advance(4 * 60 * 60_000);
+    await graph.removeMember(EMERGENCY, ADELE);
+    expect(entra.groups.get(EMERGENCY)?.size).toBe(0);
+    expect(entra.oauth.tokenRequests).toBe(2);
+    const sent = entra.requests.filter((request) => request.url?.includes("/oauth2/v2.0/token"));
+    expect(sent.map((request) => request.method)).toEqual(["POST", "POST"]);
+  });
+
+  it("refreshes a token that expires mid-run (Entra's clock ahead) once, and the call succeeds", async () => {
+    const graph = connect();
+    await graph.listMembers(EMERGENCY);
+    skewMs = 10 * 60_000;
+    clock.advance(52 * 60_000); // breakglass still trusts the token; Entra ID answers 401 "the token is expired"
+    await graph.addMember(EMERGENCY, ADELE);
+    expect([...(entra.groups.get(EMERGENCY) ?? [])]).toEqual([ADELE]);
+    expect(entra.oauth.tokenRequests).toBe(2);
+  });
+
+  it("reports a second 401 after a fresh token instead of looping", async () => {
+    const graph = connect();
+    await graph.listMembers(EMERGENCY);
+    entra.oauth.refuseIssued = true;
+    await expect(graph.listMembers(EMERGENCY)).rejects.toMatchObject({
+      code: "IDP_UNAUTHORIZED",
+      message:
+        `Graph ${entra.baseUrl}: listing members of group ${EMERGENCY}: HTTP 401 Unauthorized: ` +
+        "InvalidAuthenticationToken: Lifetime validation failed, the token is expired.",
+    });
+    expect(entra.oauth.tokenRequests).toBe(2);
+  });
+
+  it("names the config key in one line when the client secret is wrong, and never prints the secret", async () => {
+    const wrong = "not-the-secret-value-1234";
+    const failure = await connect(wrong)
+      .listMembers(EMERGENCY)
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "IDP_UNAUTHORIZED", hint: expect.stringContaining("idp.directory.auth") });
+    const message = (failure as Error).message;
+    expect(message).toContain(
+      `${SECRET_KEY}: the token endpoint ${new URL(entra.tokenUrl).host} refused the client credentials ` +
+        "(HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided.",
+    );
+    expect(message).not.toContain("\n");
+    expect(message).not.toContain(wrong);
+    expect(entra.requests.filter((request) => request.url?.startsWith("/v1.0/"))).toEqual([]);
   });
 });

@@ -3,10 +3,14 @@
 // https://developer.okta.com/docs/reference/user-query/ (search, case-insensitive for login and email)
 // https://developer.okta.com/docs/reference/rl-best-practices/ (429 with X-Rate-Limit-Reset)
 // First the shared group directory contract, then what only Okta does.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createPublicKey } from "node:crypto";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IdpConnectionOptions } from "../../../src/adapters/idp/http-client.js";
 import { nextLink, OktaGroupDirectory, oktaString } from "../../../src/adapters/idp/okta-group-directory.js";
+import { ClientCredentialsTokenSource } from "../../../src/adapters/idp/token-source.js";
+import { freshKeyPair } from "../../support/certificates.js";
 import { startOktaServer, type OktaTestServer } from "../../support/idp-okta-server.js";
+import { SteppingClock } from "../../support/stepping-clock.js";
 import { runGroupDirectoryContract } from "./group-directory-contract.js";
 
 const TOKEN = "00aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_";
@@ -116,6 +120,34 @@ afterAll(async () => {
 });
 
 describe("finding a responder", () => {
+  it("finds a re-hire's current account, not the DEPROVISIONED one Okta still returns with the same email", async () => {
+    server.users.set("00urehireOLD00000000", {
+      id: "00urehireOLD00000000",
+      login: "dana.scully@example.com",
+      email: "dana.scully@example.com",
+      firstName: "Dana",
+      lastName: "Scully",
+      status: "DEPROVISIONED",
+    });
+    server.users.set("00urehireNEW00000000", {
+      id: "00urehireNEW00000000",
+      login: "dana.scully2@example.com",
+      email: "dana.scully@example.com",
+      firstName: "Dana",
+      lastName: "Scully",
+    });
+    await expect(directory.findUser("dana.scully@example.com")).resolves.toMatchObject({
+      id: "00urehireNEW00000000",
+      active: true,
+    });
+    // Alone, a deprovisioned account is still found, as disabled, so that the plan can say it cannot sign in.
+    server.users.delete("00urehireNEW00000000");
+    await expect(directory.findUser("dana.scully@example.com")).resolves.toMatchObject({
+      id: "00urehireOLD00000000",
+      active: false,
+    });
+  });
+
   it("finds a user by login, with the name Okta holds", async () => {
     await expect(directory.findUser("isaac.brock@example.com")).resolves.toEqual({
       id: ISAAC,
@@ -192,5 +224,81 @@ describe("rate limits and errors", () => {
     const before = server.requests.length;
     await directory.listMembers(EMERGENCY);
     expect(server.requests[before]?.headers.authorization).toBe(`SSWS ${TOKEN}`);
+  });
+});
+
+describe("an OAuth service app (client credentials with private_key_jwt)", () => {
+  const CLIENT_ID = "0oa1serviceapp0000000";
+  const KEY_INPUT = "idp.directory.auth.privateKeyFile (/etc/breakglass/okta-service-app.pem)";
+  const keys = freshKeyPair();
+  let clock: SteppingClock;
+  let okta: OktaTestServer;
+
+  beforeEach(async () => {
+    clock = new SteppingClock(new Date("2026-03-01T03:00:00Z"));
+    okta = await startOktaServer("unused-api-token", { now: () => clock.now().getTime() });
+    okta.oauth.register({ clientId: CLIENT_ID, publicKey: createPublicKey(keys.publicKeyPem) });
+    okta.groups.set(EMERGENCY, new Set());
+    okta.users.set(ISAAC, {
+      id: ISAAC,
+      login: "isaac@example.com",
+      email: "isaac@example.com",
+      firstName: "Isaac",
+      lastName: "Brock",
+    });
+  });
+
+  afterEach(async () => {
+    await okta.close();
+  });
+
+  function connect(privateKeyPem = keys.privateKeyPem) {
+    const tokens = new ClientCredentialsTokenSource({
+      tokenUrl: okta.tokenUrl,
+      clientId: CLIENT_ID,
+      credential: { kind: "private-key", privateKeyPem, keyId: "kid-1" },
+      scope: "okta.users.read okta.groups.manage",
+      credentialInput: KEY_INPUT,
+      ca: okta.ca,
+      now: () => clock.now().getTime(),
+    });
+    return new OktaGroupDirectory({ baseUrl: okta.url, token: tokens, ca: okta.ca, sleep: () => Promise.resolve() });
+  }
+
+  it("signs in with a signed client assertion, sends Bearer tokens, and fetches a new one after the hour", async () => {
+    const directory = connect();
+    await directory.addMember(EMERGENCY, ISAAC);
+    clock.advance(61 * 60_000);
+    await directory.removeMember(EMERGENCY, ISAAC);
+    expect(okta.groups.get(EMERGENCY)?.size).toBe(0);
+    expect(okta.oauth.tokenRequests).toBe(2);
+    const api = okta.requests.filter((request) => request.url?.startsWith("/api/v1/"));
+    expect(api.every((request) => request.headers.authorization?.startsWith("Bearer "))).toBe(true);
+  });
+
+  it("refreshes once when Okta refuses a token it issued, and the call succeeds", async () => {
+    const directory = connect();
+    await directory.listMembers(EMERGENCY);
+    okta.oauth.revokeAll();
+    await directory.addMember(EMERGENCY, ISAAC);
+    expect([...(okta.groups.get(EMERGENCY) ?? [])]).toEqual([ISAAC]);
+    expect(okta.oauth.tokenRequests).toBe(2);
+  });
+
+  it("names the key file's setting in one line when Okta does not hold the key's public half", async () => {
+    const other = freshKeyPair();
+    await expect(connect(other.privateKeyPem).listMembers(EMERGENCY)).rejects.toMatchObject({
+      code: "IDP_UNAUTHORIZED",
+      message:
+        `${KEY_INPUT}: the token endpoint ${new URL(okta.tokenUrl).host} refused the client credentials ` +
+        "(HTTP 401: invalid_client: The client_assertion signature is invalid.)",
+    });
+  });
+
+  it("refuses a key file that is not a PEM private key before anything is sent", () => {
+    expect(() => connect("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----")).toThrow(
+      `${KEY_INPUT}: is not a PEM private key`,
+    );
+    expect(okta.requests).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import {
   removeGroupMembersExecutor,
 } from "../../../src/adapters/runbook-actions/group-membership.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
-import { missingGroupApi, needsGroupApi } from "../../../src/application/idp-group-api.js";
+import { missingGroupApi, needsGroupApi, openGroupDirectory } from "../../../src/application/idp-group-api.js";
 import type { GroupDirectory } from "../../../src/domain/ports/group-directory.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
@@ -222,6 +222,23 @@ describe("without the IdP's group API", () => {
     );
   });
 
+  it("with client credentials, names the client secret's variable instead of the unused token variable", () => {
+    const auth = {
+      kind: "client-credentials" as const,
+      tokenUrl: "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+      clientId: "4a1aa1d5-c567-49d0-ad0b-cd957a47f842",
+      scope: "https://graph.microsoft.com/.default",
+      clientSecretVariable: "BREAKGLASS_GRAPH_SECRET",
+    };
+    const withAuth = { ...settings, kind: "graph" as const, auth };
+    expect(missingGroupApi(withAuth, { BREAKGLASS_IDP_TOKEN: "unused" })).toBe(
+      "needs the IdP's group API, and the environment variable BREAKGLASS_GRAPH_SECRET " +
+        "(idp.directory.auth.clientSecretVariable) that holds its client secret is unset",
+    );
+    expect(openGroupDirectory(withAuth, {})).toBeUndefined();
+    expect(openGroupDirectory(withAuth, { BREAKGLASS_GRAPH_SECRET: "s3cret-value" })?.kind).toBe("graph");
+  });
+
   it("refuses at the preflight with that reason, and fails every later attempt the same way", async () => {
     const reason = missingGroupApi(settings, {});
     const add = needsGroupApi("idp.add-group-members", reason);
@@ -230,5 +247,58 @@ describe("without the IdP's group API", () => {
       problems: [reason],
     });
     await expect(add.plan({}, runContext())).rejects.toThrow(`idp.add-group-members: ${reason}`);
+  });
+});
+
+describe("groups whose members the API cannot change, refused before anyone approves", () => {
+  it("Okta: an APP_GROUP or BUILT_IN group, which Okta would refuse with 403 E0000006 at apply time", async () => {
+    okta.groups.set("00gImportedFromAD001", new Set());
+    okta.groupNames.set("00gImportedFromAD001", "aws-emergency-ad");
+    okta.groupTypes.set("00gImportedFromAD001", "APP_GROUP");
+    okta.groups.set("00gEveryone000000001", new Set());
+    okta.groupNames.set("00gEveryone000000001", "Everyone");
+    okta.groupTypes.set("00gEveryone000000001", "BUILT_IN");
+    const { add } = executors("Okta");
+    const found = await add.preflight!(
+      { groups: ["aws-emergency-ad", "Everyone"], members: ["ana@example.com"] },
+      runContext(),
+    );
+    expect(found.problems).toEqual([
+      "group aws-emergency-ad (00gImportedFromAD001) cannot be used: it is an Okta APP_GROUP, imported from an app or " +
+        "directory (AD, LDAP, Workday); its members are changed there, not in Okta",
+      "group Everyone (00gEveryone000000001) cannot be used: it is an Okta BUILT_IN group (such as Everyone), " +
+        "whose members Okta manages itself",
+    ]);
+  });
+
+  it("Graph: dynamic, distribution, mail-enabled security, synced and role-assignable groups, each with its reason", async () => {
+    const kinds = {
+      "aws-dynamic": { groupTypes: ["DynamicMembership"] },
+      "aws-distribution": { mailEnabled: true, securityEnabled: false },
+      "aws-mail-security": { mailEnabled: true, securityEnabled: true },
+      "aws-synced": { onPremisesSyncEnabled: true },
+      "aws-role-assignable": { isAssignableToRole: true },
+      "aws-m365": { groupTypes: ["Unified"], mailEnabled: true, securityEnabled: false },
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, properties] of Object.entries(kinds)) {
+      const id = randomUUID();
+      ids[name] = id;
+      graph.groups.set(id, new Set());
+      graph.groupNames.set(id, name);
+      graph.groupProperties.set(id, properties);
+    }
+    const { add } = executors("Graph");
+    const found = await add.preflight!({ groups: Object.keys(kinds), members: ["ana@example.com"] }, runContext());
+    expect(found.problems.map((problem) => problem.replace(/ \([0-9a-f-]{36}\)/, ""))).toEqual([
+      "group aws-dynamic cannot be used: it is a dynamic group: Entra ID sets its members from a rule, and no one can add or remove them",
+      "group aws-distribution cannot be used: it is a distribution list, whose members Graph cannot change (Exchange Online manages them)",
+      "group aws-mail-security cannot be used: it is a mail-enabled security group, whose members Graph cannot change " +
+        "(Exchange Online manages them)",
+      "group aws-synced cannot be used: it is synchronised from on-premises Active Directory: change its members there, not through Graph",
+      "group aws-role-assignable cannot be used: it is role-assignable: changing its members also needs " +
+        "RoleManagement.ReadWrite.Directory, which breakglass does not ask for",
+    ]);
+    expect(found.facts).toContain(`group aws-m365 = ${ids["aws-m365"]} (Graph)`);
   });
 });
