@@ -14,6 +14,8 @@ export function escapeMrkdwn(text: string): string {
 }
 
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  // A URL's user:password (a metadata source fetched with basic auth).
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, "$1[redacted]@"],
   [/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
   [/\bxapp-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted AWS key id]"],
@@ -47,6 +49,15 @@ export function redactUrls(text: string): string {
       return `${scheme}${rest}${query !== undefined || fragment !== undefined ? "?…" : ""}${tail}`;
     },
   );
+}
+
+/**
+ * Text quoted from a finding, a metadata source or an error, for mrkdwn: every URL without its userinfo and query,
+ * anything else shaped like a credential blanked, escaped, then cut to `limit` (cut after redacting, so a cut never
+ * leaves half a secret that the patterns no longer recognise).
+ */
+export function quotedText(text: string, limit: number): string {
+  return escapeMrkdwn(truncate(redactSecrets(redactUrls(text)), limit));
 }
 
 /** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */

@@ -6,7 +6,16 @@ import { describeFailedAttempt, type RetryWaitEvent } from "../domain/runbooks/r
 import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
 import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
-import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
+import {
+  code,
+  escapeMrkdwn,
+  limitedLines,
+  mentionActor,
+  quotedText,
+  redactSecrets,
+  slackText,
+  truncate,
+} from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
 
@@ -532,7 +541,7 @@ function waitLine(wait: RetryWaitEvent): string {
 }
 
 export function findingLine(finding: FindingSummary): string {
-  return `${severityEmoji(finding.severity)} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${slackText(truncate(finding.message, 240))}`;
+  return `${severityEmoji(finding.severity)} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${quotedText(finding.message, 240)}`;
 }
 
 function quote(text: string): string {

@@ -44,6 +44,12 @@ describe("redaction", () => {
     expect(redactUrls("https://idp.example.test/metadata")).toBe("https://idp.example.test/metadata");
   });
 
+  it("blanks a URL's user:password wherever text reaches Slack, runbook links included", () => {
+    expect(slackText("open sftp://ops:hunter2@files.example.test/x?a=1")).toBe(
+      "open sftp://[redacted]@files.example.test/x?a=1",
+    );
+  });
+
   it("makes free text safe and shows actors as mentions", () => {
     expect(slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone")).toBe(
       "approved by <@U0ALICE001> with Bearer [redacted] @\u2060everyone",

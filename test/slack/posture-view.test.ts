@@ -321,3 +321,21 @@ describe("other states", () => {
     expectWithinSlackLimits(home.blocks as SlackMessage["blocks"], 100);
   });
 });
+
+describe("a metadata source that carries a credential", () => {
+  const source = "https://ops:hunter2@idp.example.com/metadata?token=t0ps3cr3t&X-Amz-Signature=abcdef0123456789";
+  const sourced = inspectMetadataText(entityXml({ keys: [{ base64: newCertificate.base64, use: "signing" }] }), source);
+  const unreachable = createFinding("METADATA_UNREACHABLE", `Could not fetch ${source}: HTTP 403.`);
+
+  it.each([
+    ["the status reply", (s: PostureSnapshot) => postureStatusMessage(s).blocks],
+    ["the App Home", (s: PostureSnapshot) => postureHomeView(s).blocks],
+  ])("is shown in %s without its user:password, token or signature", (_where, build) => {
+    const fetched = build({ ...snapshot, evaluation: { findings: [], facts, idp: sourced } });
+    const failed = build({ ...snapshot, evaluation: { findings: [unreachable], facts: undefined, idp: undefined } });
+    const text = `${visibleText(fetched)}\n${visibleText(failed)}`;
+    for (const secret of ["ops", "hunter2", "t0ps3cr3t", "abcdef0123456789"]) expect(text).not.toContain(secret);
+    expect(visibleText(fetched)).toContain("From https://idp.example.com/metadata?…");
+    expect(visibleText(failed)).toContain("Could not fetch https://idp.example.com/metadata?…: HTTP 403.");
+  });
+});
