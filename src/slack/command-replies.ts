@@ -2,7 +2,7 @@
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
 import type { LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
 import { contextBlock, sectionBlock } from "./blocks.js";
-import { code, mentionActor, mentionPrincipal, mentionSlackActors, slackDate, slackText } from "./mrkdwn.js";
+import { code, mentionActor, mentionKnownActors, mentionPrincipal, slackDate, slackText } from "./mrkdwn.js";
 import type { SlackMessage } from "./slack-message.js";
 
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
@@ -37,9 +37,13 @@ export function failure(text: string): SlackMessage {
   return note(`:no_entry: ${slackText(text)}`);
 }
 
-/** A runbook's notify step as posted: its text with every `slack:U…` actor (`${run.initiator}`) as a mention. */
-export function runbookNotification(text: string): SlackMessage {
-  return { text: mentionSlackActors(text), blocks: [sectionBlock(slackText(text))] };
+/**
+ * A runbook's notify step as posted: its text with the run's initiator (`${run.initiator}`) as a mention; a `slack:U…`
+ * that came from an input someone typed stays text, and the fallback text is escaped like the blocks.
+ */
+export function runbookNotification(text: string, initiator: string): SlackMessage {
+  const shown = mentionKnownActors(slackText(text), [initiator]);
+  return { text: shown, blocks: [sectionBlock(shown)] };
 }
 
 export function note(text: string): SlackMessage {
@@ -55,7 +59,8 @@ export function incidentDeclaredMessage(
 ): SlackMessage {
   const text = `:rotating_light: Emergency declared: *${slackText(title)}* (${code(incident)}) by ${mentionActor(actor)}`;
   return {
-    text: `Emergency declared: ${title} (${incident})`,
+    // The fallback text reaches notifications as it is: a typed <!channel> in the title must not notify anyone.
+    text: slackText(`Emergency declared: ${title} (${incident})`),
     blocks: [
       sectionBlock(text),
       contextBlock(
@@ -84,7 +89,7 @@ export function incidentClosedMessage(
     `Activity summary: ${code(summaryPath)}`,
   ];
   return {
-    text: `Emergency ${incident} closed by ${mentionSlackActors(actor)}`,
+    text: `Emergency ${slackText(incident)} closed by ${mentionActor(actor)}`,
     blocks: [
       sectionBlock(
         `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any ` +
@@ -104,7 +109,7 @@ export function grantedMessage(
   actor: string,
 ): SlackMessage {
   return {
-    text: `Emergency access granted to ${login} until ${expiresAt.toISOString()}`,
+    text: slackText(`Emergency access granted to ${login} until ${expiresAt.toISOString()}`),
     blocks: [
       sectionBlock(
         `:key: ${mentionPrincipal(userId)} has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`,
@@ -118,7 +123,7 @@ export function grantedMessage(
 
 export function revokedMessage(userId: string, login: string, groups: readonly string[], actor: string): SlackMessage {
   return {
-    text: `Emergency access revoked from ${login}`,
+    text: slackText(`Emergency access revoked from ${login}`),
     blocks: [
       sectionBlock(
         `:lock: ${mentionPrincipal(userId)} no longer has emergency access (revoked by ${mentionActor(actor)}).`,

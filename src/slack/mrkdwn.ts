@@ -60,14 +60,22 @@ export function quotedText(text: string, limit: number): string {
   return escapeMrkdwn(truncate(redactSecrets(redactUrls(text)), limit));
 }
 
-/** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
+/**
+ * Free text for mrkdwn, redacted and escaped. A `slack:U…` in it stays text: what someone typed (a reason, an answer, a
+ * title) must never notify a person; only breakglass's own references to people become mentions (mentionKnownActors).
+ */
 export function slackText(text: string): string {
-  return mentionSlackActors(escapeMrkdwn(redactSecrets(text)));
+  return escapeMrkdwn(redactSecrets(text));
 }
 
-/** Each `slack:U…` actor in a text (the audit log's form of a Slack user) as a mention, which Slack shows as their name. */
-export function mentionSlackActors(text: string): string {
-  return text.replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+/**
+ * Each `slack:U…` actor in a text that is one of `actors` (the people breakglass itself names: an approver, an
+ * initiator) as a mention, which Slack shows as their name; any other `slack:U…` stays text.
+ */
+export function mentionKnownActors(text: string, actors: readonly string[]): string {
+  return text.replace(/\bslack:([UW][A-Z0-9]+)\b/g, (actor, id: string) =>
+    actors.includes(actor) ? `<@${id}>` : actor,
+  );
 }
 
 /**

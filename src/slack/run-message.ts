@@ -11,6 +11,7 @@ import {
   escapeMrkdwn,
   limitedLines,
   mentionActor,
+  mentionKnownActors,
   quotedText,
   redactSecrets,
   slackText,
@@ -295,14 +296,17 @@ export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | n
   const step = run.steps[index];
   if (step === undefined) return null;
   const summary = step.outcome?.summary ?? step.status;
-  const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${slackText(truncate(summary, 500))}`;
+  const said = step.outcome === null ? slackText(summary) : outcomeText(step.outcome.summary, step.outcome, 500);
+  const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${said}`;
   const blocks: KnownBlock[] = [sectionBlock(head)];
   const details = outcomeDetails(step.outcome, 5);
   if (step.outcome?.confirmation?.record !== undefined)
     details.unshift(`:memo: ${slackText(truncate(step.outcome.confirmation.record, 1000))}`);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
   return {
-    text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`),
+    text:
+      slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: `) +
+      (step.outcome === null ? slackText(summary) : outcomeText(step.outcome.summary, step.outcome, 200)),
     blocks,
   };
 }
@@ -447,7 +451,7 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   }
   const lines = [heading];
   if (outcome === null) lines.push(step.status === "pending" ? "_Not started yet._" : "_In progress…_");
-  else lines.push(slackText(truncate(outcome.summary, 500)));
+  else lines.push(outcomeText(outcome.summary, outcome, 500));
   blocks.push(sectionBlock(lines.join("\n")));
   const details = outcomeDetails(outcome, LIST_LIMIT);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
@@ -526,7 +530,7 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
   if (outcome.verification !== undefined && !outcome.verification.ok)
     lines.push(`:warning: Read-back: ${slackText(truncate(outcome.verification.detail, 300))}`);
   if (outcome.error !== undefined && !outcome.summary.includes(outcome.error))
-    lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
+    lines.push(`:x: ${outcomeText(outcome.error, outcome, 300)}`);
   return lines;
 }
 
@@ -581,4 +585,20 @@ function fallbackText(run: RunView, runbook: RunbookForRun, current: Located | u
   return slackText(
     `${run.dryRun ? "[dry run] " : ""}${runbook.title}: run ${shortRunId(run.id)} ${status[run.status]}${run.status === "succeeded" ? "" : where}`,
   );
+}
+
+/**
+ * An outcome's summary (or error) as the engine wrote it, "rejected by slack:U…: <reason>": the people the outcome
+ * records become mentions, and the reason or answer someone typed stays text, whatever `slack:U…` it holds.
+ */
+function outcomeText(text: string, outcome: StepOutcomeRecord, limit: number): string {
+  const actors = [outcome.approval?.approver, outcome.approval?.initiator, outcome.confirmation?.actor].filter(
+    (actor): actor is string => actor !== undefined,
+  );
+  const written = outcome.approval?.reason ?? outcome.confirmation?.record;
+  if (written !== undefined && written !== "" && text.endsWith(`: ${written}`)) {
+    const head = text.slice(0, text.length - written.length - 2);
+    return `${mentionKnownActors(slackText(head), actors)}: ${slackText(truncate(written, limit))}`;
+  }
+  return mentionKnownActors(slackText(truncate(text, limit)), actors);
 }

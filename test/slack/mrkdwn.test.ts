@@ -5,6 +5,7 @@ import {
   escapeMrkdwn,
   limitedLines,
   mentionActor,
+  mentionKnownActors,
   mentionPrincipal,
   redactSecrets,
   redactUrls,
@@ -50,9 +51,15 @@ describe("redaction", () => {
     );
   });
 
-  it("makes free text safe and shows actors as mentions", () => {
-    expect(slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone")).toBe(
-      "approved by <@U0ALICE001> with Bearer [redacted] @\u2060everyone",
+  it("makes free text safe and never turns what someone typed into a mention or a broadcast", () => {
+    expect(
+      slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone <!channel> <@U0BOB0002>"),
+    ).toBe("approved by slack:U0ALICE001 with Bearer [redacted] @\u2060everyone &lt;!channel&gt; &lt;@U0BOB0002&gt;");
+  });
+
+  it("mentions only the people breakglass itself names", () => {
+    expect(mentionKnownActors("approved by slack:U0ALICE001, see slack:U0BOB0002", ["slack:U0ALICE001"])).toBe(
+      "approved by <@U0ALICE001>, see slack:U0BOB0002",
     );
   });
 });

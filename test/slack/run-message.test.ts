@@ -624,6 +624,47 @@ describe("thread replies", () => {
     expect(actionText).toContain("…and 4 more");
   });
 
+  it("never turns a reject reason or a written answer into a mention or a broadcast", () => {
+    const reason = "ask slack:U0OTHER999 <!channel> <@U0OTHER999>";
+    const rejected = viewOf(FM3, {
+      status: "failed",
+      steps: {
+        "approve-direct-federation": {
+          status: "failed",
+          outcome: {
+            summary: `rejected by slack:U0APPR0002: ${reason}`,
+            error: `rejected by slack:U0APPR0002: ${reason}`,
+            approval: { decision: "rejected", approver: "slack:U0APPR0002", initiator: INITIATOR, reason },
+          },
+        },
+      },
+    });
+    const reply = stepOutcomeReply(rejected, "approve-direct-federation");
+    const message = runMessage(rejected, FM3);
+    for (const text of [visibleText(reply?.blocks), reply?.text ?? "", visibleText(message.blocks), message.text]) {
+      expect(text).not.toContain("<@U0OTHER999>");
+      expect(text).not.toContain("<!channel>");
+    }
+    expect(visibleText(reply?.blocks)).toContain(
+      "rejected by <@U0APPR0002>: ask slack:U0OTHER999 &lt;!channel&gt; &lt;@U0OTHER999&gt;",
+    );
+    const answered = viewOf(FM1, {
+      status: "running",
+      steps: {
+        "check-out-credentials": {
+          status: "succeeded",
+          outcome: {
+            summary: "confirmed by slack:U0OPER0003",
+            confirmation: { actor: "slack:U0OPER0003", record: "handed to slack:U0OTHER999" },
+          },
+        },
+      },
+    });
+    const answer = visibleText(stepOutcomeReply(answered, "check-out-credentials")?.blocks);
+    expect(answer).toContain("confirmed by <@U0OPER0003>");
+    expect(answer).toContain(":memo: handed to slack:U0OTHER999");
+  });
+
   it("gives nothing for a step the run does not have", () => {
     expect(stepOutcomeReply(viewOf(FM3, { status: "running", steps: {} }), "no-such-step")).toBeNull();
   });
