@@ -99,8 +99,25 @@ export function code(text: string): string {
   return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
 }
 
+/** Text cut to at most `limit` UTF-16 units, ending in "…" when cut; never in the middle of a character. */
 export function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
+  return text.length <= limit ? text : `${cutText(text, Math.max(0, limit - 1))}…`;
+}
+
+const GRAPHEMES = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/**
+ * The longest start of `text` of at most `length` UTF-16 units that ends between grapheme clusters: a cut by unit can
+ * split an emoji's surrogate pair (or a flag, a skin tone, a family), which Slack shows as a broken character.
+ */
+export function cutText(text: string, length: number): string {
+  if (text.length <= length) return text;
+  let end = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    if (end + segment.length > length) break;
+    end += segment.length;
+  }
+  return text.slice(0, end);
 }
 
 /** A list of lines, the first `limit` and then how many more: long lists are what make a message unreadable on a phone. */

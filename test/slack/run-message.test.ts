@@ -9,7 +9,9 @@ import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/d
 import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";
 import {
   confirmRecordModal,
+  manualInstructionsReplies,
   manualStepQuestion,
+  RUN_MESSAGE_TEXT_LIMIT,
   abortReasonModal,
   rejectReasonModal,
   RUN_ACTION_IDS,
@@ -19,6 +21,7 @@ import {
   stepOutcomeReply,
 } from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
+import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "../support/block-kit-limits.js";
 import { textObjects, visibleText } from "../support/block-text.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
@@ -249,6 +252,42 @@ describe("an approval with the changes it unlocks", () => {
     expect(shownText).toContain(`after: signing certificates sha256 ${fingerprint(1)}, ${fingerprint(2)}`);
     expect(shownText).toContain("…and 12 more (`breakglass runbook status` shows all)");
     expect(shownText).toContain("…and 6 more steps: `breakglass runbook status` shows them all.");
+  });
+});
+
+describe("a manual step with instructions longer than one message holds", () => {
+  // 40 paragraphs of 330 characters: 13,200 characters of instructions, each paragraph numbered to find it again.
+  const paragraphs = Array.from(
+    { length: 40 },
+    (_, index) => `Paragraph ${index + 1}: ${"check the console. ".repeat(17)}`,
+  );
+  const outcome = { summary: "waits for an operator", text: paragraphs.join("\n\n") };
+  const run = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome } } });
+  const message = runMessage(run, FM1);
+
+  it("keeps the run message within Slack's limits and says the rest is in the thread", () => {
+    expect(blockKitProblems(message.blocks)).toEqual([]);
+    expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(RUN_MESSAGE_TEXT_LIMIT);
+    expect(visibleText(message.blocks)).toContain("(continued in the thread)");
+    expect(buttonsOf(message).map((button) => button.action_id)).toContain("run.confirm");
+  });
+
+  it("gives the whole instructions as thread replies, each within Slack's limits", () => {
+    const replies = manualInstructionsReplies(run, FM1) ?? [];
+    const shown = replies.map((reply) => visibleText(reply.blocks)).join("\n");
+    for (const paragraph of paragraphs) expect(shown).toContain(paragraph.trim());
+    for (const reply of replies) {
+      expect(blockKitProblems(reply.blocks)).toEqual([]);
+      expect(blockTextTotal(reply.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
+    }
+  });
+
+  it("posts nothing more when the instructions fit", () => {
+    const short = viewOf(FM1, {
+      status: "waiting",
+      steps: { "check-out-credentials": { status: "waiting", outcome: { summary: "waits", text: "Short." } } },
+    });
+    expect(manualInstructionsReplies(short, FM1)).toBeNull();
   });
 });
 
