@@ -1,7 +1,9 @@
 // Text that reaches Slack: nothing in it can ping a channel, leak a credential or pass Slack's limits, and people and times read well.
 import { describe, expect, it } from "vitest";
+import { oneLine } from "../../src/domain/errors.js";
 import {
   code,
+  cutText,
   escapeMrkdwn,
   limitedLines,
   mentionActor,
@@ -61,6 +63,16 @@ describe("redaction", () => {
     expect(mentionKnownActors("approved by slack:U0ALICE001, see slack:U0BOB0002", ["slack:U0ALICE001"])).toBe(
       "approved by <@U0ALICE001>, see slack:U0BOB0002",
     );
+  });
+});
+
+describe("cutting text", () => {
+  it("never splits an emoji, a flag or a skin tone, so Slack never shows half a character", () => {
+    const header = `${"h".repeat(148)}🔥 and more`;
+    expect(truncate(header, 150)).toBe(`${"h".repeat(148)}…`);
+    expect(truncate(`${"x".repeat(5)}🇳🇱👍🏽 end`, 10)).toBe(`${"x".repeat(5)}🇳🇱…`);
+    expect(cutText("ab👍🏽", 5)).toBe("ab");
+    expect(oneLine(`${"y".repeat(298)}🔥🔥`, 300)).toBe(`${"y".repeat(298)}…`);
   });
 });
 
