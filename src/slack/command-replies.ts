@@ -1,13 +1,23 @@
 // The short replies of the slash command that are not a run or the posture: runbook list, acknowledgements, results of
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
 import type { LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
-import { contextBlock, sectionBlock } from "./blocks.js";
-import { code, mentionActor, mentionKnownActors, mentionPrincipal, slackDate, slackText } from "./mrkdwn.js";
+import { contextBlock, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import type { SlackMessage } from "./slack-message.js";
+import { code, mentionActor, mentionKnownActors, mentionPrincipal, slackDate, slackText, truncate } from "./mrkdwn.js";
+
+/**
+ * The text a runbook list holds: Slack refuses a message whose blocks' text totals roughly 12,000 characters
+ * (msg_blocks_too_long, bolt-js issues 2509 and 2867), and one section holds 2,900; four sections stay within both.
+ */
+const RUNBOOK_LIST_TEXT = 9_000;
+/** Past this many runbooks, one line each, without the start command (the closing line says how to start one). */
+const FULL_LIST = 10;
 
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
   if (runbooks.length === 0) return note("No runbooks are installed.");
+  const compact = runbooks.length > FULL_LIST;
   const lines = runbooks.map(({ runbook }) => {
+    if (compact) return `${code(runbook.id)} ${slackText(truncate(runbook.title, 100))}`;
     const required = runbook.inputs
       .filter((input) => input.required && input.default === undefined)
       .map((input) => `${input.name}=…`);
@@ -16,13 +26,29 @@ export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: 
       `${code(`${command} runbook start ${runbook.id} ${required.join(" ")}`.trim())}`
     );
   });
+  // Several runbooks a section, so that 49 or more stay within a message's 50 blocks; past that, the terminal lists them.
+  const sections: string[] = [];
+  let shown = 0;
+  let total = 0;
+  for (const line of lines) {
+    total += line.length + 2;
+    if (total > RUNBOOK_LIST_TEXT) break;
+    const last = sections.length - 1;
+    const joined = last < 0 ? line : `${sections[last]}\n\n${line}`;
+    if (last >= 0 && joined.length <= SECTION_LIMIT) sections[last] = compact ? `${sections[last]}\n${line}` : joined;
+    else sections.push(line);
+    shown += 1;
+  }
+  const more = runbooks.length - shown;
   return {
-    text: `Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`,
+    text: truncate(`Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`, 3000),
     blocks: [
       sectionBlock("*Runbooks*"),
-      ...lines.map((line) => sectionBlock(line)),
+      ...sections.map((section) => sectionBlock(section)),
       contextBlock(
-        `Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`,
+        (more > 0 ? `…and ${more} more: \`breakglass runbook list\` in a terminal lists them all. ` : "") +
+          (compact ? `${code(`${command} runbook start <id>`)} asks for the inputs it needs. ` : "") +
+          `Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`,
       ),
     ],
   };

@@ -1,7 +1,10 @@
 // The slash command's short replies: what someone typed (an incident title, a notification filled from inputs) can
 // never notify a channel or a person, in the blocks or in the fallback text Slack shows in notifications.
 import { describe, expect, it } from "vitest";
-import { incidentDeclaredMessage, runbookNotification } from "../../src/slack/command-replies.js";
+import { join } from "node:path";
+import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
+import { incidentDeclaredMessage, runbookListMessage, runbookNotification } from "../../src/slack/command-replies.js";
+import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "../support/block-kit-limits.js";
 import { visibleText } from "../support/block-text.js";
 
 const at = new Date("2026-05-01T12:00:00Z");
@@ -32,5 +35,27 @@ describe("a runbook notification", () => {
     );
     expect(message.text).toBe("FM3 started by <@U0INIT0001>: reason slack:U0OTHER999 &lt;!here&gt;");
     expect(visibleText(message.blocks)).toBe(message.text);
+  });
+});
+
+const fm3 = await loadRunbook(join(import.meta.dirname, "..", "..", "runbooks", "fm3-direct-federation.yaml"));
+
+describe("the runbook list", () => {
+  const installed = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      path: `runbooks/r${index}.yaml`,
+      runbook: { ...fm3.runbook, id: `runbook-${String(index).padStart(3, "0")}` },
+    }));
+
+  it("lists 49 and more runbooks within one message's limits, and says how many it left out", () => {
+    for (const count of [1, 49, 60, 300]) {
+      const message = runbookListMessage(installed(count), "/breakglass");
+      expect(blockKitProblems(message.blocks)).toEqual([]);
+      expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
+      const text = visibleText(message.blocks);
+      expect(text).toContain("`runbook-000`");
+      if (count === 49) expect(text).toContain("`runbook-048`");
+      if (count === 300) expect(text).toMatch(/…and \d+ more: `breakglass runbook list` in a terminal lists them all/);
+    }
   });
 });
