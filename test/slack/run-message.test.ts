@@ -82,6 +82,8 @@ function buttonsOf(
 
 /** What Slack would refuse: too many blocks, text objects empty or over their limits. */
 function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(blockKitProblems(message.blocks)).toEqual([]);
+  expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
   expect(message.blocks.length).toBeLessThanOrEqual(50);
   expect(message.text.length).toBeGreaterThan(0);
   for (const block of message.blocks) {
@@ -252,6 +254,30 @@ describe("an approval with the changes it unlocks", () => {
     expect(shownText).toContain(`after: signing certificates sha256 ${fingerprint(1)}, ${fingerprint(2)}`);
     expect(shownText).toContain("…and 12 more (`breakglass runbook status` shows all)");
     expect(shownText).toContain("…and 6 more steps: `breakglass runbook status` shows them all.");
+  });
+});
+
+describe("a 40-step runbook with long titles and 10,000-character texts", () => {
+  it("keeps every state of the run message and every thread reply within Slack's limits", () => {
+    const long = `🔥 ${"Do this <!channel> & slack:U0OTHER999. ".repeat(250)}`;
+    const base = FM1.steps.find((step) => step.kind === "manual");
+    if (base === undefined) throw new TypeError("FM1 has no manual step");
+    const steps = Array.from({ length: 40 }, (_, index) => ({
+      ...base,
+      id: `step-${index}`,
+      title: `${index} ${long}`,
+    }));
+    const big: Runbook = { ...FM1, title: `${"Title ".repeat(40)}🔥`, steps };
+    for (const at of [0, 20, 39]) {
+      for (const status of ["waiting", "failed"] as const) {
+        const outcome = { summary: long, text: long, error: long };
+        const run = viewOf(big, { status, steps: { [`step-${at}`]: { status, outcome } } });
+        expectWithinSlackLimits(runMessage(run, big));
+        const reply = stepOutcomeReply(run, `step-${at}`);
+        if (reply !== null) expectWithinSlackLimits(reply);
+        for (const part of manualInstructionsReplies(run, big) ?? []) expectWithinSlackLimits(part);
+      }
+    }
   });
 });
 
