@@ -19,9 +19,15 @@ import {
   runMessage,
   shortRunId,
   stepOutcomeReply,
+  takeOverModal,
 } from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
-import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "../support/block-kit-limits.js";
+import {
+  blockKitProblems,
+  blockTextTotal,
+  MESSAGE_BLOCK_TEXT_LIMIT,
+  viewProblems,
+} from "../support/block-kit-limits.js";
 import { textObjects, visibleText } from "../support/block-text.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
@@ -278,6 +284,21 @@ describe("a 40-step runbook with long titles and 10,000-character texts", () => 
         for (const part of manualInstructionsReplies(run, big) ?? []) expectWithinSlackLimits(part);
       }
     }
+  });
+});
+
+describe("the modals", () => {
+  it("stay within Slack's limits for a view with 10,000-character questions and reasons", () => {
+    const long = `🔥 ${"Why <!channel> & slack:U0OTHER999? ".repeat(300)}`;
+    const run = viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting" } } });
+    for (const modal of [
+      rejectReasonModal(run),
+      abortReasonModal(run),
+      takeOverModal(RUN_ID, long),
+      takeOverModal(RUN_ID, long, "abort"),
+      confirmRecordModal(run, long),
+    ])
+      expect(viewProblems(modal as unknown as Record<string, unknown>)).toEqual([]);
   });
 });
 
