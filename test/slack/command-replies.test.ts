@@ -3,7 +3,18 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { loadRunbook } from "../../src/adapters/runbook-files/runbook-files.js";
-import { incidentDeclaredMessage, runbookListMessage, runbookNotification } from "../../src/slack/command-replies.js";
+import { BreakglassError } from "../../src/domain/errors.js";
+import {
+  failure,
+  grantedMessage,
+  incidentClosedMessage,
+  incidentDeclaredMessage,
+  revokedMessage,
+  runbookListMessage,
+  runbookNotification,
+} from "../../src/slack/command-replies.js";
+import { errorReply } from "../../src/slack/error-reply.js";
+import { helpMessage, usageMessage } from "../../src/slack/help-message.js";
 import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "../support/block-kit-limits.js";
 import { visibleText } from "../support/block-text.js";
 
@@ -56,6 +67,25 @@ describe("the runbook list", () => {
       expect(text).toContain("`runbook-000`");
       if (count === 49) expect(text).toContain("`runbook-048`");
       if (count === 300) expect(text).toMatch(/…and \d+ more: `breakglass runbook list` in a terminal lists them all/);
+    }
+  });
+});
+
+describe("help, usage and error replies", () => {
+  it("stay within Slack's limits whatever the problem says", () => {
+    const long = `🔥 ${"bad input <!channel> https://u:p@x.example/?token=t ".repeat(250)}`;
+    const replies = [
+      helpMessage(),
+      usageMessage(long),
+      errorReply(new BreakglassError("RUNBOOK_NOT_FOUND", long, long)),
+      failure(long),
+      grantedMessage("U0ALICE001", long, [long], at, long, "slack:U0BOB0002"),
+      revokedMessage("U0ALICE001", long, [long], "slack:U0BOB0002"),
+      incidentClosedMessage(long, "slack:U0BOB0002", [long], [long], long),
+    ];
+    for (const reply of replies) {
+      expect(blockKitProblems(reply.blocks)).toEqual([]);
+      expect(blockTextTotal(reply.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
     }
   });
 });
