@@ -208,7 +208,10 @@ export function kindOf(error: unknown): ErrorKind {
 /** Collapses whitespace so that a message from a library never spans lines. */
 export function oneLine(text: string, maxLength = 300): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+  if (flat.length <= maxLength) return flat;
+  // Never half a surrogate pair (an emoji), which Slack and terminals show as a broken character.
+  const end = /[\uD800-\uDBFF]/.test(flat.charAt(maxLength - 2)) ? maxLength - 2 : maxLength - 1;
+  return `${flat.slice(0, end)}…`;
 }
 
 /** The message of anything thrown, without its stack. */

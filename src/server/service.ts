@@ -95,8 +95,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     clock,
     env: options.env,
     onAwsCallFailed: (service) => metrics.awsCallFailed(service),
-    notify: async (channel, message) => {
-      await announcer.announce(channelRole(channel), runbookNotification(message));
+    notify: async (channel, message, run) => {
+      await announcer.announce(channelRole(channel), runbookNotification(message, run.initiator));
     },
   });
   const state = services.store.serveState;

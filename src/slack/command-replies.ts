@@ -1,13 +1,23 @@
 // The short replies of the slash command that are not a run or the posture: runbook list, acknowledgements, results of
 // incidents and grants, and errors — Block Kit, one idea per block, readable on a phone.
 import type { LoadedRunbook } from "../domain/runbooks/parse-runbook.js";
-import { contextBlock, sectionBlock } from "./blocks.js";
-import { code, mentionActor, mentionPrincipal, mentionSlackActors, slackDate, slackText } from "./mrkdwn.js";
+import { contextBlock, SECTION_LIMIT, sectionBlock } from "./blocks.js";
 import type { SlackMessage } from "./slack-message.js";
+import { code, mentionActor, mentionKnownActors, mentionPrincipal, slackDate, slackText, truncate } from "./mrkdwn.js";
+
+/**
+ * The text a runbook list holds: Slack refuses a message whose blocks' text totals roughly 12,000 characters
+ * (msg_blocks_too_long, bolt-js issues 2509 and 2867), and one section holds 2,900; four sections stay within both.
+ */
+const RUNBOOK_LIST_TEXT = 9_000;
+/** Past this many runbooks, one line each, without the start command (the closing line says how to start one). */
+const FULL_LIST = 10;
 
 export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: string): SlackMessage {
   if (runbooks.length === 0) return note("No runbooks are installed.");
+  const compact = runbooks.length > FULL_LIST;
   const lines = runbooks.map(({ runbook }) => {
+    if (compact) return `${code(runbook.id)} ${slackText(truncate(runbook.title, 100))}`;
     const required = runbook.inputs
       .filter((input) => input.required && input.default === undefined)
       .map((input) => `${input.name}=…`);
@@ -16,13 +26,29 @@ export function runbookListMessage(runbooks: readonly LoadedRunbook[], command: 
       `${code(`${command} runbook start ${runbook.id} ${required.join(" ")}`.trim())}`
     );
   });
+  // Several runbooks a section, so that 49 or more stay within a message's 50 blocks; past that, the terminal lists them.
+  const sections: string[] = [];
+  let shown = 0;
+  let total = 0;
+  for (const line of lines) {
+    total += line.length + 2;
+    if (total > RUNBOOK_LIST_TEXT) break;
+    const last = sections.length - 1;
+    const joined = last < 0 ? line : `${sections[last]}\n\n${line}`;
+    if (last >= 0 && joined.length <= SECTION_LIMIT) sections[last] = compact ? `${sections[last]}\n${line}` : joined;
+    else sections.push(line);
+    shown += 1;
+  }
+  const more = runbooks.length - shown;
   return {
-    text: `Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`,
+    text: truncate(`Runbooks: ${runbooks.map(({ runbook }) => runbook.id).join(", ")}`, 3000),
     blocks: [
       sectionBlock("*Runbooks*"),
-      ...lines.map((line) => sectionBlock(line)),
+      ...sections.map((section) => sectionBlock(section)),
       contextBlock(
-        `Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`,
+        (more > 0 ? `…and ${more} more: \`breakglass runbook list\` in a terminal lists them all. ` : "") +
+          (compact ? `${code(`${command} runbook start <id>`)} asks for the inputs it needs. ` : "") +
+          `Inputs the config already knows (account IDs, Regions) are filled in for you. Add \`--dry-run\` to rehearse.`,
       ),
     ],
   };
@@ -37,9 +63,13 @@ export function failure(text: string): SlackMessage {
   return note(`:no_entry: ${slackText(text)}`);
 }
 
-/** A runbook's notify step as posted: its text with every `slack:U…` actor (`${run.initiator}`) as a mention. */
-export function runbookNotification(text: string): SlackMessage {
-  return { text: mentionSlackActors(text), blocks: [sectionBlock(slackText(text))] };
+/**
+ * A runbook's notify step as posted: its text with the run's initiator (`${run.initiator}`) as a mention; a `slack:U…`
+ * that came from an input someone typed stays text, and the fallback text is escaped like the blocks.
+ */
+export function runbookNotification(text: string, initiator: string): SlackMessage {
+  const shown = mentionKnownActors(slackText(text), [initiator]);
+  return { text: shown, blocks: [sectionBlock(shown)] };
 }
 
 export function note(text: string): SlackMessage {
@@ -55,7 +85,8 @@ export function incidentDeclaredMessage(
 ): SlackMessage {
   const text = `:rotating_light: Emergency declared: *${slackText(title)}* (${code(incident)}) by ${mentionActor(actor)}`;
   return {
-    text: `Emergency declared: ${title} (${incident})`,
+    // The fallback text reaches notifications as it is: a typed <!channel> in the title must not notify anyone.
+    text: slackText(`Emergency declared: ${title} (${incident})`),
     blocks: [
       sectionBlock(text),
       contextBlock(
@@ -84,7 +115,7 @@ export function incidentClosedMessage(
     `Activity summary: ${code(summaryPath)}`,
   ];
   return {
-    text: `Emergency ${incident} closed by ${mentionSlackActors(actor)}`,
+    text: `Emergency ${slackText(incident)} closed by ${mentionActor(actor)}`,
     blocks: [
       sectionBlock(
         `:white_check_mark: Emergency ${code(incident)} closed by ${mentionActor(actor)}. From now on, any ` +
@@ -104,7 +135,7 @@ export function grantedMessage(
   actor: string,
 ): SlackMessage {
   return {
-    text: `Emergency access granted to ${login} until ${expiresAt.toISOString()}`,
+    text: slackText(`Emergency access granted to ${login} until ${expiresAt.toISOString()}`),
     blocks: [
       sectionBlock(
         `:key: ${mentionPrincipal(userId)} has emergency access until ${slackDate(expiresAt)} (${code(incident)}), granted by ${mentionActor(actor)}.`,
@@ -118,7 +149,7 @@ export function grantedMessage(
 
 export function revokedMessage(userId: string, login: string, groups: readonly string[], actor: string): SlackMessage {
   return {
-    text: `Emergency access revoked from ${login}`,
+    text: slackText(`Emergency access revoked from ${login}`),
     blocks: [
       sectionBlock(
         `:lock: ${mentionPrincipal(userId)} no longer has emergency access (revoked by ${mentionActor(actor)}).`,

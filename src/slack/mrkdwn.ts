@@ -14,6 +14,8 @@ export function escapeMrkdwn(text: string): string {
 }
 
 const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  // A URL's user:password (a metadata source fetched with basic auth).
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, "$1[redacted]@"],
   [/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
   [/\bxapp-[A-Za-z0-9-]+/g, "[redacted Slack token]"],
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "[redacted AWS key id]"],
@@ -49,14 +51,31 @@ export function redactUrls(text: string): string {
   );
 }
 
-/** Free text for mrkdwn: redacted, escaped, and with each `slack:U…` actor shown as a mention. */
-export function slackText(text: string): string {
-  return mentionSlackActors(escapeMrkdwn(redactSecrets(text)));
+/**
+ * Text quoted from a finding, a metadata source or an error, for mrkdwn: every URL without its userinfo and query,
+ * anything else shaped like a credential blanked, escaped, then cut to `limit` (cut after redacting, so a cut never
+ * leaves half a secret that the patterns no longer recognise).
+ */
+export function quotedText(text: string, limit: number): string {
+  return escapeMrkdwn(truncate(redactSecrets(redactUrls(text)), limit));
 }
 
-/** Each `slack:U…` actor in a text (the audit log's form of a Slack user) as a mention, which Slack shows as their name. */
-export function mentionSlackActors(text: string): string {
-  return text.replace(/\bslack:([UW][A-Z0-9]+)\b/g, "<@$1>");
+/**
+ * Free text for mrkdwn, redacted and escaped. A `slack:U…` in it stays text: what someone typed (a reason, an answer, a
+ * title) must never notify a person; only breakglass's own references to people become mentions (mentionKnownActors).
+ */
+export function slackText(text: string): string {
+  return escapeMrkdwn(redactSecrets(text));
+}
+
+/**
+ * Each `slack:U…` actor in a text that is one of `actors` (the people breakglass itself names: an approver, an
+ * initiator) as a mention, which Slack shows as their name; any other `slack:U…` stays text.
+ */
+export function mentionKnownActors(text: string, actors: readonly string[]): string {
+  return text.replace(/\bslack:([UW][A-Z0-9]+)\b/g, (actor, id: string) =>
+    actors.includes(actor) ? `<@${id}>` : actor,
+  );
 }
 
 /**
@@ -80,8 +99,25 @@ export function code(text: string): string {
   return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
 }
 
+/** Text cut to at most `limit` UTF-16 units, ending in "…" when cut; never in the middle of a character. */
 export function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, Math.max(0, limit - 1))}…`;
+  return text.length <= limit ? text : `${cutText(text, Math.max(0, limit - 1))}…`;
+}
+
+const GRAPHEMES = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/**
+ * The longest start of `text` of at most `length` UTF-16 units that ends between grapheme clusters: a cut by unit can
+ * split an emoji's surrogate pair (or a flag, a skin tone, a family), which Slack shows as a broken character.
+ */
+export function cutText(text: string, length: number): string {
+  if (text.length <= length) return text;
+  let end = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    if (end + segment.length > length) break;
+    end += segment.length;
+  }
+  return text.slice(0, end);
 }
 
 /** A list of lines, the first `limit` and then how many more: long lists are what make a message unreadable on a phone. */

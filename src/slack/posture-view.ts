@@ -9,7 +9,7 @@ import type { RunView } from "../domain/runbooks/run-engine.js";
 import type { MemberLease } from "../domain/ports/member-lease-store.js";
 import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { contextBlock, headerBlock, sectionBlock } from "./blocks.js";
-import { code, escapeMrkdwn, limitedLines, mentionActor, slackDate, slackText, truncate } from "./mrkdwn.js";
+import { code, escapeMrkdwn, limitedLines, mentionActor, quotedText, slackDate, truncate } from "./mrkdwn.js";
 import { shortRunId } from "./run-message.js";
 import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
@@ -135,11 +135,7 @@ function certificateBlocks(
     const unreachable = evaluation.findings.find((finding) => finding.code === "METADATA_UNREACHABLE");
     if (unreachable === undefined) return [sectionBlock(`${heading}\n_Not checked._`)];
     shown.add(unreachable);
-    return [
-      sectionBlock(
-        `${heading}\n${severityEmoji(unreachable.severity)} ${slackText(truncate(unreachable.message, 400))}`,
-      ),
-    ];
+    return [sectionBlock(`${heading}\n${severityEmoji(unreachable.severity)} ${quotedText(unreachable.message, 400)}`)];
   }
   const entities = idp.entities.filter(isIdentityProvider);
   const lines: string[] = [];
@@ -171,7 +167,7 @@ function certificateBlocks(
   if (lines.length === 0) lines.push("_The metadata lists no signing certificate._");
   return [
     sectionBlock([heading, ...limitedLines(lines, 10, (count) => `…and ${count} more`)].join("\n")),
-    contextBlock(`From ${escapeMrkdwn(truncate(idp.input, 200))}`),
+    contextBlock(`From ${quotedText(idp.input, 200)}`),
   ];
 }
 
@@ -295,7 +291,7 @@ function runState(run: OpenRunSummary): string {
 }
 
 function findingLine(finding: Finding): string {
-  return `${severityEmoji(finding.severity)} ${slackText(truncate(finding.message, 300))}`;
+  return `${severityEmoji(finding.severity)} ${quotedText(finding.message, 300)}`;
 }
 
 function findingWithRunbook(finding: Finding): string {

@@ -14,6 +14,8 @@ import {
   runMessage,
   shortRunId,
   stepOutcomeReply,
+  manualInstructionsReplies,
+  refusedUpdateReply,
 } from "./run-message.js";
 import type { SlackContext } from "./slack-context.js";
 import type { PostedMessage, SlackMessage } from "./slack-message.js";
@@ -30,12 +32,15 @@ const LIVE_REFRESH_MS = 1_000;
 /** The service_state entry that keeps, per run, the step states its thread has told (so a restart misses none). */
 const SHOWN_STATE = (runId: string) => `run-thread:${runId}`;
 /** The service_state entry that records an artefact shared in a run's thread (or its path shown instead): once a run. */
+const INSTRUCTIONS_STATE = (runId: string, stepId: string) => `run-instructions:${runId}:${stepId}`;
 const SHARED_STATE = (runId: string, artefact: Artefact) => `run-file:${runId}:${artefact}`;
 
 export class RunDriver {
   /** Per run: the step states last shown, so that each change gets one thread reply. */
   private readonly shown = new Map<string, Map<string, StepStatus>>();
   private readonly rendered = new Map<string, string>();
+  /** Per run: why Slack last refused its message, so a refusal is told in the thread once, not on every change. */
+  private readonly refused = new Map<string, string>();
   /** Per run: the refresh in progress; refreshes of one run never overlap, so updates arrive in order. */
   private readonly queues = new Map<string, Promise<void>>();
   /** Per run: a refresh queued behind the one in progress; asking again joins it, as it reads the run when it starts. */
@@ -195,8 +200,20 @@ export class RunDriver {
       const fingerprint = fingerprintOf(view, wait);
       if (this.rendered.get(runId) === fingerprint) return;
       const runbook = await this.runbook(view.runbookId);
-      await announcer.update(message, runMessage(view, runbook, wait));
+      try {
+        await announcer.update(message, runMessage(view, runbook, wait));
+      } catch (error) {
+        // The channel would keep a stale message, showing a step already done or buttons that no longer apply.
+        log.warn(`Slack refused the message of run ${runId}: ${describeError(error)}`);
+        // Once per refused reason, not on every later change that Slack refuses for the same reason.
+        if (this.refused.get(runId) !== describeError(error)) {
+          this.refused.set(runId, describeError(error));
+          await announcer.post(message.channel, refusedUpdateReply(runId, describeError(error)), message.ts);
+        }
+        return;
+      }
       this.rendered.set(runId, fingerprint);
+      this.refused.delete(runId);
       // What the thread has told, in this process or (after a restart) in the one before: a step that finished
       // while no process was running still gets its reply.
       const before = this.shown.get(runId) ?? this.remembered(runId);
@@ -211,6 +228,7 @@ export class RunDriver {
       }
       // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
       this.remember(runId, now);
+      await this.shareInstructions(view, runbook, message);
       await this.shareArtefact(view, runbook, message);
     } catch (error) {
       log.warn(`could not update the Slack message of run ${runId}: ${describeError(error)}`);
@@ -225,6 +243,15 @@ export class RunDriver {
     if (view.status === "running" && step?.status === "running") return wait;
     this.waits.delete(view.id);
     return undefined;
+  }
+
+  /** A manual step's instructions too long for the run message, whole in its thread: once per run and step. */
+  private async shareInstructions(view: RunView, runbook: Runbook, message: PostedMessage): Promise<void> {
+    const replies = manualInstructionsReplies(view, runbook);
+    const key = INSTRUCTIONS_STATE(view.id, view.waitingFor?.stepId ?? "");
+    if (replies === null || this.context.state.state(key) !== null) return;
+    for (const reply of replies) await this.context.announcer.post(message.channel, reply, message.ts);
+    this.context.state.setState(key, "posted");
   }
 
   /**

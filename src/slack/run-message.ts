@@ -6,7 +6,18 @@ import { describeFailedAttempt, type RetryWaitEvent } from "../domain/runbooks/r
 import type { Artefact, Runbook } from "../domain/runbooks/runbook-schema.js";
 import { actionChangedSomething } from "../domain/runbooks/rollback-runbook.js";
 import { contextBlock, headerBlock, plainText, SECTION_LIMIT, sectionBlock } from "./blocks.js";
-import { code, escapeMrkdwn, limitedLines, mentionActor, redactSecrets, slackText, truncate } from "./mrkdwn.js";
+import {
+  code,
+  cutText,
+  escapeMrkdwn,
+  limitedLines,
+  mentionActor,
+  mentionKnownActors,
+  quotedText,
+  redactSecrets,
+  slackText,
+  truncate,
+} from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";
 import type { SlackMessage } from "./slack-message.js";
 
@@ -120,7 +131,94 @@ export function runMessage(run: RunView, runbook: RunbookForRun, wait?: RetryWai
   if (hint !== undefined) blocks.push(contextBlock(hint));
   const buttons = runButtons(run);
   if (buttons.length > 0) blocks.push({ type: "actions", block_id: "run.actions", elements: buttons });
-  return { text: fallbackText(run, runbook, current), blocks };
+  // A manual step's whole instructions are posted in the thread (manualInstructionsReplies); anything else is in full
+  // in `breakglass runbook status`.
+  const marker = run.waitingFor?.kind === "manual" ? CONTINUED : SHORTENED;
+  return { text: fallbackText(run, runbook, current), blocks: capMessageText(blocks, RUN_MESSAGE_TEXT_LIMIT, marker) };
+}
+
+/**
+ * The most text a run message's blocks carry in all. Slack documents 3,000 characters per section and 50 blocks, but
+ * refuses a message whose blocks' text totals roughly 12,000-13,300 characters with `msg_blocks_too_long`
+ * (slackapi/bolt-js issues 2509 and 2867); the run message is re-sent on every chat.update, so it keeps well below.
+ */
+export const RUN_MESSAGE_TEXT_LIMIT = 10_000;
+const CONTINUED = "… _(continued in the thread)_";
+const SHORTENED = "… _(shortened: `breakglass runbook status` shows it all)_";
+
+/** The characters of every text object in the blocks: what Slack counts towards msg_blocks_too_long. */
+export function blockTextLength(blocks: readonly KnownBlock[]): number {
+  let total = 0;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === "object") {
+      for (const [key, child] of Object.entries(node)) {
+        if (key === "text" && typeof child === "string") total += child.length;
+        else walk(child);
+      }
+    }
+  };
+  walk(blocks);
+  return total;
+}
+
+/**
+ * Blocks whose text totals at most `limit`: the longest mrkdwn sections are cut (the later one of two as long), each saying the rest is in the thread
+ * (where a manual step's whole instructions are posted, see manualInstructionsReply).
+ */
+function capMessageText(blocks: KnownBlock[], limit: number, marker: string): KnownBlock[] {
+  const capped = [...blocks];
+  for (let excess = blockTextLength(capped) - limit; excess > 0; excess = blockTextLength(capped) - limit) {
+    let longest = -1;
+    for (const [index, block] of capped.entries()) {
+      const text = block.type === "section" && block.text?.type === "mrkdwn" ? block.text.text : "";
+      const best = capped[longest];
+      const bestLength = best?.type === "section" ? (best.text?.text.length ?? 0) : 0;
+      if (text.length > marker.length * 2 && text.length >= bestLength) longest = index;
+    }
+    const block = capped[longest];
+    if (block?.type !== "section" || block.text === undefined) break;
+    const keep = Math.max(0, block.text.text.length - excess - marker.length);
+    capped[longest] = sectionBlock(`${cutText(block.text.text, keep)}${marker}`);
+  }
+  return capped;
+}
+
+/**
+ * A manual step's whole instructions as replies in the run's thread, when the run message cannot hold them all:
+ * null when the message shows them whole.
+ */
+export function manualInstructionsReplies(run: RunView, runbook: RunbookForRun): SlackMessage[] | null {
+  if (run.waitingFor?.kind !== "manual") return null;
+  const message = runMessage(run, runbook);
+  if (!visibleTexts(message.blocks).some((text) => text.endsWith(CONTINUED))) return null;
+  const index = run.steps.findIndex((step) => step.id === run.waitingFor?.stepId);
+  const step = run.steps[index];
+  if (step === undefined) return null;
+  const sections = textSections(markdownToMrkdwn(step.outcome?.text ?? ""), Number.MAX_SAFE_INTEGER);
+  const replies: SlackMessage[] = [];
+  for (let start = 0; start < sections.length; start += 3) {
+    const part = sections.slice(start, start + 3);
+    const heading =
+      start === 0 ? [sectionBlock(`:page_facing_up: *Step ${index + 1}: ${slackText(step.title)}*, in full`)] : [];
+    replies.push({ text: slackText(`Step ${index + 1} ${step.title}, in full`), blocks: [...heading, ...part] });
+  }
+  return replies;
+}
+
+function visibleTexts(blocks: readonly KnownBlock[]): string[] {
+  return blocks.flatMap((block) => (block.type === "section" && block.text !== undefined ? [block.text.text] : []));
+}
+
+/** A reply in the run's thread when Slack refused to update the run message: the channel would keep a stale one. */
+export function refusedUpdateReply(runId: string, reason: string): SlackMessage {
+  const text =
+    `:warning: Slack refused to update this run's message (${slackText(truncate(reason, 300))}): it may be out of ` +
+    `date. ${code(`breakglass runbook status ${shortRunId(runId)}`)} in a terminal shows the run as it is.`;
+  return {
+    text: slackText(`Slack refused to update the message of run ${shortRunId(runId)}`),
+    blocks: [sectionBlock(text)],
+  };
 }
 
 /** The buttons a run offers in its state: once it has ended, only Rollback, and only when it changed something. */
@@ -286,14 +384,17 @@ export function stepOutcomeReply(run: RunView, stepId: string): SlackMessage | n
   const step = run.steps[index];
   if (step === undefined) return null;
   const summary = step.outcome?.summary ?? step.status;
-  const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${slackText(truncate(summary, 500))}`;
+  const said = step.outcome === null ? slackText(summary) : outcomeText(step.outcome.summary, step.outcome, 500);
+  const head = `${STEP_EMOJI[step.status]} *${index + 1}. ${slackText(step.title)}*: ${said}`;
   const blocks: KnownBlock[] = [sectionBlock(head)];
   const details = outcomeDetails(step.outcome, 5);
   if (step.outcome?.confirmation?.record !== undefined)
     details.unshift(`:memo: ${slackText(truncate(step.outcome.confirmation.record, 1000))}`);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
   return {
-    text: slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: ${truncate(summary, 200)}`),
+    text:
+      slackText(`${run.dryRun ? "[dry run] " : ""}Step ${index + 1} ${step.title}: `) +
+      (step.outcome === null ? slackText(summary) : outcomeText(step.outcome.summary, step.outcome, 200)),
     blocks,
   };
 }
@@ -438,7 +539,7 @@ function stepDetail(run: RunView, runbook: RunbookForRun, { step, index }: Locat
   }
   const lines = [heading];
   if (outcome === null) lines.push(step.status === "pending" ? "_Not started yet._" : "_In progress…_");
-  else lines.push(slackText(truncate(outcome.summary, 500)));
+  else lines.push(outcomeText(outcome.summary, outcome, 500));
   blocks.push(sectionBlock(lines.join("\n")));
   const details = outcomeDetails(outcome, LIST_LIMIT);
   if (details.length > 0) blocks.push(contextBlock(details.join("\n")));
@@ -517,7 +618,7 @@ function outcomeDetails(outcome: StepOutcomeRecord | null, limit: number): strin
   if (outcome.verification !== undefined && !outcome.verification.ok)
     lines.push(`:warning: Read-back: ${slackText(truncate(outcome.verification.detail, 300))}`);
   if (outcome.error !== undefined && !outcome.summary.includes(outcome.error))
-    lines.push(`:x: ${slackText(truncate(outcome.error, 300))}`);
+    lines.push(`:x: ${outcomeText(outcome.error, outcome, 300)}`);
   return lines;
 }
 
@@ -532,7 +633,7 @@ function waitLine(wait: RetryWaitEvent): string {
 }
 
 export function findingLine(finding: FindingSummary): string {
-  return `${severityEmoji(finding.severity)} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${slackText(truncate(finding.message, 240))}`;
+  return `${severityEmoji(finding.severity)} *${escapeMrkdwn(finding.severity)}* ${code(finding.code)} ${quotedText(finding.message, 240)}`;
 }
 
 function quote(text: string): string {
@@ -572,4 +673,20 @@ function fallbackText(run: RunView, runbook: RunbookForRun, current: Located | u
   return slackText(
     `${run.dryRun ? "[dry run] " : ""}${runbook.title}: run ${shortRunId(run.id)} ${status[run.status]}${run.status === "succeeded" ? "" : where}`,
   );
+}
+
+/**
+ * An outcome's summary (or error) as the engine wrote it, "rejected by slack:U…: <reason>": the people the outcome
+ * records become mentions, and the reason or answer someone typed stays text, whatever `slack:U…` it holds.
+ */
+function outcomeText(text: string, outcome: StepOutcomeRecord, limit: number): string {
+  const actors = [outcome.approval?.approver, outcome.approval?.initiator, outcome.confirmation?.actor].filter(
+    (actor): actor is string => actor !== undefined,
+  );
+  const written = outcome.approval?.reason ?? outcome.confirmation?.record;
+  if (written !== undefined && written !== "" && text.endsWith(`: ${written}`)) {
+    const head = text.slice(0, text.length - written.length - 2);
+    return `${mentionKnownActors(slackText(head), actors)}: ${slackText(truncate(written, limit))}`;
+  }
+  return mentionKnownActors(slackText(truncate(text, limit)), actors);
 }

@@ -93,4 +93,45 @@ describe("a run moved from the CLI", () => {
     expect(JSON.stringify(shown?.args)).not.toContain("run.confirm");
     expect(JSON.stringify(shown?.args)).not.toContain("run.abort");
   });
+
+  it("says in the run's thread when Slack refuses to update its message, then updates it on the next change", async () => {
+    await harness.command("runbook start slack-drill incident=INC-7101", ALICE, CHANNELS.incidents);
+    const runId = (await eventually(
+      () =>
+        harness.service.services.store.audit
+          .auditRecords()
+          .filter((record) => record.action === "run.started")
+          .at(1)?.runId ?? undefined,
+      (id) => id !== undefined,
+    )) as string;
+    const ts = (await eventually(
+      () => harness.service.services.store.serveState.message(`run:${runId}`)?.ts,
+      (found) => found !== undefined,
+    )) as string;
+    const updatesOfMessage = () => harness.stub.callsTo("chat.update").filter((call) => call.args["ts"] === ts);
+    await eventually(updatesOfMessage, (calls) => JSON.stringify(calls.at(-1)?.args ?? {}).includes("run.approve"));
+
+    harness.stub.failNext("chat.update", { ok: false, error: "msg_blocks_too_long" });
+    const breakglass = breakglassCli(() => ({}), new Date());
+    const approved = await breakglass(
+      ...["runbook", "approve", runId, "--as", "bob"],
+      ...["--config", join(harness.directory, "breakglass.yaml"), "--dir", RUNBOOKS],
+    );
+    expect(approved.stderr).toBe("");
+    const told = await eventually(
+      () =>
+        harness.stub
+          .callsTo("chat.postMessage")
+          .filter((call) => call.args["thread_ts"] === ts)
+          .map((call) => JSON.stringify(call.args))
+          .find((text) => text.includes("Slack refused to update")),
+      (found) => found !== undefined,
+    );
+    expect(told).toContain("msg_blocks_too_long");
+    expect(told).toContain(`breakglass runbook status ${runId.slice(0, 8)}`);
+    await eventually(
+      () => updatesOfMessage().at(-1),
+      (call) => JSON.stringify(call?.args ?? {}).includes("run.confirm"),
+    );
+  });
 });

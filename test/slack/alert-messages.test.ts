@@ -7,8 +7,10 @@ import { FINDING_CODES } from "../../src/domain/checks/finding-codes.js";
 import { parseConfig } from "../../src/config/load-config.js";
 import { loadRunbooks } from "../../src/adapters/runbook-files/runbook-files.js";
 import {
+  alertDigestMessage,
   expiryWarningMessage,
   newAlertMessage,
+  resolutionDigestMessage,
   resolutionMessage,
   runbookGuide,
   type AlertView,
@@ -16,6 +18,7 @@ import {
 } from "../../src/slack/alert-messages.js";
 import type { WatchedCertificate } from "../../src/domain/checks/expiry-ladder.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
+import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "../support/block-kit-limits.js";
 
 const RUNBOOK_DIRECTORY = fileURLToPath(new URL("../../runbooks", import.meta.url));
 const PROVIDER = "arn:aws:iam::111111111111:saml-provider/Emergency_IdP";
@@ -287,5 +290,35 @@ describe("an expiry warning", () => {
     expect(render(await warn("2026-11-25T09:00:00Z", "14d", { publishedByIdp: false }, false))).toContain(
       "Okta's metadata could not be read just now.",
     );
+  });
+});
+
+describe("the worst case", () => {
+  it("keeps a 500-finding digest of 10,000-character messages, and each alert, within Slack's limits", async () => {
+    const codes = Object.keys(FINDING_CODES);
+    const alerts: AlertView[] = Array.from({ length: 500 }, (_, index) => ({
+      code: codes[index % codes.length] ?? "SAML_PROVIDER_DRIFT",
+      severity: index % 3 === 0 ? "critical" : "high",
+      message: `🔥 ${"<!channel> https://u:p@idp.example/x?token=secret ".repeat(200)}`,
+      subject: { resource: `${PROVIDER}-${index}`.repeat(20), accountId: String(index).padStart(12, "0") },
+      firstSeen: new Date("2026-11-20T08:15:00Z"),
+    }));
+    const runbooks = await guide();
+    const messages = [
+      alertDigestMessage(alerts, runbooks),
+      resolutionDigestMessage(alerts),
+      newAlertMessage(alerts[0]!, runbooks),
+      resolutionMessage(alerts[1]!, new Date("2026-11-21T08:15:00Z")),
+    ];
+    for (const message of messages) {
+      expect(blockKitProblems(message.blocks)).toEqual([]);
+      expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
+      expect(message.text.length).toBeLessThanOrEqual(3000);
+      // plain_text shows <!channel> as written; only mrkdwn and the fallback text would broadcast it.
+      const shown = JSON.stringify(message.blocks);
+      expect(shown).not.toMatch(/"type":"mrkdwn","text":"[^"]*<!channel>/);
+      expect(message.text).not.toContain("<!channel>");
+      expect(`${message.text}${shown}`).not.toMatch(/secret|u:p@/);
+    }
   });
 });

@@ -1,10 +1,13 @@
 // Text that reaches Slack: nothing in it can ping a channel, leak a credential or pass Slack's limits, and people and times read well.
 import { describe, expect, it } from "vitest";
+import { oneLine } from "../../src/domain/errors.js";
 import {
   code,
+  cutText,
   escapeMrkdwn,
   limitedLines,
   mentionActor,
+  mentionKnownActors,
   mentionPrincipal,
   redactSecrets,
   redactUrls,
@@ -44,10 +47,32 @@ describe("redaction", () => {
     expect(redactUrls("https://idp.example.test/metadata")).toBe("https://idp.example.test/metadata");
   });
 
-  it("makes free text safe and shows actors as mentions", () => {
-    expect(slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone")).toBe(
-      "approved by <@U0ALICE001> with Bearer [redacted] @\u2060everyone",
+  it("blanks a URL's user:password wherever text reaches Slack, runbook links included", () => {
+    expect(slackText("open sftp://ops:hunter2@files.example.test/x?a=1")).toBe(
+      "open sftp://[redacted]@files.example.test/x?a=1",
     );
+  });
+
+  it("makes free text safe and never turns what someone typed into a mention or a broadcast", () => {
+    expect(
+      slackText("approved by slack:U0ALICE001 with Bearer abcdefgh12345678 @everyone <!channel> <@U0BOB0002>"),
+    ).toBe("approved by slack:U0ALICE001 with Bearer [redacted] @\u2060everyone &lt;!channel&gt; &lt;@U0BOB0002&gt;");
+  });
+
+  it("mentions only the people breakglass itself names", () => {
+    expect(mentionKnownActors("approved by slack:U0ALICE001, see slack:U0BOB0002", ["slack:U0ALICE001"])).toBe(
+      "approved by <@U0ALICE001>, see slack:U0BOB0002",
+    );
+  });
+});
+
+describe("cutting text", () => {
+  it("never splits an emoji, a flag or a skin tone, so Slack never shows half a character", () => {
+    const header = `${"h".repeat(148)}🔥 and more`;
+    expect(truncate(header, 150)).toBe(`${"h".repeat(148)}…`);
+    expect(truncate(`${"x".repeat(5)}🇳🇱👍🏽 end`, 10)).toBe(`${"x".repeat(5)}🇳🇱…`);
+    expect(cutText("ab👍🏽", 5)).toBe("ab");
+    expect(oneLine(`${"y".repeat(298)}🔥🔥`, 300)).toBe(`${"y".repeat(298)}…`);
   });
 });
 

@@ -18,6 +18,12 @@ import type { SlackMessage } from "../../src/slack/slack-message.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { visibleText } from "../support/block-text.js";
+import {
+  blockKitProblems,
+  blockTextTotal,
+  MESSAGE_BLOCK_TEXT_LIMIT,
+  viewProblems,
+} from "../support/block-kit-limits.js";
 
 const now = new Date("2026-05-01T12:00:00Z");
 const HOUR = 3_600_000;
@@ -123,11 +129,8 @@ const snapshot: PostureSnapshot = {
 };
 
 function expectWithinSlackLimits(blocks: SlackMessage["blocks"], maxBlocks: number): void {
-  expect(blocks.length).toBeLessThanOrEqual(maxBlocks);
-  for (const block of blocks) {
-    if (block.type === "section") expect(block.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
-    if (block.type === "context") expect(block.elements.length).toBeLessThanOrEqual(10);
-  }
+  expect(blockKitProblems(blocks, maxBlocks === 50 ? "message" : "home")).toEqual([]);
+  if (maxBlocks === 50) expect(blockTextTotal(blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
 }
 
 describe("before any check has completed", () => {
@@ -319,5 +322,45 @@ describe("other states", () => {
     const home = postureHomeView(big);
     expect(visibleText(home.blocks)).toContain("…and 45 more (`breakglass check` lists them all)");
     expectWithinSlackLimits(home.blocks as SlackMessage["blocks"], 100);
+  });
+});
+
+describe("the worst case", () => {
+  it("keeps 500 findings of 10,000 characters, 100 leases and 100 open runs within Slack's limits", () => {
+    const long = (index: number) => `Finding ${index} 🔥 ${"<!channel> & slack:U0OTHER999 ".repeat(400)}`;
+    const findings = Array.from({ length: 500 }, (_, index) =>
+      createFinding(index % 2 === 0 ? "CLOUDTRAIL_NOT_LOGGING" : "CERT_EXPIRING", long(index)),
+    );
+    const leases = Array.from({ length: 100 }, (_, index) =>
+      lease({ id: index, userId: `u${index}`, login: `${"very-long-login-".repeat(20)}${index}@example.com` }),
+    );
+    const runs = Array.from({ length: 100 }, (_, index) => ({ ...openRuns[0]!, id: `run-${index}` }));
+    const worst: PostureSnapshot = { ...snapshot, evaluation: { findings, facts, idp }, leases, openRuns: runs };
+    const message = postureStatusMessage(worst);
+    expectWithinSlackLimits(message.blocks, 50);
+    const home = postureHomeView(worst);
+    expect(viewProblems(home as unknown as Record<string, unknown>)).toEqual([]);
+    for (const text of [visibleText(message.blocks), visibleText(home.blocks), message.text]) {
+      expect(text).not.toContain("<!channel>");
+      expect(text).not.toContain("<@U0OTHER999>");
+    }
+  });
+});
+
+describe("a metadata source that carries a credential", () => {
+  const source = "https://ops:hunter2@idp.example.com/metadata?token=t0ps3cr3t&X-Amz-Signature=abcdef0123456789";
+  const sourced = inspectMetadataText(entityXml({ keys: [{ base64: newCertificate.base64, use: "signing" }] }), source);
+  const unreachable = createFinding("METADATA_UNREACHABLE", `Could not fetch ${source}: HTTP 403.`);
+
+  it.each([
+    ["the status reply", (s: PostureSnapshot) => postureStatusMessage(s).blocks],
+    ["the App Home", (s: PostureSnapshot) => postureHomeView(s).blocks],
+  ])("is shown in %s without its user:password, token or signature", (_where, build) => {
+    const fetched = build({ ...snapshot, evaluation: { findings: [], facts, idp: sourced } });
+    const failed = build({ ...snapshot, evaluation: { findings: [unreachable], facts: undefined, idp: undefined } });
+    const text = `${visibleText(fetched)}\n${visibleText(failed)}`;
+    for (const secret of ["ops", "hunter2", "t0ps3cr3t", "abcdef0123456789"]) expect(text).not.toContain(secret);
+    expect(visibleText(fetched)).toContain("From https://idp.example.com/metadata?…");
+    expect(visibleText(failed)).toContain("Could not fetch https://idp.example.com/metadata?…: HTTP 403.");
   });
 });

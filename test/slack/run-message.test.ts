@@ -9,7 +9,9 @@ import { RUN_STATUSES, STEP_STATUSES, type StepOutcomeRecord } from "../../src/d
 import type { Runbook } from "../../src/domain/runbooks/runbook-schema.js";
 import {
   confirmRecordModal,
+  manualInstructionsReplies,
   manualStepQuestion,
+  RUN_MESSAGE_TEXT_LIMIT,
   abortReasonModal,
   rejectReasonModal,
   RUN_ACTION_IDS,
@@ -17,8 +19,15 @@ import {
   runMessage,
   shortRunId,
   stepOutcomeReply,
+  takeOverModal,
 } from "../../src/slack/run-message.js";
 import type { SlackMessage } from "../../src/slack/slack-message.js";
+import {
+  blockKitProblems,
+  blockTextTotal,
+  MESSAGE_BLOCK_TEXT_LIMIT,
+  viewProblems,
+} from "../support/block-kit-limits.js";
 import { textObjects, visibleText } from "../support/block-text.js";
 
 const RUNBOOKS = join(import.meta.dirname, "..", "..", "runbooks");
@@ -79,6 +88,8 @@ function buttonsOf(
 
 /** What Slack would refuse: too many blocks, text objects empty or over their limits. */
 function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(blockKitProblems(message.blocks)).toEqual([]);
+  expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
   expect(message.blocks.length).toBeLessThanOrEqual(50);
   expect(message.text.length).toBeGreaterThan(0);
   for (const block of message.blocks) {
@@ -249,6 +260,81 @@ describe("an approval with the changes it unlocks", () => {
     expect(shownText).toContain(`after: signing certificates sha256 ${fingerprint(1)}, ${fingerprint(2)}`);
     expect(shownText).toContain("…and 12 more (`breakglass runbook status` shows all)");
     expect(shownText).toContain("…and 6 more steps: `breakglass runbook status` shows them all.");
+  });
+});
+
+describe("a 40-step runbook with long titles and 10,000-character texts", () => {
+  it("keeps every state of the run message and every thread reply within Slack's limits", () => {
+    const long = `🔥 ${"Do this <!channel> & slack:U0OTHER999. ".repeat(250)}`;
+    const base = FM1.steps.find((step) => step.kind === "manual");
+    if (base === undefined) throw new TypeError("FM1 has no manual step");
+    const steps = Array.from({ length: 40 }, (_, index) => ({
+      ...base,
+      id: `step-${index}`,
+      title: `${index} ${long}`,
+    }));
+    const big: Runbook = { ...FM1, title: `${"Title ".repeat(40)}🔥`, steps };
+    for (const at of [0, 20, 39]) {
+      for (const status of ["waiting", "failed"] as const) {
+        const outcome = { summary: long, text: long, error: long };
+        const run = viewOf(big, { status, steps: { [`step-${at}`]: { status, outcome } } });
+        expectWithinSlackLimits(runMessage(run, big));
+        const reply = stepOutcomeReply(run, `step-${at}`);
+        if (reply !== null) expectWithinSlackLimits(reply);
+        for (const part of manualInstructionsReplies(run, big) ?? []) expectWithinSlackLimits(part);
+      }
+    }
+  });
+});
+
+describe("the modals", () => {
+  it("stay within Slack's limits for a view with 10,000-character questions and reasons", () => {
+    const long = `🔥 ${"Why <!channel> & slack:U0OTHER999? ".repeat(300)}`;
+    const run = viewOf(FM3, { status: "waiting", steps: { "approve-direct-federation": { status: "waiting" } } });
+    for (const modal of [
+      rejectReasonModal(run),
+      abortReasonModal(run),
+      takeOverModal(RUN_ID, long),
+      takeOverModal(RUN_ID, long, "abort"),
+      confirmRecordModal(run, long),
+    ])
+      expect(viewProblems(modal as unknown as Record<string, unknown>)).toEqual([]);
+  });
+});
+
+describe("a manual step with instructions longer than one message holds", () => {
+  // 40 paragraphs of 330 characters: 13,200 characters of instructions, each paragraph numbered to find it again.
+  const paragraphs = Array.from(
+    { length: 40 },
+    (_, index) => `Paragraph ${index + 1}: ${"check the console. ".repeat(17)}`,
+  );
+  const outcome = { summary: "waits for an operator", text: paragraphs.join("\n\n") };
+  const run = viewOf(FM1, { status: "waiting", steps: { "check-out-credentials": { status: "waiting", outcome } } });
+  const message = runMessage(run, FM1);
+
+  it("keeps the run message within Slack's limits and says the rest is in the thread", () => {
+    expect(blockKitProblems(message.blocks)).toEqual([]);
+    expect(blockTextTotal(message.blocks)).toBeLessThanOrEqual(RUN_MESSAGE_TEXT_LIMIT);
+    expect(visibleText(message.blocks)).toContain("(continued in the thread)");
+    expect(buttonsOf(message).map((button) => button.action_id)).toContain("run.confirm");
+  });
+
+  it("gives the whole instructions as thread replies, each within Slack's limits", () => {
+    const replies = manualInstructionsReplies(run, FM1) ?? [];
+    const shown = replies.map((reply) => visibleText(reply.blocks)).join("\n");
+    for (const paragraph of paragraphs) expect(shown).toContain(paragraph.trim());
+    for (const reply of replies) {
+      expect(blockKitProblems(reply.blocks)).toEqual([]);
+      expect(blockTextTotal(reply.blocks)).toBeLessThanOrEqual(MESSAGE_BLOCK_TEXT_LIMIT);
+    }
+  });
+
+  it("posts nothing more when the instructions fit", () => {
+    const short = viewOf(FM1, {
+      status: "waiting",
+      steps: { "check-out-credentials": { status: "waiting", outcome: { summary: "waits", text: "Short." } } },
+    });
+    expect(manualInstructionsReplies(short, FM1)).toBeNull();
   });
 });
 
@@ -622,6 +708,47 @@ describe("thread replies", () => {
     expect(actionText).toContain("• group ops: user4: member → not a member");
     expect(actionText).not.toContain("user5");
     expect(actionText).toContain("…and 4 more");
+  });
+
+  it("never turns a reject reason or a written answer into a mention or a broadcast", () => {
+    const reason = "ask slack:U0OTHER999 <!channel> <@U0OTHER999>";
+    const rejected = viewOf(FM3, {
+      status: "failed",
+      steps: {
+        "approve-direct-federation": {
+          status: "failed",
+          outcome: {
+            summary: `rejected by slack:U0APPR0002: ${reason}`,
+            error: `rejected by slack:U0APPR0002: ${reason}`,
+            approval: { decision: "rejected", approver: "slack:U0APPR0002", initiator: INITIATOR, reason },
+          },
+        },
+      },
+    });
+    const reply = stepOutcomeReply(rejected, "approve-direct-federation");
+    const message = runMessage(rejected, FM3);
+    for (const text of [visibleText(reply?.blocks), reply?.text ?? "", visibleText(message.blocks), message.text]) {
+      expect(text).not.toContain("<@U0OTHER999>");
+      expect(text).not.toContain("<!channel>");
+    }
+    expect(visibleText(reply?.blocks)).toContain(
+      "rejected by <@U0APPR0002>: ask slack:U0OTHER999 &lt;!channel&gt; &lt;@U0OTHER999&gt;",
+    );
+    const answered = viewOf(FM1, {
+      status: "running",
+      steps: {
+        "check-out-credentials": {
+          status: "succeeded",
+          outcome: {
+            summary: "confirmed by slack:U0OPER0003",
+            confirmation: { actor: "slack:U0OPER0003", record: "handed to slack:U0OTHER999" },
+          },
+        },
+      },
+    });
+    const answer = visibleText(stepOutcomeReply(answered, "check-out-credentials")?.blocks);
+    expect(answer).toContain("confirmed by <@U0OPER0003>");
+    expect(answer).toContain(":memo: handed to slack:U0OTHER999");
   });
 
   it("gives nothing for a step the run does not have", () => {

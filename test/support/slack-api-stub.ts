@@ -2,6 +2,7 @@
 // methods breakglass calls the way Slack documents them and records every call, so tests assert on what users would see.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "./block-kit-limits.js";
 
 export interface RecordedCall {
   readonly method: string;
@@ -109,12 +110,14 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
           bot_id: "B0000000001",
         };
       case "chat.postMessage": {
+        const refused = refusedBlocks(args);
+        if (refused !== undefined) return refused;
         ts += 1;
         const stamp = `${ts}.000100`;
         return { ok: true, channel: args["channel"], ts: stamp, message: { ...args, ts: stamp, type: "message" } };
       }
       case "chat.update":
-        return { ok: true, channel: args["channel"], ts: args["ts"], text: args["text"] };
+        return refusedBlocks(args) ?? { ok: true, channel: args["channel"], ts: args["ts"], text: args["text"] };
       case "chat.postEphemeral":
         ts += 1;
         return { ok: true, message_ts: `${ts}.000200` };
@@ -270,6 +273,19 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
   });
+}
+
+/**
+ * What Slack answers for blocks it refuses: invalid_blocks (with the problems in `errors`) for a broken limit,
+ * msg_blocks_too_long when their text adds up past what one message holds.
+ */
+function refusedBlocks(args: Record<string, unknown>): Record<string, unknown> | undefined {
+  const blocks = args["blocks"];
+  if (!Array.isArray(blocks)) return undefined;
+  const problems = blockKitProblems(blocks);
+  if (problems.length > 0) return { ok: false, error: "invalid_blocks", errors: problems };
+  if (blockTextTotal(blocks) > MESSAGE_BLOCK_TEXT_LIMIT) return { ok: false, error: "msg_blocks_too_long" };
+  return undefined;
 }
 
 function parseJson(raw: string): Record<string, unknown> {
