@@ -277,51 +277,33 @@ export function manualStepQuestion(run: RunView, runbook: RunbookForRun): string
 
 /** Asks the person who pressed Reject why: the engine records the reason with the rejection. */
 export function rejectReasonModal(run: RunView): types.ModalView {
-  const ids = RUN_MODALS.reject;
-  return {
-    type: "modal",
-    callback_id: ids.callbackId,
-    private_metadata: run.id,
-    title: plainText("Reject the step"),
-    submit: plainText("Reject"),
-    close: plainText("Cancel"),
-    blocks: [
+  return textAnswerModal(RUN_MODALS.reject, run.id, {
+    title: "Reject the step",
+    submit: "Reject",
+    close: "Cancel",
+    before: [
       sectionBlock(
         `Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) stops at this approval, or follows its onFailure.`,
       ),
-      {
-        type: "input",
-        block_id: ids.blockId,
-        label: plainText("Why do you reject it?"),
-        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
-      },
     ],
-  };
+    label: "Why do you reject it?",
+  });
 }
 
 /** Asks the person who pressed Abort why, as the CLI's --reason does: the reason goes on the audit record. */
 export function abortReasonModal(run: RunView): types.ModalView {
-  const ids = RUN_MODALS.abort;
-  return {
-    type: "modal",
-    callback_id: ids.callbackId,
-    private_metadata: run.id,
-    title: plainText("Abort the run"),
-    submit: plainText("Abort the run"),
-    close: plainText("Keep it"),
-    blocks: [
+  return textAnswerModal(RUN_MODALS.abort, run.id, {
+    title: "Abort the run",
+    submit: "Abort the run",
+    close: "Keep it",
+    before: [
       sectionBlock(
         `Run ${code(shortRunId(run.id))} (${code(run.runbookId)}) ends for good and cannot be resumed. ` +
           "Nothing it already changed is undone (Roll back does that, afterwards).",
       ),
-      {
-        type: "input",
-        block_id: ids.blockId,
-        label: plainText("Why do you abort it?"),
-        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
-      },
     ],
-  };
+    label: "Why do you abort it?",
+  });
 }
 
 /**
@@ -329,15 +311,11 @@ export function abortReasonModal(run: RunView): types.ModalView {
  * (another host's, or a hung one), and the run goes on here. The reason goes on the audit record.
  */
 export function takeOverModal(runId: string, busy: string, then: "resume" | "abort" = "resume"): types.ModalView {
-  const ids = then === "resume" ? RUN_MODALS.takeOver : RUN_MODALS.takeOverAndAbort;
-  return {
-    type: "modal",
-    callback_id: ids.callbackId,
-    private_metadata: runId,
-    title: plainText(then === "resume" ? "Take the run over" : "Take over and abort"),
-    submit: plainText(then === "resume" ? "Take over" : "Abort the run"),
-    close: plainText("Cancel"),
-    blocks: [
+  return textAnswerModal(then === "resume" ? RUN_MODALS.takeOver : RUN_MODALS.takeOverAndAbort, runId, {
+    title: then === "resume" ? "Take the run over" : "Take over and abort",
+    submit: then === "resume" ? "Take over" : "Abort the run",
+    close: "Cancel",
+    before: [
       sectionBlock(`Run ${code(shortRunId(runId))}: ${slackText(truncate(busy, 1500))}`),
       contextBlock(
         then === "resume"
@@ -346,34 +324,59 @@ export function takeOverModal(runId: string, busy: string, then: "resume" | "abo
           : "Take over only if that process is gone or hung: the run then ends for good, and the process that held " +
               "it can no longer write to it. Nothing it already changed is undone.",
       ),
-      {
-        type: "input",
-        block_id: ids.blockId,
-        label: plainText("Why take it over?"),
-        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 1000 },
-      },
     ],
-  };
+    label: "Why take it over?",
+  });
 }
 
 /** Asks the person who pressed Done for the written answer the manual step requires. */
 export function confirmRecordModal(run: RunView, question: string): types.ModalView {
-  const ids = RUN_MODALS.confirm;
+  return textAnswerModal(RUN_MODALS.confirm, run.id, {
+    title: "Confirm the step",
+    submit: "Done",
+    close: "Cancel",
+    before: [],
+    label: truncate(question, 2000),
+    maxLength: 2000,
+    after: [contextBlock("Kept in the run and the audit log. Never write a password or a token here.")],
+  });
+}
+
+/** A modal that asks one written answer of the person who pressed a run's button; the run's id rides along. */
+function textAnswerModal(
+  ids: { readonly callbackId: string; readonly blockId: string; readonly actionId: string },
+  runId: string,
+  text: {
+    readonly title: string;
+    readonly submit: string;
+    readonly close: string;
+    readonly before: readonly KnownBlock[];
+    readonly label: string;
+    readonly maxLength?: number;
+    readonly after?: readonly KnownBlock[];
+  },
+): types.ModalView {
   return {
     type: "modal",
     callback_id: ids.callbackId,
-    private_metadata: run.id,
-    title: plainText("Confirm the step"),
-    submit: plainText("Done"),
-    close: plainText("Cancel"),
+    private_metadata: runId,
+    title: plainText(text.title),
+    submit: plainText(text.submit),
+    close: plainText(text.close),
     blocks: [
+      ...text.before,
       {
         type: "input",
         block_id: ids.blockId,
-        label: plainText(truncate(question, 2000)),
-        element: { type: "plain_text_input", action_id: ids.actionId, multiline: true, max_length: 2000 },
+        label: plainText(text.label),
+        element: {
+          type: "plain_text_input",
+          action_id: ids.actionId,
+          multiline: true,
+          max_length: text.maxLength ?? 1000,
+        },
       },
-      contextBlock("Kept in the run and the audit log. Never write a password or a token here."),
+      ...(text.after ?? []),
     ],
   };
 }
