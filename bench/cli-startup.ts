@@ -1,8 +1,10 @@
 // Benchmark: how long the installed `breakglass` command takes to start and answer, and its peak memory, beside a bare
 // `node -e 0` measured in the same rounds (issue 15: a person waits on every CLI call during an incident).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -16,6 +18,8 @@ interface Subject {
   readonly args: readonly string[];
   /** The issue's goal: this command's median wall time within `timeRatio` times bare Node's. */
   readonly timeRatio: number | null;
+  /** Runs with an empty cache directory every time (`runbook list`'s summary cache starts cold). */
+  readonly coldCache?: boolean;
 }
 
 /** Peak memory of each command within this many times bare Node's. */
@@ -25,6 +29,7 @@ const SUBJECTS: readonly Subject[] = [
   { label: "node -e 0", args: ["-e", "0"], timeRatio: null },
   { label: "breakglass --help", args: [BIN, "--help"], timeRatio: 2 },
   { label: "breakglass runbook list", args: [BIN, "runbook", "list"], timeRatio: 2 },
+  { label: "breakglass runbook list (cold cache)", args: [BIN, "runbook", "list"], timeRatio: null, coldCache: true },
   {
     label: "breakglass metadata inspect <2 KB file>",
     args: [BIN, "metadata", "inspect", here("../examples/google-workspace-idp-metadata.xml")],
@@ -38,14 +43,24 @@ interface Run {
   readonly peakRssKb: number | null;
 }
 
+/** The commands' cache home: their own, so a warm `runbook list` is measured warm and a cold one cold. */
+const CACHE_HOME = mkdtempSync(join(tmpdir(), "breakglass-bench-cache-"));
+
 /** One whole process, output discarded; GNU time (when installed) reports its peak RSS on stderr's last line. */
-function runOnce(args: readonly string[]): Run {
+function runOnce({ args, coldCache }: Subject): Run {
+  const cacheHome = coldCache ? mkdtempSync(join(tmpdir(), "breakglass-bench-cold-")) : CACHE_HOME;
   const timed = existsSync(GNU_TIME);
   const command = timed ? GNU_TIME : process.execPath;
   const commandArgs = timed ? ["-f", "%M", process.execPath, ...args] : [...args];
   const started = process.hrtime.bigint();
-  const result = spawnSync(command, commandArgs, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+  const result = spawnSync(command, commandArgs, {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+  });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (coldCache) rmSync(cacheHome, { recursive: true, force: true });
   if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   const peak = timed ? Number(result.stderr.trim().split("\n").at(-1)) : NaN;
   return { wallMs, peakRssKb: Number.isFinite(peak) ? peak : null };
@@ -67,9 +82,10 @@ export function benchCliStartup(): void {
   const runs = new Map<Subject, Run[]>(SUBJECTS.map((subject) => [subject, []]));
   // One round untimed first (disk cache), then every round runs each command once, so that a busy moment on the
   // machine falls on all of them alike.
-  for (const subject of SUBJECTS) runOnce(subject.args);
+  for (const subject of SUBJECTS) runOnce(subject);
   for (let round = 0; round < ROUNDS; round++)
-    for (const subject of SUBJECTS) runs.get(subject)!.push(runOnce(subject.args));
+    for (const subject of SUBJECTS) runs.get(subject)!.push(runOnce(subject));
+  rmSync(CACHE_HOME, { recursive: true, force: true });
 
   const summary = (subject: Subject) => {
     const measured = runs.get(subject)!;
@@ -79,7 +95,8 @@ export function benchCliStartup(): void {
   const bare = summary(SUBJECTS[0]!);
   console.log(
     `  median of ${ROUNDS} whole-process runs each, interleaved` +
-      (bare.peakRssKb === null ? ` (peak RSS not measured: ${GNU_TIME} is absent; apt-get install time)` : ""),
+      (bare.peakRssKb === null ? ` (peak RSS not measured: ${GNU_TIME} is absent; apt-get install time)` : "") +
+      "; runbook list answers from its summary cache after the untimed first round, the cold line never does",
   );
   for (const subject of SUBJECTS) {
     const { wallMs, peakRssKb } = summary(subject);

@@ -180,7 +180,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .option("--json", "print one JSON object { runbooks, invalidFiles }")
     .exitOverride()
     .action(async (options: { dir: string; json?: boolean }) => {
-      const { runRunbookList } = await import("./runbook-command.js");
+      const { runRunbookList } = await import("./runbook-list-command.js");
       exitCode = await runRunbookList(options.dir, io, options);
     });
   runbook

@@ -2,7 +2,10 @@
 import type { Runbook, RunbookStep } from "../domain/runbooks/runbook-schema.js";
 
 /** The runbooks that load, and the files that do not (named, as the text report names them on stderr). */
-export function runbookListJson(runbooks: readonly Runbook[], invalidFiles: readonly string[]): unknown {
+export function runbookListJson(
+  runbooks: readonly { readonly id: string; readonly failureMode: string; readonly title: string }[],
+  invalidFiles: readonly string[],
+): unknown {
   return {
     runbooks: runbooks.map((runbook) => ({
       id: runbook.id,

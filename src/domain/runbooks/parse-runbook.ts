@@ -2,15 +2,14 @@
 import { basename } from "node:path";
 import { isMap, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { z } from "zod";
-import { formatBytes } from "../shared/format-bytes.js";
 import { BreakglassError } from "../errors.js";
 import { closestName } from "../shared/closest-name.js";
 import { runbookSchema, type Runbook } from "./runbook-schema.js";
 import { describeAliasFailure, describeNode, lineOf, locate, type YamlSource } from "../shared/yaml-location.js";
 
-/** A runbook is a few hundred lines; anything near this limit is a mistake or an attack. */
-export const MAX_RUNBOOK_BYTES = 1024 * 1024;
-export const RUNBOOK_EXTENSION = ".yaml";
+import { MAX_RUNBOOK_BYTES, RUNBOOK_EXTENSION, runbookTooLargeReason } from "./runbook-file-rules.js";
+
+export { MAX_RUNBOOK_BYTES, RUNBOOK_EXTENSION, runbookTooLargeReason };
 // Enough to reuse a list through an anchor a few times, far too few for an exponential "billion laughs" expansion.
 const MAX_ALIAS_COUNT = 20;
 
@@ -56,11 +55,6 @@ export function parseRunbook(text: string, path: string): LoadedRunbook {
 /** Every problem of the text, in file order; empty when it is a valid runbook. */
 export function validateRunbookText(text: string, path: string): RunbookProblem[] {
   return interpretRunbookText(text, path).problems;
-}
-
-/** Why a runbook of this size is refused, for the file reader and for text handed in directly. */
-export function runbookTooLargeReason(bytes: number): string {
-  return `refused: the file is ${formatBytes(bytes)}, over the ${formatBytes(MAX_RUNBOOK_BYTES)} limit for a runbook`;
 }
 
 /** A problem with the whole file (no line, step or field): unreadable, misnamed, a directory without runbooks. */

@@ -1,7 +1,6 @@
 // Verifies the enveloped XML-DSig signatures of a metadata document and returns only the XML each valid signature covers.
 import type { KeyObject } from "node:crypto";
-import { DOMParser } from "@xmldom/xmldom";
-import { SignedXml } from "xml-crypto";
+import type { SignedXml } from "xml-crypto";
 import { describeError } from "../errors.js";
 import { keyOfCertificateText } from "./embedded-certificate.js";
 import { NO_SIGNATURE, type SignatureVerdict } from "./metadata-model.js";
@@ -18,6 +17,7 @@ import {
   signatureAlgorithmRegistry,
 } from "./signature-algorithms.js";
 import { NS } from "./xml-document.js";
+import { xmlCrypto, xmldom } from "./xml-signature-libraries.js";
 
 /** The key a signature must verify against: pinned by the operator, or else the one in the signature itself. */
 export interface MetadataSigner {
@@ -47,6 +47,7 @@ const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
  * elsewhere covers nothing breakglass reports, so it is ignored rather than trusted.
  */
 export function checkMetadataSignatures(text: string, signer: MetadataSigner | undefined): DocumentSignatureChecks {
+  const { DOMParser } = xmldom();
   const document = new DOMParser({
     errorHandler: { warning: () => undefined, error: () => undefined, fatalError: () => undefined },
   }).parseFromString(text, "text/xml");
@@ -207,7 +208,7 @@ function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | un
  * one's namespaces and failed. Its method is private in the types, hence the override on the instance.
  */
 function createVerifier(key: KeyObject, signedInfo: DomElement, canonicalization: string): SignedXml {
-  const verifier = new SignedXml({ publicCert: key });
+  const verifier = new (xmlCrypto().SignedXml)({ publicCert: key });
   verifier.SignatureAlgorithms = signatureAlgorithmRegistry();
   verifier.HashAlgorithms = digestAlgorithmRegistry();
   const ancestorNamespaces = namespacesInScopeAbove(signedInfo);

@@ -1,7 +1,8 @@
 // The XML-DSig algorithms breakglass verifies, which of them are weak, and the key each signature algorithm needs.
 import { constants, createHash, createPrivateKey, KeyObject, sign, verify, type KeyLike } from "node:crypto";
-import { createOptionalCallbackFunction, type HashAlgorithm, type SignatureAlgorithm } from "xml-crypto";
+import type { HashAlgorithm, SignatureAlgorithm } from "xml-crypto";
 import { BreakglassError } from "../errors.js";
+import { xmlCrypto } from "./xml-signature-libraries.js";
 
 /** The key family a signature algorithm verifies with; a key of another family never verifies it. */
 export type KeyFamily = "RSA" | "ECDSA";
@@ -144,6 +145,7 @@ export function digestAlgorithmRegistry(): Record<string, new () => HashAlgorith
 
 function signatureAlgorithmClass(uri: string, spec: SignatureAlgorithmSpec): new () => SignatureAlgorithm {
   const options = (key: KeyObject) => verifyOptions(spec, key);
+  const { createOptionalCallbackFunction } = xmlCrypto();
   return class implements SignatureAlgorithm {
     getAlgorithmName = (): string => uri;
     getSignature = createOptionalCallbackFunction(
