@@ -3,7 +3,8 @@
 // takes the Actor its front end resolved once at its edge; the audit log names the actor's person id.
 import { BreakglassError } from "../domain/errors.js";
 import type { Actor } from "../domain/identity/actor.js";
-import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
+import type { ApprovalConfirmation, RunEngine, RunView } from "../domain/runbooks/run-engine.js";
+import { fingerprintRequirement, type FingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { RunbookResolver } from "../domain/runbooks/engine-ports.js";
@@ -74,10 +75,22 @@ export class RunbookRuns {
     return this.options.engine.advance(this.resolve(runId), actor.person, request);
   }
 
-  /** Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. */
-  approve(runId: string, actor: Actor): Promise<RunView> {
+  /**
+   * Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. When it
+   * unlocks a full key change nothing vouches for, `confirmation.fingerprint` must be the start of a new certificate's
+   * SHA-256 (approvalNeeds says which); a wrong one is refused and audited, and nothing is approved.
+   */
+  approve(runId: string, actor: Actor, confirmation: ApprovalConfirmation = {}): Promise<RunView> {
     const id = this.resolve(runId);
-    return this.thenAdvance(id, actor, this.options.engine.approve(id, actor));
+    return this.thenAdvance(id, actor, this.options.engine.approve(id, actor, confirmation));
+  }
+
+  /** What approving the run needs besides a second person: the certificates one of whose fingerprint must be typed. */
+  async approvalNeeds(runId: string): Promise<FingerprintRequirement | undefined> {
+    const view = await this.options.engine.status(this.resolve(runId));
+    if (view.waitingFor?.kind !== "approval") return undefined;
+    const stepId = view.waitingFor.stepId;
+    return fingerprintRequirement(view.steps.find((step) => step.id === stepId)?.outcome?.unlocks);
   }
 
   /** Refuses the approval; the runbook's onFailure decides what follows (a goto goes on at once). */

@@ -80,5 +80,6 @@ function unlockedJson(unlocked: UnlockedAction): unknown {
     alreadyDone: unlocked.plan?.alreadyDone ?? null,
     changes: unlocked.plan?.changes.map(changeJson) ?? [],
     notPlanned: unlocked.notPlanned ?? null,
+    keyContinuity: unlocked.plan?.keyContinuity ?? null,
   };
 }
