@@ -56,6 +56,7 @@ function stepJson(step: StepView): unknown {
           decision: outcome.approval.decision,
           approver: outcome.approval.approver,
           reason: outcome.approval.reason ?? null,
+          confirmedFingerprint: outcome.approval.confirmedFingerprint ?? null,
         }
       : null,
     confirmation: outcome?.confirmation
