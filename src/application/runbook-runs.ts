@@ -2,7 +2,7 @@
 // the CLI and Slack start the same runbook with the same inputs and reach the same state and audit record. Every one
 // takes the Actor its front end resolved once at its edge; the audit log names the actor's person id.
 import { BreakglassError } from "../domain/errors.js";
-import type { Actor } from "../domain/identity/actor.js";
+import { secondPersonProblem, type Actor } from "../domain/identity/actor.js";
 import type { ApprovalConfirmation, RunEngine, RunView } from "../domain/runbooks/run-engine.js";
 import { fingerprintRequirement, type FingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
@@ -85,9 +85,16 @@ export class RunbookRuns {
     return this.thenAdvance(id, actor, this.options.engine.approve(id, actor, confirmation));
   }
 
-  /** What approving the run needs besides a second person: the certificates one of whose fingerprint must be typed. */
-  async approvalNeeds(runId: string): Promise<FingerprintRequirement | undefined> {
-    const view = await this.options.engine.status(this.resolve(runId));
+  /**
+   * What approving the run needs besides a second person: the certificates one of whose fingerprint must be typed.
+   * Nothing for someone who may not approve it anyway (who started it): approve then refuses them without asking.
+   */
+  async approvalNeeds(runId: string, actor: Actor): Promise<FingerprintRequirement | undefined> {
+    const id = this.resolve(runId);
+    const run = this.options.runs.findRun(id);
+    if (run === null || secondPersonProblem({ person: run.initiatorPerson, label: run.initiator }, actor) !== undefined)
+      return undefined;
+    const view = await this.options.engine.status(id);
     if (view.waitingFor?.kind !== "approval") return undefined;
     const stepId = view.waitingFor.stepId;
     return fingerprintRequirement(view.steps.find((step) => step.id === stepId)?.outcome?.unlocks);

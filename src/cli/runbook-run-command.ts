@@ -74,7 +74,7 @@ export async function runRunbookApprove(runId: string, options: ApproveOptions, 
   return withRuns(options, io, "approve", async (runs, actor) => {
     let fingerprint = options.confirmFingerprint;
     if (fingerprint === undefined) {
-      const needs = await runs.approvalNeeds(runId);
+      const needs = await runs.approvalNeeds(runId, actor);
       if (needs !== undefined) fingerprint = await askFingerprint(runId, needs, io);
     }
     return runs.approve(runId, actor, fingerprint === undefined ? {} : { fingerprint });

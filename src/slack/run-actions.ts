@@ -193,7 +193,7 @@ async function press(
     case "run.approve": {
       try {
         // A full key change nothing vouches for: the approver types a new certificate's fingerprint in a modal first.
-        const needs = await runs.approvalNeeds(runId);
+        const needs = await runs.approvalNeeds(runId, actor);
         if (needs === undefined) {
           driver.drive(runId, () => runs.approve(runId, actor), problem);
           return;
