@@ -3,6 +3,7 @@ import type { Colors } from "picocolors/types.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 import type { UnlockedAction } from "../domain/runbooks/run-store.js";
 import type { Severity } from "../domain/checks/finding.js";
+import { fingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
 import { describeIncomingCertificate, groupedFingerprint, type KeyContinuity } from "../domain/saml/key-continuity.js";
 import { styleSeverity } from "./severity-style.js";
 
@@ -54,9 +55,12 @@ export function runViewText(view: RunView, c: Colors): string {
           );
       }
     }
+    const waiting = view.steps.find((step) => step.id === view.waitingFor?.stepId);
+    const confirm =
+      fingerprintRequirement(waiting?.outcome?.unlocks) === undefined ? "" : " --confirm-fingerprint <8 hex>";
     lines.push(
       view.waitingFor.kind === "approval"
-        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   ` +
+        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>${confirm}   ` +
             `(or: runbook reject ${view.id} --as <name> --reason "…")`
         : `Waiting for the step to be done by hand: breakglass runbook confirm ${view.id} --as <name>`,
     );

@@ -229,6 +229,7 @@ describe("the guarded re-import from the CLI", () => {
       expect(stdout).toContain("FULL KEY CHANGE, NOT SIGNED BY THE PINNED METADATA SIGNER");
       expect(stdout).toContain(`sha256 ${consoleFingerprint(next)}`);
       expect(stdout).toContain("approve with: --confirm-fingerprint");
+      expect(stdout).toContain(`breakglass runbook approve ${runId} --as <name> --confirm-fingerprint <8 hex>`);
 
       // Whoever started the run is refused as ever, without being asked for a fingerprint.
       const self = await breakglass("runbook", "approve", runId, "--as", "alice");
