@@ -79,6 +79,8 @@ export async function runAuditedAction(request: AuditedAction, audit: AuditLog, 
   switch (result.stage) {
     case "plan":
       throw rethrown(result.cause, subject, "nothing was changed");
+    case "refused":
+      throw new BreakglassError("APPROVAL_REFUSED", subject, result.error);
     case "audit":
       // The audit log's own error (AUDIT_FAILED) says what could not be written: it is the one to hear.
       throw result.cause;

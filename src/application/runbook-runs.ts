@@ -2,8 +2,9 @@
 // the CLI and Slack start the same runbook with the same inputs and reach the same state and audit record. Every one
 // takes the Actor its front end resolved once at its edge; the audit log names the actor's person id.
 import { BreakglassError } from "../domain/errors.js";
-import type { Actor } from "../domain/identity/actor.js";
-import type { RunEngine, RunView } from "../domain/runbooks/run-engine.js";
+import { secondPersonProblem, type Actor } from "../domain/identity/actor.js";
+import type { ApprovalConfirmation, RunEngine, RunView } from "../domain/runbooks/run-engine.js";
+import { fingerprintRequirement, type FingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
 import type { RunRecord } from "../domain/runbooks/run-store.js";
 import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { RunbookResolver } from "../domain/runbooks/engine-ports.js";
@@ -74,10 +75,29 @@ export class RunbookRuns {
     return this.options.engine.advance(this.resolve(runId), actor.person, request);
   }
 
-  /** Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. */
-  approve(runId: string, actor: Actor): Promise<RunView> {
+  /**
+   * Grants the approval the run waits for (a second person's: the engine compares person ids), then goes on. When it
+   * unlocks a full key change nothing vouches for, `confirmation.fingerprint` must be the start of a new certificate's
+   * SHA-256 (approvalNeeds says which); a wrong one is refused and audited, and nothing is approved.
+   */
+  approve(runId: string, actor: Actor, confirmation: ApprovalConfirmation = {}): Promise<RunView> {
     const id = this.resolve(runId);
-    return this.thenAdvance(id, actor, this.options.engine.approve(id, actor));
+    return this.thenAdvance(id, actor, this.options.engine.approve(id, actor, confirmation));
+  }
+
+  /**
+   * What approving the run needs besides a second person: the certificates one of whose fingerprint must be typed.
+   * Nothing for someone who may not approve it anyway (who started it): approve then refuses them without asking.
+   */
+  async approvalNeeds(runId: string, actor: Actor): Promise<FingerprintRequirement | undefined> {
+    const id = this.resolve(runId);
+    const run = this.options.runs.findRun(id);
+    if (run === null || secondPersonProblem({ person: run.initiatorPerson, label: run.initiator }, actor) !== undefined)
+      return undefined;
+    const view = await this.options.engine.status(id);
+    if (view.waitingFor?.kind !== "approval") return undefined;
+    const stepId = view.waitingFor.stepId;
+    return fingerprintRequirement(view.steps.find((step) => step.id === stepId)?.outcome?.unlocks);
   }
 
   /** Refuses the approval; the runbook's onFailure decides what follows (a goto goes on at once). */

@@ -114,6 +114,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
           }),
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
           savedDirectory: artefactDirectory,
+          ...(config.idp.metadataSigner === undefined ? {} : { metadataSignerPath: config.idp.metadataSigner }),
         }),
       ),
       "idp.add-group-members": wrapAction(

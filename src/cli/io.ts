@@ -1,4 +1,5 @@
 // What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
+import { createInterface } from "node:readline/promises";
 import type { RunbookServiceOptions } from "../application/runbook-runtime.js";
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 
@@ -10,6 +11,11 @@ export interface CliIo {
   readonly stderrIsTty?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
+  /**
+   * Asks the person at the terminal one line (the question on stderr); only when stdin is a terminal, so that a script
+   * never hangs on a question: a command that needs an answer without one says which option to pass instead.
+   */
+  readonly prompt?: (question: string) => Promise<string>;
   /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
   readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost" | "sleep">;
 }
@@ -22,7 +28,17 @@ export function processIo(): CliIo {
     stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
     clock: systemClock,
+    ...(process.stdin.isTTY === true ? { prompt: askOnTerminal } : {}),
   };
+}
+
+async function askOnTerminal(question: string): Promise<string> {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
 }
 
 /**

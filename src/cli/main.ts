@@ -11,7 +11,7 @@ import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import type { CheckOptions } from "./check-command.js";
 import type { AttestOptions } from "./identity-center-command.js";
 import { DEFAULT_RUNBOOK_DIRECTORY } from "./runbook-directory.js";
-import type { OperatorOptions, RunOptions, TakeOverOptions } from "./runbook-run-command.js";
+import type { ApproveOptions, OperatorOptions, RunOptions, TakeOverOptions } from "./runbook-run-command.js";
 import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import type { MetadataInspectOptions } from "./metadata-inspect-command.js";
@@ -250,10 +250,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   runCommand(
     "approve",
     "Approve the step a run waits on, as a second person (never the one who started it), and go on.",
-  ).action(async (runId: string, options: OperatorOptions) => {
-    const { runRunbookApprove } = await import("./runbook-run-command.js");
-    exitCode = await runRunbookApprove(runId, options, io);
-  });
+  )
+    .option(
+      "--confirm-fingerprint <hex>",
+      "the first 8 hex characters of the new signing certificate's SHA-256, as the IdP's admin console shows it " +
+        "(asked when the approval unlocks a full key change not signed by the pinned metadata signer)",
+    )
+    .action(async (runId: string, options: ApproveOptions) => {
+      const { runRunbookApprove } = await import("./runbook-run-command.js");
+      exitCode = await runRunbookApprove(runId, options, io);
+    });
   runCommand("reject", "Reject the approval a run waits on.")
     .requiredOption("--reason <text>", "why")
     .action(async (runId: string, options: OperatorOptions & { reason: string }) => {

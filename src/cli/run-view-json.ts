@@ -56,6 +56,7 @@ function stepJson(step: StepView): unknown {
           decision: outcome.approval.decision,
           approver: outcome.approval.approver,
           reason: outcome.approval.reason ?? null,
+          confirmedFingerprint: outcome.approval.confirmedFingerprint ?? null,
         }
       : null,
     confirmation: outcome?.confirmation
@@ -80,5 +81,6 @@ function unlockedJson(unlocked: UnlockedAction): unknown {
     alreadyDone: unlocked.plan?.alreadyDone ?? null,
     changes: unlocked.plan?.changes.map(changeJson) ?? [],
     notPlanned: unlocked.notPlanned ?? null,
+    keyContinuity: unlocked.plan?.keyContinuity ?? null,
   };
 }

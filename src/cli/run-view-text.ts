@@ -2,6 +2,10 @@
 import type { Colors } from "picocolors/types.js";
 import type { RunView, StepView } from "../domain/runbooks/run-engine.js";
 import type { UnlockedAction } from "../domain/runbooks/run-store.js";
+import type { Severity } from "../domain/checks/finding.js";
+import { fingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
+import { describeIncomingCertificate, groupedFingerprint, type KeyContinuity } from "../domain/saml/key-continuity.js";
+import { styleSeverity } from "./severity-style.js";
 
 const MARK: Readonly<Record<StepView["status"], string>> = {
   pending: "·",
@@ -51,9 +55,12 @@ export function runViewText(view: RunView, c: Colors): string {
           );
       }
     }
+    const waiting = view.steps.find((step) => step.id === view.waitingFor?.stepId);
+    const confirm =
+      fingerprintRequirement(waiting?.outcome?.unlocks) === undefined ? "" : " --confirm-fingerprint <8 hex>";
     lines.push(
       view.waitingFor.kind === "approval"
-        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>   ` +
+        ? `Waiting for a second person to approve: breakglass runbook approve ${view.id} --as <name>${confirm}   ` +
             `(or: runbook reject ${view.id} --as <name> --reason "…")`
         : `Waiting for the step to be done by hand: breakglass runbook confirm ${view.id} --as <name>`,
     );
@@ -93,7 +100,30 @@ function unlocksText(view: RunView, unlocks: readonly UnlockedAction[], c: Color
       lines.push(`              now:   ${change.before ?? "(none)"}`);
       lines.push(`              after: ${change.after ?? "(none)"}`);
     }
+    if (plan.keyContinuity !== undefined && !plan.alreadyDone) lines.push(...keyContinuityText(plan.keyContinuity, c));
   }
+  return lines;
+}
+
+const CONTINUITY_SEVERITY: Readonly<Record<KeyContinuity["verdict"], Severity>> = {
+  "shares-key": "info",
+  "full-change-signed": "medium",
+  "full-change-unsigned": "critical",
+};
+
+/** The import's key continuity, in the severity's colours (red when the approver must type a fingerprint), and every new certificate. */
+function keyContinuityText(continuity: KeyContinuity, c: Colors): string[] {
+  const style = (text: string) => styleSeverity(CONTINUITY_SEVERITY[continuity.verdict], c, text);
+  const lines = [`            ${style(continuity.note)}`];
+  for (const certificate of continuity.certificates) {
+    const label = certificate.isNew ? "new: " : "kept:";
+    lines.push(`              ${label} ${describeIncomingCertificate(certificate)}`);
+    lines.push(`                     sha256 ${groupedFingerprint(certificate.sha256)}`);
+  }
+  if (continuity.verdict === "full-change-unsigned")
+    lines.push(
+      `            ${style("approve with: --confirm-fingerprint <first 8 hex characters, from the IdP's admin console>")}`,
+    );
   return lines;
 }
 

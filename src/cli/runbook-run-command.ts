@@ -10,6 +10,8 @@ import { resolveCliActor } from "../application/actor-identity.js";
 import type { GivenInputs } from "../application/runbook-inputs.js";
 import type { RunbookRuns } from "../application/runbook-runs.js";
 import { openRunbookServices, type RunbookServices } from "../application/runbook-runtime.js";
+import type { FingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
+import { CONFIRM_HEX_LENGTH, describeIncomingCertificate } from "../domain/saml/key-continuity.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { recentRunsJson, runViewJson } from "./run-view-json.js";
@@ -63,8 +65,39 @@ export async function runRunbookResume(
   );
 }
 
-export async function runRunbookApprove(runId: string, options: OperatorOptions, io: CliIo): Promise<number> {
-  return withRuns(options, io, "approve", (runs, actor) => runs.approve(runId, actor));
+export interface ApproveOptions extends OperatorOptions {
+  /** The first 8 hex characters of a new signing certificate's SHA-256, when the approval unlocks a full key change. */
+  readonly confirmFingerprint?: string;
+}
+
+export async function runRunbookApprove(runId: string, options: ApproveOptions, io: CliIo): Promise<number> {
+  return withRuns(options, io, "approve", async (runs, actor) => {
+    let fingerprint = options.confirmFingerprint;
+    if (fingerprint === undefined) {
+      const needs = await runs.approvalNeeds(runId, actor);
+      if (needs !== undefined) fingerprint = await askFingerprint(runId, needs, io);
+    }
+    return runs.approve(runId, actor, fingerprint === undefined ? {} : { fingerprint });
+  });
+}
+
+/** Asks at a terminal for the fingerprint a full key change needs; without one, says exactly what to pass. */
+async function askFingerprint(runId: string, needs: FingerprintRequirement, io: CliIo): Promise<string> {
+  const which = needs.certificates.map((certificate) => describeIncomingCertificate(certificate)).join("; or ");
+  const what =
+    `the first ${CONFIRM_HEX_LENGTH} hex characters of the SHA-256 of the new signing certificate ${which}, ` +
+    "as the IdP's own admin console shows it";
+  if (io.prompt === undefined) {
+    throw new BreakglassError(
+      "USAGE",
+      "--confirm-fingerprint",
+      `run ${runId} unlocks a full key change not signed by the pinned metadata signer: ` +
+        `pass --confirm-fingerprint <hex>, ${what}`,
+      { maxLength: 600 },
+    );
+  }
+  io.stderr(`This approval unlocks a full key change not signed by the pinned metadata signer.\nType ${what}.\n`);
+  return io.prompt(`SHA-256, first ${CONFIRM_HEX_LENGTH} hex characters: `);
 }
 
 export async function runRunbookReject(

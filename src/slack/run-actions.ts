@@ -9,6 +9,7 @@ import { errorReply } from "./error-reply.js";
 import type { RunDriver } from "./run-driver.js";
 import {
   abortReasonModal,
+  approveFingerprintModal,
   confirmRecordModal,
   manualStepQuestion,
   rejectReasonModal,
@@ -138,6 +139,23 @@ export function registerRunActions(app: App, context: SlackContext, driver: RunD
     });
   }
 
+  app.view(RUN_MODALS.approveFingerprint.callbackId, async ({ ack, body, view }) => {
+    const ids = RUN_MODALS.approveFingerprint;
+    const fingerprint = view.state.values[ids.blockId]?.[ids.actionId]?.value?.trim() ?? "";
+    if (fingerprint === "") {
+      await ack({
+        response_action: "errors",
+        errors: { [ids.blockId]: "Type the first 8 hex characters of the SHA-256, from the IdP's admin console." },
+      });
+      return;
+    }
+    await ack();
+    // The same use case as the CLI's `approve --confirm-fingerprint`: a wrong value is refused, audited, and told.
+    submitted(context, driver, body.user.id, view.private_metadata, "approve", "run.approve", (runId, actor) =>
+      context.services.runs.approve(runId, actor, { fingerprint }),
+    );
+  });
+
   app.view(RUN_MODALS.confirm.callbackId, async ({ ack, body, view }) => {
     const record = view.state.values[RUN_MODALS.confirm.blockId]?.[RUN_MODALS.confirm.actionId]?.value?.trim() ?? "";
     if (record === "") {
@@ -172,9 +190,21 @@ async function press(
     case "run.advance":
       driver.drive(runId, () => runs.advance(runId, actor), problem);
       return;
-    case "run.approve":
-      driver.drive(runId, () => runs.approve(runId, actor), problem);
+    case "run.approve": {
+      try {
+        // A full key change nothing vouches for: the approver types a new certificate's fingerprint in a modal first.
+        const needs = await runs.approvalNeeds(runId, actor);
+        if (needs === undefined) {
+          driver.drive(runId, () => runs.approve(runId, actor), problem);
+          return;
+        }
+        const view = await runs.status(runId);
+        await context.client.views.open({ trigger_id: triggerId, view: approveFingerprintModal(view, needs) });
+      } catch (error) {
+        await problem(errorReply(error));
+      }
       return;
+    }
     case "run.skip":
       driver.drive(runId, () => runs.skip(runId, actor, `skipped from Slack by ${actor.label}`), problem);
       return;

@@ -19,6 +19,13 @@ import {
   truncate,
 } from "./mrkdwn.js";
 import { severityEmoji } from "./severity-emoji.js";
+import type { FingerprintRequirement } from "../domain/runbooks/fingerprint-confirmation.js";
+import {
+  CONFIRM_HEX_LENGTH,
+  describeIncomingCertificate,
+  groupedFingerprint,
+  type KeyContinuity,
+} from "../domain/saml/key-continuity.js";
 import type { SlackMessage } from "./slack-message.js";
 
 type KnownBlock = types.KnownBlock;
@@ -44,6 +51,7 @@ export const RUN_MODALS = {
   abort: { callbackId: "run.abort.reason", blockId: "reason", actionId: "reason" },
   takeOver: { callbackId: "run.takeover.reason", blockId: "reason", actionId: "reason" },
   takeOverAndAbort: { callbackId: "run.takeover-abort.reason", blockId: "reason", actionId: "reason" },
+  approveFingerprint: { callbackId: "run.approve.fingerprint", blockId: "fingerprint", actionId: "fingerprint" },
 } as const;
 
 export type RunbookForRun = Pick<Runbook, "title" | "steps">;
@@ -342,6 +350,36 @@ export function confirmRecordModal(run: RunView, question: string): types.ModalV
   });
 }
 
+/**
+ * Asks the person who pressed Approve, when the approval unlocks a full key change no pinned signer vouches for, for the
+ * first 8 hex characters of the new certificate's SHA-256 as the IdP's admin console shows it (the CLI's --confirm-fingerprint).
+ */
+export function approveFingerprintModal(run: RunView, needs: FingerprintRequirement): types.ModalView {
+  const certificates = needs.certificates.map(
+    (certificate) =>
+      `• ${slackText(truncate(describeIncomingCertificate(certificate), 300))}\n      ` +
+      `sha256 ${code(groupedFingerprint(certificate.sha256))}`,
+  );
+  return textAnswerModal(RUN_MODALS.approveFingerprint, run.id, {
+    title: "Confirm the new key",
+    submit: "Approve",
+    close: "Cancel",
+    before: [
+      sectionBlock(
+        `${severityEmoji("critical")} *Full key change, not signed by the pinned metadata signer.* Run ` +
+          `${code(shortRunId(run.id))} (${code(run.runbookId)}) would make AWS trust only keys it has never trusted. ` +
+          `Open the IdP's own admin console and type the first ${CONFIRM_HEX_LENGTH} hex characters of the SHA-256 ` +
+          `of the new signing certificate${needs.certificates.length === 1 ? "" : " (any one of these; the one you type is recorded)"}:`,
+      ),
+      sectionBlock(limitedLines(certificates, LIST_LIMIT, (count) => `…and ${count} more`).join("\n")),
+    ],
+    label: `SHA-256, first ${CONFIRM_HEX_LENGTH} hex characters (from the IdP's admin console)`,
+    maxLength: 100,
+    multiline: false,
+    after: [contextBlock("Case, spaces and colons do not matter. A wrong value is refused and recorded.")],
+  });
+}
+
 /** A modal that asks one written answer of the person who pressed a run's button; the run's id rides along. */
 function textAnswerModal(
   ids: { readonly callbackId: string; readonly blockId: string; readonly actionId: string },
@@ -353,6 +391,7 @@ function textAnswerModal(
     readonly before: readonly KnownBlock[];
     readonly label: string;
     readonly maxLength?: number;
+    readonly multiline?: boolean;
     readonly after?: readonly KnownBlock[];
   },
 ): types.ModalView {
@@ -372,7 +411,7 @@ function textAnswerModal(
         element: {
           type: "plain_text_input",
           action_id: ids.actionId,
-          multiline: true,
+          multiline: text.multiline ?? true,
           max_length: text.maxLength ?? 1000,
         },
       },
@@ -580,6 +619,7 @@ function unlockedBlocks(run: RunView, unlocks: readonly UnlockedAction[] | undef
       lines.push(
         ...limitedLines(changes, LIST_LIMIT, (count) => `…and ${count} more (\`breakglass runbook status\` shows all)`),
       );
+      if (plan.keyContinuity !== undefined && !plan.alreadyDone) lines.push(...keyContinuityLines(plan.keyContinuity));
     }
     blocks.push(sectionBlock(lines.join("\n")));
   }
@@ -588,6 +628,27 @@ function unlockedBlocks(run: RunView, unlocks: readonly UnlockedAction[] | undef
       contextBlock(`…and ${unlocks.length - UNLOCKED_LIMIT} more steps: \`breakglass runbook status\` shows them all.`),
     );
   return blocks;
+}
+
+const CONTINUITY_SEVERITY: Readonly<Record<KeyContinuity["verdict"], string>> = {
+  "shares-key": "info",
+  "full-change-signed": "medium",
+  "full-change-unsigned": "critical",
+};
+
+/** The import's key continuity with the severity's marker (red when Approve asks for a fingerprint), and every certificate. */
+function keyContinuityLines(continuity: KeyContinuity): string[] {
+  const note = slackText(truncate(continuity.note, 700));
+  const lines = [
+    `${severityEmoji(CONTINUITY_SEVERITY[continuity.verdict])} ${continuity.verdict === "shares-key" ? note : `*${note}*`}`,
+  ];
+  const certificates = continuity.certificates.map(
+    (certificate) =>
+      `${certificate.isNew ? "new" : "kept"}: ${slackText(truncate(describeIncomingCertificate(certificate), 300))}` +
+      `\n      sha256 ${code(groupedFingerprint(certificate.sha256))}`,
+  );
+  lines.push(...limitedLines(certificates, LIST_LIMIT, (count) => `…and ${count} more`));
+  return lines;
 }
 
 /** What the run's preflight found when it started (who each change is applied as, names resolved), for the approver. */

@@ -241,7 +241,12 @@ describe("an approved action in the run JSON", () => {
     };
     const run = JSON.parse(JSON.stringify(runViewJson(view)));
     expect(run.artefacts).toEqual({ "metadata-file": "/var/lib/breakglass/runs/0f1e2d3c/idp-metadata.xml" });
-    expect(run.steps[0].approval).toEqual({ decision: "granted", approver: "bob", reason: null });
+    expect(run.steps[0].approval).toEqual({
+      decision: "granted",
+      approver: "bob",
+      reason: null,
+      confirmedFingerprint: null,
+    });
     expect(run.steps[1]).toMatchObject({
       changes: [{ target: "arn:aws:iam::111122223333:saml-provider/okta", before: "3f2a…", after: "9c1d…" }],
       applied: true,
@@ -317,6 +322,7 @@ describe("an approval's unlocked actions in the run JSON", () => {
           },
         ],
         notPlanned: null,
+        keyContinuity: null,
       },
       {
         stepId: "close-window",
@@ -326,6 +332,7 @@ describe("an approval's unlocked actions in the run JSON", () => {
         alreadyDone: null,
         changes: [],
         notPlanned: "the plan failed: the store is locked",
+        keyContinuity: null,
       },
     ]);
   });

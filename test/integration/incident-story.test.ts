@@ -281,7 +281,19 @@ describe("a new identity admin's first incident, following README", () => {
     expect(started.stdout).toContain(fingerprint(next).slice(0, 6));
     const runId = startedRunId(started.stdout, "fm2-reimport-metadata");
 
-    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    // A full key change nobody signed: bob reads the new certificate's SHA-256 in the IdP's console and types its start.
+    const newKeyPrefix = fingerprint(next).slice(0, 8);
+    const approved = await breakglass(
+      "runbook",
+      "approve",
+      runId,
+      "--as",
+      "bob",
+      "--config",
+      configPath,
+      "--confirm-fingerprint",
+      newKeyPrefix,
+    );
     expect(approved.stderr).toBe("");
     expect(stepLine(approved.stdout, "Import the file into every emergency IAM SAML provider")).toContain(
       "applied and verified",

@@ -1,5 +1,6 @@
 // The shipped IAM policies (iam/) are enough for `breakglass check` and for fm2's import through the action role, and
 // nothing more is needed: proven with the emulator enforcing IAM.
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -299,6 +300,8 @@ describe("the shipped least-privilege policies", () => {
 describe("the shipped action-role policies", () => {
   const rotated = makeCertificate({ commonName: "idp rotated" }, freshKeyPair());
   const rotatedMetadata = entityXml({ keys: [{ base64: rotated.base64, use: "signing" }] });
+  /** A full key change: the approver types the start of the new certificate's SHA-256 (the re-import guard). */
+  const rotatedPrefix = createHash("sha256").update(rotated.der).digest("hex").slice(0, 8);
   const people: Record<string, TestPrincipal> = {};
   let actionRoleArn: string;
   let emergency: IAMClient;
@@ -433,7 +436,7 @@ describe("the shipped action-role policies", () => {
     expect(started.stderr).toBe("");
     expect(started.stdout).toContain(`can update ${organization.samlProviderArn} (simulated)`);
     const runId = /Started run (\S+) of/.exec(started.stdout)?.[1] as string;
-    const approved = await breakglassAs("bob", "runbook", "approve", runId);
+    const approved = await breakglassAs("bob", "runbook", "approve", runId, "--confirm-fingerprint", rotatedPrefix);
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
     expect(await providerDocument()).toBe(rotatedMetadata);
@@ -499,7 +502,7 @@ describe("the shipped action-role policies", () => {
       }),
     );
     await setEnforcement(true);
-    const approved = await breakglassAs("bob", "runbook", "approve", runId);
+    const approved = await breakglassAs("bob", "runbook", "approve", runId, "--confirm-fingerprint", rotatedPrefix);
     expect(approved.stdout + approved.stderr).toContain(
       `iam:UpdateSAMLProvider as ${actionRoleArn} in account ${organization.emergencyAccountId} failed: ` +
         `User: arn:aws:sts::${organization.emergencyAccountId}:assumed-role/breakglass-action/`,

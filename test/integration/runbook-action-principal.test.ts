@@ -1,6 +1,7 @@
 // Runbook actions apply as the principal the config names: fm2 started with management-account credentials applies
 // through the emergency account's action role on the first try, and a run that could not apply is refused when it
 // starts, before anyone approves and before any emergency is declared (issue 10).
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,8 @@ import { MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/
 const NOW = new Date();
 const retired = makeCertificate({ commonName: "idp retired" });
 const current = makeCertificate({ commonName: "idp current" }, freshKeyPair());
+/** A full key change: the approver types the start of the new certificate's SHA-256 (the re-import guard). */
+const currentPrefix = createHash("sha256").update(current.der).digest("hex").slice(0, 8);
 const metadata = (certificate: { base64: string }) =>
   entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 
@@ -185,7 +188,17 @@ describe("fm2 with the action role configured", () => {
     });
     const runId = /Started run (\S+) of fm2-reimport-metadata/.exec(started.stdout)?.[1] as string;
 
-    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    const approved = await breakglass(
+      "runbook",
+      "approve",
+      runId,
+      "--as",
+      "bob",
+      "--config",
+      configPath,
+      "--confirm-fingerprint",
+      currentPrefix,
+    );
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(
@@ -296,6 +309,12 @@ describe("fm2 from Slack with the action role configured", () => {
       expect(shown).toContain(`in account ${organization.emergencyAccountId}`);
 
       await harness.press("run.approve", runId, BOB, { channel: CHANNELS.incidents, ts: message?.ts ?? "" });
+      // The full key change asks for the new certificate's fingerprint in a modal before anything is approved.
+      await eventually(
+        () => harness.stub.callsTo("views.open"),
+        (calls) => calls.length > 0,
+      );
+      await harness.submit("run.approve.fingerprint", runId, BOB, { fingerprint: { fingerprint: currentPrefix } });
       const atUpload = await eventually(
         () => harness.service.services.engine.status(runId),
         (view) => view.waitingFor?.stepId === "upload-to-identity-center",

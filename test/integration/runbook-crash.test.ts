@@ -1,4 +1,5 @@
 // Kill the CLI (SIGKILL) at every state transition of an fm2 run and right after its side effect: resuming always finishes, and the provider is updated once.
+import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,6 +44,8 @@ const current = makeCertificate(
   },
   freshKeyPair(),
 );
+/** A full key change: the approver types the start of the new certificate's SHA-256 (the re-import guard). */
+const CONFIRM_NEW_KEY = ["--confirm-fingerprint", createHash("sha256").update(current.der).digest("hex").slice(0, 8)];
 const metadata = (certificate: { base64: string }) =>
   entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] });
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -245,6 +248,7 @@ describe("a run killed with SIGKILL", () => {
           "runbook",
           "approve",
           runId,
+          ...CONFIRM_NEW_KEY,
           "--as",
           "bob",
           "--config",
@@ -260,8 +264,19 @@ describe("a run killed with SIGKILL", () => {
         const resumed = await breakglass(afterLease(), "runbook", "resume", runId, "--as", "bob", "--config", s.config);
         let view = resumed.stdout;
         if (view.includes("Waiting for a second person to approve"))
-          view = (await breakglass(afterLease(), "runbook", "approve", runId, "--as", "bob", "--config", s.config))
-            .stdout;
+          view = (
+            await breakglass(
+              afterLease(),
+              "runbook",
+              "approve",
+              runId,
+              ...CONFIRM_NEW_KEY,
+              "--as",
+              "bob",
+              "--config",
+              s.config,
+            )
+          ).stdout;
         expect(view).toContain("Waiting for the step to be done by hand");
         expect(await providerHolds(s)).toBe(metadata(current));
         expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
@@ -318,6 +333,7 @@ describe("a run killed with SIGKILL", () => {
         "runbook",
         "approve",
         runId,
+        ...CONFIRM_NEW_KEY,
         "--as",
         "bob",
         "--config",
@@ -346,6 +362,7 @@ describe("a run killed with SIGKILL", () => {
         "runbook",
         "approve",
         runId,
+        ...CONFIRM_NEW_KEY,
         "--as",
         "bob",
         "--config",
@@ -367,6 +384,7 @@ describe("a run killed with SIGKILL", () => {
         "runbook",
         "approve",
         runId,
+        ...CONFIRM_NEW_KEY,
         "--as",
         "bob",
         "--config",
@@ -397,6 +415,7 @@ describe("a run killed with SIGKILL", () => {
         "runbook",
         "approve",
         runId,
+        ...CONFIRM_NEW_KEY,
         "--as",
         "bob",
         "--config",
@@ -482,6 +501,7 @@ describe("a run killed with SIGKILL", () => {
         "runbook",
         "approve",
         runId,
+        ...CONFIRM_NEW_KEY,
         "--as",
         "bob",
         "--config",

@@ -67,6 +67,8 @@ async function breakglass(...args: string[]): Promise<{ code: number; stdout: st
 }
 
 const fingerprint = (certificate: { der: Buffer }) => createHash("sha256").update(certificate.der).digest("hex");
+/** The IdP rotated to a key the provider never held: the approver types the start of its SHA-256 (the re-import guard). */
+const confirmNew = () => ["--confirm-fingerprint", fingerprint(current).slice(0, 8)];
 const providerDocument = async () =>
   (
     await new IAMClient(awsClientConfig(moto.endpoint)).send(
@@ -158,7 +160,16 @@ afterAll(async () => {
 describe("fm2-reimport-metadata from the CLI", () => {
   it("changes nothing in a dry run, and says so", async () => {
     const runId = await startFm2("--dry-run");
-    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    const approved = await breakglass(
+      "runbook",
+      "approve",
+      runId,
+      "--as",
+      "bob",
+      "--config",
+      configPath,
+      ...confirmNew(),
+    );
     expect(approved.stdout).toContain("dry run: not applied");
     expect(await providerDocument()).toBe(metadata(retired));
     expect(
@@ -227,7 +238,16 @@ describe("fm2-reimport-metadata from the CLI", () => {
     expect(self.stderr).toMatch(/^breakglass: .*alice.*/);
     expect(await providerDocument()).toBe(metadata(retired));
 
-    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    const approved = await breakglass(
+      "runbook",
+      "approve",
+      runId,
+      "--as",
+      "bob",
+      "--config",
+      configPath,
+      ...confirmNew(),
+    );
     expect(approved.code).toBe(0);
     expect(await providerDocument()).toBe(metadata(current)); // applied and read back
     expect(approved.stdout).toContain("Waiting for the step to be done by hand");
@@ -269,7 +289,9 @@ describe("rolling back an fm2 run from the CLI", () => {
       new UpdateSAMLProviderCommand({ SAMLProviderArn: providerArn, SAMLMetadataDocument: metadata(retired) }),
     );
     const runId = await startFm2();
-    expect((await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath)).code).toBe(0);
+    expect(
+      (await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath, ...confirmNew())).code,
+    ).toBe(0);
     expect(await providerDocument()).toBe(metadata(current));
     expect(
       (

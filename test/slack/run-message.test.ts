@@ -13,6 +13,7 @@ import {
   manualStepQuestion,
   RUN_MESSAGE_TEXT_LIMIT,
   abortReasonModal,
+  approveFingerprintModal,
   rejectReasonModal,
   RUN_ACTION_IDS,
   RUN_MODALS,
@@ -297,6 +298,15 @@ describe("the modals", () => {
       takeOverModal(RUN_ID, long),
       takeOverModal(RUN_ID, long, "abort"),
       confirmRecordModal(run, long),
+      approveFingerprintModal(run, {
+        stepIds: ["update-emergency-providers"],
+        certificates: Array.from({ length: 12 }, (_, index) => ({
+          sha256: String(index).padStart(2, "0").repeat(32),
+          subject: long,
+          notAfter: "2028-01-01T00:00:00.000Z",
+          isNew: true,
+        })),
+      }),
     ])
       expect(viewProblems(modal as unknown as Record<string, unknown>)).toEqual([]);
   });

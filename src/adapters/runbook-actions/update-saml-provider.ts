@@ -10,7 +10,11 @@ import type { AwsClients, Credentials } from "../aws/aws-clients.js";
 import { readSamlProvider } from "../aws/iam-reader.js";
 import { awsErrorCode } from "../aws/aws-error.js";
 import { describeFactError } from "../../domain/checks/fact-error.js";
-import { documentSigningCertificates } from "../../domain/checks/signing-certificates.js";
+import { documentSigningCertificates, isIdentityProvider } from "../../domain/checks/signing-certificates.js";
+import type { CertificateFacts } from "../../domain/saml/certificate.js";
+import { judgeKeyContinuity } from "../../domain/saml/key-continuity.js";
+import type { MetadataSigner } from "../../domain/saml/metadata-signature.js";
+import { loadMetadataSigner } from "../metadata/metadata-signer.js";
 import { BreakglassError, describeError, kindOf } from "../../domain/errors.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
 import type {
@@ -38,6 +42,11 @@ export interface UpdateSamlProviderOptions {
    * so that a rollback can put it back; the only place a step's `document` parameter may name a file in.
    */
   readonly savedDirectory?: string;
+  /**
+   * The pinned metadata signer (idp.metadataSigner, a PEM file): a full key change in a document it signed needs no typed
+   * fingerprint from the approver.
+   */
+  readonly metadataSignerPath?: string;
 }
 
 const ACTION = "iam.update-saml-provider";
@@ -49,6 +58,11 @@ interface MetadataArtefact {
   readonly text: string;
   /** Sorted SHA-256 fingerprints of the document's signing certificates. */
   readonly fingerprints: readonly string[];
+  readonly certificates: readonly CertificateFacts[];
+  /** Every IdP entity's signature verified against the pinned metadata signer. */
+  readonly signedByPinnedSigner: boolean;
+  /** A document breakglass saved from a provider (a rollback's), not the IdP's: its keys were trusted before. */
+  readonly saved: boolean;
 }
 
 interface ProviderState {
@@ -65,7 +79,13 @@ interface Actor {
 }
 
 export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): ActionExecutor {
-  const { clients, principal, providerArns, savedDirectory } = options;
+  const { clients, principal, providerArns, savedDirectory, metadataSignerPath } = options;
+  let signer: Promise<MetadataSigner> | undefined;
+  const pinnedSigner = () => {
+    if (metadataSignerPath === undefined) return Promise.resolve(undefined);
+    signer ??= loadMetadataSigner(metadataSignerPath);
+    return signer;
+  };
   const iamClients = new Map<Credentials, IAMClient>();
   const actor = async (): Promise<Actor> => {
     const resolved = await principal();
@@ -98,8 +118,8 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
       document: facts.metadataDocument,
     };
   };
-  const readWanted = (parameters: ActionParameters, context: RunContext) =>
-    readDocument(parameters, context, savedDirectory);
+  const readWanted = async (parameters: ActionParameters, context: RunContext) =>
+    readDocument(parameters, context, savedDirectory, await pinnedSigner());
   const savedPath = (arn: string, context: RunContext) =>
     savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn);
 
@@ -155,13 +175,18 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
           alreadyDone: true,
         };
       }
-      return {
-        summary:
-          `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}, ` +
-          `applied as ${acting.principal.description}`,
-        changes,
-        alreadyDone: false,
-      };
+      const changing = states.filter((state) => changes.some((change) => change.target === state.arn));
+      const summary =
+        `import ${artefact.path} into ${changes.map((change) => change.target).join(", ")}, ` +
+        `applied as ${acting.principal.description}`;
+      // A rollback puts back a document a provider held: its keys were trusted before, so no continuity is asked of it.
+      if (artefact.saved) return { summary, changes, alreadyDone: false };
+      const keyContinuity = judgeKeyContinuity({
+        providers: changing.map((state) => ({ arn: state.arn, fingerprints: state.fingerprints })),
+        incoming: artefact.certificates,
+        signedByPinnedSigner: artefact.signedByPinnedSigner,
+      });
+      return { summary, changes, alreadyDone: false, keyContinuity };
     },
 
     async apply(_plan, parameters, context) {
@@ -346,9 +371,10 @@ async function readDocument(
   parameters: ActionParameters,
   context: RunContext,
   savedDirectory: string | undefined,
+  signer: MetadataSigner | undefined,
 ): Promise<MetadataArtefact> {
   const document = optionalText(ACTION, parameters, "document");
-  if (document === undefined) return readArtefact(context);
+  if (document === undefined) return readArtefact(context, signer);
   const inside = savedDirectory === undefined ? undefined : relative(resolve(savedDirectory), resolve(document));
   if (inside === undefined || inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
     throw new BreakglassError(
@@ -357,10 +383,10 @@ async function readDocument(
       `${document} is not a document breakglass saved (only files under ${savedDirectory ?? "its artefact directory"} are imported)`,
     );
   }
-  return readMetadataFile(document, "the saved metadata document");
+  return { ...(await readMetadataFile(document, "the saved metadata document", undefined)), saved: true };
 }
 
-async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
+async function readArtefact(context: RunContext, signer: MetadataSigner | undefined): Promise<MetadataArtefact> {
   const path = context.artefacts["metadata-file"];
   if (path === undefined) {
     throw new BreakglassError(
@@ -369,10 +395,14 @@ async function readArtefact(context: RunContext): Promise<MetadataArtefact> {
       "the run has no metadata-file: a check step with produces: metadata-file must come first and succeed",
     );
   }
-  return readMetadataFile(path, "the run's metadata-file");
+  return readMetadataFile(path, "the run's metadata-file", signer);
 }
 
-async function readMetadataFile(path: string, what: string): Promise<MetadataArtefact> {
+async function readMetadataFile(
+  path: string,
+  what: string,
+  signer: MetadataSigner | undefined,
+): Promise<MetadataArtefact> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -381,16 +411,21 @@ async function readMetadataFile(path: string, what: string): Promise<MetadataArt
       cause: error,
     });
   }
-  const fingerprints = documentSigningCertificates(inspectMetadataText(text, path))
-    .map((certificate) => certificate.sha256)
-    .sort();
+  const inspection = inspectMetadataText(text, path, { signer });
+  const certificates = documentSigningCertificates(inspection);
+  const fingerprints = certificates.map((certificate) => certificate.sha256).sort();
   if (fingerprints.length === 0)
     throw new BreakglassError(
       "METADATA_NO_SIGNING_CERTIFICATE",
       path,
       `${what} has no readable IdP signing certificate; importing it would break every sign-in`,
     );
-  return { path, text, fingerprints };
+  const identityProviders = inspection.entities.filter(isIdentityProvider);
+  const signedByPinnedSigner =
+    inspection.signerPinned &&
+    identityProviders.length > 0 &&
+    identityProviders.every((entity) => entity.signature.valid === true && entity.signature.key === "pinned");
+  return { path, text, fingerprints, certificates, signedByPinnedSigner, saved: false };
 }
 
 function heldFingerprints(document: string, arn: string): string[] | null {

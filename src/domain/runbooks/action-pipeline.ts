@@ -30,6 +30,8 @@ export interface ActionPipelinePorts {
    * (fail closed); any other throw (a lost lease) is the caller's to handle and passes through.
    */
   readonly markApplying?: (plan: ActionPlan, applying: AuditEntry) => void;
+  /** Why a plan that changes something may not apply (an unconfirmed full key change), or undefined: checked before apply. */
+  readonly admit?: (plan: ActionPlan) => string | undefined;
 }
 
 export interface CheckedVerification {
@@ -43,6 +45,8 @@ export type ActionFailureStage =
   | "plan"
   /** `action.applying` could not be written, so apply was never called (fail closed). */
   | "audit"
+  /** The caller's `admit` refused the plan, so apply was never called. */
+  | "refused"
   /** Apply threw: the change may be half made. */
   | "apply"
   /** The read-back threw. */
@@ -106,6 +110,11 @@ export async function runActionPipeline(
 
   let artefacts: ArtefactPaths = {};
   const applied = !plan.alreadyDone;
+  const refusal = applied ? ports.admit?.(plan) : undefined;
+  if (refusal !== undefined) {
+    record("action.not-applied", { reason: refusal });
+    return { status: "failed", stage: "refused", plan, applied: false, error: refusal };
+  }
   if (applied) {
     const applying: AuditEntry = {
       ...request.auditAs,

@@ -1,6 +1,7 @@
 // What the runbook engine needs from the outside world to run steps: checks, actions, notifications, sleep, and the runbook files.
 import type { Finding } from "../checks/finding.js";
 import type { CheckName } from "../checks/check-names.js";
+import type { KeyContinuity } from "../saml/key-continuity.js";
 import type { ActionName, Artefact, Channel, Runbook } from "./runbook-schema.js";
 import type { TemplateValue } from "./runbook-template.js";
 
@@ -54,6 +55,11 @@ export interface ActionPlan {
   readonly changes: readonly PlannedChange[];
   /** The world already is as the action would make it: apply is skipped, verification still runs. */
   readonly alreadyDone: boolean;
+  /**
+   * A metadata import's: whether the new signing keys continue what the provider trusts. A full key change nothing
+   * vouches for makes the approval that unlocks it ask for a typed fingerprint (fingerprint-confirmation.ts).
+   */
+  readonly keyContinuity?: KeyContinuity;
 }
 
 export interface Verification {

@@ -38,6 +38,8 @@ import { preflightRun } from "./run-preflight.js";
 import { failed, type StepContext, type StepResult } from "./steps/step-kind.js";
 import { executeStepKind } from "./steps/step-kinds.js";
 import { planUnlockedActions } from "./unlocked-actions.js";
+import { fingerprintRequirement, type ConfirmedFingerprint } from "./fingerprint-confirmation.js";
+import { CONFIRM_HEX_LENGTH, describeIncomingCertificate, matchConfirmedFingerprint } from "../saml/key-continuity.js";
 
 export type { RunView, StepView } from "./run-view.js";
 
@@ -71,6 +73,11 @@ export interface StartOptions {
   readonly preflight?: readonly StepPreflight[];
   /** The new run's id, when the caller derives it (a rollback's, so that a second rollback finds the first); a new UUID otherwise. */
   readonly runId?: string;
+}
+
+/** What an approver adds to an approval: the typed fingerprint, when an unlocked full key change asks for one. */
+export interface ApprovalConfirmation {
+  readonly fingerprint?: string | undefined;
 }
 
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
@@ -206,9 +213,9 @@ export class RunEngine {
    * end either of them used and whatever they call themselves). The record names the approver as shown, and says so
    * when their identity was not verified (lab mode).
    */
-  async approve(runId: string, approver: Actor): Promise<RunView> {
+  async approve(runId: string, approver: Actor, confirmation: ApprovalConfirmation = {}): Promise<RunView> {
     const name = describeActor(approver);
-    return this.decide(runId, approver.person, "approval", (run, step) => {
+    return this.decide(runId, approver.person, "approval", (run, step, record) => {
       const problem = secondPersonProblem({ person: run.initiatorPerson, label: run.initiator }, approver);
       if (problem !== undefined) {
         this.audit.record({
@@ -228,6 +235,7 @@ export class RunEngine {
           `step "${step.id}" needs a second person: ${problem}; ask someone other than ${run.initiator}`,
         );
       }
+      const confirmed = this.confirmFingerprint(runId, step.id, record, approver, confirmation.fingerprint);
       const approval = {
         decision: "granted" as const,
         approver: name,
@@ -235,13 +243,63 @@ export class RunEngine {
         approverPerson: approver.person,
         initiatorPerson: run.initiatorPerson,
         verification: approver.verification,
+        ...(confirmed === undefined ? {} : { confirmedFingerprint: confirmed }),
       };
+      const confirming =
+        confirmed === undefined
+          ? ""
+          : `, confirming the SHA-256 of the new signing certificate ${confirmed.subject} (${confirmed.typed.slice(0, 8)}…)`;
       return {
         action: "approval.granted",
         status: "succeeded",
-        outcome: { summary: `approved by ${name} (run started by ${run.initiator})`, approval },
+        outcome: { summary: `approved by ${name} (run started by ${run.initiator})${confirming}`, approval },
       };
     });
+  }
+
+  /**
+   * When the approval unlocks a full key change nothing vouches for, the approver's typed fingerprint must match a new
+   * certificate: missing, it is a usage error; wrong, it is refused and audited, and nothing is recorded as approved.
+   */
+  private confirmFingerprint(
+    runId: string,
+    stepId: string,
+    record: RunStepRecord | undefined,
+    approver: Actor,
+    given: string | undefined,
+  ): ConfirmedFingerprint | undefined {
+    const requirement = fingerprintRequirement(record?.outcome?.unlocks);
+    if (requirement === undefined) return undefined;
+    const certificates = requirement.certificates.map((certificate) => describeIncomingCertificate(certificate));
+    if (given === undefined || given.trim() === "") {
+      throw new BreakglassError(
+        "USAGE",
+        `run ${runId}`,
+        `step "${stepId}" unlocks a full key change not signed by the pinned metadata signer: approving it needs the ` +
+          `first ${CONFIRM_HEX_LENGTH} hex characters of the SHA-256 of the new signing certificate ` +
+          `${certificates.join("; or ")}, as the IdP's admin console shows it`,
+      );
+    }
+    const match = matchConfirmedFingerprint(given, requirement.certificates);
+    if (!match.ok) {
+      this.audit.record({
+        actor: approver.person,
+        action: "approval.fingerprint-refused",
+        runId,
+        subject: stepId,
+        detail: {
+          typed: given.slice(0, 100),
+          reason: match.problem,
+          approver: { label: approver.label, verification: approver.verification },
+          expected: requirement.certificates.map(({ sha256, subject }) => ({ sha256, subject })),
+        },
+      });
+      throw new BreakglassError("APPROVAL_REFUSED", `run ${runId}`, `not approved: ${match.problem}`, {
+        maxLength: 600,
+      });
+    }
+    const { sha256, subject, notAfter } = match.certificate;
+    return { sha256, subject, notAfter, typed: match.given };
   }
 
   /** Refuses the approval the run waits for: the step fails and the runbook's onFailure decides what follows. */
@@ -498,6 +556,14 @@ export class RunEngine {
       audit: this.audit,
       clock: this.clock,
       lookup,
+      confirmedFingerprint: () => {
+        const records = this.store.runSteps(run.id);
+        for (let before = index - 1; before >= 0; before--) {
+          if (runbook.steps[before]?.kind === "approval")
+            return records[before]?.outcome?.approval?.confirmedFingerprint;
+        }
+        return undefined;
+      },
       planUnlockedActions: () =>
         planUnlockedActions({
           runbook,
@@ -531,6 +597,7 @@ export class RunEngine {
     decision: (
       run: RunRecord,
       step: RunbookStep,
+      record: RunStepRecord | undefined,
     ) => { action: string; status: "succeeded" | "skipped" | "failed"; outcome: StepOutcomeRecord },
   ): Promise<RunView> {
     const { runbook } = await this.load(runId);
@@ -555,7 +622,7 @@ export class RunEngine {
           `waits at step "${step.id}", which is ${step.kind === "approval" ? "an approval: approve or reject it" : "a manual step: confirm it"}`,
         );
       }
-      const decided = decision(run, step);
+      const decided = decision(run, step, records[index]);
       // What the approver was shown stays with the decision, in the step and in its audit record.
       const unlocks = records[index]?.outcome?.unlocks;
       const made = unlocks === undefined ? decided : { ...decided, outcome: { ...decided.outcome, unlocks } };

@@ -3,6 +3,7 @@
 import type { AuditEntry, AuditRecord } from "../audit/audit-chain.js";
 import type { ActionName, Artefact } from "./runbook-schema.js";
 import type { ActionPlan } from "./engine-ports.js";
+import type { ConfirmedFingerprint } from "./fingerprint-confirmation.js";
 
 export const RUN_STATUSES = ["running", "waiting", "succeeded", "failed", "aborted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -51,6 +52,8 @@ export interface StepOutcomeRecord {
     readonly approverPerson?: string;
     readonly initiatorPerson?: string;
     readonly verification?: string;
+    /** The new certificate whose SHA-256 the approver typed, when an unlocked full key change asked for it. */
+    readonly confirmedFingerprint?: ConfirmedFingerprint;
   };
   readonly confirmation?: { readonly actor: string; readonly record?: string };
   /** A check step whose failing verdict was overridden by the run's initiator with a reason (the step's overriddenBy input). */

@@ -14,6 +14,7 @@ import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js"
 import type { RunProgressEvent, RunProgressListener } from "../../../src/domain/runbooks/run-progress.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
+import type { KeyContinuity } from "../../../src/domain/saml/key-continuity.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
 import { person } from "../../support/actors.js";
 
@@ -54,6 +55,8 @@ class World {
   notifyFails = false;
   /** An action whose plan fails, as an IdP that does not answer. */
   failingPlan: ActionName | null = null;
+  /** The key continuity the metadata import plans with: a full key change nobody signed asks the approver for a fingerprint. */
+  keyContinuity: KeyContinuity | undefined = undefined;
   /** When set, add-group-members applies its change and then never returns: the process dies mid-apply. */
   crashDuringAdd: (() => void) | null = null;
 
@@ -185,6 +188,7 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
           summary: "re-import the metadata file",
           changes: [{ target: "emergency-idp", before: world.providerCertificate, after: file }],
           alreadyDone: file === world.providerCertificate,
+          ...(world.keyContinuity === undefined ? {} : { keyContinuity: world.keyContinuity }),
         });
       },
       apply: (_plan, _parameters, context) => {
@@ -528,6 +532,61 @@ describe("branching", () => {
       "approve-reimport": "waiting",
     });
     expect(world.windows.size).toBe(0);
+  });
+});
+
+describe("a full key change nobody signed", () => {
+  const NEW_KEY = "3f9c01ab".padEnd(64, "e");
+  const fullChange = (sha256: string): KeyContinuity => ({
+    verdict: "full-change-unsigned",
+    providersWithoutSharedKey: ["emergency-idp"],
+    certificates: [{ sha256, subject: "CN=idp 2027", notAfter: "2028-01-01T00:00:00.000Z", isNew: true }],
+    note: "FULL KEY CHANGE",
+  });
+
+  it("is approved only with the new certificate's fingerprint; a wrong one is audited and approves nothing", async () => {
+    const { store, world, engine } = setUp();
+    const runner = engine("a");
+    world.idpCertificate = "cert-2027";
+    world.keyContinuity = fullChange(NEW_KEY);
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+    await runner.advance(run.id, "alice");
+    await expect(runner.approve(run.id, person("bob"))).rejects.toThrow(
+      'step "approve-reimport" unlocks a full key change not signed by the pinned metadata signer: approving it ' +
+        "needs the first 8 hex characters of the SHA-256 of the new signing certificate CN=idp 2027, expires 2028-01-01",
+    );
+    await expect(runner.approve(run.id, person("bob"), { fingerprint: "3f9c01ac" })).rejects.toMatchObject({
+      code: "APPROVAL_REFUSED",
+    });
+    expect((await runner.status(run.id)).waitingFor?.stepId).toBe("approve-reimport");
+    expect(actionsOf(store, "approve-reimport")).toContain("approval.fingerprint-refused");
+
+    const view = await runner.approve(run.id, person("bob"), { fingerprint: "3F:9C:01:AB" });
+    expect(view.steps.find((step) => step.id === "approve-reimport")?.outcome?.approval).toMatchObject({
+      approverPerson: "person:bob",
+      confirmedFingerprint: { sha256: NEW_KEY, subject: "CN=idp 2027", typed: "3f9c01ab" },
+    });
+    await runner.advance(run.id, "alice");
+    expect(world.providerCertificate).toBe("cert-2027");
+  });
+
+  it("is not applied when the plan at apply time is a full key change its approval confirmed no certificate of", async () => {
+    const { world, engine } = setUp();
+    const runner = engine("a");
+    world.idpCertificate = "cert-2027";
+    // When the run reached the approval the import kept a trusted key; by the time it applies, it no longer does.
+    const run = runner.start(await readRunbookSource(FM2), FM2_INPUTS, person("alice"), { dryRun: false });
+    await runner.advance(run.id, "alice");
+    await runner.approve(run.id, person("bob"));
+    world.keyContinuity = fullChange(NEW_KEY);
+    const view = await runner.advance(run.id, "alice");
+    const step = view.steps.find((candidate) => candidate.id === "update-emergency-providers");
+    expect(step?.status).toBe("failed");
+    expect(step?.outcome?.error).toContain(
+      "its approval confirmed no fingerprint of the new signing certificate CN=idp 2027",
+    );
+    expect(world.applies).not.toContain("iam.update-saml-provider");
+    expect(world.providerCertificate).toBe("cert-2026");
   });
 });
 

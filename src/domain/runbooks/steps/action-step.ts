@@ -1,5 +1,6 @@
 // An action step: its parameters filled from the run, then the one action pipeline (plan, audit, apply, read back), its result worded for the run.
 import type { ActionParameters } from "../engine-ports.js";
+import { unconfirmedKeyChange } from "../fingerprint-confirmation.js";
 import { runActionPipeline, type ActionPipelineResult } from "../action-pipeline.js";
 import type { ActionStep } from "../runbook-schema.js";
 import { resolveParameter, type ReferenceLookup, type TemplateValue } from "../runbook-template.js";
@@ -21,6 +22,8 @@ export const actionStep: StepKindHandler<"action"> = {
         audit: context.audit,
         clock: context.clock,
         markApplying: (plan, applying) => context.markApplying(plan, applying),
+        // Defence in depth: the approval already demanded the fingerprint, but the provider may have changed since.
+        admit: (plan) => unconfirmedKeyChange(plan, context.confirmedFingerprint()),
       },
     );
     return stepResultOf(step, result);
@@ -53,6 +56,8 @@ function stepResultOf(step: ActionStep, result: ActionPipelineResult): StepResul
   // Only a failed plan leaves no plan behind.
   if (result.stage === "plan" || plan === undefined) return failed(`could not plan ${step.action}: ${error}`);
   switch (result.stage) {
+    case "refused":
+      return { status: "failed", outcome: { summary: `failed: ${error}`, plan, applied: false, error } };
     case "audit":
       return {
         status: "failed",

@@ -4,6 +4,7 @@ import type { Clock } from "../../shared/clock.js";
 import type { AuditRecorder } from "../action-pipeline.js";
 import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors } from "../engine-ports.js";
 import type { RunbookStep } from "../runbook-schema.js";
+import type { ConfirmedFingerprint } from "../fingerprint-confirmation.js";
 import type { ReferenceLookup } from "../runbook-template.js";
 import type { WaitReason } from "../run-progress.js";
 import type { RunRecord, StepOutcomeRecord, UnlockedAction } from "../run-store.js";
@@ -39,6 +40,8 @@ export interface StepContext {
   /** Records in the store that the step is about to apply `plan`, so a crash from then on reads as an interrupted apply. */
   /** Marks the step applying and writes the `applying` audit record, in one transaction. */
   markApplying(plan: ActionPlan, applying: AuditEntry): void;
+  /** The fingerprint the latest granted approval before this step confirmed, if it asked for one. */
+  confirmedFingerprint(): ConfirmedFingerprint | undefined;
   /** Plans (read-only) the action steps after this one up to the next approval: what approving this step unlocks. */
   planUnlockedActions(): Promise<UnlockedAction[]>;
 }
