@@ -32,6 +32,7 @@ import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
 import { RunbookRuns } from "./runbook-runs.js";
+import { withIdpWaitsReported } from "../adapters/idp/server-waits.js";
 
 export interface RunbookServices {
   /** The runbook use cases: what the CLI and Slack call to start and move runs. */
@@ -119,13 +120,13 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "idp.add-group-members": wrapAction(
         "idp.add-group-members",
         directory
-          ? addGroupMembersExecutor({ directory, store: store.leases })
+          ? withIdpWaitsReported(addGroupMembersExecutor({ directory, store: store.leases }))
           : needsGroupApi("idp.add-group-members", noGroupApi),
       ),
       "idp.remove-group-members": wrapAction(
         "idp.remove-group-members",
         directory
-          ? removeGroupMembersExecutor({ directory, store: store.leases })
+          ? withIdpWaitsReported(removeGroupMembersExecutor({ directory, store: store.leases }))
           : needsGroupApi("idp.remove-group-members", noGroupApi),
       ),
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),

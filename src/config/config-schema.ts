@@ -131,6 +131,10 @@ const directorySchema = section({
   auth: directoryAuthSchema.optional(),
   /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
   ca: nonEmptyString("a file path to PEM CA certificates").optional(),
+  /** The longest single wait the IdP may ask for (Retry-After, Okta's rate-limit reset) before breakglass gives up; 120 by default. */
+  maxRetryWaitSeconds: wholeNumber(1, 3600).optional(),
+  /** The most one IdP call may spend waiting between its attempts, all waits together; 300 by default. */
+  retryBudgetSeconds: wholeNumber(1, 7200).optional(),
 });
 
 const idpSchema = section({

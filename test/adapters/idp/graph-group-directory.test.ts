@@ -51,6 +51,7 @@ runGroupDirectoryContract({
       membersOf: (groupId) => [...(graph.groups.get(groupId) ?? [])],
       setPageSize: (size) => graph.setPageSize(size ?? 100),
       throttleNext: (count, seconds) => graph.faults.throttleNext(count, seconds),
+      waitFor: (seconds) => seconds * 1000,
       failNext: (count, status) => graph.faults.failNext(count, status),
       hangNext: (count) => graph.faults.hangNext(count),
       clearFaults: () => graph.faults.clear(),

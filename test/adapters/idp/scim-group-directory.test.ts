@@ -76,6 +76,7 @@ runGroupDirectoryContract({
       membersOf: (groupId) => scim.store.membersOf(groupId),
       setPageSize: (size) => void (scim.store.pageSize = size),
       throttleNext: (count, seconds) => scim.faults.throttleNext(count, seconds),
+      waitFor: (seconds) => seconds * 1000,
       failNext: (count, status) => scim.faults.failNext(count, status),
       hangNext: (count) => scim.faults.hangNext(count),
       clearFaults: () => scim.faults.clear(),
