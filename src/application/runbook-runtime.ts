@@ -95,6 +95,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         metadataOverride: metadataFile,
         keepDocument: checks.includes("metadata") && metadataFile === undefined,
         latestAttestation: (instanceArn) => store.attestations.latestAttestation(instanceArn),
+        env: options.env,
+        leased: (groupId, userId) => store.leases.activeLease(groupId, userId) !== null,
       });
       if (!evaluation.document) return { findings: evaluation.findings };
       const path = join(artefactDirectory, context.runId, `${context.stepId}-idp-metadata.xml`);
