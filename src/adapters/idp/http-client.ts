@@ -73,6 +73,8 @@ export interface IdpRequest {
   readonly body?: unknown;
   /** What breakglass was doing, for messages: "adding user 2819c223 to group e9e30dba". */
   readonly operation: string;
+  /** Extra request headers (Graph's ConsistencyLevel: eventual for $count and casts). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Error statuses the caller interprets itself (an idempotent "already a member", say) instead of failing. */
   readonly handles?: readonly number[];
 }
@@ -326,6 +328,7 @@ export class IdpHttpClient {
       accept: this.mediaType === "application/json" ? "application/json" : `${this.mediaType}, application/json;q=0.9`,
       "user-agent": USER_AGENT,
       ...(body === undefined ? {} : { "content-type": this.mediaType }),
+      ...req.headers,
     };
     // One deadline per attempt for the headers and the whole body; undici's own timeouts only bound the gaps.
     const deadline = new AbortController();
