@@ -19,6 +19,9 @@ import {
 } from "../adapters/metadata/metadata-source.js";
 import { redactUrl } from "../domain/shared/redact-url.js";
 import type { CheckPlan } from "./check-plan.js";
+import type { EmergencyGroupFacts } from "../domain/checks/emergency-groups.js";
+import { gatherEmergencyGroups, type LeaseLookup } from "../adapters/idp/gather-emergency-groups.js";
+import { missingGroupApi, openGroupDirectory } from "./idp-group-api.js";
 
 export interface PostureEvaluation {
   readonly findings: Finding[];
@@ -26,6 +29,8 @@ export interface PostureEvaluation {
   readonly idp: MetadataInspection | undefined;
   /** The IdP metadata exactly as read, when `keepDocument` asked for it and it could be read. */
   readonly document: Buffer | undefined;
+  /** What the IdP's group API said of each emergency group, when the emergency-groups check ran. */
+  readonly emergencyGroups?: readonly EmergencyGroupFacts[] | undefined;
 }
 
 export interface EvaluationOptions {
@@ -40,6 +45,10 @@ export interface EvaluationOptions {
   readonly onAccountProgress?: (done: number, total: number) => void;
   /** Told of every AWS call that failed after its retries. */
   readonly onAwsCallFailed?: AwsSettings["onCallFailed"];
+  /** Where the IdP group API's token (or client secret) is looked up, for the emergency-groups check. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Whether an active breakglass lease accounts for a member of an emergency group (none when absent). */
+  readonly leased?: LeaseLookup;
 }
 
 export async function evaluatePosture(
@@ -64,8 +73,12 @@ export async function evaluatePosture(
       ...(options.onAccountProgress ? { onAccountProgress: options.onAccountProgress } : {}),
     });
   }
+  const emergencyGroups = [...plan.runnable].some((check) => checkReadsFrom(check, "idp-directory"))
+    ? await readEmergencyGroups(config, options)
+    : undefined;
   findings.push(
     ...judgeChecks(plan.runnable, {
+      emergencyGroups,
       facts,
       idp,
       samlProviderArns: plan.scope?.emergencyAccount.samlProviders ?? [],
@@ -74,7 +87,23 @@ export async function evaluatePosture(
       warnDays: config.idp.warnDays,
     }),
   );
-  return { findings, facts, idp, document: read?.document };
+  return { findings, facts, idp, document: read?.document, emergencyGroups };
+}
+
+/** The emergency groups as the IdP's group API shows them; without the API (no token), each is unreadable, saying why. */
+async function readEmergencyGroups(
+  config: BreakglassConfig,
+  options: EvaluationOptions,
+): Promise<EmergencyGroupFacts[] | undefined> {
+  const names = config.idp.directory?.emergencyGroups;
+  if (names === undefined) return undefined;
+  const env = options.env ?? {};
+  const directory = openGroupDirectory(config.idp.directory, env);
+  if (directory === undefined) {
+    const error = missingGroupApi(config.idp.directory, env);
+    return names.map((name) => ({ name, status: "error", error }));
+  }
+  return gatherEmergencyGroups(directory, names, options.leased ?? (() => false));
 }
 
 /** An IdP whose metadata cannot be fetched is a finding (it is how FM1 begins), not a reason to stop checking AWS. */

@@ -1,5 +1,6 @@
 // Which findings `breakglass serve` alerts on, the key that follows one finding from check to check, and which alerts a check resolved.
 import type { CheckName } from "../config/config-schema.js";
+import type { EmergencyGroupFacts } from "../domain/checks/emergency-groups.js";
 import { SEVERITY_ORDER, type Finding, type Severity } from "../domain/checks/finding.js";
 import { FINDING_CODES, type FindingCode } from "../domain/checks/finding-codes.js";
 import type { PostureFacts } from "../domain/checks/posture-facts.js";
@@ -114,6 +115,8 @@ export interface CheckReading {
   readonly idp: MetadataInspection | undefined;
   readonly facts: PostureFacts | undefined;
   readonly checks: ReadonlySet<CheckName>;
+  /** What the IdP's group API said of each emergency group, when the emergency-groups check ran. */
+  readonly emergencyGroups?: readonly EmergencyGroupFacts[] | undefined;
 }
 
 type Judge = (subject: AlertSubject, reading: CheckReading) => boolean;
@@ -161,6 +164,12 @@ const crossAccountRoleRead: Judge = (subject, reading) => {
   const role = workloadAccount(subject, reading)?.crossAccountRole;
   return reading.checks.has("cross-account-roles") && role !== undefined && role !== null && role.status !== "error";
 };
+
+/** The emergency group (named as configured, the finding's resource) was asked about; and was read. */
+const emergencyGroupAsked: Judge = (subject, reading) =>
+  reading.emergencyGroups?.some((group) => group.name === subject.resource) === true;
+const emergencyGroupRead: Judge = (subject, reading) =>
+  reading.emergencyGroups?.some((group) => group.name === subject.resource && group.status === "found") === true;
 
 const serviceControlPoliciesRead: Judge = (subject, reading) =>
   reading.checks.has("scp-protection") && (workloadAccount(subject, reading)?.serviceControlPolicies ?? null) !== null;
@@ -224,6 +233,9 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   CLOUDTRAIL_NOT_LOGGING: (_subject, reading) => reading.facts?.cloudTrail?.status === "found",
   EVENTBRIDGE_RULE_MISSING: (_subject, reading) => reading.facts?.eventBridge?.status === "found",
   // A read that failed says so every time it fails; when AWS was read and it is not said, that read succeeded.
+  IDP_GROUP_NOT_EMPTY: emergencyGroupRead,
+  IDP_GROUP_UNMODIFIABLE: emergencyGroupRead,
+  IDP_GROUP_UNREADABLE: emergencyGroupAsked,
   AWS_READ_FAILED: (_subject, reading) => reading.facts !== undefined,
 };
 

@@ -22,7 +22,13 @@ export function openGroupDirectory(
   const ca = settings.ca ? readCa(settings.ca) : undefined;
   const token = settings.auth ? clientCredentials(settings.auth, env, ca) : env[settings.tokenVariable];
   if (!token) return undefined;
-  const options = { baseUrl: settings.baseUrl, token, ...(ca === undefined ? {} : { ca }) };
+  const options = {
+    baseUrl: settings.baseUrl,
+    token,
+    ...(settings.maxRetryWaitSeconds === undefined ? {} : { maxRetryWaitMs: settings.maxRetryWaitSeconds * 1000 }),
+    ...(settings.retryBudgetSeconds === undefined ? {} : { retryBudgetMs: settings.retryBudgetSeconds * 1000 }),
+    ...(ca === undefined ? {} : { ca }),
+  };
   switch (settings.kind) {
     case "scim":
       return new ScimGroupDirectory(options);

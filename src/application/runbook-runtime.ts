@@ -32,6 +32,7 @@ import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
 import { RunbookRuns } from "./runbook-runs.js";
+import { withIdpWaitsReported } from "../adapters/idp/server-waits.js";
 
 export interface RunbookServices {
   /** The runbook use cases: what the CLI and Slack call to start and move runs. */
@@ -94,6 +95,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         metadataOverride: metadataFile,
         keepDocument: checks.includes("metadata") && metadataFile === undefined,
         latestAttestation: (instanceArn) => store.attestations.latestAttestation(instanceArn),
+        env: options.env,
+        leased: (groupId, userId) => store.leases.activeLease(groupId, userId) !== null,
       });
       if (!evaluation.document) return { findings: evaluation.findings };
       const path = join(artefactDirectory, context.runId, `${context.stepId}-idp-metadata.xml`);
@@ -120,13 +123,13 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "idp.add-group-members": wrapAction(
         "idp.add-group-members",
         directory
-          ? addGroupMembersExecutor({ directory, store: store.leases })
+          ? withIdpWaitsReported(addGroupMembersExecutor({ directory, store: store.leases }))
           : needsGroupApi("idp.add-group-members", noGroupApi),
       ),
       "idp.remove-group-members": wrapAction(
         "idp.remove-group-members",
         directory
-          ? removeGroupMembersExecutor({ directory, store: store.leases })
+          ? withIdpWaitsReported(removeGroupMembersExecutor({ directory, store: store.leases }))
           : needsGroupApi("idp.remove-group-members", noGroupApi),
       ),
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),

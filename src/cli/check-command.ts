@@ -25,7 +25,10 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
   const configPath = resolveConfigPath(options.config, io.env);
   const { config } = await loadConfig(configPath);
   const plan = planChecks(config, options.only);
-  const store = plan.scope?.checks.has("identity-center") ? openStore(config.store) : undefined;
+  const store =
+    plan.scope?.checks.has("identity-center") || plan.runnable.has("emergency-groups")
+      ? openStore(config.store)
+      : undefined;
   const progress =
     io.stderrIsTty && !options.json
       ? new SingleBar({ format: "accounts {bar} {value}/{total}", stream: process.stderr, clearOnComplete: true })
@@ -36,6 +39,8 @@ export async function runCheck(options: CheckOptions, io: CliIo): Promise<number
       now,
       cache: new FileInspectionCache(defaultCacheDirectory(io.env)),
       latestAttestation: (instanceArn) => store?.attestations.latestAttestation(instanceArn) ?? null,
+      env: io.env,
+      leased: (groupId, userId) => store?.leases.activeLease(groupId, userId) != null,
       onAccountProgress: (done, total) => {
         if (done === 0) progress?.start(total, 0);
         else progress?.update(done);

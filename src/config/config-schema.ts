@@ -81,6 +81,7 @@ function isMetadataSource(value: string): boolean {
 
 const METADATA_DESCRIPTION = "an https URL or a file path to the IdP's SAML metadata";
 const TOKEN_VARIABLE = /^[A-Z_][A-Z0-9_]*$/;
+const GROUP_ID_DESCRIPTION = "the display name or id of an emergency group in the IdP";
 const CREDENTIAL_KEYS = ["clientSecretVariable", "clientSecretFile", "privateKeyFile"] as const;
 /** OAuth 2.0 client credentials instead of a static token: Entra ID app registrations, Okta service apps, SCIM servers. */
 const directoryAuthSchema = section({
@@ -131,6 +132,18 @@ const directorySchema = section({
   auth: directoryAuthSchema.optional(),
   /** Extra CA certificates (PEM file) to trust for the API, e.g. a TLS-inspecting proxy's. */
   ca: nonEmptyString("a file path to PEM CA certificates").optional(),
+  /** The longest single wait the IdP may ask for (Retry-After, Okta's rate-limit reset) before breakglass gives up; 120 by default. */
+  maxRetryWaitSeconds: wholeNumber(1, 3600).optional(),
+  /** FM3's emergency groups (display names or ids): `check` reports one that is not empty at rest or cannot be changed. */
+  emergencyGroups: z
+    .array(
+      nonEmptyString(GROUP_ID_DESCRIPTION),
+      expected("a list of the IdP's emergency groups, by display name or id"),
+    )
+    .min(1, expected("at least one group (or no emergencyGroups key)"))
+    .optional(),
+  /** The most one IdP call may spend waiting between its attempts, all waits together; 300 by default. */
+  retryBudgetSeconds: wholeNumber(1, 7200).optional(),
 });
 
 const idpSchema = section({
@@ -279,7 +292,6 @@ const principalListSchema = z
     expected(`a list of Slack user or user-group IDs`),
   )
   .default([]);
-const GROUP_ID_DESCRIPTION = "the display name or id of an emergency group in the IdP";
 
 const slackSchema = section({
   /** The Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or a test stub. SLACK_API_URL overrides it. */

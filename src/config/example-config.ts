@@ -20,12 +20,12 @@ idp:
   # document is caught, not just a changed one:
   # metadataSigner: ./idp-metadata-signer.pem
   warnDays: 30                      # warn this many days before a signing certificate expires
-  # Where the emergency operations groups live, for FM3 (direct federation): the IdP's SCIM, Okta
-  # or Microsoft Graph API. The API token goes in the environment variable named here, never in this file.
+  # FM3's emergency groups: the IdP's SCIM, Okta or Graph API; its token is in the variable named here, not this file.
   # directory:
   #   kind: okta                      # scim, okta or graph (Okta is a SCIM client, not a SCIM server)
   #   baseUrl: https://example.okta.com   # CHANGE ME
   #   tokenVariable: BREAKGLASS_IDP_TOKEN   # or auth: OAuth client credentials, see the README (FM3)
+  #   emergencyGroups: [aws-emergency-operators]   # checked at rest: empty, and changeable (CHANGE ME)
 
 aws:
   region: eu-west-1                 # the Region for API calls (else AWS_REGION or the profile's)
@@ -74,7 +74,8 @@ aws:
 # Which checks run: all of them unless you list fewer. A check whose section above is missing
 # cannot run, and \`breakglass config validate\` says so.
 checks:
-  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge]
+  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles,
+            scp-protection, cloudtrail, eventbridge, emergency-groups]
   concurrency: 8                    # accounts read in parallel during the organization sweep (1 to 64)
 
 # Where breakglass keeps its history.

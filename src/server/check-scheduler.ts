@@ -163,7 +163,12 @@ export class CheckScheduler implements CheckCycles {
   private recordAlerts(evaluation: PostureEvaluation, now: Date): void {
     const { state } = this.options;
     const current = collectAlerts(evaluation.findings);
-    const reading: CheckReading = { idp: evaluation.idp, facts: evaluation.facts, checks: this.checks };
+    const reading: CheckReading = {
+      idp: evaluation.idp,
+      facts: evaluation.facts,
+      checks: this.checks,
+      emergencyGroups: evaluation.emergencyGroups,
+    };
     state.inTransaction(() => {
       const { resolved } = diffAlerts(current, state.openAlerts(), reading);
       for (const alert of current) state.recordSeen(alert, now);

@@ -14,11 +14,15 @@ export interface CheckWorkerData {
   readonly config: BreakglassConfig;
 }
 
-/** One full check, as of `now`; the thread looks up Identity Center attestations in `attestations`. */
+/**
+ * One full check, as of `now`; the thread looks up Identity Center attestations in `attestations`, and which emergency
+ * group members an incident accounts for in `leases` (each "groupId userId" with an active lease).
+ */
 export interface CheckRequest {
   readonly id: number;
   readonly now: Date;
   readonly attestations: readonly Attestation[];
+  readonly leases: readonly string[];
 }
 
 /** An error as it crosses the thread boundary; a BreakglassError keeps its code and input. */
@@ -69,11 +73,15 @@ export class CheckThread {
   constructor(private readonly options: CheckThreadOptions) {}
 
   /** The full check on the thread, started on first use and again after a crash. */
-  evaluate(now: Date, attestations: readonly Attestation[]): Promise<PostureEvaluation> {
+  evaluate(
+    now: Date,
+    attestations: readonly Attestation[],
+    leases: readonly string[] = [],
+  ): Promise<PostureEvaluation> {
     if (this.closed)
       return Promise.reject(new BreakglassError("INTERNAL", "check thread", "the service is stopping; no new checks"));
     const worker = this.worker ?? this.start();
-    const request: CheckRequest = { id: ++this.requests, now, attestations };
+    const request: CheckRequest = { id: ++this.requests, now, attestations, leases };
     const timeoutMs = this.options.timeoutMs ?? checkTimeout(this.options.config.serve.checkInterval);
     return new Promise<PostureEvaluation>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -16,11 +16,15 @@ const send = (message: CheckThreadMessage) => port.postMessage(message);
 
 port.on("message", (request: CheckRequest) => {
   const attestations = new Map(request.attestations.map((attestation) => [attestation.instanceArn, attestation]));
+  const leases = new Set(request.leases);
   evaluatePosture(config, plan, {
     now: request.now,
     cache,
     latestAttestation: (instanceArn) => attestations.get(instanceArn) ?? null,
     onAwsCallFailed: (service) => send({ kind: "aws-call-failed", service }),
+    // The thread shares the process's environment: the IdP group API's token is read from it as everywhere else.
+    env: process.env,
+    leased: (groupId, userId) => leases.has(`${groupId} ${userId}`),
   }).then(
     (evaluation) => send({ kind: "evaluated", id: request.id, evaluation }),
     (error: unknown) => send({ kind: "failed", id: request.id, error: threadError(error) }),

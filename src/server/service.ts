@@ -117,7 +117,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       announce: (role, message, threadTs) => announcer.announce(role, message, threadTs),
       update: (posted, content) => announcer.update(posted, content),
     },
-    evaluate: (now) => checkThread.evaluate(now, services.store.attestations.latestAttestations()),
+    evaluate: (now) =>
+      checkThread.evaluate(
+        now,
+        services.store.attestations.latestAttestations(),
+        services.store.leases.activeLeases().map((lease) => `${lease.groupId} ${lease.userId}`),
+      ),
     logger: log,
     onCycle: (cycle) => {
       metrics.checkCompleted(

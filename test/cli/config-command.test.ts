@@ -46,8 +46,14 @@ const FILLED_EXAMPLE = EXAMPLE_CONFIG.replace(
   .replace("ssoins-1234567890abcdef", "ssoins-72239a3c4f1e8b05")
   .replace("breakglass-emergency-1", "em-vault-1");
 
+/** The filled example with FM3's group API switched on too: every check can then run. */
+const FILLED_WITH_DIRECTORY = FILLED_EXAMPLE.replace(
+  /^ {2}# (directory:| {2}(?:kind|baseUrl|tokenVariable|emergencyGroups):)/gm,
+  "  $1",
+).replace("baseUrl: https://example.okta.com", "baseUrl: https://acme.okta.com");
+
 describe("config validate", () => {
-  it("says the filled-in example is valid and that every check will run", async () => {
+  it("says the filled-in example is valid and that every check will run but the emergency groups' (no idp.directory)", async () => {
     const path = writeTemp("breakglass.yaml", FILLED_EXAMPLE);
     const { code, stdout, stderr } = await validate(path);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
@@ -60,6 +66,7 @@ describe("config validate", () => {
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
           "cross-account-roles, scp-protection, cloudtrail, eventbridge",
+        "  not checked: emergency-groups (no idp.directory.emergencyGroups)",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -108,7 +115,11 @@ describe("config validate", () => {
     const filled = writeTemp("breakglass.yaml", FILLED_EXAMPLE);
     const second = capturingIo();
     expect(await runConfigValidate(filled, second.io, { json: true })).toBe(0);
-    expect(JSON.parse(second.output.stdout)).toMatchObject({ valid: true, problems: [], checks: { not: [] } });
+    expect(JSON.parse(second.output.stdout)).toMatchObject({
+      valid: true,
+      problems: [],
+      checks: { not: [{ check: "emergency-groups", reason: "no idp.directory.emergencyGroups" }] },
+    });
     expect(JSON.parse(second.output.stdout).checks.will).toContain("emergency-users");
   });
 
@@ -191,6 +202,7 @@ describe("config validate", () => {
         "  not checked: scp-protection (no aws.organization section)",
         "  not checked: cloudtrail (no aws section)",
         "  not checked: eventbridge (no aws section)",
+        "  not checked: emergency-groups (no idp.directory.emergencyGroups)",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -347,8 +359,11 @@ describe("config init", () => {
 describe("describeDisabledChecks", () => {
   const parse = (text: string) => parseConfig(text, "/srv/breakglass.yaml").config;
 
-  it("disables nothing for the example", () => {
-    expect(describeDisabledChecks(parse(EXAMPLE_CONFIG))).toEqual([]);
+  it("disables nothing for the example but the emergency groups, whose idp.directory it leaves commented out", () => {
+    expect(describeDisabledChecks(parse(EXAMPLE_CONFIG))).toEqual([
+      { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
+    ]);
+    expect(describeDisabledChecks(parse(FILLED_WITH_DIRECTORY))).toEqual([]);
   });
 
   it("says a check left out of checks.enabled is switched off, before any missing section", () => {
@@ -362,6 +377,7 @@ describe("describeDisabledChecks", () => {
       { check: "scp-protection", reason: "not in checks.enabled" },
       { check: "cloudtrail", reason: "no aws section" },
       { check: "eventbridge", reason: "not in checks.enabled" },
+      { check: "emergency-groups", reason: "not in checks.enabled" },
     ]);
   });
 
@@ -374,6 +390,7 @@ describe("describeDisabledChecks", () => {
       { check: "identity-center", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
+      { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
     ]);
   });
 });

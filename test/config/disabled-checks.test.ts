@@ -7,6 +7,12 @@ import { CHECK_NAMES, checkDefinition } from "../../src/domain/checks/check-regi
 import { CONFIG_SECTIONS, type ConfigSection } from "../../src/domain/checks/config-sections.js";
 
 const IDP = ["idp:", "  name: Okta", "  metadata: ./idp.xml"];
+const DIRECTORY = [
+  "  directory:",
+  "    kind: okta",
+  "    baseUrl: https://acme.okta.com",
+  "    emergencyGroups: [aws-emergency-operators]",
+];
 const EMERGENCY_ACCOUNT = ["  emergencyAccount:", '    accountId: "111111111111"'];
 const SAML_PROVIDERS = ["    samlProviders:", "      - arn:aws:iam::111111111111:saml-provider/EmergencyIdP"];
 const EMERGENCY_ROLES = ["    emergencyRoles:", "      - arn:aws:iam::111111111111:role/EmergencyAdmin"];
@@ -34,7 +40,11 @@ function configWithout(absent: ConfigSection) {
     ...(absent === "aws.identityCenter" ? [] : IDENTITY_CENTER),
     ...(absent === "aws.organization" ? [] : ORGANIZATION),
   ];
-  const lines = [...IDP, ...(absent === "aws" ? [] : aws)];
+  const lines = [
+    ...IDP,
+    ...(absent === "idp.directory.emergencyGroups" ? [] : DIRECTORY),
+    ...(absent === "aws" ? [] : aws),
+  ];
   return parseConfig(`${lines.join("\n")}\n`, "breakglass.yaml").config;
 }
 

@@ -26,6 +26,12 @@ export interface GraphTestServer extends TestServer {
   readonly users: Map<string, GraphTestUser>;
   /** Group id to member ids; a member id that is a key of `groups` is a nested group. */
   readonly groups: Map<string, Set<string>>;
+  /**
+   * Ids of service principals; one that is in a group's member set is a member that Graph v1.0 leaves out of
+   * /members and /transitiveMembers listings (https://learn.microsoft.com/en-us/graph/api/group-list-members, "service
+   * principals are not listed in v1.0") but counts under the OData cast /transitiveMembers/microsoft.graph.servicePrincipal.
+   */
+  readonly servicePrincipals: Set<string>;
   /** Group id to its displayName; a group without an entry is named "Emergency Operations". */
   readonly groupNames: Map<string, string>;
   /** Group id to more of its properties (groupTypes, mailEnabled, securityEnabled, onPremisesSyncEnabled, …). */
@@ -63,6 +69,7 @@ export async function startGraphServer(
   const users = new Map<string, GraphTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
+  const servicePrincipals = new Set<string>();
   const groupProperties = new Map<string, Readonly<Record<string, unknown>>>();
   const faults = new RequestFaults();
   let pageSize = 100;
@@ -127,10 +134,31 @@ export async function startGraphServer(
         ...selectGroup(groupId, select),
       });
     }
-    if (request.method === "GET" && path.length === 5 && path[4] === "members") {
+    if (request.method === "GET" && path.length === 5 && (path[4] === "members" || path[4] === "transitiveMembers")) {
       const stale = lagging > 0 ? snapshot.get(groupId) : undefined;
       if (lagging > 0 && url.searchParams.get("$skiptoken") === null) lagging--;
-      return listMembers(response, url, groupId, stale ?? [...members]);
+      const direct = (stale ?? [...members]).filter((id) => !servicePrincipals.has(id));
+      // transitiveMembers: a flat list of every nested member too, each once (group-list-transitivemembers).
+      const listed = path[4] === "members" ? direct : [...new Set(flatten(direct, new Set([groupId])))];
+      return listMembers(response, url, groupId, listed, path[4]);
+    }
+    // https://learn.microsoft.com/en-us/graph/aad-advanced-queries : an OData cast with $count needs ConsistencyLevel.
+    if (
+      request.method === "GET" &&
+      path.length === 7 &&
+      path[4] === "transitiveMembers" &&
+      path[5] === "microsoft.graph.servicePrincipal" &&
+      path[6] === "$count"
+    ) {
+      if (request.headers.consistencylevel !== "eventual")
+        return error(
+          response,
+          400,
+          "Request_BadRequest",
+          "$count is not currently supported without the ConsistencyLevel header set to eventual.",
+        );
+      const count = [...flattenAll([...members], new Set([groupId]))].filter((id) => servicePrincipals.has(id)).length;
+      return void response.writeHead(200, { "content-type": "text/plain" }).end(String(count));
     }
     if (request.method === "POST" && path.length === 6 && path[4] === "members" && path[5] === "$ref")
       return addMember(response, members, body);
@@ -217,7 +245,31 @@ export async function startGraphServer(
     });
   }
 
-  function listMembers(response: ServerResponse, url: URL, groupId: string, memberIds: string[]): void {
+  /** The members and, for each nested group, its members, depth first, service principals left out. */
+  function flatten(ids: readonly string[], seen: Set<string>): string[] {
+    return [...flattenAll(ids, seen)].filter((id) => !servicePrincipals.has(id));
+  }
+
+  function flattenAll(ids: readonly string[], seen: Set<string>): Set<string> {
+    const all = new Set<string>();
+    for (const id of ids) {
+      all.add(id);
+      const nested = groups.get(id);
+      if (nested && !seen.has(id)) {
+        seen.add(id);
+        for (const inner of flattenAll([...nested], seen)) all.add(inner);
+      }
+    }
+    return all;
+  }
+
+  function listMembers(
+    response: ServerResponse,
+    url: URL,
+    groupId: string,
+    memberIds: string[],
+    relation = "members",
+  ): void {
     const skip = Number(url.searchParams.get("$skiptoken") ?? "0");
     const page = memberIds.slice(skip, skip + pageSize);
     const value = page.map((id) => {
@@ -236,7 +288,7 @@ export async function startGraphServer(
     });
     const next =
       skip + pageSize < memberIds.length
-        ? `${root}/groups/${groupId}/members?$select=${url.searchParams.get("$select") ?? ""}&$skiptoken=${skip + pageSize}`
+        ? `${root}/groups/${groupId}/${relation}?$select=${url.searchParams.get("$select") ?? ""}&$skiptoken=${skip + pageSize}`
         : undefined;
     json(response, 200, {
       "@odata.context": `${root}/$metadata#directoryObjects`,
@@ -286,6 +338,7 @@ export async function startGraphServer(
     users,
     groups,
     groupNames,
+    servicePrincipals,
     groupProperties,
     faults,
     throttleNext(count: number, seconds: number) {

@@ -45,7 +45,8 @@ export async function startOktaServer(
   token: string,
   options: { readonly now?: () => number } = {},
 ): Promise<OktaTestServer> {
-  const oauth = new OAuthTokenIssuer(options.now ?? Date.now, OKTA_WORDING);
+  const clock = options.now ?? Date.now;
+  const oauth = new OAuthTokenIssuer(clock, OKTA_WORDING);
   const users = new Map<string, OktaTestUser>();
   const groups = new Map<string, Set<string>>();
   const groupNames = new Map<string, string>();
@@ -100,9 +101,11 @@ export async function startOktaServer(
     if (fault?.kind === "hang") return;
     if (fault?.kind === "fail") return error(response, fault.status, "E0000009", "Internal Server Error");
     if (fault?.kind === "throttle") {
-      // Whole epoch seconds, as Okta sends it: the wait is exact only if the test's clock stands on a whole second.
-      const reset = Math.ceil(Date.now() / 1000) + fault.seconds;
+      // Whole epoch seconds, as Okta sends it, on the server's clock, which its Date header (whole seconds too) gives.
+      const serverNow = Math.floor(clock() / 1000) * 1000;
+      const reset = serverNow / 1000 + fault.seconds;
       response.writeHead(429, {
+        date: new Date(serverNow).toUTCString(),
         "content-type": "application/json",
         "x-rate-limit-limit": "600",
         "x-rate-limit-remaining": "0",

@@ -32,6 +32,15 @@ export class ScimDirectoryStore {
    * users, and every group leaves its members out of GET answers so that clients must page through the users instead.
    */
   pageSize: number | null = null;
+  /**
+   * When set, answers reads as AWS IAM Identity Center's SCIM documents it (developer guide: ListUsers, ListGroups,
+   * GetGroup, "Limitations from SCIM specification"): filters only `eq` on userName, externalId or id for users, and
+   * displayName, externalId, id, or id and members for groups, any other a 400 invalidFilter; groups always with an
+   * empty member list; lists without `cursor` in one page of at most `count` (default 100) with startIndex ignored, and
+   * with `cursor` (RFC 9865) in pages of `cursorPageSize` with a nextCursor while more remain.
+   */
+  filterLimited = false;
+  cursorPageSize = 100;
 
   addUser(user: ScimTestUser): void {
     this.users.set(user.id, user);
@@ -83,6 +92,11 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
       query.count = String(Math.min(Number(query.count), store.pageSize));
     Object.defineProperty(req, "query", { value: query, writable: true, configurable: true, enumerable: true });
     next();
+  });
+  app.use("/scim/v2", (req, res, next) => {
+    if (!store.filterLimited || req.method !== "GET") return next();
+    if (req.header("authorization") !== `Bearer ${token}`) return next();
+    answerAsIdentityCenter(store, req, res);
   });
   app.use(
     "/scim/v2",
@@ -189,6 +203,81 @@ function scimGroup(store: ScimDirectoryStore, group: ScimTestGroup, hideMembers:
       ? []
       : [...group.members].map((value) => ({ value, type: store.groups.has(value) ? "Group" : "User" }));
   return { id: group.id, displayName: group.displayName, ...(members.length === 0 ? {} : { members }) };
+}
+
+const SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+const SCIM_LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/** Identity Center's filter grammar: `<attribute> eq "<value>"`, and for groups also `id eq "…" and members eq "…"`. */
+const EQ = /^(\w+) eq "((?:[^"\\]|\\.)*)"$/;
+
+function answerAsIdentityCenter(store: ScimDirectoryStore, req: express.Request, res: express.Response): void {
+  const send = (status: number, body: unknown) =>
+    void res.status(status).type("application/scim+json").send(JSON.stringify(body));
+  const invalid = (detail: string) =>
+    send(400, { schemas: [SCIM_ERROR], status: "400", scimType: "invalidFilter", detail });
+  const group = (g: ScimTestGroup) => ({ id: g.id, displayName: g.displayName, members: [] });
+  const user = (u: ScimTestUser) => {
+    const { groups: _groups, ...rest } = scimUser(store, u);
+    // One email at most: Identity Center keeps no multi-valued attributes for users.
+    return { ...rest, emails: rest.emails.slice(0, 1) };
+  };
+  const path = req.path.split("/").filter(Boolean);
+  if (path[0] === "Groups" && path[1] !== undefined) {
+    const found = store.groups.get(decodeURIComponent(path[1]));
+    if (!found) return send(404, { schemas: [SCIM_ERROR], status: "404", detail: `Resource ${path[1]} not found` });
+    return send(200, group(found));
+  }
+  const query = req.query as Record<string, string | undefined>;
+  let resources: object[];
+  const clauses = (query.filter ?? "").split(/ and /i).filter(Boolean);
+  const parsed = clauses.map((clause) => EQ.exec(clause.trim()));
+  if (parsed.some((match) => match === null)) return invalid(`Unsupported filter: ${query.filter}`);
+  const terms = new Map(parsed.map((match) => [match![1]!, JSON.parse(`"${match![2]!}"`) as string]));
+  if (path[0] === "Users") {
+    if ([...terms.keys()].some((key) => !["userName", "externalId", "id"].includes(key)) || terms.size > 1)
+      return invalid(`Unsupported filter: ${query.filter}`);
+    resources = [...store.users.values()]
+      .filter((u) => (terms.has("userName") ? u.userName.toLowerCase() === terms.get("userName")!.toLowerCase() : true))
+      .filter((u) => (terms.has("id") ? u.id === terms.get("id") : true))
+      .filter(() => !terms.has("externalId"))
+      .map(user);
+  } else if (path[0] === "Groups") {
+    const keys = [...terms.keys()].sort().join(",");
+    if (!["", "displayName", "externalId", "id", "id,members"].includes(keys))
+      return invalid(`Unsupported filter: ${query.filter}`);
+    resources = [...store.groups.values()]
+      .filter((g) =>
+        terms.has("displayName") ? g.displayName.toLowerCase() === terms.get("displayName")!.toLowerCase() : true,
+      )
+      .filter((g) => (terms.has("id") ? g.id === terms.get("id") : true))
+      .filter((g) => (terms.has("members") ? g.members.has(terms.get("members")!) : true))
+      .filter(() => !terms.has("externalId"))
+      .map(group);
+  } else {
+    return send(404, { schemas: [SCIM_ERROR], status: "404", detail: "Endpoint Not Found" });
+  }
+  const count = Math.min(Number(query.count ?? 100), 100);
+  if (query.cursor === undefined) {
+    // Not paginated: the first `count`, whatever startIndex says.
+    const page = resources.slice(0, count);
+    return send(200, {
+      schemas: [SCIM_LIST],
+      totalResults: resources.length,
+      itemsPerPage: page.length,
+      startIndex: 1,
+      Resources: page,
+    });
+  }
+  const offset = query.cursor === "" ? 0 : Number(Buffer.from(query.cursor, "base64url").toString());
+  const size = Math.min(count, store.cursorPageSize);
+  const page = resources.slice(offset, offset + size);
+  const next = offset + size < resources.length ? Buffer.from(String(offset + size)).toString("base64url") : undefined;
+  send(200, {
+    schemas: [SCIM_LIST],
+    itemsPerPage: page.length,
+    Resources: page,
+    ...(next === undefined ? {} : { nextCursor: next }),
+  });
 }
 
 function notFound(id: string): never {

@@ -9,7 +9,15 @@ import {
   type GroupDirectory,
   type UserCandidate,
 } from "../../domain/ports/group-directory.js";
-import { expectArray, expectRecord, expectString, isRecord, optionalBoolean, optionalString } from "./foreign-json.js";
+import {
+  expectArray,
+  expectRecord,
+  expectString,
+  isRecord,
+  optionalBoolean,
+  optionalString,
+  UnexpectedAnswer,
+} from "./foreign-json.js";
 import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
 
 const USER_FIELDS = "id,userPrincipalName,mail,displayName,accountEnabled";
@@ -113,8 +121,14 @@ export class GraphGroupDirectory implements GroupDirectory {
   async listMembers(groupId: string): Promise<DirectoryUser[]> {
     this.client.requireValue(groupId, "the group id");
     const operation = `listing members of group ${groupId}`;
+    // Transitive: a nested group's members get in too, and are listed with the group itself (which fails closed below).
     const members = await this.client.collectPages(
-      { method: "GET", path: `/groups/${pathSegment(groupId)}/members`, query: { $select: USER_FIELDS }, operation },
+      {
+        method: "GET",
+        path: `/groups/${pathSegment(groupId)}/transitiveMembers`,
+        query: { $select: USER_FIELDS },
+        operation,
+      },
       readMemberPage,
     );
     // Graph's limited information: the member is a user whose properties the app may not read.
@@ -135,11 +149,37 @@ export class GraphGroupDirectory implements GroupDirectory {
         { hint: "remove the nested member from the emergency group in Entra ID" },
       );
     }
+    // Graph v1.0 leaves service principals out of member listings; counted by their type, they cannot hide.
+    const servicePrincipals = await this.countServicePrincipals(groupId, operation);
+    if (servicePrincipals > 0) {
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: ${servicePrincipals} service principal${servicePrincipals === 1 ? " is a member" : "s are members"} ` +
+          "(Graph v1.0 leaves them out of member listings); breakglass manages only user members",
+        { hint: "remove the service principals (apps) from the emergency group in Entra ID" },
+      );
+    }
     return [
       ...new Map(
         members.flatMap((member) => (member.candidate ? [[member.id, member.candidate.user] as const] : [])),
       ).values(),
     ];
+  }
+
+  /** https://learn.microsoft.com/en-us/graph/api/group-list-transitivemembers : an OData cast, counted ($count needs ConsistencyLevel). */
+  private async countServicePrincipals(groupId: string, operation: string): Promise<number> {
+    const req: IdpRequest = {
+      method: "GET",
+      path: `/groups/${pathSegment(groupId)}/transitiveMembers/microsoft.graph.servicePrincipal/$count`,
+      headers: { consistencylevel: "eventual" },
+      operation,
+    };
+    const response = await this.client.send(req);
+    return this.client.read(req, response.body, (body) => {
+      if (typeof body !== "number" || !Number.isInteger(body) || body < 0)
+        throw new UnexpectedAnswer(`expected a count of service principals, got ${JSON.stringify(body)}`);
+      return body;
+    });
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {

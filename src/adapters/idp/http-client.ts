@@ -9,6 +9,7 @@ import { UnexpectedAnswer, isRecord } from "./foreign-json.js";
 import { discard, type ReadableBody } from "../http/http-body.js";
 import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
 import type { TokenSource } from "./token-source.js";
+import { tellIdpWait } from "./server-waits.js";
 
 /** What every adapter is configured with. */
 export interface IdpConnectionOptions {
@@ -27,6 +28,10 @@ export interface IdpConnectionOptions {
   readonly ca?: string;
   /** Waits between attempts; injected so that tests do not sleep. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The longest single wait a server may ask for (Retry-After, Okta's X-Rate-Limit-Reset); a longer one is an error. */
+  readonly maxRetryWaitMs?: number;
+  /** The most one request may spend waiting between its attempts, all waits together. */
+  readonly retryBudgetMs?: number;
 }
 
 export interface IdpHttpOptions extends IdpConnectionOptions {
@@ -36,20 +41,23 @@ export interface IdpHttpOptions extends IdpConnectionOptions {
   /** Of request bodies, and preferred in Accept. */
   readonly mediaType?: string;
   readonly maxBytes?: number;
-  /** The longest wait a Retry-After or X-Rate-Limit-Reset header can impose. */
-  readonly maxRetryWaitMs?: number;
-  /** Epoch milliseconds, to read Retry-After dates and X-Rate-Limit-Reset. */
+  /** Epoch milliseconds, to read a Retry-After date from a server that sends no Date header. */
   readonly now?: () => number;
   /** In [0, 1), for the backoff jitter. */
   readonly random?: () => number;
 }
 
-/** Sized for an incident: a dead IdP API is reported in about a minute and a half, not left to hang. */
+/**
+ * Sized for an incident: a dead IdP API is reported in about a minute and a quarter, not left to hang; a throttling one
+ * is waited for as long as it asks, up to 2 minutes a wait and 5 minutes in all (Okta's windows are a minute; Graph has
+ * asked for 41 s and 315 s), and a longer wait is reported at once rather than sat through.
+ */
 export const IDP_HTTP_DEFAULTS = {
   timeoutMs: 10_000,
-  maxAttempts: 4,
+  maxAttempts: 6,
   maxBytes: 10 * 1024 * 1024,
-  maxRetryWaitMs: 15_000,
+  maxRetryWaitMs: 120_000,
+  retryBudgetMs: 300_000,
   /** The first backoff, doubled on each retry up to backoffCapMs; half of each is jitter. */
   backoffBaseMs: 500,
   backoffCapMs: 8_000,
@@ -65,6 +73,8 @@ export interface IdpRequest {
   readonly body?: unknown;
   /** What breakglass was doing, for messages: "adding user 2819c223 to group e9e30dba". */
   readonly operation: string;
+  /** Extra request headers (Graph's ConsistencyLevel: eventual for $count and casts). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Error statuses the caller interprets itself (an idempotent "already a member", say) instead of failing. */
   readonly handles?: readonly number[];
 }
@@ -94,6 +104,8 @@ export class IdpHttpClient {
   private readonly maxAttempts: number;
   private readonly maxBytes: number;
   private readonly maxRetryWaitMs: number;
+  private readonly retryBudgetMs: number;
+  private readonly api: string;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -122,7 +134,17 @@ export class IdpHttpClient {
       positive(options.maxAttempts ?? IDP_HTTP_DEFAULTS.maxAttempts, "maxAttempts", this.input),
     );
     this.maxBytes = options.maxBytes ?? IDP_HTTP_DEFAULTS.maxBytes;
-    this.maxRetryWaitMs = options.maxRetryWaitMs ?? IDP_HTTP_DEFAULTS.maxRetryWaitMs;
+    this.maxRetryWaitMs = positive(
+      options.maxRetryWaitMs ?? IDP_HTTP_DEFAULTS.maxRetryWaitMs,
+      "maxRetryWaitMs",
+      this.input,
+    );
+    this.retryBudgetMs = positive(
+      options.retryBudgetMs ?? IDP_HTTP_DEFAULTS.retryBudgetMs,
+      "retryBudgetMs",
+      this.input,
+    );
+    this.api = options.api;
     this.sleep = options.sleep ?? ((ms) => wait(ms));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -141,6 +163,18 @@ export class IdpHttpClient {
     const url = this.resolve(req);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     let refreshed = false;
+    let waited = 0;
+    /** Waits `ms` before the next attempt, telling a listening run step why. */
+    const pause = async (ms: number, attempt: number, why: string) => {
+      waited += ms;
+      tellIdpWait({
+        attempt,
+        attempts: this.maxAttempts,
+        waitMilliseconds: ms,
+        reason: `${this.api} ${why} (${req.operation})`,
+      });
+      await this.sleep(ms);
+    };
     for (let attempt = 1; ; attempt++) {
       let response: IdpResponse;
       const token = await this.tokens.token();
@@ -150,8 +184,9 @@ export class IdpHttpClient {
       } catch (error) {
         if (error instanceof BreakglassError) throw error;
         const failure = this.networkFailure(error);
-        if (failure.retryable && attempt < this.maxAttempts) {
-          await this.sleep(this.backoff(attempt));
+        const delay = this.backoff(attempt);
+        if (failure.retryable && attempt < this.maxAttempts && waited + delay <= this.retryBudgetMs) {
+          await pause(delay, attempt, failure.reason);
           continue;
         }
         throw this.error(
@@ -170,7 +205,26 @@ export class IdpHttpClient {
       }
       if (isRetryableStatus(response.status) && attempt < this.maxAttempts) {
         const requested = serverRequestedWait(response.status, response.headers, this.now());
-        await this.sleep(requested === undefined ? this.backoff(attempt) : Math.min(requested, this.maxRetryWaitMs));
+        if (requested !== undefined && requested > this.maxRetryWaitMs) {
+          throw this.waitRefused(
+            req,
+            response,
+            `asks to wait ${seconds(requested)} before retrying, longer than the ${seconds(this.maxRetryWaitMs)} ceiling`,
+          );
+        }
+        const delay = requested ?? this.backoff(attempt);
+        if (waited + delay > this.retryBudgetMs) {
+          throw this.waitRefused(
+            req,
+            response,
+            `asks to wait ${seconds(delay)} more after ${seconds(waited)} of waits, past the ${seconds(this.retryBudgetMs)} retry budget`,
+          );
+        }
+        await pause(
+          delay,
+          attempt,
+          `answered HTTP ${response.status} ${STATUS_CODES[response.status] ?? ""}`.trimEnd(),
+        );
         continue;
       }
       if (req.handles?.includes(response.status)) return response;
@@ -227,11 +281,17 @@ export class IdpHttpClient {
   /** The error for an answer the caller decided is a failure: the status, its name, and the server's own detail. */
   failure(req: IdpRequest, response: IdpResponse, attempts = 1): BreakglassError {
     const { status } = response;
-    const name = STATUS_CODES[status];
-    const detail = describeErrorBody(response.body);
-    const reason = `${req.operation}: HTTP ${status}${name ? ` ${name}` : ""}${detail ? `: ${detail}` : ""}${gaveUp(attempts)}`;
+    const reason = `${statusReason(req, response)}${gaveUp(attempts)}`;
     const hint = hintFor(status);
     return this.error(statusErrorCode(status), reason, hint === undefined ? {} : { hint });
+  }
+
+  /** The error for a wait the client will not sit through: the answer as `failure` words it, then why not. */
+  private waitRefused(req: IdpRequest, response: IdpResponse, why: string): BreakglassError {
+    const reason = `${statusReason(req, response)}; the server ${why}`;
+    return this.error(statusErrorCode(response.status), reason, {
+      hint: "retry later, or raise idp.directory.maxRetryWaitSeconds (one wait) or retryBudgetSeconds (all waits)",
+    });
   }
 
   /** A BreakglassError naming this API, with the token scrubbed from the reason in case a server echoed it. */
@@ -268,6 +328,7 @@ export class IdpHttpClient {
       accept: this.mediaType === "application/json" ? "application/json" : `${this.mediaType}, application/json;q=0.9`,
       "user-agent": USER_AGENT,
       ...(body === undefined ? {} : { "content-type": this.mediaType }),
+      ...req.headers,
     };
     // One deadline per attempt for the headers and the whole body; undici's own timeouts only bound the gaps.
     const deadline = new AbortController();
@@ -369,20 +430,25 @@ export function pathSegment(id: string): string {
 }
 
 /**
- * How long the server asked us to wait before retrying, in milliseconds: `Retry-After` (seconds or an HTTP date) on a
- * 429 or 5xx, else Okta's `X-Rate-Limit-Reset` (epoch seconds when the rate-limit window resets) on a 429.
+ * How long the server asked us to wait before retrying, in milliseconds: `Retry-After` (seconds, or an HTTP date read
+ * against the answer's own Date header) on a 429 or 5xx, else Okta's `X-Rate-Limit-Reset` on a 429: the epoch second
+ * its window resets, measured as okta-sdk-nodejs does against the answer's Date header plus 1 s for the two clocks'
+ * sub-second difference, never against our clock (which may be off, and gave 0 ms waits). Undefined when the server
+ * asked for nothing readable: the caller backs off on its own.
  */
 export function serverRequestedWait(
   status: number,
   headers: IdpResponse["headers"],
   nowMs: number,
 ): number | undefined {
-  const retryAfter = parseRetryAfter(firstHeader(headers, "retry-after"), nowMs);
+  const serverDate = Date.parse(firstHeader(headers, "date") ?? "");
+  const serverNow = Number.isNaN(serverDate) ? undefined : serverDate;
+  const retryAfter = parseRetryAfter(firstHeader(headers, "retry-after"), serverNow ?? nowMs);
   if (retryAfter !== undefined) return retryAfter;
-  if (status !== 429) return undefined;
+  if (status !== 429 || serverNow === undefined) return undefined;
   const reset = firstHeader(headers, "x-rate-limit-reset")?.trim();
   if (reset === undefined || !/^\d+$/.test(reset)) return undefined;
-  return Math.max(0, Number(reset) * 1000 - nowMs);
+  return Math.max(0, Number(reset) * 1000 - serverNow) + 1000;
 }
 
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
@@ -427,6 +493,19 @@ function statusErrorCode(status: number): ErrorCode {
   if (status === 401 || status === 403) return "IDP_UNAUTHORIZED";
   if (status === 404) return "IDP_NOT_FOUND";
   return isRetryableStatus(status) ? "IDP_UNAVAILABLE" : "IDP_FAILED";
+}
+
+/** "adding user 2819c223 to group e9e30dba: HTTP 403 Forbidden: <the server's own words>". */
+function statusReason(req: IdpRequest, response: IdpResponse): string {
+  const name = STATUS_CODES[response.status];
+  const detail = describeErrorBody(response.body);
+  return `${req.operation}: HTTP ${response.status}${name ? ` ${name}` : ""}${detail ? `: ${detail}` : ""}`;
+}
+
+/** "315 s", "2 min": how a wait reads in a message. */
+function seconds(ms: number): string {
+  const whole = Math.ceil(ms / 1000);
+  return whole >= 120 && whole % 60 === 0 ? `${whole / 60} min` : `${whole} s`;
 }
 
 function gaveUp(attempts: number): string {

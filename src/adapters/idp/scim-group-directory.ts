@@ -19,11 +19,22 @@ import {
   optionalString,
   type JsonRecord,
 } from "./foreign-json.js";
-import { IdpHttpClient, pathSegment, type IdpConnectionOptions, type IdpRequest } from "./http-client.js";
+import {
+  IdpHttpClient,
+  pathSegment,
+  type IdpConnectionOptions,
+  type IdpRequest,
+  type IdpResponse,
+} from "./http-client.js";
 
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const PAGE_SIZE = 100;
 const MAX_PAGES = 1_000;
+/**
+ * The most resources a listing read to match locally is allowed to hold, when the server refuses the filter that would
+ * have selected them (an email lookup on a server that filters users only by userName): past it, the lookup fails.
+ */
+const MAX_LISTED = 20_000;
 /** Member records read at once when a group lists its members inline; emergency groups are small. */
 const MEMBER_READS_IN_FLIGHT = 8;
 
@@ -55,10 +66,14 @@ export class ScimGroupDirectory implements GroupDirectory {
     const operation = `looking up user ${loginOrEmail}`;
     const literal = scimString(loginOrEmail);
     // Both lookups always run: a login that is also someone else's address is ambiguous, and the responder must hear so.
-    const candidates = [
-      ...(await this.searchUsers(`userName eq ${literal}`, operation)),
-      ...(await this.searchUsers(`emails.value eq ${literal}`, operation)),
-    ];
+    const byLogin = await this.searchUsers(`userName eq ${literal}`, operation);
+    const byEmail = await this.searchUsers(`emails.value eq ${literal}`, operation);
+    // A server that filters users only by userName (IAM Identity Center's SCIM) refuses the email filter: then every
+    // user is listed, page by page, and matched here.
+    const candidates =
+      byLogin === null || byEmail === null
+        ? await this.listAll("/Users", {}, operation, readUserPage, (candidate) => candidate.user.id)
+        : [...byLogin, ...byEmail];
     const matches = exactMatches(candidates, loginOrEmail);
     if (matches.length > 1) {
       throw this.client.error("USAGE", `${operation}: ${matches.length} users match: ${describeUsers(matches)}`, {
@@ -73,7 +88,9 @@ export class ScimGroupDirectory implements GroupDirectory {
     const operation = `looking up group ${nameOrId}`;
     // By name (displayName is caseExact false in RFC 7643 §8.7.1, so servers compare it without case), and by id: both
     // always, so that a name which is also another group's id is reported, not guessed.
-    const named = await this.searchGroups(`displayName eq ${scimString(nameOrId)}`, operation);
+    const named =
+      (await this.searchGroups(`displayName eq ${scimString(nameOrId)}`, operation)) ??
+      (await this.listAll("/Groups", { attributes: "displayName" }, operation, readGroupPage, (group) => group.id));
     // Some servers answer 400 invalidValue, not 404, to an id not in their format (a name is seldom a UUID): no such id.
     const byId: IdpRequest = {
       method: "GET",
@@ -107,8 +124,9 @@ export class ScimGroupDirectory implements GroupDirectory {
     };
     const response = await this.client.send(req);
     const members = this.client.read(req, response.body, readInlineMembers);
-    // RFC 7643 §2.5 omits an empty attribute, and some servers omit members of large groups: then ask the users instead.
-    if (members === null) return this.listMembersByFilter(groupId, operation);
+    // RFC 7643 §2.5 omits an empty attribute, and some servers omit members of large groups, or always answer an empty
+    // list (IAM Identity Center): an absent or empty list is confirmed by asking the users instead.
+    if (members === null || members.length === 0) return this.listMembersByFilter(groupId, operation);
     const nested = members.find((member) => member.type !== null && member.type.toLowerCase() !== "user");
     if (nested) {
       throw this.client.error(
@@ -148,9 +166,17 @@ export class ScimGroupDirectory implements GroupDirectory {
       throw this.client.failure(req, response);
   }
 
-  private async searchUsers(filter: string, operation: string): Promise<ScimUser[]> {
-    const req: IdpRequest = { method: "GET", path: "/Users", query: { filter, count: PAGE_SIZE }, operation };
+  /** The users the filter selects; null when the server does not support the filter (400 invalidFilter). */
+  private async searchUsers(filter: string, operation: string): Promise<ScimUser[] | null> {
+    const req: IdpRequest = {
+      method: "GET",
+      path: "/Users",
+      query: { filter, count: PAGE_SIZE },
+      operation,
+      handles: [400],
+    };
     const response = await this.client.send(req);
+    if (this.refusedFilter(req, response)) return null;
     const page = this.client.read(req, response.body, readListResponse);
     // More answers than fit a page to an exact-match filter means the server ignored the filter: a match could hide on page two.
     if (page.totalResults > page.users.length) {
@@ -162,28 +188,81 @@ export class ScimGroupDirectory implements GroupDirectory {
     return page.users;
   }
 
-  /** Every group the filter selects, page by page (a server may answer fewer than `count`, RFC 7644 §3.4.2.4). */
-  private async searchGroups(filter: string, operation: string): Promise<DirectoryGroup[]> {
-    const groups = new Map<string, DirectoryGroup>();
-    for (let startIndex = 1, page = 1; ; page++) {
+  /** Every group the filter selects, all pages; null when the server does not support the filter. */
+  private async searchGroups(filter: string, operation: string): Promise<DirectoryGroup[] | null> {
+    try {
+      return await this.listAll(
+        "/Groups",
+        { filter, attributes: "displayName" },
+        operation,
+        readGroupPage,
+        (g) => g.id,
+      );
+    } catch (error) {
+      if (error instanceof UnsupportedFilter) return null;
+      throw error;
+    }
+  }
+
+  /** Whether a 400 answer is RFC 7644 §3.12's invalidFilter ("the specified filter syntax was invalid … or not supported"). */
+  private refusedFilter(req: IdpRequest, response: IdpResponse): boolean {
+    if (response.status !== 400) return false;
+    if (isRecord(response.body) && response.body.scimType === "invalidFilter") return true;
+    throw this.client.failure(req, response);
+  }
+
+  /**
+   * Every resource of a listing, all pages (at most MAX_LISTED resources): by startIndex (RFC 7644 §3.4.2.4), or by
+   * cursor (RFC 9865) once the server answers a nextCursor, or when it ignores startIndex (it answers the same page
+   * again), which servers that page only by cursor do. Throws UnsupportedFilter on a 400 invalidFilter.
+   */
+  private async listAll<T>(
+    path: string,
+    query: Readonly<Record<string, string>>,
+    operation: string,
+    readPage: (body: unknown) => ScimPage<T>,
+    idOf: (item: T) => string,
+  ): Promise<T[]> {
+    const items = new Map<string, T>();
+    let position: { startIndex: number } | { cursor: string } = { startIndex: 1 };
+    let triedCursor = false;
+    for (let page = 1; ; page++) {
       const req: IdpRequest = {
         method: "GET",
-        path: "/Groups",
-        query: { filter, attributes: "displayName", startIndex, count: PAGE_SIZE },
+        path,
+        query: { ...query, ...position, count: PAGE_SIZE },
         operation,
+        handles: [400],
       };
-      const list = this.client.read(req, (await this.client.send(req)).body, readGroupList);
-      const before = groups.size;
-      for (const group of list.groups) groups.set(group.id, group);
-      if (list.groups.length === 0 || startIndex - 1 + list.groups.length >= list.totalResults)
-        return [...groups.values()];
-      if (groups.size === before)
-        throw this.client.error(
-          "IDP_FAILED",
-          `${operation}: the page at startIndex ${startIndex} repeats groups already listed; the server ignores startIndex`,
-        );
+      const response = await this.client.send(req);
+      if (this.refusedFilter(req, response)) throw new UnsupportedFilter();
+      const list = this.client.read(req, response.body, readPage);
+      let added = 0;
+      for (const item of list.items) {
+        if (!items.has(idOf(item))) added++;
+        items.set(idOf(item), item);
+      }
+      if (items.size > MAX_LISTED)
+        throw this.client.error("IDP_FAILED", `${operation}: the listing holds more than ${MAX_LISTED} resources`);
+      if (list.nextCursor !== null) position = { cursor: list.nextCursor };
+      else if ("cursor" in position || list.items.length === 0) return [...items.values()];
+      else {
+        // A page of nothing new is a server that ignores startIndex, whatever its totalResults says.
+        const ignored = added === 0 && position.startIndex > 1;
+        if (!ignored && position.startIndex - 1 + list.items.length >= (list.totalResults ?? 0))
+          return [...items.values()];
+        if (ignored) {
+          if (triedCursor)
+            throw this.client.error(
+              "IDP_FAILED",
+              `${operation}: the page at startIndex ${position.startIndex} repeats resources already listed; the server ignores startIndex`,
+            );
+          // It ignores startIndex: ask again from the start by cursor (RFC 9865), which such servers page by.
+          triedCursor = true;
+          position = { cursor: "" };
+        } else position = { startIndex: position.startIndex + list.items.length };
+      }
       if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
-      startIndex += list.groups.length;
     }
   }
 
@@ -209,39 +288,64 @@ export class ScimGroupDirectory implements GroupDirectory {
   }
 
   private async listMembersByFilter(groupId: string, operation: string): Promise<DirectoryUser[]> {
-    const users = new Map<string, DirectoryUser>();
     const filter = `groups.value eq ${scimString(groupId)}`;
-    for (let startIndex = 1, page = 1; ; page++) {
-      const req: IdpRequest = {
-        method: "GET",
-        path: "/Users",
-        query: { filter, startIndex, count: PAGE_SIZE },
-        operation,
-      };
-      const response = await this.client.send(req);
-      const list = this.client.read(req, response.body, readListResponse);
-      let added = 0;
-      for (const { user, groups } of list.users) {
-        if (groups !== null && !groups.includes(groupId)) {
-          throw this.client.error(
-            "IDP_FAILED",
-            `${operation}: the server answered user ${user.id}, who is not in the group, to the filter ${filter}`,
-          );
-        }
-        if (!users.has(user.id)) added++;
-        users.set(user.id, user);
-      }
-      if (list.users.length === 0 || startIndex - 1 + list.users.length >= list.totalResults)
-        return [...users.values()];
-      if (added === 0)
+    let listed: ScimUser[];
+    try {
+      listed = await this.listAll("/Users", { filter }, operation, readUserPage, (candidate) => candidate.user.id);
+    } catch (error) {
+      if (!(error instanceof UnsupportedFilter)) throw error;
+      // Fail closed: a group whose members cannot be read is not an empty group.
+      throw this.client.error(
+        "IDP_FAILED",
+        `${operation}: membership unknown: the server answers the group without members and refuses the filter ${filter} ` +
+          "(400 invalidFilter), so breakglass cannot tell who is in it and does not take it as empty",
+        {
+          hint: "point idp.directory at an API that lists group members (IAM Identity Center's own SCIM endpoint does not, and is down in FM3)",
+        },
+      );
+    }
+    for (const { user, groups } of listed) {
+      if (groups !== null && !groups.includes(groupId)) {
         throw this.client.error(
           "IDP_FAILED",
-          `${operation}: the page at startIndex ${startIndex} repeats users already listed; the server ignores startIndex`,
+          `${operation}: the server answered user ${user.id}, who is not in the group, to the filter ${filter}`,
         );
-      if (page >= MAX_PAGES) throw this.client.error("IDP_FAILED", `${operation}: gave up after ${MAX_PAGES} pages`);
-      startIndex += list.users.length;
+      }
     }
+    return listed.map((candidate) => candidate.user);
   }
+}
+
+/** A 400 invalidFilter to a listing: the caller falls back to a filter the server supports, or to listing everything. */
+class UnsupportedFilter extends Error {
+  override readonly name = "UnsupportedFilter";
+}
+
+/** One page of a listing: its items, and how to ask for the next (totalResults by index, nextCursor by cursor). */
+interface ScimPage<T> {
+  readonly items: readonly T[];
+  readonly totalResults: number | null;
+  readonly nextCursor: string | null;
+}
+
+function readUserPage(body: unknown): ScimPage<ScimUser> {
+  const list = expectRecord(body, "the list response");
+  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
+  return {
+    items: resources.map((resource, index) => readUser(resource, `Resources[${index}]`)),
+    totalResults: optionalNumber(list.totalResults, "totalResults"),
+    nextCursor: optionalString(list.nextCursor, "nextCursor") || null,
+  };
+}
+
+function readGroupPage(body: unknown): ScimPage<DirectoryGroup> {
+  const list = expectRecord(body, "the list response");
+  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
+  return {
+    items: resources.map((resource, index) => readGroup(resource, `Resources[${index}]`)),
+    totalResults: optionalNumber(list.totalResults, "totalResults"),
+    nextCursor: optionalString(list.nextCursor, "nextCursor") || null,
+  };
 }
 
 /** A SCIM filter string literal (RFC 7644 §3.4.2.2): a JSON string, so quotes and backslashes are escaped. */
@@ -256,13 +360,6 @@ function readListResponse(body: unknown): { users: ScimUser[]; totalResults: num
   const users = resources.map((resource, index) => readUser(resource, `Resources[${index}]`));
   const totalResults = optionalNumber(list.totalResults, "totalResults") ?? users.length;
   return { users, totalResults };
-}
-
-function readGroupList(body: unknown): { groups: DirectoryGroup[]; totalResults: number } {
-  const list = expectRecord(body, "the list response");
-  const resources = list.Resources === undefined ? [] : expectArray(list.Resources, "Resources");
-  const groups = resources.map((resource, index) => readGroup(resource, `Resources[${index}]`));
-  return { groups, totalResults: optionalNumber(list.totalResults, "totalResults") ?? groups.length };
 }
 
 function readGroup(value: unknown, where: string): DirectoryGroup {

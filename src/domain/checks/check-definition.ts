@@ -3,6 +3,7 @@ import type { MetadataInspection } from "../saml/metadata-model.js";
 import type { ConfigSection } from "./config-sections.js";
 import type { FactKind } from "./fact-kinds.js";
 import type { Finding } from "./finding.js";
+import type { EmergencyGroupFacts } from "./emergency-groups.js";
 import type { PostureFacts } from "./posture-facts.js";
 
 /** Everything a judge may read. A judge returns no findings when the facts it reads were not gathered. */
@@ -15,6 +16,8 @@ export interface JudgeInput {
   readonly emergencyRoleArns: readonly string[];
   readonly now: Date;
   readonly warnDays: number;
+  /** What the IdP's group API said of each emergency group; undefined when no check reads it. */
+  readonly emergencyGroups?: readonly EmergencyGroupFacts[] | undefined;
 }
 
 export interface CheckDefinition {

@@ -12,6 +12,7 @@ const NAMES = [
   "scp-protection",
   "cloudtrail",
   "eventbridge",
+  "emergency-groups",
 ] as const;
 
 export type CheckName = (typeof NAMES)[number];

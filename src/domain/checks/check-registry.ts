@@ -14,6 +14,7 @@ import { checkCloudTrail } from "./cloudtrail-logging.js";
 import { checkCrossAccountRoles } from "./cross-account-roles.js";
 import { checkEmergencyRoles } from "./emergency-roles.js";
 import { checkEmergencyUsers, checkRootMfa } from "./emergency-users.js";
+import { checkEmergencyGroups } from "./emergency-groups.js";
 import { checkEventBridgeRules } from "./eventbridge-rules.js";
 import { isFactReadFrom, type FactKind, type FactSource } from "./fact-kinds.js";
 import type { Finding } from "./finding.js";
@@ -84,6 +85,12 @@ export const CHECK_REGISTRY = {
     reads: ["eventbridge"],
     judge: ({ facts, emergencyRoleArns }) =>
       facts?.eventBridge ? checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId) : [],
+  },
+  // FM3's emergency groups at rest: empty, and changeable through the API when an incident needs them.
+  "emergency-groups": {
+    needs: ["idp.directory.emergencyGroups"],
+    reads: ["emergency-groups"],
+    judge: ({ emergencyGroups }) => (emergencyGroups ? checkEmergencyGroups(emergencyGroups) : []),
   },
 } as const satisfies Record<CheckName, CheckDefinition>;
 

@@ -4,9 +4,10 @@
  * Where a fact is read from, which decides who reads it:
  * "idp" — the IdP's metadata, read by the application from the configured source before any AWS call;
  * "aws" — once per check, by the AWS gatherer (src/adapters/aws/gather-posture.ts);
- * "each-workload-account" — once per workload account, by the gatherer's organization sweep.
+ * "each-workload-account" — once per workload account, by the gatherer's organization sweep;
+ * "idp-directory" — the IdP's group API (idp.directory), by src/adapters/idp/gather-emergency-groups.ts.
  */
-export type FactSource = "idp" | "aws" | "each-workload-account";
+export type FactSource = "idp" | "aws" | "each-workload-account" | "idp-directory";
 
 export const FACT_KINDS = {
   "idp-metadata": { readFrom: "idp", description: "the IdP's current SAML metadata" },
@@ -28,6 +29,10 @@ export const FACT_KINDS = {
   "cross-account-role": {
     readFrom: "each-workload-account",
     description: "the cross-account emergency role and its trust policy",
+  },
+  "emergency-groups": {
+    readFrom: "idp-directory",
+    description: "the IdP's emergency groups: their type and their members at rest",
   },
   "service-control-policies": {
     readFrom: "each-workload-account",

@@ -287,6 +287,27 @@ export const FINDING_CODES = {
       "Check the IdP (this is how FM1 starts) and the metadata URL; until it answers, drift and expiry cannot be judged against it.",
     runbook: "fm1-idp-unavailable",
   },
+  IDP_GROUP_NOT_EMPTY: {
+    severity: "high",
+    remedy:
+      "Remove the members the emergency group holds at rest, and find out who added them: breakglass adds " +
+      "responders only during an incident, on a lease it ends.",
+    runbook: null,
+  },
+  IDP_GROUP_UNMODIFIABLE: {
+    severity: "high",
+    remedy:
+      "Use an emergency group whose members the API can change (an Okta group of type OKTA_GROUP; a Graph assigned, " +
+      "cloud-only security group that is not role-assignable), and name it in idp.directory.emergencyGroups and the FM3 runbook.",
+    runbook: null,
+  },
+  IDP_GROUP_UNREADABLE: {
+    severity: "high",
+    remedy:
+      "Make the emergency group and its members readable with breakglass's token (see iam/ for the IdP's " +
+      "permissions), or fix its name in idp.directory.emergencyGroups: FM3 cannot verify a group it cannot read.",
+    runbook: null,
+  },
   AWS_READ_FAILED: {
     severity: "high",
     remedy:

@@ -14,7 +14,7 @@ export interface Finding {
   readonly remedy: string;
   readonly entityID?: string;
   readonly sha256?: string;
-  /** The AWS resource the finding is about (an ARN), when it is about one. */
+  /** The AWS resource the finding is about (an ARN), or the IdP emergency group as configured, when it is about one. */
   readonly resource?: string;
   readonly accountId?: string;
   /** SAML_PROVIDER_DRIFT and _LACKS_CURRENT_CERT: the IdP's signing-certificate fingerprints the provider lacks. */

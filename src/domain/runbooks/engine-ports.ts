@@ -4,6 +4,7 @@ import type { CheckName } from "../checks/check-names.js";
 import type { KeyContinuity } from "../saml/key-continuity.js";
 import type { ActionName, Artefact, Channel, Runbook } from "./runbook-schema.js";
 import type { TemplateValue } from "./runbook-template.js";
+import type { WaitReason } from "./run-progress.js";
 
 /** Everything an executor may need to know about the step it runs for. */
 export interface RunContext {
@@ -17,6 +18,19 @@ export interface RunContext {
   readonly idempotencyKey: string;
   /** The artefact files the run has so far (a run has only those produced by steps before this one). */
   readonly artefacts: Partial<Readonly<Record<Artefact, string>>>;
+  /**
+   * Shows the run's progress listener a wait an executor makes inside a step (an IdP asking breakglass to retry in
+   * 41 s), as a check step's retries show theirs; absent outside a run's step.
+   */
+  readonly reportWait?: (wait: StepWait) => void;
+}
+
+/** A wait inside a step: the attempt that failed, how many there are, how long until the next, and why. */
+export interface StepWait {
+  readonly attempt: number;
+  readonly attempts: number;
+  readonly intervalMilliseconds: number;
+  readonly waitingFor: WaitReason;
 }
 
 export type ArtefactPaths = Partial<Readonly<Record<Artefact, string>>>;

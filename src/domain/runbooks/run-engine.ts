@@ -4,7 +4,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import { describeActor, secondPersonProblem, type Actor } from "../identity/actor.js";
 import type { Clock } from "../shared/clock.js";
 import { BreakglassError, describeError } from "../errors.js";
-import type { RunbookResolver, RunbookSource, RunContext, StepExecutors } from "./engine-ports.js";
+import type { RunbookResolver, RunbookSource, RunContext, StepExecutors, StepWait } from "./engine-ports.js";
 import { checkInputs } from "./check-inputs.js";
 import { routeFailure } from "./failure-routing.js";
 import { artefactNeededBy, artefactProducedBy, type Runbook, type RunbookStep } from "./runbook-schema.js";
@@ -524,7 +524,13 @@ export class RunEngine {
     waits: { reported: boolean },
   ): Promise<StepResult> {
     const step = runbook.steps[index] as RunbookStep;
-    const context = this.contextFor(run, step.id);
+    const reportWait = (wait: StepWait) => {
+      waits.reported = true;
+      const nextAttemptAt = new Date(this.clock.now().getTime() + wait.intervalMilliseconds);
+      this.tell({ event: "retry-wait", ...stepOf(run, step), ...wait, nextAttemptAt });
+    };
+    // An executor's own waits inside the step (an IdP's Retry-After) show as the step's progress too.
+    const context = { ...this.contextFor(run, step.id), reportWait };
     try {
       const needed = artefactNeededBy(step);
       if (needed !== undefined && context.artefacts[needed] === undefined && !run.dryRun) {
@@ -532,7 +538,7 @@ export class RunEngine {
           `needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`,
         );
       }
-      return await executeStepKind(step, run, this.stepContext(run, runbook, index, actor, context, waits));
+      return await executeStepKind(step, run, this.stepContext(run, runbook, index, actor, context));
     } catch (error) {
       return failed(describeError(error));
     }
@@ -544,8 +550,7 @@ export class RunEngine {
     runbook: Runbook,
     index: number,
     actor: string,
-    runContext: RunContext,
-    waits: { reported: boolean },
+    runContext: RunContext & { readonly reportWait: (wait: StepWait) => void },
   ): StepContext {
     const step = runbook.steps[index] as RunbookStep;
     const lookup = lookupInRun(run, runContext.artefacts);
@@ -575,11 +580,7 @@ export class RunEngine {
           lookup,
         }),
       renewLease: () => this.store.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
-      reportWait: (wait) => {
-        waits.reported = true;
-        const nextAttemptAt = new Date(this.clock.now().getTime() + wait.intervalMilliseconds);
-        this.tell({ event: "retry-wait", ...stepOf(run, step), ...wait, nextAttemptAt });
-      },
+      reportWait: runContext.reportWait,
       markApplying: (plan, applying) =>
         this.transition(
           run.id,

@@ -51,6 +51,7 @@ runGroupDirectoryContract({
       membersOf: (groupId) => [...(graph.groups.get(groupId) ?? [])],
       setPageSize: (size) => graph.setPageSize(size ?? 100),
       throttleNext: (count, seconds) => graph.faults.throttleNext(count, seconds),
+      waitFor: (seconds) => seconds * 1000,
       failNext: (count, status) => graph.faults.failNext(count, status),
       hangNext: (count) => graph.faults.hangNext(count),
       clearFaults: () => graph.faults.clear(),
@@ -163,11 +164,15 @@ describe("membership", () => {
     const before = server.requests.length;
     const members = await directory.listMembers(EMERGENCY);
     expect(members.map((member) => member.id)).toEqual(ids);
+    const asked = server.requests.slice(before).map((request) => new URL(request.url ?? "/", server.url));
     expect(
-      server.requests
-        .slice(before)
-        .map((request) => new URL(request.url ?? "/", server.url).searchParams.get("$skiptoken")),
-    ).toEqual([null, "2", "4"]);
+      asked.map((url) => [url.pathname.split("/").slice(4).join("/"), url.searchParams.get("$skiptoken")]),
+    ).toEqual([
+      ["transitiveMembers", null],
+      ["transitiveMembers", "2"],
+      ["transitiveMembers", "4"],
+      ["transitiveMembers/microsoft.graph.servicePrincipal/$count", null],
+    ]);
   });
 
   it("says which permission is missing when Graph lists members with only their id (limited information)", async () => {
@@ -183,6 +188,41 @@ describe("membership", () => {
       });
     } finally {
       server.limitedMembers = false;
+    }
+  });
+
+  it("fails closed on a service principal, which Graph v1.0 leaves out of member listings, counting it by type", async () => {
+    const app = "5b3e7c9a-6666-4000-8000-000000000000";
+    server.servicePrincipals.add(app);
+    server.groups.set(EMERGENCY, new Set([ADELE, app]));
+    try {
+      await expect(directory.listMembers(EMERGENCY)).rejects.toMatchObject({
+        code: "IDP_FAILED",
+        message:
+          `Graph ${server.baseUrl}: listing members of group ${EMERGENCY}: 1 service principal is a member ` +
+          "(Graph v1.0 leaves them out of member listings); breakglass manages only user members",
+        hint: "remove the service principals (apps) from the emergency group in Entra ID",
+      });
+      const count = server.requests.at(-1);
+      expect(count?.headers.consistencylevel).toBe("eventual");
+    } finally {
+      server.servicePrincipals.delete(app);
+    }
+  });
+
+  it("sees a service principal and a user inside a nested group, not only the direct members", async () => {
+    const nested = "0f3a6c1e-7777-4000-8000-000000000000";
+    const app = "5b3e7c9a-8888-4000-8000-000000000000";
+    server.servicePrincipals.add(app);
+    server.groups.set(nested, new Set([app]));
+    server.groups.set(EMERGENCY, new Set([nested]));
+    try {
+      // The nested group itself fails closed first; its members are listed with it (transitiveMembers).
+      await expect(directory.listMembers(EMERGENCY)).rejects.toThrow(`member ${nested} is a #microsoft.graph.group`);
+      const listing = server.requests.find((request) => request.url?.includes(`/${EMERGENCY}/transitiveMembers`));
+      expect(listing).toBeDefined();
+    } finally {
+      server.servicePrincipals.delete(app);
     }
   });
 

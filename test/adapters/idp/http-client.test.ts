@@ -7,10 +7,14 @@ import {
   parseRetryAfter,
   type IdpHttpOptions,
 } from "../../../src/adapters/idp/http-client.js";
+import { reportingIdpWaits, type IdpWait } from "../../../src/adapters/idp/server-waits.js";
 import { startServer, type TestServer } from "../../support/https-server.js";
 
 const TOKEN = "idp-test-token-3a7e9c2b5d1f";
 const NOW = Date.parse("2026-10-21T07:28:00Z");
+/** The test server's clock, 3 s behind the client's: waits are read against the server's Date header. */
+const SERVER_NOW = NOW - 3_000;
+const SERVER_DATE = new Date(SERVER_NOW).toUTCString();
 const READING = { method: "GET", operation: "reading the thing" } as const;
 
 let server: TestServer;
@@ -47,16 +51,17 @@ beforeAll(async () => {
         return sometimes(
           path,
           1,
-          () => json(response, 429, scimError(429, "slow down"), { "retry-after": "Wed, 21 Oct 2026 07:28:10 GMT" }),
+          () =>
+            json(response, 429, scimError(429, "slow down"), {
+              date: SERVER_DATE,
+              "retry-after": "Wed, 21 Oct 2026 07:28:10 GMT",
+            }),
           ok,
         );
       case "/throttled-long":
-        return sometimes(
-          path,
-          1,
-          () => json(response, 429, scimError(429, "slow down"), { "retry-after": "3600" }),
-          ok,
-        );
+        return sometimes(path, 1, () => json(response, 429, scimError(429, "slow down"), { "retry-after": "315" }), ok);
+      case "/throttled-90":
+        return json(response, 429, scimError(429, "slow down"), { "retry-after": "90" });
       case "/rate-limit-reset":
         return sometimes(
           path,
@@ -66,7 +71,8 @@ beforeAll(async () => {
               response,
               429,
               { errorCode: "E0000047", errorSummary: "API call exceeded rate limit due to too many requests." },
-              { "x-rate-limit-reset": String(NOW / 1000 + 12) },
+              // Okta's own clock, 3 s behind ours: the wait is measured against its Date header, as its SDK does.
+              { date: SERVER_DATE, "x-rate-limit-reset": String(SERVER_NOW / 1000 + 12) },
             ),
           ok,
         );
@@ -147,19 +153,60 @@ describe("retries", () => {
     expect(sleeps).toEqual([7_000]);
   });
 
-  it("reads a Retry-After given as an HTTP date", async () => {
+  it("reads a Retry-After given as an HTTP date against the server's own Date header", async () => {
     await new IdpHttpClient(options).send({ ...READING, path: "/throttled-date" });
-    expect(sleeps).toEqual([10_000]);
+    expect(sleeps).toEqual([13_000]);
   });
 
-  it("caps a long Retry-After at 15 seconds", async () => {
-    await new IdpHttpClient(options).send({ ...READING, path: "/throttled-long" });
-    expect(sleeps).toEqual([15_000]);
+  it("waits as long as Graph has been seen to ask (315 s) when the ceiling allows it", async () => {
+    await new IdpHttpClient({ ...options, maxRetryWaitMs: 600_000, retryBudgetMs: 600_000 }).send({
+      ...READING,
+      path: "/throttled-long",
+    });
+    expect(sleeps).toEqual([315_000]);
   });
 
-  it("waits until Okta's X-Rate-Limit-Reset when there is no Retry-After", async () => {
+  it("refuses at once a wait longer than the ceiling (120 s by default), naming the IdP, the wait and the ceiling", async () => {
+    await expect(new IdpHttpClient(options).send({ ...READING, path: "/throttled-long" })).rejects.toMatchObject({
+      code: "IDP_UNAVAILABLE",
+      message:
+        `SCIM ${base}: reading the thing: HTTP 429 Too Many Requests: slow down; ` +
+        "the server asks to wait 315 s before retrying, longer than the 2 min ceiling",
+      hint: "retry later, or raise idp.directory.maxRetryWaitSeconds (one wait) or retryBudgetSeconds (all waits)",
+    });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("stops once the waits together would pass the retry budget (5 min by default)", async () => {
+    await expect(new IdpHttpClient(options).send({ ...READING, path: "/throttled-90" })).rejects.toMatchObject({
+      code: "IDP_UNAVAILABLE",
+      message:
+        `SCIM ${base}: reading the thing: HTTP 429 Too Many Requests: slow down; ` +
+        "the server asks to wait 90 s more after 270 s of waits, past the 5 min retry budget",
+    });
+    expect(sleeps).toEqual([90_000, 90_000, 90_000]);
+    expect(hits.get("/throttled-90")).toBe(4);
+  });
+
+  it("waits until Okta's X-Rate-Limit-Reset by the answer's Date header plus 1 s, as Okta's SDK does", async () => {
     await new IdpHttpClient(options).send({ ...READING, path: "/rate-limit-reset" });
-    expect(sleeps).toEqual([12_000]);
+    expect(sleeps).toEqual([13_000]);
+  });
+
+  it("tells a listening run step of each wait, the attempt and why", async () => {
+    const told: IdpWait[] = [];
+    await reportingIdpWaits(
+      (wait) => told.push(wait),
+      () => new IdpHttpClient(options).send({ ...READING, path: "/throttled-seconds" }),
+    );
+    expect(told).toEqual([
+      {
+        attempt: 1,
+        attempts: 6,
+        waitMilliseconds: 7_000,
+        reason: "SCIM answered HTTP 429 Too Many Requests (reading the thing)",
+      },
+    ]);
   });
 
   it("backs off exponentially, with jitter, through 503s", async () => {
@@ -181,13 +228,13 @@ describe("retries", () => {
     expect(sleeps).toHaveLength(1);
   });
 
-  it("gives up after the maximum attempts (4 by default) and says how many it made", async () => {
+  it("gives up after the maximum attempts (6 by default) and says how many it made", async () => {
     await expect(new IdpHttpClient(options).send({ ...READING, path: "/down" })).rejects.toMatchObject({
       code: "IDP_UNAVAILABLE",
-      message: `SCIM ${base}: reading the thing: HTTP 503 Service Unavailable: down for maintenance (gave up after 4 attempts)`,
+      message: `SCIM ${base}: reading the thing: HTTP 503 Service Unavailable: down for maintenance (gave up after 6 attempts)`,
     });
-    expect(hits.get("/down")).toBe(4);
-    expect(sleeps).toHaveLength(3);
+    expect(hits.get("/down")).toBe(6);
+    expect(sleeps).toHaveLength(5);
     hits.clear();
     await expect(new IdpHttpClient({ ...options, maxAttempts: 2 }).send({ ...READING, path: "/down" })).rejects.toThrow(
       "(gave up after 2 attempts)",

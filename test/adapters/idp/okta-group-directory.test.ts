@@ -54,6 +54,7 @@ runGroupDirectoryContract({
       membersOf: (groupId) => [...(okta.groups.get(groupId) ?? [])],
       setPageSize: (size) => okta.setPageSize(size ?? 200),
       throttleNext: (count, seconds) => okta.faults.throttleNext(count, seconds),
+      waitFor: (seconds) => (seconds + 1) * 1000,
       failNext: (count, status) => okta.faults.failNext(count, status),
       hangNext: (count) => okta.faults.hangNext(count),
       clearFaults: () => okta.faults.clear(),

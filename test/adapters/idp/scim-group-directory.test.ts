@@ -76,6 +76,7 @@ runGroupDirectoryContract({
       membersOf: (groupId) => scim.store.membersOf(groupId),
       setPageSize: (size) => void (scim.store.pageSize = size),
       throttleNext: (count, seconds) => scim.faults.throttleNext(count, seconds),
+      waitFor: (seconds) => seconds * 1000,
       failNext: (count, status) => scim.faults.failNext(count, status),
       hangNext: (count) => scim.faults.hangNext(count),
       clearFaults: () => scim.faults.clear(),
@@ -205,5 +206,60 @@ describe("errors", () => {
     expect(() => new ScimGroupDirectory({ ...options, baseUrl: "http://idp.example/scim/v2" })).toThrow(
       "SCIM http://idp.example/scim/v2: refused: an API token is only ever sent over https",
     );
+  });
+});
+
+describe("a filter-limited server, like IAM Identity Center's SCIM", () => {
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    server.store.filterLimited = true;
+    server.store.cursorPageSize = 100;
+    try {
+      return await work();
+    } finally {
+      server.store.filterLimited = false;
+    }
+  };
+
+  it("finds a responder by email though the server refuses the email filter (400 invalidFilter), paging by cursor", async () => {
+    for (let index = 0; index < 120; index++) {
+      const id = `contractor-${String(index).padStart(3, "0")}`;
+      server.store.addUser({ id, userName: `${id}`, emails: [`${id}@example.org`] });
+    }
+    const before = server.received.length;
+    const found = await limited(() => directory.findUser("contractor-117@example.org"));
+    expect(found).toMatchObject({ id: "contractor-117", login: "contractor-117", email: "contractor-117@example.org" });
+    const asked = server.received.slice(before).map((request) => request.url.searchParams);
+    // The userName and the refused email filter; then every user, from the start by cursor once startIndex is ignored.
+    expect(asked[1]?.get("filter")).toBe('emails.value eq "contractor-117@example.org"');
+    const cursorPages = Math.ceil(server.store.users.size / 100);
+    expect(asked.slice(2).map((query) => [query.get("startIndex"), query.has("cursor")])).toEqual([
+      ["1", false],
+      ["101", false],
+      ...Array.from({ length: cursorPages }, () => [null, true]),
+    ]);
+  });
+
+  it("finds a group by displayName, the filter it supports", async () => {
+    server.store.addGroup("ic-operators", "aws-emergency-operators-limited");
+    await expect(limited(() => directory.findGroup("AWS-emergency-operators-limited"))).resolves.toEqual({
+      id: "ic-operators",
+      displayName: "aws-emergency-operators-limited",
+    });
+  });
+
+  it("takes a group answered with an empty member list as membership unknown, not as empty: verify-empty fails closed", async () => {
+    server.store.addGroup("ic-group", "aws-emergency-operators-ic", { members: [BABS] });
+    await expect(limited(() => directory.listMembers("ic-group"))).rejects.toMatchObject({
+      code: "IDP_FAILED",
+      message:
+        `SCIM ${server.baseUrl}: listing members of group ic-group: membership unknown: the server answers the group ` +
+        'without members and refuses the filter groups.value eq "ic-group" (400 invalidFilter), so breakglass cannot ' +
+        "tell who is in it and does not take it as empty",
+    });
+  });
+
+  it("still confirms an empty list on a server that supports the members filter", async () => {
+    server.store.addGroup("really-empty", "Really empty");
+    await expect(directory.listMembers("really-empty")).resolves.toEqual([]);
   });
 });

@@ -16,7 +16,11 @@ import { FACT_KINDS, type FactKind } from "../../../src/domain/checks/fact-kinds
 import { judgeChecks } from "../../../src/domain/checks/posture-checks.js";
 import { isBreakglassError } from "../../../src/domain/errors.js";
 
-const FULL = parseConfig(EXAMPLE_CONFIG, "breakglass.yaml").config;
+/** The example with its commented idp.directory (and its emergencyGroups) switched on: every section present. */
+const FULL = parseConfig(
+  EXAMPLE_CONFIG.replace(/^ {2}# (directory:| {2}(?:kind|baseUrl|tokenVariable|emergencyGroups):)/gm, "  $1"),
+  "breakglass.yaml",
+).config;
 
 describe("the check registry", () => {
   it("lists the checks in the order reports, the config's default and --only name them", () => {
@@ -30,6 +34,7 @@ describe("the check registry", () => {
       "scp-protection",
       "cloudtrail",
       "eventbridge",
+      "emergency-groups",
     ]);
   });
 
@@ -67,7 +72,9 @@ describe("the check registry", () => {
   });
 
   it("has a reader in the AWS gatherer for every fact kind read from AWS, and the gatherer reads nothing the registry does not name", () => {
-    const readFromAws = (Object.keys(FACT_KINDS) as FactKind[]).filter((kind) => FACT_KINDS[kind].readFrom !== "idp");
+    const readFromAws = (Object.keys(FACT_KINDS) as FactKind[]).filter((kind) =>
+      ["aws", "each-workload-account"].includes(FACT_KINDS[kind].readFrom),
+    );
     expect([...GATHERED_FACT_KINDS].sort()).toEqual(readFromAws.sort());
   });
 

@@ -7,11 +7,20 @@ import { AuditLog, verifyAudit } from "../../../src/domain/audit/audit-log.js";
 import type { AuditEntry, AuditRecord } from "../../../src/domain/audit/audit-chain.js";
 import { createFinding, type Finding } from "../../../src/domain/checks/finding.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
-import type { ActionExecutor, ActionParameters, StepExecutors } from "../../../src/domain/runbooks/engine-ports.js";
+import type {
+  ActionExecutor,
+  ActionParameters,
+  StepExecutors,
+  StepWait,
+} from "../../../src/domain/runbooks/engine-ports.js";
 import { readRunbookSource } from "../../../src/adapters/runbook-files/runbook-files.js";
 import { RunEngine } from "../../../src/domain/runbooks/run-engine.js";
 import type { ActionName } from "../../../src/domain/runbooks/runbook-schema.js";
-import type { RunProgressEvent, RunProgressListener } from "../../../src/domain/runbooks/run-progress.js";
+import type {
+  RetryWaitEvent,
+  RunProgressEvent,
+  RunProgressListener,
+} from "../../../src/domain/runbooks/run-progress.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { KeyContinuity } from "../../../src/domain/saml/key-continuity.js";
@@ -57,6 +66,8 @@ class World {
   failingPlan: ActionName | null = null;
   /** The key continuity the metadata import plans with: a full key change nobody signed asks the approver for a fingerprint. */
   keyContinuity: KeyContinuity | undefined = undefined;
+  /** The IdP's waits add-group-members reports while it applies (an IdP answering 429 with Retry-After). */
+  idpWaits: StepWait[] = [];
   /** When set, add-group-members applies its change and then never returns: the process dies mid-apply. */
   crashDuringAdd: (() => void) | null = null;
 
@@ -93,8 +104,9 @@ function executorsFor(world: World, clock: SteppingClock): StepExecutors {
           alreadyDone: missing.length === 0,
         });
       },
-      apply: async (_plan, parameters) => {
+      apply: async (_plan, parameters, context) => {
         world.applies.push("idp.add-group-members");
+        for (const wait of world.idpWaits) context.reportWait?.(wait);
         // Idempotent: re-checks each membership instead of trusting the plan.
         for (const { group, member } of groupMembers(parameters)) {
           if (!world.members(group).has(member)) {
@@ -774,6 +786,26 @@ describe("progress while a check retries", () => {
     const view = await runner.advance(run.id, "alice");
     expect(view.waitingFor?.stepId).toBe("approve-reimport");
     expect(told).toEqual([]);
+  });
+
+  it("shows the waits an action makes inside its step (an IdP's Retry-After) as the step's progress", async () => {
+    const { clock, world, engine } = setUp();
+    const told: RunProgressEvent[] = [];
+    const runner = engine("a", (event) => told.push(event));
+    const waitingFor = { summary: "Graph answered HTTP 429 Too Many Requests (adding user a1 to group g1)", codes: [] };
+    world.idpWaits = [{ attempt: 1, attempts: 6, intervalMilliseconds: 41_000, waitingFor }];
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
+    await runner.advance(run.id, "alice");
+    await runner.approve(run.id, person("bob"));
+    const approvedAt = clock.now().getTime();
+    await runner.advance(run.id, "alice");
+    const step = { runId: run.id, runbookId: "fm3-direct-federation", stepId: "add-responders" };
+    expect(told).toEqual([
+      expect.objectContaining({ event: "retry-wait", ...step, attempt: 1, attempts: 6, waitingFor }),
+      expect.objectContaining({ event: "waits-ended", ...step, status: "succeeded" }),
+    ]);
+    const wait = told[0] as RetryWaitEvent;
+    expect(wait.nextAttemptAt.getTime() - approvedAt).toBeGreaterThanOrEqual(41_000);
   });
 
   it("goes on with the run when the listener throws: showing progress never fails a run", async () => {

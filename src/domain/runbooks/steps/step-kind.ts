@@ -2,11 +2,10 @@
 import type { AuditEntry } from "../../audit/audit-chain.js";
 import type { Clock } from "../../shared/clock.js";
 import type { AuditRecorder } from "../action-pipeline.js";
-import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors } from "../engine-ports.js";
+import type { ActionPlan, ArtefactPaths, RunContext, StepExecutors, StepWait } from "../engine-ports.js";
 import type { RunbookStep } from "../runbook-schema.js";
 import type { ConfirmedFingerprint } from "../fingerprint-confirmation.js";
 import type { ReferenceLookup } from "../runbook-template.js";
-import type { WaitReason } from "../run-progress.js";
 import type { RunRecord, StepOutcomeRecord, UnlockedAction } from "../run-store.js";
 
 export type StepResult =
@@ -31,12 +30,7 @@ export interface StepContext {
   /** Renews the run's lease, before a step does something long again (a check's retry); throws when the lease was lost. */
   renewLease(): void;
   /** Tells the run's progress listener, before the step waits, which attempt failed, why, and how long it waits. */
-  reportWait(wait: {
-    readonly attempt: number;
-    readonly attempts: number;
-    readonly intervalMilliseconds: number;
-    readonly waitingFor: WaitReason;
-  }): void;
+  reportWait(wait: StepWait): void;
   /** Records in the store that the step is about to apply `plan`, so a crash from then on reads as an interrupted apply. */
   /** Marks the step applying and writes the `applying` audit record, in one transaction. */
   markApplying(plan: ActionPlan, applying: AuditEntry): void;
