@@ -3,11 +3,11 @@
 //
 // Modelled on amazon-dynamodb-lock-client: a lease duration (ttlMilliseconds), a heartbeat period (the elector renews
 // every third of it) and a record version number (`version`, changed by every write of the item). As in the lock client,
-// a contender does not trust the holder's clock alone: it takes the item over only once it has seen the same version for
-// a whole lease duration on its own clock (the elector's rule), and the write itself is conditional on the lease having
-// expired by the contender's clock (this port's rule). Unlike the lock client, the item also carries a fencing token
-// that grows by one each time the holder changes, and the store refuses a fenced write whose token is not the current
-// one, checked in the same transaction as the write (Kleppmann's fencing token): a leader paused past its lease (GC,
+// the version lets a replica judge the leader without comparing clocks: a follower's "lease age" is how long, on its own
+// clock, it has seen the same version. Taking over is conditional on the lease having expired by the contender's clock
+// (so the hosts' clocks must agree to well within a lease, as NTP keeps them). Unlike the lock client, the item also
+// carries a fencing token that grows by one each time the holder changes, and the store refuses a fenced write whose
+// token is not the current one, checked in the same transaction as the write: a leader paused past its lease (GC,
 // SIGSTOP, a VM migration) and then woken cannot overwrite what its successor did.
 
 /** A lease item as stored. `holder` is null once released: the next holder, even the same one, gets a new token. */
