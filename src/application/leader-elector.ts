@@ -3,7 +3,7 @@
 import { BreakglassError, describeError } from "../domain/errors.js";
 import type { Fence, LeaderLease, LeadershipStore } from "../domain/ports/leadership-store.js";
 import type { Clock } from "../domain/shared/clock.js";
-import { intervalHeartbeat, type Heartbeat } from "../domain/runbooks/run-lease.js";
+import { holderIsDeadHere, intervalHeartbeat, type Heartbeat, type LeaseHost } from "../domain/runbooks/run-lease.js";
 
 /** The lease every serve replica of one installation contends for. */
 export const SERVE_LEADER_LEASE = "serve";
@@ -47,6 +47,11 @@ export interface LeaderElectorOptions {
   readonly onDeposed: (reason: string) => void;
   /** The timer that beats every ttl / RENEWALS_PER_LEASE; a test injects one it steps by hand. */
   readonly heartbeat?: Heartbeat;
+  /**
+   * This host and its process table: a leader that was a process of this host and no longer runs (killed, crashed) is
+   * taken over at once, at the version read, instead of after its lease. Without it, only expiry frees the lease.
+   */
+  readonly host?: LeaseHost;
   readonly name?: string;
 }
 
@@ -110,9 +115,12 @@ export class LeaderElector {
       const current = store.read(this.name);
       this.observe(current, now);
       const free = current === null || current.holder === null || current.holder === holder;
-      if (!free && new Date(current.expiresAt).getTime() > now.getTime()) return;
-      const lease = store.acquireOrRenew(this.name, holder, now, ttlMilliseconds);
+      const dead =
+        !free && this.options.host !== undefined && holderIsDeadHere(current.holder ?? "", this.options.host);
+      if (!free && !dead && new Date(current.expiresAt).getTime() > now.getTime()) return;
+      const lease = store.acquireOrRenew(this.name, holder, now, ttlMilliseconds, dead ? current?.version : undefined);
       if (lease === null) return;
+      if (dead) log.info(`the leader ${current?.holder ?? ""} is a process of this host that no longer runs`);
       this.observe(lease, now);
       this.elect(lease, now);
     } catch (error) {

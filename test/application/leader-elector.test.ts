@@ -176,6 +176,50 @@ describe("the leader elector", () => {
     opened.splice(opened.indexOf(a.store), 1);
   });
 
+  it("takes over at once from a leader that was a process of this host and no longer runs", () => {
+    const clock = new SteppingClock(Date.UTC(2026, 11, 5, 3));
+    const open = storeFile();
+    const a = replica(open, "build-host:101:a", clock);
+    a.elector.start();
+    const alive = new Set([102]);
+    const store = open();
+    const b = new LeaderElector({
+      store: store.leadership,
+      holder: "build-host:102:b",
+      ttlMilliseconds: TTL,
+      clock,
+      log: { info: () => undefined, warn: () => undefined },
+      onElected: () => undefined,
+      onDeposed: () => undefined,
+      heartbeat: () => () => undefined,
+      host: { hostname: "build-host", pid: 102, isProcessAlive: (pid) => alive.has(pid) },
+    });
+    b.start();
+    expect(b.status()).toMatchObject({ role: "leader", token: 2 });
+    b.stop();
+  });
+
+  it("waits out the lease of a leader on another host, or alive on this one", () => {
+    const clock = new SteppingClock(Date.UTC(2026, 11, 5, 3));
+    const open = storeFile();
+    const a = replica(open, "other-host:101:a", clock);
+    a.elector.start();
+    const store = open();
+    const b = new LeaderElector({
+      store: store.leadership,
+      holder: "build-host:102:b",
+      ttlMilliseconds: TTL,
+      clock,
+      log: { info: () => undefined, warn: () => undefined },
+      onElected: () => undefined,
+      onDeposed: () => undefined,
+      heartbeat: () => () => undefined,
+      host: { hostname: "build-host", pid: 102, isProcessAlive: () => false },
+    });
+    b.start();
+    expect(b.status()).toMatchObject({ role: "follower", leader: "other-host:101:a" });
+  });
+
   it("hands over at once on stop: the lease is released and the next replica gets a higher token", () => {
     const clock = new SteppingClock(Date.UTC(2026, 11, 5, 3));
     const open = storeFile();

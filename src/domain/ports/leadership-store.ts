@@ -34,11 +34,20 @@ export interface Fence {
 export interface LeadershipStore {
   /**
    * Takes or renews the lease `name` for `holder` until now + ttl, in one conditional write that succeeds only when the
-   * item does not exist, is released (no holder), has expired (expiresAt <= now), or is already `holder`'s. The token
-   * is incremented when the holder changes (a new item starts at 1) and kept on a renewal; `acquiredAt` is kept on a
-   * renewal too. Returns the lease as written, or null (writing nothing) when another holder's lease is still running.
+   * item does not exist, is released (no holder), has expired (expiresAt <= now), is already `holder`'s, or still has
+   * version `takeOverVersion` (the caller judged that holder dead, as the lock client does once it has watched one
+   * version for a whole lease; breakglass does it for a holder process of this host that no longer runs): conditional on
+   * that exact version, so a holder that renewed in between keeps the lease. The token is incremented when the holder
+   * changes (a new item starts at 1) and kept on a renewal; `acquiredAt` is kept on a renewal too. Returns the lease as
+   * written, or null (writing nothing) when another holder's lease still runs.
    */
-  acquireOrRenew(name: string, holder: string, now: Date, ttlMilliseconds: number): LeaderLease | null;
+  acquireOrRenew(
+    name: string,
+    holder: string,
+    now: Date,
+    ttlMilliseconds: number,
+    takeOverVersion?: number,
+  ): LeaderLease | null;
   /** Gives the lease up if `holder` still has it (holder becomes null, token kept); true when it did. */
   release(name: string, holder: string): boolean;
   /** The lease item, or null when no one ever took it. */

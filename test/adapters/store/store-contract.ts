@@ -842,6 +842,20 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(store.leadership.acquireOrRenew("serve", "replica-a", at(second), TTL)).toMatchObject({ token: 4 });
     });
 
+    it("lets a replica take a running lease over at the exact version it judged dead, and not once it was renewed", () => {
+      const { store, open } = fresh();
+      const b = open();
+      store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);
+      const seen = store.leadership.acquireOrRenew("serve", "replica-a", at(10), TTL);
+      expect(b.leadership.acquireOrRenew("serve", "replica-b", at(11), TTL, (seen?.version ?? 0) - 1)).toBeNull();
+      expect(b.leadership.acquireOrRenew("serve", "replica-b", at(11), TTL, seen?.version)).toMatchObject({
+        holder: "replica-b",
+        token: 2,
+        version: 3,
+      });
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(12), TTL, seen?.version)).toBeNull();
+    });
+
     it("keeps leases of different names apart", () => {
       const { store } = fresh();
       store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);

@@ -16,7 +16,13 @@ interface LeaderLeaseRow {
 export class SqliteLeadershipStore implements LeadershipStore {
   constructor(private readonly database: SqlDatabase) {}
 
-  acquireOrRenew(name: string, holder: string, now: Date, ttlMilliseconds: number): LeaderLease | null {
+  acquireOrRenew(
+    name: string,
+    holder: string,
+    now: Date,
+    ttlMilliseconds: number,
+    takeOverVersion?: number,
+  ): LeaderLease | null {
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + ttlMilliseconds).toISOString();
     // One statement: the upsert's WHERE is the condition (free, released, expired, or mine), evaluated under the write
@@ -34,9 +40,10 @@ export class SqliteLeadershipStore implements LeadershipStore {
                holder = excluded.holder, version = leader_leases.version + 1,
                renewed_at = excluded.renewed_at, expires_at = excluded.expires_at
              WHERE leader_leases.holder IS NULL OR leader_leases.holder = excluded.holder OR leader_leases.expires_at <= excluded.renewed_at
+               OR leader_leases.version = ?
              RETURNING *`,
           )
-          .get(name, holder, at, at, expiresAt) as LeaderLeaseRow | undefined,
+          .get(name, holder, at, at, expiresAt, takeOverVersion ?? -1) as LeaderLeaseRow | undefined,
     );
     return row === undefined ? null : leaseOfRow(row);
   }
