@@ -157,6 +157,16 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Asked right before an act that cannot carry the fencing token (a Slack post, an IdP call): renews the lease now, so
+   * that it runs a whole lease from here, and answers whether this replica still leads (stepping down when it does not).
+   */
+  confirm(): boolean {
+    if (!this.fence || this.stopped) return false;
+    this.beat();
+    return this.fence !== undefined;
+  }
+
   /** The fence of this replica's writes as leader, or undefined when it does not lead. */
   currentFence(): Fence | undefined {
     return this.fence;
@@ -191,7 +201,9 @@ export class LeaderElector {
     this.fence = { name: this.name, holder: this.options.holder, token: lease.token };
     this.expiresAt = now.getTime() + this.options.ttlMilliseconds;
     this.renewedAt = now.getTime();
-    this.options.log.info(`elected leader (token ${lease.token}, lease ${this.options.ttlMilliseconds / 1000} s)`);
+    this.options.log.info(
+      `${this.options.holder} elected leader (token ${lease.token}, lease ${this.options.ttlMilliseconds / 1000} s)`,
+    );
     this.options.onElected(this.fence);
   }
 

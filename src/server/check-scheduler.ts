@@ -113,10 +113,10 @@ export class CheckScheduler implements CheckCycles {
    * This replica leads: every write of the checks from now on goes through `state` (the store's fenced view), and the
    * checks run on the interval, the first now.
    */
-  lead(state: ServeStateStore): void {
+  lead(state: ServeStateStore, schedule = true): void {
     this.leaderState = state;
     this.completedAt = undefined;
-    this.start();
+    if (schedule) this.start();
   }
 
   /**
