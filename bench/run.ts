@@ -15,6 +15,7 @@ import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
+import { benchFailover } from "./failover.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -209,6 +210,13 @@ async function slackAck(): Promise<void> {
   await benchSlackAck();
 }
 
+async function failover(): Promise<void> {
+  section(
+    "Failover among serve replicas (the compiled command, built by the CLI start-up section): leader killed or paused until another is elected and checking",
+  );
+  await benchFailover();
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 cliStartup();
 singleDocuments();
@@ -220,3 +228,4 @@ signedAggregatesBesideXmlsec1();
 hostileDocuments();
 await orgSweep();
 await slackAck();
+await failover();

@@ -268,6 +268,7 @@ const durationSchema = (minimum: number, minimumText: string) =>
     .transform((value) => parseDuration(value) as number);
 
 export const DEFAULT_CHECK_INTERVAL = "5m";
+export const DEFAULT_LEADER_TTL_SECONDS = 30;
 export const DEFAULT_EXPIRY_LADDER = [60, 30, 14, 7, 3, 1] as const;
 
 const serveSchema = section({
@@ -279,6 +280,11 @@ const serveSchema = section({
     .min(1, expected("at least one number of days"))
     .transform((days) => [...new Set(days)].sort((a, b) => b - a))
     .default([...DEFAULT_EXPIRY_LADDER]),
+  /** Several serve replicas on one store elect one leader, which alone runs checks, posts alerts and executes runs. */
+  leadership: section({
+    /** The leader's lease: renewed every third of it; a dead leader is replaced within about this long. */
+    ttlSeconds: wholeNumber(1, 600).default(DEFAULT_LEADER_TTL_SECONDS),
+  }).prefault({}),
 });
 
 const CHANNEL_ID_DESCRIPTION = "a Slack channel ID such as C0123456789 (the channel's details show it at the bottom)";

@@ -87,6 +87,8 @@ store:
 serve:
   checkInterval: 5m                 # how often the full check runs (at least 1m)
   expiryLadder: [60, 30, 14, 7, 3, 1]   # days before a certificate expires on which a warning is posted, once each
+  leadership:
+    ttlSeconds: 30                  # replicas on one store elect a leader; a dead one is replaced within this long
 
 # Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
 # SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.

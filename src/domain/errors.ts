@@ -49,6 +49,7 @@ export type ErrorCode =
   | "IDP_NOT_FOUND"
   | "RUN_BUSY"
   | "RUN_STATE"
+  | "LEADERSHIP_LOST"
   | "INCIDENT_ALREADY_OPEN"
   | "NO_OPEN_INCIDENT"
   | "INCIDENT_CLOSED"
@@ -123,6 +124,8 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
   RUN_BUSY: "conflict",
   /** The run is finished, or waits at another kind of step than the one answered. */
   RUN_STATE: "conflict",
+  /** A serve replica wrote as the leader with a fencing token that is no longer the current one: another replica leads now. */
+  LEADERSHIP_LOST: "conflict",
   INCIDENT_ALREADY_OPEN: "conflict",
   NO_OPEN_INCIDENT: "conflict",
   INCIDENT_CLOSED: "conflict",

@@ -3,7 +3,8 @@ import { SEVERITY_ORDER } from "../domain/checks/finding.js";
 import { configInputDefaults } from "../application/runbook-runtime.js";
 import type { BreakglassConfig, CheckName } from "../config/config-schema.js";
 import type { Clock } from "../domain/shared/clock.js";
-import { describeError } from "../domain/errors.js";
+import { BreakglassError, describeError } from "../domain/errors.js";
+import { isLeadershipLost } from "../application/leader-elector.js";
 import type { PostureEvaluation } from "../application/evaluate-posture.js";
 import { planChecks } from "../application/check-plan.js";
 import type { CheckCycle, CheckCycles } from "../application/check-cycle.js";
@@ -45,6 +46,16 @@ export interface CheckSchedulerOptions {
   readonly runbooks?: readonly RunbookSummary[];
   /** The checks `evaluate` runs; by default those `planChecks(config, undefined)` finds runnable. */
   readonly checks?: ReadonlySet<CheckName>;
+  /**
+   * Asked right before each message is posted while leading: false when this replica no longer holds the leader lease,
+   * and the cycle then stops (Slack posts cannot carry a fencing token, so this read keeps the window for a duplicate
+   * to the instant between it and the post). Always true without it.
+   */
+  readonly stillLeading?: () => boolean;
+  /** A write of the cycle was refused with LEADERSHIP_LOST: the service steps down. */
+  readonly onLeadershipLost?: (error: unknown) => void;
+  /** True in serve: the scheduler follows until lead() is called. Without it (one process, tests) it leads with `state`. */
+  readonly awaitLeadership?: boolean;
 }
 
 /** Messages delivered and refused during one check. */
@@ -71,10 +82,13 @@ export class CheckScheduler implements CheckCycles {
   private stopped = false;
   private latestCycle: CheckCycle | undefined;
   private completedAt: Date | null | undefined;
+  /** The store's fenced view while this replica leads; undefined on a follower, whose checks post and record nothing. */
+  private leaderState: ServeStateStore | undefined;
 
   constructor(private readonly options: CheckSchedulerOptions) {
     this.guide = runbookGuide(configInputDefaults(options.config), options.runbooks);
     this.checks = options.checks ?? planChecks(options.config, undefined).runnable;
+    this.leaderState = options.awaitLeadership === true ? undefined : options.state;
   }
 
   /** One full check and its announcements. Never throws: a failed check is logged and reported to onCycleFailed. */
@@ -95,6 +109,27 @@ export class CheckScheduler implements CheckCycles {
     void this.runOnce();
   }
 
+  /**
+   * This replica leads: every write of the checks from now on goes through `state` (the store's fenced view), and the
+   * checks run on the interval, the first now.
+   */
+  lead(state: ServeStateStore, schedule = true): void {
+    this.leaderState = state;
+    this.completedAt = undefined;
+    if (schedule) this.start();
+  }
+
+  /**
+   * This replica follows: no more scheduled checks, and a check in flight posts nothing more (it stops at its next
+   * post). A check asked for (from Slack) still runs, only to read the posture.
+   */
+  follow(): void {
+    this.leaderState = undefined;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   /** No new checks; resolves once the one in flight has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -113,7 +148,8 @@ export class CheckScheduler implements CheckCycles {
    * and throws STORE_FAILED when that read fails (a /readyz that asks should then answer not ready).
    */
   lastCompletedAt(): Date | null {
-    if (this.completedAt === undefined) {
+    // A follower reads what the leader last wrote; the leader knows its own.
+    if (this.completedAt === undefined || this.leaderState === undefined) {
       const stored = this.options.state.state(LAST_CHECK_COMPLETED_AT);
       const parsed = stored === null ? null : new Date(stored);
       this.completedAt = parsed && !Number.isNaN(parsed.getTime()) ? parsed : null;
@@ -133,15 +169,23 @@ export class CheckScheduler implements CheckCycles {
   }
 
   private async cycle(): Promise<CheckCycle | null> {
-    const { clock, evaluate, state, logger } = this.options;
+    const { clock, evaluate, logger } = this.options;
     const startedAt = clock.now();
+    const state = this.leaderState;
     try {
       const evaluation = await evaluate(startedAt);
       const tally: Tally = { posted: 0, failed: 0 };
-      this.recordAlerts(evaluation, startedAt);
-      await this.postAlerts(tally);
-      await this.postResolutions(tally);
-      await this.postExpiryWarnings(evaluation, startedAt, tally);
+      if (state === undefined || state !== this.leaderState) {
+        const completedAt = clock.now();
+        const cycle: CheckCycle = { startedAt, completedAt, evaluation, posted: 0, failedPosts: 0 };
+        this.latestCycle = cycle;
+        logger.info(`check completed as a follower: ${evaluation.findings.length} findings; the leader posts`);
+        return cycle;
+      }
+      this.recordAlerts(state, evaluation, startedAt);
+      await this.postAlerts(state, tally);
+      await this.postResolutions(state, tally);
+      await this.postExpiryWarnings(state, evaluation, startedAt, tally);
       const completedAt = clock.now();
       state.setState(LAST_CHECK_COMPLETED_AT, completedAt.toISOString());
       this.completedAt = completedAt;
@@ -153,6 +197,11 @@ export class CheckScheduler implements CheckCycles {
       this.notify(() => this.options.onCycle?.(cycle));
       return cycle;
     } catch (error) {
+      if (isLeadershipLost(error)) {
+        logger.warn(`check stopped, this replica no longer leads: ${describeError(error)}`);
+        this.notify(() => this.options.onLeadershipLost?.(error));
+        return null;
+      }
       logger.error(`check failed: ${describeError(error)}`);
       this.notify(() => this.options.onCycleFailed?.(error));
       return null;
@@ -160,8 +209,7 @@ export class CheckScheduler implements CheckCycles {
   }
 
   /** Brings the store up to date with what this check saw; alerts it could have seen and did not are resolved. */
-  private recordAlerts(evaluation: PostureEvaluation, now: Date): void {
-    const { state } = this.options;
+  private recordAlerts(state: ServeStateStore, evaluation: PostureEvaluation, now: Date): void {
     const current = collectAlerts(evaluation.findings);
     const reading: CheckReading = {
       idp: evaluation.idp,
@@ -177,8 +225,7 @@ export class CheckScheduler implements CheckCycles {
   }
 
   /** Every open alert not posted yet: new this check, or one Slack failed to take before. Marked only once delivered. */
-  private async postAlerts(tally: Tally): Promise<void> {
-    const { state } = this.options;
+  private async postAlerts(state: ServeStateStore, tally: Tally): Promise<void> {
     const pending = state
       .openAlerts()
       .filter((record) => record.postedAt === null)
@@ -203,8 +250,7 @@ export class CheckScheduler implements CheckCycles {
   }
 
   /** Resolutions of alerts that were posted; one never posted resolves without a word. */
-  private async postResolutions(tally: Tally): Promise<void> {
-    const { state } = this.options;
+  private async postResolutions(state: ServeStateStore, tally: Tally): Promise<void> {
     const pending = state.unannouncedResolutions();
     if (pending.length > DIGEST_ABOVE) {
       if (
@@ -231,8 +277,13 @@ export class CheckScheduler implements CheckCycles {
    * Slack refuses it the claim is given back so the next check posts it. A process that dies between claiming and
    * delivering leaves a claim that goes stale after EXPIRY_CLAIM_STALE_MS: a later check posts the step then.
    */
-  private async postExpiryWarnings(evaluation: PostureEvaluation, now: Date, tally: Tally): Promise<void> {
-    const { state, config } = this.options;
+  private async postExpiryWarnings(
+    state: ServeStateStore,
+    evaluation: PostureEvaluation,
+    now: Date,
+    tally: Tally,
+  ): Promise<void> {
+    const { config } = this.options;
     const ladder = config.serve.expiryLadder;
     for (const certificate of watchedCertificates(evaluation.idp, evaluation.facts)) {
       const step = expiryStep(certificate.notAfter, now, ladder);
@@ -253,6 +304,8 @@ export class CheckScheduler implements CheckCycles {
 
   /** True when the message was delivered (or logged, Slack not being configured). */
   private async announce(message: SlackMessage, what: string, tally: Tally): Promise<boolean> {
+    if (this.leaderState === undefined || this.options.stillLeading?.() === false)
+      throw new BreakglassError("LEADERSHIP_LOST", "leader lease", `${what} not posted: this replica no longer leads`);
     try {
       await this.options.announcer.announce("alerts", message);
       tally.posted++;

@@ -68,6 +68,28 @@ export class ServiceMetrics implements SlackMetrics {
     registers: [this.registry],
   });
 
+  private readonly leader = new Gauge({
+    name: "breakglass_leader",
+    help: "1 while this replica leads (runs checks, posts alerts, reaps leases, executes runs), 0 while it follows.",
+    registers: [this.registry],
+  });
+  private readonly leaderToken = new Gauge({
+    name: "breakglass_leader_token",
+    help: "The leader lease's fencing token as this replica last read it (its own while it leads).",
+    registers: [this.registry],
+  });
+  private readonly leaseAge = new Gauge({
+    name: "breakglass_leader_lease_age_seconds",
+    help: "Seconds since the leader lease was last renewed, on this replica's clock; it stays under a third of the lease while a leader is alive.",
+    registers: [this.registry],
+  });
+  private readonly leaderChanges = new Counter({
+    name: "breakglass_leader_transitions_total",
+    help: "Times this replica became leader, and stepped down, by transition.",
+    labelNames: ["transition"],
+    registers: [this.registry],
+  });
+
   constructor() {
     // Zero-valued series exist from the start, so alerts on rate() work before the first event.
     for (const outcome of ["completed", "failed"]) this.checks.inc({ outcome }, 0);
@@ -76,6 +98,23 @@ export class ServiceMetrics implements SlackMetrics {
     )[])
       this.rejected.inc({ reason }, 0);
     for (const outcome of ["delivered", "failed", "logged"]) this.posts.inc({ outcome }, 0);
+    for (const transition of ["elected", "stepped-down"]) this.leaderChanges.inc({ transition }, 0);
+  }
+
+  setLeadership(status: {
+    readonly role: string;
+    readonly token: number | null;
+    readonly leaseAgeSeconds: number | null;
+  }): void {
+    this.leader.set(status.role === "leader" ? 1 : 0);
+    if (status.token === null) this.leaderToken.reset();
+    else this.leaderToken.set(status.token);
+    if (status.leaseAgeSeconds === null) this.leaseAge.reset();
+    else this.leaseAge.set(status.leaseAgeSeconds);
+  }
+
+  leadershipChanged(transition: "elected" | "stepped-down"): void {
+    this.leaderChanges.inc({ transition });
   }
 
   checkCompleted(seconds: number, findings: readonly Finding[], at: Date): void {

@@ -25,6 +25,10 @@ import { RequestGuard } from "../slack/request-guard.js";
 import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
 import { ServiceMetrics } from "./service-metrics.js";
 import type { ServiceLog } from "./service-log.js";
+import { LeaderElector, type LeadershipStatus } from "../application/leader-elector.js";
+import type { Fence } from "../domain/ports/leadership-store.js";
+import { holderName, localLeaseHost, type Heartbeat, type LeaseHost } from "../domain/runbooks/run-lease.js";
+import { randomUUID } from "node:crypto";
 
 export const DEFAULT_PORT = 3000;
 /** What the operations listener's errors name. */
@@ -61,6 +65,10 @@ export interface ServiceOptions {
   readonly runbookSeams?: Pick<RunbookServiceOptions, "sleep">;
   /** How often Slack's run messages catch up with changes made from the CLI; RUN_WATCH_INTERVAL_MS at most. */
   readonly runWatchIntervalMs?: number;
+  /** Test seam, undefined in production: the leader lease's heartbeat (a unit test steps it by hand). */
+  readonly leaderHeartbeat?: Heartbeat;
+  /** Test seam, undefined in production: this host and its process table, as the leader election judges a dead leader. */
+  readonly leaseHost?: LeaseHost;
 }
 
 export interface RunningService {
@@ -70,6 +78,8 @@ export interface RunningService {
   readonly scheduler: CheckScheduler;
   readonly services: RunbookServices;
   readonly metrics: ServiceMetrics;
+  /** This replica's role among the serve processes sharing the store. */
+  readonly leadership: () => LeadershipStatus;
   readonly slack: SlackSettings | undefined;
   /** Settles once Slack's Socket Mode connection is up or has failed (at once otherwise). */
   readonly slackConnected: Promise<void>;
@@ -130,9 +140,42 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         cycle.evaluation.findings,
         cycle.completedAt,
       );
-      if (services.directory) work.run("reaping expired leases", () => reapLeases(services, clock, log));
+      const leader = leading;
+      if (services.directory && leader)
+        work.run("reaping expired leases", () => reapLeases(services, leader.store, clock, log, stillLeading));
     },
     onCycleFailed: () => metrics.checkFailed(),
+    awaitLeadership: true,
+    stillLeading: () => stillLeading(),
+    onLeadershipLost: (error) => elector.stepDown(describeError(error)),
+  });
+
+  // Leadership among the replicas that share the store: only the leader checks on schedule, posts, reaps and executes.
+  const host = options.leaseHost ?? localLeaseHost();
+  const holder = holderName(host, randomUUID().slice(0, 8));
+  let leading: { readonly fence: Fence; readonly store: BreakglassStore } | undefined;
+  const ttlMilliseconds = config.serve.leadership.ttlSeconds * 1000;
+  /** Right before an act that cannot carry the token (a Slack post, an IdP call): renews the lease, true if still leader. */
+  const stillLeading = (): boolean => leading !== undefined && elector.confirm();
+  const elector = new LeaderElector({
+    store: services.store.leadership,
+    holder,
+    ttlMilliseconds,
+    clock,
+    log,
+    host,
+    ...(options.leaderHeartbeat ? { heartbeat: options.leaderHeartbeat } : {}),
+    onElected: (fence) => {
+      const store = services.store.fenced(fence);
+      leading = { fence, store };
+      metrics.leadershipChanged("elected");
+      scheduler.lead(store.serveState, options.schedule !== false);
+    },
+    onDeposed: () => {
+      leading = undefined;
+      metrics.leadershipChanged("stepped-down");
+      scheduler.follow();
+    },
   });
 
   let surface: SlackSurface | undefined;
@@ -168,8 +211,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const operationsRoutes: ServiceHttpOptions = {
     metrics,
     log,
-    readiness: () => readiness(services.store, scheduler, config.serve.checkInterval, clock, startedAt),
-    beforeScrape: () => metrics.setRuns(services.store.runs.runCounts()),
+    readiness: () => ({
+      ...readiness(services.store, scheduler, config.serve.checkInterval, clock, startedAt),
+      leadership: elector.status(),
+    }),
+    beforeScrape: () => {
+      metrics.setRuns(services.store.runs.runCounts());
+      metrics.setLeadership(elector.status());
+    },
   };
   const slackRoute =
     surface?.listener && slack
@@ -201,7 +250,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     services.close();
     throw error;
   }
-  if (options.schedule !== false) scheduler.start();
+  elector.start();
   const operations =
     operationsPort === undefined
       ? ""
@@ -230,6 +279,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
+      // Given up once this replica's work has ended, so that its successor never acts beside it.
+      elector.stop();
       await Promise.all(listeners.map((listener) => listener.close()));
       await checkThread.close();
       services.close();
@@ -243,6 +294,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     scheduler,
     services,
     metrics,
+    leadership: () => elector.status(),
     slack,
     slackConnected: surface?.connected ?? Promise.resolve(),
     stop,
@@ -284,10 +336,17 @@ function readiness(
   };
 }
 
-async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceLog): Promise<void> {
-  if (!services.directory) return;
+/** The leader's reaper: each lease ended through the fenced store; it stops as soon as this replica no longer leads. */
+async function reapLeases(
+  services: RunbookServices,
+  leaderStore: BreakglassStore,
+  clock: Clock,
+  log: ServiceLog,
+  stillLeading: () => boolean,
+): Promise<void> {
+  if (!services.directory || !stillLeading()) return;
   const result = await reapExpiredLeases({
-    store: services.store.leases,
+    store: leaderStore.leases,
     directory: services.directory,
     clock,
     audit: services.audit,

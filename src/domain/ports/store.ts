@@ -4,6 +4,7 @@
 import type { AttestationStore } from "./attestation-store.js";
 import type { AuditStore } from "./audit-store.js";
 import type { EmergencyWindowStore } from "./emergency-window-store.js";
+import type { Fence, LeadershipStore } from "./leadership-store.js";
 import type { MemberLeaseStore } from "./member-lease-store.js";
 import type { ServeStateStore } from "./serve-state-store.js";
 import type { RunRecord, RunStore } from "../runbooks/run-store.js";
@@ -27,6 +28,17 @@ export interface BreakglassStore {
   readonly leases: MemberLeaseStore;
   readonly attestations: AttestationStore;
   readonly serveState: ServeStateStore;
+  readonly leadership: LeadershipStore;
+  /**
+   * A view of this store for the leader holding `fence`: reads as this store, and every write made through it (any
+   * repository: serve state, member leases, runs and their audit records, windows) first checks, in the same
+   * transaction as the write, that the lease `fence.name` still has holder `fence.holder` and token `fence.token`.
+   * When it does not, the write is refused with LEADERSHIP_LOST and nothing is written. Expiry is not checked: only a
+   * new holder changes the token, so a late write of a holder no one replaced is still the only one. SQLite checks it
+   * inside the write's BEGIN IMMEDIATE transaction; DynamoDB adds a ConditionCheck on the lease item to the write's
+   * TransactWriteItems (a single Put or Update becomes a two-item transaction). Closing the view closes nothing.
+   */
+  fenced(fence: Fence): BreakglassStore;
   /** A cheap read that fails when the store cannot be used: what /readyz asks. */
   ping(): void;
   close(): void;

@@ -775,6 +775,182 @@ export function runStoreContract(options: StoreContractOptions): void {
     });
   });
 
+  describe("leader leases", () => {
+    const SECOND = 1_000;
+    const at = (seconds: number) => new Date(t(1).getTime() + seconds * SECOND);
+    const TTL = 30 * SECOND;
+
+    it("gives a free lease to the first replica with token 1, and refuses a second while it runs", () => {
+      const { store, open } = fresh();
+      expect(store.leadership.read("serve")).toBeNull();
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL)).toEqual({
+        name: "serve",
+        holder: "replica-a",
+        token: 1,
+        version: 1,
+        acquiredAt: at(0).toISOString(),
+        renewedAt: at(0).toISOString(),
+        expiresAt: at(30).toISOString(),
+      });
+      expect(open().leadership.acquireOrRenew("serve", "replica-b", at(29), TTL)).toBeNull();
+      expect(open().leadership.read("serve")).toMatchObject({ holder: "replica-a", token: 1, version: 1 });
+    });
+
+    it("renews the holder's lease with the same token and a new version, keeping when it was acquired", () => {
+      const { store } = fresh();
+      store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(10), TTL)).toEqual({
+        name: "serve",
+        holder: "replica-a",
+        token: 1,
+        version: 2,
+        acquiredAt: at(0).toISOString(),
+        renewedAt: at(10).toISOString(),
+        expiresAt: at(40).toISOString(),
+      });
+    });
+
+    it("lets another replica take an expired lease with the next token, and the old holder cannot renew it back", () => {
+      const { store, open } = fresh();
+      const b = open();
+      store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);
+      expect(b.leadership.acquireOrRenew("serve", "replica-b", at(30), TTL)).toMatchObject({
+        holder: "replica-b",
+        token: 2,
+        acquiredAt: at(30).toISOString(),
+      });
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(31), TTL)).toBeNull();
+      expect(store.leadership.read("serve")).toMatchObject({ holder: "replica-b", token: 2 });
+    });
+
+    it("never lowers the token: each change of holder, a release included, gives the next one", () => {
+      const { store, open } = fresh();
+      const b = open();
+      const tokens: number[] = [];
+      let second = 0;
+      for (const holder of ["replica-a", "replica-b", "replica-a", "replica-a"]) {
+        const handle = holder === "replica-a" ? store : b;
+        const lease = handle.leadership.acquireOrRenew("serve", holder, at(second), TTL);
+        tokens.push(lease?.token ?? -1);
+        second += 31;
+      }
+      expect(tokens).toEqual([1, 2, 3, 3]);
+      expect(store.leadership.release("serve", "replica-b")).toBe(false);
+      expect(store.leadership.release("serve", "replica-a")).toBe(true);
+      expect(store.leadership.read("serve")).toMatchObject({ holder: null, token: 3 });
+      // Released: anyone may take it at once, the same replica included, with a new token.
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(second), TTL)).toMatchObject({ token: 4 });
+    });
+
+    it("lets a replica take a running lease over at the exact version it judged dead, and not once it was renewed", () => {
+      const { store, open } = fresh();
+      const b = open();
+      store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);
+      const seen = store.leadership.acquireOrRenew("serve", "replica-a", at(10), TTL);
+      expect(b.leadership.acquireOrRenew("serve", "replica-b", at(11), TTL, (seen?.version ?? 0) - 1)).toBeNull();
+      expect(b.leadership.acquireOrRenew("serve", "replica-b", at(11), TTL, seen?.version)).toMatchObject({
+        holder: "replica-b",
+        token: 2,
+        version: 3,
+      });
+      expect(store.leadership.acquireOrRenew("serve", "replica-a", at(12), TTL, seen?.version)).toBeNull();
+    });
+
+    it("keeps leases of different names apart", () => {
+      const { store } = fresh();
+      store.leadership.acquireOrRenew("serve", "replica-a", at(0), TTL);
+      expect(store.leadership.acquireOrRenew("other", "replica-b", at(0), TTL)).toMatchObject({ token: 1 });
+    });
+  });
+
+  describe("a leader's fenced writes", () => {
+    const TTL = 30_000;
+    const alert = { key: "k1", code: "SAML_PROVIDER_DRIFT", severity: "high", message: "drifts" };
+    const membership = {
+      runId: null,
+      groupId: "g1",
+      userId: "alice",
+      login: "alice@example.com",
+      addedAt: t(1),
+      expiresAt: t(2),
+    };
+
+    it("writes through the fence of the current holder", () => {
+      const { store } = fresh();
+      const lease = store.leadership.acquireOrRenew("serve", "replica-a", t(1), TTL);
+      const leader = store.fenced({ name: "serve", holder: "replica-a", token: lease?.token ?? 0 });
+      leader.serveState.recordSeen(alert, t(1));
+      leader.serveState.markPosted(alert.key, t(1));
+      expect(leader.serveState.claimExpiryStep("ab12", "30d", t(1), 120_000)).toBe(true);
+      expect(leader.leases.recordLease(membership)).toBe(true);
+      expect(leader.leases.endLease("g1", "alice", t(2))).toBe(true);
+      expect(store.serveState.openAlerts()).toMatchObject([{ key: "k1", postedAt: t(1).toISOString() }]);
+    });
+
+    it("refuses every write of a replaced leader with LEADERSHIP_LOST, writing nothing, while reads still answer", () => {
+      const { store, open } = fresh();
+      const a = store.leadership.acquireOrRenew("serve", "replica-a", t(1), TTL);
+      const paused = store.fenced({ name: "serve", holder: "replica-a", token: a?.token ?? 0 });
+      paused.serveState.recordSeen(alert, t(1));
+      paused.leases.recordLease(membership);
+      // replica-a is paused past its lease; replica-b takes over and acts.
+      const b = open();
+      const successor = b.leadership.acquireOrRenew("serve", "replica-b", t(2), TTL);
+      expect(successor).toMatchObject({ token: 2 });
+      const lost = expect.objectContaining({ code: "LEADERSHIP_LOST", message: expect.stringContaining("token 1") });
+      expect(() => paused.serveState.markPosted(alert.key, t(2))).toThrow(lost);
+      expect(() => paused.serveState.claimExpiryStep("ab12", "30d", t(2), 120_000)).toThrow(lost);
+      expect(() => paused.serveState.inTransaction(() => paused.serveState.recordSeen(alert, t(2)))).toThrow(lost);
+      expect(() => paused.leases.endLease("g1", "alice", t(2))).toThrow(lost);
+      expect(() => paused.serveState.setState("last-check-completed-at", t(2).toISOString())).toThrow(lost);
+      expect(paused.serveState.openAlerts()).toMatchObject([
+        { key: "k1", postedAt: null, lastSeen: t(1).toISOString() },
+      ]);
+      expect(b.leases.activeLease("g1", "alice")).toMatchObject({ removedAt: null });
+      expect(b.serveState.state("last-check-completed-at")).toBeNull();
+      // The successor's own fence writes.
+      const leader = b.fenced({ name: "serve", holder: "replica-b", token: 2 });
+      expect(leader.serveState.claimExpiryStep("ab12", "30d", t(2), 120_000)).toBe(true);
+    });
+
+    it("refuses a fenced run transition and its audit records once the leader is replaced", () => {
+      const { store, open } = fresh();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2-reimport-metadata"), t(1));
+      store.leadership.acquireOrRenew("serve", "replica-a", t(1), TTL);
+      const paused = store.fenced({ name: "serve", holder: "replica-a", token: 1 });
+      paused.runs.acquireLease("run-1", "engine-a", t(1), LEASE);
+      open().leadership.acquireOrRenew("serve", "replica-b", t(2), TTL);
+      const head = store.audit.auditHead();
+      expect(() =>
+        paused.runs.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            runStatus: "running",
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "ok" }, started: true }],
+            audit: [entry("step.succeeded", "run-1", "check-idp")],
+          },
+          t(2),
+        ),
+      ).toThrow(expect.objectContaining({ code: "LEADERSHIP_LOST" }));
+      expect(store.runs.runSteps("run-1")[0]).toMatchObject({ stepId: "check-idp", status: "pending" });
+      expect(store.audit.auditHead()).toBe(head);
+    });
+
+    it("refuses writes with a fence whose lease was released, or never taken", () => {
+      const { store } = fresh();
+      expect(() =>
+        store.fenced({ name: "serve", holder: "replica-a", token: 1 }).serveState.setState("x", "1"),
+      ).toThrow(expect.objectContaining({ code: "LEADERSHIP_LOST" }));
+      store.leadership.acquireOrRenew("serve", "replica-a", t(1), TTL);
+      store.leadership.release("serve", "replica-a");
+      expect(() =>
+        store.fenced({ name: "serve", holder: "replica-a", token: 1 }).serveState.setState("x", "1"),
+      ).toThrow(expect.objectContaining({ code: "LEADERSHIP_LOST" }));
+      expect(store.serveState.state("x")).toBeNull();
+    });
+  });
+
   describe("the store itself", () => {
     it("answers a ping while open, and fails it once closed", () => {
       const { store } = fresh();

@@ -128,6 +128,16 @@ export const MIGRATIONS: readonly string[] = [
   // What each action's preflight found when the run started (principal and account, groups and people resolved), as
   // JSON: shown to the approver. Runs from before this version had no preflight.
   `ALTER TABLE runs ADD COLUMN preflight TEXT NOT NULL DEFAULT '[]';`,
+  // Leadership among serve replicas: one row per lease name, with its fencing token and record version number.
+  `CREATE TABLE leader_leases (
+     name TEXT PRIMARY KEY,
+     holder TEXT,
+     token INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     acquired_at TEXT NOT NULL,
+     renewed_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL
+   );`,
 ];
 
 /**

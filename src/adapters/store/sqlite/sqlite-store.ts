@@ -1,9 +1,12 @@
 // The embedded store: one SQLite file in WAL mode, every repository on one shared connection.
+import type { Fence } from "../../../domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../domain/ports/store.js";
+import { fencedDatabase } from "./fenced-database.js";
 import { SqliteAttestationStore } from "./sqlite-attestation-store.js";
 import { SqliteAuditStore } from "./sqlite-audit-store.js";
 import { guarded, openSqliteConnection } from "./sqlite-connection.js";
 import { SqliteLeaseStore } from "./sqlite-lease-store.js";
+import { SqliteLeadershipStore } from "./sqlite-leadership-store.js";
 import { SqliteRunStore } from "./sqlite-run-store.js";
 import { SqliteServeStateStore } from "./sqlite-serve-state-store.js";
 import { SqliteWindowStore } from "./sqlite-window-store.js";
@@ -16,6 +19,7 @@ export class SqliteStore implements BreakglassStore {
   readonly leases: SqliteLeaseStore;
   readonly attestations: SqliteAttestationStore;
   readonly serveState: SqliteServeStateStore;
+  readonly leadership: SqliteLeadershipStore;
 
   /** Over a connection already open and migrated (openSqliteConnection); tests hand in one they watch. */
   constructor(private readonly database: SqlDatabase) {
@@ -25,6 +29,12 @@ export class SqliteStore implements BreakglassStore {
     this.leases = new SqliteLeaseStore(database);
     this.attestations = new SqliteAttestationStore(database);
     this.serveState = new SqliteServeStateStore(database);
+    this.leadership = new SqliteLeadershipStore(database);
+  }
+
+  /** The leader's view: the same connection, every write checking the fence in its transaction (fenced-database.ts). */
+  fenced(fence: Fence): BreakglassStore {
+    return new SqliteStore(fencedDatabase(this.database, fence));
   }
 
   static open(path: string): SqliteStore {

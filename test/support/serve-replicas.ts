@@ -1,0 +1,135 @@
+// Several real `breakglass serve` processes (the compiled bin, as installed) on one SQLite store and one Slack stand-in:
+// the leadership tests and the failover bench start, pause, resume and kill them and ask each its role on /readyz.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DAY, makeCertificate } from "./certificates.js";
+import { entityXml } from "./metadata-builder.js";
+import { CHANNELS } from "./serve-harness.js";
+import { STUB_BOT_TOKEN, type SlackApiStub } from "./slack-api-stub.js";
+import { TEST_SIGNING_SECRET } from "./slack-requests.js";
+
+const BIN = new URL("../../bin/breakglass.js", import.meta.url).pathname;
+
+export interface ReplicaStatus {
+  readonly role: "leader" | "follower";
+  readonly holder: string;
+  readonly leader: string | null;
+  readonly token: number | null;
+  readonly leaseAgeSeconds: number | null;
+}
+
+export interface Replica {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr (its log), so far. */
+  log(): string;
+  port(): number | undefined;
+  /** Its leadership as /readyz tells it; undefined while it cannot answer (paused, dead, not listening yet). */
+  status(): Promise<ReplicaStatus | undefined>;
+  readonly exited: Promise<number | null>;
+  pause(): void;
+  resume(): void;
+  kill(): void;
+}
+
+/** A folder with an IdP metadata file whose signing certificate expires in 20 days, and a breakglass.yaml for replicas. */
+export function replicaDirectory(ttlSeconds: number, extraYaml = ""): string {
+  const directory = mkdtempSync(join(tmpdir(), "breakglass-replicas-"));
+  const certificate = makeCertificate({
+    commonName: "Okta signing",
+    notBefore: new Date(Date.now() - 300 * DAY),
+    notAfter: new Date(Date.now() + 20 * DAY + 3_600_000),
+  });
+  writeFileSync(join(directory, "idp.xml"), entityXml({ keys: [{ base64: certificate.base64, use: "signing" }] }));
+  writeFileSync(
+    join(directory, "breakglass.yaml"),
+    `idp:
+  name: Okta
+  metadata: ${join(directory, "idp.xml")}
+store:
+  path: ${join(directory, "breakglass.db")}
+serve:
+  leadership:
+    ttlSeconds: ${ttlSeconds}
+slack:
+  channels:
+    alerts: ${CHANNELS.alerts}
+    incidents: ${CHANNELS.incidents}
+    security: ${CHANNELS.security}
+${extraYaml}`,
+  );
+  return directory;
+}
+
+export function startReplica(name: string, directory: string, stub: SlackApiStub, runbooks?: string): Replica {
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      "serve",
+      "--config",
+      join(directory, "breakglass.yaml"),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      ...(runbooks ? ["--dir", runbooks] : []),
+    ],
+    {
+      env: {
+        PATH: process.env["PATH"],
+        HOME: directory,
+        SLACK_BOT_TOKEN: STUB_BOT_TOKEN,
+        SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SLACK_API_URL: stub.apiUrl,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const port = () => {
+    const found = /listening on \S+ port (\d+)/.exec(stderr)?.[1];
+    return found === undefined ? undefined : Number(found);
+  };
+  return {
+    name,
+    child,
+    log: () => stderr,
+    port,
+    exited,
+    async status() {
+      const listening = port();
+      if (listening === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
+      try {
+        // A fresh connection each time (a pooled one may be stuck on a paused process); a paused one never answers, so
+        // the wait is cut short: the caller asks again.
+        const response = await fetch(`http://127.0.0.1:${listening}/readyz`, {
+          headers: { connection: "close" },
+          signal: AbortSignal.timeout(2_000),
+        });
+        const body = (await response.json()) as { leadership?: ReplicaStatus };
+        return body.leadership;
+      } catch {
+        return undefined;
+      }
+    },
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
+    kill: () => child.kill("SIGKILL"),
+  };
+}
+
+/** Every "<holder> elected leader (token N" line of the replicas' logs, in no particular order. */
+export function elections(replicas: readonly Replica[]): { replica: string; holder: string; token: number }[] {
+  return replicas.flatMap((replica) =>
+    [...replica.log().matchAll(/(\S+) elected leader \(token (\d+)/g)].map((match) => ({
+      replica: replica.name,
+      holder: match[1] as string,
+      token: Number(match[2]),
+    })),
+  );
+}
