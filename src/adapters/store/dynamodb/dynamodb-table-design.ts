@@ -12,7 +12,7 @@
  * | audit record          | `AUDIT`               | `RECORD#<sequence, 12 digits>` | every audit append, never changed         |
  * | emergency window      | `WINDOW`              | incident               | openWindow, closeWindow                           |
  * | member lease (active) | `MEMBER-LEASE`        | `ACTIVE#<group>#<user>`| recordLease (only if absent), endLease (deletes)  |
- * | member lease (ended)  | `MEMBER-LEASE`        | `ENDED#<id, 12 digits>`| endLease; `expiresAt` TTL one year after it ended |
+ * | member lease (ended)  | `MEMBER-LEASE`        | `ENDED#<id, 12 digits>`| endLease; `ttl` one year after it ended         |
  * | member lease counter  | `COUNTER`             | `member-lease`         | recordLease (ADD 1: the lease's id)               |
  * | attestation           | `ATTESTATION#<instance ARN>` | `<attested at>#<unique>` | recordAttestation, every one kept          |
  * | newest attestation    | `ATTESTATION`         | instance ARN           | recordAttestation when newer than the one kept    |
@@ -34,12 +34,13 @@
  * DynamoDB the same way.
  *
  * Lists (runs, windows, alerts, leases) read their whole partition and sort in memory: breakglass keeps hundreds of
- * such items, not millions. The rows that expire carry `expiresAt` (epoch seconds), the table's TTL attribute.
+ * such items, not millions. The rows that expire carry `ttl` (epoch seconds), the table's TTL attribute.
  */
 import { BreakglassError } from "../../../domain/errors.js";
 import type { DynamoTable } from "./dynamodb-table.js";
 
-export const TTL_ATTRIBUTE = "expiresAt";
+/** Epoch seconds after which DynamoDB deletes the item (its TTL attribute; only ended member leases carry it). */
+export const TTL_ATTRIBUTE = "ttl";
 
 /** A sequence or id as a sort key that sorts as a number. */
 export const paddedNumber = (value: number): string => String(value).padStart(12, "0");
@@ -52,7 +53,7 @@ export interface TableInitResult {
 }
 
 /**
- * Creates the table (on-demand capacity, point-in-time recovery on, TTL on `expiresAt`) and waits until it is active;
+ * Creates the table (on-demand capacity, point-in-time recovery on, TTL on `ttl`) and waits until it is active;
  * a table that exists already has its key schema checked instead (and PITR and TTL turned on if they were off).
  * `sleep` waits between polls of the table's status.
  */

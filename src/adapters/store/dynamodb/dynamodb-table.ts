@@ -25,8 +25,22 @@ export const CONFLICT_RETRIES = 25;
 
 type Item = Record<string, unknown>;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Waits before retrying a write that lost a race: a random time up to 10 ms doubled per attempt (at most 320 ms), so
+ * that two writers in lockstep fall out of it instead of one losing every time ("full jitter").
+ */
+export function backOff(attempt: number): void {
+  Atomics.wait(pause, 0, 0, Math.random() * 10 * 2 ** Math.min(attempt, 5));
+}
+
+/** One item of a TransactWriteItems: its operation (Put, Update, Delete, ConditionCheck) and its body, without TableName. */
+export type TransactItem = Record<string, Item>;
+
 /** The outcome of a transaction: written, or cancelled by a condition (or a concurrent write), with each item's reason. */
-export type TransactOutcome = { readonly written: true } | { readonly written: false; readonly reasons: readonly string[] };
+export type TransactOutcome =
+  { readonly written: true } | { readonly written: false; readonly reasons: readonly string[] };
 
 let callWorker: ((request: DynamoRequest) => DynamoAnswer) | undefined;
 
@@ -75,7 +89,11 @@ export class DynamoTable {
   }
 
   /** Every item of a partition (whose sort key begins with `prefix`), strongly consistent, in sort-key order. */
-  query(pk: string, prefix?: string, options: { readonly newestFirst?: boolean; readonly limit?: number } = {}): Item[] {
+  query(
+    pk: string,
+    prefix?: string,
+    options: { readonly newestFirst?: boolean; readonly limit?: number } = {},
+  ): Item[] {
     return this.call("QueryAll", {
       TableName: this.name,
       ConsistentRead: true,
@@ -114,7 +132,7 @@ export class DynamoTable {
    * TransactWriteItems over this table (each item names its operation: Put, Update, Delete or ConditionCheck, without
    * TableName). Cancelled (a condition, a concurrent transaction, a replicated write conflict) comes back as not written.
    */
-  transact(items: readonly Record<string, Item>[]): TransactOutcome {
+  transact(items: readonly TransactItem[]): TransactOutcome {
     if (items.length > MAX_TRANSACTION_ITEMS) {
       throw new BreakglassError(
         "STORE_FAILED",

@@ -15,6 +15,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
@@ -22,6 +23,10 @@ import { runAsWorker } from "synckit";
 import type { DynamoAnswer, DynamoClientSettings, DynamoRequest } from "./dynamodb-protocol.js";
 
 const clients = new Map<string, DynamoDBDocumentClient>();
+
+// The SDK warns once per thread that it will need Node 22 from 2027; in this thread that would print on every command
+// that opens the store, whether or not it uses AWS otherwise. The main thread's AWS clients still say it once.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
 
 function clientFor(settings: DynamoClientSettings): DynamoDBDocumentClient {
   const key = JSON.stringify(settings);
@@ -45,9 +50,9 @@ function clientFor(settings: DynamoClientSettings): DynamoDBDocumentClient {
   return client;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- each operation's input was built for that command by the caller */
 async function perform(client: DynamoDBDocumentClient, request: DynamoRequest): Promise<unknown> {
-  const input = request.input as any;
+  // Each operation's input was built for its command by the caller (dynamodb-table.ts).
+  const input = request.input as never;
   switch (request.operation) {
     case "Get":
       return (await client.send(new GetCommand(input))).Item ?? null;
@@ -59,13 +64,14 @@ async function perform(client: DynamoDBDocumentClient, request: DynamoRequest): 
       return (await client.send(new DeleteCommand(input))).Attributes ?? null;
     case "QueryAll": {
       // Every page, so that one round trip from the caller's thread answers the whole query.
+      const query = request.input as QueryCommandInput;
       const items: unknown[] = [];
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+        const page = await client.send(new QueryCommand({ ...query, ExclusiveStartKey: start }));
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;
-      } while (start !== undefined && (input.Limit === undefined || items.length < input.Limit));
+      } while (start !== undefined && (query.Limit === undefined || items.length < query.Limit));
       return items;
     }
     case "TransactWrite":
@@ -87,7 +93,6 @@ async function perform(client: DynamoDBDocumentClient, request: DynamoRequest): 
       return (await client.send(new DescribeContinuousBackupsCommand(input))).ContinuousBackupsDescription ?? null;
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 runAsWorker(async (request: DynamoRequest): Promise<DynamoAnswer> => {
   try {
