@@ -120,7 +120,8 @@ describe("store migrate", () => {
     expect(migrated.stdout).toBe(
       `${sqlitePath} -> DynamoDB table migrated in Region eu-west-1: copied 152 audit records, 1 runs (2 steps, 0 artefacts), ` +
         "1 emergency windows, 1 member leases, 0 attestations, 0 alerts, 0 expiry-ladder claims, 0 Slack messages, 0 facts\n" +
-        `DynamoDB table migrated in Region eu-west-1: 152 audit records, chain intact (head ${sourceRecords.at(-1)?.hash.slice(0, 16)}…, as in the SQLite store)\n`,
+        "DynamoDB table migrated in Region eu-west-1: 152 audit records, chain intact " +
+        `(head ${sourceRecords.at(-1)?.hash.slice(0, 16)}…, as in the SQLite store)\n`,
     );
     expect(await breakglass("audit", "verify", "--config", config)).toMatchObject({
       code: 0,

@@ -25,7 +25,7 @@ export interface ImportCounts {
 }
 
 type Row = Record<string, unknown>;
-const text = (value: unknown) => (value === null || value === undefined ? undefined : String(value));
+const text = (value: unknown) => (typeof value === "string" ? value : undefined);
 /** The row's fields without the null ones: the DynamoDB store keeps an absent attribute for null. */
 const present = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined));
