@@ -15,6 +15,7 @@ import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
+import { benchStoreLatency } from "./store-latency.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -209,6 +210,12 @@ async function slackAck(): Promise<void> {
   await benchSlackAck();
 }
 
+async function storeLatency(): Promise<void> {
+  const rounds = Number(process.env["BENCH_STORE_ROUNDS"] ?? 200);
+  section("Store latency per operation: SQLite beside DynamoDB (the AWS emulator), through the synchronous store port");
+  await benchStoreLatency(rounds);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 cliStartup();
 singleDocuments();
@@ -220,3 +227,4 @@ signedAggregatesBesideXmlsec1();
 hostileDocuments();
 await orgSweep();
 await slackAck();
+await storeLatency();
