@@ -1,13 +1,16 @@
 // The DynamoDB store against the moto emulator on loopback: the same store contract as SQLite, two processes on one
 // table keeping one audit chain, what `store init` makes, and errors that name the table and Region.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type StoreSettings } from "../../../src/adapters/store/open-store.js";
 import { initTable } from "../../../src/adapters/store/dynamodb/dynamodb-table-design.js";
 import { DynamoTable } from "../../../src/adapters/store/dynamodb/dynamodb-table.js";
 import { verifyChain } from "../../../src/domain/audit/audit-chain.js";
-import { startMoto, type MotoServer } from "../../support/moto.js";
+import { iamUserPrincipal } from "../../support/aws-principals.js";
+import { awsClientConfig, startMoto, type MotoServer } from "../../support/moto.js";
 import { runStoreContract } from "./store-contract.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -20,6 +23,26 @@ export function freshTable(endpoint: string, name = `breakglass-${++tables}`): S
   const settings = { kind: "dynamodb" as const, path: "unused", table: name, region: REGION, endpoint };
   initTable(new DynamoTable({ table: name, region: REGION, endpoint }), () => undefined);
   return settings;
+}
+
+/** test/support/append-audit-process.ts in its own process: `count` audit appends as `writer`, with `env` added. */
+function appendProcess(
+  settings: StoreSettings,
+  writer: string,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/support/append-audit-process.ts", JSON.stringify(settings), writer, String(count)],
+      { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stderr }));
+  });
 }
 
 beforeAll(async () => {
@@ -42,18 +65,7 @@ describe("the DynamoDB store", () => {
 
   it("keeps one intact chain, no sequence twice, when two processes append to the audit log at the same time", async () => {
     const settings = freshTable(moto.endpoint);
-    const append = (writer: string) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", "test/support/append-audit-process.ts", JSON.stringify(settings), writer, "40"],
-          { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
-        );
-        let stderr = "";
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once("error", reject);
-        child.once("exit", (code) => resolve({ code, stderr }));
-      });
+    const append = (writer: string) => appendProcess(settings, writer, 40);
     expect(await Promise.all([append("first"), append("second")])).toEqual([
       { code: 0, stderr: "" },
       { code: 0, stderr: "" },
@@ -127,5 +139,53 @@ describe("the DynamoDB store", () => {
       "DynamoDB table someone-elses in Region eu-west-1: the table exists with the key schema (id HASH), not (pk HASH, sk RANGE): " +
         "it is not a breakglass store; name another table in store.table",
     );
+  });
+});
+
+describe("the DynamoDB store under IAM", () => {
+  it("works with only iam/store-dynamodb-policy.json, and without it names the table, the Region and that policy", async () => {
+    const settings = freshTable(moto.endpoint, "guarded-store");
+    const iam = new IAMClient(awsClientConfig(moto.endpoint, REGION));
+    const policy = JSON.parse(
+      readFileSync(new URL("../../../iam/store-dynamodb-policy.json", import.meta.url), "utf8"),
+    ) as {
+      Statement: { Resource: string }[];
+    };
+    // Two concessions to the emulator, which judges DynamoDB actions against the resource "*" (not the table's ARN) and
+    // asks for a dynamodb:TransactWriteItems action of its own, where DynamoDB authorises each item of a transaction as
+    // the PutItem, UpdateItem or DeleteItem it is (AWS's "Using IAM with DynamoDB transactions").
+    for (const statement of policy.Statement) statement.Resource = "*";
+    policy.Statement.push({ Effect: "Allow", Action: "dynamodb:TransactWriteItems", Resource: "*" } as never);
+    const runner = await iamUserPrincipal(moto.endpoint, "store-runner");
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "store-runner",
+        PolicyName: "store",
+        PolicyDocument: JSON.stringify(policy),
+      }),
+    );
+    const stranger = await iamUserPrincipal(moto.endpoint, "store-stranger");
+    const enforce = async (on: boolean) => {
+      const response = await fetch(`${moto.endpoint}/moto-api/reset-auth`, {
+        method: "POST",
+        body: on ? "0" : "Infinity",
+      });
+      expect(response.ok).toBe(true);
+    };
+    await enforce(true);
+    try {
+      expect(await appendProcess(settings, "runner", 3, runner.credentials)).toEqual({ code: 0, stderr: "" });
+      const denied = await appendProcess(settings, "stranger", 1, stranger.credentials);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toContain(
+        "DynamoDB table guarded-store in Region eu-west-1: access denied (AccessDeniedException): ",
+      );
+      expect(denied.stderr).toContain("; the caller needs the actions in iam/store-dynamodb-policy.json");
+    } finally {
+      await enforce(false);
+    }
+    const store = openStore(settings);
+    expect(store.audit.auditRecords().map((record) => record.actor)).toEqual(["runner", "runner", "runner"]);
+    store.close();
   });
 });

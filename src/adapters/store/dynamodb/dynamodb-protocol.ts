@@ -35,6 +35,8 @@ export type DynamoAnswer =
   | { readonly ok: true; readonly value: unknown }
   | {
       readonly ok: false;
+      /** The HTTP status, when an answer came (403 is a denial even when its body could not be read). */
+      readonly status?: number;
       /** The SDK's exception name, e.g. ConditionalCheckFailedException. */
       readonly name: string;
       readonly message: string;

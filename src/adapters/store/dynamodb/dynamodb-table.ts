@@ -190,7 +190,9 @@ export class DynamoTable {
   private failure(answer: Extract<DynamoAnswer, { ok: false }>): BreakglassError {
     const { table, region } = this.settings;
     const detail = firstLine(answer.message);
-    switch (answer.name) {
+    // A 403 whose body the SDK could not read (a proxy's or an emulator's page) is a denial all the same.
+    const name = answer.status === 403 && !answer.name.endsWith("Exception") ? "AccessDeniedException" : answer.name;
+    switch (name) {
       case "ResourceNotFoundException":
         return new BreakglassError(
           "STORE_FAILED",
@@ -203,7 +205,7 @@ export class DynamoTable {
         return new BreakglassError(
           "STORE_FAILED",
           this.description,
-          `access denied (${answer.name}): ${detail}; the caller needs the actions in iam/store-dynamodb-policy.json`,
+          `access denied (${name}): ${detail}; the caller needs the actions in iam/store-dynamodb-policy.json`,
         );
       case "TransactionCanceledException":
         return new BreakglassError(

@@ -99,9 +99,17 @@ runAsWorker(async (request: DynamoRequest): Promise<DynamoAnswer> => {
     // Plain data only: an SDK result may hold class instances that do not survive the trip between threads.
     return { ok: true, value: JSON.parse(JSON.stringify(await perform(clientFor(request.client), request)) ?? "null") };
   } catch (error) {
-    const failure = error as { name?: unknown; message?: unknown; CancellationReasons?: { Code?: string }[] };
+    const failure = error as {
+      name?: unknown;
+      message?: unknown;
+      CancellationReasons?: { Code?: string }[];
+      $metadata?: { httpStatusCode?: number };
+      $response?: { statusCode?: number };
+    };
+    const status = failure.$metadata?.httpStatusCode ?? failure.$response?.statusCode;
     return {
       ok: false,
+      ...(status === undefined ? {} : { status }),
       name: typeof failure.name === "string" ? failure.name : "Error",
       message: typeof failure.message === "string" ? failure.message : String(error),
       reasons: Array.isArray(failure.CancellationReasons)
