@@ -16,6 +16,7 @@ import { benchOrgSweep } from "./org-sweep.js";
 import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
 import { benchFailover } from "./failover.js";
+import { benchStoreLatency } from "./store-latency.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -217,6 +218,12 @@ async function failover(): Promise<void> {
   await benchFailover();
 }
 
+async function storeLatency(): Promise<void> {
+  const rounds = Number(process.env["BENCH_STORE_ROUNDS"] ?? 200);
+  section("Store latency per operation: SQLite beside DynamoDB (the AWS emulator), through the synchronous store port");
+  await benchStoreLatency(rounds);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 cliStartup();
 singleDocuments();
@@ -229,3 +236,4 @@ hostileDocuments();
 await orgSweep();
 await slackAck();
 await failover();
+await storeLatency();

@@ -2,7 +2,7 @@
 import { verifyAudit } from "../domain/audit/audit-log.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
-import { openStore } from "../adapters/store/open-store.js";
+import { describeStore, openStore } from "../adapters/store/open-store.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { auditVerifyJson } from "./audit-verify-json.js";
@@ -14,18 +14,20 @@ export async function runAuditVerify(options: { config?: string; json?: boolean 
     const result = verifyAudit(store.audit, jsonlAuditMirror(config.store.auditMirror));
     const problems = [...result.problems.map((entry) => entry.problem), ...result.mirrorProblems];
     if (options.json) {
-      io.stdout(`${JSON.stringify(auditVerifyJson(config.store.path, config.store.auditMirror, result), null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify(auditVerifyJson(describeStore(config.store), config.store.auditMirror, result), null, 2)}\n`,
+      );
       return problems.length === 0 ? EXIT.ok : EXIT.findings;
     }
     if (problems.length === 0) {
       io.stdout(
-        `${config.store.path}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, ` +
+        `${describeStore(config.store)}: ${result.records} audit ${result.records === 1 ? "record" : "records"}, ` +
           `chain intact${result.headHash ? ` (head ${result.headHash.slice(0, 16)}…)` : ""}${config.store.auditMirror ? ", mirror identical" : ""}\n`,
       );
       return EXIT.ok;
     }
     io.stdout(
-      `${config.store.path}: the audit log was tampered with ` +
+      `${describeStore(config.store)}: the audit log was tampered with ` +
         `(${problems.length} ${problems.length === 1 ? "problem" : "problems"} in ${result.records} records):\n`,
     );
     for (const problem of problems) io.stdout(`  ${problem}\n`);

@@ -403,13 +403,39 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 
   const store = program
     .command("store")
-    .description("The SQLite store: runs, leases and the audit log.")
+    .description("The store (SQLite file or DynamoDB table): runs, leases and the audit log.")
     .exitOverride();
+  store
+    .command("init")
+    .description(
+      "Create the DynamoDB table store.table names (on-demand, point-in-time recovery, TTL), or check the one there " +
+        "has breakglass's key schema. A SQLite store needs none: it is made on first use.",
+    )
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (options: { config?: string }) => {
+      const { runStoreInit } = await import("./store-command.js");
+      exitCode = await runStoreInit(options, io);
+    });
+  store
+    .command("migrate")
+    .description(
+      "Copy a SQLite store into the configured DynamoDB table (an empty one), audit chain included, then verify " +
+        "the copy's chain ends on the same head hash; exit 1 if it does not.",
+    )
+    .requiredOption("--from <file>", "the SQLite store to copy")
+    .option("--resume", "finish a copy that stopped: the table may hold the first records of this same store")
+    .option("--config <file>", "the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)")
+    .exitOverride()
+    .action(async (options: { config?: string; from: string; resume?: boolean }) => {
+      const { runStoreMigrate } = await import("./store-command.js");
+      exitCode = await runStoreMigrate(options, io);
+    });
   store
     .command("backup")
     .description(
-      "Copy the store to <file> with SQLite's online backup, safe while serve runs (a plain cp can lose what is in " +
-        "the WAL), readable only by you; then verify the copy's audit chain.",
+      "Copy the SQLite store to <file> with SQLite's online backup, safe while serve runs (a plain cp can lose what " +
+        "is in the WAL), readable only by you; then verify the copy's audit chain. DynamoDB: use PITR or on-demand backups.",
     )
     .argument("<file>", "where to write the copy")
     .option("--force", "replace <file> if it exists")

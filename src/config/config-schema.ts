@@ -251,10 +251,33 @@ const checksSchema = section({
   concurrency: wholeNumber(1, 64).default(DEFAULT_CONCURRENCY),
 });
 
+const DYNAMODB_TABLE_DESCRIPTION = "a DynamoDB table name (3 to 255 letters, digits, _ . -)";
 const storeSchema = section({
+  /** sqlite: one file on this host (the default). dynamodb: one table every host running breakglass shares. */
+  kind: z.enum(["sqlite", "dynamodb"], expected("sqlite or dynamodb")).default("sqlite"),
   path: nonEmptyString("a file path for the SQLite database").default(DEFAULT_STORE_PATH),
+  /** kind dynamodb: the table (made by `breakglass store init`), its Region, and another endpoint if any. */
+  table: z
+    .string(expected(DYNAMODB_TABLE_DESCRIPTION))
+    .regex(/^[\w.-]{3,255}$/, expected(DYNAMODB_TABLE_DESCRIPTION))
+    .optional(),
+  region: regionSchema.optional(),
+  endpoint: z
+    .string(expected("an http(s) URL"))
+    .regex(/^https?:\/\/\S+$/, expected("an http(s) URL"))
+    .optional(),
   /** A JSONL copy of the audit log, e.g. on a volume shipped to the log archive; every record is written to both. */
   auditMirror: nonEmptyString("a file path for the JSONL copy of the audit log").optional(),
+}).superRefine((store, context) => {
+  if (store.kind !== "dynamodb") return;
+  if (store.table === undefined)
+    context.addIssue({
+      code: "custom",
+      path: ["table"],
+      message: `expected ${DYNAMODB_TABLE_DESCRIPTION} (kind dynamodb)`,
+    });
+  if (store.region === undefined)
+    context.addIssue({ code: "custom", path: ["region"], message: `expected ${REGION_DESCRIPTION} (kind dynamodb)` });
 });
 
 const durationSchema = (minimum: number, minimumText: string) =>

@@ -81,6 +81,9 @@ checks:
 # Where breakglass keeps its history.
 store:
   path: ./breakglass.db
+  # kind: dynamodb                  # one table shared by every host (README, Store); then also:
+  # table: breakglass-store         # made by \`breakglass store init\`
+  # region: eu-west-1
   # auditMirror: /var/log/breakglass/audit.jsonl   # optional: a copy of every audit record, shipped off the box
 
 # \`breakglass serve\`: the long-running service (scheduler, Slack app, /healthz, /readyz, /metrics).

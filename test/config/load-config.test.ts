@@ -89,7 +89,7 @@ describe("defaults", () => {
     expect(config).toEqual({
       idp: { name: "Okta", metadata: "/srv/ops/okta-metadata.xml", warnDays: 30, insecure: false },
       checks: { enabled: [...CHECK_NAMES], concurrency: 8 },
-      store: { path: "/srv/ops/breakglass.db" },
+      store: { kind: "sqlite", path: "/srv/ops/breakglass.db" },
       serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1] },
       people: [],
       access: { run: [], approve: [], grant: [] },
@@ -208,6 +208,12 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a missing required key",
       yaml("idp:", "  name: Okta"),
       "breakglass.yaml: line 1: idp.metadata: expected an https URL or a file path to the IdP's SAML metadata, but the key is missing",
+    ],
+    [
+      "a DynamoDB store without its table",
+      MINIMAL + yaml("store:", "  kind: dynamodb", "  region: eu-west-1"),
+      "breakglass.yaml: line 4: store.table: expected a DynamoDB table name (3 to 255 letters, digits, _ . -) (kind dynamodb), " +
+        "but the key is missing",
     ],
     [
       "a missing idp section",

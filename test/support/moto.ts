@@ -1,6 +1,8 @@
 // Runs moto's standalone server (the AWS API emulator) on a free loopback port for integration tests.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -27,7 +29,21 @@ export interface MotoServer {
 export interface MotoOptions {
   /** Extra environment for the server, e.g. { INITIAL_NO_AUTH_ACTION_COUNT: "0" } to enforce IAM policies. */
   readonly env?: Record<string, string>;
+  /**
+   * Answer one request at a time. moto applies a TransactWriteItems item by item and, when one fails, restores a copy
+   * of the whole table taken before it: with two requests at once that undoes the other's committed write. DynamoDB
+   * itself isolates transactions (they are serializable), which one request at a time reproduces; tests of concurrent
+   * writers on the DynamoDB store need this.
+   */
+  readonly serialized?: boolean;
 }
+
+export const MOTO_PYTHON_PATH = fileURLToPath(new URL("../../.venv/bin/python", import.meta.url));
+
+/** moto_server's own main, with Werkzeug told to serve one request at a time (moto_server has no flag for it). */
+const SERIALIZED_MAIN =
+  "import moto.server as server; run = server.run_simple; " +
+  "server.run_simple = lambda *args, **options: run(*args, **{**options, 'threaded': False}); server.main()";
 
 export interface AwsClientConfig {
   region: string;
@@ -66,19 +82,31 @@ async function launch(options: MotoOptions): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   // Without -r (the reloader) moto_server is one process with no children, so signalling it is enough. It stays in
   // our process group on purpose: a Ctrl-C in the terminal then stops it too instead of leaving it orphaned.
-  const child = spawn(MOTO_SERVER_PATH, ["-H", "127.0.0.1", "-p", String(port)], {
-    stdio: ["ignore", "ignore", "pipe"],
+  // stderr (Werkzeug's access log) goes to a file, not a pipe: a test that blocks its event loop (the DynamoDB store's
+  // synchronous calls wait in Atomics.wait) would otherwise stop draining the pipe, and moto would hang once it filled.
+  const logFolder = mkdtempSync(join(tmpdir(), "breakglass-moto-"));
+  const logPath = join(logFolder, "stderr.log");
+  const logFile = openSync(logPath, "w");
+  const address = ["-H", "127.0.0.1", "-p", String(port)];
+  const [command, args] =
+    options.serialized === true ? [MOTO_PYTHON_PATH, ["-c", SERIALIZED_MAIN, ...address]] : [MOTO_SERVER_PATH, address];
+  const child = spawn(command, args, {
+    stdio: ["ignore", "ignore", logFile],
     env: { ...process.env, PYTHONUNBUFFERED: "1", ...options.env },
   });
+  closeSync(logFile);
   running.add(child);
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
-  });
+  const stderr = () => {
+    try {
+      return readFileSync(logPath, "utf8").slice(-STDERR_TAIL_CHARS);
+    } catch {
+      return "";
+    }
+  };
   const exited = new Promise<void>((resolve) =>
     child.once("exit", () => {
       running.delete(child);
+      rmSync(logFolder, { recursive: true, force: true });
       resolve();
     }),
   );
@@ -89,12 +117,7 @@ async function launch(options: MotoOptions): Promise<MotoServer> {
   });
 
   try {
-    await waitUntilAnswering(
-      endpoint,
-      child,
-      () => spawnError,
-      () => stderr,
-    );
+    await waitUntilAnswering(endpoint, child, () => spawnError, stderr);
   } catch (error) {
     await stopServer(child, exited);
     throw error;
