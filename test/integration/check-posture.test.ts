@@ -181,7 +181,10 @@ describe("a healthy organization", () => {
     expect(report.ok).toBe(true);
     expect(report.code).toBe(0);
     // FM1's emergency users have their own test (emergency-users.test.ts): moto cannot give root an MFA device.
-    expect(report.notChecked).toEqual([{ check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" }]);
+    expect(report.notChecked).toEqual([
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
+      { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
+    ]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
       {
@@ -430,12 +433,14 @@ describe("what is not checked", () => {
       { check: "scp-protection", reason: "not in --only" },
       { check: "cloudtrail", reason: "not in --only" },
       { check: "eventbridge", reason: "not in --only" },
+      { check: "emergency-groups", reason: "not in --only" },
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
+      { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
     ]);
   });
 
@@ -444,7 +449,7 @@ describe("what is not checked", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
-        "emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge)\n",
+        "emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge, emergency-groups)\n",
     );
   });
 });

@@ -224,7 +224,7 @@ describe("a bad runbook file", () => {
     expect(lines).toEqual([
       `${path}: line 14: step "fetch": field "checks[0]": expected a check name (metadata, ` +
         `saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, ` +
-        `eventbridge), got metdata (did you mean "metadata"?)`,
+        `eventbridge, emergency-groups), got metdata (did you mean "metadata"?)`,
     ]);
   });
 
