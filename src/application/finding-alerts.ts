@@ -157,6 +157,10 @@ const emergencyUserReachRead: Judge = (subject, reading) =>
   emergencyUser(subject, reading)?.status === "found" &&
   (reading.facts?.emergencyRoles ?? []).every((role) => role.status !== "error");
 
+const identityCenterRegionsListed: Judge = (subject, reading) =>
+  reading.facts?.identityCenterRegions?.status === "found" &&
+  reading.facts.identityCenterRegions.instanceArn === subject.resource;
+
 const crossAccountRoleRead: Judge = (subject, reading) => {
   const role = workloadAccount(subject, reading)?.crossAccountRole;
   return reading.checks.has("cross-account-roles") && role !== undefined && role !== null && role.status !== "error";
@@ -209,6 +213,10 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   IDENTITY_CENTER_IMPORT_UNATTESTED: identityCenterFound,
   IDENTITY_CENTER_IMPORT_STALE: (subject, reading) =>
     identityCenterFound(subject, reading) && reading.idp !== undefined,
+  // The attestation and the changes recorded since are read from the store with the instance, whatever sso-admin said.
+  IDENTITY_CENTER_IDP_CHANGED: (subject, reading) => reading.facts?.identityCenter?.instanceArn === subject.resource,
+  IDENTITY_CENTER_REGION_NOT_ACTIVE: identityCenterRegionsListed,
+  IDENTITY_CENTER_NO_REPLICA_REGION: identityCenterRegionsListed,
   EMERGENCY_ROLE_MISSING: emergencyRoleRead,
   EMERGENCY_ROLE_TRUST_INVALID: emergencyRoleRead,
   EMERGENCY_USER_MISSING: emergencyUserRead,

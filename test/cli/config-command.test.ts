@@ -59,7 +59,7 @@ describe("config validate", () => {
         "  emergency account: 123456789012, 1 SAML provider, 1 emergency role, 1 emergency user",
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
-          "cross-account-roles, scp-protection, cloudtrail, eventbridge",
+          "identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -187,6 +187,7 @@ describe("config validate", () => {
         "  not checked: emergency-roles (no aws section)",
         "  not checked: emergency-users (no aws section)",
         "  not checked: identity-center (no aws.identityCenter section)",
+        "  not checked: identity-center-regions (no aws.identityCenter section)",
         "  not checked: cross-account-roles (no aws.organization section)",
         "  not checked: scp-protection (no aws.organization section)",
         "  not checked: cloudtrail (no aws section)",
@@ -358,6 +359,7 @@ describe("describeDisabledChecks", () => {
       { check: "emergency-roles", reason: "not in checks.enabled" },
       { check: "emergency-users", reason: "not in checks.enabled" },
       { check: "identity-center", reason: "not in checks.enabled" },
+      { check: "identity-center-regions", reason: "not in checks.enabled" },
       { check: "cross-account-roles", reason: "not in checks.enabled" },
       { check: "scp-protection", reason: "not in checks.enabled" },
       { check: "cloudtrail", reason: "no aws section" },
@@ -372,6 +374,7 @@ describe("describeDisabledChecks", () => {
       { check: "emergency-roles", reason: "no aws.emergencyAccount.emergencyRoles" },
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
     ]);

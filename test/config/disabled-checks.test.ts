@@ -66,6 +66,7 @@ describe("a config without a section a check needs", () => {
   it("says in words which section is missing", () => {
     expect(planChecks(configWithout("aws.identityCenter"), undefined).notChecked).toEqual([
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
     ]);
     expect(planChecks(configWithout("aws.organization"), undefined).notChecked).toEqual([
       { check: "cross-account-roles", reason: "no aws.organization section" },
@@ -82,6 +83,7 @@ describe("a config without a section a check needs", () => {
       { check: "emergency-roles", reason: "no aws section" },
       { check: "emergency-users", reason: "no aws section" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "cloudtrail", reason: "no aws section" },

@@ -357,7 +357,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
       "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
-        "emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
+        "emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
         "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [

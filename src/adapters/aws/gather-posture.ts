@@ -10,7 +10,7 @@ import {
 import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
-import { readIdentityCenter, type IdentityCenterSource } from "./identity-center-reader.js";
+import { readIdentityCenter, readIdentityCenterRegions, type IdentityCenterSource } from "./identity-center-reader.js";
 import { readEmergencyUser, readRole, readRootMfa, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
@@ -85,6 +85,10 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
     const identityCenter = await readIdentityCenter(clients, scope.identityCenter);
     return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
   },
+  "identity-center-regions": async ({ scope, dependencies: { clients } }) =>
+    scope.identityCenter
+      ? { identityCenterRegions: await readIdentityCenterRegions(clients, scope.identityCenter) }
+      : {},
   cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({
     cloudTrail: await readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)),
   }),

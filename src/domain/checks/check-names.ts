@@ -8,6 +8,7 @@ const NAMES = [
   "emergency-roles",
   "emergency-users",
   "identity-center",
+  "identity-center-regions",
   "cross-account-roles",
   "scp-protection",
   "cloudtrail",

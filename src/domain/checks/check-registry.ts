@@ -17,7 +17,8 @@ import { checkEmergencyUsers, checkRootMfa } from "./emergency-users.js";
 import { checkEventBridgeRules } from "./eventbridge-rules.js";
 import { isFactReadFrom, type FactKind, type FactSource } from "./fact-kinds.js";
 import type { Finding } from "./finding.js";
-import { checkIdentityCenter, checkIdentityCenterImport } from "./identity-center.js";
+import { checkIdentityCenter, checkIdentityCenterImport, checkIdpChangedSinceAttestation } from "./identity-center.js";
+import { checkIdentityCenterRegions } from "./identity-center-regions.js";
 import { checkMetadata } from "./metadata-checks.js";
 import { checkSamlProviders } from "./saml-provider-drift.js";
 import { checkScpProtection } from "./scp-protection.js";
@@ -57,6 +58,12 @@ export const CHECK_REGISTRY = {
     needs: ["aws.identityCenter"],
     reads: ["idp-metadata", "identity-center"],
     judge: judgeIdentityCenter,
+  },
+  // Multi-Region Identity Center: which Regions keep portal sign-in going when the primary is disrupted.
+  "identity-center-regions": {
+    needs: ["aws.identityCenter"],
+    reads: ["identity-center-regions"],
+    judge: ({ facts }) => (facts?.identityCenterRegions ? checkIdentityCenterRegions(facts.identityCenterRegions) : []),
   },
   "cross-account-roles": {
     needs: ["aws.organization"],
@@ -120,6 +127,10 @@ function judgeIdentityCenter({ facts, idp, now, warnDays }: JudgeInput): Finding
     findings.push(
       ...checkIdentityCenterImport(facts.identityCenter.instanceArn, idp, facts.attestation ?? null, { now, warnDays }),
     );
+  } else {
+    // A change of the IdP configuration is known from CloudTrail, not from sso-admin: it is reported even when sso-admin
+    // could not be read.
+    findings.push(...checkIdpChangedSinceAttestation(facts.identityCenter.instanceArn, facts.attestation ?? null));
   }
   return findings;
 }

@@ -198,6 +198,29 @@ export const FINDING_CODES = {
       "Import the IdP's current metadata in the Identity Center console, then record it with `breakglass identity-center attest`.",
     runbook: "fm2-reimport-metadata",
   },
+  IDENTITY_CENTER_IDP_CHANGED: {
+    severity: "high",
+    remedy:
+      "If nobody meant to change it, treat it as an incident (whoever controls the IdP signs in to every account). " +
+      "Otherwise check what Identity Center now trusts, re-import the IdP's metadata if needed, and record it with " +
+      "`breakglass identity-center attest --metadata <file|url> --by <name>` (from Slack: " +
+      "`/breakglass runbook start fm2-reimport-metadata`, whose attest step records it).",
+    runbook: "fm2-reimport-metadata",
+  },
+  IDENTITY_CENTER_REGION_NOT_ACTIVE: {
+    severity: "high",
+    remedy:
+      "Wait for a Region being added to become ACTIVE, or see why it is stuck (sso-admin DescribeRegion); until then " +
+      "it does not serve sign-in if the primary Region is disrupted, and FM3 direct federation is the way in.",
+    runbook: "fm3-direct-federation",
+  },
+  IDENTITY_CENTER_NO_REPLICA_REGION: {
+    severity: "info",
+    remedy:
+      "Identity Center runs in one Region: if that Region is disrupted, FM3 direct federation is the only way in. " +
+      "Consider adding a Region (sso-admin AddRegion), and keep the FM3 path ready either way.",
+    runbook: "fm3-direct-federation",
+  },
   EMERGENCY_ROLE_MISSING: {
     severity: "critical",
     remedy:

@@ -26,6 +26,7 @@ describe("the check registry", () => {
       "emergency-roles",
       "emergency-users",
       "identity-center",
+      "identity-center-regions",
       "cross-account-roles",
       "scp-protection",
       "cloudtrail",
