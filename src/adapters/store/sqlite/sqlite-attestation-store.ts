@@ -75,7 +75,9 @@ export class SqliteAttestationStore implements AttestationStore {
   recordIdpChange(change: IdpConfigurationChange): boolean {
     const result = guarded(this.database, () =>
       this.database
-        .prepare(`INSERT INTO idp_configuration_changes (${CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+        .prepare(
+          `INSERT INTO idp_configuration_changes (${CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
         .run(
           change.eventId,
           change.instanceArn,
