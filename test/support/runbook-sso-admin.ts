@@ -3,7 +3,7 @@
 // Identity Center, February 2026), which moto lacks. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
 // Shapes: https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListInstances.html and API_ListRegions.html
 // (Regions[].{RegionName, Status: ACTIVE | ADDING | REMOVING, AddedDate, IsPrimaryRegion}, NextToken).
-import { createServer } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** One Region as ListRegions returns it (AddedDate in epoch seconds, as awsJson sends timestamps). */
@@ -65,7 +65,7 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
   function answerListRegions(
     current: SsoAdminServer,
     input: { InstanceArn?: string; NextToken?: string },
-    response: import("node:http").ServerResponse,
+    response: ServerResponse,
   ): void {
     if (current.regionsAnswer === "unknown-operation") {
       response
@@ -109,4 +109,45 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
       }),
   };
   return state;
+}
+
+/**
+ * An sso-admin in front of the emulator: ListRegions answered here with `regions` (moto 5.2 lacks the operation), every
+ * other operation passed to `upstream` as it came (moto does not check signatures), so ListInstances is moto's own.
+ */
+export async function startSsoAdminRegionsFront(
+  upstream: string,
+  regions: RegionEntry[],
+): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (request.headers["x-amz-target"] === "SWBExternalService.ListRegions") {
+        response.writeHead(200, JSON_TYPE).end(JSON.stringify({ Regions: regions }));
+        return;
+      }
+      const target = new URL(request.url ?? "/", upstream);
+      const forwarded = httpRequest(
+        target,
+        { method: request.method, headers: { ...request.headers, host: target.host } },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on("error", () => response.writeHead(502).end());
+      forwarded.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

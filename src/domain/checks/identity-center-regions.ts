@@ -23,7 +23,7 @@ export function checkIdentityCenterRegions(facts: IdentityCenterRegionFacts): Fi
       createFinding(
         "AWS_READ_FAILED",
         `Cannot read the Regions of IAM Identity Center ${facts.instanceArn} (sso-admin${asked} ListRegions: ` +
-          `${describeFactError(facts.error)}); it needs sso:ListRegions.`,
+          `${describeFactError(facts.error)})${/AccessDenied/.test(facts.error?.code ?? "") ? "; it needs sso:ListRegions" : ""}.`,
         subject,
       ),
     ];
