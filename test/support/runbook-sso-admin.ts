@@ -3,8 +3,9 @@
 // Identity Center, February 2026), which moto lacks. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
 // Shapes: https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListInstances.html and API_ListRegions.html
 // (Regions[].{RegionName, Status: ACTIVE | ADDING | REMOVING, AddedDate, IsPrimaryRegion}, NextToken).
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forward } from "./fault-proxy.js";
 
 /** One Region as ListRegions returns it (AddedDate in epoch seconds, as awsJson sends timestamps). */
 export interface RegionEntry {
@@ -112,33 +113,46 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
 }
 
 /**
- * An sso-admin in front of the emulator: ListRegions answered here with `regions` (moto 5.2 lacks the operation), every
- * other operation passed to `upstream` as it came (moto does not check signatures), so ListInstances is moto's own.
+ * An sso-admin in front of the emulator: every operation goes on to `upstream` as it came (moto does not check
+ * signatures), so ListInstances is moto's own. moto 5.2 lacks ListRegions: it is still sent on, so that moto, when it
+ * enforces IAM, judges whether the caller may call it (a 403 is the caller's denial and is passed back); any other
+ * answer is replaced by `regions`.
  */
 export async function startSsoAdminRegionsFront(
   upstream: string,
   regions: RegionEntry[],
 ): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
+  const target = new URL(upstream);
+  const agent = new Agent({ keepAlive: true });
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const body = Buffer.concat(chunks);
-      if (request.headers["x-amz-target"] === "SWBExternalService.ListRegions") {
-        response.writeHead(200, JSON_TYPE).end(JSON.stringify({ Regions: regions }));
-        return;
-      }
-      const target = new URL(request.url ?? "/", upstream);
-      const forwarded = httpRequest(
-        target,
-        { method: request.method, headers: { ...request.headers, host: target.host } },
+      if (request.headers["x-amz-target"] !== "SWBExternalService.ListRegions")
+        return forward(request, response, target, agent, body);
+      // The Host header stays as signed: moto checks the SigV4 signature when it enforces IAM.
+      const asked = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          agent,
+        },
         (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          if (answer.statusCode === 403) {
+            response.writeHead(403, answer.headers);
+            answer.pipe(response);
+            return;
+          }
+          answer.resume();
+          response.writeHead(200, JSON_TYPE).end(JSON.stringify({ Regions: regions }));
         },
       );
-      forwarded.on("error", () => response.writeHead(502).end());
-      forwarded.end(body);
+      asked.on("error", () => response.writeHead(502).end());
+      asked.end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -146,6 +160,7 @@ export async function startSsoAdminRegionsFront(
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        agent.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
