@@ -70,6 +70,7 @@ export async function evaluatePosture(
       idp,
       samlProviderArns: plan.scope?.emergencyAccount.samlProviders ?? [],
       emergencyRoleArns: plan.scope?.emergencyAccount.emergencyRoles ?? [],
+      identityCenterInstanceArn: plan.scope?.identityCenter?.instanceArn,
       now: options.now,
       warnDays: config.idp.warnDays,
     }),

@@ -231,6 +231,11 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   SCP_PROTECTION_MISSING: serviceControlPoliciesRead,
   CLOUDTRAIL_NOT_LOGGING: (_subject, reading) => reading.facts?.cloudTrail?.status === "found",
   EVENTBRIDGE_RULE_MISSING: (_subject, reading) => reading.facts?.eventBridge?.status === "found",
+  WATCH_QUEUE_UNREADABLE: (subject, reading) => reading.facts?.watchQueue?.queueUrl === subject.resource,
+  WATCH_QUEUE_NO_DEAD_LETTER: (_subject, reading) => reading.facts?.watchQueue?.status === "found",
+  WATCH_RULE_MISSING: (subject, reading) =>
+    reading.facts?.watchQueue?.regions.some((region) => region.region === subject.entityID && region.status === "found") ??
+    false,
   // A read that failed says so every time it fails; when AWS was read and it is not said, that read succeeded.
   AWS_READ_FAILED: (_subject, reading) => reading.facts !== undefined,
 };

@@ -16,6 +16,7 @@ const SECTION_PRESENT: { readonly [Section in ConfigSection]: (config: Breakglas
   "aws.emergencyAccount.emergencyUsers": (config) => config.aws?.emergencyAccount.emergencyUsers !== undefined,
   "aws.identityCenter": (config) => config.aws?.identityCenter !== undefined,
   "aws.organization": (config) => config.aws?.organization !== undefined,
+  watch: (config) => config.watch !== undefined,
 };
 
 /** Which checks cannot run with this configuration, and why: switched off, or the section they read is missing. */

@@ -14,6 +14,7 @@ import { readIdentityCenter, readIdentityCenterRegions, type IdentityCenterSourc
 import { readEmergencyUser, readRole, readRootMfa, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
+import { readWatchQueue, type WatchSource } from "./watch-reader.js";
 
 /** What to read, derived from the config: a section that is absent is simply not here. */
 export interface PostureScope {
@@ -37,6 +38,8 @@ export interface PostureScope {
         readonly accounts: "all" | readonly string[];
       }
     | undefined;
+  /** watch: the queue `breakglass watch` consumes. */
+  readonly watch?: WatchSource | undefined;
   /** Workload accounts read in parallel. */
   readonly concurrency: number;
 }
@@ -95,6 +98,8 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
   eventbridge: async ({ dependencies: { clients }, emergencyCredentials }) => ({
     eventBridge: await readEventBridge(clients, clients.eventBridge(emergencyCredentials)),
   }),
+  "watch-queue": async ({ scope, dependencies: { clients }, emergencyCredentials }) =>
+    scope.watch ? { watchQueue: await readWatchQueue(clients, scope.watch, emergencyCredentials) } : {},
 };
 
 interface WorkloadAccountContext {

@@ -13,6 +13,7 @@ const NAMES = [
   "scp-protection",
   "cloudtrail",
   "eventbridge",
+  "watch",
 ] as const;
 
 export type CheckName = (typeof NAMES)[number];

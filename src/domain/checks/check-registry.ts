@@ -22,6 +22,7 @@ import { checkIdentityCenterRegions } from "./identity-center-regions.js";
 import { checkMetadata } from "./metadata-checks.js";
 import { checkSamlProviders } from "./saml-provider-drift.js";
 import { checkScpProtection } from "./scp-protection.js";
+import { checkWatchPlumbing } from "./watch-plumbing.js";
 
 export { CHECK_NAMES, isCheckName, type CheckName } from "./check-names.js";
 
@@ -91,6 +92,20 @@ export const CHECK_REGISTRY = {
     reads: ["eventbridge"],
     judge: ({ facts, emergencyRoleArns }) =>
       facts?.eventBridge ? checkEventBridgeRules(facts.eventBridge, emergencyRoleArns, facts.emergencyAccountId) : [],
+  },
+  // The plumbing of `breakglass watch`: the queue, its dead-letter queue, and rules that deliver what it must see.
+  watch: {
+    needs: ["aws", "watch"],
+    reads: ["watch-queue"],
+    judge: ({ facts, samlProviderArns, emergencyRoleArns, identityCenterInstanceArn }) =>
+      facts?.watchQueue
+        ? checkWatchPlumbing(facts.watchQueue, {
+            emergencyAccountId: facts.emergencyAccountId,
+            samlProviderArns,
+            emergencyRoleArns,
+            watchesIdentityCenter: identityCenterInstanceArn !== undefined,
+          })
+        : [],
   },
 } as const satisfies Record<CheckName, CheckDefinition>;
 

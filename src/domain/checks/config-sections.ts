@@ -8,6 +8,7 @@ export const CONFIG_SECTIONS = {
   "aws.emergencyAccount.emergencyUsers": "no aws.emergencyAccount.emergencyUsers",
   "aws.identityCenter": "no aws.identityCenter section",
   "aws.organization": "no aws.organization section",
+  watch: "no watch section",
 } as const satisfies Record<string, string>;
 
 export type ConfigSection = keyof typeof CONFIG_SECTIONS;

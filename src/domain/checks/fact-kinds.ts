@@ -29,6 +29,10 @@ export const FACT_KINDS = {
   },
   cloudtrail: { readFrom: "aws", description: "the trails that log the emergency account" },
   eventbridge: { readFrom: "aws", description: "the EventBridge rules in the emergency account" },
+  "watch-queue": {
+    readFrom: "aws",
+    description: "the watch queue (sqs GetQueueAttributes) and the EventBridge rules that deliver to it, in each Region that matters",
+  },
   "cross-account-role": {
     readFrom: "each-workload-account",
     description: "the cross-account emergency role and its trust policy",

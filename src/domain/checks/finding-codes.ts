@@ -260,6 +260,27 @@ export const FINDING_CODES = {
       "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
     runbook: null,
   },
+  WATCH_QUEUE_UNREADABLE: {
+    severity: "high",
+    remedy:
+      "Check watch.queueUrl (and watch.region), that the queue exists, and that breakglass may call sqs:GetQueueAttributes, " +
+      "sqs:ReceiveMessage and sqs:DeleteMessage on it; until then misuse of the emergency account is not seen as it happens.",
+    runbook: null,
+  },
+  WATCH_QUEUE_NO_DEAD_LETTER: {
+    severity: "medium",
+    remedy:
+      "Give the watch queue a redrive policy to a dead-letter queue (maxReceiveCount 5, say), so that an event breakglass " +
+      "cannot parse is set aside instead of blocking nothing and being retried forever.",
+    runbook: null,
+  },
+  WATCH_RULE_MISSING: {
+    severity: "high",
+    remedy:
+      "Add or fix an EventBridge rule on the default bus of that Region whose pattern matches these CloudTrail events " +
+      "and whose target is the watch queue (or, outside the queue's Region, the default event bus of the queue's Region).",
+    runbook: null,
+  },
   EMERGENCY_USER_MISSING: {
     severity: "critical",
     remedy:

@@ -175,6 +175,29 @@ export interface EventBridgeFacts {
   readonly rules: readonly EventRuleFacts[];
 }
 
+/** The queue `breakglass watch` consumes (watch.queueUrl) and the EventBridge rules that deliver to it. */
+export interface WatchQueueFacts {
+  readonly queueUrl: string;
+  /** "found": sqs GetQueueAttributes answered; "error": it did not (no such queue, access denied, ...). */
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  readonly queueArn: string | null;
+  /** Its RedrivePolicy's deadLetterTargetArn: where messages breakglass cannot handle go; null when there is none. */
+  readonly deadLetterTargetArn: string | null;
+  /** The rules read in each Region that matters, the queue's own first; empty when the queue could not be read. */
+  readonly regions: readonly WatchRegionRules[];
+}
+
+/** In one Region: the rules on the default bus that deliver to the queue (or, outside its Region, to its Region's bus). */
+export interface WatchRegionRules {
+  readonly region: string;
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  /** What the rules target here: the queue's ARN in its own Region, the default event bus of its Region elsewhere. */
+  readonly targetArn: string;
+  readonly rules: readonly EventRuleFacts[];
+}
+
 /** Everything gathered for one `breakglass check`; a section absent from the config is absent here. */
 export interface PostureFacts {
   readonly emergencyAccountId: string;
@@ -190,4 +213,5 @@ export interface PostureFacts {
   readonly workloadAccounts?: readonly WorkloadAccountFacts[];
   readonly cloudTrail?: CloudTrailFacts;
   readonly eventBridge?: EventBridgeFacts;
+  readonly watchQueue?: WatchQueueFacts;
 }
