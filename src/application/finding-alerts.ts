@@ -234,8 +234,9 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   WATCH_QUEUE_UNREADABLE: (subject, reading) => reading.facts?.watchQueue?.queueUrl === subject.resource,
   WATCH_QUEUE_NO_DEAD_LETTER: (_subject, reading) => reading.facts?.watchQueue?.status === "found",
   WATCH_RULE_MISSING: (subject, reading) =>
-    reading.facts?.watchQueue?.regions.some((region) => region.region === subject.entityID && region.status === "found") ??
-    false,
+    reading.facts?.watchQueue?.regions.some(
+      (region) => region.region === subject.entityID && region.status === "found",
+    ) ?? false,
   // A read that failed says so every time it fails; when AWS was read and it is not said, that read succeeded.
   AWS_READ_FAILED: (_subject, reading) => reading.facts !== undefined,
 };

@@ -59,7 +59,7 @@ describe("config validate", () => {
         "  emergency account: 123456789012, 1 SAML provider, 1 emergency role, 1 emergency user",
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
-          "identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge",
+          "identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge, watch",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -86,6 +86,7 @@ describe("config validate", () => {
         `${path}:57: aws.identityCenter.accountId: ${placeholder}`,
         `${path}:58: aws.identityCenter.roleArn: ${placeholder}`,
         `${path}:65: aws.organization.managementRoleArn: ${placeholder}`,
+        `${path}:126: watch.queueUrl: ${placeholder}`,
         "",
       ].join("\n"),
     );
@@ -192,6 +193,7 @@ describe("config validate", () => {
         "  not checked: scp-protection (no aws.organization section)",
         "  not checked: cloudtrail (no aws section)",
         "  not checked: eventbridge (no aws section)",
+        "  not checked: watch (no aws section)",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -364,6 +366,7 @@ describe("describeDisabledChecks", () => {
       { check: "scp-protection", reason: "not in checks.enabled" },
       { check: "cloudtrail", reason: "no aws section" },
       { check: "eventbridge", reason: "not in checks.enabled" },
+      { check: "watch", reason: "not in checks.enabled" },
     ]);
   });
 
@@ -377,6 +380,7 @@ describe("describeDisabledChecks", () => {
       { check: "identity-center-regions", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
+      { check: "watch", reason: "no watch section" },
     ]);
   });
 });

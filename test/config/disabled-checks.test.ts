@@ -23,6 +23,8 @@ const ORGANIZATION = [
   "    accounts: all",
 ];
 
+const WATCH = ["watch:", "  queueUrl: https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch"];
+
 /** A config with every section but the one named. */
 function configWithout(absent: ConfigSection) {
   const aws = [
@@ -34,7 +36,8 @@ function configWithout(absent: ConfigSection) {
     ...(absent === "aws.identityCenter" ? [] : IDENTITY_CENTER),
     ...(absent === "aws.organization" ? [] : ORGANIZATION),
   ];
-  const lines = [...IDP, ...(absent === "aws" ? [] : aws)];
+  const watch = absent === "watch" ? [] : WATCH;
+  const lines = [...IDP, ...(absent === "aws" ? [] : aws), ...watch];
   return parseConfig(`${lines.join("\n")}\n`, "breakglass.yaml").config;
 }
 
@@ -88,6 +91,7 @@ describe("a config without a section a check needs", () => {
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "cloudtrail", reason: "no aws section" },
       { check: "eventbridge", reason: "no aws section" },
+      { check: "watch", reason: "no aws section" },
     ]);
   });
 

@@ -233,7 +233,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an unknown top-level key, listing the allowed ones",
       MINIMAL + yaml("pager:", "  channel: ops"),
-      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, people, access, identity)",
+      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, watch, checks, store, serve, slack, people, access, identity)",
     ],
     [
       "a misspelt Slack key, with a suggestion",
@@ -357,7 +357,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
       "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
-        "emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge), " +
+        "emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge, watch), " +
         "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [

@@ -441,6 +441,7 @@ describe("what is not checked", () => {
       { check: "scp-protection", reason: "not in --only" },
       { check: "cloudtrail", reason: "not in --only" },
       { check: "eventbridge", reason: "not in --only" },
+      { check: "watch", reason: "no watch section" },
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
@@ -456,7 +457,7 @@ describe("what is not checked", () => {
     expect(stderr).toBe(
       'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
         "emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, " +
-        "eventbridge)\n",
+        "eventbridge, watch)\n",
     );
   });
 });

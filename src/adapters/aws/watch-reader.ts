@@ -1,10 +1,6 @@
 // Reads the plumbing of `breakglass watch`: the queue's ARN and redrive policy (sqs GetQueueAttributes), and in each
 // Region that matters the EventBridge rules that deliver to it (events ListRuleNamesByTarget, then DescribeRule).
-import {
-  DescribeRuleCommand,
-  ListRuleNamesByTargetCommand,
-  type EventBridgeClient,
-} from "@aws-sdk/client-eventbridge";
+import { DescribeRuleCommand, ListRuleNamesByTargetCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { EventRuleFacts, WatchQueueFacts, WatchRegionRules } from "../../domain/checks/posture-facts.js";
 import { GLOBAL_EVENTS_REGION } from "../../domain/checks/watch-plumbing.js";
@@ -36,14 +32,22 @@ export async function readWatchQueue(
     );
     attributes = answer.Attributes ?? {};
   } catch (error) {
-    return { queueUrl, status: "error", error: toFactError(error), queueArn: null, deadLetterTargetArn: null, regions: [] };
+    return {
+      queueUrl,
+      status: "error",
+      error: toFactError(error),
+      queueArn: null,
+      deadLetterTargetArn: null,
+      regions: [],
+    };
   } finally {
     sqs.destroy();
   }
   const queueArn = attributes["QueueArn"] ?? null;
   const deadLetterTargetArn = deadLetterTarget(attributes["RedrivePolicy"]);
   const [, partition = "aws", , queueRegion = "", accountId = ""] = (queueArn ?? "").split(":");
-  if (queueArn === null || queueRegion === "") return { queueUrl, status: "found", queueArn, deadLetterTargetArn, regions: [] };
+  if (queueArn === null || queueRegion === "")
+    return { queueUrl, status: "found", queueArn, deadLetterTargetArn, regions: [] };
   const busArn = `arn:${partition}:events:${queueRegion}:${accountId}:event-bus/default`;
   const regions = [...new Set([queueRegion, GLOBAL_EVENTS_REGION])];
   const rules = await Promise.all(
@@ -80,7 +84,11 @@ async function readDeliveringRules(
   }
 }
 
-async function describeRule(clients: AwsClients, eventBridge: EventBridgeClient, name: string): Promise<EventRuleFacts> {
+async function describeRule(
+  clients: AwsClients,
+  eventBridge: EventBridgeClient,
+  name: string,
+): Promise<EventRuleFacts> {
   const rule = await clients.call("eventbridge", () => eventBridge.send(new DescribeRuleCommand({ Name: name })));
   return {
     name,

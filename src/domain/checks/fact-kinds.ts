@@ -31,7 +31,8 @@ export const FACT_KINDS = {
   eventbridge: { readFrom: "aws", description: "the EventBridge rules in the emergency account" },
   "watch-queue": {
     readFrom: "aws",
-    description: "the watch queue (sqs GetQueueAttributes) and the EventBridge rules that deliver to it, in each Region that matters",
+    description:
+      "the watch queue (sqs GetQueueAttributes) and the EventBridge rules that deliver to it, in each Region that matters",
   },
   "cross-account-role": {
     readFrom: "each-workload-account",

@@ -96,7 +96,8 @@ function probesFor(region: string, ownRegion: boolean, context: WatchPlumbingCon
   const [assumeRoleWithSaml, roleApiCall] = roleUseEvents(role);
   const probes: ProbeEvent[] = [];
   if (region === GLOBAL_EVENTS_REGION) {
-    probes.push(...consoleSignInEvents(context.emergencyAccountId, role).slice(0, 2));
+    const signIns = consoleSignInEvents(context.emergencyAccountId, role).slice(0, 2);
+    probes.push(...signIns.map((probe) => ({ ...probe, who: `console sign-in by ${probe.who}` })));
     if (assumeRoleWithSaml) probes.push(throughProvider(assumeRoleWithSaml, context.samlProviderArns[0]));
   }
   if (roleApiCall) probes.push({ ...roleApiCall, who: `API calls by the emergency role ${role.name}` });
@@ -105,7 +106,12 @@ function probesFor(region: string, ownRegion: boolean, context: WatchPlumbingCon
 }
 
 function defaultRole(accountId: string): RoleName {
-  return { arn: `arn:aws:iam::${accountId}:role/EmergencyAccess`, partition: "aws", accountId, name: "EmergencyAccess" };
+  return {
+    arn: `arn:aws:iam::${accountId}:role/EmergencyAccess`,
+    partition: "aws",
+    accountId,
+    name: "EmergencyAccess",
+  };
 }
 
 /** The SAML sign-in names the provider it came through: a rule may select the emergency provider by its ARN. */

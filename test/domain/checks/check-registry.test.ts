@@ -31,6 +31,7 @@ describe("the check registry", () => {
       "scp-protection",
       "cloudtrail",
       "eventbridge",
+      "watch",
     ]);
   });
 
