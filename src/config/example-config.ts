@@ -74,7 +74,8 @@ aws:
 # Which checks run: all of them unless you list fewer. A check whose section above is missing
 # cannot run, and \`breakglass config validate\` says so.
 checks:
-  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge, watch]
+  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, identity-center-regions,
+            cross-account-roles, scp-protection, cloudtrail, eventbridge, watch]
   concurrency: 8                    # accounts read in parallel during the organization sweep (1 to 64)
 
 # Where breakglass keeps its history.
