@@ -190,7 +190,11 @@ describe("a healthy organization", () => {
     expect(report.ok).toBe(true);
     expect(report.code).toBe(0);
     // FM1's emergency users have their own test (emergency-users.test.ts): moto cannot give root an MFA device.
-    expect(report.notChecked).toEqual([{ check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" }]);
+    // The watch queue too (watch-plumbing.test.ts).
+    expect(report.notChecked).toEqual([
+      { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
+      { check: "watch", reason: "no watch section" },
+    ]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
       {
@@ -441,13 +445,14 @@ describe("what is not checked", () => {
       { check: "scp-protection", reason: "not in --only" },
       { check: "cloudtrail", reason: "not in --only" },
       { check: "eventbridge", reason: "not in --only" },
-      { check: "watch", reason: "no watch section" },
+      { check: "watch", reason: "not in --only" },
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
+      { check: "watch", reason: "no watch section" },
     ]);
   });
 
