@@ -92,6 +92,7 @@ afterAll(async () => {
 
 interface Report {
   findings: { code: string; severity: string; message: string; entityID?: string }[];
+  facts: Record<string, unknown>;
 }
 
 async function checkWatch(queueUrl = watchedQueueUrl): Promise<Report & { code: number }> {
@@ -141,6 +142,16 @@ describe("check of the watch plumbing", () => {
   it("passes a queue with a dead-letter queue and rules in its Region and in us-east-1 that deliver every event", async () => {
     const report = await checkWatch();
     expect([report.code, report.findings]).toEqual([0, []]);
+    // The facts say what was read: the queue, its dead-letter queue, and the rules in each Region.
+    expect(report.facts["watchQueue"]).toMatchObject({
+      queueUrl: watchedQueueUrl,
+      status: "found",
+      deadLetterTargetArn: `arn:aws:sqs:${QUEUE_REGION}:${ACCOUNT}:breakglass-watch-dlq`,
+      regions: [
+        { region: QUEUE_REGION, status: "found", rules: [{ name: "watch-emergency", state: "ENABLED" }] },
+        { region: "us-east-1", status: "found", targetArn: QUEUE_REGION_BUS, rules: [{ name: "forward-sign-in" }] },
+      ],
+    });
   });
 
   it("finds console sign-in missed when the only rule is outside us-east-1", async () => {
