@@ -584,9 +584,9 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(store.attestations.recordIdpChange({ ...idpChange("event-later", 9), changedBy: "someone-else" })).toBe(
         false,
       );
-      expect(store.attestations.recordIdpChange(idpChange("event-other", 8, "arn:aws:sso:::instance/ssoins-other"))).toBe(
-        true,
-      );
+      expect(
+        store.attestations.recordIdpChange(idpChange("event-other", 8, "arn:aws:sso:::instance/ssoins-other")),
+      ).toBe(true);
 
       const reopened = open();
       expect(reopened.attestations.latestAttestation(INSTANCE)?.lastIdpChange).toEqual(idpChange("event-later", 7));
