@@ -65,6 +65,7 @@ function scopeOf(config: BreakglassConfig, runnable: ReadonlySet<CheckName>): Po
     },
     identityCenter: aws.identityCenter,
     organization: aws.organization,
+    watch: config.watch,
     concurrency: config.checks.concurrency,
   };
 }

@@ -83,6 +83,7 @@ export async function evaluatePosture(
       idp,
       samlProviderArns: plan.scope?.emergencyAccount.samlProviders ?? [],
       emergencyRoleArns: plan.scope?.emergencyAccount.emergencyRoles ?? [],
+      identityCenterInstanceArn: plan.scope?.identityCenter?.instanceArn,
       now: options.now,
       warnDays: config.idp.warnDays,
     }),

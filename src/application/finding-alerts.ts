@@ -160,6 +160,10 @@ const emergencyUserReachRead: Judge = (subject, reading) =>
   emergencyUser(subject, reading)?.status === "found" &&
   (reading.facts?.emergencyRoles ?? []).every((role) => role.status !== "error");
 
+const identityCenterRegionsListed: Judge = (subject, reading) =>
+  reading.facts?.identityCenterRegions?.status === "found" &&
+  reading.facts.identityCenterRegions.instanceArn === subject.resource;
+
 const crossAccountRoleRead: Judge = (subject, reading) => {
   const role = workloadAccount(subject, reading)?.crossAccountRole;
   return reading.checks.has("cross-account-roles") && role !== undefined && role !== null && role.status !== "error";
@@ -218,6 +222,10 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   IDENTITY_CENTER_IMPORT_UNATTESTED: identityCenterFound,
   IDENTITY_CENTER_IMPORT_STALE: (subject, reading) =>
     identityCenterFound(subject, reading) && reading.idp !== undefined,
+  // The attestation and the changes recorded since are read from the store with the instance, whatever sso-admin said.
+  IDENTITY_CENTER_IDP_CHANGED: (subject, reading) => reading.facts?.identityCenter?.instanceArn === subject.resource,
+  IDENTITY_CENTER_REGION_NOT_ACTIVE: identityCenterRegionsListed,
+  IDENTITY_CENTER_NO_REPLICA_REGION: identityCenterRegionsListed,
   EMERGENCY_ROLE_MISSING: emergencyRoleRead,
   EMERGENCY_ROLE_TRUST_INVALID: emergencyRoleRead,
   EMERGENCY_USER_MISSING: emergencyUserRead,
@@ -232,6 +240,12 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   SCP_PROTECTION_MISSING: serviceControlPoliciesRead,
   CLOUDTRAIL_NOT_LOGGING: (_subject, reading) => reading.facts?.cloudTrail?.status === "found",
   EVENTBRIDGE_RULE_MISSING: (_subject, reading) => reading.facts?.eventBridge?.status === "found",
+  WATCH_QUEUE_UNREADABLE: (subject, reading) => reading.facts?.watchQueue?.queueUrl === subject.resource,
+  WATCH_QUEUE_NO_DEAD_LETTER: (_subject, reading) => reading.facts?.watchQueue?.status === "found",
+  WATCH_RULE_MISSING: (subject, reading) =>
+    reading.facts?.watchQueue?.regions.some(
+      (region) => region.region === subject.entityID && region.status === "found",
+    ) ?? false,
   // A read that failed says so every time it fails; when AWS was read and it is not said, that read succeeded.
   IDP_GROUP_NOT_EMPTY: emergencyGroupRead,
   IDP_GROUP_UNMODIFIABLE: emergencyGroupRead,

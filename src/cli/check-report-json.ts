@@ -72,6 +72,9 @@ export function checkReportJson(report: CheckReport): unknown {
         : {}),
       ...(facts?.cloudTrail ? { cloudTrail: facts.cloudTrail } : {}),
       ...(facts?.eventBridge ? { eventBridge: facts.eventBridge } : {}),
+      // Dates (a Region's addedAt) become ISO-8601 strings as the object is written.
+      ...(facts?.identityCenterRegions ? { identityCenterRegions: facts.identityCenterRegions } : {}),
+      ...(facts?.watchQueue ? { watchQueue: facts.watchQueue } : {}),
     },
     notChecked: report.notChecked,
   };

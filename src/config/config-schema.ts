@@ -438,9 +438,20 @@ const accessEntryListSchema = z
   )
   .default([]);
 
+const QUEUE_URL_DESCRIPTION = "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)";
+/** `breakglass watch`: the SQS queue EventBridge delivers the emergency account's CloudTrail events to. */
+const watchSchema = section({
+  queueUrl: z
+    .string(expected(QUEUE_URL_DESCRIPTION))
+    .regex(/^https?:\/\/[^/\s]+\/\d{12}\/[\w-]{1,80}(?:\.fifo)?$/, expected(QUEUE_URL_DESCRIPTION)),
+  /** The queue's Region, when its URL does not say (a VPC endpoint's URL, say). */
+  region: regionSchema.optional(),
+});
+
 export const configSchema = section({
   idp: idpSchema,
   aws: awsSchema.optional(),
+  watch: watchSchema.optional(),
   // prefault, not default: an absent section is parsed as {} so that its own defaults fill it.
   checks: checksSchema.prefault({}),
   store: storeSchema.prefault({}),

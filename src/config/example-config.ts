@@ -74,8 +74,8 @@ aws:
 # Which checks run: all of them unless you list fewer. A check whose section above is missing
 # cannot run, and \`breakglass config validate\` says so.
 checks:
-  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles,
-            scp-protection, cloudtrail, eventbridge, emergency-groups]
+  enabled: [metadata, saml-providers, emergency-roles, emergency-users, identity-center, identity-center-regions,
+            cross-account-roles, scp-protection, cloudtrail, eventbridge, emergency-groups, watch]
   concurrency: 8                    # accounts read in parallel during the organization sweep (1 to 64)
 
 # Where breakglass keeps its history.
@@ -127,4 +127,10 @@ serve:
 #   grant: [alice]
 # identity:
 #   mode: verified                         # lab: trust the OS user on the CLI (unverified, and every approval says so)
+
+# The SQS queue EventBridge delivers the emergency account's CloudTrail events to, for \`breakglass watch\`; \`check\`
+# verifies it, its dead-letter queue and the rules feeding it (in its Region and in us-east-1). Delete it to run without.
+watch:
+  queueUrl: https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch   # CHANGE ME
+  # region: eu-west-1                # only when the URL does not say (a VPC endpoint's URL)
 `;

@@ -65,7 +65,7 @@ describe("config validate", () => {
         "  emergency account: 123456789012, 1 SAML provider, 1 emergency role, 1 emergency user",
         "  organization: every ACTIVE account except 123456789012, 8 at a time",
         "  will check: metadata, saml-providers, emergency-roles, emergency-users, identity-center, " +
-          "cross-account-roles, scp-protection, cloudtrail, eventbridge",
+          "identity-center-regions, cross-account-roles, scp-protection, cloudtrail, eventbridge, watch",
         "  not checked: emergency-groups (no idp.directory.emergencyGroups)",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
@@ -93,6 +93,7 @@ describe("config validate", () => {
         `${path}:57: aws.identityCenter.accountId: ${placeholder}`,
         `${path}:58: aws.identityCenter.roleArn: ${placeholder}`,
         `${path}:65: aws.organization.managementRoleArn: ${placeholder}`,
+        `${path}:132: watch.queueUrl: ${placeholder}`,
         "",
       ].join("\n"),
     );
@@ -198,11 +199,13 @@ describe("config validate", () => {
         "  not checked: emergency-roles (no aws section)",
         "  not checked: emergency-users (no aws section)",
         "  not checked: identity-center (no aws.identityCenter section)",
+        "  not checked: identity-center-regions (no aws.identityCenter section)",
         "  not checked: cross-account-roles (no aws.organization section)",
         "  not checked: scp-protection (no aws.organization section)",
         "  not checked: cloudtrail (no aws section)",
         "  not checked: eventbridge (no aws section)",
         "  not checked: emergency-groups (no idp.directory.emergencyGroups)",
+        "  not checked: watch (no aws section)",
         "  serve: a full check every 5m; certificate warnings 60, 30, 14, 7, 3, 1 days before expiry, then daily",
         "  slack: no slack section, so serve logs what it would post",
         "",
@@ -373,11 +376,13 @@ describe("describeDisabledChecks", () => {
       { check: "emergency-roles", reason: "not in checks.enabled" },
       { check: "emergency-users", reason: "not in checks.enabled" },
       { check: "identity-center", reason: "not in checks.enabled" },
+      { check: "identity-center-regions", reason: "not in checks.enabled" },
       { check: "cross-account-roles", reason: "not in checks.enabled" },
       { check: "scp-protection", reason: "not in checks.enabled" },
       { check: "cloudtrail", reason: "no aws section" },
       { check: "eventbridge", reason: "not in checks.enabled" },
       { check: "emergency-groups", reason: "not in checks.enabled" },
+      { check: "watch", reason: "not in checks.enabled" },
     ]);
   });
 
@@ -388,9 +393,11 @@ describe("describeDisabledChecks", () => {
       { check: "emergency-roles", reason: "no aws.emergencyAccount.emergencyRoles" },
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
+      { check: "watch", reason: "no watch section" },
     ]);
   });
 });

@@ -29,6 +29,8 @@ const ORGANIZATION = [
   "    accounts: all",
 ];
 
+const WATCH = ["watch:", "  queueUrl: https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch"];
+
 /** A config with every section but the one named. */
 function configWithout(absent: ConfigSection) {
   const aws = [
@@ -44,6 +46,7 @@ function configWithout(absent: ConfigSection) {
     ...IDP,
     ...(absent === "idp.directory.emergencyGroups" ? [] : DIRECTORY),
     ...(absent === "aws" ? [] : aws),
+    ...(absent === "watch" ? [] : WATCH),
   ];
   return parseConfig(`${lines.join("\n")}\n`, "breakglass.yaml").config;
 }
@@ -76,6 +79,7 @@ describe("a config without a section a check needs", () => {
   it("says in words which section is missing", () => {
     expect(planChecks(configWithout("aws.identityCenter"), undefined).notChecked).toEqual([
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
     ]);
     expect(planChecks(configWithout("aws.organization"), undefined).notChecked).toEqual([
       { check: "cross-account-roles", reason: "no aws.organization section" },
@@ -92,10 +96,12 @@ describe("a config without a section a check needs", () => {
       { check: "emergency-roles", reason: "no aws section" },
       { check: "emergency-users", reason: "no aws section" },
       { check: "identity-center", reason: "no aws.identityCenter section" },
+      { check: "identity-center-regions", reason: "no aws.identityCenter section" },
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "cloudtrail", reason: "no aws section" },
       { check: "eventbridge", reason: "no aws section" },
+      { check: "watch", reason: "no aws section" },
     ]);
   });
 

@@ -90,7 +90,7 @@ describe("defaults", () => {
       idp: { name: "Okta", metadata: "/srv/ops/okta-metadata.xml", warnDays: 30, insecure: false },
       checks: { enabled: [...CHECK_NAMES], concurrency: 8 },
       store: { kind: "sqlite", path: "/srv/ops/breakglass.db" },
-      serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1] },
+      serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1], leadership: { ttlSeconds: 30 } },
       people: [],
       access: { run: [], approve: [], grant: [] },
       identity: { mode: "verified" },
@@ -239,7 +239,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an unknown top-level key, listing the allowed ones",
       MINIMAL + yaml("pager:", "  channel: ops"),
-      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, people, access, identity)",
+      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, watch, checks, store, serve, slack, people, access, identity)",
     ],
     [
       "a misspelt Slack key, with a suggestion",
@@ -363,7 +363,8 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a misspelt check name",
       MINIMAL + yaml("checks:", "  enabled: [metadata, cloudtrial]"),
       "breakglass.yaml: line 5: checks.enabled[1]: expected a check name (metadata, saml-providers, " +
-        "emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge, emergency-groups), " +
+        "emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, " +
+        "cloudtrail, eventbridge, emergency-groups, watch), " +
         "got cloudtrial (did you mean `cloudtrail`?)",
     ],
     [

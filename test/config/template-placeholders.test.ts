@@ -18,6 +18,7 @@ describe("template placeholders", () => {
       "arn:aws:iam::999999999999:role/breakglass-identity-center-reader",
       "arn:aws:iam::999999999999:role/breakglass-org-reader",
       "C0123456789",
+      "https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch",
     ]);
   });
 

@@ -34,6 +34,7 @@ import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, startMoto, type MotoServer } from "../support/moto.js";
+import { startSsoAdminRegionsFront } from "../support/runbook-sso-admin.js";
 
 const run = promisify(execFile);
 const NOW = new Date();
@@ -51,6 +52,7 @@ const idpMetadata = (...certificates: { base64: string }[]) =>
 
 let moto: MotoServer;
 let proxy: FaultProxy;
+let ssoAdminFront: Awaited<ReturnType<typeof startSsoAdminRegionsFront>>;
 let organization: TestOrganization;
 let directory: string;
 let configPath: string;
@@ -129,9 +131,15 @@ function writeConfig(path: string, withOrganization = true): void {
 beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, { seed: 7, throttleRate: 0, serverErrorRate: 0 });
+  // Identity Center with an ACTIVE replica Region: moto lacks ListRegions, so a loopback front answers it.
+  ssoAdminFront = await startSsoAdminRegionsFront(proxy.endpoint, [
+    { RegionName: REGION, Status: "ACTIVE", AddedDate: 1.7e9, IsPrimaryRegion: true },
+    { RegionName: "eu-central-1", Status: "ACTIVE", AddedDate: 1.75e9, IsPrimaryRegion: false },
+  ]);
   // The CLI finds the emulator the way users point it at a VPC endpoint: through the SDK's standard environment.
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ENDPOINT_URL_SSO_ADMIN: ssoAdminFront.endpoint,
     AWS_ACCESS_KEY_ID: "testing",
     AWS_SECRET_ACCESS_KEY: "testing",
     AWS_REGION: REGION,
@@ -145,6 +153,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await ssoAdminFront?.close();
   await proxy?.stop();
   await moto?.stop();
 });
@@ -181,9 +190,11 @@ describe("a healthy organization", () => {
     expect(report.ok).toBe(true);
     expect(report.code).toBe(0);
     // FM1's emergency users have their own test (emergency-users.test.ts): moto cannot give root an MFA device.
+    // The watch queue too (watch-plumbing.test.ts).
     expect(report.notChecked).toEqual([
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
+      { check: "watch", reason: "no watch section" },
     ]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
@@ -210,6 +221,7 @@ describe("a healthy organization", () => {
       HOME: directory,
       XDG_CACHE_HOME: join(directory, "cache"),
       AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_ENDPOINT_URL_SSO_ADMIN: ssoAdminFront.endpoint,
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_REGION: REGION,
@@ -429,11 +441,13 @@ describe("what is not checked", () => {
       { check: "emergency-roles", reason: "not in --only" },
       { check: "emergency-users", reason: "not in --only" },
       { check: "identity-center", reason: "not in --only" },
+      { check: "identity-center-regions", reason: "not in --only" },
       { check: "cross-account-roles", reason: "not in --only" },
       { check: "scp-protection", reason: "not in --only" },
       { check: "cloudtrail", reason: "not in --only" },
       { check: "eventbridge", reason: "not in --only" },
       { check: "emergency-groups", reason: "not in --only" },
+      { check: "watch", reason: "not in --only" },
     ]);
     const full = JSON.parse((await breakglass("check", "--config", path, "--json")).stdout) as Report;
     expect(full.notChecked).toEqual([
@@ -441,6 +455,7 @@ describe("what is not checked", () => {
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
+      { check: "watch", reason: "no watch section" },
     ]);
   });
 
@@ -449,7 +464,8 @@ describe("what is not checked", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'breakglass: --only: unknown check "scps" (checks: metadata, saml-providers, emergency-roles, ' +
-        "emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, eventbridge, emergency-groups)\n",
+        "emergency-users, identity-center, identity-center-regions, cross-account-roles, scp-protection, cloudtrail, " +
+        "eventbridge, emergency-groups, watch)\n",
     );
   });
 });

@@ -35,6 +35,7 @@ import { freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { startIamSimulatorProxy, type IamSimulatorProxy } from "../support/iam-simulator-proxy.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
+import { startSsoAdminRegionsFront } from "../support/runbook-sso-admin.js";
 
 const signing = makeCertificate({ commonName: "idp signing" });
 const EMERGENCY_USER = "breakglass-emergency-1";
@@ -44,6 +45,7 @@ let organization: TestOrganization;
 let directory: string;
 let configPath: string;
 let simulator: IamSimulatorProxy;
+let ssoAdminFront: Awaited<ReturnType<typeof startSsoAdminRegionsFront>>;
 let signingMetadata: string;
 
 async function setEnforcement(on: boolean): Promise<void> {
@@ -169,8 +171,14 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
+  // moto lacks sso-admin ListRegions: the front answers it, once moto (enforcing IAM) has let the caller call it.
+  ssoAdminFront = await startSsoAdminRegionsFront(moto.endpoint, [
+    { RegionName: REGION, Status: "ACTIVE", AddedDate: 1.7e9, IsPrimaryRegion: true },
+    { RegionName: "eu-central-1", Status: "ACTIVE", AddedDate: 1.75e9, IsPrimaryRegion: false },
+  ]);
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ENDPOINT_URL_SSO_ADMIN: ssoAdminFront.endpoint,
     AWS_ACCESS_KEY_ID: key?.AccessKeyId,
     AWS_SECRET_ACCESS_KEY: key?.SecretAccessKey,
     AWS_REGION: REGION,
@@ -179,6 +187,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await ssoAdminFront?.close();
   await simulator?.stop();
   await moto?.stop();
 });
@@ -255,6 +264,10 @@ describe("the shipped least-privilege policies", () => {
     try {
       const { findings } = await check();
       expect(findings.map((finding) => [finding.code, finding.message])).toEqual([
+        [
+          "AWS_READ_FAILED",
+          expect.stringMatching(/^Cannot read the Regions .*AccessDenied.*it needs sso:ListRegions\.$/),
+        ],
         ["IDENTITY_CENTER_UNREACHABLE", expect.stringMatching(/did not answer \(AccessDenied/)],
         ["ROOT_MFA_DISABLED", expect.any(String)],
       ]);

@@ -122,7 +122,9 @@ async function pressApprove(
   await eventually(approvals, (records) => records.length > before.approvals);
   const view = await eventually(
     () => harness.service.services.engine.status(runId),
-    (current) => current.waitingFor?.stepId !== "approve-drill" || told().length > before.told,
+    // A run seen while it is still running (between one step and the next) has moved on but not yet settled.
+    (current) =>
+      (current.status !== "running" && current.waitingFor?.stepId !== "approve-drill") || told().length > before.told,
   );
   return {
     told: told().length > before.told ? JSON.stringify(told().at(-1)?.args) : undefined,

@@ -101,6 +101,31 @@ describe("a new finding alert", () => {
     expect(message.text).toBe(`High SAML_PROVIDER_DRIFT: ${drift.message}`);
   });
 
+  it("asks for a fresh attestation when Identity Center's IdP changed: the CLI command and the runbook to start from Slack", async () => {
+    const changed: AlertView = {
+      code: "IDENTITY_CENTER_IDP_CHANGED",
+      severity: "high",
+      message:
+        "arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_Admin_0123/mallory@example.com changed the external IdP " +
+        "configuration of IAM Identity Center arn:aws:sso:::instance/ssoins-1234567890abcdef at 2026-11-25T11:00:00.000Z " +
+        "(EnableExternalIdPConfigurationForDirectory from 203.0.113.7, CloudTrail event 4c1b7a3e), after the import " +
+        "attested by alice at 2026-11-25T10:00:00.000Z: breakglass no longer knows which IdP certificate it trusts.",
+      subject: { resource: "arn:aws:sso:::instance/ssoins-1234567890abcdef" },
+      firstSeen: new Date("2026-11-25T11:05:00Z"),
+    };
+    const message = newAlertMessage(changed, await guide());
+    expectWellFormed(message);
+    const lines = render(message).split("\n");
+    expect(lines.slice(0, 2)).toEqual(["*:large_orange_circle: High · IDENTITY_CENTER_IDP_CHANGED*", changed.message]);
+    expect(lines[2]).toContain("`breakglass identity-center attest --metadata <file|url> --by <name>`");
+    expect(lines[2]).toContain("`/breakglass runbook start fm2-reimport-metadata`");
+    expect(lines).toContain(
+      "`/breakglass runbook start fm2-reimport-metadata incident=<incident> " +
+        "emergencyAccountId=111111111111 identityCenterAccountId=<identityCenterAccountId> " +
+        "identityCenterRegion=eu-west-1`",
+    );
+  });
+
   it("fills the Identity Center account from aws.identityCenter.accountId, or from its read role", async () => {
     const loaded = (await loadRunbooks(RUNBOOK_DIRECTORY)).map((entry) => entry.runbook);
     const withKey = (line: string) =>

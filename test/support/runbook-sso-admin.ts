@@ -1,21 +1,53 @@
-// A loopback sso-admin answering ListInstances (awsJson1_1, X-Amz-Target SWBExternalService.ListInstances) with one instance in a status the test sets,
-// because moto always reports Identity Center ACTIVE. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
-import { createServer } from "node:http";
+// A loopback sso-admin (awsJson1_1, X-Amz-Target SWBExternalService.<Operation>) answering ListInstances with one
+// instance in a status the test sets, because moto always reports Identity Center ACTIVE, and ListRegions (multi-Region
+// Identity Center, February 2026), which moto lacks. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
+// Shapes: https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListInstances.html and API_ListRegions.html
+// (Regions[].{RegionName, Status: ACTIVE | ADDING | REMOVING, AddedDate, IsPrimaryRegion}, NextToken).
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { forward } from "./fault-proxy.js";
+
+/** One Region as ListRegions returns it (AddedDate in epoch seconds, as awsJson sends timestamps). */
+export interface RegionEntry {
+  readonly RegionName: string;
+  readonly Status: "ACTIVE" | "ADDING" | "REMOVING";
+  readonly AddedDate: number;
+  readonly IsPrimaryRegion: boolean;
+}
+
+/**
+ * How ListRegions answers: the Regions; AccessDeniedException as sso-admin sends it to a principal without
+ * sso:ListRegions; or UnknownOperationException, as an endpoint from before the operation existed does.
+ */
+export type RegionsAnswer = "regions" | "access-denied" | "unknown-operation";
 
 export interface SsoAdminServer {
   /** http://127.0.0.1:PORT, for AWS_ENDPOINT_URL_SSO_ADMIN. */
   readonly endpoint: string;
   /** The instance's Status in the next answers: ACTIVE, CREATE_IN_PROGRESS, DELETE_IN_PROGRESS. */
   status: string;
+  /** The instance's Regions in the next ListRegions answers (one page per Region, to follow NextToken). */
+  regions: RegionEntry[];
+  regionsAnswer: RegionsAnswer;
+  /** Each request's X-Amz-Target, in order. */
+  readonly targets: string[];
   close(): Promise<void>;
 }
 
+const JSON_TYPE = { "content-type": "application/x-amz-json-1.1" };
+
 export async function startSsoAdmin(instanceArn: string, status: string): Promise<SsoAdminServer> {
   const server = createServer((request, response) => {
-    request.resume();
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
     request.on("end", () => {
-      const body = {
+      const target = String(request.headers["x-amz-target"]);
+      state.targets.push(target);
+      if (target === "SWBExternalService.ListRegions") {
+        answerListRegions(state, JSON.parse(body || "{}") as { InstanceArn?: string; NextToken?: string }, response);
+        return;
+      }
+      const answer = {
         Instances: [
           {
             InstanceArn: instanceArn,
@@ -27,13 +59,50 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
           },
         ],
       };
-      response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
+      response.writeHead(200, JSON_TYPE).end(JSON.stringify(answer));
     });
   });
+
+  function answerListRegions(
+    current: SsoAdminServer,
+    input: { InstanceArn?: string; NextToken?: string },
+    response: ServerResponse,
+  ): void {
+    if (current.regionsAnswer === "unknown-operation") {
+      response
+        .writeHead(400, JSON_TYPE)
+        .end(JSON.stringify({ __type: "com.amazon.coral.service#UnknownOperationException", message: null }));
+      return;
+    }
+    if (current.regionsAnswer === "access-denied") {
+      response.writeHead(400, JSON_TYPE).end(
+        JSON.stringify({
+          __type: "AccessDeniedException",
+          Message:
+            "User: arn:aws:sts::123456789012:assumed-role/BreakglassRead/check is not authorized to perform: sso:ListRegions",
+        }),
+      );
+      return;
+    }
+    if (input.InstanceArn !== instanceArn) {
+      response
+        .writeHead(400, JSON_TYPE)
+        .end(JSON.stringify({ __type: "ResourceNotFoundException", Message: "Instance not found" }));
+      return;
+    }
+    const index = input.NextToken ? Number(input.NextToken.replace("page-", "")) : 0;
+    const page = current.regions.slice(index, index + 1);
+    const next = index + 1 < current.regions.length ? { NextToken: `page-${index + 1}` } : {};
+    response.writeHead(200, JSON_TYPE).end(JSON.stringify({ Regions: page, ...next }));
+  }
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const state: SsoAdminServer = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     status,
+    regions: [{ RegionName: "us-east-1", Status: "ACTIVE", AddedDate: 1.7e9, IsPrimaryRegion: true }],
+    regionsAnswer: "regions",
+    targets: [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -41,4 +110,59 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
       }),
   };
   return state;
+}
+
+/**
+ * An sso-admin in front of the emulator: every operation goes on to `upstream` as it came (moto does not check
+ * signatures), so ListInstances is moto's own. moto 5.2 lacks ListRegions: it is still sent on, so that moto, when it
+ * enforces IAM, judges whether the caller may call it (a 403 is the caller's denial and is passed back); any other
+ * answer is replaced by `regions`.
+ */
+export async function startSsoAdminRegionsFront(
+  upstream: string,
+  regions: RegionEntry[],
+): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
+  const target = new URL(upstream);
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (request.headers["x-amz-target"] !== "SWBExternalService.ListRegions")
+        return forward(request, response, target, agent, body);
+      // The Host header stays as signed: moto checks the SigV4 signature when it enforces IAM.
+      const asked = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          agent,
+        },
+        (answer) => {
+          if (answer.statusCode === 403) {
+            response.writeHead(403, answer.headers);
+            answer.pipe(response);
+            return;
+          }
+          answer.resume();
+          response.writeHead(200, JSON_TYPE).end(JSON.stringify({ Regions: regions }));
+        },
+      );
+      asked.on("error", () => response.writeHead(502).end());
+      asked.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -10,10 +10,11 @@ import {
 import type { Attestation, PostureFacts, WorkloadAccountFacts } from "../../domain/checks/posture-facts.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
 import { toFactError } from "./aws-error.js";
-import { readIdentityCenter, type IdentityCenterSource } from "./identity-center-reader.js";
+import { readIdentityCenter, readIdentityCenterRegions, type IdentityCenterSource } from "./identity-center-reader.js";
 import { readEmergencyUser, readRole, readRootMfa, readSamlProvider } from "./iam-reader.js";
 import { readCloudTrail, readEventBridge } from "./logging-reader.js";
 import { OrganizationReader, type MemberAccount } from "./organization-reader.js";
+import { readWatchQueue, type WatchSource } from "./watch-reader.js";
 
 /** What to read, derived from the config: a section that is absent is simply not here. */
 export interface PostureScope {
@@ -37,6 +38,8 @@ export interface PostureScope {
         readonly accounts: "all" | readonly string[];
       }
     | undefined;
+  /** watch: the queue `breakglass watch` consumes. */
+  readonly watch?: WatchSource | undefined;
   /** Workload accounts read in parallel. */
   readonly concurrency: number;
 }
@@ -85,12 +88,18 @@ const AWS_READERS: { readonly [Kind in AwsFactKind]: AwsFactReader } = {
     const identityCenter = await readIdentityCenter(clients, scope.identityCenter);
     return { identityCenter, attestation: latestAttestation(identityCenter.instanceArn) };
   },
+  "identity-center-regions": async ({ scope, dependencies: { clients } }) =>
+    scope.identityCenter
+      ? { identityCenterRegions: await readIdentityCenterRegions(clients, scope.identityCenter) }
+      : {},
   cloudtrail: async ({ dependencies: { clients }, emergencyCredentials }) => ({
     cloudTrail: await readCloudTrail(clients, clients.cloudTrail(emergencyCredentials)),
   }),
   eventbridge: async ({ dependencies: { clients }, emergencyCredentials }) => ({
     eventBridge: await readEventBridge(clients, clients.eventBridge(emergencyCredentials)),
   }),
+  "watch-queue": async ({ scope, dependencies: { clients }, emergencyCredentials }) =>
+    scope.watch ? { watchQueue: await readWatchQueue(clients, scope.watch, emergencyCredentials) } : {},
 };
 
 interface WorkloadAccountContext {

@@ -1,10 +1,20 @@
 // Reads IAM Identity Center's instance status through sso-admin ListInstances, in Identity Center's own Region and as the
 // principal configured for it (aws.identityCenter.roleArn), never as whatever credentials happen to be at hand.
-import { ListInstancesCommand, type InstanceMetadata, type SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import type { IdentityCenterFacts, IdentityCenterReader } from "../../domain/checks/posture-facts.js";
+import {
+  ListInstancesCommand,
+  ListRegionsCommand,
+  type InstanceMetadata,
+  type RegionMetadata,
+  type SSOAdminClient,
+} from "@aws-sdk/client-sso-admin";
+import type {
+  IdentityCenterFacts,
+  IdentityCenterReader,
+  IdentityCenterRegionFacts,
+} from "../../domain/checks/posture-facts.js";
 import { accountOfArn } from "../../domain/shared/arn.js";
 import type { AwsClients, Credentials } from "./aws-clients.js";
-import { toFactError } from "./aws-error.js";
+import { hasErrorName, toFactError } from "./aws-error.js";
 
 /** aws.identityCenter of breakglass.yaml. */
 export interface IdentityCenterSource {
@@ -78,5 +88,54 @@ export async function listInstance(
     };
   } catch (error) {
     return { instanceArn, status: "error", error: toFactError(error), instanceStatus: null, identityStoreId: null };
+  }
+}
+
+/** What an endpoint that predates an operation answers (awsJson's UnknownOperationException; InvalidAction elsewhere). */
+const UNKNOWN_OPERATION_NAMES = ["UnknownOperationException", "InvalidAction", "InvalidActionException"];
+
+/**
+ * The instance's Regions through sso-admin ListRegions (multi-Region Identity Center, February 2026), as the same
+ * principal and in the same Region as readIdentityCenter. ListRegions already carries each Region's Status and
+ * IsPrimaryRegion, so DescribeRegion (one call per Region) adds nothing. An endpoint that does not know the operation is
+ * "unsupported", not an error: there the feature does not exist, and the check says it cannot tell.
+ */
+export async function readIdentityCenterRegions(
+  clients: AwsClients,
+  source: IdentityCenterSource,
+): Promise<IdentityCenterRegionFacts> {
+  const credentials: Credentials = source.roleArn
+    ? clients.assumeRole(source.roleArn, "check-identity-center")
+    : undefined;
+  const ssoAdmin = clients.ssoAdmin(credentials, source.region);
+  const instanceArn = source.instanceArn;
+  let askedRegion: string | null = source.region ?? null;
+  try {
+    askedRegion = await ssoAdmin.config.region();
+    const regions: RegionMetadata[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await clients.call("sso-admin", () =>
+        ssoAdmin.send(new ListRegionsCommand({ InstanceArn: instanceArn, NextToken: nextToken })),
+      );
+      regions.push(...(page.Regions ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return {
+      instanceArn,
+      status: "found",
+      askedRegion,
+      regions: regions.map((region) => ({
+        name: region.RegionName ?? "?",
+        status: region.Status ?? null,
+        isPrimary: region.IsPrimaryRegion === true,
+        addedAt: region.AddedDate ?? null,
+      })),
+    };
+  } catch (error) {
+    const status = hasErrorName(error, ...UNKNOWN_OPERATION_NAMES) ? "unsupported" : "error";
+    return { instanceArn, status, error: toFactError(error), askedRegion, regions: [] };
+  } finally {
+    ssoAdmin.destroy();
   }
 }

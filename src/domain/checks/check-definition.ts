@@ -14,6 +14,8 @@ export interface JudgeInput {
   readonly idp: MetadataInspection | undefined;
   readonly samlProviderArns: readonly string[];
   readonly emergencyRoleArns: readonly string[];
+  /** aws.identityCenter.instanceArn, when Identity Center is configured (the watch must then see its IdP changes). */
+  readonly identityCenterInstanceArn?: string | undefined;
   readonly now: Date;
   readonly warnDays: number;
   /** What the IdP's group API said of each emergency group; undefined when no check reads it. */

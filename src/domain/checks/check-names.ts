@@ -8,11 +8,13 @@ const NAMES = [
   "emergency-roles",
   "emergency-users",
   "identity-center",
+  "identity-center-regions",
   "cross-account-roles",
   "scp-protection",
   "cloudtrail",
   "eventbridge",
   "emergency-groups",
+  "watch",
 ] as const;
 
 export type CheckName = (typeof NAMES)[number];

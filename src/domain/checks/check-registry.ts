@@ -18,10 +18,12 @@ import { checkEmergencyGroups } from "./emergency-groups.js";
 import { checkEventBridgeRules } from "./eventbridge-rules.js";
 import { isFactReadFrom, type FactKind, type FactSource } from "./fact-kinds.js";
 import type { Finding } from "./finding.js";
-import { checkIdentityCenter, checkIdentityCenterImport } from "./identity-center.js";
+import { checkIdentityCenter, checkIdentityCenterImport, checkIdpChangedSinceAttestation } from "./identity-center.js";
+import { checkIdentityCenterRegions } from "./identity-center-regions.js";
 import { checkMetadata } from "./metadata-checks.js";
 import { checkSamlProviders } from "./saml-provider-drift.js";
 import { checkScpProtection } from "./scp-protection.js";
+import { checkWatchPlumbing } from "./watch-plumbing.js";
 
 export { CHECK_NAMES, isCheckName, type CheckName } from "./check-names.js";
 
@@ -59,6 +61,12 @@ export const CHECK_REGISTRY = {
     reads: ["idp-metadata", "identity-center"],
     judge: judgeIdentityCenter,
   },
+  // Multi-Region Identity Center: which Regions keep portal sign-in going when the primary is disrupted.
+  "identity-center-regions": {
+    needs: ["aws.identityCenter"],
+    reads: ["identity-center-regions"],
+    judge: ({ facts }) => (facts?.identityCenterRegions ? checkIdentityCenterRegions(facts.identityCenterRegions) : []),
+  },
   "cross-account-roles": {
     needs: ["aws.organization"],
     reads: ["cross-account-role"],
@@ -91,6 +99,20 @@ export const CHECK_REGISTRY = {
     needs: ["idp.directory.emergencyGroups"],
     reads: ["emergency-groups"],
     judge: ({ emergencyGroups }) => (emergencyGroups ? checkEmergencyGroups(emergencyGroups) : []),
+  },
+  // The plumbing of `breakglass watch`: the queue, its dead-letter queue, and rules that deliver what it must see.
+  watch: {
+    needs: ["aws", "watch"],
+    reads: ["watch-queue"],
+    judge: ({ facts, samlProviderArns, emergencyRoleArns, identityCenterInstanceArn }) =>
+      facts?.watchQueue
+        ? checkWatchPlumbing(facts.watchQueue, {
+            emergencyAccountId: facts.emergencyAccountId,
+            samlProviderArns,
+            emergencyRoleArns,
+            watchesIdentityCenter: identityCenterInstanceArn !== undefined,
+          })
+        : [],
   },
 } as const satisfies Record<CheckName, CheckDefinition>;
 
@@ -127,6 +149,10 @@ function judgeIdentityCenter({ facts, idp, now, warnDays }: JudgeInput): Finding
     findings.push(
       ...checkIdentityCenterImport(facts.identityCenter.instanceArn, idp, facts.attestation ?? null, { now, warnDays }),
     );
+  } else {
+    // A change of the IdP configuration is known from CloudTrail, not from sso-admin: it is reported even when sso-admin
+    // could not be read.
+    findings.push(...checkIdpChangedSinceAttestation(facts.identityCenter.instanceArn, facts.attestation ?? null));
   }
   return findings;
 }

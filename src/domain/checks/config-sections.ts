@@ -9,6 +9,7 @@ export const CONFIG_SECTIONS = {
   "aws.identityCenter": "no aws.identityCenter section",
   "aws.organization": "no aws.organization section",
   "idp.directory.emergencyGroups": "no idp.directory.emergencyGroups",
+  watch: "no watch section",
 } as const satisfies Record<string, string>;
 
 export type ConfigSection = keyof typeof CONFIG_SECTIONS;

@@ -8,7 +8,7 @@ import { describeFactError } from "./fact-error.js";
 const MATCHING_STATES = new Set(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"]);
 
 /** An event a rule must match for a need to be met, and who it stands for in a message. */
-interface ProbeEvent {
+export interface ProbeEvent {
   readonly who: string;
   readonly event: Record<string, unknown>;
 }
@@ -69,7 +69,7 @@ export function checkEventBridgeRules(
 }
 
 /** AWS service events, CloudTrail's included, reach only the default event bus; a rule elsewhere never sees them. */
-function countsForAlerts(rule: EventRuleFacts): boolean {
+export function countsForAlerts(rule: EventRuleFacts): boolean {
   return MATCHING_STATES.has(rule.state) && isDefaultBus(rule.eventBusName);
 }
 
@@ -259,7 +259,7 @@ function foldCase(text: string): string {
   return text.toLocaleLowerCase("en-US");
 }
 
-interface RoleName {
+export interface RoleName {
   readonly arn: string;
   readonly partition: string;
   readonly accountId: string;
@@ -267,7 +267,7 @@ interface RoleName {
 }
 
 /** The parts of arn:aws:iam::111111111111:role/path/Name that CloudTrail spreads over an event; the session ARN drops the path. */
-function parseRoleArn(arn: string): RoleName | null {
+export function parseRoleArn(arn: string): RoleName | null {
   const match = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
   if (!match) return null;
   const [, partition = "aws", accountId = "", name = ""] = match;
@@ -275,7 +275,7 @@ function parseRoleArn(arn: string): RoleName | null {
 }
 
 /** The partition's sign-in and STS hosts are the same names in every partition; only the ARNs change. */
-function consoleSignInEvents(accountId: string, role: RoleName | null): ProbeEvent[] {
+export function consoleSignInEvents(accountId: string, role: RoleName | null): ProbeEvent[] {
   const partition = role?.partition ?? "aws";
   const roleName = role?.name ?? "EmergencyAccess";
   const roleArn = role?.arn ?? `arn:${partition}:iam::${accountId}:role/${roleName}`;
@@ -334,7 +334,7 @@ function consoleSignInEvents(accountId: string, role: RoleName | null): ProbeEve
 }
 
 /** What CloudTrail sends when a responder takes the emergency role (AssumeRoleWithSAML) and then uses it (here, to reach a workload account). */
-function roleUseEvents(role: RoleName): ProbeEvent[] {
+export function roleUseEvents(role: RoleName): ProbeEvent[] {
   const { partition, accountId, name, arn } = role;
   const session = "responder@example.com";
   return [
@@ -408,7 +408,7 @@ function assumedRoleIdentity(
 }
 
 /** The EventBridge envelope around a CloudTrail record, as the default bus delivers it. */
-function cloudTrailEvent(
+export function cloudTrailEvent(
   source: string,
   detailType: string,
   accountId: string,

@@ -24,8 +24,17 @@ export const FACT_KINDS = {
     readFrom: "aws",
     description: "the Identity Center instance, and the latest attestation of what was imported into it",
   },
+  "identity-center-regions": {
+    readFrom: "aws",
+    description: "the Regions of the Identity Center instance (sso-admin ListRegions), primary and replicas",
+  },
   cloudtrail: { readFrom: "aws", description: "the trails that log the emergency account" },
   eventbridge: { readFrom: "aws", description: "the EventBridge rules in the emergency account" },
+  "watch-queue": {
+    readFrom: "aws",
+    description:
+      "the watch queue (sqs GetQueueAttributes) and the EventBridge rules that deliver to it, in each Region that matters",
+  },
   "cross-account-role": {
     readFrom: "each-workload-account",
     description: "the cross-account emergency role and its trust policy",

@@ -198,6 +198,29 @@ export const FINDING_CODES = {
       "Import the IdP's current metadata in the Identity Center console, then record it with `breakglass identity-center attest`.",
     runbook: "fm2-reimport-metadata",
   },
+  IDENTITY_CENTER_IDP_CHANGED: {
+    severity: "high",
+    remedy:
+      "If nobody meant to change it, treat it as an incident (whoever controls the IdP signs in to every account). " +
+      "Otherwise check what Identity Center now trusts, re-import the IdP's metadata if needed, and record it with " +
+      "`breakglass identity-center attest --metadata <file|url> --by <name>` (from Slack: " +
+      "`/breakglass runbook start fm2-reimport-metadata`, whose attest step records it).",
+    runbook: "fm2-reimport-metadata",
+  },
+  IDENTITY_CENTER_REGION_NOT_ACTIVE: {
+    severity: "high",
+    remedy:
+      "Wait for a Region being added to become ACTIVE, or see why it is stuck (sso-admin DescribeRegion); until then " +
+      "it does not serve sign-in if the primary Region is disrupted, and FM3 direct federation is the way in.",
+    runbook: "fm3-direct-federation",
+  },
+  IDENTITY_CENTER_NO_REPLICA_REGION: {
+    severity: "info",
+    remedy:
+      "Identity Center runs in one Region: if that Region is disrupted, FM3 direct federation is the only way in. " +
+      "Consider adding a Region (sso-admin AddRegion), and keep the FM3 path ready either way.",
+    runbook: "fm3-direct-federation",
+  },
   EMERGENCY_ROLE_MISSING: {
     severity: "critical",
     remedy:
@@ -235,6 +258,27 @@ export const FINDING_CODES = {
     severity: "medium",
     remedy:
       "Add enabled EventBridge rules in the emergency account for console sign-in and for the emergency roles' use, targeting the security team's alerts.",
+    runbook: null,
+  },
+  WATCH_QUEUE_UNREADABLE: {
+    severity: "high",
+    remedy:
+      "Check watch.queueUrl (and watch.region), that the queue exists, and that breakglass may call sqs:GetQueueAttributes, " +
+      "sqs:ReceiveMessage and sqs:DeleteMessage on it; until then misuse of the emergency account is not seen as it happens.",
+    runbook: null,
+  },
+  WATCH_QUEUE_NO_DEAD_LETTER: {
+    severity: "medium",
+    remedy:
+      "Give the watch queue a redrive policy to a dead-letter queue (maxReceiveCount 5, say), so that an event breakglass " +
+      "cannot parse is set aside instead of blocking nothing and being retried forever.",
+    runbook: null,
+  },
+  WATCH_RULE_MISSING: {
+    severity: "high",
+    remedy:
+      "Add or fix an EventBridge rule on the default bus of that Region whose pattern matches these CloudTrail events " +
+      "and whose target is the watch queue (or, outside the queue's Region, the default event bus of the queue's Region).",
     runbook: null,
   },
   EMERGENCY_USER_MISSING: {

@@ -3,7 +3,7 @@ import type { MetadataInspection } from "../saml/metadata-model.js";
 import { describeFactError } from "./fact-error.js";
 import { createFinding, type Finding } from "./finding.js";
 import { daysAgo, daysLeft, shortFingerprint } from "./metadata-checks.js";
-import type { Attestation, IdentityCenterFacts } from "./posture-facts.js";
+import type { Attestation, IdentityCenterFacts, IdpConfigurationChange } from "./posture-facts.js";
 import { documentSigningCertificates, isValidAt } from "./signing-certificates.js";
 
 export function checkIdentityCenter(facts: IdentityCenterFacts): Finding[] {
@@ -95,6 +95,9 @@ export function checkIdentityCenterImport(
   options: ImportCheckOptions,
 ): Finding[] {
   const subject = { resource: instanceArn };
+  const changed = checkIdpChangedSinceAttestation(instanceArn, attestation);
+  // What was attested may no longer be what Identity Center trusts: comparing it with the IdP would say nothing true.
+  if (changed.length > 0) return changed;
   if (!attestation) {
     return [
       createFinding(
@@ -140,4 +143,29 @@ export function checkIdentityCenterImport(
     ];
   }
   return [];
+}
+
+/** Whether CloudTrail reported a change of the external IdP configuration after the last attestation. */
+export function idpChangeSinceAttestation(attestation: Attestation | null): IdpConfigurationChange | undefined {
+  const change = attestation?.lastIdpChange;
+  return change && change.changedAt.getTime() > attestation.attestedAt.getTime() ? change : undefined;
+}
+
+/**
+ * IDENTITY_CENTER_IDP_CHANGED when someone changed Identity Center's external IdP configuration (an sso-directory
+ * event) after the last attestation: what was attested may not be what it trusts now, until someone attests again.
+ */
+export function checkIdpChangedSinceAttestation(instanceArn: string, attestation: Attestation | null): Finding[] {
+  const change = idpChangeSinceAttestation(attestation);
+  if (!change || !attestation) return [];
+  return [
+    createFinding(
+      "IDENTITY_CENTER_IDP_CHANGED",
+      `${change.changedBy} changed the external IdP configuration of IAM Identity Center ${instanceArn} at ` +
+        `${change.changedAt.toISOString()} (${change.eventName} from ${change.sourceIp}, CloudTrail event ` +
+        `${change.eventId}), after the import attested by ${attestation.attestedBy} at ` +
+        `${attestation.attestedAt.toISOString()}: breakglass no longer knows which IdP certificate it trusts.`,
+      { resource: instanceArn },
+    ),
+  ];
 }

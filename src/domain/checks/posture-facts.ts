@@ -40,6 +40,30 @@ export interface IdentityCenterReader {
   readonly via: "role" | "default-chain";
 }
 
+/** One Region of a multi-Region Identity Center instance, as sso-admin ListRegions describes it. */
+export interface IdentityCenterRegion {
+  readonly name: string;
+  /** ACTIVE, ADDING or REMOVING; null when sso-admin did not say. */
+  readonly status: string | null;
+  /** The Region where the instance was enabled: SAML configuration, SCIM and assignments stay there. */
+  readonly isPrimary: boolean;
+  readonly addedAt: Date | null;
+}
+
+/** The instance's Regions (sso-admin ListRegions, generally available since February 2026). */
+export interface IdentityCenterRegionFacts {
+  readonly instanceArn: string;
+  /**
+   * "found": sso-admin listed the Regions; "error": it refused or failed (AccessDenied, say); "unsupported": the
+   * endpoint does not know ListRegions (an older endpoint, or a partition without multi-Region Identity Center).
+   */
+  readonly status: "found" | "error" | "unsupported";
+  readonly error?: FactError;
+  /** The sso-admin Region that was asked. */
+  readonly askedRegion: string | null;
+  readonly regions: readonly IdentityCenterRegion[];
+}
+
 /** What an admin declared they imported into Identity Center (no public API can read it back). */
 export interface Attestation {
   readonly instanceArn: string;
@@ -49,6 +73,25 @@ export interface Attestation {
   readonly attestedBy: string;
   /** The metadata file or URL the import used. */
   readonly source: string;
+  /**
+   * The newest change to Identity Center's external IdP configuration CloudTrail reported for the instance (an
+   * sso-directory event), if any was recorded; the identity-center check judges whether it came after the attestation.
+   */
+  readonly lastIdpChange?: IdpConfigurationChange;
+}
+
+/** A change to Identity Center's external IdP configuration, seen in CloudTrail: it may have replaced what was attested. */
+export interface IdpConfigurationChange {
+  readonly instanceArn: string;
+  /** CloudTrail's eventID: the same change delivered twice is recorded once. */
+  readonly eventId: string;
+  /** CloudTrail's eventName, e.g. EnableExternalIdPConfigurationForDirectory. */
+  readonly eventName: string;
+  /** CloudTrail's eventTime: when the change was made. */
+  readonly changedAt: Date;
+  /** Who made it: the principal's ARN as CloudTrail names it (or its name, when the record has no ARN). */
+  readonly changedBy: string;
+  readonly sourceIp: string;
 }
 
 export interface RoleFacts {
@@ -132,6 +175,29 @@ export interface EventBridgeFacts {
   readonly rules: readonly EventRuleFacts[];
 }
 
+/** The queue `breakglass watch` consumes (watch.queueUrl) and the EventBridge rules that deliver to it. */
+export interface WatchQueueFacts {
+  readonly queueUrl: string;
+  /** "found": sqs GetQueueAttributes answered; "error": it did not (no such queue, access denied, ...). */
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  readonly queueArn: string | null;
+  /** Its RedrivePolicy's deadLetterTargetArn: where messages breakglass cannot handle go; null when there is none. */
+  readonly deadLetterTargetArn: string | null;
+  /** The rules read in each Region that matters, the queue's own first; empty when the queue could not be read. */
+  readonly regions: readonly WatchRegionRules[];
+}
+
+/** In one Region: the rules on the default bus that deliver to the queue (or, outside its Region, to its Region's bus). */
+export interface WatchRegionRules {
+  readonly region: string;
+  readonly status: "found" | "error";
+  readonly error?: FactError;
+  /** What the rules target here: the queue's ARN in its own Region, the default event bus of its Region elsewhere. */
+  readonly targetArn: string;
+  readonly rules: readonly EventRuleFacts[];
+}
+
 /** Everything gathered for one `breakglass check`; a section absent from the config is absent here. */
 export interface PostureFacts {
   readonly emergencyAccountId: string;
@@ -140,10 +206,12 @@ export interface PostureFacts {
   readonly emergencyUsers?: readonly EmergencyUserFacts[];
   readonly rootMfa?: RootMfaFacts;
   readonly identityCenter?: IdentityCenterFacts;
+  readonly identityCenterRegions?: IdentityCenterRegionFacts;
   /** The latest attestation for the configured instance; null when there is none. */
   readonly attestation?: Attestation | null;
   readonly crossAccountRoleName?: string;
   readonly workloadAccounts?: readonly WorkloadAccountFacts[];
   readonly cloudTrail?: CloudTrailFacts;
   readonly eventBridge?: EventBridgeFacts;
+  readonly watchQueue?: WatchQueueFacts;
 }

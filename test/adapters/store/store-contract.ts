@@ -558,6 +558,44 @@ export function runStoreContract(options: StoreContractOptions): void {
       });
       expect(store.attestations.latestAttestation(INSTANCE)?.fingerprints).toEqual(["aa", "bb", "cc"]);
     });
+
+    const idpChange = (eventId: string, hour: number, instanceArn = INSTANCE) => ({
+      instanceArn,
+      eventId,
+      eventName: "EnableExternalIdPConfigurationForDirectory",
+      changedAt: t(hour),
+      changedBy: "arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_Admin_0123/mallory@example.com",
+      sourceIp: "203.0.113.7",
+    });
+
+    it("records each IdP configuration change once per CloudTrail event and answers the newest with the attestation", () => {
+      const { store, open } = fresh();
+      store.attestations.recordAttestation({
+        instanceArn: INSTANCE,
+        fingerprints: ["aa"],
+        attestedAt: t(5),
+        attestedBy: "alice",
+        source: "idp.xml",
+      });
+      expect(store.attestations.latestAttestation(INSTANCE)).not.toHaveProperty("lastIdpChange");
+      expect(store.attestations.recordIdpChange(idpChange("event-later", 7))).toBe(true);
+      expect(store.attestations.recordIdpChange(idpChange("event-earlier", 3))).toBe(true);
+      // CloudTrail delivered the same event again (or another process saw it): the first record stands.
+      expect(store.attestations.recordIdpChange({ ...idpChange("event-later", 9), changedBy: "someone-else" })).toBe(
+        false,
+      );
+      expect(
+        store.attestations.recordIdpChange(idpChange("event-other", 8, "arn:aws:sso:::instance/ssoins-other")),
+      ).toBe(true);
+
+      const reopened = open();
+      expect(reopened.attestations.latestAttestation(INSTANCE)?.lastIdpChange).toEqual(idpChange("event-later", 7));
+      // An instance nobody attested has no attestation for a change to invalidate.
+      expect(reopened.attestations.latestAttestations().map((attestation) => attestation.lastIdpChange)).toEqual([
+        idpChange("event-later", 7),
+      ]);
+      expect(reopened.attestations.latestAttestation("arn:aws:sso:::instance/ssoins-other")).toBeNull();
+    });
   });
 
   describe("emergency windows", () => {

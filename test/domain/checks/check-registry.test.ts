@@ -30,11 +30,13 @@ describe("the check registry", () => {
       "emergency-roles",
       "emergency-users",
       "identity-center",
+      "identity-center-regions",
       "cross-account-roles",
       "scp-protection",
       "cloudtrail",
       "eventbridge",
       "emergency-groups",
+      "watch",
     ]);
   });
 

@@ -1,6 +1,7 @@
 // Identity Center's state, and the attested import against the IdP's current certificates.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { checkDefinition } from "../../../src/domain/checks/check-registry.js";
 import { checkIdentityCenter, checkIdentityCenterImport } from "../../../src/domain/checks/identity-center.js";
 import type { Attestation, IdentityCenterReader } from "../../../src/domain/checks/posture-facts.js";
 import { inspectMetadataText } from "../../../src/domain/saml/inspect-metadata.js";
@@ -154,5 +155,58 @@ describe("the attested Identity Center import", () => {
     });
     expect(finding?.code).toBe("IDENTITY_CENTER_IMPORT_STALE");
     expect(finding?.message).toMatch(/expires in 6 days; import the IdP's new one \(sha256 /);
+  });
+});
+
+describe("an IdP change reported by CloudTrail", () => {
+  const changedAt = (daysBeforeNow: number) => ({
+    instanceArn: INSTANCE,
+    eventId: "4c1b7a3e-6f2d-4e0a-9b8c-1d2e3f405162",
+    eventName: "DisableExternalIdPConfigurationForDirectory",
+    changedAt: new Date(now.getTime() - daysBeforeNow * DAY),
+    changedBy: "arn:aws:sts::999999999999:assumed-role/AWSReservedSSO_Admin_0123/mallory@example.com",
+    sourceIp: "203.0.113.7",
+  });
+
+  it("makes the attested import untrustworthy: the change is reported instead of a comparison with the IdP", () => {
+    const changed = { ...attestation([sha256(current)]), lastIdpChange: changedAt(2) };
+    const findings = checkIdentityCenterImport(INSTANCE, idp(current), changed, { now, warnDays: 30 });
+    expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([
+      ["IDENTITY_CENTER_IDP_CHANGED", "high"],
+    ]);
+    expect(findings[0]?.message).toContain(
+      "mallory@example.com changed the external IdP configuration of IAM Identity Center " +
+        `${INSTANCE} at 2026-11-23T12:00:00.000Z (DisableExternalIdPConfigurationForDirectory from 203.0.113.7`,
+    );
+  });
+
+  it("leaves an attestation made after the change alone", () => {
+    const attestedAfter = { ...attestation([sha256(current)]), lastIdpChange: changedAt(12) };
+    expect(checkIdentityCenterImport(INSTANCE, idp(current), attestedAfter, { now, warnDays: 30 })).toEqual([]);
+  });
+
+  it("is reported even when sso-admin does not answer: CloudTrail, not sso-admin, saw it", () => {
+    const findings = checkDefinition("identity-center").judge({
+      facts: {
+        emergencyAccountId: "111111111111",
+        identityCenter: {
+          instanceArn: INSTANCE,
+          status: "error",
+          error: { code: "ServiceUnavailableException", message: "try later" },
+          instanceStatus: null,
+          identityStoreId: null,
+        },
+        attestation: { ...attestation([sha256(current)]), lastIdpChange: changedAt(2) },
+      },
+      idp: undefined,
+      samlProviderArns: [],
+      emergencyRoleArns: [],
+      now,
+      warnDays: 30,
+    });
+    expect(findings.map((finding) => finding.code)).toEqual([
+      "IDENTITY_CENTER_UNREACHABLE",
+      "IDENTITY_CENTER_IDP_CHANGED",
+    ]);
   });
 });

@@ -223,8 +223,8 @@ describe("a bad runbook file", () => {
     const { path, lines } = await lint(change(VALID, "checks: [metadata]", "checks: [metdata]"));
     expect(lines).toEqual([
       `${path}: line 14: step "fetch": field "checks[0]": expected a check name (metadata, ` +
-        `saml-providers, emergency-roles, emergency-users, identity-center, cross-account-roles, scp-protection, cloudtrail, ` +
-        `eventbridge, emergency-groups), got metdata (did you mean "metadata"?)`,
+        `saml-providers, emergency-roles, emergency-users, identity-center, identity-center-regions, cross-account-roles, ` +
+        `scp-protection, cloudtrail, eventbridge, emergency-groups, watch), got metdata (did you mean "metadata"?)`,
     ]);
   });
 

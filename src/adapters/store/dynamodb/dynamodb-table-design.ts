@@ -16,6 +16,8 @@
  * | member lease counter  | `COUNTER`             | `member-lease`         | recordLease (ADD 1: the lease's id)               |
  * | attestation           | `ATTESTATION#<instance ARN>` | `<attested at>#<unique>` | recordAttestation, every one kept          |
  * | newest attestation    | `ATTESTATION`         | instance ARN           | recordAttestation when newer than the one kept    |
+ * | IdP configuration change | `IDP-CHANGE#<instance ARN>` | `<changed at>#<event id>` | recordIdpChange, with its event marker |
+ * | IdP change event marker | `IDP-CHANGE-EVENT`  | CloudTrail event id    | recordIdpChange (only if absent: once per event)  |
  * | alert                 | `ALERT`               | finding key            | recordSeen and the mark* updates                  |
  * | expiry-ladder claim   | `EXPIRY#<fingerprint>`| step                   | claim / deliver / forget                          |
  * | Slack message         | `MESSAGE`             | subject                | rememberMessage; `MESSAGE-REF` / `<channel> <ts>` finds the subject back |

@@ -138,6 +138,18 @@ export const MIGRATIONS: readonly string[] = [
      renewed_at TEXT NOT NULL,
      expires_at TEXT NOT NULL
    );`,
+  // Changes to Identity Center's external IdP configuration that CloudTrail reported (sso-directory events), one row per
+  // CloudTrail event id so that a redelivered event is recorded once: a change after the last attestation makes it
+  // untrue until someone attests again.
+  `CREATE TABLE idp_configuration_changes (
+     event_id TEXT PRIMARY KEY,
+     instance_arn TEXT NOT NULL,
+     event_name TEXT NOT NULL,
+     changed_at TEXT NOT NULL,
+     changed_by TEXT NOT NULL,
+     source_ip TEXT NOT NULL
+   );
+   CREATE INDEX idp_configuration_changes_by_instance ON idp_configuration_changes (instance_arn, changed_at);`,
 ];
 
 /**
