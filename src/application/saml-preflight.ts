@@ -176,7 +176,7 @@ async function readTrustedProvider(
       "no emergency SAML provider is configured; add its ARN, or check against a metadata file with --provider-metadata",
     );
   }
-  const arn = providerNamedBy(xml, input, provider.providerArns) ?? (provider.providerArns[0] as string);
+  const arn = providerNamedBy(xml, input, provider.providerArns) ?? provider.providerArns[0]!;
   const facts = await provider.reader.readSamlProvider(arn);
   if (facts.status === "missing")
     throw new BreakglassError("AWS_NOT_FOUND", arn, "the emergency SAML provider does not exist (iam:GetSAMLProvider)");

@@ -10,6 +10,8 @@ export interface CliIo {
   readonly stderrIsTty?: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
+  /** All of standard input (a command given "-" for a file); tests pass their own. */
+  readonly readStdin?: () => Promise<Buffer>;
   /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
   readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost" | "sleep">;
 }
@@ -22,6 +24,11 @@ export function processIo(): CliIo {
     stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
     clock: systemClock,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    },
   };
 }
 

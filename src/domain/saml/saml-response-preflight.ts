@@ -178,7 +178,8 @@ export function judgeSamlResponse(inspection: SamlResponseInspection, context: P
     findings.push(
       createFinding(
         "SAML_RESPONSE_ISSUER_MISMATCH",
-        `The assertion's Issuer is ${describe(facts.issuer)}, but the provider's metadata is for ${context.providerEntityIds.map(quote).join(", ") || "no entity"}.`,
+        `The assertion's Issuer is ${describe(facts.issuer)}, but the provider's metadata is for ` +
+          `${context.providerEntityIds.map(quote).join(", ") || "no entity"}.`,
       ),
     );
   }
