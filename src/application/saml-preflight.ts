@@ -7,9 +7,6 @@
 //
 // It throws a BreakglassError (kind "usage", exit 2) for input it cannot judge at all: not a SAML response, hostile
 // XML (a DTD, entities, runaway nesting), an encrypted assertion, or provider metadata without a signing certificate.
-import type { IAMClient } from "@aws-sdk/client-iam";
-import { readRole, readSamlProvider } from "../adapters/aws/iam-reader.js";
-import { AwsClients, DEFAULT_AWS_SETTINGS, type Credentials } from "../adapters/aws/aws-clients.js";
 import type { Finding } from "../domain/checks/finding.js";
 import { describeFactError } from "../domain/checks/fact-error.js";
 import type { RoleFacts, SamlProviderFacts } from "../domain/checks/posture-facts.js";
@@ -143,22 +140,6 @@ export async function preflightSamlResponse(
       sessionDuration: facts?.sessionDurations[0] ?? null,
       clockSkewSeconds,
     },
-  };
-}
-
-/** IAM's view of the emergency account through the SDK: the provider and roles, read with the check's credentials. */
-export function awsEmergencyAccountReader(options: {
-  readonly region: string | undefined;
-  /** The role to read the emergency account as (aws.emergencyAccount.roleArn); undefined: the default chain. */
-  readonly roleArn?: string | undefined;
-}): EmergencyAccountReader {
-  const clients = new AwsClients({ ...DEFAULT_AWS_SETTINGS, region: options.region });
-  const credentials: Credentials = options.roleArn ? clients.assumeRole(options.roleArn, "saml-preflight") : undefined;
-  let iam: IAMClient | undefined;
-  const client = () => (iam ??= clients.iam(credentials));
-  return {
-    readSamlProvider: (arn) => readSamlProvider(clients, client(), arn),
-    readRole: (arn) => readRole(clients, client(), arn),
   };
 }
 

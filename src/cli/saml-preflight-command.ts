@@ -1,11 +1,7 @@
 // `breakglass saml preflight <file|->`: would AWS accept this SAML response for the emergency account? Exit 0/1/2.
 import pc from "picocolors";
 import { readMetadataFile } from "../adapters/metadata/metadata-source.js";
-import {
-  awsEmergencyAccountReader,
-  preflightSamlResponse,
-  type ProviderSource,
-} from "../application/saml-preflight.js";
+import { preflightSamlResponse, type ProviderSource } from "../application/saml-preflight.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { BreakglassError } from "../domain/errors.js";
 import { MAX_SAML_RESPONSE_INPUT_BYTES } from "../domain/saml/saml-response-input.js";
@@ -68,6 +64,8 @@ async function awsProvider(configFlag: string | undefined, io: CliIo): Promise<P
       "no emergency SAML provider is configured to check against; add its ARN, or pass --provider-metadata <file>",
     );
   }
+  // Loaded only here: an offline preflight (--provider-metadata) loads no AWS SDK.
+  const { awsEmergencyAccountReader } = await import("../application/saml-preflight-aws.js");
   return {
     kind: "aws",
     providerArns: account.samlProviders,
