@@ -31,6 +31,8 @@ import { EmergencyAccess } from "./emergency-access.js";
 import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
+import { awsEmergencyAccountReader } from "./saml-preflight-aws.js";
+import { preflightSamlResponse } from "./saml-preflight.js";
 import { RunbookRuns } from "./runbook-runs.js";
 
 export interface RunbookServices {
@@ -152,6 +154,20 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     resolveRunbook,
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
+    // fm3's confirm-sign-in: a pasted SAML response is judged against the emergency provider and roles in AWS.
+    preflightSamlResponse: (response) =>
+      preflightSamlResponse(
+        response,
+        {
+          kind: "aws",
+          providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
+          reader: awsEmergencyAccountReader({
+            region: config.aws?.region,
+            roleArn: config.aws?.emergencyAccount.roleArn,
+          }),
+        },
+        { now: options.clock.now() },
+      ),
   });
   const emergency = new EmergencyAccess({
     store,
