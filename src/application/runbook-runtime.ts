@@ -32,7 +32,7 @@ import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
 import { awsEmergencyAccountReader } from "./saml-preflight-aws.js";
-import { preflightSamlResponse } from "./saml-preflight.js";
+import { preflightSamlResponse, type SamlPreflightReport, type SamlResponseSource } from "./saml-preflight.js";
 import { RunbookRuns } from "./runbook-runs.js";
 
 export interface RunbookServices {
@@ -49,6 +49,11 @@ export interface RunbookServices {
   readonly people: People;
   /** How the CLI learns who runs it: the AWS principal of the default credential chain (STS), and the OS user for lab mode. */
   readonly cliIdentity: CliIdentitySource;
+  /** `saml preflight` against the emergency provider and roles in AWS: what Slack's /breakglass preflight calls. */
+  readonly preflightSamlResponse: (
+    response: SamlResponseSource,
+    options: { readonly role?: string | undefined },
+  ) => Promise<SamlPreflightReport>;
   close(): void;
 }
 
@@ -148,6 +153,17 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     ...(options.leaseHost ? { host: options.leaseHost } : {}),
     ...(options.onProgress ? { progress: options.onProgress } : {}),
   });
+  // The SAML preflight against the emergency provider and roles in AWS, for fm3's confirm-sign-in and Slack.
+  const emergencyAccountReader = awsEmergencyAccountReader({
+    region: config.aws?.region,
+    roleArn: config.aws?.emergencyAccount.roleArn,
+  });
+  const preflight: RunbookServices["preflightSamlResponse"] = (response, { role }) =>
+    preflightSamlResponse(
+      response,
+      { kind: "aws", providerArns: config.aws?.emergencyAccount.samlProviders ?? [], reader: emergencyAccountReader },
+      { now: options.clock.now(), role },
+    );
   const runs = new RunbookRuns({
     engine,
     catalog,
@@ -155,19 +171,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
     // fm3's confirm-sign-in: a pasted SAML response is judged against the emergency provider and roles in AWS.
-    preflightSamlResponse: (response) =>
-      preflightSamlResponse(
-        response,
-        {
-          kind: "aws",
-          providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
-          reader: awsEmergencyAccountReader({
-            region: config.aws?.region,
-            roleArn: config.aws?.emergencyAccount.roleArn,
-          }),
-        },
-        { now: options.clock.now() },
-      ),
+    preflightSamlResponse: (response) => preflight(response, {}),
   });
   const emergency = new EmergencyAccess({
     store,
@@ -184,7 +188,18 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       nonEmpty(options.env["AWS_DEFAULT_REGION"]) ??
       "us-east-1",
   );
-  return { runs, emergency, engine, store, audit, directory, people, cliIdentity, close: () => store.close() };
+  return {
+    runs,
+    emergency,
+    engine,
+    store,
+    audit,
+    directory,
+    people,
+    cliIdentity,
+    preflightSamlResponse: preflight,
+    close: () => store.close(),
+  };
 }
 
 /** breakglass.yaml's people, its access rules merged with slack.access (the Slack-only form of the same rules), and its identity mode. */

@@ -51,8 +51,17 @@ export function decodeSamlResponseInput(bytes: Uint8Array, input: string): Decod
   if (!BASE64.test(base64) || base64.length % 4 === 1) {
     throw unreadable(input, `it starts with "${printable(trimmed.slice(0, 20))}", which is neither XML nor base64`);
   }
-  const xml = decodeXmlBytes(Buffer.from(base64, "base64"), input).trim();
-  if (!xml.startsWith("<")) throw unreadable(input, "it is base64, but what it encodes is not XML");
+  let xml: string;
+  try {
+    xml = decodeXmlBytes(Buffer.from(base64, "base64"), input).trim();
+  } catch {
+    xml = "";
+  }
+  if (!xml.startsWith("<"))
+    throw unreadable(
+      input,
+      `it starts with "${printable(trimmed.slice(0, 20))}", which is neither XML nor base64 of XML`,
+    );
   return { xml, base64, form };
 }
 
