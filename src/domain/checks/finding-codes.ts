@@ -346,7 +346,8 @@ export const FINDING_CODES = {
   SAML_RESPONSE_RECIPIENT_WRONG: {
     severity: "critical",
     remedy:
-      "Set the IdP application's ACS URL (Recipient, Destination) to https://signin.aws.amazon.com/saml or a regional https://<region>.signin.aws.amazon.com/saml.",
+      "Set the IdP application's ACS URL (Recipient, Destination) to https://signin.aws.amazon.com/saml " +
+      "or a regional https://<region>.signin.aws.amazon.com/saml.",
     runbook: null,
   },
   SAML_RESPONSE_ROLE_MISSING: {
@@ -376,13 +377,15 @@ export const FINDING_CODES = {
   SAML_RESPONSE_SESSION_NAME_INVALID: {
     severity: "critical",
     remedy:
-      "Map https://aws.amazon.com/SAML/Attributes/RoleSessionName at the IdP to one value of 2 to 64 characters of letters, digits and +=,.@_- (the user's email works).",
+      "Map https://aws.amazon.com/SAML/Attributes/RoleSessionName at the IdP to one value of 2 to 64 characters " +
+      "of letters, digits and +=,.@_- (the user's email works).",
     runbook: null,
   },
   SAML_RESPONSE_DURATION_INVALID: {
     severity: "critical",
     remedy:
-      "Set https://aws.amazon.com/SAML/Attributes/SessionDuration at the IdP to a whole number of seconds from 900 up to the role's MaxSessionDuration, or raise the role's maximum.",
+      "Set https://aws.amazon.com/SAML/Attributes/SessionDuration at the IdP to a whole number of seconds " +
+      "from 900 up to the role's MaxSessionDuration, or raise the role's maximum.",
     runbook: null,
   },
   AWS_READ_FAILED: {
