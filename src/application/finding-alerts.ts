@@ -178,6 +178,14 @@ const emergencyGroupRead: Judge = (subject, reading) =>
 const serviceControlPoliciesRead: Judge = (subject, reading) =>
   reading.checks.has("scp-protection") && (workloadAccount(subject, reading)?.serviceControlPolicies ?? null) !== null;
 
+/** The SAML preflight judges one pasted response, never the checks: an alert of its codes is not the check's to keep. */
+const notRaisedByChecks: Judge = () => true;
+const SAML_RESPONSE_JUDGES = Object.fromEntries(
+  (Object.keys(FINDING_CODES) as FindingCode[])
+    .filter((code) => code.startsWith("SAML_RESPONSE_"))
+    .map((code) => [code, notRaisedByChecks]),
+) as Record<Extract<FindingCode, `SAML_RESPONSE_${string}`>, Judge>;
+
 /**
  * Whether this check could have seen each kind of finding: an alert it did not see is resolved only then. An IdP whose
  * metadata could not be read (METADATA_UNREACHABLE) says nothing about its certificates, and an AWS read that failed
@@ -251,6 +259,7 @@ const JUDGES: Readonly<Record<FindingCode, Judge>> = {
   IDP_GROUP_UNMODIFIABLE: emergencyGroupRead,
   IDP_GROUP_UNREADABLE: emergencyGroupAsked,
   AWS_READ_FAILED: (_subject, reading) => reading.facts !== undefined,
+  ...SAML_RESPONSE_JUDGES,
 };
 
 function isFindingCode(code: string): code is FindingCode {

@@ -10,6 +10,7 @@ import type { Runbook } from "../domain/runbooks/runbook-schema.js";
 import type { RunbookResolver } from "../domain/runbooks/engine-ports.js";
 import { rollbackRunbookId } from "../domain/runbooks/rollback-runbook.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
+import type { SamlPreflightReport, SamlResponseSource } from "./saml-preflight.js";
 import { rollbackRunId } from "./rollback-runbooks.js";
 import { requireRunbookInputs, type GivenInputs } from "./runbook-inputs.js";
 
@@ -29,6 +30,8 @@ export interface RunbookRunsOptions {
   readonly runs: RunQueries;
   /** Inputs breakglass.yaml already answers (emergencyAccountId, identityCenterRegion), by input name. */
   readonly inputDefaults: Readonly<Record<string, string>>;
+  /** Judges a SAML response pasted to confirm a `preflight: saml-response` step (saml-preflight.ts, against AWS). */
+  readonly preflightSamlResponse?: (response: SamlResponseSource) => Promise<SamlPreflightReport>;
 }
 
 export interface StartRequest {
@@ -107,9 +110,45 @@ export class RunbookRuns {
   }
 
   /** Confirms the manual step the run waits for (with the written answer it asks for), then goes on. */
-  confirm(runId: string, actor: Actor, record?: string): Promise<RunView> {
+  async confirm(runId: string, actor: Actor, record?: string): Promise<RunView> {
     const id = this.resolve(runId);
-    return this.thenAdvance(id, actor, this.options.engine.confirm(id, actor.person, record));
+    const answer = await this.preflightedRecord(id, record);
+    return this.thenAdvance(id, actor, this.options.engine.confirm(id, actor.person, answer));
+  }
+
+  /**
+   * The answer to keep for a `preflight: saml-response` step: a pasted SAML response is judged as AWS would, and only
+   * its verdict is kept (the response itself is a bearer credential for minutes: it goes in no record). One AWS would
+   * refuse throws SAML_RESPONSE_REJECTED with the findings, and the step keeps waiting. Other answers pass unchanged.
+   */
+  private async preflightedRecord(runId: string, record: string | undefined): Promise<string | undefined> {
+    if (record === undefined || !looksLikeSamlResponse(record)) return record;
+    const view = await this.options.engine.status(runId);
+    const waiting = view.waitingFor;
+    if (waiting === null) return record;
+    const runbook = await this.runbook(view.runbookId);
+    const step = runbook.steps.find((candidate) => candidate.id === waiting.stepId);
+    if (step?.kind !== "manual" || step.preflight !== "saml-response") return record;
+    const preflight = this.options.preflightSamlResponse;
+    if (!preflight) {
+      throw new BreakglassError(
+        "CONFIG_INVALID",
+        "aws.emergencyAccount.samlProviders",
+        "a pasted SAML response cannot be checked without the emergency SAML provider configured",
+      );
+    }
+    const report = await preflight({ bytes: Buffer.from(record, "utf8"), input: "the pasted SAML response" });
+    if (!report.accepted) {
+      throw new BreakglassError(
+        "SAML_RESPONSE_REJECTED",
+        "the pasted SAML response",
+        `AWS would refuse it, so the step is not confirmed: ${report.findings
+          .map((finding) => `${finding.code}: ${finding.message}`)
+          .join(" ")}`,
+        { maxLength: 1200 },
+      );
+    }
+    return describeAcceptedResponse(report);
   }
 
   /** Passes over the manual step the run waits for, with a reason on the record, then goes on. */
@@ -208,4 +247,25 @@ function requireReason(reason: string, verb: string): string {
   if (text === "")
     throw new BreakglassError("USAGE", "--reason", `say why you ${verb} it: the reason goes on the record`);
   return text;
+}
+
+/** A SAML response as people paste one: its XML, its base64 (long, no spaces), or a form body with SAMLResponse=. */
+function looksLikeSamlResponse(text: string): boolean {
+  const trimmed = text.trim();
+  return (
+    /^<(?:\?xml[^>]*>\s*<)?[\w.-]*:?Response[\s>]/.test(trimmed) ||
+    /(?:^|&)SAMLResponse=/.test(trimmed) ||
+    (trimmed.length > 200 && /^[A-Za-z0-9+/=\s%]+$/.test(trimmed) && trimmed.startsWith("PH"))
+  );
+}
+
+/** The record of an accepted response: who got in as what, and the signature it was verified with. */
+function describeAcceptedResponse(report: SamlPreflightReport): string {
+  const { facts } = report;
+  const roles = facts.roles.filter((role) => role.accepted).map((role) => role.roleArn ?? role.value);
+  return (
+    `SAML preflight: AWS would accept this response — ${facts.nameId ?? "(no NameID)"} as ${roles.join(", ") || "(no role)"}, ` +
+    `issued by ${facts.issuer ?? "(no issuer)"}, signed by sha256 ${facts.signingCertificateSha256 ?? "(none)"}, ` +
+    `valid until ${facts.times.notOnOrAfter ?? facts.times.subjectNotOnOrAfter ?? "(unknown)"}.`
+  );
 }

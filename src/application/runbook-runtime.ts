@@ -31,6 +31,8 @@ import { EmergencyAccess } from "./emergency-access.js";
 import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
+import { awsEmergencyAccountReader } from "./saml-preflight-aws.js";
+import { preflightSamlResponse, type SamlPreflightReport, type SamlResponseSource } from "./saml-preflight.js";
 import { RunbookRuns } from "./runbook-runs.js";
 import { withIdpWaitsReported } from "../adapters/idp/server-waits.js";
 
@@ -48,6 +50,11 @@ export interface RunbookServices {
   readonly people: People;
   /** How the CLI learns who runs it: the AWS principal of the default credential chain (STS), and the OS user for lab mode. */
   readonly cliIdentity: CliIdentitySource;
+  /** `saml preflight` against the emergency provider and roles in AWS: what Slack's /breakglass preflight calls. */
+  readonly preflightSamlResponse: (
+    response: SamlResponseSource,
+    options: { readonly role?: string | undefined },
+  ) => Promise<SamlPreflightReport>;
   close(): void;
 }
 
@@ -150,12 +157,25 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     ...(options.leaseHost ? { host: options.leaseHost } : {}),
     ...(options.onProgress ? { progress: options.onProgress } : {}),
   });
+  // The SAML preflight against the emergency provider and roles in AWS, for fm3's confirm-sign-in and Slack.
+  const emergencyAccountReader = awsEmergencyAccountReader({
+    region: config.aws?.region,
+    roleArn: config.aws?.emergencyAccount.roleArn,
+  });
+  const preflight: RunbookServices["preflightSamlResponse"] = (response, { role }) =>
+    preflightSamlResponse(
+      response,
+      { kind: "aws", providerArns: config.aws?.emergencyAccount.samlProviders ?? [], reader: emergencyAccountReader },
+      { now: options.clock.now(), role },
+    );
   const runs = new RunbookRuns({
     engine,
     catalog,
     resolveRunbook,
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
+    // fm3's confirm-sign-in: a pasted SAML response is judged against the emergency provider and roles in AWS.
+    preflightSamlResponse: (response) => preflight(response, {}),
   });
   const emergency = new EmergencyAccess({
     store,
@@ -172,7 +192,18 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       nonEmpty(options.env["AWS_DEFAULT_REGION"]) ??
       "us-east-1",
   );
-  return { runs, emergency, engine, store, audit, directory, people, cliIdentity, close: () => store.close() };
+  return {
+    runs,
+    emergency,
+    engine,
+    store,
+    audit,
+    directory,
+    people,
+    cliIdentity,
+    preflightSamlResponse: preflight,
+    close: () => store.close(),
+  };
 }
 
 /** breakglass.yaml's people, its access rules merged with slack.access (the Slack-only form of the same rules), and its identity mode. */

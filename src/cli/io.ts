@@ -16,6 +16,8 @@ export interface CliIo {
    * never hangs on a question: a command that needs an answer without one says which option to pass instead.
    */
   readonly prompt?: (question: string) => Promise<string>;
+  /** All of standard input (a command given "-" for a file); tests pass their own. */
+  readonly readStdin?: () => Promise<Buffer>;
   /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
   readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost" | "sleep">;
 }
@@ -29,6 +31,11 @@ export function processIo(): CliIo {
     env: process.env,
     clock: systemClock,
     ...(process.stdin.isTTY === true ? { prompt: askOnTerminal } : {}),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import type { ApproveOptions, OperatorOptions, RunOptions, TakeOverOptions } fro
 import { EXIT, EXIT_STATUS_HELP, exitCodeFor } from "./exit-codes.js";
 import { processIo, type CliIo } from "./io.js";
 import type { MetadataInspectOptions } from "./metadata-inspect-command.js";
+import type { SamlPreflightOptions } from "./saml-preflight-command.js";
 import type { ServeOptions } from "./serve-command.js";
 
 // Each action imports its command module when it runs, never at the top: a command pays only for the libraries it uses
@@ -78,6 +79,28 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (source: string, options: MetadataInspectOptions) => {
       const { runMetadataInspect } = await import("./metadata-inspect-command.js");
       exitCode = await runMetadataInspect(source, options, io);
+    });
+
+  const saml = program.command("saml").description("Check SAML sign-ins into the emergency account.").exitOverride();
+  saml
+    .command("preflight")
+    .description(
+      "Would AWS accept this SAML response for direct federation? It is verified against the emergency IAM SAML " +
+        "provider's certificates. Exit 0 accepted, 1 refused (findings), 2 unusable input, 3 and up as breakglass --help lists.",
+    )
+    .argument("<file>", 'the SAML response: XML, base64 or URL-encoded base64 (a form post); "-" reads standard input')
+    .option("--role <arn>", "judge only this role of the Role attribute (otherwise each one is judged)")
+    .option(
+      "--provider-metadata <file>",
+      "check against this metadata document's signing certificates instead of the provider in AWS (offline; skips role trust and duration)",
+    )
+    .option("--now <iso-8601>", "judge as of this instant instead of the clock")
+    .option("--config <file>", "the breakglass config naming the emergency account and provider")
+    .option("--json", "print one JSON object instead of the readable report")
+    .exitOverride()
+    .action(async (source: string, options: SamlPreflightOptions) => {
+      const { runSamlPreflight } = await import("./saml-preflight-command.js");
+      exitCode = await runSamlPreflight(source, options, io);
     });
 
   const config = program

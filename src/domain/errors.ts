@@ -33,6 +33,8 @@ export type ErrorCode =
   | "XML_TOO_DEEP"
   | "METADATA_NOT_SAML"
   | "METADATA_NO_SIGNING_CERTIFICATE"
+  | "SAML_RESPONSE_UNUSABLE"
+  | "SAML_RESPONSE_REJECTED"
   | "INSECURE_URL"
   | "FETCH_TOO_MANY_REDIRECTS"
   | "SIGNER_UNREADABLE"
@@ -100,6 +102,10 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
   METADATA_NOT_SAML: "usage",
   /** Metadata without an IdP signing certificate: importing it would break every sign-in. */
   METADATA_NO_SIGNING_CERTIFICATE: "usage",
+  /** A SAML response the preflight cannot judge at all: not a samlp:Response, an encrypted assertion, not decodable. */
+  SAML_RESPONSE_UNUSABLE: "usage",
+  /** A SAML response pasted to confirm a step that AWS would refuse: the step keeps waiting; the message says why. */
+  SAML_RESPONSE_REJECTED: "usage",
   INSECURE_URL: "usage",
   /** A URL that redirects without end is a URL to correct, not one to retry. */
   FETCH_TOO_MANY_REDIRECTS: "usage",

@@ -26,11 +26,22 @@ export type SlashCommand =
   | { readonly kind: "incident-declare"; readonly title: string }
   /** Without a reference: the one open incident (refused, naming them, when runbooks opened several). */
   | { readonly kind: "incident-close"; readonly incident?: string }
+  /** Opens the modal that takes a SAML response as a file upload (a slash command carries text only). */
+  | { readonly kind: "saml-preflight"; readonly role: string | null }
   | { readonly kind: "usage"; readonly problem: string };
 
 export type SlashCommandKind = SlashCommand["kind"];
 
-export const COMMAND_WORDS = ["help", "status", "check", "runbook", "grant", "revoke", "incident"] as const;
+export const COMMAND_WORDS = [
+  "help",
+  "status",
+  "check",
+  "runbook",
+  "grant",
+  "revoke",
+  "incident",
+  "preflight",
+] as const;
 const RUNBOOK_WORDS = ["list", "start", "status"] as const;
 const INCIDENT_WORDS = ["declare", "close"] as const;
 /** What `incident declare` names an incident (INC-20261125-0342) and what runbooks are given (INC-4711, SEC-12). */
@@ -89,9 +100,23 @@ function parse(text: string): SlashCommand {
       return parseRevoke(text.slice(first.end));
     case "incident":
       return parseIncident(text, rest);
+    case "preflight":
+      return parsePreflight(text, rest);
     default:
       return usage(`unknown command ${showTyped(first.word)}${suggestion(command, COMMAND_WORDS)}`);
   }
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+function parsePreflight(text: string, words: readonly Word[]): SlashCommand {
+  const [role, ...extra] = words;
+  if (role === undefined) return { kind: "saml-preflight", role: null };
+  if (extra.length > 0 || !ROLE_ARN.test(role.word))
+    return usage(
+      `preflight takes at most a role ARN (arn:aws:iam::<account>:role/<name>), got ${showTyped(text.slice(role.end - role.word.length).trim())}`,
+    );
+  return { kind: "saml-preflight", role: role.word };
 }
 
 function parseRunbook(text: string, words: readonly Word[]): SlashCommand {

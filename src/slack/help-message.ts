@@ -25,6 +25,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: "revoke @person", does: "take them out of the emergency groups now" },
   { usage: "incident declare <title>", does: "declare an incident" },
   { usage: "incident close [reference]", does: "close the incident (name it when several are open)" },
+  { usage: "preflight [role ARN]", does: "upload a SAML response: would AWS accept it for the emergency account?" },
   { usage: "help", does: "this list" },
 ];
 

@@ -8,6 +8,7 @@ import { registerRunActions } from "./run-actions.js";
 import { RunDriver } from "./run-driver.js";
 import { describeSlackError, SlackAnnouncer } from "./slack-announcer.js";
 import type { SlackContext, SlackLog } from "./slack-context.js";
+import { registerSamlPreflight } from "./saml-preflight.js";
 import { registerSlashCommand } from "./slash-command.js";
 
 /** Where Slack sends its events and interactions: Bolt's HTTPReceiver answers here, behind the host's request guard. */
@@ -94,6 +95,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   const driver = new RunDriver(context);
   registerSlashCommand(app, context, driver);
   registerRunActions(app, context, driver);
+  registerSamlPreflight(app, context);
   registerHomeTab(app, context);
   const stopWatching = driver.watchStore(runWatchIntervalMs);
 

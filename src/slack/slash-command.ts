@@ -22,6 +22,7 @@ import { postureSnapshot } from "./posture-snapshot.js";
 import { postureStatusMessage } from "./posture-view.js";
 import type { RunDriver } from "./run-driver.js";
 import { runMessage } from "./run-message.js";
+import { openPreflightModal } from "./saml-preflight.js";
 import { describeSlackError } from "./slack-announcer.js";
 import type { SlackContext } from "./slack-context.js";
 import type { SlackMessage } from "./slack-message.js";
@@ -98,6 +99,10 @@ async function quickAnswer(
       return status.message();
     case "runbook-list":
       return runbookListMessage(await context.services.runs.catalog.list(), command.command);
+    case "saml-preflight":
+      // Slack gives a trigger 3 s: the modal opens now, and the verdict follows the upload.
+      await openPreflightModal(context, command.trigger_id, { channel: command.channel_id, role: parsed.role });
+      return note("Upload the SAML response in the window that opened; the verdict follows here, only for you.");
     default:
       return undefined;
   }

@@ -1,11 +1,12 @@
 // The installed command loads only what the command it runs needs: a person waits on every call during an incident,
 // and an AWS SDK, Slack or a store driver loaded for nothing costs them a second (issue 15).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { createSamlIdp } from "../support/saml-idp.js";
 
 const run = promisify(execFile);
 // bin/breakglass.js runs the compiled dist/, which `npm test` builds first.
@@ -59,6 +60,27 @@ describe("what the installed command loads", () => {
     expect(packages).toEqual(expect.arrayContaining(["fast-xml-parser", "node-forge"]));
     expect(serviceLibrariesIn(packages)).toEqual([]);
     expect(packages.filter((name) => ["xml-crypto", "@xmldom/xmldom", "xpath"].includes(name))).toEqual([]);
+  });
+
+  it("preflights a SAML response offline (--provider-metadata) with no AWS SDK, Slack, store driver or HTTP client", async () => {
+    const idp = createSamlIdp();
+    const role = "arn:aws:iam::111111111111:role/EmergencyAdmin,arn:aws:iam::111111111111:saml-provider/EmergencyIdP";
+    const { base64 } = await idp.respond({ issuedAt: new Date("2026-11-24T12:00:00Z"), roles: [role] });
+    const response = join(directory, "response.b64");
+    const metadata = join(directory, "provider-metadata.xml");
+    writeFileSync(response, base64);
+    writeFileSync(metadata, idp.metadata);
+    const packages = await packagesLoadedBy(
+      "saml",
+      "preflight",
+      response,
+      "--provider-metadata",
+      metadata,
+      "--now",
+      "2026-11-24T12:01:00Z",
+    );
+    expect(packages).toEqual(expect.arrayContaining(["xml-crypto", "@xmldom/xmldom"]));
+    expect(serviceLibrariesIn(packages)).toEqual([]);
   });
 
   it("lists the runbooks with the YAML and schema libraries the first time, and with commander alone once they are cached", async () => {

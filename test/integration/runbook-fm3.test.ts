@@ -1,6 +1,6 @@
 // FM3 end to end from the CLI: Identity Center is being deleted (a loopback sso-admin says so), so after a second person approves,
 // named responders are added to the emergency group of a SCIM 2.0 IdP (scimmy on loopback), then removed and the group verified empty.
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand, CreateSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -16,6 +16,7 @@ import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
 import { breakglassCli, startedRunId, stepLine } from "../support/runbook-cli.js";
 import { startSsoAdmin, type SsoAdminServer } from "../support/runbook-sso-admin.js";
+import { createSamlIdp } from "../support/saml-idp.js";
 import {
   asPrincipal,
   iamUserPrincipal,
@@ -309,6 +310,51 @@ describe("fm3-direct-federation from the CLI", () => {
       (await breakglass("runbook", "abort", runId, "--as", "alice", "--reason", "dry run done", "--config", configPath))
         .stdout,
     ).toContain("aborted");
+  });
+
+  it("confirms the sign-in with a SAML response AWS would accept, keeping the verdict and not the response; refuses one it would not", async () => {
+    const runId = await startFm3("INC-4705", "--dry-run");
+    const approved = await breakglass("runbook", "approve", runId, "--as", "bob", "--config", configPath);
+    expect(stepLine(approved.stdout, "Confirm one responder got in")).toMatch(/^ {2}\? /);
+    // The IdP of the metadata the emergency provider holds, signing with its key (samlify).
+    const idp = createSamlIdp({ entityId: "https://idp.example.test/metadata", certificate: signing });
+    const role = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:role/EmergencyAdmin`;
+    const provider = `arn:aws:iam::${MOTO_DEFAULT_ACCOUNT_ID}:saml-provider/EmergencyIdP`;
+    const spec = { issuedAt: NOW, roles: [`${role},${provider}`], nameId: "dana@example.com", sessionName: "dana" };
+    const confirmWith = (response: string) =>
+      breakglass("runbook", "confirm", runId, "--as", "alice", "--config", configPath, "--record", response);
+
+    const stale = await idp.respond({ ...spec, issuedAt: new Date(NOW.getTime() - 3_600_000) });
+    const refused = await confirmWith(stale.base64);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^breakglass: the pasted SAML response: AWS would refuse it, so the step is not confirmed: /,
+    );
+    expect(refused.stderr).toContain("SAML_RESPONSE_EXPIRED");
+    const waiting = await breakglass("runbook", "status", runId, "--json", "--config", configPath);
+    expect(JSON.parse(waiting.stdout).waitingFor).toMatchObject({ stepId: "confirm-sign-in" });
+
+    const { base64 } = await idp.respond(spec);
+    expect((await confirmWith(base64)).code).toBe(0);
+    const status = JSON.parse((await breakglass("runbook", "status", runId, "--json", "--config", configPath)).stdout);
+    const step = status.steps.find((candidate: { id: string }) => candidate.id === "confirm-sign-in");
+    expect(step.confirmation.record).toMatch(
+      new RegExp(`^SAML preflight: AWS would accept this response — dana@example.com as ${role}, issued by`),
+    );
+    // The response is a bearer credential for minutes: neither the run nor the audit mirror keeps it.
+    expect(JSON.stringify(status)).not.toContain(base64.slice(0, 60));
+    expect(readFileSync(join(directory, "audit.jsonl"), "utf8")).not.toContain(base64.slice(0, 60));
+    await breakglass(
+      "runbook",
+      "abort",
+      runId,
+      "--as",
+      "alice",
+      "--reason",
+      "preflight test done",
+      "--config",
+      configPath,
+    );
   });
 
   it("adds the responders after a second person approves, removes them when the work is done, and ends with the group verified empty", async () => {

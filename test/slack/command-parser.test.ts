@@ -246,6 +246,7 @@ const KINDS = new Set<SlashCommand["kind"]>([
   "revoke",
   "incident-declare",
   "incident-close",
+  "saml-preflight",
   "usage",
 ]);
 
@@ -257,6 +258,17 @@ function wellFormed(command: SlashCommand): void {
     expect(command.problem.length).toBeLessThan(400);
   }
 }
+
+describe("preflight", () => {
+  it("opens the upload for any role, or for the one role ARN given, and names a malformed one", () => {
+    expect(parseSlashCommand("preflight")).toEqual({ kind: "saml-preflight", role: null });
+    const role = "arn:aws:iam::111111111111:role/EmergencyAdmin";
+    expect(parseSlashCommand(`preflight ${role}`)).toEqual({ kind: "saml-preflight", role });
+    const wrong = parseSlashCommand("preflight EmergencyAdmin");
+    expect(wrong.kind).toBe("usage");
+    if (wrong.kind === "usage") expect(wrong.problem).toContain('"EmergencyAdmin"');
+  });
+});
 
 describe("whatever is typed", () => {
   const pieces = fc.constantFrom(

@@ -16,7 +16,7 @@ describe("help", () => {
     );
     expect(message.text).toBe(
       "/breakglass: status, check, runbook list, runbook start &lt;id&gt;, runbook status, grant @person, " +
-        "revoke @person, incident declare &lt;title&gt;, incident close, help",
+        "revoke @person, incident declare &lt;title&gt;, incident close, preflight, help",
     );
   });
 
@@ -35,6 +35,7 @@ describe("help", () => {
       "revoke <@U012ABC|ana>": "revoke",
       "incident declare IdP down": "incident-declare",
       "incident close INC-20261125-0342": "incident-close",
+      "preflight arn:aws:iam::111111111111:role/EmergencyAdmin": "saml-preflight",
       help: "help",
     };
     expect(Object.keys(examples)).toHaveLength(COMMAND_HELP.length);

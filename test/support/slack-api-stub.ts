@@ -23,6 +23,7 @@ export interface RecordedUpload {
 export const MANIFEST_BOT_SCOPES = [
   "commands",
   "chat:write",
+  "files:read",
   "files:write",
   "users:read",
   "users:read.email",
@@ -34,6 +35,7 @@ const NEEDED_SCOPE: Readonly<Record<string, string>> = {
   "chat.postMessage": "chat:write",
   "chat.update": "chat:write",
   "chat.postEphemeral": "chat:write",
+  "files.info": "files:read",
   "files.getUploadURLExternal": "files:write",
   "files.completeUploadExternal": "files:write",
   "users.info": "users:read",
@@ -76,7 +78,25 @@ export interface SlackApiStub {
   setSocketUrl(url: string): void;
   /** users.info answers with this email for the user. */
   setUser(userId: string, email: string, name?: string): void;
+  /**
+   * A file a person uploaded (as into a modal's file_input): files.info describes it, and its url_private serves it to
+   * the bot token only. Returns the file object Slack puts in the view_submission's state.
+   */
+  shareFile(name: string, content: string, user: string): SharedFile;
   close(): Promise<void>;
+}
+
+/** A file object as files.info and a file_input's state describe it (the fields breakglass reads, and a few more). */
+export interface SharedFile {
+  readonly id: string;
+  readonly name: string;
+  readonly title: string;
+  readonly mimetype: string;
+  readonly filetype: string;
+  readonly size: number;
+  readonly user: string;
+  readonly url_private: string;
+  readonly url_private_download: string;
 }
 
 export const STUB_BOT_TOKEN = "xoxb-test-not-a-real-token";
@@ -93,6 +113,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const uploadUrls = new Map<string, { fileId: string; filename: string; length: number }>();
   let scopes: readonly string[] = MANIFEST_BOT_SCOPES;
   let files = 0;
+  const shared = new Map<string, { file: SharedFile; content: string }>();
   let baseUrl = "";
   let ts = 1_700_000_000;
   let socketUrl: string | undefined;
@@ -142,6 +163,10 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         const members = groups.get(String(args["usergroup"]));
         return members === undefined ? { ok: false, error: "no_such_subteam" } : { ok: true, users: members };
       }
+      case "files.info": {
+        const found = shared.get(String(args["file"]));
+        return found === undefined ? { ok: false, error: "file_not_found" } : { ok: true, file: found.file };
+      }
       case "files.getUploadURLExternal": {
         const length = Number(args["length"]);
         if (typeof args["filename"] !== "string" || !Number.isInteger(length) || length < 0)
@@ -187,6 +212,18 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         }
         uploads.push({ fileId: upload.fileId, filename: upload.filename, body: raw });
         response.writeHead(200, { "content-type": "text/plain" }).end(`OK - ${Buffer.byteLength(raw)}`);
+        return;
+      }
+      if (url.pathname.startsWith("/files-pri/")) {
+        // url_private: only with the bot token in the Authorization header; anyone else is sent to the sign-in page.
+        const found = [...shared.values()].find(({ file }) => url.pathname.includes(`-${file.id}/`));
+        if (request.headers.authorization !== `Bearer ${STUB_BOT_TOKEN}`) {
+          response.writeHead(302, { location: "https://example.slack.com/?redir=%2Ffiles-pri" }).end();
+        } else if (found === undefined) {
+          response.writeHead(404, { "content-type": "text/plain" }).end("file_not_found");
+        } else {
+          response.writeHead(200, { "content-type": found.file.mimetype }).end(found.content);
+        }
         return;
       }
       if (url.pathname.startsWith("/response/")) {
@@ -258,6 +295,24 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       socketUrl = url;
     },
     setUser: (userId, email, name = userId.toLowerCase()) => users.set(userId, { email, name }),
+    shareFile: (name, content, user) => {
+      files += 1;
+      const id = `F0SHARED${String(files).padStart(4, "0")}`;
+      const url = `${baseUrl}/files-pri/T0000000001-${id}/${encodeURIComponent(name)}`;
+      const file: SharedFile = {
+        id,
+        name,
+        title: name,
+        mimetype: "text/plain",
+        filetype: "text",
+        size: Buffer.byteLength(content),
+        user,
+        url_private: url,
+        url_private_download: `${url.replace(`/${encodeURIComponent(name)}`, "")}/download/${encodeURIComponent(name)}`,
+      };
+      shared.set(id, { file, content });
+      return file;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -121,6 +121,19 @@ export function viewSubmission(
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** A modal's submission whose one input is a file_input holding these uploaded files (Slack's file objects). */
+export function fileSubmission(
+  callbackId: string,
+  privateMetadata: string,
+  user: string,
+  input: { readonly blockId: string; readonly actionId: string; readonly files: readonly object[] },
+): string {
+  const body = new URLSearchParams(viewSubmission(callbackId, privateMetadata, user, {}));
+  const payload = JSON.parse(body.get("payload") ?? "{}") as { view: { state: { values: unknown } } };
+  payload.view.state.values = { [input.blockId]: { [input.actionId]: { type: "file_input", files: input.files } } };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 /** The Events API's app_home_opened, as JSON. */
 export function appHomeOpened(user: string): string {
   return JSON.stringify({

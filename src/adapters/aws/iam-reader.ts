@@ -38,7 +38,12 @@ export async function readSamlProvider(clients: AwsClients, iam: IAMClient, arn:
 export async function readRole(clients: AwsClients, iam: IAMClient, arn: string): Promise<RoleFacts> {
   try {
     const response = await clients.call("iam", () => iam.send(new GetRoleCommand({ RoleName: roleNameOf(arn) })));
-    return { arn, status: "found", trustPolicyDocument: response.Role?.AssumeRolePolicyDocument ?? null };
+    return {
+      arn,
+      status: "found",
+      trustPolicyDocument: response.Role?.AssumeRolePolicyDocument ?? null,
+      maxSessionDuration: response.Role?.MaxSessionDuration ?? null,
+    };
   } catch (error) {
     if (hasErrorName(error, "NoSuchEntityException", "NoSuchEntity"))
       return { arn, status: "missing", trustPolicyDocument: null };

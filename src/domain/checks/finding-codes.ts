@@ -352,6 +352,107 @@ export const FINDING_CODES = {
       "permissions), or fix its name in idp.directory.emergencyGroups: FM3 cannot verify a group it cannot read.",
     runbook: null,
   },
+  SAML_RESPONSE_UNSIGNED: {
+    severity: "critical",
+    remedy:
+      "Make the IdP sign the SAML response or its assertion (AWS rejects unsigned ones) and capture a new response.",
+    runbook: null,
+  },
+  SAML_RESPONSE_SIGNATURE_INVALID: {
+    severity: "critical",
+    remedy:
+      "Capture a fresh response straight from the IdP without editing it; if it still fails, compare the IdP's signing certificate with the provider's.",
+    runbook: null,
+  },
+  SAML_RESPONSE_SIGNER_UNKNOWN: {
+    severity: "critical",
+    remedy:
+      "Re-import the IdP's current metadata into the emergency IAM SAML provider (iam:UpdateSAMLProvider) so it holds the certificate the IdP signs with.",
+    runbook: "fm2-reimport-metadata",
+  },
+  SAML_RESPONSE_WRAPPED: {
+    severity: "critical",
+    remedy:
+      "Do not use this response: its shape is that of a signature-wrapping attack; capture a new one straight from the IdP and tell security if it repeats.",
+    runbook: null,
+  },
+  SAML_RESPONSE_TOO_LARGE: {
+    severity: "critical",
+    remedy: "Send fewer attributes or groups in the response: AWS takes at most 100,000 characters of base64.",
+    runbook: null,
+  },
+  SAML_RESPONSE_STATUS_FAILED: {
+    severity: "critical",
+    remedy: "Sign in at the IdP again: the IdP answered with an error status instead of a successful sign-in.",
+    runbook: null,
+  },
+  SAML_RESPONSE_ISSUER_MISMATCH: {
+    severity: "critical",
+    remedy:
+      "Use the IdP application whose metadata the emergency provider holds, or re-import that IdP's metadata into the provider.",
+    runbook: "fm2-reimport-metadata",
+  },
+  SAML_RESPONSE_EXPIRED: {
+    severity: "critical",
+    remedy: "Sign in again for a fresh response (they last minutes) and check that the IdP's clock is right.",
+    runbook: null,
+  },
+  SAML_RESPONSE_NOT_YET_VALID: {
+    severity: "critical",
+    remedy: "Check the IdP's clock (NTP): it is ahead of the time the preflight judged by.",
+    runbook: null,
+  },
+  SAML_RESPONSE_AUDIENCE_WRONG: {
+    severity: "critical",
+    remedy:
+      "Set the IdP application's audience (SP entity ID) to https://signin.aws.amazon.com/saml or urn:amazon:webservices.",
+    runbook: null,
+  },
+  SAML_RESPONSE_RECIPIENT_WRONG: {
+    severity: "critical",
+    remedy:
+      "Set the IdP application's ACS URL (Recipient, Destination) to https://signin.aws.amazon.com/saml " +
+      "or a regional https://<region>.signin.aws.amazon.com/saml.",
+    runbook: null,
+  },
+  SAML_RESPONSE_ROLE_MISSING: {
+    severity: "critical",
+    remedy:
+      'Map the https://aws.amazon.com/SAML/Attributes/Role attribute at the IdP to "<role ARN>,<provider ARN>" for the emergency role.',
+    runbook: null,
+  },
+  SAML_RESPONSE_ROLE_INVALID: {
+    severity: "critical",
+    remedy:
+      "Fix the Role attribute at the IdP: each value must be a role ARN and the emergency SAML provider's ARN, separated by a comma.",
+    runbook: null,
+  },
+  SAML_RESPONSE_ROLE_NOT_FOUND: {
+    severity: "critical",
+    remedy:
+      "Create the role the Role attribute names in the emergency account, or fix its ARN in the IdP's attribute mapping.",
+    runbook: null,
+  },
+  SAML_RESPONSE_ROLE_UNTRUSTED: {
+    severity: "critical",
+    remedy:
+      "Let the role trust the emergency provider: allow sts:AssumeRoleWithSAML for Federated <provider ARN> with SAML:aud set to the response's Recipient.",
+    runbook: null,
+  },
+  SAML_RESPONSE_SESSION_NAME_INVALID: {
+    severity: "critical",
+    remedy:
+      "Map https://aws.amazon.com/SAML/Attributes/RoleSessionName at the IdP to one value of 2 to 64 characters " +
+      "of letters, digits and +=,.@_- (the user's email works).",
+    runbook: null,
+  },
+  SAML_RESPONSE_DURATION_INVALID: {
+    severity: "critical",
+    remedy:
+      "Set https://aws.amazon.com/SAML/Attributes/SessionDuration at the IdP to a whole number of seconds " +
+      "from 900 up to the role's MaxSessionDuration, or raise the role's maximum.",
+    runbook: null,
+  },
   AWS_READ_FAILED: {
     severity: "high",
     remedy:

@@ -100,6 +100,8 @@ export interface RoleFacts {
   readonly error?: FactError;
   /** The trust policy exactly as IAM returns it (often URL-encoded JSON). */
   readonly trustPolicyDocument: string | null;
+  /** The role's MaxSessionDuration in seconds (iam:GetRole), when IAM said; the SAML preflight judges SessionDuration by it. */
+  readonly maxSessionDuration?: number | null;
 }
 
 /** One emergency IAM user of FM1 (aws.emergencyAccount.emergencyUsers), as IAM describes it. */

@@ -370,6 +370,11 @@ const manualStepSchema = stepOf("manual", {
   confirm: nonEmptyString("the statement the operator must acknowledge").optional(),
   /** A question the operator answers in free text, kept in the run and the audit log (who checked out which credential). */
   record: nonEmptyString("the question the operator answers in writing").optional(),
+  /**
+   * "saml-response": an answer that is a SAML response (pasted XML or base64) is preflighted as AWS would judge it; the
+   * verdict is recorded instead of the response (a bearer credential), and a response AWS would refuse does not confirm.
+   */
+  preflight: z.literal("saml-response", expected('"saml-response"')).optional(),
 });
 
 const approvalStepSchema = stepOf("approval", {

@@ -38,7 +38,7 @@ export interface DocumentSignatureChecks {
 }
 
 /** xmldom 0.8 types its nodes with the DOM lib's interfaces. */
-type DomElement = Element;
+export type DomElement = Element;
 
 const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
 
@@ -156,7 +156,7 @@ function checkSignatureOf(
   return { verdict: verdict(true, how, signerSha256), signedXml };
 }
 
-interface SignatureAlgorithms {
+export interface SignatureAlgorithms {
   /** The Signature's one SignedInfo child, or undefined when it has none or several. */
   readonly signedInfo: DomElement | undefined;
   readonly canonicalization: string;
@@ -167,7 +167,7 @@ interface SignatureAlgorithms {
   readonly all: readonly string[];
 }
 
-function readAlgorithms(signature: DomElement): SignatureAlgorithms {
+export function readAlgorithms(signature: DomElement): SignatureAlgorithms {
   const signedInfos = elementChildren(signature).filter((child) => isSignatureElement(child, "SignedInfo"));
   const signedInfo = signedInfos.length === 1 ? signedInfos[0] : undefined;
   const algorithmOf = (element: DomElement | undefined): string => element?.getAttribute("Algorithm") ?? "";
@@ -190,7 +190,7 @@ function readAlgorithms(signature: DomElement): SignatureAlgorithms {
   return { signedInfo, canonicalization, signatureMethod, digests, transforms, all: [signatureMethod, ...digests] };
 }
 
-function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | undefined {
+export function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | undefined {
   if (!isSupportedCanonicalization(algorithms.canonicalization))
     return algorithms.canonicalization || "(no CanonicalizationMethod algorithm)";
   if (!isSupportedSignatureAlgorithm(algorithms.signatureMethod)) return algorithms.signatureMethod;
@@ -207,7 +207,7 @@ function firstUnsupportedAlgorithm(algorithms: SignatureAlgorithms): string | un
  * inclusive C14N the second entity signature of an aggregate was canonicalized with the first
  * one's namespaces and failed. Its method is private in the types, hence the override on the instance.
  */
-function createVerifier(key: KeyObject, signedInfo: DomElement, canonicalization: string): SignedXml {
+export function createVerifier(key: KeyObject, signedInfo: DomElement, canonicalization: string): SignedXml {
   const verifier = new (xmlCrypto().SignedXml)({ publicCert: key });
   verifier.SignatureAlgorithms = signatureAlgorithmRegistry();
   verifier.HashAlgorithms = digestAlgorithmRegistry();
@@ -254,7 +254,7 @@ function isSignatureElement(element: DomElement, localName: string): boolean {
   return element.namespaceURI === NS.xmldsig && element.localName === localName;
 }
 
-function explainVerificationError(error: unknown): string {
+export function explainVerificationError(error: unknown): string {
   // Classify on the full text: xml-crypto puts the (long) signature value in the middle of its message.
   const raw = error instanceof Error ? error.message : String(error);
   if (/signature value[\s\S]* is incorrect/i.test(raw)) return "the signature value does not match the signer's key";
@@ -262,7 +262,7 @@ function explainVerificationError(error: unknown): string {
   return describeError(error);
 }
 
-function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: string } | undefined {
+export function embeddedCertificate(signature: DomElement): { key: KeyObject; sha256: string } | undefined {
   const keyInfo = elementChildren(signature).find((child) => isSignatureElement(child, "KeyInfo"));
   if (!keyInfo) return undefined;
   const [certificate] = descendants(keyInfo, NS.xmldsig, "X509Certificate");
@@ -273,7 +273,7 @@ function isMetadata(element: DomElement, localName: string): boolean {
   return element.namespaceURI === NS.metadata && element.localName === localName;
 }
 
-function elementChildren(element: DomElement): DomElement[] {
+export function elementChildren(element: DomElement): DomElement[] {
   const children: DomElement[] = [];
   for (let node = element.firstChild; node; node = node.nextSibling) {
     if (node.nodeType === 1) children.push(node as DomElement);
