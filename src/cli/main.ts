@@ -415,6 +415,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     });
 
   program
+    .command("drill")
+    .description(
+      "Play an identity outage end to end on loopback, with no AWS account and no Slack workspace: the AWS emulator, " +
+        "a SAML IdP, a SCIM directory and Slack stand-ins drive the real service through key rotation (FM2) and an " +
+        "Identity Center outage (FM3). Exit 0 when every phase passed, 1 otherwise; needs `node scripts/ensure-moto.mjs`.",
+    )
+    .option("--json", "print one JSON object { passed, phases, fm2, fm3 } instead of the live account")
+    .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
+    .exitOverride()
+    .action(async (options: { dir: string; json?: boolean }) => {
+      const { runDrillCommand } = await import("./drill-command.js");
+      exitCode = await runDrillCommand(options, io);
+    });
+
+  program
     .command("serve")
     .description(
       "Run the service: the full check every serve.checkInterval, alerts and certificate warnings to " +

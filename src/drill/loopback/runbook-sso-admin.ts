@@ -8,11 +8,14 @@ export interface SsoAdminServer {
   readonly endpoint: string;
   /** The instance's Status in the next answers: ACTIVE, CREATE_IN_PROGRESS, DELETE_IN_PROGRESS. */
   status: string;
+  /** False: every connection is dropped before an answer, as when Identity Center's Region is unreachable. */
+  reachable: boolean;
   close(): Promise<void>;
 }
 
 export async function startSsoAdmin(instanceArn: string, status: string): Promise<SsoAdminServer> {
   const server = createServer((request, response) => {
+    if (!state.reachable) return void request.socket.destroy();
     request.resume();
     request.on("end", () => {
       const body = {
@@ -34,6 +37,7 @@ export async function startSsoAdmin(instanceArn: string, status: string): Promis
   const state: SsoAdminServer = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     status,
+    reachable: true,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
