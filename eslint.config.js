@@ -118,7 +118,7 @@ export default tseslint.config(
   },
   {
     files: ["src/server/**/*.ts"],
-    rules: layerRules(restrict(["cli", "drill"], "The server process does not import the CLI")),
+    rules: layerRules(restrict(["cli", "drill"], "The server process does not import the CLI or the drill")),
   },
   {
     // The drill composes the real service with loopback stand-ins, like a front end; only the CLI runs it.

@@ -71,9 +71,9 @@ export interface DrillWorld {
   close(): Promise<void>;
 }
 
-/** Refuses at once, in one line, when the AWS emulator is not installed. */
-export function requireMoto(): void {
-  if (findMotoServer() === undefined)
+/** Refuses at once, in one line, when the AWS emulator is not installed (in the project's .venv or on `path`). */
+export function requireMoto(path?: string, project?: string): void {
+  if (findMotoServer(path, project) === undefined)
     throw new BreakglassError("USAGE", "moto_server", `the AWS emulator is not installed: ${MOTO_INSTALL_HINT}`);
 }
 

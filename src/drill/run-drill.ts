@@ -351,7 +351,9 @@ class DrillPlay {
       if (asksRecord) {
         await this.signed(
           viewSubmission(RUN_MODALS.confirm.callbackId, runId, DRILL_PEOPLE.alice.slack, {
-            [RUN_MODALS.confirm.blockId]: { [RUN_MODALS.confirm.actionId]: `none: breakglass drill (${waiting.stepId})` },
+            [RUN_MODALS.confirm.blockId]: {
+              [RUN_MODALS.confirm.actionId]: `none: breakglass drill (${waiting.stepId})`,
+            },
           }),
         );
       } else {

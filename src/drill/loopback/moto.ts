@@ -11,9 +11,12 @@ export const MOTO_SERVER_PATH = fileURLToPath(new URL("../../../.venv/bin/moto_s
 /** The one line that says how to get the emulator, for whoever finds it missing. */
 export const MOTO_INSTALL_HINT = "run `node scripts/ensure-moto.mjs` to install moto's server into .venv";
 
-/** The project's moto_server, else one on PATH; undefined when neither exists. */
-export function findMotoServer(path: string = process.env["PATH"] ?? ""): string | undefined {
-  if (existsSync(MOTO_SERVER_PATH)) return MOTO_SERVER_PATH;
+/** The project's moto_server (`project`), else one on PATH; undefined when neither exists. */
+export function findMotoServer(
+  path: string = process.env["PATH"] ?? "",
+  project: string = MOTO_SERVER_PATH,
+): string | undefined {
+  if (existsSync(project)) return project;
   return path
     .split(delimiter)
     .filter((folder) => folder !== "")
