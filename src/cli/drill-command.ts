@@ -1,5 +1,6 @@
 // `breakglass drill`: the whole emergency path on loopback, no AWS account and no Slack workspace; each phase with its
 // wall time and people's actions, then the two figures that matter: how soon emergency credentials arrive in FM2 and FM3.
+import { BreakglassError } from "../domain/errors.js";
 import { preflightNotAvailable, type PreflightSamlResponse } from "../drill/saml-preflight-seam.js";
 import type { DrillReport, PhaseReport } from "../drill/run-drill.js";
 import { EXIT } from "./exit-codes.js";
@@ -8,6 +9,13 @@ import type { CliIo } from "./io.js";
 export interface DrillOptions {
   readonly dir: string;
   readonly json?: boolean;
+  /** A game day against the configured organisation instead (drill-live-command.ts). */
+  readonly live?: boolean;
+  readonly config?: string;
+  readonly as?: string;
+  readonly response?: string;
+  readonly assume?: boolean;
+  readonly report?: string;
 }
 
 const MARK: Readonly<Record<PhaseReport["outcome"], string>> = { passed: "✓", incomplete: "~", failed: "✗" };
@@ -18,6 +26,15 @@ export async function runDrillCommand(
   io: CliIo,
   preflight: PreflightSamlResponse = preflightNotAvailable,
 ): Promise<number> {
+  if (options.live) {
+    if (options.as === undefined)
+      throw new BreakglassError("USAGE", "--live", "needs --as <you>: the evidence report names who ran the drill");
+    const { runLiveDrill } = await import("./drill-live-command.js");
+    return runLiveDrill({ ...options, as: options.as }, io, preflight);
+  }
+  for (const option of ["config", "as", "response", "assume", "report"] as const)
+    if (options[option] !== undefined)
+      throw new BreakglassError("USAGE", `--${option}`, "belongs to a live drill: add --live");
   const { requireMoto } = await import("../drill/drill-world.js");
   requireMoto();
   const { runDrill } = await import("../drill/run-drill.js");

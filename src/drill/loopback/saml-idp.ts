@@ -19,6 +19,8 @@ const POST_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 export interface EmergencyApp {
   readonly roleArn: string;
   readonly providerArn: string;
+  /** The RoleSessionName asserted; the login by default (a game day's test app sets breakglass-drill-…). */
+  readonly sessionName?: string;
 }
 
 export interface SamlIdp {
@@ -118,7 +120,7 @@ export async function startSamlIdp(now: Date, mayUse: (login: string) => boolean
     const attributes =
       `<saml:AttributeStatement>` +
       attribute(ROLE_ATTRIBUTE, `${app.roleArn},${app.providerArn}`) +
-      attribute(SESSION_NAME_ATTRIBUTE, login) +
+      attribute(SESSION_NAME_ATTRIBUTE, app.sessionName ?? login) +
       `</saml:AttributeStatement>`;
     const { context } = await idp.createLoginResponse(
       sp,
