@@ -3,7 +3,6 @@
 import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";
-import { BreakglassError } from "../../domain/errors.js";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
 
@@ -91,7 +90,7 @@ export async function startScimServer(token: string): Promise<ScimTestServer> {
       type: "bearer",
       handler: (req) => {
         if (req.header("authorization") !== `Bearer ${token}`)
-          throw new BreakglassError("IDP_UNAUTHORIZED", "authorization", "invalid bearer token");
+          throw new SCIMMY.Types.Error(401, "", "invalid bearer token");
         return "breakglass";
       },
       context: (req): RequestContext => ({ method: req.method }),
