@@ -1,4 +1,4 @@
-// Generates keys and X.509 certificates at test time (nothing secret is committed).
+// Generates keys and X.509 certificates at run time, for the drill and the tests (nothing secret is committed).
 import { generateKeyPairSync } from "node:crypto";
 import forge from "node-forge";
 

@@ -1,5 +1,5 @@
-// A SCIM 2.0 service provider on loopback HTTPS: scimmy and scimmy-routers over an in-memory directory the test owns,
-// so filters, paging and PATCH are scimmy's, not ours.
+// A SCIM 2.0 service provider on loopback HTTPS: scimmy and scimmy-routers over an in-memory directory its owner (a test, the drill)
+// seeds and reads, so filters, paging and PATCH are scimmy's, not ours.
 import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";

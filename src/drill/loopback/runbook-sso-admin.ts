@@ -1,5 +1,5 @@
-// A loopback sso-admin answering ListInstances (awsJson1_1, X-Amz-Target SWBExternalService.ListInstances) with one instance in a status the test sets,
-// because moto always reports Identity Center ACTIVE. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
+// A loopback sso-admin answering ListInstances (awsJson1_1, X-Amz-Target SWBExternalService.ListInstances) with one instance in a status its owner sets,
+// or drops every connection (unreachable), because moto always reports Identity Center ACTIVE. Reach it through AWS_ENDPOINT_URL_SSO_ADMIN.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 

@@ -1,5 +1,5 @@
 // A local stand-in for Slack's Web API (https://docs.slack.dev/reference/methods) and for response_url: it answers the
-// methods breakglass calls the way Slack documents them and records every call, so tests assert on what users would see.
+// methods breakglass calls the way Slack documents them and records every call, so tests and the drill see what users would.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { blockKitProblems, blockTextTotal, MESSAGE_BLOCK_TEXT_LIMIT } from "./block-kit-limits.js";
