@@ -74,7 +74,7 @@ export default tseslint.config(
     files: ["src/domain/**/*.ts"],
     rules: layerRules([
       ...restrict(
-        ["adapters", "application", "config", "cli", "slack", "server"],
+        ["adapters", "application", "config", "cli", "slack", "server", "drill"],
         "The domain is pure: it imports only the domain",
       ),
       {
@@ -87,7 +87,7 @@ export default tseslint.config(
     files: ["src/adapters/**/*.ts"],
     rules: layerRules(
       restrict(
-        ["application", "config", "cli", "slack", "server"],
+        ["application", "config", "cli", "slack", "server", "drill"],
         "Adapters implement the domain's ports: they import only the domain and other adapters",
       ),
     ),
@@ -96,7 +96,7 @@ export default tseslint.config(
     files: ["src/config/**/*.ts"],
     rules: layerRules(
       restrict(
-        ["adapters", "application", "cli", "slack", "server"],
+        ["adapters", "application", "cli", "slack", "server", "drill"],
         "The config schema and loader import only the domain",
       ),
     ),
@@ -105,7 +105,7 @@ export default tseslint.config(
     files: ["src/application/**/*.ts"],
     rules: layerRules(
       restrict(
-        ["cli", "slack", "server"],
+        ["cli", "slack", "server", "drill"],
         "The application layer is shared by every front end: it imports no front end",
       ),
     ),
@@ -113,12 +113,17 @@ export default tseslint.config(
   {
     files: ["src/slack/**/*.ts"],
     rules: layerRules(
-      restrict(["cli", "server"], "The Slack front end imports neither the CLI nor the server process"),
+      restrict(["cli", "server", "drill"], "The Slack front end imports neither the CLI nor the server process"),
     ),
   },
   {
     files: ["src/server/**/*.ts"],
-    rules: layerRules(restrict(["cli"], "The server process does not import the CLI")),
+    rules: layerRules(restrict(["cli", "drill"], "The server process does not import the CLI or the drill")),
+  },
+  {
+    // The drill composes the real service with loopback stand-ins, like a front end; only the CLI runs it.
+    files: ["src/drill/**/*.ts"],
+    rules: layerRules(restrict(["cli"], "The drill is run by the CLI; it does not import it")),
   },
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],

@@ -17,6 +17,7 @@ import { processIo, type CliIo } from "./io.js";
 import type { MetadataInspectOptions } from "./metadata-inspect-command.js";
 import type { SamlPreflightOptions } from "./saml-preflight-command.js";
 import type { ServeOptions } from "./serve-command.js";
+import type { DrillOptions as DrillCommandOptions } from "./drill-command.js";
 
 // Each action imports its command module when it runs, never at the top: a command pays only for the libraries it uses
 // (`metadata inspect` and `--help` load no AWS SDK, Slack or store driver; test/cli/startup-imports.test.ts holds that).
@@ -467,6 +468,37 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     .action(async (file: string, options: { config?: string; force?: boolean }) => {
       const { runStoreBackup } = await import("./store-command.js");
       exitCode = await runStoreBackup(file, options, io);
+    });
+
+  program
+    .command("drill")
+    .description(
+      "Play an identity outage end to end on loopback, with no AWS account and no Slack workspace: the AWS emulator, " +
+        "a SAML IdP, a SCIM directory and Slack stand-ins drive the real service through key rotation (FM2) and an " +
+        "Identity Center outage (FM3). Exit 0 when every phase passed, 1 otherwise; needs `node scripts/ensure-moto.mjs`.",
+    )
+    .option("--json", "print one JSON object { passed, phases, fm2, fm3 } instead of the live account")
+    .option(
+      "--live",
+      "a game day against the configured organisation instead: check, preflight --response, and with --assume one " +
+        "15-minute AssumeRoleWithSAML inside a drill window; writes an evidence report (Markdown and JSON)",
+    )
+    .option(
+      "--config <file>",
+      "with --live: the configuration file (default: $BREAKGLASS_CONFIG, else ./breakglass.yaml)",
+    )
+    .option("--as <name>", "with --live: who runs the drill (people in breakglass.yaml)")
+    .option("--response <file>", "with --live: a fresh SAML Response from the IdP, XML or base64 (- for stdin)")
+    .option("--assume", "with --live: call AssumeRoleWithSAML with the response (15 minutes, inside a drill window)")
+    .option("--report <dir>", "with --live: where to write the evidence report (default: the current directory)")
+    .option("--dir <dir>", "the runbook directory", DEFAULT_RUNBOOK_DIRECTORY)
+    .exitOverride()
+    .action(async (options: DrillCommandOptions) => {
+      const [{ runDrillCommand }, { preflightAgainstConfig }] = await Promise.all([
+        import("./drill-command.js"),
+        import("./drill-preflight.js"),
+      ]);
+      exitCode = await runDrillCommand(options, io, preflightAgainstConfig(options.config, io));
     });
 
   program

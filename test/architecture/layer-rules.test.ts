@@ -43,6 +43,19 @@ describe("the layer rules", () => {
     });
   });
 
+  it("refuse an import of the drill from the server process, and of the CLI from the drill", async () => {
+    expect(
+      await lint("src/server/layer-probe.ts", 'export { runDrill } from "../drill/run-drill.js";\n'),
+    ).toContainEqual({
+      rule: "no-restricted-imports",
+      message: expect.stringContaining("The server process does not import the CLI") as string,
+    });
+    expect(await lint("src/drill/layer-probe.ts", 'export { main } from "../cli/main.js";\n')).toContainEqual({
+      rule: "no-restricted-imports",
+      message: expect.stringContaining("The drill is run by the CLI; it does not import it") as string,
+    });
+  });
+
   it("refuse an AWS SDK client in the domain", async () => {
     const messages = await lint(
       "src/domain/checks/layer-probe.ts",
