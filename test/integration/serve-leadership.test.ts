@@ -1,4 +1,4 @@
-// Two real `breakglass serve` processes on one SQLite store: one leader at a time through pauses (SIGSTOP/SIGCONT)
+// Real `breakglass serve` processes (three, then two) on one SQLite store: one leader at a time through pauses (SIGSTOP/SIGCONT)
 // and kills of the leader, each leadership term with a token of its own, and nothing posted to Slack twice.
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
@@ -67,8 +67,8 @@ describe("serve replicas on one store", () => {
   it("keep one leader through pauses of the leader, one holder per token, and post nothing twice", async () => {
     stub = await startSlackApiStub();
     const directory = replicaDirectory(TTL_SECONDS);
-    replicas = ["a", "b"].map((name) => startReplica(name, directory, stub as SlackApiStub));
-    // Both up and answering before any pause (the stand-in cannot tell a paused replica from one still starting).
+    replicas = ["a", "b", "c"].map((name) => startReplica(name, directory, stub as SlackApiStub));
+    // All up and answering before any pause (the stand-in cannot tell a paused replica from one still starting).
     await eventually(roles, (found) => found.length === replicas.length);
     let leader = await leaderOtherThan([]);
     // The first leader's first check posts the certificate's expiry warning.
