@@ -67,6 +67,8 @@ export interface RunbookServiceOptions {
   readonly leaseHost?: LeaseHost;
   /** Test seam, undefined in production: wraps each action's executor (the crash test kills the process after a side effect). */
   readonly wrapAction?: (action: ActionName, executor: ActionExecutor) => ActionExecutor;
+  /** serve: false while this replica follows, so that only the leader executes runs (RunbookRunsOptions.executesRuns). */
+  readonly executesRuns?: () => boolean;
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
@@ -152,6 +154,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     resolveRunbook,
     runs: store.runs,
     inputDefaults: configInputDefaults(config),
+    ...(options.executesRuns ? { executesRuns: options.executesRuns } : {}),
   });
   const emergency = new EmergencyAccess({
     store,

@@ -100,6 +100,11 @@ export class RunDriver {
     });
   }
 
+  /** True while this process moves the run in the background (a press, a modal, or the leader picking it up). */
+  isDriving(runId: string): boolean {
+    return this.driving.has(runId);
+  }
+
   /**
    * For shutdown, once the grace period is over: the runs still moving give up their lease, so that the next process
    * resumes them at once (their step is re-run from its start). Returns their ids.
