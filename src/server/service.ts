@@ -241,6 +241,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         clock,
         log,
         runbookDirectory: options.runbookDirectory,
+        leads: () => leading !== undefined,
         runWatchIntervalMs: options.runWatchIntervalMs ?? Math.min(RUN_WATCH_INTERVAL_MS, config.serve.checkInterval),
       });
     } catch (error) {

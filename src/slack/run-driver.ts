@@ -219,6 +219,8 @@ export class RunDriver {
       }
       this.rendered.set(runId, fingerprint);
       this.refused.delete(runId);
+      // The thread's replies are the leader's to post (once, across replicas); a follower only updates the message.
+      if (this.context.leads?.() === false) return;
       // What the thread has told, in this process or (after a restart) in the one before: a step that finished
       // while no process was running still gets its reply.
       const before = this.shown.get(runId) ?? this.remembered(runId);
