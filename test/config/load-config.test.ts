@@ -90,7 +90,7 @@ describe("defaults", () => {
       idp: { name: "Okta", metadata: "/srv/ops/okta-metadata.xml", warnDays: 30, insecure: false },
       checks: { enabled: [...CHECK_NAMES], concurrency: 8 },
       store: { path: "/srv/ops/breakglass.db" },
-      serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1] },
+      serve: { checkInterval: 300_000, expiryLadder: [60, 30, 14, 7, 3, 1], leadership: { ttlSeconds: 30 } },
       people: [],
       access: { run: [], approve: [], grant: [] },
       identity: { mode: "verified" },
