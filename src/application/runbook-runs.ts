@@ -32,6 +32,12 @@ export interface RunbookRunsOptions {
   readonly inputDefaults: Readonly<Record<string, string>>;
   /** Judges a SAML response pasted to confirm a `preflight: saml-response` step (saml-preflight.ts, against AWS). */
   readonly preflightSamlResponse?: (response: SamlResponseSource) => Promise<SamlPreflightReport>;
+  /**
+   * False on a `serve` replica that follows: decisions (approve, confirm, skip, reject) are recorded here, but the steps
+   * after them, and `advance`, are left to the leader, which goes on with every run that is ready (running, its lease
+   * free). Always true in the CLI, which needs no serve running.
+   */
+  readonly executesRuns?: () => boolean;
 }
 
 export interface StartRequest {
@@ -66,7 +72,9 @@ export class RunbookRuns {
 
   /** Runs steps until the run waits for a person or ends. */
   advance(runId: string, actor: Actor): Promise<RunView> {
-    return this.options.engine.advance(this.resolve(runId), actor.person);
+    const id = this.resolve(runId);
+    if (this.options.executesRuns?.() === false) return this.options.engine.status(id);
+    return this.options.engine.advance(id, actor.person);
   }
 
   /**
@@ -225,7 +233,8 @@ export class RunbookRuns {
   /** After a decision the run goes on only when the decision let it (a rejection that stops the run leaves it failed). */
   private async thenAdvance(runId: string, actor: Actor, decided: Promise<RunView>): Promise<RunView> {
     const view = await decided;
-    return view.status === "running" ? this.options.engine.advance(runId, actor.person) : view;
+    if (view.status !== "running" || this.options.executesRuns?.() === false) return view;
+    return this.options.engine.advance(runId, actor.person);
   }
 }
 

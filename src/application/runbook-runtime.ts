@@ -75,6 +75,8 @@ export interface RunbookServiceOptions {
   readonly leaseHost?: LeaseHost;
   /** Test seam, undefined in production: wraps each action's executor (the crash test kills the process after a side effect). */
   readonly wrapAction?: (action: ActionName, executor: ActionExecutor) => ActionExecutor;
+  /** serve: false while this replica follows, so that only the leader executes runs (RunbookRunsOptions.executesRuns). */
+  readonly executesRuns?: () => boolean;
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
@@ -176,6 +178,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     inputDefaults: configInputDefaults(config),
     // fm3's confirm-sign-in: a pasted SAML response is judged against the emergency provider and roles in AWS.
     preflightSamlResponse: (response) => preflight(response, {}),
+    ...(options.executesRuns ? { executesRuns: options.executesRuns } : {}),
   });
   const emergency = new EmergencyAccess({
     store,

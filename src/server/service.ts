@@ -25,9 +25,18 @@ import { RequestGuard } from "../slack/request-guard.js";
 import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
 import { ServiceMetrics } from "./service-metrics.js";
 import type { ServiceLog } from "./service-log.js";
-import { LeaderElector, type LeadershipStatus } from "../application/leader-elector.js";
+import { LeaderElector, RENEWALS_PER_LEASE, type LeadershipStatus } from "../application/leader-elector.js";
 import type { Fence } from "../domain/ports/leadership-store.js";
-import { holderName, localLeaseHost, type Heartbeat, type LeaseHost } from "../domain/runbooks/run-lease.js";
+import {
+  holderIsDeadHere,
+  holderName,
+  intervalHeartbeat,
+  localLeaseHost,
+  type Heartbeat,
+  type LeaseHost,
+} from "../domain/runbooks/run-lease.js";
+import type { Actor } from "../domain/identity/actor.js";
+import { isBreakglassError } from "../domain/errors.js";
 import { randomUUID } from "node:crypto";
 
 export const DEFAULT_PORT = 3000;
@@ -41,6 +50,15 @@ export const OPERATIONS_LISTENER_OPTIONS = {
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 /** A run moved from the CLI shows in its Slack message within this long (or the check interval, when shorter). */
 export const RUN_WATCH_INTERVAL_MS = 15_000;
+/** How many of the newest unfinished runs the leader looks at for one ready to go on. */
+const READY_RUNS_LOOKED_AT = 50;
+/** Who moves a run the leader picked up, on the audit record. */
+const LEADER_ACTOR: Actor = {
+  person: "breakglass",
+  label: "breakglass (serve leader)",
+  verification: "the serve replica holding the leader lease",
+  verified: true,
+};
 
 export interface ServiceOptions {
   readonly config: BreakglassConfig;
@@ -105,6 +123,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     clock,
     env: options.env,
     onAwsCallFailed: (service) => metrics.awsCallFailed(service),
+    // Only the leader executes runs; a follower records decisions and leaves the steps to it (advanceReadyRuns).
+    executesRuns: () => leading !== undefined,
     notify: async (channel, message, run) => {
       await announcer.announce(channelRole(channel), runbookNotification(message, run.initiator));
     },
@@ -157,6 +177,40 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ttlMilliseconds = config.serve.leadership.ttlSeconds * 1000;
   /** Right before an act that cannot carry the token (a Slack post, an IdP call): renews the lease, true if still leader. */
   const stillLeading = (): boolean => leading !== undefined && elector.confirm();
+  /** The runs being moved by this leader: each is picked up once, until its advance ends. */
+  const advancing = new Set<string>();
+  /**
+   * The leader goes on with every run Slack shows that is ready: running, its lease free, expired, or held by a dead
+   * process of this host (a replica killed mid-step: the step is re-run from its start, as `resume` does). A run moved
+   * from the CLI has no Slack message and is left to its CLI.
+   */
+  const advanceReadyRuns = (): void => {
+    if (leading === undefined) return;
+    try {
+      const { runs } = services.store;
+      for (const runId of runs.unfinishedRunIds(READY_RUNS_LOOKED_AT)) {
+        if (advancing.has(runId) || surface?.driver.isDriving(runId) === true) continue;
+        const run = runs.findRun(runId);
+        if (run?.status !== "running" || state.message(`run:${runId}`) === null) continue;
+        const held =
+          run.leaseHolder !== null &&
+          new Date(run.leaseExpiresAt ?? 0).getTime() > clock.now().getTime() &&
+          !holderIsDeadHere(run.leaseHolder, host);
+        if (held) continue;
+        advancing.add(runId);
+        const advance = () => services.runs.advance(runId, LEADER_ACTOR).finally(() => advancing.delete(runId));
+        const tell = (error: unknown) => {
+          // Another replica or a person's press took it first: that one moves it.
+          if (!(isBreakglassError(error) && error.code === "RUN_BUSY"))
+            log.warn(`the leader could not go on with run ${runId}: ${describeError(error)}`);
+        };
+        if (surface) surface.driver.drive(runId, advance, (_reply, error) => Promise.resolve(tell(error)));
+        else work.run(`run ${runId}`, () => advance().then(() => undefined, tell));
+      }
+    } catch (error) {
+      log.warn(`could not look for runs ready to go on: ${describeError(error)}`);
+    }
+  };
   const elector = new LeaderElector({
     store: services.store.leadership,
     holder,
@@ -170,6 +224,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       leading = { fence, store };
       metrics.leadershipChanged("elected");
       scheduler.lead(store.serveState, options.schedule !== false);
+      advanceReadyRuns();
     },
     onDeposed: () => {
       leading = undefined;
@@ -191,6 +246,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         clock,
         log,
         runbookDirectory: options.runbookDirectory,
+        leads: () => leading !== undefined,
         runWatchIntervalMs: options.runWatchIntervalMs ?? Math.min(RUN_WATCH_INTERVAL_MS, config.serve.checkInterval),
       });
     } catch (error) {
@@ -251,6 +307,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw error;
   }
   elector.start();
+  const stopAdvancing = (options.leaderHeartbeat ?? intervalHeartbeat)(ttlMilliseconds / RENEWALS_PER_LEASE, () =>
+    advanceReadyRuns(),
+  );
   const operations =
     operationsPort === undefined
       ? ""
@@ -280,6 +339,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
       // Given up once this replica's work has ended, so that its successor never acts beside it.
+      stopAdvancing();
       elector.stop();
       await Promise.all(listeners.map((listener) => listener.close()));
       await checkThread.close();

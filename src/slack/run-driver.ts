@@ -100,6 +100,11 @@ export class RunDriver {
     });
   }
 
+  /** True while this process moves the run in the background (a press, a modal, or the leader picking it up). */
+  isDriving(runId: string): boolean {
+    return this.driving.has(runId);
+  }
+
   /**
    * For shutdown, once the grace period is over: the runs still moving give up their lease, so that the next process
    * resumes them at once (their step is re-run from its start). Returns their ids.
@@ -214,6 +219,8 @@ export class RunDriver {
       }
       this.rendered.set(runId, fingerprint);
       this.refused.delete(runId);
+      // The thread's replies are the leader's to post (once, across replicas); a follower only updates the message.
+      if (this.context.leads?.() === false) return;
       // What the thread has told, in this process or (after a restart) in the one before: a step that finished
       // while no process was running still gets its reply.
       const before = this.shown.get(runId) ?? this.remembered(runId);

@@ -41,6 +41,11 @@ export interface SlackContext {
   readonly clock: Clock;
   readonly log: SlackLog;
   readonly runbookDirectory: string;
+  /**
+   * False while this serve replica follows: it keeps run messages up to date (an update is idempotent) but posts no
+   * thread replies, which the leader alone posts, so each is posted once. Always leading without it (one process).
+   */
+  readonly leads?: () => boolean;
   readonly client: webApi.WebClient;
   readonly announcer: SlackAnnouncer;
   readonly access: AccessPolicy;

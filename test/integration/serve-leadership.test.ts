@@ -1,4 +1,4 @@
-// Three real `breakglass serve` processes on one SQLite store: one leader at a time through pauses (SIGSTOP/SIGCONT)
+// Real `breakglass serve` processes (three, then two) on one SQLite store: one leader at a time through pauses (SIGSTOP/SIGCONT)
 // and kills of the leader, each leadership term with a token of its own, and nothing posted to Slack twice.
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually.js";
@@ -68,12 +68,14 @@ describe("serve replicas on one store", () => {
     stub = await startSlackApiStub();
     const directory = replicaDirectory(TTL_SECONDS);
     replicas = ["a", "b", "c"].map((name) => startReplica(name, directory, stub as SlackApiStub));
+    // All up and answering before any pause (the stand-in cannot tell a paused replica from one still starting).
+    await eventually(roles, (found) => found.length === replicas.length);
     let leader = await leaderOtherThan([]);
     // The first leader's first check posts the certificate's expiry warning.
     await eventually(alertPosts, (posts) => [...posts.keys()].some((text) => text.includes("expires in 20 days")));
     const postsBefore = alertPosts();
 
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 5; round++) {
       leader.pause();
       const successor = await leaderOtherThan([leader]);
       const paused = leader;
@@ -93,7 +95,7 @@ describe("serve replicas on one store", () => {
     const holders = new Map<number, Set<string>>();
     for (const term of terms) holders.set(term.token, (holders.get(term.token) ?? new Set()).add(term.holder));
     expect([...holders.values()].every((set) => set.size === 1)).toBe(true);
-    expect(terms.length).toBeGreaterThanOrEqual(7);
+    expect(terms.length).toBeGreaterThanOrEqual(6);
     expect(new Set(terms.map((term) => term.token)).size).toBe(terms.length);
     // Every new leader ran a check at once; none posted again what an earlier one had posted.
     const postsAfter = alertPosts();

@@ -157,15 +157,18 @@ export const MIGRATIONS: readonly string[] = [
  * at an older version, as an older breakglass left the file (the contract suite builds those files with it).
  */
 export function migrate(database: SqlDatabase, upTo = MIGRATIONS.length): void {
-  const current = Number(database.pragma("user_version"));
-  if (current > MIGRATIONS.length) {
-    throw new BreakglassError(
+  const newer = (current: number) =>
+    new BreakglassError(
       "STORE_FAILED",
       database.name,
       `the store has schema version ${current}, newer than this breakglass knows (${MIGRATIONS.length}); upgrade breakglass`,
     );
-  }
+  if (Number(database.pragma("user_version")) > MIGRATIONS.length) throw newer(Number(database.pragma("user_version")));
+  // The version is read again under the write lock: two processes opening a new store at once (serve replicas started
+  // together) would otherwise both apply the first migration, and the second fail with "table already exists".
   database.immediate(() => {
+    const current = Number(database.pragma("user_version"));
+    if (current > MIGRATIONS.length) throw newer(current);
     for (let version = current; version < upTo; version++) {
       database.exec(MIGRATIONS[version] as string);
       database.pragma(`user_version = ${version + 1}`);

@@ -9,12 +9,13 @@ export function openSqliteConnection(path: string): SqlDatabase {
   try {
     if (path !== ":memory:") createPrivateFile(path);
     const database = openSqlDatabase(path);
+    // First, so that switching a new file to WAL waits for another process opening it at the same moment.
+    database.pragma("busy_timeout = 5000");
     database.pragma("journal_mode = WAL");
     // Every commit reaches the disk before it returns: an audit record, a lease or a run's checkpoint must survive
     // a power cut, not only a crash of the process. (better-sqlite3 is built with NORMAL as its WAL default, and
     // node:sqlite on Node 22+ may not be: set it, so both drivers keep the same promise.)
     database.pragma("synchronous = FULL");
-    database.pragma("busy_timeout = 5000");
     database.pragma("foreign_keys = ON");
     migrate(database);
     return database;

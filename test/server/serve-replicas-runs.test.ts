@@ -1,0 +1,90 @@
+// Two serve replicas on one store, in one process: a run started and approved through the follower is executed by
+// the leader, and Slack gets each of the run's thread replies once.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY, makeCertificate } from "../support/certificates.js";
+import { eventually } from "../support/eventually.js";
+import {
+  ALICE,
+  BOB,
+  CHANNELS,
+  configText,
+  publishIdpMetadata,
+  startHarness,
+  type ServeHarness,
+} from "../support/serve-harness.js";
+import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
+
+const RUNBOOKS = new URL("./runbooks/", import.meta.url).pathname;
+const SHORT_LEASE = "serve:\n  leadership:\n    ttlSeconds: 2\n";
+
+let stub: SlackApiStub;
+let leader: ServeHarness;
+let follower: ServeHarness;
+
+beforeAll(async () => {
+  stub = await startSlackApiStub();
+  leader = await startHarness({ configYaml: configText("{dir}", SHORT_LEASE), runbookDirectory: RUNBOOKS, stub });
+  publishIdpMetadata(
+    leader.directory,
+    makeCertificate({
+      commonName: "Okta signing",
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + 400 * DAY),
+    }),
+  );
+  follower = await startHarness({
+    configYaml: configText("{dir}", SHORT_LEASE),
+    runbookDirectory: RUNBOOKS,
+    stub,
+    directory: leader.directory,
+  });
+});
+
+afterAll(async () => {
+  await follower?.stop();
+  await leader?.stop();
+  await stub?.close();
+});
+
+describe("a run moved through a follower", () => {
+  it("is executed by the leader: the follower records the start and the approval, the leader runs the steps", async () => {
+    expect(leader.service.leadership()).toMatchObject({ role: "leader", token: 1 });
+    expect(follower.service.leadership()).toMatchObject({ role: "follower", token: 1 });
+    const store = follower.service.services.store;
+
+    await follower.command("runbook start slack-drill incident=INC-77", ALICE, CHANNELS.incidents);
+    const started = await eventually(
+      () => store.audit.auditRecords().find((record) => record.action === "run.started"),
+      (record) => record !== undefined,
+    );
+    const runId = String(started?.runId);
+    // The leader picks the new run up and runs it to the approval.
+    await eventually(
+      () => store.runs.findRun(runId)?.status,
+      (status) => status === "waiting",
+    );
+    const message = await eventually(
+      () => store.serveState.message(`run:${runId}`),
+      (found) => found !== null,
+    );
+    await follower.press("run.approve", runId, BOB, message as { channel: string; ts: string });
+    // Approved on the follower; the leader goes on to the manual step.
+    await eventually(
+      () => store.runs.runSteps(runId).find((step) => step.stepId === "write-down")?.status,
+      (status) => status === "waiting",
+    );
+    const records = store.audit.auditRecords().filter((record) => record.runId === runId);
+    expect(records.find((record) => record.action === "approval.granted")?.actor).toBe(`slack:${BOB}`);
+    const waitingForRecord = records.find(
+      (record) => record.action === "step.waiting" && record.subject === "write-down",
+    );
+    expect(waitingForRecord?.actor).toBe("breakglass");
+    // Each reply in the run's thread once, whichever replica posted it.
+    const replies = stub
+      .callsTo("chat.postMessage")
+      .filter((call) => call.args["thread_ts"] === message?.ts)
+      .map((call) => String(call.args["text"]));
+    expect(replies.length).toBeGreaterThan(0);
+    expect(new Set(replies).size).toBe(replies.length);
+  });
+});
