@@ -6,6 +6,7 @@ import type { AuditStore } from "./audit-store.js";
 import type { EmergencyWindowStore } from "./emergency-window-store.js";
 import type { MemberLeaseStore } from "./member-lease-store.js";
 import type { ServeStateStore } from "./serve-state-store.js";
+import type { WatchedEventStore } from "./watched-event-store.js";
 import type { RunRecord, RunStore } from "../runbooks/run-store.js";
 
 /** The runs, as the engine persists them, and the questions the front ends ask of them. */
@@ -27,6 +28,8 @@ export interface BreakglassStore {
   readonly leases: MemberLeaseStore;
   readonly attestations: AttestationStore;
   readonly serveState: ServeStateStore;
+  /** The emergency-account watcher: judged CloudTrail events, misuse alerts, unreadable messages. */
+  readonly watchedEvents: WatchedEventStore;
   /** A cheap read that fails when the store cannot be used: what /readyz asks. */
   ping(): void;
   close(): void;

@@ -6,6 +6,7 @@ import { guarded, openSqliteConnection } from "./sqlite-connection.js";
 import { SqliteLeaseStore } from "./sqlite-lease-store.js";
 import { SqliteRunStore } from "./sqlite-run-store.js";
 import { SqliteServeStateStore } from "./sqlite-serve-state-store.js";
+import { SqliteWatchedEventStore } from "./sqlite-watched-event-store.js";
 import { SqliteWindowStore } from "./sqlite-window-store.js";
 import type { SqlDatabase } from "./sql-database.js";
 
@@ -16,6 +17,7 @@ export class SqliteStore implements BreakglassStore {
   readonly leases: SqliteLeaseStore;
   readonly attestations: SqliteAttestationStore;
   readonly serveState: SqliteServeStateStore;
+  readonly watchedEvents: SqliteWatchedEventStore;
 
   /** Over a connection already open and migrated (openSqliteConnection); tests hand in one they watch. */
   constructor(private readonly database: SqlDatabase) {
@@ -25,6 +27,7 @@ export class SqliteStore implements BreakglassStore {
     this.leases = new SqliteLeaseStore(database);
     this.attestations = new SqliteAttestationStore(database);
     this.serveState = new SqliteServeStateStore(database);
+    this.watchedEvents = new SqliteWatchedEventStore(database);
   }
 
   static open(path: string): SqliteStore {
