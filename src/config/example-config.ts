@@ -87,6 +87,16 @@ serve:
   checkInterval: 5m                 # how often the full check runs (at least 1m)
   expiryLadder: [60, 30, 14, 7, 3, 1]   # days before a certificate expires on which a warning is posted, once each
 
+# \`breakglass watch\` (and serve): the emergency account's CloudTrail activity, judged against declared incidents.
+# Use outside any incident is misuse, posted to slack.channels.security. Without queueUrl, CloudTrail LookupEvents is
+# polled instead (slower: events arrive there about 15 minutes late).
+# watch:
+#   queueUrl: https://sqs.us-east-1.amazonaws.com/111111111111/breakglass-watch   # CHANGE ME: the EventBridge rule's SQS target
+#   burstGap: 1h                           # misuse by one actor with no longer gap than this is one alert
+#   lookupEvents:                          # only without queueUrl
+#     regions: [us-east-1, eu-west-1]      # console sign-ins arrive in us-east-1
+#     lookback: 1h                         # how far back the first poll reads
+
 # Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
 # SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.
 # slack:

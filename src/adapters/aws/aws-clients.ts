@@ -3,6 +3,7 @@ import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
@@ -33,12 +34,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Opening a TCP (and TLS) connection to an AWS endpoint. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 
-export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge";
+export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloudtrail" | "eventbridge" | "sqs";
 
 export const DEFAULT_AWS_SETTINGS: AwsSettings = {
   region: undefined,
   maxAttempts: 8,
-  concurrency: { iam: 8, sts: 8, organizations: 2, "sso-admin": 2, cloudtrail: 4, eventbridge: 4 },
+  concurrency: { iam: 8, sts: 8, organizations: 2, "sso-admin": 2, cloudtrail: 4, eventbridge: 4, sqs: 8 },
 };
 
 /** Credentials for one principal: undefined means the SDK default chain (profiles, SSO cache, env, instance roles). */
@@ -56,6 +57,7 @@ export class AwsClients {
       "sso-admin": pLimit(settings.concurrency["sso-admin"]),
       cloudtrail: pLimit(settings.concurrency.cloudtrail),
       eventbridge: pLimit(settings.concurrency.eventbridge),
+      sqs: pLimit(settings.concurrency.sqs),
     };
   }
 
@@ -95,8 +97,13 @@ export class AwsClients {
     return new SSOAdminClient(this.config(credentials, region ?? this.settings.region));
   }
 
-  cloudTrail(credentials: Credentials): CloudTrailClient {
-    return new CloudTrailClient(this.config(credentials, this.settings.region));
+  cloudTrail(credentials: Credentials, region?: string): CloudTrailClient {
+    return new CloudTrailClient(this.config(credentials, region ?? this.settings.region));
+  }
+
+  /** The watcher's queue, in its own Region (the one in its URL). */
+  sqs(credentials: Credentials, region?: string): SQSClient {
+    return new SQSClient(this.config(credentials, region ?? this.settings.region));
   }
 
   eventBridge(credentials: Credentials): EventBridgeClient {

@@ -604,6 +604,11 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.windows.openWindow(opening("INC-3", 2));
       store.windows.closeWindow("INC-3", t(4), "bob");
       expect(store.windows.openWindows().map((window) => window.incident)).toEqual(["INC-2", "INC-1"]);
+      expect(store.windows.allWindows().map((window) => [window.incident, window.closedAt])).toEqual([
+        ["INC-1", null],
+        ["INC-3", t(4).toISOString()],
+        ["INC-2", null],
+      ]);
     });
   });
 
