@@ -333,7 +333,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   incident
     .command("timeline")
     .description(
-      "Everything on an incident's timeline in time order: its window, the emergency principals' CloudTrail calls (who, what, from where), and breakglass's audit records.",
+      "Everything on an incident's timeline in time order: its window, the emergency principals' CloudTrail " +
+        "calls (who, what, from where), and breakglass's audit records.",
     )
     .argument("<reference>", "the incident, e.g. INC-20261205-0312")
     .addOption(configOption())
@@ -348,7 +349,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const watch = program
     .command("watch")
     .description(
-      "Watch the emergency account: judge each CloudTrail event of an emergency principal as incident (inside a declared window) or misuse (outside every one); serve does this continuously and posts misuse alerts.",
+      "Watch the emergency account: judge each CloudTrail event of an emergency principal as incident (inside a " +
+        "declared window) or misuse (outside every one); serve does this continuously and posts misuse alerts.",
     )
     .addOption(configOption())
     .option("--once", "read what is waiting (the queue drained, or LookupEvents since the cursor) and exit 0")

@@ -229,7 +229,8 @@ function cloudTrailLines(events: readonly WatchedEvent[]): string[] {
       ]
         .filter((part) => part !== "")
         .join("; ");
-      return `| ${event.time} | ${cell(event.actor)} | ${cell(event.action)} | ${cell(event.sourceIp ?? "")} | ${event.region} | ${cell(event.eventId)} | ${cell(note)} |`;
+      const cells = [event.time, event.actor, event.action, event.sourceIp ?? "", event.region, event.eventId, note];
+      return `| ${cells.map(cell).join(" | ")} |`;
     }),
     "",
   ];
