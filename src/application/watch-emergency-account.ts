@@ -157,3 +157,48 @@ export class EmergencyAccountWatcher {
     }
   }
 }
+
+export interface ContinuousWatch {
+  /** Stops the loop: a long poll in flight is aborted. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Polls until stopped, and after every poll posts the misuse alerts not posted yet (so an alert reaches Slack within one
+ * poll, and one whose post failed is posted on the next). `pauseMs` is waited between polls that do not block on their
+ * own (LookupEvents); a failed poll waits `retryMs` and tries again.
+ */
+export function watchContinuously(
+  watcher: EmergencyAccountWatcher,
+  source: CloudTrailEventSource,
+  poster: MisuseAlertPoster,
+  options: { readonly pauseMs: number; readonly retryMs: number; readonly warn: (message: string) => void },
+): ContinuousWatch {
+  const stopping = new AbortController();
+  const pause = (milliseconds: number) =>
+    new Promise<void>((resolve) => {
+      if (milliseconds <= 0 || stopping.signal.aborted) return resolve();
+      const timer = setTimeout(resolve, milliseconds);
+      stopping.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      let wait = options.pauseMs;
+      try {
+        await watcher.poll(source, { wait: true, signal: stopping.signal });
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        options.warn(`watching ${source.description} failed, trying again: ${describeError(error)}`);
+        wait = options.retryMs;
+      }
+      await watcher.postAlerts(poster).catch((error: unknown) => options.warn(describeError(error)));
+      await pause(wait);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopping.abort();
+      await loop;
+    },
+  };
+}

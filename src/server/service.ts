@@ -18,6 +18,19 @@ import type { Announcer, ChannelRole } from "../slack/slack-message.js";
 import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
 import { startSlackSurface, type SlackSurface } from "../slack/slack-surface.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
+import { misuseAlertMessage } from "../slack/misuse-alerts.js";
+import {
+  watchContinuously,
+  type ContinuousWatch,
+  type MisuseAlertPoster,
+} from "../application/watch-emergency-account.js";
+import { SqsEventSource } from "../adapters/watch/sqs-event-source.js";
+import {
+  openWatch,
+  watchSettings,
+  type WatchRuntimeOptions,
+  type WatchSettings,
+} from "../application/watch-runtime.js";
 import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
@@ -35,6 +48,10 @@ export const OPERATIONS_LISTENER_OPTIONS = {
 } as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+/** Between two LookupEvents polls (the fallback source; its events arrive about 15 minutes late anyway). */
+export const LOOKUP_EVENTS_POLL_MS = 60_000;
+/** After a failed poll of the watcher's source. */
+const WATCH_RETRY_MS = 5_000;
 /** A run moved from the CLI shows in its Slack message within this long (or the check interval, when shorter). */
 export const RUN_WATCH_INTERVAL_MS = 15_000;
 
@@ -61,6 +78,10 @@ export interface ServiceOptions {
   readonly runbookSeams?: Pick<RunbookServiceOptions, "sleep">;
   /** How often Slack's run messages catch up with changes made from the CLI; RUN_WATCH_INTERVAL_MS at most. */
   readonly runWatchIntervalMs?: number;
+  /** Test seam, undefined in production: a shorter SQS long poll, quicker AWS retries, the pause between LookupEvents polls. */
+  readonly watchSeams?: Pick<WatchRuntimeOptions, "waitSeconds" | "awsSettings" | "sleep"> & {
+    readonly pauseMs?: number;
+  };
 }
 
 export interface RunningService {
@@ -83,6 +104,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metrics = new ServiceMetrics();
   const slack = slackSettings(config, options.env);
   const work = new BackgroundWork(log);
+  // Resolved before anything starts: a watch section without the emergency account is refused at once.
+  const watch = config.watch === undefined ? undefined : watchSettings(config);
 
   // The announcer exists before the engine (its notify steps post through it); the Slack client comes with the surface.
   let announcer: Announcer = new LoggingAnnouncer(log, (outcome) => metrics.slackPosted(outcome));
@@ -197,6 +220,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw error;
   }
   if (options.schedule !== false) scheduler.start();
+  const watching = startWatching(watch, services, clock, log, options.watchSeams, (alert, event) =>
+    announcer.announce("security", misuseAlertMessage(alert, event)).then(() => undefined),
+  );
   const operations =
     operationsPort === undefined
       ? ""
@@ -225,6 +251,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
+      await watching?.stop();
       await Promise.all(listeners.map((listener) => listener.close()));
       await checkThread.close();
       services.close();
@@ -277,6 +304,30 @@ function readiness(
               : `the last check completed ${ageSeconds} s ago (limit ${limitSeconds} s)`,
         }),
   };
+}
+
+/** The emergency-account watcher, when breakglass.yaml has a watch section: misuse alerts go to the security channel. */
+function startWatching(
+  settings: WatchSettings | undefined,
+  services: RunbookServices,
+  clock: Clock,
+  log: ServiceLog,
+  seams: ServiceOptions["watchSeams"],
+  post: MisuseAlertPoster["post"],
+): ContinuousWatch | undefined {
+  if (settings === undefined) return undefined;
+  const warn = (message: string) => log.warn(message);
+  const { source, watcher } = openWatch(settings, {
+    store: services.store,
+    clock,
+    warn,
+    ...(seams?.waitSeconds === undefined ? {} : { waitSeconds: seams.waitSeconds }),
+    ...(seams?.awsSettings === undefined ? {} : { awsSettings: seams.awsSettings }),
+    ...(seams?.sleep === undefined ? {} : { sleep: seams.sleep }),
+  });
+  log.info(`watching the emergency account through ${source.description}`);
+  const pauseMs = seams?.pauseMs ?? (source instanceof SqsEventSource ? 0 : LOOKUP_EVENTS_POLL_MS);
+  return watchContinuously(watcher, source, { post }, { pauseMs, retryMs: WATCH_RETRY_MS, warn });
 }
 
 async function reapLeases(services: RunbookServices, clock: Clock, log: ServiceLog): Promise<void> {

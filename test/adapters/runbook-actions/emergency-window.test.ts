@@ -139,7 +139,8 @@ describe("closing the emergency window", () => {
     expect(summary).toContain(`- Closed: ${CLOSED.toISOString()} by bob`);
     expect(summary).not.toContain("not included yet");
     expect(summary).toContain(
-      "| 2026-11-25T11:05:00.000Z | arn:aws:sts::111111111111:assumed-role/EmergencyAdmin/dana | iam:CreateAccessKey | 198.51.100.23 | us-east-1 | 3f1c2a9e-0b7d-4c55-9d1e-2b6f8a0c4e11 |  |",
+      "| 2026-11-25T11:05:00.000Z | arn:aws:sts::111111111111:assumed-role/EmergencyAdmin/dana | iam:CreateAccessKey " +
+        "| 198.51.100.23 | us-east-1 | 3f1c2a9e-0b7d-4c55-9d1e-2b6f8a0c4e11 |  |",
     );
     expect(summary).toContain("`breakglass incident timeline INC-42`");
     expect(summary).toContain("| 1 | 2026-11-25T11:00:00.000Z | alice | action.applied | add-responders | run-1 |");
