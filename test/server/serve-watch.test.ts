@@ -1,7 +1,6 @@
 // serve watching the emergency account through the emulator's SQS queue: a misuse alert in the security channel within
 // one poll (who, what, from where, when, the event id), one per actor per burst, a failed post retried from the store
 // on the next poll, and the "Attach to incident" button pressed through the real Bolt receiver by signed requests.
-import { join } from "node:path";
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCertificate, DAY } from "../support/certificates.js";
