@@ -15,6 +15,7 @@ import { benchHostileXml } from "./hostile-xml.js";
 import { benchOrgSweep } from "./org-sweep.js";
 import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
+import { benchWatchBurst } from "./watch-burst.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -209,6 +210,14 @@ async function slackAck(): Promise<void> {
   await benchSlackAck();
 }
 
+async function watchBurst(): Promise<void> {
+  const events = Number(process.env["BENCH_WATCH_EVENTS"] ?? 10_000);
+  section(
+    `Emergency-account watcher: ${events.toLocaleString("en")} CloudTrail events through the SQS queue (AWS emulator) into serve, alerts to a Slack stand-in`,
+  );
+  await benchWatchBurst(events);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 cliStartup();
 singleDocuments();
@@ -220,3 +229,4 @@ signedAggregatesBesideXmlsec1();
 hostileDocuments();
 await orgSweep();
 await slackAck();
+await watchBurst();
