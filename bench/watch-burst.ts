@@ -123,5 +123,5 @@ export async function benchWatchBurst(events = 10_000): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`)
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^\.\//, "")))
   await benchWatchBurst(Number(process.env["BENCH_WATCH_EVENTS"] ?? 10_000));

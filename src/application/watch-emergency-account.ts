@@ -67,6 +67,7 @@ export class EmergencyAccountWatcher {
     const windows = this.options.windows.allWindows();
     const sessions = new Set(this.options.events.derivedSessions());
     const now = this.options.clock.now();
+    const batch: { record: CloudTrailRecord; judgement: Judgement }[] = [];
     for (const message of messages) {
       if (!message.parsed.ok) {
         this.options.events.recordUnreadable({
@@ -80,13 +81,23 @@ export class EmergencyAccountWatcher {
       }
       const { record } = message.parsed;
       const judgement = classifyEvent(record, this.options.principals, windows, sessions);
-      if (this.options.events.recordEvent(judgement, now, this.burstGapMs)) {
-        judged.push(judgement);
-        recorded.push({ record, judgement });
-        if (judgement.derivedSession !== null) sessions.add(judgement.derivedSession);
-      } else duplicates++;
+      // A session created earlier in this batch is known to the events after it.
+      if (judgement.derivedSession !== null) sessions.add(judgement.derivedSession);
+      batch.push({ record, judgement });
       readable.push(message);
     }
+    // One transaction for the batch: one durable commit, however many events it holds.
+    const fresh = this.options.events.recordEvents(
+      batch.map((entry) => entry.judgement),
+      now,
+      this.burstGapMs,
+    );
+    batch.forEach((entry, index) => {
+      if (fresh[index]) {
+        judged.push(entry.judgement);
+        recorded.push(entry);
+      } else duplicates++;
+    });
     for (const { record, judgement } of recorded) await this.tellSinks(record, judgement);
     // Recorded (durably: each recordEvent committed) before the source may forget them.
     if (readable.length > 0) await source.acknowledge(readable);

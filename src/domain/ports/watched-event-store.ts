@@ -50,6 +50,11 @@ export interface WatchedEventStore {
    * alert; written with the event, in one transaction.
    */
   recordEvent(judgement: Judgement, recordedAt: Date, burstGapMs: number): boolean;
+  /**
+   * recordEvent for a batch (one SQS receive), in one transaction: one durable commit instead of one per event. The
+   * answers are recordEvent's, in order.
+   */
+  recordEvents(judgements: readonly Judgement[], recordedAt: Date, burstGapMs: number): boolean[];
   findEvent(eventId: string): WatchedEvent | null;
   /** The events on an incident's timeline, the earliest first. */
   incidentEvents(incident: string): WatchedEvent[];

@@ -884,6 +884,15 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(events.derivedSessions()).toEqual(["arn:aws:sts::222222222222:assumed-role/Admin/bg"]);
     });
 
+    it("records a batch in one go, each event once, duplicates within the batch included", () => {
+      const { store } = fresh();
+      store.watchedEvents.recordEvent(judged("e-1"), t(4), HOUR);
+      expect(
+        store.watchedEvents.recordEvents([judged("e-1"), judged("e-2"), judged("e-2"), judged("e-3")], t(5), HOUR),
+      ).toEqual([false, true, false, true]);
+      expect(store.watchedEvents.unpostedAlerts().map((alert) => alert.events)).toEqual([3]);
+    });
+
     it("keeps each unreadable message once", () => {
       const { store } = fresh();
       const message = { messageId: "m-1", problem: "not JSON", body: "{oops", receivedAt: t(1).toISOString() };

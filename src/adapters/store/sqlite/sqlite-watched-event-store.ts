@@ -40,33 +40,39 @@ export class SqliteWatchedEventStore implements WatchedEventStore {
   constructor(private readonly database: SqlDatabase) {}
 
   recordEvent(judgement: Judgement, recordedAt: Date, burstGapMs: number): boolean {
+    return this.recordEvents([judgement], recordedAt, burstGapMs)[0] ?? false;
+  }
+
+  recordEvents(judgements: readonly Judgement[], recordedAt: Date, burstGapMs: number): boolean[] {
     return guarded(this.database, () =>
-      this.database.immediate(() => {
-        const inserted =
-          this.database
-            .prepare(
-              `INSERT INTO watched_events (event_id, verdict, time, actor, action, source_ip, region, account_id, error_code,
-                 incident, derived_session, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (event_id) DO NOTHING`,
-            )
-            .run(
-              judgement.eventId,
-              judgement.verdict,
-              judgement.time,
-              judgement.actor,
-              judgement.action,
-              judgement.sourceIp,
-              judgement.region,
-              judgement.accountId,
-              judgement.errorCode,
-              judgement.incident,
-              judgement.derivedSession,
-              recordedAt.toISOString(),
-            ).changes === 1;
-        if (inserted && judgement.verdict === "misuse") this.joinBurst(judgement, burstGapMs);
-        return inserted;
-      }),
+      this.database.immediate(() => judgements.map((judgement) => this.insert(judgement, recordedAt, burstGapMs))),
     );
+  }
+
+  private insert(judgement: Judgement, recordedAt: Date, burstGapMs: number): boolean {
+    const inserted =
+      this.database
+        .prepare(
+          `INSERT INTO watched_events (event_id, verdict, time, actor, action, source_ip, region, account_id, error_code,
+             incident, derived_session, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (event_id) DO NOTHING`,
+        )
+        .run(
+          judgement.eventId,
+          judgement.verdict,
+          judgement.time,
+          judgement.actor,
+          judgement.action,
+          judgement.sourceIp,
+          judgement.region,
+          judgement.accountId,
+          judgement.errorCode,
+          judgement.incident,
+          judgement.derivedSession,
+          recordedAt.toISOString(),
+        ).changes === 1;
+    if (inserted && judgement.verdict === "misuse") this.joinBurst(judgement, burstGapMs);
+    return inserted;
   }
 
   /** The actor's alert whose burst this event continues (its last event at most the gap before), or a new one. */
