@@ -17,6 +17,7 @@ import { benchSignedAggregates } from "./signed-aggregate-verify.js";
 import { benchSlackAck } from "./slack-ack.js";
 import { benchFailover } from "./failover.js";
 import { benchStoreLatency } from "./store-latency.js";
+import { benchWatchBurst } from "./watch-burst.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ENTITIES = Number(process.env["BENCH_ENTITIES"] ?? 20_000);
@@ -224,6 +225,14 @@ async function storeLatency(): Promise<void> {
   await benchStoreLatency(rounds);
 }
 
+async function watchBurst(): Promise<void> {
+  const events = Number(process.env["BENCH_WATCH_EVENTS"] ?? 10_000);
+  section(
+    `Emergency-account watcher: ${events.toLocaleString("en")} CloudTrail events through the SQS queue (AWS emulator) into serve, alerts to a Slack stand-in`,
+  );
+  await benchWatchBurst(events);
+}
+
 console.log(`breakglass benchmarks — Node ${process.version}, ${process.platform}/${process.arch}`);
 cliStartup();
 singleDocuments();
@@ -237,3 +246,4 @@ await orgSweep();
 await slackAck();
 await failover();
 await storeLatency();
+await watchBurst();

@@ -65,7 +65,11 @@ function scopeOf(config: BreakglassConfig, runnable: ReadonlySet<CheckName>): Po
     },
     identityCenter: aws.identityCenter,
     organization: aws.organization,
-    watch: config.watch,
+    // The watch check judges the queue; a watcher on CloudTrail LookupEvents alone has none to check.
+    watch:
+      config.watch?.queueUrl === undefined
+        ? undefined
+        : { queueUrl: config.watch.queueUrl, region: config.watch.region },
     concurrency: config.checks.concurrency,
   };
 }

@@ -181,6 +181,7 @@ export class EmergencyAccess {
       const executor = closeWindowExecutor({
         store: store.windows,
         audit: store.audit,
+        events: store.watchedEvents,
         summaryDirectory: this.options.summaryDirectory,
       });
       const outcome = await this.run(

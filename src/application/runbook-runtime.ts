@@ -28,6 +28,7 @@ import type { BreakglassStore } from "../domain/ports/store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
+import { IncidentActivity } from "./incident-activity.js";
 import { missingGroupApi, needsGroupApi, openGroupDirectory } from "./idp-group-api.js";
 import { RunbookCatalog } from "./runbook-catalog.js";
 import { runbookResolver } from "./rollback-runbooks.js";
@@ -41,6 +42,8 @@ export interface RunbookServices {
   readonly runs: RunbookRuns;
   /** Incidents and emergency access (declare, close, grant, revoke): what the CLI and Slack call. */
   readonly emergency: EmergencyAccess;
+  /** Incident timelines and attaching misuse events to an incident: what the CLI and Slack call. */
+  readonly activity: IncidentActivity;
   readonly engine: RunEngine;
   readonly store: BreakglassStore;
   readonly audit: AuditLog;
@@ -144,7 +147,12 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       "emergency.open-window": wrapAction("emergency.open-window", openWindowExecutor({ store: store.windows })),
       "emergency.close-window": wrapAction(
         "emergency.close-window",
-        closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: artefactDirectory }),
+        closeWindowExecutor({
+          store: store.windows,
+          audit: store.audit,
+          events: store.watchedEvents,
+          summaryDirectory: artefactDirectory,
+        }),
       ),
     },
     notify: options.notify,
@@ -195,9 +203,11 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
       nonEmpty(options.env["AWS_DEFAULT_REGION"]) ??
       "us-east-1",
   );
+  const activity = new IncidentActivity({ store, audit, clock: options.clock });
   return {
     runs,
     emergency,
+    activity,
     engine,
     store,
     audit,

@@ -360,6 +360,53 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     const { runIncidentClose } = await import("./emergency-command.js");
     exitCode = await runIncidentClose(reference, options, io);
   });
+  incident
+    .command("timeline")
+    .description(
+      "Everything on an incident's timeline in time order: its window, the emergency principals' CloudTrail " +
+        "calls (who, what, from where), and breakglass's audit records.",
+    )
+    .argument("<reference>", "the incident, e.g. INC-20261205-0312")
+    .addOption(configOption())
+    .addOption(runbookDirectory())
+    .option("--json", "print one JSON object { incident, window, entries }")
+    .exitOverride()
+    .action(async (reference: string, options: { config?: string; json?: boolean; dir: string }) => {
+      const { runIncidentTimeline } = await import("./watch-command.js");
+      exitCode = await runIncidentTimeline(reference, options, io);
+    });
+
+  const watch = program
+    .command("watch")
+    .description(
+      "Watch the emergency account: judge each CloudTrail event of an emergency principal as incident (inside a " +
+        "declared window) or misuse (outside every one); serve does this continuously and posts misuse alerts.",
+    )
+    .addOption(configOption())
+    .option("--once", "read what is waiting (the queue drained, or LookupEvents since the cursor) and exit 0")
+    .option(
+      "--json",
+      "print one JSON object per new event (JSON Lines): verdict, actor, action, eventId, time, sourceIp…",
+    )
+    .exitOverride()
+    .action(async (options: { config?: string; once?: boolean; json?: boolean }) => {
+      const { runWatch } = await import("./watch-command.js");
+      exitCode = await runWatch(options, io);
+    });
+  operatorCommand(
+    watch
+      .command("attach")
+      .description("Put a misuse event on an open incident's timeline (it was a legitimate emergency use); audited.")
+      .argument("<eventId>", "the CloudTrail event id, as the misuse alert shows it")
+      .option("--incident <reference>", "the incident (default: the one open incident)")
+      .option("--json", "print one JSON object { incident, event }"),
+  ).action(async (eventId: string, options: OperatorOptions & { incident?: string }) => {
+    const { runWatchAttach } = await import("./watch-command.js");
+    // `watch` has a --config of its own, which commander gives a --config written after `attach` to.
+    const config = options.config ?? watch.opts<{ config?: string }>().config;
+    exitCode = await runWatchAttach(eventId, { ...options, ...(config === undefined ? {} : { config }) }, io);
+  });
+
   operatorCommand(
     program
       .command("grant")

@@ -310,6 +310,30 @@ const serveSchema = section({
   }).prefault({}),
 });
 
+export const DEFAULT_BURST_GAP = "1h";
+const QUEUE_URL_DESCRIPTION = "the SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)";
+const LOOKUP_REGIONS_DESCRIPTION = "a list of AWS Region codes, such as [us-east-1, eu-west-1]";
+
+/** The emergency-account watcher: an SQS queue fed by EventBridge, else CloudTrail LookupEvents polled. */
+const watchSchema = section({
+  queueUrl: nonEmptyString(QUEUE_URL_DESCRIPTION)
+    .refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), expected(QUEUE_URL_DESCRIPTION))
+    .optional(),
+  /** The queue's Region, when its URL does not say it (a VPC endpoint); the URL's, else aws.region. */
+  region: regionSchema.optional(),
+  /** Misuse by one actor with no longer than this between two events is one burst: one alert. */
+  burstGap: durationSchema(60_000, "1m").default(parseDuration(DEFAULT_BURST_GAP) as number),
+  /** Without a queue: the Regions whose CloudTrail LookupEvents is polled (console sign-ins arrive in us-east-1). */
+  lookupEvents: section({
+    regions: z
+      .array(regionSchema, expected(LOOKUP_REGIONS_DESCRIPTION))
+      .min(1, expected(LOOKUP_REGIONS_DESCRIPTION))
+      .optional(),
+    /** How far back the first poll reads, when there is no cursor yet. */
+    lookback: durationSchema(60_000, "1m").default(3_600_000),
+  }).optional(),
+});
+
 const CHANNEL_ID_DESCRIPTION = "a Slack channel ID such as C0123456789 (the channel's details show it at the bottom)";
 const channelIdSchema = z
   .string(expected(CHANNEL_ID_DESCRIPTION))
@@ -438,25 +462,16 @@ const accessEntryListSchema = z
   )
   .default([]);
 
-const QUEUE_URL_DESCRIPTION = "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)";
-/** `breakglass watch`: the SQS queue EventBridge delivers the emergency account's CloudTrail events to. */
-const watchSchema = section({
-  queueUrl: z
-    .string(expected(QUEUE_URL_DESCRIPTION))
-    .regex(/^https?:\/\/[^/\s]+\/\d{12}\/[\w-]{1,80}(?:\.fifo)?$/, expected(QUEUE_URL_DESCRIPTION)),
-  /** The queue's Region, when its URL does not say (a VPC endpoint's URL, say). */
-  region: regionSchema.optional(),
-});
-
 export const configSchema = section({
   idp: idpSchema,
   aws: awsSchema.optional(),
-  watch: watchSchema.optional(),
   // prefault, not default: an absent section is parsed as {} so that its own defaults fill it.
   checks: checksSchema.prefault({}),
   store: storeSchema.prefault({}),
   serve: serveSchema.prefault({}),
   slack: slackSchema.optional(),
+  /** `breakglass watch` and serve: the emergency account's CloudTrail activity, judged against declared incidents. */
+  watch: watchSchema.optional(),
   /** Who is who: each person's Slack user ids and AWS principals, so that every front end knows the same people. */
   people: peopleSchema.default([]),
   /** Who may do what, on every front end: people's names, and Slack user or user-group ids (slack.access is the Slack-only form). */

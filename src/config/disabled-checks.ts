@@ -17,7 +17,7 @@ const SECTION_PRESENT: { readonly [Section in ConfigSection]: (config: Breakglas
   "aws.identityCenter": (config) => config.aws?.identityCenter !== undefined,
   "aws.organization": (config) => config.aws?.organization !== undefined,
   "idp.directory.emergencyGroups": (config) => config.idp.directory?.emergencyGroups !== undefined,
-  watch: (config) => config.watch !== undefined,
+  "watch.queueUrl": (config) => config.watch?.queueUrl !== undefined,
 };
 
 /** Which checks cannot run with this configuration, and why: switched off, or the section they read is missing. */

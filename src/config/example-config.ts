@@ -93,6 +93,16 @@ serve:
   leadership:
     ttlSeconds: 30                  # replicas on one store elect a leader; a dead one is replaced within this long
 
+# \`breakglass watch\` (and serve): the emergency account's CloudTrail activity, judged against declared incidents.
+# Use outside any incident is misuse, posted to slack.channels.security. Without queueUrl, CloudTrail LookupEvents is
+# polled instead (slower: events arrive there about 15 minutes late).
+# watch:
+#   queueUrl: https://sqs.us-east-1.amazonaws.com/111111111111/breakglass-watch   # CHANGE ME: the EventBridge rule's SQS target
+#   burstGap: 1h                           # misuse by one actor with no longer gap than this is one alert
+#   lookupEvents:                          # only without queueUrl
+#     regions: [us-east-1, eu-west-1]      # console sign-ins arrive in us-east-1
+#     lookback: 1h                         # how far back the first poll reads
+
 # Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
 # SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.
 # slack:

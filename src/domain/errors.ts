@@ -46,6 +46,7 @@ export type ErrorCode =
   | "RUN_PREFLIGHT_FAILED"
   | "RUN_NOT_FOUND"
   | "INCIDENT_NOT_FOUND"
+  | "EVENT_NOT_FOUND"
   | "FETCH_NOT_FOUND"
   | "AWS_NOT_FOUND"
   | "IDP_NOT_FOUND"
@@ -55,6 +56,7 @@ export type ErrorCode =
   | "INCIDENT_ALREADY_OPEN"
   | "NO_OPEN_INCIDENT"
   | "INCIDENT_CLOSED"
+  | "EVENT_ALREADY_ATTACHED"
   | "INCIDENT_REFERENCE_TAKEN"
   | "ACTION_UNVERIFIED"
   | "APPROVAL_REFUSED"
@@ -120,6 +122,8 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
 
   RUN_NOT_FOUND: "not-found",
   INCIDENT_NOT_FOUND: "not-found",
+  /** A CloudTrail event id the watcher has not recorded. */
+  EVENT_NOT_FOUND: "not-found",
   /** HTTP 404 or 410 for a metadata URL. */
   FETCH_NOT_FOUND: "not-found",
   /** NoSuchEntity, ResourceNotFoundException, HTTP 404. */
@@ -135,6 +139,8 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
   INCIDENT_ALREADY_OPEN: "conflict",
   NO_OPEN_INCIDENT: "conflict",
   INCIDENT_CLOSED: "conflict",
+  /** The watched event is on an incident's timeline already, or was not misuse. */
+  EVENT_ALREADY_ATTACHED: "conflict",
   /** Every reference of this minute is taken: the next minute has new ones. */
   INCIDENT_REFERENCE_TAKEN: "conflict",
   /** A change was made (or found made), but reading it back shows another state: someone or something else changed it too. */

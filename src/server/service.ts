@@ -18,6 +18,19 @@ import type { Announcer, ChannelRole } from "../slack/slack-message.js";
 import { slackSettings, type SlackSettings } from "../slack/slack-settings.js";
 import { startSlackSurface, type SlackSurface } from "../slack/slack-surface.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
+import { misuseAlertMessage } from "../slack/misuse-alerts.js";
+import {
+  watchContinuously,
+  type ContinuousWatch,
+  type MisuseAlertPoster,
+} from "../application/watch-emergency-account.js";
+import { SqsEventSource } from "../adapters/watch/sqs-event-source.js";
+import {
+  openWatch,
+  watchSettings,
+  type WatchRuntimeOptions,
+  type WatchSettings,
+} from "../application/watch-runtime.js";
 import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
@@ -48,6 +61,10 @@ export const OPERATIONS_LISTENER_OPTIONS = {
 } as const;
 /** How long shutdown waits for a runbook step or a check in flight before closing the store anyway. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+/** Between two LookupEvents polls (the fallback source; its events arrive about 15 minutes late anyway). */
+export const LOOKUP_EVENTS_POLL_MS = 60_000;
+/** After a failed poll of the watcher's source. */
+const WATCH_RETRY_MS = 5_000;
 /** A run moved from the CLI shows in its Slack message within this long (or the check interval, when shorter). */
 export const RUN_WATCH_INTERVAL_MS = 15_000;
 /** How many of the newest unfinished runs the leader looks at for one ready to go on. */
@@ -87,6 +104,10 @@ export interface ServiceOptions {
   readonly leaderHeartbeat?: Heartbeat;
   /** Test seam, undefined in production: this host and its process table, as the leader election judges a dead leader. */
   readonly leaseHost?: LeaseHost;
+  /** Test seam, undefined in production: a shorter SQS long poll, quicker AWS retries, the pause between LookupEvents polls. */
+  readonly watchSeams?: Pick<WatchRuntimeOptions, "waitSeconds" | "awsSettings" | "sleep"> & {
+    readonly pauseMs?: number;
+  };
 }
 
 export interface RunningService {
@@ -111,6 +132,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metrics = new ServiceMetrics();
   const slack = slackSettings(config, options.env);
   const work = new BackgroundWork(log);
+  // Resolved before anything starts: a watch section without the emergency account is refused at once.
+  const watch = config.watch === undefined ? undefined : watchSettings(config);
 
   // The announcer exists before the engine (its notify steps post through it); the Slack client comes with the surface.
   let announcer: Announcer = new LoggingAnnouncer(log, (outcome) => metrics.slackPosted(outcome));
@@ -310,6 +333,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const stopAdvancing = (options.leaderHeartbeat ?? intervalHeartbeat)(ttlMilliseconds / RENEWALS_PER_LEASE, () =>
     advanceReadyRuns(),
   );
+  // Every replica takes events off the queue (each is recorded once, whoever receives it); only the leader posts.
+  const watching = startWatching(watch, services, clock, log, options.watchSeams, stillLeading, (alert, event) =>
+    announcer.announce("security", misuseAlertMessage(alert, event)).then(() => undefined),
+  );
   const operations =
     operationsPort === undefined
       ? ""
@@ -338,6 +365,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             : ` (runs ${runs.join(", ")}: resume them with the Run button or \`breakglass runbook resume\`; the step in flight is re-run from its start)`;
         log.warn(`work still in flight after ${grace / 1000} s is left where the store has it${which}`);
       }
+      await watching?.stop();
       // Given up once this replica's work has ended, so that its successor never acts beside it.
       stopAdvancing();
       elector.stop();
@@ -394,6 +422,31 @@ function readiness(
               : `the last check completed ${ageSeconds} s ago (limit ${limitSeconds} s)`,
         }),
   };
+}
+
+/** The emergency-account watcher, when breakglass.yaml has a watch section: misuse alerts go to the security channel. */
+function startWatching(
+  settings: WatchSettings | undefined,
+  services: RunbookServices,
+  clock: Clock,
+  log: ServiceLog,
+  seams: ServiceOptions["watchSeams"],
+  leading: () => boolean,
+  post: MisuseAlertPoster["post"],
+): ContinuousWatch | undefined {
+  if (settings === undefined) return undefined;
+  const warn = (message: string) => log.warn(message);
+  const { source, watcher } = openWatch(settings, {
+    store: services.store,
+    clock,
+    warn,
+    ...(seams?.waitSeconds === undefined ? {} : { waitSeconds: seams.waitSeconds }),
+    ...(seams?.awsSettings === undefined ? {} : { awsSettings: seams.awsSettings }),
+    ...(seams?.sleep === undefined ? {} : { sleep: seams.sleep }),
+  });
+  log.info(`watching the emergency account through ${source.description}`);
+  const pauseMs = seams?.pauseMs ?? (source instanceof SqsEventSource ? 0 : LOOKUP_EVENTS_POLL_MS);
+  return watchContinuously(watcher, source, { post }, { pauseMs, retryMs: WATCH_RETRY_MS, warn, mayPost: leading });
 }
 
 /** The leader's reaper: each lease ended through the fenced store; it stops as soon as this replica no longer leads. */

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger } from "@slack/bolt";
 import { AccessPolicy } from "./access-policy.js";
 import { registerHomeTab } from "./home-tab.js";
+import { registerMisuseActions } from "./misuse-alerts.js";
 import { registerRunActions } from "./run-actions.js";
 import { RunDriver } from "./run-driver.js";
 import { describeSlackError, SlackAnnouncer } from "./slack-announcer.js";
@@ -97,6 +98,7 @@ export function startSlackSurface(options: SlackSurfaceOptions): SlackSurface {
   registerRunActions(app, context, driver);
   registerSamlPreflight(app, context);
   registerHomeTab(app, context);
+  registerMisuseActions(app, context);
   const stopWatching = driver.watchStore(runWatchIntervalMs);
 
   // Socket Mode connects in the background: Slack being unreachable must not keep the checks from starting.

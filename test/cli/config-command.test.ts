@@ -397,7 +397,7 @@ describe("describeDisabledChecks", () => {
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
-      { check: "watch", reason: "no watch section" },
+      { check: "watch", reason: "no watch.queueUrl" },
     ]);
   });
 });

@@ -46,7 +46,7 @@ function configWithout(absent: ConfigSection) {
     ...IDP,
     ...(absent === "idp.directory.emergencyGroups" ? [] : DIRECTORY),
     ...(absent === "aws" ? [] : aws),
-    ...(absent === "watch" ? [] : WATCH),
+    ...(absent === "watch.queueUrl" ? [] : WATCH),
   ];
   return parseConfig(`${lines.join("\n")}\n`, "breakglass.yaml").config;
 }

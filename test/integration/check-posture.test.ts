@@ -194,7 +194,7 @@ describe("a healthy organization", () => {
     expect(report.notChecked).toEqual([
       { check: "emergency-users", reason: "no aws.emergencyAccount.emergencyUsers" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
-      { check: "watch", reason: "no watch section" },
+      { check: "watch", reason: "no watch.queueUrl" },
     ]);
     expect((report.facts["workloadAccounts"] as unknown[]).length).toBe(3);
     expect(report.facts["samlProviders"]).toEqual([
@@ -455,7 +455,7 @@ describe("what is not checked", () => {
       { check: "cross-account-roles", reason: "no aws.organization section" },
       { check: "scp-protection", reason: "no aws.organization section" },
       { check: "emergency-groups", reason: "no idp.directory.emergencyGroups" },
-      { check: "watch", reason: "no watch section" },
+      { check: "watch", reason: "no watch.queueUrl" },
     ]);
   });
 

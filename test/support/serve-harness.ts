@@ -43,6 +43,8 @@ export interface HarnessOptions {
   readonly operationsPort?: number;
   /** The runbook engine's test seams (the wait between a check's attempts). */
   readonly runbookSeams?: ServiceOptions["runbookSeams"];
+  /** The watcher's test seams (a short SQS long poll). */
+  readonly watchSeams?: ServiceOptions["watchSeams"];
 }
 
 export interface ServeHarness {
@@ -119,6 +121,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
     shutdownGraceMs: options.shutdownGraceMs ?? 5_000,
     ...(options.operationsPort === undefined ? {} : { operationsPort: options.operationsPort }),
     ...(options.runbookSeams === undefined ? {} : { runbookSeams: options.runbookSeams }),
+    ...(options.watchSeams === undefined ? {} : { watchSeams: options.watchSeams }),
     ...(options.runWatchIntervalMs === undefined ? {} : { runWatchIntervalMs: options.runWatchIntervalMs }),
   });
   const url = `http://127.0.0.1:${service.port}`;

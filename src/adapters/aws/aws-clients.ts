@@ -39,7 +39,7 @@ export type ServiceName = "iam" | "sts" | "organizations" | "sso-admin" | "cloud
 export const DEFAULT_AWS_SETTINGS: AwsSettings = {
   region: undefined,
   maxAttempts: 8,
-  concurrency: { iam: 8, sts: 8, organizations: 2, "sso-admin": 2, cloudtrail: 4, eventbridge: 4, sqs: 4 },
+  concurrency: { iam: 8, sts: 8, organizations: 2, "sso-admin": 2, cloudtrail: 4, eventbridge: 4, sqs: 8 },
 };
 
 /** Credentials for one principal: undefined means the SDK default chain (profiles, SSO cache, env, instance roles). */
@@ -97,17 +97,18 @@ export class AwsClients {
     return new SSOAdminClient(this.config(credentials, region ?? this.settings.region));
   }
 
-  cloudTrail(credentials: Credentials): CloudTrailClient {
-    return new CloudTrailClient(this.config(credentials, this.settings.region));
+  cloudTrail(credentials: Credentials, region?: string): CloudTrailClient {
+    return new CloudTrailClient(this.config(credentials, region ?? this.settings.region));
+  }
+
+  /** The watcher's queue, in its own Region (the one in its URL). */
+  sqs(credentials: Credentials, region?: string): SQSClient {
+    return new SQSClient(this.config(credentials, region ?? this.settings.region));
   }
 
   /** EventBridge in `region` (the default Region when undefined): rules are per Region. */
   eventBridge(credentials: Credentials, region?: string): EventBridgeClient {
     return new EventBridgeClient(this.config(credentials, region ?? this.settings.region));
-  }
-
-  sqs(credentials: Credentials, region: string | undefined): SQSClient {
-    return new SQSClient(this.config(credentials, region ?? this.settings.region));
   }
 
   /** The account of the default chain's identity: sts:GetCallerIdentity, which every principal may call. */

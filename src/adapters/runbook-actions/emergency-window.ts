@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { AuditRecord } from "../../domain/audit/audit-chain.js";
 import type { AuditStore } from "../../domain/ports/audit-store.js";
 import type { EmergencyWindow, EmergencyWindowStore } from "../../domain/ports/emergency-window-store.js";
+import type { WatchedEvent, WatchedEventStore } from "../../domain/ports/watched-event-store.js";
 import type {
   ActionExecutor,
   ActionParameters,
@@ -22,6 +23,8 @@ export interface CloseWindowOptions {
   readonly store: EmergencyWindowStore;
   /** The audit trail the activity summary is drawn from. */
   readonly audit: Pick<AuditStore, "auditRecords">;
+  /** The emergency principals' CloudTrail activity the watcher recorded on the incident's timeline. */
+  readonly events: Pick<WatchedEventStore, "incidentEvents">;
   /** Where activity summaries are written, e.g. next to the store. */
   readonly summaryDirectory: string;
 }
@@ -29,9 +32,11 @@ export interface CloseWindowOptions {
 const OPEN = "emergency.open-window";
 const CLOSE = "emergency.close-window";
 
-export const CLOUDTRAIL_NOT_INCLUDED =
-  "Emergency-account CloudTrail activity is not included yet: breakglass does not read CloudTrail " +
-  "LookupEvents for the window so far. Review the emergency account's CloudTrail for this period by hand.";
+/** Said when the watcher recorded nothing: it may not run (no queue, no serve), so silence is not proof of no activity. */
+export const NO_CLOUDTRAIL_RECORDED =
+  "The watcher recorded no CloudTrail activity of an emergency principal during the window. If neither " +
+  "`breakglass serve` nor `breakglass watch` was running, or the EventBridge rule or queue is missing " +
+  "(`breakglass check` says), review the emergency account's CloudTrail for this period by hand.";
 
 export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
   const { store } = options;
@@ -83,14 +88,24 @@ export function openWindowExecutor(options: OpenWindowOptions): ActionExecutor {
 }
 
 export function closeWindowExecutor(options: CloseWindowOptions): ActionExecutor {
-  const { store, audit, summaryDirectory } = options;
+  const { store, audit, events, summaryDirectory } = options;
   const summarise = (incident: string, context: RunContext) => {
     const path = summaryPath(summaryDirectory, incident);
     mkdirSync(summaryDirectory, { recursive: true });
-    writeFileSync(path, activitySummary(incident, store.findWindow(incident), audit.auditRecords(), context.now), {
-      encoding: "utf8",
-      mode: 0o600,
-    });
+    writeFileSync(
+      path,
+      activitySummary(
+        incident,
+        store.findWindow(incident),
+        audit.auditRecords(),
+        events.incidentEvents(incident),
+        context.now,
+      ),
+      {
+        encoding: "utf8",
+        mode: 0o600,
+      },
+    );
     return { "activity-summary": path };
   };
   return {
@@ -152,19 +167,21 @@ export function summaryPath(directory: string, incident: string): string {
   return join(directory, `activity-summary-${slug}-${digest}.md`);
 }
 
-/** The Markdown activity-summary of an incident's window: who opened and closed it, and breakglass's own audit records during it. */
+/**
+ * The Markdown activity-summary of an incident's window: who opened and closed it, what the emergency principals did
+ * in the emergency account (CloudTrail, as the watcher recorded it), and breakglass's own audit records during it.
+ */
 export function activitySummary(
   incident: string,
   window: EmergencyWindow | null,
   records: readonly AuditRecord[],
+  events: readonly WatchedEvent[],
   now: Date,
 ): string {
   const lines = [`# Activity summary: incident ${incident}`, "", `Written by breakglass at ${now.toISOString()}.`, ""];
   if (window === null) {
     lines.push(
       "No emergency window was opened for this incident (as after a planned FM2), so no activity belongs to one.",
-      "",
-      CLOUDTRAIL_NOT_INCLUDED,
       "",
     );
     return lines.join("\n");
@@ -176,9 +193,10 @@ export function activitySummary(
     `- Reason: ${window.reason ?? "(none given)"}`,
     `- Closed: ${window.closedAt === null ? "not yet: the window is still open" : `${window.closedAt} by ${window.closedBy ?? "?"}`}`,
     "",
-    "## Emergency-account activity",
+    "## Emergency-account activity (CloudTrail)",
     "",
-    CLOUDTRAIL_NOT_INCLUDED,
+    ...cloudTrailLines(events),
+    `The full timeline: \`breakglass incident timeline ${incident}\`.`,
     "",
   );
   const during = records.filter(
@@ -197,6 +215,25 @@ export function activitySummary(
   }
   lines.push("");
   return lines.join("\n");
+}
+
+function cloudTrailLines(events: readonly WatchedEvent[]): string[] {
+  if (events.length === 0) return [NO_CLOUDTRAIL_RECORDED, ""];
+  return [
+    "| time | actor | action | source IP | region | event id | note |",
+    "|---|---|---|---|---|---|---|",
+    ...events.map((event) => {
+      const note = [
+        event.errorCode === null ? "" : `failed: ${event.errorCode}`,
+        event.attachedBy === null ? "" : `misuse attached by ${event.attachedBy}`,
+      ]
+        .filter((part) => part !== "")
+        .join("; ");
+      const cells = [event.time, event.actor, event.action, event.sourceIp ?? "", event.region, event.eventId, note];
+      return `| ${cells.map(cell).join(" | ")} |`;
+    }),
+    "",
+  ];
 }
 
 function cell(text: string): string {

@@ -102,7 +102,7 @@ export const CHECK_REGISTRY = {
   },
   // The plumbing of `breakglass watch`: the queue, its dead-letter queue, and rules that deliver what it must see.
   watch: {
-    needs: ["aws", "watch"],
+    needs: ["aws", "watch.queueUrl"],
     reads: ["watch-queue"],
     judge: ({ facts, samlProviderArns, emergencyRoleArns, identityCenterInstanceArn }) =>
       facts?.watchQueue

@@ -9,7 +9,7 @@ export const CONFIG_SECTIONS = {
   "aws.identityCenter": "no aws.identityCenter section",
   "aws.organization": "no aws.organization section",
   "idp.directory.emergencyGroups": "no idp.directory.emergencyGroups",
-  watch: "no watch section",
+  "watch.queueUrl": "no watch.queueUrl",
 } as const satisfies Record<string, string>;
 
 export type ConfigSection = keyof typeof CONFIG_SECTIONS;

@@ -24,6 +24,8 @@ export interface EmergencyWindowStore {
   findWindow(incident: string): EmergencyWindow | null;
   /** Every window not closed yet, the most recently opened first. */
   openWindows(): EmergencyWindow[];
+  /** Every window, open or closed, the earliest opened first: the watcher judges a late event by the window it fell in. */
+  allWindows(): EmergencyWindow[];
   /** Opens the window, or reopens a closed one; leaves an open one as it is. True when something changed. */
   openWindow(window: NewEmergencyWindow): boolean;
   /** Closes an open window; leaves a closed or never-opened one as it is. True when something changed. */

@@ -7,6 +7,7 @@ import type { EmergencyWindowStore } from "./emergency-window-store.js";
 import type { Fence, LeadershipStore } from "./leadership-store.js";
 import type { MemberLeaseStore } from "./member-lease-store.js";
 import type { ServeStateStore } from "./serve-state-store.js";
+import type { WatchedEventStore } from "./watched-event-store.js";
 import type { RunRecord, RunStore } from "../runbooks/run-store.js";
 
 /** The runs, as the engine persists them, and the questions the front ends ask of them. */
@@ -39,6 +40,8 @@ export interface BreakglassStore {
    * TransactWriteItems (a single Put or Update becomes a two-item transaction). Closing the view closes nothing.
    */
   fenced(fence: Fence): BreakglassStore;
+  /** The emergency-account watcher: judged CloudTrail events, misuse alerts, unreadable messages. */
+  readonly watchedEvents: WatchedEventStore;
   /** A cheap read that fails when the store cannot be used: what /readyz asks. */
   ping(): void;
   close(): void;

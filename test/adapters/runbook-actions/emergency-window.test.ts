@@ -55,7 +55,12 @@ describe("opening the emergency window", () => {
 
   it("reopens a closed window, as rolling back its close does", async () => {
     const open = openWindowExecutor({ store: store.windows });
-    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
+    const close = closeWindowExecutor({
+      store: store.windows,
+      audit: store.audit,
+      events: store.watchedEvents,
+      summaryDirectory: directory,
+    });
     await open.apply(
       await open.plan({ incident: "INC-3" }, runContext({ now: OPENED })),
       { incident: "INC-3" },
@@ -98,11 +103,29 @@ describe("closing the emergency window", () => {
     const close = closeWindowExecutor({
       store: store.windows,
       audit: store.audit,
+      events: store.watchedEvents,
       summaryDirectory: join(directory, "summaries"),
     });
     const opening = runContext({ now: OPENED, initiator: "alice" });
     await open.apply(await open.plan({ incident: "INC-42" }, opening), { incident: "INC-42", reason: "FM3" }, opening);
     audit.record({ actor: "alice", action: "action.applied", runId: "run-1", subject: "add-responders", detail: {} });
+    store.watchedEvents.recordEvent(
+      {
+        verdict: "incident",
+        eventId: "3f1c2a9e-0b7d-4c55-9d1e-2b6f8a0c4e11",
+        time: "2026-11-25T11:05:00.000Z",
+        actor: "arn:aws:sts::111111111111:assumed-role/EmergencyAdmin/dana",
+        action: "iam:CreateAccessKey",
+        sourceIp: "198.51.100.23",
+        region: "us-east-1",
+        accountId: "111111111111",
+        errorCode: null,
+        incident: "INC-42",
+        derivedSession: null,
+      },
+      new Date("2026-11-25T11:06:00Z"),
+      3_600_000,
+    );
 
     const closing = runContext({ now: CLOSED, initiator: "bob" });
     const plan = await close.plan({ incident: "INC-42" }, closing);
@@ -114,7 +137,12 @@ describe("closing the emergency window", () => {
     expect(summary).toContain("# Activity summary: incident INC-42");
     expect(summary).toContain(`- Opened: ${OPENED.toISOString()} by alice (run run-1)`);
     expect(summary).toContain(`- Closed: ${CLOSED.toISOString()} by bob`);
-    expect(summary).toContain("Emergency-account CloudTrail activity is not included yet");
+    expect(summary).not.toContain("not included yet");
+    expect(summary).toContain(
+      "| 2026-11-25T11:05:00.000Z | arn:aws:sts::111111111111:assumed-role/EmergencyAdmin/dana | iam:CreateAccessKey " +
+        "| 198.51.100.23 | us-east-1 | 3f1c2a9e-0b7d-4c55-9d1e-2b6f8a0c4e11 |  |",
+    );
+    expect(summary).toContain("`breakglass incident timeline INC-42`");
     expect(summary).toContain("| 1 | 2026-11-25T11:00:00.000Z | alice | action.applied | add-responders | run-1 |");
 
     const verification = await close.verify({ incident: "INC-42" }, closing);
@@ -123,7 +151,12 @@ describe("closing the emergency window", () => {
   });
 
   it("changes nothing for a window never opened, and still yields its activity-summary from verify", async () => {
-    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
+    const close = closeWindowExecutor({
+      store: store.windows,
+      audit: store.audit,
+      events: store.watchedEvents,
+      summaryDirectory: directory,
+    });
     const context = runContext({ now: CLOSED });
     await expect(close.plan({ incident: "INC-9" }, context)).resolves.toMatchObject({ alreadyDone: true, changes: [] });
     const verification = await close.verify({ incident: "INC-9" }, context);
@@ -136,7 +169,12 @@ describe("closing the emergency window", () => {
 
   it("fails verification while the window is still open", async () => {
     const open = openWindowExecutor({ store: store.windows });
-    const close = closeWindowExecutor({ store: store.windows, audit: store.audit, summaryDirectory: directory });
+    const close = closeWindowExecutor({
+      store: store.windows,
+      audit: store.audit,
+      events: store.watchedEvents,
+      summaryDirectory: directory,
+    });
     const context = runContext({ now: OPENED });
     await open.apply(await open.plan({ incident: "INC-5" }, context), { incident: "INC-5" }, context);
     await expect(close.verify({ incident: "INC-5" }, context)).resolves.toEqual({

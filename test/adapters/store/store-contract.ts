@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain, type AuditEntry } from "../../../src/domain/audit/audit-chain.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { NewRun } from "../../../src/domain/runbooks/run-store.js";
+import type { Judgement } from "../../../src/domain/watch/classify-event.js";
 
 /** One empty store location; each open() is another process's handle on that same store. */
 export interface StoreUnderTest {
@@ -641,6 +642,11 @@ export function runStoreContract(options: StoreContractOptions): void {
       store.windows.openWindow(opening("INC-3", 2));
       store.windows.closeWindow("INC-3", t(4), "bob");
       expect(store.windows.openWindows().map((window) => window.incident)).toEqual(["INC-2", "INC-1"]);
+      expect(store.windows.allWindows().map((window) => [window.incident, window.closedAt])).toEqual([
+        ["INC-1", null],
+        ["INC-3", t(4).toISOString()],
+        ["INC-2", null],
+      ]);
     });
   });
 
@@ -986,6 +992,127 @@ export function runStoreContract(options: StoreContractOptions): void {
         store.fenced({ name: "serve", holder: "replica-a", token: 1 }).serveState.setState("x", "1"),
       ).toThrow(expect.objectContaining({ code: "LEADERSHIP_LOST" }));
       expect(store.serveState.state("x")).toBeNull();
+    });
+  });
+
+  describe("watched events", () => {
+    const HOUR = 60 * MINUTE;
+    const judged = (eventId: string, overrides: Partial<Judgement> = {}): Judgement => ({
+      verdict: "misuse",
+      eventId,
+      time: t(3).toISOString(),
+      actor: "arn:aws:iam::111111111111:user/breakglass-1",
+      action: "iam:CreateAccessKey",
+      sourceIp: "203.0.113.7",
+      region: "us-east-1",
+      accountId: "111111111111",
+      errorCode: null,
+      incident: null,
+      derivedSession: null,
+      ...overrides,
+    });
+
+    it("records an event once by its event id, from any handle, and finds it again", () => {
+      const { store, open } = fresh();
+      expect(store.watchedEvents.recordEvent(judged("e-1"), t(4), HOUR)).toBe(true);
+      expect(open().watchedEvents.recordEvent(judged("e-1", { verdict: "ignored" }), t(5), HOUR)).toBe(false);
+      expect(store.watchedEvents.findEvent("e-1")).toEqual({
+        eventId: "e-1",
+        verdict: "misuse",
+        time: t(3).toISOString(),
+        actor: "arn:aws:iam::111111111111:user/breakglass-1",
+        action: "iam:CreateAccessKey",
+        sourceIp: "203.0.113.7",
+        region: "us-east-1",
+        accountId: "111111111111",
+        errorCode: null,
+        incident: null,
+        derivedSession: null,
+        recordedAt: t(4).toISOString(),
+        attachedBy: null,
+        attachedAt: null,
+      });
+      expect(store.watchedEvents.findEvent("e-2")).toBeNull();
+      expect(store.watchedEvents.unpostedAlerts()).toHaveLength(1);
+    });
+
+    it("opens one alert per actor per burst: events within the gap join it, a later one starts another", () => {
+      const { store } = fresh();
+      const events = store.watchedEvents;
+      events.recordEvent(judged("e-1", { time: t(3).toISOString() }), t(3), HOUR);
+      events.recordEvent(judged("e-2", { time: t(3, 30).toISOString() }), t(3, 30), HOUR);
+      events.recordEvent(
+        judged("e-3", { time: t(3, 31).toISOString(), actor: "root (account 111111111111)" }),
+        t(4),
+        HOUR,
+      );
+      events.recordEvent(judged("e-4", { time: t(6).toISOString() }), t(6), HOUR);
+      events.recordEvent(judged("e-5", { verdict: "ignored", actor: "someone" }), t(6), HOUR);
+      const alerts = events.unpostedAlerts();
+      expect(
+        alerts.map(({ actor, eventId, events: count, firstAt, lastAt }) => [actor, eventId, count, firstAt, lastAt]),
+      ).toEqual([
+        ["arn:aws:iam::111111111111:user/breakglass-1", "e-1", 2, t(3).toISOString(), t(3, 30).toISOString()],
+        ["root (account 111111111111)", "e-3", 1, t(3, 31).toISOString(), t(3, 31).toISOString()],
+        ["arn:aws:iam::111111111111:user/breakglass-1", "e-4", 1, t(6).toISOString(), t(6).toISOString()],
+      ]);
+      events.markAlertPosted(alerts[0]!.id, t(7));
+      expect(events.unpostedAlerts().map((alert) => alert.eventId)).toEqual(["e-3", "e-4"]);
+      // A posted burst goes on quietly: the next event joins it, no new alert.
+      events.recordEvent(judged("e-6", { time: t(3, 45).toISOString() }), t(7), HOUR);
+      expect(events.unpostedAlerts().map((alert) => alert.eventId)).toEqual(["e-3", "e-4"]);
+    });
+
+    it("keeps an incident's timeline in time order, attaches a misuse event once, and lists created sessions", () => {
+      const { store } = fresh();
+      const events = store.watchedEvents;
+      events.recordEvent(
+        judged("e-2", { verdict: "incident", incident: "INC-1", time: t(5).toISOString() }),
+        t(5),
+        HOUR,
+      );
+      events.recordEvent(
+        judged("e-1", {
+          verdict: "incident",
+          incident: "INC-1",
+          time: t(4).toISOString(),
+          derivedSession: "arn:aws:sts::222222222222:assumed-role/Admin/bg",
+        }),
+        t(5),
+        HOUR,
+      );
+      events.recordEvent(judged("e-3", { time: t(6).toISOString() }), t(6), HOUR);
+      expect(events.incidentEvents("INC-1").map((event) => event.eventId)).toEqual(["e-1", "e-2"]);
+      expect(events.attachEvent("e-3", "INC-1", "alice", t(7))).toBe(true);
+      expect(events.attachEvent("e-3", "INC-2", "bob", t(8))).toBe(false);
+      expect(events.incidentEvents("INC-1").map((event) => [event.eventId, event.attachedBy])).toEqual([
+        ["e-1", null],
+        ["e-2", null],
+        ["e-3", "alice"],
+      ]);
+      expect(events.findEvent("e-3")).toMatchObject({
+        verdict: "misuse",
+        incident: "INC-1",
+        attachedAt: t(7).toISOString(),
+      });
+      expect(events.derivedSessions()).toEqual(["arn:aws:sts::222222222222:assumed-role/Admin/bg"]);
+    });
+
+    it("records a batch in one go, each event once, duplicates within the batch included", () => {
+      const { store } = fresh();
+      store.watchedEvents.recordEvent(judged("e-1"), t(4), HOUR);
+      expect(
+        store.watchedEvents.recordEvents([judged("e-1"), judged("e-2"), judged("e-2"), judged("e-3")], t(5), HOUR),
+      ).toEqual([false, true, false, true]);
+      expect(store.watchedEvents.unpostedAlerts().map((alert) => alert.events)).toEqual([3]);
+    });
+
+    it("keeps each unreadable message once", () => {
+      const { store } = fresh();
+      const message = { messageId: "m-1", problem: "not JSON", body: "{oops", receivedAt: t(1).toISOString() };
+      expect(store.watchedEvents.recordUnreadable(message)).toBe(true);
+      expect(store.watchedEvents.recordUnreadable({ ...message, problem: "again" })).toBe(false);
+      expect(store.watchedEvents.unreadableMessages()).toEqual([message]);
     });
   });
 

@@ -10,6 +10,7 @@ import { DynamoLeaseStore } from "./dynamodb-lease-store.js";
 import { DynamoRunStore } from "./dynamodb-run-store.js";
 import { DynamoServeStateStore } from "./dynamodb-serve-state-store.js";
 import { DynamoTable, type DynamoStoreSettings } from "./dynamodb-table.js";
+import { DynamoWatchedEventStore } from "./dynamodb-watched-event-store.js";
 import { DynamoWindowStore } from "./dynamodb-window-store.js";
 
 export class DynamoStore implements BreakglassStore {
@@ -20,6 +21,7 @@ export class DynamoStore implements BreakglassStore {
   readonly attestations: DynamoAttestationStore;
   readonly serveState: DynamoServeStateStore;
   readonly leadership: DynamoLeadershipStore;
+  readonly watchedEvents: DynamoWatchedEventStore;
 
   constructor(readonly table: DynamoTable) {
     this.audit = new DynamoAuditStore(table);
@@ -29,6 +31,7 @@ export class DynamoStore implements BreakglassStore {
     this.attestations = new DynamoAttestationStore(table);
     this.serveState = new DynamoServeStateStore(table);
     this.leadership = new DynamoLeadershipStore(table);
+    this.watchedEvents = new DynamoWatchedEventStore(table);
   }
 
   /** The leader's view: the same table, every write a transaction that also checks the fence (dynamodb-fenced-table.ts). */

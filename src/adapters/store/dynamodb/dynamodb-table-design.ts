@@ -23,6 +23,10 @@
  * | Slack message         | `MESSAGE`             | subject                | rememberMessage; `MESSAGE-REF` / `<channel> <ts>` finds the subject back |
  * | named fact            | `STATE`               | name                   | setState                                          |
  * | leader lease          | `LEADER`              | lease name             | acquireOrRenew / release, conditional on `version`|
+ * | watched event         | `WATCHED`             | CloudTrail event id    | recordEvent (only if absent), attachEvent         |
+ * | misuse alert          | `MISUSE-ALERT`        | `<id, 12 digits>`      | recordEvent (with its event), markAlertPosted     |
+ * | derived session       | `DERIVED-SESSION`     | session ARN            | recordEvent of a call that created a session      |
+ * | unreadable message    | `UNREADABLE`          | SQS message id         | recordUnreadable (only if absent)                 |
  *
  * A new repository is a new item kind: its own `pk`, no change to the table.
  *

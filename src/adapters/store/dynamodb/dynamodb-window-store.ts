@@ -24,6 +24,13 @@ export class DynamoWindowStore implements EmergencyWindowStore {
       .sort((left, right) => right.openedAt.localeCompare(left.openedAt));
   }
 
+  allWindows(): EmergencyWindow[] {
+    return this.table
+      .query(WINDOW)
+      .map(windowOf)
+      .sort((left, right) => left.openedAt.localeCompare(right.openedAt));
+  }
+
   openWindow(window: NewEmergencyWindow): boolean {
     // A new incident, or one closed: an open window stays as it is.
     return this.table.write("Put", {

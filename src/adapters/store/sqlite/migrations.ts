@@ -150,6 +150,43 @@ export const MIGRATIONS: readonly string[] = [
      source_ip TEXT NOT NULL
    );
    CREATE INDEX idp_configuration_changes_by_instance ON idp_configuration_changes (instance_arn, changed_at);`,
+  // The emergency-account watcher: each CloudTrail event judged once (the event id is the key, so a message SQS
+  // delivers twice is recorded once), one misuse alert per actor per burst kept until it is posted, and the messages
+  // that were not CloudTrail records.
+  `CREATE TABLE watched_events (
+     event_id TEXT PRIMARY KEY,
+     verdict TEXT NOT NULL CHECK (verdict IN ('incident', 'misuse', 'ignored')),
+     time TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     source_ip TEXT,
+     region TEXT NOT NULL,
+     account_id TEXT,
+     error_code TEXT,
+     incident TEXT,
+     derived_session TEXT,
+     recorded_at TEXT NOT NULL,
+     attached_by TEXT,
+     attached_at TEXT
+   );
+   CREATE INDEX watched_events_by_incident ON watched_events (incident, time) WHERE incident IS NOT NULL;
+   CREATE INDEX watched_events_sessions ON watched_events (derived_session) WHERE derived_session IS NOT NULL;
+   CREATE TABLE misuse_alerts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     actor TEXT NOT NULL,
+     event_id TEXT NOT NULL,
+     first_at TEXT NOT NULL,
+     last_at TEXT NOT NULL,
+     events INTEGER NOT NULL,
+     posted_at TEXT
+   );
+   CREATE INDEX misuse_alerts_by_actor ON misuse_alerts (actor, last_at);
+   CREATE TABLE unreadable_messages (
+     message_id TEXT PRIMARY KEY,
+     problem TEXT NOT NULL,
+     body TEXT NOT NULL,
+     received_at TEXT NOT NULL
+   );`,
 ];
 
 /**

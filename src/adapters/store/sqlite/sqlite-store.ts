@@ -9,6 +9,7 @@ import { SqliteLeaseStore } from "./sqlite-lease-store.js";
 import { SqliteLeadershipStore } from "./sqlite-leadership-store.js";
 import { SqliteRunStore } from "./sqlite-run-store.js";
 import { SqliteServeStateStore } from "./sqlite-serve-state-store.js";
+import { SqliteWatchedEventStore } from "./sqlite-watched-event-store.js";
 import { SqliteWindowStore } from "./sqlite-window-store.js";
 import type { SqlDatabase } from "./sql-database.js";
 
@@ -20,6 +21,7 @@ export class SqliteStore implements BreakglassStore {
   readonly attestations: SqliteAttestationStore;
   readonly serveState: SqliteServeStateStore;
   readonly leadership: SqliteLeadershipStore;
+  readonly watchedEvents: SqliteWatchedEventStore;
 
   /** Over a connection already open and migrated (openSqliteConnection); tests hand in one they watch. */
   constructor(private readonly database: SqlDatabase) {
@@ -30,6 +32,7 @@ export class SqliteStore implements BreakglassStore {
     this.attestations = new SqliteAttestationStore(database);
     this.serveState = new SqliteServeStateStore(database);
     this.leadership = new SqliteLeadershipStore(database);
+    this.watchedEvents = new SqliteWatchedEventStore(database);
   }
 
   /** The leader's view: the same connection, every write checking the fence in its transaction (fenced-database.ts). */

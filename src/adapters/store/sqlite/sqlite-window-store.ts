@@ -41,6 +41,17 @@ export class SqliteWindowStore implements EmergencyWindowStore {
     return rows.map(windowFromRow);
   }
 
+  allWindows(): EmergencyWindow[] {
+    const rows = guarded(
+      this.database,
+      () =>
+        this.database
+          .prepare("SELECT * FROM emergency_windows ORDER BY opened_at, rowid")
+          .all() as EmergencyWindowRow[],
+    );
+    return rows.map(windowFromRow);
+  }
+
   openWindow(window: NewEmergencyWindow): boolean {
     return guarded(
       this.database,
