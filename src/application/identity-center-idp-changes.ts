@@ -16,9 +16,9 @@ export interface CloudTrailRecord {
     readonly principalId?: string | undefined;
     readonly userName?: string | undefined;
   };
-  readonly sourceIPAddress: string;
+  readonly sourceIPAddress: string | null;
   readonly awsRegion: string;
-  readonly recipientAccountId: string;
+  readonly recipientAccountId?: string | undefined;
   /** Set when the call failed: nothing was changed. */
   readonly errorCode?: string | undefined;
 }
@@ -91,7 +91,7 @@ export class IdentityCenterIdpChanges {
       eventName: record.eventName,
       changedAt,
       changedBy: describePrincipal(record.userIdentity),
-      sourceIp: record.sourceIPAddress,
+      sourceIp: record.sourceIPAddress ?? "unknown",
     };
     if (!this.options.attestations.recordIdpChange(change)) return { kind: "duplicate", change };
     // Recorded, then audited: the record is what makes the attestation untrue, and it must not wait on the audit log. A

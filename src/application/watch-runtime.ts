@@ -9,6 +9,9 @@ import type { CloudTrailEventSource } from "../domain/ports/cloudtrail-event-sou
 import type { BreakglassStore } from "../domain/ports/store.js";
 import type { Clock } from "../domain/shared/clock.js";
 import type { EmergencyPrincipals } from "../domain/watch/classify-event.js";
+import type { AuditLog } from "../domain/audit/audit-log.js";
+import { accountOfArn } from "../domain/shared/arn.js";
+import { IdentityCenterIdpChanges } from "./identity-center-idp-changes.js";
 import { EmergencyAccountWatcher, type WatchedEventSink } from "./watch-emergency-account.js";
 
 /** Console sign-ins of root and IAM users are logged in us-east-1, wherever the account works. */
@@ -25,6 +28,8 @@ export interface WatchSettings {
   readonly source: WatchSource;
   /** The read role in the emergency account (aws.emergencyAccount.roleArn), for LookupEvents. */
   readonly readRoleArn: string | undefined;
+  /** With aws.identityCenter: its IdP configuration changes (sso-directory events) end the instance's attestation. */
+  readonly identityCenter?: { readonly instanceArn: string; readonly administratorAccountId: string | undefined };
 }
 
 /** The watcher's settings, or a usage error naming what is missing: it judges against aws.emergencyAccount. */
@@ -37,6 +42,7 @@ export function watchSettings(config: BreakglassConfig): WatchSettings {
       "the watcher needs the emergency account (aws.emergencyAccount): it judges who acted there",
     );
   const watch = config.watch;
+  const identityCenter = config.aws?.identityCenter;
   const principals: EmergencyPrincipals = {
     accountId: account.accountId,
     users: account.emergencyUsers ?? [],
@@ -62,6 +68,15 @@ export function watchSettings(config: BreakglassConfig): WatchSettings {
     burstGapMs: watch?.burstGap ?? 3_600_000,
     source,
     readRoleArn: account.roleArn,
+    ...(identityCenter === undefined
+      ? {}
+      : {
+          identityCenter: {
+            instanceArn: identityCenter.instanceArn,
+            administratorAccountId:
+              identityCenter.accountId ?? (identityCenter.roleArn ? accountOfArn(identityCenter.roleArn) : undefined),
+          },
+        }),
   };
 }
 
@@ -69,6 +84,8 @@ export interface WatchRuntimeOptions {
   readonly store: BreakglassStore;
   readonly clock: Clock;
   readonly sinks?: readonly WatchedEventSink[];
+  /** Where an Identity Center IdP change is audited; without it such changes are judged but not acted on. */
+  readonly audit?: AuditLog;
   readonly warn?: (message: string) => void;
   /** Test seam, undefined in production: AWS client settings (shorter retries). */
   readonly awsSettings?: Partial<AwsSettings>;
@@ -110,8 +127,30 @@ export function openWatch(settings: WatchSettings, options: WatchRuntimeOptions)
     principals: settings.principals,
     clock: options.clock,
     burstGapMs: settings.burstGapMs,
-    ...(options.sinks ? { sinks: options.sinks } : {}),
+    sinks: [...(options.sinks ?? []), ...identityCenterSink(settings, options)],
     ...(options.warn ? { warn: options.warn } : {}),
   });
   return { settings, source, watcher };
+}
+
+/** The sink that ends the Identity Center attestation when CloudTrail reports a change of its external IdP. */
+function identityCenterSink(settings: WatchSettings, options: WatchRuntimeOptions): WatchedEventSink[] {
+  if (settings.identityCenter === undefined || options.audit === undefined) return [];
+  const changes = new IdentityCenterIdpChanges({
+    ...settings.identityCenter,
+    attestations: options.store.attestations,
+    audit: options.audit,
+  });
+  return [
+    {
+      accept: (record) => {
+        const outcome = changes.handle(record);
+        if (outcome.kind === "recorded")
+          options.warn?.(
+            `Identity Center's IdP configuration changed (${outcome.change.eventName} by ${outcome.change.changedBy}): ` +
+              "its attestation no longer holds; run `breakglass identity-center attest` after checking the import",
+          );
+      },
+    },
+  ];
 }

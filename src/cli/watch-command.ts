@@ -1,5 +1,7 @@
 // `breakglass watch [--once] [--json]`, `breakglass watch attach <eventId>` and `breakglass incident timeline <id>`: the
 // emergency-account watcher from the command line, calling the same use cases serve and Slack call.
+import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
+import { AuditLog } from "../domain/audit/audit-log.js";
 import { loadConfig, resolveConfigPath } from "../config/load-config.js";
 import { openStore } from "../adapters/store/open-store.js";
 import { openWatch, watchSettings } from "../application/watch-runtime.js";
@@ -43,6 +45,7 @@ export async function runWatch(options: WatchOptions, io: CliIo): Promise<number
   try {
     const { source, watcher } = openWatch(settings, {
       store,
+      audit: new AuditLog(store.audit, io.clock, jsonlAuditMirror(config.store.auditMirror)),
       clock: io.clock,
       warn: (message) => io.stderr(`breakglass: ${message}\n`),
     });

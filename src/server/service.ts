@@ -438,6 +438,7 @@ function startWatching(
   const warn = (message: string) => log.warn(message);
   const { source, watcher } = openWatch(settings, {
     store: services.store,
+    audit: services.audit,
     clock,
     warn,
     ...(seams?.waitSeconds === undefined ? {} : { waitSeconds: seams.waitSeconds }),

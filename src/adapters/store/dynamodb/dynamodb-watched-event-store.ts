@@ -187,7 +187,7 @@ const maxOf = (left: string, right: string) => (left >= right ? left : right);
 const minOf = (left: string, right: string) => (left <= right ? left : right);
 
 function eventOf(item: Item): WatchedEvent {
-  const text = (name: string) => (typeof item[name] === "string" ? (item[name]) : null);
+  const text = (name: string) => (typeof item[name] === "string" ? item[name] : null);
   return {
     eventId: String(item["eventId"]),
     verdict: item["verdict"] as WatchedEvent["verdict"],
