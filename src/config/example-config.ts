@@ -93,16 +93,6 @@ serve:
   leadership:
     ttlSeconds: 30                  # replicas on one store elect a leader; a dead one is replaced within this long
 
-# \`breakglass watch\` (and serve): the emergency account's CloudTrail activity, judged against declared incidents.
-# Use outside any incident is misuse, posted to slack.channels.security. Without queueUrl, CloudTrail LookupEvents is
-# polled instead (slower: events arrive there about 15 minutes late).
-# watch:
-#   queueUrl: https://sqs.us-east-1.amazonaws.com/111111111111/breakglass-watch   # CHANGE ME: the EventBridge rule's SQS target
-#   burstGap: 1h                           # misuse by one actor with no longer gap than this is one alert
-#   lookupEvents:                          # only without queueUrl
-#     regions: [us-east-1, eu-west-1]      # console sign-ins arrive in us-east-1
-#     lookback: 1h                         # how far back the first poll reads
-
 # Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
 # SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.
 # slack:
@@ -138,9 +128,16 @@ serve:
 # identity:
 #   mode: verified                         # lab: trust the OS user on the CLI (unverified, and every approval says so)
 
-# The SQS queue EventBridge delivers the emergency account's CloudTrail events to, for \`breakglass watch\`; \`check\`
-# verifies it, its dead-letter queue and the rules feeding it (in its Region and in us-east-1). Delete it to run without.
+# \`breakglass watch\` (and serve): the emergency account's CloudTrail activity, judged against declared incidents; use
+# outside any incident is misuse, posted to slack.channels.security. queueUrl is the SQS queue EventBridge delivers the
+# events to; \`check\` verifies it, its dead-letter queue and the rules feeding it (in its Region and in us-east-1).
+# Without queueUrl, CloudTrail LookupEvents is polled instead (events arrive there about 15 minutes late). Delete the
+# section to run without.
 watch:
   queueUrl: https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch   # CHANGE ME
   # region: eu-west-1                # only when the URL does not say (a VPC endpoint's URL)
+  # burstGap: 1h                     # misuse by one actor with no longer gap than this is one alert
+  # lookupEvents:                    # only without queueUrl
+  #   regions: [us-east-1, eu-west-1]  # console sign-ins arrive in us-east-1
+  #   lookback: 1h                   # how far back the first poll reads
 `;

@@ -239,7 +239,7 @@ describe("each mistake gives one line naming the file, the line, the key and wha
     [
       "an unknown top-level key, listing the allowed ones",
       MINIMAL + yaml("pager:", "  channel: ops"),
-      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, watch, checks, store, serve, slack, people, access, identity)",
+      "breakglass.yaml: line 4: unknown key `pager` (expected one of idp, aws, checks, store, serve, slack, watch, people, access, identity)",
     ],
     [
       "a misspelt Slack key, with a suggestion",

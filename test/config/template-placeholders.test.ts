@@ -17,7 +17,6 @@ describe("template placeholders", () => {
       "999999999999",
       "arn:aws:iam::999999999999:role/breakglass-identity-center-reader",
       "arn:aws:iam::999999999999:role/breakglass-org-reader",
-      "https://sqs.us-east-1.amazonaws.com/111111111111/breakglass-watch",
       "C0123456789",
       "https://sqs.eu-west-1.amazonaws.com/111111111111/breakglass-watch",
     ]);
