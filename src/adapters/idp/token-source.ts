@@ -212,7 +212,10 @@ export class ClientCredentialsTokenSource implements TokenSource {
       redacted,
       {
         maxLength: 300,
-        hint: "check the client id, the credential and the scope configured under idp.directory.auth",
+        hint:
+          code === "invalid_dpop_proof" && this.dpop === undefined
+            ? "the service app requires DPoP: set idp.directory.auth.dpop: true"
+            : "check the client id, the credential and the scope configured under idp.directory.auth",
       },
     );
   }
