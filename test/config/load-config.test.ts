@@ -648,7 +648,10 @@ describe("idp.directory.auth (OAuth client credentials)", () => {
   });
 
   it("refuses a dpop that is not true or false", () => {
-    const text = directory("      privateKeyFile: ./okta.pem", "      dpop: yes please").replace("kind: graph", "kind: okta");
+    const text = directory("      privateKeyFile: ./okta.pem", "      dpop: yes please").replace(
+      "kind: graph",
+      "kind: okta",
+    );
     expect(refusal(text).message).toBe(
       "breakglass.yaml: line 13: idp.directory.auth.dpop: expected true or false, got yes please",
     );

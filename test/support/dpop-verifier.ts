@@ -57,7 +57,8 @@ export class DpopVerifier {
     if (!valid) return fail("The DPoP proof signature is invalid.");
     if (claims.htm !== expected.method) return fail("The DPoP proof 'htm' does not match the request method.");
     const url = new URL(expected.url);
-    if (claims.htu !== `${url.origin}${url.pathname}`) return fail("The DPoP proof 'htu' does not match the request URL.");
+    if (claims.htu !== `${url.origin}${url.pathname}`)
+      return fail("The DPoP proof 'htu' does not match the request URL.");
     if (typeof claims.iat !== "number" || Math.abs(claims.iat - expected.now / 1000) > IAT_WINDOW_SECONDS)
       return fail("The DPoP proof 'iat' is outside the accepted window.");
     if (typeof claims.jti !== "string" || claims.jti === "") return fail("The DPoP proof 'jti' is missing.");
@@ -82,7 +83,9 @@ export class DpopVerifier {
 
 /** RFC 7638 thumbprint of an EC public key: SHA-256 of the required members in lexicographic order. */
 export function jwkThumbprint(crv: string, x: string, y: string): string {
-  return createHash("sha256").update(JSON.stringify({ crv, kty: "EC", x, y })).digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify({ crv, kty: "EC", x, y }))
+    .digest("base64url");
 }
 
 function parse(part: string): Record<string, unknown> | undefined {

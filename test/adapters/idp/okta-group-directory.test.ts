@@ -379,9 +379,7 @@ describe("an OAuth service app that requires DPoP (RFC 9449)", () => {
       const claims = claimsOf(call.headers.dpop);
       expect(claims.htm).toBe(call.method);
       expect(claims.htu).toBe(`${okta.url}${call.url!.split("?")[0]}`);
-      expect(claims.ath).toBe(
-        createHash("sha256").update(call.headers.authorization!.slice(5)).digest("base64url"),
-      );
+      expect(claims.ath).toBe(createHash("sha256").update(call.headers.authorization!.slice(5)).digest("base64url"));
     }
     expect(new Set(calls.map((call) => claimsOf(call.headers.dpop).jti)).size).toBe(calls.length);
   });
