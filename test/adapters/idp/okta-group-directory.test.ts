@@ -18,58 +18,82 @@ const TOKEN = "00aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_";
 const EMERGENCY = "00g1emaKYZTWRYYRRTSK";
 const ISAAC = "00ub0oNGTSWTBKOLGLNR";
 
-runGroupDirectoryContract({
-  name: "Okta",
-  start: async () => {
-    const okta = await startOktaServer(TOKEN);
-    let created = 0;
-    // Okta's ids: a three-character prefix for the kind of object, then 17 more.
-    const nextId = (prefix: string) => `${prefix}Contract${String(++created).padStart(9, "0")}`;
-    return {
-      input: `Okta ${okta.url}`,
-      token: TOKEN,
-      wrongToken: "00zYxWvUtSrQpOnMlKjIhGfEdCbA9876543210-_",
-      connect: (overrides) => new OktaGroupDirectory({ baseUrl: okta.url, token: TOKEN, ca: okta.ca, ...overrides }),
-      addUser: (user) => {
-        const id = nextId("00u");
-        // Okta has no display name of its own here: the adapter makes it from the first and last names.
-        const [firstName = "", ...rest] = (user.displayName ?? "").split(" ");
-        okta.users.set(id, {
-          id,
-          login: user.login,
-          email: user.email ?? "",
-          firstName,
-          lastName: rest.join(" "),
-          status: user.active ? "ACTIVE" : "SUSPENDED",
+const CONTRACT_APP = "0oa1contractdpopapp00";
+const contractKeys = freshKeyPair();
+
+/**
+ * The contract with an API token (SSWS), and again as an OAuth service app that requires DPoP: every call then fetches
+ * its token with a proof and sends a proof of its own.
+ */
+for (const dpop of [false, true])
+  runGroupDirectoryContract({
+    name: dpop ? "Okta (DPoP service app)" : "Okta",
+    start: async () => {
+      const okta = await startOktaServer(TOKEN);
+      okta.oauth.register({
+        clientId: CONTRACT_APP,
+        publicKey: createPublicKey(contractKeys.publicKeyPem),
+        requireDpop: true,
+      });
+      const serviceApp = () =>
+        new ClientCredentialsTokenSource({
+          tokenUrl: okta.tokenUrl,
+          clientId: CONTRACT_APP,
+          credential: { kind: "private-key", privateKeyPem: contractKeys.privateKeyPem },
+          scope: "okta.users.read okta.groups.manage",
+          credentialInput: "idp.directory.auth.privateKeyFile (okta.pem)",
+          ca: okta.ca,
+          dpop: true,
         });
-        return { id, ...user };
-      },
-      addGroup: (displayName) => {
-        const id = nextId("00g");
-        okta.groups.set(id, new Set());
-        if (displayName !== undefined) okta.groupNames.set(id, displayName);
-        return id;
-      },
-      missingGroupId: "00gDoesNotExist00000",
-      missingUserId: "00uDoesNotExist00000",
-      membersOf: (groupId) => [...(okta.groups.get(groupId) ?? [])],
-      setPageSize: (size) => okta.setPageSize(size ?? 200),
-      throttleNext: (count, seconds) => okta.faults.throttleNext(count, seconds),
-      waitFor: (seconds) => (seconds + 1) * 1000,
-      failNext: (count, status) => okta.faults.failNext(count, status),
-      hangNext: (count) => okta.faults.hangNext(count),
-      clearFaults: () => okta.faults.clear(),
-      requestCount: () => okta.requests.length,
-      says: {
-        unauthorized: "Invalid token provided",
-        throttled: "API call exceeded rate limit due to too many requests.",
-        unavailable: "Internal Server Error",
-        missingGroup: (groupId) => `Not found: Resource not found: ${groupId} (UserGroup)`,
-      },
-      stop: () => okta.close(),
-    };
-  },
-});
+      let created = 0;
+      // Okta's ids: a three-character prefix for the kind of object, then 17 more.
+      const nextId = (prefix: string) => `${prefix}Contract${String(++created).padStart(9, "0")}`;
+      return {
+        input: `Okta ${okta.url}`,
+        token: TOKEN,
+        wrongToken: "00zYxWvUtSrQpOnMlKjIhGfEdCbA9876543210-_",
+        connect: (overrides) =>
+          new OktaGroupDirectory({ baseUrl: okta.url, token: dpop ? serviceApp() : TOKEN, ca: okta.ca, ...overrides }),
+        addUser: (user) => {
+          const id = nextId("00u");
+          // Okta has no display name of its own here: the adapter makes it from the first and last names.
+          const [firstName = "", ...rest] = (user.displayName ?? "").split(" ");
+          okta.users.set(id, {
+            id,
+            login: user.login,
+            email: user.email ?? "",
+            firstName,
+            lastName: rest.join(" "),
+            status: user.active ? "ACTIVE" : "SUSPENDED",
+          });
+          return { id, ...user };
+        },
+        addGroup: (displayName) => {
+          const id = nextId("00g");
+          okta.groups.set(id, new Set());
+          if (displayName !== undefined) okta.groupNames.set(id, displayName);
+          return id;
+        },
+        missingGroupId: "00gDoesNotExist00000",
+        missingUserId: "00uDoesNotExist00000",
+        membersOf: (groupId) => [...(okta.groups.get(groupId) ?? [])],
+        setPageSize: (size) => okta.setPageSize(size ?? 200),
+        throttleNext: (count, seconds) => okta.faults.throttleNext(count, seconds),
+        waitFor: (seconds) => (seconds + 1) * 1000,
+        failNext: (count, status) => okta.faults.failNext(count, status),
+        hangNext: (count) => okta.faults.hangNext(count),
+        clearFaults: () => okta.faults.clear(),
+        requestCount: () => okta.requests.length,
+        says: {
+          unauthorized: "Invalid token provided",
+          throttled: "API call exceeded rate limit due to too many requests.",
+          unavailable: "Internal Server Error",
+          missingGroup: (groupId) => `Not found: Resource not found: ${groupId} (UserGroup)`,
+        },
+        stop: () => okta.close(),
+      };
+    },
+  });
 
 let server: OktaTestServer;
 let options: IdpConnectionOptions;
