@@ -72,6 +72,7 @@ function clientCredentials(
     scope: auth.scope,
     credential,
     credentialInput,
+    ...(auth.dpop === true ? { dpop: true } : {}),
     ...(ca === undefined ? {} : { ca }),
   });
 }

@@ -103,6 +103,8 @@ const directoryAuthSchema = section({
   privateKeyFile: nonEmptyString("a file path to the PEM private key of the service app").optional(),
   /** The key id (kid) Okta shows for the public key, when the app holds more than one. */
   keyId: nonEmptyString("the key id (kid) of the service app's public key").optional(),
+  /** DPoP-bound tokens (RFC 9449), for Okta service apps with "Require Demonstrating Proof of Possession (DPoP)" on. */
+  dpop: z.boolean(expected("true or false")).optional(),
 }).superRefine((auth, context) => {
   const given = CREDENTIAL_KEYS.filter((key) => auth[key] !== undefined);
   if (given.length !== 1)
@@ -144,6 +146,13 @@ const directorySchema = section({
     .optional(),
   /** The most one IdP call may spend waiting between its attempts, all waits together; 300 by default. */
   retryBudgetSeconds: wholeNumber(1, 7200).optional(),
+}).superRefine((directory, context) => {
+  if (directory.auth?.dpop === true && directory.kind !== "okta")
+    context.addIssue({
+      code: "custom",
+      path: ["auth", "dpop"],
+      message: `expected dpop only with kind: okta (breakglass sends DPoP proofs to Okta service apps), not ${directory.kind}`,
+    });
 });
 
 const idpSchema = section({

@@ -633,6 +633,30 @@ describe("idp.directory.auth (OAuth client credentials)", () => {
     );
   });
 
+  it("refuses dpop with a directory other than Okta, naming the key", () => {
+    const text = directory("      clientSecretVariable: GRAPH_SECRET", "      dpop: true");
+    expect(refusal(text).message).toBe(
+      "breakglass.yaml: line 13: idp.directory.auth.dpop: " +
+        "expected dpop only with kind: okta (breakglass sends DPoP proofs to Okta service apps), not graph, got true",
+    );
+  });
+
+  it("accepts dpop: true for an Okta service app", () => {
+    const text = directory("      privateKeyFile: ./okta.pem", "      dpop: true").replace("kind: graph", "kind: okta");
+    const { config } = parseConfig(text, "/srv/ops/breakglass.yaml");
+    expect(config.idp.directory?.auth).toMatchObject({ dpop: true, privateKeyFile: "/srv/ops/okta.pem" });
+  });
+
+  it("refuses a dpop that is not true or false", () => {
+    const text = directory("      privateKeyFile: ./okta.pem", "      dpop: yes please").replace(
+      "kind: graph",
+      "kind: okta",
+    );
+    expect(refusal(text).message).toBe(
+      "breakglass.yaml: line 13: idp.directory.auth.dpop: expected true or false, got yes please",
+    );
+  });
+
   it("refuses a token URL over plain http", () => {
     const text = directory("      clientSecretVariable: GRAPH_SECRET").replace("https://login", "http://login");
     expect(refusal(text).message).toBe(

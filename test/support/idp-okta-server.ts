@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { startServer, type TestServer } from "./https-server.js";
 import { RequestFaults } from "./request-faults.js";
 import { OAuthTokenIssuer } from "./oauth-token-issuer.js";
+import { DpopVerifier } from "./dpop-verifier.js";
 
 /** The Okta management scopes the stand-in's service apps are granted. */
 const GRANTED_SCOPES = new Set(["okta.users.read", "okta.groups.read", "okta.groups.manage"]);
@@ -39,6 +40,10 @@ export interface OktaTestServer extends TestServer {
    */
   readonly tokenUrl: string;
   readonly oauth: OAuthTokenIssuer;
+  /** Checks the DPoP proofs of API calls made with DPoP-bound tokens (RFC 9449 §7), with its own jti memory. */
+  readonly apiDpop: DpopVerifier;
+  /** A nonce the API demands in proofs from now on (401 use_dpop_nonce with it until a proof carries it). */
+  demandApiNonce(nonce: string): void;
 }
 
 export async function startOktaServer(
@@ -52,6 +57,8 @@ export async function startOktaServer(
   const groupNames = new Map<string, string>();
   const groupTypes = new Map<string, "OKTA_GROUP" | "APP_GROUP" | "BUILT_IN">();
   const faults = new RequestFaults();
+  const apiDpop = new DpopVerifier();
+  let apiNonce: string | undefined;
   let pageSize = 200;
   let origin = "";
 
@@ -62,6 +69,10 @@ export async function startOktaServer(
     groupNames,
     groupTypes,
     faults,
+    apiDpop,
+    demandApiNonce(nonce: string) {
+      apiNonce = nonce;
+    },
     rateLimitNext(count: number, seconds: number) {
       faults.throttleNext(count, seconds);
     },
@@ -78,16 +89,47 @@ export async function startOktaServer(
       request.setEncoding("utf8");
       request.on("data", (chunk: string) => (body += chunk));
       request.on("end", () => {
-        const answer = oauth.answer(body, `${origin}/oauth2/v1/token`, (scope) => {
-          const asked = scope.split(" ").filter((part) => part !== "");
-          return asked.length > 0 && asked.every((part) => GRANTED_SCOPES.has(part)) ? asked.join(" ") : undefined;
-        });
+        const answer = oauth.answer(
+          body,
+          `${origin}/oauth2/v1/token`,
+          (scope) => {
+            const asked = scope.split(" ").filter((part) => part !== "");
+            return asked.length > 0 && asked.every((part) => GRANTED_SCOPES.has(part)) ? asked.join(" ") : undefined;
+          },
+          request.headers.dpop,
+        );
+        for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
         json(response, answer.status, answer.body);
       });
       return;
     }
-    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
-    const issued = bearer === undefined ? "unknown" : oauth.check(bearer);
+    const [, scheme, presented] = /^(Bearer|DPoP) (.+)$/.exec(request.headers.authorization ?? "") ?? [];
+    const issued = presented === undefined ? "unknown" : oauth.check(presented);
+    const boundTo = presented === undefined ? undefined : oauth.binding(presented);
+    // RFC 9449 §7: a DPoP-bound token needs the DPoP scheme and a proof made for this call with the key it is bound to;
+    // a Bearer token is not accepted under the DPoP scheme.
+    if (issued === "valid" && (boundTo !== undefined || scheme === "DPoP")) {
+      const checked =
+        scheme === "DPoP" && boundTo !== undefined
+          ? apiDpop.check(request.headers.dpop, {
+              method: request.method ?? "GET",
+              url: url.href,
+              now: clock(),
+              nonce: apiNonce,
+              accessToken: presented!,
+              boundTo,
+            })
+          : { ok: false as const, nonce: false, reason: "The access token is DPoP-bound and needs the DPoP scheme." };
+      if (!checked.ok) {
+        const code = checked.nonce ? "use_dpop_nonce" : scheme === "DPoP" ? "invalid_dpop_proof" : "invalid_token";
+        response.setHeader(
+          "www-authenticate",
+          `DPoP algs="ES256", error="${code}", error_description="${checked.reason}"`,
+        );
+        if (checked.nonce) response.setHeader("dpop-nonce", apiNonce!);
+        return error(response, 401, "E0000011", "Invalid token provided");
+      }
+    }
     if (issued === "expired") {
       response.setHeader(
         "www-authenticate",

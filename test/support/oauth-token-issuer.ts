@@ -1,6 +1,7 @@
 // The OAuth 2.0 client credentials grant (RFC 6749 §4.4) as the loopback IdP stand-ins issue it: client_secret_post
 // (Entra ID) or private_key_jwt (RFC 7523, what Okta requires of service apps), short-lived tokens on a test's clock.
 import { randomBytes, verify, type KeyObject } from "node:crypto";
+import { DpopVerifier } from "./dpop-verifier.js";
 
 export interface OAuthClient {
   readonly clientId: string;
@@ -8,11 +9,14 @@ export interface OAuthClient {
   readonly secret?: string;
   /** private_key_jwt: the public half of the key the client signs its assertion with. */
   readonly publicKey?: KeyObject;
+  /** "Require Demonstrating Proof of Possession (DPoP) header in token requests": a token request without a proof is refused. */
+  readonly requireDpop?: boolean;
 }
 
 export interface TokenAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What the token endpoint says to a wrong credential, in the vendor's words. */
@@ -25,6 +29,12 @@ export interface IssuerWording {
 export class OAuthTokenIssuer {
   /** Tokens issued, with when each expires (epoch milliseconds on `now`). */
   private readonly issued = new Map<string, number>();
+  /** DPoP-bound tokens: the thumbprint of the key each is bound to. */
+  private readonly bindings = new Map<string, string>();
+  /** Checks proofs at the token endpoint (its own jti memory, as Okta's authorization server keeps). */
+  readonly dpop = new DpopVerifier();
+  /** The nonce the token endpoint demands in every proof, as Okta's does; `rotateDpopNonce` makes the last one stale. */
+  dpopNonce = randomBytes(16).toString("base64url");
   readonly clients = new Map<string, OAuthClient>();
   /** Seconds in `expires_in`; Entra ID issues 60 to 90 minutes, Okta one hour. */
   lifetimeSeconds = 3600;
@@ -46,6 +56,15 @@ export class OAuthTokenIssuer {
     this.issued.clear();
   }
 
+  rotateDpopNonce(): void {
+    this.dpopNonce = randomBytes(16).toString("base64url");
+  }
+
+  /** The thumbprint of the key a DPoP-bound token is bound to; undefined for a Bearer token. */
+  binding(token: string): string | undefined {
+    return this.bindings.get(token);
+  }
+
   /** "valid", "expired" (issued here, past its lifetime) or "unknown". */
   check(token: string): "valid" | "expired" | "unknown" {
     const expiresAt = this.issued.get(token);
@@ -55,7 +74,12 @@ export class OAuthTokenIssuer {
   }
 
   /** Answers a POST to the token endpoint at `tokenUrl` with this form body. */
-  answer(form: string, tokenUrl: string, scopes: (scope: string) => string | undefined): TokenAnswer {
+  answer(
+    form: string,
+    tokenUrl: string,
+    scopes: (scope: string) => string | undefined,
+    proof?: string | string[],
+  ): TokenAnswer {
     this.tokenRequests++;
     const fields = new URLSearchParams(form);
     if (fields.get("grant_type") !== "client_credentials")
@@ -87,6 +111,23 @@ export class OAuthTokenIssuer {
       if (client.secret === undefined || fields.get("client_secret") !== client.secret)
         return this.wording.badSecret(clientId);
     }
+    // Okta checks the proof once the client is known: https://developer.okta.com/docs/guides/dpop/
+    let thumbprint: string | undefined;
+    if (proof !== undefined || this.clients.get(clientId)?.requireDpop === true) {
+      const checked = this.dpop.check(proof, {
+        method: "POST",
+        url: tokenUrl,
+        now: this.now(),
+        nonce: this.dpopNonce,
+      });
+      if (!checked.ok)
+        return {
+          status: 400,
+          body: { error: checked.nonce ? "use_dpop_nonce" : "invalid_dpop_proof", error_description: checked.reason },
+          ...(checked.nonce ? { headers: { "dpop-nonce": this.dpopNonce } } : {}),
+        };
+      thumbprint = checked.thumbprint;
+    }
     const scope = scopes(fields.get("scope") ?? "");
     if (scope === undefined)
       return {
@@ -98,10 +139,11 @@ export class OAuthTokenIssuer {
       };
     const token = randomBytes(24).toString("base64url");
     this.issued.set(token, this.now() + this.lifetimeSeconds * 1000);
+    if (thumbprint !== undefined) this.bindings.set(token, thumbprint);
     return {
       status: 200,
       body: {
-        token_type: "Bearer",
+        token_type: thumbprint === undefined ? "Bearer" : "DPoP",
         expires_in: this.lifetimeSeconds,
         access_token: token,
         ...(scope === "" ? {} : { scope }),

@@ -10,6 +10,7 @@ import { discard, type ReadableBody } from "../http/http-body.js";
 import { explainNetworkError, isTlsTrustError } from "../http/network-error.js";
 import type { TokenSource } from "./token-source.js";
 import { tellIdpWait } from "./server-waits.js";
+import { asksForDpopNonce, dpopNonce } from "./dpop.js";
 
 /** What every adapter is configured with. */
 export interface IdpConnectionOptions {
@@ -37,6 +38,7 @@ export interface IdpConnectionOptions {
 export interface IdpHttpOptions extends IdpConnectionOptions {
   /** How messages name the API: "SCIM", "Okta", "Graph". */
   readonly api: string;
+  /** Overridden by "DPoP" when the token source's tokens are DPoP-bound. */
   readonly authScheme: "Bearer" | "SSWS";
   /** Of request bodies, and preferred in Accept. */
   readonly mediaType?: string;
@@ -110,6 +112,8 @@ export class IdpHttpClient {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly agent: Agent;
+  /** The API's latest DPoP-Nonce, for the next proof. */
+  private dpopNonce: string | undefined;
 
   constructor(options: IdpHttpOptions) {
     this.base = parseBaseUrl(options.api, options.baseUrl);
@@ -127,7 +131,7 @@ export class IdpHttpClient {
     } else {
       this.tokens = token;
     }
-    this.authScheme = options.authScheme;
+    this.authScheme = this.tokens.dpop === undefined ? options.authScheme : "DPoP";
     this.mediaType = options.mediaType ?? "application/json";
     this.timeoutMs = positive(options.timeoutMs ?? IDP_HTTP_DEFAULTS.timeoutMs, "timeoutMs", this.input);
     this.maxAttempts = Math.floor(
@@ -163,6 +167,7 @@ export class IdpHttpClient {
     const url = this.resolve(req);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     let refreshed = false;
+    let nonceRetried = false;
     let waited = 0;
     /** Waits `ms` before the next attempt, telling a listening run step why. */
     const pause = async (ms: number, attempt: number, why: string) => {
@@ -195,7 +200,15 @@ export class IdpHttpClient {
           failure.cause === undefined ? {} : { cause: failure.cause },
         );
       }
+      this.dpopNonce = (this.tokens.dpop && dpopNonce(response.headers)) ?? this.dpopNonce;
       if (response.status >= 200 && response.status < 300) return response;
+      // RFC 9449 §9: an API that wants a (fresh) nonce in the proof answers 401 use_dpop_nonce with one; retried once,
+      // not counted as an attempt.
+      if (response.status === 401 && this.tokens.dpop && !nonceRetried && asksForDpopNonce(response.headers)) {
+        nonceRetried = true;
+        attempt--;
+        continue;
+      }
       // A short-lived token can expire (or be revoked) between the source's check and the server's: one fresh token,
       // not counted as an attempt; a second 401 is reported.
       if (response.status === 401 && !refreshed && this.tokens.invalidate(token)) {
@@ -323,8 +336,10 @@ export class IdpHttpClient {
   }
 
   private async attempt(url: URL, req: IdpRequest, body: string | undefined, token: string): Promise<IdpResponse> {
+    const proof = this.tokens.dpop?.proof({ method: req.method, url, nonce: this.dpopNonce, accessToken: token });
     const headers: Record<string, string> = {
       authorization: `${this.authScheme} ${token}`,
+      ...(proof === undefined ? {} : { dpop: proof }),
       accept: this.mediaType === "application/json" ? "application/json" : `${this.mediaType}, application/json;q=0.9`,
       "user-agent": USER_AGENT,
       ...(body === undefined ? {} : { "content-type": this.mediaType }),

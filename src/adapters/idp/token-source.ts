@@ -6,6 +6,7 @@ import { BreakglassError, oneLine } from "../../domain/errors.js";
 import { isRecord } from "./foreign-json.js";
 import { describeErrorBody } from "./http-client.js";
 import { explainNetworkError } from "../http/network-error.js";
+import { DpopProver, dpopNonce } from "./dpop.js";
 
 /** A bearer of API tokens; the HTTP client asks it for one before every attempt. */
 export interface TokenSource {
@@ -16,6 +17,8 @@ export interface TokenSource {
    * cannot differ (a static token), so the caller reports the 401 instead of retrying.
    */
   invalidate(token: string): boolean;
+  /** Set when the tokens are DPoP-bound (RFC 9449): each API call then sends `Authorization: DPoP` and a fresh proof. */
+  readonly dpop?: DpopProver | undefined;
 }
 
 /** A token configured as is (idp.directory.tokenVariable): never refreshed. */
@@ -49,6 +52,8 @@ export interface ClientCredentialsOptions {
   readonly credentialInput: string;
   readonly ca?: string;
   readonly timeoutMs?: number;
+  /** DPoP-bound tokens (RFC 9449), as Okta service apps with "Require DPoP" ask: a proof on the token request. */
+  readonly dpop?: boolean;
   /** Epoch milliseconds; injected so that tests step through a token's lifetime without waiting. */
   readonly now?: () => number;
 }
@@ -69,10 +74,14 @@ export class ClientCredentialsTokenSource implements TokenSource {
   private readonly key: KeyObject | undefined;
   private cached: { readonly value: string; readonly refreshAt: number } | undefined;
   private pending: Promise<string> | undefined;
+  readonly dpop: DpopProver | undefined;
+  /** The token endpoint's latest DPoP-Nonce. */
+  private nonce: string | undefined;
 
   constructor(options: ClientCredentialsOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
+    this.dpop = options.dpop === true ? new DpopProver(this.now) : undefined;
     if (!/^https:\/\//i.test(options.tokenUrl) || !URL.canParse(options.tokenUrl))
       throw new BreakglassError(
         "USAGE",
@@ -114,19 +123,62 @@ export class ClientCredentialsTokenSource implements TokenSource {
       form.set("client_secret", credential.secret);
     } else {
       form.set("client_assertion_type", ASSERTION_TYPE);
-      form.set("client_assertion", this.assertion(credential.keyId));
     }
     const requestedAt = this.now();
+    let { status, body, headers } = await this.post(form);
+    // RFC 9449 §8: a token endpoint that wants a nonce in the proof answers 400 use_dpop_nonce with one; retried once.
+    const nonce = dpopNonce(headers);
+    if (this.dpop && status === 400 && isRecord(body) && body.error === "use_dpop_nonce" && nonce !== undefined) {
+      this.nonce = nonce;
+      ({ status, body, headers } = await this.post(form));
+    }
+    this.nonce = dpopNonce(headers) ?? this.nonce;
+    if (status < 200 || status >= 300) throw this.refused(status, body);
+    const token = isRecord(body) ? body.access_token : undefined;
+    const expiresIn = isRecord(body) ? Number(body.expires_in) : Number.NaN;
+    if (typeof token !== "string" || token === "" || /[\s\p{Cc}]/u.test(token) || !(expiresIn > 0)) {
+      throw new BreakglassError(
+        "IDP_FAILED",
+        `token endpoint ${this.tokenUrl.origin}${this.tokenUrl.pathname}`,
+        `HTTP ${status} without an access_token and a positive expires_in`,
+      );
+    }
+    const tokenType = isRecord(body) && typeof body.token_type === "string" ? body.token_type : "";
+    if (this.dpop && tokenType.toLowerCase() !== "dpop")
+      throw new BreakglassError(
+        "IDP_FAILED",
+        "idp.directory.auth.dpop",
+        `the token endpoint ${this.tokenUrl.host} issued a ${oneLine(tokenType || "typeless", 20)} token, not a DPoP-bound one`,
+        { hint: 'turn on "Require Demonstrating Proof of Possession (DPoP)" on the Okta service app, or remove dpop' },
+      );
+    const lifetime = expiresIn * 1000;
+    this.cached = { value: token, refreshAt: requestedAt + lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 10) };
+    return token;
+  }
+
+  /** One POST to the token endpoint, with a fresh client assertion and (with DPoP) a fresh proof. */
+  private async post(
+    form: URLSearchParams,
+  ): Promise<{ status: number; body: unknown; headers: Record<string, string | string[] | undefined> }> {
+    const { credential } = this.options;
+    if (credential.kind === "private-key") form.set("client_assertion", this.assertion(credential.keyId));
+    const proof = this.dpop?.proof({ method: "POST", url: this.tokenUrl, nonce: this.nonce });
     let status: number;
     let text: string;
+    let headers: Record<string, string | string[] | undefined>;
     try {
       const response = await request(this.tokenUrl, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+          ...(proof === undefined ? {} : { dpop: proof }),
+        },
         body: form.toString(),
         dispatcher: this.agent,
       });
       status = response.statusCode;
+      headers = response.headers;
       text = await response.body.text();
     } catch (error) {
       throw new BreakglassError(
@@ -140,21 +192,9 @@ export class ClientCredentialsTokenSource implements TokenSource {
     try {
       body = text.trim() === "" ? null : (JSON.parse(text) as unknown);
     } catch {
-      // Reported below with the status.
+      // Reported by the caller with the status.
     }
-    if (status < 200 || status >= 300) throw this.refused(status, body);
-    const token = isRecord(body) ? body.access_token : undefined;
-    const expiresIn = isRecord(body) ? Number(body.expires_in) : Number.NaN;
-    if (typeof token !== "string" || token === "" || /[\s\p{Cc}]/u.test(token) || !(expiresIn > 0)) {
-      throw new BreakglassError(
-        "IDP_FAILED",
-        `token endpoint ${this.tokenUrl.origin}${this.tokenUrl.pathname}`,
-        `HTTP ${status} without an access_token and a positive expires_in`,
-      );
-    }
-    const lifetime = expiresIn * 1000;
-    this.cached = { value: token, refreshAt: requestedAt + lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 10) };
-    return token;
+    return { status, body, headers };
   }
 
   /** A refusal names the setting that holds the credential; the server's own words say why, and never echo the secret. */
@@ -172,7 +212,10 @@ export class ClientCredentialsTokenSource implements TokenSource {
       redacted,
       {
         maxLength: 300,
-        hint: "check the client id, the credential and the scope configured under idp.directory.auth",
+        hint:
+          code === "invalid_dpop_proof" && this.dpop === undefined
+            ? "the service app requires DPoP: set idp.directory.auth.dpop: true"
+            : "check the client id, the credential and the scope configured under idp.directory.auth",
       },
     );
   }

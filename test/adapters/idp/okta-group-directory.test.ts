@@ -3,7 +3,8 @@
 // https://developer.okta.com/docs/reference/user-query/ (search, case-insensitive for login and email)
 // https://developer.okta.com/docs/reference/rl-best-practices/ (429 with X-Rate-Limit-Reset)
 // First the shared group directory contract, then what only Okta does.
-import { createPublicKey } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
+import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IdpConnectionOptions } from "../../../src/adapters/idp/http-client.js";
 import { nextLink, OktaGroupDirectory, oktaString } from "../../../src/adapters/idp/okta-group-directory.js";
@@ -17,58 +18,82 @@ const TOKEN = "00aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-_";
 const EMERGENCY = "00g1emaKYZTWRYYRRTSK";
 const ISAAC = "00ub0oNGTSWTBKOLGLNR";
 
-runGroupDirectoryContract({
-  name: "Okta",
-  start: async () => {
-    const okta = await startOktaServer(TOKEN);
-    let created = 0;
-    // Okta's ids: a three-character prefix for the kind of object, then 17 more.
-    const nextId = (prefix: string) => `${prefix}Contract${String(++created).padStart(9, "0")}`;
-    return {
-      input: `Okta ${okta.url}`,
-      token: TOKEN,
-      wrongToken: "00zYxWvUtSrQpOnMlKjIhGfEdCbA9876543210-_",
-      connect: (overrides) => new OktaGroupDirectory({ baseUrl: okta.url, token: TOKEN, ca: okta.ca, ...overrides }),
-      addUser: (user) => {
-        const id = nextId("00u");
-        // Okta has no display name of its own here: the adapter makes it from the first and last names.
-        const [firstName = "", ...rest] = (user.displayName ?? "").split(" ");
-        okta.users.set(id, {
-          id,
-          login: user.login,
-          email: user.email ?? "",
-          firstName,
-          lastName: rest.join(" "),
-          status: user.active ? "ACTIVE" : "SUSPENDED",
+const CONTRACT_APP = "0oa1contractdpopapp00";
+const contractKeys = freshKeyPair();
+
+/**
+ * The contract with an API token (SSWS), and again as an OAuth service app that requires DPoP: every call then fetches
+ * its token with a proof and sends a proof of its own.
+ */
+for (const dpop of [false, true])
+  runGroupDirectoryContract({
+    name: dpop ? "Okta (DPoP service app)" : "Okta",
+    start: async () => {
+      const okta = await startOktaServer(TOKEN);
+      okta.oauth.register({
+        clientId: CONTRACT_APP,
+        publicKey: createPublicKey(contractKeys.publicKeyPem),
+        requireDpop: true,
+      });
+      const serviceApp = () =>
+        new ClientCredentialsTokenSource({
+          tokenUrl: okta.tokenUrl,
+          clientId: CONTRACT_APP,
+          credential: { kind: "private-key", privateKeyPem: contractKeys.privateKeyPem },
+          scope: "okta.users.read okta.groups.manage",
+          credentialInput: "idp.directory.auth.privateKeyFile (okta.pem)",
+          ca: okta.ca,
+          dpop: true,
         });
-        return { id, ...user };
-      },
-      addGroup: (displayName) => {
-        const id = nextId("00g");
-        okta.groups.set(id, new Set());
-        if (displayName !== undefined) okta.groupNames.set(id, displayName);
-        return id;
-      },
-      missingGroupId: "00gDoesNotExist00000",
-      missingUserId: "00uDoesNotExist00000",
-      membersOf: (groupId) => [...(okta.groups.get(groupId) ?? [])],
-      setPageSize: (size) => okta.setPageSize(size ?? 200),
-      throttleNext: (count, seconds) => okta.faults.throttleNext(count, seconds),
-      waitFor: (seconds) => (seconds + 1) * 1000,
-      failNext: (count, status) => okta.faults.failNext(count, status),
-      hangNext: (count) => okta.faults.hangNext(count),
-      clearFaults: () => okta.faults.clear(),
-      requestCount: () => okta.requests.length,
-      says: {
-        unauthorized: "Invalid token provided",
-        throttled: "API call exceeded rate limit due to too many requests.",
-        unavailable: "Internal Server Error",
-        missingGroup: (groupId) => `Not found: Resource not found: ${groupId} (UserGroup)`,
-      },
-      stop: () => okta.close(),
-    };
-  },
-});
+      let created = 0;
+      // Okta's ids: a three-character prefix for the kind of object, then 17 more.
+      const nextId = (prefix: string) => `${prefix}Contract${String(++created).padStart(9, "0")}`;
+      return {
+        input: `Okta ${okta.url}`,
+        token: TOKEN,
+        wrongToken: "00zYxWvUtSrQpOnMlKjIhGfEdCbA9876543210-_",
+        connect: (overrides) =>
+          new OktaGroupDirectory({ baseUrl: okta.url, token: dpop ? serviceApp() : TOKEN, ca: okta.ca, ...overrides }),
+        addUser: (user) => {
+          const id = nextId("00u");
+          // Okta has no display name of its own here: the adapter makes it from the first and last names.
+          const [firstName = "", ...rest] = (user.displayName ?? "").split(" ");
+          okta.users.set(id, {
+            id,
+            login: user.login,
+            email: user.email ?? "",
+            firstName,
+            lastName: rest.join(" "),
+            status: user.active ? "ACTIVE" : "SUSPENDED",
+          });
+          return { id, ...user };
+        },
+        addGroup: (displayName) => {
+          const id = nextId("00g");
+          okta.groups.set(id, new Set());
+          if (displayName !== undefined) okta.groupNames.set(id, displayName);
+          return id;
+        },
+        missingGroupId: "00gDoesNotExist00000",
+        missingUserId: "00uDoesNotExist00000",
+        membersOf: (groupId) => [...(okta.groups.get(groupId) ?? [])],
+        setPageSize: (size) => okta.setPageSize(size ?? 200),
+        throttleNext: (count, seconds) => okta.faults.throttleNext(count, seconds),
+        waitFor: (seconds) => (seconds + 1) * 1000,
+        failNext: (count, status) => okta.faults.failNext(count, status),
+        hangNext: (count) => okta.faults.hangNext(count),
+        clearFaults: () => okta.faults.clear(),
+        requestCount: () => okta.requests.length,
+        says: {
+          unauthorized: "Invalid token provided",
+          throttled: "API call exceeded rate limit due to too many requests.",
+          unavailable: "Internal Server Error",
+          missingGroup: (groupId) => `Not found: Resource not found: ${groupId} (UserGroup)`,
+        },
+        stop: () => okta.close(),
+      };
+    },
+  });
 
 let server: OktaTestServer;
 let options: IdpConnectionOptions;
@@ -301,5 +326,140 @@ describe("an OAuth service app (client credentials with private_key_jwt)", () =>
       `${KEY_INPUT}: is not a PEM private key`,
     );
     expect(okta.requests).toEqual([]);
+  });
+});
+
+describe("an OAuth service app that requires DPoP (RFC 9449)", () => {
+  const CLIENT_ID = "0oa1dpopserviceapp000";
+  const KEY_INPUT = "idp.directory.auth.privateKeyFile (/etc/breakglass/okta-service-app.pem)";
+  const keys = freshKeyPair();
+  let clock: SteppingClock;
+  let okta: OktaTestServer;
+
+  beforeEach(async () => {
+    clock = new SteppingClock(new Date("2026-03-01T03:00:00Z"));
+    okta = await startOktaServer("unused-api-token", { now: () => clock.now().getTime() });
+    okta.oauth.register({ clientId: CLIENT_ID, publicKey: createPublicKey(keys.publicKeyPem), requireDpop: true });
+    okta.groups.set(EMERGENCY, new Set());
+    okta.users.set(ISAAC, {
+      id: ISAAC,
+      login: "isaac@example.com",
+      email: "isaac@example.com",
+      firstName: "Isaac",
+      lastName: "Brock",
+    });
+  });
+
+  afterEach(async () => {
+    await okta.close();
+  });
+
+  function connect(dpop = true) {
+    const tokens = new ClientCredentialsTokenSource({
+      tokenUrl: okta.tokenUrl,
+      clientId: CLIENT_ID,
+      credential: { kind: "private-key", privateKeyPem: keys.privateKeyPem },
+      scope: "okta.users.read okta.groups.manage",
+      credentialInput: KEY_INPUT,
+      ca: okta.ca,
+      dpop,
+      now: () => clock.now().getTime(),
+    });
+    return new OktaGroupDirectory({ baseUrl: okta.url, token: tokens, ca: okta.ca, sleep: () => Promise.resolve() });
+  }
+
+  const apiCalls = () => okta.requests.filter((request) => request.url?.startsWith("/api/v1/"));
+  const tokenCalls = () => okta.requests.filter((request) => request.url === "/oauth2/v1/token");
+  const claimsOf = (proof: string | string[] | undefined) =>
+    JSON.parse(Buffer.from(String(proof).split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+
+  /** Sends a request to the stand-in's API as a client other than breakglass would: to replay or strip a proof. */
+  async function raw(path: string, headers: Record<string, string>) {
+    const response = await request(`${okta.url}${path}`, {
+      method: "GET",
+      headers,
+      dispatcher: new Agent({ connect: { ca: okta.ca } }),
+    });
+    await response.body.text();
+    return { status: response.statusCode, challenge: String(response.headers["www-authenticate"]) };
+  }
+
+  it("adds and removes an emergency member with DPoP-bound tokens, answering the token endpoint's nonce", async () => {
+    const directory = connect();
+    await directory.addMember(EMERGENCY, ISAAC);
+    expect([...(okta.groups.get(EMERGENCY) ?? [])]).toEqual([ISAAC]);
+    await directory.removeMember(EMERGENCY, ISAAC);
+    expect(okta.groups.get(EMERGENCY)?.size).toBe(0);
+    // Okta's token endpoint asks for a nonce first (400 use_dpop_nonce); the second proof carries it.
+    const [first, second] = tokenCalls();
+    expect(claimsOf(first?.headers.dpop).nonce).toBeUndefined();
+    expect(claimsOf(second?.headers.dpop).nonce).toBe(okta.oauth.dpopNonce);
+    expect(tokenCalls()).toHaveLength(2);
+    // Every API call: the DPoP scheme and its own proof, for its method and URL without the query, bound to the token.
+    const calls = apiCalls();
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    for (const call of calls) {
+      expect(call.headers.authorization).toMatch(/^DPoP \S+$/);
+      const claims = claimsOf(call.headers.dpop);
+      expect(claims.htm).toBe(call.method);
+      expect(claims.htu).toBe(`${okta.url}${call.url!.split("?")[0]}`);
+      expect(claims.ath).toBe(createHash("sha256").update(call.headers.authorization!.slice(5)).digest("base64url"));
+    }
+    expect(new Set(calls.map((call) => claimsOf(call.headers.dpop).jti)).size).toBe(calls.length);
+  });
+
+  it("fetches a new token after the hour with the token endpoint's new nonce", async () => {
+    const directory = connect();
+    await directory.addMember(EMERGENCY, ISAAC);
+    clock.advance(61 * 60_000);
+    okta.oauth.rotateDpopNonce();
+    await directory.removeMember(EMERGENCY, ISAAC);
+    expect(okta.groups.get(EMERGENCY)?.size).toBe(0);
+    expect(tokenCalls()).toHaveLength(4);
+  });
+
+  it("retries an API call once with the nonce the API asks for in its 401", async () => {
+    const directory = connect();
+    await directory.listMembers(EMERGENCY);
+    okta.demandApiNonce("api-nonce-1");
+    const before = apiCalls().length;
+    await directory.addMember(EMERGENCY, ISAAC);
+    expect([...(okta.groups.get(EMERGENCY) ?? [])]).toEqual([ISAAC]);
+    const [refused, retried, ...rest] = apiCalls().slice(before);
+    expect(claimsOf(refused?.headers.dpop).nonce).toBeUndefined();
+    expect(claimsOf(retried?.headers.dpop).nonce).toBe("api-nonce-1");
+    expect(rest).toEqual([]);
+    // The same token: a nonce is not a reason to fetch another.
+    expect(retried?.headers.authorization).toBe(refused?.headers.authorization);
+    expect(tokenCalls()).toHaveLength(2);
+  });
+
+  it("has Okta refuse a replayed proof and a DPoP-bound token sent without one", async () => {
+    await connect().listMembers(EMERGENCY);
+    const [call] = apiCalls();
+    const path = call!.url!;
+    const authorization = call!.headers.authorization!;
+    const replayed = await raw(path, { authorization, dpop: String(call!.headers.dpop) });
+    expect(replayed).toMatchObject({ status: 401 });
+    expect(replayed.challenge).toContain(`error="invalid_dpop_proof"`);
+    expect(replayed.challenge).toContain("The DPoP proof 'jti' has already been used.");
+    const withoutProof = await raw(path, { authorization });
+    expect(withoutProof.status).toBe(401);
+    expect(withoutProof.challenge).toContain("The DPoP proof JWT header is missing.");
+    const asBearer = await raw(path, { authorization: authorization.replace(/^DPoP /, "Bearer ") });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.challenge).toContain(`error="invalid_token"`);
+  });
+
+  it("says to turn dpop on, naming the key's setting, when the app requires DPoP and breakglass sends no proof", async () => {
+    const refusal = connect(false).listMembers(EMERGENCY);
+    await expect(refusal).rejects.toMatchObject({
+      code: "IDP_UNAUTHORIZED",
+      message:
+        `${KEY_INPUT}: the token endpoint ${new URL(okta.tokenUrl).host} refused the client credentials ` +
+        "(HTTP 400: invalid_dpop_proof: The DPoP proof JWT header is missing.)",
+      hint: "the service app requires DPoP: set idp.directory.auth.dpop: true",
+    });
+    expect(apiCalls()).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 // The preflight of idp.add-group-members and idp.remove-group-members against each IdP kind's loopback server (SCIM on
 // scimmy, Okta, Microsoft Graph): groups by display name or id and responders by login or email, resolved before anyone
 // approves; unknown, ambiguous and disabled ones named as problems, all at once.
-import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { createPublicKey, randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +18,7 @@ import { missingGroupApi, needsGroupApi, openGroupDirectory } from "../../../src
 import type { GroupDirectory } from "../../../src/domain/ports/group-directory.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { ActionExecutor } from "../../../src/domain/runbooks/engine-ports.js";
+import { freshKeyPair } from "../../support/certificates.js";
 import { startGraphServer, type GraphTestServer } from "../../support/idp-graph-server.js";
 import { startOktaServer, type OktaTestServer } from "../../support/idp-okta-server.js";
 import { startScimServer, type ScimTestServer } from "../../support/idp-scim-server.js";
@@ -247,6 +248,47 @@ describe("without the IdP's group API", () => {
       problems: [reason],
     });
     await expect(add.plan({}, runContext())).rejects.toThrow(`idp.add-group-members: ${reason}`);
+  });
+});
+
+describe("the group API as breakglass.yaml configures it", () => {
+  it("with an Okta service app that requires DPoP, dpop: true in breakglass.yaml is all it takes", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "breakglass-dpop-"));
+    const keys = freshKeyPair();
+    writeFileSync(join(folder, "okta.pem"), keys.privateKeyPem);
+    writeFileSync(join(folder, "ca.pem"), okta.ca);
+    okta.oauth.register({
+      clientId: "0oa1preflightdpop0000",
+      publicKey: createPublicKey(keys.publicKeyPem),
+      requireDpop: true,
+    });
+    const directory = openGroupDirectory(
+      {
+        kind: "okta",
+        baseUrl: okta.url,
+        tokenVariable: "BREAKGLASS_IDP_TOKEN",
+        ca: join(folder, "ca.pem"),
+        auth: {
+          kind: "client-credentials",
+          tokenUrl: okta.tokenUrl,
+          clientId: "0oa1preflightdpop0000",
+          scope: "okta.users.read okta.groups.manage",
+          privateKeyFile: join(folder, "okta.pem"),
+          dpop: true,
+        },
+      },
+      {},
+    )!;
+    const { operators, ana } = seeded.Okta!;
+    const before = okta.requests.length;
+    await directory.addMember(operators, ana);
+    await directory.removeMember(operators, ana);
+    expect(okta.groups.get(operators)?.has(ana)).toBe(false);
+    const api = okta.requests.slice(before).filter((request) => request.url?.startsWith("/api/v1/"));
+    expect(api.length).toBeGreaterThanOrEqual(2);
+    expect(api.every((request) => /^DPoP /.test(request.headers.authorization ?? "") && request.headers.dpop)).toBe(
+      true,
+    );
   });
 });
 
