@@ -319,8 +319,8 @@ const serveSchema = section({
     reportDirectory: nonEmptyString("a folder path for the drill's evidence reports"),
   })
     .refine((drill) => !drill.assume || drill.response !== undefined, {
-      path: ["assume"],
-      message: "assume: true needs response: a file of a SAML response to assume with",
+      path: ["response"],
+      message: "expected a file path to a SAML response to assume with (assume is true)",
     })
     .optional(),
 });
