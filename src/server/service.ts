@@ -35,6 +35,7 @@ import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
 import { DrillSchedule } from "./drill-schedule.js";
+import { formatDuration } from "../domain/shared/duration.js";
 import { preflightAgainstEmergencyProviders, readSamlResponse, runLiveDrill } from "../application/live-drill.js";
 import { RequestGuard } from "../slack/request-guard.js";
 import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
@@ -400,7 +401,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
   log.info(
     `breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full ` +
-      `check every ${Math.round(config.serve.checkInterval / 1000)} s`,
+      `check every ${Math.round(config.serve.checkInterval / 1000)} s` +
+      (drillSettings === undefined ? "" : `; live drill (serve.drill) every ${formatDuration(drillSettings.every)}`),
   );
 
   let stopping: Promise<void> | undefined;

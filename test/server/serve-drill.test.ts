@@ -97,6 +97,7 @@ afterAll(async () => {
 
 describe("serve.drill", () => {
   it("runs the live drill when due, writes the evidence and posts its path to the alerts channel", async () => {
+    expect(harness.logs.join("\n")).toContain("live drill (serve.drill) every 30d");
     const result = await harness.service.drills!.runDue();
     expect(result).toMatchObject({ ran: true, posted: true, outcome: { passed: true } });
     const [post] = drillPosts();
