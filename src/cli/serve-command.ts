@@ -22,7 +22,8 @@ export async function runServe(
   io: CliIo,
   started?: (service: RunningService) => void,
 ): Promise<number> {
-  const { config } = await loadConfig(resolveConfigPath(options.config, io.env));
+  const configPath = resolveConfigPath(options.config, io.env);
+  const { config } = await loadConfig(configPath);
   const port = parsePort(
     options.port ?? io.env["PORT"] ?? String(DEFAULT_PORT),
     options.port === undefined && io.env["PORT"] !== undefined ? "PORT" : "--port",
@@ -31,6 +32,7 @@ export async function runServe(
   const log = lineLog(io.stderr, () => io.clock.now());
   const service = await startService({
     config,
+    configPath,
     port,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...operations,

@@ -317,6 +317,21 @@ const serveSchema = section({
     /** The leader's lease: renewed every third of it; a dead leader is replaced within about this long. */
     ttlSeconds: wholeNumber(1, 600).default(DEFAULT_LEADER_TTL_SECONDS),
   }).prefault({}),
+  /** The live drill on a schedule (the leader runs it): its evidence report written, a summary posted to alerts. */
+  drill: section({
+    every: durationSchema(3_600_000, "1h"),
+    /** A file holding a SAML response (XML or base64) from the IdP's test app, preflighted at each drill. */
+    response: nonEmptyString("a file path to a SAML response (XML or base64)").optional(),
+    /** Also AssumeRoleWithSAML with that response, for 15 minutes inside a drill window. */
+    assume: z.boolean(expected("true or false")).default(false),
+    /** Where each drill's evidence report (Markdown and JSON) is written. */
+    reportDirectory: nonEmptyString("a folder path for the drill's evidence reports"),
+  })
+    .refine((drill) => !drill.assume || drill.response !== undefined, {
+      path: ["response"],
+      message: "expected a file path to a SAML response to assume with (assume is true)",
+    })
+    .optional(),
 });
 
 export const DEFAULT_BURST_GAP = "1h";

@@ -92,6 +92,11 @@ serve:
   expiryLadder: [60, 30, 14, 7, 3, 1]   # days before a certificate expires on which a warning is posted, once each
   leadership:
     ttlSeconds: 30                  # replicas on one store elect a leader; a dead one is replaced within this long
+  # drill:                          # the live drill on a schedule (the leader runs it; README, Game days)
+  #   every: 30d                    # at least 1h
+  #   response: ./drill/response.b64   # a SAML response from the IdP's test app, preflighted at each drill
+  #   assume: false                 # true: also one 15-minute AssumeRoleWithSAML inside a drill window
+  #   reportDirectory: ./drill-evidence   # each drill's evidence report (Markdown and JSON); its path is posted to alerts
 
 # Slack. Tokens come only from the environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (plus
 # SLACK_APP_TOKEN with socketMode). Without them, serve still checks and logs what it would post.

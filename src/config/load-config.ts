@@ -358,5 +358,19 @@ function withAbsolutePaths(config: BreakglassConfig, configPath: string): Breakg
       path: resolve(directory, config.store.path),
       ...(config.store.auditMirror === undefined ? {} : { auditMirror: resolve(directory, config.store.auditMirror) }),
     },
+    serve: {
+      ...config.serve,
+      ...(config.serve.drill === undefined
+        ? {}
+        : {
+            drill: {
+              ...config.serve.drill,
+              reportDirectory: resolve(directory, config.serve.drill.reportDirectory),
+              ...(config.serve.drill.response === undefined
+                ? {}
+                : { response: resolve(directory, config.serve.drill.response) }),
+            },
+          }),
+    },
   };
 }

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { loadConfig } from "../config/load-config.js";
 import type { Clock } from "../domain/shared/clock.js";
 import { BreakglassError } from "../domain/errors.js";
@@ -23,6 +25,7 @@ import {
   findMotoServer,
   MOTO_DEFAULT_ACCOUNT_ID,
   MOTO_INSTALL_HINT,
+  awsClientConfig,
   startMoto,
   type MotoServer,
 } from "./loopback/moto.js";
@@ -66,6 +69,8 @@ export interface DrillWorld {
   readonly identityCenter: SsoAdminServer;
   readonly slack: SlackApiStub;
   readonly service: RunningService;
+  /** The emulator's SQS queue serve's watcher reads (watch.queueUrl): the drill delivers CloudTrail's records there. */
+  readonly watchQueueUrl: string;
   /** serve's log lines, for the drill's report when something fails. */
   readonly logs: string[];
   close(): Promise<void>;
@@ -128,6 +133,9 @@ export async function startDrillWorld(runbookDirectory: string): Promise<DrillWo
     slack.setUser(DRILL_PEOPLE.alice.slack, DRILL_PEOPLE.alice.login, "alice");
     slack.setUser(DRILL_PEOPLE.bob.slack, DRILL_PEOPLE.bob.login, "bob");
 
+    // The watch's queue (with its dead-letter queue) and the emergency account's EventBridge rule feeding it, as the
+    // README sets them up; the emulator has no CloudTrail, so the drill puts its own calls' records on the queue.
+    const watchQueueUrl = await createWatchPlumbing(moto.endpoint, organization);
     writeFileSync(join(directory, "scim-ca.pem"), scim.ca);
     const configPath = join(directory, "breakglass.yaml");
     writeFileSync(
@@ -157,6 +165,8 @@ export async function startDrillWorld(runbookDirectory: string): Promise<DrillWo
         `    crossAccountRoleName: ${CROSS_ACCOUNT_ROLE}`,
         `    readRoleName: ${READ_ROLE}`,
         "    accounts: all",
+        "watch:",
+        `  queueUrl: ${watchQueueUrl}`,
         "store:",
         `  path: ${join(directory, "breakglass.db")}`,
         "slack:",
@@ -191,6 +201,8 @@ export async function startDrillWorld(runbookDirectory: string): Promise<DrillWo
       },
       clock,
       schedule: false,
+      // A short long poll: the drill's events arrive at once, and shutdown does not wait out SQS's 20 s.
+      watchSeams: { waitSeconds: 1 },
     });
     stops.push(() => service.stop());
     return {
@@ -205,6 +217,7 @@ export async function startDrillWorld(runbookDirectory: string): Promise<DrillWo
       identityCenter,
       slack,
       service,
+      watchQueueUrl,
       logs,
       close,
     };
@@ -241,4 +254,56 @@ async function addBreakglassRoles(
         .replace("saml-provider/EmergencyIdP", `saml-provider/${providerName}`),
     ),
   };
+}
+
+/**
+ * The watch queue in breakglass's own account (it consumes it), its dead-letter queue, and in the emergency account a
+ * rule that selects the emergency principals' calls and their SAML sign-ins and targets the queue.
+ */
+async function createWatchPlumbing(endpoint: string, organization: TestOrganization): Promise<string> {
+  const sqs = new SQSClient(awsClientConfig(endpoint, REGION));
+  const suffix = randomUUID().slice(0, 8);
+  const { QueueUrl: deadLetterUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `breakglass-drill-watch-dlq-${suffix}` }),
+  );
+  const deadLetter = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const name = `breakglass-drill-watch-${suffix}`;
+  const { QueueUrl: queueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.Attributes?.["QueueArn"], maxReceiveCount: 5 }),
+      },
+    }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const events = new EventBridgeClient(await organization.configFor(organization.emergencyAccountId));
+  const pattern = JSON.stringify({
+    $or: [
+      { "detail-type": ["AWS Console Sign In via CloudTrail"] },
+      { detail: { userIdentity: { sessionContext: { sessionIssuer: { arn: [organization.emergencyRoleArn] } } } } },
+      {
+        detail: {
+          eventName: ["AssumeRoleWithSAML"],
+          requestParameters: { principalArn: [organization.samlProviderArn] },
+        },
+      },
+      {
+        source: ["aws.sso-directory"],
+        detail: { eventName: [{ suffix: "ExternalIdPConfigurationForDirectory" }, "ImportExternalIdPCertificate"] },
+      },
+    ],
+  });
+  await events.send(new PutRuleCommand({ Name: "breakglass-watch", EventPattern: pattern }));
+  await events.send(
+    new PutTargetsCommand({
+      Rule: "breakglass-watch",
+      Targets: [{ Id: "watch-queue", Arn: Attributes?.["QueueArn"] }],
+    }),
+  );
+  return queueUrl ?? "";
 }

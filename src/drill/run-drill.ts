@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, AssumeRoleWithSAMLCommand, STSClient } from "@aws-sdk/client-sts";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
 import { loadRunbooks } from "../adapters/runbook-files/runbook-files.js";
@@ -18,6 +19,12 @@ import type { RecordedCall } from "./loopback/slack-api-stub.js";
 import { buttonPress, postToSlackEndpoint, sign, slashCommand, viewSubmission } from "./loopback/slack-requests.js";
 import { DRILL_CHANNELS, DRILL_PEOPLE, EMERGENCY_GROUP, startDrillWorld, type DrillWorld } from "./drill-world.js";
 import type { PreflightSamlResponse } from "./saml-preflight-seam.js";
+import {
+  crossAccountAssumeRoleRecord,
+  eventBridgeEnvelope,
+  samlSignInRecord,
+  type DrillCloudTrailRecord,
+} from "./drill-cloudtrail.js";
 
 /** How long the drill waits for the service to reach a state before it calls the phase failed. */
 const PATIENCE_MS = 60_000;
@@ -27,6 +34,14 @@ interface SessionCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken: string;
+}
+
+/** What AssumeRoleWithSAML answered: the credentials, and the session as CloudTrail would name it. */
+interface Federation {
+  readonly credentials: SessionCredentials;
+  readonly subject: string;
+  readonly assumedRoleArn: string;
+  readonly assumedRoleId: string;
 }
 
 export interface PhaseReport {
@@ -220,7 +235,7 @@ class DrillPlay {
     );
     phase.note("the emergency IAM SAML provider now holds the new certificate (applied and verified)");
     phase.act("alice: signs in to the emergency app with a fresh IdP response");
-    const credentials = await this.federate(phase, DRILL_PEOPLE.alice.login, true);
+    const { credentials } = await this.federate(phase, DRILL_PEOPLE.alice.login, true);
     const figure = { seconds: (performance.now() - this.newCertificateAt) / 1000, humanActions: phase.humanActions };
     phase.note(`AssumeRoleWithSAML: credentials ${credentials.accessKeyId.slice(0, 8)}…`);
     return figure;
@@ -270,7 +285,8 @@ class DrillPlay {
     phase.require(scim.store.membersOf(emergencyGroupId).includes(DRILL_PEOPLE.dana.idpId), "dana is not in the group");
     phase.note(`dana is in ${EMERGENCY_GROUP} until ${lease.expiresAt}`);
     phase.act("dana: signs in to the emergency app with a fresh IdP response");
-    const credentials = await this.federate(phase, DRILL_PEOPLE.dana.login, false);
+    const signedIn = await this.federate(phase, DRILL_PEOPLE.dana.login, false);
+    const { credentials } = signedIn;
     const figure = { seconds: (performance.now() - disruptedAt) / 1000, humanActions: phase.humanActions };
     phase.note(`AssumeRoleWithSAML: credentials ${credentials.accessKeyId.slice(0, 8)}…`);
     phase.act("dana: assumes the cross-account role in a workload account");
@@ -286,7 +302,70 @@ class DrillPlay {
     );
     phase.require(crossAccount.Credentials?.AccessKeyId, `no credentials for ${CROSS_ACCOUNT_ROLE} in ${workload}`);
     phase.note(`AssumeRole ${CROSS_ACCOUNT_ROLE} in workload account ${workload}: credentials`);
+    const { emergencyAccountId, samlProviderArn, emergencyRoleArn } = this.world.organization;
+    const at = this.world.clock.now();
+    await this.watchSees(phase, "DRILL-FM3", [
+      samlSignInRecord({
+        at,
+        region: REGION,
+        accountId: emergencyAccountId,
+        providerArn: samlProviderArn,
+        roleArn: emergencyRoleArn,
+        subject: signedIn.subject,
+        assumedRoleArn: signedIn.assumedRoleArn,
+        assumedRoleId: signedIn.assumedRoleId,
+      }),
+      crossAccountAssumeRoleRecord({
+        at,
+        region: REGION,
+        callerSessionArn: signedIn.assumedRoleArn,
+        callerRoleArn: emergencyRoleArn,
+        callerAccountId: emergencyAccountId,
+        roleArn: `arn:aws:iam::${workload}:role/${CROSS_ACCOUNT_ROLE}`,
+        roleSessionName: "dana-drill",
+        assumedRoleArn: crossAccount.AssumedRoleUser?.Arn ?? "",
+        assumedRoleId: crossAccount.AssumedRoleUser?.AssumedRoleId ?? "",
+      }),
+    ]);
     return figure;
+  }
+
+  /**
+   * The watch with the responder's activity: the emulator has no CloudTrail, so the drill puts the records its own calls
+   * would produce on the watch's SQS queue (as EventBridge would) and waits for serve's watcher to file them. Each must
+   * land on the incident's timeline; one judged misuse fails the phase.
+   */
+  private async watchSees(phase: Phase, incident: string, records: readonly DrillCloudTrailRecord[]): Promise<void> {
+    const { service, watchQueueUrl, moto, organization } = this.world;
+    const sqs = new SQSClient(awsClientConfig(moto.endpoint, REGION));
+    for (const record of records)
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: watchQueueUrl,
+          MessageBody: eventBridgeEnvelope(record, organization.emergencyAccountId),
+        }),
+      );
+    phase.note(
+      `watch: ${records.length} CloudTrail records of these calls (built by the drill: the emulator has no CloudTrail) ` +
+        `delivered through the SQS queue serve's watcher reads (watch.queueUrl)`,
+    );
+    const { watchedEvents } = service.services.store;
+    const filed = await eventually(() => {
+      const events = records.map((record) => watchedEvents.findEvent(record.eventID));
+      return events.every((event) => event !== null) ? events.filter((event) => event !== null) : undefined;
+    }, "serve's watcher to file the responder's CloudTrail events");
+    const misuse = filed.filter((event) => event.verdict !== "incident" || event.incident !== incident);
+    phase.require(
+      misuse.length === 0,
+      `the watch did not file the responder's activity under ${incident}: ${misuse
+        .map((event) => `${event.action} by ${event.actor}: ${event.verdict}`)
+        .join("; ")}`,
+    );
+    const timeline = service.services.activity.timeline(incident);
+    phase.note(
+      `incident ${incident} timeline: ${timeline.events.length} CloudTrail events ` +
+        `(${filed.map((event) => event.action).join(", ")}), none judged misuse`,
+    );
   }
 
   async backToRest(phase: Phase): Promise<void> {
@@ -309,6 +388,11 @@ class DrillPlay {
     this.world.identityCenter.reachable = true;
     phase.note("Identity Center answers again");
     await this.finish(phase, this.fm3RunId, "fm3-direct-federation");
+    const timeline = service.services.activity.timeline("DRILL-FM3");
+    phase.note(
+      `incident DRILL-FM3 ${timeline.window.closedAt === null ? "still open" : "closed"}: its timeline holds ` +
+        `${timeline.entries.length} entries, ${timeline.events.length} of them the responder's CloudTrail events`,
+    );
     phase.act("alice: /breakglass runbook start post-incident-recovery (Slack)");
     const recoveryId = await this.startRun(
       `runbook start post-incident-recovery incident=DRILL-FM3 groups=${EMERGENCY_GROUP}`,
@@ -382,7 +466,7 @@ class DrillPlay {
    * AssumeRoleWithSAML. The emulator does not check SAML signatures, so before asking it the drill checks what AWS
    * would: the provider must hold the certificate the IdP signs with now.
    */
-  private async federate(phase: Phase, login: string, adminTest: boolean): Promise<SessionCredentials> {
+  private async federate(phase: Phase, login: string, adminTest: boolean): Promise<Federation> {
     const { idp, organization, moto } = this.world;
     const app = { roleArn: organization.emergencyRoleArn, providerArn: organization.samlProviderArn };
     const response = adminTest ? await idp.testResponse(login, app) : await idp.respond(login, app);
@@ -421,9 +505,14 @@ class DrillPlay {
       "AssumeRoleWithSAML returned no credentials",
     );
     return {
-      accessKeyId: issued.AccessKeyId,
-      secretAccessKey: issued.SecretAccessKey,
-      sessionToken: issued.SessionToken,
+      credentials: {
+        accessKeyId: issued.AccessKeyId,
+        secretAccessKey: issued.SecretAccessKey,
+        sessionToken: issued.SessionToken,
+      },
+      subject: answer.Subject ?? login,
+      assumedRoleArn: answer.AssumedRoleUser?.Arn ?? "",
+      assumedRoleId: answer.AssumedRoleUser?.AssumedRoleId ?? "",
     };
   }
 

@@ -34,6 +34,9 @@ import {
 import { BackgroundWork } from "./background-work.js";
 import { CheckThread } from "./check-thread.js";
 import { CheckScheduler } from "./check-scheduler.js";
+import { DrillSchedule } from "./drill-schedule.js";
+import { formatDuration } from "../domain/shared/duration.js";
+import { preflightAgainstEmergencyProviders, readSamlResponse, runLiveDrill } from "../application/live-drill.js";
 import { RequestGuard } from "../slack/request-guard.js";
 import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
 import { ServiceMetrics } from "./service-metrics.js";
@@ -69,6 +72,13 @@ const WATCH_RETRY_MS = 5_000;
 export const RUN_WATCH_INTERVAL_MS = 15_000;
 /** How many of the newest unfinished runs the leader looks at for one ready to go on. */
 const READY_RUNS_LOOKED_AT = 50;
+/** Who runs serve.drill's scheduled drill, on the audit record and in its evidence report. */
+const DRILL_ACTOR: Actor = {
+  person: "breakglass",
+  label: "breakglass (scheduled drill)",
+  verification: "serve.drill, run by the serve replica holding the leader lease",
+  verified: true,
+};
 /** Who moves a run the leader picked up, on the audit record. */
 const LEADER_ACTOR: Actor = {
   person: "breakglass",
@@ -79,6 +89,8 @@ const LEADER_ACTOR: Actor = {
 
 export interface ServiceOptions {
   readonly config: BreakglassConfig;
+  /** Where `config` was read from, as the scheduled drill's evidence report names it. */
+  readonly configPath?: string;
   readonly port: number;
   readonly host?: string;
   /**
@@ -115,6 +127,8 @@ export interface RunningService {
   /** The operations listener's port, when there is one. */
   readonly operationsPort: number | undefined;
   readonly scheduler: CheckScheduler;
+  /** serve.drill's schedule, when configured. */
+  readonly drills: DrillSchedule | undefined;
   readonly services: RunbookServices;
   readonly metrics: ServiceMetrics;
   /** This replica's role among the serve processes sharing the store. */
@@ -193,6 +207,48 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     onLeadershipLost: (error) => elector.stepDown(describeError(error)),
   });
 
+  const drillSettings = config.serve.drill;
+  const drills =
+    drillSettings === undefined
+      ? undefined
+      : new DrillSchedule({
+          everyMs: drillSettings.every,
+          clock,
+          announcer: {
+            announce: (role, message, threadTs) => announcer.announce(role, message, threadTs),
+            update: (posted, content) => announcer.update(posted, content),
+          },
+          logger: log,
+          stillLeading: () => stillLeading(),
+          run: async () => {
+            const { response, assume, reportDirectory } = drillSettings;
+            const outcome = await runLiveDrill(
+              {
+                config,
+                configPath: options.configPath ?? "(serve's configuration)",
+                actor: DRILL_ACTOR,
+                ...(response === undefined ? {} : { response: readSamlResponse(response, () => "") }),
+                assume,
+                reportDirectory,
+              },
+              {
+                clock,
+                defaultRegion: options.env["AWS_REGION"] ?? "us-east-1",
+                services,
+                evaluate: (now) =>
+                  checkThread.evaluate(
+                    now,
+                    services.store.attestations.latestAttestations(),
+                    services.store.leases.activeLeases().map((lease) => `${lease.groupId} ${lease.userId}`),
+                  ),
+                preflight: (responseXml) => preflightAgainstEmergencyProviders(config, responseXml, clock.now()),
+                say: (line) => log.info(`drill: ${line}`),
+              },
+            );
+            return outcome;
+          },
+        });
+
   // Leadership among the replicas that share the store: only the leader checks on schedule, posts, reaps and executes.
   const host = options.leaseHost ?? localLeaseHost();
   const holder = holderName(host, randomUUID().slice(0, 8));
@@ -247,12 +303,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       leading = { fence, store };
       metrics.leadershipChanged("elected");
       scheduler.lead(store.serveState, options.schedule !== false);
+      drills?.lead(store.serveState, options.schedule !== false);
       advanceReadyRuns();
     },
     onDeposed: () => {
       leading = undefined;
       metrics.leadershipChanged("stepped-down");
       scheduler.follow();
+      drills?.follow();
     },
   });
 
@@ -343,7 +401,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       : `; /healthz, /readyz and /metrics on ${operationsHost ?? "all interfaces"} port ${operationsPort} only`;
   log.info(
     `breakglass serve listening on ${options.host ?? "all interfaces"} port ${port}${operations}; full ` +
-      `check every ${Math.round(config.serve.checkInterval / 1000)} s`,
+      `check every ${Math.round(config.serve.checkInterval / 1000)} s` +
+      (drillSettings === undefined ? "" : `; live drill (serve.drill) every ${formatDuration(drillSettings.every)}`),
   );
 
   let stopping: Promise<void> | undefined;
@@ -354,7 +413,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       for (const listener of listeners) listener.drain();
       await surface?.stop();
       const finished = await Promise.race([
-        Promise.all([scheduler.stop(), work.close(grace)]).then(([, done]) => done),
+        Promise.all([scheduler.stop(), drills?.stop(), work.close(grace)]).then(([, , done]) => done),
         new Promise<false>((resolve) => setTimeout(() => resolve(false), grace).unref()),
       ]);
       if (!finished) {
@@ -380,6 +439,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     port,
     operationsPort,
     scheduler,
+    drills,
     services,
     metrics,
     leadership: () => elector.status(),

@@ -131,6 +131,19 @@ describe("paths", () => {
     expect(config.store.path).toBe("/srv/ops/state/breakglass.db");
   });
 
+  it("reads serve.drill, its paths relative to the file and assume off unless set", () => {
+    const text =
+      MINIMAL +
+      yaml("serve:", "  drill:", "    every: 30d", "    response: drill/response.b64", "    reportDirectory: evidence");
+    const { config } = parseConfig(text, "/srv/ops/breakglass.yaml");
+    expect(config.serve.drill).toEqual({
+      every: 30 * 86_400_000,
+      response: "/srv/ops/drill/response.b64",
+      assume: false,
+      reportDirectory: "/srv/ops/evidence",
+    });
+  });
+
   it("resolves a relative configuration path against the working directory first", () => {
     const { config } = parseConfig(MINIMAL, "conf/breakglass.yaml");
     expect(config.idp.metadata).toBe(resolve("conf", "okta-metadata.xml"));
@@ -284,6 +297,21 @@ describe("each mistake gives one line naming the file, the line, the key and wha
       "a check interval under a minute",
       MINIMAL + yaml("serve:", "  checkInterval: 10s"),
       "breakglass.yaml: line 5: serve.checkInterval: expected a duration such as 30m, 4h or 1h30m, at least 1m, got 10s",
+    ],
+    [
+      "a scheduled drill more often than hourly",
+      MINIMAL + yaml("serve:", "  drill:", "    every: 10m", "    reportDirectory: evidence"),
+      "breakglass.yaml: line 6: serve.drill.every: expected a duration such as 30m, 4h or 1h30m, at least 1h, got 10m",
+    ],
+    [
+      "a scheduled drill without a folder for its evidence",
+      MINIMAL + yaml("serve:", "  drill:", "    every: 30d"),
+      "breakglass.yaml: line 5: serve.drill.reportDirectory: expected a folder path for the drill's evidence reports, but the key is missing",
+    ],
+    [
+      "a scheduled drill that assumes without a response",
+      MINIMAL + yaml("serve:", "  drill:", "    every: 30d", "    assume: true", "    reportDirectory: evidence"),
+      "breakglass.yaml: line 5: serve.drill.response: expected a file path to a SAML response to assume with (assume is true), but the key is missing",
     ],
     [
       "a check interval that is no duration",

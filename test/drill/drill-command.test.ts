@@ -42,6 +42,16 @@ describe("breakglass drill", () => {
     for (const phase of [1, 2, 3, 4, 5]) expect(stdout).toMatch(new RegExp(`✓ Phase ${phase} passed in \\d+\\.\\d s`));
     expect(stdout).toContain("posted to #alerts: IDENTITY_CENTER_UNREACHABLE");
     expect(stdout).toContain("AssumeRole EmergencyAccess in workload account");
+    // With the watch: dana's sign-in and cross-account AssumeRole, as CloudTrail records them, reach serve's watcher
+    // through its SQS queue and land on the incident's timeline, none as misuse.
+    expect(stdout).toContain(
+      "watch: 2 CloudTrail records of these calls (built by the drill: the emulator has no CloudTrail) delivered " +
+        "through the SQS queue serve's watcher reads (watch.queueUrl)",
+    );
+    expect(stdout).toContain(
+      "incident DRILL-FM3 timeline: 2 CloudTrail events (sts:AssumeRoleWithSAML, sts:AssumeRole), none judged misuse",
+    );
+    expect(stdout).toMatch(/incident DRILL-FM3 closed: its timeline holds \d+ entries, 2 of them the responder's/);
     expect(stdout).toContain("lease ended: dana removed from aws-emergency-operators, verified gone");
     expect(stdout).toMatch(/audit verify: \d+ records, chain intact/);
     // Each responder's fresh IdP response is preflighted against the emergency provider before STS is asked.

@@ -107,6 +107,7 @@ export async function startHarness(options: HarnessOptions): Promise<ServeHarnes
       : { SLACK_BOT_TOKEN: STUB_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: stub.apiUrl };
   const service = await startService({
     config,
+    configPath,
     port: 0,
     host: "127.0.0.1",
     env: { ...slackEnv, ...options.env },

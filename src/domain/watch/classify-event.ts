@@ -86,7 +86,8 @@ export function windowAt(windows: readonly WindowSpan[], time: string): WindowSp
   const at = Date.parse(time);
   let found: WindowSpan | null = null;
   for (const window of windows) {
-    if (Date.parse(window.openedAt) > at) continue;
+    // CloudTrail's eventTime has whole seconds: a call in the second the window opened is inside it.
+    if (Math.floor(Date.parse(window.openedAt) / 1000) * 1000 > at) continue;
     if (window.closedAt !== null && Date.parse(window.closedAt) < at) continue;
     if (found === null || Date.parse(window.openedAt) > Date.parse(found.openedAt)) found = window;
   }

@@ -46,6 +46,18 @@ describe("classifying a CloudTrail event", () => {
     });
   });
 
+  it("counts a call in the second the window opened as inside it: CloudTrail's times have whole seconds", () => {
+    const opened = [{ incident: "INC-3", openedAt: "2026-12-05T05:00:00.600Z", closedAt: null }];
+    const call = record(sessionCall(at("2026-12-05T05:00:00.900Z"), EMERGENCY_ROLE, "erin"));
+    expect(call.eventTime).toBe("2026-12-05T05:00:00Z");
+    expect(classifyEvent(call, PRINCIPALS, opened, new Set())).toMatchObject({
+      verdict: "incident",
+      incident: "INC-3",
+    });
+    const before = record(sessionCall(at("2026-12-05T04:59:59.900Z"), EMERGENCY_ROLE, "erin"));
+    expect(classifyEvent(before, PRINCIPALS, opened, new Set())).toMatchObject({ verdict: "misuse" });
+  });
+
   it("ignores another account's root and a role nobody listed", () => {
     const otherRoot = rootConsoleLogin(at("2026-12-05T02:30:00Z"));
     (otherRoot["userIdentity"] as { accountId: string }).accountId = "210987654321";
