@@ -93,7 +93,7 @@ describe("config validate", () => {
         `${path}:57: aws.identityCenter.accountId: ${placeholder}`,
         `${path}:58: aws.identityCenter.roleArn: ${placeholder}`,
         `${path}:65: aws.organization.managementRoleArn: ${placeholder}`,
-        `${path}:135: watch.queueUrl: ${placeholder}`,
+        `${path}:140: watch.queueUrl: ${placeholder}`,
         "",
       ].join("\n"),
     );
