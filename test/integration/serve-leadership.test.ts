@@ -75,7 +75,10 @@ interface SharedStore {
 
 const SQLITE: SharedStore = { fresh: () => ({ kind: "sqlite" }), env: () => ({}) };
 
-/** A table per test on one moto emulator, which answers one request at a time as DynamoDB isolates transactions. */
+/**
+ * A table per test on one moto emulator, which answers one request at a time as DynamoDB isolates transactions. So a
+ * replica paused after connecting and before sending its request stalls the emulator for all (DynamoDB would not).
+ */
 function dynamoTables(): SharedStore {
   let moto: MotoServer | undefined;
   let tables = 0;
