@@ -76,8 +76,8 @@ interface SharedStore {
 const SQLITE: SharedStore = { fresh: () => ({ kind: "sqlite" }), env: () => ({}) };
 
 /**
- * A table per test on one moto emulator, which answers one request at a time as DynamoDB isolates transactions. So a
- * replica paused after connecting and before sending its request stalls the emulator for all (DynamoDB would not).
+ * A table per test on one moto emulator, which answers one request at a time as DynamoDB isolates transactions (a
+ * replica paused after connecting and before sending its request holds it for 5 s, until it drops the connection).
  */
 function dynamoTables(): SharedStore {
   let moto: MotoServer | undefined;
