@@ -1,13 +1,17 @@
-// Real `breakglass serve` processes (three, then two) on one SQLite store: one leader at a time through pauses (SIGSTOP/SIGCONT)
-// and kills of the leader, each leadership term with a token of its own, and nothing posted to Slack twice.
-import { afterEach, describe, expect, it } from "vitest";
+// Real `breakglass serve` processes (three, then two) on one store, a SQLite file and then a DynamoDB table on the moto
+// emulator: one leader at a time through pauses (SIGSTOP/SIGCONT) and kills of the leader, each leadership term with a
+// token of its own, and nothing posted to Slack twice.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { initStore } from "../../src/adapters/store/open-store.js";
 import { eventually } from "../support/eventually.js";
+import { startMoto, type MotoServer } from "../support/moto.js";
 import {
   elections,
   replicaDirectory,
   startReplica,
   type Replica,
   type ReplicaStatus,
+  type ReplicaStore,
 } from "../support/serve-replicas.js";
 import { CHANNELS } from "../support/serve-harness.js";
 import { startSlackApiStub, type SlackApiStub } from "../support/slack-api-stub.js";
@@ -63,11 +67,52 @@ function alertPosts(): Map<string, number> {
   return counts;
 }
 
-describe("serve replicas on one store", () => {
+/** The store every replica of a test shares, made fresh for each test, and the environment the replicas need for it. */
+interface SharedStore {
+  fresh(): ReplicaStore;
+  env(): Record<string, string>;
+}
+
+const SQLITE: SharedStore = { fresh: () => ({ kind: "sqlite" }), env: () => ({}) };
+
+/**
+ * A table per test on one moto emulator, which answers one request at a time as DynamoDB isolates transactions (a
+ * replica paused after connecting and before sending its request holds it for 5 s, until it drops the connection).
+ */
+function dynamoTables(): SharedStore {
+  let moto: MotoServer | undefined;
+  let tables = 0;
+  const credentials = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
+  beforeAll(async () => {
+    moto = await startMoto({ serialized: true });
+    Object.assign(process.env, credentials);
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  return {
+    fresh() {
+      const endpoint = (moto as MotoServer).endpoint;
+      const store = { kind: "dynamodb", table: `leadership-${++tables}`, region: "us-east-1", endpoint } as const;
+      initStore({ ...store, path: "" });
+      return store;
+    },
+    env: () => credentials,
+  };
+}
+
+describe.each([
+  { label: "sqlite", shared: () => SQLITE },
+  { label: "dynamodb", shared: dynamoTables },
+])("serve replicas on $label", ({ shared: sharedStore }) => {
+  const shared = sharedStore();
+  const start = (name: string, directory: string) =>
+    startReplica(name, directory, stub as SlackApiStub, { env: shared.env() });
+
   it("keep one leader through pauses of the leader, one holder per token, and post nothing twice", async () => {
     stub = await startSlackApiStub();
-    const directory = replicaDirectory(TTL_SECONDS);
-    replicas = ["a", "b", "c"].map((name) => startReplica(name, directory, stub as SlackApiStub));
+    const directory = replicaDirectory(TTL_SECONDS, "", shared.fresh());
+    replicas = ["a", "b", "c"].map((name) => start(name, directory));
     // All up and answering before any pause (the stand-in cannot tell a paused replica from one still starting).
     await eventually(roles, (found) => found.length === replicas.length);
     let leader = await leaderOtherThan([]);
@@ -106,8 +151,8 @@ describe("serve replicas on one store", () => {
 
   it("replaces a killed leader: a follower takes the lease of the dead process at once and the check goes on", async () => {
     stub = await startSlackApiStub();
-    const directory = replicaDirectory(30);
-    replicas = ["a", "b"].map((name) => startReplica(name, directory, stub as SlackApiStub));
+    const directory = replicaDirectory(30, "", shared.fresh());
+    replicas = ["a", "b"].map((name) => start(name, directory));
     const first = await leaderOtherThan([]);
     await eventually(alertPosts, (posts) => posts.size > 0);
     first.kill();

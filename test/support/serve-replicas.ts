@@ -1,4 +1,5 @@
-// Several real `breakglass serve` processes (the compiled bin, as installed) on one SQLite store and one Slack stand-in:
+// Several real `breakglass serve` processes (the compiled bin, as installed) on one store (a SQLite file, or a DynamoDB
+// table on the moto emulator) and one Slack stand-in:
 // the leadership tests and the failover bench start, pause, resume and kill them and ask each its role on /readyz.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -34,8 +35,18 @@ export interface Replica {
   kill(): void;
 }
 
+/** The store the replicas share: a SQLite file in their folder (the default), or a DynamoDB table already made. */
+export type ReplicaStore =
+  | { readonly kind: "sqlite" }
+  | { readonly kind: "dynamodb"; readonly table: string; readonly region: string; readonly endpoint: string };
+
+function storeYaml(store: ReplicaStore, directory: string): string {
+  if (store.kind === "sqlite") return `store:\n  path: ${join(directory, "breakglass.db")}`;
+  return `store:\n  kind: dynamodb\n  table: ${store.table}\n  region: ${store.region}\n  endpoint: ${store.endpoint}`;
+}
+
 /** A folder with an IdP metadata file whose signing certificate expires in 20 days, and a breakglass.yaml for replicas. */
-export function replicaDirectory(ttlSeconds: number, extraYaml = ""): string {
+export function replicaDirectory(ttlSeconds: number, extraYaml = "", store: ReplicaStore = { kind: "sqlite" }): string {
   const directory = mkdtempSync(join(tmpdir(), "breakglass-replicas-"));
   const certificate = makeCertificate({
     commonName: "Okta signing",
@@ -48,8 +59,7 @@ export function replicaDirectory(ttlSeconds: number, extraYaml = ""): string {
     `idp:
   name: Okta
   metadata: ${join(directory, "idp.xml")}
-store:
-  path: ${join(directory, "breakglass.db")}
+${storeYaml(store, directory)}
 serve:
   leadership:
     ttlSeconds: ${ttlSeconds}
@@ -63,7 +73,20 @@ ${extraYaml}`,
   return directory;
 }
 
-export function startReplica(name: string, directory: string, stub: SlackApiStub, runbooks?: string): Replica {
+export interface ReplicaOptions {
+  /** A folder of runbooks (serve --dir). */
+  readonly runbooks?: string;
+  /** More environment, e.g. the emulator's endpoint and test credentials for a DynamoDB store or AWS actions. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export function startReplica(
+  name: string,
+  directory: string,
+  stub: SlackApiStub,
+  options: ReplicaOptions = {},
+): Replica {
+  const { runbooks, env = {} } = options;
   const child = spawn(
     process.execPath,
     [
@@ -84,6 +107,7 @@ export function startReplica(name: string, directory: string, stub: SlackApiStub
         SLACK_BOT_TOKEN: STUB_BOT_TOKEN,
         SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
         SLACK_API_URL: stub.apiUrl,
+        ...env,
       },
       stdio: ["ignore", "ignore", "pipe"],
     },

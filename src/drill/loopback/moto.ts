@@ -55,9 +55,14 @@ export interface MotoOptions {
   readonly serialized?: boolean;
 }
 
-/** moto_server's own main, with Werkzeug told to serve one request at a time (moto_server has no flag for it). */
+/**
+ * moto_server's own main, with Werkzeug told to serve one request at a time (moto_server has no flag for it). A client
+ * that connects and then sends nothing (a process stopped mid-request) would hold the only server thread forever: a
+ * connection silent for 5 s is dropped instead, and the client's SDK retries.
+ */
 const SERIALIZED_MAIN =
-  "import moto.server as server; run = server.run_simple; " +
+  "import moto.server as server; import werkzeug.serving as serving; serving.WSGIRequestHandler.timeout = 5; " +
+  "run = server.run_simple; " +
   "server.run_simple = lambda *args, **options: run(*args, **{**options, 'threaded': False}); server.main()";
 
 export interface AwsClientConfig {
