@@ -104,7 +104,7 @@ function dynamoTables(): SharedStore {
 describe.each([
   { label: "sqlite", shared: () => SQLITE },
   { label: "dynamodb", shared: dynamoTables },
-])("serve replicas on $label", ({ shared: sharedStore }) => {
+])("serve replicas on $label", ({ label, shared: sharedStore }) => {
   const shared = sharedStore();
   const start = (name: string, directory: string) =>
     startReplica(name, directory, stub as SlackApiStub, { env: shared.env() });
@@ -120,11 +120,24 @@ describe.each([
     await eventually(alertPosts, (posts) => [...posts.keys()].some((text) => text.includes("expires in 20 days")));
     const postsBefore = alertPosts();
 
-    for (let round = 0; round < 5; round++) {
+    let elected = 0;
+    for (let round = 0; elected < 5; round++) {
+      expect(round, "rounds whose paused leader held the SQLite file's write lock").toBeLessThan(25);
       leader.pause();
-      const successor = await leaderOtherThan([leader]);
+      // SQLite has one writer: a leader stopped inside a write transaction (a renewal, a check's sightings) holds the
+      // file's lock, and no other replica can take the lease, or answer, until it is woken. Then nobody answers: wake
+      // it, and pause it again later (on DynamoDB the others always go on).
+      const found = await eventually(
+        roles,
+        (answers) =>
+          answers.some((answer) => answer.status.role === "leader" && answer.replica !== leader) ||
+          (label === "sqlite" && answers.length === 0),
+      );
+      const successor = found.find((answer) => answer.status.role === "leader" && answer.replica !== leader)?.replica;
       const paused = leader;
       paused.resume();
+      if (successor === undefined) continue;
+      elected++;
       // Woken, it finds at its next beat that it was replaced, steps down, and knows who leads now.
       await eventually(
         () => paused.status(),
