@@ -1,5 +1,7 @@
 // Who holds a run's execution lease, and when another process may take it over: at once from a dead process on this
 // host, after a grace without renewal from anywhere else.
+import { BreakglassError } from "../errors.js";
+import type { RunRecord } from "./run-store.js";
 import { hostname } from "node:os";
 
 /** Where this engine runs, and how it tells whether a process of this host is still alive (injected by tests). */
@@ -73,4 +75,19 @@ function isLocalProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== "ESRCH";
   }
+}
+
+/**
+ * Why a store refused a run's lease or transition, as every store says it: RUN_NOT_FOUND without the run, otherwise
+ * RUN_BUSY naming who holds the lease and until when (`prefix` says what the caller was doing).
+ */
+export function leaseRefusal(run: RunRecord | null, runId: string, prefix = ""): BreakglassError {
+  if (run === null) return new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
+  if (run.leaseHolder === null)
+    return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
+  return new BreakglassError(
+    "RUN_BUSY",
+    `run ${run.id}`,
+    `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`,
+  );
 }

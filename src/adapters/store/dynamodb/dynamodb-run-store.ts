@@ -1,5 +1,6 @@
 // Runbook runs in DynamoDB: every transition one TransactWriteItems with its audit records and the chain head,
 // conditional on the run's lease holder and version, so two processes can never both apply a step.
+import { leaseRefusal } from "../../../domain/runbooks/run-lease.js";
 import type { AuditEntry, AuditRecord } from "../../../domain/audit/audit-chain.js";
 import { BreakglassError } from "../../../domain/errors.js";
 import type { RunRepository } from "../../../domain/ports/store.js";
@@ -300,15 +301,7 @@ export class DynamoRunStore implements RunRepository {
 
   /** RUN_NOT_FOUND without the run, otherwise RUN_BUSY naming who holds the lease and until when. */
   private refusal(runId: string, prefix = ""): BreakglassError {
-    const run = this.findRun(runId);
-    if (run === null) return new BreakglassError("RUN_NOT_FOUND", `run ${runId}`, "no run has this id in the store");
-    if (run.leaseHolder === null)
-      return new BreakglassError("RUN_BUSY", `run ${run.id}`, `${prefix}no one holds its lease now; advance it again`);
-    return new BreakglassError(
-      "RUN_BUSY",
-      `run ${run.id}`,
-      `${prefix}it is being advanced by ${run.leaseHolder}, whose lease expires at ${run.leaseExpiresAt ?? "?"}; try again after that`,
-    );
+    return leaseRefusal(this.findRun(runId), runId, prefix);
   }
 }
 
