@@ -5,4 +5,4 @@
 import module from "node:module";
 
 module.enableCompileCache?.();
-await import("../dist/cli/bin.js");
+await import("../dist/bundle/bin.js");

@@ -1,0 +1,96 @@
+// Bundles the compiled CLI into dist/bundle/ (run by `npm run build` after tsc): a small entry plus one chunk per
+// command, so `metadata inspect` reads a handful of files instead of a hundred modules (issue 15: a person waits on
+// every CLI call during an incident). tsc's dist/ tree stays beside it, unchanged: worker threads (the check thread,
+// the DynamoDB worker) start from it, and the bundle's paths derived from import.meta.url point into it.
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, "dist", "bundle");
+
+/**
+ * The libraries bundled into the chunks: the ones the quick commands (--help, runbook list, metadata inspect) use.
+ * Every other package (the AWS SDK, Bolt, the store drivers, express, xml-crypto…) stays an import of node_modules,
+ * loaded as it is only by the commands that need it.
+ */
+const BUNDLED_PACKAGES = new Set([
+  "commander",
+  "fast-xml-parser",
+  "fast-xml-builder",
+  "strnum",
+  "anynum",
+  "is-unsafe",
+  "xml-naming",
+  "path-expression-matcher",
+  "@nodable/entities",
+  "node-forge",
+  "picocolors",
+  "yaml",
+  "zod",
+]);
+
+const packageOf = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+
+/** Leaves every package outside BUNDLED_PACKAGES (and every built-in) to Node's own loader. */
+const externalPackages = {
+  name: "external-packages",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, ({ path }) =>
+      path.startsWith("node:") || !BUNDLED_PACKAGES.has(packageOf(path)) ? { path, external: true } : undefined,
+    );
+  },
+};
+
+/**
+ * A bundled module's import.meta.url would name the chunk it landed in; each one instead names the file tsc compiled
+ * it to (dist/<path under src>.js), so `new URL("../../runbooks/", import.meta.url)` and the like mean what they mean
+ * in the sources and in tsc's tree.
+ */
+const sourcePlaceOfImportMeta = {
+  name: "source-place-of-import-meta",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, ({ path }) => {
+      const source = readFileSync(path, "utf8");
+      if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
+      const compiled = join(ROOT, "dist", relative(join(ROOT, "src"), path)).replace(/\.ts$/, ".js");
+      const fromChunk = relative(OUT, compiled).split(sep).join("/");
+      const url = `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`;
+      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+    });
+  },
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: { bin: "src/cli/bin.ts" },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  chunkNames: "[name]-[hash]",
+  // CommonJS libraries (commander, node-forge) call require() for Node's built-ins.
+  banner: { js: 'import { createRequire as __breakglassRequire } from "node:module";\nconst require = __breakglassRequire(import.meta.url);' },
+  plugins: [externalPackages, sourcePlaceOfImportMeta],
+  metafile: true,
+  logLevel: "warning",
+});
+
+/** Which packages each output file holds: test/cli/startup-imports.test.ts names what a command loaded with it. */
+const contents = {};
+for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
+  const packages = new Set();
+  for (const input of Object.keys(inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    packages.add(match ? match[1] : "breakglass");
+  }
+  contents[relative(OUT, join(ROOT, output))] = [...packages].sort();
+}
+writeFileSync(join(OUT, "contents.json"), `${JSON.stringify(contents, null, 2)}\n`);
+writeFileSync("/tmp/s15meta.json", JSON.stringify(result.metafile));
+void createHash;
