@@ -2,8 +2,7 @@
 // command, so `metadata inspect` reads a handful of files instead of a hundred modules (issue 15: a person waits on
 // every CLI call during an incident). tsc's dist/ tree stays beside it, unchanged: worker threads (the check thread,
 // the DynamoDB worker) start from it, and the bundle's paths derived from import.meta.url point into it.
-import { createHash } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -44,21 +43,47 @@ const externalPackages = {
   },
 };
 
+const MAIN = join(ROOT, "src", "cli", "main.ts");
+const fromMain = (specifier) => join(dirname(MAIN), specifier).replace(/\.js$/, ".ts");
+const mainSource = readFileSync(MAIN, "utf8");
+/** The modules main.ts imports when the command starts (type-only imports aside). */
+const STARTUP_MODULES = [...mainSource.matchAll(/^import (?!type )[^;]*? from "(\.[^"]+)";$/gms)].map((match) =>
+  fromMain(match[1]),
+);
+/** The modules our sources import with import(): each one an entry point of its own to esbuild. */
+const LAZY_MODULES = new Set(
+  readdirSync(join(ROOT, "src"), { recursive: true })
+    .filter((file) => file.endsWith(".ts"))
+    .flatMap((file) => {
+      const path = join(ROOT, "src", file);
+      const imports = readFileSync(path, "utf8").matchAll(/\bimport\("(\.[^"]+)"\)/g);
+      return [...imports].map((match) => join(dirname(path), match[1]).replace(/\.js$/, ".ts"));
+    }),
+);
+
 /**
- * A bundled module's import.meta.url would name the chunk it landed in; each one instead names the file tsc compiled
- * it to (dist/<path under src>.js), so `new URL("../../runbooks/", import.meta.url)` and the like mean what they mean
- * in the sources and in tsc's tree.
+ * Two rewrites of our sources, both invisible outside the bundle:
+ * - A bundled module's import.meta.url would name the chunk it landed in; each one instead names the file tsc compiled
+ *   it to (dist/<path under src>.js), so `new URL("../../runbooks/", import.meta.url)` and the like mean what they mean
+ *   in the sources and in tsc's tree.
+ * - Each module loaded with import() (a command, a lazily loaded library) also imports what main.ts imports at
+ *   start-up, which is always loaded before it anyway. esbuild puts the modules shared by the same entry points in one
+ *   chunk; without this, each of main.ts's small imports (errors, exit codes, defaults…) is shared by a different set
+ *   of lazily loaded modules and becomes a chunk of its own, and every command start reads ten files more.
  */
-const sourcePlaceOfImportMeta = {
-  name: "source-place-of-import-meta",
+const rewriteSources = {
+  name: "rewrite-sources",
   setup(build) {
     build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, ({ path }) => {
-      const source = readFileSync(path, "utf8");
-      if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
-      const compiled = join(ROOT, "dist", relative(join(ROOT, "src"), path)).replace(/\.ts$/, ".js");
-      const fromChunk = relative(OUT, compiled).split(sep).join("/");
-      const url = `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`;
-      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+      let source = readFileSync(path, "utf8");
+      if (source.includes("import.meta.url")) {
+        const compiled = join(ROOT, "dist", relative(join(ROOT, "src"), path)).replace(/\.ts$/, ".js");
+        const fromChunk = relative(OUT, compiled).split(sep).join("/");
+        source = source.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`);
+      }
+      if (LAZY_MODULES.has(path))
+        source += STARTUP_MODULES.map((module) => `\nimport ${JSON.stringify(module)};`).join("");
+      return { contents: source, loader: "ts" };
     });
   },
 };
@@ -76,7 +101,7 @@ const result = await build({
   chunkNames: "[name]-[hash]",
   // CommonJS libraries (commander, node-forge) call require() for Node's built-ins.
   banner: { js: 'import { createRequire as __breakglassRequire } from "node:module";\nconst require = __breakglassRequire(import.meta.url);' },
-  plugins: [externalPackages, sourcePlaceOfImportMeta],
+  plugins: [externalPackages, rewriteSources],
   metafile: true,
   logLevel: "warning",
 });
@@ -92,5 +117,5 @@ for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
   contents[relative(OUT, join(ROOT, output))] = [...packages].sort();
 }
 writeFileSync(join(OUT, "contents.json"), `${JSON.stringify(contents, null, 2)}\n`);
-writeFileSync("/tmp/s15meta.json", JSON.stringify(result.metafile));
-void createHash;
+// esbuild's whole account of the bundle (every input in every output, with sizes), for who tunes the chunks.
+if (process.env.BUNDLE_METAFILE) writeFileSync(process.env.BUNDLE_METAFILE, JSON.stringify(result.metafile));
