@@ -1,5 +1,4 @@
 // What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
-import { isatty } from "node:tty";
 import type { RunbookServiceOptions } from "../application/runbook-runtime.js";
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 
@@ -30,9 +29,7 @@ export function processIo(): CliIo {
     stderrIsTty: process.stderr.isTTY === true,
     env: process.env,
     clock: systemClock,
-    // isatty(0) rather than process.stdin.isTTY: reading process.stdin opens the stream, which only a prompt or a "-"
-    // file needs (every command start would pay for it).
-    ...(isatty(0) ? { prompt: askOnTerminal } : {}),
+    ...(process.stdin.isTTY === true ? { prompt: askOnTerminal } : {}),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
@@ -41,6 +38,7 @@ export function processIo(): CliIo {
   };
 }
 
+/** readline is loaded only to ask: every command start would pay for it otherwise (issue 15). */
 async function askOnTerminal(question: string): Promise<string> {
   const { createInterface } = await import("node:readline/promises");
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
