@@ -31,7 +31,11 @@ const BUNDLED_PACKAGES = new Set([
   "zod",
 ]);
 
-const packageOf = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageOf = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 
 /** Leaves every package outside BUNDLED_PACKAGES to Node's own loader. */
 const externalPackages = {
@@ -69,7 +73,9 @@ function requireBuiltins(source) {
       .map((name) => name.trim())
       .filter((name) => name !== "" && !name.startsWith("type "))
       .map((name) => name.replace(/ as /, ": "));
-    return typeOnly || values.length === 0 ? "" : `const { ${values.join(", ")} } = require(${JSON.stringify(builtin)});`;
+    return typeOnly || values.length === 0
+      ? ""
+      : `const { ${values.join(", ")} } = require(${JSON.stringify(builtin)});`;
   });
 }
 
@@ -132,7 +138,9 @@ const result = await build({
   target: "node20",
   chunkNames: "[name]-[hash]",
   // CommonJS libraries (commander, node-forge) call require() for Node's built-ins.
-  banner: { js: 'import { createRequire as __breakglassRequire } from "node:module";\nconst require = __breakglassRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __breakglassRequire } from "node:module";\nconst require = __breakglassRequire(import.meta.url);',
+  },
   plugins: [externalPackages, rewriteSources, commanderWithoutChildProcess],
   metafile: true,
   logLevel: "warning",
