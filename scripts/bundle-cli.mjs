@@ -65,7 +65,16 @@ const LAZY_MODULES = new Set(
     }),
 );
 
-/** `import { a, b as c } from "node:x";` as `const { a, b: c } = require("node:x");` (type-only imports dropped). */
+/** Each output file's require(), defined by its first lines (BANNER); a module may have a `require` of its own. */
+const BUILTIN = "__breakglassRequire";
+// CommonJS libraries (commander, node-forge) call require() for Node's built-ins, through esbuild's `require` lookup.
+const BANNER = [
+  'import { createRequire as __breakglassCreateRequire } from "node:module";',
+  `const ${BUILTIN} = __breakglassCreateRequire(import.meta.url);`,
+  `const require = ${BUILTIN};`,
+].join("\n");
+
+/** `import { a, b as c } from "node:x";` as `const { a, b: c } = __breakglassRequire("node:x");` (types dropped). */
 function requireBuiltins(source) {
   return source.replace(/^import (type )?\{([^}]*)\} from "(node:[^"]+)";$/gm, (_, typeOnly, names, builtin) => {
     const values = names
@@ -75,7 +84,7 @@ function requireBuiltins(source) {
       .map((name) => name.replace(/ as /, ": "));
     return typeOnly || values.length === 0
       ? ""
-      : `const { ${values.join(", ")} } = require(${JSON.stringify(builtin)});`;
+      : `const { ${values.join(", ")} } = ${BUILTIN}(${JSON.stringify(builtin)});`;
   });
 }
 
@@ -137,24 +146,22 @@ const result = await build({
   platform: "node",
   target: "node20",
   chunkNames: "[name]-[hash]",
-  // CommonJS libraries (commander, node-forge) call require() for Node's built-ins.
-  banner: {
-    js: 'import { createRequire as __breakglassRequire } from "node:module";\nconst require = __breakglassRequire(import.meta.url);',
-  },
+  banner: { js: BANNER },
   plugins: [externalPackages, rewriteSources, commanderWithoutChildProcess],
   metafile: true,
   logLevel: "warning",
 });
 
-/** Which packages each output file holds: test/cli/startup-imports.test.ts names what a command loaded with it. */
+/**
+ * The npm packages bundled into each output file (none: only breakglass's own code): test/cli/startup-imports.test.ts
+ * names what a command loaded with it.
+ */
 const contents = {};
 for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
-  const packages = new Set();
-  for (const input of Object.keys(inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-    packages.add(match ? match[1] : "breakglass");
-  }
-  contents[relative(OUT, join(ROOT, output))] = [...packages].sort();
+  const packages = Object.keys(inputs).flatMap(
+    (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? [],
+  );
+  contents[relative(OUT, join(ROOT, output))] = [...new Set(packages)].sort();
 }
 writeFileSync(join(OUT, "contents.json"), `${JSON.stringify(contents, null, 2)}\n`);
 // esbuild's whole account of the bundle (every input in every output, with sizes), for who tunes the chunks.

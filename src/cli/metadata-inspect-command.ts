@@ -11,6 +11,7 @@ import { inspectMetadataSource, isUrl } from "../adapters/metadata/metadata-sour
 import type { InspectionCache } from "../adapters/metadata/metadata-source.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
+import { metadataReportJson } from "./metadata-report-json.js";
 import { metadataReportText } from "./metadata-report-text.js";
 import { parseInstant, parseNonNegativeInteger, parsePositiveNumber } from "./option-parsers.js";
 
@@ -64,7 +65,6 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const findings = checkMetadata(inspection, { now, warnDays });
   const ok = !findings.some(isBlocking);
   if (options.json) {
-    const { metadataReportJson } = await import("./metadata-report-json.js");
     io.stdout(`${JSON.stringify(metadataReportJson(inspection, findings, ok, now), null, 2)}\n`);
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
