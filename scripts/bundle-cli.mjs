@@ -1,4 +1,4 @@
-// Bundles the compiled CLI into dist/bundle/ (run by `npm run build` after tsc): a small entry plus one chunk per
+// Bundles the CLI from src/ into dist/bundle/ (run by `npm run build` after tsc): a small entry plus one chunk per
 // command, so `metadata inspect` reads a handful of files instead of a hundred modules (issue 15: a person waits on
 // every CLI call during an incident). tsc's dist/ tree stays beside it, unchanged: worker threads (the check thread,
 // the DynamoDB worker) start from it, and the bundle's paths derived from import.meta.url point into it.
@@ -11,25 +11,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "dist", "bundle");
 
 /**
- * The libraries bundled into the chunks: the ones the quick commands (--help, runbook list, metadata inspect) use.
- * Every other package (the AWS SDK, Bolt, the store drivers, express, xml-crypto…) stays an import of node_modules,
- * loaded as it is only by the commands that need it.
+ * The libraries bundled into the chunks (with what they import): the ones the quick commands (--help, runbook list,
+ * metadata inspect) use. Every other package (the AWS SDK, Bolt, the store drivers, express, xml-crypto…) stays an
+ * import of node_modules, loaded as it is only by the commands that need it.
  */
-const BUNDLED_PACKAGES = new Set([
-  "commander",
-  "fast-xml-parser",
-  "fast-xml-builder",
-  "strnum",
-  "anynum",
-  "is-unsafe",
-  "xml-naming",
-  "path-expression-matcher",
-  "@nodable/entities",
-  "node-forge",
-  "picocolors",
-  "yaml",
-  "zod",
-]);
+const BUNDLED_PACKAGES = new Set(["commander", "fast-xml-parser", "node-forge", "picocolors", "yaml", "zod"]);
 
 const packageOf = (specifier) =>
   specifier
@@ -37,12 +23,14 @@ const packageOf = (specifier) =>
     .slice(0, specifier.startsWith("@") ? 2 : 1)
     .join("/");
 
-/** Leaves every package outside BUNDLED_PACKAGES to Node's own loader. */
+/** Leaves every package our sources import, but BUNDLED_PACKAGES, to Node's own loader. */
 const externalPackages = {
   name: "external-packages",
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, ({ path }) =>
-      path.startsWith("node:") || BUNDLED_PACKAGES.has(packageOf(path)) ? undefined : { path, external: true },
+    build.onResolve({ filter: /^[^./]/ }, ({ path, importer }) =>
+      path.startsWith("node:") || importer.includes("/node_modules/") || BUNDLED_PACKAGES.has(packageOf(path))
+        ? undefined
+        : { path, external: true },
     );
   },
 };
