@@ -266,5 +266,5 @@ describe.each([
     expect(threadReplies.length).toBeGreaterThan(0);
     const counts = postCounts();
     expect([...counts.entries()].filter(([, count]) => count > 1)).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 });

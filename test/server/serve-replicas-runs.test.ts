@@ -111,9 +111,13 @@ describe("a run's steps on a replica that does not lead", () => {
       (status) => status === "waiting",
     );
     const before = { run: store.runs.findRun(runId), steps: store.runs.runSteps(runId), head: store.audit.auditHead() };
-    // Slack's take-over calls resume: without the fence, the follower's engine would write the run's steps itself.
+    // Asked to go on with it (the Run button, a take-over), a follower leaves it to the leader; and were its engine to
+    // go on anyway, the store would refuse the step's first write for want of the leader's fencing token.
     const operator = { person: "bob", label: "bob", verification: "test", verified: true };
-    await expect(follower.service.services.runs.resume(runId, operator)).rejects.toMatchObject({
+    expect(await follower.service.services.runs.resume(runId, operator, { reason: "stuck" })).toMatchObject({
+      status: "waiting",
+    });
+    await expect(follower.service.services.engine.advance(runId, operator.person)).rejects.toMatchObject({
       code: "LEADERSHIP_LOST",
       message: expect.stringContaining("this replica does not lead"),
     });
