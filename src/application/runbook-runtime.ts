@@ -166,10 +166,17 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     sleep: options.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
   };
   const wrapStore = options.wrapStore ?? ((runs: RunStore) => runs);
+  // serve's leader view: a step's writes, its run's and its audit records', carry the fencing token of the term now.
+  const leaderView = options.leaderFence ? store.fenced(options.leaderFence) : undefined;
   const engine = new RunEngine({
     store: wrapStore(store.runs),
-    ...(options.leaderFence ? { executionStore: wrapStore(store.fenced(options.leaderFence).runs) } : {}),
     audit,
+    ...(leaderView
+      ? {
+          executionStore: wrapStore(leaderView.runs),
+          executionAudit: new AuditLog(leaderView.audit, options.clock, jsonlAuditMirror(config.store.auditMirror)),
+        }
+      : {}),
     clock: options.clock,
     executors,
     runbooks: resolveRunbook,

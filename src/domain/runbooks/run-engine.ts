@@ -58,6 +58,11 @@ export interface RunEngineOptions {
    */
   readonly executionStore?: RunStore;
   readonly audit: AuditLog;
+  /**
+   * The audit log of the records a step writes on its own (an action's plan and read-back, a notification, a resumed
+   * step); `audit` when not given. serve's leader view, over the same fenced store as `executionStore`.
+   */
+  readonly executionAudit?: AuditLog;
   readonly clock: Clock;
   readonly executors: StepExecutors;
   readonly runbooks: RunbookResolver;
@@ -102,6 +107,7 @@ export class RunEngine {
   private readonly store: RunStore;
   private readonly executionStore: RunStore;
   private readonly audit: AuditLog;
+  private readonly executionAudit: AuditLog;
   private readonly clock: Clock;
   private readonly executors: StepExecutors;
   private readonly runbooks: RunbookResolver;
@@ -116,6 +122,7 @@ export class RunEngine {
     this.store = options.store;
     this.executionStore = options.executionStore ?? options.store;
     this.audit = options.audit;
+    this.executionAudit = options.executionAudit ?? options.audit;
     this.clock = options.clock;
     this.executors = options.executors;
     this.runbooks = options.runbooks;
@@ -439,7 +446,7 @@ export class RunEngine {
       if (record.status === "running" || record.status === "applying") {
         // The process stopped in the middle of this step: run it again from its start. An action re-plans, and its
         // executor's plan sees what the interrupted apply already did, so nothing is applied twice.
-        this.audit.record({
+        this.executionAudit.record({
           actor,
           action: "step.resumed",
           runId: run.id,
@@ -581,7 +588,7 @@ export class RunEngine {
       actor,
       runContext,
       executors: this.executors,
-      audit: this.audit,
+      audit: this.executionAudit,
       clock: this.clock,
       lookup,
       confirmedFingerprint: () => {
