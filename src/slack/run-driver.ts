@@ -225,7 +225,9 @@ export class RunDriver {
       // while no process was running still gets its reply.
       const before = this.shown.get(runId) ?? this.remembered(runId);
       const now = statuses(view);
-      this.shown.set(runId, now);
+      // Written before the replies go out, so that nothing is posted twice: a leader killed while posting them leaves
+      // the rest untold (the run's message still shows every step), instead of its successor posting them again.
+      this.remember(runId, now);
       if (before !== undefined) {
         for (const step of view.steps) {
           if (before.get(step.id) === step.status || !REPORTED.includes(step.status)) continue;
@@ -233,8 +235,6 @@ export class RunDriver {
           if (reply !== null) await announcer.post(message.channel, reply, message.ts);
         }
       }
-      // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
-      this.remember(runId, now);
       await this.shareInstructions(view, runbook, message);
       await this.shareArtefact(view, runbook, message);
     } catch (error) {
