@@ -122,7 +122,8 @@ class TextExtraction {
       if (next === 0x3f /* ? */) {
         if (this.textPieces) throw new NotModelled();
         at = text.indexOf("?>", open + 2) + 2;
-        if (at === 1) throw new NotModelled();
+        // fast-xml-parser looks for the end of a processing instruction past quotes: it must find the same end.
+        if (at === 1 || quotedSearchEnd(text, open + 1) !== at - 2) throw new NotModelled();
         continue;
       }
       const close = next === 0x2f ? text.indexOf(">", open) : findTagEnd(text, open + 1);
@@ -349,6 +350,20 @@ function describeRole(localName: string, attributes: readonly Attribute[], scope
     }
   }
   return { kind, label, validUntil: attributeOf(attributes, "validUntil") };
+}
+
+/** Where fast-xml-parser's search for "?>" from `from` ends: it skips quoted runs whole; -1 when it finds none. */
+function quotedSearchEnd(text: string, from: number): number {
+  for (let index = from; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22 || code === 0x27) {
+      index = text.indexOf(text.charAt(index), index + 1);
+      if (index === -1) return -1;
+    } else if (code === 0x3f && text.charCodeAt(index + 1) === 0x3e) {
+      return index;
+    }
+  }
+  return -1;
 }
 
 function normalizeLineEnds(value: string): string {
