@@ -4,6 +4,7 @@ import { BreakglassError, describeError, isBreakglassError } from "../errors.js"
 import { parseCertificate, type CertificateFacts } from "./certificate.js";
 import { formatBytes } from "../shared/format-bytes.js";
 import { extractMetadata, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
+import { extractMetadataFromText } from "./metadata-text-extract.js";
 import {
   NO_SIGNATURE,
   type CertificateEntry,
@@ -99,7 +100,7 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     if (inspection) return inspection;
   }
 
-  const metadata = extractMetadata(parseXmlDocument(text, input), input);
+  const metadata = readMetadata(text, input);
   const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const overBound = needsSignatureCheck
     ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
@@ -127,7 +128,7 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     entities = metadata.entities.map((raw) => ({ raw, signature: verdict, scope: scopeOf(verdict, "document") }));
   } else if (checks?.root.signedXml) {
     // Report only what the signature covers, read from the signed bytes themselves (defeats signature wrapping).
-    const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+    const signed = readMetadata(checks.root.signedXml, input);
     entities = signed.entities.map((raw) => ({ raw, signature: rootVerdict, scope: "document" }));
   } else {
     entities = metadata.entities.map((raw, index) =>
@@ -145,6 +146,14 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     entities: entities.map((entity) => toEntityFacts(entity, certificates)),
     straySignatures: shape.straySignatures,
   };
+}
+
+/**
+ * The raw facts of well-formed text: read in one pass, or from fast-xml-parser's tree for what that pass hands back
+ * (the two agree wherever both read a document: test/domain/saml/metadata-text-extract.test.ts).
+ */
+function readMetadata(text: string, input: string): RawMetadata {
+  return extractMetadataFromText(text) ?? extractMetadata(parseXmlDocument(text, input), input);
 }
 
 /** How many signatures checkMetadataSignatures would verify: the root's, and each entity's own (a single-entity root counts once). */
@@ -166,7 +175,7 @@ function inspectSignedRoot(
   options: InspectOptions,
 ): MetadataInspection | undefined {
   if (!checks.root.signedXml) return undefined;
-  const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+  const signed = readMetadata(checks.root.signedXml, input);
   if (signed.entities.length !== checks.entities.length) return undefined;
   const verdict = checks.root.verdict;
   const certificates = new CertificateReader();
@@ -197,7 +206,7 @@ function entityFromChecks(
   // A single-entity document's root signature is the entity's own; report it as the document's.
   const ownScope = own?.verdict === rootVerdict ? "document" : "entity";
   if (own?.signedXml) {
-    const [signed] = extractMetadata(parseXmlDocument(own.signedXml, input), input).entities;
+    const [signed] = readMetadata(own.signedXml, input).entities;
     // The signed bytes stop at the entity; the validity of the aggregates around it still applies.
     if (signed)
       return {
