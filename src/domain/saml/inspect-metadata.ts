@@ -95,7 +95,7 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
       ? checkProfileSignatures(text, options.signer)
       : undefined;
-  if (profileChecks?.root.signedXml) {
+  if (profileChecks && isCovered(profileChecks.root)) {
     const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);
     if (inspection) return inspection;
   }
@@ -126,9 +126,9 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     const verdict = disagreement(rootVerdict);
     rootVerdict = verdict;
     entities = metadata.entities.map((raw) => ({ raw, signature: verdict, scope: scopeOf(verdict, "document") }));
-  } else if (checks?.root.signedXml) {
+  } else if (checks && isCovered(checks.root)) {
     // Report only what the signature covers, read from the signed bytes themselves (defeats signature wrapping).
-    const signed = readMetadata(checks.root.signedXml, input);
+    const signed = signedFactsOf(checks.root, input);
     entities = signed.entities.map((raw) => ({ raw, signature: rootVerdict, scope: "document" }));
   } else {
     entities = metadata.entities.map((raw, index) =>
@@ -156,6 +156,16 @@ function readMetadata(text: string, input: string): RawMetadata {
   return extractMetadataFromText(text) ?? extractMetadata(parseXmlDocument(text, input), input);
 }
 
+/** Whether the signature verified and what it covers can be read (its facts, or its canonical XML). */
+function isCovered(check: SignatureCheck): boolean {
+  return check.signedFacts !== undefined || Boolean(check.signedXml);
+}
+
+/** The facts of what a verified signature covers: read while it was verified, or else from its canonical XML. */
+function signedFactsOf(check: SignatureCheck, input: string): RawMetadata {
+  return check.signedFacts ?? readMetadata(check.signedXml ?? "", input);
+}
+
 /** How many signatures checkMetadataSignatures would verify: the root's, and each entity's own (a single-entity root counts once). */
 function signaturesToCheck(metadata: RawMetadata): number {
   const root = metadata.hasRootSignature ? 1 : 0;
@@ -174,8 +184,8 @@ function inspectSignedRoot(
   input: string,
   options: InspectOptions,
 ): MetadataInspection | undefined {
-  if (!checks.root.signedXml) return undefined;
-  const signed = readMetadata(checks.root.signedXml, input);
+  if (!isCovered(checks.root)) return undefined;
+  const signed = signedFactsOf(checks.root, input);
   if (signed.entities.length !== checks.entities.length) return undefined;
   const verdict = checks.root.verdict;
   const certificates = new CertificateReader();
@@ -205,8 +215,8 @@ function entityFromChecks(
 ): ScopedEntity {
   // A single-entity document's root signature is the entity's own; report it as the document's.
   const ownScope = own?.verdict === rootVerdict ? "document" : "entity";
-  if (own?.signedXml) {
-    const [signed] = readMetadata(own.signedXml, input).entities;
+  if (own && isCovered(own)) {
+    const [signed] = signedFactsOf(own, input).entities;
     // The signed bytes stop at the entity; the validity of the aggregates around it still applies.
     if (signed)
       return {

@@ -75,16 +75,16 @@ class NotModelled extends Error {}
 
 /** The raw facts of a metadata document, or undefined when the tree path must read it (see the file header). */
 export function extractMetadataFromText(text: string): RawMetadata | undefined {
-  try {
-    return new TextExtraction(text).run();
-  } catch (error) {
-    if (error instanceof NotModelled) return undefined;
-    throw error;
-  }
+  const reader = new MetadataTextReader();
+  reader.read(text);
+  return reader.finish();
 }
 
-class TextExtraction {
-  private readonly text: string;
+/**
+ * extractMetadataFromText over a document handed on in pieces (as exclusive C14N writes its output), so that the whole
+ * text never needs to exist at once. Each piece must hold whole tags, comments and sections, never one cut in two.
+ */
+export class MetadataTextReader {
   private readonly entities: EntityBuilder[] = [];
   private readonly stack: Frame[] = [];
   /** The element whose text is being read, its raw pieces, and where the result goes. */
@@ -94,19 +94,41 @@ class TextExtraction {
   private rootValidUntil: string | null = null;
   private rootCacheDuration: string | null = null;
   private hasRootSignature = false;
+  private depth = 0;
+  private state: "reading" | "done" | "not modelled" = "reading";
 
-  constructor(text: string) {
-    this.text = text;
+  /** Reads the next piece of the document. */
+  read(piece: string): void {
+    if (this.state !== "reading") return;
+    try {
+      this.readPiece(piece);
+    } catch (error) {
+      if (!(error instanceof NotModelled)) throw error;
+      this.state = "not modelled";
+      this.entities.length = 0;
+    }
   }
 
-  run(): RawMetadata {
-    const text = this.text;
+  /** The facts of the document read, or undefined when the tree path must read it. */
+  finish(): RawMetadata | undefined {
+    if (this.state === "not modelled" || !this.rootElement || this.stack.length !== 0) return undefined;
+    return {
+      rootElement: this.rootElement,
+      validUntil: this.rootValidUntil,
+      cacheDuration: this.rootCacheDuration,
+      hasRootSignature: this.hasRootSignature,
+      entities: this.entities.map(finishEntity),
+    };
+  }
+
+  private readPiece(text: string): void {
     let at = 0;
-    let depth = 0;
-    let seenRoot = false;
     while (at < text.length) {
       const open = text.indexOf("<", at);
-      if (open === -1) break;
+      if (open === -1) {
+        if (this.textPieces) this.textPieces.push(normalizeLineEnds(text.slice(at)));
+        return;
+      }
       if (open > at && this.textPieces) this.textPieces.push(normalizeLineEnds(text.slice(at, open)));
       const next = text.charCodeAt(open + 1);
       if (next === 0x21 /* ! */) {
@@ -131,32 +153,28 @@ class TextExtraction {
       at = close + 1;
       if (next === 0x2f /* / */) {
         this.endElement();
-        depth--;
-        if (depth === 0) break;
+        if (--this.depth === 0) {
+          this.state = "done";
+          return;
+        }
         continue;
       }
       if (this.textPieces) throw new NotModelled(); // markup inside an element whose text is read
       const inner = text.slice(open + 1, close);
       if (PROPERTY_NAMES.test(inner)) throw new NotModelled();
       const selfClosing = inner.charCodeAt(inner.length - 1) === 0x2f;
-      const frame = seenRoot ? this.startChild(inner, selfClosing) : this.startRoot(inner, selfClosing);
-      seenRoot = true;
+      const frame = this.rootElement ? this.startChild(inner, selfClosing) : this.startRoot(inner, selfClosing);
       if (selfClosing) {
         if (frame.kind === "text") this.finishText();
-        if (depth === 0) break;
+        if (this.depth === 0) {
+          this.state = "done";
+          return;
+        }
       } else {
         this.stack.push(frame);
-        depth++;
+        this.depth++;
       }
     }
-    if (!this.rootElement || this.stack.length !== 0) throw new NotModelled();
-    return {
-      rootElement: this.rootElement,
-      validUntil: this.rootValidUntil,
-      cacheDuration: this.rootCacheDuration,
-      hasRootSignature: this.hasRootSignature,
-      entities: this.entities.map(finishEntity),
-    };
   }
 
   private endElement(): void {

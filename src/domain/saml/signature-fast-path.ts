@@ -11,6 +11,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { keyOfCertificateText } from "./embedded-certificate.js";
 import {
   canonicalizeExclusive,
+  writeExclusiveCanonicalization,
   declare,
   decodeReferences,
   findTagEnd,
@@ -20,6 +21,7 @@ import {
   type TagAttribute,
 } from "./exclusive-canonicalization.js";
 import { NO_SIGNATURE, type SignatureVerdict } from "./metadata-model.js";
+import { MetadataTextReader } from "./metadata-text-extract.js";
 import type { DocumentSignatureChecks, MetadataSigner, SignatureCheck } from "./metadata-signature.js";
 import {
   digestNameOf,
@@ -378,10 +380,21 @@ function checkContainer(
   if (!key || familyOfKey(key) !== family) return undefined;
   const signerSha256 = signer ? signer.sha256 : (embedded?.sha256 ?? null);
 
-  const signedXml = canonicalizeExclusive(text, container.start, container.end, container.inherited, {
-    omit: range,
-    inclusivePrefixes: profile.referencePrefixes,
-  });
+  // The signed element's canonical form is hashed and its facts read piece by piece, never held whole.
+  const canonicalization = { omit: range, inclusivePrefixes: profile.referencePrefixes };
+  const hash = createHash(digestName);
+  const reader = new MetadataTextReader();
+  const written = writeExclusiveCanonicalization(
+    text,
+    container.start,
+    container.end,
+    container.inherited,
+    canonicalization,
+    (piece) => {
+      hash.update(piece, "utf8");
+      reader.read(piece);
+    },
+  );
   const signedInfo = canonicalizeExclusive(
     text,
     profile.signedInfo.start,
@@ -389,7 +402,7 @@ function checkContainer(
     profile.signedInfo.inherited,
     { inclusivePrefixes: profile.signedInfoPrefixes },
   );
-  if (signedXml === undefined || signedInfo === undefined) return undefined;
+  if (!written || signedInfo === undefined) return undefined;
 
   const weakAlgorithms = [...new Set([profile.signatureMethod, profile.digestMethod].filter(isWeakAlgorithm))];
   const verdict = (valid: boolean, detail: string): SignatureVerdict => ({
@@ -402,7 +415,7 @@ function checkContainer(
     weakAlgorithms,
   });
   // The order xml-crypto checks in: the digest of the signed element, then the signature over SignedInfo.
-  const digest = createHash(digestName).update(signedXml, "utf8").digest();
+  const digest = hash.digest();
   const expectedDigest = canonicalBase64(profile.digestValue);
   if (!expectedDigest || !digest.equals(expectedDigest))
     return {
@@ -415,7 +428,16 @@ function checkContainer(
   const how = signer
     ? "verified against the pinned signer"
     : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)";
-  return { verdict: verdict(true, how), signedXml };
+  let signedXml: string | null | undefined;
+  return {
+    verdict: verdict(true, how),
+    signedFacts: reader.finish(),
+    get signedXml(): string | null {
+      signedXml ??=
+        canonicalizeExclusive(text, container.start, container.end, container.inherited, canonicalization) ?? null;
+      return signedXml;
+    },
+  };
 }
 
 /** The anti-wrapping rule of metadata-signature.ts: the one Reference names the element the Signature is in. */

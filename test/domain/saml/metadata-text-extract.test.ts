@@ -3,9 +3,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BreakglassError } from "../../../src/domain/errors.js";
-import { canonicalizeExclusive, ROOT_NAMESPACE_SCOPE } from "../../../src/domain/saml/exclusive-canonicalization.js";
+import {
+  canonicalizeExclusive,
+  ROOT_NAMESPACE_SCOPE,
+  writeExclusiveCanonicalization,
+} from "../../../src/domain/saml/exclusive-canonicalization.js";
 import { extractMetadata, type RawMetadata } from "../../../src/domain/saml/metadata-extract.js";
-import { extractMetadataFromText } from "../../../src/domain/saml/metadata-text-extract.js";
+import { extractMetadataFromText, MetadataTextReader } from "../../../src/domain/saml/metadata-text-extract.js";
 import { parseXmlDocument } from "../../../src/domain/saml/xml-document.js";
 import { assertSafeXml } from "../../../src/domain/saml/xml-safety.js";
 import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
@@ -54,6 +58,29 @@ describe("facts read in one pass are the tree's facts", () => {
       expect(expectAgreement(text)).toBeDefined();
       const canonical = canonicalRoot(text);
       if (canonical !== undefined) expect(expectAgreement(canonical)).toBeDefined();
+    },
+  );
+
+  it.each(corpus.map((document) => [document.file, document.text] as const))(
+    "reads %s's canonical form piece by piece, as the signature check writes it, exactly as whole",
+    (_file, text) => {
+      const start = text.search(/<(?![?!])/);
+      const reader = new MetadataTextReader();
+      let pieces = 0;
+      const written = writeExclusiveCanonicalization(
+        text,
+        start,
+        text.lastIndexOf(">") + 1,
+        ROOT_NAMESPACE_SCOPE,
+        {},
+        (piece) => {
+          pieces++;
+          reader.read(piece);
+        },
+      );
+      if (!written) return;
+      expect(reader.finish()).toEqual(extractMetadataFromText(canonicalRoot(text) ?? ""));
+      expect(pieces).toBeGreaterThan(1);
     },
   );
 
