@@ -161,7 +161,28 @@ class WellFormednessScanner {
         this.fail("']]>' is not allowed in text (it only ends a CDATA section; write ]]&gt;)");
       }
       this.consumeCharacter(code);
+      this.at = this.skipPlainCharacters(this.at, LESS_THAN);
     }
+  }
+
+  /**
+   * The index of the first character from `from` on that needs a closer look: not tab, LF, CR or printable ASCII,
+   * or one of < & ] or `stop`. The characters skipped are XML Chars that end nothing, so the callers' loops (which
+   * read one character at a time) would only have moved past them.
+   */
+  private skipPlainCharacters(from: number, stop: number): number {
+    const text = this.text;
+    let index = from;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x20 && code <= 0x7e) {
+        if (code === LESS_THAN || code === AMPERSAND || code === CLOSING_BRACKET || code === stop) break;
+      } else if (code !== 0xa && code !== TAB && code !== 0xd) {
+        break;
+      }
+    }
+    this.charactersRead += index - from;
+    return index;
   }
 
   private scanStartTag(): void {
@@ -233,7 +254,10 @@ class WellFormednessScanner {
       if (code === LESS_THAN) this.fail(`'<' is not allowed in the value of attribute ${attributeName} (write &lt;)`);
       if (code === AMPERSAND) this.scanReference();
       else if (code === END) this.failTruncated(`inside the value of attribute ${attributeName}`);
-      else this.consumeCharacter(code);
+      else {
+        this.consumeCharacter(code);
+        this.at = this.skipPlainCharacters(this.at, quote);
+      }
     }
   }
 
