@@ -159,6 +159,16 @@ export function writeExclusiveCanonicalization(
     } else if (next === 0x3f /* ? */) {
       return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
+      const bare = open === from ? undefined : bareStartTag(text, open, scope, renderedScope);
+      if (bare !== undefined) {
+        // No attributes and nothing to declare: the tag is its own canonical form.
+        copy(open, bare.end);
+        scopes.push(scope);
+        rendered.push(renderedScope);
+        names.push(bare.name);
+        at = bare.end;
+        continue;
+      }
       const tag = readStartTag(text, open);
       if (!tag) return false;
       const elementScope = declare(scope, tag.attributes);
@@ -187,6 +197,37 @@ export function writeExclusiveCanonicalization(
 const EMPTY_RENDERED: NamespaceScope = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, { "": "" }),
 );
+
+/**
+ * The start tag at `open` when it is a bare `<name>` whose namespace an output ancestor already declared, so that
+ * renderStartTag would write it exactly as it is; undefined for any other tag.
+ */
+function bareStartTag(
+  text: string,
+  open: number,
+  scope: NamespaceScope,
+  rendered: NamespaceScope,
+): { name: string; end: number } | undefined {
+  let colon = -1;
+  let close = open + 1;
+  for (; close < text.length; close++) {
+    const code = text.charCodeAt(close);
+    if (code === 0x3e /* > */) break;
+    if (code === 0x3a /* : */ && colon === -1) colon = close - open - 1;
+    else if (code <= 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
+  }
+  if (close === text.length || close === open + 1) return undefined;
+  const name = text.slice(open + 1, close);
+  if (colon === -1) {
+    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return undefined;
+  } else {
+    const prefix = name.slice(0, colon);
+    const uri = scope[prefix];
+    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
+      return undefined;
+  }
+  return { name, end: close + 1 };
+}
 
 /** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */
 export function readStartTag(text: string, open: number): StartTag | undefined {

@@ -122,6 +122,8 @@ export class MetadataTextReader {
   }
 
   private readPiece(text: string): void {
+    // Tags are looked at for such names only in a piece that holds one somewhere (text may say "prototype").
+    const mayHoldPropertyNames = PROPERTY_NAMES.test(text);
     let at = 0;
     while (at < text.length) {
       const open = text.indexOf("<", at);
@@ -160,10 +162,15 @@ export class MetadataTextReader {
         continue;
       }
       if (this.textPieces) throw new NotModelled(); // markup inside an element whose text is read
-      const inner = text.slice(open + 1, close);
-      if (PROPERTY_NAMES.test(inner)) throw new NotModelled();
-      const selfClosing = inner.charCodeAt(inner.length - 1) === 0x2f;
-      const frame = this.rootElement ? this.startChild(inner, selfClosing) : this.startRoot(inner, selfClosing);
+      if (mayHoldPropertyNames && PROPERTY_NAMES.test(text.slice(open + 1, close))) throw new NotModelled();
+      const selfClosing = text.charCodeAt(close - 1) === 0x2f;
+      const parent = this.stack.at(-1);
+      const frame =
+        parent?.kind === "skip"
+          ? SKIP
+          : this.rootElement
+            ? this.startChild(text.slice(open + 1, close), selfClosing)
+            : this.startRoot(text.slice(open + 1, close), selfClosing);
       if (selfClosing) {
         if (frame.kind === "text") this.finishText();
         if (this.depth === 0) {
