@@ -184,7 +184,10 @@ function skipProlog(text: string): number {
 }
 
 function tagName(inner: string, selfClosing: boolean): string {
-  const end = inner.search(/[\s/]|$/);
+  let end = 0;
+  // Printable ASCII is read here; anything else goes to the regular expression (\s knows every Unicode space).
+  for (let code = inner.charCodeAt(0); code > 0x20 && code < 0x7f && code !== 0x2f; code = inner.charCodeAt(++end));
+  if (end < inner.length && inner.charCodeAt(end) > 0x7e) end = inner.search(/[\s/]|$/);
   return selfClosing && end === inner.length ? inner.slice(0, -1) : inner.slice(0, end);
 }
 
