@@ -37,7 +37,13 @@ const ENVELOPED_SIGNATURE = `${NS.xmldsig}enveloped-signature`;
 const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
 /** The attribute names xml-crypto looks a Reference URI up by, in any namespace. */
 const ID_LOCAL_NAMES: ReadonlySet<string> = new Set(["ID", "Id", "id"]);
-const MAY_HOLD_ID = /[\s:](?:ID|Id|id)\s*=/;
+const MAY_HOLD_ID = /[\s:](?:ID|Id|id)\s*=/g;
+
+/** Where the next text that may be an ID, Id or id attribute starts from `from` on; -1 when there is none. */
+function findNextId(text: string, from: number): number {
+  MAY_HOLD_ID.lastIndex = from;
+  return MAY_HOLD_ID.exec(text)?.index ?? -1;
+}
 
 /** An element breakglass verifies a Signature on: the root, or an EntityDescriptor of the aggregate's tree. */
 interface Container {
@@ -101,6 +107,8 @@ function readStructure(text: string): DocumentStructure | undefined {
   const containers: Container[] = [];
   const idCounts = new Map<string, number>();
   let root: Container | undefined;
+  let nextDeclaration = text.indexOf("xmlns", at);
+  let nextId = findNextId(text, at);
   while (at !== -1 && at < text.length) {
     const open = text.indexOf("<", at);
     if (open === -1) break;
@@ -124,14 +132,16 @@ function readStructure(text: string): DocumentStructure | undefined {
     const parentScope = parent?.scope ?? ROOT_NAMESPACE_SCOPE;
     const close = findTagEnd(text, open + 1);
     if (close === -1) return undefined;
-    const inner = text.slice(open + 1, close);
-    const needsAttributes = inner.includes("xmlns") || MAY_HOLD_ID.test(inner);
+    // The next declaration and the next ID-like attribute are found again only once passed: linear, not per tag.
+    if (nextDeclaration !== -1 && nextDeclaration < open) nextDeclaration = text.indexOf("xmlns", open);
+    if (nextId !== -1 && nextId < open) nextId = findNextId(text, open);
+    const needsAttributes = (nextDeclaration !== -1 && nextDeclaration < close) || (nextId !== -1 && nextId < close);
     const tag = needsAttributes ? readStartTag(text, open) : undefined;
     const scope = tag ? declare(parentScope, tag.attributes) : parentScope;
     if (!scope) return undefined;
     if (tag) countIds(tag.attributes, idCounts);
     const selfClosing = text.charCodeAt(close - 1) === 0x2f;
-    const name = tagName(inner, selfClosing);
+    const name = tagName(text.slice(open + 1, close), selfClosing);
     const kind = kindOf(name, scope);
     if (kind === undefined) return undefined;
 
