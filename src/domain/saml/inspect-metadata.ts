@@ -304,11 +304,24 @@ class CertificateReader {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Base64 text: at least one of A-Z a-z 0-9 + /, then at most two "=" (one loop: certificates are most of an aggregate). */
+function isBase64(text: string): boolean {
+  let end = text.length;
+  if (text.charCodeAt(end - 1) === 0x3d) end--;
+  if (text.charCodeAt(end - 1) === 0x3d) end--;
+  if (end === 0) return false;
+  for (let index = 0; index < end; index++) {
+    const code = text.charCodeAt(index);
+    const letterOrDigit =
+      (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+    if (!letterOrDigit && code !== 0x2b && code !== 0x2f) return false;
+  }
+  return true;
+}
 
 function parse(base64: string): CertificateFacts | { error: string; sha256: string | null } {
   if (base64 === "") return { error: "the X509Certificate element is empty", sha256: null };
-  if (!BASE64.test(base64) || base64.length % 4 !== 0)
+  if (!isBase64(base64) || base64.length % 4 !== 0)
     return { error: "the X509Certificate text is not valid base64", sha256: null };
   const der = Buffer.from(base64, "base64");
   try {
