@@ -161,7 +161,7 @@ export function writeExclusiveCanonicalization(
     } else {
       const bare = open === from ? undefined : bareStartTag(text, open, scope, renderedScope);
       if (bare !== undefined) {
-        // No attributes and nothing to declare: the tag is its own canonical form.
+        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form.
         copy(open, bare.end);
         scopes.push(scope);
         rendered.push(renderedScope);
@@ -199,8 +199,10 @@ const EMPTY_RENDERED: NamespaceScope = Object.freeze(
 );
 
 /**
- * The start tag at `open` when it is a bare `<name>` whose namespace an output ancestor already declared, so that
- * renderStartTag would write it exactly as it is; undefined for any other tag.
+ * The start tag at `open` when renderStartTag would write it exactly as it is: `<name a="1" b="2">`, its namespace
+ * already declared by an output ancestor, its attributes unprefixed (no declarations), in code-unit order, each after
+ * one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
+ * Undefined for any other tag, which the caller renders.
  */
 function bareStartTag(
   text: string,
@@ -209,15 +211,36 @@ function bareStartTag(
   rendered: NamespaceScope,
 ): { name: string; end: number } | undefined {
   let colon = -1;
-  let close = open + 1;
-  for (; close < text.length; close++) {
-    const code = text.charCodeAt(close);
-    if (code === 0x3e /* > */) break;
-    if (code === 0x3a /* : */ && colon === -1) colon = close - open - 1;
-    else if (code <= 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
+  let at = open + 1;
+  for (; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x3e /* > */ || code === 0x20) break;
+    if (code === 0x3a /* : */ && colon === -1) colon = at - open - 1;
+    else if (code < 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
   }
-  if (close === text.length || close === open + 1) return undefined;
-  const name = text.slice(open + 1, close);
+  if (at === text.length || at === open + 1) return undefined;
+  const name = text.slice(open + 1, at);
+  let previous = "";
+  while (text.charCodeAt(at) === 0x20) {
+    const nameStart = at + 1;
+    for (at = nameStart; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x3d /* = */) break;
+      if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
+        return undefined;
+    }
+    const attribute = text.slice(nameStart, at);
+    if (attribute === "" || attribute.startsWith("xmlns") || attribute <= previous) return undefined;
+    previous = attribute;
+    if (text.charCodeAt(at + 1) !== 0x22) return undefined;
+    for (at += 2; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x22) break;
+      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return undefined;
+    }
+    at++;
+  }
+  if (text.charCodeAt(at) !== 0x3e) return undefined;
   if (colon === -1) {
     if ((rendered[""] ?? "") !== (scope[""] ?? "")) return undefined;
   } else {
@@ -226,7 +249,7 @@ function bareStartTag(
     if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
       return undefined;
   }
-  return { name, end: close + 1 };
+  return { name, end: at + 1 };
 }
 
 /** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */
