@@ -482,9 +482,23 @@ class WellFormednessScanner {
     if (codePoint === END || !isNameStartCodePoint(codePoint)) return "";
     do {
       this.at += codePoint > 0xffff ? 2 : 1;
+      this.at = this.skipAsciiNameCharacters(this.at);
       codePoint = this.codePoint(this.at);
     } while (codePoint !== END && isNameCodePoint(codePoint));
     return this.text.slice(start, this.at);
+  }
+
+  /** Moves past ASCII letters, digits and - . _ : (NameChars all) in one tight loop; the caller reads what follows. */
+  private skipAsciiNameCharacters(from: number): number {
+    const text = this.text;
+    let index = from;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+      if (!letter && !(code >= 0x2d && code <= 0x3a && code !== 0x2f) && code !== 0x5f) break;
+    }
+    this.charactersRead += index - from;
+    return index;
   }
 
   /** Moves past one character whose first code unit is `code`, refusing what is not an XML Char. */
