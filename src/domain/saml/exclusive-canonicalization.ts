@@ -125,14 +125,28 @@ export function writeExclusiveCanonicalization(
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
+  let nextAmpersand = text.indexOf("&", from);
+  let nextReturn = text.indexOf("\r", from);
   while (at < to) {
     const open = text.indexOf("<", at);
     if (open === -1 || open >= to) return false;
     if (open > at) {
-      const raw = text.slice(at, open);
-      const canonical = canonicalText(raw);
-      if (canonical === raw) copy(at, open);
-      else render(canonical);
+      // A run without & > CR is its own canonical form. The next & and CR (rare) are found again only once passed;
+      // ">" is looked for backwards from the run's end, which stops at the tag before it.
+      if (nextAmpersand !== -1 && nextAmpersand < at) nextAmpersand = text.indexOf("&", at);
+      if (nextReturn !== -1 && nextReturn < at) nextReturn = text.indexOf("\r", at);
+      if (
+        (nextAmpersand === -1 || nextAmpersand >= open) &&
+        (nextReturn === -1 || nextReturn >= open) &&
+        text.lastIndexOf(">", open - 1) < at
+      ) {
+        copy(at, open);
+      } else {
+        const raw = text.slice(at, open);
+        const canonical = canonicalText(raw);
+        if (canonical === raw) copy(at, open);
+        else render(canonical);
+      }
     }
     if (open === omitStart) {
       at = omitEnd;
