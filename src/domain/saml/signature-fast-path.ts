@@ -30,6 +30,7 @@ import {
   keyFamilyOf,
   verifySignatureValue,
 } from "./signature-algorithms.js";
+import { tagNameEnd } from "./signature-shape.js";
 import { NS } from "./xml-document.js";
 
 const EXCLUSIVE_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -141,7 +142,7 @@ function readStructure(text: string): DocumentStructure | undefined {
     if (!scope) return undefined;
     if (tag) countIds(tag.attributes, idCounts);
     const selfClosing = text.charCodeAt(close - 1) === 0x2f;
-    const name = tagName(text.slice(open + 1, close), selfClosing);
+    const name = text.slice(open + 1, tagNameEnd(text, open + 1, close));
     const kind = kindOf(name, scope);
     if (kind === undefined) return undefined;
 
@@ -174,7 +175,8 @@ function readStructure(text: string): DocumentStructure | undefined {
     at = close + 1;
   }
   if (!root || root.end === -1 || stack.length !== 0) return undefined;
-  const rootKind = kindOf(tagName(text.slice(root.start + 1, findTagEnd(text, root.start + 1)), false), root.scope);
+  const rootTagEnd = findTagEnd(text, root.start + 1);
+  const rootKind = kindOf(text.slice(root.start + 1, tagNameEnd(text, root.start + 1, rootTagEnd)), root.scope);
   if (rootKind !== "entities" && rootKind !== "entity") return undefined;
   const entities = rootKind === "entity" ? [root] : containers.filter((container) => !container.isRoot);
   return { root, entities, idCounts };
@@ -191,14 +193,6 @@ function skipProlog(text: string): number {
     else return open;
     if (at === 1) return -1;
   }
-}
-
-function tagName(inner: string, selfClosing: boolean): string {
-  let end = 0;
-  // Printable ASCII is read here; anything else goes to the regular expression (\s knows every Unicode space).
-  for (let code = inner.charCodeAt(0); code > 0x20 && code < 0x7f && code !== 0x2f; code = inner.charCodeAt(++end));
-  if (end < inner.length && inner.charCodeAt(end) > 0x7e) end = inner.search(/[\s/]|$/);
-  return selfClosing && end === inner.length ? inner.slice(0, -1) : inner.slice(0, end);
 }
 
 /** The kind of element, or undefined for a prefix nothing declares (the fallback reports that document). */

@@ -69,7 +69,7 @@ export function measureSignatureShape(text: string): SignatureShape {
       const selfClosing = text.charCodeAt(end - 1) === 0x2f;
       const parent = stack.at(-1);
       const tagEnd = selfClosing ? end - 1 : end;
-      const qualifiedName = text.slice(index + 1, nameEnd(text, index + 1, tagEnd));
+      const qualifiedName = text.slice(index + 1, tagNameEnd(text, index + 1, tagEnd));
       if (nextDeclaration !== -1 && nextDeclaration < index) nextDeclaration = text.indexOf("xmlns", index);
       const scope =
         nextDeclaration !== -1 && nextDeclaration < tagEnd
@@ -117,7 +117,7 @@ export function measureSignatureShape(text: string): SignatureShape {
 }
 
 /** The end of the tag name that starts at `from`: the first whitespace or "/" before `to`, or `to`. */
-function nameEnd(text: string, from: number, to: number): number {
+export function tagNameEnd(text: string, from: number, to: number): number {
   let end = from;
   // Printable ASCII is read here; anything else goes to the regular expression (\s knows every Unicode space).
   for (let code = text.charCodeAt(end); end < to && code > 0x20 && code < 0x7f && code !== 0x2f;)
