@@ -192,3 +192,5 @@ export function benchSignedAggregates(): void {
   }
   console.log("  targets: breakglass within 3x of xmlsec1; peak RSS within 10x of the file");
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) benchSignedAggregates();

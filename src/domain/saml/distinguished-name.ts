@@ -89,8 +89,13 @@ function decodeUcs4(raw: string): string {
   return text;
 }
 
+/** Printable ASCII without , + " \\ < > ; that neither starts with # or a space nor ends with a space. */
+const PLAIN_VALUE = /^(?:[!$-*\--:=?-[\]-~](?:[ !$-*\--:=?-[\]-~]*[!$-*\--:=?-[\]-~])?)?$/;
+
 /** OpenSSL's ESC_2253 | ESC_CTRL | ESC_MSB on the UTF-8 bytes of the value. */
 export function escapeRfc2253(text: string): string {
+  // Most values are plain printable ASCII that needs no escape: returned as they are, without a byte-wise pass.
+  if (PLAIN_VALUE.test(text)) return text;
   const bytes = Buffer.from(text, "utf8");
   let out = "";
   for (let i = 0; i < bytes.length; i++) {

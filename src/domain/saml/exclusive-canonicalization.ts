@@ -52,7 +52,7 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
   "\r": "&#xD;",
 };
 
-/** Flushes the output into a list of parts this often: one string per tag would cost more memory than the text. */
+/** New text (rendered tags, escaped text) is handed on in pieces of about this length. */
 const CHUNK_LENGTH = 1 << 16;
 
 /**
@@ -67,23 +67,87 @@ export function canonicalizeExclusive(
   inherited: NamespaceScope,
   options: ExclusiveCanonicalizationOptions = {},
 ): string | undefined {
+  const parts: string[] = [];
+  return writeExclusiveCanonicalization(text, from, to, inherited, options, (piece) => parts.push(piece))
+    ? parts.join("")
+    : undefined;
+}
+
+/**
+ * The canonical form as canonicalizeExclusive makes it, handed to `write` in pieces instead of joined: each piece is
+ * whole tags and text runs (never a tag cut in two), and the runs the text already holds in canonical form are
+ * handed on as slices of it, not copies. False (after some pieces, maybe) where canonicalizeExclusive is undefined.
+ */
+export function writeExclusiveCanonicalization(
+  text: string,
+  from: number,
+  to: number,
+  inherited: NamespaceScope,
+  options: ExclusiveCanonicalizationOptions,
+  write: (piece: string) => void,
+): boolean {
   // A set: a long PrefixList must not make every declaration cost its length.
   const inclusive: ReadonlySet<string> = new Set(options.inclusivePrefixes ?? []);
-  if (inclusive.has("#default")) return undefined;
+  if (inclusive.has("#default")) return false;
   const omitStart = options.omit?.[0] ?? -1;
   const omitEnd = options.omit?.[1] ?? -1;
-  const parts: string[] = [];
+  /** New text not yet handed on, and the run of `text` [runStart, runEnd) already canonical, which comes after it. */
   let out = "";
+  let runStart = 0;
+  let runEnd = 0;
+  const flushRun = (): void => {
+    if (runEnd > runStart) {
+      if (out !== "") write(out);
+      out = "";
+      write(text.slice(runStart, runEnd));
+    }
+    runStart = runEnd = 0;
+  };
+  /** Text the source holds as is at [start, end): extends the current run, or starts one. */
+  const copy = (start: number, end: number): void => {
+    if (runEnd !== start) {
+      flushRun();
+      runStart = start;
+    }
+    runEnd = end;
+  };
+  const render = (piece: string): void => {
+    flushRun();
+    out += piece;
+    if (out.length > CHUNK_LENGTH) {
+      write(out);
+      out = "";
+    }
+  };
   const scopes: NamespaceScope[] = [];
   const rendered: NamespaceScope[] = [];
   const names: string[] = [];
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
+  let nextAmpersand = text.indexOf("&", from);
+  let nextReturn = text.indexOf("\r", from);
   while (at < to) {
     const open = text.indexOf("<", at);
-    if (open === -1 || open >= to) return undefined;
-    if (open > at) out += canonicalText(text.slice(at, open));
+    if (open === -1 || open >= to) return false;
+    if (open > at) {
+      // A run without & > CR is its own canonical form. The next & and CR (rare) are found again only once passed;
+      // ">" is looked for backwards from the run's end, which stops at the tag before it.
+      if (nextAmpersand !== -1 && nextAmpersand < at) nextAmpersand = text.indexOf("&", at);
+      if (nextReturn !== -1 && nextReturn < at) nextReturn = text.indexOf("\r", at);
+      if (
+        (nextAmpersand === -1 || nextAmpersand >= open) &&
+        (nextReturn === -1 || nextReturn >= open) &&
+        text.lastIndexOf(">", open - 1) < at
+      ) {
+        copy(at, open);
+      } else {
+        const raw = text.slice(at, open);
+        const canonical = canonicalText(raw);
+        if (canonical === raw) copy(at, open);
+        else render(canonical);
+      }
+    }
     if (open === omitStart) {
       at = omitEnd;
       continue;
@@ -91,7 +155,9 @@ export function canonicalizeExclusive(
     const next = text.charCodeAt(open + 1);
     if (next === 0x2f /* / */) {
       const close = text.indexOf(">", open);
-      out += `</${names.pop() ?? ""}>`;
+      const name = names.pop() ?? "";
+      if (close === open + 2 + name.length) copy(open, close + 1);
+      else render(`</${name}>`);
       scope = scopes.pop() ?? inherited;
       renderedScope = rendered.pop() ?? EMPTY_RENDERED;
       at = close + 1;
@@ -100,23 +166,34 @@ export function canonicalizeExclusive(
         at = text.indexOf("-->", open + 4) + 3;
       } else {
         const close = text.indexOf("]]>", open + 9);
-        if (close === open + 9) return undefined; // xml-crypto cannot render an empty CDATA section
-        out += escapeText(normalizeLineEnds(text.slice(open + 9, close)));
+        if (close === open + 9) return false; // xml-crypto cannot render an empty CDATA section
+        render(escapeText(normalizeLineEnds(text.slice(open + 9, close))));
         at = close + 3;
       }
     } else if (next === 0x3f /* ? */) {
-      return undefined; // xml-crypto renders a processing instruction as escaped text; not guessed here
+      return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
+      const bare = open === from ? undefined : bareStartTag(text, open, scope, renderedScope);
+      if (bare !== undefined) {
+        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form.
+        copy(open, bare.end);
+        scopes.push(scope);
+        rendered.push(renderedScope);
+        names.push(bare.name);
+        at = bare.end;
+        continue;
+      }
       const tag = readStartTag(text, open);
-      if (!tag) return undefined;
+      if (!tag) return false;
       const elementScope = declare(scope, tag.attributes);
-      if (!elementScope) return undefined;
+      if (!elementScope) return false;
       const rendering = renderStartTag(tag, elementScope, renderedScope, inclusive, open === from);
-      if (!rendering) return undefined;
-      out += rendering.markup;
+      if (!rendering) return false;
       if (tag.selfClosing) {
-        out += `</${tag.name}>`;
+        render(`${rendering.markup}</${tag.name}>`);
       } else {
+        if (tag.end - open === rendering.markup.length && text.startsWith(rendering.markup, open)) copy(open, tag.end);
+        else render(rendering.markup);
         scopes.push(scope);
         rendered.push(renderedScope);
         names.push(tag.name);
@@ -125,18 +202,69 @@ export function canonicalizeExclusive(
       }
       at = tag.end;
     }
-    if (out.length > CHUNK_LENGTH) {
-      parts.push(out);
-      out = "";
-    }
   }
-  parts.push(out);
-  return parts.join("");
+  flushRun();
+  if (out !== "") write(out);
+  return true;
 }
 
 const EMPTY_RENDERED: NamespaceScope = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, { "": "" }),
 );
+
+/**
+ * The start tag at `open` when renderStartTag would write it exactly as it is: `<name a="1" b="2">`, its namespace
+ * already declared by an output ancestor, its attributes unprefixed (no declarations), in code-unit order, each after
+ * one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
+ * Undefined for any other tag, which the caller renders.
+ */
+function bareStartTag(
+  text: string,
+  open: number,
+  scope: NamespaceScope,
+  rendered: NamespaceScope,
+): { name: string; end: number } | undefined {
+  let colon = -1;
+  let at = open + 1;
+  for (; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x3e /* > */ || code === 0x20) break;
+    if (code === 0x3a /* : */ && colon === -1) colon = at - open - 1;
+    else if (code < 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
+  }
+  if (at === text.length || at === open + 1) return undefined;
+  const name = text.slice(open + 1, at);
+  let previous = "";
+  while (text.charCodeAt(at) === 0x20) {
+    const nameStart = at + 1;
+    for (at = nameStart; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x3d /* = */) break;
+      if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
+        return undefined;
+    }
+    const attribute = text.slice(nameStart, at);
+    if (attribute === "" || attribute.startsWith("xmlns") || attribute <= previous) return undefined;
+    previous = attribute;
+    if (text.charCodeAt(at + 1) !== 0x22) return undefined;
+    for (at += 2; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x22) break;
+      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return undefined;
+    }
+    at++;
+  }
+  if (text.charCodeAt(at) !== 0x3e) return undefined;
+  if (colon === -1) {
+    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return undefined;
+  } else {
+    const prefix = name.slice(0, colon);
+    const uri = scope[prefix];
+    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
+      return undefined;
+  }
+  return { name, end: at + 1 };
+}
 
 /** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */
 export function readStartTag(text: string, open: number): StartTag | undefined {

@@ -4,6 +4,7 @@ import { BreakglassError, describeError, isBreakglassError } from "../errors.js"
 import { parseCertificate, type CertificateFacts } from "./certificate.js";
 import { formatBytes } from "../shared/format-bytes.js";
 import { extractMetadata, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
+import { extractMetadataFromText } from "./metadata-text-extract.js";
 import {
   NO_SIGNATURE,
   type CertificateEntry,
@@ -94,12 +95,12 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
       ? checkProfileSignatures(text, options.signer)
       : undefined;
-  if (profileChecks?.root.signedXml) {
+  if (profileChecks && isCovered(profileChecks.root)) {
     const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);
     if (inspection) return inspection;
   }
 
-  const metadata = extractMetadata(parseXmlDocument(text, input), input);
+  const metadata = readMetadata(text, input);
   const needsSignatureCheck = metadata.hasRootSignature || metadata.entities.some((entity) => entity.hasOwnSignature);
   const overBound = needsSignatureCheck
     ? exceededSignatureBound(shape, signaturesToCheck(metadata), bounds)
@@ -125,9 +126,9 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     const verdict = disagreement(rootVerdict);
     rootVerdict = verdict;
     entities = metadata.entities.map((raw) => ({ raw, signature: verdict, scope: scopeOf(verdict, "document") }));
-  } else if (checks?.root.signedXml) {
+  } else if (checks && isCovered(checks.root)) {
     // Report only what the signature covers, read from the signed bytes themselves (defeats signature wrapping).
-    const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+    const signed = signedFactsOf(checks.root, input);
     entities = signed.entities.map((raw) => ({ raw, signature: rootVerdict, scope: "document" }));
   } else {
     entities = metadata.entities.map((raw, index) =>
@@ -145,6 +146,24 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     entities: entities.map((entity) => toEntityFacts(entity, certificates)),
     straySignatures: shape.straySignatures,
   };
+}
+
+/**
+ * The raw facts of well-formed text: read in one pass, or from fast-xml-parser's tree for what that pass hands back
+ * (the two agree wherever both read a document: test/domain/saml/metadata-text-extract.test.ts).
+ */
+function readMetadata(text: string, input: string): RawMetadata {
+  return extractMetadataFromText(text) ?? extractMetadata(parseXmlDocument(text, input), input);
+}
+
+/** Whether the signature verified and what it covers can be read (its facts, or its canonical XML). */
+function isCovered(check: SignatureCheck): boolean {
+  return check.signedFacts !== undefined || Boolean(check.signedXml);
+}
+
+/** The facts of what a verified signature covers: read while it was verified, or else from its canonical XML. */
+function signedFactsOf(check: SignatureCheck, input: string): RawMetadata {
+  return check.signedFacts ?? readMetadata(check.signedXml ?? "", input);
 }
 
 /** How many signatures checkMetadataSignatures would verify: the root's, and each entity's own (a single-entity root counts once). */
@@ -165,8 +184,8 @@ function inspectSignedRoot(
   input: string,
   options: InspectOptions,
 ): MetadataInspection | undefined {
-  if (!checks.root.signedXml) return undefined;
-  const signed = extractMetadata(parseXmlDocument(checks.root.signedXml, input), input);
+  if (!isCovered(checks.root)) return undefined;
+  const signed = signedFactsOf(checks.root, input);
   if (signed.entities.length !== checks.entities.length) return undefined;
   const verdict = checks.root.verdict;
   const certificates = new CertificateReader();
@@ -196,8 +215,8 @@ function entityFromChecks(
 ): ScopedEntity {
   // A single-entity document's root signature is the entity's own; report it as the document's.
   const ownScope = own?.verdict === rootVerdict ? "document" : "entity";
-  if (own?.signedXml) {
-    const [signed] = extractMetadata(parseXmlDocument(own.signedXml, input), input).entities;
+  if (own && isCovered(own)) {
+    const [signed] = signedFactsOf(own, input).entities;
     // The signed bytes stop at the entity; the validity of the aggregates around it still applies.
     if (signed)
       return {
@@ -285,11 +304,24 @@ class CertificateReader {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Base64 text: at least one of A-Z a-z 0-9 + /, then at most two "=" (one loop: certificates are most of an aggregate). */
+function isBase64(text: string): boolean {
+  let end = text.length;
+  if (text.charCodeAt(end - 1) === 0x3d) end--;
+  if (text.charCodeAt(end - 1) === 0x3d) end--;
+  if (end === 0) return false;
+  for (let index = 0; index < end; index++) {
+    const code = text.charCodeAt(index);
+    const letterOrDigit =
+      (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+    if (!letterOrDigit && code !== 0x2b && code !== 0x2f) return false;
+  }
+  return true;
+}
 
 function parse(base64: string): CertificateFacts | { error: string; sha256: string | null } {
   if (base64 === "") return { error: "the X509Certificate element is empty", sha256: null };
-  if (!BASE64.test(base64) || base64.length % 4 !== 0)
+  if (!isBase64(base64) || base64.length % 4 !== 0)
     return { error: "the X509Certificate text is not valid base64", sha256: null };
   const der = Buffer.from(base64, "base64");
   try {

@@ -17,6 +17,7 @@ import {
   signatureAlgorithmRegistry,
 } from "./signature-algorithms.js";
 import { NS } from "./xml-document.js";
+import type { RawMetadata } from "./metadata-extract.js";
 import { xmlCrypto, xmldom } from "./xml-signature-libraries.js";
 
 /** The key a signature must verify against: pinned by the operator, or else the one in the signature itself. */
@@ -29,6 +30,11 @@ export interface SignatureCheck {
   readonly verdict: SignatureVerdict;
   /** The canonical XML the signature covers (enveloped signature removed); only when valid. */
   readonly signedXml: string | null;
+  /**
+   * The facts of that canonical XML, read while its digest was computed (the one-pass verifier, when its reader could
+   * read them): the caller then never needs signedXml, which is only made when asked for.
+   */
+  readonly signedFacts?: RawMetadata | undefined;
 }
 
 export interface DocumentSignatureChecks {

@@ -11,6 +11,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { keyOfCertificateText } from "./embedded-certificate.js";
 import {
   canonicalizeExclusive,
+  writeExclusiveCanonicalization,
   declare,
   decodeReferences,
   findTagEnd,
@@ -20,6 +21,7 @@ import {
   type TagAttribute,
 } from "./exclusive-canonicalization.js";
 import { NO_SIGNATURE, type SignatureVerdict } from "./metadata-model.js";
+import { MetadataTextReader } from "./metadata-text-extract.js";
 import type { DocumentSignatureChecks, MetadataSigner, SignatureCheck } from "./metadata-signature.js";
 import {
   digestNameOf,
@@ -28,6 +30,7 @@ import {
   keyFamilyOf,
   verifySignatureValue,
 } from "./signature-algorithms.js";
+import { tagNameEnd } from "./signature-shape.js";
 import { NS } from "./xml-document.js";
 
 const EXCLUSIVE_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -35,7 +38,13 @@ const ENVELOPED_SIGNATURE = `${NS.xmldsig}enveloped-signature`;
 const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
 /** The attribute names xml-crypto looks a Reference URI up by, in any namespace. */
 const ID_LOCAL_NAMES: ReadonlySet<string> = new Set(["ID", "Id", "id"]);
-const MAY_HOLD_ID = /[\s:](?:ID|Id|id)\s*=/;
+const MAY_HOLD_ID = /[\s:](?:ID|Id|id)\s*=/g;
+
+/** Where the next text that may be an ID, Id or id attribute starts from `from` on; -1 when there is none. */
+function findNextId(text: string, from: number): number {
+  MAY_HOLD_ID.lastIndex = from;
+  return MAY_HOLD_ID.exec(text)?.index ?? -1;
+}
 
 /** An element breakglass verifies a Signature on: the root, or an EntityDescriptor of the aggregate's tree. */
 interface Container {
@@ -99,6 +108,8 @@ function readStructure(text: string): DocumentStructure | undefined {
   const containers: Container[] = [];
   const idCounts = new Map<string, number>();
   let root: Container | undefined;
+  let nextDeclaration = text.indexOf("xmlns", at);
+  let nextId = findNextId(text, at);
   while (at !== -1 && at < text.length) {
     const open = text.indexOf("<", at);
     if (open === -1) break;
@@ -122,14 +133,16 @@ function readStructure(text: string): DocumentStructure | undefined {
     const parentScope = parent?.scope ?? ROOT_NAMESPACE_SCOPE;
     const close = findTagEnd(text, open + 1);
     if (close === -1) return undefined;
-    const inner = text.slice(open + 1, close);
-    const needsAttributes = inner.includes("xmlns") || MAY_HOLD_ID.test(inner);
+    // The next declaration and the next ID-like attribute are found again only once passed: linear, not per tag.
+    if (nextDeclaration !== -1 && nextDeclaration < open) nextDeclaration = text.indexOf("xmlns", open);
+    if (nextId !== -1 && nextId < open) nextId = findNextId(text, open);
+    const needsAttributes = (nextDeclaration !== -1 && nextDeclaration < close) || (nextId !== -1 && nextId < close);
     const tag = needsAttributes ? readStartTag(text, open) : undefined;
     const scope = tag ? declare(parentScope, tag.attributes) : parentScope;
     if (!scope) return undefined;
     if (tag) countIds(tag.attributes, idCounts);
     const selfClosing = text.charCodeAt(close - 1) === 0x2f;
-    const name = tagName(inner, selfClosing);
+    const name = text.slice(open + 1, tagNameEnd(text, open + 1, close));
     const kind = kindOf(name, scope);
     if (kind === undefined) return undefined;
 
@@ -162,7 +175,8 @@ function readStructure(text: string): DocumentStructure | undefined {
     at = close + 1;
   }
   if (!root || root.end === -1 || stack.length !== 0) return undefined;
-  const rootKind = kindOf(tagName(text.slice(root.start + 1, findTagEnd(text, root.start + 1)), false), root.scope);
+  const rootTagEnd = findTagEnd(text, root.start + 1);
+  const rootKind = kindOf(text.slice(root.start + 1, tagNameEnd(text, root.start + 1, rootTagEnd)), root.scope);
   if (rootKind !== "entities" && rootKind !== "entity") return undefined;
   const entities = rootKind === "entity" ? [root] : containers.filter((container) => !container.isRoot);
   return { root, entities, idCounts };
@@ -179,11 +193,6 @@ function skipProlog(text: string): number {
     else return open;
     if (at === 1) return -1;
   }
-}
-
-function tagName(inner: string, selfClosing: boolean): string {
-  const end = inner.search(/[\s/]|$/);
-  return selfClosing && end === inner.length ? inner.slice(0, -1) : inner.slice(0, end);
 }
 
 /** The kind of element, or undefined for a prefix nothing declares (the fallback reports that document). */
@@ -378,10 +387,21 @@ function checkContainer(
   if (!key || familyOfKey(key) !== family) return undefined;
   const signerSha256 = signer ? signer.sha256 : (embedded?.sha256 ?? null);
 
-  const signedXml = canonicalizeExclusive(text, container.start, container.end, container.inherited, {
-    omit: range,
-    inclusivePrefixes: profile.referencePrefixes,
-  });
+  // The signed element's canonical form is hashed and its facts read piece by piece, never held whole.
+  const canonicalization = { omit: range, inclusivePrefixes: profile.referencePrefixes };
+  const hash = createHash(digestName);
+  const reader = new MetadataTextReader();
+  const written = writeExclusiveCanonicalization(
+    text,
+    container.start,
+    container.end,
+    container.inherited,
+    canonicalization,
+    (piece) => {
+      hash.update(piece, "utf8");
+      reader.read(piece);
+    },
+  );
   const signedInfo = canonicalizeExclusive(
     text,
     profile.signedInfo.start,
@@ -389,7 +409,7 @@ function checkContainer(
     profile.signedInfo.inherited,
     { inclusivePrefixes: profile.signedInfoPrefixes },
   );
-  if (signedXml === undefined || signedInfo === undefined) return undefined;
+  if (!written || signedInfo === undefined) return undefined;
 
   const weakAlgorithms = [...new Set([profile.signatureMethod, profile.digestMethod].filter(isWeakAlgorithm))];
   const verdict = (valid: boolean, detail: string): SignatureVerdict => ({
@@ -402,7 +422,7 @@ function checkContainer(
     weakAlgorithms,
   });
   // The order xml-crypto checks in: the digest of the signed element, then the signature over SignedInfo.
-  const digest = createHash(digestName).update(signedXml, "utf8").digest();
+  const digest = hash.digest();
   const expectedDigest = canonicalBase64(profile.digestValue);
   if (!expectedDigest || !digest.equals(expectedDigest))
     return {
@@ -415,7 +435,16 @@ function checkContainer(
   const how = signer
     ? "verified against the pinned signer"
     : "verified against the certificate in the signature (integrity only; pin the signer with --metadata-signer)";
-  return { verdict: verdict(true, how), signedXml };
+  let signedXml: string | null | undefined;
+  return {
+    verdict: verdict(true, how),
+    signedFacts: reader.finish(),
+    get signedXml(): string | null {
+      signedXml ??=
+        canonicalizeExclusive(text, container.start, container.end, container.inherited, canonicalization) ?? null;
+      return signedXml;
+    },
+  };
 }
 
 /** The anti-wrapping rule of metadata-signature.ts: the one Reference names the element the Signature is in. */

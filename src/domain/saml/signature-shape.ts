@@ -50,6 +50,8 @@ export function measureSignatureShape(text: string): SignatureShape {
   let strayCount = 0;
   const places: string[] = [];
 
+  // Where the next "xmlns" is, found again only once passed: one search per declaration, not one per tag.
+  let nextDeclaration = text.indexOf("xmlns");
   let index = text.indexOf("<");
   while (index !== -1) {
     const next = text.charCodeAt(index + 1);
@@ -66,12 +68,13 @@ export function measureSignatureShape(text: string): SignatureShape {
       if (end === -1) break;
       const selfClosing = text.charCodeAt(end - 1) === 0x2f;
       const parent = stack.at(-1);
-      const tag = text.slice(index + 1, selfClosing ? end - 1 : end);
-      const nameEnd = tag.search(/[\s/]|$/);
-      const qualifiedName = tag.slice(0, nameEnd);
-      const scope = tag.includes("xmlns")
-        ? declareNamespaces(tag, parent?.scope ?? ROOT_SCOPE)
-        : (parent?.scope ?? ROOT_SCOPE);
+      const tagEnd = selfClosing ? end - 1 : end;
+      const qualifiedName = text.slice(index + 1, tagNameEnd(text, index + 1, tagEnd));
+      if (nextDeclaration !== -1 && nextDeclaration < index) nextDeclaration = text.indexOf("xmlns", index);
+      const scope =
+        nextDeclaration !== -1 && nextDeclaration < tagEnd
+          ? declareNamespaces(text.slice(index + 1, tagEnd), parent?.scope ?? ROOT_SCOPE)
+          : (parent?.scope ?? ROOT_SCOPE);
       const kind = kindOf(qualifiedName, scope);
       elements++;
 
@@ -111,6 +114,16 @@ export function measureSignatureShape(text: string): SignatureShape {
     transformsPerReference,
     straySignatures: { count: strayCount, places },
   };
+}
+
+/** The end of the tag name that starts at `from`: the first whitespace or "/" before `to`, or `to`. */
+export function tagNameEnd(text: string, from: number, to: number): number {
+  let end = from;
+  // Printable ASCII is read here; anything else goes to the regular expression (\s knows every Unicode space).
+  for (let code = text.charCodeAt(end); end < to && code > 0x20 && code < 0x7f && code !== 0x2f;)
+    code = text.charCodeAt(++end);
+  if (end < to && text.charCodeAt(end) > 0x7e) return from + text.slice(from, to).search(/[\s/]|$/);
+  return end;
 }
 
 function kindOf(qualifiedName: string, scope: Readonly<Record<string, string>>): Kind {

@@ -161,7 +161,28 @@ class WellFormednessScanner {
         this.fail("']]>' is not allowed in text (it only ends a CDATA section; write ]]&gt;)");
       }
       this.consumeCharacter(code);
+      this.at = this.skipPlainCharacters(this.at, LESS_THAN);
     }
+  }
+
+  /**
+   * The index of the first character from `from` on that needs a closer look: not tab, LF, CR or printable ASCII,
+   * or one of < & ] or `stop`. The characters skipped are XML Chars that end nothing, so the callers' loops (which
+   * read one character at a time) would only have moved past them.
+   */
+  private skipPlainCharacters(from: number, stop: number): number {
+    const text = this.text;
+    let index = from;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x20 && code <= 0x7e) {
+        if (code === LESS_THAN || code === AMPERSAND || code === CLOSING_BRACKET || code === stop) break;
+      } else if (code !== 0xa && code !== TAB && code !== 0xd) {
+        break;
+      }
+    }
+    this.charactersRead += index - from;
+    return index;
   }
 
   private scanStartTag(): void {
@@ -233,7 +254,10 @@ class WellFormednessScanner {
       if (code === LESS_THAN) this.fail(`'<' is not allowed in the value of attribute ${attributeName} (write &lt;)`);
       if (code === AMPERSAND) this.scanReference();
       else if (code === END) this.failTruncated(`inside the value of attribute ${attributeName}`);
-      else this.consumeCharacter(code);
+      else {
+        this.consumeCharacter(code);
+        this.at = this.skipPlainCharacters(this.at, quote);
+      }
     }
   }
 
@@ -458,9 +482,23 @@ class WellFormednessScanner {
     if (codePoint === END || !isNameStartCodePoint(codePoint)) return "";
     do {
       this.at += codePoint > 0xffff ? 2 : 1;
+      this.at = this.skipAsciiNameCharacters(this.at);
       codePoint = this.codePoint(this.at);
     } while (codePoint !== END && isNameCodePoint(codePoint));
     return this.text.slice(start, this.at);
+  }
+
+  /** Moves past ASCII letters, digits and - . _ : (NameChars all) in one tight loop; the caller reads what follows. */
+  private skipAsciiNameCharacters(from: number): number {
+    const text = this.text;
+    let index = from;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+      if (!letter && !(code >= 0x2d && code <= 0x3a && code !== 0x2f) && code !== 0x5f) break;
+    }
+    this.charactersRead += index - from;
+    return index;
   }
 
   /** Moves past one character whose first code unit is `code`, refusing what is not an XML Char. */

@@ -1,0 +1,239 @@
+// The one-pass extractor against the fast-xml-parser tree it replaces: identical facts on every document it reads,
+// and every document the tree path refuses handed back to it (undefined), never read differently.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BreakglassError } from "../../../src/domain/errors.js";
+import {
+  canonicalizeExclusive,
+  ROOT_NAMESPACE_SCOPE,
+  writeExclusiveCanonicalization,
+} from "../../../src/domain/saml/exclusive-canonicalization.js";
+import { extractMetadata, type RawMetadata } from "../../../src/domain/saml/metadata-extract.js";
+import { extractMetadataFromText, MetadataTextReader } from "../../../src/domain/saml/metadata-text-extract.js";
+import { parseXmlDocument } from "../../../src/domain/saml/xml-document.js";
+import { assertSafeXml } from "../../../src/domain/saml/xml-safety.js";
+import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
+import { entity, generateCertificates } from "../../../bench/generate-aggregate.js";
+import { mutate, type Mutation } from "../../support/byte-mutations.js";
+import { readCorpusFile, readManifest } from "../../support/corpus.js";
+import { aggregateXml, entityXml } from "../../support/metadata-builder.js";
+
+const MD = "urn:oasis:names:tc:SAML:2.0:metadata";
+const DS = "http://www.w3.org/2000/09/xmldsig#";
+const XSI = "http://www.w3.org/2001/XMLSchema-instance";
+
+/** The tree path's facts, or the BreakglassError it throws. */
+function treeFacts(text: string): RawMetadata | BreakglassError {
+  try {
+    return extractMetadata(parseXmlDocument(text, "doc.xml"), "doc.xml");
+  } catch (error) {
+    if (error instanceof BreakglassError) return error;
+    throw error;
+  }
+}
+
+/** What the tree path reads, the one pass reads too; what the tree path refuses, the one pass hands back. */
+function expectAgreement(text: string): RawMetadata | undefined {
+  const expected = treeFacts(text);
+  const actual = extractMetadataFromText(text);
+  if (expected instanceof BreakglassError) expect(actual).toBeUndefined();
+  else if (actual !== undefined) expect(actual).toEqual(expected);
+  return actual;
+}
+
+/** The exclusive canonical form of the whole document element, as the fast path hands its signed bytes on. */
+function canonicalRoot(text: string): string | undefined {
+  const start = text.search(/<(?![?!])/);
+  return canonicalizeExclusive(text, start, text.lastIndexOf(">") + 1, ROOT_NAMESPACE_SCOPE);
+}
+
+const corpus = readManifest()
+  .filter((document) => document.wellFormed)
+  .map((document) => ({ file: document.file, text: decodeXmlBytes(readCorpusFile(document.file), document.file) }));
+
+describe("facts read in one pass are the tree's facts", () => {
+  it.each(corpus.map((document) => [document.file, document.text] as const))(
+    "reads %s exactly as the tree does, and its canonical signed bytes too",
+    (_file, text) => {
+      expect(expectAgreement(text)).toBeDefined();
+      const canonical = canonicalRoot(text);
+      if (canonical !== undefined) expect(expectAgreement(canonical)).toBeDefined();
+    },
+  );
+
+  it.each(corpus.map((document) => [document.file, document.text] as const))(
+    "reads %s's canonical form piece by piece, as the signature check writes it, exactly as whole",
+    (_file, text) => {
+      const start = text.search(/<(?![?!])/);
+      const reader = new MetadataTextReader();
+      let pieces = 0;
+      const written = writeExclusiveCanonicalization(
+        text,
+        start,
+        text.lastIndexOf(">") + 1,
+        ROOT_NAMESPACE_SCOPE,
+        {},
+        (piece) => {
+          pieces++;
+          reader.read(piece);
+        },
+      );
+      if (!written) return;
+      expect(reader.finish()).toEqual(extractMetadataFromText(canonicalRoot(text) ?? ""));
+      expect(pieces).toBeGreaterThan(1);
+    },
+  );
+
+  it("reads a generated federation aggregate (the bench's entities) exactly as the tree does", () => {
+    const certificates = [...generateCertificates(3)];
+    const text =
+      `<?xml version="1.0"?>\n<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" validUntil="2099-01-01T00:00:00Z">\n` +
+      certificates.map((certificate, index) => entity(index, certificate)).join("") +
+      "</md:EntitiesDescriptor>\n";
+    const facts = expectAgreement(text);
+    expect(facts?.entities).toHaveLength(3);
+    expect(facts?.entities[2]?.nameIDFormats).toHaveLength(2);
+    expect(expectAgreement(canonicalRoot(text) ?? "")).toBeDefined();
+  });
+
+  const key = { base64: "MIIBxTCCAW+gAwIBAgIJAL" };
+  const documents: Record<string, string> = {
+    "a single entity": entityXml({ keys: [key, { ...key, use: "encryption" }] }),
+    "an aggregate with nested aggregates and inherited validity": aggregateXml(
+      [
+        entityXml({ entityID: "https://a.test" }, false),
+        `<md:EntitiesDescriptor validUntil="2030-01-01T00:00:00Z">${entityXml({ entityID: "https://b.test", validUntil: "2029-01-01T00:00:00Z" }, false)}` +
+          `<md:EntitiesDescriptor>${entityXml({ entityID: "https://c.test", role: "sp" }, false)}</md:EntitiesDescriptor></md:EntitiesDescriptor>`,
+      ],
+      ' validUntil="2031-01-01T00:00:00Z" cacheDuration="PT6H"',
+    ),
+    "attribute values with spaces, tabs, CR LF and references": entityXml({
+      entityID: "  https://idp.example.test/?a=1&amp;b=&#x32;&#51;&lt;&gt;&quot;&apos; \t",
+      ssoLocations: ["https://idp.example.test/sso?x=1&amp;y=2\r\n", "&#x1F600;&#128512;"],
+    }),
+    "a reference longer than the parser's window": entityXml({ entityID: "x&#00000000000000000000000000000000065;y" }),
+    "text split by comments, with CR LF and references": `<md:EntityDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" entityID="e"><md:IDPSSODescriptor>
+      <md:NameIDFormat> urn:a<!-- c -->:b&amp;c&#x20;d\r\n </md:NameIDFormat><md:NameIDFormat><!-- only a comment --></md:NameIDFormat><md:NameIDFormat/>
+      <md:KeyDescriptor><ds:KeyInfo><ds:X509Data>
+      <ds:X509Certificate>\r\n AAAA<!-- x -->BBBB&#10;CC==\r\n</ds:X509Certificate><ds:X509Certificate/>
+      </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    </md:IDPSSODescriptor></md:EntityDescriptor>`,
+    "CDATA and a processing instruction in text":
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:IDPSSODescriptor><md:NameIDFormat>` +
+      `<![CDATA[a&amp;]]><?pi x?></md:NameIDFormat></md:IDPSSODescriptor></md:EntityDescriptor>`,
+    "CDATA and processing instructions elsewhere":
+      `<?xml version="1.0"?><?pi before?><md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:Extensions>` +
+      `<x><![CDATA[<md:IDPSSODescriptor>]]></x><?pi inside?></md:Extensions></md:EntityDescriptor>` +
+      `<!-- after -->`,
+    "an element inside text that is read":
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:IDPSSODescriptor>` +
+      `<md:NameIDFormat>a<b>c</b>d</md:NameIDFormat></md:IDPSSODescriptor></md:EntityDescriptor>`,
+    "default and redeclared namespaces":
+      `<EntitiesDescriptor xmlns="${MD}"><EntityDescriptor entityID="one">` +
+      `<IDPSSODescriptor xmlns:md="urn:other"><md:KeyDescriptor/>` +
+      `<SingleSignOnService Binding="b" Location="l"/></IDPSSODescriptor></EntityDescriptor>` +
+      `<x:EntityDescriptor xmlns:x="${MD}" xmlns="urn:elsewhere" entityID="two"><IDPSSODescriptor/><x:SPSSODescriptor/></x:EntityDescriptor>` +
+      `<EntityDescriptor xmlns="" entityID="three"/></EntitiesDescriptor>`,
+    "role descriptors with and without xsi:type":
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e">` +
+      `<md:RoleDescriptor xmlns:xsi="${XSI}" xmlns:fed="urn:fed" xsi:type="fed:SecurityTokenServiceType" validUntil="2030-01-01T00:00:00Z"/>` +
+      `<md:RoleDescriptor xmlns:t="urn:not-xsi" t:type="x"/><md:AuthnAuthorityDescriptor/>` +
+      `<md:PDPDescriptor/><md:AttributeAuthorityDescriptor/></md:EntityDescriptor>`,
+    "signatures at the root, on entities, and deeper":
+      `<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}"><ds:Signature/>` +
+      `<md:EntityDescriptor entityID="a"><ds:Signature/></md:EntityDescriptor>` +
+      `<md:EntityDescriptor entityID="b"><md:Extensions><ds:Signature/></md:Extensions></md:EntityDescriptor></md:EntitiesDescriptor>`,
+    "a signed single entity": `<md:EntityDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" entityID="a"><ds:Signature/></md:EntityDescriptor>`,
+    "an undeclared prefix on a visited element": `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><x:Thing/></md:EntityDescriptor>`,
+    "an undeclared prefix deep in an extension":
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:Extensions><x:Thing/></md:Extensions>` +
+      `</md:EntityDescriptor>`,
+    "an undeclared prefix under a KeyInfo":
+      `<md:EntityDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" entityID="e"><md:SPSSODescriptor>` +
+      `<md:KeyDescriptor><ds:KeyInfo><x:Y/></ds:KeyInfo></md:KeyDescriptor></md:SPSSODescriptor>` +
+      `</md:EntityDescriptor>`,
+    "an entity without entityID": aggregateXml([`<md:EntityDescriptor entityID=" "/>`]),
+    "a root that is not metadata": `<md:Other xmlns:md="${MD}"/>`,
+    "a root in another namespace": `<EntityDescriptor xmlns="urn:not-saml" entityID="e"/>`,
+    "an attribute named like an object property":
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:Extensions><x constructor="1"/>` +
+      `</md:Extensions></md:EntityDescriptor>`,
+    "an empty prefixed declaration": `<md:EntityDescriptor xmlns:md="${MD}" xmlns:e="" entityID="e"><e:IDPSSODescriptor/></md:EntityDescriptor>`,
+    "single-quoted attributes": `<md:EntityDescriptor xmlns:md='${MD}' entityID='it&apos;s "quoted"' validUntil = '2030-01-01T00:00:00Z'/>`,
+  };
+
+  it.each(Object.entries(documents))("agrees with the tree on %s", (_name, text) => {
+    assertSafeXml(text, "doc.xml");
+    expectAgreement(text);
+  });
+
+  it("reads the ordinary documents itself instead of handing them back", () => {
+    for (const name of [
+      "a single entity",
+      "an aggregate with nested aggregates and inherited validity",
+      "attribute values with spaces, tabs, CR LF and references",
+      "text split by comments, with CR LF and references",
+      "CDATA and processing instructions elsewhere",
+      "default and redeclared namespaces",
+      "role descriptors with and without xsi:type",
+      "signatures at the root, on entities, and deeper",
+      "an undeclared prefix deep in an extension",
+    ]) {
+      expect(extractMetadataFromText(documents[name] ?? ""), name).toBeDefined();
+    }
+  });
+});
+
+const fragment = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom(
+    "<!-- c -->",
+    "<![CDATA[x]]>",
+    "&amp;",
+    "&#x41;",
+    "&#10;",
+    "\r\n",
+    ' xmlns:md="urn:other"',
+    ' xmlns="urn:oasis:names:tc:SAML:2.0:metadata"',
+    "<ds:Signature/>",
+    "<md:EntityDescriptor entityID='x'/>",
+    "<md:IDPSSODescriptor>",
+    "</md:IDPSSODescriptor>",
+    "<md:NameIDFormat>n</md:NameIDFormat>",
+    '<md:KeyDescriptor use="signing">',
+    "<?pi x?>",
+  ),
+);
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0x20, max: 0x7e }) }),
+  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fragment }),
+  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 60 }) }),
+  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
+);
+
+describe("mutated real documents", () => {
+  const small = corpus.filter((document) => document.text.length < 40_000).map((document) => document.text);
+
+  it("are read identically, or handed back to the tree, whenever they pass the safety scan", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: small.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (index, mutations) => {
+          const text = mutate(Buffer.from(small[index] ?? "", "utf8"), mutations).toString("utf8");
+          try {
+            assertSafeXml(text, "doc.xml");
+          } catch {
+            return;
+          }
+          compared++;
+          expectAgreement(text);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    expect(compared).toBeGreaterThan(100);
+  });
+});
