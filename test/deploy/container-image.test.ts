@@ -34,7 +34,13 @@ function podman(args: string[], env: NodeJS.ProcessEnv = podmanEnv): Promise<Res
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
+    child.on("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "ENOENT"
+          ? new Error("podman is not installed: run scripts/prepare-container-builder.sh")
+          : error,
+      ),
+    );
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
