@@ -75,6 +75,8 @@ chroot "$work/build" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive 
 trim "$work/build"
 
 echo "== podman import"
+# Made again (--refresh): the previous images go, rather than stay behind untagged.
+podman rmi --ignore "$run_image" "$build_image" >/dev/null
 tar -C "$work/run" -c . | podman import -q - "$run_image" >/dev/null
 tar -C "$work/build" -c . | podman import -q - "$build_image" >/dev/null
 podman images --filter reference=localhost/breakglass-base
