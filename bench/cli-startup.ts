@@ -12,6 +12,8 @@ const ROOT = here("..");
 const BIN = here("../bin/breakglass.js");
 const GNU_TIME = "/usr/bin/time";
 const ROUNDS = Number(process.env["BENCH_STARTUP_ROUNDS"] ?? 5);
+/** Node 24, which .ci/run installs there: measured after the running Node when present (or BENCH_NODE names another). */
+const CI_NODE_24 = here("../.node24/node_modules/node/bin/node");
 
 interface Subject {
   readonly label: string;
@@ -47,11 +49,11 @@ interface Run {
 const CACHE_HOME = mkdtempSync(join(tmpdir(), "breakglass-bench-cache-"));
 
 /** One whole process, output discarded; GNU time (when installed) reports its peak RSS on stderr's last line. */
-function runOnce({ args, coldCache }: Subject): Run {
+function runOnce(node: string, { args, coldCache }: Subject): Run {
   const cacheHome = coldCache ? mkdtempSync(join(tmpdir(), "breakglass-bench-cold-")) : CACHE_HOME;
   const timed = existsSync(GNU_TIME);
-  const command = timed ? GNU_TIME : process.execPath;
-  const commandArgs = timed ? ["-f", "%M", process.execPath, ...args] : [...args];
+  const command = timed ? GNU_TIME : node;
+  const commandArgs = timed ? ["-f", "%M", node, ...args] : [...args];
   const started = process.hrtime.bigint();
   const result = spawnSync(command, commandArgs, {
     cwd: ROOT,
@@ -71,21 +73,38 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** The bench measures the compiled command a user runs, so it compiles the sources first. */
+/** The bench measures the compiled command a user runs, so it builds it first as `npm run build` does. */
 function build(): void {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(process.execPath, [here("../scripts/bundle-cli.mjs")], { cwd: ROOT, stdio: "inherit" });
+}
+
+/** The Node binaries to measure with: the running one, then BENCH_NODE or else .ci/run's Node 24 when either exists. */
+function nodes(): string[] {
+  const other = process.env["BENCH_NODE"] ?? (existsSync(CI_NODE_24) ? CI_NODE_24 : undefined);
+  if (other !== undefined && !existsSync(other)) throw new TypeError(`BENCH_NODE: ${other} does not exist`);
+  return [process.execPath, ...(other === undefined || other === process.execPath ? [] : [other])];
 }
 
 export function benchCliStartup(): void {
   build();
+  try {
+    for (const node of nodes()) benchWith(node);
+  } finally {
+    rmSync(CACHE_HOME, { recursive: true, force: true });
+  }
+}
+
+function benchWith(node: string): void {
+  const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+  console.log(`  Node ${version} (${node})`);
   const runs = new Map<Subject, Run[]>(SUBJECTS.map((subject) => [subject, []]));
-  // One round untimed first (disk cache), then every round runs each command once, so that a busy moment on the
-  // machine falls on all of them alike.
-  for (const subject of SUBJECTS) runOnce(subject);
+  // One round untimed first (disk cache, Node's compile cache), then every round runs each command once, so that a
+  // busy moment on the machine falls on all of them alike.
+  for (const subject of SUBJECTS) runOnce(node, subject);
   for (let round = 0; round < ROUNDS; round++)
-    for (const subject of SUBJECTS) runs.get(subject)!.push(runOnce(subject));
-  rmSync(CACHE_HOME, { recursive: true, force: true });
+    for (const subject of SUBJECTS) runs.get(subject)!.push(runOnce(node, subject));
 
   const summary = (subject: Subject) => {
     const measured = runs.get(subject)!;

@@ -79,11 +79,15 @@ export class RunbookRuns {
 
   /**
    * Goes on with a run where it stopped. A lease held by a dead process of this host is taken over at once; one held
-   * from another host only with `takeOver` (its reason goes on the record), once the holder missed two heartbeats.
+   * from another host only with `takeOver` (its reason goes on the record), once the holder missed two heartbeats. On
+   * a serve replica that follows, nothing is executed here (its engine's writes would be refused for want of the
+   * leader's fencing token): the leader goes on with the run once its run lease is free or expired.
    */
   resume(runId: string, actor: Actor, takeOver?: { readonly reason: string }): Promise<RunView> {
     const request = takeOver === undefined ? undefined : { reason: requireReason(takeOver.reason, "take it over") };
-    return this.options.engine.advance(this.resolve(runId), actor.person, request);
+    const id = this.resolve(runId);
+    if (this.options.executesRuns?.() === false) return this.options.engine.status(id);
+    return this.options.engine.advance(id, actor.person, request);
   }
 
   /**

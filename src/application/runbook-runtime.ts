@@ -25,6 +25,7 @@ import type { RunProgressListener } from "../domain/runbooks/run-progress.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
 import { openStore } from "../adapters/store/open-store.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
+import type { Fence } from "../domain/ports/leadership-store.js";
 import { planChecks } from "./check-plan.js";
 import { evaluatePosture } from "./evaluate-posture.js";
 import { EmergencyAccess } from "./emergency-access.js";
@@ -80,6 +81,12 @@ export interface RunbookServiceOptions {
   readonly wrapAction?: (action: ActionName, executor: ActionExecutor) => ActionExecutor;
   /** serve: false while this replica follows, so that only the leader executes runs (RunbookRunsOptions.executesRuns). */
   readonly executesRuns?: () => boolean;
+  /**
+   * serve: the leader's fence now (the elector's current term), read at each write; undefined while this replica
+   * follows. With it, every write of a run's steps goes through the store's fenced view (RunEngineOptions.executionStore),
+   * so a replica that no longer leads cannot write a step. The CLI has none: its runs are guarded by their run lease.
+   */
+  readonly leaderFence?: () => Fence | undefined;
 }
 
 export function openRunbookServices(config: BreakglassConfig, options: RunbookServiceOptions): RunbookServices {
@@ -158,9 +165,18 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     notify: options.notify,
     sleep: options.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
   };
+  const wrapStore = options.wrapStore ?? ((runs: RunStore) => runs);
+  // serve's leader view: a step's writes, its run's and its audit records', carry the fencing token of the term now.
+  const leaderView = options.leaderFence ? store.fenced(options.leaderFence) : undefined;
   const engine = new RunEngine({
-    store: options.wrapStore ? options.wrapStore(store.runs) : store.runs,
+    store: wrapStore(store.runs),
     audit,
+    ...(leaderView
+      ? {
+          executionStore: wrapStore(leaderView.runs),
+          executionAudit: new AuditLog(leaderView.audit, options.clock, jsonlAuditMirror(config.store.auditMirror)),
+        }
+      : {}),
     clock: options.clock,
     executors,
     runbooks: resolveRunbook,

@@ -1,5 +1,4 @@
 // What a CLI command may touch of its process: output streams, whether stdout is a terminal, the environment and the clock.
-import { createInterface } from "node:readline/promises";
 import type { RunbookServiceOptions } from "../application/runbook-runtime.js";
 import { systemClock, type Clock } from "../domain/shared/clock.js";
 
@@ -15,22 +14,31 @@ export interface CliIo {
    * Asks the person at the terminal one line (the question on stderr); only when stdin is a terminal, so that a script
    * never hangs on a question: a command that needs an answer without one says which option to pass instead.
    */
-  readonly prompt?: (question: string) => Promise<string>;
+  readonly prompt?: ((question: string) => Promise<string>) | undefined;
   /** All of standard input (a command given "-" for a file); tests pass their own. */
   readonly readStdin?: () => Promise<Buffer>;
   /** Test seams handed to the runbook services (test/support/faulty-cli.ts); never set by processIo. */
   readonly runbookSeams?: Pick<RunbookServiceOptions, "wrapStore" | "wrapAction" | "leaseHost" | "sleep">;
 }
 
+/**
+ * The process's own streams. stdin and stderr are opened when first used, not when a command starts: opening one loads
+ * a stream class of Node's (a file, a pipe or a terminal) that most commands never need (issue 15).
+ */
 export function processIo(): CliIo {
+  let stderr: ((text: string) => void) | undefined;
   return {
     stdout: writerEndingQuietlyOnClosedPipe(process.stdout),
-    stderr: writerEndingQuietlyOnClosedPipe(process.stderr),
+    stderr: (text) => (stderr ??= writerEndingQuietlyOnClosedPipe(process.stderr))(text),
     stdoutIsTty: process.stdout.isTTY === true,
-    stderrIsTty: process.stderr.isTTY === true,
+    get stderrIsTty() {
+      return process.stderr.isTTY === true;
+    },
     env: process.env,
     clock: systemClock,
-    ...(process.stdin.isTTY === true ? { prompt: askOnTerminal } : {}),
+    get prompt() {
+      return process.stdin.isTTY === true ? askOnTerminal : undefined;
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
@@ -39,7 +47,9 @@ export function processIo(): CliIo {
   };
 }
 
+/** readline is loaded only to ask: every command start would pay for it otherwise (issue 15). */
 async function askOnTerminal(question: string): Promise<string> {
+  const { createInterface } = await import("node:readline/promises");
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await terminal.question(question);

@@ -7,8 +7,8 @@ import { BreakglassError } from "../domain/errors.js";
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "../domain/saml/inspect-metadata.js";
 import { DEFAULT_FETCH_OPTIONS } from "../adapters/metadata/metadata-fetch.js";
 import { loadMetadataSigner } from "../adapters/metadata/metadata-signer.js";
-import { inspectMetadataSource } from "../adapters/metadata/metadata-source.js";
-import { defaultCacheDirectory, FileInspectionCache } from "../adapters/store/file-inspection-cache.js";
+import { inspectMetadataSource, isUrl } from "../adapters/metadata/metadata-source.js";
+import type { InspectionCache } from "../adapters/metadata/metadata-source.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { metadataReportJson } from "./metadata-report-json.js";
@@ -52,8 +52,8 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
       : parsePositiveNumber(options.timeout, "--timeout") * 1000;
   const signer = options.metadataSigner === undefined ? undefined : await loadMetadataSigner(options.metadataSigner);
   const ca = options.ca === undefined ? undefined : await readCa(options.ca);
-  const cache =
-    options.cache === false ? undefined : new FileInspectionCache(options.cacheDir ?? defaultCacheDirectory(io.env));
+  // Only a URL's inspection is cached (for a conditional GET next time); a file is read and parsed every time.
+  const cache = options.cache === false || !isUrl(source) ? undefined : await inspectionCache(options.cacheDir, io);
 
   const { inspection, origin } = await inspectMetadataSource(source, {
     signer,
@@ -73,6 +73,11 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
     );
   }
   return ok ? EXIT.ok : EXIT.findings;
+}
+
+async function inspectionCache(directory: string | undefined, io: CliIo): Promise<InspectionCache> {
+  const { defaultCacheDirectory, FileInspectionCache } = await import("../adapters/store/file-inspection-cache.js");
+  return new FileInspectionCache(directory ?? defaultCacheDirectory(io.env));
 }
 
 async function readCa(path: string): Promise<string> {

@@ -41,7 +41,12 @@ import { RequestGuard } from "../slack/request-guard.js";
 import { ServiceHttp, type Readiness, type ServiceHttpOptions } from "./service-http.js";
 import { ServiceMetrics } from "./service-metrics.js";
 import type { ServiceLog } from "./service-log.js";
-import { LeaderElector, RENEWALS_PER_LEASE, type LeadershipStatus } from "../application/leader-elector.js";
+import {
+  isLeadershipLost,
+  LeaderElector,
+  RENEWALS_PER_LEASE,
+  type LeadershipStatus,
+} from "../application/leader-elector.js";
 import type { Fence } from "../domain/ports/leadership-store.js";
 import {
   holderIsDeadHere,
@@ -162,6 +167,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     onAwsCallFailed: (service) => metrics.awsCallFailed(service),
     // Only the leader executes runs; a follower records decisions and leaves the steps to it (advanceReadyRuns).
     executesRuns: () => leading !== undefined,
+    // The steps the leader executes carry its fencing token, read at each write from the elector's current term.
+    leaderFence: () => elector.currentFence(),
     notify: async (channel, message, run) => {
       await announcer.announce(channelRole(channel), runbookNotification(message, run.initiator));
     },
@@ -280,8 +287,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         const advance = () => services.runs.advance(runId, LEADER_ACTOR).finally(() => advancing.delete(runId));
         const tell = (error: unknown) => {
           // Another replica or a person's press took it first: that one moves it.
-          if (!(isBreakglassError(error) && error.code === "RUN_BUSY"))
-            log.warn(`the leader could not go on with run ${runId}: ${describeError(error)}`);
+          if (isBreakglassError(error) && error.code === "RUN_BUSY") return;
+          log.warn(`the leader could not go on with run ${runId}: ${describeError(error)}`);
+          // A step's write was refused for its fencing token: another replica leads now and resumes the run.
+          if (isLeadershipLost(error)) elector.stepDown(describeError(error));
         };
         if (surface) surface.driver.drive(runId, advance, (_reply, error) => Promise.resolve(tell(error)));
         else work.run(`run ${runId}`, () => advance().then(() => undefined, tell));

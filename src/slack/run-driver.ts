@@ -65,8 +65,10 @@ export class RunDriver {
   async post(view: RunView, channel: string): Promise<PostedMessage> {
     const runbook = await this.runbook(view.runbookId);
     const posted = await this.context.announcer.post(channel, runMessage(view, runbook));
-    this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
+    // What the thread starts from, stored before the message: the leader goes on with a run only once its message is
+    // remembered, so its replies always build on this, and this never overwrites what the leader's thread told since.
     this.remember(view.id, statuses(view));
+    this.context.state.rememberMessage(`run:${view.id}`, posted, this.context.clock.now());
     this.rendered.set(view.id, fingerprintOf(view, undefined));
     this.watched.set(view.id, "");
     return posted;
@@ -221,11 +223,14 @@ export class RunDriver {
       this.refused.delete(runId);
       // The thread's replies are the leader's to post (once, across replicas); a follower only updates the message.
       if (this.context.leads?.() === false) return;
-      // What the thread has told, in this process or (after a restart) in the one before: a step that finished
-      // while no process was running still gets its reply.
-      const before = this.shown.get(runId) ?? this.remembered(runId);
+      // What the thread has told, as the store has it: by this process, the one before a restart, or the leader before
+      // this one took over (this process's own memory of a run it posted as a follower is stale by then). A step that
+      // finished while no process was running still gets its reply.
+      const before = this.remembered(runId) ?? this.shown.get(runId);
       const now = statuses(view);
-      this.shown.set(runId, now);
+      // Written before the replies go out, so that nothing is posted twice: a leader killed while posting them leaves
+      // the rest untold (the run's message still shows every step), instead of its successor posting them again.
+      this.remember(runId, now);
       if (before !== undefined) {
         for (const step of view.steps) {
           if (before.get(step.id) === step.status || !REPORTED.includes(step.status)) continue;
@@ -233,8 +238,6 @@ export class RunDriver {
           if (reply !== null) await announcer.post(message.channel, reply, message.ts);
         }
       }
-      // Written once the replies are out: a crash halfway repeats a reply rather than losing one.
-      this.remember(runId, now);
       await this.shareInstructions(view, runbook, message);
       await this.shareArtefact(view, runbook, message);
     } catch (error) {

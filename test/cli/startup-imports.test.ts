@@ -9,8 +9,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createSamlIdp } from "../support/saml-idp.js";
 
 const run = promisify(execFile);
-// bin/breakglass.js runs the compiled dist/, which `npm test` builds first.
+// bin/breakglass.js runs the bundle in dist/bundle/, which `npm test` builds first (`npm run build`).
 const BIN = new URL("../../bin/breakglass.js", import.meta.url).pathname;
+/** The npm packages the bundle holds in each of its files (scripts/bundle-cli.mjs writes it). */
+const BUNDLE_CONTENTS = new URL("../../dist/bundle/contents.json", import.meta.url).pathname;
 const RECORDER = new URL("../support/record-loaded-modules.mjs", import.meta.url).pathname;
 const EXAMPLE = new URL("../../examples/google-workspace-idp-metadata.xml", import.meta.url).pathname;
 const directory = mkdtempSync(join(tmpdir(), "breakglass-startup-"));
@@ -32,34 +34,54 @@ const SERVICE_LIBRARIES = [
 
 let calls = 0;
 
-/** Runs the installed command and returns the npm packages (and node:* built-ins) it loaded, each once. */
-async function packagesLoadedBy(...argv: string[]): Promise<string[]> {
+interface Loaded {
+  /** The npm packages (and node:* built-ins imported as ES modules) the command loaded, each once. */
+  readonly packages: string[];
+  /** breakglass's own JavaScript files it read: bin/breakglass.js and dist/bundle/*.js. */
+  readonly ownFiles: string[];
+}
+
+/** Runs the installed command and says what it loaded: a bundle file counts as the packages bundled into it. */
+async function loadedBy(...argv: string[]): Promise<Loaded> {
   calls += 1;
   const record = join(directory, `${calls}-${argv.join("-").replace(/\W+/g, "-")}.txt`);
   await run(process.execPath, ["--import", RECORDER, BIN, ...argv], {
     env: { ...process.env, RECORD_LOADED_MODULES: record, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome },
   });
-  const names = readFileSync(record, "utf8")
-    .split("\n")
-    .map((line) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1] ?? (line.startsWith("node:") ? line : null))
-    .filter((name): name is string => name !== null);
-  return [...new Set(names)].sort();
+  const bundled = JSON.parse(readFileSync(BUNDLE_CONTENTS, "utf8")) as Record<string, string[]>;
+  const lines = [...new Set(readFileSync(record, "utf8").split("\n"))];
+  const ownFiles = lines.filter((line) => !line.includes("/node_modules/") && /\/(bin|dist)\/.*\.js$/.test(line));
+  const names = lines.flatMap((line) => {
+    const inBundle = /\/dist\/bundle\/([^/]+\.js)$/.exec(line)?.[1];
+    if (inBundle !== undefined) return bundled[inBundle] ?? [];
+    return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1] ?? (line.startsWith("node:") ? line : []);
+  });
+  return { packages: [...new Set(names)].sort(), ownFiles };
+}
+
+async function packagesLoadedBy(...argv: string[]): Promise<string[]> {
+  return (await loadedBy(...argv)).packages;
 }
 
 const serviceLibrariesIn = (packages: string[]) =>
   packages.filter((name) => SERVICE_LIBRARIES.some((library) => name.startsWith(library)));
 
 describe("what the installed command loads", () => {
-  it("answers --help with commander alone", async () => {
-    const packages = await packagesLoadedBy("--help");
+  it("answers --help with commander alone, from three files of its own", async () => {
+    const { packages, ownFiles } = await loadedBy("--help");
     expect(packages.filter((name) => !name.startsWith("node:"))).toEqual(["commander"]);
+    // bin/breakglass.js, the bundle's entry and the one chunk every command starts with.
+    expect(ownFiles).toHaveLength(3);
   });
 
   it("inspects an unsigned metadata file with no AWS SDK, Slack, store driver, HTTP client or XML-DSig library", async () => {
-    const packages = await packagesLoadedBy("metadata", "inspect", EXAMPLE, "--no-cache");
+    const { packages, ownFiles } = await loadedBy("metadata", "inspect", EXAMPLE);
     expect(packages).toEqual(expect.arrayContaining(["fast-xml-parser", "node-forge"]));
     expect(serviceLibrariesIn(packages)).toEqual([]);
     expect(packages.filter((name) => ["xml-crypto", "@xmldom/xmldom", "xpath"].includes(name))).toEqual([]);
+    // A handful of bundle files, never tsc's tree of a hundred modules (dist/cli, dist/domain…).
+    expect(ownFiles.length).toBeLessThanOrEqual(12);
+    expect(ownFiles.filter((file) => !/\/bin\/breakglass\.js$|\/dist\/bundle\//.test(file))).toEqual([]);
   });
 
   it("preflights a SAML response offline (--provider-metadata) with no AWS SDK, Slack, store driver or HTTP client", async () => {

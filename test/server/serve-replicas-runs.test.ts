@@ -1,5 +1,5 @@
 // Two serve replicas on one store, in one process: a run started and approved through the follower is executed by
-// the leader, and Slack gets each of the run's thread replies once.
+// the leader, and Slack gets each of the run's thread replies once; the follower's engine can write no step.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, makeCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
@@ -86,5 +86,43 @@ describe("a run moved through a follower", () => {
       .map((call) => String(call.args["text"]));
     expect(replies.length).toBeGreaterThan(0);
     expect(new Set(replies).size).toBe(replies.length);
+  });
+});
+
+describe("a run's steps on a replica that does not lead", () => {
+  it("are refused for want of the leader's fencing token, and the run stays where it is", async () => {
+    const store = follower.service.services.store;
+    await follower.command("runbook start slack-drill incident=INC-78", ALICE, CHANNELS.incidents);
+    const started = await eventually(
+      () =>
+        store.audit
+          .auditRecords()
+          .find(
+            (record) =>
+              record.action === "run.started" &&
+              record.runId !== null &&
+              store.runs.findRun(record.runId)?.inputs["incident"] === "INC-78",
+          ),
+      (record) => record !== undefined,
+    );
+    const runId = String(started?.runId);
+    await eventually(
+      () => store.runs.findRun(runId)?.status,
+      (status) => status === "waiting",
+    );
+    const before = { run: store.runs.findRun(runId), steps: store.runs.runSteps(runId), head: store.audit.auditHead() };
+    // Asked to go on with it (the Run button, a take-over), a follower leaves it to the leader; and were its engine to
+    // go on anyway, the store would refuse the step's first write for want of the leader's fencing token.
+    const operator = { person: "bob", label: "bob", verification: "test", verified: true };
+    expect(await follower.service.services.runs.resume(runId, operator, { reason: "stuck" })).toMatchObject({
+      status: "waiting",
+    });
+    await expect(follower.service.services.engine.advance(runId, operator.person)).rejects.toMatchObject({
+      code: "LEADERSHIP_LOST",
+      message: expect.stringContaining("this replica does not lead"),
+    });
+    expect(store.runs.findRun(runId)).toEqual(before.run);
+    expect(store.runs.runSteps(runId)).toEqual(before.steps);
+    expect(store.audit.auditHead()).toBe(before.head);
   });
 });

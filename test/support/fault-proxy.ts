@@ -1,4 +1,5 @@
-// A loopback HTTP proxy in front of moto that answers a seeded share of requests with AWS throttling or 503 errors instead.
+// A loopback HTTP proxy in front of moto that answers a seeded share of requests with AWS throttling or 503 errors instead,
+// and can withhold the answer to one call that moto applied (a caller that dies in the middle of it).
 import {
   Agent,
   createServer,
@@ -34,6 +35,12 @@ export interface FaultProxy {
   denyAssumeRoleInto(accountIds: readonly string[]): void;
   /** How many requests named this API action (query protocol's Action, or a JSON service's X-Amz-Target). */
   requestsFor(action: string): number;
+  /**
+   * The next request for `action` is forwarded to moto, which applies it, and its answer is then never passed on: the
+   * caller waits on an open connection, as when a call is in flight at the moment its process dies. Resolves once moto
+   * has answered that request. Later requests for it are forwarded as usual.
+   */
+  withholdAnswerTo(action: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +70,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
 
   let deniedAccounts = new Set<string>();
   const actions = new Map<string, number>();
+  let withheld: { readonly action: string; readonly applied: () => void } | undefined;
   const server = createServer((incoming, outgoing) => {
     // Reading the body first is fine here: AWS API requests are small.
     const chunks: Buffer[] = [];
@@ -72,6 +80,13 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
       const action =
         new URLSearchParams(body.toString("utf8")).get("Action") ?? String(incoming.headers["x-amz-target"] ?? "");
       if (action) actions.set(action, (actions.get(action) ?? 0) + 1);
+      if (withheld !== undefined && action === withheld.action) {
+        const { applied } = withheld;
+        withheld = undefined;
+        counts.forwarded += 1;
+        forwardWithoutAnswer(incoming, upstream, agent, body, applied);
+        return;
+      }
       const denied = deniedAccounts.size > 0 ? assumeRoleTarget(body.toString("utf8")) : undefined;
       if (denied && deniedAccounts.has(denied.accountId)) {
         counts.denied += 1;
@@ -112,6 +127,10 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
       deniedAccounts = new Set(accountIds);
     },
     requestsFor: (action) => actions.get(action) ?? 0,
+    withholdAnswerTo: (action) =>
+      new Promise<void>((resolve) => {
+        withheld = { action, applied: resolve };
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -154,6 +173,31 @@ export function forward(
       .writeHead(502, { "content-type": "text/plain" })
       .end(`fault proxy could not reach ${upstream.origin}: ${error.message}`);
   });
+  outbound.end(body);
+}
+
+/** Passes one request on to `upstream` and reads its answer, which goes no further: `outgoing` is left unanswered. */
+function forwardWithoutAnswer(
+  incoming: IncomingMessage,
+  upstream: URL,
+  agent: Agent,
+  body: Buffer,
+  answered: () => void,
+): void {
+  const outbound = forwardRequest(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: incoming.method,
+      path: incoming.url,
+      headers: endToEndHeaders(incoming.headers),
+      agent,
+    },
+    (response) => {
+      response.resume();
+      response.once("end", answered);
+    },
+  );
   outbound.end(body);
 }
 

@@ -40,7 +40,8 @@ export type ReplicaStore =
   | { readonly kind: "sqlite" }
   | { readonly kind: "dynamodb"; readonly table: string; readonly region: string; readonly endpoint: string };
 
-function storeYaml(store: ReplicaStore, directory: string): string {
+/** The `store:` section of a replica config for `store`, its SQLite file in `directory`. */
+export function replicaStoreYaml(store: ReplicaStore, directory: string): string {
   if (store.kind === "sqlite") return `store:\n  path: ${join(directory, "breakglass.db")}`;
   return `store:\n  kind: dynamodb\n  table: ${store.table}\n  region: ${store.region}\n  endpoint: ${store.endpoint}`;
 }
@@ -59,7 +60,7 @@ export function replicaDirectory(ttlSeconds: number, extraYaml = "", store: Repl
     `idp:
   name: Okta
   metadata: ${join(directory, "idp.xml")}
-${storeYaml(store, directory)}
+${replicaStoreYaml(store, directory)}
 serve:
   leadership:
     ttlSeconds: ${ttlSeconds}

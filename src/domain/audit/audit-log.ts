@@ -13,13 +13,15 @@ export class AuditLog {
 
   /**
    * Fail closed: a caller records what it is about to do and only then does it. If either copy
-   * cannot be written this throws, and the caller must not make the change.
+   * cannot be written this throws, and the caller must not make the change. A record a leader's fenced view refused
+   * (LEADERSHIP_LOST: another replica leads now) is thrown as it is, so that the caller steps down.
    */
   record(entry: AuditEntry): AuditRecord {
     let record: AuditRecord;
     try {
       record = this.store.appendAudit(entry, this.clock.now());
     } catch (error) {
+      if (error instanceof BreakglassError && error.code === "LEADERSHIP_LOST") throw error;
       throw new BreakglassError(
         "AUDIT_FAILED",
         "audit log",

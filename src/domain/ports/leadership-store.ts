@@ -9,6 +9,7 @@
 // carries a fencing token that grows by one each time the holder changes, and the store refuses a fenced write whose
 // token is not the current one, checked in the same transaction as the write: a leader paused past its lease (GC,
 // SIGSTOP, a VM migration) and then woken cannot overwrite what its successor did.
+import { BreakglassError } from "../errors.js";
 
 /** A lease item as stored. `holder` is null once released: the next holder, even the same one, gets a new token. */
 export interface LeaderLease {
@@ -29,6 +30,46 @@ export interface Fence {
   readonly name: string;
   readonly holder: string;
   readonly token: number;
+}
+
+/**
+ * The fence a view of the store checks: a fixed one (a term's), or a getter read at each write (the elector's current
+ * term, undefined while this replica does not lead), so that one view serves every term of one replica.
+ */
+export type FenceSource = Fence | (() => Fence | undefined);
+
+/**
+ * The fence a write carries now; LEADERSHIP_LOST naming the store when the getter says this replica does not lead, and
+ * nothing is written.
+ */
+export function currentFence(source: FenceSource, store: string): Fence {
+  const fence = typeof source === "function" ? source() : source;
+  if (fence !== undefined) return fence;
+  throw new BreakglassError(
+    "LEADERSHIP_LOST",
+    store,
+    "write refused: this replica does not lead (it holds no fencing token); the leader makes this write",
+  );
+}
+
+/** LEADERSHIP_LOST for a write whose token is not the lease's, naming the store, the token written and the lease now. */
+export function fenceRefusal(
+  store: string,
+  fence: Fence,
+  lease: { readonly holder: string | null; readonly token: number } | null,
+): BreakglassError {
+  const now =
+    lease === null
+      ? "no one holds it"
+      : lease.holder === null
+        ? `it was released (token ${lease.token})`
+        : `${lease.holder} holds it with token ${lease.token}`;
+  return new BreakglassError(
+    "LEADERSHIP_LOST",
+    store,
+    `write refused: this replica (${fence.holder}) wrote with token ${fence.token} of leader lease ${fence.name}, ` +
+      `but ${now}`,
+  );
 }
 
 export interface LeadershipStore {

@@ -4,7 +4,7 @@
 import type { AttestationStore } from "./attestation-store.js";
 import type { AuditStore } from "./audit-store.js";
 import type { EmergencyWindowStore } from "./emergency-window-store.js";
-import type { Fence, LeadershipStore } from "./leadership-store.js";
+import type { FenceSource, LeadershipStore } from "./leadership-store.js";
 import type { MemberLeaseStore } from "./member-lease-store.js";
 import type { ServeStateStore } from "./serve-state-store.js";
 import type { WatchedEventStore } from "./watched-event-store.js";
@@ -37,9 +37,11 @@ export interface BreakglassStore {
    * When it does not, the write is refused with LEADERSHIP_LOST and nothing is written. Expiry is not checked: only a
    * new holder changes the token, so a late write of a holder no one replaced is still the only one. SQLite checks it
    * inside the write's BEGIN IMMEDIATE transaction; DynamoDB adds a ConditionCheck on the lease item to the write's
-   * TransactWriteItems (a single Put or Update becomes a two-item transaction). Closing the view closes nothing.
+   * TransactWriteItems (a single Put or Update becomes a two-item transaction). `fence` may be a getter read at each
+   * write (the elector's current term): while it answers undefined (this replica does not lead) every write is refused
+   * with LEADERSHIP_LOST too. Closing the view closes nothing.
    */
-  fenced(fence: Fence): BreakglassStore;
+  fenced(fence: FenceSource): BreakglassStore;
   /** The emergency-account watcher: judged CloudTrail events, misuse alerts, unreadable messages. */
   readonly watchedEvents: WatchedEventStore;
   /** A cheap read that fails when the store cannot be used: what /readyz asks. */

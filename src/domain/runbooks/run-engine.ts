@@ -50,7 +50,19 @@ export type { RunView, StepView } from "./run-view.js";
 
 export interface RunEngineOptions {
   readonly store: RunStore;
+  /**
+   * The store the steps of `advance` and `resume` are written through (their run lease, every transition, the lease's
+   * heartbeat); `store` when not given. serve's leader view: each of these writes carries the leader's fencing token,
+   * so a replica that no longer leads cannot write a step, while decisions (start, approve, confirm, skip, abort),
+   * which any replica records for the person who made them, go through `store`.
+   */
+  readonly executionStore?: RunStore;
   readonly audit: AuditLog;
+  /**
+   * The audit log of the records a step writes on its own (an action's plan and read-back, a notification, a resumed
+   * step); `audit` when not given. serve's leader view, over the same fenced store as `executionStore`.
+   */
+  readonly executionAudit?: AuditLog;
   readonly clock: Clock;
   readonly executors: StepExecutors;
   readonly runbooks: RunbookResolver;
@@ -93,7 +105,9 @@ interface Loaded {
 
 export class RunEngine {
   private readonly store: RunStore;
+  private readonly executionStore: RunStore;
   private readonly audit: AuditLog;
+  private readonly executionAudit: AuditLog;
   private readonly clock: Clock;
   private readonly executors: StepExecutors;
   private readonly runbooks: RunbookResolver;
@@ -106,7 +120,9 @@ export class RunEngine {
 
   constructor(options: RunEngineOptions) {
     this.store = options.store;
+    this.executionStore = options.executionStore ?? options.store;
     this.audit = options.audit;
+    this.executionAudit = options.executionAudit ?? options.audit;
     this.clock = options.clock;
     this.executors = options.executors;
     this.runbooks = options.runbooks;
@@ -197,12 +213,16 @@ export class RunEngine {
   async advance(runId: string, actor: string, takeOver?: TakeOverRequest): Promise<RunView> {
     const { run, runbook } = await this.load(runId);
     if (run.status === "succeeded" || run.status === "aborted") return this.view(run, runbook);
-    this.takeLease(runId, actor, takeOver);
+    const writes = this.executionStore;
+    this.takeLease(writes, runId, actor, takeOver);
     try {
       // Read again under the lease: another process may have finished or aborted the run in between.
       const current = this.requireRun(runId);
-      if (current.status !== "succeeded" && current.status !== "aborted") await this.runSteps(current, runbook, actor);
+      if (current.status !== "succeeded" && current.status !== "aborted")
+        await this.runSteps(writes, current, runbook, actor);
     } finally {
+      // Giving the lease up through `store`: it only ever frees the run (conditional on this holder), so a replica that
+      // lost the leadership in the middle of a step lets its successor go on at once instead of after the lease.
       this.store.releaseLease(runId, this.holder);
     }
     return this.view(this.requireRun(runId), runbook);
@@ -365,7 +385,7 @@ export class RunEngine {
         `has already ${run.status === "succeeded" ? "succeeded" : "been aborted"}, so there is nothing to abort`,
       );
     }
-    this.takeLease(runId, actor, takeOver);
+    this.takeLease(this.store, runId, actor, takeOver);
     try {
       this.audit.record({ actor, action: "run.aborted", runId, subject: runbook.id, detail: { reason } });
       this.store.recordTransition(runId, this.holder, { runStatus: "aborted" }, this.clock.now());
@@ -389,10 +409,11 @@ export class RunEngine {
     return this.view(run, runbook);
   }
 
-  private async runSteps(initial: RunRecord, runbook: Runbook, actor: string): Promise<void> {
+  private async runSteps(writes: RunStore, initial: RunRecord, runbook: Runbook, actor: string): Promise<void> {
     let records = this.store.runSteps(initial.id);
     if (initial.status === "failed") {
       this.transition(
+        writes,
         initial.id,
         { runStatus: "running" },
         { actor, action: "run.resumed", subject: runbook.id, detail: {} },
@@ -403,15 +424,16 @@ export class RunEngine {
       const step = runbook.steps[index] as RunbookStep;
       const record = records[index] as RunStepRecord;
       if (record.status === "waiting") {
-        this.transition(initial.id, { runStatus: "waiting" }, null);
+        this.transition(writes, initial.id, { runStatus: "waiting" }, null);
         return;
       }
       // Renewed before every step: a long run keeps its lease, and a lost one stops here before anything happens.
-      this.store.renewLease(initial.id, this.holder, this.clock.now(), this.leaseMilliseconds);
+      writes.renewLease(initial.id, this.holder, this.clock.now(), this.leaseMilliseconds);
       const run = this.requireRun(initial.id);
 
       if (!this.conditionHolds(step, run, records)) {
         this.recordStep(
+          writes,
           run.id,
           actor,
           { stepId: step.id, status: "skipped", outcome: { summary: "skipped: its when condition does not hold" } },
@@ -424,7 +446,7 @@ export class RunEngine {
       if (record.status === "running" || record.status === "applying") {
         // The process stopped in the middle of this step: run it again from its start. An action re-plans, and its
         // executor's plan sees what the interrupted apply already did, so nothing is applied twice.
-        this.audit.record({
+        this.executionAudit.record({
           actor,
           action: "step.resumed",
           runId: run.id,
@@ -433,17 +455,18 @@ export class RunEngine {
         });
       }
       this.recordStep(
+        writes,
         run.id,
         actor,
         { stepId: step.id, status: "running", outcome: null, started: true },
         "step.started",
       );
 
-      const stopHeartbeat = this.startHeartbeat(run.id);
+      const stopHeartbeat = this.startHeartbeat(writes, run.id);
       const waits = { reported: false };
       let result: StepResult | undefined;
       try {
-        result = await this.executeStep(runbook, index, run, actor, waits);
+        result = await this.executeStep(writes, runbook, index, run, actor, waits);
       } finally {
         stopHeartbeat();
         if (waits.reported) {
@@ -453,6 +476,7 @@ export class RunEngine {
       }
       if (result.status === "waiting") {
         this.recordStep(
+          writes,
           run.id,
           actor,
           { stepId: step.id, status: "waiting", outcome: result.outcome },
@@ -466,9 +490,9 @@ export class RunEngine {
       const path = produced === undefined || result.status !== "succeeded" ? undefined : result.artefacts?.[produced];
       // A dry run applies no action, so an action's artefact cannot exist; a check's still must.
       const excused = run.dryRun && step.kind === "action";
-      if (result.status === "failed") next = this.failStep(run.id, actor, runbook, index, result.outcome);
+      if (result.status === "failed") next = this.failStep(writes, run.id, actor, runbook, index, result.outcome);
       else if (produced !== undefined && path === undefined && !excused) {
-        next = this.failStep(run.id, actor, runbook, index, {
+        next = this.failStep(writes, run.id, actor, runbook, index, {
           ...result.outcome,
           summary: `failed: it did not produce the run's ${produced}`,
           error: `did not produce the run's ${produced}`,
@@ -477,6 +501,7 @@ export class RunEngine {
         const artefacts =
           produced === undefined || path === undefined ? [] : [{ name: produced, path, stepId: step.id }];
         this.transition(
+          writes,
           run.id,
           { steps: [{ stepId: step.id, status: "succeeded", outcome: result.outcome }], artefacts },
           { actor, action: "step.succeeded", subject: step.id, detail: { ...result.outcome } },
@@ -487,6 +512,7 @@ export class RunEngine {
       records = this.store.runSteps(run.id);
     }
     this.transition(
+      writes,
       initial.id,
       { runStatus: "succeeded" },
       { actor, action: "run.succeeded", subject: runbook.id, detail: {} },
@@ -495,6 +521,7 @@ export class RunEngine {
 
   /** Records a failed step and follows its onFailure; returns the index of the next step to run, or null when the run halts. */
   private failStep(
+    writes: RunStore,
     runId: string,
     actor: string,
     runbook: Runbook,
@@ -509,6 +536,7 @@ export class RunEngine {
         ? [{ actor, action: "run.failed", runId, subject: runbook.id, detail: { stoppedAt: step.id } }]
         : [];
     this.transition(
+      writes,
       runId,
       { runStatus: route.runStatus, steps: route.steps, audit: runFailed },
       { actor, action: "step.failed", subject: step.id, detail: { ...route.detail } },
@@ -517,6 +545,7 @@ export class RunEngine {
   }
 
   private async executeStep(
+    writes: RunStore,
     runbook: Runbook,
     index: number,
     run: RunRecord,
@@ -538,7 +567,7 @@ export class RunEngine {
           `needs the run's ${needed}, but no step of this run produced it (the step that produces it was skipped or failed)`,
         );
       }
-      return await executeStepKind(step, run, this.stepContext(run, runbook, index, actor, context));
+      return await executeStepKind(step, run, this.stepContext(writes, run, runbook, index, actor, context));
     } catch (error) {
       return failed(describeError(error));
     }
@@ -546,6 +575,7 @@ export class RunEngine {
 
   /** What a step kind's handler may use: the lease and the step's store record stay the engine's, reached only through here. */
   private stepContext(
+    writes: RunStore,
     run: RunRecord,
     runbook: Runbook,
     index: number,
@@ -558,7 +588,7 @@ export class RunEngine {
       actor,
       runContext,
       executors: this.executors,
-      audit: this.audit,
+      audit: this.executionAudit,
       clock: this.clock,
       lookup,
       confirmedFingerprint: () => {
@@ -579,10 +609,11 @@ export class RunEngine {
           contextFor: (stepId) => ({ ...runContext, stepId, idempotencyKey: `${run.id}:${stepId}` }),
           lookup,
         }),
-      renewLease: () => this.store.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
+      renewLease: () => writes.renewLease(run.id, this.holder, this.clock.now(), this.leaseMilliseconds),
       reportWait: runContext.reportWait,
       markApplying: (plan, applying) =>
         this.transition(
+          writes,
           run.id,
           { steps: [{ stepId: step.id, status: "applying", outcome: { summary: `applying: ${plan.summary}`, plan } }] },
           { actor: applying.actor, action: applying.action, subject: applying.subject, detail: applying.detail },
@@ -603,7 +634,7 @@ export class RunEngine {
   ): Promise<RunView> {
     const { runbook } = await this.load(runId);
     // Under the lease, so that two people answering at once cannot both decide the same step.
-    this.takeLease(runId, actor);
+    this.takeLease(this.store, runId, actor);
     try {
       const run = this.requireRun(runId);
       const records = this.store.runSteps(runId);
@@ -629,13 +660,14 @@ export class RunEngine {
       const made = unlocks === undefined ? decided : { ...decided, outcome: { ...decided.outcome, unlocks } };
       if (made.status !== "failed") {
         this.transition(
+          this.store,
           runId,
           { runStatus: "running", steps: [{ stepId: step.id, status: made.status, outcome: made.outcome }] },
           { actor, action: made.action, subject: step.id, detail: { ...made.outcome } },
         );
       } else {
         this.audit.record({ actor, action: made.action, runId, subject: step.id, detail: { ...made.outcome } });
-        this.failStep(runId, actor, runbook, index, made.outcome);
+        this.failStep(this.store, runId, actor, runbook, index, made.outcome);
       }
     } finally {
       this.store.releaseLease(runId, this.holder);
@@ -649,10 +681,10 @@ export class RunEngine {
    * allowed. A take-over is one conditional write on the holder and expiry as read, audited (run.lease-taken-over); if
    * its audit record cannot be written, the lease is given up again.
    */
-  private takeLease(runId: string, actor: string, takeOver?: TakeOverRequest): void {
+  private takeLease(writes: RunStore, runId: string, actor: string, takeOver?: TakeOverRequest): void {
     const now = this.clock.now();
     try {
-      this.store.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
+      writes.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
       return;
     } catch (error) {
       if (!(error instanceof BreakglassError) || error.code !== "RUN_BUSY") throw error;
@@ -660,7 +692,7 @@ export class RunEngine {
     const run = this.requireRun(runId);
     if (run.leaseHolder === null || run.leaseExpiresAt === null) {
       // Released between the two reads: take it the ordinary way.
-      this.store.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
+      writes.acquireLease(runId, this.holder, now, this.leaseMilliseconds);
       return;
     }
     const held = { holder: run.leaseHolder, expiresAt: run.leaseExpiresAt };
@@ -674,9 +706,10 @@ export class RunEngine {
     } else {
       throw new BreakglassError("RUN_BUSY", `run ${runId}`, busyReason(held, renewedAt, allowedFrom, takeOver));
     }
-    this.store.takeOverLease(runId, held, this.holder, now, this.leaseMilliseconds);
+    writes.takeOverLease(runId, held, this.holder, now, this.leaseMilliseconds);
     try {
       this.transition(
+        writes,
         runId,
         {},
         {
@@ -693,12 +726,12 @@ export class RunEngine {
   }
 
   /** Renews the lease every lease / 3 while a step runs; a renewal refused (the lease was taken over) stops it, and the step's next write is refused. */
-  private startHeartbeat(runId: string): () => void {
+  private startHeartbeat(writes: RunStore, runId: string): () => void {
     let stopped = false;
     const stop = this.heartbeat(this.leaseMilliseconds / HEARTBEATS_PER_LEASE, () => {
       if (stopped) return;
       try {
-        this.store.renewLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
+        writes.renewLease(runId, this.holder, this.clock.now(), this.leaseMilliseconds);
       } catch {
         // Lost: recordTransition refuses this engine's next write, which ends the step's work here.
         stopped = true;
@@ -720,8 +753,16 @@ export class RunEngine {
     }
   }
 
-  private recordStep(runId: string, actor: string, change: StepChange, action: string, runStatus?: RunStatus): void {
+  private recordStep(
+    writes: RunStore,
+    runId: string,
+    actor: string,
+    change: StepChange,
+    action: string,
+    runStatus?: RunStatus,
+  ): void {
     this.transition(
+      writes,
       runId,
       { ...(runStatus === undefined ? {} : { runStatus }), steps: [change] },
       { actor, action, subject: change.stepId, detail: change.outcome === null ? {} : { ...change.outcome } },
@@ -730,13 +771,14 @@ export class RunEngine {
 
   /** A transition and its audit records are written as one before the engine goes on; a transition nobody needs to read about passes null. */
   private transition(
+    writes: RunStore,
     runId: string,
     transition: Parameters<RunStore["recordTransition"]>[2],
     audit: { actor: string; action: string; subject: string; detail: Record<string, unknown> } | null,
   ): void {
     const entries = [...(audit === null ? [] : [{ ...audit, runId }]), ...(transition.audit ?? [])];
     this.audit.recordWith(entries, () =>
-      this.store.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()),
+      writes.recordTransition(runId, this.holder, { ...transition, audit: entries }, this.clock.now()),
     );
   }
 

@@ -1,6 +1,7 @@
 // The store contract: what every BreakglassStore (SQLite today, DynamoDB next) must do, run by each implementation's test file.
 import { afterEach, describe, expect, it } from "vitest";
 import { verifyChain, type AuditEntry } from "../../../src/domain/audit/audit-chain.js";
+import type { Fence } from "../../../src/domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { NewRun } from "../../../src/domain/runbooks/run-store.js";
 import type { Judgement } from "../../../src/domain/watch/classify-event.js";
@@ -979,6 +980,63 @@ export function runStoreContract(options: StoreContractOptions): void {
       ).toThrow(expect.objectContaining({ code: "LEADERSHIP_LOST" }));
       expect(store.runs.runSteps("run-1")[0]).toMatchObject({ stepId: "check-idp", status: "pending" });
       expect(store.audit.auditHead()).toBe(head);
+    });
+
+    it("refuses a run's step written with an old token once another replica holds the lease, leaving the run as it was", () => {
+      const { store, open } = fresh();
+      store.runs.createRun(newRun("run-1"), entry("run.started", "run-1", "fm2-reimport-metadata"), t(1));
+      const a = store.leadership.acquireOrRenew("serve", "replica-a", t(1), TTL);
+      // The view serve's engine writes steps through: the fence is the elector's term, read at each write.
+      let term: Fence | undefined = { name: "serve", holder: "replica-a", token: a?.token ?? 0 };
+      const engine = store.fenced(() => term).runs;
+      engine.acquireLease("run-1", "engine-a", t(1), LEASE);
+      engine.recordTransition(
+        "run-1",
+        "engine-a",
+        {
+          steps: [{ stepId: "check-idp", status: "running", outcome: null, started: true }],
+          audit: [entry("step.started", "run-1", "check-idp")],
+        },
+        t(1),
+      );
+      // replica-a is paused in the middle of the step; replica-b takes the expired lease.
+      expect(open().leadership.acquireOrRenew("serve", "replica-b", t(2), TTL)).toMatchObject({ token: 2 });
+      const run = store.runs.findRun("run-1");
+      const head = store.audit.auditHead();
+      const finishing = () =>
+        engine.recordTransition(
+          "run-1",
+          "engine-a",
+          {
+            runStatus: "succeeded",
+            steps: [{ stepId: "check-idp", status: "succeeded", outcome: { summary: "ok" } }],
+            audit: [entry("step.succeeded", "run-1", "check-idp")],
+          },
+          t(2),
+        );
+      expect(finishing).toThrow(
+        expect.objectContaining({
+          code: "LEADERSHIP_LOST",
+          message: expect.stringMatching(
+            /write refused: .*token 1 of leader lease serve, but replica-b holds it with token 2/,
+          ),
+        }),
+      );
+      expect(() => engine.renewLease("run-1", "engine-a", t(2), LEASE)).toThrow(
+        expect.objectContaining({ code: "LEADERSHIP_LOST" }),
+      );
+      expect(store.runs.findRun("run-1")).toEqual(run);
+      expect(store.runs.runSteps("run-1")[0]).toMatchObject({ stepId: "check-idp", status: "running", attempts: 1 });
+      expect(store.audit.auditHead()).toBe(head);
+      // Deposed: the getter answers no fence, and the view refuses, naming the store.
+      term = undefined;
+      expect(finishing).toThrow(
+        expect.objectContaining({
+          code: "LEADERSHIP_LOST",
+          message: expect.stringContaining("this replica does not lead"),
+        }),
+      );
+      expect(store.runs.findRun("run-1")).toEqual(run);
     });
 
     it("refuses writes with a fence whose lease was released, or never taken", () => {

@@ -22,6 +22,7 @@ import type {
   RunProgressListener,
 } from "../../../src/domain/runbooks/run-progress.js";
 import { openStore } from "../../../src/adapters/store/open-store.js";
+import type { Fence } from "../../../src/domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { KeyContinuity } from "../../../src/domain/saml/key-continuity.js";
 import { SteppingClock } from "../../support/stepping-clock.js";
@@ -499,6 +500,50 @@ describe("a run of fm3-direct-federation", () => {
       "add-responders": "succeeded",
       "confirm-sign-in": "waiting",
     });
+  });
+});
+
+describe("a serve leader's runs: steps through the fenced execution store, decisions through the store", () => {
+  it("records a person's decision on any replica, but writes no step, applies nothing, once another replica leads", async () => {
+    const { store, clock, world } = setUp();
+    const lease = store.leadership.acquireOrRenew("serve", "replica-a", clock.now(), 30_000);
+    let term: Fence | undefined = { name: "serve", holder: "replica-a", token: lease?.token ?? 0 };
+    // serve's leader view: the fence is the elector's term, read at each write.
+    const leaderView = store.fenced(() => term);
+    const runner = new RunEngine({
+      store: store.runs,
+      executionStore: leaderView.runs,
+      audit: new AuditLog(store.audit, clock),
+      executionAudit: new AuditLog(leaderView.audit, clock),
+      clock,
+      executors: executorsFor(world, clock),
+      runbooks: (id) => readRunbookSource(id === "fm3-direct-federation" ? FM3 : `${id}.yaml`),
+      leaseMilliseconds: LEASE,
+      holder: "engine-a",
+      newRunId: () => "run-a",
+    });
+    const run = runner.start(await readRunbookSource(FM3), FM3_INPUTS, person("alice"), { dryRun: false });
+    expect((await runner.advance(run.id, "alice")).waitingFor?.kind).toBe("approval");
+
+    // Replaced while paused: its approval is still recorded for bob, but the steps after it are not its to write.
+    clock.advance(60_000);
+    expect(store.leadership.acquireOrRenew("serve", "replica-b", clock.now(), 30_000)).toMatchObject({ token: 2 });
+    expect((await runner.approve(run.id, person("bob"))).status).toBe("running");
+    const before = { steps: store.runs.runSteps(run.id), head: store.audit.auditHead() };
+    await expect(runner.advance(run.id, "alice")).rejects.toMatchObject({
+      code: "LEADERSHIP_LOST",
+      message: expect.stringContaining("wrote with token 1 of leader lease serve, but replica-b holds it with token 2"),
+    });
+    term = undefined;
+    await expect(runner.advance(run.id, "alice")).rejects.toMatchObject({
+      code: "LEADERSHIP_LOST",
+      message: expect.stringContaining("this replica does not lead"),
+    });
+    expect(store.runs.runSteps(run.id)).toEqual(before.steps);
+    expect(store.audit.auditHead()).toBe(before.head);
+    expect(world.additions).toEqual([]);
+    // The run lease it took was given up, so the new leader goes on at once.
+    expect(store.runs.findRun(run.id)?.leaseHolder).toBeNull();
   });
 });
 

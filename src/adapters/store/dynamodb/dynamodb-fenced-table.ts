@@ -1,8 +1,8 @@
 // A leader's view of the store's DynamoDB table: every write becomes a TransactWriteItems that also holds a
 // ConditionCheck on the leader lease item (this holder, this token), so DynamoDB itself refuses a write of a leader
 // that was replaced, atomically with the write. Reads pass through.
-import { BreakglassError } from "../../../domain/errors.js";
-import type { Fence } from "../../../domain/ports/leadership-store.js";
+import type { BreakglassError } from "../../../domain/errors.js";
+import { currentFence, fenceRefusal, type Fence, type FenceSource } from "../../../domain/ports/leadership-store.js";
 import { LEADER } from "./dynamodb-leadership-store.js";
 import { DynamoTable, type TransactItem, type TransactOutcome } from "./dynamodb-table.js";
 
@@ -11,7 +11,7 @@ type Item = Record<string, unknown>;
 export class FencedDynamoTable extends DynamoTable {
   constructor(
     private readonly base: DynamoTable,
-    private readonly fence: Fence,
+    private readonly source: FenceSource,
   ) {
     super(base.settings);
   }
@@ -34,34 +34,32 @@ export class FencedDynamoTable extends DynamoTable {
   }
 
   override transact(items: readonly TransactItem[]): TransactOutcome {
+    // Read at each write: a getter's fence is the elector's term now, not when the view was made.
+    const fence = currentFence(this.source, this.description);
     const outcome = super.transact([
       ...items,
       {
         ConditionCheck: {
-          Key: { pk: LEADER, sk: this.fence.name },
+          Key: { pk: LEADER, sk: fence.name },
           ConditionExpression: "holder = :holder AND #token = :token",
           ExpressionAttributeNames: { "#token": "token" },
-          ExpressionAttributeValues: { ":holder": this.fence.holder, ":token": this.fence.token },
+          ExpressionAttributeValues: { ":holder": fence.holder, ":token": fence.token },
         },
       },
     ]);
     if (outcome.written) return outcome;
-    if (outcome.reasons.at(-1) === "ConditionalCheckFailed") throw this.lost();
+    if (outcome.reasons.at(-1) === "ConditionalCheckFailed") throw this.lost(fence);
     return { written: false, reasons: outcome.reasons.slice(0, -1) };
   }
 
-  private lost(): BreakglassError {
-    const lease = this.base.get(LEADER, this.fence.name);
-    const now =
+  private lost(fence: Fence): BreakglassError {
+    const lease = this.base.get(LEADER, fence.name);
+    return fenceRefusal(
+      this.description,
+      fence,
       lease === null
-        ? "no one holds it"
-        : typeof lease["holder"] !== "string"
-          ? `it was released (token ${String(lease["token"])})`
-          : `${lease["holder"]} holds it with token ${String(lease["token"])}`;
-    return new BreakglassError(
-      "LEADERSHIP_LOST",
-      `leader lease ${this.fence.name}`,
-      `write refused: this replica (${this.fence.holder}) wrote with token ${this.fence.token}, but ${now}`,
+        ? null
+        : { holder: typeof lease["holder"] === "string" ? lease["holder"] : null, token: Number(lease["token"]) },
     );
   }
 }

@@ -1,6 +1,6 @@
 // The shared store: one DynamoDB table (dynamodb-table-design.ts), every repository an item kind in it, answered
 // synchronously through the table's worker thread.
-import type { Fence } from "../../../domain/ports/leadership-store.js";
+import type { FenceSource } from "../../../domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../domain/ports/store.js";
 import { DynamoAttestationStore } from "./dynamodb-attestation-store.js";
 import { DynamoAuditStore } from "./dynamodb-audit-store.js";
@@ -35,7 +35,7 @@ export class DynamoStore implements BreakglassStore {
   }
 
   /** The leader's view: the same table, every write a transaction that also checks the fence (dynamodb-fenced-table.ts). */
-  fenced(fence: Fence): BreakglassStore {
+  fenced(fence: FenceSource): BreakglassStore {
     return new DynamoStore(new FencedDynamoTable(this.table, fence));
   }
 

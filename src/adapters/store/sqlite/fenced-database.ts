@@ -1,7 +1,6 @@
 // A leader's view of the store's SQLite connection: every write checks the leader's fencing token inside its own
 // transaction (BEGIN IMMEDIATE holds the write lock, so no new leader can take the lease between check and write).
-import { BreakglassError } from "../../../domain/errors.js";
-import type { Fence } from "../../../domain/ports/leadership-store.js";
+import { currentFence, fenceRefusal, type FenceSource } from "../../../domain/ports/leadership-store.js";
 import type { SqlDatabase, SqlStatement } from "./sql-database.js";
 
 /** Statements that only read; every other one (INSERT, UPDATE, DELETE, with or without RETURNING) is a write. */
@@ -12,23 +11,16 @@ const READ_ONLY = /^\s*(SELECT|PRAGMA)\b/i;
  * and a transaction (`immediate`) checks the fence before its work. Reads pass through unchecked. Closing it closes
  * nothing: the connection belongs to the store the view was made from.
  */
-export function fencedDatabase(database: SqlDatabase, fence: Fence): SqlDatabase {
+export function fencedDatabase(database: SqlDatabase, source: FenceSource): SqlDatabase {
   let depth = 0;
+  const store = `SQLite store ${database.name}`;
   const check = () => {
+    // Read at each write: a getter's fence is the elector's term now, not when the view was made.
+    const fence = currentFence(source, store);
     const row = database.prepare("SELECT holder, token FROM leader_leases WHERE name = ?").get(fence.name) as
       { holder: string | null; token: number } | undefined;
     if (row?.holder === fence.holder && Number(row.token) === fence.token) return;
-    const now =
-      row === undefined
-        ? "no one holds it"
-        : row.holder === null
-          ? `it was released (token ${row.token})`
-          : `${row.holder} holds it with token ${row.token}`;
-    throw new BreakglassError(
-      "LEADERSHIP_LOST",
-      `leader lease ${fence.name}`,
-      `write refused: this replica (${fence.holder}) wrote with token ${fence.token}, but ${now}`,
-    );
+    throw fenceRefusal(store, fence, row === undefined ? null : { holder: row.holder, token: Number(row.token) });
   };
   const immediate = <T>(work: () => T): T => {
     if (depth > 0) return work();

@@ -1,5 +1,5 @@
 // The embedded store: one SQLite file in WAL mode, every repository on one shared connection.
-import type { Fence } from "../../../domain/ports/leadership-store.js";
+import type { FenceSource } from "../../../domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../domain/ports/store.js";
 import { fencedDatabase } from "./fenced-database.js";
 import { SqliteAttestationStore } from "./sqlite-attestation-store.js";
@@ -36,7 +36,7 @@ export class SqliteStore implements BreakglassStore {
   }
 
   /** The leader's view: the same connection, every write checking the fence in its transaction (fenced-database.ts). */
-  fenced(fence: Fence): BreakglassStore {
+  fenced(fence: FenceSource): BreakglassStore {
     return new SqliteStore(fencedDatabase(this.database, fence));
   }
 
