@@ -1,9 +1,11 @@
 // Test runner settings: tests live in test/, mirror src/, and start their own servers on loopback.
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // test/deploy builds and runs the container image: it needs podman, so it has its own command (npm run test:container).
+    exclude: [...configDefaults.exclude, "test/deploy/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
