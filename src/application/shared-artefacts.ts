@@ -3,7 +3,7 @@
 // into this host's artefact folder, digest checked. The local file is only a cache of the store's bytes.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { BreakglassError } from "../domain/errors.js";
 import type { ArtefactContentStore } from "../domain/ports/artefact-store.js";
 import type { ActionExecutor, ArtefactPaths, RunContext, StepExecutors } from "../domain/runbooks/engine-ports.js";
@@ -52,15 +52,15 @@ export class SharedArtefacts {
           `${this.settings.storeDescription} keeps no content for it (produced as ${path}); nothing is applied`,
         );
       }
-      const here = [path, join(this.settings.directory, runId, basename(path))].find(
-        (candidate) => digestOfFile(candidate) === stored.sha256,
-      );
-      if (here !== undefined) {
-        local[name] = here;
+      // The producer's own path when it is in this host's artefact folder; another host's path is never read.
+      const target = isInside(this.settings.directory, path)
+        ? path
+        : join(this.settings.directory, runId, basename(path));
+      if (digestOfFile(target) === stored.sha256) {
+        local[name] = target;
         continue;
       }
-      const target = join(this.settings.directory, runId, basename(path));
-      mkdirSync(join(this.settings.directory, runId), { recursive: true, mode: 0o700 });
+      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
       writeFileSync(target, stored.content, { mode: 0o600 });
       if (digestOfFile(target) !== stored.sha256) {
         throw new BreakglassError(
@@ -108,6 +108,11 @@ export class SharedArtefacts {
       ) as StepExecutors["actions"],
     };
   }
+}
+
+function isInside(directory: string, path: string): boolean {
+  const inner = relative(resolve(directory), resolve(path));
+  return inner !== "" && !inner.startsWith("..") && !isAbsolute(inner);
 }
 
 function digestOfFile(path: string): string | undefined {
