@@ -23,7 +23,7 @@ import { RunEngine } from "../domain/runbooks/run-engine.js";
 import type { LeaseHost } from "../domain/runbooks/run-lease.js";
 import type { RunProgressListener } from "../domain/runbooks/run-progress.js";
 import { jsonlAuditMirror } from "../adapters/store/jsonl-audit-mirror.js";
-import { openStore } from "../adapters/store/open-store.js";
+import { describeStore, openStore } from "../adapters/store/open-store.js";
 import type { BreakglassStore } from "../domain/ports/store.js";
 import type { Fence } from "../domain/ports/leadership-store.js";
 import { planChecks } from "./check-plan.js";
@@ -36,6 +36,7 @@ import { runbookResolver } from "./rollback-runbooks.js";
 import { awsEmergencyAccountReader } from "./saml-preflight-aws.js";
 import { preflightSamlResponse, type SamlPreflightReport, type SamlResponseSource } from "./saml-preflight.js";
 import { RunbookRuns } from "./runbook-runs.js";
+import { SharedArtefacts } from "./shared-artefacts.js";
 import { withIdpWaitsReported } from "../adapters/idp/server-waits.js";
 
 export interface RunbookServices {
@@ -104,6 +105,14 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     region: config.aws?.region,
     ...(options.onAwsCallFailed ? { onCallFailed: options.onAwsCallFailed } : {}),
   });
+  // serve's leader view: a step's writes, its run's and its audit records', carry the fencing token of the term now.
+  const leaderView = options.leaderFence ? store.fenced(options.leaderFence) : undefined;
+  // Each artefact's content goes to the store as it is produced; a step on another host reads it back from there.
+  const sharedArtefacts = new SharedArtefacts({
+    store: () => (leaderView ?? store).artefacts,
+    directory: artefactDirectory,
+    storeDescription: describeStore(config.store),
+  });
   const executors: StepExecutors = {
     check: async (checks, context) => {
       const metadataFile = context.artefacts["metadata-file"];
@@ -166,8 +175,6 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
     sleep: options.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
   };
   const wrapStore = options.wrapStore ?? ((runs: RunStore) => runs);
-  // serve's leader view: a step's writes, its run's and its audit records', carry the fencing token of the term now.
-  const leaderView = options.leaderFence ? store.fenced(options.leaderFence) : undefined;
   const engine = new RunEngine({
     store: wrapStore(store.runs),
     audit,
@@ -178,7 +185,7 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
         }
       : {}),
     clock: options.clock,
-    executors,
+    executors: sharedArtefacts.around(executors),
     runbooks: resolveRunbook,
     ...(options.leaseHost ? { host: options.leaseHost } : {}),
     ...(options.onProgress ? { progress: options.onProgress } : {}),

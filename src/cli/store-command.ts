@@ -115,7 +115,7 @@ export async function runStoreMigrate(options: StoreMigrateOptions, io: CliIo): 
 function countsText(counts: ImportCounts): string {
   return [
     `${counts.auditRecords} audit records`,
-    `${counts.runs} runs (${counts.steps} steps, ${counts.artefacts} artefacts)`,
+    `${counts.runs} runs (${counts.steps} steps, ${counts.artefacts} artefacts, ${counts.artefactContents} artefact contents)`,
     `${counts.windows} emergency windows`,
     `${counts.memberLeases} member leases`,
     `${counts.attestations} attestations`,

@@ -73,6 +73,7 @@ export type ErrorCode =
   | "IDP_UNAVAILABLE"
   | "IDP_TIMEOUT"
   | "AUDIT_FAILED"
+  | "ARTEFACT_INTEGRITY"
   | "RUNBOOK_CHANGED"
   | "TLS_UNTRUSTED"
   | "INTERNAL"
@@ -172,6 +173,7 @@ export const ERROR_KIND_OF_CODE: Readonly<Record<ErrorCode, ErrorKind>> = {
 
   /** Fail closed: the audit record of a mutation cannot be written, so the mutation is not done. */
   AUDIT_FAILED: "integrity",
+  ARTEFACT_INTEGRITY: "integrity",
   /** The runbook file no longer has the digest the run started with. */
   RUNBOOK_CHANGED: "integrity",
   /** The server's TLS certificate is not trusted: retrying cannot fix it, and on the emergency path it may be an attack. */

@@ -267,7 +267,8 @@ export class RunDriver {
   /**
    * When the run waits on a manual step that needs an artefact (fm2's metadata file to upload by hand, the activity
    * summary to review), shares that file in the run's thread, once a run; when Slack refuses it (the app lacks
-   * files:write) or the upload fails, replies with where the file is on the server instead, and why.
+   * files:write) or the upload fails, replies with where the file is on the server instead, and why. The bytes are the
+   * store's copy (a file another replica wrote is not on this one), the file's where the store has none.
    */
   private async shareArtefact(view: RunView, runbook: Runbook, message: PostedMessage): Promise<void> {
     const { state, announcer, log } = this.context;
@@ -280,7 +281,9 @@ export class RunDriver {
     const index = view.steps.findIndex((candidate) => candidate.id === step.id);
     let outcome: string;
     try {
-      const bytes = await readFile(path);
+      // The store's copy: the leader posting this may not be the host whose step wrote the file.
+      const stored = this.context.services.store.artefacts.artefactContent(view.id, artefact);
+      const bytes = stored === null ? await readFile(path) : Buffer.from(stored.content);
       await announcer.attach(message, {
         bytes,
         filename: basename(path),

@@ -93,9 +93,13 @@ describe("store migrate", () => {
         runStatus: "failed",
         steps: [{ stepId: "check-idp", status: "failed", outcome: { summary: "not clean" }, started: true }],
         audit: [{ actor: "alice", action: "step.failed", runId: "run-1", subject: "check-idp", detail: {} }],
+        artefacts: [{ name: "metadata-file", path: "/old-host/artefacts/run-1/check-idp.xml", stepId: "check-idp" }],
       },
       at(2),
     );
+    // An aggregate's worth of metadata: more than one DynamoDB item holds.
+    const inspected = new Uint8Array(900_000).map((_, index) => (index * 7) % 251);
+    old.artefacts.putArtefact("run-1", "metadata-file", inspected);
     old.windows.openWindow({ incident: "INC-1", openedAt: at(3), openedBy: "alice", reason: "outage", runId: null });
     old.leases.recordLease({
       runId: "INC-1",
@@ -118,7 +122,7 @@ describe("store migrate", () => {
     const migrated = await breakglass("store", "migrate", "--from", sqlitePath, "--config", config);
     expect(migrated).toMatchObject({ code: 0, stderr: "" });
     expect(migrated.stdout).toBe(
-      `${sqlitePath} -> DynamoDB table migrated in Region eu-west-1: copied 152 audit records, 1 runs (2 steps, 0 artefacts), ` +
+      `${sqlitePath} -> DynamoDB table migrated in Region eu-west-1: copied 152 audit records, 1 runs (2 steps, 1 artefacts, 1 artefact contents), ` +
         "1 emergency windows, 1 member leases, 0 attestations, 0 alerts, 0 expiry-ladder claims, 0 Slack messages, 0 facts\n" +
         "DynamoDB table migrated in Region eu-west-1: 152 audit records, chain intact " +
         `(head ${sourceRecords.at(-1)?.hash.slice(0, 16)}…, as in the SQLite store)\n`,
@@ -142,6 +146,10 @@ describe("store migrate", () => {
       ["check-idp", "failed", 1],
       ["import", "pending", 0],
     ]);
+    expect(store.runs.runArtefacts("run-1")).toEqual({ "metadata-file": "/old-host/artefacts/run-1/check-idp.xml" });
+    expect(
+      Buffer.from(store.artefacts.artefactContent("run-1", "metadata-file")?.content ?? []).equals(inspected),
+    ).toBe(true);
     expect(store.windows.openWindows().map((window) => window.incident)).toEqual(["INC-1"]);
     expect(store.leases.activeLease("g1", "u1")).toMatchObject({ login: "u1@x", expiresAt: at(50).toISOString() });
     // New writes continue the same chain.

@@ -1,7 +1,7 @@
 // Real `breakglass serve` processes on one store (a SQLite file, then a DynamoDB table on the moto emulator): the leader
 // SIGKILLed in the middle of a runbook step, after moto applied its UpdateSAMLProvider and before the answer came back.
 // A follower becomes leader and finishes the run without importing twice, and Slack gets each message once.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -173,7 +173,7 @@ describe.each([
   it("a follower becomes leader and finishes the run: the provider updated once, each Slack message posted once", async () => {
     stub = await startSlackApiStub();
     const sharedStore = shared.fresh();
-    // The replicas keep the run's artefacts (the inspected metadata file) beside the config, in one folder they share.
+    // The replicas share one config folder; the artefact files it holds are removed below, as on separate hosts.
     const { directory, providerArn } = await scenario(sharedStore.replicas);
     const env = { ...CREDENTIALS, AWS_ENDPOINT_URL: proxy.endpoint };
     replicas = ["a", "b", "c"].map((name) =>
@@ -231,6 +231,13 @@ describe.each([
     );
     leader.kill();
     await leader.exited;
+    // As if the successor ran on another host: none of the files the dead leader's steps wrote are there.
+    const artefacts = join(directory, "artefacts");
+    const inspected = readdirSync(artefacts, { recursive: true, encoding: "utf8" }).filter((file) =>
+      file.endsWith("-idp-metadata.xml"),
+    );
+    expect(inspected).toHaveLength(1);
+    rmSync(artefacts, { recursive: true, force: true });
 
     // Another replica leads, takes the dead leader's run over, and finishes it.
     const successor = await leaderAmong(replicas.filter((replica) => replica !== leader));
@@ -239,6 +246,8 @@ describe.each([
       (status) => status === "succeeded",
     );
     expect(proxy.requestsFor("UpdateSAMLProvider") - updatesBefore).toBe(1);
+    // The successor read the inspected metadata back from the store into its own artefact folder.
+    expect(readFileSync(join(artefacts, inspected[0] as string), "utf8")).toBe(metadata(old, next));
     expect(await providerDocument(providerArn)).toBe(metadata(old, next));
     const update = reader.runs.runSteps(runId).find((step) => step.stepId === "update-emergency-providers");
     // Re-run from its start: the plan read the provider back, found the import done, and applied nothing.

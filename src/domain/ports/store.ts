@@ -1,6 +1,7 @@
 // The store port: every repository breakglass keeps state in, behind one handle. SQLite (embedded) implements it, and
 // any other store must pass the same contract suite (test/adapters/store/store-contract.ts): conditional writes per
 // repository, no query across repositories, and a run's transition written with its audit records as one.
+import type { ArtefactContentStore } from "./artefact-store.js";
 import type { AttestationStore } from "./attestation-store.js";
 import type { AuditStore } from "./audit-store.js";
 import type { EmergencyWindowStore } from "./emergency-window-store.js";
@@ -44,6 +45,8 @@ export interface BreakglassStore {
   fenced(fence: FenceSource): BreakglassStore;
   /** The emergency-account watcher: judged CloudTrail events, misuse alerts, unreadable messages. */
   readonly watchedEvents: WatchedEventStore;
+  /** The contents of the artefacts runs produced, so that a step on another host reads the same bytes. */
+  readonly artefacts: ArtefactContentStore;
   /** A cheap read that fails when the store cannot be used: what /readyz asks. */
   ping(): void;
   close(): void;

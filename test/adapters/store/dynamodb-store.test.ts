@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type StoreSettings } from "../../../src/adapters/store/open-store.js";
 import { initTable } from "../../../src/adapters/store/dynamodb/dynamodb-table-design.js";
 import { DynamoTable } from "../../../src/adapters/store/dynamodb/dynamodb-table.js";
+import { artefactPartition } from "../../../src/adapters/store/dynamodb/dynamodb-artefact-store.js";
 import { verifyChain } from "../../../src/domain/audit/audit-chain.js";
 import { iamUserPrincipal } from "../../support/aws-principals.js";
 import { awsClientConfig, startMoto, type MotoServer } from "../../support/moto.js";
@@ -59,7 +60,19 @@ describe("the DynamoDB store", () => {
   runStoreContract({
     newStore: () => {
       const settings = freshTable(moto.endpoint);
-      return { open: () => openStore(settings) };
+      return {
+        open: () => openStore(settings),
+        corruptArtefact: (runId, name) => {
+          // The last chunk of the content its head names, one byte changed.
+          const table = new DynamoTable({ table: settings.table ?? "", region: REGION, endpoint: moto.endpoint });
+          const pk = artefactPartition(runId, name);
+          const sha256 = String(table.get(pk, "CONTENT")?.["sha256"]);
+          const last = table.query(pk, `CHUNK#${sha256}#`).at(-1) as { sk: string; data: Uint8Array };
+          const data = new Uint8Array(last.data);
+          data[0] = ((data[0] ?? 0) + 1) % 256;
+          table.write("Put", { Item: { pk, sk: last.sk, data } });
+        },
+      };
     },
   });
 

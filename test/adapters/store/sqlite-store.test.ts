@@ -29,7 +29,18 @@ describe("the SQLite store", () => {
   runStoreContract({
     newStore: () => {
       const path = join(directory(), "nested", "breakglass.db");
-      return { open: () => openStore({ path }) };
+      return {
+        open: () => openStore({ path }),
+        corruptArtefact: (runId, name) => {
+          const database = openSqliteConnection(path);
+          database
+            .prepare(
+              "UPDATE run_artefact_contents SET content = CAST(X'00' || content AS BLOB) WHERE run_id = ? AND name = ?",
+            )
+            .run(runId, name);
+          database.close();
+        },
+      };
     },
   });
 

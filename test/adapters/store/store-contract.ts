@@ -4,11 +4,15 @@ import { verifyChain, type AuditEntry } from "../../../src/domain/audit/audit-ch
 import type { Fence } from "../../../src/domain/ports/leadership-store.js";
 import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import type { NewRun } from "../../../src/domain/runbooks/run-store.js";
+import type { Artefact } from "../../../src/domain/runbooks/runbook-schema.js";
+import { MAX_ARTEFACT_BYTES, sha256Of } from "../../../src/domain/ports/artefact-store.js";
 import type { Judgement } from "../../../src/domain/watch/classify-event.js";
 
 /** One empty store location; each open() is another process's handle on that same store. */
 export interface StoreUnderTest {
   open(): BreakglassStore;
+  /** Alters one byte of the content kept for the run's artefact behind the store's back (a chunk rotted, an admin's edit). */
+  corruptArtefact(runId: string, name: Artefact): void;
 }
 
 export interface StoreContractOptions {
@@ -49,7 +53,7 @@ export function runStoreContract(options: StoreContractOptions): void {
       opened.push(store);
       return store;
     };
-    return { store: open(), open };
+    return { store: open(), open, location };
   };
 
   afterEach(() => {
@@ -448,6 +452,55 @@ export function runStoreContract(options: StoreContractOptions): void {
       produce("/artefacts/run-1/second.xml");
       expect(store.runs.runArtefacts("run-1")).toEqual({ "metadata-file": "/artefacts/run-1/second.xml" });
       expect(store.runs.runArtefacts("run-2")).toEqual({});
+    });
+  });
+
+  describe("artefact contents", () => {
+    /** Bytes no two chunks of which are alike, so a chunk read back in the wrong place changes the digest. */
+    const content = (size: number) => {
+      const bytes = new Uint8Array(size);
+      for (let index = 0; index < size; index++) bytes[index] = (index * 31 + Math.floor(index / 251)) % 256;
+      return bytes;
+    };
+
+    it("keeps a content of several DynamoDB items' size whole, and gives another handle the same bytes and digest", () => {
+      const { store, open } = fresh();
+      const metadata = content(1_200_000);
+      expect(store.artefacts.putArtefact("run-1", "metadata-file", metadata)).toEqual({ sha256: sha256Of(metadata) });
+      const kept = open().artefacts.artefactContent("run-1", "metadata-file");
+      expect(kept?.sha256).toBe(sha256Of(metadata));
+      expect(Buffer.from(kept?.content ?? []).equals(Buffer.from(metadata))).toBe(true);
+      expect(store.artefacts.artefactContent("run-1", "activity-summary")).toBeNull();
+      expect(store.artefacts.artefactContent("run-2", "metadata-file")).toBeNull();
+    });
+
+    it("replaces a run's content with a newer one of the same name, and keeps an empty one", () => {
+      const { store } = fresh();
+      store.artefacts.putArtefact("run-1", "metadata-file", content(500_000));
+      store.artefacts.putArtefact("run-1", "metadata-file", new TextEncoder().encode("<EntityDescriptor/>"));
+      store.artefacts.putArtefact("run-1", "activity-summary", new Uint8Array(0));
+      const kept = store.artefacts.artefactContent("run-1", "metadata-file");
+      expect(new TextDecoder().decode(kept?.content)).toBe("<EntityDescriptor/>");
+      expect(store.artefacts.artefactContent("run-1", "activity-summary")?.content.byteLength).toBe(0);
+    });
+
+    it("refuses a content that does not hash to its digest, naming the run and the artefact", () => {
+      const { store, location } = fresh();
+      store.artefacts.putArtefact("run-1", "metadata-file", content(400_000));
+      location.corruptArtefact("run-1", "metadata-file");
+      expect(() => store.artefacts.artefactContent("run-1", "metadata-file")).toThrow(
+        /^artefact metadata-file of run run-1: the content in .+ hashes to SHA-256 [0-9a-f]{64}, not the [0-9a-f]{64} kept with it/,
+      );
+    });
+
+    it("refuses a content over the size it keeps, naming the artefact, and keeps nothing of it", () => {
+      const { store } = fresh();
+      expect(() =>
+        store.artefacts.putArtefact("run-1", "metadata-file", new Uint8Array(MAX_ARTEFACT_BYTES + 1)),
+      ).toThrow(
+        "artefact metadata-file of run run-1: 67108865 bytes, more than the 64 MB a store keeps of one artefact",
+      );
+      expect(store.artefacts.artefactContent("run-1", "metadata-file")).toBeNull();
     });
   });
 

@@ -3,6 +3,9 @@
 import { existsSync } from "node:fs";
 import type { AuditRecord } from "../../../domain/audit/audit-chain.js";
 import { BreakglassError } from "../../../domain/errors.js";
+import { artefactDigestMismatch, sha256Of } from "../../../domain/ports/artefact-store.js";
+import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
+import { DynamoArtefactStore } from "./dynamodb-artefact-store.js";
 import { openSqliteConnection } from "../sqlite/sqlite-connection.js";
 import { SqliteAuditStore } from "../sqlite/sqlite-audit-store.js";
 import { paddedNumber, TTL_ATTRIBUTE } from "./dynamodb-table-design.js";
@@ -15,6 +18,8 @@ export interface ImportCounts {
   readonly runs: number;
   readonly steps: number;
   readonly artefacts: number;
+  /** Artefact contents (the bytes each artefact path stands for), each with its SHA-256 checked. */
+  readonly artefactContents: number;
   readonly windows: number;
   readonly memberLeases: number;
   readonly attestations: number;
@@ -100,6 +105,18 @@ export function importSqliteStore(path: string, table: DynamoTable, resume: bool
         stepId: artefact["step_id"],
         createdAt: artefact["created_at"],
       });
+    }
+    // Each content is checked against the digest the SQLite store kept before it is copied: a rotted one stops the copy.
+    const contents = rows("SELECT run_id, name, sha256, content FROM run_artefact_contents ORDER BY run_id, name");
+    const artefactStore = new DynamoArtefactStore(table);
+    for (const row of contents) {
+      const runId = String(row["run_id"]);
+      const name = String(row["name"]) as Artefact;
+      const content = new Uint8Array(row["content"] as Uint8Array);
+      const actual = sha256Of(content);
+      if (actual !== row["sha256"])
+        throw artefactDigestMismatch(`SQLite store ${path}`, runId, name, String(row["sha256"]), actual);
+      artefactStore.putArtefact(runId, name, content);
     }
     const windows = rows("SELECT * FROM emergency_windows");
     for (const window of windows) {
@@ -214,6 +231,7 @@ export function importSqliteStore(path: string, table: DynamoTable, resume: bool
       runs: runs.length,
       steps: steps.length,
       artefacts: artefacts.length,
+      artefactContents: contents.length,
       windows: windows.length,
       memberLeases: leases.length,
       attestations: attestations.length,

@@ -1,6 +1,7 @@
 // The shared store: one DynamoDB table (dynamodb-table-design.ts), every repository an item kind in it, answered
 // synchronously through the table's worker thread.
 import type { FenceSource } from "../../../domain/ports/leadership-store.js";
+import { DynamoArtefactStore } from "./dynamodb-artefact-store.js";
 import type { BreakglassStore } from "../../../domain/ports/store.js";
 import { DynamoAttestationStore } from "./dynamodb-attestation-store.js";
 import { DynamoAuditStore } from "./dynamodb-audit-store.js";
@@ -22,6 +23,7 @@ export class DynamoStore implements BreakglassStore {
   readonly serveState: DynamoServeStateStore;
   readonly leadership: DynamoLeadershipStore;
   readonly watchedEvents: DynamoWatchedEventStore;
+  readonly artefacts: DynamoArtefactStore;
 
   constructor(readonly table: DynamoTable) {
     this.audit = new DynamoAuditStore(table);
@@ -32,6 +34,7 @@ export class DynamoStore implements BreakglassStore {
     this.serveState = new DynamoServeStateStore(table);
     this.leadership = new DynamoLeadershipStore(table);
     this.watchedEvents = new DynamoWatchedEventStore(table);
+    this.artefacts = new DynamoArtefactStore(table);
   }
 
   /** The leader's view: the same table, every write a transaction that also checks the fence (dynamodb-fenced-table.ts). */

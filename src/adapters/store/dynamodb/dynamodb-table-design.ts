@@ -8,6 +8,8 @@
  * | run                   | `RUN`                 | run id                 | createRun; lease and transition updates           |
  * | run step              | `RUN#<run id>`        | `STEP#<step id>`       | createRun, recordTransition                       |
  * | run artefact          | `RUN#<run id>`        | `ARTEFACT#<name>`      | recordTransition (newest path wins)               |
+ * | artefact content head | `ARTEFACT#<run id>#<name>` | `CONTENT`         | putArtefact, after its chunks: `sha256`, `size`, `chunks` |
+ * | artefact content chunk| `ARTEFACT#<run id>#<name>` | `CHUNK#<sha256>#<index, 6 digits>` | putArtefact: `data`, ≤ 350 KB binary |
  * | audit chain head      | `AUDIT`               | `HEAD`                 | every audit append: `sequence` and `hash`         |
  * | audit record          | `AUDIT`               | `RECORD#<sequence, 12 digits>` | every audit append, never changed         |
  * | emergency window      | `WINDOW`              | incident               | openWindow, closeWindow                           |
@@ -42,6 +44,13 @@
  * writers. One transaction holds at most 100 items and 4 MB: a transition needing more (over 97 steps or audit records
  * at once) is refused whole with a clear error, never split; an item over 400 KB (a step outcome) is refused by
  * DynamoDB the same way.
+ *
+ * Artefact contents: an item holds at most 400 KB, so a content (up to 64 MB) is cut into binary chunks of 350 KB,
+ * written ten to a TransactWriteItems (under its 4 MB), keyed by the content's SHA-256 so a newer content never
+ * overwrites the chunks an older head still names; the head item, written last, names the digest and chunk count,
+ * so a reader (a strongly consistent GetItem, then a Query of that digest's chunks) sees a whole content or the one
+ * before. Reassembled, the content must hash to the head's digest, or it is refused. Chunks of a replaced content
+ * stay (a check step run again after a crash: rare, and small next to the table).
  *
  * Lists (runs, windows, alerts, leases) read their whole partition and sort in memory: breakglass keeps hundreds of
  * such items, not millions. The rows that expire carry `ttl` (epoch seconds), the table's TTL attribute.

@@ -96,8 +96,10 @@ async function perform(client: DynamoDBDocumentClient, request: DynamoRequest): 
 
 runAsWorker(async (request: DynamoRequest): Promise<DynamoAnswer> => {
   try {
-    // Plain data only: an SDK result may hold class instances that do not survive the trip between threads.
-    return { ok: true, value: JSON.parse(JSON.stringify(await perform(clientFor(request.client), request)) ?? "null") };
+    // Plain data only: an SDK result may hold class instances that do not survive the trip between threads. Binary
+    // attributes (an artefact's chunks) stay bytes: a Uint8Array crosses between threads as it is.
+    const value = JSON.stringify(await perform(clientFor(request.client), request), keepBytes) ?? "null";
+    return { ok: true, value: JSON.parse(value, restoreBytes) as unknown };
   } catch (error) {
     const failure = error as {
       name?: unknown;
@@ -118,3 +120,18 @@ runAsWorker(async (request: DynamoRequest): Promise<DynamoAnswer> => {
     };
   }
 });
+
+const BYTES = "$breakglassBytes";
+
+/** JSON.stringify's replacer: a binary attribute as base64 under a marker key (its own toJSON would spell every byte). */
+function keepBytes(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? { [BYTES]: Buffer.from(raw).toString("base64") } : value;
+}
+
+/** JSON.parse's reviver: the marker back into bytes. */
+function restoreBytes(_key: string, value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const encoded = (value as Record<string, unknown>)[BYTES];
+  return typeof encoded === "string" ? new Uint8Array(Buffer.from(encoded, "base64")) : value;
+}

@@ -187,6 +187,16 @@ export const MIGRATIONS: readonly string[] = [
      body TEXT NOT NULL,
      received_at TEXT NOT NULL
    );`,
+  // A run's artefact contents (the inspected metadata a later step imports), so a process on another host reads the
+  // same bytes: one BLOB per run and artefact name, with its SHA-256.
+  `CREATE TABLE run_artefact_contents (
+     run_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     content BLOB NOT NULL,
+     PRIMARY KEY (run_id, name)
+   );`,
 ];
 
 /**

@@ -1,5 +1,6 @@
 // The embedded store: one SQLite file in WAL mode, every repository on one shared connection.
 import type { FenceSource } from "../../../domain/ports/leadership-store.js";
+import { SqliteArtefactStore } from "./sqlite-artefact-store.js";
 import type { BreakglassStore } from "../../../domain/ports/store.js";
 import { fencedDatabase } from "./fenced-database.js";
 import { SqliteAttestationStore } from "./sqlite-attestation-store.js";
@@ -22,6 +23,7 @@ export class SqliteStore implements BreakglassStore {
   readonly serveState: SqliteServeStateStore;
   readonly leadership: SqliteLeadershipStore;
   readonly watchedEvents: SqliteWatchedEventStore;
+  readonly artefacts: SqliteArtefactStore;
 
   /** Over a connection already open and migrated (openSqliteConnection); tests hand in one they watch. */
   constructor(private readonly database: SqlDatabase) {
@@ -33,6 +35,7 @@ export class SqliteStore implements BreakglassStore {
     this.serveState = new SqliteServeStateStore(database);
     this.leadership = new SqliteLeadershipStore(database);
     this.watchedEvents = new SqliteWatchedEventStore(database);
+    this.artefacts = new SqliteArtefactStore(database);
   }
 
   /** The leader's view: the same connection, every write checking the fence in its transaction (fenced-database.ts). */

@@ -1,0 +1,52 @@
+// The port a run's artefact contents are kept through: the bytes a step produced (inspected IdP metadata, an activity
+// summary) with their SHA-256, so that a process on another host executes a later step on exactly those bytes.
+import { createHash } from "node:crypto";
+import { BreakglassError } from "../errors.js";
+import type { Artefact } from "../runbooks/runbook-schema.js";
+
+/** The largest artefact a store keeps: a metadata aggregate of thousands of entities is tens of MB; past this is not one. */
+export const MAX_ARTEFACT_BYTES = 64 * 1024 * 1024;
+
+/** An artefact's content as the store kept it, its digest checked on the way out. */
+export interface StoredArtefact {
+  readonly content: Uint8Array;
+  /** SHA-256 of `content`, lower-case hex. */
+  readonly sha256: string;
+}
+
+/**
+ * One content per run and artefact name: a newer put replaces it (a check step run again after a crash inspects again).
+ * A put is whole or absent to a reader: the store never answers a half-written content.
+ */
+export interface ArtefactContentStore {
+  /** Keeps `content` as the run's artefact `name`; over MAX_ARTEFACT_BYTES it is refused (INPUT_TOO_LARGE naming it). */
+  putArtefact(runId: string, name: Artefact, content: Uint8Array): { readonly sha256: string };
+  /**
+   * The content kept for the run's artefact `name`, or null when none was. Content that does not hash to the digest
+   * kept with it (a chunk lost or altered) is refused with ARTEFACT_INTEGRITY naming the run, the artefact and the store.
+   */
+  artefactContent(runId: string, name: Artefact): StoredArtefact | null;
+}
+
+export function sha256Of(content: Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+/** What a store's description says when an artefact is too large to keep. */
+export function refuseOversizedArtefact(runId: string, name: Artefact, size: number): void {
+  if (size <= MAX_ARTEFACT_BYTES) return;
+  throw new BreakglassError(
+    "INPUT_TOO_LARGE",
+    `artefact ${name} of run ${runId}`,
+    `${size} bytes, more than the ${MAX_ARTEFACT_BYTES / 1024 / 1024} MB a store keeps of one artefact`,
+  );
+}
+
+/** Content kept under a digest it does not have: refused, naming the run, the artefact and the store. */
+export function artefactDigestMismatch(store: string, runId: string, name: Artefact, kept: string, actual: string) {
+  return new BreakglassError(
+    "ARTEFACT_INTEGRITY",
+    `artefact ${name} of run ${runId}`,
+    `the content in ${store} hashes to SHA-256 ${actual}, not the ${kept} kept with it; nothing uses it`,
+  );
+}
