@@ -40,11 +40,18 @@ export class SharedArtefacts {
    * The run's artefacts as files on this host holding exactly the store's bytes: a file missing here, or whose digest
    * is not the store's, is written from the store (mode 0600) into this host's artefact folder. Content the store does
    * not have, or that fails its digest, is refused (ARTEFACT_INTEGRITY): the step does not run, nothing is applied.
+   * The one exception is a file this host produced before its store kept contents: it is kept in the store then.
    */
   materialise(runId: string, artefacts: ArtefactPaths): ArtefactPaths {
     const local: Partial<Record<Artefact, string>> = {};
     for (const [name, path] of Object.entries(artefacts) as [Artefact, string][]) {
-      const stored = this.settings.store().artefactContent(runId, name);
+      let stored = this.settings.store().artefactContent(runId, name);
+      // A run in flight across the upgrade that brought shared artefacts: its producer kept only the file. On that
+      // host the file is what the step made, so it is kept in the store now; another host has nothing to read.
+      if (stored === null && isInside(this.settings.directory, path) && existsSync(path)) {
+        this.keep(runId, { [name]: path });
+        stored = this.settings.store().artefactContent(runId, name);
+      }
       if (stored === null) {
         throw new BreakglassError(
           "ARTEFACT_INTEGRITY",

@@ -58,4 +58,17 @@ describe("a run's artefacts on another host", () => {
         "(produced as /elsewhere/INC-1-activity.md); nothing is applied",
     );
   });
+
+  it("are kept in the store from the producer's own file when a run in flight predates shared artefacts", () => {
+    const { root, alice, bob } = twoHosts();
+    const produced = join(root, "alice", "artefacts", "run-3", "fetch-metadata-idp-metadata.xml");
+    mkdirSync(join(root, "alice", "artefacts", "run-3"), { recursive: true });
+    writeFileSync(produced, "<EntityDescriptor entityID='before-upgrade'/>");
+    // Bob's host, which never had the file, cannot use it yet.
+    expect(() => bob.materialise("run-3", { "metadata-file": produced })).toThrow("keeps no content for it");
+
+    expect(alice.materialise("run-3", { "metadata-file": produced })).toEqual({ "metadata-file": produced });
+    const local = bob.materialise("run-3", { "metadata-file": produced })["metadata-file"] as string;
+    expect(readFileSync(local, "utf8")).toBe("<EntityDescriptor entityID='before-upgrade'/>");
+  });
 });
