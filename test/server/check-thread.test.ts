@@ -154,7 +154,7 @@ describe("the check thread", () => {
   it("fails only the check that runs out of memory, saying so, and runs the next one in a new thread", async () => {
     const metadata = join(directory, "federation.xml");
     const config = await configFor(metadata);
-    // About 30 MB of metadata: far more than a 96 MB heap can parse, while a small document fits easily.
+    // About 30 MB of metadata: far more than a 40 MB heap can hold, while a small document fits easily.
     const entity = entityXml({ keys: [{ base64: makeCertificate().base64, use: "signing" }] }).replace(
       /^<\?xml[^>]*>\s*/,
       "",
@@ -166,10 +166,10 @@ describe("the check thread", () => {
       metadata,
       `<?xml version="1.0"?><md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${entities.join("")}</md:EntitiesDescriptor>`,
     );
-    const thread = new CheckThread({ config, maxHeapMb: 96 });
+    const thread = new CheckThread({ config, maxHeapMb: 40 });
     try {
       await expect(thread.evaluate(NOW, [])).rejects.toThrow(
-        "check thread: the check ran out of memory (the check thread's heap is limited to 96 MB); the service goes on and the next check starts a new thread",
+        "check thread: the check ran out of memory (the check thread's heap is limited to 40 MB); the service goes on and the next check starts a new thread",
       );
       writeFileSync(metadata, entity);
       const next = await thread.evaluate(NOW, []);
