@@ -66,11 +66,11 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const findings = checkMetadata(inspection, { now, warnDays });
   const ok = !findings.some(isBlocking);
   if (options.json) {
-    writeInChunks(metadataReportJsonPieces(inspection, findings, ok, now), io.stdout);
+    await writeInChunks(metadataReportJsonPieces(inspection, findings, ok, now), io.stdout);
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
     const context = { now, warnDays, colors, notModified: origin === "not-modified" };
-    writeInChunks(metadataReportTextPieces(inspection, findings, context), io.stdout);
+    await writeInChunks(metadataReportTextPieces(inspection, findings, context), io.stdout);
   }
   return ok ? EXIT.ok : EXIT.findings;
 }

@@ -35,13 +35,13 @@ function documents(): Record<string, string> {
 
 describe("reports written in pieces", () => {
   for (const [name, xml] of Object.entries(documents())) {
-    it(`JSON of "${name}" is byte for byte JSON.stringify of the whole report`, () => {
+    it(`JSON of "${name}" is byte for byte JSON.stringify of the whole report`, async () => {
       const inspection = inspectMetadataText(xml, "metadata.xml");
       const findings = checkMetadata(inspection, { now, warnDays: 30 });
       const whole = `${JSON.stringify(metadataReportJson(inspection, findings, false, now), null, 2)}\n`;
       let written = "";
       const writes: number[] = [];
-      writeInChunks(metadataReportJsonPieces(inspection, findings, false, now), (text) => {
+      await writeInChunks(metadataReportJsonPieces(inspection, findings, false, now), (text) => {
         written += text;
         writes.push(text.length);
       });
