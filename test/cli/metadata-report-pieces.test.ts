@@ -62,4 +62,25 @@ describe("reports written in pieces", () => {
       for (const entity of inspection.entities) expect(text).toContain(entity.entityID);
     });
   }
+
+  it("lets the event loop run between chunks, so a pipe's queued writes drain before the next chunk", async () => {
+    const pieces = Array.from({ length: 5 }, (_, index) => String(index).repeat(70_000));
+    const events: string[] = [];
+    await writeInChunks(pieces, (text) => {
+      events.push(`write ${text[0]}`);
+      setImmediate(() => events.push(`drained ${text[0]}`));
+    });
+    expect(events).toEqual([
+      "write 0",
+      "drained 0",
+      "write 1",
+      "drained 1",
+      "write 2",
+      "drained 2",
+      "write 3",
+      "drained 3",
+      "write 4",
+      "drained 4",
+    ]);
+  });
 });
