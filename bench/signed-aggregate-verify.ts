@@ -116,8 +116,13 @@ function hasXmlsec1(): boolean {
   }
 }
 
-/** `node bin/breakglass.js` needs the compiled CLI; without dist/ the source runs through tsx (slower to start). */
+/**
+ * `node bin/breakglass.js` needs the compiled CLI; without dist/ the source runs through tsx (slower to start).
+ * BENCH_BREAKGLASS_BIN runs another build's entry point instead, to compare two builds on one machine in one sitting.
+ */
 function breakglassCommand(): string[] {
+  const other = process.env["BENCH_BREAKGLASS_BIN"];
+  if (other !== undefined && other !== "") return [other];
   return existsSync(here("../dist/cli/bin.js"))
     ? [here("../bin/breakglass.js")]
     : ["--import", "tsx", here("../src/cli/bin.ts")];

@@ -11,8 +11,9 @@ import { inspectMetadataSource, isUrl } from "../adapters/metadata/metadata-sour
 import type { InspectionCache } from "../adapters/metadata/metadata-source.js";
 import { EXIT } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
-import { metadataReportJson } from "./metadata-report-json.js";
-import { metadataReportText } from "./metadata-report-text.js";
+import { metadataReportJsonPieces } from "./metadata-report-json.js";
+import { metadataReportTextPieces } from "./metadata-report-text.js";
+import { writeInChunks } from "./metadata-report-writer.js";
 import { parseInstant, parseNonNegativeInteger, parsePositiveNumber } from "./option-parsers.js";
 
 export interface MetadataInspectOptions {
@@ -65,12 +66,11 @@ export async function runMetadataInspect(source: string, options: MetadataInspec
   const findings = checkMetadata(inspection, { now, warnDays });
   const ok = !findings.some(isBlocking);
   if (options.json) {
-    io.stdout(`${JSON.stringify(metadataReportJson(inspection, findings, ok, now), null, 2)}\n`);
+    await writeInChunks(metadataReportJsonPieces(inspection, findings, ok, now), io.stdout);
   } else {
     const colors = pc.createColors(io.stdoutIsTty && !io.env["NO_COLOR"]);
-    io.stdout(
-      metadataReportText(inspection, findings, { now, warnDays, colors, notModified: origin === "not-modified" }),
-    );
+    const context = { now, warnDays, colors, notModified: origin === "not-modified" };
+    await writeInChunks(metadataReportTextPieces(inspection, findings, context), io.stdout);
   }
   return ok ? EXIT.ok : EXIT.findings;
 }

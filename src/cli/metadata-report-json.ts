@@ -18,15 +18,56 @@ export function metadataReportJson(
 ): unknown {
   return {
     ok,
-    document: {
-      source: inspection.input,
-      rootElement: inspection.rootElement,
-      validUntil: normaliseDateTime(inspection.validUntil),
-      cacheDuration: inspection.cacheDuration,
-      signature: signatureJson(inspection.signature),
-    },
+    document: documentJson(inspection),
     entities: inspection.entities.map((entity) => entityJson(entity, now)),
     findings: findings.map(findingJson),
+  };
+}
+
+/**
+ * The same report as `JSON.stringify(metadataReportJson(…), null, 2)` plus a newline, byte for byte, in pieces of one
+ * entity each: a federation aggregate of 60 MB has a report of 30 MB, which the CLI writes as it goes instead of
+ * holding it (and every entity's JSON object) whole in memory (issue 15).
+ */
+export function* metadataReportJsonPieces(
+  inspection: MetadataInspection,
+  findings: readonly Finding[],
+  ok: boolean,
+  now: Date,
+): Generator<string> {
+  yield `{\n  "ok": ${JSON.stringify(ok)},\n  "document": ${nested(documentJson(inspection), "  ")},\n  "entities": `;
+  yield* arrayPieces(inspection.entities, (entity) => entityJson(entity, now));
+  yield `,\n  "findings": `;
+  yield* arrayPieces(findings, findingJson);
+  yield "\n}\n";
+}
+
+/** An array that is the value of a top-level key, as `JSON.stringify(…, null, 2)` writes it, one element a piece. */
+function* arrayPieces<T>(items: readonly T[], toJson: (item: T) => unknown): Generator<string> {
+  if (items.length === 0) {
+    yield "[]";
+    return;
+  }
+  let separator = "[\n    ";
+  for (const item of items) {
+    yield `${separator}${nested(toJson(item), "    ")}`;
+    separator = ",\n    ";
+  }
+  yield "\n  ]";
+}
+
+/** A value written at `indent`: JSON escapes every newline inside a string, so each newline is a line of layout. */
+function nested(value: unknown, indent: string): string {
+  return (JSON.stringify(value, null, 2) ?? "null").replaceAll("\n", `\n${indent}`);
+}
+
+function documentJson(inspection: MetadataInspection): unknown {
+  return {
+    source: inspection.input,
+    rootElement: inspection.rootElement,
+    validUntil: normaliseDateTime(inspection.validUntil),
+    cacheDuration: inspection.cacheDuration,
+    signature: signatureJson(inspection.signature),
   };
 }
 

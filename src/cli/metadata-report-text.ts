@@ -26,6 +26,15 @@ export function metadataReportText(
   findings: readonly Finding[],
   context: TextReportContext,
 ): string {
+  return [...metadataReportTextPieces(inspection, findings, context)].join("");
+}
+
+/** The same report as metadataReportText, in pieces of a few lines each, for the CLI to write as it goes (issue 15). */
+export function* metadataReportTextPieces(
+  inspection: MetadataInspection,
+  findings: readonly Finding[],
+  context: TextReportContext,
+): Generator<string> {
   const { colors: c } = context;
   const lines: string[] = [];
   const aggregate = inspection.rootElement === "EntitiesDescriptor";
@@ -40,11 +49,13 @@ export function metadataReportText(
   }
   if (aggregate && inspection.validUntil)
     lines.push(`  valid until ${describeValidUntil(inspection.validUntil, context.now)}`);
+  yield `${lines.join("\n")}\n`;
 
   for (const entity of inspection.entities) {
-    lines.push("", ...entityBlock(entity, aggregate, context));
+    yield `\n${entityBlock(entity, aggregate, context).join("\n")}\n`;
   }
 
+  lines.length = 0;
   lines.push("", c.bold("Findings"));
   if (findings.length === 0) lines.push(`  ${c.green("none")} — the metadata is fit for federation today.`);
   for (const finding of [...findings].sort(compareFindings)) {
@@ -52,7 +63,7 @@ export function metadataReportText(
     lines.push(`  ${" ".repeat(8)} ${c.dim(`→ ${finding.remedy}`)}`);
   }
   lines.push("", summary(inspection, findings));
-  return `${lines.join("\n")}\n`;
+  yield `${lines.join("\n")}\n`;
 }
 
 function entityBlock(entity: EntityFacts, aggregate: boolean, context: TextReportContext): string[] {

@@ -23,7 +23,9 @@ type Kind = "entities" | "entity" | "signature" | "reference" | "transform" | "o
 /** What each open element is, and whether a Signature directly inside it would be verified. */
 interface Frame {
   readonly kind: Kind;
-  readonly qualifiedName: string;
+  /** Where the element's qualified name is in the text: sliced only to name a stray Signature's place. */
+  readonly nameStart: number;
+  readonly nameEnd: number;
   readonly scope: Readonly<Record<string, string>>;
   /** An EntitiesDescriptor or EntityDescriptor reached from the root through EntitiesDescriptors only. */
   readonly readByBreakglass: boolean;
@@ -38,7 +40,8 @@ const NAMESPACE_DECLARATION = /\sxmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^'
 
 /**
  * Counts elements, nesting, Signatures, References and Transforms by namespace URI, never by prefix.
- * Runs on text `assertSafeXml` accepted, so tags are well-formed; it allocates per open element only.
+ * Runs on text `assertSafeXml` accepted, so tags are well-formed; it allocates per open element only (one frame; a
+ * tag's name is read in place, and sliced only for the few local names that matter).
  */
 export function measureSignatureShape(text: string): SignatureShape {
   const stack: Frame[] = [];
@@ -69,13 +72,14 @@ export function measureSignatureShape(text: string): SignatureShape {
       const selfClosing = text.charCodeAt(end - 1) === 0x2f;
       const parent = stack.at(-1);
       const tagEnd = selfClosing ? end - 1 : end;
-      const qualifiedName = text.slice(index + 1, tagNameEnd(text, index + 1, tagEnd));
+      const nameStart = index + 1;
+      const nameEnd = tagNameEnd(text, nameStart, tagEnd);
       if (nextDeclaration !== -1 && nextDeclaration < index) nextDeclaration = text.indexOf("xmlns", index);
       const scope =
         nextDeclaration !== -1 && nextDeclaration < tagEnd
           ? declareNamespaces(text.slice(index + 1, tagEnd), parent?.scope ?? ROOT_SCOPE)
           : (parent?.scope ?? ROOT_SCOPE);
-      const kind = kindOf(qualifiedName, scope);
+      const kind = kindOf(text, nameStart, nameEnd, scope);
       elements++;
 
       if (kind === "signature") {
@@ -85,7 +89,7 @@ export function measureSignatureShape(text: string): SignatureShape {
         if (!verified) {
           strayCount++;
           if (places.length < MAX_PLACES)
-            places.push(stack.map((frame) => frame.qualifiedName).join("/") || "(document)");
+            places.push(stack.map((frame) => text.slice(frame.nameStart, frame.nameEnd)).join("/") || "(document)");
         }
       } else if (kind === "reference") {
         const signature = innermost(stack, "signature");
@@ -99,7 +103,7 @@ export function measureSignatureShape(text: string): SignatureShape {
         const readByBreakglass =
           (kind === "entities" || kind === "entity") &&
           (parent === undefined || (parent.readByBreakglass && parent.kind === "entities"));
-        stack.push({ kind, qualifiedName, scope, readByBreakglass, references: 0, transforms: 0 });
+        stack.push({ kind, nameStart, nameEnd, scope, readByBreakglass, references: 0, transforms: 0 });
         depth = Math.max(depth, stack.length);
       }
       index = end + 1;
@@ -126,31 +130,47 @@ export function tagNameEnd(text: string, from: number, to: number): number {
   return end;
 }
 
-function kindOf(qualifiedName: string, scope: Readonly<Record<string, string>>): Kind {
-  const colon = qualifiedName.indexOf(":");
-  const localName = colon === -1 ? qualifiedName : qualifiedName.slice(colon + 1);
-  // Only a few local names matter; resolve the namespace for those alone.
-  switch (localName) {
-    case "EntitiesDescriptor":
-    case "EntityDescriptor":
-      if (namespaceOf(qualifiedName, colon, scope) !== NS.metadata) return "other";
-      return localName === "EntityDescriptor" ? "entity" : "entities";
-    case "Signature":
-    case "Reference":
-    case "Transform":
-      if (namespaceOf(qualifiedName, colon, scope) !== NS.xmldsig) return "other";
-      return localName === "Signature" ? "signature" : localName === "Reference" ? "reference" : "transform";
-    default:
-      return "other";
+/** What the element named by text[nameStart, nameEnd) is, read in place: one slice only for the local names that matter. */
+function kindOf(text: string, nameStart: number, nameEnd: number, scope: Readonly<Record<string, string>>): Kind {
+  let colon = -1;
+  for (let at = nameStart; at < nameEnd; at++) {
+    if (text.charCodeAt(at) === 0x3a /* : */) {
+      colon = at;
+      break;
+    }
   }
+  const localStart = colon === -1 ? nameStart : colon + 1;
+  const localLength = nameEnd - localStart;
+  if (
+    named(text, localStart, localLength, "EntitiesDescriptor") ||
+    named(text, localStart, localLength, "EntityDescriptor")
+  ) {
+    if (namespaceOf(text, nameStart, colon, scope) !== NS.metadata) return "other";
+    return localLength === 16 ? "entity" : "entities";
+  }
+  if (localLength !== 9) return "other";
+  const kind = named(text, localStart, localLength, "Signature")
+    ? "signature"
+    : named(text, localStart, localLength, "Reference")
+      ? "reference"
+      : named(text, localStart, localLength, "Transform")
+        ? "transform"
+        : "other";
+  if (kind === "other" || namespaceOf(text, nameStart, colon, scope) !== NS.xmldsig) return "other";
+  return kind;
+}
+
+function named(text: string, localStart: number, localLength: number, localName: string): boolean {
+  return localLength === localName.length && text.startsWith(localName, localStart);
 }
 
 function namespaceOf(
-  qualifiedName: string,
+  text: string,
+  nameStart: number,
   colon: number,
   scope: Readonly<Record<string, string>>,
 ): string | undefined {
-  return scope[colon === -1 ? "" : qualifiedName.slice(0, colon)];
+  return scope[colon === -1 ? "" : text.slice(nameStart, colon)];
 }
 
 function declareNamespaces(
