@@ -1,7 +1,7 @@
 // The port a run's artefact contents are kept through: the bytes a step produced (inspected IdP metadata, an activity
 // summary) with their SHA-256, so that a process on another host executes a later step on exactly those bytes.
 import { createHash } from "node:crypto";
-import { basename, dirname } from "node:path";
+import { basename, dirname, normalize } from "node:path";
 import { BreakglassError } from "../errors.js";
 import type { Artefact } from "../runbooks/runbook-schema.js";
 
@@ -54,7 +54,9 @@ export interface SavedDocuments {
 
 /** Where a saved document's content is kept: its run (the folder it was saved in) and its name, from the path alone. */
 export function savedDocumentKey(path: string): { readonly runId: string; readonly name: SavedDocumentName } {
-  return { runId: basename(dirname(path)), name: `saved/${basename(path)}` };
+  // Normalised first: `<folder>/x/../<file>` names no run `..`.
+  const normalised = normalize(path);
+  return { runId: basename(dirname(normalised)), name: `saved/${basename(normalised)}` };
 }
 
 export function sha256Of(content: Uint8Array): string {
