@@ -145,6 +145,8 @@ export function openRunbookServices(config: BreakglassConfig, options: RunbookSe
           }),
           providerArns: config.aws?.emergencyAccount.samlProviders ?? [],
           savedDirectory: artefactDirectory,
+          // Each provider's previous document is kept in the store too: a rollback on any host puts it back.
+          savedDocuments: sharedArtefacts.savedDocuments(),
           ...(config.idp.metadataSigner === undefined ? {} : { metadataSignerPath: config.idp.metadataSigner }),
         }),
       ),

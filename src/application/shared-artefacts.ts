@@ -1,11 +1,17 @@
 // A run's artefacts shared through the store: the content of every artefact a step produces is kept in the store when
 // it is produced, and a step that needs one on another host (bob's laptop, another serve replica) reads it from there
-// into this host's artefact folder, digest checked. The local file is only a cache of the store's bytes.
+// into this host's artefact folder, digest checked. The local file is only a cache of the store's bytes. So are the
+// documents a step saves before replacing them (a provider's previous metadata), which a rollback on any host puts back.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { BreakglassError } from "../domain/errors.js";
-import type { ArtefactContentStore } from "../domain/ports/artefact-store.js";
+import {
+  savedDocumentKey,
+  type ArtefactContentStore,
+  type ContentName,
+  type SavedDocuments,
+} from "../domain/ports/artefact-store.js";
 import type { ActionExecutor, ArtefactPaths, RunContext, StepExecutors } from "../domain/runbooks/engine-ports.js";
 import type { Artefact } from "../domain/runbooks/runbook-schema.js";
 
@@ -23,17 +29,8 @@ export class SharedArtefacts {
 
   /** Keeps the content of each artefact file a step produced in the store, before the engine records its path. */
   keep(runId: string, artefacts: ArtefactPaths | undefined): void {
-    for (const [name, path] of Object.entries(artefacts ?? {}) as [Artefact, string][]) {
-      let content: Buffer;
-      try {
-        content = readFileSync(path);
-      } catch (error) {
-        throw new BreakglassError("ACTION_FAILED", `artefact ${name} of run ${runId}`, `cannot read ${path}`, {
-          cause: error,
-        });
-      }
-      this.settings.store().putArtefact(runId, name, content);
-    }
+    for (const [name, path] of Object.entries(artefacts ?? {}) as [Artefact, string][])
+      this.keepContent(runId, name, path, `artefact ${name} of run ${runId}`);
   }
 
   /**
@@ -44,41 +41,71 @@ export class SharedArtefacts {
    */
   materialise(runId: string, artefacts: ArtefactPaths): ArtefactPaths {
     const local: Partial<Record<Artefact, string>> = {};
-    for (const [name, path] of Object.entries(artefacts) as [Artefact, string][]) {
-      let stored = this.settings.store().artefactContent(runId, name);
-      // A run in flight across the upgrade that brought shared artefacts: its producer kept only the file. On that
-      // host the file is what the step made, so it is kept in the store now; another host has nothing to read.
-      if (stored === null && isInside(this.settings.directory, path) && existsSync(path)) {
-        this.keep(runId, { [name]: path });
-        stored = this.settings.store().artefactContent(runId, name);
-      }
-      if (stored === null) {
-        throw new BreakglassError(
-          "ARTEFACT_INTEGRITY",
-          `artefact ${name} of run ${runId}`,
-          `${this.settings.storeDescription} keeps no content for it (produced as ${path}); nothing is applied`,
-        );
-      }
-      // The producer's own path when it is in this host's artefact folder; another host's path is never read.
-      const target = isInside(this.settings.directory, path)
-        ? path
-        : join(this.settings.directory, runId, basename(path));
-      if (digestOfFile(target) === stored.sha256) {
-        local[name] = target;
-        continue;
-      }
-      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-      writeFileSync(target, stored.content, { mode: 0o600 });
-      if (digestOfFile(target) !== stored.sha256) {
-        throw new BreakglassError(
-          "ARTEFACT_INTEGRITY",
-          `artefact ${name} of run ${runId}`,
-          `${target} does not hold the content read from ${this.settings.storeDescription} after writing it; nothing is applied`,
-        );
-      }
-      local[name] = target;
-    }
+    for (const [name, path] of Object.entries(artefacts) as [Artefact, string][])
+      local[name] = this.fromStore(runId, name, path, `artefact ${name} of run ${runId}`, "produced");
     return local;
+  }
+
+  /** The documents steps save before replacing them (SavedDocuments), kept and read through the same store. */
+  savedDocuments(): SavedDocuments {
+    return {
+      keep: (path) => {
+        const { runId, name } = savedDocumentKey(path);
+        // The first copy is the one from before: a retry after a crash may find the provider already changed.
+        if (this.settings.store().artefactContent(runId, name) !== null) return;
+        this.keepContent(runId, name, path, `saved document ${path} of run ${runId}`);
+      },
+      resolve: (path) => {
+        const { runId, name } = savedDocumentKey(path);
+        return this.fromStore(runId, name, path, `saved document ${path} of run ${runId}`, "saved");
+      },
+    };
+  }
+
+  /**
+   * A file on this host holding the store's content `name` of the run, recorded as `path` on whichever host made it:
+   * that path when it is in this host's folder, else the same file name under `<folder>/<run>/`.
+   */
+  private fromStore(runId: string, name: ContentName, path: string, what: string, made: string): string {
+    let stored = this.settings.store().artefactContent(runId, name);
+    // A run in flight across the upgrade that brought shared artefacts: its producer kept only the file. On that
+    // host the file is what the step made, so it is kept in the store now; another host has nothing to read.
+    if (stored === null && isInside(this.settings.directory, path) && existsSync(path)) {
+      this.keepContent(runId, name, path, what);
+      stored = this.settings.store().artefactContent(runId, name);
+    }
+    if (stored === null) {
+      throw new BreakglassError(
+        "ARTEFACT_INTEGRITY",
+        what,
+        `${this.settings.storeDescription} keeps no content for it (${made} as ${path}); nothing is applied`,
+      );
+    }
+    // The producer's own path when it is in this host's artefact folder; another host's path is never read.
+    const target = isInside(this.settings.directory, path)
+      ? path
+      : join(this.settings.directory, runId, basename(path));
+    if (digestOfFile(target) === stored.sha256) return target;
+    mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+    writeFileSync(target, stored.content, { mode: 0o600 });
+    if (digestOfFile(target) !== stored.sha256) {
+      throw new BreakglassError(
+        "ARTEFACT_INTEGRITY",
+        what,
+        `${target} does not hold the content read from ${this.settings.storeDescription} after writing it; nothing is applied`,
+      );
+    }
+    return target;
+  }
+
+  private keepContent(runId: string, name: ContentName, path: string, what: string): void {
+    let content: Buffer;
+    try {
+      content = readFileSync(path);
+    } catch (error) {
+      throw new BreakglassError("ACTION_FAILED", what, `cannot read ${path}`, { cause: error });
+    }
+    this.settings.store().putArtefact(runId, name, content);
   }
 
   /** The step executors with every artefact a step produces kept in the store, and every one it reads materialised. */

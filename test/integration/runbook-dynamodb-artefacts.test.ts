@@ -1,13 +1,19 @@
 // Alice and bob on two laptops: two CLI processes with their own config folders (so no artefact file is shared) on one
 // DynamoDB table (the moto emulator). Alice's fm2 run inspects the IdP's metadata; bob approves it on his machine and
-// the import applies exactly the bytes alice inspected, read from the store, never from a file bob happens to have.
+// the import applies exactly the bytes alice inspected, read from the store, never from a file bob happens to have;
+// a rollback executed on the other laptop puts back the document the provider held, kept in the store when saved.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateSAMLProviderCommand,
+  GetSAMLProviderCommand,
+  IAMClient,
+  UpdateSAMLProviderCommand,
+} from "@aws-sdk/client-iam";
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { artefactPartition } from "../../src/adapters/store/dynamodb/dynamodb-artefact-store.js";
@@ -86,6 +92,8 @@ beforeAll(async () => {
       ].join("\n"),
     );
   }
+  // One table for both laptops, made once from alice's.
+  expect(await cliProcess("alice", "store", "init")).toMatchObject({ code: 0, stderr: "" });
 }, 60_000);
 
 afterAll(async () => {
@@ -154,7 +162,6 @@ const inspectedFile = (who: "alice" | "bob", runId: string) =>
 
 describe("an fm2 run shared by two laptops through DynamoDB", () => {
   it("stops bob's import, applying nothing, when the metadata alice inspected no longer hashes to its digest in the store", async () => {
-    expect(await cliProcess("alice", "store", "init")).toMatchObject({ code: 0, stderr: "" });
     const runId = await aliceStartsFm2("INC-41");
     // A chunk of the inspected metadata altered in the table behind breakglass's back.
     const table = new DynamoTable({ table: TABLE, region: "us-east-1", endpoint: moto.endpoint });
@@ -194,5 +201,40 @@ describe("an fm2 run shared by two laptops through DynamoDB", () => {
     // Bob's laptop now holds the store's copy, readable by him only.
     expect(readFileSync(inspectedFile("bob", runId), "utf8")).toBe(inspected);
     expect(statSync(inspectedFile("bob", runId)).mode & 0o777).toBe(0o600);
+  }, 240_000);
+
+  it("rolls the import back on alice's laptop, though the provider's previous document was saved on bob's and is gone", async () => {
+    // The provider as it was before any run: what the rollback must put back, byte for byte.
+    await new IAMClient(awsClientConfig(moto.endpoint)).send(
+      new UpdateSAMLProviderCommand({ SAMLProviderArn: providerArn, SAMLMetadataDocument: metadata(retired) }),
+    );
+    const runId = await aliceStartsFm2("INC-43");
+    // Bob's approval applies the import in his process: the document the provider held is saved on his laptop.
+    expect(await bobApproves(runId)).toMatchObject({ code: 0, stderr: "" });
+    expect(await providerDocument()).toBe(metadata(current));
+
+    const aborted = await cliProcess("alice", "runbook", "abort", runId, "--as", "alice", "--reason", "bad import");
+    expect(aborted.stdout).toContain("aborted");
+
+    const started = await cliProcess("bob", "runbook", "rollback", runId, "--as", "bob");
+    expect(started.stderr).toBe("");
+    expect(started.stdout).toContain("Waiting for a second person to approve");
+    const rollbackId = /Started run (\S+) \(rollback-/.exec(started.stdout)?.[1] as string;
+    // Bob's laptop is not alice's: nothing of his artefact folder can reach her process.
+    rmSync(join(folders.bob, "state", "artefacts"), { recursive: true, force: true });
+
+    const undone = await cliProcess("alice", "runbook", "approve", rollbackId, "--as", "alice");
+    expect(undone.stderr).toBe("");
+    expect(undone.code).toBe(0);
+    const restored = new RegExp(
+      `✓ .*applied and verified: import (${folders.alice}/state/artefacts/${runId}/` +
+        "[a-z0-9-]+-previous-EmergencyIdP-[0-9a-f]{8}\\.xml) into ",
+    ).exec(undone.stdout);
+    expect(restored).not.toBeNull();
+    expect(undone.stdout).toContain(`Run ${rollbackId}  rollback-${runId}  succeeded`);
+    // Read back from IAM: the document it held before the import, read from the store onto alice's laptop.
+    expect(await providerDocument()).toBe(metadata(retired));
+    expect(readFileSync(restored?.[1] as string, "utf8")).toBe(metadata(retired));
+    expect(statSync(restored?.[1] as string).mode & 0o777).toBe(0o600);
   }, 240_000);
 });

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, isAbsolute } from "node:path";
+import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
 import { SimulatePrincipalPolicyCommand, UpdateSAMLProviderCommand, type IAMClient } from "@aws-sdk/client-iam";
 import type { ActingPrincipal } from "../aws/action-principal.js";
 import type { AwsClients, Credentials } from "../aws/aws-clients.js";
@@ -16,6 +16,7 @@ import { judgeKeyContinuity } from "../../domain/saml/key-continuity.js";
 import type { MetadataSigner } from "../../domain/saml/metadata-signature.js";
 import { loadMetadataSigner } from "../metadata/metadata-signer.js";
 import { BreakglassError, describeError, kindOf } from "../../domain/errors.js";
+import type { SavedDocuments } from "../../domain/ports/artefact-store.js";
 import { inspectMetadataText } from "../../domain/saml/inspect-metadata.js";
 import type {
   ActionExecutor,
@@ -42,6 +43,11 @@ export interface UpdateSamlProviderOptions {
    * so that a rollback can put it back; the only place a step's `document` parameter may name a file in.
    */
   readonly savedDirectory?: string;
+  /**
+   * The store each saved document is kept in too, before the provider is changed; a step's `document` is read through
+   * it, so that a rollback executed on another host (bob's laptop, another serve replica) puts back the same bytes.
+   */
+  readonly savedDocuments?: SavedDocuments;
   /**
    * The pinned metadata signer (idp.metadataSigner, a PEM file): a full key change in a document it signed needs no typed
    * fingerprint from the approver.
@@ -79,7 +85,7 @@ interface Actor {
 }
 
 export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): ActionExecutor {
-  const { clients, principal, providerArns, savedDirectory, metadataSignerPath } = options;
+  const { clients, principal, providerArns, savedDirectory, savedDocuments, metadataSignerPath } = options;
   let signer: Promise<MetadataSigner> | undefined;
   const pinnedSigner = () => {
     if (metadataSignerPath === undefined) return Promise.resolve(undefined);
@@ -119,7 +125,7 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
     };
   };
   const readWanted = async (parameters: ActionParameters, context: RunContext) =>
-    readDocument(parameters, context, savedDirectory, await pinnedSigner());
+    readDocument(parameters, context, options, await pinnedSigner());
   const savedPath = (arn: string, context: RunContext) =>
     savedDirectory === undefined ? undefined : previousDocumentPath(savedDirectory, context, arn);
 
@@ -197,7 +203,10 @@ export function updateSamlProviderExecutor(options: UpdateSamlProviderOptions): 
         const state = await readProvider(acting, arn);
         if (sameFingerprints(state.fingerprints, artefact.fingerprints)) continue;
         const saved = savedPath(arn, context);
-        if (saved !== undefined && state.document !== null) await saveDocument(saved, state.document);
+        if (saved !== undefined && state.document !== null) {
+          await saveDocument(saved, state.document);
+          savedDocuments?.keep(saved);
+        }
         try {
           await clients.call("iam", () =>
             acting.iam.send(
@@ -366,24 +375,35 @@ async function saveDocument(path: string, document: string): Promise<void> {
   }
 }
 
-/** The step's `document` when it names one (only a file breakglass saved), else the run's metadata-file. */
+/** A file name previousDocumentPath makes: `<step>-previous-<provider name>-<8 hex digits of the ARN's hash>.xml`. */
+const PREVIOUS_DOCUMENT_NAME = /^.+-previous-.+-[0-9a-f]{8}\.xml$/;
+
+/**
+ * The step's `document` when it names one, else the run's metadata-file. Only a document breakglass saved is read: a
+ * file under this host's artefact folder, or (with a store) one recorded on any host as `<folder>/<run>/<saved name>`,
+ * read from the store's copy of it.
+ */
 async function readDocument(
   parameters: ActionParameters,
   context: RunContext,
-  savedDirectory: string | undefined,
+  saving: Pick<UpdateSamlProviderOptions, "savedDirectory" | "savedDocuments">,
   signer: MetadataSigner | undefined,
 ): Promise<MetadataArtefact> {
   const document = optionalText(ACTION, parameters, "document");
   if (document === undefined) return readArtefact(context, signer);
+  const { savedDirectory, savedDocuments } = saving;
   const inside = savedDirectory === undefined ? undefined : relative(resolve(savedDirectory), resolve(document));
-  if (inside === undefined || inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
+  const onThisHost = inside !== undefined && inside !== "" && !inside.startsWith("..") && !isAbsolute(inside);
+  const savedOnAnyHost = savedDocuments !== undefined && PREVIOUS_DOCUMENT_NAME.test(basename(document));
+  if (!onThisHost && !savedOnAnyHost) {
     throw new BreakglassError(
       "USAGE",
       `${ACTION} parameter "document"`,
       `${document} is not a document breakglass saved (only files under ${savedDirectory ?? "its artefact directory"} are imported)`,
     );
   }
-  return { ...(await readMetadataFile(document, "the saved metadata document", undefined)), saved: true };
+  const local = savedDocuments === undefined ? document : savedDocuments.resolve(document);
+  return { ...(await readMetadataFile(local, "the saved metadata document", undefined)), saved: true };
 }
 
 async function readArtefact(context: RunContext, signer: MetadataSigner | undefined): Promise<MetadataArtefact> {

@@ -1,6 +1,6 @@
 // iam.update-saml-provider against moto: plan by signing-certificate fingerprints, apply once, read back, and catch a provider changed behind its back.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -9,9 +9,12 @@ import {
   IAMClient,
   UpdateSAMLProviderCommand,
 } from "@aws-sdk/client-iam";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AwsClients, DEFAULT_AWS_SETTINGS } from "../../../src/adapters/aws/aws-clients.js";
+import { openStore } from "../../../src/adapters/store/open-store.js";
+import { SharedArtefacts } from "../../../src/application/shared-artefacts.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
+import type { BreakglassStore } from "../../../src/domain/ports/store.js";
 import {
   previousDocumentPath,
   updateSamlProviderExecutor,
@@ -252,6 +255,80 @@ describe("keeping what each provider held, so that a rollback can put it back", 
   it("refuses to import a document breakglass did not save, naming it", async () => {
     await expect(saving.plan({ document: metadataPath }, runContext())).rejects.toThrow(
       `${metadataPath} is not a document breakglass saved (only files under ${savedDirectory} are imported)`,
+    );
+  });
+});
+
+describe("a rollback executed on another host than the one that saved the document", () => {
+  let root: string;
+  let store: BreakglassStore;
+  /** Each host's executor: its own artefact folder, one store shared by both (as a DynamoDB table is). */
+  const host = (name: string) => {
+    const clients = new AwsClients({
+      ...DEFAULT_AWS_SETTINGS,
+      region: REGION,
+      maxAttempts: 2,
+      retryStrategy: () => quickAdaptiveRetries(2),
+    });
+    const savedDirectory = join(root, name, "artefacts");
+    const shared = new SharedArtefacts({
+      store: () => store.artefacts,
+      directory: savedDirectory,
+      storeDescription: "the shared store",
+    });
+    return {
+      savedDirectory,
+      executor: updateSamlProviderExecutor({
+        clients,
+        principal: testingPrincipal,
+        providerArns,
+        savedDirectory,
+        savedDocuments: shared.savedDocuments(),
+      }),
+    };
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "breakglass-two-hosts-"));
+    store = openStore({ path: join(root, "breakglass.db") });
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("puts back the document the provider held, read from the store, though the saving host's file is gone", async () => {
+    const alice = host("alice");
+    const bob = host("bob");
+    const context = withArtefact();
+    await alice.executor.apply(await alice.executor.plan({}, context), {}, context);
+    const [first] = providerArns as [string];
+    const saved = previousDocumentPath(alice.savedDirectory, context, first);
+    rmSync(alice.savedDirectory, { recursive: true });
+
+    const restore = { providers: [first], document: saved };
+    const undo = runContext({ runId: "rollback-run", stepId: "undo" });
+    await bob.executor.apply(await bob.executor.plan(restore, undo), restore, undo);
+    expect((await iam.send(new GetSAMLProviderCommand({ SAMLProviderArn: first }))).SAMLMetadataDocument).toBe(
+      metadata(oldCertificate),
+    );
+    await expect(bob.executor.verify(restore, undo)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("refuses, applying nothing, a saved document the store keeps nothing for, naming it, its run and the store", async () => {
+    const bob = host("bob");
+    const [first] = providerArns as [string];
+    const saved = previousDocumentPath(join(root, "alice", "artefacts"), runContext(), first);
+    const restore = { providers: [first], document: saved };
+    await expect(bob.executor.plan(restore, runContext({ runId: "rollback-run" }))).rejects.toThrow(
+      `saved document ${saved} of run run-1: the shared store keeps no content for it (saved as ${saved}); nothing is applied`,
+    );
+  });
+
+  it("still refuses a file breakglass did not save, naming it", async () => {
+    const bob = host("bob");
+    await expect(bob.executor.plan({ document: metadataPath }, runContext())).rejects.toThrow(
+      `${metadataPath} is not a document breakglass saved (only files under ${bob.savedDirectory} are imported)`,
     );
   });
 });

@@ -484,6 +484,18 @@ export function runStoreContract(options: StoreContractOptions): void {
       expect(store.artefacts.artefactContent("run-1", "activity-summary")?.content.byteLength).toBe(0);
     });
 
+    it("keeps a document a step saved under its own name, apart from the run's artefacts and from other runs", () => {
+      const { store, open } = fresh();
+      const previous = new TextEncoder().encode("<EntityDescriptor entityID='held before'/>");
+      store.artefacts.putArtefact("run-1", "metadata-file", content(1_000));
+      store.artefacts.putArtefact("run-1", "saved/import-previous-EmergencyIdP-0a1b2c3d.xml", previous);
+      const kept = open().artefacts.artefactContent("run-1", "saved/import-previous-EmergencyIdP-0a1b2c3d.xml");
+      expect(new TextDecoder().decode(kept?.content)).toBe("<EntityDescriptor entityID='held before'/>");
+      expect(kept?.sha256).toBe(sha256Of(previous));
+      expect(store.artefacts.artefactContent("run-1", "metadata-file")?.content.byteLength).toBe(1_000);
+      expect(store.artefacts.artefactContent("run-2", "saved/import-previous-EmergencyIdP-0a1b2c3d.xml")).toBeNull();
+    });
+
     it("refuses a content that does not hash to its digest, naming the run and the artefact", () => {
       const { store, location } = fresh();
       store.artefacts.putArtefact("run-1", "metadata-file", content(400_000));

@@ -6,9 +6,9 @@ import {
   refuseOversizedArtefact,
   sha256Of,
   type ArtefactContentStore,
+  type ContentName,
   type StoredArtefact,
 } from "../../../domain/ports/artefact-store.js";
-import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
 import { backOff, CONFLICT_RETRIES, type DynamoTable, type TransactItem } from "./dynamodb-table.js";
 
 /** One chunk's bytes: under DynamoDB's 400 KB item limit with its keys and attribute names. */
@@ -18,14 +18,14 @@ const CHUNKS_PER_TRANSACTION = 10;
 const HEAD = "CONTENT";
 
 /** The artefact's partition: its head item (digest, size, chunk count) and its chunks. */
-export const artefactPartition = (runId: string, name: Artefact): string => `ARTEFACT#${runId}#${name}`;
+export const artefactPartition = (runId: string, name: ContentName): string => `ARTEFACT#${runId}#${name}`;
 /** A chunk's sort key: under the digest of the content it belongs to, so a newer content never overwrites an older one's. */
 export const chunkKey = (sha256: string, index: number): string => `CHUNK#${sha256}#${String(index).padStart(6, "0")}`;
 
 export class DynamoArtefactStore implements ArtefactContentStore {
   constructor(private readonly table: DynamoTable) {}
 
-  putArtefact(runId: string, name: Artefact, content: Uint8Array): { readonly sha256: string } {
+  putArtefact(runId: string, name: ContentName, content: Uint8Array): { readonly sha256: string } {
     refuseOversizedArtefact(runId, name, content.byteLength);
     const sha256 = sha256Of(content);
     const pk = artefactPartition(runId, name);
@@ -45,7 +45,7 @@ export class DynamoArtefactStore implements ArtefactContentStore {
     return { sha256 };
   }
 
-  artefactContent(runId: string, name: Artefact): StoredArtefact | null {
+  artefactContent(runId: string, name: ContentName): StoredArtefact | null {
     const pk = artefactPartition(runId, name);
     const head = this.table.get(pk, HEAD);
     if (head === null) return null;
@@ -67,7 +67,7 @@ export class DynamoArtefactStore implements ArtefactContentStore {
   }
 
   /** Unconditional puts: only a concurrent transaction on the same items cancels them, and trying again fixes that. */
-  private write(runId: string, name: Artefact, items: readonly TransactItem[]): void {
+  private write(runId: string, name: ContentName, items: readonly TransactItem[]): void {
     for (let attempt = 0; ; attempt++) {
       const outcome = this.table.transact(items);
       if (outcome.written) return;
@@ -76,7 +76,7 @@ export class DynamoArtefactStore implements ArtefactContentStore {
     }
   }
 
-  private refused(runId: string, name: Artefact, reasons: readonly string[]): BreakglassError {
+  private refused(runId: string, name: ContentName, reasons: readonly string[]): BreakglassError {
     return new BreakglassError(
       "STORE_FAILED",
       `artefact ${name} of run ${runId}`,

@@ -3,8 +3,7 @@
 import { existsSync } from "node:fs";
 import type { AuditRecord } from "../../../domain/audit/audit-chain.js";
 import { BreakglassError } from "../../../domain/errors.js";
-import { artefactDigestMismatch, sha256Of } from "../../../domain/ports/artefact-store.js";
-import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
+import { artefactDigestMismatch, sha256Of, type ContentName } from "../../../domain/ports/artefact-store.js";
 import { DynamoArtefactStore } from "./dynamodb-artefact-store.js";
 import { openSqliteConnection } from "../sqlite/sqlite-connection.js";
 import { SqliteAuditStore } from "../sqlite/sqlite-audit-store.js";
@@ -111,7 +110,7 @@ export function importSqliteStore(path: string, table: DynamoTable, resume: bool
     const artefactStore = new DynamoArtefactStore(table);
     for (const row of contents) {
       const runId = String(row["run_id"]);
-      const name = String(row["name"]) as Artefact;
+      const name = String(row["name"]) as ContentName;
       const content = new Uint8Array(row["content"] as Uint8Array);
       const actual = sha256Of(content);
       if (actual !== row["sha256"])

@@ -50,7 +50,9 @@
  * overwrites the chunks an older head still names; the head item, written last, names the digest and chunk count,
  * so a reader (a strongly consistent GetItem, then a Query of that digest's chunks) sees a whole content or the one
  * before. Reassembled, the content must hash to the head's digest, or it is refused. Chunks of a replaced content
- * stay (a check step run again after a crash: rare, and small next to the table).
+ * stay (a check step run again after a crash: rare, and small next to the table). Besides a run's artefacts (`<name>`
+ * `metadata-file`, `activity-summary`), a document a step saved before replacing it is kept the same way, as
+ * `saved/<file name>` (the metadata a provider held before an import, which a rollback puts back).
  *
  * Lists (runs, windows, alerts, leases) read their whole partition and sort in memory: breakglass keeps hundreds of
  * such items, not millions. The rows that expire carry `ttl` (epoch seconds), the table's TTL attribute.

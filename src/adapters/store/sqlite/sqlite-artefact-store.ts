@@ -4,16 +4,16 @@ import {
   refuseOversizedArtefact,
   sha256Of,
   type ArtefactContentStore,
+  type ContentName,
   type StoredArtefact,
 } from "../../../domain/ports/artefact-store.js";
-import type { Artefact } from "../../../domain/runbooks/runbook-schema.js";
 import { guarded } from "./sqlite-connection.js";
 import type { SqlDatabase } from "./sql-database.js";
 
 export class SqliteArtefactStore implements ArtefactContentStore {
   constructor(private readonly database: SqlDatabase) {}
 
-  putArtefact(runId: string, name: Artefact, content: Uint8Array): { readonly sha256: string } {
+  putArtefact(runId: string, name: ContentName, content: Uint8Array): { readonly sha256: string } {
     refuseOversizedArtefact(runId, name, content.byteLength);
     const sha256 = sha256Of(content);
     guarded(this.database, () =>
@@ -32,7 +32,7 @@ export class SqliteArtefactStore implements ArtefactContentStore {
     return { sha256 };
   }
 
-  artefactContent(runId: string, name: Artefact): StoredArtefact | null {
+  artefactContent(runId: string, name: ContentName): StoredArtefact | null {
     const row = guarded(
       this.database,
       () =>
