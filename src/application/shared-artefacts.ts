@@ -110,10 +110,16 @@ export class SharedArtefacts {
 
   /** The step executors with every artefact a step produces kept in the store, and every one it reads materialised. */
   around(executors: StepExecutors): StepExecutors {
-    const withLocal = (context: RunContext): RunContext => ({
-      ...context,
-      artefacts: this.materialise(context.runId, context.artefacts),
-    });
+    // One step's preflight, plan, apply and verify share its context's artefacts object: read from the store once.
+    const materialised = new WeakMap<ArtefactPaths, ArtefactPaths>();
+    const withLocal = (context: RunContext): RunContext => {
+      let artefacts = materialised.get(context.artefacts);
+      if (artefacts === undefined) {
+        artefacts = this.materialise(context.runId, context.artefacts);
+        materialised.set(context.artefacts, artefacts);
+      }
+      return { ...context, artefacts };
+    };
     const action = (executor: ActionExecutor): ActionExecutor => ({
       ...(executor.preflight
         ? { preflight: (parameters, context) => executor.preflight!(parameters, withLocal(context)) }

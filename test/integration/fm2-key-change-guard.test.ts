@@ -17,7 +17,13 @@ import { main } from "../../src/cli/main.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import type { AuditRecord } from "../../src/domain/audit/audit-chain.js";
 import { fixedClock } from "../../src/domain/shared/clock.js";
-import { asPrincipal, iamUserPrincipal, principalNamedIn, type TestPrincipal } from "../support/aws-principals.js";
+import {
+  asPrincipal,
+  iamUserPrincipal,
+  motoAwsYamlLines,
+  principalNamedIn,
+  type TestPrincipal,
+} from "../support/aws-principals.js";
 import { DAY, freshKeyPair, makeCertificate, type TestCertificate } from "../support/certificates.js";
 import { eventually } from "../support/eventually.js";
 import { entityXml, signDocument } from "../support/metadata-builder.js";
@@ -66,14 +72,7 @@ function configYaml(directory: string, extra: string[] = []): string {
     "  name: Test IdP",
     `  metadata: ${join(directory, "idp-metadata.xml")}`,
     ...extra,
-    "aws:",
-    "  region: us-east-1",
-    "  emergencyAccount:",
-    `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
-    `    samlProviders: [${providerArn}]`,
-    "  identityCenter:",
-    `    instanceArn: ${instanceArn}`,
-    "    region: us-east-1",
+    ...motoAwsYamlLines(providerArn, instanceArn),
     "store:",
     `  path: ${join(directory, "breakglass.db")}`,
     "slack:",

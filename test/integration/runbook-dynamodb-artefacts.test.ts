@@ -18,7 +18,7 @@ import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { artefactPartition } from "../../src/adapters/store/dynamodb/dynamodb-artefact-store.js";
 import { DynamoTable } from "../../src/adapters/store/dynamodb/dynamodb-table.js";
-import { iamUserPrincipal, peopleYamlLines, type TestPrincipal } from "../support/aws-principals.js";
+import { iamUserPrincipal, motoAwsYamlLines, peopleYamlLines, type TestPrincipal } from "../support/aws-principals.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
 import { entityXml } from "../support/metadata-builder.js";
 import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID, startMoto, type MotoServer } from "../support/moto.js";
@@ -73,14 +73,7 @@ beforeAll(async () => {
         "idp:",
         "  name: Test IdP",
         "  metadata: idp.xml",
-        "aws:",
-        "  region: us-east-1",
-        "  emergencyAccount:",
-        `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
-        `    samlProviders: [${providerArn}]`,
-        "  identityCenter:",
-        `    instanceArn: ${instanceArn}`,
-        "    region: us-east-1",
+        ...motoAwsYamlLines(providerArn, instanceArn),
         "store:",
         "  kind: dynamodb",
         `  table: ${TABLE}`,

@@ -2,7 +2,7 @@
 // a way to run the in-process CLI with one of them as the default credential chain would find it.
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsClientConfig } from "./moto.js";
+import { awsClientConfig, MOTO_DEFAULT_ACCOUNT_ID } from "./moto.js";
 
 /** What a person's terminal holds: the environment variables of their credentials. */
 export interface TestPrincipal {
@@ -97,6 +97,20 @@ export async function asPrincipal<T>(
       else process.env[name] = value;
     }
   }
+}
+
+/** breakglass.yaml's aws section for the emulator's one account: its emergency SAML provider and Identity Center. */
+export function motoAwsYamlLines(providerArn: string, instanceArn: string): string[] {
+  return [
+    "aws:",
+    "  region: us-east-1",
+    "  emergencyAccount:",
+    `    accountId: "${MOTO_DEFAULT_ACCOUNT_ID}"`,
+    `    samlProviders: [${providerArn}]`,
+    "  identityCenter:",
+    `    instanceArn: ${instanceArn}`,
+    "    region: us-east-1",
+  ];
 }
 
 /** breakglass.yaml lines naming each person by their IAM user, all of them allowed to run and approve. */
