@@ -36,9 +36,11 @@ const LOWERCASE_X = 0x78;
 /** Bits of ASCII_CLASS: what an ASCII code unit can be in the states that see most of a document. */
 const NAME_START = 1;
 const NAME = 2;
-/** An XML Char that ends nothing in text, an attribute value, a comment, CDATA or a PI body (not < & ]). */
+/** An XML Char that ends nothing in text or an attribute value (not < & ]). */
 const PLAIN = 4;
 const WHITESPACE = 8;
+/** An XML Char: in a comment, CDATA section or PI, where no markup is recognised, only the one that ends it matters. */
+const CHARACTER = 16;
 
 const ASCII_CLASS = classifyAscii();
 
@@ -47,11 +49,12 @@ function classifyAscii(): Uint8Array {
   for (let code = 0; code < 0x80; code++) {
     const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
     const whitespace = code === 0x20 || code === 0xa || code === TAB || code === 0xd;
-    const character = (code >= 0x20 && code <= 0x7e) || whitespace;
+    const character = code >= 0x20 || whitespace;
     let bits = 0;
     if (letter || code === 0x5f || code === 0x3a) bits |= NAME_START | NAME;
     if (code === DASH || code === 0x2e || (code >= 0x30 && code <= 0x39)) bits |= NAME;
     if (whitespace) bits |= WHITESPACE;
+    if (character) bits |= CHARACTER;
     if (character && code !== LESS_THAN && code !== AMPERSAND && code !== CLOSING_BRACKET) bits |= PLAIN;
     classes[code] = bits;
   }
@@ -61,24 +64,24 @@ function classifyAscii(): Uint8Array {
 /** How many characters skipPlainCharacters checks itself before it hands a long run to a regular expression. */
 const PLAIN_CHARACTERS_LOOPED = 32;
 
-/** Sticky expressions matching a run of PLAIN characters (ASCII_CLASS) but `stop`, made for each `stop` when first used. */
+/** Sticky expressions matching a run of `kind` (PLAIN or CHARACTER) but `stop`, each made when first used. */
 const PLAIN_RUNS = new Map<number, RegExp>();
 
-function plainRunBefore(stop: number): RegExp {
-  let run = PLAIN_RUNS.get(stop);
+function plainRunBefore(stop: number, kind: number): RegExp {
+  let run = PLAIN_RUNS.get(stop * 0x100 + kind);
   if (run === undefined) {
-    run = plainRunExcept(stop);
-    PLAIN_RUNS.set(stop, run);
+    run = plainRunExcept(stop, kind);
+    PLAIN_RUNS.set(stop * 0x100 + kind, run);
   }
   return run;
 }
 
 /** Built from ASCII_CLASS, so that the expression and the loop in skipPlainCharacters skip exactly the same characters. */
-function plainRunExcept(stop: number): RegExp {
+function plainRunExcept(stop: number, kind: number): RegExp {
   const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`;
   let characterClass = "";
   for (let code = 0; code < 0x80; code++) {
-    if ((ASCII_CLASS[code]! & PLAIN) !== 0 && code !== stop) characterClass += hex(code);
+    if ((ASCII_CLASS[code]! & kind) !== 0 && code !== stop) characterClass += hex(code);
   }
   // Without the u flag an expression reads code units, as the loop does: a surrogate, U+FFFE and U+FFFF end the run.
   return new RegExp(`[${characterClass}${hex(0x80)}-${hex(0xd7ff)}${hex(0xe000)}-${hex(0xfffd)}]*`, "y");
@@ -231,25 +234,26 @@ class WellFormednessScanner {
   }
 
   /**
-   * The index of the first character from `from` on that needs a closer look: not an XML Char below U+FFFE, or one of
-   * < & ] or `stop`. The characters skipped are XML Chars that end nothing, so the callers' loops (which read one
-   * character at a time) would only have moved past them. Short runs (indentation, a word) end in the loop; a long one
-   * (a certificate's base64) is left to a sticky regular expression, which V8 runs as native code, several times faster.
+   * The index of the first character from `from` on that needs a closer look: not an XML Char below U+FFFE, or `stop`,
+   * or (where `kind` is PLAIN: in text and attribute values) one of < & ]. The characters skipped are XML Chars that
+   * end nothing, so the callers' loops (which read one character at a time) would only have moved past them. Short
+   * runs (indentation, a word) end in the loop; a long one (a certificate's base64) is left to a sticky regular
+   * expression, which V8 runs as native code, about twice as fast.
    */
-  private skipPlainCharacters(from: number, stop: number): number {
+  private skipPlainCharacters(from: number, stop: number, kind = PLAIN): number {
     const text = this.text;
     const loopEnd = Math.min(text.length, from + PLAIN_CHARACTERS_LOOPED);
     let index = from;
     for (; index < loopEnd; index++) {
       const code = text.charCodeAt(index);
       if (code < 0x80) {
-        if ((ASCII_CLASS[code]! & PLAIN) === 0 || code === stop) break;
+        if ((ASCII_CLASS[code]! & kind) === 0 || code === stop) break;
       } else if (code >= 0xd800 && (code < 0xe000 || code > 0xfffd)) {
         break;
       }
     }
     if (index === loopEnd && index < text.length) {
-      const run = plainRunBefore(stop);
+      const run = plainRunBefore(stop, kind);
       run.lastIndex = index;
       run.test(text);
       index = run.lastIndex;
@@ -481,7 +485,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 4;
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, DASH);
+      this.at = this.skipPlainCharacters(this.at, DASH, CHARACTER);
       const code = this.code(this.at);
       if (code === DASH && this.code(this.at + 1) === DASH) {
         if (this.code(this.at + 2) !== GREATER_THAN) this.fail("'--' is not allowed inside a comment");
@@ -498,7 +502,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 9;
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, CLOSING_BRACKET);
+      this.at = this.skipPlainCharacters(this.at, CLOSING_BRACKET, CHARACTER);
       const code = this.code(this.at);
       if (
         code === CLOSING_BRACKET &&
@@ -544,7 +548,7 @@ class WellFormednessScanner {
         `inside the processing instruction <?${target}`,
       );
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, QUESTION_MARK);
+      this.at = this.skipPlainCharacters(this.at, QUESTION_MARK, CHARACTER);
       const code = this.code(this.at);
       if (code === QUESTION_MARK && this.code(this.at + 1) === GREATER_THAN) {
         this.at += 2;

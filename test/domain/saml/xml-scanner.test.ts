@@ -156,6 +156,22 @@ const oddDocuments = [
   "x",
   "<?xml version='1.0'?>",
   "<!-- only -->",
+  // Runs long enough to leave the scan's loop for its regular expressions, ending in what the run must stop at.
+  `<a><![CDATA[${"x&<".repeat(20)}\u0001]]></a>`,
+  `<a><![CDATA[${"x".repeat(40)}]${"y".repeat(40)}]]></a>`,
+  `<a><!-- ${"a<&]".repeat(20)}\ud800 --></a>`,
+  `<a><!--${"x".repeat(40)}-${"y".repeat(40)}--></a>`,
+  `<a><?pi ${"x".repeat(50)}\uffff?></a>`,
+  `<a><?pi ${"x".repeat(40)}?${"y".repeat(40)}?></a>`,
+  `<a b="${"é".repeat(50)}\u0000"/>`,
+  `<a b='${"x".repeat(40)}"${"y".repeat(40)}'/>`,
+  `<a b="${"x".repeat(40)}'${"y".repeat(40)}"/>`,
+  `<a b="${"x".repeat(40)}<"/>`,
+  `<a b="${"x".repeat(40)}&amp;${"y".repeat(40)}"/>`,
+  `<a>${"x".repeat(40)}]]>${"y".repeat(40)}</a>`,
+  `<a>${"\u3000".repeat(40)}\ufffe</a>`,
+  `<a>${"x".repeat(40)}\ud83d\ude00${"y".repeat(40)}\udfff</a>`,
+  `<a>${"x\t\r\n\u007f".repeat(40)}</a>`,
   entityXml(),
 ];
 

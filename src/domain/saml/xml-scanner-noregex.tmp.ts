@@ -1,0 +1,761 @@
+// The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
+// CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. It runs on every
+// document before anything else, often before the JIT has warmed up: names are compared where they lie instead of being
+// copied out, runs of ordinary characters are skipped in tight loops, and the meter is bumped by ranges.
+import { BreakglassError } from "../errors.js";
+import {
+  describeCodePoint,
+  isNameCodePoint,
+  isNameStartCodePoint,
+  isXmlCodePoint,
+  isXmlWhitespace,
+} from "./xml-characters.js";
+
+/** Counts the characters a scan reads, so that a test can prove the work is linear without looking at a clock. */
+export interface ScanMeter {
+  charactersRead: number;
+}
+
+const END = -1;
+const TAB = 0x9;
+const QUOTE = 0x22;
+const HASH = 0x23;
+const AMPERSAND = 0x26;
+const APOSTROPHE = 0x27;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+const SEMICOLON = 0x3b;
+const LESS_THAN = 0x3c;
+const EQUALS = 0x3d;
+const GREATER_THAN = 0x3e;
+const QUESTION_MARK = 0x3f;
+const EXCLAMATION_MARK = 0x21;
+const CLOSING_BRACKET = 0x5d;
+const LOWERCASE_X = 0x78;
+
+/** Bits of ASCII_CLASS: what an ASCII code unit can be in the states that see most of a document. */
+const NAME_START = 1;
+const NAME = 2;
+/** An XML Char that ends nothing in text, an attribute value, a comment, CDATA or a PI body (not < & ]). */
+const PLAIN = 4;
+const WHITESPACE = 8;
+
+const ASCII_CLASS = classifyAscii();
+
+function classifyAscii(): Uint8Array {
+  const classes = new Uint8Array(0x80);
+  for (let code = 0; code < 0x80; code++) {
+    const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+    const whitespace = code === 0x20 || code === 0xa || code === TAB || code === 0xd;
+    const character = (code >= 0x20 && code <= 0x7e) || whitespace;
+    let bits = 0;
+    if (letter || code === 0x5f || code === 0x3a) bits |= NAME_START | NAME;
+    if (code === DASH || code === 0x2e || (code >= 0x30 && code <= 0x39)) bits |= NAME;
+    if (whitespace) bits |= WHITESPACE;
+    if (character && code !== LESS_THAN && code !== AMPERSAND && code !== CLOSING_BRACKET) bits |= PLAIN;
+    classes[code] = bits;
+  }
+  return classes;
+}
+
+/** How many characters skipPlainCharacters checks itself before it hands a long run to a regular expression. */
+const PLAIN_CHARACTERS_LOOPED = 1e12;
+
+/** Sticky expressions matching a run of PLAIN characters (ASCII_CLASS) but `stop`, made for each `stop` when first used. */
+const PLAIN_RUNS = new Map<number, RegExp>();
+
+function plainRunBefore(stop: number): RegExp {
+  let run = PLAIN_RUNS.get(stop);
+  if (run === undefined) {
+    run = plainRunExcept(stop);
+    PLAIN_RUNS.set(stop, run);
+  }
+  return run;
+}
+
+/** Built from ASCII_CLASS, so that the expression and the loop in skipPlainCharacters skip exactly the same characters. */
+function plainRunExcept(stop: number): RegExp {
+  const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`;
+  let characterClass = "";
+  for (let code = 0; code < 0x80; code++) {
+    if ((ASCII_CLASS[code]! & PLAIN) !== 0 && code !== stop) characterClass += hex(code);
+  }
+  // Without the u flag an expression reads code units, as the loop does: a surrogate, U+FFFE and U+FFFF end the run.
+  return new RegExp(`[${characterClass}${hex(0x80)}-${hex(0xd7ff)}${hex(0xe000)}-${hex(0xfffd)}]*`, "y");
+}
+
+/**
+ * Start tags with more attributes than this keep their names in a Set; up to it, a new name is compared in place with
+ * the names before it (a Set per tag costs more than a few comparisons, and most tags have one or two attributes).
+ */
+const ATTRIBUTES_COMPARED_IN_PLACE = 4;
+
+/** Without a DTD these are the only entities that exist. */
+const PREDEFINED_ENTITIES: ReadonlySet<string> = new Set(["lt", "gt", "amp", "apos", "quot"]);
+
+/** Declarations that only a DTD has; metadata never needs one, and they open the door to XXE and entity-expansion bombs. */
+const DTD_KEYWORDS = ["DOCTYPE", "ENTITY", "ELEMENT", "ATTLIST", "NOTATION"] as const;
+
+/**
+ * Throws a BreakglassError naming `input` at the first place where `text` is not a well-formed XML 1.0 document, holds a
+ * DTD declaration (XML_UNSAFE), or nests elements deeper than `maxDepth` (XML_TOO_DEEP). Reads each character a bounded
+ * number of times; `meter`, when given, receives the count.
+ */
+export function scanXmlDocument(text: string, input: string, maxDepth: number, meter?: ScanMeter): void {
+  const scanner = new WellFormednessScanner(text, input, maxDepth);
+  try {
+    scanner.scanDocument();
+  } finally {
+    if (meter) meter.charactersRead += scanner.charactersRead;
+  }
+}
+
+class WellFormednessScanner {
+  charactersRead = 0;
+  private at = 0;
+  /** How many elements are open around `at`; it never exceeds `maxDepth` + 1. */
+  private depth = 0;
+  /** Where the name of each open element lies in the text: its start and end offsets, two entries per element. */
+  private readonly openNames: number[] = [];
+  /** Where the attribute names of the start tag being read lie, two entries per name, while they are compared in place. */
+  private readonly attributeNames: number[] = [];
+  private readonly text: string;
+  private readonly input: string;
+  private readonly maxDepth: number;
+
+  constructor(text: string, input: string, maxDepth: number) {
+    this.text = text;
+    this.input = input;
+    this.maxDepth = maxDepth;
+  }
+
+  scanDocument(): void {
+    if (this.startsWith("<?xml", 0) && isXmlWhitespace(this.code(5))) this.scanXmlDeclaration();
+    this.scanMisc("prolog");
+    this.scanElementTree();
+    this.scanMisc("epilog");
+  }
+
+  /** The code unit at `index`, or END past the text. Reads outside the tight loops go through here, and are counted. */
+  private code(index: number): number {
+    this.charactersRead++;
+    return index < this.text.length ? this.text.charCodeAt(index) : END;
+  }
+
+  /** The code point at `index` (a surrogate pair read as one), or END. */
+  private codePoint(index: number): number {
+    const high = this.code(index);
+    if (high < 0xd800 || high > 0xdbff) return high;
+    const low = this.code(index + 1);
+    return low >= 0xdc00 && low <= 0xdfff ? (high - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000 : high;
+  }
+
+  private startsWith(literal: string, index: number): boolean {
+    for (let offset = 0; offset < literal.length; offset++) {
+      if (this.code(index + offset) !== literal.charCodeAt(offset)) return false;
+    }
+    return true;
+  }
+
+  /** Whitespace, comments and processing instructions before and after the root element (XML's Misc). */
+  private scanMisc(where: "prolog" | "epilog"): void {
+    for (;;) {
+      this.skipWhitespace();
+      const code = this.code(this.at);
+      if (code === END) {
+        if (where === "prolog") this.fail("the document has no root element");
+        return;
+      }
+      if (code !== LESS_THAN) {
+        this.fail(
+          where === "prolog"
+            ? "text before the root element"
+            : "text after the root element ends (a document has one root element)",
+        );
+      }
+      const next = this.code(this.at + 1);
+      if (next === QUESTION_MARK) {
+        this.scanProcessingInstruction();
+      } else if (next === EXCLAMATION_MARK) {
+        if (this.startsWith("<!--", this.at)) this.scanComment();
+        else this.refuseMarkupDeclaration("outside the root element");
+      } else if (where === "prolog") {
+        return;
+      } else {
+        this.fail(
+          next === SLASH
+            ? "an end tag after the root element ends"
+            : "a second root element (a document has one root element)",
+        );
+      }
+    }
+  }
+
+  private scanElementTree(): void {
+    this.scanStartTag();
+    while (this.depth > 0) {
+      const code = this.code(this.at);
+      if (code === LESS_THAN) {
+        const next = this.code(this.at + 1);
+        if (next === SLASH) this.scanEndTag();
+        else if (next === QUESTION_MARK) this.scanProcessingInstruction();
+        else if (next !== EXCLAMATION_MARK) this.scanStartTag();
+        else if (this.startsWith("<!--", this.at)) this.scanComment();
+        else if (this.startsWith("<![CDATA[", this.at)) this.scanCdataSection();
+        else this.refuseMarkupDeclaration("inside an element");
+      } else if (code === AMPERSAND) {
+        this.scanReference();
+      } else if (code === END) {
+        this.failUnclosedElements();
+      } else {
+        this.scanText();
+      }
+    }
+  }
+
+  /** Character data from `at` (neither < nor & nor the end) up to the next markup or reference. */
+  private scanText(): void {
+    for (;;) {
+      this.at = this.skipPlainCharacters(this.at, LESS_THAN);
+      const code = this.code(this.at);
+      if (code === LESS_THAN || code === AMPERSAND || code === END) return;
+      if (
+        code === CLOSING_BRACKET &&
+        this.code(this.at + 1) === CLOSING_BRACKET &&
+        this.code(this.at + 2) === GREATER_THAN
+      ) {
+        this.fail("']]>' is not allowed in text (it only ends a CDATA section; write ]]&gt;)");
+      }
+      this.consumeCharacter(code);
+    }
+  }
+
+  /**
+   * The index of the first character from `from` on that needs a closer look: not an XML Char below U+FFFE, or one of
+   * < & ] or `stop`. The characters skipped are XML Chars that end nothing, so the callers' loops (which read one
+   * character at a time) would only have moved past them. Short runs (indentation, a word) end in the loop; a long one
+   * (a certificate's base64) is left to a sticky regular expression, which V8 runs as native code, several times faster.
+   */
+  private skipPlainCharacters(from: number, stop: number): number {
+    const text = this.text;
+    const loopEnd = Math.min(text.length, from + PLAIN_CHARACTERS_LOOPED);
+    let index = from;
+    for (; index < loopEnd; index++) {
+      const code = text.charCodeAt(index);
+      if (code < 0x80) {
+        if ((ASCII_CLASS[code]! & PLAIN) === 0 || code === stop) break;
+      } else if (code >= 0xd800 && (code < 0xe000 || code > 0xfffd)) {
+        break;
+      }
+    }
+    if (index === loopEnd && index < text.length) {
+      const run = plainRunBefore(stop);
+      run.lastIndex = index;
+      run.test(text);
+      index = run.lastIndex;
+    }
+    this.charactersRead += index - from;
+    return index;
+  }
+
+  private scanStartTag(): void {
+    const tagStart = this.at;
+    const nameStart = tagStart + 1;
+    const nameEnd = this.nameEnd(nameStart);
+    this.at = nameEnd;
+    if (nameEnd === nameStart) {
+      if (this.code(this.at) === END) this.failTruncated("after '<'");
+      this.fail("'<' does not start a tag (write a literal < as &lt;)", tagStart);
+    }
+    let attributes = 0;
+    let attributeSet: Set<string> | undefined;
+    for (;;) {
+      const spaced = this.skipWhitespace();
+      const code = this.code(this.at);
+      if (code === GREATER_THAN) {
+        this.at++;
+        this.openElement(nameStart, nameEnd);
+        return;
+      }
+      if (code === SLASH) {
+        if (this.code(this.at + 1) !== GREATER_THAN) {
+          const name = this.text.slice(nameStart, nameEnd);
+          this.failOrTruncated(
+            this.at + 1,
+            `expected '>' after '/' in the start tag <${name}>`,
+            `inside the start tag <${name}>`,
+          );
+        }
+        this.at += 2;
+        return;
+      }
+      if (code === END) this.failTruncated(`inside the start tag <${this.text.slice(nameStart, nameEnd)}>`);
+      const attributeStart = this.at;
+      const attributeEnd = this.nameEnd(attributeStart);
+      this.at = attributeEnd;
+      if (attributeEnd === attributeStart) {
+        const character = describeCodePoint(this.codePoint(this.at));
+        this.fail(`${character} is not allowed in the start tag <${this.text.slice(nameStart, nameEnd)}>`);
+      }
+      if (!spaced) {
+        const name = this.text.slice(nameStart, nameEnd);
+        this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
+      }
+      this.skipWhitespace();
+      if (this.code(this.at) !== EQUALS) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
+        this.failOrTruncated(
+          this.at,
+          `attribute ${attributeName} of <${name}> has no value (expected =)`,
+          `inside the start tag <${name}>`,
+        );
+      }
+      this.at++;
+      this.skipWhitespace();
+      const quote = this.code(this.at);
+      if (quote !== QUOTE && quote !== APOSTROPHE) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
+        this.failOrTruncated(
+          this.at,
+          `the value of attribute ${attributeName} of <${name}> must be in quotes`,
+          `inside the start tag <${name}>`,
+        );
+      }
+      this.at++;
+      this.scanAttributeValue(quote, attributeStart, attributeEnd);
+      if (attributeSet === undefined && attributes < ATTRIBUTES_COMPARED_IN_PLACE) {
+        this.refuseRepeatedAttributeInPlace(attributes, nameStart, nameEnd, attributeStart, attributeEnd);
+        this.attributeNames[2 * attributes] = attributeStart;
+        this.attributeNames[2 * attributes + 1] = attributeEnd;
+      } else {
+        attributeSet ??= this.attributeNamesAsSet(attributes);
+        const attributeName = this.text.slice(attributeStart, attributeEnd);
+        this.charactersRead += attributeName.length;
+        if (attributeSet.has(attributeName))
+          this.fail(
+            `attribute ${attributeName} appears twice in <${this.text.slice(nameStart, nameEnd)}>`,
+            attributeStart,
+          );
+        attributeSet.add(attributeName);
+      }
+      attributes++;
+    }
+  }
+
+  private tagAndAttributeNames(nameStart: number, nameEnd: number, attributeStart: number, attributeEnd: number) {
+    return [this.text.slice(nameStart, nameEnd), this.text.slice(attributeStart, attributeEnd)] as const;
+  }
+
+  /** Refuses the attribute name at `start`..`end` if one of the first `count` names of its tag is the same text. */
+  private refuseRepeatedAttributeInPlace(
+    count: number,
+    nameStart: number,
+    nameEnd: number,
+    start: number,
+    end: number,
+  ) {
+    for (let index = 0; index < count; index++) {
+      const earlier = this.attributeNames[2 * index]!;
+      if (this.attributeNames[2 * index + 1]! - earlier === end - start && this.sameText(earlier, start, end - start)) {
+        const attributeName = this.text.slice(start, end);
+        this.fail(`attribute ${attributeName} appears twice in <${this.text.slice(nameStart, nameEnd)}>`, start);
+      }
+    }
+  }
+
+  /** The first `count` attribute names of the tag being read, for a tag with too many to keep comparing in place. */
+  private attributeNamesAsSet(count: number): Set<string> {
+    const names = new Set<string>();
+    for (let index = 0; index < count; index++) {
+      names.add(this.text.slice(this.attributeNames[2 * index], this.attributeNames[2 * index + 1]));
+    }
+    return names;
+  }
+
+  /** Whether the `length` code units at `first` and at `second` are the same; both are read, and counted. */
+  private sameText(first: number, second: number, length: number): boolean {
+    const text = this.text;
+    let offset = 0;
+    while (offset < length && text.charCodeAt(first + offset) === text.charCodeAt(second + offset)) offset++;
+    this.charactersRead += 2 * Math.min(offset + 1, length);
+    return offset === length;
+  }
+
+  private scanAttributeValue(quote: number, nameStart: number, nameEnd: number): void {
+    for (;;) {
+      this.at = this.skipPlainCharacters(this.at, quote);
+      const code = this.code(this.at);
+      if (code === quote) {
+        this.at++;
+        return;
+      }
+      if (code === LESS_THAN) {
+        const attributeName = this.text.slice(nameStart, nameEnd);
+        this.fail(`'<' is not allowed in the value of attribute ${attributeName} (write &lt;)`);
+      }
+      if (code === AMPERSAND) this.scanReference();
+      else if (code === END) this.failTruncated(`inside the value of attribute ${this.text.slice(nameStart, nameEnd)}`);
+      else this.consumeCharacter(code);
+    }
+  }
+
+  private openElement(nameStart: number, nameEnd: number): void {
+    this.openNames[2 * this.depth] = nameStart;
+    this.openNames[2 * this.depth + 1] = nameEnd;
+    this.depth++;
+    if (this.depth > this.maxDepth) {
+      // Parsers recurse: a deeper document would exhaust their stack instead of producing a clear error.
+      throw new BreakglassError(
+        "XML_TOO_DEEP",
+        this.input,
+        `refused: elements are nested more than ${this.maxDepth} deep`,
+      );
+    }
+  }
+
+  private scanEndTag(): void {
+    const tagStart = this.at;
+    const nameStart = tagStart + 2;
+    const openStart = this.openNames[2 * this.depth - 2]!;
+    const openLength = this.openNames[2 * this.depth - 1]! - openStart;
+    // Nearly always the end tag repeats the open element's name and closes at once: then that name, which was read as a
+    // Name when the element opened, is all there is to check, and comparing it in place spares reading it again.
+    if (this.sameText(openStart, nameStart, openLength) && this.code(nameStart + openLength) === GREATER_THAN) {
+      this.at = nameStart + openLength + 1;
+      this.depth--;
+      return;
+    }
+    this.at = nameStart;
+    const nameEnd = this.nameEnd(nameStart);
+    this.at = nameEnd;
+    const name = this.text.slice(nameStart, nameEnd);
+    if (name === "") this.failOrTruncated(this.at, "'</' must be followed by an element name", "inside an end tag");
+    this.skipWhitespace();
+    if (this.code(this.at) !== GREATER_THAN)
+      this.failOrTruncated(this.at, `expected '>' to close the end tag </${name}>`, `inside the end tag </${name}>`);
+    const open = this.text.slice(openStart, openStart + openLength);
+    if (name !== open) this.fail(`the end tag </${name}> does not match the start tag <${open}>`, tagStart);
+    this.at++;
+    this.depth--;
+  }
+
+  /** `&name;` for one of the five predefined entities, or a character reference to an XML character. */
+  private scanReference(): void {
+    const start = this.at;
+    if (this.code(start + 1) === HASH) {
+      const hexadecimal = this.code(start + 2) === LOWERCASE_X;
+      let index = start + (hexadecimal ? 3 : 2);
+      let value = 0;
+      let digits = 0;
+      for (
+        let digit = digitValue(this.code(index), hexadecimal);
+        digit !== -1;
+        digit = digitValue(this.code(index), hexadecimal)
+      ) {
+        value = Math.min(value * (hexadecimal ? 16 : 10) + digit, 0x110000); // capped: a million digits must not overflow
+        digits++;
+        index++;
+      }
+      if (digits === 0 || this.code(index) !== SEMICOLON)
+        this.fail("a malformed character reference (write &#digits; or &#xhex;, or &amp; for a literal &)", start);
+      if (!isXmlCodePoint(value)) {
+        const written = this.text.slice(start, Math.min(index + 1, start + 16));
+        this.fail(
+          `the character reference ${written}${index + 1 > start + 16 ? "…" : ""} is not an XML character`,
+          start,
+        );
+      }
+      this.at = index + 1;
+      return;
+    }
+    const nameEnd = this.nameEnd(start + 1);
+    this.at = nameEnd;
+    if (nameEnd === start + 1 || this.code(this.at) !== SEMICOLON) this.fail("a bare & (write &amp;)", start);
+    const name = this.text.slice(start + 1, nameEnd);
+    if (!PREDEFINED_ENTITIES.has(name))
+      this.fail(`undefined entity &${name.length > 40 ? `${name.slice(0, 40)}…` : name};`, start);
+    this.at++;
+  }
+
+  private scanComment(): void {
+    const start = this.at;
+    this.at += 4;
+    for (;;) {
+      this.at = this.skipPlainCharacters(this.at, DASH);
+      const code = this.code(this.at);
+      if (code === DASH && this.code(this.at + 1) === DASH) {
+        if (this.code(this.at + 2) !== GREATER_THAN) this.fail("'--' is not allowed inside a comment");
+        this.at += 3;
+        return;
+      }
+      if (code === END) this.failTruncated("inside a comment", start);
+      this.consumeCharacter(code);
+    }
+  }
+
+  /** CDATA content is never markup: nothing in it is looked at but its characters and the "]]>" that ends it. */
+  private scanCdataSection(): void {
+    const start = this.at;
+    this.at += 9;
+    for (;;) {
+      this.at = this.skipPlainCharacters(this.at, CLOSING_BRACKET);
+      const code = this.code(this.at);
+      if (
+        code === CLOSING_BRACKET &&
+        this.code(this.at + 1) === CLOSING_BRACKET &&
+        this.code(this.at + 2) === GREATER_THAN
+      ) {
+        this.at += 3;
+        return;
+      }
+      if (code === END) this.failTruncated("inside a CDATA section", start);
+      this.consumeCharacter(code);
+    }
+  }
+
+  private scanProcessingInstruction(): void {
+    const start = this.at;
+    const targetEnd = this.nameEnd(start + 2);
+    this.at = targetEnd;
+    const target = this.text.slice(start + 2, targetEnd);
+    if (target === "")
+      this.failOrTruncated(
+        this.at,
+        "'<?' must be followed by a processing-instruction name",
+        "inside a processing instruction",
+      );
+    if (target.length === 3 && target.toLowerCase() === "xml") {
+      this.fail(
+        start === 0
+          ? "malformed XML declaration"
+          : "an XML declaration (<?xml … ?>) is allowed only at the very start of the document",
+        start,
+      );
+    }
+    if (this.startsWith("?>", this.at)) {
+      this.at += 2;
+      return;
+    }
+    const afterTarget = this.code(this.at);
+    if (!isXmlWhitespace(afterTarget))
+      this.failOrTruncated(
+        this.at,
+        `expected a space or '?>' after <?${target}`,
+        `inside the processing instruction <?${target}`,
+      );
+    for (;;) {
+      this.at = this.skipPlainCharacters(this.at, QUESTION_MARK);
+      const code = this.code(this.at);
+      if (code === QUESTION_MARK && this.code(this.at + 1) === GREATER_THAN) {
+        this.at += 2;
+        return;
+      }
+      if (code === END) this.failTruncated(`inside the processing instruction <?${target}`, start);
+      this.consumeCharacter(code);
+    }
+  }
+
+  /** <?xml version="1.x" encoding="…" standalone="yes|no"?>, in that order, at offset 0 (the caller checked "<?xml "). */
+  private scanXmlDeclaration(): void {
+    this.at = 5;
+    this.skipWhitespace();
+    if (!this.startsWith("version", this.at))
+      this.failOrTruncated(this.at, "malformed XML declaration: version is missing", "inside the XML declaration");
+    this.readDeclarationValue("version", /^1\.[0-9]+$/);
+    let spaced = this.skipWhitespace();
+    if (spaced && this.startsWith("encoding", this.at)) {
+      this.readDeclarationValue("encoding", /^[A-Za-z][A-Za-z0-9._-]*$/);
+      spaced = this.skipWhitespace();
+    }
+    if (spaced && this.startsWith("standalone", this.at)) {
+      this.readDeclarationValue("standalone", /^(?:yes|no)$/);
+      this.skipWhitespace();
+    }
+    if (!this.startsWith("?>", this.at))
+      this.failOrTruncated(this.at, "malformed XML declaration: expected '?>'", "inside the XML declaration");
+    this.at += 2;
+  }
+
+  private readDeclarationValue(name: string, allowed: RegExp): void {
+    this.at += name.length;
+    this.skipWhitespace();
+    if (this.code(this.at) !== EQUALS)
+      this.failOrTruncated(
+        this.at,
+        `malformed XML declaration: expected = after ${name}`,
+        "inside the XML declaration",
+      );
+    this.at++;
+    this.skipWhitespace();
+    const quote = this.code(this.at);
+    if (quote !== QUOTE && quote !== APOSTROPHE)
+      this.failOrTruncated(
+        this.at,
+        `malformed XML declaration: the ${name} must be in quotes`,
+        "inside the XML declaration",
+      );
+    const valueStart = this.at + 1;
+    let index = valueStart;
+    for (let code = this.code(index); code !== quote; code = this.code(index)) {
+      if (code === END) this.failTruncated("inside the XML declaration", valueStart);
+      index++;
+    }
+    const value = this.text.slice(valueStart, index);
+    if (!allowed.test(value))
+      this.fail(
+        `malformed XML declaration: ${name}="${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is not allowed`,
+        valueStart,
+      );
+    this.at = index + 1;
+  }
+
+  /** `<!` in markup position: a DTD declaration is refused as unsafe; anything else but a comment or CDATA is malformed. */
+  private refuseMarkupDeclaration(where: string): never {
+    for (const keyword of DTD_KEYWORDS) {
+      if (this.startsWithIgnoringCase(keyword, this.at + 2)) {
+        throw new BreakglassError(
+          "XML_UNSAFE",
+          this.input,
+          `refused: the document contains a <!${keyword}> declaration (DTDs and entities are not allowed in metadata)`,
+        );
+      }
+    }
+    if (this.startsWith("<![CDATA[", this.at)) this.fail(`a CDATA section ${where}`);
+    this.failOrTruncated(this.at + 2, "'<!' starts neither a comment nor a CDATA section", "inside a '<!' declaration");
+  }
+
+  private startsWithIgnoringCase(upperCaseLiteral: string, index: number): boolean {
+    for (let offset = 0; offset < upperCaseLiteral.length; offset++) {
+      const code = this.code(index + offset);
+      if ((code >= 0x61 && code <= 0x7a ? code - 0x20 : code) !== upperCaseLiteral.charCodeAt(offset)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The end of the Name that starts at `from` (`from` itself when none does). ASCII names, nearly all of them, are read
+   * in one tight loop; a name with any other character is read again a code point at a time.
+   */
+  private nameEnd(from: number): number {
+    const text = this.text;
+    const length = text.length;
+    let index = from;
+    if (index < length) {
+      const first = text.charCodeAt(index);
+      if (first < 0x80 && (ASCII_CLASS[first]! & NAME_START) === 0) {
+        this.charactersRead++;
+        return from;
+      }
+      if (first < 0x80) {
+        for (index++; index < length; index++) {
+          const code = text.charCodeAt(index);
+          if (code >= 0x80 || (ASCII_CLASS[code]! & NAME) === 0) break;
+        }
+        if (index === length || text.charCodeAt(index) < 0x80) {
+          this.charactersRead += index - from + 1;
+          return index;
+        }
+      }
+    }
+    return this.nameEndByCodePoint(from);
+  }
+
+  /** nameEnd for a name beyond ASCII (or none at all), following XML's NameStartChar and NameChar tables. */
+  private nameEndByCodePoint(from: number): number {
+    let index = from;
+    let codePoint = this.codePoint(index);
+    if (codePoint === END || !isNameStartCodePoint(codePoint)) return from;
+    do {
+      index += codePoint > 0xffff ? 2 : 1;
+      codePoint = this.codePoint(index);
+    } while (codePoint !== END && isNameCodePoint(codePoint));
+    return index;
+  }
+
+  /** Moves past one character whose first code unit is `code`, refusing what is not an XML Char. */
+  private consumeCharacter(code: number): void {
+    if (
+      (code >= 0x20 && code < 0xd800) ||
+      code === 0xa ||
+      code === TAB ||
+      code === 0xd ||
+      (code >= 0xe000 && code <= 0xfffd)
+    ) {
+      this.at++;
+      return;
+    }
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const low = this.code(this.at + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        this.at += 2;
+        return;
+      }
+    }
+    this.fail(`${describeCodePoint(code)} is not allowed in XML`);
+  }
+
+  /** Moves `at` past whitespace; whether there was any. */
+  private skipWhitespace(): boolean {
+    const text = this.text;
+    const start = this.at;
+    let index = start;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x80 || (ASCII_CLASS[code]! & WHITESPACE) === 0) break;
+    }
+    this.charactersRead += index - start + 1;
+    this.at = index;
+    return index !== start;
+  }
+
+  private failUnclosedElements(): never {
+    const open: string[] = [];
+    for (let element = 0; element < this.depth; element++) {
+      open.push(this.text.slice(this.openNames[2 * element], this.openNames[2 * element + 1]));
+    }
+    const shown = open.slice(-5).map((name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name));
+    const names = `${open.length > shown.length ? "…, " : ""}${shown.join(", ")}`;
+    const one = open.length === 1;
+    this.fail(
+      `the document ends before ${one ? "element" : "elements"} ${names} ${one ? "is" : "are"} closed (truncated?)`,
+    );
+  }
+
+  private failTruncated(where: string, index = this.at): never {
+    this.fail(`the document ends ${where} (truncated?)`, index);
+  }
+
+  /** At `index` the text either ended (truncated) or holds something unexpected. */
+  private failOrTruncated(index: number, reason: string, where: string): never {
+    if (this.code(index) === END) this.failTruncated(where, index);
+    this.fail(reason, index);
+  }
+
+  private fail(reason: string, index = this.at): never {
+    const { line, column } = lineAndColumn(this.text, index);
+    throw new BreakglassError(
+      "XML_MALFORMED",
+      this.input,
+      `not well-formed XML at line ${line}, column ${column}: ${reason}`,
+    );
+  }
+}
+
+function digitValue(code: number, hexadecimal: boolean): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (!hexadecimal) return -1;
+  if (code >= 0x61 && code <= 0x66) return code - 0x61 + 10;
+  if (code >= 0x41 && code <= 0x46) return code - 0x41 + 10;
+  return -1;
+}
+
+/** 1-based line and column (in UTF-16 code units) of `index`; only computed for an error, in one pass. */
+function lineAndColumn(text: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let newline = text.indexOf("\n"); newline !== -1 && newline < index; newline = text.indexOf("\n", newline + 1)) {
+    line++;
+    lineStart = newline + 1;
+  }
+  return { line, column: index - lineStart + 1 };
+}
