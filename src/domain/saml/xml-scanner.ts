@@ -36,52 +36,64 @@ const LOWERCASE_X = 0x78;
 /** Bits of ASCII_CLASS: what an ASCII code unit can be in the states that see most of a document. */
 const NAME_START = 1;
 const NAME = 2;
-/** An XML Char that ends nothing in text or an attribute value (not < & ]). */
-const PLAIN = 4;
-const WHITESPACE = 8;
-/** An XML Char: in a comment, CDATA section or PI, where no markup is recognised, only the one that ends it matters. */
-const CHARACTER = 16;
+const WHITESPACE = 4;
+/**
+ * The runs skipRun moves over: each bit marks the XML Chars that end nothing in one state, so a loop there stops only at
+ * what it must look at. In text and attribute values that is < & ] (and the quote); in a comment, CDATA section or
+ * processing instruction, where no markup is recognised, only the character that may end it.
+ */
+const TEXT_RUN = 8;
+const DOUBLE_QUOTED_RUN = 16;
+const SINGLE_QUOTED_RUN = 32;
+const COMMENT_RUN = 64;
+const CDATA_RUN = 128;
+const PROCESSING_INSTRUCTION_RUN = 256;
 
 const ASCII_CLASS = classifyAscii();
 
-function classifyAscii(): Uint8Array {
-  const classes = new Uint8Array(0x80);
+function classifyAscii(): Uint16Array {
+  const classes = new Uint16Array(0x80);
   for (let code = 0; code < 0x80; code++) {
     const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
     const whitespace = code === 0x20 || code === 0xa || code === TAB || code === 0xd;
     const character = code >= 0x20 || whitespace;
+    const text = character && code !== LESS_THAN && code !== AMPERSAND && code !== CLOSING_BRACKET;
     let bits = 0;
     if (letter || code === 0x5f || code === 0x3a) bits |= NAME_START | NAME;
     if (code === DASH || code === 0x2e || (code >= 0x30 && code <= 0x39)) bits |= NAME;
     if (whitespace) bits |= WHITESPACE;
-    if (character) bits |= CHARACTER;
-    if (character && code !== LESS_THAN && code !== AMPERSAND && code !== CLOSING_BRACKET) bits |= PLAIN;
+    if (text) bits |= TEXT_RUN;
+    if (text && code !== QUOTE) bits |= DOUBLE_QUOTED_RUN;
+    if (text && code !== APOSTROPHE) bits |= SINGLE_QUOTED_RUN;
+    if (character && code !== DASH) bits |= COMMENT_RUN;
+    if (character && code !== CLOSING_BRACKET) bits |= CDATA_RUN;
+    if (character && code !== QUESTION_MARK) bits |= PROCESSING_INSTRUCTION_RUN;
     classes[code] = bits;
   }
   return classes;
 }
 
-/** How many characters skipPlainCharacters checks itself before it hands a long run to a regular expression. */
-const PLAIN_CHARACTERS_LOOPED = 32;
+/** How many characters skipRun checks itself before it hands a long run to a regular expression. */
+const RUN_CHARACTERS_LOOPED = 32;
 
-/** Sticky expressions matching a run of `kind` (PLAIN or CHARACTER) but `stop`, each made when first used. */
-const PLAIN_RUNS = new Map<number, RegExp>();
+/** A sticky expression for each run, made when first used. */
+const RUN_EXPRESSIONS = new Map<number, RegExp>();
 
-function plainRunBefore(stop: number, kind: number): RegExp {
-  let run = PLAIN_RUNS.get(stop * 0x100 + kind);
-  if (run === undefined) {
-    run = plainRunExcept(stop, kind);
-    PLAIN_RUNS.set(stop * 0x100 + kind, run);
+function runExpression(run: number): RegExp {
+  let expression = RUN_EXPRESSIONS.get(run);
+  if (expression === undefined) {
+    expression = runExpressionOf(run);
+    RUN_EXPRESSIONS.set(run, expression);
   }
-  return run;
+  return expression;
 }
 
-/** Built from ASCII_CLASS, so that the expression and the loop in skipPlainCharacters skip exactly the same characters. */
-function plainRunExcept(stop: number, kind: number): RegExp {
+/** Built from ASCII_CLASS, so that the expression and the loop in skipRun skip exactly the same characters. */
+function runExpressionOf(run: number): RegExp {
   const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`;
   let characterClass = "";
   for (let code = 0; code < 0x80; code++) {
-    if ((ASCII_CLASS[code]! & kind) !== 0 && code !== stop) characterClass += hex(code);
+    if ((ASCII_CLASS[code]! & run) !== 0) characterClass += hex(code);
   }
   // Without the u flag an expression reads code units, as the loop does: a surrogate, U+FFFE and U+FFFF end the run.
   return new RegExp(`[${characterClass}${hex(0x80)}-${hex(0xd7ff)}${hex(0xe000)}-${hex(0xfffd)}]*`, "y");
@@ -219,7 +231,7 @@ class WellFormednessScanner {
   /** Character data from `at` (neither < nor & nor the end) up to the next markup or reference. */
   private scanText(): void {
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, LESS_THAN);
+      this.at = this.skipRun(this.at, TEXT_RUN);
       const code = this.code(this.at);
       if (code === LESS_THAN || code === AMPERSAND || code === END) return;
       if (
@@ -234,29 +246,29 @@ class WellFormednessScanner {
   }
 
   /**
-   * The index of the first character from `from` on that needs a closer look: not an XML Char below U+FFFE, or `stop`,
-   * or (where `kind` is PLAIN: in text and attribute values) one of < & ]. The characters skipped are XML Chars that
-   * end nothing, so the callers' loops (which read one character at a time) would only have moved past them. Short
-   * runs (indentation, a word) end in the loop; a long one (a certificate's base64) is left to a sticky regular
-   * expression, which V8 runs as native code, about twice as fast.
+   * The index of the first character from `from` on that is not in `run` (ASCII_CLASS): one that needs a closer look.
+   * Non-ASCII XML Chars below U+FFFE are in every run. The characters skipped end nothing, so the callers' loops (which
+   * read one character at a time) would only have moved past them. Short runs (indentation, a word) end in the loop; a
+   * long one (a certificate's base64) is left to a sticky regular expression, which V8 runs as native code, about
+   * twice as fast.
    */
-  private skipPlainCharacters(from: number, stop: number, kind = PLAIN): number {
+  private skipRun(from: number, run: number): number {
     const text = this.text;
-    const loopEnd = Math.min(text.length, from + PLAIN_CHARACTERS_LOOPED);
+    const loopEnd = Math.min(text.length, from + RUN_CHARACTERS_LOOPED);
     let index = from;
     for (; index < loopEnd; index++) {
       const code = text.charCodeAt(index);
       if (code < 0x80) {
-        if ((ASCII_CLASS[code]! & kind) === 0 || code === stop) break;
+        if ((ASCII_CLASS[code]! & run) === 0) break;
       } else if (code >= 0xd800 && (code < 0xe000 || code > 0xfffd)) {
         break;
       }
     }
     if (index === loopEnd && index < text.length) {
-      const run = plainRunBefore(stop, kind);
-      run.lastIndex = index;
-      run.test(text);
-      index = run.lastIndex;
+      const expression = runExpression(run);
+      expression.lastIndex = index;
+      expression.test(text);
+      index = expression.lastIndex;
     }
     this.charactersRead += index - from;
     return index;
@@ -386,8 +398,9 @@ class WellFormednessScanner {
   }
 
   private scanAttributeValue(quote: number, nameStart: number, nameEnd: number): void {
+    const run = quote === QUOTE ? DOUBLE_QUOTED_RUN : SINGLE_QUOTED_RUN;
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, quote);
+      this.at = this.skipRun(this.at, run);
       const code = this.code(this.at);
       if (code === quote) {
         this.at++;
@@ -485,7 +498,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 4;
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, DASH, CHARACTER);
+      this.at = this.skipRun(this.at, COMMENT_RUN);
       const code = this.code(this.at);
       if (code === DASH && this.code(this.at + 1) === DASH) {
         if (this.code(this.at + 2) !== GREATER_THAN) this.fail("'--' is not allowed inside a comment");
@@ -502,7 +515,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 9;
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, CLOSING_BRACKET, CHARACTER);
+      this.at = this.skipRun(this.at, CDATA_RUN);
       const code = this.code(this.at);
       if (
         code === CLOSING_BRACKET &&
@@ -548,7 +561,7 @@ class WellFormednessScanner {
         `inside the processing instruction <?${target}`,
       );
     for (;;) {
-      this.at = this.skipPlainCharacters(this.at, QUESTION_MARK, CHARACTER);
+      this.at = this.skipRun(this.at, PROCESSING_INSTRUCTION_RUN);
       const code = this.code(this.at);
       if (code === QUESTION_MARK && this.code(this.at + 1) === GREATER_THAN) {
         this.at += 2;
