@@ -358,6 +358,7 @@ class WellFormednessScanner {
     }
   }
 
+  /** The names an error message about an attribute shows; copied out of the text only when there is an error. */
   private tagAndAttributeNames(nameStart: number, nameEnd: number, attributeStart: number, attributeEnd: number) {
     return [this.text.slice(nameStart, nameEnd), this.text.slice(attributeStart, attributeEnd)] as const;
   }
@@ -369,7 +370,7 @@ class WellFormednessScanner {
     nameEnd: number,
     start: number,
     end: number,
-  ) {
+  ): void {
     for (let index = 0; index < count; index++) {
       const earlier = this.attributeNames[2 * index]!;
       if (this.attributeNames[2 * index + 1]! - earlier === end - start && this.sameText(earlier, start, end - start)) {
@@ -435,14 +436,13 @@ class WellFormednessScanner {
     const nameStart = tagStart + 2;
     const openStart = this.openNames[2 * this.depth - 2]!;
     const openLength = this.openNames[2 * this.depth - 1]! - openStart;
-    // Nearly always the end tag repeats the open element's name and closes at once: then that name, which was read as a
-    // Name when the element opened, is all there is to check, and comparing it in place spares reading it again.
+    // Nearly always the end tag repeats the open element's name and closes at once. That name was read as a Name when
+    // the element opened, so matching it is all there is to check: no character to classify, no name to copy out.
     if (this.sameText(openStart, nameStart, openLength) && this.code(nameStart + openLength) === GREATER_THAN) {
       this.at = nameStart + openLength + 1;
       this.depth--;
       return;
     }
-    this.at = nameStart;
     const nameEnd = this.nameEnd(nameStart);
     this.at = nameEnd;
     const name = this.text.slice(nameStart, nameEnd);
