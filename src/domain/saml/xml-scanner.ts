@@ -1,5 +1,7 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
-// CDATA, processing instruction), so its work grows linearly with the input, whatever the input is.
+// CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. It runs on every
+// document before anything else, often before the JIT has warmed up: names are compared where they lie instead of being
+// copied out, runs of ordinary characters are skipped in tight loops, and the meter is bumped by ranges.
 import { BreakglassError } from "../errors.js";
 import {
   describeCodePoint,
@@ -31,6 +33,78 @@ const EXCLAMATION_MARK = 0x21;
 const CLOSING_BRACKET = 0x5d;
 const LOWERCASE_X = 0x78;
 
+/** Bits of ASCII_CLASS: what an ASCII code unit can be in the states that see most of a document. */
+const NAME_START = 1;
+const NAME = 2;
+const WHITESPACE = 4;
+/**
+ * The runs skipRun moves over: each bit marks the XML Chars that end nothing in one state, so a loop there stops only at
+ * what it must look at. In text and attribute values that is < & ] (and the quote); in a comment, CDATA section or
+ * processing instruction, where no markup is recognised, only the character that may end it.
+ */
+const TEXT_RUN = 8;
+const DOUBLE_QUOTED_RUN = 16;
+const SINGLE_QUOTED_RUN = 32;
+const COMMENT_RUN = 64;
+const CDATA_RUN = 128;
+const PROCESSING_INSTRUCTION_RUN = 256;
+
+const ASCII_CLASS = classifyAscii();
+
+function classifyAscii(): Uint16Array {
+  const classes = new Uint16Array(0x80);
+  for (let code = 0; code < 0x80; code++) {
+    const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+    const whitespace = code === 0x20 || code === 0xa || code === TAB || code === 0xd;
+    const character = code >= 0x20 || whitespace;
+    const text = character && code !== LESS_THAN && code !== AMPERSAND && code !== CLOSING_BRACKET;
+    let bits = 0;
+    if (letter || code === 0x5f || code === 0x3a) bits |= NAME_START | NAME;
+    if (code === DASH || code === 0x2e || (code >= 0x30 && code <= 0x39)) bits |= NAME;
+    if (whitespace) bits |= WHITESPACE;
+    if (text) bits |= TEXT_RUN;
+    if (text && code !== QUOTE) bits |= DOUBLE_QUOTED_RUN;
+    if (text && code !== APOSTROPHE) bits |= SINGLE_QUOTED_RUN;
+    if (character && code !== DASH) bits |= COMMENT_RUN;
+    if (character && code !== CLOSING_BRACKET) bits |= CDATA_RUN;
+    if (character && code !== QUESTION_MARK) bits |= PROCESSING_INSTRUCTION_RUN;
+    classes[code] = bits;
+  }
+  return classes;
+}
+
+/** How many characters skipRun checks itself before it hands a long run to a regular expression. */
+const RUN_CHARACTERS_LOOPED = 32;
+
+/** A sticky expression for each run, made when first used. */
+const RUN_EXPRESSIONS = new Map<number, RegExp>();
+
+function runExpression(run: number): RegExp {
+  let expression = RUN_EXPRESSIONS.get(run);
+  if (expression === undefined) {
+    expression = runExpressionOf(run);
+    RUN_EXPRESSIONS.set(run, expression);
+  }
+  return expression;
+}
+
+/** Built from ASCII_CLASS, so that the expression and the loop in skipRun skip exactly the same characters. */
+function runExpressionOf(run: number): RegExp {
+  const hex = (code: number) => `\\u${code.toString(16).padStart(4, "0")}`;
+  let characterClass = "";
+  for (let code = 0; code < 0x80; code++) {
+    if ((ASCII_CLASS[code]! & run) !== 0) characterClass += hex(code);
+  }
+  // Without the u flag an expression reads code units, as the loop does: a surrogate, U+FFFE and U+FFFF end the run.
+  return new RegExp(`[${characterClass}${hex(0x80)}-${hex(0xd7ff)}${hex(0xe000)}-${hex(0xfffd)}]*`, "y");
+}
+
+/**
+ * Start tags with more attributes than this keep their names in a Set; up to it, a new name is compared in place with
+ * the names before it (a Set per tag costs more than a few comparisons, and most tags have one or two attributes).
+ */
+const ATTRIBUTES_COMPARED_IN_PLACE = 4;
+
 /** Without a DTD these are the only entities that exist. */
 const PREDEFINED_ENTITIES: ReadonlySet<string> = new Set(["lt", "gt", "amp", "apos", "quot"]);
 
@@ -54,8 +128,12 @@ export function scanXmlDocument(text: string, input: string, maxDepth: number, m
 class WellFormednessScanner {
   charactersRead = 0;
   private at = 0;
-  /** Names of the elements open around `at`; its length is the depth, so it never exceeds `maxDepth` + 1. */
-  private readonly openElements: string[] = [];
+  /** How many elements are open around `at`; it never exceeds `maxDepth` + 1. */
+  private depth = 0;
+  /** Where the name of each open element lies in the text: its start and end offsets, two entries per element. */
+  private readonly openNames: number[] = [];
+  /** Where the attribute names of the start tag being read lie, two entries per name, while they are compared in place. */
+  private readonly attributeNames: number[] = [];
   private readonly text: string;
   private readonly input: string;
   private readonly maxDepth: number;
@@ -73,7 +151,7 @@ class WellFormednessScanner {
     this.scanMisc("epilog");
   }
 
-  /** The code unit at `index`, or END past the text. Every read of the text goes through here, and is counted. */
+  /** The code unit at `index`, or END past the text. Reads outside the tight loops go through here, and are counted. */
   private code(index: number): number {
     this.charactersRead++;
     return index < this.text.length ? this.text.charCodeAt(index) : END;
@@ -130,7 +208,7 @@ class WellFormednessScanner {
 
   private scanElementTree(): void {
     this.scanStartTag();
-    while (this.openElements.length > 0) {
+    while (this.depth > 0) {
       const code = this.code(this.at);
       if (code === LESS_THAN) {
         const next = this.code(this.at + 1);
@@ -145,14 +223,17 @@ class WellFormednessScanner {
       } else if (code === END) {
         this.failUnclosedElements();
       } else {
-        this.scanText(code);
+        this.scanText();
       }
     }
   }
 
-  /** Character data up to the next markup or reference. */
-  private scanText(first: number): void {
-    for (let code = first; code !== LESS_THAN && code !== AMPERSAND && code !== END; code = this.code(this.at)) {
+  /** Character data from `at` (neither < nor & nor the end) up to the next markup or reference. */
+  private scanText(): void {
+    for (;;) {
+      this.at = this.skipRun(this.at, TEXT_RUN);
+      const code = this.code(this.at);
+      if (code === LESS_THAN || code === AMPERSAND || code === END) return;
       if (
         code === CLOSING_BRACKET &&
         this.code(this.at + 1) === CLOSING_BRACKET &&
@@ -161,25 +242,33 @@ class WellFormednessScanner {
         this.fail("']]>' is not allowed in text (it only ends a CDATA section; write ]]&gt;)");
       }
       this.consumeCharacter(code);
-      this.at = this.skipPlainCharacters(this.at, LESS_THAN);
     }
   }
 
   /**
-   * The index of the first character from `from` on that needs a closer look: not tab, LF, CR or printable ASCII,
-   * or one of < & ] or `stop`. The characters skipped are XML Chars that end nothing, so the callers' loops (which
-   * read one character at a time) would only have moved past them.
+   * The index of the first character from `from` on that is not in `run` (ASCII_CLASS): one that needs a closer look.
+   * Non-ASCII XML Chars below U+FFFE are in every run. The characters skipped end nothing, so the callers' loops (which
+   * read one character at a time) would only have moved past them. Short runs (indentation, a word) end in the loop; a
+   * long one (a certificate's base64) is left to a sticky regular expression, which V8 runs as native code, about
+   * twice as fast.
    */
-  private skipPlainCharacters(from: number, stop: number): number {
+  private skipRun(from: number, run: number): number {
     const text = this.text;
+    const loopEnd = Math.min(text.length, from + RUN_CHARACTERS_LOOPED);
     let index = from;
-    for (; index < text.length; index++) {
+    for (; index < loopEnd; index++) {
       const code = text.charCodeAt(index);
-      if (code >= 0x20 && code <= 0x7e) {
-        if (code === LESS_THAN || code === AMPERSAND || code === CLOSING_BRACKET || code === stop) break;
-      } else if (code !== 0xa && code !== TAB && code !== 0xd) {
+      if (code < 0x80) {
+        if ((ASCII_CLASS[code]! & run) === 0) break;
+      } else if (code >= 0xd800 && (code < 0xe000 || code > 0xfffd)) {
         break;
       }
+    }
+    if (index === loopEnd && index < text.length) {
+      const expression = runExpression(run);
+      expression.lastIndex = index;
+      expression.test(text);
+      index = expression.lastIndex;
     }
     this.charactersRead += index - from;
     return index;
@@ -187,48 +276,61 @@ class WellFormednessScanner {
 
   private scanStartTag(): void {
     const tagStart = this.at;
-    this.at++;
-    const name = this.readName();
-    if (name === "") {
+    const nameStart = tagStart + 1;
+    const nameEnd = this.nameEnd(nameStart);
+    this.at = nameEnd;
+    if (nameEnd === nameStart) {
       if (this.code(this.at) === END) this.failTruncated("after '<'");
       this.fail("'<' does not start a tag (write a literal < as &lt;)", tagStart);
     }
-    let attributeNames: Set<string> | undefined;
+    let attributes = 0;
+    let attributeSet: Set<string> | undefined;
     for (;;) {
       const spaced = this.skipWhitespace();
       const code = this.code(this.at);
       if (code === GREATER_THAN) {
         this.at++;
-        this.openElement(name);
+        this.openElement(nameStart, nameEnd);
         return;
       }
       if (code === SLASH) {
-        if (this.code(this.at + 1) !== GREATER_THAN)
+        if (this.code(this.at + 1) !== GREATER_THAN) {
+          const name = this.text.slice(nameStart, nameEnd);
           this.failOrTruncated(
             this.at + 1,
             `expected '>' after '/' in the start tag <${name}>`,
             `inside the start tag <${name}>`,
           );
+        }
         this.at += 2;
         return;
       }
-      if (code === END) this.failTruncated(`inside the start tag <${name}>`);
+      if (code === END) this.failTruncated(`inside the start tag <${this.text.slice(nameStart, nameEnd)}>`);
       const attributeStart = this.at;
-      const attributeName = this.readName();
-      if (attributeName === "")
-        this.fail(`${describeCodePoint(this.codePoint(this.at))} is not allowed in the start tag <${name}>`);
-      if (!spaced) this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
+      const attributeEnd = this.nameEnd(attributeStart);
+      this.at = attributeEnd;
+      if (attributeEnd === attributeStart) {
+        const character = describeCodePoint(this.codePoint(this.at));
+        this.fail(`${character} is not allowed in the start tag <${this.text.slice(nameStart, nameEnd)}>`);
+      }
+      if (!spaced) {
+        const name = this.text.slice(nameStart, nameEnd);
+        this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
+      }
       this.skipWhitespace();
-      if (this.code(this.at) !== EQUALS)
+      if (this.code(this.at) !== EQUALS) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
         this.failOrTruncated(
           this.at,
           `attribute ${attributeName} of <${name}> has no value (expected =)`,
           `inside the start tag <${name}>`,
         );
+      }
       this.at++;
       this.skipWhitespace();
       const quote = this.code(this.at);
       if (quote !== QUOTE && quote !== APOSTROPHE) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
         this.failOrTruncated(
           this.at,
           `the value of attribute ${attributeName} of <${name}> must be in quotes`,
@@ -236,34 +338,90 @@ class WellFormednessScanner {
         );
       }
       this.at++;
-      this.scanAttributeValue(quote, attributeName);
-      attributeNames ??= new Set();
-      if (attributeNames.has(attributeName))
-        this.fail(`attribute ${attributeName} appears twice in <${name}>`, attributeStart);
-      attributeNames.add(attributeName);
+      this.scanAttributeValue(quote, attributeStart, attributeEnd);
+      if (attributeSet === undefined && attributes < ATTRIBUTES_COMPARED_IN_PLACE) {
+        this.refuseRepeatedAttributeInPlace(attributes, nameStart, nameEnd, attributeStart, attributeEnd);
+        this.attributeNames[2 * attributes] = attributeStart;
+        this.attributeNames[2 * attributes + 1] = attributeEnd;
+      } else {
+        attributeSet ??= this.attributeNamesAsSet(attributes);
+        const attributeName = this.text.slice(attributeStart, attributeEnd);
+        this.charactersRead += attributeName.length;
+        if (attributeSet.has(attributeName))
+          this.fail(
+            `attribute ${attributeName} appears twice in <${this.text.slice(nameStart, nameEnd)}>`,
+            attributeStart,
+          );
+        attributeSet.add(attributeName);
+      }
+      attributes++;
     }
   }
 
-  private scanAttributeValue(quote: number, attributeName: string): void {
+  /** The names an error message about an attribute shows; copied out of the text only when there is an error. */
+  private tagAndAttributeNames(nameStart: number, nameEnd: number, attributeStart: number, attributeEnd: number) {
+    return [this.text.slice(nameStart, nameEnd), this.text.slice(attributeStart, attributeEnd)] as const;
+  }
+
+  /** Refuses the attribute name at `start`..`end` if one of the first `count` names of its tag is the same text. */
+  private refuseRepeatedAttributeInPlace(
+    count: number,
+    nameStart: number,
+    nameEnd: number,
+    start: number,
+    end: number,
+  ): void {
+    for (let index = 0; index < count; index++) {
+      const earlier = this.attributeNames[2 * index]!;
+      if (this.attributeNames[2 * index + 1]! - earlier === end - start && this.sameText(earlier, start, end - start)) {
+        const attributeName = this.text.slice(start, end);
+        this.fail(`attribute ${attributeName} appears twice in <${this.text.slice(nameStart, nameEnd)}>`, start);
+      }
+    }
+  }
+
+  /** The first `count` attribute names of the tag being read, for a tag with too many to keep comparing in place. */
+  private attributeNamesAsSet(count: number): Set<string> {
+    const names = new Set<string>();
+    for (let index = 0; index < count; index++) {
+      names.add(this.text.slice(this.attributeNames[2 * index], this.attributeNames[2 * index + 1]));
+    }
+    return names;
+  }
+
+  /** Whether the `length` code units at `first` and at `second` are the same; both are read, and counted. */
+  private sameText(first: number, second: number, length: number): boolean {
+    const text = this.text;
+    let offset = 0;
+    while (offset < length && text.charCodeAt(first + offset) === text.charCodeAt(second + offset)) offset++;
+    this.charactersRead += 2 * Math.min(offset + 1, length);
+    return offset === length;
+  }
+
+  private scanAttributeValue(quote: number, nameStart: number, nameEnd: number): void {
+    const run = quote === QUOTE ? DOUBLE_QUOTED_RUN : SINGLE_QUOTED_RUN;
     for (;;) {
+      this.at = this.skipRun(this.at, run);
       const code = this.code(this.at);
       if (code === quote) {
         this.at++;
         return;
       }
-      if (code === LESS_THAN) this.fail(`'<' is not allowed in the value of attribute ${attributeName} (write &lt;)`);
-      if (code === AMPERSAND) this.scanReference();
-      else if (code === END) this.failTruncated(`inside the value of attribute ${attributeName}`);
-      else {
-        this.consumeCharacter(code);
-        this.at = this.skipPlainCharacters(this.at, quote);
+      if (code === LESS_THAN) {
+        const attributeName = this.text.slice(nameStart, nameEnd);
+        this.fail(`'<' is not allowed in the value of attribute ${attributeName} (write &lt;)`);
       }
+      if (code === AMPERSAND) this.scanReference();
+      else if (code === END) this.failTruncated(`inside the value of attribute ${this.text.slice(nameStart, nameEnd)}`);
+      else this.consumeCharacter(code);
     }
   }
 
-  private openElement(name: string): void {
-    this.openElements.push(name);
-    if (this.openElements.length > this.maxDepth) {
+  private openElement(nameStart: number, nameEnd: number): void {
+    this.openNames[2 * this.depth] = nameStart;
+    this.openNames[2 * this.depth + 1] = nameEnd;
+    this.depth++;
+    if (this.depth > this.maxDepth) {
       // Parsers recurse: a deeper document would exhaust their stack instead of producing a clear error.
       throw new BreakglassError(
         "XML_TOO_DEEP",
@@ -275,16 +433,27 @@ class WellFormednessScanner {
 
   private scanEndTag(): void {
     const tagStart = this.at;
-    this.at += 2;
-    const name = this.readName();
+    const nameStart = tagStart + 2;
+    const openStart = this.openNames[2 * this.depth - 2]!;
+    const openLength = this.openNames[2 * this.depth - 1]! - openStart;
+    // Nearly always the end tag repeats the open element's name and closes at once. That name was read as a Name when
+    // the element opened, so matching it is all there is to check: no character to classify, no name to copy out.
+    if (this.sameText(openStart, nameStart, openLength) && this.code(nameStart + openLength) === GREATER_THAN) {
+      this.at = nameStart + openLength + 1;
+      this.depth--;
+      return;
+    }
+    const nameEnd = this.nameEnd(nameStart);
+    this.at = nameEnd;
+    const name = this.text.slice(nameStart, nameEnd);
     if (name === "") this.failOrTruncated(this.at, "'</' must be followed by an element name", "inside an end tag");
     this.skipWhitespace();
     if (this.code(this.at) !== GREATER_THAN)
       this.failOrTruncated(this.at, `expected '>' to close the end tag </${name}>`, `inside the end tag </${name}>`);
-    const open = this.openElements[this.openElements.length - 1];
+    const open = this.text.slice(openStart, openStart + openLength);
     if (name !== open) this.fail(`the end tag </${name}> does not match the start tag <${open}>`, tagStart);
     this.at++;
-    this.openElements.pop();
+    this.depth--;
   }
 
   /** `&name;` for one of the five predefined entities, or a character reference to an XML character. */
@@ -316,9 +485,10 @@ class WellFormednessScanner {
       this.at = index + 1;
       return;
     }
-    this.at = start + 1;
-    const name = this.readName();
-    if (name === "" || this.code(this.at) !== SEMICOLON) this.fail("a bare & (write &amp;)", start);
+    const nameEnd = this.nameEnd(start + 1);
+    this.at = nameEnd;
+    if (nameEnd === start + 1 || this.code(this.at) !== SEMICOLON) this.fail("a bare & (write &amp;)", start);
+    const name = this.text.slice(start + 1, nameEnd);
     if (!PREDEFINED_ENTITIES.has(name))
       this.fail(`undefined entity &${name.length > 40 ? `${name.slice(0, 40)}…` : name};`, start);
     this.at++;
@@ -328,6 +498,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 4;
     for (;;) {
+      this.at = this.skipRun(this.at, COMMENT_RUN);
       const code = this.code(this.at);
       if (code === DASH && this.code(this.at + 1) === DASH) {
         if (this.code(this.at + 2) !== GREATER_THAN) this.fail("'--' is not allowed inside a comment");
@@ -344,6 +515,7 @@ class WellFormednessScanner {
     const start = this.at;
     this.at += 9;
     for (;;) {
+      this.at = this.skipRun(this.at, CDATA_RUN);
       const code = this.code(this.at);
       if (
         code === CLOSING_BRACKET &&
@@ -360,8 +532,9 @@ class WellFormednessScanner {
 
   private scanProcessingInstruction(): void {
     const start = this.at;
-    this.at += 2;
-    const target = this.readName();
+    const targetEnd = this.nameEnd(start + 2);
+    this.at = targetEnd;
+    const target = this.text.slice(start + 2, targetEnd);
     if (target === "")
       this.failOrTruncated(
         this.at,
@@ -388,6 +561,7 @@ class WellFormednessScanner {
         `inside the processing instruction <?${target}`,
       );
     for (;;) {
+      this.at = this.skipRun(this.at, PROCESSING_INSTRUCTION_RUN);
       const code = this.code(this.at);
       if (code === QUESTION_MARK && this.code(this.at + 1) === GREATER_THAN) {
         this.at += 2;
@@ -475,29 +649,43 @@ class WellFormednessScanner {
     return true;
   }
 
-  /** Reads a Name at `at` and moves past it; "" (and no move) when no name starts there. */
-  private readName(): string {
-    const start = this.at;
-    let codePoint = this.codePoint(this.at);
-    if (codePoint === END || !isNameStartCodePoint(codePoint)) return "";
-    do {
-      this.at += codePoint > 0xffff ? 2 : 1;
-      this.at = this.skipAsciiNameCharacters(this.at);
-      codePoint = this.codePoint(this.at);
-    } while (codePoint !== END && isNameCodePoint(codePoint));
-    return this.text.slice(start, this.at);
+  /**
+   * The end of the Name that starts at `from` (`from` itself when none does). ASCII names, nearly all of them, are read
+   * in one tight loop; a name with any other character is read again a code point at a time.
+   */
+  private nameEnd(from: number): number {
+    const text = this.text;
+    const length = text.length;
+    let index = from;
+    if (index < length) {
+      const first = text.charCodeAt(index);
+      if (first < 0x80 && (ASCII_CLASS[first]! & NAME_START) === 0) {
+        this.charactersRead++;
+        return from;
+      }
+      if (first < 0x80) {
+        for (index++; index < length; index++) {
+          const code = text.charCodeAt(index);
+          if (code >= 0x80 || (ASCII_CLASS[code]! & NAME) === 0) break;
+        }
+        if (index === length || text.charCodeAt(index) < 0x80) {
+          this.charactersRead += index - from + 1;
+          return index;
+        }
+      }
+    }
+    return this.nameEndByCodePoint(from);
   }
 
-  /** Moves past ASCII letters, digits and - . _ : (NameChars all) in one tight loop; the caller reads what follows. */
-  private skipAsciiNameCharacters(from: number): number {
-    const text = this.text;
+  /** nameEnd for a name beyond ASCII (or none at all), following XML's NameStartChar and NameChar tables. */
+  private nameEndByCodePoint(from: number): number {
     let index = from;
-    for (; index < text.length; index++) {
-      const code = text.charCodeAt(index);
-      const letter = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
-      if (!letter && !(code >= 0x2d && code <= 0x3a && code !== 0x2f) && code !== 0x5f) break;
-    }
-    this.charactersRead += index - from;
+    let codePoint = this.codePoint(index);
+    if (codePoint === END || !isNameStartCodePoint(codePoint)) return from;
+    do {
+      index += codePoint > 0xffff ? 2 : 1;
+      codePoint = this.codePoint(index);
+    } while (codePoint !== END && isNameCodePoint(codePoint));
     return index;
   }
 
@@ -523,16 +711,28 @@ class WellFormednessScanner {
     this.fail(`${describeCodePoint(code)} is not allowed in XML`);
   }
 
+  /** Moves `at` past whitespace; whether there was any. */
   private skipWhitespace(): boolean {
+    const text = this.text;
     const start = this.at;
-    while (isXmlWhitespace(this.code(this.at))) this.at++;
-    return this.at !== start;
+    let index = start;
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x80 || (ASCII_CLASS[code]! & WHITESPACE) === 0) break;
+    }
+    this.charactersRead += index - start + 1;
+    this.at = index;
+    return index !== start;
   }
 
   private failUnclosedElements(): never {
-    const shown = this.openElements.slice(-5).map((name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name));
-    const names = `${this.openElements.length > shown.length ? "…, " : ""}${shown.join(", ")}`;
-    const one = this.openElements.length === 1;
+    const open: string[] = [];
+    for (let element = 0; element < this.depth; element++) {
+      open.push(this.text.slice(this.openNames[2 * element], this.openNames[2 * element + 1]));
+    }
+    const shown = open.slice(-5).map((name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name));
+    const names = `${open.length > shown.length ? "…, " : ""}${shown.join(", ")}`;
+    const one = open.length === 1;
     this.fail(
       `the document ends before ${one ? "element" : "elements"} ${names} ${one ? "is" : "are"} closed (truncated?)`,
     );

@@ -1,0 +1,301 @@
+// The faster well-formedness scan against the scan it replaced (kept as the oracle in test/support): on the corpus, on
+// odd and hostile documents and on thousands of seeded mutations, both accept, or both refuse with the same code and message.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BreakglassError } from "../../../src/domain/errors.js";
+import { scanXmlDocument } from "../../../src/domain/saml/xml-scanner.js";
+import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
+import { readCorpusFile, readManifest } from "../../support/corpus.js";
+import { entityXml } from "../../support/metadata-builder.js";
+import { scanXmlDocumentOracle } from "../../support/xml-scanner-oracle.js";
+
+type Scan = (text: string, input: string, maxDepth: number) => void;
+
+/** "accepted", or the refusal's code and message. */
+function outcome(scan: Scan, text: string, maxDepth: number): string {
+  try {
+    scan(text, "doc.xml", maxDepth);
+    return "accepted";
+  } catch (error) {
+    if (error instanceof BreakglassError) return `${error.code} ${error.message}`;
+    throw error;
+  }
+}
+
+function expectSameOutcome(text: string, maxDepth = 64): string {
+  const expected = outcome(scanXmlDocumentOracle, text, maxDepth);
+  expect(outcome(scanXmlDocument, text, maxDepth), JSON.stringify(text.slice(0, 200))).toBe(expected);
+  return expected;
+}
+
+function decodeCorpusDocument(file: string): string {
+  const bytes = readCorpusFile(file);
+  try {
+    return decodeXmlBytes(bytes, file);
+  } catch {
+    return bytes.toString("utf8");
+  }
+}
+
+const corpus = readManifest().map((document) => ({ file: document.file, text: decodeCorpusDocument(document.file) }));
+
+/** The odd and hostile documents of the scan's own tests, and more of the same kind. */
+const oddDocuments = [
+  "<a>\u0000</a>",
+  "<a>bell\u0007</a>",
+  `<a b="\u001b"/>`,
+  "<a>\ufffe</a>",
+  "<a>\uffff</a>",
+  "<a>\ud800x</a>",
+  "<a>\udc00</a>",
+  "<a>\ud83d\ude00</a>",
+  `<a b="\ud800"/>`,
+  `<a b="x<y"/>`,
+  "<a>x]]>y</a>",
+  "<a>x]]y]>]]</a>",
+  "<a>&#x110000;</a>",
+  "<a>&#0;</a>",
+  `<a b="&#xD800;"/>`,
+  `<a>&#${"9".repeat(1000)};</a>`,
+  "<a>&#X41;</a>",
+  "<a>&#x;</a>",
+  "<a>&#;</a>",
+  "<a>&amp</a>",
+  "<a>&nbsp;</a>",
+  `<a>&${"x".repeat(50)};</a>`,
+  "<a>&é;</a>",
+  "<a><!-- a -- b --></a>",
+  "<a><!-- a ---></a>",
+  "<a><!----></a>",
+  "<a><!-- \u0001 --></a>",
+  `<?xml version="1.0"?><a><?xml version="1.0"?></a>`,
+  ` <?xml version="1.0"?><a/>`,
+  `<?xml encoding="UTF-8"?><a/>`,
+  `<?xml version="2.0"?><a/>`,
+  `<?xml version="1.0" encoding="UTF-8" standalone="maybe"?><a/>`,
+  `<?xml version="1.0"encoding="UTF-8"?><a/>`,
+  `<?xml version='1.0' ?><a/>`,
+  `<a b="1" b="2"/>`,
+  `<a b="1" c="2" d="3" e="4" f="5" b="6"/>`,
+  `<a b="1" c="2" d="3" e="4" f="5" f="6"/>`,
+  `<a b="1" c="2" d="3" e="4" d="5"/>`,
+  `<a xmlns:x="1" xmlns:y="2" xmlns:x="3"/>`,
+  `<a ab="1" a="2" abc="3" ab="4"/>`,
+  `<a b="1"c="2"/>`,
+  "<a b=1/>",
+  "<a b/>",
+  "<a b =\t'1'\n/>",
+  "<a b='1' / >",
+  "<a/ >",
+  "<a><b></a></b>",
+  "<a><b></b ></a >",
+  "<a><b></b\n></a>",
+  "<a><ab></a></ab>",
+  "<ab><a></ab></a>",
+  "<a></ab>",
+  "<ab></a>",
+  "<a></a b>",
+  "<a></>",
+  "</a>",
+  "<a></",
+  "<a></a",
+  "<é:a></é:a>",
+  "<é:a></é:b>",
+  "<a\u00b7b></a\u00b7b>",
+  "<\u00b7a/>",
+  "<a\u0300/>",
+  "<\ud800\udc00/>",
+  "<\ud800\udc00></\ud800\udc00>",
+  "<\udb80\udc00/>",
+  "<a \ud800\udc00='1'/>",
+  "<a 😀='1'/>",
+  "<a\u2070 b\u2040='1'/>",
+  "<a/><b/>",
+  "<a/>tail",
+  "<a/></a>",
+  "<a/><![CDATA[x]]>",
+  "<a/><!-- ok --><?pi ok?> \n",
+  "<a>1 < 2</a>",
+  "<a>< b/></a>",
+  "<a><!x></a>",
+  "<a><!DOCTYPE a></a>",
+  "<!doctype a><a/>",
+  "<a><!EnTiTy x 'y'></a>",
+  `<a><![CDATA[ x ]]><!ENTITY x "y"></a>`,
+  "<a><![CDATA[<!ENTITY x> &x; <b> ]]></a>",
+  "<a><![CDATA[]]]></a>",
+  "<a><![CDATA[ \u0000 ]]></a>",
+  "<a><?XmL x?></a>",
+  "<a><?x?></a>",
+  "<a><?x\u0001?></a>",
+  "<a><?x-y z ?></a>",
+  "<a><?xy?></a>",
+  "<a><?-x?></a>",
+  "<a><? x?></a>",
+  "<a><!-- no end",
+  "<a><![CDATA[ no end",
+  "<a><?pi no end",
+  `<a b="no end`,
+  "<a>\n<b>\n<c/>",
+  `${"<a>".repeat(8)}${"</a>".repeat(8)}`,
+  `${"<abcdefghij>".repeat(7)}`,
+  "<",
+  "<a",
+  "<a ",
+  "<a b",
+  "<a b=",
+  "<a b='",
+  "<a/",
+  "<a>",
+  "<a>&",
+  "<a>&#",
+  "<a>&#x",
+  "<a>&#x41",
+  "",
+  " ",
+  "x",
+  "<?xml version='1.0'?>",
+  "<!-- only -->",
+  // Runs long enough to leave the scan's loop for its regular expressions, ending in what the run must stop at.
+  `<a><![CDATA[${"x&<".repeat(20)}\u0001]]></a>`,
+  `<a><![CDATA[${"x".repeat(40)}]${"y".repeat(40)}]]></a>`,
+  `<a><!-- ${"a<&]".repeat(20)}\ud800 --></a>`,
+  `<a><!--${"x".repeat(40)}-${"y".repeat(40)}--></a>`,
+  `<a><?pi ${"x".repeat(50)}\uffff?></a>`,
+  `<a><?pi ${"x".repeat(40)}?${"y".repeat(40)}?></a>`,
+  `<a b="${"é".repeat(50)}\u0000"/>`,
+  `<a b='${"x".repeat(40)}"${"y".repeat(40)}'/>`,
+  `<a b="${"x".repeat(40)}'${"y".repeat(40)}"/>`,
+  `<a b="${"x".repeat(40)}<"/>`,
+  `<a b="${"x".repeat(40)}&amp;${"y".repeat(40)}"/>`,
+  `<a>${"x".repeat(40)}]]>${"y".repeat(40)}</a>`,
+  `<a>${"\u3000".repeat(40)}\ufffe</a>`,
+  `<a>${"x".repeat(40)}\ud83d\ude00${"y".repeat(40)}\udfff</a>`,
+  `<a>${"x\t\r\n\u007f".repeat(40)}</a>`,
+  entityXml(),
+];
+
+describe("the faster scan accepts and refuses exactly what the scan it replaced did", () => {
+  it.each(corpus.map((document) => [document.file, document.text] as const))("agrees on %s", (_file, text) => {
+    expectSameOutcome(text);
+  });
+
+  it.each(oddDocuments.map((text) => [JSON.stringify(text.slice(0, 60)), text] as const))(
+    "agrees on %s",
+    (_name, text) => {
+      expectSameOutcome(text);
+      expectSameOutcome(text, 3);
+    },
+  );
+
+  it("agrees on thousands of seeded mutations of the corpus with XML-significant, non-ASCII and control characters", () => {
+    const random = seededRandom(15);
+    const outcomes = new Map<string, number>();
+    const reasons = new Set<string>();
+    for (let run = 0; run < 4000; run++) {
+      const original = corpus[Math.floor(random() * corpus.length)]!.text;
+      const mutated = mutateText(original, 1 + Math.floor(random() * 4), random);
+      const result = expectSameOutcome(mutated, run % 5 === 0 ? 6 : 64);
+      const kind = result.slice(0, result.indexOf(":") + 1 || result.length);
+      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+      reasons.add(result.replace(/line \d+, column \d+: /, ""));
+    }
+    // The mutations reach the accepting path and every kind of refusal, not just one of them.
+    expect(outcomes.get("accepted")).toBeGreaterThan(100);
+    expect(outcomes.get("XML_MALFORMED doc.xml:")).toBeGreaterThan(1000);
+    expect(outcomes.get("XML_UNSAFE doc.xml:")).toBeGreaterThan(10);
+    expect(outcomes.get("XML_TOO_DEEP doc.xml:")).toBeGreaterThan(10);
+    expect(reasons.size).toBeGreaterThan(100);
+  });
+
+  it("agrees on documents made of the pieces that stress every state of the scan", () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 1, max: 12 }), (pieces, maxDepth) => {
+        const body = pieces.join("");
+        for (const text of [`<r>${body}</r>`, body, `<?xml version="1.0"?>\n<r a="1">${body}`]) {
+          expectSameOutcome(text, maxDepth);
+        }
+      }),
+      { numRuns: 3000, seed: 15 },
+    );
+  });
+});
+
+const piece = fc.constantFrom(
+  ...[
+    ...["<![CDATA[", "]]>", "]]", "]", "<!--", "-->", "--", "-", "&", "&amp;", "&#x41;", "&#", "&#0;", "&lt", ";"],
+    ...[
+      "<a>",
+      "</a>",
+      "<a",
+      "</a",
+      "<b/>",
+      "</b>",
+      "<b>",
+      "<ab>",
+      "</ab>",
+      `<c d="1" e='&lt;'>`,
+      "</c>",
+      "<é>",
+      "</é>",
+    ],
+    ...[`<c d="1" d="2">`, `<c d="1" e="2" f="3" g="4" h="5" e="6">`, "<?pi x?>", "<?", "?>", "<!DOCTYPE", "<!"],
+    ...[
+      '"',
+      "'",
+      "<",
+      ">",
+      "/",
+      "=",
+      "x",
+      " ",
+      "\n",
+      "\t",
+      "é",
+      "😀",
+      "\ud800",
+      "\udc00",
+      "\u0000",
+      "\u0007",
+      "\ufffe",
+    ],
+  ],
+);
+
+/** XML-significant characters and strings, non-ASCII, surrogates and control characters that mutations insert. */
+const INSERTIONS = [
+  ...["<", ">", "&", ";", '"', "'", "]", "=", "/", "?", "!", "-", " ", "\t", "\r", "\n", "#", "x", ":", "."],
+  ...["é", "\u00b7", "\u0300", "\u203f", "\u2070", "\u3000", "\ufdd0", "\ufffe", "\uffff", "\u00a0", "😀"],
+  ...["\ud800", "\udbff", "\udc00", "\udfff", "\u0000", "\u0001", "\u0007", "\u000b", "\u001f", "\u007f", "\u0085"],
+  ...["<!--", "-->", "--", "<![CDATA[", "]]>", "<?", "?>", "&#x", "&#", "&amp;", "&lt", "</", "/>", "<!DOCTYPE x>"],
+  ...["<!ENTITY", "<a>", "</a>", "<a/>", ` b="1"`, ` xmlns:md="urn:x"`, "<?xml ", "&#x110000;", "&#9;", "&foo;"],
+];
+
+/** `count` edits of `text` at random places: insert, delete a span, replace a character, duplicate a span, truncate. */
+function mutateText(text: string, count: number, random: () => number): string {
+  let mutated = text;
+  for (let edit = 0; edit < count; edit++) {
+    const at = Math.floor(random() * (mutated.length + 1));
+    const span = 1 + Math.floor(random() * 12);
+    const insertion = INSERTIONS[Math.floor(random() * INSERTIONS.length)]!;
+    const choice = random();
+    if (choice < 0.4) mutated = mutated.slice(0, at) + insertion + mutated.slice(at);
+    else if (choice < 0.6) mutated = mutated.slice(0, at) + mutated.slice(at + span);
+    else if (choice < 0.8) mutated = mutated.slice(0, at) + insertion + mutated.slice(at + 1);
+    else if (choice < 0.95) mutated = mutated.slice(0, at + span) + mutated.slice(at);
+    else mutated = mutated.slice(0, at);
+  }
+  return mutated;
+}
+
+/** A small seeded generator, so a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
