@@ -1,5 +1,5 @@
 // Reads the facts breakglass needs from an X.509 certificate (DER): fingerprint, names, validity, key and signature algorithms.
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { BreakglassError } from "../errors.js";
 import {
   checkDer,
@@ -7,7 +7,7 @@ import {
   contentEndOf,
   contentStartOf,
   contentUnitsOf,
-  oidText,
+  oidAt,
   primitiveAt,
   TAG_CLASS_CONTEXT_SPECIFIC,
   tagNumberOf,
@@ -112,10 +112,10 @@ export function parseCertificate(der: Buffer): CertificateFacts {
   const publicKey = readPublicKey(der, publicKeyInfo);
   const signatureOid = readAlgorithmOid(der, outerAlgorithm);
   return {
-    sha256: createHash("sha256").update(der).digest("hex"),
+    sha256: sha256Hex(der),
     subject: formatDistinguishedName(der, subject),
     issuer: formatDistinguishedName(der, issuer),
-    serialNumber: formatSerial(derInteger(der, serial, "serialNumber")),
+    serialNumber: formatSerial(der, serial),
     notBefore: readTime(der, validity[0], "notBefore"),
     notAfter: readTime(der, validity[1], "notAfter"),
     keyAlgorithm: publicKey.algorithm,
@@ -125,10 +125,16 @@ export function parseCertificate(der: Buffer): CertificateFacts {
   };
 }
 
+/** crypto.hash (Node 20.12 and later) digests without a Hash object; createHash where it is missing. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: "hex") => string }).hash;
+
+function sha256Hex(der: Buffer): string {
+  return oneShotHash ? oneShotHash("sha256", der, "hex") : crypto.createHash("sha256").update(der).digest("hex");
+}
+
 /** A primitive value's OID text (undefined when no arc ends in it, as node-forge's derToOid had it). */
 function readOid(units: DerUnits, at: number | undefined, what: string): string | undefined {
-  const [content, start, end] = contentUnitsOf(units, primitiveAt(units, at, what));
-  return oidText(content, start, end);
+  return oidAt(units, primitiveAt(units, at, what));
 }
 
 function readPublicKey(der: Buffer, publicKeyInfo: number): { algorithm: string; bits: number | null } {
@@ -145,9 +151,9 @@ function readPublicKey(der: Buffer, publicKeyInfo: number): { algorithm: string;
       const start = Math.min(keyStart + 1, keyEnd);
       checkDer(keyUnits, start, keyEnd);
       const [modulus] = childrenOf(keyUnits, start, "RSAPublicKey");
-      const { negative, magnitude } = derInteger(keyUnits, modulus, "modulus");
-      if (negative) throw new BreakglassError("INPUT_ENCODING", "modulus", "is negative: not an RSA key");
-      return { algorithm, bits: integerBits(magnitude, 0, magnitude.length) };
+      if (isNegativeInteger(keyUnits, modulus, "modulus"))
+        throw new BreakglassError("INPUT_ENCODING", "modulus", "is negative: not an RSA key");
+      return { algorithm, bits: positiveIntegerBits(keyUnits, modulus!) };
     }
     case "EC":
       return { algorithm, bits: ecKeyBits(der, parameters) };
@@ -188,60 +194,69 @@ function ecKeyBits(der: Buffer, parameters: number | undefined): number | null {
       "ECParameters",
       "explicit curve parameters without the group's order: the key's size cannot be known",
     );
-  const { negative, magnitude } = derInteger(der, order, "ECParameters order");
-  const bits = integerBits(magnitude, 0, magnitude.length);
+  const negative = isNegativeInteger(der, order, "ECParameters order");
+  const bits = negative ? 0 : positiveIntegerBits(der, order);
   if (negative || bits === 0)
     throw new BreakglassError("INPUT_ENCODING", "ECParameters order", "is not a positive number");
   return bits;
 }
 
 /**
- * An INTEGER read by DER's rules: at least one content byte, and minimal (no leading 0x00 before a byte below 0x80,
- * no leading 0xFF before one above), which node-forge does not check. Two's complement: the magnitude comes back
- * with the sign apart (a view of the certificate's bytes when positive).
+ * Checks an INTEGER by DER's rules, which node-forge does not: at least one content byte, and minimal (no leading
+ * 0x00 before a byte below 0x80, no leading 0xFF before one above). Returns whether it is negative (two's complement).
  */
-function derInteger(
-  units: DerUnits,
-  at: number | undefined,
-  what: string,
-): { negative: boolean; magnitude: Uint8Array } {
+function isNegativeInteger(units: DerUnits, at: number | undefined, what: string): boolean {
   if (at === undefined || tagNumberOf(units, at) !== INTEGER)
     throw new BreakglassError("INPUT_ENCODING", what, "malformed: not an INTEGER");
   primitiveAt(units, at, what);
-  const bytes = integerBytes(units, contentStartOf(units, at), contentEndOf(units, at));
-  if (bytes.length === 0) throw new BreakglassError("INPUT_ENCODING", what, "not DER: an INTEGER with no content");
-  if (bytes.length > 1 && ((bytes[0] === 0x00 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))) {
-    throw new BreakglassError(
-      "INPUT_ENCODING",
-      what,
-      `not DER: the INTEGER ${Buffer.from(bytes.subarray(0, 2)).toString("hex").toUpperCase()}… has a superfluous leading byte`,
-    );
+  const start = contentStartOf(units, at);
+  const length = contentEndOf(units, at) - start;
+  if (length === 0) throw new BreakglassError("INPUT_ENCODING", what, "not DER: an INTEGER with no content");
+  // An INTEGER's content is bytes: node-forge's latin1 strings kept the low byte of each unit.
+  const leading = units[start]! & 0xff;
+  const next = length > 1 ? units[start + 1]! & 0xff : -1;
+  if ((leading === 0x00 && next >= 0 && next < 0x80) || (leading === 0xff && next >= 0x80)) {
+    const shown = ((leading << 8) | next).toString(16).toUpperCase().padStart(4, "0");
+    throw new BreakglassError("INPUT_ENCODING", what, `not DER: the INTEGER ${shown}… has a superfluous leading byte`);
   }
-  const negative = bytes[0]! >= 0x80;
-  if (!negative) return { negative, magnitude: bytes };
-  const value = (1n << BigInt(bytes.length * 8)) - BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
-  const hex = value.toString(16);
-  return { negative, magnitude: Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex") };
+  return leading >= 0x80;
 }
 
-/** An INTEGER's content as bytes: the low byte of each unit, as node-forge's latin1 strings kept them. */
-function integerBytes(units: DerUnits, start: number, end: number): Uint8Array {
-  if (units instanceof Uint8Array) return units.subarray(start, end);
+/** An INTEGER's content bytes, copied (only a negative serial, or a key read from 16-bit units, needs them). */
+function integerBytes(units: DerUnits, at: number): Uint8Array {
+  const start = contentStartOf(units, at);
+  const end = contentEndOf(units, at);
   const bytes = new Uint8Array(end - start);
   for (let index = start; index < end; index++) bytes[index - start] = units[index]! & 0xff;
   return bytes;
 }
 
+/** The bit length of a checked, non-negative INTEGER. */
+function positiveIntegerBits(units: DerUnits, at: number): number {
+  if (!(units instanceof Uint8Array)) return integerBits(integerBytes(units, at), 0);
+  return integerBits(units, contentStartOf(units, at), contentEndOf(units, at));
+}
+
+/** The magnitude of a negative two's-complement INTEGER in whole bytes of hex (never with a leading zero byte). */
+function negativeMagnitudeHex(bytes: Uint8Array): string {
+  const value = (1n << BigInt(bytes.length * 8)) - BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
+  const hex = value.toString(16);
+  return hex.length % 2 === 0 ? hex : `0${hex}`;
+}
+
 /** As OpenSSL prints it (`openssl x509 -serial`): uppercase hex of the magnitude in whole bytes, "-" before a negative one. */
-function formatSerial({ negative, magnitude }: { negative: boolean; magnitude: Uint8Array }): string {
-  let start = 0;
-  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
-  const hex = Buffer.from(magnitude.buffer, magnitude.byteOffset + start, magnitude.length - start).toString("hex");
-  return `${negative ? "-" : ""}${hex.toUpperCase()}`;
+function formatSerial(der: Buffer, serial: number): string {
+  if (isNegativeInteger(der, serial, "serialNumber")) {
+    return `-${negativeMagnitudeHex(integerBytes(der, serial)).toUpperCase()}`;
+  }
+  let start = contentStartOf(der, serial);
+  const end = contentEndOf(der, serial);
+  while (start < end - 1 && der[start] === 0) start++;
+  return der.toString("hex", start, end).toUpperCase();
 }
 
 /** The bit length of a big-endian unsigned number (node-forge's units may exceed a byte; they count as they did). */
-function integerBits(units: DerUnits, start: number, end: number): number {
+function integerBits(units: DerUnits, start: number, end = units.length): number {
   while (start < end - 1 && units[start] === 0) start++;
   const leading = start < end ? units[start]! : NaN;
   return (end - start - 1) * 8 + (leading === 0 ? 0 : Math.floor(Math.log2(leading)) + 1);
@@ -314,5 +329,5 @@ function digits(bytes: Buffer, start: number, count: number): number {
 /** Days in a month of the proleptic Gregorian calendar (Date.UTC cannot say it for years below 100). */
 function daysIn(year: number, month: number): number {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

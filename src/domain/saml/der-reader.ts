@@ -171,6 +171,14 @@ export function contentUnitsOf(units: DerUnits, at: number): readonly [DerUnits,
   return [pairs, 0, pairs.length];
 }
 
+/** The dotted text of the OID in the primitive value at `at` (see oidText), without a copy of its content. */
+export function oidAt(units: DerUnits, at: number): string | undefined {
+  readHeader(units, at);
+  if ((units[at]! & 0x1f) !== BMP_STRING) return oidText(units, contentStart, contentEnd);
+  const [content, start, end] = contentUnitsOf(units, at);
+  return oidText(content, start, end);
+}
+
 /**
  * An OBJECT IDENTIFIER's dotted text, as node-forge's derToOid wrote it: undefined when no arc ends in the content,
  * a trailing unfinished arc ignored, INPUT_ENCODING when an arc passes 2^53.

@@ -5,8 +5,9 @@ import {
   contentEndOf,
   contentStartOf,
   contentUnitsOf,
+  endOf,
   isConstructed,
-  oidText,
+  oidAt,
   reencodedHex,
   TAG_CLASS_UNIVERSAL,
   tagClassOf,
@@ -41,6 +42,12 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   "1.3.6.1.4.1.311.60.2.1.3": "jurisdictionC",
 };
 
+/** The labels of the arcs under 2.5.4 (X.520 attribute types, most of every name), so that those need no OID text. */
+const X520_LABELS: readonly string[] = Array.from({ length: 128 }, (_, arc) => {
+  const oid = `2.5.4.${arc}`;
+  return ATTRIBUTE_NAMES[oid] ?? oid;
+});
+
 /**
  * Formats the `Name` (SEQUENCE OF RDN) at `at` in checked DER (see der-reader.ts) as RFC 2253: last RDN first, "+"
  * within an RDN. The RDNs are read last to first, so a malformed one is reported as the node-forge reader did.
@@ -49,24 +56,45 @@ export function formatDistinguishedName(der: Buffer, at: number): string {
   const rdns = childrenOf(der, at, "Name");
   let text = "";
   for (let index = rdns.length - 1; index >= 0; index--) {
-    const attributes = childrenOf(der, rdns[index], "RelativeDistinguishedName");
-    let rdn = "";
-    for (let position = 0; position < attributes.length; position++)
-      rdn += (position === 0 ? "" : "+") + formatAttribute(der, attributes[position]!);
-    text += (index === rdns.length - 1 ? "" : ",") + rdn;
+    const rdn = rdns[index]!;
+    if (!isConstructed(der, rdn)) throw new BreakglassError("INPUT_ENCODING", "RelativeDistinguishedName", "malformed");
+    if (index !== rdns.length - 1) text += ",";
+    const end = contentEndOf(der, rdn);
+    const first = contentStartOf(der, rdn);
+    for (let attribute = first; attribute < end; attribute = endOf(der, attribute)) {
+      if (attribute !== first) text += "+";
+      text += formatAttribute(der, attribute);
+    }
   }
   return text;
 }
 
+/** An AttributeTypeAndValue as type=value; its extra parts, as before, ignored. */
 function formatAttribute(der: Buffer, attribute: number): string {
-  const [type, value] = childrenOf(der, attribute, "AttributeTypeAndValue");
-  if (type === undefined || value === undefined || isConstructed(der, type))
+  if (!isConstructed(der, attribute)) throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
+  const end = contentEndOf(der, attribute);
+  const type = contentStartOf(der, attribute);
+  const value = type < end ? endOf(der, type) : end;
+  if (value >= end || isConstructed(der, type))
     throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
-  const [units, start, end] = contentUnitsOf(der, type);
-  const oid = oidText(units, start, end);
-  const label = ATTRIBUTE_NAMES[oid as string] ?? oid;
+  const label = attributeLabel(der, type);
   const text = decodeDirectoryString(der, value);
   return `${label}=${text === undefined ? `#${reencodedHex(der, value)}` : escapeRfc2253(text)}`;
+}
+
+function attributeLabel(der: Buffer, type: number): string {
+  const start = contentStartOf(der, type);
+  if (
+    contentEndOf(der, type) - start === 3 &&
+    der[start] === 0x55 &&
+    der[start + 1] === 0x04 &&
+    der[start + 2]! < 0x80 &&
+    tagNumberOf(der, type) !== 30
+  )
+    return X520_LABELS[der[start + 2]!]!;
+  const oid = oidAt(der, type);
+  // An OID with no complete arc was labelled "undefined" by the node-forge reader, and still is.
+  return ATTRIBUTE_NAMES[oid as string] ?? `${oid}`;
 }
 
 /** Decodes the string types a Name may hold; undefined for types OpenSSL dumps as hex. */
