@@ -11,6 +11,7 @@ import {
   primitiveAt,
   TAG_CLASS_CONTEXT_SPECIFIC,
   tagNumberOf,
+  textOf,
   type DerUnits,
 } from "./der-reader.js";
 import { formatDistinguishedName } from "./distinguished-name.js";
@@ -252,7 +253,7 @@ function formatSerial(der: Buffer, serial: number): string {
   let start = contentStartOf(der, serial);
   const end = contentEndOf(der, serial);
   while (start < end - 1 && der[start] === 0) start++;
-  return der.toString("hex", start, end).toUpperCase();
+  return textOf(der, "hex", start, end).toUpperCase();
 }
 
 /** The bit length of a big-endian unsigned number (node-forge's units may exceed a byte; they count as they did). */

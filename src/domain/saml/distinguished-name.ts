@@ -12,6 +12,7 @@ import {
   TAG_CLASS_UNIVERSAL,
   tagClassOf,
   tagNumberOf,
+  textOf,
 } from "./der-reader.js";
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
@@ -103,13 +104,13 @@ function decodeDirectoryString(der: Buffer, at: number): string | undefined {
   const type = tagNumberOf(der, at);
   switch (type) {
     case 12: // UTF8String
-      return der.toString("utf8", contentStartOf(der, at), contentEndOf(der, at));
+      return textOf(der, "utf8", contentStartOf(der, at), contentEndOf(der, at));
     case 19: // PrintableString
     case 22: // IA5String
     case 26: // VisibleString
     case 18: // NumericString
     case 20: // T61String: OpenSSL reads it as Latin-1
-      return der.toString("latin1", contentStartOf(der, at), contentEndOf(der, at));
+      return textOf(der, "latin1", contentStartOf(der, at), contentEndOf(der, at));
     case 30: // BMPString: UCS-2 big-endian code units
       return decodeUcs2(der, at);
     case 28: // UniversalString (UCS-4 big-endian)
