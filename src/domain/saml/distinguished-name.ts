@@ -55,19 +55,19 @@ const X520_LABELS: readonly string[] = Array.from({ length: 128 }, (_, arc) => {
  */
 export function formatDistinguishedName(der: Buffer, at: number): string {
   const rdns = childrenOf(der, at, "Name");
-  let text = "";
+  const parts: string[] = [];
   for (let index = rdns.length - 1; index >= 0; index--) {
     const rdn = rdns[index]!;
     if (!isConstructed(der, rdn)) throw new BreakglassError("INPUT_ENCODING", "RelativeDistinguishedName", "malformed");
-    if (index !== rdns.length - 1) text += ",";
     const end = contentEndOf(der, rdn);
     const first = contentStartOf(der, rdn);
-    for (let attribute = first; attribute < end; attribute = endOf(der, attribute)) {
-      if (attribute !== first) text += "+";
-      text += formatAttribute(der, attribute);
-    }
+    let text = "";
+    for (let attribute = first; attribute < end; attribute = endOf(der, attribute))
+      text += (attribute === first ? "" : "+") + formatAttribute(der, attribute);
+    parts.push(text);
   }
-  return text;
+  // join writes one flat string: the facts keep every name, and a string built by + is a tree of its pieces.
+  return parts.join(",");
 }
 
 /** An AttributeTypeAndValue as type=value; its extra parts, as before, ignored. */
