@@ -185,10 +185,22 @@ export function contentUnitsOf(units: DerUnits, at: number): readonly [DerUnits,
 /** The dotted text of the OID in the primitive value at `at` (see oidText), without a copy of its content. */
 export function oidAt(units: DerUnits, at: number): string | undefined {
   readHeader(units, at);
-  if ((units[at]! & 0x1f) !== BMP_STRING) return oidText(units, contentStart, contentEnd);
-  const [content, start, end] = contentUnitsOf(units, at);
-  return oidText(content, start, end);
+  if ((units[at]! & 0x1f) === BMP_STRING) {
+    const [content, start, end] = contentUnitsOf(units, at);
+    return oidText(content, start, end);
+  }
+  if (!(units instanceof Buffer) || contentEnd - contentStart > 32) return oidText(units, contentStart, contentEnd);
+  // An aggregate repeats a handful of OIDs (algorithms, attribute types) in every certificate: one short string of
+  // their bytes finds the text instead of writing it arc by arc. Bounded, so odd OIDs cannot grow it without end.
+  const key = textOf(units, "latin1", contentStart, contentEnd);
+  const known = OID_TEXTS.get(key);
+  if (known !== undefined) return known;
+  const text = oidText(units, contentStart, contentEnd);
+  if (text !== undefined && OID_TEXTS.size < 256) OID_TEXTS.set(key, text);
+  return text;
 }
+
+const OID_TEXTS = new Map<string, string>();
 
 interface BufferSlices {
   utf8Slice?(start: number, end: number): string;
