@@ -12,7 +12,7 @@ export function tlv(tag: number, content: Buffer): Buffer {
 }
 
 export const sequence = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
-const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
+export const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
 /** An INTEGER with exactly these content bytes (hex), minimal or not. */
 export const integer = (hex: string) => tlv(0x02, Buffer.from(hex, "hex"));
 const utf8 = (text: string) => tlv(0x0c, Buffer.from(text, "utf8"));
@@ -54,6 +54,10 @@ export interface DerCertificateSpec {
   readonly subjectPublicKeyInfo?: Buffer;
   /** The key that signs; its kind picks sha256WithRSAEncryption or ecdsa-with-SHA256. */
   readonly signingKey?: KeyObject;
+  /** The subject and issuer Name DER, as written (default a Name of one CN, `commonName`). */
+  readonly nameDer?: Buffer;
+  /** Leave out the [0] version, as a v1 certificate does. */
+  readonly withoutVersion?: boolean;
 }
 
 let defaultKey: KeyObject | undefined;
@@ -74,16 +78,17 @@ export function derCertificate(spec: DerCertificateSpec = {}): Buffer {
     : sequence(oid("1.2.840.10045.4.3.2"));
   const publicKeyInfo = spec.subjectPublicKeyInfo ?? createPublicKeyDer(key);
   const commonName = spec.commonName ?? "breakglass differential test";
+  const subject = spec.nameDer ?? name(commonName);
   const tbs = sequence(
-    tlv(0xa0, integer("02")),
+    spec.withoutVersion ? Buffer.alloc(0) : tlv(0xa0, integer("02")),
     integer(spec.serialHex ?? "1a2b3c4d5e6f7081"),
     signatureAlgorithm,
-    name(commonName),
+    subject,
     sequence(
       encodeTime(spec.notBefore ?? utcTime("260101000000Z")),
       encodeTime(spec.notAfter ?? utcTime("361231235959Z")),
     ),
-    name(commonName),
+    subject,
     publicKeyInfo,
   );
   const signature = sign("sha256", tbs, key);

@@ -1,8 +1,19 @@
 // Formats an X.501 Name as RFC 2253 text exactly as OpenSSL's `-nameopt RFC2253` does, so fingerprints and names match what admins see elsewhere.
-import type forge from "node-forge";
-import asn1 from "node-forge/lib/asn1.js";
-import util from "node-forge/lib/util.js";
 import { BreakglassError } from "../errors.js";
+import {
+  childrenOf,
+  contentEndOf,
+  contentStartOf,
+  contentUnitsOf,
+  endOf,
+  isConstructed,
+  oidAt,
+  reencodedHex,
+  TAG_CLASS_UNIVERSAL,
+  tagClassOf,
+  tagNumberOf,
+  textOf,
+} from "./der-reader.js";
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",
@@ -32,58 +43,94 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   "1.3.6.1.4.1.311.60.2.1.3": "jurisdictionC",
 };
 
-/** Formats a forge ASN.1 `Name` (SEQUENCE OF RDN) as RFC 2253: last RDN first, "+" within an RDN. */
-export function formatDistinguishedName(name: forge.asn1.Asn1): string {
-  const rdns = asSequence(name, "Name");
+/** The labels of the arcs under 2.5.4 (X.520 attribute types, most of every name), so that those need no OID text. */
+const X520_LABELS: readonly string[] = Array.from({ length: 128 }, (_, arc) => {
+  const oid = `2.5.4.${arc}`;
+  return ATTRIBUTE_NAMES[oid] ?? oid;
+});
+
+/**
+ * Formats the `Name` (SEQUENCE OF RDN) at `at` in checked DER (see der-reader.ts) as RFC 2253: last RDN first, "+"
+ * within an RDN. The RDNs are read last to first, so a malformed one is reported as the node-forge reader did.
+ */
+export function formatDistinguishedName(der: Buffer, at: number): string {
+  const rdns = childrenOf(der, at, "Name");
   const parts: string[] = [];
-  for (let i = rdns.length - 1; i >= 0; i--) {
-    const attributes = asSequence(rdns[i], "RelativeDistinguishedName");
-    parts.push(attributes.map(formatAttribute).join("+"));
+  for (let index = rdns.length - 1; index >= 0; index--) {
+    const rdn = rdns[index]!;
+    if (!isConstructed(der, rdn)) throw new BreakglassError("INPUT_ENCODING", "RelativeDistinguishedName", "malformed");
+    const end = contentEndOf(der, rdn);
+    const first = contentStartOf(der, rdn);
+    let text = "";
+    for (let attribute = first; attribute < end; attribute = endOf(der, attribute))
+      text += (attribute === first ? "" : "+") + formatAttribute(der, attribute);
+    parts.push(text);
   }
+  // join writes one flat string: the facts keep every name, and a string built by + is a tree of its pieces.
   return parts.join(",");
 }
 
-function formatAttribute(attribute: forge.asn1.Asn1): string {
-  const [type, value] = asSequence(attribute, "AttributeTypeAndValue");
-  if (!type || !value || typeof type.value !== "string")
+/** An AttributeTypeAndValue as type=value; its extra parts, as before, ignored. */
+function formatAttribute(der: Buffer, attribute: number): string {
+  if (!isConstructed(der, attribute)) throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
+  const end = contentEndOf(der, attribute);
+  const type = contentStartOf(der, attribute);
+  const value = type < end ? endOf(der, type) : end;
+  if (value >= end || isConstructed(der, type))
     throw new BreakglassError("INPUT_ENCODING", "AttributeTypeAndValue", "malformed");
-  const oid = asn1.derToOid(util.createBuffer(type.value));
-  const label = ATTRIBUTE_NAMES[oid] ?? oid;
-  const text = decodeDirectoryString(value);
-  return `${label}=${text === undefined ? `#${hexOfDer(value)}` : escapeRfc2253(text)}`;
+  const label = attributeLabel(der, type);
+  const text = decodeDirectoryString(der, value);
+  return `${label}=${text === undefined ? `#${reencodedHex(der, value)}` : escapeRfc2253(text)}`;
+}
+
+function attributeLabel(der: Buffer, type: number): string {
+  const start = contentStartOf(der, type);
+  if (
+    contentEndOf(der, type) - start === 3 &&
+    der[start] === 0x55 &&
+    der[start + 1] === 0x04 &&
+    der[start + 2]! < 0x80 &&
+    tagNumberOf(der, type) !== 30
+  )
+    return X520_LABELS[der[start + 2]!]!;
+  const oid = oidAt(der, type);
+  // An OID with no complete arc was labelled "undefined" by the node-forge reader, and still is.
+  return ATTRIBUTE_NAMES[oid as string] ?? `${oid}`;
 }
 
 /** Decodes the string types a Name may hold; undefined for types OpenSSL dumps as hex. */
-function decodeDirectoryString(value: forge.asn1.Asn1): string | undefined {
-  if (value.tagClass !== asn1.Class.UNIVERSAL || typeof value.value !== "string") return undefined;
-  const raw = value.value;
-  switch (Number(value.type)) {
+function decodeDirectoryString(der: Buffer, at: number): string | undefined {
+  if (tagClassOf(der, at) !== TAG_CLASS_UNIVERSAL || isConstructed(der, at)) return undefined;
+  const type = tagNumberOf(der, at);
+  switch (type) {
     case 12: // UTF8String
-      return Buffer.from(raw, "latin1").toString("utf8");
+      return textOf(der, "utf8", contentStartOf(der, at), contentEndOf(der, at));
     case 19: // PrintableString
     case 22: // IA5String
     case 26: // VisibleString
     case 18: // NumericString
     case 20: // T61String: OpenSSL reads it as Latin-1
-      return raw;
-    case 30: // BMPString (UCS-2 big-endian)
-      return Buffer.from(raw, "latin1").swap16().toString("utf16le");
+      return textOf(der, "latin1", contentStartOf(der, at), contentEndOf(der, at));
+    case 30: // BMPString: UCS-2 big-endian code units
+      return decodeUcs2(der, at);
     case 28: // UniversalString (UCS-4 big-endian)
-      return decodeUcs4(raw);
+      return decodeUcs4(der, contentStartOf(der, at), contentEndOf(der, at));
     default:
       return undefined;
   }
 }
 
-function decodeUcs4(raw: string): string {
+function decodeUcs2(der: Buffer, at: number): string {
+  const [units, start, end] = contentUnitsOf(der, at);
   let text = "";
-  for (let i = 0; i + 3 < raw.length; i += 4) {
-    const codePoint =
-      ((raw.charCodeAt(i) << 24) |
-        (raw.charCodeAt(i + 1) << 16) |
-        (raw.charCodeAt(i + 2) << 8) |
-        raw.charCodeAt(i + 3)) >>>
-      0;
+  for (let index = start; index < end; index++) text += String.fromCharCode(units[index]!);
+  return text;
+}
+
+function decodeUcs4(bytes: Buffer, start: number, end: number): string {
+  let text = "";
+  for (let index = start; index + 3 < end; index += 4) {
+    const codePoint = bytes.readUInt32BE(index);
     text += codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : "\ufffd";
   }
   return text;
@@ -112,13 +159,4 @@ export function escapeRfc2253(text: string): string {
     }
   }
   return out;
-}
-
-function hexOfDer(value: forge.asn1.Asn1): string {
-  return Buffer.from(asn1.toDer(value).getBytes(), "latin1").toString("hex").toUpperCase();
-}
-
-function asSequence(node: forge.asn1.Asn1 | undefined, what: string): forge.asn1.Asn1[] {
-  if (!node || !Array.isArray(node.value)) throw new BreakglassError("INPUT_ENCODING", what, "malformed");
-  return node.value;
 }

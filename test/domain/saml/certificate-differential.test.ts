@@ -18,6 +18,8 @@ import {
   integer,
   oid,
   sequence,
+  set,
+  tlv,
   utcTime,
   type RawTime,
 } from "../../support/der-certificate.js";
@@ -246,6 +248,15 @@ describe("breakglass and OpenSSL read the same certificates the same way", () =>
     ["explicit 128-bit curve parameters", () => explicitEcKey("secp128r1")],
   ])("an EC key with %s", (_name, makeKey) => {
     expectSameVerdictAndFacts(derCertificate({ signingKey: makeKey() }));
+  });
+
+  it.each([
+    ["a BMPString", tlv(0x1e, Buffer.from("AB Zürich 東京", "utf16le").swap16())],
+    ["a UniversalString", tlv(0x1c, Buffer.from([0, 0, 0, 0x41, 0, 0, 0, 0xfc, 0, 1, 0xf6, 0x00]))],
+    ["a T61String with a high byte", tlv(0x14, Buffer.from([0x41, 0xe9]))],
+  ])("a name with %s", (_name, value) => {
+    const nameDer = sequence(set(sequence(oid("2.5.4.3"), value)), set(sequence(oid("2.5.4.10"), value)));
+    expectSameVerdictAndFacts(derCertificate({ nameDer }));
   });
 
   it("certificates node-forge makes", () => {
