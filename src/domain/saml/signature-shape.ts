@@ -2,6 +2,7 @@
 // signatures), and the structure the one-pass verifier (signature-fast-path.ts) checks signatures in.
 import {
   declare,
+  findTagEnd,
   readStartTag,
   ROOT_NAMESPACE_SCOPE,
   type NamespaceScope,
@@ -73,6 +74,8 @@ export function readSignatureLayout(text: string): SignatureLayout {
 const MAX_PLACES = 5;
 /** Prefixes remembered by their text, so that a tag's prefix is compared in place instead of sliced. */
 const MAX_KNOWN_PREFIXES = 32;
+/** Distinct declaring tags remembered; past it they are forgotten and read again. */
+const MAX_DECLARING_TAGS = 256;
 
 // Element kinds, as small integers: compared on every tag.
 const OTHER = 0;
@@ -99,9 +102,8 @@ type ShapeScope = Readonly<Record<string, string>>;
  */
 interface Frame {
   kind: number;
-  /** Where the element's qualified name is in the text: sliced only to name a stray Signature's place. */
+  /** Where the element's qualified name starts: read only to name a stray Signature's place. */
   nameStart: number;
-  nameEnd: number;
   shapeScope: ShapeScope;
   /** An EntitiesDescriptor or EntityDescriptor reached from the root through EntitiesDescriptors only. */
   readByBreakglass: boolean;
@@ -114,6 +116,16 @@ interface Frame {
   /** Set on a ds:Signature directly inside a container: the container, and where the Signature starts. */
   signatureOf: SignedContainer | undefined;
   signatureStart: number;
+}
+
+/** A tag that may declare namespaces, read for the shape and (parentScope set) for the structure. */
+interface DeclaringTag {
+  readonly parentShapeScope: ShapeScope;
+  readonly shapeScope: ShapeScope;
+  parentScope: NamespaceScope | undefined;
+  attributes: readonly TagAttribute[];
+  /** Undefined for an illegal declaration (xmlns:p=""). */
+  scope: NamespaceScope | undefined;
 }
 
 const ROOT_SHAPE_SCOPE: ShapeScope = Object.freeze(
@@ -146,6 +158,8 @@ class LayoutReader {
   private readonly containers: SignedContainer[] = [];
   private readonly idCounts = new Map<string, number>();
   private readonly prefixes: string[] = [];
+  private lastPrefix = 0;
+  private readonly declaringTags = new Map<string, DeclaringTag>();
   /** Per known prefix: the structure scope it was last resolved in, and what it resolved to there. */
   private readonly resolvedIn: (NamespaceScope | undefined)[] = [];
   private readonly resolvedTo: (string | undefined)[] = [];
@@ -225,43 +239,46 @@ class LayoutReader {
     const selfClosing = text.charCodeAt(close - 1) === 0x2f;
     const tagEnd = selfClosing ? close - 1 : close;
     const nameStart = open + 1;
-    // The name's end and its first colon, read together; anything but printable ASCII goes to tagNameEnd.
-    let nameEnd = nameStart;
-    let colon = -1;
-    for (let code = text.charCodeAt(nameEnd); nameEnd < tagEnd && code > 0x20 && code < 0x7f && code !== 0x2f;) {
-      if (code === 0x3a && colon === -1) colon = nameEnd;
-      code = text.charCodeAt(++nameEnd);
-    }
-    if (nameEnd < tagEnd && text.charCodeAt(nameEnd) > 0x7e) {
-      nameEnd = tagNameEnd(text, nameStart, tagEnd);
-      if (colon === -1) {
-        colon = text.indexOf(":", nameStart);
-        if (colon >= nameEnd) colon = -1;
-      }
+    // A prefix met before is recognised in place; the name is read character by character only otherwise.
+    let prefix = this.prefixAt(nameStart);
+    let colon = prefix === -1 ? -1 : nameStart + (this.prefixes[prefix] as string).length;
+    if (prefix === -1) {
+      colon = firstColon(text, nameStart, tagEnd);
+      if (colon !== -1) prefix = this.learnPrefix(nameStart, colon);
     }
     const parent = this.depth > 0 ? (this.frames[this.depth - 1] as Frame) : undefined;
     if (this.nextDeclaration !== -1 && this.nextDeclaration < open) this.nextDeclaration = text.indexOf("xmlns", open);
-    const declares = this.nextDeclaration !== -1 && this.nextDeclaration < tagEnd;
-    const parentShapeScope = parent ? parent.shapeScope : ROOT_SHAPE_SCOPE;
-    const shapeScope = declares
-      ? declareShapeNamespaces(text.slice(open + 1, tagEnd), parentShapeScope)
-      : parentShapeScope;
-    const local = localKind(text, colon === -1 ? nameStart : colon + 1, nameEnd);
-    const reading = this.structureState === STRUCTURE_READING;
-    const prefix = colon === -1 || (local === OTHER && !reading) ? -1 : this.knownPrefix(nameStart, colon);
+    const declaring =
+      this.nextDeclaration !== -1 && this.nextDeclaration < tagEnd ? this.declaring(open, tagEnd, parent) : undefined;
+    const shapeScope = declaring ? declaring.shapeScope : parent ? parent.shapeScope : ROOT_SHAPE_SCOPE;
+    const local = localKind(text, nameStart, colon === -1 ? nameStart : colon + 1, tagEnd);
     const kind =
       local === OTHER ? OTHER : shapeKind(local, shapeScope[prefixText(this.prefixes, prefix, text, nameStart, colon)]);
     this.elements++;
-    this.measure(kind, parent, text);
+    if (kind !== OTHER) this.measure(kind, parent, text);
 
     const frame = this.frames[this.depth] ?? this.newFrame();
-    if (reading && this.readStructure(frame, parent, open, close, declares, local, prefix, nameStart, colon)) {
-      if (selfClosing && this.depth === 0) this.structureState = STRUCTURE_DONE;
+    if (this.structureState === STRUCTURE_READING) {
+      if (
+        parent !== undefined &&
+        declaring === undefined &&
+        !this.mayHoldId &&
+        local === OTHER &&
+        this.resolves(prefix, colon, parent.scope)
+      ) {
+        // The common tag: it changes nothing in the structure.
+        frame.structureKind = OTHER;
+        frame.scope = parent.scope;
+        frame.structureReadByBreakglass = false;
+        frame.container = undefined;
+        frame.signatureOf = undefined;
+      } else if (this.readStructure(frame, parent, open, close, declaring, local, prefix, nameStart, colon)) {
+        if (selfClosing && this.depth === 0) this.structureState = STRUCTURE_DONE;
+      }
     }
     if (selfClosing) return;
     frame.kind = kind;
     frame.nameStart = nameStart;
-    frame.nameEnd = nameEnd;
     frame.shapeScope = shapeScope;
     frame.readByBreakglass =
       (kind === ENTITIES || kind === ENTITY) &&
@@ -270,6 +287,48 @@ class LayoutReader {
     frame.transforms = 0;
     this.depth++;
     if (this.depth > this.deepest) this.deepest = this.depth;
+  }
+
+  /**
+   * The namespaces of a tag that may declare some, as the shape reads them (raw text) and, while the structure is read,
+   * as the structure does (parsed attributes). A tag repeated verbatim under the same scopes (one per entity, in an
+   * aggregate) is read once: its declarations say the same each time.
+   */
+  private declaring(open: number, tagEnd: number, parent: Frame | undefined): DeclaringTag {
+    const inner = this.text.slice(open + 1, tagEnd);
+    const parentShapeScope = parent ? parent.shapeScope : ROOT_SHAPE_SCOPE;
+    let known = this.declaringTags.get(inner);
+    if (known?.parentShapeScope !== parentShapeScope) {
+      if (this.declaringTags.size >= MAX_DECLARING_TAGS) this.declaringTags.clear();
+      known = {
+        parentShapeScope,
+        shapeScope: declareShapeNamespaces(inner, parentShapeScope),
+        parentScope: undefined,
+        attributes: [],
+        scope: undefined,
+      };
+      this.declaringTags.set(inner, known);
+    }
+    if (this.structureState === STRUCTURE_READING) {
+      const parentScope = parent ? parent.scope : ROOT_NAMESPACE_SCOPE;
+      if (known.parentScope !== parentScope) {
+        known.attributes = readStartTag(this.text, open)?.attributes ?? [];
+        known.scope = declare(parentScope, known.attributes);
+        known.parentScope = parentScope;
+      }
+    }
+    return known;
+  }
+
+  /** Whether the structure's scope declares the element's prefix (an unprefixed name always resolves). */
+  private resolves(prefix: number, colon: number, scope: NamespaceScope): boolean {
+    if (colon === -1) return true;
+    if (prefix === -1) return false;
+    if (this.resolvedIn[prefix] !== scope) {
+      this.resolvedIn[prefix] = scope;
+      this.resolvedTo[prefix] = scope[this.prefixes[prefix] as string];
+    }
+    return this.resolvedTo[prefix] !== undefined;
   }
 
   /** The shape's counts for a start tag of `kind` whose parent is `parent`. */
@@ -283,7 +342,9 @@ class LayoutReader {
           const names: string[] = [];
           for (let at = 0; at < this.depth; at++) {
             const frame = this.frames[at] as Frame;
-            names.push(text.slice(frame.nameStart, frame.nameEnd));
+            names.push(
+              text.slice(frame.nameStart, tagNameEnd(text, frame.nameStart, findTagEnd(text, frame.nameStart))),
+            );
           }
           this.places.push(names.join("/") || "(document)");
         }
@@ -306,7 +367,7 @@ class LayoutReader {
     parent: Frame | undefined,
     open: number,
     close: number,
-    declares: boolean,
+    declaring: DeclaringTag | undefined,
     local: number,
     prefix: number,
     nameStart: number,
@@ -314,13 +375,18 @@ class LayoutReader {
   ): boolean {
     const text = this.text;
     const parentScope = parent ? parent.scope : ROOT_NAMESPACE_SCOPE;
-    const tag = declares || this.mayHoldId ? readStartTag(text, open) : undefined;
-    const scope = tag ? declare(parentScope, tag.attributes) : parentScope;
+    // Without "xmlns" in the tag, its attributes declare nothing: the scope is the parent's.
+    const attributes = declaring
+      ? declaring.attributes
+      : this.mayHoldId
+        ? (readStartTag(text, open)?.attributes ?? [])
+        : undefined;
+    const scope = declaring ? declaring.scope : parentScope;
     if (!scope) {
       this.structureState = STRUCTURE_FAILED;
       return false;
     }
-    if (tag) countIds(tag.attributes, this.idCounts);
+    if (attributes) countIds(attributes, this.idCounts);
     const kind = this.structureKind(local, scope, prefix, nameStart, colon);
     if (kind === UNDECLARED) {
       this.structureState = STRUCTURE_FAILED;
@@ -337,7 +403,7 @@ class LayoutReader {
         end: -1,
         inherited: parentScope,
         scope,
-        id: tag ? idOf(tag.attributes) : null,
+        id: attributes ? idOf(attributes) : null,
         isRoot,
         signatures: [],
       };
@@ -388,26 +454,38 @@ class LayoutReader {
     return local === SIGNATURE && namespace === NS.xmldsig ? SIGNATURE : OTHER;
   }
 
-  /** The index of the prefix text[nameStart, colon) among the known ones, compared in place; -1 past the limit. */
-  private knownPrefix(nameStart: number, colon: number): number {
-    const length = colon - nameStart;
+  /** The index of the known prefix the name at `nameStart` starts with, followed by its colon; -1 for none. */
+  private prefixAt(nameStart: number): number {
+    const text = this.text;
     const prefixes = this.prefixes;
+    // The prefix of the last prefixed name first: children mostly share their parent's.
+    const last = prefixes[this.lastPrefix];
+    if (last !== undefined && text.charCodeAt(nameStart + last.length) === 0x3a && text.startsWith(last, nameStart))
+      return this.lastPrefix;
     for (let position = 0; position < prefixes.length; position++) {
       const known = prefixes[position] as string;
-      if (known.length === length && this.text.startsWith(known, nameStart)) return position;
+      if (text.charCodeAt(nameStart + known.length) === 0x3a && text.startsWith(known, nameStart)) {
+        this.lastPrefix = position;
+        return position;
+      }
     }
-    if (prefixes.length === MAX_KNOWN_PREFIXES) return -1;
-    prefixes.push(this.text.slice(nameStart, colon));
+    return -1;
+  }
+
+  /** Remembers the prefix text[nameStart, colon) and returns its index; -1 past the limit. */
+  private learnPrefix(nameStart: number, colon: number): number {
+    if (this.prefixes.length === MAX_KNOWN_PREFIXES) return -1;
+    this.prefixes.push(this.text.slice(nameStart, colon));
     this.resolvedIn.push(undefined);
     this.resolvedTo.push(undefined);
-    return prefixes.length - 1;
+    this.lastPrefix = this.prefixes.length - 1;
+    return this.lastPrefix;
   }
 
   private newFrame(): Frame {
     const frame: Frame = {
       kind: OTHER,
       nameStart: 0,
-      nameEnd: 0,
       shapeScope: ROOT_SHAPE_SCOPE,
       readByBreakglass: false,
       references: 0,
@@ -484,19 +562,39 @@ function isXmlSpace(code: number): boolean {
   return code === 0x20 || code === 0x9 || code === 0xa || code === 0xd;
 }
 
-/** The local name's kind, compared in place: one of the five names the shape or the structure looks for, or OTHER. */
-function localKind(text: string, localStart: number, nameEnd: number): number {
-  const length = nameEnd - localStart;
-  if (length === 9) {
-    const first = text.charCodeAt(localStart);
-    if (first === 0x53 /* S */) return text.startsWith("Signature", localStart) ? SIGNATURE : OTHER;
-    if (first === 0x52 /* R */) return text.startsWith("Reference", localStart) ? REFERENCE : OTHER;
-    if (first === 0x54 /* T */) return text.startsWith("Transform", localStart) ? TRANSFORM : OTHER;
-    return OTHER;
+/**
+ * The local name's kind, compared in place: one of the five names the shape or the structure looks for, or OTHER.
+ * A candidate name must end where tagNameEnd ends the element's name.
+ */
+function localKind(text: string, nameStart: number, localStart: number, tagEnd: number): number {
+  const first = text.charCodeAt(localStart);
+  let kind = OTHER;
+  let length = 9;
+  if (first === 0x53 /* S */) kind = text.startsWith("Signature", localStart) ? SIGNATURE : OTHER;
+  else if (first === 0x52 /* R */) kind = text.startsWith("Reference", localStart) ? REFERENCE : OTHER;
+  else if (first === 0x54 /* T */) kind = text.startsWith("Transform", localStart) ? TRANSFORM : OTHER;
+  else if (first === 0x45 /* E */) {
+    if (text.startsWith("EntityDescriptor", localStart)) [kind, length] = [ENTITY, 16];
+    else if (text.startsWith("EntitiesDescriptor", localStart)) [kind, length] = [ENTITIES, 18];
   }
-  if (length === 16) return text.startsWith("EntityDescriptor", localStart) ? ENTITY : OTHER;
-  if (length === 18) return text.startsWith("EntitiesDescriptor", localStart) ? ENTITIES : OTHER;
-  return OTHER;
+  if (kind === OTHER) return OTHER;
+  const end = localStart + length;
+  const code = text.charCodeAt(end);
+  if (end === tagEnd || code <= 0x20 || code === 0x2f) return kind;
+  if (code < 0x7f) return OTHER;
+  return tagNameEnd(text, nameStart, tagEnd) === end ? kind : OTHER;
+}
+
+/** The first colon of the element name at `nameStart`, -1 for none. */
+function firstColon(text: string, nameStart: number, tagEnd: number): number {
+  let at = nameStart;
+  for (let code = text.charCodeAt(at); at < tagEnd && code > 0x20 && code < 0x7f && code !== 0x2f;) {
+    if (code === 0x3a) return at;
+    code = text.charCodeAt(++at);
+  }
+  if (at === tagEnd || text.charCodeAt(at) < 0x7f) return -1;
+  const colon = text.indexOf(":", at);
+  return colon !== -1 && colon < tagNameEnd(text, nameStart, tagEnd) ? colon : -1;
 }
 
 function shapeKind(local: number, namespace: string | undefined): number {
