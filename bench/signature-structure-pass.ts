@@ -1,6 +1,7 @@
 // The walk that reads a signed aggregate's signature shape and the one-pass verifier's structure, beside the two
 // passes it replaced (kept in test/support/signature-structure-oracle.ts): cold (the first call in a fresh process,
-// before the JIT has warmed up, as in the CLI) and warm (median of several calls), in milliseconds.
+// before the JIT has warmed up, as in the CLI) and warm (median of several calls), in milliseconds of CPU time (user +
+// system, all of the process's threads: fairer than wall time on a machine other work shares).
 // Usage: npm run -s build (not needed) && npx tsx bench/signature-structure-pass.ts [file…]
 // Each measurement runs in a process of its own, so that one implementation never warms the JIT for the other.
 import { spawnSync } from "node:child_process";
@@ -30,14 +31,18 @@ function median(values: number[]): number {
 function measure(pass: Pass, file: string): void {
   const text = readFileSync(file, "utf8");
   const read = passes[pass];
-  let started = performance.now();
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  let started = process.cpuUsage();
   read(text);
-  const cold = performance.now() - started;
+  const cold = cpuMs(started);
   const warm: number[] = [];
   for (let run = 0; run < WARM_RUNS + 3; run++) {
-    started = performance.now();
+    started = process.cpuUsage();
     read(text);
-    if (run >= 3) warm.push(performance.now() - started);
+    if (run >= 3) warm.push(cpuMs(started));
   }
   process.stdout.write(JSON.stringify({ cold, warm: median(warm) }));
 }
@@ -47,7 +52,7 @@ if (mode === "--child" && (pass === "one" || pass === "two") && file) {
   measure(pass, file);
 } else {
   const files = process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_FILES;
-  console.log("file\tpass\tcold ms (median of 5 processes)\twarm ms");
+  console.log("file\tpass\tcold CPU ms (median of 5 processes)\twarm CPU ms");
   for (const path of files) {
     for (const each of ["two", "one"] as const) {
       const results: { cold: number; warm: number }[] = [];
