@@ -135,6 +135,7 @@ const entityOf = (body: string, attributes = "") =>
   `<md:EntityDescriptor xmlns:md="${MD}" entityID="https://idp.example/x"${attributes}>${body}</md:EntityDescriptor>`;
 const aggregateOf = (body: string, attributes = "") =>
   `<md:EntitiesDescriptor xmlns:md="${MD}" xmlns:ds="${DS}"${attributes}>${body}</md:EntitiesDescriptor>`;
+const reference = `<ds:Reference><ds:Transforms>${"<ds:Transform/>".repeat(5)}</ds:Transforms></ds:Reference>`;
 const manyPrefixes = Array.from({ length: 40 }, (_, index) => `<p${index}:E xmlns:p${index}="urn:p${index}"/>`).join(
   "",
 );
@@ -203,6 +204,12 @@ const odd: [string, string][] = [
   [
     "an unprefixed Signature in the metadata namespace",
     `<EntityDescriptor xmlns="${MD}"><Signature/></EntityDescriptor>`,
+  ],
+  ["deep nesting", aggregateOf(`${"<md:X>".repeat(60)}<ds:Signature/>${"</md:X>".repeat(60)}`)],
+  ["many Signatures", entityOf(`<md:Extensions>${`<ds:Signature xmlns:ds="${DS}"/>`.repeat(70)}</md:Extensions>`)],
+  [
+    "many References and Transforms",
+    aggregateOf(`<ds:Signature><ds:SignedInfo>${reference.repeat(10)}</ds:SignedInfo></ds:Signature>`),
   ],
   ["attributes spread over lines", `<md:EntityDescriptor\n  xmlns:md="${MD}"\n  ID="_x"\n/>`],
 ];
