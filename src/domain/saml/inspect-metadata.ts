@@ -83,7 +83,8 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
   // One linear pass over the text, for its shape and the structure the one-pass verifier reads; xmldom and xml-crypto
   // see the document only if its shape is within bounds.
-  const { shape, structure } = readSignatureLayout(text);
+  const layout = readSignatureLayout(text);
+  const shape = layout.shape;
   const bounds = {
     ...DEFAULT_SIGNATURE_BOUNDS,
     maxSignedElements: options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS,
@@ -91,11 +92,10 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
   // The profile IdPs and federations sign with is verified in one linear pass, so the element bound (xml-crypto's walks)
   // does not apply to it; the other shape bounds do. Any other profile goes to xml-crypto within every bound.
   const profileChecks =
-    structure !== undefined &&
     shape.signatures > 0 &&
     text.length <= maxSignedBytes &&
     exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
-      ? checkProfileSignatures(text, options.signer, structure)
+      ? checkProfileSignatures(text, options.signer, layout)
       : undefined;
   if (profileChecks && isCovered(profileChecks.root)) {
     const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);

@@ -28,7 +28,12 @@ import {
   keyFamilyOf,
   verifySignatureValue,
 } from "./signature-algorithms.js";
-import { readSignatureLayout, type DocumentStructure, type SignedContainer } from "./signature-shape.js";
+import {
+  readSignatureLayout,
+  type DocumentStructure,
+  type SignatureLayout,
+  type SignedContainer,
+} from "./signature-shape.js";
 import { NS } from "./xml-document.js";
 
 const EXCLUSIVE_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -37,14 +42,16 @@ const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
 
 /**
  * The verdicts for every signature metadata-signature.ts would check, when every one of them is of the profile above;
- * undefined otherwise. `text` must have passed assertSafeXml; `structure` is its readSignatureLayout structure, read
- * here when the caller has none.
+ * undefined otherwise. `text` must have passed assertSafeXml; `layout` is its readSignatureLayout, read here when the
+ * caller has none.
  */
 export function checkProfileSignatures(
   text: string,
   signer: MetadataSigner | undefined,
-  structure: DocumentStructure | undefined = readSignatureLayout(text).structure,
+  layout: SignatureLayout = readSignatureLayout(text),
 ): DocumentSignatureChecks | undefined {
+  if (layout.structureFailure) throw layout.structureFailure.error;
+  const structure = layout.structure;
   if (!structure) return undefined;
   const root = checkContainer(text, structure.root, structure, signer);
   if (!root) return undefined;

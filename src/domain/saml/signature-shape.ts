@@ -56,6 +56,11 @@ export interface SignatureLayout {
    * metadata-signature.ts (a prefix nothing declares, a processing instruction inside the root, a root of another kind).
    */
   readonly structure: DocumentStructure | undefined;
+  /**
+   * What reading the structure threw (a declaration a scope cannot hold, such as "xmlns:" beside "xmlns"): thrown
+   * again by the caller that uses the structure, so that a document whose structure is never used is not refused.
+   */
+  readonly structureFailure: { readonly error: unknown } | undefined;
 }
 
 /**
@@ -153,6 +158,7 @@ class LayoutReader {
   private mayHoldId = false;
 
   private structureState: number;
+  private structureFailure: { readonly error: unknown } | undefined;
   private root: SignedContainer | undefined;
   private rootKind = OTHER;
   private readonly containers: SignedContainer[] = [];
@@ -211,6 +217,7 @@ class LayoutReader {
         straySignatures: { count: this.strayCount, places: this.places },
       },
       structure: this.structure(),
+      structureFailure: this.structureFailure,
     };
   }
 
@@ -312,12 +319,22 @@ class LayoutReader {
     if (this.structureState === STRUCTURE_READING) {
       const parentScope = parent ? parent.scope : ROOT_NAMESPACE_SCOPE;
       if (known.parentScope !== parentScope) {
-        known.attributes = readStartTag(this.text, open)?.attributes ?? [];
-        known.scope = declare(parentScope, known.attributes);
-        known.parentScope = parentScope;
+        try {
+          known.attributes = readStartTag(this.text, open)?.attributes ?? [];
+          known.scope = declare(parentScope, known.attributes);
+          known.parentScope = parentScope;
+        } catch (error) {
+          this.failStructure(error);
+        }
       }
     }
     return known;
+  }
+
+  /** The structure cannot be read: the walk goes on for the shape, and the error waits for the structure's user. */
+  private failStructure(error: unknown): void {
+    this.structureState = STRUCTURE_FAILED;
+    this.structureFailure = { error };
   }
 
   /** Whether the structure's scope declares the element's prefix (an unprefixed name always resolves). */
@@ -376,11 +393,15 @@ class LayoutReader {
     const text = this.text;
     const parentScope = parent ? parent.scope : ROOT_NAMESPACE_SCOPE;
     // Without "xmlns" in the tag, its attributes declare nothing: the scope is the parent's.
-    const attributes = declaring
-      ? declaring.attributes
-      : this.mayHoldId
-        ? (readStartTag(text, open)?.attributes ?? [])
-        : undefined;
+    let attributes = declaring?.attributes;
+    if (!declaring && this.mayHoldId) {
+      try {
+        attributes = readStartTag(text, open)?.attributes ?? [];
+      } catch (error) {
+        this.failStructure(error);
+        return false;
+      }
+    }
     const scope = declaring ? declaring.scope : parentScope;
     if (!scope) {
       this.structureState = STRUCTURE_FAILED;
