@@ -614,8 +614,10 @@ function firstColon(text: string, nameStart: number, tagEnd: number): number {
     code = text.charCodeAt(++at);
   }
   if (at === tagEnd || text.charCodeAt(at) < 0x7f) return -1;
-  const colon = text.indexOf(":", at);
-  return colon !== -1 && colon < tagNameEnd(text, nameStart, tagEnd) ? colon : -1;
+  // Bounded by the name's end, never searched past it: a search to the next colon anywhere would be quadratic.
+  const nameEnd = tagNameEnd(text, nameStart, tagEnd);
+  for (; at < nameEnd; at++) if (text.charCodeAt(at) === 0x3a) return at;
+  return -1;
 }
 
 function shapeKind(local: number, namespace: string | undefined): number {

@@ -223,6 +223,7 @@ const odd: [string, string][] = [
     "names outside ASCII",
     aggregateOf(`<md:EntityDescriptor ID="é"><é:Signature xmlns:é="${DS}"/><ds:Sïgnature/></md:EntityDescriptor>`),
   ],
+  ["names outside ASCII without a prefix", aggregateOf(`<é/><aé b="c"/><md:é/><aé:Signature xmlns:aé="${DS}"/>`)],
   ["a name ending at a slash", aggregateOf(`<ds:Signature/><md:EntityDescriptor/><md:EntityDescriptor />`)],
   ["more prefixes than the walk remembers", aggregateOf(`${manyPrefixes}<p39:E/><ds:Signature/><p2:Signature/>`)],
   [
