@@ -22,7 +22,7 @@ import {
 import { DEFAULT_MAX_SIGNED_BYTES, DEFAULT_MAX_SIGNED_ELEMENTS } from "./inspect-defaults.js";
 import { DEFAULT_SIGNATURE_BOUNDS, exceededSignatureBound } from "./signature-bounds.js";
 import { checkProfileSignatures } from "./signature-fast-path.js";
-import { measureSignatureShape } from "./signature-shape.js";
+import { readSignatureLayout } from "./signature-shape.js";
 import { assertSafeXml, DEFAULT_XML_LIMITS, type XmlLimits } from "./xml-safety.js";
 import { decodeXmlBytes } from "./xml-text.js";
 import { parseXmlDocument } from "./xml-document.js";
@@ -81,8 +81,10 @@ function guard<T>(input: string, work: () => T): T {
 function inspectText(text: string, input: string, options: InspectOptions): MetadataInspection {
   assertSafeXml(text, input, options.limits ?? DEFAULT_XML_LIMITS);
   const maxSignedBytes = options.maxSignedBytes ?? DEFAULT_MAX_SIGNED_BYTES;
-  // One linear pass over the text; xmldom and xml-crypto see the document only if its shape is within bounds.
-  const shape = measureSignatureShape(text);
+  // One linear pass over the text, for its shape and the structure the one-pass verifier reads; xmldom and xml-crypto
+  // see the document only if its shape is within bounds.
+  const layout = readSignatureLayout(text);
+  const shape = layout.shape;
   const bounds = {
     ...DEFAULT_SIGNATURE_BOUNDS,
     maxSignedElements: options.maxSignedElements ?? DEFAULT_MAX_SIGNED_ELEMENTS,
@@ -93,7 +95,7 @@ function inspectText(text: string, input: string, options: InspectOptions): Meta
     shape.signatures > 0 &&
     text.length <= maxSignedBytes &&
     exceededSignatureBound(shape, 1, { ...bounds, maxSignedElements: Infinity }) === undefined
-      ? checkProfileSignatures(text, options.signer)
+      ? checkProfileSignatures(text, options.signer, layout)
       : undefined;
   if (profileChecks && isCovered(profileChecks.root)) {
     const inspection = inspectSignedRoot(profileChecks, shape.straySignatures, input, options);

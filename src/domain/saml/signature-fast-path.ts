@@ -14,9 +14,7 @@ import {
   writeExclusiveCanonicalization,
   declare,
   decodeReferences,
-  findTagEnd,
   readStartTag,
-  ROOT_NAMESPACE_SCOPE,
   type NamespaceScope,
   type TagAttribute,
 } from "./exclusive-canonicalization.js";
@@ -30,64 +28,30 @@ import {
   keyFamilyOf,
   verifySignatureValue,
 } from "./signature-algorithms.js";
-import { tagNameEnd } from "./signature-shape.js";
+import {
+  readSignatureLayout,
+  type DocumentStructure,
+  type SignatureLayout,
+  type SignedContainer,
+} from "./signature-shape.js";
 import { NS } from "./xml-document.js";
 
 const EXCLUSIVE_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED_SIGNATURE = `${NS.xmldsig}enveloped-signature`;
 const UNSIGNED: SignatureCheck = { verdict: NO_SIGNATURE, signedXml: null };
-/** The attribute names xml-crypto looks a Reference URI up by, in any namespace. */
-const ID_LOCAL_NAMES: ReadonlySet<string> = new Set(["ID", "Id", "id"]);
-const MAY_HOLD_ID = /[\s:](?:ID|Id|id)\s*=/g;
-
-/** Where the next text that may be an ID, Id or id attribute starts from `from` on; -1 when there is none. */
-function findNextId(text: string, from: number): number {
-  MAY_HOLD_ID.lastIndex = from;
-  return MAY_HOLD_ID.exec(text)?.index ?? -1;
-}
-
-/** An element breakglass verifies a Signature on: the root, or an EntityDescriptor of the aggregate's tree. */
-interface Container {
-  /** Offset of the "<" of its start tag. */
-  readonly start: number;
-  /** Offset just past its end tag. */
-  end: number;
-  /** The namespaces it inherits from its ancestors. */
-  readonly inherited: NamespaceScope;
-  /** Its namespaces, its own declarations included. */
-  readonly scope: NamespaceScope;
-  readonly id: string | null;
-  readonly isRoot: boolean;
-  /** [start, end) of each ds:Signature directly inside it. */
-  readonly signatures: [number, number][];
-}
-
-interface Frame {
-  readonly scope: NamespaceScope;
-  readonly kind: "entities" | "entity" | "signature" | "other";
-  readonly readByBreakglass: boolean;
-  readonly container: Container | undefined;
-  /** Set on a ds:Signature directly inside a container: where the Signature starts. */
-  readonly signatureOf: { container: Container; start: number } | undefined;
-}
-
-interface DocumentStructure {
-  readonly root: Container;
-  /** EntityDescriptors in document order, as metadata-extract and metadata-signature list them. */
-  readonly entities: readonly Container[];
-  /** How many elements carry each ID / Id / id value (xml-crypto refuses a Reference to a value on several). */
-  readonly idCounts: ReadonlyMap<string, number>;
-}
 
 /**
  * The verdicts for every signature metadata-signature.ts would check, when every one of them is of the profile above;
- * undefined otherwise. `text` must have passed assertSafeXml.
+ * undefined otherwise. `text` must have passed assertSafeXml; `layout` is its readSignatureLayout, read here when the
+ * caller has none.
  */
 export function checkProfileSignatures(
   text: string,
   signer: MetadataSigner | undefined,
+  layout: SignatureLayout = readSignatureLayout(text),
 ): DocumentSignatureChecks | undefined {
-  const structure = readStructure(text);
+  if (layout.structureFailure) throw layout.structureFailure.error;
+  const structure = layout.structure;
   if (!structure) return undefined;
   const root = checkContainer(text, structure.root, structure, signer);
   if (!root) return undefined;
@@ -98,120 +62,6 @@ export function checkProfileSignatures(
     entities.push(check);
   }
   return { root, entities };
-}
-
-/** One pass over the document: its containers, their signatures, and the ID values. */
-function readStructure(text: string): DocumentStructure | undefined {
-  let at = skipProlog(text);
-  if (at === -1) return undefined;
-  const stack: Frame[] = [];
-  const containers: Container[] = [];
-  const idCounts = new Map<string, number>();
-  let root: Container | undefined;
-  let nextDeclaration = text.indexOf("xmlns", at);
-  let nextId = findNextId(text, at);
-  while (at !== -1 && at < text.length) {
-    const open = text.indexOf("<", at);
-    if (open === -1) break;
-    const next = text.charCodeAt(open + 1);
-    if (next === 0x2f /* / */) {
-      const close = text.indexOf(">", open);
-      const frame = stack.pop();
-      if (!frame) return undefined;
-      if (frame.container) frame.container.end = close + 1;
-      if (frame.signatureOf) frame.signatureOf.container.signatures.push([frame.signatureOf.start, close + 1]);
-      at = close + 1;
-      if (stack.length === 0) break;
-      continue;
-    }
-    if (next === 0x21 /* ! */) {
-      at = text.startsWith("<!--", open) ? text.indexOf("-->", open + 4) + 3 : text.indexOf("]]>", open + 9) + 3;
-      continue;
-    }
-    if (next === 0x3f /* ? */) return undefined; // a processing instruction inside the root: not the profile
-    const parent = stack.at(-1);
-    const parentScope = parent?.scope ?? ROOT_NAMESPACE_SCOPE;
-    const close = findTagEnd(text, open + 1);
-    if (close === -1) return undefined;
-    // The next declaration and the next ID-like attribute are found again only once passed: linear, not per tag.
-    if (nextDeclaration !== -1 && nextDeclaration < open) nextDeclaration = text.indexOf("xmlns", open);
-    if (nextId !== -1 && nextId < open) nextId = findNextId(text, open);
-    const needsAttributes = (nextDeclaration !== -1 && nextDeclaration < close) || (nextId !== -1 && nextId < close);
-    const tag = needsAttributes ? readStartTag(text, open) : undefined;
-    const scope = tag ? declare(parentScope, tag.attributes) : parentScope;
-    if (!scope) return undefined;
-    if (tag) countIds(tag.attributes, idCounts);
-    const selfClosing = text.charCodeAt(close - 1) === 0x2f;
-    const name = text.slice(open + 1, tagNameEnd(text, open + 1, close));
-    const kind = kindOf(name, scope);
-    if (kind === undefined) return undefined;
-
-    const isRoot = parent === undefined;
-    const readByBreakglass =
-      (kind === "entities" || kind === "entity") && (isRoot || (parent.readByBreakglass && parent.kind === "entities"));
-    let container: Container | undefined;
-    if (isRoot || (kind === "entity" && readByBreakglass)) {
-      container = {
-        start: open,
-        end: -1,
-        inherited: parentScope,
-        scope,
-        id: tag?.attributes.find((attribute) => attribute.name === "ID")?.value ?? null,
-        isRoot,
-        signatures: [],
-      };
-      containers.push(container);
-      if (isRoot) root = container;
-    }
-    const signatureOf =
-      kind === "signature" && parent?.container ? { container: parent.container, start: open } : undefined;
-    if (selfClosing) {
-      if (container) container.end = close + 1;
-      if (signatureOf) signatureOf.container.signatures.push([open, close + 1]);
-      if (isRoot) break;
-    } else {
-      stack.push({ scope, kind, readByBreakglass, container, signatureOf });
-    }
-    at = close + 1;
-  }
-  if (!root || root.end === -1 || stack.length !== 0) return undefined;
-  const rootTagEnd = findTagEnd(text, root.start + 1);
-  const rootKind = kindOf(text.slice(root.start + 1, tagNameEnd(text, root.start + 1, rootTagEnd)), root.scope);
-  if (rootKind !== "entities" && rootKind !== "entity") return undefined;
-  const entities = rootKind === "entity" ? [root] : containers.filter((container) => !container.isRoot);
-  return { root, entities, idCounts };
-}
-
-function skipProlog(text: string): number {
-  let at = 0;
-  for (;;) {
-    const open = text.indexOf("<", at);
-    if (open === -1) return -1;
-    const next = text.charCodeAt(open + 1);
-    if (next === 0x3f /* ? */) at = text.indexOf("?>", open + 2) + 2;
-    else if (next === 0x21 /* ! */) at = text.indexOf("-->", open + 4) + 3;
-    else return open;
-    if (at === 1) return -1;
-  }
-}
-
-/** The kind of element, or undefined for a prefix nothing declares (the fallback reports that document). */
-function kindOf(name: string, scope: NamespaceScope): Frame["kind"] | undefined {
-  const colon = name.indexOf(":");
-  const namespace = scope[colon === -1 ? "" : name.slice(0, colon)] ?? (colon === -1 ? "" : undefined);
-  if (namespace === undefined) return undefined;
-  const localName = colon === -1 ? name : name.slice(colon + 1);
-  if (namespace === NS.metadata && localName === "EntitiesDescriptor") return "entities";
-  if (namespace === NS.metadata && localName === "EntityDescriptor") return "entity";
-  if (namespace === NS.xmldsig && localName === "Signature") return "signature";
-  return "other";
-}
-
-function countIds(attributes: readonly TagAttribute[], idCounts: Map<string, number>): void {
-  for (const { name, value } of attributes) {
-    if (name.startsWith("xmlns")) continue;
-    if (ID_LOCAL_NAMES.has(name.slice(name.indexOf(":") + 1))) idCounts.set(value, (idCounts.get(value) ?? 0) + 1);
-  }
 }
 
 /** A small element tree, for the ds:Signature alone. */
@@ -369,7 +219,7 @@ function collectDescendants(node: SignatureNode, matches: (node: SignatureNode) 
 /** The check of one container's signature, or undefined when it is not of the profile. */
 function checkContainer(
   text: string,
-  container: Container,
+  container: SignedContainer,
   structure: DocumentStructure,
   signer: MetadataSigner | undefined,
 ): SignatureCheck | undefined {
@@ -448,7 +298,7 @@ function checkContainer(
 }
 
 /** The anti-wrapping rule of metadata-signature.ts: the one Reference names the element the Signature is in. */
-function coversContainer(uri: string, container: Container, structure: DocumentStructure): boolean {
+function coversContainer(uri: string, container: SignedContainer, structure: DocumentStructure): boolean {
   if (uri === "") return container.isRoot;
   if (!uri.startsWith("#") || uri.includes("'")) return false;
   const id = uri.slice(1);

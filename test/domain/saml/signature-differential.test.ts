@@ -12,8 +12,8 @@ vi.mock("../../../src/domain/saml/signature-fast-path.js", async (importOriginal
   const { signatureDisagreements } = await import("../../support/signature-agreement.js");
   return {
     ...onePass,
-    checkProfileSignatures: (...[text, signer]: Parameters<typeof onePass.checkProfileSignatures>) => {
-      const checks = onePass.checkProfileSignatures(text, signer);
+    checkProfileSignatures: (...[text, signer, layout]: Parameters<typeof onePass.checkProfileSignatures>) => {
+      const checks = onePass.checkProfileSignatures(text, signer, layout);
       if (checks) {
         seen.compared++;
         seen.disagreements.push(...signatureDisagreements(checks, checkMetadataSignatures(text, signer), "document"));
