@@ -96,10 +96,17 @@ export function writeExclusiveCanonicalization(
   let runStart = 0;
   let runEnd = 0;
   const flushRun = (): void => {
-    if (runEnd > runStart) {
+    if (runEnd - runStart >= CHUNK_LENGTH) {
       if (out !== "") write(out);
       out = "";
       write(text.slice(runStart, runEnd));
+    } else if (runEnd > runStart) {
+      // A short run joins the new text around it: each piece handed on has a fixed cost (a hash update, a read).
+      out += text.slice(runStart, runEnd);
+      if (out.length > CHUNK_LENGTH) {
+        write(out);
+        out = "";
+      }
     }
     runStart = runEnd = 0;
   };
@@ -119,9 +126,11 @@ export function writeExclusiveCanonicalization(
       out = "";
     }
   };
-  const scopes: NamespaceScope[] = [];
-  const rendered: NamespaceScope[] = [];
-  const names: string[] = [];
+  // The scopes of the open elements, saved only where an element changes one: most elements declare nothing.
+  const savedScopes: NamespaceScope[] = [];
+  const savedRendered: NamespaceScope[] = [];
+  const savedAtDepth: number[] = [];
+  let depth = 0;
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
@@ -154,12 +163,16 @@ export function writeExclusiveCanonicalization(
     }
     const next = text.charCodeAt(open + 1);
     if (next === 0x2f /* / */) {
+      // Well-formed text closes each element with its own name: the end tag is canonical unless spaced before ">".
       const close = text.indexOf(">", open);
-      const name = names.pop() ?? "";
-      if (close === open + 2 + name.length) copy(open, close + 1);
-      else render(`</${name}>`);
-      scope = scopes.pop() ?? inherited;
-      renderedScope = rendered.pop() ?? EMPTY_RENDERED;
+      if (isWhitespace(text.charCodeAt(close - 1))) render(`</${text.slice(open + 2, nameEnd(text, open + 2))}>`);
+      else copy(open, close + 1);
+      if (savedAtDepth.at(-1) === depth) {
+        savedAtDepth.pop();
+        scope = savedScopes.pop() ?? inherited;
+        renderedScope = savedRendered.pop() ?? EMPTY_RENDERED;
+      }
+      depth--;
       at = close + 1;
     } else if (next === 0x21 /* ! */) {
       if (text.startsWith("<!--", open)) {
@@ -173,14 +186,17 @@ export function writeExclusiveCanonicalization(
     } else if (next === 0x3f /* ? */) {
       return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
-      const bare = open === from ? undefined : bareStartTag(text, open, scope, renderedScope);
-      if (bare !== undefined) {
-        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form.
-        copy(open, bare.end);
-        scopes.push(scope);
-        rendered.push(renderedScope);
-        names.push(bare.name);
-        at = bare.end;
+      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope);
+      if (bareEnd !== -1) {
+        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form (but for "/>").
+        if (text.charCodeAt(bareEnd - 2) === 0x2f /* / */) {
+          // Rendered whole: a piece never ends inside a tag.
+          render(`${text.slice(open, bareEnd - 2)}></${text.slice(open + 1, nameEnd(text, open + 1))}>`);
+        } else {
+          copy(open, bareEnd);
+          depth++;
+        }
+        at = bareEnd;
         continue;
       }
       const tag = readStartTag(text, open);
@@ -194,11 +210,14 @@ export function writeExclusiveCanonicalization(
       } else {
         if (tag.end - open === rendering.markup.length && text.startsWith(rendering.markup, open)) copy(open, tag.end);
         else render(rendering.markup);
-        scopes.push(scope);
-        rendered.push(renderedScope);
-        names.push(tag.name);
-        scope = elementScope;
-        renderedScope = rendering.rendered;
+        depth++;
+        if (elementScope !== scope || rendering.rendered !== renderedScope) {
+          savedAtDepth.push(depth);
+          savedScopes.push(scope);
+          savedRendered.push(renderedScope);
+          scope = elementScope;
+          renderedScope = rendering.rendered;
+        }
       }
       at = tag.end;
     }
@@ -213,57 +232,90 @@ const EMPTY_RENDERED: NamespaceScope = Object.freeze(
 );
 
 /**
- * The start tag at `open` when renderStartTag would write it exactly as it is: `<name a="1" b="2">`, its namespace
- * already declared by an output ancestor, its attributes unprefixed (no declarations), in code-unit order, each after
- * one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
- * Undefined for any other tag, which the caller renders.
+ * Where the start tag at `open` ends (just past its ">") when renderStartTag would write it exactly as it is, "/>"
+ * aside (written "></name>"): `<name a="1" b="2" p:c="3">`, its namespace already declared by an output ancestor, no
+ * declarations, unprefixed attributes first in code-unit order, then prefixed ones ("xml:" or a prefix an output
+ * ancestor declared) in the order of their namespace and local name, whichever way xml-crypto compares them; each
+ * after one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
+ * -1 for any other tag, which the caller renders.
  */
-function bareStartTag(
-  text: string,
-  open: number,
-  scope: NamespaceScope,
-  rendered: NamespaceScope,
-): { name: string; end: number } | undefined {
+function bareStartTagEnd(text: string, open: number, scope: NamespaceScope, rendered: NamespaceScope): number {
   let colon = -1;
   let at = open + 1;
   for (; at < text.length; at++) {
     const code = text.charCodeAt(at);
-    if (code === 0x3e /* > */ || code === 0x20) break;
-    if (code === 0x3a /* : */ && colon === -1) colon = at - open - 1;
-    else if (code < 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
+    if (code === 0x3e /* > */ || code === 0x20 || code === 0x2f /* / */) break;
+    if (code === 0x3a /* : */ && colon === -1) colon = at;
+    else if (code < 0x20 || code === 0x22 || code === 0x27) return -1;
   }
-  if (at === text.length || at === open + 1) return undefined;
-  const name = text.slice(open + 1, at);
+  if (at === text.length || at === open + 1) return -1;
+  if (colon === -1) {
+    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return -1;
+  } else {
+    const prefix = text.slice(open + 1, colon);
+    const uri = scope[prefix];
+    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
+      return -1;
+  }
   let previous = "";
+  let previousNamespace = "";
+  let previousLocalName = "";
   while (text.charCodeAt(at) === 0x20) {
     const nameStart = at + 1;
+    let attributeColon = -1;
     for (at = nameStart; at < text.length; at++) {
       const code = text.charCodeAt(at);
       if (code === 0x3d /* = */) break;
-      if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
-        return undefined;
+      if (code === 0x3a && attributeColon === -1) attributeColon = at;
+      else if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
+        return -1;
     }
-    const attribute = text.slice(nameStart, at);
-    if (attribute === "" || attribute.startsWith("xmlns") || attribute <= previous) return undefined;
-    previous = attribute;
-    if (text.charCodeAt(at + 1) !== 0x22) return undefined;
+    if (attributeColon === -1) {
+      const attribute = text.slice(nameStart, at);
+      // After a prefixed attribute no unprefixed one sorts.
+      if (previousNamespace !== "" || attribute === "" || attribute.startsWith("xmlns") || attribute <= previous)
+        return -1;
+      previous = attribute;
+    } else {
+      if (attributeColon === nameStart || attributeColon === at - 1) return -1;
+      const prefix = text.slice(nameStart, attributeColon);
+      const localName = text.slice(attributeColon + 1, at);
+      const namespace = prefix === "xml" ? XML_NAMESPACE : scope[prefix];
+      if (prefix !== "xml" && (prefix.startsWith("xmlns") || !namespace || rendered[prefix] !== namespace)) return -1;
+      if (namespace === undefined || !inOrder(previousNamespace, previousLocalName, namespace, localName)) return -1;
+      previousNamespace = namespace;
+      previousLocalName = localName;
+    }
+    if (text.charCodeAt(at + 1) !== 0x22) return -1;
     for (at += 2; at < text.length; at++) {
       const code = text.charCodeAt(at);
       if (code === 0x22) break;
-      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return undefined;
+      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return -1;
     }
     at++;
   }
-  if (text.charCodeAt(at) !== 0x3e) return undefined;
-  if (colon === -1) {
-    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return undefined;
-  } else {
-    const prefix = name.slice(0, colon);
-    const uri = scope[prefix];
-    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
-      return undefined;
+  if (text.charCodeAt(at) === 0x2f /* / */) at++;
+  return text.charCodeAt(at) === 0x3e ? at + 1 : -1;
+}
+
+/**
+ * Whether a prefixed attribute comes after the one before it ("" when none) both in the specification's order and in
+ * xml-crypto's comparison of namespace and local name concatenated.
+ */
+function inOrder(namespace: string, localName: string, nextNamespace: string, nextLocalName: string): boolean {
+  if (namespace === "") return true;
+  const ordered = namespace === nextNamespace ? localName < nextLocalName : namespace < nextNamespace;
+  return ordered && namespace + localName < nextNamespace + nextLocalName;
+}
+
+/** Where the name starting at `from` ends: at whitespace, "/" or ">". */
+function nameEnd(text: string, from: number): number {
+  let at = from;
+  for (; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x3e /* > */ || code === 0x2f /* / */ || isWhitespace(code)) break;
   }
-  return { name, end: at + 1 };
+  return at;
 }
 
 /** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */

@@ -169,8 +169,8 @@ export class MetadataTextReader {
         parent?.kind === "skip"
           ? SKIP
           : this.rootElement
-            ? this.startChild(text.slice(open + 1, close), selfClosing)
-            : this.startRoot(text.slice(open + 1, close), selfClosing);
+            ? this.startChild(text, open, close, selfClosing)
+            : this.startRoot(text, open, close, selfClosing);
       if (selfClosing) {
         if (frame.kind === "text") this.finishText();
         if (this.depth === 0) {
@@ -197,8 +197,8 @@ export class MetadataTextReader {
     sink?.(decodeReferences(pieces.join("")));
   }
 
-  private startRoot(inner: string, selfClosing: boolean): Frame {
-    const { name, attributes } = readTag(inner, selfClosing);
+  private startRoot(text: string, open: number, close: number, selfClosing: boolean): Frame {
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(ROOT_SCOPE, attributes);
     const { namespace, localName } = resolve(name, scope);
     if (namespace !== NS.metadata || (localName !== "EntityDescriptor" && localName !== "EntitiesDescriptor"))
@@ -212,12 +212,12 @@ export class MetadataTextReader {
     return { kind: "entity", scope, entity: this.startEntity(attributes, []) };
   }
 
-  private startChild(inner: string, selfClosing: boolean): Frame {
+  private startChild(text: string, open: number, close: number, selfClosing: boolean): Frame {
     const parent = this.stack.at(-1);
     if (!parent || parent.kind === "skip") return SKIP;
     if (parent.kind === "text") throw new NotModelled();
     // Every child of a visited element has its prefix resolved, as xml-document's childElements does.
-    const { name, attributes } = readTag(inner, selfClosing);
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(parent.scope, attributes);
     const { namespace, localName } = resolve(name, scope);
     const isRoot = this.stack.length === 1;
@@ -322,8 +322,55 @@ function finishEntity(entity: EntityBuilder): RawEntity {
   return { ...entity };
 }
 
-/** The tag name and, when asked, the attributes of a start tag's text between "<" and ">", as fast-xml-parser splits it. */
-function readTag(inner: string, selfClosing: boolean): { name: string; attributes: readonly Attribute[] } {
+/**
+ * The tag name and attributes of the start tag from `open` ("<") to `close` (">"), as fast-xml-parser splits it. Read
+ * in place for the tags well-formed text holds; anything else (a non-ASCII character outside a value, odd spacing)
+ * goes to the regular expressions that define the split.
+ */
+function readTag(
+  text: string,
+  open: number,
+  close: number,
+  selfClosing: boolean,
+): { name: string; attributes: readonly Attribute[] } {
+  const end = selfClosing ? close - 1 : close;
+  let at = open + 1;
+  for (; at < end; at++) {
+    const code = text.charCodeAt(at);
+    if (code >= 0x80) return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    if (isWhitespace(code)) break;
+  }
+  const name = text.slice(open + 1, at);
+  if (at === end) return { name, attributes: NO_ATTRIBUTES };
+  const attributes: Attribute[] = [];
+  for (;;) {
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    if (at === end) return { name, attributes };
+    const nameStart = at;
+    for (; at < end; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x3d /* = */ || isWhitespace(code)) break;
+      if (code >= 0x80 || code === 0x22 || code === 0x27)
+        return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    }
+    const attributeName = text.slice(nameStart, at);
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    if (at === nameStart || text.charCodeAt(at) !== 0x3d)
+      return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    at++;
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    const quote = text.charCodeAt(at);
+    const valueEnd = quote === 0x22 || quote === 0x27 ? text.indexOf(quote === 0x22 ? '"' : "'", at + 1) : -1;
+    if (valueEnd === -1 || valueEnd >= end) return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    attributes.push({ name: attributeName, value: decodeReferences(normalizeLineEnds(text.slice(at + 1, valueEnd))) });
+    at = valueEnd + 1;
+    if (at < end && !isWhitespace(text.charCodeAt(at)))
+      return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+  }
+}
+
+/** readTag by fast-xml-parser's own way of splitting a tag's text between "<" and ">", for any tag. */
+function readTagByExpressions(inner: string, selfClosing: boolean): { name: string; attributes: readonly Attribute[] } {
   const content = selfClosing ? inner.slice(0, -1) : inner;
   const separator = content.search(/\s/);
   const name = separator === -1 ? content : content.slice(0, separator);
@@ -338,6 +385,10 @@ function readTag(inner: string, selfClosing: boolean): { name: string; attribute
     });
   }
   return { name, attributes };
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x9 || code === 0xa || code === 0xd;
 }
 
 function declare(parent: NamespaceScope, attributes: readonly Attribute[]): NamespaceScope {
