@@ -207,9 +207,13 @@ export class MetadataTextReader {
     this.rootValidUntil = attributeOf(attributes, "validUntil");
     this.rootCacheDuration = attributeOf(attributes, "cacheDuration");
     if (localName === "EntitiesDescriptor") {
-      return { kind: "aggregate", scope, inherited: this.rootValidUntil === null ? [] : [this.rootValidUntil] };
+      return uniform({
+        kind: "aggregate",
+        scope,
+        inherited: this.rootValidUntil === null ? [] : [this.rootValidUntil],
+      });
     }
-    return { kind: "entity", scope, entity: this.startEntity(attributes, []) };
+    return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, []) });
   }
 
   private startChild(text: string, open: number, close: number, selfClosing: boolean): Frame {
@@ -226,14 +230,14 @@ export class MetadataTextReader {
         if (isRoot && namespace === NS.xmldsig && localName === "Signature") this.hasRootSignature = true;
         if (namespace !== NS.metadata) return SKIP;
         if (localName === "EntityDescriptor")
-          return { kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) };
+          return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) });
         if (localName !== "EntitiesDescriptor") return SKIP;
         const validUntil = attributeOf(attributes, "validUntil");
-        return {
+        return uniform({
           kind: "aggregate",
           scope,
           inherited: validUntil === null ? parent.inherited : [...parent.inherited, validUntil],
-        };
+        });
       }
       case "entity": {
         if (namespace === NS.xmldsig && localName === "Signature") {
@@ -244,7 +248,7 @@ export class MetadataTextReader {
         if (namespace !== NS.metadata || !ROLE_ELEMENTS.has(localName)) return SKIP;
         const role = describeRole(localName, attributes, scope);
         parent.entity.roles.push(role);
-        return { kind: "role", scope, entity: parent.entity, role };
+        return uniform({ kind: "role", scope, entity: parent.entity, role });
       }
       case "role": {
         if (namespace !== NS.metadata) return SKIP;
@@ -253,7 +257,7 @@ export class MetadataTextReader {
           const declaredUse = attributeOf(attributes, "use");
           const use: CertificateUse =
             declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
-          return { kind: "certificates", scope, level: "key", target: { entity, role, use } };
+          return uniform({ kind: "certificates", scope, level: "key", target: { entity, role, use } });
         }
         if (role.kind === "idp" && localName === "SingleSignOnService") {
           entity.ssoServices.push({
@@ -271,9 +275,9 @@ export class MetadataTextReader {
         if (namespace !== NS.xmldsig) return SKIP;
         const { target } = parent;
         if (parent.level === "key" && localName === "KeyInfo")
-          return { kind: "certificates", scope, level: "keyInfo", target };
+          return uniform({ kind: "certificates", scope, level: "keyInfo", target });
         if (parent.level === "keyInfo" && localName === "X509Data")
-          return { kind: "certificates", scope, level: "x509Data", target };
+          return uniform({ kind: "certificates", scope, level: "x509Data", target });
         if (parent.level === "x509Data" && localName === "X509Certificate") {
           return this.readText((value) =>
             target.entity.certificates.push({
@@ -315,8 +319,22 @@ export class MetadataTextReader {
 }
 
 const NO_ATTRIBUTES: readonly Attribute[] = [];
-const SKIP: Frame = { kind: "skip" };
-const TEXT: Frame = { kind: "text" };
+const SKIP: Frame = uniform({ kind: "skip" });
+const TEXT: Frame = uniform({ kind: "text" });
+
+/** Every field any frame has, undefined where its kind has none. */
+type FrameFields = { readonly kind: Frame["kind"] } & {
+  readonly [Field in "scope" | "inherited" | "entity" | "role" | "level" | "target"]?: unknown;
+};
+
+/**
+ * The frame with every field of every kind, in one order, made in one place: all frames then share one object shape,
+ * so that reading a frame's kind and fields stays a single fast property access however many kinds pass by.
+ */
+function uniform<F extends Frame>(frame: F): F {
+  const { kind, scope, inherited, entity, role, level, target } = frame as FrameFields;
+  return { kind, scope, inherited, entity, role, level, target } as FrameFields as F;
+}
 
 function finishEntity(entity: EntityBuilder): RawEntity {
   return { ...entity };
