@@ -54,6 +54,11 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
 
 /** New text (rendered tags, escaped text) is handed on in pieces of about this length. */
 const CHUNK_LENGTH = 1 << 16;
+/**
+ * A run of the text at least this long is handed on as a slice of it; a shorter one is copied into the new text
+ * around it, since each piece handed on has a fixed cost (a hash update, a read) and copying a long run costs memory.
+ */
+const SLICED_RUN_LENGTH = 1024;
 
 /**
  * The exclusive canonical form of the element whose start tag begins at `from` ("<") and whose end tag ends just
@@ -96,12 +101,11 @@ export function writeExclusiveCanonicalization(
   let runStart = 0;
   let runEnd = 0;
   const flushRun = (): void => {
-    if (runEnd - runStart >= CHUNK_LENGTH) {
+    if (runEnd - runStart >= SLICED_RUN_LENGTH) {
       if (out !== "") write(out);
       out = "";
       write(text.slice(runStart, runEnd));
     } else if (runEnd > runStart) {
-      // A short run joins the new text around it: each piece handed on has a fixed cost (a hash update, a read).
       out += text.slice(runStart, runEnd);
       if (out.length > CHUNK_LENGTH) {
         write(out);
