@@ -135,6 +135,7 @@ export function writeExclusiveCanonicalization(
   const savedRendered: NamespaceScope[] = [];
   const savedAtDepth: number[] = [];
   let depth = 0;
+  const prefixes = new PrefixReader();
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
@@ -190,7 +191,7 @@ export function writeExclusiveCanonicalization(
     } else if (next === 0x3f /* ? */) {
       return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
-      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope);
+      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope, prefixes);
       if (bareEnd !== -1) {
         // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form (but for "/>").
         if (text.charCodeAt(bareEnd - 2) === 0x2f /* / */) {
@@ -243,7 +244,13 @@ const EMPTY_RENDERED: NamespaceScope = Object.freeze(
  * after one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
  * -1 for any other tag, which the caller renders.
  */
-function bareStartTagEnd(text: string, open: number, scope: NamespaceScope, rendered: NamespaceScope): number {
+function bareStartTagEnd(
+  text: string,
+  open: number,
+  scope: NamespaceScope,
+  rendered: NamespaceScope,
+  prefixes: PrefixReader,
+): number {
   let colon = -1;
   let at = open + 1;
   for (; at < text.length; at++) {
@@ -256,12 +263,13 @@ function bareStartTagEnd(text: string, open: number, scope: NamespaceScope, rend
   if (colon === -1) {
     if ((rendered[""] ?? "") !== (scope[""] ?? "")) return -1;
   } else {
-    const prefix = text.slice(open + 1, colon);
+    const prefix = prefixes.read(text, open + 1, colon);
     const uri = scope[prefix];
     if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
       return -1;
   }
-  let previous = "";
+  let previousStart = -1;
+  let previousEnd = -1;
   let previousNamespace = "";
   let previousLocalName = "";
   while (text.charCodeAt(at) === 0x20) {
@@ -275,11 +283,11 @@ function bareStartTagEnd(text: string, open: number, scope: NamespaceScope, rend
         return -1;
     }
     if (attributeColon === -1) {
-      const attribute = text.slice(nameStart, at);
       // After a prefixed attribute no unprefixed one sorts.
-      if (previousNamespace !== "" || attribute === "" || attribute.startsWith("xmlns") || attribute <= previous)
-        return -1;
-      previous = attribute;
+      if (previousNamespace !== "" || at === nameStart || text.startsWith("xmlns", nameStart)) return -1;
+      if (previousStart !== -1 && !precedes(text, previousStart, previousEnd, nameStart, at)) return -1;
+      previousStart = nameStart;
+      previousEnd = at;
     } else {
       if (attributeColon === nameStart || attributeColon === at - 1) return -1;
       const prefix = text.slice(nameStart, attributeColon);
@@ -300,6 +308,26 @@ function bareStartTagEnd(text: string, open: number, scope: NamespaceScope, rend
   }
   if (text.charCodeAt(at) === 0x2f /* / */) at++;
   return text.charCodeAt(at) === 0x3e ? at + 1 : -1;
+}
+
+/** Whether text[start, end) comes before text[nextStart, nextEnd) in code-unit order, compared in place. */
+function precedes(text: string, start: number, end: number, nextStart: number, nextEnd: number): boolean {
+  const length = Math.min(end - start, nextEnd - nextStart);
+  for (let index = 0; index < length; index++) {
+    const difference = text.charCodeAt(start + index) - text.charCodeAt(nextStart + index);
+    if (difference !== 0) return difference < 0;
+  }
+  return end - start < nextEnd - nextStart;
+}
+
+/** Reads element prefixes, handing back the previous string when the same prefix comes again (most often it does). */
+class PrefixReader {
+  private last = "";
+
+  read(text: string, start: number, end: number): string {
+    if (end - start !== this.last.length || !text.startsWith(this.last, start)) this.last = text.slice(start, end);
+    return this.last;
+  }
 }
 
 /**
