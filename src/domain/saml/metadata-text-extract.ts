@@ -421,9 +421,21 @@ function declare(parent: NamespaceScope, attributes: readonly Attribute[]): Name
 
 function resolve(qualifiedName: string, scope: NamespaceScope): { namespace: string; localName: string } {
   const colon = qualifiedName.indexOf(":");
-  const namespace = scope[colon === -1 ? "" : qualifiedName.slice(0, colon)];
+  const namespace = scope[colon === -1 ? "" : knownPrefix(qualifiedName, colon)];
   if (namespace === undefined) throw new NotModelled(); // the tree path names the undeclared prefix
   return { namespace, localName: colon === -1 ? qualifiedName : qualifiedName.slice(colon + 1) };
+}
+
+/** The metadata and signature prefixes almost every name carries, as the same strings each time. */
+const COMMON_PREFIXES = ["md", "ds"];
+
+/**
+ * The prefix of `qualifiedName` (before `colon`): one of COMMON_PREFIXES when it is one, since a property lookup with
+ * a string seen before is cheaper than with a new one.
+ */
+function knownPrefix(qualifiedName: string, colon: number): string {
+  for (const prefix of COMMON_PREFIXES) if (colon === prefix.length && qualifiedName.startsWith(prefix)) return prefix;
+  return qualifiedName.slice(0, colon);
 }
 
 function attributeOf(attributes: readonly Attribute[], name: string): string | null {
