@@ -141,18 +141,20 @@ export function writeExclusiveCanonicalization(
   let at = from;
   let nextAmpersand = text.indexOf("&", from);
   let nextReturn = text.indexOf("\r", from);
+  let nextGreater = from;
   while (at < to) {
     const open = text.indexOf("<", at);
     if (open === -1 || open >= to) return false;
     if (open > at) {
       // A run without & > CR is its own canonical form. The next & and CR (rare) are found again only once passed;
-      // ">" is looked for backwards from the run's end, which stops at the tag before it.
+      // so is the next ">", which is most often the end of the tag after the run: one search past the run.
       if (nextAmpersand !== -1 && nextAmpersand < at) nextAmpersand = text.indexOf("&", at);
       if (nextReturn !== -1 && nextReturn < at) nextReturn = text.indexOf("\r", at);
+      if (nextGreater !== -1 && nextGreater < at) nextGreater = text.indexOf(">", at);
       if (
         (nextAmpersand === -1 || nextAmpersand >= open) &&
         (nextReturn === -1 || nextReturn >= open) &&
-        text.lastIndexOf(">", open - 1) < at
+        (nextGreater === -1 || nextGreater >= open)
       ) {
         copy(at, open);
       } else {
