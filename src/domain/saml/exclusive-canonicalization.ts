@@ -136,6 +136,7 @@ export function writeExclusiveCanonicalization(
   const savedAtDepth: number[] = [];
   let depth = 0;
   const prefixes = new PrefixReader();
+  const specials = new ValueSpecials(text);
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
@@ -193,7 +194,7 @@ export function writeExclusiveCanonicalization(
     } else if (next === 0x3f /* ? */) {
       return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
-      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope, prefixes);
+      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope, prefixes, specials);
       if (bareEnd !== -1) {
         // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form (but for "/>").
         if (text.charCodeAt(bareEnd - 2) === 0x2f /* / */) {
@@ -252,6 +253,7 @@ function bareStartTagEnd(
   scope: NamespaceScope,
   rendered: NamespaceScope,
   prefixes: PrefixReader,
+  specials: ValueSpecials,
 ): number {
   let colon = -1;
   let at = open + 1;
@@ -301,12 +303,9 @@ function bareStartTagEnd(
       previousLocalName = localName;
     }
     if (text.charCodeAt(at + 1) !== 0x22) return -1;
-    for (at += 2; at < text.length; at++) {
-      const code = text.charCodeAt(at);
-      if (code === 0x22) break;
-      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return -1;
-    }
-    at++;
+    const valueEnd = text.indexOf('"', at + 2);
+    if (valueEnd === -1 || !specials.noneWithin(at + 2, valueEnd)) return -1;
+    at = valueEnd + 1;
   }
   if (text.charCodeAt(at) === 0x2f /* / */) at++;
   return text.charCodeAt(at) === 0x3e ? at + 1 : -1;
@@ -321,6 +320,29 @@ function precedes(text: string, start: number, end: number, nextStart: number, n
   }
   return end - start < nextEnd - nextStart;
 }
+
+/**
+ * Finds the characters that make an attribute value differ from its canonical form (& < tab LF CR) by native searches,
+ * each found again only once passed (values are asked about in document order): linear in the text, and no loop over
+ * every character, which costs most before the JIT has compiled it.
+ */
+class ValueSpecials {
+  private readonly next = [0, 0, 0, 0, 0];
+
+  constructor(private readonly text: string) {}
+
+  /** Whether text[start, end) holds none of them. */
+  noneWithin(start: number, end: number): boolean {
+    for (let index = 0; index < VALUE_SPECIALS.length; index++) {
+      let next = this.next[index] ?? -1;
+      if (next !== -1 && next < start) this.next[index] = next = this.text.indexOf(VALUE_SPECIALS[index] ?? "", start);
+      if (next !== -1 && next < end) return false;
+    }
+    return true;
+  }
+}
+
+const VALUE_SPECIALS = ["&", "<", "\t", "\n", "\r"];
 
 /** Reads element prefixes, handing back the previous string when the same prefix comes again (most often it does). */
 class PrefixReader {
