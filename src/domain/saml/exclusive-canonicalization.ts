@@ -54,6 +54,11 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
 
 /** New text (rendered tags, escaped text) is handed on in pieces of about this length. */
 const CHUNK_LENGTH = 1 << 16;
+/**
+ * A run of the text at least this long is handed on as a slice of it; a shorter one is copied into the new text
+ * around it, since each piece handed on has a fixed cost (a hash update, a read) and copying a long run costs memory.
+ */
+const SLICED_RUN_LENGTH = 1024;
 
 /**
  * The exclusive canonical form of the element whose start tag begins at `from` ("<") and whose end tag ends just
@@ -96,10 +101,16 @@ export function writeExclusiveCanonicalization(
   let runStart = 0;
   let runEnd = 0;
   const flushRun = (): void => {
-    if (runEnd > runStart) {
+    if (runEnd - runStart >= SLICED_RUN_LENGTH) {
       if (out !== "") write(out);
       out = "";
       write(text.slice(runStart, runEnd));
+    } else if (runEnd > runStart) {
+      out += text.slice(runStart, runEnd);
+      if (out.length > CHUNK_LENGTH) {
+        write(out);
+        out = "";
+      }
     }
     runStart = runEnd = 0;
   };
@@ -119,26 +130,32 @@ export function writeExclusiveCanonicalization(
       out = "";
     }
   };
-  const scopes: NamespaceScope[] = [];
-  const rendered: NamespaceScope[] = [];
-  const names: string[] = [];
+  // The scopes of the open elements, saved only where an element changes one: most elements declare nothing.
+  const savedScopes: NamespaceScope[] = [];
+  const savedRendered: NamespaceScope[] = [];
+  const savedAtDepth: number[] = [];
+  let depth = 0;
+  const prefixes = new PrefixReader();
+  const specials = new ValueSpecials(text);
   let scope = inherited;
   let renderedScope: NamespaceScope = EMPTY_RENDERED;
   let at = from;
   let nextAmpersand = text.indexOf("&", from);
   let nextReturn = text.indexOf("\r", from);
+  let nextGreater = from;
   while (at < to) {
     const open = text.indexOf("<", at);
     if (open === -1 || open >= to) return false;
     if (open > at) {
       // A run without & > CR is its own canonical form. The next & and CR (rare) are found again only once passed;
-      // ">" is looked for backwards from the run's end, which stops at the tag before it.
+      // so is the next ">", which is most often the end of the tag after the run: one search past the run.
       if (nextAmpersand !== -1 && nextAmpersand < at) nextAmpersand = text.indexOf("&", at);
       if (nextReturn !== -1 && nextReturn < at) nextReturn = text.indexOf("\r", at);
+      if (nextGreater !== -1 && nextGreater < at) nextGreater = text.indexOf(">", at);
       if (
         (nextAmpersand === -1 || nextAmpersand >= open) &&
         (nextReturn === -1 || nextReturn >= open) &&
-        text.lastIndexOf(">", open - 1) < at
+        (nextGreater === -1 || nextGreater >= open)
       ) {
         copy(at, open);
       } else {
@@ -154,12 +171,16 @@ export function writeExclusiveCanonicalization(
     }
     const next = text.charCodeAt(open + 1);
     if (next === 0x2f /* / */) {
+      // Well-formed text closes each element with its own name: the end tag is canonical unless spaced before ">".
       const close = text.indexOf(">", open);
-      const name = names.pop() ?? "";
-      if (close === open + 2 + name.length) copy(open, close + 1);
-      else render(`</${name}>`);
-      scope = scopes.pop() ?? inherited;
-      renderedScope = rendered.pop() ?? EMPTY_RENDERED;
+      if (isWhitespace(text.charCodeAt(close - 1))) render(`</${text.slice(open + 2, nameEnd(text, open + 2))}>`);
+      else copy(open, close + 1);
+      if (savedAtDepth.at(-1) === depth) {
+        savedAtDepth.pop();
+        scope = savedScopes.pop() ?? inherited;
+        renderedScope = savedRendered.pop() ?? EMPTY_RENDERED;
+      }
+      depth--;
       at = close + 1;
     } else if (next === 0x21 /* ! */) {
       if (text.startsWith("<!--", open)) {
@@ -173,14 +194,17 @@ export function writeExclusiveCanonicalization(
     } else if (next === 0x3f /* ? */) {
       return false; // xml-crypto renders a processing instruction as escaped text; not guessed here
     } else {
-      const bare = open === from ? undefined : bareStartTag(text, open, scope, renderedScope);
-      if (bare !== undefined) {
-        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form.
-        copy(open, bare.end);
-        scopes.push(scope);
-        rendered.push(renderedScope);
-        names.push(bare.name);
-        at = bare.end;
+      const bareEnd = open === from ? -1 : bareStartTagEnd(text, open, scope, renderedScope, prefixes, specials);
+      if (bareEnd !== -1) {
+        // Nothing to declare, nothing to reorder or escape: the tag is its own canonical form (but for "/>").
+        if (text.charCodeAt(bareEnd - 2) === 0x2f /* / */) {
+          // Rendered whole: a piece never ends inside a tag.
+          render(`${text.slice(open, bareEnd - 2)}></${text.slice(open + 1, nameEnd(text, open + 1))}>`);
+        } else {
+          copy(open, bareEnd);
+          depth++;
+        }
+        at = bareEnd;
         continue;
       }
       const tag = readStartTag(text, open);
@@ -194,11 +218,14 @@ export function writeExclusiveCanonicalization(
       } else {
         if (tag.end - open === rendering.markup.length && text.startsWith(rendering.markup, open)) copy(open, tag.end);
         else render(rendering.markup);
-        scopes.push(scope);
-        rendered.push(renderedScope);
-        names.push(tag.name);
-        scope = elementScope;
-        renderedScope = rendering.rendered;
+        depth++;
+        if (elementScope !== scope || rendering.rendered !== renderedScope) {
+          savedAtDepth.push(depth);
+          savedScopes.push(scope);
+          savedRendered.push(renderedScope);
+          scope = elementScope;
+          renderedScope = rendering.rendered;
+        }
       }
       at = tag.end;
     }
@@ -213,57 +240,138 @@ const EMPTY_RENDERED: NamespaceScope = Object.freeze(
 );
 
 /**
- * The start tag at `open` when renderStartTag would write it exactly as it is: `<name a="1" b="2">`, its namespace
- * already declared by an output ancestor, its attributes unprefixed (no declarations), in code-unit order, each after
- * one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
- * Undefined for any other tag, which the caller renders.
+ * Where the start tag at `open` ends (just past its ">") when renderStartTag would write it exactly as it is, "/>"
+ * aside (written "></name>"): `<name a="1" b="2" p:c="3">`, its namespace already declared by an output ancestor, no
+ * declarations, unprefixed attributes first in code-unit order, then prefixed ones ("xml:" or a prefix an output
+ * ancestor declared) in the order of their namespace and local name, whichever way xml-crypto compares them; each
+ * after one space, in double quotes, their values free of what C14N escapes or a parser normalizes (& < " tab LF CR).
+ * -1 for any other tag, which the caller renders.
  */
-function bareStartTag(
+function bareStartTagEnd(
   text: string,
   open: number,
   scope: NamespaceScope,
   rendered: NamespaceScope,
-): { name: string; end: number } | undefined {
+  prefixes: PrefixReader,
+  specials: ValueSpecials,
+): number {
   let colon = -1;
   let at = open + 1;
   for (; at < text.length; at++) {
     const code = text.charCodeAt(at);
-    if (code === 0x3e /* > */ || code === 0x20) break;
-    if (code === 0x3a /* : */ && colon === -1) colon = at - open - 1;
-    else if (code < 0x20 || code === 0x2f /* / */ || code === 0x22 || code === 0x27) return undefined;
+    if (code === 0x3e /* > */ || code === 0x20 || code === 0x2f /* / */) break;
+    if (code === 0x3a /* : */ && colon === -1) colon = at;
+    else if (code < 0x20 || code === 0x22 || code === 0x27) return -1;
   }
-  if (at === text.length || at === open + 1) return undefined;
-  const name = text.slice(open + 1, at);
-  let previous = "";
+  if (at === text.length || at === open + 1) return -1;
+  if (colon === -1) {
+    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return -1;
+  } else {
+    const prefix = prefixes.read(text, open + 1, colon);
+    const uri = scope[prefix];
+    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
+      return -1;
+  }
+  let previousStart = -1;
+  let previousEnd = -1;
+  let previousNamespace = "";
+  let previousLocalName = "";
   while (text.charCodeAt(at) === 0x20) {
     const nameStart = at + 1;
+    let attributeColon = -1;
     for (at = nameStart; at < text.length; at++) {
       const code = text.charCodeAt(at);
       if (code === 0x3d /* = */) break;
-      if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
-        return undefined;
+      if (code === 0x3a && attributeColon === -1) attributeColon = at;
+      else if (code <= 0x20 || code === 0x3a || code === 0x22 || code === 0x27 || code === 0x2f || code === 0x3e)
+        return -1;
     }
-    const attribute = text.slice(nameStart, at);
-    if (attribute === "" || attribute.startsWith("xmlns") || attribute <= previous) return undefined;
-    previous = attribute;
-    if (text.charCodeAt(at + 1) !== 0x22) return undefined;
-    for (at += 2; at < text.length; at++) {
-      const code = text.charCodeAt(at);
-      if (code === 0x22) break;
-      if (code < 0x20 || code === 0x26 /* & */ || code === 0x3c /* < */) return undefined;
+    if (attributeColon === -1) {
+      // After a prefixed attribute no unprefixed one sorts.
+      if (previousNamespace !== "" || at === nameStart || text.startsWith("xmlns", nameStart)) return -1;
+      if (previousStart !== -1 && !precedes(text, previousStart, previousEnd, nameStart, at)) return -1;
+      previousStart = nameStart;
+      previousEnd = at;
+    } else {
+      if (attributeColon === nameStart || attributeColon === at - 1) return -1;
+      const prefix = text.slice(nameStart, attributeColon);
+      const localName = text.slice(attributeColon + 1, at);
+      const namespace = prefix === "xml" ? XML_NAMESPACE : scope[prefix];
+      if (prefix !== "xml" && (prefix.startsWith("xmlns") || !namespace || rendered[prefix] !== namespace)) return -1;
+      if (namespace === undefined || !inOrder(previousNamespace, previousLocalName, namespace, localName)) return -1;
+      previousNamespace = namespace;
+      previousLocalName = localName;
     }
-    at++;
+    if (text.charCodeAt(at + 1) !== 0x22) return -1;
+    const valueEnd = text.indexOf('"', at + 2);
+    if (valueEnd === -1 || !specials.noneWithin(at + 2, valueEnd)) return -1;
+    at = valueEnd + 1;
   }
-  if (text.charCodeAt(at) !== 0x3e) return undefined;
-  if (colon === -1) {
-    if ((rendered[""] ?? "") !== (scope[""] ?? "")) return undefined;
-  } else {
-    const prefix = name.slice(0, colon);
-    const uri = scope[prefix];
-    if (prefix === "xml" || prefix === "xmlns" || uri === undefined || uri === "" || rendered[prefix] !== uri)
-      return undefined;
+  if (text.charCodeAt(at) === 0x2f /* / */) at++;
+  return text.charCodeAt(at) === 0x3e ? at + 1 : -1;
+}
+
+/** Whether text[start, end) comes before text[nextStart, nextEnd) in code-unit order, compared in place. */
+function precedes(text: string, start: number, end: number, nextStart: number, nextEnd: number): boolean {
+  const length = Math.min(end - start, nextEnd - nextStart);
+  for (let index = 0; index < length; index++) {
+    const difference = text.charCodeAt(start + index) - text.charCodeAt(nextStart + index);
+    if (difference !== 0) return difference < 0;
   }
-  return { name, end: at + 1 };
+  return end - start < nextEnd - nextStart;
+}
+
+/**
+ * Finds the characters that make an attribute value differ from its canonical form (& < tab LF CR) by native searches,
+ * each found again only once passed (values are asked about in document order): linear in the text, and no loop over
+ * every character, which costs most before the JIT has compiled it.
+ */
+class ValueSpecials {
+  private readonly next = [0, 0, 0, 0, 0];
+
+  constructor(private readonly text: string) {}
+
+  /** Whether text[start, end) holds none of them. */
+  noneWithin(start: number, end: number): boolean {
+    for (let index = 0; index < VALUE_SPECIALS.length; index++) {
+      let next = this.next[index] ?? -1;
+      if (next !== -1 && next < start) this.next[index] = next = this.text.indexOf(VALUE_SPECIALS[index] ?? "", start);
+      if (next !== -1 && next < end) return false;
+    }
+    return true;
+  }
+}
+
+const VALUE_SPECIALS = ["&", "<", "\t", "\n", "\r"];
+
+/** Reads element prefixes, handing back the previous string when the same prefix comes again (most often it does). */
+class PrefixReader {
+  private last = "";
+
+  read(text: string, start: number, end: number): string {
+    if (end - start !== this.last.length || !text.startsWith(this.last, start)) this.last = text.slice(start, end);
+    return this.last;
+  }
+}
+
+/**
+ * Whether a prefixed attribute comes after the one before it ("" when none) both in the specification's order and in
+ * xml-crypto's comparison of namespace and local name concatenated.
+ */
+function inOrder(namespace: string, localName: string, nextNamespace: string, nextLocalName: string): boolean {
+  if (namespace === "") return true;
+  const ordered = namespace === nextNamespace ? localName < nextLocalName : namespace < nextNamespace;
+  return ordered && namespace + localName < nextNamespace + nextLocalName;
+}
+
+/** Where the name starting at `from` ends: at whitespace, "/" or ">". */
+function nameEnd(text: string, from: number): number {
+  let at = from;
+  for (; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x3e /* > */ || code === 0x2f /* / */ || isWhitespace(code)) break;
+  }
+  return at;
 }
 
 /** Reads the start tag at `open` ("<" followed by a name); undefined when it is not one. */

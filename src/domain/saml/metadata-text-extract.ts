@@ -8,7 +8,6 @@
 // whose text it reads, a property name the parser refuses), the result is undefined and the caller uses that path.
 import type { CertificateUse, RoleFacts, RoleKind, SsoService } from "./metadata-model.js";
 import type { RawCertificate, RawEntity, RawMetadata } from "./metadata-extract.js";
-import { findTagEnd } from "./exclusive-canonicalization.js";
 import { NS } from "./xml-document.js";
 
 /** Prefix → namespace URI, inheriting through the prototype chain, as xml-document.ts resolves names. */
@@ -124,6 +123,7 @@ export class MetadataTextReader {
   private readPiece(text: string): void {
     // Tags are looked at for such names only in a piece that holds one somewhere (text may say "prototype").
     const mayHoldPropertyNames = PROPERTY_NAMES.test(text);
+    const tagEnds = new TagEndFinder(text);
     let at = 0;
     while (at < text.length) {
       const open = text.indexOf("<", at);
@@ -150,7 +150,7 @@ export class MetadataTextReader {
         if (at === 1 || quotedSearchEnd(text, open + 1) !== at - 2) throw new NotModelled();
         continue;
       }
-      const close = next === 0x2f ? text.indexOf(">", open) : findTagEnd(text, open + 1);
+      const close = next === 0x2f ? text.indexOf(">", open) : tagEnds.after(open + 1);
       if (close === -1) throw new NotModelled();
       at = close + 1;
       if (next === 0x2f /* / */) {
@@ -169,8 +169,8 @@ export class MetadataTextReader {
         parent?.kind === "skip"
           ? SKIP
           : this.rootElement
-            ? this.startChild(text.slice(open + 1, close), selfClosing)
-            : this.startRoot(text.slice(open + 1, close), selfClosing);
+            ? this.startChild(text, open, close, selfClosing)
+            : this.startRoot(text, open, close, selfClosing);
       if (selfClosing) {
         if (frame.kind === "text") this.finishText();
         if (this.depth === 0) {
@@ -197,8 +197,8 @@ export class MetadataTextReader {
     sink?.(decodeReferences(pieces.join("")));
   }
 
-  private startRoot(inner: string, selfClosing: boolean): Frame {
-    const { name, attributes } = readTag(inner, selfClosing);
+  private startRoot(text: string, open: number, close: number, selfClosing: boolean): Frame {
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(ROOT_SCOPE, attributes);
     const { namespace, localName } = resolve(name, scope);
     if (namespace !== NS.metadata || (localName !== "EntityDescriptor" && localName !== "EntitiesDescriptor"))
@@ -207,17 +207,21 @@ export class MetadataTextReader {
     this.rootValidUntil = attributeOf(attributes, "validUntil");
     this.rootCacheDuration = attributeOf(attributes, "cacheDuration");
     if (localName === "EntitiesDescriptor") {
-      return { kind: "aggregate", scope, inherited: this.rootValidUntil === null ? [] : [this.rootValidUntil] };
+      return uniform({
+        kind: "aggregate",
+        scope,
+        inherited: this.rootValidUntil === null ? [] : [this.rootValidUntil],
+      });
     }
-    return { kind: "entity", scope, entity: this.startEntity(attributes, []) };
+    return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, []) });
   }
 
-  private startChild(inner: string, selfClosing: boolean): Frame {
+  private startChild(text: string, open: number, close: number, selfClosing: boolean): Frame {
     const parent = this.stack.at(-1);
     if (!parent || parent.kind === "skip") return SKIP;
     if (parent.kind === "text") throw new NotModelled();
     // Every child of a visited element has its prefix resolved, as xml-document's childElements does.
-    const { name, attributes } = readTag(inner, selfClosing);
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(parent.scope, attributes);
     const { namespace, localName } = resolve(name, scope);
     const isRoot = this.stack.length === 1;
@@ -226,14 +230,14 @@ export class MetadataTextReader {
         if (isRoot && namespace === NS.xmldsig && localName === "Signature") this.hasRootSignature = true;
         if (namespace !== NS.metadata) return SKIP;
         if (localName === "EntityDescriptor")
-          return { kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) };
+          return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) });
         if (localName !== "EntitiesDescriptor") return SKIP;
         const validUntil = attributeOf(attributes, "validUntil");
-        return {
+        return uniform({
           kind: "aggregate",
           scope,
           inherited: validUntil === null ? parent.inherited : [...parent.inherited, validUntil],
-        };
+        });
       }
       case "entity": {
         if (namespace === NS.xmldsig && localName === "Signature") {
@@ -244,7 +248,7 @@ export class MetadataTextReader {
         if (namespace !== NS.metadata || !ROLE_ELEMENTS.has(localName)) return SKIP;
         const role = describeRole(localName, attributes, scope);
         parent.entity.roles.push(role);
-        return { kind: "role", scope, entity: parent.entity, role };
+        return uniform({ kind: "role", scope, entity: parent.entity, role });
       }
       case "role": {
         if (namespace !== NS.metadata) return SKIP;
@@ -253,7 +257,7 @@ export class MetadataTextReader {
           const declaredUse = attributeOf(attributes, "use");
           const use: CertificateUse =
             declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
-          return { kind: "certificates", scope, level: "key", target: { entity, role, use } };
+          return uniform({ kind: "certificates", scope, level: "key", target: { entity, role, use } });
         }
         if (role.kind === "idp" && localName === "SingleSignOnService") {
           entity.ssoServices.push({
@@ -271,9 +275,9 @@ export class MetadataTextReader {
         if (namespace !== NS.xmldsig) return SKIP;
         const { target } = parent;
         if (parent.level === "key" && localName === "KeyInfo")
-          return { kind: "certificates", scope, level: "keyInfo", target };
+          return uniform({ kind: "certificates", scope, level: "keyInfo", target });
         if (parent.level === "keyInfo" && localName === "X509Data")
-          return { kind: "certificates", scope, level: "x509Data", target };
+          return uniform({ kind: "certificates", scope, level: "x509Data", target });
         if (parent.level === "x509Data" && localName === "X509Certificate") {
           return this.readText((value) =>
             target.entity.certificates.push({
@@ -315,15 +319,76 @@ export class MetadataTextReader {
 }
 
 const NO_ATTRIBUTES: readonly Attribute[] = [];
-const SKIP: Frame = { kind: "skip" };
-const TEXT: Frame = { kind: "text" };
+const SKIP: Frame = uniform({ kind: "skip" });
+const TEXT: Frame = uniform({ kind: "text" });
+
+/** Every field any frame has, undefined where its kind has none. */
+type FrameFields = { readonly kind: Frame["kind"] } & {
+  readonly [Field in "scope" | "inherited" | "entity" | "role" | "level" | "target"]?: unknown;
+};
+
+/**
+ * The frame with every field of every kind, in one order, made in one place: all frames then share one object shape,
+ * so that reading a frame's kind and fields stays a single fast property access however many kinds pass by.
+ */
+function uniform<F extends Frame>(frame: F): F {
+  const { kind, scope, inherited, entity, role, level, target } = frame as FrameFields;
+  return { kind, scope, inherited, entity, role, level, target } as FrameFields as F;
+}
 
 function finishEntity(entity: EntityBuilder): RawEntity {
   return { ...entity };
 }
 
-/** The tag name and, when asked, the attributes of a start tag's text between "<" and ">", as fast-xml-parser splits it. */
-function readTag(inner: string, selfClosing: boolean): { name: string; attributes: readonly Attribute[] } {
+/**
+ * The tag name and attributes of the start tag from `open` ("<") to `close` (">"), as fast-xml-parser splits it. Read
+ * in place for the tags well-formed text holds; anything else (a non-ASCII character outside a value, odd spacing)
+ * goes to the regular expressions that define the split.
+ */
+function readTag(
+  text: string,
+  open: number,
+  close: number,
+  selfClosing: boolean,
+): { name: string; attributes: readonly Attribute[] } {
+  const end = selfClosing ? close - 1 : close;
+  let at = open + 1;
+  for (; at < end; at++) {
+    const code = text.charCodeAt(at);
+    if (code >= 0x80) return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    if (isWhitespace(code)) break;
+  }
+  const name = text.slice(open + 1, at);
+  if (at === end) return { name, attributes: NO_ATTRIBUTES };
+  const attributes: Attribute[] = [];
+  for (;;) {
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    if (at === end) return { name, attributes };
+    const nameStart = at;
+    for (; at < end; at++) {
+      const code = text.charCodeAt(at);
+      if (code === 0x3d /* = */ || isWhitespace(code)) break;
+      if (code >= 0x80 || code === 0x22 || code === 0x27)
+        return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    }
+    const attributeName = text.slice(nameStart, at);
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    if (at === nameStart || text.charCodeAt(at) !== 0x3d)
+      return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    at++;
+    while (at < end && isWhitespace(text.charCodeAt(at))) at++;
+    const quote = text.charCodeAt(at);
+    const valueEnd = quote === 0x22 || quote === 0x27 ? text.indexOf(quote === 0x22 ? '"' : "'", at + 1) : -1;
+    if (valueEnd === -1 || valueEnd >= end) return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+    attributes.push({ name: attributeName, value: decodeReferences(normalizeLineEnds(text.slice(at + 1, valueEnd))) });
+    at = valueEnd + 1;
+    if (at < end && !isWhitespace(text.charCodeAt(at)))
+      return readTagByExpressions(text.slice(open + 1, close), selfClosing);
+  }
+}
+
+/** readTag by fast-xml-parser's own way of splitting a tag's text between "<" and ">", for any tag. */
+function readTagByExpressions(inner: string, selfClosing: boolean): { name: string; attributes: readonly Attribute[] } {
   const content = selfClosing ? inner.slice(0, -1) : inner;
   const separator = content.search(/\s/);
   const name = separator === -1 ? content : content.slice(0, separator);
@@ -340,6 +405,10 @@ function readTag(inner: string, selfClosing: boolean): { name: string; attribute
   return { name, attributes };
 }
 
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x9 || code === 0xa || code === 0xd;
+}
+
 function declare(parent: NamespaceScope, attributes: readonly Attribute[]): NamespaceScope {
   let scope = parent;
   for (const { name, value } of attributes) {
@@ -352,9 +421,21 @@ function declare(parent: NamespaceScope, attributes: readonly Attribute[]): Name
 
 function resolve(qualifiedName: string, scope: NamespaceScope): { namespace: string; localName: string } {
   const colon = qualifiedName.indexOf(":");
-  const namespace = scope[colon === -1 ? "" : qualifiedName.slice(0, colon)];
+  const namespace = scope[colon === -1 ? "" : knownPrefix(qualifiedName, colon)];
   if (namespace === undefined) throw new NotModelled(); // the tree path names the undeclared prefix
   return { namespace, localName: colon === -1 ? qualifiedName : qualifiedName.slice(colon + 1) };
+}
+
+/** The metadata and signature prefixes almost every name carries, as the same strings each time. */
+const COMMON_PREFIXES = ["md", "ds"];
+
+/**
+ * The prefix of `qualifiedName` (before `colon`): one of COMMON_PREFIXES when it is one, since a property lookup with
+ * a string seen before is cheaper than with a new one.
+ */
+function knownPrefix(qualifiedName: string, colon: number): string {
+  for (const prefix of COMMON_PREFIXES) if (colon === prefix.length && qualifiedName.startsWith(prefix)) return prefix;
+  return qualifiedName.slice(0, colon);
 }
 
 function attributeOf(attributes: readonly Attribute[], name: string): string | null {
@@ -375,6 +456,41 @@ function describeRole(localName: string, attributes: readonly Attribute[], scope
     }
   }
   return { kind, label, validUntil: attributeOf(attributes, "validUntil") };
+}
+
+/**
+ * Finds the ">" closing each start tag of one piece, past quoted attribute values, by native searches instead of a
+ * loop over every character: the reader runs partly before the JIT has compiled it, where each step of a loop costs
+ * far more than a search. The next quote of each kind is found again only once passed: linear in the piece.
+ */
+class TagEndFinder {
+  private nextQuote = 0;
+  private nextApostrophe = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** The first ">" from `from` on outside quotes (quotes start outside one another); -1 when there is none. */
+  after(from: number): number {
+    const { text } = this;
+    let at = from;
+    for (;;) {
+      const close = text.indexOf(">", at);
+      if (close === -1) return -1;
+      if (this.nextQuote !== -1 && this.nextQuote < at) this.nextQuote = text.indexOf('"', at);
+      if (this.nextApostrophe !== -1 && this.nextApostrophe < at) this.nextApostrophe = text.indexOf("'", at);
+      const quote = firstOf(this.nextQuote, this.nextApostrophe);
+      if (quote === -1 || quote > close) return close;
+      const partner = text.indexOf(quote === this.nextQuote ? '"' : "'", quote + 1);
+      if (partner === -1) return -1;
+      at = partner + 1;
+    }
+  }
+}
+
+/** The smaller of two offsets, -1 standing for none. */
+function firstOf(left: number, right: number): number {
+  if (left === -1) return right;
+  return right === -1 || left < right ? left : right;
 }
 
 /** Where fast-xml-parser's search for "?>" from `from` ends: it skips quoted runs whole; -1 when it finds none. */
