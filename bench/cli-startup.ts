@@ -6,14 +6,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchNodes } from "./bench-nodes.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const ROOT = here("..");
 const BIN = here("../bin/breakglass.js");
 const GNU_TIME = "/usr/bin/time";
 const ROUNDS = Number(process.env["BENCH_STARTUP_ROUNDS"] ?? 5);
-/** Node 24, which .ci/run installs there: measured after the running Node when present (or BENCH_NODE names another). */
-const CI_NODE_24 = here("../.node24/node_modules/node/bin/node");
 
 interface Subject {
   readonly label: string;
@@ -80,17 +79,10 @@ function build(): void {
   execFileSync(process.execPath, [here("../scripts/bundle-cli.mjs")], { cwd: ROOT, stdio: "inherit" });
 }
 
-/** The Node binaries to measure with: the running one, then BENCH_NODE or else .ci/run's Node 24 when either exists. */
-function nodes(): string[] {
-  const other = process.env["BENCH_NODE"] ?? (existsSync(CI_NODE_24) ? CI_NODE_24 : undefined);
-  if (other !== undefined && !existsSync(other)) throw new TypeError(`BENCH_NODE: ${other} does not exist`);
-  return [process.execPath, ...(other === undefined || other === process.execPath ? [] : [other])];
-}
-
 export function benchCliStartup(): void {
   build();
   try {
-    for (const node of nodes()) benchWith(node);
+    for (const node of benchNodes()) benchWith(node);
   } finally {
     rmSync(CACHE_HOME, { recursive: true, force: true });
   }

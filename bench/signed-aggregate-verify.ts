@@ -5,6 +5,7 @@ import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { canonicalizeExclusive, ROOT_NAMESPACE_SCOPE } from "../src/domain/saml/exclusive-canonicalization.js";
+import { benchNodes } from "./bench-nodes.js";
 import { entity, generateCertificates } from "./generate-aggregate.js";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -133,54 +134,50 @@ export function benchSignedAggregates(): void {
   if (!xmlsec1) console.log("  xmlsec1 not installed (Debian: apt-get install xmlsec1): its column is skipped");
   if (!existsSync(here("../dist/cli/bin.js")))
     console.log("  dist/ not built (npm run build): the CLI runs through tsx, which adds its start-up to each run");
+  // The CLI on each Node measured (the running one, then BENCH_NODE or .ci/run's Node 24), the engine on the running one.
+  const nodes = benchNodes();
+  const versions = nodes.map((node) => execFileSync(node, ["--version"], { encoding: "utf8" }).trim());
   console.log(
-    `  ${"file".padEnd(8)} ${"entities".padStart(8)}  ${"breakglass CLI".padStart(22)}  ${"engine alone".padStart(22)}  ` +
-      `${"xmlsec1 --verify".padStart(22)}  ratio CLI / engine vs xmlsec1, wall (cpu)`,
+    `  ${"file".padEnd(8)} ${"entities".padStart(8)}  ${"what".padEnd(24)} ${"wall, peak RSS (÷ file)".padStart(24)}  ` +
+      `vs xmlsec1, wall (cpu)`,
   );
   for (const megabytes of SIZES_MB) {
     const file = ensureSignedAggregate(megabytes);
     const entities = (readFileSync(file.path, "latin1").match(/<md:EntityDescriptor /g) ?? []).length;
-    const cli = median(
-      Array.from({ length: RUNS }, () =>
-        timed(process.execPath, [
-          ...breakglassCommand(),
-          "metadata",
-          "inspect",
-          file.path,
-          "--metadata-signer",
-          file.publicKeyPath,
-          "--json",
-          "--no-cache",
-        ]),
-      ),
-    );
-    const engine = median(
-      Array.from({ length: RUNS }, () =>
-        timed(process.execPath, [
-          "--import",
-          "tsx",
-          here("./measure-aggregate.ts"),
-          "inspect-signed",
-          file.path,
-          file.publicKeyPath,
-        ]),
-      ),
-    );
-    const valid = /"valid":\s*true/.test(engine.output);
-    const reference = xmlsec1
-      ? median(
-          Array.from({ length: RUNS }, () =>
-            timed("xmlsec1", ["--verify", "--pubkey-pem", file.publicKeyPath, file.path]),
-          ),
-        )
-      : undefined;
-    const cell = (run: Run | undefined): string => {
-      if (!run) return "skipped".padStart(22);
+    const cliArgs = [
+      ...breakglassCommand(),
+      "metadata",
+      "inspect",
+      file.path,
+      "--metadata-signer",
+      file.publicKeyPath,
+      "--json",
+      "--no-cache",
+    ];
+    const engineArgs = [
+      "--import",
+      "tsx",
+      here("./measure-aggregate.ts"),
+      "inspect-signed",
+      file.path,
+      file.publicKeyPath,
+    ];
+    // Interleaved rounds, so that a machine other work shares slows every column alike.
+    const rounds = Array.from({ length: RUNS }, () => ({
+      cli: nodes.map((node) => timed(node, cliArgs)),
+      engine: timed(process.execPath, engineArgs),
+      reference: xmlsec1 ? timed("xmlsec1", ["--verify", "--pubkey-pem", file.publicKeyPath, file.path]) : undefined,
+    }));
+    const cli = nodes.map((_, index) => median(rounds.map((round) => round.cli[index]!)));
+    const engine = median(rounds.map((round) => round.engine));
+    const reference = xmlsec1 ? median(rounds.map((round) => round.reference!)) : undefined;
+    const valid = cli.every((run) => /"valid":\s*true/.test(run.output)) && /"valid":\s*true/.test(engine.output);
+    const cell = (run: Run): string => {
       const rss =
         run.peakRssKb === null
           ? ""
           : `${(run.peakRssKb / 1024).toFixed(0).padStart(5)} MB (${((run.peakRssKb * 1024) / file.bytes).toFixed(1)}x)`;
-      return `${run.seconds.toFixed(2).padStart(6)} s ${rss}`.padStart(22);
+      return `${run.seconds.toFixed(2).padStart(6)} s ${rss}`.padStart(24);
     };
     const ratio = (run: Run) => {
       if (!reference) return "-";
@@ -190,10 +187,20 @@ export function benchSignedAggregates(): void {
           : "";
       return `${(run.seconds / reference.seconds).toFixed(1)}x${cpu}`;
     };
-    console.log(
-      `  ${`${(file.bytes / MB).toFixed(1)} MB`.padEnd(8)} ${String(entities).padStart(8)}  ${cell(cli)}  ${cell(engine)}  ${cell(reference)}  ` +
-        `${ratio(cli)} / ${ratio(engine)}${valid ? "" : "  SIGNATURE NOT VALID"}${reference && !reference.ok ? "  xmlsec1 FAILED" : ""}`,
+    const label = `${(file.bytes / MB).toFixed(1)} MB`.padEnd(8);
+    const rows: [string, Run, string][] = [
+      ...cli.map((run, index): [string, Run, string] => [`breakglass CLI, ${versions[index]}`, run, ratio(run)]),
+      [`engine alone, ${versions[0]}`, engine, ratio(engine)],
+      ...(reference ? [["xmlsec1 --verify", reference, ""] as [string, Run, string]] : []),
+    ];
+    rows.forEach(([what, run, against], index) =>
+      console.log(
+        `  ${index === 0 ? label : "".padEnd(8)} ${(index === 0 ? String(entities) : "").padStart(8)}  ${what.padEnd(24)} ` +
+          `${cell(run)}  ${against}`.trimEnd(),
+      ),
     );
+    if (!valid) console.log("  SIGNATURE NOT VALID");
+    if (reference && !reference.ok) console.log("  xmlsec1 FAILED");
   }
   console.log("  targets: breakglass within 3x of xmlsec1; peak RSS within 10x of the file");
 }
