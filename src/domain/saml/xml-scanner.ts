@@ -110,8 +110,13 @@ const ASCII_NAME = "[A-Za-z_:][A-Za-z0-9_:.-]*";
 const PLAIN_VALUE_CHARACTER = (quote: string) =>
   `[^${quote}<&\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ud800-\\udfff\\ufffe\\uffff]`;
 const PLAIN_VALUE = `(?:"${PLAIN_VALUE_CHARACTER('"')}*"|'${PLAIN_VALUE_CHARACTER("'")}*')`;
-/** An optional attribute; `earlier` refuses the names of the groups before it (a group not taken matches nothing). */
-const PLAIN_ATTRIBUTE = (earlier: string) => `(?:${S}+${earlier}(${ASCII_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
+/**
+ * An optional attribute; `earlier` refuses the names of the groups before it (a group not taken matches nothing). It
+ * is tried only where a name starts: were it tried at each place S+ gives back while backtracking inside a run of
+ * whitespace, its own S* would read the rest of the run each time, and a long run would cost its length squared.
+ */
+const PLAIN_ATTRIBUTE = (earlier: string) =>
+  `(?:${S}+(?=[A-Za-z_:])${earlier}(${ASCII_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
 /**
  * A plain start tag whole, from its "<", with up to three attributes of different names: a name followed by = is the
  * same name as a group's exactly when the backreference and then S* and = match there. Each optional group can only be

@@ -200,6 +200,8 @@ const oddDocuments = [
   `<a bé="1" b="2"/>`,
   `<a b="1" c="2" d="&amp;"/>`,
   `<r>${"<a b='1' c='2'>x</a>".repeat(40)}</r>`,
+  `<a b='1'${" ".repeat(100)}c="2" d='3' e="4"${" ".repeat(100)}/>`,
+  `<a b${" ".repeat(50)}=${"\n".repeat(50)}'1'${"\t".repeat(50)}c="2"${" ".repeat(50)}b='3'/>`,
   entityXml(),
 ];
 
