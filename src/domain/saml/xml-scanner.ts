@@ -1,7 +1,8 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
 // CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. It runs on every
-// document before anything else, often before the JIT has warmed up: names are compared where they lie instead of being
-// copied out, runs of ordinary characters are skipped in tight loops, and the meter is bumped by ranges.
+// document before anything else, often before the JIT has warmed up, so as much as it can is done by native code from
+// the first call: a plain start tag is checked whole by one sticky regular expression, an end tag is matched with
+// startsWith, long runs of ordinary characters are skipped by regular expressions, and the meter is bumped by ranges.
 import { BreakglassError } from "../errors.js";
 import {
   describeCodePoint,
@@ -99,6 +100,38 @@ function runExpressionOf(run: number): RegExp {
   return new RegExp(`[${characterClass}${hex(0x80)}-${hex(0xd7ff)}${hex(0xe000)}-${hex(0xfffd)}]*`, "y");
 }
 
+/** XML's S, written out: \s in a regular expression also matches spaces XML does not allow (U+00A0, U+2028, ...). */
+const S = "[ \\t\\r\\n]";
+/** An ASCII Name. A name that goes on past ASCII is not followed by what the expression needs next, so it fails there. */
+const ASCII_NAME = "[A-Za-z_:][A-Za-z0-9_:.-]*";
+/**
+ * What an attribute value may hold and the plain path accepts without a closer look: any XML Char but the quote, <, &
+ * and surrogates (a pair is allowed, but checking it is left to scanStartTag). Written as code units; no u flag.
+ */
+const PLAIN_VALUE_CHARACTER = (quote: string) =>
+  `[^${quote}<&\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ud800-\\udfff\\ufffe\\uffff]`;
+const PLAIN_VALUE = `(?:"${PLAIN_VALUE_CHARACTER('"')}*"|'${PLAIN_VALUE_CHARACTER("'")}*')`;
+/**
+ * An optional attribute; `earlier` refuses the names of the groups before it (a group not taken matches nothing). It
+ * is tried only where a name starts: were it tried at each place S+ gives back while backtracking inside a run of
+ * whitespace, its own S* would read the rest of the run each time, and a long run would cost its length squared.
+ */
+const PLAIN_ATTRIBUTE = (earlier: string) =>
+  `(?:${S}+(?=[A-Za-z_:])${earlier}(${ASCII_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
+/**
+ * A plain start tag whole, from its "<", with up to three attributes of different names: a name followed by = is the
+ * same name as a group's exactly when the backreference and then S* and = match there. Each optional group can only be
+ * taken or skipped, so a failed match reads the tag a bounded number of times. Run with test(), which V8 runs without
+ * building a match array: nothing is allocated per tag.
+ */
+const PLAIN_START_TAG = new RegExp(
+  `<${ASCII_NAME}${PLAIN_ATTRIBUTE("")}${PLAIN_ATTRIBUTE(`(?!\\1${S}*=)`)}` +
+    `${PLAIN_ATTRIBUTE(`(?!\\1${S}*=|\\2${S}*=)`)}${S}*/?>`,
+  "y",
+);
+/** Where an ASCII name ends: the plain tag's name, read again without a capture. */
+const ASCII_NAME_RUN = new RegExp(ASCII_NAME, "y");
+
 /**
  * Start tags with more attributes than this keep their names in a Set; up to it, a new name is compared in place with
  * the names before it (a Set per tag costs more than a few comparisons, and most tags have one or two attributes).
@@ -132,6 +165,8 @@ class WellFormednessScanner {
   private depth = 0;
   /** Where the name of each open element lies in the text: its start and end offsets, two entries per element. */
   private readonly openNames: number[] = [];
+  /** The name of each open element, so that its end tag is matched by one native comparison. */
+  private readonly openNameTexts: string[] = [];
   /** Where the attribute names of the start tag being read lie, two entries per name, while they are compared in place. */
   private readonly attributeNames: number[] = [];
   private readonly text: string;
@@ -214,7 +249,7 @@ class WellFormednessScanner {
         const next = this.code(this.at + 1);
         if (next === SLASH) this.scanEndTag();
         else if (next === QUESTION_MARK) this.scanProcessingInstruction();
-        else if (next !== EXCLAMATION_MARK) this.scanStartTag();
+        else if (next !== EXCLAMATION_MARK) this.scanStartTagOrPlainTag();
         else if (this.startsWith("<!--", this.at)) this.scanComment();
         else if (this.startsWith("<![CDATA[", this.at)) this.scanCdataSection();
         else this.refuseMarkupDeclaration("inside an element");
@@ -272,6 +307,33 @@ class WellFormednessScanner {
     }
     this.charactersRead += index - from;
     return index;
+  }
+
+  /**
+   * A start tag: most are plain (an ASCII name, at most three attributes with ASCII names and values free of references
+   * and of characters XML refuses), and one sticky regular expression, run as native code from its first use, checks
+   * such a tag whole; what is left is to refuse a repeated attribute name. Any other tag is read by scanStartTag, which
+   * says what is wrong.
+   */
+  private scanStartTagOrPlainTag(): void {
+    const text = this.text;
+    const tagStart = this.at;
+    PLAIN_START_TAG.lastIndex = tagStart;
+    if (PLAIN_START_TAG.test(text)) {
+      const tagEnd = PLAIN_START_TAG.lastIndex;
+      this.charactersRead += tagEnd - tagStart;
+      this.at = tagEnd;
+      if (text.charCodeAt(tagEnd - 2) !== SLASH) {
+        ASCII_NAME_RUN.lastIndex = tagStart + 1;
+        ASCII_NAME_RUN.test(text);
+        this.openElement(tagStart + 1, ASCII_NAME_RUN.lastIndex);
+      }
+      return;
+    }
+    this.scanStartTag();
+    // The expression may have read the tag before it stopped (at most a few times over: its optional groups backtrack
+    // a bounded number of ways); counted as one more reading.
+    this.charactersRead += this.at - tagStart;
   }
 
   private scanStartTag(): void {
@@ -420,6 +482,7 @@ class WellFormednessScanner {
   private openElement(nameStart: number, nameEnd: number): void {
     this.openNames[2 * this.depth] = nameStart;
     this.openNames[2 * this.depth + 1] = nameEnd;
+    this.openNameTexts[this.depth] = this.text.slice(nameStart, nameEnd);
     this.depth++;
     if (this.depth > this.maxDepth) {
       // Parsers recurse: a deeper document would exhaust their stack instead of producing a clear error.
@@ -437,8 +500,13 @@ class WellFormednessScanner {
     const openStart = this.openNames[2 * this.depth - 2]!;
     const openLength = this.openNames[2 * this.depth - 1]! - openStart;
     // Nearly always the end tag repeats the open element's name and closes at once. That name was read as a Name when
-    // the element opened, so matching it is all there is to check: no character to classify, no name to copy out.
-    if (this.sameText(openStart, nameStart, openLength) && this.code(nameStart + openLength) === GREATER_THAN) {
+    // the element opened, so matching it is all there is to check: no character to classify. startsWith compares in
+    // native code, where a loop over the characters would still be interpreted while the scan is cold.
+    if (
+      this.text.startsWith(this.openNameTexts[this.depth - 1]!, nameStart) &&
+      this.code(nameStart + openLength) === GREATER_THAN
+    ) {
+      this.charactersRead += 2 * openLength;
       this.at = nameStart + openLength + 1;
       this.depth--;
       return;

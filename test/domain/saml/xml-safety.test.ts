@@ -217,6 +217,8 @@ const piece = fc.constantFrom(
   "</a>",
   "<b/>",
   `<c d="1" e='&lt;'>`,
+  // A tag the plain-tag expression reads to its end before it gives way to the careful path.
+  `<c d='1'  e="2"\n f='3' g="4"   >`,
   "</c>",
   "<?pi x?>",
   "<?",
