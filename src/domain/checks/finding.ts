@@ -1,4 +1,5 @@
 // What every check produces: a finding with a stable code, a severity, a message and what to do next.
+import { oneLine } from "../errors.js";
 import { FINDING_CODES, type FindingCode } from "./finding-codes.js";
 
 export type Severity = "critical" | "high" | "medium" | "low" | "info";
@@ -27,7 +28,9 @@ export type FindingSubject = Omit<Finding, "code" | "severity" | "message" | "re
 
 export function createFinding(code: FindingCode, message: string, subject: FindingSubject = {}): Finding {
   const entry = FINDING_CODES[code];
-  return { code, severity: entry.severity, message, remedy: entry.remedy, ...subject };
+  // A message quotes values from the document (a validUntil, an entityID), which may hold a line break: a finding is
+  // one line in the terminal, in Slack and in a log, whatever the document says.
+  return { code, severity: entry.severity, message: oneLine(message, Infinity), remedy: entry.remedy, ...subject };
 }
 
 /** A finding at high or critical severity makes a check fail (exit code 1). */

@@ -180,6 +180,16 @@ describe("the document and its roles", () => {
     ]);
   });
 
+  it("keeps a finding on one line when the value it quotes holds a line break", () => {
+    const findings = findingsFor({
+      validUntil: "2027-01-01\nT00:00:00Z",
+      keys: [{ base64: healthy.base64, use: "signing" }],
+    });
+    expect(findings.map((finding) => finding.message)).toEqual([
+      'The validUntil of https://idp.example.test/metadata is not a date and time: "2027-01-01 T00:00:00Z".',
+    ]);
+  });
+
   it("reports an IdP without a SingleSignOnService", () => {
     expect(codesFor({ ssoLocations: [], keys: [{ base64: healthy.base64, use: "signing" }] })).toEqual([
       "NO_SSO_SERVICE",
