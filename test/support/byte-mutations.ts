@@ -1,4 +1,5 @@
 // Byte-level mutations of real documents for the property tests: flip, truncate, insert, delete or duplicate a span.
+import fc from "fast-check";
 
 export type Mutation =
   | { kind: "flip"; at: number; value: number }
@@ -31,4 +32,34 @@ export function mutate(original: Uint8Array, mutations: readonly Mutation[]): Bu
     }
   }
   return bytes;
+}
+
+export interface MutationShape {
+  /** Inserted at a random place. */
+  readonly fragment: fc.Arbitrary<string>;
+  /** The values a flipped byte may take. */
+  readonly flip: { readonly min: number; readonly max: number };
+  /** Whether the document may be cut short. */
+  readonly truncate: boolean;
+  readonly maxDelete: number;
+  readonly maxDuplicate: number;
+}
+
+/** One mutation of each kind asked for, equally likely. */
+export function mutationArbitrary(shape: MutationShape): fc.Arbitrary<Mutation> {
+  return fc.oneof(
+    fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer(shape.flip) }),
+    ...(shape.truncate ? [fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() })] : []),
+    fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: shape.fragment }),
+    fc.record({
+      kind: fc.constant("delete" as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: shape.maxDelete }),
+    }),
+    fc.record({
+      kind: fc.constant("duplicate" as const),
+      at: fc.nat(),
+      length: fc.integer({ min: 1, max: shape.maxDuplicate }),
+    }),
+  );
 }

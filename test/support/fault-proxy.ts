@@ -9,6 +9,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./seeded-random.js";
 
 export interface FaultProxyOptions {
   /** Seeds the fault sequence: the same seed and the same request order give the same faults. */
@@ -64,7 +65,7 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const upstream = new URL(target);
   if (upstream.protocol !== "http:") throw new Error(`fault proxy target must be an http:// URL, not ${target}`);
   let rates = checkedRates(options.throttleRate, options.serverErrorRate);
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const counts: FaultProxyStats = { forwarded: 0, denied: 0, throttled: 0, serverErrors: 0 };
   const agent = new Agent({ keepAlive: true });
 
@@ -277,16 +278,4 @@ function checkedRates(
     );
   }
   return { throttleRate, serverErrorRate };
-}
-
-/** mulberry32: a tiny seeded PRNG, plenty for spreading faults reproducibly. Returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

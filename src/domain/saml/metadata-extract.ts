@@ -31,7 +31,8 @@ export interface RawMetadata {
   readonly entities: readonly RawEntity[];
 }
 
-const ROLE_ELEMENTS: ReadonlySet<string> = new Set([
+/** The role descriptors of SAML metadata (saml-metadata 2.4): the only children of an entity read for its roles. */
+export const ROLE_ELEMENTS: ReadonlySet<string> = new Set([
   "IDPSSODescriptor",
   "SPSSODescriptor",
   "AuthnAuthorityDescriptor",

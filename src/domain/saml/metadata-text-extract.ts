@@ -7,7 +7,7 @@
 // metadata, an entity without entityID, an undeclared prefix on an element it visits, markup inside an element
 // whose text it reads, a property name the parser refuses), the result is undefined and the caller uses that path.
 import type { CertificateUse, RoleFacts, RoleKind, SsoService } from "./metadata-model.js";
-import type { RawCertificate, RawEntity, RawMetadata } from "./metadata-extract.js";
+import { ROLE_ELEMENTS, type RawCertificate, type RawEntity, type RawMetadata } from "./metadata-extract.js";
 import { NS } from "./xml-document.js";
 
 /** Prefix → namespace URI, inheriting through the prototype chain, as xml-document.ts resolves names. */
@@ -16,15 +16,6 @@ type NamespaceScope = Readonly<Record<string, string>>;
 const ROOT_SCOPE: NamespaceScope = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, { xml: "http://www.w3.org/XML/1998/namespace", "": "" }),
 );
-
-const ROLE_ELEMENTS: ReadonlySet<string> = new Set([
-  "IDPSSODescriptor",
-  "SPSSODescriptor",
-  "AuthnAuthorityDescriptor",
-  "AttributeAuthorityDescriptor",
-  "PDPDescriptor",
-  "RoleDescriptor",
-]);
 
 /** Names fast-xml-parser refuses or renames as object keys: the tree path reports those documents. */
 const PROPERTY_NAMES = /__proto__|constructor|prototype|hasOwnProperty|toString|valueOf|__define|__lookup/;

@@ -24,6 +24,7 @@ import {
   type RawTime,
 } from "../../support/der-certificate.js";
 import { entityXml } from "../../support/metadata-builder.js";
+import { seededRandom } from "../../support/seeded-random.js";
 
 const OPENSSL = "/usr/bin/openssl";
 const workDirectory = mkdtempSync(join(tmpdir(), "breakglass-x509-"));
@@ -141,18 +142,6 @@ function expectSameVerdictAndFacts(der: Buffer): void {
   if (!openssl.accepted || !breakglass.accepted) return;
   const { sha256, subject, issuer, serialNumber, notBefore, notAfter, keyBits } = breakglass.facts;
   expect({ sha256, subject, issuer, serialNumber, notBefore, notAfter, keyBits }).toEqual(openssl.facts);
-}
-
-/** A small seeded generator, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pad = (value: number, width: number) => String(value).padStart(width, "0");

@@ -20,6 +20,7 @@ import {
   utcTime,
 } from "../../support/der-certificate.js";
 import { parseCertificateWithForge } from "../../support/forge-certificate.js";
+import { seededRandom } from "../../support/seeded-random.js";
 
 type Outcome = { facts: CertificateFacts } | { code: string; message: string };
 
@@ -40,18 +41,6 @@ function expectSameReading(der: Buffer, label = der.toString("hex")): boolean {
   const expected = outcome(parseCertificateWithForge, der);
   expect(outcome(parseCertificate, der), label).toEqual(expected);
   return "facts" in expected;
-}
-
-/** A small seeded generator, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function corpusCertificates(): Buffer[] {

@@ -15,7 +15,7 @@ import {
 } from "../../../src/domain/saml/exclusive-canonicalization.js";
 import { assertSafeXml } from "../../../src/domain/saml/xml-safety.js";
 import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
-import { mutate, type Mutation } from "../../support/byte-mutations.js";
+import { mutate, mutationArbitrary } from "../../support/byte-mutations.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
 import * as oracle from "../../support/exclusive-canonicalization-oracle.js";
 
@@ -194,12 +194,13 @@ const fragment = fc.oneof(
   ),
 );
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0x20, max: 0x7e }) }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fragment }),
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 300 }) }),
-);
+const mutation = mutationArbitrary({
+  fragment,
+  flip: { min: 0x20, max: 0x7e },
+  truncate: false,
+  maxDelete: 40,
+  maxDuplicate: 300,
+});
 
 describe("mutated real documents", () => {
   const small = corpus.filter((document) => document.text.length < 40_000).map((document) => document.text);

@@ -5,7 +5,7 @@ import { checkMetadata } from "../../../src/domain/checks/metadata-checks.js";
 import { BreakglassError } from "../../../src/domain/errors.js";
 import { inspectMetadataBytes } from "../../../src/domain/saml/inspect-metadata.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
-import { mutate, type Mutation } from "../../support/byte-mutations.js";
+import { mutate, mutationArbitrary } from "../../support/byte-mutations.js";
 
 const documents = readManifest()
   .filter((document) => document.entityCount < 5)
@@ -32,13 +32,13 @@ const fragment = fc.oneof(
   ),
 );
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fragment }),
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
-  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
-);
+const mutation = mutationArbitrary({
+  fragment,
+  flip: { min: 0, max: 255 },
+  truncate: true,
+  maxDelete: 200,
+  maxDuplicate: 400,
+});
 
 describe("inspecting mutated real documents", () => {
   it("either yields facts the checks can judge or throws a BreakglassError naming the input", () => {

@@ -13,7 +13,7 @@ import {
 import { assertSafeXml } from "../../../src/domain/saml/xml-safety.js";
 import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
 import { entity, generateCertificates } from "../../../bench/generate-aggregate.js";
-import { mutate, type Mutation } from "../../support/byte-mutations.js";
+import { mutate, mutationArbitrary } from "../../support/byte-mutations.js";
 import { makeCertificate } from "../../support/certificates.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
 import { aggregateXml, entityXml } from "../../support/metadata-builder.js";
@@ -294,12 +294,13 @@ const fragment = fc.oneof(
     ":",
   ),
 );
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), value: fc.integer({ min: 0x20, max: 0x7e }) }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), text: fragment }),
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 60 }) }),
-  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
-);
+const mutation = mutationArbitrary({
+  fragment,
+  flip: { min: 0x20, max: 0x7e },
+  truncate: false,
+  maxDelete: 60,
+  maxDuplicate: 400,
+});
 
 describe("random mutations of signed documents that still pass the safety scan", () => {
   const originals = [

@@ -8,6 +8,7 @@ import { decodeXmlBytes } from "../../../src/domain/saml/xml-text.js";
 import { readCorpusFile, readManifest } from "../../support/corpus.js";
 import { entityXml } from "../../support/metadata-builder.js";
 import { scanXmlDocumentOracle } from "../../support/xml-scanner-oracle.js";
+import { seededRandom } from "../../support/seeded-random.js";
 
 type Scan = (text: string, input: string, maxDepth: number) => void;
 
@@ -316,16 +317,4 @@ function mutateText(text: string, count: number, random: () => number): string {
     else mutated = mutated.slice(0, at);
   }
   return mutated;
-}
-
-/** A small seeded generator, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
