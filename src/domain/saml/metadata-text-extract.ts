@@ -141,10 +141,10 @@ export class MetadataTextReader {
         if (at === 1 || quotedSearchEnd(text, open + 1) !== at - 2) throw new NotModelled();
         continue;
       }
+      const close = next === 0x2f ? text.indexOf(">", open) : tagEnds.after(open + 1);
+      if (close === -1) throw new NotModelled();
+      at = close + 1;
       if (next === 0x2f /* / */) {
-        const close = text.indexOf(">", open);
-        if (close === -1) throw new NotModelled();
-        at = close + 1;
         this.endElement();
         if (--this.depth === 0) {
           this.state = "done";
@@ -153,20 +153,15 @@ export class MetadataTextReader {
         continue;
       }
       if (this.textPieces) throw new NotModelled(); // markup inside an element whose text is read
-      const parent = this.stack.at(-1);
-      // The start tag of an element whose children are looked at is read whole by one expression when canonical.
-      const canonical = parent?.kind === "skip" ? undefined : readCanonicalStartTag(text, open);
-      const close = canonical ? canonical.end - 1 : tagEnds.after(open + 1);
-      if (close === -1) throw new NotModelled();
-      at = close + 1;
       if (mayHoldPropertyNames && PROPERTY_NAMES.test(text.slice(open + 1, close))) throw new NotModelled();
       const selfClosing = text.charCodeAt(close - 1) === 0x2f;
+      const parent = this.stack.at(-1);
       const frame =
         parent?.kind === "skip"
           ? SKIP
           : this.rootElement
-            ? this.startChild(parent, canonical ?? readTag(text, open, close, selfClosing))
-            : this.startRoot(canonical ?? readTag(text, open, close, selfClosing));
+            ? this.startChild(text, open, close, selfClosing)
+            : this.startRoot(text, open, close, selfClosing);
       if (selfClosing) {
         if (frame.kind === "text") this.finishText();
         if (this.depth === 0) {
@@ -193,7 +188,8 @@ export class MetadataTextReader {
     sink?.(decodeReferences(pieces.join("")));
   }
 
-  private startRoot({ name, attributes }: Tag): Frame {
+  private startRoot(text: string, open: number, close: number, selfClosing: boolean): Frame {
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(ROOT_SCOPE, attributes);
     const { namespace, localName } = resolve(name, scope);
     if (namespace !== NS.metadata || (localName !== "EntityDescriptor" && localName !== "EntitiesDescriptor"))
@@ -211,90 +207,81 @@ export class MetadataTextReader {
     return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, []) });
   }
 
-  /**
-   * The frame of a child of the open element. One small function per kind of parent, not one switch over all: V8
-   * compiles each sooner and faster, and the reader runs on a 4 MB document before its functions are compiled.
-   */
-  private startChild(parent: Frame | undefined, { name, attributes }: Tag): Frame {
+  private startChild(text: string, open: number, close: number, selfClosing: boolean): Frame {
+    const parent = this.stack.at(-1);
     if (!parent || parent.kind === "skip") return SKIP;
     if (parent.kind === "text") throw new NotModelled();
     // Every child of a visited element has its prefix resolved, as xml-document's childElements does.
+    const { name, attributes } = readTag(text, open, close, selfClosing);
     const scope = declare(parent.scope, attributes);
     const { namespace, localName } = resolve(name, scope);
+    const isRoot = this.stack.length === 1;
     switch (parent.kind) {
-      case "aggregate":
-        return this.startAggregateChild(parent, namespace, localName, attributes, scope);
-      case "entity":
-        return this.startEntityChild(parent, namespace, localName, attributes, scope);
-      case "role":
-        return startRoleChild(parent, namespace, localName, attributes, scope) ?? this.startNameIDFormat(parent);
-      case "certificates":
-        return namespace === NS.xmldsig ? this.startCertificatesChild(parent, localName, scope) : SKIP;
+      case "aggregate": {
+        if (isRoot && namespace === NS.xmldsig && localName === "Signature") this.hasRootSignature = true;
+        if (namespace !== NS.metadata) return SKIP;
+        if (localName === "EntityDescriptor")
+          return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) });
+        if (localName !== "EntitiesDescriptor") return SKIP;
+        const validUntil = attributeOf(attributes, "validUntil");
+        return uniform({
+          kind: "aggregate",
+          scope,
+          inherited: validUntil === null ? parent.inherited : [...parent.inherited, validUntil],
+        });
+      }
+      case "entity": {
+        if (namespace === NS.xmldsig && localName === "Signature") {
+          parent.entity.hasOwnSignature = true;
+          if (isRoot) this.hasRootSignature = true;
+          return SKIP;
+        }
+        if (namespace !== NS.metadata || !ROLE_ELEMENTS.has(localName)) return SKIP;
+        const role = describeRole(localName, attributes, scope);
+        parent.entity.roles.push(role);
+        return uniform({ kind: "role", scope, entity: parent.entity, role });
+      }
+      case "role": {
+        if (namespace !== NS.metadata) return SKIP;
+        const { entity, role } = parent;
+        if (localName === "KeyDescriptor") {
+          const declaredUse = attributeOf(attributes, "use");
+          const use: CertificateUse =
+            declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
+          return uniform({ kind: "certificates", scope, level: "key", target: { entity, role, use } });
+        }
+        if (role.kind === "idp" && localName === "SingleSignOnService") {
+          entity.ssoServices.push({
+            binding: attributeOf(attributes, "Binding") ?? "",
+            location: attributeOf(attributes, "Location") ?? "",
+          });
+          return SKIP;
+        }
+        if (role.kind === "idp" && localName === "NameIDFormat") {
+          return this.readText((value) => entity.nameIDFormats.push(value.trim()));
+        }
+        return SKIP;
+      }
+      case "certificates": {
+        if (namespace !== NS.xmldsig) return SKIP;
+        const { target } = parent;
+        if (parent.level === "key" && localName === "KeyInfo")
+          return uniform({ kind: "certificates", scope, level: "keyInfo", target });
+        if (parent.level === "keyInfo" && localName === "X509Data")
+          return uniform({ kind: "certificates", scope, level: "x509Data", target });
+        if (parent.level === "x509Data" && localName === "X509Certificate") {
+          return this.readText((value) =>
+            target.entity.certificates.push({
+              role: target.role.label,
+              roleKind: target.role.kind,
+              use: target.use,
+              base64: value.replace(/\s+/g, ""),
+            }),
+          );
+        }
+        return SKIP;
+      }
     }
-  }
-
-  private startAggregateChild(
-    parent: Extract<Frame, { kind: "aggregate" }>,
-    namespace: string,
-    localName: string,
-    attributes: readonly Attribute[],
-    scope: NamespaceScope,
-  ): Frame {
-    if (this.stack.length === 1 && namespace === NS.xmldsig && localName === "Signature") this.hasRootSignature = true;
-    if (namespace !== NS.metadata) return SKIP;
-    if (localName === "EntityDescriptor")
-      return uniform({ kind: "entity", scope, entity: this.startEntity(attributes, parent.inherited) });
-    if (localName !== "EntitiesDescriptor") return SKIP;
-    const validUntil = attributeOf(attributes, "validUntil");
-    return uniform({
-      kind: "aggregate",
-      scope,
-      inherited: validUntil === null ? parent.inherited : [...parent.inherited, validUntil],
-    });
-  }
-
-  private startEntityChild(
-    parent: Extract<Frame, { kind: "entity" }>,
-    namespace: string,
-    localName: string,
-    attributes: readonly Attribute[],
-    scope: NamespaceScope,
-  ): Frame {
-    if (namespace === NS.xmldsig && localName === "Signature") {
-      parent.entity.hasOwnSignature = true;
-      if (this.stack.length === 1) this.hasRootSignature = true;
-      return SKIP;
-    }
-    if (namespace !== NS.metadata || !ROLE_ELEMENTS.has(localName)) return SKIP;
-    const role = describeRole(localName, attributes, scope);
-    parent.entity.roles.push(role);
-    return uniform({ kind: "role", scope, entity: parent.entity, role });
-  }
-
-  /** An identity provider's NameIDFormat, whose text is read. */
-  private startNameIDFormat({ entity }: Extract<Frame, { kind: "role" }>): Frame {
-    return this.readText((value) => entity.nameIDFormats.push(value.trim()));
-  }
-
-  private startCertificatesChild(
-    parent: Extract<Frame, { kind: "certificates" }>,
-    localName: string,
-    scope: NamespaceScope,
-  ): Frame {
-    const { target } = parent;
-    if (parent.level === "key" && localName === "KeyInfo")
-      return uniform({ kind: "certificates", scope, level: "keyInfo", target });
-    if (parent.level === "keyInfo" && localName === "X509Data")
-      return uniform({ kind: "certificates", scope, level: "x509Data", target });
-    if (parent.level !== "x509Data" || localName !== "X509Certificate") return SKIP;
-    return this.readText((value) =>
-      target.entity.certificates.push({
-        role: target.role.label,
-        roleKind: target.role.kind,
-        use: target.use,
-        base64: value.replace(/\s+/g, ""),
-      }),
-    );
   }
 
   private readText(sink: (text: string) => void): Frame {
@@ -322,35 +309,6 @@ export class MetadataTextReader {
   }
 }
 
-/**
- * The frame of a child of a role descriptor: a KeyDescriptor's certificates are read, an identity provider's
- * SingleSignOnService noted; undefined for its NameIDFormat, whose text the caller reads.
- */
-function startRoleChild(
-  parent: Extract<Frame, { kind: "role" }>,
-  namespace: string,
-  localName: string,
-  attributes: readonly Attribute[],
-  scope: NamespaceScope,
-): Frame | undefined {
-  if (namespace !== NS.metadata) return SKIP;
-  const { entity, role } = parent;
-  if (localName === "KeyDescriptor") {
-    const declaredUse = attributeOf(attributes, "use");
-    const use: CertificateUse =
-      declaredUse === "signing" ? "signing" : declaredUse === "encryption" ? "encryption" : "both";
-    return uniform({ kind: "certificates", scope, level: "key", target: { entity, role, use } });
-  }
-  if (role.kind === "idp" && localName === "SingleSignOnService") {
-    entity.ssoServices.push({
-      binding: attributeOf(attributes, "Binding") ?? "",
-      location: attributeOf(attributes, "Location") ?? "",
-    });
-    return SKIP;
-  }
-  return role.kind === "idp" && localName === "NameIDFormat" ? undefined : SKIP;
-}
-
 const NO_ATTRIBUTES: readonly Attribute[] = [];
 const SKIP: Frame = uniform({ kind: "skip" });
 const TEXT: Frame = uniform({ kind: "text" });
@@ -373,49 +331,17 @@ function finishEntity(entity: EntityBuilder): RawEntity {
   return { ...entity };
 }
 
-/** A start tag's name and attributes, as fast-xml-parser splits them. */
-interface Tag {
-  readonly name: string;
-  readonly attributes: readonly Attribute[];
-}
-
-/**
- * A start tag as exclusive C14N writes it: an ASCII name with at most one colon, then each attribute after one space,
- * in double quotes, then ">". Matched natively from the first call, where readTag's loops over each character run in
- * V8's interpreter and baseline tiers until compiled; readTag reads exactly the same name and attributes from it.
- */
-const CANONICAL_START_TAG = /<((?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*)((?: [^\s="'<>/]+="[^"<]*")*)>/y;
-const CANONICAL_ATTRIBUTE = / ([^=]+)="([^"]*)"/g;
-
-/** The start tag at `open` in canonical form and where it ends (just past its ">"); undefined for any other tag. */
-function readCanonicalStartTag(text: string, open: number): (Tag & { readonly end: number }) | undefined {
-  CANONICAL_START_TAG.lastIndex = open;
-  const match = CANONICAL_START_TAG.exec(text);
-  if (!match) return undefined;
-  // Indexed, not destructured: destructuring goes through the array iterator, slow until compiled.
-  const list = match[2] ?? "";
-  return {
-    name: match[1] ?? "",
-    attributes: list === "" ? NO_ATTRIBUTES : readCanonicalAttributes(list),
-    end: CANONICAL_START_TAG.lastIndex,
-  };
-}
-
-function readCanonicalAttributes(list: string): readonly Attribute[] {
-  const attributes: Attribute[] = [];
-  CANONICAL_ATTRIBUTE.lastIndex = 0;
-  for (let match = CANONICAL_ATTRIBUTE.exec(list); match; match = CANONICAL_ATTRIBUTE.exec(list)) {
-    attributes.push({ name: match[1] ?? "", value: decodeReferences(normalizeLineEnds(match[2] ?? "")) });
-  }
-  return attributes;
-}
-
 /**
  * The tag name and attributes of the start tag from `open` ("<") to `close` (">"), as fast-xml-parser splits it. Read
  * in place for the tags well-formed text holds; anything else (a non-ASCII character outside a value, odd spacing)
  * goes to the regular expressions that define the split.
  */
-function readTag(text: string, open: number, close: number, selfClosing: boolean): Tag {
+function readTag(
+  text: string,
+  open: number,
+  close: number,
+  selfClosing: boolean,
+): { name: string; attributes: readonly Attribute[] } {
   const end = selfClosing ? close - 1 : close;
   let at = open + 1;
   for (; at < end; at++) {
@@ -453,7 +379,7 @@ function readTag(text: string, open: number, close: number, selfClosing: boolean
 }
 
 /** readTag by fast-xml-parser's own way of splitting a tag's text between "<" and ">", for any tag. */
-function readTagByExpressions(inner: string, selfClosing: boolean): Tag {
+function readTagByExpressions(inner: string, selfClosing: boolean): { name: string; attributes: readonly Attribute[] } {
   const content = selfClosing ? inner.slice(0, -1) : inner;
   const separator = content.search(/\s/);
   const name = separator === -1 ? content : content.slice(0, separator);
