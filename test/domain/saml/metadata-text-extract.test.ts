@@ -291,7 +291,7 @@ function readInPieces(text: string, cuts: readonly number[]): RawMetadata | unde
   return reader.finish();
 }
 
-describe("canonical start tags, read whole by one expression", () => {
+describe("canonical forms, read whole and in pieces as the signature check hands them on", () => {
   const small = corpus.filter((document) => document.text.length < 40_000).map((document) => document.text);
 
   it("read mutated real documents' canonical forms, whole and in pieces, exactly as the reader before them", () => {
@@ -321,7 +321,7 @@ describe("canonical start tags, read whole by one expression", () => {
     expect(compared).toBeGreaterThan(100);
   });
 
-  // Names and values at the edges of the canonical form: the expression must read them as readTag does, or leave them.
+  // Names and values at the edges of the canonical form (values holding ">", "/", references; odd names and prefixes).
   const name = fc.constantFrom(
     "md:X",
     "x",
