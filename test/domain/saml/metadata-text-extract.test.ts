@@ -273,3 +273,130 @@ describe("mutated real documents", () => {
     expect(compared).toBeGreaterThan(100);
   });
 });
+
+/** The reader fed `text` cut before the tags at the given indices (modulo the tag count): as the writer hands it on. */
+function readInPieces(text: string, cuts: readonly number[]): RawMetadata | undefined {
+  const tags = text.split(/(?=<)/);
+  const at = new Set(cuts.map((cut) => cut % Math.max(tags.length, 1)));
+  const reader = new MetadataTextReader();
+  let piece = "";
+  tags.forEach((tag, index) => {
+    if (at.has(index) && piece !== "") {
+      reader.read(piece);
+      piece = "";
+    }
+    piece += tag;
+  });
+  reader.read(piece);
+  return reader.finish();
+}
+
+describe("canonical forms, read whole and in pieces as the signature check hands them on", () => {
+  const small = corpus.filter((document) => document.text.length < 40_000).map((document) => document.text);
+
+  it("read mutated real documents' canonical forms, whole and in pieces, exactly as the reader before them", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: small.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (index, mutations, cuts) => {
+          const text = mutate(Buffer.from(small[index] ?? "", "utf8"), mutations).toString("utf8");
+          try {
+            assertSafeXml(text, "doc.xml");
+          } catch {
+            return;
+          }
+          const canonical = canonicalRoot(text);
+          if (canonical === undefined) return;
+          compared++;
+          const expected = oracleExtract(canonical);
+          expect(extractMetadataFromText(canonical)).toEqual(expected);
+          expect(readInPieces(canonical, cuts)).toEqual(expected);
+        },
+      ),
+      { numRuns: 800 },
+    );
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  // Names and values at the edges of the canonical form (values holding ">", "/", references; odd names and prefixes).
+  const name = fc.constantFrom(
+    "md:X",
+    "x",
+    "_a.b-c1",
+    "md:Key.Descriptor",
+    "a:b:c",
+    ":x",
+    "1x",
+    "md:",
+    "é:x",
+    "x\u00a0y",
+  );
+  const value = fc.constantFrom(
+    "",
+    "v",
+    "a>b",
+    "a/",
+    "&amp;&lt;&quot;",
+    "&#xD;&#xA;&#x9;",
+    "it's",
+    " x ",
+    "é😀",
+    "&#65;=",
+  );
+  const attributeName = fc.constantFrom(
+    "a",
+    "Binding",
+    "Location",
+    "use",
+    "validUntil",
+    "x:y",
+    "a.b-c",
+    "xmlns:q",
+    "é",
+  );
+  const attributes = fc
+    .uniqueArray(fc.tuple(attributeName, value), { maxLength: 3, selector: ([key]) => key })
+    .map((list) => list.map(([key, text]) => ` ${key}="${text}"`).join(""));
+  const element = fc.tuple(name, attributes).map(([tag, list]) => `<${tag}${list}></${tag}>`);
+  const role = fc
+    .tuple(attributes, fc.array(element, { maxLength: 3 }), attributes, attributes)
+    .map(
+      ([roleAttributes, children, ssoAttributes, keyAttributes]) =>
+        `<md:IDPSSODescriptor${roleAttributes}>${children.join("")}` +
+        `<md:SingleSignOnService${ssoAttributes}></md:SingleSignOnService>` +
+        `<md:KeyDescriptor${keyAttributes}><ds:KeyInfo xmlns:ds="${DS}"><ds:X509Data><ds:X509Certificate>QUJD` +
+        `</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor></md:IDPSSODescriptor>`,
+    );
+
+  it("read generated tags of every shape near the canonical form exactly as the reader before them", () => {
+    fc.assert(
+      fc.property(
+        fc.array(role, { minLength: 1, maxLength: 3 }),
+        value,
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (roles, id, cuts) => {
+          const text =
+            `<md:EntitiesDescriptor xmlns:md="${MD}"><md:EntityDescriptor entityID="e${id}">` +
+            `${roles.join("")}</md:EntityDescriptor></md:EntitiesDescriptor>`;
+          const expected = oracleExtract(text);
+          expect(extractMetadataFromText(text)).toEqual(expected);
+          expect(readInPieces(text, cuts)).toEqual(expected);
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+
+  it("reads the attributes of a canonical SingleSignOnService and KeyDescriptor, decoded", () => {
+    const text =
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:IDPSSODescriptor>` +
+      `<md:SingleSignOnService Binding="b&amp;c" Location="https://x.test/a>b?c=&quot;d&quot;&#xD;"></md:SingleSignOnService>` +
+      `</md:IDPSSODescriptor></md:EntityDescriptor>`;
+    expect(extractMetadataFromText(text)?.entities[0]?.ssoServices).toEqual([
+      { binding: "b&c", location: 'https://x.test/a>b?c="d"\r' },
+    ]);
+  });
+});
