@@ -268,6 +268,11 @@ function generatedCertificates(): Array<readonly [string, Buffer]> {
     ["a time with an offset", derCertificate({ notAfter: utcTime("260101000000+0100") })],
     ["a long time text", derCertificate({ notAfter: utcTime(`${"9".repeat(60)}Z`) })],
     ["a one-character time", derCertificate({ notAfter: { kind: "utc", text: "x" } })],
+    ["a letter for a digit", derCertificate({ notAfter: utcTime("26O101000000Z") })],
+    ["a lowercase z", derCertificate({ notAfter: utcTime("260101000000z") })],
+    ["a newline after the Z", derCertificate({ notAfter: utcTime("260101000000Z\n") })],
+    ["a GeneralizedTime with fractional seconds", derCertificate({ notAfter: generalizedTime("20260101000000.5Z") })],
+    ["a GeneralizedTime of 31 December 9999", derCertificate({ notAfter: generalizedTime("99991231235959Z") })],
   );
   return certificates;
 }
