@@ -59,12 +59,12 @@ export function formatDistinguishedName(der: Buffer, at: number): string {
 
 /**
  * The common RDN, read in one step: SET { SEQUENCE { OID 2.5.4.n, PrintableString, IA5String or UTF8String } },
- * every length in one byte. Checked by one sticky expression over the Name's bytes as Latin-1 text, which V8 runs as
- * native code from the first certificate on; formatName's walk calls a dozen small functions per attribute, each
- * interpreted until it has run enough (a 4 MB aggregate names 2,820 subjects and issuers).
+ * every length one byte below 0x80. Checked by one sticky expression over the Name's bytes as Latin-1 text, which V8
+ * runs as native code from the first certificate on; formatName's walk calls a dozen small functions per attribute,
+ * each interpreted until it has run enough (a 4 MB aggregate names 2,820 subjects and issuers). "\cF\cCU\cD" is an
+ * OBJECT IDENTIFIER of 3 bytes, 2.5.4, and "\cL\cS\cV" the string tags 0x0C, 0x13 and 0x16: \cX is the control
+ * character of letter X, written so because lint refuses control characters written as \x06.
  */
-// Each length a byte below 0x80; \cF\cC U\cD is OBJECT IDENTIFIER, 3 bytes, 2.5.4 and \cL\cS\cV the string tags 0x0C, 0x13
-// and 0x16 (\cX is the control character of letter X: lint refuses control characters written as \x06).
 const PLAIN_RDN = /1[^\x80-\xff]0[^\x80-\xff]\cF\cCU\cD[^\x80-\xff][\cL\cS\cV][^\x80-\xff]/y;
 const PLAIN_RDN_HEADER = 11;
 const NON_ASCII = /[\x80-\uffff]/;
@@ -75,8 +75,7 @@ const NON_ASCII = /[\x80-\uffff]/;
  * UTF8String that is not ASCII.
  */
 function formatPlainName(der: Buffer, at: number): string | undefined {
-  const end = contentEndOf(der, at);
-  const text = textOf(der, "latin1", contentStartOf(der, at), end);
+  const text = textOf(der, "latin1", contentStartOf(der, at), contentEndOf(der, at));
   const parts: string[] = [];
   for (let position = 0; position < text.length;) {
     PLAIN_RDN.lastIndex = position;
