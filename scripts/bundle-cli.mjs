@@ -17,6 +17,16 @@ const OUT = join(ROOT, "dist", "bundle");
  */
 const BUNDLED_PACKAGES = new Set(["commander", "fast-xml-parser", "node-forge", "picocolors", "yaml", "zod"]);
 
+/**
+ * Bundled packages each built into a file of its own (dist/bundle/<name>.cjs, from the same ES module sources) and
+ * loaded the first time one of its exports is read, rather than with the chunk that imports it. Our sources import
+ * them as a namespace (`import * as x from "…"`) and read the namespace only when they need the package:
+ * fast-xml-parser builds the tree that `metadata inspect` needs only for documents its one-pass readers hand back, and
+ * reading its 150 KB with the chunk cost every inspection about 4 ms (issue 15).
+ */
+const LAZY_PACKAGES = { "fast-xml-parser": ["XMLParser"] }; // each one with the exports our sources use
+const lazyFile = (name) => `${name.replaceAll("/", "+")}.cjs`;
+
 const packageOf = (specifier) =>
   specifier
     .split("/")
@@ -62,6 +72,15 @@ const BANNER = [
   `const require = ${BUILTIN};`,
 ].join("\n");
 
+/** `import * as x from "<lazy package>";` as an object whose properties require the package's own file when read. */
+function requireLazyPackages(source) {
+  return source.replace(/^import \* as (\w+) from "([^"]+)";$/gm, (statement, name, specifier) =>
+    Object.hasOwn(LAZY_PACKAGES, specifier)
+      ? `const ${name} = new Proxy({}, { get: (_, key) => ${BUILTIN}(${JSON.stringify(`./${lazyFile(specifier)}`)})[key] });`
+      : statement,
+  );
+}
+
 /** `import { a, b as c } from "node:x";` as `const { a, b: c } = __breakglassRequire("node:x");` (types dropped). */
 function requireBuiltins(source) {
   return source.replace(/^import (type )?\{([^}]*)\} from "(node:[^"]+)";$/gm, (_, typeOnly, names, builtin) => {
@@ -77,7 +96,8 @@ function requireBuiltins(source) {
 }
 
 /**
- * Three rewrites of our sources, all invisible outside the bundle:
+ * Four rewrites of our sources, all invisible outside the bundle:
+ * - A namespace import of a package in LAZY_PACKAGES reads that package's own file when first used.
  * - Imports of Node's built-ins become require() calls. Node makes an ES module of a built-in by reading every export
  *   once, and some exports load more of Node when read (fs.ReadStream loads the file streams, crypto.webcrypto the Web
  *   Crypto API): milliseconds at every command start, for nothing. require() reads only the names imported.
@@ -93,7 +113,7 @@ const rewriteSources = {
   name: "rewrite-sources",
   setup(build) {
     build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, ({ path }) => {
-      let source = requireBuiltins(readFileSync(path, "utf8"));
+      let source = requireLazyPackages(requireBuiltins(readFileSync(path, "utf8")));
       if (source.includes("import.meta.url")) {
         const compiled = join(ROOT, "dist", relative(join(ROOT, "src"), path)).replace(/\.ts$/, ".js");
         const fromChunk = relative(OUT, compiled).split(sep).join("/");
@@ -140,12 +160,30 @@ const result = await build({
   logLevel: "warning",
 });
 
+/** Each lazily loaded package as CommonJS, from its ES module sources (what the chunks held before), imported by name. */
+const lazyResults = await Promise.all(
+  Object.entries(LAZY_PACKAGES).map(([name, exports]) =>
+    build({
+      absWorkingDir: ROOT,
+      stdin: { contents: `export { ${exports.join(", ")} } from ${JSON.stringify(name)};`, resolveDir: ROOT },
+      outfile: join(OUT, lazyFile(name)),
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      metafile: true,
+      logLevel: "warning",
+    }),
+  ),
+);
+
 /**
  * The npm packages bundled into each output file (none: only breakglass's own code): test/cli/startup-imports.test.ts
  * names what a command loaded with it.
  */
 const contents = {};
-for (const [output, { inputs }] of Object.entries(result.metafile.outputs)) {
+const outputs = [result, ...lazyResults].flatMap(({ metafile }) => Object.entries(metafile.outputs));
+for (const [output, { inputs }] of outputs) {
   const packages = Object.keys(inputs).flatMap(
     (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? [],
   );

@@ -4,7 +4,11 @@ import pc from "picocolors";
 import { describe, expect, it } from "vitest";
 import { checkMetadata } from "../../src/domain/checks/metadata-checks.js";
 import { inspectMetadataText } from "../../src/domain/saml/inspect-metadata.js";
-import { metadataReportJson, metadataReportJsonPieces } from "../../src/cli/metadata-report-json.js";
+import {
+  ELEMENTS_PER_PIECE,
+  metadataReportJson,
+  metadataReportJsonPieces,
+} from "../../src/cli/metadata-report-json.js";
 import { metadataReportTextPieces } from "../../src/cli/metadata-report-text.js";
 import { writeInChunks } from "../../src/cli/metadata-report-writer.js";
 import { DAY, makeCertificate } from "../support/certificates.js";
@@ -15,20 +19,24 @@ const now = new Date("2026-11-24T12:00:00Z");
 function documents(): Record<string, string> {
   const fresh = makeCertificate({ notAfter: new Date(now.getTime() + 400 * DAY) });
   const expired = makeCertificate({ notAfter: new Date(now.getTime() - 3 * DAY) });
-  const many = Array.from({ length: 300 }, (_, index) =>
-    entityXml(
-      {
-        entityID: `https://idp${index}.example.test/&quot;quoted&quot;\\path\u2028`,
-        keys: [{ base64: index % 2 ? fresh.base64 : expired.base64, use: "signing" }],
-      },
-      false,
-    ),
-  );
+  const entities = (count: number) =>
+    Array.from({ length: count }, (_, index) =>
+      entityXml(
+        {
+          entityID: `https://idp${index}.example.test/&quot;quoted&quot;\\path\u2028`,
+          keys: [{ base64: index % 2 ? fresh.base64 : expired.base64, use: "signing" }],
+        },
+        false,
+      ),
+    );
   return {
     single: entityXml({ keys: [{ base64: fresh.base64 }] }),
     "no certificates, no findings list entries": entityXml({}),
     "empty aggregate": aggregateXml([]),
-    "aggregate of 300": aggregateXml(many, ' validUntil="2027-01-01T00:00:00Z"'),
+    "aggregate of 300": aggregateXml(entities(300), ' validUntil="2027-01-01T00:00:00Z"'),
+    // Pieces of ELEMENTS_PER_PIECE entities each: a last piece that is full, and one that holds a single entity.
+    "aggregate that fills its last piece": aggregateXml(entities(2 * ELEMENTS_PER_PIECE)),
+    "aggregate with one entity in its last piece": aggregateXml(entities(ELEMENTS_PER_PIECE + 1)),
     "unreadable certificate": entityXml({ keys: [{ base64: "AAAA" }] }),
   };
 }

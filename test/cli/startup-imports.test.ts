@@ -37,7 +37,7 @@ let calls = 0;
 interface Loaded {
   /** The npm packages (and node:* built-ins imported as ES modules) the command loaded, each once. */
   readonly packages: string[];
-  /** breakglass's own JavaScript files it read: bin/breakglass.js and dist/bundle/*.js. */
+  /** breakglass's own JavaScript files it read: bin/breakglass.js, dist/bundle/*.js and dist/bundle/*.cjs. */
   readonly ownFiles: string[];
 }
 
@@ -50,9 +50,9 @@ async function loadedBy(...argv: string[]): Promise<Loaded> {
   });
   const bundled = JSON.parse(readFileSync(BUNDLE_CONTENTS, "utf8")) as Record<string, string[]>;
   const lines = [...new Set(readFileSync(record, "utf8").split("\n"))];
-  const ownFiles = lines.filter((line) => !line.includes("/node_modules/") && /\/(bin|dist)\/.*\.js$/.test(line));
+  const ownFiles = lines.filter((line) => !line.includes("/node_modules/") && /\/(bin|dist)\/.*\.c?js$/.test(line));
   const names = lines.flatMap((line) => {
-    const inBundle = /\/dist\/bundle\/([^/]+\.js)$/.exec(line)?.[1];
+    const inBundle = /\/dist\/bundle\/([^/]+\.c?js)$/.exec(line)?.[1];
     if (inBundle !== undefined) return bundled[inBundle] ?? [];
     return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line)?.[1] ?? (line.startsWith("node:") ? line : []);
   });
@@ -76,7 +76,8 @@ describe("what the installed command loads", () => {
 
   it("inspects an unsigned metadata file with no AWS SDK, Slack, store driver, HTTP client or XML-DSig library", async () => {
     const { packages, ownFiles } = await loadedBy("metadata", "inspect", EXAMPLE);
-    expect(packages).toContain("fast-xml-parser");
+    // The one-pass reader reads the whole document: no XML tree, so no fast-xml-parser (issue 15).
+    expect(packages).not.toContain("fast-xml-parser");
     // Certificates are read from their DER bytes by breakglass's own reader (src/domain/saml/der-reader.ts).
     expect(packages).not.toContain("node-forge");
     expect(serviceLibrariesIn(packages)).toEqual([]);
@@ -84,6 +85,22 @@ describe("what the installed command loads", () => {
     // A handful of bundle files, never tsc's tree of a hundred modules (dist/cli, dist/domain…).
     expect(ownFiles.length).toBeLessThanOrEqual(12);
     expect(ownFiles.filter((file) => !/\/bin\/breakglass\.js$|\/dist\/bundle\//.test(file))).toEqual([]);
+  });
+
+  it("loads fast-xml-parser for a document the one-pass reader hands to the XML tree, and reads it the same", async () => {
+    // An attribute name holding "valueOf" is one the one-pass reader leaves to fast-xml-parser's tree.
+    const handedBack = join(directory, "handed-back.xml");
+    writeFileSync(
+      handedBack,
+      readFileSync(EXAMPLE, "utf8").replace("<md:EntityDescriptor ", '<md:EntityDescriptor data-valueOf="x" '),
+    );
+    const { packages } = await loadedBy("metadata", "inspect", handedBack);
+    expect(packages).toContain("fast-xml-parser");
+    const report = async (file: string) =>
+      JSON.parse((await run(process.execPath, [BIN, "metadata", "inspect", file, "--json"])).stdout) as {
+        entities: unknown[];
+      };
+    expect((await report(handedBack)).entities).toEqual((await report(EXAMPLE)).entities);
   });
 
   it("preflights a SAML response offline (--provider-metadata) with no AWS SDK, Slack, store driver or HTTP client", async () => {

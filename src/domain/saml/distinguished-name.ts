@@ -54,6 +54,46 @@ const X520_LABELS: readonly string[] = Array.from({ length: 128 }, (_, arc) => {
  * within an RDN. The RDNs are read last to first, so a malformed one is reported as the node-forge reader did.
  */
 export function formatDistinguishedName(der: Buffer, at: number): string {
+  return (isConstructed(der, at) && formatPlainName(der, at)) || formatName(der, at);
+}
+
+/**
+ * The common RDN, read in one step: SET { SEQUENCE { OID 2.5.4.n, PrintableString, IA5String or UTF8String } },
+ * every length one byte below 0x80. Checked by one sticky expression over the Name's bytes as Latin-1 text, which V8
+ * runs as native code from the first certificate on; formatName's walk calls a dozen small functions per attribute,
+ * each interpreted until it has run enough (a 4 MB aggregate names 2,820 subjects and issuers). "\cF\cCU\cD" is an
+ * OBJECT IDENTIFIER of 3 bytes, 2.5.4, and "\cL\cS\cV" the string tags 0x0C, 0x13 and 0x16: \cX is the control
+ * character of letter X, written so because lint refuses control characters written as \x06.
+ */
+const PLAIN_RDN = /1[^\x80-\xff]0[^\x80-\xff]\cF\cCU\cD[^\x80-\xff][\cL\cS\cV][^\x80-\xff]/y;
+const PLAIN_RDN_HEADER = 11;
+const NON_ASCII = /[\x80-\uffff]/;
+
+/**
+ * formatName's text for a Name made only of plain RDNs (see PLAIN_RDN), or undefined for any other, which formatName
+ * reads: several attributes in an RDN, extra parts, a long length, an OID outside 2.5.4, another string type, or a
+ * UTF8String that is not ASCII.
+ */
+function formatPlainName(der: Buffer, at: number): string | undefined {
+  const text = textOf(der, "latin1", contentStartOf(der, at), contentEndOf(der, at));
+  const parts: string[] = [];
+  for (let position = 0; position < text.length;) {
+    PLAIN_RDN.lastIndex = position;
+    if (!PLAIN_RDN.test(text)) return undefined;
+    const setLength = text.charCodeAt(position + 1);
+    const valueLength = text.charCodeAt(position + PLAIN_RDN_HEADER - 1);
+    if (text.charCodeAt(position + 3) !== valueLength + 7 || setLength !== valueLength + 9) return undefined;
+    const valueStart = position + PLAIN_RDN_HEADER;
+    const value = text.slice(valueStart, valueStart + valueLength);
+    if (text.charCodeAt(position + 9) === 0x0c && NON_ASCII.test(value)) return undefined;
+    parts.push(`${X520_LABELS[text.charCodeAt(position + 8)]!}=${escapeRfc2253(value)}`);
+    position = valueStart + valueLength;
+  }
+  // Last RDN first, as formatName writes them.
+  return parts.reverse().join(",");
+}
+
+function formatName(der: Buffer, at: number): string {
   const rdns = childrenOf(der, at, "Name");
   const parts: string[] = [];
   for (let index = rdns.length - 1; index >= 0; index--) {

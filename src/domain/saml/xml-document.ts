@@ -1,5 +1,5 @@
 // A namespace-aware view over fast-xml-parser's ordered output: elements are matched by namespace URI, never by prefix.
-import { XMLParser } from "fast-xml-parser";
+import * as fastXmlParser from "fast-xml-parser";
 import { BreakglassError, describeError } from "../errors.js";
 
 export const NS = {
@@ -27,7 +27,19 @@ export interface XmlElement {
 const ATTRIBUTES_KEY = ":@";
 const TEXT_KEY = "#text";
 
-const parser = new XMLParser({
+/**
+ * Made at the first parse: the installed command loads fast-xml-parser only then (scripts/bundle-cli.mjs), since the
+ * one-pass readers (metadata-text-extract.ts, signature-fast-path.ts) answer most inspections without a tree, and
+ * loading it cost every `metadata inspect` about 4 ms (issue 15).
+ */
+let parser: fastXmlParser.XMLParser | undefined;
+
+function xmlParser(): fastXmlParser.XMLParser {
+  parser ??= new fastXmlParser.XMLParser(PARSER_OPTIONS);
+  return parser;
+}
+
+const PARSER_OPTIONS: fastXmlParser.X2jOptions = {
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: "",
@@ -43,7 +55,7 @@ const parser = new XMLParser({
   htmlEntities: true, // decodes character references; named entities beyond the XML five were refused before parsing
   ignoreDeclaration: true,
   ignorePiTags: true,
-});
+};
 
 function isWhitespaceOnly(value: string): boolean {
   return !/\S/.test(value);
@@ -57,7 +69,7 @@ const ROOT_SCOPE: NamespaceScope = Object.freeze(
 export function parseXmlDocument(text: string, input: string): XmlElement {
   let nodes: unknown;
   try {
-    nodes = parser.parse(text);
+    nodes = xmlParser().parse(text);
   } catch (error) {
     throw new BreakglassError("XML_MALFORMED", input, `not well-formed XML: ${describeError(error)}`);
   }

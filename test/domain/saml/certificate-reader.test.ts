@@ -74,6 +74,27 @@ const universal = (text: string) => tlv(0x1c, Buffer.concat([...text].map(ucs4))
 
 /** Names as issuers write them, and as they should not: every string type, escapes, odd encodings. */
 const ODD_NAMES: ReadonlyArray<readonly [string, Buffer]> = [
+  // Plain RDNs, which formatDistinguishedName reads in one step (formatPlainName), and the ones next to them it leaves
+  // to the general walk: a longer length, an OID outside 2.5.4 or past arc 127, a third part, another string type.
+  [
+    "plain RDNs of each string type",
+    nameOf(
+      rdn(attribute("2.5.4.6", printable("FO"))),
+      rdn(attribute("2.5.4.10", utf8("Bench University 0"))),
+      cn(tlv(0x16, Buffer.from("idp0.bench.example"))),
+    ),
+  ],
+  ["plain RDNs with a PrintableString of high bytes", nameOf(cn(tlv(0x13, Buffer.from([0x41, 0xe9, 0x42]))))],
+  ["plain RDNs of the longest one-byte length", nameOf(cn(utf8("x".repeat(118))), cn(printable("y".repeat(118))))],
+  ["plain RDNs but one a byte too long", nameOf(cn(utf8("x".repeat(118))), cn(printable("y".repeat(119))))],
+  ["plain RDNs with an unnamed arc of 2.5.4", nameOf(rdn(attribute("2.5.4.99", utf8("x"))), cn(utf8("y")))],
+  ["plain RDNs but an arc of 2.5.4 past 127", nameOf(cn(utf8("y")), rdn(attribute("2.5.4.200", utf8("x"))))],
+  [
+    "plain RDNs but an attribute of three parts",
+    nameOf(cn(utf8("y")), rdn(sequence(oid("2.5.4.3"), utf8("x"), utf8("z")))),
+  ],
+  ["plain RDNs but an empty value", nameOf(cn(utf8("")), cn(utf8("y")))],
+  ["a plain attribute followed by a SET in its RDN", nameOf(set(attribute("2.5.4.3", utf8("x")), cn(utf8("y"))))],
   ["an empty Name", nameOf()],
   ["an empty RDN", nameOf(rdn())],
   [
@@ -247,6 +268,11 @@ function generatedCertificates(): Array<readonly [string, Buffer]> {
     ["a time with an offset", derCertificate({ notAfter: utcTime("260101000000+0100") })],
     ["a long time text", derCertificate({ notAfter: utcTime(`${"9".repeat(60)}Z`) })],
     ["a one-character time", derCertificate({ notAfter: { kind: "utc", text: "x" } })],
+    ["a letter for a digit", derCertificate({ notAfter: utcTime("26O101000000Z") })],
+    ["a lowercase z", derCertificate({ notAfter: utcTime("260101000000z") })],
+    ["a newline after the Z", derCertificate({ notAfter: utcTime("260101000000Z\n") })],
+    ["a GeneralizedTime with fractional seconds", derCertificate({ notAfter: generalizedTime("20260101000000.5Z") })],
+    ["a GeneralizedTime of 31 December 9999", derCertificate({ notAfter: generalizedTime("99991231235959Z") })],
   );
   return certificates;
 }
@@ -300,7 +326,9 @@ describe("the offset reader reads certificates as the node-forge tree did", () =
     const bases = [
       ...corpusCertificates().slice(0, 6),
       ...generatedCertificates()
-        .filter(([label]) => /multi-valued|BMPString|indefinite|hex|DSA|explicit P-384|Ed25519|v1/.test(label))
+        .filter(([label]) =>
+          /plain RDNs of each|multi-valued|BMPString|indefinite|hex|DSA|explicit P-384|Ed25519|v1/.test(label),
+        )
         .map(([, der]) => der),
     ];
     let accepted = 0;
