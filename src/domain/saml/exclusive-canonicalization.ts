@@ -7,10 +7,10 @@
 // xml-crypto's comparisons (localeCompare for prefixes, concatenated strings for attributes) would put differently
 // from the specification's.
 
+import { XML_NAMESPACE } from "./namespace-declaration.js";
+
 /** Prefix → namespace URI, inheriting through the prototype chain ("" is the default namespace). */
 export type NamespaceScope = Readonly<Record<string, string>>;
-
-export const XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace";
 
 export const ROOT_NAMESPACE_SCOPE: NamespaceScope = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, { xml: XML_NAMESPACE }),

@@ -1,4 +1,5 @@
-// Refuses XML that is unsafe or broken before anything parses it: DTDs and entities, what XML 1.0 calls not well-formed, runaway nesting.
+// Refuses XML that is unsafe or broken before anything parses it: DTDs and entities, what XML 1.0 calls not well-formed
+// (and names and namespace declarations that Namespaces in XML does not allow), runaway nesting.
 import { BreakglassError } from "../errors.js";
 import { scanXmlDocument, type ScanMeter } from "./xml-scanner.js";
 
@@ -10,7 +11,8 @@ export interface XmlLimits {
 export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64 };
 
 /**
- * Throws a BreakglassError naming `input` unless `text` is a well-formed XML document without a DTD. The work is linear
+ * Throws a BreakglassError naming `input` unless `text` is a well-formed XML document without a DTD, whose element and
+ * attribute names are QNames and whose namespace declarations Namespaces in XML 1.0 allows. The work is linear
  * in the length of `text` whatever it holds; `meter` (for tests) receives the number of characters the scan read.
  */
 export function assertSafeXml(

@@ -1,9 +1,12 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
-// CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. It runs on every
+// CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. Besides XML 1.0 it
+// checks what Namespaces in XML asks of one tag alone: QNames, and declarations (namespace-declaration.ts). It runs on every
 // document before anything else, often before the JIT has warmed up, so as much as it can is done by native code from
 // the first call: a plain start tag is checked whole by one sticky regular expression, an end tag is matched with
 // startsWith, long runs of ordinary characters are skipped by regular expressions, and the meter is bumped by ranges.
 import { BreakglassError } from "../errors.js";
+import { decodeReferences } from "./exclusive-canonicalization.js";
+import { namespaceDeclarationError } from "./namespace-declaration.js";
 import {
   describeCodePoint,
   isNameCodePoint,
@@ -32,6 +35,7 @@ const GREATER_THAN = 0x3e;
 const QUESTION_MARK = 0x3f;
 const EXCLAMATION_MARK = 0x21;
 const CLOSING_BRACKET = 0x5d;
+const COLON = 0x3a;
 const LOWERCASE_X = 0x78;
 
 /** Bits of ASCII_CLASS: what an ASCII code unit can be in the states that see most of a document. */
@@ -104,6 +108,8 @@ function runExpressionOf(run: number): RegExp {
 const S = "[ \\t\\r\\n]";
 /** An ASCII Name. A name that goes on past ASCII is not followed by what the expression needs next, so it fails there. */
 const ASCII_NAME = "[A-Za-z_:][A-Za-z0-9_:.-]*";
+/** An ASCII Name that Namespaces in XML also allows (a QName): at most one colon, with a name on each side. */
+const ASCII_QUALIFIED_NAME = "[A-Za-z_][A-Za-z0-9_.-]*(?::[A-Za-z_][A-Za-z0-9_.-]*)?";
 /**
  * What an attribute value may hold and the plain path accepts without a closer look: any XML Char but the quote, <, &
  * and surrogates (a pair is allowed, but checking it is left to scanStartTag). Written as code units; no u flag.
@@ -115,9 +121,10 @@ const PLAIN_VALUE = `(?:"${PLAIN_VALUE_CHARACTER('"')}*"|'${PLAIN_VALUE_CHARACTE
  * An optional attribute; `earlier` refuses the names of the groups before it (a group not taken matches nothing). It
  * is tried only where a name starts: were it tried at each place S+ gives back while backtracking inside a run of
  * whitespace, its own S* would read the rest of the run each time, and a long run would cost its length squared.
+ * A namespace declaration is never plain: scanStartTag checks its value against Namespaces in XML's constraints.
  */
 const PLAIN_ATTRIBUTE = (earlier: string) =>
-  `(?:${S}+(?=[A-Za-z_:])${earlier}(${ASCII_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
+  `(?:${S}+(?=[A-Za-z_])(?!xmlns[:=]|xmlns${S})${earlier}(${ASCII_QUALIFIED_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
 /**
  * A plain start tag whole, from its "<", with up to three attributes of different names: a name followed by = is the
  * same name as a group's exactly when the backreference and then S* and = match there. Each optional group can only be
@@ -125,7 +132,7 @@ const PLAIN_ATTRIBUTE = (earlier: string) =>
  * building a match array: nothing is allocated per tag.
  */
 const PLAIN_START_TAG = new RegExp(
-  `<${ASCII_NAME}${PLAIN_ATTRIBUTE("")}${PLAIN_ATTRIBUTE(`(?!\\1${S}*=)`)}` +
+  `<${ASCII_QUALIFIED_NAME}${PLAIN_ATTRIBUTE("")}${PLAIN_ATTRIBUTE(`(?!\\1${S}*=)`)}` +
     `${PLAIN_ATTRIBUTE(`(?!\\1${S}*=|\\2${S}*=)`)}${S}*/?>`,
   "y",
 );
@@ -137,6 +144,9 @@ const ASCII_NAME_RUN = new RegExp(ASCII_NAME, "y");
  * the names before it (a Set per tag costs more than a few comparisons, and most tags have one or two attributes).
  */
 const ATTRIBUTES_COMPARED_IN_PLACE = 4;
+
+/** What is wrong with a name that is an XML Name but no QName (Namespaces in XML). */
+const MISPLACED_COLON = "has a colon out of place (Namespaces in XML allow one, between a prefix and a local name)";
 
 /** Without a DTD these are the only entities that exist. */
 const PREDEFINED_ENTITIES: ReadonlySet<string> = new Set(["lt", "gt", "amp", "apos", "quot"]);
@@ -345,6 +355,9 @@ class WellFormednessScanner {
       if (this.code(this.at) === END) this.failTruncated("after '<'");
       this.fail("'<' does not start a tag (write a literal < as &lt;)", tagStart);
     }
+    if (!this.isQualifiedName(nameStart, nameEnd)) {
+      this.fail(`the element name ${this.text.slice(nameStart, nameEnd)} ${MISPLACED_COLON}`, nameStart);
+    }
     let attributes = 0;
     let attributeSet: Set<string> | undefined;
     for (;;) {
@@ -379,6 +392,10 @@ class WellFormednessScanner {
         const name = this.text.slice(nameStart, nameEnd);
         this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
       }
+      if (!this.isQualifiedName(attributeStart, attributeEnd)) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
+        this.fail(`the attribute name ${attributeName} of <${name}> ${MISPLACED_COLON}`, attributeStart);
+      }
       this.skipWhitespace();
       if (this.code(this.at) !== EQUALS) {
         const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
@@ -400,7 +417,10 @@ class WellFormednessScanner {
         );
       }
       this.at++;
+      const valueStart = this.at;
       this.scanAttributeValue(quote, attributeStart, attributeEnd);
+      if (this.text.startsWith("xmlns", attributeStart))
+        this.checkDeclaration(attributeStart, attributeEnd, valueStart);
       if (attributeSet === undefined && attributes < ATTRIBUTES_COMPARED_IN_PLACE) {
         this.refuseRepeatedAttributeInPlace(attributes, nameStart, nameEnd, attributeStart, attributeEnd);
         this.attributeNames[2 * attributes] = attributeStart;
@@ -418,6 +438,31 @@ class WellFormednessScanner {
       }
       attributes++;
     }
+  }
+
+  /** Whether the name at `start`..`end` has at most one colon, with a name on each side of it (a QName). */
+  private isQualifiedName(start: number, end: number): boolean {
+    const text = this.text;
+    let colon = -1;
+    for (let index = start; index < end; index++) {
+      if (text.charCodeAt(index) !== COLON) continue;
+      if (colon !== -1) return false;
+      colon = index;
+    }
+    this.charactersRead += end - start;
+    return colon !== start && colon !== end - 1;
+  }
+
+  /**
+   * Refuses the attribute at `start`..`end`, whose value was just read, if it is a namespace declaration that Namespaces
+   * in XML does not allow (namespaceDeclarationError). Names merely starting "xmlns" (xmlnsx) are no declarations.
+   */
+  private checkDeclaration(start: number, end: number, valueStart: number): void {
+    if (end - start !== 5 && this.text.charCodeAt(start + 5) !== COLON) return;
+    const value = this.text.slice(valueStart, this.at - 1);
+    this.charactersRead += value.length;
+    const error = namespaceDeclarationError(this.text.slice(start, end), decodeReferences(value));
+    if (error !== undefined) this.fail(error, start);
   }
 
   /** The names an error message about an attribute shows; copied out of the text only when there is an error. */

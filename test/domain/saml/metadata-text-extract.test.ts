@@ -187,7 +187,7 @@ describe("facts read in one pass are the tree's facts", () => {
     "an attribute named like an object property":
       `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:Extensions><x constructor="1"/>` +
       `</md:Extensions></md:EntityDescriptor>`,
-    "an empty prefixed declaration": `<md:EntityDescriptor xmlns:md="${MD}" xmlns:e="" entityID="e"><e:IDPSSODescriptor/></md:EntityDescriptor>`,
+    // An empty prefixed declaration (xmlns:e="") never gets here: the safety scan refuses it (Namespaces in XML 1.0).
     "attributes spaced by tabs and line ends around =":
       `<md:EntityDescriptor\txmlns:md="${MD}"\r\n entityID \t=\n "e" validUntil=\t'2030-01-01T00:00:00Z'\n>` +
       `<md:IDPSSODescriptor><md:SingleSignOnService\nBinding = "b"\tLocation="l&#x41;" /></md:IDPSSODescriptor></md:EntityDescriptor>`,

@@ -173,8 +173,7 @@ const odd: [string, string][] = [
   ["a processing instruction inside the root", entityOf("<?pi data?>")],
   ["a processing instruction after the root", `${entityOf("")}<?pi after?><!-- after -->`],
   ["a prolog of declarations, instructions and comments", `<?xml version="1.0"?><!-- a -->\n<?pi?>${entityOf("")}`],
-  ["an empty prefixed declaration", entityOf('<x:E xmlns:x="urn:x"><y xmlns:x=""/></x:E>')],
-  ["an illegal empty prefixed declaration on the root", `<md:EntityDescriptor xmlns:md="${MD}" xmlns:q=""/>`],
+  // Empty prefixed declarations (xmlns:x="") never get here: the safety scan refuses them (Namespaces in XML 1.0).
   ["a root of another kind", `<md:Other xmlns:md="${MD}"><ds:Signature xmlns:ds="${DS}"/></md:Other>`],
   ["a root in no namespace", `<EntityDescriptor><Signature/></EntityDescriptor>`],
   [
@@ -236,9 +235,7 @@ const odd: [string, string][] = [
     "many References and Transforms",
     aggregateOf(`<ds:Signature><ds:SignedInfo>${reference.repeat(10)}</ds:SignedInfo></ds:Signature>`),
   ],
-  ["a declaration named xmlns: beside xmlns", entityOf(`<md:X xmlns="urn:a" xmlns:="urn:b"/>`)],
-  ["the same, repeated verbatim", aggregateOf(`${`<md:X xmlns="urn:a" xmlns:="urn:b"/>`.repeat(2)}<q:Y/>`)],
-  ["the same, after the structure was abandoned", entityOf(`<q:Y/><md:X xmlns="urn:a" xmlns:="urn:b"/>`)],
+  // A declaration named xmlns: beside xmlns never gets here: the safety scan refuses a name that is no QName.
   ["attributes spread over lines", `<md:EntityDescriptor\n  xmlns:md="${MD}"\n  ID="_x"\n/>`],
 ];
 

@@ -163,6 +163,86 @@ describe("what XML 1.0 calls not well-formed is refused, naming the input and th
   });
 });
 
+describe("what Namespaces in XML does not allow in names and declarations is refused, naming the rule", () => {
+  const XML = "http://www.w3.org/XML/1998/namespace";
+  const colon = "has a colon out of place (Namespaces in XML allow one, between a prefix and a local name)";
+  it.each([
+    ["an element name that starts with a colon", `<:a/>`, `line 1, column 2: the element name :a ${colon}`],
+    [
+      "an element name that ends with a colon",
+      `<r>\n  <a: b="1"/></r>`,
+      `line 2, column 4: the element name a: ${colon}`,
+    ],
+    [
+      "an element name with two colons",
+      `<p:a:b xmlns:p="urn:p"/>`,
+      `line 1, column 2: the element name p:a:b ${colon}`,
+    ],
+    [
+      "an attribute name with two colons",
+      `<a p:b:c="1"/>`,
+      `line 1, column 4: the attribute name p:b:c of <a> ${colon}`,
+    ],
+    [
+      "a declaration of the empty prefix",
+      `<a xmlns="urn:a" xmlns:="urn:b"/>`,
+      `line 1, column 18: the attribute name xmlns: of <a> ${colon}`,
+    ],
+    [
+      "a prefix undeclared",
+      `<p:a xmlns:p="urn:p"><p:b xmlns:p=""/></p:a>`,
+      `line 1, column 27: xmlns:p="" undeclares a prefix, which Namespaces in XML 1.0 does not allow`,
+    ],
+    [
+      "the prefix xmlns declared",
+      `<a xmlns:xmlns="urn:x"/>`,
+      "line 1, column 4: the prefix xmlns is reserved and cannot be declared",
+    ],
+    [
+      "the prefix xml bound elsewhere",
+      `<a xmlns:xml="urn:x"/>`,
+      `line 1, column 4: the prefix xml cannot be bound to a namespace other than ${XML}`,
+    ],
+    [
+      "the XML namespace bound to another prefix, written with a character reference",
+      `<a xmlns:x="&#x68;ttp://www.w3.org/XML/1998/namespace"/>`,
+      `line 1, column 4: xmlns:x cannot be bound to ${XML}, which belongs to the prefix xml`,
+    ],
+    [
+      "the XML namespace as the default",
+      `<a xmlns='${XML}'/>`,
+      `line 1, column 4: xmlns cannot be bound to ${XML}, which belongs to the prefix xml`,
+    ],
+    [
+      "the xmlns namespace declared",
+      `<a xmlns:x="http://www.w3.org/2000/xmlns/"/>`,
+      "line 1, column 4: xmlns:x cannot be bound to http://www.w3.org/2000/xmlns/, which is reserved",
+    ],
+  ])("refuses %s", (_name, text, where) => {
+    const error = refusal(text);
+    expect(error.code).toBe("XML_MALFORMED");
+    expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
+  });
+
+  it("accepts the xml prefix bound to its own namespace, names that only start with xmlns, and one colon per name", () => {
+    const text = `<p:a xmlns:p="urn:p" xmlns:xml="${XML}" xmlnsx="1" p:b="2" xml:lang="en"><p:c xmlns:p="urn:q"/></p:a>`;
+    expect(() => assertSafeXml(text, "fine.xml")).not.toThrow();
+  });
+
+  it("gives metadata declaring the default namespace twice a clear error instead of failing inside a reader", () => {
+    const text =
+      `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns="urn:a" xmlns:="urn:b" ` +
+      `entityID="https://idp.example.com"/>`;
+    expect(() => inspectMetadataText(text, "idp.xml")).toThrow(
+      new BreakglassError(
+        "XML_MALFORMED",
+        "idp.xml",
+        `not well-formed XML at line 1, column 84: the attribute name xmlns: of <md:EntityDescriptor> ${colon}`,
+      ),
+    );
+  });
+});
+
 describe("CDATA content is never markup", () => {
   it("accepts the text <!ENTITY and <!DOCTYPE inside a CDATA section, and a comment", () => {
     const xml = entityXml().replace(

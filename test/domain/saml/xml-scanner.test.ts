@@ -237,6 +237,7 @@ describe("the faster scan accepts and refuses exactly what the scan it replaced 
     expect(outcomes.get("XML_UNSAFE doc.xml:")).toBeGreaterThan(10);
     expect(outcomes.get("XML_TOO_DEEP doc.xml:")).toBeGreaterThan(10);
     expect(reasons.size).toBeGreaterThan(100);
+    expect([...reasons].filter((reason) => reason.includes("colon out of place")).length).toBeGreaterThan(5);
   });
 
   it("agrees on documents made of the pieces that stress every state of the scan", () => {
@@ -267,6 +268,14 @@ const piece = fc.constantFrom(
       "</ab>",
       `<c d="1" e='&lt;'>`,
       "</c>",
+      `<p:q xmlns:p="urn:p" p:r='1'>`,
+      "</p:q>",
+      "<:q>",
+      "<q:>",
+      "<p:q:r>",
+      `<c xmlns:="urn:x">`,
+      `<c xmlns:p="">`,
+      `<c xmlns="http://www.w3.org/XML/1998/namespace">`,
       "<é>",
       "</é>",
     ],
