@@ -1,8 +1,8 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
 // CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. Besides XML 1.0 it
-// checks what Namespaces in XML asks of one tag alone: QNames, and declarations (namespace-declaration.ts). It runs on every
-// document before anything else, often before the JIT has warmed up, so as much as it can is done by native code from
-// the first call: a plain start tag is checked whole by one sticky regular expression, an end tag is matched with
+// checks what Namespaces in XML asks of one tag alone: QNames, and declarations (namespace-declaration.ts). It runs on
+// every document before anything else, often before the JIT has warmed up, so as much as it can is done by native code
+// from the first call: a plain start tag is checked whole by one sticky regular expression, an end tag is matched with
 // startsWith, long runs of ordinary characters are skipped by regular expressions, and the meter is bumped by ranges.
 import { BreakglassError } from "../errors.js";
 import { decodeReferences } from "./exclusive-canonicalization.js";
