@@ -1,9 +1,10 @@
 // The pre-parse well-formedness scan as it was before issue 15 made it faster, kept as the oracle its replacement is
 // compared with: one forward pass in states, every read through one counted accessor. Since then both also refuse what
-// Namespaces in XML does not allow in names and declarations; this copy checks names its own way, by their parts.
+// Namespaces in XML does not allow in names and declarations, undeclared prefixes and attributes that are one expanded
+// name; this copy checks names its own way, by their parts, and keeps one Map of declarations per open element.
 import { BreakglassError } from "../../src/domain/errors.js";
 import { decodeReferences } from "../../src/domain/saml/exclusive-canonicalization.js";
-import { namespaceDeclarationError } from "../../src/domain/saml/namespace-declaration.js";
+import { namespaceDeclarationError, XML_NAMESPACE } from "../../src/domain/saml/namespace-declaration.js";
 import {
   describeCodePoint,
   isNameCodePoint,
@@ -62,6 +63,8 @@ class WellFormednessScanner {
   private at = 0;
   /** Names of the elements open around `at`; its length is the depth, so it never exceeds `maxDepth` + 1. */
   private readonly openElements: string[] = [];
+  /** The declarations (prefix → namespace) of each open element, outermost first; the tag being read's is pushed too. */
+  private readonly scopes: Map<string, string>[] = [];
   private readonly text: string;
   private readonly input: string;
   private readonly maxDepth: number;
@@ -201,11 +204,15 @@ class WellFormednessScanner {
     }
     if (!isQualifiedName(name)) this.fail(`the element name ${name} ${MISPLACED_COLON}`, tagStart + 1);
     let attributeNames: Set<string> | undefined;
+    const declarations = new Map<string, string>();
+    const attributes: { name: string; start: number }[] = [];
     for (;;) {
       const spaced = this.skipWhitespace();
       const code = this.code(this.at);
       if (code === GREATER_THAN) {
         this.at++;
+        this.scopes.push(declarations);
+        this.resolveNames(name, tagStart + 1, attributes);
         this.openElement(name);
         return;
       }
@@ -217,6 +224,9 @@ class WellFormednessScanner {
             `inside the start tag <${name}>`,
           );
         this.at += 2;
+        this.scopes.push(declarations);
+        this.resolveNames(name, tagStart + 1, attributes);
+        this.scopes.pop();
         return;
       }
       if (code === END) this.failTruncated(`inside the start tag <${name}>`);
@@ -254,11 +264,57 @@ class WellFormednessScanner {
           decodeReferences(this.text.slice(valueStart, this.at - 1)),
         );
         if (error !== undefined) this.fail(error, attributeStart);
+        if (attributeName !== "xmlns")
+          declarations.set(attributeName.slice(6), decodeReferences(this.text.slice(valueStart, this.at - 1)));
       }
+      attributes.push({ name: attributeName, start: attributeStart });
       attributeNames ??= new Set();
       if (attributeNames.has(attributeName))
         this.fail(`attribute ${attributeName} appears twice in <${name}>`, attributeStart);
       attributeNames.add(attributeName);
+    }
+  }
+
+  /** The namespace of `prefix` where the scan is, looked up from the innermost open element out. */
+  private namespaceOf(prefix: string): string | undefined {
+    if (prefix === "xml") return XML_NAMESPACE;
+    for (let index = this.scopes.length - 1; index >= 0; index--) {
+      const namespace = this.scopes[index]!.get(prefix);
+      if (namespace !== undefined) return namespace;
+    }
+    return undefined;
+  }
+
+  /** Every prefix of the tag's names declared; no two of its prefixed attributes one expanded name. */
+  private resolveNames(name: string, nameStart: number, attributes: readonly { name: string; start: number }[]): void {
+    const [prefix] = name.split(":");
+    if (name.includes(":") && this.namespaceOf(prefix!) === undefined)
+      this.fail(`the element <${name}> uses the undeclared namespace prefix ${prefix}`, nameStart);
+    const expanded = new Map<string, string>();
+    for (const attribute of attributes) {
+      const parts = attribute.name.split(":");
+      if (parts.length === 1 || parts[0] === "xmlns" || parts[0] === "xml") continue;
+      const [attributePrefix] = parts as [string, string];
+      if (this.namespaceOf(attributePrefix) === undefined)
+        this.fail(
+          `the attribute ${attribute.name} of <${name}> uses the undeclared namespace prefix ${attributePrefix}`,
+          attribute.start,
+        );
+    }
+    for (const attribute of attributes) {
+      const parts = attribute.name.split(":");
+      if (parts.length === 1 || parts[0] === "xmlns" || parts[0] === "xml") continue;
+      const [attributePrefix, local] = parts as [string, string];
+      const namespace = this.namespaceOf(attributePrefix)!;
+      const key = JSON.stringify([namespace, local]);
+      const first = expanded.get(key);
+      if (first !== undefined)
+        this.fail(
+          `the attributes ${first} and ${attribute.name} of <${name}> are both ${local} in the namespace ${namespace} ` +
+            "(Namespaces in XML allow an attribute once per tag)",
+          attribute.start,
+        );
+      expanded.set(key, attribute.name);
     }
   }
 
@@ -303,6 +359,7 @@ class WellFormednessScanner {
     if (name !== open) this.fail(`the end tag </${name}> does not match the start tag <${open}>`, tagStart);
     this.at++;
     this.openElements.pop();
+    this.scopes.pop();
   }
 
   /** `&name;` for one of the five predefined entities, or a character reference to an XML character. */

@@ -1,12 +1,14 @@
 // The pre-parse well-formedness scan: one forward pass in states (prolog, tag, attribute value, text, reference, comment,
 // CDATA, processing instruction), so its work grows linearly with the input, whatever the input is. Besides XML 1.0 it
-// checks what Namespaces in XML asks of one tag alone: QNames, and declarations (namespace-declaration.ts). It runs on
-// every document before anything else, often before the JIT has warmed up, so as much as it can is done by native code
-// from the first call: a plain start tag is checked whole by one sticky regular expression, an end tag is matched with
-// startsWith, long runs of ordinary characters are skipped by regular expressions, and the meter is bumped by ranges.
+// checks what Namespaces in XML asks: QNames, declarations (namespace-declaration.ts), every prefix declared where it is
+// used, and no two attributes of one tag with the same namespace and local name. It runs on every document before
+// anything else, often before the JIT has warmed up, so as much as it can is done by native code from the first call: a
+// plain start tag is checked whole by one sticky regular expression and its prefix by one startsWith, an end tag is
+// matched with startsWith, long runs of ordinary characters are skipped by regular expressions, and the meter is bumped
+// by ranges.
 import { BreakglassError } from "../errors.js";
 import { decodeReferences } from "./exclusive-canonicalization.js";
-import { namespaceDeclarationError } from "./namespace-declaration.js";
+import { namespaceDeclarationError, XML_NAMESPACE } from "./namespace-declaration.js";
 import {
   describeCodePoint,
   isNameCodePoint,
@@ -106,10 +108,18 @@ function runExpressionOf(run: number): RegExp {
 
 /** XML's S, written out: \s in a regular expression also matches spaces XML does not allow (U+00A0, U+2028, ...). */
 const S = "[ \\t\\r\\n]";
-/** An ASCII Name. A name that goes on past ASCII is not followed by what the expression needs next, so it fails there. */
-const ASCII_NAME = "[A-Za-z_:][A-Za-z0-9_:.-]*";
+/**
+ * An ASCII name without a colon (an NCName): a prefix or a local name. A name that goes on past ASCII is not followed by
+ * what an expression needs next, so it fails there.
+ */
+const ASCII_NCNAME = "[A-Za-z_][A-Za-z0-9_.-]*";
 /** An ASCII Name that Namespaces in XML also allows (a QName): at most one colon, with a name on each side. */
-const ASCII_QUALIFIED_NAME = "[A-Za-z_][A-Za-z0-9_.-]*(?::[A-Za-z_][A-Za-z0-9_.-]*)?";
+const ASCII_QUALIFIED_NAME = `${ASCII_NCNAME}(?::${ASCII_NCNAME})?`;
+/**
+ * An attribute name the plain path takes: unprefixed, or in the xml prefix, which is always declared. Any other prefix
+ * must be looked up, and two prefixes may name one namespace: such a tag is left to scanStartTag.
+ */
+const PLAIN_ATTRIBUTE_NAME = `(?:xml:)?${ASCII_NCNAME}`;
 /**
  * What an attribute value may hold and the plain path accepts without a closer look: any XML Char but the quote, <, &
  * and surrogates (a pair is allowed, but checking it is left to scanStartTag). Written as code units; no u flag.
@@ -124,7 +134,7 @@ const PLAIN_VALUE = `(?:"${PLAIN_VALUE_CHARACTER('"')}*"|'${PLAIN_VALUE_CHARACTE
  * A namespace declaration is never plain: scanStartTag checks its value against Namespaces in XML's constraints.
  */
 const PLAIN_ATTRIBUTE = (earlier: string) =>
-  `(?:${S}+(?=[A-Za-z_])(?!xmlns[:=]|xmlns${S})${earlier}(${ASCII_QUALIFIED_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
+  `(?:${S}+(?=[A-Za-z_])(?!xmlns[:=]|xmlns${S})${earlier}(${PLAIN_ATTRIBUTE_NAME})${S}*=${S}*${PLAIN_VALUE})?`;
 /**
  * A plain start tag whole, from its "<", with up to three attributes of different names: a name followed by = is the
  * same name as a group's exactly when the backreference and then S* and = match there. Each optional group can only be
@@ -137,7 +147,9 @@ const PLAIN_START_TAG = new RegExp(
   "y",
 );
 /** Where an ASCII name ends: the plain tag's name, read again without a capture. */
-const ASCII_NAME_RUN = new RegExp(ASCII_NAME, "y");
+const ASCII_NAME_RUN = new RegExp(ASCII_QUALIFIED_NAME, "y");
+/** Where an ASCII NCName ends: the plain tag's prefix, where it has one. */
+const ASCII_NCNAME_RUN = new RegExp(ASCII_NCNAME, "y");
 
 /**
  * Start tags with more attributes than this keep their names in a Set; up to it, a new name is compared in place with
@@ -147,6 +159,12 @@ const ATTRIBUTES_COMPARED_IN_PLACE = 4;
 
 /** What is wrong with a name that is an XML Name but no QName (Namespaces in XML). */
 const MISPLACED_COLON = "has a colon out of place (Namespaces in XML allow one, between a prefix and a local name)";
+/** Text no element name starts with. */
+const NO_PREFIX = "<";
+/** qualifiedNameColon's answer for a name that is no QName. */
+const NOT_QUALIFIED = -2;
+/** The prefix bound without a declaration (Namespaces in XML); "xmlns" is never a prefix of a name in use. */
+const XML_PREFIX = "xml";
 
 /** Without a DTD these are the only entities that exist. */
 const PREDEFINED_ENTITIES: ReadonlySet<string> = new Set(["lt", "gt", "amp", "apos", "quot"]);
@@ -179,6 +197,29 @@ class WellFormednessScanner {
   private readonly openNameTexts: string[] = [];
   /** Where the attribute names of the start tag being read lie, two entries per name, while they are compared in place. */
   private readonly attributeNames: number[] = [];
+  /** The prefixed attributes (xml and xmlns aside) of the start tag being read: name start, colon, name end of each. */
+  private readonly prefixedAttributes: number[] = [];
+  /**
+   * The namespace declarations in scope, innermost last: each one's prefix, namespace, the depth of the element that
+   * declares it, and the declaration of the same prefix it hides (-1 for none).
+   */
+  private readonly declaredPrefixes: string[] = [];
+  private readonly declaredNamespaces: string[] = [];
+  private readonly declaredDepths: number[] = [];
+  private readonly hiddenDeclarations: number[] = [];
+  /**
+   * The depth of the innermost declaring element (the last of declaredDepths), -1 without one: ending an element any
+   * deeper ends no declaration, which an end tag sees with one comparison.
+   */
+  private innermostDeclaration = -1;
+  /** The declaration in scope of each declared prefix: an index into the arrays above. */
+  private readonly declarationOf = new Map<string, number>();
+  /**
+   * The prefix the plain path last found declared, and the same with its colon; NO_PREFIX (which no name starts with)
+   * until then, and once the declaration that made it declared has ended. A new declaration leaves it declared.
+   */
+  private resolvedPrefix = NO_PREFIX;
+  private resolvedPrefixAndColon = NO_PREFIX;
   private readonly text: string;
   private readonly input: string;
   private readonly maxDepth: number;
@@ -331,12 +372,17 @@ class WellFormednessScanner {
     PLAIN_START_TAG.lastIndex = tagStart;
     if (PLAIN_START_TAG.test(text)) {
       const tagEnd = PLAIN_START_TAG.lastIndex;
-      this.charactersRead += tagEnd - tagStart;
+      const nameStart = tagStart + 1;
+      // The prefix last found declared is recognised in place, by one native comparison: most tags of a document share
+      // a few prefixes.
+      const resolved = this.resolvedPrefixAndColon;
+      this.charactersRead += tagEnd - tagStart + resolved.length;
+      if (!text.startsWith(resolved, nameStart)) this.refuseUndeclaredPlainPrefix(nameStart);
       this.at = tagEnd;
       if (text.charCodeAt(tagEnd - 2) !== SLASH) {
-        ASCII_NAME_RUN.lastIndex = tagStart + 1;
+        ASCII_NAME_RUN.lastIndex = nameStart;
         ASCII_NAME_RUN.test(text);
-        this.openElement(tagStart + 1, ASCII_NAME_RUN.lastIndex);
+        this.openElement(nameStart, ASCII_NAME_RUN.lastIndex);
       }
       return;
     }
@@ -355,9 +401,12 @@ class WellFormednessScanner {
       if (this.code(this.at) === END) this.failTruncated("after '<'");
       this.fail("'<' does not start a tag (write a literal < as &lt;)", tagStart);
     }
-    if (!this.isQualifiedName(nameStart, nameEnd)) {
+    const colon = this.qualifiedNameColon(nameStart, nameEnd);
+    if (colon === NOT_QUALIFIED) {
       this.fail(`the element name ${this.text.slice(nameStart, nameEnd)} ${MISPLACED_COLON}`, nameStart);
     }
+    const depth = this.depth;
+    this.prefixedAttributes.length = 0;
     let attributes = 0;
     let attributeSet: Set<string> | undefined;
     for (;;) {
@@ -365,6 +414,7 @@ class WellFormednessScanner {
       const code = this.code(this.at);
       if (code === GREATER_THAN) {
         this.at++;
+        this.resolveNames(nameStart, colon, nameEnd);
         this.openElement(nameStart, nameEnd);
         return;
       }
@@ -378,6 +428,8 @@ class WellFormednessScanner {
           );
         }
         this.at += 2;
+        this.resolveNames(nameStart, colon, nameEnd);
+        this.leaveDeclarationsOf(depth);
         return;
       }
       if (code === END) this.failTruncated(`inside the start tag <${this.text.slice(nameStart, nameEnd)}>`);
@@ -392,7 +444,8 @@ class WellFormednessScanner {
         const name = this.text.slice(nameStart, nameEnd);
         this.fail(`attributes of <${name}> must be separated by whitespace`, attributeStart);
       }
-      if (!this.isQualifiedName(attributeStart, attributeEnd)) {
+      const attributeColon = this.qualifiedNameColon(attributeStart, attributeEnd);
+      if (attributeColon === NOT_QUALIFIED) {
         const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, attributeStart, attributeEnd);
         this.fail(`the attribute name ${attributeName} of <${name}> ${MISPLACED_COLON}`, attributeStart);
       }
@@ -419,8 +472,11 @@ class WellFormednessScanner {
       this.at++;
       const valueStart = this.at;
       this.scanAttributeValue(quote, attributeStart, attributeEnd);
-      if (this.text.startsWith("xmlns", attributeStart))
-        this.checkDeclaration(attributeStart, attributeEnd, valueStart);
+      if (this.text.startsWith("xmlns", attributeStart)) {
+        this.checkDeclaration(attributeStart, attributeEnd, valueStart, depth);
+      } else if (attributeColon !== -1 && !this.text.startsWith("xml:", attributeStart)) {
+        this.prefixedAttributes.push(attributeStart, attributeColon, attributeEnd);
+      }
       if (attributeSet === undefined && attributes < ATTRIBUTES_COMPARED_IN_PLACE) {
         this.refuseRepeatedAttributeInPlace(attributes, nameStart, nameEnd, attributeStart, attributeEnd);
         this.attributeNames[2 * attributes] = attributeStart;
@@ -440,29 +496,142 @@ class WellFormednessScanner {
     }
   }
 
-  /** Whether the name at `start`..`end` has at most one colon, with a name on each side of it (a QName). */
-  private isQualifiedName(start: number, end: number): boolean {
+  /**
+   * Where the colon of the name at `start`..`end` is: -1 for a name without one, NOT_QUALIFIED unless the name has at
+   * most one colon, with a name on each side of it (a QName).
+   */
+  private qualifiedNameColon(start: number, end: number): number {
     const text = this.text;
     let colon = -1;
     for (let index = start; index < end; index++) {
       if (text.charCodeAt(index) !== COLON) continue;
-      if (colon !== -1) return false;
+      if (colon !== -1) return NOT_QUALIFIED;
       colon = index;
     }
     this.charactersRead += end - start;
-    return colon !== start && colon !== end - 1;
+    return colon === start || colon === end - 1 ? NOT_QUALIFIED : colon;
   }
 
   /**
    * Refuses the attribute at `start`..`end`, whose value was just read, if it is a namespace declaration that Namespaces
    * in XML does not allow (namespaceDeclarationError). Names merely starting "xmlns" (xmlnsx) are no declarations.
    */
-  private checkDeclaration(start: number, end: number, valueStart: number): void {
+  private checkDeclaration(start: number, end: number, valueStart: number, depth: number): void {
     if (end - start !== 5 && this.text.charCodeAt(start + 5) !== COLON) return;
     const value = this.text.slice(valueStart, this.at - 1);
     this.charactersRead += value.length;
-    const error = namespaceDeclarationError(this.text.slice(start, end), decodeReferences(value));
+    const name = this.text.slice(start, end);
+    const namespace = decodeReferences(value);
+    const error = namespaceDeclarationError(name, namespace);
     if (error !== undefined) this.fail(error, start);
+    if (end - start !== 5) this.declare(name.slice("xmlns:".length), namespace, depth);
+  }
+
+  /** Brings the declaration of `prefix` by an element at `depth` into scope (hiding an outer one of the same prefix). */
+  private declare(prefix: string, namespace: string, depth: number): void {
+    this.hiddenDeclarations.push(this.declarationOf.get(prefix) ?? -1);
+    this.declarationOf.set(prefix, this.declaredPrefixes.length);
+    this.declaredPrefixes.push(prefix);
+    this.declaredNamespaces.push(namespace);
+    this.declaredDepths.push(depth);
+    this.innermostDeclaration = depth;
+  }
+
+  /** Takes the declarations of the elements at `depth` and deeper out of scope: those elements have ended. */
+  private leaveDeclarationsOf(depth: number): void {
+    const depths = this.declaredDepths;
+    while (depths.length > 0 && depths[depths.length - 1]! >= depth) {
+      depths.pop();
+      this.declaredNamespaces.pop();
+      const prefix = this.declaredPrefixes.pop()!;
+      const hidden = this.hiddenDeclarations.pop()!;
+      if (hidden !== -1) {
+        this.declarationOf.set(prefix, hidden);
+      } else {
+        this.declarationOf.delete(prefix);
+        if (prefix === this.resolvedPrefix) this.resolvedPrefix = this.resolvedPrefixAndColon = NO_PREFIX;
+      }
+    }
+    this.innermostDeclaration = depths.length > 0 ? depths[depths.length - 1]! : -1;
+  }
+
+  /** The namespace `prefix` is bound to where the scan is, or undefined where nothing declares it. */
+  private namespaceOf(prefix: string): string | undefined {
+    this.charactersRead += prefix.length;
+    if (prefix === XML_PREFIX) return XML_NAMESPACE;
+    const declaration = this.declarationOf.get(prefix);
+    return declaration === undefined ? undefined : this.declaredNamespaces[declaration];
+  }
+
+  /**
+   * Refuses a start tag read by scanStartTag whose element or attribute names use a prefix that no declaration in scope
+   * (the tag's own included) binds, or with two attributes of the same namespace and local name.
+   */
+  private resolveNames(nameStart: number, colon: number, nameEnd: number): void {
+    const text = this.text;
+    if (colon !== -1 && this.namespaceOf(text.slice(nameStart, colon)) === undefined)
+      this.refuseUndeclaredElementPrefix(nameStart, colon, nameEnd);
+    const prefixed = this.prefixedAttributes;
+    if (prefixed.length === 0) return;
+    const expandedNames: string[] = [];
+    for (let index = 0; index < prefixed.length; index += 3) {
+      const [start, attributeColon, end] = [prefixed[index]!, prefixed[index + 1]!, prefixed[index + 2]!];
+      const prefix = text.slice(start, attributeColon);
+      const namespace = this.namespaceOf(prefix);
+      if (namespace === undefined) {
+        const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, start, end);
+        this.fail(`the attribute ${attributeName} of <${name}> uses the undeclared namespace prefix ${prefix}`, start);
+      }
+      expandedNames.push(`${text.slice(attributeColon + 1, end)} ${namespace}`);
+    }
+    if (expandedNames.length === 1) return;
+    // Each prefixed attribute's local name and namespace, by which Namespaces in XML tells attributes apart.
+    const seen = new Map<string, number>();
+    for (let index = 0; index < expandedNames.length; index++) {
+      const earlier = seen.get(expandedNames[index]!);
+      if (earlier === undefined) {
+        seen.set(expandedNames[index]!, index);
+        continue;
+      }
+      const [start, attributeColon, end] = [prefixed[3 * index]!, prefixed[3 * index + 1]!, prefixed[3 * index + 2]!];
+      const first = text.slice(prefixed[3 * earlier], prefixed[3 * earlier + 2]);
+      const [name, attributeName] = this.tagAndAttributeNames(nameStart, nameEnd, start, end);
+      const namespace = this.namespaceOf(text.slice(start, attributeColon));
+      this.fail(
+        `the attributes ${first} and ${attributeName} of <${name}> are both ${text.slice(attributeColon + 1, end)} in ` +
+          `the namespace ${namespace} (Namespaces in XML allow an attribute once per tag)`,
+        start,
+      );
+    }
+  }
+
+  /**
+   * Refuses the element name at `nameStart` of a plain tag (a QName, ASCII) if nothing declares its prefix, and
+   * remembers a prefix found declared.
+   */
+  private refuseUndeclaredPlainPrefix(nameStart: number): void {
+    const text = this.text;
+    ASCII_NCNAME_RUN.lastIndex = nameStart;
+    ASCII_NCNAME_RUN.test(text);
+    const colon = ASCII_NCNAME_RUN.lastIndex;
+    this.charactersRead += colon - nameStart + 1;
+    if (text.charCodeAt(colon) !== COLON) return;
+    const prefix = text.slice(nameStart, colon);
+    if (this.namespaceOf(prefix) === undefined) {
+      ASCII_NAME_RUN.lastIndex = nameStart;
+      ASCII_NAME_RUN.test(text);
+      this.refuseUndeclaredElementPrefix(nameStart, colon, ASCII_NAME_RUN.lastIndex);
+    }
+    this.resolvedPrefix = prefix;
+    this.resolvedPrefixAndColon = `${prefix}:`;
+  }
+
+  private refuseUndeclaredElementPrefix(nameStart: number, colon: number, nameEnd: number): never {
+    const name = this.text.slice(nameStart, nameEnd);
+    this.fail(
+      `the element <${name}> uses the undeclared namespace prefix ${name.slice(0, colon - nameStart)}`,
+      nameStart,
+    );
   }
 
   /** The names an error message about an attribute shows; copied out of the text only when there is an error. */
@@ -554,6 +723,7 @@ class WellFormednessScanner {
       this.charactersRead += 2 * openLength;
       this.at = nameStart + openLength + 1;
       this.depth--;
+      if (this.depth <= this.innermostDeclaration) this.leaveDeclarationsOf(this.depth);
       return;
     }
     const nameEnd = this.nameEnd(nameStart);
@@ -567,6 +737,7 @@ class WellFormednessScanner {
     if (name !== open) this.fail(`the end tag </${name}> does not match the start tag <${open}>`, tagStart);
     this.at++;
     this.depth--;
+    this.leaveDeclarationsOf(this.depth);
   }
 
   /** `&name;` for one of the five predefined entities, or a character reference to an XML character. */

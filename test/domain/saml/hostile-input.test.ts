@@ -131,7 +131,9 @@ describe("broken input is refused with a one-line reason", () => {
 
   it("refuses an element whose prefix is never declared", () => {
     const error = refusal(inspect(`<md:EntityDescriptor entityID="x"/>`));
-    expect(error.message).toBe(`hostile.xml: element <md:EntityDescriptor> uses the undeclared namespace prefix "md"`);
+    expect(error.message).toBe(
+      "hostile.xml: not well-formed XML at line 1, column 2: the element <md:EntityDescriptor> uses the undeclared namespace prefix md",
+    );
   });
 
   it("refuses an EntityDescriptor without an entityID", () => {

@@ -173,14 +173,7 @@ describe("facts read in one pass are the tree's facts", () => {
       `<md:EntityDescriptor entityID="a"><ds:Signature/></md:EntityDescriptor>` +
       `<md:EntityDescriptor entityID="b"><md:Extensions><ds:Signature/></md:Extensions></md:EntityDescriptor></md:EntitiesDescriptor>`,
     "a signed single entity": `<md:EntityDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" entityID="a"><ds:Signature/></md:EntityDescriptor>`,
-    "an undeclared prefix on a visited element": `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><x:Thing/></md:EntityDescriptor>`,
-    "an undeclared prefix deep in an extension":
-      `<md:EntityDescriptor xmlns:md="${MD}" entityID="e"><md:Extensions><x:Thing/></md:Extensions>` +
-      `</md:EntityDescriptor>`,
-    "an undeclared prefix under a KeyInfo":
-      `<md:EntityDescriptor xmlns:md="${MD}" xmlns:ds="${DS}" entityID="e"><md:SPSSODescriptor>` +
-      `<md:KeyDescriptor><ds:KeyInfo><x:Y/></ds:KeyInfo></md:KeyDescriptor></md:SPSSODescriptor>` +
-      `</md:EntityDescriptor>`,
+    // An undeclared prefix, on a visited element or deep in an extension, never gets here: the safety scan refuses it.
     "an entity without entityID": aggregateXml([`<md:EntityDescriptor entityID=" "/>`]),
     "a root that is not metadata": `<md:Other xmlns:md="${MD}"/>`,
     "a root in another namespace": `<EntityDescriptor xmlns="urn:not-saml" entityID="e"/>`,
@@ -212,7 +205,6 @@ describe("facts read in one pass are the tree's facts", () => {
       "default and redeclared namespaces",
       "role descriptors with and without xsi:type",
       "signatures at the root, on entities, and deeper",
-      "an undeclared prefix deep in an extension",
     ]) {
       expect(extractMetadataFromText(documents[name] ?? ""), name).toBeDefined();
     }

@@ -3,9 +3,12 @@
 //
 // Compared: breakglass's front door (decodeXmlBytes, then assertSafeXml) against xmllint --noout on the same bytes,
 // where xmllint refuses a document when it reports a "parser error" or an "I/O error" (XML 1.0 well-formedness and
-// encoding). Its "namespace error"s belong to Namespaces in XML, a later layer, of which breakglass's scan checks names
-// and declarations (not whether a prefix was declared): where breakglass refuses for one of those, xmllint must have
-// reported a namespace error in the same document. Left out of the comparison, because breakglass is stricter on purpose:
+// encoding). Its "namespace error"s belong to Namespaces in XML, a later layer, which xmllint reports without refusing
+// and breakglass's scan refuses (names, declarations, undeclared prefixes, one attribute twice by namespace): where
+// breakglass refuses for one of those, xmllint must have reported a namespace error in the same document, and where
+// xmllint reports an undeclared prefix or one attribute twice, breakglass must refuse (xmllint's other namespace errors,
+// such as a namespace name that is not a valid URI, are not rules breakglass checks). Left out of the comparison, because
+// breakglass is stricter on purpose:
 // documents breakglass refuses for a DOCTYPE (xmllint, which reads internal subsets, accepts them) and documents nested
 // deeper than breakglass's depth limit. okta-aws-app-windows1252.xml is left out too: this xmllint build has no iconv
 // and cannot read windows-1252 at all.
@@ -25,7 +28,12 @@ type Verdict = { accepted: true } | { accepted: false; reason: string };
 type XmllintVerdict = Verdict & { namespaceError?: string };
 
 /** The refusals of breakglass's scan that Namespaces in XML makes (namespace-declaration.ts, QNames). */
-const NAMESPACE_REFUSAL = /has a colon out of place|undeclares a prefix|cannot be declared|cannot be bound to/;
+const NAMESPACE_REFUSAL =
+  /has a colon out of place|undeclares a prefix|cannot be declared|cannot be bound to|undeclared namespace prefix|are both \S+ in the namespace/;
+/** breakglass's refusals for a prefix nothing declares and for one attribute written twice under two prefixes. */
+const SCOPE_REFUSAL = /undeclared namespace prefix|are both \S+ in the namespace/;
+/** xmllint's namespace errors for the rules breakglass's scan checks across tags: a prefix undeclared, an attribute twice. */
+const XMLLINT_SCOPE_ERROR = /^Namespace prefix .* is not defined$|^Namespaced Attribute .* redefined$/;
 
 function breakglassVerdict(bytes: Uint8Array): Verdict | "not compared" {
   try {
@@ -77,6 +85,8 @@ interface Disagreement {
 
 /** How many documents breakglass refused for Namespaces in XML and xmllint judged too, so that a test sees it is reached. */
 let namespaceRefusalsCompared = 0;
+/** Of those, how many were for an undeclared prefix or an attribute twice: the rules that need the declarations in scope. */
+let scopeRefusalsCompared = 0;
 
 async function disagreements(documents: readonly Uint8Array[]): Promise<Disagreement[]> {
   const xmllint = await xmllintVerdicts(documents);
@@ -87,7 +97,11 @@ async function disagreements(documents: readonly Uint8Array[]): Promise<Disagree
     if (ours === "not compared") return;
     const namespaceRefusal = !ours.accepted && NAMESPACE_REFUSAL.test(ours.reason);
     if (namespaceRefusal) namespaceRefusalsCompared++;
-    if (namespaceRefusal ? theirs.accepted && theirs.namespaceError === undefined : ours.accepted !== theirs.accepted) {
+    if (namespaceRefusal && SCOPE_REFUSAL.test(ours.reason)) scopeRefusalsCompared++;
+    const disagree = namespaceRefusal
+      ? theirs.accepted && theirs.namespaceError === undefined
+      : ours.accepted !== theirs.accepted || (ours.accepted && XMLLINT_SCOPE_ERROR.test(theirs.namespaceError ?? ""));
+    if (disagree) {
       const text = Buffer.from(bytes).toString("utf8");
       found.push({
         document: text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text,
@@ -169,6 +183,9 @@ const hostileFragment = fc.constantFrom(
   ' xmlns:xml="urn:x"',
   ' xmlns:xmlns="urn:x"',
   ' xmlns="http://www.w3.org/XML/1998/namespace"',
+  "<u:q/>",
+  ' u:x="1"',
+  ' xmlns:p="urn:a" xmlns:r="urn:a" p:x="1" r:x="2"',
 );
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -279,6 +296,7 @@ describe("breakglass and libxml2 agree on well-formedness", () => {
 
   it("agrees on mutations of the real corpus documents", { timeout: 120_000 }, async () => {
     const namespaceRefusalsBefore = namespaceRefusalsCompared;
+    const scopeRefusalsBefore = scopeRefusalsCompared;
     const batch = fc.array(
       fc.tuple(fc.integer({ min: 0, max: corpus.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })),
       { minLength: 20, maxLength: 30 },
@@ -293,5 +311,6 @@ describe("breakglass and libxml2 agree on well-formedness", () => {
     );
     // Among them, documents refused for Namespaces in XML, each of which xmllint reported a namespace error in.
     expect(namespaceRefusalsCompared).toBeGreaterThan(namespaceRefusalsBefore);
+    expect(scopeRefusalsCompared).toBeGreaterThan(scopeRefusalsBefore);
   });
 });

@@ -243,6 +243,77 @@ describe("what Namespaces in XML does not allow in names and declarations is ref
   });
 });
 
+describe("a prefix must be declared where it is used, and an attribute is written once by namespace and local name", () => {
+  it.each([
+    [
+      "an element prefix nothing declares",
+      `<p:a xmlns:p="urn:p">\n  <q:b/></p:a>`,
+      "line 2, column 4: the element <q:b> uses the undeclared namespace prefix q",
+    ],
+    [
+      "an element prefix declared only on a sibling that has ended",
+      `<a><b xmlns:p="urn:p"></b><p:c/></a>`,
+      "line 1, column 28: the element <p:c> uses the undeclared namespace prefix p",
+    ],
+    [
+      "an element prefix whose declaration ended after a child used it",
+      `<a><b xmlns:p="urn:p"><p:c/></b><p:d/></a>`,
+      "line 1, column 34: the element <p:d> uses the undeclared namespace prefix p",
+    ],
+    [
+      "an element prefix declared only on a self-closing sibling",
+      `<a><b xmlns:p="urn:p"/><p:c/></a>`,
+      "line 1, column 25: the element <p:c> uses the undeclared namespace prefix p",
+    ],
+    [
+      "an attribute prefix nothing declares, on a tag the plain path would take",
+      `<a><b p:c="1"/></a>`,
+      "line 1, column 7: the attribute p:c of <b> uses the undeclared namespace prefix p",
+    ],
+    [
+      "an attribute prefix nothing declares, on a tag with declarations",
+      `<a xmlns:p="urn:p" p:x="1" q:y="2"/>`,
+      "line 1, column 28: the attribute q:y of <a> uses the undeclared namespace prefix q",
+    ],
+    [
+      "the prefix xmlns on an element",
+      `<xmlns:a/>`,
+      "line 1, column 2: the element <xmlns:a> uses the undeclared namespace prefix xmlns",
+    ],
+    [
+      "one attribute twice under two prefixes of one namespace",
+      `<a xmlns:p="urn:same" xmlns:q="urn:same" p:id="1" q:id="2"/>`,
+      "line 1, column 51: the attributes p:id and q:id of <a> are both id in the namespace urn:same " +
+        "(Namespaces in XML allow an attribute once per tag)",
+    ],
+  ])("refuses %s", (_name, text, where) => {
+    const error = refusal(text);
+    expect(error.code).toBe("XML_MALFORMED");
+    expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
+  });
+
+  it("accepts a prefix declared later in the same tag, by an ancestor, again deeper, and the xml prefix undeclared", () => {
+    const text =
+      `<p:a p:x="1" xmlns:p="urn:p"><b><p:c/><q:d xmlns:q="urn:q" q:e="2"><q:f/></q:d></b>` +
+      `<p:g xmlns:p="urn:other"><p:h/></p:g><p:i xml:lang="en"/><xml:j/>` +
+      `<k xmlns:r="urn:r" xmlns:s="urn:s" r:id="1" s:id="2" id="3"/></p:a>`;
+    expect(() => assertSafeXml(text, "fine.xml")).not.toThrow();
+  });
+
+  it("refuses metadata whose extension uses an undeclared prefix, which the facts reader never visits", () => {
+    const text =
+      `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com">` +
+      `<md:Extensions><mdui:UIInfo/></md:Extensions></md:EntityDescriptor>`;
+    expect(() => inspectMetadataText(text, "idp.xml")).toThrow(
+      new BreakglassError(
+        "XML_MALFORMED",
+        "idp.xml",
+        "not well-formed XML at line 1, column 121: the element <mdui:UIInfo> uses the undeclared namespace prefix mdui",
+      ),
+    );
+  });
+});
+
 describe("CDATA content is never markup", () => {
   it("accepts the text <!ENTITY and <!DOCTYPE inside a CDATA section, and a comment", () => {
     const xml = entityXml().replace(
