@@ -17,6 +17,13 @@ function refusal(text: string): BreakglassError {
   throw new BreakglassError("INTERNAL", "strict.xml", "expected the input to be refused");
 }
 
+/** `text` is refused as malformed, at `where` ("line L, column C: why"). */
+function expectMalformedAt(text: string, where: string): void {
+  const error = refusal(text);
+  expect(error.code).toBe("XML_MALFORMED");
+  expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
+}
+
 describe("what XML 1.0 calls not well-formed is refused, naming the input and the place", () => {
   it.each([
     ["a NUL character", "<a>\u0000</a>", "line 1, column 4: the NUL character (U+0000) is not allowed in XML"],
@@ -148,11 +155,7 @@ describe("what XML 1.0 calls not well-formed is refused, naming the input and th
       "<a>\n<b>\n<c/>",
       "line 3, column 5: the document ends before elements a, b are closed (truncated?)",
     ],
-  ])("refuses %s", (_name, text, where) => {
-    const error = refusal(text);
-    expect(error.code).toBe("XML_MALFORMED");
-    expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
-  });
+  ])("refuses %s", (_name, text, where) => expectMalformedAt(text, where));
 
   it("accepts what XML 1.0 allows: character references, tabs and newlines, astral characters, PIs, names beyond ASCII", () => {
     const text =
@@ -218,11 +221,7 @@ describe("what Namespaces in XML does not allow in names and declarations is ref
       `<a xmlns:x="http://www.w3.org/2000/xmlns/"/>`,
       "line 1, column 4: xmlns:x cannot be bound to http://www.w3.org/2000/xmlns/, which is reserved",
     ],
-  ])("refuses %s", (_name, text, where) => {
-    const error = refusal(text);
-    expect(error.code).toBe("XML_MALFORMED");
-    expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
-  });
+  ])("refuses %s", (_name, text, where) => expectMalformedAt(text, where));
 
   it("accepts the xml prefix bound to its own namespace, names that only start with xmlns, and one colon per name", () => {
     const text = `<p:a xmlns:p="urn:p" xmlns:xml="${XML}" xmlnsx="1" p:b="2" xml:lang="en"><p:c xmlns:p="urn:q"/></p:a>`;
@@ -286,11 +285,7 @@ describe("a prefix must be declared where it is used, and an attribute is writte
       "line 1, column 51: the attributes p:id and q:id of <a> are both id in the namespace urn:same " +
         "(Namespaces in XML allow an attribute once per tag)",
     ],
-  ])("refuses %s", (_name, text, where) => {
-    const error = refusal(text);
-    expect(error.code).toBe("XML_MALFORMED");
-    expect(error.message).toBe(`strict.xml: not well-formed XML at ${where}`);
-  });
+  ])("refuses %s", (_name, text, where) => expectMalformedAt(text, where));
 
   it("accepts a prefix declared later in the same tag, by an ancestor, again deeper, and the xml prefix undeclared", () => {
     const text =
