@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSAMLProviderCommand, GetSAMLProviderCommand, IAMClient } from "@aws-sdk/client-iam";
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initStore, openStore } from "../../src/adapters/store/open-store.js";
 import type { BreakglassStore } from "../../src/domain/ports/store.js";
 import { DAY, freshKeyPair, makeCertificate } from "../support/certificates.js";
@@ -178,11 +178,6 @@ describe.each([
     const env = { ...CREDENTIALS, AWS_ENDPOINT_URL: proxy.endpoint };
     replicas = ["a", "b", "c"].map((name) =>
       startReplica(name, directory, stub as SlackApiStub, { runbooks: RUNBOOKS, env }),
-    );
-    // What each replica logged says where a failover stopped (afterEach has let go of them by then).
-    const started = replicas;
-    onTestFailed(() =>
-      console.error(started.map((replica) => `replica ${replica.name}:\n${replica.log()}`).join("\n")),
     );
     const leader = await leaderAmong(replicas);
     const follower = replicas.find((replica) => replica !== leader) as Replica;

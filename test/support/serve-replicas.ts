@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onTestFailed } from "vitest";
 import { DAY, makeCertificate } from "./certificates.js";
 import { entityXml } from "./metadata-builder.js";
 import { CHANNELS } from "./serve-harness.js";
@@ -27,7 +28,10 @@ export interface Replica {
   /** Everything the process wrote to stderr (its log), so far. */
   log(): string;
   port(): number | undefined;
-  /** Its leadership as /readyz tells it; undefined while it cannot answer (paused, dead, not listening yet). */
+  /**
+   * Its leadership as /readyz tells it; undefined while it cannot answer (paused, killed, not listening yet). Rejects
+   * with its log when the process ended on its own (not by kill()): it will never answer, and a wait should not go on.
+   */
   status(): Promise<ReplicaStatus | undefined>;
   readonly exited: Promise<number | null>;
   pause(): void;
@@ -115,7 +119,22 @@ export function startReplica(
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let killed = false;
+  let ended: string | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, signal) => {
+      if (!killed) ended = signal === null ? `exited with code ${code}` : `ended by ${signal}`;
+      resolve(code);
+    }),
+  );
+  try {
+    // What the replica logged says where a failed test stopped (afterEach has let go of it by then).
+    onTestFailed(() =>
+      console.error(`replica ${name} (pid ${child.pid}; ${ended ?? "killed by the test, or running"}):\n${stderr}`),
+    );
+  } catch {
+    // Started outside a test (the failover bench): there is no test to report on.
+  }
   const port = () => {
     const found = /listening on \S+ port (\d+)/.exec(stderr)?.[1];
     return found === undefined ? undefined : Number(found);
@@ -127,6 +146,7 @@ export function startReplica(
     port,
     exited,
     async status() {
+      if (ended !== undefined) throw new Error(`replica ${name} ${ended} on its own; its log:\n${stderr}`);
       const listening = port();
       if (listening === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
       try {
@@ -144,7 +164,10 @@ export function startReplica(
     },
     pause: () => child.kill("SIGSTOP"),
     resume: () => child.kill("SIGCONT"),
-    kill: () => child.kill("SIGKILL"),
+    kill: () => {
+      killed = true;
+      child.kill("SIGKILL");
+    },
   };
 }
 
