@@ -126,7 +126,7 @@ describe.each([
       leader.pause();
       // SQLite has one writer: a leader stopped inside a write transaction (a renewal, a check's sightings) holds the
       // file's lock, and no other replica can take the lease, or answer, until it is woken. Then nobody answers: wake
-      // it, and pause it again later (on DynamoDB the others always go on).
+      // it, and pause it again once all answer (on DynamoDB the others always go on).
       const found = await eventually(
         roles,
         (answers) =>
@@ -136,7 +136,11 @@ describe.each([
       const successor = found.find((answer) => answer.status.role === "leader" && answer.replica !== leader)?.replica;
       const paused = leader;
       paused.resume();
-      if (successor === undefined) continue;
+      if (successor === undefined) {
+        // Paused again at once, it would stay stopped inside its write, and the others waiting for the lock, for good.
+        await eventually(roles, (answers) => answers.length === replicas.length);
+        continue;
+      }
       elected++;
       // Woken, it finds at its next beat that it was replaced, steps down, and knows who leads now.
       await eventually(
