@@ -79,6 +79,56 @@ describe("the SQLite store", () => {
     expect(() => openStore({ path })).toThrow(`${path}: cannot open the store: file is not a database`);
   });
 
+  describe("opening a new file that another replica is creating at the same moment", () => {
+    /** A new, empty store file, and another connection (as another replica's) holding its write lock, in rollback mode. */
+    const newFileBeingCreated = () => {
+      const path = join(directory(), "breakglass.db");
+      writeFileSync(path, "", { mode: 0o600 });
+      const other = openSqlDatabase(path);
+      other.exec("BEGIN IMMEDIATE; CREATE TABLE other_replica (x)");
+      return { path, other };
+    };
+
+    it("waits for the other's write and opens the store, where SQLite alone fails at once with 'database is locked'", () => {
+      const { path, other } = newFileBeingCreated();
+      const pauses: number[] = [];
+      // The other replica finishes its write while this one pauses (another process would, in its own time).
+      const database = openSqliteConnection(path, (ms) => {
+        pauses.push(ms);
+        other.exec("COMMIT");
+      });
+      other.close();
+      expect(pauses).toEqual([10]);
+      expect(database.pragma("journal_mode")).toBe("wal");
+      expect(database.pragma("user_version")).toBe(MIGRATIONS.length);
+      // What the other wrote is kept, and the store takes writes.
+      expect(database.prepare("SELECT count(*) AS n FROM other_replica").get()).toEqual({ n: 0 });
+      database.close();
+      const store = openStore({ path });
+      store.audit.appendAudit(
+        { actor: "alice", action: "store.open-test", runId: null, subject: "the store", detail: {} },
+        new Date("2026-12-05T12:00:00Z"),
+      );
+      expect(store.audit.auditRecords().map((record) => record.actor)).toEqual(["alice"]);
+      store.close();
+    });
+
+    it("gives up after 5 s of pauses on a file another process keeps locked, naming the file and why", () => {
+      const { path, other } = newFileBeingCreated();
+      const pauses: number[] = [];
+      expect(() => openSqliteConnection(path, (ms) => void pauses.push(ms))).toThrow(
+        `${path}: cannot open the store: another process kept it locked for 5 s (database is locked)`,
+      );
+      other.exec("ROLLBACK");
+      other.close();
+      // Growing pauses, none over a quarter second, 5 s in all.
+      expect(pauses.slice(0, 6)).toEqual([10, 20, 40, 80, 160, 250]);
+      expect(Math.max(...pauses)).toBe(250);
+      expect(pauses.reduce((sum, ms) => sum + ms, 0)).toBeGreaterThanOrEqual(5_000);
+      expect(pauses.reduce((sum, ms) => sum + ms, 0)).toBeLessThan(5_250);
+    });
+  });
+
   it("refuses a file from a newer breakglass, naming both versions", () => {
     const path = join(directory(), "breakglass.db");
     const database = openSqlDatabase(path);

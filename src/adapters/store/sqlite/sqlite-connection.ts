@@ -5,13 +5,21 @@ import { BreakglassError, describeError } from "../../../domain/errors.js";
 import { migrate } from "./migrations.js";
 import { openSqlDatabase, type SqlDatabase } from "./sql-database.js";
 
-export function openSqliteConnection(path: string): SqlDatabase {
+/** How long a write waits for another process's write lock (busy_timeout), and opening for another opener's WAL switch. */
+const LOCK_WAIT_MS = 5_000;
+
+/** Blocks the thread for `ms`: opening is synchronous, and runs before the process serves anything. */
+function pauseThread(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `pause` blocks between tries of the WAL switch; tests hand in one that lets the other opener finish. */
+export function openSqliteConnection(path: string, pause: (ms: number) => void = pauseThread): SqlDatabase {
   try {
     if (path !== ":memory:") createPrivateFile(path);
     const database = openSqlDatabase(path);
-    // First, so that switching a new file to WAL waits for another process opening it at the same moment.
-    database.pragma("busy_timeout = 5000");
-    database.pragma("journal_mode = WAL");
+    database.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+    switchToWal(database, pause);
     // Every commit reaches the disk before it returns: an audit record, a lease or a run's checkpoint must survive
     // a power cut, not only a crash of the process. (better-sqlite3 is built with NORMAL as its WAL default, and
     // node:sqlite on Node 22+ may not be: set it, so both drivers keep the same promise.)
@@ -23,6 +31,38 @@ export function openSqliteConnection(path: string): SqlDatabase {
     if (error instanceof BreakglassError) throw error;
     throw new BreakglassError("STORE_FAILED", path, `cannot open the store: ${describeError(error)}`, { cause: error });
   }
+}
+
+/**
+ * Switching a new file to WAL reads its header, then writes it. SQLite does not wait (busy_timeout) for a write lock
+ * that a reader wants while another process holds it, since that one may be waiting for the reader to finish: it fails
+ * at once with "database is locked". Two serve replicas started together on a new store meet exactly there, so the
+ * switch is tried again, with growing pauses, for as long as a write would wait. On a file already in WAL mode, or one
+ * that nobody else opens, the first try succeeds.
+ */
+function switchToWal(database: SqlDatabase, pause: (ms: number) => void): void {
+  for (let waited = 0, next = 10; ; waited += next, next = Math.min(next * 2, 250)) {
+    try {
+      database.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      if (waited >= LOCK_WAIT_MS) {
+        const message = `cannot open the store: another process kept it locked for ${LOCK_WAIT_MS / 1000} s (${describeError(error)})`;
+        throw new BreakglassError("STORE_FAILED", database.name, message, { cause: error });
+      }
+      pause(next);
+    }
+  }
+}
+
+/** SQLITE_BUSY (and its extended codes) from either driver: better-sqlite3 names it, node:sqlite numbers it. */
+function isBusy(error: unknown): boolean {
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  return (
+    (typeof code === "string" && code.startsWith("SQLITE_BUSY")) ||
+    (typeof errcode === "number" && (errcode & 0xff) === 5)
+  );
 }
 
 /**
