@@ -6,6 +6,7 @@ import { DynamoStore } from "./dynamodb/dynamodb-store.js";
 import { initTable, type TableInitResult } from "./dynamodb/dynamodb-table-design.js";
 import { DynamoTable, type DynamoStoreSettings } from "./dynamodb/dynamodb-table.js";
 import { backupSqliteStore, type BackupOptions } from "./sqlite/sqlite-backup.js";
+import { pauseThread } from "./pause-thread.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 
 /** breakglass.yaml's store section, as far as opening the store needs it. */
@@ -63,8 +64,7 @@ export function initStore(settings: StoreSettings): TableInitResult | null {
     SqliteStore.open(settings.path).close();
     return null;
   }
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  return initTable(new DynamoTable(dynamoSettings(settings)), (ms) => void Atomics.wait(pause, 0, 0, ms));
+  return initTable(new DynamoTable(dynamoSettings(settings)), pauseThread);
 }
 
 /** `breakglass store migrate --from <file>`: copies a SQLite store into the configured DynamoDB table. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
 import { BreakglassError, describeError } from "../../../domain/errors.js";
 import type { DynamoAnswer, DynamoClientSettings, DynamoOperation, DynamoRequest } from "./dynamodb-protocol.js";
+import { pauseThread } from "../pause-thread.js";
 
 /** breakglass.yaml's store section for `kind: dynamodb`. */
 export interface DynamoStoreSettings {
@@ -25,14 +26,12 @@ export const CONFLICT_RETRIES = 25;
 
 type Item = Record<string, unknown>;
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * Waits before retrying a write that lost a race: a random time up to 10 ms doubled per attempt (at most 320 ms), so
  * that two writers in lockstep fall out of it instead of one losing every time ("full jitter").
  */
 export function backOff(attempt: number): void {
-  Atomics.wait(pause, 0, 0, Math.random() * 10 * 2 ** Math.min(attempt, 5));
+  pauseThread(Math.random() * 10 * 2 ** Math.min(attempt, 5));
 }
 
 /** One item of a TransactWriteItems: its operation (Put, Update, Delete, ConditionCheck) and its body, without TableName. */

@@ -2,16 +2,12 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { BreakglassError, describeError } from "../../../domain/errors.js";
+import { pauseThread } from "../pause-thread.js";
 import { migrate } from "./migrations.js";
 import { openSqlDatabase, type SqlDatabase } from "./sql-database.js";
 
 /** How long a write waits for another process's write lock (busy_timeout), and opening for another opener's WAL switch. */
 const LOCK_WAIT_MS = 5_000;
-
-/** Blocks the thread for `ms`: opening is synchronous, and runs before the process serves anything. */
-function pauseThread(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** `pause` blocks between tries of the WAL switch; tests hand in one that lets the other opener finish. */
 export function openSqliteConnection(path: string, pause: (ms: number) => void = pauseThread): SqlDatabase {
