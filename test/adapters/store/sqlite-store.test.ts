@@ -80,38 +80,45 @@ describe("the SQLite store", () => {
   });
 
   describe("opening a new file that another replica is creating at the same moment", () => {
-    /** A new, empty store file, and another connection (as another replica's) holding its write lock, in rollback mode. */
-    const newFileBeingCreated = () => {
+    /** A new, empty store file, and another connection (as another replica's) holding a lock on it, in rollback mode. */
+    const newFileBeingCreated = (begin = "BEGIN IMMEDIATE") => {
       const path = join(directory(), "breakglass.db");
       writeFileSync(path, "", { mode: 0o600 });
       const other = openSqlDatabase(path);
-      other.exec("BEGIN IMMEDIATE; CREATE TABLE other_replica (x)");
+      other.exec(`${begin}; CREATE TABLE other_replica (x)`);
       return { path, other };
     };
 
-    it("waits for the other's write and opens the store, where SQLite alone fails at once with 'database is locked'", () => {
-      const { path, other } = newFileBeingCreated();
-      const pauses: number[] = [];
-      // The other replica finishes its write while this one pauses (another process would, in its own time).
-      const database = openSqliteConnection(path, (ms) => {
-        pauses.push(ms);
-        other.exec("COMMIT");
-      });
-      other.close();
-      expect(pauses).toEqual([10]);
-      expect(database.pragma("journal_mode")).toBe("wal");
-      expect(database.pragma("user_version")).toBe(MIGRATIONS.length);
-      // What the other wrote is kept, and the store takes writes.
-      expect(database.prepare("SELECT count(*) AS n FROM other_replica").get()).toEqual({ n: 0 });
-      database.close();
-      const store = openStore({ path });
-      store.audit.appendAudit(
-        { actor: "alice", action: "store.open-test", runId: null, subject: "the store", detail: {} },
-        new Date("2026-12-05T12:00:00Z"),
-      );
-      expect(store.audit.auditRecords().map((record) => record.actor)).toEqual(["alice"]);
-      store.close();
-    });
+    // IMMEDIATE: the other holds the write lock, which SQLite alone never waits for here. EXCLUSIVE: it also keeps
+    // readers out, which busy_timeout would wait for; the pauses do both waits.
+    it.each(["BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"])(
+      "waits for the other's write (%s) and opens the store, where SQLite alone fails at once with 'database is locked'",
+      (begin) => {
+        const { path, other } = newFileBeingCreated(begin);
+        const pauses: number[] = [];
+        // The other replica finishes its write while this one pauses (another process would, in its own time).
+        const database = openSqliteConnection(path, (ms) => {
+          pauses.push(ms);
+          other.exec("COMMIT");
+        });
+        other.close();
+        expect(pauses).toEqual([10]);
+        expect(database.pragma("journal_mode")).toBe("wal");
+        expect(database.pragma("user_version")).toBe(MIGRATIONS.length);
+        // Writes from here on wait for another's write lock, as ever.
+        expect(database.pragma("busy_timeout")).toBe(5_000);
+        // What the other wrote is kept, and the store takes writes.
+        expect(database.prepare("SELECT count(*) AS n FROM other_replica").get()).toEqual({ n: 0 });
+        database.close();
+        const store = openStore({ path });
+        store.audit.appendAudit(
+          { actor: "alice", action: "store.open-test", runId: null, subject: "the store", detail: {} },
+          new Date("2026-12-05T12:00:00Z"),
+        );
+        expect(store.audit.auditRecords().map((record) => record.actor)).toEqual(["alice"]);
+        store.close();
+      },
+    );
 
     it("gives up after 5 s of pauses on a file another process keeps locked, naming the file and why", () => {
       const { path, other } = newFileBeingCreated();

@@ -14,8 +14,10 @@ export function openSqliteConnection(path: string, pause: (ms: number) => void =
   try {
     if (path !== ":memory:") createPrivateFile(path);
     const database = openSqlDatabase(path);
-    database.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+    // The switch waits in its own loop (better-sqlite3 opens with a 5 s busy_timeout of its own: set none until then).
+    database.pragma("busy_timeout = 0");
     switchToWal(database, pause);
+    database.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
     // Every commit reaches the disk before it returns: an audit record, a lease or a run's checkpoint must survive
     // a power cut, not only a crash of the process. (better-sqlite3 is built with NORMAL as its WAL default, and
     // node:sqlite on Node 22+ may not be: set it, so both drivers keep the same promise.)
@@ -33,8 +35,9 @@ export function openSqliteConnection(path: string, pause: (ms: number) => void =
  * Switching a new file to WAL reads its header, then writes it. SQLite does not wait (busy_timeout) for a write lock
  * that a reader wants while another process holds it, since that one may be waiting for the reader to finish: it fails
  * at once with "database is locked". Two serve replicas started together on a new store meet exactly there, so the
- * switch is tried again, with growing pauses, for as long as a write would wait. On a file already in WAL mode, or one
- * that nobody else opens, the first try succeeds.
+ * switch is tried again, with growing pauses, for as long as a write would wait. With no busy_timeout set meanwhile,
+ * every "busy" comes back at once, whichever lock it met, and the pauses are the whole wait. On a file already in WAL
+ * mode, or one that nobody else opens, the first try succeeds.
  */
 function switchToWal(database: SqlDatabase, pause: (ms: number) => void): void {
   for (let waited = 0, next = 10; ; waited += next, next = Math.min(next * 2, 250)) {
